@@ -1,0 +1,2 @@
+/* index.c: the index (placeholder: being written now). */
+#include "index.h"

@@ -1,0 +1,14 @@
+/*
+ * notes.c: the user's notes database (notes area).
+ * (placeholder until that area lands: the subcommand reports that it is
+ * not available yet and exits 1.)
+ */
+#include "cmd.h"
+#include "util.h"
+
+int cmd_notes(int argc, char **argv)
+{
+	(void)argc;
+	fs_warn("%s: not available yet", argv[0]);
+	return FS_EXIT_ERR;
+}

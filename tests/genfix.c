@@ -1,0 +1,2 @@
+/* genfix.c: planted-feature fixture generator (placeholder: being written now). */
+int main(void) { return 1; }
