@@ -33,16 +33,4 @@ int cmd_token(int argc, char **argv)
 	return FS_EXIT_ERR;
 }
 
-int cmd_neighbours(int argc, char **argv)
-{
-	(void)argc;
-	fs_warn("%s: not available yet", argv[0]);
-	return FS_EXIT_ERR;
-}
 
-int cmd_clusters(int argc, char **argv)
-{
-	(void)argc;
-	fs_warn("%s: not available yet", argv[0]);
-	return FS_EXIT_ERR;
-}
