@@ -115,6 +115,7 @@ struct fs_notes {
 	sqlite3_stmt *st[ST__N];  /* prepared statements */
 	char err[512];            /* last error message */
 	int depth;                /* nesting of notes_begin */
+	int failed;               /* a save inside the open group failed */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -273,6 +274,10 @@ static int notes_check(const char *path, char *err, size_t errlen)
 
 	sqlite3 *db = NULL;
 	int ret = -1;
+	/* A read-only connection to a WAL database creates -wal and -shm
+	 * beside it and leaves them: note which were absent, to remove them. */
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	int had_wal = access(wal, F_OK) == 0, had_shm = access(shm, F_OK) == 0;
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
 		fs_seterr(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		goto out;
@@ -281,7 +286,7 @@ static int notes_check(const char *path, char *err, size_t errlen)
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		fs_seterr(err, errlen, "%s: unreadable notes database: %s (left untouched)", path, sqlite3_errmsg(db));
+		fs_seterr(err, errlen, "%s: corrupt or unreadable notes database: %s (left untouched)", path, sqlite3_errmsg(db));
 		sqlite3_finalize(s);
 		goto out;
 	}
@@ -343,6 +348,14 @@ static int notes_check(const char *path, char *err, size_t errlen)
 	ret = 1;
 out:
 	sqlite3_close(db);
+	struct stat ws;
+	if (!had_wal && stat(wal, &ws) == 0 && ws.st_size == 0) {
+		unlink(wal);
+		if (!had_shm)
+			unlink(shm);
+	}
+	free(wal);
+	free(shm);
 	return ret;
 }
 
@@ -501,27 +514,41 @@ const char *notes_identity_stored(const fs_notes *n)
 
 int notes_begin(fs_notes *n)
 {
-	if (n->depth++ > 0)
+	if (n->depth > 0) {
+		if (n->failed) {
+			snprintf(n->err, sizeof n->err, "%s: an earlier save of this group failed; nothing saved", n->path);
+			return -1;
+		}
+		n->depth++;
 		return 0;
-	if (notes_exec(n, "BEGIN IMMEDIATE", "begin") < 0) {
-		n->depth = 0;
-		return -1;
 	}
+	if (notes_exec(n, "BEGIN IMMEDIATE", "begin") < 0)
+		return -1;
+	n->depth = 1;
+	n->failed = 0;
 	return 0;
+}
+
+/* Roll back, keeping the message of what went wrong. */
+static void notes_abort(fs_notes *n)
+{
+	char keep[sizeof n->err];
+	memcpy(keep, n->err, sizeof keep);
+	if (!sqlite3_get_autocommit(n->db))
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+	memcpy(n->err, keep, sizeof keep);
+	n->depth = 0;
+	n->failed = 0;
 }
 
 int notes_commit(fs_notes *n)
 {
-	if (n->depth == 0 || --n->depth > 0)
+	if (n->depth == 0)
 		return 0;
-	if (notes_exec(n, "COMMIT", "save") < 0) {
-		int rc = sqlite3_extended_errcode(n->db);
-		char keep[sizeof n->err];
-		memcpy(keep, n->err, sizeof keep);
-		if (!sqlite3_get_autocommit(n->db))
-			sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
-		memcpy(n->err, keep, sizeof keep);
-		(void)rc;
+	if (--n->depth > 0)
+		return 0;
+	if (n->failed || notes_exec(n, "COMMIT", "save") < 0) {
+		notes_abort(n);
 		return -1;
 	}
 	return 0;
@@ -529,24 +556,18 @@ int notes_commit(fs_notes *n)
 
 void notes_rollback(fs_notes *n)
 {
-	if (n->depth == 0)
-		return;
-	n->depth = 0;
-	if (!sqlite3_get_autocommit(n->db))
-		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+	if (n->depth > 0)
+		notes_abort(n);
 }
 
-/* Run one write step inside its own transaction unless notes_begin holds
- * one open. On failure everything since begin is rolled back. */
+/* End one write step begun with notes_begin: commit it (or, inside an
+ * outer group, leave that to the group); a failed step fails the group. */
 static int notes_write_end(fs_notes *n, int ok)
 {
-	if (ok)
-		return notes_commit(n);
-	char keep[sizeof n->err];
-	memcpy(keep, n->err, sizeof keep);
-	notes_rollback(n);
-	memcpy(n->err, keep, sizeof keep);
-	return -1;
+	if (!ok)
+		n->failed = 1;
+	int rc = notes_commit(n);
+	return ok ? rc : -1;
 }
 
 /* ---------------------------------------------------------------- notes */
