@@ -17,7 +17,7 @@
 #include <string.h>
 
 static const char notes_usage[] =
-	"usage: featscope notes set INDEX FEATURE [--label L] [--note TEXT] [--tag T]... [--untag T]... [--bookmark|--no-bookmark]\n"
+	"usage: featscope notes set INDEX FEATURE [--label L] [--note TEXT|--note-file F] [--tag T]... [--untag T]... [--bookmark|--no-bookmark]\n"
 	"       featscope notes show INDEX FEATURE [--json]\n"
 	"       featscope notes list INDEX [--json]\n"
 	"       featscope notes search INDEX QUERY\n"
@@ -35,6 +35,7 @@ typedef struct {
 	const char *notes;       /* --notes DB */
 	const char *label;       /* --label, NULL when not given */
 	const char *note;        /* --note, NULL when not given */
+	const char *note_file;   /* --note-file FILE ("-": stdin) */
 	const char *description; /* --description */
 	const char *tags[64];    /* --tag, repeatable */
 	int ntags;
@@ -95,6 +96,7 @@ static int notes_parse(int argc, char **argv, notes_args *a)
 		OPT("--notes", a->notes = v)
 		OPT("--label", a->label = v)
 		OPT("--note", a->note = v)
+		OPT("--note-file", a->note_file = v)
 		OPT("--description", a->description = v)
 		OPT("--tag", if (a->ntags < 64) a->tags[a->ntags++] = v)
 		OPT("--untag", if (a->nuntags < 64) a->untags[a->nuntags++] = v)
@@ -307,6 +309,26 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 		free(no.note);
 		no.note = xstrdup(a->note);
 	}
+	if (a->note_file) {
+		char err[1024];
+		size_t len;
+		char *t = input_slurp(a->note_file, &len, err, sizeof err);
+		if (!t) {
+			fs_warn("%s", err);
+			note_free(&no);
+			return FS_EXIT_USAGE;
+		}
+		if (strlen(t) != len) {
+			fs_warn("%s: note: holds a NUL byte; notes are text", a->note_file);
+			free(t);
+			note_free(&no);
+			return FS_EXIT_USAGE;
+		}
+		while (len && t[len - 1] == '\n')
+			t[--len] = 0;
+		free(no.note);
+		no.note = t;
+	}
 	if (a->bookmark >= 0)
 		no.bookmark = a->bookmark;
 	fs_buf t = {0};
@@ -339,7 +361,7 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 	int rc = notes_put(n, &no);
 	note_free(&no);
 	if (rc < 0) {
-		fs_warn("%s", notes_errmsg(n));
+		fs_warn("%s; not saved, the notes database is as it was", notes_errmsg(n));
 		return FS_EXIT_ERR;
 	}
 	return FS_EXIT_OK;

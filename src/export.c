@@ -282,7 +282,7 @@ static void text_feat(fs_buf *b, const exp_feat *e)
 {
 	buf_printf(b, "== %s\n", e->key);
 	if (e->have_f)
-		buf_printf(b, "auto label:  %s\n", e->f.label);
+		buf_printf(b, "auto label:  %s\n", *e->f.label ? e->f.label : "(none)");
 	else
 		buf_adds(b, "(not in this index)\n");
 	if (*e->note.label)
@@ -345,7 +345,7 @@ static void md_feat(fs_buf *b, const exp_feat *e)
 	}
 	buf_adds(b, "\n\n| field | value |\n|---|---|\n");
 	if (e->have_f)
-		md_row(b, "automatic label", e->f.label);
+		md_row(b, "automatic label", *e->f.label ? e->f.label : "(none)");
 	else
 		md_row(b, "automatic label", "(not in this index)");
 	if (*e->note.label)
@@ -551,7 +551,8 @@ static int64_t exp_select(fs_index *ix, fs_notes *n, const exp_opts *o, exp_sel 
 			v[cnt].fid = 0;
 			v[cnt++].key = xstrdup(keys[i]);
 		} else if (o->only) {
-			v[cnt++].fid = fid;
+			v[cnt].fid = fid;
+			v[cnt++].key = NULL;
 		}
 	}
 	strv_free(keys, nkeys);

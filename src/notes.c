@@ -125,9 +125,11 @@ static int notes_fail(fs_notes *n, const char *what)
 	int rc = sqlite3_extended_errcode(n->db);
 	const char *hint = "";
 	if ((rc & 0xff) == SQLITE_FULL)
-		hint = " (disk full or file size limit)";
+		hint = " (disk full)";
+	else if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE)
+		hint = " (write error: disk full, file size limit or failing device)";
 	else if ((rc & 0xff) == SQLITE_IOERR)
-		hint = " (write error)";
+		hint = " (I/O error)";
 	else if ((rc & 0xff) == SQLITE_BUSY)
 		hint = " (another program holds the notes database)";
 	else if ((rc & 0xff) == SQLITE_READONLY)
