@@ -33,6 +33,7 @@ fixture_index() {
 		mkdir -p "$dir"
 		"$GENFIX" "$dir" >/dev/null || return 1
 		"$FS" build -o "$dir/fix.sqlite" --sae fix --decoder "$dir/decoder.npy" \
+			--unembed "$dir/unembed.npy" --vocab "$dir/vocab.txt" \
 			--labels "$dir/labels.tsv" "$dir/records.jsonl" 2>"$dir/build.err" || return 1
 	fi
 	echo "$dir/fix.sqlite"
