@@ -5,10 +5,13 @@
  * byte-identical), and a write failure under a file size limit that leaves
  * the database consistent. Needs no index.
  */
+#include "cmd.h"
+#include "index.h"
 #include "notes.h"
 #include "unit.h"
 #include "util.h"
 
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -421,6 +424,129 @@ static void test_write_failure(void)
 	free(p);
 }
 
+/* A small index through the writer API: dictionaries "a" (3 features,
+ * width wa) and "b" (2 features), one context, examples and neighbours. */
+static int build_index(const char *p, int64_t na)
+{
+	char err[512];
+	fs_writer *w = writer_create(p, err, sizeof err);
+	if (!w) {
+		printf("# %s\n", err);
+		return -1;
+	}
+	fs_sae sa = {0, (char *)"a", (char *)"m", (char *)"h0", 0, 4, na, (char *)"native"};
+	fs_sae sb = {0, (char *)"b", (char *)"m", (char *)"h1", 1, 4, 2, (char *)"native"};
+	int ia = writer_add_sae(w, &sa), ib = writer_add_sae(w, &sb);
+	int64_t fid[5];
+	for (int i = 0; i < 5; i++) {
+		fs_feature f;
+		memset(&f, 0, sizeof f);
+		f.sae = i < 3 ? ia : ib;
+		f.idx = i < 3 ? i : i - 3;
+		char label[32];
+		snprintf(label, sizeof label, "auto %d", i);
+		f.label = label;
+		f.label_source = (char *)"auto";
+		f.density = 0.01 * (i + 1);
+		f.max_act = 2.0 + i;
+		f.map_x = f.map_y = NAN;
+		fid[i] = writer_add_feature(w, &f);
+	}
+	const char *text = "the cat|sat\ton";
+	uint32_t off[] = {0, 3, 7, 11, 12, 14};
+	int64_t ctx = writer_add_context(w, text, strlen(text), off, 5, "test");
+	float acts[5] = {0, 3.5f, 1, 0, 0};
+	writer_add_example(w, fid[0], 0, 0, ctx, acts, 5);
+	writer_add_neighbour(w, fid[0], ia, 0, fid[2], 0.9f);
+	writer_add_neighbour(w, fid[0], ia, 1, fid[1], 0.5f);
+	int rc = writer_finish(w, err, sizeof err);
+	if (rc)
+		printf("# %s\n", err);
+	return rc;
+}
+
+static char *read_all(const char *p)
+{
+	size_t l;
+	char *s = slurp(p, &l);
+	return s ? s : xstrdup("");
+}
+
+static void test_index(void)
+{
+	char *p1 = path_in("i1.sqlite"), *p2 = path_in("i2.sqlite"), *p3 = path_in("i3.sqlite");
+	CHECK(build_index(p1, 3) == 0 && build_index(p2, 3) == 0 && build_index(p3, 4) == 0, "index-built");
+	char err[512], id1[32], id2[32], id3[32];
+	fs_index *a = index_open(p1, err, sizeof err), *b = index_open(p2, err, sizeof err),
+		 *c = index_open(p3, err, sizeof err);
+	CHECK(a && b && c, "index-open");
+	if (!a || !b || !c)
+		return;
+	notes_identity(a, id1, sizeof id1);
+	notes_identity(b, id2, sizeof id2);
+	notes_identity(c, id3, sizeof id3);
+	CHECK(strlen(id1) == 16 && !strcmp(id1, id2), "identity-same-dictionaries");
+	CHECK(strcmp(index_uuid(a), index_uuid(b)) != 0, "identity-uuids-differ");
+	CHECK(strcmp(id1, id3) != 0, "identity-other-dictionaries");
+
+	char key[64];
+	int64_t fb1 = index_feature_id(a, 2, 1);
+	CHECK(notes_feature_key(a, fb1, key, sizeof key) == 0 && !strcmp(key, "b/1"), "feature-key");
+	CHECK(notes_feature_key(a, 99, key, sizeof key) < 0, "feature-key-missing");
+	CHECK(notes_resolve(a, "a/2", key, sizeof key, err, sizeof err) == 0 && !strcmp(key, "a/2"), "resolve-key");
+	CHECK(notes_resolve(a, "a/7", key, sizeof key, err, sizeof err) < 0, "resolve-missing");
+
+	char *np = path_in("inotes.sqlite");
+	fs_notes *n = notes_open_index(a, np, err, sizeof err);
+	CHECK(n && !strcmp(notes_identity_stored(n), id1), "open-index-identity");
+	CHECK(sql_is(np, "SELECT value FROM meta WHERE key = 'index_uuid'", index_uuid(a)), "open-index-uuid-recorded");
+	put(n, "a/0", "the pipe one", "a | note", "t1", 1);
+	put(n, "zz/5", "orphan", "a note for a feature this index lacks", "", 0);
+	notes_close(n);
+	index_close(a);
+	index_close(b);
+	index_close(c);
+
+	/* export through the command, as the CLI runs it */
+	char *out = path_in("e.txt");
+	char *argv1[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"-o", out, NULL};
+	CHECK(cmd_export(6, argv1) == 0, "export-run");
+	char *t = read_all(out);
+	CHECK(strstr(t, "== a/0\nauto label:  auto 0\nlabel:       the pipe one\ntags:        t1\nbookmark:    yes\n") != NULL, "export-text-head");
+	CHECK(strstr(t, "       3.500  the« cat»|sat\\ton\n") != NULL, "export-text-context");
+	CHECK(strstr(t, "neighbours:  a/2 (0.900), a/1 (0.500)\n") != NULL, "export-text-neighbours");
+	CHECK(strstr(t, "== b/1\n") != NULL && strstr(t, "== b/1\n") > strstr(t, "== a/2\n"), "export-text-order");
+	CHECK(strstr(t, "== zz/5\n(not in this index)\nlabel:       orphan\n") != NULL, "export-keeps-orphan-notes");
+	free(t);
+	char *argv2[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"json", (char *)"-o", out, NULL};
+	CHECK(cmd_export(8, argv2) == 0, "export-json-run");
+	t = read_all(out);
+	CHECK(strstr(t, "\"neighbours\":[{\"feature\":\"a/2\",\"cosine\":0.9},{\"feature\":\"a/1\",\"cosine\":0.5}]") != NULL,
+	      "export-json-neighbours");
+	CHECK(strstr(t, "\"top_contexts\":[{\"act\":3.5,\"text\":\"the« cat»|sat\\\\ton\",\"token\":\" cat\"}]") != NULL,
+	      "export-json-context");
+	CHECK(strstr(t, "{\"feature\":\"zz/5\",\"fid\":null,\"auto_label\":null,\"label\":\"orphan\"") != NULL, "export-json-orphan");
+	free(t);
+	char *argv3[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"markdown", (char *)"-o", out, NULL};
+	CHECK(cmd_export(8, argv3) == 0, "export-md-run");
+	t = read_all(out);
+	CHECK(strstr(t, "| 3.500 | `the« cat»\\|sat\\ton` |\n") != NULL, "export-md-context");
+	CHECK(strstr(t, "\nNeighbours: `a/2` (0.900), `a/1` (0.500)\n") != NULL, "export-md-neighbours");
+	CHECK(strstr(t, "## `a/0` — the pipe one\n") != NULL, "export-md-heading");
+	free(t);
+	char *argv4[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"tsv", (char *)"-o", out, NULL};
+	CHECK(cmd_export(8, argv4) == 0, "export-tsv-run");
+	t = read_all(out);
+	CHECK(strstr(t, "\na/0\tauto 0\tthe pipe one\ta | note\tt1\tyes\t\t0.01\t2\t3.500 the« cat»|sat\\\\ton\ta/2:0.900 a/1:0.500\n") != NULL,
+	      "export-tsv-row");
+	free(t);
+	free(out);
+	free(np);
+	free(p1);
+	free(p2);
+	free(p3);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "%s/fs-unit-notes.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -432,6 +558,9 @@ int main(void)
 	test_default_path();
 	test_refuse();
 	test_write_failure();
+	test_index();
+	if (getenv("NOTES_KEEP_TMP"))
+		return unit_failed ? 1 : 0;
 	char *cmd = xasprintf("rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);
