@@ -11,7 +11,7 @@
 skip() { echo "# t-notes-kill: skipped: $1"; exit 0; }
 command -v tmux >/dev/null 2>&1 || skip "no tmux"
 command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
-"$FS" --keymap-man >"$TMP/keys" 2>/dev/null
+"$FS" --keymap-man 2>/dev/null | sed 's/\\-/-/g' >"$TMP/keys"
 grep -q 'edit-note' "$TMP/keys" || skip "this featscope has no note editor (no edit-note in --keymap-man)"
 
 IX=$(fixture_index) || { fail kill-fixture "fixture_index failed"; exit 1; }
