@@ -66,6 +66,12 @@ int import_detect(const char *path, char *err, size_t errlen);
 int import_run(fs_writer *w, const char *format, const char *path, const import_opts *o,
 	       char *err, size_t errlen);
 
+/* For build.c: true when `featscope build ARGS` should import (a --from
+ * option, or a first input that is a folder or a file of a known format),
+ * and the import form of the command (argv[0] is "build"). */
+int import_wanted(int argc, char **argv);
+int import_cmd(int argc, char **argv);
+
 /* ---------------------------------------------------- for the readers */
 
 /* A pending neighbour, resolved once all features exist. */
@@ -109,6 +115,8 @@ typedef struct {
 	tok_ctx ctx;             /* scratch for building contexts */
 	tok_vocab vocab;         /* loaded vocabulary (n == 0 when none) */
 	int64_t n_features;      /* features added */
+	int64_t max_idx;         /* largest feature index added, -1 none */
+	int64_t sae_size;        /* n_features the reader gave the dictionary, 0 unknown */
 	int64_t n_examples;      /* examples added */
 	double t0;               /* start time, for progress */
 	double last_progress;    /* time of the last progress line */

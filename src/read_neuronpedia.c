@@ -48,7 +48,7 @@ static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, con
 			break;
 		}
 		char *txt = imp_token_str(st, t);
-		if (writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) != 0)
+		if (writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) < 0)
 			rc = imp_wfail(st, "logit");
 		free(txt);
 	}
@@ -336,7 +336,7 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 		if (r->labelled[idx])
 			return 0; /* several explanations: the first one is the label */
 		r->labelled[idx] = 1;
-		if (writer_set_label(st->w, fid, desc, "explanation") != 0)
+		if (writer_set_label(st->w, fid, desc, "explanation") < 0)
 			return imp_wfail(st, "label");
 		return 0;
 	}
