@@ -3,13 +3,19 @@
  * version, safetensors f32/f16/bf16/f64 and integer data, bad headers,
  * truncated files, size overflow) and token decoding (the byte-level
  * table, mixed and SentencePiece spelling, context boundaries, vocabulary
- * files). Files are written to a scratch directory removed at the end.
+ * files), then every importer on its fixture (tests/fixtures/import and
+ * the binary ones tests/import-fix writes), read back through the index
+ * API: features, labels, densities, top contexts and their decoded text,
+ * intervals, logit effects, neighbours. Files are written to a scratch
+ * directory removed at the end.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "import.h"
+#include "index.h"
 #include "tensor.h"
 #include "tokens.h"
 #include "unit.h"
@@ -336,6 +342,337 @@ static void test_tokens(void)
 	free(p);
 }
 
+/* ------------------------------------------------------------ importers */
+
+static const char *srcdir, *builddir;
+static int n_imports;
+
+/* Import PATH (relative to the fixture folder unless absolute) into a new
+ * index and open it; NULL (and a printed reason) on failure. */
+static fs_index *import_one(const char *format, const char *path, const char *vocab, const char *name)
+{
+	char err[1024] = "";
+	char *out = xasprintf("%s/imp%d.sqlite", tmpdir, n_imports++);
+	char *in = path[0] == '/' ? xstrdup(path) : xasprintf("%s/tests/fixtures/import/%s", srcdir, path);
+	char *voc = vocab ? xasprintf("%s/tests/fixtures/import/%s", srcdir, vocab) : NULL;
+	import_opts o;
+	import_opts_init(&o);
+	o.vocab = voc;
+	o.sae_name = name;
+	fs_index *ix = NULL;
+	fs_writer *w = writer_create(out, err, sizeof err);
+	if (w && import_run(w, format, in, &o, err, sizeof err) == 0) {
+		if (writer_finish(w, err, sizeof err) == 0)
+			ix = index_open(out, err, sizeof err);
+	} else if (w) {
+		writer_abort(w);
+	}
+	if (!ix)
+		printf("# import %s: %s\n", path, err);
+	free(out);
+	free(in);
+	free(voc);
+	return ix;
+}
+
+/* Text of a feature's example (group grp, rank), malloc'd, or NULL. */
+static char *example_text(fs_index *ix, int64_t fid, int grp, int rank, float *max_act)
+{
+	fs_example *ex;
+	int n = index_examples(ix, fid, &ex);
+	char *text = NULL;
+	for (int i = 0; i < n; i++)
+		if (ex[i].grp == grp && ex[i].rank == rank) {
+			fs_context c;
+			if (index_context(ix, ex[i].ctx, &c) == 0) {
+				text = xstrdup(c.text);
+				context_free(&c);
+			}
+			if (max_act)
+				*max_act = ex[i].max_act;
+		}
+	if (n > 0)
+		examples_free(ex, n);
+	return text;
+}
+
+static int text_is(char *got, const char *want)
+{
+	int ok = got && strcmp(got, want) == 0;
+	if (!ok)
+		printf("# text [%s], wanted [%s]\n", got ? got : "(none)", want);
+	free(got);
+	return ok;
+}
+
+static int count_group(fs_index *ix, int64_t fid, int grp)
+{
+	fs_example *ex;
+	int n = index_examples(ix, fid, &ex), k = 0;
+	for (int i = 0; i < n; i++)
+		k += ex[i].grp == grp;
+	if (n > 0)
+		examples_free(ex, n);
+	return k;
+}
+
+static int logit_is(fs_index *ix, int64_t fid, int sign, int rank, const char *tok, float v)
+{
+	fs_logit *l;
+	int n = index_logits(ix, fid, sign, &l);
+	int ok = n > rank && strcmp(l[rank].token, tok) == 0 && fabsf(l[rank].value - v) < 1e-4f;
+	if (!ok && n > rank)
+		printf("# logit [%s] %g\n", l[rank].token, l[rank].value);
+	if (n > 0)
+		logits_free(l, n);
+	return ok;
+}
+
+static void test_saedashboard(void)
+{
+	char *p = xasprintf("%s/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json", srcdir);
+	if (access(p, R_OK) != 0) {
+		free(p);
+		p = xstrdup("/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json");
+	}
+	CHECK(import_detect(p, NULL, 0) == IMPORT_SAEDASHBOARD, "detect_saedashboard");
+	fs_index *ix = import_one(NULL, p, NULL, NULL);
+	free(p);
+	CHECK(ix != NULL, "saedashboard_imports");
+	if (!ix)
+		return;
+	const fs_sae *s = index_sae(ix, 0);
+	CHECK(index_n_saes(ix) == 1 && !strcmp(s->name, "0-res-jb") && !strcmp(s->model, "gpt2-small") &&
+		      s->layer == 0 && !strcmp(s->source_format, "saedashboard"), "saedashboard_sae");
+	int64_t f0 = index_feature_id(ix, s->id, 0), f1 = index_feature_id(ix, s->id, 1);
+	fs_feature f;
+	CHECK(f0 > 0 && index_feature(ix, f0, &f) == 0 && fabs(f.density - 0.0002) < 1e-9 &&
+		      fabs(f.max_act - 2.214) < 1e-6, "saedashboard_stats");
+	if (f0 > 0)
+		feature_free(&f);
+	/* 30 top rows, strongest first; the interval groups lowest first */
+	CHECK(count_group(ix, f0, 0) == 30 && count_group(ix, f0, 1) == 5 && count_group(ix, f0, 2) == 3,
+	      "saedashboard_groups");
+	float mx = 0;
+	char *t = example_text(ix, f0, 0, 0, &mx);
+	CHECK(t && fabsf(mx - 2.214f) < 1e-3f && strstr(t, "\n\nI happen to agree with this. But there\xe2\x80\x99s a sad"),
+	      "saedashboard_top_text_decoded");
+	CHECK(t && !strstr(t, "\xc3\xa2\xc4\xa2"), "saedashboard_no_bytelevel_left");
+	free(t);
+	fs_interval *iv;
+	int ni = index_intervals(ix, f0, &iv);
+	CHECK(ni == 2 && iv[0].grp == 1 && iv[0].lo == 0 && fabsf(iv[0].hi - 0.443f) < 1e-6f &&
+		      fabsf(iv[1].lo - 1.771f) < 1e-6f && iv[1].frac == 0, "saedashboard_intervals");
+	if (ni > 0)
+		free(iv);
+	CHECK(logit_is(ix, f0, +1, 0, " Brigade", 3.753f) && logit_is(ix, f0, -1, 0, "sequence", -0.707f),
+	      "saedashboard_logits");
+	/* the dead feature keeps its statistics but no all-zero top rows */
+	CHECK(f1 > 0 && count_group(ix, f1, 0) == 0 && count_group(ix, f1, 1) == 5, "saedashboard_dead_feature");
+	index_close(ix);
+}
+
+static void test_neuronpedia(void)
+{
+	CHECK(import_detect(xasprintf("%s/tests/fixtures/import/neuronpedia", srcdir), NULL, 0) ==
+		      IMPORT_NEURONPEDIA, "detect_neuronpedia");
+	fs_index *ix = import_one("neuronpedia", "neuronpedia", NULL, NULL);
+	CHECK(ix != NULL, "neuronpedia_imports");
+	if (!ix)
+		return;
+	const fs_sae *s = index_sae(ix, 0);
+	CHECK(!strcmp(s->name, "6-res-jb") && !strcmp(s->hook, "blocks.6.hook_resid_pre") && s->layer == 6 &&
+		      s->n_features == 8, "neuronpedia_sae");
+	int64_t f0 = index_feature_id(ix, s->id, 0), f2 = index_feature_id(ix, s->id, 2);
+	int64_t f1 = index_feature_id(ix, s->id, 1), f7 = index_feature_id(ix, s->id, 7);
+	fs_feature f;
+	int ok = f0 > 0 && index_feature(ix, f0, &f) == 0;
+	CHECK(ok && !strcmp(f.label, "military units") && fabs(f.density - 0.0125) < 1e-12 && f.max_act == 4.5 &&
+		      fabs(f.mean_act - 1.7) < 1e-9 && f.hist[5] == 10 && f.hist[16] == 6 && f.hist[26] == 4 &&
+		      f.hist_lo == 0.5f && f.hist_hi == 3.5f,
+	      "neuronpedia_feature_stats_label");
+	if (ok)
+		feature_free(&f);
+	ok = f2 > 0 && index_feature(ix, f2, &f) == 0;
+	CHECK(ok && !strcmp(f.label, "apostrophes"), "neuronpedia_label_second_file");
+	if (ok)
+		feature_free(&f);
+	CHECK(f7 > 0 && count_group(ix, f7, 0) == 1, "neuronpedia_feature_without_row");
+	CHECK(text_is(example_text(ix, f0, 0, 0, NULL), "The 1st Brigade marched") &&
+		      text_is(example_text(ix, f0, 0, 1, NULL), "A battalion left") &&
+		      text_is(example_text(ix, f0, 1, 0, NULL), " the regiment"), "neuronpedia_examples");
+	CHECK(text_is(example_text(ix, f2, 0, 0, NULL), "It\xe2\x80\x99s fine"), "neuronpedia_split_quote_decoded");
+	fs_context c;
+	fs_example *ex;
+	int n = index_examples(ix, f2, &ex);
+	ok = n == 1 && index_context(ix, ex[0].ctx, &c) == 0;
+	/* the quote's two tokens keep their own byte ranges */
+	CHECK(ok && c.ntok == 5 && c.tok_off[1] == 2 && c.tok_off[2] == 4 && c.tok_off[3] == 5 && ex[0].acts[2] == 2.0f,
+	      "neuronpedia_token_boundaries");
+	if (ok)
+		context_free(&c);
+	if (n > 0)
+		examples_free(ex, n);
+	CHECK(logit_is(ix, f0, +1, 0, " Brigade", 3.75f) && logit_is(ix, f0, +1, 1, "\xe2\x80\x99s", 3.0f) &&
+		      logit_is(ix, f0, -1, 1, "ogen", -0.65f), "neuronpedia_logits");
+	fs_neighbour *nb;
+	n = index_neighbours(ix, f0, 0, 10, &nb);
+	CHECK(n == 2 && nb[0].fid == f2 && fabsf(nb[0].cosine - 0.75f) < 1e-6f && nb[1].fid == f1,
+	      "neuronpedia_neighbours");
+	if (n > 0)
+		free(nb);
+	index_close(ix);
+}
+
+static void test_saevis(void)
+{
+	CHECK(import_detect(xasprintf("%s/tests/fixtures/import/saevis.json", srcdir), NULL, 0) == IMPORT_SAEVIS,
+	      "detect_saevis");
+	fs_index *ix = import_one("sae_vis", "saevis.json", "saevis-vocab.txt", "vis");
+	CHECK(ix != NULL, "saevis_imports");
+	if (!ix)
+		return;
+	const fs_sae *s = index_sae(ix, 0);
+	int64_t f3 = index_feature_id(ix, s->id, 3), f10 = index_feature_id(ix, s->id, 10);
+	fs_feature f;
+	int ok = f3 > 0 && index_feature(ix, f3, &f) == 0;
+	CHECK(!strcmp(s->name, "vis") && ok && fabs(f.density - 0.0125) < 1e-12 && f.max_act == 2.75, "saevis_stats");
+	if (ok)
+		feature_free(&f);
+	CHECK(text_is(example_text(ix, f3, 0, 0, NULL), " DNA sequence ATGC") &&
+		      text_is(example_text(ix, f3, 0, 1, NULL), "Hello world\n caf\xc3\xa9!") &&
+		      text_is(example_text(ix, f3, 1, 0, NULL), " the DNA"), "saevis_examples_vocab");
+	fs_interval *iv;
+	int ni = index_intervals(ix, f3, &iv);
+	CHECK(ni == 1 && iv[0].lo == 0 && iv[0].hi == 1.375f && iv[0].frac == 0.75f, "saevis_interval_title");
+	if (ni > 0)
+		free(iv);
+	CHECK(logit_is(ix, f3, +1, 1, "G", 1.25f) && logit_is(ix, f3, -1, 0, " caf\xc3\xa9", -0.75f), "saevis_logits");
+	CHECK(text_is(example_text(ix, f10, 0, 0, NULL), " the<99>!"), "saevis_unknown_id");
+	index_close(ix);
+	/* without a vocabulary, ids show as <id> */
+	ix = import_one("sae_vis", "saevis.json", NULL, NULL);
+	s = ix ? index_sae(ix, 0) : NULL;
+	CHECK(ix && text_is(example_text(ix, index_feature_id(ix, s->id, 3), 0, 0, NULL), "<6><7><8><9><10><11>"),
+	      "saevis_no_vocab");
+	if (ix)
+		index_close(ix);
+}
+
+static void test_openai(void)
+{
+	fs_index *ix = import_one(NULL, "openai", NULL, NULL);
+	CHECK(ix != NULL, "openai_imports");
+	if (!ix)
+		return;
+	const fs_sae *s = index_sae(ix, 0);
+	int64_t f2 = index_feature_id(ix, s->id, 2), f7 = index_feature_id(ix, s->id, 7);
+	fs_feature f;
+	int ok = f2 > 0 && index_feature(ix, f2, &f) == 0;
+	CHECK(ok && f.density == 0.002 && f.mean_act == 1.5 && f.max_act == 3.0 && f7 > 0, "openai_stats");
+	if (ok)
+		feature_free(&f);
+	CHECK(text_is(example_text(ix, f2, 0, 0, NULL), "A fox") &&
+		      text_is(example_text(ix, f2, 0, 1, NULL), "The quick fox\xe2\x80\x99s") &&
+		      count_group(ix, f2, 1) == 2, "openai_examples");
+	index_close(ix);
+}
+
+static void test_saelens(void)
+{
+	char *dir = xasprintf("%s/saelens", tmpdir);
+	char *cmd = xasprintf("%s/tests/import-fix saelens '%s'", builddir, dir);
+	int rc = system(cmd);
+	free(cmd);
+	CHECK(rc == 0 && import_detect(dir, NULL, 0) == IMPORT_SAELENS, "detect_saelens");
+	fs_index *ix = import_one(NULL, dir, NULL, NULL);
+	CHECK(ix != NULL, "saelens_imports");
+	if (ix) {
+		const fs_sae *s = index_sae(ix, 0);
+		CHECK(!strcmp(s->name, "8-res-test") && !strcmp(s->hook, "blocks.8.hook_resid_pre") && s->layer == 8 &&
+			      s->d_model == 4 && s->n_features == 6 && !strcmp(s->model, "gpt2-small"), "saelens_sae");
+		double want[6] = {0.1, 0.01, 0.001, 0, 1, 0.5};
+		int all = index_n_features(ix) == 6;
+		for (int i = 0; i < 6 && all; i++) {
+			fs_feature f;
+			if (index_feature(ix, index_feature_id(ix, s->id, i), &f) != 0)
+				all = 0;
+			else {
+				all = fabs(f.density - want[i]) < want[i] * 1e-5 + 1e-12;
+				feature_free(&f);
+			}
+		}
+		CHECK(all, "saelens_densities");
+		index_close(ix);
+	}
+	/* the pre-6.0 flat layout */
+	char *cfg = xasprintf("%s/cfg.json", dir);
+	FILE *fp = fopen(cfg, "w");
+	if (fp) {
+		fputs("{\"model_name\": \"gpt2-small\", \"hook_point\": \"blocks.2.hook_resid_post\", "
+		      "\"hook_point_layer\": 2, \"d_in\": 4, \"d_sae\": 6, \"activation_fn_str\": \"relu\"}\n", fp);
+		fclose(fp);
+	}
+	ix = import_one("saelens", dir, NULL, NULL);
+	const fs_sae *s = ix ? index_sae(ix, 0) : NULL;
+	CHECK(s && !strcmp(s->hook, "blocks.2.hook_resid_post") && s->layer == 2 && s->n_features == 6, "saelens_old_cfg");
+	if (ix)
+		index_close(ix);
+	/* d_sae that disagrees with W_dec is bad input */
+	fp = fopen(cfg, "w");
+	if (fp) {
+		fputs("{\"d_in\": 4, \"d_sae\": 7, \"metadata\": {\"hook_name\": \"blocks.2.x\"}}\n", fp);
+		fclose(fp);
+	}
+	char err[512] = "";
+	fs_writer *w = writer_create(xasprintf("%s/bad.sqlite", tmpdir), err, sizeof err);
+	import_opts o;
+	import_opts_init(&o);
+	rc = w ? import_run(w, "saelens", dir, &o, err, sizeof err) : -1;
+	CHECK(rc == FS_EXIT_USAGE && strstr(err, "W_dec.shape") && strstr(err, "sae_weights.safetensors"),
+	      "saelens_shape_mismatch");
+	if (w)
+		writer_abort(w);
+	free(cfg);
+	free(dir);
+}
+
+static void test_delphi(void)
+{
+	char *dir = xasprintf("%s/delphi", tmpdir);
+	char *cmd = xasprintf("%s/tests/import-fix delphi '%s'", builddir, dir);
+	int rc = system(cmd);
+	free(cmd);
+	CHECK(rc == 0 && import_detect(dir, NULL, 0) == IMPORT_DELPHI, "detect_delphi");
+	fs_index *ix = import_one("delphi", dir, "delphi-tokenizer.json", NULL);
+	CHECK(ix != NULL, "delphi_imports");
+	if (ix) {
+		const fs_sae *s = index_sae(ix, 0);
+		CHECK(!strcmp(s->name, "layers.3") && s->layer == 3 && !strcmp(s->model, "test/tiny") &&
+			      s->n_features == 8 && index_n_features(ix) == 8, "delphi_sae");
+		int64_t f1 = index_feature_id(ix, s->id, 1), f5 = index_feature_id(ix, s->id, 5);
+		fs_feature f;
+		int ok = f1 > 0 && index_feature(ix, f1, &f) == 0;
+		CHECK(ok && fabs(f.density - 0.1) < 1e-12 && f.max_act == 3.0f && fabs(f.mean_act - 1.5) < 1e-9,
+		      "delphi_stats");
+		if (ok)
+			feature_free(&f);
+		float mx = 0;
+		CHECK(text_is(example_text(ix, f1, 0, 0, &mx), "The cat sat on the mat\xe2\x80\x99s.<|endoftext|>") &&
+			      mx == 3.0f && count_group(ix, f1, 0) == 2, "delphi_top_window_text");
+		fs_example *ex;
+		int n = index_examples(ix, f1, &ex);
+		CHECK(n > 0 && ex[0].ntok == 10 && ex[0].acts[5] == 3.0f && ex[0].acts[6] == 0.5f && ex[0].acts[4] == 0,
+		      "delphi_window_acts");
+		if (n > 0)
+			examples_free(ex, n);
+		CHECK(f5 > 0 && text_is(example_text(ix, f5, 0, 0, NULL), "The bird flew over the mat\xe2\x80\x99s.<|endoftext|>"),
+		      "delphi_second_slice");
+		index_close(ix);
+	}
+	free(dir);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -345,6 +682,14 @@ int main(void)
 	test_npy();
 	test_safetensors();
 	test_tokens();
+	srcdir = getenv("FS_SRCDIR") ? getenv("FS_SRCDIR") : FS_SRCDIR;
+	builddir = getenv("FS_BUILDDIR") ? getenv("FS_BUILDDIR") : ".";
+	test_saedashboard();
+	test_neuronpedia();
+	test_saevis();
+	test_openai();
+	test_saelens();
+	test_delphi();
 	char *cmd = xasprintf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", tmpdir);
