@@ -862,7 +862,7 @@ void writer_abort(fs_writer *w)
 enum {
 	R_META, R_SAES, R_FEATURE, R_FEATURE_ID, R_EXAMPLES, R_INTERVALS, R_CONTEXT,
 	R_CONTEXT_TEXT, R_LOGITS, R_NEIGHBOURS, R_CL_CHILDREN, R_CLUSTER, R_CL_FEATURES,
-	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_COUNT
+	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_EX_ACTS, R_COUNT
 };
 
 static const char *const reader_sql[R_COUNT] = {
@@ -892,10 +892,11 @@ static const char *const reader_sql[R_COUNT] = {
 			  " WHERE f.sae = c.sae AND f.cluster = ?1 ORDER BY f.idx",
 	[R_SEARCH_CTX] = "SELECT rowid FROM ctx_fts WHERE ctx_fts MATCH ? ORDER BY rowid LIMIT ?",
 	[R_SEARCH_LABEL] = "SELECT rowid FROM label_fts WHERE label_fts MATCH ? ORDER BY rowid LIMIT ?",
-	[R_CTX_FEATURES] = "SELECT feature, max_act, max_pos FROM examples WHERE ctx = ?"
-			   " ORDER BY max_act DESC LIMIT ?",
+	[R_CTX_FEATURES] = "SELECT feature, max(max_act) AS m, max_pos FROM examples WHERE ctx = ?"
+			   " GROUP BY feature ORDER BY m DESC, feature LIMIT ?",
 	[R_CHUNK] = "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?",
 	[R_IDX_ANY] = "SELECT id FROM features WHERE idx = ? ORDER BY sae LIMIT 1",
+	[R_EX_ACTS] = "SELECT acts FROM examples WHERE feature = ? AND ctx = ? LIMIT 1",
 };
 
 struct fs_index {
@@ -1373,6 +1374,20 @@ void examples_free(fs_example *ex, int n)
 	for (int i = 0; i < n; i++)
 		free(ex[i].acts);
 	free(ex);
+}
+
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok)
+{
+	sqlite3_stmt *s = rstmt(ix, R_EX_ACTS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int64(s, 2, ctx);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
+	sqlite3_reset(s);
+	return rc;
 }
 
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)

@@ -153,6 +153,9 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
  * free with examples_free. Returns the count, -1 on error. */
 int index_examples(fs_index *ix, int64_t fid, fs_example **out);
 void examples_free(fs_example *ex, int n);
+/* One feature's activations on one context (ntok values); 0 when it has an
+ * example there, -1 when not. */
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 
