@@ -392,6 +392,13 @@ fs_st_file *st_open(const char *path, char *err, size_t errlen)
 		goto bad;
 	}
 	f->data_start = 8 + (size_t)hlen;
+	/* every entry must fit the file, not just the one asked for: a
+	 * truncated or corrupt file is refused as a whole */
+	for (int i = 0; i < st_count(f); i++) {
+		fs_st_info in;
+		if (st_find(f, st_name(f, i), &in, err, errlen) != 0)
+			goto bad;
+	}
 	return f;
 bad:
 	st_close(f);
