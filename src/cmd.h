@@ -13,8 +13,8 @@ int cmd_info(int argc, char **argv);       /* cli.c     */
 int cmd_show(int argc, char **argv);       /* cli.c     */
 int cmd_search(int argc, char **argv);     /* cli.c     */
 int cmd_token(int argc, char **argv);      /* cli.c: features firing on a token */
-int cmd_neighbours(int argc, char **argv); /* cli.c     */
-int cmd_clusters(int argc, char **argv);   /* cli.c     */
+int cmd_neighbours(int argc, char **argv); /* cli_geom.c */
+int cmd_clusters(int argc, char **argv);   /* cli_geom.c */
 int cmd_grep(int argc, char **argv);       /* grep.c    */
 int cmd_export(int argc, char **argv);     /* export.c  */
 int cmd_notes(int argc, char **argv);      /* notes.c   */
