@@ -16,7 +16,8 @@
 # Output in WORKDIR: train.txt and heldout.txt (documents concatenated),
 # manifest.tsv (doc, group, package, path, split, offset, bytes; offset
 # into the split's file). A document is held out when the cksum of its
-# name "package:path" is 0 mod 10, so the split is deterministic.
+# name "package:path" is 0 mod 10 (mod 5 in --tiny), so the split is
+# deterministic.
 set -eu
 export LC_ALL=C.UTF-8
 
@@ -36,6 +37,7 @@ mkdir -p "$DOCS" "$TMP"
 yes featscope-corpus | head -c 65536 >"$TMP/seed"
 NDOC=0
 PIECE=65536
+HOLD=10
 
 say() { [ -t 2 ] && printf '%s\n' "$*" >&2 || printf '%s\n' "$*" >&2; }
 
@@ -46,7 +48,8 @@ declare -A GOT=([dna]=0 [code]=0 [prose]=0 [scripts]=0 [structured]=0)
 if [ $TINY = 1 ]; then
 	CAP=([dna]=120000 [code]=200000 [prose]=200000 [scripts]=40000
 		[structured]=80000)
-	PIECE=4096
+	PIECE=16384
+	HOLD=5
 fi
 
 # add GROUP PKG PATH MAXBYTES < text: clean stdin and add it as one or
@@ -321,7 +324,7 @@ toff=0
 hoff=0
 while IFS=$'\t' read -r id group pkg path n; do
 	h=$(printf '%s:%s' "$pkg" "$path" | cksum | cut -d' ' -f1)
-	if [ $((h % 10)) = 0 ]; then
+	if [ $((h % HOLD)) = 0 ]; then
 		cat "$DOCS/$id" >>"$W/heldout.txt.tmp"
 		printf '%s\t%s\t%s\t%s\theldout\t%d\t%d\n' "$id" "$group" "$pkg" "$path" "$hoff" "$n" >>"$W/manifest.tsv.tmp"
 		hoff=$((hoff + n))

@@ -2,15 +2,16 @@
 # demo-data.sh: the whole demo pipeline behind `make demo-data`:
 # corpus -> language model -> SAE -> harvest -> featscope index.
 #
-#   model/demo-data.sh BUILDDIR SRCDIR            full run (~80 min on 2 cores)
+#   model/demo-data.sh BUILDDIR SRCDIR            full run (~75 min on 2 cores)
 #   model/demo-data.sh --tiny WORKDIR BUILDDIR SRCDIR   seconds, for tests
 #
 # The full run works in SRCDIR/model/work (git-ignored) and ships
 # data/demo.sqlite, data/demo-lm.bin, data/demo-sae.bin and
 # data/demo-figures.txt. Sizes can be overridden from the environment
 # (LM_LAYERS, LM_DMODEL, LM_MINUTES, LM_STEPS, SAE_FEATURES, SAE_K,
-# SAE_MINUTES, SAE_STEPS, CONTEXTS; SKIP_CORPUS=1 keeps an assembled
-# corpus; FSMODEL, FEATSCOPE name the programs). Figures are "key value" lines.
+# SAE_MINUTES, SAE_STEPS, CONTEXTS, EVAL_BYTES, SAE_EVAL_BYTES; SKIP_CORPUS=1
+# keeps an assembled corpus, SKIP_LM=1 a trained model; FSMODEL and
+# FEATSCOPE name the programs). Figures are "key value" lines.
 set -eu
 
 TINY=0
@@ -31,16 +32,16 @@ if [ $TINY = 1 ]; then
 	: "${LM_LAYERS:=1}" "${LM_DMODEL:=32}" "${LM_HEADS:=2}" "${LM_BATCH:=8}"
 	: "${LM_STEPS:=40}" "${LM_MINUTES:=0}"
 	: "${SAE_FEATURES:=256}" "${SAE_K:=8}" "${SAE_BATCH:=4}"
-	: "${SAE_STEPS:=40}" "${SAE_MINUTES:=0}" "${SAE_DEAD:=5000}"
-	: "${CONTEXTS:=60}" "${EVAL_BYTES:=20000}"
+	: "${SAE_STEPS:=100}" "${SAE_MINUTES:=0}" "${SAE_DEAD:=5000}" "${SAE_WARMUP:=20}"
+	: "${CONTEXTS:=60}" "${EVAL_BYTES:=20000}" "${SAE_EVAL_BYTES:=20000}"
 	OUT=$W
 else
 	W=$S/model/work
 	: "${LM_LAYERS:=2}" "${LM_DMODEL:=128}" "${LM_HEADS:=4}" "${LM_BATCH:=32}"
 	: "${LM_STEPS:=100000}" "${LM_MINUTES:=35}"
 	: "${SAE_FEATURES:=4096}" "${SAE_K:=32}" "${SAE_BATCH:=16}"
-	: "${SAE_STEPS:=100000}" "${SAE_MINUTES:=20}" "${SAE_DEAD:=1000000}"
-	: "${CONTEXTS:=30000}" "${EVAL_BYTES:=0}"
+	: "${SAE_STEPS:=100000}" "${SAE_MINUTES:=20}" "${SAE_DEAD:=1000000}" "${SAE_WARMUP:=100}"
+	: "${CONTEXTS:=12000}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=600000}"
 	OUT=$S/data
 fi
 mkdir -p "$W" "$OUT"
@@ -65,11 +66,17 @@ fi
 wc -c <"$W/train.txt" | sed 's/^/corpus_train_bytes /' | tee -a "$FIG"
 wc -c <"$W/heldout.txt" | sed 's/^/corpus_heldout_bytes /' | tee -a "$FIG"
 
-step "language model: $LM_LAYERS layers, d_model $LM_DMODEL"
-stage lm.log "$FSM" train-lm --train "$W/train.txt" --heldout "$W/heldout.txt" \
+if [ -n "${SKIP_LM:-}" ] && [ -s "$W/lm.bin" ]; then
+	step "language model kept (SKIP_LM)"
+	grep -h '^lm_' "$W/lm-figures.txt" | tee -a "$FIG" || true
+else
+	step "language model: $LM_LAYERS layers, d_model $LM_DMODEL"
+	stage lm.log "$FSM" train-lm --train "$W/train.txt" --heldout "$W/heldout.txt" \
 	--out "$W/lm.bin" --layers "$LM_LAYERS" --d-model "$LM_DMODEL" \
 	--heads "$LM_HEADS" --ctx 128 --batch "$LM_BATCH" --steps "$LM_STEPS" \
 	--minutes "$LM_MINUTES" --eval-every 500
+	grep -h '^lm_' "$FIG" >"$W/lm-figures.txt"
+fi
 stage eval-lm.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
 	--max-bytes "$EVAL_BYTES"
 # peers on the same held-out bytes
@@ -89,9 +96,9 @@ step "SAE: TopK k=$SAE_K, $SAE_FEATURES features"
 stage sae.log "$FSM" train-sae --lm "$W/lm.bin" --train "$W/train.txt" \
 	--out "$W/sae.bin" --features "$SAE_FEATURES" --k "$SAE_K" \
 	--batch "$SAE_BATCH" --steps "$SAE_STEPS" --minutes "$SAE_MINUTES" \
-	--dead-after "$SAE_DEAD"
+	--dead-after "$SAE_DEAD" --warmup "$SAE_WARMUP"
 stage eval-sae.log "$FSM" eval-sae --lm "$W/lm.bin" --sae "$W/sae.bin" \
-	--heldout "$W/heldout.txt" --max-bytes "$EVAL_BYTES"
+	--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
 
 step "harvest: $CONTEXTS contexts"
 mkdir -p "$W/harvest"

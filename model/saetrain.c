@@ -97,6 +97,7 @@ int fsm_train_sae(int argc, char **argv)
 	int64_t dead_after = (int64_t)fsm_optf(argc, argv, "--dead-after", 500000);
 	int k_aux = (int)fsm_optf(argc, argv, "--k-aux", 64);
 	uint64_t seed = (uint64_t)fsm_optf(argc, argv, "--seed", 2);
+	long warm = (long)fsm_optf(argc, argv, "--warmup", 100);
 	lm_model *m = lm_load(lmf);
 	if (!m)
 		return 1;
@@ -130,9 +131,12 @@ int fsm_train_sae(int argc, char **argv)
 			prog = el / (minutes * 60);
 		if (prog >= 1.0)
 			break;
-		/* constant, then linear decay over the last 30% */
+		/* linear warmup, constant, then linear decay over the last
+		 * 30% (Adam's first steps otherwise overshoot) */
 		float lr = prog < 0.7 ? lr_max
 		                      : lr_max * (float)((1.0 - prog) / 0.3);
+		if (i < warm)
+			lr *= (float)(i + 1) / warm;
 		fsm_batch(td, tlen, B, T, &rng, tok, tgt);
 		h.mode = 0;
 		lm_forward(m, tok, NULL, B, T, fsm_hook, &h, NULL);
