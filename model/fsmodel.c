@@ -173,9 +173,14 @@ static int cmd_train_lm(int argc, char **argv)
 	uint8_t *hd = fsm_read_file(held, &hlen);
 	if (tlen < (size_t)c.ctx + 2 || hlen < (size_t)c.ctx + 2)
 		fsm_usage("training or held-out text shorter than a context");
-	lm_model *m = lm_new(&c, seed);
-	if (!m)
+	const char *init = fsm_opt(argc, argv, "--init", NULL);
+	lm_model *m = init ? lm_load(init) : lm_new(&c, seed);
+	if (!m) {
+		if (init)
+			return 1;
 		fsm_usage("bad model shape");
+	}
+	c = m->cfg; /* --init: the checkpoint's shape wins */
 	fprintf(stderr,
 	        "train-lm: %d layers, d_model %d, %d heads, ctx %d, %zu "
 	        "parameters; %zu train bytes, %zu held-out bytes\n",
@@ -256,7 +261,7 @@ static void usage(void)
 {
 	fputs("usage: fsmodel COMMAND [--option value]...\n"
 	      "  train-lm  --train F --heldout F --out LM [--layers --d-model "
-	      "--heads --ctx --batch --steps --minutes --lr]\n"
+	      "--heads --ctx --batch --steps --minutes --lr --init LM]\n"
 	      "  eval-lm   --lm LM --heldout F [--max-bytes N]\n"
 	      "  train-sae --lm LM --train F --out SAE [--features --k --batch "
 	      "--steps --minutes --lr]\n"

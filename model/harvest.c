@@ -498,11 +498,11 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			                       wd[i].w);
 	}
 	snprintf(out, n,
-	         "%s: fires on %s (%.0f%% of top %d)%s in %s/%s (%.0f%% of "
-	         "firings in %s)",
+	         "%s: fires on %s (%.0f%% of top %d)%s; in %s (%.0f%% of "
+	         "firings); top examples from %s (%.0f%%)",
 	         desc, chars, 100.0 * covered / F->ntop, F->ntop, words,
-	         hv_group_names[grp], npk ? pk[0].p : "?", 100 * gfrac,
-	         hv_group_names[grp]);
+	         hv_group_names[grp], 100 * gfrac, npk ? pk[0].p : "?",
+	         npk ? 100.0 * pk[0].cnt / F->ntop : 0.0);
 }
 
 /* Hook: copy the last MLP layer's activations. */
