@@ -7,6 +7,7 @@
  * harvest.c). Progress goes to stderr; figures go to stdout as
  * "key value" lines so scripts can collect them.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "fsmodel.h"
 
 #include <errno.h>
