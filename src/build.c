@@ -10,6 +10,7 @@
  */
 #include "build.h"
 #include "cmd.h"
+#include "import.h"
 #include "index.h"
 #include "input.h"
 #include "tensor.h"
@@ -877,11 +878,15 @@ static void build_usage(FILE *f)
 		"      --unembed FILE     unembedding [d_model, vocab] for logit effects (needs --decoder)\n"
 		"      --vocab FILE       token per line (C escapes) for --unembed\n"
 		"      --neighbours K     nearest neighbours kept per feature (32)\n"
-		"      --progress / --no-progress\n");
+		"      --progress / --no-progress\n"
+		"Other tools' files (SAELens, Neuronpedia, SAEDashboard, sae_vis, delphi, OpenAI):\n"
+		"  featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT... (featscope build --from auto --help)\n");
 }
 
 int cmd_build(int argc, char **argv)
 {
+	if (import_wanted(argc, argv)) /* other tools' files: src/import.c */
+		return import_cmd(argc, argv);
 	fs_build_opts o;
 	build_opts_init(&o);
 	enum { O_SAE = 256, O_MODEL, O_HOOK, O_LAYER, O_NFEAT, O_TOPK, O_INTERVALS, O_PERINT,

@@ -1724,3 +1724,23 @@ void chunk_free(fs_chunk *ch)
 	free(ch->off);
 	memset(ch, 0, sizeof *ch);
 }
+
+/* ---- import ---- */
+
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
+{
+	if (w->failed)
+		return -1;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(w->db,
+			       "UPDATE saes SET n_features = ?1,"
+			       " d_model = CASE WHEN ?2 > 0 THEN ?2 ELSE d_model END WHERE id = ?3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return wfail(w, "set dictionary size");
+	sqlite3_bind_int64(st, 1, n_features);
+	sqlite3_bind_int(st, 2, d_model);
+	sqlite3_bind_int(st, 3, sae);
+	int rc = wstep(w, st, "set dictionary size");
+	sqlite3_finalize(st);
+	return rc;
+}

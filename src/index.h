@@ -258,4 +258,8 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+/* ---- import ---- */
+/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
+
 #endif
