@@ -189,8 +189,9 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 
 /* Context text is stored in chunks of concatenated texts (for fast scans).
  * Chunk ids are 1..index_n_chunks. Contexts of a chunk are consecutive ids
- * first..first+n-1; their texts lie at offsets off[i] (n+1 entries, the
- * last one the end) inside the chunk, separated by one NUL byte. */
+ * first..first+n-1. Every text is followed by one NUL byte, so context i
+ * spans bytes [off[i], off[i + 1] - 1) of the chunk (off has n + 1 entries;
+ * off[n] == len). */
 typedef struct {
 	int64_t id;           /* chunk id */
 	int64_t first_ctx;    /* id of its first context */
