@@ -15,7 +15,9 @@
  *                          one warm-up) and print "p50_ms p99_ms hits"
  * Deterministic: a fixed xorshift seed.
  */
+#ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
+#endif
 #include "index.h"
 #include "util.h"
 

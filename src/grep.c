@@ -333,6 +333,7 @@ typedef struct grep_scan_state grep_scan_state;
 typedef struct {
 	grep_scan_state *s;         /* shared state */
 	fs_index *ix;               /* own read-only connection */
+	index_ctx_reader *rd;       /* its token and example queries */
 	pcre2_match_data *md;       /* match data for the pattern */
 	pcre2_match_context *mc;    /* match limits and JIT stack */
 	pcre2_jit_stack *js;        /* JIT stack */
@@ -431,8 +432,6 @@ static int grep_match_ctx(grep_worker *w, const unsigned char *subj, size_t len,
 static void grep_fold_example(void *ud, int64_t fid, const float *acts, int ntok)
 {
 	grep_worker *w = ud;
-	if (ntok > w->capmarked)
-		return; /* the example disagrees with its context: ignore it */
 	pthread_mutex_lock(&w->mu);
 	grep_acc_example(&w->acc, fid, w->ctx, acts, ntok, w->marked);
 	pthread_mutex_unlock(&w->mu);
@@ -442,7 +441,7 @@ static void grep_fold_example(void *ud, int64_t fid, const float *acts, int ntok
 static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t len)
 {
 	uint32_t *off = NULL;
-	int ntok = index_context_toks(w->ix, ctx, (uint32_t)len, &off);
+	int ntok = index_ctx_reader_toks(w->rd, ctx, (uint32_t)len, &off);
 	if (ntok < 0) {
 		snprintf(w->err, sizeof w->err, "context %lld: no token boundaries: %s",
 			 (long long)ctx, index_errmsg(w->ix));
@@ -462,10 +461,8 @@ static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t l
 	pthread_mutex_unlock(&w->mu);
 	if (nm == 0)
 		return 0;
-	/* Tokens past ntok in a longer example are never marked. */
-	memset(w->marked + ntok, 0, (size_t)(w->capmarked - ntok));
 	w->ctx = ctx;
-	if (index_context_examples(w->ix, ctx, grep_fold_example, w) < 0) {
+	if (index_ctx_reader_examples(w->rd, ctx, ntok, grep_fold_example, w) < 0) {
 		snprintf(w->err, sizeof w->err, "examples of context %lld: %s",
 			 (long long)ctx, index_errmsg(w->ix));
 		return GREP_ERR;
@@ -493,11 +490,8 @@ static void *grep_worker_main(void *arg)
 		for (int i = 0; i < ch.n && rc == 0; i++) {
 			if ((i & 255) == 255 && grep_stopped(s))
 				break;
-			size_t a = ch.off[i], b = ch.off[i + 1];
-			if (b > ch.len || a > b)
-				break;
-			if (b > a && ch.text[b - 1] == '\0')
-				b--;
+			/* Context i is [off[i], off[i + 1] - 1): a NUL follows it. */
+			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
 			const unsigned char *subj = (const unsigned char *)ch.text + a;
 			int v = valid || grep_utf8_valid(subj, b - a);
 			int64_t ctx = ch.first_ctx + i;
@@ -585,6 +579,8 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 	if (index_feature_masses(ix, &nfid, &act_mass, &sae_of) != 0)
 		return fs_seterr(err, errlen, "reading features: %s", index_errmsg(ix)), GREP_ERR;
 	int64_t total = index_text_bytes(ix);
+	if (total < 0)
+		total = 0;
 
 	int nw = o->threads > 0 ? o->threads : grep_online_cpus();
 	if (nw > GREP_MAX_THREADS)
@@ -600,6 +596,12 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 		w->ix = index_open(index_path(ix), e, sizeof e);
 		if (!w->ix) {
 			fs_seterr(err, errlen, "%s", e);
+			rc = GREP_ERR;
+			break;
+		}
+		w->rd = index_ctx_reader_open(w->ix);
+		if (!w->rd) {
+			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(w->ix));
 			rc = GREP_ERR;
 			break;
 		}
@@ -664,6 +666,7 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 	}
 	for (int i = 0; i < nw; i++) {
 		grep_worker *w = &ws[i];
+		index_ctx_reader_close(w->rd);
 		if (w->ix)
 			index_close(w->ix);
 		if (w->md) {
@@ -760,11 +763,7 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		}
 		int valid = grep_utf8_valid((const unsigned char *)ch.text, ch.len);
 		for (int i = 0; i < ch.n && (limit <= 0 || n < limit); i++) {
-			size_t a = ch.off[i], b = ch.off[i + 1];
-			if (b > ch.len || a > b)
-				break;
-			if (b > a && ch.text[b - 1] == '\0')
-				b--;
+			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
 			const unsigned char *subj = (const unsigned char *)ch.text + a;
 			int v = valid || grep_utf8_valid(subj, b - a);
 			int r = pcre2_match(v ? p->code : p->code_inv, subj, b - a, 0,
