@@ -36,6 +36,8 @@ struct grep_pattern {
 	pcre2_code *code_inv; /* PCRE2_MATCH_INVALID_UTF: for text that is not */
 	int jit;              /* code is JIT-compiled (pcre2_jit_match usable) */
 	int jit_inv;          /* code_inv is JIT-compiled */
+	pcre2_code *filter;   /* whole-chunk prefilter (see grep_filter_safe), or NULL */
+	int jit_filter;       /* filter is JIT-compiled */
 	unsigned flags;       /* GREP_* compile flags */
 };
 
@@ -51,12 +53,12 @@ int grep_sort_parse(const char *s)
 }
 
 static pcre2_code *grep_compile1(const char *pattern, uint32_t opts, int *jit,
-				 char *err, size_t errlen)
+				 pcre2_compile_context *cc, char *err, size_t errlen)
 {
 	int code;
 	PCRE2_SIZE off;
 	pcre2_code *re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
-				       opts, &code, &off, NULL);
+				       opts, &code, &off, cc);
 	if (!re) {
 		PCRE2_UCHAR msg[256];
 		if (pcre2_get_error_message(code, msg, sizeof msg) < 0)
@@ -66,6 +68,41 @@ static pcre2_code *grep_compile1(const char *pattern, uint32_t opts, int *jit,
 	}
 	*jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
 	return re;
+}
+
+/* Whole-chunk prefilter. A chunk holds its contexts separated by NUL
+ * bytes. The prefilter is the pattern compiled with NUL as the newline and
+ * multi-line mode (so ^ matches at every context start and . never
+ * crosses a separator) and run over the whole chunk: each match names a
+ * candidate context, which is then matched on its own (the exact,
+ * per-context semantics), and the scan resumes at the next context. This
+ * is exact when every per-context match is also a prefilter match at the
+ * same place, which holds unless the pattern can see past a context's
+ * edge differently from a subject's edge: end anchors ($ \z \Z), \A \G,
+ * lookbehind, negative lookahead, \K, backtracking verbs, an explicit NUL
+ * or an inline multi-line option. Patterns with any of those (spotted
+ * conservatively in the text: an escaped \$ counts too) are matched one
+ * context at a time. */
+static int grep_filter_safe(const char *p, unsigned flags)
+{
+	static const char *const risky[] = {
+		"$", "(?<=", "(?<!", "(?!", "(*", "\\A", "\\z", "\\Z", "\\G", "\\K",
+		"\\0", "\\x0", "\\x{0", "\\o{0", "\\c@",
+	};
+	if (flags & (GREP_LITERAL | GREP_TOKEN))
+		return 1;
+	for (size_t i = 0; i < sizeof risky / sizeof *risky; i++)
+		if (strstr(p, risky[i]))
+			return 0;
+	/* Inline options: (?m...) or (?x-m...) would change ^. */
+	for (const char *q = strstr(p, "(?"); q; q = strstr(q + 2, "(?")) {
+		for (const char *c = q + 2; *c && *c != ')' && *c != ':'; c++)
+			if (*c == 'm')
+				return 0;
+			else if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || *c == '-' || *c == '^'))
+				break;
+	}
+	return 1;
 }
 
 grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_t errlen)
@@ -79,13 +116,21 @@ grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_
 		opts |= PCRE2_CASELESS;
 	grep_pattern *p = xcalloc(1, sizeof *p);
 	p->flags = flags;
-	p->code = grep_compile1(pattern, opts, &p->jit, err, errlen);
+	p->code = grep_compile1(pattern, opts, &p->jit, NULL, err, errlen);
 	if (p->code)
 		p->code_inv = grep_compile1(pattern, opts | PCRE2_MATCH_INVALID_UTF,
-					    &p->jit_inv, err, errlen);
+					    &p->jit_inv, NULL, err, errlen);
 	if (!p->code || !p->code_inv) {
 		grep_pattern_free(p);
 		return NULL;
+	}
+	if (grep_filter_safe(pattern, flags)) {
+		pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+		pcre2_set_newline(cc, PCRE2_NEWLINE_NUL);
+		char e[256];
+		p->filter = grep_compile1(pattern, opts | (opts & PCRE2_LITERAL ? 0 : PCRE2_MULTILINE),
+					  &p->jit_filter, cc, e, sizeof e);
+		pcre2_compile_context_free(cc);
 	}
 	return p;
 }
@@ -96,6 +141,7 @@ void grep_pattern_free(grep_pattern *p)
 		return;
 	pcre2_code_free(p->code);
 	pcre2_code_free(p->code_inv);
+	pcre2_code_free(p->filter);
 	free(p);
 }
 
@@ -470,6 +516,71 @@ static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t l
 	return 0;
 }
 
+/* Match context i of a chunk exactly and fold it when it matches. */
+static int grep_do_ctx(grep_worker *w, const fs_chunk *ch, int i, int valid)
+{
+	/* Context i is [off[i], off[i + 1] - 1): a NUL follows it. */
+	size_t a = ch->off[i], b = ch->off[i + 1] - 1;
+	const unsigned char *subj = (const unsigned char *)ch->text + a;
+	int v = valid || grep_utf8_valid(subj, b - a);
+	int64_t ctx = ch->first_ctx + i;
+	int rc = grep_match_ctx(w, subj, b - a, v, ctx);
+	if (rc == 0 && w->nspan > 0)
+		rc = grep_fold_ctx(w, ctx, (const char *)subj, b - a);
+	return rc;
+}
+
+/* The context of a chunk holding byte pos (the last with off[i] <= pos). */
+static int grep_ctx_at(const fs_chunk *ch, size_t pos)
+{
+	int lo = 0, hi = ch->n - 1;
+	while (lo < hi) {
+		int mid = lo + (hi - lo + 1) / 2;
+		if (ch->off[mid] <= pos)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+/* One chunk: through the whole-chunk prefilter when the pattern has one
+ * and the chunk is valid UTF-8, else one context at a time. */
+static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
+{
+	const grep_pattern *p = w->s->p;
+	int valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
+	int i = 0, rc = 0;
+	if (p->filter && valid && ch->n > 0) {
+		const unsigned char *t = (const unsigned char *)ch->text;
+		size_t pos = 0;
+		while (i < ch->n && rc == 0) {
+			if (grep_stopped(w->s))
+				return 0;
+			int r = p->jit_filter
+				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc)
+				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc);
+			if (r == PCRE2_ERROR_NOMATCH)
+				return 0;
+			if (r < 0)
+				break; /* limits and the like: finish one context at a time */
+			int c = grep_ctx_at(ch, pcre2_get_ovector_pointer(w->md)[0]);
+			if (c < i)
+				c = i;
+			rc = grep_do_ctx(w, ch, c, 1);
+			i = c + 1;
+			if (i < ch->n)
+				pos = ch->off[i];
+		}
+	}
+	for (; i < ch->n && rc == 0; i++) {
+		if ((i & 255) == 255 && grep_stopped(w->s))
+			break;
+		rc = grep_do_ctx(w, ch, i, valid);
+	}
+	return rc;
+}
+
 static void *grep_worker_main(void *arg)
 {
 	grep_worker *w = arg;
@@ -479,29 +590,16 @@ static void *grep_worker_main(void *arg)
 		int64_t id = atomic_fetch_add(&s->next, 1);
 		if (id > s->nchunks)
 			break;
-		fs_chunk ch;
-		if (index_chunk(w->ix, id, &ch) != 0) {
+		const fs_chunk *ch = index_ctx_reader_chunk(w->rd, id);
+		if (!ch) {
 			snprintf(w->err, sizeof w->err, "reading text chunk %lld: %s",
 				 (long long)id, index_errmsg(w->ix));
 			rc = GREP_ERR;
 			break;
 		}
-		int valid = grep_utf8_valid((const unsigned char *)ch.text, ch.len);
-		for (int i = 0; i < ch.n && rc == 0; i++) {
-			if ((i & 255) == 255 && grep_stopped(s))
-				break;
-			/* Context i is [off[i], off[i + 1] - 1): a NUL follows it. */
-			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
-			const unsigned char *subj = (const unsigned char *)ch.text + a;
-			int v = valid || grep_utf8_valid(subj, b - a);
-			int64_t ctx = ch.first_ctx + i;
-			rc = grep_match_ctx(w, subj, b - a, v, ctx);
-			if (rc == 0 && w->nspan > 0)
-				rc = grep_fold_ctx(w, ctx, (const char *)subj, b - a);
-		}
-		atomic_fetch_add(&s->bytes_done, (unsigned long long)ch.len);
+		rc = grep_scan_chunk(w, ch);
+		atomic_fetch_add(&s->bytes_done, (unsigned long long)ch->len);
 		atomic_fetch_add(&s->chunks_done, 1);
-		chunk_free(&ch);
 	}
 	w->rc = rc;
 	if (rc < 0)

@@ -1768,6 +1768,11 @@ struct index_ctx_reader {
 	fs_index *ix;               /* the connection */
 	sqlite3_stmt *toks;         /* token boundaries of one context */
 	sqlite3_stmt *ex;           /* examples on one context */
+	sqlite3_stmt *chunk;        /* a chunk's first context, count and offsets */
+	sqlite3_blob *blob;         /* open on chunks.text, moved with reopen */
+	fs_chunk ch;                /* the last chunk read (buffers reused) */
+	size_t textcap;             /* bytes allocated in ch.text */
+	int offcap;                 /* entries allocated in ch.off */
 	float *acts;                /* decoded activations */
 	int cap;                    /* floats allocated in acts */
 };
@@ -1779,7 +1784,9 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 	if (sqlite3_prepare_v3(ix->db, "SELECT ntok, toks FROM contexts WHERE id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->ex, NULL) != SQLITE_OK) {
+			       SQLITE_PREPARE_PERSISTENT, &r->ex, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(ix->db, "SELECT first_ctx, n, offs FROM chunks WHERE id = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->chunk, NULL) != SQLITE_OK) {
 		index_ctx_reader_close(r);
 		return NULL;
 	}
@@ -1792,6 +1799,10 @@ void index_ctx_reader_close(index_ctx_reader *r)
 		return;
 	sqlite3_finalize(r->toks);
 	sqlite3_finalize(r->ex);
+	sqlite3_finalize(r->chunk);
+	sqlite3_blob_close(r->blob);
+	free(r->ch.text);
+	free(r->ch.off);
 	free(r->acts);
 	free(r);
 }
@@ -1841,4 +1852,50 @@ int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
 	}
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? n : -1;
+}
+
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
+{
+	sqlite3_stmt *s = r->chunk;
+	fs_chunk *ch = &r->ch;
+	int ok = 0;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
+		const uint32_t *o = sqlite3_column_blob(s, 2);
+		if (n >= 0 && nb == (n + 1) * 4 && o) {
+			if (n + 1 > r->offcap) {
+				r->offcap = n + 1;
+				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
+			}
+			memcpy(ch->off, o, (size_t)nb);
+			ch->id = id;
+			ch->first_ctx = sqlite3_column_int64(s, 0);
+			ch->n = n;
+			ok = 1;
+		}
+	}
+	sqlite3_reset(s);
+	if (!ok)
+		return NULL;
+	/* The text straight into our buffer through the blob interface. */
+	int rc = r->blob ? sqlite3_blob_reopen(r->blob, id)
+			 : sqlite3_blob_open(r->ix->db, "main", "chunks", "text", id, 0, &r->blob);
+	if (rc != SQLITE_OK)
+		return NULL;
+	size_t len = (size_t)sqlite3_blob_bytes(r->blob);
+	if (len + 1 > r->textcap) {
+		r->textcap = len + 1;
+		ch->text = xrealloc(ch->text, r->textcap);
+	}
+	if (sqlite3_blob_read(r->blob, ch->text, (int)len, 0) != SQLITE_OK)
+		return NULL;
+	ch->text[len] = 0;
+	ch->len = len;
+	for (int i = 0; i < ch->n; i++)
+		if (ch->off[i] >= ch->off[i + 1] || ch->off[i + 1] > len)
+			return NULL;
+	if (ch->off[ch->n] != len)
+		return NULL;
+	return ch;
 }

@@ -270,6 +270,10 @@ int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
 typedef struct index_ctx_reader index_ctx_reader;
 index_ctx_reader *index_ctx_reader_open(fs_index *ix);
 void index_ctx_reader_close(index_ctx_reader *r);
+/* Chunk id read into buffers the reader keeps (no allocation once they
+ * are large enough): the result is valid until the next call or close.
+ * NULL when absent or damaged. */
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
 /* Token boundaries of context ctx without its text; textlen is the text's
  * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
  * Returns ntok, -1 when absent or corrupt. */
