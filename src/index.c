@@ -1252,6 +1252,20 @@ static const char feature_cols[] =
 static const char filter_sql[] =
 	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
 
+/* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
+ * matches as a plain substring. */
+static void bind_filter(sqlite3_stmt *s, const char *filter)
+{
+	fs_buf b = {0};
+	for (const char *p = filter; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+	buf_free(&b);
+}
+
 int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit, fs_feature *out)
 {
@@ -1275,17 +1289,8 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		/* escape LIKE wildcards so the filter is a plain substring */
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	sqlite3_bind_int(s, 4, limit);
 	sqlite3_bind_int64(s, 5, offset);
 	int n = 0;
@@ -1318,16 +1323,8 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
 	return n;
