@@ -968,6 +968,9 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* reads go through a memory map and a larger page cache: context
+	 * texts live in chunk blobs that span many overflow pages */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		const char *m = sqlite3_errmsg(ix->db);
