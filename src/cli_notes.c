@@ -68,6 +68,12 @@ static int opt_val(int argc, char **argv, int *i, const char *name, const char *
 	return 1;
 }
 
+static int too_many(const char *opt)
+{
+	fs_warn("notes: %s: at most 64 of them at once", opt);
+	return -1;
+}
+
 static int notes_parse(int argc, char **argv, notes_args *a)
 {
 	memset(a, 0, sizeof *a);
@@ -77,8 +83,10 @@ static int notes_parse(int argc, char **argv, notes_args *a)
 		const char *v = NULL, *s = argv[i];
 		int r;
 		if (rest || s[0] != '-' || !s[1]) {
-			if (a->npos == 64)
-				return fs_seterr(NULL, 0, "%s", "");
+			if (a->npos == 64) {
+				fs_warn("notes: too many arguments (at most 63 features at once)");
+				return -1;
+			}
 			a->pos[a->npos++] = s;
 			continue;
 		}
@@ -98,8 +106,8 @@ static int notes_parse(int argc, char **argv, notes_args *a)
 		OPT("--note", a->note = v)
 		OPT("--note-file", a->note_file = v)
 		OPT("--description", a->description = v)
-		OPT("--tag", if (a->ntags < 64) a->tags[a->ntags++] = v)
-		OPT("--untag", if (a->nuntags < 64) a->untags[a->nuntags++] = v)
+		OPT("--tag", if (a->ntags == 64) return too_many("--tag"); a->tags[a->ntags++] = v)
+		OPT("--untag", if (a->nuntags == 64) return too_many("--untag"); a->untags[a->nuntags++] = v)
 #undef OPT
 		if (!strcmp(s, "--bookmark"))
 			a->bookmark = 1;
@@ -290,6 +298,10 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 {
 	if (a->npos != 2) {
 		fs_warn("notes set: needs INDEX FEATURE");
+		return FS_EXIT_USAGE;
+	}
+	if (!a->label && !a->note && !a->note_file && !a->ntags && !a->nuntags && a->bookmark < 0) {
+		fs_warn("notes set: nothing to set (use --label, --note, --note-file, --tag, --untag or --[no-]bookmark)");
 		return FS_EXIT_USAGE;
 	}
 	char key[256];

@@ -788,9 +788,25 @@ int cmd_export(int argc, char **argv)
 
 	int rc = FS_EXIT_OK;
 	FILE *f = stdout;
-	char *tmp = NULL;
-	if (o.out_path && strcmp(o.out_path, "-") != 0) {
-		tmp = xasprintf("%s.tmp.XXXXXX", o.out_path);
+	char *tmp = NULL, *target = NULL;
+	struct stat os;
+	if (o.out_path && strcmp(o.out_path, "-") != 0 && stat(o.out_path, &os) == 0 && !S_ISREG(os.st_mode)) {
+		/* a device, pipe or terminal: written in place, never replaced */
+		f = fopen(o.out_path, "w");
+		if (!f) {
+			fs_warn("export: %s: %s", o.out_path, strerror(errno));
+			free(np);
+			notes_close(n);
+			index_close(ix);
+			return FS_EXIT_ERR;
+		}
+	} else if (o.out_path && strcmp(o.out_path, "-") != 0) {
+		/* a new or regular file (through any symlink): a temporary file
+		 * beside it, renamed over it at the end */
+		target = realpath(o.out_path, NULL);
+		if (!target)
+			target = xstrdup(o.out_path);
+		tmp = xasprintf("%s.tmp.XXXXXX", target);
 		int fd = mkstemp(tmp);
 		if (fd < 0 || !(f = fdopen(fd, "w"))) {
 			fs_warn("export: %s: %s", o.out_path, strerror(errno));
@@ -799,6 +815,7 @@ int cmd_export(int argc, char **argv)
 				unlink(tmp);
 			}
 			free(tmp);
+			free(target);
 			free(np);
 			notes_close(n);
 			index_close(ix);
@@ -814,7 +831,7 @@ int cmd_export(int argc, char **argv)
 		int bad = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
 		int e = errno;
 		bad |= fclose(f) != 0;
-		if (!bad && rc == 0 && rename(tmp, o.out_path) != 0) {
+		if (!bad && rc == 0 && rename(tmp, target) != 0) {
 			e = errno;
 			bad = 1;
 		}
@@ -825,9 +842,15 @@ int cmd_export(int argc, char **argv)
 			rc = FS_EXIT_ERR;
 		}
 		free(tmp);
-	} else if (fflush(stdout) != 0 || ferror(stdout)) {
-		fs_warn("export: write error on standard output: %s", strerror(errno));
-		rc = FS_EXIT_ERR;
+		free(target);
+	} else {
+		int bad = fflush(f) != 0 || ferror(f);
+		if (f != stdout)
+			bad |= fclose(f) != 0;
+		if (bad) {
+			fs_warn("export: write error on %s: %s", f == stdout ? "standard output" : o.out_path, strerror(errno));
+			rc = FS_EXIT_ERR;
+		}
 	}
 	free(np);
 	notes_close(n);

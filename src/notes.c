@@ -5,7 +5,7 @@
  *
  * Schema (PRAGMA user_version = NOTES_VERSION):
  *   meta(key, value)            format='featscope-notes', identity, index_uuid
- *   notes(key, label, note, tags, bookmark, updated)   one row per feature
+ *   notes(id, key, label, note, tags, bookmark, updated) one row per feature
  *   notes_fts                   FTS5 over notes(label, note, tags), kept in
  *                               step by triggers (external content)
  *   lists(id, name, description, created)
@@ -60,14 +60,15 @@ static const char *const notes_sql[ST__N] = {
 	[ST_LIST_MEMBERS] = "SELECT key FROM list_members WHERE list = ?1 ORDER BY pos",
 	[ST_KEY_LISTS] = "SELECT l.name FROM list_members m JOIN lists l ON l.id = m.list "
 			 "WHERE m.key = ?1 ORDER BY l.name",
-	[ST_SEARCH] = "SELECT n.key FROM notes_fts f JOIN notes n ON n.rowid = f.rowid "
+	[ST_SEARCH] = "SELECT n.key FROM notes_fts f JOIN notes n ON n.id = f.rowid "
 		      "WHERE notes_fts MATCH ?1 ORDER BY bm25(notes_fts), n.key LIMIT ?2",
 };
 
 static const char notes_schema[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
 	"CREATE TABLE notes(\n"
-	"  key TEXT PRIMARY KEY,             -- feature name 'SAE/N'\n"
+	"  id INTEGER PRIMARY KEY,           -- stable rowid for notes_fts (VACUUM keeps it)\n"
+	"  key TEXT NOT NULL UNIQUE,         -- feature name 'SAE/N'\n"
 	"  label TEXT NOT NULL DEFAULT '',   -- the user's label\n"
 	"  note TEXT NOT NULL DEFAULT '',    -- free text\n"
 	"  tags TEXT NOT NULL DEFAULT '',    -- space-separated\n"
@@ -75,16 +76,16 @@ static const char notes_schema[] =
 	"  updated INTEGER NOT NULL          -- unix seconds\n"
 	");\n"
 	"CREATE VIRTUAL TABLE notes_fts USING fts5(label, note, tags, "
-	"  content='notes', content_rowid='rowid');\n"
+	"  content='notes', content_rowid='id');\n"
 	"CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN\n"
-	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.rowid, new.label, new.note, new.tags);\n"
+	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.id, new.label, new.note, new.tags);\n"
 	"END;\n"
 	"CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN\n"
-	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.rowid, old.label, old.note, old.tags);\n"
+	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.id, old.label, old.note, old.tags);\n"
 	"END;\n"
 	"CREATE TRIGGER notes_au AFTER UPDATE ON notes BEGIN\n"
-	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.rowid, old.label, old.note, old.tags);\n"
-	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.rowid, new.label, new.note, new.tags);\n"
+	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.id, old.label, old.note, old.tags);\n"
+	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.id, new.label, new.note, new.tags);\n"
 	"END;\n"
 	"CREATE TABLE lists(\n"
 	"  id INTEGER PRIMARY KEY,\n"
@@ -100,9 +101,9 @@ static const char notes_schema[] =
 	");\n";
 
 /* The tables (and their columns) a database must have to be ours. */
-static const char *const notes_tables[][7] = {
+static const char *const notes_tables[][8] = {
 	{"meta", "key", "value", NULL},
-	{"notes", "key", "label", "note", "tags", "bookmark", "updated"},
+	{"notes", "id", "key", "label", "note", "tags", "bookmark", "updated"},
 	{"notes_fts", "label", "note", "tags", NULL},
 	{"lists", "id", "name", "description", "created", NULL},
 	{"list_members", "list", "key", "pos", NULL},
@@ -319,7 +320,7 @@ static int notes_check(const char *path, char *err, size_t errlen)
 		char *sql = xasprintf("SELECT count(*) FROM pragma_table_info('%s') WHERE name = ?1", notes_tables[t][0]);
 		int okp = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
 		free(sql);
-		for (int c = 1; okp && c < 7 && notes_tables[t][c]; c++) {
+		for (int c = 1; okp && c < 8 && notes_tables[t][c]; c++) {
 			sqlite3_reset(s);
 			sqlite3_bind_text(s, 1, notes_tables[t][c], -1, SQLITE_STATIC);
 			okp = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;

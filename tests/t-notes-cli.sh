@@ -39,6 +39,7 @@ with two lines" "$("$FS" notes show "$IX" 2 --json | python3 -c 'import json,sys
 
 check_exit notes-bad-feature 2 "$FS" notes set "$IX" fix/99999 --label x
 check_grep notes-bad-feature-msg '^featscope: .*99999' "$TMP/.err"
+check_exit notes-set-nothing 2 "$FS" notes set "$IX" 0
 check_exit notes-bad-sub 2 "$FS" notes frobnicate "$IX"
 check_exit notes-bad-index 2 "$FS" notes list "$TMP/nope.sqlite"
 

@@ -78,6 +78,13 @@ check export-o-same cmp "$D/out.md" "$D/a.md"
 check_eq export-o-no-temp "" "$(ls "$D" | grep tmp)"
 check_exit export-o-bad-dir 1 "$FS" export "$IX" $N -o "$D/no/such/dir/out.txt"
 check_eq export-o-bad-dir-nothing "" "$(ls "$D/no" 2>/dev/null)"
+# -o on a pipe writes into it; -o through a symlink keeps the link
+check_eq export-o-pipe "$(wc -c <"$D/a.md" | tr -d ' ')" "$("$FS" export "$IX" $N --format markdown -o /dev/stdout | wc -c | tr -d ' ')"
+: >"$D/real.txt"
+ln -s real.txt "$D/link.txt"
+check export-o-symlink "$FS" export "$IX" $N -o "$D/link.txt"
+check_eq export-o-symlink-kept yes "$(test -L "$D/link.txt" && echo yes || echo no)"
+check export-o-symlink-target cmp "$D/real.txt" "$D/a.txt"
 check_exit export-missing-notes 2 "$FS" export "$IX" --notes "$D/absent.sqlite"
 check_eq export-missing-notes-not-created no "$(test -e "$D/absent.sqlite" && echo yes || echo no)"
 

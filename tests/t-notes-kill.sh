@@ -16,8 +16,8 @@ grep -q 'edit-note' "$TMP/keys" || skip "this featscope has no note editor (no e
 
 IX=$(fixture_index) || { fail kill-fixture "fixture_index failed"; exit 1; }
 NDB=$TMP/kill-notes.sqlite
-SOCK=fs-notes-kill-$$
-T() { tmux -L "$SOCK" -f /dev/null "$@"; }
+# a private tmux server whose socket lives (and dies) in $TMP
+T() { tmux -S "$TMP/tmux.sock" -f /dev/null "$@"; }
 trap 'T kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
 
 # wait_for WHAT CMD...: poll (every 0.1 s, at most 10 s) until CMD succeeds
