@@ -79,6 +79,9 @@ else
 fi
 stage eval-lm.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
 	--max-bytes "$EVAL_BYTES"
+# the same with every byte predicted from >= 64 bytes of context
+stage eval-lm64.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
+	--max-bytes "$EVAL_BYTES" --stride 64
 # peers on the same held-out bytes
 HB=$W/heldout-eval.txt
 if [ "$EVAL_BYTES" -gt 0 ]; then

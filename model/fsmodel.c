@@ -151,6 +151,44 @@ double fsm_eval_bpb(lm_model *m, const uint8_t *data, size_t len,
 	return cnt ? tot / cnt / log(2.0) : 0;
 }
 
+/* Sliding-window bits per byte: windows of T bytes every stride bytes;
+ * the first window scores all its positions, later ones only their last
+ * stride positions, so every byte is scored once with at least T - stride
+ * bytes of context (except at the start of the text). */
+static double fsm_eval_bpb_sliding(lm_model *m, const uint8_t *data,
+                                   size_t len, size_t max_bytes, int stride)
+{
+	int T = m->cfg.ctx, B = 32;
+	if (max_bytes && len > max_bytes)
+		len = max_bytes;
+	if (stride < 1 || stride > T)
+		stride = T;
+	size_t nwin = len > (size_t)T ? (len - 1 - T) / stride + 1 : 0;
+	uint8_t *tok = malloc((size_t)B * T);
+	int *tgt = malloc((size_t)B * T * sizeof(int));
+	double tot = 0;
+	long cnt = 0;
+	for (size_t w0 = 0; w0 < nwin; w0 += B) {
+		int nb = (int)(nwin - w0 < (size_t)B ? nwin - w0 : (size_t)B);
+		long scored = 0;
+		for (int b = 0; b < nb; b++) {
+			size_t w = w0 + b;
+			const uint8_t *s = data + w * stride;
+			for (int t = 0; t < T; t++) {
+				tok[b * T + t] = s[t];
+				tgt[b * T + t] = (w == 0 || t >= T - stride) ? s[t + 1] : -1;
+				scored += tgt[b * T + t] >= 0;
+			}
+		}
+		double l = lm_forward(m, tok, tgt, nb, T, NULL, NULL, NULL);
+		tot += l * scored;
+		cnt += scored;
+	}
+	free(tok);
+	free(tgt);
+	return cnt ? tot / cnt / log(2.0) : 0;
+}
+
 static int cmd_train_lm(int argc, char **argv)
 {
 	const char *train = fsm_req(argc, argv, "--train");
@@ -248,10 +286,16 @@ static int cmd_eval_lm(int argc, char **argv)
 		return 1;
 	size_t hlen;
 	uint8_t *hd = fsm_read_file(held, &hlen);
+	int stride = (int)fsm_optf(argc, argv, "--stride", 0);
 	double t0 = fsm_now();
-	double bpb = fsm_eval_bpb(m, hd, hlen, max, NULL, NULL);
-	printf("lm_heldout_bpb %.4f\nlm_heldout_bytes %zu\n", bpb,
-	       max && max < hlen ? max : hlen);
+	if (stride > 0) {
+		double sb = fsm_eval_bpb_sliding(m, hd, hlen, max, stride);
+		printf("lm_heldout_bpb_sliding%d %.4f\n", stride, sb);
+	} else {
+		double bpb = fsm_eval_bpb(m, hd, hlen, max, NULL, NULL);
+		printf("lm_heldout_bpb %.4f\n", bpb);
+	}
+	printf("lm_heldout_bytes %zu\n", max && max < hlen ? max : hlen);
 	fprintf(stderr, "eval-lm: %.1fs\n", fsm_now() - t0);
 	free(hd);
 	lm_free(m);
@@ -263,7 +307,7 @@ static void usage(void)
 	fputs("usage: fsmodel COMMAND [--option value]...\n"
 	      "  train-lm  --train F --heldout F --out LM [--layers --d-model "
 	      "--heads --ctx --batch --steps --minutes --lr --init LM]\n"
-	      "  eval-lm   --lm LM --heldout F [--max-bytes N]\n"
+	      "  eval-lm   --lm LM --heldout F [--max-bytes N] [--stride S]\n"
 	      "  train-sae --lm LM --train F --out SAE [--features --k --batch "
 	      "--steps --minutes --lr]\n"
 	      "  eval-sae  --lm LM --sae SAE --heldout F [--max-bytes N]\n"
