@@ -8,7 +8,8 @@
 # The full run works in SRCDIR/model/work (git-ignored) and ships
 # data/demo.sqlite, data/demo-lm.bin, data/demo-sae.bin and
 # data/demo-figures.txt. Sizes can be overridden from the environment
-# (LM_LAYERS, LM_DMODEL, LM_MINUTES, LM_STEPS, SAE_FEATURES, SAE_K,
+# (LM_LAYERS, LM_DMODEL, LM_MINUTES, LM_EXTRA_MINUTES, LM_STEPS,
+# SAE_FEATURES, SAE_K,
 # SAE_MINUTES, SAE_STEPS, CONTEXTS, EVAL_BYTES, SAE_EVAL_BYTES; SKIP_CORPUS=1
 # keeps an assembled corpus, SKIP_LM=1 a trained model; FSMODEL and
 # FEATSCOPE name the programs). Figures are "key value" lines.
@@ -33,7 +34,7 @@ if [ $TINY = 1 ]; then
 	: "${LM_STEPS:=40}" "${LM_MINUTES:=0}"
 	: "${SAE_FEATURES:=256}" "${SAE_K:=8}" "${SAE_BATCH:=4}"
 	: "${SAE_STEPS:=100}" "${SAE_MINUTES:=0}" "${SAE_DEAD:=5000}" "${SAE_WARMUP:=20}"
-	: "${CONTEXTS:=60}" "${EVAL_BYTES:=20000}" "${SAE_EVAL_BYTES:=20000}"
+	: "${CONTEXTS:=60}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=20000}"
 	OUT=$W
 else
 	W=$S/model/work
@@ -75,6 +76,15 @@ else
 	--out "$W/lm.bin" --layers "$LM_LAYERS" --d-model "$LM_DMODEL" \
 	--heads "$LM_HEADS" --ctx 128 --batch "$LM_BATCH" --steps "$LM_STEPS" \
 	--minutes "$LM_MINUTES" --eval-every 500
+	if [ "${LM_EXTRA_MINUTES:-0}" != 0 ]; then
+		# continue from the checkpoint with a fresh, lower cosine schedule
+		step "language model: $LM_EXTRA_MINUTES more minutes"
+		cp "$W/lm.bin" "$W/lm-first.bin"
+		stage lm2.log "$FSM" train-lm --init "$W/lm-first.bin" \
+			--train "$W/train.txt" --heldout "$W/heldout.txt" \
+			--out "$W/lm.bin" --lr 1e-3 --warmup 50 --steps "$LM_STEPS" \
+			--minutes "$LM_EXTRA_MINUTES" --eval-every 500
+	fi
 	grep -h '^lm_' "$FIG" >"$W/lm-figures.txt"
 fi
 stage eval-lm.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
@@ -102,6 +112,7 @@ stage sae.log "$FSM" train-sae --lm "$W/lm.bin" --train "$W/train.txt" \
 	--dead-after "$SAE_DEAD" --warmup "$SAE_WARMUP"
 stage eval-sae.log "$FSM" eval-sae --lm "$W/lm.bin" --sae "$W/sae.bin" \
 	--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
+# (eval-sae's --max-bytes takes windows spread evenly over the whole text)
 
 step "harvest: $CONTEXTS contexts"
 mkdir -p "$W/harvest"

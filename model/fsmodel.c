@@ -119,16 +119,18 @@ void fsm_batch(const uint8_t *data, size_t len, int B, int T, uint64_t *rng,
 }
 
 /* Mean cross-entropy in bits per byte over non-overlapping windows of
- * held-out text (at most max_bytes of it; 0: all), with an optional hook
- * on the last MLP layer. Every byte but the first of each window is
- * predicted from the bytes before it in the window. */
+ * held-out text, with an optional hook on the last MLP layer. Every byte
+ * but the first of each window is predicted from the bytes before it in
+ * the window. With max_bytes (0: all), about max_bytes worth of windows
+ * spread evenly over the whole text (so every part of the corpus counts). */
 double fsm_eval_bpb(lm_model *m, const uint8_t *data, size_t len,
                     size_t max_bytes, lm_hook hook, void *hctx)
 {
 	int T = m->cfg.ctx, B = 32;
-	if (max_bytes && len > max_bytes)
-		len = max_bytes;
-	size_t nwin = len > (size_t)T ? (len - 1) / T : 0;
+	size_t all = len > (size_t)T ? (len - 1) / T : 0;
+	size_t nwin = all;
+	if (max_bytes && max_bytes / T < all)
+		nwin = max_bytes / T;
 	uint8_t *tok = malloc((size_t)B * T);
 	int *tgt = malloc((size_t)B * T * sizeof(int));
 	double tot = 0;
@@ -136,7 +138,8 @@ double fsm_eval_bpb(lm_model *m, const uint8_t *data, size_t len,
 	for (size_t w0 = 0; w0 < nwin; w0 += B) {
 		int nb = (int)(nwin - w0 < (size_t)B ? nwin - w0 : (size_t)B);
 		for (int b = 0; b < nb; b++) {
-			const uint8_t *s = data + (w0 + b) * T;
+			size_t w = (w0 + b) * all / nwin; /* identity when nwin == all */
+			const uint8_t *s = data + w * T;
 			for (int t = 0; t < T; t++) {
 				tok[b * T + t] = s[t];
 				tgt[b * T + t] = s[t + 1];

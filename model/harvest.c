@@ -399,7 +399,7 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 		const char *p;
 		int cnt;
 	} pk[HV_TOP];
-	int nch = 0, nwd = 0, npk = 0, dna = 0;
+	int nch = 0, nwd = 0, npk = 0, dna = 0, prot = 0, hex = 0, b64 = 0;
 	for (int i = 0; i < F->ntop; i++) {
 		size_t st;
 		int len;
@@ -415,8 +415,6 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			nch++;
 		}
 		ch[j].cnt++;
-		if (len == 1 && strchr("ACGTUNacgtun", t[st]) && t[st])
-			dna++;
 		/* the ASCII word around the byte */
 		size_t a = F->top[i].at, b = a;
 		if (hv_is_word(t[a])) {
@@ -437,6 +435,31 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 				nwd++;
 			}
 			wd[j].cnt++;
+			/* inside a sequence: a long run of nucleotide letters, or
+			 * of uppercase amino-acid letters */
+			size_t nn = 0, na = 0;
+			for (size_t q = 0; q < wl; q++) {
+				nn += strchr("ACGTUNacgtun", w[q]) != NULL;
+				na += strchr("ACDEFGHIKLMNPQRSTVWYXBZ", w[q]) != NULL;
+			}
+			/* hex: hex digits with both a digit and a letter a-f;
+			 * base64: a long run mixing upper, lower case and digits */
+			size_t nd = 0, nx = 0, nu = 0, nl = 0;
+			for (size_t q = 0; q < wl; q++) {
+				char c = w[q];
+				nd += c >= '0' && c <= '9';
+				nx += (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+				nu += c >= 'A' && c <= 'Z';
+				nl += c >= 'a' && c <= 'z';
+			}
+			if (wl >= 8 && nn == wl)
+				dna++;
+			else if (wl >= 10 && na == wl)
+				prot++;
+			else if (nd + nx == wl && nd > 0 && nx > 0)
+				hex++;
+			else if (wl >= 16 && nd > 0 && nu > 0 && nl > 0)
+				b64++;
 		}
 		const char *p = docs[F->top[i].doc].pkg;
 		for (j = 0; j < npk; j++)
@@ -469,8 +492,16 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			pk[j - 1] = x;
 		}
 	char desc[64];
-	if (grp == 0 && dna * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "DNA/protein letters");
+	if (dna * 10 >= F->ntop * 8)
+		snprintf(desc, sizeof desc, "DNA bases in sequences");
+	else if (prot * 10 >= F->ntop * 8)
+		snprintf(desc, sizeof desc, "protein sequence letters");
+	else if ((dna + prot) * 10 >= F->ntop * 8)
+		snprintf(desc, sizeof desc, "DNA/protein sequence letters");
+	else if (hex * 10 >= F->ntop * 8)
+		snprintf(desc, sizeof desc, "hex digits");
+	else if (b64 * 10 >= F->ntop * 8)
+		snprintf(desc, sizeof desc, "base64 text");
 	else if (cfrac >= 0.5)
 		snprintf(desc, sizeof desc, "%s", hv_class_names[cls]);
 	else
