@@ -5,7 +5,8 @@
  * min_size are merged into the nearest remaining centroid; a split that
  * leaves one child ends the branch. Names come from the members' labels:
  * words counted once per member, scored by how many members share them
- * times how rare they are in the whole set.
+ * times how rare they are in the whole set (words in over half of all
+ * labels are taken for boilerplate).
  */
 #include "cluster.h"
 
@@ -191,7 +192,8 @@ static char *words_name(const cluster_words *cw, const int64_t *members, int64_t
 	double bs[3] = {0, 0, 0};
 	for (int64_t a = 0; a < nt; a++) {
 		int64_t id = tw[a];
-		if (cnt[id] < need)
+		/* words in most labels of a sizeable set are boilerplate */
+		if (cnt[id] < need || (cw->n_labels >= 8 && 2 * cw->df[id] > cw->n_labels))
 			continue;
 		double sc = (double)cnt[id] * log((double)(cw->n_labels + 1) / (double)cw->df[id]);
 		for (int p = 0; p < 3; p++) {
@@ -291,7 +293,7 @@ static void split(cluster_state *st, int64_t parent, int depth, int64_t *rows, i
 	int d = st->d;
 	/* a few more centroids than leaves strictly need: parts of one group
 	 * are merged again below, while too few would scatter a group */
-	int nc = (int)((3 * m + 2 * o->leaf_max - 1) / (2 * o->leaf_max));
+	int nc = (int)((2 * m + o->leaf_max - 1) / o->leaf_max);
 	if (nc > o->branch)
 		nc = o->branch;
 	if (m <= o->leaf_max || depth >= o->max_depth || nc < 2) {
