@@ -663,7 +663,8 @@ int knn_kmeans(const float *X, int64_t n, int d, int nc, int iters, uint64_t see
 			for (int j = 0; j < d; j++)
 				ce[j] = (float)(s[j] * sc);
 		}
-		if (kmeans_assign(X, n, d, cent, nc, assign, best) == 0)
+		/* stop once (almost) nothing moves */
+		if (kmeans_assign(X, n, d, cent, nc, assign, best) * 1000 <= n)
 			break;
 	}
 	for (int c = 0; c < nc; c++)
@@ -693,9 +694,9 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 		nprobe = 8;
 	if (nprobe > nlist)
 		nprobe = nlist;
-	int iters = o && o->iters > 0 ? o->iters : 12;
+	int iters = o && o->iters > 0 ? o->iters : 10;
 	uint64_t seed = o ? o->seed : 0;
-	int64_t ns = o && o->train_max > 0 ? o->train_max : 64 * (int64_t)nlist;
+	int64_t ns = o && o->train_max > 0 ? o->train_max : 32 * (int64_t)nlist;
 	if (ns > nb)
 		ns = nb;
 	if (ns < nlist)
