@@ -6,6 +6,7 @@
  *                               the IVF mode's recall on them)
  *   knnbench approx N D K       IVF top-K on clustered rows, with the
  *                               exact search as reference (recall@10)
+ *   knnbench tree N D           concept tree and map times on clustered rows
  */
 #include <cblas.h>
 #include <math.h>
@@ -13,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "knn.h"
+#include "layout.h"
 #include "util.h"
 
 /* Random unit rows (Gaussian entries). */
@@ -121,6 +124,34 @@ int main(int argc, char **argv)
 		free(X);
 		return 0;
 	}
-	fprintf(stderr, "usage: knnbench sgemm N K REPS | exact N D K [BLOCK] | approx N D K [NPROBE [NLIST]]\n");
+	if (argc >= 4 && !strcmp(argv[1], "tree")) {
+		int64_t n = atoll(argv[2]);
+		int d = atoi(argv[3]);
+		float *W = clustered_rows(n, d, 11);
+		float *X = knn_normalize(W, n, d, NULL);
+		free(W);
+		knn_result r;
+		knn_exact_self(X, n, d, 15, NULL, &r);
+		cluster_tree t;
+		double t0 = fs_now();
+		cluster_build(X, n, d, NULL, NULL, &t);
+		double tc = fs_now() - t0;
+		float *xy = xmalloc((size_t)n * 2 * sizeof *xy);
+		t0 = fs_now();
+		layout_init_tree(&t, 1, xy);
+		layout_map(&r, NULL, 1, xy);
+		double tm = fs_now() - t0;
+		int maxd = 0;
+		for (int64_t i = 0; i < t.n_nodes; i++)
+			if (t.nodes[i].depth > maxd)
+				maxd = t.nodes[i].depth;
+		printf("tree_s=%.2f nodes=%lld depth=%d map_s=%.2f\n", tc, (long long)t.n_nodes, maxd + 1, tm);
+		cluster_tree_free(&t);
+		knn_result_free(&r);
+		free(xy);
+		free(X);
+		return 0;
+	}
+	fprintf(stderr, "usage: knnbench sgemm N K REPS | exact N D K [BLOCK] | approx N D K [NPROBE [NLIST]] | tree N D\n");
 	return 2;
 }

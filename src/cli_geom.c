@@ -180,7 +180,8 @@ int cmd_neighbours(int argc, char **argv)
 				l = geo_safe(g.label);
 				feature_free(&g);
 			}
-			printf("%4d  %-14s %7.4f  %s\n", i + 1, oname, nb[i].cosine, l ? l : "");
+			printf("%4d  %-14s %7.4f%s%s\n", i + 1, oname, nb[i].cosine,
+			       l && *l ? "  " : "", l ? l : "");
 			free(l);
 		}
 	}
@@ -332,7 +333,10 @@ int cmd_clusters(int argc, char **argv)
 					fl = geo_safe(g.label);
 					feature_free(&g);
 				}
-				printf("  %-14s %s\n", nm, fl ? fl : "");
+				if (fl && *fl)
+					printf("  %-14s %s\n", nm, fl);
+				else
+					printf("  %s\n", nm);
 				free(fl);
 			}
 		}

@@ -171,7 +171,7 @@ static void words_free(cluster_words *cw)
 }
 
 /* Name of a group of rows: up to three words shared by members (by at
- * least two when there are four or more members), best score first. cnt
+ * least two when four or more members have labels), best score first. cnt
  * is scratch of n_words zeros, left zero. */
 static char *words_name(const cluster_words *cw, const int64_t *members, int64_t m,
 			int64_t *cnt)
@@ -187,7 +187,11 @@ static char *words_name(const cluster_words *cw, const int64_t *members, int64_t
 	}
 	int64_t nt = (int64_t)(touched.len / sizeof(int64_t));
 	int64_t *tw = (int64_t *)(void *)touched.p;
-	int64_t need = m >= 4 ? 2 : 1;
+	/* a word must be shared when several members have labels */
+	int64_t labelled = 0;
+	for (int64_t a = 0; a < m; a++)
+		labelled += cw->off[members[a] + 1] > cw->off[members[a]];
+	int64_t need = labelled >= 4 ? 2 : 1;
 	int64_t best[3] = {-1, -1, -1};
 	double bs[3] = {0, 0, 0};
 	for (int64_t a = 0; a < nt; a++) {

@@ -198,8 +198,9 @@ int layout_map(const knn_result *nb, const layout_opts *o, int init, float *xy)
 		kk = 256;
 	int neg = o && o->negative > 0 ? o->negative : 5;
 	int epochs = o && o->epochs > 0 ? o->epochs : (n <= 10000 ? 500 : 200);
-	if (!(o && o->epochs > 0) && (double)n * kk > 2e6) {
-		epochs = (int)(200 * 2e6 / ((double)n * kk));
+	/* bound the work on large sets: about 1.5e8 edge visits */
+	if (!(o && o->epochs > 0) && (double)n * kk * epochs > 1.5e8) {
+		epochs = (int)(1.5e8 / ((double)n * kk));
 		if (epochs < 50)
 			epochs = 50;
 	}

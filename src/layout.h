@@ -16,7 +16,7 @@
 /* Parameters; zeros pick the defaults. */
 typedef struct {
 	int n_neighbours;     /* graph neighbours per row (default 15, at most nb->k) */
-	int epochs;           /* passes (default 500 below 10,000 rows, else 200, fewer when huge) */
+	int epochs;           /* passes (default 500 up to 10,000 rows, else 200; fewer past 1.5e8 edge visits) */
 	int negative;         /* negative samples per edge step (default 5) */
 	uint64_t seed;        /* sampling seed */
 } layout_opts;
