@@ -2,8 +2,8 @@
  * knnbench.c: the helper program of bench/knn.sh. Each mode prints one
  * line of "key=value" figures:
  *   knnbench sgemm N K REPS     raw cblas_sgemm GFLOP/s at N x N x K
- *   knnbench exact N D K        exact top-K within N random unit rows (and
- *                               the IVF mode's recall on them)
+ *   knnbench exact N D K [BLOCK [noapprox]]  exact top-K within N random
+ *                               unit rows (and the IVF mode's recall on them)
  *   knnbench approx N D K       IVF top-K on clustered rows, with the
  *                               exact search as reference (recall@10)
  *   knnbench tree N D           concept tree and map times on clustered rows
@@ -89,7 +89,10 @@ int main(int argc, char **argv)
 		double fl = (double)n * n * d;
 		knn_ivf_opts io = {.seed = 3};
 		double ta = fs_now();
-		knn_ivf(X, n, X, n, d, k, &io, &ap);
+		if (argc >= 7 && !strcmp(argv[6], "noapprox"))
+			knn_result_init(&ap, n, k);
+		else
+			knn_ivf(X, n, X, n, d, k, &io, &ap);
 		ta = fs_now() - ta;
 		printf("exact_s=%.2f exact_gflops=%.1f random_approx_s=%.2f random_recall10=%.4f\n",
 		       t, fl / t / 1e9, ta, knn_recall(&ap, &r, 10));

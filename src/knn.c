@@ -100,6 +100,8 @@ typedef struct {
 	int32_t *id;     /* n x cap row indices */
 	int32_t *fill;   /* entries in each row's buffer */
 	float *thr;      /* per row: k-th best after a cut, -inf before */
+	float *tmp;      /* cap floats of scratch for cuts (one thread cuts at a time) */
+	int32_t *tid;    /* cap indices of scratch for cuts */
 } knn_cands;
 
 /* a is better than b: higher cosine, or equal cosine and lower index. */
@@ -118,8 +120,53 @@ static void cands_init(knn_cands *h, knn_result *r)
 	h->id = xmalloc((size_t)n * (size_t)h->cap * sizeof *h->id);
 	h->fill = xcalloc((size_t)n, sizeof *h->fill);
 	h->thr = xmalloc((size_t)n * sizeof *h->thr);
+	h->tmp = xmalloc((size_t)(h->cap > 0 ? h->cap : 1) * sizeof *h->tmp);
+	h->tid = xmalloc((size_t)(h->cap > 0 ? h->cap : 1) * sizeof *h->tid);
 	for (int64_t i = 0; i < r->n; i++)
 		h->thr[i] = -INFINITY;
+}
+
+static int cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The k-th largest of a[0..n) (1 <= k <= n); reorders a. */
+static float kth_largest(float *a, int n, int k)
+{
+	int lo = 0, hi = n - 1, want = k - 1;
+	while (lo < hi) {
+		float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi], p;
+		/* median of three */
+		if (x < y) {
+			float t = x;
+			x = y;
+			y = t;
+		}
+		p = z > x ? x : z < y ? y : z;
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (a[i] > p)
+				i++;
+			while (a[j] < p)
+				j--;
+			if (i <= j) {
+				float t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			return a[want];
+	}
+	return a[want];
 }
 
 /* Move the k best of v/id[0..m) to the front (m > k), in no order. */
@@ -175,14 +222,28 @@ static void cands_cut(knn_cands *h, int64_t row)
 {
 	float *v = h->v + row * h->cap;
 	int32_t *id = h->id + row * h->cap;
-	int k = h->k;
-	cands_select(v, id, h->fill[row], k);
+	int k = h->k, m = h->fill[row];
+	/* the k-th best cosine t, on a copy of the values */
+	memcpy(h->tmp, v, (size_t)m * sizeof *v);
+	float t = kth_largest(h->tmp, m, k);
+	/* keep everything above t, then the lowest indices among those at t */
+	int w = 0, eq = 0;
+	for (int a = 0; a < m; a++) {
+		if (v[a] > t) {
+			v[w] = v[a];
+			id[w++] = id[a];
+		} else if (v[a] == t) {
+			h->tid[eq++] = id[a];
+		}
+	}
+	if (eq > k - w)
+		qsort(h->tid, (size_t)eq, sizeof *h->tid, cmp_i32);
+	for (int a = 0; w < k && a < eq; a++) {
+		v[w] = t;
+		id[w++] = h->tid[a];
+	}
 	h->fill[row] = k;
-	float w = v[0];
-	for (int a = 1; a < k; a++)
-		if (v[a] < w)
-			w = v[a];
-	h->thr[row] = w;
+	h->thr[row] = t;
 }
 
 /* Add a candidate that reached the row's threshold. */
@@ -236,6 +297,8 @@ static void cands_finish(knn_cands *h)
 	free(h->id);
 	free(h->fill);
 	free(h->thr);
+	free(h->tmp);
+	free(h->tid);
 	h->v = NULL;
 	h->id = NULL;
 	h->fill = NULL;
