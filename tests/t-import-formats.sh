@@ -45,6 +45,16 @@ check_eq "neuronpedia: interval from binMin/binMax/binContains" "0.0 1.5 0.8 the
 check_eq "neuronpedia: split quote joined, tokens kept apart" "It’s fine|5" \
 	"$(py "$TMP/np2.json" 'd["top"][0]["text"] + "|" + str(len(d["top"][0]["tokens"]))')"
 
+# the row scanner and the jansson path give the same index
+FS_IMPORT_NOFAST=1 "$FS" build --no-progress -o "$TMP/np-slow.sqlite" "$TMP/np" || fail "neuronpedia: jansson path builds" "exit $?"
+same=yes
+for f in 0 1 2 7; do
+	"$FS" show --json "$TMP/np.sqlite" $f >"$TMP/fast.json"
+	"$FS" show --json "$TMP/np-slow.sqlite" $f >"$TMP/slow.json"
+	cmp -s "$TMP/fast.json" "$TMP/slow.json" || same="no (feature $f)"
+done
+check_eq "neuronpedia: row scanner and jansson agree" yes "$same"
+
 # --- two inputs, one index, a name each
 check "two inputs: sae_vis + OpenAI viewer into one index" "$FS" build --no-progress -o "$TMP/two.sqlite" \
 	--sae vis --vocab "$FX/saevis-vocab.txt" "$FX/saevis.json" --sae oa "$FX/openai"

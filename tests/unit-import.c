@@ -513,6 +513,12 @@ static void test_neuronpedia(void)
 		context_free(&c);
 	if (n > 0)
 		examples_free(ex, n);
+	/* escapes, surrogate pairs and unknown nested fields (scanner path);
+	 * a null value (jansson path) */
+	float mx = 0;
+	CHECK(text_is(example_text(ix, f1, 0, 0, &mx), " snowman \xe2\x98\x83\xf0\x9f\x98\x80") && mx == 1.5f,
+	      "neuronpedia_escapes_fast_path");
+	CHECK(text_is(example_text(ix, f1, 1, 0, &mx), "ab") && mx == 0.75f, "neuronpedia_null_value_jansson_path");
 	CHECK(logit_is(ix, f0, +1, 0, " Brigade", 3.75f) && logit_is(ix, f0, +1, 1, "\xe2\x80\x99s", 3.0f) &&
 		      logit_is(ix, f0, -1, 1, "ogen", -0.65f), "neuronpedia_logits");
 	fs_neighbour *nb;
