@@ -321,8 +321,11 @@ int tok_ctx_build(tok_ctx *c, const char *const *toks, const size_t *lens, int n
 		return TOK_SPIECE;
 	}
 	if (any_high) {
+		/* a cut-off character at either end is normal in a window of
+		 * byte-level tokens, but only trusted when remapped bytes (Ġ, Ċ,
+		 * ...) show the spelling: plain "caf" "é" must stay café */
 		ctx_fill(c, toks, lens, ntok, TOK_BYTELEVEL);
-		if (utf8_ok((const unsigned char *)c->text.p, c->text.len, 1))
+		if (utf8_ok((const unsigned char *)c->text.p, c->text.len, any_marked))
 			return TOK_BYTELEVEL;
 	}
 	ctx_fill(c, toks, lens, ntok, TOK_PLAIN);

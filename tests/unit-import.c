@@ -293,6 +293,10 @@ static void test_tokens(void)
 	const char *pl[] = {"Za", "\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87"};
 	uint32_t pl_off[] = {0, 2, 10};
 	CHECK(ctx_is(pl, 2, TOK_AUTO, "Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87", pl_off), "ctx_plain_auto");
+	/* Latin-1 text without remapped bytes is not taken for byte-level */
+	const char *cafe[] = {"caf", "\xc3\xa9"};
+	uint32_t cafe_off[] = {0, 3, 5};
+	CHECK(ctx_is(cafe, 2, TOK_AUTO, "caf\xc3\xa9", cafe_off), "ctx_plain_latin1_at_end");
 	const char *sp[] = {"\xe2\x96\x81" "The", "\xe2\x96\x81" "cat", "<0x0A>"};
 	uint32_t sp_off[] = {0, 4, 8, 9};
 	CHECK(ctx_is(sp, 3, TOK_AUTO, " The cat\n", sp_off), "ctx_spiece_auto");
