@@ -240,6 +240,15 @@ static int cmp_triple(const void *x, const void *y)
 	return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
+/* Room for ntok + 1 token offsets in the record scratch. */
+static void reserve_offsets(builder *b, int ntok)
+{
+	if (ntok + 1 > b->offcap) {
+		b->offcap = (ntok + 1) * 2;
+		b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
+	}
+}
+
 #define BAD(...) (fs_seterr(err, errlen, __VA_ARGS__), -1)
 
 /* Parse one record line into b->text/b->off and its activations. */
@@ -262,10 +271,7 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		if (!json_is_array(tokens))
 			return BAD("%s: tokens: not an array of strings", where);
 		ntok = (int)json_array_size(tokens);
-		if (ntok + 1 > b->offcap) {
-			b->offcap = (ntok + 1) * 2;
-			b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
-		}
+		reserve_offsets(b, ntok);
 		for (int i = 0; i < ntok; i++) {
 			json_t *t = json_array_get(tokens, (size_t)i);
 			if (!json_is_string(t))
@@ -282,10 +288,7 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		if (!json_is_array(offs))
 			return BAD("%s: offsets: missing or not an array (needed with \"text\")", where);
 		ntok = (int)json_array_size(offs);
-		if (ntok + 1 > b->offcap) {
-			b->offcap = (ntok + 1) * 2;
-			b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
-		}
+		reserve_offsets(b, ntok);
 		for (int i = 0; i < ntok; i++) {
 			json_t *o = json_array_get(offs, (size_t)i);
 			json_int_t v = json_is_integer(o) ? json_integer_value(o) : -1;
