@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 FX=$S/tests/fixtures/import
-REAL=$S/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
-[ -f "$REAL" ] || REAL=/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
+# the real SAEDashboard batch: a byte-for-byte copy of shared/fixtures/ (origin and licence in SOURCE.txt beside it)
+REAL=$FX/saedashboard/batch-0.json
 # py FILE EXPR: evaluate a Python expression over the JSON document d
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 

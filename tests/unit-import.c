@@ -434,11 +434,8 @@ static int logit_is(fs_index *ix, int64_t fid, int sign, int rank, const char *t
 
 static void test_saedashboard(void)
 {
-	char *p = xasprintf("%s/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json", srcdir);
-	if (access(p, R_OK) != 0) {
-		free(p);
-		p = xstrdup("/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json");
-	}
+	/* the real batch, copied byte for byte (see its SOURCE.txt) */
+	char *p = xasprintf("%s/tests/fixtures/import/saedashboard/batch-0.json", srcdir);
 	CHECK(import_detect(p, NULL, 0) == IMPORT_SAEDASHBOARD, "detect_saedashboard");
 	fs_index *ix = import_one(NULL, p, NULL, NULL);
 	free(p);
