@@ -649,13 +649,26 @@ int imp_jnums(json_t *arr, double **out, size_t *n)
 
 json_t *imp_load_json(imp_state *st, const char *path)
 {
-	size_t len;
-	char *text = input_slurp(path, &len, st->err, st->errlen);
-	if (!text)
-		return NULL;
 	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
-	free(text);
+	json_t *root;
+	size_t pl = strlen(path);
+	if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {
+		size_t len;
+		char *text = input_slurp(path, &len, st->err, st->errlen);
+		if (!text)
+			return NULL;
+		root = json_loadb(text, len, 0, &je);
+		free(text);
+	} else {
+		/* a plain file is parsed from the file: no copy of its text */
+		FILE *f = fopen(path, "rb");
+		if (!f) {
+			fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		root = json_loadf(f, 0, &je);
+		fclose(f);
+	}
 	if (!root)
 		imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, je.text);
 	return root;
@@ -868,6 +881,8 @@ int import_cmd(int argc, char **argv)
 		}
 	}
 	free(in);
+	if (cur.progress)
+		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
 	if (writer_finish(w, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;
