@@ -998,6 +998,7 @@ typedef struct {
 	int sort;                   /* --sort KEY, -1 when not given */
 	int threads;                /* --threads N */
 	uint32_t match_limit;       /* --match-limit N */
+	char *trimmed;              /* the token without surrounding whitespace (owned) */
 } grep_args;
 
 /* Parse argv; returns 0, or FS_EXIT_USAGE after printing a message. */
@@ -1091,6 +1092,16 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 				"[--sort f1|mass|precision|recall|contexts] [--json] [--progress] "
 				"[--threads N] [--match-limit N]");
 		return FS_EXIT_USAGE;
+	}
+	if (token) {
+		/* Tokens are compared without surrounding whitespace. */
+		while (*a->pattern && grep_is_space((unsigned char)*a->pattern))
+			a->pattern++;
+		size_t n = strlen(a->pattern);
+		while (n > 0 && grep_is_space((unsigned char)a->pattern[n - 1]))
+			n--;
+		a->trimmed = xstrndup(a->pattern, n);
+		a->pattern = a->trimmed;
 	}
 	if (!a->pattern[0]) {
 		fs_warn("%s: empty %s", cmd, token ? "token" : "pattern");
@@ -1247,12 +1258,22 @@ static void grep_print(fs_index *ix, const grep_args *a, const grep_result *r, i
 	}
 }
 
+static int grep_run_args(grep_args *ap, int token);
+
 static int grep_run(int argc, char **argv, int token)
 {
 	grep_args a;
 	int rc = grep_parse(argc, argv, token, &a);
-	if (rc)
-		return rc;
+	if (rc == 0)
+		rc = grep_run_args(&a, token);
+	free(a.trimmed);
+	return rc;
+}
+
+static int grep_run_args(grep_args *ap, int token)
+{
+	grep_args a = *ap;
+	int rc;
 	fs_index *ix;
 	int sae;
 	if ((rc = grep_open(a.index, &ix, a.sae, &sae)) != 0)
