@@ -862,7 +862,7 @@ void writer_abort(fs_writer *w)
 enum {
 	R_META, R_SAES, R_FEATURE, R_FEATURE_ID, R_EXAMPLES, R_INTERVALS, R_CONTEXT,
 	R_CONTEXT_TEXT, R_LOGITS, R_NEIGHBOURS, R_CL_CHILDREN, R_CLUSTER, R_CL_FEATURES,
-	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_COUNT
+	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_EX_ACTS, R_COUNT
 };
 
 static const char *const reader_sql[R_COUNT] = {
@@ -892,10 +892,11 @@ static const char *const reader_sql[R_COUNT] = {
 			  " WHERE f.sae = c.sae AND f.cluster = ?1 ORDER BY f.idx",
 	[R_SEARCH_CTX] = "SELECT rowid FROM ctx_fts WHERE ctx_fts MATCH ? ORDER BY rowid LIMIT ?",
 	[R_SEARCH_LABEL] = "SELECT rowid FROM label_fts WHERE label_fts MATCH ? ORDER BY rowid LIMIT ?",
-	[R_CTX_FEATURES] = "SELECT feature, max_act, max_pos FROM examples WHERE ctx = ?"
-			   " ORDER BY max_act DESC LIMIT ?",
+	[R_CTX_FEATURES] = "SELECT feature, max(max_act) AS m, max_pos FROM examples WHERE ctx = ?"
+			   " GROUP BY feature ORDER BY m DESC, feature LIMIT ?",
 	[R_CHUNK] = "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?",
 	[R_IDX_ANY] = "SELECT id FROM features WHERE idx = ? ORDER BY sae LIMIT 1",
+	[R_EX_ACTS] = "SELECT acts FROM examples WHERE feature = ? AND ctx = ? LIMIT 1",
 };
 
 struct fs_index {
@@ -967,6 +968,9 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* reads go through a memory map and a larger page cache: context
+	 * texts live in chunk blobs that span many overflow pages */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		const char *m = sqlite3_errmsg(ix->db);
@@ -1251,6 +1255,20 @@ static const char feature_cols[] =
 static const char filter_sql[] =
 	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
 
+/* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
+ * matches as a plain substring. */
+static void bind_filter(sqlite3_stmt *s, const char *filter)
+{
+	fs_buf b = {0};
+	for (const char *p = filter; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+	buf_free(&b);
+}
+
 int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit, fs_feature *out)
 {
@@ -1274,17 +1292,8 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		/* escape LIKE wildcards so the filter is a plain substring */
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	sqlite3_bind_int(s, 4, limit);
 	sqlite3_bind_int64(s, 5, offset);
 	int n = 0;
@@ -1317,16 +1326,8 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
 	return n;
@@ -1373,6 +1374,20 @@ void examples_free(fs_example *ex, int n)
 	for (int i = 0; i < n; i++)
 		free(ex[i].acts);
 	free(ex);
+}
+
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok)
+{
+	sqlite3_stmt *s = rstmt(ix, R_EX_ACTS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int64(s, 2, ctx);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
+	sqlite3_reset(s);
+	return rc;
 }
 
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
@@ -1708,6 +1723,26 @@ void chunk_free(fs_chunk *ch)
 	free(ch->text);
 	free(ch->off);
 	memset(ch, 0, sizeof *ch);
+}
+
+/* ---- import ---- */
+
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
+{
+	if (w->failed)
+		return -1;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(w->db,
+			       "UPDATE saes SET n_features = ?1,"
+			       " d_model = CASE WHEN ?2 > 0 THEN ?2 ELSE d_model END WHERE id = ?3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return wfail(w, "set dictionary size");
+	sqlite3_bind_int64(st, 1, n_features);
+	sqlite3_bind_int(st, 2, d_model);
+	sqlite3_bind_int(st, 3, sae);
+	int rc = wstep(w, st, "set dictionary size");
+	sqlite3_finalize(st);
+	return rc;
 }
 
 /* ---- search ---- */

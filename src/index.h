@@ -153,6 +153,9 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
  * free with examples_free. Returns the count, -1 on error. */
 int index_examples(fs_index *ix, int64_t fid, fs_example **out);
 void examples_free(fs_example *ex, int n);
+/* One feature's activations on one context (ntok values); 0 when it has an
+ * example there, -1 when not. */
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 
@@ -255,6 +258,9 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+/* ---- import ---- */
+/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
 /* ---- search ---- */
 /* Queries for the concept probe (grep.c). A connection is used by one
  * thread at a time, so every grep worker opens its own fs_index. */
