@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep.h"
 #include "cmd.h"
+#include "format.h"
 #include "util.h"
 
 #include <errno.h>
@@ -1110,16 +1111,19 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 	return 0;
 }
 
-/* A label on one line, at most max bytes (cut at a character boundary). */
+/* A label on one line for a table: escaped (no control bytes reach the
+ * terminal) and cut at a character boundary to at most max - 1 bytes. */
 static void grep_label_line(const char *label, char *out, size_t max)
 {
-	size_t n = 0;
-	for (const char *s = label; *s && n + 1 < max; s++)
-		out[n++] = (*s == '\n' || *s == '\t' || *s == '\r') ? ' ' : *s;
-	if (label[0] && strlen(label) >= max)
-		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-			n--;
+	fs_buf b = {0};
+	format_escaped(&b, label, strlen(label));
+	size_t n = b.len < max - 1 ? b.len : max - 1;
+	while (n > 0 && n < b.len && ((unsigned char)b.p[n] & 0xC0) == 0x80)
+		n--;
+	if (n)
+		memcpy(out, b.p, n);
 	out[n] = '\0';
+	buf_free(&b);
 }
 
 /* State of the progress callback of the command line. */
