@@ -972,3 +972,31 @@ int cmd_build(int argc, char **argv)
 	}
 	return FS_EXIT_OK;
 }
+
+/* ---- rel: fuzzing entry ---- */
+
+/* Parse one record line as read_records does (tests/fuzz/fuzz-jsonl.c). */
+int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen)
+{
+	fs_build_opts o;
+	build_opts_init(&o);
+	o.progress = 0;
+	builder b;
+	memset(&b, 0, sizeof b);
+	b.o = &o;
+	if (n_features > 0) {
+		b.nfeat = n_features;
+		b.fixed = 1;
+	}
+	act_triple *acts = NULL;
+	int64_t na = 0;
+	int ntok = 0;
+	const char *source = NULL;
+	json_t *root = NULL;
+	int rc = parse_record(&b, "fuzz:1", line, len, &acts, &na, &ntok, &source, &root, err, errlen);
+	json_decref(root);
+	free(acts);
+	buf_free(&b.text);
+	free(b.off);
+	return rc;
+}
