@@ -10,6 +10,7 @@
  */
 #include "build.h"
 #include "cmd.h"
+#include "format.h"
 #include "index.h"
 #include "input.h"
 #include "tensor.h"
@@ -249,8 +250,15 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 	json_error_t je;
 	json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
 	*root_out = root;
-	if (!root)
-		return BAD("%s: column %d: bad JSON: %s", where, je.column, je.text);
+	if (!root) {
+		/* jansson quotes the input near the error: escape it, so a hostile
+		 * line cannot put control sequences or a newline in the message */
+		fs_buf m = {0};
+		format_escaped(&m, je.text, strlen(je.text));
+		fs_seterr(err, errlen, "%s: column %d: bad JSON: %s", where, je.column, m.p ? m.p : "");
+		buf_free(&m);
+		return -1;
+	}
 	if (!json_is_object(root))
 		return BAD("%s: record is not a JSON object", where);
 	b->text.len = 0;

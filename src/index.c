@@ -1415,7 +1415,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 /* Offsets blob of a chunk, validated. */
 static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
 {
-	if (n < 0 || bytes != (n + 1) * 4)
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
 		return -1;
 	uint32_t *o = xmalloc((size_t)bytes);
 	memcpy(o, blob, (size_t)bytes);
@@ -1457,8 +1457,9 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			int64_t i = ctx - first;
-			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			/* first comes from the file: no overflow on hostile values */
+			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
 				int total = sqlite3_blob_bytes(blob);

@@ -36,6 +36,10 @@ int tensor_npy_header(const uint8_t *p, size_t n, fs_tensor *t, int *dtype, size
 		long long v = strtoll(sh, &e, 10);
 		if (e == sh)
 			break;
+		if (v < 0 || v > (1ll << 40)) {
+			rc = fs_seterr(err, errlen, "shape: dimension %lld out of range", v);
+			break;
+		}
 		t->shape[t->ndim++] = v;
 		sh = e;
 		while (*sh == ' ' || *sh == ',')
@@ -66,8 +70,9 @@ int tensor_load(const char *path, const char *name, fs_tensor *t, char *err, siz
 	}
 	size_t count = 1;
 	for (int i = 0; i < t->ndim; i++)
-		count *= (size_t)t->shape[i];
-	if (off + count * (size_t)dtype > n) {
+		count = t->shape[i] && count > SIZE_MAX / 8 / (size_t)t->shape[i] ? SIZE_MAX / 8
+										    : count * (size_t)t->shape[i];
+	if (count > (n - off) / (size_t)dtype) {
 		free(p);
 		return fs_seterr(err, errlen, "%s: data: truncated", path);
 	}

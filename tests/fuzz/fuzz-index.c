@@ -71,6 +71,7 @@ static void exercise(fs_index *ix)
 			volatile float s = 0;
 			for (int t = 0; t < ex[i].ntok; t++)
 				s += ex[i].acts[t];
+			(void)s;
 			fs_context c;
 			if (index_context(ix, ex[i].ctx, &c) == 0) {
 				if (c.len < 0 || c.ntok < 0 || c.tok_off[0] != 0 || (int)c.tok_off[c.ntok] != c.len)
@@ -162,7 +163,7 @@ static void make_template(const char *path)
 	fs_sae s1 = {0, "a", "m", "h", 0, 4, 3, "native"}, s2 = {0, "b", "", "", -1, 0, 1, "native"};
 	int a = writer_add_sae(w, &s1), bsae = writer_add_sae(w, &s2);
 	static const char *const texts[] = {"the cat sat", "\x1b]0;pwned\x07 title", "ACGT ACGT",
-					    "\xe2\x80\xae" "evil\xff\xfe", "def f(x): return x"};
+					    ("\xe2\x80\xae" "evil\xff\xfe"), "def f(x): return x"};
 	int64_t ctx[5];
 	for (int i = 0; i < 5; i++) {
 		uint32_t off[8];
@@ -267,8 +268,8 @@ static const char *const schema_edits[] = {
 	"DELETE FROM meta WHERE key = 'uuid'",
 	"DELETE FROM chunks",
 	"DROP TABLE label_fts; CREATE TABLE label_fts(label)",
-	"DROP TABLE meta; CREATE TABLE meta(key, value); INSERT INTO meta VALUES"
-	" ('format', 'featscope-index'), ('version', 1), ('version', 'x')",
+	("DROP TABLE meta; CREATE TABLE meta(key, value); INSERT INTO meta VALUES"
+	 " ('format', 'featscope-index'), ('version', 1), ('version', 'x')"),
 	"UPDATE chunks SET offs = zeroblob(4000000)",
 	"UPDATE contexts SET ntok = 16777216",
 	"INSERT INTO saes(id, name) VALUES (99, 'c')",
