@@ -968,6 +968,21 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* A hostile file can hold views (a recursive one never ends) or
+	 * computed columns where tables belong: refuse them before any query.
+	 * (When this cannot even be prepared, the meta query below says why.) */
+	if (sqlite3_prepare_v2(ix->db, "SELECT type FROM sqlite_master WHERE type IN ('view', 'trigger')"
+			       " OR sql LIKE '%GENERATED%' LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			fs_seterr(err, errlen, "%s: not a featscope index (it holds a %s)", path,
+				  sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+				  strcmp((const char *)sqlite3_column_text(s, 0), "table") != 0 ?
+				  (const char *)sqlite3_column_text(s, 0) : "computed column");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
 	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		const char *m = sqlite3_errmsg(ix->db);
@@ -1028,6 +1043,31 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		s = NULL;
 		goto fail;
+	}
+	/* Counts in meta drive loops (chunk scans, lists): one that lies
+	 * would make them run for ever. Clamp each to its table's largest id. */
+	static const char *const counted[][2] = {
+		{"n_chunks", "SELECT max(id) FROM chunks"},
+		{"n_features", "SELECT max(id) FROM features"},
+		{"n_contexts", "SELECT max(id) FROM contexts"},
+	};
+	for (size_t c = 0; c < sizeof counted / sizeof counted[0]; c++) {
+		int64_t real = 0;
+		s = NULL;
+		if (sqlite3_prepare_v2(ix->db, counted[c][1], -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			real = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		for (int k = 0; k < ix->n_meta; k++) {
+			int64_t cnt;
+			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
+				continue;
+			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+				free(ix->meta_v[k]);
+				ix->meta_v[k] = xasprintf("%lld", (long long)real);
+			}
+		}
 	}
 	return ix;
 fail:

@@ -68,9 +68,8 @@ static void exercise(fs_index *ix)
 		for (int i = 0; i < n && i < 8; i++) {
 			if (ex[i].ntok < 0 || (ex[i].ntok > 0 && (ex[i].max_pos < 0 || ex[i].max_pos >= ex[i].ntok)))
 				abort();
-			volatile float s = 0;
-			for (int t = 0; t < ex[i].ntok; t++)
-				s += ex[i].acts[t];
+			/* both ends of the dense array are readable (ASan checks) */
+			volatile float s = ex[i].acts[0] + (ex[i].ntok ? ex[i].acts[ex[i].ntok - 1] : 0);
 			(void)s;
 			fs_context c;
 			if (index_context(ix, ex[i].ctx, &c) == 0) {
@@ -222,6 +221,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *path = fuzz_path(".tmpl.sqlite");
 	unlink(path);
 	make_template(path);
+	sqlite3 *db = NULL; /* small pages: less to copy per run */
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, "PRAGMA page_size = 512; VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+		abort();
+	sqlite3_close(db);
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		abort();
