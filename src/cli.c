@@ -7,6 +7,7 @@
 #include "cmd.h"
 #include "format.h"
 #include "index.h"
+#include "notes.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -16,12 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Options shared by the query commands. */
 typedef struct {
 	int json;     /* --json */
 	int limit;    /* --limit N */
 	int width;    /* --width N: bytes of context shown around the mark */
+	const char *notes; /* --notes FILE: the notes database */
 } qopts;
 
 /* Parse the common options; leaves positional args at argv[optind..]. */
@@ -31,6 +34,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 		{"json", no_argument, NULL, 'j'},
 		{"limit", required_argument, NULL, 'n'},
 		{"width", required_argument, NULL, 'w'},
+		{"notes", required_argument, NULL, 'N'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -40,6 +44,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 	while ((c = getopt_long(argc, argv, "jn:w:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j': q->json = 1; break;
+		case 'N': q->notes = optarg; break;
 		case 'n':
 		case 'w':
 			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 1000000) {
@@ -127,7 +132,7 @@ static json_t *jnum(double v)
 
 int cmd_info(int argc, char **argv)
 {
-	qopts q = {0, 0, 0};
+	qopts q = {0, 0, 0, NULL};
 	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -230,7 +235,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 
 int cmd_show(int argc, char **argv)
 {
-	qopts q = {0, 20, 80};
+	qopts q = {0, 20, 80, NULL};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -382,10 +387,52 @@ static int search_ids(fs_index *ix, int labels, const char *query, int limit, in
 	return n;
 }
 
+/* Features whose own label, note or tags match: from the notes database
+ * (--notes, or the index's default one when it exists; never created). */
+static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t *jo)
+{
+	char ident[64], err[512];
+	notes_identity(ix, ident, sizeof ident);
+	char *path = q->notes ? xstrdup(q->notes) : notes_default_path(ident);
+	fs_notes *n = access(path, F_OK) == 0 ? notes_open_index(ix, path, err, sizeof err) : NULL;
+	free(path);
+	if (!n) {
+		if (q->notes)
+			fs_warn("search: %s", err);
+		return;
+	}
+	char **keys = NULL;
+	int nk = notes_search(n, query, q->limit, &keys);
+	json_t *ja = jo ? json_array() : NULL;
+	if (!jo)
+		printf("features whose notes match (%d):\n", nk > 0 ? nk : 0);
+	for (int i = 0; i < nk; i++) {
+		fs_note note;
+		if (notes_get(n, keys[i], &note) != 0)
+			continue;
+		if (ja) {
+			json_array_append_new(ja, json_pack("{s:s,s:s,s:s,s:s}", "feature", keys[i], "label",
+							    note.label, "note", note.note, "tags", note.tags));
+		} else {
+			fs_buf b = {0};
+			format_escaped(&b, *note.label ? note.label : note.note,
+				       strlen(*note.label ? note.label : note.note));
+			printf("  %-10s %s\n", keys[i], b.p ? b.p : "");
+			buf_free(&b);
+		}
+		note_free(&note);
+	}
+	if (ja)
+		json_object_set_new(jo, "notes", ja);
+	if (nk > 0)
+		strv_free(keys, nk);
+	notes_close(n);
+}
+
 int cmd_search(int argc, char **argv)
 {
-	qopts q = {0, 20, 80};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N]") < 0)
+	qopts q = {0, 20, 80, NULL};
+	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
 	if (!ix)
@@ -423,6 +470,7 @@ int cmd_search(int argc, char **argv)
 		}
 		feature_free(&f);
 	}
+	search_notes(ix, &q, query, jo);
 	if (!jo)
 		printf("contexts (%d):\n", nc);
 	for (int i = 0; i < nc; i++) {
@@ -498,7 +546,7 @@ static int token_eq(const char *t, size_t n, const char *want, size_t wn)
 
 int cmd_token(int argc, char **argv)
 {
-	qopts q = {0, 20, 80};
+	qopts q = {0, 20, 80, NULL};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX TOKEN [--json] [--limit N]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
