@@ -29,5 +29,7 @@ typedef struct {
 } fs_build_opts;
 
 void build_opts_init(fs_build_opts *o);
+/* Run a build of native records; 0 on success, -1 with a one-line message. */
+int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen);
 
 #endif

@@ -1,2 +1,1726 @@
-/* index.c: the index (placeholder: being written now). */
+/*
+ * index.c: the featscope index file (SQLite), read and write. This is the
+ * only module that speaks SQL to an index. The schema is below, in one
+ * place; man/featscope-index.5 documents it for users.
+ *
+ * Write side: fs_writer builds a new index in a temporary file beside the
+ * destination (journal off: the file is thrown away on failure), stores
+ * context texts in ~256 KiB chunks, deduplicates contexts by xxh3, and at
+ * writer_finish builds the secondary indexes and full-text tables, writes
+ * the meta table and renames the file into place.
+ *
+ * Read side: fs_index opens read-only (immutable), checks meta without
+ * scanning any table, and prepares each statement once, on first use.
+ */
+#include "config.h"
 #include "index.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define CHUNK_BYTES (256 * 1024)
+
+static const char schema_sql[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;\n"
+	"CREATE TABLE saes(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	" model TEXT NOT NULL DEFAULT '', hook TEXT NOT NULL DEFAULT '',"
+	" layer INTEGER NOT NULL DEFAULT -1, d_model INTEGER NOT NULL DEFAULT 0,"
+	" n_features INTEGER NOT NULL DEFAULT 0, source_format TEXT NOT NULL DEFAULT '');\n"
+	"CREATE TABLE features(id INTEGER PRIMARY KEY, sae INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" label TEXT NOT NULL DEFAULT '', label_source TEXT NOT NULL DEFAULT '',"
+	" density REAL, max_act REAL, mean_act REAL, act_mass REAL NOT NULL DEFAULT 0,"
+	" n_examples INTEGER NOT NULL DEFAULT 0, cluster INTEGER NOT NULL DEFAULT 0,"
+	" map_x REAL, map_y REAL, hist BLOB);\n"
+	"CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
+	"CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_ctx INTEGER NOT NULL,"
+	" n INTEGER NOT NULL, offs BLOB NOT NULL, text BLOB NOT NULL);\n"
+	"CREATE TABLE contexts(id INTEGER PRIMARY KEY, chunk INTEGER NOT NULL,"
+	" hash INTEGER NOT NULL, ntok INTEGER NOT NULL, toks BLOB NOT NULL, source INTEGER);\n"
+	"CREATE TABLE examples(feature INTEGER NOT NULL, grp INTEGER NOT NULL,"
+	" rank INTEGER NOT NULL, ctx INTEGER NOT NULL, max_act REAL NOT NULL,"
+	" max_pos INTEGER NOT NULL, acts BLOB NOT NULL,"
+	" PRIMARY KEY(feature, grp, rank)) WITHOUT ROWID;\n"
+	"CREATE TABLE intervals(feature INTEGER NOT NULL, grp INTEGER NOT NULL,"
+	" lo REAL NOT NULL, hi REAL NOT NULL, frac REAL NOT NULL,"
+	" PRIMARY KEY(feature, grp)) WITHOUT ROWID;\n"
+	"CREATE TABLE logits(feature INTEGER NOT NULL, sign INTEGER NOT NULL,"
+	" rank INTEGER NOT NULL, token TEXT NOT NULL, value REAL NOT NULL,"
+	" PRIMARY KEY(feature, sign, rank)) WITHOUT ROWID;\n"
+	"CREATE TABLE neighbours(feature INTEGER NOT NULL, other_sae INTEGER NOT NULL,"
+	" rank INTEGER NOT NULL, other INTEGER NOT NULL, cosine REAL NOT NULL,"
+	" PRIMARY KEY(feature, other_sae, rank)) WITHOUT ROWID;\n"
+	"CREATE TABLE clusters(id INTEGER PRIMARY KEY, sae INTEGER NOT NULL,"
+	" parent INTEGER NOT NULL, depth INTEGER NOT NULL, size INTEGER NOT NULL,"
+	" label TEXT NOT NULL DEFAULT '');\n"
+	"CREATE VIRTUAL TABLE ctx_fts USING fts5(text, content='',"
+	" tokenize='unicode61 remove_diacritics 2');\n"
+	"CREATE VIRTUAL TABLE label_fts USING fts5(label, content='features',"
+	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n";
+
+/* Built after the bulk load, which is faster than keeping them up to date. */
+static const char finish_sql[] =
+	"CREATE UNIQUE INDEX features_sae_idx ON features(sae, idx);\n"
+	"CREATE INDEX features_density ON features(sae, density);\n"
+	"CREATE INDEX features_max_act ON features(sae, max_act);\n"
+	"CREATE INDEX features_cluster ON features(sae, cluster, idx);\n"
+	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE);\n"
+	"CREATE INDEX examples_ctx ON examples(ctx, max_act);\n"
+	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
+	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n";
+
+/* ------------------------------------------------------------- codecs */
+
+size_t acts_encode(const float *acts, int ntok, uint8_t *out)
+{
+	size_t n = 0;
+	int prev = -1;
+	for (int i = 0; i < ntok; i++) {
+		if (acts[i] == 0.0f || isnan(acts[i]))
+			continue;
+		float v = acts[i];
+		if (v > 65504.0f)
+			v = 65504.0f;
+		if (v < -65504.0f)
+			v = -65504.0f;
+		uint16_t h = f32_to_f16(v);
+		if ((h & 0x7fff) == 0)
+			h = (uint16_t)((h & 0x8000) | 1); /* keep "fires" visible */
+		n += varint_put(out + n, (uint64_t)(i - prev - 1));
+		out[n++] = (uint8_t)(h & 0xff);
+		out[n++] = (uint8_t)(h >> 8);
+		prev = i;
+	}
+	return n;
+}
+
+int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
+{
+	for (int i = 0; i < ntok; i++)
+		acts[i] = 0.0f;
+	size_t at = 0;
+	int64_t pos = -1;
+	while (at < n) {
+		uint64_t gap;
+		size_t k = varint_get(p + at, n - at, &gap);
+		if (!k || gap >= (uint64_t)ntok)
+			return -1;
+		at += k;
+		pos += (int64_t)gap + 1;
+		if (pos >= ntok || at + 2 > n)
+			return -1;
+		acts[pos] = f16_to_f32((uint16_t)(p[at] | (p[at + 1] << 8)));
+		at += 2;
+	}
+	return 0;
+}
+
+size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
+{
+	size_t n = 0;
+	for (int i = 0; i < ntok; i++)
+		n += varint_put(out + n, off[i + 1] - off[i]);
+	return n;
+}
+
+int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen)
+{
+	size_t at = 0;
+	uint64_t sum = 0;
+	off[0] = 0;
+	for (int i = 0; i < ntok; i++) {
+		uint64_t len;
+		size_t k = varint_get(p + at, n - at, &len);
+		if (!k)
+			return -1;
+		at += k;
+		sum += len;
+		if (sum > textlen)
+			return -1;
+		off[i + 1] = (uint32_t)sum;
+	}
+	return (at == n && sum == textlen) ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ write side */
+
+/* Open-addressing map from context hash to context id. */
+typedef struct {
+	uint64_t *keys;  /* hash, 0 = empty (hash 0 is remapped to 1) */
+	int64_t *vals;   /* context id */
+	size_t cap;      /* slots, a power of two */
+	size_t used;     /* occupied slots */
+} hashmap;
+
+static int64_t hm_get(const hashmap *m, uint64_t k)
+{
+	if (!m->cap)
+		return 0;
+	for (size_t i = k & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == k)
+			return m->vals[i];
+		if (m->keys[i] == 0)
+			return 0;
+	}
+}
+
+static void hm_put(hashmap *m, uint64_t k, int64_t v);
+
+static void hm_grow(hashmap *m)
+{
+	hashmap n = {0};
+	n.cap = m->cap ? m->cap * 2 : 1024;
+	n.keys = xcalloc(n.cap, sizeof *n.keys);
+	n.vals = xcalloc(n.cap, sizeof *n.vals);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			hm_put(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+}
+
+static void hm_put(hashmap *m, uint64_t k, int64_t v)
+{
+	if ((m->used + 1) * 4 >= m->cap * 3)
+		hm_grow(m);
+	size_t i = k & (m->cap - 1);
+	while (m->keys[i] && m->keys[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->keys[i])
+		m->used++;
+	m->keys[i] = k;
+	m->vals[i] = v;
+}
+
+enum {
+	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
+	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
+	W_META, W_MASS, W_FTS, W_COUNT
+};
+
+static const char *const writer_sql[W_COUNT] = {
+	[W_SAE] = "INSERT INTO saes(name, model, hook, layer, d_model, n_features, source_format)"
+		  " VALUES(?,?,?,?,?,?,?)",
+	[W_FEATURE] = "INSERT INTO features(sae, idx, label, label_source, density, max_act,"
+		      " mean_act, cluster, map_x, map_y, hist) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[W_LABEL] = "UPDATE features SET label = ?2, label_source = ?3 WHERE id = ?1",
+	[W_STATS] = "UPDATE features SET density = ?2, max_act = ?3, mean_act = ?4, hist = ?5"
+		    " WHERE id = ?1",
+	[W_CLUSTER] = "UPDATE features SET cluster = ?2 WHERE id = ?1",
+	[W_MAP] = "UPDATE features SET map_x = ?2, map_y = ?3 WHERE id = ?1",
+	[W_SOURCE] = "INSERT INTO sources(name) VALUES(?)",
+	[W_CONTEXT] = "INSERT INTO contexts(id, chunk, hash, ntok, toks, source) VALUES(?,?,?,?,?,?)",
+	[W_CHUNK] = "INSERT INTO chunks(id, first_ctx, n, offs, text) VALUES(?,?,?,?,?)",
+	[W_EXAMPLE] = "INSERT INTO examples(feature, grp, rank, ctx, max_act, max_pos, acts)"
+		      " VALUES(?,?,?,?,?,?,?)",
+	[W_INTERVAL] = "INSERT OR REPLACE INTO intervals(feature, grp, lo, hi, frac) VALUES(?,?,?,?,?)",
+	[W_LOGIT] = "INSERT OR REPLACE INTO logits(feature, sign, rank, token, value) VALUES(?,?,?,?,?)",
+	[W_NEIGHBOUR] = "INSERT OR REPLACE INTO neighbours(feature, other_sae, rank, other, cosine)"
+			" VALUES(?,?,?,?,?)",
+	[W_CLUSTERNODE] = "INSERT INTO clusters(sae, parent, depth, size, label) VALUES(?,?,?,?,?)",
+	[W_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)",
+	[W_MASS] = "UPDATE features SET act_mass = ?2, n_examples = ?3 WHERE id = ?1",
+	[W_FTS] = "INSERT INTO ctx_fts(rowid, text) VALUES(?,?)",
+};
+
+struct fs_writer {
+	sqlite3 *db;               /* the temporary file's connection */
+	sqlite3_stmt *st[W_COUNT]; /* prepared on first use */
+	char *path;                /* destination */
+	char *tmp;                 /* temporary file */
+	char err[512];             /* first error */
+	int failed;                /* an error happened: finish will fail */
+	hashmap ctx_by_hash;       /* context dedup */
+	hashmap src_by_hash;       /* source name -> id */
+	int64_t n_ctx;             /* contexts stored */
+	int64_t n_feat;            /* features stored */
+	int64_t n_examples;        /* examples stored */
+	int64_t n_tokens;          /* tokens seen while building */
+	int64_t n_chunks;          /* chunks flushed */
+	fs_buf chunk;              /* current chunk text */
+	uint32_t *chunk_off;       /* offsets of its contexts (n + 1) */
+	int chunk_n;               /* contexts in it */
+	int chunk_cap;             /* chunk_off capacity */
+	int64_t chunk_first;       /* first context id in it */
+	double *mass;              /* act_mass per fid (1-based) */
+	int64_t *nex;              /* examples per fid */
+	int64_t mass_cap;          /* capacity of mass/nex */
+	uint8_t *scratch;          /* encoding buffer */
+	size_t scratch_cap;        /* its size */
+};
+
+/* Temporary files to remove if the process is interrupted. */
+static char *live_tmp[8];
+
+static void on_signal(int sig)
+{
+	for (int i = 0; i < 8; i++)
+		if (live_tmp[i])
+			unlink(live_tmp[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void track_tmp(char *p, int on)
+{
+	for (int i = 0; i < 8; i++) {
+		if (on && !live_tmp[i]) {
+			live_tmp[i] = p;
+			break;
+		}
+		if (!on && live_tmp[i] == p) {
+			live_tmp[i] = NULL;
+			break;
+		}
+	}
+	if (on) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+	}
+}
+
+static int wfail(fs_writer *w, const char *what)
+{
+	if (!w->failed) {
+		snprintf(w->err, sizeof w->err, "%s: %s: %s", w->path, what,
+			 w->db ? sqlite3_errmsg(w->db) : "error");
+		w->failed = 1;
+	}
+	return -1;
+}
+
+static sqlite3_stmt *wstmt(fs_writer *w, int i)
+{
+	if (w->failed)
+		return NULL;
+	if (!w->st[i] && sqlite3_prepare_v3(w->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &w->st[i], NULL) != SQLITE_OK) {
+		wfail(w, "prepare");
+		return NULL;
+	}
+	return w->st[i];
+}
+
+static int wstep(fs_writer *w, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return wfail(w, what);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	sqlite3_bind_text(s, i, t ? t : "", -1, SQLITE_TRANSIENT);
+}
+
+static void bind_real_or_null(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+static uint8_t *scratch(fs_writer *w, size_t n)
+{
+	if (n > w->scratch_cap) {
+		w->scratch_cap = n * 2;
+		w->scratch = xrealloc(w->scratch, w->scratch_cap);
+	}
+	return w->scratch;
+}
+
+fs_writer *writer_create(const char *path, char *err, size_t errlen)
+{
+	fs_writer *w = xcalloc(1, sizeof *w);
+	w->path = xstrdup(path);
+	w->tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(w->tmp);
+	if (fd < 0) {
+		fs_seterr(err, errlen, "%s: cannot create temporary file: %s", path, strerror(errno));
+		free(w->tmp);
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	close(fd);
+	track_tmp(w->tmp, 1);
+	if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+				"PRAGMA page_size=8192; PRAGMA cache_size=-65536;"
+				"PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		wfail(w, "create");
+		fs_seterr(err, errlen, "%s", w->err);
+		writer_abort(w);
+		return NULL;
+	}
+	w->chunk_first = 1;
+	return w;
+}
+
+const char *writer_errmsg(fs_writer *w)
+{
+	return w->err;
+}
+
+int writer_add_sae(fs_writer *w, const fs_sae *s)
+{
+	sqlite3_stmt *st = wstmt(w, W_SAE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, s->name);
+	bind_text(st, 2, s->model);
+	bind_text(st, 3, s->hook);
+	sqlite3_bind_int(st, 4, s->layer);
+	sqlite3_bind_int(st, 5, s->d_model);
+	sqlite3_bind_int64(st, 6, s->n_features);
+	bind_text(st, 7, s->source_format);
+	if (wstep(w, st, "add dictionary") < 0)
+		return -1;
+	return (int)sqlite3_last_insert_rowid(w->db);
+}
+
+static void bind_hist(sqlite3_stmt *st, int i, const fs_feature *f)
+{
+	int any = 0;
+	for (int b = 0; b < FS_HIST_BINS; b++)
+		any |= f->hist[b] != 0;
+	if (!any) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	/* f32 lo, f32 hi, then FS_HIST_BINS u32 counts, little-endian */
+	uint8_t blob[8 + 4 * FS_HIST_BINS];
+	memcpy(blob, &f->hist_lo, 4);
+	memcpy(blob + 4, &f->hist_hi, 4);
+	memcpy(blob + 8, f->hist, 4 * FS_HIST_BINS);
+	sqlite3_bind_blob(st, i, blob, sizeof blob, SQLITE_TRANSIENT);
+}
+
+int64_t writer_add_feature(fs_writer *w, const fs_feature *f)
+{
+	sqlite3_stmt *st = wstmt(w, W_FEATURE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, f->sae);
+	sqlite3_bind_int64(st, 2, f->idx);
+	bind_text(st, 3, f->label);
+	bind_text(st, 4, f->label_source);
+	bind_real_or_null(st, 5, f->density < 0 ? NAN : f->density);
+	bind_real_or_null(st, 6, f->max_act);
+	bind_real_or_null(st, 7, f->mean_act);
+	sqlite3_bind_int64(st, 8, f->cluster);
+	bind_real_or_null(st, 9, f->map_x);
+	bind_real_or_null(st, 10, f->map_y);
+	bind_hist(st, 11, f);
+	if (wstep(w, st, "add feature") < 0)
+		return -1;
+	w->n_feat++;
+	return sqlite3_last_insert_rowid(w->db);
+}
+
+int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source)
+{
+	sqlite3_stmt *st = wstmt(w, W_LABEL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_text(st, 2, label);
+	bind_text(st, 3, source);
+	return wstep(w, st, "set label");
+}
+
+int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)
+{
+	sqlite3_stmt *st = wstmt(w, W_STATS);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_real_or_null(st, 2, f->density < 0 ? NAN : f->density);
+	bind_real_or_null(st, 3, f->max_act);
+	bind_real_or_null(st, 4, f->mean_act);
+	bind_hist(st, 5, f);
+	return wstep(w, st, "set statistics");
+}
+
+int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node)
+{
+	sqlite3_stmt *st = wstmt(w, W_CLUSTER);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int64(st, 2, node);
+	return wstep(w, st, "set cluster");
+}
+
+int writer_set_map(fs_writer *w, int64_t fid, double x, double y)
+{
+	sqlite3_stmt *st = wstmt(w, W_MAP);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_real_or_null(st, 2, x);
+	bind_real_or_null(st, 3, y);
+	return wstep(w, st, "set map position");
+}
+
+static int64_t source_id(fs_writer *w, const char *source)
+{
+	if (!source || !*source)
+		return 0;
+	uint64_t h = XXH3_64bits(source, strlen(source));
+	if (!h)
+		h = 1;
+	int64_t id = hm_get(&w->src_by_hash, h);
+	if (id)
+		return id;
+	sqlite3_stmt *st = wstmt(w, W_SOURCE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, source);
+	if (wstep(w, st, "add source") < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(w->db);
+	hm_put(&w->src_by_hash, h, id);
+	return id;
+}
+
+static int flush_chunk(fs_writer *w)
+{
+	if (w->chunk_n == 0)
+		return 0;
+	sqlite3_stmt *st = wstmt(w, W_CHUNK);
+	if (!st)
+		return -1;
+	w->n_chunks++;
+	sqlite3_bind_int64(st, 1, w->n_chunks);
+	sqlite3_bind_int64(st, 2, w->chunk_first);
+	sqlite3_bind_int(st, 3, w->chunk_n);
+	sqlite3_bind_blob(st, 4, w->chunk_off, (int)((size_t)(w->chunk_n + 1) * 4), SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, w->chunk.p, (int)w->chunk.len, SQLITE_STATIC);
+	if (wstep(w, st, "add chunk") < 0)
+		return -1;
+	w->chunk_first += w->chunk_n;
+	w->chunk_n = 0;
+	w->chunk.len = 0;
+	return 0;
+}
+
+int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
+			   const uint32_t *tok_off, int ntok, const char *source)
+{
+	if (w->failed)
+		return -1;
+	if (ntok < 0 || tok_off[0] != 0 || tok_off[ntok] != len || len > 0x7fffffff) {
+		snprintf(w->err, sizeof w->err, "%s: context token boundaries do not cover its text", w->path);
+		w->failed = 1;
+		return -1;
+	}
+	uint8_t *tb = scratch(w, (size_t)ntok * 5 + 16);
+	size_t tn = toks_encode(tok_off, ntok, tb);
+	XXH3_state_t *hs = XXH3_createState();
+	XXH3_64bits_reset(hs);
+	XXH3_64bits_update(hs, text, len);
+	XXH3_64bits_update(hs, tb, tn);
+	uint64_t h = XXH3_64bits_digest(hs);
+	XXH3_freeState(hs);
+	if (!h)
+		h = 1;
+	int64_t id = hm_get(&w->ctx_by_hash, h);
+	if (id)
+		return id;
+
+	int64_t src = source_id(w, source);
+	if (src < 0)
+		return -1;
+	if (w->chunk.len && w->chunk.len + len + 1 > CHUNK_BYTES && flush_chunk(w) < 0)
+		return -1;
+	if (w->chunk_n + 2 > w->chunk_cap) {
+		w->chunk_cap = w->chunk_cap ? w->chunk_cap * 2 : 1024;
+		w->chunk_off = xrealloc(w->chunk_off, (size_t)w->chunk_cap * 4);
+	}
+	/* every text is followed by one NUL: context i of a chunk spans
+	 * [off[i], off[i + 1] - 1) */
+	w->chunk_off[w->chunk_n] = (uint32_t)w->chunk.len;
+	buf_add(&w->chunk, text, len);
+	buf_addc(&w->chunk, 0);
+	w->chunk_n++;
+	w->chunk_off[w->chunk_n] = (uint32_t)w->chunk.len;
+
+	id = ++w->n_ctx;
+	sqlite3_stmt *st = wstmt(w, W_CONTEXT);
+	if (!st)
+		return -1;
+	tb = scratch(w, (size_t)ntok * 5 + 16); /* source_id may not realloc, but be safe */
+	tn = toks_encode(tok_off, ntok, tb);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, w->n_chunks + 1);
+	sqlite3_bind_int64(st, 3, (int64_t)h);
+	sqlite3_bind_int(st, 4, ntok);
+	sqlite3_bind_blob(st, 5, tb, (int)tn, SQLITE_STATIC);
+	if (src)
+		sqlite3_bind_int64(st, 6, src);
+	else
+		sqlite3_bind_null(st, 6);
+	if (wstep(w, st, "add context") < 0)
+		return -1;
+	hm_put(&w->ctx_by_hash, h, id);
+	return id;
+}
+
+int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
+		       int64_t ctx, const float *acts, int ntok)
+{
+	sqlite3_stmt *st = wstmt(w, W_EXAMPLE);
+	if (!st)
+		return -1;
+	float mx = ntok ? -INFINITY : 0.0f;
+	int mpos = 0;
+	double sum = 0;
+	for (int i = 0; i < ntok; i++) {
+		if (isnan(acts[i]))
+			continue;
+		if (acts[i] > mx) {
+			mx = acts[i];
+			mpos = i;
+		}
+		if (acts[i] > 0)
+			sum += acts[i];
+	}
+	if (isinf(mx))
+		mx = 0;
+	uint8_t *b = scratch(w, (size_t)ntok * 5 + 16);
+	size_t n = acts_encode(acts, ntok, b);
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, grp);
+	sqlite3_bind_int(st, 3, rank);
+	sqlite3_bind_int64(st, 4, ctx);
+	sqlite3_bind_double(st, 5, mx);
+	sqlite3_bind_int(st, 6, mpos);
+	sqlite3_bind_blob(st, 7, b, (int)n, SQLITE_STATIC);
+	if (wstep(w, st, "add example") < 0)
+		return -1;
+	if (fid >= w->mass_cap) {
+		int64_t cap = w->mass_cap ? w->mass_cap : 1024;
+		while (cap <= fid)
+			cap *= 2;
+		w->mass = xrealloc(w->mass, (size_t)cap * sizeof *w->mass);
+		w->nex = xrealloc(w->nex, (size_t)cap * sizeof *w->nex);
+		memset(w->mass + w->mass_cap, 0, (size_t)(cap - w->mass_cap) * sizeof *w->mass);
+		memset(w->nex + w->mass_cap, 0, (size_t)(cap - w->mass_cap) * sizeof *w->nex);
+		w->mass_cap = cap;
+	}
+	w->mass[fid] += sum;
+	w->nex[fid]++;
+	w->n_examples++;
+	return 0;
+}
+
+int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv)
+{
+	sqlite3_stmt *st = wstmt(w, W_INTERVAL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, iv->grp);
+	sqlite3_bind_double(st, 3, iv->lo);
+	sqlite3_bind_double(st, 4, iv->hi);
+	sqlite3_bind_double(st, 5, iv->frac);
+	return wstep(w, st, "add interval");
+}
+
+int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
+		     const char *token, float value)
+{
+	sqlite3_stmt *st = wstmt(w, W_LOGIT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, sign > 0 ? 1 : -1);
+	sqlite3_bind_int(st, 3, rank);
+	bind_text(st, 4, token);
+	sqlite3_bind_double(st, 5, value);
+	return wstep(w, st, "add logit");
+}
+
+int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
+			 int64_t other_fid, float cosine)
+{
+	sqlite3_stmt *st = wstmt(w, W_NEIGHBOUR);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, other_sae);
+	sqlite3_bind_int(st, 3, rank);
+	sqlite3_bind_int64(st, 4, other_fid);
+	sqlite3_bind_double(st, 5, cosine);
+	return wstep(w, st, "add neighbour");
+}
+
+int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
+			   int64_t size, const char *label)
+{
+	sqlite3_stmt *st = wstmt(w, W_CLUSTERNODE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, sae);
+	sqlite3_bind_int64(st, 2, parent);
+	sqlite3_bind_int(st, 3, depth);
+	sqlite3_bind_int64(st, 4, size);
+	bind_text(st, 5, label);
+	if (wstep(w, st, "add cluster") < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(w->db);
+}
+
+int writer_set_meta(fs_writer *w, const char *key, const char *value)
+{
+	sqlite3_stmt *st = wstmt(w, W_META);
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return wstep(w, st, "set meta");
+}
+
+void writer_count_tokens(fs_writer *w, int64_t n)
+{
+	w->n_tokens += n;
+}
+
+static int set_meta_i64(fs_writer *w, const char *key, int64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%lld", (long long)v);
+	return writer_set_meta(w, key, b);
+}
+
+static void make_uuid(char *out)
+{
+	uint8_t r[16];
+	int fd = open("/dev/urandom", O_RDONLY);
+	ssize_t got = fd >= 0 ? read(fd, r, sizeof r) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)sizeof r) {
+		uint64_t a = XXH3_64bits(&got, sizeof got) ^ (uint64_t)time(NULL);
+		uint64_t b = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(fs_now() * 1e9);
+		memcpy(r, &a, 8);
+		memcpy(r + 8, &b, 8);
+	}
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	for (int i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		o += sprintf(out + o, "%02x", r[i]);
+	}
+}
+
+/* Full-text rows for every context, read back chunk by chunk. */
+static int fill_ctx_fts(fs_writer *w)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(w->db, "SELECT first_ctx, n, offs, text FROM chunks ORDER BY id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return wfail(w, "full-text index");
+	sqlite3_stmt *ins = wstmt(w, W_FTS);
+	int rc;
+	while (ins && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(q, 0);
+		int n = sqlite3_column_int(q, 1);
+		const uint32_t *off = sqlite3_column_blob(q, 2);
+		const char *text = sqlite3_column_blob(q, 3);
+		for (int i = 0; i < n; i++) {
+			uint32_t a = off[i], b = off[i + 1] - 1;
+			sqlite3_bind_int64(ins, 1, first + i);
+			sqlite3_bind_text(ins, 2, text + a, (int)(b - a), SQLITE_STATIC);
+			if (wstep(w, ins, "full-text index") < 0)
+				break;
+		}
+		if (w->failed)
+			break;
+	}
+	sqlite3_finalize(q);
+	return w->failed ? -1 : 0;
+}
+
+int writer_finish(fs_writer *w, char *err, size_t errlen)
+{
+	char uuid[40];
+	make_uuid(uuid);
+	if (flush_chunk(w) == 0) {
+		sqlite3_stmt *st;
+		for (int64_t fid = 1; fid < w->mass_cap && !w->failed; fid++) {
+			if (!w->nex[fid] || !(st = wstmt(w, W_MASS)))
+				continue;
+			sqlite3_bind_int64(st, 1, fid);
+			sqlite3_bind_double(st, 2, w->mass[fid]);
+			sqlite3_bind_int64(st, 3, w->nex[fid]);
+			wstep(w, st, "example totals");
+		}
+	}
+	if (!w->failed)
+		fill_ctx_fts(w);
+	if (!w->failed && sqlite3_exec(w->db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "indexes");
+	if (!w->failed) {
+		writer_set_meta(w, "format", "featscope-index");
+		set_meta_i64(w, "version", FS_INDEX_VERSION);
+		writer_set_meta(w, "uuid", uuid);
+		writer_set_meta(w, "generator", "featscope " PACKAGE_VERSION);
+		char when[32];
+		time_t now = time(NULL);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+		writer_set_meta(w, "created", when);
+		set_meta_i64(w, "n_features", w->n_feat);
+		set_meta_i64(w, "n_contexts", w->n_ctx);
+		set_meta_i64(w, "n_examples", w->n_examples);
+		set_meta_i64(w, "n_tokens", w->n_tokens);
+		set_meta_i64(w, "n_chunks", w->n_chunks);
+	}
+	for (int i = 0; i < W_COUNT; i++) {
+		sqlite3_finalize(w->st[i]);
+		w->st[i] = NULL;
+	}
+	if (!w->failed && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "commit");
+	if (!w->failed && sqlite3_close(w->db) != SQLITE_OK)
+		wfail(w, "close");
+	else if (!w->failed)
+		w->db = NULL;
+	if (!w->failed) {
+		int fd = open(w->tmp, O_RDONLY);
+		if (fd < 0 || fsync(fd) != 0 || chmod(w->tmp, 0644) != 0) {
+			snprintf(w->err, sizeof w->err, "%s: %s", w->tmp, strerror(errno));
+			w->failed = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!w->failed && rename(w->tmp, w->path) != 0) {
+		snprintf(w->err, sizeof w->err, "%s: cannot rename into place: %s", w->path, strerror(errno));
+		w->failed = 1;
+	}
+	if (w->failed) {
+		fs_seterr(err, errlen, "%s", w->err);
+		writer_abort(w);
+		return -1;
+	}
+	track_tmp(w->tmp, 0);
+	free(w->tmp);
+	w->tmp = NULL; /* renamed: nothing to remove */
+	writer_abort(w);
+	return 0;
+}
+
+void writer_abort(fs_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < W_COUNT; i++)
+		sqlite3_finalize(w->st[i]);
+	if (w->db)
+		sqlite3_close(w->db);
+	if (w->tmp) {
+		unlink(w->tmp);
+		track_tmp(w->tmp, 0);
+	}
+	free(w->tmp);
+	free(w->path);
+	free(w->ctx_by_hash.keys);
+	free(w->ctx_by_hash.vals);
+	free(w->src_by_hash.keys);
+	free(w->src_by_hash.vals);
+	buf_free(&w->chunk);
+	free(w->chunk_off);
+	free(w->mass);
+	free(w->nex);
+	free(w->scratch);
+	free(w);
+}
+
+/* ------------------------------------------------------------- read side */
+
+enum {
+	R_META, R_SAES, R_FEATURE, R_FEATURE_ID, R_EXAMPLES, R_INTERVALS, R_CONTEXT,
+	R_CONTEXT_TEXT, R_LOGITS, R_NEIGHBOURS, R_CL_CHILDREN, R_CLUSTER, R_CL_FEATURES,
+	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_EX_ACTS, R_COUNT
+};
+
+static const char *const reader_sql[R_COUNT] = {
+	[R_META] = "SELECT key, value FROM meta",
+	[R_SAES] = "SELECT id, name, model, hook, layer, d_model, n_features, source_format"
+		   " FROM saes ORDER BY id",
+	[R_FEATURE] = "SELECT id, sae, idx, label, label_source, density, max_act, mean_act,"
+		      " act_mass, n_examples, cluster, map_x, map_y, hist FROM features WHERE id = ?",
+	[R_FEATURE_ID] = "SELECT id FROM features WHERE sae = ? AND idx = ?",
+	[R_EXAMPLES] = "SELECT ctx, grp, rank, max_act, max_pos, acts, c.ntok FROM examples"
+		       " JOIN contexts c ON c.id = ctx WHERE feature = ? ORDER BY grp, rank",
+	[R_INTERVALS] = "SELECT grp, lo, hi, frac FROM intervals WHERE feature = ? ORDER BY grp",
+	[R_CONTEXT] = "SELECT c.chunk, c.ntok, c.toks, s.name, k.first_ctx FROM contexts c"
+		      " JOIN chunks k ON k.id = c.chunk LEFT JOIN sources s ON s.id = c.source"
+		      " WHERE c.id = ?",
+	[R_CONTEXT_TEXT] = "SELECT offs FROM chunks WHERE id = ?",
+	[R_LOGITS] = "SELECT token, value FROM logits WHERE feature = ? AND sign = ? ORDER BY rank",
+	[R_NEIGHBOURS] = "SELECT other, cosine FROM neighbours WHERE feature = ? AND other_sae = ?"
+			 " ORDER BY rank LIMIT ?",
+	[R_CL_CHILDREN] = "SELECT c.id, c.parent, c.sae, c.depth, c.size, c.label,"
+			  " (SELECT count(*) FROM clusters d WHERE d.sae = c.sae AND d.parent = c.id)"
+			  " FROM clusters c WHERE c.sae = ? AND c.parent = ? ORDER BY c.size DESC, c.id",
+	[R_CLUSTER] = "SELECT c.id, c.parent, c.sae, c.depth, c.size, c.label,"
+		      " (SELECT count(*) FROM clusters d WHERE d.sae = c.sae AND d.parent = c.id)"
+		      " FROM clusters c WHERE c.id = ?",
+	[R_CL_FEATURES] = "SELECT f.id FROM features f JOIN clusters c ON c.id = ?1"
+			  " WHERE f.sae = c.sae AND f.cluster = ?1 ORDER BY f.idx",
+	[R_SEARCH_CTX] = "SELECT rowid FROM ctx_fts WHERE ctx_fts MATCH ? ORDER BY rowid LIMIT ?",
+	[R_SEARCH_LABEL] = "SELECT rowid FROM label_fts WHERE label_fts MATCH ? ORDER BY rowid LIMIT ?",
+	[R_CTX_FEATURES] = "SELECT feature, max(max_act) AS m, max_pos FROM examples WHERE ctx = ?"
+			   " GROUP BY feature ORDER BY m DESC, feature LIMIT ?",
+	[R_CHUNK] = "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?",
+	[R_IDX_ANY] = "SELECT id FROM features WHERE idx = ? ORDER BY sae LIMIT 1",
+	[R_EX_ACTS] = "SELECT acts FROM examples WHERE feature = ? AND ctx = ? LIMIT 1",
+};
+
+struct fs_index {
+	sqlite3 *db;                /* read-only connection */
+	sqlite3_stmt *st[R_COUNT];  /* fixed statements, prepared on first use */
+	sqlite3_stmt *page[2][5][2][2]; /* feature paging: [all saes][sort][desc][filtered] */
+	sqlite3_stmt *count[2][2];  /* feature counts: [all saes][filtered] */
+	char *path;                 /* as opened */
+	char **meta_k, **meta_v;    /* meta table */
+	int n_meta;                 /* entries in it */
+	fs_sae *saes;               /* dictionaries */
+	int n_saes;                 /* how many */
+};
+
+static sqlite3_stmt *rstmt(fs_index *ix, int i)
+{
+	if (!ix->st[i] && sqlite3_prepare_v3(ix->db, reader_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					     &ix->st[i], NULL) != SQLITE_OK)
+		return NULL;
+	sqlite3_reset(ix->st[i]);
+	sqlite3_clear_bindings(ix->st[i]);
+	return ix->st[i];
+}
+
+static char *col_strdup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return xstrdup(t ? (const char *)t : "");
+}
+
+/* Percent-encode a path for a file: URI. */
+static char *path_uri(const char *path)
+{
+	fs_buf b = {0};
+	buf_adds(&b, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f)
+			buf_printf(&b, "%%%02X", *p);
+		else
+			buf_addc(&b, (char)*p);
+	}
+	buf_adds(&b, "?mode=ro&immutable=1");
+	return b.p;
+}
+
+fs_index *index_open(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fs_seterr(err, errlen, "%s: is a directory, not a featscope index", path);
+		return NULL;
+	}
+	if (access(path, R_OK) != 0) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	fs_index *ix = xcalloc(1, sizeof *ix);
+	ix->path = xstrdup(path);
+	char *uri = path_uri(path);
+	int rc = sqlite3_open_v2(uri, &ix->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+	free(uri);
+	sqlite3_stmt *s = NULL;
+	if (rc != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: cannot open: %s", path, sqlite3_errmsg(ix->db));
+		goto fail;
+	}
+	sqlite3_extended_result_codes(ix->db, 1);
+	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		const char *m = sqlite3_errmsg(ix->db);
+		if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
+			fs_seterr(err, errlen, "%s: not a featscope index (not an SQLite database, or corrupt)", path);
+		else if (strstr(m, "no such table"))
+			fs_seterr(err, errlen, "%s: not a featscope index (no meta table)", path);
+		else
+			fs_seterr(err, errlen, "%s: not a featscope index (%s)", path, m);
+		goto fail;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		ix->meta_k = xrealloc(ix->meta_k, sizeof(char *) * (size_t)(ix->n_meta + 1));
+		ix->meta_v = xrealloc(ix->meta_v, sizeof(char *) * (size_t)(ix->n_meta + 1));
+		ix->meta_k[ix->n_meta] = col_strdup(s, 0);
+		ix->meta_v[ix->n_meta] = col_strdup(s, 1);
+		ix->n_meta++;
+		if (ix->n_meta > 10000)
+			break;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fs_seterr(err, errlen, "%s: not a featscope index (unreadable meta table: %s)",
+			  path, sqlite3_errmsg(ix->db));
+		goto fail;
+	}
+	const char *fmt = index_meta(ix, "format"), *ver = index_meta(ix, "version");
+	if (!fmt || strcmp(fmt, "featscope-index") != 0) {
+		fs_seterr(err, errlen, "%s: not a featscope index (meta 'format' is %s)", path,
+			  fmt ? "something else" : "missing");
+		goto fail;
+	}
+	int64_t v;
+	if (!ver || parse_i64(ver, &v) != 0 || v != FS_INDEX_VERSION) {
+		fs_seterr(err, errlen, "%s: index format version %s; this featscope reads version %d",
+			  path, ver ? ver : "(missing)", FS_INDEX_VERSION);
+		goto fail;
+	}
+	if (sqlite3_prepare_v2(ix->db, reader_sql[R_SAES], -1, &s, NULL) != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
+		goto fail;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && ix->n_saes < 100000) {
+		ix->saes = xrealloc(ix->saes, sizeof *ix->saes * (size_t)(ix->n_saes + 1));
+		fs_sae *d = &ix->saes[ix->n_saes++];
+		d->id = sqlite3_column_int(s, 0);
+		d->name = col_strdup(s, 1);
+		d->model = col_strdup(s, 2);
+		d->hook = col_strdup(s, 3);
+		d->layer = sqlite3_column_int(s, 4);
+		d->d_model = sqlite3_column_int(s, 5);
+		d->n_features = sqlite3_column_int64(s, 6);
+		d->source_format = col_strdup(s, 7);
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
+		s = NULL;
+		goto fail;
+	}
+	return ix;
+fail:
+	if (s)
+		sqlite3_finalize(s);
+	index_close(ix);
+	return NULL;
+}
+
+void index_close(fs_index *ix)
+{
+	if (!ix)
+		return;
+	for (int i = 0; i < R_COUNT; i++)
+		sqlite3_finalize(ix->st[i]);
+	sqlite3_stmt **pg = &ix->page[0][0][0][0];
+	for (size_t i = 0; i < sizeof ix->page / sizeof *pg; i++)
+		sqlite3_finalize(pg[i]);
+	for (int i = 0; i < 2; i++)
+		for (int j = 0; j < 2; j++)
+			sqlite3_finalize(ix->count[i][j]);
+	sqlite3_close(ix->db);
+	for (int i = 0; i < ix->n_meta; i++) {
+		free(ix->meta_k[i]);
+		free(ix->meta_v[i]);
+	}
+	free(ix->meta_k);
+	free(ix->meta_v);
+	for (int i = 0; i < ix->n_saes; i++) {
+		free(ix->saes[i].name);
+		free(ix->saes[i].model);
+		free(ix->saes[i].hook);
+		free(ix->saes[i].source_format);
+	}
+	free(ix->saes);
+	free(ix->path);
+	free(ix);
+}
+
+const char *index_path(const fs_index *ix) { return ix->path; }
+const char *index_errmsg(const fs_index *ix) { return sqlite3_errmsg(ix->db); }
+
+const char *index_meta(fs_index *ix, const char *key)
+{
+	for (int i = 0; i < ix->n_meta; i++)
+		if (strcmp(ix->meta_k[i], key) == 0)
+			return ix->meta_v[i];
+	return NULL;
+}
+
+const char *index_uuid(const fs_index *ix)
+{
+	const char *u = index_meta((fs_index *)ix, "uuid");
+	return u ? u : "";
+}
+
+static int64_t meta_i64(const fs_index *ix, const char *key)
+{
+	const char *v = index_meta((fs_index *)ix, key);
+	int64_t n;
+	return v && parse_i64(v, &n) == 0 ? n : 0;
+}
+
+int64_t index_n_features(const fs_index *ix) { return meta_i64(ix, "n_features"); }
+int64_t index_n_contexts(const fs_index *ix) { return meta_i64(ix, "n_contexts"); }
+int64_t index_n_examples(const fs_index *ix) { return meta_i64(ix, "n_examples"); }
+int64_t index_n_tokens(const fs_index *ix) { return meta_i64(ix, "n_tokens"); }
+int64_t index_n_chunks(const fs_index *ix) { return meta_i64(ix, "n_chunks"); }
+
+int index_n_saes(const fs_index *ix) { return ix->n_saes; }
+
+const fs_sae *index_sae(const fs_index *ix, int i)
+{
+	return i >= 0 && i < ix->n_saes ? &ix->saes[i] : NULL;
+}
+
+const fs_sae *index_sae_by_id(const fs_index *ix, int id)
+{
+	for (int i = 0; i < ix->n_saes; i++)
+		if (ix->saes[i].id == id)
+			return &ix->saes[i];
+	return NULL;
+}
+
+const fs_sae *index_sae_by_name(const fs_index *ix, const char *name)
+{
+	for (int i = 0; i < ix->n_saes; i++)
+		if (strcmp(ix->saes[i].name, name) == 0)
+			return &ix->saes[i];
+	return NULL;
+}
+
+int64_t index_feature_id(fs_index *ix, int sae, int64_t idx)
+{
+	sqlite3_stmt *s = rstmt(ix, R_FEATURE_ID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	sqlite3_bind_int64(s, 2, idx);
+	int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return id;
+}
+
+int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen)
+{
+	int64_t n, id;
+	if (name[0] == '#') {
+		fs_feature f;
+		if (parse_i64(name + 1, &n) != 0 || index_feature(ix, n, &f) != 0)
+			return fs_seterr(err, errlen, "%s: no such feature", name);
+		feature_free(&f);
+		return n;
+	}
+	const char *slash = strrchr(name, '/');
+	if (slash) {
+		char *sname = xstrndup(name, (size_t)(slash - name));
+		const fs_sae *d = index_sae_by_name(ix, sname);
+		free(sname);
+		if (!d)
+			return fs_seterr(err, errlen, "%s: no dictionary named '%.*s' in %s", name,
+					 (int)(slash - name), name, ix->path);
+		if (parse_i64(slash + 1, &n) != 0)
+			return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
+		id = index_feature_id(ix, d->id, n);
+		if (id < 0)
+			return fs_seterr(err, errlen, "%s: no such feature", name);
+		return id;
+	}
+	if (parse_i64(name, &n) != 0)
+		return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
+	if (ix->n_saes > 0) {
+		id = index_feature_id(ix, ix->saes[0].id, n);
+		if (id >= 0)
+			return id;
+	}
+	sqlite3_stmt *s = rstmt(ix, R_IDX_ANY);
+	if (s) {
+		sqlite3_bind_int64(s, 1, n);
+		id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+		sqlite3_reset(s);
+		if (id >= 0)
+			return id;
+	}
+	return fs_seterr(err, errlen, "%s: no such feature", name);
+}
+
+static double col_real_or_nan(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* Fill a feature from a row laid out as R_FEATURE's columns. */
+static void feature_from_row(sqlite3_stmt *s, fs_feature *f)
+{
+	memset(f, 0, sizeof *f);
+	f->id = sqlite3_column_int64(s, 0);
+	f->sae = sqlite3_column_int(s, 1);
+	f->idx = sqlite3_column_int64(s, 2);
+	f->label = col_strdup(s, 3);
+	f->label_source = col_strdup(s, 4);
+	f->density = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 5);
+	f->max_act = col_real_or_nan(s, 6);
+	f->mean_act = col_real_or_nan(s, 7);
+	f->act_mass = sqlite3_column_double(s, 8);
+	f->n_examples = sqlite3_column_int64(s, 9);
+	f->cluster = sqlite3_column_int64(s, 10);
+	f->map_x = col_real_or_nan(s, 11);
+	f->map_y = col_real_or_nan(s, 12);
+	if (sqlite3_column_bytes(s, 13) == 8 + 4 * FS_HIST_BINS) {
+		const uint8_t *b = sqlite3_column_blob(s, 13);
+		memcpy(&f->hist_lo, b, 4);
+		memcpy(&f->hist_hi, b + 4, 4);
+		memcpy(f->hist, b + 8, 4 * FS_HIST_BINS);
+	}
+}
+
+int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
+{
+	sqlite3_stmt *s = rstmt(ix, R_FEATURE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		feature_from_row(s, f);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void feature_free(fs_feature *f)
+{
+	free(f->label);
+	free(f->label_source);
+	f->label = f->label_source = NULL;
+}
+
+const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outlen)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0) {
+		snprintf(out, outlen, "#%lld", (long long)fid);
+		return out;
+	}
+	const fs_sae *d = index_sae_by_id(ix, f.sae);
+	if (ix->n_saes <= 1 || !d)
+		snprintf(out, outlen, "%lld", (long long)f.idx);
+	else
+		snprintf(out, outlen, "%s/%lld", d->name, (long long)f.idx);
+	feature_free(&f);
+	return out;
+}
+
+static const char *const sort_cols[5] = {"idx", "label COLLATE NOCASE", "density", "max_act", "cluster"};
+
+static const char feature_cols[] =
+	"id, sae, idx, label, label_source, density, max_act, mean_act, act_mass,"
+	" n_examples, cluster, map_x, map_y, hist";
+
+static const char filter_sql[] =
+	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
+
+int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
+		       const char *filter, int64_t offset, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	desc = !!desc;
+	sqlite3_stmt **sp = &ix->page[all][sort][desc][filt];
+	if (!*sp) {
+		const char *dir = desc ? "DESC" : "ASC";
+		char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s"
+				      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4 OFFSET ?5",
+				      feature_cols, all ? "(?1 = 0)" : "sae = ?1",
+				      filt ? "AND" : "", filt ? filter_sql : "",
+				      sort_cols[sort], dir, dir, dir);
+		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	sqlite3_stmt *s = *sp;
+	sqlite3_reset(s);
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		/* escape LIKE wildcards so the filter is a plain substring */
+		fs_buf b = {0};
+		for (const char *p = filter; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+		buf_free(&b);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	sqlite3_bind_int64(s, 5, offset);
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_reset(s);
+	return n;
+}
+
+int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
+{
+	int all = sae == 0, filt = filter && *filter;
+	if (!filt) {
+		if (all)
+			return index_n_features(ix);
+		const fs_sae *d = index_sae_by_id(ix, sae);
+		if (!d)
+			return 0;
+	}
+	sqlite3_stmt **sp = &ix->count[all][filt];
+	if (!*sp) {
+		char *sql = xasprintf("SELECT count(*) FROM features WHERE %s %s %s",
+				      all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+				      filt ? filter_sql : "");
+		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	sqlite3_stmt *s = *sp;
+	sqlite3_reset(s);
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		fs_buf b = {0};
+		for (const char *p = filter; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+		buf_free(&b);
+	}
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+int index_examples(fs_index *ix, int64_t fid, fs_example **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_EXAMPLES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0, cap = 0;
+	fs_example *ex = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			ex = xrealloc(ex, sizeof *ex * (size_t)cap);
+		}
+		fs_example *e = &ex[n];
+		e->ctx = sqlite3_column_int64(s, 0);
+		e->grp = sqlite3_column_int(s, 1);
+		e->rank = sqlite3_column_int(s, 2);
+		e->max_act = (float)sqlite3_column_double(s, 3);
+		e->max_pos = sqlite3_column_int(s, 4);
+		e->ntok = sqlite3_column_int(s, 6);
+		if (e->ntok < 0 || e->ntok > 1 << 24)
+			e->ntok = 0;
+		e->acts = xcalloc((size_t)e->ntok + 1, sizeof(float));
+		if (acts_decode(sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5),
+				e->acts, e->ntok) != 0)
+			memset(e->acts, 0, sizeof(float) * (size_t)e->ntok);
+		if (e->max_pos < 0 || e->max_pos >= e->ntok)
+			e->max_pos = 0;
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = ex;
+	return n;
+}
+
+void examples_free(fs_example *ex, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(ex[i].acts);
+	free(ex);
+}
+
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok)
+{
+	sqlite3_stmt *s = rstmt(ix, R_EX_ACTS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int64(s, 2, ctx);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_INTERVALS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0;
+	fs_interval *iv = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		iv = xrealloc(iv, sizeof *iv * (size_t)(n + 1));
+		iv[n].grp = sqlite3_column_int(s, 0);
+		iv[n].lo = (float)sqlite3_column_double(s, 1);
+		iv[n].hi = (float)sqlite3_column_double(s, 2);
+		iv[n].frac = (float)sqlite3_column_double(s, 3);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = iv;
+	return n;
+}
+
+/* Offsets blob of a chunk, validated. */
+static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
+{
+	if (n < 0 || bytes != (n + 1) * 4)
+		return -1;
+	uint32_t *o = xmalloc((size_t)bytes);
+	memcpy(o, blob, (size_t)bytes);
+	for (int i = 0; i < n; i++)
+		if (o[i] >= o[i + 1] || o[i + 1] > textlen) {
+			free(o);
+			return -1;
+		}
+	*off = o;
+	return 0;
+}
+
+int index_context(fs_index *ix, int64_t ctx, fs_context *c)
+{
+	memset(c, 0, sizeof *c);
+	sqlite3_stmt *s = rstmt(ix, R_CONTEXT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, ctx);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	int64_t chunk = sqlite3_column_int64(s, 0);
+	int ntok = sqlite3_column_int(s, 1);
+	int tbytes = sqlite3_column_bytes(s, 2);
+	uint8_t *toks = xmalloc((size_t)tbytes + 1);
+	memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
+	c->source = col_strdup(s, 3);
+	int64_t first = sqlite3_column_int64(s, 4);
+	sqlite3_reset(s);
+
+	/* The context's bytes: read just its slice of the chunk. */
+	int rc = -1;
+	sqlite3_stmt *o = rstmt(ix, R_CONTEXT_TEXT);
+	sqlite3_blob *blob = NULL;
+	if (o) {
+		sqlite3_bind_int64(o, 1, chunk);
+		if (sqlite3_step(o) == SQLITE_ROW) {
+			int nb = sqlite3_column_bytes(o, 0);
+			const uint32_t *off = sqlite3_column_blob(o, 0);
+			int64_t i = ctx - first;
+			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
+				uint32_t a = off[i], b = off[i + 1] - 1;
+				int total = sqlite3_blob_bytes(blob);
+				if (a <= b && b <= (uint32_t)total) {
+					c->len = (int)(b - a);
+					c->text = xmalloc((size_t)c->len + 1);
+					if (sqlite3_blob_read(blob, c->text, c->len, (int)a) == SQLITE_OK) {
+						c->text[c->len] = 0;
+						rc = 0;
+					}
+				}
+				sqlite3_blob_close(blob);
+			}
+		}
+		sqlite3_reset(o);
+	}
+	if (rc == 0 && ntok >= 0 && ntok <= 1 << 24) {
+		c->ntok = ntok;
+		c->tok_off = xmalloc(sizeof(uint32_t) * ((size_t)ntok + 1));
+		if (toks_decode(toks, (size_t)tbytes, c->tok_off, ntok, (uint32_t)c->len) != 0)
+			rc = -1;
+	} else {
+		rc = -1;
+	}
+	free(toks);
+	c->id = ctx;
+	if (rc != 0) {
+		context_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void context_free(fs_context *c)
+{
+	free(c->text);
+	free(c->tok_off);
+	free(c->source);
+	memset(c, 0, sizeof *c);
+}
+
+int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_LOGITS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int(s, 2, sign > 0 ? 1 : -1);
+	int n = 0;
+	fs_logit *l = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		l = xrealloc(l, sizeof *l * (size_t)(n + 1));
+		l[n].token = col_strdup(s, 0);
+		l[n].value = (float)sqlite3_column_double(s, 1);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = l;
+	return n;
+}
+
+void logits_free(fs_logit *l, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(l[i].token);
+	free(l);
+}
+
+int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k, fs_neighbour **out)
+{
+	*out = NULL;
+	if (other_sae == 0) {
+		fs_feature f;
+		if (index_feature(ix, fid, &f) != 0)
+			return -1;
+		other_sae = f.sae;
+		feature_free(&f);
+	}
+	sqlite3_stmt *s = rstmt(ix, R_NEIGHBOURS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int(s, 2, other_sae);
+	sqlite3_bind_int(s, 3, k);
+	int n = 0;
+	fs_neighbour *nb = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		nb = xrealloc(nb, sizeof *nb * (size_t)(n + 1));
+		nb[n].fid = sqlite3_column_int64(s, 0);
+		nb[n].cosine = (float)sqlite3_column_double(s, 1);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = nb;
+	return n;
+}
+
+static void cluster_from_row(sqlite3_stmt *s, fs_cluster *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->parent = sqlite3_column_int64(s, 1);
+	c->sae = sqlite3_column_int(s, 2);
+	c->depth = sqlite3_column_int(s, 3);
+	c->size = sqlite3_column_int64(s, 4);
+	c->label = col_strdup(s, 5);
+	c->n_children = sqlite3_column_int64(s, 6);
+}
+
+int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out)
+{
+	*out = NULL;
+	if (parent > 0) {
+		fs_cluster p;
+		if (index_cluster(ix, parent, &p) != 0)
+			return -1;
+		sae = p.sae;
+		free(p.label);
+	}
+	sqlite3_stmt *s = rstmt(ix, R_CL_CHILDREN);
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	sqlite3_bind_int64(s, 2, parent);
+	int n = 0;
+	fs_cluster *c = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		c = xrealloc(c, sizeof *c * (size_t)(n + 1));
+		cluster_from_row(s, &c[n++]);
+	}
+	sqlite3_reset(s);
+	*out = c;
+	return n;
+}
+
+int index_cluster(fs_index *ix, int64_t node, fs_cluster *c)
+{
+	sqlite3_stmt *s = rstmt(ix, R_CLUSTER);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, node);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		cluster_from_row(s, c);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void clusters_free(fs_cluster *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(c[i].label);
+	free(c);
+}
+
+/* Collect the first integer column of a statement's rows. */
+static int collect_ids(sqlite3_stmt *s, int64_t **out)
+{
+	int n = 0, cap = 0;
+	int64_t *v = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, sizeof *v * (size_t)cap);
+		}
+		v[n++] = sqlite3_column_int64(s, 0);
+	}
+	int rc = sqlite3_errcode(sqlite3_db_handle(s));
+	sqlite3_reset(s);
+	*out = v;
+	if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(v);
+		*out = NULL;
+		return -1;
+	}
+	return n;
+}
+
+int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids)
+{
+	*fids = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_CL_FEATURES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, node);
+	return collect_ids(s, fids);
+}
+
+int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx)
+{
+	*ctx = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_SEARCH_CTX);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, limit);
+	return collect_ids(s, ctx);
+}
+
+int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
+{
+	*fids = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_SEARCH_LABEL);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, limit);
+	return collect_ids(s, fids);
+}
+
+int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_CTX_FEATURES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, ctx);
+	sqlite3_bind_int(s, 2, limit);
+	int n = 0;
+	fs_ctx_feature *v = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+		v[n].fid = sqlite3_column_int64(s, 0);
+		v[n].max_act = (float)sqlite3_column_double(s, 1);
+		v[n].max_pos = sqlite3_column_int(s, 2);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = v;
+	return n;
+}
+
+int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
+{
+	memset(ch, 0, sizeof *ch);
+	sqlite3_stmt *s = rstmt(ix, R_CHUNK);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		ch->id = id;
+		ch->first_ctx = sqlite3_column_int64(s, 0);
+		ch->n = sqlite3_column_int(s, 1);
+		ch->len = (size_t)sqlite3_column_bytes(s, 3);
+		ch->text = xmalloc(ch->len + 1);
+		memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
+		ch->text[ch->len] = 0;
+		rc = chunk_offsets(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), ch->n,
+				   ch->len, &ch->off);
+	}
+	sqlite3_reset(s);
+	if (rc != 0)
+		chunk_free(ch);
+	return rc;
+}
+
+void chunk_free(fs_chunk *ch)
+{
+	free(ch->text);
+	free(ch->off);
+	memset(ch, 0, sizeof *ch);
+}

@@ -153,6 +153,9 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
  * free with examples_free. Returns the count, -1 on error. */
 int index_examples(fs_index *ix, int64_t fid, fs_example **out);
 void examples_free(fs_example *ex, int n);
+/* One feature's activations on one context (ntok values); 0 when it has an
+ * example there, -1 when not. */
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 
@@ -189,8 +192,9 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 
 /* Context text is stored in chunks of concatenated texts (for fast scans).
  * Chunk ids are 1..index_n_chunks. Contexts of a chunk are consecutive ids
- * first..first+n-1; their texts lie at offsets off[i] (n+1 entries, the
- * last one the end) inside the chunk, separated by one NUL byte. */
+ * first..first+n-1. Every text is followed by one NUL byte, so context i
+ * spans bytes [off[i], off[i + 1] - 1) of the chunk (off has n + 1 entries;
+ * off[n] == len). */
 typedef struct {
 	int64_t id;           /* chunk id */
 	int64_t first_ctx;    /* id of its first context */

@@ -13,6 +13,17 @@ export LANG=C.UTF-8 LC_ALL=C.UTF-8 TZ=UTC NO_COLOR= HOME="$TMP/home" XDG_DATA_HO
 unset NO_COLOR
 mkdir -p "$HOME"
 
+# FS_TEST_VALGRIND=1: every run of the program goes through valgrind
+# memcheck; a memory error or a definite leak makes it exit 99.
+if [ -n "${FS_TEST_VALGRIND:-}" ]; then
+	cat >"$TMP/featscope-vg" <<VG
+#!/bin/sh
+exec valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite "$FS" "\$@"
+VG
+	chmod +x "$TMP/featscope-vg"
+	FS=$TMP/featscope-vg
+fi
+
 ok() { echo "ok $1"; }
 fail() { echo "FAIL $1: $2"; }
 # check NAME COMMAND...: passes when the command exits 0
@@ -33,6 +44,7 @@ fixture_index() {
 		mkdir -p "$dir"
 		"$GENFIX" "$dir" >/dev/null || return 1
 		"$FS" build -o "$dir/fix.sqlite" --sae fix --decoder "$dir/decoder.npy" \
+			--unembed "$dir/unembed.npy" --vocab "$dir/vocab.txt" \
 			--labels "$dir/labels.tsv" "$dir/records.jsonl" 2>"$dir/build.err" || return 1
 	fi
 	echo "$dir/fix.sqlite"

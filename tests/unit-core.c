@@ -1,10 +1,188 @@
-/* unit-core.c: unit tests of util.c (placeholder). */
+/*
+ * unit-core.c: unit tests of the pure helpers (util.c, format.c) and the
+ * index blob codecs (acts and token boundaries), plus a writer/reader
+ * round trip through a real SQLite file.
+ */
+#include "format.h"
+#include "index.h"
 #include "unit.h"
 #include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void test_varint(void)
+{
+	uint8_t b[16];
+	uint64_t v, vals[] = {0, 1, 127, 128, 300, 16383, 16384, 1ull << 35, UINT64_MAX};
+	int ok = 1;
+	for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+		size_t n = varint_put(b, vals[i]);
+		ok &= varint_get(b, n, &v) == n && v == vals[i];
+	}
+	CHECK(ok, "varint round trip");
+	b[0] = 0x80;
+	CHECK(varint_get(b, 1, &v) == 0, "varint truncated input rejected");
+}
+
+static void test_f16(void)
+{
+	float vals[] = {0.0f, 1.0f, -2.5f, 0.333f, 65504.0f, 6.1e-5f, 3.0e-7f};
+	int ok = 1;
+	for (size_t i = 0; i < sizeof vals / sizeof *vals; i++) {
+		float r = f16_to_f32(f32_to_f16(vals[i]));
+		ok &= fabsf(r - vals[i]) <= fabsf(vals[i]) * 1e-3f + 1e-7f;
+	}
+	CHECK(ok, "f16 round trip within 1e-3 relative");
+	CHECK(isinf(f16_to_f32(f32_to_f16(1e6f))), "f16 overflow becomes infinity");
+	CHECK(f16_to_f32(0x3c00) == 1.0f && f16_to_f32(0xc000) == -2.0f, "f16 known bit patterns");
+	CHECK(bf16_to_f32(0x3f80) == 1.0f, "bf16 1.0");
+}
+
+static void test_utf8(void)
+{
+	CHECK(utf8_len((const unsigned char *)"\xed\x95\x9c", 3) == 3, "utf8 Hangul is 3 bytes");
+	CHECK(utf8_len((const unsigned char *)"\xc0\x80", 2) == 0, "utf8 overlong rejected");
+	CHECK(utf8_len((const unsigned char *)"\xed\xa0\x80", 3) == 0, "utf8 surrogate rejected");
+	CHECK(utf8_len((const unsigned char *)"\xe2\x80", 2) == 0, "utf8 truncated rejected");
+	char out[4];
+	CHECK(utf8_encode(0x1F600, out) == 4 && utf8_decode((unsigned char *)out, 4) == 0x1F600,
+	      "utf8 encode/decode astral");
+}
+
+static void test_codecs(void)
+{
+	float acts[10] = {0, 1.5f, 0, 0, 2.25f, 0, 0, 0, 0, 7.0f}, back[10];
+	uint8_t buf[64];
+	size_t n = acts_encode(acts, 10, buf);
+	CHECK(n == 9, "acts blob is 3 bytes per nonzero token");
+	CHECK(acts_decode(buf, n, back, 10) == 0 && memcmp(acts, back, sizeof acts) == 0,
+	      "acts round trip");
+	CHECK(acts_decode(buf, n, back, 5) == -1, "acts blob longer than the context rejected");
+	CHECK(acts_decode(buf, n - 1, back, 10) == -1, "truncated acts blob rejected");
+	uint32_t off[4] = {0, 3, 4, 10}, off2[4];
+	n = toks_encode(off, 3, buf);
+	CHECK(toks_decode(buf, n, off2, 3, 10) == 0 && memcmp(off, off2, sizeof off) == 0,
+	      "token boundaries round trip");
+	CHECK(toks_decode(buf, n, off2, 3, 11) == -1, "token boundaries must cover the text");
+}
+
+static void test_format(void)
+{
+	fs_buf b = {0};
+	static const char hostile[] = "a\x1b]0;title\x07\n\xff\xe2\x80\xae.";
+	format_escaped(&b, hostile, sizeof hostile - 1);
+	CHECK(strcmp(b.p, "a\\x1b]0;title\\x07\\n\\xff<U+202E>.") == 0, "escaping of ESC, BEL, newline, bad byte, bidi");
+	b.len = 0;
+	uint32_t off[4] = {0, 4, 8, 12};
+	format_context(&b, "the cat sat.", 12, off, 3, 1, 80);
+	CHECK(strcmp(b.p, "the «cat »sat.") == 0, "context excerpt marks the token");
+	b.len = 0;
+	/* a token that is half of a Hangul character is widened to the whole character */
+	uint32_t off2[4] = {0, 1, 2, 3};
+	format_context(&b, "\xed\x95\x9c", 3, off2, 3, 1, 80);
+	CHECK(strcmp(b.p, "«\xed\x95\x9c»") == 0, "partial UTF-8 token widened to its character");
+	b.len = 0;
+	uint32_t h[4] = {0, 1, 4, 8};
+	format_sparkline(&b, h, 4);
+	CHECK(strcmp(b.p, " ▁▄█") == 0, "sparkline levels");
+	buf_free(&b);
+}
+
+static void test_roundtrip(void)
+{
+	char path[] = "/tmp/fs-unit-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	char err[512];
+	fs_writer *w = writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "writer_create");
+	if (!w)
+		return;
+	fs_sae s = {0, "a", "m", "h", 3, 4, 2, "native"};
+	int sid = writer_add_sae(w, &s);
+	fs_feature f;
+	memset(&f, 0, sizeof f);
+	f.sae = sid;
+	f.label = "first";
+	f.label_source = "test";
+	f.density = 0.5;
+	f.max_act = 2;
+	f.mean_act = 1;
+	f.map_x = f.map_y = NAN;
+	f.hist_hi = 2;
+	f.hist[3] = 7;
+	int64_t f1 = writer_add_feature(w, &f);
+	f.idx = 1;
+	f.label = "second word";
+	int64_t f2 = writer_add_feature(w, &f);
+	uint32_t off[3] = {0, 5, 11};
+	int64_t c1 = writer_add_context(w, "hello world", 11, off, 2, "src");
+	int64_t c1b = writer_add_context(w, "hello world", 11, off, 2, "src");
+	CHECK(c1 == c1b, "identical contexts are stored once");
+	float a[2] = {0.5f, 2.0f};
+	writer_add_example(w, f1, 0, 0, c1, a, 2);
+	writer_add_example(w, f2, 0, 0, c1, a, 2);
+	writer_add_neighbour(w, f1, sid, 0, f2, 0.9f);
+	CHECK(writer_finish(w, err, sizeof err) == 0, "writer_finish");
+
+	fs_index *ix = index_open(path, err, sizeof err);
+	CHECK(ix != NULL, "index_open of a fresh index");
+	if (!ix)
+		return;
+	CHECK(index_n_features(ix) == 2 && index_n_contexts(ix) == 1 && index_n_examples(ix) == 2,
+	      "meta counts");
+	fs_feature g;
+	CHECK(index_feature(ix, f1, &g) == 0 && strcmp(g.label, "first") == 0 && g.hist[3] == 7 &&
+		      fabs(g.act_mass - 2.5) < 1e-3 && g.n_examples == 1,
+	      "feature read back with histogram and mass");
+	feature_free(&g);
+	CHECK(index_resolve(ix, "a/1", err, sizeof err) == f2 && index_resolve(ix, "1", err, sizeof err) == f2,
+	      "resolve N and SAE/N");
+	CHECK(index_resolve(ix, "b/1", err, sizeof err) == -1 && strstr(err, "no dictionary"),
+	      "resolve unknown dictionary");
+	fs_context c;
+	CHECK(index_context(ix, c1, &c) == 0 && c.len == 11 && memcmp(c.text, "hello world", 11) == 0 &&
+		      c.ntok == 2 && c.tok_off[1] == 5 && strcmp(c.source, "src") == 0,
+	      "context read back");
+	context_free(&c);
+	fs_example *ex;
+	int n = index_examples(ix, f2, &ex);
+	CHECK(n == 1 && ex[0].max_pos == 1 && ex[0].acts[1] == 2.0f, "example read back");
+	examples_free(ex, n);
+	int64_t *ids;
+	n = index_search_labels(ix, "word", 10, &ids);
+	CHECK(n == 1 && ids[0] == f2, "label full-text search");
+	free(ids);
+	n = index_search_contexts(ix, "world", 10, &ids);
+	CHECK(n == 1 && ids[0] == c1, "context full-text search");
+	free(ids);
+	fs_feature page[4];
+	n = index_feature_page(ix, 0, FS_SORT_LABEL, 1, NULL, 0, 4, page);
+	CHECK(n == 2 && page[0].id == f2, "feature page sorted by label descending");
+	for (int i = 0; i < n; i++)
+		feature_free(&page[i]);
+	n = index_feature_page(ix, sid, FS_SORT_ID, 0, "sec", 0, 4, page);
+	CHECK(n == 1 && page[0].id == f2 && index_feature_count(ix, sid, "sec") == 1, "feature filter");
+	for (int i = 0; i < n; i++)
+		feature_free(&page[i]);
+	fs_neighbour *nb;
+	n = index_neighbours(ix, f1, 0, 5, &nb);
+	CHECK(n == 1 && nb[0].fid == f2 && fabsf(nb[0].cosine - 0.9f) < 1e-6f, "neighbours read back");
+	free(nb);
+	index_close(ix);
+	unlink(path);
+}
+
 int main(void)
 {
-	uint8_t b[10];
-	uint64_t v;
-	CHECK(varint_get(b, varint_put(b, 300), &v) == 2 && v == 300, "varint roundtrip");
+	test_varint();
+	test_f16();
+	test_utf8();
+	test_codecs();
+	test_format();
+	test_roundtrip();
 	TEST_END();
 }

@@ -1,0 +1,62 @@
+#!/bin/sh
+# t-cli.sh: the query commands (info, show, search, token) on the fixture
+# index, their --json output, and their errors on bad indexes and names.
+. "$(dirname "$0")/lib.sh"
+
+IX=$(fixture_index) || { fail "fixture index" "build failed"; exit 1; }
+
+"$FS" show "$IX" 0 >"$TMP/show.txt"
+check_grep "show: label line" "^label: +DNA bases in ACGT runs" "$TMP/show.txt"
+check_grep "show: max token marked with guillemets" "«[ ACGT]+»" "$TMP/show.txt"
+check_grep "show: histogram drawn with block characters" "^histogram: .*[▁▂▃▄▅▆▇█]" "$TMP/show.txt"
+check_grep "show: logits line" "^logits \+: +[ACGT] " "$TMP/show.txt"
+"$FS" show "$IX" fix/0 >"$TMP/show2.txt"
+check "show: SAE/N names the same feature as N" cmp -s "$TMP/show.txt" "$TMP/show2.txt"
+"$FS" show "$IX" 0 >"$TMP/show3.txt"
+check "show: output is stable across runs" cmp -s "$TMP/show.txt" "$TMP/show3.txt"
+check_exit "show: unknown feature exits 2" 2 "$FS" show "$IX" 999
+check_grep "show: unknown feature message" "999: no such feature" "$TMP/.err"
+check_exit "show: unknown dictionary exits 2" 2 "$FS" show "$IX" zzz/1
+check_exit "show: missing argument is a usage error" 2 "$FS" show "$IX"
+
+"$FS" search --json "$IX" golden >"$TMP/s.json"
+check "search: label and context hits for 'golden'" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [f["feature"] for f in d["features"]] == ["5"], d["features"]
+assert d["contexts"] and all("golden" in c["text"].lower() for c in d["contexts"])' "$TMP/s.json"
+"$FS" search --json "$IX" '"Gate Bridge"' >"$TMP/p.json"
+check "search: phrase query" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["contexts"] and all("Gate Bridge" in c["text"] for c in d["contexts"])' "$TMP/p.json"
+"$FS" search "$IX" 'C++ (' >"$TMP/bad.txt" 2>&1
+check_eq "search: query that is not FTS syntax falls back to a phrase" 0 $?
+"$FS" search --json --limit 3 "$IX" the >"$TMP/l.json"
+check "search: --limit caps contexts" python3 -c '
+import json, sys; assert len(json.load(open(sys.argv[1]))["contexts"]) == 3' "$TMP/l.json"
+
+"$FS" token --json "$IX" def >"$TMP/t.json"
+check "token: the Python keyword feature leads for 'def'" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); assert d[0]["feature"] == "4", d' "$TMP/t.json"
+
+# Not an index: one line, exit 2, file untouched.
+printf 'hello' >"$TMP/not.sqlite"
+check_exit "info on a non-SQLite file exits 2" 2 "$FS" info "$TMP/not.sqlite"
+check_grep "non-SQLite: clear message" "not a featscope index" "$TMP/.err"
+check_eq "non-SQLite: one line" 1 "$(wc -l <"$TMP/.err")"
+sqlite3 "$TMP/other.sqlite" "CREATE TABLE t(x);"
+check_exit "info on another SQLite database exits 2" 2 "$FS" info "$TMP/other.sqlite"
+check_grep "other SQLite: says no meta table" "no meta table" "$TMP/.err"
+cp "$IX" "$TMP/v2.sqlite"
+sqlite3 "$TMP/v2.sqlite" "UPDATE meta SET value='2' WHERE key='version';"
+sum=$(cksum <"$TMP/v2.sqlite")
+check_exit "info on a version 2 index exits 2" 2 "$FS" show "$TMP/v2.sqlite" 0
+check_grep "version mismatch message" "index format version 2; this featscope reads version 1" "$TMP/.err"
+check_eq "refused index is not modified" "$sum" "$(cksum <"$TMP/v2.sqlite")"
+check_exit "info on a missing file exits 2" 2 "$FS" info "$TMP/missing.sqlite"
+head -c 20000 "$IX" >"$TMP/trunc.sqlite"
+"$FS" show "$TMP/trunc.sqlite" 0 >/dev/null 2>"$TMP/trunc.err"; rc=$?
+check "truncated index: clean error exit, no crash" test "$rc" = 2 -o "$rc" = 1
+check "--version prints the version" sh -c "'$FS' --version | grep -q '^featscope [0-9]'"
+check "--help lists the commands" sh -c "'$FS' --help | grep -q 'neighbours'"
