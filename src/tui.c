@@ -199,6 +199,7 @@ static void tui_action(int act, const char *arg)
 	case ACT_COMMAND:
 		s = prompt_read(":", "", tui_complete, NULL, NULL);
 		if (s) {
+			tui_redraw(); /* the screen as it is without the prompt */
 			tui_command(s);
 			free(s);
 		}
@@ -401,8 +402,11 @@ int cmd_tui(int argc, char **argv)
 	if (nerr[0])
 		tui_status(TC_ERROR, "notes: %s", nerr);
 	view_push(view_list_new());
+	int dirty = 1;
 	while (!tui.quit && tui.top) {
-		tui_redraw();
+		if (dirty)
+			tui_redraw();
+		dirty = 0;
 		int key;
 		if (term_headless()) {
 			/* Let background work finish so screens are reproducible. */
@@ -420,12 +424,13 @@ int cmd_tui(int argc, char **argv)
 		if (key == -2)
 			break;
 		if (key == -1) {
-			if (tui.top->ops->tick)
-				tui.top->ops->tick(tui.top);
+			if (tui.top->ops->tick && (tui.top->ops->tick(tui.top) & VR_REDRAW))
+				dirty = 1;
 			continue;
 		}
 		tui.status[0] = 0;
 		tui_key(key);
+		dirty = 1;
 	}
 	while (tui.top)
 		view_pop();

@@ -163,11 +163,11 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 	for (int i = 0; i < 5; i++)
 		snprintf(cols[i], sizeof cols[i], "%s%s", h[i], (int)p->sort == i ? arrow : "");
 	if (clw)
-		snprintf(hdr, sizeof hdr, "%-*s %*s %*s %*s %s", namew, cols[0], numw + 2, cols[2],
-			 numw + 2, cols[3], clw + 2, cols[4], cols[1]);
+		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], clw + (p->sort == FS_SORT_CLUSTER ? 2 : 0), cols[4], cols[1]);
 	else
-		snprintf(hdr, sizeof hdr, "%-*s %*s %*s %s", namew, cols[0], numw + 2, cols[2],
-			 numw + 2, cols[3], cols[1]);
+		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], cols[1]);
 	draw_text(1, x, w, hdr, TC_HEADER, DRAW_PAD);
 	if (p->nrows == 0) {
 		draw_text(v->y, x, w, p->filter[0] ? "  no feature matches the filter" : "  no features",
