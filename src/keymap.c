@@ -36,7 +36,7 @@ static const struct {
 	{"Enter", '\n'}, {"Esc", KM_ESC}, {"Tab", '\t'}, {"Space", ' '},
 	{"BS", KM_FKEY(KEY_BACKSPACE)}, {"Del", KM_FKEY(KEY_DC)},
 	{"BTab", KM_FKEY(KEY_BTAB)}, {"Resize", KM_FKEY(KEY_RESIZE)},
-	{"lt", '<'},
+	{"lt", '<'}, {"Colon", ':'},
 };
 
 /* Other codes that mean the same as a table key. */
@@ -96,7 +96,7 @@ int keymap_parse_key(const char *s, int *used)
 const char *keymap_key_name(int key, char *out, size_t outlen)
 {
 	for (size_t i = 0; i < sizeof km_names / sizeof km_names[0]; i++)
-		if (km_names[i].key == key && key != '<') {
+		if (km_names[i].key == key && key != '<' && key != ':') {
 			snprintf(out, outlen, "<%s>", km_names[i].name);
 			return out;
 		}

@@ -43,7 +43,7 @@
 	X(NEXT_PANE, "next-pane", "global", "<Tab>", "move to the next pane")        \
 	X(CANCEL, "cancel", "global", "<Esc>", "cancel a prompt or a running search") \
 	X(REDRAW, "redraw", "global", "<C-l>", "redraw the screen")                  \
-	X(GOTO, "goto", "global", "#", "open a feature by number (N, SAE/N or #FID)") \
+	X(GOTO, "goto", "global", "#", "go to a feature by number (N, SAE/N or #FID)") \
 	X(FEATURES, "features", "global", "F", "open the feature list")              \
 	X(CLUSTERS, "clusters", "global", "c", "open the concept tree")              \
 	X(SEARCH, "search", "global", "s", "full-text search of contexts and labels") \

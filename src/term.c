@@ -58,7 +58,12 @@ typedef struct {
 	int key;       /* key code */
 	int my, mx;    /* mouse position for mouse keys */
 	int mkind;     /* TERM_CLICK... for mouse keys, else 0 */
+	char *arg;     /* ":save-display FILE" / ":resize CxL" directive argument */
 } term_skey;
+
+/* Pseudo keys of script directives, handled inside term_getkey. */
+#define TERM_DIR_DUMP -10
+#define TERM_DIR_RESIZE -11
 
 /* The terminal's state. */
 static struct {
@@ -89,16 +94,28 @@ static int term_load_script(const char *path, char *err, size_t errlen)
 		size_t n = strlen(line);
 		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
-		if (n == 0 || line[0] == '#')
-			continue;
+		if (n == 0 || (line[0] == '#' && (line[1] == ' ' || line[1] == 0)))
+			continue; /* a comment ("#" alone or "# text") */
 		const char *p = line;
 		int cmd = line[0] == ':';
+		/* Directives act when the script reaches them, whatever is on the
+		 * screen (a prompt included): dump the screen, or resize it. */
+		if (strncmp(line, ":save-display ", 14) == 0 || strncmp(line, ":resize ", 8) == 0) {
+			if (term.nscript + 2 >= cap) {
+				cap *= 2;
+				term.script = xrealloc(term.script, cap * sizeof *term.script);
+			}
+			int dump = line[1] == 's';
+			term.script[term.nscript++] = (term_skey){dump ? TERM_DIR_DUMP : TERM_DIR_RESIZE, 0, 0, 0,
+								  xstrdup(line + (dump ? 14 : 8))};
+			continue;
+		}
 		while (*p) {
 			if (term.nscript + 2 >= cap) {
 				cap *= 2;
 				term.script = xrealloc(term.script, cap * sizeof *term.script);
 			}
-			term_skey k = {0, 0, 0, 0};
+			term_skey k = {0, 0, 0, 0, NULL};
 			int used = 0;
 			if (cmd) {
 				int l = utf8_len((const unsigned char *)p, strlen(p));
@@ -127,7 +144,7 @@ static int term_load_script(const char *path, char *err, size_t errlen)
 			p += used;
 		}
 		if (cmd)
-			term.script[term.nscript++] = (term_skey){'\n', 0, 0, 0};
+			term.script[term.nscript++] = (term_skey){'\n', 0, 0, 0, NULL};
 	}
 	fclose(f);
 	return 0;
@@ -217,16 +234,30 @@ void term_end(void)
 	if (term.in)
 		fclose(term.in);
 	term.out = term.in = NULL;
+	for (size_t i = 0; i < term.nscript; i++)
+		free(term.script[i].arg);
 	free(term.script);
 	term.script = NULL;
 }
 
 int term_getkey(int timeout_ms)
 {
-	if (term.headless) {
+	while (term.headless) {
 		if (term.pos >= term.nscript)
 			return -2;
 		term_skey k = term.script[term.pos++];
+		if (k.key == TERM_DIR_DUMP) {
+			if (term_save_display(k.arg) != 0)
+				fs_warn("%s: cannot write the screen dump", k.arg);
+			continue;
+		}
+		if (k.key == TERM_DIR_RESIZE) {
+			int c, l;
+			if (sscanf(k.arg, "%dx%d", &c, &l) == 2 && term_resize(c, l) == 0)
+				return KM_FKEY(KEY_RESIZE);
+			fs_warn("resize %s: want COLSxLINES", k.arg);
+			continue;
+		}
 		if (k.mkind) {
 			term.my = k.my;
 			term.mx = k.mx;

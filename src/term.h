@@ -8,7 +8,9 @@
  * Headless mode (FEATSCOPE_SCRIPT=FILE): curses draws into /dev/null at a
  * fixed size (FEATSCOPE_SIZE=COLSxLINES, default 80x24), keys come from the
  * script (one line of keys in keymap notation, or a ':command' line, per
- * line; '#' starts a comment) and the program ends when it runs out.
+ * line; "# " starts a comment; <Colon> types ':' without making the line
+ * a command; ':save-display FILE' and ':resize COLSxLINES' act as soon as
+ * the script reaches them, even inside a prompt) and the program ends when it runs out.
  */
 #ifndef FS_TERM_H
 #define FS_TERM_H

@@ -276,6 +276,8 @@ static void tui_key(int key)
 	if (COLS < TERM_MIN_COLS || LINES < TERM_MIN_LINES) {
 		if (key == 'Q' || key == 'q')
 			tui.quit = 1;
+		else if (key == ':')
+			tui_action(ACT_COMMAND, NULL);
 		return;
 	}
 	if (key == KM_FKEY(KEY_MOUSE)) {

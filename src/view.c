@@ -162,10 +162,10 @@ void tui_redraw(void)
 	erase();
 	if (COLS < TERM_MIN_COLS || LINES < TERM_MIN_LINES) {
 		char msg[96];
-		snprintf(msg, sizeof msg, "terminal too small (%dx%d, need %dx%d)", COLS, LINES,
-			 TERM_MIN_COLS, TERM_MIN_LINES);
-		int w = (int)strlen(msg);
-		draw_text(LINES / 2, COLS > w ? (COLS - w) / 2 : 0, COLS, msg, TC_ERROR, 0);
+		snprintf(msg, sizeof msg, "%dx%d, need %dx%d", COLS, LINES, TERM_MIN_COLS, TERM_MIN_LINES);
+		int w = (int)strlen(msg), y = LINES / 2 > 0 ? LINES / 2 - 1 : 0;
+		draw_text(y, COLS > 18 ? (COLS - 18) / 2 : 0, COLS, "terminal too small", TC_ERROR, 0);
+		draw_text(y + 1, COLS > w ? (COLS - w) / 2 : 0, COLS, msg, TC_ERROR, 0);
 		refresh();
 		return;
 	}

@@ -209,7 +209,7 @@ static void list_draw(view *v)
 		if (i + 1 < lp->npanes)
 			for (int y = 1; y < LINES - 1; y++) {
 				term_set(TC_DIM);
-				mvaddch(y, p->x + p->w, ACS_VLINE);
+				mvaddnwstr(y, p->x + p->w, L"\x2502", 1);
 			}
 	}
 	term_set(TC_NORMAL);

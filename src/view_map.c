@@ -38,6 +38,7 @@ typedef struct {
 	double minx, maxx, miny, maxy; /* bounds of the points */
 	double cx, cy;      /* map point at the centre of the screen */
 	double scale;       /* map units per dot */
+	double fit;         /* the scale that shows everything */
 	int curx, cury;     /* cursor cell, relative to the canvas */
 	int64_t want_fid;   /* feature to put the cursor on once loaded */
 	int64_t under;      /* feature nearest the cursor, 0 none */
@@ -56,6 +57,7 @@ static void map_fit(view *v)
 	mp->scale = sx > sy ? sx : sy;
 	if (!(mp->scale > 0))
 		mp->scale = 1;
+	mp->fit = mp->scale;
 }
 
 /* Screen dot of a map point. */
@@ -185,9 +187,7 @@ static void map_draw(view *v)
 		snprintf(info, sizeof info, "%s  %s", name, lab);
 	}
 	draw_printf(v->y, 0, v->w, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS, " %lld features, zoom x%.3g | %s",
-		    (long long)mp->n,
-		    mp->scale > 0 ? ((mp->maxx - mp->minx) / (2.0 * cw) > 0 ? (mp->maxx - mp->minx) / (2.0 * cw) / mp->scale : 1) : 1,
-		    info[0] ? info : "no feature under the cursor");
+		    (long long)mp->n, mp->fit / mp->scale, info[0] ? info : "no feature under the cursor");
 }
 
 static int map_key(view *v, int act, int key)

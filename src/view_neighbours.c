@@ -122,12 +122,23 @@ static int nb_key(view *v, int act, int key)
 			tui_status(TC_STATUS, "this index has one dictionary");
 			return VR_HANDLED;
 		}
-		/* Cycle: own (0), then each dictionary in turn. */
+		/* Cycle: own (0), then each other dictionary in turn. */
+		fs_feature f;
+		int own = 0;
+		if (index_feature(tui.ix, np->fid, &f) == 0) {
+			own = f.sae;
+			feature_free(&f);
+		}
 		int idx = -1;
 		for (int i = 0; i < n; i++)
 			if (index_sae(tui.ix, i)->id == np->other)
 				idx = i;
-		np->other = idx + 1 < n ? index_sae(tui.ix, idx + 1)->id : 0;
+		np->other = 0;
+		for (int i = idx + 1; i < n; i++)
+			if (index_sae(tui.ix, i)->id != own) {
+				np->other = index_sae(tui.ix, i)->id;
+				break;
+			}
 		nb_load(v);
 		return VR_HANDLED | VR_REDRAW;
 	}
