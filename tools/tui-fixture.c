@@ -152,11 +152,11 @@ static int fx_small(const char *path)
 	}
 	for (int i = 0; i < 8; i++) {
 		for (int k = 1; k <= 3; k++)
-			writer_add_neighbour(w, fa[i], 0, k - 1, fa[(i + k) % 8], (float)(1.0 - 0.2 * k));
+			writer_add_neighbour(w, fa[i], a, k - 1, fa[(i + k) % 8], (float)(1.0 - 0.2 * k));
 		writer_add_neighbour(w, fa[i], b, 0, fb[i % 4], 0.5f);
 	}
 	for (int i = 0; i < 4; i++)
-		writer_add_neighbour(w, fb[i], 0, 0, fb[(i + 1) % 4], 0.7f);
+		writer_add_neighbour(w, fb[i], b, 0, fb[(i + 1) % 4], 0.7f);
 	/* Concept tree of alpha: scripts (CJK, RTL, marks), bytes (escapes,
 	 * broken, byte tokens), and the rest at the root. */
 	int64_t root1 = writer_add_cluster(w, a, 0, 0, 5, "scripts and bytes");
