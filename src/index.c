@@ -1724,3 +1724,63 @@ void chunk_free(fs_chunk *ch)
 	free(ch->off);
 	memset(ch, 0, sizeof *ch);
 }
+
+/* ---- tui ---- */
+
+/* Keyset paging for the browser's feature list: the rows after (dir > 0)
+ * or before (dir < 0) the row `at` in index_feature_page's order, or the
+ * first / last rows when at is NULL, returned in list order. Unlike an
+ * OFFSET, the cost does not grow with the distance from the start. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int asc = !desc ^ (dir < 0);
+	const char *d = asc ? "ASC" : "DESC";
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
+			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
+			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
+			      sort_cols[sort], d, d, d);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		fs_buf b = {0};
+		for (const char *p = filter; *p; p++) {
+			if (*p == '%' || *p == '_' || *p == '\\')
+				buf_addc(&b, '\\');
+			buf_addc(&b, *p);
+		}
+		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+		buf_free(&b);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	if (at) {
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
+		}
+		sqlite3_bind_int(s, 7, at->sae);
+		sqlite3_bind_int64(s, 8, at->idx);
+	}
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_finalize(s);
+	for (int i = 0; dir < 0 && i < n / 2; i++) {
+		fs_feature t = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}

@@ -258,4 +258,14 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+
+/* ---- tui ---- */
+
+/* Keyset paging through the same order as index_feature_page: up to limit
+ * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
+ * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
+ * Its cost does not grow with the position in the list. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out);
+
 #endif

@@ -24,6 +24,57 @@
 #pragma weak notes_put
 #pragma weak note_free
 
+/* FEATSCOPE_TIMING=FILE: frame timings and memory for bench/tui.sh. */
+static struct {
+	FILE *f;          /* where the figures go, NULL when off */
+	double t0;        /* cmd_tui entry */
+	double first_ms;  /* entry to the first finished frame */
+	double *lat;      /* key to finished frame, ms */
+	int n, cap;       /* count and capacity */
+	long rss_first;   /* VmRSS at the first frame, kB */
+	long rss_min, rss_max; /* VmRSS range sampled after the first frame */
+} tt;
+
+/* A field of /proc/self/status in kB, -1 when unknown. */
+static long tui_proc_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int tui_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void tui_timing_end(void)
+{
+	if (!tt.f)
+		return;
+	qsort(tt.lat, (size_t)tt.n, sizeof *tt.lat, tui_cmp_double);
+	fprintf(tt.f, "first_frame_ms %.2f\n", tt.first_ms);
+	fprintf(tt.f, "keys %d\n", tt.n);
+	if (tt.n) {
+		fprintf(tt.f, "p50_ms %.3f\n", tt.lat[tt.n / 2]);
+		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
+		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
+	}
+	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
+		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
+	fclose(tt.f);
+	free(tt.lat);
+	tt.f = NULL;
+}
+
 /* ':' commands beyond the action names. */
 static const char *tui_extra_cmds[] = {"save-display", "resize", NULL};
 
@@ -352,6 +403,10 @@ int cmd_tui(int argc, char **argv)
 {
 	int no_color = 0;
 	const char *notes_path = NULL, *path = NULL;
+	const char *timing = getenv("FEATSCOPE_TIMING");
+	tt.t0 = fs_now();
+	if (timing && *timing)
+		tt.f = fopen(timing, "w");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--no-color") == 0 || strcmp(argv[i], "--no-colour") == 0)
 			no_color = 1;
@@ -405,9 +460,32 @@ int cmd_tui(int argc, char **argv)
 		tui_status(TC_ERROR, "notes: %s", nerr);
 	view_push(view_list_new());
 	int dirty = 1;
+	double tkey = 0;
 	while (!tui.quit && tui.top) {
-		if (dirty)
+		if (dirty) {
 			tui_redraw();
+			if (tt.f) {
+				double now = fs_now();
+				if (tt.first_ms == 0) {
+					tt.first_ms = (now - tt.t0) * 1000;
+					tt.rss_first = tt.rss_min = tt.rss_max = tui_proc_kb("VmRSS");
+				} else if (tkey > 0) {
+					if (tt.n == tt.cap) {
+						tt.cap = tt.cap ? tt.cap * 2 : 1024;
+						tt.lat = xrealloc(tt.lat, (size_t)tt.cap * sizeof *tt.lat);
+					}
+					tt.lat[tt.n++] = (now - tkey) * 1000;
+					if (tt.n % 256 == 0) {
+						long r = tui_proc_kb("VmRSS");
+						if (r < tt.rss_min)
+							tt.rss_min = r;
+						if (r > tt.rss_max)
+							tt.rss_max = r;
+					}
+				}
+				tkey = 0;
+			}
+		}
 		dirty = 0;
 		int key;
 		if (term_headless()) {
@@ -431,12 +509,14 @@ int cmd_tui(int argc, char **argv)
 			continue;
 		}
 		tui.status[0] = 0;
+		tkey = fs_now();
 		tui_key(key);
 		dirty = 1;
 	}
 	while (tui.top)
 		view_pop();
 	term_end();
+	tui_timing_end();
 	if (tui.notes && notes_close)
 		notes_close(tui.notes);
 	index_close(tui.ix);

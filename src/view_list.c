@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_CACHE 256 /* rows fetched around the visible window */
+#define LIST_CACHE 96 /* fewest rows fetched around the visible window */
 
 /* One pane: a dictionary's sorted, filtered list and its cursor. */
 typedef struct {
@@ -50,28 +50,60 @@ static void list_cache_drop(list_pane *p)
 	p->rn = 0;
 }
 
-/* Make sure rows [from, from+n) are cached; returns the row or NULL. */
+/* Fetch the window of rows that holds `row`, reusing the cached rows as
+ * keyset anchors when the move is short (scrolling never pays for the
+ * distance from the top), from the nearer end of the list otherwise. */
 static fs_feature *list_row(list_pane *p, int64_t row, int want)
 {
 	if (row < 0 || row >= p->nrows)
 		return NULL;
 	if (row >= p->roff && row < p->roff + p->rn)
 		return &p->rows[row - p->roff];
-	int cap = want + 2 * 64 > LIST_CACHE ? want + 2 * 64 : LIST_CACHE;
-	if (cap > p->rcap) {
-		list_cache_drop(p);
-		p->rows = xrealloc(p->rows, (size_t)cap * sizeof *p->rows);
-		p->rcap = cap;
+	int cap = 2 * want + 32 > LIST_CACHE ? 2 * want + 32 : LIST_CACHE;
+	fs_feature *nw = xmalloc((size_t)cap * sizeof *nw);
+	int64_t off;
+	int n;
+	int64_t end = p->roff + p->rn; /* one past the cached window */
+	if (p->rn > 0 && row >= end && row - 16 - 1 < end && row - 16 - 1 >= p->roff) {
+		/* Just below the window: continue after a cached row. */
+		off = row - 16;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+					  &p->rows[off - 1 - p->roff], 1, cap, nw);
+	} else if (p->rn > 0 && row < p->roff && row + want + 16 >= p->roff) {
+		/* Just above it: the rows before a cached one. */
+		int64_t e = row + want + 16 < end - 1 ? row + want + 16 : end - 1;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+					  &p->rows[e - p->roff], -1, cap, nw);
+		off = e - n;
+	} else if (row < cap) {
+		off = 0;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, 1, cap, nw);
+	} else if (row >= p->nrows - cap) {
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, -1, cap, nw);
+		off = p->nrows - n;
+	} else if (row < p->nrows / 2) {
+		/* A jump: OFFSET from the nearer end. */
+		off = row - 16;
+		n = index_feature_page(tui.ix, p->sae, p->sort, p->desc, p->filter, off, cap, nw);
+	} else {
+		off = row + 16 - cap + 1;
+		if (off + cap > p->nrows)
+			off = p->nrows - cap;
+		n = index_feature_page(tui.ix, p->sae, p->sort, !p->desc, p->filter,
+				       p->nrows - (off + cap), cap, nw);
+		for (int i = 0; i < n / 2; i++) {
+			fs_feature t = nw[i];
+			nw[i] = nw[n - 1 - i];
+			nw[n - 1 - i] = t;
+		}
+		off = off + cap - n;
 	}
 	list_cache_drop(p);
-	int64_t off = row - (cap - want) / 2;
-	if (row > p->roff)
-		off = row - 16; /* moving down: keep a little behind */
-	if (off < 0)
-		off = 0;
-	p->roff = off;
-	int n = index_feature_page(tui.ix, p->sae, p->sort, p->desc, p->filter, off, cap, p->rows);
+	free(p->rows);
+	p->rows = nw;
+	p->rcap = cap;
 	p->rn = n > 0 ? n : 0;
+	p->roff = off;
 	if (row >= p->roff && row < p->roff + p->rn)
 		return &p->rows[row - p->roff];
 	return NULL;
