@@ -1784,3 +1784,53 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 	}
 	return n;
 }
+
+/* The position of feature fid in index_feature_page's order (the number
+ * of rows before it), or -1 when it is not in that list (other dictionary,
+ * filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int64_t rank = -1;
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND (%s, sae, idx) %s (?6, ?7, ?8)),"
+			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
+			      all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "", filt ? filter_sql : "",
+			      sort_cols[sort], desc ? ">" : "<", all ? "(?1 = 0)" : "sae = ?1",
+			      filt ? "AND" : "", filt ? filter_sql : "");
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt) {
+			fs_buf b = {0};
+			for (const char *p = filter; *p; p++) {
+				if (*p == '%' || *p == '_' || *p == '\\')
+					buf_addc(&b, '\\');
+				buf_addc(&b, *p);
+			}
+			sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+			buf_free(&b);
+		}
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;
+		}
+		sqlite3_bind_int(s, 7, f.sae);
+		sqlite3_bind_int64(s, 8, f.idx);
+		sqlite3_bind_int64(s, 9, fid);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 1) == 1)
+			rank = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	free(sql);
+	feature_free(&f);
+	return rank;
+}

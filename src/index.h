@@ -267,5 +267,9 @@ int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t te
  * Its cost does not grow with the position in the list. */
 int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
 			  const fs_feature *at, int dir, int limit, fs_feature *out);
+/* The position of fid in that order (rows before it), -1 when it is not
+ * in the list (another dictionary, filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid);
 
 #endif

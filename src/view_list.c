@@ -294,7 +294,7 @@ static int list_next_sae(int sae)
 	return index_sae(tui.ix, idx + 1)->id;
 }
 
-/* Move the cursor to the feature named by text (sorting by id first). */
+/* Move the cursor to the feature named by text, in the current order. */
 static void list_jump(view *v, const char *text)
 {
 	list_priv *lp = v->priv;
@@ -310,32 +310,15 @@ static void list_jump(view *v, const char *text)
 		tui_status(TC_ERROR, "%s", err);
 		return;
 	}
-	if (p->sort != FS_SORT_ID || p->desc || p->filter[0]) {
-		p->sort = FS_SORT_ID;
-		p->desc = 0;
-		p->filter[0] = 0;
-		list_recount(p);
-	}
-	/* Binary search the id-sorted rows for fid. */
-	int64_t lo = 0, hi = p->nrows - 1;
-	while (lo < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		fs_feature f;
-		if (index_feature_page(tui.ix, p->sae, FS_SORT_ID, 0, "", mid, 1, &f) != 1)
-			break;
-		int64_t id = f.id;
-		feature_free(&f);
-		if (id < fid)
-			lo = mid + 1;
-		else
-			hi = mid;
+	int64_t lo = index_feature_rank(tui.ix, p->sae, p->sort, p->desc, p->filter, fid);
+	if (lo < 0) {
+		tui_status(TC_ERROR, "%s is not in this list", text);
+		return;
 	}
 	list_cache_drop(p);
 	p->cur = lo;
 	p->top = lo - v->h / 2;
 	list_load(v);
-	if (list_selected(v) != fid)
-		tui_status(TC_ERROR, "%s is not in this list", text);
 }
 
 static int list_command(view *v, int act, const char *arg)

@@ -6,6 +6,8 @@
  * and that no key is bound twice where it would be ambiguous).
  */
 #include "draw.h"
+#include "index.h"
+#include "util.h"
 #include "keymap.h"
 #include "prompt.h"
 #include "term.h"
@@ -15,6 +17,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_glyphs(void)
 {
@@ -229,6 +232,124 @@ static void test_keymap(void)
 	CHECK(clash == 0, "table-no-clashes");
 }
 
+/* Keyset paging and ranks agree with OFFSET paging in every order, with
+ * ties in the sort column, two dictionaries and a filter. */
+static void test_paging(void)
+{
+	char dir[] = "/tmp/unit-tui.XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(0, "paging-tmpdir");
+		return;
+	}
+	char *path = xasprintf("%s/page.sqlite", dir), err[256];
+	fs_writer *w = writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "paging-writer");
+	if (!w)
+		return;
+	fs_sae sa = {0, (char *)"a", (char *)"", (char *)"", -1, 0, 150, (char *)"native"};
+	fs_sae sb = {0, (char *)"b", (char *)"", (char *)"", -1, 0, 90, (char *)"native"};
+	int ida = writer_add_sae(w, &sa), idb = writer_add_sae(w, &sb);
+	static const char *words[] = {"river", "Bridge", "digit", "bridge", "zebra"};
+	for (int i = 0; i < 240; i++) {
+		fs_feature f;
+		memset(&f, 0, sizeof f);
+		f.sae = i < 150 ? ida : idb;
+		f.idx = i < 150 ? (i * 7) % 150 : i - 150;
+		char lab[32];
+		snprintf(lab, sizeof lab, "%s %d", words[i % 5], i % 4);
+		f.label = lab;
+		f.label_source = (char *)"test";
+		f.density = (i % 7) * 0.001;
+		f.max_act = (i % 3) + 1;
+		f.cluster = i % 5;
+		writer_add_feature(w, &f);
+	}
+	CHECK(writer_finish(w, err, sizeof err) == 0, "paging-index-built");
+	fs_index *ix = index_open(path, err, sizeof err);
+	CHECK(ix != NULL, "paging-open");
+	if (!ix)
+		return;
+	int bad_fwd = 0, bad_back = 0, bad_rank = 0, combos = 0;
+	const char *filters[] = {"", "bridge"};
+	for (int sae = 0; sae <= 2; sae++)
+		for (int sort = 0; sort < 5; sort++)
+			for (int desc = 0; desc < 2; desc++)
+				for (int fi = 0; fi < 2; fi++) {
+					const char *flt = filters[fi];
+					int64_t total = index_feature_count(ix, sae, flt);
+					fs_feature *all = xcalloc((size_t)total + 1, sizeof *all);
+					int n = index_feature_page(ix, sae, (fs_sort)sort, desc, flt, 0, (int)total + 1, all);
+					combos++;
+					/* Forward and backward in steps of 37 rows. */
+					fs_feature pg[37];
+					int64_t pos = 0;
+					const fs_feature *at = NULL;
+					fs_feature last;
+					memset(&last, 0, sizeof last);
+					for (;;) {
+						int k = index_feature_page_at(ix, sae, (fs_sort)sort, desc, flt, at, 1, 37, pg);
+						if (k <= 0)
+							break;
+						for (int j = 0; j < k; j++)
+							if (pos + j >= n || pg[j].id != all[pos + j].id)
+								bad_fwd++;
+						pos += k;
+						feature_free(&last);
+						last = pg[k - 1];
+						last.label = xstrdup(pg[k - 1].label);
+						last.label_source = xstrdup(pg[k - 1].label_source);
+						for (int j = 0; j < k; j++)
+							feature_free(&pg[j]);
+						at = &last;
+					}
+					if (pos != n)
+						bad_fwd++;
+					feature_free(&last);
+					pos = n;
+					at = NULL;
+					memset(&last, 0, sizeof last);
+					for (;;) {
+						int k = index_feature_page_at(ix, sae, (fs_sort)sort, desc, flt, at, -1, 37, pg);
+						if (k <= 0)
+							break;
+						for (int j = 0; j < k; j++)
+							if (pos - k + j < 0 || pg[j].id != all[pos - k + j].id)
+								bad_back++;
+						pos -= k;
+						feature_free(&last);
+						last = pg[0];
+						last.label = xstrdup(pg[0].label);
+						last.label_source = xstrdup(pg[0].label_source);
+						for (int j = 0; j < k; j++)
+							feature_free(&pg[j]);
+						at = &last;
+					}
+					if (pos != 0)
+						bad_back++;
+					feature_free(&last);
+					for (int j = 0; j < n; j++)
+						if (index_feature_rank(ix, sae, (fs_sort)sort, desc, flt, all[j].id) != j)
+							bad_rank++;
+					for (int j = 0; j < n; j++)
+						feature_free(&all[j]);
+					free(all);
+				}
+	CHECK(combos == 60, "paging-combos");
+	CHECK(bad_fwd == 0, "paging-keyset-forward-matches-offset");
+	CHECK(bad_back == 0, "paging-keyset-backward-matches-offset");
+	CHECK(bad_rank == 0, "paging-rank-matches-position");
+	/* A feature outside the list has no rank. */
+	int64_t fb = index_feature_id(ix, idb, 3);
+	CHECK(index_feature_rank(ix, ida, FS_SORT_ID, 0, "", fb) == -1, "paging-rank-other-dict");
+	/* Feature a/0 is "river 0": filtered out by "bridge". */
+	CHECK(index_feature_rank(ix, 0, FS_SORT_ID, 0, "bridge", index_feature_id(ix, ida, 0)) == -1,
+	      "paging-rank-filtered-out");
+	index_close(ix);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -238,5 +359,6 @@ int main(void)
 	test_heat();
 	test_prompt();
 	test_keymap();
+	test_paging();
 	TEST_END();
 }
