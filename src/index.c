@@ -1798,11 +1798,14 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		sort = FS_SORT_ID;
 	int all = sae == 0, filt = filter && *filter;
 	int64_t rank = -1;
-	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND (%s, sae, idx) %s (?6, ?7, ?8)),"
+	/* Rows strictly before on the sort column (an index-only count), plus
+	 * the ties before it on (sae, idx). */
+	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *op = desc ? ">" : "<";
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
+			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
 			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
-			      all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "", filt ? filter_sql : "",
-			      sort_cols[sort], desc ? ">" : "<", all ? "(?1 = 0)" : "sae = ?1",
-			      filt ? "AND" : "", filt ? filter_sql : "");
+			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(s, 1, sae);

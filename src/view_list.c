@@ -113,7 +113,10 @@ static void list_recount(list_pane *p)
 {
 	list_cache_drop(p);
 	p->roff = 0;
-	p->nrows = index_feature_count(tui.ix, p->sae, p->filter);
+	if (!p->filter[0] && index_n_saes(tui.ix) == 1)
+		p->nrows = index_n_features(tui.ix); /* kept in meta: no count(*) */
+	else
+		p->nrows = index_feature_count(tui.ix, p->sae, p->filter);
 	if (p->nrows < 0)
 		p->nrows = 0;
 }
@@ -315,7 +318,27 @@ static void list_jump(view *v, const char *text)
 		tui_status(TC_ERROR, "%s is not in this list", text);
 		return;
 	}
-	list_cache_drop(p);
+	/* Seed the cache around the feature with keyset queries from it, so a
+	 * jump costs no OFFSET scan. */
+	fs_feature at;
+	if (index_feature(tui.ix, fid, &at) == 0) {
+		int before = v->h, cap = 2 * v->h + 32;
+		fs_feature *nw = xmalloc((size_t)cap * sizeof *nw);
+		int nb = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, -1, before, nw);
+		if (nb < 0)
+			nb = 0;
+		nw[nb] = at;
+		int na = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, 1,
+					       cap - nb - 1, nw + nb + 1);
+		list_cache_drop(p);
+		free(p->rows);
+		p->rows = nw;
+		p->rcap = cap;
+		p->rn = nb + 1 + (na > 0 ? na : 0);
+		p->roff = lo - nb;
+	} else {
+		list_cache_drop(p);
+	}
 	p->cur = lo;
 	p->top = lo - v->h / 2;
 	list_load(v);
