@@ -10,6 +10,7 @@
  */
 #include "build.h"
 #include "cmd.h"
+#include "import.h"
 #include "index.h"
 #include "input.h"
 #include "tensor.h"
@@ -239,6 +240,15 @@ static int cmp_triple(const void *x, const void *y)
 	return (a->pos > b->pos) - (a->pos < b->pos);
 }
 
+/* Room for ntok + 1 token offsets in the record scratch. */
+static void reserve_offsets(builder *b, int ntok)
+{
+	if (ntok + 1 > b->offcap) {
+		b->offcap = (ntok + 1) * 2;
+		b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
+	}
+}
+
 #define BAD(...) (fs_seterr(err, errlen, __VA_ARGS__), -1)
 
 /* Parse one record line into b->text/b->off and its activations. */
@@ -261,10 +271,7 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		if (!json_is_array(tokens))
 			return BAD("%s: tokens: not an array of strings", where);
 		ntok = (int)json_array_size(tokens);
-		if (ntok + 1 > b->offcap) {
-			b->offcap = (ntok + 1) * 2;
-			b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
-		}
+		reserve_offsets(b, ntok);
 		for (int i = 0; i < ntok; i++) {
 			json_t *t = json_array_get(tokens, (size_t)i);
 			if (!json_is_string(t))
@@ -281,10 +288,7 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		if (!json_is_array(offs))
 			return BAD("%s: offsets: missing or not an array (needed with \"text\")", where);
 		ntok = (int)json_array_size(offs);
-		if (ntok + 1 > b->offcap) {
-			b->offcap = (ntok + 1) * 2;
-			b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
-		}
+		reserve_offsets(b, ntok);
 		for (int i = 0; i < ntok; i++) {
 			json_t *o = json_array_get(offs, (size_t)i);
 			json_int_t v = json_is_integer(o) ? json_integer_value(o) : -1;
@@ -877,11 +881,15 @@ static void build_usage(FILE *f)
 		"      --unembed FILE     unembedding [d_model, vocab] for logit effects (needs --decoder)\n"
 		"      --vocab FILE       token per line (C escapes) for --unembed\n"
 		"      --neighbours K     nearest neighbours kept per feature (32)\n"
-		"      --progress / --no-progress\n");
+		"      --progress / --no-progress\n"
+		"Other tools' files (SAELens, Neuronpedia, SAEDashboard, sae_vis, delphi, OpenAI):\n"
+		"  featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT... (featscope build --from auto --help)\n");
 }
 
 int cmd_build(int argc, char **argv)
 {
+	if (import_wanted(argc, argv)) /* other tools' files: src/import.c */
+		return import_cmd(argc, argv);
 	fs_build_opts o;
 	build_opts_init(&o);
 	enum { O_SAE = 256, O_MODEL, O_HOOK, O_LAYER, O_NFEAT, O_TOPK, O_INTERVALS, O_PERINT,
