@@ -62,6 +62,7 @@
 	X(TOKENS, "tokens", "feature", "t", "toggle token boundaries and plain text") \
 	X(CTX_LINES, "context-lines", "feature", "w", "one or three lines per context") \
 	X(OTHER_DICT, "other-dict", "neighbours", "d", "neighbours in the next dictionary") \
+	X(RANK_BY, "rank-by", "regex", "o", "rank by the next measure (precision, F1, mass, ...)") \
 	X(ZOOM_IN, "zoom-in", "map", "+ =", "zoom in around the cursor")             \
 	X(ZOOM_OUT, "zoom-out", "map", "-", "zoom out")                              \
 	X(ZOOM_RESET, "zoom-reset", "map", "0", "show the whole map")                \

@@ -33,6 +33,8 @@ static struct {
 	int n, cap;       /* count and capacity */
 	long rss_first;   /* VmRSS at the first frame, kB */
 	long rss_min, rss_max; /* VmRSS range sampled after the first frame */
+	long anon_first, anon_max; /* RssAnon (heap, not the mapped index) */
+	int lastkey;      /* the key being timed */
 } tt;
 
 /* A field of /proc/self/status in kB, -1 when unknown. */
@@ -70,6 +72,8 @@ static void tui_timing_end(void)
 	}
 	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
 		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
+	fprintf(tt.f, "anon_first_kb %ld\nanon_max_kb %ld\nanon_end_kb %ld\n", tt.anon_first, tt.anon_max,
+		tui_proc_kb("RssAnon"));
 	fclose(tt.f);
 	free(tt.lat);
 	tt.f = NULL;
@@ -469,18 +473,28 @@ int cmd_tui(int argc, char **argv)
 				if (tt.first_ms == 0) {
 					tt.first_ms = (now - tt.t0) * 1000;
 					tt.rss_first = tt.rss_min = tt.rss_max = tui_proc_kb("VmRSS");
+					tt.anon_first = tt.anon_max = tui_proc_kb("RssAnon");
 				} else if (tkey > 0) {
 					if (tt.n == tt.cap) {
 						tt.cap = tt.cap ? tt.cap * 2 : 1024;
 						tt.lat = xrealloc(tt.lat, (size_t)tt.cap * sizeof *tt.lat);
 					}
 					tt.lat[tt.n++] = (now - tkey) * 1000;
+					if (tt.lat[tt.n - 1] > 50) {
+						char kn[32];
+						fprintf(tt.f, "slow_key %s %.1f ms in %s\n",
+							keymap_key_name(tt.lastkey, kn, sizeof kn), tt.lat[tt.n - 1],
+							tui.top ? tui.top->title : "");
+					}
 					if (tt.n % 256 == 0) {
 						long r = tui_proc_kb("VmRSS");
 						if (r < tt.rss_min)
 							tt.rss_min = r;
 						if (r > tt.rss_max)
 							tt.rss_max = r;
+						r = tui_proc_kb("RssAnon");
+						if (r > tt.anon_max)
+							tt.anon_max = r;
 					}
 				}
 				tkey = 0;
@@ -510,6 +524,7 @@ int cmd_tui(int argc, char **argv)
 		}
 		tui.status[0] = 0;
 		tkey = fs_now();
+		tt.lastkey = key;
 		tui_key(key);
 		dirty = 1;
 	}
