@@ -35,7 +35,7 @@ wait_for() {
 }
 
 start() {
-	tm kill-server >/dev/null 2>&1
+	tm kill-session -t fs >/dev/null 2>&1
 	tm new-session -d -s fs -x "$1" -y "$2" \
 		"env TERM=$TERMNAME LANG=C.UTF-8 LC_ALL=C.UTF-8 HOME=$HOME $3; echo \$? >$TMP/rc; sleep 30"
 }
