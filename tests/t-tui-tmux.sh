@@ -34,6 +34,9 @@ wait_for() {
 	return 1
 }
 
+# A session that outlives the others keeps the server up between runs (a
+# server whose last session ends exits, and a new session would race it).
+tm new-session -d -s keep -x 20 -y 5 "sleep 600"
 start() {
 	tm kill-session -t fs >/dev/null 2>&1
 	tm new-session -d -s fs -x "$1" -y "$2" \
