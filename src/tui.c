@@ -19,11 +19,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#pragma weak notes_open
-#pragma weak notes_close
-#pragma weak notes_put
-#pragma weak note_free
-
 /* FEATSCOPE_TIMING=FILE: frame timings and memory for bench/tui.sh. */
 static struct {
 	FILE *f;          /* where the figures go, NULL when off */
@@ -157,8 +152,7 @@ static void tui_note_field(int act)
 		else
 			tui_status(TC_STATUS, "%s saved", n.key);
 	}
-	if (note_free)
-		note_free(&n);
+	tui_note_free(&n);
 }
 
 static void tui_action(int act, const char *arg);
@@ -447,14 +441,10 @@ int cmd_tui(int argc, char **argv)
 		return FS_EXIT_USAGE;
 	}
 	char nerr[512] = "";
-	if (notes_open) {
-		tui.notes = notes_open(notes_path, index_uuid(tui.ix), nerr, sizeof nerr);
-	} else if (notes_path) {
-		snprintf(nerr, sizeof nerr, "notes are not built into this featscope");
-	}
+	tui.notes = notes_open(notes_path, index_uuid(tui.ix), nerr, sizeof nerr);
 	if (term_init(no_color, err, sizeof err) != 0) {
 		fs_warn("%s", err);
-		if (tui.notes && notes_close)
+		if (tui.notes)
 			notes_close(tui.notes);
 		index_close(tui.ix);
 		free(demo);
@@ -532,7 +522,7 @@ int cmd_tui(int argc, char **argv)
 		view_pop();
 	term_end();
 	tui_timing_end();
-	if (tui.notes && notes_close)
+	if (tui.notes)
 		notes_close(tui.notes);
 	index_close(tui.ix);
 	free(demo);

@@ -17,12 +17,6 @@
 
 tui_state tui;
 
-/* notes.c lands on its own branch; until it is linked the browser runs
- * without notes (these weak references are then null). */
-#pragma weak notes_get
-#pragma weak notes_put
-#pragma weak note_free
-
 view *view_new(const view_ops *ops, void *priv, const char *title)
 {
 	view *v = xcalloc(1, sizeof *v);
@@ -216,7 +210,7 @@ int tui_note_get(int64_t fid, fs_note *out)
 {
 	memset(out, 0, sizeof *out);
 	char key[160];
-	if (!tui.notes || !notes_get || tui_note_key(fid, key, sizeof key) < 0)
+	if (!tui.notes || tui_note_key(fid, key, sizeof key) < 0)
 		return -1;
 	int r = notes_get(tui.notes, key, out);
 	if (r >= 0 && !out->key)
@@ -226,15 +220,14 @@ int tui_note_get(int64_t fid, fs_note *out)
 
 int tui_note_put(const fs_note *n)
 {
-	if (!tui.notes || !notes_put)
+	if (!tui.notes)
 		return -1;
 	return notes_put(tui.notes, n);
 }
 
 void tui_note_free(fs_note *n)
 {
-	if (note_free)
-		note_free(n);
+	note_free(n);
 	memset(n, 0, sizeof *n);
 }
 
@@ -247,8 +240,7 @@ const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len
 			snprintf(buf, len, "%s", n.label);
 			*user = 1;
 		}
-		if (note_free)
-			note_free(&n);
+		tui_note_free(&n);
 		if (*user)
 			return buf;
 	}
