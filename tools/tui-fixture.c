@@ -113,7 +113,7 @@ static int fx_small(const char *path)
 	}
 	/* Contexts, one per display hazard. */
 	static const char *cjk[] = {"\xec\x84\x9c", "\xec\x9a\xb8", " \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", " \xe6\x9d\xb1\xe4\xba\xac", " is", " big"};
-	static const char *comb[] = {"cafe", "\xcc\x81", " nai", "\xcc\x88", "ve", " \xcc\x81" "alone"};
+	static const char *comb[] = {"cafe", "\xcc\x81", " nai", "\xcc\x88", "ve", (" \xcc\x81" "alone")};
 	static const char *rtl[] = {"\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d", " \xd9\x85\xd8\xb1\xd8\xad\xd8\xa8\xd8\xa7", " hello"};
 	static const char *esc[] = {"red ", "\x1b[31m", "ALERT", "\x1b[0m", " tab\there", "\nnew", " \xe2\x80\xae", "evil"};
 	static const char *bad[] = {"bad ", "\xff\xfe", " bytes ", "\xc3", " end"};
