@@ -157,6 +157,17 @@ static int fx_small(const char *path)
 	}
 	for (int i = 0; i < 4; i++)
 		writer_add_neighbour(w, fb[i], b, 0, fb[(i + 1) % 4], 0.7f);
+	/* A third dictionary of plain features, enough rows to scroll, with
+	 * stats computed from the index alone (same on every compiler). */
+	fs_sae sg = {0, (char *)"gamma", (char *)"toy-lm", (char *)"resid.6", 6, 8, 90, (char *)"native"};
+	int g = writer_add_sae(w, &sg);
+	for (int i = 0; i < 90; i++) {
+		char lab[64];
+		snprintf(lab, sizeof lab, "gamma feature %d (%s)", i, i % 3 == 0 ? "fizz" : i % 5 == 0 ? "buzz" : "plain");
+		fs_feature f = fx_feature(g, i, lab, (double)((i * 37) % 90) / 10000.0, 1.0 + (i * 13) % 17);
+		f.cluster = 0;
+		writer_add_feature(w, &f);
+	}
 	/* Concept tree of alpha: scripts (CJK, RTL, marks), bytes (escapes,
 	 * broken, byte tokens), and the rest at the root. */
 	int64_t root1 = writer_add_cluster(w, a, 0, 0, 5, "scripts and bytes");
@@ -197,7 +208,8 @@ static int fx_big(int64_t n, const char *path)
 		const char *p[NTOK];
 		char tmp[NTOK][16];
 		for (int t = 0; t < NTOK; t++) {
-			snprintf(tmp[t], sizeof tmp[t], " %s%d", words[fx_rand() % NW], (int)(fx_rand() % 100));
+			const char *wd = words[fx_rand() % NW];
+			snprintf(tmp[t], sizeof tmp[t], " %s%d", wd, (int)(fx_rand() % 100));
 			p[t] = tmp[t];
 		}
 		ctx[i] = fx_ctx(w, p, NTOK, "big");
@@ -216,9 +228,11 @@ static int fx_big(int64_t n, const char *path)
 	float acts[NTOK];
 	for (int64_t i = 0; i < n; i++) {
 		char lab[64];
-		snprintf(lab, sizeof lab, "%s near %s %lld", words[fx_rand() % NW], words[fx_rand() % NW],
-			 (long long)i);
-		fs_feature f = fx_feature(sae, i, lab, fx_unit() * 0.01, 1 + fx_unit() * 9);
+		const char *w1 = words[fx_rand() % NW], *w2 = words[fx_rand() % NW];
+		snprintf(lab, sizeof lab, "%s near %s %lld", w1, w2, (long long)i);
+		double dens = fx_unit() * 0.01;
+		double maxa = 1 + fx_unit() * 9;
+		fs_feature f = fx_feature(sae, i, lab, dens, maxa);
 		int l = (int)(fx_rand() % NCL);
 		f.cluster = leaves[l];
 		f.map_x = (l % 8) + fx_unit() * 0.8;
