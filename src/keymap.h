@@ -30,8 +30,8 @@
 	X(HALF_DOWN, "half-page-down", "global", "<C-d>", "move down half a page")   \
 	X(FIRST, "first", "global", "g <Home>", "go to the first line")              \
 	X(LAST, "last", "global", "G <End>", "go to the last line")                  \
-	X(LEFT, "left", "global", "h <Left>", "scroll left; collapse a tree node")   \
-	X(RIGHT, "right", "global", "l <Right>", "scroll right; expand a tree node") \
+	X(LEFT, "left", "global", "h <Left>", "contexts earlier; collapse a tree node; map cursor") \
+	X(RIGHT, "right", "global", "l <Right>", "contexts later; expand a tree node; map cursor") \
 	X(ENTER, "enter", "global", "<Enter>", "open the selected item")             \
 	X(BACK, "back", "global", "q", "close this view and go back")                \
 	X(QUIT, "quit", "global", "Q", "quit featscope")                             \

@@ -57,6 +57,7 @@ typedef struct {
 	feat_line *lines;     /* the laid-out page */
 	int nlines, lcap;     /* count and capacity */
 	int tokens;           /* show token boundaries */
+	int shift;            /* context windows moved right (+) or left (-), in columns */
 	int ctx_lines;        /* lines per context: 1 or 3 */
 } feat_priv;
 
@@ -213,9 +214,15 @@ static feat_ctx *feat_ctx_get(feat_priv *fp, int i)
 
 /* First cell of a window of `cols` columns per line and `lines` lines
  * that puts the centre cell in the middle. */
-static int feat_start(const feat_ctx *c, int cols, int lines)
+static int feat_start(const feat_ctx *c, int cols, int lines, int shift)
 {
-	int before = (cols * lines) / 2, s = c->centre, w = 0;
+	int before = (cols * lines) / 2 - shift, s = c->centre, w = 0;
+	if (before < 0) {
+		/* Shifted past the centre: walk forward instead. */
+		while (s < c->ncells - 1 && w + c->cells[s].g.width <= -before)
+			w += c->cells[s++].g.width;
+		return s;
+	}
 	while (s > 0 && w + c->cells[s - 1].g.width <= before) {
 		w += c->cells[s - 1].g.width;
 		s--;
@@ -237,7 +244,7 @@ static void feat_draw_ctx(view *v, feat_priv *fp, const feat_line *l, int y)
 			draw_text(y, v->x + pre, cols, "(context missing)", TC_ERROR, 0);
 		return;
 	}
-	int s = feat_start(c, cols, fp->ctx_lines);
+	int s = feat_start(c, cols, fp->ctx_lines, fp->shift);
 	for (int k = 0; k < l->b && s < c->ncells; k++) {
 		int w = 0;
 		while (s < c->ncells && w + c->cells[s].g.width <= cols)
@@ -348,6 +355,12 @@ static int feat_key(view *v, int act, int key)
 		view_clamp(v);
 		return VR_HANDLED | VR_REDRAW;
 	}
+	case ACT_LEFT:
+	case ACT_RIGHT:
+		/* Move every context window, to read further before or after
+		 * the strongest token. */
+		fp->shift += act == ACT_RIGHT ? 8 : -8;
+		return VR_HANDLED | VR_REDRAW;
 	case ACT_ENTER:
 		if (v->cur < fp->nlines && fp->lines[v->cur].kind == FL_CTX) {
 			feat_ctx *c = feat_ctx_get(fp, fp->lines[v->cur].a);

@@ -33,6 +33,7 @@ typedef struct {
 	map_pt *pts;        /* loaded points */
 	int64_t n, cap;     /* count, capacity */
 	int64_t loaded;     /* rows of the dictionary read so far */
+	int64_t last_idx;   /* index of the last feature read */
 	int64_t total;      /* rows to read */
 	int done;           /* all loaded */
 	double minx, maxx, miny, maxy; /* bounds of the points */
@@ -75,7 +76,15 @@ static int map_load_step(view *v)
 	if (mp->done)
 		return 1;
 	fs_feature *page = xmalloc(MAP_PAGE * sizeof *page);
-	int n = index_feature_page(tui.ix, mp->sae, FS_SORT_ID, 0, "", mp->loaded, MAP_PAGE, page);
+	/* Keyset paging from the last feature read: no OFFSET rescans. */
+	fs_feature at;
+	memset(&at, 0, sizeof at);
+	at.sae = mp->sae;
+	at.idx = mp->last_idx;
+	int n = index_feature_page_at(tui.ix, mp->sae, FS_SORT_ID, 0, "", mp->loaded ? &at : NULL, 1,
+				      MAP_PAGE, page);
+	if (n > 0)
+		mp->last_idx = page[n - 1].idx;
 	for (int i = 0; i < n; i++) {
 		fs_feature *f = &page[i];
 		if (!isnan(f->map_x) && !isnan(f->map_y)) {

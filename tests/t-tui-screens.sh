@@ -56,6 +56,8 @@ screen list-next-dict "$SMALL" 80x20 $T256 "d"
 # Feature pages: planted DNA feature, token view, three-line contexts.
 screen feature-dna "$FIX" 100x30 $T256 "<Enter>"
 screen feature-tokens "$FIX" 100x30 $T256 "<Enter>|t"
+screen feature-shift "$SMALL" 60x24 $T256 "jjjjjj<Enter>|llll"
+screen feature-shift-back "$SMALL" 60x24 $T256 "jjjjjj<Enter>|llll|hhhhhhhh"
 screen feature-lines "$SMALL" 100x30 $T256 "<Enter>|w|G"
 # Display hazards: CJK, marks, RTL, escapes, invalid UTF-8, byte tokens.
 screen feature-cjk "$SMALL" 80x24 $T256 "<Enter>"
