@@ -968,6 +968,24 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* A hostile file can hold views (a recursive one never ends) or
+	 * computed columns where tables belong: refuse them before any query.
+	 * (When this cannot even be prepared, the meta query below says why.) */
+	if (sqlite3_prepare_v2(ix->db, "SELECT type FROM sqlite_master WHERE type IN ('view', 'trigger')"
+			       " OR sql LIKE '%GENERATED%' LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			fs_seterr(err, errlen, "%s: not a featscope index (it holds a %s)", path,
+				  sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+				  strcmp((const char *)sqlite3_column_text(s, 0), "table") != 0 ?
+				  (const char *)sqlite3_column_text(s, 0) : "computed column");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	/* reads go through a memory map and a larger page cache: context
+	 * texts live in chunk blobs that span many overflow pages */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
 	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		const char *m = sqlite3_errmsg(ix->db);
@@ -1028,6 +1046,31 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		s = NULL;
 		goto fail;
+	}
+	/* Counts in meta drive loops (chunk scans, lists): one that lies
+	 * would make them run for ever. Clamp each to its table's largest id. */
+	static const char *const counted[][2] = {
+		{"n_chunks", "SELECT max(id) FROM chunks"},
+		{"n_features", "SELECT max(id) FROM features"},
+		{"n_contexts", "SELECT max(id) FROM contexts"},
+	};
+	for (size_t c = 0; c < sizeof counted / sizeof counted[0]; c++) {
+		int64_t real = 0;
+		s = NULL;
+		if (sqlite3_prepare_v2(ix->db, counted[c][1], -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			real = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		for (int k = 0; k < ix->n_meta; k++) {
+			int64_t cnt;
+			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
+				continue;
+			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+				free(ix->meta_v[k]);
+				ix->meta_v[k] = xasprintf("%lld", (long long)real);
+			}
+		}
 	}
 	return ix;
 fail:
@@ -1252,6 +1295,20 @@ static const char feature_cols[] =
 static const char filter_sql[] =
 	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
 
+/* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
+ * matches as a plain substring. */
+static void bind_filter(sqlite3_stmt *s, const char *filter)
+{
+	fs_buf b = {0};
+	for (const char *p = filter; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+	buf_free(&b);
+}
+
 int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit, fs_feature *out)
 {
@@ -1275,17 +1332,8 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		/* escape LIKE wildcards so the filter is a plain substring */
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	sqlite3_bind_int(s, 4, limit);
 	sqlite3_bind_int64(s, 5, offset);
 	int n = 0;
@@ -1318,16 +1366,8 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 	sqlite3_stmt *s = *sp;
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		fs_buf b = {0};
-		for (const char *p = filter; *p; p++) {
-			if (*p == '%' || *p == '_' || *p == '\\')
-				buf_addc(&b, '\\');
-			buf_addc(&b, *p);
-		}
-		sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-		buf_free(&b);
-	}
+	if (filt)
+		bind_filter(s, filter);
 	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
 	return n;
@@ -1415,7 +1455,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 /* Offsets blob of a chunk, validated. */
 static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
 {
-	if (n < 0 || bytes != (n + 1) * 4)
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
 		return -1;
 	uint32_t *o = xmalloc((size_t)bytes);
 	memcpy(o, blob, (size_t)bytes);
@@ -1457,8 +1497,9 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			int64_t i = ctx - first;
-			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			/* first comes from the file: no overflow on hostile values */
+			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
 				int total = sqlite3_blob_bytes(blob);
@@ -1723,4 +1764,317 @@ void chunk_free(fs_chunk *ch)
 	free(ch->text);
 	free(ch->off);
 	memset(ch, 0, sizeof *ch);
+}
+
+/* ---- import ---- */
+
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
+{
+	if (w->failed)
+		return -1;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(w->db,
+			       "UPDATE saes SET n_features = ?1,"
+			       " d_model = CASE WHEN ?2 > 0 THEN ?2 ELSE d_model END WHERE id = ?3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return wfail(w, "set dictionary size");
+	sqlite3_bind_int64(st, 1, n_features);
+	sqlite3_bind_int(st, 2, d_model);
+	sqlite3_bind_int(st, 3, sae);
+	int rc = wstep(w, st, "set dictionary size");
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- search ---- */
+/* Bulk and per-context queries of the concept probe (grep.c). */
+
+int64_t index_text_bytes(fs_index *ix)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(sum(length(text)), 0) FROM chunks",
+			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t max = -1;
+	*mass = NULL;
+	*sae = NULL;
+	*nfid = 0;
+	if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(max(id), 0) FROM features", -1, &s,
+			       NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		max = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (max < 0 || max > ((int64_t)1 << 32))
+		return -1;
+	double *m = xcalloc((size_t)max + 1, sizeof *m);
+	int *d = xcalloc((size_t)max + 1, sizeof *d);
+	int rc = -1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, sae, act_mass FROM features", -1, &s,
+			       NULL) == SQLITE_OK) {
+		int r;
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(s, 0);
+			if (id < 0 || id > max)
+				continue;
+			d[id] = sqlite3_column_int(s, 1);
+			m[id] = sqlite3_column_double(s, 2);
+		}
+		rc = r == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		free(m);
+		free(d);
+		return -1;
+	}
+	*mass = m;
+	*sae = d;
+	*nfid = max + 1;
+	return 0;
+}
+
+struct index_ctx_reader {
+	fs_index *ix;               /* the connection */
+	sqlite3_stmt *toks;         /* token boundaries of one context */
+	sqlite3_stmt *ex;           /* examples on one context */
+	sqlite3_stmt *chunk;        /* a chunk's first context, count and offsets */
+	sqlite3_blob *blob;         /* open on chunks.text, moved with reopen */
+	fs_chunk ch;                /* the last chunk read (buffers reused) */
+	size_t textcap;             /* bytes allocated in ch.text */
+	int offcap;                 /* entries allocated in ch.off */
+	float *acts;                /* decoded activations */
+	int cap;                    /* floats allocated in acts */
+};
+
+index_ctx_reader *index_ctx_reader_open(fs_index *ix)
+{
+	index_ctx_reader *r = xcalloc(1, sizeof *r);
+	r->ix = ix;
+	/* Scans touch the whole file: reading through a mapping saves a copy
+	 * and a system call per page (SQLite caps the size at its compile-time
+	 * maximum). */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+	if (sqlite3_prepare_v3(ix->db, "SELECT ntok, toks FROM contexts WHERE id = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->ex, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(ix->db, "SELECT first_ctx, n, offs FROM chunks WHERE id = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->chunk, NULL) != SQLITE_OK) {
+		index_ctx_reader_close(r);
+		return NULL;
+	}
+	return r;
+}
+
+void index_ctx_reader_close(index_ctx_reader *r)
+{
+	if (!r)
+		return;
+	sqlite3_finalize(r->toks);
+	sqlite3_finalize(r->ex);
+	sqlite3_finalize(r->chunk);
+	sqlite3_blob_close(r->blob);
+	free(r->ch.text);
+	free(r->ch.off);
+	free(r->acts);
+	free(r);
+}
+
+int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off)
+{
+	sqlite3_stmt *s = r->toks;
+	int n = -1;
+	*off = NULL;
+	sqlite3_bind_int64(s, 1, ctx);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int ntok = sqlite3_column_int(s, 0);
+		const uint8_t *p = sqlite3_column_blob(s, 1);
+		size_t nb = (size_t)sqlite3_column_bytes(s, 1);
+		if (ntok >= 0 && ntok <= 1 << 24) {
+			uint32_t *o = xmalloc(sizeof *o * ((size_t)ntok + 1));
+			if (toks_decode(p, nb, o, ntok, textlen) == 0) {
+				*off = o;
+				n = ntok;
+			} else
+				free(o);
+		}
+	}
+	sqlite3_reset(s);
+	return n;
+}
+
+int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
+			      index_example_fn fn, void *ud)
+{
+	sqlite3_stmt *s = r->ex;
+	int n = 0, rc;
+	if (ntok < 0)
+		return -1;
+	if (ntok + 1 > r->cap) {
+		r->cap = ntok + 64;
+		r->acts = xrealloc(r->acts, sizeof *r->acts * (size_t)r->cap);
+	}
+	sqlite3_bind_int64(s, 1, ctx);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(s, 1);
+		size_t nb = (size_t)sqlite3_column_bytes(s, 1);
+		if (acts_decode(p, nb, r->acts, ntok) != 0)
+			continue; /* damaged blob: skip the example */
+		fn(ud, sqlite3_column_int64(s, 0), r->acts, ntok);
+		n++;
+	}
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
+{
+	sqlite3_stmt *s = r->chunk;
+	fs_chunk *ch = &r->ch;
+	int ok = 0;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
+		const uint32_t *o = sqlite3_column_blob(s, 2);
+		if (n >= 0 && nb == (n + 1) * 4 && o) {
+			if (n + 1 > r->offcap) {
+				r->offcap = n + 1;
+				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
+			}
+			memcpy(ch->off, o, (size_t)nb);
+			ch->id = id;
+			ch->first_ctx = sqlite3_column_int64(s, 0);
+			ch->n = n;
+			ok = 1;
+		}
+	}
+	sqlite3_reset(s);
+	if (!ok)
+		return NULL;
+	/* The text straight into our buffer through the blob interface. */
+	int rc = r->blob ? sqlite3_blob_reopen(r->blob, id)
+			 : sqlite3_blob_open(r->ix->db, "main", "chunks", "text", id, 0, &r->blob);
+	if (rc != SQLITE_OK)
+		return NULL;
+	size_t len = (size_t)sqlite3_blob_bytes(r->blob);
+	if (len + 1 > r->textcap) {
+		r->textcap = len + 1;
+		ch->text = xrealloc(ch->text, r->textcap);
+	}
+	if (sqlite3_blob_read(r->blob, ch->text, (int)len, 0) != SQLITE_OK)
+		return NULL;
+	ch->text[len] = 0;
+	ch->len = len;
+	for (int i = 0; i < ch->n; i++)
+		if (ch->off[i] >= ch->off[i + 1] || ch->off[i + 1] > len)
+			return NULL;
+	if (ch->off[ch->n] != len)
+		return NULL;
+	return ch;
+}
+
+/* ---- tui ---- */
+
+/* Keyset paging for the browser's feature list: the rows after (dir > 0)
+ * or before (dir < 0) the row `at` in index_feature_page's order, or the
+ * first / last rows when at is NULL, returned in list order. Unlike an
+ * OFFSET, the cost does not grow with the distance from the start. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int asc = !desc ^ (dir < 0);
+	const char *d = asc ? "ASC" : "DESC";
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
+			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
+			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
+			      sort_cols[sort], d, d, d);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		bind_filter(s, filter);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	if (at) {
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
+		}
+		sqlite3_bind_int(s, 7, at->sae);
+		sqlite3_bind_int64(s, 8, at->idx);
+	}
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_finalize(s);
+	for (int i = 0; dir < 0 && i < n / 2; i++) {
+		fs_feature t = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}
+
+/* The position of feature fid in index_feature_page's order (the number
+ * of rows before it), or -1 when it is not in that list (other dictionary,
+ * filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int64_t rank = -1;
+	/* Rows strictly before on the sort column (an index-only count), plus
+	 * the ties before it on (sae, idx). */
+	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *op = desc ? ">" : "<";
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
+			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
+			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
+			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt) {
+			bind_filter(s, filter);
+		}
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;
+		}
+		sqlite3_bind_int(s, 7, f.sae);
+		sqlite3_bind_int64(s, 8, f.idx);
+		sqlite3_bind_int64(s, 9, fid);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 1) == 1)
+			rank = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	free(sql);
+	feature_free(&f);
+	return rank;
 }

@@ -258,4 +258,51 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+/* ---- import ---- */
+/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
+/* ---- search ---- */
+/* Queries for the concept probe (grep.c). A connection is used by one
+ * thread at a time, so every grep worker opens its own fs_index. */
+
+/* Bytes of text in all chunks (NUL separators included), -1 on error. */
+int64_t index_text_bytes(fs_index *ix);
+/* act_mass and dictionary id of every feature, indexed by fid: *mass and
+ * *sae get *nfid = (largest fid + 1) entries (malloc'd; unused slots 0).
+ * 0 on success, -1 on error. */
+int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
+/* A reader of matched contexts' token boundaries and examples, with its
+ * statements prepared once; close it before closing ix. */
+typedef struct index_ctx_reader index_ctx_reader;
+index_ctx_reader *index_ctx_reader_open(fs_index *ix);
+void index_ctx_reader_close(index_ctx_reader *r);
+/* Chunk id read into buffers the reader keeps (no allocation once they
+ * are large enough): the result is valid until the next call or close.
+ * NULL when absent or damaged. */
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
+/* Token boundaries of context ctx without its text; textlen is the text's
+ * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
+ * Returns ntok, -1 when absent or corrupt. */
+int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off);
+/* Every stored example on context ctx (whose tokens number ntok):
+ * fn(ud, fid, acts, ntok) for each, acts dense and valid during the call.
+ * Returns the count, -1 on error. */
+typedef void (*index_example_fn)(void *ud, int64_t fid, const float *acts, int ntok);
+int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
+			      index_example_fn fn, void *ud);
+
+
+/* ---- tui ---- */
+
+/* Keyset paging through the same order as index_feature_page: up to limit
+ * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
+ * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
+ * Its cost does not grow with the position in the list. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out);
+/* The position of fid in that order (rows before it), -1 when it is not
+ * in the list (another dictionary, filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid);
+
 #endif

@@ -9,6 +9,7 @@
 #ifndef FS_NOTES_H
 #define FS_NOTES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct fs_notes fs_notes;
@@ -49,5 +50,47 @@ int notes_list_members(fs_notes *n, const char *list, char ***keys);
 void strv_free(char **v, int n);
 
 const char *notes_errmsg(fs_notes *n);
+
+/* ---- notes area: additions (appended; the signatures above are fixed) ---- */
+
+struct fs_index;
+
+/* notes_list_remove with key NULL removes the whole list. notes_list_add
+ * with key NULL only creates the list or, when description is not NULL,
+ * sets its description. List names have no spaces, commas or controls. */
+int notes_list_name_ok(const char *name);
+/* A list's description (malloc'd), NULL when there is no such list. */
+char *notes_list_description(fs_notes *n, const char *list);
+/* Names of the lists a feature is in, sorted. */
+int notes_key_lists(fs_notes *n, const char *key, char ***names);
+
+/* Group several saves into one transaction (nestable); on failure of any
+ * save inside, everything since notes_begin is rolled back. */
+int notes_begin(fs_notes *n);
+int notes_commit(fs_notes *n);
+void notes_rollback(fs_notes *n);
+
+/* The identity of an index for its notes: 16 hex digits of a hash of its
+ * dictionaries' names, models, hooks, layers, widths and sizes, so that it
+ * survives a rebuild of the same dictionaries (the per-build uuid does
+ * not; it is recorded in the notes database's meta, for information). */
+void notes_identity(struct fs_index *ix, char *out, size_t outlen);
+/* notes_open with the index's identity (path NULL: the default path). */
+fs_notes *notes_open_index(struct fs_index *ix, const char *path, char *err, size_t errlen);
+/* The identity recorded when the database was created ("" when none). */
+const char *notes_identity_stored(const fs_notes *n);
+/* Default path for an identity (malloc'd). */
+char *notes_default_path(const char *identity);
+
+/* The stable key "SAE/N" of a feature (always with the dictionary name,
+ * unlike index_feature_name). 0 ok, -1 when there is no such feature. */
+int notes_feature_key(struct fs_index *ix, int64_t fid, char *out, size_t outlen);
+/* Resolve a user's feature name ("N", "SAE/N", "#FID") to its key. */
+int notes_resolve(struct fs_index *ix, const char *name, char *key, size_t keylen,
+		  char *err, size_t errlen);
+/* Order of keys: dictionary name, then index numerically. */
+int notes_key_cmp(const char *a, const char *b);
+/* Tags split on spaces/commas, duplicates dropped, joined by one space. */
+char *notes_tags_normalise(const char *tags);
 
 #endif

@@ -25,4 +25,37 @@ void tensor_free(fs_tensor *t);
  * byte offset of the data and the element type code, or -1 with err. */
 int tensor_npy_header(const uint8_t *p, size_t n, fs_tensor *t, int *dtype, size_t *data_off, char *err, size_t errlen);
 
+/* ---- import ---- */
+/* Element types (also returned by tensor_npy_header). */
+enum {
+	TENSOR_F32 = 1, TENSOR_F16, TENSOR_BF16, TENSOR_F64,
+	TENSOR_I8, TENSOR_U8, TENSOR_I16, TENSOR_U16,
+	TENSOR_I32, TENSOR_U32, TENSOR_I64, TENSOR_U64
+};
+int tensor_dtype_size(int dtype);          /* bytes per element, 0 unknown */
+const char *tensor_dtype_name(int dtype);  /* "F32", "U16", ... */
+/* Element i of raw little-endian data of type dtype, converted. */
+float tensor_get_f32(int dtype, const uint8_t *data, size_t i);
+int64_t tensor_get_i64(int dtype, const uint8_t *data, size_t i);
+
+/* Raw access to a safetensors file (mapped read-only), for tensors of any
+ * type without converting them all up front (activation caches). */
+typedef struct fs_st_file fs_st_file;
+typedef struct {
+	int dtype;              /* TENSOR_* */
+	int ndim;               /* dimensions (0..4) */
+	int64_t shape[4];       /* sizes, outermost first */
+	size_t count;           /* elements */
+	const uint8_t *data;    /* raw bytes inside the mapping */
+} fs_st_info;
+fs_st_file *st_open(const char *path, char *err, size_t errlen);
+void st_close(fs_st_file *f);
+const char *st_path(const fs_st_file *f);
+int st_count(const fs_st_file *f);              /* tensors, without __metadata__ */
+const char *st_name(const fs_st_file *f, int i); /* i-th tensor name */
+const char *st_metadata(const fs_st_file *f, const char *key); /* __metadata__ string or NULL */
+/* Look NAME up and validate its dtype, shape and offsets against the file:
+ * 0, or -1 with "PATH: NAME.field: what is wrong". */
+int st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen);
+
 #endif

@@ -1,0 +1,86 @@
+#!/bin/sh
+# t-import-errors.sh: malformed foreign input is reported as one line
+# "featscope: FILE:LINE: FIELD: what is wrong" (a JSON path in place of the
+# line for single-document files), exits 2 and leaves no index (nor a
+# temporary file) behind; usage mistakes exit 2 too.
+. "$(dirname "$0")/lib.sh"
+
+FX=$S/tests/fixtures/import
+mkdir -p "$TMP/out"
+
+# bad NAME WANT-REGEX BUILD-ARGS...: exit 2, message matches, nothing written
+bad() {
+	n=$1 want=$2
+	shift 2
+	"$FS" build --no-progress -o "$TMP/out/x.sqlite" "$@" >"$TMP/.out" 2>"$TMP/.err"
+	rc=$?
+	if [ "$rc" != 2 ]; then
+		fail "$n" "exit $rc, wanted 2: $(head -c 300 "$TMP/.err")"
+	elif ! grep -Eq -- "$want" "$TMP/.err"; then
+		fail "$n" "no /$want/ in: $(head -c 300 "$TMP/.err")"
+	elif [ "$(wc -l <"$TMP/.err")" != 1 ]; then
+		fail "$n" "more than one line: $(head -c 300 "$TMP/.err")"
+	elif [ -n "$(ls -A "$TMP/out")" ]; then
+		fail "$n" "left behind: $(ls -A "$TMP/out")"
+	else
+		ok "$n"
+	fi
+	rm -rf "$TMP/out"/* "$TMP/out"/.[!.]* 2>/dev/null
+}
+
+np() { rm -rf "$TMP/np"; mkdir -p "$TMP/np"; cp -r "$FX/neuronpedia/." "$TMP/np/"; }
+
+np
+sed -i '3s/.*/{"index": "0", "tokens": [/' "$TMP/np/activations/batch-0.jsonl"
+bad "neuronpedia: broken JSON line" '^featscope: .*/np/activations/batch-0\.jsonl:3: JSON: column' "$TMP/np"
+
+np
+sed -i '2s/"values":\[0,2.25,0\]/"values":"high"/' "$TMP/np/activations/batch-0.jsonl"
+bad "neuronpedia: values not an array" 'activations/batch-0\.jsonl:2: values: missing or not an array of numbers' "$TMP/np"
+
+np
+sed -i '2s/"values":\[0,2.25,0\]/"values":[0,2.25]/' "$TMP/np/activations/batch-0.jsonl"
+bad "neuronpedia: tokens and values differ" 'batch-0\.jsonl:2: values: 2 values for 3 tokens' "$TMP/np"
+
+np
+sed -i '1s/"index":"0"/"index":"zero"/' "$TMP/np/features/batch-0.jsonl"
+bad "neuronpedia: index not a number" 'features/batch-0\.jsonl:1: index: not a feature number' "$TMP/np"
+
+np
+sed -i '1s/"frac_nonzero":0.0125/"frac_nonzero":3/' "$TMP/np/features/batch-0.jsonl"
+bad "neuronpedia: density out of range" 'features/batch-0\.jsonl:1: frac_nonzero: 3 is not a fraction' "$TMP/np"
+
+np
+gzip "$TMP/np/activations/batch-0.jsonl"
+head -c 200 "$TMP/np/activations/batch-0.jsonl.gz" >"$TMP/np/activations/t" && mv "$TMP/np/activations/t" "$TMP/np/activations/batch-0.jsonl.gz"
+bad "neuronpedia: truncated .gz" 'activations/batch-0\.jsonl\.gz:[0-9]+: (read|JSON)' "$TMP/np"
+
+cp "$FX/saedashboard/batch-0.json" "$TMP/sd.json"
+sed -i 's/"feature_index": 1,/"feature_idx": 1,/' "$TMP/sd.json"
+bad "saedashboard: missing feature_index names the JSON path" 'sd\.json: features\[1\]: feature_index: missing' --from saedashboard "$TMP/sd.json"
+printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activations": [{"tokens": ["a"], "values": [1, 2]}]}]}\n' >"$TMP/sd2.json"
+bad "saedashboard: activation path in message" 'sd2\.json: features\[0\]\.activations\[0\]: values: 2 values for 1 tokens' "$TMP/sd2.json"
+printf '{"model_id": "m",\n "features": [\n  {"feature_index": 0,}\n ]}\n' >"$TMP/sd3.json"
+bad "saedashboard: JSON syntax error with line" 'sd3\.json:3: JSON:' --from saedashboard "$TMP/sd3.json"
+
+"$B/tests/import-fix" saelens "$TMP/sl" || fail "import-fix" "generator failed"
+size=$(wc -c <"$TMP/sl/sae_weights.safetensors")
+head -c $((size - 10)) "$TMP/sl/sae_weights.safetensors" >"$TMP/t" && mv "$TMP/t" "$TMP/sl/sae_weights.safetensors"
+bad "saelens: truncated weights" 'sae_weights\.safetensors: .*past the end' "$TMP/sl"
+"$B/tests/import-fix" saelens "$TMP/sl"
+sed -i 's/"d_sae": 6/"d_sae": "six"/' "$TMP/sl/cfg.json"
+bad "saelens: d_sae not a number" 'cfg\.json: d_sae: not a positive integer' "$TMP/sl"
+
+"$B/tests/import-fix" delphi "$TMP/dl"
+printf 'a\n\\q\n' >"$TMP/v.txt"
+bad "delphi: vocabulary with a bad escape" 'v\.txt:2: token: bad escape' --vocab "$TMP/v.txt" "$TMP/dl"
+
+printf '{"feature_data_dict": {"x": {}}}\n' >"$TMP/sv.json"
+bad "sae_vis: key not a feature number" "sv\\.json: feature_data_dict: key 'x'" "$TMP/sv.json"
+
+mkdir -p "$TMP/empty"
+bad "unrecognised folder" 'empty: format: folder not recognised' "$TMP/empty"
+bad "unknown --from" "--from: unknown format 'csv'" --from csv "$FX/saevis.json"
+bad "same --sae twice" "cannot add dictionary 'x'" --sae x "$FX/saevis.json" --sae x "$FX/openai"
+bad "--sae after the last of several inputs" 'after the last input' "$FX/saevis.json" "$FX/openai" --sae y
+check_exit "missing -o" 2 "$FS" build --from openai "$FX/openai"

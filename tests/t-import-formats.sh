@@ -1,0 +1,96 @@
+#!/bin/sh
+# t-import-formats.sh: `featscope build` on other tools' files, read back
+# with `featscope info/show --json`: the real SAEDashboard batch, a gzipped
+# Neuronpedia export, sae_vis with a vocabulary, the OpenAI viewer, a
+# SAELens folder and a delphi cache; several inputs in one index.
+. "$(dirname "$0")/lib.sh"
+
+FX=$S/tests/fixtures/import
+# the real SAEDashboard batch: a byte-for-byte copy of shared/fixtures/ (origin and licence in SOURCE.txt beside it)
+REAL=$FX/saedashboard/batch-0.json
+# py FILE EXPR: evaluate a Python expression over the JSON document d
+py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# --- SAEDashboard (real data), format guessed
+check "saedashboard: builds (format guessed)" "$FS" build --no-progress -o "$TMP/sd.sqlite" "$REAL"
+"$FS" info --json "$TMP/sd.sqlite" >"$TMP/sd-info.json"
+check_eq "saedashboard: dictionary" "0-res-jb gpt2-small 0 saedashboard 2" \
+	"$(py "$TMP/sd-info.json" '" ".join(str(d["saes"][0][k]) for k in ("name","model","layer","source_format","n_features"))')"
+"$FS" show --json "$TMP/sd.sqlite" 0 >"$TMP/sd0.json"
+check_eq "saedashboard: top context is decoded (’ not âĢĻ)" "True" \
+	"$(py "$TMP/sd0.json" '"there\u2019s a sadder" in d["top"][0]["text"] and "\u00e2\u0122" not in d["top"][0]["text"]')"
+check_eq "saedashboard: peak token of the top context" " brigade 2.214" \
+	"$(py "$TMP/sd0.json" 'd["top"][0]["tokens"][d["top"][0]["max_pos"]] + " " + format(d["top"][0]["max_act"], ".3f")')"
+check_eq "saedashboard: top group sorted by activation" "True" \
+	"$(py "$TMP/sd0.json" 'all(a["max_act"] >= b["max_act"] for a, b in zip(d["top"], d["top"][1:]))')"
+check_eq "saedashboard: logit effects" " Brigade 3.753 sequence -0.707" \
+	"$(py "$TMP/sd0.json" 'd["logits_pos"][0]["token"] + " " + format(d["logits_pos"][0]["value"], ".3f") + " " + d["logits_neg"][0]["token"] + " " + format(d["logits_neg"][0]["value"], ".3f")')"
+check_eq "saedashboard: intervals lowest first" "0-0.443 1.771-2.214" \
+	"$(py "$TMP/sd0.json" '" ".join(format(i["lo"], ".4g") + "-" + format(i["hi"], ".4g") for i in d["intervals"])')"
+check_eq "saedashboard: density" "0.0002" "$(py "$TMP/sd0.json" 'd["density"]')"
+
+# --- Neuronpedia export, gzipped as Neuronpedia ships it
+mkdir -p "$TMP/np"
+cp -r "$FX/neuronpedia/." "$TMP/np/"
+for f in "$TMP"/np/*/batch-*.jsonl; do gzip "$f"; done
+check "neuronpedia: builds from .jsonl.gz" "$FS" build --no-progress -o "$TMP/np.sqlite" "$TMP/np"
+"$FS" show --json "$TMP/np.sqlite" 0 >"$TMP/np0.json"
+check_eq "neuronpedia: label is the first explanation" "military units" "$(py "$TMP/np0.json" 'd["label"]')"
+check_eq "neuronpedia: top contexts in order" "The 1st Brigade marched|A battalion left" \
+	"$(py "$TMP/np0.json" '"|".join(t["text"] for t in d["top"])')"
+check_eq "neuronpedia: byte-level logit token decoded" "’s" "$(py "$TMP/np0.json" 'd["logits_pos"][1]["token"]')"
+check_eq "neuronpedia: interval from binMin/binMax/binContains" "0.0 1.5 0.8 the regiment" \
+	"$(py "$TMP/np0.json" '" ".join(str(round(x, 4)) for x in (d["intervals"][0]["lo"], d["intervals"][0]["hi"], d["intervals"][0]["frac"])) + d["intervals"][0]["examples"][0]["text"]')"
+"$FS" show --json "$TMP/np.sqlite" 2 >"$TMP/np2.json"
+check_eq "neuronpedia: split quote joined, tokens kept apart" "It’s fine|5" \
+	"$(py "$TMP/np2.json" 'd["top"][0]["text"] + "|" + str(len(d["top"][0]["tokens"]))')"
+
+# the row scanner and the jansson path give the same index
+FS_IMPORT_NOFAST=1 "$FS" build --no-progress -o "$TMP/np-slow.sqlite" "$TMP/np" || fail "neuronpedia: jansson path builds" "exit $?"
+same=yes
+for f in 0 1 2 7; do
+	"$FS" show --json "$TMP/np.sqlite" $f >"$TMP/fast.json"
+	"$FS" show --json "$TMP/np-slow.sqlite" $f >"$TMP/slow.json"
+	cmp -s "$TMP/fast.json" "$TMP/slow.json" || same="no (feature $f)"
+done
+check_eq "neuronpedia: row scanner and jansson agree" yes "$same"
+
+# --- two inputs, one index, a name each
+check "two inputs: sae_vis + OpenAI viewer into one index" "$FS" build --no-progress -o "$TMP/two.sqlite" \
+	--sae vis --vocab "$FX/saevis-vocab.txt" "$FX/saevis.json" --sae oa "$FX/openai"
+"$FS" info --json "$TMP/two.sqlite" >"$TMP/two.json"
+check_eq "two inputs: both dictionaries" "vis:sae_vis oa:openai" \
+	"$(py "$TMP/two.json" '" ".join(s["name"] + ":" + s["source_format"] for s in d["saes"])')"
+"$FS" show --json "$TMP/two.sqlite" vis/3 >"$TMP/vis3.json"
+check_eq "sae_vis: ids through the vocabulary" " DNA sequence ATGC|Hello world/ café!" \
+	"$(py "$TMP/vis3.json" '"|".join(t["text"] for t in d["top"]).replace(chr(10), "/")')"
+"$FS" show --json "$TMP/two.sqlite" oa/2 >"$TMP/oa2.json"
+check_eq "openai: strongest example first" "A fox 3.0" "$(py "$TMP/oa2.json" 'd["top"][0]["text"] + " " + str(d["top"][0]["max_act"])')"
+
+# --- SAELens folder and delphi cache (binary fixtures written by import-fix)
+"$B/tests/import-fix" saelens "$TMP/saelens" && "$B/tests/import-fix" delphi "$TMP/delphi" || fail "import-fix" "generator failed"
+check "saelens: builds" "$FS" build --no-progress -o "$TMP/sl.sqlite" "$TMP/saelens"
+"$FS" info --json "$TMP/sl.sqlite" >"$TMP/sl.json"
+check_eq "saelens: dictionary from cfg.json v6" "8-res-test blocks.8.hook_resid_pre 8 4 6" \
+	"$(py "$TMP/sl.json" '" ".join(str(d["saes"][0][k]) for k in ("name","hook","layer","d_model","n_features"))')"
+"$FS" show --json "$TMP/sl.sqlite" 5 >"$TMP/sl5.json"
+check_eq "saelens: density from log10 sparsity" "0.5" "$(py "$TMP/sl5.json" 'round(d["density"], 4)')"
+# the decoder reaches the geometry step (checked where the geometry module is built in)
+if "$FS" neighbours "$TMP/sl.sqlite" 0 >"$TMP/nb.txt" 2>/dev/null; then
+	check_grep "saelens: decoder neighbours, nearest row 1 at cos 0.7071" '^ +1 +1 +0\.7071' "$TMP/nb.txt"
+	check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1\.0000' "$TMP/nb.txt"
+	check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
+	"$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
+	check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
+fi
+check "delphi: builds with a tokenizer.json" "$FS" build --no-progress -o "$TMP/dl.sqlite" --from delphi \
+	--vocab "$FX/delphi-tokenizer.json" "$TMP/delphi"
+"$FS" show --json "$TMP/dl.sqlite" 1 >"$TMP/dl1.json"
+check_eq "delphi: top window decoded, peak token" "The cat sat on the mat’s.<|endoftext|>| mat" \
+	"$(py "$TMP/dl1.json" 'd["top"][0]["text"] + "|" + d["top"][0]["tokens"][d["top"][0]["max_pos"]]')"
+check_eq "delphi: density from n_tokens" "0.1" "$(py "$TMP/dl1.json" 'round(d["density"], 6)')"
+
+# --- spelling override: --tokens plain keeps byte-level strings as written
+check "tokens override builds" "$FS" build --no-progress -o "$TMP/plain.sqlite" --tokens plain "$TMP/np"
+"$FS" show --json "$TMP/plain.sqlite" 2 >"$TMP/plain2.json"
+check_eq "--tokens plain: no decoding" "ItâĢĻsĠfine" "$(py "$TMP/plain2.json" 'd["top"][0]["text"]')"
