@@ -86,7 +86,8 @@ float *knn_normalize(const float *W, int64_t n, int d, int64_t *bad_row)
 /* ----------------------------------------------------------- candidates */
 
 /*
- * Candidates of every row: an unordered buffer of up to cap = 4k entries.
+ * Candidates of every row: an unordered buffer of up to cap = 4k entries
+ * (2k for the approximate mode, whose sets are larger).
  * Entries are appended while they reach the row's threshold; a full buffer
  * is cut back to its k best by a partial selection (quickselect), and the
  * threshold becomes the k-th best cosine: nothing below it can enter the
@@ -110,12 +111,13 @@ static inline int knn_better(float av, int32_t ai, float bv, int32_t bi)
 	return av > bv || (av == bv && ai < bi);
 }
 
-static void cands_init(knn_cands *h, knn_result *r)
+/* Buffers of mult * k entries per row (mult >= 2). */
+static void cands_init(knn_cands *h, knn_result *r, int mult)
 {
 	int64_t n = r->n > 0 ? r->n : 1;
 	h->r = r;
 	h->k = r->k;
-	h->cap = 4 * r->k;
+	h->cap = mult * r->k;
 	h->v = xmalloc((size_t)n * (size_t)h->cap * sizeof *h->v);
 	h->id = xmalloc((size_t)n * (size_t)h->cap * sizeof *h->id);
 	h->fill = xcalloc((size_t)n, sizeof *h->fill);
@@ -551,7 +553,7 @@ int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
 	if (n <= 1 || k <= 0)
 		return 0;
 	knn_cands h;
-	cands_init(&h, out);
+	cands_init(&h, out, 4);
 	exact_run(X, n, X, n, d, 1, o, &h, &h);
 	cands_finish(&h);
 	return 0;
@@ -566,9 +568,9 @@ int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int 
 	if (na <= 0 || nb <= 0 || k <= 0)
 		return 0;
 	knn_cands ha, hb;
-	cands_init(&ha, ab);
+	cands_init(&ha, ab, 4);
 	if (ba)
-		cands_init(&hb, ba);
+		cands_init(&hb, ba, 4);
 	exact_run(A, na, B, nb, d, 0, o, &ha, ba ? &hb : NULL);
 	cands_finish(&ha);
 	if (ba)
@@ -797,7 +799,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 	knn_result_init(&probes, na, nprobe);
 	{
 		knn_cands hp;
-		cands_init(&hp, &probes);
+		cands_init(&hp, &probes, 2);
 		int64_t rb = 262144 / nlist;
 		if (rb < 64)
 			rb = 64;
@@ -864,7 +866,8 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 
 	/* re-rank: for each list, its queries against its members */
 	knn_cands h;
-	cands_init(&h, out);
+	/* fewer candidates reach a query here: smaller buffers for large sets */
+	cands_init(&h, out, 2);
 	int64_t maxm = 1;
 	for (int l = 0; l < nlist; l++)
 		if (moff[l + 1] - moff[l] > maxm)
