@@ -9,9 +9,9 @@
  * pass is a vectorised comparison that almost never branches: a product
  * enters the slow path only when it reaches the row's or the column's
  * threshold. That pass runs on a helper thread, one block behind the
- * products, so selection overlaps the next sgemm call. Within one dictionary only blocks J >= I are computed and a
- * product updates both its row's and its column's candidates, so half the flops
- * suffice.
+ * products, so selection overlaps the next sgemm call. Within one
+ * dictionary only blocks J >= I are computed and a product updates both
+ * its row's and its column's candidates, so half the flops suffice.
  */
 #include "knn.h"
 
@@ -385,10 +385,10 @@ static void select_part(const float *C, int ldc, int64_t r0, int i0, int i1,
 	}
 }
 
-/* ------------------------------------------------- a second selection thread */
+/* ------------------------------------------------------ the selection thread */
 
-/* One helper thread that runs a job while the caller runs another: the
- * selection pass is split between the two cores while sgemm is idle. */
+/* One helper thread that runs posted jobs one at a time, while the caller
+ * goes on with the next sgemm call (which OpenBLAS threads itself). */
 typedef struct {
 	pthread_t th;          /* the helper */
 	pthread_mutex_t mu;    /* guards the fields below */
