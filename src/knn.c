@@ -311,33 +311,52 @@ static void cands_finish(knn_cands *h)
 
 #define KNN_VW 16 /* floats tested per step of the filter */
 
-/* Nonzero when any c[t] >= tr or (tc and c[t] >= tc[t]), t < 16. */
+/* Bit t (t < 16) set when c[t] >= tr or (tc and c[t] >= tc[t]). */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-static inline int knn_any16(const float *c, float tr, const float *tc)
+static inline unsigned knn_mask16(const float *c, float tr, const float *tc)
 {
 	__m128 t = _mm_set1_ps(tr);
 	__m128 a0 = _mm_loadu_ps(c), a1 = _mm_loadu_ps(c + 4);
 	__m128 a2 = _mm_loadu_ps(c + 8), a3 = _mm_loadu_ps(c + 12);
-	__m128 m = _mm_or_ps(_mm_or_ps(_mm_cmpge_ps(a0, t), _mm_cmpge_ps(a1, t)),
-			     _mm_or_ps(_mm_cmpge_ps(a2, t), _mm_cmpge_ps(a3, t)));
+	__m128 m0 = _mm_cmpge_ps(a0, t), m1 = _mm_cmpge_ps(a1, t);
+	__m128 m2 = _mm_cmpge_ps(a2, t), m3 = _mm_cmpge_ps(a3, t);
 	if (tc) {
-		m = _mm_or_ps(m, _mm_or_ps(_mm_cmpge_ps(a0, _mm_loadu_ps(tc)),
-					   _mm_cmpge_ps(a1, _mm_loadu_ps(tc + 4))));
-		m = _mm_or_ps(m, _mm_or_ps(_mm_cmpge_ps(a2, _mm_loadu_ps(tc + 8)),
-					   _mm_cmpge_ps(a3, _mm_loadu_ps(tc + 12))));
+		m0 = _mm_or_ps(m0, _mm_cmpge_ps(a0, _mm_loadu_ps(tc)));
+		m1 = _mm_or_ps(m1, _mm_cmpge_ps(a1, _mm_loadu_ps(tc + 4)));
+		m2 = _mm_or_ps(m2, _mm_cmpge_ps(a2, _mm_loadu_ps(tc + 8)));
+		m3 = _mm_or_ps(m3, _mm_cmpge_ps(a3, _mm_loadu_ps(tc + 12)));
 	}
-	return _mm_movemask_ps(m);
+	__m128 any = _mm_or_ps(_mm_or_ps(m0, m1), _mm_or_ps(m2, m3));
+	if (!_mm_movemask_ps(any))
+		return 0;
+	return (unsigned)_mm_movemask_ps(m0) | (unsigned)_mm_movemask_ps(m1) << 4 |
+	       (unsigned)_mm_movemask_ps(m2) << 8 | (unsigned)_mm_movemask_ps(m3) << 12;
 }
 #else
-static inline int knn_any16(const float *c, float tr, const float *tc)
+static inline unsigned knn_mask16(const float *c, float tr, const float *tc)
 {
-	int any = 0;
+	unsigned m = 0;
 	for (int t = 0; t < KNN_VW; t++)
-		any |= (c[t] >= tr) | (tc != NULL && c[t] >= tc[t]);
-	return any;
+		m |= (unsigned)((c[t] >= tr) | (tc != NULL && c[t] >= tc[t])) << t;
+	return m;
 }
 #endif
+
+/* Index of the lowest set bit of m (m != 0). */
+static inline int knn_lowbit(unsigned m)
+{
+#if defined(__GNUC__)
+	return __builtin_ctz(m);
+#else
+	int t = 0;
+	while (!(m & 1u)) {
+		m >>= 1;
+		t++;
+	}
+	return t;
+#endif
+}
 
 /* One candidate test: row side (ha) and column side (hb). */
 static inline void knn_take(float v, int64_t gi, int64_t gj, float *tr,
@@ -375,10 +394,12 @@ static void select_part(const float *C, int ldc, int64_t r0, int i0, int i1,
 		for (; j < j1 && (j % KNN_VW); j++)
 			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
 		for (; j + KNN_VW <= j1; j += KNN_VW) {
-			if (!knn_any16(c + j, tr, tc ? tc + j : NULL))
-				continue;
-			for (int t = j; t < j + KNN_VW; t++)
+			unsigned m = knn_mask16(c + j, tr, tc ? tc + j : NULL);
+			while (m) {
+				int t = j + knn_lowbit(m);
+				m &= m - 1;
 				knn_take(c[t], gi, c0 + t, &tr, ha, hb);
+			}
 		}
 		for (; j < j1; j++)
 			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
@@ -499,6 +520,51 @@ static void worker_wait(knn_worker *w)
 }
 
 /*
+ * Starting thresholds: each row of Q against s rows of P spread evenly
+ * (never the row itself when self); the k-th best of those cosines is a
+ * lower bound of the row's final k-th best, since they are real pairs the
+ * search will meet. Lowered by a margin for rounding differences between
+ * this product and the search's. Cuts the early candidates, which are the
+ * bulk of the selection work. Uses C (at least rb * s floats) as scratch.
+ */
+static void seed_thresholds(const float *Q, int64_t nq, const float *P, int64_t np, int d,
+			    int self, knn_cands *h, float *C, int64_t rb)
+{
+	int k = h->k;
+	int64_t s = 16 * (int64_t)k;
+	if (s > np)
+		s = np;
+	if (s - self < k || rb < 1)
+		return;
+	float *S = xmalloc((size_t)s * d * sizeof *S);
+	int64_t *pick = xmalloc((size_t)s * sizeof *pick);
+	for (int64_t a = 0; a < s; a++) {
+		pick[a] = a * np / s;
+		memcpy(S + a * d, P + pick[a] * d, (size_t)d * sizeof *S);
+	}
+	float *tmp = xmalloc((size_t)s * sizeof *tmp);
+	for (int64_t r0 = 0; r0 < nq; r0 += rb) {
+		int bi = (int)(nq - r0 < rb ? nq - r0 : rb);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, (int)s, d, 1.0f,
+			    Q + r0 * d, d, S, d, 0.0f, C, (int)s);
+		for (int i = 0; i < bi; i++) {
+			int m = 0;
+			for (int64_t a = 0; a < s; a++)
+				if (!(self && pick[a] == r0 + i))
+					tmp[m++] = C[(size_t)i * s + a];
+			if (m < k)
+				continue;
+			float t = kth_largest(tmp, m, k) - 1e-4f;
+			if (t > h->thr[r0 + i])
+				h->thr[r0 + i] = t;
+		}
+	}
+	free(tmp);
+	free(pick);
+	free(S);
+}
+
+/*
  * The exact search over blocks, pipelined: while OpenBLAS computes the
  * product of block t into one buffer, the helper thread selects from block
  * t-1 in the other. Blocks are selected one at a time in order, so the
@@ -518,6 +584,9 @@ static void exact_run(const float *A, int64_t na, const float *B, int64_t nb, in
 	float *C[2];
 	C[0] = xmalloc((size_t)R * (size_t)W * sizeof(float));
 	C[1] = xmalloc((size_t)R * (size_t)W * sizeof(float));
+	seed_thresholds(A, na, B, nb, d, self, ha, C[0], R * W / (16 * ha->k > 0 ? 16 * ha->k : 1));
+	if (hb && !self)
+		seed_thresholds(B, nb, A, na, d, 0, hb, C[0], R * W / (16 * hb->k > 0 ? 16 * hb->k : 1));
 	knn_job job[2];
 	knn_worker w;
 	worker_start(&w);
