@@ -682,6 +682,210 @@ json_t *imp_load_json(imp_state *st, const char *path)
 	return root;
 }
 
+/* ---------------------------------------------------------- JSON scanner
+ *
+ * A small validating scanner for the hot paths (activation rows) and for
+ * walking big single-document files element by element: strict JSON
+ * grammar, UTF-8 checked, strings decoded on request. */
+
+void imp_scan_ws(imp_scan *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+	uint32_t r = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		r = r * 16 + (uint32_t)d;
+	}
+	*v = r;
+	return 0;
+}
+
+/* A string at the cursor, decoded and appended to c->str when keep. */
+int imp_scan_string(imp_scan *c, int keep)
+{
+	if (c->p >= c->end || *c->p != '"')
+		return -1;
+	c->p++;
+	for (;;) {
+		const char *q = c->p;
+		while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
+			q++;
+		if (keep && q > c->p)
+			buf_add(&c->str, c->p, (size_t)(q - c->p));
+		c->p = q;
+		if (q >= c->end)
+			return -1;
+		unsigned char ch = (unsigned char)*q;
+		if (ch == '"') {
+			c->p++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return -1;
+		if (ch >= 0x80) {
+			int l = utf8_len((const unsigned char *)q, (size_t)(c->end - q));
+			if (!l)
+				return -1;
+			if (keep)
+				buf_add(&c->str, q, (size_t)l);
+			c->p += l;
+			continue;
+		}
+		/* an escape */
+		if (q + 1 >= c->end)
+			return -1;
+		char e = q[1], out;
+		c->p += 2;
+		switch (e) {
+		case '"': out = '"'; break;
+		case '\\': out = '\\'; break;
+		case '/': out = '/'; break;
+		case 'b': out = '\b'; break;
+		case 'f': out = '\f'; break;
+		case 'n': out = '\n'; break;
+		case 'r': out = '\r'; break;
+		case 't': out = '\t'; break;
+		case 'u': {
+			uint32_t cp, lo;
+			if (c->end - c->p < 4 || hex4(c->p, &cp) != 0)
+				return -1;
+			c->p += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				c->p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				return -1;
+			}
+			if (cp == 0)
+				return -1; /* NUL inside a token: leave it to jansson */
+			if (keep) {
+				char u[4];
+				buf_add(&c->str, u, (size_t)utf8_encode(cp, u));
+			}
+			continue;
+		}
+		default:
+			return -1;
+		}
+		if (keep)
+			buf_addc(&c->str, out);
+	}
+}
+
+/* A JSON number at the cursor (strict grammar). */
+int imp_scan_number(imp_scan *c, double *v)
+{
+	const char *q = c->p;
+	if (q < c->end && *q == '-')
+		q++;
+	if (q >= c->end || !(*q >= '0' && *q <= '9'))
+		return -1;
+	if (*q == '0')
+		q++;
+	else
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	if (q < c->end && *q == '.') {
+		q++;
+		if (q >= c->end || !(*q >= '0' && *q <= '9'))
+			return -1;
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < c->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < c->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= c->end || !(*q >= '0' && *q <= '9'))
+			return -1;
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	/* the line is NUL-terminated, so strtod stops at q at the latest */
+	if (q - c->p == 1 && *c->p == '0')
+		*v = 0;
+	else
+		*v = strtod(c->p, NULL);
+	c->p = q;
+	return 0;
+}
+
+int imp_scan_lit(imp_scan *c, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+/* Skip any value, checking its syntax (depth-limited). */
+int imp_scan_skip(imp_scan *c, int depth)
+{
+	imp_scan_ws(c);
+	if (c->p >= c->end || depth > 64)
+		return -1;
+	double d;
+	switch (*c->p) {
+	case '"':
+		return imp_scan_string(c, 0);
+	case 't': return imp_scan_lit(c, "true");
+	case 'f': return imp_scan_lit(c, "false");
+	case 'n': return imp_scan_lit(c, "null");
+	case '[':
+	case '{': {
+		char close = *c->p == '[' ? ']' : '}';
+		int obj = close == '}';
+		c->p++;
+		imp_scan_ws(c);
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				imp_scan_ws(c);
+				if (imp_scan_string(c, 0) != 0)
+					return -1;
+				imp_scan_ws(c);
+				if (c->p >= c->end || *c->p++ != ':')
+					return -1;
+			}
+			if (imp_scan_skip(c, depth + 1) != 0)
+				return -1;
+			imp_scan_ws(c);
+			if (c->p >= c->end)
+				return -1;
+			if (*c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (*c->p++ != close)
+				return -1;
+			return 0;
+		}
+	}
+	default:
+		return imp_scan_number(c, &d);
+	}
+}
+
 /* ------------------------------------------------------------- geometry */
 
 int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen)

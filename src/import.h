@@ -213,6 +213,20 @@ int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key
 		   const char *bmax_key, const char *bfrac_key, const char *source,
 		   const char *file, long line);
 
+/* A validating JSON scanner over text in memory (import.c). Functions
+ * return 0, or -1 on anything they do not accept (the caller then falls
+ * back to jansson, which gives the precise message). */
+typedef struct {
+	const char *p;      /* cursor */
+	const char *end;    /* end of the text */
+	fs_buf str;         /* decoded strings, appended when asked */
+} imp_scan;
+void imp_scan_ws(imp_scan *c);                  /* skip white space */
+int imp_scan_string(imp_scan *c, int keep);     /* a string, decoded into str when keep */
+int imp_scan_number(imp_scan *c, double *v);    /* a number (strict grammar) */
+int imp_scan_lit(imp_scan *c, const char *w);   /* true, false or null */
+int imp_scan_skip(imp_scan *c, int depth);      /* any value, checked */
+
 /* The readers. */
 int read_saelens(imp_state *st, const char *path);
 int read_neuronpedia(imp_state *st, const char *path);
