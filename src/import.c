@@ -9,6 +9,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -817,13 +820,215 @@ int imp_scan_number(imp_scan *c, double *v)
 		while (q < c->end && *q >= '0' && *q <= '9')
 			q++;
 	}
-	/* the line is NUL-terminated, so strtod stops at q at the latest */
-	if (q - c->p == 1 && *c->p == '0')
+	/* strtod on a copy: the text may be a mapping with no NUL after it */
+	size_t n = (size_t)(q - c->p);
+	if (n == 1 && *c->p == '0') {
 		*v = 0;
-	else
-		*v = strtod(c->p, NULL);
+	} else {
+		char tmp[64];
+		if (n >= sizeof tmp)
+			return -1; /* absurdly long: let jansson judge it */
+		memcpy(tmp, c->p, n);
+		tmp[n] = 0;
+		*v = strtod(tmp, NULL);
+	}
 	c->p = q;
 	return 0;
+}
+
+/* Lines up to p, counted from *from (advanced), added to *line. */
+static void count_lines(const char **from, const char *p, long *line)
+{
+	const char *q = *from;
+	while (q < p && (q = memchr(q, '\n', (size_t)(p - q)))) {
+		(*line)++;
+		q++;
+	}
+	*from = p;
+}
+
+int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_fn fn, void *ctx,
+		    json_t **top_out, int *found)
+{
+	size_t pl = strlen(path), len = 0;
+	char *heap = NULL;
+	const char *text = NULL;
+	void *map = NULL;
+	*found = 0;
+	if (top_out)
+		*top_out = NULL;
+	if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {
+		heap = input_slurp(path, &len, st->err, st->errlen);
+		if (!heap)
+			return -1;
+		text = heap;
+	} else {
+		int fd = open(path, O_RDONLY);
+		struct stat sb;
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		len = (size_t)sb.st_size;
+		if (len) {
+			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (map == MAP_FAILED) {
+				fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			text = map;
+		} else {
+			text = "";
+		}
+		close(fd);
+	}
+	/* pass 1: the top-level members; everything but BIG is parsed */
+	json_t *top = json_object();
+	imp_scan c = {text, text + len, {0}};
+	const char *big_at = NULL, *big_end = NULL;
+	int ok = 0, rc = 0;
+	imp_scan_ws(&c);
+	if (c.p < c.end && *c.p == '{') {
+		c.p++;
+		imp_scan_ws(&c);
+		ok = 1;
+		if (c.p < c.end && *c.p == '}')
+			c.p++;
+		else
+			for (;;) {
+				imp_scan_ws(&c);
+				c.str.len = 0;
+				if (imp_scan_string(&c, 1) != 0) {
+					ok = 0;
+					break;
+				}
+				char *key = xstrndup(c.str.p ? c.str.p : "", c.str.len);
+				imp_scan_ws(&c);
+				if (c.p >= c.end || *c.p++ != ':') {
+					free(key);
+					ok = 0;
+					break;
+				}
+				imp_scan_ws(&c);
+				const char *v0 = c.p;
+				if (imp_scan_skip(&c, 0) != 0) {
+					free(key);
+					ok = 0;
+					break;
+				}
+				if (!strcmp(key, big) && (*v0 == '[' || *v0 == '{')) {
+					big_at = v0;
+					big_end = c.p;
+				} else {
+					json_t *v = json_loadb(v0, (size_t)(c.p - v0), JSON_DECODE_ANY, NULL);
+					if (!v) {
+						free(key);
+						ok = 0;
+						break;
+					}
+					json_object_set_new(top, key, v);
+				}
+				free(key);
+				imp_scan_ws(&c);
+				if (c.p < c.end && *c.p == ',') {
+					c.p++;
+					continue;
+				}
+				if (c.p >= c.end || *c.p++ != '}')
+					ok = 0;
+				break;
+			}
+		imp_scan_ws(&c);
+		if (c.p != c.end)
+			ok = 0;
+	}
+	buf_free(&c.str);
+	if (!ok) {
+		/* the scanner refused it: jansson gives the message, or (for the
+		 * little it accepts that the scanner does not) the whole tree */
+		json_decref(top);
+		big_at = NULL;
+		json_error_t je;
+		top = json_loadb(text, len, 0, &je);
+		if (!top) {
+			rc = imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, je.text);
+			goto out;
+		}
+		if (!json_is_object(top)) {
+			rc = imp_bad(st, path, 0, "top level", "not a JSON object");
+			goto out;
+		}
+		json_t *b = json_object_get(top, big);
+		if (json_is_array(b) || json_is_object(b)) {
+			*found = 1;
+			if (json_is_array(b))
+				for (size_t i = 0; rc == 0 && i < json_array_size(b); i++)
+					rc = fn(st, ctx, top, i, NULL, json_array_get(b, i), 0);
+			else {
+				const char *k;
+				json_t *v;
+				size_t i = 0;
+				json_object_foreach(b, k, v) {
+					if ((rc = fn(st, ctx, top, i++, k, v, 0)) != 0)
+						break;
+				}
+			}
+		} else if (b) {
+			*found = 1;
+			rc = imp_bad(st, path, 0, big, "not an array or object");
+		}
+		goto out;
+	}
+	/* pass 2: BIG's members, one at a time */
+	if (big_at) {
+		*found = 1;
+		int obj = *big_at == '{';
+		imp_scan e = {big_at + 1, big_end, {0}};
+		const char *counted = text;
+		long line = 1;
+		size_t i = 0;
+		imp_scan_ws(&e);
+		while (rc == 0 && e.p < e.end && *e.p != (obj ? '}' : ']')) {
+			char *key = NULL;
+			if (obj) {
+				e.str.len = 0;
+				imp_scan_string(&e, 1);
+				key = xstrndup(e.str.p ? e.str.p : "", e.str.len);
+				imp_scan_ws(&e);
+				e.p++; /* ':' (checked in pass 1) */
+				imp_scan_ws(&e);
+			}
+			const char *v0 = e.p;
+			imp_scan_skip(&e, 0);
+			count_lines(&counted, v0, &line);
+			json_error_t je;
+			json_t *v = json_loadb(v0, (size_t)(e.p - v0), JSON_DECODE_ANY, &je);
+			if (!v)
+				rc = imp_bad(st, path, line + je.line - 1, "JSON", "column %d: %s", je.column, je.text);
+			else
+				rc = fn(st, ctx, top, i++, key, v, line);
+			if (v)
+				json_decref(v);
+			free(key);
+			imp_scan_ws(&e);
+			if (e.p < e.end && *e.p == ',')
+				e.p++;
+			imp_scan_ws(&e);
+		}
+		buf_free(&e.str);
+	}
+out:
+	if (top_out && rc == 0)
+		*top_out = top;
+	else if (top)
+		json_decref(top);
+	if (map)
+		munmap(map, len);
+	free(heap);
+	return rc;
 }
 
 int imp_scan_lit(imp_scan *c, const char *w)

@@ -227,6 +227,19 @@ int imp_scan_number(imp_scan *c, double *v);    /* a number (strict grammar) */
 int imp_scan_lit(imp_scan *c, const char *w);   /* true, false or null */
 int imp_scan_skip(imp_scan *c, int depth);      /* any value, checked */
 
+/* Walk a big single-document JSON file (.gz or plain, plain files are
+ * mapped): every top-level member but BIG is parsed into a jansson object
+ * (top); the members of BIG (array elements, or an object's values with
+ * their keys) are parsed one at a time and given to fn with their 1-based
+ * line (0 when unknown). Memory: the text plus one element. *found tells
+ * whether BIG was there; *top_out (may be NULL) receives top, which the
+ * caller releases. 0, or -1 with err set (syntax error with its line, or
+ * fn's error). */
+typedef int (*imp_elem_fn)(imp_state *st, void *ctx, json_t *top, size_t i, const char *key,
+			   json_t *elem, long line);
+int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_fn fn, void *ctx,
+		    json_t **top_out, int *found);
+
 /* The readers. */
 int read_saelens(imp_state *st, const char *path);
 int read_neuronpedia(imp_state *st, const char *path);

@@ -64,6 +64,13 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 {
 	fs_feature f;
 	imp_feature_init(&f);
+	/* numbers that are present must be numbers (null counts as absent) */
+	static const char *const numeric[] = {"frac_nonzero", "maxActApprox", "umap_x", "umap_y"};
+	for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+		json_t *v = json_object_get(row, numeric[k]);
+		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
+			return imp_bad(st, file, line, numeric[k], "not a number");
+	}
 	double d = imp_jnum(row, "frac_nonzero");
 	if (!isnan(d)) {
 		if (d < 0 || d > 1)

@@ -29,6 +29,15 @@ check_eq "saedashboard: intervals lowest first" "0-0.443 1.771-2.214" \
 	"$(py "$TMP/sd0.json" '" ".join(format(i["lo"], ".4g") + "-" + format(i["hi"], ".4g") for i in d["intervals"])')"
 check_eq "saedashboard: density" "0.0002" "$(py "$TMP/sd0.json" 'd["density"]')"
 
+# a document the streaming scanner refuses (nesting deeper than it follows)
+# still imports, through jansson's whole tree
+deep=$(python3 -c 'print("[" * 80 + "]" * 80)')
+printf '{"model_id": "m", "layer": 3, "sae_set": "x", "deep": %s, "features": [{"feature_index": 5, "frac_nonzero": 0.25,
+ "activations": [{"tokens": ["a", "\u0120b"], "values": [0, 1.5], "bin_min": -1, "bin_max": 1.5, "bin_contains": -1}]}]}\n' "$deep" >"$TMP/deep.json"
+check "saedashboard: deep nesting imports" "$FS" build --no-progress -o "$TMP/deep.sqlite" "$TMP/deep.json"
+"$FS" show --json "$TMP/deep.sqlite" 5 >"$TMP/deep5.json"
+check_eq "saedashboard: deep nesting, feature and context" "0.25 a b" "$(py "$TMP/deep5.json" 'str(d["density"]) + " " + d["top"][0]["text"]')"
+
 # --- Neuronpedia export, gzipped as Neuronpedia ships it
 mkdir -p "$TMP/np"
 cp -r "$FX/neuronpedia/." "$TMP/np/"
