@@ -22,14 +22,7 @@
 
 #include "input.h"
 #include "util.h"
-
-/* The geometry area's entry point; present once it is merged. */
-#if defined(__has_include)
-#if __has_include("geom.h")
 #include "geom.h"
-#define IMPORT_HAVE_GEOM 1
-#endif
-#endif
 
 /* Largest feature index we accept (the fid map is an array). */
 #define IMP_MAX_INDEX ((int64_t)1 << 28)
@@ -1097,7 +1090,6 @@ int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, 
 {
 	if (!dd || dd->n == 0)
 		return 0;
-#ifdef IMPORT_HAVE_GEOM
 	geom_dict *d = xcalloc((size_t)dd->n, sizeof *d);
 	for (int i = 0; i < dd->n; i++) {
 		d[i].sae = dd->v[i].sae;
@@ -1114,16 +1106,6 @@ int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, 
 	int rc = geom_write(w, d, dd->n, &o, err, errlen);
 	free(d);
 	return rc;
-#else
-	/* GEOMETRY: src/geom.h is not merged yet; the decoders were read and
-	 * checked, and their neighbours, clusters and map come with it. */
-	(void)w;
-	(void)err;
-	(void)errlen;
-	if (progress)
-		fprintf(stderr, "featscope: decoder geometry skipped (this build has no geometry module)\n");
-	return 0;
-#endif
 }
 
 void import_decoders_free(import_decoders *dd)

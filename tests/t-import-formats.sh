@@ -84,14 +84,13 @@ check_eq "saelens: dictionary from cfg.json v6" "8-res-test blocks.8.hook_resid_
 	"$(py "$TMP/sl.json" '" ".join(str(d["saes"][0][k]) for k in ("name","hook","layer","d_model","n_features"))')"
 "$FS" show --json "$TMP/sl.sqlite" 5 >"$TMP/sl5.json"
 check_eq "saelens: density from log10 sparsity" "0.5" "$(py "$TMP/sl5.json" 'round(d["density"], 4)')"
-# the decoder reaches the geometry step (checked where the geometry module is built in)
-if "$FS" neighbours "$TMP/sl.sqlite" 0 >"$TMP/nb.txt" 2>/dev/null; then
-	check_grep "saelens: decoder neighbours, nearest row 1 at cos 0.7071" '^ +1 +1 +0\.7071' "$TMP/nb.txt"
-	check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1\.0000' "$TMP/nb.txt"
-	check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
-	"$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
-	check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
-fi
+# the decoder reaches the geometry step: neighbours by decoder cosine
+"$FS" neighbours "$TMP/sl.sqlite" 0 >"$TMP/nb.txt" 2>&1
+check_grep "saelens: decoder neighbours, nearest row 1 at cos 0.7071" '^ +1 +1 +0\.7071' "$TMP/nb.txt"
+check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1\.0000' "$TMP/nb.txt"
+check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
+"$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
+check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
 check "delphi: builds with a tokenizer.json" "$FS" build --no-progress -o "$TMP/dl.sqlite" --from delphi \
 	--vocab "$FX/delphi-tokenizer.json" "$TMP/delphi"
 "$FS" show --json "$TMP/dl.sqlite" 1 >"$TMP/dl1.json"
