@@ -278,6 +278,9 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	free(st.fid_of);
 	free(st.top_next);
 	free(st.grp_next);
+	free(st.sae_name);
+	buf_free(&st.vec);
+	free(st.vec_fid);
 	free(st.nb);
 	tok_ctx_free(&st.ctx);
 	if (st.vocab.n)
@@ -336,6 +339,8 @@ int imp_add_sae(imp_state *st, fs_sae *s)
 	}
 	st->sae = id;
 	st->sae_size = s->n_features;
+	free(st->sae_name);
+	st->sae_name = xstrdup(s->name);
 	return 0;
 }
 
@@ -382,6 +387,28 @@ int64_t imp_feature(imp_state *st, int64_t idx, fs_feature *f)
 	if (idx > st->max_idx)
 		st->max_idx = idx;
 	return fid;
+}
+
+void imp_vector(imp_state *st, int64_t fid, const double *v, size_t n)
+{
+	if (n == 0 || st->vec_d < 0)
+		return;
+	if (st->vec_d == 0)
+		st->vec_d = n > (size_t)1 << 20 ? -1 : (int)n;
+	if ((size_t)st->vec_d != n) {
+		st->vec_d = -1; /* rows of different widths: no geometry from them */
+		return;
+	}
+	if (st->n_vec == st->cap_vec) {
+		st->cap_vec = st->cap_vec ? st->cap_vec * 2 : 1024;
+		st->vec_fid = xrealloc(st->vec_fid, (size_t)st->cap_vec * sizeof *st->vec_fid);
+	}
+	st->vec_fid[st->n_vec++] = fid;
+	buf_reserve(&st->vec, n * sizeof(float));
+	float *dst = (float *)(void *)(st->vec.p + st->vec.len);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = isfinite(v[i]) ? (float)v[i] : 0.0f;
+	st->vec.len += n * sizeof(float);
 }
 
 void imp_neighbour(imp_state *st, int64_t fid, int rank, int64_t other_idx, float cosine)
@@ -584,10 +611,31 @@ int imp_finish(imp_state *st)
 		if (writer_add_neighbour(st->w, n->fid, st->sae, n->rank, other, n->cosine) < 0)
 			return imp_wfail(st, "neighbour");
 	}
-	/* a dictionary whose size the input did not say: its largest index + 1 */
-	if (st->sae && !st->sae_size && st->max_idx >= 0 &&
-	    writer_set_sae_size(st->w, st->sae, st->max_idx + 1, 0) < 0)
+	/* a dictionary whose size the input did not say: its largest index + 1;
+	 * the width of the decoder rows it gave */
+	int d = st->vec_d > 0 ? st->vec_d : 0;
+	if (st->sae && ((!st->sae_size && st->max_idx >= 0) || d) &&
+	    writer_set_sae_size(st->w, st->sae, st->sae_size ? st->sae_size : st->max_idx + 1, d) < 0)
 		return imp_wfail(st, "dictionary size");
+	/* decoder rows from the input go to the geometry step, unless the
+	 * input brought its own neighbours (those are kept) */
+	import_decoders *dd = st->o->decoders;
+	if (dd && d && st->n_vec > 1 && st->n_nb == 0) {
+		if (dd->n == dd->cap) {
+			dd->cap = dd->cap ? dd->cap * 2 : 4;
+			dd->v = xrealloc(dd->v, (size_t)dd->cap * sizeof *dd->v);
+		}
+		import_decoder *x = &dd->v[dd->n++];
+		x->sae = st->sae;
+		x->name = xstrdup(st->sae_name ? st->sae_name : "");
+		x->fids = st->vec_fid;
+		x->W = (float *)(void *)st->vec.p;
+		x->rows = st->n_vec;
+		x->d = d;
+		st->vec_fid = NULL; /* now owned by the collector */
+		st->vec.p = NULL;
+		st->vec.len = st->vec.cap = 0;
+	}
 	return 0;
 }
 

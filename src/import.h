@@ -139,6 +139,11 @@ typedef struct {
 	tok_vocab vocab;         /* loaded vocabulary (n == 0 when none) */
 	int64_t n_features;      /* features added */
 	int64_t max_idx;         /* largest feature index added, -1 none */
+	char *sae_name;          /* the dictionary's name */
+	fs_buf vec;              /* decoder rows given with the features ("vector"), f32 */
+	int64_t *vec_fid;        /* fid of each row */
+	int64_t n_vec, cap_vec;  /* rows and capacity */
+	int vec_d;               /* their width (0 none yet, -1 widths disagree) */
 	int64_t sae_size;        /* n_features the reader gave the dictionary, 0 unknown */
 	int64_t n_examples;      /* examples added */
 	double t0;               /* start time, for progress */
@@ -161,6 +166,10 @@ int64_t imp_feature(imp_state *st, int64_t idx, fs_feature *f);
 int64_t imp_fid(const imp_state *st, int64_t idx);
 /* A feature with default (unknown) statistics. */
 void imp_feature_init(fs_feature *f);
+/* A feature's decoder row as the input gives it ("vector"); at the end
+ * they go to the geometry step when the input had no neighbours of its
+ * own. */
+void imp_vector(imp_state *st, int64_t fid, const double *v, size_t n);
 /* Queue a neighbour (resolved in imp_finish). */
 void imp_neighbour(imp_state *st, int64_t fid, int rank, int64_t other_idx, float cosine);
 

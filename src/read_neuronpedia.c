@@ -123,6 +123,15 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
 	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
 		return -1;
+	json_t *vec = json_object_get(row, "vector");
+	if (vec && !json_is_null(vec)) {
+		double *a;
+		size_t na;
+		if (imp_jnums(vec, &a, &na) != 0)
+			return imp_bad(st, file, line, "vector", "expected an array of numbers");
+		imp_vector(st, fid, a, na);
+		free(a);
+	}
 	json_t *ni = json_object_get(row, "topkCosSimIndices"), *nv = json_object_get(row, "topkCosSimValues");
 	if (ni || nv) {
 		double *a, *b;

@@ -38,6 +38,17 @@ check "saedashboard: deep nesting imports" "$FS" build --no-progress -o "$TMP/de
 "$FS" show --json "$TMP/deep.sqlite" 5 >"$TMP/deep5.json"
 check_eq "saedashboard: deep nesting, feature and context" "0.25 a b" "$(py "$TMP/deep5.json" 'str(d["density"]) + " " + d["top"][0]["text"]')"
 
+# decoder rows given with the features ("vector") reach the geometry step
+printf '{"model_id": "m", "layer": 1, "sae_set": "v", "features": [
+ {"feature_index": 0, "vector": [1, 0], "activations": []},
+ {"feature_index": 1, "vector": [1, 1], "activations": []},
+ {"feature_index": 2, "vector": [-1, 0], "activations": []}]}\n' >"$TMP/vec.json"
+check "saedashboard: vectors import" "$FS" build --no-progress -o "$TMP/vec.sqlite" "$TMP/vec.json"
+"$FS" neighbours "$TMP/vec.sqlite" 0 >"$TMP/vecnb.txt" 2>&1
+check_grep "saedashboard: neighbours from vectors (nearest 1 at 0.7071)" '^ +1 +1 +0\.7071' "$TMP/vecnb.txt"
+check_grep "saedashboard: neighbours from vectors (2 at -1)" '^ +2 +2 +-1\.0000' "$TMP/vecnb.txt"
+check_eq "saedashboard: d_model from the vectors" "2" "$("$FS" info --json "$TMP/vec.sqlite" | python3 -c 'import json,sys; print(json.load(sys.stdin)["saes"][0]["d_model"])')"
+
 # --- Neuronpedia export, gzipped as Neuronpedia ships it
 mkdir -p "$TMP/np"
 cp -r "$FX/neuronpedia/." "$TMP/np/"
