@@ -1116,36 +1116,67 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	grep_pattern *p = grep_compile(s, GREP_LITERAL | (caseless ? GREP_CASELESS : 0), err, errlen);
 	if (!p)
 		return -1;
+	/* An own connection (and reader with reused buffers), as the scan's
+	 * workers have: ix may be in use on another thread. */
+	fs_index *own = index_open(index_path(ix), err, errlen);
+	index_ctx_reader *rd = own ? index_ctx_reader_open(own) : NULL;
+	if (!rd) {
+		if (own)
+			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(own));
+		index_close(own);
+		grep_pattern_free(p);
+		return -1;
+	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->code, NULL);
 	int n = 0, cap = 0, rc = 0;
-	int64_t nch = index_n_chunks(ix);
+	int64_t nch = index_n_chunks(own);
 	for (int64_t id = 1; id <= nch && (limit <= 0 || n < limit) && rc == 0; id++) {
-		fs_chunk ch;
-		if (index_chunk(ix, id, &ch) != 0) {
+		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
+		if (!ch) {
 			rc = fs_seterr(err, errlen, "reading text chunk %lld: %s",
-				       (long long)id, index_errmsg(ix));
+				       (long long)id, index_errmsg(own));
 			break;
 		}
-		int valid = grep_utf8_valid((const unsigned char *)ch.text, ch.len);
-		for (int i = 0; i < ch.n && (limit <= 0 || n < limit); i++) {
-			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
-			const unsigned char *subj = (const unsigned char *)ch.text + a;
-			int v = valid || grep_utf8_valid(subj, b - a);
+		const unsigned char *t = (const unsigned char *)ch->text;
+		for (int i = 0; i < ch->n && (limit <= 0 || n < limit); i++) {
+			/* Jump to the next context holding a candidate. */
+			size_t pos = ch->off[i], at = ch->len;
+			if (p->lit) {
+				at = grep_lit_find(p->lit, t, pos, ch->len);
+			} else if (p->filter) {
+				int r = pcre2_match(p->filter, t, ch->len, pos, 0, md, NULL);
+				if (r >= 0)
+					at = pcre2_get_ovector_pointer(md)[0];
+				else if (r != PCRE2_ERROR_NOMATCH)
+					at = pos; /* let the exact match report it */
+			} else {
+				at = pos;
+			}
+			if (at >= ch->len)
+				break;
+			int c = grep_ctx_at(ch, at);
+			if (c > i)
+				i = c;
+			/* The exact test on that context alone. */
+			size_t a = ch->off[i], b = ch->off[i + 1] - 1;
+			const unsigned char *subj = t + a;
+			int v = grep_utf8_valid(subj, b - a);
 			int r = pcre2_match(v ? p->code : p->code_inv, subj, b - a, 0,
 					    v ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
 			if (r >= 0) {
 				if (n == cap)
 					*ctx = xrealloc(*ctx, (size_t)(cap = cap ? 2 * cap : 64) * sizeof **ctx);
-				(*ctx)[n++] = ch.first_ctx + i;
+				(*ctx)[n++] = ch->first_ctx + i;
 			} else if (r != PCRE2_ERROR_NOMATCH) {
 				rc = fs_seterr(err, errlen, "matching context %lld: error %d",
-					       (long long)(ch.first_ctx + i), r);
+					       (long long)(ch->first_ctx + i), r);
 				break;
 			}
 		}
-		chunk_free(&ch);
 	}
 	pcre2_match_data_free(md);
+	index_ctx_reader_close(rd);
+	index_close(own);
 	grep_pattern_free(p);
 	if (rc < 0) {
 		free(*ctx);
