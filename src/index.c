@@ -968,6 +968,21 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* A hostile file can hold views (a recursive one never ends) or
+	 * computed columns where tables belong: refuse them before any query.
+	 * (When this cannot even be prepared, the meta query below says why.) */
+	if (sqlite3_prepare_v2(ix->db, "SELECT type FROM sqlite_master WHERE type IN ('view', 'trigger')"
+			       " OR sql LIKE '%GENERATED%' LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			fs_seterr(err, errlen, "%s: not a featscope index (it holds a %s)", path,
+				  sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+				  strcmp((const char *)sqlite3_column_text(s, 0), "table") != 0 ?
+				  (const char *)sqlite3_column_text(s, 0) : "computed column");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
 	/* reads go through a memory map and a larger page cache: context
 	 * texts live in chunk blobs that span many overflow pages */
 	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
@@ -1031,6 +1046,31 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		s = NULL;
 		goto fail;
+	}
+	/* Counts in meta drive loops (chunk scans, lists): one that lies
+	 * would make them run for ever. Clamp each to its table's largest id. */
+	static const char *const counted[][2] = {
+		{"n_chunks", "SELECT max(id) FROM chunks"},
+		{"n_features", "SELECT max(id) FROM features"},
+		{"n_contexts", "SELECT max(id) FROM contexts"},
+	};
+	for (size_t c = 0; c < sizeof counted / sizeof counted[0]; c++) {
+		int64_t real = 0;
+		s = NULL;
+		if (sqlite3_prepare_v2(ix->db, counted[c][1], -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			real = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		for (int k = 0; k < ix->n_meta; k++) {
+			int64_t cnt;
+			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
+				continue;
+			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+				free(ix->meta_v[k]);
+				ix->meta_v[k] = xasprintf("%lld", (long long)real);
+			}
+		}
 	}
 	return ix;
 fail:
@@ -1415,7 +1455,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 /* Offsets blob of a chunk, validated. */
 static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
 {
-	if (n < 0 || bytes != (n + 1) * 4)
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
 		return -1;
 	uint32_t *o = xmalloc((size_t)bytes);
 	memcpy(o, blob, (size_t)bytes);
@@ -1457,8 +1497,9 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			int64_t i = ctx - first;
-			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			/* first comes from the file: no overflow on hostile values */
+			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
 				int total = sqlite3_blob_bytes(blob);
@@ -1937,4 +1978,103 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	if (ch->off[ch->n] != len)
 		return NULL;
 	return ch;
+}
+
+/* ---- tui ---- */
+
+/* Keyset paging for the browser's feature list: the rows after (dir > 0)
+ * or before (dir < 0) the row `at` in index_feature_page's order, or the
+ * first / last rows when at is NULL, returned in list order. Unlike an
+ * OFFSET, the cost does not grow with the distance from the start. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int asc = !desc ^ (dir < 0);
+	const char *d = asc ? "ASC" : "DESC";
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
+			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
+			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
+			      sort_cols[sort], d, d, d);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		bind_filter(s, filter);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	if (at) {
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
+		}
+		sqlite3_bind_int(s, 7, at->sae);
+		sqlite3_bind_int64(s, 8, at->idx);
+	}
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_finalize(s);
+	for (int i = 0; dir < 0 && i < n / 2; i++) {
+		fs_feature t = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}
+
+/* The position of feature fid in index_feature_page's order (the number
+ * of rows before it), or -1 when it is not in that list (other dictionary,
+ * filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int64_t rank = -1;
+	/* Rows strictly before on the sort column (an index-only count), plus
+	 * the ties before it on (sae, idx). */
+	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *op = desc ? ">" : "<";
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
+			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
+			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
+			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt) {
+			bind_filter(s, filter);
+		}
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;
+		}
+		sqlite3_bind_int(s, 7, f.sae);
+		sqlite3_bind_int64(s, 8, f.idx);
+		sqlite3_bind_int64(s, 9, fid);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 1) == 1)
+			rank = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	free(sql);
+	feature_free(&f);
+	return rank;
 }
