@@ -52,6 +52,15 @@ int main(void)
 	CHECK(build_parse_line(good, sizeof good - 1, 2, err, sizeof err) != 0 && strstr(err, "feature out of range"),
 	      "jsonl: feature beyond a fixed --n-features is refused");
 
+	/* fuzz-jsonl (with an RSS limit): one id made the builder allocate
+	 * ~200 bytes for every feature below it */
+	static const char huge[] = "{\"tokens\": [\"a\"], \"acts\": [[0, 100000000, 1.0]]}";
+	CHECK(build_parse_line(huge, sizeof huge - 1, 0, err, sizeof err) != 0 && strstr(err, "--n-features"),
+	      "jsonl: feature id 1e8 without --n-features is refused, naming the option");
+	static const char max[] = "{\"tokens\": [\"a\"], \"acts\": [[0, 16777215, 1.0]]}";
+	CHECK(build_parse_line(max, sizeof max - 1, 0, err, sizeof err) == 0,
+	      "jsonl: feature id 2^24-1 (16M-latent SAEs) is accepted");
+
 	/* format: reusing a buffer for an empty string must not show the old text */
 	fs_buf b = {0};
 	format_escaped(&b, "old text", 8);
