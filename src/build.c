@@ -10,6 +10,7 @@
  */
 #include "build.h"
 #include "cmd.h"
+#include "geom.h"
 #include "format.h"
 #include "import.h"
 #include "index.h"
@@ -672,12 +673,18 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 	return 0;
 }
 
-/* Neighbours, clusters and the map from the decoder (geometry area). */
+/* Neighbours, clusters and the map from the decoder. */
 static int build_geometry(fs_writer *w, int sae, const int64_t *fids, const fs_tensor *dec,
 			  const char *const *labels, const fs_build_opts *o, char *err, size_t errlen)
 {
-	(void)w; (void)sae; (void)fids; (void)dec; (void)labels; (void)o; (void)err; (void)errlen;
-	return 0; /* TEMPORARY: wired to geom_write when src/geom.c lands */
+	geom_dict d = {sae, o->sae_name, fids, dec->data, dec->shape[0], (int)dec->shape[1], labels};
+	geom_opts g;
+	geom_opts_init(&g);
+	g.k = o->knn_k;
+	g.progress = o->progress;
+	if (g.k == 0)
+		return 0;
+	return geom_write(w, &d, 1, &g, err, errlen);
 }
 
 int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen)

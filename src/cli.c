@@ -1,11 +1,12 @@
 /*
  * cli.c: the query subcommands for scripts and tests: info, show, search
- * and token. Each prints stable plain text, or JSON with --json. They read
+ * and token (through grep.c). Each prints stable plain text, or JSON with --json. They read
  * the index only through index.h.
  */
 #define _GNU_SOURCE
 #include "cmd.h"
 #include "format.h"
+#include "grep.h"
 #include "index.h"
 #include "notes.h"
 #include "util.h"
@@ -522,110 +523,9 @@ int cmd_search(int argc, char **argv)
 
 /* ----------------------------------------------------------------- token */
 
-typedef struct {
-	int64_t fid;   /* feature */
-	double mass;   /* activation summed over occurrences of the token */
-	int hits;      /* occurrences where it fired */
-} token_hit;
-
-static int cmp_hit(const void *x, const void *y)
-{
-	const token_hit *a = x, *b = y;
-	if (a->mass != b->mass)
-		return a->mass > b->mass ? -1 : 1;
-	return (a->fid > b->fid) - (a->fid < b->fid);
-}
-
-/* Token equality: exact bytes, or ignoring one leading space (GPT-style). */
-static int token_eq(const char *t, size_t n, const char *want, size_t wn)
-{
-	if (n == wn && memcmp(t, want, n) == 0)
-		return 1;
-	return n == wn + 1 && t[0] == ' ' && memcmp(t + 1, want, wn) == 0;
-}
-
+/* Features with the most activation on a token: the concept probe with
+ * exact-token matching (grep.c). */
 int cmd_token(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX TOKEN [--json] [--limit N]") < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = open_or_warn(argv[optind]);
-	if (!ix)
-		return FS_EXIT_USAGE;
-	const char *want = argv[optind + 1];
-	size_t wn = strlen(want);
-	token_hit *hits = NULL;
-	int nh = 0;
-	int64_t occurrences = 0;
-	float *acts = NULL;
-	int acap = 0;
-	for (int64_t ch = 1; ch <= index_n_chunks(ix); ch++) {
-		fs_chunk k;
-		if (index_chunk(ix, ch, &k) != 0)
-			continue;
-		for (int i = 0; i < k.n; i++) {
-			if (!memmem(k.text + k.off[i], k.off[i + 1] - 1 - k.off[i], want, wn))
-				continue;
-			fs_context c;
-			if (index_context(ix, k.first_ctx + i, &c) != 0)
-				continue;
-			fs_ctx_feature *cf;
-			int ncf = index_context_features(ix, c.id, 100000, &cf);
-			if (c.ntok > acap) {
-				acap = c.ntok * 2;
-				acts = xrealloc(acts, sizeof(float) * (size_t)acap);
-			}
-			for (int t = 0; t < c.ntok; t++) {
-				if (!token_eq(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t], want, wn))
-					continue;
-				occurrences++;
-				for (int j = 0; j < ncf; j++) {
-					if (index_example_acts(ix, cf[j].fid, c.id, acts, c.ntok) != 0 || !(acts[t] > 0))
-						continue;
-					int h = 0;
-					while (h < nh && hits[h].fid != cf[j].fid)
-						h++;
-					if (h == nh) {
-						hits = xrealloc(hits, sizeof *hits * (size_t)(nh + 1));
-						hits[nh++] = (token_hit){cf[j].fid, 0, 0};
-					}
-					hits[h].mass += acts[t];
-					hits[h].hits++;
-				}
-			}
-			free(cf);
-			context_free(&c);
-		}
-		chunk_free(&k);
-	}
-	qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
-	if (nh > q.limit)
-		nh = q.limit;
-	char name[128];
-	json_t *ja = q.json ? json_array() : NULL;
-	if (!ja)
-		printf("%lld occurrences of the token in stored contexts; features by activation on it:\n",
-		       (long long)occurrences);
-	for (int i = 0; i < nh; i++) {
-		fs_feature f;
-		index_feature(ix, hits[i].fid, &f);
-		index_feature_name(ix, hits[i].fid, name, sizeof name);
-		if (ja) {
-			json_array_append_new(ja, json_pack("{s:o,s:f,s:i,s:o}", "feature", jstr(name, strlen(name)),
-							    "mass", hits[i].mass, "hits", hits[i].hits,
-							    "label", jstr(f.label, strlen(f.label))));
-		} else {
-			fs_buf b = {0};
-			format_escaped(&b, f.label, strlen(f.label));
-			printf("  %-10s %10.3f %6d  %s\n", esc(name), hits[i].mass, hits[i].hits, b.p ? b.p : "");
-			buf_free(&b);
-		}
-		feature_free(&f);
-	}
-	if (ja)
-		print_json(ja);
-	free(hits);
-	free(acts);
-	index_close(ix);
-	return FS_EXIT_OK;
+	return grep_cmd_token(argc, argv);
 }

@@ -38,7 +38,7 @@ import json, sys; assert len(json.load(open(sys.argv[1]))["contexts"]) == 3' "$T
 
 "$FS" token --json "$IX" def >"$TMP/t.json"
 check "token: the Python keyword feature leads for 'def'" python3 -c '
-import json, sys; d = json.load(open(sys.argv[1])); assert d[0]["feature"] == "4", d' "$TMP/t.json"
+import json, sys; d = json.load(open(sys.argv[1]))["features"]; assert d[0]["feature"] == "4", d' "$TMP/t.json"
 
 # Not an index: one line, exit 2, file untouched.
 printf 'hello' >"$TMP/not.sqlite"
