@@ -120,6 +120,24 @@ d = json.load(open(sys.argv[1]))
 ex = d["examples"] if "examples" in d else d["top"]
 assert all("text" in e and e["text"] for e in ex), [e.keys() for e in ex]' "$TMP/j2.json"
 
+# export: contexts from the index and the user's own label, note and tags
+# (which an import can fill from foreign files) in every format.
+"$FS" notes set "$TMP/h.sqlite" 0 --notes "$TMP/n.sqlite" --label "$(printf 'lab \033]0;pwned\007 \342\200\256x')" \
+	--note "$(printf 'line1\nbell\007 \033[2J')" --tag "$(printf 't\033[31m')" --bookmark >/dev/null 2>&1
+for fmt in text markdown tsv; do
+	"$FS" export "$TMP/h.sqlite" --notes "$TMP/n.sqlite" --format $fmt --contexts 5 >"$TMP/x.$fmt" 2>&1
+	clean "export --format $fmt: output clean" "$TMP/x.$fmt"
+done
+check_grep "export text: hostile context shown escaped" '\\x1b\]0;pwned' "$TMP/x.text"
+check_grep "export text: the user's label kept, escaped" 'lab \\x1b\]0;pwned\\x07 <U\+202E>x' "$TMP/x.text"
+"$FS" export "$TMP/h.sqlite" --notes "$TMP/n.sqlite" --format json --contexts 5 >"$TMP/x.json"
+check "export --format json: valid JSON, no raw control byte" python3 -c '
+import json, re, sys
+b = open(sys.argv[1], "rb").read()
+assert not re.search(rb"[\x00-\x09\x0b-\x1f\x7f]", b), "raw control byte"
+d = json.loads(b)
+assert any("pwned" in f.get("label", "") for f in d["features"]), "label lost"' "$TMP/x.json"
+
 # A bad JSON record that itself holds raw escape sequences: the error
 # quotes the input, escaped, on one line.
 printf '{"tokens": ["a\\u20\033]0;pwned\007\ne"], "acts": []}\n' >"$TMP/badesc.jsonl"
