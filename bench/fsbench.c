@@ -12,7 +12,7 @@
  *                          for ripgrep
  *   fts INDEX RUNS LIMIT QUERY
  *                          time index_search_contexts RUNS times (after
- *                          one warm-up) and print "p50_ms p99_ms hits"
+ *                          one warm-up) and print "p50_ms p99_ms hits mean_ms"
  * Deterministic: a fixed xorshift seed.
  */
 #ifndef _XOPEN_SOURCE
@@ -355,8 +355,12 @@ static int fts(const char *index, int runs, int limit, const char *query)
 		t[i] = (fs_now() - t0) * 1e3;
 		free(ids);
 	}
+	double sum = 0;
+	for (int i = 0; i < runs; i++)
+		sum += t[i];
 	qsort(t, (size_t)runs, sizeof *t, cmpd);
-	printf("%.3f %.3f %d\n", t[runs / 2], t[(int)(runs * 0.99) < runs ? (int)(runs * 0.99) : runs - 1], hits);
+	int i99 = (int)(runs * 0.99);
+	printf("%.4f %.4f %d %.4f\n", t[runs / 2], t[i99 < runs ? i99 : runs - 1], hits, sum / runs);
 	free(t);
 	index_close(ix);
 	return 0;
@@ -368,7 +372,7 @@ int main(int argc, char **argv)
 		return gen(argv[2], atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "dump") == 0)
 		return dump(argv[2], argv[3]);
-	if (argc == 6 && strcmp(argv[1], "fts") == 0)
+	if (argc == 6 && strcmp(argv[1], "fts") == 0 && atoi(argv[3]) > 1)
 		return fts(argv[2], atoi(argv[3]), atoi(argv[4]), argv[5]);
 	fprintf(stderr, "usage: fsbench gen OUT.sqlite NCTX | dump INDEX OUT.txt | fts INDEX RUNS LIMIT QUERY\n");
 	return 2;

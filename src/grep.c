@@ -13,6 +13,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep.h"
 #include "cmd.h"
+#include "format.h"
 #include "util.h"
 
 #include <errno.h>
@@ -38,6 +39,9 @@ struct grep_pattern {
 	int jit_inv;          /* code_inv is JIT-compiled */
 	pcre2_code *filter;   /* whole-chunk prefilter (see grep_filter_safe), or NULL */
 	int jit_filter;       /* filter is JIT-compiled */
+	pcre2_code *anch;     /* the prefilter anchored, when skip_ascii */
+	int jit_anch;         /* anch is JIT-compiled */
+	int skip_ascii;       /* no match can start with an ASCII character */
 	unsigned flags;       /* GREP_* compile flags */
 };
 
@@ -105,6 +109,64 @@ static int grep_filter_safe(const char *p, unsigned flags)
 	return 1;
 }
 
+/* True when no match of re can start with an ASCII character (patterns
+ * for Hangul, Han, Cyrillic, ...), whatever comes before it. PCRE2 finds
+ * no start bitmap for Unicode properties, so its JIT decodes every
+ * character; knowing this, the prefilter can jump from one non-ASCII byte
+ * to the next instead. Each ASCII character c is tried as the whole rest
+ * of a subject, after nothing, a word character and a non-word one (what
+ * \b and ^ can see; patterns that look further back never get here),
+ * anchored, with hard partial matching: NOMATCH in every case means that
+ * no match anywhere starts with c. */
+static int grep_no_ascii_start(pcre2_code *re)
+{
+	const uint8_t *bitmap = NULL;
+	uint32_t firsttype = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bitmap);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &firsttype);
+	if (bitmap || firsttype != 0)
+		return 0; /* PCRE2 already skips ahead fast */
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	static const char *const before[] = {"", "a", " "};
+	int ok = 1;
+	for (int c = 1; c < 128 && ok; c++) {
+		for (int b = 0; b < 3 && ok; b++) {
+			unsigned char subj[3];
+			size_t n = strlen(before[b]);
+			memcpy(subj, before[b], n);
+			subj[n] = (unsigned char)c;
+			int r = pcre2_match(re, subj, n + 1, n, PCRE2_ANCHORED | PCRE2_PARTIAL_HARD, md, NULL);
+			if (r != PCRE2_ERROR_NOMATCH)
+				ok = 0;
+		}
+	}
+	pcre2_match_data_free(md);
+	return ok;
+}
+
+/* Offset of the first byte >= 0x80 at or after pos, or len. */
+static size_t grep_next_high(const unsigned char *t, size_t pos, size_t len)
+{
+	while (pos < len && (pos & 7)) {
+		if (t[pos] & 0x80)
+			return pos;
+		pos++;
+	}
+	while (len - pos >= 32) {
+		uint64_t a, b, c, d;
+		memcpy(&a, t + pos, 8);
+		memcpy(&b, t + pos + 8, 8);
+		memcpy(&c, t + pos + 16, 8);
+		memcpy(&d, t + pos + 24, 8);
+		if ((a | b | c | d) & 0x8080808080808080ull)
+			break;
+		pos += 32;
+	}
+	while (pos < len && !(t[pos] & 0x80))
+		pos++;
+	return pos;
+}
+
 grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_t errlen)
 {
 	uint32_t opts = PCRE2_UTF;
@@ -124,12 +186,17 @@ grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_
 		grep_pattern_free(p);
 		return NULL;
 	}
-	if (grep_filter_safe(pattern, flags)) {
+	if (!(flags & GREP_NOFILTER) && grep_filter_safe(pattern, flags)) {
 		pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
 		pcre2_set_newline(cc, PCRE2_NEWLINE_NUL);
 		char e[256];
-		p->filter = grep_compile1(pattern, opts | (opts & PCRE2_LITERAL ? 0 : PCRE2_MULTILINE),
-					  &p->jit_filter, cc, e, sizeof e);
+		/* Invalid UTF-8 never matches: chunks need no validation pass. */
+		uint32_t fo = opts | PCRE2_MATCH_INVALID_UTF | (opts & PCRE2_LITERAL ? 0 : PCRE2_MULTILINE);
+		p->filter = grep_compile1(pattern, fo, &p->jit_filter, cc, e, sizeof e);
+		if (p->filter && !(flags & (GREP_LITERAL | GREP_TOKEN)) && grep_no_ascii_start(p->code)) {
+			p->anch = grep_compile1(pattern, fo | PCRE2_ANCHORED, &p->jit_anch, cc, e, sizeof e);
+			p->skip_ascii = p->anch != NULL;
+		}
 		pcre2_compile_context_free(cc);
 	}
 	return p;
@@ -142,6 +209,7 @@ void grep_pattern_free(grep_pattern *p)
 	pcre2_code_free(p->code);
 	pcre2_code_free(p->code_inv);
 	pcre2_code_free(p->filter);
+	pcre2_code_free(p->anch);
 	free(p);
 }
 
@@ -545,21 +613,48 @@ static int grep_ctx_at(const fs_chunk *ch, size_t pos)
 }
 
 /* One chunk: through the whole-chunk prefilter when the pattern has one
- * and the chunk is valid UTF-8, else one context at a time. */
+ * (candidate contexts are validated one by one), else one context at a
+ * time after validating the whole chunk once. */
 static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 {
 	const grep_pattern *p = w->s->p;
-	int valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
-	int i = 0, rc = 0;
-	if (p->filter && valid && ch->n > 0) {
+	int valid = 0, i = 0, rc = 0;
+	if (!p->filter || p->skip_ascii)
+		valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
+	if (p->filter && (valid || !p->skip_ascii) && ch->n > 0) {
 		const unsigned char *t = (const unsigned char *)ch->text;
 		size_t pos = 0;
 		while (i < ch->n && rc == 0) {
 			if (grep_stopped(w->s))
 				return 0;
+			if (p->skip_ascii) {
+				/* Try each non-ASCII character, anchored. */
+				pos = grep_next_high(t, pos, ch->len);
+				if (pos >= ch->len)
+					return 0;
+				int r = p->jit_anch
+					? pcre2_jit_match(p->anch, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc)
+					: pcre2_match(p->anch, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc);
+				if (r == PCRE2_ERROR_NOMATCH) {
+					pos++;
+					while (pos < ch->len && (t[pos] & 0xC0) == 0x80)
+						pos++;
+					continue;
+				}
+				if (r < 0)
+					break;
+				int c = grep_ctx_at(ch, pos);
+				if (c < i)
+					c = i;
+				rc = grep_do_ctx(w, ch, c, valid);
+				i = c + 1;
+				if (i < ch->n)
+					pos = ch->off[i];
+				continue;
+			}
 			int r = p->jit_filter
-				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc)
-				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc);
+				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc)
+				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc);
 			if (r == PCRE2_ERROR_NOMATCH)
 				return 0;
 			if (r < 0)
@@ -567,7 +662,7 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 			int c = grep_ctx_at(ch, pcre2_get_ovector_pointer(w->md)[0]);
 			if (c < i)
 				c = i;
-			rc = grep_do_ctx(w, ch, c, 1);
+			rc = grep_do_ctx(w, ch, c, valid);
 			i = c + 1;
 			if (i < ch->n)
 				pos = ch->off[i];
@@ -896,6 +991,7 @@ typedef struct {
 	const char *pattern;        /* PATTERN or TOKEN argument */
 	int caseless;               /* -i */
 	int literal;                /* -F */
+	int nofilter;               /* --no-prefilter */
 	int json;                   /* --json */
 	int progress;               /* --progress */
 	const char *sae;            /* --sae NAME */
@@ -903,6 +999,7 @@ typedef struct {
 	int sort;                   /* --sort KEY, -1 when not given */
 	int threads;                /* --threads N */
 	uint32_t match_limit;       /* --match-limit N */
+	char *trimmed;              /* the token without surrounding whitespace (owned) */
 } grep_args;
 
 /* Parse argv; returns 0, or FS_EXIT_USAGE after printing a message. */
@@ -936,6 +1033,8 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 				a->literal = 1;
 			else if (strcmp(s, "--json") == 0)
 				a->json = 1;
+			else if (!token && strcmp(s, "--no-prefilter") == 0)
+				a->nofilter = 1;
 			else if (!token && strcmp(s, "--progress") == 0)
 				a->progress = 1;
 			else if (strcmp(s, "--sae") == 0)
@@ -995,6 +1094,16 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 				"[--threads N] [--match-limit N]");
 		return FS_EXIT_USAGE;
 	}
+	if (token) {
+		/* Tokens are compared without surrounding whitespace. */
+		while (*a->pattern && grep_is_space((unsigned char)*a->pattern))
+			a->pattern++;
+		size_t n = strlen(a->pattern);
+		while (n > 0 && grep_is_space((unsigned char)a->pattern[n - 1]))
+			n--;
+		a->trimmed = xstrndup(a->pattern, n);
+		a->pattern = a->trimmed;
+	}
 	if (!a->pattern[0]) {
 		fs_warn("%s: empty %s", cmd, token ? "token" : "pattern");
 		return FS_EXIT_USAGE;
@@ -1002,16 +1111,19 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 	return 0;
 }
 
-/* A label on one line, at most max bytes (cut at a character boundary). */
+/* A label on one line for a table: escaped (no control bytes reach the
+ * terminal) and cut at a character boundary to at most max - 1 bytes. */
 static void grep_label_line(const char *label, char *out, size_t max)
 {
-	size_t n = 0;
-	for (const char *s = label; *s && n + 1 < max; s++)
-		out[n++] = (*s == '\n' || *s == '\t' || *s == '\r') ? ' ' : *s;
-	if (label[0] && strlen(label) >= max)
-		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-			n--;
+	fs_buf b = {0};
+	format_escaped(&b, label, strlen(label));
+	size_t n = b.len < max - 1 ? b.len : max - 1;
+	while (n > 0 && n < b.len && ((unsigned char)b.p[n] & 0xC0) == 0x80)
+		n--;
+	if (n)
+		memcpy(out, b.p, n);
 	out[n] = '\0';
+	buf_free(&b);
 }
 
 /* State of the progress callback of the command line. */
@@ -1150,19 +1262,29 @@ static void grep_print(fs_index *ix, const grep_args *a, const grep_result *r, i
 	}
 }
 
+static int grep_run_args(grep_args *ap, int token);
+
 static int grep_run(int argc, char **argv, int token)
 {
 	grep_args a;
 	int rc = grep_parse(argc, argv, token, &a);
-	if (rc)
-		return rc;
+	if (rc == 0)
+		rc = grep_run_args(&a, token);
+	free(a.trimmed);
+	return rc;
+}
+
+static int grep_run_args(grep_args *ap, int token)
+{
+	grep_args a = *ap;
+	int rc;
 	fs_index *ix;
 	int sae;
 	if ((rc = grep_open(a.index, &ix, a.sae, &sae)) != 0)
 		return rc;
 	char err[512];
 	unsigned flags = (a.caseless ? GREP_CASELESS : 0) | (a.literal ? GREP_LITERAL : 0) |
-			 (token ? GREP_TOKEN : 0);
+			 (token ? GREP_TOKEN : 0) | (a.nofilter ? GREP_NOFILTER : 0);
 	grep_pattern *p = grep_compile(a.pattern, flags, err, sizeof err);
 	if (!p) {
 		fs_warn("%s", err);

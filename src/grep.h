@@ -44,8 +44,10 @@ int grep_sort_parse(const char *s);
 enum {
 	GREP_CASELESS = 1,    /* -i */
 	GREP_LITERAL = 2,     /* the pattern is a plain string, not a regex */
-	GREP_TOKEN = 4        /* mark only tokens whose text (whitespace
+	GREP_TOKEN = 4,       /* mark only tokens whose text (whitespace
 	                         trimmed) equals a whole match (featscope token) */
+	GREP_NOFILTER = 8     /* no whole-chunk prefilter: match every context
+	                         on its own (same results, slower; for checks) */
 };
 
 typedef struct grep_pattern grep_pattern;

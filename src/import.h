@@ -29,8 +29,26 @@ typedef enum {
 	IMPORT_NFORMATS
 } import_format;
 
+/* Decoders the readers found (SAELens), kept for the geometry step, which
+ * runs once over all inputs so that dictionaries of one width get
+ * cross-dictionary neighbours. */
+typedef struct {
+	int sae;          /* dictionary id */
+	char *name;       /* its name */
+	int64_t *fids;    /* fid of row i */
+	float *W;         /* rows x d, row-major */
+	int64_t rows;     /* features */
+	int d;            /* width */
+} import_decoder;
+
+typedef struct {
+	import_decoder *v;   /* decoders */
+	int n, cap;          /* count and capacity */
+} import_decoders;
+
 typedef struct {
 	const char *sae_name;   /* dictionary name; NULL: from the input's metadata */
+	import_decoders *decoders; /* readers leave decoders here (NULL: dropped) */
 	const char *vocab;      /* vocabulary (tokenizer.json or list) for id-only formats */
 	int tok_mode;           /* TOK_* spelling of token strings; TOK_AUTO guesses */
 	int progress;           /* progress lines on stderr */
@@ -65,6 +83,11 @@ int import_detect(const char *path, char *err, size_t errlen);
  * aborts the writer on failure. */
 int import_run(fs_writer *w, const char *format, const char *path, const import_opts *o,
 	       char *err, size_t errlen);
+
+/* Neighbours, concept tree and map of the collected decoders (geom_write
+ * in src/geom.h). 0, or -1 with a message in err. */
+int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
+void import_decoders_free(import_decoders *dd);
 
 /* For build.c: true when `featscope build ARGS` should import (a --from
  * option, or a first input that is a folder or a file of a known format),

@@ -968,6 +968,21 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* A hostile file can hold views (a recursive one never ends) or
+	 * computed columns where tables belong: refuse them before any query.
+	 * (When this cannot even be prepared, the meta query below says why.) */
+	if (sqlite3_prepare_v2(ix->db, "SELECT type FROM sqlite_master WHERE type IN ('view', 'trigger')"
+			       " OR sql LIKE '%GENERATED%' LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			fs_seterr(err, errlen, "%s: not a featscope index (it holds a %s)", path,
+				  sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+				  strcmp((const char *)sqlite3_column_text(s, 0), "table") != 0 ?
+				  (const char *)sqlite3_column_text(s, 0) : "computed column");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
 	/* reads go through a memory map and a larger page cache: context
 	 * texts live in chunk blobs that span many overflow pages */
 	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
@@ -1031,6 +1046,31 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		s = NULL;
 		goto fail;
+	}
+	/* Counts in meta drive loops (chunk scans, lists): one that lies
+	 * would make them run for ever. Clamp each to its table's largest id. */
+	static const char *const counted[][2] = {
+		{"n_chunks", "SELECT max(id) FROM chunks"},
+		{"n_features", "SELECT max(id) FROM features"},
+		{"n_contexts", "SELECT max(id) FROM contexts"},
+	};
+	for (size_t c = 0; c < sizeof counted / sizeof counted[0]; c++) {
+		int64_t real = 0;
+		s = NULL;
+		if (sqlite3_prepare_v2(ix->db, counted[c][1], -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			real = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		for (int k = 0; k < ix->n_meta; k++) {
+			int64_t cnt;
+			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
+				continue;
+			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+				free(ix->meta_v[k]);
+				ix->meta_v[k] = xasprintf("%lld", (long long)real);
+			}
+		}
 	}
 	return ix;
 fail:
@@ -1415,7 +1455,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 /* Offsets blob of a chunk, validated. */
 static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
 {
-	if (n < 0 || bytes != (n + 1) * 4)
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
 		return -1;
 	uint32_t *o = xmalloc((size_t)bytes);
 	memcpy(o, blob, (size_t)bytes);
@@ -1457,8 +1497,9 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			int64_t i = ctx - first;
-			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			/* first comes from the file: no overflow on hostile values */
+			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
 				int total = sqlite3_blob_bytes(blob);
@@ -1816,6 +1857,10 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 {
 	index_ctx_reader *r = xcalloc(1, sizeof *r);
 	r->ix = ix;
+	/* Scans touch the whole file: reading through a mapping saves a copy
+	 * and a system call per page (SQLite caps the size at its compile-time
+	 * maximum). */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
 	if (sqlite3_prepare_v3(ix->db, "SELECT ntok, toks FROM contexts WHERE id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,

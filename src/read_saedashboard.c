@@ -41,6 +41,9 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 	return rc;
 }
 
+/* Set once the token count of the input has been given to the writer. */
+static int counted;
+
 static int sd_doc(imp_state *st, const char *path)
 {
 	json_t *root = imp_load_json(st, path);
@@ -81,6 +84,12 @@ static int sd_doc(imp_state *st, const char *path)
 		}
 		if (rc == 0 && imp_np_feature(st, fe, idx, mx, where, 0) < 0)
 			rc = -1;
+		/* the tokens the statistics were computed over, once per input */
+		double np = imp_jnum(fe, "n_prompts_total"), nt = imp_jnum(fe, "n_tokens_in_prompt");
+		if (rc == 0 && !counted && np > 0 && nt > 0) {
+			writer_count_tokens(st->w, (int64_t)(np * nt));
+			counted = 1;
+		}
 		const char *src = json_string_value(json_object_get(fe, "dataset"));
 		if (!src)
 			src = dataset;
@@ -111,6 +120,7 @@ static int name_cmp(const void *a, const void *b)
 
 int read_saedashboard(imp_state *st, const char *path)
 {
+	counted = 0;
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
 		return sd_doc(st, path);

@@ -176,10 +176,16 @@ static int sv_feature(imp_state *st, int64_t idx, json_t *fd, const char *where)
 	return 0;
 }
 
+/* A feature's entry: its number and the key as written ("7", "007"). */
+typedef struct {
+	int64_t idx;        /* feature index */
+	const char *key;    /* key in feature_data_dict (owned by the JSON) */
+} sv_key;
+
 /* Feature indices in numeric order. */
 static int idx_cmp(const void *a, const void *b)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	int64_t x = ((const sv_key *)a)->idx, y = ((const sv_key *)b)->idx;
 	return (x > y) - (x < y);
 }
 
@@ -203,11 +209,12 @@ int read_saevis(imp_state *st, const char *path)
 		return -1;
 	}
 	size_t n = json_object_size(dict), k = 0;
-	int64_t *keys = xmalloc((n ? n : 1) * sizeof *keys);
+	sv_key *keys = xmalloc((n ? n : 1) * sizeof *keys);
 	const char *key;
 	json_t *v;
 	json_object_foreach(dict, key, v) {
-		if (parse_i64(key, &keys[k]) != 0 || keys[k] < 0) {
+		keys[k].key = key;
+		if (parse_i64(key, &keys[k].idx) != 0 || keys[k].idx < 0) {
 			rc = imp_bad(st, path, 0, "feature_data_dict", "key '%s' is not a feature number", key);
 			break;
 		}
@@ -216,14 +223,12 @@ int read_saevis(imp_state *st, const char *path)
 	if (rc == 0)
 		qsort(keys, k, sizeof *keys, idx_cmp);
 	for (size_t i = 0; rc == 0 && i < k; i++) {
-		char name[32];
-		snprintf(name, sizeof name, "%lld", (long long)keys[i]);
-		char *where = xasprintf("%s: feature_data_dict.%s", path, name);
-		json_t *fd = json_object_get(dict, name);
+		char *where = xasprintf("%s: feature_data_dict.%s", path, keys[i].key);
+		json_t *fd = json_object_get(dict, keys[i].key);
 		if (!json_is_object(fd))
 			rc = imp_bad(st, where, 0, "feature", "not an object");
 		else
-			rc = sv_feature(st, keys[i], fd, where);
+			rc = sv_feature(st, keys[i].idx, fd, where);
 		free(where);
 		imp_progress(st, path, (int64_t)i + 1, (int64_t)k);
 	}

@@ -38,7 +38,7 @@ import json, sys; assert len(json.load(open(sys.argv[1]))["contexts"]) == 3' "$T
 
 "$FS" token --json "$IX" def >"$TMP/t.json"
 check "token: the Python keyword feature leads for 'def'" python3 -c '
-import json, sys; d = json.load(open(sys.argv[1])); assert d[0]["feature"] == "4", d' "$TMP/t.json"
+import json, sys; d = json.load(open(sys.argv[1]))["features"]; assert d[0]["feature"] == "4", d' "$TMP/t.json"
 
 # Not an index: one line, exit 2, file untouched.
 printf 'hello' >"$TMP/not.sqlite"
@@ -60,3 +60,13 @@ head -c 20000 "$IX" >"$TMP/trunc.sqlite"
 check "truncated index: clean error exit, no crash" test "$rc" = 2 -o "$rc" = 1
 check "--version prints the version" sh -c "'$FS' --version | grep -q '^featscope [0-9]'"
 check "--help lists the commands" sh -c "'$FS' --help | grep -q 'neighbours'"
+
+# Full-text search includes the user's notes (never creating a notes database).
+"$FS" search "$IX" korean >"$TMP/nn.txt"
+check_nogrep "search without a notes database lists no notes" "notes match" "$TMP/nn.txt"
+check "search never creates a notes database" test ! -e "$XDG_DATA_HOME/featscope"
+"$FS" notes set "$IX" 3 --note "clean korean hangul" --label "Hangul (mine)" >/dev/null
+"$FS" search --json "$IX" korean >"$TMP/sn.json"
+check "search: notes matches listed with the user's label" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1]))
+assert [n["feature"] for n in d["notes"]] == ["fix/3"] and d["notes"][0]["label"] == "Hangul (mine)", d["notes"]' "$TMP/sn.json"

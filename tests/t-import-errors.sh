@@ -55,8 +55,7 @@ gzip "$TMP/np/activations/batch-0.jsonl"
 head -c 200 "$TMP/np/activations/batch-0.jsonl.gz" >"$TMP/np/activations/t" && mv "$TMP/np/activations/t" "$TMP/np/activations/batch-0.jsonl.gz"
 bad "neuronpedia: truncated .gz" 'activations/batch-0\.jsonl\.gz:[0-9]+: (read|JSON)' "$TMP/np"
 
-cp /work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json "$TMP/sd.json" 2>/dev/null ||
-	cp "$S/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json" "$TMP/sd.json"
+cp "$FX/saedashboard/batch-0.json" "$TMP/sd.json"
 sed -i 's/"feature_index": 1,/"feature_idx": 1,/' "$TMP/sd.json"
 bad "saedashboard: missing feature_index names the JSON path" 'sd\.json: features\[1\]: feature_index: missing' --from saedashboard "$TMP/sd.json"
 printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activations": [{"tokens": ["a"], "values": [1, 2]}]}]}\n' >"$TMP/sd2.json"

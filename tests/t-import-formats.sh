@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 FX=$S/tests/fixtures/import
-REAL=$S/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
-[ -f "$REAL" ] || REAL=/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
+# the real SAEDashboard batch: a byte-for-byte copy of shared/fixtures/ (origin and licence in SOURCE.txt beside it)
+REAL=$FX/saedashboard/batch-0.json
 # py FILE EXPR: evaluate a Python expression over the JSON document d
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
@@ -45,6 +45,16 @@ check_eq "neuronpedia: interval from binMin/binMax/binContains" "0.0 1.5 0.8 the
 check_eq "neuronpedia: split quote joined, tokens kept apart" "It’s fine|5" \
 	"$(py "$TMP/np2.json" 'd["top"][0]["text"] + "|" + str(len(d["top"][0]["tokens"]))')"
 
+# the row scanner and the jansson path give the same index
+FS_IMPORT_NOFAST=1 "$FS" build --no-progress -o "$TMP/np-slow.sqlite" "$TMP/np" || fail "neuronpedia: jansson path builds" "exit $?"
+same=yes
+for f in 0 1 2 7; do
+	"$FS" show --json "$TMP/np.sqlite" $f >"$TMP/fast.json"
+	"$FS" show --json "$TMP/np-slow.sqlite" $f >"$TMP/slow.json"
+	cmp -s "$TMP/fast.json" "$TMP/slow.json" || same="no (feature $f)"
+done
+check_eq "neuronpedia: row scanner and jansson agree" yes "$same"
+
 # --- two inputs, one index, a name each
 check "two inputs: sae_vis + OpenAI viewer into one index" "$FS" build --no-progress -o "$TMP/two.sqlite" \
 	--sae vis --vocab "$FX/saevis-vocab.txt" "$FX/saevis.json" --sae oa "$FX/openai"
@@ -65,6 +75,14 @@ check_eq "saelens: dictionary from cfg.json v6" "8-res-test blocks.8.hook_resid_
 	"$(py "$TMP/sl.json" '" ".join(str(d["saes"][0][k]) for k in ("name","hook","layer","d_model","n_features"))')"
 "$FS" show --json "$TMP/sl.sqlite" 5 >"$TMP/sl5.json"
 check_eq "saelens: density from log10 sparsity" "0.5" "$(py "$TMP/sl5.json" 'round(d["density"], 4)')"
+# the decoder reaches the geometry step (checked where the geometry module is built in)
+if "$FS" neighbours "$TMP/sl.sqlite" 0 >"$TMP/nb.txt" 2>/dev/null; then
+	check_grep "saelens: decoder neighbours, nearest row 1 at cos 0.7071" '^ +1 +1 +0\.7071' "$TMP/nb.txt"
+	check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1\.0000' "$TMP/nb.txt"
+	check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
+	"$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
+	check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
+fi
 check "delphi: builds with a tokenizer.json" "$FS" build --no-progress -o "$TMP/dl.sqlite" --from delphi \
 	--vocab "$FX/delphi-tokenizer.json" "$TMP/delphi"
 "$FS" show --json "$TMP/dl.sqlite" 1 >"$TMP/dl1.json"

@@ -1,0 +1,65 @@
+#!/bin/sh
+# bench/rss.sh: peak resident memory (max RSS) of `featscope build` as its
+# native JSONL input grows, to show memory is bounded by the number of
+# features (top-k and reservoir samples), not by the input. The input is
+# generated on the fly and streamed through a pipe (`build ... -`), so no
+# large file is written; 64-token records, 24 activations each, over
+# $FEATURES features (default 4096: the per-feature samples fill up after
+# about 40 MB of input; beyond that RSS must stay flat). The peer column is `gzip -1` on the same stream: a pure
+# streaming program whose memory is constant by construction.
+# Usage: bench/rss.sh [MB...]   (default: 50 200 800)
+# Prints one row per size: input, records, peak RSS and time of the build,
+# and the peer's RSS.
+# Environment: FS=path/to/featscope (default ./featscope), FEATURES, TMPDIR.
+set -eu
+FS=${FS:-./featscope}
+[ -x "$FS" ] || { echo "rss.sh: $FS not built (set FS=)" >&2; exit 2; }
+[ $# -gt 0 ] || set -- 50 200 800
+FEATURES=${FEATURES:-4096}
+T=$(mktemp -d "${TMPDIR:-/tmp}/fs-rss.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# gen MB: about MB megabytes of records on stdout (deterministic).
+gen() {
+	python3 - "$1" "$FEATURES" <<'PY'
+import json, random, sys
+target = int(sys.argv[1]) * 1000000
+nfeat = int(sys.argv[2])
+rnd = random.Random(42)
+words = [" the", " cat", " sat", " on", " mat", " and", " DNA", " ACGT", " def", " return",
+         " 42", " Paris", " river", " golden", " gate", " bridge", "ing", "ed", ".", ","]
+toks = []
+for _ in range(4096):
+    toks.append(json.dumps([rnd.choice(words) for _ in range(63)])[:-1])
+acts = []
+for _ in range(4096):
+    a = sorted({(rnd.randrange(64), rnd.randrange(nfeat)) for _ in range(24)})
+    acts.append(json.dumps([[p, f, round(rnd.uniform(0.05, 8), 3)] for p, f in a]))
+out = sys.stdout
+done = n = 0
+buf = []
+while done < target:
+    # the record number as the last token keeps every context distinct
+    line = '{"tokens": %s, " r%d"], "acts": %s, "source": "gen"}\n' % (
+        toks[n & 4095], n, acts[(n * 2654435761 >> 7) & 4095])
+    buf.append(line)
+    done += len(line)
+    n += 1
+    if len(buf) == 4096:
+        out.write("".join(buf))
+        buf = []
+out.write("".join(buf))
+sys.stderr.write("%d\n" % n)
+PY
+}
+
+printf '%8s %10s %14s %12s %10s %14s\n' "input MB" records "build RSS MB" "build s" "MB/s" "gzip -1 RSS MB"
+for mb in "$@"; do
+	gen "$mb" 2>"$T/n" | /usr/bin/time -f '%M %e' -o "$T/time" "$FS" build --no-progress \
+		-o "$T/x.sqlite" - 2>"$T/err" >/dev/null || { cat "$T/err" >&2; exit 1; }
+	read -r rss secs <"$T/time"
+	gen "$mb" 2>/dev/null | /usr/bin/time -f '%M' -o "$T/gz" gzip -1 >/dev/null
+	printf '%8s %10s %14.1f %12s %10.1f %14.1f\n' "$mb" "$(cat "$T/n")" "$(echo "$rss / 1024" | bc -l)" \
+		"$secs" "$(echo "$mb / ($secs + 0.001)" | bc -l)" "$(echo "$(cat "$T/gz") / 1024" | bc -l)"
+	rm -f "$T/x.sqlite"
+done
