@@ -70,6 +70,11 @@ screen feature-8color "$SMALL" 80x24 xterm "<Enter>"
 screen neighbours "$SMALL" 80x20 $T256 "<Enter>|x"
 screen neighbours-other "$SMALL" 80x20 $T256 "<Enter>|x|d"
 screen neighbours-open "$SMALL" 80x20 $T256 "<Enter>|x|j<Enter>"
+# The builder's geometry on the planted fixture (from its decoder, the
+# same on every compiler): neighbours, concept tree, map.
+screen fix-neighbours "$FIX" 80x16 $T256 "<Enter>|x"
+screen fix-clusters "$FIX" 80x16 $T256 "c|jj<Enter>"
+screen fix-map "$FIX" 80x20 $T256 "m"
 # The concept tree, expanded and collapsed.
 screen clusters "$SMALL" 80x20 $T256 "c"
 screen clusters-open "$SMALL" 80x20 $T256 "c|<Enter>|j<Right>|jjj<Right>"
