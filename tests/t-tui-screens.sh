@@ -66,6 +66,8 @@ screen feature-invalid "$SMALL" 80x24 $T256 "jjjjjjjj<Enter>"
 screen feature-bytes "$SMALL" 80x24 $T256 "jjjjjjjjj<Enter>|t"
 screen feature-mono "$SMALL" 80x24 $T256 "<Enter>" --no-color
 screen feature-8color "$SMALL" 80x24 xterm "<Enter>"
+screen feature-vt100 "$SMALL" 80x24 vt100 "<Enter>"
+(export NO_COLOR=1; screen feature-no-color-env "$SMALL" 80x24 $T256 "<Enter>")
 # Neighbours, in the own and the other dictionary, and following one.
 screen neighbours "$SMALL" 80x20 $T256 "<Enter>|x"
 screen neighbours-other "$SMALL" 80x20 $T256 "<Enter>|x|d"
