@@ -58,6 +58,18 @@ wait_for tmux-feature-contexts 'top activations'
 # Colours reach the terminal: the heat ramp's 256-colour backgrounds.
 tm capture-pane -p -e -t fs >"$TMP/pane-e"
 check_grep tmux-heat-colours '48;5;(230|229|222|215|209|203|196)' "$TMP/pane-e"
+# Follow a neighbour (the builder's decoder geometry), come back, resize.
+tm send-keys -t fs x
+wait_for tmux-fix-neighbours 'neighbours of 5 .*\[4\]'
+tm send-keys -t fs Enter
+wait_for tmux-fix-neighbour-opened 'feature [0-9]+ .*\[5\]'
+tm send-keys -t fs q
+wait_for tmux-fix-back 'neighbours of 5 .*\[4\]'
+tm resize-window -t fs -x 70 -y 20
+wait_for tmux-fix-resized '^ neighbours of 5 .{30,}\[4\]$'
+awk 'length($0) > 70 { bad = 1 } END { exit bad }' "$TMP/pane" && ok tmux-fix-resize-fits || fail tmux-fix-resize-fits "lines wider than 70 columns"
+tm send-keys -t fs q
+wait_for tmux-fix-back-feature 'feature 5 .*\[3\]'
 tm send-keys -t fs '?'
 wait_for tmux-help 'Everywhere'
 tm send-keys -t fs q q q
