@@ -206,6 +206,27 @@ static int tui_note_key(int64_t fid, char *out, size_t len)
 	return 0;
 }
 
+const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user)
+{
+	*user = 0;
+	if (tui.notes) {
+		const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
+		char key[160];
+		fs_note n;
+		memset(&n, 0, sizeof n);
+		snprintf(key, sizeof key, "%s/%lld", s ? s->name : "?", (long long)f->idx);
+		if (notes_get(tui.notes, key, &n) == 0 && n.label && n.label[0]) {
+			snprintf(buf, len, "%s", n.label);
+			*user = 1;
+		}
+		tui_note_free(&n);
+		if (*user)
+			return buf;
+	}
+	snprintf(buf, len, "%s", f->label ? f->label : "");
+	return buf;
+}
+
 int tui_note_get(int64_t fid, fs_note *out)
 {
 	memset(out, 0, sizeof *out);
