@@ -98,12 +98,12 @@ tm send-keys -t fs d
 wait_for tmux-other-dict 'neighbours of alpha/0 in beta'
 # Resize the window: the layout follows; too small, then big again.
 tm resize-window -t fs -x 60 -y 15
-wait_for tmux-resize-narrow '^ neighbours of alpha/0 in beta +\[3\]$'
+wait_for tmux-resize-narrow '^ neighbours of alpha/0 in beta +small.sqlite \[3\]$'
 awk 'length($0) > 60 { bad = 1 } END { exit bad }' "$TMP/pane" && ok tmux-resize-fits || fail tmux-resize-fits "lines wider than 60 columns"
 tm resize-window -t fs -x 30 -y 8
 wait_for tmux-too-small 'terminal too small'
 tm resize-window -t fs -x 100 -y 30
-wait_for tmux-resize-back '^ neighbours of alpha/0 in beta +\[3\]$'
+wait_for tmux-resize-back '^ neighbours of alpha/0 in beta +small.sqlite \[3\]$'
 # A context's escape sequences never reach the terminal raw.
 tm send-keys -t fs q q jjjjjj Enter
 wait_for tmux-escapes-shown 'red \\x1b\[31mALERT\\x1b\[0m'
