@@ -7,7 +7,12 @@
 # $FEATURES features (default 4096: the per-feature samples fill up after
 # about 40 MB of input; beyond that RSS must stay flat). The peer column is `gzip -1` on the same stream: a pure
 # streaming program whose memory is constant by construction.
+# Second table: the browser in headless script mode paging (PgDn) through
+# EVERY feature of indexes of growing size (tools/tui-fixture big N),
+# peak RSS against the index size: the list must not load all features.
+# The peer is the sqlite3 shell reading the same features table once.
 # Usage: bench/rss.sh [MB...]   (default: 50 200 800)
+#   TUI_SIZES="100000 1000000" (features; empty to skip the browser table)
 # Prints one row per size: input, records, peak RSS and time of the build,
 # and the peer's RSS.
 # Environment: FS=path/to/featscope (default ./featscope), FEATURES, TMPDIR.
@@ -16,6 +21,8 @@ FS=${FS:-./featscope}
 [ -x "$FS" ] || { echo "rss.sh: $FS not built (set FS=)" >&2; exit 2; }
 [ $# -gt 0 ] || set -- 50 200 800
 FEATURES=${FEATURES:-4096}
+TUI_SIZES=${TUI_SIZES-100000 1000000}
+FIXTURE=${FIXTURE:-$(dirname "$FS")/tools/tui-fixture}
 T=$(mktemp -d "${TMPDIR:-/tmp}/fs-rss.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
@@ -62,4 +69,22 @@ for mb in "$@"; do
 	printf '%8s %10s %14.1f %12s %10.1f %14.1f\n' "$mb" "$(cat "$T/n")" "$(echo "$rss / 1024" | bc -l)" \
 		"$secs" "$(echo "$mb / ($secs + 0.001)" | bc -l)" "$(echo "$(cat "$T/gz") / 1024" | bc -l)"
 	rm -f "$T/x.sqlite"
+done
+
+[ -n "$TUI_SIZES" ] || exit 0
+[ -x "$FIXTURE" ] || { echo "rss.sh: $FIXTURE not built (make tools/tui-fixture); no browser table" >&2; exit 0; }
+echo
+printf '%10s %10s %14s %12s %18s\n' features "index MB" "browser RSS MB" "scroll s" "sqlite3 scan RSS MB"
+for n in $TUI_SIZES; do
+	ix=$T/tui-$n.sqlite
+	"$FIXTURE" big "$n" "$ix" >/dev/null
+	# one PgDn per screen of 47 rows, to the last feature, then quit
+	awk -v n=$(( n / 47 + 2 )) 'BEGIN { for (i = 0; i < n; i++) print "<PgDn>"; print "Q" }' >"$T/keys"
+	FEATSCOPE_SCRIPT=$T/keys FEATSCOPE_SIZE=120x50 TERM=xterm-256color HOME=$T \
+		/usr/bin/time -f '%M %e' -o "$T/time" "$FS" "$ix" >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
+	read -r rss secs <"$T/time"
+	/usr/bin/time -f '%M' -o "$T/peer" sqlite3 "$ix" "SELECT idx, density, max_act, label FROM features ORDER BY idx" >/dev/null
+	printf '%10s %10.1f %14.1f %12s %18.1f\n' "$n" "$(echo "$(stat -c %s "$ix") / 1000000" | bc -l)" \
+		"$(echo "$rss / 1024" | bc -l)" "$secs" "$(echo "$(cat "$T/peer") / 1024" | bc -l)"
+	rm -f "$ix"
 done

@@ -30,6 +30,7 @@
 
 #define RESERVOIR_PER_INTERVAL 4 /* reservoir size = intervals x per-interval x this */
 #define N_LOGITS 10              /* top positive and negative output tokens kept */
+#define BUILD_MAX_AUTO_FEATURES (1ll << 24) /* largest feature id + 1 without --n-features */
 
 void build_opts_init(fs_build_opts *o)
 {
@@ -335,6 +336,12 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		    (b->fixed && json_integer_value(f) >= b->nfeat) || json_integer_value(f) > (1ll << 40))
 			return BAD("%s: acts[%zu]: feature out of range%s", where, i,
 				   b->fixed ? " (beyond --n-features / decoder rows)" : "");
+		/* Features are dense 0..max: one hostile id must not claim
+		 * gigabytes (about 200 bytes per feature) unless asked for. */
+		if (!b->fixed && json_integer_value(f) >= BUILD_MAX_AUTO_FEATURES)
+			return BAD("%s: acts[%zu]: feature %lld is beyond %lld (give --n-features for larger "
+				   "dictionaries)", where, i, (long long)json_integer_value(f),
+				   (long long)BUILD_MAX_AUTO_FEATURES - 1);
 		if (!json_is_number(v) || !isfinite(json_number_value(v)))
 			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
 		double val = json_number_value(v);

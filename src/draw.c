@@ -15,10 +15,13 @@
 
 /* Code points shown escaped even though they are valid: C1 controls,
  * bidi embeddings/overrides/isolates and marks, line/paragraph
- * separators, and the BOM. */
+ * separators, the BOM, and invisible separators that hide text (zero-width
+ * space, word joiner, interlinear annotation marks; ZWJ/ZWNJ stay, as
+ * emoji and several scripts need them). */
 static int draw_must_escape(uint32_t cp)
 {
 	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f || cp == 0x061c ||
+	       cp == 0x200b || cp == 0x2060 || (cp >= 0xfff9 && cp <= 0xfffb) ||
 	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
 	       cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
 }

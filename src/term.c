@@ -79,6 +79,16 @@ static struct {
 int term_headless(void) { return term.headless; }
 int term_mode(void) { return term.mode; }
 
+/* Drop the parsed script keys. */
+static void term_free_script(void)
+{
+	for (size_t i = 0; i < term.nscript; i++)
+		free(term.script[i].arg);
+	free(term.script);
+	term.script = NULL;
+	term.nscript = term.pos = 0;
+}
+
 /* Parse a script into keys: "# comment", ":command" or a line of keys. */
 static int term_load_script(const char *path, char *err, size_t errlen)
 {
@@ -121,6 +131,7 @@ static int term_load_script(const char *path, char *err, size_t errlen)
 				int l = utf8_len((const unsigned char *)p, strlen(p));
 				if (l == 0) {
 					fclose(f);
+					term_free_script();
 					return fs_seterr(err, errlen, "%s:%d: script: invalid UTF-8", path, lineno);
 				}
 				k.key = (int)utf8_decode((const unsigned char *)p, l);
@@ -136,6 +147,7 @@ static int term_load_script(const char *path, char *err, size_t errlen)
 				k.key = keymap_parse_key(p, &used);
 				if (k.key < 0) {
 					fclose(f);
+					term_free_script();
 					return fs_seterr(err, errlen, "%s:%d: script: unknown key at '%.20s'",
 							 path, lineno, p);
 				}
@@ -234,10 +246,8 @@ void term_end(void)
 	if (term.in)
 		fclose(term.in);
 	term.out = term.in = NULL;
-	for (size_t i = 0; i < term.nscript; i++)
-		free(term.script[i].arg);
-	free(term.script);
-	term.script = NULL;
+	term_free_script(); /* a later term_init starts afresh (fuzz-tui runs many) */
+	term.headless = 0;
 }
 
 int term_getkey(int timeout_ms)

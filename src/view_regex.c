@@ -106,7 +106,8 @@ static int rx_sync(view *v)
 	int ch = j->changed;
 	if (ch) {
 		rp->shown = xrealloc(rp->shown, ((size_t)j->nhits + 1) * sizeof *rp->shown);
-		memcpy(rp->shown, j->hits, (size_t)j->nhits * sizeof *rp->shown);
+		if (j->nhits > 0) /* hits is NULL when there are none */
+			memcpy(rp->shown, j->hits, (size_t)j->nhits * sizeof *rp->shown);
 		rp->nshown = j->nhits;
 		j->changed = 0;
 		if (j->done && !rp->elapsed)

@@ -120,9 +120,105 @@ d = json.load(open(sys.argv[1]))
 ex = d["examples"] if "examples" in d else d["top"]
 assert all("text" in e and e["text"] for e in ex), [e.keys() for e in ex]' "$TMP/j2.json"
 
+# export: contexts from the index and the user's own label, note and tags
+# (which an import can fill from foreign files) in every format.
+"$FS" notes set "$TMP/h.sqlite" 0 --notes "$TMP/n.sqlite" --label "$(printf 'lab \033]0;pwned\007 \342\200\256x')" \
+	--note "$(printf 'line1\nbell\007 \033[2J')" --tag "$(printf 't\033[31m')" --bookmark >/dev/null 2>&1
+for fmt in text markdown tsv; do
+	"$FS" export "$TMP/h.sqlite" --notes "$TMP/n.sqlite" --format $fmt --contexts 5 >"$TMP/x.$fmt" 2>&1
+	clean "export --format $fmt: output clean" "$TMP/x.$fmt"
+done
+check_grep "export text: hostile context shown escaped" '\\x1b\]0;pwned' "$TMP/x.text"
+check_grep "export text: the user's label kept, escaped" 'lab \\x1b\]0;pwned\\x07 <U\+202E>x' "$TMP/x.text"
+"$FS" export "$TMP/h.sqlite" --notes "$TMP/n.sqlite" --format json --contexts 5 >"$TMP/x.json"
+check "export --format json: valid JSON, no raw control byte" python3 -c '
+import json, re, sys
+b = open(sys.argv[1], "rb").read()
+assert not re.search(rb"[\x00-\x09\x0b-\x1f\x7f]", b), "raw control byte"
+d = json.loads(b)
+assert any("pwned" in f.get("label", "") for f in d["features"]), "label lost"' "$TMP/x.json"
+
 # A bad JSON record that itself holds raw escape sequences: the error
 # quotes the input, escaped, on one line.
 printf '{"tokens": ["a\\u20\033]0;pwned\007\ne"], "acts": []}\n' >"$TMP/badesc.jsonl"
 check_exit "bad JSON with raw escapes: exit 2" 2 "$FS" build -o "$TMP/b.sqlite" "$TMP/badesc.jsonl"
 check_eq "bad JSON with raw escapes: one-line message" 1 "$(wc -l <"$TMP/.err")"
 clean "bad JSON with raw escapes: message escaped" "$TMP/.err"
+
+# ---- The browser, in a real terminal: a private tmux server runs
+# `featscope INDEX`; we open the hostile features and check that nothing
+# reached the terminal: the pane title did not change to 'pwned', no bell
+# rang, the screen was not cleared or shifted, every line fits the width.
+# A control pane that prints the same bytes raw proves each probe works.
+if ! command -v tmux >/dev/null 2>&1; then
+	fail "tmux present" "tmux is not installed (bootstrap installs it)"
+	exit 0
+fi
+SOCK=fs-rel-$$
+tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+trap 'tm kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+TERMNAME=tmux-256color
+infocmp "$TERMNAME" >/dev/null 2>&1 || TERMNAME=screen-256color
+W=100 H=30
+# wait_for NAME PATTERN: poll the fs pane until grep -E finds PATTERN.
+wait_for() {
+	i=0
+	while [ $i -lt 100 ]; do
+		tm capture-pane -p -t fs:0 >"$TMP/pane" 2>/dev/null
+		if grep -Eq -- "$2" "$TMP/pane"; then ok "$1"; return 0; fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "$1" "no /$2/ on screen: $(head -c 600 "$TMP/pane" | tr '\n' '~')"
+	return 1
+}
+# fs window 0 runs the browser; window 1 (selected) keeps the bell flag of
+# window 0 visible; window 2 is the control pane.
+tm new-session -d -s fs -x $W -y $H -n browser \
+	"env TERM=$TERMNAME LANG=C.UTF-8 LC_ALL=C.UTF-8 HOME=$HOME $FS $TMP/h.sqlite; sleep 30"
+tm set-option -wg monitor-bell on
+tm set-option -g bell-action any
+tm set-option -g allow-rename on
+tm new-window -d -t fs:1 -n idle "sleep 60"
+tm new-window -d -t fs:2 -n control "sleep 60"
+tm select-window -t fs:1
+title0=$(tm display -p -t fs:0 '#{pane_title}')
+
+# Control: raw bytes in a pane do set the title and ring the bell.
+tm respawn-pane -k -t fs:2 "printf '\033]0;pwned\007'; sleep 0.2; printf '\007'; sleep 60"
+sleep 0.5
+check_eq "tmux control: a raw OSC 0 sets the pane title" pwned "$(tm display -p -t fs:2 '#{pane_title}')"
+check_eq "tmux control: a raw BEL sets the bell flag" 1 "$(tm display -p -t fs:2 '#{window_bell_flag}')"
+
+wait_for "tui: hostile index opens" 'features' || exit 0
+tm send-keys -t fs:0 Enter
+wait_for "tui: feature 0 opens" 'top activations'
+sleep 0.5
+tm capture-pane -p -t fs:0 >"$TMP/f0.txt"
+tm capture-pane -p -e -t fs:0 >"$TMP/f0-e.txt"
+check_grep "tui: OSC title sequence shown as text" 'x1b\]0;pwned' "$TMP/f0.txt"
+check_eq "tui: pane title unchanged (no OSC reached tmux)" "$title0" "$(tm display -p -t fs:0 '#{pane_title}')"
+check_eq "tui: no bell rang" 0 "$(tm display -p -t fs:0 '#{window_bell_flag}')"
+check_nogrep "tui: no hyperlink or OSC in the rendered cells" "$(printf '\033')\]" "$TMP/f0-e.txt"
+check_grep "tui: first line is still the header (screen not cleared or scrolled)" 'feature 0' "$(head -3 "$TMP/f0.txt" >"$TMP/f0-head"; echo "$TMP/f0-head")"
+awk -v w=$W 'length($0) > w { bad = 1 } END { exit bad }' "$TMP/f0.txt" && ok "tui: every line fits $W columns" || fail "tui: every line fits" "a line is wider than $W"
+check_eq "tui: the pane still has $H lines" $H "$(wc -l <"$TMP/f0.txt")"
+
+# The 100 kB token and the invalid UTF-8 feature.
+tm send-keys -t fs:0 q
+wait_for "tui: back to the list" 'features'
+tm send-keys -t fs:0 j Enter
+wait_for "tui: 100 kB token feature opens" 'top activations'
+tm capture-pane -p -t fs:0 >"$TMP/f1.txt"
+awk -v w=$W 'length($0) > w { bad = 1 } END { exit bad }' "$TMP/f1.txt" && ok "tui: 100 kB token: every line fits" || fail "tui: 100 kB token: every line fits" "a line is wider than $W"
+check_eq "tui: 100 kB token: $H lines" $H "$(wc -l <"$TMP/f1.txt")"
+tm send-keys -t fs:0 q j Enter
+wait_for "tui: invalid UTF-8 feature opens" 'top activations'
+tm capture-pane -p -t fs:0 >"$TMP/f2.txt"
+check_grep "tui: invalid bytes shown escaped" '\\xff|\\xc3|\\xed' "$TMP/f2.txt"
+check_grep "tui: zero-width space shown as <U+200B>" '<U\+200B>width' "$TMP/f2.txt"
+check_grep "tui: bidi override shown as <U+202E>" '<U\+202E>evil' "$TMP/f2.txt"
+check_eq "tui: pane title still unchanged" "$title0" "$(tm display -p -t fs:0 '#{pane_title}')"
+check_eq "tui: still no bell" 0 "$(tm display -p -t fs:0 '#{window_bell_flag}')"
+tm send-keys -t fs:0 Q
+tm kill-server >/dev/null 2>&1
