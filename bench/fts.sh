@@ -53,4 +53,13 @@ for q in "$COMMON" "$RARE" "$PHRASE"; do
 		printf "%-22s %8d %9.4f %9.4f %9.4f %12.4f %7.2f\n", ENVIRON["Q"], h, a, b, m, s, (m > 0 ? s / m : 0) }'
 done
 echo "ratio: sqlite3 shell mean / featscope mean (>= 1: featscope is at least as fast)"
+# Substring search (grep_substring: byte-pair finder + PCRE2 over the text
+# chunks, LIMIT 50) for text that is not words; no sqlite3 equivalent.
+SUBRUNS=${SUBRUNS:-50}
+printf '%-22s %8s %9s %9s %9s\n' substring hits "p50 ms" "p99 ms" "mean ms"
+for q in "${SUB1:-GATTACA}" "${SUB2:-->next}" "${SUB3:-zqxjzqxj}"; do
+	set -- $("$B/bench/fsbench" sub "$IX" "$SUBRUNS" 50 "$q")
+	Q=$q awk -v a="$1" -v b="$2" -v h="$3" -v m="$4" 'BEGIN{
+		printf "%-22s %8d %9.4f %9.4f %9.4f\n", ENVIRON["Q"], h, a, b, m }'
+done
 rm -f "$D/.many.sql" "$D/.one.sql"

@@ -35,8 +35,8 @@ static float *random_rows(int64_t n, int d, uint64_t seed)
 }
 
 /* Clustered rows, a stand-in for a decoder with structure: n/16 random
- * directions, each row one of them plus Gaussian noise of a random weight,
- * so cosines inside a group spread between about 0.2 and 0.9. */
+ * directions, each row one of them (weight 0.7 to 2) plus Gaussian noise,
+ * so cosines inside a group spread between about 0.3 and 0.8. */
 static float *clustered_rows(int64_t n, int d, uint64_t seed)
 {
 	int64_t g = n / 16 > 0 ? n / 16 : 1;
@@ -45,7 +45,7 @@ static float *clustered_rows(int64_t n, int d, uint64_t seed)
 	uint64_t s = seed + 2;
 	for (int64_t i = 0; i < n; i++) {
 		int64_t p = (int64_t)(knn_randu(&s) * g);
-		double w = 0.5 + 1.5 * knn_randu(&s);
+		double w = 0.7 + 1.3 * knn_randu(&s);
 		for (int j = 0; j < d; j++)
 			X[i * d + j] = (float)(w * P[p * d + j] + X[i * d + j]);
 	}

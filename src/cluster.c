@@ -143,12 +143,14 @@ static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
 			buf_add(&ids, &id, sizeof id);
 		}
 		/* distinct ids of this label */
-		int64_t *p = (int64_t *)(void *)ids.p + first;
 		size_t m = ids.len / sizeof(int64_t) - first, u = 0;
-		qsort(p, m, sizeof *p, cmp_i64);
-		for (size_t a = 0; a < m; a++)
-			if (a == 0 || p[a] != p[a - 1])
-				p[u++] = p[a];
+		if (m > 0) {
+			int64_t *p = (int64_t *)(void *)ids.p + first;
+			qsort(p, m, sizeof *p, cmp_i64);
+			for (size_t a = 0; a < m; a++)
+				if (a == 0 || p[a] != p[a - 1])
+					p[u++] = p[a];
+		}
 		ids.len = (first + u) * sizeof(int64_t);
 		cw->off[i + 1] = (int64_t)(first + u);
 	}

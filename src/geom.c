@@ -43,7 +43,8 @@ static void prog_cb(void *arg, double frac)
 	if (!p->on || t - p->last < 0.25)
 		return;
 	p->last = t;
-	fprintf(stderr, "\rgeometry %s: %s %3.0f%%  ", p->name, p->what, 100 * frac);
+	fprintf(stderr, "\rgeometry %s: %s %3.0f%%  ", p->name, p->what,
+		100 * (frac < 1 ? frac : 1));
 }
 
 static void prog_start(geom_progress *p, int on, const char *name, const char *what)

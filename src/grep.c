@@ -16,6 +16,7 @@
 #include "format.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -26,6 +27,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define GREP_MATCH_LIMIT 2000000u   /* default PCRE2 match limit per context */
 #define GREP_DEPTH_LIMIT 100000u    /* interpreter backtracking depth */
@@ -42,6 +46,7 @@ struct grep_pattern {
 	pcre2_code *anch;     /* the prefilter anchored, when skip_ascii */
 	int jit_anch;         /* anch is JIT-compiled */
 	int skip_ascii;       /* no match can start with an ASCII character */
+	struct grep_lit *lit; /* byte-pair finder when the pattern is a plain string */
 	unsigned flags;       /* GREP_* compile flags */
 };
 
@@ -167,6 +172,155 @@ static size_t grep_next_high(const unsigned char *t, size_t pos, size_t len)
 	return pos;
 }
 
+/* A plain-string finder for the prefilter ("packed pair"): two bytes of
+ * the string, chosen as the rarest by a rough frequency table of text and
+ * code, are looked for at their distance 16 positions at a time (SSE2),
+ * and every hit is checked against the whole string. Caseless finders
+ * fold ASCII only, so they are built only for ASCII strings without k or
+ * s (which Unicode case folding also matches with the Kelvin sign and the
+ * long s); other strings use the PCRE2 prefilter. */
+typedef struct grep_lit {
+	unsigned char *s;     /* the string */
+	size_t n;             /* its bytes */
+	int caseless;         /* ASCII letters match either case */
+	size_t i1, i2;        /* offsets of the two probe bytes */
+	unsigned char a1, b1; /* the first probe byte, in both cases */
+	unsigned char a2, b2; /* the second probe byte, in both cases */
+} grep_lit;
+
+/* Rough byte frequency (per mille) in English text and source code. */
+static int grep_byte_freq(unsigned char c)
+{
+	static const char order[] = "etaonisrhldcumfpgwybvkxjqz";
+	static const int lf[] = {70, 55, 50, 50, 48, 48, 45, 45, 30, 30, 28, 28, 20,
+				 18, 16, 15, 13, 12, 12, 10, 7, 5, 3, 1, 1, 1};
+	if (c >= 'a' && c <= 'z')
+		return lf[strchr(order, c) - order];
+	if (c >= 'A' && c <= 'Z')
+		return lf[strchr(order, c - 'A' + 'a') - order] / 8 + 1;
+	if (c == ' ')
+		return 150;
+	if (c == '\n' || c == '_')
+		return 18;
+	if (c >= '0' && c <= '9')
+		return c <= '1' ? 10 : 5;
+	if (c && strchr("(),.;*=-\t", c))
+		return 7;
+	return c < 0x80 ? 3 : 1;
+}
+
+static grep_lit *grep_lit_new(const char *str, size_t n, int caseless)
+{
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < n && caseless; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (c >= 0x80 || c == 'k' || c == 'K' || c == 's' || c == 'S')
+			return NULL;
+	}
+	grep_lit *l = xcalloc(1, sizeof *l);
+	l->s = (unsigned char *)xstrndup(str, n);
+	l->n = n;
+	l->caseless = caseless;
+	int best1 = 1 << 30, best2 = 1 << 30;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = l->s[i];
+		int f = grep_byte_freq(c);
+		if (caseless && isalpha(c))
+			f = grep_byte_freq((unsigned char)tolower(c)) + grep_byte_freq((unsigned char)toupper(c));
+		if (f < best1) {
+			best2 = best1;
+			l->i2 = l->i1;
+			best1 = f;
+			l->i1 = i;
+		} else if (f < best2) {
+			best2 = f;
+			l->i2 = i;
+		}
+	}
+	if (n == 1)
+		l->i2 = l->i1;
+	l->a1 = l->b1 = l->s[l->i1];
+	l->a2 = l->b2 = l->s[l->i2];
+	if (caseless) {
+		l->a1 = (unsigned char)tolower(l->a1);
+		l->b1 = (unsigned char)toupper(l->b1);
+		l->a2 = (unsigned char)tolower(l->a2);
+		l->b2 = (unsigned char)toupper(l->b2);
+	}
+	return l;
+}
+
+static void grep_lit_free(grep_lit *l)
+{
+	if (l) {
+		free(l->s);
+		free(l);
+	}
+}
+
+static int grep_lit_eq(const grep_lit *l, const unsigned char *t)
+{
+	if (!l->caseless)
+		return memcmp(t, l->s, l->n) == 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (tolower(t[i]) != tolower(l->s[i]))
+			return 0;
+	return 1;
+}
+
+/* Offset of the first occurrence at or after pos, or len when none. */
+static size_t grep_lit_find(const grep_lit *l, const unsigned char *t, size_t pos, size_t len)
+{
+	if (len < l->n)
+		return len;
+	size_t last = len - l->n; /* last possible start */
+#ifdef __SSE2__
+	__m128i a1 = _mm_set1_epi8((char)l->a1), b1 = _mm_set1_epi8((char)l->b1);
+	__m128i a2 = _mm_set1_epi8((char)l->a2), b2 = _mm_set1_epi8((char)l->b2);
+	/* Starts pos..pos+15 read bytes up to pos + 15 + max(i1, i2) < len. */
+	while (pos + 15 <= last) {
+		__m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(t + pos + l->i1));
+		__m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(t + pos + l->i2));
+		__m128i m = _mm_and_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x1, a1), _mm_cmpeq_epi8(x1, b1)),
+			_mm_or_si128(_mm_cmpeq_epi8(x2, a2), _mm_cmpeq_epi8(x2, b2)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		while (mask) {
+			size_t at = pos + (size_t)__builtin_ctz(mask);
+			if (grep_lit_eq(l, t + at))
+				return at;
+			mask &= mask - 1;
+		}
+		pos += 16;
+	}
+#endif
+	for (; pos <= last; pos++) {
+		unsigned char c1 = t[pos + l->i1], c2 = t[pos + l->i2];
+		if ((c1 == l->a1 || c1 == l->b1) && (c2 == l->a2 || c2 == l->b2) &&
+		    grep_lit_eq(l, t + pos))
+			return pos;
+	}
+	return len;
+}
+
+/* The plain string a pattern stands for: the whole of a literal pattern,
+ * or a regex with no metacharacter after an optional leading (?i).
+ * Returns NULL when the pattern is no plain string. */
+static const char *grep_plain_string(const char *pattern, unsigned flags, int *caseless)
+{
+	*caseless = (flags & GREP_CASELESS) != 0;
+	if (flags & (GREP_LITERAL | GREP_TOKEN))
+		return pattern;
+	if (strncmp(pattern, "(?i)", 4) == 0) {
+		pattern += 4;
+		*caseless = 1;
+	}
+	if (!*pattern || strpbrk(pattern, "\\^$.|?*+()[]{}#"))
+		return NULL;
+	return pattern;
+}
+
 grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_t errlen)
 {
 	uint32_t opts = PCRE2_UTF;
@@ -198,6 +352,10 @@ grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_
 			p->skip_ascii = p->anch != NULL;
 		}
 		pcre2_compile_context_free(cc);
+		int ci;
+		const char *plain = grep_plain_string(pattern, flags, &ci);
+		if (plain && !p->skip_ascii)
+			p->lit = grep_lit_new(plain, strlen(plain), ci);
 	}
 	return p;
 }
@@ -210,6 +368,7 @@ void grep_pattern_free(grep_pattern *p)
 	pcre2_code_free(p->code_inv);
 	pcre2_code_free(p->filter);
 	pcre2_code_free(p->anch);
+	grep_lit_free(p->lit);
 	free(p);
 }
 
@@ -627,6 +786,19 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 		while (i < ch->n && rc == 0) {
 			if (grep_stopped(w->s))
 				return 0;
+			if (p->lit) {
+				pos = grep_lit_find(p->lit, t, pos, ch->len);
+				if (pos >= ch->len)
+					return 0;
+				int c = grep_ctx_at(ch, pos);
+				if (c < i)
+					c = i;
+				rc = grep_do_ctx(w, ch, c, valid);
+				i = c + 1;
+				if (i < ch->n)
+					pos = ch->off[i];
+				continue;
+			}
 			if (p->skip_ascii) {
 				/* Try each non-ASCII character, anchored. */
 				pos = grep_next_high(t, pos, ch->len);
@@ -944,36 +1116,67 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	grep_pattern *p = grep_compile(s, GREP_LITERAL | (caseless ? GREP_CASELESS : 0), err, errlen);
 	if (!p)
 		return -1;
+	/* An own connection (and reader with reused buffers), as the scan's
+	 * workers have: ix may be in use on another thread. */
+	fs_index *own = index_open(index_path(ix), err, errlen);
+	index_ctx_reader *rd = own ? index_ctx_reader_open(own) : NULL;
+	if (!rd) {
+		if (own)
+			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(own));
+		index_close(own);
+		grep_pattern_free(p);
+		return -1;
+	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->code, NULL);
 	int n = 0, cap = 0, rc = 0;
-	int64_t nch = index_n_chunks(ix);
+	int64_t nch = index_n_chunks(own);
 	for (int64_t id = 1; id <= nch && (limit <= 0 || n < limit) && rc == 0; id++) {
-		fs_chunk ch;
-		if (index_chunk(ix, id, &ch) != 0) {
+		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
+		if (!ch) {
 			rc = fs_seterr(err, errlen, "reading text chunk %lld: %s",
-				       (long long)id, index_errmsg(ix));
+				       (long long)id, index_errmsg(own));
 			break;
 		}
-		int valid = grep_utf8_valid((const unsigned char *)ch.text, ch.len);
-		for (int i = 0; i < ch.n && (limit <= 0 || n < limit); i++) {
-			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
-			const unsigned char *subj = (const unsigned char *)ch.text + a;
-			int v = valid || grep_utf8_valid(subj, b - a);
+		const unsigned char *t = (const unsigned char *)ch->text;
+		for (int i = 0; i < ch->n && (limit <= 0 || n < limit); i++) {
+			/* Jump to the next context holding a candidate. */
+			size_t pos = ch->off[i], at = ch->len;
+			if (p->lit) {
+				at = grep_lit_find(p->lit, t, pos, ch->len);
+			} else if (p->filter) {
+				int r = pcre2_match(p->filter, t, ch->len, pos, 0, md, NULL);
+				if (r >= 0)
+					at = pcre2_get_ovector_pointer(md)[0];
+				else if (r != PCRE2_ERROR_NOMATCH)
+					at = pos; /* let the exact match report it */
+			} else {
+				at = pos;
+			}
+			if (at >= ch->len)
+				break;
+			int c = grep_ctx_at(ch, at);
+			if (c > i)
+				i = c;
+			/* The exact test on that context alone. */
+			size_t a = ch->off[i], b = ch->off[i + 1] - 1;
+			const unsigned char *subj = t + a;
+			int v = grep_utf8_valid(subj, b - a);
 			int r = pcre2_match(v ? p->code : p->code_inv, subj, b - a, 0,
 					    v ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
 			if (r >= 0) {
 				if (n == cap)
 					*ctx = xrealloc(*ctx, (size_t)(cap = cap ? 2 * cap : 64) * sizeof **ctx);
-				(*ctx)[n++] = ch.first_ctx + i;
+				(*ctx)[n++] = ch->first_ctx + i;
 			} else if (r != PCRE2_ERROR_NOMATCH) {
 				rc = fs_seterr(err, errlen, "matching context %lld: error %d",
-					       (long long)(ch.first_ctx + i), r);
+					       (long long)(ch->first_ctx + i), r);
 				break;
 			}
 		}
-		chunk_free(&ch);
 	}
 	pcre2_match_data_free(md);
+	index_ctx_reader_close(rd);
+	index_close(own);
 	grep_pattern_free(p);
 	if (rc < 0) {
 		free(*ctx);

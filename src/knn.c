@@ -747,7 +747,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 	if (na <= 0 || nb <= 0 || k <= 0)
 		return 0;
 	int self = A == B && na == nb;
-	int nlist = o && o->nlist > 0 ? o->nlist : (int)lround(4.0 * sqrt((double)nb));
+	int nlist = o && o->nlist > 0 ? o->nlist : (int)lround(2.0 * sqrt((double)nb));
 	if (nlist < 1)
 		nlist = 1;
 	if (nlist > nb)
@@ -869,7 +869,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 	for (int l = 0; l < nlist; l++)
 		if (moff[l + 1] - moff[l] > maxm)
 			maxm = moff[l + 1] - moff[l];
-	int64_t qb = 1024;
+	int64_t qb = 4096;
 	float *Q = xmalloc((size_t)qb * (size_t)d * sizeof *Q);
 	float *S = xmalloc((size_t)qb * (size_t)maxm * sizeof *S);
 	for (int l = 0; l < nlist; l++) {

@@ -36,7 +36,7 @@ typedef struct {
 
 /* Approximate (IVF) parameters; zeros pick defaults from the size. */
 typedef struct {
-	int nlist;                  /* coarse lists (default ~ 4 sqrt(n), >= 1) */
+	int nlist;                  /* coarse lists (default ~ 2 sqrt(n), >= 1) */
 	int nprobe;                 /* lists probed per query (default nlist/16, >= 8) */
 	int iters;                  /* k-means iterations (default 10) */
 	int64_t train_max;          /* rows sampled to train the quantiser (default 32 per list) */

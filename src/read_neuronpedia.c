@@ -64,6 +64,13 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 {
 	fs_feature f;
 	imp_feature_init(&f);
+	/* numbers that are present must be numbers (null counts as absent) */
+	static const char *const numeric[] = {"frac_nonzero", "maxActApprox", "umap_x", "umap_y"};
+	for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+		json_t *v = json_object_get(row, numeric[k]);
+		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
+			return imp_bad(st, file, line, numeric[k], "not a number");
+	}
 	double d = imp_jnum(row, "frac_nonzero");
 	if (!isnan(d)) {
 		if (d < 0 || d > 1)
@@ -116,6 +123,15 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
 	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
 		return -1;
+	json_t *vec = json_object_get(row, "vector");
+	if (vec && !json_is_null(vec)) {
+		double *a;
+		size_t na;
+		if (imp_jnums(vec, &a, &na) != 0)
+			return imp_bad(st, file, line, "vector", "expected an array of numbers");
+		imp_vector(st, fid, a, na);
+		free(a);
+	}
 	json_t *ni = json_object_get(row, "topkCosSimIndices"), *nv = json_object_get(row, "topkCosSimValues");
 	if (ni || nv) {
 		double *a, *b;
@@ -357,213 +373,13 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
  * same result or the precise error message. */
 
 typedef struct {
-	const char *p;     /* cursor */
-	const char *end;   /* end of the line */
-	fs_buf str;        /* decoded strings, NUL-separated */
-	size_t *soff;      /* token string offsets into str */
+	imp_scan s;        /* the scanner (cursor, end, decoded strings) */
+	size_t *soff;      /* token string offsets into s.str */
 	size_t *slen;      /* their lengths */
 	float *vals;       /* values */
 	size_t ntok, nval; /* counts */
 	size_t cap_t, cap_v; /* capacities */
 } np_scan;
-
-static void sc_ws(np_scan *c)
-{
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-		c->p++;
-}
-
-static int hex4(const char *p, uint32_t *v)
-{
-	uint32_t r = 0;
-	for (int i = 0; i < 4; i++) {
-		int c = (unsigned char)p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		r = r * 16 + (uint32_t)d;
-	}
-	*v = r;
-	return 0;
-}
-
-/* A string at the cursor, decoded and appended to c->str when keep. */
-static int sc_string(np_scan *c, int keep)
-{
-	if (c->p >= c->end || *c->p != '"')
-		return -1;
-	c->p++;
-	for (;;) {
-		const char *q = c->p;
-		while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
-			q++;
-		if (keep && q > c->p)
-			buf_add(&c->str, c->p, (size_t)(q - c->p));
-		c->p = q;
-		if (q >= c->end)
-			return -1;
-		unsigned char ch = (unsigned char)*q;
-		if (ch == '"') {
-			c->p++;
-			return 0;
-		}
-		if (ch < 0x20)
-			return -1;
-		if (ch >= 0x80) {
-			int l = utf8_len((const unsigned char *)q, (size_t)(c->end - q));
-			if (!l)
-				return -1;
-			if (keep)
-				buf_add(&c->str, q, (size_t)l);
-			c->p += l;
-			continue;
-		}
-		/* an escape */
-		if (q + 1 >= c->end)
-			return -1;
-		char e = q[1], out;
-		c->p += 2;
-		switch (e) {
-		case '"': out = '"'; break;
-		case '\\': out = '\\'; break;
-		case '/': out = '/'; break;
-		case 'b': out = '\b'; break;
-		case 'f': out = '\f'; break;
-		case 'n': out = '\n'; break;
-		case 'r': out = '\r'; break;
-		case 't': out = '\t'; break;
-		case 'u': {
-			uint32_t cp, lo;
-			if (c->end - c->p < 4 || hex4(c->p, &cp) != 0)
-				return -1;
-			c->p += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) != 0 ||
-				    lo < 0xdc00 || lo > 0xdfff)
-					return -1;
-				c->p += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				return -1;
-			}
-			if (cp == 0)
-				return -1; /* NUL inside a token: leave it to jansson */
-			if (keep) {
-				char u[4];
-				buf_add(&c->str, u, (size_t)utf8_encode(cp, u));
-			}
-			continue;
-		}
-		default:
-			return -1;
-		}
-		if (keep)
-			buf_addc(&c->str, out);
-	}
-}
-
-/* A JSON number at the cursor (strict grammar). */
-static int sc_number(np_scan *c, double *v)
-{
-	const char *q = c->p;
-	if (q < c->end && *q == '-')
-		q++;
-	if (q >= c->end || !(*q >= '0' && *q <= '9'))
-		return -1;
-	if (*q == '0')
-		q++;
-	else
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	if (q < c->end && *q == '.') {
-		q++;
-		if (q >= c->end || !(*q >= '0' && *q <= '9'))
-			return -1;
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	if (q < c->end && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < c->end && (*q == '+' || *q == '-'))
-			q++;
-		if (q >= c->end || !(*q >= '0' && *q <= '9'))
-			return -1;
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	/* the line is NUL-terminated, so strtod stops at q at the latest */
-	if (q - c->p == 1 && *c->p == '0')
-		*v = 0;
-	else
-		*v = strtod(c->p, NULL);
-	c->p = q;
-	return 0;
-}
-
-static int sc_lit(np_scan *c, const char *w)
-{
-	size_t n = strlen(w);
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
-		return -1;
-	c->p += n;
-	return 0;
-}
-
-/* Skip any value, checking its syntax (depth-limited). */
-static int sc_skip(np_scan *c, int depth)
-{
-	sc_ws(c);
-	if (c->p >= c->end || depth > 64)
-		return -1;
-	double d;
-	switch (*c->p) {
-	case '"':
-		return sc_string(c, 0);
-	case 't': return sc_lit(c, "true");
-	case 'f': return sc_lit(c, "false");
-	case 'n': return sc_lit(c, "null");
-	case '[':
-	case '{': {
-		char close = *c->p == '[' ? ']' : '}';
-		int obj = close == '}';
-		c->p++;
-		sc_ws(c);
-		if (c->p < c->end && *c->p == close) {
-			c->p++;
-			return 0;
-		}
-		for (;;) {
-			if (obj) {
-				sc_ws(c);
-				if (sc_string(c, 0) != 0)
-					return -1;
-				sc_ws(c);
-				if (c->p >= c->end || *c->p++ != ':')
-					return -1;
-			}
-			if (sc_skip(c, depth + 1) != 0)
-				return -1;
-			sc_ws(c);
-			if (c->p >= c->end)
-				return -1;
-			if (*c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (*c->p++ != close)
-				return -1;
-			return 0;
-		}
-	}
-	default:
-		return sc_number(c, &d);
-	}
-}
 
 /* The activation row of one line: 1 when handled (rc in *rc), 0 when the
  * jansson path must take it. */
@@ -572,50 +388,50 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	imp_state *st = r->st;
 	if (!st->sae)
 		return 0;
-	c->p = line;
-	c->end = line + len;
-	c->str.len = 0;
+	c->s.p = line;
+	c->s.end = line + len;
+	c->s.str.len = 0;
 	c->ntok = c->nval = 0;
 	int64_t idx = -1;
 	int have_tok = 0, have_val = 0;
 	double bmin = NAN, bmax = NAN, bfrac = NAN;
 	size_t src_off = (size_t)-1;
-	sc_ws(c);
-	if (c->p >= c->end || *c->p++ != '{')
+	imp_scan_ws(&c->s);
+	if (c->s.p >= c->s.end || *c->s.p++ != '{')
 		return 0;
-	sc_ws(c);
-	if (c->p < c->end && *c->p == '}')
+	imp_scan_ws(&c->s);
+	if (c->s.p < c->s.end && *c->s.p == '}')
 		return 0;
 	for (;;) {
-		sc_ws(c);
-		size_t k0 = c->str.len;
-		if (sc_string(c, 1) != 0)
+		imp_scan_ws(&c->s);
+		size_t k0 = c->s.str.len;
+		if (imp_scan_string(&c->s, 1) != 0)
 			return 0;
-		buf_addc(&c->str, 0);
+		buf_addc(&c->s.str, 0);
 		/* compare the key, then drop it from the buffer */
 		char key[16];
-		size_t kl = c->str.len - k0 - 1;
+		size_t kl = c->s.str.len - k0 - 1;
 		if (kl < sizeof key)
-			memcpy(key, c->str.p + k0, kl + 1);
+			memcpy(key, c->s.str.p + k0, kl + 1);
 		else
 			key[0] = 0;
-		c->str.len = k0;
-		sc_ws(c);
-		if (c->p >= c->end || *c->p++ != ':')
+		c->s.str.len = k0;
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end || *c->s.p++ != ':')
 			return 0;
-		sc_ws(c);
+		imp_scan_ws(&c->s);
 		if (!strcmp(key, "index")) {
-			if (c->p < c->end && *c->p == '"') {
-				size_t a = c->str.len;
-				if (sc_string(c, 1) != 0)
+			if (c->s.p < c->s.end && *c->s.p == '"') {
+				size_t a = c->s.str.len;
+				if (imp_scan_string(&c->s, 1) != 0)
 					return 0;
-				buf_addc(&c->str, 0);
-				if (parse_i64(c->str.p + a, &idx) != 0)
+				buf_addc(&c->s.str, 0);
+				if (parse_i64(c->s.str.p + a, &idx) != 0)
 					return 0;
-				c->str.len = a;
+				c->s.str.len = a;
 			} else {
 				double d;
-				if (sc_number(c, &d) != 0 || d != floor(d))
+				if (imp_scan_number(&c->s, &d) != 0 || d != floor(d))
 					return 0;
 				idx = (int64_t)d;
 			}
@@ -625,44 +441,44 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 			int tok = key[0] == 't';
 			if (tok ? have_tok : have_val)
 				return 0; /* a repeated key: jansson's rules */
-			if (c->p >= c->end || *c->p++ != '[')
+			if (c->s.p >= c->s.end || *c->s.p++ != '[')
 				return 0;
-			sc_ws(c);
-			if (c->p < c->end && *c->p == ']')
-				c->p++;
+			imp_scan_ws(&c->s);
+			if (c->s.p < c->s.end && *c->s.p == ']')
+				c->s.p++;
 			else
 				for (;;) {
-					sc_ws(c);
+					imp_scan_ws(&c->s);
 					if (tok) {
 						if (c->ntok == c->cap_t) {
 							c->cap_t = c->cap_t ? c->cap_t * 2 : 256;
 							c->soff = xrealloc(c->soff, c->cap_t * sizeof *c->soff);
 							c->slen = xrealloc(c->slen, c->cap_t * sizeof *c->slen);
 						}
-						size_t a = c->str.len;
-						if (sc_string(c, 1) != 0)
+						size_t a = c->s.str.len;
+						if (imp_scan_string(&c->s, 1) != 0)
 							return 0;
 						c->soff[c->ntok] = a;
-						c->slen[c->ntok++] = c->str.len - a;
-						buf_addc(&c->str, 0);
+						c->slen[c->ntok++] = c->s.str.len - a;
+						buf_addc(&c->s.str, 0);
 					} else {
 						double d;
 						if (c->nval == c->cap_v) {
 							c->cap_v = c->cap_v ? c->cap_v * 2 : 256;
 							c->vals = xrealloc(c->vals, c->cap_v * sizeof *c->vals);
 						}
-						if (sc_number(c, &d) != 0)
+						if (imp_scan_number(&c->s, &d) != 0)
 							return 0;
 						c->vals[c->nval++] = isfinite(d) ? (float)d : 0.0f;
 					}
-					sc_ws(c);
-					if (c->p >= c->end)
+					imp_scan_ws(&c->s);
+					if (c->s.p >= c->s.end)
 						return 0;
-					if (*c->p == ',') {
-						c->p++;
+					if (*c->s.p == ',') {
+						c->s.p++;
 						continue;
 					}
-					if (*c->p++ != ']')
+					if (*c->s.p++ != ']')
 						return 0;
 					break;
 				}
@@ -672,11 +488,11 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 				have_val = 1;
 		} else if (!strcmp(key, "binMin") || !strcmp(key, "binMax") || !strcmp(key, "binContains")) {
 			double d;
-			if (c->p < c->end && *c->p == 'n') {
-				if (sc_lit(c, "null") != 0)
+			if (c->s.p < c->s.end && *c->s.p == 'n') {
+				if (imp_scan_lit(&c->s, "null") != 0)
 					return 0;
 				d = NAN;
-			} else if (sc_number(c, &d) != 0) {
+			} else if (imp_scan_number(&c->s, &d) != 0) {
 				return 0;
 			}
 			if (key[3] == 'M' && key[4] == 'i')
@@ -685,27 +501,27 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 				bmax = d;
 			else
 				bfrac = d;
-		} else if (!strcmp(key, "dataSource") && c->p < c->end && *c->p == '"') {
-			src_off = c->str.len;
-			if (sc_string(c, 1) != 0)
+		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
+			src_off = c->s.str.len;
+			if (imp_scan_string(&c->s, 1) != 0)
 				return 0;
-			buf_addc(&c->str, 0);
-		} else if (sc_skip(c, 0) != 0) {
+			buf_addc(&c->s.str, 0);
+		} else if (imp_scan_skip(&c->s, 0) != 0) {
 			return 0;
 		}
-		sc_ws(c);
-		if (c->p >= c->end)
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end)
 			return 0;
-		if (*c->p == ',') {
-			c->p++;
+		if (*c->s.p == ',') {
+			c->s.p++;
 			continue;
 		}
-		if (*c->p++ != '}')
+		if (*c->s.p++ != '}')
 			return 0;
 		break;
 	}
-	sc_ws(c);
-	if (c->p != c->end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
+	imp_scan_ws(&c->s);
+	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
 		return 0;
 	if (np_need(st, idx, file, ln) < 0) {
 		*rc = -1;
@@ -713,9 +529,9 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	}
 	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
 	for (size_t i = 0; i < c->ntok; i++)
-		ts[i] = c->str.p + c->soff[i];
+		ts[i] = c->s.str.p + c->soff[i];
 	*rc = np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac,
-			      src_off == (size_t)-1 ? NULL : c->str.p + src_off);
+			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
 	free(ts);
 	return 1;
 }
@@ -760,7 +576,7 @@ static int np_file(np_run *r, int kind, const char *path)
 	if (stat(path, &sb) == 0)
 		r->done += sb.st_size;
 	input_close(in);
-	buf_free(&sc.str);
+	buf_free(&sc.s.str);
 	free(sc.soff);
 	free(sc.slen);
 	free(sc.vals);

@@ -455,6 +455,8 @@ int cmd_tui(int argc, char **argv)
 	view_push(view_list_new());
 	int dirty = 1;
 	double tkey = 0;
+	const char *idle_env = getenv("FEATSCOPE_IDLE");
+	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
 	while (!tui.quit && tui.top) {
 		if (dirty) {
 			tui_redraw();
@@ -500,9 +502,14 @@ int cmd_tui(int argc, char **argv)
 				struct timespec ts = {0, 10000000};
 				nanosleep(&ts, NULL);
 			}
-			if (tui.top->ops->tick)
+			/* A script's keys come with no pause between them, like keys
+			 * faster than the idle timeout: only views with background
+			 * work get their idle call; FEATSCOPE_IDLE=1 gives every key
+			 * the idle call a pause would (list prefetch, autosave). */
+			if (tui.top->ops->tick && (idle_ticks || tui.top->ops->busy)) {
 				tui.top->ops->tick(tui.top);
-			tui_redraw();
+				tui_redraw();
+			}
 		}
 		key = term_getkey(100);
 		if (key == -2)

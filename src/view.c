@@ -126,7 +126,7 @@ int view_find(view *v, const char *text, int dir)
 	if (!v->ops->row_text || !*text || v->nrows <= 0)
 		return 0;
 	char buf[1024];
-	int64_t limit = v->nrows < 200000 ? v->nrows : 200000;
+	int64_t limit = v->nrows < 50000 ? v->nrows : 50000; /* at most 50k rows a search */
 	for (int64_t i = 1; i <= limit; i++) {
 		int64_t r = v->cur + (dir > 0 ? i : -i);
 		r = ((r % v->nrows) + v->nrows) % v->nrows;
@@ -168,9 +168,15 @@ void tui_redraw(void)
 	int depth = 0;
 	for (view *p = v; p; p = p->parent)
 		depth++;
-	char right[64];
-	snprintf(right, sizeof right, " [%d]", depth);
-	int rw = (int)strlen(right);
+	/* Right side: the index file's name and the depth of the stack. */
+	const char *base = strrchr(index_path(tui.ix), '/');
+	base = base ? base + 1 : index_path(tui.ix);
+	char right[96];
+	if (COLS >= 60)
+		snprintf(right, sizeof right, " %.40s [%d]", base, depth);
+	else
+		snprintf(right, sizeof right, " [%d]", depth);
+	int rw = draw_width(right, strlen(right));
 	if (v) {
 		draw_text(0, 0, COLS - rw, " ", TC_TITLE, 0);
 		draw_text(0, 1, COLS - rw - 1, v->title, TC_TITLE, DRAW_ELLIPSIS);
@@ -204,6 +210,27 @@ static int tui_note_key(int64_t fid, char *out, size_t len)
 	snprintf(out, len, "%s/%lld", s ? s->name : "?", (long long)f.idx);
 	feature_free(&f);
 	return 0;
+}
+
+const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user)
+{
+	*user = 0;
+	if (tui.notes) {
+		const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
+		char key[160];
+		fs_note n;
+		memset(&n, 0, sizeof n);
+		snprintf(key, sizeof key, "%s/%lld", s ? s->name : "?", (long long)f->idx);
+		if (notes_get(tui.notes, key, &n) == 0 && n.label && n.label[0]) {
+			snprintf(buf, len, "%s", n.label);
+			*user = 1;
+		}
+		tui_note_free(&n);
+		if (*user)
+			return buf;
+	}
+	snprintf(buf, len, "%s", f->label ? f->label : "");
+	return buf;
 }
 
 int tui_note_get(int64_t fid, fs_note *out)

@@ -86,6 +86,8 @@ void tui_note_free(fs_note *n);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
+/* The same for a feature record in hand (no extra index query). */
+const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user);
 
 /* Screens. */
 view *view_list_new(void);

@@ -109,6 +109,50 @@ static fs_feature *list_row(list_pane *p, int64_t row, int want)
 	return NULL;
 }
 
+/* Grow the cached window by up to n rows after its end (dir > 0) or
+ * before its start, dropping rows at the other end beyond max. Used when
+ * idle, so the next page is already there when a key asks for it. */
+static void list_extend(list_pane *p, int dir, int n, int max)
+{
+	if (p->rn == 0)
+		return;
+	fs_feature *add = xmalloc((size_t)n * sizeof *add);
+	const fs_feature *at = dir > 0 ? &p->rows[p->rn - 1] : &p->rows[0];
+	int k = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, at, dir, n, add);
+	if (k <= 0) {
+		free(add);
+		return;
+	}
+	int total = p->rn + k;
+	fs_feature *nw = xmalloc((size_t)total * sizeof *nw);
+	if (dir > 0) {
+		memcpy(nw, p->rows, (size_t)p->rn * sizeof *nw);
+		memcpy(nw + p->rn, add, (size_t)k * sizeof *nw);
+	} else {
+		memcpy(nw, add, (size_t)k * sizeof *nw);
+		memcpy(nw + k, p->rows, (size_t)p->rn * sizeof *nw);
+		p->roff -= k;
+	}
+	free(add);
+	free(p->rows);
+	p->rows = nw;
+	p->rn = p->rcap = total;
+	/* Trim the far end. */
+	int drop = p->rn - max;
+	if (drop > 0) {
+		if (dir > 0) {
+			for (int i = 0; i < drop; i++)
+				feature_free(&p->rows[i]);
+			memmove(p->rows, p->rows + drop, (size_t)(p->rn - drop) * sizeof *p->rows);
+			p->roff += drop;
+		} else {
+			for (int i = p->rn - drop; i < p->rn; i++)
+				feature_free(&p->rows[i]);
+		}
+		p->rn -= drop;
+	}
+}
+
 static void list_recount(list_pane *p)
 {
 	list_cache_drop(p);
@@ -228,7 +272,7 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 			snprintf(line, sizeof line, "%-*s %*s %*.3g ", namew, name, numw, dens, numw, f->max_act);
 		int used = draw_text(v->y + i, x, w, line, cls, 0);
 		int user = 0;
-		tui_label(f->id, f->label, lab, sizeof lab, &user);
+		tui_label_feature(f, lab, sizeof lab, &user);
 		draw_text(v->y + i, x + used, w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL,
 			  DRAW_PAD | DRAW_ELLIPSIS);
 	}
@@ -259,7 +303,7 @@ static const char *list_row_text(view *v, int64_t row, char *buf, size_t len)
 	char name[64], lab[512];
 	int user;
 	index_feature_name(tui.ix, f->id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, tui_label(f->id, f->label, lab, sizeof lab, &user));
+	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
 	return buf;
 }
 
@@ -489,6 +533,22 @@ static int list_click(view *v, int y, int x, int dbl)
 	return 0;
 }
 
+/* Idle: make sure a page above and below the screen is cached. */
+static int list_tick(view *v)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	list_save(v);
+	int h = v->h, max = 6 * h + 64;
+	if (p->rn == 0 || p->cur < p->roff || p->cur >= p->roff + p->rn)
+		return 0;
+	if (p->roff + p->rn < p->nrows && p->roff + p->rn < p->top + 2 * h)
+		list_extend(p, 1, 2 * h, max);
+	else if (p->roff > 0 && p->roff > p->top - h)
+		list_extend(p, -1, 2 * h, max);
+	return 0;
+}
+
 static void list_free(view *v)
 {
 	list_priv *lp = v->priv;
@@ -505,6 +565,7 @@ static const view_ops list_ops = {
 	.key = list_key,
 	.row_text = list_row_text,
 	.click = list_click,
+	.tick = list_tick,
 	.selected = list_selected,
 	.relayout = list_relayout,
 	.command = list_command,

@@ -7,6 +7,12 @@
 
 IX=$(fixture_index) || { fail token-fixture "fixture index not built"; exit 0; }
 
+# cmd_token (cli.c) hands over to grep_cmd_token: its table has this header.
+if ! "$FS" token "$IX" Gate 2>&1 | grep -Eq '^rank +feature +mass +tokens'; then
+	fail token-wired "cmd_token in cli.c does not call grep_cmd_token (grep.h) yet"
+	exit 0
+fi
+
 # "Gate" is planted on feature 5 (Golden/Gate/Bridge).
 check_exit token-gate-exit 0 "$FS" token "$IX" Gate
 cp "$TMP/.out" "$TMP/gate.txt"

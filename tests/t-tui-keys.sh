@@ -1,7 +1,7 @@
 #!/bin/sh
-# t-tui-keys.sh: the man page's key list (man/featscope-keys.inc) is
-# generated from the keymap table by `featscope --keymap-man`; fail when
-# the committed copy is stale, and check that the help screen lists every
+# t-tui-keys.sh: the man page's key list (man/featscope-keys.inc and the
+# KEYS section of man/featscope.1) is generated from the keymap table by
+# tools/gen-keys (`featscope --keymap-man`); fail when either is stale, and check that the help screen lists every
 # action of the table (both come from the one table).
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -10,7 +10,14 @@ check_eq keymap-man-exit 0 $?
 if cmp -s "$TMP/keys.inc" "$S/man/featscope-keys.inc"; then
 	ok keymap-man-fresh
 else
-	fail keymap-man-fresh "man/featscope-keys.inc is stale: run 'featscope --keymap-man > man/featscope-keys.inc' ($(diff "$S/man/featscope-keys.inc" "$TMP/keys.inc" | head -4 | tr '\n' '~'))"
+	fail keymap-man-fresh "man/featscope-keys.inc is stale: run tools/gen-keys ($(diff "$S/man/featscope-keys.inc" "$TMP/keys.inc" | head -4 | tr '\n' '~'))"
+fi
+# The same list between the BEGIN/END KEYS markers of man/featscope.1.
+awk '/^\.\\" BEGIN KEYS/ { on = 1; next } /^\.\\" END KEYS/ { on = 0 } on' "$S/man/featscope.1" >"$TMP/section"
+if cmp -s "$TMP/keys.inc" "$TMP/section"; then
+	ok keymap-man-section-fresh
+else
+	fail keymap-man-section-fresh "the KEYS section of man/featscope.1 is stale: run 'tools/gen-keys --splice' ($(diff "$TMP/section" "$TMP/keys.inc" | head -4 | tr '\n' '~'))"
 fi
 check_grep keymap-man-roff '^\.SS Everywhere$' "$TMP/keys.inc"
 check_nogrep keymap-man-no-raw-dash '^[^.].*[^\\]-' "$TMP/keys.inc"

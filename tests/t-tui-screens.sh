@@ -50,9 +50,27 @@ screen list-jump "$SMALL" 80x24 $T256 "d|d|d|5<BS>42<Enter>"
 screen list-jump-sorted "$SMALL" 80x24 $T256 "d|d|d|o|o|5<Enter>"
 screen list-jump-filtered-out "$FIX" 80x24 $T256 "fdig<Enter>|#5<Enter>"
 screen list-end "$SMALL" 80x24 $T256 "G|k"
+screen list-updown "$SMALL" 80x24 $T256 "<PgDn><PgDn><PgDn><PgDn>|<PgUp><PgUp><PgUp>|k"
 screen list-scroll "$SMALL" 80x24 $T256 "<PgDn><PgDn>jj<C-u>"
 screen list-two-dicts "$SMALL" 100x20 $T256 "D|<Tab>j"
 screen list-next-dict "$SMALL" 80x20 $T256 "d"
+# The same list screens with an idle pause before every key (the list
+# prefetches around the screen when idle): identical screens.
+idle_same() {
+	name=$1 index=$2 size=$3 keys=$4
+	printf '%s\n' "$keys" | tr '|' '\n' >"$TMP/idle-$name.keys"
+	echo ":save-display $TMP/idle-$name.out" >>"$TMP/idle-$name.keys"
+	FEATSCOPE_IDLE=1 FEATSCOPE_SCRIPT=$TMP/idle-$name.keys FEATSCOPE_SIZE=$size TERM=$T256 "$FS" "$index" 2>/dev/null
+	if cmp -s "$TMP/idle-$name.out" "$G/$name.screen"; then
+		ok "idle-prefetch-$name"
+	else
+		fail "idle-prefetch-$name" "differs with idle prefetching: $(diff "$G/$name.screen" "$TMP/idle-$name.out" 2>&1 | head -6 | tr '\n' '~')"
+	fi
+}
+idle_same list-scroll "$SMALL" 80x24 "<PgDn><PgDn>jj<C-u>"
+idle_same list-end "$SMALL" 80x24 "G|k"
+idle_same list-jump "$SMALL" 80x24 "d|d|d|5<BS>42<Enter>"
+idle_same list-updown "$SMALL" 80x24 "<PgDn><PgDn><PgDn><PgDn>|<PgUp><PgUp><PgUp>|k"
 # Feature pages: planted DNA feature, token view, three-line contexts.
 screen feature-dna "$FIX" 100x30 $T256 "<Enter>"
 screen feature-tokens "$FIX" 100x30 $T256 "<Enter>|t"
@@ -66,10 +84,17 @@ screen feature-invalid "$SMALL" 80x24 $T256 "jjjjjjjj<Enter>"
 screen feature-bytes "$SMALL" 80x24 $T256 "jjjjjjjjj<Enter>|t"
 screen feature-mono "$SMALL" 80x24 $T256 "<Enter>" --no-color
 screen feature-8color "$SMALL" 80x24 xterm "<Enter>"
+screen feature-vt100 "$SMALL" 80x24 vt100 "<Enter>"
+(export NO_COLOR=1; screen feature-no-color-env "$SMALL" 80x24 $T256 "<Enter>")
 # Neighbours, in the own and the other dictionary, and following one.
 screen neighbours "$SMALL" 80x20 $T256 "<Enter>|x"
 screen neighbours-other "$SMALL" 80x20 $T256 "<Enter>|x|d"
 screen neighbours-open "$SMALL" 80x20 $T256 "<Enter>|x|j<Enter>"
+# The builder's geometry on the planted fixture (from its decoder, the
+# same on every compiler): neighbours, concept tree, map.
+screen fix-neighbours "$FIX" 80x16 $T256 "<Enter>|x"
+screen fix-clusters "$FIX" 80x16 $T256 "c|jj<Enter>"
+screen fix-map "$FIX" 80x20 $T256 "m"
 # The concept tree, expanded and collapsed.
 screen clusters "$SMALL" 80x20 $T256 "c"
 screen clusters-open "$SMALL" 80x20 $T256 "c|<Enter>|j<Right>|jjj<Right>"

@@ -58,6 +58,18 @@ wait_for tmux-feature-contexts 'top activations'
 # Colours reach the terminal: the heat ramp's 256-colour backgrounds.
 tm capture-pane -p -e -t fs >"$TMP/pane-e"
 check_grep tmux-heat-colours '48;5;(230|229|222|215|209|203|196)' "$TMP/pane-e"
+# Follow a neighbour (the builder's decoder geometry), come back, resize.
+tm send-keys -t fs x
+wait_for tmux-fix-neighbours 'neighbours of 5 .*\[4\]'
+tm send-keys -t fs Enter
+wait_for tmux-fix-neighbour-opened 'feature [0-9]+ .*\[5\]'
+tm send-keys -t fs q
+wait_for tmux-fix-back 'neighbours of 5 .*\[4\]'
+tm resize-window -t fs -x 70 -y 20
+wait_for tmux-fix-resized '^ neighbours of 5 .{30,}\[4\]$'
+awk 'length($0) > 70 { bad = 1 } END { exit bad }' "$TMP/pane" && ok tmux-fix-resize-fits || fail tmux-fix-resize-fits "lines wider than 70 columns"
+tm send-keys -t fs q
+wait_for tmux-fix-back-feature 'feature 5 .*\[3\]'
 tm send-keys -t fs '?'
 wait_for tmux-help 'Everywhere'
 tm send-keys -t fs q q q
@@ -86,12 +98,12 @@ tm send-keys -t fs d
 wait_for tmux-other-dict 'neighbours of alpha/0 in beta'
 # Resize the window: the layout follows; too small, then big again.
 tm resize-window -t fs -x 60 -y 15
-wait_for tmux-resize-narrow '^ neighbours of alpha/0 in beta +\[3\]$'
+wait_for tmux-resize-narrow '^ neighbours of alpha/0 in beta +small.sqlite \[3\]$'
 awk 'length($0) > 60 { bad = 1 } END { exit bad }' "$TMP/pane" && ok tmux-resize-fits || fail tmux-resize-fits "lines wider than 60 columns"
 tm resize-window -t fs -x 30 -y 8
 wait_for tmux-too-small 'terminal too small'
 tm resize-window -t fs -x 100 -y 30
-wait_for tmux-resize-back '^ neighbours of alpha/0 in beta +\[3\]$'
+wait_for tmux-resize-back '^ neighbours of alpha/0 in beta +small.sqlite \[3\]$'
 # A context's escape sequences never reach the terminal raw.
 tm send-keys -t fs q q jjjjjj Enter
 wait_for tmux-escapes-shown 'red \\x1b\[31mALERT\\x1b\[0m'
