@@ -1943,7 +1943,7 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
 		const uint32_t *o = sqlite3_column_blob(s, 2);
-		if (n >= 0 && nb == (n + 1) * 4 && o) {
+		if (n >= 0 && (int64_t)nb == ((int64_t)n + 1) * 4 && o) {
 			if (n + 1 > r->offcap) {
 				r->offcap = n + 1;
 				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);

@@ -13,10 +13,12 @@
  *
  * Either way the file goes through index_open and then the reads the CLI
  * and TUI do (feature, examples, context, chunk, paging, search, logits,
- * neighbours, clusters), and each context is rendered with format_context.
+ * neighbours, clusters, the chunk scanner of grep/token), and each context
+ * is rendered with format_context.
  * Every read must fail cleanly or return data within its stated bounds.
  */
 #include "format.h"
+#include "grep.h"
 #include "index.h"
 #include "util.h"
 #include "fuzz-common.h"
@@ -121,6 +123,13 @@ static void exercise(fs_index *ix)
 	free(ids);
 	ids = NULL;
 	n = index_search_labels(ix, "a*", 4, &ids);
+	free(ids);
+	/* the chunk scanner the regex probe and `token` use */
+	ids = NULL;
+	char gerr[256];
+	n = grep_substring(ix, "at", 1, 4, &ids, gerr, sizeof gerr);
+	if (n > 4)
+		abort();
 	free(ids);
 	buf_free(&b);
 }
