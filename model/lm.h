@@ -1,0 +1,114 @@
+/*
+ * lm.h: the demo language model: a byte-level (vocabulary 256) decoder-only
+ * transformer with hand-written forward and backward passes. Every matrix
+ * product goes through cblas_sgemm; everything else is plain loops. One
+ * struct holds the configuration, the parameters, their gradients, the
+ * AdamW moments and the activations of the last forward pass (kept for the
+ * backward pass and for hooks that read or replace MLP activations).
+ */
+#ifndef FS_MODEL_LM_H
+#define FS_MODEL_LM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LM_VOCAB 256
+
+/* Shape of the model. */
+typedef struct {
+	int n_layer;  /* transformer blocks */
+	int d_model;  /* residual stream width */
+	int n_head;   /* attention heads; d_model % n_head == 0 */
+	int ctx;      /* maximum context length in bytes */
+} lm_config;
+
+/* Offsets (in floats) of each parameter tensor inside the flat array. */
+typedef struct {
+	size_t ln1_g, ln1_b;   /* pre-attention layernorm scale and shift [D] */
+	size_t wqkv, bqkv;     /* fused query/key/value projection [D,3D], [3D] */
+	size_t wo, bo;         /* attention output projection [D,D], [D] */
+	size_t ln2_g, ln2_b;   /* pre-MLP layernorm [D] */
+	size_t w1, b1;         /* MLP input [D,4D], [4D] */
+	size_t w2, b2;         /* MLP output [4D,D], [D] */
+} lm_layer_off;
+
+/* A hook called in the forward pass on the last layer's post-GELU MLP
+ * activations act[n][4D] (n = B*T rows); it may read or overwrite them. */
+typedef void (*lm_hook)(void *ctx, float *act, int n, int width);
+
+/* Activations of one layer, kept for the backward pass. */
+typedef struct {
+	float *x;      /* residual stream entering the block [N,D] */
+	float *xn1;    /* ln1 output [N,D] */
+	float *mu1;    /* ln1 means [N] */
+	float *rs1;    /* ln1 reciprocal standard deviations [N] */
+	float *qkv;    /* q,k,v [N,3D] */
+	float *att;    /* attention probabilities [B,H,T,T] */
+	float *o;      /* attention heads concatenated [N,D] */
+	float *x2;     /* residual after attention [N,D] */
+	float *xn2;    /* ln2 output [N,D] */
+	float *mu2;    /* ln2 means [N] */
+	float *rs2;    /* ln2 reciprocal standard deviations [N] */
+	float *h;      /* MLP pre-activation [N,4D] */
+	float *a;      /* MLP post-GELU activation [N,4D] */
+} lm_acts;
+
+/* The model, its training state and its activation buffers. */
+typedef struct {
+	lm_config cfg;       /* shape */
+	size_t n_params;     /* floats in params */
+	float *params;       /* all parameters, flat */
+	float *grads;        /* gradients, same layout (NULL until needed) */
+	float *m, *v;        /* AdamW moments (NULL until needed) */
+	unsigned char *decay; /* 1 where AdamW applies weight decay */
+	long step;           /* AdamW steps taken */
+	size_t wte, wpe;     /* token embedding [256,D], position embedding [T,D] */
+	size_t lnf_g, lnf_b; /* final layernorm [D] */
+	size_t wu, bu;       /* unembedding [D,256], [256] */
+	lm_layer_off *lay;   /* per-layer offsets [n_layer] */
+	int cap_b;           /* batch size the activation buffers hold */
+	lm_acts *acts;       /* per-layer activations [n_layer] */
+	float *xf;           /* residual stream after the last block [N,D] */
+	float *xfn;          /* final layernorm output [N,D] */
+	float *muf, *rsf;    /* final layernorm statistics [N] */
+	float *logits;       /* logits, then probabilities [N,256] */
+	float *scratch;      /* backward scratch [N,4D] */
+	float *scratch2;     /* backward scratch [N,4D] */
+	float *dsc;          /* attention backward scratch [T,T] */
+	float *bda;          /* backward: MLP gradient [N,4D] */
+	float *bdtmp;        /* backward: q,k,v or ln2 gradient [N,3D] */
+	float *bdx2;         /* backward: residual gradient mid-block [N,D] */
+} lm_model;
+
+/* Allocate a model with parameters initialised from seed. NULL on bad shape. */
+lm_model *lm_new(const lm_config *cfg, uint64_t seed);
+void lm_free(lm_model *m);
+
+/* Run the model on tok[B*T] (rows of T bytes, T <= ctx). When tgt is not
+ * NULL, return the mean cross-entropy (nats) over the positions whose
+ * target is >= 0, and store per-position losses in loss_out[B*T] when it is
+ * not NULL. hook (may be NULL) sees the last layer's MLP activations. */
+double lm_forward(lm_model *m, const uint8_t *tok, const int *tgt, int B,
+                  int T, lm_hook hook, void *hook_ctx, float *loss_out);
+
+/* Backward pass of the last lm_forward (which must have had targets and
+ * no hook): fills m->grads with d(mean loss)/d(params). */
+void lm_backward(lm_model *m, const uint8_t *tok, const int *tgt, int B,
+                 int T);
+
+/* One AdamW step with learning rate lr and weight decay wd (applied to
+ * matrices only); clips the global gradient norm to clip (0: no clip).
+ * Returns the gradient norm before clipping. */
+double lm_adamw(lm_model *m, float lr, float wd, float clip);
+
+/* Save the configuration and parameters; 0 on success, -1 with errno. */
+int lm_save(const lm_model *m, const char *path);
+/* Load a model saved by lm_save; NULL on error (message on stderr). */
+lm_model *lm_load(const char *path);
+
+/* Composite map from the last layer's MLP hidden space to the logits:
+ * out[4D][256] = W2 * diag(lnf_g) * Wu (the direct logit effect of a
+ * hidden direction, ignoring the final layernorm's normalisation). */
+void lm_unembed_mlp(const lm_model *m, float *out);
+
+#endif
