@@ -26,6 +26,7 @@ typedef struct {
 	int limit;    /* --limit N */
 	int width;    /* --width N: bytes of context shown around the mark */
 	const char *notes; /* --notes FILE: the notes database */
+	int substring;     /* --substring: literal search in the text */
 } qopts;
 
 /* Parse the common options; leaves positional args at argv[optind..]. */
@@ -36,6 +37,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 		{"limit", required_argument, NULL, 'n'},
 		{"width", required_argument, NULL, 'w'},
 		{"notes", required_argument, NULL, 'N'},
+		{"substring", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -46,6 +48,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 		switch (c) {
 		case 'j': q->json = 1; break;
 		case 'N': q->notes = optarg; break;
+		case 'S': q->substring = 1; break;
 		case 'n':
 		case 'w':
 			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 1000000) {
@@ -133,7 +136,7 @@ static json_t *jnum(double v)
 
 int cmd_info(int argc, char **argv)
 {
-	qopts q = {0, 0, 0, NULL};
+	qopts q = {0, 0, 0, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -236,7 +239,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 
 int cmd_show(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
+	qopts q = {0, 20, 80, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -432,16 +435,30 @@ static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t
 
 int cmd_search(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE]") < 0)
+	qopts q = {0, 20, 80, NULL, 0};
+	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE] [--substring]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	const char *query = argv[optind + 1];
 	int64_t *ctx = NULL, *fids = NULL;
-	int nc = search_ids(ix, 0, query, q.limit, &ctx);
+	int nc = q.substring ? 0 : search_ids(ix, 0, query, q.limit, &ctx);
 	int nf = search_ids(ix, 1, query, q.limit, &fids);
+	int substring = q.substring || nc == 0;
+	if (substring && nc >= 0) {
+		/* text that is not words (DNA, code, CJK inside longer runs):
+		 * a literal scan of the contexts */
+		char err[512];
+		free(ctx);
+		ctx = NULL;
+		nc = grep_substring(ix, query, 0, q.limit, &ctx, err, sizeof err);
+		if (nc < 0) {
+			fs_warn("search: %s", err);
+			index_close(ix);
+			return FS_EXIT_ERR;
+		}
+	}
 	if (nc < 0 || nf < 0) {
 		fs_warn("search: %s: %s", query, index_errmsg(ix));
 		index_close(ix);
@@ -473,7 +490,9 @@ int cmd_search(int argc, char **argv)
 	}
 	search_notes(ix, &q, query, jo);
 	if (!jo)
-		printf("contexts (%d):\n", nc);
+		printf("contexts (%d)%s:\n", nc, substring ? ", by substring" : "");
+	else
+		json_object_set_new(jo, "match", json_string(substring ? "substring" : "fts"));
 	for (int i = 0; i < nc; i++) {
 		fs_context c;
 		if (index_context(ix, ctx[i], &c) != 0)

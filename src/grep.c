@@ -435,7 +435,8 @@ int grep_mark_tokens(const size_t *spans, int nspan, const uint32_t *tok_off,
 		     int ntok, const char *text, int exact, uint8_t *marked)
 {
 	int n = 0, k = 0;
-	memset(marked, 0, (size_t)(ntok > 0 ? ntok : 0));
+	if (ntok > 0)
+		memset(marked, 0, (size_t)ntok);
 	for (int t = 0; t < ntok; t++) {
 		size_t a = tok_off[t], b = tok_off[t + 1];
 		if (exact) {
@@ -720,7 +721,7 @@ static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t l
 			 (long long)ctx, index_errmsg(w->ix));
 		return GREP_ERR;
 	}
-	if (ntok > w->capmarked) {
+	if (ntok + 1 > w->capmarked) {
 		w->capmarked = ntok + 64;
 		w->marked = xrealloc(w->marked, (size_t)w->capmarked);
 	}

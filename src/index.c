@@ -75,7 +75,7 @@ static const char finish_sql[] =
 	"CREATE INDEX features_max_act ON features(sae, max_act);\n"
 	"CREATE INDEX features_cluster ON features(sae, cluster, idx);\n"
 	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE);\n"
-	"CREATE INDEX examples_ctx ON examples(ctx, max_act);\n"
+	"CREATE INDEX examples_ctx ON examples(ctx, max_act, max_pos, acts);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n";
 

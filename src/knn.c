@@ -9,9 +9,9 @@
  * pass is a vectorised comparison that almost never branches: a product
  * enters the slow path only when it reaches the row's or the column's
  * threshold. That pass runs on a helper thread, one block behind the
- * products, so selection overlaps the next sgemm call. Within one dictionary only blocks J >= I are computed and a
- * product updates both its row's and its column's candidates, so half the flops
- * suffice.
+ * products, so selection overlaps the next sgemm call. Within one
+ * dictionary only blocks J >= I are computed and a product updates both
+ * its row's and its column's candidates, so half the flops suffice.
  */
 #include "knn.h"
 
@@ -86,7 +86,8 @@ float *knn_normalize(const float *W, int64_t n, int d, int64_t *bad_row)
 /* ----------------------------------------------------------- candidates */
 
 /*
- * Candidates of every row: an unordered buffer of up to cap = 4k entries.
+ * Candidates of every row: an unordered buffer of up to cap = 4k entries
+ * (2k for the approximate mode, whose sets are larger).
  * Entries are appended while they reach the row's threshold; a full buffer
  * is cut back to its k best by a partial selection (quickselect), and the
  * threshold becomes the k-th best cosine: nothing below it can enter the
@@ -110,12 +111,13 @@ static inline int knn_better(float av, int32_t ai, float bv, int32_t bi)
 	return av > bv || (av == bv && ai < bi);
 }
 
-static void cands_init(knn_cands *h, knn_result *r)
+/* Buffers of mult * k entries per row (mult >= 2). */
+static void cands_init(knn_cands *h, knn_result *r, int mult)
 {
 	int64_t n = r->n > 0 ? r->n : 1;
 	h->r = r;
 	h->k = r->k;
-	h->cap = 4 * r->k;
+	h->cap = mult * r->k;
 	h->v = xmalloc((size_t)n * (size_t)h->cap * sizeof *h->v);
 	h->id = xmalloc((size_t)n * (size_t)h->cap * sizeof *h->id);
 	h->fill = xcalloc((size_t)n, sizeof *h->fill);
@@ -309,33 +311,52 @@ static void cands_finish(knn_cands *h)
 
 #define KNN_VW 16 /* floats tested per step of the filter */
 
-/* Nonzero when any c[t] >= tr or (tc and c[t] >= tc[t]), t < 16. */
+/* Bit t (t < 16) set when c[t] >= tr or (tc and c[t] >= tc[t]). */
 #if defined(__SSE2__)
 #include <emmintrin.h>
-static inline int knn_any16(const float *c, float tr, const float *tc)
+static inline unsigned knn_mask16(const float *c, float tr, const float *tc)
 {
 	__m128 t = _mm_set1_ps(tr);
 	__m128 a0 = _mm_loadu_ps(c), a1 = _mm_loadu_ps(c + 4);
 	__m128 a2 = _mm_loadu_ps(c + 8), a3 = _mm_loadu_ps(c + 12);
-	__m128 m = _mm_or_ps(_mm_or_ps(_mm_cmpge_ps(a0, t), _mm_cmpge_ps(a1, t)),
-			     _mm_or_ps(_mm_cmpge_ps(a2, t), _mm_cmpge_ps(a3, t)));
+	__m128 m0 = _mm_cmpge_ps(a0, t), m1 = _mm_cmpge_ps(a1, t);
+	__m128 m2 = _mm_cmpge_ps(a2, t), m3 = _mm_cmpge_ps(a3, t);
 	if (tc) {
-		m = _mm_or_ps(m, _mm_or_ps(_mm_cmpge_ps(a0, _mm_loadu_ps(tc)),
-					   _mm_cmpge_ps(a1, _mm_loadu_ps(tc + 4))));
-		m = _mm_or_ps(m, _mm_or_ps(_mm_cmpge_ps(a2, _mm_loadu_ps(tc + 8)),
-					   _mm_cmpge_ps(a3, _mm_loadu_ps(tc + 12))));
+		m0 = _mm_or_ps(m0, _mm_cmpge_ps(a0, _mm_loadu_ps(tc)));
+		m1 = _mm_or_ps(m1, _mm_cmpge_ps(a1, _mm_loadu_ps(tc + 4)));
+		m2 = _mm_or_ps(m2, _mm_cmpge_ps(a2, _mm_loadu_ps(tc + 8)));
+		m3 = _mm_or_ps(m3, _mm_cmpge_ps(a3, _mm_loadu_ps(tc + 12)));
 	}
-	return _mm_movemask_ps(m);
+	__m128 any = _mm_or_ps(_mm_or_ps(m0, m1), _mm_or_ps(m2, m3));
+	if (!_mm_movemask_ps(any))
+		return 0;
+	return (unsigned)_mm_movemask_ps(m0) | (unsigned)_mm_movemask_ps(m1) << 4 |
+	       (unsigned)_mm_movemask_ps(m2) << 8 | (unsigned)_mm_movemask_ps(m3) << 12;
 }
 #else
-static inline int knn_any16(const float *c, float tr, const float *tc)
+static inline unsigned knn_mask16(const float *c, float tr, const float *tc)
 {
-	int any = 0;
+	unsigned m = 0;
 	for (int t = 0; t < KNN_VW; t++)
-		any |= (c[t] >= tr) | (tc != NULL && c[t] >= tc[t]);
-	return any;
+		m |= (unsigned)((c[t] >= tr) | (tc != NULL && c[t] >= tc[t])) << t;
+	return m;
 }
 #endif
+
+/* Index of the lowest set bit of m (m != 0). */
+static inline int knn_lowbit(unsigned m)
+{
+#if defined(__GNUC__)
+	return __builtin_ctz(m);
+#else
+	int t = 0;
+	while (!(m & 1u)) {
+		m >>= 1;
+		t++;
+	}
+	return t;
+#endif
+}
 
 /* One candidate test: row side (ha) and column side (hb). */
 static inline void knn_take(float v, int64_t gi, int64_t gj, float *tr,
@@ -373,20 +394,22 @@ static void select_part(const float *C, int ldc, int64_t r0, int i0, int i1,
 		for (; j < j1 && (j % KNN_VW); j++)
 			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
 		for (; j + KNN_VW <= j1; j += KNN_VW) {
-			if (!knn_any16(c + j, tr, tc ? tc + j : NULL))
-				continue;
-			for (int t = j; t < j + KNN_VW; t++)
+			unsigned m = knn_mask16(c + j, tr, tc ? tc + j : NULL);
+			while (m) {
+				int t = j + knn_lowbit(m);
+				m &= m - 1;
 				knn_take(c[t], gi, c0 + t, &tr, ha, hb);
+			}
 		}
 		for (; j < j1; j++)
 			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
 	}
 }
 
-/* ------------------------------------------------- a second selection thread */
+/* ------------------------------------------------------ the selection thread */
 
-/* One helper thread that runs a job while the caller runs another: the
- * selection pass is split between the two cores while sgemm is idle. */
+/* One helper thread that runs posted jobs one at a time, while the caller
+ * goes on with the next sgemm call (which OpenBLAS threads itself). */
 typedef struct {
 	pthread_t th;          /* the helper */
 	pthread_mutex_t mu;    /* guards the fields below */
@@ -497,6 +520,51 @@ static void worker_wait(knn_worker *w)
 }
 
 /*
+ * Starting thresholds: each row of Q against s rows of P spread evenly
+ * (never the row itself when self); the k-th best of those cosines is a
+ * lower bound of the row's final k-th best, since they are real pairs the
+ * search will meet. Lowered by a margin for rounding differences between
+ * this product and the search's. Cuts the early candidates, which are the
+ * bulk of the selection work. Uses C (at least rb * s floats) as scratch.
+ */
+static void seed_thresholds(const float *Q, int64_t nq, const float *P, int64_t np, int d,
+			    int self, knn_cands *h, float *C, int64_t rb)
+{
+	int k = h->k;
+	int64_t s = 16 * (int64_t)k;
+	if (s > np)
+		s = np;
+	if (s - self < k || rb < 1)
+		return;
+	float *S = xmalloc((size_t)s * d * sizeof *S);
+	int64_t *pick = xmalloc((size_t)s * sizeof *pick);
+	for (int64_t a = 0; a < s; a++) {
+		pick[a] = a * np / s;
+		memcpy(S + a * d, P + pick[a] * d, (size_t)d * sizeof *S);
+	}
+	float *tmp = xmalloc((size_t)s * sizeof *tmp);
+	for (int64_t r0 = 0; r0 < nq; r0 += rb) {
+		int bi = (int)(nq - r0 < rb ? nq - r0 : rb);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, (int)s, d, 1.0f,
+			    Q + r0 * d, d, S, d, 0.0f, C, (int)s);
+		for (int i = 0; i < bi; i++) {
+			int m = 0;
+			for (int64_t a = 0; a < s; a++)
+				if (!(self && pick[a] == r0 + i))
+					tmp[m++] = C[(size_t)i * s + a];
+			if (m < k)
+				continue;
+			float t = kth_largest(tmp, m, k) - 1e-4f;
+			if (t > h->thr[r0 + i])
+				h->thr[r0 + i] = t;
+		}
+	}
+	free(tmp);
+	free(pick);
+	free(S);
+}
+
+/*
  * The exact search over blocks, pipelined: while OpenBLAS computes the
  * product of block t into one buffer, the helper thread selects from block
  * t-1 in the other. Blocks are selected one at a time in order, so the
@@ -516,6 +584,9 @@ static void exact_run(const float *A, int64_t na, const float *B, int64_t nb, in
 	float *C[2];
 	C[0] = xmalloc((size_t)R * (size_t)W * sizeof(float));
 	C[1] = xmalloc((size_t)R * (size_t)W * sizeof(float));
+	seed_thresholds(A, na, B, nb, d, self, ha, C[0], R * W / (16 * ha->k > 0 ? 16 * ha->k : 1));
+	if (hb && !self)
+		seed_thresholds(B, nb, A, na, d, 0, hb, C[0], R * W / (16 * hb->k > 0 ? 16 * hb->k : 1));
 	knn_job job[2];
 	knn_worker w;
 	worker_start(&w);
@@ -551,7 +622,7 @@ int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
 	if (n <= 1 || k <= 0)
 		return 0;
 	knn_cands h;
-	cands_init(&h, out);
+	cands_init(&h, out, 4);
 	exact_run(X, n, X, n, d, 1, o, &h, &h);
 	cands_finish(&h);
 	return 0;
@@ -566,9 +637,9 @@ int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int 
 	if (na <= 0 || nb <= 0 || k <= 0)
 		return 0;
 	knn_cands ha, hb;
-	cands_init(&ha, ab);
+	cands_init(&ha, ab, 4);
 	if (ba)
-		cands_init(&hb, ba);
+		cands_init(&hb, ba, 4);
 	exact_run(A, na, B, nb, d, 0, o, &ha, ba ? &hb : NULL);
 	cands_finish(&ha);
 	if (ba)
@@ -797,7 +868,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 	knn_result_init(&probes, na, nprobe);
 	{
 		knn_cands hp;
-		cands_init(&hp, &probes);
+		cands_init(&hp, &probes, 2);
 		int64_t rb = 262144 / nlist;
 		if (rb < 64)
 			rb = 64;
@@ -864,7 +935,8 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 
 	/* re-rank: for each list, its queries against its members */
 	knn_cands h;
-	cands_init(&h, out);
+	/* fewer candidates reach a query here: smaller buffers for large sets */
+	cands_init(&h, out, 2);
 	int64_t maxm = 1;
 	for (int l = 0; l < nlist; l++)
 		if (moff[l + 1] - moff[l] > maxm)

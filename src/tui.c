@@ -441,7 +441,7 @@ int cmd_tui(int argc, char **argv)
 		return FS_EXIT_USAGE;
 	}
 	char nerr[512] = "";
-	tui.notes = notes_open(notes_path, index_uuid(tui.ix), nerr, sizeof nerr);
+	tui.notes = notes_open_index(tui.ix, notes_path, nerr, sizeof nerr);
 	if (term_init(no_color, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		if (tui.notes)

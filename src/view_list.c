@@ -577,7 +577,9 @@ view *view_list_new(void)
 	list_priv *lp = xcalloc(1, sizeof *lp);
 	lp->npanes = 1;
 	list_pane *p = &lp->pane[0];
-	p->sae = index_n_saes(tui.ix) == 1 ? index_sae(tui.ix, 0)->id : 0;
+	/* Start on the first dictionary: its own indexes serve every sort
+	 * order ('d' cycles through the others and then all of them). */
+	p->sae = index_n_saes(tui.ix) >= 1 ? index_sae(tui.ix, 0)->id : 0;
 	p->sort = FS_SORT_ID;
 	list_recount(p);
 	view *v = view_new(&list_ops, lp, "features");

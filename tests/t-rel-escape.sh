@@ -212,8 +212,11 @@ wait_for "tui: 100 kB token feature opens" 'top activations'
 tm capture-pane -p -t fs:0 >"$TMP/f1.txt"
 awk -v w=$W 'length($0) > w { bad = 1 } END { exit bad }' "$TMP/f1.txt" && ok "tui: 100 kB token: every line fits" || fail "tui: 100 kB token: every line fits" "a line is wider than $W"
 check_eq "tui: 100 kB token: $H lines" $H "$(wc -l <"$TMP/f1.txt")"
-tm send-keys -t fs:0 q j Enter
-wait_for "tui: invalid UTF-8 feature opens" 'top activations'
+tm send-keys -t fs:0 q
+wait_for "tui: back to the list again" 'features'
+tm send-keys -t fs:0 j Enter
+wait_for "tui: invalid UTF-8 feature opens" 'feature 2 '
+wait_for "tui: invalid UTF-8 feature drawn" 'top activations'
 tm capture-pane -p -t fs:0 >"$TMP/f2.txt"
 check_grep "tui: invalid bytes shown escaped" '\\xff|\\xc3|\\xed' "$TMP/f2.txt"
 check_grep "tui: zero-width space shown as <U+200B>" '<U\+200B>width' "$TMP/f2.txt"

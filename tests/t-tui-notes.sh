@@ -96,3 +96,10 @@ if command -v tmux >/dev/null 2>&1; then
 	tm send-keys -t fs Q
 	tm kill-server >/dev/null 2>&1
 fi
+
+# The browser and the command line open the same default notes database
+# (keyed by the index's dictionaries): a label set from the CLI shows up.
+"$FS" notes set "$FIX" 2 --label "digits (set from the CLI)" >/dev/null
+printf '%s\n' "2" "<Enter>" ":save-display $TMP/shared.out" >"$TMP/shared.keys"
+FEATSCOPE_SCRIPT=$TMP/shared.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$FIX" 2>"$TMP/shared.err"
+check_grep "tui-cli-share-notes" "digits \(set from the CLI\)" "$TMP/shared.out"

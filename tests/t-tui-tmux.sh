@@ -84,7 +84,7 @@ check_eq tmux-quit-exit-0 0 "$(cat "$TMP/rc" 2>/dev/null)"
 "$B/tools/tui-fixture" small "$TMP/small.sqlite"
 rm -f "$TMP/rc"
 start 100 30 "$FS $TMP/small.sqlite"
-wait_for tmux-small-opens 'features: all'
+wait_for tmux-small-opens 'features: alpha'
 tm send-keys -t fs Enter
 wait_for tmux-small-feature 'feature alpha/0 .*\[2\]'
 tm send-keys -t fs x
@@ -105,7 +105,7 @@ wait_for tmux-too-small 'terminal too small'
 tm resize-window -t fs -x 100 -y 30
 wait_for tmux-resize-back '^ neighbours of alpha/0 in beta +small.sqlite \[3\]$'
 # A context's escape sequences never reach the terminal raw.
-tm send-keys -t fs q q jjjjjj Enter
+tm send-keys -t fs q q j j j Enter
 wait_for tmux-escapes-shown 'red \\x1b\[31mALERT\\x1b\[0m'
 tm send-keys -t fs Q
 i=0
