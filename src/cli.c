@@ -428,8 +428,7 @@ static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t
 	}
 	if (ja)
 		json_object_set_new(jo, "notes", ja);
-	if (nk > 0)
-		strv_free(keys, nk);
+	strv_free(keys, nk > 0 ? nk : 0);
 	notes_close(n);
 }
 

@@ -207,6 +207,67 @@ static void test_exact(void)
 	CHECK(knn_normalize(Z, 3, 4, &badrow) == NULL && badrow == 1, "knn_normalize rejects NaN with its row");
 }
 
+/* Many small seeded shapes: sizes around k, tiny blocks, duplicates. */
+static void test_shapes(void)
+{
+	uint64_t s = 77;
+	int bad_self = 0, bad_cross = 0;
+	for (int it = 0; it < 150; it++) {
+		int64_t n = 1 + (int64_t)(knn_randu(&s) * 60), nb = 1 + (int64_t)(knn_randu(&s) * 60);
+		int d = 1 + (int)(knn_randu(&s) * 12), k = 1 + (int)(knn_randu(&s) * 40);
+		knn_opts o = {.block = 1 + (int)(knn_randu(&s) * 9)};
+		float *W = gauss_rows(n, d, 1000 + (uint64_t)it);
+		if (n > 3)
+			memcpy(W + (n - 1) * d, W, (size_t)d * sizeof *W);
+		float *X = knn_normalize(W, n, d, NULL);
+		float *W2 = gauss_rows(nb, d, 5000 + (uint64_t)it);
+		float *Y = knn_normalize(W2, nb, d, NULL);
+		knn_result r, ab, ba;
+		knn_exact_self(X, n, d, k, &o, &r);
+		bad_self += !check_exact(&r, X, X, n, d, 1, 1e-5);
+		knn_exact_cross(X, n, Y, nb, d, k, &o, &ab, &ba);
+		bad_cross += !check_exact(&ab, X, Y, nb, d, 0, 1e-5) || !check_exact(&ba, Y, X, n, d, 0, 1e-5);
+		knn_result_free(&r);
+		knn_result_free(&ab);
+		knn_result_free(&ba);
+		free(W);
+		free(X);
+		free(W2);
+		free(Y);
+	}
+	/* the approximate mode on tiny sets: valid lists (in range, no self,
+	 * no repeats, sorted); with every list probed it is exact */
+	int bad_ivf = 0, inexact = 0;
+	for (int it = 0; it < 60; it++) {
+		int64_t n = 1 + (int64_t)(knn_randu(&s) * 40);
+		int d = 1 + (int)(knn_randu(&s) * 8), k = 1 + (int)(knn_randu(&s) * 12);
+		float *W = gauss_rows(n, d, 9000 + (uint64_t)it);
+		float *X = knn_normalize(W, n, d, NULL);
+		knn_ivf_opts io = {.seed = (uint64_t)it, .nlist = 1 + (int)(knn_randu(&s) * 6)};
+		io.nprobe = io.nlist;
+		knn_result r;
+		knn_ivf(X, n, X, n, d, k, &io, &r);
+		for (int64_t i = 0; i < n; i++)
+			for (int a = 0; a < k; a++) {
+				int32_t id = r.idx[i * k + a];
+				if (id == -1)
+					continue;
+				if (id < 0 || id >= n || id == i || (a && r.cos[i * k + a] > r.cos[i * k + a - 1]))
+					bad_ivf++;
+				for (int b = 0; b < a; b++)
+					bad_ivf += r.idx[i * k + b] == id;
+			}
+		inexact += !check_exact(&r, X, X, n, d, 1, 1e-5);
+		knn_result_free(&r);
+		free(W);
+		free(X);
+	}
+	CHECK(bad_ivf == 0, "knn approximate gives valid lists on 60 tiny seeded sets");
+	CHECK(inexact == 0, "knn approximate probing every list equals the exact search");
+	CHECK(bad_self == 0, "knn exact self matches brute force on 150 seeded small shapes");
+	CHECK(bad_cross == 0, "knn exact cross matches brute force on 150 seeded small shapes");
+}
+
 static void test_planted(void)
 {
 	/* pairs: row 2i+1 is row 2i plus 5% noise among random rows */
@@ -415,6 +476,7 @@ static void test_clusters(void)
 int main(void)
 {
 	test_exact();
+	test_shapes();
 	test_planted();
 	test_ivf();
 	test_clusters();
