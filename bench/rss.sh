@@ -13,6 +13,7 @@
 # The peer is the sqlite3 shell reading the same features table once.
 # Usage: bench/rss.sh [MB...]   (default: 50 200 800)
 #   TUI_SIZES="100000 1000000" (features; empty to skip the browser table)
+#   SKIP_BUILD=1 (only the browser table)
 # Prints one row per size: input, records, peak RSS and time of the build,
 # and the peer's RSS.
 # Environment: FS=path/to/featscope (default ./featscope), FEATURES, TMPDIR.
@@ -60,7 +61,8 @@ sys.stderr.write("%d\n" % n)
 PY
 }
 
-printf '%8s %10s %14s %12s %10s %14s\n' "input MB" records "build RSS MB" "build s" "MB/s" "gzip -1 RSS MB"
+[ "${SKIP_BUILD:-}" ] && set --
+[ $# = 0 ] || printf '%8s %10s %14s %12s %10s %14s\n' "input MB" records "build RSS MB" "build s" "MB/s" "gzip -1 RSS MB"
 for mb in "$@"; do
 	gen "$mb" 2>"$T/n" | /usr/bin/time -f '%M %e' -o "$T/time" "$FS" build --no-progress \
 		-o "$T/x.sqlite" - 2>"$T/err" >/dev/null || { cat "$T/err" >&2; exit 1; }
@@ -74,17 +76,22 @@ done
 [ -n "$TUI_SIZES" ] || exit 0
 [ -x "$FIXTURE" ] || { echo "rss.sh: $FIXTURE not built (make tools/tui-fixture); no browser table" >&2; exit 0; }
 echo
-printf '%10s %10s %14s %12s %18s\n' features "index MB" "browser RSS MB" "scroll s" "sqlite3 scan RSS MB"
+# Peak RSS counts the pages of the memory-mapped index the scroll touched
+# (file-backed, shared, dropped under pressure); heap is RssAnon, the
+# browser's own memory, from its FEATSCOPE_TIMING report.
+printf '%10s %10s %14s %16s %12s %18s\n' features "index MB" "peak RSS MB" "peak heap MB" "scroll s" "sqlite3 scan RSS MB"
 for n in $TUI_SIZES; do
 	ix=$T/tui-$n.sqlite
 	"$FIXTURE" big "$n" "$ix" >/dev/null
 	# one PgDn per screen of 47 rows, to the last feature, then quit
 	awk -v n=$(( n / 47 + 2 )) 'BEGIN { for (i = 0; i < n; i++) print "<PgDn>"; print "Q" }' >"$T/keys"
-	FEATSCOPE_SCRIPT=$T/keys FEATSCOPE_SIZE=120x50 TERM=xterm-256color HOME=$T \
+	FEATSCOPE_TIMING=$T/timing FEATSCOPE_SCRIPT=$T/keys FEATSCOPE_SIZE=120x50 TERM=xterm-256color HOME=$T \
 		/usr/bin/time -f '%M %e' -o "$T/time" "$FS" "$ix" >/dev/null 2>"$T/err" || { cat "$T/err" >&2; exit 1; }
 	read -r rss secs <"$T/time"
 	/usr/bin/time -f '%M' -o "$T/peer" sqlite3 "$ix" "SELECT idx, density, max_act, label FROM features ORDER BY idx" >/dev/null
-	printf '%10s %10.1f %14.1f %12s %18.1f\n' "$n" "$(echo "$(stat -c %s "$ix") / 1000000" | bc -l)" \
-		"$(echo "$rss / 1024" | bc -l)" "$secs" "$(echo "$(cat "$T/peer") / 1024" | bc -l)"
+	anon=$(sed -n 's/^anon_max_kb //p' "$T/timing")
+	printf '%10s %10.1f %14.1f %16.1f %12s %18.1f\n' "$n" "$(echo "$(stat -c %s "$ix") / 1000000" | bc -l)" \
+		"$(echo "$rss / 1024" | bc -l)" "$(echo "${anon:-0} / 1024" | bc -l)" "$secs" \
+		"$(echo "$(cat "$T/peer") / 1024" | bc -l)"
 	rm -f "$ix"
 done

@@ -722,7 +722,7 @@ json_t *imp_load_json(imp_state *st, const char *path)
 		fclose(f);
 	}
 	if (!root)
-		imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, je.text);
+		imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 	return root;
 }
 
@@ -995,7 +995,7 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 		json_error_t je;
 		top = json_loadb(text, len, 0, &je);
 		if (!top) {
-			rc = imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, je.text);
+			rc = imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 			goto out;
 		}
 		if (!json_is_object(top)) {
@@ -1048,7 +1048,7 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 			json_error_t je;
 			json_t *v = json_loadb(v0, (size_t)(e.p - v0), JSON_DECODE_ANY, &je);
 			if (!v)
-				rc = imp_bad(st, path, line + je.line - 1, "JSON", "column %d: %s", je.column, je.text);
+				rc = imp_bad(st, path, line + je.line - 1, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 			else
 				rc = fn(st, ctx, top, i++, key, v, line);
 			if (v)

@@ -106,6 +106,8 @@ size_t acts_encode(const float *acts, int ntok, uint8_t *out)
 
 int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
 {
+	if (!p) /* an empty blob column reads as NULL */
+		p = (const uint8_t *)"", n = 0;
 	for (int i = 0; i < ntok; i++)
 		acts[i] = 0.0f;
 	size_t at = 0;
@@ -135,6 +137,8 @@ size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
 
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen)
 {
+	if (!p) /* an empty blob column reads as NULL: no arithmetic on it */
+		p = (const uint8_t *)"", n = 0;
 	size_t at = 0;
 	uint64_t sum = 0;
 	off[0] = 0;
@@ -1483,7 +1487,8 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 	int ntok = sqlite3_column_int(s, 1);
 	int tbytes = sqlite3_column_bytes(s, 2);
 	uint8_t *toks = xmalloc((size_t)tbytes + 1);
-	memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
+	if (tbytes > 0) /* a NULL or empty toks column has no pointer to copy from */
+		memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
 	c->source = col_strdup(s, 3);
 	int64_t first = sqlite3_column_int64(s, 4);
 	sqlite3_reset(s);
@@ -1748,7 +1753,8 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 		ch->n = sqlite3_column_int(s, 1);
 		ch->len = (size_t)sqlite3_column_bytes(s, 3);
 		ch->text = xmalloc(ch->len + 1);
-		memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
+		if (ch->len) /* an empty text has no pointer to copy from */
+			memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
 		ch->text[ch->len] = 0;
 		rc = chunk_offsets(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), ch->n,
 				   ch->len, &ch->off);

@@ -561,7 +561,7 @@ static int np_file(np_run *r, int kind, const char *path)
 		json_error_t je;
 		json_t *row = json_loadb(line, len, 0, &je);
 		if (!row) {
-			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, je.text);
+			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 			break;
 		}
 		rc = np_row(r, kind, row, path, ln);

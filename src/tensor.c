@@ -389,7 +389,7 @@ fs_st_file *st_open(const char *path, char *err, size_t errlen)
 	json_error_t je;
 	f->header = json_loadb((const char *)f->map.p + 8, (size_t)hlen, 0, &je);
 	if (!f->header) {
-		fs_seterr(err, errlen, "%s: header: bad JSON at column %d: %s", path, je.column, je.text);
+		fs_seterr(err, errlen, "%s: header: bad JSON at column %d: %s", path, je.column, fs_msg_clean(je.text));
 		goto bad;
 	}
 	if (!json_is_object(f->header)) {

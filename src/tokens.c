@@ -368,7 +368,7 @@ static int vocab_json(const char *path, const char *text, size_t len, tok_vocab 
 	json_error_t je;
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: column %d: %s", path, je.line, je.column, je.text);
+		return fs_seterr(err, errlen, "%s:%d: column %d: %s", path, je.line, je.column, fs_msg_clean(je.text));
 	int64_t cap = 0;
 	int rc = 0;
 	json_t *model = json_object_get(root, "model");

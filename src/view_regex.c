@@ -232,6 +232,8 @@ static int rx_key(view *v, int act, int key)
 	if (act == ACT_RANK_BY) {
 		/* Restart the scan ranked by the next measure. */
 		rx_job *j = rp->job;
+		if (!j->pat) /* the pattern did not compile: nothing to rank, keep its error */
+			return VR_HANDLED;
 		atomic_store(&j->cancel, 1);
 		if (rp->started)
 			pthread_join(rp->th, NULL);

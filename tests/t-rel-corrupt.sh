@@ -60,6 +60,11 @@ edit("offsets-past-chunk", """
 UPDATE chunks SET offs = substr(offs, 1, 8) || x'ffffff7f' || substr(offs, 13);
 UPDATE chunks SET text = substr(text, 1, 10);
 """)
+edit("empty-blobs", """
+UPDATE contexts SET toks = x'' WHERE id % 2 = 1;
+UPDATE examples SET acts = x'' WHERE rank = 0;
+UPDATE chunks SET text = x'' WHERE id = 1;
+""")
 edit("no-tables", "DROP TABLE examples; DROP TABLE contexts; DROP TABLE chunks;")
 edit("recursive-view", """
 ALTER TABLE features RENAME TO f0;
@@ -103,7 +108,7 @@ run_all() {
 }
 
 for v in trunc-100 trunc-page trunc-half trunc-last empty header-garbage flipped-0 flipped-1 \
-	flipped-2 zeroed-pages wrong-types lying-sizes offsets-past-chunk no-tables \
+	flipped-2 zeroed-pages wrong-types lying-sizes offsets-past-chunk empty-blobs no-tables \
 	recursive-view meta-view computed-column; do
 	run_all "$v" "$TMP/$v.sqlite"
 done

@@ -1,7 +1,8 @@
 #!/bin/sh
 # t-rel-script.sh: the browser's headless script mode on inputs the TUI
 # fuzz target (tests/fuzz/fuzz-tui.c) found or that stress it: a regex
-# screen with a pattern that does not compile and one with no hits (a
+# screen with a pattern that does not compile (re-ranking it with 'o'
+# crashed: a scan started with no pattern) and one with no hits (a
 # memcpy from NULL, undefined behaviour caught by UBSan), scripts with
 # unknown keys or invalid UTF-8 (refused with FILE:LINE), and a session
 # over a hostile index. Each must end cleanly; under the sanitizer build
@@ -28,6 +29,14 @@ Q
 run "regex screen: pattern with no hits" 'r
 zzzzqqqxxx
 <Enter>
+q
+Q
+' 0
+run "regex screen: re-rank (o) after a pattern that does not compile" 'r
+(?iDn>q|cat
+<Enter>
+o
+o
 q
 Q
 ' 0

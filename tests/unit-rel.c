@@ -8,6 +8,7 @@
 #include "format.h"
 #include "index.h"
 #include "tensor.h"
+#include "tokens.h"
 #include "unit.h"
 #include "util.h"
 
@@ -60,6 +61,21 @@ int main(void)
 	static const char max[] = "{\"tokens\": [\"a\"], \"acts\": [[0, 16777215, 1.0]]}";
 	CHECK(build_parse_line(max, sizeof max - 1, 0, err, sizeof err) == 0,
 	      "jsonl: feature id 2^24-1 (16M-latent SAEs) is accepted");
+
+	/* fuzz-tokens: a tokenizer.json whose syntax error sits before a raw
+	 * newline and ESC: jansson quotes it; the message stays one clean line */
+	char tpath[] = "/tmp/fs-unit-rel-tok-XXXXXX";
+	int tfd = mkstemp(tpath);
+	FILE *tf = tfd >= 0 ? fdopen(tfd, "wb") : NULL;
+	if (tf) {
+		fputs("{\"model\": {\"vocab\": {\"a\": 0, \"07]\\\n\x1b]0;x\x07: 1}}}", tf);
+		fclose(tf);
+	}
+	tok_vocab tv;
+	err[0] = 0;
+	CHECK(tf && tok_vocab_load(tpath, &tv, err, sizeof err) != 0 && err[0] && !has_control(err),
+	      "tokens: tokenizer.json syntax error message has no raw newline or ESC");
+	unlink(tpath);
 
 	/* format: reusing a buffer for an empty string must not show the old text */
 	fs_buf b = {0};
