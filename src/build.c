@@ -10,6 +10,8 @@
  */
 #include "build.h"
 #include "cmd.h"
+#include "geom.h"
+#include "format.h"
 #include "import.h"
 #include "index.h"
 #include "input.h"
@@ -28,6 +30,7 @@
 
 #define RESERVOIR_PER_INTERVAL 4 /* reservoir size = intervals x per-interval x this */
 #define N_LOGITS 10              /* top positive and negative output tokens kept */
+#define BUILD_MAX_AUTO_FEATURES (1ll << 24) /* largest feature id + 1 without --n-features */
 
 void build_opts_init(fs_build_opts *o)
 {
@@ -259,8 +262,15 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 	json_error_t je;
 	json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
 	*root_out = root;
-	if (!root)
-		return BAD("%s: column %d: bad JSON: %s", where, je.column, je.text);
+	if (!root) {
+		/* jansson quotes the input near the error: escape it, so a hostile
+		 * line cannot put control sequences or a newline in the message */
+		fs_buf m = {0};
+		format_escaped(&m, je.text, strlen(je.text));
+		fs_seterr(err, errlen, "%s: column %d: bad JSON: %s", where, je.column, m.p ? m.p : "");
+		buf_free(&m);
+		return -1;
+	}
 	if (!json_is_object(root))
 		return BAD("%s: record is not a JSON object", where);
 	b->text.len = 0;
@@ -326,6 +336,12 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 		    (b->fixed && json_integer_value(f) >= b->nfeat) || json_integer_value(f) > (1ll << 40))
 			return BAD("%s: acts[%zu]: feature out of range%s", where, i,
 				   b->fixed ? " (beyond --n-features / decoder rows)" : "");
+		/* Features are dense 0..max: one hostile id must not claim
+		 * gigabytes (about 200 bytes per feature) unless asked for. */
+		if (!b->fixed && json_integer_value(f) >= BUILD_MAX_AUTO_FEATURES)
+			return BAD("%s: acts[%zu]: feature %lld is beyond %lld (give --n-features for larger "
+				   "dictionaries)", where, i, (long long)json_integer_value(f),
+				   (long long)BUILD_MAX_AUTO_FEATURES - 1);
 		if (!json_is_number(v) || !isfinite(json_number_value(v)))
 			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
 		double val = json_number_value(v);
@@ -657,12 +673,18 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 	return 0;
 }
 
-/* Neighbours, clusters and the map from the decoder (geometry area). */
+/* Neighbours, clusters and the map from the decoder. */
 static int build_geometry(fs_writer *w, int sae, const int64_t *fids, const fs_tensor *dec,
 			  const char *const *labels, const fs_build_opts *o, char *err, size_t errlen)
 {
-	(void)w; (void)sae; (void)fids; (void)dec; (void)labels; (void)o; (void)err; (void)errlen;
-	return 0; /* TEMPORARY: wired to geom_write when src/geom.c lands */
+	geom_dict d = {sae, o->sae_name, fids, dec->data, dec->shape[0], (int)dec->shape[1], labels};
+	geom_opts g;
+	geom_opts_init(&g);
+	g.k = o->knn_k;
+	g.progress = o->progress;
+	if (g.k == 0)
+		return 0;
+	return geom_write(w, &d, 1, &g, err, errlen);
 }
 
 int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen)
@@ -979,4 +1001,32 @@ int cmd_build(int argc, char **argv)
 		return FS_EXIT_USAGE;
 	}
 	return FS_EXIT_OK;
+}
+
+/* ---- rel: fuzzing entry ---- */
+
+/* Parse one record line as read_records does (tests/fuzz/fuzz-jsonl.c). */
+int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen)
+{
+	fs_build_opts o;
+	build_opts_init(&o);
+	o.progress = 0;
+	builder b;
+	memset(&b, 0, sizeof b);
+	b.o = &o;
+	if (n_features > 0) {
+		b.nfeat = n_features;
+		b.fixed = 1;
+	}
+	act_triple *acts = NULL;
+	int64_t na = 0;
+	int ntok = 0;
+	const char *source = NULL;
+	json_t *root = NULL;
+	int rc = parse_record(&b, "fuzz:1", line, len, &acts, &na, &ntok, &source, &root, err, errlen);
+	json_decref(root);
+	free(acts);
+	buf_free(&b.text);
+	free(b.off);
+	return rc;
 }

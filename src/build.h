@@ -32,4 +32,9 @@ void build_opts_init(fs_build_opts *o);
 /* Run a build of native records; 0 on success, -1 with a one-line message. */
 int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen);
 
+/* ---- rel: fuzzing entry ---- */
+/* Parse one JSONL record line exactly as the builder does (n_features > 0:
+ * as with --n-features); 0 when valid, -1 with a message. For fuzzing. */
+int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen);
+
 #endif

@@ -1,11 +1,12 @@
 /*
  * cli.c: the query subcommands for scripts and tests: info, show, search
- * and token. Each prints stable plain text, or JSON with --json. They read
+ * and token (through grep.c). Each prints stable plain text, or JSON with --json. They read
  * the index only through index.h.
  */
 #define _GNU_SOURCE
 #include "cmd.h"
 #include "format.h"
+#include "grep.h"
 #include "index.h"
 #include "notes.h"
 #include "util.h"
@@ -25,6 +26,7 @@ typedef struct {
 	int limit;    /* --limit N */
 	int width;    /* --width N: bytes of context shown around the mark */
 	const char *notes; /* --notes FILE: the notes database */
+	int substring;     /* --substring: literal search in the text */
 } qopts;
 
 /* Parse the common options; leaves positional args at argv[optind..]. */
@@ -35,6 +37,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 		{"limit", required_argument, NULL, 'n'},
 		{"width", required_argument, NULL, 'w'},
 		{"notes", required_argument, NULL, 'N'},
+		{"substring", no_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -45,6 +48,7 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 		switch (c) {
 		case 'j': q->json = 1; break;
 		case 'N': q->notes = optarg; break;
+		case 'S': q->substring = 1; break;
 		case 'n':
 		case 'w':
 			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 1000000) {
@@ -90,6 +94,20 @@ static void print_json(json_t *j)
 	json_decref(j);
 }
 
+/* Escaped copy of untrusted text (names, sources from foreign files) for
+ * printing: valid until six more calls. */
+static const char *esc(const char *s)
+{
+	static fs_buf ring[6];
+	static int next;
+	fs_buf *b = &ring[next++ % 6];
+	b->len = 0;
+	if (b->p)
+		b->p[0] = 0;
+	format_escaped(b, s, strlen(s));
+	return b->p ? b->p : "";
+}
+
 /* JSON string from arbitrary bytes: invalid UTF-8 is escaped first. */
 static json_t *jstr(const char *s, size_t n)
 {
@@ -103,6 +121,12 @@ static json_t *jstr(const char *s, size_t n)
 	return j;
 }
 
+/* jstr of a NUL-terminated string. */
+static json_t *jstrz(const char *s)
+{
+	return jstr(s, strlen(s));
+}
+
 static json_t *jnum(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
@@ -112,7 +136,7 @@ static json_t *jnum(double v)
 
 int cmd_info(int argc, char **argv)
 {
-	qopts q = {0, 0, 0, NULL};
+	qopts q = {0, 0, 0, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -123,11 +147,11 @@ int cmd_info(int argc, char **argv)
 	int64_t nex = index_n_examples(ix);
 	if (q.json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", json_string(argv[optind]));
+		json_object_set_new(o, "path", jstrz(argv[optind]));
 		json_object_set_new(o, "version", json_integer(FS_INDEX_VERSION));
-		json_object_set_new(o, "uuid", json_string(index_uuid(ix)));
+		json_object_set_new(o, "uuid", jstrz(index_uuid(ix)));
 		const char *c = index_meta(ix, "created");
-		json_object_set_new(o, "created", json_string(c ? c : ""));
+		json_object_set_new(o, "created", jstrz(c ? c : ""));
 		json_object_set_new(o, "bytes", json_integer(size));
 		json_object_set_new(o, "features", json_integer(index_n_features(ix)));
 		json_object_set_new(o, "contexts", json_integer(index_n_contexts(ix)));
@@ -138,13 +162,13 @@ int cmd_info(int argc, char **argv)
 			const fs_sae *d = index_sae(ix, i);
 			json_t *s = json_object();
 			json_object_set_new(s, "id", json_integer(d->id));
-			json_object_set_new(s, "name", json_string(d->name));
-			json_object_set_new(s, "model", json_string(d->model));
-			json_object_set_new(s, "hook", json_string(d->hook));
+			json_object_set_new(s, "name", jstrz(d->name));
+			json_object_set_new(s, "model", jstrz(d->model));
+			json_object_set_new(s, "hook", jstrz(d->hook));
 			json_object_set_new(s, "layer", json_integer(d->layer));
 			json_object_set_new(s, "d_model", json_integer(d->d_model));
 			json_object_set_new(s, "n_features", json_integer(d->n_features));
-			json_object_set_new(s, "source_format", json_string(d->source_format));
+			json_object_set_new(s, "source_format", jstrz(d->source_format));
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(o, "saes", a);
@@ -163,8 +187,9 @@ int cmd_info(int argc, char **argv)
 		for (int i = 0; i < index_n_saes(ix); i++) {
 			const fs_sae *d = index_sae(ix, i);
 			printf("  %-12s %lld features, d_model %d, model %s, hook %s, layer %d, from %s\n",
-			       d->name, (long long)d->n_features, d->d_model, *d->model ? d->model : "-",
-			       *d->hook ? d->hook : "-", d->layer, d->source_format);
+			       esc(d->name), (long long)d->n_features, d->d_model,
+			       *d->model ? esc(d->model) : "-", *d->hook ? esc(d->hook) : "-", d->layer,
+			       esc(d->source_format));
 		}
 	}
 	index_close(ix);
@@ -182,7 +207,7 @@ static json_t *context_json(fs_index *ix, const fs_example *e)
 	json_object_set_new(o, "max_pos", json_integer(e->max_pos));
 	if (index_context(ix, e->ctx, &c) == 0) {
 		json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
-		json_object_set_new(o, "source", json_string(c.source));
+		json_object_set_new(o, "source", jstrz(c.source));
 		json_t *toks = json_array(), *acts = json_array();
 		for (int t = 0; t < c.ntok; t++) {
 			json_array_append_new(toks, jstr(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t]));
@@ -203,7 +228,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 		format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, e->max_pos, width);
 		printf("  %3d. %8.3f  %s", n, e->max_act, b.p ? b.p : "");
 		if (*c.source)
-			printf("   [%s]", c.source);
+			printf("   [%s]", esc(c.source));
 		putchar('\n');
 		context_free(&c);
 	} else {
@@ -214,7 +239,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 
 int cmd_show(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
+	qopts q = {0, 20, 80, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
@@ -240,12 +265,12 @@ int cmd_show(int argc, char **argv)
 
 	if (q.json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "feature", json_string(name));
+		json_object_set_new(o, "feature", jstrz(name));
 		json_object_set_new(o, "id", json_integer(fid));
-		json_object_set_new(o, "sae", json_string(d ? d->name : ""));
+		json_object_set_new(o, "sae", jstrz(d ? d->name : ""));
 		json_object_set_new(o, "index", json_integer(f.idx));
-		json_object_set_new(o, "label", json_string(f.label));
-		json_object_set_new(o, "label_source", json_string(f.label_source));
+		json_object_set_new(o, "label", jstrz(f.label));
+		json_object_set_new(o, "label_source", jstrz(f.label_source));
 		json_object_set_new(o, "density", f.density < 0 ? json_null() : json_real(f.density));
 		json_object_set_new(o, "max_act", jnum(f.max_act));
 		json_object_set_new(o, "mean_act", jnum(f.mean_act));
@@ -285,10 +310,10 @@ int cmd_show(int argc, char **argv)
 		print_json(o);
 	} else {
 		fs_buf b = {0};
-		printf("feature %s (#%lld)\n", name, (long long)fid);
+		printf("feature %s (#%lld)\n", esc(name), (long long)fid);
 		if (*f.label) {
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", f.label_source,
+			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", esc(f.label_source),
 			       *f.label_source ? "]" : "");
 			b.len = 0;
 		}
@@ -403,23 +428,36 @@ static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t
 	}
 	if (ja)
 		json_object_set_new(jo, "notes", ja);
-	if (nk > 0)
-		strv_free(keys, nk);
+	strv_free(keys, nk > 0 ? nk : 0);
 	notes_close(n);
 }
 
 int cmd_search(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE]") < 0)
+	qopts q = {0, 20, 80, NULL, 0};
+	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE] [--substring]") < 0)
 		return FS_EXIT_USAGE;
 	fs_index *ix = open_or_warn(argv[optind]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	const char *query = argv[optind + 1];
 	int64_t *ctx = NULL, *fids = NULL;
-	int nc = search_ids(ix, 0, query, q.limit, &ctx);
+	int nc = q.substring ? 0 : search_ids(ix, 0, query, q.limit, &ctx);
 	int nf = search_ids(ix, 1, query, q.limit, &fids);
+	int substring = q.substring || nc == 0;
+	if (substring && nc >= 0) {
+		/* text that is not words (DNA, code, CJK inside longer runs):
+		 * a literal scan of the contexts */
+		char err[512];
+		free(ctx);
+		ctx = NULL;
+		nc = grep_substring(ix, query, 0, q.limit, &ctx, err, sizeof err);
+		if (nc < 0) {
+			fs_warn("search: %s", err);
+			index_close(ix);
+			return FS_EXIT_ERR;
+		}
+	}
 	if (nc < 0 || nf < 0) {
 		fs_warn("search: %s: %s", query, index_errmsg(ix));
 		index_close(ix);
@@ -440,17 +478,20 @@ int cmd_search(int argc, char **argv)
 			continue;
 		index_feature_name(ix, fids[i], name, sizeof name);
 		if (jo) {
-			json_array_append_new(jf, json_pack("{s:s,s:s}", "feature", name, "label", f.label));
+			json_array_append_new(jf, json_pack("{s:o,s:o}", "feature", jstr(name, strlen(name)),
+								      "label", jstr(f.label, strlen(f.label))));
 		} else {
 			b.len = 0;
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("  %-10s %s\n", name, b.p ? b.p : "");
+			printf("  %-10s %s\n", esc(name), b.p ? b.p : "");
 		}
 		feature_free(&f);
 	}
 	search_notes(ix, &q, query, jo);
 	if (!jo)
-		printf("contexts (%d):\n", nc);
+		printf("contexts (%d)%s:\n", nc, substring ? ", by substring" : "");
+	else
+		json_object_set_new(jo, "match", json_string(substring ? "substring" : "fts"));
 	for (int i = 0; i < nc; i++) {
 		fs_context c;
 		if (index_context(ix, ctx[i], &c) != 0)
@@ -461,10 +502,10 @@ int cmd_search(int argc, char **argv)
 			json_t *o = json_object(), *fa = json_array();
 			json_object_set_new(o, "context", json_integer(ctx[i]));
 			json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
-			json_object_set_new(o, "source", json_string(c.source));
+			json_object_set_new(o, "source", jstrz(c.source));
 			for (int k = 0; k < ncf; k++) {
 				index_feature_name(ix, cf[k].fid, name, sizeof name);
-				json_array_append_new(fa, json_pack("{s:s,s:f,s:i}", "feature", name, "max_act",
+				json_array_append_new(fa, json_pack("{s:o,s:f,s:i}", "feature", jstrz(name), "max_act",
 								    (double)cf[k].max_act, "max_pos", cf[k].max_pos));
 			}
 			json_object_set_new(o, "features", fa);
@@ -478,7 +519,7 @@ int cmd_search(int argc, char **argv)
 				printf("           fires:");
 				for (int k = 0; k < ncf; k++) {
 					index_feature_name(ix, cf[k].fid, name, sizeof name);
-					printf(" %s (%.2f)", name, cf[k].max_act);
+					printf(" %s (%.2f)", esc(name), cf[k].max_act);
 				}
 				putchar('\n');
 			}
@@ -500,109 +541,9 @@ int cmd_search(int argc, char **argv)
 
 /* ----------------------------------------------------------------- token */
 
-typedef struct {
-	int64_t fid;   /* feature */
-	double mass;   /* activation summed over occurrences of the token */
-	int hits;      /* occurrences where it fired */
-} token_hit;
-
-static int cmp_hit(const void *x, const void *y)
-{
-	const token_hit *a = x, *b = y;
-	if (a->mass != b->mass)
-		return a->mass > b->mass ? -1 : 1;
-	return (a->fid > b->fid) - (a->fid < b->fid);
-}
-
-/* Token equality: exact bytes, or ignoring one leading space (GPT-style). */
-static int token_eq(const char *t, size_t n, const char *want, size_t wn)
-{
-	if (n == wn && memcmp(t, want, n) == 0)
-		return 1;
-	return n == wn + 1 && t[0] == ' ' && memcmp(t + 1, want, wn) == 0;
-}
-
+/* Features with the most activation on a token: the concept probe with
+ * exact-token matching (grep.c). */
 int cmd_token(int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX TOKEN [--json] [--limit N]") < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = open_or_warn(argv[optind]);
-	if (!ix)
-		return FS_EXIT_USAGE;
-	const char *want = argv[optind + 1];
-	size_t wn = strlen(want);
-	token_hit *hits = NULL;
-	int nh = 0;
-	int64_t occurrences = 0;
-	float *acts = NULL;
-	int acap = 0;
-	for (int64_t ch = 1; ch <= index_n_chunks(ix); ch++) {
-		fs_chunk k;
-		if (index_chunk(ix, ch, &k) != 0)
-			continue;
-		for (int i = 0; i < k.n; i++) {
-			if (!memmem(k.text + k.off[i], k.off[i + 1] - 1 - k.off[i], want, wn))
-				continue;
-			fs_context c;
-			if (index_context(ix, k.first_ctx + i, &c) != 0)
-				continue;
-			fs_ctx_feature *cf;
-			int ncf = index_context_features(ix, c.id, 100000, &cf);
-			if (c.ntok > acap) {
-				acap = c.ntok * 2;
-				acts = xrealloc(acts, sizeof(float) * (size_t)acap);
-			}
-			for (int t = 0; t < c.ntok; t++) {
-				if (!token_eq(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t], want, wn))
-					continue;
-				occurrences++;
-				for (int j = 0; j < ncf; j++) {
-					if (index_example_acts(ix, cf[j].fid, c.id, acts, c.ntok) != 0 || !(acts[t] > 0))
-						continue;
-					int h = 0;
-					while (h < nh && hits[h].fid != cf[j].fid)
-						h++;
-					if (h == nh) {
-						hits = xrealloc(hits, sizeof *hits * (size_t)(nh + 1));
-						hits[nh++] = (token_hit){cf[j].fid, 0, 0};
-					}
-					hits[h].mass += acts[t];
-					hits[h].hits++;
-				}
-			}
-			free(cf);
-			context_free(&c);
-		}
-		chunk_free(&k);
-	}
-	qsort(hits, (size_t)nh, sizeof *hits, cmp_hit);
-	if (nh > q.limit)
-		nh = q.limit;
-	char name[128];
-	json_t *ja = q.json ? json_array() : NULL;
-	if (!ja)
-		printf("%lld occurrences of the token in stored contexts; features by activation on it:\n",
-		       (long long)occurrences);
-	for (int i = 0; i < nh; i++) {
-		fs_feature f;
-		index_feature(ix, hits[i].fid, &f);
-		index_feature_name(ix, hits[i].fid, name, sizeof name);
-		if (ja) {
-			json_array_append_new(ja, json_pack("{s:s,s:f,s:i,s:s}", "feature", name, "mass",
-							    hits[i].mass, "hits", hits[i].hits, "label", f.label));
-		} else {
-			fs_buf b = {0};
-			format_escaped(&b, f.label, strlen(f.label));
-			printf("  %-10s %10.3f %6d  %s\n", name, hits[i].mass, hits[i].hits, b.p ? b.p : "");
-			buf_free(&b);
-		}
-		feature_free(&f);
-	}
-	if (ja)
-		print_json(ja);
-	free(hits);
-	free(acts);
-	index_close(ix);
-	return FS_EXIT_OK;
+	return grep_cmd_token(argc, argv);
 }

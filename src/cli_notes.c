@@ -554,7 +554,7 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 	json_error_t je;
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root) {
-		fs_warn("%s:%d: json: %s", d->file, je.line, je.text);
+		fs_warn("%s:%d: json: %s", d->file, je.line, fs_msg_clean(je.text));
 		return -1;
 	}
 	int rc = -1;

@@ -580,6 +580,51 @@ static const char *base_name(const char *p)
 }
 
 /* The whole export into f. 0 ok, -1 error (reported). */
+/* Write a finished piece of output. Text, Markdown and TSV carry labels,
+ * notes and tags as they are stored, and those can come from foreign files
+ * (imported explanations): every byte that could act on a terminal is
+ * escaped here, in one place: C0 controls but newline and tab, DEL, C1
+ * controls, invalid UTF-8 (as \xHH), bidi controls and invisible
+ * separators (as <U+XXXX>). JSON escapes its own strings. */
+static void exp_flush(const exp_opts *o, fs_buf *b, FILE *f)
+{
+	if (o->format == FMT_JSON) {
+		fwrite(b->p, 1, b->len, f);
+		b->len = 0;
+		return;
+	}
+	fs_buf out = {0};
+	const unsigned char *p = (const unsigned char *)b->p;
+	for (size_t i = 0; i < b->len;) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				buf_printf(&out, "\\x%02x", c);
+			else
+				buf_addc(&out, (char)c);
+			i++;
+			continue;
+		}
+		int l = utf8_len(p + i, b->len - i);
+		if (!l) {
+			buf_printf(&out, "\\x%02x", c);
+			i++;
+			continue;
+		}
+		uint32_t cp = utf8_decode(p + i, l);
+		if ((cp >= 0x80 && cp < 0xa0) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x061c ||
+		    cp == 0x2060 || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb))
+			buf_printf(&out, "<U+%04X>", (unsigned)cp);
+		else
+			buf_add(&out, p + i, (size_t)l);
+		i += (size_t)l;
+	}
+	fwrite(out.p ? out.p : "", 1, out.len, f);
+	buf_free(&out);
+	b->len = 0;
+}
+
 static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 {
 	exp_sel *sel = NULL;
@@ -637,10 +682,8 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		case FMT_TSV: tsv_feat(&b, &e); break;
 		}
 		feat_free(&e);
-		if (b.len > (1 << 16)) {
-			fwrite(b.p, 1, b.len, f);
-			b.len = 0;
-		}
+		if (b.len > (1 << 16))
+			exp_flush(o, &b, f);
 		if (tty && fs_now() - shown > 0.25) {
 			shown = fs_now();
 			fprintf(stderr, "\rexport: %lld/%lld features", (long long)i + 1, (long long)cnt);
@@ -676,7 +719,7 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		strv_free(names, nn);
 		buf_adds(&b, "\n]}\n");
 	}
-	fwrite(b.p, 1, b.len, f);
+	exp_flush(o, &b, f);
 	buf_free(&b);
 	for (int64_t i = 0; i < cnt; i++)
 		free(sel[i].key);

@@ -16,6 +16,7 @@ static int invisible(uint32_t cp)
 void format_escaped(fs_buf *b, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	buf_add(b, "", 0); /* NUL-terminated even when nothing is appended */
 	for (size_t i = 0; i < n;) {
 		unsigned c = p[i];
 		if (c < 0x80) {

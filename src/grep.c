@@ -13,8 +13,10 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep.h"
 #include "cmd.h"
+#include "format.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -25,6 +27,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define GREP_MATCH_LIMIT 2000000u   /* default PCRE2 match limit per context */
 #define GREP_DEPTH_LIMIT 100000u    /* interpreter backtracking depth */
@@ -38,6 +43,10 @@ struct grep_pattern {
 	int jit_inv;          /* code_inv is JIT-compiled */
 	pcre2_code *filter;   /* whole-chunk prefilter (see grep_filter_safe), or NULL */
 	int jit_filter;       /* filter is JIT-compiled */
+	pcre2_code *anch;     /* the prefilter anchored, when skip_ascii */
+	int jit_anch;         /* anch is JIT-compiled */
+	int skip_ascii;       /* no match can start with an ASCII character */
+	struct grep_lit *lit; /* byte-pair finder when the pattern is a plain string */
 	unsigned flags;       /* GREP_* compile flags */
 };
 
@@ -105,6 +114,213 @@ static int grep_filter_safe(const char *p, unsigned flags)
 	return 1;
 }
 
+/* True when no match of re can start with an ASCII character (patterns
+ * for Hangul, Han, Cyrillic, ...), whatever comes before it. PCRE2 finds
+ * no start bitmap for Unicode properties, so its JIT decodes every
+ * character; knowing this, the prefilter can jump from one non-ASCII byte
+ * to the next instead. Each ASCII character c is tried as the whole rest
+ * of a subject, after nothing, a word character and a non-word one (what
+ * \b and ^ can see; patterns that look further back never get here),
+ * anchored, with hard partial matching: NOMATCH in every case means that
+ * no match anywhere starts with c. */
+static int grep_no_ascii_start(pcre2_code *re)
+{
+	const uint8_t *bitmap = NULL;
+	uint32_t firsttype = 0;
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bitmap);
+	pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &firsttype);
+	if (bitmap || firsttype != 0)
+		return 0; /* PCRE2 already skips ahead fast */
+	pcre2_match_data *md = pcre2_match_data_create(4, NULL);
+	static const char *const before[] = {"", "a", " "};
+	int ok = 1;
+	for (int c = 1; c < 128 && ok; c++) {
+		for (int b = 0; b < 3 && ok; b++) {
+			unsigned char subj[3];
+			size_t n = strlen(before[b]);
+			memcpy(subj, before[b], n);
+			subj[n] = (unsigned char)c;
+			int r = pcre2_match(re, subj, n + 1, n, PCRE2_ANCHORED | PCRE2_PARTIAL_HARD, md, NULL);
+			if (r != PCRE2_ERROR_NOMATCH)
+				ok = 0;
+		}
+	}
+	pcre2_match_data_free(md);
+	return ok;
+}
+
+/* Offset of the first byte >= 0x80 at or after pos, or len. */
+static size_t grep_next_high(const unsigned char *t, size_t pos, size_t len)
+{
+	while (pos < len && (pos & 7)) {
+		if (t[pos] & 0x80)
+			return pos;
+		pos++;
+	}
+	while (len - pos >= 32) {
+		uint64_t a, b, c, d;
+		memcpy(&a, t + pos, 8);
+		memcpy(&b, t + pos + 8, 8);
+		memcpy(&c, t + pos + 16, 8);
+		memcpy(&d, t + pos + 24, 8);
+		if ((a | b | c | d) & 0x8080808080808080ull)
+			break;
+		pos += 32;
+	}
+	while (pos < len && !(t[pos] & 0x80))
+		pos++;
+	return pos;
+}
+
+/* A plain-string finder for the prefilter ("packed pair"): two bytes of
+ * the string, chosen as the rarest by a rough frequency table of text and
+ * code, are looked for at their distance 16 positions at a time (SSE2),
+ * and every hit is checked against the whole string. Caseless finders
+ * fold ASCII only, so they are built only for ASCII strings without k or
+ * s (which Unicode case folding also matches with the Kelvin sign and the
+ * long s); other strings use the PCRE2 prefilter. */
+typedef struct grep_lit {
+	unsigned char *s;     /* the string */
+	size_t n;             /* its bytes */
+	int caseless;         /* ASCII letters match either case */
+	size_t i1, i2;        /* offsets of the two probe bytes */
+	unsigned char a1, b1; /* the first probe byte, in both cases */
+	unsigned char a2, b2; /* the second probe byte, in both cases */
+} grep_lit;
+
+/* Rough byte frequency (per mille) in English text and source code. */
+static int grep_byte_freq(unsigned char c)
+{
+	static const char order[] = "etaonisrhldcumfpgwybvkxjqz";
+	static const int lf[] = {70, 55, 50, 50, 48, 48, 45, 45, 30, 30, 28, 28, 20,
+				 18, 16, 15, 13, 12, 12, 10, 7, 5, 3, 1, 1, 1};
+	if (c >= 'a' && c <= 'z')
+		return lf[strchr(order, c) - order];
+	if (c >= 'A' && c <= 'Z')
+		return lf[strchr(order, c - 'A' + 'a') - order] / 8 + 1;
+	if (c == ' ')
+		return 150;
+	if (c == '\n' || c == '_')
+		return 18;
+	if (c >= '0' && c <= '9')
+		return c <= '1' ? 10 : 5;
+	if (c && strchr("(),.;*=-\t", c))
+		return 7;
+	return c < 0x80 ? 3 : 1;
+}
+
+static grep_lit *grep_lit_new(const char *str, size_t n, int caseless)
+{
+	if (n == 0)
+		return NULL;
+	for (size_t i = 0; i < n && caseless; i++) {
+		unsigned char c = (unsigned char)str[i];
+		if (c >= 0x80 || c == 'k' || c == 'K' || c == 's' || c == 'S')
+			return NULL;
+	}
+	grep_lit *l = xcalloc(1, sizeof *l);
+	l->s = (unsigned char *)xstrndup(str, n);
+	l->n = n;
+	l->caseless = caseless;
+	int best1 = 1 << 30, best2 = 1 << 30;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = l->s[i];
+		int f = grep_byte_freq(c);
+		if (caseless && isalpha(c))
+			f = grep_byte_freq((unsigned char)tolower(c)) + grep_byte_freq((unsigned char)toupper(c));
+		if (f < best1) {
+			best2 = best1;
+			l->i2 = l->i1;
+			best1 = f;
+			l->i1 = i;
+		} else if (f < best2) {
+			best2 = f;
+			l->i2 = i;
+		}
+	}
+	if (n == 1)
+		l->i2 = l->i1;
+	l->a1 = l->b1 = l->s[l->i1];
+	l->a2 = l->b2 = l->s[l->i2];
+	if (caseless) {
+		l->a1 = (unsigned char)tolower(l->a1);
+		l->b1 = (unsigned char)toupper(l->b1);
+		l->a2 = (unsigned char)tolower(l->a2);
+		l->b2 = (unsigned char)toupper(l->b2);
+	}
+	return l;
+}
+
+static void grep_lit_free(grep_lit *l)
+{
+	if (l) {
+		free(l->s);
+		free(l);
+	}
+}
+
+static int grep_lit_eq(const grep_lit *l, const unsigned char *t)
+{
+	if (!l->caseless)
+		return memcmp(t, l->s, l->n) == 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (tolower(t[i]) != tolower(l->s[i]))
+			return 0;
+	return 1;
+}
+
+/* Offset of the first occurrence at or after pos, or len when none. */
+static size_t grep_lit_find(const grep_lit *l, const unsigned char *t, size_t pos, size_t len)
+{
+	if (len < l->n)
+		return len;
+	size_t last = len - l->n; /* last possible start */
+#ifdef __SSE2__
+	__m128i a1 = _mm_set1_epi8((char)l->a1), b1 = _mm_set1_epi8((char)l->b1);
+	__m128i a2 = _mm_set1_epi8((char)l->a2), b2 = _mm_set1_epi8((char)l->b2);
+	/* Starts pos..pos+15 read bytes up to pos + 15 + max(i1, i2) < len. */
+	while (pos + 15 <= last) {
+		__m128i x1 = _mm_loadu_si128((const __m128i *)(const void *)(t + pos + l->i1));
+		__m128i x2 = _mm_loadu_si128((const __m128i *)(const void *)(t + pos + l->i2));
+		__m128i m = _mm_and_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x1, a1), _mm_cmpeq_epi8(x1, b1)),
+			_mm_or_si128(_mm_cmpeq_epi8(x2, a2), _mm_cmpeq_epi8(x2, b2)));
+		unsigned mask = (unsigned)_mm_movemask_epi8(m);
+		while (mask) {
+			size_t at = pos + (size_t)__builtin_ctz(mask);
+			if (grep_lit_eq(l, t + at))
+				return at;
+			mask &= mask - 1;
+		}
+		pos += 16;
+	}
+#endif
+	for (; pos <= last; pos++) {
+		unsigned char c1 = t[pos + l->i1], c2 = t[pos + l->i2];
+		if ((c1 == l->a1 || c1 == l->b1) && (c2 == l->a2 || c2 == l->b2) &&
+		    grep_lit_eq(l, t + pos))
+			return pos;
+	}
+	return len;
+}
+
+/* The plain string a pattern stands for: the whole of a literal pattern,
+ * or a regex with no metacharacter after an optional leading (?i).
+ * Returns NULL when the pattern is no plain string. */
+static const char *grep_plain_string(const char *pattern, unsigned flags, int *caseless)
+{
+	*caseless = (flags & GREP_CASELESS) != 0;
+	if (flags & (GREP_LITERAL | GREP_TOKEN))
+		return pattern;
+	if (strncmp(pattern, "(?i)", 4) == 0) {
+		pattern += 4;
+		*caseless = 1;
+	}
+	if (!*pattern || strpbrk(pattern, "\\^$.|?*+()[]{}#"))
+		return NULL;
+	return pattern;
+}
+
 grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_t errlen)
 {
 	uint32_t opts = PCRE2_UTF;
@@ -124,13 +340,22 @@ grep_pattern *grep_compile(const char *pattern, unsigned flags, char *err, size_
 		grep_pattern_free(p);
 		return NULL;
 	}
-	if (grep_filter_safe(pattern, flags)) {
+	if (!(flags & GREP_NOFILTER) && grep_filter_safe(pattern, flags)) {
 		pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
 		pcre2_set_newline(cc, PCRE2_NEWLINE_NUL);
 		char e[256];
-		p->filter = grep_compile1(pattern, opts | (opts & PCRE2_LITERAL ? 0 : PCRE2_MULTILINE),
-					  &p->jit_filter, cc, e, sizeof e);
+		/* Invalid UTF-8 never matches: chunks need no validation pass. */
+		uint32_t fo = opts | PCRE2_MATCH_INVALID_UTF | (opts & PCRE2_LITERAL ? 0 : PCRE2_MULTILINE);
+		p->filter = grep_compile1(pattern, fo, &p->jit_filter, cc, e, sizeof e);
+		if (p->filter && !(flags & (GREP_LITERAL | GREP_TOKEN)) && grep_no_ascii_start(p->code)) {
+			p->anch = grep_compile1(pattern, fo | PCRE2_ANCHORED, &p->jit_anch, cc, e, sizeof e);
+			p->skip_ascii = p->anch != NULL;
+		}
 		pcre2_compile_context_free(cc);
+		int ci;
+		const char *plain = grep_plain_string(pattern, flags, &ci);
+		if (plain && !p->skip_ascii)
+			p->lit = grep_lit_new(plain, strlen(plain), ci);
 	}
 	return p;
 }
@@ -142,6 +367,8 @@ void grep_pattern_free(grep_pattern *p)
 	pcre2_code_free(p->code);
 	pcre2_code_free(p->code_inv);
 	pcre2_code_free(p->filter);
+	pcre2_code_free(p->anch);
+	grep_lit_free(p->lit);
 	free(p);
 }
 
@@ -208,7 +435,8 @@ int grep_mark_tokens(const size_t *spans, int nspan, const uint32_t *tok_off,
 		     int ntok, const char *text, int exact, uint8_t *marked)
 {
 	int n = 0, k = 0;
-	memset(marked, 0, (size_t)(ntok > 0 ? ntok : 0));
+	if (ntok > 0)
+		memset(marked, 0, (size_t)ntok);
 	for (int t = 0; t < ntok; t++) {
 		size_t a = tok_off[t], b = tok_off[t + 1];
 		if (exact) {
@@ -493,7 +721,7 @@ static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t l
 			 (long long)ctx, index_errmsg(w->ix));
 		return GREP_ERR;
 	}
-	if (ntok > w->capmarked) {
+	if (ntok + 1 > w->capmarked) {
 		w->capmarked = ntok + 64;
 		w->marked = xrealloc(w->marked, (size_t)w->capmarked);
 	}
@@ -545,21 +773,61 @@ static int grep_ctx_at(const fs_chunk *ch, size_t pos)
 }
 
 /* One chunk: through the whole-chunk prefilter when the pattern has one
- * and the chunk is valid UTF-8, else one context at a time. */
+ * (candidate contexts are validated one by one), else one context at a
+ * time after validating the whole chunk once. */
 static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 {
 	const grep_pattern *p = w->s->p;
-	int valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
-	int i = 0, rc = 0;
-	if (p->filter && valid && ch->n > 0) {
+	int valid = 0, i = 0, rc = 0;
+	if (!p->filter || p->skip_ascii)
+		valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
+	if (p->filter && (valid || !p->skip_ascii) && ch->n > 0) {
 		const unsigned char *t = (const unsigned char *)ch->text;
 		size_t pos = 0;
 		while (i < ch->n && rc == 0) {
 			if (grep_stopped(w->s))
 				return 0;
+			if (p->lit) {
+				pos = grep_lit_find(p->lit, t, pos, ch->len);
+				if (pos >= ch->len)
+					return 0;
+				int c = grep_ctx_at(ch, pos);
+				if (c < i)
+					c = i;
+				rc = grep_do_ctx(w, ch, c, valid);
+				i = c + 1;
+				if (i < ch->n)
+					pos = ch->off[i];
+				continue;
+			}
+			if (p->skip_ascii) {
+				/* Try each non-ASCII character, anchored. */
+				pos = grep_next_high(t, pos, ch->len);
+				if (pos >= ch->len)
+					return 0;
+				int r = p->jit_anch
+					? pcre2_jit_match(p->anch, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc)
+					: pcre2_match(p->anch, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc);
+				if (r == PCRE2_ERROR_NOMATCH) {
+					pos++;
+					while (pos < ch->len && (t[pos] & 0xC0) == 0x80)
+						pos++;
+					continue;
+				}
+				if (r < 0)
+					break;
+				int c = grep_ctx_at(ch, pos);
+				if (c < i)
+					c = i;
+				rc = grep_do_ctx(w, ch, c, valid);
+				i = c + 1;
+				if (i < ch->n)
+					pos = ch->off[i];
+				continue;
+			}
 			int r = p->jit_filter
-				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc)
-				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY | PCRE2_NO_UTF_CHECK, w->md, w->mc);
+				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc)
+				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc);
 			if (r == PCRE2_ERROR_NOMATCH)
 				return 0;
 			if (r < 0)
@@ -567,7 +835,7 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 			int c = grep_ctx_at(ch, pcre2_get_ovector_pointer(w->md)[0]);
 			if (c < i)
 				c = i;
-			rc = grep_do_ctx(w, ch, c, 1);
+			rc = grep_do_ctx(w, ch, c, valid);
 			i = c + 1;
 			if (i < ch->n)
 				pos = ch->off[i];
@@ -849,36 +1117,67 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	grep_pattern *p = grep_compile(s, GREP_LITERAL | (caseless ? GREP_CASELESS : 0), err, errlen);
 	if (!p)
 		return -1;
+	/* An own connection (and reader with reused buffers), as the scan's
+	 * workers have: ix may be in use on another thread. */
+	fs_index *own = index_open(index_path(ix), err, errlen);
+	index_ctx_reader *rd = own ? index_ctx_reader_open(own) : NULL;
+	if (!rd) {
+		if (own)
+			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(own));
+		index_close(own);
+		grep_pattern_free(p);
+		return -1;
+	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->code, NULL);
 	int n = 0, cap = 0, rc = 0;
-	int64_t nch = index_n_chunks(ix);
+	int64_t nch = index_n_chunks(own);
 	for (int64_t id = 1; id <= nch && (limit <= 0 || n < limit) && rc == 0; id++) {
-		fs_chunk ch;
-		if (index_chunk(ix, id, &ch) != 0) {
+		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
+		if (!ch) {
 			rc = fs_seterr(err, errlen, "reading text chunk %lld: %s",
-				       (long long)id, index_errmsg(ix));
+				       (long long)id, index_errmsg(own));
 			break;
 		}
-		int valid = grep_utf8_valid((const unsigned char *)ch.text, ch.len);
-		for (int i = 0; i < ch.n && (limit <= 0 || n < limit); i++) {
-			size_t a = ch.off[i], b = ch.off[i + 1] - 1;
-			const unsigned char *subj = (const unsigned char *)ch.text + a;
-			int v = valid || grep_utf8_valid(subj, b - a);
+		const unsigned char *t = (const unsigned char *)ch->text;
+		for (int i = 0; i < ch->n && (limit <= 0 || n < limit); i++) {
+			/* Jump to the next context holding a candidate. */
+			size_t pos = ch->off[i], at = ch->len;
+			if (p->lit) {
+				at = grep_lit_find(p->lit, t, pos, ch->len);
+			} else if (p->filter) {
+				int r = pcre2_match(p->filter, t, ch->len, pos, 0, md, NULL);
+				if (r >= 0)
+					at = pcre2_get_ovector_pointer(md)[0];
+				else if (r != PCRE2_ERROR_NOMATCH)
+					at = pos; /* let the exact match report it */
+			} else {
+				at = pos;
+			}
+			if (at >= ch->len)
+				break;
+			int c = grep_ctx_at(ch, at);
+			if (c > i)
+				i = c;
+			/* The exact test on that context alone. */
+			size_t a = ch->off[i], b = ch->off[i + 1] - 1;
+			const unsigned char *subj = t + a;
+			int v = grep_utf8_valid(subj, b - a);
 			int r = pcre2_match(v ? p->code : p->code_inv, subj, b - a, 0,
 					    v ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
 			if (r >= 0) {
 				if (n == cap)
 					*ctx = xrealloc(*ctx, (size_t)(cap = cap ? 2 * cap : 64) * sizeof **ctx);
-				(*ctx)[n++] = ch.first_ctx + i;
+				(*ctx)[n++] = ch->first_ctx + i;
 			} else if (r != PCRE2_ERROR_NOMATCH) {
 				rc = fs_seterr(err, errlen, "matching context %lld: error %d",
-					       (long long)(ch.first_ctx + i), r);
+					       (long long)(ch->first_ctx + i), r);
 				break;
 			}
 		}
-		chunk_free(&ch);
 	}
 	pcre2_match_data_free(md);
+	index_ctx_reader_close(rd);
+	index_close(own);
 	grep_pattern_free(p);
 	if (rc < 0) {
 		free(*ctx);
@@ -896,6 +1195,7 @@ typedef struct {
 	const char *pattern;        /* PATTERN or TOKEN argument */
 	int caseless;               /* -i */
 	int literal;                /* -F */
+	int nofilter;               /* --no-prefilter */
 	int json;                   /* --json */
 	int progress;               /* --progress */
 	const char *sae;            /* --sae NAME */
@@ -903,6 +1203,7 @@ typedef struct {
 	int sort;                   /* --sort KEY, -1 when not given */
 	int threads;                /* --threads N */
 	uint32_t match_limit;       /* --match-limit N */
+	char *trimmed;              /* the token without surrounding whitespace (owned) */
 } grep_args;
 
 /* Parse argv; returns 0, or FS_EXIT_USAGE after printing a message. */
@@ -936,6 +1237,8 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 				a->literal = 1;
 			else if (strcmp(s, "--json") == 0)
 				a->json = 1;
+			else if (!token && strcmp(s, "--no-prefilter") == 0)
+				a->nofilter = 1;
 			else if (!token && strcmp(s, "--progress") == 0)
 				a->progress = 1;
 			else if (strcmp(s, "--sae") == 0)
@@ -995,6 +1298,16 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 				"[--threads N] [--match-limit N]");
 		return FS_EXIT_USAGE;
 	}
+	if (token) {
+		/* Tokens are compared without surrounding whitespace. */
+		while (*a->pattern && grep_is_space((unsigned char)*a->pattern))
+			a->pattern++;
+		size_t n = strlen(a->pattern);
+		while (n > 0 && grep_is_space((unsigned char)a->pattern[n - 1]))
+			n--;
+		a->trimmed = xstrndup(a->pattern, n);
+		a->pattern = a->trimmed;
+	}
 	if (!a->pattern[0]) {
 		fs_warn("%s: empty %s", cmd, token ? "token" : "pattern");
 		return FS_EXIT_USAGE;
@@ -1002,16 +1315,19 @@ static int grep_parse(int argc, char **argv, int token, grep_args *a)
 	return 0;
 }
 
-/* A label on one line, at most max bytes (cut at a character boundary). */
+/* A label on one line for a table: escaped (no control bytes reach the
+ * terminal) and cut at a character boundary to at most max - 1 bytes. */
 static void grep_label_line(const char *label, char *out, size_t max)
 {
-	size_t n = 0;
-	for (const char *s = label; *s && n + 1 < max; s++)
-		out[n++] = (*s == '\n' || *s == '\t' || *s == '\r') ? ' ' : *s;
-	if (label[0] && strlen(label) >= max)
-		while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-			n--;
+	fs_buf b = {0};
+	format_escaped(&b, label, strlen(label));
+	size_t n = b.len < max - 1 ? b.len : max - 1;
+	while (n > 0 && n < b.len && ((unsigned char)b.p[n] & 0xC0) == 0x80)
+		n--;
+	if (n)
+		memcpy(out, b.p, n);
 	out[n] = '\0';
+	buf_free(&b);
 }
 
 /* State of the progress callback of the command line. */
@@ -1150,19 +1466,29 @@ static void grep_print(fs_index *ix, const grep_args *a, const grep_result *r, i
 	}
 }
 
+static int grep_run_args(grep_args *ap, int token);
+
 static int grep_run(int argc, char **argv, int token)
 {
 	grep_args a;
 	int rc = grep_parse(argc, argv, token, &a);
-	if (rc)
-		return rc;
+	if (rc == 0)
+		rc = grep_run_args(&a, token);
+	free(a.trimmed);
+	return rc;
+}
+
+static int grep_run_args(grep_args *ap, int token)
+{
+	grep_args a = *ap;
+	int rc;
 	fs_index *ix;
 	int sae;
 	if ((rc = grep_open(a.index, &ix, a.sae, &sae)) != 0)
 		return rc;
 	char err[512];
 	unsigned flags = (a.caseless ? GREP_CASELESS : 0) | (a.literal ? GREP_LITERAL : 0) |
-			 (token ? GREP_TOKEN : 0);
+			 (token ? GREP_TOKEN : 0) | (a.nofilter ? GREP_NOFILTER : 0);
 	grep_pattern *p = grep_compile(a.pattern, flags, err, sizeof err);
 	if (!p) {
 		fs_warn("%s", err);

@@ -17,6 +17,14 @@
  *   contexts  matched contexts on which F fires on a matched token
  * Features with zero mass are not reported. Ties break by mass, then fid.
  *
+ * Semantics: each context is its own subject (^ and $ are its ends; a
+ * match never spans two contexts); empty matches are ignored. For speed a
+ * whole-chunk prefilter (a byte-pair finder for plain strings, else the
+ * pattern with NUL as newline) picks candidate contexts, which are then
+ * matched on their own, so results are the same as without it
+ * (GREP_NOFILTER). Text that is not valid UTF-8 never matches where it is
+ * invalid (PCRE2_MATCH_INVALID_UTF); valid text is checked once.
+ *
  * The library API is what the TUI's regex screen uses: grep_start runs a
  * scan on a background thread, calls back with partial rankings while
  * chunks complete and with the final one at the end; grep_cancel stops it.
@@ -44,8 +52,10 @@ int grep_sort_parse(const char *s);
 enum {
 	GREP_CASELESS = 1,    /* -i */
 	GREP_LITERAL = 2,     /* the pattern is a plain string, not a regex */
-	GREP_TOKEN = 4        /* mark only tokens whose text (whitespace
+	GREP_TOKEN = 4,       /* mark only tokens whose text (whitespace
 	                         trimmed) equals a whole match (featscope token) */
+	GREP_NOFILTER = 8     /* no whole-chunk prefilter: match every context
+	                         on its own (same results, slower; for checks) */
 };
 
 typedef struct grep_pattern grep_pattern;
@@ -128,7 +138,8 @@ int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
 /* Contexts whose text contains the literal s (caseless when asked), in
  * id order, at most limit (stops scanning once found). For text that is
  * not words (code, DNA, CJK), where full-text search cannot help. *ctx is
- * malloc'd. Returns the count, -1 with err on error. */
+ * malloc'd. Uses its own connection to ix's file (safe on any thread).
+ * Returns the count, -1 with err on error. */
 int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		   int64_t **ctx, char *err, size_t errlen);
 

@@ -9,6 +9,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 
 #include "input.h"
 #include "util.h"
+#include "geom.h"
 
 /* Largest feature index we accept (the fid map is an array). */
 #define IMP_MAX_INDEX ((int64_t)1 << 28)
@@ -274,6 +278,9 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	free(st.fid_of);
 	free(st.top_next);
 	free(st.grp_next);
+	free(st.sae_name);
+	buf_free(&st.vec);
+	free(st.vec_fid);
 	free(st.nb);
 	tok_ctx_free(&st.ctx);
 	if (st.vocab.n)
@@ -332,6 +339,8 @@ int imp_add_sae(imp_state *st, fs_sae *s)
 	}
 	st->sae = id;
 	st->sae_size = s->n_features;
+	free(st->sae_name);
+	st->sae_name = xstrdup(s->name);
 	return 0;
 }
 
@@ -378,6 +387,28 @@ int64_t imp_feature(imp_state *st, int64_t idx, fs_feature *f)
 	if (idx > st->max_idx)
 		st->max_idx = idx;
 	return fid;
+}
+
+void imp_vector(imp_state *st, int64_t fid, const double *v, size_t n)
+{
+	if (n == 0 || st->vec_d < 0)
+		return;
+	if (st->vec_d == 0)
+		st->vec_d = n > (size_t)1 << 20 ? -1 : (int)n;
+	if ((size_t)st->vec_d != n) {
+		st->vec_d = -1; /* rows of different widths: no geometry from them */
+		return;
+	}
+	if (st->n_vec == st->cap_vec) {
+		st->cap_vec = st->cap_vec ? st->cap_vec * 2 : 1024;
+		st->vec_fid = xrealloc(st->vec_fid, (size_t)st->cap_vec * sizeof *st->vec_fid);
+	}
+	st->vec_fid[st->n_vec++] = fid;
+	buf_reserve(&st->vec, n * sizeof(float));
+	float *dst = (float *)(void *)(st->vec.p + st->vec.len);
+	for (size_t i = 0; i < n; i++)
+		dst[i] = isfinite(v[i]) ? (float)v[i] : 0.0f;
+	st->vec.len += n * sizeof(float);
 }
 
 void imp_neighbour(imp_state *st, int64_t fid, int rank, int64_t other_idx, float cosine)
@@ -580,10 +611,31 @@ int imp_finish(imp_state *st)
 		if (writer_add_neighbour(st->w, n->fid, st->sae, n->rank, other, n->cosine) < 0)
 			return imp_wfail(st, "neighbour");
 	}
-	/* a dictionary whose size the input did not say: its largest index + 1 */
-	if (st->sae && !st->sae_size && st->max_idx >= 0 &&
-	    writer_set_sae_size(st->w, st->sae, st->max_idx + 1, 0) < 0)
+	/* a dictionary whose size the input did not say: its largest index + 1;
+	 * the width of the decoder rows it gave */
+	int d = st->vec_d > 0 ? st->vec_d : 0;
+	if (st->sae && ((!st->sae_size && st->max_idx >= 0) || d) &&
+	    writer_set_sae_size(st->w, st->sae, st->sae_size ? st->sae_size : st->max_idx + 1, d) < 0)
 		return imp_wfail(st, "dictionary size");
+	/* decoder rows from the input go to the geometry step, unless the
+	 * input brought its own neighbours (those are kept) */
+	import_decoders *dd = st->o->decoders;
+	if (dd && d && st->n_vec > 1 && st->n_nb == 0) {
+		if (dd->n == dd->cap) {
+			dd->cap = dd->cap ? dd->cap * 2 : 4;
+			dd->v = xrealloc(dd->v, (size_t)dd->cap * sizeof *dd->v);
+		}
+		import_decoder *x = &dd->v[dd->n++];
+		x->sae = st->sae;
+		x->name = xstrdup(st->sae_name ? st->sae_name : "");
+		x->fids = st->vec_fid;
+		x->W = (float *)(void *)st->vec.p;
+		x->rows = st->n_vec;
+		x->d = d;
+		st->vec_fid = NULL; /* now owned by the collector */
+		st->vec.p = NULL;
+		st->vec.len = st->vec.cap = 0;
+	}
 	return 0;
 }
 
@@ -649,16 +701,470 @@ int imp_jnums(json_t *arr, double **out, size_t *n)
 
 json_t *imp_load_json(imp_state *st, const char *path)
 {
-	size_t len;
-	char *text = input_slurp(path, &len, st->err, st->errlen);
-	if (!text)
-		return NULL;
 	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
-	free(text);
+	json_t *root;
+	size_t pl = strlen(path);
+	if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {
+		size_t len;
+		char *text = input_slurp(path, &len, st->err, st->errlen);
+		if (!text)
+			return NULL;
+		root = json_loadb(text, len, 0, &je);
+		free(text);
+	} else {
+		/* a plain file is parsed from the file: no copy of its text */
+		FILE *f = fopen(path, "rb");
+		if (!f) {
+			fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+			return NULL;
+		}
+		root = json_loadf(f, 0, &je);
+		fclose(f);
+	}
 	if (!root)
-		imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, je.text);
+		imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 	return root;
+}
+
+/* ---------------------------------------------------------- JSON scanner
+ *
+ * A small validating scanner for the hot paths (activation rows) and for
+ * walking big single-document files element by element: strict JSON
+ * grammar, UTF-8 checked, strings decoded on request. */
+
+void imp_scan_ws(imp_scan *c)
+{
+	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
+		c->p++;
+}
+
+static int hex4(const char *p, uint32_t *v)
+{
+	uint32_t r = 0;
+	for (int i = 0; i < 4; i++) {
+		int c = (unsigned char)p[i], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		r = r * 16 + (uint32_t)d;
+	}
+	*v = r;
+	return 0;
+}
+
+/* A string at the cursor, decoded and appended to c->str when keep. */
+int imp_scan_string(imp_scan *c, int keep)
+{
+	if (c->p >= c->end || *c->p != '"')
+		return -1;
+	c->p++;
+	for (;;) {
+		const char *q = c->p;
+		while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
+			q++;
+		if (keep && q > c->p)
+			buf_add(&c->str, c->p, (size_t)(q - c->p));
+		c->p = q;
+		if (q >= c->end)
+			return -1;
+		unsigned char ch = (unsigned char)*q;
+		if (ch == '"') {
+			c->p++;
+			return 0;
+		}
+		if (ch < 0x20)
+			return -1;
+		if (ch >= 0x80) {
+			int l = utf8_len((const unsigned char *)q, (size_t)(c->end - q));
+			if (!l)
+				return -1;
+			if (keep)
+				buf_add(&c->str, q, (size_t)l);
+			c->p += l;
+			continue;
+		}
+		/* an escape */
+		if (q + 1 >= c->end)
+			return -1;
+		char e = q[1], out;
+		c->p += 2;
+		switch (e) {
+		case '"': out = '"'; break;
+		case '\\': out = '\\'; break;
+		case '/': out = '/'; break;
+		case 'b': out = '\b'; break;
+		case 'f': out = '\f'; break;
+		case 'n': out = '\n'; break;
+		case 'r': out = '\r'; break;
+		case 't': out = '\t'; break;
+		case 'u': {
+			uint32_t cp, lo;
+			if (c->end - c->p < 4 || hex4(c->p, &cp) != 0)
+				return -1;
+			c->p += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) != 0 ||
+				    lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+				c->p += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+				return -1;
+			}
+			if (cp == 0)
+				return -1; /* NUL inside a token: leave it to jansson */
+			if (keep) {
+				char u[4];
+				buf_add(&c->str, u, (size_t)utf8_encode(cp, u));
+			}
+			continue;
+		}
+		default:
+			return -1;
+		}
+		if (keep)
+			buf_addc(&c->str, out);
+	}
+}
+
+/* A JSON number at the cursor (strict grammar). */
+int imp_scan_number(imp_scan *c, double *v)
+{
+	const char *q = c->p;
+	if (q < c->end && *q == '-')
+		q++;
+	if (q >= c->end || !(*q >= '0' && *q <= '9'))
+		return -1;
+	if (*q == '0')
+		q++;
+	else
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	if (q < c->end && *q == '.') {
+		q++;
+		if (q >= c->end || !(*q >= '0' && *q <= '9'))
+			return -1;
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	if (q < c->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < c->end && (*q == '+' || *q == '-'))
+			q++;
+		if (q >= c->end || !(*q >= '0' && *q <= '9'))
+			return -1;
+		while (q < c->end && *q >= '0' && *q <= '9')
+			q++;
+	}
+	/* strtod on a copy: the text may be a mapping with no NUL after it */
+	size_t n = (size_t)(q - c->p);
+	if (n == 1 && *c->p == '0') {
+		*v = 0;
+	} else {
+		char tmp[64];
+		if (n >= sizeof tmp)
+			return -1; /* absurdly long: let jansson judge it */
+		memcpy(tmp, c->p, n);
+		tmp[n] = 0;
+		*v = strtod(tmp, NULL);
+	}
+	c->p = q;
+	return 0;
+}
+
+/* Lines up to p, counted from *from (advanced), added to *line. */
+static void count_lines(const char **from, const char *p, long *line)
+{
+	const char *q = *from;
+	while (q < p && (q = memchr(q, '\n', (size_t)(p - q)))) {
+		(*line)++;
+		q++;
+	}
+	*from = p;
+}
+
+int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_fn fn, void *ctx,
+		    json_t **top_out, int *found)
+{
+	size_t pl = strlen(path), len = 0;
+	char *heap = NULL;
+	const char *text = NULL;
+	void *map = NULL;
+	*found = 0;
+	if (top_out)
+		*top_out = NULL;
+	if (pl > 3 && !strcmp(path + pl - 3, ".gz")) {
+		heap = input_slurp(path, &len, st->err, st->errlen);
+		if (!heap)
+			return -1;
+		text = heap;
+	} else {
+		int fd = open(path, O_RDONLY);
+		struct stat sb;
+		if (fd < 0 || fstat(fd, &sb) != 0) {
+			fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		len = (size_t)sb.st_size;
+		if (len) {
+			map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (map == MAP_FAILED) {
+				fs_seterr(st->err, st->errlen, "%s: %s", path, strerror(errno));
+				close(fd);
+				return -1;
+			}
+			text = map;
+		} else {
+			text = "";
+		}
+		close(fd);
+	}
+	/* pass 1: the top-level members; everything but BIG is parsed */
+	json_t *top = json_object();
+	imp_scan c = {text, text + len, {0}};
+	const char *big_at = NULL, *big_end = NULL;
+	int ok = 0, rc = 0;
+	imp_scan_ws(&c);
+	if (c.p < c.end && *c.p == '{') {
+		c.p++;
+		imp_scan_ws(&c);
+		ok = 1;
+		if (c.p < c.end && *c.p == '}')
+			c.p++;
+		else
+			for (;;) {
+				imp_scan_ws(&c);
+				c.str.len = 0;
+				if (imp_scan_string(&c, 1) != 0) {
+					ok = 0;
+					break;
+				}
+				char *key = xstrndup(c.str.p ? c.str.p : "", c.str.len);
+				imp_scan_ws(&c);
+				if (c.p >= c.end || *c.p++ != ':') {
+					free(key);
+					ok = 0;
+					break;
+				}
+				imp_scan_ws(&c);
+				const char *v0 = c.p;
+				if (imp_scan_skip(&c, 0) != 0) {
+					free(key);
+					ok = 0;
+					break;
+				}
+				if (!strcmp(key, big) && (*v0 == '[' || *v0 == '{')) {
+					big_at = v0;
+					big_end = c.p;
+				} else {
+					json_t *v = json_loadb(v0, (size_t)(c.p - v0), JSON_DECODE_ANY, NULL);
+					if (!v) {
+						free(key);
+						ok = 0;
+						break;
+					}
+					json_object_set_new(top, key, v);
+				}
+				free(key);
+				imp_scan_ws(&c);
+				if (c.p < c.end && *c.p == ',') {
+					c.p++;
+					continue;
+				}
+				if (c.p >= c.end || *c.p++ != '}')
+					ok = 0;
+				break;
+			}
+		imp_scan_ws(&c);
+		if (c.p != c.end)
+			ok = 0;
+	}
+	buf_free(&c.str);
+	if (!ok) {
+		/* the scanner refused it: jansson gives the message, or (for the
+		 * little it accepts that the scanner does not) the whole tree */
+		json_decref(top);
+		big_at = NULL;
+		json_error_t je;
+		top = json_loadb(text, len, 0, &je);
+		if (!top) {
+			rc = imp_bad(st, path, je.line, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
+			goto out;
+		}
+		if (!json_is_object(top)) {
+			rc = imp_bad(st, path, 0, "top level", "not a JSON object");
+			goto out;
+		}
+		json_t *b = json_object_get(top, big);
+		if (json_is_array(b) || json_is_object(b)) {
+			*found = 1;
+			if (json_is_array(b))
+				for (size_t i = 0; rc == 0 && i < json_array_size(b); i++)
+					rc = fn(st, ctx, top, i, NULL, json_array_get(b, i), 0);
+			else {
+				const char *k;
+				json_t *v;
+				size_t i = 0;
+				json_object_foreach(b, k, v) {
+					if ((rc = fn(st, ctx, top, i++, k, v, 0)) != 0)
+						break;
+				}
+			}
+		} else if (b) {
+			*found = 1;
+			rc = imp_bad(st, path, 0, big, "not an array or object");
+		}
+		goto out;
+	}
+	/* pass 2: BIG's members, one at a time */
+	if (big_at) {
+		*found = 1;
+		int obj = *big_at == '{';
+		imp_scan e = {big_at + 1, big_end, {0}};
+		const char *counted = text;
+		long line = 1;
+		size_t i = 0;
+		imp_scan_ws(&e);
+		while (rc == 0 && e.p < e.end && *e.p != (obj ? '}' : ']')) {
+			char *key = NULL;
+			if (obj) {
+				e.str.len = 0;
+				imp_scan_string(&e, 1);
+				key = xstrndup(e.str.p ? e.str.p : "", e.str.len);
+				imp_scan_ws(&e);
+				e.p++; /* ':' (checked in pass 1) */
+				imp_scan_ws(&e);
+			}
+			const char *v0 = e.p;
+			imp_scan_skip(&e, 0);
+			count_lines(&counted, v0, &line);
+			json_error_t je;
+			json_t *v = json_loadb(v0, (size_t)(e.p - v0), JSON_DECODE_ANY, &je);
+			if (!v)
+				rc = imp_bad(st, path, line + je.line - 1, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
+			else
+				rc = fn(st, ctx, top, i++, key, v, line);
+			if (v)
+				json_decref(v);
+			free(key);
+			imp_scan_ws(&e);
+			if (e.p < e.end && *e.p == ',')
+				e.p++;
+			imp_scan_ws(&e);
+		}
+		buf_free(&e.str);
+	}
+out:
+	if (top_out && rc == 0)
+		*top_out = top;
+	else if (top)
+		json_decref(top);
+	if (map)
+		munmap(map, len);
+	free(heap);
+	return rc;
+}
+
+int imp_scan_lit(imp_scan *c, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
+		return -1;
+	c->p += n;
+	return 0;
+}
+
+/* Skip any value, checking its syntax (depth-limited). */
+int imp_scan_skip(imp_scan *c, int depth)
+{
+	imp_scan_ws(c);
+	if (c->p >= c->end || depth > 64)
+		return -1;
+	double d;
+	switch (*c->p) {
+	case '"':
+		return imp_scan_string(c, 0);
+	case 't': return imp_scan_lit(c, "true");
+	case 'f': return imp_scan_lit(c, "false");
+	case 'n': return imp_scan_lit(c, "null");
+	case '[':
+	case '{': {
+		char close = *c->p == '[' ? ']' : '}';
+		int obj = close == '}';
+		c->p++;
+		imp_scan_ws(c);
+		if (c->p < c->end && *c->p == close) {
+			c->p++;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				imp_scan_ws(c);
+				if (imp_scan_string(c, 0) != 0)
+					return -1;
+				imp_scan_ws(c);
+				if (c->p >= c->end || *c->p++ != ':')
+					return -1;
+			}
+			if (imp_scan_skip(c, depth + 1) != 0)
+				return -1;
+			imp_scan_ws(c);
+			if (c->p >= c->end)
+				return -1;
+			if (*c->p == ',') {
+				c->p++;
+				continue;
+			}
+			if (*c->p++ != close)
+				return -1;
+			return 0;
+		}
+	}
+	default:
+		return imp_scan_number(c, &d);
+	}
+}
+
+/* ------------------------------------------------------------- geometry */
+
+int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen)
+{
+	if (!dd || dd->n == 0)
+		return 0;
+	geom_dict *d = xcalloc((size_t)dd->n, sizeof *d);
+	for (int i = 0; i < dd->n; i++) {
+		d[i].sae = dd->v[i].sae;
+		d[i].name = dd->v[i].name;
+		d[i].fids = dd->v[i].fids;
+		d[i].W = dd->v[i].W;
+		d[i].n = dd->v[i].rows;
+		d[i].d = dd->v[i].d;
+		d[i].labels = NULL;
+	}
+	geom_opts o;
+	geom_opts_init(&o);
+	o.progress = progress;
+	int rc = geom_write(w, d, dd->n, &o, err, errlen);
+	free(d);
+	return rc;
+}
+
+void import_decoders_free(import_decoders *dd)
+{
+	for (int i = 0; i < dd->n; i++) {
+		free(dd->v[i].name);
+		free(dd->v[i].fids);
+		free(dd->v[i].W);
+	}
+	free(dd->v);
+	memset(dd, 0, sizeof *dd);
 }
 
 /* ------------------------------------------------------------- command */
@@ -734,6 +1240,8 @@ int import_cmd(int argc, char **argv)
 	import_opts_init(&cur);
 	cur.progress = fs_stderr_tty();
 	const char *from = NULL;
+	import_decoders decs = {0};
+	cur.decoders = &decs;
 	imp_input *in = xcalloc((size_t)argc, sizeof *in);
 	int nin = 0, trailing = 0;
 	for (int i = 1; i < argc; i++) {
@@ -864,10 +1372,20 @@ int import_cmd(int argc, char **argv)
 			writer_abort(w);
 			fs_warn("%s", err);
 			free(in);
+			import_decoders_free(&decs);
 			return rc;
 		}
 	}
 	free(in);
+	int grc = import_geometry(w, &decs, cur.progress, err, sizeof err);
+	import_decoders_free(&decs);
+	if (grc != 0) {
+		writer_abort(w);
+		fs_warn("%s", err);
+		return FS_EXIT_ERR;
+	}
+	if (cur.progress)
+		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
 	if (writer_finish(w, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;

@@ -29,8 +29,26 @@ typedef enum {
 	IMPORT_NFORMATS
 } import_format;
 
+/* Decoders the readers found (SAELens), kept for the geometry step, which
+ * runs once over all inputs so that dictionaries of one width get
+ * cross-dictionary neighbours. */
+typedef struct {
+	int sae;          /* dictionary id */
+	char *name;       /* its name */
+	int64_t *fids;    /* fid of row i */
+	float *W;         /* rows x d, row-major */
+	int64_t rows;     /* features */
+	int d;            /* width */
+} import_decoder;
+
+typedef struct {
+	import_decoder *v;   /* decoders */
+	int n, cap;          /* count and capacity */
+} import_decoders;
+
 typedef struct {
 	const char *sae_name;   /* dictionary name; NULL: from the input's metadata */
+	import_decoders *decoders; /* readers leave decoders here (NULL: dropped) */
 	const char *vocab;      /* vocabulary (tokenizer.json or list) for id-only formats */
 	int tok_mode;           /* TOK_* spelling of token strings; TOK_AUTO guesses */
 	int progress;           /* progress lines on stderr */
@@ -65,6 +83,11 @@ int import_detect(const char *path, char *err, size_t errlen);
  * aborts the writer on failure. */
 int import_run(fs_writer *w, const char *format, const char *path, const import_opts *o,
 	       char *err, size_t errlen);
+
+/* Neighbours, concept tree and map of the collected decoders (geom_write
+ * in src/geom.h). 0, or -1 with a message in err. */
+int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
+void import_decoders_free(import_decoders *dd);
 
 /* For build.c: true when `featscope build ARGS` should import (a --from
  * option, or a first input that is a folder or a file of a known format),
@@ -116,6 +139,11 @@ typedef struct {
 	tok_vocab vocab;         /* loaded vocabulary (n == 0 when none) */
 	int64_t n_features;      /* features added */
 	int64_t max_idx;         /* largest feature index added, -1 none */
+	char *sae_name;          /* the dictionary's name */
+	fs_buf vec;              /* decoder rows given with the features ("vector"), f32 */
+	int64_t *vec_fid;        /* fid of each row */
+	int64_t n_vec, cap_vec;  /* rows and capacity */
+	int vec_d;               /* their width (0 none yet, -1 widths disagree) */
 	int64_t sae_size;        /* n_features the reader gave the dictionary, 0 unknown */
 	int64_t n_examples;      /* examples added */
 	double t0;               /* start time, for progress */
@@ -138,6 +166,10 @@ int64_t imp_feature(imp_state *st, int64_t idx, fs_feature *f);
 int64_t imp_fid(const imp_state *st, int64_t idx);
 /* A feature with default (unknown) statistics. */
 void imp_feature_init(fs_feature *f);
+/* A feature's decoder row as the input gives it ("vector"); at the end
+ * they go to the geometry step when the input had no neighbours of its
+ * own. */
+void imp_vector(imp_state *st, int64_t fid, const double *v, size_t n);
 /* Queue a neighbour (resolved in imp_finish). */
 void imp_neighbour(imp_state *st, int64_t fid, int rank, int64_t other_idx, float cosine);
 
@@ -189,6 +221,33 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
 		   const char *bmax_key, const char *bfrac_key, const char *source,
 		   const char *file, long line);
+
+/* A validating JSON scanner over text in memory (import.c). Functions
+ * return 0, or -1 on anything they do not accept (the caller then falls
+ * back to jansson, which gives the precise message). */
+typedef struct {
+	const char *p;      /* cursor */
+	const char *end;    /* end of the text */
+	fs_buf str;         /* decoded strings, appended when asked */
+} imp_scan;
+void imp_scan_ws(imp_scan *c);                  /* skip white space */
+int imp_scan_string(imp_scan *c, int keep);     /* a string, decoded into str when keep */
+int imp_scan_number(imp_scan *c, double *v);    /* a number (strict grammar) */
+int imp_scan_lit(imp_scan *c, const char *w);   /* true, false or null */
+int imp_scan_skip(imp_scan *c, int depth);      /* any value, checked */
+
+/* Walk a big single-document JSON file (.gz or plain, plain files are
+ * mapped): every top-level member but BIG is parsed into a jansson object
+ * (top); the members of BIG (array elements, or an object's values with
+ * their keys) are parsed one at a time and given to fn with their 1-based
+ * line (0 when unknown). Memory: the text plus one element. *found tells
+ * whether BIG was there; *top_out (may be NULL) receives top, which the
+ * caller releases. 0, or -1 with err set (syntax error with its line, or
+ * fn's error). */
+typedef int (*imp_elem_fn)(imp_state *st, void *ctx, json_t *top, size_t i, const char *key,
+			   json_t *elem, long line);
+int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_fn fn, void *ctx,
+		    json_t **top_out, int *found);
 
 /* The readers. */
 int read_saelens(imp_state *st, const char *path);

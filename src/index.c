@@ -75,7 +75,7 @@ static const char finish_sql[] =
 	"CREATE INDEX features_max_act ON features(sae, max_act);\n"
 	"CREATE INDEX features_cluster ON features(sae, cluster, idx);\n"
 	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE);\n"
-	"CREATE INDEX examples_ctx ON examples(ctx, max_act);\n"
+	"CREATE INDEX examples_ctx ON examples(ctx, max_act, max_pos, acts);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n";
 
@@ -106,6 +106,8 @@ size_t acts_encode(const float *acts, int ntok, uint8_t *out)
 
 int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
 {
+	if (!p) /* an empty blob column reads as NULL */
+		p = (const uint8_t *)"", n = 0;
 	for (int i = 0; i < ntok; i++)
 		acts[i] = 0.0f;
 	size_t at = 0;
@@ -135,6 +137,8 @@ size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
 
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen)
 {
+	if (!p) /* an empty blob column reads as NULL: no arithmetic on it */
+		p = (const uint8_t *)"", n = 0;
 	size_t at = 0;
 	uint64_t sum = 0;
 	off[0] = 0;
@@ -968,6 +972,21 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(ix->db, 1);
+	/* A hostile file can hold views (a recursive one never ends) or
+	 * computed columns where tables belong: refuse them before any query.
+	 * (When this cannot even be prepared, the meta query below says why.) */
+	if (sqlite3_prepare_v2(ix->db, "SELECT type FROM sqlite_master WHERE type IN ('view', 'trigger')"
+			       " OR sql LIKE '%GENERATED%' LIMIT 1", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			fs_seterr(err, errlen, "%s: not a featscope index (it holds a %s)", path,
+				  sqlite3_column_type(s, 0) == SQLITE_TEXT &&
+				  strcmp((const char *)sqlite3_column_text(s, 0), "table") != 0 ?
+				  (const char *)sqlite3_column_text(s, 0) : "computed column");
+			goto fail;
+		}
+	}
+	sqlite3_finalize(s);
+	s = NULL;
 	/* reads go through a memory map and a larger page cache: context
 	 * texts live in chunk blobs that span many overflow pages */
 	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
@@ -1031,6 +1050,31 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		s = NULL;
 		goto fail;
+	}
+	/* Counts in meta drive loops (chunk scans, lists): one that lies
+	 * would make them run for ever. Clamp each to its table's largest id. */
+	static const char *const counted[][2] = {
+		{"n_chunks", "SELECT max(id) FROM chunks"},
+		{"n_features", "SELECT max(id) FROM features"},
+		{"n_contexts", "SELECT max(id) FROM contexts"},
+	};
+	for (size_t c = 0; c < sizeof counted / sizeof counted[0]; c++) {
+		int64_t real = 0;
+		s = NULL;
+		if (sqlite3_prepare_v2(ix->db, counted[c][1], -1, &s, NULL) == SQLITE_OK &&
+		    sqlite3_step(s) == SQLITE_ROW)
+			real = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+		s = NULL;
+		for (int k = 0; k < ix->n_meta; k++) {
+			int64_t cnt;
+			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
+				continue;
+			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+				free(ix->meta_v[k]);
+				ix->meta_v[k] = xasprintf("%lld", (long long)real);
+			}
+		}
 	}
 	return ix;
 fail:
@@ -1415,7 +1459,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 /* Offsets blob of a chunk, validated. */
 static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
 {
-	if (n < 0 || bytes != (n + 1) * 4)
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
 		return -1;
 	uint32_t *o = xmalloc((size_t)bytes);
 	memcpy(o, blob, (size_t)bytes);
@@ -1443,7 +1487,8 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 	int ntok = sqlite3_column_int(s, 1);
 	int tbytes = sqlite3_column_bytes(s, 2);
 	uint8_t *toks = xmalloc((size_t)tbytes + 1);
-	memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
+	if (tbytes > 0) /* a NULL or empty toks column has no pointer to copy from */
+		memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
 	c->source = col_strdup(s, 3);
 	int64_t first = sqlite3_column_int64(s, 4);
 	sqlite3_reset(s);
@@ -1457,8 +1502,9 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			int64_t i = ctx - first;
-			if (off && i >= 0 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			/* first comes from the file: no overflow on hostile values */
+			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
 				int total = sqlite3_blob_bytes(blob);
@@ -1707,7 +1753,8 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 		ch->n = sqlite3_column_int(s, 1);
 		ch->len = (size_t)sqlite3_column_bytes(s, 3);
 		ch->text = xmalloc(ch->len + 1);
-		memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
+		if (ch->len) /* an empty text has no pointer to copy from */
+			memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
 		ch->text[ch->len] = 0;
 		rc = chunk_offsets(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), ch->n,
 				   ch->len, &ch->off);
@@ -1816,6 +1863,10 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 {
 	index_ctx_reader *r = xcalloc(1, sizeof *r);
 	r->ix = ix;
+	/* Scans touch the whole file: reading through a mapping saves a copy
+	 * and a system call per page (SQLite caps the size at its compile-time
+	 * maximum). */
+	sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
 	if (sqlite3_prepare_v3(ix->db, "SELECT ntok, toks FROM contexts WHERE id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,
@@ -1898,7 +1949,7 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	if (sqlite3_step(s) == SQLITE_ROW) {
 		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
 		const uint32_t *o = sqlite3_column_blob(s, 2);
-		if (n >= 0 && nb == (n + 1) * 4 && o) {
+		if (n >= 0 && (int64_t)nb == ((int64_t)n + 1) * 4 && o) {
 			if (n + 1 > r->offcap) {
 				r->offcap = n + 1;
 				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
@@ -1933,4 +1984,103 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	if (ch->off[ch->n] != len)
 		return NULL;
 	return ch;
+}
+
+/* ---- tui ---- */
+
+/* Keyset paging for the browser's feature list: the rows after (dir > 0)
+ * or before (dir < 0) the row `at` in index_feature_page's order, or the
+ * first / last rows when at is NULL, returned in list order. Unlike an
+ * OFFSET, the cost does not grow with the distance from the start. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int asc = !desc ^ (dir < 0);
+	const char *d = asc ? "ASC" : "DESC";
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
+			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
+			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
+			      sort_cols[sort], d, d, d);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		bind_filter(s, filter);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	if (at) {
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
+		}
+		sqlite3_bind_int(s, 7, at->sae);
+		sqlite3_bind_int64(s, 8, at->idx);
+	}
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_finalize(s);
+	for (int i = 0; dir < 0 && i < n / 2; i++) {
+		fs_feature t = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}
+
+/* The position of feature fid in index_feature_page's order (the number
+ * of rows before it), or -1 when it is not in that list (other dictionary,
+ * filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int64_t rank = -1;
+	/* Rows strictly before on the sort column (an index-only count), plus
+	 * the ties before it on (sae, idx). */
+	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *op = desc ? ">" : "<";
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
+			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
+			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
+			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt) {
+			bind_filter(s, filter);
+		}
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;
+		}
+		sqlite3_bind_int(s, 7, f.sae);
+		sqlite3_bind_int64(s, 8, f.idx);
+		sqlite3_bind_int64(s, 9, fid);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 1) == 1)
+			rank = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	free(sql);
+	feature_free(&f);
+	return rank;
 }

@@ -291,4 +291,18 @@ typedef void (*index_example_fn)(void *ud, int64_t fid, const float *acts, int n
 int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
 			      index_example_fn fn, void *ud);
 
+
+/* ---- tui ---- */
+
+/* Keyset paging through the same order as index_feature_page: up to limit
+ * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
+ * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
+ * Its cost does not grow with the position in the list. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out);
+/* The position of fid in that order (rows before it), -1 when it is not
+ * in the list (another dictionary, filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid);
+
 #endif

@@ -64,6 +64,13 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 {
 	fs_feature f;
 	imp_feature_init(&f);
+	/* numbers that are present must be numbers (null counts as absent) */
+	static const char *const numeric[] = {"frac_nonzero", "maxActApprox", "umap_x", "umap_y"};
+	for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+		json_t *v = json_object_get(row, numeric[k]);
+		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
+			return imp_bad(st, file, line, numeric[k], "not a number");
+	}
 	double d = imp_jnum(row, "frac_nonzero");
 	if (!isnan(d)) {
 		if (d < 0 || d > 1)
@@ -116,6 +123,15 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
 	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
 		return -1;
+	json_t *vec = json_object_get(row, "vector");
+	if (vec && !json_is_null(vec)) {
+		double *a;
+		size_t na;
+		if (imp_jnums(vec, &a, &na) != 0)
+			return imp_bad(st, file, line, "vector", "expected an array of numbers");
+		imp_vector(st, fid, a, na);
+		free(a);
+	}
 	json_t *ni = json_object_get(row, "topkCosSimIndices"), *nv = json_object_get(row, "topkCosSimValues");
 	if (ni || nv) {
 		double *a, *b;
@@ -157,6 +173,24 @@ int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *fi
 	return idx;
 }
 
+/* Store one example: the context from the tokens, then the example with
+ * its bin (NAN bounds: the top group). */
+static int np_example_core(imp_state *st, int64_t idx, const char *const *ts, const size_t *ls,
+			   const float *acts, int nt, double bmin, double bmax, double bfrac,
+			   const char *source)
+{
+	if (isnan(bmin))
+		bmin = -1; /* no bins: every example belongs to the top group */
+	if (isnan(bfrac))
+		bfrac = -1;
+	if (isnan(bmax))
+		bmax = bmin;
+	int64_t ctx = imp_context(st, ts, ls, nt, source);
+	if (ctx < 0)
+		return -1;
+	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt);
+}
+
 /* One example from parallel tokens/values arrays. */
 int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
 		   const char *bmax_key, const char *bfrac_key, const char *source,
@@ -191,25 +225,9 @@ int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key
 		ls[i] = json_string_length(t);
 		acts[i] = isfinite(vals[i]) ? (float)vals[i] : 0.0f;
 	}
-	double bmin = -1, bmax = NAN, bfrac = -1;
-	if (rc == 0) {
-		bmin = imp_jnum(row, bmin_key);
-		bmax = imp_jnum(row, bmax_key);
-		bfrac = imp_jnum(row, bfrac_key);
-		if (isnan(bmin))
-			bmin = -1; /* no bins: every example belongs to the top group */
-		if (isnan(bfrac))
-			bfrac = -1;
-		if (isnan(bmax))
-			bmax = bmin;
-	}
-	if (rc == 0) {
-		int64_t ctx = imp_context(st, ts, ls, (int)nt, source);
-		if (ctx < 0)
-			rc = -1;
-		else
-			rc = imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, (int)nt);
-	}
+	if (rc == 0)
+		rc = np_example_core(st, idx, ts, ls, acts, (int)nt, imp_jnum(row, bmin_key),
+				     imp_jnum(row, bmax_key), imp_jnum(row, bfrac_key), source);
 	free(ts);
 	free(ls);
 	free(acts);
@@ -344,6 +362,180 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", src, file, line);
 }
 
+/* ------------------------------------------- fast path for activation rows
+ *
+ * Activation rows are nearly all of an export's bytes. Building a jansson
+ * tree for each costs more than everything else together, so these rows
+ * are first read by a small scanner that pulls out only what we keep
+ * (index, tokens, values, bins, dataSource) and checks the rest is well
+ * formed JSON. Anything it does not handle (an error, an odd shape, a
+ * dictionary not created yet) goes to the jansson path, which gives the
+ * same result or the precise error message. */
+
+typedef struct {
+	imp_scan s;        /* the scanner (cursor, end, decoded strings) */
+	size_t *soff;      /* token string offsets into s.str */
+	size_t *slen;      /* their lengths */
+	float *vals;       /* values */
+	size_t ntok, nval; /* counts */
+	size_t cap_t, cap_v; /* capacities */
+} np_scan;
+
+/* The activation row of one line: 1 when handled (rc in *rc), 0 when the
+ * jansson path must take it. */
+static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, const char *file, long ln, int *rc)
+{
+	imp_state *st = r->st;
+	if (!st->sae)
+		return 0;
+	c->s.p = line;
+	c->s.end = line + len;
+	c->s.str.len = 0;
+	c->ntok = c->nval = 0;
+	int64_t idx = -1;
+	int have_tok = 0, have_val = 0;
+	double bmin = NAN, bmax = NAN, bfrac = NAN;
+	size_t src_off = (size_t)-1;
+	imp_scan_ws(&c->s);
+	if (c->s.p >= c->s.end || *c->s.p++ != '{')
+		return 0;
+	imp_scan_ws(&c->s);
+	if (c->s.p < c->s.end && *c->s.p == '}')
+		return 0;
+	for (;;) {
+		imp_scan_ws(&c->s);
+		size_t k0 = c->s.str.len;
+		if (imp_scan_string(&c->s, 1) != 0)
+			return 0;
+		buf_addc(&c->s.str, 0);
+		/* compare the key, then drop it from the buffer */
+		char key[16];
+		size_t kl = c->s.str.len - k0 - 1;
+		if (kl < sizeof key)
+			memcpy(key, c->s.str.p + k0, kl + 1);
+		else
+			key[0] = 0;
+		c->s.str.len = k0;
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end || *c->s.p++ != ':')
+			return 0;
+		imp_scan_ws(&c->s);
+		if (!strcmp(key, "index")) {
+			if (c->s.p < c->s.end && *c->s.p == '"') {
+				size_t a = c->s.str.len;
+				if (imp_scan_string(&c->s, 1) != 0)
+					return 0;
+				buf_addc(&c->s.str, 0);
+				if (parse_i64(c->s.str.p + a, &idx) != 0)
+					return 0;
+				c->s.str.len = a;
+			} else {
+				double d;
+				if (imp_scan_number(&c->s, &d) != 0 || d != floor(d))
+					return 0;
+				idx = (int64_t)d;
+			}
+			if (idx < 0)
+				return 0;
+		} else if (!strcmp(key, "tokens") || !strcmp(key, "values")) {
+			int tok = key[0] == 't';
+			if (tok ? have_tok : have_val)
+				return 0; /* a repeated key: jansson's rules */
+			if (c->s.p >= c->s.end || *c->s.p++ != '[')
+				return 0;
+			imp_scan_ws(&c->s);
+			if (c->s.p < c->s.end && *c->s.p == ']')
+				c->s.p++;
+			else
+				for (;;) {
+					imp_scan_ws(&c->s);
+					if (tok) {
+						if (c->ntok == c->cap_t) {
+							c->cap_t = c->cap_t ? c->cap_t * 2 : 256;
+							c->soff = xrealloc(c->soff, c->cap_t * sizeof *c->soff);
+							c->slen = xrealloc(c->slen, c->cap_t * sizeof *c->slen);
+						}
+						size_t a = c->s.str.len;
+						if (imp_scan_string(&c->s, 1) != 0)
+							return 0;
+						c->soff[c->ntok] = a;
+						c->slen[c->ntok++] = c->s.str.len - a;
+						buf_addc(&c->s.str, 0);
+					} else {
+						double d;
+						if (c->nval == c->cap_v) {
+							c->cap_v = c->cap_v ? c->cap_v * 2 : 256;
+							c->vals = xrealloc(c->vals, c->cap_v * sizeof *c->vals);
+						}
+						if (imp_scan_number(&c->s, &d) != 0)
+							return 0;
+						c->vals[c->nval++] = isfinite(d) ? (float)d : 0.0f;
+					}
+					imp_scan_ws(&c->s);
+					if (c->s.p >= c->s.end)
+						return 0;
+					if (*c->s.p == ',') {
+						c->s.p++;
+						continue;
+					}
+					if (*c->s.p++ != ']')
+						return 0;
+					break;
+				}
+			if (tok)
+				have_tok = 1;
+			else
+				have_val = 1;
+		} else if (!strcmp(key, "binMin") || !strcmp(key, "binMax") || !strcmp(key, "binContains")) {
+			double d;
+			if (c->s.p < c->s.end && *c->s.p == 'n') {
+				if (imp_scan_lit(&c->s, "null") != 0)
+					return 0;
+				d = NAN;
+			} else if (imp_scan_number(&c->s, &d) != 0) {
+				return 0;
+			}
+			if (key[3] == 'M' && key[4] == 'i')
+				bmin = d;
+			else if (key[3] == 'M')
+				bmax = d;
+			else
+				bfrac = d;
+		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
+			src_off = c->s.str.len;
+			if (imp_scan_string(&c->s, 1) != 0)
+				return 0;
+			buf_addc(&c->s.str, 0);
+		} else if (imp_scan_skip(&c->s, 0) != 0) {
+			return 0;
+		}
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end)
+			return 0;
+		if (*c->s.p == ',') {
+			c->s.p++;
+			continue;
+		}
+		if (*c->s.p++ != '}')
+			return 0;
+		break;
+	}
+	imp_scan_ws(&c->s);
+	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
+		return 0;
+	if (np_need(st, idx, file, ln) < 0) {
+		*rc = -1;
+		return 1;
+	}
+	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
+	for (size_t i = 0; i < c->ntok; i++)
+		ts[i] = c->s.str.p + c->soff[i];
+	*rc = np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac,
+			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
+	free(ts);
+	return 1;
+}
+
 static int np_file(np_run *r, int kind, const char *path)
 {
 	imp_state *st = r->st;
@@ -355,18 +547,26 @@ static int np_file(np_run *r, int kind, const char *path)
 	size_t len;
 	int rc = 0;
 	static const char *const what[] = {"features", "explanations", "activations"};
+	np_scan sc;
+	memset(&sc, 0, sizeof sc);
+	/* FS_IMPORT_NOFAST=1 sends every row through jansson (tests compare) */
+	const char *nofast = getenv("FS_IMPORT_NOFAST");
+	int fast = kind == NP_ACTIVATIONS && !(nofast && *nofast == '1');
 	while (rc == 0 && (line = input_line(in, &len))) {
 		if (len == 0)
 			continue;
 		long ln = (long)input_lineno(in);
+		if (fast && np_fast_row(r, &sc, line, len, path, ln, &rc))
+			goto next;
 		json_error_t je;
 		json_t *row = json_loadb(line, len, 0, &je);
 		if (!row) {
-			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, je.text);
+			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
 			break;
 		}
 		rc = np_row(r, kind, row, path, ln);
 		json_decref(row);
+	next:
 		if ((ln & 255) == 0)
 			imp_progress(st, what[kind], r->done + input_pos(in), r->total);
 	}
@@ -376,6 +576,10 @@ static int np_file(np_run *r, int kind, const char *path)
 	if (stat(path, &sb) == 0)
 		r->done += sb.st_size;
 	input_close(in);
+	buf_free(&sc.s.str);
+	free(sc.soff);
+	free(sc.slen);
+	free(sc.vals);
 	return rc;
 }
 

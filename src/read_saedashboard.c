@@ -41,62 +41,81 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 	return rc;
 }
 
+/* Set once the token count of the input has been given to the writer. */
+static int counted;
+
+/* One feature object of features[] (streamed by imp_json_stream). */
+static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const char *key, json_t *fe,
+		      long line)
+{
+	const char *path = ctx;
+	(void)key;
+	if (sd_sae(st, top, path) != 0)
+		return -1;
+	/* where: "FILE:LINE: features[i]" (the line where the feature starts) */
+	char *where = line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
+			       : xasprintf("%s: features[%zu]", path, i);
+	int rc = 0;
+	if (!json_is_object(fe)) {
+		rc = imp_bad(st, where, 0, "feature", "not an object");
+		free(where);
+		return rc;
+	}
+	int64_t idx = imp_np_index(st, fe, "feature_index", where, 0);
+	json_t *acts = json_object_get(fe, "activations");
+	if (idx >= 0 && acts && !json_is_array(acts))
+		rc = imp_bad(st, where, 0, "activations", "not an array");
+	else if (idx < 0)
+		rc = -1;
+	/* the largest activation over its examples stands in for max_act */
+	double mx = NAN;
+	for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
+		json_t *vals = json_object_get(json_array_get(acts, k), "values");
+		for (size_t j = 0; j < json_array_size(vals); j++) {
+			json_t *v = json_array_get(vals, j);
+			if (json_is_number(v) && (isnan(mx) || json_number_value(v) > mx))
+				mx = json_number_value(v);
+		}
+	}
+	if (rc == 0 && imp_np_feature(st, fe, idx, mx, where, 0) < 0)
+		rc = -1;
+	/* the tokens the statistics were computed over, once per input */
+	double np = imp_jnum(fe, "n_prompts_total"), nt = imp_jnum(fe, "n_tokens_in_prompt");
+	if (rc == 0 && !counted && np > 0 && nt > 0) {
+		writer_count_tokens(st->w, (int64_t)(np * nt));
+		counted = 1;
+	}
+	const char *src = json_string_value(json_object_get(fe, "dataset"));
+	if (!src)
+		src = json_string_value(json_object_get(top, "dataset"));
+	for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
+		json_t *a = json_array_get(acts, k);
+		char *w2 = xasprintf("%s.activations[%zu]", where, k);
+		if (!json_is_object(a))
+			rc = imp_bad(st, w2, 0, "activation", "not an object");
+		else
+			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", src, w2, 0);
+		free(w2);
+	}
+	free(where);
+	imp_progress(st, path, (int64_t)i + 1, 0);
+	return rc;
+}
+
+/* One batch file, streamed feature by feature: memory holds the file's
+ * text (mapped) and one feature's tree. */
 static int sd_doc(imp_state *st, const char *path)
 {
-	json_t *root = imp_load_json(st, path);
-	if (!root)
-		return -1;
-	int rc = 0;
-	json_t *feats = json_object_get(root, "features");
-	if (!json_is_object(root))
-		rc = imp_bad(st, path, 0, "top level", "not a JSON object");
-	else if (!json_is_array(feats))
-		rc = imp_bad(st, path, 0, "features", feats ? "not an array" : "missing (not an SAEDashboard batch?)");
-	else
-		rc = sd_sae(st, root, path);
-	const char *dataset = json_string_value(json_object_get(root, "dataset"));
-	for (size_t i = 0; rc == 0 && i < json_array_size(feats); i++) {
-		json_t *fe = json_array_get(feats, i);
-		char *where = xasprintf("%s: features[%zu]", path, i);
-		if (!json_is_object(fe)) {
-			rc = imp_bad(st, where, 0, "feature", "not an object");
-			free(where);
-			break;
-		}
-		int64_t idx = imp_np_index(st, fe, "feature_index", where, 0);
-		json_t *acts = json_object_get(fe, "activations");
-		if (idx >= 0 && acts && !json_is_array(acts))
-			rc = imp_bad(st, where, 0, "activations", "not an array");
-		else if (idx < 0)
-			rc = -1;
-		/* the largest activation over its examples stands in for max_act */
-		double mx = NAN;
-		for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
-			json_t *vals = json_object_get(json_array_get(acts, k), "values");
-			for (size_t j = 0; j < json_array_size(vals); j++) {
-				json_t *v = json_array_get(vals, j);
-				if (json_is_number(v) && (isnan(mx) || json_number_value(v) > mx))
-					mx = json_number_value(v);
-			}
-		}
-		if (rc == 0 && imp_np_feature(st, fe, idx, mx, where, 0) < 0)
-			rc = -1;
-		const char *src = json_string_value(json_object_get(fe, "dataset"));
-		if (!src)
-			src = dataset;
-		for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
-			json_t *a = json_array_get(acts, k);
-			char *w2 = xasprintf("%s.activations[%zu]", where, k);
-			if (!json_is_object(a))
-				rc = imp_bad(st, w2, 0, "activation", "not an object");
-			else
-				rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", src, w2, 0);
-			free(w2);
-		}
-		free(where);
-		imp_progress(st, path, (int64_t)i + 1, (int64_t)json_array_size(feats));
-	}
-	json_decref(root);
+	json_t *top = NULL;
+	int found = 0;
+	int rc = imp_json_stream(st, path, "features", sd_feature, (void *)path, &top, &found);
+	if (rc == 0 && !found)
+		rc = imp_bad(st, path, 0, "features", json_object_get(top, "features") ? "not an array"
+				: "missing (not an SAEDashboard batch?)");
+	if (rc == 0)
+		rc = sd_sae(st, top, path); /* a batch with no features still names its dictionary */
+	if (top)
+		json_decref(top);
 	return rc;
 }
 
@@ -111,6 +130,7 @@ static int name_cmp(const void *a, const void *b)
 
 int read_saedashboard(imp_state *st, const char *path)
 {
+	counted = 0;
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
 		return sd_doc(st, path);

@@ -4,7 +4,8 @@
  * (W_dec [d_sae, d_in] in f32/f16/bf16, whatever the architecture) and an
  * optional sparsity.safetensors (log10 feature density). It gives the
  * dictionary's metadata, one feature per decoder row with its density, and
- * the decoder for the geometry step (neighbours, clusters, map).
+ * the decoder for the geometry step (neighbours, clusters, map), which
+ * import_geometry runs once every input has been read.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -132,10 +133,25 @@ int read_saelens(imp_state *st, const char *path)
 		if ((i & 4095) == 0)
 			imp_progress(st, "features", i, d_sae);
 	}
-	/* GEOMETRY: hand the decoder to the geometry step here:
-	 *   geom_write(st->w, &(geom_dict){...dec.data, d_sae, d_in, fids...}, st->sae, &opts, err, errlen)
-	 * (src/geom.h, geometry area). Until it lands on main, the decoder is
-	 * validated (shape, dtype) and its width recorded as d_model only. */
+	/* the decoder goes to the geometry step (import_geometry), which runs
+	 * once all inputs are read */
+	import_decoders *dd = st->o->decoders;
+	if (dd) {
+		if (dd->n == dd->cap) {
+			dd->cap = dd->cap ? dd->cap * 2 : 4;
+			dd->v = xrealloc(dd->v, (size_t)dd->cap * sizeof *dd->v);
+		}
+		import_decoder *x = &dd->v[dd->n++];
+		x->sae = st->sae;
+		x->name = xstrdup(s.name);
+		x->fids = xmalloc((size_t)d_sae * sizeof *x->fids);
+		for (int64_t i = 0; i < d_sae; i++)
+			x->fids[i] = imp_fid(st, i);
+		x->W = dec.data;
+		x->rows = d_sae;
+		x->d = (int)d_in;
+		dec.data = NULL; /* now owned by the collector */
+	}
 	rc = 0;
 out:
 	if (cfg)

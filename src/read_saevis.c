@@ -176,58 +176,48 @@ static int sv_feature(imp_state *st, int64_t idx, json_t *fd, const char *where)
 	return 0;
 }
 
-/* Feature indices in numeric order. */
-static int idx_cmp(const void *a, const void *b)
+/* One member of feature_data_dict (streamed by imp_json_stream). */
+static int sv_member(imp_state *st, void *ctx, json_t *top, size_t i, const char *key, json_t *fd,
+		     long line)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	const char *path = ctx;
+	(void)top;
+	int64_t idx;
+	char *where = line > 0 ? xasprintf("%s:%ld", path, line) : xstrdup(path);
+	int rc;
+	if (!key) {
+		rc = imp_bad(st, where, 0, "feature_data_dict", "an array, expected an object {\"<index>\": {...}}");
+	} else if (parse_i64(key, &idx) != 0 || idx < 0) {
+		rc = imp_bad(st, where, 0, "feature_data_dict", "key '%s' is not a feature number", key);
+	} else {
+		char *w2 = xasprintf("%s: feature_data_dict.%s", where, key);
+		if (!json_is_object(fd))
+			rc = imp_bad(st, w2, 0, "feature", "not an object");
+		else
+			rc = sv_feature(st, idx, fd, w2);
+		free(w2);
+	}
+	free(where);
+	imp_progress(st, path, (int64_t)i + 1, 0);
+	return rc;
 }
 
+/* The whole file, streamed one feature at a time: memory holds the text
+ * (mapped) and one feature's tree. */
 int read_saevis(imp_state *st, const char *path)
 {
-	json_t *root = imp_load_json(st, path);
-	if (!root)
-		return -1;
-	int rc = 0;
-	json_t *dict = json_object_get(root, "feature_data_dict");
-	if (!json_is_object(dict)) {
-		rc = imp_bad(st, path, 0, "feature_data_dict", dict ? "not an object" : "missing (not sae_vis output?)");
-		json_decref(root);
-		return rc;
-	}
 	fs_sae s = {0};
 	s.name = (char *)"sae_vis";
 	s.source_format = (char *)"sae_vis";
-	if (imp_add_sae(st, &s) != 0) {
-		json_decref(root);
+	if (imp_add_sae(st, &s) != 0)
 		return -1;
-	}
-	size_t n = json_object_size(dict), k = 0;
-	int64_t *keys = xmalloc((n ? n : 1) * sizeof *keys);
-	const char *key;
-	json_t *v;
-	json_object_foreach(dict, key, v) {
-		if (parse_i64(key, &keys[k]) != 0 || keys[k] < 0) {
-			rc = imp_bad(st, path, 0, "feature_data_dict", "key '%s' is not a feature number", key);
-			break;
-		}
-		k++;
-	}
-	if (rc == 0)
-		qsort(keys, k, sizeof *keys, idx_cmp);
-	for (size_t i = 0; rc == 0 && i < k; i++) {
-		char name[32];
-		snprintf(name, sizeof name, "%lld", (long long)keys[i]);
-		char *where = xasprintf("%s: feature_data_dict.%s", path, name);
-		json_t *fd = json_object_get(dict, name);
-		if (!json_is_object(fd))
-			rc = imp_bad(st, where, 0, "feature", "not an object");
-		else
-			rc = sv_feature(st, keys[i], fd, where);
-		free(where);
-		imp_progress(st, path, (int64_t)i + 1, (int64_t)k);
-	}
-	free(keys);
-	json_decref(root);
+	json_t *top = NULL;
+	int found = 0;
+	int rc = imp_json_stream(st, path, "feature_data_dict", sv_member, (void *)path, &top, &found);
+	if (rc == 0 && !found)
+		rc = imp_bad(st, path, 0, "feature_data_dict",
+			     json_object_get(top, "feature_data_dict") ? "not an object" : "missing (not sae_vis output?)");
+	if (top)
+		json_decref(top);
 	return rc;
 }

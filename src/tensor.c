@@ -104,7 +104,12 @@ int64_t tensor_get_i64(int dtype, const uint8_t *data, size_t i)
 	case TENSOR_U32: return (int64_t)rd_le(data + 4 * i, 4);
 	case TENSOR_I64:
 	case TENSOR_U64: return (int64_t)rd_le(data + 8 * i, 8);
-	default: return (int64_t)tensor_get_f32(dtype, data, i);
+	default: {
+		/* a float where ids belong (hostile file): clamp, as the cast of
+		 * NaN or an out-of-range value is undefined */
+		float f = tensor_get_f32(dtype, data, i);
+		return f != f ? 0 : f >= 9.2e18f ? INT64_MAX : f <= -9.2e18f ? INT64_MIN : (int64_t)f;
+	}
 	}
 }
 
@@ -384,7 +389,7 @@ fs_st_file *st_open(const char *path, char *err, size_t errlen)
 	json_error_t je;
 	f->header = json_loadb((const char *)f->map.p + 8, (size_t)hlen, 0, &je);
 	if (!f->header) {
-		fs_seterr(err, errlen, "%s: header: bad JSON at column %d: %s", path, je.column, je.text);
+		fs_seterr(err, errlen, "%s: header: bad JSON at column %d: %s", path, je.column, fs_msg_clean(je.text));
 		goto bad;
 	}
 	if (!json_is_object(f->header)) {

@@ -104,12 +104,18 @@ static int all_bytelevel(const char *s, size_t n, int *marked, int *high)
 	const unsigned char *p = (const unsigned char *)s;
 	*marked = *high = 0;
 	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x80) {
+			/* ASCII: only the printable ones stand for themselves */
+			if (p[i] < 0x21 || p[i] > 0x7e)
+				return 0;
+			i++;
+			continue;
+		}
 		size_t a;
 		uint32_t cp = next_cp(p + i, n - i, &a);
 		if (tok_bl_byte(cp) < 0)
 			return 0;
-		if (cp >= 0x80)
-			*high = 1;
+		*high = 1;
 		if (cp >= 0x100)
 			*marked = 1;
 		i += a;
@@ -120,16 +126,27 @@ static int all_bytelevel(const char *s, size_t n, int *marked, int *high)
 static void decode_bl(const char *s, size_t n, fs_buf *out)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	/* the bytes never outnumber the characters' encodings */
+	buf_reserve(out, n);
+	char *o = out->p + out->len;
 	for (size_t i = 0; i < n;) {
+		if (p[i] < 0x80) {
+			*o++ = (char)p[i++];
+			continue;
+		}
 		size_t a;
 		uint32_t cp = next_cp(p + i, n - i, &a);
 		int b = tok_bl_byte(cp);
-		if (b >= 0)
-			buf_addc(out, (char)b);
-		else
-			buf_add(out, p + i, a); /* outside the alphabet: keep */
+		if (b >= 0) {
+			*o++ = (char)b;
+		} else {
+			memcpy(o, p + i, a); /* outside the alphabet: keep */
+			o += a;
+		}
 		i += a;
 	}
+	out->len = (size_t)(o - out->p);
+	out->p[out->len] = 0;
 }
 
 static int hexval(int c)
@@ -304,8 +321,11 @@ int tok_ctx_build(tok_ctx *c, const char *const *toks, const size_t *lens, int n
 		return TOK_SPIECE;
 	}
 	if (any_high) {
+		/* a cut-off character at either end is normal in a window of
+		 * byte-level tokens, but only trusted when remapped bytes (Ġ, Ċ,
+		 * ...) show the spelling: plain "caf" "é" must stay café */
 		ctx_fill(c, toks, lens, ntok, TOK_BYTELEVEL);
-		if (utf8_ok((const unsigned char *)c->text.p, c->text.len, 1))
+		if (utf8_ok((const unsigned char *)c->text.p, c->text.len, any_marked))
 			return TOK_BYTELEVEL;
 	}
 	ctx_fill(c, toks, lens, ntok, TOK_PLAIN);
@@ -348,7 +368,7 @@ static int vocab_json(const char *path, const char *text, size_t len, tok_vocab 
 	json_error_t je;
 	json_t *root = json_loadb(text, len, 0, &je);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: column %d: %s", path, je.line, je.column, je.text);
+		return fs_seterr(err, errlen, "%s:%d: column %d: %s", path, je.line, je.column, fs_msg_clean(je.text));
 	int64_t cap = 0;
 	int rc = 0;
 	json_t *model = json_object_get(root, "model");

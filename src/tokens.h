@@ -62,8 +62,9 @@ typedef struct {
 } tok_ctx;
 /* Build from ntok token strings (lens may be NULL for NUL-terminated ones).
  * In TOK_AUTO the whole context is decoded byte-level only when that gives
- * valid UTF-8 (a partial character at either end is allowed) and changes
- * something; else it is taken as text. Returns the mode used. */
+ * valid UTF-8 (a partial character at either end is allowed when remapped
+ * bytes such as Ġ appear) and changes something; else it is taken as
+ * text. Returns the mode used. */
 int tok_ctx_build(tok_ctx *c, const char *const *toks, const size_t *lens, int ntok, int mode);
 void tok_ctx_free(tok_ctx *c);
 

@@ -326,3 +326,13 @@ int parse_i64(const char *s, int64_t *out)
 	*out = v;
 	return 0;
 }
+
+/* ---- rel ---- */
+
+char *fs_msg_clean(char *s)
+{
+	for (unsigned char *p = (unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f)
+			*p = '?';
+	return s;
+}

@@ -75,4 +75,10 @@ int fs_stderr_tty(void);
 /* Parse a whole decimal integer; returns 0 on success. */
 int parse_i64(const char *s, int64_t *out);
 
+/* ---- rel ---- */
+/* Make text quoted from untrusted input (a JSON parser's "near '...'")
+ * safe inside a one-line message: every control byte, DEL and non-ASCII
+ * byte becomes '?'. Returns s, changed in place. */
+char *fs_msg_clean(char *s);
+
 #endif

@@ -144,7 +144,8 @@ static void make_sentence(int kind)
 		ADD(" end");
 		break;
 	case 1: /* Hangul */
-		ADD("%s %s %s", hangul[irand(6)], hangul[irand(6)], hangul[irand(6)]);
+		for (int i = 0; i < 3; i++)
+			ADD("%s%s", i ? " " : "", hangul[irand(6)]);
 		break;
 	case 2: /* code */
 		ADD("%s", pycode[irand(7)]);
@@ -256,8 +257,12 @@ int main(int argc, char **argv)
 				ACT(5, 6.0 + urand());
 			if (wn == 1 && w[0] == '.')
 				ACT(6, 1.0 + urand() * 0.3);
-			if (irand(12) == 0)
-				ACT(7 + irand(NF - 7), 0.2 + urand() * 0.5);
+			if (irand(12) == 0) {
+				/* two statements: argument evaluation order differs between compilers */
+				int nf = 7 + irand(NF - 7);
+				double nv = 0.2 + urand() * 0.5;
+				ACT(nf, nv);
+			}
 		}
 #undef ACT
 		fprintf(f, "]}\n");

@@ -38,7 +38,7 @@ import json, sys; assert len(json.load(open(sys.argv[1]))["contexts"]) == 3' "$T
 
 "$FS" token --json "$IX" def >"$TMP/t.json"
 check "token: the Python keyword feature leads for 'def'" python3 -c '
-import json, sys; d = json.load(open(sys.argv[1])); assert d[0]["feature"] == "4", d' "$TMP/t.json"
+import json, sys; d = json.load(open(sys.argv[1]))["features"]; assert d[0]["feature"] == "4", d' "$TMP/t.json"
 
 # Not an index: one line, exit 2, file untouched.
 printf 'hello' >"$TMP/not.sqlite"
@@ -70,3 +70,14 @@ check "search never creates a notes database" test ! -e "$XDG_DATA_HOME/featscop
 check "search: notes matches listed with the user's label" python3 -c '
 import json, sys; d = json.load(open(sys.argv[1]))
 assert [n["feature"] for n in d["notes"]] == ["fix/3"] and d["notes"][0]["label"] == "Hangul (mine)", d["notes"]' "$TMP/sn.json"
+
+# Text that is not words: full-text search finds nothing inside a DNA run,
+# so search falls back to a substring scan (or is asked for one).
+"$FS" search --json "$IX" CAAGG >"$TMP/sub.json"
+check "search: DNA fragment found by the substring fallback" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1]))
+assert d["match"] == "substring" and d["contexts"] and all("CAAGG" in c["text"] for c in d["contexts"]), d' "$TMP/sub.json"
+"$FS" search --json --substring "$IX" "Gate Br" >"$TMP/sub2.json"
+check "search --substring: literal across a word boundary" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1]))
+assert d["match"] == "substring" and d["contexts"] and all("Gate Br" in c["text"] for c in d["contexts"]), d' "$TMP/sub2.json"

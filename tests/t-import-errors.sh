@@ -55,12 +55,13 @@ gzip "$TMP/np/activations/batch-0.jsonl"
 head -c 200 "$TMP/np/activations/batch-0.jsonl.gz" >"$TMP/np/activations/t" && mv "$TMP/np/activations/t" "$TMP/np/activations/batch-0.jsonl.gz"
 bad "neuronpedia: truncated .gz" 'activations/batch-0\.jsonl\.gz:[0-9]+: (read|JSON)' "$TMP/np"
 
-cp /work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json "$TMP/sd.json" 2>/dev/null ||
-	cp "$S/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json" "$TMP/sd.json"
+cp "$FX/saedashboard/batch-0.json" "$TMP/sd.json"
 sed -i 's/"feature_index": 1,/"feature_idx": 1,/' "$TMP/sd.json"
-bad "saedashboard: missing feature_index names the JSON path" 'sd\.json: features\[1\]: feature_index: missing' --from saedashboard "$TMP/sd.json"
+bad "saedashboard: missing feature_index, with the feature's line and JSON path" 'sd\.json:10460: features\[1\]: feature_index: missing' --from saedashboard "$TMP/sd.json"
 printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activations": [{"tokens": ["a"], "values": [1, 2]}]}]}\n' >"$TMP/sd2.json"
-bad "saedashboard: activation path in message" 'sd2\.json: features\[0\]\.activations\[0\]: values: 2 values for 1 tokens' "$TMP/sd2.json"
+bad "saedashboard: activation path in message" 'sd2\.json:1: features\[0\]\.activations\[0\]: values: 2 values for 1 tokens' "$TMP/sd2.json"
+printf '{"model_id": "m",\n "features": [\n  {"feature_index": 0},\n  {"feature_index": 1,\n   "frac_nonzero": "x"}\n ]}\n' >"$TMP/sd4.json"
+bad "saedashboard: line of the feature in a streamed file" 'sd4\.json:4: features\[1\]: frac_nonzero' "$TMP/sd4.json"
 printf '{"model_id": "m",\n "features": [\n  {"feature_index": 0,}\n ]}\n' >"$TMP/sd3.json"
 bad "saedashboard: JSON syntax error with line" 'sd3\.json:3: JSON:' --from saedashboard "$TMP/sd3.json"
 
@@ -77,7 +78,9 @@ printf 'a\n\\q\n' >"$TMP/v.txt"
 bad "delphi: vocabulary with a bad escape" 'v\.txt:2: token: bad escape' --vocab "$TMP/v.txt" "$TMP/dl"
 
 printf '{"feature_data_dict": {"x": {}}}\n' >"$TMP/sv.json"
-bad "sae_vis: key not a feature number" "sv\\.json: feature_data_dict: key 'x'" "$TMP/sv.json"
+bad "sae_vis: key not a feature number" "sv\\.json:1: feature_data_dict: key 'x'" "$TMP/sv.json"
+printf '{"feature_data_dict": [{}]}\n' >"$TMP/sv2.json"
+bad "sae_vis: feature_data_dict an array" "sv2\\.json:1: feature_data_dict: an array" --from sae_vis "$TMP/sv2.json"
 
 mkdir -p "$TMP/empty"
 bad "unrecognised folder" 'empty: format: folder not recognised' "$TMP/empty"

@@ -6,8 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 
 FX=$S/tests/fixtures/import
-REAL=$S/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
-[ -f "$REAL" ] || REAL=/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json
+# the real SAEDashboard batch: a byte-for-byte copy of shared/fixtures/ (origin and licence in SOURCE.txt beside it)
+REAL=$FX/saedashboard/batch-0.json
 # py FILE EXPR: evaluate a Python expression over the JSON document d
 py() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
 
@@ -29,6 +29,26 @@ check_eq "saedashboard: intervals lowest first" "0-0.443 1.771-2.214" \
 	"$(py "$TMP/sd0.json" '" ".join(format(i["lo"], ".4g") + "-" + format(i["hi"], ".4g") for i in d["intervals"])')"
 check_eq "saedashboard: density" "0.0002" "$(py "$TMP/sd0.json" 'd["density"]')"
 
+# a document the streaming scanner refuses (nesting deeper than it follows)
+# still imports, through jansson's whole tree
+deep=$(python3 -c 'print("[" * 80 + "]" * 80)')
+printf '{"model_id": "m", "layer": 3, "sae_set": "x", "deep": %s, "features": [{"feature_index": 5, "frac_nonzero": 0.25,
+ "activations": [{"tokens": ["a", "\u0120b"], "values": [0, 1.5], "bin_min": -1, "bin_max": 1.5, "bin_contains": -1}]}]}\n' "$deep" >"$TMP/deep.json"
+check "saedashboard: deep nesting imports" "$FS" build --no-progress -o "$TMP/deep.sqlite" "$TMP/deep.json"
+"$FS" show --json "$TMP/deep.sqlite" 5 >"$TMP/deep5.json"
+check_eq "saedashboard: deep nesting, feature and context" "0.25 a b" "$(py "$TMP/deep5.json" 'str(d["density"]) + " " + d["top"][0]["text"]')"
+
+# decoder rows given with the features ("vector") reach the geometry step
+printf '{"model_id": "m", "layer": 1, "sae_set": "v", "features": [
+ {"feature_index": 0, "vector": [1, 0], "activations": []},
+ {"feature_index": 1, "vector": [1, 1], "activations": []},
+ {"feature_index": 2, "vector": [-1, 0], "activations": []}]}\n' >"$TMP/vec.json"
+check "saedashboard: vectors import" "$FS" build --no-progress -o "$TMP/vec.sqlite" "$TMP/vec.json"
+"$FS" neighbours "$TMP/vec.sqlite" 0 >"$TMP/vecnb.txt" 2>&1
+check_grep "saedashboard: neighbours from vectors (nearest 1 at 0.7071)" '^ +1 +1 +0\.7071' "$TMP/vecnb.txt"
+check_grep "saedashboard: neighbours from vectors (2 at -1)" '^ +2 +2 +-1\.0000' "$TMP/vecnb.txt"
+check_eq "saedashboard: d_model from the vectors" "2" "$("$FS" info --json "$TMP/vec.sqlite" | python3 -c 'import json,sys; print(json.load(sys.stdin)["saes"][0]["d_model"])')"
+
 # --- Neuronpedia export, gzipped as Neuronpedia ships it
 mkdir -p "$TMP/np"
 cp -r "$FX/neuronpedia/." "$TMP/np/"
@@ -44,6 +64,16 @@ check_eq "neuronpedia: interval from binMin/binMax/binContains" "0.0 1.5 0.8 the
 "$FS" show --json "$TMP/np.sqlite" 2 >"$TMP/np2.json"
 check_eq "neuronpedia: split quote joined, tokens kept apart" "It’s fine|5" \
 	"$(py "$TMP/np2.json" 'd["top"][0]["text"] + "|" + str(len(d["top"][0]["tokens"]))')"
+
+# the row scanner and the jansson path give the same index
+FS_IMPORT_NOFAST=1 "$FS" build --no-progress -o "$TMP/np-slow.sqlite" "$TMP/np" || fail "neuronpedia: jansson path builds" "exit $?"
+same=yes
+for f in 0 1 2 7; do
+	"$FS" show --json "$TMP/np.sqlite" $f >"$TMP/fast.json"
+	"$FS" show --json "$TMP/np-slow.sqlite" $f >"$TMP/slow.json"
+	cmp -s "$TMP/fast.json" "$TMP/slow.json" || same="no (feature $f)"
+done
+check_eq "neuronpedia: row scanner and jansson agree" yes "$same"
 
 # --- two inputs, one index, a name each
 check "two inputs: sae_vis + OpenAI viewer into one index" "$FS" build --no-progress -o "$TMP/two.sqlite" \
@@ -65,6 +95,13 @@ check_eq "saelens: dictionary from cfg.json v6" "8-res-test blocks.8.hook_resid_
 	"$(py "$TMP/sl.json" '" ".join(str(d["saes"][0][k]) for k in ("name","hook","layer","d_model","n_features"))')"
 "$FS" show --json "$TMP/sl.sqlite" 5 >"$TMP/sl5.json"
 check_eq "saelens: density from log10 sparsity" "0.5" "$(py "$TMP/sl5.json" 'round(d["density"], 4)')"
+# the decoder reaches the geometry step: neighbours by decoder cosine
+"$FS" neighbours "$TMP/sl.sqlite" 0 >"$TMP/nb.txt" 2>&1
+check_grep "saelens: decoder neighbours, nearest row 1 at cos 0.7071" '^ +1 +1 +0\.7071' "$TMP/nb.txt"
+check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1\.0000' "$TMP/nb.txt"
+check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
+"$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
+check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
 check "delphi: builds with a tokenizer.json" "$FS" build --no-progress -o "$TMP/dl.sqlite" --from delphi \
 	--vocab "$FX/delphi-tokenizer.json" "$TMP/delphi"
 "$FS" show --json "$TMP/dl.sqlite" 1 >"$TMP/dl1.json"

@@ -104,3 +104,18 @@ check_eq grep-token-mapping "0 2 1.0 1.0 1" "$(python3 -c '
 import json,sys
 d = json.load(open(sys.argv[1])); f = d["features"][0]
 print(f["feature"], d["tokens_matched"], round(f["precision"], 3), round(f["recall"], 3), len(d["features"]))' "$TMP/ab.json")"
+
+# The whole-chunk prefilter never changes a result: every pattern gives the
+# same JSON with --no-prefilter (context-at-a-time matching), including
+# anchors, classes that take the NUL separator and non-ASCII concepts.
+for pat in 'Gate' '(?i)gate b' '(?i)Golden' '[ACGT]{12,}' '^[A-Z]' 'e$' '\p{Hangul}+' '[^a-z ]{3}' 'a.{2}e' '\bthe\b' '(?i)GATE' '(?m)^s' '\d+' '(?<=e)r'; do
+	"$FS" grep "$IX" "$pat" --json --limit 100 >"$TMP/pf1.json" 2>&1
+	"$FS" grep "$IX" "$pat" --json --limit 100 --no-prefilter >"$TMP/pf2.json" 2>&1
+	if cmp -s "$TMP/pf1.json" "$TMP/pf2.json"; then ok "grep-prefilter-same $pat"; else fail "grep-prefilter-same $pat" "results differ"; fi
+done
+# The same for -F strings (the byte-pair finder) and a caseless one with s.
+for pat in 'Gate Bridge' 'e (' 'ss'; do
+	"$FS" grep "$IX" -F -i "$pat" --json --limit 100 >"$TMP/pf1.json" 2>&1
+	"$FS" grep "$IX" -F -i "$pat" --json --limit 100 --no-prefilter >"$TMP/pf2.json" 2>&1
+	if cmp -s "$TMP/pf1.json" "$TMP/pf2.json"; then ok "grep-prefilter-same -F -i $pat"; else fail "grep-prefilter-same -F -i $pat" "results differ"; fi
+done

@@ -2,14 +2,19 @@
  * unit-grep.c: unit tests of the concept probe's pure parts (grep.c): the
  * match-to-token mapping (overlap and exact-token modes), the per-feature
  * statistics and ranking on a hand-made case whose numbers are worked out
- * in the comments, sort-key parsing and pattern errors.
+ * in the comments, sort-key parsing and pattern errors; then the whole
+ * scan (threads, prefilter, callbacks, cancel, background job) and the
+ * substring search on a tiny index written here through the writer API,
+ * with numbers worked out by hand.
  */
 #include "unit.h"
 #include "grep.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int near(double a, double b)
 {
@@ -141,10 +146,201 @@ static void test_parse(void)
 	grep_pattern_free(p);
 }
 
+/* The tiny index. Contexts (token boundaries in brackets):
+ *   1 "ab ACGTAC gt"   [0,2,5,9,12]   [ACGT]{4,} matches [3,9): tokens 1,2
+ *   2 "xx ACGT yy"     [0,2,7,10]     matches [3,7): token 1
+ *   3 "nothing here"   [0,7,12]       no match
+ *   4 "\xff\xfe ACGT"  [0,2,7]        invalid UTF-8; matches [3,7): token 1
+ * Features (dictionary "t"), examples and the expected statistics:
+ *   f0 on 1 {0,2,3,0}, on 3 {1,0}: act_mass 6, mass 5, fire 2 of cover 2:
+ *      P 5/6, R 1, F 10/11, 1 context
+ *   f1 on 1 {0,1,0,0}, on 2 {0,0,2}: act_mass 3, mass 1, fire 1 of cover 3:
+ *      P 1/3, R 1/3, F 1/3, 1 context
+ *   f2 on 2 {0,2,0}: P 1, R 1, F 1, 1 context
+ * Ranked by F: f2, f0, f1. 3 matches in 3 contexts over 4 tokens. */
+static char ixpath[256];
+static int64_t fids[3];
+
+static int build_tiny(void)
+{
+	char err[256];
+	snprintf(ixpath, sizeof ixpath, "%s/unit-grep-%d.sqlite",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	fs_writer *w = writer_create(ixpath, err, sizeof err);
+	if (!w)
+		return -1;
+	fs_sae s;
+	memset(&s, 0, sizeof s);
+	s.name = (char *)"t";
+	s.model = s.hook = (char *)"";
+	s.source_format = (char *)"native";
+	s.layer = -1;
+	s.n_features = 3;
+	int sae = writer_add_sae(w, &s);
+	for (int i = 0; i < 3; i++) {
+		fs_feature f;
+		memset(&f, 0, sizeof f);
+		f.sae = sae;
+		f.idx = i;
+		f.label = (char *)"";
+		f.label_source = (char *)"";
+		f.density = -1;
+		f.map_x = f.map_y = NAN;
+		fids[i] = writer_add_feature(w, &f);
+	}
+	uint32_t o1[] = {0, 2, 5, 9, 12}, o2[] = {0, 2, 7, 10}, o3[] = {0, 7, 12}, o4[] = {0, 2, 7};
+	int64_t c1 = writer_add_context(w, "ab ACGTAC gt", 12, o1, 4, "unit");
+	int64_t c2 = writer_add_context(w, "xx ACGT yy", 10, o2, 3, "unit");
+	int64_t c3 = writer_add_context(w, "nothing here", 12, o3, 2, "unit");
+	int64_t c4 = writer_add_context(w, "\xff\xfe ACGT", 7, o4, 2, "unit");
+	if (c1 != 1 || c2 != 2 || c3 != 3 || c4 != 4) {
+		writer_abort(w);
+		return -1;
+	}
+	float a01[] = {0, 2, 3, 0}, a03[] = {1, 0};
+	float a11[] = {0, 1, 0, 0}, a12[] = {0, 0, 2};
+	float a22[] = {0, 2, 0};
+	int rc = writer_add_example(w, fids[0], 0, 0, c1, a01, 4) |
+		 writer_add_example(w, fids[0], 0, 1, c3, a03, 2) |
+		 writer_add_example(w, fids[1], 0, 0, c1, a11, 4) |
+		 writer_add_example(w, fids[1], 0, 1, c2, a12, 3) |
+		 writer_add_example(w, fids[2], 0, 0, c2, a22, 3);
+	if (rc != 0) {
+		writer_abort(w);
+		return -1;
+	}
+	return writer_finish(w, err, sizeof err);
+}
+
+/* Records the callbacks of a scan. */
+typedef struct {
+	int partial;   /* partial rankings seen */
+	int final;     /* final rankings seen */
+	int64_t first; /* fid ranked first in the final ranking */
+} cb_log;
+
+static void record(void *ud, const grep_result *r, int final)
+{
+	cb_log *l = ud;
+	if (final) {
+		l->final++;
+		l->first = r->n ? r->hits[0].fid : -1;
+	} else {
+		l->partial++;
+	}
+}
+
+static void test_scan(void)
+{
+	char err[256];
+	CHECK(build_tiny() == 0, "tiny index built");
+	fs_index *ix = index_open(ixpath, err, sizeof err);
+	CHECK(ix != NULL, "tiny index opens");
+	if (!ix)
+		return;
+	grep_pattern *p = grep_compile("[ACGT]{4,}", 0, err, sizeof err);
+	for (int threads = 1; threads <= 2; threads++) {
+		for (int nofilter = 0; nofilter <= 1; nofilter++) {
+			grep_pattern *q = nofilter ? grep_compile("[ACGT]{4,}", GREP_NOFILTER, err, sizeof err) : p;
+			grep_opts o;
+			memset(&o, 0, sizeof o);
+			o.threads = threads;
+			cb_log log = {0, 0, 0};
+			o.on_result = record;
+			o.ud = &log;
+			grep_result r;
+			char name[64];
+			snprintf(name, sizeof name, "scan threads=%d prefilter=%d", threads, !nofilter);
+			int rc = grep_scan(ix, q, &o, &r, err, sizeof err);
+			CHECK(rc == GREP_DONE && r.matches == 3 && r.ctx_matched == 3 && r.tok_matched == 4 &&
+			      r.chunks_done == r.chunks_total && r.bytes_done == r.bytes_total, name);
+			int good = rc == GREP_DONE && r.n == 3 && r.hits[0].fid == fids[2] &&
+				   r.hits[1].fid == fids[0] && r.hits[2].fid == fids[1];
+			if (good) {
+				const grep_hit *h0 = &r.hits[1], *h1 = &r.hits[2], *h2 = &r.hits[0];
+				good = near(h0->precision, 5.0 / 6) && near(h0->recall, 1) &&
+				       near(h0->f1, 10.0 / 11) && near(h0->mass, 5) && h0->contexts == 1 &&
+				       near(h1->precision, 1.0 / 3) && near(h1->recall, 1.0 / 3) &&
+				       h1->fire == 1 && h1->cover == 3 && h1->contexts == 1 &&
+				       near(h2->f1, 1) && near(h2->mass, 2);
+			}
+			snprintf(name, sizeof name, "scan stats threads=%d prefilter=%d", threads, !nofilter);
+			CHECK(good, name);
+			snprintf(name, sizeof name, "scan final callback threads=%d prefilter=%d", threads, !nofilter);
+			CHECK(log.final == 1 && log.first == fids[2], name);
+			if (rc >= 0)
+				grep_result_free(&r);
+			if (nofilter)
+				grep_pattern_free(q);
+		}
+	}
+
+	/* One dictionary, a limit, another sort key. */
+	grep_opts o;
+	memset(&o, 0, sizeof o);
+	o.sort = GREP_SORT_MASS;
+	o.limit = 1;
+	o.sae = 1;
+	grep_result r;
+	int rc = grep_scan(ix, p, &o, &r, err, sizeof err);
+	CHECK(rc == GREP_DONE && r.n == 1 && r.n_features == 3 && r.hits[0].fid == fids[0], "scan sort mass limit 1");
+	if (rc >= 0)
+		grep_result_free(&r);
+
+	/* Cancelled before it starts: a partial (empty) result, not an error. */
+	atomic_int cancel;
+	atomic_init(&cancel, 1);
+	o.cancel = &cancel;
+	rc = grep_scan(ix, p, &o, &r, err, sizeof err);
+	CHECK(rc == GREP_CANCELLED && r.chunks_done < r.chunks_total, "scan cancelled");
+	if (rc >= 0)
+		grep_result_free(&r);
+
+	/* In the background. */
+	memset(&o, 0, sizeof o);
+	grep_job *j = grep_start(ix, p, &o);
+	rc = j ? grep_join(j, &r, err, sizeof err) : -1;
+	CHECK(rc == GREP_DONE && r.n == 3 && r.hits[0].fid == fids[2], "scan background job");
+	if (rc >= 0)
+		grep_result_free(&r);
+
+	/* A pattern that backtracks too much on this text. */
+	grep_pattern *bad = grep_compile("(?:[A-Z]+)+[a-z]$", 0, err, sizeof err);
+	memset(&o, 0, sizeof o);
+	o.match_limit = 10;
+	rc = grep_scan(ix, bad, &o, &r, err, sizeof err);
+	CHECK(rc == GREP_ELIMIT && strncmp(err, "pattern hit the match limit", 27) == 0, "scan match limit");
+	if (rc >= 0)
+		grep_result_free(&r);
+	grep_pattern_free(bad);
+	grep_pattern_free(p);
+
+	/* Substring search, for text full-text search cannot split. */
+	int64_t *ids = NULL;
+	int n = grep_substring(ix, "ACGT", 0, 10, &ids, err, sizeof err);
+	CHECK(n == 3 && ids[0] == 1 && ids[1] == 2 && ids[2] == 4, "substring finds contexts");
+	free(ids);
+	n = grep_substring(ix, "acgt", 1, 10, &ids, err, sizeof err);
+	CHECK(n == 3, "substring caseless");
+	free(ids);
+	n = grep_substring(ix, "acgt", 0, 10, &ids, err, sizeof err);
+	CHECK(n == 0, "substring case-sensitive");
+	free(ids);
+	n = grep_substring(ix, "AC", 0, 1, &ids, err, sizeof err);
+	CHECK(n == 1 && ids[0] == 1, "substring limit");
+	free(ids);
+	n = grep_substring(ix, "e (", 0, 10, &ids, err, sizeof err);
+	CHECK(n == 0, "substring is literal");
+	free(ids);
+	index_close(ix);
+	unlink(ixpath);
+}
+
 int main(void)
 {
 	test_mark();
 	test_stats();
 	test_parse();
+	test_scan();
 	TEST_END();
 }

@@ -16,6 +16,7 @@
 
 #include "import.h"
 #include "index.h"
+#include "input.h"
 #include "tensor.h"
 #include "tokens.h"
 #include "unit.h"
@@ -237,6 +238,67 @@ static void test_safetensors(void)
 	CHECK(load_fails("/nonexistent/x.safetensors", NULL, "No such file"), "st_missing_file");
 }
 
+/* Every truncation of a valid file fails cleanly, and byte mutations never
+ * crash (under ASan they would report any read outside the file). */
+static void test_mutations(void)
+{
+	float w[6] = {1, 2, 3, 4, 5, 6};
+	char *st = write_st("m.safetensors", "{\"W_dec\":{\"dtype\":\"F32\",\"shape\":[2,3],\"data_offsets\":[0,24]}}", w, sizeof w);
+	char *np = write_npy("m.npy", 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", w, sizeof w);
+	const char *files[2] = {st, np};
+	int trunc_ok = 1, mut_ran = 1, loaded = 0, refused = 0;
+	size_t values_read = 0;
+	uint64_t r = 12345;
+	for (int k = 0; k < 2; k++) {
+		size_t n;
+		char err[256];
+		char *orig = input_slurp(files[k], &n, err, sizeof err);
+		if (!orig) {
+			trunc_ok = mut_ran = 0;
+			continue;
+		}
+		char *p = tpath("mut.bin");
+		for (size_t len = 0; len < n; len++) {
+			put(p, orig, len);
+			fs_tensor t;
+			if (tensor_load(p, NULL, &t, err, sizeof err) == 0) {
+				trunc_ok = 0;
+				printf("# truncated to %zu bytes still loads\n", len);
+				tensor_free(&t);
+			}
+		}
+		char *m = xmalloc(n);
+		for (int i = 0; i < 400; i++) {
+			memcpy(m, orig, n);
+			for (int j = 0; j < 3; j++) {
+				r = r * 6364136223846793005ull + 1442695040888963407ull;
+				m[(r >> 33) % n] = (char)(r >> 20);
+			}
+			put(p, m, n);
+			fs_tensor t;
+			if (tensor_load(p, NULL, &t, err, sizeof err) == 0) {
+				size_t cnt = 1;
+				for (int d = 0; d < t.ndim; d++)
+					cnt *= (size_t)t.shape[d];
+				for (size_t e = 0; e < cnt; e++)
+					values_read += !isnan(t.data[e]); /* reads every value: ASan checks */
+				tensor_free(&t);
+				loaded++;
+			} else {
+				refused++;
+			}
+		}
+		free(m);
+		free(p);
+		free(orig);
+	}
+	CHECK(trunc_ok, "tensor_every_truncation_fails");
+	/* data-byte mutations still load, header mutations mostly do not */
+	CHECK(mut_ran && loaded > 0 && refused > 0 && values_read > 0, "tensor_mutations_both_outcomes");
+	free(st);
+	free(np);
+}
+
 static int ctx_is(const char *const *toks, int n, int mode, const char *text, const uint32_t *off)
 {
 	tok_ctx c = {0};
@@ -293,6 +355,10 @@ static void test_tokens(void)
 	const char *pl[] = {"Za", "\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87"};
 	uint32_t pl_off[] = {0, 2, 10};
 	CHECK(ctx_is(pl, 2, TOK_AUTO, "Za\xc5\xbc\xc3\xb3\xc5\x82\xc4\x87", pl_off), "ctx_plain_auto");
+	/* Latin-1 text without remapped bytes is not taken for byte-level */
+	const char *cafe[] = {"caf", "\xc3\xa9"};
+	uint32_t cafe_off[] = {0, 3, 5};
+	CHECK(ctx_is(cafe, 2, TOK_AUTO, "caf\xc3\xa9", cafe_off), "ctx_plain_latin1_at_end");
 	const char *sp[] = {"\xe2\x96\x81" "The", "\xe2\x96\x81" "cat", "<0x0A>"};
 	uint32_t sp_off[] = {0, 4, 8, 9};
 	CHECK(ctx_is(sp, 3, TOK_AUTO, " The cat\n", sp_off), "ctx_spiece_auto");
@@ -430,11 +496,8 @@ static int logit_is(fs_index *ix, int64_t fid, int sign, int rank, const char *t
 
 static void test_saedashboard(void)
 {
-	char *p = xasprintf("%s/../shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json", srcdir);
-	if (access(p, R_OK) != 0) {
-		free(p);
-		p = xstrdup("/work/shared/fixtures/saedashboard-gpt2small-resjb-l0/batch-0.json");
-	}
+	/* the real batch, copied byte for byte (see its SOURCE.txt) */
+	char *p = xasprintf("%s/tests/fixtures/import/saedashboard/batch-0.json", srcdir);
 	CHECK(import_detect(p, NULL, 0) == IMPORT_SAEDASHBOARD, "detect_saedashboard");
 	fs_index *ix = import_one(NULL, p, NULL, NULL);
 	free(p);
@@ -474,15 +537,16 @@ static void test_saedashboard(void)
 
 static void test_neuronpedia(void)
 {
-	CHECK(import_detect(xasprintf("%s/tests/fixtures/import/neuronpedia", srcdir), NULL, 0) ==
-		      IMPORT_NEURONPEDIA, "detect_neuronpedia");
+	char *dir = xasprintf("%s/tests/fixtures/import/neuronpedia", srcdir);
+	CHECK(import_detect(dir, NULL, 0) == IMPORT_NEURONPEDIA, "detect_neuronpedia");
+	free(dir);
 	fs_index *ix = import_one("neuronpedia", "neuronpedia", NULL, NULL);
 	CHECK(ix != NULL, "neuronpedia_imports");
 	if (!ix)
 		return;
 	const fs_sae *s = index_sae(ix, 0);
 	CHECK(!strcmp(s->name, "6-res-jb") && !strcmp(s->hook, "blocks.6.hook_resid_pre") && s->layer == 6 &&
-		      s->n_features == 8, "neuronpedia_sae");
+		      s->n_features == 8 && s->d_model == 2, "neuronpedia_sae");
 	int64_t f0 = index_feature_id(ix, s->id, 0), f2 = index_feature_id(ix, s->id, 2);
 	int64_t f1 = index_feature_id(ix, s->id, 1), f7 = index_feature_id(ix, s->id, 7);
 	fs_feature f;
@@ -513,10 +577,17 @@ static void test_neuronpedia(void)
 		context_free(&c);
 	if (n > 0)
 		examples_free(ex, n);
+	/* escapes, surrogate pairs and unknown nested fields (scanner path);
+	 * a null value (jansson path) */
+	float mx = 0;
+	CHECK(text_is(example_text(ix, f1, 0, 0, &mx), " snowman \xe2\x98\x83\xf0\x9f\x98\x80") && mx == 1.5f,
+	      "neuronpedia_escapes_fast_path");
+	CHECK(text_is(example_text(ix, f1, 1, 0, &mx), "ab") && mx == 0.75f, "neuronpedia_null_value_jansson_path");
 	CHECK(logit_is(ix, f0, +1, 0, " Brigade", 3.75f) && logit_is(ix, f0, +1, 1, "\xe2\x80\x99s", 3.0f) &&
 		      logit_is(ix, f0, -1, 1, "ogen", -0.65f), "neuronpedia_logits");
 	fs_neighbour *nb;
 	n = index_neighbours(ix, f0, 0, 10, &nb);
+	/* the export's own neighbours, not ones computed from its vectors */
 	CHECK(n == 2 && nb[0].fid == f2 && fabsf(nb[0].cosine - 0.75f) < 1e-6f && nb[1].fid == f1,
 	      "neuronpedia_neighbours");
 	if (n > 0)
@@ -526,8 +597,9 @@ static void test_neuronpedia(void)
 
 static void test_saevis(void)
 {
-	CHECK(import_detect(xasprintf("%s/tests/fixtures/import/saevis.json", srcdir), NULL, 0) == IMPORT_SAEVIS,
-	      "detect_saevis");
+	char *file = xasprintf("%s/tests/fixtures/import/saevis.json", srcdir);
+	CHECK(import_detect(file, NULL, 0) == IMPORT_SAEVIS, "detect_saevis");
+	free(file);
 	fs_index *ix = import_one("sae_vis", "saevis.json", "saevis-vocab.txt", "vis");
 	CHECK(ix != NULL, "saevis_imports");
 	if (!ix)
@@ -625,7 +697,9 @@ static void test_saelens(void)
 		fclose(fp);
 	}
 	char err[512] = "";
-	fs_writer *w = writer_create(xasprintf("%s/bad.sqlite", tmpdir), err, sizeof err);
+	char *badp = xasprintf("%s/bad.sqlite", tmpdir);
+	fs_writer *w = writer_create(badp, err, sizeof err);
+	free(badp);
 	import_opts o;
 	import_opts_init(&o);
 	rc = w ? import_run(w, "saelens", dir, &o, err, sizeof err) : -1;
@@ -681,6 +755,7 @@ int main(void)
 	}
 	test_npy();
 	test_safetensors();
+	test_mutations();
 	test_tokens();
 	srcdir = getenv("FS_SRCDIR") ? getenv("FS_SRCDIR") : FS_SRCDIR;
 	builddir = getenv("FS_BUILDDIR") ? getenv("FS_BUILDDIR") : ".";

@@ -1,0 +1,56 @@
+/*
+ * fuzz-codecs.c: libFuzzer target for the index blob codecs (index.h):
+ * acts_decode (sparse varint-gap/f16 activations) and toks_decode (varint
+ * token lengths). The first bytes give ntok and the text length; the rest
+ * is the blob, as a hostile index would store it. A blob that decodes must
+ * give in-range offsets and re-encode to something that decodes the same.
+ */
+#include "index.h"
+#include "fuzz-common.h"
+
+#include <math.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 4)
+		return 0;
+	int ntok = (data[0] | (data[1] << 8)) & 0x3fff; /* up to 16383 tokens */
+	uint32_t textlen = (uint32_t)(data[2] | (data[3] << 8)) * 7u;
+	const uint8_t *p = data + 4;
+	size_t n = size - 4;
+
+	float *acts = malloc(sizeof(float) * ((size_t)ntok + 1));
+	float *acts2 = malloc(sizeof(float) * ((size_t)ntok + 1));
+	uint8_t *enc = malloc((size_t)ntok * 5 + 16);
+	uint32_t *off = malloc(sizeof(uint32_t) * ((size_t)ntok + 1));
+	uint32_t *off2 = malloc(sizeof(uint32_t) * ((size_t)ntok + 1));
+	if (!acts || !acts2 || !enc || !off || !off2)
+		abort();
+
+	if (acts_decode(p, n, acts, ntok) == 0) {
+		/* Round trip: values survive up to f16 rounding of what was f16. */
+		size_t m = acts_encode(acts, ntok, enc);
+		if (m > (size_t)ntok * 5 || acts_decode(enc, m, acts2, ntok) != 0)
+			abort();
+		for (int i = 0; i < ntok; i++)
+			if (isfinite(acts[i]) && acts[i] != 0 && acts2[i] == 0)
+				abort(); /* a firing token must stay visible */
+	}
+	if (toks_decode(p, n, off, ntok, textlen) == 0) {
+		if (off[0] != 0 || off[ntok] != textlen)
+			abort();
+		for (int i = 0; i < ntok; i++)
+			if (off[i] > off[i + 1])
+				abort();
+		size_t m = toks_encode(off, ntok, enc);
+		if (toks_decode(enc, m, off2, ntok, textlen) != 0 ||
+		    memcmp(off, off2, sizeof(uint32_t) * ((size_t)ntok + 1)) != 0)
+			abort();
+	}
+	free(acts);
+	free(acts2);
+	free(enc);
+	free(off);
+	free(off2);
+	return 0;
+}
