@@ -121,5 +121,39 @@ wait_for tmux-nocolor-feature 'top activations'
 tm capture-pane -p -e -t fs >"$TMP/pane-e"
 check_nogrep tmux-nocolor-no-colours '\[[0-9;]*(3[0-7]|4[0-7]|38;5|48;5)[;m]' "$TMP/pane-e"
 tm send-keys -t fs Q
+
+# The shipped demo, opened with no argument, as the README's first command
+# does: search, open a feature, follow a neighbour, go back, resize, quit.
+if [ -f "$S/data/demo.sqlite" ]; then
+	rm -f "$TMP/rc"
+	start 120 35 "$FS"
+	wait_for tmux-demo-opens 'features: demo' || exit 1
+	tm send-keys -t fs s
+	wait_for tmux-demo-search-prompt '^search:'
+	tm send-keys -t fs DNA Enter
+	wait_for tmux-demo-search-results "search 'DNA'"
+	tm send-keys -t fs Enter
+	wait_for tmux-demo-feature 'top activations'
+	tm send-keys -t fs x
+	wait_for tmux-demo-neighbours 'neighbours of [0-9]+'
+	tm send-keys -t fs Enter
+	wait_for tmux-demo-neighbour-opened 'feature [0-9]+ .*\[5\]'
+	tm send-keys -t fs q
+	wait_for tmux-demo-back 'neighbours of [0-9]+'
+	tm resize-window -t fs -x 80 -y 24
+	wait_for tmux-demo-resized '^ neighbours of [0-9]+.{20,}\[4\]$'
+	# display width, not bytes: the demo's labels hold Hangul and CJK
+	check tmux-demo-resize-fits python3 -c '
+import sys, unicodedata
+w = lambda l: sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in l)
+bad = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if w(l) > 80]
+assert not bad, bad' "$TMP/pane"
+	tm send-keys -t fs Q
+	i=0
+	while [ ! -s "$TMP/rc" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	check_eq tmux-demo-quit-exit-0 0 "$(cat "$TMP/rc" 2>/dev/null)"
+else
+	fail tmux-demo "data/demo.sqlite is missing"
+fi
 tm kill-server >/dev/null 2>&1
 ok tmux-cleanup
