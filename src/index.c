@@ -913,6 +913,8 @@ struct fs_index {
 	int n_meta;                 /* entries in it */
 	fs_sae *saes;               /* dictionaries */
 	int n_saes;                 /* how many */
+	signed char *dense;         /* per dictionary: 1 when its features are
+				       exactly idx 0..n-1, 0 when not, -1 unknown */
 };
 
 static sqlite3_stmt *rstmt(fs_index *ix, int i)
@@ -1110,6 +1112,7 @@ void index_close(fs_index *ix)
 		free(ix->saes[i].source_format);
 	}
 	free(ix->saes);
+	free(ix->dense);
 	free(ix->path);
 	free(ix);
 }
@@ -2042,6 +2045,35 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 /* The position of feature fid in index_feature_page's order (the number
  * of rows before it), or -1 when it is not in that list (other dictionary,
  * filtered out, absent). */
+/* Whether dictionary sae holds exactly the features 0..n_features-1
+ * (counted once, then remembered). */
+static int sae_dense(fs_index *ix, int sae)
+{
+	int i = 0;
+	while (i < ix->n_saes && ix->saes[i].id != sae)
+		i++;
+	if (i == ix->n_saes)
+		return 0;
+	if (!ix->dense) {
+		ix->dense = xmalloc((size_t)ix->n_saes);
+		memset(ix->dense, -1, (size_t)ix->n_saes);
+	}
+	if (ix->dense[i] < 0) {
+		sqlite3_stmt *s = NULL;
+		ix->dense[i] = 0;
+		if (sqlite3_prepare_v2(ix->db, "SELECT count(*), min(idx), max(idx) FROM features WHERE sae = ?",
+				       -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_int(s, 1, sae);
+			int64_t n = ix->saes[i].n_features;
+			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == n &&
+			    sqlite3_column_int64(s, 1) == 0 && sqlite3_column_int64(s, 2) == n - 1)
+				ix->dense[i] = 1;
+		}
+		sqlite3_finalize(s);
+	}
+	return ix->dense[i];
+}
+
 int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
 			   int64_t fid)
 {
@@ -2052,6 +2084,14 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		sort = FS_SORT_ID;
 	int all = sae == 0, filt = filter && *filter;
 	int64_t rank = -1;
+	/* In index order of one dictionary whose features are 0..n-1, the
+	 * position is the index itself: no count over the rows before it. */
+	if (sort == FS_SORT_ID && !all && !filt && f.sae == sae && sae_dense(ix, sae)) {
+		const fs_sae *d = index_sae_by_id(ix, sae);
+		rank = desc ? d->n_features - 1 - f.idx : f.idx;
+		feature_free(&f);
+		return rank;
+	}
 	/* Rows strictly before on the sort column (an index-only count), plus
 	 * the ties before it on (sae, idx). */
 	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
