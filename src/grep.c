@@ -640,6 +640,9 @@ struct grep_scan_state {
 	int running;                /* workers still running */
 };
 
+/* Contexts per whole-text prefilter call (see grep_scan_chunk). */
+#define GREP_FILTER_WINDOW 64
+
 static int grep_stopped(grep_scan_state *s)
 {
 	return atomic_load(&s->stop) || (s->cancel && atomic_load(s->cancel));
@@ -825,11 +828,22 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 					pos = ch->off[i];
 				continue;
 			}
+			/* The filter runs over windows of GREP_FILTER_WINDOW contexts
+			 * (they end after a context's NUL, so no match is cut), so
+			 * that cancelling never waits for a whole chunk of heavy
+			 * backtracking. */
+			int wi = i + GREP_FILTER_WINDOW < ch->n ? i + GREP_FILTER_WINDOW : ch->n;
+			size_t wend = wi < ch->n ? ch->off[wi] : ch->len;
 			int r = p->jit_filter
-				? pcre2_jit_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc)
-				: pcre2_match(p->filter, t, ch->len, pos, PCRE2_NOTEMPTY, w->md, w->mc);
-			if (r == PCRE2_ERROR_NOMATCH)
-				return 0;
+				? pcre2_jit_match(p->filter, t, wend, pos, PCRE2_NOTEMPTY, w->md, w->mc)
+				: pcre2_match(p->filter, t, wend, pos, PCRE2_NOTEMPTY, w->md, w->mc);
+			if (r == PCRE2_ERROR_NOMATCH) {
+				if (wi >= ch->n)
+					return 0;
+				i = wi;
+				pos = wend;
+				continue;
+			}
 			if (r < 0)
 				break; /* limits and the like: finish one context at a time */
 			int c = grep_ctx_at(ch, pcre2_get_ovector_pointer(w->md)[0]);
@@ -842,7 +856,7 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 		}
 	}
 	for (; i < ch->n && rc == 0; i++) {
-		if ((i & 255) == 255 && grep_stopped(w->s))
+		if ((i & 15) == 15 && grep_stopped(w->s))
 			break;
 		rc = grep_do_ctx(w, ch, i, valid);
 	}

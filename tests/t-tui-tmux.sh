@@ -148,6 +148,19 @@ import sys, unicodedata
 w = lambda l: sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in l)
 bad = [l for l in open(sys.argv[1], encoding="utf-8").read().splitlines() if w(l) > 80]
 assert not bad, bad' "$TMP/pane"
+	# A long regex scan (about 25 s over the demo's contexts: heavy
+	# backtracking) shows its progress, keeps the screen live and stops on Esc.
+	tm send-keys -t fs q q q
+	wait_for tmux-demo-list-again 'features: demo'
+	tm send-keys -t fs r
+	wait_for tmux-demo-regex-prompt '^regex:'
+	tm send-keys -t fs -l '(?:.|..){1,12}\d{40}'
+	tm send-keys -t fs Enter
+	wait_for tmux-demo-regex-scanning 'scanning +[0-9]+% .*Esc cancels'
+	t0=$(date +%s)
+	tm send-keys -t fs Escape
+	wait_for tmux-demo-regex-cancelled 'cancelled'
+	check tmux-demo-regex-cancel-prompt test $(( $(date +%s) - t0 )) -le 5
 	tm send-keys -t fs Q
 	i=0
 	while [ ! -s "$TMP/rc" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
