@@ -20,6 +20,7 @@
 
 #include <cblas.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -31,6 +32,24 @@
 #define RESERVOIR_PER_INTERVAL 4 /* reservoir size = intervals x per-interval x this */
 #define N_LOGITS 10              /* top positive and negative output tokens kept */
 #define BUILD_MAX_AUTO_FEATURES (1ll << 24) /* largest feature id + 1 without --n-features */
+
+/* Set when a build failed writing (disk full, write error) rather than on
+ * bad input: the exit status is then 1, not 2. */
+static int build_io_failed;
+
+static int io_err(char *err, size_t errlen, const char *fmt, ...) FS_PRINTF(3, 4);
+
+static int io_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	build_io_failed = 1;
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
 
 void build_opts_init(fs_build_opts *o)
 {
@@ -225,7 +244,7 @@ static int stage_record(builder *b, const char *source, int ntok, char *err, siz
 	    (b->text.len && fwrite(b->text.p, b->text.len, 1, s->f) != 1) ||
 	    fwrite(b->off, sizeof(uint32_t), (size_t)ntok + 1, s->f) != (size_t)ntok + 1 ||
 	    (hdr[2] && fwrite(source, hdr[2], 1, s->f) != 1))
-		return fs_seterr(err, errlen, "staging file: write failed: %s", strerror(errno));
+		return io_err(err, errlen, "staging file: write failed: %s", strerror(errno));
 	return 0;
 }
 
@@ -581,7 +600,7 @@ static int write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 						tok = idbuf;
 					}
 					if (writer_add_logit(w, fids[r0 + i], sign, k, tok, row[best[k]]) < 0)
-						rc = fs_seterr(err, errlen, "%s", writer_errmsg(w));
+						rc = io_err(err, errlen, "%s", writer_errmsg(w));
 				}
 			}
 		}
@@ -618,7 +637,7 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 	staging *s = &b->st;
 	uint32_t hdr[3];
 	if (fseeko(s->f, s->pos[rec], SEEK_SET) != 0 || fread(hdr, sizeof hdr, 1, s->f) != 1)
-		return fs_seterr(err, errlen, "staging file: read failed");
+		return io_err(err, errlen, "staging file: read failed");
 	char *text = xmalloc((size_t)hdr[0] + 1);
 	uint32_t *off = xmalloc(sizeof(uint32_t) * ((size_t)hdr[1] + 1));
 	char *src = xmalloc((size_t)hdr[2] + 1);
@@ -629,9 +648,9 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 		src[hdr[2]] = 0;
 		id = writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
 		if (id < 0)
-			fs_seterr(err, errlen, "%s", writer_errmsg(w));
+			io_err(err, errlen, "%s", writer_errmsg(w));
 	} else {
-		fs_seterr(err, errlen, "staging file: read failed");
+		io_err(err, errlen, "staging file: read failed");
 	}
 	free(text);
 	free(off);
@@ -669,7 +688,7 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 	if (acts_decode(s->acts, s->nacts, b->dense, s->ntok) != 0)
 		return fs_seterr(err, errlen, "internal: bad activation encoding");
 	if (writer_add_example(w, fid, grp, rank, ctx_of[r], b->dense, s->ntok) < 0)
-		return fs_seterr(err, errlen, "%s", writer_errmsg(w));
+		return io_err(err, errlen, "%s", writer_errmsg(w));
 	return 0;
 }
 
@@ -722,7 +741,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	}
 	b.st.f = tmpfile();
 	if (!b.st.f) {
-		fs_seterr(err, errlen, "cannot create a staging file: %s", strerror(errno));
+		io_err(err, errlen, "cannot create a staging file: %s", strerror(errno));
 		goto out;
 	}
 	int64_t nrec = 0;
@@ -745,13 +764,13 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 
 	w = writer_create(o->out, err, errlen);
 	if (!w)
-		goto out;
+		goto out; /* an output path that cannot be created: a usage error */
 	fs_sae sae = {0, (char *)o->sae_name, (char *)(o->model ? o->model : ""),
 		      (char *)(o->hook ? o->hook : ""), o->layer, dec.data ? (int)dec.shape[1] : 0,
 		      nfeat, (char *)"native"};
 	int sid = writer_add_sae(w, &sae);
 	if (sid < 0) {
-		fs_seterr(err, errlen, "%s", writer_errmsg(w));
+		io_err(err, errlen, "%s", writer_errmsg(w));
 		goto out;
 	}
 	writer_count_tokens(w, b.tokens);
@@ -773,7 +792,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		memcpy(ft.hist, a->hist, sizeof ft.hist);
 		fids[f] = writer_add_feature(w, &ft);
 		if (fids[f] < 0) {
-			fs_seterr(err, errlen, "%s", writer_errmsg(w));
+			io_err(err, errlen, "%s", writer_errmsg(w));
 			goto out;
 		}
 	}
@@ -834,7 +853,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 			}
 			iv.frac = (float)inside / (float)a->nres;
 			if (writer_add_interval(w, fids[f], &iv) < 0) {
-				fs_seterr(err, errlen, "%s", writer_errmsg(w));
+				io_err(err, errlen, "%s", writer_errmsg(w));
 				goto out;
 			}
 		}
@@ -847,6 +866,8 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	if (o->progress)
 		fprintf(stderr, "build: writing indexes and full-text tables\n");
 	rc = writer_finish(w, err, errlen);
+	if (rc != 0)
+		build_io_failed = 1;
 	w = NULL;
 	if (rc == 0 && o->progress)
 		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->out,
@@ -998,7 +1019,7 @@ int cmd_build(int argc, char **argv)
 		if (o.progress)
 			fputc('\n', stderr);
 		fs_warn("%s", err);
-		return FS_EXIT_USAGE;
+		return build_io_failed ? FS_EXIT_ERR : FS_EXIT_USAGE;
 	}
 	return FS_EXIT_OK;
 }
