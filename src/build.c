@@ -831,7 +831,8 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
-		qsort(a->top, (size_t)a->ntop, sizeof *a->top, cmp_sample_desc);
+		if (a->ntop > 1)
+			qsort(a->top, (size_t)a->ntop, sizeof *a->top, cmp_sample_desc);
 		for (int i = 0; i < a->ntop; i++)
 			if (write_sample(w, &b, fids[f], 0, i, &a->top[i], refs, ctx_of, nrefs, err, errlen) < 0)
 				goto out;
