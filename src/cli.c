@@ -4,6 +4,7 @@
  * the index only through index.h.
  */
 #define _GNU_SOURCE
+#include "cliutil.h"
 #include "cmd.h"
 #include "format.h"
 #include "grep.h"
@@ -76,24 +77,6 @@ static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *us
 	return 0;
 }
 
-static fs_index *open_or_warn(const char *path)
-{
-	char err[1024];
-	fs_index *ix = index_open(path, err, sizeof err);
-	if (!ix)
-		fs_warn("%s", err);
-	return ix;
-}
-
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(j);
-}
-
 /* Escaped copy of untrusted text (names, sources from foreign files) for
  * printing: valid until six more calls. */
 static const char *esc(const char *s)
@@ -139,7 +122,7 @@ int cmd_info(int argc, char **argv)
 	qopts q = {0, 0, 0, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
 		return FS_EXIT_USAGE;
-	fs_index *ix = open_or_warn(argv[optind]);
+	fs_index *ix = cli_open_index(argv[optind]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	struct stat st;
@@ -172,7 +155,7 @@ int cmd_info(int argc, char **argv)
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(o, "saes", a);
-		print_json(o);
+		cli_print_json(o);
 	} else {
 		const char *c = index_meta(ix, "created");
 		printf("index:      %s\n", argv[optind]);
@@ -242,7 +225,7 @@ int cmd_show(int argc, char **argv)
 	qopts q = {0, 20, 80, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
 		return FS_EXIT_USAGE;
-	fs_index *ix = open_or_warn(argv[optind]);
+	fs_index *ix = cli_open_index(argv[optind]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char err[512], name[128];
@@ -307,7 +290,7 @@ int cmd_show(int argc, char **argv)
 		}
 		json_object_set_new(o, "top", top);
 		json_object_set_new(o, "intervals", ints);
-		print_json(o);
+		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
 		printf("feature %s (#%lld)\n", esc(name), (long long)fid);
@@ -437,7 +420,7 @@ int cmd_search(int argc, char **argv)
 	qopts q = {0, 20, 80, NULL, 0};
 	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE] [--substring]") < 0)
 		return FS_EXIT_USAGE;
-	fs_index *ix = open_or_warn(argv[optind]);
+	fs_index *ix = cli_open_index(argv[optind]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	const char *query = argv[optind + 1];
@@ -530,7 +513,7 @@ int cmd_search(int argc, char **argv)
 	if (jo) {
 		json_object_set_new(jo, "features", jf);
 		json_object_set_new(jo, "contexts", jc);
-		print_json(jo);
+		cli_print_json(jo);
 	}
 	buf_free(&b);
 	free(ctx);

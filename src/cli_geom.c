@@ -5,6 +5,7 @@
  * text, or JSON with --json. They read the index only through index.h.
  */
 #define _GNU_SOURCE
+#include "cliutil.h"
 #include "cmd.h"
 #include "format.h"
 #include "index.h"
@@ -61,24 +62,6 @@ static int parse_geo(int argc, char **argv, geo_opts *q, int min, int max, const
 	return 0;
 }
 
-static fs_index *geo_open(const char *path)
-{
-	char err[1024];
-	fs_index *ix = index_open(path, err, sizeof err);
-	if (!ix)
-		fs_warn("%s", err);
-	return ix;
-}
-
-static void geo_print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(j);
-}
-
 /* A label made safe for a terminal (control bytes escaped); malloc'd. */
 static char *geo_safe(const char *s)
 {
@@ -116,7 +99,7 @@ int cmd_neighbours(int argc, char **argv)
 	if (parse_geo(argc, argv, &q, 2, 2, "INDEX FEATURE [--k N] [--in SAE] [--json]") < 0)
 		return FS_EXIT_USAGE;
 	const char *path = argv[optind], *fname = argv[optind + 1];
-	fs_index *ix = geo_open(path);
+	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char err[1024], name[128], oname[128];
@@ -166,7 +149,7 @@ int cmd_neighbours(int argc, char **argv)
 			json_array_append_new(a, e);
 		}
 		json_object_set_new(o, "neighbours", a);
-		geo_print_json(o);
+		cli_print_json(o);
 	} else {
 		char *lab = geo_safe(f.label);
 		printf("neighbours of %s in %s by decoder cosine%s%s\n", name, other->name,
@@ -226,7 +209,7 @@ int cmd_clusters(int argc, char **argv)
 		fs_warn("%s: not a cluster node number", node);
 		return FS_EXIT_USAGE;
 	}
-	fs_index *ix = geo_open(path);
+	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	const fs_sae *only = NULL;
@@ -264,7 +247,7 @@ int cmd_clusters(int argc, char **argv)
 		} else if (q.json) {
 			json_t *o = json_object();
 			json_object_set_new(o, "clusters", arr);
-			geo_print_json(o);
+			cli_print_json(o);
 		}
 		index_close(ix);
 		return rc;
@@ -309,7 +292,7 @@ int cmd_clusters(int argc, char **argv)
 			json_array_append_new(fa, e);
 		}
 		json_object_set_new(o, "features", fa);
-		geo_print_json(o);
+		cli_print_json(o);
 	} else {
 		const fs_sae *s = index_sae_by_id(ix, c.sae);
 		char *l = geo_safe(c.label);
