@@ -322,10 +322,11 @@ static int dump(const char *index, const char *out)
 		fs_chunk ch;
 		if (index_chunk(ix, id, &ch) != 0)
 			fs_die(1, "dump: chunk %lld: %s", (long long)id, index_errmsg(ix));
+		char *t = xmalloc(ch.len + 1);
 		for (size_t i = 0; i < ch.len; i++)
-			if (ch.text[i] == '\0')
-				ch.text[i] = '\n';
-		fwrite(ch.text, 1, ch.len, f);
+			t[i] = ch.text[i] ? ch.text[i] : '\n';
+		fwrite(t, 1, ch.len, f);
+		free(t);
 		chunk_free(&ch);
 	}
 	if (fclose(f) != 0)

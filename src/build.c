@@ -763,8 +763,13 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	}
 
 	w = writer_create(o->out, err, errlen);
-	if (!w)
-		goto out; /* an output path that cannot be created: a usage error */
+	if (!w) {
+		/* a path that cannot be created is a usage error; a file that
+		 * cannot be written (disk full) a write error */
+		if (errno == EIO || errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+			build_io_failed = 1;
+		goto out;
+	}
 	fs_sae sae = {0, (char *)o->sae_name, (char *)(o->model ? o->model : ""),
 		      (char *)(o->hook ? o->hook : ""), o->layer, dec.data ? (int)dec.shape[1] : 0,
 		      nfeat, (char *)"native"};

@@ -29,7 +29,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#define CHUNK_BYTES (256 * 1024)
+#define CHUNK_BYTES 65501
 
 static const char schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;\n"
@@ -252,6 +252,7 @@ struct fs_writer {
 	int64_t n_examples;        /* examples stored */
 	int64_t n_tokens;          /* tokens seen while building */
 	int64_t n_chunks;          /* chunks flushed */
+	int64_t n_text_bytes;      /* bytes of chunk text (texts and their NULs) */
 	fs_buf chunk;              /* current chunk text */
 	uint32_t *chunk_off;       /* offsets of its contexts (n + 1) */
 	int chunk_n;               /* contexts in it */
@@ -366,13 +367,14 @@ fs_writer *writer_create(const char *path, char *err, size_t errlen)
 	track_tmp(w->tmp, 1);
 	if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-				"PRAGMA page_size=8192; PRAGMA cache_size=-65536;"
+				"PRAGMA page_size=65536; PRAGMA cache_size=-65536;"
 				"PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		wfail(w, "create");
 		fs_seterr(err, errlen, "%s", w->err);
 		writer_abort(w);
+		errno = EIO; /* created but not written: a write error */
 		return NULL;
 	}
 	w->chunk_first = 1;
@@ -514,6 +516,7 @@ static int flush_chunk(fs_writer *w)
 	if (!st)
 		return -1;
 	w->n_chunks++;
+	w->n_text_bytes += (int64_t)w->chunk.len;
 	sqlite3_bind_int64(st, 1, w->n_chunks);
 	sqlite3_bind_int64(st, 2, w->chunk_first);
 	sqlite3_bind_int(st, 3, w->chunk_n);
@@ -554,7 +557,7 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 	int64_t src = source_id(w, source);
 	if (src < 0)
 		return -1;
-	if (w->chunk.len && w->chunk.len + len + 1 > CHUNK_BYTES && flush_chunk(w) < 0)
+	if (w->chunk.len && w->chunk.len + len + 1 + 4 * ((size_t)w->chunk_n + 2) + 48 > CHUNK_BYTES && flush_chunk(w) < 0)
 		return -1;
 	if (w->chunk_n + 2 > w->chunk_cap) {
 		w->chunk_cap = w->chunk_cap ? w->chunk_cap * 2 : 1024;
@@ -799,6 +802,7 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 		set_meta_i64(w, "n_examples", w->n_examples);
 		set_meta_i64(w, "n_tokens", w->n_tokens);
 		set_meta_i64(w, "n_chunks", w->n_chunks);
+		set_meta_i64(w, "n_text_bytes", w->n_text_bytes);
 	}
 	for (int i = 0; i < W_COUNT; i++) {
 		sqlite3_finalize(w->st[i]);
@@ -1755,10 +1759,11 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 		ch->first_ctx = sqlite3_column_int64(s, 0);
 		ch->n = sqlite3_column_int(s, 1);
 		ch->len = (size_t)sqlite3_column_bytes(s, 3);
-		ch->text = xmalloc(ch->len + 1);
+		char *t = xmalloc(ch->len + 1);
 		if (ch->len) /* an empty text has no pointer to copy from */
-			memcpy(ch->text, sqlite3_column_blob(s, 3), ch->len);
-		ch->text[ch->len] = 0;
+			memcpy(t, sqlite3_column_blob(s, 3), ch->len);
+		t[ch->len] = 0;
+		ch->text = t;
 		rc = chunk_offsets(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), ch->n,
 				   ch->len, &ch->off);
 	}
@@ -1770,7 +1775,7 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 
 void chunk_free(fs_chunk *ch)
 {
-	free(ch->text);
+	free((char *)ch->text);
 	free(ch->off);
 	memset(ch, 0, sizeof *ch);
 }
@@ -1800,8 +1805,13 @@ int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
 
 int64_t index_text_bytes(fs_index *ix)
 {
+	/* Written by the builder; older indexes sum the blobs (length() of a
+	 * blob reads it, so this is a scan of its own). */
+	int64_t n = meta_i64(ix, "n_text_bytes");
+	if (n > 0)
+		return n;
 	sqlite3_stmt *s = NULL;
-	int64_t n = -1;
+	n = -1;
 	if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(sum(length(text)), 0) FROM chunks",
 			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
 		n = sqlite3_column_int64(s, 0);
@@ -1854,9 +1864,8 @@ struct index_ctx_reader {
 	sqlite3_stmt *toks;         /* token boundaries of one context */
 	sqlite3_stmt *ex;           /* examples on one context */
 	sqlite3_stmt *chunk;        /* a chunk's first context, count and offsets */
-	sqlite3_blob *blob;         /* open on chunks.text, moved with reopen */
-	fs_chunk ch;                /* the last chunk read (buffers reused) */
-	size_t textcap;             /* bytes allocated in ch.text */
+	fs_chunk ch;                /* the last chunk read (offsets reused; text
+	                               points into the current row of chunk) */
 	int offcap;                 /* entries allocated in ch.off */
 	float *acts;                /* decoded activations */
 	int cap;                    /* floats allocated in acts */
@@ -1874,7 +1883,7 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->ex, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(ix->db, "SELECT first_ctx, n, offs FROM chunks WHERE id = ?", -1,
+	    sqlite3_prepare_v3(ix->db, "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->chunk, NULL) != SQLITE_OK) {
 		index_ctx_reader_close(r);
 		return NULL;
@@ -1889,8 +1898,6 @@ void index_ctx_reader_close(index_ctx_reader *r)
 	sqlite3_finalize(r->toks);
 	sqlite3_finalize(r->ex);
 	sqlite3_finalize(r->chunk);
-	sqlite3_blob_close(r->blob);
-	free(r->ch.text);
 	free(r->ch.off);
 	free(r->acts);
 	free(r);
@@ -1947,45 +1954,36 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 {
 	sqlite3_stmt *s = r->chunk;
 	fs_chunk *ch = &r->ch;
-	int ok = 0;
-	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
-		const uint32_t *o = sqlite3_column_blob(s, 2);
-		if (n >= 0 && (int64_t)nb == ((int64_t)n + 1) * 4 && o) {
-			if (n + 1 > r->offcap) {
-				r->offcap = n + 1;
-				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
-			}
-			memcpy(ch->off, o, (size_t)nb);
-			ch->id = id;
-			ch->first_ctx = sqlite3_column_int64(s, 0);
-			ch->n = n;
-			ok = 1;
-		}
-	}
+	/* The previous chunk's row stays current until now: its text may
+	 * point into it. */
 	sqlite3_reset(s);
-	if (!ok)
+	ch->text = NULL;
+	ch->len = 0;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_ROW)
 		return NULL;
-	/* The text straight into our buffer through the blob interface. */
-	int rc = r->blob ? sqlite3_blob_reopen(r->blob, id)
-			 : sqlite3_blob_open(r->ix->db, "main", "chunks", "text", id, 0, &r->blob);
-	if (rc != SQLITE_OK)
+	int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
+	const uint32_t *o = sqlite3_column_blob(s, 2);
+	if (n < 0 || (int64_t)nb != ((int64_t)n + 1) * 4 || !o)
 		return NULL;
-	size_t len = (size_t)sqlite3_blob_bytes(r->blob);
-	if (len + 1 > r->textcap) {
-		r->textcap = len + 1;
-		ch->text = xrealloc(ch->text, r->textcap);
+	if (n + 1 > r->offcap) {
+		r->offcap = n + 1;
+		ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
 	}
-	if (sqlite3_blob_read(r->blob, ch->text, (int)len, 0) != SQLITE_OK)
+	memcpy(ch->off, o, (size_t)nb);
+	ch->id = id;
+	ch->first_ctx = sqlite3_column_int64(s, 0);
+	ch->n = n;
+	/* A chunk that fits one page of a memory-mapped file comes back as a
+	 * pointer into the mapping: the scan reads the page cache in place
+	 * (see the writer's CHUNK_BYTES). Larger ones are copied by SQLite. */
+	ch->len = (size_t)sqlite3_column_bytes(s, 3);
+	ch->text = sqlite3_column_blob(s, 3);
+	if (!ch->text || ch->len == 0 || ch->text[ch->len - 1] != 0 || ch->off[ch->n] != ch->len)
 		return NULL;
-	ch->text[len] = 0;
-	ch->len = len;
 	for (int i = 0; i < ch->n; i++)
-		if (ch->off[i] >= ch->off[i + 1] || ch->off[i + 1] > len)
+		if (ch->off[i] >= ch->off[i + 1])
 			return NULL;
-	if (ch->off[ch->n] != len)
-		return NULL;
 	return ch;
 }
 

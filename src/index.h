@@ -199,7 +199,7 @@ typedef struct {
 	int64_t id;           /* chunk id */
 	int64_t first_ctx;    /* id of its first context */
 	int n;                /* contexts in it */
-	char *text;           /* the chunk bytes */
+	const char *text;     /* the chunk bytes */
 	size_t len;           /* bytes */
 	uint32_t *off;        /* n + 1 offsets into text */
 } fs_chunk;
@@ -212,7 +212,9 @@ void chunk_free(fs_chunk *ch);
 typedef struct fs_writer fs_writer;
 
 /* Start an index that will become PATH. Writes to a temporary file beside
- * it; nothing appears at PATH until writer_finish succeeds. */
+ * it; nothing appears at PATH until writer_finish succeeds. On failure
+ * errno says why: EIO (or ENOSPC, EFBIG, EDQUOT) for a file that could
+ * not be written, anything else for a path that cannot be created. */
 fs_writer *writer_create(const char *path, char *err, size_t errlen);
 /* Returns the new dictionary id (>0), -1 on error (name taken). */
 int writer_add_sae(fs_writer *w, const fs_sae *s);
