@@ -756,10 +756,8 @@ static int grep_match_ctx(grep_worker *w, const unsigned char *subj, size_t len,
 
 static void grep_fold_example(void *ud, int64_t fid, const float *acts, int ntok)
 {
-	grep_worker *w = ud;
-	pthread_mutex_lock(&w->mu);
+	grep_worker *w = ud; /* w->mu is held (grep_fold_ctx) */
 	grep_acc_example(&w->acc, fid, w->ctx, acts, ntok, w->marked);
-	pthread_mutex_unlock(&w->mu);
 }
 
 /* Map a matched context's spans to tokens and fold its examples. */
@@ -779,15 +777,16 @@ static int grep_fold_ctx(grep_worker *w, int64_t ctx, const char *text, size_t l
 	int nm = grep_mark_tokens(w->spans, w->nspan, off, ntok, text,
 				  (w->s->p->flags & GREP_TOKEN) != 0, w->marked);
 	free(off);
+	/* one lock for the context and its examples (the merging thread
+	 * takes it to read the sums) */
 	pthread_mutex_lock(&w->mu);
 	w->matches += w->nspan;
 	w->ctx_matched++;
 	w->tok_matched += nm;
-	pthread_mutex_unlock(&w->mu);
-	if (nm == 0)
-		return 0;
 	w->ctx = ctx;
-	if (index_ctx_reader_examples(w->rd, ctx, ntok, grep_fold_example, w) < 0) {
+	int ne = nm ? index_ctx_reader_examples(w->rd, ctx, ntok, grep_fold_example, w) : 0;
+	pthread_mutex_unlock(&w->mu);
+	if (ne < 0) {
 		snprintf(w->err, sizeof w->err, "examples of context %lld: %s",
 			 (long long)ctx, index_errmsg(w->ix));
 		return GREP_ERR;

@@ -4,10 +4,11 @@
  * place; man/featscope-index.5 documents it for users.
  *
  * Write side: fs_writer builds a new index in a temporary file beside the
- * destination (journal off: the file is thrown away on failure), stores
- * context texts in ~256 KiB chunks, deduplicates contexts by xxh3, and at
- * writer_finish builds the secondary indexes and full-text tables, writes
- * the meta table and renames the file into place.
+ * destination (journal off: the file is thrown away on failure; 64 KiB
+ * pages), deduplicates contexts by xxh3 and stages them in a temporary
+ * table; writer_finish packs them into chunks (texts, token boundaries and
+ * examples, one page each), builds the secondary indexes and full-text
+ * tables, writes the meta table and renames the file into place.
  *
  * Read side: fs_index opens read-only (immutable), checks meta without
  * scanning any table, and prepares each statement once, on first use.
@@ -24,11 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
+/* Largest chunk row: SQLite keeps a row of up to U - 35 bytes (U = 65536,
+ * the page size) on its leaf page, contiguous, with no overflow pages. */
 #define CHUNK_BYTES 65501
 
 static const char schema_sql[] =
@@ -44,9 +48,9 @@ static const char schema_sql[] =
 	" map_x REAL, map_y REAL, hist BLOB);\n"
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
 	"CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_ctx INTEGER NOT NULL,"
-	" n INTEGER NOT NULL, offs BLOB NOT NULL, text BLOB NOT NULL);\n"
+	" n INTEGER NOT NULL, offs BLOB NOT NULL, text BLOB NOT NULL, aux BLOB NOT NULL);\n"
 	"CREATE TABLE contexts(id INTEGER PRIMARY KEY, chunk INTEGER NOT NULL,"
-	" hash INTEGER NOT NULL, ntok INTEGER NOT NULL, toks BLOB NOT NULL, source INTEGER);\n"
+	" hash INTEGER NOT NULL, ntok INTEGER NOT NULL, source INTEGER);\n"
 	"CREATE TABLE examples(feature INTEGER NOT NULL, grp INTEGER NOT NULL,"
 	" rank INTEGER NOT NULL, ctx INTEGER NOT NULL, max_act REAL NOT NULL,"
 	" max_pos INTEGER NOT NULL, acts BLOB NOT NULL,"
@@ -68,6 +72,13 @@ static const char schema_sql[] =
 	"CREATE VIRTUAL TABLE label_fts USING fts5(label, content='features',"
 	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n";
 
+/* Contexts wait in a temporary table (a file of its own that SQLite
+ * deletes) until their examples are known: writer_finish packs them into
+ * chunks with their token boundaries and examples (see fill_chunks). */
+static const char stage_sql[] =
+	"CREATE TEMP TABLE ctx_stage(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
+	" ntok INTEGER NOT NULL, toks BLOB NOT NULL, source INTEGER, text BLOB NOT NULL);\n";
+
 /* Built after the bulk load, which is faster than keeping them up to date. */
 static const char finish_sql[] =
 	"CREATE UNIQUE INDEX features_sae_idx ON features(sae, idx);\n"
@@ -75,7 +86,6 @@ static const char finish_sql[] =
 	"CREATE INDEX features_max_act ON features(sae, max_act);\n"
 	"CREATE INDEX features_cluster ON features(sae, cluster, idx);\n"
 	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE);\n"
-	"CREATE INDEX examples_ctx ON examples(ctx, max_act, max_pos, acts);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n";
 
@@ -125,6 +135,53 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
 		at += 2;
 	}
 	return 0;
+}
+
+void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
+	    const void *acts, size_t nacts)
+{
+	uint8_t t[32];
+	size_t n = varint_put(t, (uint64_t)fid_delta);
+	n += varint_put(t + n, (uint64_t)(max_pos < 0 ? 0 : max_pos));
+	uint32_t u;
+	memcpy(&u, &max_act, 4);
+	for (int i = 0; i < 4; i++)
+		t[n++] = (uint8_t)(u >> (8 * i));
+	n += varint_put(t + n, (uint64_t)nacts);
+	buf_add(b, t, n);
+	if (nacts)
+		buf_add(b, acts, nacts);
+}
+
+int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e)
+{
+	if (*at >= n)
+		return 0;
+	uint64_t d, pos, na;
+	size_t k = varint_get(p + *at, n - *at, &d);
+	if (!k || d > ((uint64_t)1 << 40))
+		return -1;
+	*at += k;
+	k = varint_get(p + *at, n - *at, &pos);
+	if (!k || pos > (1u << 24) || n - *at - k < 4)
+		return -1;
+	*at += k;
+	uint32_t u = 0;
+	for (int i = 0; i < 4; i++)
+		u |= (uint32_t)p[*at + (size_t)i] << (8 * i);
+	*at += 4;
+	k = varint_get(p + *at, n - *at, &na);
+	if (!k || na > n - *at - k)
+		return -1;
+	*at += k;
+	*fid += (int64_t)d;
+	e->fid = *fid;
+	e->max_pos = (int)pos;
+	memcpy(&e->max_act, &u, 4);
+	e->acts = p + *at;
+	e->nacts = (size_t)na;
+	*at += (size_t)na;
+	return 1;
 }
 
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
@@ -210,7 +267,7 @@ static void hm_put(hashmap *m, uint64_t k, int64_t v)
 enum {
 	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
 	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
-	W_META, W_MASS, W_FTS, W_COUNT
+	W_META, W_MASS, W_FTS, W_CTXROW, W_COUNT
 };
 
 static const char *const writer_sql[W_COUNT] = {
@@ -224,8 +281,8 @@ static const char *const writer_sql[W_COUNT] = {
 	[W_CLUSTER] = "UPDATE features SET cluster = ?2 WHERE id = ?1",
 	[W_MAP] = "UPDATE features SET map_x = ?2, map_y = ?3 WHERE id = ?1",
 	[W_SOURCE] = "INSERT INTO sources(name) VALUES(?)",
-	[W_CONTEXT] = "INSERT INTO contexts(id, chunk, hash, ntok, toks, source) VALUES(?,?,?,?,?,?)",
-	[W_CHUNK] = "INSERT INTO chunks(id, first_ctx, n, offs, text) VALUES(?,?,?,?,?)",
+	[W_CONTEXT] = "INSERT INTO temp.ctx_stage(id, hash, ntok, toks, source, text) VALUES(?,?,?,?,?,?)",
+	[W_CHUNK] = "INSERT INTO chunks(id, first_ctx, n, offs, text, aux) VALUES(?,?,?,?,?,?)",
 	[W_EXAMPLE] = "INSERT INTO examples(feature, grp, rank, ctx, max_act, max_pos, acts)"
 		      " VALUES(?,?,?,?,?,?,?)",
 	[W_INTERVAL] = "INSERT OR REPLACE INTO intervals(feature, grp, lo, hi, frac) VALUES(?,?,?,?,?)",
@@ -236,6 +293,7 @@ static const char *const writer_sql[W_COUNT] = {
 	[W_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)",
 	[W_MASS] = "UPDATE features SET act_mass = ?2, n_examples = ?3 WHERE id = ?1",
 	[W_FTS] = "INSERT INTO ctx_fts(rowid, text) VALUES(?,?)",
+	[W_CTXROW] = "INSERT INTO contexts(id, chunk, hash, ntok, source) VALUES(?,?,?,?,?)",
 };
 
 struct fs_writer {
@@ -253,11 +311,6 @@ struct fs_writer {
 	int64_t n_tokens;          /* tokens seen while building */
 	int64_t n_chunks;          /* chunks flushed */
 	int64_t n_text_bytes;      /* bytes of chunk text (texts and their NULs) */
-	fs_buf chunk;              /* current chunk text */
-	uint32_t *chunk_off;       /* offsets of its contexts (n + 1) */
-	int chunk_n;               /* contexts in it */
-	int chunk_cap;             /* chunk_off capacity */
-	int64_t chunk_first;       /* first context id in it */
 	double *mass;              /* act_mass per fid (1-based) */
 	int64_t *nex;              /* examples per fid */
 	int64_t mass_cap;          /* capacity of mass/nex */
@@ -370,6 +423,7 @@ fs_writer *writer_create(const char *path, char *err, size_t errlen)
 				"PRAGMA page_size=65536; PRAGMA cache_size=-65536;"
 				"PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;", NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, stage_sql, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		wfail(w, "create");
 		fs_seterr(err, errlen, "%s", w->err);
@@ -377,7 +431,6 @@ fs_writer *writer_create(const char *path, char *err, size_t errlen)
 		errno = EIO; /* created but not written: a write error */
 		return NULL;
 	}
-	w->chunk_first = 1;
 	return w;
 }
 
@@ -508,28 +561,6 @@ static int64_t source_id(fs_writer *w, const char *source)
 	return id;
 }
 
-static int flush_chunk(fs_writer *w)
-{
-	if (w->chunk_n == 0)
-		return 0;
-	sqlite3_stmt *st = wstmt(w, W_CHUNK);
-	if (!st)
-		return -1;
-	w->n_chunks++;
-	w->n_text_bytes += (int64_t)w->chunk.len;
-	sqlite3_bind_int64(st, 1, w->n_chunks);
-	sqlite3_bind_int64(st, 2, w->chunk_first);
-	sqlite3_bind_int(st, 3, w->chunk_n);
-	sqlite3_bind_blob(st, 4, w->chunk_off, (int)((size_t)(w->chunk_n + 1) * 4), SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, w->chunk.p, (int)w->chunk.len, SQLITE_STATIC);
-	if (wstep(w, st, "add chunk") < 0)
-		return -1;
-	w->chunk_first += w->chunk_n;
-	w->chunk_n = 0;
-	w->chunk.len = 0;
-	return 0;
-}
-
 int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 			   const uint32_t *tok_off, int ntok, const char *source)
 {
@@ -557,20 +588,6 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 	int64_t src = source_id(w, source);
 	if (src < 0)
 		return -1;
-	if (w->chunk.len && w->chunk.len + len + 1 + 4 * ((size_t)w->chunk_n + 2) + 48 > CHUNK_BYTES && flush_chunk(w) < 0)
-		return -1;
-	if (w->chunk_n + 2 > w->chunk_cap) {
-		w->chunk_cap = w->chunk_cap ? w->chunk_cap * 2 : 1024;
-		w->chunk_off = xrealloc(w->chunk_off, (size_t)w->chunk_cap * 4);
-	}
-	/* every text is followed by one NUL: context i of a chunk spans
-	 * [off[i], off[i + 1] - 1) */
-	w->chunk_off[w->chunk_n] = (uint32_t)w->chunk.len;
-	buf_add(&w->chunk, text, len);
-	buf_addc(&w->chunk, 0);
-	w->chunk_n++;
-	w->chunk_off[w->chunk_n] = (uint32_t)w->chunk.len;
-
 	id = ++w->n_ctx;
 	sqlite3_stmt *st = wstmt(w, W_CONTEXT);
 	if (!st)
@@ -578,14 +595,14 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 	tb = scratch(w, (size_t)ntok * 5 + 16); /* source_id may not realloc, but be safe */
 	tn = toks_encode(tok_off, ntok, tb);
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, w->n_chunks + 1);
-	sqlite3_bind_int64(st, 3, (int64_t)h);
-	sqlite3_bind_int(st, 4, ntok);
-	sqlite3_bind_blob(st, 5, tb, (int)tn, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)h);
+	sqlite3_bind_int(st, 3, ntok);
+	sqlite3_bind_blob(st, 4, tb, (int)tn, SQLITE_STATIC);
 	if (src)
-		sqlite3_bind_int64(st, 6, src);
+		sqlite3_bind_int64(st, 5, src);
 	else
-		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_blob(st, 6, len ? text : "", (int)len, SQLITE_STATIC);
 	if (wstep(w, st, "add context") < 0)
 		return -1;
 	hm_put(&w->ctx_by_hash, h, id);
@@ -741,6 +758,132 @@ static void make_uuid(char *out)
 	}
 }
 
+/* A chunk being packed by fill_chunks. */
+typedef struct {
+	int64_t first;             /* its first context id */
+	int n;                     /* contexts in it */
+	fs_buf text;               /* texts, each followed by a NUL */
+	fs_buf offs;               /* u32 text offsets, n + 1 */
+	fs_buf aoff;               /* u32 record offsets within aux, n + 1 */
+	fs_buf rec;                /* the records */
+} chunk_pack;
+
+static void put_u32(fs_buf *b, uint32_t v)
+{
+	buf_add(b, &v, 4); /* chunk offsets are u32 in host order (little-endian) */
+}
+
+static int chunk_flush(fs_writer *w, chunk_pack *c)
+{
+	if (c->n == 0)
+		return 0;
+	sqlite3_stmt *st = wstmt(w, W_CHUNK);
+	if (!st)
+		return -1;
+	/* aux = record offsets (counted from the start of aux), then records */
+	uint32_t head = (uint32_t)(c->n + 1) * 4;
+	fs_buf aux = {0};
+	for (int i = 0; i <= c->n; i++) {
+		uint32_t o;
+		memcpy(&o, c->aoff.p + (size_t)i * 4, 4);
+		put_u32(&aux, o + head);
+	}
+	buf_add(&aux, c->rec.p, c->rec.len);
+	w->n_chunks++;
+	w->n_text_bytes += (int64_t)c->text.len;
+	sqlite3_bind_int64(st, 1, w->n_chunks);
+	sqlite3_bind_int64(st, 2, c->first);
+	sqlite3_bind_int(st, 3, c->n);
+	sqlite3_bind_blob(st, 4, c->offs.p, (int)c->offs.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, c->text.p, (int)c->text.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, aux.p, (int)aux.len, SQLITE_STATIC);
+	int rc = wstep(w, st, "add chunk");
+	buf_free(&aux);
+	c->first += c->n;
+	c->n = 0;
+	c->text.len = c->offs.len = c->aoff.len = c->rec.len = 0;
+	return rc;
+}
+
+/* Chunks and the contexts table from the staged contexts, in id order,
+ * joined with their examples (read back in context order: SQLite sorts
+ * them). A chunk takes contexts while its row fits one page (CHUNK_BYTES:
+ * a 64 KiB page less SQLite's cell overhead), so that a scan reads each
+ * chunk from one page; a context too large for that gets a chunk of its
+ * own (SQLite spills it to overflow pages). */
+static int fill_chunks(fs_writer *w)
+{
+	sqlite3_stmt *c = NULL, *e = NULL, *ins = wstmt(w, W_CTXROW);
+	if (!ins)
+		return -1;
+	if (sqlite3_prepare_v2(w->db, "SELECT id, hash, ntok, toks, source, text"
+			       " FROM temp.ctx_stage ORDER BY id", -1, &c, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(w->db, "SELECT ctx, feature, max_act, max_pos, acts FROM examples"
+			       " ORDER BY ctx, feature, grp, rank", -1, &e, NULL) != SQLITE_OK) {
+		sqlite3_finalize(c);
+		return wfail(w, "chunks");
+	}
+	chunk_pack ck = {.first = 1};
+	fs_buf r = {0};
+	int erc = sqlite3_step(e);
+	while (!w->failed && sqlite3_step(c) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(c, 0), prev = 0;
+		int ntok = sqlite3_column_int(c, 2);
+		size_t nt = (size_t)sqlite3_column_bytes(c, 3), len = (size_t)sqlite3_column_bytes(c, 5);
+		/* the context's record: ntok, toks length, toks, examples */
+		r.len = 0;
+		uint8_t v[20];
+		buf_add(&r, v, varint_put(v, (uint64_t)ntok));
+		buf_add(&r, v, varint_put(v, (uint64_t)nt));
+		if (nt)
+			buf_add(&r, sqlite3_column_blob(c, 3), nt);
+		while (erc == SQLITE_ROW && sqlite3_column_int64(e, 0) < id)
+			erc = sqlite3_step(e); /* examples of contexts never added (none are) */
+		while (erc == SQLITE_ROW && sqlite3_column_int64(e, 0) == id) {
+			int64_t fid = sqlite3_column_int64(e, 1);
+			ex_put(&r, fid - prev, (float)sqlite3_column_double(e, 2), sqlite3_column_int(e, 3),
+			       sqlite3_column_blob(e, 4), (size_t)sqlite3_column_bytes(e, 4));
+			prev = fid;
+			erc = sqlite3_step(e);
+		}
+		size_t need = len + 1 + r.len + 8;
+		size_t have = ck.text.len + ck.rec.len + 8 * ((size_t)ck.n + 1) + 48;
+		if (ck.n > 0 && have + need > CHUNK_BYTES && chunk_flush(w, &ck) < 0)
+			break;
+		if (ck.n == 0) {
+			put_u32(&ck.offs, 0);
+			put_u32(&ck.aoff, 0);
+		}
+		if (len)
+			buf_add(&ck.text, sqlite3_column_blob(c, 5), len);
+		buf_addc(&ck.text, 0);
+		buf_add(&ck.rec, r.p, r.len);
+		put_u32(&ck.offs, (uint32_t)ck.text.len);
+		put_u32(&ck.aoff, (uint32_t)ck.rec.len);
+		ck.n++;
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_int64(ins, 2, w->n_chunks + 1);
+		sqlite3_bind_value(ins, 3, sqlite3_column_value(c, 1));
+		sqlite3_bind_int(ins, 4, ntok);
+		sqlite3_bind_value(ins, 5, sqlite3_column_value(c, 4));
+		wstep(w, ins, "contexts");
+	}
+	if (!w->failed)
+		chunk_flush(w, &ck);
+	if (!w->failed && erc != SQLITE_ROW && erc != SQLITE_DONE)
+		wfail(w, "chunks");
+	buf_free(&r);
+	buf_free(&ck.text);
+	buf_free(&ck.offs);
+	buf_free(&ck.aoff);
+	buf_free(&ck.rec);
+	sqlite3_finalize(c);
+	sqlite3_finalize(e);
+	if (!w->failed && sqlite3_exec(w->db, "DROP TABLE temp.ctx_stage", NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "chunks");
+	return w->failed ? -1 : 0;
+}
+
 /* Full-text rows for every context, read back chunk by chunk. */
 static int fill_ctx_fts(fs_writer *w)
 {
@@ -773,7 +916,7 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 {
 	char uuid[40];
 	make_uuid(uuid);
-	if (flush_chunk(w) == 0) {
+	{
 		sqlite3_stmt *st;
 		for (int64_t fid = 1; fid < w->mass_cap && !w->failed; fid++) {
 			if (!w->nex[fid] || !(st = wstmt(w, W_MASS)))
@@ -784,6 +927,8 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 			wstep(w, st, "example totals");
 		}
 	}
+	if (!w->failed)
+		fill_chunks(w);
 	if (!w->failed)
 		fill_ctx_fts(w);
 	if (!w->failed && sqlite3_exec(w->db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
@@ -857,8 +1002,6 @@ void writer_abort(fs_writer *w)
 	free(w->ctx_by_hash.vals);
 	free(w->src_by_hash.keys);
 	free(w->src_by_hash.vals);
-	buf_free(&w->chunk);
-	free(w->chunk_off);
 	free(w->mass);
 	free(w->nex);
 	free(w->scratch);
@@ -883,7 +1026,7 @@ static const char *const reader_sql[R_COUNT] = {
 	[R_EXAMPLES] = "SELECT ctx, grp, rank, max_act, max_pos, acts, c.ntok FROM examples"
 		       " JOIN contexts c ON c.id = ctx WHERE feature = ? ORDER BY grp, rank",
 	[R_INTERVALS] = "SELECT grp, lo, hi, frac FROM intervals WHERE feature = ? ORDER BY grp",
-	[R_CONTEXT] = "SELECT c.chunk, c.ntok, c.toks, s.name, k.first_ctx FROM contexts c"
+	[R_CONTEXT] = "SELECT c.chunk, c.ntok, k.n, s.name, k.first_ctx FROM contexts c"
 		      " JOIN chunks k ON k.id = c.chunk LEFT JOIN sources s ON s.id = c.source"
 		      " WHERE c.id = ?",
 	[R_CONTEXT_TEXT] = "SELECT offs FROM chunks WHERE id = ?",
@@ -900,8 +1043,8 @@ static const char *const reader_sql[R_COUNT] = {
 			  " WHERE f.sae = c.sae AND f.cluster = ?1 ORDER BY f.idx",
 	[R_SEARCH_CTX] = "SELECT rowid FROM ctx_fts WHERE ctx_fts MATCH ? ORDER BY rowid LIMIT ?",
 	[R_SEARCH_LABEL] = "SELECT rowid FROM label_fts WHERE label_fts MATCH ? ORDER BY rowid LIMIT ?",
-	[R_CTX_FEATURES] = "SELECT feature, max(max_act) AS m, max_pos FROM examples WHERE ctx = ?"
-			   " GROUP BY feature ORDER BY m DESC, feature LIMIT ?",
+	[R_CTX_FEATURES] = "SELECT c.chunk, k.n, k.first_ctx FROM contexts c"
+			   " JOIN chunks k ON k.id = c.chunk WHERE c.id = ?",
 	[R_CHUNK] = "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?",
 	[R_IDX_ANY] = "SELECT id FROM features WHERE idx = ? ORDER BY sae LIMIT 1",
 	[R_EX_ACTS] = "SELECT acts FROM examples WHERE feature = ? AND ctx = ? LIMIT 1",
@@ -1031,8 +1174,12 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 	}
 	int64_t v;
 	if (!ver || parse_i64(ver, &v) != 0 || v != FS_INDEX_VERSION) {
-		fs_seterr(err, errlen, "%s: index format version %s; this featscope reads version %d",
-			  path, ver ? ver : "(missing)", FS_INDEX_VERSION);
+		if (ver && parse_i64(ver, &v) == 0 && v >= 1 && v < FS_INDEX_VERSION)
+			fs_seterr(err, errlen, "%s: index format version %s is older than this featscope's (%d):"
+				  " rebuild it with featscope build", path, ver, FS_INDEX_VERSION);
+		else
+			fs_seterr(err, errlen, "%s: index format version %s; this featscope reads version %d",
+				  path, ver ? ver : "(missing)", FS_INDEX_VERSION);
 		goto fail;
 	}
 	if (sqlite3_prepare_v2(ix->db, reader_sql[R_SAES], -1, &s, NULL) != SQLITE_OK) {
@@ -1479,6 +1626,56 @@ static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uin
 	return 0;
 }
 
+/* Record i of the n contexts of chunk `chunk` (chunks.aux) into out,
+ * through *b (opened on the first call, moved to the chunk after). */
+static int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out)
+{
+	int rc = *b ? sqlite3_blob_reopen(*b, chunk)
+		    : sqlite3_blob_open(db, "main", "chunks", "aux", chunk, 0, b);
+	if (rc != SQLITE_OK || i < 0 || i >= n)
+		return -1;
+	int64_t total = sqlite3_blob_bytes(*b);
+	uint32_t o[2];
+	if (((int64_t)i + 2) * 4 > total || sqlite3_blob_read(*b, o, 8, i * 4) != SQLITE_OK)
+		return -1;
+	if (o[0] > o[1] || o[1] > total || o[0] < ((uint64_t)n + 1) * 4)
+		return -1;
+	out->len = 0;
+	buf_reserve(out, o[1] - o[0] + 1);
+	if (o[1] > o[0] && sqlite3_blob_read(*b, out->p, (int)(o[1] - o[0]), (int)o[0]) != SQLITE_OK)
+		return -1;
+	out->len = o[1] - o[0];
+	return 0;
+}
+
+/* A context's record: ntok, its boundaries blob and its examples blob. */
+typedef struct {
+	int ntok;
+	const uint8_t *toks;
+	size_t ntoks;
+	const uint8_t *ex;
+	size_t nex;
+} aux_rec;
+
+static int aux_split(const fs_buf *b, aux_rec *r)
+{
+	const uint8_t *p = (const uint8_t *)b->p;
+	size_t n = b->len, at = 0, k;
+	uint64_t ntok, nt;
+	if (!(k = varint_get(p, n, &ntok)) || ntok > (1u << 24))
+		return -1;
+	at += k;
+	if (!(k = varint_get(p + at, n - at, &nt)) || nt > n - at - k)
+		return -1;
+	at += k;
+	r->ntok = (int)ntok;
+	r->toks = p + at;
+	r->ntoks = (size_t)nt;
+	r->ex = p + at + nt;
+	r->nex = n - at - (size_t)nt;
+	return 0;
+}
+
 int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 {
 	memset(c, 0, sizeof *c);
@@ -1491,14 +1688,12 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		return -1;
 	}
 	int64_t chunk = sqlite3_column_int64(s, 0);
-	int ntok = sqlite3_column_int(s, 1);
-	int tbytes = sqlite3_column_bytes(s, 2);
-	uint8_t *toks = xmalloc((size_t)tbytes + 1);
-	if (tbytes > 0) /* a NULL or empty toks column has no pointer to copy from */
-		memcpy(toks, sqlite3_column_blob(s, 2), (size_t)tbytes);
+	int ntok = sqlite3_column_int(s, 1), n = sqlite3_column_int(s, 2);
 	c->source = col_strdup(s, 3);
 	int64_t first = sqlite3_column_int64(s, 4);
 	sqlite3_reset(s);
+	/* first comes from the file: no overflow on hostile values */
+	int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
 
 	/* The context's bytes: read just its slice of the chunk. */
 	int rc = -1;
@@ -1509,8 +1704,6 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		if (sqlite3_step(o) == SQLITE_ROW) {
 			int nb = sqlite3_column_bytes(o, 0);
 			const uint32_t *off = sqlite3_column_blob(o, 0);
-			/* first comes from the file: no overflow on hostile values */
-			int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
 			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
 			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
 				uint32_t a = off[i], b = off[i + 1] - 1;
@@ -1528,15 +1721,21 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 		}
 		sqlite3_reset(o);
 	}
-	if (rc == 0 && ntok >= 0 && ntok <= 1 << 24) {
+	/* Its token boundaries, from its record in the chunk's aux. */
+	fs_buf rec = {0};
+	aux_rec ar;
+	blob = NULL;
+	if (rc == 0 && i < n && aux_read(ix->db, &blob, chunk, (int)i, n, &rec) == 0 &&
+	    aux_split(&rec, &ar) == 0 && ar.ntok == ntok) {
 		c->ntok = ntok;
 		c->tok_off = xmalloc(sizeof(uint32_t) * ((size_t)ntok + 1));
-		if (toks_decode(toks, (size_t)tbytes, c->tok_off, ntok, (uint32_t)c->len) != 0)
+		if (toks_decode(ar.toks, ar.ntoks, c->tok_off, ntok, (uint32_t)c->len) != 0)
 			rc = -1;
 	} else {
 		rc = -1;
 	}
-	free(toks);
+	sqlite3_blob_close(blob);
+	buf_free(&rec);
 	c->id = ctx;
 	if (rc != 0) {
 		context_free(c);
@@ -1724,6 +1923,14 @@ int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fi
 	return collect_ids(s, fids);
 }
 
+static int ctx_feature_cmp(const void *x, const void *y)
+{
+	const fs_ctx_feature *a = x, *b = y;
+	if (a->max_act != b->max_act)
+		return a->max_act > b->max_act ? -1 : 1;
+	return (a->fid > b->fid) - (a->fid < b->fid);
+}
+
 int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out)
 {
 	*out = NULL;
@@ -1731,17 +1938,52 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, ctx);
-	sqlite3_bind_int(s, 2, limit);
-	int n = 0;
+	int n = 0, rc = 0;
 	fs_ctx_feature *v = NULL;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		v = xrealloc(v, sizeof *v * (size_t)(n + 1));
-		v[n].fid = sqlite3_column_int64(s, 0);
-		v[n].max_act = (float)sqlite3_column_double(s, 1);
-		v[n].max_pos = sqlite3_column_int(s, 2);
-		n++;
+	int64_t chunk = 0, first = 0;
+	int nc = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		chunk = sqlite3_column_int64(s, 0);
+		nc = sqlite3_column_int(s, 1);
+		first = sqlite3_column_int64(s, 2);
 	}
 	sqlite3_reset(s);
+	fs_buf rec = {0};
+	aux_rec ar = {0};
+	sqlite3_blob *b = NULL;
+	if (chunk && first <= ctx && ctx - first < nc) {
+		if (aux_read(ix->db, &b, chunk, (int)(ctx - first), nc, &rec) != 0 || aux_split(&rec, &ar) != 0)
+			rc = -1;
+		size_t at = 0;
+		int64_t fid = 0;
+		fs_ex_entry e;
+		/* entries come in feature order: one per feature, its best */
+		while (rc == 0 && (rc = ex_next(ar.ex, ar.nex, &at, &fid, &e)) == 1) {
+			rc = 0;
+			if (n > 0 && v[n - 1].fid == e.fid) {
+				if (e.max_act > v[n - 1].max_act) {
+					v[n - 1].max_act = e.max_act;
+					v[n - 1].max_pos = e.max_pos;
+				}
+				continue;
+			}
+			v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+			v[n].fid = e.fid;
+			v[n].max_act = e.max_act;
+			v[n].max_pos = e.max_pos;
+			n++;
+		}
+	}
+	sqlite3_blob_close(b);
+	buf_free(&rec);
+	if (rc < 0) {
+		free(v);
+		return -1;
+	}
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof *v, ctx_feature_cmp);
+	if (limit >= 0 && n > limit)
+		n = limit;
 	*out = v;
 	return n;
 }
@@ -1861,33 +2103,250 @@ int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae)
 
 struct index_ctx_reader {
 	fs_index *ix;               /* the connection */
-	sqlite3_stmt *toks;         /* token boundaries of one context */
-	sqlite3_stmt *ex;           /* examples on one context */
+	sqlite3_stmt *where;        /* chunk, its first context and size, of a context */
 	sqlite3_stmt *chunk;        /* a chunk's first context, count and offsets */
+	sqlite3_blob *auxb;         /* open on chunks.aux, moved with reopen */
 	fs_chunk ch;                /* the last chunk read (offsets reused; text
 	                               points into the current row of chunk) */
 	int offcap;                 /* entries allocated in ch.off */
+	int64_t cur;                /* context whose record is below (0: none) */
+	fs_buf rec;                 /* its record from chunks.aux */
+	aux_rec ar;                 /* the record split */
 	float *acts;                /* decoded activations */
 	int cap;                    /* floats allocated in acts */
+	/* Direct reads (see chunk_direct): the file mapped by us. */
+	const uint8_t *map;         /* the whole file, or NULL: SQLite reads only */
+	size_t maplen;              /* its bytes */
+	uint32_t pgsz, usable;      /* page size; usable bytes per page */
+	uint32_t root;              /* root page of the chunks table */
+	const uint8_t *aux;         /* the current chunk's aux inside map (direct) */
+	size_t naux;                /* its bytes */
+	int64_t n_direct;           /* chunks read straight from the map */
 };
+
+/* ---- direct chunk reads ----
+ * A scan reads every chunk once. Through SQLite each chunk's text is
+ * copied out of the page; instead the reader maps the file and finds the
+ * row in the chunks table's b-tree itself (SQLite's file format is stable
+ * and documented: https://sqlite.org/fileformat2.html), so the scan reads
+ * the page cache in place. Used only when everything checks out: a
+ * rollback-journal (not WAL) file, a table leaf reached from the chunks
+ * root with the wanted rowid, a row held wholly on its page (the builder
+ * makes chunks that fit) with the column types of the schema. Anything
+ * else, and every chunk when FEATSCOPE_SQLITE_READS is set, goes through
+ * SQLite. */
+
+/* SQLite's varint: big-endian 7-bit groups, the ninth byte whole. */
+static size_t sq_varint(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int i = 0; i < 9; i++) {
+		if (p + i >= end)
+			return 0;
+		if (i == 8) {
+			*v = (x << 8) | p[i];
+			return 9;
+		}
+		x = (x << 7) | (p[i] & 0x7f);
+		if (!(p[i] & 0x80)) {
+			*v = x;
+			return (size_t)i + 1;
+		}
+	}
+	return 0;
+}
+
+static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Page pgno (1-based) of the mapping, and where its b-tree header starts. */
+static const uint8_t *dpage(const index_ctx_reader *r, uint32_t pgno, size_t *hdr)
+{
+	if (pgno == 0 || (uint64_t)pgno * r->pgsz > r->maplen)
+		return NULL;
+	*hdr = pgno == 1 ? 100 : 0;
+	return r->map + (size_t)(pgno - 1) * r->pgsz;
+}
+
+/* The local payload of chunk row id: NULL when it is not found or not
+ * wholly on its page. */
+static const uint8_t *dfind(const index_ctx_reader *r, int64_t id, size_t *plen)
+{
+	uint32_t pgno = r->root;
+	for (int depth = 0; depth < 32; depth++) {
+		size_t h;
+		const uint8_t *pg = dpage(r, pgno, &h);
+		if (!pg)
+			return NULL;
+		const uint8_t *end = pg + r->usable;
+		uint8_t type = pg[h];
+		uint32_t ncell = be16(pg + h + 3);
+		size_t cpa = h + (type == 0x05 ? 12 : 8); /* cell pointer array */
+		if ((type != 0x05 && type != 0x0D) || cpa + 2 * (size_t)ncell > r->usable)
+			return NULL;
+		/* the first cell whose rowid is >= id */
+		uint32_t lo = 0, hi = ncell;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			uint32_t off = be16(pg + cpa + 2 * (size_t)mid);
+			const uint8_t *c = pg + off;
+			uint64_t p = 0, key;
+			size_t k = 0;
+			if (off >= r->usable)
+				return NULL;
+			if (type == 0x05) {
+				if (c + 4 > end || !sq_varint(c + 4, end, &key))
+					return NULL;
+			} else if (!(k = sq_varint(c, end, &p)) || !sq_varint(c + k, end, &key)) {
+				return NULL;
+			}
+			if ((int64_t)key < id)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (type == 0x05) {
+			pgno = lo < ncell ? be32(pg + be16(pg + cpa + 2 * (size_t)lo))
+					  : be32(pg + h + 8);
+			continue;
+		}
+		if (lo >= ncell)
+			return NULL;
+		const uint8_t *c = pg + be16(pg + cpa + 2 * (size_t)lo);
+		uint64_t p, key;
+		size_t k1 = sq_varint(c, end, &p), k2 = k1 ? sq_varint(c + k1, end, &key) : 0;
+		if (!k2 || (int64_t)key != id || p > r->usable - 35 || c + k1 + k2 + p > end)
+			return NULL; /* absent, or spilled to overflow pages */
+		*plen = (size_t)p;
+		return c + k1 + k2;
+	}
+	return NULL;
+}
+
+/* Chunk id straight from the mapping into ch (offsets copied, text
+ * pointing into the map) and its aux into r->aux. 0, or -1 to fall back. */
+static int chunk_direct(index_ctx_reader *r, int64_t id, fs_chunk *ch)
+{
+	size_t plen;
+	const uint8_t *p = dfind(r, id, &plen);
+	if (!p)
+		return -1;
+	const uint8_t *end = p + plen;
+	uint64_t hsz, t[6];
+	size_t k = sq_varint(p, end, &hsz);
+	if (!k || hsz > plen)
+		return -1;
+	const uint8_t *q = p + k, *hend = p + hsz;
+	for (int i = 0; i < 6; i++) {
+		size_t n = q < hend ? sq_varint(q, hend, &t[i]) : 0;
+		if (!n)
+			return -1;
+		q += n;
+	}
+	/* id is the rowid alias (NULL); first_ctx, n integers (serial types
+	 * 1-6: big-endian of 1, 2, 3, 4, 6 or 8 bytes; 8 and 9: the constants
+	 * 0 and 1); then three blobs (even types from 12) */
+	static const int isz[] = {0, 1, 2, 3, 4, 6, 8, 0, 0, 0};
+	if (t[0] != 0 || t[1] < 1 || t[1] > 9 || t[1] == 7 || t[2] < 1 || t[2] > 9 || t[2] == 7 ||
+	    t[3] < 12 || t[3] % 2 || t[4] < 12 || t[4] % 2 || t[5] < 12 || t[5] % 2)
+		return -1;
+	const uint8_t *v = hend;
+	int64_t iv[2];
+	for (int i = 0; i < 2; i++) {
+		uint64_t ty = t[i + 1];
+		int n = isz[ty];
+		if (v + n > end)
+			return -1;
+		if (ty >= 8) {
+			iv[i] = (int64_t)ty - 8;
+			continue;
+		}
+		uint64_t x = (v[0] & 0x80) ? ~(uint64_t)0 : 0; /* sign-extend */
+		for (int b = 0; b < n; b++)
+			x = (x << 8) | v[b];
+		iv[i] = (int64_t)x;
+		v += n;
+	}
+	size_t noffs = (size_t)(t[3] - 12) / 2, ntext = (size_t)(t[4] - 12) / 2,
+	       naux = (size_t)(t[5] - 12) / 2;
+	if (noffs > (size_t)(end - v) || ntext > (size_t)(end - v) - noffs ||
+	    naux > (size_t)(end - v) - noffs - ntext)
+		return -1;
+	int64_t n = iv[1];
+	if (n < 0 || (int64_t)noffs != (n + 1) * 4)
+		return -1;
+	if (n + 1 > r->offcap) {
+		r->offcap = (int)n + 1;
+		ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
+	}
+	memcpy(ch->off, v, noffs);
+	ch->id = id;
+	ch->first_ctx = iv[0];
+	ch->n = (int)n;
+	ch->text = (const char *)(v + noffs);
+	ch->len = ntext;
+	r->aux = v + noffs + ntext;
+	r->naux = naux;
+	return 0;
+}
+
+/* Map the file when direct reads can serve this index (see above). */
+static void direct_open(index_ctx_reader *r)
+{
+	const char *no = getenv("FEATSCOPE_SQLITE_READS");
+	if (no && *no && strcmp(no, "0") != 0)
+		return;
+	sqlite3_stmt *s = NULL;
+	int64_t root = 0;
+	if (sqlite3_prepare_v2(r->ix->db, "SELECT rootpage FROM sqlite_schema"
+			       " WHERE type = 'table' AND name = 'chunks'", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		root = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	int fd = open(r->ix->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct stat st;
+	uint8_t h[100];
+	if (root > 0 && root < UINT32_MAX && fstat(fd, &st) == 0 && st.st_size >= 100 &&
+	    (uint64_t)st.st_size <= SIZE_MAX && pread(fd, h, 100, 0) == 100 &&
+	    memcmp(h, "SQLite format 3", 16) == 0 && h[18] == 1 && h[19] == 1) {
+		uint32_t ps = be16(h + 16);
+		r->pgsz = ps == 1 ? 65536 : ps;
+		r->usable = r->pgsz - h[20];
+		if (r->pgsz >= 512 && (r->pgsz & (r->pgsz - 1)) == 0 && r->usable >= 480) {
+			void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+			if (m != MAP_FAILED) {
+				r->map = m;
+				r->maplen = (size_t)st.st_size;
+				r->root = (uint32_t)root;
+			}
+		}
+	}
+	close(fd);
+}
+
 
 index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 {
 	index_ctx_reader *r = xcalloc(1, sizeof *r);
 	r->ix = ix;
-	/* Scans touch the whole file: reading through a mapping saves a copy
-	 * and a system call per page (SQLite caps the size at its compile-time
+	/* Scans touch the whole file: reading through a mapping saves a
+	 * system call per page (SQLite caps the size at its compile-time
 	 * maximum). */
 	sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
-	if (sqlite3_prepare_v3(ix->db, "SELECT ntok, toks FROM contexts WHERE id = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->toks, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(ix->db, "SELECT feature, acts FROM examples WHERE ctx = ?", -1,
-			       SQLITE_PREPARE_PERSISTENT, &r->ex, NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v3(ix->db, "SELECT c.chunk, k.first_ctx, k.n FROM contexts c"
+			       " JOIN chunks k ON k.id = c.chunk WHERE c.id = ?", -1,
+			       SQLITE_PREPARE_PERSISTENT, &r->where, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(ix->db, "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->chunk, NULL) != SQLITE_OK) {
 		index_ctx_reader_close(r);
 		return NULL;
 	}
+	direct_open(r);
 	return r;
 }
 
@@ -1895,59 +2354,113 @@ void index_ctx_reader_close(index_ctx_reader *r)
 {
 	if (!r)
 		return;
-	sqlite3_finalize(r->toks);
-	sqlite3_finalize(r->ex);
+	if (r->map)
+		munmap((void *)r->map, r->maplen);
+	sqlite3_finalize(r->where);
 	sqlite3_finalize(r->chunk);
+	sqlite3_blob_close(r->auxb);
 	free(r->ch.off);
+	buf_free(&r->rec);
 	free(r->acts);
 	free(r);
 }
 
+/* Context ctx's record (boundaries and examples) from its chunk's aux:
+ * the chunk last read when it holds ctx (the scan's case: the page is at
+ * hand), else the one the contexts table names. */
+static int ctx_load(index_ctx_reader *r, int64_t ctx)
+{
+	int64_t chunk = 0, first = 0;
+	int n = 0;
+	r->cur = 0;
+	if (r->ch.text && r->ch.first_ctx <= ctx && ctx - r->ch.first_ctx < r->ch.n) {
+		chunk = r->ch.id;
+		first = r->ch.first_ctx;
+		n = r->ch.n;
+	} else {
+		sqlite3_stmt *s = r->where;
+		sqlite3_bind_int64(s, 1, ctx);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			chunk = sqlite3_column_int64(s, 0);
+			first = sqlite3_column_int64(s, 1);
+			n = sqlite3_column_int(s, 2);
+		}
+		sqlite3_reset(s);
+		if (!chunk || first > ctx || ctx - first >= n)
+			return -1;
+	}
+	int i = (int)(ctx - first);
+	if (chunk == r->ch.id && r->aux) {
+		/* the chunk came straight from the mapping: so does its aux */
+		uint32_t o[2];
+		if (((uint64_t)i + 2) * 4 > r->naux)
+			return -1;
+		memcpy(o, r->aux + (size_t)i * 4, 8);
+		if (o[0] > o[1] || o[1] > r->naux || o[0] < ((uint64_t)n + 1) * 4)
+			return -1;
+		r->rec.len = 0;
+		buf_add(&r->rec, r->aux + o[0], o[1] - o[0]);
+	} else if (aux_read(r->ix->db, &r->auxb, chunk, i, n, &r->rec) != 0) {
+		return -1;
+	}
+	if (aux_split(&r->rec, &r->ar) != 0)
+		return -1;
+	r->cur = ctx;
+	return 0;
+}
+
 int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off)
 {
-	sqlite3_stmt *s = r->toks;
-	int n = -1;
 	*off = NULL;
-	sqlite3_bind_int64(s, 1, ctx);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		int ntok = sqlite3_column_int(s, 0);
-		const uint8_t *p = sqlite3_column_blob(s, 1);
-		size_t nb = (size_t)sqlite3_column_bytes(s, 1);
-		if (ntok >= 0 && ntok <= 1 << 24) {
-			uint32_t *o = xmalloc(sizeof *o * ((size_t)ntok + 1));
-			if (toks_decode(p, nb, o, ntok, textlen) == 0) {
-				*off = o;
-				n = ntok;
-			} else
-				free(o);
-		}
+	if (r->cur != ctx && ctx_load(r, ctx) < 0)
+		return -1;
+	uint32_t *o = xmalloc(sizeof *o * ((size_t)r->ar.ntok + 1));
+	if (toks_decode(r->ar.toks, r->ar.ntoks, o, r->ar.ntok, textlen) != 0) {
+		free(o);
+		return -1;
 	}
-	sqlite3_reset(s);
-	return n;
+	*off = o;
+	return r->ar.ntok;
 }
 
 int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
 			      index_example_fn fn, void *ud)
 {
-	sqlite3_stmt *s = r->ex;
-	int n = 0, rc;
-	if (ntok < 0)
+	if (ntok < 0 || (r->cur != ctx && ctx_load(r, ctx) < 0))
 		return -1;
 	if (ntok + 1 > r->cap) {
 		r->cap = ntok + 64;
 		r->acts = xrealloc(r->acts, sizeof *r->acts * (size_t)r->cap);
 	}
-	sqlite3_bind_int64(s, 1, ctx);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const uint8_t *p = sqlite3_column_blob(s, 1);
-		size_t nb = (size_t)sqlite3_column_bytes(s, 1);
-		if (acts_decode(p, nb, r->acts, ntok) != 0)
+	size_t at = 0;
+	int64_t fid = 0;
+	fs_ex_entry e;
+	int n = 0, k;
+	while ((k = ex_next(r->ar.ex, r->ar.nex, &at, &fid, &e)) == 1) {
+		if (acts_decode(e.acts, e.nacts, r->acts, ntok) != 0)
 			continue; /* damaged blob: skip the example */
-		fn(ud, sqlite3_column_int64(s, 0), r->acts, ntok);
+		fn(ud, e.fid, r->acts, ntok);
 		n++;
 	}
-	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? n : -1;
+	return k == 0 ? n : -1;
+}
+
+int64_t index_ctx_reader_direct(const index_ctx_reader *r)
+{
+	return r->n_direct;
+}
+
+/* A chunk's offsets agree with its text: every context non-empty with
+ * its NUL, the last one ending the text. */
+static int chunk_ok(const fs_chunk *ch)
+{
+	if (!ch->text || ch->len == 0 || ch->text[ch->len - 1] != 0 || ch->off[0] != 0 ||
+	    ch->off[ch->n] != ch->len)
+		return 0;
+	for (int i = 0; i < ch->n; i++)
+		if (ch->off[i] >= ch->off[i + 1])
+			return 0;
+	return 1;
 }
 
 const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
@@ -1957,8 +2470,14 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	/* The previous chunk's row stays current until now: its text may
 	 * point into it. */
 	sqlite3_reset(s);
+	r->cur = 0;
+	if (r->map && chunk_direct(r, id, ch) == 0 && chunk_ok(ch)) {
+		r->n_direct++;
+		return ch;
+	}
+	/* Through SQLite, which copies the text out of the page. */
 	ch->text = NULL;
-	ch->len = 0;
+	r->aux = NULL;
 	sqlite3_bind_int64(s, 1, id);
 	if (sqlite3_step(s) != SQLITE_ROW)
 		return NULL;
@@ -1974,16 +2493,12 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 	ch->id = id;
 	ch->first_ctx = sqlite3_column_int64(s, 0);
 	ch->n = n;
-	/* A chunk that fits one page of a memory-mapped file comes back as a
-	 * pointer into the mapping: the scan reads the page cache in place
-	 * (see the writer's CHUNK_BYTES). Larger ones are copied by SQLite. */
 	ch->len = (size_t)sqlite3_column_bytes(s, 3);
 	ch->text = sqlite3_column_blob(s, 3);
-	if (!ch->text || ch->len == 0 || ch->text[ch->len - 1] != 0 || ch->off[ch->n] != ch->len)
+	if (!chunk_ok(ch)) {
+		ch->text = NULL;
 		return NULL;
-	for (int i = 0; i < ch->n; i++)
-		if (ch->off[i] >= ch->off[i + 1])
-			return NULL;
+	}
 	return ch;
 }
 

@@ -16,7 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FS_INDEX_VERSION 1
+#include "util.h"
+
+#define FS_INDEX_VERSION 2
 #define FS_HIST_BINS 32 /* bins in a stored activation histogram */
 
 /* ---------------------------------------------------------------- records */
@@ -256,6 +258,21 @@ const char *writer_errmsg(fs_writer *w);
  * sparse (varint gap, f16 value) pairs. */
 size_t acts_encode(const float *acts, int ntok, uint8_t *out);  /* out >= ntok*5 bytes */
 int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 bad */
+/* A context's examples (contexts.ex): per example, in (feature, grp, rank)
+ * order, a varint feature id delta, a varint max_pos, the f32 max_act
+ * (little-endian) and a varint length followed by its acts blob. */
+typedef struct {
+	int64_t fid;          /* feature */
+	float max_act;        /* its largest activation on the context */
+	int max_pos;          /* the token where it is */
+	const uint8_t *acts;  /* acts blob (acts_decode), inside the ex blob */
+	size_t nacts;         /* its bytes */
+} fs_ex_entry;
+void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
+	    const void *acts, size_t nacts);
+/* The next entry at *at (advanced); *fid carries the running feature id
+ * (start at 0). 1: got one, 0: the end, -1: damaged. */
+int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e);
 /* Token boundary codec: varint token byte lengths. */
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
@@ -282,6 +299,11 @@ void index_ctx_reader_close(index_ctx_reader *r);
  * are large enough): the result is valid until the next call or close.
  * NULL when absent or damaged. */
 const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
+/* Chunks this reader read straight from its own map of the file rather
+ * than through SQLite (which it does for rows that spill off their page,
+ * files it cannot vouch for, and always when FEATSCOPE_SQLITE_READS is
+ * set). For tests and benchmarks. */
+int64_t index_ctx_reader_direct(const index_ctx_reader *r);
 /* Token boundaries of context ctx without its text; textlen is the text's
  * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
  * Returns ntok, -1 when absent or corrupt. */

@@ -48,12 +48,16 @@ check_eq "non-SQLite: one line" 1 "$(wc -l <"$TMP/.err")"
 sqlite3 "$TMP/other.sqlite" "CREATE TABLE t(x);"
 check_exit "info on another SQLite database exits 2" 2 "$FS" info "$TMP/other.sqlite"
 check_grep "other SQLite: says no meta table" "no meta table" "$TMP/.err"
-cp "$IX" "$TMP/v2.sqlite"
-sqlite3 "$TMP/v2.sqlite" "UPDATE meta SET value='2' WHERE key='version';"
-sum=$(cksum <"$TMP/v2.sqlite")
-check_exit "info on a version 2 index exits 2" 2 "$FS" show "$TMP/v2.sqlite" 0
-check_grep "version mismatch message" "index format version 2; this featscope reads version 1" "$TMP/.err"
-check_eq "refused index is not modified" "$sum" "$(cksum <"$TMP/v2.sqlite")"
+cp "$IX" "$TMP/v3.sqlite"
+sqlite3 "$TMP/v3.sqlite" "UPDATE meta SET value='3' WHERE key='version';"
+sum=$(cksum <"$TMP/v3.sqlite")
+check_exit "info on a version 3 index exits 2" 2 "$FS" show "$TMP/v3.sqlite" 0
+check_grep "version mismatch message" "index format version 3; this featscope reads version 2" "$TMP/.err"
+check_eq "refused index is not modified" "$sum" "$(cksum <"$TMP/v3.sqlite")"
+cp "$IX" "$TMP/v1.sqlite"
+sqlite3 "$TMP/v1.sqlite" "UPDATE meta SET value='1' WHERE key='version';"
+check_exit "info on an older (version 1) index exits 2" 2 "$FS" info "$TMP/v1.sqlite"
+check_grep "older version: says to rebuild" "index format version 1 is older than this featscope's \\(2\\): rebuild it with featscope build" "$TMP/.err"
 check_exit "info on a missing file exits 2" 2 "$FS" info "$TMP/missing.sqlite"
 head -c 20000 "$IX" >"$TMP/trunc.sqlite"
 "$FS" show "$TMP/trunc.sqlite" 0 >/dev/null 2>"$TMP/trunc.err"; rc=$?

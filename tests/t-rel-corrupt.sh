@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-rel-corrupt.sh: hostile and broken index files (t-cli.sh covers a
-# non-SQLite file, another SQLite database, a version 2 index and one
+# non-SQLite file, another SQLite database, other versions and one
 # truncation). Here: truncation at several points, flipped bytes in the
 # b-tree pages, zeroed pages, a garbage header, a directory, an empty file,
 # a valid schema with wrong column types and lying sizes, and a schema
@@ -45,14 +45,15 @@ def edit(name, sql):
     db.commit()
     db.close()
 edit("wrong-types", """
-UPDATE contexts SET ntok = 'many', toks = 42;
-UPDATE chunks SET n = 'x', offs = 'not a blob', first_ctx = -9223372036854775808;
+UPDATE contexts SET ntok = 'many', chunk = 'x';
+UPDATE chunks SET n = 'x', offs = 'not a blob', first_ctx = -9223372036854775808, aux = 42;
 UPDATE examples SET acts = x'ffffffffffffffffff', max_pos = 1000000000;
 UPDATE features SET hist = x'01', label = x'1b5d303b70776e656407';
 """)
 edit("lying-sizes", """
 UPDATE contexts SET ntok = 16777216;
 UPDATE chunks SET n = 2147483647;
+UPDATE chunks SET aux = substr(aux, 1, 4) || x'ffffff7f' || substr(aux, 9) WHERE id % 2 = 0;
 UPDATE examples SET ctx = ctx + 1000000;
 UPDATE meta SET value = '9223372036854775807' WHERE key LIKE 'n_%';
 """)
@@ -61,7 +62,7 @@ UPDATE chunks SET offs = substr(offs, 1, 8) || x'ffffff7f' || substr(offs, 13);
 UPDATE chunks SET text = substr(text, 1, 10);
 """)
 edit("empty-blobs", """
-UPDATE contexts SET toks = x'' WHERE id % 2 = 1;
+UPDATE chunks SET aux = x'' WHERE id % 2 = 1;
 UPDATE examples SET acts = x'' WHERE rank = 0;
 UPDATE chunks SET text = x'' WHERE id = 1;
 """)

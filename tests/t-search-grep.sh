@@ -113,6 +113,13 @@ for pat in 'Gate' '(?i)gate b' '(?i)Golden' '[ACGT]{12,}' '^[A-Z]' 'e$' '\p{Hang
 	"$FS" grep "$IX" "$pat" --json --limit 100 --no-prefilter >"$TMP/pf2.json" 2>&1
 	if cmp -s "$TMP/pf1.json" "$TMP/pf2.json"; then ok "grep-prefilter-same $pat"; else fail "grep-prefilter-same $pat" "results differ"; fi
 done
+# Chunks read straight from the mapped file (the default) and through
+# SQLite (FEATSCOPE_SQLITE_READS=1) give the same results.
+for pat in 'Gate' '[ACGT]{12,}' '\p{Hangul}+' '\d+' 'e$'; do
+	"$FS" grep "$IX" "$pat" --json --limit 100 >"$TMP/pf1.json" 2>&1
+	FEATSCOPE_SQLITE_READS=1 "$FS" grep "$IX" "$pat" --json --limit 100 >"$TMP/pf2.json" 2>&1
+	if cmp -s "$TMP/pf1.json" "$TMP/pf2.json"; then ok "grep-direct-same $pat"; else fail "grep-direct-same $pat" "results differ"; fi
+done
 # The same for -F strings (the byte-pair finder) and a caseless one with s.
 for pat in 'Gate Bridge' 'e (' 'ss'; do
 	"$FS" grep "$IX" -F -i "$pat" --json --limit 100 >"$TMP/pf1.json" 2>&1

@@ -336,8 +336,162 @@ static void test_scan(void)
 	unlink(ixpath);
 }
 
+/* Chunks read straight from the file agree with SQLite's reading of them:
+ * an index of many small contexts (several chunks, so the chunks table has
+ * an interior page) and one context too large for a page (its chunk spills
+ * to overflow pages and must come through SQLite). */
+typedef struct {
+	int64_t first;
+	int n;
+	size_t len;
+	uint64_t sum;   /* of text, offsets, boundaries and examples */
+} chunk_sig;
+
+static void fold_sum(void *ud, int64_t fid, const float *acts, int ntok)
+{
+	uint64_t *h = ud;
+	*h = *h * 1099511628211ull + (uint64_t)fid;
+	for (int t = 0; t < ntok; t++)
+		*h = *h * 31 + (uint64_t)(acts[t] * 1000);
+}
+
+static int read_all(const char *path, chunk_sig *sig, int max, int64_t *direct)
+{
+	char err[256];
+	fs_index *ix = index_open(path, err, sizeof err);
+	if (!ix)
+		return -1;
+	index_ctx_reader *rd = index_ctx_reader_open(ix);
+	int64_t nc = index_n_chunks(ix);
+	int k = 0;
+	for (int64_t id = 1; rd && id <= nc && k < max; id++, k++) {
+		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
+		if (!ch)
+			break;
+		chunk_sig *g = &sig[k];
+		g->first = ch->first_ctx;
+		g->n = ch->n;
+		g->len = ch->len;
+		g->sum = 14695981039346656037ull;
+		for (size_t i = 0; i < ch->len; i++)
+			g->sum = (g->sum ^ (unsigned char)ch->text[i]) * 1099511628211ull;
+		for (int i = 0; i < ch->n; i++) {
+			uint32_t *off = NULL, a = ch->off[i], b = ch->off[i + 1] - 1;
+			int ntok = index_ctx_reader_toks(rd, ch->first_ctx + i, b - a, &off);
+			g->sum = g->sum * 31 + (uint64_t)ntok;
+			for (int t = 0; off && t <= ntok; t++)
+				g->sum = g->sum * 31 + off[t];
+			free(off);
+			if (index_ctx_reader_examples(rd, ch->first_ctx + i, ntok, fold_sum, &g->sum) < 1)
+				g->sum ^= 1; /* every context here has an example */
+		}
+	}
+	*direct = rd ? index_ctx_reader_direct(rd) : -1;
+	index_ctx_reader_close(rd);
+	index_close(ix);
+	return k;
+}
+
+static void test_direct(void)
+{
+	char err[256], path[256];
+	snprintf(path, sizeof path, "%s/unit-grep-direct-%d.sqlite",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	fs_writer *w = writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "direct: writer");
+	if (!w)
+		return;
+	fs_sae s;
+	memset(&s, 0, sizeof s);
+	s.name = (char *)"d";
+	s.model = s.hook = (char *)"";
+	s.source_format = (char *)"native";
+	s.layer = -1;
+	s.n_features = 2;
+	int sae = writer_add_sae(w, &s);
+	int64_t f[2];
+	for (int i = 0; i < 2; i++) {
+		fs_feature ft;
+		memset(&ft, 0, sizeof ft);
+		ft.sae = sae;
+		ft.idx = i;
+		ft.label = ft.label_source = (char *)"";
+		ft.density = -1;
+		ft.map_x = ft.map_y = NAN;
+		f[i] = writer_add_feature(w, &ft);
+	}
+	int ok = 1;
+	char text[160];
+	for (int c = 0; c < 4000 && ok; c++) {
+		/* 4 tokens of varied lengths */
+		int n = snprintf(text, sizeof text, "context %d: %s", c, c % 7 ? "ACGTACGTTGCA and more" : "plain words");
+		uint32_t off[5] = {0, 8, (uint32_t)n / 2, (uint32_t)n - 3, (uint32_t)n};
+		int64_t id = writer_add_context(w, text, (size_t)n, off, 4, "u");
+		float acts[4] = {0, (float)(c % 5), 0, 1.5f};
+		ok = id > 0 && writer_add_example(w, f[c % 2], 0, c, id, acts, 4) == 0;
+	}
+	/* one context of 100 kB, in 10 tokens */
+	size_t big = 100000;
+	char *b = malloc(big);
+	for (size_t i = 0; i < big; i++)
+		b[i] = "ACGT"[(i * 7 + i / 13) % 4];
+	memcpy(b + 70000, "MARKER", 6); /* past the first page */
+	uint32_t boff[11];
+	for (int t = 0; t <= 10; t++)
+		boff[t] = (uint32_t)(big / 10 * (size_t)t);
+	float bacts[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+	int64_t bid = writer_add_context(w, b, big, boff, 10, "u");
+	ok = ok && bid > 0 && writer_add_example(w, f[0], 0, 9999, bid, bacts, 10) == 0;
+	free(b);
+	/* and a few after it */
+	for (int c = 0; c < 10 && ok; c++) {
+		int n = snprintf(text, sizeof text, "after %d", c);
+		uint32_t off[2] = {0, (uint32_t)n};
+		float a1[1] = {2};
+		int64_t id = writer_add_context(w, text, (size_t)n, off, 1, "u");
+		ok = id > 0 && writer_add_example(w, f[1], 0, 5000 + c, id, a1, 1) == 0;
+	}
+	CHECK(ok && writer_finish(w, err, sizeof err) == 0, "direct: index built");
+
+	chunk_sig a[64], q[64];
+	int64_t da = -1, dq = -1;
+	unsetenv("FEATSCOPE_SQLITE_READS");
+	int na = read_all(path, a, 64, &da);
+	setenv("FEATSCOPE_SQLITE_READS", "1", 1);
+	int nq = read_all(path, q, 64, &dq);
+	unsetenv("FEATSCOPE_SQLITE_READS");
+	char name[96];
+	snprintf(name, sizeof name, "direct: several chunks read both ways (%d, %d)", na, nq);
+	CHECK(na >= 4 && na == nq, name);
+	int same = na == nq;
+	for (int i = 0; same && i < na; i++)
+		same = a[i].first == q[i].first && a[i].n == q[i].n && a[i].len == q[i].len &&
+		       a[i].sum == q[i].sum;
+	CHECK(same, "direct: texts, offsets, boundaries and examples agree with SQLite's");
+	snprintf(name, sizeof name, "direct: all but the spilled chunk read directly (%lld of %d)",
+		 (long long)da, na);
+	CHECK(da == na - 1, name);
+	CHECK(dq == 0, "direct: FEATSCOPE_SQLITE_READS turns it off");
+
+	/* a scan finds what sits in the large context too */
+	fs_index *ix = index_open(path, err, sizeof err);
+	grep_pattern *p = grep_compile("MARK(ER|XX)", 0, err, sizeof err);
+	grep_opts o;
+	memset(&o, 0, sizeof o);
+	grep_result r;
+	int rc = ix && p ? grep_scan(ix, p, &o, &r, err, sizeof err) : -1;
+	CHECK(rc == GREP_DONE && r.ctx_matched == 1, "direct: a match in the spilled chunk is found");
+	if (rc >= 0)
+		grep_result_free(&r);
+	grep_pattern_free(p);
+	index_close(ix);
+	if (!getenv("KEEP"))
+		unlink(path);
+}
+
 int main(void)
 {
+	test_direct();
 	test_mark();
 	test_stats();
 	test_parse();
