@@ -90,7 +90,7 @@ run_all() {
 	sum=$(cksum <"$f" 2>/dev/null)
 	worst=0 why=
 	for cmd in "info" "show 0" "show 5" "show #1" "search the" "search golden" "token the" \
-		"show --json 0" "search --json the"; do
+		"grep e.e" "grep Gate" "show --json 0" "search --json the"; do
 		set -- $cmd
 		sub=$1
 		shift

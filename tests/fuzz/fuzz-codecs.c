@@ -1,9 +1,10 @@
 /*
  * fuzz-codecs.c: libFuzzer target for the index blob codecs (index.h):
- * acts_decode (sparse varint-gap/f16 activations) and toks_decode (varint
- * token lengths). The first bytes give ntok and the text length; the rest
- * is the blob, as a hostile index would store it. A blob that decodes must
- * give in-range offsets and re-encode to something that decodes the same.
+ * acts_decode (sparse varint-gap/f16 activations), toks_decode (varint
+ * token lengths) and ex_next (a context's packed examples). The first
+ * bytes give ntok and the text length; the rest is the blob, as a hostile
+ * index would store it. A blob that decodes must give in-range offsets and
+ * re-encode to something that decodes the same.
  */
 #include "index.h"
 #include "fuzz-common.h"
@@ -47,6 +48,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    memcmp(off, off2, sizeof(uint32_t) * ((size_t)ntok + 1)) != 0)
 			abort();
 	}
+	/* Packed examples: every entry stays inside the blob, feature ids
+	 * only grow, and re-packing what was read reads back the same. */
+	size_t at = 0, at2 = 0;
+	int64_t fid = 0, fid2 = 0;
+	fs_ex_entry e, e2;
+	fs_buf again = {0};
+	int k;
+	while ((k = ex_next(p, n, &at, &fid, &e)) == 1) {
+		if (e.acts < p || e.acts + e.nacts > p + n || at > n || e.fid < 0)
+			abort();
+		ex_put(&again, e.fid - fid2, e.max_act, e.max_pos, e.acts, e.nacts);
+		if (ex_next((const uint8_t *)again.p, again.len, &at2, &fid2, &e2) != 1 ||
+		    e2.fid != e.fid || e2.max_pos != e.max_pos || e2.nacts != e.nacts ||
+		    memcmp(e2.acts, e.acts, e.nacts) != 0 || memcmp(&e2.max_act, &e.max_act, 4) != 0)
+			abort();
+	}
+	buf_free(&again);
 	free(acts);
 	free(acts2);
 	free(enc);

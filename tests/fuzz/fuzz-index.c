@@ -25,6 +25,18 @@
 
 #include <sqlite3.h>
 
+/* An example handed over by the context reader: ntok dense values. */
+static void check_acts(void *ud, int64_t fid, const float *acts, int ntok)
+{
+	(void)fid;
+	volatile float s = 0;
+	if (ntok != *(const int *)ud)
+		abort();
+	for (int t = 0; t < ntok; t++)
+		s += acts[t];
+	(void)s;
+}
+
 /* Read what the CLI's `show` and the TUI would read, checking bounds. */
 static void exercise(fs_index *ix)
 {
@@ -124,7 +136,26 @@ static void exercise(fs_index *ix)
 	ids = NULL;
 	n = index_search_labels(ix, "a*", 4, &ids);
 	free(ids);
-	/* the chunk scanner the regex probe and `token` use */
+	/* the chunk scanner the regex probe and `token` use, and the token
+	 * boundaries and examples it reads for a match */
+	index_ctx_reader *rd = index_ctx_reader_open(ix);
+	for (int64_t id = 1; rd && id <= nch && id <= 3; id++) {
+		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
+		if (!ch)
+			continue;
+		if (!ch->n || ch->off[ch->n] != ch->len || ch->text[ch->len - 1] != 0)
+			abort();
+		for (int i = 0; i < ch->n && i < 8; i++) {
+			uint32_t *off = NULL, len = ch->off[i + 1] - 1 - ch->off[i];
+			int ntok = index_ctx_reader_toks(rd, ch->first_ctx + i, len, &off);
+			if (ntok >= 0 && (!off || off[0] != 0 || off[ntok] != len))
+				abort();
+			free(off);
+			if (ntok >= 0)
+				(void)index_ctx_reader_examples(rd, ch->first_ctx + i, ntok, check_acts, &ntok);
+		}
+	}
+	index_ctx_reader_close(rd);
 	ids = NULL;
 	char gerr[256];
 	n = grep_substring(ix, "at", 1, 4, &ids, gerr, sizeof gerr);
@@ -168,9 +199,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	const char *path = fuzz_path(".tmpl.sqlite");
 	unlink(path);
 	make_template(path);
-	sqlite3 *db = NULL; /* small pages: less to copy per run */
+	/* small pages: less to copy per run, and still large enough for the
+	 * template's one chunk row, which the scanner then reads in place */
+	sqlite3 *db = NULL;
 	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, "PRAGMA page_size = 512; VACUUM", NULL, NULL, NULL) != SQLITE_OK)
+	    sqlite3_exec(db, "PRAGMA page_size = 1024; VACUUM", NULL, NULL, NULL) != SQLITE_OK)
 		abort();
 	sqlite3_close(db);
 	FILE *f = fopen(path, "rb");
@@ -189,7 +222,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 /* Columns an edit can change: table, column, the column that picks rows. */
 static const char *const targets[][3] = {
-	{"contexts", "chunk", "id"}, {"contexts", "ntok", "id"}, {"contexts", "toks", "id"},
+	{"contexts", "chunk", "id"}, {"contexts", "ntok", "id"}, {"chunks", "aux", "id"},
 	{"contexts", "id", "id"}, {"contexts", "source", "id"}, {"chunks", "first_ctx", "id"},
 	{"chunks", "n", "id"}, {"chunks", "offs", "id"}, {"chunks", "text", "id"},
 	{"chunks", "id", "id"}, {"examples", "ctx", "rank"}, {"examples", "acts", "rank"},
@@ -210,17 +243,17 @@ static const char *const meta_keys[] = {"n_features", "n_contexts", "n_examples"
 static const char *const schema_edits[] = {
 	"DROP TABLE examples",
 	"DROP TABLE contexts; CREATE TABLE contexts(id INTEGER PRIMARY KEY, chunk)",
-	"DROP TABLE chunks; CREATE VIEW chunks(id, first_ctx, n, offs, text) AS SELECT 1, 1, 5, x'00', 'a'",
+	"DROP TABLE chunks; CREATE VIEW chunks(id, first_ctx, n, offs, text, aux) AS SELECT 1, 1, 5, x'00', 'a', x'00'",
 	"DROP TABLE ctx_fts",
 	"DROP TABLE saes; CREATE TABLE saes(id)",
 	"DELETE FROM saes",
 	"DROP TABLE features",
-	"DROP INDEX examples_ctx",
+	"UPDATE chunks SET aux = substr(aux, 1, 6)",
 	"DELETE FROM meta WHERE key = 'uuid'",
 	"DELETE FROM chunks",
 	"DROP TABLE label_fts; CREATE TABLE label_fts(label)",
 	("DROP TABLE meta; CREATE TABLE meta(key, value); INSERT INTO meta VALUES"
-	 " ('format', 'featscope-index'), ('version', 1), ('version', 'x')"),
+	 " ('format', 'featscope-index'), ('version', 2), ('version', 'x')"),
 	"UPDATE chunks SET offs = zeroblob(4000000)",
 	"UPDATE contexts SET ntok = 16777216",
 	"INSERT INTO saes(id, name) VALUES (99, 'c')",
