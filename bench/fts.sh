@@ -23,7 +23,9 @@ command -v sqlite3 >/dev/null || { echo "fts.sh: the sqlite3 shell is not instal
 [ -x "$B/bench/fsbench" ] || make -C "$B" bench/fsbench >/dev/null
 mkdir -p "$D"
 IX=$D/big-$NCTX.sqlite
-if [ ! -f "$IX" ]; then
+# (re)made when missing or in a format this featscope does not read
+if [ ! -f "$IX" ] || ! "$B/featscope" info "$IX" >/dev/null 2>&1; then
+	rm -f "$IX"
 	echo "generating $IX ($NCTX contexts)..." >&2
 	"$B/bench/fsbench" gen "$IX" "$NCTX"
 fi

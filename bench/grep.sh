@@ -22,7 +22,9 @@ command -v rg >/dev/null || { echo "grep.sh: ripgrep (rg) is not installed" >&2;
 [ -x "$B/bench/fsbench" ] || make -C "$B" bench/fsbench >/dev/null
 mkdir -p "$D"
 IX=$D/big-$NCTX.sqlite TXT=$D/big-$NCTX.txt
-if [ ! -f "$IX" ]; then
+# (re)made when missing or in a format this featscope does not read
+if [ ! -f "$IX" ] || ! "$B/featscope" info "$IX" >/dev/null 2>&1; then
+	rm -f "$IX"
 	echo "generating $IX ($NCTX contexts)..." >&2
 	"$B/bench/fsbench" gen "$IX" "$NCTX"
 fi

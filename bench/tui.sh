@@ -29,7 +29,9 @@ unset NO_COLOR
 	exit 2
 }
 mkdir -p "$(dirname "$IDX")"
-if [ ! -f "$IDX" ]; then
+# (re)made when missing or in a format this featscope does not read
+if [ ! -f "$IDX" ] || ! "$FS" info "$IDX" >/dev/null 2>&1; then
+	rm -f "$IDX"
 	t0=$(date +%s.%N)
 	"$B/tools/tui-fixture" big "$N" "$IDX" || exit 1
 	t1=$(date +%s.%N)

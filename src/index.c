@@ -1951,7 +1951,7 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 	fs_buf rec = {0};
 	aux_rec ar = {0};
 	sqlite3_blob *b = NULL;
-	if (chunk && first <= ctx && ctx - first < nc) {
+	if (chunk && first >= 0 && first <= ctx && ctx - first < nc) {
 		if (aux_read(ix->db, &b, chunk, (int)(ctx - first), nc, &rec) != 0 || aux_split(&rec, &ar) != 0)
 			rc = -1;
 		size_t at = 0;
@@ -2386,7 +2386,7 @@ static int ctx_load(index_ctx_reader *r, int64_t ctx)
 			n = sqlite3_column_int(s, 2);
 		}
 		sqlite3_reset(s);
-		if (!chunk || first > ctx || ctx - first >= n)
+		if (!chunk || first < 0 || first > ctx || ctx - first >= n)
 			return -1;
 	}
 	int i = (int)(ctx - first);
@@ -2451,9 +2451,12 @@ int64_t index_ctx_reader_direct(const index_ctx_reader *r)
 }
 
 /* A chunk's offsets agree with its text: every context non-empty with
- * its NUL, the last one ending the text. */
+ * its NUL, the last one ending the text; its context ids are in range. */
 static int chunk_ok(const fs_chunk *ch)
 {
+	/* context ids first_ctx + i must not overflow (a hostile file) */
+	if (ch->first_ctx < 0 || ch->first_ctx > INT64_MAX - ch->n)
+		return 0;
 	if (!ch->text || ch->len == 0 || ch->text[ch->len - 1] != 0 || ch->off[0] != 0 ||
 	    ch->off[ch->n] != ch->len)
 		return 0;
