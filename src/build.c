@@ -18,7 +18,7 @@
 #include "tensor.h"
 #include "util.h"
 
-#include <cblas.h>
+#include "blas.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>
@@ -573,7 +573,7 @@ static int write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 	int rc = 0;
 	for (int64_t r0 = 0; r0 < n && rc == 0; r0 += B) {
 		int64_t m = n - r0 < B ? n - r0 : B;
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans,
+		fs_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans,
 			    (int)m, (int)V, (int)d, 1.0f, dec->data + r0 * d, (int)d, u.data,
 			    trans ? (int)d : (int)V, 0.0f, L, (int)V);
 		for (int64_t i = 0; i < m && rc == 0; i++) {

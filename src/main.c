@@ -29,14 +29,6 @@ static const struct {
 	{"notes", cmd_notes, "import FILE | ...", "manage the notes database"},
 };
 
-/* OpenBLAS (the pthreads build Debian installs) starts its worker threads
- * when the library loads, and they spin on sched_yield for a while before
- * sleeping: on a two-core machine that takes CPU from grep's scan threads.
- * Stop them at start; OpenBLAS starts them again on the next matrix
- * product that wants them. Weak, so other BLAS builds (where the symbol
- * is missing) link and run as before. */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: featscope [--no-color] [--notes FILE] [INDEX]\n"
@@ -51,8 +43,6 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	setlocale(LC_ALL, "");
-	if (blas_thread_shutdown_)
-		blas_thread_shutdown_();
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout);
 		return FS_EXIT_OK;
