@@ -1650,11 +1650,11 @@ static int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, 
 
 /* A context's record: ntok, its boundaries blob and its examples blob. */
 typedef struct {
-	int ntok;
-	const uint8_t *toks;
-	size_t ntoks;
-	const uint8_t *ex;
-	size_t nex;
+	int ntok;             /* tokens */
+	const uint8_t *toks;  /* their byte lengths, varints (toks_decode) */
+	size_t ntoks;         /* bytes of toks */
+	const uint8_t *ex;    /* the examples on the context (ex_next) */
+	size_t nex;           /* bytes of ex */
 } aux_rec;
 
 static int aux_split(const fs_buf *b, aux_rec *r)
