@@ -161,6 +161,29 @@ static void test_parse(void)
 static char ixpath[256];
 static int64_t fids[3];
 
+/* A dictionary NAME of n unlabelled features; their ids into fid[]. */
+static void add_dictionary(fs_writer *w, const char *name, int n, int64_t *fid)
+{
+	fs_sae s;
+	memset(&s, 0, sizeof s);
+	s.name = (char *)name;
+	s.model = s.hook = (char *)"";
+	s.source_format = (char *)"native";
+	s.layer = -1;
+	s.n_features = n;
+	int sae = writer_add_sae(w, &s);
+	for (int i = 0; i < n; i++) {
+		fs_feature f;
+		memset(&f, 0, sizeof f);
+		f.sae = sae;
+		f.idx = i;
+		f.label = f.label_source = (char *)"";
+		f.density = -1;
+		f.map_x = f.map_y = NAN;
+		fid[i] = writer_add_feature(w, &f);
+	}
+}
+
 static int build_tiny(void)
 {
 	char err[256];
@@ -169,25 +192,7 @@ static int build_tiny(void)
 	fs_writer *w = writer_create(ixpath, err, sizeof err);
 	if (!w)
 		return -1;
-	fs_sae s;
-	memset(&s, 0, sizeof s);
-	s.name = (char *)"t";
-	s.model = s.hook = (char *)"";
-	s.source_format = (char *)"native";
-	s.layer = -1;
-	s.n_features = 3;
-	int sae = writer_add_sae(w, &s);
-	for (int i = 0; i < 3; i++) {
-		fs_feature f;
-		memset(&f, 0, sizeof f);
-		f.sae = sae;
-		f.idx = i;
-		f.label = (char *)"";
-		f.label_source = (char *)"";
-		f.density = -1;
-		f.map_x = f.map_y = NAN;
-		fids[i] = writer_add_feature(w, &f);
-	}
+	add_dictionary(w, "t", 3, fids);
 	uint32_t o1[] = {0, 2, 5, 9, 12}, o2[] = {0, 2, 7, 10}, o3[] = {0, 7, 12}, o4[] = {0, 2, 7};
 	int64_t c1 = writer_add_context(w, "ab ACGTAC gt", 12, o1, 4, "unit");
 	int64_t c2 = writer_add_context(w, "xx ACGT yy", 10, o2, 3, "unit");
@@ -401,25 +406,8 @@ static void test_direct(void)
 	CHECK(w != NULL, "direct: writer");
 	if (!w)
 		return;
-	fs_sae s;
-	memset(&s, 0, sizeof s);
-	s.name = (char *)"d";
-	s.model = s.hook = (char *)"";
-	s.source_format = (char *)"native";
-	s.layer = -1;
-	s.n_features = 2;
-	int sae = writer_add_sae(w, &s);
 	int64_t f[2];
-	for (int i = 0; i < 2; i++) {
-		fs_feature ft;
-		memset(&ft, 0, sizeof ft);
-		ft.sae = sae;
-		ft.idx = i;
-		ft.label = ft.label_source = (char *)"";
-		ft.density = -1;
-		ft.map_x = ft.map_y = NAN;
-		f[i] = writer_add_feature(w, &ft);
-	}
+	add_dictionary(w, "d", 2, f);
 	int ok = 1;
 	char text[160];
 	for (int c = 0; c < 4000 && ok; c++) {
