@@ -2122,7 +2122,11 @@ struct index_ctx_reader {
 	const uint8_t *aux;         /* the current chunk's aux inside map (direct) */
 	size_t naux;                /* its bytes */
 	int64_t n_direct;           /* chunks read straight from the map */
+	fs_buf copy;                /* a chunk's text read through SQLite */
 };
+
+/* Zero bytes after a chunk text copied out of SQLite. */
+#define CHUNK_PAD 64
 
 /* ---- direct chunk reads ----
  * A scan reads every chunk once. Through SQLite each chunk's text is
@@ -2360,6 +2364,7 @@ void index_ctx_reader_close(index_ctx_reader *r)
 	sqlite3_finalize(r->chunk);
 	sqlite3_blob_close(r->auxb);
 	free(r->ch.off);
+	buf_free(&r->copy);
 	buf_free(&r->rec);
 	free(r->acts);
 	free(r);
@@ -2468,41 +2473,48 @@ static int chunk_ok(const fs_chunk *ch)
 
 const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 {
-	sqlite3_stmt *s = r->chunk;
 	fs_chunk *ch = &r->ch;
-	/* The previous chunk's row stays current until now: its text may
-	 * point into it. */
-	sqlite3_reset(s);
 	r->cur = 0;
 	if (r->map && chunk_direct(r, id, ch) == 0 && chunk_ok(ch)) {
 		r->n_direct++;
 		return ch;
 	}
-	/* Through SQLite, which copies the text out of the page. */
+	/* Through SQLite, copied into a buffer of ours and zero-padded:
+	 * PCRE2's JIT may load a little past the subject's end (never acting
+	 * on it), which must be defined memory (in a mapped page the row's
+	 * aux follows the text). */
+	sqlite3_stmt *s = r->chunk;
+	int ok = 0;
 	ch->text = NULL;
 	r->aux = NULL;
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_ROW)
-		return NULL;
-	int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
-	const uint32_t *o = sqlite3_column_blob(s, 2);
-	if (n < 0 || (int64_t)nb != ((int64_t)n + 1) * 4 || !o)
-		return NULL;
-	if (n + 1 > r->offcap) {
-		r->offcap = n + 1;
-		ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		int n = sqlite3_column_int(s, 1), nb = sqlite3_column_bytes(s, 2);
+		const uint32_t *o = sqlite3_column_blob(s, 2);
+		size_t len = (size_t)sqlite3_column_bytes(s, 3);
+		const void *t = sqlite3_column_blob(s, 3);
+		if (n >= 0 && (int64_t)nb == ((int64_t)n + 1) * 4 && o && t) {
+			if (n + 1 > r->offcap) {
+				r->offcap = n + 1;
+				ch->off = xrealloc(ch->off, sizeof *ch->off * (size_t)r->offcap);
+			}
+			memcpy(ch->off, o, (size_t)nb);
+			ch->id = id;
+			ch->first_ctx = sqlite3_column_int64(s, 0);
+			ch->n = n;
+			r->copy.len = 0;
+			buf_reserve(&r->copy, len + CHUNK_PAD);
+			memcpy(r->copy.p, t, len);
+			memset(r->copy.p + len, 0, CHUNK_PAD);
+			ch->text = r->copy.p;
+			ch->len = len;
+			ok = chunk_ok(ch);
+		}
 	}
-	memcpy(ch->off, o, (size_t)nb);
-	ch->id = id;
-	ch->first_ctx = sqlite3_column_int64(s, 0);
-	ch->n = n;
-	ch->len = (size_t)sqlite3_column_bytes(s, 3);
-	ch->text = sqlite3_column_blob(s, 3);
-	if (!chunk_ok(ch)) {
+	sqlite3_reset(s);
+	if (!ok)
 		ch->text = NULL;
-		return NULL;
-	}
-	return ch;
+	return ok ? ch : NULL;
 }
 
 /* ---- tui ---- */
