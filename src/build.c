@@ -674,13 +674,22 @@ static int64_t ref_index(const int64_t *refs, int64_t n, int64_t rec)
 	return -1;
 }
 
+/* Write one sample as example `rank` of its group, unless the group
+ * already shows its context (the same window can occur twice in the
+ * records; the index stores it once, so a feature would list it twice).
+ * seen[0..*nseen) are the group's contexts so far. 1 written, 0 skipped,
+ * -1 on error. */
 static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank,
 			const sample *s, const int64_t *refs, const int64_t *ctx_of, int64_t nrefs,
-			char *err, size_t errlen)
+			int64_t *seen, int *nseen, char *err, size_t errlen)
 {
 	int64_t r = ref_index(refs, nrefs, s->rec);
 	if (r < 0)
 		return fs_seterr(err, errlen, "internal: sample of an unstaged record");
+	for (int i = 0; i < *nseen; i++)
+		if (seen[i] == ctx_of[r])
+			return 0;
+	seen[(*nseen)++] = ctx_of[r];
 	if (s->ntok > b->densecap) {
 		b->densecap = s->ntok * 2;
 		b->dense = xrealloc(b->dense, sizeof(float) * (size_t)b->densecap);
@@ -689,7 +698,7 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 		return fs_seterr(err, errlen, "internal: bad activation encoding");
 	if (writer_add_example(w, fid, grp, rank, ctx_of[r], b->dense, s->ntok) < 0)
 		return io_err(err, errlen, "%s", writer_errmsg(w));
-	return 0;
+	return 1;
 }
 
 /* Neighbours, clusters and the map from the decoder. */
@@ -717,7 +726,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	fs_writer *w = NULL;
 	fs_tensor dec = {0};
 	char **labels = NULL, **lsrc = NULL;
-	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL;
+	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
 	int64_t nrefs = 0, nlabels = 0;
 
 	if (o->decoder) {
@@ -834,13 +843,20 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		fputc('\n', stderr);
 
 	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
+	int seencap = o->top_k > o->per_interval ? o->top_k : o->per_interval;
+	seen = xmalloc(sizeof *seen * (size_t)(seencap > 0 ? seencap : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
 		if (a->ntop > 1)
 			qsort(a->top, (size_t)a->ntop, sizeof *a->top, cmp_sample_desc);
-		for (int i = 0; i < a->ntop; i++)
-			if (write_sample(w, &b, fids[f], 0, i, &a->top[i], refs, ctx_of, nrefs, err, errlen) < 0)
+		int nseen = 0, top_rank = 0;
+		for (int i = 0; i < a->ntop; i++) {
+			int k = write_sample(w, &b, fids[f], 0, top_rank, &a->top[i], refs, ctx_of, nrefs,
+					     seen, &nseen, err, errlen);
+			if (k < 0)
 				goto out;
+			top_rank += k;
+		}
 		if (!a->nres || !(a->max > 0))
 			continue;
 		qsort(a->res, (size_t)a->nres, sizeof *a->res, cmp_sample_desc);
@@ -848,14 +864,19 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		for (int g = 1; g <= ni; g++) {
 			fs_interval iv = {g, a->max * (float)(g - 1) / (float)ni, a->max * (float)g / (float)ni, -1};
 			int rank = 0, inside = 0;
+			nseen = 0;
 			for (int i = a->nres - 1; i >= 0; i--) {
 				float m = a->res[i].max;
 				if (m < iv.lo || (m >= iv.hi && g < ni) || m > iv.hi)
 					continue;
 				inside++;
-				if (rank < o->per_interval &&
-				    write_sample(w, &b, fids[f], g, rank++, &a->res[i], refs, ctx_of, nrefs, err, errlen) < 0)
-					goto out;
+				if (rank < o->per_interval) {
+					int k = write_sample(w, &b, fids[f], g, rank, &a->res[i], refs, ctx_of,
+							     nrefs, seen, &nseen, err, errlen);
+					if (k < 0)
+						goto out;
+					rank += k;
+				}
 			}
 			iv.frac = (float)inside / (float)a->nres;
 			if (writer_add_interval(w, fids[f], &iv) < 0) {
@@ -907,6 +928,7 @@ out:
 	free(b.enc);
 	free(refs);
 	free(ctx_of);
+	free(seen);
 	free(fids);
 	tensor_free(&dec);
 	return rc;

@@ -70,6 +70,18 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["contexts"] < d["examples"], d' "$TMP/info.json"
 
+# The same window twice in the records is one context, listed once among
+# a feature's top examples (which then holds the other windows).
+{
+	printf '{"tokens": ["x", "y"], "acts": [[1, 0, 5.0]], "source": "a"}\n'
+	printf '{"tokens": ["x", "y"], "acts": [[1, 0, 5.0]], "source": "a"}\n'
+	printf '{"tokens": ["p", "q"], "acts": [[0, 0, 2.0]], "source": "a"}\n'
+	printf '{"tokens": ["r", "s"], "acts": [[1, 0, 1.0]], "source": "a"}\n'
+} >"$TMP/dup.jsonl"
+"$FS" build -o "$TMP/dup.sqlite" "$TMP/dup.jsonl" 2>"$TMP/dup.err"
+check_eq "a repeated window: each context once in the top examples" "xy pq rs" \
+	"$("$FS" show --json "$TMP/dup.sqlite" 0 | python3 -c 'import json,sys; print(" ".join("".join(c["tokens"]) for c in json.load(sys.stdin)["top"]))')"
+
 # Compactness: bytes per example are printed by info.
 "$FS" info "$IX" >"$TMP/info.txt"
 check_grep "info prints bytes per example" "bytes per example" "$TMP/info.txt"
