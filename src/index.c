@@ -2212,14 +2212,17 @@ static const uint8_t *dfind(const index_ctx_reader *r, int64_t id, size_t *plen)
 			else
 				hi = mid;
 		}
+		/* the cell the search ended on (perhaps never probed) */
+		uint32_t co = lo < ncell ? be16(pg + cpa + 2 * (size_t)lo) : 0;
+		if (lo < ncell && co + 4 > r->usable)
+			return NULL;
 		if (type == 0x05) {
-			pgno = lo < ncell ? be32(pg + be16(pg + cpa + 2 * (size_t)lo))
-					  : be32(pg + h + 8);
+			pgno = lo < ncell ? be32(pg + co) : be32(pg + h + 8);
 			continue;
 		}
 		if (lo >= ncell)
 			return NULL;
-		const uint8_t *c = pg + be16(pg + cpa + 2 * (size_t)lo);
+		const uint8_t *c = pg + co;
 		uint64_t p, key;
 		size_t k1 = sq_varint(c, end, &p), k2 = k1 ? sq_varint(c + k1, end, &key) : 0;
 		if (!k2 || (int64_t)key != id || p > r->usable - 35 || c + k1 + k2 + p > end)

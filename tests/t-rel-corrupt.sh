@@ -37,6 +37,22 @@ for p in range(2, len(b) // page, 3):
     b[p * page:(p + 1) * page] = bytes(page)
 put("zeroed-pages", bytes(b))
 
+# The chunks table's root page (an interior page when there are several
+# chunks), which the scan walks itself: cell pointers past the page, and
+# random bytes after its header.
+root = sqlite3.connect(src).execute(
+    "SELECT rootpage FROM sqlite_schema WHERE name = 'chunks'").fetchone()[0]
+b = bytearray(data)
+at = (root - 1) * page
+ncell = int.from_bytes(b[at + 3:at + 5], "big")
+hdr = 12 if b[at] == 5 else 8
+for i in range(ncell):
+    b[at + hdr + 2 * i:at + hdr + 2 * i + 2] = (0xfffe - i).to_bytes(2, "big")
+put("chunks-root-pointers", bytes(b))
+b = bytearray(data)
+b[at + hdr:at + page] = bytes(rnd.randrange(256) for _ in range(page - hdr))
+put("chunks-root-garbage", bytes(b))
+
 def edit(name, sql):
     p = os.path.join(tmp, name + ".sqlite")
     shutil.copy(src, p)
@@ -110,7 +126,7 @@ run_all() {
 
 for v in trunc-100 trunc-page trunc-half trunc-last empty header-garbage flipped-0 flipped-1 \
 	flipped-2 zeroed-pages wrong-types lying-sizes offsets-past-chunk empty-blobs no-tables \
-	recursive-view meta-view computed-column; do
+	recursive-view meta-view computed-column chunks-root-pointers chunks-root-garbage; do
 	run_all "$v" "$TMP/$v.sqlite"
 done
 
