@@ -1626,6 +1626,13 @@ static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uin
 	return 0;
 }
 
+/* Record bounds o[0], o[1] from an aux blob of total bytes holding n
+ * records lie after its offset table and inside the blob. */
+static int aux_span_ok(const uint32_t o[2], uint64_t total, int n)
+{
+	return o[0] <= o[1] && o[1] <= total && o[0] >= ((uint64_t)n + 1) * 4;
+}
+
 /* Record i of the n contexts of chunk `chunk` (chunks.aux) into out,
  * through *b (opened on the first call, moved to the chunk after). */
 static int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out)
@@ -1638,7 +1645,7 @@ static int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, 
 	uint32_t o[2];
 	if (((int64_t)i + 2) * 4 > total || sqlite3_blob_read(*b, o, 8, i * 4) != SQLITE_OK)
 		return -1;
-	if (o[0] > o[1] || o[1] > total || o[0] < ((uint64_t)n + 1) * 4)
+	if (!aux_span_ok(o, (uint64_t)total, n))
 		return -1;
 	out->len = 0;
 	buf_reserve(out, o[1] - o[0] + 1);
@@ -2404,7 +2411,7 @@ static int ctx_load(index_ctx_reader *r, int64_t ctx)
 		if (((uint64_t)i + 2) * 4 > r->naux)
 			return -1;
 		memcpy(o, r->aux + (size_t)i * 4, 8);
-		if (o[0] > o[1] || o[1] > r->naux || o[0] < ((uint64_t)n + 1) * 4)
+		if (!aux_span_ok(o, r->naux, n))
 			return -1;
 		r->rec.len = 0;
 		buf_add(&r->rec, r->aux + o[0], o[1] - o[0]);
