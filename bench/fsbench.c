@@ -20,9 +20,9 @@
 #ifndef _XOPEN_SOURCE
 #define _XOPEN_SOURCE 700
 #endif
-#include "grep.h"
-#include "index.h"
-#include "util.h"
+#include "grep/grep.h"
+#include "index/index.h"
+#include "core/util.h"
 
 #include <ftw.h>
 #include <math.h>

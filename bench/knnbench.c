@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
-#include "knn.h"
-#include "layout.h"
-#include "util.h"
+#include "geom/cluster.h"
+#include "geom/knn.h"
+#include "geom/feature_map.h"
+#include "core/util.h"
 
 /* Random unit rows (Gaussian entries). */
 static float *random_rows(int64_t n, int d, uint64_t seed)

@@ -4,8 +4,8 @@
  * is an index to browse and the full-screen browser starts.
  */
 #include "config.h"
-#include "cmd.h"
-#include "util.h"
+#include "cli/cmd.h"
+#include "core/util.h"
 
 #include <locale.h>
 #include <stdio.h>

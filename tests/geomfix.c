@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "geom.h"
-#include "index.h"
-#include "knn.h"
-#include "util.h"
+#include "geom/geom.h"
+#include "index/index.h"
+#include "geom/knn.h"
+#include "core/util.h"
 
 static const char *const words[8] = {"genome", "capitals", "numbers", "python",
 				     "french", "legal", "music", "chemistry"};

@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "util.h"
+#include "core/util.h"
 
 static void die(const char *what)
 {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-geom-build.sh: geometry of the standard fixture index built with
-# --decoder (needs build_geometry in src/build.c to call geom_write): the
+# --decoder (needs build_geometry in src/build/build.c to call geom_write): the
 # planted near-duplicates and group come out as nearest neighbours, the
 # tree covers every feature, and the map places every feature.
 . "$(dirname "$0")/lib.sh"

@@ -3,10 +3,10 @@
  * index blob codecs (acts and token boundaries), plus a writer/reader
  * round trip through a real SQLite file.
  */
-#include "format.h"
-#include "index.h"
+#include "core/format.h"
+#include "index/index.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>

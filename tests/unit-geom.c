@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cluster.h"
-#include "knn.h"
-#include "layout.h"
+#include "geom/cluster.h"
+#include "geom/knn.h"
+#include "geom/feature_map.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 /* Gaussian rows from a seed. */
 static float *gauss_rows(int64_t n, int d, uint64_t seed)

@@ -8,7 +8,7 @@
  * with numbers worked out by hand.
  */
 #include "unit.h"
-#include "grep.h"
+#include "grep/grep.h"
 
 #include <math.h>
 #include <stdio.h>

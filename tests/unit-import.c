@@ -14,13 +14,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "import.h"
-#include "index.h"
-#include "input.h"
-#include "tensor.h"
-#include "tokens.h"
+#include "import/import.h"
+#include "index/index.h"
+#include "core/input.h"
+#include "core/tensor.h"
+#include "core/tokens.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 static char tmpdir[] = "/tmp/fs-unit-import.XXXXXX";
 

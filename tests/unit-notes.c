@@ -1,15 +1,15 @@
 /*
- * unit-notes.c: unit tests of the notes database (src/notes.c): put/get,
+ * unit-notes.c: unit tests of the notes database (src/notes/notes.c): put/get,
  * tags, bookmarks, key order, full-text search, lists, persistence, the
  * schema version, refusal of newer and corrupt databases (left
  * byte-identical), and a write failure under a file size limit that leaves
  * the database consistent. Needs no index.
  */
-#include "cmd.h"
-#include "index.h"
-#include "notes.h"
+#include "cli/cmd.h"
+#include "index/index.h"
+#include "notes/notes.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <signal.h>

@@ -4,13 +4,13 @@
  * it): undefined float-to-integer casts, error messages that echoed raw
  * control bytes, a stale escaping buffer, codec overflows and npy shapes.
  */
-#include "build.h"
-#include "format.h"
-#include "index.h"
-#include "tensor.h"
-#include "tokens.h"
+#include "build/build.h"
+#include "core/format.h"
+#include "index/index.h"
+#include "core/tensor.h"
+#include "core/tokens.h"
 #include "unit.h"
-#include "util.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdint.h>

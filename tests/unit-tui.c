@@ -5,12 +5,12 @@
  * line editor and completion, and the keymap table (notation, lookup,
  * and that no key is bound twice where it would be ambiguous).
  */
-#include "draw.h"
-#include "index.h"
-#include "util.h"
-#include "keymap.h"
-#include "prompt.h"
-#include "term.h"
+#include "tui/draw.h"
+#include "index/index.h"
+#include "core/util.h"
+#include "tui/keymap.h"
+#include "tui/prompt.h"
+#include "tui/term.h"
 #include "unit.h"
 
 #include <curses.h>

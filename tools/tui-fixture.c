@@ -14,8 +14,8 @@
  *                            labels, clusters and map positions, for
  *                            bench/tui.sh. Deterministic.
  */
-#include "index.h"
-#include "util.h"
+#include "index/index.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
  * index would store it. A blob that decodes must give in-range offsets and
  * re-encode to something that decodes the same.
  */
-#include "index.h"
+#include "index/index.h"
 #include "fuzz-common.h"
 
 #include <math.h>

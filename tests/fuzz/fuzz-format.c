@@ -1,12 +1,12 @@
 /*
  * fuzz-format.c: libFuzzer target for the terminal-safe text rendering
- * (src/format.h): format_escaped and format_context on arbitrary bytes
+ * (src/core/format.h): format_escaped and format_context on arbitrary bytes
  * with fuzz-chosen token offsets. The output must never hold a control
  * byte (C0, DEL), a C1 control, a bidi override or invalid UTF-8: that is
  * the promise the command-line output and export rely on.
  */
-#include "format.h"
-#include "util.h"
+#include "core/format.h"
+#include "core/util.h"
 #include "fuzz-common.h"
 
 /* abort() when the rendered text could act on a terminal. */

@@ -1,12 +1,12 @@
 /*
- * fuzz-grep.c: libFuzzer target for the concept probe (src/grep.h): the
+ * fuzz-grep.c: libFuzzer target for the concept probe (src/grep/grep.h): the
  * input is a PCRE2 pattern (after one byte of flags: caseless, literal,
  * token) compiled with grep_compile and, when it compiles, scanned with
  * grep_scan over a small index with hostile text (made at start-up) under
  * a low match limit, plus grep_substring with the same bytes. Bad patterns
  * must give a one-line error; rankings must hold only known features.
  */
-#include "grep.h"
+#include "grep/grep.h"
 #include "fuzz-template.h"
 
 static fs_index *ix; /* the template index, opened once */

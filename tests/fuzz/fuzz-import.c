@@ -1,6 +1,6 @@
 /*
  * fuzz-import.c: libFuzzer target for the readers of foreign formats
- * (src/import.c, src/read_*.c) through import_run, as `featscope build`
+ * (src/import/import.c, src/read_*.c) through import_run, as `featscope build`
  * calls them. The first input byte picks the format; the rest is split at
  * the line "--8<--" into the files that format reads:
  *   0 SAEDashboard  batch-0.json
@@ -15,8 +15,8 @@
  * allocation.
  */
 #define _GNU_SOURCE
-#include "import.h"
-#include "index.h"
+#include "import/import.h"
+#include "index/index.h"
 #include "fuzz-common.h"
 
 #include <sys/stat.h>

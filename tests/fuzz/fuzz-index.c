@@ -1,6 +1,6 @@
 /*
  * fuzz-index.c: libFuzzer targets for opening and reading an index from a
- * hostile file (src/index.c). Two targets are built from this file:
+ * hostile file (src/index/index.c). Two targets are built from this file:
  *
  *   fuzz-index       the input is the whole file: a corrupt or truncated
  *                    SQLite database, or a valid one with another schema.
@@ -17,10 +17,10 @@
  * is rendered with format_context.
  * Every read must fail cleanly or return data within its stated bounds.
  */
-#include "format.h"
-#include "grep.h"
-#include "index.h"
-#include "util.h"
+#include "core/format.h"
+#include "grep/grep.h"
+#include "index/index.h"
+#include "core/util.h"
 #include "fuzz-common.h"
 
 #include <sqlite3.h>

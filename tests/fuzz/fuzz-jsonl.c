@@ -1,12 +1,12 @@
 /*
  * fuzz-jsonl.c: libFuzzer target for the native JSONL record parser of
- * `featscope build` (src/build.c, through build_parse_line). The first
+ * `featscope build` (src/build/build.c, through build_parse_line). The first
  * input byte chooses whether the feature count is fixed (as with
  * --n-features or a decoder) or grows from the data; the rest is one line.
  * The parser must reject every malformed record with a message and never
  * read or write out of bounds.
  */
-#include "build.h"
+#include "build/build.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

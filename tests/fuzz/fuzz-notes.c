@@ -1,12 +1,12 @@
 /*
  * fuzz-notes.c: libFuzzer target for `featscope notes import` (the JSON
- * and TSV readers in src/cli_notes.c, then notes.c writing what they
+ * and TSV readers in src/cli/cli_notes.c, then notes.c writing what they
  * parsed): the input is the export file, imported with --force into a
  * fresh notes database for a small index with hostile text (made at
  * start-up). Malformed files must be refused with a message, never crash.
  */
-#include "cmd.h"
-#include "util.h"
+#include "cli/cmd.h"
+#include "core/util.h"
 #include "fuzz-template.h"
 
 static char ixpath[300], notes[300], file[300]; /* files of the runs */

@@ -6,7 +6,7 @@
 #ifndef FS_FUZZ_TEMPLATE_H
 #define FS_FUZZ_TEMPLATE_H
 
-#include "index.h"
+#include "index/index.h"
 #include "fuzz-common.h"
 
 /* A small valid index with hostile text: 2 dictionaries, 4 features, 5

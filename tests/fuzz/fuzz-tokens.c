@@ -1,11 +1,11 @@
 /*
- * fuzz-tokens.c: libFuzzer target for token decoding (src/tokens.h): GPT-2
+ * fuzz-tokens.c: libFuzzer target for token decoding (src/core/tokens.h): GPT-2
  * byte-level and SentencePiece spellings in every mode, building a context
  * from token strings (tok_ctx_build, whose boundaries must stay inside the
  * text and in order), and loading the input as a vocabulary file (plain
  * list with C escapes, or tokenizer.json).
  */
-#include "tokens.h"
+#include "core/tokens.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

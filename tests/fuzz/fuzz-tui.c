@@ -1,6 +1,6 @@
 /*
  * fuzz-tui.c: libFuzzer target for the browser's headless script mode
- * (src/term.c script parser, src/tui.c and every view): the input is a
+ * (src/tui/term.c script parser, src/tui/tui.c and every view): the input is a
  * script (lines of keys in keymap notation, ':command' lines, the
  * ':resize' and ':save-display' directives) run by cmd_tui over a small
  * index with hostile text, 80x24, with its own notes database. Runs in a
@@ -8,9 +8,9 @@
  * checking is off for this target (tui.options): ncurses keeps memory
  * across newterm/delscreen.
  */
-#include "cmd.h"
-#include "util.h"
-#include "view.h"
+#include "cli/cmd.h"
+#include "core/util.h"
+#include "tui/view.h"
 #include "fuzz-template.h"
 
 #include <sys/stat.h>

@@ -1,0 +1,1081 @@
+/*
+ * build.c: the native builder, `featscope build`. One streaming pass over
+ * JSON Lines activation records (one context per line) keeps, per feature,
+ * the top-k contexts by max activation, a uniform reservoir of contexts for
+ * the quantile-interval samples, firing counts, sums and an adaptive
+ * histogram. Record texts go to a staging file, so memory is bounded by
+ * features x (k + reservoir), not by the number of records. At the end the
+ * referenced contexts, the examples, labels, logit effects (decoder through
+ * an unembedding) and decoder geometry are written through fs_writer.
+ */
+#include "build/build.h"
+#include "cli/cmd.h"
+#include "geom/geom.h"
+#include "core/format.h"
+#include "import/import.h"
+#include "index/index.h"
+#include "core/input.h"
+#include "core/tensor.h"
+#include "core/util.h"
+
+#include "core/blas.h"
+#include <errno.h>
+#include <stdarg.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RESERVOIR_PER_INTERVAL 4 /* reservoir size = intervals x per-interval x this */
+#define N_LOGITS 10              /* top positive and negative output tokens kept */
+#define BUILD_MAX_AUTO_FEATURES (1ll << 24) /* largest feature id + 1 without --n-features */
+
+/* Set when a build failed writing (disk full, write error) rather than on
+ * bad input: the exit status is then 1, not 2. */
+static int build_io_failed;
+
+static int io_err(char *err, size_t errlen, const char *fmt, ...) FS_PRINTF(3, 4);
+
+static int io_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	build_io_failed = 1;
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+void build_opts_init(fs_build_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->sae_name = "sae";
+	o->layer = -1;
+	o->top_k = 20;
+	o->n_intervals = 10;
+	o->per_interval = 5;
+	o->knn_k = 32;
+	o->progress = fs_stderr_tty();
+}
+
+/* One kept sample: a feature's activations on one staged record. */
+typedef struct {
+	float max;        /* max activation on the record */
+	int ntok;         /* tokens of the record */
+	int64_t rec;      /* staged record number */
+	uint8_t *acts;    /* acts_encode()d values */
+	uint32_t nacts;   /* bytes of acts */
+} sample;
+
+/* Per-feature accumulator. */
+typedef struct {
+	sample *top;       /* min-heap by max, top_k slots */
+	int ntop;          /* used */
+	sample *res;       /* reservoir */
+	int nres;          /* used */
+	int64_t seen;      /* records where it fired (for the reservoir) */
+	int64_t fires;     /* tokens where it fired */
+	double sum;        /* sum of activations where it fired */
+	float max;         /* largest activation */
+	float hist_hi;     /* histogram range [0, hist_hi) */
+	uint32_t hist[FS_HIST_BINS]; /* counts of per-token activations */
+} feat_acc;
+
+/* Staging file of record texts: [u32 len][u32 ntok][u32 srclen] text offs source */
+typedef struct {
+	FILE *f;           /* the file (unlinked at creation) */
+	int64_t *pos;      /* file offset of record i */
+	int64_t n, cap;    /* records */
+} staging;
+
+typedef struct {
+	fs_build_opts *o;  /* options */
+	feat_acc *acc;     /* per feature */
+	int64_t nfeat;     /* accumulator slots (grows unless fixed) */
+	int fixed;         /* n_features fixed by option or decoder */
+	staging st;        /* staged texts */
+	int64_t tokens;    /* tokens seen */
+	uint64_t rng;      /* reservoir sampling state */
+	/* scratch for one record */
+	fs_buf text;       /* context bytes */
+	uint32_t *off;     /* token offsets */
+	int offcap;        /* capacity of off */
+	float *dense;      /* dense acts of one feature */
+	int densecap;      /* capacity */
+	uint8_t *enc;      /* encoding buffer */
+} builder;
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+static void acc_grow(builder *b, int64_t need)
+{
+	if (need <= b->nfeat)
+		return;
+	int64_t n = b->nfeat ? b->nfeat : 1024;
+	while (n < need)
+		n *= 2;
+	b->acc = xrealloc(b->acc, sizeof *b->acc * (size_t)n);
+	memset(b->acc + b->nfeat, 0, sizeof *b->acc * (size_t)(n - b->nfeat));
+	b->nfeat = n;
+}
+
+static void hist_add(feat_acc *a, float v)
+{
+	if (!(v > 0))
+		return;
+	if (a->hist_hi == 0) {
+		a->hist_hi = 1;
+		while (a->hist_hi > v * 2)
+			a->hist_hi /= 2;
+	}
+	while (v >= a->hist_hi) {
+		/* double the range: merge bins pairwise into the lower half */
+		for (int i = 0; i < FS_HIST_BINS / 2; i++)
+			a->hist[i] = a->hist[2 * i] + a->hist[2 * i + 1];
+		memset(a->hist + FS_HIST_BINS / 2, 0, sizeof(uint32_t) * FS_HIST_BINS / 2);
+		a->hist_hi *= 2;
+	}
+	int bin = (int)(v / a->hist_hi * FS_HIST_BINS);
+	if (bin >= FS_HIST_BINS)
+		bin = FS_HIST_BINS - 1;
+	a->hist[bin]++;
+}
+
+static void sample_free(sample *s)
+{
+	free(s->acts);
+	s->acts = NULL;
+}
+
+static sample make_sample(builder *b, float max, int ntok, int64_t rec)
+{
+	sample s = {max, ntok, rec, NULL, 0};
+	size_t n = acts_encode(b->dense, ntok, b->enc);
+	s.acts = xmalloc(n ? n : 1);
+	memcpy(s.acts, b->enc, n);
+	s.nacts = (uint32_t)n;
+	return s;
+}
+
+static void heap_sift_down(sample *h, int n, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+		if (l < n && h[l].max < h[m].max)
+			m = l;
+		if (r < n && h[r].max < h[m].max)
+			m = r;
+		if (m == i)
+			return;
+		sample t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void heap_push(sample *h, int *n, sample s)
+{
+	int i = (*n)++;
+	h[i] = s;
+	while (i > 0) {
+		int p = (i - 1) / 2;
+		if (h[p].max <= h[i].max)
+			break;
+		sample t = h[i];
+		h[i] = h[p];
+		h[p] = t;
+		i = p;
+	}
+}
+
+/* Offer one feature's activations on the current record. */
+static void acc_offer(builder *b, feat_acc *a, float max, int ntok, int64_t rec)
+{
+	int k = b->o->top_k;
+	if (!a->top && k > 0)
+		a->top = xmalloc(sizeof *a->top * (size_t)k);
+	if (k > 0 && a->ntop < k) {
+		heap_push(a->top, &a->ntop, make_sample(b, max, ntok, rec));
+	} else if (k > 0 && max > a->top[0].max) {
+		sample_free(&a->top[0]);
+		a->top[0] = make_sample(b, max, ntok, rec);
+		heap_sift_down(a->top, a->ntop, 0);
+	}
+	int R = b->o->n_intervals * b->o->per_interval * RESERVOIR_PER_INTERVAL;
+	if (R <= 0)
+		return;
+	a->seen++;
+	if (!a->res)
+		a->res = xmalloc(sizeof *a->res * (size_t)R);
+	if (a->nres < R) {
+		a->res[a->nres++] = make_sample(b, max, ntok, rec);
+	} else {
+		uint64_t j = rng_next(&b->rng) % (uint64_t)a->seen;
+		if (j < (uint64_t)R) {
+			sample_free(&a->res[j]);
+			a->res[j] = make_sample(b, max, ntok, rec);
+		}
+	}
+}
+
+static int stage_record(builder *b, const char *source, int ntok, char *err, size_t errlen)
+{
+	staging *s = &b->st;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 4096;
+		s->pos = xrealloc(s->pos, sizeof *s->pos * (size_t)s->cap);
+	}
+	s->pos[s->n++] = ftello(s->f);
+	uint32_t hdr[3] = {(uint32_t)b->text.len, (uint32_t)ntok, (uint32_t)strlen(source)};
+	if (fwrite(hdr, sizeof hdr, 1, s->f) != 1 ||
+	    (b->text.len && fwrite(b->text.p, b->text.len, 1, s->f) != 1) ||
+	    fwrite(b->off, sizeof(uint32_t), (size_t)ntok + 1, s->f) != (size_t)ntok + 1 ||
+	    (hdr[2] && fwrite(source, hdr[2], 1, s->f) != 1))
+		return io_err(err, errlen, "staging file: write failed: %s", strerror(errno));
+	return 0;
+}
+
+typedef struct {
+	int pos;       /* token position */
+	int64_t feat;  /* feature */
+	float v;       /* activation */
+} act_triple;
+
+static int cmp_triple(const void *x, const void *y)
+{
+	const act_triple *a = x, *b = y;
+	if (a->feat != b->feat)
+		return a->feat < b->feat ? -1 : 1;
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+/* Room for ntok + 1 token offsets in the record scratch. */
+static void reserve_offsets(builder *b, int ntok)
+{
+	if (ntok + 1 > b->offcap) {
+		b->offcap = (ntok + 1) * 2;
+		b->off = xrealloc(b->off, sizeof *b->off * (size_t)b->offcap);
+	}
+}
+
+#define BAD(...) (fs_seterr(err, errlen, __VA_ARGS__), -1)
+
+/* Parse one record line into b->text/b->off and its activations. */
+static int parse_record(builder *b, const char *where, const char *line, size_t len,
+			act_triple **acts, int64_t *nacts, int *ntok_out, const char **source,
+			json_t **root_out, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+	*root_out = root;
+	if (!root) {
+		/* jansson quotes the input near the error: escape it, so a hostile
+		 * line cannot put control sequences or a newline in the message */
+		fs_buf m = {0};
+		format_escaped(&m, je.text, strlen(je.text));
+		fs_seterr(err, errlen, "%s: column %d: bad JSON: %s", where, je.column, m.p ? m.p : "");
+		buf_free(&m);
+		return -1;
+	}
+	if (!json_is_object(root))
+		return BAD("%s: record is not a JSON object", where);
+	b->text.len = 0;
+	int ntok = 0;
+	json_t *tokens = json_object_get(root, "tokens");
+	json_t *text = json_object_get(root, "text");
+	if (tokens) {
+		if (!json_is_array(tokens))
+			return BAD("%s: tokens: not an array of strings", where);
+		ntok = (int)json_array_size(tokens);
+		reserve_offsets(b, ntok);
+		for (int i = 0; i < ntok; i++) {
+			json_t *t = json_array_get(tokens, (size_t)i);
+			if (!json_is_string(t))
+				return BAD("%s: tokens[%d]: not a string", where, i);
+			b->off[i] = (uint32_t)b->text.len;
+			buf_add(&b->text, json_string_value(t), json_string_length(t));
+		}
+		b->off[ntok] = (uint32_t)b->text.len;
+	} else if (text) {
+		if (!json_is_string(text))
+			return BAD("%s: text: not a string", where);
+		buf_add(&b->text, json_string_value(text), json_string_length(text));
+		json_t *offs = json_object_get(root, "offsets");
+		if (!json_is_array(offs))
+			return BAD("%s: offsets: missing or not an array (needed with \"text\")", where);
+		ntok = (int)json_array_size(offs);
+		reserve_offsets(b, ntok);
+		for (int i = 0; i < ntok; i++) {
+			json_t *o = json_array_get(offs, (size_t)i);
+			json_int_t v = json_is_integer(o) ? json_integer_value(o) : -1;
+			if (v < 0 || (size_t)v > b->text.len || (i == 0 && v != 0) ||
+			    (i > 0 && (uint32_t)v <= b->off[i - 1]))
+				return BAD("%s: offsets[%d]: must start at 0 and increase within the text", where, i);
+			b->off[i] = (uint32_t)v;
+		}
+		b->off[ntok] = (uint32_t)b->text.len;
+		if (ntok > 0 && b->off[ntok - 1] >= b->off[ntok])
+			return BAD("%s: offsets[%d]: the last token is empty", where, ntok - 1);
+		if (ntok == 0 && b->text.len)
+			return BAD("%s: offsets: empty for a non-empty text", where);
+	} else {
+		return BAD("%s: tokens: missing (a record needs \"tokens\", or \"text\" and \"offsets\")", where);
+	}
+	if (b->text.len > 0x7fffffff)
+		return BAD("%s: text: too long", where);
+	json_t *src = json_object_get(root, "source");
+	*source = json_is_string(src) ? json_string_value(src) : "";
+	json_t *a = json_object_get(root, "acts");
+	if (!json_is_array(a))
+		return BAD("%s: acts: missing or not an array of [position, feature, value]", where);
+	size_t na = json_array_size(a);
+	*acts = xrealloc(*acts, sizeof **acts * (na ? na : 1));
+	int64_t n = 0;
+	for (size_t i = 0; i < na; i++) {
+		json_t *t = json_array_get(a, i);
+		if (!json_is_array(t) || json_array_size(t) != 3)
+			return BAD("%s: acts[%zu]: not a [position, feature, value] triple", where, i);
+		json_t *p = json_array_get(t, 0), *f = json_array_get(t, 1), *v = json_array_get(t, 2);
+		if (!json_is_integer(p) || json_integer_value(p) < 0 || json_integer_value(p) >= ntok)
+			return BAD("%s: acts[%zu]: position out of range 0..%d", where, i, ntok - 1);
+		if (!json_is_integer(f) || json_integer_value(f) < 0 ||
+		    (b->fixed && json_integer_value(f) >= b->nfeat) || json_integer_value(f) > (1ll << 40))
+			return BAD("%s: acts[%zu]: feature out of range%s", where, i,
+				   b->fixed ? " (beyond --n-features / decoder rows)" : "");
+		/* Features are dense 0..max: one hostile id must not claim
+		 * gigabytes (about 200 bytes per feature) unless asked for. */
+		if (!b->fixed && json_integer_value(f) >= BUILD_MAX_AUTO_FEATURES)
+			return BAD("%s: acts[%zu]: feature %lld is beyond %lld (give --n-features for larger "
+				   "dictionaries)", where, i, (long long)json_integer_value(f),
+				   (long long)BUILD_MAX_AUTO_FEATURES - 1);
+		if (!json_is_number(v) || !isfinite(json_number_value(v)))
+			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
+		double val = json_number_value(v);
+		if (val == 0)
+			continue;
+		(*acts)[n].pos = (int)json_integer_value(p);
+		(*acts)[n].feat = json_integer_value(f);
+		(*acts)[n].v = (float)val;
+		n++;
+	}
+	*nacts = n;
+	*ntok_out = ntok;
+	return 0;
+}
+
+static int read_records(builder *b, const char *path, double t0, int64_t *nrec_total,
+			char *err, size_t errlen)
+{
+	fs_input *in = input_open(path, err, errlen);
+	if (!in)
+		return -1;
+	const char *line;
+	size_t len;
+	act_triple *acts = NULL;
+	int rc = 0;
+	double last = 0;
+	while ((line = input_line(in, &len))) {
+		if (len == 0 || line[0] == '#')
+			continue;
+		char where[512];
+		snprintf(where, sizeof where, "%s:%lld", path, (long long)input_lineno(in));
+		int64_t na;
+		int ntok;
+		const char *source;
+		json_t *root = NULL;
+		if (parse_record(b, where, line, len, &acts, &na, &ntok, &source, &root, err, errlen) < 0) {
+			json_decref(root);
+			rc = -1;
+			break;
+		}
+		int64_t rec = b->st.n;
+		if (stage_record(b, source, ntok, err, errlen) < 0) {
+			json_decref(root);
+			rc = -1;
+			break;
+		}
+		json_decref(root);
+		b->tokens += ntok;
+		qsort(acts, (size_t)na, sizeof *acts, cmp_triple);
+		if (ntok > b->densecap) {
+			b->densecap = ntok * 2;
+			b->dense = xrealloc(b->dense, sizeof(float) * (size_t)b->densecap);
+			b->enc = xrealloc(b->enc, (size_t)b->densecap * 5 + 16);
+		}
+		for (int64_t i = 0; i < na;) {
+			int64_t j = i, f = acts[i].feat;
+			acc_grow(b, f + 1);
+			feat_acc *a = &b->acc[f];
+			memset(b->dense, 0, sizeof(float) * (size_t)ntok);
+			float mx = -INFINITY;
+			for (; j < na && acts[j].feat == f; j++) {
+				float v = acts[j].v;
+				b->dense[acts[j].pos] = v; /* a repeated position keeps the last */
+				if (v > mx)
+					mx = v;
+				if (v > 0) {
+					a->fires++;
+					a->sum += v;
+					hist_add(a, v);
+				}
+			}
+			if (mx > a->max)
+				a->max = mx;
+			if (mx > 0)
+				acc_offer(b, a, mx, ntok, rec);
+			i = j;
+		}
+		(*nrec_total)++;
+		if (b->o->progress) {
+			double now = fs_now();
+			if (now - last > 0.25) {
+				last = now;
+				int64_t sz = input_size(in);
+				fprintf(stderr, "\rbuild: %s %lld records, %.0f records/s, %.1fs%s%.0f%%   ",
+					path, (long long)*nrec_total, *nrec_total / (now - t0 + 1e-9), now - t0,
+					sz ? ", " : "", sz ? 100.0 * (double)input_pos(in) / (double)sz : 0.0);
+			}
+		}
+	}
+	if (rc == 0 && input_error(in))
+		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
+	free(acts);
+	input_close(in);
+	return rc;
+}
+
+/* Labels file: "feature<TAB>label[<TAB>source]" lines, '#' comments. */
+static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***sources,
+		       char *err, size_t errlen)
+{
+	fs_input *in = input_open(path, err, errlen);
+	if (!in)
+		return -1;
+	*labels = xcalloc((size_t)nfeat, sizeof(char *));
+	*sources = xcalloc((size_t)nfeat, sizeof(char *));
+	const char *line;
+	size_t len;
+	int rc = 0;
+	while ((line = input_line(in, &len))) {
+		if (len == 0 || line[0] == '#')
+			continue;
+		const char *tab = strchr(line, '\t');
+		if (!tab) {
+			rc = fs_seterr(err, errlen, "%s:%lld: expected FEATURE<TAB>LABEL", path,
+				       (long long)input_lineno(in));
+			break;
+		}
+		char *num = xstrndup(line, (size_t)(tab - line));
+		int64_t f;
+		int bad = parse_i64(num, &f) != 0;
+		free(num);
+		if (bad || f < 0 || f >= nfeat) {
+			rc = fs_seterr(err, errlen, "%s:%lld: feature: not a feature number in 0..%lld",
+				       path, (long long)input_lineno(in), (long long)nfeat - 1);
+			break;
+		}
+		const char *lab = tab + 1, *tab2 = strchr(lab, '\t');
+		free((*labels)[f]);
+		free((*sources)[f]);
+		(*labels)[f] = tab2 ? xstrndup(lab, (size_t)(tab2 - lab)) : xstrdup(lab);
+		(*sources)[f] = xstrdup(tab2 ? tab2 + 1 : "labels");
+	}
+	if (rc == 0 && input_error(in))
+		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
+	input_close(in);
+	return rc;
+}
+
+/* Vocabulary: one token per line with C escapes (\n \t \r \\ \xHH). */
+static char **read_vocab(const char *path, int64_t *n, char *err, size_t errlen)
+{
+	fs_input *in = input_open(path, err, errlen);
+	if (!in)
+		return NULL;
+	char **v = NULL;
+	int64_t cnt = 0;
+	const char *line;
+	size_t len;
+	while ((line = input_line(in, &len))) {
+		fs_buf t = {0};
+		for (size_t i = 0; i < len; i++) {
+			if (line[i] != '\\' || i + 1 >= len) {
+				buf_addc(&t, line[i]);
+				continue;
+			}
+			char c = line[++i];
+			if (c == 'n')
+				buf_addc(&t, '\n');
+			else if (c == 't')
+				buf_addc(&t, '\t');
+			else if (c == 'r')
+				buf_addc(&t, '\r');
+			else if (c == 'x' && i + 2 < len + 0 && strchr("0123456789abcdefABCDEF", line[i + 1]) &&
+				 strchr("0123456789abcdefABCDEF", line[i + 2])) {
+				char hex[3] = {line[i + 1], line[i + 2], 0};
+				buf_addc(&t, (char)strtol(hex, NULL, 16));
+				i += 2;
+			} else
+				buf_addc(&t, c);
+		}
+		buf_reserve(&t, 0);
+		v = xrealloc(v, sizeof *v * (size_t)(cnt + 1));
+		v[cnt++] = t.p;
+	}
+	input_close(in);
+	*n = cnt;
+	return v;
+}
+
+/* Logit effects: rows of the decoder through the unembedding. */
+static int write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
+			const char *unembed_path, const char *vocab_path, int progress,
+			char *err, size_t errlen)
+{
+	fs_tensor u;
+	if (tensor_load(unembed_path, NULL, &u, err, errlen) != 0)
+		return -1;
+	int64_t n = dec->shape[0], d = dec->shape[1];
+	int64_t V;
+	int trans;
+	if (u.ndim == 2 && u.shape[0] == d) {
+		V = u.shape[1];
+		trans = 0;
+	} else if (u.ndim == 2 && u.shape[1] == d) {
+		V = u.shape[0];
+		trans = 1;
+	} else {
+		tensor_free(&u);
+		return fs_seterr(err, errlen, "%s: shape: expected [%lld, vocab] or [vocab, %lld]",
+				 unembed_path, (long long)d, (long long)d);
+	}
+	int64_t nv = 0;
+	char **vocab = vocab_path ? read_vocab(vocab_path, &nv, err, errlen) : NULL;
+	if (vocab_path && !vocab) {
+		tensor_free(&u);
+		return -1;
+	}
+	const int64_t B = 256;
+	float *L = xmalloc(sizeof(float) * (size_t)(B * V));
+	int rc = 0;
+	for (int64_t r0 = 0; r0 < n && rc == 0; r0 += B) {
+		int64_t m = n - r0 < B ? n - r0 : B;
+		fs_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans,
+			    (int)m, (int)V, (int)d, 1.0f, dec->data + r0 * d, (int)d, u.data,
+			    trans ? (int)d : (int)V, 0.0f, L, (int)V);
+		for (int64_t i = 0; i < m && rc == 0; i++) {
+			const float *row = L + i * V;
+			for (int sign = 1; sign >= -1 && rc == 0; sign -= 2) {
+				int64_t best[N_LOGITS];
+				int nb = 0;
+				for (int64_t t = 0; t < V; t++) {
+					float v = sign * row[t];
+					if (nb < N_LOGITS || v > sign * row[best[nb - 1]]) {
+						int p = nb < N_LOGITS ? nb++ : N_LOGITS - 1;
+						while (p > 0 && sign * row[best[p - 1]] < v) {
+							best[p] = best[p - 1];
+							p--;
+						}
+						best[p] = t;
+					}
+				}
+				for (int k = 0; k < nb; k++) {
+					char idbuf[32];
+					const char *tok = best[k] < nv ? vocab[best[k]] : NULL;
+					if (!tok) {
+						snprintf(idbuf, sizeof idbuf, "<%lld>", (long long)best[k]);
+						tok = idbuf;
+					}
+					if (writer_add_logit(w, fids[r0 + i], sign, k, tok, row[best[k]]) < 0)
+						rc = io_err(err, errlen, "%s", writer_errmsg(w));
+				}
+			}
+		}
+		if (progress)
+			fprintf(stderr, "\rbuild: logit effects %lld/%lld   ", (long long)(r0 + m), (long long)n);
+	}
+	if (progress)
+		fputc('\n', stderr);
+	free(L);
+	for (int64_t i = 0; i < nv; i++)
+		free(vocab[i]);
+	free(vocab);
+	tensor_free(&u);
+	return rc;
+}
+
+static int cmp_sample_desc(const void *x, const void *y)
+{
+	const sample *a = x, *b = y;
+	if (a->max != b->max)
+		return a->max > b->max ? -1 : 1;
+	return (a->rec > b->rec) - (a->rec < b->rec);
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return (a > b) - (a < b);
+}
+
+/* Write a staged record as a context; returns its id. */
+static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t errlen)
+{
+	staging *s = &b->st;
+	uint32_t hdr[3];
+	if (fseeko(s->f, s->pos[rec], SEEK_SET) != 0 || fread(hdr, sizeof hdr, 1, s->f) != 1)
+		return io_err(err, errlen, "staging file: read failed");
+	char *text = xmalloc((size_t)hdr[0] + 1);
+	uint32_t *off = xmalloc(sizeof(uint32_t) * ((size_t)hdr[1] + 1));
+	char *src = xmalloc((size_t)hdr[2] + 1);
+	int64_t id = -1;
+	if ((hdr[0] == 0 || fread(text, hdr[0], 1, s->f) == 1) &&
+	    fread(off, sizeof(uint32_t), (size_t)hdr[1] + 1, s->f) == (size_t)hdr[1] + 1 &&
+	    (hdr[2] == 0 || fread(src, hdr[2], 1, s->f) == 1)) {
+		src[hdr[2]] = 0;
+		id = writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
+		if (id < 0)
+			io_err(err, errlen, "%s", writer_errmsg(w));
+	} else {
+		io_err(err, errlen, "staging file: read failed");
+	}
+	free(text);
+	free(off);
+	free(src);
+	return id;
+}
+
+/* Binary search of rec in the sorted referenced list. */
+static int64_t ref_index(const int64_t *refs, int64_t n, int64_t rec)
+{
+	int64_t lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int64_t mid = (lo + hi) / 2;
+		if (refs[mid] == rec)
+			return mid;
+		if (refs[mid] < rec)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* Write one sample as example `rank` of its group, unless the group
+ * already shows its context (the same window can occur twice in the
+ * records; the index stores it once, so a feature would list it twice).
+ * seen[0..*nseen) are the group's contexts so far. 1 written, 0 skipped,
+ * -1 on error. */
+static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank,
+			const sample *s, const int64_t *refs, const int64_t *ctx_of, int64_t nrefs,
+			int64_t *seen, int *nseen, char *err, size_t errlen)
+{
+	int64_t r = ref_index(refs, nrefs, s->rec);
+	if (r < 0)
+		return fs_seterr(err, errlen, "internal: sample of an unstaged record");
+	for (int i = 0; i < *nseen; i++)
+		if (seen[i] == ctx_of[r])
+			return 0;
+	seen[(*nseen)++] = ctx_of[r];
+	if (s->ntok > b->densecap) {
+		b->densecap = s->ntok * 2;
+		b->dense = xrealloc(b->dense, sizeof(float) * (size_t)b->densecap);
+	}
+	if (acts_decode(s->acts, s->nacts, b->dense, s->ntok) != 0)
+		return fs_seterr(err, errlen, "internal: bad activation encoding");
+	if (writer_add_example(w, fid, grp, rank, ctx_of[r], b->dense, s->ntok) < 0)
+		return io_err(err, errlen, "%s", writer_errmsg(w));
+	return 1;
+}
+
+/* Neighbours, clusters and the map from the decoder. */
+static int build_geometry(fs_writer *w, int sae, const int64_t *fids, const fs_tensor *dec,
+			  const char *const *labels, const fs_build_opts *o, char *err, size_t errlen)
+{
+	geom_dict d = {sae, o->sae_name, fids, dec->data, dec->shape[0], (int)dec->shape[1], labels};
+	geom_opts g;
+	geom_opts_init(&g);
+	g.k = o->knn_k;
+	g.progress = o->progress;
+	if (g.k == 0)
+		return 0;
+	return geom_write(w, &d, 1, &g, err, errlen);
+}
+
+int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen)
+{
+	builder b;
+	memset(&b, 0, sizeof b);
+	b.o = o;
+	b.rng = 0x853c49e6748fea9bull;
+	double t0 = fs_now();
+	int rc = -1;
+	fs_writer *w = NULL;
+	fs_tensor dec = {0};
+	char **labels = NULL, **lsrc = NULL;
+	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
+	int64_t nrefs = 0, nlabels = 0;
+
+	if (o->decoder) {
+		if (tensor_load(o->decoder, NULL, &dec, err, errlen) != 0)
+			goto out;
+		if (dec.ndim != 2) {
+			fs_seterr(err, errlen, "%s: shape: expected a 2D [n_features, d_model] matrix", o->decoder);
+			goto out;
+		}
+		if (o->n_features && o->n_features != dec.shape[0]) {
+			fs_seterr(err, errlen, "%s: shape: %lld rows but --n-features is %lld", o->decoder,
+				  (long long)dec.shape[0], (long long)o->n_features);
+			goto out;
+		}
+		o->n_features = dec.shape[0];
+	}
+	if (o->n_features) {
+		acc_grow(&b, o->n_features);
+		b.nfeat = o->n_features;
+		b.fixed = 1;
+	}
+	b.st.f = tmpfile();
+	if (!b.st.f) {
+		io_err(err, errlen, "cannot create a staging file: %s", strerror(errno));
+		goto out;
+	}
+	int64_t nrec = 0;
+	for (int i = 0; i < ninputs; i++)
+		if (read_records(&b, inputs[i], t0, &nrec, err, errlen) < 0)
+			goto out;
+	if (o->progress)
+		fprintf(stderr, "\rbuild: %lld records, %lld tokens in %.1fs\n", (long long)nrec,
+			(long long)b.tokens, fs_now() - t0);
+	int64_t nfeat = b.fixed ? o->n_features : 0;
+	if (!b.fixed)
+		for (int64_t f = 0; f < b.nfeat; f++)
+			if (b.acc[f].fires || b.acc[f].ntop)
+				nfeat = f + 1;
+	if (o->labels) {
+		nlabels = nfeat ? nfeat : 1;
+		if (read_labels(o->labels, nlabels, &labels, &lsrc, err, errlen) < 0)
+			goto out;
+	}
+
+	w = writer_create(o->out, err, errlen);
+	if (!w) {
+		/* a path that cannot be created is a usage error; a file that
+		 * cannot be written (disk full) a write error */
+		if (errno == EIO || errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+			build_io_failed = 1;
+		goto out;
+	}
+	fs_sae sae = {0, (char *)o->sae_name, (char *)(o->model ? o->model : ""),
+		      (char *)(o->hook ? o->hook : ""), o->layer, dec.data ? (int)dec.shape[1] : 0,
+		      nfeat, (char *)"native"};
+	int sid = writer_add_sae(w, &sae);
+	if (sid < 0) {
+		io_err(err, errlen, "%s", writer_errmsg(w));
+		goto out;
+	}
+	writer_count_tokens(w, b.tokens);
+	fids = xmalloc(sizeof *fids * (size_t)(nfeat ? nfeat : 1));
+	for (int64_t f = 0; f < nfeat; f++) {
+		feat_acc *a = &b.acc[f];
+		fs_feature ft;
+		memset(&ft, 0, sizeof ft);
+		ft.sae = sid;
+		ft.idx = f;
+		ft.label = labels && labels[f] ? labels[f] : "";
+		ft.label_source = labels && labels[f] ? lsrc[f] : "";
+		ft.density = b.tokens ? (double)a->fires / (double)b.tokens : 0;
+		ft.max_act = a->max;
+		ft.mean_act = a->fires ? a->sum / (double)a->fires : 0;
+		ft.map_x = ft.map_y = NAN;
+		ft.hist_lo = 0;
+		ft.hist_hi = a->hist_hi;
+		memcpy(ft.hist, a->hist, sizeof ft.hist);
+		fids[f] = writer_add_feature(w, &ft);
+		if (fids[f] < 0) {
+			io_err(err, errlen, "%s", writer_errmsg(w));
+			goto out;
+		}
+	}
+
+	/* Contexts: only the records some feature kept, each stored once. */
+	int64_t cap = 0;
+	for (int64_t f = 0; f < nfeat; f++) {
+		feat_acc *a = &b.acc[f];
+		if (nrefs + a->ntop + a->nres > cap) {
+			cap = (nrefs + a->ntop + a->nres) * 2 + 1024;
+			refs = xrealloc(refs, sizeof *refs * (size_t)cap);
+		}
+		for (int i = 0; i < a->ntop; i++)
+			refs[nrefs++] = a->top[i].rec;
+		for (int i = 0; i < a->nres; i++)
+			refs[nrefs++] = a->res[i].rec;
+	}
+	if (nrefs)
+		qsort(refs, (size_t)nrefs, sizeof *refs, cmp_i64);
+	int64_t u = 0;
+	for (int64_t i = 0; i < nrefs; i++)
+		if (i == 0 || refs[i] != refs[i - 1])
+			refs[u++] = refs[i];
+	nrefs = u;
+	ctx_of = xmalloc(sizeof *ctx_of * (size_t)(nrefs ? nrefs : 1));
+	for (int64_t i = 0; i < nrefs; i++) {
+		ctx_of[i] = unstage(&b, w, refs[i], err, errlen);
+		if (ctx_of[i] < 0)
+			goto out;
+		if (o->progress && (i % 4096 == 0 || i + 1 == nrefs))
+			fprintf(stderr, "\rbuild: contexts %lld/%lld   ", (long long)i + 1, (long long)nrefs);
+	}
+	if (o->progress && nrefs)
+		fputc('\n', stderr);
+
+	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
+	int seencap = o->top_k > o->per_interval ? o->top_k : o->per_interval;
+	seen = xmalloc(sizeof *seen * (size_t)(seencap > 0 ? seencap : 1));
+	for (int64_t f = 0; f < nfeat; f++) {
+		feat_acc *a = &b.acc[f];
+		if (a->ntop > 1)
+			qsort(a->top, (size_t)a->ntop, sizeof *a->top, cmp_sample_desc);
+		int nseen = 0, top_rank = 0;
+		for (int i = 0; i < a->ntop; i++) {
+			int k = write_sample(w, &b, fids[f], 0, top_rank, &a->top[i], refs, ctx_of, nrefs,
+					     seen, &nseen, err, errlen);
+			if (k < 0)
+				goto out;
+			top_rank += k;
+		}
+		if (!a->nres || !(a->max > 0))
+			continue;
+		qsort(a->res, (size_t)a->nres, sizeof *a->res, cmp_sample_desc);
+		int ni = o->n_intervals;
+		for (int g = 1; g <= ni; g++) {
+			fs_interval iv = {g, a->max * (float)(g - 1) / (float)ni, a->max * (float)g / (float)ni, -1};
+			int rank = 0, inside = 0;
+			nseen = 0;
+			for (int i = a->nres - 1; i >= 0; i--) {
+				float m = a->res[i].max;
+				if (m < iv.lo || (m >= iv.hi && g < ni) || m > iv.hi)
+					continue;
+				inside++;
+				if (rank < o->per_interval) {
+					int k = write_sample(w, &b, fids[f], g, rank, &a->res[i], refs, ctx_of,
+							     nrefs, seen, &nseen, err, errlen);
+					if (k < 0)
+						goto out;
+					rank += k;
+				}
+			}
+			iv.frac = (float)inside / (float)a->nres;
+			if (writer_add_interval(w, fids[f], &iv) < 0) {
+				io_err(err, errlen, "%s", writer_errmsg(w));
+				goto out;
+			}
+		}
+	}
+	if (dec.data && o->unembed &&
+	    write_logits(w, fids, &dec, o->unembed, o->vocab, o->progress, err, errlen) < 0)
+		goto out;
+	if (dec.data && build_geometry(w, sid, fids, &dec, (const char *const *)labels, o, err, errlen) < 0)
+		goto out;
+	if (o->progress)
+		fprintf(stderr, "build: writing indexes and full-text tables\n");
+	rc = writer_finish(w, err, errlen);
+	if (rc != 0)
+		build_io_failed = 1;
+	w = NULL;
+	if (rc == 0 && o->progress)
+		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->out,
+			(long long)nfeat, (long long)nrefs, fs_now() - t0);
+out:
+	if (w)
+		writer_abort(w);
+	for (int64_t f = 0; f < b.nfeat; f++) {
+		for (int i = 0; i < b.acc[f].ntop; i++)
+			sample_free(&b.acc[f].top[i]);
+		for (int i = 0; i < b.acc[f].nres; i++)
+			sample_free(&b.acc[f].res[i]);
+		free(b.acc[f].top);
+		free(b.acc[f].res);
+	}
+	if (labels) {
+		for (int64_t f = 0; f < nlabels; f++) {
+			free(labels[f]);
+			free(lsrc[f]);
+		}
+		free(labels);
+		free(lsrc);
+	}
+	free(b.acc);
+	if (b.st.f)
+		fclose(b.st.f);
+	free(b.st.pos);
+	buf_free(&b.text);
+	free(b.off);
+	free(b.dense);
+	free(b.enc);
+	free(refs);
+	free(ctx_of);
+	free(seen);
+	free(fids);
+	tensor_free(&dec);
+	return rc;
+}
+
+static void build_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: featscope build -o OUT.sqlite [options] RECORDS.jsonl[.gz]...\n"
+		"  -o, --output FILE      index to write (built in a temporary file, renamed at the end)\n"
+		"      --sae NAME         dictionary name (default: sae)\n"
+		"      --model NAME       model name\n"
+		"      --hook NAME        hook point\n"
+		"      --layer N          layer number\n"
+		"      --n-features N     dictionary size (default: decoder rows or largest feature + 1)\n"
+		"      --top-k N          top-activating examples kept per feature (20)\n"
+		"      --intervals N      quantile intervals (10)\n"
+		"      --per-interval N   examples per interval (5)\n"
+		"      --decoder FILE     decoder [n_features, d_model] (.npy or .safetensors)\n"
+		"      --labels FILE      TSV: feature<TAB>label[<TAB>source]\n"
+		"      --unembed FILE     unembedding [d_model, vocab] for logit effects (needs --decoder)\n"
+		"      --vocab FILE       token per line (C escapes) for --unembed\n"
+		"      --neighbours K     nearest neighbours kept per feature (32)\n"
+		"      --progress / --no-progress\n"
+		"Other tools' files (SAELens, Neuronpedia, SAEDashboard, sae_vis, delphi, OpenAI):\n"
+		"  featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT... (featscope build --from auto --help)\n");
+}
+
+int cmd_build(int argc, char **argv)
+{
+	if (import_wanted(argc, argv)) /* other tools' files: src/import/import.c */
+		return import_cmd(argc, argv);
+	fs_build_opts o;
+	build_opts_init(&o);
+	enum { O_SAE = 256, O_MODEL, O_HOOK, O_LAYER, O_NFEAT, O_TOPK, O_INTERVALS, O_PERINT,
+	       O_DECODER, O_LABELS, O_UNEMBED, O_VOCAB, O_KNN, O_PROGRESS, O_NOPROGRESS };
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"sae", required_argument, NULL, O_SAE},
+		{"model", required_argument, NULL, O_MODEL},
+		{"hook", required_argument, NULL, O_HOOK},
+		{"layer", required_argument, NULL, O_LAYER},
+		{"n-features", required_argument, NULL, O_NFEAT},
+		{"top-k", required_argument, NULL, O_TOPK},
+		{"intervals", required_argument, NULL, O_INTERVALS},
+		{"per-interval", required_argument, NULL, O_PERINT},
+		{"decoder", required_argument, NULL, O_DECODER},
+		{"labels", required_argument, NULL, O_LABELS},
+		{"unembed", required_argument, NULL, O_UNEMBED},
+		{"vocab", required_argument, NULL, O_VOCAB},
+		{"neighbours", required_argument, NULL, O_KNN},
+		{"progress", no_argument, NULL, O_PROGRESS},
+		{"no-progress", no_argument, NULL, O_NOPROGRESS},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	int64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		const char *name = NULL;
+		int64_t *dst = NULL, lo = 0, hi = 0;
+		int64_t tmp;
+		switch (c) {
+		case 'o': o.out = optarg; break;
+		case O_SAE: o.sae_name = optarg; break;
+		case O_MODEL: o.model = optarg; break;
+		case O_HOOK: o.hook = optarg; break;
+		case O_DECODER: o.decoder = optarg; break;
+		case O_LABELS: o.labels = optarg; break;
+		case O_UNEMBED: o.unembed = optarg; break;
+		case O_VOCAB: o.vocab = optarg; break;
+		case O_PROGRESS: o.progress = 1; break;
+		case O_NOPROGRESS: o.progress = 0; break;
+		case 'h': build_usage(stdout); return FS_EXIT_OK;
+		case O_LAYER: name = "--layer"; lo = -1; hi = 1 << 20; dst = &tmp; break;
+		case O_NFEAT: name = "--n-features"; lo = 1; hi = 1ll << 32; dst = &o.n_features; break;
+		case O_TOPK: name = "--top-k"; lo = 0; hi = 10000; dst = &tmp; break;
+		case O_INTERVALS: name = "--intervals"; lo = 0; hi = 1000; dst = &tmp; break;
+		case O_PERINT: name = "--per-interval"; lo = 0; hi = 1000; dst = &tmp; break;
+		case O_KNN: name = "--neighbours"; lo = 0; hi = 10000; dst = &tmp; break;
+		default: build_usage(stderr); return FS_EXIT_USAGE;
+		}
+		if (!dst)
+			continue;
+		if (parse_i64(optarg, &v) != 0 || v < lo || v > hi) {
+			fs_warn("build: %s: expected an integer in %lld..%lld, got '%s'", name,
+				(long long)lo, (long long)hi, optarg);
+			return FS_EXIT_USAGE;
+		}
+		*dst = v;
+		switch (c) {
+		case O_LAYER: o.layer = (int)v; break;
+		case O_TOPK: o.top_k = (int)v; break;
+		case O_INTERVALS: o.n_intervals = (int)v; break;
+		case O_PERINT: o.per_interval = (int)v; break;
+		case O_KNN: o.knn_k = (int)v; break;
+		default: break;
+		}
+	}
+	if (!o.out) {
+		fs_warn("build: -o OUT.sqlite is required");
+		build_usage(stderr);
+		return FS_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fs_warn("build: no input files");
+		return FS_EXIT_USAGE;
+	}
+	if (o.unembed && !o.decoder) {
+		fs_warn("build: --unembed needs --decoder");
+		return FS_EXIT_USAGE;
+	}
+	char err[1024] = "";
+	if (build_run(&o, argv + optind, argc - optind, err, sizeof err) != 0) {
+		if (o.progress)
+			fputc('\n', stderr);
+		fs_warn("%s", err);
+		return build_io_failed ? FS_EXIT_ERR : FS_EXIT_USAGE;
+	}
+	return FS_EXIT_OK;
+}
+
+/* ---- rel: fuzzing entry ---- */
+
+/* Parse one record line as read_records does (tests/fuzz/fuzz-jsonl.c). */
+int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen)
+{
+	fs_build_opts o;
+	build_opts_init(&o);
+	o.progress = 0;
+	builder b;
+	memset(&b, 0, sizeof b);
+	b.o = &o;
+	if (n_features > 0) {
+		b.nfeat = n_features;
+		b.fixed = 1;
+	}
+	act_triple *acts = NULL;
+	int64_t na = 0;
+	int ntok = 0;
+	const char *source = NULL;
+	json_t *root = NULL;
+	int rc = parse_record(&b, "fuzz:1", line, len, &acts, &na, &ntok, &source, &root, err, errlen);
+	json_decref(root);
+	free(acts);
+	buf_free(&b.text);
+	free(b.off);
+	return rc;
+}

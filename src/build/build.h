@@ -1,0 +1,40 @@
+/*
+ * build.h: the native builder. It reads activation records (JSON Lines, one
+ * context per line, see featscope-build(1)) in one streaming pass, keeps
+ * per-feature top-k and quantile samples, density and a histogram, and
+ * writes an index through the writer in index.h. Importers of other formats
+ * call into the same options for decoders, labels and geometry.
+ */
+#ifndef FS_BUILD_H
+#define FS_BUILD_H
+
+#include "index/index.h"
+
+typedef struct {
+	const char *out;          /* -o: index to write */
+	const char *sae_name;     /* --sae: dictionary name (default "sae") */
+	const char *model;        /* --model */
+	const char *hook;         /* --hook */
+	int layer;                /* --layer, -1 unknown */
+	int64_t n_features;       /* --n-features, 0 = from the data */
+	int top_k;                /* --top-k examples per feature (20) */
+	int n_intervals;          /* --intervals (10) */
+	int per_interval;         /* --per-interval (5) */
+	const char *decoder;      /* --decoder FILE (.npy / .safetensors) */
+	const char *labels;       /* --labels FILE (TSV feature<TAB>label) */
+	const char *unembed;      /* --unembed FILE [d_model, vocab] or [vocab, d_model] */
+	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */
+	int knn_k;                /* --neighbours K (32) */
+	int progress;             /* show progress on stderr */
+} fs_build_opts;
+
+void build_opts_init(fs_build_opts *o);
+/* Run a build of native records; 0 on success, -1 with a one-line message. */
+int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen);
+
+/* ---- rel: fuzzing entry ---- */
+/* Parse one JSONL record line exactly as the builder does (n_features > 0:
+ * as with --n-features); 0 when valid, -1 with a message. For fuzzing. */
+int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen);
+
+#endif

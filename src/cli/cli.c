@@ -1,0 +1,532 @@
+/*
+ * cli.c: the query subcommands for scripts and tests: info, show, search
+ * and token (through grep.c). Each prints stable plain text, or JSON with --json. They read
+ * the index only through index.h.
+ */
+#define _GNU_SOURCE
+#include "cli/cliutil.h"
+#include "cli/cmd.h"
+#include "core/format.h"
+#include "grep/grep.h"
+#include "index/index.h"
+#include "notes/notes.h"
+#include "core/util.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Options shared by the query commands. */
+typedef struct {
+	int json;     /* --json */
+	int limit;    /* --limit N */
+	int width;    /* --width N: bytes of context shown around the mark */
+	const char *notes; /* --notes FILE: the notes database */
+	int substring;     /* --substring: literal search in the text */
+} qopts;
+
+/* Parse the common options; leaves positional args at argv[optind..]. */
+static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *usage)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"limit", required_argument, NULL, 'n'},
+		{"width", required_argument, NULL, 'w'},
+		{"notes", required_argument, NULL, 'N'},
+		{"substring", no_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	int64_t v;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jn:w:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': q->json = 1; break;
+		case 'N': q->notes = optarg; break;
+		case 'S': q->substring = 1; break;
+		case 'n':
+		case 'w':
+			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 1000000) {
+				fs_warn("%s: --%s: expected a positive integer, got '%s'", argv[0],
+					c == 'n' ? "limit" : "width", optarg);
+				return -1;
+			}
+			if (c == 'n')
+				q->limit = (int)v;
+			else
+				q->width = (int)v;
+			break;
+		case 'h':
+			printf("usage: featscope %s %s\n", argv[0], usage);
+			exit(FS_EXIT_OK);
+		default:
+			fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
+			return -1;
+		}
+	}
+	if (argc - optind != need) {
+		fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* Escaped copy of untrusted text (names, sources from foreign files) for
+ * printing: valid until six more calls. */
+static const char *esc(const char *s)
+{
+	static fs_buf ring[6];
+	static int next;
+	fs_buf *b = &ring[next++ % 6];
+	b->len = 0;
+	if (b->p)
+		b->p[0] = 0;
+	format_escaped(b, s, strlen(s));
+	return b->p ? b->p : "";
+}
+
+/* JSON string from arbitrary bytes: invalid UTF-8 is escaped first. */
+static json_t *jstr(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	if (j)
+		return j;
+	fs_buf b = {0};
+	format_escaped(&b, s, n);
+	j = json_stringn(b.p ? b.p : "", b.len);
+	buf_free(&b);
+	return j;
+}
+
+/* jstr of a NUL-terminated string. */
+static json_t *jstrz(const char *s)
+{
+	return jstr(s, strlen(s));
+}
+
+static json_t *jnum(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* ------------------------------------------------------------------ info */
+
+int cmd_info(int argc, char **argv)
+{
+	qopts q = {0, 0, 0, NULL, 0};
+	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
+		return FS_EXIT_USAGE;
+	fs_index *ix = cli_open_index(argv[optind]);
+	if (!ix)
+		return FS_EXIT_USAGE;
+	struct stat st;
+	int64_t size = stat(argv[optind], &st) == 0 ? (int64_t)st.st_size : 0;
+	int64_t nex = index_n_examples(ix);
+	if (q.json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "path", jstrz(argv[optind]));
+		json_object_set_new(o, "version", json_integer(FS_INDEX_VERSION));
+		json_object_set_new(o, "uuid", jstrz(index_uuid(ix)));
+		const char *c = index_meta(ix, "created");
+		json_object_set_new(o, "created", jstrz(c ? c : ""));
+		json_object_set_new(o, "bytes", json_integer(size));
+		json_object_set_new(o, "features", json_integer(index_n_features(ix)));
+		json_object_set_new(o, "contexts", json_integer(index_n_contexts(ix)));
+		json_object_set_new(o, "examples", json_integer(nex));
+		json_object_set_new(o, "tokens", json_integer(index_n_tokens(ix)));
+		json_t *a = json_array();
+		for (int i = 0; i < index_n_saes(ix); i++) {
+			const fs_sae *d = index_sae(ix, i);
+			json_t *s = json_object();
+			json_object_set_new(s, "id", json_integer(d->id));
+			json_object_set_new(s, "name", jstrz(d->name));
+			json_object_set_new(s, "model", jstrz(d->model));
+			json_object_set_new(s, "hook", jstrz(d->hook));
+			json_object_set_new(s, "layer", json_integer(d->layer));
+			json_object_set_new(s, "d_model", json_integer(d->d_model));
+			json_object_set_new(s, "n_features", json_integer(d->n_features));
+			json_object_set_new(s, "source_format", jstrz(d->source_format));
+			json_array_append_new(a, s);
+		}
+		json_object_set_new(o, "saes", a);
+		cli_print_json(o);
+	} else {
+		const char *c = index_meta(ix, "created");
+		printf("index:      %s\n", argv[optind]);
+		printf("format:     featscope index v%d, created %s\n", FS_INDEX_VERSION, c ? c : "?");
+		printf("size:       %.1f MB (%.0f bytes per example)\n", (double)size / 1e6,
+		       nex ? (double)size / (double)nex : 0.0);
+		printf("features:   %lld\n", (long long)index_n_features(ix));
+		printf("contexts:   %lld\n", (long long)index_n_contexts(ix));
+		printf("examples:   %lld\n", (long long)nex);
+		printf("tokens:     %lld\n", (long long)index_n_tokens(ix));
+		printf("dictionaries:\n");
+		for (int i = 0; i < index_n_saes(ix); i++) {
+			const fs_sae *d = index_sae(ix, i);
+			printf("  %-12s %lld features, d_model %d, model %s, hook %s, layer %d, from %s\n",
+			       esc(d->name), (long long)d->n_features, d->d_model,
+			       *d->model ? esc(d->model) : "-", *d->hook ? esc(d->hook) : "-", d->layer,
+			       esc(d->source_format));
+		}
+	}
+	index_close(ix);
+	return FS_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ show */
+
+static json_t *context_json(fs_index *ix, const fs_example *e)
+{
+	fs_context c;
+	json_t *o = json_object();
+	json_object_set_new(o, "context", json_integer(e->ctx));
+	json_object_set_new(o, "max_act", json_real(e->max_act));
+	json_object_set_new(o, "max_pos", json_integer(e->max_pos));
+	if (index_context(ix, e->ctx, &c) == 0) {
+		json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
+		json_object_set_new(o, "source", jstrz(c.source));
+		json_t *toks = json_array(), *acts = json_array();
+		for (int t = 0; t < c.ntok; t++) {
+			json_array_append_new(toks, jstr(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t]));
+			json_array_append_new(acts, json_real(t < e->ntok ? e->acts[t] : 0));
+		}
+		json_object_set_new(o, "tokens", toks);
+		json_object_set_new(o, "acts", acts);
+		context_free(&c);
+	}
+	return o;
+}
+
+static void print_context(fs_index *ix, const fs_example *e, int n, int width)
+{
+	fs_context c;
+	fs_buf b = {0};
+	if (index_context(ix, e->ctx, &c) == 0) {
+		format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, e->max_pos, width);
+		printf("  %3d. %8.3f  %s", n, e->max_act, b.p ? b.p : "");
+		if (*c.source)
+			printf("   [%s]", esc(c.source));
+		putchar('\n');
+		context_free(&c);
+	} else {
+		printf("  %3d. %8.3f  (context %lld missing)\n", n, e->max_act, (long long)e->ctx);
+	}
+	buf_free(&b);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	qopts q = {0, 20, 80, NULL, 0};
+	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
+		return FS_EXIT_USAGE;
+	fs_index *ix = cli_open_index(argv[optind]);
+	if (!ix)
+		return FS_EXIT_USAGE;
+	char err[512], name[128];
+	int64_t fid = index_resolve(ix, argv[optind + 1], err, sizeof err);
+	if (fid < 0) {
+		fs_warn("%s", err);
+		index_close(ix);
+		return FS_EXIT_USAGE;
+	}
+	fs_feature f;
+	index_feature(ix, fid, &f);
+	index_feature_name(ix, fid, name, sizeof name);
+	fs_logit *pos, *neg;
+	int npos = index_logits(ix, fid, 1, &pos), nneg = index_logits(ix, fid, -1, &neg);
+	fs_example *ex;
+	int nex = index_examples(ix, fid, &ex);
+	fs_interval *iv;
+	int niv = index_intervals(ix, fid, &iv);
+	const fs_sae *d = index_sae_by_id(ix, f.sae);
+
+	if (q.json) {
+		json_t *o = json_object();
+		json_object_set_new(o, "feature", jstrz(name));
+		json_object_set_new(o, "id", json_integer(fid));
+		json_object_set_new(o, "sae", jstrz(d ? d->name : ""));
+		json_object_set_new(o, "index", json_integer(f.idx));
+		json_object_set_new(o, "label", jstrz(f.label));
+		json_object_set_new(o, "label_source", jstrz(f.label_source));
+		json_object_set_new(o, "density", f.density < 0 ? json_null() : json_real(f.density));
+		json_object_set_new(o, "max_act", jnum(f.max_act));
+		json_object_set_new(o, "mean_act", jnum(f.mean_act));
+		json_object_set_new(o, "cluster", json_integer(f.cluster));
+		json_t *h = json_object(), *hc = json_array();
+		json_object_set_new(h, "lo", json_real(f.hist_lo));
+		json_object_set_new(h, "hi", json_real(f.hist_hi));
+		for (int i = 0; i < FS_HIST_BINS; i++)
+			json_array_append_new(hc, json_integer(f.hist[i]));
+		json_object_set_new(h, "counts", hc);
+		json_object_set_new(o, "histogram", h);
+		json_t *lp = json_array(), *ln = json_array();
+		for (int i = 0; i < npos; i++)
+			json_array_append_new(lp, json_pack("{s:o,s:f}", "token", jstr(pos[i].token, strlen(pos[i].token)), "value", (double)pos[i].value));
+		for (int i = 0; i < nneg; i++)
+			json_array_append_new(ln, json_pack("{s:o,s:f}", "token", jstr(neg[i].token, strlen(neg[i].token)), "value", (double)neg[i].value));
+		json_object_set_new(o, "logits_pos", lp);
+		json_object_set_new(o, "logits_neg", ln);
+		json_t *top = json_array(), *ints = json_array();
+		for (int i = 0; i < nex; i++)
+			if (ex[i].grp == 0 && (int)json_array_size(top) < q.limit)
+				json_array_append_new(top, context_json(ix, &ex[i]));
+		for (int k = 0; k < niv; k++) {
+			json_t *g = json_object(), *ge = json_array();
+			json_object_set_new(g, "interval", json_integer(iv[k].grp));
+			json_object_set_new(g, "lo", json_real(iv[k].lo));
+			json_object_set_new(g, "hi", json_real(iv[k].hi));
+			json_object_set_new(g, "frac", iv[k].frac < 0 ? json_null() : json_real(iv[k].frac));
+			for (int i = 0; i < nex; i++)
+				if (ex[i].grp == iv[k].grp)
+					json_array_append_new(ge, context_json(ix, &ex[i]));
+			json_object_set_new(g, "examples", ge);
+			json_array_append_new(ints, g);
+		}
+		json_object_set_new(o, "top", top);
+		json_object_set_new(o, "intervals", ints);
+		cli_print_json(o);
+	} else {
+		fs_buf b = {0};
+		printf("feature %s (#%lld)\n", esc(name), (long long)fid);
+		if (*f.label) {
+			format_escaped(&b, f.label, strlen(f.label));
+			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", esc(f.label_source),
+			       *f.label_source ? "]" : "");
+			b.len = 0;
+		}
+		if (f.density >= 0)
+			printf("density:    %.6f (fires on %.4f%% of tokens)\n", f.density, f.density * 100);
+		printf("activation: max %.4g, mean %.4g when firing\n", f.max_act, f.mean_act);
+		if (f.hist_hi > 0) {
+			format_sparkline(&b, f.hist, FS_HIST_BINS);
+			printf("histogram:  %s  %g..%g\n", b.p, f.hist_lo, f.hist_hi);
+			b.len = 0;
+		}
+		for (int s = 0; s < 2; s++) {
+			fs_logit *l = s ? neg : pos;
+			int n = s ? nneg : npos;
+			if (n <= 0)
+				continue;
+			printf("logits %s:  ", s ? "-" : "+");
+			for (int i = 0; i < n; i++) {
+				b.len = 0;
+				format_escaped(&b, l[i].token, strlen(l[i].token));
+				printf("%s%s %+.3f", i ? ", " : "", b.p ? b.p : "", l[i].value);
+			}
+			putchar('\n');
+		}
+		printf("top activations:\n");
+		int shown = 0;
+		for (int i = 0; i < nex && shown < q.limit; i++)
+			if (ex[i].grp == 0)
+				print_context(ix, &ex[i], ++shown, q.width);
+		for (int k = 0; k < niv; k++) {
+			int any = 0;
+			for (int i = 0; i < nex; i++)
+				any |= ex[i].grp == iv[k].grp;
+			if (!any)
+				continue;
+			printf("interval %d: %.3g..%.3g", iv[k].grp, iv[k].lo, iv[k].hi);
+			if (iv[k].frac >= 0)
+				printf(" (%.1f%% of firing contexts)", iv[k].frac * 100);
+			printf(":\n");
+			int m = 0;
+			for (int i = 0; i < nex; i++)
+				if (ex[i].grp == iv[k].grp)
+					print_context(ix, &ex[i], ++m, q.width);
+		}
+		buf_free(&b);
+	}
+	logits_free(pos, npos > 0 ? npos : 0);
+	logits_free(neg, nneg > 0 ? nneg : 0);
+	examples_free(ex, nex > 0 ? nex : 0);
+	free(iv);
+	feature_free(&f);
+	index_close(ix);
+	return FS_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- search */
+
+/* FTS5 query as typed; if it is not valid FTS5 syntax, as one phrase. */
+static int search_ids(fs_index *ix, int labels, const char *query, int limit, int64_t **out)
+{
+	int n = labels ? index_search_labels(ix, query, limit, out)
+		       : index_search_contexts(ix, query, limit, out);
+	if (n >= 0)
+		return n;
+	fs_buf b = {0};
+	buf_addc(&b, '"');
+	for (const char *p = query; *p; p++) {
+		if (*p == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, *p);
+	}
+	buf_addc(&b, '"');
+	n = labels ? index_search_labels(ix, b.p, limit, out) : index_search_contexts(ix, b.p, limit, out);
+	buf_free(&b);
+	return n;
+}
+
+/* Features whose own label, note or tags match: from the notes database
+ * (--notes, or the index's default one when it exists; never created). */
+static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t *jo)
+{
+	char ident[64], err[512];
+	notes_identity(ix, ident, sizeof ident);
+	char *path = q->notes ? xstrdup(q->notes) : notes_default_path(ident);
+	fs_notes *n = access(path, F_OK) == 0 ? notes_open_index(ix, path, err, sizeof err) : NULL;
+	free(path);
+	if (!n) {
+		if (q->notes)
+			fs_warn("search: %s", err);
+		return;
+	}
+	char **keys = NULL;
+	int nk = notes_search(n, query, q->limit, &keys);
+	json_t *ja = jo ? json_array() : NULL;
+	if (!jo)
+		printf("features whose notes match (%d):\n", nk > 0 ? nk : 0);
+	for (int i = 0; i < nk; i++) {
+		fs_note note;
+		if (notes_get(n, keys[i], &note) != 0)
+			continue;
+		if (ja) {
+			json_array_append_new(ja, json_pack("{s:s,s:s,s:s,s:s}", "feature", keys[i], "label",
+							    note.label, "note", note.note, "tags", note.tags));
+		} else {
+			fs_buf b = {0};
+			format_escaped(&b, *note.label ? note.label : note.note,
+				       strlen(*note.label ? note.label : note.note));
+			printf("  %-10s %s\n", keys[i], b.p ? b.p : "");
+			buf_free(&b);
+		}
+		note_free(&note);
+	}
+	if (ja)
+		json_object_set_new(jo, "notes", ja);
+	strv_free(keys, nk > 0 ? nk : 0);
+	notes_close(n);
+}
+
+int cmd_search(int argc, char **argv)
+{
+	qopts q = {0, 20, 80, NULL, 0};
+	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE] [--substring]") < 0)
+		return FS_EXIT_USAGE;
+	fs_index *ix = cli_open_index(argv[optind]);
+	if (!ix)
+		return FS_EXIT_USAGE;
+	const char *query = argv[optind + 1];
+	int64_t *ctx = NULL, *fids = NULL;
+	int nc = q.substring ? 0 : search_ids(ix, 0, query, q.limit, &ctx);
+	int nf = search_ids(ix, 1, query, q.limit, &fids);
+	int substring = q.substring || nc == 0;
+	if (substring && nc >= 0) {
+		/* text that is not words (DNA, code, CJK inside longer runs):
+		 * a literal scan of the contexts */
+		char err[512];
+		free(ctx);
+		ctx = NULL;
+		nc = grep_substring(ix, query, 0, q.limit, &ctx, err, sizeof err);
+		if (nc < 0) {
+			fs_warn("search: %s", err);
+			index_close(ix);
+			return FS_EXIT_ERR;
+		}
+	}
+	if (nc < 0 || nf < 0) {
+		fs_warn("search: %s: %s", query, index_errmsg(ix));
+		index_close(ix);
+		return FS_EXIT_USAGE;
+	}
+	json_t *jo = q.json ? json_object() : NULL, *jf = NULL, *jc = NULL;
+	char name[128];
+	fs_buf b = {0};
+	if (jo) {
+		jf = json_array();
+		jc = json_array();
+	} else {
+		printf("features whose label matches (%d):\n", nf);
+	}
+	for (int i = 0; i < nf; i++) {
+		fs_feature f;
+		if (index_feature(ix, fids[i], &f) != 0)
+			continue;
+		index_feature_name(ix, fids[i], name, sizeof name);
+		if (jo) {
+			json_array_append_new(jf, json_pack("{s:o,s:o}", "feature", jstr(name, strlen(name)),
+								      "label", jstr(f.label, strlen(f.label))));
+		} else {
+			b.len = 0;
+			format_escaped(&b, f.label, strlen(f.label));
+			printf("  %-10s %s\n", esc(name), b.p ? b.p : "");
+		}
+		feature_free(&f);
+	}
+	search_notes(ix, &q, query, jo);
+	if (!jo)
+		printf("contexts (%d)%s:\n", nc, substring ? ", by substring" : "");
+	else
+		json_object_set_new(jo, "match", json_string(substring ? "substring" : "fts"));
+	for (int i = 0; i < nc; i++) {
+		fs_context c;
+		if (index_context(ix, ctx[i], &c) != 0)
+			continue;
+		fs_ctx_feature *cf;
+		int ncf = index_context_features(ix, ctx[i], 5, &cf);
+		if (jo) {
+			json_t *o = json_object(), *fa = json_array();
+			json_object_set_new(o, "context", json_integer(ctx[i]));
+			json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
+			json_object_set_new(o, "source", jstrz(c.source));
+			for (int k = 0; k < ncf; k++) {
+				index_feature_name(ix, cf[k].fid, name, sizeof name);
+				json_array_append_new(fa, json_pack("{s:o,s:f,s:i}", "feature", jstrz(name), "max_act",
+								    (double)cf[k].max_act, "max_pos", cf[k].max_pos));
+			}
+			json_object_set_new(o, "features", fa);
+			json_array_append_new(jc, o);
+		} else {
+			b.len = 0;
+			int mark = ncf > 0 ? cf[0].max_pos : -1;
+			format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, mark, q.width);
+			printf("  #%-7lld %s\n", (long long)ctx[i], b.p ? b.p : "");
+			if (ncf > 0) {
+				printf("           fires:");
+				for (int k = 0; k < ncf; k++) {
+					index_feature_name(ix, cf[k].fid, name, sizeof name);
+					printf(" %s (%.2f)", esc(name), cf[k].max_act);
+				}
+				putchar('\n');
+			}
+		}
+		free(cf);
+		context_free(&c);
+	}
+	if (jo) {
+		json_object_set_new(jo, "features", jf);
+		json_object_set_new(jo, "contexts", jc);
+		cli_print_json(jo);
+	}
+	buf_free(&b);
+	free(ctx);
+	free(fids);
+	index_close(ix);
+	return FS_EXIT_OK;
+}
+
+/* ----------------------------------------------------------------- token */
+
+/* Features with the most activation on a token: the concept probe with
+ * exact-token matching (grep.c). */
+int cmd_token(int argc, char **argv)
+{
+	return grep_cmd_token(argc, argv);
+}

@@ -1,0 +1,65 @@
+/*
+ * blas.c: OpenBLAS on demand (see blas.h). The first product loads the
+ * library with dlopen and looks up cblas_sgemm and cblas_sgemv; every
+ * later call goes straight through the pointers. pthread_once makes the
+ * first use safe from any thread.
+ */
+#include "config.h"
+#include "core/blas.h"
+#include "core/util.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+#include <string.h>
+
+typedef void (*sgemm_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, enum CBLAS_TRANSPOSE,
+			 int, int, int, float, const float *, int, const float *, int,
+			 float, float *, int);
+typedef void (*sgemv_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, int, int, float,
+			 const float *, int, const float *, int, float, float *, int);
+
+static sgemm_fn p_sgemm;
+static sgemv_fn p_sgemv;
+static pthread_once_t loaded = PTHREAD_ONCE_INIT;
+
+static void blas_load(void)
+{
+	/* OpenBLAS's run-time name on Debian, then what a BLAS alternative
+	 * or a local build may be called */
+	static const char *const names[] = {"libopenblas.so.0", "libopenblas.so", "libblas.so.3",
+					    "libcblas.so.3"};
+	const char *why = "not found";
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			if (i == 0)
+				why = dlerror();
+			continue;
+		}
+		void *g = dlsym(h, "cblas_sgemm"), *v = dlsym(h, "cblas_sgemv");
+		if (g && v) {
+			/* object to function pointer, as POSIX allows */
+			memcpy(&p_sgemm, &g, sizeof g);
+			memcpy(&p_sgemv, &v, sizeof v);
+			return;
+		}
+		dlclose(h);
+	}
+	fs_die(1, "cannot load OpenBLAS (libopenblas.so.0: %s); install libopenblas0", why);
+}
+
+void fs_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+	      int m, int n, int k, float alpha, const float *a, int lda,
+	      const float *b, int ldb, float beta, float *c, int ldc)
+{
+	pthread_once(&loaded, blas_load);
+	p_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+void fs_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
+	      float alpha, const float *a, int lda, const float *x, int incx,
+	      float beta, float *y, int incy)
+{
+	pthread_once(&loaded, blas_load);
+	p_sgemv(order, ta, m, n, alpha, a, lda, x, incx, beta, y, incy);
+}

@@ -1,0 +1,468 @@
+/*
+ * cluster.c: the concept tree (see cluster.h). Each node with more than
+ * leaf_max rows is split by spherical k-means into up to `branch` children
+ * (as many as needed for children near leaf_max); children smaller than
+ * min_size are merged into the nearest remaining centroid; a split that
+ * leaves one child ends the branch. Names come from the members' labels:
+ * words counted once per member, scored by how many members share them
+ * times how rare they are in the whole set (words in over half of all
+ * labels are taken for boilerplate).
+ */
+#include "geom/cluster.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "geom/knn.h"
+#include "core/util.h"
+
+/* ----------------------------------------------------------------- words */
+
+/* Words that say nothing about a concept: English function words and the
+ * boilerplate of explanations ("auto: fires on tokens like ..."). */
+static const char *const cluster_stop[] = {
+	"a", "about", "activates", "activating", "activation", "activations", "after",
+	"all", "also", "an", "and", "any", "are", "as", "at", "auto", "be", "before",
+	"between", "but", "by", "can", "common", "commonly", "context", "contexts",
+	"especially", "etc", "feature", "features", "fire", "fires", "firing", "for",
+	"from", "has", "have", "in", "including", "into", "is", "it", "its", "like",
+	"mention", "mentions", "not", "of", "often", "on", "or", "other", "particular",
+	"pattern", "patterns", "phrase", "phrases", "reference", "references", "related",
+	"relating", "such", "term", "terms", "text", "than", "that", "the", "their",
+	"them", "these", "this", "those", "to", "token", "tokens", "top", "use", "used",
+	"using", "various", "was", "were", "when", "where", "which", "while", "with",
+	"word", "words",
+};
+
+static int is_stop(const char *w)
+{
+	int lo = 0, hi = (int)(sizeof cluster_stop / sizeof *cluster_stop) - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		int c = strcmp(w, cluster_stop[mid]);
+		if (c == 0)
+			return 1;
+		if (c < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return 0;
+}
+
+/* Word table: distinct words and, per label, the ids of its words. */
+typedef struct {
+	char **word;          /* distinct words */
+	int64_t n_words;      /* entries in word */
+	int64_t *slot;        /* open-addressing hash table of word ids, -1 empty */
+	int64_t n_slots;      /* its size (a power of two) */
+	int64_t *off;         /* per label: offset of its word ids (n_labels + 1) */
+	int64_t *ids;         /* word ids, distinct within a label */
+	int64_t *df;          /* labels using each word */
+	int64_t n_labels;     /* labels */
+} cluster_words;
+
+static uint64_t word_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int64_t word_id(cluster_words *cw, const char *w)
+{
+	if (cw->n_words * 2 >= cw->n_slots) {
+		int64_t ns = cw->n_slots ? cw->n_slots * 2 : 1024;
+		int64_t *sl = xmalloc((size_t)ns * sizeof *sl);
+		for (int64_t i = 0; i < ns; i++)
+			sl[i] = -1;
+		for (int64_t i = 0; i < cw->n_words; i++) {
+			uint64_t h = word_hash(cw->word[i]) & (uint64_t)(ns - 1);
+			while (sl[h] >= 0)
+				h = (h + 1) & (uint64_t)(ns - 1);
+			sl[h] = i;
+		}
+		free(cw->slot);
+		cw->slot = sl;
+		cw->n_slots = ns;
+		cw->word = xrealloc(cw->word, (size_t)ns * sizeof *cw->word);
+	}
+	uint64_t h = word_hash(w) & (uint64_t)(cw->n_slots - 1);
+	while (cw->slot[h] >= 0) {
+		if (!strcmp(cw->word[cw->slot[h]], w))
+			return cw->slot[h];
+		h = (h + 1) & (uint64_t)(cw->n_slots - 1);
+	}
+	cw->word[cw->n_words] = xstrdup(w);
+	cw->slot[h] = cw->n_words;
+	return cw->n_words++;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Split every label into lowercase words of 3+ bytes (letters, digits and
+ * any non-ASCII byte), dropping stop-words, numbers and an "auto:" lead. */
+static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
+{
+	memset(cw, 0, sizeof *cw);
+	cw->n_labels = n;
+	cw->off = xcalloc((size_t)n + 1, sizeof *cw->off);
+	fs_buf ids = {0};
+	char w[64];
+	for (int64_t i = 0; i < n; i++) {
+		const char *s = labels ? labels[i] : NULL;
+		size_t first = ids.len / sizeof(int64_t);
+		if (s && !strncmp(s, "auto:", 5))
+			s += 5;
+		while (s && *s) {
+			unsigned char ch = (unsigned char)*s;
+			if (!(isalnum(ch) || ch >= 0x80)) {
+				s++;
+				continue;
+			}
+			int len = 0, alpha = 0;
+			while (*s && (isalnum((unsigned char)*s) || (unsigned char)*s >= 0x80)) {
+				unsigned char c = (unsigned char)*s++;
+				if (!isdigit(c))
+					alpha = 1;
+				if (len < (int)sizeof w - 1)
+					w[len++] = (char)tolower(c);
+			}
+			w[len] = 0;
+			if (len < 3 || !alpha || is_stop(w))
+				continue;
+			int64_t id = word_id(cw, w);
+			buf_add(&ids, &id, sizeof id);
+		}
+		/* distinct ids of this label */
+		size_t m = ids.len / sizeof(int64_t) - first, u = 0;
+		if (m > 0) {
+			int64_t *p = (int64_t *)(void *)ids.p + first;
+			qsort(p, m, sizeof *p, cmp_i64);
+			for (size_t a = 0; a < m; a++)
+				if (a == 0 || p[a] != p[a - 1])
+					p[u++] = p[a];
+		}
+		ids.len = (first + u) * sizeof(int64_t);
+		cw->off[i + 1] = (int64_t)(first + u);
+	}
+	cw->ids = (int64_t *)(void *)ids.p;
+	cw->df = xcalloc((size_t)(cw->n_words > 0 ? cw->n_words : 1), sizeof *cw->df);
+	for (int64_t a = 0; a < cw->off[n]; a++)
+		cw->df[cw->ids[a]]++;
+}
+
+static void words_free(cluster_words *cw)
+{
+	for (int64_t i = 0; i < cw->n_words; i++)
+		free(cw->word[i]);
+	free(cw->word);
+	free(cw->slot);
+	free(cw->off);
+	free(cw->ids);
+	free(cw->df);
+	memset(cw, 0, sizeof *cw);
+}
+
+/* Name of a group of rows: up to three words shared by members (by at
+ * least two when four or more members have labels), best score first. cnt
+ * is scratch of n_words zeros, left zero. */
+static char *words_name(const cluster_words *cw, const int64_t *members, int64_t m,
+			int64_t *cnt)
+{
+	fs_buf touched = {0};
+	for (int64_t a = 0; a < m; a++) {
+		int64_t r = members[a];
+		for (int64_t b = cw->off[r]; b < cw->off[r + 1]; b++) {
+			int64_t id = cw->ids[b];
+			if (cnt[id]++ == 0)
+				buf_add(&touched, &id, sizeof id);
+		}
+	}
+	int64_t nt = (int64_t)(touched.len / sizeof(int64_t));
+	int64_t *tw = (int64_t *)(void *)touched.p;
+	/* a word must be shared when several members have labels */
+	int64_t labelled = 0;
+	for (int64_t a = 0; a < m; a++)
+		labelled += cw->off[members[a] + 1] > cw->off[members[a]];
+	int64_t need = labelled >= 4 ? 2 : 1;
+	int64_t best[3] = {-1, -1, -1};
+	double bs[3] = {0, 0, 0};
+	for (int64_t a = 0; a < nt; a++) {
+		int64_t id = tw[a];
+		/* words in most labels of a sizeable set are boilerplate */
+		if (cnt[id] < need || (cw->n_labels >= 8 && 2 * cw->df[id] > cw->n_labels))
+			continue;
+		double sc = (double)cnt[id] * log((double)(cw->n_labels + 1) / (double)cw->df[id]);
+		for (int p = 0; p < 3; p++) {
+			if (best[p] < 0 || sc > bs[p] ||
+			    (sc == bs[p] && strcmp(cw->word[id], cw->word[best[p]]) < 0)) {
+				for (int q = 2; q > p; q--) {
+					best[q] = best[q - 1];
+					bs[q] = bs[q - 1];
+				}
+				best[p] = id;
+				bs[p] = sc;
+				break;
+			}
+		}
+	}
+	for (int64_t a = 0; a < nt; a++)
+		cnt[tw[a]] = 0;
+	buf_free(&touched);
+	fs_buf out = {0};
+	for (int p = 0; p < 3 && best[p] >= 0; p++) {
+		if (p)
+			buf_adds(&out, ", ");
+		buf_adds(&out, cw->word[best[p]]);
+	}
+	if (!out.len)
+		buf_printf(&out, "(%lld features)", (long long)m);
+	return out.p;
+}
+
+char *cluster_name(const char *const *labels, int64_t n_all, const int64_t *members,
+		   int64_t m)
+{
+	cluster_words cw;
+	words_build(&cw, labels, n_all);
+	int64_t *cnt = xcalloc((size_t)(cw.n_words > 0 ? cw.n_words : 1), sizeof *cnt);
+	char *s = words_name(&cw, members, m, cnt);
+	free(cnt);
+	words_free(&cw);
+	return s;
+}
+
+/* ------------------------------------------------------------------ tree */
+
+/* State of one tree build. */
+typedef struct {
+	const float *X;       /* all rows, normalised */
+	int d;                /* row width */
+	cluster_opts o;       /* parameters with defaults filled in */
+	cluster_words cw;     /* words of the labels */
+	int64_t *cnt;         /* scratch for naming */
+	cluster_tree *t;      /* the tree being built */
+	int64_t cap;          /* nodes allocated */
+} cluster_state;
+
+static int64_t node_add(cluster_state *st, int64_t parent, int depth, const int64_t *rows,
+			int64_t m)
+{
+	cluster_tree *t = st->t;
+	if (t->n_nodes == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		t->nodes = xrealloc(t->nodes, (size_t)st->cap * sizeof *t->nodes);
+	}
+	cluster_node *nd = &t->nodes[t->n_nodes];
+	nd->parent = parent;
+	nd->depth = depth;
+	nd->size = m;
+	nd->n_children = 0;
+	nd->label = words_name(&st->cw, rows, m, st->cnt);
+	if (parent >= 0)
+		t->nodes[parent].n_children++;
+	return t->n_nodes++;
+}
+
+/* Order of children: larger first, then by centroid number. */
+typedef struct {
+	int64_t size;  /* members */
+	int c;         /* centroid */
+} cluster_child;
+
+static int cmp_child(const void *a, const void *b)
+{
+	const cluster_child *x = a, *y = b;
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->c - y->c;
+}
+
+/*
+ * Split rows (m of them) into children under parent (-1: they become
+ * roots at depth). Makes a leaf of the whole group when it is small, too
+ * deep, or will not split.
+ */
+static void split(cluster_state *st, int64_t parent, int depth, int64_t *rows, int64_t m,
+		  uint64_t seed)
+{
+	const cluster_opts *o = &st->o;
+	int d = st->d;
+	/* a few more centroids than leaves strictly need: parts of one group
+	 * are merged again below, while too few would scatter a group */
+	int nc = (int)((2 * m + o->leaf_max - 1) / o->leaf_max);
+	if (nc > o->branch)
+		nc = o->branch;
+	if (m <= o->leaf_max || depth >= o->max_depth || nc < 2) {
+		int64_t id = node_add(st, parent, depth, rows, m);
+		for (int64_t a = 0; a < m; a++)
+			st->t->leaf[rows[a]] = id;
+		return;
+	}
+	float *Y = xmalloc((size_t)m * d * sizeof *Y);
+	for (int64_t a = 0; a < m; a++)
+		memcpy(Y + a * d, st->X + rows[a] * d, (size_t)d * sizeof *Y);
+	float *cent = xmalloc((size_t)nc * d * sizeof *cent);
+	int32_t *as = xmalloc((size_t)m * sizeof *as);
+	knn_kmeans(Y, m, d, nc, o->iters, seed, cent, as);
+	/* merge children below min_size into the nearest kept centroid */
+	int64_t *cs = xcalloc((size_t)nc, sizeof *cs);
+	for (int64_t a = 0; a < m; a++)
+		cs[as[a]]++;
+	int kept = 0;
+	for (int c = 0; c < nc; c++)
+		kept += cs[c] >= o->min_size;
+	if (kept >= 1) {
+		for (int64_t a = 0; a < m; a++) {
+			if (cs[as[a]] >= o->min_size)
+				continue;
+			int bc = -1;
+			float bv = -INFINITY;
+			for (int c = 0; c < nc; c++) {
+				if (cs[c] < o->min_size)
+					continue;
+				float v = 0;
+				for (int j = 0; j < d; j++)
+					v += Y[a * d + j] * cent[(size_t)c * d + j];
+				if (v > bv) {
+					bv = v;
+					bc = c;
+				}
+			}
+			as[a] = bc;
+		}
+		for (int c = 0; c < nc; c++)
+			cs[c] = 0;
+		for (int64_t a = 0; a < m; a++)
+			cs[as[a]]++;
+	}
+	/* merge children that are one tight group split in parts: centroids
+	 * nearly parallel and together small enough for a leaf */
+	for (;;) {
+		int ba = -1, bb = -1;
+		float bv = o->merge_cos;
+		for (int a = 0; a < nc; a++)
+			for (int b = a + 1; b < nc; b++) {
+				if (!cs[a] || !cs[b] || cs[a] + cs[b] > o->leaf_max)
+					continue;
+				float v = 0;
+				for (int j = 0; j < d; j++)
+					v += cent[(size_t)a * d + j] * cent[(size_t)b * d + j];
+				if (v >= bv) {
+					bv = v;
+					ba = a;
+					bb = b;
+				}
+			}
+		if (ba < 0)
+			break;
+		double ss = 0;
+		for (int j = 0; j < d; j++) {
+			float *ca = cent + (size_t)ba * d + j;
+			*ca = *ca * (float)cs[ba] + cent[(size_t)bb * d + j] * (float)cs[bb];
+			ss += (double)*ca * *ca;
+		}
+		for (int j = 0; j < d && ss > 0; j++)
+			cent[(size_t)ba * d + j] /= (float)sqrt(ss);
+		for (int64_t a = 0; a < m; a++)
+			if (as[a] == bb)
+				as[a] = ba;
+		cs[ba] += cs[bb];
+		cs[bb] = 0;
+	}
+	cluster_child *ch = xmalloc((size_t)nc * sizeof *ch);
+	int nch = 0;
+	for (int c = 0; c < nc; c++)
+		if (cs[c] > 0)
+			ch[nch++] = (cluster_child){cs[c], c};
+	free(Y);
+	free(cent);
+	if (nch < 2) {
+		/* no split: a leaf of everything */
+		free(ch);
+		free(cs);
+		free(as);
+		int64_t id = node_add(st, parent, depth, rows, m);
+		for (int64_t a = 0; a < m; a++)
+			st->t->leaf[rows[a]] = id;
+		return;
+	}
+	qsort(ch, (size_t)nch, sizeof *ch, cmp_child);
+	/* this node (unless these are the roots), then each child in turn */
+	int64_t self = parent;
+	int cdepth = depth;
+	if (parent != -2) {
+		self = node_add(st, parent, depth, rows, m);
+		cdepth = depth + 1;
+	} else {
+		self = -1;
+	}
+	int64_t *sub = xmalloc((size_t)m * sizeof *sub);
+	for (int q = 0; q < nch; q++) {
+		int64_t ms = 0;
+		for (int64_t a = 0; a < m; a++)
+			if (as[a] == ch[q].c)
+				sub[ms++] = rows[a];
+		uint64_t s2 = seed * 1000003u + (uint64_t)q + 1;
+		split(st, self, cdepth, sub, ms, s2);
+	}
+	free(sub);
+	free(ch);
+	free(cs);
+	free(as);
+}
+
+int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
+		  const cluster_opts *o, cluster_tree *t)
+{
+	memset(t, 0, sizeof *t);
+	t->n_rows = n;
+	t->leaf = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *t->leaf);
+	if (n <= 0)
+		return 0;
+	cluster_state st;
+	memset(&st, 0, sizeof st);
+	st.X = X;
+	st.d = d;
+	st.t = t;
+	st.o.branch = o && o->branch > 1 ? o->branch : 12;
+	st.o.leaf_max = o && o->leaf_max > 0 ? o->leaf_max : 48;
+	st.o.min_size = o && o->min_size > 0 ? o->min_size : 4;
+	st.o.max_depth = o && o->max_depth > 0 ? o->max_depth : 8;
+	st.o.iters = o && o->iters > 0 ? o->iters : 15;
+	st.o.merge_cos = o && o->merge_cos > 0 ? o->merge_cos : 0.8f;
+	st.o.seed = o ? o->seed : 0;
+	words_build(&st.cw, labels, n);
+	st.cnt = xcalloc((size_t)(st.cw.n_words > 0 ? st.cw.n_words : 1), sizeof *st.cnt);
+	int64_t *rows = xmalloc((size_t)n * sizeof *rows);
+	for (int64_t i = 0; i < n; i++)
+		rows[i] = i;
+	/* parent -2: the first split's children are the roots */
+	split(&st, -2, 0, rows, n, st.o.seed + 1);
+	/* a set too small to split is one root leaf: fix its parent */
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		if (t->nodes[i].parent == -2)
+			t->nodes[i].parent = -1;
+	free(rows);
+	free(st.cnt);
+	words_free(&st.cw);
+	return 0;
+}
+
+void cluster_tree_free(cluster_tree *t)
+{
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		free(t->nodes[i].label);
+	free(t->nodes);
+	free(t->leaf);
+	memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,460 @@
+/*
+ * read_delphi.c: EleutherAI delphi latent caches. A hookpoint folder
+ * latents/<hookpoint>/ holds <start>_<end>.safetensors slices of latents,
+ * each with locations [N, 3] = (sequence, position, latent - start) in any
+ * integer type, activations [N] (f16 usually) and tokens [n_sequences,
+ * context_length]; config.json gives n_tokens (for density) and the model.
+ * Per latent we aggregate the activations: count, mean, max, a histogram,
+ * the top-k examples (one per sequence, a window of tokens around the
+ * peak) and a few examples from equal-width activation intervals. Token
+ * ids become text through the vocabulary (--vocab), else <id>. Memory
+ * holds one slice at a time.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "import/import.h"
+#include "core/tensor.h"
+#include "core/util.h"
+
+/* One activation. */
+typedef struct {
+	uint32_t seq;   /* sequence index */
+	uint32_t pos;   /* token position */
+	float act;      /* value */
+} dl_hit;
+
+/* A slice file and its latent range. */
+typedef struct {
+	char *path;     /* file */
+	int64_t start;  /* first latent */
+	int64_t end;    /* the second number of the name */
+} dl_slice;
+
+static int slice_cmp(const void *a, const void *b)
+{
+	const dl_slice *x = a, *y = b;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+static int is_slice_name(const char *n, int64_t *start, int64_t *end)
+{
+	char *e1, *e2;
+	if (!(n[0] >= '0' && n[0] <= '9'))
+		return 0;
+	long long a = strtoll(n, &e1, 10);
+	if (*e1 != '_' || !(e1[1] >= '0' && e1[1] <= '9'))
+		return 0;
+	long long b = strtoll(e1 + 1, &e2, 10);
+	if (strcmp(e2, ".safetensors") != 0)
+		return 0;
+	*start = a;
+	*end = b;
+	return 1;
+}
+
+/* Slices directly in dir. */
+static dl_slice *list_slices(const char *dir, int *n)
+{
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	dl_slice *v = NULL;
+	int cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		int64_t a, b;
+		if (!is_slice_name(e->d_name, &a, &b))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[*n] = (dl_slice){xasprintf("%s/%s", dir, e->d_name), a, b};
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(v, (size_t)*n, sizeof *v, slice_cmp);
+	return v;
+}
+
+/* The hookpoint folder under path: path itself, or the only subfolder
+ * (of path or path/latents) holding slices. NULL with an error. */
+static char *find_hookdir(imp_state *st, const char *path)
+{
+	int n;
+	dl_slice *s = list_slices(path, &n);
+	for (int i = 0; i < n; i++)
+		free(s[i].path);
+	free(s);
+	if (n)
+		return xstrdup(path);
+	char *lat = xasprintf("%s/latents", path);
+	struct stat sb;
+	const char *base = stat(lat, &sb) == 0 && S_ISDIR(sb.st_mode) ? lat : path;
+	DIR *d = opendir(base);
+	char *found = NULL;
+	fs_buf names = {0};
+	int count = 0;
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char *sub = xasprintf("%s/%s", base, e->d_name);
+		int k = 0;
+		dl_slice *v = list_slices(sub, &k);
+		for (int i = 0; i < k; i++)
+			free(v[i].path);
+		free(v);
+		if (k) {
+			buf_printf(&names, "%s%s", count ? ", " : "", e->d_name);
+			count++;
+			free(found);
+			found = sub;
+		} else {
+			free(sub);
+		}
+	}
+	if (d)
+		closedir(d);
+	if (count != 1) {
+		if (count == 0)
+			imp_bad(st, path, 0, "latents", "no <start>_<end>.safetensors slices found");
+		else
+			imp_bad(st, path, 0, "latents", "several hookpoints (%s): import each folder as its own input", names.p);
+		free(found);
+		found = NULL;
+	}
+	buf_free(&names);
+	free(lat);
+	return found;
+}
+
+static int hit_cmp_pos(const void *a, const void *b)
+{
+	const dl_hit *x = a, *y = b;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? -1 : 1;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static int hit_cmp_act(const void *a, const void *b)
+{
+	const dl_hit *x = a, *y = b;
+	if (x->act != y->act)
+		return x->act > y->act ? -1 : 1;
+	return hit_cmp_pos(a, b);
+}
+
+/* Everything needed to write one latent's examples. */
+typedef struct {
+	const fs_st_info *tok;   /* tokens tensor */
+	int64_t n_seq, ctx_len;  /* its shape */
+	const dl_hit *bypos;     /* the latent's hits sorted by (seq, pos) */
+	size_t n;                /* hits */
+	int64_t *ids;            /* scratch: window token ids */
+	float *acts;             /* scratch: window activations */
+} dl_win;
+
+static int write_window(imp_state *st, dl_win *w, int64_t idx, const dl_hit *h, double bmin,
+			double bmax, double frac)
+{
+	const import_opts *o = st->o;
+	int64_t a = (int64_t)h->pos - o->ctx_before, b = (int64_t)h->pos + o->ctx_after + 1;
+	if (a < 0)
+		a = 0;
+	if (b > w->ctx_len)
+		b = w->ctx_len;
+	int n = (int)(b - a);
+	for (int i = 0; i < n; i++) {
+		w->ids[i] = tensor_get_i64(w->tok->dtype, w->tok->data, (size_t)(h->seq * w->ctx_len + a + i));
+		w->acts[i] = 0;
+	}
+	/* the latent's other activations inside the window */
+	size_t lo = 0, hi = w->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (w->bypos[mid].seq < h->seq || (w->bypos[mid].seq == h->seq && w->bypos[mid].pos < a))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t k = lo; k < w->n && w->bypos[k].seq == h->seq && w->bypos[k].pos < b; k++)
+		w->acts[w->bypos[k].pos - a] = w->bypos[k].act;
+	int64_t ctx = imp_context_ids(st, w->ids, n, NULL);
+	if (ctx < 0)
+		return -1;
+	return imp_example(st, idx, bmin, bmax, frac, ctx, w->acts, n);
+}
+
+static int do_latent(imp_state *st, dl_win *w, int64_t idx, dl_hit *hits, size_t n, double n_tokens)
+{
+	const import_opts *o = st->o;
+	fs_feature f;
+	imp_feature_init(&f);
+	double sum = 0;
+	float mx = 0;
+	for (size_t i = 0; i < n; i++) {
+		sum += hits[i].act;
+		if (hits[i].act > mx)
+			mx = hits[i].act;
+	}
+	f.density = n_tokens > 0 ? (double)n / n_tokens : -1;
+	if (f.density > 1)
+		f.density = 1;
+	f.max_act = mx;
+	f.mean_act = n ? sum / (double)n : 0;
+	if (mx > 0) {
+		f.hist_lo = 0;
+		f.hist_hi = mx;
+		for (size_t i = 0; i < n; i++) {
+			int b = (int)(hits[i].act / mx * FS_HIST_BINS);
+			if (b >= FS_HIST_BINS)
+				b = FS_HIST_BINS - 1;
+			if (b >= 0)
+				f.hist[b]++;
+		}
+	}
+	if (imp_feature(st, idx, &f) < 0)
+		return -1;
+	if (!n || !(mx > 0))
+		return 0;
+	qsort(hits, n, sizeof *hits, hit_cmp_act);
+	dl_hit *bypos = xmalloc(n * sizeof *bypos);
+	memcpy(bypos, hits, n * sizeof *bypos);
+	qsort(bypos, n, sizeof *bypos, hit_cmp_pos);
+	w->bypos = bypos;
+	w->n = n;
+	int rc = 0;
+	/* top group: the strongest hits, one per sequence */
+	uint32_t *used = xmalloc((size_t)(o->top_k > 0 ? o->top_k : 1) * sizeof *used);
+	int nused = 0;
+	for (size_t i = 0; i < n && nused < o->top_k && rc == 0; i++) {
+		int dup = 0;
+		for (int k = 0; k < nused; k++)
+			dup |= used[k] == hits[i].seq;
+		if (dup)
+			continue;
+		used[nused++] = hits[i].seq;
+		rc = write_window(st, w, idx, &hits[i], -1, -1, -1);
+	}
+	free(used);
+	/* equal-width intervals of (0, max], evenly spaced picks inside;
+	 * hits are sorted by activation, descending */
+	int ni = o->n_intervals;
+	for (int g = 0; g < ni && rc == 0 && o->per_interval > 0; g++) {
+		double lo = mx * g / ni, hi = mx * (g + 1) / ni;
+		size_t first = n, count = 0;
+		for (size_t i = 0; i < n; i++) {
+			double a = hits[i].act;
+			if (a > lo && (a < hi || (g == ni - 1 && a <= hi))) {
+				if (first == n)
+					first = i;
+				count++;
+			}
+		}
+		if (!count)
+			continue;
+		int take = (size_t)o->per_interval < count ? o->per_interval : (int)count;
+		for (int j = 0; j < take && rc == 0; j++) {
+			size_t pick = first + (size_t)((double)j * (double)count / take);
+			rc = write_window(st, w, idx, &hits[pick], lo, hi, (double)count / (double)n);
+		}
+	}
+	if (rc == 0)
+		rc = imp_flush_examples(st);
+	free(bypos);
+	w->bypos = NULL;
+	return rc;
+}
+
+static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_tokens, int *sae_made,
+		    const char *hookdir, json_t *cfg)
+{
+	char e[512];
+	fs_st_file *f = st_open(sl->path, e, sizeof e);
+	if (!f)
+		return imp_bad(st, sl->path, 0, "safetensors", "%s", e);
+	fs_st_info loc, act, tok;
+	int rc = 0;
+	dl_hit *hits = NULL;
+	uint32_t *lat = NULL;
+	size_t *start = NULL;
+	dl_win w = {0};
+	if (st_find(f, "locations", &loc, e, sizeof e) != 0 || st_find(f, "activations", &act, e, sizeof e) != 0 ||
+	    st_find(f, "tokens", &tok, e, sizeof e) != 0) {
+		/* e already reads "PATH: NAME.field: ..." */
+		rc = fs_seterr(st->err, st->errlen, "%s", e);
+		goto out;
+	}
+	if (loc.ndim != 2 || loc.shape[1] != 3 || tensor_dtype_size(loc.dtype) == 0 || loc.dtype <= TENSOR_F64) {
+		rc = imp_bad(st, sl->path, 0, "locations", "expected an integer tensor [N, 3]");
+		goto out;
+	}
+	size_t n = (size_t)loc.shape[0];
+	if (act.ndim != 1 || act.count != n) {
+		rc = imp_bad(st, sl->path, 0, "activations", "expected [%zu] to match locations", n);
+		goto out;
+	}
+	if (tok.ndim != 2 || tok.dtype <= TENSOR_F64) {
+		rc = imp_bad(st, sl->path, 0, "tokens", "expected an integer tensor [n_sequences, context_length]");
+		goto out;
+	}
+	if (!*sae_made) {
+		fs_sae s = {0};
+		const char *hb = strrchr(hookdir, '/');
+		hb = hb ? hb + 1 : hookdir;
+		s.name = (char *)hb;
+		s.hook = (char *)hb;
+		s.model = (char *)json_string_value(json_object_get(cfg, "model_name"));
+		const char *p = strstr(hb, "layers.");
+		s.layer = p ? atoi(p + 7) : -1;
+		s.source_format = (char *)"delphi";
+		if (imp_add_sae(st, &s) != 0) {
+			rc = -1;
+			goto out;
+		}
+		*sae_made = 1;
+	}
+	w.tok = &tok;
+	w.n_seq = tok.shape[0];
+	w.ctx_len = tok.shape[1];
+	if (n_tokens <= 0)
+		n_tokens = (double)w.n_seq * (double)w.ctx_len;
+	hits = xmalloc((n ? n : 1) * sizeof *hits);
+	lat = xmalloc((n ? n : 1) * sizeof *lat);
+	/* the latent column: relative to start, or absolute in some caches */
+	int64_t maxl = -1;
+	for (size_t i = 0; i < n; i++) {
+		int64_t l = tensor_get_i64(loc.dtype, loc.data, i * 3 + 2);
+		if (l > maxl)
+			maxl = l;
+	}
+	int64_t shift = maxl >= width && maxl < sl->start + width && maxl >= sl->start ? sl->start : 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t sq = tensor_get_i64(loc.dtype, loc.data, i * 3);
+		int64_t ps = tensor_get_i64(loc.dtype, loc.data, i * 3 + 1);
+		int64_t l = tensor_get_i64(loc.dtype, loc.data, i * 3 + 2) - shift;
+		if (sq < 0 || sq >= w.n_seq) {
+			rc = imp_bad(st, sl->path, 0, "locations", "row %zu: sequence %lld is outside tokens (%lld sequences)",
+				     i, (long long)sq, (long long)w.n_seq);
+			goto out;
+		}
+		if (ps < 0 || ps >= w.ctx_len) {
+			rc = imp_bad(st, sl->path, 0, "locations", "row %zu: position %lld is outside the context (%lld tokens)",
+				     i, (long long)ps, (long long)w.ctx_len);
+			goto out;
+		}
+		if (l < 0 || l >= width) {
+			rc = imp_bad(st, sl->path, 0, "locations", "row %zu: latent %lld is outside the slice %lld_%lld",
+				     i, (long long)l, (long long)sl->start, (long long)sl->end);
+			goto out;
+		}
+		float a = tensor_get_f32(act.dtype, act.data, i);
+		hits[i] = (dl_hit){(uint32_t)sq, (uint32_t)ps, isfinite(a) ? a : 0.0f};
+		lat[i] = (uint32_t)l;
+	}
+	/* counting sort by latent */
+	start = xcalloc((size_t)width + 1, sizeof *start);
+	for (size_t i = 0; i < n; i++)
+		start[lat[i] + 1]++;
+	for (int64_t l = 0; l < width; l++)
+		start[l + 1] += start[l];
+	dl_hit *sorted = xmalloc((n ? n : 1) * sizeof *sorted);
+	size_t *fill = xmalloc(((size_t)width + 1) * sizeof *fill);
+	memcpy(fill, start, ((size_t)width + 1) * sizeof *fill);
+	for (size_t i = 0; i < n; i++)
+		sorted[fill[lat[i]]++] = hits[i];
+	free(fill);
+	free(hits);
+	hits = sorted;
+	int wmax = st->o->ctx_before + st->o->ctx_after + 1;
+	w.ids = xmalloc((size_t)wmax * sizeof *w.ids);
+	w.acts = xmalloc((size_t)wmax * sizeof *w.acts);
+	for (int64_t l = 0; l < width && rc == 0; l++) {
+		rc = do_latent(st, &w, sl->start + l, hits + start[l], start[l + 1] - start[l], n_tokens);
+		if ((l & 255) == 0)
+			imp_progress(st, sl->path, l, width);
+	}
+out:
+	free(w.ids);
+	free(w.acts);
+	free(hits);
+	free(lat);
+	free(start);
+	st_close(f);
+	return rc;
+}
+
+int read_delphi(imp_state *st, const char *path)
+{
+	struct stat sb;
+	char *hookdir;
+	dl_slice *sl;
+	int n = 0;
+	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		const char *b = strrchr(path, '/');
+		int64_t a, e;
+		if (!is_slice_name(b ? b + 1 : path, &a, &e))
+			return imp_bad(st, path, 0, "name", "expected <start>_<end>.safetensors");
+		hookdir = b ? xstrndup(path, (size_t)(b - path)) : xstrdup(".");
+		sl = xmalloc(sizeof *sl);
+		sl[0] = (dl_slice){xstrdup(path), a, e};
+		n = 1;
+	} else {
+		hookdir = find_hookdir(st, path);
+		if (!hookdir)
+			return -1;
+		sl = list_slices(hookdir, &n);
+	}
+	/* config.json beside the slices, or one level up */
+	char *cp = xasprintf("%s/config.json", hookdir);
+	json_t *cfg = NULL;
+	int rc = 0;
+	if (stat(cp, &sb) != 0) {
+		free(cp);
+		cp = xasprintf("%s/../config.json", hookdir);
+	}
+	if (stat(cp, &sb) == 0) {
+		cfg = imp_load_json(st, cp);
+		if (!cfg)
+			rc = -1;
+	}
+	double n_tokens = 0;
+	if (rc == 0 && cfg) {
+		double t = imp_jnum(cfg, "n_tokens");
+		if (!isnan(t)) {
+			if (t <= 0)
+				rc = imp_bad(st, cp, 0, "n_tokens", "not a positive number");
+			n_tokens = t;
+		}
+	}
+	int made = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		/* end inclusive unless the next slice starts at it */
+		int64_t width = sl[i].end - sl[i].start + 1;
+		if ((i + 1 < n && sl[i + 1].start == sl[i].end) || (i > 0 && sl[i].start == sl[i - 1].end))
+			width--;
+		if (width <= 0 || width > (1 << 24)) {
+			rc = imp_bad(st, sl[i].path, 0, "name", "latent range %lld_%lld is empty or too large",
+				     (long long)sl[i].start, (long long)sl[i].end);
+			break;
+		}
+		rc = do_slice(st, &sl[i], width, n_tokens, &made, hookdir, cfg);
+	}
+	if (rc == 0 && n_tokens > 0)
+		writer_count_tokens(st->w, (int64_t)n_tokens);
+	for (int i = 0; i < n; i++)
+		free(sl[i].path);
+	free(sl);
+	if (cfg)
+		json_decref(cfg);
+	free(cp);
+	free(hookdir);
+	return rc;
+}

@@ -1,0 +1,615 @@
+/*
+ * read_neuronpedia.c: Neuronpedia exports. A folder holds features/,
+ * activations/ and explanations/, each of batch-N.jsonl.gz files (one JSON
+ * object a line). Feature rows give density (frac_nonzero), the activation
+ * histogram, logit effects (pos_str/pos_values, neg_str/neg_values) and
+ * decoder-cosine neighbours (topkCosSimIndices/Values); explanation rows
+ * give labels; activation rows give examples, grouped by quantile bin
+ * (binMin == -1 is the top group). Everything streams line by line: memory
+ * holds one feature's examples and the index -> fid map. The feature-row
+ * parser is shared with the SAEDashboard reader, whose features carry the
+ * same statistics fields.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "import/import.h"
+#include "core/input.h"
+#include "core/util.h"
+
+/* ------------------------------------------------- shared feature stats */
+
+/* Parallel arrays of strings and numbers (logit tables). */
+static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, const char *vkey,
+		  int sign, const char *file, long line)
+{
+	json_t *s = json_object_get(row, skey), *v = json_object_get(row, vkey);
+	if (!s && !v)
+		return 0;
+	if (!json_is_array(s))
+		return imp_bad(st, file, line, skey, "expected an array of token strings");
+	double *vals;
+	size_t nv;
+	if (imp_jnums(v, &vals, &nv) != 0)
+		return imp_bad(st, file, line, vkey, "expected an array of numbers");
+	if (nv != json_array_size(s)) {
+		free(vals);
+		return imp_bad(st, file, line, vkey, "%zu values for %zu tokens in %s", nv,
+			       json_array_size(s), skey);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < nv && rc == 0; i++) {
+		const char *t = json_string_value(json_array_get(s, i));
+		if (!t) {
+			rc = imp_bad(st, file, line, skey, "element %zu is not a string", i);
+			break;
+		}
+		char *txt = imp_token_str(st, t);
+		if (writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) < 0)
+			rc = imp_wfail(st, "logit");
+		free(txt);
+	}
+	free(vals);
+	return rc;
+}
+
+/* Add the feature described by a Neuronpedia/SAEDashboard feature row
+ * (index already parsed), with its histogram, logits and neighbours.
+ * Returns the fid, or -1. */
+int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
+		       const char *file, long line)
+{
+	fs_feature f;
+	imp_feature_init(&f);
+	/* numbers that are present must be numbers (null counts as absent) */
+	static const char *const numeric[] = {"frac_nonzero", "maxActApprox", "umap_x", "umap_y"};
+	for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
+		json_t *v = json_object_get(row, numeric[k]);
+		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
+			return imp_bad(st, file, line, numeric[k], "not a number");
+	}
+	double d = imp_jnum(row, "frac_nonzero");
+	if (!isnan(d)) {
+		if (d < 0 || d > 1)
+			return imp_bad(st, file, line, "frac_nonzero", "%g is not a fraction", d);
+		f.density = d;
+	}
+	d = imp_jnum(row, "maxActApprox");
+	if (!isnan(d))
+		f.max_act = d;
+	else if (!isnan(max_act))
+		f.max_act = max_act;
+	double x = imp_jnum(row, "umap_x"), y = imp_jnum(row, "umap_y");
+	if (!isnan(x) && !isnan(y) && (x != 0 || y != 0)) {
+		f.map_x = x;
+		f.map_y = y;
+	}
+	json_t *hv = json_object_get(row, "freq_hist_data_bar_values");
+	json_t *hh = json_object_get(row, "freq_hist_data_bar_heights");
+	if (hv || hh) {
+		double *c, *h;
+		size_t nc, nh;
+		if (imp_jnums(hv, &c, &nc) != 0)
+			return imp_bad(st, file, line, "freq_hist_data_bar_values", "expected an array of numbers");
+		if (imp_jnums(hh, &h, &nh) != 0) {
+			free(c);
+			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "expected an array of numbers");
+		}
+		if (nc != nh) {
+			free(c);
+			free(h);
+			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "%zu heights for %zu values", nh, nc);
+		}
+		imp_hist(&f, c, h, (int)nc);
+		/* the histogram is over the activations where the feature
+		 * fires: its mean estimates mean_act */
+		double sw = 0, s = 0;
+		for (size_t i = 0; i < nc; i++)
+			if (h[i] > 0) {
+				sw += h[i];
+				s += h[i] * c[i];
+			}
+		if (sw > 0)
+			f.mean_act = s / sw;
+		free(c);
+		free(h);
+	}
+	int64_t fid = imp_feature(st, idx, &f);
+	if (fid < 0)
+		return st->runtime ? -1 : imp_bad(st, file, line, "index", "%lld is out of range", (long long)idx);
+	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
+	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
+		return -1;
+	json_t *vec = json_object_get(row, "vector");
+	if (vec && !json_is_null(vec)) {
+		double *a;
+		size_t na;
+		if (imp_jnums(vec, &a, &na) != 0)
+			return imp_bad(st, file, line, "vector", "expected an array of numbers");
+		imp_vector(st, fid, a, na);
+		free(a);
+	}
+	json_t *ni = json_object_get(row, "topkCosSimIndices"), *nv = json_object_get(row, "topkCosSimValues");
+	if (ni || nv) {
+		double *a, *b;
+		size_t na, nb;
+		if (imp_jnums(ni, &a, &na) != 0)
+			return imp_bad(st, file, line, "topkCosSimIndices", "expected an array of numbers");
+		if (imp_jnums(nv, &b, &nb) != 0) {
+			free(a);
+			return imp_bad(st, file, line, "topkCosSimValues", "expected an array of numbers");
+		}
+		if (na != nb) {
+			free(a);
+			free(b);
+			return imp_bad(st, file, line, "topkCosSimValues", "%zu values for %zu indices", nb, na);
+		}
+		int rank = 0;
+		for (size_t i = 0; i < na; i++)
+			if (a[i] >= 0 && (int64_t)a[i] != idx)
+				imp_neighbour(st, fid, rank++, (int64_t)a[i], (float)b[i]);
+		free(a);
+		free(b);
+	}
+	return fid;
+}
+
+/* Feature index from "index" (a string in exports) or "feature_index". */
+int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *file, long line)
+{
+	json_t *v = json_object_get(row, key);
+	if (!v)
+		return imp_bad(st, file, line, key, "missing");
+	int64_t idx;
+	if (json_is_integer(v))
+		idx = json_integer_value(v);
+	else if (!json_is_string(v) || parse_i64(json_string_value(v), &idx) != 0)
+		return imp_bad(st, file, line, key, "not a feature number");
+	if (idx < 0)
+		return imp_bad(st, file, line, key, "negative feature number %lld", (long long)idx);
+	return idx;
+}
+
+/* Store one example: the context from the tokens, then the example with
+ * its bin (NAN bounds: the top group). */
+static int np_example_core(imp_state *st, int64_t idx, const char *const *ts, const size_t *ls,
+			   const float *acts, int nt, double bmin, double bmax, double bfrac,
+			   const char *source)
+{
+	if (isnan(bmin))
+		bmin = -1; /* no bins: every example belongs to the top group */
+	if (isnan(bfrac))
+		bfrac = -1;
+	if (isnan(bmax))
+		bmax = bmin;
+	int64_t ctx = imp_context(st, ts, ls, nt, source);
+	if (ctx < 0)
+		return -1;
+	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt);
+}
+
+/* One example from parallel tokens/values arrays. */
+int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
+		   const char *bmax_key, const char *bfrac_key, const char *source,
+		   const char *file, long line)
+{
+	json_t *toks = json_object_get(row, "tokens");
+	if (!json_is_array(toks))
+		return imp_bad(st, file, line, "tokens", toks ? "not an array" : "missing");
+	double *vals;
+	size_t nv, nt = json_array_size(toks);
+	if (imp_jnums(json_object_get(row, "values"), &vals, &nv) != 0)
+		return imp_bad(st, file, line, "values", "missing or not an array of numbers");
+	if (nv != nt) {
+		free(vals);
+		return imp_bad(st, file, line, "values", "%zu values for %zu tokens", nv, nt);
+	}
+	if (nt > 1 << 20) {
+		free(vals);
+		return imp_bad(st, file, line, "tokens", "%zu tokens is too many for one context", nt);
+	}
+	const char **ts = xmalloc((nt ? nt : 1) * sizeof *ts);
+	size_t *ls = xmalloc((nt ? nt : 1) * sizeof *ls);
+	float *acts = xmalloc((nt ? nt : 1) * sizeof *acts);
+	int rc = 0;
+	for (size_t i = 0; i < nt; i++) {
+		json_t *t = json_array_get(toks, i);
+		if (!json_is_string(t)) {
+			rc = imp_bad(st, file, line, "tokens", "element %zu is not a string", i);
+			break;
+		}
+		ts[i] = json_string_value(t);
+		ls[i] = json_string_length(t);
+		acts[i] = isfinite(vals[i]) ? (float)vals[i] : 0.0f;
+	}
+	if (rc == 0)
+		rc = np_example_core(st, idx, ts, ls, acts, (int)nt, imp_jnum(row, bmin_key),
+				     imp_jnum(row, bmax_key), imp_jnum(row, bfrac_key), source);
+	free(ts);
+	free(ls);
+	free(acts);
+	free(vals);
+	return rc;
+}
+
+/* ------------------------------------------------------------- exports */
+
+/* batch-N.jsonl(.gz) files of a subfolder, sorted by N. */
+static int batch_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+	long nx = strtol(bx + 7, NULL, 10), ny = strtol(by + 7, NULL, 10);
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x, y);
+}
+
+static char **list_batches(const char *dir, int *n, int64_t *bytes)
+{
+	*n = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return NULL;
+	char **v = NULL;
+	int cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *nm = e->d_name;
+		size_t l = strlen(nm);
+		if (strncmp(nm, "batch-", 6) != 0)
+			continue;
+		if (!(l > 6 && (!strcmp(nm + l - 6, ".jsonl") || (l > 9 && !strcmp(nm + l - 9, ".jsonl.gz")))))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[*n] = xasprintf("%s/%s", dir, nm);
+		struct stat sb;
+		if (stat(v[*n], &sb) == 0)
+			*bytes += sb.st_size;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(v, (size_t)*n, sizeof *v, batch_cmp);
+	return v;
+}
+
+/* Kind of rows a subfolder holds. */
+enum { NP_FEATURES, NP_EXPLANATIONS, NP_ACTIVATIONS };
+
+typedef struct {
+	imp_state *st;        /* the run */
+	int64_t total;        /* bytes of all batch files */
+	int64_t done;         /* bytes of the files finished */
+	char *labelled;       /* per feature index: label set already (first one wins) */
+	int64_t n_labelled;   /* entries */
+} np_run;
+
+/* Create the dictionary from the first row seen. */
+static int np_sae(imp_state *st, json_t *row)
+{
+	if (st->sae)
+		return 0;
+	fs_sae s = {0};
+	const char *layer = json_string_value(json_object_get(row, "layer"));
+	s.name = (char *)(layer ? layer : "neuronpedia");
+	s.model = (char *)json_string_value(json_object_get(row, "modelId"));
+	s.hook = (char *)json_string_value(json_object_get(row, "hookName"));
+	s.layer = layer && layer[0] >= '0' && layer[0] <= '9' ? atoi(layer) : -1;
+	s.source_format = (char *)"neuronpedia";
+	return imp_add_sae(st, &s);
+}
+
+/* The fid of idx, adding a feature with unknown statistics when the
+ * export has no features/ row for it. */
+static int64_t np_need(imp_state *st, int64_t idx, const char *file, long line)
+{
+	int64_t fid = imp_fid(st, idx);
+	if (fid)
+		return fid;
+	fs_feature f;
+	imp_feature_init(&f);
+	fid = imp_feature(st, idx, &f);
+	if (fid < 0 && !st->runtime)
+		imp_bad(st, file, line, "index", "%lld is out of range", (long long)idx);
+	return fid;
+}
+
+static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
+{
+	imp_state *st = r->st;
+	if (!json_is_object(row))
+		return imp_bad(st, file, line, "row", "not a JSON object");
+	if (np_sae(st, row) != 0)
+		return -1;
+	int64_t idx = imp_np_index(st, row, "index", file, line);
+	if (idx < 0)
+		return -1;
+	if (kind == NP_FEATURES)
+		return imp_np_feature(st, row, idx, NAN, file, line) < 0 ? -1 : 0;
+	int64_t fid = np_need(st, idx, file, line);
+	if (fid < 0)
+		return -1;
+	if (kind == NP_EXPLANATIONS) {
+		json_t *dv = json_object_get(row, "description");
+		if (dv && !json_is_string(dv))
+			return imp_bad(st, file, line, "description", "not a string");
+		const char *desc = json_string_value(dv);
+		if (!desc || !*desc)
+			return 0;
+		if (idx >= r->n_labelled) {
+			int64_t n = r->n_labelled ? r->n_labelled : 1024;
+			while (n <= idx)
+				n *= 2;
+			r->labelled = xrealloc(r->labelled, (size_t)n);
+			memset(r->labelled + r->n_labelled, 0, (size_t)(n - r->n_labelled));
+			r->n_labelled = n;
+		}
+		if (r->labelled[idx])
+			return 0; /* several explanations: the first one is the label */
+		r->labelled[idx] = 1;
+		if (writer_set_label(st->w, fid, desc, "explanation") < 0)
+			return imp_wfail(st, "label");
+		return 0;
+	}
+	const char *src = json_string_value(json_object_get(row, "dataSource"));
+	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", src, file, line);
+}
+
+/* ------------------------------------------- fast path for activation rows
+ *
+ * Activation rows are nearly all of an export's bytes. Building a jansson
+ * tree for each costs more than everything else together, so these rows
+ * are first read by a small scanner that pulls out only what we keep
+ * (index, tokens, values, bins, dataSource) and checks the rest is well
+ * formed JSON. Anything it does not handle (an error, an odd shape, a
+ * dictionary not created yet) goes to the jansson path, which gives the
+ * same result or the precise error message. */
+
+typedef struct {
+	imp_scan s;        /* the scanner (cursor, end, decoded strings) */
+	size_t *soff;      /* token string offsets into s.str */
+	size_t *slen;      /* their lengths */
+	float *vals;       /* values */
+	size_t ntok, nval; /* counts */
+	size_t cap_t, cap_v; /* capacities */
+} np_scan;
+
+/* The activation row of one line: 1 when handled (rc in *rc), 0 when the
+ * jansson path must take it. */
+static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, const char *file, long ln, int *rc)
+{
+	imp_state *st = r->st;
+	if (!st->sae)
+		return 0;
+	c->s.p = line;
+	c->s.end = line + len;
+	c->s.str.len = 0;
+	c->ntok = c->nval = 0;
+	int64_t idx = -1;
+	int have_tok = 0, have_val = 0;
+	double bmin = NAN, bmax = NAN, bfrac = NAN;
+	size_t src_off = (size_t)-1;
+	imp_scan_ws(&c->s);
+	if (c->s.p >= c->s.end || *c->s.p++ != '{')
+		return 0;
+	imp_scan_ws(&c->s);
+	if (c->s.p < c->s.end && *c->s.p == '}')
+		return 0;
+	for (;;) {
+		imp_scan_ws(&c->s);
+		size_t k0 = c->s.str.len;
+		if (imp_scan_string(&c->s, 1) != 0)
+			return 0;
+		buf_addc(&c->s.str, 0);
+		/* compare the key, then drop it from the buffer */
+		char key[16];
+		size_t kl = c->s.str.len - k0 - 1;
+		if (kl < sizeof key)
+			memcpy(key, c->s.str.p + k0, kl + 1);
+		else
+			key[0] = 0;
+		c->s.str.len = k0;
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end || *c->s.p++ != ':')
+			return 0;
+		imp_scan_ws(&c->s);
+		if (!strcmp(key, "index")) {
+			if (c->s.p < c->s.end && *c->s.p == '"') {
+				size_t a = c->s.str.len;
+				if (imp_scan_string(&c->s, 1) != 0)
+					return 0;
+				buf_addc(&c->s.str, 0);
+				if (parse_i64(c->s.str.p + a, &idx) != 0)
+					return 0;
+				c->s.str.len = a;
+			} else {
+				double d;
+				if (imp_scan_number(&c->s, &d) != 0 || d != floor(d))
+					return 0;
+				idx = (int64_t)d;
+			}
+			if (idx < 0)
+				return 0;
+		} else if (!strcmp(key, "tokens") || !strcmp(key, "values")) {
+			int tok = key[0] == 't';
+			if (tok ? have_tok : have_val)
+				return 0; /* a repeated key: jansson's rules */
+			if (c->s.p >= c->s.end || *c->s.p++ != '[')
+				return 0;
+			imp_scan_ws(&c->s);
+			if (c->s.p < c->s.end && *c->s.p == ']')
+				c->s.p++;
+			else
+				for (;;) {
+					imp_scan_ws(&c->s);
+					if (tok) {
+						if (c->ntok == c->cap_t) {
+							c->cap_t = c->cap_t ? c->cap_t * 2 : 256;
+							c->soff = xrealloc(c->soff, c->cap_t * sizeof *c->soff);
+							c->slen = xrealloc(c->slen, c->cap_t * sizeof *c->slen);
+						}
+						size_t a = c->s.str.len;
+						if (imp_scan_string(&c->s, 1) != 0)
+							return 0;
+						c->soff[c->ntok] = a;
+						c->slen[c->ntok++] = c->s.str.len - a;
+						buf_addc(&c->s.str, 0);
+					} else {
+						double d;
+						if (c->nval == c->cap_v) {
+							c->cap_v = c->cap_v ? c->cap_v * 2 : 256;
+							c->vals = xrealloc(c->vals, c->cap_v * sizeof *c->vals);
+						}
+						if (imp_scan_number(&c->s, &d) != 0)
+							return 0;
+						c->vals[c->nval++] = isfinite(d) ? (float)d : 0.0f;
+					}
+					imp_scan_ws(&c->s);
+					if (c->s.p >= c->s.end)
+						return 0;
+					if (*c->s.p == ',') {
+						c->s.p++;
+						continue;
+					}
+					if (*c->s.p++ != ']')
+						return 0;
+					break;
+				}
+			if (tok)
+				have_tok = 1;
+			else
+				have_val = 1;
+		} else if (!strcmp(key, "binMin") || !strcmp(key, "binMax") || !strcmp(key, "binContains")) {
+			double d;
+			if (c->s.p < c->s.end && *c->s.p == 'n') {
+				if (imp_scan_lit(&c->s, "null") != 0)
+					return 0;
+				d = NAN;
+			} else if (imp_scan_number(&c->s, &d) != 0) {
+				return 0;
+			}
+			if (key[3] == 'M' && key[4] == 'i')
+				bmin = d;
+			else if (key[3] == 'M')
+				bmax = d;
+			else
+				bfrac = d;
+		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
+			src_off = c->s.str.len;
+			if (imp_scan_string(&c->s, 1) != 0)
+				return 0;
+			buf_addc(&c->s.str, 0);
+		} else if (imp_scan_skip(&c->s, 0) != 0) {
+			return 0;
+		}
+		imp_scan_ws(&c->s);
+		if (c->s.p >= c->s.end)
+			return 0;
+		if (*c->s.p == ',') {
+			c->s.p++;
+			continue;
+		}
+		if (*c->s.p++ != '}')
+			return 0;
+		break;
+	}
+	imp_scan_ws(&c->s);
+	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
+		return 0;
+	if (np_need(st, idx, file, ln) < 0) {
+		*rc = -1;
+		return 1;
+	}
+	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
+	for (size_t i = 0; i < c->ntok; i++)
+		ts[i] = c->s.str.p + c->soff[i];
+	*rc = np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac,
+			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
+	free(ts);
+	return 1;
+}
+
+static int np_file(np_run *r, int kind, const char *path)
+{
+	imp_state *st = r->st;
+	char e[512];
+	fs_input *in = input_open(path, e, sizeof e);
+	if (!in)
+		return imp_bad(st, path, 0, "open", "%s", e);
+	const char *line;
+	size_t len;
+	int rc = 0;
+	static const char *const what[] = {"features", "explanations", "activations"};
+	np_scan sc;
+	memset(&sc, 0, sizeof sc);
+	/* FS_IMPORT_NOFAST=1 sends every row through jansson (tests compare) */
+	const char *nofast = getenv("FS_IMPORT_NOFAST");
+	int fast = kind == NP_ACTIVATIONS && !(nofast && *nofast == '1');
+	while (rc == 0 && (line = input_line(in, &len))) {
+		if (len == 0)
+			continue;
+		long ln = (long)input_lineno(in);
+		if (fast && np_fast_row(r, &sc, line, len, path, ln, &rc))
+			goto next;
+		json_error_t je;
+		json_t *row = json_loadb(line, len, 0, &je);
+		if (!row) {
+			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
+			break;
+		}
+		rc = np_row(r, kind, row, path, ln);
+		json_decref(row);
+	next:
+		if ((ln & 255) == 0)
+			imp_progress(st, what[kind], r->done + input_pos(in), r->total);
+	}
+	if (rc == 0 && input_error(in))
+		rc = imp_bad(st, path, (long)input_lineno(in) + 1, "read", "%s", input_error(in));
+	struct stat sb;
+	if (stat(path, &sb) == 0)
+		r->done += sb.st_size;
+	input_close(in);
+	buf_free(&sc.s.str);
+	free(sc.soff);
+	free(sc.slen);
+	free(sc.vals);
+	return rc;
+}
+
+int read_neuronpedia(imp_state *st, const char *path)
+{
+	static const char *const sub[] = {"features", "explanations", "activations"};
+	char **files[3];
+	int nf[3];
+	np_run r = {st, 0, 0, NULL, 0};
+	int any = 0;
+	for (int k = 0; k < 3; k++) {
+		char *dir = xasprintf("%s/%s", path, sub[k]);
+		files[k] = list_batches(dir, &nf[k], &r.total);
+		any += nf[k];
+		free(dir);
+	}
+	int rc = 0;
+	if (!any)
+		rc = imp_bad(st, path, 0, "features", "no batch-N.jsonl.gz files in features/, explanations/ or activations/");
+	/* features first (statistics), then labels, then examples */
+	for (int k = 0; k < 3 && rc == 0; k++)
+		for (int i = 0; i < nf[k] && rc == 0; i++)
+			rc = np_file(&r, k, files[k][i]);
+	if (rc == 0 && !st->sae)
+		rc = imp_bad(st, path, 0, "features", "the export holds no rows");
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < nf[k]; i++)
+			free(files[k][i]);
+		free(files[k]);
+	}
+	free(r.labelled);
+	return rc;
+}

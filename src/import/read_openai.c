@@ -1,0 +1,214 @@
+/*
+ * read_openai.c: the OpenAI sparse_autoencoder viewer's per-feature JSON,
+ * {density, mean_act, mean_act_squared, hist{bin: count}, top[], random[]},
+ * each sequence {act, acts[], tokens[], token_ints[], ...}. A folder of
+ * <index>.json files (one dictionary) or a single file (its index from the
+ * file name, else 0). top[] becomes the top group; random[] one interval
+ * spanning the random samples' activations.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "import/import.h"
+#include "core/util.h"
+
+/* Index from a file name "123.json" (or any leading digits), -1 if none. */
+static int64_t name_index(const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	if (!(*b >= '0' && *b <= '9'))
+		return -1;
+	return strtoll(b, NULL, 10);
+}
+
+static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char *where)
+{
+	if (!arr)
+		return 0;
+	if (!json_is_array(arr))
+		return imp_bad(st, where, 0, top ? "top" : "random", "not an array");
+	/* bounds of the random group: its activations' range */
+	double lo = INFINITY, hi = -INFINITY;
+	if (!top)
+		for (size_t k = 0; k < json_array_size(arr); k++) {
+			double a = imp_jnum(json_array_get(arr, k), "act");
+			if (!isnan(a)) {
+				lo = a < lo ? a : lo;
+				hi = a > hi ? a : hi;
+			}
+		}
+	if (!(lo <= hi))
+		lo = hi = 0;
+	size_t limit = top && st->o->top_k > 0 ? (size_t)st->o->top_k : (size_t)-1;
+	for (size_t k = 0; k < json_array_size(arr) && k < limit; k++) {
+		json_t *sq = json_array_get(arr, k);
+		char *w2 = xasprintf("%s.%s[%zu]", where, top ? "top" : "random", k);
+		json_t *toks = json_object_get(sq, "tokens");
+		double *acts = NULL;
+		size_t na;
+		int rc = 0;
+		if (!json_is_array(toks))
+			rc = imp_bad(st, w2, 0, "tokens", toks ? "not an array" : "missing");
+		else if (imp_jnums(json_object_get(sq, "acts"), &acts, &na) != 0)
+			rc = imp_bad(st, w2, 0, "acts", "missing or not an array of numbers");
+		else if (na != json_array_size(toks))
+			rc = imp_bad(st, w2, 0, "acts", "%zu activations for %zu tokens", na, json_array_size(toks));
+		if (rc == 0) {
+			const char **ts = xmalloc((na ? na : 1) * sizeof *ts);
+			size_t *ls = xmalloc((na ? na : 1) * sizeof *ls);
+			float *fa = xmalloc((na ? na : 1) * sizeof *fa);
+			for (size_t i = 0; i < na && rc == 0; i++) {
+				json_t *t = json_array_get(toks, i);
+				if (!json_is_string(t))
+					rc = imp_bad(st, w2, 0, "tokens", "element %zu is not a string", i);
+				ts[i] = json_string_value(t);
+				ls[i] = json_string_length(t);
+				fa[i] = isfinite(acts[i]) ? (float)acts[i] : 0.0f;
+			}
+			if (rc == 0) {
+				int64_t ctx = imp_context(st, ts, ls, (int)na, NULL);
+				rc = ctx < 0 ? -1 : imp_example(st, idx, top ? -1 : lo, top ? -1 : hi, -1, ctx, fa, (int)na);
+			}
+			free(ts);
+			free(ls);
+			free(fa);
+		}
+		free(acts);
+		free(w2);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int oa_file(imp_state *st, const char *path, int64_t idx)
+{
+	json_t *root = imp_load_json(st, path);
+	if (!root)
+		return -1;
+	int rc = 0;
+	if (!json_is_object(root)) {
+		rc = imp_bad(st, path, 0, "top level", "not a JSON object");
+		goto out;
+	}
+	if (!st->sae) {
+		fs_sae s = {0};
+		s.name = (char *)"openai";
+		s.source_format = (char *)"openai";
+		if (imp_add_sae(st, &s) != 0) {
+			rc = -1;
+			goto out;
+		}
+	}
+	fs_feature f;
+	imp_feature_init(&f);
+	double d = imp_jnum(root, "density");
+	if (!isnan(d)) {
+		if (d < 0 || d > 1) {
+			rc = imp_bad(st, path, 0, "density", "%g is not a fraction", d);
+			goto out;
+		}
+		f.density = d;
+	}
+	d = imp_jnum(root, "mean_act");
+	if (!isnan(d))
+		f.mean_act = d;
+	json_t *top = json_object_get(root, "top");
+	double mx = NAN;
+	for (size_t k = 0; k < json_array_size(top); k++) {
+		double a = imp_jnum(json_array_get(top, k), "act");
+		if (!isnan(a) && (isnan(mx) || a > mx))
+			mx = a;
+	}
+	if (!isnan(mx))
+		f.max_act = mx;
+	json_t *hist = json_object_get(root, "hist");
+	if (hist && !json_is_object(hist)) {
+		rc = imp_bad(st, path, 0, "hist", "expected an object {bin: count}");
+		goto out;
+	}
+	size_t nh = json_object_size(hist), k = 0;
+	if (nh) {
+		double *c = xmalloc(nh * sizeof *c), *h = xmalloc(nh * sizeof *h);
+		const char *key;
+		json_t *v;
+		json_object_foreach(hist, key, v) {
+			char *end;
+			c[k] = strtod(key, &end);
+			h[k] = json_is_number(v) ? json_number_value(v) : 0;
+			if (end != key)
+				k++;
+		}
+		/* sort bins by position (object order is not guaranteed) */
+		for (size_t i = 1; i < k; i++)
+			for (size_t j = i; j > 0 && c[j - 1] > c[j]; j--) {
+				double t = c[j];
+				c[j] = c[j - 1];
+				c[j - 1] = t;
+				t = h[j];
+				h[j] = h[j - 1];
+				h[j - 1] = t;
+			}
+		imp_hist(&f, c, h, (int)k);
+		free(c);
+		free(h);
+	}
+	if (imp_feature(st, idx, &f) < 0) {
+		rc = st->runtime ? -1 : imp_bad(st, path, 0, "index", "%lld is out of range", (long long)idx);
+		goto out;
+	}
+	rc = oa_seqs(st, idx, top, 1, path);
+	if (rc == 0)
+		rc = oa_seqs(st, idx, json_object_get(root, "random"), 0, path);
+out:
+	json_decref(root);
+	return rc;
+}
+
+static int idx_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int read_openai(imp_state *st, const char *path)
+{
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		int64_t idx = name_index(path);
+		return oa_file(st, path, idx < 0 ? 0 : idx);
+	}
+	DIR *d = opendir(path);
+	if (!d)
+		return imp_bad(st, path, 0, "open", "cannot read the folder");
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		int64_t i = name_index(e->d_name);
+		if (i < 0 || l < 6 || strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			ids = xrealloc(ids, cap * sizeof *ids);
+		}
+		ids[n++] = i;
+	}
+	closedir(d);
+	if (n)
+		qsort(ids, n, sizeof *ids, idx_cmp);
+	int rc = n ? 0 : imp_bad(st, path, 0, "feature", "no <index>.json files");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		char *p = xasprintf("%s/%lld.json", path, (long long)ids[i]);
+		rc = oa_file(st, p, ids[i]);
+		free(p);
+		imp_progress(st, path, (int64_t)i + 1, (int64_t)n);
+	}
+	free(ids);
+	return rc;
+}

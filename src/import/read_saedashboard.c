@@ -1,0 +1,167 @@
+/*
+ * read_saedashboard.c: SAEDashboard's Neuronpedia runner output,
+ * batch-N.json = {model_id, layer, sae_set, sae_id_suffix?, features: [...]}
+ * where each feature carries the statistics fields of a Neuronpedia feature
+ * row (snake_case) and activations[] of {tokens, values, bin_min, bin_max,
+ * bin_contains, ...}; bin_min == -1 is the top group. Accepts one file or a
+ * folder of batch files (one dictionary). Each file is one JSON document,
+ * so errors name a JSON path (features[3].activations[2]) in place of a
+ * line number.
+ */
+#include <dirent.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "import/import.h"
+#include "core/util.h"
+
+static int sd_sae(imp_state *st, json_t *root, const char *path)
+{
+	if (st->sae)
+		return 0;
+	fs_sae s = {0};
+	json_t *lv = json_object_get(root, "layer");
+	int layer = json_is_integer(lv) ? (int)json_integer_value(lv) : -1;
+	if (!json_is_integer(lv) && json_is_string(lv))
+		layer = atoi(json_string_value(lv));
+	const char *set = json_string_value(json_object_get(root, "sae_set"));
+	const char *suffix = json_string_value(json_object_get(root, "sae_id_suffix"));
+	char *name = NULL;
+	if (set && layer >= 0)
+		name = suffix && *suffix ? xasprintf("%d-%s-%s", layer, set, suffix) : xasprintf("%d-%s", layer, set);
+	s.name = name ? name : (char *)"saedashboard";
+	s.model = (char *)json_string_value(json_object_get(root, "model_id"));
+	s.layer = layer;
+	s.source_format = (char *)"saedashboard";
+	(void)path;
+	int rc = imp_add_sae(st, &s);
+	free(name);
+	return rc;
+}
+
+/* Set once the token count of the input has been given to the writer. */
+static int counted;
+
+/* One feature object of features[] (streamed by imp_json_stream). */
+static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const char *key, json_t *fe,
+		      long line)
+{
+	const char *path = ctx;
+	(void)key;
+	if (sd_sae(st, top, path) != 0)
+		return -1;
+	/* where: "FILE:LINE: features[i]" (the line where the feature starts) */
+	char *where = line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
+			       : xasprintf("%s: features[%zu]", path, i);
+	int rc = 0;
+	if (!json_is_object(fe)) {
+		rc = imp_bad(st, where, 0, "feature", "not an object");
+		free(where);
+		return rc;
+	}
+	int64_t idx = imp_np_index(st, fe, "feature_index", where, 0);
+	json_t *acts = json_object_get(fe, "activations");
+	if (idx >= 0 && acts && !json_is_array(acts))
+		rc = imp_bad(st, where, 0, "activations", "not an array");
+	else if (idx < 0)
+		rc = -1;
+	/* the largest activation over its examples stands in for max_act */
+	double mx = NAN;
+	for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
+		json_t *vals = json_object_get(json_array_get(acts, k), "values");
+		for (size_t j = 0; j < json_array_size(vals); j++) {
+			json_t *v = json_array_get(vals, j);
+			if (json_is_number(v) && (isnan(mx) || json_number_value(v) > mx))
+				mx = json_number_value(v);
+		}
+	}
+	if (rc == 0 && imp_np_feature(st, fe, idx, mx, where, 0) < 0)
+		rc = -1;
+	/* the tokens the statistics were computed over, once per input */
+	double np = imp_jnum(fe, "n_prompts_total"), nt = imp_jnum(fe, "n_tokens_in_prompt");
+	if (rc == 0 && !counted && np > 0 && nt > 0) {
+		writer_count_tokens(st->w, (int64_t)(np * nt));
+		counted = 1;
+	}
+	const char *src = json_string_value(json_object_get(fe, "dataset"));
+	if (!src)
+		src = json_string_value(json_object_get(top, "dataset"));
+	for (size_t k = 0; rc == 0 && k < json_array_size(acts); k++) {
+		json_t *a = json_array_get(acts, k);
+		char *w2 = xasprintf("%s.activations[%zu]", where, k);
+		if (!json_is_object(a))
+			rc = imp_bad(st, w2, 0, "activation", "not an object");
+		else
+			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", src, w2, 0);
+		free(w2);
+	}
+	free(where);
+	imp_progress(st, path, (int64_t)i + 1, 0);
+	return rc;
+}
+
+/* One batch file, streamed feature by feature: memory holds the file's
+ * text (mapped) and one feature's tree. */
+static int sd_doc(imp_state *st, const char *path)
+{
+	json_t *top = NULL;
+	int found = 0;
+	int rc = imp_json_stream(st, path, "features", sd_feature, (void *)path, &top, &found);
+	if (rc == 0 && !found)
+		rc = imp_bad(st, path, 0, "features", json_object_get(top, "features") ? "not an array"
+				: "missing (not an SAEDashboard batch?)");
+	if (rc == 0)
+		rc = sd_sae(st, top, path); /* a batch with no features still names its dictionary */
+	if (top)
+		json_decref(top);
+	return rc;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a, *y = *(char *const *)b;
+	long nx = strtol(x + 6, NULL, 10), ny = strtol(y + 6, NULL, 10);
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x, y);
+}
+
+int read_saedashboard(imp_state *st, const char *path)
+{
+	counted = 0;
+	struct stat sb;
+	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode))
+		return sd_doc(st, path);
+	DIR *d = opendir(path);
+	if (!d)
+		return imp_bad(st, path, 0, "open", "cannot read the folder");
+	char **names = NULL;
+	int n = 0, cap = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+		if (strncmp(e->d_name, "batch-", 6) != 0 || l < 11 || strcmp(e->d_name + l - 5, ".json") != 0)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			names = xrealloc(names, (size_t)cap * sizeof *names);
+		}
+		names[n++] = xstrdup(e->d_name);
+	}
+	closedir(d);
+	if (n)
+		qsort(names, (size_t)n, sizeof *names, name_cmp);
+	int rc = n ? 0 : imp_bad(st, path, 0, "batch", "no batch-N.json files");
+	for (int i = 0; i < n; i++) {
+		if (rc == 0) {
+			char *p = xasprintf("%s/%s", path, names[i]);
+			rc = sd_doc(st, p);
+			free(p);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}

@@ -1,0 +1,332 @@
+/*
+ * index.h: the featscope index, one SQLite file (format described in
+ * man/featscope-index.5). index.c is the only module that speaks SQL to an
+ * index: the read side (fs_index, opened read-only, used by the query CLI,
+ * grep and the TUI) and the write side (fs_writer, used by the builder and
+ * the importers; it writes a temporary file and renames it at the end).
+ *
+ * Identifiers: every feature has a global id (fid, 1-based) and a
+ * (dictionary, index) pair; every context has an id (1-based) that is also
+ * its rowid in the full-text table. Strings returned inside structs belong
+ * to the struct and are released by the matching *_free function.
+ */
+#ifndef FS_INDEX_H
+#define FS_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+#define FS_INDEX_VERSION 2
+#define FS_HIST_BINS 32 /* bins in a stored activation histogram */
+
+/* ---------------------------------------------------------------- records */
+
+typedef struct {
+	int id;               /* 1-based dictionary id */
+	char *name;           /* unique short name, e.g. "demo" or "gpt2-l0" */
+	char *model;          /* model name, may be "" */
+	char *hook;           /* hook point, may be "" */
+	int layer;            /* layer number, -1 when unknown */
+	int d_model;          /* width of the decoder rows, 0 when unknown */
+	int64_t n_features;   /* dictionary size */
+	char *source_format;  /* "native", "saelens", "neuronpedia", ... */
+} fs_sae;
+
+typedef struct {
+	int64_t id;           /* global feature id (fid) */
+	int sae;              /* dictionary id */
+	int64_t idx;          /* index within the dictionary */
+	char *label;          /* explanation, "" when none */
+	char *label_source;   /* "auto", "explanation", "import", ... */
+	double density;       /* fraction of tokens on which it fires; <0 unknown */
+	double max_act;       /* largest activation seen */
+	double mean_act;      /* mean activation over tokens where it fires */
+	double act_mass;      /* sum of activations over its stored examples */
+	int64_t n_examples;   /* stored examples (all groups) */
+	int64_t cluster;      /* leaf cluster node id, 0 when none */
+	double map_x, map_y;  /* 2D map position; NaN when none */
+	float hist_lo, hist_hi;          /* histogram range */
+	uint32_t hist[FS_HIST_BINS];     /* counts, all zero when unknown */
+} fs_feature;
+
+/* An example: one feature's activations on one context. grp 0 holds the
+ * top activations (rank 0 is the strongest); grp 1..n are quantile
+ * intervals, lowest first. */
+typedef struct {
+	int64_t ctx;          /* context id */
+	int grp;              /* 0 = top, else interval number */
+	int rank;             /* order within the group */
+	float max_act;        /* max activation on this context */
+	int max_pos;          /* token position of max_act */
+	int ntok;             /* number of tokens (length of acts) */
+	float *acts;          /* activation per token, dense */
+} fs_example;
+
+typedef struct {
+	int grp;              /* interval number (>= 1) */
+	float lo, hi;         /* activation bounds of the interval */
+	float frac;           /* share of the feature's activations inside, <0 unknown */
+} fs_interval;
+
+typedef struct {
+	int64_t id;           /* context id */
+	char *text;           /* raw bytes (may hold any byte, NUL-terminated) */
+	int len;              /* bytes of text */
+	int ntok;             /* tokens */
+	uint32_t *tok_off;    /* ntok + 1 byte offsets; token i is [off[i], off[i+1]) */
+	char *source;         /* where it came from, "" when unknown */
+} fs_context;
+
+typedef struct {
+	char *token;          /* output token as text */
+	float value;          /* logit effect */
+} fs_logit;
+
+typedef struct {
+	int64_t fid;          /* the neighbouring feature */
+	float cosine;         /* decoder cosine similarity */
+} fs_neighbour;
+
+typedef struct {
+	int64_t id;           /* node id (1-based) */
+	int64_t parent;       /* parent node id, 0 for a root */
+	int sae;              /* dictionary */
+	int depth;            /* 0 for roots */
+	int64_t size;         /* features below this node */
+	int64_t n_children;   /* child nodes */
+	char *label;          /* label made from its members */
+} fs_cluster;
+
+/* ------------------------------------------------------------- read side */
+
+typedef struct fs_index fs_index;
+
+/* Open read-only. Checks the meta table (format and version) without
+ * scanning any table. NULL with a one-line message in err when PATH is
+ * missing, not SQLite, not a featscope index or of another version. */
+fs_index *index_open(const char *path, char *err, size_t errlen);
+void index_close(fs_index *ix);
+const char *index_path(const fs_index *ix);
+/* A stable identity of the index (its meta 'uuid'), for notes. */
+const char *index_uuid(const fs_index *ix);
+/* Last SQLite error message, for reporting. */
+const char *index_errmsg(const fs_index *ix);
+
+/* Counts kept in meta at build time. */
+int64_t index_n_features(const fs_index *ix);
+int64_t index_n_contexts(const fs_index *ix);
+int64_t index_n_examples(const fs_index *ix);
+int64_t index_n_tokens(const fs_index *ix);   /* tokens seen while building */
+/* Any meta value by key, NULL when absent (owned by the index). */
+const char *index_meta(fs_index *ix, const char *key);
+
+/* Dictionaries, loaded at open (a handful). i is 0-based. */
+int index_n_saes(const fs_index *ix);
+const fs_sae *index_sae(const fs_index *ix, int i);
+const fs_sae *index_sae_by_id(const fs_index *ix, int id);
+const fs_sae *index_sae_by_name(const fs_index *ix, const char *name);
+
+/* Feature names: "N" (in the only or first dictionary), "SAE/N", or "#FID"
+ * for a global id. Returns the fid, or -1 with a message in err. */
+int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen);
+/* fid for (dictionary, index), -1 when absent. */
+int64_t index_feature_id(fs_index *ix, int sae, int64_t idx);
+/* Fill *f for fid; 0 on success, -1 when absent. */
+int index_feature(fs_index *ix, int64_t fid, fs_feature *f);
+void feature_free(fs_feature *f);
+/* "SAE/N" or "N" when there is a single dictionary; static buffer per call
+ * site is not used: writes into out (at least 64 bytes). */
+const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outlen);
+
+/* Sorted, filtered paging through one dictionary's features (sae 0 = all).
+ * filter: NULL/"" for none, else a case-insensitive substring of the label
+ * or a feature number. Returns rows written to out (<= limit). */
+typedef enum {
+	FS_SORT_ID, FS_SORT_LABEL, FS_SORT_DENSITY, FS_SORT_MAXACT, FS_SORT_CLUSTER
+} fs_sort;
+int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
+		       const char *filter, int64_t offset, int limit,
+		       fs_feature *out);
+int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+
+/* All examples of a feature, group then rank order. *out is malloc'd;
+ * free with examples_free. Returns the count, -1 on error. */
+int index_examples(fs_index *ix, int64_t fid, fs_example **out);
+void examples_free(fs_example *ex, int n);
+/* One feature's activations on one context (ntok values); 0 when it has an
+ * example there, -1 when not. */
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
+/* Quantile interval bounds of a feature. */
+int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
+
+int index_context(fs_index *ix, int64_t ctx, fs_context *c);
+void context_free(fs_context *c);
+
+/* Logit effects: sign +1 for the top positive, -1 for the top negative. */
+int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
+void logits_free(fs_logit *l, int n);
+
+/* Nearest neighbours by decoder cosine in dictionary other_sae (0: the
+ * feature's own). At most k. */
+int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k,
+		     fs_neighbour **out);
+
+/* Cluster tree: children of a node (parent 0: the roots of dictionary sae),
+ * one node, and the features directly in a node. */
+int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out);
+int index_cluster(fs_index *ix, int64_t node, fs_cluster *c);
+void clusters_free(fs_cluster *c, int n);
+int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
+
+/* Full-text search (FTS5 query syntax). Context ids in rowid order, and
+ * fids whose label matches. */
+int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
+int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
+/* Features with an example on a context, strongest first. */
+typedef struct {
+	int64_t fid;
+	float max_act;
+	int max_pos;
+} fs_ctx_feature;
+int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out);
+
+/* Context text is stored in chunks of concatenated texts (for fast scans).
+ * Chunk ids are 1..index_n_chunks. Contexts of a chunk are consecutive ids
+ * first..first+n-1. Every text is followed by one NUL byte, so context i
+ * spans bytes [off[i], off[i + 1] - 1) of the chunk (off has n + 1 entries;
+ * off[n] == len). */
+typedef struct {
+	int64_t id;           /* chunk id */
+	int64_t first_ctx;    /* id of its first context */
+	int n;                /* contexts in it */
+	const char *text;     /* the chunk bytes */
+	size_t len;           /* bytes */
+	uint32_t *off;        /* n + 1 offsets into text */
+} fs_chunk;
+int64_t index_n_chunks(const fs_index *ix);
+int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch);
+void chunk_free(fs_chunk *ch);
+
+/* ------------------------------------------------------------ write side */
+
+typedef struct fs_writer fs_writer;
+
+/* Start an index that will become PATH. Writes to a temporary file beside
+ * it; nothing appears at PATH until writer_finish succeeds. On failure
+ * errno says why: EIO (or ENOSPC, EFBIG, EDQUOT) for a file that could
+ * not be written, anything else for a path that cannot be created. */
+fs_writer *writer_create(const char *path, char *err, size_t errlen);
+/* Returns the new dictionary id (>0), -1 on error (name taken). */
+int writer_add_sae(fs_writer *w, const fs_sae *s);
+/* Returns the fid. Uses f->sae, idx, label, label_source, density, max_act,
+ * mean_act, cluster, map_x/map_y, hist*. act_mass and n_examples are
+ * computed by the writer from the examples added. */
+int64_t writer_add_feature(fs_writer *w, const fs_feature *f);
+/* Update a feature's label / stats after the fact. */
+int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source);
+int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f);
+int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node);
+int writer_set_map(fs_writer *w, int64_t fid, double x, double y);
+/* Store a context once (deduplicated by xxh3 of its text and token
+ * boundaries); returns its id. tok_off has ntok + 1 entries. */
+int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
+			   const uint32_t *tok_off, int ntok, const char *source);
+/* acts: ntok dense values (stored sparsely as f16). */
+int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
+		       int64_t ctx, const float *acts, int ntok);
+int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv);
+int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
+		     const char *token, float value);
+int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
+			 int64_t other_fid, float cosine);
+/* Returns the node id. */
+int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
+			   int64_t size, const char *label);
+int writer_set_meta(fs_writer *w, const char *key, const char *value);
+/* Tokens seen while building (for density). */
+void writer_count_tokens(fs_writer *w, int64_t n);
+/* Build secondary indexes and full-text tables, write meta, commit, and
+ * rename into place. 0 on success; on failure the temporary file is gone. */
+int writer_finish(fs_writer *w, char *err, size_t errlen);
+/* Give up: remove the temporary file. */
+void writer_abort(fs_writer *w);
+const char *writer_errmsg(fs_writer *w);
+
+/* Per-token activation blob codec (exposed for tests and fuzzing):
+ * sparse (varint gap, f16 value) pairs. */
+size_t acts_encode(const float *acts, int ntok, uint8_t *out);  /* out >= ntok*5 bytes */
+int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 bad */
+/* A context's examples (contexts.ex): per example, in (feature, grp, rank)
+ * order, a varint feature id delta, a varint max_pos, the f32 max_act
+ * (little-endian) and a varint length followed by its acts blob. */
+typedef struct {
+	int64_t fid;          /* feature */
+	float max_act;        /* its largest activation on the context */
+	int max_pos;          /* the token where it is */
+	const uint8_t *acts;  /* acts blob (acts_decode), inside the ex blob */
+	size_t nacts;         /* its bytes */
+} fs_ex_entry;
+void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
+	    const void *acts, size_t nacts);
+/* The next entry at *at (advanced); *fid carries the running feature id
+ * (start at 0). 1: got one, 0: the end, -1: damaged. */
+int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e);
+/* Token boundary codec: varint token byte lengths. */
+size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
+int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
+
+/* ---- import ---- */
+/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
+/* ---- search ---- */
+/* Queries for the concept probe (grep.c). A connection is used by one
+ * thread at a time, so every grep worker opens its own fs_index. */
+
+/* Bytes of text in all chunks (NUL separators included), -1 on error. */
+int64_t index_text_bytes(fs_index *ix);
+/* act_mass and dictionary id of every feature, indexed by fid: *mass and
+ * *sae get *nfid = (largest fid + 1) entries (malloc'd; unused slots 0).
+ * 0 on success, -1 on error. */
+int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
+/* A reader of matched contexts' token boundaries and examples, with its
+ * statements prepared once; close it before closing ix. */
+typedef struct index_ctx_reader index_ctx_reader;
+index_ctx_reader *index_ctx_reader_open(fs_index *ix);
+void index_ctx_reader_close(index_ctx_reader *r);
+/* Chunk id read into buffers the reader keeps (no allocation once they
+ * are large enough): the result is valid until the next call or close.
+ * NULL when absent or damaged. */
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
+/* Chunks this reader read straight from its own map of the file rather
+ * than through SQLite (which it does for rows that spill off their page,
+ * files it cannot vouch for, and always when FEATSCOPE_SQLITE_READS is
+ * set). For tests and benchmarks. */
+int64_t index_ctx_reader_direct(const index_ctx_reader *r);
+/* Token boundaries of context ctx without its text; textlen is the text's
+ * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
+ * Returns ntok, -1 when absent or corrupt. */
+int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off);
+/* Every stored example on context ctx (whose tokens number ntok):
+ * fn(ud, fid, acts, ntok) for each, acts dense and valid during the call.
+ * Returns the count, -1 on error. */
+typedef void (*index_example_fn)(void *ud, int64_t fid, const float *acts, int ntok);
+int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
+			      index_example_fn fn, void *ud);
+
+
+/* ---- tui ---- */
+
+/* Keyset paging through the same order as index_feature_page: up to limit
+ * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
+ * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
+ * Its cost does not grow with the position in the list. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out);
+/* The position of fid in that order (rows before it), -1 when it is not
+ * in the list (another dictionary, filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid);
+
+#endif

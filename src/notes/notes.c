@@ -1,0 +1,941 @@
+/*
+ * notes.c: the user's notes database (see notes.h). One SQLite file per
+ * index identity, in WAL mode with synchronous=FULL, every save its own
+ * transaction. This is the only module with SQL for the notes database.
+ *
+ * Schema (PRAGMA user_version = NOTES_VERSION):
+ *   meta(key, value)            format='featscope-notes', identity, index_uuid
+ *   notes(id, key, label, note, tags, bookmark, updated) one row per feature
+ *   notes_fts                   FTS5 over notes(label, note, tags), kept in
+ *                               step by triggers (external content)
+ *   lists(id, name, description, created)
+ *   list_members(list, key, pos)
+ *
+ * Opening never writes to a file it refuses: the header is read with plain
+ * read(2), the schema is checked over a read-only connection, and only a
+ * database that passes (or an empty/new file) is opened read-write.
+ */
+#include "notes/notes.h"
+#include "index/index.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define NOTES_VERSION 1
+#define NOTES_FORMAT "featscope-notes"
+
+/* Prepared statements, made once at open. */
+enum {
+	ST_GET, ST_PUT, ST_DEL, ST_KEYS, ST_LIST_NAMES, ST_LIST_FIND, ST_LIST_NEW,
+	ST_LIST_DESC, ST_LIST_ADD, ST_LIST_RM, ST_LIST_DROP, ST_LIST_MEMBERS,
+	ST_KEY_LISTS, ST_SEARCH, ST__N
+};
+
+static const char *const notes_sql[ST__N] = {
+	[ST_GET] = "SELECT label, note, tags, bookmark, updated FROM notes WHERE key = ?1",
+	[ST_PUT] = "INSERT INTO notes(key, label, note, tags, bookmark, updated) "
+		   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(key) DO UPDATE SET "
+		   "label = excluded.label, note = excluded.note, tags = excluded.tags, "
+		   "bookmark = excluded.bookmark, updated = excluded.updated",
+	[ST_DEL] = "DELETE FROM notes WHERE key = ?1",
+	[ST_KEYS] = "SELECT key FROM notes",
+	[ST_LIST_NAMES] = "SELECT name FROM lists ORDER BY name",
+	[ST_LIST_FIND] = "SELECT id, description FROM lists WHERE name = ?1",
+	[ST_LIST_NEW] = "INSERT INTO lists(name, description, created) VALUES (?1, ?2, ?3)",
+	[ST_LIST_DESC] = "UPDATE lists SET description = ?2 WHERE id = ?1",
+	[ST_LIST_ADD] = "INSERT INTO list_members(list, key, pos) VALUES (?1, ?2, "
+			"(SELECT coalesce(max(pos), 0) + 1 FROM list_members WHERE list = ?1)) "
+			"ON CONFLICT(list, key) DO NOTHING",
+	[ST_LIST_RM] = "DELETE FROM list_members WHERE list = ?1 AND key = ?2",
+	[ST_LIST_DROP] = "DELETE FROM lists WHERE id = ?1",
+	[ST_LIST_MEMBERS] = "SELECT key FROM list_members WHERE list = ?1 ORDER BY pos",
+	[ST_KEY_LISTS] = "SELECT l.name FROM list_members m JOIN lists l ON l.id = m.list "
+			 "WHERE m.key = ?1 ORDER BY l.name",
+	[ST_SEARCH] = "SELECT n.key FROM notes_fts f JOIN notes n ON n.id = f.rowid "
+		      "WHERE notes_fts MATCH ?1 ORDER BY bm25(notes_fts), n.key LIMIT ?2",
+};
+
+static const char notes_schema[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+	"CREATE TABLE notes(\n"
+	"  id INTEGER PRIMARY KEY,           -- stable rowid for notes_fts (VACUUM keeps it)\n"
+	"  key TEXT NOT NULL UNIQUE,         -- feature name 'SAE/N'\n"
+	"  label TEXT NOT NULL DEFAULT '',   -- the user's label\n"
+	"  note TEXT NOT NULL DEFAULT '',    -- free text\n"
+	"  tags TEXT NOT NULL DEFAULT '',    -- space-separated\n"
+	"  bookmark INTEGER NOT NULL DEFAULT 0,\n"
+	"  updated INTEGER NOT NULL          -- unix seconds\n"
+	");\n"
+	"CREATE VIRTUAL TABLE notes_fts USING fts5(label, note, tags, "
+	"  content='notes', content_rowid='id');\n"
+	"CREATE TRIGGER notes_ai AFTER INSERT ON notes BEGIN\n"
+	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.id, new.label, new.note, new.tags);\n"
+	"END;\n"
+	"CREATE TRIGGER notes_ad AFTER DELETE ON notes BEGIN\n"
+	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.id, old.label, old.note, old.tags);\n"
+	"END;\n"
+	"CREATE TRIGGER notes_au AFTER UPDATE ON notes BEGIN\n"
+	"  INSERT INTO notes_fts(notes_fts, rowid, label, note, tags) VALUES ('delete', old.id, old.label, old.note, old.tags);\n"
+	"  INSERT INTO notes_fts(rowid, label, note, tags) VALUES (new.id, new.label, new.note, new.tags);\n"
+	"END;\n"
+	"CREATE TABLE lists(\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE,\n"
+	"  description TEXT NOT NULL DEFAULT '',\n"
+	"  created INTEGER NOT NULL\n"
+	");\n"
+	"CREATE TABLE list_members(\n"
+	"  list INTEGER NOT NULL REFERENCES lists(id) ON DELETE CASCADE,\n"
+	"  key TEXT NOT NULL,\n"
+	"  pos INTEGER NOT NULL,             -- order of addition within the list\n"
+	"  PRIMARY KEY(list, key)\n"
+	");\n";
+
+/* The tables (and their columns) a database must have to be ours. */
+static const char *const notes_tables[][8] = {
+	{"meta", "key", "value", NULL},
+	{"notes", "id", "key", "label", "note", "tags", "bookmark", "updated"},
+	{"notes_fts", "label", "note", "tags", NULL},
+	{"lists", "id", "name", "description", "created", NULL},
+	{"list_members", "list", "key", "pos", NULL},
+};
+
+struct fs_notes {
+	sqlite3 *db;              /* read-write connection */
+	char *path;               /* database file */
+	char *identity;           /* identity stored in meta at creation */
+	sqlite3_stmt *st[ST__N];  /* prepared statements */
+	char err[512];            /* last error message */
+	int depth;                /* nesting of notes_begin */
+	int failed;               /* a save inside the open group failed */
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int notes_fail(fs_notes *n, const char *what)
+{
+	int rc = sqlite3_extended_errcode(n->db);
+	const char *hint = "";
+	if ((rc & 0xff) == SQLITE_FULL)
+		hint = " (disk full)";
+	else if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE)
+		hint = " (write error: disk full, file size limit or failing device)";
+	else if ((rc & 0xff) == SQLITE_IOERR)
+		hint = " (I/O error)";
+	else if ((rc & 0xff) == SQLITE_BUSY)
+		hint = " (another program holds the notes database)";
+	else if ((rc & 0xff) == SQLITE_READONLY)
+		hint = " (read-only)";
+	snprintf(n->err, sizeof n->err, "%s: %s: %s%s", n->path, what,
+		 sqlite3_errmsg(n->db), hint);
+	return -1;
+}
+
+static sqlite3_stmt *notes_st(fs_notes *n, int which)
+{
+	sqlite3_stmt *s = n->st[which];
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	sqlite3_bind_text(s, i, v ? v : "", -1, SQLITE_TRANSIENT);
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	return xstrdup(t ? (const char *)t : "");
+}
+
+/* Append a copy of s to a NULL-terminated growable string vector. */
+static void strv_push(char ***v, int *n, const char *s)
+{
+	*v = xrealloc(*v, sizeof **v * (size_t)(*n + 2));
+	(*v)[(*n)++] = xstrdup(s);
+	(*v)[*n] = NULL;
+}
+
+void strv_free(char **v, int n)
+{
+	if (!v)
+		return;
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Collect column 0 of every row of a bound statement. */
+static int notes_collect(fs_notes *n, sqlite3_stmt *s, char ***out, const char *what)
+{
+	char **v = NULL;
+	int cnt = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		strv_push(&v, &cnt, (const char *)sqlite3_column_text(s, 0));
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		strv_free(v, cnt);
+		*out = NULL;
+		return notes_fail(n, what);
+	}
+	if (!v)
+		v = xcalloc(1, sizeof *v);
+	*out = v;
+	return cnt;
+}
+
+static int notes_exec(fs_notes *n, const char *sql, const char *what)
+{
+	if (sqlite3_exec(n->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return notes_fail(n, what);
+	return 0;
+}
+
+/* Feature keys sort by dictionary name, then numerically by index. */
+int notes_key_cmp(const char *a, const char *b)
+{
+	const char *sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+	size_t la = sa ? (size_t)(sa - a) : 0, lb = sb ? (size_t)(sb - b) : 0;
+	size_t l = la < lb ? la : lb;
+	int c = strncmp(a, b, l);
+	if (c)
+		return c;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
+	int64_t ia, ib;
+	if (parse_i64(na, &ia) == 0 && parse_i64(nb, &ib) == 0 && ia != ib)
+		return ia < ib ? -1 : 1;
+	return strcmp(na, nb);
+}
+
+static int key_qcmp(const void *a, const void *b)
+{
+	return notes_key_cmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* ------------------------------------------------------- open / check */
+
+/* Make every directory above path (mode 0700 for new ones). */
+static int mkdirs_for(const char *path)
+{
+	char *p = xstrdup(path);
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = 0;
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	return 0;
+}
+
+char *notes_default_path(const char *identity)
+{
+	const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (xdg && xdg[0] == '/')
+		return xasprintf("%s/featscope/notes-%s.sqlite", xdg, identity);
+	if (!home || !*home)
+		home = ".";
+	return xasprintf("%s/.local/share/featscope/notes-%s.sqlite", home, identity);
+}
+
+/* Check an existing database over a read-only connection. Returns 1 when
+ * it is a current notes database, 0 when it is an empty SQLite database
+ * (to be initialised), -1 (message in err) when it must be refused. */
+static int notes_check(const char *path, char *err, size_t errlen)
+{
+	/* Header first, with plain read(): no SQLite, no locks, no writes. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+	unsigned char hdr[100];
+	ssize_t got = read(fd, hdr, sizeof hdr);
+	close(fd);
+	if (got == 0)
+		return 0;
+	if (got < (ssize_t)sizeof hdr || memcmp(hdr, "SQLite format 3", 16) != 0)
+		return fs_seterr(err, errlen, "%s: not a SQLite database; refusing to use it as a notes database (left untouched)", path);
+	uint32_t uv = (uint32_t)hdr[60] << 24 | (uint32_t)hdr[61] << 16 | (uint32_t)hdr[62] << 8 | hdr[63];
+	if (uv > NOTES_VERSION)
+		return fs_seterr(err, errlen, "%s: notes database version %u is newer than this featscope understands (%d); refusing to touch it (left untouched)", path, uv, NOTES_VERSION);
+
+	sqlite3 *db = NULL;
+	int ret = -1;
+	/* A read-only connection to a WAL database creates -wal and -shm
+	 * beside it and leaves them: note which were absent, to remove them. */
+	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
+	int had_wal = access(wal, F_OK) == 0, had_shm = access(shm, F_OK) == 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		goto out;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		fs_seterr(err, errlen, "%s: corrupt or unreadable notes database: %s (left untouched)", path, sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		goto out;
+	}
+	int v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	/* The WAL may hold a newer user_version than the file header. */
+	if (v > NOTES_VERSION) {
+		fs_seterr(err, errlen, "%s: notes database version %d is newer than this featscope understands (%d); refusing to touch it (left untouched)", path, v, NOTES_VERSION);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		fs_seterr(err, errlen, "%s: corrupt notes database: %s (left untouched)", path, sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		goto out;
+	}
+	int nobj = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v == 0) {
+		if (nobj == 0)
+			ret = 0;
+		else
+			fs_seterr(err, errlen, "%s: a SQLite database but not a featscope notes database (no notes schema); left untouched", path);
+		goto out;
+	}
+	/* Version NOTES_VERSION: every table and column must be there. */
+	for (size_t t = 0; t < sizeof notes_tables / sizeof notes_tables[0]; t++) {
+		char *sql = xasprintf("SELECT count(*) FROM pragma_table_info('%s') WHERE name = ?1", notes_tables[t][0]);
+		int okp = sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK;
+		free(sql);
+		for (int c = 1; okp && c < 8 && notes_tables[t][c]; c++) {
+			sqlite3_reset(s);
+			sqlite3_bind_text(s, 1, notes_tables[t][c], -1, SQLITE_STATIC);
+			okp = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
+		}
+		sqlite3_finalize(s);
+		if (!okp) {
+			fs_seterr(err, errlen, "%s: not a featscope notes database (wrong schema: table %s); left untouched", path, notes_tables[t][0]);
+			goto out;
+		}
+	}
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'format'", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(s, 0), NOTES_FORMAT) != 0) {
+		fs_seterr(err, errlen, "%s: not a featscope notes database (meta format is not %s); left untouched", path, NOTES_FORMAT);
+		sqlite3_finalize(s);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0) {
+		fs_seterr(err, errlen, "%s: corrupt notes database (%s); left untouched",
+			  path, s && sqlite3_column_text(s, 0) ? (const char *)sqlite3_column_text(s, 0) : sqlite3_errmsg(db));
+		sqlite3_finalize(s);
+		goto out;
+	}
+	sqlite3_finalize(s);
+	ret = 1;
+out:
+	sqlite3_close(db);
+	struct stat ws;
+	if (!had_wal && stat(wal, &ws) == 0 && ws.st_size == 0) {
+		unlink(wal);
+		if (!had_shm)
+			unlink(shm);
+	}
+	free(wal);
+	free(shm);
+	return ret;
+}
+
+static int notes_meta_set(fs_notes *n, const char *key, const char *value)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(n->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)", -1, &s, NULL) != SQLITE_OK)
+		return notes_fail(n, "meta");
+	bind_text(s, 1, key);
+	bind_text(s, 2, value);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : notes_fail(n, "meta");
+}
+
+static char *notes_meta_get(fs_notes *n, const char *key)
+{
+	sqlite3_stmt *s;
+	char *v = NULL;
+	if (sqlite3_prepare_v2(n->db, "SELECT value FROM meta WHERE key = ?1", -1, &s, NULL) != SQLITE_OK)
+		return NULL;
+	bind_text(s, 1, key);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = col_dup(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* Create the schema in a fresh database (inside one transaction; a
+ * concurrent creator is detected by re-reading user_version). */
+static int notes_init(fs_notes *n, const char *identity)
+{
+	if (notes_exec(n, "BEGIN IMMEDIATE", "create") < 0)
+		return -1;
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(n->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (v == 0) {
+		char ver[32];
+		snprintf(ver, sizeof ver, "%d", NOTES_VERSION);
+		char *uv = xasprintf("PRAGMA user_version = %d", NOTES_VERSION);
+		int bad = notes_exec(n, notes_schema, "create") < 0 ||
+			  notes_meta_set(n, "format", NOTES_FORMAT) < 0 ||
+			  notes_meta_set(n, "version", ver) < 0 ||
+			  notes_meta_set(n, "identity", identity ? identity : "") < 0 ||
+			  notes_exec(n, uv, "create") < 0;
+		free(uv);
+		if (bad) {
+			sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	if (notes_exec(n, "COMMIT", "create") < 0) {
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+fs_notes *notes_open(const char *path, const char *index_identity, char *err, size_t errlen)
+{
+	char *p = path ? xstrdup(path) : notes_default_path(index_identity && *index_identity ? index_identity : "default");
+	struct stat sb;
+	int state = 0; /* 0: new or empty, 1: existing notes database */
+	if (stat(p, &sb) == 0) {
+		if (!S_ISREG(sb.st_mode)) {
+			fs_seterr(err, errlen, "%s: not a regular file", p);
+			free(p);
+			return NULL;
+		}
+		state = notes_check(p, err, errlen);
+		if (state < 0) {
+			free(p);
+			return NULL;
+		}
+	} else if (errno != ENOENT) {
+		fs_seterr(err, errlen, "%s: %s", p, strerror(errno));
+		free(p);
+		return NULL;
+	} else if (mkdirs_for(p) != 0) {
+		fs_seterr(err, errlen, "%s: cannot create its directory: %s", p, strerror(errno));
+		free(p);
+		return NULL;
+	}
+
+	fs_notes *n = xcalloc(1, sizeof *n);
+	n->path = p;
+	int flags = SQLITE_OPEN_READWRITE | (state ? 0 : SQLITE_OPEN_CREATE);
+	if (sqlite3_open_v2(p, &n->db, flags, NULL) != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: cannot open notes database: %s", p, n->db ? sqlite3_errmsg(n->db) : "out of memory");
+		notes_close(n);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(n->db, 1);
+	sqlite3_busy_timeout(n->db, 5000);
+	if (notes_exec(n, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL", "open") < 0)
+		goto fail;
+	/* WAL: readers (the TUI) never block the writer and a killed writer
+	 * leaves the last committed state. */
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(n->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+	    sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		notes_fail(n, "WAL mode");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	if (!state && notes_init(n, index_identity) < 0)
+		goto fail;
+	for (int i = 0; i < ST__N; i++)
+		if (sqlite3_prepare_v3(n->db, notes_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &n->st[i], NULL) != SQLITE_OK) {
+			notes_fail(n, "prepare");
+			goto fail;
+		}
+	n->identity = notes_meta_get(n, "identity");
+	if (!n->identity)
+		n->identity = xstrdup("");
+	return n;
+fail:
+	fs_seterr(err, errlen, "%s", n->err);
+	notes_close(n);
+	return NULL;
+}
+
+void notes_close(fs_notes *n)
+{
+	if (!n)
+		return;
+	for (int i = 0; i < ST__N; i++)
+		sqlite3_finalize(n->st[i]);
+	sqlite3_close(n->db);
+	free(n->path);
+	free(n->identity);
+	free(n);
+}
+
+const char *notes_path(const fs_notes *n)
+{
+	return n->path;
+}
+
+const char *notes_errmsg(fs_notes *n)
+{
+	return n->err;
+}
+
+const char *notes_identity_stored(const fs_notes *n)
+{
+	return n->identity;
+}
+
+/* --------------------------------------------------------- transactions */
+
+int notes_begin(fs_notes *n)
+{
+	if (n->depth > 0) {
+		if (n->failed) {
+			snprintf(n->err, sizeof n->err, "%s: an earlier save of this group failed; nothing saved", n->path);
+			return -1;
+		}
+		n->depth++;
+		return 0;
+	}
+	if (notes_exec(n, "BEGIN IMMEDIATE", "begin") < 0)
+		return -1;
+	n->depth = 1;
+	n->failed = 0;
+	return 0;
+}
+
+/* Roll back, keeping the message of what went wrong. */
+static void notes_abort(fs_notes *n)
+{
+	char keep[sizeof n->err];
+	memcpy(keep, n->err, sizeof keep);
+	if (!sqlite3_get_autocommit(n->db))
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+	memcpy(n->err, keep, sizeof keep);
+	n->depth = 0;
+	n->failed = 0;
+}
+
+int notes_commit(fs_notes *n)
+{
+	if (n->depth == 0)
+		return 0;
+	if (--n->depth > 0)
+		return 0;
+	if (n->failed || notes_exec(n, "COMMIT", "save") < 0) {
+		notes_abort(n);
+		return -1;
+	}
+	return 0;
+}
+
+void notes_rollback(fs_notes *n)
+{
+	if (n->depth > 0)
+		notes_abort(n);
+}
+
+/* End one write step begun with notes_begin: commit it (or, inside an
+ * outer group, leave that to the group); a failed step fails the group. */
+static int notes_write_end(fs_notes *n, int ok)
+{
+	if (!ok)
+		n->failed = 1;
+	int rc = notes_commit(n);
+	return ok ? rc : -1;
+}
+
+/* ---------------------------------------------------------------- notes */
+
+static void note_zero(fs_note *out, const char *key)
+{
+	out->key = xstrdup(key ? key : "");
+	out->label = xstrdup("");
+	out->note = xstrdup("");
+	out->tags = xstrdup("");
+	out->bookmark = 0;
+	out->updated = 0;
+}
+
+int notes_get(fs_notes *n, const char *key, fs_note *out)
+{
+	sqlite3_stmt *s = notes_st(n, ST_GET);
+	bind_text(s, 1, key);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->key = xstrdup(key);
+		out->label = col_dup(s, 0);
+		out->note = col_dup(s, 1);
+		out->tags = col_dup(s, 2);
+		out->bookmark = sqlite3_column_int(s, 3) != 0;
+		out->updated = sqlite3_column_int64(s, 4);
+		sqlite3_reset(s);
+		return 0;
+	}
+	sqlite3_reset(s);
+	note_zero(out, key);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return notes_fail(n, "read note");
+}
+
+void note_free(fs_note *note)
+{
+	if (!note)
+		return;
+	free(note->key);
+	free(note->label);
+	free(note->note);
+	free(note->tags);
+	memset(note, 0, sizeof *note);
+}
+
+char *notes_tags_normalise(const char *tags)
+{
+	fs_buf b = {0};
+	buf_adds(&b, "");
+	const char *p = tags ? tags : "";
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
+			p++;
+		size_t len = (size_t)(p - s);
+		if (!len)
+			continue;
+		/* skip duplicates */
+		int dup = 0;
+		for (const char *q = b.p; *q;) {
+			const char *e = strchr(q, ' ');
+			size_t ql = e ? (size_t)(e - q) : strlen(q);
+			if (ql == len && memcmp(q, s, len) == 0)
+				dup = 1;
+			q += ql + (e ? 1 : 0);
+		}
+		if (dup)
+			continue;
+		if (b.len)
+			buf_addc(&b, ' ');
+		buf_add(&b, s, len);
+	}
+	return b.p;
+}
+
+int notes_put(fs_notes *n, const fs_note *note)
+{
+	if (!note->key || !*note->key) {
+		snprintf(n->err, sizeof n->err, "%s: a note needs a feature key", n->path);
+		return -1;
+	}
+	char *tags = notes_tags_normalise(note->tags);
+	const char *label = note->label ? note->label : "", *text = note->note ? note->note : "";
+	int empty = !*label && !*text && !*tags && !note->bookmark;
+	if (notes_begin(n) < 0) {
+		free(tags);
+		return -1;
+	}
+	sqlite3_stmt *s;
+	if (empty) {
+		s = notes_st(n, ST_DEL);
+		bind_text(s, 1, note->key);
+	} else {
+		s = notes_st(n, ST_PUT);
+		bind_text(s, 1, note->key);
+		bind_text(s, 2, label);
+		bind_text(s, 3, text);
+		bind_text(s, 4, tags);
+		sqlite3_bind_int(s, 5, note->bookmark ? 1 : 0);
+		sqlite3_bind_int64(s, 6, (sqlite3_int64)time(NULL));
+	}
+	int ok = sqlite3_step(s) == SQLITE_DONE;
+	if (!ok)
+		notes_fail(n, "save note");
+	sqlite3_reset(s);
+	free(tags);
+	return notes_write_end(n, ok);
+}
+
+int notes_keys(fs_notes *n, char ***keys)
+{
+	int cnt = notes_collect(n, notes_st(n, ST_KEYS), keys, "list notes");
+	if (cnt > 1)
+		qsort(*keys, (size_t)cnt, sizeof **keys, key_qcmp);
+	return cnt;
+}
+
+/* Turn free words into an FTS5 query: each word quoted (so "fix/3" or
+ * "non-ascii" are not syntax), a trailing '*' kept as a prefix search. */
+static char *notes_quote_query(const char *q)
+{
+	fs_buf b = {0};
+	buf_adds(&b, "");
+	const char *p = q;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (p == s)
+			break;
+		int prefix = p[-1] == '*' && p - s > 1;
+		if (b.len)
+			buf_addc(&b, ' ');
+		buf_addc(&b, '"');
+		for (const char *c = s; c < p - prefix; c++) {
+			if (*c == '"')
+				buf_addc(&b, '"');
+			buf_addc(&b, *c);
+		}
+		buf_addc(&b, '"');
+		if (prefix)
+			buf_addc(&b, '*');
+	}
+	return b.p;
+}
+
+int notes_search(fs_notes *n, const char *query, int limit, char ***keys)
+{
+	*keys = NULL;
+	if (!query || !*query) {
+		*keys = xcalloc(1, sizeof **keys);
+		return 0;
+	}
+	sqlite3_stmt *s = notes_st(n, ST_SEARCH);
+	bind_text(s, 1, query);
+	sqlite3_bind_int(s, 2, limit > 0 ? limit : -1);
+	/* A query that is not valid FTS5 syntax is retried as plain words. */
+	if (sqlite3_step(s) == SQLITE_ERROR) {
+		sqlite3_reset(s);
+		char *qq = notes_quote_query(query);
+		bind_text(s, 1, qq);
+		free(qq);
+	} else {
+		sqlite3_reset(s);
+	}
+	return notes_collect(n, s, keys, "search notes");
+}
+
+/* ---------------------------------------------------------------- lists */
+
+/* id of a list, 0 when absent, -1 on error; description copied when asked. */
+static int64_t notes_list_find(fs_notes *n, const char *list, char **desc)
+{
+	sqlite3_stmt *s = notes_st(n, ST_LIST_FIND);
+	bind_text(s, 1, list);
+	int rc = sqlite3_step(s);
+	int64_t id = 0;
+	if (rc == SQLITE_ROW) {
+		id = sqlite3_column_int64(s, 0);
+		if (desc)
+			*desc = col_dup(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		id = notes_fail(n, "find list");
+	}
+	sqlite3_reset(s);
+	return id;
+}
+
+int notes_list_names(fs_notes *n, char ***names)
+{
+	return notes_collect(n, notes_st(n, ST_LIST_NAMES), names, "lists");
+}
+
+char *notes_list_description(fs_notes *n, const char *list)
+{
+	char *d = NULL;
+	if (notes_list_find(n, list, &d) <= 0)
+		return NULL;
+	return d;
+}
+
+int notes_list_add(fs_notes *n, const char *list, const char *description, const char *key)
+{
+	if (!list || !*list) {
+		snprintf(n->err, sizeof n->err, "%s: a list needs a name", n->path);
+		return -1;
+	}
+	if (notes_begin(n) < 0)
+		return -1;
+	int ok = 1;
+	int64_t id = notes_list_find(n, list, NULL);
+	sqlite3_stmt *s;
+	if (id < 0) {
+		ok = 0;
+	} else if (id == 0) {
+		s = notes_st(n, ST_LIST_NEW);
+		bind_text(s, 1, list);
+		bind_text(s, 2, description);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		if (!ok)
+			notes_fail(n, "create list");
+		sqlite3_reset(s);
+		id = sqlite3_last_insert_rowid(n->db);
+	} else if (description) {
+		s = notes_st(n, ST_LIST_DESC);
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, description);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		if (!ok)
+			notes_fail(n, "describe list");
+		sqlite3_reset(s);
+	}
+	if (ok && key && *key) {
+		s = notes_st(n, ST_LIST_ADD);
+		sqlite3_bind_int64(s, 1, id);
+		bind_text(s, 2, key);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		if (!ok)
+			notes_fail(n, "add to list");
+		sqlite3_reset(s);
+	}
+	return notes_write_end(n, ok);
+}
+
+int notes_list_remove(fs_notes *n, const char *list, const char *key)
+{
+	if (notes_begin(n) < 0)
+		return -1;
+	int64_t id = notes_list_find(n, list, NULL);
+	int ok = id >= 0;
+	if (id == 0) {
+		snprintf(n->err, sizeof n->err, "%s: no list named '%s'", n->path, list);
+		ok = 0;
+	} else if (ok) {
+		sqlite3_stmt *s = notes_st(n, key ? ST_LIST_RM : ST_LIST_DROP);
+		sqlite3_bind_int64(s, 1, id);
+		if (key)
+			bind_text(s, 2, key);
+		ok = sqlite3_step(s) == SQLITE_DONE;
+		if (!ok)
+			notes_fail(n, "remove from list");
+		sqlite3_reset(s);
+	}
+	return notes_write_end(n, ok);
+}
+
+int notes_list_members(fs_notes *n, const char *list, char ***keys)
+{
+	*keys = NULL;
+	int64_t id = notes_list_find(n, list, NULL);
+	if (id < 0)
+		return -1;
+	if (id == 0) {
+		snprintf(n->err, sizeof n->err, "%s: no list named '%s'", n->path, list);
+		return -1;
+	}
+	sqlite3_stmt *s = notes_st(n, ST_LIST_MEMBERS);
+	sqlite3_bind_int64(s, 1, id);
+	return notes_collect(n, s, keys, "list members");
+}
+
+int notes_key_lists(fs_notes *n, const char *key, char ***names)
+{
+	sqlite3_stmt *s = notes_st(n, ST_KEY_LISTS);
+	bind_text(s, 1, key);
+	return notes_collect(n, s, names, "lists of a feature");
+}
+
+int notes_list_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) > 200)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == ',')
+			return 0;
+	return 1;
+}
+
+/* ----------------------------------------------------- index identity */
+
+int notes_feature_key(fs_index *ix, int64_t fid, char *out, size_t outlen)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	const fs_sae *s = index_sae_by_id(ix, f.sae);
+	snprintf(out, outlen, "%s/%lld", s ? s->name : "?", (long long)f.idx);
+	feature_free(&f);
+	return s ? 0 : -1;
+}
+
+int notes_resolve(fs_index *ix, const char *name, char *key, size_t keylen,
+		  char *err, size_t errlen)
+{
+	int64_t fid = index_resolve(ix, name, err, errlen);
+	if (fid < 0)
+		return -1;
+	if (notes_feature_key(ix, fid, key, keylen) != 0)
+		return fs_seterr(err, errlen, "%s: no such feature", name);
+	return 0;
+}
+
+void notes_identity(fs_index *ix, char *out, size_t outlen)
+{
+	/* What survives a rebuild of the same dictionaries: their names,
+	 * models, hook points, layers, widths and sizes, in id order. The
+	 * per-build uuid is recorded beside it in meta, for information. */
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_64bits_reset(st);
+	for (int i = 0; i < index_n_saes(ix); i++) {
+		const fs_sae *s = index_sae(ix, i);
+		char num[96];
+		XXH3_64bits_update(st, s->name, strlen(s->name) + 1);
+		XXH3_64bits_update(st, s->model ? s->model : "", strlen(s->model ? s->model : "") + 1);
+		XXH3_64bits_update(st, s->hook ? s->hook : "", strlen(s->hook ? s->hook : "") + 1);
+		int len = snprintf(num, sizeof num, "%d %d %lld", s->layer, s->d_model, (long long)s->n_features);
+		XXH3_64bits_update(st, num, (size_t)len + 1);
+	}
+	unsigned long long h = (unsigned long long)XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	snprintf(out, outlen, "%016llx", h);
+}
+
+fs_notes *notes_open_index(fs_index *ix, const char *path, char *err, size_t errlen)
+{
+	char id[32];
+	notes_identity(ix, id, sizeof id);
+	fs_notes *n = notes_open(path, id, err, errlen);
+	if (!n)
+		return NULL;
+	const char *uuid = index_uuid(ix);
+	if (uuid && *uuid) {
+		char *old = notes_meta_get(n, "index_uuid");
+		/* Recording the last index seen is best effort: a read-only
+		 * or full disk must not stop the user reading notes. */
+		if (!old || strcmp(old, uuid) != 0)
+			notes_meta_set(n, "index_uuid", uuid);
+		free(old);
+	}
+	return n;
+}

@@ -1,0 +1,537 @@
+/*
+ * tui.c: the full-screen browser's entry point: options, opening the index
+ * (or the shipped demo) and the notes, the main loop that turns keys into
+ * actions for the top view or the global ones (help, find, the ':' command
+ * line, opening screens, notes), and the headless script driver.
+ */
+#include "cli/cmd.h"
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/prompt.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* FEATSCOPE_TIMING=FILE: frame timings and memory for bench/tui.sh. */
+static struct {
+	FILE *f;          /* where the figures go, NULL when off */
+	double t0;        /* cmd_tui entry */
+	double first_ms;  /* entry to the first finished frame */
+	double *lat;      /* key to finished frame, ms */
+	int n, cap;       /* count and capacity */
+	long rss_first;   /* VmRSS at the first frame, kB */
+	long rss_min, rss_max; /* VmRSS range sampled after the first frame */
+	long anon_first, anon_max; /* RssAnon (heap, not the mapped index) */
+	int lastkey;      /* the key being timed */
+} tt;
+
+/* A field of /proc/self/status in kB, -1 when unknown. */
+static long tui_proc_kb(const char *field)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+	size_t n = strlen(field);
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, field, n) == 0 && line[n] == ':')
+			v = atol(line + n + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int tui_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void tui_timing_end(void)
+{
+	if (!tt.f)
+		return;
+	qsort(tt.lat, (size_t)tt.n, sizeof *tt.lat, tui_cmp_double);
+	fprintf(tt.f, "first_frame_ms %.2f\n", tt.first_ms);
+	fprintf(tt.f, "keys %d\n", tt.n);
+	if (tt.n) {
+		fprintf(tt.f, "p50_ms %.3f\n", tt.lat[tt.n / 2]);
+		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
+		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
+	}
+	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
+		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
+	fprintf(tt.f, "anon_first_kb %ld\nanon_max_kb %ld\nanon_end_kb %ld\n", tt.anon_first, tt.anon_max,
+		tui_proc_kb("RssAnon"));
+	fclose(tt.f);
+	free(tt.lat);
+	tt.f = NULL;
+}
+
+/* ':' commands beyond the action names. */
+static const char *tui_extra_cmds[] = {"save-display", "resize", NULL};
+
+static int tui_complete(const char *prefix, const char **out, int max, void *ctx)
+{
+	(void)ctx;
+	size_t n = strlen(prefix);
+	int k = 0;
+	for (int a = 1; a < ACT_COUNT; a++) {
+		const char *name = keymap_name(a);
+		int dup = 0;
+		for (int j = 0; j < k; j++)
+			dup |= strcmp(out[j], name) == 0;
+		if (!dup && strncmp(name, prefix, n) == 0 && k < max)
+			out[k++] = name;
+	}
+	for (int i = 0; tui_extra_cmds[i]; i++)
+		if (strncmp(tui_extra_cmds[i], prefix, n) == 0 && k < max)
+			out[k++] = tui_extra_cmds[i];
+	return k;
+}
+
+/* The feature the user is pointing at: the top view's selection. */
+static int64_t tui_selected(void)
+{
+	view *v = tui.top;
+	return v && v->ops->selected ? v->ops->selected(v) : 0;
+}
+
+/* Ask for a line on the status line; NULL when cancelled or empty. */
+static char *tui_ask(const char *label, const char *init)
+{
+	char *s = prompt_read(label, init, NULL, NULL, NULL);
+	if (s && !*s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Change one field of the selected feature's note through notes_put. */
+static void tui_note_field(int act)
+{
+	int64_t fid = tui_selected();
+	if (fid <= 0) {
+		tui_status(TC_ERROR, "no feature selected");
+		return;
+	}
+	fs_note n;
+	if (tui_note_get(fid, &n) < 0) {
+		tui_status(TC_ERROR, "notes are not available%s", tui.notes ? "" : " (no notes database)");
+		return;
+	}
+	char *val = NULL;
+	if (act == ACT_EDIT_LABEL) {
+		val = prompt_read("your label: ", n.label, NULL, NULL, NULL);
+		if (val) {
+			free(n.label);
+			n.label = val;
+		}
+	} else if (act == ACT_EDIT_TAGS) {
+		val = prompt_read("tags: ", n.tags, NULL, NULL, NULL);
+		if (val) {
+			free(n.tags);
+			n.tags = val;
+		}
+	} else {
+		n.bookmark = !n.bookmark;
+		val = n.key;
+	}
+	if (val) {
+		if (tui_note_put(&n) != 0)
+			tui_status(TC_ERROR, "could not save the note");
+		else if (act == ACT_BOOKMARK)
+			tui_status(TC_STATUS, "%s %s", n.key, n.bookmark ? "bookmarked" : "bookmark removed");
+		else
+			tui_status(TC_STATUS, "%s saved", n.key);
+	}
+	tui_note_free(&n);
+}
+
+static void tui_action(int act, const char *arg);
+
+/* Run a ':' command line. */
+static void tui_command(const char *line)
+{
+	char name[64];
+	int n = 0;
+	while (*line == ' ')
+		line++;
+	while (line[n] && line[n] != ' ' && n < 63) {
+		name[n] = line[n];
+		n++;
+	}
+	name[n] = 0;
+	const char *arg = line + n;
+	while (*arg == ' ')
+		arg++;
+	if (!name[0])
+		return;
+	if (strcmp(name, "save-display") == 0) {
+		if (!*arg || term_save_display(arg) != 0)
+			tui_status(TC_ERROR, "save-display: cannot write '%s'", arg);
+		return;
+	}
+	if (strcmp(name, "resize") == 0) {
+		int c, l;
+		if (!term_headless() || sscanf(arg, "%dx%d", &c, &l) != 2 || term_resize(c, l) != 0)
+			tui_status(TC_ERROR, "resize: COLSxLINES, in headless mode only");
+		else
+			tui_resized();
+		return;
+	}
+	int act = keymap_by_name(name);
+	if (act == ACT_NONE) {
+		/* A number alone: go to that feature. */
+		int64_t dummy;
+		if (parse_i64(name, &dummy) == 0 || name[0] == '#') {
+			tui_goto(name);
+			return;
+		}
+		tui_status(TC_ERROR, "unknown command '%s' (Tab completes)", name);
+		return;
+	}
+	tui_action(act, *arg ? arg : NULL);
+}
+
+static void tui_find(int dir)
+{
+	if (!tui.find[0]) {
+		tui_status(TC_ERROR, "no find text yet: press /");
+		return;
+	}
+	if (!view_find(tui.top, tui.find, dir))
+		tui_status(TC_ERROR, "'%s' not found", tui.find);
+}
+
+static void tui_action(int act, const char *arg)
+{
+	view *v = tui.top;
+	if (v && v->ops->command && arg) {
+		int r = v->ops->command(v, act, arg);
+		if (r)
+			return;
+	}
+	if (v && view_move(v, act))
+		return;
+	char *s;
+	int64_t fid;
+	switch (act) {
+	case ACT_BACK:
+		view_pop();
+		if (!tui.top)
+			tui.quit = 1;
+		break;
+	case ACT_QUIT:
+		tui.quit = 1;
+		break;
+	case ACT_HELP:
+		view_push(view_help_new(v ? v->ops->name : "global"));
+		break;
+	case ACT_FIND:
+		s = arg ? xstrdup(arg) : tui_ask("/", "");
+		if (s) {
+			snprintf(tui.find, sizeof tui.find, "%s", s);
+			free(s);
+			tui_find(1);
+		}
+		break;
+	case ACT_FIND_NEXT: tui_find(1); break;
+	case ACT_FIND_PREV: tui_find(-1); break;
+	case ACT_COMMAND:
+		s = prompt_read(":", "", tui_complete, NULL, NULL);
+		if (s) {
+			tui_redraw(); /* the screen as it is without the prompt */
+			tui_command(s);
+			free(s);
+		}
+		break;
+	case ACT_REDRAW:
+		clearok(curscr, TRUE);
+		break;
+	case ACT_CANCEL:
+		tui.status[0] = 0;
+		break;
+	case ACT_GOTO:
+		s = arg ? xstrdup(arg) : tui_ask("feature (N, SAE/N, #FID): ", "");
+		if (s) {
+			tui_goto(s);
+			free(s);
+		}
+		break;
+	case ACT_FEATURES:
+		view_push(view_list_new());
+		break;
+	case ACT_CLUSTERS:
+		view_push(view_clusters_new(0));
+		break;
+	case ACT_SEARCH:
+		s = arg ? xstrdup(arg) : tui_ask("search: ", "");
+		if (s) {
+			view_push(view_search_new(s));
+			free(s);
+		}
+		break;
+	case ACT_REGEX:
+		s = arg ? xstrdup(arg) : tui_ask("regex: ", "");
+		if (s) {
+			view_push(view_regex_new(s));
+			free(s);
+		}
+		break;
+	case ACT_MAP:
+		view_push(view_map_new(0, tui_selected()));
+		break;
+	case ACT_NEIGHBOURS:
+	case ACT_EDIT_NOTE:
+		fid = tui_selected();
+		if (fid <= 0)
+			tui_status(TC_ERROR, "no feature selected");
+		else if (act == ACT_NEIGHBOURS)
+			view_push(view_neighbours_new(fid));
+		else if (!tui.notes)
+			tui_status(TC_ERROR, "notes are not available");
+		else
+			view_push(view_note_new(fid));
+		break;
+	case ACT_EDIT_LABEL:
+	case ACT_EDIT_TAGS:
+	case ACT_BOOKMARK:
+		tui_note_field(act);
+		break;
+	case ACT_NONE:
+		break;
+	default:
+		tui_status(TC_ERROR, "%s: not available here", keymap_name(act));
+		break;
+	}
+}
+
+/* One key from the keyboard or the script. */
+static void tui_key(int key)
+{
+	view *v = tui.top;
+	if (key == KM_FKEY(KEY_RESIZE)) {
+		tui_resized();
+		return;
+	}
+	if (COLS < TERM_MIN_COLS || LINES < TERM_MIN_LINES) {
+		if (key == 'Q' || key == 'q')
+			tui.quit = 1;
+		else if (key == ':')
+			tui_action(ACT_COMMAND, NULL);
+		return;
+	}
+	if (key == KM_FKEY(KEY_MOUSE)) {
+		int my, mx, kind;
+		term_mouse(&my, &mx, &kind);
+		if (kind == TERM_WHEEL_UP || kind == TERM_WHEEL_DOWN) {
+			for (int i = 0; i < 3; i++)
+				if (!(v->ops->key && v->ops->key(v, kind == TERM_WHEEL_UP ? ACT_UP : ACT_DOWN, 0)))
+					view_move(v, kind == TERM_WHEEL_UP ? ACT_UP : ACT_DOWN);
+		} else if (kind == TERM_CLICK || kind == TERM_DOUBLE_CLICK) {
+			if (v->ops->click && v->ops->click(v, my, mx, kind == TERM_DOUBLE_CLICK))
+				return;
+			if (my >= v->y && my < v->y + v->h && v->nrows > 0) {
+				int64_t row = v->top + (my - v->y);
+				if (row < v->nrows) {
+					int same = row == v->cur;
+					v->cur = row;
+					view_clamp(v);
+					if (same || kind == TERM_DOUBLE_CLICK)
+						tui_key('\n');
+				}
+			}
+		}
+		return;
+	}
+	int act = keymap_lookup(v->ops->name, key);
+	if (v->ops->key) {
+		int r = v->ops->key(v, act, key);
+		if (r) {
+			if (r & VR_POP) {
+				view_pop();
+				if (!tui.top)
+					tui.quit = 1;
+			}
+			if (r & VR_QUIT)
+				tui.quit = 1;
+			return;
+		}
+	}
+	if (act == ACT_NONE) {
+		char kn[32];
+		tui_status(TC_ERROR, "%s: no action (press ? for help)", keymap_key_name(key, kn, sizeof kn));
+		return;
+	}
+	tui_action(act, NULL);
+}
+
+/* The index to open when none is named: the shipped demo. */
+static char *tui_demo_path(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash) {
+			strcpy(slash + 1, "libfs.a");
+			if (access(exe, F_OK) == 0)
+				return xstrdup(FS_SRCDIR "/data/demo.sqlite");
+		}
+	}
+	return xstrdup(FS_PKGDATADIR "/demo.sqlite");
+}
+
+static int tui_usage(void)
+{
+	fs_warn("usage: featscope [--no-color] [--notes FILE] [INDEX]");
+	return FS_EXIT_USAGE;
+}
+
+int cmd_tui(int argc, char **argv)
+{
+	int no_color = 0;
+	const char *notes_path = NULL, *path = NULL;
+	const char *timing = getenv("FEATSCOPE_TIMING");
+	tt.t0 = fs_now();
+	if (timing && *timing)
+		tt.f = fopen(timing, "w");
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--no-color") == 0 || strcmp(argv[i], "--no-colour") == 0)
+			no_color = 1;
+		else if (strcmp(argv[i], "--notes") == 0 && i + 1 < argc)
+			notes_path = argv[++i];
+		else if (strncmp(argv[i], "--notes=", 8) == 0)
+			notes_path = argv[i] + 8;
+		else if (strcmp(argv[i], "--keymap-man") == 0) {
+			keymap_write_man(stdout);
+			return fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
+		} else if (argv[i][0] == '-' && argv[i][1])
+			return tui_usage();
+		else if (path)
+			return tui_usage();
+		else
+			path = argv[i];
+	}
+	char *demo = NULL;
+	if (!path) {
+		demo = tui_demo_path();
+		if (access(demo, R_OK) != 0) {
+			fs_warn("%s: the demo index is not there (not built or not installed); "
+				"name an index: featscope INDEX", demo);
+			free(demo);
+			return FS_EXIT_ERR;
+		}
+		path = demo;
+	}
+	char err[512];
+	tui.ix = index_open(path, err, sizeof err);
+	if (!tui.ix) {
+		fs_warn("%s", err);
+		free(demo);
+		return FS_EXIT_USAGE;
+	}
+	char nerr[512] = "";
+	tui.notes = notes_open_index(tui.ix, notes_path, nerr, sizeof nerr);
+	if (term_init(no_color, err, sizeof err) != 0) {
+		fs_warn("%s", err);
+		if (tui.notes)
+			notes_close(tui.notes);
+		index_close(tui.ix);
+		free(demo);
+		return FS_EXIT_ERR;
+	}
+	if (nerr[0])
+		tui_status(TC_ERROR, "notes: %s", nerr);
+	view_push(view_list_new());
+	int dirty = 1;
+	double tkey = 0;
+	const char *idle_env = getenv("FEATSCOPE_IDLE");
+	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
+	while (!tui.quit && tui.top) {
+		if (dirty) {
+			tui_redraw();
+			if (tt.f) {
+				double now = fs_now();
+				if (tt.first_ms == 0) {
+					tt.first_ms = (now - tt.t0) * 1000;
+					tt.rss_first = tt.rss_min = tt.rss_max = tui_proc_kb("VmRSS");
+					tt.anon_first = tt.anon_max = tui_proc_kb("RssAnon");
+				} else if (tkey > 0) {
+					if (tt.n == tt.cap) {
+						tt.cap = tt.cap ? tt.cap * 2 : 1024;
+						tt.lat = xrealloc(tt.lat, (size_t)tt.cap * sizeof *tt.lat);
+					}
+					tt.lat[tt.n++] = (now - tkey) * 1000;
+					if (tt.lat[tt.n - 1] > 50) {
+						char kn[32];
+						fprintf(tt.f, "slow_key %s %.1f ms in %s\n",
+							keymap_key_name(tt.lastkey, kn, sizeof kn), tt.lat[tt.n - 1],
+							tui.top ? tui.top->title : "");
+					}
+					if (tt.n % 256 == 0) {
+						long r = tui_proc_kb("VmRSS");
+						if (r < tt.rss_min)
+							tt.rss_min = r;
+						if (r > tt.rss_max)
+							tt.rss_max = r;
+						r = tui_proc_kb("RssAnon");
+						if (r > tt.anon_max)
+							tt.anon_max = r;
+					}
+				}
+				tkey = 0;
+			}
+		}
+		dirty = 0;
+		int key;
+		if (term_headless()) {
+			/* Let background work finish so screens are reproducible. */
+			for (int i = 0; i < 3000 && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
+				if (tui.top->ops->tick)
+					tui.top->ops->tick(tui.top);
+				struct timespec ts = {0, 10000000};
+				nanosleep(&ts, NULL);
+			}
+			/* A script's keys come with no pause between them, like keys
+			 * faster than the idle timeout: only views with background
+			 * work get their idle call; FEATSCOPE_IDLE=1 gives every key
+			 * the idle call a pause would (list prefetch, autosave). */
+			if (tui.top->ops->tick && (idle_ticks || tui.top->ops->busy)) {
+				tui.top->ops->tick(tui.top);
+				tui_redraw();
+			}
+		}
+		key = term_getkey(100);
+		if (key == -2)
+			break;
+		if (key == -1) {
+			if (tui.top->ops->tick && (tui.top->ops->tick(tui.top) & VR_REDRAW))
+				dirty = 1;
+			continue;
+		}
+		tui.status[0] = 0;
+		tkey = fs_now();
+		tt.lastkey = key;
+		tui_key(key);
+		dirty = 1;
+	}
+	while (tui.top)
+		view_pop();
+	term_end();
+	tui_timing_end();
+	if (tui.notes)
+		notes_close(tui.notes);
+	index_close(tui.ix);
+	free(demo);
+	return FS_EXIT_OK;
+}

@@ -1,0 +1,296 @@
+/*
+ * view.c: the view stack, the frame (title bar, status line, "terminal too
+ * small"), list movement and find shared by list screens, and the notes
+ * helpers every screen uses to show the user's labels (see view.h).
+ */
+#include "tui/view.h"
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/term.h"
+#include "core/util.h"
+
+#include <curses.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+tui_state tui;
+
+view *view_new(const view_ops *ops, void *priv, const char *title)
+{
+	view *v = xcalloc(1, sizeof *v);
+	v->ops = ops;
+	v->priv = priv;
+	snprintf(v->title, sizeof v->title, "%s", title);
+	view_layout(v);
+	return v;
+}
+
+void view_layout(view *v)
+{
+	v->y = 1;
+	v->x = 0;
+	v->h = LINES - 2 > 1 ? LINES - 2 : 1;
+	v->w = COLS > 1 ? COLS : 1;
+	if (v->ops->relayout)
+		v->ops->relayout(v);
+	view_clamp(v);
+}
+
+void view_push(view *v)
+{
+	v->parent = tui.top;
+	tui.top = v;
+	view_layout(v);
+}
+
+void view_pop(void)
+{
+	view *v = tui.top;
+	if (!v)
+		return;
+	tui.top = v->parent;
+	if (v->ops->free)
+		v->ops->free(v);
+	free(v);
+	if (tui.top)
+		view_layout(tui.top);
+}
+
+void view_clamp(view *v)
+{
+	if (v->nrows <= 0) {
+		v->cur = v->top = 0;
+		return;
+	}
+	if (v->cur >= v->nrows)
+		v->cur = v->nrows - 1;
+	if (v->cur < 0)
+		v->cur = 0;
+	if (v->cur < v->top)
+		v->top = v->cur;
+	if (v->cur >= v->top + v->h)
+		v->top = v->cur - v->h + 1;
+	if (v->top > v->nrows - v->h)
+		v->top = v->nrows - v->h;
+	if (v->top < 0)
+		v->top = 0;
+}
+
+int view_move(view *v, int act)
+{
+	int64_t page = v->h > 1 ? v->h : 1;
+	int64_t old = v->cur, oldtop = v->top;
+	switch (act) {
+	case ACT_UP: v->cur--; break;
+	case ACT_DOWN: v->cur++; break;
+	case ACT_PAGE_UP: v->cur -= page; v->top -= page; break;
+	case ACT_PAGE_DOWN: v->cur += page; v->top += page; break;
+	case ACT_HALF_UP: v->cur -= page / 2; v->top -= page / 2; break;
+	case ACT_HALF_DOWN: v->cur += page / 2; v->top += page / 2; break;
+	case ACT_FIRST: v->cur = 0; break;
+	case ACT_LAST: v->cur = v->nrows - 1; break;
+	default: return 0;
+	}
+	if (v->top < 0)
+		v->top = 0;
+	view_clamp(v);
+	return VR_HANDLED | (old != v->cur || oldtop != v->top ? VR_REDRAW : 0);
+}
+
+/* Case-insensitive ASCII substring test (UTF-8 bytes compare exactly). */
+static int view_contains(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (const char *p = hay; *p; p++) {
+		size_t i = 0;
+		while (i < n && p[i]) {
+			int a = (unsigned char)p[i], b = (unsigned char)needle[i];
+			if (a >= 'A' && a <= 'Z')
+				a += 32;
+			if (b >= 'A' && b <= 'Z')
+				b += 32;
+			if (a != b)
+				break;
+			i++;
+		}
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+int view_find(view *v, const char *text, int dir)
+{
+	if (!v->ops->row_text || !*text || v->nrows <= 0)
+		return 0;
+	char buf[1024];
+	int64_t limit = v->nrows < 50000 ? v->nrows : 50000; /* at most 50k rows a search */
+	for (int64_t i = 1; i <= limit; i++) {
+		int64_t r = v->cur + (dir > 0 ? i : -i);
+		r = ((r % v->nrows) + v->nrows) % v->nrows;
+		const char *t = v->ops->row_text(v, r, buf, sizeof buf);
+		if (t && view_contains(t, text)) {
+			v->cur = r;
+			if (r < v->top || r >= v->top + v->h)
+				v->top = r - v->h / 2;
+			view_clamp(v);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+void tui_status(int cls, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(tui.status, sizeof tui.status, fmt, ap);
+	va_end(ap);
+	tui.status_cls = cls;
+}
+
+void tui_redraw(void)
+{
+	erase();
+	if (COLS < TERM_MIN_COLS || LINES < TERM_MIN_LINES) {
+		char msg[96];
+		snprintf(msg, sizeof msg, "%dx%d, need %dx%d", COLS, LINES, TERM_MIN_COLS, TERM_MIN_LINES);
+		int w = (int)strlen(msg), y = LINES / 2 > 0 ? LINES / 2 - 1 : 0;
+		draw_text(y, COLS > 18 ? (COLS - 18) / 2 : 0, COLS, "terminal too small", TC_ERROR, 0);
+		draw_text(y + 1, COLS > w ? (COLS - w) / 2 : 0, COLS, msg, TC_ERROR, 0);
+		refresh();
+		return;
+	}
+	view *v = tui.top;
+	draw_fill(0, 0, COLS, TC_TITLE);
+	int depth = 0;
+	for (view *p = v; p; p = p->parent)
+		depth++;
+	/* Right side: the index file's name and the depth of the stack. */
+	const char *base = strrchr(index_path(tui.ix), '/');
+	base = base ? base + 1 : index_path(tui.ix);
+	char right[96];
+	if (COLS >= 60)
+		snprintf(right, sizeof right, " %.40s [%d]", base, depth);
+	else
+		snprintf(right, sizeof right, " [%d]", depth);
+	int rw = draw_width(right, strlen(right));
+	if (v) {
+		draw_text(0, 0, COLS - rw, " ", TC_TITLE, 0);
+		draw_text(0, 1, COLS - rw - 1, v->title, TC_TITLE, DRAW_ELLIPSIS);
+	}
+	draw_text(0, COLS - rw, rw, right, TC_TITLE, 0);
+	if (v)
+		v->ops->draw(v);
+	draw_fill(LINES - 1, 0, COLS, TC_STATUS);
+	if (tui.status[0]) {
+		draw_text(LINES - 1, 0, COLS, tui.status, tui.status_cls, DRAW_ELLIPSIS | DRAW_PAD);
+	} else {
+		char pos[64] = "";
+		if (v && v->nrows > 0)
+			snprintf(pos, sizeof pos, "%lld/%lld ", (long long)v->cur + 1, (long long)v->nrows);
+		int pw = (int)strlen(pos);
+		draw_text(LINES - 1, 0, COLS - pw, " ?:help q:back Q:quit ::command", TC_STATUS,
+			  DRAW_ELLIPSIS);
+		draw_text(LINES - 1, COLS - pw, pw, pos, TC_STATUS, 0);
+	}
+	term_set(TC_NORMAL);
+	refresh();
+}
+
+/* The notes key of a feature: "SAE/N" with the dictionary's name. */
+static int tui_note_key(int64_t fid, char *out, size_t len)
+{
+	fs_feature f;
+	if (index_feature(tui.ix, fid, &f) != 0)
+		return -1;
+	const fs_sae *s = index_sae_by_id(tui.ix, f.sae);
+	snprintf(out, len, "%s/%lld", s ? s->name : "?", (long long)f.idx);
+	feature_free(&f);
+	return 0;
+}
+
+const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user)
+{
+	*user = 0;
+	if (tui.notes) {
+		const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
+		char key[160];
+		fs_note n;
+		memset(&n, 0, sizeof n);
+		snprintf(key, sizeof key, "%s/%lld", s ? s->name : "?", (long long)f->idx);
+		if (notes_get(tui.notes, key, &n) == 0 && n.label && n.label[0]) {
+			snprintf(buf, len, "%s", n.label);
+			*user = 1;
+		}
+		tui_note_free(&n);
+		if (*user)
+			return buf;
+	}
+	snprintf(buf, len, "%s", f->label ? f->label : "");
+	return buf;
+}
+
+int tui_note_get(int64_t fid, fs_note *out)
+{
+	memset(out, 0, sizeof *out);
+	char key[160];
+	if (!tui.notes || tui_note_key(fid, key, sizeof key) < 0)
+		return -1;
+	int r = notes_get(tui.notes, key, out);
+	if (r >= 0 && !out->key)
+		out->key = xstrdup(key);
+	return r;
+}
+
+int tui_note_put(const fs_note *n)
+{
+	if (!tui.notes)
+		return -1;
+	return notes_put(tui.notes, n);
+}
+
+void tui_note_free(fs_note *n)
+{
+	note_free(n);
+	memset(n, 0, sizeof *n);
+}
+
+const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user)
+{
+	*user = 0;
+	if (tui.notes) {
+		fs_note n;
+		if (tui_note_get(fid, &n) == 0 && n.label && n.label[0]) {
+			snprintf(buf, len, "%s", n.label);
+			*user = 1;
+		}
+		tui_note_free(&n);
+		if (*user)
+			return buf;
+	}
+	snprintf(buf, len, "%s", auto_label ? auto_label : "");
+	return buf;
+}
+
+int tui_goto(const char *name)
+{
+	char err[256];
+	while (*name == ' ')
+		name++;
+	int64_t fid = index_resolve(tui.ix, name, err, sizeof err);
+	if (fid < 0) {
+		tui_status(TC_ERROR, "%s", err);
+		return -1;
+	}
+	view_push(view_feature_new(fid));
+	return 0;
+}
+
+void tui_resized(void)
+{
+	for (view *v = tui.top; v; v = v->parent)
+		view_layout(v);
+}

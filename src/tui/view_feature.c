@@ -1,0 +1,441 @@
+/*
+ * view_feature.c: one feature's page: its label (and the user's label,
+ * note and tags when there are notes), density and activation statistics,
+ * the activation histogram in block characters, logit effects, then the
+ * top-activating contexts and the quantile-interval samples, each centred
+ * on its strongest token with every character's background coloured by
+ * its activation. 't' shows token boundaries, 'w' one or three lines.
+ */
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEAT_HIST_ROWS 4
+
+/* A context example ready to draw. */
+typedef struct {
+	fs_example *ex;     /* the example (owned by the examples array) */
+	fs_context ctx;     /* its text and token offsets */
+	draw_cell *cells;   /* decoded glyphs with activations */
+	int ncells;         /* count */
+	int centre;         /* cell of the max-activating token */
+	int loaded;         /* ctx and cells valid */
+} feat_ctx;
+
+/* Kinds of page lines. */
+enum { FL_TEXT, FL_HIST, FL_AXIS, FL_CTX, FL_LEGEND };
+
+/* One line of the page. */
+typedef struct {
+	int kind;       /* FL_* */
+	int a, b;       /* FL_HIST: row; FL_CTX: context index, sub-line */
+	int cls;        /* colour class of FL_TEXT */
+	char *text;     /* FL_TEXT text (owned) */
+} feat_line;
+
+/* The page's state. */
+typedef struct {
+	int64_t fid;          /* the feature */
+	fs_feature f;         /* its record */
+	int have_f;           /* f valid */
+	fs_example *ex;       /* examples, groups in order */
+	int nex;              /* count */
+	feat_ctx *ctx;        /* one per example */
+	fs_interval *iv;      /* interval bounds */
+	int niv;              /* count */
+	fs_logit *pos, *neg;  /* logit effects */
+	int npos, nneg;       /* counts */
+	feat_line *lines;     /* the laid-out page */
+	int nlines, lcap;     /* count and capacity */
+	int tokens;           /* show token boundaries */
+	int shift;            /* context windows moved right (+) or left (-), in columns */
+	int ctx_lines;        /* lines per context: 1 or 3 */
+} feat_priv;
+
+static void feat_add(feat_priv *fp, int kind, int a, int b, int cls, char *text)
+{
+	if (fp->nlines == fp->lcap) {
+		fp->lcap = fp->lcap ? fp->lcap * 2 : 64;
+		fp->lines = xrealloc(fp->lines, (size_t)fp->lcap * sizeof *fp->lines);
+	}
+	fp->lines[fp->nlines++] = (feat_line){kind, a, b, cls, text};
+}
+
+static void feat_text(feat_priv *fp, int cls, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void feat_text(feat_priv *fp, int cls, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char buf[2048];
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	feat_add(fp, FL_TEXT, 0, 0, cls, xstrdup(buf));
+}
+
+static void feat_clear_lines(feat_priv *fp)
+{
+	for (int i = 0; i < fp->nlines; i++)
+		free(fp->lines[i].text);
+	fp->nlines = 0;
+}
+
+/* Lay the page out (cheap: called on every draw so notes stay fresh). */
+static void feat_layout(view *v)
+{
+	feat_priv *fp = v->priv;
+	feat_clear_lines(fp);
+	if (!fp->have_f) {
+		feat_text(fp, TC_ERROR, "feature #%lld is not in this index", (long long)fp->fid);
+		v->nrows = fp->nlines;
+		return;
+	}
+	fs_feature *f = &fp->f;
+	char name[64];
+	index_feature_name(tui.ix, f->id, name, sizeof name);
+	const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
+	fs_note n;
+	int have_note = tui_note_get(f->id, &n) == 0;
+	if (have_note && n.label && n.label[0]) {
+		feat_text(fp, TC_USER, "%s%s  %s", n.bookmark ? "\xe2\x98\x85 " : "", name, n.label);
+		feat_text(fp, TC_DIM, "  index label: %s", f->label[0] ? f->label : "(none)");
+	} else {
+		feat_text(fp, TC_HEADER, "%s%s  %s", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name,
+			  f->label[0] ? f->label : "(no label)");
+	}
+	if (have_note && n.tags && n.tags[0])
+		feat_text(fp, TC_USER, "  tags: %s", n.tags);
+	if (have_note && n.note && n.note[0]) {
+		const char *p = n.note;
+		int k = 0;
+		while (*p && k < 6) {
+			const char *e = strchr(p, '\n');
+			size_t l = e ? (size_t)(e - p) : strlen(p);
+			feat_text(fp, TC_USER, "  %s %.*s", k ? " " : "note:", (int)l, p);
+			p += l + (e ? 1 : 0);
+			k++;
+		}
+	}
+	tui_note_free(&n);
+	char dens[32];
+	if (f->density < 0 || isnan(f->density))
+		snprintf(dens, sizeof dens, "-");
+	else
+		snprintf(dens, sizeof dens, "%.4g%%", f->density * 100);
+	feat_text(fp, TC_NORMAL, "dictionary %s (%s%s%s)  fid %lld", s ? s->name : "?",
+		  s && s->model[0] ? s->model : "", s && s->hook[0] ? " " : "", s ? s->hook : "",
+		  (long long)f->id);
+	feat_text(fp, TC_NORMAL, "density %s  max %.4g  mean %.4g  examples %lld  cluster %lld", dens,
+		  f->max_act, f->mean_act, (long long)f->n_examples, (long long)f->cluster);
+	feat_text(fp, TC_NORMAL, "%s", "");
+	uint32_t hmax = 0;
+	for (int i = 0; i < FS_HIST_BINS; i++)
+		if (f->hist[i] > hmax)
+			hmax = f->hist[i];
+	if (hmax) {
+		feat_text(fp, TC_HEADER, "activation histogram (log count)");
+		for (int r = FEAT_HIST_ROWS - 1; r >= 0; r--)
+			feat_add(fp, FL_HIST, r, 0, 0, NULL);
+		feat_add(fp, FL_AXIS, 0, 0, 0, NULL);
+	} else {
+		feat_text(fp, TC_DIM, "no activation histogram stored");
+	}
+	feat_text(fp, TC_NORMAL, "%s", "");
+	for (int sgn = 0; sgn < 2; sgn++) {
+		fs_logit *l = sgn ? fp->neg : fp->pos;
+		int nl = sgn ? fp->nneg : fp->npos;
+		if (nl <= 0)
+			continue;
+		fs_buf b = {0};
+		buf_printf(&b, "%s", sgn ? "logits -  " : "logits +  ");
+		for (int i = 0; i < nl && i < 10; i++)
+			buf_printf(&b, "%s %+.3g   ", l[i].token, l[i].value);
+		feat_add(fp, FL_TEXT, 0, 0, sgn ? TC_NEG : TC_POS, xstrdup(b.p));
+		buf_free(&b);
+	}
+	if (fp->npos <= 0 && fp->nneg <= 0)
+		feat_text(fp, TC_DIM, "no logit effects stored");
+	int grp = -1;
+	for (int i = 0; i < fp->nex; i++) {
+		fs_example *e = &fp->ex[i];
+		if (e->grp != grp) {
+			grp = e->grp;
+			feat_text(fp, TC_NORMAL, "%s", "");
+			if (grp == 0) {
+				feat_add(fp, FL_LEGEND, 0, 0, 0, NULL);
+			} else {
+				fs_interval *iv = NULL;
+				for (int k = 0; k < fp->niv; k++)
+					if (fp->iv[k].grp == grp)
+						iv = &fp->iv[k];
+				if (iv && iv->frac >= 0)
+					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g (%.1f%% of activations)",
+						  grp, iv->lo, iv->hi, iv->frac * 100);
+				else if (iv)
+					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g", grp, iv->lo, iv->hi);
+				else
+					feat_text(fp, TC_HEADER, "interval %d", grp);
+			}
+		}
+		for (int k = 0; k < fp->ctx_lines; k++)
+			feat_add(fp, FL_CTX, i, k, 0, NULL);
+	}
+	if (fp->nex == 0)
+		feat_text(fp, TC_DIM, "no examples stored");
+	v->nrows = fp->nlines;
+	view_clamp(v);
+}
+
+/* Load context i's text and cells on first use. */
+static feat_ctx *feat_ctx_get(feat_priv *fp, int i)
+{
+	feat_ctx *c = &fp->ctx[i];
+	if (c->loaded)
+		return c;
+	c->loaded = 1;
+	if (index_context(tui.ix, c->ex->ctx, &c->ctx) != 0) {
+		memset(&c->ctx, 0, sizeof c->ctx);
+		return c;
+	}
+	int nt = c->ctx.ntok < c->ex->ntok ? c->ctx.ntok : c->ex->ntok;
+	c->cells = draw_context_cells(c->ctx.text, (size_t)c->ctx.len, c->ctx.tok_off, nt,
+				      c->ex->acts, &c->ncells);
+	c->centre = draw_cell_of_token(c->cells, c->ncells, c->ctx.tok_off, nt, c->ex->max_pos);
+	return c;
+}
+
+/* First cell of a window of `cols` columns per line and `lines` lines
+ * that puts the centre cell in the middle. */
+static int feat_start(const feat_ctx *c, int cols, int lines, int shift)
+{
+	int before = (cols * lines) / 2 - shift, s = c->centre, w = 0;
+	if (before < 0) {
+		/* Shifted past the centre: walk forward instead. */
+		while (s < c->ncells - 1 && w + c->cells[s].g.width <= -before)
+			w += c->cells[s++].g.width;
+		return s;
+	}
+	while (s > 0 && w + c->cells[s - 1].g.width <= before) {
+		w += c->cells[s - 1].g.width;
+		s--;
+	}
+	return s;
+}
+
+static void feat_draw_ctx(view *v, feat_priv *fp, const feat_line *l, int y)
+{
+	feat_ctx *c = feat_ctx_get(fp, l->a);
+	int pre = 9;
+	int cols = v->w - pre - 1;
+	if (cols < 4)
+		return;
+	if (l->b == 0)
+		draw_printf(y, v->x + 1, pre - 1, TC_DIM, 0, "%7.3g", c->ex->max_act);
+	if (!c->cells) {
+		if (l->b == 0)
+			draw_text(y, v->x + pre, cols, "(context missing)", TC_ERROR, 0);
+		return;
+	}
+	int s = feat_start(c, cols, fp->ctx_lines, fp->shift);
+	for (int k = 0; k < l->b && s < c->ncells; k++) {
+		int w = 0;
+		while (s < c->ncells && w + c->cells[s].g.width <= cols)
+			w += c->cells[s++].g.width;
+	}
+	draw_cells(y, v->x + pre, cols, c->cells, c->ncells, s, fp->f.max_act > 0 ? (float)fp->f.max_act
+										     : c->ex->max_act,
+		   fp->tokens);
+}
+
+static void feat_draw(view *v)
+{
+	feat_priv *fp = v->priv;
+	feat_layout(v);
+	fs_feature *f = &fp->f;
+	uint32_t hmax = 0;
+	for (int i = 0; i < FS_HIST_BINS; i++)
+		if (f->hist[i] > hmax)
+			hmax = f->hist[i];
+	int bw = (v->w - 4) / FS_HIST_BINS;
+	if (bw > 2)
+		bw = 2;
+	if (bw < 1)
+		bw = 1;
+	for (int i = 0; i < v->h; i++) {
+		int64_t row = v->top + i;
+		if (row >= fp->nlines)
+			break;
+		const feat_line *l = &fp->lines[row];
+		int y = v->y + i;
+		if (row == v->cur) {
+			term_set(TC_SELECT);
+			mvaddch(y, v->x, '>');
+		}
+		switch (l->kind) {
+		case FL_TEXT:
+			draw_text(y, v->x + 1, v->w - 1, l->text, l->cls, DRAW_ELLIPSIS);
+			break;
+		case FL_HIST:
+			term_set(TC_BAR);
+			for (int b = 0; b < FS_HIST_BINS && 2 + (b + 1) * bw <= v->w; b++) {
+				double fr = hmax ? log1p(f->hist[b]) / log1p(hmax) : 0;
+				wchar_t wc[2] = {draw_block(fr, l->a, FEAT_HIST_ROWS), 0};
+				for (int k = 0; k < bw; k++)
+					mvaddnwstr(y, v->x + 2 + b * bw + k, wc, 1);
+			}
+			break;
+		case FL_AXIS: {
+			char hi[32];
+			snprintf(hi, sizeof hi, "%.3g", f->hist_hi);
+			int end = 2 + FS_HIST_BINS * bw;
+			draw_printf(y, v->x + 2, v->w - 2, TC_DIM, 0, "%.3g", f->hist_lo);
+			int hw = (int)strlen(hi);
+			if (end - hw > 10 && end <= v->w)
+				draw_text(y, v->x + end - hw, hw, hi, TC_DIM, 0);
+			break;
+		}
+		case FL_LEGEND: {
+			int used = draw_text(y, v->x + 1, v->w - 1, "top activations  ", TC_HEADER, 0);
+			draw_legend(y, v->x + 1 + used, v->w - 1 - used, (float)f->max_act);
+			if (fp->tokens)
+				draw_text(y, v->x + v->w - 8, 8, " tokens", TC_DIM, 0);
+			break;
+		}
+		case FL_CTX:
+			feat_draw_ctx(v, fp, l, y);
+			break;
+		}
+	}
+	term_set(TC_NORMAL);
+}
+
+static const char *feat_row_text(view *v, int64_t row, char *buf, size_t len)
+{
+	feat_priv *fp = v->priv;
+	if (row < 0 || row >= fp->nlines)
+		return NULL;
+	feat_line *l = &fp->lines[row];
+	if (l->kind == FL_TEXT)
+		return l->text;
+	if (l->kind == FL_CTX && l->b == 0) {
+		feat_ctx *c = feat_ctx_get(fp, l->a);
+		snprintf(buf, len, "%s", c->ctx.text ? c->ctx.text : "");
+		return buf;
+	}
+	return NULL;
+}
+
+static int feat_key(view *v, int act, int key)
+{
+	feat_priv *fp = v->priv;
+	(void)key;
+	switch (act) {
+	case ACT_TOKENS:
+		fp->tokens = !fp->tokens;
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_CTX_LINES: {
+		int64_t cur_ex = -1;
+		if (v->cur < fp->nlines && fp->lines[v->cur].kind == FL_CTX)
+			cur_ex = fp->lines[v->cur].a;
+		fp->ctx_lines = fp->ctx_lines == 1 ? 3 : 1;
+		feat_layout(v);
+		for (int i = 0; cur_ex >= 0 && i < fp->nlines; i++)
+			if (fp->lines[i].kind == FL_CTX && fp->lines[i].a == cur_ex) {
+				v->cur = i;
+				break;
+			}
+		view_clamp(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	case ACT_LEFT:
+	case ACT_RIGHT:
+		/* Move every context window, to read further before or after
+		 * the strongest token. */
+		fp->shift += act == ACT_RIGHT ? 8 : -8;
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_ENTER:
+		if (v->cur < fp->nlines && fp->lines[v->cur].kind == FL_CTX) {
+			feat_ctx *c = feat_ctx_get(fp, fp->lines[v->cur].a);
+			char q[64];
+			snprintf(q, sizeof q, "ctx:%lld", (long long)c->ex->ctx);
+			view_push(view_search_new(q));
+			return VR_HANDLED | VR_REDRAW;
+		}
+		return VR_HANDLED;
+	default:
+		return 0;
+	}
+}
+
+static int64_t feat_selected(view *v)
+{
+	feat_priv *fp = v->priv;
+	return fp->have_f ? fp->fid : 0;
+}
+
+static void feat_free(view *v)
+{
+	feat_priv *fp = v->priv;
+	feat_clear_lines(fp);
+	free(fp->lines);
+	for (int i = 0; i < fp->nex; i++) {
+		if (fp->ctx[i].loaded && fp->ctx[i].ctx.text)
+			context_free(&fp->ctx[i].ctx);
+		free(fp->ctx[i].cells);
+	}
+	free(fp->ctx);
+	if (fp->nex > 0)
+		examples_free(fp->ex, fp->nex);
+	free(fp->iv);
+	if (fp->npos > 0)
+		logits_free(fp->pos, fp->npos);
+	if (fp->nneg > 0)
+		logits_free(fp->neg, fp->nneg);
+	if (fp->have_f)
+		feature_free(&fp->f);
+	free(fp);
+}
+
+static const view_ops feat_ops = {
+	.name = "feature",
+	.draw = feat_draw,
+	.key = feat_key,
+	.row_text = feat_row_text,
+	.selected = feat_selected,
+	.free = feat_free,
+};
+
+view *view_feature_new(int64_t fid)
+{
+	feat_priv *fp = xcalloc(1, sizeof *fp);
+	fp->fid = fid;
+	fp->ctx_lines = 1;
+	fp->have_f = index_feature(tui.ix, fid, &fp->f) == 0;
+	if (fp->have_f) {
+		fp->nex = index_examples(tui.ix, fid, &fp->ex);
+		if (fp->nex < 0)
+			fp->nex = 0;
+		fp->ctx = xcalloc((size_t)fp->nex + 1, sizeof *fp->ctx);
+		for (int i = 0; i < fp->nex; i++)
+			fp->ctx[i].ex = &fp->ex[i];
+		fp->niv = index_intervals(tui.ix, fid, &fp->iv);
+		if (fp->niv < 0)
+			fp->niv = 0;
+		fp->npos = index_logits(tui.ix, fid, 1, &fp->pos);
+		fp->nneg = index_logits(tui.ix, fid, -1, &fp->neg);
+	}
+	char name[64] = "?";
+	index_feature_name(tui.ix, fid, name, sizeof name);
+	view *v = view_new(&feat_ops, fp, "");
+	snprintf(v->title, sizeof v->title, "feature %s", name);
+	feat_layout(v);
+	return v;
+}

@@ -1,0 +1,588 @@
+/*
+ * view_list.c: the feature list: id, label, density, max activation and
+ * cluster of one dictionary (or all), sorted by any column, filtered as
+ * you type, with a jump to a feature number and two dictionaries side by
+ * side. Rows come from index_feature_page through a small window cache,
+ * so a million features cost no more than a screenful.
+ */
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/prompt.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LIST_CACHE 96 /* fewest rows fetched around the visible window */
+
+/* One pane: a dictionary's sorted, filtered list and its cursor. */
+typedef struct {
+	int sae;             /* dictionary id, 0 = all */
+	fs_sort sort;        /* sort column */
+	int desc;            /* descending */
+	char filter[256];    /* label substring or number, "" none */
+	int64_t nrows, cur, top; /* saved cursor while the other pane is active */
+	fs_feature *rows;    /* cached rows */
+	int64_t roff;        /* row number of rows[0] */
+	int rn;              /* cached rows held */
+	int rcap;            /* capacity of rows */
+	int x, w;            /* screen columns of the pane */
+} list_pane;
+
+/* The list view's state. */
+typedef struct {
+	list_pane pane[2];   /* panes; the second only when split */
+	int npanes;          /* 1 or 2 */
+	int active;          /* pane with the cursor */
+} list_priv;
+
+static const char *list_sort_names[] = {"id", "label", "density", "max", "cluster"};
+
+static void list_cache_drop(list_pane *p)
+{
+	for (int i = 0; i < p->rn; i++)
+		feature_free(&p->rows[i]);
+	p->rn = 0;
+}
+
+/* Fetch the window of rows that holds `row`, reusing the cached rows as
+ * keyset anchors when the move is short (scrolling never pays for the
+ * distance from the top), from the nearer end of the list otherwise. */
+static fs_feature *list_row(list_pane *p, int64_t row, int want)
+{
+	if (row < 0 || row >= p->nrows)
+		return NULL;
+	if (row >= p->roff && row < p->roff + p->rn)
+		return &p->rows[row - p->roff];
+	int cap = 2 * want + 32 > LIST_CACHE ? 2 * want + 32 : LIST_CACHE;
+	fs_feature *nw = xmalloc((size_t)cap * sizeof *nw);
+	int64_t off;
+	int n;
+	int64_t end = p->roff + p->rn; /* one past the cached window */
+	if (p->rn > 0 && row >= end && row - 16 - 1 < end && row - 16 - 1 >= p->roff) {
+		/* Just below the window: continue after a cached row. */
+		off = row - 16;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+					  &p->rows[off - 1 - p->roff], 1, cap, nw);
+	} else if (p->rn > 0 && row < p->roff && row + want + 16 >= p->roff) {
+		/* Just above it: the rows before a cached one. */
+		int64_t e = row + want + 16 < end - 1 ? row + want + 16 : end - 1;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+					  &p->rows[e - p->roff], -1, cap, nw);
+		off = e - n;
+	} else if (row < cap) {
+		off = 0;
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, 1, cap, nw);
+	} else if (row >= p->nrows - cap) {
+		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, -1, cap, nw);
+		off = p->nrows - n;
+	} else if (row < p->nrows / 2) {
+		/* A jump: OFFSET from the nearer end. */
+		off = row - 16;
+		n = index_feature_page(tui.ix, p->sae, p->sort, p->desc, p->filter, off, cap, nw);
+	} else {
+		off = row + 16 - cap + 1;
+		if (off + cap > p->nrows)
+			off = p->nrows - cap;
+		n = index_feature_page(tui.ix, p->sae, p->sort, !p->desc, p->filter,
+				       p->nrows - (off + cap), cap, nw);
+		for (int i = 0; i < n / 2; i++) {
+			fs_feature t = nw[i];
+			nw[i] = nw[n - 1 - i];
+			nw[n - 1 - i] = t;
+		}
+		off = off + cap - n;
+	}
+	list_cache_drop(p);
+	free(p->rows);
+	p->rows = nw;
+	p->rcap = cap;
+	p->rn = n > 0 ? n : 0;
+	p->roff = off;
+	if (row >= p->roff && row < p->roff + p->rn)
+		return &p->rows[row - p->roff];
+	return NULL;
+}
+
+/* Grow the cached window by up to n rows after its end (dir > 0) or
+ * before its start, dropping rows at the other end beyond max. Used when
+ * idle, so the next page is already there when a key asks for it. */
+static void list_extend(list_pane *p, int dir, int n, int max)
+{
+	if (p->rn == 0)
+		return;
+	fs_feature *add = xmalloc((size_t)n * sizeof *add);
+	const fs_feature *at = dir > 0 ? &p->rows[p->rn - 1] : &p->rows[0];
+	int k = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, at, dir, n, add);
+	if (k <= 0) {
+		free(add);
+		return;
+	}
+	int total = p->rn + k;
+	fs_feature *nw = xmalloc((size_t)total * sizeof *nw);
+	if (dir > 0) {
+		memcpy(nw, p->rows, (size_t)p->rn * sizeof *nw);
+		memcpy(nw + p->rn, add, (size_t)k * sizeof *nw);
+	} else {
+		memcpy(nw, add, (size_t)k * sizeof *nw);
+		memcpy(nw + k, p->rows, (size_t)p->rn * sizeof *nw);
+		p->roff -= k;
+	}
+	free(add);
+	free(p->rows);
+	p->rows = nw;
+	p->rn = p->rcap = total;
+	/* Trim the far end. */
+	int drop = p->rn - max;
+	if (drop > 0) {
+		if (dir > 0) {
+			for (int i = 0; i < drop; i++)
+				feature_free(&p->rows[i]);
+			memmove(p->rows, p->rows + drop, (size_t)(p->rn - drop) * sizeof *p->rows);
+			p->roff += drop;
+		} else {
+			for (int i = p->rn - drop; i < p->rn; i++)
+				feature_free(&p->rows[i]);
+		}
+		p->rn -= drop;
+	}
+}
+
+static void list_recount(list_pane *p)
+{
+	list_cache_drop(p);
+	p->roff = 0;
+	if (!p->filter[0] && index_n_saes(tui.ix) == 1)
+		p->nrows = index_n_features(tui.ix); /* kept in meta: no count(*) */
+	else
+		p->nrows = index_feature_count(tui.ix, p->sae, p->filter);
+	if (p->nrows < 0)
+		p->nrows = 0;
+}
+
+static const char *list_sae_name(int sae)
+{
+	const fs_sae *s = sae ? index_sae_by_id(tui.ix, sae) : NULL;
+	return s ? s->name : "all";
+}
+
+static void list_title(view *v)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	snprintf(v->title, sizeof v->title, "features: %s%s%s, by %s %s%s%s%s",
+		 list_sae_name(lp->pane[0].sae), lp->npanes > 1 ? " | " : "",
+		 lp->npanes > 1 ? list_sae_name(lp->pane[1].sae) : "", list_sort_names[p->sort],
+		 p->desc ? "desc" : "asc", p->filter[0] ? ", filter '" : "", p->filter,
+		 p->filter[0] ? "'" : "");
+}
+
+/* Copy the view's cursor into the active pane, or back. */
+static void list_save(view *v)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	p->nrows = v->nrows;
+	p->cur = v->cur;
+	p->top = v->top;
+}
+
+static void list_load(view *v)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	v->nrows = p->nrows;
+	v->cur = p->cur;
+	v->top = p->top;
+	view_clamp(v);
+	list_title(v);
+}
+
+static void list_relayout(view *v)
+{
+	list_priv *lp = v->priv;
+	v->y = 2; /* the column header sits on line 1 */
+	v->h = LINES - 3 > 1 ? LINES - 3 : 1;
+	int w = COLS / lp->npanes;
+	for (int i = 0; i < lp->npanes; i++) {
+		lp->pane[i].x = i * w;
+		lp->pane[i].w = i == lp->npanes - 1 ? COLS - i * w : w - 1;
+	}
+}
+
+/* Density as a percentage with a useful number of digits. */
+static void list_density(double d, char *out, size_t len)
+{
+	if (d < 0 || isnan(d))
+		snprintf(out, len, "-");
+	else if (d * 100 >= 0.01 || d == 0)
+		snprintf(out, len, "%.2f%%", d * 100);
+	else
+		snprintf(out, len, "%.0e%%", d * 100);
+}
+
+static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64_t top)
+{
+	int x = p->x, w = p->w;
+	int namew = 10, numw = 9, clw = 7;
+	int lw = w - (namew + numw * 2 + clw + 4);
+	if (lw < 8) {
+		clw = 0;
+		lw = w - (namew + numw * 2 + 3);
+	}
+	char hdr[256];
+	const char *arrow = p->desc ? "\xe2\x96\xbc" : "\xe2\x96\xb2";
+	const char *h[5] = {"feature", "label", "density", "max", "cluster"};
+	char cols[5][32];
+	for (int i = 0; i < 5; i++)
+		snprintf(cols[i], sizeof cols[i], "%s%s", h[i], (int)p->sort == i ? arrow : "");
+	if (clw)
+		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], clw + (p->sort == FS_SORT_CLUSTER ? 2 : 0), cols[4], cols[1]);
+	else
+		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], cols[1]);
+	draw_text(1, x, w, hdr, TC_HEADER, DRAW_PAD);
+	if (p->nrows == 0) {
+		draw_text(v->y, x, w, p->filter[0] ? "  no feature matches the filter" : "  no features",
+			  TC_DIM, 0);
+		return;
+	}
+	for (int i = 0; i < v->h; i++) {
+		int64_t row = top + i;
+		fs_feature *f = list_row(p, row, v->h);
+		if (!f)
+			break;
+		int sel = active && row == cur;
+		int cls = sel ? TC_SELECT : TC_NORMAL;
+		char name[64], dens[32], cl[32] = "", line[256], lab[512];
+		index_feature_name(tui.ix, f->id, name, sizeof name);
+		list_density(f->density, dens, sizeof dens);
+		if (f->cluster > 0)
+			snprintf(cl, sizeof cl, "%lld", (long long)f->cluster);
+		if (clw)
+			snprintf(line, sizeof line, "%-*s %*s %*.3g %*s ", namew, name, numw, dens, numw,
+				 f->max_act, clw, cl);
+		else
+			snprintf(line, sizeof line, "%-*s %*s %*.3g ", namew, name, numw, dens, numw, f->max_act);
+		int used = draw_text(v->y + i, x, w, line, cls, 0);
+		int user = 0;
+		tui_label_feature(f, lab, sizeof lab, &user);
+		draw_text(v->y + i, x + used, w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL,
+			  DRAW_PAD | DRAW_ELLIPSIS);
+	}
+}
+
+static void list_draw(view *v)
+{
+	list_priv *lp = v->priv;
+	list_save(v);
+	for (int i = 0; i < lp->npanes; i++) {
+		list_pane *p = &lp->pane[i];
+		list_draw_pane(v, p, i == lp->active, p->cur, p->top);
+		if (i + 1 < lp->npanes)
+			for (int y = 1; y < LINES - 1; y++) {
+				term_set(TC_DIM);
+				mvaddnwstr(y, p->x + p->w, L"\x2502", 1);
+			}
+	}
+	term_set(TC_NORMAL);
+}
+
+static const char *list_row_text(view *v, int64_t row, char *buf, size_t len)
+{
+	list_priv *lp = v->priv;
+	fs_feature *f = list_row(&lp->pane[lp->active], row, v->h);
+	if (!f)
+		return NULL;
+	char name[64], lab[512];
+	int user;
+	index_feature_name(tui.ix, f->id, name, sizeof name);
+	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
+	return buf;
+}
+
+static int64_t list_selected(view *v)
+{
+	list_priv *lp = v->priv;
+	fs_feature *f = list_row(&lp->pane[lp->active], v->cur, v->h);
+	return f ? f->id : 0;
+}
+
+/* Filter-as-you-type callback. */
+static void list_filter_change(const char *text, void *ctx)
+{
+	view *v = ctx;
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	snprintf(p->filter, sizeof p->filter, "%s", text);
+	list_recount(p);
+	p->cur = p->top = 0;
+	list_load(v);
+}
+
+/* Next dictionary id after sae (0 = all, when there are several). */
+static int list_next_sae(int sae)
+{
+	int n = index_n_saes(tui.ix);
+	if (n <= 1)
+		return sae;
+	int idx = -1;
+	for (int i = 0; i < n; i++)
+		if (index_sae(tui.ix, i)->id == sae)
+			idx = i;
+	if (idx + 1 >= n)
+		return 0;
+	return index_sae(tui.ix, idx + 1)->id;
+}
+
+/* Move the cursor to the feature named by text, in the current order. */
+static void list_jump(view *v, const char *text)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	char err[256], name[300];
+	int64_t n;
+	if (parse_i64(text, &n) == 0 && p->sae)
+		snprintf(name, sizeof name, "%s/%s", list_sae_name(p->sae), text);
+	else
+		snprintf(name, sizeof name, "%s", text);
+	int64_t fid = index_resolve(tui.ix, name, err, sizeof err);
+	if (fid < 0) {
+		tui_status(TC_ERROR, "%s", err);
+		return;
+	}
+	int64_t lo = index_feature_rank(tui.ix, p->sae, p->sort, p->desc, p->filter, fid);
+	if (lo < 0) {
+		tui_status(TC_ERROR, "%s is not in this list", text);
+		return;
+	}
+	/* Seed the cache around the feature with keyset queries from it, so a
+	 * jump costs no OFFSET scan. */
+	fs_feature at;
+	if (index_feature(tui.ix, fid, &at) == 0) {
+		int before = v->h, cap = 2 * v->h + 32;
+		fs_feature *nw = xmalloc((size_t)cap * sizeof *nw);
+		int nb = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, -1, before, nw);
+		if (nb < 0)
+			nb = 0;
+		nw[nb] = at;
+		int na = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, 1,
+					       cap - nb - 1, nw + nb + 1);
+		list_cache_drop(p);
+		free(p->rows);
+		p->rows = nw;
+		p->rcap = cap;
+		p->rn = nb + 1 + (na > 0 ? na : 0);
+		p->roff = lo - nb;
+	} else {
+		list_cache_drop(p);
+	}
+	p->cur = lo;
+	p->top = lo - v->h / 2;
+	list_load(v);
+}
+
+static int list_command(view *v, int act, const char *arg)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	if (act == ACT_FILTER) {
+		list_filter_change(arg, v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	if (act == ACT_SORT) {
+		for (int i = 0; i < 5; i++)
+			if (strcmp(arg, list_sort_names[i]) == 0) {
+				p->sort = (fs_sort)i;
+				list_recount(p);
+				list_load(v);
+				return VR_HANDLED | VR_REDRAW;
+			}
+		tui_status(TC_ERROR, "sort: one of id, label, density, max, cluster");
+		return VR_HANDLED;
+	}
+	if (act == ACT_GOTO) {
+		list_jump(v, arg);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	return 0;
+}
+
+static int list_key(view *v, int act, int key)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	char *s;
+	if (key >= '1' && key <= '9') {
+		char init[2] = {(char)key, 0};
+		s = prompt_read("jump to feature: ", init, NULL, NULL, NULL);
+		if (s && *s)
+			list_jump(v, s);
+		free(s);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	switch (act) {
+	case ACT_ENTER: {
+		int64_t fid = list_selected(v);
+		if (fid > 0)
+			view_push(view_feature_new(fid));
+		return VR_HANDLED | VR_REDRAW;
+	}
+	case ACT_SORT:
+		p->sort = (fs_sort)((p->sort + 1) % 5);
+		p->desc = p->sort == FS_SORT_DENSITY || p->sort == FS_SORT_MAXACT;
+		list_recount(p);
+		p->cur = p->top = 0;
+		list_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_REVERSE:
+		p->desc = !p->desc;
+		list_cache_drop(p);
+		p->cur = p->top = 0;
+		list_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_FILTER: {
+		char old[256];
+		snprintf(old, sizeof old, "%s", p->filter);
+		s = prompt_read("filter: ", p->filter, NULL, list_filter_change, v);
+		if (!s)
+			list_filter_change(old, v);
+		else
+			list_filter_change(s, v);
+		free(s);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	case ACT_NEXT_DICT:
+		if (index_n_saes(tui.ix) <= 1) {
+			tui_status(TC_STATUS, "this index has one dictionary");
+			return VR_HANDLED;
+		}
+		p->sae = list_next_sae(p->sae);
+		list_recount(p);
+		p->cur = p->top = 0;
+		list_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_SPLIT:
+		if (lp->npanes == 2) {
+			list_save(v);
+			list_cache_drop(&lp->pane[1]);
+			lp->npanes = 1;
+			lp->active = 0;
+		} else {
+			list_save(v);
+			lp->pane[1] = lp->pane[0];
+			lp->pane[1].rows = NULL;
+			lp->pane[1].rn = lp->pane[1].rcap = 0;
+			lp->pane[1].sae = list_next_sae(lp->pane[0].sae);
+			list_recount(&lp->pane[1]);
+			lp->pane[1].cur = lp->pane[1].top = 0;
+			lp->npanes = 2;
+		}
+		list_relayout(v);
+		list_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_NEXT_PANE:
+		if (lp->npanes < 2)
+			return 0;
+		list_save(v);
+		lp->active = !lp->active;
+		list_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_GOTO:
+		s = prompt_read("jump to feature: ", "", NULL, NULL, NULL);
+		if (s && *s)
+			list_jump(v, s);
+		free(s);
+		return VR_HANDLED | VR_REDRAW;
+	default:
+		return 0;
+	}
+}
+
+static int list_click(view *v, int y, int x, int dbl)
+{
+	list_priv *lp = v->priv;
+	if (lp->npanes == 2) {
+		int want = x >= lp->pane[1].x;
+		if (want != lp->active) {
+			list_save(v);
+			lp->active = want;
+			list_load(v);
+		}
+	}
+	if (y == 1) {
+		/* A click on the header sorts by that column. */
+		list_pane *p = &lp->pane[lp->active];
+		int rel = x - p->x;
+		fs_sort s = rel < 11 ? FS_SORT_ID : rel < 23 ? FS_SORT_DENSITY : rel < 35 ? FS_SORT_MAXACT
+					       : rel < 45 ? FS_SORT_CLUSTER : FS_SORT_LABEL;
+		p->desc = p->sort == s ? !p->desc : (s == FS_SORT_DENSITY || s == FS_SORT_MAXACT);
+		p->sort = s;
+		list_recount(p);
+		p->cur = p->top = 0;
+		list_load(v);
+		return 1;
+	}
+	(void)dbl;
+	return 0;
+}
+
+/* Idle: make sure a page above and below the screen is cached. */
+static int list_tick(view *v)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	list_save(v);
+	int h = v->h, max = 6 * h + 64;
+	if (p->rn == 0 || p->cur < p->roff || p->cur >= p->roff + p->rn)
+		return 0;
+	if (p->roff + p->rn < p->nrows && p->roff + p->rn < p->top + 2 * h)
+		list_extend(p, 1, 2 * h, max);
+	else if (p->roff > 0 && p->roff > p->top - h)
+		list_extend(p, -1, 2 * h, max);
+	return 0;
+}
+
+static void list_free(view *v)
+{
+	list_priv *lp = v->priv;
+	for (int i = 0; i < 2; i++) {
+		list_cache_drop(&lp->pane[i]);
+		free(lp->pane[i].rows);
+	}
+	free(lp);
+}
+
+static const view_ops list_ops = {
+	.name = "list",
+	.draw = list_draw,
+	.key = list_key,
+	.row_text = list_row_text,
+	.click = list_click,
+	.tick = list_tick,
+	.selected = list_selected,
+	.relayout = list_relayout,
+	.command = list_command,
+	.free = list_free,
+};
+
+view *view_list_new(void)
+{
+	list_priv *lp = xcalloc(1, sizeof *lp);
+	lp->npanes = 1;
+	list_pane *p = &lp->pane[0];
+	/* Start on the first dictionary: its own indexes serve every sort
+	 * order ('d' cycles through the others and then all of them). */
+	p->sae = index_n_saes(tui.ix) >= 1 ? index_sae(tui.ix, 0)->id : 0;
+	p->sort = FS_SORT_ID;
+	list_recount(p);
+	view *v = view_new(&list_ops, lp, "features");
+	list_load(v);
+	return v;
+}

@@ -1,0 +1,332 @@
+/*
+ * view_map.c: the feature map: every feature's (map_x, map_y) drawn with
+ * Braille dots (U+2800 block, 2x4 dots a cell), coloured by cluster. The
+ * cursor cell's nearest feature is named on the header line and Enter
+ * opens it; arrows/hjkl move the cursor (panning at the edges), +/- zoom
+ * around it, 0 shows everything. Points are loaded a page at a time in
+ * the idle loop, so a large map never freezes the screen.
+ */
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAP_PAGE 5000 /* features loaded per idle step */
+
+/* One feature on the map. */
+typedef struct {
+	float x, y;         /* map position */
+	int64_t fid;        /* feature */
+	int64_t cluster;    /* its cluster, for the colour */
+} map_pt;
+
+/* The map view's state. */
+typedef struct {
+	int sae;            /* dictionary */
+	map_pt *pts;        /* loaded points */
+	int64_t n, cap;     /* count, capacity */
+	int64_t loaded;     /* rows of the dictionary read so far */
+	int64_t last_idx;   /* index of the last feature read */
+	int64_t total;      /* rows to read */
+	int done;           /* all loaded */
+	double minx, maxx, miny, maxy; /* bounds of the points */
+	double cx, cy;      /* map point at the centre of the screen */
+	double scale;       /* map units per dot */
+	double fit;         /* the scale that shows everything */
+	int curx, cury;     /* cursor cell, relative to the canvas */
+	int64_t want_fid;   /* feature to put the cursor on once loaded */
+	int64_t under;      /* feature nearest the cursor, 0 none */
+	uint8_t *dots;      /* w*h cells of dot bits (scratch) */
+	int64_t *cellcl;    /* w*h cluster of the last point drawn in each cell */
+} map_priv;
+
+static void map_fit(view *v)
+{
+	map_priv *mp = v->priv;
+	mp->cx = (mp->minx + mp->maxx) / 2;
+	mp->cy = (mp->miny + mp->maxy) / 2;
+	int dw = 2 * v->w, dh = 4 * (v->h - 1);
+	double sx = (mp->maxx - mp->minx) / (dw > 2 ? dw - 2 : 1);
+	double sy = (mp->maxy - mp->miny) / (dh > 2 ? dh - 2 : 1);
+	mp->scale = sx > sy ? sx : sy;
+	if (!(mp->scale > 0))
+		mp->scale = 1;
+	mp->fit = mp->scale;
+}
+
+/* Screen dot of a map point. */
+static void map_project(view *v, map_priv *mp, double x, double y, long *dx, long *dy)
+{
+	int dw = 2 * v->w, dh = 4 * (v->h - 1);
+	*dx = lround((x - mp->cx) / mp->scale + dw / 2.0);
+	*dy = lround((mp->cy - y) / mp->scale + dh / 2.0);
+}
+
+/* Load one page of points; returns 1 when everything is loaded. */
+static int map_load_step(view *v)
+{
+	map_priv *mp = v->priv;
+	if (mp->done)
+		return 1;
+	fs_feature *page = xmalloc(MAP_PAGE * sizeof *page);
+	/* Keyset paging from the last feature read: no OFFSET rescans. */
+	fs_feature at;
+	memset(&at, 0, sizeof at);
+	at.sae = mp->sae;
+	at.idx = mp->last_idx;
+	int n = index_feature_page_at(tui.ix, mp->sae, FS_SORT_ID, 0, "", mp->loaded ? &at : NULL, 1,
+				      MAP_PAGE, page);
+	if (n > 0)
+		mp->last_idx = page[n - 1].idx;
+	for (int i = 0; i < n; i++) {
+		fs_feature *f = &page[i];
+		if (!isnan(f->map_x) && !isnan(f->map_y)) {
+			if (mp->n == mp->cap) {
+				mp->cap = mp->cap ? mp->cap * 2 : 4096;
+				mp->pts = xrealloc(mp->pts, (size_t)mp->cap * sizeof *mp->pts);
+			}
+			mp->pts[mp->n++] = (map_pt){(float)f->map_x, (float)f->map_y, f->id, f->cluster};
+			if (mp->n == 1) {
+				mp->minx = mp->maxx = f->map_x;
+				mp->miny = mp->maxy = f->map_y;
+			}
+			if (f->map_x < mp->minx) mp->minx = f->map_x;
+			if (f->map_x > mp->maxx) mp->maxx = f->map_x;
+			if (f->map_y < mp->miny) mp->miny = f->map_y;
+			if (f->map_y > mp->maxy) mp->maxy = f->map_y;
+		}
+		feature_free(f);
+	}
+	free(page);
+	mp->loaded += n > 0 ? n : 0;
+	if (n < MAP_PAGE || mp->loaded >= mp->total) {
+		mp->done = 1;
+		map_fit(v);
+		mp->curx = v->w / 2;
+		mp->cury = (v->h - 1) / 2;
+		for (int64_t i = 0; mp->want_fid && i < mp->n; i++)
+			if (mp->pts[i].fid == mp->want_fid) {
+				long dx, dy;
+				map_project(v, mp, mp->pts[i].x, mp->pts[i].y, &dx, &dy);
+				mp->curx = (int)(dx / 2);
+				mp->cury = (int)(dy / 4);
+			}
+	}
+	return mp->done;
+}
+
+/* The feature nearest the centre of the cursor cell. */
+static int64_t map_nearest(view *v, map_priv *mp)
+{
+	double bx = mp->cx + ((mp->curx * 2 + 1) - v->w) * mp->scale;
+	double by = mp->cy - ((mp->cury * 4 + 2) - 2.0 * (v->h - 1)) * mp->scale;
+	double best = INFINITY;
+	int64_t fid = 0;
+	for (int64_t i = 0; i < mp->n; i++) {
+		double ddx = mp->pts[i].x - bx, ddy = mp->pts[i].y - by;
+		double d = ddx * ddx + ddy * ddy;
+		if (d < best) {
+			best = d;
+			fid = mp->pts[i].fid;
+		}
+	}
+	/* Only when it is within about two cells of the cursor. */
+	return best <= (4 * mp->scale) * (4 * mp->scale) * 4 ? fid : 0;
+}
+
+static void map_draw(view *v)
+{
+	map_priv *mp = v->priv;
+	int cw = v->w, ch = v->h - 1;
+	if (!mp->done) {
+		draw_printf(v->y, 1, v->w - 1, TC_DIM, 0, "loading the map: %lld of %lld features",
+			    (long long)mp->loaded, (long long)mp->total);
+		return;
+	}
+	if (mp->n == 0) {
+		draw_text(v->y, 1, v->w - 1, "no map positions in this index (build with --decoder)", TC_DIM, 0);
+		return;
+	}
+	free(mp->dots);
+	free(mp->cellcl);
+	mp->dots = xcalloc((size_t)cw * (size_t)ch, 1);
+	mp->cellcl = xcalloc((size_t)cw * (size_t)ch, sizeof *mp->cellcl);
+	static const uint8_t bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+	for (int64_t i = 0; i < mp->n; i++) {
+		long dx, dy;
+		map_project(v, mp, mp->pts[i].x, mp->pts[i].y, &dx, &dy);
+		if (dx < 0 || dy < 0 || dx >= 2L * cw || dy >= 4L * ch)
+			continue;
+		size_t c = (size_t)(dy / 4) * (size_t)cw + (size_t)(dx / 2);
+		mp->dots[c] |= bit[dy % 4][dx % 2];
+		mp->cellcl[c] = mp->pts[i].cluster;
+	}
+	for (int y = 0; y < ch; y++)
+		for (int x = 0; x < cw; x++) {
+			size_t c = (size_t)y * (size_t)cw + (size_t)x;
+			int cursor = x == mp->curx && y == mp->cury;
+			if (!mp->dots[c] && !cursor)
+				continue;
+			wchar_t wc[2] = {(wchar_t)(0x2800 + mp->dots[c]), 0};
+			if (cursor)
+				term_set(TC_SELECT);
+			else
+				term_set_cluster(mp->cellcl[c]);
+			mvaddnwstr(v->y + 1 + y, v->x + x, wc, 1);
+		}
+	term_set(TC_NORMAL);
+	mp->under = map_nearest(v, mp);
+	char info[600] = "";
+	if (mp->under) {
+		fs_feature f;
+		char name[64], lab[512] = "";
+		int user = 0;
+		index_feature_name(tui.ix, mp->under, name, sizeof name);
+		if (index_feature(tui.ix, mp->under, &f) == 0) {
+			tui_label(f.id, f.label, lab, sizeof lab, &user);
+			feature_free(&f);
+		}
+		snprintf(info, sizeof info, "%s  %s", name, lab);
+	}
+	draw_printf(v->y, 0, v->w, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS, " %lld features, zoom x%.3g | %s",
+		    (long long)mp->n, mp->fit / mp->scale, info[0] ? info : "no feature under the cursor");
+}
+
+static int map_key(view *v, int act, int key)
+{
+	map_priv *mp = v->priv;
+	int cw = v->w, ch = v->h - 1;
+	(void)key;
+	if (!mp->done)
+		return act == ACT_ENTER ? VR_HANDLED : 0;
+	switch (act) {
+	case ACT_UP: mp->cury--; break;
+	case ACT_DOWN: mp->cury++; break;
+	case ACT_LEFT: mp->curx--; break;
+	case ACT_RIGHT: mp->curx++; break;
+	case ACT_PAGE_UP: mp->cy += ch * 2 * mp->scale; break;
+	case ACT_PAGE_DOWN: mp->cy -= ch * 2 * mp->scale; break;
+	case ACT_ZOOM_IN:
+	case ACT_ZOOM_OUT: {
+		/* Keep the map point under the cursor in place. */
+		double bx = mp->cx + ((mp->curx * 2 + 1) - cw) * mp->scale;
+		double by = mp->cy - ((mp->cury * 4 + 2) - 2.0 * ch) * mp->scale;
+		double f = act == ACT_ZOOM_IN ? 0.5 : 2.0;
+		mp->cx = bx + (mp->cx - bx) * f;
+		mp->cy = by + (mp->cy - by) * f;
+		mp->scale *= f;
+		break;
+	}
+	case ACT_ZOOM_RESET:
+		map_fit(v);
+		mp->curx = cw / 2;
+		mp->cury = ch / 2;
+		break;
+	case ACT_ENTER:
+		if (mp->under)
+			view_push(view_feature_new(mp->under));
+		else
+			tui_status(TC_STATUS, "no feature under the cursor");
+		return VR_HANDLED | VR_REDRAW;
+	default:
+		return 0;
+	}
+	/* Pan when the cursor leaves the canvas. */
+	if (mp->curx < 0) { mp->cx -= cw / 2 * 2 * mp->scale; mp->curx += cw / 2; }
+	if (mp->curx >= cw) { mp->cx += cw / 2 * 2 * mp->scale; mp->curx -= cw / 2; }
+	if (mp->cury < 0) { mp->cy += ch / 2 * 4 * mp->scale; mp->cury += ch / 2; }
+	if (mp->cury >= ch) { mp->cy -= ch / 2 * 4 * mp->scale; mp->cury -= ch / 2; }
+	return VR_HANDLED | VR_REDRAW;
+}
+
+static int map_click(view *v, int y, int x, int dbl)
+{
+	map_priv *mp = v->priv;
+	if (y <= v->y || y >= v->y + v->h)
+		return 0;
+	mp->curx = x - v->x;
+	mp->cury = y - v->y - 1;
+	if (dbl) {
+		tui_redraw();
+		if (mp->under)
+			view_push(view_feature_new(mp->under));
+	}
+	return 1;
+}
+
+static int map_busy(view *v) { return !((map_priv *)v->priv)->done; }
+
+static int map_tick(view *v)
+{
+	map_priv *mp = v->priv;
+	if (mp->done)
+		return 0;
+	double t0 = fs_now();
+	while (!map_load_step(v) && fs_now() - t0 < 0.05)
+		;
+	return VR_REDRAW;
+}
+
+static int64_t map_selected(view *v) { return ((map_priv *)v->priv)->under; }
+
+static void map_relayout(view *v)
+{
+	map_priv *mp = v->priv;
+	if (mp->curx >= v->w)
+		mp->curx = v->w - 1;
+	if (mp->cury >= v->h - 1)
+		mp->cury = v->h - 2;
+	if (mp->cury < 0)
+		mp->cury = 0;
+}
+
+static void map_free(view *v)
+{
+	map_priv *mp = v->priv;
+	free(mp->pts);
+	free(mp->dots);
+	free(mp->cellcl);
+	free(mp);
+}
+
+static const view_ops map_ops = {
+	.name = "map",
+	.draw = map_draw,
+	.key = map_key,
+	.click = map_click,
+	.busy = map_busy,
+	.tick = map_tick,
+	.selected = map_selected,
+	.relayout = map_relayout,
+	.free = map_free,
+};
+
+view *view_map_new(int sae, int64_t fid)
+{
+	map_priv *mp = xcalloc(1, sizeof *mp);
+	if (sae == 0 && fid > 0) {
+		fs_feature f;
+		if (index_feature(tui.ix, fid, &f) == 0) {
+			sae = f.sae;
+			feature_free(&f);
+		}
+	}
+	if (sae == 0 && index_n_saes(tui.ix) > 0)
+		sae = index_sae(tui.ix, 0)->id;
+	mp->sae = sae;
+	mp->want_fid = fid;
+	mp->total = index_feature_count(tui.ix, sae, "");
+	mp->scale = 1;
+	const fs_sae *s = index_sae_by_id(tui.ix, sae);
+	view *v = view_new(&map_ops, mp, "");
+	snprintf(v->title, sizeof v->title, "map of %s", s ? s->name : "?");
+	map_tick(v);
+	return v;
+}

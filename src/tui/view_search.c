@@ -1,0 +1,295 @@
+/*
+ * view_search.c: full-text search: features whose label matches, then the
+ * matching contexts (match highlighted, centred) each followed by the
+ * features that fire there, strongest first. Tab jumps between the two
+ * sections; Enter opens a feature (on a context: its strongest feature).
+ * "ctx:N" shows the features of one context (from the feature page).
+ */
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEARCH_LIMIT 200   /* labels and contexts fetched */
+#define SEARCH_CTX_FEATS 5 /* features listed under each context */
+
+enum { SR_HEAD, SR_FEAT, SR_CTX };
+
+/* One row of the results. */
+typedef struct {
+	int kind;          /* SR_HEAD, SR_FEAT or SR_CTX */
+	int64_t id;        /* fid (SR_FEAT) or context index (SR_CTX) */
+	float act;         /* activation on the context above, <0 none */
+	char *text;        /* SR_HEAD text */
+} sr_row;
+
+/* A matched context. */
+typedef struct {
+	fs_context c;      /* its text */
+	size_t moff, mlen; /* the highlighted match, mlen 0 none */
+	int64_t top_fid;   /* strongest feature there, 0 none */
+} sr_ctx;
+
+/* The search view's state. */
+typedef struct {
+	char query[512];   /* what was searched */
+	sr_row *rows;      /* rows */
+	int n, cap;        /* count and capacity */
+	sr_ctx *ctx;       /* contexts */
+	int nctx;          /* count */
+} sr_priv;
+
+static void sr_add(sr_priv *sp, sr_row r)
+{
+	if (sp->n == sp->cap) {
+		sp->cap = sp->cap ? sp->cap * 2 : 64;
+		sp->rows = xrealloc(sp->rows, (size_t)sp->cap * sizeof *sp->rows);
+	}
+	sp->rows[sp->n++] = r;
+}
+
+/* The first case-insensitive occurrence of any word of q in text. */
+static void sr_match(const char *q, const char *text, size_t len, size_t *off, size_t *mlen)
+{
+	*mlen = 0;
+	*off = 0;
+	const char *p = q;
+	while (*p) {
+		while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			       (unsigned char)*p >= 0x80))
+			p++;
+		const char *s = p;
+		while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			      (unsigned char)*p >= 0x80))
+			p++;
+		size_t wl = (size_t)(p - s);
+		if (wl == 0 || (wl == 3 && (strncmp(s, "AND", 3) == 0 || strncmp(s, "NOT", 3) == 0)) ||
+		    (wl == 2 && strncmp(s, "OR", 2) == 0))
+			continue;
+		for (size_t i = 0; i + wl <= len; i++) {
+			size_t k = 0;
+			while (k < wl) {
+				int a = (unsigned char)text[i + k], b = (unsigned char)s[k];
+				if (a >= 'A' && a <= 'Z')
+					a += 32;
+				if (b >= 'A' && b <= 'Z')
+					b += 32;
+				if (a != b)
+					break;
+				k++;
+			}
+			if (k == wl) {
+				*off = i;
+				*mlen = wl;
+				return;
+			}
+		}
+	}
+}
+
+/* Add a context and the features firing on it. */
+static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
+{
+	sr_ctx *c = &sp->ctx[sp->nctx];
+	if (index_context(tui.ix, ctx_id, &c->c) != 0)
+		return;
+	sr_match(sp->query, c->c.text, (size_t)c->c.len, &c->moff, &c->mlen);
+	fs_ctx_feature *cf = NULL;
+	int nf = index_context_features(tui.ix, ctx_id, SEARCH_CTX_FEATS, &cf);
+	c->top_fid = nf > 0 ? cf[0].fid : 0;
+	sr_add(sp, (sr_row){SR_CTX, sp->nctx, -1, NULL});
+	sp->nctx++;
+	for (int i = 0; i < nf; i++)
+		sr_add(sp, (sr_row){SR_FEAT, cf[i].fid, cf[i].max_act, NULL});
+	free(cf);
+}
+
+static void sr_run(view *v)
+{
+	sr_priv *sp = v->priv;
+	int64_t one;
+	if (strncmp(sp->query, "ctx:", 4) == 0 && parse_i64(sp->query + 4, &one) == 0) {
+		sp->ctx = xcalloc(1, sizeof *sp->ctx);
+		sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld and the features firing on it", (long long)one)});
+		sp->query[0] = 0;
+		sr_add_ctx(sp, one);
+		snprintf(v->title, sizeof v->title, "context %lld", (long long)one);
+		v->nrows = sp->n;
+		return;
+	}
+	int64_t *fids = NULL, *ctxs = NULL;
+	int nl = index_search_labels(tui.ix, sp->query, SEARCH_LIMIT, &fids);
+	int nc = index_search_contexts(tui.ix, sp->query, SEARCH_LIMIT, &ctxs);
+	if (nl < 0 && nc < 0)
+		tui_status(TC_ERROR, "search: %s", index_errmsg(tui.ix));
+	if (nl < 0)
+		nl = 0;
+	if (nc < 0)
+		nc = 0;
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose label matches (%d%s)", nl, nl == SEARCH_LIMIT ? "+" : "")});
+	for (int i = 0; i < nl; i++)
+		sr_add(sp, (sr_row){SR_FEAT, fids[i], -1, NULL});
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("contexts (%d%s)", nc, nc == SEARCH_LIMIT ? "+" : "")});
+	sp->ctx = xcalloc((size_t)nc + 1, sizeof *sp->ctx);
+	for (int i = 0; i < nc; i++)
+		sr_add_ctx(sp, ctxs[i]);
+	free(fids);
+	free(ctxs);
+	snprintf(v->title, sizeof v->title, "search '%.180s': %d features, %d contexts", sp->query, nl, nc);
+	v->nrows = sp->n;
+	/* Start on the first result rather than a heading. */
+	v->cur = sp->n > 1 ? 1 : 0;
+	if (nl == 0 && nc > 0)
+		v->cur = 2;
+}
+
+/* Draw a context line with its match highlighted, centred on it. */
+static void sr_draw_ctx(int y, int x, int w, sr_ctx *c, int sel)
+{
+	int n;
+	draw_cell *cells = draw_context_cells(c->c.text, (size_t)c->c.len, NULL, 0, NULL, &n);
+	int centre = 0;
+	while (centre < n && cells[centre].g.off < c->moff)
+		centre++;
+	int s = centre, acc = 0;
+	while (s > 0 && acc + cells[s - 1].g.width <= w / 3) {
+		acc += cells[s - 1].g.width;
+		s--;
+	}
+	int col = 0;
+	for (int i = s; i < n; i++) {
+		if (col + cells[i].g.width > w)
+			break;
+		int in = c->mlen && cells[i].g.off >= c->moff && cells[i].g.off < c->moff + c->mlen;
+		char one[16];
+		size_t l = cells[i].g.len < sizeof one - 1 ? cells[i].g.len : sizeof one - 1;
+		memcpy(one, c->c.text + cells[i].g.off, l);
+		one[l] = 0;
+		col += draw_text(y, x + col, w - col, one, in ? TC_MATCH : sel ? TC_SELECT : TC_NORMAL, 0);
+	}
+	free(cells);
+}
+
+static void sr_draw(view *v)
+{
+	sr_priv *sp = v->priv;
+	for (int i = 0; i < v->h && v->top + i < sp->n; i++) {
+		int64_t ri = v->top + i;
+		sr_row *r = &sp->rows[ri];
+		int y = v->y + i, sel = ri == v->cur;
+		int cls = sel ? TC_SELECT : TC_NORMAL;
+		if (sel)
+			draw_fill(y, 0, v->w, cls);
+		if (r->kind == SR_HEAD) {
+			draw_text(y, 0, v->w, r->text, sel ? TC_SELECT : TC_HEADER, DRAW_ELLIPSIS);
+		} else if (r->kind == SR_CTX) {
+			draw_text(y, 1, 2, "\xc2\xbb", sel ? TC_SELECT : TC_DIM, 0);
+			sr_draw_ctx(y, 3, v->w - 3, &sp->ctx[r->id], sel);
+		} else {
+			fs_feature f;
+			char name[64], lab[512] = "", head[128];
+			int user = 0;
+			index_feature_name(tui.ix, r->id, name, sizeof name);
+			if (index_feature(tui.ix, r->id, &f) == 0) {
+				tui_label(r->id, f.label, lab, sizeof lab, &user);
+				feature_free(&f);
+			}
+			if (r->act >= 0)
+				snprintf(head, sizeof head, "     %-10s %7.3g  ", name, r->act);
+			else
+				snprintf(head, sizeof head, "  %-10s ", name);
+			int used = draw_text(y, 0, v->w, head, cls, 0);
+			draw_text(y, used, v->w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL, DRAW_ELLIPSIS);
+		}
+	}
+}
+
+static const char *sr_row_text(view *v, int64_t row, char *buf, size_t len)
+{
+	sr_priv *sp = v->priv;
+	if (row < 0 || row >= sp->n)
+		return NULL;
+	sr_row *r = &sp->rows[row];
+	if (r->kind == SR_HEAD)
+		return r->text;
+	if (r->kind == SR_CTX)
+		return sp->ctx[r->id].c.text;
+	fs_feature f;
+	if (index_feature(tui.ix, r->id, &f) != 0)
+		return NULL;
+	char name[64];
+	index_feature_name(tui.ix, r->id, name, sizeof name);
+	snprintf(buf, len, "%s %s", name, f.label);
+	feature_free(&f);
+	return buf;
+}
+
+static int64_t sr_selected(view *v)
+{
+	sr_priv *sp = v->priv;
+	if (v->cur >= sp->n)
+		return 0;
+	sr_row *r = &sp->rows[v->cur];
+	return r->kind == SR_FEAT ? r->id : r->kind == SR_CTX ? sp->ctx[r->id].top_fid : 0;
+}
+
+static int sr_key(view *v, int act, int key)
+{
+	sr_priv *sp = v->priv;
+	(void)key;
+	if (act == ACT_ENTER) {
+		int64_t fid = sr_selected(v);
+		if (fid > 0)
+			view_push(view_feature_new(fid));
+		return VR_HANDLED | VR_REDRAW;
+	}
+	if (act == ACT_NEXT_PANE) {
+		for (int64_t i = 1; i <= sp->n; i++) {
+			int64_t r = (v->cur + i) % sp->n;
+			if (sp->rows[r].kind == SR_HEAD) {
+				v->cur = r + 1 < sp->n ? r + 1 : r;
+				break;
+			}
+		}
+		view_clamp(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	return 0;
+}
+
+static void sr_free(view *v)
+{
+	sr_priv *sp = v->priv;
+	for (int i = 0; i < sp->n; i++)
+		free(sp->rows[i].text);
+	free(sp->rows);
+	for (int i = 0; i < sp->nctx; i++)
+		context_free(&sp->ctx[i].c);
+	free(sp->ctx);
+	free(sp);
+}
+
+static const view_ops sr_ops = {
+	.name = "search",
+	.draw = sr_draw,
+	.key = sr_key,
+	.row_text = sr_row_text,
+	.selected = sr_selected,
+	.free = sr_free,
+};
+
+view *view_search_new(const char *query)
+{
+	sr_priv *sp = xcalloc(1, sizeof *sp);
+	snprintf(sp->query, sizeof sp->query, "%s", query);
+	view *v = view_new(&sr_ops, sp, "search");
+	sr_run(v);
+	view_clamp(v);
+	return v;
+}
