@@ -103,8 +103,10 @@ struct live_model {
 	int pos;               /* tokens in the KV cache */
 };
 
-/* The architectures known to this build, NULL-terminated. */
+/* The architectures known to this build, NULL-terminated (live.c). A new
+ * architecture declares its table here and adds it to that list. */
 extern const live_arch *const live_archs[];
+extern const live_arch live_arch_demo;   /* arch_demo.c: FSLM0001/FSLM0002 */
 
 /* Load a model file, choosing the architecture by the file's first bytes.
  * NULL with "PATH: ..." in err when missing or not a model. */
