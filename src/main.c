@@ -26,6 +26,9 @@ static const struct {
 	{"neighbours", cmd_neighbours, "INDEX FEATURE [--k N] [--in SAE]", "nearest features by decoder cosine"},
 	{"clusters", cmd_clusters, "INDEX [NODE]", "one level of the concept tree"},
 	{"export", cmd_export, "INDEX [--format F] [--only noted|list:NAME]", "features with labels and notes as text, markdown, json or tsv"},
+	{"attach", cmd_attach, "INDEX --model FILE --sae NAME=FILE ...", "record the model and dictionaries an index came from"},
+	{"analyze", cmd_analyze, "INDEX [TEXT | -] [--sae NAME] [--top K] [--max-density D]", "run the attached model: features firing on each token of a text"},
+	{"steer", cmd_steer, "INDEX --feature F=V ... [--prompt TEXT] [--tokens N] [--seed S]", "generate with features clamped, next to the unsteered text"},
 	{"notes", cmd_notes, "import FILE | ...", "manage the notes database"},
 };
 

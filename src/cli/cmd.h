@@ -18,6 +18,9 @@ int cmd_clusters(int argc, char **argv);   /* cli_geom.c */
 int cmd_grep(int argc, char **argv);       /* grep.c    */
 int cmd_export(int argc, char **argv);     /* export.c  */
 int cmd_notes(int argc, char **argv);      /* notes.c   */
+int cmd_attach(int argc, char **argv);     /* cli_live.c: record the model of an index */
+int cmd_analyze(int argc, char **argv);    /* cli_live.c: features firing on a text */
+int cmd_steer(int argc, char **argv);      /* cli_live.c: generation with features clamped */
 int cmd_tui(int argc, char **argv);        /* tui.c: argv[1] is the index or NULL */
 
 #endif
