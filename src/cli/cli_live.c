@@ -289,65 +289,6 @@ static int valid_utf8(const char *s, size_t n)
 
 /* ----------------------------------------------------------------- analyze */
 
-/* Collects the hook activations of the positions a window keeps. */
-typedef struct {
-	float *rows;       /* [ntok][width] */
-	int width;         /* columns */
-	int base;          /* absolute position of the window's first token */
-	int keep_from;     /* first absolute position to keep */
-	int ntok;          /* rows */
-	live_steer *steer; /* steering applied first, or NULL */
-} collect;
-
-static void collect_fn(void *ud, float *act, int n, int width, int pos0)
-{
-	collect *c = ud;
-	if (c->steer)
-		live_steer_hook(c->steer, act, n, width, pos0);
-	for (int i = 0; i < n; i++) {
-		int p = c->base + pos0 + i;
-		if (p >= c->keep_from && p < c->ntok)
-			memcpy(c->rows + (size_t)p * width, act + (size_t)i * width, (size_t)width * sizeof(float));
-	}
-}
-
-/* Run the model over ids[0..T) in windows of ctx with stride ctx/2 (every
- * token after the first window sees at least ctx/2 tokens before it),
- * collecting the dictionary's hook activations into rows[T][d_in] and
- * the next-token loss of every position into loss[T-1] (when not NULL). */
-static void run_windows(live_session *ls, const int *ids, int T, live_steer *steer, float *rows,
-			float *loss)
-{
-	live_model *m = ls->model;
-	collect c = {rows, ls->sae->d_in, 0, 0, T, steer};
-	live_hook h = {ls->sae->hook, collect_fn, &c};
-	float *lg = loss ? xmalloc((size_t)m->ctx * m->vocab * sizeof *lg) : NULL;
-	int s = 0, lossfrom = 0;
-	for (;;) {
-		int e = s + m->ctx < T ? s + m->ctx : T;
-		c.base = s;
-		live_forward(m, ids + s, e - s, &h, lg);
-		/* positions up to e - 2 predict a token inside this window */
-		for (int p = lossfrom; loss && p + 1 < e; p++) {
-			const float *r = lg + (size_t)(p - s) * m->vocab;
-			float mx = r[0];
-			for (int i = 1; i < m->vocab; i++)
-				if (r[i] > mx)
-					mx = r[i];
-			double sum = 0;
-			for (int i = 0; i < m->vocab; i++)
-				sum += exp(r[i] - mx);
-			loss[p] = (float)(log(sum) + mx - r[ids[p + 1]]);
-		}
-		if (e == T)
-			break;
-		c.keep_from = e;
-		lossfrom = e - 1;
-		s = e - m->ctx / 2;
-	}
-	free(lg);
-}
-
 /* What the index says about one dictionary feature, looked up once. */
 typedef struct {
 	int64_t fid;       /* global id, -1 when the index lacks it */
@@ -625,11 +566,12 @@ int cmd_analyze(int argc, char **argv)
 	live_sae *s = ls.sae;
 	rows = xmalloc((size_t)T * s->d_in * sizeof *rows);
 	loss0 = xcalloc((size_t)T, sizeof *loss0);
-	run_windows(&ls, ids, T, NULL, rows, loss0);
+	live_run_windows(ls.model, ids, T, s->hook, NULL, rows, loss0);
 	live_steer st = {s, o.mode, terms, o.nfeat, NULL, 0};
 	if (o.nfeat) {
+		live_hook sh = live_steer_as_hook(&st);
 		loss1 = xcalloc((size_t)T, sizeof *loss1);
-		run_windows(&ls, ids, T, &st, rows, loss1);
+		live_run_windows(ls.model, ids, T, s->hook, &sh, rows, loss1);
 	}
 	int kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
 	idx = xmalloc((size_t)T * kenc * sizeof *idx);

@@ -218,3 +218,61 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
 	free(logits);
 	return sum / (T - 1);
 }
+
+/* Collects the hook activations of the positions a window keeps. */
+typedef struct {
+	float *rows;              /* [ntok][width] */
+	int width;                /* columns */
+	int base;                 /* absolute position of the window's first token */
+	int keep_from;            /* first absolute position to keep */
+	int ntok;                 /* rows */
+	const live_hook *inner;   /* run first, or NULL */
+} collect;
+
+static void collect_fn(void *ud, float *act, int n, int width, int pos0)
+{
+	collect *c = ud;
+	if (c->inner && c->inner->fn)
+		c->inner->fn(c->inner->ud, act, n, width, pos0);
+	for (int i = 0; i < n; i++) {
+		int p = c->base + pos0 + i;
+		if (p >= c->keep_from && p < c->ntok)
+			memcpy(c->rows + (size_t)p * width, act + (size_t)i * width, (size_t)width * sizeof(float));
+	}
+}
+
+int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+		     float *rows, float *loss)
+{
+	int w = live_width(m, at);
+	if (w == 0 || T < 1)
+		return -1;
+	collect c = {rows, w, 0, 0, T, inner};
+	live_hook h = {at, collect_fn, &c};
+	float *lg = loss ? xmalloc((size_t)m->ctx * m->vocab * sizeof *lg) : NULL;
+	int s = 0, lossfrom = 0;
+	for (;;) {
+		int e = s + m->ctx < T ? s + m->ctx : T;
+		c.base = s;
+		live_forward(m, ids + s, e - s, &h, lg);
+		/* positions up to e - 2 predict a token inside this window */
+		for (int p = lossfrom; loss && p + 1 < e; p++) {
+			const float *r = lg + (size_t)(p - s) * m->vocab;
+			float mx = r[0];
+			for (int i = 1; i < m->vocab; i++)
+				if (r[i] > mx)
+					mx = r[i];
+			double sum = 0;
+			for (int i = 0; i < m->vocab; i++)
+				sum += exp(r[i] - mx);
+			loss[p] = (float)(log(sum) + mx - r[ids[p + 1]]);
+		}
+		if (e == T)
+			break;
+		c.keep_from = e;
+		lossfrom = e - 1;
+		s = e - m->ctx / 2;
+	}
+	free(lg);
+	return 0;
+}

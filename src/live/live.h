@@ -142,6 +142,15 @@ int live_generate(live_model *m, const int *ids, int np, int n, const live_hook 
  * per-position losses in loss[T-1] when not NULL. */
 double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, float *loss);
 
+/* Run ids[0..T) of any length through the model in windows of ctx tokens
+ * moved by ctx/2 (every token past the first window sees at least ctx/2
+ * tokens before it), collecting the activations at point `at` into
+ * rows[T][width] after the hook `inner` (may be NULL; at the same point)
+ * has run, and the next-token loss of positions 0..T-2 into loss (NULL:
+ * none). 0 ok, -1 when the point does not exist. */
+int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+		     float *rows, float *loss);
+
 /* -------------------------------------------------------------------- SAE */
 
 typedef enum {
