@@ -175,6 +175,7 @@ typedef struct {
 	float *w_dec;        /* [n_feat][d_in], rows in the scaled space */
 	float *b_dec;        /* [d_in] */
 	float *threshold;    /* [n_feat] for JumpReLU, else NULL */
+	float *self_dot;     /* [n_feat] W_enc[f] . W_dec[f], made by the first clamp */
 	float *scratch;      /* encoder scratch [cap][n_feat + d_in] */
 	int cap;             /* rows the scratch holds */
 } live_sae;
@@ -195,7 +196,11 @@ void live_sae_encode(live_sae *s, const float *x, int n, int kmax, int *idx, flo
  * that feature, 0 when it is not among the active ones). */
 void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out);
 
-/* Steering: features held at values (clamp) or added (add). */
+/* Steering: features held at values (clamp) or added (add). Clamping
+ * adds (V - a) / (W_enc[f] . W_dec[f]) W_dec[f] (the plain (V - a) W_dec[f]
+ * scaled so that the dictionary reads V after one step when the other
+ * features stay put), then reads a again and repeats until it is V (to
+ * 1e-4 relative; at most 6 rounds a batch). */
 typedef enum { LIVE_CLAMP, LIVE_ADD } live_steer_mode;
 
 typedef struct {

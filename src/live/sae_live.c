@@ -26,6 +26,7 @@ void live_sae_free(live_sae *s)
 	free(s->w_dec);
 	free(s->b_dec);
 	free(s->threshold);
+	free(s->self_dot);
 	free(s->scratch);
 	free(s);
 }
@@ -276,9 +277,17 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 					r[j] += v * d[j];
 			}
 	} else {
-		/* clamp: add (V - a) W_dec[f], then read a again, until the
-		 * dictionary reads V (the other features move a little each time,
-		 * and an encoder row is not exactly its decoder row's dual) */
+		/* clamp: add (V - a) / c W_dec[f], then read a again, until the
+		 * dictionary reads V (the other features move a little each time) */
+		if (!s->self_dot) {
+			s->self_dot = xmalloc((size_t)s->n_feat * sizeof(float));
+			for (int f = 0; f < s->n_feat; f++) {
+				double c = 0;
+				for (int j = 0; j < D; j++)
+					c += (double)s->w_enc[(size_t)f * D + j] * s->w_dec[(size_t)f * D + j];
+				s->self_dot[f] = c > 0.1 ? (float)c : 1.0f;
+			}
+		}
 		for (int round = 0; round < STEER_ROUNDS; round++) {
 			const float *pre = sae_pre(s, act, n);
 			float worst = 0;
@@ -291,6 +300,7 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 					float tol = 1e-4f * (1.0f + fabsf(st->terms[t].value));
 					if (fabsf(dv) <= tol)
 						continue;
+					dv /= s->self_dot[st->terms[t].feature];
 					if (fabsf(dv) > worst)
 						worst = fabsf(dv);
 					const float *d = s->w_dec + (size_t)st->terms[t].feature * D;
