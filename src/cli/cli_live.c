@@ -37,10 +37,27 @@ static const char *lesc(const char *s, size_t n)
 	return b->p ? b->p : "";
 }
 
+/* A JSON string of arbitrary bytes: valid UTF-8 as it is (newlines
+ * included), each invalid byte as the text \xHH. */
 static json_t *ljstr(const char *s, size_t n)
 {
 	json_t *j = json_stringn(s, n);
-	return j ? j : json_string(lesc(s, n));
+	if (j)
+		return j;
+	fs_buf b = {0};
+	for (size_t i = 0; i < n;) {
+		int l = utf8_len((const unsigned char *)s + i, n - i);
+		if (l == 0 || s[i] == 0) {
+			buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
+			i++;
+		} else {
+			buf_add(&b, s + i, (size_t)l);
+			i += (size_t)l;
+		}
+	}
+	j = json_stringn(b.p ? b.p : "", b.len);
+	buf_free(&b);
+	return j ? j : json_string("");
 }
 
 /* ------------------------------------------------------------------ attach */

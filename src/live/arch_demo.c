@@ -130,6 +130,20 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 	m->base.vocab = DEMO_VOCAB;
 	m->lay = xcalloc((size_t)hdr[0], sizeof *m->lay);
 	m->n_params = demo_layout(m);
+	/* the file must hold exactly the parameters the header promises:
+	 * checked before anything of that size is allocated */
+	long here = ftell(f);
+	if (fseek(f, 0, SEEK_END) != 0 || here < 0) {
+		fs_seterr(err, errlen, "%s: cannot seek", path);
+		goto fail;
+	}
+	long end = ftell(f);
+	uint64_t want = (uint64_t)m->n_params * (hdr[4] ? 2 : 4);
+	if (end < here || (uint64_t)(end - here) != want || fseek(f, here, SEEK_SET) != 0) {
+		fs_seterr(err, errlen, "%s: parameters: %ld bytes after the header, the shape needs %llu", path,
+			  end - here, (unsigned long long)want);
+		goto fail;
+	}
 	m->p = xmalloc(m->n_params * sizeof(float));
 	if (hdr[4] == 0) {
 		if (fread(m->p, sizeof(float), m->n_params, f) != m->n_params) {

@@ -95,6 +95,19 @@ live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: input_scale: %g is not a positive number", path, scale);
 		goto fail;
 	}
+	{
+		/* exactly the parameters the header promises, checked before
+		 * anything of that size is allocated */
+		long here = ftell(f), end = -1;
+		if (here >= 0 && fseek(f, 0, SEEK_END) == 0)
+			end = ftell(f);
+		uint64_t want = ((uint64_t)h[1] * h[0] * 2 + (uint64_t)h[1] + (uint64_t)h[0]) * (h[5] ? 2 : 4);
+		if (end < here || (uint64_t)(end - here) != want || fseek(f, here, SEEK_SET) != 0) {
+			fs_seterr(err, errlen, "%s: parameters: %ld bytes after the header, the shape needs %llu",
+				  path, end - here, (unsigned long long)want);
+			goto fail;
+		}
+	}
 	s = xcalloc(1, sizeof *s);
 	s->d_in = h[0];
 	s->n_feat = h[1];

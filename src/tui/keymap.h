@@ -54,6 +54,8 @@
 	X(EDIT_LABEL, "edit-label", "global", "L", "give the selected feature a label of your own") \
 	X(EDIT_TAGS, "edit-tags", "global", "T", "edit the tags of the selected feature") \
 	X(BOOKMARK, "bookmark", "global", "b", "bookmark or unbookmark the selected feature") \
+	X(ANALYZE, "analyze", "global", "A", "run the live model on text you type") \
+	X(STEER, "steer", "global", "S", "steer generation with the selected feature") \
 	X(SORT, "sort", "list", "o", "sort by the next column")                      \
 	X(REVERSE, "reverse", "list", "O", "reverse the sort order")                 \
 	X(FILTER, "filter", "list", "f", "filter the list as you type")              \
@@ -66,6 +68,12 @@
 	X(ZOOM_IN, "zoom-in", "map", "+ =", "zoom in around the cursor")             \
 	X(ZOOM_OUT, "zoom-out", "map", "-", "zoom out")                              \
 	X(ZOOM_RESET, "zoom-reset", "map", "0", "show the whole map")                \
+	X(REGENERATE, "regenerate", "steer", "r", "generate again with the next seed") \
+	X(STEER_VALUE, "steer-value", "steer", "v", "set the selected feature's value (0 ablates)") \
+	X(STEER_ADD, "steer-add", "steer", "a", "add a feature to steer with") \
+	X(STEER_DROP, "steer-drop", "steer", "x", "stop steering with the selected feature") \
+	X(STEER_PROMPT, "steer-prompt", "steer", "p", "edit the prompt") \
+	X(STEER_MODE, "steer-mode", "steer", "M", "clamp the features or add their directions") \
 	X(SAVE_NOTE, "save-note", "note", "<C-s>", "save the note now")              \
 	X(CLOSE_NOTE, "close-note", "note", "<Esc> <C-x>", "save the note and close the editor")
 

@@ -99,6 +99,11 @@ view *view_regex_new(const char *pattern);
 view *view_map_new(int sae, int64_t fid);
 view *view_help_new(const char *scope);
 view *view_note_new(int64_t fid);
+/* The live prompt screen (view_prompt.c): text analysed as you type,
+ * coloured by feature pin (0: the selected one). */
+view *view_prompt_new(int64_t pin, const char *text);
+/* The live steering screen (view_steer.c), starting with feature fid (0: none). */
+view *view_steer_new(int64_t fid);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 
