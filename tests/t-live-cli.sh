@@ -12,8 +12,9 @@ cp "$S/data/demo.sqlite" "$D/demo.sqlite"
 # copies, never links: a check below damages the SAE file
 cp "$S/data/demo-lm.bin" "$S/data/demo-sae.bin" "$D/"
 IX=$D/demo.sqlite
-# The statistical checks run the plain program even under valgrind (they
-# generate thousands of tokens); memory checking covers the short runs.
+# Under FS_TEST_VALGRIND, the runs over long texts use the plain program
+# (minutes under valgrind on this model); valgrind checks the short runs:
+# attach, a short analysis and steering, every bad input.
 FSX=$B/featscope
 
 # an index without a model says so
@@ -32,9 +33,9 @@ check_exit "attach: the SAE as the model exits 2" 2 "$FS" attach "$IX" --model "
 check_grep "attach: names the bad model file" "demo-sae.bin:1: magic" "$TMP/.err"
 
 # analyze a DNA string: a DNA feature (by grep) comes first
-"$FS" grep --json --limit 400 "$IX" '[ACGT]{12,}' >"$TMP/dna.json"
+"$FSX" grep --json --limit 400 "$IX" '[ACGT]{12,}' >"$TMP/dna.json"
 DNA="ATGGCTAGCTAGGCTTACGATCGATCGGATCCATGCAAGTCGAACGGTAACAGGAAGCAGCTTGCTGCTTCGCTGACGAGTGGCGGACGGGTGAGTAATG"
-"$FS" analyze --json "$IX" "$DNA" >"$TMP/an.json" 2>"$TMP/an.err"
+"$FSX" analyze --json "$IX" "$DNA" >"$TMP/an.json" 2>"$TMP/an.err"
 check "analyze: DNA string: the first feature over the text is a DNA feature (grep [ACGT]{12,}, precision >= 0.8)" python3 -c '
 import json, sys
 g = json.load(open(sys.argv[1]))
@@ -52,9 +53,9 @@ check_eq "analyze: one token a byte" "${#DNA}" "$(python3 -c 'import json,sys; p
 
 # a stored context reproduces the stored activations of the DNA feature
 F=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["features"][0]["feature"])' "$TMP/dna.json")
-"$FS" show --json "$IX" "$F" >"$TMP/show.json"
+"$FSX" show --json "$IX" "$F" >"$TMP/show.json"
 python3 -c 'import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))["top"][0]["text"])' "$TMP/show.json" >"$TMP/ctx.txt"
-"$FS" analyze --json --top 64 "$IX" - <"$TMP/ctx.txt" >"$TMP/ctx.json"
+"$FSX" analyze --json --top 64 "$IX" - <"$TMP/ctx.txt" >"$TMP/ctx.json"
 check "analyze: a stored context gives the stored activations of feature $F (f16 tolerance)" python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))["top"][0]
@@ -71,7 +72,7 @@ assert max(want) > 1
 # the text form and the density filter
 "$FS" analyze "$IX" "$DNA" >"$TMP/an.txt"
 check_grep "analyze: text form lists features by total" "^features by total activation" "$TMP/an.txt"
-"$FS" analyze --json --max-density 0.01 --top 32 "$IX" "$DNA" >"$TMP/dens.json"
+"$FSX" analyze --json --max-density 0.01 --top 32 "$IX" "$DNA" >"$TMP/dens.json"
 check "analyze: --max-density 0.01 hides denser features" python3 -c '
 import json, sys
 a = json.load(open(sys.argv[1]))
@@ -86,7 +87,7 @@ check_grep "analyze: says the text is not UTF-8" "not valid UTF-8: shown escaped
 check_grep "analyze: the bad byte is shown escaped" '^   2  \\x[fF][fF]' "$TMP/bad.out"
 check_eq "analyze: 5 bytes are 5 tokens" 5 "$(grep -c '^   [0-9]  ' "$TMP/bad.out")"
 python3 -c 'import sys; sys.stdout.write("The quick brown fox jumps over the lazy dog. " * 7)' >"$TMP/long.txt"
-"$FS" analyze --json "$IX" - <"$TMP/long.txt" >"$TMP/long.json" 2>"$TMP/long.err"
+"$FSX" analyze --json "$IX" - <"$TMP/long.txt" >"$TMP/long.json" 2>"$TMP/long.err"
 check_grep "analyze: a text past the context says how it is cut" "315 tokens, longer than the model's context of 128: analysed in windows of 128 moved by 64" "$TMP/long.err"
 check "analyze: every token of a long text analysed" python3 -c '
 import json, sys
@@ -94,7 +95,7 @@ a = json.load(open(sys.argv[1]))
 assert a["windowed"] and len(a["tokens"]) == 315
 assert all(t["features"] for t in a["tokens"])
 ' "$TMP/long.json"
-head -c 128 "$TMP/long.txt" | "$FS" analyze --json "$IX" - >"$TMP/head.json"
+head -c 128 "$TMP/long.txt" | "$FSX" analyze --json "$IX" - >"$TMP/head.json"
 check "analyze: the first window of a long text equals the text cut at the context" python3 -c '
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
@@ -103,8 +104,8 @@ assert f(a, 128) == f(b, 128)
 ' "$TMP/long.json" "$TMP/head.json"
 
 # steer: same seed, same unsteered text; --json has both fields
-"$FS" steer --json "$IX" --feature "$F=20" --prompt "The " --tokens 12 --seed 4 >"$TMP/s1.json"
-"$FS" steer --json "$IX" --feature "$F=0" --prompt "The " --tokens 12 --seed 4 >"$TMP/s2.json"
+"$FSX" steer --json "$IX" --feature "$F=20" --prompt "The " --tokens 12 --seed 4 >"$TMP/s1.json"
+"$FSX" steer --json "$IX" --feature "$F=0" --prompt "The " --tokens 12 --seed 4 >"$TMP/s2.json"
 check "steer: unsteered continuations from one seed agree, steered differ" python3 -c '
 import json, sys
 a, b = (json.load(open(p)) for p in sys.argv[1:3])
