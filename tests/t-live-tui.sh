@@ -45,3 +45,9 @@ FEATSCOPE_SCRIPT=$TMP/nomodel.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$F
 check_eq "no model: the browser keeps running" 0 $?
 check_grep "no model: the prompt screen says so" "no model attached" "$TMP/n1"
 check_grep "no model: the steering screen says so" "no model attached" "$TMP/n2"
+
+# the ablation effect on the feature page
+printf '#%s<Enter>\n<Enter>\nE\n:save-display %s/f1\nQ\n' "$F" "$TMP" >"$TMP/abl.keys"
+FEATSCOPE_SCRIPT=$TMP/abl.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$IX" >/dev/null 2>"$TMP/abl.err"
+check_grep "feature page: E shows the ablation effect on the top context" "^ ablated on the top context: mean change in log p\(next byte\) -0\.[0-9]+ nats" "$TMP/f1"
+check_grep "feature page: the bytes that lost most are listed" "^   byte +[0-9]+ [ACGT] +-0\.[0-9]+" "$TMP/f1"

@@ -134,3 +134,30 @@ void live_session_close(live_session *s)
 	s->sae = NULL;
 	s->model_file = NULL;
 }
+
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta)
+{
+	*delta = NULL;
+	int *ids;
+	uint32_t *off;
+	int T = live_tokenize(s->model, text, len, &ids, &off);
+	free(off);
+	if (T < 2 || f < 0 || f >= s->sae->n_feat) {
+		free(ids);
+		return T < 2 ? T : -1;
+	}
+	float *rows = xmalloc((size_t)T * s->sae->d_in * sizeof *rows);
+	float *l0 = xmalloc((size_t)T * sizeof *l0), *l1 = xmalloc((size_t)T * sizeof *l1);
+	live_steer_term term = {f, 0};
+	live_steer st = {s->sae, LIVE_CLAMP, &term, 1, NULL, 0};
+	live_hook h = live_steer_as_hook(&st);
+	live_run_windows(s->model, ids, T, s->sae->hook, NULL, rows, l0);
+	live_run_windows(s->model, ids, T, s->sae->hook, &h, rows, l1);
+	for (int t = 0; t + 1 < T; t++)
+		l1[t] = l0[t] - l1[t]; /* log p steered - log p clean */
+	*delta = l1;
+	free(l0);
+	free(rows);
+	free(ids);
+	return T;
+}

@@ -25,6 +25,12 @@ typedef struct {
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
 
+/* The ablation effect of dictionary feature f on a text: for every
+ * position t < ntok - 1, the change in the log-probability of the next
+ * token when f is clamped to 0 (negative: the feature helped predict it),
+ * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
+
 /* XXH3-64 of a file's bytes as 16 hex digits, and its size. 0 ok, -1 with
  * a message. */
 int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen);

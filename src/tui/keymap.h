@@ -63,6 +63,7 @@
 	X(SPLIT, "split", "list", "D", "two dictionaries side by side")              \
 	X(TOKENS, "tokens", "feature", "t", "toggle token boundaries and plain text") \
 	X(CTX_LINES, "context-lines", "feature", "w", "one or three lines per context") \
+	X(ABLATION, "ablation", "feature", "E", "ablation effect on the top context (live)") \
 	X(OTHER_DICT, "other-dict", "neighbours", "d", "neighbours in the next dictionary") \
 	X(RANK_BY, "rank-by", "regex", "o", "rank by the next measure (precision, F1, mass, ...)") \
 	X(ZOOM_IN, "zoom-in", "map", "+ =", "zoom in around the cursor")             \
