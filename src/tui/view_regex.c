@@ -259,12 +259,6 @@ static int rx_key(view *v, int act, int key)
 		rx_start(rp);
 		return VR_HANDLED | VR_REDRAW;
 	}
-	if (act == ACT_ENTER) {
-		int64_t fid = rx_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
-		return VR_HANDLED | VR_REDRAW;
-	}
 	return 0;
 }
 
@@ -281,7 +275,7 @@ static void rx_free(view *v)
 }
 
 static const view_ops rx_ops = {
-	.name = "regex",
+	.kind = VIEW_REGEX,
 	.draw = rx_draw,
 	.key = rx_key,
 	.row_text = rx_row_text,
@@ -292,20 +286,21 @@ static const view_ops rx_ops = {
 	.free = rx_free,
 };
 
-view *view_regex_new(const char *pattern)
+void view_open_regex(const char *pattern)
 {
 	rx_priv *rp = xcalloc(1, sizeof *rp);
 	pthread_mutex_init(&rp->sh.mu, NULL);
 	rp->sort = GREP_SORT_PRECISION;
 	rp->t0 = fs_now();
-	view *v = view_new(&rx_ops, rp, "");
+	view *v = view_new(&rx_ops, rp);
 	snprintf(v->title, sizeof v->title, "regex /%s/", pattern);
 	rp->pat = grep_compile(pattern, 0, rp->err, sizeof rp->err);
 	if (!rp->pat) {
 		rp->done = 1;
 		rp->sh.changed = 1;
-		return v;
+		view_push(v);
+		return;
 	}
 	rx_start(rp);
-	return v;
+	view_push(v);
 }
