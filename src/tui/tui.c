@@ -157,6 +157,18 @@ static void tui_note_field(int act)
 
 static void tui_action(int act, const char *arg);
 
+/* Act on what a view's key handler returned (VR_* flags). */
+static void tui_view_result(int r)
+{
+	if (r & VR_POP) {
+		view_pop();
+		if (!tui.top)
+			tui.quit = 1;
+	}
+	if (r & VR_QUIT)
+		tui.quit = 1;
+}
+
 /* Run a ':' command line. */
 static void tui_command(const char *line)
 {
@@ -197,6 +209,16 @@ static void tui_command(const char *line)
 		}
 		tui_status(TC_ERROR, "unknown command '%s' (Tab completes)", name);
 		return;
+	}
+	/* Without an argument, the action goes where its key would: the top
+	 * view first (":enter" is Enter, ":sort" is o). */
+	view *v = tui.top;
+	if (!*arg && v && v->ops->key) {
+		int r = v->ops->key(v, act, 0);
+		if (r) {
+			tui_view_result(r);
+			return;
+		}
 	}
 	tui_action(act, *arg ? arg : NULL);
 }
@@ -363,13 +385,7 @@ static void tui_key(int key)
 	if (v->ops->key) {
 		int r = v->ops->key(v, act, key);
 		if (r) {
-			if (r & VR_POP) {
-				view_pop();
-				if (!tui.top)
-					tui.quit = 1;
-			}
-			if (r & VR_QUIT)
-				tui.quit = 1;
+			tui_view_result(r);
 			return;
 		}
 	}
