@@ -133,7 +133,7 @@ bad "steer: missing value" "expected FEATURE=VALUE" steer "$IX" --feature "$F"
 bad "steer: no feature" "at least one feature" steer "$IX"
 bad "steer: bad mode" "--mode: expected clamp or add" steer "$IX" --feature "$F=1" --mode push
 bad "analyze: unknown dictionary" "--sae: no dictionary 'x' attached" analyze "$IX" --sae x "hi"
-bad "analyze: --top not a number" "--top: expected an integer" analyze "$IX" --top many "hi"
+bad "analyze: --top not a number" "--top: expected a whole number" analyze "$IX" --top many "hi"
 cp "$D/demo-sae.bin" "$D/sae.keep"
 printf 'x' >>"$D/demo-sae.bin"
 bad "analyze: hash mismatch" "demo-sae.bin: xxh3 [0-9a-f]{16} does not match [0-9a-f]{16} recorded in" analyze "$IX" "hi"

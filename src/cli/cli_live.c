@@ -14,7 +14,6 @@
 #include "index/index.h"
 #include "live/session.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -62,8 +61,6 @@ static json_t *ljstr(const char *s, size_t n)
 
 /* ------------------------------------------------------------------ attach */
 
-static const char attach_usage[] = "INDEX --model FILE --sae NAME=FILE [--sae NAME=FILE ...]";
-
 /* A row for file `arg` attached to ix: it must lie beside the index. */
 static int attach_row(const char *ixpath, const char *arg, const char *what, fs_live_file *row)
 {
@@ -90,38 +87,39 @@ static int attach_row(const char *ixpath, const char *arg, const char *what, fs_
 	return rc;
 }
 
-int cmd_attach(int argc, char **argv)
+static const cli_opt attach_opts[] = {
+	{"model", 'm', OPT_STR, "FILE", 0, 0, "the model file (beside the index)"},
+	{"sae", 's', OPT_STR, "NAME=FILE", 0, 0, "a dictionary of the index and its weights file (repeatable)"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+static int attach_run(const cmd_entry *e, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"model", required_argument, NULL, 'm'},
-		{"sae", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	const char *model = NULL;
+	const char *model = NULL, *pos = NULL;
 	char **saes = xcalloc((size_t)argc, sizeof *saes);
-	int nsae = 0, c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm': model = optarg; break;
-		case 's': saes[nsae++] = optarg; break;
-		case 'h':
-			printf("usage: featscope attach %s\n", attach_usage);
+	int nsae = 0, npos = 0;
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	for (int k; (k = cli_next(&p)) != CLI_END;) {
+		if (k == CLI_FAIL || k == CLI_HELP) {
 			free(saes);
-			return FS_EXIT_OK;
-		default:
-			fprintf(stderr, "usage: featscope attach %s\n", attach_usage);
-			free(saes);
-			return FS_EXIT_USAGE;
+			return k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
+		}
+		if (k == CLI_ARG) {
+			pos = p.val;
+			npos++;
+		} else if (k == 0) {
+			model = p.val;
+		} else {
+			saes[nsae++] = (char *)p.val;
 		}
 	}
-	if (argc - optind != 1 || !model || nsae == 0) {
-		fprintf(stderr, "usage: featscope attach %s\n", attach_usage);
+	if (npos != 1 || !model || nsae == 0) {
 		free(saes);
-		return FS_EXIT_USAGE;
+		return cli_usage_error(e, "%s", npos != 1 ? "one INDEX expected" : !model ? "--model FILE is required"
+												: "at least one --sae NAME=FILE is required");
 	}
-	const char *ixpath = argv[optind];
+	const char *ixpath = pos;
 	fs_index *ix = cli_open_index(ixpath);
 	if (!ix) {
 		free(saes);
@@ -382,16 +380,6 @@ static const char *short_label(const char *s, int width)
 	return lesc(s, cut);
 }
 
-static const char analyze_usage[] =
-	"INDEX [TEXT | -] [--sae NAME] [--top K] [--limit N] [--max-density D] "
-	"[--feature F=V ... [--mode clamp|add]] [--json]";
-
-static int usage_err(const char *cmd, const char *usage)
-{
-	fprintf(stderr, "usage: featscope %s %s\n", cmd, usage);
-	return FS_EXIT_USAGE;
-}
-
 /* Options of analyze and steer. */
 typedef struct {
 	const char *sae;      /* --sae */
@@ -409,17 +397,6 @@ typedef struct {
 	int runs;             /* --runs N: seeds S .. S+N-1 */
 } live_opts;
 
-static int int_opt(const char *cmd, const char *opt, const char *v, int lo, int hi, int *out)
-{
-	int64_t x;
-	if (parse_i64(v, &x) != 0 || x < lo || x > hi) {
-		fs_warn("%s: --%s: expected an integer in %d..%d, got '%s'", cmd, opt, lo, hi, lesc(v, strlen(v)));
-		return -1;
-	}
-	*out = (int)x;
-	return 0;
-}
-
 static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out)
 {
 	char *end;
@@ -432,82 +409,94 @@ static int num_opt(const char *cmd, const char *opt, const char *v, double lo, d
 	return 0;
 }
 
-/* Parse analyze's or steer's options; positional arguments stay at
- * argv[optind..]. */
-static int parse_live_opts(int argc, char **argv, live_opts *o, const char *usage)
+/* Options of analyze and steer; each command lists those it takes. */
+#define LIVE_OPT_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: the first)"}
+#define LIVE_OPT_FEATURE {"feature", 'f', OPT_STR, "F=V", 0, 0, "steer feature F at value V (repeatable)"}
+#define LIVE_OPT_MODE {"mode", 0, OPT_STR, "clamp|add", 0, 0, "clamp the features to V (default) or add V times their directions"}
+#define LIVE_OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+static const cli_opt analyze_opts[] = {
+	LIVE_OPT_SAE,
+	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
+	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
+	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
+	LIVE_OPT_FEATURE,
+	LIVE_OPT_MODE,
+	LIVE_OPT_JSON,
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+static const cli_opt steer_opts[] = {
+	LIVE_OPT_FEATURE,
+	{"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"},
+	{"tokens", 't', OPT_INT, "N", 1, 100000, "tokens generated (64)"},
+	{"temperature", 'T', OPT_STR, "T", 0, 0, "sampling temperature, 0 greedy (0.8)"},
+	{"seed", 0, OPT_INT, "S", 0, 2147483647, "random seed (1)"},
+	{"runs", 0, OPT_INT, "N", 1, 1000, "seeds S .. S+N-1 (1)"},
+	LIVE_OPT_MODE,
+	LIVE_OPT_SAE,
+	LIVE_OPT_JSON,
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* Parse analyze's or steer's command line into o and the positional
+ * arguments (the first two in pos, their count in *npos); -1 after a
+ * message or --help, *rc then being the exit code. */
+static int parse_live_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos,
+			   int *npos, int *rc)
 {
-	static const struct option opts[] = {
-		{"sae", required_argument, NULL, 's'},
-		{"top", required_argument, NULL, 'k'},
-		{"limit", required_argument, NULL, 'n'},
-		{"max-density", required_argument, NULL, 'd'},
-		{"json", no_argument, NULL, 'j'},
-		{"feature", required_argument, NULL, 'f'},
-		{"mode", required_argument, NULL, 'M'},
-		{"prompt", required_argument, NULL, 'p'},
-		{"tokens", required_argument, NULL, 't'},
-		{"temperature", required_argument, NULL, 'T'},
-		{"seed", required_argument, NULL, 'S'},
-		{"runs", required_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
 	const char *cmd = argv[0];
-	int c, v;
-	double d;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 's': o->sae = optarg; break;
-		case 'j': o->json = 1; break;
-		case 'f': o->features[o->nfeat++] = optarg; break;
-		case 'p': o->prompt = optarg; break;
-		case 'k':
-			if (int_opt(cmd, "top", optarg, 1, 1000, &o->top) != 0)
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	*npos = 0;
+	*rc = FS_EXIT_USAGE;
+	for (int k; (k = cli_next(&p)) != CLI_END;) {
+		if (k == CLI_FAIL)
+			return -1;
+		if (k == CLI_HELP) {
+			*rc = FS_EXIT_OK;
+			return -1;
+		}
+		if (k == CLI_ARG) {
+			if (*npos < 2)
+				pos[*npos] = p.val;
+			(*npos)++;
+			continue;
+		}
+		const char *n = e->opts[k].name, *v = p.val;
+		double d;
+		if (!strcmp(n, "sae"))
+			o->sae = v;
+		else if (!strcmp(n, "json"))
+			o->json = 1;
+		else if (!strcmp(n, "feature"))
+			o->features[o->nfeat++] = (char *)v;
+		else if (!strcmp(n, "prompt"))
+			o->prompt = v;
+		else if (!strcmp(n, "top"))
+			o->top = (int)p.num;
+		else if (!strcmp(n, "limit"))
+			o->limit = (int)p.num;
+		else if (!strcmp(n, "tokens"))
+			o->tokens = (int)p.num;
+		else if (!strcmp(n, "runs"))
+			o->runs = (int)p.num;
+		else if (!strcmp(n, "seed"))
+			o->seed = (uint64_t)p.num;
+		else if (!strcmp(n, "max-density")) {
+			if (num_opt(cmd, n, v, 0, 1, &o->max_density) != 0)
 				return -1;
-			break;
-		case 'n':
-			if (int_opt(cmd, "limit", optarg, 1, 1000000, &o->limit) != 0)
-				return -1;
-			break;
-		case 't':
-			if (int_opt(cmd, "tokens", optarg, 1, 100000, &o->tokens) != 0)
-				return -1;
-			break;
-		case 'r':
-			if (int_opt(cmd, "runs", optarg, 1, 1000, &o->runs) != 0)
-				return -1;
-			break;
-		case 'S':
-			if (int_opt(cmd, "seed", optarg, 0, INT_MAX, &v) != 0)
-				return -1;
-			o->seed = (uint64_t)v;
-			break;
-		case 'd':
-			if (num_opt(cmd, "max-density", optarg, 0, 1, &o->max_density) != 0)
-				return -1;
-			break;
-		case 'T':
-			if (num_opt(cmd, "temperature", optarg, 0, 100, &d) != 0)
+		} else if (!strcmp(n, "temperature")) {
+			if (num_opt(cmd, n, v, 0, 100, &d) != 0)
 				return -1;
 			o->temperature = d;
-			break;
-		case 'M':
-			if (strcmp(optarg, "clamp") == 0)
+		} else if (!strcmp(n, "mode")) {
+			if (!strcmp(v, "clamp"))
 				o->mode = LIVE_CLAMP;
-			else if (strcmp(optarg, "add") == 0)
+			else if (!strcmp(v, "add"))
 				o->mode = LIVE_ADD;
 			else {
-				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, lesc(optarg, strlen(optarg)));
+				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, lesc(v, strlen(v)));
 				return -1;
 			}
-			break;
-		case 'h':
-			printf("usage: featscope %s %s\n", cmd, usage);
-			exit(FS_EXIT_OK);
-		default:
-			usage_err(cmd, usage);
-			return -1;
 		}
 	}
 	return 0;
@@ -530,7 +519,7 @@ static double mean_of(const float *v, int n)
 	return n > 0 ? s / n : 0;
 }
 
-int cmd_analyze(int argc, char **argv)
+static int analyze_run(const cmd_entry *e, int argc, char **argv)
 {
 	live_opts o = {0};
 	o.top = 5;
@@ -549,19 +538,21 @@ int cmd_analyze(int argc, char **argv)
 	int64_t *tfids = NULL;
 	feat_cache fc = {&ls, NULL};
 	feat_total *tot = NULL;
-	if (parse_live_opts(argc, argv, &o, analyze_usage) != 0)
+	const char *pos[2];
+	int npos;
+	if (parse_live_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
-	if (argc - optind < 1 || argc - optind > 2) {
-		usage_err(argv[0], analyze_usage);
+	if (npos < 1 || npos > 2) {
+		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");
 		goto out;
 	}
 	size_t len;
-	const char *targ = argc - optind == 2 ? argv[optind + 1] : "-";
+	const char *targ = npos == 2 ? pos[1] : "-";
 	if (strcmp(targ, "-") == 0)
 		text = read_stdin(&len);
 	else
 		text = xstrdup(targ), len = strlen(targ);
-	if (!(ix = open_live(argv[optind], o.sae, &ls)))
+	if (!(ix = open_live(pos[0], o.sae, &ls)))
 		goto out;
 	T = live_tokenize(ls.model, text, len, &ids, &off);
 	if (T < 1) {
@@ -639,24 +630,24 @@ int cmd_analyze(int argc, char **argv)
 			json_object_set_new(j, "loss_steered", json_real(l1));
 			json_t *ja = json_array();
 			for (int i = 0; i < o.nfeat; i++) {
-				json_t *e = json_object();
-				json_object_set_new(e, "feature", json_string(feat_get(&fc, terms[i].feature)->name));
-				json_object_set_new(e, "value", json_real(terms[i].value));
-				json_array_append_new(ja, e);
+				json_t *je = json_object();
+				json_object_set_new(je, "feature", json_string(feat_get(&fc, terms[i].feature)->name));
+				json_object_set_new(je, "value", json_real(terms[i].value));
+				json_array_append_new(ja, je);
 			}
 			json_object_set_new(j, "steering", ja);
 			json_object_set_new(j, "mode", json_string(o.mode == LIVE_CLAMP ? "clamp" : "add"));
 		}
 		json_t *jt = json_array();
 		for (int t = 0; t < T; t++) {
-			json_t *e = json_object();
-			json_object_set_new(e, "pos", json_integer(t));
-			json_object_set_new(e, "text", ljstr(text + off[t], off[t + 1] - off[t]));
-			json_object_set_new(e, "offset", json_integer(off[t]));
+			json_t *je = json_object();
+			json_object_set_new(je, "pos", json_integer(t));
+			json_object_set_new(je, "text", ljstr(text + off[t], off[t + 1] - off[t]));
+			json_object_set_new(je, "offset", json_integer(off[t]));
 			if (t + 1 < T) {
-				json_object_set_new(e, "loss", json_real(loss0[t]));
+				json_object_set_new(je, "loss", json_real(loss0[t]));
 				if (loss1)
-					json_object_set_new(e, "loss_steered", json_real(loss1[t]));
+					json_object_set_new(je, "loss_steered", json_real(loss1[t]));
 			}
 			json_t *jf = json_array();
 			int shown = 0;
@@ -673,8 +664,8 @@ int cmd_analyze(int argc, char **argv)
 				json_array_append_new(jf, x);
 				shown++;
 			}
-			json_object_set_new(e, "features", jf);
-			json_array_append_new(jt, e);
+			json_object_set_new(je, "features", jf);
+			json_array_append_new(jt, je);
 		}
 		json_object_set_new(j, "tokens", jt);
 		json_t *js = json_array();
@@ -743,10 +734,6 @@ out:
 }
 
 /* ------------------------------------------------------------------- steer */
-
-static const char steer_usage[] =
-	"INDEX --feature F=V [--feature G=W ...] [--prompt TEXT] [--tokens N] [--temperature T] "
-	"[--seed S] [--runs N] [--mode clamp|add] [--sae NAME] [--json]";
 
 /* Lines of escaped text wrapped at width columns (one byte a column for
  * ASCII, one per character otherwise: close enough for two panes). */
@@ -831,7 +818,7 @@ static void print_block(const char *title, const char *s, size_t n)
 	free(l);
 }
 
-int cmd_steer(int argc, char **argv)
+static int steer_run(const cmd_entry *e, int argc, char **argv)
 {
 	live_opts o = {0};
 	o.tokens = 64;
@@ -848,10 +835,12 @@ int cmd_steer(int argc, char **argv)
 	live_steer_term *terms = NULL;
 	int64_t *tfids = NULL;
 	json_t *jruns = NULL;
-	if (parse_live_opts(argc, argv, &o, steer_usage) != 0)
+	const char *pos[2];
+	int npos;
+	if (parse_live_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
-	if (argc - optind != 1) {
-		usage_err(argv[0], steer_usage);
+	if (npos != 1) {
+		rc = cli_usage_error(e, "one INDEX expected");
 		goto out;
 	}
 	if (o.nfeat == 0) {
@@ -862,7 +851,7 @@ int cmd_steer(int argc, char **argv)
 		fs_warn("steer: --prompt: empty");
 		goto out;
 	}
-	if (!(ix = open_live(argv[optind], o.sae, &ls)))
+	if (!(ix = open_live(pos[0], o.sae, &ls)))
 		goto out;
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);
@@ -897,11 +886,11 @@ int cmd_steer(int argc, char **argv)
 		live_detokenize(ls.model, g0, n0, &b0);
 		live_detokenize(ls.model, g1, n1, &b1);
 		if (o.json) {
-			json_t *e = json_object();
-			json_object_set_new(e, "seed", json_integer((json_int_t)seed));
-			json_object_set_new(e, "unsteered", ljstr(b0.p ? b0.p : "", b0.len));
-			json_object_set_new(e, "steered", ljstr(b1.p ? b1.p : "", b1.len));
-			json_array_append_new(jruns, e);
+			json_t *je = json_object();
+			json_object_set_new(je, "seed", json_integer((json_int_t)seed));
+			json_object_set_new(je, "unsteered", ljstr(b0.p ? b0.p : "", b0.len));
+			json_object_set_new(je, "steered", ljstr(b1.p ? b1.p : "", b1.len));
+			json_array_append_new(jruns, je);
 		} else {
 			if (r)
 				printf("\n");
@@ -930,12 +919,12 @@ int cmd_steer(int argc, char **argv)
 		json_object_set_new(j, "tokens", json_integer(o.tokens));
 		json_t *jf = json_array();
 		for (int i = 0; i < o.nfeat; i++) {
-			json_t *e = json_object();
+			json_t *je = json_object();
 			char nm[64];
 			index_feature_name(ix, tfids[i], nm, sizeof nm);
-			json_object_set_new(e, "feature", json_string(nm));
-			json_object_set_new(e, "value", json_real(terms[i].value));
-			json_array_append_new(jf, e);
+			json_object_set_new(je, "feature", json_string(nm));
+			json_object_set_new(je, "value", json_real(terms[i].value));
+			json_array_append_new(jf, je);
 		}
 		json_object_set_new(j, "features", jf);
 		json_t *first = json_array_get(jruns, 0);
@@ -960,3 +949,33 @@ out:
 		index_close(ix);
 	return rc;
 }
+
+/* ------------------------------------------------------------ the entries */
+
+const cmd_entry cmd_attach_entry = {
+	.name = "attach",
+	.args = "INDEX",
+	.opts = attach_opts,
+	.run = attach_run,
+	.summary = "record the model and dictionaries an index came from (beside it, by hash)",
+	.min_args = 1,
+	.max_args = 1,
+};
+const cmd_entry cmd_analyze_entry = {
+	.name = "analyze",
+	.args = "INDEX [TEXT | -]",
+	.opts = analyze_opts,
+	.run = analyze_run,
+	.summary = "run the attached model: the features firing on each token of a text",
+	.min_args = 1,
+	.max_args = 2,
+};
+const cmd_entry cmd_steer_entry = {
+	.name = "steer",
+	.args = "INDEX",
+	.opts = steer_opts,
+	.run = steer_run,
+	.summary = "generate with features clamped or added, next to the unsteered text",
+	.min_args = 1,
+	.max_args = 1,
+};

@@ -301,7 +301,7 @@ static int pr_key(view *v, int act, int key)
 	if (key == '\n') {
 		int64_t fid = pr_selected(v);
 		if (fid > 0)
-			view_push(view_feature_new(fid));
+			view_open_feature(fid);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	if (key == KM_FKEY(KEY_UP)) {
@@ -379,7 +379,7 @@ static void pr_free(view *v)
 }
 
 static const view_ops pr_ops = {
-	.name = "prompt",
+	.kind = VIEW_PROMPT,
 	.draw = pr_draw,
 	.key = pr_key,
 	.busy = pr_busy,
@@ -389,7 +389,7 @@ static const view_ops pr_ops = {
 	.free = pr_free,
 };
 
-view *view_prompt_new(int64_t pin, const char *text)
+void view_open_prompt(int64_t pin, const char *text)
 {
 	pr_priv *pp = xcalloc(1, sizeof *pp);
 	pr_job *j = xcalloc(1, sizeof *j);
@@ -407,8 +407,9 @@ view *view_prompt_new(int64_t pin, const char *text)
 	}
 	if (!j->ready)
 		tui_status(TC_ERROR, "%s", pp->err);
-	view *v = view_new(&pr_ops, pp, "analyze: type text, Up/Down choose a feature, Enter opens it, ^P pins, Esc back");
+	view *v = view_new(&pr_ops, pp);
+	snprintf(v->title, sizeof v->title, "analyze: type text, Up/Down choose a feature, Enter opens it, ^P pins, Esc back");
 	if (j->ready && pp->line.len)
 		pr_post(pp);
-	return v;
+	view_push(v);
 }

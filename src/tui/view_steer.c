@@ -286,7 +286,7 @@ static int st_key(view *v, int act, int key)
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_ENTER:
 		if (v->cur < sp->n)
-			view_push(view_feature_new(sp->fid[v->cur]));
+			view_open_feature(sp->fid[v->cur]);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	return 0;
@@ -347,7 +347,7 @@ static void st_free(view *v)
 }
 
 static const view_ops st_ops = {
-	.name = "steer",
+	.kind = VIEW_STEER,
 	.draw = st_draw,
 	.key = st_key,
 	.busy = st_busy,
@@ -357,7 +357,7 @@ static const view_ops st_ops = {
 	.free = st_free,
 };
 
-view *view_steer_new(int64_t fid)
+void view_open_steer(int64_t fid)
 {
 	st_priv *sp = xcalloc(1, sizeof *sp);
 	st_job *j = xcalloc(1, sizeof *j);
@@ -378,9 +378,10 @@ view *view_steer_new(int64_t fid)
 		tui_status(TC_ERROR, "%s", sp->err);
 	if (j->ready && fid > 0)
 		st_add(sp, fid, NAN);
-	view *v = view_new(&st_ops, sp, "steer: both continuations from one seed");
+	view *v = view_new(&st_ops, sp);
+	snprintf(v->title, sizeof v->title, "steer: both continuations from one seed");
 	v->nrows = sp->n;
 	if (j->ready)
 		st_request(sp);
-	return v;
+	view_push(v);
 }
