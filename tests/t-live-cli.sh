@@ -17,10 +17,13 @@ IX=$D/demo.sqlite
 # attach, a short analysis and steering, every bad input.
 FSX=$B/featscope
 
-# an index without a model says so
-check_exit "analyze: an index without a model exits 2" 2 "$FS" analyze "$IX" "hello"
+# an index without a model says so (the fixture index has none)
+FIX=$(fixture_index) || { fail "fixture index" "fixture_index failed"; exit 1; }
+check_exit "analyze: an index without a model exits 2" 2 "$FS" analyze "$FIX" "hello"
 check_grep "analyze: says there is no model attached" "no model attached" "$TMP/.err"
 check_eq "analyze: the message is one line" 1 "$(wc -l <"$TMP/.err" | tr -d ' ')"
+check_exit "steer: an index without a model exits 2" 2 "$FS" steer "$FIX" --feature 1=2
+check_grep "steer: says there is no model attached" "no model attached" "$TMP/.err"
 
 check "attach: records model and dictionary" "$FS" attach "$IX" --model "$D/demo-lm.bin" --sae "demo=$D/demo-sae.bin"
 check_grep "attach: prints the hash and hook" "attached sae demo: demo-sae.bin \(xxh3 [0-9a-f]{16}, [0-9]+ bytes, hook mlp_hidden.1\)" "$TMP/.out"
