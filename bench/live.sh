@@ -23,6 +23,10 @@ set -- $(sed -n 's/^sgemm_same_shapes_ms //p' "$W/out"); g_med=$1
 ratio=$(sed -n 's/^analyze_over_sgemm //p' "$W/out")
 printf 'analyze 1000 bytes: p50 %s ms (min %s, max %s); raw sgemm of the same shapes p50 %s ms; analyze/sgemm %sx (target <= 50 ms, <= 1.5x)\n' \
 	"$a_med" "$a_lo" "$a_hi" "$g_med" "$ratio"
+set -- $(sed -n 's/^analyze_cpu_ms //p' "$W/out"); c_med=$1
+set -- $(sed -n 's/^sgemm_same_shapes_cpu_ms //p' "$W/out"); cg_med=$1
+printf 'CPU time (all threads): analyze p50 %s ms, raw sgemm p50 %s ms, ratio %s (OPENBLAS_NUM_THREADS=1 makes the CPU time the single-core time)\n' \
+	"$c_med" "$cg_med" "$(sed -n 's/^analyze_over_sgemm_cpu //p' "$W/out")"
 # the whole command: process start, index open, hash and load of the
 # weights, the analysis, label lookups and JSON
 head -c 1000 "$S/data/README" >"$W/text"

@@ -18,6 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* CPU seconds of the whole process (every thread): on a shared machine
+ * the figure that contention does not inflate. */
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -96,11 +106,12 @@ int main(int argc, char **argv)
 		A[i] = B[i] = (float)((i * 2654435761u) % 1000) / 1000.0f - 0.5f;
 
 	double *ta = xmalloc((size_t)runs * sizeof(double)), *tr = xmalloc((size_t)runs * sizeof(double));
+	double *ca = xmalloc((size_t)runs * sizeof(double)), *cr = xmalloc((size_t)runs * sizeof(double));
 	float *rows = xmalloc((size_t)T * s->d_in * sizeof(float)), *loss = xmalloc((size_t)T * sizeof(float));
 	int *idx = xmalloc((size_t)T * kenc * sizeof(int));
 	float *val = xmalloc((size_t)T * kenc * sizeof(float));
 	for (int r = -1; r < runs; r++) { /* run -1 warms up */
-		double t0 = fs_now();
+		double t0 = fs_now(), c0 = cpu_now();
 		int *ids;
 		uint32_t *off;
 		int n = live_tokenize(m, text.p, text.len, &ids, &off);
@@ -108,15 +119,17 @@ int main(int argc, char **argv)
 		live_sae_encode(s, rows, n, kenc, idx, val);
 		free(ids);
 		free(off);
-		double t1 = fs_now();
+		double t1 = fs_now(), c1 = cpu_now();
 		for (int i = 0; i < nsh; i++)
 			fs_sgemm(CblasRowMajor, CblasNoTrans, sh[i].tb ? CblasTrans : CblasNoTrans, sh[i].m,
 				 sh[i].n, sh[i].k, 1.0f, A, sh[i].k, B, sh[i].tb ? sh[i].k : sh[i].n, 0.0f, C,
 				 sh[i].n);
-		double t2 = fs_now();
+		double t2 = fs_now(), c2 = cpu_now();
 		if (r >= 0) {
 			ta[r] = (t1 - t0) * 1e3;
 			tr[r] = (t2 - t1) * 1e3;
+			ca[r] = (c1 - c0) * 1e3;
+			cr[r] = (c2 - c1) * 1e3;
 		}
 	}
 	double ratio_med;
@@ -128,12 +141,26 @@ int main(int argc, char **argv)
 		ratio_med = q[runs / 2];
 		free(q);
 	}
+	double cratio;
+	{
+		double *q = xmalloc((size_t)runs * sizeof(double));
+		for (int r = 0; r < runs; r++)
+			q[r] = ca[r] / cr[r];
+		qsort(q, (size_t)runs, sizeof *q, cmp_d);
+		cratio = q[runs / 2];
+		free(q);
+	}
+	qsort(ca, (size_t)runs, sizeof *ca, cmp_d);
+	qsort(cr, (size_t)runs, sizeof *cr, cmp_d);
 	qsort(ta, (size_t)runs, sizeof *ta, cmp_d);
 	qsort(tr, (size_t)runs, sizeof *tr, cmp_d);
 	printf("analyze_bytes %d\nanalyze_tokens %d\nanalyze_windows_products %d\n", T, T, nsh);
 	printf("analyze_ms %.3f %.3f %.3f\n", ta[runs / 2], ta[0], ta[runs - 1]);
 	printf("sgemm_same_shapes_ms %.3f %.3f %.3f\n", tr[runs / 2], tr[0], tr[runs - 1]);
 	printf("analyze_over_sgemm %.3f\n", ratio_med);
+	printf("analyze_cpu_ms %.3f %.3f %.3f\n", ca[runs / 2], ca[0], ca[runs - 1]);
+	printf("sgemm_same_shapes_cpu_ms %.3f %.3f %.3f\n", cr[runs / 2], cr[0], cr[runs - 1]);
+	printf("analyze_over_sgemm_cpu %.3f\n", cratio);
 
 	/* generation: 200 tokens, plain and with feature 0 clamped to 5 */
 	int *pids;
@@ -165,6 +192,8 @@ int main(int argc, char **argv)
 	free(val);
 	free(ta);
 	free(tr);
+	free(ca);
+	free(cr);
 	free(A);
 	free(B);
 	free(C);
