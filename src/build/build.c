@@ -9,6 +9,7 @@
  * an unembedding) and decoder geometry are written through fs_writer.
  */
 #include "build/build.h"
+#include "core/number.h"
 #include "cli/cmd.h"
 #include "geom/geom.h"
 #include "core/format.h"
@@ -133,14 +134,16 @@ static void acc_grow(builder *b, int64_t need)
 
 static void hist_add(feat_acc *a, float v)
 {
-	if (!(v > 0))
+	/* only finite positive values, and loops bounded by the float
+	 * exponent range (an infinite value once made this spin forever) */
+	if (!(v > 0) || !isfinite(v))
 		return;
 	if (a->hist_hi == 0) {
 		a->hist_hi = 1;
-		while (a->hist_hi > v * 2)
+		for (int k = 0; k < 160 && a->hist_hi > v * 2; k++)
 			a->hist_hi /= 2;
 	}
-	while (v >= a->hist_hi) {
+	for (int k = 0; k < 300 && v >= a->hist_hi && isfinite(a->hist_hi * 2); k++) {
 		/* double the range: merge bins pairwise into the lower half */
 		for (int i = 0; i < FS_HIST_BINS / 2; i++)
 			a->hist[i] = a->hist[2 * i] + a->hist[2 * i + 1];
@@ -361,14 +364,17 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 			return BAD("%s: acts[%zu]: feature %lld is beyond %lld (give --n-features for larger "
 				   "dictionaries)", where, i, (long long)json_integer_value(f),
 				   (long long)BUILD_MAX_AUTO_FEATURES - 1);
-		if (!json_is_number(v) || !isfinite(json_number_value(v)))
+		if (!json_is_number(v))
 			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
-		double val = json_number_value(v);
+		float val;
+		const char *why;
+		if (fs_to_float(json_number_value(v), &val, &why) < 0)
+			return BAD("%s: acts[%zu]: value %g is %s", where, i, json_number_value(v), why);
 		if (val == 0)
 			continue;
 		(*acts)[n].pos = (int)json_integer_value(p);
 		(*acts)[n].feat = json_integer_value(f);
-		(*acts)[n].v = (float)val;
+		(*acts)[n].v = val;
 		n++;
 	}
 	*nacts = n;
