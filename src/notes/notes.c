@@ -684,6 +684,80 @@ int notes_put(fs_notes *n, const fs_note *note)
 	return notes_write_end(n, ok);
 }
 
+/* Two field values equal (NULL counts as ""). */
+static int field_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Tags equal once normalised. */
+static int tags_eq(const char *a, const char *b)
+{
+	char *x = notes_tags_normalise(a), *y = notes_tags_normalise(b);
+	int eq = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return eq;
+}
+
+int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored)
+{
+	if (stored)
+		memset(stored, 0, sizeof *stored);
+	if (!mine->key || !*mine->key) {
+		snprintf(n->err, sizeof n->err, "%s: a note needs a feature key", n->path);
+		return -1;
+	}
+	if (notes_begin(n) < 0)
+		return -1;
+	fs_note cur;
+	if (notes_get(n, mine->key, &cur) < 0) {
+		note_free(&cur);
+		notes_write_end(n, 0);
+		return -1;
+	}
+	/* per field: did the editor change it, did the store change it since */
+	int conflict = 0;
+	fs_note out = cur;
+	if (!field_eq(mine->label, base->label)) {
+		conflict |= !field_eq(cur.label, base->label) && !field_eq(cur.label, mine->label);
+		out.label = mine->label;
+	}
+	if (!field_eq(mine->note, base->note)) {
+		conflict |= !field_eq(cur.note, base->note) && !field_eq(cur.note, mine->note);
+		out.note = mine->note;
+	}
+	if (!tags_eq(mine->tags, base->tags)) {
+		conflict |= !tags_eq(cur.tags, base->tags) && !tags_eq(cur.tags, mine->tags);
+		out.tags = mine->tags;
+	}
+	if (!mine->bookmark != !base->bookmark) {
+		conflict |= !cur.bookmark != !base->bookmark && !cur.bookmark != !mine->bookmark;
+		out.bookmark = mine->bookmark;
+	}
+	int rc = 0;
+	if (conflict) {
+		rc = 1;
+		notes_commit(n); /* nothing was written: ends the read */
+	} else {
+		rc = notes_put(n, &out) < 0 ? -1 : 0;
+		if (notes_write_end(n, rc == 0) < 0)
+			rc = -1;
+	}
+	if (stored) {
+		if (rc == 0) {
+			note_free(&cur);
+			if (notes_get(n, mine->key, stored) < 0)
+				rc = -1;
+		} else {
+			*stored = cur;
+			return rc;
+		}
+	}
+	note_free(&cur);
+	return rc;
+}
+
 int notes_keys(fs_notes *n, char ***keys)
 {
 	int cnt = notes_collect(n, notes_st(n, ST_KEYS), keys, "list notes");

@@ -93,4 +93,13 @@ int notes_key_cmp(const char *a, const char *b);
 /* Tags split on spaces/commas, duplicates dropped, joined by one space. */
 char *notes_tags_normalise(const char *tags);
 
+/* Save what an editor changed and nothing else: the fields of mine that
+ * differ from base (the note as the editor read it) are written over the
+ * stored note, the other fields keep what is stored now (a concurrent
+ * `notes set` survives). A field that mine changed and that was also
+ * changed in the store since base (to a different value) is a conflict:
+ * nothing is written and 1 is returned. 0 saved, -1 error. *stored (when
+ * not NULL) receives the note as stored after the call (caller frees). */
+int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored);
+
 #endif

@@ -122,11 +122,13 @@ static void tui_note_field(int act)
 		tui_status(TC_ERROR, "no feature selected");
 		return;
 	}
-	fs_note n;
+	fs_note n, base;
 	if (tui_note_get(fid, &n) < 0) {
 		tui_status(TC_ERROR, "notes are not available%s", tui.notes ? "" : " (no notes database)");
 		return;
 	}
+	/* the note as read: the save writes only the field changed here */
+	tui_note_get(fid, &base);
 	char *val = NULL;
 	if (act == ACT_EDIT_LABEL) {
 		val = prompt_read("your label: ", n.label, NULL, NULL, NULL);
@@ -145,14 +147,18 @@ static void tui_note_field(int act)
 		val = n.key;
 	}
 	if (val) {
-		if (tui_note_put(&n) != 0)
+		int rc = tui_note_merge(&base, &n, NULL);
+		if (rc < 0)
 			tui_status(TC_ERROR, "could not save the note");
+		else if (rc == 1)
+			tui_status(TC_ERROR, "%s: changed elsewhere while you edited it: not saved (try again)", n.key);
 		else if (act == ACT_BOOKMARK)
 			tui_status(TC_STATUS, "%s %s", n.key, n.bookmark ? "bookmarked" : "bookmark removed");
 		else
 			tui_status(TC_STATUS, "%s saved", n.key);
 	}
 	tui_note_free(&n);
+	tui_note_free(&base);
 }
 
 static void tui_action(int act, const char *arg);
