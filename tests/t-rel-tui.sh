@@ -93,3 +93,59 @@ show 0 >"$TMP/cf2.json"
 check_grep "conflict: closing keeps the stored text" '"note": *"theirs\\n--- your edit' "$TMP/cf2.json"
 check_grep "conflict: closing keeps the editor's text" 'cli text mine"' "$TMP/cf2.json"
 check_grep "conflict: the label stays" '"label": *"prompt label"' "$TMP/cf2.json"
+
+# --- a real terminal (tmux): Ctrl-S, and a terminal that vanishes
+if command -v tmux >/dev/null 2>&1; then
+	SOCK=fs-rel-$$
+	tm() { tmux -L "$SOCK" -f /dev/null "$@"; }
+	trap 'tm kill-server >/dev/null 2>&1; rm -rf "$TMP"' EXIT
+	# waitfor PATTERN: until the pane shows it (5 s)
+	waitfor() {
+		i=0
+		until tm capture-pane -p -t fs | grep -q -- "$1"; do
+			sleep 0.1
+			i=$((i + 1))
+			[ $i -gt 50 ] && return 1
+		done
+	}
+	# the pane's tty has IXON on (stty shows it), as a login terminal has
+	tm new-session -d -s fs -x 100 -y 24 "stty ixon; env TERM=tmux-256color LANG=C.UTF-8 $FS --notes $NOTES $FIX; sleep 30"
+	waitfor DNA
+	tm send-keys -t fs Enter
+	sleep 0.3
+	tm send-keys -t fs e
+	waitfor 'note on'
+	tm send-keys -t fs 'before'
+	sleep 0.2
+	tm send-keys -t fs C-s
+	waitfor 'note saved'
+	tm capture-pane -p -t fs >"$TMP/ixon1.pane"
+	check_grep "Ctrl-S reaches the editor (note saved)" 'note saved' "$TMP/ixon1.pane"
+	tm send-keys -t fs 'AFTERCTRLS'
+	waitfor AFTERCTRLS
+	tm capture-pane -p -t fs >"$TMP/ixon2.pane"
+	check_grep "Ctrl-S does not freeze the screen (typing after it shows)" 'AFTERCTRLS' "$TMP/ixon2.pane"
+	tm send-keys -t fs Escape
+	sleep 0.2
+	tm send-keys -t fs Q
+	sleep 0.3
+	tm kill-session -t fs >/dev/null 2>&1
+
+	# SIGHUP ignored (nohup, su), then the terminal goes away: the browser
+	# must exit within a few seconds, not spin
+	tm new-session -d -s keep "sleep 60"
+	tm new-session -d -s fs -x 100 -y 24 "trap '' HUP; echo \$\$ >$TMP/hup.pid; exec env TERM=tmux-256color LANG=C.UTF-8 $FS --notes $NOTES $FIX"
+	waitfor DNA
+	pid=$(cat "$TMP/hup.pid")
+	tm kill-session -t fs
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	if kill -0 "$pid" 2>/dev/null; then
+		cpu=$(ps -o %cpu= -p "$pid" 2>/dev/null)
+		kill "$pid" 2>/dev/null
+		fail "vanished terminal: browser exits" "still running after 5 s (cpu ${cpu:-?}%)"
+	else
+		ok "vanished terminal: browser exits"
+	fi
+	tm kill-server >/dev/null 2>&1
+fi
