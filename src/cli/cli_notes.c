@@ -10,6 +10,7 @@
 #include "notes/notes.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -630,7 +631,8 @@ out:
 	return rc;
 }
 
-/* Undo the tsv escapes of export (\t \n \r \\). -1 on a bad escape. */
+/* Undo the tsv escapes of export (\t \n \r \\ \xHH). -1 on a bad escape
+ * or an escaped NUL. */
 static int tsv_unescape(const char *s, size_t n, char **out)
 {
 	fs_buf b = {0};
@@ -646,6 +648,18 @@ static int tsv_unescape(const char *s, size_t n, char **out)
 		case 'n': buf_addc(&b, '\n'); break;
 		case 'r': buf_addc(&b, '\r'); break;
 		case '\\': buf_addc(&b, '\\'); break;
+		case 'x': {
+			int v = 0, k = 0;
+			for (; k < 2 && i + 1 < n && isxdigit((unsigned char)s[i + 1]); k++, i++)
+				v = v * 16 + (isdigit((unsigned char)s[i + 1]) ? s[i + 1] - '0'
+									   : (tolower((unsigned char)s[i + 1]) - 'a' + 10));
+			if (k != 2 || v == 0) {
+				buf_free(&b);
+				return -1;
+			}
+			buf_addc(&b, (char)v);
+			break;
+		}
 		default:
 			buf_free(&b);
 			return -1;
@@ -701,7 +715,7 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			for (int c = 0; c < C_N; c++) {
 				v[c] = NULL;
 				if (col[c] >= 0 && col[c] < nf && tsv_unescape(f[col[c]], fl[col[c]], &v[c]) < 0) {
-					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\)", d->file, line, names[c]);
+					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\ \\xHH)", d->file, line, names[c]);
 					for (int k = 0; k < c; k++)
 						free(v[k]);
 					return -1;

@@ -171,17 +171,52 @@ static void md_code(fs_buf *b, const char *s)
 		buf_addc(b, '`');
 }
 
-/* tsv field: tab, newline, carriage return and backslash escaped. */
+/* A code point a tsv cell may carry as it is: not a C1 control, bidi
+ * control or invisible separator (the characters exp_flush would rewrite
+ * as <U+XXXX>, which could not be read back). */
+static int tsv_plain_cp(uint32_t cp)
+{
+	return !((cp >= 0x80 && cp < 0xa0) || cp == 0xad || cp == 0x061c || cp == 0x180e ||
+		 (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) ||
+		 (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+		 (cp >= 0xe0000 && cp <= 0xe007f));
+}
+
+/* tsv field: tab, newline, carriage return and backslash as \t \n \r
+ * \\; every other byte that is not plain text (C0 controls, DEL, bytes of
+ * invalid UTF-8, and the bytes of C1, bidi and invisible characters) as
+ * \xHH, so a cell reads back byte for byte (notes import) and nothing in
+ * it acts on a terminal. */
 static void tsv_field(fs_buf *b, const char *s)
 {
-	for (const char *p = s; *p; p++) {
-		switch (*p) {
-		case '\t': buf_adds(b, "\\t"); break;
-		case '\n': buf_adds(b, "\\n"); break;
-		case '\r': buf_adds(b, "\\r"); break;
-		case '\\': buf_adds(b, "\\\\"); break;
-		default: buf_addc(b, *p);
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		unsigned c = p[i];
+		if (c < 0x80) {
+			switch (c) {
+			case '\t': buf_adds(b, "\\t"); break;
+			case '\n': buf_adds(b, "\\n"); break;
+			case '\r': buf_adds(b, "\\r"); break;
+			case '\\': buf_adds(b, "\\\\"); break;
+			default:
+				if (c < 0x20 || c == 0x7f)
+					buf_printf(b, "\\x%02x", c);
+				else
+					buf_addc(b, (char)c);
+			}
+			i++;
+			continue;
 		}
+		int l = utf8_len(p + i, n - i);
+		if (l && tsv_plain_cp(utf8_decode(p + i, l))) {
+			buf_add(b, s + i, (size_t)l);
+			i += (size_t)l;
+			continue;
+		}
+		for (int k = 0; k < (l ? l : 1); k++)
+			buf_printf(b, "\\x%02x", p[i + (size_t)k]);
+		i += (size_t)(l ? l : 1);
 	}
 }
 
@@ -481,8 +516,12 @@ static void tsv_feat(fs_buf *b, const exp_feat *e)
 	}
 	tsv_field(b, t.p);
 	buf_addc(b, '\t');
-	for (int i = 0; i < e->nnb; i++)
-		buf_printf(b, "%s%s:%.3f", i ? " " : "", e->nb[i].key, e->nb[i].cosine);
+	for (int i = 0; i < e->nnb; i++) {
+		if (i)
+			buf_addc(b, ' ');
+		tsv_field(b, e->nb[i].key);
+		buf_printf(b, ":%.3f", e->nb[i].cosine);
+	}
 	buf_addc(b, '\n');
 	buf_free(&t);
 }
