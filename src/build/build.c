@@ -456,7 +456,9 @@ static int read_records(builder *b, const char *path, double t0, int64_t *nrec_t
 			}
 		}
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in))
+		rc = fs_seterr(err, errlen, "%s", input_bad(in));
+	else if (rc == 0 && input_error(in))
 		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
 	free(acts);
 	input_close(in);
@@ -478,6 +480,13 @@ static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***
 	while ((line = input_line(in, &len))) {
 		if (len == 0 || line[0] == '#')
 			continue;
+		/* a NUL would cut the label short and hide the rest of the line */
+		const char *nul = memchr(line, 0, len);
+		if (nul) {
+			rc = fs_seterr(err, errlen, "%s:%lld: label: a NUL byte at column %zu (a labels file is text)",
+				       path, (long long)input_lineno(in), (size_t)(nul - line) + 1);
+			break;
+		}
 		const char *tab = strchr(line, '\t');
 		if (!tab) {
 			rc = fs_seterr(err, errlen, "%s:%lld: expected FEATURE<TAB>LABEL", path,
@@ -499,7 +508,9 @@ static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***
 		(*labels)[f] = tab2 ? xstrndup(lab, (size_t)(tab2 - lab)) : xstrdup(lab);
 		(*sources)[f] = xstrdup(tab2 ? tab2 + 1 : "labels");
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in))
+		rc = fs_seterr(err, errlen, "%s", input_bad(in));
+	else if (rc == 0 && input_error(in))
 		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
 	input_close(in);
 	return rc;
@@ -958,13 +969,53 @@ static void build_usage(FILE *f)
 		"      --unembed FILE     unembedding [d_model, vocab] for logit effects (needs --decoder)\n"
 		"      --vocab FILE       token per line (C escapes) for --unembed\n"
 		"      --neighbours K     nearest neighbours kept per feature (32)\n"
+		"      --max-record-bytes N  longest record (line, or single-document file) read (256 MiB)\n"
 		"      --progress / --no-progress\n"
 		"Other tools' files (SAELens, Neuronpedia, SAEDashboard, sae_vis, delphi, OpenAI):\n"
 		"  featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT... (featscope build --from auto --help)\n");
 }
 
+/* --max-record-bytes N (or =N), for the native builder and the importers
+ * alike: sets the input record cap and is removed from argv. 0 ok, -1 on
+ * a bad value (reported). */
+static int build_take_max_record(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i], *val = NULL;
+		int used = 0;
+		if (!strcmp(a, "--"))
+			break;
+		if (!strcmp(a, "--max-record-bytes")) {
+			if (i + 1 >= *argc) {
+				fs_warn("build: --max-record-bytes: needs a value");
+				return -1;
+			}
+			val = argv[i + 1];
+			used = 2;
+		} else if (!strncmp(a, "--max-record-bytes=", 19)) {
+			val = a + 19;
+			used = 1;
+		} else {
+			continue;
+		}
+		int64_t v;
+		if (parse_i64(val, &v) != 0 || v < 1024 || v > ((int64_t)1 << 40)) {
+			fs_warn("build: --max-record-bytes: expected a byte count in 1024..%lld, got '%s'",
+				(long long)1 << 40, val);
+			return -1;
+		}
+		input_set_max_record((size_t)v);
+		memmove(argv + i, argv + i + used, (size_t)(*argc - i - used + 1) * sizeof *argv);
+		*argc -= used;
+		i--;
+	}
+	return 0;
+}
+
 int cmd_build(int argc, char **argv)
 {
+	if (build_take_max_record(&argc, argv) < 0)
+		return FS_EXIT_USAGE;
 	if (import_wanted(argc, argv)) /* other tools' files: src/import/import.c */
 		return import_cmd(argc, argv);
 	fs_build_opts o;

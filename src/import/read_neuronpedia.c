@@ -591,7 +591,11 @@ static int np_file(np_run *r, int kind, const char *path)
 		if ((ln & 255) == 0)
 			imp_progress(st, what[kind], r->done + input_pos(in), r->total);
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in)) {
+		fs_seterr(st->err, st->errlen, "%s", input_bad(in));
+		rc = -1;
+	}
+	else if (rc == 0 && input_error(in))
 		rc = imp_bad(st, path, (long)input_lineno(in) + 1, "read", "%s", input_error(in));
 	struct stat sb;
 	if (stat(path, &sb) == 0)
