@@ -618,6 +618,56 @@ void note_free(fs_note *note)
 	memset(note, 0, sizeof *note);
 }
 
+const char *notes_tag_problem(const char *tag)
+{
+	const unsigned char *p = (const unsigned char *)tag;
+	size_t n = strlen(tag);
+	if (n == 0)
+		return "empty";
+	for (size_t i = 0; i < n;) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
+			return "holds white space (" NOTES_TAG_RULE ")";
+		if (p[i] == ',')
+			return "holds a comma (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return "holds a control character (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		int l = utf8_len(p + i, n - i);
+		if (!l)
+			return "is not valid UTF-8";
+		uint32_t cp = utf8_decode(p + i, l);
+		if (cp < 0xa0 || cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0x3000 || cp == 0xa0)
+			return "holds a control character or white space (" NOTES_TAG_RULE ")";
+		i += (size_t)l;
+	}
+	return NULL;
+}
+
+char *notes_tags_bad(const char *tags, const char **why)
+{
+	const char *p = tags ? tags : "";
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
+			p++;
+		if (p == s)
+			continue;
+		char *w = xstrndup(s, (size_t)(p - s));
+		const char *y = notes_tag_problem(w);
+		if (y) {
+			*why = y;
+			return w;
+		}
+		free(w);
+	}
+	return NULL;
+}
+
 char *notes_tags_normalise(const char *tags)
 {
 	fs_buf b = {0};

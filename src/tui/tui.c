@@ -138,6 +138,14 @@ static void tui_note_field(int act)
 		}
 	} else if (act == ACT_EDIT_TAGS) {
 		val = prompt_read("tags: ", n.tags, NULL, NULL, NULL);
+		const char *why;
+		char *bad = val ? notes_tags_bad(val, &why) : NULL;
+		if (bad) {
+			tui_status(TC_ERROR, "not saved: '%s' is not a tag: %s", bad, why);
+			free(bad);
+			free(val);
+			val = NULL;
+		}
 		if (val) {
 			free(n.tags);
 			n.tags = val;
