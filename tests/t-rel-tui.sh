@@ -160,3 +160,31 @@ if command -v valgrind >/dev/null 2>&1; then
 	if [ $rc = 0 ]; then ok "split toggled: nothing definitely lost"; else
 		fail "split toggled: nothing definitely lost" "exit $rc: $(grep -m3 'lost\|by 0x' "$TMP/split.out" | tr '\n' '~')"; fi
 fi
+
+# --- the index rebuilt under the open browser: it keeps showing the file
+# it opened, says the file changed, and the regex probe (which opens the
+# path again) refuses instead of mixing the two files' counts
+FD=$(dirname "$FIX")
+cp "$FIX" "$TMP/ix.sqlite"
+cat >"$TMP/rb.keys" <<'KEYS'
+:touch TMPDIR/rb.open
+:wait-file TMPDIR/rb.go
+r[ACGT]{4}<Enter>
+:save-display TMPDIR/rb.screen
+q
+:save-display TMPDIR/rb2.screen
+KEYS
+sed -i "s|TMPDIR|$TMP|g" "$TMP/rb.keys"
+FEATSCOPE_SCRIPT=$TMP/rb.keys FEATSCOPE_SIZE=100x12 TERM=xterm-256color "$FS" --notes "$NOTES" "$TMP/ix.sqlite" 2>"$TMP/rb.err" &
+PID=$!
+i=0
+while [ ! -e "$TMP/rb.open" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+head -n 50 "$FD/records.jsonl" >"$TMP/few.jsonl"
+"$FS" build --no-progress -o "$TMP/ix.sqlite" --sae fix "$TMP/few.jsonl" >"$TMP/rb.build" 2>&1 ||
+	fail "rebuild under the browser" "$(head -c 300 "$TMP/rb.build")"
+: >"$TMP/rb.go"
+wait "$PID"
+check_eq "rebuilt index: browser exit" 0 $?
+check_grep "rebuilt index: the regex probe refuses" 'index file changed since it was opened' "$TMP/rb.screen"
+check_nogrep "rebuilt index: no counts from a mix of the two files" "done: [0-9]+ matches" "$TMP/rb.screen"
+check_grep "rebuilt index: the browser says the file was replaced" 'index file was replaced' "$TMP/rb2.screen"

@@ -171,6 +171,33 @@ static void tui_note_field(int act)
 
 static void tui_action(int act, const char *arg);
 
+/* An index rebuilt (or removed) under the open browser: the browser goes
+ * on reading the file it opened (its connection holds it), never a mix,
+ * and says so on the status line whenever that is free; the regex probe,
+ * which opens the path again, refuses (grep_scan.c). Checked at most once
+ * a second (a stat). Returns 1 when the status line was set. */
+static int tui_index_watch(void)
+{
+	static double last;
+	static int changed;
+	static char why[64];
+	static fs_index *seen; /* the index the state is for (cmd_tui runs again in tests) */
+	if (seen != tui.ix) {
+		seen = tui.ix;
+		changed = 0;
+		last = 0;
+	}
+	double now = fs_now();
+	if (!changed && (term_headless() || now - last >= 1.0)) {
+		last = now;
+		changed = index_file_changed(tui.ix, why, sizeof why);
+	}
+	if (!changed || tui.status[0])
+		return 0;
+	tui_status(TC_ERROR, "the index file was %s: showing the one opened; open it again for the new one", why);
+	return 1;
+}
+
 /* Run a ':' command line. */
 static void tui_command(const char *line)
 {
@@ -525,6 +552,8 @@ int cmd_tui(int argc, char **argv)
 				tui_redraw();
 			}
 		}
+		if (tui_index_watch())
+			tui_redraw();
 		key = term_getkey(100);
 		if (key == -2)
 			break;
