@@ -41,9 +41,6 @@
 
 #include "index/index.h"
 
-/* Most worker threads of a scan. */
-#define GREP_MAX_THREADS 8
-
 /* Ranking keys. */
 typedef enum {
 	GREP_SORT_F1, GREP_SORT_MASS, GREP_SORT_PRECISION, GREP_SORT_RECALL,
