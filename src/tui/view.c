@@ -245,6 +245,25 @@ const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *u
 	return buf;
 }
 
+const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len)
+{
+	char name[64], lab[512];
+	int user;
+	index_feature_name(tui.ix, f->id, name, sizeof name);
+	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
+	return buf;
+}
+
+const char *tui_feature_text(int64_t fid, char *buf, size_t len)
+{
+	fs_feature f;
+	if (index_feature(tui.ix, fid, &f) != 0)
+		return NULL;
+	tui_feature_text_of(&f, buf, len);
+	feature_free(&f);
+	return buf;
+}
+
 int tui_note_get(int64_t fid, fs_note *out)
 {
 	memset(out, 0, sizeof *out);

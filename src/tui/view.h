@@ -132,6 +132,11 @@ void tui_note_free(fs_note *n);
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
 /* The same for a feature record in hand (no extra index query). */
 const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user);
+/* "NAME LABEL" of a feature as screens show it (the user's label when
+ * set): what '/' finds a feature row by. Of a record in hand, or of fid
+ * (NULL when there is no such feature). */
+const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len);
+const char *tui_feature_text(int64_t fid, char *buf, size_t len);
 
 /* The screens' typed constructors, one per VIEW_INFO row: each makes its
  * view and pushes it (view_open_list(void), view_open_feature(int64_t fid),

@@ -211,14 +211,7 @@ static const char *sr_row_text(view *v, int64_t row, char *buf, size_t len)
 		return r->text;
 	if (r->kind == SR_CTX)
 		return sp->ctx[r->id].c.text;
-	fs_feature f;
-	if (index_feature(tui.ix, r->id, &f) != 0)
-		return NULL;
-	char name[64];
-	index_feature_name(tui.ix, r->id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, f.label);
-	feature_free(&f);
-	return buf;
+	return tui_feature_text(r->id, buf, len);
 }
 
 static int64_t sr_selected(view *v)
