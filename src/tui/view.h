@@ -14,7 +14,8 @@
  * those of its typed constructor view_open_NAME, declared from the row.
  * Screens open each other only through these constructors.
  *
- * Routing: a screen's key handler sees each action first. Enter that it
+ * Routing: a screen's key handler sees each action first, from a key or
+ * from a ':' command without an argument (key 0 then). Enter that it
  * leaves alone (returns 0) opens the feature its selected() names, in one
  * place (tui_action in tui.c); a screen handles Enter itself only where it
  * means something else (a tree node, a context, a help row).
@@ -66,7 +67,7 @@ enum { VR_HANDLED = 1, VR_REDRAW = 2, VR_POP = 4, VR_QUIT = 8 };
 typedef struct {
 	view_kind kind;                    /* its VIEW_INFO row: keymap scope, help section */
 	void (*draw)(view *v);             /* draw the body rows y..y+h-1 */
-	int (*key)(view *v, int act, int key);  /* an action/key; VR_* flags */
+	int (*key)(view *v, int act, int key);  /* an action and its key (0 from ':'); VR_* flags */
 	/* Text of one row for '/' find (list views); buf is scratch. */
 	const char *(*row_text)(view *v, int64_t row, char *buf, size_t len);
 	int (*click)(view *v, int y, int x, int dbl); /* mouse click at screen (y, x) */
