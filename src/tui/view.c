@@ -111,25 +111,29 @@ int view_move(view *v, int act)
 	return VR_HANDLED | (old != v->cur || oldtop != v->top ? VR_REDRAW : 0);
 }
 
-/* Case-insensitive ASCII substring test (UTF-8 bytes compare exactly). */
+int view_ascii_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Case-insensitive ASCII substring test (UTF-8 bytes compare exactly).
+ * view_ascii_ieq stops at the first difference, so it never reads past
+ * hay's NUL (needle has none within its length). */
 static int view_contains(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
-	for (const char *p = hay; *p; p++) {
-		size_t i = 0;
-		while (i < n && p[i]) {
-			int a = (unsigned char)p[i], b = (unsigned char)needle[i];
-			if (a >= 'A' && a <= 'Z')
-				a += 32;
-			if (b >= 'A' && b <= 'Z')
-				b += 32;
-			if (a != b)
-				break;
-			i++;
-		}
-		if (i == n)
+	for (const char *p = hay; *p; p++)
+		if (view_ascii_ieq(p, needle, n))
 			return 1;
-	}
 	return 0;
 }
 

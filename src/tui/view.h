@@ -116,6 +116,9 @@ int view_move(view *v, int act);
 void view_clamp(view *v);
 /* '/' find: from the row after (dir > 0) or before the cursor; moves the
  * cursor and returns 1 when found. */
+/* 1 when the n bytes at a and b are equal, ASCII letters compared without
+ * case, other bytes exactly; it stops at the first difference. */
+int view_ascii_ieq(const char *a, const char *b, size_t n);
 int view_find(view *v, const char *text, int dir);
 /* Draw everything: title, the top view, status line (or "too small"). */
 void tui_redraw(void);

@@ -74,18 +74,7 @@ static void sr_match(const char *q, const char *text, size_t len, size_t *off, s
 		    (wl == 2 && strncmp(s, "OR", 2) == 0))
 			continue;
 		for (size_t i = 0; i + wl <= len; i++) {
-			size_t k = 0;
-			while (k < wl) {
-				int a = (unsigned char)text[i + k], b = (unsigned char)s[k];
-				if (a >= 'A' && a <= 'Z')
-					a += 32;
-				if (b >= 'A' && b <= 'Z')
-					b += 32;
-				if (a != b)
-					break;
-				k++;
-			}
-			if (k == wl) {
+			if (view_ascii_ieq(text + i, s, wl)) {
 				*off = i;
 				*mlen = wl;
 				return;
