@@ -376,6 +376,12 @@ static void tui_action(int act, const char *arg)
 	case ACT_BOOKMARK:
 		tui_note_field(act);
 		break;
+	case ACT_ANALYZE:
+		view_open_prompt(tui_selected() > 0 ? tui_selected() : 0, arg);
+		break;
+	case ACT_STEER:
+		view_open_steer(tui_selected() > 0 ? tui_selected() : 0);
+		break;
 	case ACT_NONE:
 		break;
 	default:

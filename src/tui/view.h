@@ -41,6 +41,8 @@ typedef struct view view;
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
+	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
 	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
