@@ -128,9 +128,9 @@ static const char *notes_space_hint(sqlite3 *db)
 {
 	int e = db ? sqlite3_system_errno(db) : 0;
 	if (e == ENOSPC || e == EDQUOT)
-		return " (the disk is full)";
+		return " (write error: the disk is full)";
 	if (e == EFBIG)
-		return " (file size limit reached)";
+		return " (write error: file size limit reached)";
 	return "";
 }
 
