@@ -49,6 +49,13 @@ ro_notes() {
 	printf '<Enter>\n:save-display %s\n' "$TMP/ro.screen" >"$TMP/ro.keys"
 	FEATSCOPE_SCRIPT=$TMP/ro.keys FEATSCOPE_SIZE=100x12 TERM=xterm-256color "$FS" --notes "$1/n.sqlite" "$FIX" 2>"$TMP/ro.tui"
 	check_grep "read-only notes: the browser shows them" 'ro label' "$TMP/ro.screen"
+	# the editor cannot save: it says why and stays; Esc again closes
+	printf '<Enter>\netyped<Esc>\n:save-display %s\n<Esc>\n:save-display %s\n' "$TMP/ro-e1.screen" "$TMP/ro-e2.screen" >"$TMP/ro-e.keys"
+	FEATSCOPE_SCRIPT=$TMP/ro-e.keys FEATSCOPE_SIZE=100x12 TERM=xterm-256color "$FS" --notes "$1/n.sqlite" "$FIX" 2>"$TMP/ro.tui"
+	check_eq "read-only notes: the browser exits 0 after a failed save" 0 $?
+	check_grep "read-only notes: the editor says it could not save" 'could not save the note: .*(readonly|read-only)' "$TMP/ro-e1.screen"
+	check_grep "read-only notes: the editor stays open after it" 'note on 0' "$TMP/ro-e1.screen"
+	check_nogrep "read-only notes: a second Esc closes it" 'note on 0' "$TMP/ro-e2.screen"
 }
 mkdir -p "$TMP/ro"
 "$FS" notes set --notes "$TMP/ro/n.sqlite" "$FIX" 0 --label "ro label" >/dev/null 2>&1
