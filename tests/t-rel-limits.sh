@@ -56,7 +56,7 @@ check "plain record under a larger cap builds" "$FS" build --no-progress -o "$TM
 bad "gzip bomb over the cap" 'bomb64\.jsonl\.gz:1: record: longer than 1 MiB' --max-record-bytes 1048576 "$TMP/bomb64.jsonl.gz"
 bad "gzip bomb as one document over the cap" 'bomb\.json\.gz: record: expands past 1 MiB' \
 	--max-record-bytes 1048576 --from sae_vis "$TMP/bomb.json.gz"
-bad "--max-record-bytes: not a size" 'max-record-bytes: expected a byte count' --max-record-bytes lots "$TMP/long.jsonl"
+bad "--max-record-bytes: not a size" 'max-record-bytes: expected a whole number' --max-record-bytes lots "$TMP/long.jsonl"
 
 # the default cap, and the memory it takes: under 256 MiB of line, not the
 # whole 300 MB (nor the 6 GB a 2 GB line once reached)
