@@ -637,7 +637,25 @@ out:
 	return rc;
 }
 
-/* Undo the tsv escapes of export (\t \n \r \\). -1 on a bad escape. */
+/* The value of n hex digits at s, or -1. */
+static long hex_digits(const char *s, size_t have, int n)
+{
+	long v = 0;
+	if ((size_t)n > have)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Undo the tsv escapes of export (the reversible form of the escaping
+ * rule, core/escape.h: \t \n \r \\ \xHH \uXXXX \UXXXXXXXX). -1 on a
+ * bad escape. */
 static int tsv_unescape(const char *s, size_t n, char **out)
 {
 	fs_buf b = {0};
@@ -648,18 +666,49 @@ static int tsv_unescape(const char *s, size_t n, char **out)
 			continue;
 		}
 		char c = ++i < n ? s[i] : 0;
+		int w = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
+		long v = w ? hex_digits(s + i + 1, n - i - 1, w) : 0;
 		switch (c) {
 		case 't': buf_addc(&b, '\t'); break;
 		case 'n': buf_addc(&b, '\n'); break;
 		case 'r': buf_addc(&b, '\r'); break;
 		case '\\': buf_addc(&b, '\\'); break;
+		case 'x':
+			if (v <= 0) /* a NUL byte is no note text */
+				goto bad;
+			buf_addc(&b, (char)v);
+			i += 2;
+			break;
+		case 'u':
+		case 'U': {
+			if (v < 0x80 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+				goto bad;
+			unsigned char u[4];
+			int l = v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+			if (l == 2) {
+				u[0] = (unsigned char)(0xc0 | (v >> 6));
+			} else if (l == 3) {
+				u[0] = (unsigned char)(0xe0 | (v >> 12));
+				u[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			} else {
+				u[0] = (unsigned char)(0xf0 | (v >> 18));
+				u[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3f));
+				u[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			}
+			u[l - 1] = (unsigned char)(0x80 | (v & 0x3f));
+			buf_add(&b, u, (size_t)l);
+			i += (size_t)w;
+			break;
+		}
 		default:
-			buf_free(&b);
-			return -1;
+			goto bad;
 		}
 	}
 	*out = b.p;
 	return 0;
+bad:
+	buf_free(&b);
+	return -1;
 }
 
 static int imp_tsv(imp_doc *d, const char *text, size_t len)
@@ -708,7 +757,7 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			for (int c = 0; c < C_N; c++) {
 				v[c] = NULL;
 				if (col[c] >= 0 && col[c] < nf && tsv_unescape(f[col[c]], fl[col[c]], &v[c]) < 0) {
-					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\)", d->file, line, names[c]);
+					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\ \\xHH \\uXXXX)", d->file, line, names[c]);
 					for (int k = 0; k < c; k++)
 						free(v[k]);
 					return -1;
