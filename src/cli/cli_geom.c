@@ -52,20 +52,16 @@ static const fs_sae *geo_sae(fs_index *ix, const char *name, const char *path)
 
 /* ------------------------------------------------------------ neighbours */
 
-static int neighbours_run(const cmd_entry *e, int argc, char **argv)
+static int neighbours_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[O_JSON], k = a.set[O_K] ? (int)a.num[O_K] : 10;
-	const char *in = a.set[O_IN] ? a.str[O_IN] : NULL;
-	const char *path = a.pos[0], *fname = a.pos[1];
+	(void)e;
+	int json = a->set[O_JSON], k = (int)cli_num(a, O_K, 10);
+	const char *in = cli_str(a, O_IN, NULL), *path = a->pos[0], *fname = a->pos[1];
 	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char name[128], oname[128];
-	rc = FS_EXIT_OK;
+	int rc = FS_EXIT_OK;
 	int64_t fid = cli_resolve(ix, fname);
 	fs_feature f;
 	if (fid < 0 || index_feature(ix, fid, &f) != 0) {
@@ -161,15 +157,11 @@ static void cluster_line(const fs_cluster *c)
 	free(l);
 }
 
-static int clusters_run(const cmd_entry *e, int argc, char **argv)
+static int clusters_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[C_JSON];
-	const char *in = a.set[C_IN] ? a.str[C_IN] : NULL;
-	const char *path = a.pos[0], *node = a.npos > 1 ? a.pos[1] : NULL;
+	(void)e;
+	int json = a->set[C_JSON];
+	const char *in = cli_str(a, C_IN, NULL), *path = a->pos[0], *node = a->npos > 1 ? a->pos[1] : NULL;
 	int64_t id = 0;
 	if (node && (parse_i64(node, &id) != 0 || id < 1)) {
 		fs_warn("%s: not a cluster node number", node);
@@ -183,7 +175,7 @@ static int clusters_run(const cmd_entry *e, int argc, char **argv)
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
-	rc = FS_EXIT_OK;
+	int rc = FS_EXIT_OK;
 	if (!node) {
 		/* the roots of every dictionary (or of --in) */
 		json_t *arr = json ? json_array() : NULL;
