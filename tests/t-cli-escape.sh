@@ -82,9 +82,9 @@ d = json.load(open(sys.argv[1]))
 lab = open(sys.argv[2], encoding="utf-8", newline="").read().split("\n")[0].split("\t", 1)[1]
 print("yes" if d["label"] == lab and d["sae"] == sys.argv[3] else "no: %r" % d["label"][:80])' \
 	"$TMP/show.json" "$TMP/labels.tsv" "$SAE")"
-# escaped as \u, in lower-case hex as JSON writers do, not as raw bytes
-check_grep esc-show-json-u '\\u200b' "$TMP/show.json"
-check_grep esc-show-json-c1 '\\u009b' "$TMP/show.json"
+# escaped as \uXXXX (upper-case hex, as jansson writes C0), not as raw bytes
+check_grep esc-show-json-u '\\u200B' "$TMP/show.json"
+check_grep esc-show-json-c1 '\\u009B' "$TMP/show.json"
 
 # --- the dictionary name: info, neighbours, clusters (text and JSON)
 for c in "info $IX" "neighbours $IX $SAE/1" "clusters $IX" "search $IX Gate" "token $IX Gate" "grep $IX Gate"; do
