@@ -230,6 +230,27 @@ static int feat_load(fs_index *ix, fs_notes *n, const exp_opts *o, int64_t fid, 
 
 /* ------------------------------------------------------------ formats */
 
+/* A statistic as text and markdown show it: "%.4g", or "unknown". */
+static const char *stat_str(char buf[32], double v)
+{
+	if (isnan(v) || v < 0)
+		return "unknown";
+	snprintf(buf, 32, "%.4g", v);
+	return buf;
+}
+
+/* The note line by line, each after prefix (empty lines after empty). */
+static void note_lines(fs_buf *b, const char *note, const char *prefix, const char *empty)
+{
+	for (const char *p = note; *p;) {
+		size_t l = strcspn(p, "\n");
+		buf_adds(b, l ? prefix : empty);
+		buf_add(b, p, l);
+		buf_addc(b, '\n');
+		p += l + (p[l] ? 1 : 0);
+	}
+}
+
 static void text_feat(fs_buf *b, const exp_feat *e)
 {
 	buf_printf(b, "== %s\n", e->key);
@@ -249,22 +270,13 @@ static void text_feat(fs_buf *b, const exp_feat *e)
 			buf_printf(b, " %s", e->lists[i]);
 		buf_addc(b, '\n');
 	}
-	if (e->have_f) {
-		buf_adds(b, "density:     ");
-		num(b, e->f.density, "unknown");
-		buf_adds(b, "\nmax act:     ");
-		num(b, e->f.max_act, "unknown");
-		buf_addc(b, '\n');
-	}
+	char n1[32], n2[32];
+	if (e->have_f)
+		buf_printf(b, "density:     %s\nmax act:     %s\n", stat_str(n1, e->f.density),
+			   stat_str(n2, e->f.max_act));
 	if (*e->note.note) {
 		buf_adds(b, "note:\n");
-		for (const char *p = e->note.note; *p;) {
-			size_t l = strcspn(p, "\n");
-			buf_adds(b, "    ");
-			buf_add(b, p, l);
-			buf_addc(b, '\n');
-			p += l + (p[l] ? 1 : 0);
-		}
+		note_lines(b, e->note.note, "    ", "    ");
 	}
 	if (e->dead)
 		buf_adds(b, "contexts:    none: this feature never fires on the indexed text\n");
@@ -324,26 +336,18 @@ static void md_feat(fs_buf *b, const exp_feat *e)
 		}
 		buf_adds(b, " |\n");
 	}
+	char n1[32];
 	if (e->have_f) {
-		buf_adds(b, "| density | ");
-		num(b, e->f.density, "unknown");
-		buf_adds(b, " |\n| max act | ");
-		num(b, e->f.max_act, "unknown");
-		buf_adds(b, " |\n");
+		md_row(b, "density", stat_str(n1, e->f.density));
+		md_row(b, "max act", stat_str(n1, e->f.max_act));
 		if (e->dead)
-			buf_adds(b, "| fires | never on the indexed text |\n");
+			md_row(b, "fires", "never on the indexed text");
 	}
 	if (*e->note.note) {
 		/* the note as a quote: its own markdown renders, but it cannot
 		 * break out of the feature's section */
 		buf_addc(b, '\n');
-		for (const char *p = e->note.note; *p;) {
-			size_t l = strcspn(p, "\n");
-			buf_adds(b, l ? "> " : ">");
-			buf_add(b, p, l);
-			buf_addc(b, '\n');
-			p += l + (p[l] ? 1 : 0);
-		}
+		note_lines(b, e->note.note, "> ", ">");
 	}
 	if (e->nctx) {
 		buf_adds(b, "\n| act | top context |\n|---:|---|\n");
