@@ -53,14 +53,8 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 {
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			return 0;
-		if (k == CLI_HELP || k == CLI_FAIL) {
-			*rc = k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
-			return -1;
-		}
+	int k;
+	while ((k = cli_walk(&p, rc)) != CLI_END) {
 		if (k == B_FROM)
 			return 1;
 		if (k == CLI_ARG) {
@@ -70,6 +64,7 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 			return S_ISDIR(st.st_mode) || import_detect(p.val, NULL, 0) != IMPORT_NONE;
 		}
 	}
+	return *rc >= 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- native */
@@ -79,7 +74,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 	cli_args a;
 	int rc;
 	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
+		return rc; /* (not cmd_run: build decides first which form it is) */
 	if (a.set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
 	fs_build_opts o;
@@ -151,14 +146,8 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
 	*nin = 0;
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			break;
-		if (k == CLI_HELP)
-			return FS_EXIT_OK;
-		if (k == CLI_FAIL)
-			return FS_EXIT_USAGE;
+	int k, stop;
+	while ((k = cli_walk(&p, &stop)) != CLI_END) {
 		if (k == CLI_ARG) {
 			in[*nin].path = p.val;
 			in[*nin].from = from;
@@ -205,6 +194,8 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		}
 		trailing = 1;
 	}
+	if (stop >= 0)
+		return stop;
 	if (*nin == 1 && trailing) {
 		/* options after the only input apply to it */
 		const char *keep = in[0].o.sae_name;
@@ -287,7 +278,7 @@ const cmd_entry cmd_build_entry = {
 	.name = "build",
 	.args = "-o OUT.sqlite INPUT...",
 	.opts = build_opts_spec,
-	.run = build_cmd,
+	.run_argv = build_cmd,
 	.summary = "build an index from activation records or other tools' files (featscope-build(1))",
 	.min_args = 0, /* build_native and import_parse say what is missing */
 	.max_args = -1,
