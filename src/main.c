@@ -18,6 +18,7 @@ static const struct {
 	const char *help;                 /* one line for --help */
 } commands[] = {
 	{"build", cmd_build, "-o OUT.sqlite [options] RECORDS.jsonl[.gz]...", "build an index from activation records or other tools' files"},
+	{"harvest", cmd_harvest, "--model DIR --sae DIR... -o OUT.sqlite TEXT...", "run a GPT-2 checkpoint and SAELens dictionaries over text into an index"},
 	{"info", cmd_info, "INDEX", "summarise an index: dictionaries, counts, sizes"},
 	{"show", cmd_show, "INDEX FEATURE", "one feature: label, stats, histogram, logits, top contexts"},
 	{"search", cmd_search, "INDEX QUERY", "full-text search over contexts and labels"},
@@ -37,7 +38,7 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-11s %s\n  %-11s   %s\n", commands[i].name, commands[i].help, "", commands[i].args);
-	fprintf(f, "\nMost commands take --json. See featscope(1), featscope-build(1), featscope-index(5).\n");
+	fprintf(f, "\nMost commands take --json. See featscope(1), featscope-build(1), featscope-harvest(1), featscope-index(5).\n");
 }
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@ int cmd_clusters(int argc, char **argv);   /* cli_geom.c */
 int cmd_grep(int argc, char **argv);       /* grep.c    */
 int cmd_export(int argc, char **argv);     /* export.c  */
 int cmd_notes(int argc, char **argv);      /* notes.c   */
+int cmd_harvest(int argc, char **argv);   /* cli_harvest.c: GPT-2 + SAELens -> index */
 int cmd_tui(int argc, char **argv);        /* tui.c: argv[1] is the index or NULL */
 
 #endif
