@@ -14,6 +14,15 @@
 #       "tokenizer" adds a small byte-level BPE vocab.json + merges.txt.
 #   gpt2_ref.py sae DIR MODELDIR HOOK D_SAE ARCH
 #       writes a random SAELens dictionary for that model's width.
+#   gpt2_ref.py bad DIR KIND
+#       a tiny checkpoint with one defect: missing (a tensor left out),
+#       shape (a tensor mis-shaped), arch (model_type llama), lying (a
+#       header whose offsets run past the file), vocab (a tokenizer one
+#       token short of vocab_size).
+#   gpt2_ref.py harvest-check TOOL MODEL STRINGS CTX INDEX SAE...
+#       recomputes, for the documents in STRINGS (JSON strings a line),
+#       each dictionary's per-feature maximum and density over windows of
+#       CTX tokens (BOS first) in PyTorch and compares them with INDEX.
 # Needs torch only (Debian's python3-torch); no transformers library.
 import json, math, os, struct, subprocess, sys
 
@@ -229,8 +238,7 @@ def sae_ref(cfg, w, x):
     return acts
 
 
-def make_sae(d, d_in, d_sae, arch, layout, hook, apply_b_dec=True, norm="none", seed=1, dtype="F32",
-             x_sample=None):
+def make_sae(d, d_in, d_sae, arch, layout, hook, apply_b_dec=True, norm="none", seed=1, dtype="F32"):
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"W_enc": torch.randn(d_in, d_sae, generator=g) / math.sqrt(d_in),
@@ -330,6 +338,107 @@ def check(tool, work):
     return c.failed
 
 
+def make_bad(d, kind):
+    L, D, H, ctx, V = 1, 16, 2, 16, 300
+    if kind == "missing":
+        cfg, w = make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)
+        t = {k: v for k, v in w.items() if k != "h.0.mlp.c_fc.bias"}
+        st_write(os.path.join(d, "model.safetensors"), t, "F32")
+    elif kind == "shape":
+        cfg, w = make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)
+        w["h.0.attn.c_attn.weight"] = w["h.0.attn.c_attn.weight"].T.contiguous()
+        st_write(os.path.join(d, "model.safetensors"), w, "F32")
+    elif kind == "arch":
+        make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)
+        cfg = json.load(open(os.path.join(d, "config.json")))
+        cfg["model_type"] = "llama"
+        json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
+    elif kind == "lying":
+        make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)
+        p = os.path.join(d, "model.safetensors")
+        data = open(p, "rb").read()
+        open(p, "wb").write(data[:len(data) - 64])
+    elif kind == "vocab":
+        make_model(d, L, D, H, ctx, V, "F32")
+        write_tokenizer(d, V - 1)
+
+
+def harvest_check(tool, mdir, strings, ctx, index, saes):
+    import sqlite3
+    c = Checks()
+    cfg = json.load(open(os.path.join(mdir, "config.json")))
+    st = {}
+    raw = open(os.path.join(mdir, "model.safetensors"), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    hdr = json.loads(raw[8:8 + n])
+    for k, e in hdr.items():
+        if k == "__metadata__":
+            continue
+        b0, b1 = e["data_offsets"]
+        buf = bytearray(raw[8 + n + b0:8 + n + b1])
+        dt = {"F32": torch.float32, "F16": torch.float16}[e["dtype"]]
+        st[k.replace("transformer.", "")] = torch.frombuffer(buf, dtype=dt).reshape(e["shape"]).to(torch.float64)
+    r = subprocess.run([tool, "encode", mdir, strings], capture_output=True, text=True)
+    if r.returncode != 0:
+        print("FAIL harvest-ref-encode: %s" % r.stderr.strip()[:300])
+        return 1
+    vocab = json.load(open(os.path.join(mdir, "vocab.json"), encoding="utf-8"))
+    bos = vocab["<|endoftext|>"]
+    docs = [list(map(int, l.split())) for l in r.stdout.split("\n") if l.strip()]
+    hooks = {}
+    for ids in docs:
+        for i in range(0, len(ids), ctx - 1):
+            win = torch.tensor([[bos] + ids[i:i + ctx - 1]])
+            hk, _ = ref_forward(cfg, st, win)
+            for k, v in hk.items():
+                hooks.setdefault(k, []).append(v[1:])
+    hooks = {k: torch.cat(v) for k, v in hooks.items()}
+    db = sqlite3.connect(index)
+    for sd in saes:
+        scfg = json.load(open(os.path.join(sd, "cfg.json")))
+        meta = scfg.get("metadata", {})
+        hook = meta.get("hook_name", scfg.get("hook_name", scfg.get("hook_point")))
+        arch = scfg.get("architecture", "topk" if scfg.get("activation_fn_str") == "topk" else "standard")
+        info = {"arch": arch, "apply_b_dec": scfg.get("apply_b_dec_to_input", True),
+                "norm": scfg.get("normalize_activations", "none"), "k": scfg.get("k"),
+                "norm_scaling_factor": scfg.get("norm_scaling_factor", 1)}
+        raw = open(os.path.join(sd, "sae_weights.safetensors"), "rb").read()
+        n = struct.unpack("<Q", raw[:8])[0]
+        hdr = json.loads(raw[8:8 + n])
+        w = {}
+        for k, e in hdr.items():
+            if k != "__metadata__":
+                b0, b1 = e["data_offsets"]
+                w[k] = torch.frombuffer(bytearray(raw[8 + n + b0:8 + n + b1]), dtype=torch.float32).reshape(e["shape"]).to(torch.float64)
+        x = hooks[hook].to(torch.float32).to(torch.float64)
+        acts = sae_ref(info, w, x)
+        name = os.path.basename(sd.rstrip("/"))
+        rows = db.execute("select f.idx, f.max_act, f.density from features f join saes s on f.sae = s.id "
+                          "where s.name = ? order by f.idx", (name,)).fetchall()
+        tag = "harvest-ref-" + name
+        if len(rows) != acts.shape[1]:
+            print("FAIL %s: %d features in the index, %d in the dictionary" % (tag, len(rows), acts.shape[1]))
+            c.failed += 1
+            continue
+        got_max = torch.tensor([r[1] for r in rows], dtype=torch.float64)
+        c.cmp(tag + "-max", got_max, acts.max(0).values)
+        dens = (acts > 0).double().mean(0)
+        got_d = torch.tensor([r[2] for r in rows], dtype=torch.float64)
+        e = (got_d - dens).abs().max().item() * acts.shape[0]
+        if e <= 2.5:
+            print("ok %s-density" % tag)
+        else:
+            print("FAIL %s-density: off by %.1f tokens of %d" % (tag, e, acts.shape[0]))
+            c.failed += 1
+        ntok = db.execute("select value from meta where key = 'n_tokens'").fetchone()
+        if ntok and int(ntok[0]) == acts.shape[0]:
+            print("ok %s-tokens" % tag)
+        else:
+            print("FAIL %s-tokens: index says %s, reference %d" % (tag, ntok, acts.shape[0]))
+            c.failed += 1
+    return c.failed
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         check(sys.argv[2], sys.argv[3])
@@ -342,6 +451,12 @@ def main():
         d, mdir, hook, dsae, arch = sys.argv[2:7]
         D = json.load(open(os.path.join(mdir, "config.json")))["n_embd"]
         make_sae(d, D, int(dsae), arch, "new", hook)
+        return 0
+    if len(sys.argv) == 4 and sys.argv[1] == "bad":
+        make_bad(sys.argv[2], sys.argv[3])
+        return 0
+    if len(sys.argv) >= 8 and sys.argv[1] == "harvest-check":
+        harvest_check(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), sys.argv[6], sys.argv[7:])
         return 0
     sys.stderr.write(__doc__ if __doc__ else "usage: gpt2_ref.py check TOOL WORK | model ... | sae ...\n")
     return 2

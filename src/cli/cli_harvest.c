@@ -482,7 +482,7 @@ static void harvest_usage(FILE *f)
 		"  -o, --out FILE        index to write\n"
 		"      --model DIR       config.json, model.safetensors, vocab.json + merges.txt (or tokenizer.json)\n"
 		"      --sae DIR         cfg.json + sae_weights.safetensors (repeatable)\n"
-		"      --ctx N           tokens per window, BOS included (default 128)\n"
+		"      --ctx N           tokens per window, BOS included (default 128, at most n_positions)\n"
 		"      --batch N         windows per forward pass (default 8)\n"
 		"      --max-tokens N    stop after N tokens\n"
 		"      --text-field F    JSON Lines field holding the text (default text)\n"
@@ -522,7 +522,7 @@ int cmd_harvest(int argc, char **argv)
 	const char *out = NULL, *model = NULL, *field = "text";
 	char **saes = xcalloc((size_t)argc + 1, sizeof *saes);
 	int nsae = 0;
-	int64_t ctx = 128, batch = 8, maxtok = 0, topk = -1, nint = -1, perint = -1, knn = -1;
+	int64_t ctx = -1, batch = 8, maxtok = 0, topk = -1, nint = -1, perint = -1, knn = -1;
 	optind = 1;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
@@ -563,7 +563,7 @@ int cmd_harvest(int argc, char **argv)
 		free(saes);
 		return FS_EXIT_USAGE;
 	}
-	if (ctx < 8 || batch < 1 || batch > 4096) {
+	if ((ctx != -1 && ctx < 8) || batch < 1 || batch > 4096) {
 		fs_warn("harvest: --ctx must be at least 8 and --batch 1..4096");
 		free(saes);
 		return FS_EXIT_USAGE;
@@ -584,8 +584,10 @@ int cmd_harvest(int argc, char **argv)
 		fs_warn("%s: no tokenizer (vocab.json + merges.txt or tokenizer.json)", model);
 		goto out;
 	}
-	if (ctx > gpt2_ctx(h.m)) {
-		fs_warn("harvest: --ctx %lld is longer than the model's n_positions %d", (long long)ctx, gpt2_ctx(h.m));
+	if (ctx == -1) /* 128, or the model's context when shorter */
+		ctx = gpt2_ctx(h.m) < 128 ? gpt2_ctx(h.m) : 128;
+	if (ctx < 8 || ctx > gpt2_ctx(h.m)) {
+		fs_warn("harvest: --ctx %lld: must be 8..%d (the model's n_positions)", (long long)ctx, gpt2_ctx(h.m));
 		goto out;
 	}
 	h.d = xcalloc((size_t)nsae, sizeof *h.d);
