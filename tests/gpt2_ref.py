@@ -226,6 +226,11 @@ def sae_ref(cfg, w, x):
     """SAELens encode in float64 from what the files hold."""
     if cfg["norm"] == "expected_average_only_in":
         x = x * cfg["norm_scaling_factor"]
+    elif cfg["norm"] == "constant_norm_rescale":
+        x = x * (math.sqrt(x.shape[-1]) / x.norm(dim=-1, keepdim=True))
+    elif cfg["norm"] == "layer_norm":  # SAELens: unbiased std, + 1e-5
+        x = x - x.mean(-1, keepdim=True)
+        x = x / (x.std(-1, keepdim=True) + 1e-5)
     if cfg["apply_b_dec"]:
         x = x - w["b_dec"]
     pre = x @ w["W_enc"] + w["b_enc"]
@@ -317,9 +322,10 @@ def check(tool, work):
     x32 = x_in.to(torch.float32).to(torch.float64)
     cases = [("standard", "new", True, "none", "F32"), ("standard", "old", False, "none", "F16"),
              ("topk", "new", True, "none", "F32"), ("topk", "old", True, "expected_average_only_in", "F32"),
-             ("jumprelu", "new", False, "none", "BF16"), ("jumprelu", "old", True, "expected_average_only_in", "F32")]
+             ("jumprelu", "new", False, "none", "BF16"), ("jumprelu", "old", True, "expected_average_only_in", "F32"),
+             ("standard", "new", True, "constant_norm_rescale", "F32"), ("topk", "new", False, "layer_norm", "F32")]
     for j, (arch, layout, abd, norm, dt) in enumerate(cases):
-        tag = "sae-%s-%s-%s%s-%s" % (arch, layout, "bdec" if abd else "nobdec", "-norm" if norm != "none" else "",
+        tag = "sae-%s-%s-%s%s-%s" % (arch, layout, "bdec" if abd else "nobdec", "" if norm == "none" else "-" + norm,
                                     dt.lower())
         d = os.path.join(work, tag)
         info, w = make_sae(d, D, 96, arch, layout, "blocks.1.hook_resid_pre", abd, norm, seed=50 + j, dtype=dt)
