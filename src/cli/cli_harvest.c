@@ -23,6 +23,7 @@
  * dictionaries (live.model.path/.hash, live.sae.NAME.path/.hash/.hook),
  * hashes being XXH3-64 of the weight files.
  */
+#define _GNU_SOURCE
 #include "build/build.h"
 #include "cli/cmd.h"
 #include "core/bpe.h"
