@@ -167,7 +167,9 @@ def ref_forward(cfg, w, ids, patch=None):
         z = (att @ v).transpose(1, 2).reshape(B, T, D)
         x = x + z @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
         h = layernorm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        mo = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]) @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
+        hid = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
+        hooks["blocks.%d.mlp.hook_post" % l] = hid.reshape(B * T, -1).clone()
+        mo = hid @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
         hooks["blocks.%d.hook_mlp_out" % l] = mo.reshape(B * T, D).clone()
         x = x + mo
         hooks["blocks.%d.hook_resid_post" % l] = x.reshape(B * T, D).clone()
@@ -298,7 +300,8 @@ def check(tool, work):
         os.makedirs(out, exist_ok=True)
         if c.run(tag + "-forward", [tool, "forward", d, os.path.join(d, "ids.bin"), str(B), str(T), out]):
             for name in sorted(hooks):
-                c.cmp("%s-%s" % (tag, name), load_f32(os.path.join(out, name + ".bin"), (B * T, D)), hooks[name])
+                c.cmp("%s-%s" % (tag, name), load_f32(os.path.join(out, name + ".bin"), tuple(hooks[name].shape)),
+                      hooks[name])
             c.cmp(tag + "-logits", load_f32(os.path.join(out, "logits.bin"), (B * T, V)), logits)
         # a hook that changes the residual in place
         _, plog = ref_forward(cfg, w, ids, patch=0.5)
@@ -456,7 +459,7 @@ def main():
     if len(sys.argv) == 7 and sys.argv[1] == "sae":
         d, mdir, hook, dsae, arch = sys.argv[2:7]
         D = json.load(open(os.path.join(mdir, "config.json")))["n_embd"]
-        make_sae(d, D, int(dsae), arch, "new", hook)
+        make_sae(d, 4 * D if hook.endswith("mlp.hook_post") else D, int(dsae), arch, "new", hook)
         return 0
     if len(sys.argv) == 4 and sys.argv[1] == "bad":
         make_bad(sys.argv[2], sys.argv[3])

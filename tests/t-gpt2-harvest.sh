@@ -1,9 +1,10 @@
 # t-gpt2-harvest.sh: featscope harvest end to end on a tiny random GPT-2
-# with a small byte-level tokenizer and three SAELens dictionaries (standard,
-# topk, jumprelu at three hook points): the index holds every dictionary,
-# the live.* meta, and per-feature maxima and densities that a PyTorch
-# recomputation of the same windows agrees with; then bad input: one line
-# naming the file, exit 2, no index and no temporary folder left.
+# with a small byte-level tokenizer and four SAELens dictionaries (standard,
+# topk, jumprelu, and one on the MLP hidden activations, at four hook
+# points): the index holds every dictionary, the live.* meta, and
+# per-feature maxima and densities that a PyTorch recomputation of the same
+# windows agrees with; then bad input: one line naming the file, exit 2, no
+# index and no temporary folder left.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 REF=$S/tests/gpt2_ref.py
@@ -17,6 +18,7 @@ cd "$TMP" || exit 1
 "$PY" "$REF" sae std m blocks.1.hook_resid_pre 64 standard
 "$PY" "$REF" sae topk m blocks.0.hook_mlp_out 48 topk
 "$PY" "$REF" sae jump m blocks.1.hook_resid_post 40 jumprelu
+"$PY" "$REF" sae hid m blocks.0.mlp.hook_post 24 standard
 # documents: JSON Lines (gzipped) and plain text; ASCII, so windows are
 # exactly CTX - 1 tokens after the BOS
 "$PY" - <<'PY'
@@ -33,11 +35,12 @@ with open("strings", "w") as f:
     for d in docs:
         f.write(json.dumps(d) + "\n")
 PY
-check harvest-runs "$FS" harvest --model m --sae std --sae topk --sae jump --ctx 16 --batch 3 -o out.sqlite docs.jsonl.gz plain.txt
+check harvest-runs "$FS" harvest --model m --sae std --sae topk --sae jump --sae hid --ctx 16 --batch 3 -o out.sqlite docs.jsonl.gz plain.txt
 "$FS" info out.sqlite >info.txt 2>&1
 check_grep harvest-info-std 'std +64 features, d_model 32, .*hook blocks.1.hook_resid_pre, layer 1' info.txt
 check_grep harvest-info-topk 'topk +48 features, .*hook blocks.0.hook_mlp_out, layer 0' info.txt
 check_grep harvest-info-jump 'jump +40 features, .*hook blocks.1.hook_resid_post' info.txt
+check_grep harvest-info-hid 'hid +24 features, d_model 128, .*hook blocks.0.mlp.hook_post' info.txt
 sqlite3 out.sqlite "select key || '=' || value from meta where key like 'live.%' order by key" >meta.txt
 check_grep harvest-meta-model-path "^live.model.path=$TMP/m\$" meta.txt
 check_grep harvest-meta-model-hash '^live.model.hash=xxh3:[0-9a-f]{16}$' meta.txt
@@ -53,7 +56,7 @@ n=$(sqlite3 out.sqlite "select count(*) from intervals")
 "$FS" show out.sqlite std/0 >show.txt 2>&1
 check_grep harvest-show 'top activations' show.txt
 ls -d .featscope-harvest-* >/dev/null 2>&1 && fail harvest-tmp-cleaned "temporary folder left" || ok harvest-tmp-cleaned
-"$PY" "$REF" harvest-check "$TOOL" m strings 16 out.sqlite std topk jump 2>py.err
+"$PY" "$REF" harvest-check "$TOOL" m strings 16 out.sqlite std topk jump hid 2>py.err
 [ -s py.err ] && fail harvest-ref-python "$(tail -3 py.err | tr '\n' ' ')"
 # --max-tokens
 check harvest-max-tokens "$FS" harvest --model m --sae std --ctx 16 --max-tokens 40 -o small.sqlite docs.jsonl.gz
@@ -83,7 +86,7 @@ bad harvest-bad-utf8 'latin1.txt:2: byte 5: not UTF-8' --model m --sae std latin
 printf '{"text": "ok"}\n{"body": "x"}\n' >nofield.jsonl
 bad harvest-bad-field 'nofield.jsonl:2: text: missing or not a string' --model m --sae std nofield.jsonl
 "$PY" "$REF" sae wide bad-shape blocks.0.hook_resid_pre 8 standard
-bad harvest-bad-d-in 'wide/cfg.json: d_in 16 does not fit m/config.json: n_embd 32' --model m --sae wide plain.txt
+bad harvest-bad-d-in "wide/cfg.json: d_in 16 does not fit m/config.json: n_embd 32" --model m --sae wide plain.txt
 mkdir -p deep && cp std/sae_weights.safetensors deep/ && sed 's/blocks.1.hook_resid_pre/blocks.7.hook_resid_pre/' std/cfg.json >deep/cfg.json
 bad harvest-bad-hook "deep/cfg.json: hook 'blocks.7.hook_resid_pre' is not a hook point of m \(blocks.0..1" --model m --sae deep plain.txt
 mkdir -p gated && cp std/sae_weights.safetensors gated/ && sed 's/"standard"/"gated"/' std/cfg.json >gated/cfg.json

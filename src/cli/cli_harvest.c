@@ -605,12 +605,14 @@ int cmd_harvest(int argc, char **argv)
 		const saelens_cfg *sc = &dc->s.c;
 		if (gpt2_hook_parse(sc->hook, &dc->layer, &dc->kind) != 0 || dc->layer >= gpt2_n_layer(h.m)) {
 			fs_warn("%s/cfg.json: hook '%s' is not a hook point of %s (blocks.0..%d.hook_resid_pre, "
-				"hook_mlp_out, hook_resid_post)", saes[i], sc->hook, model, gpt2_n_layer(h.m) - 1);
+				"mlp.hook_post, hook_mlp_out, hook_resid_post)", saes[i], sc->hook, model,
+				gpt2_n_layer(h.m) - 1);
 			goto out;
 		}
-		if (sc->d_in != gpt2_d_model(h.m)) {
-			fs_warn("%s/cfg.json: d_in %d does not fit %s/config.json: n_embd %d", saes[i], sc->d_in, model,
-				gpt2_d_model(h.m));
+		int width = dc->kind == GPT2_HOOK_MLP_HIDDEN ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m);
+		if (sc->d_in != width) {
+			fs_warn("%s/cfg.json: d_in %d does not fit %s/config.json: %s %d", saes[i], sc->d_in, model,
+				dc->kind == GPT2_HOOK_MLP_HIDDEN ? "n_inner" : "n_embd", width);
 			goto out;
 		}
 		if (sc->d_sae > maxds)
@@ -674,7 +676,8 @@ int cmd_harvest(int argc, char **argv)
 	h.w = xcalloc((size_t)batch, sizeof *h.w);
 	h.ids = xmalloc(sizeof(int32_t) * (size_t)batch * (size_t)ctx);
 	h.acts = xmalloc(sizeof(float) * HV_CHUNK * (size_t)maxds);
-	h.scratch = xmalloc(sizeof(float) * HV_CHUNK * (size_t)gpt2_d_model(h.m));
+	h.scratch = xmalloc(sizeof(float) * HV_CHUNK *
+			    (size_t)(gpt2_cfg(h.m)->n_inner > gpt2_d_model(h.m) ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m)));
 	h.progress = fs_stderr_tty();
 	h.t0 = fs_now();
 	for (int i = optind; i < argc; i++) {
@@ -754,8 +757,10 @@ int cmd_harvest(int argc, char **argv)
 		o.layer = dc->layer;
 		o.n_features = dc->s.c.d_sae;
 		o.decoder = dc->s.weights;
-		o.unembed = unembed;
-		o.vocab = vocab;
+		/* decoder rows in the residual stream go through wte; those in
+		 * the MLP's hidden space would need c_proj first: none */
+		o.unembed = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : unembed;
+		o.vocab = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : vocab;
 		o.progress = progress_on;
 		if (topk >= 0)
 			o.top_k = (int)topk;

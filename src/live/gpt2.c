@@ -124,8 +124,8 @@ int gpt2_config_parse(const char *name, const char *text, size_t len, gpt2_confi
 	json_t *eps = json_object_get(root, "layer_norm_epsilon");
 	c->eps = 1e-5f;
 	if (eps) {
-		if (!json_is_number(eps) || !(json_number_value(eps) > 0) || json_number_value(eps) > 1) {
-			fs_seterr(err, errlen, "%s: layer_norm_epsilon: expected a number in (0, 1]", name);
+		if (!json_is_number(eps) || !(json_number_value(eps) >= 1e-30) || json_number_value(eps) > 1) {
+			fs_seterr(err, errlen, "%s: layer_norm_epsilon: expected a number in [1e-30, 1]", name);
 			goto out;
 		}
 		c->eps = (float)json_number_value(eps);
@@ -361,7 +361,8 @@ int gpt2_tokenize(const fs_gpt2 *m, const char *text, size_t n, int32_t **ids, u
 
 /* --------------------------------------------------------------- hooks */
 
-static const char *const hook_names[GPT2_HOOK_KINDS] = {"hook_resid_pre", "hook_mlp_out", "hook_resid_post"};
+static const char *const hook_names[GPT2_HOOK_KINDS] = {"hook_resid_pre", "mlp.hook_post", "hook_mlp_out",
+							   "hook_resid_post"};
 
 int gpt2_hook_parse(const char *name, int *layer, int *kind)
 {
@@ -517,10 +518,10 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 	const gpt2_config *c = &m->c;
 	int d = c->n_embd, H = c->n_head, dh = d / H, R = B * T;
 	int off = cache ? cache->len : 0, Tk = off + T;
-#define HOOK(l, kind, buf)                                                          \
+#define HOOK(l, kind, buf, width)                                                   \
 	do {                                                                        \
 		if (hook) {                                                         \
-			int hr = hook(user, l, kind, buf, R, d);                    \
+			int hr = hook(user, l, kind, buf, R, width);                \
 			if (hr < 0)                                                 \
 				return fs_seterr(err, errlen, "hook %d/%d failed", l, kind); \
 			if (hr > 0)                                                 \
@@ -529,7 +530,7 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 	} while (0)
 	for (int l = 0; l < c->n_layer; l++) {
 		gpt2_block *b = &m->L[l];
-		HOOK(l, GPT2_HOOK_RESID_PRE, sc->x);
+		HOOK(l, GPT2_HOOK_RESID_PRE, sc->x, d);
 		layernorm(sc->x, sc->h, R, d, b->ln1_w, b->ln1_b, c->eps);
 		project(R, d, 3 * d, sc->h, b->attn_w, b->attn_b, sc->qkv, 0);
 		float scale = head_scale(c, l);
@@ -554,11 +555,12 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 		layernorm(sc->x, sc->h, R, d, b->ln2_w, b->ln2_b, c->eps);
 		project(R, d, c->n_inner, sc->h, b->fc_w, b->fc_b, sc->mlp, 0);
 		gelu_new(sc->mlp, (size_t)R * c->n_inner);
+		HOOK(l, GPT2_HOOK_MLP_HIDDEN, sc->mlp, c->n_inner);
 		project(R, c->n_inner, d, sc->mlp, b->mproj_w, b->mproj_b, sc->z, 0);
-		HOOK(l, GPT2_HOOK_MLP_OUT, sc->z);
+		HOOK(l, GPT2_HOOK_MLP_OUT, sc->z, d);
 		for (size_t i = 0; i < (size_t)R * d; i++)
 			sc->x[i] += sc->z[i];
-		HOOK(l, GPT2_HOOK_RESID_POST, sc->x);
+		HOOK(l, GPT2_HOOK_RESID_POST, sc->x, d);
 	}
 #undef HOOK
 	return 0;

@@ -60,9 +60,10 @@ size_t gpt2_weight_bytes(const fs_gpt2 *m);
 int gpt2_tokenize(const fs_gpt2 *m, const char *text, size_t n, int32_t **ids, uint32_t **offs,
 		  int64_t *count, int64_t *cap, char *err, size_t errlen);
 
-/* Hook points, by kind: */
+/* Hook points, by kind, in the order a block reaches them: */
 enum {
 	GPT2_HOOK_RESID_PRE = 0,   /* blocks.L.hook_resid_pre: input of block L */
+	GPT2_HOOK_MLP_HIDDEN,      /* blocks.L.mlp.hook_post: MLP hidden after gelu_new [n_inner] */
 	GPT2_HOOK_MLP_OUT,         /* blocks.L.hook_mlp_out: MLP output before it is added */
 	GPT2_HOOK_RESID_POST,      /* blocks.L.hook_resid_post: output of block L */
 	GPT2_HOOK_KINDS
@@ -74,7 +75,8 @@ const char *gpt2_hook_name(int layer, int kind, char *buf, size_t len);
 
 /* Called at every hook point with the activations of all rows (row r is
  * position r % T of sequence r / T in a batched forward; the new
- * positions in a step), row-major [rows, d_model], writable. Return 0 to
+ * positions in a step), row-major [rows, d] (d = d_model, n_inner for
+ * the MLP hidden activations), writable. Return 0 to
  * go on, 1 to stop the pass here (no logits), -1 for an error. */
 typedef int (*gpt2_hook_fn)(void *user, int layer, int kind, float *x, int rows, int d);
 
