@@ -12,8 +12,9 @@
  *                           OUT/logits.bin; SCALE: a hook multiplies
  *                           blocks.0.hook_resid_post by it in place
  *   steps MODEL IDS T P OUT the first sequence through the KV cache: P
- *                           tokens at once, then one at a time; writes the
- *                           logits of positions P-1..T-1 to OUT
+ *                           tokens at once (gpt2_prefill), then one at a
+ *                           time; writes the logits of positions 0..T-1
+ *                           to OUT
  *   sae DIR IN ROWS OUT     encodes IN (f32 [ROWS, d_in]) to OUT
  *   load MODEL              loads a checkpoint (exit 2 with its message)
  */
@@ -180,17 +181,17 @@ static int do_steps(char **argv)
 	fs_gpt2 *m = load_or_die(argv[2]);
 	int T = atoi(argv[4]), P = atoi(argv[5]), V = gpt2_vocab(m);
 	int32_t *ids = read_all(argv[3], sizeof(int32_t) * (size_t)T);
-	float *logits = xmalloc(sizeof(float) * (size_t)(T - P + 1) * V);
+	float *logits = xmalloc(sizeof(float) * (size_t)T * V);
 	gpt2_cache *c = gpt2_cache_new(m, T);
 	char err[1024];
-	int rc = gpt2_step(m, c, ids, P, NULL, NULL, logits, err, sizeof err);
+	int rc = gpt2_prefill(m, c, ids, P, NULL, NULL, logits, err, sizeof err);
 	for (int t = P; t < T && rc == 0; t++)
-		rc = gpt2_step(m, c, ids + t, 1, NULL, NULL, logits + (size_t)(t - P + 1) * V, err, sizeof err);
+		rc = gpt2_step(m, c, ids + t, 1, NULL, NULL, logits + (size_t)t * V, err, sizeof err);
 	if (rc != 0) {
 		fprintf(stderr, "gpt2-tool: %s\n", err);
 		return 1;
 	}
-	write_all(argv[6], logits, sizeof(float) * (size_t)(T - P + 1) * V);
+	write_all(argv[6], logits, sizeof(float) * (size_t)T * V);
 	gpt2_cache_free(c);
 	free(logits);
 	free(ids);

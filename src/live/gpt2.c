@@ -631,8 +631,8 @@ void gpt2_cache_free(gpt2_cache *c)
 void gpt2_cache_reset(gpt2_cache *c) { c->len = 0; }
 int gpt2_cache_len(const gpt2_cache *c) { return c->len; }
 
-int gpt2_step(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user, float *logits,
-	      char *err, size_t errlen)
+static int step_impl(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user,
+		     float *logits, int all, char *err, size_t errlen)
 {
 	const gpt2_config *cf = &m->c;
 	if (n < 1 || c->len + n > c->max)
@@ -651,12 +651,28 @@ int gpt2_step(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn
 	if (rc != 0)
 		return rc;
 	c->len += n;
-	if (logits) {
+	if (logits && all && n > 1) {
+		layernorm(sc->x, sc->h, n, d, m->lnf_w, m->lnf_b, cf->eps);
+		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cf->vocab_size, d, 1.0f, sc->h, d, m->wte, d, 0.0f,
+			 logits, cf->vocab_size);
+	} else if (logits) {
 		const float *last = sc->x + (size_t)(n - 1) * d;
 		layernorm(last, sc->h, 1, d, m->lnf_w, m->lnf_b, cf->eps);
 		fs_sgemv(CblasRowMajor, CblasNoTrans, cf->vocab_size, d, 1.0f, m->wte, d, sc->h, 1, 0.0f, logits, 1);
 	}
 	return 0;
+}
+
+int gpt2_step(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user, float *logits,
+	      char *err, size_t errlen)
+{
+	return step_impl(m, c, ids, n, hook, user, logits, 0, err, errlen);
+}
+
+int gpt2_prefill(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user,
+		 float *logits, char *err, size_t errlen)
+{
+	return step_impl(m, c, ids, n, hook, user, logits, 1, err, errlen);
 }
 
 int gpt2_sample(const float *logits, int vocab, float temperature, int top_k, uint64_t *rng)

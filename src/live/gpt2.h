@@ -98,6 +98,10 @@ int gpt2_cache_len(const gpt2_cache *c);
 int gpt2_step(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user,
 	      float *logits, char *err, size_t errlen);
 
+/* gpt2_step with the logits of all n new positions, logits [n, vocab]. */
+int gpt2_prefill(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_hook_fn hook, void *user,
+		 float *logits, char *err, size_t errlen);
+
 /* Sample a token: greedy when temperature <= 0, else softmax(logits / t)
  * restricted to the top_k (0 = all); rng is a xorshift state. */
 int gpt2_sample(const float *logits, int vocab, float temperature, int top_k, uint64_t *rng);
