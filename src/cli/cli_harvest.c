@@ -34,7 +34,6 @@
 #include "live/saelens_sae.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
@@ -474,23 +473,6 @@ static int write_vocab(const char *path, const fs_gpt2 *m, char *err, size_t err
 	return ok ? 0 : fs_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
 }
 
-static void harvest_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: featscope harvest --model DIR --sae DIR [--sae DIR ...] -o OUT.sqlite [options] TEXT...\n"
-		"Runs a GPT-2 checkpoint (Hugging Face folder) over TEXT (plain text, or JSON Lines with a text\n"
-		"field; .gz accepted) and writes an index of each SAELens dictionary's features.\n"
-		"  -o, --out FILE        index to write\n"
-		"      --model DIR       config.json, model.safetensors, vocab.json + merges.txt (or tokenizer.json)\n"
-		"      --sae DIR         cfg.json + sae_weights.safetensors (repeatable)\n"
-		"      --ctx N           tokens per window, BOS included (default 128, at most n_positions)\n"
-		"      --batch N         windows per forward pass (default 8)\n"
-		"      --max-tokens N    stop after N tokens\n"
-		"      --text-field F    JSON Lines field holding the text (default text)\n"
-		"      --top-k N, --intervals N, --per-interval N, --neighbours K   as in featscope build\n"
-		"See featscope-harvest(1).\n");
-}
-
 static char *abspath(const char *p)
 {
 	char buf[PATH_MAX];
@@ -508,66 +490,65 @@ static const char *base_name(const char *p)
 	return s;
 }
 
-int cmd_harvest(int argc, char **argv)
+enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTERVALS, H_PERINT, H_KNN,
+       H_PROGRESS, H_NOPROGRESS };
+static const cli_opt harvest_opts[] = {
+	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
+	{"model", 0, OPT_STR, "DIR", 0, 0, "GPT-2 folder: config.json, model.safetensors, vocab.json + merges.txt"},
+	{"sae", 0, OPT_STR, "DIR", 0, 0, "SAELens folder: cfg.json, sae_weights.safetensors (repeatable)"},
+	{"ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)"},
+	{"batch", 0, OPT_INT, "N", 1, 4096, "windows per forward pass (8)"},
+	{"max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens"},
+	{"text-field", 0, OPT_STR, "NAME", 0, 0, "JSON Lines field holding the text (text)"},
+	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
+	{"intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10)"},
+	{"per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5)"},
+	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
+	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
+	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+static int harvest_run(const cmd_entry *e, int argc, char **argv)
 {
-	enum { O_MODEL = 256, O_SAE, O_CTX, O_BATCH, O_MAXTOK, O_FIELD, O_TOPK, O_INTERVALS, O_PERINT, O_KNN, O_HELP };
-	static const struct option lo[] = {
-		{"out", required_argument, NULL, 'o'}, {"model", required_argument, NULL, O_MODEL},
-		{"sae", required_argument, NULL, O_SAE}, {"ctx", required_argument, NULL, O_CTX},
-		{"batch", required_argument, NULL, O_BATCH}, {"max-tokens", required_argument, NULL, O_MAXTOK},
-		{"text-field", required_argument, NULL, O_FIELD}, {"top-k", required_argument, NULL, O_TOPK},
-		{"intervals", required_argument, NULL, O_INTERVALS},
-		{"per-interval", required_argument, NULL, O_PERINT},
-		{"neighbours", required_argument, NULL, O_KNN}, {"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0}};
 	const char *out = NULL, *model = NULL, *field = "text";
 	char **saes = xcalloc((size_t)argc + 1, sizeof *saes);
-	int nsae = 0;
+	char **inputs = xcalloc((size_t)argc + 1, sizeof *inputs);
+	int nsae = 0, ninputs = 0, show_progress = fs_stderr_tty();
 	int64_t ctx = -1, batch = 8, maxtok = 0, topk = -1, nint = -1, perint = -1, knn = -1;
-	optind = 1;
-	int c;
-	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-		int64_t *num = NULL;
-		const char *oname = "";
-		for (int k = 0; lo[k].name; k++)
-			if (lo[k].val == c)
-				oname = lo[k].name;
-		switch (c) {
-		case 'o': out = optarg; break;
-		case O_MODEL: model = optarg; break;
-		case O_SAE: saes[nsae++] = optarg; break;
-		case O_FIELD: field = optarg; break;
-		case O_CTX: num = &ctx; break;
-		case O_BATCH: num = &batch; break;
-		case O_MAXTOK: num = &maxtok; break;
-		case O_TOPK: num = &topk; break;
-		case O_INTERVALS: num = &nint; break;
-		case O_PERINT: num = &perint; break;
-		case O_KNN: num = &knn; break;
-		case O_HELP:
-			harvest_usage(stdout);
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	for (;;) {
+		int k = cli_next(&p);
+		if (k == CLI_END)
+			break;
+		if (k == CLI_HELP || k == CLI_FAIL) {
 			free(saes);
-			return FS_EXIT_OK;
-		default:
-			harvest_usage(stderr);
-			free(saes);
-			return FS_EXIT_USAGE;
+			free(inputs);
+			return k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
 		}
-		if (num && (parse_i64(optarg, num) != 0 || *num < 0 || *num > (1ll << 40))) {
-			fs_warn("harvest: --%s: not a non-negative integer: %s", oname, optarg);
-			free(saes);
-			return FS_EXIT_USAGE;
+		switch (k) {
+		case CLI_ARG: inputs[ninputs++] = (char *)p.val; break;
+		case H_OUT: out = p.val; break;
+		case H_MODEL: model = p.val; break;
+		case H_SAE: saes[nsae++] = (char *)p.val; break;
+		case H_FIELD: field = p.val; break;
+		case H_CTX: ctx = p.num; break;
+		case H_BATCH: batch = p.num; break;
+		case H_MAXTOK: maxtok = p.num; break;
+		case H_TOPK: topk = p.num; break;
+		case H_INTERVALS: nint = p.num; break;
+		case H_PERINT: perint = p.num; break;
+		case H_KNN: knn = p.num; break;
+		case H_PROGRESS: show_progress = 1; break;
+		case H_NOPROGRESS: show_progress = 0; break;
+		default: break;
 		}
 	}
-	if (!out || !model || !nsae || optind >= argc) {
-		fs_warn("harvest: needs --model DIR, at least one --sae DIR, -o OUT and TEXT files (see --help)");
+	if (!out || !model || !nsae || !ninputs) {
 		free(saes);
-		return FS_EXIT_USAGE;
-	}
-	if ((ctx != -1 && ctx < 8) || batch < 1 || batch > 4096) {
-		fs_warn("harvest: --ctx must be at least 8 and --batch 1..4096");
-		free(saes);
-		return FS_EXIT_USAGE;
+		free(inputs);
+		return cli_usage_error(e, "needs --model DIR, at least one --sae DIR, -o OUT.sqlite and TEXT files");
 	}
 	char err[2048];
 	int rc = FS_EXIT_USAGE;
@@ -636,10 +617,10 @@ int cmd_harvest(int argc, char **argv)
 		goto out;
 	}
 	/* inputs exist and their sizes, before any work */
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < ninputs; i++) {
 		struct stat st;
-		if (stat(argv[i], &st) != 0) {
-			fs_warn("%s: %s", argv[i], strerror(errno));
+		if (stat(inputs[i], &st) != 0) {
+			fs_warn("%s: %s", inputs[i], strerror(errno));
 			goto out;
 		}
 		h.in_total += st.st_size;
@@ -678,10 +659,10 @@ int cmd_harvest(int argc, char **argv)
 	h.acts = xmalloc(sizeof(float) * HV_CHUNK * (size_t)maxds);
 	h.scratch = xmalloc(sizeof(float) * HV_CHUNK *
 			    (size_t)(gpt2_cfg(h.m)->n_inner > gpt2_d_model(h.m) ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m)));
-	h.progress = fs_stderr_tty();
+	h.progress = show_progress;
 	h.t0 = fs_now();
-	for (int i = optind; i < argc; i++) {
-		int r = read_input(&h, argv[i], field, err, sizeof err);
+	for (int i = 0; i < ninputs; i++) {
+		int r = read_input(&h, inputs[i], field, err, sizeof err);
 		if (r == -2) {
 			fs_warn("%s", err);
 			rc = FS_EXIT_USAGE;
@@ -843,5 +824,16 @@ out:
 	buf_free(&h.line);
 	gpt2_free(h.m);
 	free(saes);
+	free(inputs);
 	return rc;
 }
+
+const cmd_entry cmd_harvest_entry = {
+	.name = "harvest",
+	.args = "--model DIR --sae DIR -o OUT.sqlite TEXT...",
+	.opts = harvest_opts,
+	.run = harvest_run,
+	.summary = "run a GPT-2 checkpoint and SAELens dictionaries over text into an index (featscope-harvest(1))",
+	.min_args = 0, /* harvest_run says what is missing */
+	.max_args = -1,
+};
