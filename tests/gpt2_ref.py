@@ -19,6 +19,8 @@
 #       shape (a tensor mis-shaped), arch (model_type llama), lying (a
 #       header whose offsets run past the file), vocab (a tokenizer one
 #       token short of vocab_size).
+#   gpt2_ref.py harvest-setup DIR
+#       the model, dictionaries and bad checkpoints t-gpt2-harvest.sh uses.
 #   gpt2_ref.py harvest-check TOOL MODEL STRINGS CTX INDEX SAE...
 #       recomputes, for the documents in STRINGS (JSON strings a line),
 #       each dictionary's per-feature maximum and density over windows of
@@ -460,6 +462,20 @@ def main():
         d, mdir, hook, dsae, arch = sys.argv[2:7]
         D = json.load(open(os.path.join(mdir, "config.json")))["n_embd"]
         make_sae(d, 4 * D if hook.endswith("mlp.hook_post") else D, int(dsae), arch, "new", hook)
+        return 0
+    if len(sys.argv) == 3 and sys.argv[1] == "harvest-setup":
+        # everything t-gpt2-harvest.sh needs, in one process (torch loads once)
+        d = sys.argv[2]
+        j = lambda *p: os.path.join(d, *p)
+        make_model(j("m"), 2, 32, 4, 64, 400, "F16", tokenizer=True)
+        for name, hook, dsae, arch, din, seed in [("std", "blocks.1.hook_resid_pre", 64, "standard", 32, 1),
+                                                  ("topk", "blocks.0.hook_mlp_out", 48, "topk", 32, 2),
+                                                  ("jump", "blocks.1.hook_resid_post", 40, "jumprelu", 32, 3),
+                                                  ("hid", "blocks.0.mlp.hook_post", 24, "standard", 128, 4),
+                                                  ("wide", "blocks.0.hook_resid_pre", 8, "standard", 16, 5)]:
+            make_sae(j(name), din, dsae, arch, "new", hook, seed=seed)
+        for k in ("missing", "shape", "arch", "lying", "vocab"):
+            make_bad(j("bad-" + k), k)
         return 0
     if len(sys.argv) == 4 and sys.argv[1] == "bad":
         make_bad(sys.argv[2], sys.argv[3])

@@ -14,11 +14,7 @@ if ! err=$("$PY" -c 'import torch' 2>&1); then
 	exit 0
 fi
 cd "$TMP" || exit 1
-"$PY" "$REF" model m 2 32 4 64 400 F16 tokenizer
-"$PY" "$REF" sae std m blocks.1.hook_resid_pre 64 standard
-"$PY" "$REF" sae topk m blocks.0.hook_mlp_out 48 topk
-"$PY" "$REF" sae jump m blocks.1.hook_resid_post 40 jumprelu
-"$PY" "$REF" sae hid m blocks.0.mlp.hook_post 24 standard
+"$PY" "$REF" harvest-setup "$TMP" || fail harvest-setup "gpt2_ref.py harvest-setup failed"
 # documents: JSON Lines (gzipped) and plain text; ASCII, so windows are
 # exactly CTX - 1 tokens after the BOS
 "$PY" - <<'PY'
@@ -75,7 +71,6 @@ bad() { # NAME PATTERN ARGS...
 	if [ -e bad.sqlite ] || ls -d .featscope-harvest-* >/dev/null 2>&1; then fail "$name" "left files behind"; return; fi
 	ok "$name"
 }
-for k in missing shape arch lying vocab; do "$PY" "$REF" bad "bad-$k" "$k"; done
 bad harvest-bad-missing 'bad-missing/model.safetensors: h.0.mlp.c_fc.bias: missing \(expected \[64\]\)' --model bad-missing --sae std plain.txt
 bad harvest-bad-shape 'bad-shape/model.safetensors: h.0.attn.c_attn.weight: shape \[48, 16\], expected \[16, 48\]' --model bad-shape --sae std plain.txt
 bad harvest-bad-arch "bad-arch/config.json: model_type: 'llama' is not supported \(supported architectures: gpt2\)" --model bad-arch --sae std plain.txt
@@ -85,7 +80,6 @@ printf 'fine text\nbad \377 byte\n' >latin1.txt
 bad harvest-bad-utf8 'latin1.txt:2: byte 5: not UTF-8' --model m --sae std latin1.txt
 printf '{"text": "ok"}\n{"body": "x"}\n' >nofield.jsonl
 bad harvest-bad-field 'nofield.jsonl:2: text: missing or not a string' --model m --sae std nofield.jsonl
-"$PY" "$REF" sae wide bad-shape blocks.0.hook_resid_pre 8 standard
 bad harvest-bad-d-in "wide/cfg.json: d_in 16 does not fit m/config.json: n_embd 32" --model m --sae wide plain.txt
 mkdir -p deep && cp std/sae_weights.safetensors deep/ && sed 's/blocks.1.hook_resid_pre/blocks.7.hook_resid_pre/' std/cfg.json >deep/cfg.json
 bad harvest-bad-hook "deep/cfg.json: hook 'blocks.7.hook_resid_pre' is not a hook point of m \(blocks.0..1" --model m --sae deep plain.txt
