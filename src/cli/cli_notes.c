@@ -13,6 +13,7 @@
 #include "notes/notes.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -201,6 +202,16 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 		fs_warn("notes show: needs INDEX FEATURE");
 		return FS_EXIT_USAGE;
 	}
+	/* one rule for what a tag is: --tag 'has space' is not two tags, and
+	 * --untag 'has space' could never match one */
+	for (int i = 0; i < a->ntags + a->nuntags; i++) {
+		const char *t = i < a->ntags ? a->tags[i] : a->untags[i - a->ntags];
+		const char *why = notes_tag_problem(t);
+		if (why) {
+			fs_warn("notes set: %s: '%s' is not a tag: %s", i < a->ntags ? "--tag" : "--untag", t, why);
+			return FS_EXIT_USAGE;
+		}
+	}
 	char key[256];
 	if (resolve_key(ix, a->pos[1], key, sizeof key) < 0)
 		return FS_EXIT_USAGE;
@@ -294,6 +305,16 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 	if (!a->label && !a->note && !a->note_file && !a->ntags && !a->nuntags && a->bookmark < 0) {
 		fs_warn("notes set: nothing to set (use --label, --note, --note-file, --tag, --untag or --[no-]bookmark)");
 		return FS_EXIT_USAGE;
+	}
+	/* one rule for what a tag is: --tag 'has space' is not two tags, and
+	 * --untag 'has space' could never match one */
+	for (int i = 0; i < a->ntags + a->nuntags; i++) {
+		const char *t = i < a->ntags ? a->tags[i] : a->untags[i - a->ntags];
+		const char *why = notes_tag_problem(t);
+		if (why) {
+			fs_warn("notes set: %s: '%s' is not a tag: %s", i < a->ntags ? "--tag" : "--untag", t, why);
+			return FS_EXIT_USAGE;
+		}
 	}
 	char key[256];
 	if (resolve_key(ix, a->pos[1], key, sizeof key) < 0)
@@ -586,6 +607,14 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 		    jstr(d, f, "note", where, &r->note) < 0 || jstrv(d, f, "tags", where, &tv, &nt) < 0 ||
 		    jstrv(d, f, "lists", where, &r->lists, &r->nlists) < 0)
 			goto out;
+		for (int k = 0; k < nt; k++) {
+			const char *why = notes_tag_problem(tv[k]);
+			if (why) {
+				fs_warn("%s: %s: tags[%d]: '%s' is not a tag: %s", d->file, where, k, tv[k], why);
+				strv_free(tv, nt);
+				goto out;
+			}
+		}
 		fs_buf tb = {0};
 		buf_adds(&tb, "");
 		for (int k = 0; k < nt; k++) {
@@ -637,7 +666,24 @@ out:
 	return rc;
 }
 
-/* Undo the tsv escapes of export (\t \n \r \\). -1 on a bad escape. */
+/* The value of n hex digits at s, or -1. */
+static long hex_digits(const char *s, size_t have, int n)
+{
+	long v = 0;
+	if ((size_t)n > have)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Undo the tsv escapes of export (\t \n \r \\ \xHH). -1 on a bad escape
+ * or an escaped NUL. */
 static int tsv_unescape(const char *s, size_t n, char **out)
 {
 	fs_buf b = {0};
@@ -648,18 +694,49 @@ static int tsv_unescape(const char *s, size_t n, char **out)
 			continue;
 		}
 		char c = ++i < n ? s[i] : 0;
+		int w = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
+		long v = w ? hex_digits(s + i + 1, n - i - 1, w) : 0;
 		switch (c) {
 		case 't': buf_addc(&b, '\t'); break;
 		case 'n': buf_addc(&b, '\n'); break;
 		case 'r': buf_addc(&b, '\r'); break;
 		case '\\': buf_addc(&b, '\\'); break;
+		case 'x':
+			if (v <= 0) /* a NUL byte is no note text */
+				goto bad;
+			buf_addc(&b, (char)v);
+			i += 2;
+			break;
+		case 'u':
+		case 'U': {
+			if (v < 0x80 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+				goto bad;
+			unsigned char u[4];
+			int l = v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+			if (l == 2) {
+				u[0] = (unsigned char)(0xc0 | (v >> 6));
+			} else if (l == 3) {
+				u[0] = (unsigned char)(0xe0 | (v >> 12));
+				u[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			} else {
+				u[0] = (unsigned char)(0xf0 | (v >> 18));
+				u[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3f));
+				u[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			}
+			u[l - 1] = (unsigned char)(0x80 | (v & 0x3f));
+			buf_add(&b, u, (size_t)l);
+			i += (size_t)w;
+			break;
+		}
 		default:
-			buf_free(&b);
-			return -1;
+			goto bad;
 		}
 	}
 	*out = b.p;
 	return 0;
+bad:
+	buf_free(&b);
+	return -1;
 }
 
 static int imp_tsv(imp_doc *d, const char *text, size_t len)
@@ -708,7 +785,7 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			for (int c = 0; c < C_N; c++) {
 				v[c] = NULL;
 				if (col[c] >= 0 && col[c] < nf && tsv_unescape(f[col[c]], fl[col[c]], &v[c]) < 0) {
-					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\)", d->file, line, names[c]);
+					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\ \\xHH \\uXXXX)", d->file, line, names[c]);
 					for (int k = 0; k < c; k++)
 						free(v[k]);
 					return -1;
@@ -719,6 +796,16 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			r->key = v[C_FEATURE];
 			r->label = v[C_LABEL];
 			r->note = v[C_NOTE];
+			const char *why;
+			char *badtag = notes_tags_bad(v[C_TAGS], &why);
+			if (badtag) {
+				fs_warn("%s:%ld: tags: '%s' is not a tag: %s", d->file, line, badtag, why);
+				free(badtag);
+				for (int k = 0; k < C_N; k++)
+					free(v[k]);
+				r->key = r->label = r->note = NULL;
+				return -1;
+			}
 			r->tags = notes_tags_normalise(v[C_TAGS]);
 			free(v[C_TAGS]);
 			const char *bm = v[C_BOOKMARK];

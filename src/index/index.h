@@ -344,4 +344,16 @@ int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+/* ---- identity of the open file (index_identity.c) ---- */
+
+/* The file at ix's path is no longer the one ix reads: replaced (a
+ * rebuild renames a new file over it), modified in place or removed.
+ * 1 with a short reason in why, 0 when it is the same. */
+int index_file_changed(fs_index *ix, char *why, size_t whylen);
+/* Two connections read the same index: the same file (device, inode,
+ * size, mtime) and the same uuid in meta. Connections opened again by
+ * path (grep's workers) must pass this before their results are mixed
+ * with the first one's. */
+int index_same_file(fs_index *a, fs_index *b);
+
 #endif

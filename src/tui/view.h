@@ -126,6 +126,9 @@ void tui_status(int cls, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Notes, when a notes database is open: 0 found, 1 none, -1 none open. */
 int tui_note_get(int64_t fid, fs_note *out);
 int tui_note_put(const fs_note *n);
+/* notes_merge on the browser's notes database: 0 saved, 1 conflict (the
+ * stored note changed since base; *stored receives it), -1 error. */
+int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored);
 void tui_note_free(fs_note *n);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
