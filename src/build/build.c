@@ -787,7 +787,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 			goto out;
 	}
 
-	w = writer_create(o->out, err, errlen);
+	w = o->into ? o->into : writer_create(o->out, err, errlen);
 	if (!w) {
 		/* a path that cannot be created is a usage error; a file that
 		 * cannot be written (disk full) a write error */
@@ -908,6 +908,11 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		goto out;
 	if (o->progress)
 		fprintf(stderr, "build: writing indexes and full-text tables\n");
+	if (o->into) {
+		rc = 0;
+		w = NULL;
+		goto out;
+	}
 	rc = writer_finish(w, err, errlen);
 	if (rc != 0)
 		build_io_failed = 1;
@@ -916,7 +921,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->out,
 			(long long)nfeat, (long long)nrefs, fs_now() - t0);
 out:
-	if (w)
+	if (w && !o->into)
 		writer_abort(w);
 	for (int64_t f = 0; f < b.nfeat; f++) {
 		for (int i = 0; i < b.acc[f].ntop; i++)

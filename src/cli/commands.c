@@ -31,6 +31,7 @@
 /* The subcommands, in the order `featscope help` lists them. */
 #define FS_COMMANDS(X) \
 	X(build)       \
+	X(harvest)     \
 	X(info)        \
 	X(show)        \
 	X(search)      \
@@ -79,7 +80,7 @@ void cmd_help_all(FILE *f)
 			e->opts && e->opts[0].name ? " [options]" : "", e->subs ? " ..." : "");
 	}
 	fprintf(f, "\nEvery command takes --help; most take --json. "
-		   "See featscope(1), featscope-build(1), featscope-notes(1), featscope-index(5).\n");
+		   "See featscope(1), featscope-build(1), featscope-harvest(1), featscope-notes(1), featscope-index(5).\n");
 }
 
 /* Text for roff: '-' and '\\' escaped; placeholders (words that start
