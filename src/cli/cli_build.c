@@ -7,6 +7,7 @@
  * each with the options given before it.
  */
 #include "cli/cmd.h"
+#include "core/input.h"
 #include "build/build.h"
 #include "core/tokens.h"
 #include "core/util.h"
@@ -20,7 +21,7 @@
 
 /* Option indexes into build_opts_spec. */
 enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS };
+       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC };
 static const cli_opt build_opts_spec[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
@@ -40,6 +41,8 @@ static const cli_opt build_opts_spec[] = {
 	{"tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece"},
 	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
 	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
+	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
+	 "longest record (line, or single-document file) read (256 MiB)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -97,6 +100,8 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 		o.per_interval = (int)a.num[B_PERINT];
 	if (a.set[B_KNN])
 		o.knn_k = (int)a.num[B_KNN];
+	if (a.set[B_MAXREC])
+		input_set_max_record((size_t)a.num[B_MAXREC]);
 	/* the last of --progress / --no-progress wins */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--progress"))
@@ -182,6 +187,7 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		case B_TOPK: cur->top_k = (int)p.num; break;
 		case B_INTERVALS: cur->n_intervals = (int)p.num; break;
 		case B_PERINT: cur->per_interval = (int)p.num; break;
+		case B_MAXREC: input_set_max_record((size_t)p.num); break;
 		default:
 			return cli_usage_error(e, "--%s: not available when importing other formats",
 					       e->opts[k].name);

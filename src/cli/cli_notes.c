@@ -13,6 +13,7 @@
 #include "notes/notes.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -282,6 +283,16 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 	if (!a->label && !a->note && !a->note_file && !a->ntags && !a->nuntags && a->bookmark < 0) {
 		fs_warn("notes set: nothing to set (use --label, --note, --note-file, --tag, --untag or --[no-]bookmark)");
 		return FS_EXIT_USAGE;
+	}
+	/* one rule for what a tag is: --tag 'has space' is not two tags, and
+	 * --untag 'has space' could never match one */
+	for (int i = 0; i < a->ntags + a->nuntags; i++) {
+		const char *t = i < a->ntags ? a->tags[i] : a->untags[i - a->ntags];
+		const char *why = notes_tag_problem(t);
+		if (why) {
+			fs_warn("notes set: %s: '%s' is not a tag: %s", i < a->ntags ? "--tag" : "--untag", t, why);
+			return FS_EXIT_USAGE;
+		}
 	}
 	char key[256];
 	if (resolve_key(ix, a->pos[1], key, sizeof key) < 0)
@@ -572,6 +583,14 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 		    jstr(d, f, "note", where, &r->note) < 0 || jstrv(d, f, "tags", where, &tv, &nt) < 0 ||
 		    jstrv(d, f, "lists", where, &r->lists, &r->nlists) < 0)
 			goto out;
+		for (int k = 0; k < nt; k++) {
+			const char *why = notes_tag_problem(tv[k]);
+			if (why) {
+				fs_warn("%s: %s: tags[%d]: '%s' is not a tag: %s", d->file, where, k, tv[k], why);
+				strv_free(tv, nt);
+				goto out;
+			}
+		}
 		fs_buf tb = {0};
 		buf_adds(&tb, "");
 		for (int k = 0; k < nt; k++) {
@@ -751,6 +770,16 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			r->key = v[C_FEATURE];
 			r->label = v[C_LABEL];
 			r->note = v[C_NOTE];
+			const char *why;
+			char *badtag = notes_tags_bad(v[C_TAGS], &why);
+			if (badtag) {
+				fs_warn("%s:%ld: tags: '%s' is not a tag: %s", d->file, line, badtag, why);
+				free(badtag);
+				for (int k = 0; k < C_N; k++)
+					free(v[k]);
+				r->key = r->label = r->note = NULL;
+				return -1;
+			}
 			r->tags = notes_tags_normalise(v[C_TAGS]);
 			free(v[C_TAGS]);
 			const char *bm = v[C_BOOKMARK];

@@ -40,6 +40,9 @@
 	X(clusters)    \
 	X(export)      \
 	X(notes)       \
+	X(attach)      \
+	X(analyze)     \
+	X(steer)       \
 	X(help)
 
 #define CMD_DECLARE(n) extern const cmd_entry cmd_##n##_entry;

@@ -848,3 +848,54 @@ int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+/* ---- live model: the files an index was made with (see index.h) ----
+ * In place, in one transaction: the change is a few rows, SQLite's rollback
+ * journal makes it all or nothing, and copying a large index to rename it
+ * over itself would double the disk and the time for no safety gained. */
+
+#define LIVE_SCHEMA                                                                       \
+	"CREATE TABLE IF NOT EXISTS live_files(role TEXT NOT NULL, name TEXT NOT NULL, " \
+	"file TEXT NOT NULL, xxh3 TEXT NOT NULL, bytes INTEGER NOT NULL, hook TEXT NOT NULL, " \
+	"PRIMARY KEY(role, name))"
+
+int index_attach(const char *path, const fs_live_file *files, int n, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE; " LIVE_SCHEMA "; DELETE FROM live_files;", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO live_files(role, name, file, xxh3, bytes, hook) "
+				   "VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, files[i].role, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, files[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, files[i].file, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, files[i].xxh3, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, files[i].bytes);
+		sqlite3_bind_text(st, 6, files[i].hook, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_close(db) != SQLITE_OK)
+		return fs_seterr(err, errlen, "%s: cannot close after writing", path);
+	return 0;
+fail:
+	fs_seterr(err, errlen, "%s: live_files: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return -1;
+}

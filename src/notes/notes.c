@@ -618,6 +618,56 @@ void note_free(fs_note *note)
 	memset(note, 0, sizeof *note);
 }
 
+const char *notes_tag_problem(const char *tag)
+{
+	const unsigned char *p = (const unsigned char *)tag;
+	size_t n = strlen(tag);
+	if (n == 0)
+		return "empty";
+	for (size_t i = 0; i < n;) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
+			return "holds white space (" NOTES_TAG_RULE ")";
+		if (p[i] == ',')
+			return "holds a comma (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return "holds a control character (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		int l = utf8_len(p + i, n - i);
+		if (!l)
+			return "is not valid UTF-8";
+		uint32_t cp = utf8_decode(p + i, l);
+		if (cp < 0xa0 || cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0x3000 || cp == 0xa0)
+			return "holds a control character or white space (" NOTES_TAG_RULE ")";
+		i += (size_t)l;
+	}
+	return NULL;
+}
+
+char *notes_tags_bad(const char *tags, const char **why)
+{
+	const char *p = tags ? tags : "";
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
+			p++;
+		if (p == s)
+			continue;
+		char *w = xstrndup(s, (size_t)(p - s));
+		const char *y = notes_tag_problem(w);
+		if (y) {
+			*why = y;
+			return w;
+		}
+		free(w);
+	}
+	return NULL;
+}
+
 char *notes_tags_normalise(const char *tags)
 {
 	fs_buf b = {0};
@@ -682,6 +732,80 @@ int notes_put(fs_notes *n, const fs_note *note)
 	sqlite3_reset(s);
 	free(tags);
 	return notes_write_end(n, ok);
+}
+
+/* Two field values equal (NULL counts as ""). */
+static int field_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Tags equal once normalised. */
+static int tags_eq(const char *a, const char *b)
+{
+	char *x = notes_tags_normalise(a), *y = notes_tags_normalise(b);
+	int eq = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return eq;
+}
+
+int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored)
+{
+	if (stored)
+		memset(stored, 0, sizeof *stored);
+	if (!mine->key || !*mine->key) {
+		snprintf(n->err, sizeof n->err, "%s: a note needs a feature key", n->path);
+		return -1;
+	}
+	if (notes_begin(n) < 0)
+		return -1;
+	fs_note cur;
+	if (notes_get(n, mine->key, &cur) < 0) {
+		note_free(&cur);
+		notes_write_end(n, 0);
+		return -1;
+	}
+	/* per field: did the editor change it, did the store change it since */
+	int conflict = 0;
+	fs_note out = cur;
+	if (!field_eq(mine->label, base->label)) {
+		conflict |= !field_eq(cur.label, base->label) && !field_eq(cur.label, mine->label);
+		out.label = mine->label;
+	}
+	if (!field_eq(mine->note, base->note)) {
+		conflict |= !field_eq(cur.note, base->note) && !field_eq(cur.note, mine->note);
+		out.note = mine->note;
+	}
+	if (!tags_eq(mine->tags, base->tags)) {
+		conflict |= !tags_eq(cur.tags, base->tags) && !tags_eq(cur.tags, mine->tags);
+		out.tags = mine->tags;
+	}
+	if (!mine->bookmark != !base->bookmark) {
+		conflict |= !cur.bookmark != !base->bookmark && !cur.bookmark != !mine->bookmark;
+		out.bookmark = mine->bookmark;
+	}
+	int rc = 0;
+	if (conflict) {
+		rc = 1;
+		notes_commit(n); /* nothing was written: ends the read */
+	} else {
+		rc = notes_put(n, &out) < 0 ? -1 : 0;
+		if (notes_write_end(n, rc == 0) < 0)
+			rc = -1;
+	}
+	if (stored) {
+		if (rc == 0) {
+			note_free(&cur);
+			if (notes_get(n, mine->key, stored) < 0)
+				rc = -1;
+		} else {
+			*stored = cur;
+			return rc;
+		}
+	}
+	note_free(&cur);
+	return rc;
 }
 
 int notes_keys(fs_notes *n, char ***keys)

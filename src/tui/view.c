@@ -264,6 +264,15 @@ int tui_note_put(const fs_note *n)
 	return notes_put(tui.notes, n);
 }
 
+int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored)
+{
+	if (stored)
+		memset(stored, 0, sizeof *stored);
+	if (!tui.notes)
+		return -1;
+	return notes_merge(tui.notes, base, mine, stored);
+}
+
 void tui_note_free(fs_note *n)
 {
 	note_free(n);

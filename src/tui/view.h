@@ -40,6 +40,8 @@ typedef struct view view;
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
+	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
 	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
@@ -126,6 +128,9 @@ void tui_status(int cls, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Notes, when a notes database is open: 0 found, 1 none, -1 none open. */
 int tui_note_get(int64_t fid, fs_note *out);
 int tui_note_put(const fs_note *n);
+/* notes_merge on the browser's notes database: 0 saved, 1 conflict (the
+ * stored note changed since base; *stored receives it), -1 error. */
+int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored);
 void tui_note_free(fs_note *n);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */

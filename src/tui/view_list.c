@@ -484,6 +484,9 @@ static int list_key(view *v, int act, int key)
 		if (lp->npanes == 2) {
 			list_save(v);
 			list_cache_drop(&lp->pane[1]);
+			free(lp->pane[1].rows); /* a later split starts the pane afresh */
+			lp->pane[1].rows = NULL;
+			lp->pane[1].rcap = 0;
 			lp->npanes = 1;
 			lp->active = 0;
 		} else {
