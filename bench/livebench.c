@@ -10,6 +10,7 @@
  *
  *   livebench INDEX [BYTES [RUNS]]
  */
+#define _GNU_SOURCE
 #include "core/blas.h"
 #include "core/util.h"
 #include "index/index.h"

@@ -9,6 +9,8 @@
 
 FIX=$(fixture_index) || { fail rel-tui-fixture "fixture_index failed"; exit 1; }
 NOTES=$TMP/notes.sqlite
+# scripts may hand-shake with the test (:touch, :wait-file)
+export FEATSCOPE_SCRIPT_SYNC=1
 
 # session NAME: run the browser headless on $TMP/NAME.keys in the
 # background; the script's ":touch $TMP/NAME.open" says the editor is open,

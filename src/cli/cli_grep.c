@@ -116,8 +116,6 @@ static void progress_cb(void *ud, const grep_result *r, int final)
 	fflush(stderr);
 }
 
-static const char *const sort_names[] = {"f1", "mass", "precision", "recall", "contexts"};
-
 /* Print a ranking as a table or JSON. */
 static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 {
@@ -130,7 +128,7 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 			json_object_set_new(root, "match", json_string(q->match == MATCH_TOKEN ? "token" : "span"));
 		json_object_set_new(root, "ignore_case", json_boolean(q->flags & GREP_CASELESS));
 		if (!token)
-			json_object_set_new(root, "sort", json_string(sort_names[q->sort < 0 ? 0 : q->sort]));
+			json_object_set_new(root, "sort", json_string(grep_sort_name(q->sort < 0 ? GREP_SORT_F1 : (grep_sort)q->sort)));
 		json_object_set_new(root, "matches", json_integer(r->matches));
 		json_object_set_new(root, "contexts_matched", json_integer(r->ctx_matched));
 		json_object_set_new(root, "tokens_matched", json_integer(r->tok_matched));
@@ -269,12 +267,6 @@ static int probe_run(grep_req *q)
 	return rc;
 }
 
-/* Whitespace as the probe trims it from tokens. */
-static int is_space(char c)
-{
-	return c && strchr(" \t\n\r\f\v", c) != NULL;
-}
-
 /* Read grep's or token's (token: 1) command line into q; 0, or an exit code. */
 static int parse(const cmd_entry *e, const cli_args *a, int token, grep_req *q, char **owned)
 {
@@ -300,10 +292,10 @@ static int parse(const cmd_entry *e, const cli_args *a, int token, grep_req *q, 
 		/* tokens are compared without surrounding whitespace; a string of
 		 * whitespace alone is looked for as it is */
 		const char *s = q->asked;
-		while (is_space(*s))
+		while (grep_is_space((unsigned char)*s))
 			s++;
 		size_t n = strlen(s);
-		while (n > 0 && is_space(s[n - 1]))
+		while (n > 0 && grep_is_space((unsigned char)s[n - 1]))
 			n--;
 		if (!q->asked[0])
 			return cli_usage_error(e, "empty token");

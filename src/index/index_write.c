@@ -10,6 +10,7 @@
 #include "config.h"
 #include "index/index_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -211,11 +212,48 @@ static uint8_t *scratch(fs_writer *w, size_t n)
 	return w->scratch;
 }
 
+/* Temporary files of builders to the same output that died (SIGKILL in
+ * the write phase leaves them: no handler runs): their names carry the
+ * builder's pid, "OUT.tmp-PID-XXXXXX"; one whose process is gone is
+ * removed, and said. A live pid (or one reused) keeps its file. */
+static void writer_sweep_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1)) : xstrdup("./");
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	if (!d) {
+		free(dir);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp-", 5) != 0)
+			continue;
+		char *end;
+		long pid = strtol(n + bl + 5, &end, 10);
+		if (end == n + bl + 5 || *end != '-' || strlen(end + 1) != 6 || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or not ours to judge */
+		char *full = xasprintf("%s%s", dir, n);
+		struct stat st;
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && unlink(full) == 0)
+			fs_warn("removed %s, left by a build that did not finish (pid %ld is gone)", full, pid);
+		free(full);
+	}
+	closedir(d);
+	free(dir);
+}
+
 fs_writer *writer_create(const char *path, char *err, size_t errlen)
 {
+	writer_sweep_stale(path);
 	fs_writer *w = xcalloc(1, sizeof *w);
 	w->path = xstrdup(path);
-	w->tmp = xasprintf("%s.tmp-XXXXXX", path);
+	w->tmp = xasprintf("%s.tmp-%ld-XXXXXX", path, (long)getpid());
 	int fd = mkstemp(w->tmp);
 	if (fd < 0) {
 		fs_seterr(err, errlen, "%s: cannot create temporary file: %s", path, strerror(errno));

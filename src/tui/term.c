@@ -68,8 +68,8 @@ typedef struct {
 /* Pseudo keys of script directives, handled inside term_getkey. */
 #define TERM_DIR_DUMP -10
 #define TERM_DIR_RESIZE -11
-#define TERM_DIR_WAIT -12  /* ":wait-file PATH": pause until PATH exists (tests) */
-#define TERM_DIR_TOUCH -13 /* ":touch PATH": create PATH (tests) */
+#define TERM_DIR_WAIT -12  /* ":wait-file PATH": pause until PATH exists (30 s at most) */
+#define TERM_DIR_TOUCH -13 /* ":touch PATH": create PATH; both only with FEATSCOPE_SCRIPT_SYNC=1 (tests) */
 
 /* The terminal's state. */
 static struct {
@@ -311,6 +311,13 @@ int term_getkey(int timeout_ms)
 			if (term_save_display(k.arg) != 0)
 				fs_warn("%s: cannot write the screen dump", k.arg);
 			continue;
+		}
+		if (k.key == TERM_DIR_WAIT || k.key == TERM_DIR_TOUCH) {
+			/* only for tests that ask (a fuzzed script must not stall
+			 * 30 s or create files) */
+			const char *sync = getenv("FEATSCOPE_SCRIPT_SYNC");
+			if (!sync || strcmp(sync, "1") != 0)
+				continue;
 		}
 		if (k.key == TERM_DIR_WAIT) {
 			for (int i = 0; i < 3000 && access(k.arg, F_OK) != 0; i++) {

@@ -35,6 +35,7 @@ typedef struct {
 	int saves;         /* saves done (shown) */
 	int conflict;      /* the stored text changed since it was read */
 	char *theirs;      /* that stored text, while conflict */
+	int failed;        /* the last save failed (a second Esc closes anyway) */
 } note_priv;
 
 #define NOTE_CONFLICT_MARK "\n--- your edit in the browser (the note above was changed elsewhere meanwhile) ---\n"
@@ -64,9 +65,12 @@ static int note_save_x(note_priv *np, int force, int both)
 	free(joined);
 	if (rc < 0) {
 		tui_note_free(&stored);
-		tui_status(TC_ERROR, "could not save the note");
+		tui_status(TC_ERROR, "could not save the note%s%s (Esc again closes without saving)",
+			   tui.notes ? ": " : "", tui.notes ? notes_errmsg(tui.notes) : "");
+		np->failed = 1;
 		return -1;
 	}
+	np->failed = 0;
 	if (rc == 1) {
 		free(np->theirs);
 		np->theirs = xstrdup(stored.note ? stored.note : "");
@@ -195,13 +199,17 @@ static int note_key(view *v, int act, int key)
 	note_priv *np = v->priv;
 	(void)act;
 	if (key == KM_ESC || key == KM_CTRL('x')) {
-		/* a conflict shown already: close keeping both texts */
+		/* a conflict shown already: close keeping both texts; a failed
+		 * save said so already: close without saving */
+		int was_failed = np->failed;
 		int rc = note_save_x(np, 0, np->conflict);
 		if (rc == 1)
 			return VR_HANDLED | VR_REDRAW; /* shown now: stay open */
 		if (rc == 0 && np->saves)
 			tui_status(TC_STATUS, "note saved");
-		return rc < 0 ? VR_HANDLED | VR_REDRAW : VR_POP;
+		if (rc < 0 && was_failed)
+			np->dirty = 0; /* the user closes without saving: free() must not retry */
+		return rc < 0 && !was_failed ? VR_HANDLED | VR_REDRAW : VR_POP;
 	}
 	if (key == KM_CTRL('s')) {
 		if (note_save_x(np, np->conflict, 0) == 0)
