@@ -14,8 +14,14 @@
 # for the test suite.
 #
 # Output in WORKDIR: train.txt and heldout.txt (documents concatenated),
-# manifest.tsv (doc, group, package, path, split, offset, bytes; offset
-# into the split's file). A document is held out when the cksum of its
+# manifest.tsv (doc, group, package, path, split, offset, bytes, version,
+# sha256; offset into the split's file, version of the package, "-" in
+# --tiny, and the SHA-256 of the document's bytes) and packages.tsv
+# (package, version, SHA-256 of the .deb). model/corpus-versions.tsv pins
+# the version of every package (`apt-get download pkg=version`); a pin
+# the archive no longer has is reported and the candidate taken.
+# (c++-annotations-latex was dropped: its LaTeX ships as *.latex.gz, which
+# the '.tex' pattern never matched, so it always gave 0 bytes.) A document is held out when the cksum of its
 # name "package:path" is 0 mod 10 (mod 5 in --tiny), so the split is
 # deterministic.
 set -eu
@@ -194,7 +200,7 @@ nlohmann-json3-dev libpython3.11-stdlib perl-modules-5.36 bash-completion
 devscripts slib cl-alexandria cl-ppcre elpa-dash node-lodash node-acorn
 node-yargs node-commander librust-regex-dev librust-clap-dev librust-serde-dev
 golang-github-spf13-cobra-dev golang-github-gorilla-mux-dev ruby-rack
-lua-penlight c++-annotations-latex manpages manpages-dev bible-kjv
+lua-penlight manpages manpages-dev bible-kjv
 bible-kjv-text jargon-text fortunes fortunes-min debian-policy
 libreoffice-help-ko gnome-user-docs debian-faq-ko fortunes-zh
 debian-reference-zh-cn manpages-zh manpages-ja debian-reference-ja
@@ -220,13 +226,47 @@ if [ $TINY = 1 ]; then
 else
 	X=$W/x
 	mkdir -p "$W/debs" "$X"
+	# Pinned versions (model/corpus-versions.tsv: package, version): fetch
+	# exactly those; when one is no longer in the archive, take the
+	# candidate and say what differs. Every fetched version goes to
+	# WORKDIR/packages.tsv (package, version, sha256 of the .deb).
+	PIN=$(dirname "$0")/corpus-versions.tsv
 	(
 		cd "$W/debs"
 		for p in $PKGS; do
-			ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" >/dev/null 2>&1 ||
+			want=
+			[ -s "$PIN" ] && want=$(awk -F'\t' -v p="$p" '$1 == p { print $2 }' "$PIN")
+			have=
+			for d in "${p}"_*.deb; do
+				[ -e "$d" ] || continue
+				v=$(dpkg-deb -f "$d" Version)
+				if [ -z "$want" ] || [ "$v" = "$want" ]; then
+					have=$v
+				else
+					rm -f "$d"
+				fi
+			done
+			[ -n "$have" ] && continue
+			if [ -n "$want" ]; then
+				apt-get download -q "$p=$want" >/dev/null 2>&1 && continue
+				say "corpus: $p: pinned version $want is not available; taking the candidate"
+			fi
+			apt-get download -q "$p" >/dev/null 2>&1 ||
 				say "corpus: apt-get download $p failed"
 		done
 	)
+	: >"$W/packages.tsv.tmp"
+	for d in "$W"/debs/*.deb; do
+		p=$(dpkg-deb -f "$d" Package)
+		v=$(dpkg-deb -f "$d" Version)
+		printf '%s\t%s\t%s\n' "$p" "$v" "$(sha256sum <"$d" | cut -d' ' -f1)" >>"$W/packages.tsv.tmp"
+		if [ -s "$PIN" ]; then
+			want=$(awk -F'\t' -v p="$p" '$1 == p { print $2 }' "$PIN")
+			[ -z "$want" ] || [ "$want" = "$v" ] ||
+				say "corpus: $p: version $v differs from the pinned $want (corpus will differ)"
+		fi
+	done
+	mv "$W/packages.tsv.tmp" "$W/packages.tsv"
 	for d in "$W"/debs/*.deb; do
 		p=$(basename "$d" | sed 's/_.*//')
 		[ -d "$X/$p" ] || dpkg -x "$d" "$X/$p"
@@ -309,7 +349,6 @@ else
 	take structured ca-certificates 20000 350000 cat .crt
 	take structured publicsuffix 200000 200000 cat public_suffix_list.dat
 	take structured pari-doc 60000 500000 cat '.tex'
-	take structured c++-annotations-latex 40000 300000 cat '.tex'
 	take_cmd structured libreoffice-help-ko "od -A x -t x1z of PNG images" 300000 \
 		sh -c "find '$X/libreoffice-help-ko' -name '*.png' | sort | head -20 | xargs cat | od -A x -t x1z -v"
 	take_cmd structured libreoffice-help-ko "base64 of PNG images" 200000 \
@@ -319,18 +358,24 @@ fi
 # Split and concatenate.
 : >"$W/train.txt.tmp"
 : >"$W/heldout.txt.tmp"
-printf 'doc\tgroup\tpackage\tpath\tsplit\toffset\tbytes\n' >"$W/manifest.tsv.tmp"
+printf 'doc\tgroup\tpackage\tpath\tsplit\toffset\tbytes\tversion\tsha256\n' >"$W/manifest.tsv.tmp"
+declare -A VER=()
+if [ -s "$W/packages.tsv" ] && [ $TINY = 0 ]; then
+	while IFS=$'\t' read -r p v _; do VER[$p]=$v; done <"$W/packages.tsv"
+fi
 toff=0
 hoff=0
 while IFS=$'\t' read -r id group pkg path n; do
 	h=$(printf '%s:%s' "$pkg" "$path" | cksum | cut -d' ' -f1)
+	sum=$(sha256sum <"$DOCS/$id" | cut -d' ' -f1)
+	ver=${VER[$pkg]:--}
 	if [ $((h % HOLD)) = 0 ]; then
 		cat "$DOCS/$id" >>"$W/heldout.txt.tmp"
-		printf '%s\t%s\t%s\t%s\theldout\t%d\t%d\n' "$id" "$group" "$pkg" "$path" "$hoff" "$n" >>"$W/manifest.tsv.tmp"
+		printf '%s\t%s\t%s\t%s\theldout\t%d\t%d\t%s\t%s\n' "$id" "$group" "$pkg" "$path" "$hoff" "$n" "$ver" "$sum" >>"$W/manifest.tsv.tmp"
 		hoff=$((hoff + n))
 	else
 		cat "$DOCS/$id" >>"$W/train.txt.tmp"
-		printf '%s\t%s\t%s\t%s\ttrain\t%d\t%d\n' "$id" "$group" "$pkg" "$path" "$toff" "$n" >>"$W/manifest.tsv.tmp"
+		printf '%s\t%s\t%s\t%s\ttrain\t%d\t%d\t%s\t%s\n' "$id" "$group" "$pkg" "$path" "$toff" "$n" "$ver" "$sum" >>"$W/manifest.tsv.tmp"
 		toff=$((toff + n))
 	fi
 done <"$W/docs.tsv"

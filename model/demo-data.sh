@@ -1,18 +1,33 @@
 #!/bin/bash
 # demo-data.sh: the whole demo pipeline behind `make demo-data`:
-# corpus -> language model -> SAE -> harvest -> featscope index.
+# corpus -> language model -> three residual-stream SAEs -> harvest ->
+# one featscope index with a dictionary per SAE.
 #
-#   model/demo-data.sh BUILDDIR SRCDIR            full run (~75 min on 2 cores)
+#   model/demo-data.sh BUILDDIR SRCDIR            full run (~115 min on 2 cores)
 #   model/demo-data.sh --tiny WORKDIR BUILDDIR SRCDIR   seconds, for tests
 #
 # The full run works in SRCDIR/model/work (git-ignored) and ships
-# data/demo.sqlite, data/demo-lm.bin, data/demo-sae.bin and
-# data/demo-figures.txt. Sizes can be overridden from the environment
-# (LM_LAYERS, LM_DMODEL, LM_MINUTES, LM_EXTRA_MINUTES, LM_STEPS,
-# SAE_FEATURES, SAE_K,
-# SAE_MINUTES, SAE_STEPS, CONTEXTS, EVAL_BYTES, SAE_EVAL_BYTES; SKIP_CORPUS=1
-# keeps an assembled corpus, SKIP_LM=1 a trained model; FSMODEL and
-# FEATSCOPE name the programs). Figures are "key value" lines.
+# data/demo.sqlite, data/demo-lm.bin (FSLM0002, f16),
+# data/demo-sae-NAME.bin (FSSAE002, f16, one per dictionary) and
+# data/demo-figures.txt.
+#
+# The language model trains in two stages: a base model (LM_BASE_LAYERS
+# blocks, context LM_BASE_CTX, LM_BASE_MINUTES), then `fsmodel grow` adds
+# blocks (initialised to the identity) up to LM_LAYERS and extends the
+# context to LM_CTX, and training goes on for LM_MINUTES at LM_LR. The short
+# context and shallow model make the first stage cheap; the grown model
+# starts from what it learnt. LM_INIT=FILE skips the first stage and grows
+# FILE instead (the shipped model was made so, see data/README).
+#
+# Sizes can be overridden from the environment (LM_BASE_LAYERS,
+# LM_BASE_CTX, LM_BASE_MINUTES, LM_LAYERS, LM_DMODEL, LM_HEADS, LM_CTX,
+# LM_BATCH, LM_MINUTES, LM_STEPS, LM_LR, LM_INIT, SAE_FEATURES (comma list),
+# SAE_NAMES (same length), SAE_K,
+# SAE_MINUTES, SAE_STEPS, CONTEXTS, EVAL_EVERY (every Nth held-out document
+# is scored for the LM figures), SAE_EVAL_BYTES, HARVEST_LEFT; SKIP_CORPUS=1
+# keeps an assembled corpus, SKIP_LM=1 a trained model, RESUME_LM=1
+# continues a killed LM run from its checkpoint, SKIP_SAE=1 trained SAEs;
+# FSMODEL and FEATSCOPE name the programs). Figures are "key value" lines.
 set -eu
 
 TINY=0
@@ -30,31 +45,53 @@ FS=${FEATSCOPE:-$B/featscope}
 export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
 if [ $TINY = 1 ]; then
-	: "${LM_LAYERS:=1}" "${LM_DMODEL:=32}" "${LM_HEADS:=2}" "${LM_BATCH:=8}"
-	: "${LM_STEPS:=40}" "${LM_MINUTES:=0}"
-	: "${SAE_FEATURES:=256}" "${SAE_K:=8}" "${SAE_BATCH:=4}"
+	: "${LM_BASE_LAYERS:=1}" "${LM_BASE_CTX:=64}" "${LM_BASE_MINUTES:=0}" "${LM_BASE_STEPS:=30}"
+	: "${LM_LAYERS:=2}" "${LM_DMODEL:=32}" "${LM_HEADS:=2}" "${LM_CTX:=128}" "${LM_BATCH:=8}"
+	: "${LM_STEPS:=20}" "${LM_MINUTES:=0}" "${LM_LR:=3e-3}" "${LM_WARMUP:=10}" "${EVAL_EVERY:=1}"
+	: "${SAE_FEATURES:=64,256}" "${SAE_NAMES:=res64,res256}" "${SAE_K:=8}" "${SAE_BATCH:=4}"
 	: "${SAE_STEPS:=100}" "${SAE_MINUTES:=0}" "${SAE_DEAD:=5000}" "${SAE_WARMUP:=20}"
-	: "${CONTEXTS:=60}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=20000}"
+	: "${CONTEXTS:=60}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=20000}" "${HARVEST_LEFT:=0}"
+	# per dictionary (same order): top examples, intervals x per interval,
+	# random samples, neighbours
+	: "${BUILD_TOPK:=20,20}" "${BUILD_INTERVALS:=10,10}" "${BUILD_PER_INTERVAL:=5,5}"
+	: "${BUILD_RANDOM:=5,5}" "${BUILD_KNN:=8,8}"
 	OUT=$W
 else
 	W=$S/model/work
-	: "${LM_LAYERS:=2}" "${LM_DMODEL:=128}" "${LM_HEADS:=4}" "${LM_BATCH:=32}"
-	: "${LM_STEPS:=100000}" "${LM_MINUTES:=35}"
-	: "${SAE_FEATURES:=4096}" "${SAE_K:=32}" "${SAE_BATCH:=16}"
-	: "${SAE_STEPS:=100000}" "${SAE_MINUTES:=20}" "${SAE_DEAD:=1000000}" "${SAE_WARMUP:=100}"
-	: "${CONTEXTS:=12000}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=600000}"
+	: "${LM_BASE_LAYERS:=2}" "${LM_BASE_CTX:=128}" "${LM_BASE_MINUTES:=35}" "${LM_BASE_STEPS:=1000000}"
+	: "${LM_LAYERS:=3}" "${LM_DMODEL:=128}" "${LM_HEADS:=4}" "${LM_CTX:=256}" "${LM_BATCH:=16}"
+	: "${LM_STEPS:=1000000}" "${LM_MINUTES:=35}" "${LM_LR:=1e-3}" "${LM_WARMUP:=100}" "${EVAL_EVERY:=4}"
+	: "${SAE_FEATURES:=4096,1024,16384}" "${SAE_NAMES:=res4k,res1k,res16k}" "${SAE_K:=32}"
+	: "${SAE_BATCH:=8}" "${SAE_STEPS:=1000000}" "${SAE_MINUTES:=15}" "${SAE_DEAD:=100000}"
+	: "${SAE_WARMUP:=100}"
+	: "${CONTEXTS:=20000}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=300000}" "${HARVEST_LEFT:=64}"
+	# sized for the 64 MB index: about 24, 44 and 13 examples per feature
+	: "${BUILD_TOPK:=12,16,8}" "${BUILD_INTERVALS:=4,5,3}" "${BUILD_PER_INTERVAL:=2,3,1}"
+	: "${BUILD_RANDOM:=4,6,2}" "${BUILD_KNN:=4,4,4}"
 	OUT=$S/data
 fi
 mkdir -p "$W" "$OUT"
 FIG=$W/figures.txt
 : >"$FIG"
-step() { printf 'demo-data: %s (%s)\n' "$*" "$(date -u +%H:%M:%S)" >&2; }
+T0=$(date +%s)
+step() { printf 'demo-data: %s (%s, %d min so far)\n' "$*" "$(date -u +%H:%M:%S)" $((($(date +%s) - T0) / 60)) >&2; }
 # run a stage: progress lines to stderr and a log, figures to $FIG
 stage() {
 	local log=$1
 	shift
 	"$@" 2> >(tee "$W/$log" >&2) | tee -a "$FIG"
 }
+IFS=, read -r -a FEATS <<<"$SAE_FEATURES"
+IFS=, read -r -a NAMES <<<"$SAE_NAMES"
+IFS=, read -r -a TOPK <<<"$BUILD_TOPK"
+IFS=, read -r -a NINT <<<"$BUILD_INTERVALS"
+IFS=, read -r -a PERINT <<<"$BUILD_PER_INTERVAL"
+IFS=, read -r -a NRAND <<<"$BUILD_RANDOM"
+IFS=, read -r -a KNN <<<"$BUILD_KNN"
+SAEBINS=$(printf "$W/sae-%s.bin," "${NAMES[@]}")
+SAEBINS=${SAEBINS%,}
+HDIRS=$(printf "$W/harvest/%s," "${NAMES[@]}")
+HDIRS=${HDIRS%,}
 
 step "corpus"
 if [ -n "${SKIP_CORPUS:-}" ] && [ -s "$W/train.txt" ] && [ -s "$W/manifest.tsv" ]; then
@@ -66,38 +103,87 @@ else
 fi
 wc -c <"$W/train.txt" | sed 's/^/corpus_train_bytes /' | tee -a "$FIG"
 wc -c <"$W/heldout.txt" | sed 's/^/corpus_heldout_bytes /' | tee -a "$FIG"
+echo "corpus_documents $(($(wc -l <"$W/manifest.tsv") - 1))" | tee -a "$FIG"
 
 if [ -n "${SKIP_LM:-}" ] && [ -s "$W/lm.bin" ]; then
 	step "language model kept (SKIP_LM)"
 	grep -h '^lm_' "$W/lm-figures.txt" | tee -a "$FIG" || true
 else
-	step "language model: $LM_LAYERS layers, d_model $LM_DMODEL"
-	stage lm.log "$FSM" train-lm --train "$W/train.txt" --heldout "$W/heldout.txt" \
-	--out "$W/lm.bin" --layers "$LM_LAYERS" --d-model "$LM_DMODEL" \
-	--heads "$LM_HEADS" --ctx 128 --batch "$LM_BATCH" --steps "$LM_STEPS" \
-	--minutes "$LM_MINUTES" --eval-every 500
-	if [ "${LM_EXTRA_MINUTES:-0}" != 0 ]; then
-		# continue from the checkpoint with a fresh, lower cosine schedule
-		step "language model: $LM_EXTRA_MINUTES more minutes"
-		cp "$W/lm.bin" "$W/lm-first.bin"
-		stage lm2.log "$FSM" train-lm --init "$W/lm-first.bin" \
-			--train "$W/train.txt" --heldout "$W/heldout.txt" \
-			--out "$W/lm.bin" --lr 1e-3 --warmup 50 --steps "$LM_STEPS" \
-			--minutes "$LM_EXTRA_MINUTES" --eval-every 500
+	if [ -n "${RESUME_LM:-}" ] && [ -s "$W/lm.bin.state" ]; then
+		step "language model: resuming the second stage"
+		INIT=(--resume 1)
+	else
+		if [ -n "${LM_INIT:-}" ]; then
+			step "language model: growing $LM_INIT"
+			cp "$LM_INIT" "$W/lm-base.bin"
+		else
+			step "language model, first stage: $LM_BASE_LAYERS layers, d_model $LM_DMODEL, context $LM_BASE_CTX"
+			stage lm-base.log "$FSM" train-lm --train "$W/train.txt" --heldout "$W/heldout.txt" \
+				--out "$W/lm-base.bin" --layers "$LM_BASE_LAYERS" --d-model "$LM_DMODEL" \
+				--heads "$LM_HEADS" --ctx "$LM_BASE_CTX" --batch $((LM_BATCH * 2)) \
+				--steps "$LM_BASE_STEPS" --minutes "$LM_BASE_MINUTES" --lr 3e-3 \
+				--warmup "$LM_WARMUP" --eval-every 500 --checkpoint-every 200 |
+				sed 's/^lm_/lm_base_/'
+		fi
+		"$FSM" grow --in "$W/lm-base.bin" --out "$W/lm-grown.bin" --layers "$LM_LAYERS" \
+			--after 0 --ctx "$LM_CTX"
+		INIT=(--init "$W/lm-grown.bin")
+		step "language model, second stage: $LM_LAYERS layers, context $LM_CTX"
 	fi
+	stage lm.log "$FSM" train-lm --train "$W/train.txt" --heldout "$W/heldout.txt" \
+		--out "$W/lm.bin" --batch "$LM_BATCH" --steps "$LM_STEPS" \
+		--minutes "$LM_MINUTES" --lr "$LM_LR" --warmup "$LM_WARMUP" --eval-every 1000 \
+		--checkpoint-every 200 "${INIT[@]}"
 	grep -h '^lm_' "$FIG" >"$W/lm-figures.txt"
 fi
-stage eval-lm.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
-	--max-bytes "$EVAL_BYTES"
-# the same with every byte predicted from >= 64 bytes of context
-stage eval-lm64.log "$FSM" eval-lm --lm "$W/lm.bin" --heldout "$W/heldout.txt" \
-	--max-bytes "$EVAL_BYTES" --stride 64
-# peers on the same held-out bytes
-HB=$W/heldout-eval.txt
-if [ "$EVAL_BYTES" -gt 0 ]; then
-	head -c "$EVAL_BYTES" "$W/heldout.txt" >"$HB"
+if [ -n "${SKIP_SAE:-}" ] && [ -s "$W/sae-${NAMES[0]}.bin" ]; then
+	step "SAEs kept (SKIP_SAE)"
 else
-	cp "$W/heldout.txt" "$HB"
+	step "SAEs: TopK k=$SAE_K, $SAE_FEATURES features, residual stream after the middle block"
+	stage sae.log "$FSM" train-sae --lm "$W/lm.bin" --train "$W/train.txt" \
+		--out "$SAEBINS" --features "$SAE_FEATURES" --k "$SAE_K" --hook resid \
+		--batch "$SAE_BATCH" --steps "$SAE_STEPS" --minutes "$SAE_MINUTES" \
+		--dead-after "$SAE_DEAD" --warmup "$SAE_WARMUP"
+fi
+
+# The measurements and the harvest read the trained models only: they run
+# side by side (one thread each), each into its own figures file, which
+# are appended in a fixed order once all are done.
+# bg NAME COMMAND...: run in the background, figures to $W/fig-NAME.txt
+bg() {
+	local name=$1
+	shift
+	"$@" >"$W/fig-$name.txt" 2>"$W/$name.log" &
+}
+step "measuring the LM and the SAEs, and harvesting $CONTEXTS contexts (side by side)"
+# the LM's scored text: every EVAL_EVERY-th held-out document (all groups),
+# the same bytes for the model, gzip -9 and xz -9
+HB=$W/heldout-eval.txt
+awk -F'\t' -v k="$EVAL_EVERY" '$5 == "heldout" && (++i % k) == 1 % k { print $6, $7 }' "$W/manifest.tsv" |
+	while read -r off len; do tail -c +$((off + 1)) "$W/heldout.txt" | head -c "$len"; done >"$HB.tmp"
+mv "$HB.tmp" "$HB"
+# plain windows of 128 bytes (every byte scored, <= 127 bytes of context),
+# then a sliding window: every byte but the first window's predicted from
+# >= ctx/2 bytes of context
+bg eval-lm sh -c '"$1" eval-lm --lm "$2" --heldout "$3" --window 128 &&
+	"$1" eval-lm --lm "$2" --heldout "$3" --stride "$4"' sh "$FSM" "$W/lm.bin" "$HB" $((LM_CTX / 2))
+# (eval-sae's --max-bytes takes windows spread evenly over the whole text)
+bg eval-sae "$FSM" eval-sae --lm "$W/lm.bin" --sae "$SAEBINS" --names "$SAE_NAMES" \
+	--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
+rm -rf "$W/harvest"
+for nm in "${NAMES[@]}"; do mkdir -p "$W/harvest/$nm"; done
+bg harvest "$FSM" harvest --lm "$W/lm.bin" --sae "$SAEBINS" \
+	--heldout "$W/heldout.txt" --manifest "$W/manifest.tsv" \
+	--out "$HDIRS" --contexts "$CONTEXTS" --left "$HARVEST_LEFT"
+fail=0
+for j in $(jobs -p); do wait "$j" || fail=1; done
+for name in eval-lm eval-sae harvest; do
+	tail -n 3 "$W/$name.log" | sed "s/^/$name: /" >&2
+	cat "$W/fig-$name.txt" | tee -a "$FIG"
+done
+if [ $fail = 1 ]; then
+	echo "demo-data: a measurement or the harvest failed (logs in $W)" >&2
+	exit 1
 fi
 n=$(wc -c <"$HB")
 g=$(gzip -9 -c "$HB" | wc -c)
@@ -105,32 +191,32 @@ x=$(xz -9 -c "$HB" | wc -c)
 awk -v n="$n" -v g="$g" -v x="$x" 'BEGIN {
 	printf("gzip9_bpb %.4f\nxz9_bpb %.4f\n", 8 * g / n, 8 * x / n) }' | tee -a "$FIG"
 
-step "SAE: TopK k=$SAE_K, $SAE_FEATURES features"
-stage sae.log "$FSM" train-sae --lm "$W/lm.bin" --train "$W/train.txt" \
-	--out "$W/sae.bin" --features "$SAE_FEATURES" --k "$SAE_K" \
-	--batch "$SAE_BATCH" --steps "$SAE_STEPS" --minutes "$SAE_MINUTES" \
-	--dead-after "$SAE_DEAD" --warmup "$SAE_WARMUP"
-stage eval-sae.log "$FSM" eval-sae --lm "$W/lm.bin" --sae "$W/sae.bin" \
-	--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
-# (eval-sae's --max-bytes takes windows spread evenly over the whole text)
-
-step "harvest: $CONTEXTS contexts"
-mkdir -p "$W/harvest"
-stage harvest.log "$FSM" harvest --lm "$W/lm.bin" --sae "$W/sae.bin" \
-	--heldout "$W/heldout.txt" --manifest "$W/manifest.tsv" \
-	--out "$W/harvest" --contexts "$CONTEXTS"
-
 step "index"
-H=$W/harvest
-"$FS" build -o "$OUT/demo.sqlite" --sae demo --model "featscope-demo-byte-lm-${LM_LAYERS}L-d${LM_DMODEL}" \
-	--hook "blocks.$((LM_LAYERS - 1)).mlp.hook_post" --layer "$((LM_LAYERS - 1))" \
-	--decoder "$H/decoder.npy" --unembed "$H/unembed.npy" --vocab "$H/vocab.txt" \
-	--labels "$H/labels.tsv" "$H/records.jsonl"
+MID=$(((LM_LAYERS - 1) / 2))
+ARGS=()
+for i in "${!NAMES[@]}"; do
+	H=$W/harvest/${NAMES[$i]}
+	[ "$i" = 0 ] || ARGS+=(--and)
+	ARGS+=(--sae "${NAMES[$i]}" --model "featscope-demo-byte-lm-${LM_LAYERS}L-d${LM_DMODEL}"
+		--hook "blocks.$MID.hook_resid_post" --layer "$MID"
+		--top-k "${TOPK[$i]}" --intervals "${NINT[$i]}" --per-interval "${PERINT[$i]}"
+		--random "${NRAND[$i]}" --neighbours "${KNN[$i]}"
+		--decoder "$H/decoder.npy" --unembed "$H/unembed.npy" --vocab "$H/vocab.txt"
+		--labels "$H/labels.tsv" "$H/records.jsonl")
+done
+"$FS" build -o "$OUT/demo.sqlite" "${ARGS[@]}"
 wc -c <"$OUT/demo.sqlite" | sed 's/^/index_bytes /' | tee -a "$FIG"
 "$FS" info "$OUT/demo.sqlite"
 if [ $TINY = 0 ]; then
-	cp "$W/lm.bin" "$OUT/demo-lm.bin"
-	cp "$W/sae.bin" "$OUT/demo-sae.bin"
-	cp "$FIG" "$OUT/demo-figures.txt"
+	"$FSM" convert --in "$W/lm.bin" --out "$OUT/demo-lm.bin" --dtype f16
+	for nm in "${NAMES[@]}"; do
+		"$FSM" convert --in "$W/sae-$nm.bin" --out "$OUT/demo-sae-$nm.bin" --dtype f16
+	done
+	wc -c "$OUT/demo-lm.bin" "$OUT"/demo-sae-*.bin | awk '$2 == "total" { print "weights_bytes " $1 }' | tee -a "$FIG"
+fi
+echo "demo_data_minutes $((($(date +%s) - T0) / 60))" | tee -a "$FIG"
+if [ $TINY = 0 ]; then
+	cp "$FIG" "$OUT/demo-figures.txt.tmp"
+	mv "$OUT/demo-figures.txt.tmp" "$OUT/demo-figures.txt"
 fi
 step "done"

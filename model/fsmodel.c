@@ -126,7 +126,16 @@ void fsm_batch(const uint8_t *data, size_t len, int B, int T, uint64_t *rng,
 double fsm_eval_bpb(lm_model *m, const uint8_t *data, size_t len,
                     size_t max_bytes, lm_hook hook, void *hctx)
 {
-	int T = m->cfg.ctx, B = 32;
+	return fsm_eval_bpb_window(m, data, len, max_bytes, m->cfg.ctx, hook,
+	                           hctx);
+}
+
+double fsm_eval_bpb_window(lm_model *m, const uint8_t *data, size_t len,
+                           size_t max_bytes, int T, lm_hook hook, void *hctx)
+{
+	int B = 32;
+	if (T < 2 || T > m->cfg.ctx)
+		T = m->cfg.ctx;
 	size_t all = len > (size_t)T ? (len - 1) / T : 0;
 	size_t nwin = all;
 	if (max_bytes && max_bytes / T < all)
@@ -216,6 +225,18 @@ static int cmd_train_lm(int argc, char **argv)
 	if (tlen < (size_t)c.ctx + 2 || hlen < (size_t)c.ctx + 2)
 		fsm_usage("training or held-out text shorter than a context");
 	const char *init = fsm_opt(argc, argv, "--init", NULL);
+	/* --resume: continue a killed run from its checkpoint (--out) and
+	 * training state (--state, default OUT.state): same step, schedule,
+	 * AdamW moments and batch stream. */
+	int resume = fsm_opt(argc, argv, "--resume", NULL) != NULL;
+	char defstate[4096];
+	snprintf(defstate, sizeof defstate, "%s.state", out);
+	const char *statef = fsm_opt(argc, argv, "--state", defstate);
+	long ckpt = (long)fsm_optf(argc, argv, "--checkpoint-every", 200);
+	/* --stop-at N: end after step N as if killed there (tests resume) */
+	long stop = (long)fsm_optf(argc, argv, "--stop-at", 0);
+	if (resume)
+		init = out;
 	lm_model *m = init ? lm_load(init) : lm_new(&c, seed);
 	if (!m) {
 		if (init)
@@ -223,21 +244,30 @@ static int cmd_train_lm(int argc, char **argv)
 		fsm_usage("bad model shape");
 	}
 	c = m->cfg; /* --init: the checkpoint's shape wins */
+	uint64_t rng = seed ^ 0xabcdef;
+	double prev = 0; /* seconds trained before a resume */
+	long s0 = 0;
+	if (resume) {
+		if (lm_load_state(m, statef, &rng, &prev) != 0)
+			return 1;
+		s0 = m->step;
+		fprintf(stderr, "train-lm: resuming at step %ld (%.0fs trained)\n",
+		        s0, prev);
+	}
 	fprintf(stderr,
 	        "train-lm: %d layers, d_model %d, %d heads, ctx %d, %zu "
 	        "parameters; %zu train bytes, %zu held-out bytes\n",
 	        c.n_layer, c.d_model, c.n_head, c.ctx, m->n_params, tlen, hlen);
 	uint8_t *tok = malloc((size_t)B * c.ctx);
 	int *tgt = malloc((size_t)B * c.ctx * sizeof(int));
-	uint64_t rng = seed ^ 0xabcdef;
-	double t0 = fsm_now(), ema = 0;
+	double t0 = fsm_now() - prev, ema = 0;
 	long s;
-	for (s = 0; s < steps; s++) {
+	for (s = s0; s < steps; s++) {
 		double el = fsm_now() - t0;
 		double prog = (double)s / steps;
 		if (minutes > 0 && el / (minutes * 60) > prog)
 			prog = el / (minutes * 60);
-		if (prog >= 1.0)
+		if (prog >= 1.0 || (stop > 0 && s >= stop))
 			break;
 		float lr = lr_max * (0.1f + 0.9f * 0.5f *
 		                     (1.0f + cosf(3.14159265f * (float)prog)));
@@ -247,8 +277,8 @@ static int cmd_train_lm(int argc, char **argv)
 		double loss = lm_forward(m, tok, tgt, B, c.ctx, NULL, NULL, NULL);
 		lm_backward(m, tok, tgt, B, c.ctx);
 		double gn = lm_adamw(m, lr, wd, 1.0f);
-		ema = s ? 0.98 * ema + 0.02 * loss : loss;
-		if ((s + 1) % 50 == 0 || s == 0) {
+		ema = s > s0 ? 0.98 * ema + 0.02 * loss : loss;
+		if ((s + 1) % 50 == 0 || s == s0) {
 			double e2 = fsm_now() - t0;
 			fprintf(stderr,
 			        "step %ld loss %.4f (%.3f bpb) gnorm %.2f lr %.2e "
@@ -260,15 +290,24 @@ static int cmd_train_lm(int argc, char **argv)
 			double bpb = fsm_eval_bpb(m, hd, hlen, 262144, NULL, NULL);
 			fprintf(stderr, "step %ld held-out %.4f bpb (first 256 KiB)\n",
 			        s + 1, bpb);
+		}
+		if ((s + 1) % every == 0 || (ckpt > 0 && (s + 1) % ckpt == 0)) {
+			/* weights, then the state (each through a rename): a
+			 * kill between the two resumes with moments one
+			 * checkpoint older than the weights, which is harmless */
 			if (lm_save(m, out) != 0)
 				fsm_die(out, strerror(errno));
+			if (lm_save_state(m, statef, rng, fsm_now() - t0) != 0)
+				fsm_die(statef, strerror(errno));
 		}
 	}
 	double el = fsm_now() - t0;
 	if (lm_save(m, out) != 0)
 		fsm_die(out, strerror(errno));
+	if (s > s0 && lm_save_state(m, statef, rng, el) != 0)
+		fsm_die(statef, strerror(errno));
 	printf("lm_steps %ld\nlm_tokens %ld\nlm_seconds %.0f\nlm_tok_per_s %.0f\n",
-	       s, s * (long)B * c.ctx, el, s * (double)B * c.ctx / el);
+	       s, s * (long)B * c.ctx, el, (s - s0) * (double)B * c.ctx / (el - prev));
 	printf("lm_params %zu\n", m->n_params);
 	fflush(stdout);
 	free(tok);
@@ -290,10 +329,17 @@ static int cmd_eval_lm(int argc, char **argv)
 	size_t hlen;
 	uint8_t *hd = fsm_read_file(held, &hlen);
 	int stride = (int)fsm_optf(argc, argv, "--stride", 0);
+	/* --window W: plain windows of W <= ctx bytes (default ctx) */
+	int win = (int)fsm_optf(argc, argv, "--window", m->cfg.ctx);
+	if (win < 2 || win > m->cfg.ctx)
+		fsm_usage("--window: between 2 and the model's context");
 	double t0 = fsm_now();
 	if (stride > 0) {
 		double sb = fsm_eval_bpb_sliding(m, hd, hlen, max, stride);
 		printf("lm_heldout_bpb_sliding%d %.4f\n", stride, sb);
+	} else if (fsm_opt(argc, argv, "--window", NULL)) {
+		double bpb = fsm_eval_bpb_window(m, hd, hlen, max, win, NULL, NULL);
+		printf("lm_heldout_bpb_window%d %.4f\n", win, bpb);
 	} else {
 		double bpb = fsm_eval_bpb(m, hd, hlen, max, NULL, NULL);
 		printf("lm_heldout_bpb %.4f\n", bpb);
@@ -305,17 +351,181 @@ static int cmd_eval_lm(int argc, char **argv)
 	return 0;
 }
 
+/* Sample a continuation of --prompt: --bytes N bytes at --temperature
+ * (0: greedy), --seed S; the model sees the last ctx bytes. Invalid UTF-8
+ * is possible (it is a byte model); the output is written as it comes. */
+static int cmd_sample(int argc, char **argv)
+{
+	const char *lmf = fsm_req(argc, argv, "--lm");
+	const char *prompt = fsm_opt(argc, argv, "--prompt", "");
+	long nbytes = (long)fsm_optf(argc, argv, "--bytes", 200);
+	double temp = fsm_optf(argc, argv, "--temperature", 0.8);
+	uint64_t seed = (uint64_t)fsm_optf(argc, argv, "--seed", 1);
+	if (nbytes < 0 || temp < 0)
+		fsm_usage("sample: --bytes and --temperature must be >= 0");
+	lm_model *m = lm_load(lmf);
+	if (!m)
+		return 1;
+	int T = m->cfg.ctx;
+	size_t pl = strlen(prompt), cap = pl + (size_t)nbytes + 1;
+	uint8_t *buf = malloc(cap > 1 ? cap : 2);
+	if (!buf)
+		fsm_die("sample", "out of memory");
+	/* the prompt with C escapes \n and \t */
+	size_t n = 0;
+	for (size_t i = 0; i < pl; i++) {
+		if (prompt[i] == '\\' && i + 1 < pl && (prompt[i + 1] == 'n' || prompt[i + 1] == 't')) {
+			buf[n++] = prompt[i + 1] == 'n' ? '\n' : '\t';
+			i++;
+		} else {
+			buf[n++] = (uint8_t)prompt[i];
+		}
+	}
+	if (n == 0)
+		buf[n++] = '\n';
+	fwrite(buf, 1, n, stdout);
+	uint64_t rng = seed * 0x9e3779b97f4a7c15ULL + 7;
+	for (long k = 0; k < nbytes; k++) {
+		int L = n < (size_t)T ? (int)n : T;
+		lm_forward(m, buf + n - L, NULL, 1, L, NULL, NULL, NULL);
+		const float *p = m->logits + (size_t)(L - 1) * LM_VOCAB;
+		int next = 0;
+		if (temp <= 0) {
+			for (int j = 1; j < LM_VOCAB; j++)
+				if (p[j] > p[next])
+					next = j;
+		} else {
+			/* probabilities to the power 1/temperature, renormalised */
+			double w[LM_VOCAB], tot = 0;
+			for (int j = 0; j < LM_VOCAB; j++) {
+				w[j] = p[j] > 0 ? exp(log(p[j]) / temp) : 0;
+				tot += w[j];
+			}
+			double u = (double)(fsm_rand(&rng) >> 11) / 9007199254740992.0 * tot;
+			for (next = 0; next < LM_VOCAB - 1; next++) {
+				u -= w[next];
+				if (u < 0)
+					break;
+			}
+		}
+		buf[n++] = (uint8_t)next;
+		putchar(next);
+	}
+	putchar('\n');
+	free(buf);
+	lm_free(m);
+	return 0;
+}
+
+/* Grow a trained model: --layers L (more blocks; each new one inserted
+ * after block --after, default 0, with zero output projections so that it
+ * starts as the identity and the grown model computes what the old one
+ * did) and --ctx C (a longer context; the new positions start as copies of
+ * the last trained one). Everything else is copied. */
+static int cmd_grow(int argc, char **argv)
+{
+	const char *in = fsm_req(argc, argv, "--in");
+	const char *out = fsm_req(argc, argv, "--out");
+	lm_model *o = lm_load(in);
+	if (!o)
+		return 1;
+	lm_config c = o->cfg;
+	c.n_layer = (int)fsm_optf(argc, argv, "--layers", o->cfg.n_layer);
+	c.ctx = (int)fsm_optf(argc, argv, "--ctx", o->cfg.ctx);
+	int after = (int)fsm_optf(argc, argv, "--after", 0);
+	int add = c.n_layer - o->cfg.n_layer;
+	if (add < 0 || c.ctx < o->cfg.ctx || after < 0 || after >= o->cfg.n_layer)
+		fsm_usage("grow: --layers and --ctx can only grow; --after names a block");
+	lm_model *m = lm_new(&c, (uint64_t)fsm_optf(argc, argv, "--seed", 3));
+	if (!m)
+		fsm_usage("grow: bad shape");
+	size_t D = (size_t)c.d_model;
+	float *P = m->params;
+	const float *Q = o->params;
+	memcpy(P + m->wte, Q + o->wte, LM_VOCAB * D * sizeof(float));
+	for (int t = 0; t < c.ctx; t++) {
+		int src = t < o->cfg.ctx ? t : o->cfg.ctx - 1;
+		memcpy(P + m->wpe + (size_t)t * D, Q + o->wpe + (size_t)src * D,
+		       D * sizeof(float));
+	}
+	/* one block's parameters are contiguous from ln1_g to the end of b2 */
+	size_t blk = o->lay[0].b2 + D - o->lay[0].ln1_g;
+	for (int l = 0, k = 0; l < c.n_layer; l++) {
+		if (l > after && l <= after + add) {
+			lm_layer_off *L = &m->lay[l];
+			memset(P + L->wo, 0, D * D * sizeof(float));
+			memset(P + L->bo, 0, D * sizeof(float));
+			memset(P + L->w2, 0, 4 * D * D * sizeof(float));
+			memset(P + L->b2, 0, D * sizeof(float));
+			continue;
+		}
+		memcpy(P + m->lay[l].ln1_g, Q + o->lay[k].ln1_g, blk * sizeof(float));
+		k++;
+	}
+	memcpy(P + m->lnf_g, Q + o->lnf_g,
+	       (m->n_params - m->lnf_g) * sizeof(float));
+	if (lm_save(m, out) != 0)
+		fsm_die(out, strerror(errno));
+	fprintf(stderr, "grow: %d -> %d blocks (new after block %d), context %d -> "
+	        "%d, %zu parameters\n", o->cfg.n_layer, c.n_layer, after,
+	        o->cfg.ctx, c.ctx, m->n_params);
+	lm_free(o);
+	lm_free(m);
+	return 0;
+}
+
+/* Rewrite a model or SAE file in another dtype (--dtype f16 or f32). */
+static int cmd_convert(int argc, char **argv)
+{
+	const char *in = fsm_req(argc, argv, "--in");
+	const char *out = fsm_req(argc, argv, "--out");
+	const char *dt = fsm_opt(argc, argv, "--dtype", "f16");
+	int dtype = strcmp(dt, "f16") == 0 ? 1 : strcmp(dt, "f32") == 0 ? 0 : -1;
+	if (dtype < 0)
+		fsm_usage("convert: --dtype f16 or f32");
+	FILE *f = fopen(in, "rb");
+	char mg[8] = {0};
+	if (!f)
+		fsm_die(in, strerror(errno));
+	size_t got = fread(mg, 1, 8, f);
+	fclose(f);
+	if (got == 8 && memcmp(mg, "FSLM", 4) == 0) {
+		lm_model *m = lm_load(in);
+		if (!m)
+			return 1;
+		if (lm_save_dtype(m, out, dtype) != 0)
+			fsm_die(out, strerror(errno));
+		lm_free(m);
+	} else {
+		sae_model *s = sae_load(in);
+		if (!s)
+			return 1;
+		if (sae_save_dtype(s, out, dtype) != 0)
+			fsm_die(out, strerror(errno));
+		sae_free(s);
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fputs("usage: fsmodel COMMAND [--option value]...\n"
 	      "  train-lm  --train F --heldout F --out LM [--layers --d-model "
 	      "--heads --ctx --batch --steps --minutes --lr --init LM]\n"
-	      "  eval-lm   --lm LM --heldout F [--max-bytes N] [--stride S]\n"
-	      "  train-sae --lm LM --train F --out SAE [--features --k --batch "
-	      "--steps --minutes --lr]\n"
-	      "  eval-sae  --lm LM --sae SAE --heldout F [--max-bytes N]\n"
-	      "  harvest   --lm LM --sae SAE --heldout F --manifest TSV --out DIR "
-	      "[--contexts N]\n",
+	      "            [--resume 1 --state F --checkpoint-every N]\n"
+	      "  eval-lm   --lm LM --heldout F [--max-bytes N] [--stride S | "
+	      "--window W]\n"
+	      "  train-sae --lm LM --train F --out SAE[,SAE...] [--features "
+	      "N[,N...] --hook mlp|resid --layer L --k --batch --steps --minutes "
+	      "--lr]\n"
+	      "  eval-sae  --lm LM --sae SAE[,SAE...] [--names A,B] --heldout F "
+	      "[--max-bytes N]\n"
+	      "  harvest   --lm LM --sae SAE[,SAE...] --heldout F --manifest TSV "
+	      "--out DIR[,DIR...] [--contexts N]\n"
+	      "  sample    --lm LM [--prompt TEXT --bytes N --temperature T "
+	      "--seed S]\n"
+	      "  convert   --in FILE --out FILE [--dtype f16|f32]\n"
+	      "  grow      --in LM --out LM [--layers L --after B --ctx C]\n",
 	      stderr);
 	exit(2);
 }
@@ -335,6 +545,12 @@ int main(int argc, char **argv)
 		return fsm_eval_sae(argc - 1, argv + 1);
 	if (strcmp(c, "harvest") == 0)
 		return fsm_harvest(argc - 1, argv + 1);
+	if (strcmp(c, "sample") == 0)
+		return cmd_sample(argc - 1, argv + 1);
+	if (strcmp(c, "convert") == 0)
+		return cmd_convert(argc - 1, argv + 1);
+	if (strcmp(c, "grow") == 0)
+		return cmd_grow(argc - 1, argv + 1);
 	usage();
 	return 2;
 }

@@ -24,6 +24,10 @@ void fsm_batch(const uint8_t *data, size_t len, int B, int T, uint64_t *rng,
 double fsm_eval_bpb(lm_model *m, const uint8_t *data, size_t len,
                     size_t max_bytes, lm_hook hook, void *hctx);
 
+/* The same with plain windows of T <= ctx bytes. */
+double fsm_eval_bpb_window(lm_model *m, const uint8_t *data, size_t len,
+                           size_t max_bytes, int T, lm_hook hook, void *hctx);
+
 int fsm_train_sae(int argc, char **argv);
 int fsm_eval_sae(int argc, char **argv);
 int fsm_harvest(int argc, char **argv);

@@ -1,15 +1,21 @@
 /*
  * harvest.c: the harvest subcommand. Cuts held-out documents into
  * contexts of 64-128 bytes (on a line end when there is one, otherwise on
- * a UTF-8 character boundary), runs the language model and the SAE over
- * them, and writes what `featscope build` reads:
+ * a UTF-8 character boundary), runs the language model over each with up
+ * to ctx - 128 bytes of the document before it as unseen left context,
+ * encodes the hook's activations with every SAE given (all read the same
+ * hook, so every dictionary sees exactly the same contexts), and writes,
+ * per SAE, in its own directory, what `featscope build` reads:
  *   records.jsonl  one context a line: text, token offsets, the sparse
  *                  SAE activations [[position, feature, value], ...], and
  *                  the source "package:path";
- *   decoder.npy    SAE decoder rows, float32 [n_features, d_mlp];
- *   unembed.npy    MLP hidden space -> logits, float32 [d_mlp, 256];
+ *   decoder.npy    SAE decoder rows, float32 [n_features, d_in];
+ *   unembed.npy    hook space -> logits, float32 [d_in, 256];
  *   vocab.txt      the 256 byte tokens, C-escaped, one a line;
- *   labels.tsv     feature, automatic label from firing statistics, "auto".
+ *   labels.tsv     feature, short automatic name, "auto", description.
+ * Labels: the character class, the quoted characters and the layout tag
+ * all come from the same firings (the HV_TOP strongest); the corpus
+ * group and package are over all firings and said so.
  */
 #include "fsmodel.h"
 
@@ -22,6 +28,8 @@
 #define HV_MIN 64     /* shortest context in bytes */
 #define HV_MAX 128    /* longest context in bytes */
 #define HV_TOP 32     /* examples per feature kept for labelling */
+#define HV_MAX_SAE 8  /* dictionaries harvested together */
+#define HV_NAME 64    /* longest name, bytes, with the NUL */
 #define HV_GROUPS 5
 
 static const char *const hv_group_names[HV_GROUPS] = {
@@ -129,7 +137,7 @@ static hv_doc *hv_read_manifest(const char *path, int *ndoc)
 			n++;
 		} else if (line > 1 && nf != 7) {
 			fprintf(stderr,
-			        "featscope-model: %s:%d: manifest: expected 7 "
+			        "featscope-model: %s:%d: manifest: expected 7 or 9 "
 			        "fields\n",
 			        path, line);
 			exit(2);
@@ -368,28 +376,240 @@ static int hv_is_word(uint8_t c)
 	       (c >= 'a' && c <= 'z') || c == '_';
 }
 
-/* Build the automatic label of one feature. */
+/* Does code point c belong to label class cls? (The class a name states
+ * is checked against its first quoted character with this.) */
+static int hv_in_class(uint32_t c, int cls)
+{
+	return hv_class(c) == cls;
+}
+
+/* Name of a SAM, VCF or GFF column (1-based), or NULL. */
+static const char *hv_column_name(const char *fmt, int col)
+{
+	static const char *const sam[] = {"QNAME", "FLAG", "RNAME", "POS",
+		"MAPQ", "CIGAR", "RNEXT", "PNEXT", "TLEN", "SEQ", "QUAL"};
+	static const char *const vcf[] = {"CHROM", "POS", "ID", "REF", "ALT",
+		"QUAL", "FILTER", "INFO", "FORMAT"};
+	static const char *const gff[] = {"seqid", "source", "type", "start",
+		"end", "score", "strand", "phase", "attributes"};
+	if (col < 1)
+		return NULL;
+	if (strcmp(fmt, "SAM") == 0 && col <= 11)
+		return sam[col - 1];
+	if (strcmp(fmt, "VCF") == 0 && col <= 9)
+		return vcf[col - 1];
+	if ((strcmp(fmt, "GFF") == 0 || strcmp(fmt, "GTF") == 0) && col <= 9)
+		return gff[col - 1];
+	return NULL;
+}
+
+static int hv_has(const char *path, const char *needle)
+{
+	return strstr(path, needle) != NULL;
+}
+
+/* Comment syntax of a code document by its file name: 1 C-like (// and
+ * block comments), 2 '#', 3 ';' (Lisp), 4 "--" (Lua), 0 unknown. */
+static int hv_comment_kind(const char *path)
+{
+	if (hv_has(path, ".c#") || hv_has(path, ".h#") || hv_has(path, ".hpp#") ||
+	    hv_has(path, ".js#") || hv_has(path, ".ts#") || hv_has(path, ".rs#") ||
+	    hv_has(path, ".go#"))
+		return 1;
+	if (hv_has(path, ".py#") || hv_has(path, ".pm#") || hv_has(path, ".pl#") ||
+	    hv_has(path, ".sh#") || hv_has(path, ".rb#") ||
+	    hv_has(path, "/completions/") || hv_has(path, "/usr/bin/"))
+		return 2;
+	if (hv_has(path, ".lisp#") || hv_has(path, ".scm#") || hv_has(path, ".el#"))
+		return 3;
+	if (hv_has(path, ".lua#"))
+		return 4;
+	return 0;
+}
+
+/* The place in the document's layout of the byte at `at` (document d):
+ * writes a short tag ("FASTA header line", "SAM column 6 (CIGAR)", ...)
+ * and returns 1, or returns 0 when no layout rule applies. */
+static int hv_struct(const uint8_t *t, const hv_doc *d, size_t at, char *tag,
+                     size_t n)
+{
+	size_t lo = d->off, hi = d->off + d->len;
+	size_t ls = at, le = at;
+	while (ls > lo && t[ls - 1] != '\n' && at - ls < 4096)
+		ls--;
+	while (le < hi && t[le] != '\n' && le - at < 4096)
+		le++;
+	if (t[at] == '\n')
+		return 0;
+	uint8_t c0 = t[ls];
+	const char *path = d->path;
+	int tabs = 0, tabs_before = 0;
+	for (size_t q = ls; q < le; q++)
+		if (t[q] == '\t') {
+			tabs++;
+			tabs_before += q < at;
+		}
+	/* od -A x -t x1z hex dumps: "0000a0 xx xx ... >ascii<" */
+	if (hv_has(d->pkg, "libreoffice-help-ko") && hv_has(path, "od -A x")) {
+		size_t gt = ls;
+		while (gt < le && t[gt] != '>')
+			gt++;
+		if (at - ls < 6)
+			snprintf(tag, n, "hex dump: offset column");
+		else if (gt < le && at >= gt)
+			snprintf(tag, n, "hex dump: ASCII column");
+		else
+			snprintf(tag, n, "hex dump: byte column %d",
+			         (int)((at - ls - 7) / 3) + 1);
+		return 1;
+	}
+	/* key of a key=value header line */
+	if (c0 == '#' || c0 == '@' || c0 == '>' || c0 == '[' || c0 == ';') {
+		size_t q = at;
+		while (q < le && (hv_is_word(t[q]) || t[q] == '-' || t[q] == '.'))
+			q++;
+		if (q > at && q < le && t[q] == '=' &&
+		    (hv_is_word(t[at]) || t[at] == '-')) {
+			snprintf(tag, n, "key of a key=value header");
+			return 1;
+		}
+	}
+	if (d->group == 0) { /* dna */
+		const char *fmt = hv_has(path, ".sam") ? "SAM"
+		                  : hv_has(path, ".vcf") ? "VCF"
+		                  : hv_has(path, ".gtf") ? "GTF"
+		                  : hv_has(path, ".gff") ? "GFF" : "TSV";
+		if (c0 == '>') {
+			snprintf(tag, n, "FASTA header line");
+			return 1;
+		}
+		if (c0 == '@' && strcmp(fmt, "SAM") != 0) {
+			snprintf(tag, n, "FASTQ header line");
+			return 1;
+		}
+		if (c0 == '@' || c0 == '#') {
+			snprintf(tag, n, "%s header line", strcmp(fmt, "TSV") ? fmt : "");
+			if (!strcmp(fmt, "TSV"))
+				snprintf(tag, n, "header comment line");
+			return 1;
+		}
+		if (c0 == '+' && le - ls <= 2) {
+			snprintf(tag, n, "FASTQ separator line");
+			return 1;
+		}
+		if (ls > lo + 1) { /* line after a "+" line: FASTQ quality */
+			size_t ps = ls - 1;
+			while (ps > lo && t[ps - 1] != '\n' && ls - ps < 4096)
+				ps--;
+			if (t[ps] == '+' && ls - 1 - ps <= 1) {
+				snprintf(tag, n, "FASTQ quality line");
+				return 1;
+			}
+		}
+		if (tabs >= 5) {
+			const char *cn = hv_column_name(fmt, tabs_before + 1);
+			if (t[at] == '\t')
+				snprintf(tag, n, "%s tab after column %d", fmt,
+				         tabs_before);
+			else if (cn)
+				snprintf(tag, n, "%s column %d (%s)", fmt, tabs_before + 1,
+				         cn);
+			else
+				snprintf(tag, n, "%s column %d", fmt, tabs_before + 1);
+			return 1;
+		}
+		size_t nn = 0, na = 0, len = le - ls;
+		for (size_t q = ls; q < le; q++) {
+			nn += strchr("ACGTUNacgtun", t[q]) != NULL;
+			na += t[q] >= 'A' && t[q] <= 'Z';
+		}
+		if (len >= 20 && nn == len) {
+			snprintf(tag, n, "nucleotide sequence line");
+			return 1;
+		}
+		if (len >= 20 && na == len) {
+			snprintf(tag, n, "protein sequence line");
+			return 1;
+		}
+		return 0;
+	}
+	if (d->group == 1) { /* code */
+		int only_ws = 1;
+		for (size_t q = ls; q <= at; q++)
+			if (t[q] != ' ' && t[q] != '\t')
+				only_ws = 0;
+		if (only_ws) {
+			snprintf(tag, n, "code indentation");
+			return 1;
+		}
+		int ck = hv_comment_kind(path), incom = 0;
+		size_t fs = ls; /* first non-blank */
+		while (fs < le && (t[fs] == ' ' || t[fs] == '\t'))
+			fs++;
+		for (size_t q = ls; q + 1 <= at && !incom; q++) {
+			if (ck == 1 && q + 1 < le && t[q] == '/' &&
+			    (t[q + 1] == '/' || t[q + 1] == '*'))
+				incom = 1;
+			if (ck == 2 && t[q] == '#' && (q == ls || t[q - 1] == ' ' ||
+			                               t[q - 1] == '\t'))
+				incom = 1;
+			if (ck == 3 && t[q] == ';')
+				incom = 1;
+			if (ck == 4 && q + 1 < le && t[q] == '-' && t[q + 1] == '-')
+				incom = 1;
+		}
+		if (ck == 1 && fs < at && t[fs] == '*')
+			incom = 1;
+		if (incom) {
+			snprintf(tag, n, "inside a comment");
+			return 1;
+		}
+		int quotes = 0;
+		for (size_t q = ls; q < at; q++)
+			if (t[q] == '"' && (q == ls || t[q - 1] != '\\'))
+				quotes++;
+		if (quotes % 2 == 1) {
+			snprintf(tag, n, "inside a string literal");
+			return 1;
+		}
+		return 0;
+	}
+	if (d->group == 4 && tabs >= 2 && c0 != '#') { /* TSV tables */
+		if (t[at] == '\t')
+			snprintf(tag, n, "TSV tab after column %d", tabs_before);
+		else
+			snprintf(tag, n, "TSV column %d", tabs_before + 1);
+		return 1;
+	}
+	return 0;
+}
+
+/* Append item to a comma list in buf if the whole stays under cap bytes. */
+static int hv_append(char *buf, size_t cap, const char *sep, const char *item)
+{
+	size_t l = strlen(buf);
+	if (l + strlen(sep) + strlen(item) + 1 > cap)
+		return 0;
+	snprintf(buf + l, cap - l, "%s%s", l ? sep : "", item);
+	return 1;
+}
+
+/* Build the automatic label of one feature: a short name (< HV_NAME bytes)
+ * and a description with the statistics. */
 static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
-                     const hv_doc *docs, char *out, size_t n)
+                     const hv_doc *docs, char *name, char *desc, size_t n)
 {
 	if (F->fires == 0) {
-		snprintf(out, n, "no activation on held-out text");
+		snprintf(name, HV_NAME, "dead (no activation on held-out text)");
+		snprintf(desc, n, "never fired on the harvested contexts");
 		return;
 	}
-	/* Dominant class and group over all firings. */
-	int cls = 0, grp = 0;
-	for (int c = 1; c < C_N; c++)
-		if (F->cls[c] > F->cls[cls])
-			cls = c;
-	for (int g = 1; g < HV_GROUPS; g++)
-		if (F->grp[g] > F->grp[grp])
-			grp = g;
-	double cfrac = (double)F->cls[cls] / F->fires;
-	double gfrac = (double)F->grp[grp] / F->fires;
-	/* Characters and words of the strongest firings. */
+	/* Everything below but the group and package shares is over the
+	 * top firings. */
+	uint32_t tcls[C_N] = {0};
 	struct {
 		uint8_t s[4];
-		int len, cnt;
+		int len, cnt, cls;
 	} ch[HV_TOP];
 	struct {
 		char w[24];
@@ -399,11 +619,18 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 		const char *p;
 		int cnt;
 	} pk[HV_TOP];
-	int nch = 0, nwd = 0, npk = 0, dna = 0, prot = 0, hex = 0, b64 = 0;
+	struct {
+		char s[48];
+		int cnt;
+	} tg[HV_TOP];
+	int nch = 0, nwd = 0, npk = 0, ntg = 0, dna = 0, prot = 0, hex = 0,
+	    b64 = 0;
 	for (int i = 0; i < F->ntop; i++) {
 		size_t st;
 		int len;
-		hv_char_at(t, tlen, F->top[i].at, &st, &len);
+		uint32_t cp = hv_char_at(t, tlen, F->top[i].at, &st, &len);
+		int cls = hv_class(cp);
+		tcls[cls]++;
 		int j;
 		for (j = 0; j < nch; j++)
 			if (ch[j].len == len && memcmp(ch[j].s, t + st, len) == 0)
@@ -412,9 +639,23 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			memcpy(ch[j].s, t + st, (size_t)len);
 			ch[j].len = len;
 			ch[j].cnt = 0;
+			ch[j].cls = cls;
 			nch++;
 		}
 		ch[j].cnt++;
+		char tag[48];
+		if (hv_struct(t, &docs[F->top[i].doc], F->top[i].at, tag,
+		              sizeof tag)) {
+			for (j = 0; j < ntg; j++)
+				if (strcmp(tg[j].s, tag) == 0)
+					break;
+			if (j == ntg) {
+				snprintf(tg[j].s, sizeof tg[j].s, "%s", tag);
+				tg[j].cnt = 0;
+				ntg++;
+			}
+			tg[j].cnt++;
+		}
 		/* the ASCII word around the byte */
 		size_t a = F->top[i].at, b = a;
 		if (hv_is_word(t[a])) {
@@ -437,16 +678,11 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			wd[j].cnt++;
 			/* inside a sequence: a long run of nucleotide letters, or
 			 * of uppercase amino-acid letters */
-			size_t nn = 0, na = 0;
-			for (size_t q = 0; q < wl; q++) {
-				nn += strchr("ACGTUNacgtun", w[q]) != NULL;
-				na += strchr("ACDEFGHIKLMNPQRSTVWYXBZ", w[q]) != NULL;
-			}
-			/* hex: hex digits with both a digit and a letter a-f;
-			 * base64: a long run mixing upper, lower case and digits */
-			size_t nd = 0, nx = 0, nu = 0, nl = 0;
+			size_t nn = 0, na = 0, nd = 0, nx = 0, nu = 0, nl = 0;
 			for (size_t q = 0; q < wl; q++) {
 				char c = w[q];
+				nn += strchr("ACGTUNacgtun", c) != NULL;
+				na += strchr("ACDEFGHIKLMNPQRSTVWYXBZ", c) != NULL;
 				nd += c >= '0' && c <= '9';
 				nx += (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 				nu += c >= 'A' && c <= 'Z';
@@ -472,7 +708,6 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 		}
 		pk[j].cnt++;
 	}
-	/* sort characters, words, packages by count (small n: insertion) */
 	for (int i = 1; i < nch; i++)
 		for (int j = i; j > 0 && ch[j].cnt > ch[j - 1].cnt; j--) {
 			__typeof__(ch[0]) x = ch[j];
@@ -491,52 +726,149 @@ static void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			pk[j] = pk[j - 1];
 			pk[j - 1] = x;
 		}
-	char desc[64];
+	for (int i = 1; i < ntg; i++)
+		for (int j = i; j > 0 && tg[j].cnt > tg[j - 1].cnt; j--) {
+			__typeof__(tg[0]) x = tg[j];
+			tg[j] = tg[j - 1];
+			tg[j - 1] = x;
+		}
+	int cls = 0, grp = 0;
+	for (int c = 1; c < C_N; c++)
+		if (tcls[c] > tcls[cls])
+			cls = c;
+	for (int g = 1; g < HV_GROUPS; g++)
+		if (F->grp[g] > F->grp[grp])
+			grp = g;
+	double cfrac = (double)tcls[cls] / F->ntop;
+	double gfrac = (double)F->grp[grp] / F->fires;
+	/* What the name states, and which characters fit it: a character
+	 * class (cls), or a sequence kind over ASCII letters. */
+	const char *what = NULL;
+	int seq = 0; /* 1 DNA, 2 protein, 3 DNA or protein, 4 hex, 5 base64 */
 	if (dna * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "DNA bases in sequences");
+		what = "DNA bases", seq = 1;
 	else if (prot * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "protein sequence letters");
+		what = "protein sequence letters", seq = 2;
 	else if ((dna + prot) * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "DNA/protein sequence letters");
+		what = "DNA/protein sequence letters", seq = 3;
 	else if (hex * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "hex digits");
+		what = "hex digits", seq = 4;
 	else if (b64 * 10 >= F->ntop * 8)
-		snprintf(desc, sizeof desc, "base64 text");
+		what = "base64 text", seq = 5;
 	else if (cfrac >= 0.5)
-		snprintf(desc, sizeof desc, "%s", hv_class_names[cls]);
-	else
-		snprintf(desc, sizeof desc, "mixed (%s %.0f%%)",
-		         hv_class_names[cls], 100 * cfrac);
-	char chars[160] = "";
-	int shown = 0, covered = 0;
-	size_t cl = 0;
-	for (int i = 0; i < nch && shown < 4; i++) {
-		char q[24];
-		hv_quote_char(ch[i].s, ch[i].len, q, sizeof q);
-		cl += (size_t)snprintf(chars + cl, sizeof chars - cl, "%s%s",
-		                       shown ? "," : "", q);
-		covered += ch[i].cnt;
-		shown++;
-		if (cl >= sizeof chars - 24)
-			break;
-	}
+		what = hv_class_names[cls];
+	/* quoted characters: those that fit the stated class first, by count */
+	char chars[160] = "", namechars[160] = "", first[24] = "";
+	int covered = 0, shown = 0;
+	for (int pass = 0; pass < 2 && shown < 4; pass++)
+		for (int i = 0; i < nch && shown < 4; i++) {
+			uint32_t cp = 0;
+			size_t st2;
+			int l2;
+			/* decode the stored character */
+			(void)st2;
+			(void)l2;
+			if (ch[i].len == 1)
+				cp = ch[i].s[0];
+			else {
+				cp = ch[i].s[0] & (0x7F >> ch[i].len);
+				for (int q = 1; q < ch[i].len; q++)
+					cp = (cp << 6) | (ch[i].s[q] & 0x3F);
+			}
+			int fits;
+			if (seq == 1)
+				fits = cp < 0x80 && strchr("ACGTUNacgtun", (int)cp) && cp;
+			else if (seq == 2 || seq == 3)
+				fits = cp >= 'A' && cp <= 'Z';
+			else if (seq == 4)
+				fits = cp < 0x80 && cp && strchr("0123456789abcdefABCDEF",
+				                                 (int)cp);
+			else if (seq == 5)
+				fits = hv_is_word((uint8_t)cp) && cp < 0x80 && cp != '_';
+			else
+				fits = what ? hv_in_class(cp, cls) : 1;
+			if ((pass == 0) != (fits != 0))
+				continue;
+			char q[24];
+			hv_quote_char(ch[i].s, ch[i].len, q, sizeof q);
+			if (!shown)
+				snprintf(first, sizeof first, "%s", q);
+			hv_append(chars, sizeof chars, ",", q);
+			if (pass == 0) /* the name quotes only what fits its class */
+				hv_append(namechars, sizeof namechars, ",", q);
+			covered += ch[i].cnt;
+			shown++;
+		}
+	/* structure shared by the top firings */
+	int st_ok = ntg > 0 && tg[0].cnt * 10 >= F->ntop * 7;
 	char words[96] = "";
 	if (nwd > 0 && wd[0].cnt * 4 >= F->ntop) {
-		size_t wl = (size_t)snprintf(words, sizeof words, "; words %s",
-		                             wd[0].w);
+		hv_append(words, sizeof words, ",", wd[0].w);
 		for (int i = 1; i < nwd && i < 3 && wd[i].cnt * 8 >= F->ntop; i++)
-			wl += (size_t)snprintf(words + wl, sizeof words - wl, ",%s",
-			                       wd[i].w);
+			hv_append(words, sizeof words, ",", wd[i].w);
 	}
-	snprintf(out, n,
-	         "%s: fires on %s (%.0f%% of top %d)%s; in %s (%.0f%% of "
-	         "firings); top examples from %s (%.0f%%)",
-	         desc, chars, 100.0 * covered / F->ntop, F->ntop, words,
-	         hv_group_names[grp], 100 * gfrac, npk ? pk[0].p : "?",
-	         npk ? 100.0 * pk[0].cnt / F->ntop : 0.0);
+	/* the name: structure, else class, then characters (and a word) */
+	char nm[256];
+	if (st_ok)
+		snprintf(nm, sizeof nm, "%s", tg[0].s);
+	else if (what)
+		snprintf(nm, sizeof nm, "%s", what);
+	else
+		snprintf(nm, sizeof nm, "mixed");
+	/* a dominant ASCII word of letters or digits goes last, if it fits */
+	char wsuf[48] = "";
+	if (!st_ok && nwd > 0 && wd[0].cnt * 4 >= F->ntop && seq == 0 &&
+	    (cls == C_LOWER || cls == C_UPPER || cls == C_DIGIT))
+		snprintf(wsuf, sizeof wsuf, " (word '%.24s')", wd[0].w);
+	size_t room = HV_NAME - 1 - strlen(wsuf);
+	if (shown) {
+		/* as many quoted characters as fit: items of chars are split
+		 * at the "," between two quotes */
+		size_t base = strlen(nm);
+		const char *p = namechars[0] ? namechars : chars;
+		int k = 0;
+		while (*p) {
+			const char *e = p + 1;
+			while (*e && !(e[-1] == '\'' && e > p + 1 && *e == ','))
+				e++;
+			size_t il = (size_t)(e - p);
+			if (base + il + 2 > room || il > 40)
+				break;
+			memcpy(nm + base, k ? "," : ": ", k ? 1 : 2);
+			base += k ? 1 : 2;
+			memcpy(nm + base, p, il);
+			base += il;
+			nm[base] = 0;
+			k++;
+			p = *e ? e + 1 : e;
+		}
+	}
+	if (strlen(nm) + strlen(wsuf) < HV_NAME)
+		memcpy(nm + strlen(nm), wsuf, strlen(wsuf) + 1);
+	snprintf(name, HV_NAME, "%s", nm);
+	/* the description: every statistic, with its base */
+	int l = snprintf(desc, n, "fires on %s (%.0f%% of the top %d firings)",
+	                 chars, 100.0 * covered / F->ntop, F->ntop);
+	if (words[0])
+		l += snprintf(desc + l, n - (size_t)l, "; words %s", words);
+	if (what && !seq)
+		l += snprintf(desc + l, n - (size_t)l, "; %s in %.0f%% of them",
+		              hv_class_names[cls], 100 * cfrac);
+	else if (!what)
+		l += snprintf(desc + l, n - (size_t)l,
+		              "; most common class %s (%.0f%% of them)",
+		              hv_class_names[cls], 100 * cfrac);
+	if (ntg > 0)
+		l += snprintf(desc + l, n - (size_t)l, "; layout: %s (%.0f%% of them)",
+		              tg[0].s, 100.0 * tg[0].cnt / F->ntop);
+	snprintf(desc + l, n - (size_t)l,
+	         "; in %s (%.0f%% of all %lld firings); top examples from %s "
+	         "(%.0f%%)",
+	         hv_group_names[grp], 100 * gfrac, (long long)F->fires,
+	         npk ? pk[0].p : "?", npk ? 100.0 * pk[0].cnt / F->ntop : 0.0);
 }
 
-/* Hook: copy the last MLP layer's activations. */
+/* Hook: copy the hook's activations. */
 typedef struct {
 	float *buf;     /* [rows, width] */
 } hv_hook_state;
@@ -567,20 +899,69 @@ static void hv_close(FILE *f, const char *tmp)
 		fsm_die(final, strerror(errno));
 }
 
+/* Split a comma list (a copy) into out; returns the count. */
+static int hv_split(const char *list, char **out, int max)
+{
+	char *c = hv_strdup(list, strlen(list));
+	int n = 0;
+	for (char *t = strtok(c, ","); t && n < max; t = strtok(NULL, ","))
+		out[n++] = t;
+	return n;
+}
+
+/* Per-dictionary harvest state. */
+typedef struct {
+	sae_model *s;       /* the SAE */
+	const char *dir;    /* output directory */
+	hv_feat *feat;      /* per-feature statistics [n_feat] */
+	FILE *rec;          /* records.jsonl being written */
+	char recp[4096];    /* its temporary path */
+	int *idx;           /* sparse codes of a batch [rows, k] */
+	float *val;
+	long nacts;         /* activations written */
+} hv_dict;
+
 int fsm_harvest(int argc, char **argv)
 {
 	const char *lmf = fsm_req(argc, argv, "--lm");
-	const char *saef = fsm_req(argc, argv, "--sae");
 	const char *held = fsm_req(argc, argv, "--heldout");
 	const char *man = fsm_req(argc, argv, "--manifest");
-	const char *dir = fsm_req(argc, argv, "--out");
+	char *saes[HV_MAX_SAE], *dirs[HV_MAX_SAE];
+	int ns = hv_split(fsm_req(argc, argv, "--sae"), saes, HV_MAX_SAE);
+	int nd = hv_split(fsm_req(argc, argv, "--out"), dirs, HV_MAX_SAE);
+	if (ns < 1 || ns != nd)
+		fsm_usage("harvest: --sae and --out must list as many entries");
 	long want = (long)fsm_optf(argc, argv, "--contexts", 40000);
+	/* --left N: bytes of the document before each context the model
+	 * reads first (default: as many as fit the model's context) */
+	int left = (int)fsm_optf(argc, argv, "--left", 1 << 20);
 	lm_model *m = lm_load(lmf);
-	sae_model *s = sae_load(saef);
-	if (!m || !s)
+	if (!m)
 		return 1;
-	if (s->d_in != 4 * m->cfg.d_model)
-		fsm_usage("SAE width does not match the model's MLP");
+	if (left < 0)
+		fsm_usage("harvest: --left must be >= 0");
+	if (left > m->cfg.ctx - HV_MAX)
+		left = m->cfg.ctx - HV_MAX;
+	hv_dict dict[HV_MAX_SAE];
+	memset(dict, 0, sizeof dict);
+	for (int j = 0; j < ns; j++) {
+		dict[j].s = sae_load(saes[j]);
+		dict[j].dir = dirs[j];
+		if (!dict[j].s)
+			return 1;
+		sae_model *s = dict[j].s;
+		int L = s->layer < 0 ? m->cfg.n_layer - 1 : s->layer;
+		int w = s->hook_kind == SAE_HOOK_RESID ? m->cfg.d_model
+		                                       : 4 * m->cfg.d_model;
+		if (L >= m->cfg.n_layer || s->d_in != w)
+			fsm_usage("SAE width does not match the model's hook");
+		if (j > 0 && (s->hook_kind != dict[0].s->hook_kind ||
+		              s->layer != dict[0].s->layer))
+			fsm_usage("harvest: every SAE must read the same hook");
+		m->hook_kind = s->hook_kind == SAE_HOOK_RESID ? LM_HOOK_RESID
+		                                              : LM_HOOK_MLP;
+		m->hook_layer = L;
+	}
 	if (m->cfg.ctx < HV_MAX)
 		fsm_usage("model context shorter than 128 bytes");
 	size_t tlen;
@@ -596,88 +977,113 @@ int fsm_harvest(int argc, char **argv)
 		if (want >= nall || (i + 1) * want / nall > i * want / nall)
 			ctx[nctx++] = all[i];
 	free(all);
-	fprintf(stderr, "harvest: %d held-out documents, %ld of %ld contexts\n",
-	        ndoc, nctx, nall);
-
-	int D = s->d_in, NF = s->n_feat, K = s->k, T = HV_MAX, B = 32;
-	hv_feat *feat = calloc((size_t)NF, sizeof *feat);
+	int T = m->cfg.ctx, B = 16, D = dict[0].s->d_in;
+	fprintf(stderr, "harvest: %d held-out documents, %ld of %ld contexts, "
+	        "%d dictionaries, up to %d bytes of left context\n",
+	        ndoc, nctx, nall, ns, left);
 	hv_hook_state h;
 	h.buf = malloc((size_t)B * T * D * sizeof(float));
-	float *x = malloc((size_t)B * T * D * sizeof(float));
-	int *idx = malloc((size_t)B * T * K * sizeof(int));
-	float *val = malloc((size_t)B * T * K * sizeof(float));
+	float *x = malloc((size_t)B * HV_MAX * D * sizeof(float));
 	uint8_t *tok = calloc((size_t)B * T, 1);
-	if (!feat || !h.buf || !x || !idx || !val || !tok)
+	int pre[64];
+	if (!h.buf || !x || !tok)
 		fsm_die("harvest", "out of memory");
-	char recp[4096];
-	FILE *rec = hv_open(dir, "records.jsonl", recp, sizeof recp);
+	for (int j = 0; j < ns; j++) {
+		hv_dict *Dj = &dict[j];
+		Dj->feat = calloc((size_t)Dj->s->n_feat, sizeof *Dj->feat);
+		Dj->idx = malloc((size_t)B * HV_MAX * Dj->s->k * sizeof(int));
+		Dj->val = malloc((size_t)B * HV_MAX * Dj->s->k * sizeof(float));
+		if (!Dj->feat || !Dj->idx || !Dj->val)
+			fsm_die("harvest", "out of memory");
+		Dj->rec = hv_open(Dj->dir, "records.jsonl", Dj->recp,
+		                  sizeof Dj->recp);
+	}
 	hv_buf line = {0};
 	double t0 = fsm_now(), tl = t0;
-	long nacts = 0;
 	for (long c0 = 0; c0 < nctx; c0 += B) {
 		int nb = (int)(nctx - c0 < B ? nctx - c0 : B);
 		memset(tok, 0, (size_t)B * T);
-		for (int b = 0; b < nb; b++)
-			memcpy(tok + (size_t)b * T, text + ctx[c0 + b].off,
-			       (size_t)ctx[c0 + b].len);
-		lm_forward(m, tok, NULL, nb, T, hv_hook, &h, NULL);
-		/* pack the valid rows and encode them */
-		int rows = 0;
-		for (int b = 0; b < nb; b++)
-			for (int t = 0; t < ctx[c0 + b].len; t++, rows++) {
-				const float *src = h.buf + ((size_t)b * T + t) * D;
-				float *dst = x + (size_t)rows * D;
-				for (int j = 0; j < D; j++)
-					dst[j] = src[j] * s->in_scale;
-			}
-		sae_encode_sparse(s, x, rows, idx, val);
-		int r = 0;
-		char num[64];
+		/* each window: left context from the same document, then the
+		 * context; all windows start at position 0 */
+		int tw = 0;
 		for (int b = 0; b < nb; b++) {
 			const hv_ctx *C = &ctx[c0 + b];
-			const hv_doc *Dc = &docs[C->doc];
-			line.n = 0;
-			hv_puts(&line, "{\"text\": \"");
-			hv_json_str(&line, text + C->off, (size_t)C->len);
-			hv_puts(&line, "\", \"offsets\": [");
-			for (int t = 0; t < C->len; t++) {
-				snprintf(num, sizeof num, t ? ",%d" : "%d", t);
-				hv_puts(&line, num);
-			}
-			hv_puts(&line, "], \"acts\": [");
-			int first = 1;
-			for (int t = 0; t < C->len; t++, r++) {
-				size_t at = C->off + (size_t)t;
-				size_t cs;
-				int clen;
-				uint32_t cp = hv_char_at(text, tlen, at, &cs, &clen);
-				int cls = hv_class(cp);
-				for (int a = 0; a < K; a++) {
-					int f = idx[(size_t)r * K + a];
-					float v = val[(size_t)r * K + a];
-					if (f < 0 || v <= 0)
-						continue;
-					snprintf(num, sizeof num, "%s[%d,%d,%.4g]",
-					         first ? "" : ",", t, f, v);
-					hv_puts(&line, num);
-					first = 0;
-					nacts++;
-					hv_feat *F = &feat[f];
-					F->fires++;
-					F->sum += v;
-					F->cls[cls]++;
-					if (Dc->group >= 0)
-						F->grp[Dc->group]++;
-					hv_top_push(F, v, (uint32_t)at, C->doc);
+			size_t dstart = docs[C->doc].off;
+			size_t room = (size_t)left;
+			size_t p = C->off - dstart < room ? C->off - dstart : room;
+			pre[b] = (int)p;
+			if ((int)p + C->len > tw)
+				tw = (int)p + C->len;
+		}
+		for (int b = 0; b < nb; b++) {
+			const hv_ctx *C = &ctx[c0 + b];
+			memcpy(tok + (size_t)b * tw, text + C->off - pre[b],
+			       (size_t)(pre[b] + C->len));
+		}
+		lm_forward(m, tok, NULL, nb, tw, hv_hook, &h, NULL);
+		/* pack the context rows, scaled per dictionary */
+		for (int j = 0; j < ns; j++) {
+			hv_dict *Dj = &dict[j];
+			sae_model *s = Dj->s;
+			int K = s->k, rows = 0;
+			for (int b = 0; b < nb; b++)
+				for (int t = 0; t < ctx[c0 + b].len; t++, rows++) {
+					const float *src =
+					    h.buf + ((size_t)b * tw + pre[b] + t) * D;
+					float *dst = x + (size_t)rows * D;
+					for (int q = 0; q < D; q++)
+						dst[q] = src[q] * s->in_scale;
 				}
+			sae_encode_sparse(s, x, rows, Dj->idx, Dj->val);
+			int r = 0;
+			char num[64];
+			for (int b = 0; b < nb; b++) {
+				const hv_ctx *C = &ctx[c0 + b];
+				const hv_doc *Dc = &docs[C->doc];
+				line.n = 0;
+				hv_puts(&line, "{\"text\": \"");
+				hv_json_str(&line, text + C->off, (size_t)C->len);
+				hv_puts(&line, "\", \"offsets\": [");
+				for (int t = 0; t < C->len; t++) {
+					snprintf(num, sizeof num, t ? ",%d" : "%d", t);
+					hv_puts(&line, num);
+				}
+				hv_puts(&line, "], \"acts\": [");
+				int firstact = 1;
+				for (int t = 0; t < C->len; t++, r++) {
+					size_t at = C->off + (size_t)t;
+					size_t cs;
+					int clen;
+					uint32_t cp = hv_char_at(text, tlen, at, &cs, &clen);
+					int cls = hv_class(cp);
+					for (int a = 0; a < K; a++) {
+						int f = Dj->idx[(size_t)r * K + a];
+						float v = Dj->val[(size_t)r * K + a];
+						if (f < 0 || v <= 0)
+							continue;
+						snprintf(num, sizeof num, "%s[%d,%d,%.4g]",
+						         firstact ? "" : ",", t, f, v);
+						hv_puts(&line, num);
+						firstact = 0;
+						Dj->nacts++;
+						hv_feat *F = &Dj->feat[f];
+						F->fires++;
+						F->sum += v;
+						F->cls[cls]++;
+						if (Dc->group >= 0)
+							F->grp[Dc->group]++;
+						hv_top_push(F, v, (uint32_t)at, C->doc);
+					}
+				}
+				hv_puts(&line, "], \"source\": \"");
+				hv_json_str(&line, (const uint8_t *)Dc->pkg,
+				            strlen(Dc->pkg));
+				hv_puts(&line, ":");
+				hv_json_str(&line, (const uint8_t *)Dc->path,
+				            strlen(Dc->path));
+				hv_puts(&line, "\"}\n");
+				fwrite(line.p, 1, line.n, Dj->rec);
 			}
-			hv_puts(&line, "], \"source\": \"");
-			hv_json_str(&line, (const uint8_t *)Dc->pkg, strlen(Dc->pkg));
-			hv_puts(&line, ":");
-			hv_json_str(&line, (const uint8_t *)Dc->path,
-			            strlen(Dc->path));
-			hv_puts(&line, "\"}\n");
-			fwrite(line.p, 1, line.n, rec);
 		}
 		double now = fsm_now();
 		if (now - tl > 10 || c0 + nb == nctx) {
@@ -686,46 +1092,71 @@ int fsm_harvest(int argc, char **argv)
 			tl = now;
 		}
 	}
-	hv_close(rec, recp);
-
-	/* decoder, unembedding, vocabulary, labels */
-	char path[4096];
-	snprintf(path, sizeof path, "%s/decoder.npy", dir);
-	hv_write_npy(path, s->params + s->w_dec, NF, D);
+	printf("harvest_contexts %ld\n", nctx);
+	/* per dictionary: records, decoder, unembedding, vocabulary, labels */
 	float *ue = malloc((size_t)D * LM_VOCAB * sizeof(float));
-	lm_unembed_mlp(m, ue);
-	snprintf(path, sizeof path, "%s/unembed.npy", dir);
-	hv_write_npy(path, ue, D, LM_VOCAB);
-	free(ue);
-	FILE *vf = hv_open(dir, "vocab.txt", path, sizeof path);
-	for (int c = 0; c < LM_VOCAB; c++) {
-		char e[8];
-		hv_escape_byte(c, e, sizeof e);
-		fprintf(vf, "%s\n", e);
-	}
-	hv_close(vf, path);
-	FILE *lf = hv_open(dir, "labels.tsv", path, sizeof path);
-	long live = 0, under20 = 0;
-	char lab[512];
-	for (int f = 0; f < NF; f++) {
-		hv_label(&feat[f], text, tlen, docs, lab, sizeof lab);
-		fprintf(lf, "%d\t%s\tauto\n", f, lab);
-		if (feat[f].fires > 0) {
-			live++;
-			if (feat[f].fires < 20)
-				under20++;
+	if (m->hook_kind == LM_HOOK_RESID)
+		lm_unembed_resid(m, ue);
+	else
+		lm_unembed_mlp(m, ue);
+	for (int j = 0; j < ns; j++) {
+		hv_dict *Dj = &dict[j];
+		sae_model *s = Dj->s;
+		int NF = s->n_feat;
+		const char *dir = Dj->dir;
+		hv_close(Dj->rec, Dj->recp);
+		char path[4096];
+		snprintf(path, sizeof path, "%s/decoder.npy", dir);
+		hv_write_npy(path, s->params + s->w_dec, NF, D);
+		snprintf(path, sizeof path, "%s/unembed.npy", dir);
+		hv_write_npy(path, ue, D, LM_VOCAB);
+		FILE *vf = hv_open(dir, "vocab.txt", path, sizeof path);
+		for (int c = 0; c < LM_VOCAB; c++) {
+			char e[8];
+			hv_escape_byte(c, e, sizeof e);
+			fprintf(vf, "%s\n", e);
 		}
+		hv_close(vf, path);
+		FILE *lf = hv_open(dir, "labels.tsv", path, sizeof path);
+		long live = 0, under20 = 0, named = 0;
+		char nm[HV_NAME], desc[1024];
+		for (int f = 0; f < NF; f++) {
+			hv_label(&Dj->feat[f], text, tlen, docs, nm, desc, sizeof desc);
+			fprintf(lf, "%d\t%s\tauto\t%s\n", f, nm, desc);
+			if (Dj->feat[f].fires > 0) {
+				live++;
+				if (Dj->feat[f].fires < 20)
+					under20++;
+			}
+			/* a structural name has no class word and no colon-quote
+			 * before its tag; count those whose layout tag won */
+			if (strstr(desc, "; layout: ") && Dj->feat[f].fires > 0) {
+				char tag[64];
+				const char *lp = strstr(desc, "; layout: ") + 10;
+				const char *le = strstr(lp, " (");
+				snprintf(tag, sizeof tag, "%.*s",
+				         (int)(le ? le - lp : (long)strlen(lp)), lp);
+				named += strncmp(nm, tag, strlen(tag)) == 0;
+			}
+		}
+		hv_close(lf, path);
+		char key[32];
+		snprintf(key, sizeof key, "harvest_sae%d", NF);
+		printf("%s_acts %ld\n%s_live %ld\n%s_live_under_20 %ld\n"
+		       "%s_structural_names %ld\n",
+		       key, Dj->nacts, key, live, key, under20, key, named);
+		free(Dj->feat);
+		free(Dj->idx);
+		free(Dj->val);
+		sae_free(s);
 	}
-	hv_close(lf, path);
-	printf("harvest_contexts %ld\nharvest_acts %ld\nharvest_live %ld\n"
-	       "harvest_live_under_20 %ld\nharvest_seconds %.0f\n",
-	       nctx, nacts, live, under20, fsm_now() - t0);
+	printf("harvest_seconds %.0f\n", fsm_now() - t0);
+	free(ue);
+	free(saes[0]);
+	free(dirs[0]);
 	free(line.p);
-	free(feat);
 	free(h.buf);
 	free(x);
-	free(idx);
-	free(val);
 	free(tok);
 	free(ctx);
 	for (int d = 0; d < ndoc; d++) {
@@ -734,7 +1165,6 @@ int fsm_harvest(int argc, char **argv)
 	}
 	free(docs);
 	free(text);
-	sae_free(s);
 	lm_free(m);
 	return 0;
 }

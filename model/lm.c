@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LM_MAGIC "FSLM0001"
+#define LM_MAGIC1 "FSLM0001"
+#define LM_MAGIC2 "FSLM0002"
+#define LM_STATE_MAGIC "FSLMST01"
 #define LN_EPS 1e-5f
 
 /* Deterministic random numbers (splitmix64). */
@@ -90,6 +92,8 @@ static lm_model *lm_alloc(const lm_config *cfg)
 	m->lay = lm_xcalloc((size_t)cfg->n_layer, sizeof *m->lay);
 	m->n_params = lm_layout(m);
 	m->params = lm_xcalloc(m->n_params, sizeof(float));
+	m->hook_kind = LM_HOOK_MLP;
+	m->hook_layer = cfg->n_layer - 1;
 	return m;
 }
 
@@ -368,12 +372,14 @@ double lm_forward(lm_model *m, const uint8_t *tok, const int *tgt, int B,
 		lm_matmul(A->h, A->xn2, p + L->w1, p + L->b1, N, D, F);
 		for (size_t i = 0; i < (size_t)N * F; i++)
 			A->a[i] = lm_gelu(A->h[i]);
-		if (hook && l == m->cfg.n_layer - 1)
+		if (hook && m->hook_kind == LM_HOOK_MLP && l == m->hook_layer)
 			hook(hook_ctx, A->a, N, F);
 		float *out = l + 1 < m->cfg.n_layer ? m->acts[l + 1].x : m->xf;
 		lm_matmul(out, A->a, p + L->w2, p + L->b2, N, F, D);
 		for (size_t i = 0; i < (size_t)N * D; i++)
 			out[i] += A->x2[i];
+		if (hook && m->hook_kind == LM_HOOK_RESID && l == m->hook_layer)
+			hook(hook_ctx, out, N, D);
 	}
 	lm_layernorm(m->xfn, m->muf, m->rsf, m->xf, p + m->lnf_g, p + m->lnf_b,
 	             N, D);
@@ -566,27 +572,116 @@ double lm_adamw(lm_model *m, float lr, float wd, float clip)
 	return norm;
 }
 
-int lm_save(const lm_model *m, const char *path)
+uint16_t lm_f32_to_f16(float f)
+{
+	uint32_t x;
+	memcpy(&x, &f, 4);
+	uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7FFFFFFFu;
+	if (ax >= 0x7F800000u) /* inf or NaN */
+		return (uint16_t)(sign | 0x7C00u | (ax > 0x7F800000u ? 0x200u : 0));
+	if (ax >= 0x477FF000u) /* rounds to >= 65520: infinity */
+		return (uint16_t)(sign | 0x7C00u);
+	if (ax < 0x38800000u) { /* below 2^-14: subnormal half or zero */
+		if (ax < 0x33000000u)
+			return (uint16_t)sign;
+		uint32_t mant = (ax & 0x7FFFFFu) | 0x800000u;
+		int shift = 126 - (int)(ax >> 23); /* 14..24 */
+		uint32_t h = mant >> shift;
+		uint32_t rem = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
+		if (rem > half || (rem == half && (h & 1)))
+			h++;
+		return (uint16_t)(sign | h);
+	}
+	uint32_t h = ((ax >> 13) - (112u << 10));
+	uint32_t rem = ax & 0x1FFFu;
+	if (rem > 0x1000u || (rem == 0x1000u && (h & 1)))
+		h++;
+	return (uint16_t)(sign | h);
+}
+
+float lm_f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+	uint32_t e = (h >> 10) & 0x1F, mant = h & 0x3FFu, x;
+	if (e == 0) {
+		float v = (float)mant * (1.0f / 16777216.0f); /* mant * 2^-24 */
+		return sign ? -v : v;
+	}
+	if (e == 31)
+		x = sign | 0x7F800000u | (mant << 13);
+	else
+		x = sign | ((e + 112u) << 23) | (mant << 13);
+	float f;
+	memcpy(&f, &x, 4);
+	return f;
+}
+
+/* Write n floats to f as float32 or float16; 1 on success. */
+static int lm_write_floats(FILE *f, const float *a, size_t n, int dtype)
+{
+	if (dtype == LM_F32)
+		return fwrite(a, sizeof(float), n, f) == n;
+	uint16_t buf[4096];
+	for (size_t i = 0; i < n;) {
+		size_t c = n - i < 4096 ? n - i : 4096;
+		for (size_t j = 0; j < c; j++)
+			buf[j] = lm_f32_to_f16(a[i + j]);
+		if (fwrite(buf, 2, c, f) != c)
+			return 0;
+		i += c;
+	}
+	return 1;
+}
+
+/* Read n floats stored as dtype; 1 on success. */
+static int lm_read_floats(FILE *f, float *a, size_t n, int dtype)
+{
+	if (dtype == LM_F32)
+		return fread(a, sizeof(float), n, f) == n;
+	uint16_t buf[4096];
+	for (size_t i = 0; i < n;) {
+		size_t c = n - i < 4096 ? n - i : 4096;
+		if (fread(buf, 2, c, f) != c)
+			return 0;
+		for (size_t j = 0; j < c; j++)
+			a[i + j] = lm_f16_to_f32(buf[j]);
+		i += c;
+	}
+	return 1;
+}
+
+/* Finish a file written to tmp: close, rename onto path. */
+static int lm_finish(FILE *f, int ok, const char *tmp, const char *path)
+{
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok || rename(tmp, path) != 0) {
+		int e = errno;
+		remove(tmp);
+		errno = e ? e : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int lm_save_dtype(const lm_model *m, const char *path, int dtype)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
 		return -1;
-	int32_t hdr[4] = {m->cfg.n_layer, m->cfg.d_model, m->cfg.n_head,
-	                  m->cfg.ctx};
-	int ok = fwrite(LM_MAGIC, 1, 8, f) == 8 &&
+	int32_t hdr[5] = {m->cfg.n_layer, m->cfg.d_model, m->cfg.n_head,
+	                  m->cfg.ctx, dtype};
+	int ok = fwrite(LM_MAGIC2, 1, 8, f) == 8 &&
 	         fwrite(hdr, sizeof hdr, 1, f) == 1 &&
-	         fwrite(m->params, sizeof(float), m->n_params, f) == m->n_params;
-	if (fclose(f) != 0)
-		ok = 0;
-	if (!ok || rename(tmp, path) != 0) {
-		int e = errno;
-		remove(tmp);
-		errno = e;
-		return -1;
-	}
-	return 0;
+	         lm_write_floats(f, m->params, m->n_params, dtype);
+	return lm_finish(f, ok, tmp, path);
+}
+
+int lm_save(const lm_model *m, const char *path)
+{
+	return lm_save_dtype(m, path, LM_F32);
 }
 
 lm_model *lm_load(const char *path)
@@ -597,12 +692,20 @@ lm_model *lm_load(const char *path)
 		return NULL;
 	}
 	char mg[8];
-	int32_t hdr[4];
+	int32_t hdr[5] = {0, 0, 0, 0, LM_F32};
 	lm_model *m = NULL;
-	if (fread(mg, 1, 8, f) != 8 || memcmp(mg, LM_MAGIC, 8) != 0 ||
-	    fread(hdr, sizeof hdr, 1, f) != 1) {
+	int v2 = 0;
+	if (fread(mg, 1, 8, f) != 8 ||
+	    (memcmp(mg, LM_MAGIC1, 8) != 0 &&
+	     !(v2 = memcmp(mg, LM_MAGIC2, 8) == 0)) ||
+	    fread(hdr, sizeof(int32_t), v2 ? 5 : 4, f) != (size_t)(v2 ? 5 : 4)) {
 		fprintf(stderr, "featscope-model: %s:1: header: not a model file\n",
 		        path);
+		goto out;
+	}
+	if (hdr[4] != LM_F32 && hdr[4] != LM_F16) {
+		fprintf(stderr, "featscope-model: %s:1: dtype: %d is not 0 (f32) "
+		        "or 1 (f16)\n", path, hdr[4]);
 		goto out;
 	}
 	lm_config c = {hdr[0], hdr[1], hdr[2], hdr[3]};
@@ -611,7 +714,7 @@ lm_model *lm_load(const char *path)
 		fprintf(stderr, "featscope-model: %s:1: header: bad shape\n", path);
 		goto out;
 	}
-	if (fread(m->params, sizeof(float), m->n_params, f) != m->n_params) {
+	if (!lm_read_floats(f, m->params, m->n_params, hdr[4])) {
 		fprintf(stderr, "featscope-model: %s: truncated parameters\n",
 		        path);
 		lm_free(m);
@@ -620,6 +723,62 @@ lm_model *lm_load(const char *path)
 out:
 	fclose(f);
 	return m;
+}
+
+int lm_save_state(const lm_model *m, const char *path, uint64_t rng,
+                  double elapsed)
+{
+	if (!m->m) {
+		errno = EINVAL;
+		return -1;
+	}
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return -1;
+	int64_t st = m->step;
+	int ok = fwrite(LM_STATE_MAGIC, 1, 8, f) == 8 &&
+	         fwrite(&st, sizeof st, 1, f) == 1 &&
+	         fwrite(&rng, sizeof rng, 1, f) == 1 &&
+	         fwrite(&elapsed, sizeof elapsed, 1, f) == 1 &&
+	         fwrite(m->m, sizeof(float), m->n_params, f) == m->n_params &&
+	         fwrite(m->v, sizeof(float), m->n_params, f) == m->n_params;
+	return lm_finish(f, ok, tmp, path);
+}
+
+int lm_load_state(lm_model *m, const char *path, uint64_t *rng,
+                  double *elapsed)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "featscope-model: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	char mg[8];
+	int64_t st;
+	if (!m->m) {
+		m->m = lm_xcalloc(m->n_params, sizeof(float));
+		m->v = lm_xcalloc(m->n_params, sizeof(float));
+		m->decay = lm_xcalloc(m->n_params, 1);
+		for (size_t i = 0; i < m->n_params; i++)
+			m->decay[i] = (unsigned char)lm_is_matrix(m, i);
+	}
+	int ok = fread(mg, 1, 8, f) == 8 && memcmp(mg, LM_STATE_MAGIC, 8) == 0 &&
+	         fread(&st, sizeof st, 1, f) == 1 &&
+	         fread(rng, sizeof *rng, 1, f) == 1 &&
+	         fread(elapsed, sizeof *elapsed, 1, f) == 1 &&
+	         fread(m->m, sizeof(float), m->n_params, f) == m->n_params &&
+	         fread(m->v, sizeof(float), m->n_params, f) == m->n_params &&
+	         fgetc(f) == EOF;
+	fclose(f);
+	if (!ok) {
+		fprintf(stderr, "featscope-model: %s:1: state: not the training "
+		        "state of this model\n", path);
+		return -1;
+	}
+	m->step = (long)st;
+	return 0;
 }
 
 void lm_unembed_mlp(const lm_model *m, float *out)
@@ -634,4 +793,14 @@ void lm_unembed_mlp(const lm_model *m, float *out)
 			    m->params[m->wu + (size_t)i * LM_VOCAB + j];
 	lm_matmul(out, m->params + L->w2, gw, NULL, F, D, LM_VOCAB);
 	free(gw);
+}
+
+void lm_unembed_resid(const lm_model *m, float *out)
+{
+	int D = m->cfg.d_model;
+	for (int i = 0; i < D; i++)
+		for (int j = 0; j < LM_VOCAB; j++)
+			out[(size_t)i * LM_VOCAB + j] =
+			    m->params[m->lnf_g + i] *
+			    m->params[m->wu + (size_t)i * LM_VOCAB + j];
 }

@@ -32,9 +32,16 @@ typedef struct {
 	size_t w2, b2;         /* MLP output [4D,D], [D] */
 } lm_layer_off;
 
-/* A hook called in the forward pass on the last layer's post-GELU MLP
- * activations act[n][4D] (n = B*T rows); it may read or overwrite them. */
+/* A hook called in the forward pass on act[n][width] (n = B*T rows); it
+ * may read or overwrite them. Where it sits is the model's hook_kind and
+ * hook_layer: LM_HOOK_MLP, the post-GELU MLP activations of block
+ * hook_layer (width 4D; the default, on the last block), or LM_HOOK_RESID,
+ * the residual stream after block hook_layer (width D; what the hook
+ * writes is what the next block reads). */
 typedef void (*lm_hook)(void *ctx, float *act, int n, int width);
+
+#define LM_HOOK_MLP 0   /* post-GELU MLP hidden of a block */
+#define LM_HOOK_RESID 1 /* residual stream after a block */
 
 /* Activations of one layer, kept for the backward pass. */
 typedef struct {
@@ -66,6 +73,8 @@ typedef struct {
 	size_t lnf_g, lnf_b; /* final layernorm [D] */
 	size_t wu, bu;       /* unembedding [D,256], [256] */
 	lm_layer_off *lay;   /* per-layer offsets [n_layer] */
+	int hook_kind;       /* LM_HOOK_MLP or LM_HOOK_RESID */
+	int hook_layer;      /* block the hook reads (default: the last) */
 	int cap_b;           /* batch size the activation buffers hold */
 	lm_acts *acts;       /* per-layer activations [n_layer] */
 	float *xf;           /* residual stream after the last block [N,D] */
@@ -101,14 +110,46 @@ void lm_backward(lm_model *m, const uint8_t *tok, const int *tgt, int B,
  * Returns the gradient norm before clipping. */
 double lm_adamw(lm_model *m, float lr, float wd, float clip);
 
-/* Save the configuration and parameters; 0 on success, -1 with errno. */
+/* Weight file "FSLM0002": the 8-byte magic, int32 n_layer, d_model,
+ * n_head, ctx, int32 dtype (LM_F32 or LM_F16, IEEE half), then every
+ * parameter in lm_layout() order (the offsets of lm_model above: wte,
+ * wpe, per block ln1_g, ln1_b, wqkv, bqkv, wo, bo, ln2_g, ln2_b, w1, b1,
+ * w2, b2, then lnf_g, lnf_b, wu, bu; matrices row-major [in][out]) in that
+ * dtype, little-endian. "FSLM0001" (no dtype, float32) still loads. */
+#define LM_F32 0
+#define LM_F16 1
+
+/* Save the configuration and parameters as FSLM0002 float32, through a
+ * temporary file and a rename; 0 on success, -1 with errno. */
 int lm_save(const lm_model *m, const char *path);
-/* Load a model saved by lm_save; NULL on error (message on stderr). */
+/* The same in dtype LM_F32 or LM_F16. */
+int lm_save_dtype(const lm_model *m, const char *path, int dtype);
+/* Load a model saved by lm_save (FSLM0001 or FSLM0002); NULL on error
+ * (message on stderr). */
 lm_model *lm_load(const char *path);
+
+/* Training state beside a checkpoint ("FSLMST01": int64 step, uint64 rng,
+ * double elapsed seconds, then the AdamW moments m and v as float32), so
+ * a killed run resumes where it was. 0 on success, -1 with errno;
+ * lm_load_state returns -1 (message on stderr) when the file does not fit
+ * the model. */
+int lm_save_state(const lm_model *m, const char *path, uint64_t rng,
+                  double elapsed);
+int lm_load_state(lm_model *m, const char *path, uint64_t *rng,
+                  double *elapsed);
+
+/* IEEE half <-> float conversions (round to nearest even). */
+uint16_t lm_f32_to_f16(float f);
+float lm_f16_to_f32(uint16_t h);
 
 /* Composite map from the last layer's MLP hidden space to the logits:
  * out[4D][256] = W2 * diag(lnf_g) * Wu (the direct logit effect of a
  * hidden direction, ignoring the final layernorm's normalisation). */
 void lm_unembed_mlp(const lm_model *m, float *out);
+
+/* The same for the residual stream: out[D][256] = diag(lnf_g) * Wu, the
+ * direct path of a residual direction to the logits (later blocks and the
+ * final layernorm's normalisation ignored). */
+void lm_unembed_resid(const lm_model *m, float *out);
 
 #endif

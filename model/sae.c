@@ -5,6 +5,7 @@
  * of each row, which is far cheaper than a dense product.
  */
 #include "sae.h"
+#include "lm.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -13,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SAE_MAGIC "FSSAE001"
+#define SAE_MAGIC1 "FSSAE001"
+#define SAE_MAGIC2 "FSSAE002"
 
 static void *sae_xcalloc(size_t n, size_t sz)
 {
@@ -52,6 +54,8 @@ static sae_model *sae_alloc(int d_in, int n_feat, int k)
 	if (s->k_aux < 1)
 		s->k_aux = 1;
 	s->in_scale = 1.0f;
+	s->hook_kind = SAE_HOOK_MLP;
+	s->layer = -1;
 	size_t F = n_feat, D = d_in, off = 0;
 	s->w_enc = off; off += F * D;
 	s->b_enc = off; off += F;
@@ -148,11 +152,45 @@ static void sae_preact(sae_model *s, const float *x, int n, float *xc)
 /* The k largest of row[F] restricted to features with mask (NULL: all),
  * as (index, value) sorted by value descending; values <= 0 become
  * empty slots (index -1). Returns the number of positive entries. */
+static int sae_topk_heap(const float *row, const int *cand, int F, int k,
+                         const unsigned char *mask, int *idx, float *val);
+
 static int sae_topk(const float *row, int F, int k,
                     const unsigned char *mask, int *idx, float *val)
 {
+	/* Wide rows: the r-th largest of every 16th value is a threshold
+	 * that about 2k values of the row exceed; select among those. When
+	 * fewer than k exceed it, the exact answer may lie below: scan all. */
+	enum { STEP = 16 };
+	if (!mask && F >= 64 * k && k <= 256) {
+		int r = (2 * k + STEP - 1) / STEP, sidx[64];
+		float sval[64];
+		int ns = 0;
+		float sample[4096] = {0};
+		for (int f = 0; f < F && ns < 4096; f += STEP)
+			sample[ns++] = row[f];
+		int got = sae_topk_heap(sample, NULL, ns, r, NULL, sidx, sval);
+		if (got == r) {
+			float t = sval[r - 1];
+			int cand[1024], nc = 0;
+			for (int f = 0; f < F && nc < 1024; f++)
+				if (row[f] > t)
+					cand[nc++] = f;
+			if (nc >= k && nc < 1024)
+				return sae_topk_heap(row, cand, nc, k, NULL, idx, val);
+		}
+	}
+	return sae_topk_heap(row, NULL, F, k, mask, idx, val);
+}
+
+/* The heap selection over row[f] for f in cand[0..F) (cand NULL: f in
+ * 0..F). */
+static int sae_topk_heap(const float *row, const int *cand, int F, int k,
+                         const unsigned char *mask, int *idx, float *val)
+{
 	int n = 0; /* a min-heap of size n on val */
-	for (int f = 0; f < F; f++) {
+	for (int c0 = 0; c0 < F; c0++) {
+		int f = cand ? cand[c0] : c0;
 		float x = row[f];
 		if (x <= 0 || (mask && !mask[f]))
 			continue;
@@ -445,27 +483,66 @@ void sae_decode_sparse(const sae_model *s, const int *idx, const float *val,
 	}
 }
 
-int sae_save(const sae_model *s, const char *path)
+/* n floats to f as float32 or float16 (lm.c's conversion); 1 on success */
+static int sae_write_floats(FILE *f, const float *a, size_t n, int dtype)
+{
+	if (dtype == 0)
+		return fwrite(a, sizeof(float), n, f) == n;
+	uint16_t buf[4096];
+	for (size_t i = 0; i < n;) {
+		size_t c = n - i < 4096 ? n - i : 4096;
+		for (size_t j = 0; j < c; j++)
+			buf[j] = lm_f32_to_f16(a[i + j]);
+		if (fwrite(buf, 2, c, f) != c)
+			return 0;
+		i += c;
+	}
+	return 1;
+}
+
+static int sae_read_floats(FILE *f, float *a, size_t n, int dtype)
+{
+	if (dtype == 0)
+		return fread(a, sizeof(float), n, f) == n;
+	uint16_t buf[4096];
+	for (size_t i = 0; i < n;) {
+		size_t c = n - i < 4096 ? n - i : 4096;
+		if (fread(buf, 2, c, f) != c)
+			return 0;
+		for (size_t j = 0; j < c; j++)
+			a[i + j] = lm_f16_to_f32(buf[j]);
+		i += c;
+	}
+	return 1;
+}
+
+int sae_save_dtype(const sae_model *s, const char *path, int dtype)
 {
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	FILE *f = fopen(tmp, "wb");
 	if (!f)
 		return -1;
-	int32_t hdr[3] = {s->d_in, s->n_feat, s->k};
-	int ok = fwrite(SAE_MAGIC, 1, 8, f) == 8 &&
+	int32_t hdr[6] = {s->d_in, s->n_feat, s->k, s->hook_kind, s->layer,
+	                  dtype};
+	int ok = fwrite(SAE_MAGIC2, 1, 8, f) == 8 &&
 	         fwrite(hdr, sizeof hdr, 1, f) == 1 &&
 	         fwrite(&s->in_scale, sizeof(float), 1, f) == 1 &&
-	         fwrite(s->params, sizeof(float), s->n_params, f) == s->n_params;
+	         sae_write_floats(f, s->params, s->n_params, dtype);
 	if (fclose(f) != 0)
 		ok = 0;
 	if (!ok || rename(tmp, path) != 0) {
 		int e = errno;
 		remove(tmp);
-		errno = e;
+		errno = e ? e : EIO;
 		return -1;
 	}
 	return 0;
+}
+
+int sae_save(const sae_model *s, const char *path)
+{
+	return sae_save_dtype(s, path, 0);
 }
 
 sae_model *sae_load(const char *path)
@@ -476,13 +553,23 @@ sae_model *sae_load(const char *path)
 		return NULL;
 	}
 	char mg[8];
-	int32_t hdr[3];
+	int32_t hdr[6] = {0, 0, 0, SAE_HOOK_MLP, -1, 0};
 	float sc;
 	sae_model *s = NULL;
-	if (fread(mg, 1, 8, f) != 8 || memcmp(mg, SAE_MAGIC, 8) != 0 ||
-	    fread(hdr, sizeof hdr, 1, f) != 1 || fread(&sc, 4, 1, f) != 1) {
+	int v2 = 0;
+	if (fread(mg, 1, 8, f) != 8 ||
+	    (memcmp(mg, SAE_MAGIC1, 8) != 0 &&
+	     !(v2 = memcmp(mg, SAE_MAGIC2, 8) == 0)) ||
+	    fread(hdr, sizeof(int32_t), v2 ? 6 : 3, f) != (size_t)(v2 ? 6 : 3) ||
+	    fread(&sc, 4, 1, f) != 1) {
 		fprintf(stderr, "featscope-model: %s:1: header: not an SAE file\n",
 		        path);
+		goto out;
+	}
+	if ((hdr[3] != SAE_HOOK_MLP && hdr[3] != SAE_HOOK_RESID) ||
+	    (hdr[5] != 0 && hdr[5] != 1)) {
+		fprintf(stderr, "featscope-model: %s:1: header: hook_kind %d or "
+		        "dtype %d unknown\n", path, hdr[3], hdr[5]);
 		goto out;
 	}
 	s = sae_alloc(hdr[0], hdr[1], hdr[2]);
@@ -491,7 +578,9 @@ sae_model *sae_load(const char *path)
 		goto out;
 	}
 	s->in_scale = sc;
-	if (fread(s->params, sizeof(float), s->n_params, f) != s->n_params) {
+	s->hook_kind = hdr[3];
+	s->layer = hdr[4];
+	if (!sae_read_floats(f, s->params, s->n_params, hdr[5])) {
 		fprintf(stderr, "featscope-model: %s: truncated parameters\n",
 		        path);
 		sae_free(s);

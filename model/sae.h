@@ -28,6 +28,8 @@ typedef struct {
 	int k;               /* active features per token */
 	int k_aux;           /* features in the auxiliary (dead) top-k */
 	float in_scale;      /* inputs are multiplied by this before encoding */
+	int hook_kind;       /* what it reads: SAE_HOOK_MLP or SAE_HOOK_RESID */
+	int layer;           /* the block it reads */
 	size_t n_params;     /* floats in params */
 	float *params;       /* all parameters, flat */
 	float *grads;        /* gradients, same layout */
@@ -77,7 +79,22 @@ void sae_encode_sparse(sae_model *s, const float *x, int n, int *idx,
 void sae_decode_sparse(const sae_model *s, const int *idx, const float *val,
                        int n, float *xhat);
 
+/* Weight file "FSSAE002": the 8-byte magic, int32 d_in, n_features, k,
+ * int32 hook_kind (0: post-GELU MLP hidden of block `layer`; 1: residual
+ * stream after block `layer`), int32 layer, int32 dtype (0 float32, 1
+ * IEEE float16), float32 input_scale, then W_enc[F][D], b_enc[F],
+ * W_dec[F][D], b_dec[D] in dtype, little-endian. "FSSAE001" (d_in,
+ * n_features, k, input_scale, float32 parameters; the last block's MLP)
+ * still loads. */
+#define SAE_HOOK_MLP 0
+#define SAE_HOOK_RESID 1
+
+/* Save as FSSAE002 float32 (sae_save) or in dtype 0/1, through a temporary
+ * file and a rename; 0 on success, -1 with errno. */
 int sae_save(const sae_model *s, const char *path);
+int sae_save_dtype(const sae_model *s, const char *path, int dtype);
+/* Load FSSAE001 or FSSAE002; NULL on error (message on stderr). An
+ * FSSAE001 file gets hook_kind SAE_HOOK_MLP and layer -1 (the last). */
 sae_model *sae_load(const char *path);
 
 #endif

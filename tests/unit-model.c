@@ -68,6 +68,45 @@ static void check_dir(lm_model *m, const float *grad, size_t off, size_t n,
 	free(saved);
 }
 
+static long hook_seen;
+
+static void hook_keep(void *ctx, float *act, int n, int width)
+{
+	(void)ctx;
+	(void)act;
+	hook_seen = (long)n * width;
+}
+
+static void hook_zero(void *ctx, float *act, int n, int width)
+{
+	(void)ctx;
+	memset(act, 0, (size_t)n * width * sizeof(float));
+}
+
+/* Half-precision conversion: exact for representable values, rounding
+ * to nearest within 2^-11 relative, subnormals and infinities. */
+static void test_f16(void)
+{
+	static const float exact[] = {0.0f, 1.0f, -2.0f, 0.5f, 65504.0f,
+	                              6.103515625e-05f, 5.9604645e-08f};
+	int ok = 1;
+	for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+		ok &= lm_f16_to_f32(lm_f32_to_f16(exact[i])) == exact[i];
+	CHECK(ok, "f16-exact-values");
+	double worst = 0;
+	for (int i = 0; i < 100000; i++) {
+		/* normal half range: |x| in [2^-10, 2^10) */
+		float x = (float)((urand() < 0.5 ? -1 : 1) * (1 + urand()) *
+		                  pow(2, floor(urand() * 20) - 10));
+		double e = fabs(lm_f16_to_f32(lm_f32_to_f16(x)) - x) / fabs(x);
+		if (e > worst)
+			worst = e;
+	}
+	CHECK(worst <= 1.0 / 2048 + 1e-9, "f16-round-to-nearest");
+	CHECK(lm_f16_to_f32(lm_f32_to_f16(1e6f)) > 65504.0f, "f16-overflow-is-inf");
+	CHECK(lm_f32_to_f16(1.0f + 1.0f / 2048) == 0x3C00, "f16-ties-to-even");
+}
+
 static void test_lm(int n_layer)
 {
 	lm_config c = {n_layer, 16, 2, 8};
@@ -142,8 +181,36 @@ static void test_lm(int n_layer)
 			CHECK(a == b, "lm-load-same-loss");
 			lm_free(m2);
 		}
+		/* f16: every parameter within half-precision rounding */
+		CHECK(lm_save_dtype(m, path, LM_F16) == 0, "lm-save-f16");
+		m2 = lm_load(path);
+		CHECK(m2 != NULL, "lm-load-f16");
+		if (m2) {
+			double worst = 0;
+			for (size_t i = 0; i < m->n_params; i++) {
+				double a = m->params[i], d = fabs(a - m2->params[i]);
+				if (d > worst && d > 1e-7)
+					worst = d / (fabs(a) > 6e-5 ? fabs(a) : 6e-5);
+			}
+			CHECK(worst <= 1.0 / 1024, "lm-f16-relative-error");
+			lm_free(m2);
+		}
 		remove(path);
 	}
+
+	/* The residual hook sees the stream after block hook_layer; zeroing
+	 * it there changes the loss, copying it back unchanged does not. */
+	m->hook_kind = LM_HOOK_RESID;
+	m->hook_layer = 0;
+	hook_seen = 0;
+	double base = lm_loss(m);
+	double same = lm_forward(m, tok, tgt, B, T, hook_keep, NULL, NULL);
+	CHECK(hook_seen == B * T * m->cfg.d_model, "lm-resid-hook-width");
+	CHECK(same == base, "lm-resid-hook-identity");
+	double zeroed = lm_forward(m, tok, tgt, B, T, hook_zero, NULL, NULL);
+	CHECK(fabs(zeroed - base) > 1e-3, "lm-resid-hook-changes-loss");
+	m->hook_kind = LM_HOOK_MLP;
+	m->hook_layer = m->cfg.n_layer - 1;
 
 	/* A few AdamW steps on one batch lower its loss. */
 	double before = lm_loss(m);
@@ -256,10 +323,92 @@ static void test_sae(void)
 	sae_free(s);
 }
 
+/* Top-k over wide rows (the sampled-threshold path) equals a brute-force
+ * selection, and an SAE survives an FSSAE002 f16 round trip. */
+static void test_sae_wide(void)
+{
+	int D = 8, F = 4096, K = 16, N = 64;
+	sae_model *s = sae_new(D, F, K, 7);
+	float *x = malloc(sizeof(float) * (size_t)N * D);
+	for (int i = 0; i < N * D; i++)
+		x[i] = (float)(urand() * 2 - 1);
+	int *idx = malloc(sizeof(int) * (size_t)N * K);
+	float *val = malloc(sizeof(float) * (size_t)N * K);
+	float *z = malloc(sizeof(float) * (size_t)N * F);
+	sae_encode_sparse(s, x, N, idx, val);
+	sae_encode_dense(s, x, N, z);
+	/* the dense codes hold exactly the sparse ones; the k-th value is at
+	 * least every value left out of the pre-activations' top k */
+	int bad = 0;
+	for (int i = 0; i < N; i++) {
+		int nz = 0;
+		for (int f = 0; f < F; f++)
+			nz += z[(size_t)i * F + f] > 0;
+		int nk = 0;
+		for (int a = 0; a < K; a++)
+			if (idx[i * K + a] >= 0) {
+				nk++;
+				bad += z[(size_t)i * F + idx[i * K + a]] != val[i * K + a];
+				bad += a > 0 && val[i * K + a] > val[i * K + a - 1];
+			}
+		bad += nz != nk;
+	}
+	CHECK(bad == 0, "sae-wide-topk-consistent");
+	/* brute force: the K largest pre-activations of row 0 */
+	float *pre = malloc(sizeof(float) * (size_t)F);
+	const float *we = s->params + s->w_enc, *be = s->params + s->b_enc;
+	const float *bd = s->params + s->b_dec;
+	int worse = 0;
+	for (int i = 0; i < N; i++) {
+		for (int f = 0; f < F; f++) {
+			double a = be[f];
+			for (int j = 0; j < D; j++)
+				a += (double)we[(size_t)f * D + j] * (x[i * D + j] - bd[j]);
+			pre[f] = (float)a;
+		}
+		float kth = val[i * K + K - 1];
+		int above = 0;
+		for (int f = 0; f < F; f++)
+			above += pre[f] > kth + 1e-5f;
+		worse += above > K - 1;
+	}
+	CHECK(worse == 0, "sae-wide-topk-exact");
+	char path[] = "/tmp/unit-sae-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd >= 0) {
+		s->hook_kind = SAE_HOOK_RESID;
+		s->layer = 1;
+		CHECK(sae_save_dtype(s, path, 1) == 0, "sae-save-f16");
+		sae_model *t = sae_load(path);
+		CHECK(t && t->hook_kind == SAE_HOOK_RESID && t->layer == 1 &&
+		      t->n_feat == F && t->d_in == D && t->k == K, "sae-f16-header");
+		if (t) {
+			double worst = 0;
+			for (size_t i = 0; i < s->n_params; i++) {
+				double d = fabs(s->params[i] - t->params[i]);
+				if (d > worst)
+					worst = d;
+			}
+			CHECK(worst < 1e-3, "sae-f16-params");
+			sae_free(t);
+		}
+		remove(path);
+	}
+	free(pre);
+	free(x);
+	free(idx);
+	free(val);
+	free(z);
+	sae_free(s);
+}
+
 int main(void)
 {
 	test_lm(1);
 	test_lm(2);
 	test_sae();
+	/* after the others: they draw from the same random stream */
+	test_f16();
+	test_sae_wide();
 	TEST_END();
 }

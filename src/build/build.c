@@ -60,6 +60,7 @@ void build_opts_init(fs_build_opts *o)
 	o->n_intervals = 10;
 	o->per_interval = 5;
 	o->knn_k = 32;
+	o->n_random = 0;
 	o->progress = fs_stderr_tty();
 }
 
@@ -216,7 +217,10 @@ static void acc_offer(builder *b, feat_acc *a, float max, int ntok, int64_t rec)
 		a->top[0] = make_sample(b, max, ntok, rec);
 		heap_sift_down(a->top, a->ntop, 0);
 	}
-	int R = b->o->n_intervals * b->o->per_interval * RESERVOIR_PER_INTERVAL;
+	int R = b->o->n_intervals * b->o->per_interval;
+	if (b->o->n_random > R)
+		R = b->o->n_random;
+	R *= RESERVOIR_PER_INTERVAL;
 	if (R <= 0)
 		return;
 	a->seen++;
@@ -464,15 +468,17 @@ static int read_records(builder *b, const char *path, double t0, int64_t *nrec_t
 	return rc;
 }
 
-/* Labels file: "feature<TAB>label[<TAB>source]" lines, '#' comments. */
+/* Labels file: "feature<TAB>label[<TAB>source[<TAB>description]]" lines,
+ * '#' comments. */
 static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***sources,
-		       char *err, size_t errlen)
+		       char ***descs, char *err, size_t errlen)
 {
 	fs_input *in = input_open(path, err, errlen);
 	if (!in)
 		return -1;
 	*labels = xcalloc((size_t)nfeat, sizeof(char *));
 	*sources = xcalloc((size_t)nfeat, sizeof(char *));
+	*descs = xcalloc((size_t)nfeat, sizeof(char *));
 	const char *line;
 	size_t len;
 	int rc = 0;
@@ -502,10 +508,15 @@ static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***
 			break;
 		}
 		const char *lab = tab + 1, *tab2 = strchr(lab, '\t');
+		const char *tab3 = tab2 ? strchr(tab2 + 1, '\t') : NULL;
 		free((*labels)[f]);
 		free((*sources)[f]);
+		free((*descs)[f]);
 		(*labels)[f] = tab2 ? xstrndup(lab, (size_t)(tab2 - lab)) : xstrdup(lab);
-		(*sources)[f] = xstrdup(tab2 ? tab2 + 1 : "labels");
+		(*sources)[f] = !tab2 ? xstrdup("labels")
+			      : tab3 ? xstrndup(tab2 + 1, (size_t)(tab3 - tab2 - 1))
+				     : xstrdup(tab2 + 1);
+		(*descs)[f] = tab3 && tab3[1] ? xstrdup(tab3 + 1) : NULL;
 	}
 	if (rc == 0 && input_bad(in))
 		rc = fs_seterr(err, errlen, "%s", input_bad(in));
@@ -717,21 +728,20 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 	return 1;
 }
 
-/* Neighbours, clusters and the map from the decoder. */
-static int build_geometry(fs_writer *w, int sae, const int64_t *fids, const fs_tensor *dec,
-			  const char *const *labels, const fs_build_opts *o, char *err, size_t errlen)
-{
-	geom_dict d = {sae, o->sae_name, fids, dec->data, dec->shape[0], (int)dec->shape[1], labels};
-	geom_opts g;
-	geom_opts_init(&g);
-	g.k = o->knn_k;
-	g.progress = o->progress;
-	if (g.k == 0)
-		return 0;
-	return geom_write(w, &d, 1, &g, err, errlen);
-}
+/* A dictionary's decoder kept for the geometry, which runs once over every
+ * dictionary of a build (neighbours across dictionaries of one width). */
+typedef struct {
+	geom_dict d;        /* what geom_write reads (W, fids, labels owned here) */
+	char **labels;      /* label copies [n] */
+	fs_build_opts *o;   /* its options */
+} pending_geom;
 
-int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen)
+/* Build one dictionary into *wp (created on first use, after the records
+ * read cleanly). Its decoder, if any, is appended to pg for the geometry.
+ * 0 on success; -1 with a message (the writer is then aborted and *wp set
+ * to NULL). */
+static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninputs, int first,
+		     pending_geom *pg, int *npg, char *err, size_t errlen)
 {
 	builder b;
 	memset(&b, 0, sizeof b);
@@ -739,9 +749,9 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	b.rng = 0x853c49e6748fea9bull;
 	double t0 = fs_now();
 	int rc = -1;
-	fs_writer *w = NULL;
+	fs_writer *w = *wp;
 	fs_tensor dec = {0};
-	char **labels = NULL, **lsrc = NULL;
+	char **labels = NULL, **lsrc = NULL, **ldesc = NULL;
 	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
 	int64_t nrefs = 0, nlabels = 0;
 
@@ -783,17 +793,20 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 				nfeat = f + 1;
 	if (o->labels) {
 		nlabels = nfeat ? nfeat : 1;
-		if (read_labels(o->labels, nlabels, &labels, &lsrc, err, errlen) < 0)
+		if (read_labels(o->labels, nlabels, &labels, &lsrc, &ldesc, err, errlen) < 0)
 			goto out;
 	}
 
-	w = o->into ? o->into : writer_create(o->out, err, errlen);
 	if (!w) {
-		/* a path that cannot be created is a usage error; a file that
-		 * cannot be written (disk full) a write error */
-		if (errno == EIO || errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
-			build_io_failed = 1;
-		goto out;
+		w = writer_create(o->out, err, errlen);
+		if (!w) {
+			/* a path that cannot be created is a usage error; a file
+			 * that cannot be written (disk full) a write error */
+			if (errno == EIO || errno == ENOSPC || errno == EFBIG || errno == EDQUOT)
+				build_io_failed = 1;
+			goto out;
+		}
+		*wp = w;
 	}
 	fs_sae sae = {0, (char *)o->sae_name, (char *)(o->model ? o->model : ""),
 		      (char *)(o->hook ? o->hook : ""), o->layer, dec.data ? (int)dec.shape[1] : 0,
@@ -803,7 +816,8 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		io_err(err, errlen, "%s", writer_errmsg(w));
 		goto out;
 	}
-	writer_count_tokens(w, b.tokens);
+	if (first) /* dictionaries of one build read the same contexts */
+		writer_count_tokens(w, b.tokens);
 	fids = xmalloc(sizeof *fids * (size_t)(nfeat ? nfeat : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
@@ -821,7 +835,8 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		ft.hist_hi = a->hist_hi;
 		memcpy(ft.hist, a->hist, sizeof ft.hist);
 		fids[f] = writer_add_feature(w, &ft);
-		if (fids[f] < 0) {
+		if (fids[f] < 0 ||
+		    (ldesc && ldesc[f] && writer_set_description(w, fids[f], ldesc[f]) < 0)) {
 			io_err(err, errlen, "%s", writer_errmsg(w));
 			goto out;
 		}
@@ -860,6 +875,9 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 
 	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
 	int seencap = o->top_k > o->per_interval ? o->top_k : o->per_interval;
+	if (o->n_random > seencap)
+		seencap = o->n_random;
+	int pickcap = 1, *pick = xmalloc(sizeof *pick);
 	seen = xmalloc(sizeof *seen * (size_t)(seencap > 0 ? seencap : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
@@ -897,32 +915,68 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 			iv.frac = (float)inside / (float)a->nres;
 			if (writer_add_interval(w, fids[f], &iv) < 0) {
 				io_err(err, errlen, "%s", writer_errmsg(w));
+				free(pick);
 				goto out;
 			}
 		}
+		/* Random positive samples: n_random distinct slots of the
+		 * reservoir (itself a uniform sample of the records where the
+		 * feature fires), drawn by a partial Fisher-Yates shuffle. */
+		if (o->n_random > 0) {
+			if (a->nres > pickcap) {
+				pickcap = a->nres;
+				pick = xrealloc(pick, sizeof *pick * (size_t)pickcap);
+			}
+			for (int i = 0; i < a->nres; i++)
+				pick[i] = i;
+			int nr = o->n_random < a->nres ? o->n_random : a->nres, rank = 0;
+			nseen = 0;
+			for (int i = 0; i < nr; i++) {
+				int j = i + (int)(rng_next(&b.rng) % (uint64_t)(a->nres - i));
+				int t = pick[i];
+				pick[i] = pick[j];
+				pick[j] = t;
+				int k = write_sample(w, &b, fids[f], FS_GRP_RANDOM, rank, &a->res[pick[i]],
+						     refs, ctx_of, nrefs, seen, &nseen, err, errlen);
+				if (k < 0) {
+					free(pick);
+					goto out;
+				}
+				rank += k;
+			}
+		}
 	}
+	free(pick);
 	if (dec.data && o->unembed &&
 	    write_logits(w, fids, &dec, o->unembed, o->vocab, o->progress, err, errlen) < 0)
 		goto out;
-	if (dec.data && build_geometry(w, sid, fids, &dec, (const char *const *)labels, o, err, errlen) < 0)
-		goto out;
-	if (o->progress)
-		fprintf(stderr, "build: writing indexes and full-text tables\n");
-	if (o->into) {
-		rc = 0;
-		w = NULL;
-		goto out;
+	if (dec.data && o->knn_k > 0) {
+		/* keep the decoder for the geometry of the whole build */
+		pending_geom *p = &pg[(*npg)++];
+		size_t n = (size_t)dec.shape[0] * (size_t)dec.shape[1];
+		float *W = xmalloc(sizeof *W * (n ? n : 1));
+		memcpy(W, dec.data, sizeof *W * n);
+		int64_t *fc = xmalloc(sizeof *fc * (size_t)(nfeat ? nfeat : 1));
+		memcpy(fc, fids, sizeof *fc * (size_t)nfeat);
+		p->labels = NULL;
+		if (labels) {
+			p->labels = xcalloc((size_t)nfeat, sizeof(char *));
+			for (int64_t f = 0; f < nfeat; f++)
+				p->labels[f] = labels[f] ? xstrdup(labels[f]) : NULL;
+		}
+		p->o = o;
+		p->d = (geom_dict){sid, o->sae_name, fc, W, dec.shape[0], (int)dec.shape[1],
+				   (const char *const *)p->labels};
 	}
-	rc = writer_finish(w, err, errlen);
-	if (rc != 0)
-		build_io_failed = 1;
-	w = NULL;
-	if (rc == 0 && o->progress)
-		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->out,
+	rc = 0;
+	if (o->progress)
+		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->sae_name,
 			(long long)nfeat, (long long)nrefs, fs_now() - t0);
 out:
-	if (w && !o->into)
+	if (rc != 0 && w && w != o->into) {
 		writer_abort(w);
+		*wp = NULL;
+	}
 	for (int64_t f = 0; f < b.nfeat; f++) {
 		for (int i = 0; i < b.acc[f].ntop; i++)
 			sample_free(&b.acc[f].top[i]);
@@ -935,9 +989,11 @@ out:
 		for (int64_t f = 0; f < nlabels; f++) {
 			free(labels[f]);
 			free(lsrc[f]);
+			free(ldesc[f]);
 		}
 		free(labels);
 		free(lsrc);
+		free(ldesc);
 	}
 	free(b.acc);
 	if (b.st.f)
@@ -958,6 +1014,70 @@ out:
 int build_failed_on_io(void)
 {
 	return build_io_failed;
+}
+
+static void pending_free(pending_geom *p)
+{
+	if (p->labels)
+		for (int64_t f = 0; f < p->d.n; f++)
+			free(p->labels[f]);
+	free(p->labels);
+	free((void *)p->d.W);
+	free((void *)p->d.fids);
+}
+
+int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs, char *err,
+		    size_t errlen)
+{
+	double t0 = fs_now();
+	/* harvest adds its dictionaries to a writer of its own (o->into):
+	 * then the caller finishes it */
+	fs_writer *w = o[0].into;
+	pending_geom *pg = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *pg);
+	geom_dict *gd = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *gd);
+	int npg = 0, rc = -1;
+	for (int i = 0; i < nd; i++) {
+		o[i].out = o[0].out;
+		if (build_one(&w, &o[i], inputs[i], ninputs[i], i == 0, pg, &npg, err, errlen) != 0)
+			goto out;
+	}
+	if (npg > 0) {
+		geom_opts g;
+		geom_opts_init(&g);
+		g.k = pg[0].o->knn_k;
+		g.progress = o[0].progress;
+		for (int i = 0; i < npg; i++)
+			gd[i] = pg[i].d;
+		if (geom_write(w, gd, npg, &g, err, errlen) != 0)
+			goto out;
+	}
+	if (o[0].into) {
+		rc = 0;
+		w = NULL;
+		goto out;
+	}
+	if (o[0].progress)
+		fprintf(stderr, "build: writing indexes and full-text tables\n");
+	rc = writer_finish(w, err, errlen);
+	if (rc != 0)
+		build_io_failed = 1;
+	w = NULL;
+	if (rc == 0 && o[0].progress)
+		fprintf(stderr, "build: %s: %d dictionar%s in %.1fs\n", o[0].out, nd,
+			nd == 1 ? "y" : "ies", fs_now() - t0);
+out:
+	if (w && w != o[0].into)
+		writer_abort(w);
+	for (int i = 0; i < npg; i++)
+		pending_free(&pg[i]);
+	free(pg);
+	free(gd);
+	return rc;
+}
+
+int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen)
+{
+	return build_run_multi(o, 1, &inputs, &ninputs, err, errlen);
 }
 
 /* ---- rel: fuzzing entry ---- */

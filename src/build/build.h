@@ -25,6 +25,7 @@ typedef struct {
 	const char *unembed;      /* --unembed FILE [d_model, vocab] or [vocab, d_model] */
 	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */
 	int knn_k;                /* --neighbours K (32) */
+	int n_random;             /* --random N: random positive samples per feature (0) */
 	int progress;             /* show progress on stderr */
 	fs_writer *into;          /* add the dictionary to this open writer (out unused);
 				     the caller finishes or aborts it (several dictionaries
@@ -37,6 +38,13 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 /* After build_run failed: 1 when it failed writing (disk full, write
  * error: exit status 1), 0 on bad input (exit status 2). */
 int build_failed_on_io(void);
+/* Build nd dictionaries into one index (o[0].out): dictionary i from
+ * inputs[i][0..ninputs[i]), each with its own options; contexts with the
+ * same text and tokens are stored once, so examples of different
+ * dictionaries on one context share its id; neighbours are computed across
+ * dictionaries of one width. 0 on success, -1 with a one-line message. */
+int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs, char *err,
+		    size_t errlen);
 
 /* ---- rel: fuzzing entry ---- */
 /* Parse one JSONL record line exactly as the builder does (n_features > 0:

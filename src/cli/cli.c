@@ -174,6 +174,7 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 	fs_interval *iv;
 	int niv = index_intervals(ix, fid, &iv);
 	const fs_sae *d = index_sae_by_id(ix, f.sae);
+	char *desc = index_feature_description(ix, fid);
 
 	/* a feature with no stored example and no activation never fired */
 	int dead = nex <= 0 && !(f.max_act > 0);
@@ -185,6 +186,7 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "index", json_integer(f.idx));
 		json_object_set_new(o, "label", jstrz(f.label));
 		json_object_set_new(o, "label_source", jstrz(f.label_source));
+		json_object_set_new(o, "description", desc ? jstrz(desc) : json_null());
 		json_object_set_new(o, "density", f.density < 0 ? json_null() : json_real(f.density));
 		json_object_set_new(o, "max_act", jnum(f.max_act));
 		json_object_set_new(o, "mean_act", jnum(f.mean_act));
@@ -220,8 +222,13 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			json_object_set_new(g, "examples", ge);
 			json_array_append_new(ints, g);
 		}
+		json_t *rnd = json_array();
+		for (int i = 0; i < nex; i++)
+			if (ex[i].grp == FS_GRP_RANDOM)
+				json_array_append_new(rnd, context_json(ix, &ex[i]));
 		json_object_set_new(o, "top", top);
 		json_object_set_new(o, "intervals", ints);
+		json_object_set_new(o, "random", rnd);
 		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
@@ -230,6 +237,11 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			format_escaped(&b, f.label, strlen(f.label));
 			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", esc(f.label_source),
 			       *f.label_source ? "]" : "");
+			b.len = 0;
+		}
+		if (desc) {
+			format_escaped(&b, desc, strlen(desc));
+			printf("about:      %s\n", b.p);
 			b.len = 0;
 		}
 		if (f.density >= 0)
@@ -276,12 +288,20 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 				if (ex[i].grp == iv[k].grp)
 					print_context(ix, &ex[i], ++m, width);
 		}
+		int nr = 0;
+		for (int i = 0; i < nex; i++)
+			if (ex[i].grp == FS_GRP_RANDOM) {
+				if (!nr)
+					printf("random positive samples:\n");
+				print_context(ix, &ex[i], ++nr, width);
+			}
 		buf_free(&b);
 	}
 	logits_free(pos, npos > 0 ? npos : 0);
 	logits_free(neg, nneg > 0 ? nneg : 0);
 	examples_free(ex, nex > 0 ? nex : 0);
 	free(iv);
+	free(desc);
 	feature_free(&f);
 	index_close(ix);
 	return FS_EXIT_OK;

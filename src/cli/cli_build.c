@@ -21,7 +21,7 @@
 
 /* Option indexes into build_opts_spec. */
 enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC };
+       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC, B_RANDOM };
 static const cli_opt build_opts_spec[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
@@ -43,6 +43,7 @@ static const cli_opt build_opts_spec[] = {
 	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
 	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
 	 "longest record (line, or single-document file) read (256 MiB)"},
+	{"random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -69,62 +70,107 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 
 /* ---------------------------------------------------------------- native */
 
-static int build_native(const cmd_entry *e, int argc, char **argv)
+/* One dictionary's options and inputs from one segment of the command
+ * line (first: -o allowed and required). FS_EXIT_OK, or an exit code. */
+static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs_build_opts *o,
+			cli_args *a)
 {
-	cli_args a;
 	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc; /* (not cmd_run: build decides first which form it is) */
-	if (a.set[B_TOKENS])
+	if (cli_parse(e, argc, argv, a, &rc))
+		return rc;
+	if (a->set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
-	fs_build_opts o;
-	build_opts_init(&o);
-	o.out = a.str[B_OUT];
-	if (a.set[B_SAE])
-		o.sae_name = a.str[B_SAE];
-	o.model = a.set[B_MODEL] ? a.str[B_MODEL] : o.model;
-	o.hook = a.set[B_HOOK] ? a.str[B_HOOK] : o.hook;
-	o.decoder = a.str[B_DECODER];
-	o.labels = a.str[B_LABELS];
-	o.unembed = a.str[B_UNEMBED];
-	o.vocab = a.str[B_VOCAB];
-	if (a.set[B_LAYER])
-		o.layer = (int)a.num[B_LAYER];
-	if (a.set[B_NFEAT])
-		o.n_features = a.num[B_NFEAT];
-	if (a.set[B_TOPK])
-		o.top_k = (int)a.num[B_TOPK];
-	if (a.set[B_INTERVALS])
-		o.n_intervals = (int)a.num[B_INTERVALS];
-	if (a.set[B_PERINT])
-		o.per_interval = (int)a.num[B_PERINT];
-	if (a.set[B_KNN])
-		o.knn_k = (int)a.num[B_KNN];
-	if (a.set[B_MAXREC])
-		input_set_max_record((size_t)a.num[B_MAXREC]);
+	build_opts_init(o);
+	o->out = a->str[B_OUT];
+	if (a->set[B_SAE])
+		o->sae_name = a->str[B_SAE];
+	o->model = a->set[B_MODEL] ? a->str[B_MODEL] : o->model;
+	o->hook = a->set[B_HOOK] ? a->str[B_HOOK] : o->hook;
+	o->decoder = a->str[B_DECODER];
+	o->labels = a->str[B_LABELS];
+	o->unembed = a->str[B_UNEMBED];
+	o->vocab = a->str[B_VOCAB];
+	if (a->set[B_LAYER])
+		o->layer = (int)a->num[B_LAYER];
+	if (a->set[B_NFEAT])
+		o->n_features = a->num[B_NFEAT];
+	if (a->set[B_TOPK])
+		o->top_k = (int)a->num[B_TOPK];
+	if (a->set[B_INTERVALS])
+		o->n_intervals = (int)a->num[B_INTERVALS];
+	if (a->set[B_PERINT])
+		o->per_interval = (int)a->num[B_PERINT];
+	if (a->set[B_KNN])
+		o->knn_k = (int)a->num[B_KNN];
+	if (a->set[B_RANDOM])
+		o->n_random = (int)a->num[B_RANDOM];
+	if (a->set[B_MAXREC])
+		input_set_max_record((size_t)a->num[B_MAXREC]);
 	/* the last of --progress / --no-progress wins */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--progress"))
-			o.progress = 1;
+			o->progress = 1;
 		else if (!strcmp(argv[i], "--no-progress"))
-			o.progress = 0;
+			o->progress = 0;
 		else if (!strcmp(argv[i], "--"))
 			break;
 	}
-	if (!o.out)
+	if (first && !o->out)
 		return cli_usage_error(e, "-o OUT.sqlite is required");
-	if (a.npos == 0)
-		return cli_usage_error(e, "no input files");
-	if (o.unembed && !o.decoder)
+	if (!first && o->out)
+		return cli_usage_error(e, "-o goes before the first --and");
+	if (a->npos == 0)
+		return cli_usage_error(e, first ? "no input files" : "no input files after --and");
+	if (o->unembed && !o->decoder)
 		return cli_usage_error(e, "--unembed needs --decoder");
+	return FS_EXIT_OK;
+}
+
+/* The native builder; `--and` starts another dictionary of the same index,
+ * with options of its own, built on the same contexts. */
+static int build_native(const cmd_entry *e, int argc, char **argv)
+{
+	int nd = 1;
+	for (int i = 1; i < argc; i++)
+		nd += strcmp(argv[i], "--and") == 0;
+	fs_build_opts *o = xcalloc((size_t)nd, sizeof *o);
+	cli_args *a = xcalloc((size_t)nd, sizeof *a);
+	char ***in = xcalloc((size_t)nd, sizeof *in);
+	int *nin = xcalloc((size_t)nd, sizeof *nin);
+	char **seg = xcalloc((size_t)argc + 1, sizeof *seg);
+	int rc = FS_EXIT_OK, start = 1;
+	for (int d = 0; d < nd && rc == FS_EXIT_OK; d++) {
+		int end = start;
+		while (end < argc && strcmp(argv[end], "--and") != 0)
+			end++;
+		char **v = seg + start - 1; /* the command name, then the segment */
+		v[0] = argv[0];
+		for (int i = start; i < end; i++)
+			v[i - start + 1] = argv[i];
+		rc = native_parse(e, end - start + 1, v, d == 0, &o[d], &a[d]);
+		if (rc == FS_EXIT_OK) {
+			in[d] = (char **)a[d].pos;
+			nin[d] = a[d].npos;
+		}
+		start = end + 1;
+	}
+	for (int d = 1; d < nd && rc == FS_EXIT_OK; d++)
+		for (int k = 0; k < d && rc == FS_EXIT_OK; k++)
+			if (strcmp(o[d].sae_name, o[k].sae_name) == 0)
+				rc = cli_usage_error(e, "--sae %s: two dictionaries with one name", o[d].sae_name);
 	char err[1024] = "";
-	if (build_run(&o, (char **)a.pos, a.npos, err, sizeof err) != 0) {
-		if (o.progress)
+	if (rc == FS_EXIT_OK && build_run_multi(o, nd, in, nin, err, sizeof err) != 0) {
+		if (o[0].progress)
 			fputc('\n', stderr);
 		fs_warn("%s", err);
-		return build_failed_on_io() ? FS_EXIT_ERR : FS_EXIT_USAGE;
+		rc = build_failed_on_io() ? FS_EXIT_ERR : FS_EXIT_USAGE;
 	}
-	return FS_EXIT_OK;
+	free(o);
+	free(a);
+	free(in);
+	free(nin);
+	free(seg);
+	return rc;
 }
 
 /* ---------------------------------------------------------------- import */
@@ -268,7 +314,10 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 static int build_cmd(const cmd_entry *e, int argc, char **argv)
 {
 	int rc = 0;
-	int imp = wants_import(e, argc, argv, &rc);
+	int first = 1; /* the command line up to the first --and */
+	while (first < argc && strcmp(argv[first], "--and") != 0)
+		first++;
+	int imp = wants_import(e, first, argv, &rc);
 	if (imp < 0)
 		return rc;
 	return imp ? build_import(e, argc, argv) : build_native(e, argc, argv);

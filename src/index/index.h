@@ -57,7 +57,9 @@ typedef struct {
 
 /* An example: one feature's activations on one context. grp 0 holds the
  * top activations (rank 0 is the strongest); grp 1..n are quantile
- * intervals, lowest first. */
+ * intervals, lowest first; grp FS_GRP_RANDOM holds random positive
+ * samples (contexts drawn uniformly among those where it fires). */
+#define FS_GRP_RANDOM 1000
 typedef struct {
 	int64_t ctx;          /* context id */
 	int grp;              /* 0 = top, else interval number */
@@ -143,6 +145,9 @@ int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen);
 int64_t index_feature_id(fs_index *ix, int sae, int64_t idx);
 /* Fill *f for fid; 0 on success, -1 when absent. */
 int index_feature(fs_index *ix, int64_t fid, fs_feature *f);
+/* The feature's description (malloc'd; free it), NULL when it has none
+ * or the index predates the descriptions table. */
+char *index_feature_description(fs_index *ix, int64_t fid);
 void feature_free(fs_feature *f);
 /* "SAE/N" or "N" when there is a single dictionary; static buffer per call
  * site is not used: writes into out (at least 64 bytes). */
@@ -313,6 +318,9 @@ int64_t writer_add_feature(fs_writer *w, const fs_feature *f);
 /* Update a feature's label / stats after the fact. */
 int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source);
 int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f);
+/* A feature's longer description (the statistics behind an automatic
+ * label, whose short name is the label); table descriptions. */
+int writer_set_description(fs_writer *w, int64_t fid, const char *text);
 int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node);
 int writer_set_map(fs_writer *w, int64_t fid, double x, double y);
 /* Store a context once (deduplicated by xxh3 of its text and token

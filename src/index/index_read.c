@@ -115,6 +115,24 @@ int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
 	return rc;
 }
 
+char *index_feature_description(fs_index *ix, int64_t fid)
+{
+	/* indexes built before the descriptions table have none: the
+	 * statement does not prepare, and that is not an error */
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, "SELECT text FROM descriptions WHERE feature = ?", -1, &s,
+			       NULL) != SQLITE_OK) {
+		sqlite3_finalize(s);
+		return NULL;
+	}
+	sqlite3_bind_int64(s, 1, fid);
+	char *out = NULL;
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_bytes(s, 0) > 0)
+		out = xstrdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
 void feature_free(fs_feature *f)
 {
 	free(f->label);

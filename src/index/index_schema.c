@@ -39,6 +39,7 @@ const char schema_sql[] =
 	" rank INTEGER NOT NULL, ctx INTEGER NOT NULL, max_act REAL NOT NULL,"
 	" max_pos INTEGER NOT NULL, acts BLOB NOT NULL,"
 	" PRIMARY KEY(feature, grp, rank)) WITHOUT ROWID;\n"
+	"CREATE TABLE descriptions(feature INTEGER PRIMARY KEY, text TEXT NOT NULL);\n"
 	"CREATE TABLE intervals(feature INTEGER NOT NULL, grp INTEGER NOT NULL,"
 	" lo REAL NOT NULL, hi REAL NOT NULL, frac REAL NOT NULL,"
 	" PRIMARY KEY(feature, grp)) WITHOUT ROWID;\n"

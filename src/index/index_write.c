@@ -76,7 +76,7 @@ static void hm_put(hashmap *m, uint64_t k, int64_t v)
 enum {
 	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
 	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
-	W_META, W_MASS, W_FTS, W_CTXROW, W_COUNT
+	W_META, W_MASS, W_FTS, W_CTXROW, W_DESC, W_COUNT
 };
 
 static const char *const writer_sql[W_COUNT] = {
@@ -103,6 +103,7 @@ static const char *const writer_sql[W_COUNT] = {
 	[W_MASS] = "UPDATE features SET act_mass = ?2, n_examples = ?3 WHERE id = ?1",
 	[W_FTS] = "INSERT INTO ctx_fts(rowid, text) VALUES(?,?)",
 	[W_CTXROW] = "INSERT INTO contexts(id, chunk, hash, ntok, source) VALUES(?,?,?,?,?)",
+	[W_DESC] = "INSERT OR REPLACE INTO descriptions(feature, text) VALUES(?,?)",
 };
 
 struct fs_writer {
@@ -350,6 +351,16 @@ int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *s
 	bind_text(st, 2, label);
 	bind_text(st, 3, source);
 	return wstep(w, st, "set label");
+}
+
+int writer_set_description(fs_writer *w, int64_t fid, const char *text)
+{
+	sqlite3_stmt *st = wstmt(w, W_DESC);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_text(st, 2, text);
+	return wstep(w, st, "set description");
 }
 
 int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)

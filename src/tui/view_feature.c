@@ -50,6 +50,7 @@ typedef struct {
 	int64_t fid;          /* the feature */
 	fs_feature f;         /* its record */
 	int have_f;           /* f valid */
+	char *desc;           /* the feature's description, NULL when none */
 	fs_example *ex;       /* examples, groups in order */
 	int nex;              /* count */
 	feat_ctx *ctx;        /* one per example */
@@ -115,6 +116,8 @@ static void feat_layout(view *v)
 		feat_text(fp, TC_HEADER, "%s%s  %s", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name,
 			  f->label[0] ? f->label : "(no label)");
 	}
+	if (fp->desc)
+		feat_text(fp, TC_DIM, "  %s", fp->desc);
 	if (have_note && n.tags && n.tags[0])
 		feat_text(fp, TC_USER, "  tags: %s", n.tags);
 	if (have_note && n.note && n.note[0]) {
@@ -181,6 +184,8 @@ static void feat_layout(view *v)
 			feat_text(fp, TC_NORMAL, "%s", "");
 			if (grp == 0) {
 				feat_add(fp, FL_LEGEND, 0, 0, 0, NULL);
+			} else if (grp == FS_GRP_RANDOM) {
+				feat_text(fp, TC_HEADER, "random positive samples (uniform over contexts where it fires)");
 			} else {
 				fs_interval *iv = NULL;
 				for (int k = 0; k < fp->niv; k++)
@@ -469,6 +474,7 @@ static void feat_free(view *v)
 		logits_free(fp->neg, fp->nneg);
 	if (fp->have_f)
 		feature_free(&fp->f);
+	free(fp->desc);
 	free(fp);
 }
 
@@ -488,6 +494,7 @@ void view_open_feature(int64_t fid)
 	fp->ctx_lines = 1;
 	fp->have_f = index_feature(tui.ix, fid, &fp->f) == 0;
 	if (fp->have_f) {
+		fp->desc = index_feature_description(tui.ix, fid);
 		fp->nex = index_examples(tui.ix, fid, &fp->ex);
 		if (fp->nex < 0)
 			fp->nex = 0;
