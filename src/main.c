@@ -25,6 +25,8 @@ static const struct {
 	{"grep", cmd_grep, "INDEX PATTERN", "features that track a regex (PCRE2) on the text"},
 	{"neighbours", cmd_neighbours, "INDEX FEATURE [--k N] [--in SAE]", "nearest features by decoder cosine"},
 	{"clusters", cmd_clusters, "INDEX [NODE]", "one level of the concept tree"},
+	{"compare", cmd_compare, "INDEX SAE_A SAE_B | A.sqlite:SAE B.sqlite:SAE [--top K] [--json]", "match two dictionaries: decoder cosine, co-activation, baselines"},
+	{"family", cmd_family, "INDEX FEATURE [--top K] [--json]", "a feature's family over the wider dictionaries of its hook point"},
 	{"export", cmd_export, "INDEX [--format F] [--only noted|list:NAME]", "features with labels and notes as text, markdown, json or tsv"},
 	{"notes", cmd_notes, "import FILE | ...", "manage the notes database"},
 };

@@ -890,6 +890,11 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		goto out;
 	if (dec.data && build_geometry(w, sid, fids, &dec, (const char *const *)labels, o, err, errlen) < 0)
 		goto out;
+	/* the decoder rows themselves, for featscope compare and family */
+	if (dec.data && writer_add_decoder(w, sid, dec.data, dec.shape[0], (int)dec.shape[1]) < 0) {
+		io_err(err, errlen, "%s", writer_errmsg(w));
+		goto out;
+	}
 	if (o->progress)
 		fprintf(stderr, "build: writing indexes and full-text tables\n");
 	rc = writer_finish(w, err, errlen);

@@ -15,6 +15,8 @@ int cmd_search(int argc, char **argv);     /* cli.c     */
 int cmd_token(int argc, char **argv);      /* cli.c: features firing on a token */
 int cmd_neighbours(int argc, char **argv); /* cli_geom.c */
 int cmd_clusters(int argc, char **argv);   /* cli_geom.c */
+int cmd_compare(int argc, char **argv);    /* cli_compare.c: two dictionaries matched */
+int cmd_family(int argc, char **argv);     /* cli_compare.c: a feature over wider widths */
 int cmd_grep(int argc, char **argv);       /* grep.c    */
 int cmd_export(int argc, char **argv);     /* export.c  */
 int cmd_notes(int argc, char **argv);      /* notes.c   */

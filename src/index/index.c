@@ -2662,3 +2662,138 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	feature_free(&f);
 	return rank;
 }
+
+/* ---- compare: decoder rows and context hashes ----
+ * The decoders table (optional, written when the builder is given
+ * --decoder): per dictionary its decoder rows in blocks of consecutive
+ * rows, each block n x d little-endian f16 values. Indexes without it
+ * (or without a dictionary's rows) simply have no stored decoder. */
+
+#define DEC_BLOCK_BYTES 262144 /* f16 bytes per stored block, about */
+
+int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d)
+{
+	if (w->failed)
+		return -1;
+	if (n < 1 || d < 1)
+		return 0;
+	if (sqlite3_exec(w->db, "CREATE TABLE IF NOT EXISTS decoders(sae INTEGER NOT NULL,"
+			 " first INTEGER NOT NULL, n INTEGER NOT NULL, d INTEGER NOT NULL,"
+			 " rows BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+		return wfail(w, "decoders");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(w->db, "INSERT INTO decoders(sae, first, n, d, rows) VALUES(?,?,?,?,?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return wfail(w, "decoders");
+	int64_t per = DEC_BLOCK_BYTES / (2 * (int64_t)d);
+	if (per < 1)
+		per = 1;
+	uint8_t *buf = xmalloc((size_t)(per < n ? per : n) * (size_t)d * 2);
+	int rc = 0;
+	for (int64_t r0 = 0; r0 < n && rc == 0; r0 += per) {
+		int64_t nr = n - r0 < per ? n - r0 : per;
+		const float *p = W + r0 * d;
+		for (int64_t i = 0; i < nr * d; i++) {
+			uint16_t h = f32_to_f16(p[i]);
+			buf[2 * i] = (uint8_t)(h & 0xff);
+			buf[2 * i + 1] = (uint8_t)(h >> 8);
+		}
+		sqlite3_bind_int(s, 1, sae);
+		sqlite3_bind_int64(s, 2, r0);
+		sqlite3_bind_int64(s, 3, nr);
+		sqlite3_bind_int(s, 4, d);
+		sqlite3_bind_blob(s, 5, buf, (int)(nr * d * 2), SQLITE_STATIC);
+		rc = wstep(w, s, "decoders");
+	}
+	free(buf);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int64_t index_decoder(fs_index *ix, int sae, int *d, float **W)
+{
+	*W = NULL;
+	*d = 0;
+	const fs_sae *sa = index_sae_by_id(ix, sae);
+	sqlite3_stmt *s;
+	if (!sa || sqlite3_prepare_v2(ix->db, "SELECT first, n, d, rows FROM main.decoders"
+				      " WHERE sae = ? ORDER BY first", -1, &s, NULL) != SQLITE_OK)
+		return 0; /* no such table: nothing stored */
+	sqlite3_bind_int(s, 1, sae);
+	int64_t got = 0, cap = 0;
+	float *out = NULL;
+	int width = 0, bad = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(s, 0), nr = sqlite3_column_int64(s, 1);
+		int64_t dd = sqlite3_column_int64(s, 2);
+		const uint8_t *p = sqlite3_column_blob(s, 3);
+		int64_t len = sqlite3_column_bytes(s, 3);
+		if (first != got || nr < 1 || dd < 1 || dd > 1 << 20 || (width && dd != width) ||
+		    nr > (1 << 30) / dd || len != nr * dd * 2 || first + nr > sa->n_features || !p) {
+			bad = 1;
+			break;
+		}
+		width = (int)dd;
+		if (got + nr > cap) {
+			cap = (got + nr) * 2;
+			if (cap > sa->n_features)
+				cap = sa->n_features;
+			out = xrealloc(out, (size_t)cap * (size_t)width * sizeof *out);
+		}
+		for (int64_t i = 0; i < nr * dd; i++)
+			out[got * dd + i] = f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+		got += nr;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		bad = 1;
+	sqlite3_finalize(s);
+	if (bad) {
+		free(out);
+		return -1;
+	}
+	if (!got) {
+		free(out);
+		return 0;
+	}
+	*W = out;
+	*d = width;
+	return got;
+}
+
+int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
+{
+	*n = 0;
+	*h = NULL;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, hash FROM contexts ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int64_t cap = index_n_contexts(ix) + 2;
+	if (cap < 2)
+		cap = 2;
+	uint64_t *out = xcalloc((size_t)cap, sizeof *out);
+	int64_t top = 1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		if (id < 1 || id > (int64_t)1 << 40)
+			continue;
+		if (id >= cap) {
+			int64_t nc = id * 2;
+			out = xrealloc(out, (size_t)nc * sizeof *out);
+			memset(out + cap, 0, (size_t)(nc - cap) * sizeof *out);
+			cap = nc;
+		}
+		uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
+		out[id] = v ? v : 1;
+		if (id + 1 > top)
+			top = id + 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(out);
+		return -1;
+	}
+	*n = top;
+	*h = out;
+	return 0;
+}

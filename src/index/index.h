@@ -329,4 +329,16 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
 			   int64_t fid);
 
+/* ---- compare ---- */
+/* Store dictionary sae's decoder (n rows of width d, f32 in, f16 kept) in
+ * the optional decoders table. 0, -1 on a write error. */
+int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d);
+/* The stored decoder of dictionary sae: *W gets n x *d values (malloc'd).
+ * Returns n, 0 when the index stores none for it, -1 when damaged. */
+int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);
+/* Every context's stored hash (of its text and token boundaries), indexed
+ * by context id: *h gets *n entries (malloc'd; 0 where no context). 0, -1
+ * on error. */
+int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h);
+
 #endif
