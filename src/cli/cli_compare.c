@@ -375,7 +375,7 @@ int cmd_compare(int argc, char **argv)
 	for (int64_t j = 0; j < B.n; j++)
 		mb += m.ba.idx[j * m.k] >= 0 && m.ba.cos[j * m.k] > tb;
 	/* mutual pairs, their label distances */
-	int64_t np = 0, nld = 0;
+	int64_t np = 0, nld = 0, mu_above = 0;
 	pairs = xmalloc((size_t)(m.n_mutual + 1) * sizeof *pairs);
 	ld = xmalloc((size_t)(m.n_mutual + 1) * sizeof *ld);
 	for (int64_t i = 0; i < A.n; i++) {
@@ -384,6 +384,7 @@ int cmd_compare(int argc, char **argv)
 		pair_row p = {i, m.mutual[i], m.ab.cos[i * m.k], coa ? coa[i].corr : NAN,
 			      coa ? coa[i].share_a : NAN, 0};
 		pairs[np++] = p;
+		mu_above += p.cos > ta;
 		if (p.cos > ta && A.labels[i][0] && B.labels[p.b][0]) {
 			p.dist = cmp_label_distance(A.labels[i], B.labels[p.b]);
 			if (p.dist > 0)
@@ -423,6 +424,7 @@ int cmd_compare(int argc, char **argv)
 		json_object_set_new(s, "b_matched", json_integer(mb));
 		json_object_set_new(s, "b_share", json_real((double)mb / (double)B.n));
 		json_object_set_new(s, "mutual", json_integer(m.n_mutual));
+		json_object_set_new(s, "mutual_matched", json_integer(mu_above));
 		json_object_set_new(s, "a_unmatched", json_integer(nua));
 		json_object_set_new(s, "b_unmatched", json_integer(nub));
 		json_object_set_new(j, "summary", s);
@@ -451,7 +453,8 @@ int cmd_compare(int argc, char **argv)
 		       (long long)ma, (long long)A.n, 100.0 * (double)ma / (double)A.n, ta);
 		printf("%s in %s: %lld of %lld matched (%.1f%%) at cosine > %.3f\n", B.name, A.name,
 		       (long long)mb, (long long)B.n, 100.0 * (double)mb / (double)B.n, tb);
-		printf("mutual best pairs: %lld\n", (long long)m.n_mutual);
+		printf("mutual best pairs: %lld (%lld above the baseline)\n", (long long)m.n_mutual,
+		       (long long)mu_above);
 		if (note[0])
 			printf("co-activation: %s\n", note);
 		else
