@@ -27,7 +27,7 @@
 /* Matching parameters; cmp_opts_init sets the defaults. */
 typedef struct {
 	int k;             /* matches kept per feature and direction (default 5) */
-	int nrand;         /* random unit directions for the baseline (default 512) */
+	int nrand;         /* random unit directions for the baseline (default 256) */
 	double pct;        /* percentile taken of baseline samples (default 0.99) */
 	uint64_t seed;     /* seed of the random directions and shuffles */
 	int block;         /* rows per product block, 0 = knn's default */
