@@ -50,6 +50,8 @@
 	X(REGEX, "regex", "global", "r", "features that track a PCRE2 pattern")      \
 	X(MAP, "map", "global", "m", "the feature map")                              \
 	X(NEIGHBOURS, "neighbours", "global", "x", "nearest features of the selected one") \
+	X(COMPARE, "compare", "global", "C", "compare the selected feature's dictionary with another") \
+	X(FAMILY, "family", "global", "y", "the selected feature's family at the wider widths") \
 	X(EDIT_NOTE, "edit-note", "global", "e", "edit the note of the selected feature") \
 	X(EDIT_LABEL, "edit-label", "global", "L", "give the selected feature a label of your own") \
 	X(EDIT_TAGS, "edit-tags", "global", "T", "edit the tags of the selected feature") \
@@ -63,6 +65,9 @@
 	X(CTX_LINES, "context-lines", "feature", "w", "one or three lines per context") \
 	X(OTHER_DICT, "other-dict", "neighbours", "d", "neighbours in the next dictionary") \
 	X(RANK_BY, "rank-by", "regex", "o", "rank by the next measure (precision, F1, mass, ...)") \
+	X(COMPARE_LIST, "compare-list", "compare", "u", "mutual pairs, unmatched in one, unmatched in the other") \
+	X(COMPARE_ORDER, "compare-order", "compare", "o", "pairs by cosine or by co-activation") \
+	X(COMPARE_NEXT, "compare-next", "compare", "d", "compare with the next dictionary") \
 	X(ZOOM_IN, "zoom-in", "map", "+ =", "zoom in around the cursor")             \
 	X(ZOOM_OUT, "zoom-out", "map", "-", "zoom out")                              \
 	X(ZOOM_RESET, "zoom-reset", "map", "0", "show the whole map")                \

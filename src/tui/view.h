@@ -99,6 +99,10 @@ view *view_regex_new(const char *pattern);
 view *view_map_new(int sae, int64_t fid);
 view *view_help_new(const char *scope);
 view *view_note_new(int64_t fid);
+/* view_compare.c: dictionaries sa and sb matched (sb 0: the next one of
+ * the same d_model); a feature's family over the wider widths. */
+view *view_compare_new(int sa, int sb);
+view *view_family_new(int64_t fid);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 

@@ -31,7 +31,7 @@ static const struct {
 } help_scopes[] = {
 	{"global", "Everywhere"}, {"list", "Feature list"}, {"feature", "Feature page"},
 	{"neighbours", "Neighbours"}, {"clusters", "Concept tree"}, {"search", "Search"},
-	{"regex", "Regex"}, {"map", "Map"}, {"note", "Note editor"},
+	{"regex", "Regex"}, {"map", "Map"}, {"note", "Note editor"}, {"compare", "Compare"},
 };
 #define HELP_NSCOPES (int)(sizeof help_scopes / sizeof help_scopes[0])
 
