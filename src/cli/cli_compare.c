@@ -16,7 +16,6 @@
 #include "core/util.h"
 #include "index/index.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -34,81 +33,69 @@ typedef struct {
 	double min_inside;    /* family --min-inside S */
 } cmp_cli;
 
-static const char *const compare_usage =
-	"INDEX SAE_A SAE_B | A.sqlite:SAE B.sqlite:SAE [--top K] [--min-cos C] [--sort cos|coact]"
-	" [--decoder-a FILE] [--decoder-b FILE] [--json]";
-static const char *const family_usage = "INDEX FEATURE [--top K] [--min-inside S] [--min-cos C] [--json]";
+/* Options of both commands (indexes into cmp_opts_spec). */
+/* Options of compare (indexes O_*) and of family (O_JSON, O_TOP, O_MINCOS
+ * and F_MININSIDE). */
+enum { O_JSON, O_TOP, O_MINCOS, O_DECA, O_DECB, O_SORT };
+enum { F_MININSIDE = 3 };
+static const cli_opt compare_opts[] = {
+	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
+	{"top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)"},
+	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine to count as matched, besides the baseline (0)"},
+	{"decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one"},
+	{"decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one"},
+	{"sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+static const cli_opt family_opts[] = {
+	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
+	{"top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)"},
+	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine of a child, besides the baseline (0)"},
+	{"min-inside", 0, OPT_STR, "S", 0, 0, "least share of a child's firings inside its parent's (0.5)"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
 
-static int parse_num(const char *cmd, const char *opt, const char *s, double lo, double hi, double *v)
+/* A number option's value in [lo, hi]; 0, or a usage error (rc set). */
+static int num_opt(const cmd_entry *e, const cli_args *a, int o, double lo, double hi, double *v, int *rc)
 {
+	if (!a->set[o])
+		return 0;
 	char *end;
+	const char *s = a->str[o];
 	double x = strtod(s, &end);
 	if (!*s || *end || !(x >= lo && x <= hi)) {
-		fs_warn("%s: %s: expected a number from %g to %g, got '%s'", cmd, opt, lo, hi, s);
+		*rc = cli_usage_error(e, "--%s: expected a number from %g to %g, got '%s'", e->opts[o].name, lo, hi, s);
 		return -1;
 	}
 	*v = x;
 	return 0;
 }
 
-static int parse_cli(int argc, char **argv, cmp_cli *q, int min, int max, const char *usage)
+/* Parse both commands' options into q; 0 to go on, else return *rc. */
+static int parse_cli(const cmd_entry *e, int argc, char **argv, cmp_cli *q, cli_args *a, int *rc)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"top", required_argument, NULL, 't'},
-		{"min-cos", required_argument, NULL, 'c'},
-		{"min-inside", required_argument, NULL, 'i'},
-		{"decoder-a", required_argument, NULL, 'A'},
-		{"decoder-b", required_argument, NULL, 'B'},
-		{"sort", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	double v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jt:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': q->json = 1; break;
-		case 't':
-			if (parse_num(argv[0], "--top", optarg, 1, 1000, &v) != 0)
-				return -1;
-			if (v != floor(v)) {
-				fs_warn("%s: --top: expected an integer, got '%s'", argv[0], optarg);
-				return -1;
-			}
-			q->top = (int)v;
-			break;
-		case 'c':
-			if (parse_num(argv[0], "--min-cos", optarg, -1, 1, &v) != 0)
-				return -1;
-			q->min_cos = (float)v;
-			break;
-		case 'i':
-			if (parse_num(argv[0], "--min-inside", optarg, 0, 1, &v) != 0)
-				return -1;
-			q->min_inside = v;
-			break;
-		case 'A': q->dec_a = optarg; break;
-		case 'B': q->dec_b = optarg; break;
-		case 's':
-			if (strcmp(optarg, "cos") && strcmp(optarg, "coact")) {
-				fs_warn("%s: --sort: expected cos or coact, got '%s'", argv[0], optarg);
-				return -1;
-			}
-			q->by_coact = !strcmp(optarg, "coact");
-			break;
-		case 'h':
-			printf("usage: featscope %s %s\n", argv[0], usage);
-			exit(FS_EXIT_OK);
-		default:
-			fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
-			return -1;
-		}
-	}
-	if (argc - optind < min || argc - optind > max) {
-		fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
+	if (cli_parse(e, argc, argv, a, rc))
 		return -1;
+	double v;
+	q->json = a->set[O_JSON] > 0;
+	if (a->set[O_TOP])
+		q->top = (int)a->num[O_TOP];
+	v = q->min_cos;
+	if (num_opt(e, a, O_MINCOS, -1, 1, &v, rc))
+		return -1;
+	q->min_cos = (float)v;
+	if (e->opts == family_opts && num_opt(e, a, F_MININSIDE, 0, 1, &q->min_inside, rc))
+		return -1;
+	if (e->opts == compare_opts) {
+		q->dec_a = a->set[O_DECA] ? a->str[O_DECA] : NULL;
+		q->dec_b = a->set[O_DECB] ? a->str[O_DECB] : NULL;
+		if (a->set[O_SORT]) {
+			if (strcmp(a->str[O_SORT], "cos") && strcmp(a->str[O_SORT], "coact")) {
+				*rc = cli_usage_error(e, "--sort: expected cos or coact, got '%s'", a->str[O_SORT]);
+				return -1;
+			}
+			q->by_coact = !strcmp(a->str[O_SORT], "coact");
+		}
 	}
 	return 0;
 }
@@ -268,26 +255,27 @@ static json_t *rows_json(const cmp_side *s, const knn_result *r, int k, float th
 	return arr;
 }
 
-int cmd_compare(int argc, char **argv)
+static int compare_run(const cmd_entry *e, int argc, char **argv)
 {
 	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
-	if (parse_cli(argc, argv, &q, 2, 3, compare_usage) < 0)
-		return FS_EXIT_USAGE;
+	cli_args args;
+	int rc;
+	if (parse_cli(e, argc, argv, &q, &args, &rc))
+		return rc;
 	char *fa = NULL, *fb = NULL, *na = NULL, *nb = NULL;
-	int npos = argc - optind;
-	if (npos == 3) {
-		fa = xstrdup(argv[optind]);
-		fb = xstrdup(argv[optind]);
-		na = xstrdup(argv[optind + 1]);
-		nb = xstrdup(argv[optind + 2]);
-	} else if (!split_spec(argv[optind], &fa, &na) || !split_spec(argv[optind + 1], &fb, &nb)) {
-		fs_warn("compare: expected INDEX SAE_A SAE_B, or FILE:SAE FILE:SAE (got '%s')",
-			fa ? argv[optind + 1] : argv[optind]);
+	if (args.npos == 3) {
+		fa = xstrdup(args.pos[0]);
+		fb = xstrdup(args.pos[0]);
+		na = xstrdup(args.pos[1]);
+		nb = xstrdup(args.pos[2]);
+	} else if (!split_spec(args.pos[0], &fa, &na) || !split_spec(args.pos[1], &fb, &nb)) {
+		rc = cli_usage_error(e, "expected INDEX SAE_A SAE_B, or FILE:SAE FILE:SAE (got '%s')",
+				     fa ? args.pos[1] : args.pos[0]);
 		free(fa);
 		free(na);
-		return FS_EXIT_USAGE;
+		return rc;
 	}
-	int rc = FS_EXIT_USAGE;
+	rc = FS_EXIT_USAGE;
 	char err[1024];
 	fs_index *ia = NULL, *ib = NULL;
 	cmp_side A = {0}, B = {0};
@@ -432,14 +420,14 @@ int cmd_compare(int argc, char **argv)
 		json_object_set_new(j, "b_in_a", rows_json(&B, &m.ba, m.k, tb, NULL, m.mutual, cob));
 		json_t *l = json_array();
 		for (int64_t i = 0; i < nld && i < top; i++) {
-			json_t *e = json_object();
-			json_object_set_new(e, "a", json_integer(ld[i].a));
-			json_object_set_new(e, "b", json_integer(ld[i].b));
-			json_object_set_new(e, "cosine", json_real(ld[i].cos));
-			json_object_set_new(e, "label_distance", json_real(ld[i].dist));
-			json_object_set_new(e, "label_a", jstr(A.labels[ld[i].a]));
-			json_object_set_new(e, "label_b", jstr(B.labels[ld[i].b]));
-			json_array_append_new(l, e);
+			json_t *x = json_object();
+			json_object_set_new(x, "a", json_integer(ld[i].a));
+			json_object_set_new(x, "b", json_integer(ld[i].b));
+			json_object_set_new(x, "cosine", json_real(ld[i].cos));
+			json_object_set_new(x, "label_distance", json_real(ld[i].dist));
+			json_object_set_new(x, "label_a", jstr(A.labels[ld[i].a]));
+			json_object_set_new(x, "label_b", jstr(B.labels[ld[i].b]));
+			json_array_append_new(l, x);
 		}
 		json_object_set_new(j, "labels_differ", l);
 		cli_print_json(j);
@@ -571,18 +559,19 @@ static json_t *family_json(const cmp_family *f, int node)
 	return o;
 }
 
-int cmd_family(int argc, char **argv)
+static int family_run(const cmd_entry *e, int argc, char **argv)
 {
 	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
-	if (parse_cli(argc, argv, &q, 2, 2, family_usage) < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = cli_open_index(argv[optind]);
+	cli_args args;
+	int rc;
+	if (parse_cli(e, argc, argv, &q, &args, &rc))
+		return rc;
+	fs_index *ix = cli_open_index(args.pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char err[1024];
-	int64_t fid = index_resolve(ix, argv[optind + 1], err, sizeof err);
+	int64_t fid = cli_resolve(ix, args.pos[1]);
 	if (fid < 0) {
-		fs_warn("%s", err);
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
@@ -600,11 +589,11 @@ int cmd_family(int argc, char **argv)
 	if (q.json) {
 		json_t *j = json_object(), *lv = json_array();
 		for (int l = 1; l < f.nlv; l++) {
-			json_t *e = json_object();
-			json_object_set_new(e, "sae", jstr(f.lv[l].sae->name));
-			json_object_set_new(e, "n_features", json_integer(f.lv[l].n));
-			json_object_set_new(e, "baseline", jnum(f.base[l]));
-			json_array_append_new(lv, e);
+			json_t *x = json_object();
+			json_object_set_new(x, "sae", jstr(f.lv[l].sae->name));
+			json_object_set_new(x, "n_features", json_integer(f.lv[l].n));
+			json_object_set_new(x, "baseline", jnum(f.base[l]));
+			json_array_append_new(lv, x);
 		}
 		json_object_set_new(j, "levels", lv);
 		if (f.note[0])
@@ -624,3 +613,23 @@ int cmd_family(int argc, char **argv)
 	index_close(ix);
 	return FS_EXIT_OK;
 }
+
+const cmd_entry cmd_compare_entry = {
+	.name = "compare",
+	.args = "INDEX SAE_A SAE_B | A.sqlite:SAE B.sqlite:SAE",
+	.opts = compare_opts,
+	.run = compare_run,
+	.summary = "match two dictionaries: decoder cosine both ways, co-activation, baselines",
+	.min_args = 2,
+	.max_args = 3,
+};
+
+const cmd_entry cmd_family_entry = {
+	.name = "family",
+	.args = "INDEX FEATURE",
+	.opts = family_opts,
+	.run = family_run,
+	.summary = "a feature's family over the wider dictionaries of its hook point",
+	.min_args = 2,
+	.max_args = 2,
+};

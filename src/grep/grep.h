@@ -48,6 +48,9 @@ typedef enum {
 	GREP_SORT_CONTEXTS
 } grep_sort;
 
+/* Most worker threads of a scan (grep_opts.threads is capped to it). */
+#define GREP_MAX_THREADS 8
+
 /* Parse "f1", "mass", "precision", "recall", "contexts"; -1 when unknown. */
 int grep_sort_parse(const char *s);
 
@@ -150,8 +153,6 @@ int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
 int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		   int64_t **ctx, char *err, size_t errlen);
 
-/* `featscope token` and `featscope grep` (cmd_grep in cmd.h). */
-int grep_cmd_token(int argc, char **argv);
 
 /* ---- internals exposed for unit tests ---- */
 

@@ -89,11 +89,6 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
 void import_decoders_free(import_decoders *dd);
 
-/* For build.c: true when `featscope build ARGS` should import (a --from
- * option, or a first input that is a folder or a file of a known format),
- * and the import form of the command (argv[0] is "build"). */
-int import_wanted(int argc, char **argv);
-int import_cmd(int argc, char **argv);
 
 /* ---------------------------------------------------- for the readers */
 

@@ -51,6 +51,9 @@ struct fs_index {
 	int n_saes;                 /* how many */
 	signed char *dense;         /* per dictionary: 1 when its features are
 				       exactly idx 0..n-1, 0 when not, -1 unknown */
+	int has_ranks;              /* feature_ranks table: 1 yes, 0 no (an
+				       index built before it), -1 unknown */
+	sqlite3_stmt *rank_st;      /* its lookup, prepared on first use */
 };
 
 /* Statement i of reader_sql, prepared on first use, reset and unbound;

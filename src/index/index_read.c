@@ -195,6 +195,8 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 	return n;
 }
 
+static int sae_dense(fs_index *ix, int sae);
+
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 {
 	int all = sae == 0, filt = filter && *filter;
@@ -204,6 +206,8 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 		const fs_sae *d = index_sae_by_id(ix, sae);
 		if (!d)
 			return 0;
+		if (sae_dense(ix, sae)) /* features 0..n-1: no count needed */
+			return d->n_features;
 	}
 	sqlite3_stmt **sp = &ix->count[all][filt];
 	if (!*sp) {
@@ -761,12 +765,27 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 	int all = sae == 0, filt = filter && *filter;
 	int asc = !desc ^ (dir < 0);
 	const char *d = asc ? "ASC" : "DESC";
-	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+	/* Where the page starts. Within one dictionary the order is (column,
+	 * idx), and the row value (column, idx) > (?6, ?8) lets SQLite seek
+	 * in the (sae, column, idx) index; a collated column cannot be part
+	 * of a row-value seek, so the label order says the same in two terms.
+	 * Across dictionaries (sae 0) the order is (column, sae, idx). */
+	char *from;
+	const char *op = asc ? ">" : "<";
+	if (!at)
+		from = xstrdup("");
+	else if (all)
+		from = xasprintf("AND (%s, sae, idx) %s (?6, ?7, ?8)", sort_cols[sort], op);
+	else if (sort == FS_SORT_LABEL)
+		from = xasprintf("AND %s %s= ?6 AND (%s %s ?6 OR idx %s ?8)", sort_cols[sort], op,
+				 sort_cols[sort], op, op);
+	else
+		from = xasprintf("AND (%s, idx) %s (?6, ?8)", sort_cols[sort], op);
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s"
 			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
 			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
-			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
-			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
-			      sort_cols[sort], d, d, d);
+			      filt ? filter_sql : "", from, sort_cols[sort], d, d, d);
+	free(from);
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
 	free(sql);
@@ -816,6 +835,20 @@ static int sae_dense(fs_index *ix, int sae)
 		ix->dense = xmalloc((size_t)ix->n_saes);
 		memset(ix->dense, -1, (size_t)ix->n_saes);
 	}
+	const char *known = index_meta(ix, "dense_saes");
+	if (ix->dense[i] < 0 && known) {
+		/* written by the builder: a comma-separated list of ids */
+		ix->dense[i] = 0;
+		for (const char *p = known; *p;) {
+			char *end;
+			long id = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (id == sae)
+				ix->dense[i] = 1;
+			p = *end == ',' ? end + 1 : end;
+		}
+	}
 	if (ix->dense[i] < 0) {
 		sqlite3_stmt *s = NULL;
 		ix->dense[i] = 0;
@@ -830,6 +863,32 @@ static int sae_dense(fs_index *ix, int sae)
 		sqlite3_finalize(s);
 	}
 	return ix->dense[i];
+}
+
+/* Feature fid's stored position in ascending order sort within its
+ * dictionary, or -1 when the index has no feature_ranks table (built by an
+ * earlier featscope) or no row for it. */
+static int64_t stored_rank(fs_index *ix, int64_t fid, fs_sort sort)
+{
+	static const char *const col[5] = {NULL, "r_label", "r_density", "r_max", "r_cluster"};
+	if (ix->has_ranks < 0) {
+		sqlite3_stmt *s = NULL;
+		ix->has_ranks = sqlite3_prepare_v2(ix->db,
+						   "SELECT r_label, r_density, r_max, r_cluster"
+						   " FROM feature_ranks WHERE feature = ?",
+						   -1, &s, NULL) == SQLITE_OK;
+		ix->rank_st = s;
+	}
+	if (!ix->has_ranks || !col[sort])
+		return -1;
+	sqlite3_stmt *s = ix->rank_st;
+	int64_t r = -1;
+	sqlite3_reset(s);
+	sqlite3_bind_int64(s, 1, fid);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		r = sqlite3_column_int64(s, (int)sort - 1);
+	sqlite3_reset(s);
+	return r;
 }
 
 int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
@@ -849,6 +908,18 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		rank = desc ? d->n_features - 1 - f.idx : f.idx;
 		feature_free(&f);
 		return rank;
+	}
+	/* Other orders of one dictionary, unfiltered: the position stored at
+	 * build time (feature_ranks), when the index has it. */
+	if (sort != FS_SORT_ID && !all && !filt && f.sae == sae && (!desc || sae_dense(ix, sae))) {
+		rank = stored_rank(ix, fid, sort);
+		if (rank >= 0) {
+			const fs_sae *d = index_sae_by_id(ix, sae);
+			if (desc)
+				rank = d->n_features - 1 - rank;
+			feature_free(&f);
+			return rank;
+		}
 	}
 	/* Rows strictly before on the sort column (an index-only count), plus
 	 * the ties before it on (sae, idx). */
