@@ -5,7 +5,8 @@
 # dictionary with the next one, u cycles mutual pairs / unmatched lists, o
 # orders pairs by co-activation, d takes the next dictionary, Enter opens
 # a pair side by side, y opens the family tree (the list's d picks the
-# dictionary, # a feature in it).
+# dictionary, # a feature in it); the feature page lists its best matches
+# in the other dictionaries.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 D=$TMP/cf
@@ -49,3 +50,9 @@ dump famerr "d|d|y"
 check_grep "tui family: the widest dictionary says why there is no tree" "no dictionary wider than 'x'" "$TMP/famerr.out"
 dump cmperr "d|d|d|d|d|C"
 check_grep "tui compare: a dictionary without decoder says so" "dictionary 'nodec' has no stored decoder" "$TMP/cmperr.out"
+dump page "#n/3<Enter>|<Enter>"
+check_grep "tui feature page: its best match in each other dictionary of its d_model" \
+	"^ matches: w/10 cos 0\.968; x/2[01] cos 0\.9[0-9]{2}; none in other above 0\.[0-9]{3} *$" "$TMP/page.out"
+dump orphan "#n/25<Enter>|<Enter>"
+check_grep "tui feature page: an orphan has no match above the baselines" \
+	"^ matches: none in w above 0\.[0-9]{3}; none in x above " "$TMP/orphan.out"

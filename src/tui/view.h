@@ -103,6 +103,10 @@ view *view_note_new(int64_t fid);
  * the same d_model); a feature's family over the wider widths. */
 view *view_compare_new(int sa, int sb);
 view *view_family_new(int64_t fid);
+/* The feature page's line of best matches (row of dictionary sae) in the
+ * other dictionaries of its d_model with a stored decoder; malloc'd, NULL
+ * when there are none. */
+char *view_compare_matches(int64_t fid, int sae, int64_t row);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 
