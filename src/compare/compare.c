@@ -243,7 +243,8 @@ void cmp_acts_done(cmp_acts *a)
 	int64_t w = 0;
 	for (int64_t f = 0; f < a->n; f++) {
 		int64_t lo = a->off[f], hi = a->off[f + 1];
-		qsort(a->ex + lo, (size_t)(hi - lo), sizeof *a->ex, ex_by_ctx);
+		if (hi - lo > 1)
+			qsort(a->ex + lo, (size_t)(hi - lo), sizeof *a->ex, ex_by_ctx);
 		a->off[f] = w;
 		double tok = 0, s = 0, ss = 0, fires = 0;
 		for (int64_t i = lo; i < hi; i++) {

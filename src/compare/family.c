@@ -190,7 +190,8 @@ int cmp_family_build(fs_index *ix, int64_t fid, const cmp_family_opts *o, cmp_fa
 			if (cs[i].node >= 0)
 				cs[w++] = cs[i];
 		ncs = w;
-		qsort(cs, (size_t)ncs, sizeof *cs, by_node_share);
+		if (ncs > 1)
+			qsort(cs, (size_t)ncs, sizeof *cs, by_node_share);
 		for (int i = 0; i < ncs; i++) {
 			if (f->n == cap) {
 				cap *= 2;
