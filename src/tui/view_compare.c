@@ -251,8 +251,6 @@ static int64_t cv_selected(view *v)
 	return f > 0 ? f : 0;
 }
 
-static view *view_pair_new(int64_t fa, int64_t fb);
-
 /* The next dictionary after sb with the same d_model as sa, 0 none. */
 static int cv_next_dict(int sa, int sb)
 {
@@ -275,14 +273,16 @@ static int cv_key(view *v, int act, int key)
 	(void)key;
 	switch (act) {
 	case ACT_ENTER:
-		if (v->cur >= 0 && v->cur < p->n) {
+		/* a pair opens side by side; an unmatched feature (the router's
+		 * Enter) its page */
+		if (p->list == 0 && v->cur >= 0 && v->cur < p->n) {
 			const cv_row *w = &p->rows[v->cur];
-			if (p->list == 0 && p->A.fid[w->a] > 0 && p->B.fid[w->b] > 0)
-				view_push(view_pair_new(p->A.fid[w->a], p->B.fid[w->b]));
-			else if (cv_selected(v) > 0)
-				view_push(view_feature_new(cv_selected(v)));
+			if (p->A.fid[w->a] > 0 && p->B.fid[w->b] > 0) {
+				view_open_pair(p->A.fid[w->a], p->B.fid[w->b]);
+				return VR_HANDLED | VR_REDRAW;
+			}
 		}
-		return VR_HANDLED | VR_REDRAW;
+		return 0;
 	case ACT_COMPARE_LIST:
 		p->list = (p->list + 1) % 3;
 		cv_list(v);
@@ -321,7 +321,7 @@ static void cv_free(view *v)
 }
 
 static const view_ops cv_ops = {
-	.name = "compare",
+	.kind = VIEW_COMPARE,
 	.draw = cv_draw,
 	.key = cv_key,
 	.row_text = cv_row_text,
@@ -330,19 +330,19 @@ static const view_ops cv_ops = {
 	.free = cv_free,
 };
 
-view *view_compare_new(int sa, int sb)
+void view_open_compare(int sa, int sb)
 {
 	cv_priv *p = xcalloc(1, sizeof *p);
 	p->sa = sa;
 	p->sb = sb > 0 ? sb : cv_next_dict(sa, sa);
-	view *v = view_new(&cv_ops, p, "compare");
+	view *v = view_new(&cv_ops, p);
 	if (p->sb <= 0) {
 		snprintf(p->err, sizeof p->err, "this index has one dictionary: nothing to compare with");
 		cv_list(v);
 	} else
 		cv_load(v);
 	view_layout(v);
-	return v;
+	view_push(v);
 }
 
 /* ------------------------------------------------------------------ pair */
@@ -480,14 +480,14 @@ static void pv_free(view *v)
 }
 
 static const view_ops pv_ops = {
-	.name = "pair",
+	.kind = VIEW_PAIR,
 	.draw = pv_draw,
 	.selected = pv_selected,
 	.relayout = pv_relayout,
 	.free = pv_free,
 };
 
-static view *view_pair_new(int64_t fa, int64_t fb)
+void view_open_pair(int64_t fa, int64_t fb)
 {
 	pv_priv *p = xcalloc(1, sizeof *p);
 	pane_load(&p->p[0], fa);
@@ -495,11 +495,10 @@ static view *view_pair_new(int64_t fa, int64_t fb)
 	char na[64], nb[64];
 	index_feature_name(tui.ix, fa, na, sizeof na);
 	index_feature_name(tui.ix, fb, nb, sizeof nb);
-	char title[160];
-	snprintf(title, sizeof title, "%s and %s side by side", na, nb);
-	view *v = view_new(&pv_ops, p, title);
+	view *v = view_new(&pv_ops, p);
+	snprintf(v->title, sizeof v->title, "%s and %s side by side", na, nb);
 	view_layout(v);
-	return v;
+	view_push(v);
 }
 
 /* ---------------------------------------------------------------- family */
@@ -574,17 +573,6 @@ static int64_t fv_selected(view *v)
 	return f > 0 ? f : 0;
 }
 
-static int fv_key(view *v, int act, int key)
-{
-	(void)key;
-	if (act == ACT_ENTER) {
-		if (fv_selected(v) > 0)
-			view_push(view_feature_new(fv_selected(v)));
-		return VR_HANDLED | VR_REDRAW;
-	}
-	return 0;
-}
-
 static void fv_free(view *v)
 {
 	fv_priv *p = v->priv;
@@ -595,25 +583,23 @@ static void fv_free(view *v)
 }
 
 static const view_ops fv_ops = {
-	.name = "family",
+	.kind = VIEW_FAMILY,
 	.draw = fv_draw,
-	.key = fv_key,
 	.row_text = fv_row_text,
 	.selected = fv_selected,
 	.relayout = fv_relayout,
 	.free = fv_free,
 };
 
-view *view_family_new(int64_t fid)
+void view_open_family(int64_t fid)
 {
 	fv_priv *p = xcalloc(1, sizeof *p);
 	cmp_family_opts o;
 	cmp_family_opts_init(&o);
 	char name[64];
 	index_feature_name(tui.ix, fid, name, sizeof name);
-	char title[128];
-	snprintf(title, sizeof title, "family of %s", name);
-	view *v = view_new(&fv_ops, p, title);
+	view *v = view_new(&fv_ops, p);
+	snprintf(v->title, sizeof v->title, "family of %s", name);
 	if (cmp_family_build(tui.ix, fid, &o, &p->f, p->err, sizeof p->err) == 0) {
 		p->order = xmalloc((size_t)p->f.n * sizeof *p->order);
 		p->depth = xmalloc((size_t)p->f.n * sizeof *p->depth);
@@ -623,7 +609,7 @@ view *view_family_new(int64_t fid)
 	} else if (!p->err[0])
 		snprintf(p->err, sizeof p->err, "no family");
 	view_layout(v);
-	return v;
+	view_push(v);
 }
 
 /* ------------------------------------------------------ feature page line */

@@ -446,12 +446,6 @@ static int list_key(view *v, int act, int key)
 		return VR_HANDLED | VR_REDRAW;
 	}
 	switch (act) {
-	case ACT_ENTER: {
-		int64_t fid = list_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
-		return VR_HANDLED | VR_REDRAW;
-	}
 	case ACT_SORT:
 		p->sort = (fs_sort)((p->sort + 1) % 5);
 		p->desc = p->sort == FS_SORT_DENSITY || p->sort == FS_SORT_MAXACT;
@@ -578,7 +572,7 @@ static void list_free(view *v)
 }
 
 static const view_ops list_ops = {
-	.name = "list",
+	.kind = VIEW_LIST,
 	.draw = list_draw,
 	.key = list_key,
 	.row_text = list_row_text,
@@ -590,7 +584,7 @@ static const view_ops list_ops = {
 	.free = list_free,
 };
 
-view *view_list_new(void)
+void view_open_list(void)
 {
 	list_priv *lp = xcalloc(1, sizeof *lp);
 	lp->npanes = 1;
@@ -600,7 +594,7 @@ view *view_list_new(void)
 	p->sae = index_n_saes(tui.ix) >= 1 ? index_sae(tui.ix, 0)->id : 0;
 	p->sort = FS_SORT_ID;
 	list_recount(p);
-	view *v = view_new(&list_ops, lp, "features");
+	view *v = view_new(&list_ops, lp);
 	list_load(v);
-	return v;
+	view_push(v);
 }
