@@ -122,8 +122,8 @@ assert all("text" in e and e["text"] for e in ex), [e.keys() for e in ex]' "$TMP
 
 # export: contexts from the index and the user's own label, note and tags
 # (which an import can fill from foreign files) in every format.
-"$FS" notes set "$TMP/h.sqlite" 0 --notes "$TMP/n.sqlite" --label "$(printf 'lab \033]0;pwned\007 \342\200\256x')" \
-	--note "$(printf 'line1\nbell\007 \033[2J')" --tag "$(printf 't\033[31m')" --bookmark >/dev/null 2>&1
+check "notes set: hostile label, note and tag" "$FS" notes set "$TMP/h.sqlite" 0 --notes "$TMP/n.sqlite" --label "$(printf 'lab \033]0;pwned\007 \342\200\256x')" \
+	--note "$(printf 'line1\nbell\007 \033[2J')" --tag "$(printf 't\342\200\256q')" --bookmark
 for fmt in text markdown tsv; do
 	"$FS" export "$TMP/h.sqlite" --notes "$TMP/n.sqlite" --format $fmt --contexts 5 >"$TMP/x.$fmt" 2>&1
 	clean "export --format $fmt: output clean" "$TMP/x.$fmt"

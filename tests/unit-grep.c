@@ -510,6 +510,43 @@ static void test_direct(void)
 	if (rc >= 0)
 		grep_result_free(&r);
 	grep_pattern_free(p);
+
+	/* the file replaced under the open index (a rebuild renames a new file
+	 * over it; here a copy: same uuid, another inode): the change is seen,
+	 * a scan refuses to mix files, the direct reader maps nothing */
+	char path2[300];
+	snprintf(path2, sizeof path2, "%s.copy", path);
+	FILE *in = fopen(path, "rb"), *out = fopen(path2, "wb");
+	char cb[65536];
+	size_t got;
+	while (in && out && (got = fread(cb, 1, sizeof cb, in)) > 0)
+		fwrite(cb, 1, got, out);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	char why[64] = "";
+	CHECK(ix && index_file_changed(ix, why, sizeof why) == 0, "rebuilt: unchanged file is not reported");
+	CHECK(rename(path2, path) == 0, "rebuilt: the copy renamed over the index");
+	CHECK(ix && index_file_changed(ix, why, sizeof why) == 1 && strstr(why, "replaced"),
+	      "rebuilt: the replaced file is reported");
+	p = grep_compile("ACGT", 0, err, sizeof err);
+	rc = ix && p ? grep_scan(ix, p, &o, &r, err, sizeof err) : -1;
+	CHECK(rc == GREP_ERR && strstr(err, "changed since it was opened"), "rebuilt: a scan refuses to mix the files");
+	if (rc >= 0 && rc != GREP_ERR)
+		grep_result_free(&r);
+	int64_t *hits = NULL;
+	CHECK(ix && grep_substring(ix, "ACGT", 0, 5, &hits, err, sizeof err) < 0 &&
+	      strstr(err, "changed since it was opened"), "rebuilt: a substring search refuses too");
+	free(hits);
+	grep_pattern_free(p);
+	index_ctx_reader *rd = ix ? index_ctx_reader_open(ix) : NULL;
+	CHECK(rd && index_ctx_reader_chunk(rd, 1) != NULL && index_ctx_reader_direct(rd) == 0,
+	      "rebuilt: the direct reader does not map the new file (SQLite reads the opened one)");
+	index_ctx_reader_close(rd);
+	fs_index *ix2 = index_open(path, err, sizeof err);
+	CHECK(ix && ix2 && !index_same_file(ix, ix2), "rebuilt: two opens of the path are not the same file");
+	index_close(ix2);
 	index_close(ix);
 	if (!getenv("KEEP"))
 		unlink(path);

@@ -9,6 +9,7 @@
  * an unembedding) and decoder geometry are written through fs_writer.
  */
 #include "build/build.h"
+#include "core/number.h"
 #include "geom/geom.h"
 #include "core/format.h"
 #include "import/import.h"
@@ -132,14 +133,16 @@ static void acc_grow(builder *b, int64_t need)
 
 static void hist_add(feat_acc *a, float v)
 {
-	if (!(v > 0))
+	/* only finite positive values, and loops bounded by the float
+	 * exponent range (an infinite value once made this spin forever) */
+	if (!(v > 0) || !isfinite(v))
 		return;
 	if (a->hist_hi == 0) {
 		a->hist_hi = 1;
-		while (a->hist_hi > v * 2)
+		for (int k = 0; k < 160 && a->hist_hi > v * 2; k++)
 			a->hist_hi /= 2;
 	}
-	while (v >= a->hist_hi) {
+	for (int k = 0; k < 300 && v >= a->hist_hi && isfinite(a->hist_hi * 2); k++) {
 		/* double the range: merge bins pairwise into the lower half */
 		for (int i = 0; i < FS_HIST_BINS / 2; i++)
 			a->hist[i] = a->hist[2 * i] + a->hist[2 * i + 1];
@@ -360,14 +363,17 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 			return BAD("%s: acts[%zu]: feature %lld is beyond %lld (give --n-features for larger "
 				   "dictionaries)", where, i, (long long)json_integer_value(f),
 				   (long long)BUILD_MAX_AUTO_FEATURES - 1);
-		if (!json_is_number(v) || !isfinite(json_number_value(v)))
+		if (!json_is_number(v))
 			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
-		double val = json_number_value(v);
+		float val;
+		const char *why;
+		if (fs_to_float(json_number_value(v), &val, &why) < 0)
+			return BAD("%s: acts[%zu]: value %g is %s", where, i, json_number_value(v), why);
 		if (val == 0)
 			continue;
 		(*acts)[n].pos = (int)json_integer_value(p);
 		(*acts)[n].feat = json_integer_value(f);
-		(*acts)[n].v = (float)val;
+		(*acts)[n].v = val;
 		n++;
 	}
 	*nacts = n;
@@ -449,7 +455,9 @@ static int read_records(builder *b, const char *path, double t0, int64_t *nrec_t
 			}
 		}
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in))
+		rc = fs_seterr(err, errlen, "%s", input_bad(in));
+	else if (rc == 0 && input_error(in))
 		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
 	free(acts);
 	input_close(in);
@@ -471,6 +479,13 @@ static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***
 	while ((line = input_line(in, &len))) {
 		if (len == 0 || line[0] == '#')
 			continue;
+		/* a NUL would cut the label short and hide the rest of the line */
+		const char *nul = memchr(line, 0, len);
+		if (nul) {
+			rc = fs_seterr(err, errlen, "%s:%lld: label: a NUL byte at column %zu (a labels file is text)",
+				       path, (long long)input_lineno(in), (size_t)(nul - line) + 1);
+			break;
+		}
 		const char *tab = strchr(line, '\t');
 		if (!tab) {
 			rc = fs_seterr(err, errlen, "%s:%lld: expected FEATURE<TAB>LABEL", path,
@@ -492,7 +507,9 @@ static int read_labels(const char *path, int64_t nfeat, char ***labels, char ***
 		(*labels)[f] = tab2 ? xstrndup(lab, (size_t)(tab2 - lab)) : xstrdup(lab);
 		(*sources)[f] = xstrdup(tab2 ? tab2 + 1 : "labels");
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in))
+		rc = fs_seterr(err, errlen, "%s", input_bad(in));
+	else if (rc == 0 && input_error(in))
 		rc = fs_seterr(err, errlen, "%s: read error: %s", path, input_error(in));
 	input_close(in);
 	return rc;
@@ -770,7 +787,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 			goto out;
 	}
 
-	w = writer_create(o->out, err, errlen);
+	w = o->into ? o->into : writer_create(o->out, err, errlen);
 	if (!w) {
 		/* a path that cannot be created is a usage error; a file that
 		 * cannot be written (disk full) a write error */
@@ -896,6 +913,11 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 	}
 	if (o->progress)
 		fprintf(stderr, "build: writing indexes and full-text tables\n");
+	if (o->into) {
+		rc = 0;
+		w = NULL;
+		goto out;
+	}
 	rc = writer_finish(w, err, errlen);
 	if (rc != 0)
 		build_io_failed = 1;
@@ -904,7 +926,7 @@ int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t er
 		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->out,
 			(long long)nfeat, (long long)nrefs, fs_now() - t0);
 out:
-	if (w)
+	if (w && !o->into)
 		writer_abort(w);
 	for (int64_t f = 0; f < b.nfeat; f++) {
 		for (int i = 0; i < b.acc[f].ntop; i++)

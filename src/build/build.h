@@ -26,6 +26,9 @@ typedef struct {
 	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */
 	int knn_k;                /* --neighbours K (32) */
 	int progress;             /* show progress on stderr */
+	fs_writer *into;          /* add the dictionary to this open writer (out unused);
+				     the caller finishes or aborts it (several dictionaries
+				     in one index: harvest) */
 } fs_build_opts;
 
 void build_opts_init(fs_build_opts *o);

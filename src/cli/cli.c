@@ -49,20 +49,17 @@ static const cli_opt search_opts[] = {
 
 /* ------------------------------------------------------------------ info */
 
-static int info_run(const cmd_entry *e, int argc, char **argv)
+static int info_run(const cmd_entry *e, const cli_args *q)
 {
-	cli_args q;
-	int rc;
-	if (cli_parse(e, argc, argv, &q, &rc))
-		return rc;
-	const char *path = q.pos[0];
+	(void)e;
+	const char *path = q->pos[0];
 	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	struct stat st;
 	int64_t size = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 	int64_t nex = index_n_examples(ix);
-	if (q.set[O_JSON]) {
+	if (q->set[O_JSON]) {
 		json_t *o = json_object();
 		json_object_set_new(o, "path", jstrz(path));
 		json_object_set_new(o, "version", json_integer(FS_INDEX_VERSION));
@@ -154,19 +151,15 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 	buf_free(&b);
 }
 
-static int show_run(const cmd_entry *e, int argc, char **argv)
+static int show_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[O_JSON], limit = a.set[O_LIMIT] ? (int)a.num[O_LIMIT] : 20;
-	int width = a.set[O_WIDTH] ? (int)a.num[O_WIDTH] : 80;
-	fs_index *ix = cli_open_index(a.pos[0]);
+	(void)e;
+	int json = a->set[O_JSON], limit = (int)cli_num(a, O_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
+	fs_index *ix = cli_open_index(a->pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char name[128];
-	int64_t fid = cli_resolve(ix, a.pos[1]);
+	int64_t fid = cli_resolve(ix, a->pos[1]);
 	if (fid < 0) {
 		index_close(ix);
 		return FS_EXIT_USAGE;
@@ -357,22 +350,18 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 	notes_close(n);
 }
 
-static int search_run(const cmd_entry *e, int argc, char **argv)
+static int search_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[O_JSON], limit = a.set[O_LIMIT] ? (int)a.num[O_LIMIT] : 20;
-	int width = a.set[O_WIDTH] ? (int)a.num[O_WIDTH] : 80;
-	fs_index *ix = cli_open_index(a.pos[0]);
+	(void)e;
+	int json = a->set[O_JSON], limit = (int)cli_num(a, O_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
+	const char *query = a->pos[1];
+	fs_index *ix = cli_open_index(a->pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
-	const char *query = a.pos[1];
 	int64_t *ctx = NULL, *fids = NULL;
-	int nc = a.set[O_SUBSTRING] ? 0 : search_ids(ix, 0, query, limit, &ctx);
+	int nc = a->set[O_SUBSTRING] ? 0 : search_ids(ix, 0, query, limit, &ctx);
 	int nf = search_ids(ix, 1, query, limit, &fids);
-	int substring = a.set[O_SUBSTRING] || nc == 0;
+	int substring = a->set[O_SUBSTRING] || nc == 0;
 	if (substring && nc >= 0) {
 		/* text that is not words (DNA, code, CJK inside longer runs):
 		 * a literal scan of the contexts */
@@ -415,7 +404,7 @@ static int search_run(const cmd_entry *e, int argc, char **argv)
 		}
 		feature_free(&f);
 	}
-	search_notes(ix, a.set[O_NOTES] ? a.str[O_NOTES] : NULL, limit, query, jo);
+	search_notes(ix, cli_str(a, O_NOTES, NULL), limit, query, jo);
 	if (!jo)
 		printf("contexts (%d)%s:\n", nc, substring ? ", by substring" : "");
 	else

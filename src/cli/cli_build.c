@@ -7,6 +7,7 @@
  * each with the options given before it.
  */
 #include "cli/cmd.h"
+#include "core/input.h"
 #include "build/build.h"
 #include "core/tokens.h"
 #include "core/util.h"
@@ -20,7 +21,7 @@
 
 /* Option indexes into build_opts_spec. */
 enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS };
+       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC };
 static const cli_opt build_opts_spec[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
@@ -40,6 +41,8 @@ static const cli_opt build_opts_spec[] = {
 	{"tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece"},
 	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
 	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
+	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
+	 "longest record (line, or single-document file) read (256 MiB)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -50,14 +53,8 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 {
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			return 0;
-		if (k == CLI_HELP || k == CLI_FAIL) {
-			*rc = k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
-			return -1;
-		}
+	int k;
+	while ((k = cli_walk(&p, rc)) != CLI_END) {
 		if (k == B_FROM)
 			return 1;
 		if (k == CLI_ARG) {
@@ -67,6 +64,7 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 			return S_ISDIR(st.st_mode) || import_detect(p.val, NULL, 0) != IMPORT_NONE;
 		}
 	}
+	return *rc >= 0 ? -1 : 0;
 }
 
 /* ---------------------------------------------------------------- native */
@@ -76,7 +74,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 	cli_args a;
 	int rc;
 	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
+		return rc; /* (not cmd_run: build decides first which form it is) */
 	if (a.set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
 	fs_build_opts o;
@@ -102,6 +100,8 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 		o.per_interval = (int)a.num[B_PERINT];
 	if (a.set[B_KNN])
 		o.knn_k = (int)a.num[B_KNN];
+	if (a.set[B_MAXREC])
+		input_set_max_record((size_t)a.num[B_MAXREC]);
 	/* the last of --progress / --no-progress wins */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--progress"))
@@ -146,14 +146,8 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
 	*nin = 0;
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			break;
-		if (k == CLI_HELP)
-			return FS_EXIT_OK;
-		if (k == CLI_FAIL)
-			return FS_EXIT_USAGE;
+	int k, stop;
+	while ((k = cli_walk(&p, &stop)) != CLI_END) {
 		if (k == CLI_ARG) {
 			in[*nin].path = p.val;
 			in[*nin].from = from;
@@ -193,12 +187,15 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		case B_TOPK: cur->top_k = (int)p.num; break;
 		case B_INTERVALS: cur->n_intervals = (int)p.num; break;
 		case B_PERINT: cur->per_interval = (int)p.num; break;
+		case B_MAXREC: input_set_max_record((size_t)p.num); break;
 		default:
 			return cli_usage_error(e, "--%s: not available when importing other formats",
 					       e->opts[k].name);
 		}
 		trailing = 1;
 	}
+	if (stop >= 0)
+		return stop;
 	if (*nin == 1 && trailing) {
 		/* options after the only input apply to it */
 		const char *keep = in[0].o.sae_name;
@@ -281,7 +278,7 @@ const cmd_entry cmd_build_entry = {
 	.name = "build",
 	.args = "-o OUT.sqlite INPUT...",
 	.opts = build_opts_spec,
-	.run = build_cmd,
+	.run_argv = build_cmd,
 	.summary = "build an index from activation records or other tools' files (featscope-build(1))",
 	.min_args = 0, /* build_native and import_parse say what is missing */
 	.max_args = -1,

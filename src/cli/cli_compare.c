@@ -71,11 +71,9 @@ static int num_opt(const cmd_entry *e, const cli_args *a, int o, double lo, doub
 	return 0;
 }
 
-/* Parse both commands' options into q; 0 to go on, else return *rc. */
-static int parse_cli(const cmd_entry *e, int argc, char **argv, cmp_cli *q, cli_args *a, int *rc)
+/* Read both commands' options into q; 0 to go on, else return *rc. */
+static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 {
-	if (cli_parse(e, argc, argv, a, rc))
-		return -1;
 	double v;
 	q->json = a->set[O_JSON] > 0;
 	if (a->set[O_TOP])
@@ -255,12 +253,12 @@ static json_t *rows_json(const cmp_side *s, const knn_result *r, int k, float th
 	return arr;
 }
 
-static int compare_run(const cmd_entry *e, int argc, char **argv)
+static int compare_run(const cmd_entry *e, const cli_args *ap)
 {
 	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
-	cli_args args;
+	const cli_args args = *ap;
 	int rc;
-	if (parse_cli(e, argc, argv, &q, &args, &rc))
+	if (parse_cli(e, &args, &q, &rc))
 		return rc;
 	char *fa = NULL, *fb = NULL, *na = NULL, *nb = NULL;
 	if (args.npos == 3) {
@@ -559,12 +557,12 @@ static json_t *family_json(const cmp_family *f, int node)
 	return o;
 }
 
-static int family_run(const cmd_entry *e, int argc, char **argv)
+static int family_run(const cmd_entry *e, const cli_args *ap)
 {
 	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
-	cli_args args;
+	const cli_args args = *ap;
 	int rc;
-	if (parse_cli(e, argc, argv, &q, &args, &rc))
+	if (parse_cli(e, &args, &q, &rc))
 		return rc;
 	fs_index *ix = cli_open_index(args.pos[0]);
 	if (!ix)

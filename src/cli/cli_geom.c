@@ -41,6 +41,32 @@ static char *geo_safe(const char *s)
 
 #define geo_jstr jw_str
 
+/* Feature fid's name into name (size n) and its label (malloc'd, "" when
+ * the feature is not there). */
+static char *geo_feature(fs_index *ix, int64_t fid, char *name, size_t n)
+{
+	fs_feature g;
+	index_feature_name(ix, fid, name, n);
+	if (index_feature(ix, fid, &g) != 0)
+		return xstrdup("");
+	char *l = xstrdup(g.label ? g.label : "");
+	feature_free(&g);
+	return l;
+}
+
+/* A JSON object {"feature", "fid", "label"} of fid (more keys may follow). */
+static json_t *geo_feature_json(fs_index *ix, int64_t fid)
+{
+	char nm[128];
+	char *l = geo_feature(ix, fid, nm, sizeof nm);
+	json_t *o = json_object();
+	json_object_set_new(o, "feature", jw_str(nm));
+	json_object_set_new(o, "fid", json_integer(fid));
+	json_object_set_new(o, "label", geo_jstr(l));
+	free(l);
+	return o;
+}
+
 /* The dictionary named by --in, or NULL (message printed) when unknown. */
 static const fs_sae *geo_sae(fs_index *ix, const char *name, const char *path)
 {
@@ -52,20 +78,16 @@ static const fs_sae *geo_sae(fs_index *ix, const char *name, const char *path)
 
 /* ------------------------------------------------------------ neighbours */
 
-static int neighbours_run(const cmd_entry *e, int argc, char **argv)
+static int neighbours_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[O_JSON], k = a.set[O_K] ? (int)a.num[O_K] : 10;
-	const char *in = a.set[O_IN] ? a.str[O_IN] : NULL;
-	const char *path = a.pos[0], *fname = a.pos[1];
+	(void)e;
+	int json = a->set[O_JSON], k = (int)cli_num(a, O_K, 10);
+	const char *in = cli_str(a, O_IN, NULL), *path = a->pos[0], *fname = a->pos[1];
 	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	char name[128], oname[128];
-	rc = FS_EXIT_OK;
+	int rc = FS_EXIT_OK;
 	int64_t fid = cli_resolve(ix, fname);
 	fs_feature f;
 	if (fid < 0 || index_feature(ix, fid, &f) != 0) {
@@ -96,19 +118,9 @@ static int neighbours_run(const cmd_entry *e, int argc, char **argv)
 		json_object_set_new(o, "fid", json_integer(fid));
 		json_object_set_new(o, "in", jw_str(other->name));
 		for (int i = 0; i < n; i++) {
-			fs_feature g;
-			json_t *ne = json_object();
-			index_feature_name(ix, nb[i].fid, oname, sizeof oname);
+			json_t *ne = geo_feature_json(ix, nb[i].fid);
 			json_object_set_new(ne, "rank", json_integer(i + 1));
-			json_object_set_new(ne, "feature", jw_str(oname));
-			json_object_set_new(ne, "fid", json_integer(nb[i].fid));
 			json_object_set_new(ne, "cosine", json_real(nb[i].cosine));
-			if (index_feature(ix, nb[i].fid, &g) == 0) {
-				json_object_set_new(ne, "label", geo_jstr(g.label));
-				feature_free(&g);
-			} else {
-				json_object_set_new(ne, "label", json_string(""));
-			}
 			json_array_append_new(arr, ne);
 		}
 		json_object_set_new(o, "neighbours", arr);
@@ -119,15 +131,9 @@ static int neighbours_run(const cmd_entry *e, int argc, char **argv)
 		       *lab ? ": " : "", lab);
 		free(lab);
 		for (int i = 0; i < n; i++) {
-			fs_feature g;
-			index_feature_name(ix, nb[i].fid, oname, sizeof oname);
-			char *l = NULL;
-			if (index_feature(ix, nb[i].fid, &g) == 0) {
-				l = geo_safe(g.label);
-				feature_free(&g);
-			}
-			printf("%4d  %-14s %7.4f%s%s\n", i + 1, cli_esc(oname), nb[i].cosine,
-			       l && *l ? "  " : "", l ? l : "");
+			char *l = geo_feature(ix, nb[i].fid, oname, sizeof oname);
+			printf("%4d  %-14s %7.4f%s%s\n", i + 1, cli_esc(oname), nb[i].cosine, *l ? "  " : "",
+			       cli_esc(l));
 			free(l);
 		}
 	}
@@ -161,15 +167,11 @@ static void cluster_line(const fs_cluster *c)
 	free(l);
 }
 
-static int clusters_run(const cmd_entry *e, int argc, char **argv)
+static int clusters_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	int json = a.set[C_JSON];
-	const char *in = a.set[C_IN] ? a.str[C_IN] : NULL;
-	const char *path = a.pos[0], *node = a.npos > 1 ? a.pos[1] : NULL;
+	(void)e;
+	int json = a->set[C_JSON];
+	const char *in = cli_str(a, C_IN, NULL), *path = a->pos[0], *node = a->npos > 1 ? a->pos[1] : NULL;
 	int64_t id = 0;
 	if (node && (parse_i64(node, &id) != 0 || id < 1)) {
 		fs_warn("%s: not a cluster node number", node);
@@ -183,7 +185,7 @@ static int clusters_run(const cmd_entry *e, int argc, char **argv)
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
-	rc = FS_EXIT_OK;
+	int rc = FS_EXIT_OK;
 	if (!node) {
 		/* the roots of every dictionary (or of --in) */
 		json_t *arr = json ? json_array() : NULL;
@@ -242,21 +244,8 @@ static int clusters_run(const cmd_entry *e, int argc, char **argv)
 		for (int j = 0; j < nch; j++)
 			json_array_append_new(ca, cluster_json(ix, &ch[j]));
 		json_object_set_new(o, "children", ca);
-		for (int j = 0; j < nf; j++) {
-			char nm[128];
-			fs_feature g;
-			json_t *fe = json_object();
-			index_feature_name(ix, fids[j], nm, sizeof nm);
-			json_object_set_new(fe, "feature", jw_str(nm));
-			json_object_set_new(fe, "fid", json_integer(fids[j]));
-			if (index_feature(ix, fids[j], &g) == 0) {
-				json_object_set_new(fe, "label", geo_jstr(g.label));
-				feature_free(&g);
-			} else {
-				json_object_set_new(fe, "label", json_string(""));
-			}
-			json_array_append_new(fa, fe);
-		}
+		for (int j = 0; j < nf; j++)
+			json_array_append_new(fa, geo_feature_json(ix, fids[j]));
 		json_object_set_new(o, "features", fa);
 		cli_print_json(o);
 	} else {
@@ -275,15 +264,9 @@ static int clusters_run(const cmd_entry *e, int argc, char **argv)
 			printf("features:\n");
 			for (int j = 0; j < nf; j++) {
 				char nm[128];
-				fs_feature g;
-				char *fl = NULL;
-				index_feature_name(ix, fids[j], nm, sizeof nm);
-				if (index_feature(ix, fids[j], &g) == 0) {
-					fl = geo_safe(g.label);
-					feature_free(&g);
-				}
-				if (fl && *fl)
-					printf("  %-14s %s\n", cli_esc(nm), fl);
+				char *fl = geo_feature(ix, fids[j], nm, sizeof nm);
+				if (*fl)
+					printf("  %-14s %s\n", cli_esc(nm), cli_esc(fl));
 				else
 					printf("  %s\n", cli_esc(nm));
 				free(fl);

@@ -25,12 +25,14 @@
 /* Options of grep (indexes G_*); token takes the first five. */
 enum { G_CASELESS, G_SAE, G_LIMIT, G_JSON, G_THREADS, G_LITERAL, G_REGEXP, G_SORT, G_PROGRESS,
        G_MATCH_LIMIT, G_NOFILTER };
+#define PROBE_OPTS                                                                       \
+	{"ignore-case", 'i', OPT_FLAG, NULL, 0, 0, "caseless matching"},                 \
+	{"sae", 0, OPT_STR, "NAME", 0, 0, "only the features of one dictionary"},        \
+	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features listed (20)"},                \
+	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},                              \
+	{"threads", 0, OPT_INT, "N", 1, GREP_MAX_THREADS, "worker threads (default: the CPUs)"}
 static const cli_opt grep_opts_spec[] = {
-	{"ignore-case", 'i', OPT_FLAG, NULL, 0, 0, "caseless matching"},
-	{"sae", 0, OPT_STR, "NAME", 0, 0, "only the features of one dictionary"},
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features listed (20)"},
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"threads", 0, OPT_INT, "N", 1, GREP_MAX_THREADS, "worker threads (default: the CPUs)"},
+	PROBE_OPTS,
 	{"fixed-strings", 'F', OPT_FLAG, NULL, 0, 0, "the pattern is a literal string"},
 	{"regexp", 'e', OPT_STR, "PATTERN", 0, 0, "the pattern (when it starts with '-')"},
 	{"sort", 0, OPT_STR, "KEY", 0, 0, "order: f1 (default), mass, precision, recall or contexts"},
@@ -39,14 +41,7 @@ static const cli_opt grep_opts_spec[] = {
 	{"no-prefilter", 0, OPT_FLAG, NULL, 0, 0, "match every context on its own (slower; for checks)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
-static const cli_opt token_opts_spec[] = {
-	{"ignore-case", 'i', OPT_FLAG, NULL, 0, 0, "caseless matching"},
-	{"sae", 0, OPT_STR, "NAME", 0, 0, "only the features of one dictionary"},
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features listed (20)"},
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"threads", 0, OPT_INT, "N", 1, GREP_MAX_THREADS, "worker threads (default: the CPUs)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+static const cli_opt token_opts_spec[] = {PROBE_OPTS, {NULL, 0, 0, NULL, 0, 0, NULL}};
 
 /* How `token` matched. */
 enum { MATCH_REGEX, MATCH_TOKEN, MATCH_SPAN };
@@ -121,8 +116,6 @@ static void progress_cb(void *ud, const grep_result *r, int final)
 	fflush(stderr);
 }
 
-static const char *const sort_names[] = {"f1", "mass", "precision", "recall", "contexts"};
-
 /* Print a ranking as a table or JSON. */
 static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 {
@@ -135,7 +128,7 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 			json_object_set_new(root, "match", json_string(q->match == MATCH_TOKEN ? "token" : "span"));
 		json_object_set_new(root, "ignore_case", json_boolean(q->flags & GREP_CASELESS));
 		if (!token)
-			json_object_set_new(root, "sort", json_string(sort_names[q->sort < 0 ? 0 : q->sort]));
+			json_object_set_new(root, "sort", json_string(grep_sort_name(q->sort < 0 ? GREP_SORT_F1 : (grep_sort)q->sort)));
 		json_object_set_new(root, "matches", json_integer(r->matches));
 		json_object_set_new(root, "contexts_matched", json_integer(r->ctx_matched));
 		json_object_set_new(root, "tokens_matched", json_integer(r->tok_matched));
@@ -274,45 +267,35 @@ static int probe_run(grep_req *q)
 	return rc;
 }
 
-/* Whitespace as the probe trims it from tokens. */
-static int is_space(char c)
+/* Read grep's or token's (token: 1) command line into q; 0, or an exit code. */
+static int parse(const cmd_entry *e, const cli_args *a, int token, grep_req *q, char **owned)
 {
-	return c && strchr(" \t\n\r\f\v", c) != NULL;
-}
-
-/* Parse grep or token (token: 1) into q; 0, or an exit code to return. */
-static int parse(const cmd_entry *e, int argc, char **argv, int token, grep_req *q, char **owned)
-{
-	cli_args a;
-	int rc;
 	memset(q, 0, sizeof *q);
 	*owned = NULL;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	q->index = a.pos[0];
-	q->asked = a.npos > 1 ? a.pos[1] : NULL;
-	if (!token && a.set[G_REGEXP]) {
+	q->index = a->pos[0];
+	q->asked = a->npos > 1 ? a->pos[1] : NULL;
+	if (!token && a->set[G_REGEXP]) {
 		if (q->asked)
-			return cli_usage_error(e, "one pattern only (got -e '%s' and '%s')", a.str[G_REGEXP], q->asked);
-		q->asked = a.str[G_REGEXP];
+			return cli_usage_error(e, "one pattern only (got -e '%s' and '%s')", a->str[G_REGEXP], q->asked);
+		q->asked = a->str[G_REGEXP];
 	}
 	if (!q->asked)
 		return cli_usage_error(e, "missing %s in 'featscope %s %s'", token ? "TOKEN" : "PATTERN", e->name,
 				       e->args);
-	q->json = a.set[G_JSON];
-	q->sae = a.set[G_SAE] ? a.str[G_SAE] : NULL;
-	q->limit = a.set[G_LIMIT] ? (int)a.num[G_LIMIT] : 20;
-	q->threads = a.set[G_THREADS] ? (int)a.num[G_THREADS] : 0;
+	q->json = a->set[G_JSON];
+	q->sae = cli_str(a, G_SAE, NULL);
+	q->limit = (int)cli_num(a, G_LIMIT, 20);
+	q->threads = (int)cli_num(a, G_THREADS, 0);
 	q->sort = -1;
-	q->flags = a.set[G_CASELESS] ? GREP_CASELESS : 0;
+	q->flags = a->set[G_CASELESS] ? GREP_CASELESS : 0;
 	if (token) {
 		/* tokens are compared without surrounding whitespace; a string of
 		 * whitespace alone is looked for as it is */
 		const char *s = q->asked;
-		while (is_space(*s))
+		while (grep_is_space((unsigned char)*s))
 			s++;
 		size_t n = strlen(s);
-		while (n > 0 && is_space(s[n - 1]))
+		while (n > 0 && grep_is_space((unsigned char)s[n - 1]))
 			n--;
 		if (!q->asked[0])
 			return cli_usage_error(e, "empty token");
@@ -331,34 +314,34 @@ static int parse(const cmd_entry *e, int argc, char **argv, int token, grep_req 
 	q->pattern = q->asked;
 	if (!q->pattern[0])
 		return cli_usage_error(e, "empty pattern");
-	q->progress = a.set[G_PROGRESS];
-	q->match_limit = a.set[G_MATCH_LIMIT] ? (uint32_t)a.num[G_MATCH_LIMIT] : 0;
-	q->flags |= (a.set[G_LITERAL] ? GREP_LITERAL : 0) | (a.set[G_NOFILTER] ? GREP_NOFILTER : 0);
-	if (a.set[G_SORT] && (q->sort = grep_sort_parse(a.str[G_SORT])) < 0)
+	q->progress = a->set[G_PROGRESS];
+	q->match_limit = (uint32_t)cli_num(a, G_MATCH_LIMIT, 0);
+	q->flags |= (a->set[G_LITERAL] ? GREP_LITERAL : 0) | (a->set[G_NOFILTER] ? GREP_NOFILTER : 0);
+	if (a->set[G_SORT] && (q->sort = grep_sort_parse(a->str[G_SORT])) < 0)
 		return cli_usage_error(e, "--sort: expected f1, mass, precision, recall or contexts, got '%s'",
-				       a.str[G_SORT]);
+				       a->str[G_SORT]);
 	return 0;
 }
 
-static int run(const cmd_entry *e, int argc, char **argv, int token)
+static int run(const cmd_entry *e, const cli_args *a, int token)
 {
 	grep_req q;
 	char *owned;
-	int rc = parse(e, argc, argv, token, &q, &owned);
-	if (rc == 0 && q.asked)
+	int rc = parse(e, a, token, &q, &owned);
+	if (rc == 0)
 		rc = probe_run(&q);
 	free(owned);
 	return rc;
 }
 
-static int grep_run(const cmd_entry *e, int argc, char **argv)
+static int grep_run(const cmd_entry *e, const cli_args *a)
 {
-	return run(e, argc, argv, 0);
+	return run(e, a, 0);
 }
 
-static int token_run(const cmd_entry *e, int argc, char **argv)
+static int token_run(const cmd_entry *e, const cli_args *a)
 {
-	return run(e, argc, argv, 1);
+	return run(e, a, 1);
 }
 
 const cmd_entry cmd_grep_entry = {

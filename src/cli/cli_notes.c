@@ -13,6 +13,7 @@
 #include "notes/notes.h"
 #include "core/util.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -69,14 +70,8 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 	*stop = 1;
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			break;
-		if (k == CLI_HELP)
-			return FS_EXIT_OK;
-		if (k == CLI_FAIL)
-			return FS_EXIT_USAGE;
+	int k, rc;
+	while ((k = cli_walk(&p, &rc)) != CLI_END) {
 		if (k == CLI_ARG) {
 			if (a->npos == 64 || (e->max_args >= 0 && a->npos >= e->max_args))
 				return cli_usage_error(e, "unexpected argument '%s'%s", p.val,
@@ -112,6 +107,8 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 		else if (!strcmp(n, "force"))
 			a->force = 1;
 	}
+	if (rc >= 0)
+		return rc;
 	if (a->npos < e->min_args)
 		return cli_usage_error(e, "missing arguments in 'featscope %s %s'", e->name, e->args);
 	*stop = 0;
@@ -197,10 +194,6 @@ static json_t *note_json(const fs_note *no, char **lists, int nlists)
 
 static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 {
-	if (a->npos != 2) {
-		fs_warn("notes show: needs INDEX FEATURE");
-		return FS_EXIT_USAGE;
-	}
 	char key[256];
 	if (resolve_key(ix, a->pos[1], key, sizeof key) < 0)
 		return FS_EXIT_USAGE;
@@ -287,13 +280,19 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 
 static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 {
-	if (a->npos != 2) {
-		fs_warn("notes set: needs INDEX FEATURE");
-		return FS_EXIT_USAGE;
-	}
 	if (!a->label && !a->note && !a->note_file && !a->ntags && !a->nuntags && a->bookmark < 0) {
 		fs_warn("notes set: nothing to set (use --label, --note, --note-file, --tag, --untag or --[no-]bookmark)");
 		return FS_EXIT_USAGE;
+	}
+	/* one rule for what a tag is: --tag 'has space' is not two tags, and
+	 * --untag 'has space' could never match one */
+	for (int i = 0; i < a->ntags + a->nuntags; i++) {
+		const char *t = i < a->ntags ? a->tags[i] : a->untags[i - a->ntags];
+		const char *why = notes_tag_problem(t);
+		if (why) {
+			fs_warn("notes set: %s: '%s' is not a tag: %s", i < a->ntags ? "--tag" : "--untag", t, why);
+			return FS_EXIT_USAGE;
+		}
 	}
 	char key[256];
 	if (resolve_key(ix, a->pos[1], key, sizeof key) < 0)
@@ -382,20 +381,14 @@ static int do_lists(fs_notes *n, int json)
 	}
 	json_t *arr = json ? json_array() : NULL;
 	for (int i = 0; i < cnt; i++) {
+		if (arr) {
+			json_array_append_new(arr, cli_list_json(n, names[i]));
+			continue;
+		}
 		char **m;
 		int nm = notes_list_members(n, names[i], &m);
 		char *d = notes_list_description(n, names[i]);
-		if (arr) {
-			json_t *l = json_object(), *ma = json_array();
-			json_object_set_new(l, "name", jw_str(names[i]));
-			json_object_set_new(l, "description", jw_str(d));
-			for (int k = 0; k < nm; k++)
-				json_array_append_new(ma, jw_str(m[k]));
-			json_object_set_new(l, "features", ma);
-			json_array_append_new(arr, l);
-		} else {
-			printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
-		}
+		printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
 		free(d);
 		strv_free(m, nm);
 	}
@@ -410,10 +403,6 @@ static int do_lists(fs_notes *n, int json)
 
 static int do_list_edit(fs_index *ix, fs_notes *n, const notes_args *a, int add)
 {
-	if (a->npos < 2) {
-		fs_warn("notes %s: needs INDEX LIST [FEATURE...]", add ? "list-add" : "list-rm");
-		return FS_EXIT_USAGE;
-	}
 	const char *list = a->pos[1];
 	if (!notes_list_name_ok(list)) {
 		fs_warn("notes: list name '%s': use letters, digits and punctuation, no spaces or commas", list);
@@ -556,6 +545,17 @@ static int jstrv(const imp_doc *d, json_t *o, const char *field, const char *whe
 	return 0;
 }
 
+/* Element i of array `what` must be an object: 1, or 0 after a message.
+ * where gets its place ("features[3]") for later messages. */
+static int imp_object(const imp_doc *d, json_t *v, const char *what, size_t i, char *where, size_t n)
+{
+	snprintf(where, n, "%s[%zu]", what, i);
+	if (json_is_object(v))
+		return 1;
+	fs_warn("%s: %s: must be an object", d->file, where);
+	return 0;
+}
+
 static int imp_json(imp_doc *d, const char *text, size_t len)
 {
 	json_error_t je;
@@ -574,11 +574,8 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 	json_t *f;
 	json_array_foreach(feats, i, f) {
 		char where[64];
-		snprintf(where, sizeof where, "features[%zu]", i);
-		if (!json_is_object(f)) {
-			fs_warn("%s: %s: must be an object", d->file, where);
+		if (!imp_object(d, f, "features", i, where, sizeof where))
 			goto out;
-		}
 		imp_rec *r = imp_add(d);
 		char **tv;
 		int nt;
@@ -586,6 +583,14 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 		    jstr(d, f, "note", where, &r->note) < 0 || jstrv(d, f, "tags", where, &tv, &nt) < 0 ||
 		    jstrv(d, f, "lists", where, &r->lists, &r->nlists) < 0)
 			goto out;
+		for (int k = 0; k < nt; k++) {
+			const char *why = notes_tag_problem(tv[k]);
+			if (why) {
+				fs_warn("%s: %s: tags[%d]: '%s' is not a tag: %s", d->file, where, k, tv[k], why);
+				strv_free(tv, nt);
+				goto out;
+			}
+		}
 		fs_buf tb = {0};
 		buf_adds(&tb, "");
 		for (int k = 0; k < nt; k++) {
@@ -614,11 +619,8 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 	}
 	json_array_foreach(lists, i, l) {
 		char where[64];
-		snprintf(where, sizeof where, "lists[%zu]", i);
-		if (!json_is_object(l)) {
-			fs_warn("%s: %s: must be an object", d->file, where);
+		if (!imp_object(d, l, "lists", i, where, sizeof where))
 			goto out;
-		}
 		d->lists = xrealloc(d->lists, sizeof *d->lists * (size_t)(d->nlists + 1));
 		imp_list *il = &d->lists[d->nlists++];
 		memset(il, 0, sizeof *il);
@@ -637,7 +639,25 @@ out:
 	return rc;
 }
 
-/* Undo the tsv escapes of export (\t \n \r \\). -1 on a bad escape. */
+/* The value of n hex digits at s, or -1. */
+static long hex_digits(const char *s, size_t have, int n)
+{
+	long v = 0;
+	if ((size_t)n > have)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		char c = s[i];
+		int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v * 16 + d;
+	}
+	return v;
+}
+
+/* Undo the tsv escapes of export (the reversible form of the escaping
+ * rule, core/escape.h: \t \n \r \\ \xHH \uXXXX \UXXXXXXXX). -1 on a
+ * bad escape. */
 static int tsv_unescape(const char *s, size_t n, char **out)
 {
 	fs_buf b = {0};
@@ -648,18 +668,49 @@ static int tsv_unescape(const char *s, size_t n, char **out)
 			continue;
 		}
 		char c = ++i < n ? s[i] : 0;
+		int w = c == 'x' ? 2 : c == 'u' ? 4 : c == 'U' ? 8 : 0;
+		long v = w ? hex_digits(s + i + 1, n - i - 1, w) : 0;
 		switch (c) {
 		case 't': buf_addc(&b, '\t'); break;
 		case 'n': buf_addc(&b, '\n'); break;
 		case 'r': buf_addc(&b, '\r'); break;
 		case '\\': buf_addc(&b, '\\'); break;
+		case 'x':
+			if (v <= 0) /* a NUL byte is no note text */
+				goto bad;
+			buf_addc(&b, (char)v);
+			i += 2;
+			break;
+		case 'u':
+		case 'U': {
+			if (v < 0x80 || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+				goto bad;
+			unsigned char u[4];
+			int l = v < 0x800 ? 2 : v < 0x10000 ? 3 : 4;
+			if (l == 2) {
+				u[0] = (unsigned char)(0xc0 | (v >> 6));
+			} else if (l == 3) {
+				u[0] = (unsigned char)(0xe0 | (v >> 12));
+				u[1] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			} else {
+				u[0] = (unsigned char)(0xf0 | (v >> 18));
+				u[1] = (unsigned char)(0x80 | ((v >> 12) & 0x3f));
+				u[2] = (unsigned char)(0x80 | ((v >> 6) & 0x3f));
+			}
+			u[l - 1] = (unsigned char)(0x80 | (v & 0x3f));
+			buf_add(&b, u, (size_t)l);
+			i += (size_t)w;
+			break;
+		}
 		default:
-			buf_free(&b);
-			return -1;
+			goto bad;
 		}
 	}
 	*out = b.p;
 	return 0;
+bad:
+	buf_free(&b);
+	return -1;
 }
 
 static int imp_tsv(imp_doc *d, const char *text, size_t len)
@@ -708,7 +759,7 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			for (int c = 0; c < C_N; c++) {
 				v[c] = NULL;
 				if (col[c] >= 0 && col[c] < nf && tsv_unescape(f[col[c]], fl[col[c]], &v[c]) < 0) {
-					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\)", d->file, line, names[c]);
+					fs_warn("%s:%ld: %s: bad backslash escape (use \\t \\n \\r \\\\ \\xHH \\uXXXX)", d->file, line, names[c]);
 					for (int k = 0; k < c; k++)
 						free(v[k]);
 					return -1;
@@ -719,6 +770,16 @@ static int imp_tsv(imp_doc *d, const char *text, size_t len)
 			r->key = v[C_FEATURE];
 			r->label = v[C_LABEL];
 			r->note = v[C_NOTE];
+			const char *why;
+			char *badtag = notes_tags_bad(v[C_TAGS], &why);
+			if (badtag) {
+				fs_warn("%s:%ld: tags: '%s' is not a tag: %s", d->file, line, badtag, why);
+				free(badtag);
+				for (int k = 0; k < C_N; k++)
+					free(v[k]);
+				r->key = r->label = r->note = NULL;
+				return -1;
+			}
 			r->tags = notes_tags_normalise(v[C_TAGS]);
 			free(v[C_TAGS]);
 			const char *bm = v[C_BOOKMARK];
@@ -973,25 +1034,25 @@ static int sub_run(const cmd_entry *e, int argc, char **argv)
 
 /* The subcommands, in the order usage lists them. */
 static const cmd_entry subs[] = {
-	[S_SET] = {.name = "notes set", .args = "INDEX FEATURE", .opts = set_opts, .run = sub_run,
+	[S_SET] = {.name = "notes set", .args = "INDEX FEATURE", .opts = set_opts, .run_argv = sub_run,
 		   .summary = "set your label, note, tags or bookmark of a feature", .min_args = 2, .max_args = 2},
-	[S_SHOW] = {.name = "notes show", .args = "INDEX FEATURE", .opts = json_opts, .run = sub_run,
+	[S_SHOW] = {.name = "notes show", .args = "INDEX FEATURE", .opts = json_opts, .run_argv = sub_run,
 		    .summary = "one feature's notes", .min_args = 2, .max_args = 2},
-	[S_LIST] = {.name = "notes list", .args = "INDEX", .opts = json_opts, .run = sub_run,
+	[S_LIST] = {.name = "notes list", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
 		    .summary = "every feature with notes", .min_args = 1, .max_args = 1},
-	[S_SEARCH] = {.name = "notes search", .args = "INDEX QUERY", .opts = json_opts, .run = sub_run,
+	[S_SEARCH] = {.name = "notes search", .args = "INDEX QUERY", .opts = json_opts, .run_argv = sub_run,
 		      .summary = "features whose label, note or tags match", .min_args = 2, .max_args = 2},
-	[S_LISTS] = {.name = "notes lists", .args = "INDEX", .opts = json_opts, .run = sub_run,
+	[S_LISTS] = {.name = "notes lists", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
 		     .summary = "the named lists", .min_args = 1, .max_args = 1},
 	[S_LIST_ADD] = {.name = "notes list-add", .args = "INDEX LIST [FEATURE...]", .opts = list_add_opts,
-			.run = sub_run, .summary = "create a list or add features to it", .min_args = 2, .max_args = -1},
+			.run_argv = sub_run, .summary = "create a list or add features to it", .min_args = 2, .max_args = -1},
 	[S_LIST_RM] = {.name = "notes list-rm", .args = "INDEX LIST [FEATURE...]", .opts = plain_opts,
-		       .run = sub_run, .summary = "remove features from a list (no FEATURE: the whole list)",
+		       .run_argv = sub_run, .summary = "remove features from a list (no FEATURE: the whole list)",
 		       .min_args = 2, .max_args = -1},
-	[S_IMPORT] = {.name = "notes import", .args = "FILE INDEX", .opts = import_opts_spec, .run = sub_run,
+	[S_IMPORT] = {.name = "notes import", .args = "FILE INDEX", .opts = import_opts_spec, .run_argv = sub_run,
 		      .summary = "merge what featscope export wrote (json or tsv), reporting conflicts",
 		      .min_args = 2, .max_args = 2},
-	[S_PATH] = {.name = "notes path", .args = "INDEX", .opts = json_opts, .run = sub_run,
+	[S_PATH] = {.name = "notes path", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
 		    .summary = "where the notes database of an index is", .min_args = 1, .max_args = 1},
 };
 static const cmd_entry *const sub_list[] = {
@@ -1028,19 +1089,15 @@ static int notes_run(const cmd_entry *e, int argc, char **argv)
 		for (int k = 1; k < argc; k++)
 			if (k != at)
 				v[nv++] = argv[k];
-		int rc = s->run(s, nv, v);
+		int rc = cmd_run(s, nv, v);
 		free(v);
 		return rc;
 	}
-	return cli_usage_error(e, "unknown subcommand '%s'", cli_esc(argv[at]));
+	return cli_usage_error(e, "unknown subcommand '%s'", argv[at]);
 }
 
 const cmd_entry cmd_notes_entry = {
-	.name = "notes",
-	.args = "SUBCOMMAND ...",
-	.run = notes_run,
+	.name = "notes", .args = "SUBCOMMAND ...", .run_argv = notes_run, .subs = sub_list,
 	.summary = "manage the notes database: set, show, list, search, lists, list-add, list-rm, import, path",
-	.min_args = 1,
-	.max_args = -1,
-	.subs = sub_list,
+	.min_args = 1, .max_args = -1,
 };

@@ -61,3 +61,19 @@ void cli_print_json(json_t *j)
 	if (jw_print(stdout, j, JW_PRETTY, 0) != 0)
 		fs_warn("writing JSON: out of memory or write error");
 }
+
+json_t *cli_list_json(fs_notes *n, const char *name)
+{
+	char **m;
+	int nm = notes_list_members(n, name, &m);
+	char *d = notes_list_description(n, name);
+	json_t *l = json_object(), *ma = json_array();
+	json_object_set_new(l, "name", jw_str(name));
+	json_object_set_new(l, "description", jw_str(d));
+	for (int k = 0; k < nm; k++)
+		json_array_append_new(ma, jw_str(m[k]));
+	json_object_set_new(l, "features", ma);
+	free(d);
+	strv_free(m, nm > 0 ? nm : 0);
+	return l;
+}

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "index/index.h"
+#include "notes/notes.h"
 
 /* index_open, printing its message on failure (NULL then). */
 fs_index *cli_open_index(const char *path);
@@ -19,6 +20,9 @@ int64_t cli_resolve(fs_index *ix, const char *name);
 /* Escaped copy of untrusted text (core/escape.h) for printing: valid until
  * eight more calls. NULL gives "". */
 const char *cli_esc(const char *s);
+/* A named list of the notes database as JSON: {"name", "description",
+ * "features": [keys]} (notes lists --json and export's "lists"). */
+json_t *cli_list_json(fs_notes *n, const char *name);
 /* Print j indented with a newline (core/json.h); releases j. */
 void cli_print_json(json_t *j);
 

@@ -3,17 +3,24 @@
  * dispatch, `featscope help`, and the man pages' SYNOPSIS lines.
  *
  * Adding a subcommand touches two places:
- *   1. a file that defines its handler and its entry,
- *        const cmd_entry cmd_NAME_entry = {.name = "NAME", .args = "INDEX ...",
- *            .opts = NAME_opts, .run = NAME_run, .summary = "...",
- *            .min_args = 1, .max_args = 1};
+ *   1. a file that defines its option spec, its handler and its entry:
+ *        enum { O_JSON, O_LIMIT };            (indexes into NAME_opts)
+ *        static const cli_opt NAME_opts[] = {
+ *            {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
+ *            {"limit", 'n', OPT_INT, "N", 1, 1000, "rows (20)"},
+ *            {NULL, 0, 0, NULL, 0, 0, NULL}};
+ *        static int NAME_run(const cmd_entry *e, const cli_args *a)
+ *        {   a->pos[0..a->npos), a->set[O_JSON], cli_num(a, O_LIMIT, 20) ...
+ *            usage errors: return cli_usage_error(e, "...");  }
+ *        const cmd_entry cmd_NAME_entry = {
+ *            .name = "NAME", .args = "INDEX ...", .opts = NAME_opts, .run = NAME_run,
+ *            .summary = "one line for help", .min_args = 1, .max_args = 1};
  *      (a new file is listed in its folder's .am fragment);
  *   2. one X(NAME) line in FS_COMMANDS below, where help should list it.
  * Then run tools/gen-synopsis to refresh the man pages' SYNOPSIS
  * (tests/t-cli-table.sh fails while they are stale).
  */
 #include "cli/cmd.h"
-#include "core/escape.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -24,6 +31,7 @@
 /* The subcommands, in the order `featscope help` lists them. */
 #define FS_COMMANDS(X) \
 	X(build)       \
+	X(harvest)     \
 	X(info)        \
 	X(show)        \
 	X(search)      \
@@ -35,6 +43,9 @@
 	X(family)      \
 	X(export)      \
 	X(notes)       \
+	X(attach)      \
+	X(analyze)     \
+	X(steer)       \
 	X(help)
 
 #define CMD_DECLARE(n) extern const cmd_entry cmd_##n##_entry;
@@ -71,7 +82,7 @@ void cmd_help_all(FILE *f)
 			e->opts && e->opts[0].name ? " [options]" : "", e->subs ? " ..." : "");
 	}
 	fprintf(f, "\nEvery command takes --help; most take --json. "
-		   "See featscope(1), featscope-build(1), featscope-notes(1), featscope-index(5).\n");
+		   "See featscope(1), featscope-build(1), featscope-harvest(1), featscope-notes(1), featscope-index(5).\n");
 }
 
 /* Text for roff: '-' and '\\' escaped; placeholders (words that start
@@ -163,59 +174,62 @@ static const char *closest(const char *s)
 	return NULL;
 }
 
+int cmd_run(const cmd_entry *e, int argc, char **argv)
+{
+	if (e->run_argv)
+		return e->run_argv(e, argc, argv);
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	return e->run(e, &a);
+}
+
 int cmd_dispatch(int argc, char **argv)
 {
 	const cmd_entry *e = cmd_find(argv[0]);
 	if (e)
-		return e->run(e, argc, argv);
+		return cmd_run(e, argc, argv);
 	/* not a command: an index to browse, unless no such file exists
 	 * and it does not look like a path */
 	struct stat st;
 	if (stat(argv[0], &st) == 0 || strchr(argv[0], '/') || strchr(argv[0], '.'))
 		return -1;
+	/* (fs_warn escapes what it echoes) */
 	const char *c = closest(argv[0]);
-	char *q = escape_dup(argv[0], strlen(argv[0]));
 	if (c)
-		fs_warn("unknown command '%s' (did you mean '%s'? featscope help lists them)", q, c);
+		fs_warn("unknown command '%s' (did you mean '%s'? featscope help lists them)", argv[0], c);
 	else
-		fs_warn("unknown command '%s' (featscope help lists the commands)", q);
-	free(q);
+		fs_warn("unknown command '%s' (featscope help lists the commands)", argv[0]);
 	return FS_EXIT_USAGE;
 }
 
 /* ------------------------------------------------------------------ help */
 
-static int help_run(const cmd_entry *e, int argc, char **argv)
+static int help_run(const cmd_entry *e, const cli_args *a)
 {
-	cli_args a;
-	int rc;
-	if (cli_parse(e, argc, argv, &a, &rc))
-		return rc;
-	if (a.npos == 0) {
+	if (a->npos == 0) {
 		cmd_help_all(stdout);
 		return FS_EXIT_OK;
 	}
-	const cmd_entry *c = cmd_find(a.pos[0]);
-	if (c && c->subs && a.npos == 2) {
+	const cmd_entry *c = cmd_find(a->pos[0]);
+	if (c && c->subs && a->npos == 2) {
 		for (int i = 0; c->subs[i]; i++)
-			if (!strcmp(c->subs[i]->name + strlen(c->name) + 1, a.pos[1])) {
+			if (!strcmp(c->subs[i]->name + strlen(c->name) + 1, a->pos[1])) {
 				cli_usage(c->subs[i], stdout);
 				return FS_EXIT_OK;
 			}
 		c = NULL;
 	}
 	if (!c)
-		return cli_usage_error(e, "no command '%s%s%s'", a.pos[0], a.npos > 1 ? " " : "",
-				       a.npos > 1 ? a.pos[1] : "");
+		return cli_usage_error(e, "no command '%s%s%s'", a->pos[0], a->npos > 1 ? " " : "",
+				       a->npos > 1 ? a->pos[1] : "");
 	cli_usage(c, stdout);
 	return FS_EXIT_OK;
 }
 
 const cmd_entry cmd_help_entry = {
-	.name = "help",
-	.args = "[COMMAND [SUBCOMMAND]]",
-	.run = help_run,
+	.name = "help", .args = "[COMMAND [SUBCOMMAND]]", .run = help_run,
 	.summary = "the commands and their summaries, or one command's usage and options",
-	.min_args = 0,
-	.max_args = 2,
+	.min_args = 0, .max_args = 2,
 };

@@ -139,23 +139,30 @@ int cli_next(cli_parser *p)
 	return CLI_FAIL;
 }
 
+int cli_walk(cli_parser *p, int *stop)
+{
+	int k = cli_next(p);
+	*stop = k == CLI_HELP ? FS_EXIT_OK : k == CLI_FAIL ? FS_EXIT_USAGE : -1;
+	return k == CLI_HELP || k == CLI_FAIL ? CLI_END : k;
+}
+
+int64_t cli_num(const cli_args *a, int k, int64_t dflt)
+{
+	return a->set[k] ? a->num[k] : dflt;
+}
+
+const char *cli_str(const cli_args *a, int k, const char *dflt)
+{
+	return a->set[k] ? a->str[k] : dflt;
+}
+
 int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 {
 	memset(a, 0, sizeof *a);
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			break;
-		if (k == CLI_HELP) {
-			*rc = FS_EXIT_OK;
-			return 1;
-		}
-		if (k == CLI_FAIL) {
-			*rc = FS_EXIT_USAGE;
-			return 1;
-		}
+	int k;
+	while ((k = cli_walk(&p, rc)) != CLI_END) {
 		if (k == CLI_ARG) {
 			if ((e->max_args >= 0 && a->npos >= e->max_args) || a->npos >= CLI_MAXPOS) {
 				*rc = cli_usage_error(e, "unexpected argument '%s'", p.val);
@@ -170,6 +177,8 @@ int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 			a->num[k] = p.num;
 		}
 	}
+	if (*rc >= 0)
+		return 1;
 	if (a->npos < e->min_args) {
 		/* name the first missing argument from the synopsis */
 		char want[64] = "";

@@ -67,10 +67,10 @@ char *jw_dumps(const json_t *j, int style, int prec)
 		if (cp == 0x7f || escape_codepoint(cp)) {
 			buf_add(&b, s + raw, i - raw);
 			if (cp >= 0x10000)
-				buf_printf(&b, "\\u%04x\\u%04x", (unsigned)(0xd800 + ((cp - 0x10000) >> 10)),
+				buf_printf(&b, "\\u%04X\\u%04X", (unsigned)(0xd800 + ((cp - 0x10000) >> 10)),
 					   (unsigned)(0xdc00 + ((cp - 0x10000) & 0x3ff)));
 			else
-				buf_printf(&b, "\\u%04x", (unsigned)cp);
+				buf_printf(&b, "\\u%04X", (unsigned)cp);
 			raw = i + (size_t)l;
 		}
 		i += (size_t)l;

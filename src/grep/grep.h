@@ -41,9 +41,6 @@
 
 #include "index/index.h"
 
-/* Most worker threads of a scan. */
-#define GREP_MAX_THREADS 8
-
 /* Ranking keys. */
 typedef enum {
 	GREP_SORT_F1, GREP_SORT_MASS, GREP_SORT_PRECISION, GREP_SORT_RECALL,
@@ -139,9 +136,10 @@ enum {
 };
 
 /* Scan the index at index_path(ix). The thread contract: the scan runs
- * no query on ix's connection. It reads only ix's path and the counts
- * index_open loaded (which nothing changes after open); every worker
- * opens a connection of its own, and the first one also reads the
+ * no query on ix's connection. It reads only what index_open recorded and
+ * nothing changes after open: the path, the counts and the identity of
+ * the file (index_same_file: a file rebuilt since is refused); every
+ * worker opens a connection of its own, and the first one also reads the
  * feature table. So the caller may go on querying ix on its own thread
  * while a scan runs on another, and ix must stay open until the scan
  * returns. Fills *out (free with grep_result_free) unless an error is

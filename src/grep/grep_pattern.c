@@ -36,6 +36,11 @@ static pcre2_code *grep_compile1(const char *pattern, uint32_t opts, int *jit,
 		return NULL;
 	}
 	*jit = pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) == 0;
+	/* (*NO_JIT) in the pattern: the compile "succeeds" with no JIT code,
+	 * and pcre2_jit_match would answer "bad JIT option": interpret it */
+	size_t jsz = 0;
+	if (*jit && (pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &jsz) != 0 || jsz == 0))
+		*jit = 0;
 	return re;
 }
 

@@ -27,6 +27,16 @@
 
 typedef struct grep_scan_state grep_scan_state;
 
+
+/* The path names another file than the one ix reads (an index rebuilt
+ * under an open browser): a connection opened again by path would mix two
+ * files, so the scan refuses. */
+static void grep_rebuilt_err(fs_index *ix, char *err, size_t errlen)
+{
+	fs_seterr(err, errlen, "%s: the index file changed since it was opened (rebuilt?): "
+		  "not searched; open it again to search the new one", index_path(ix));
+}
+
 /* One worker thread. */
 typedef struct {
 	grep_scan_state *s;         /* shared state */
@@ -397,6 +407,11 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 			rc = GREP_ERR;
 			break;
 		}
+		if (!index_same_file(ix, w->ix)) {
+			grep_rebuilt_err(ix, err, errlen);
+			rc = GREP_ERR;
+			break;
+		}
 		w->rd = index_ctx_reader_open(w->ix);
 		if (!w->rd) {
 			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(w->ix));
@@ -572,6 +587,12 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	/* An own connection (and reader with reused buffers), as the scan's
 	 * workers have: ix may be in use on another thread. */
 	fs_index *own = index_open(index_path(ix), err, errlen);
+	if (own && !index_same_file(ix, own)) {
+		grep_rebuilt_err(ix, err, errlen);
+		index_close(own);
+		grep_pattern_free(p);
+		return -1;
+	}
 	index_ctx_reader *rd = own ? index_ctx_reader_open(own) : NULL;
 	if (!rd) {
 		if (own)

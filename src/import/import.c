@@ -21,6 +21,7 @@
 #include <zlib.h>
 
 #include "core/input.h"
+#include "core/number.h"
 #include "core/util.h"
 #include "geom/geom.h"
 
@@ -669,8 +670,8 @@ double imp_jnum(json_t *obj, const char *key)
 		char *end;
 		const char *s = json_string_value(v);
 		double d = strtod(s, &end);
-		if (end != s && *end == 0)
-			return d;
+		if (end != s && *end == 0 && !isnan(d))
+			return d; /* "inf" stays, for the range check; "nan" is not a number */
 	}
 	return NAN;
 }
@@ -872,6 +873,8 @@ int imp_scan_number(imp_scan *c, double *v)
 		memcpy(tmp, c->p, n);
 		tmp[n] = 0;
 		*v = strtod(tmp, NULL);
+		if (!fs_float_ok(*v))
+			return -1; /* beyond a float: jansson and the reader's checks judge it */
 	}
 	c->p = q;
 	return 0;

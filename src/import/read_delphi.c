@@ -356,7 +356,11 @@ static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_t
 			goto out;
 		}
 		float a = tensor_get_f32(act.dtype, act.data, i);
-		hits[i] = (dl_hit){(uint32_t)sq, (uint32_t)ps, isfinite(a) ? a : 0.0f};
+		if (!isfinite(a)) {
+			rc = imp_bad(st, sl->path, 0, "activations", "row %zu: %g is not a finite number", i, (double)a);
+			goto out;
+		}
+		hits[i] = (dl_hit){(uint32_t)sq, (uint32_t)ps, a};
 		lat[i] = (uint32_t)l;
 	}
 	/* counting sort by latent */
@@ -429,8 +433,8 @@ int read_delphi(imp_state *st, const char *path)
 	if (rc == 0 && cfg) {
 		double t = imp_jnum(cfg, "n_tokens");
 		if (!isnan(t)) {
-			if (t <= 0)
-				rc = imp_bad(st, cp, 0, "n_tokens", "not a positive number");
+			if (!(t > 0) || t > 9e18)
+				rc = imp_bad(st, cp, 0, "n_tokens", "%g is not a positive token count", t);
 			n_tokens = t;
 		}
 	}

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "import/import.h"
+#include "import/number.h"
 #include "core/input.h"
 #include "core/util.h"
 
@@ -35,6 +36,10 @@ static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, con
 	size_t nv;
 	if (imp_jnums(v, &vals, &nv) != 0)
 		return imp_bad(st, file, line, vkey, "expected an array of numbers");
+	if (imp_fcheckv(st, file, line, vkey, vals, nv) != 0) {
+		free(vals);
+		return -1;
+	}
 	if (nv != json_array_size(s)) {
 		free(vals);
 		return imp_bad(st, file, line, vkey, "%zu values for %zu tokens in %s", nv,
@@ -70,6 +75,8 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 		json_t *v = json_object_get(row, numeric[k]);
 		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
 			return imp_bad(st, file, line, numeric[k], "not a number");
+		if (imp_fcheck(st, file, line, numeric[k], imp_jnum(row, numeric[k])) != 0)
+			return -1;
 	}
 	double d = imp_jnum(row, "frac_nonzero");
 	if (!isnan(d)) {
@@ -98,10 +105,12 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 			free(c);
 			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "expected an array of numbers");
 		}
-		if (nc != nh) {
+		if (nc != nh || imp_fcheckv(st, file, line, "freq_hist_data_bar_values", c, nc) != 0 ||
+		    imp_fcheckv(st, file, line, "freq_hist_data_bar_heights", h, nh) != 0) {
 			free(c);
 			free(h);
-			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "%zu heights for %zu values", nh, nc);
+			return nc != nh ? imp_bad(st, file, line, "freq_hist_data_bar_heights",
+						  "%zu heights for %zu values", nh, nc) : -1;
 		}
 		imp_hist(&f, c, h, (int)nc);
 		/* the histogram is over the activations where the feature
@@ -129,6 +138,10 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 		size_t na;
 		if (imp_jnums(vec, &a, &na) != 0)
 			return imp_bad(st, file, line, "vector", "expected an array of numbers");
+		if (imp_fcheckv(st, file, line, "vector", a, na) != 0) {
+			free(a);
+			return -1;
+		}
 		imp_vector(st, fid, a, na);
 		free(a);
 	}
@@ -142,10 +155,11 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 			free(a);
 			return imp_bad(st, file, line, "topkCosSimValues", "expected an array of numbers");
 		}
-		if (na != nb) {
+		if (na != nb || imp_fcheckv(st, file, line, "topkCosSimValues", b, nb) != 0) {
 			free(a);
 			free(b);
-			return imp_bad(st, file, line, "topkCosSimValues", "%zu values for %zu indices", nb, na);
+			return na != nb ? imp_bad(st, file, line, "topkCosSimValues", "%zu values for %zu indices",
+						  nb, na) : -1;
 		}
 		int rank = 0;
 		for (size_t i = 0; i < na; i++)
@@ -203,6 +217,13 @@ int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key
 	size_t nv, nt = json_array_size(toks);
 	if (imp_jnums(json_object_get(row, "values"), &vals, &nv) != 0)
 		return imp_bad(st, file, line, "values", "missing or not an array of numbers");
+	if (imp_fcheckv(st, file, line, "values", vals, nv) != 0 ||
+	    imp_fcheck(st, file, line, bmin_key, imp_jnum(row, bmin_key)) != 0 ||
+	    imp_fcheck(st, file, line, bmax_key, imp_jnum(row, bmax_key)) != 0 ||
+	    imp_fcheck(st, file, line, bfrac_key, imp_jnum(row, bfrac_key)) != 0) {
+		free(vals);
+		return -1;
+	}
 	if (nv != nt) {
 		free(vals);
 		return imp_bad(st, file, line, "values", "%zu values for %zu tokens", nv, nt);
@@ -223,7 +244,7 @@ int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key
 		}
 		ts[i] = json_string_value(t);
 		ls[i] = json_string_length(t);
-		acts[i] = isfinite(vals[i]) ? (float)vals[i] : 0.0f;
+		acts[i] = (float)vals[i]; /* checked above */
 	}
 	if (rc == 0)
 		rc = np_example_core(st, idx, ts, ls, acts, (int)nt, imp_jnum(row, bmin_key),
@@ -570,7 +591,11 @@ static int np_file(np_run *r, int kind, const char *path)
 		if ((ln & 255) == 0)
 			imp_progress(st, what[kind], r->done + input_pos(in), r->total);
 	}
-	if (rc == 0 && input_error(in))
+	if (rc == 0 && input_bad(in)) {
+		fs_seterr(st->err, st->errlen, "%s", input_bad(in));
+		rc = -1;
+	}
+	else if (rc == 0 && input_error(in))
 		rc = imp_bad(st, path, (long)input_lineno(in) + 1, "read", "%s", input_error(in));
 	struct stat sb;
 	if (stat(path, &sb) == 0)

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 
 #include "import/import.h"
+#include "import/number.h"
+#include "core/number.h"
 #include "core/util.h"
 
 /* Index from a file name "123.json" (or any leading digits), -1 if none. */
@@ -36,6 +38,8 @@ static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char 
 	if (!top)
 		for (size_t k = 0; k < json_array_size(arr); k++) {
 			double a = imp_jnum(json_array_get(arr, k), "act");
+			if (imp_fcheck(st, where, 0, "random.act", a) != 0)
+				return -1;
 			if (!isnan(a)) {
 				lo = a < lo ? a : lo;
 				hi = a > hi ? a : hi;
@@ -57,6 +61,8 @@ static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char 
 			rc = imp_bad(st, w2, 0, "acts", "missing or not an array of numbers");
 		else if (na != json_array_size(toks))
 			rc = imp_bad(st, w2, 0, "acts", "%zu activations for %zu tokens", na, json_array_size(toks));
+		else
+			rc = imp_fcheckv(st, w2, 0, "acts", acts, na);
 		if (rc == 0) {
 			const char **ts = xmalloc((na ? na : 1) * sizeof *ts);
 			size_t *ls = xmalloc((na ? na : 1) * sizeof *ls);
@@ -67,7 +73,7 @@ static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char 
 					rc = imp_bad(st, w2, 0, "tokens", "element %zu is not a string", i);
 				ts[i] = json_string_value(t);
 				ls[i] = json_string_length(t);
-				fa[i] = isfinite(acts[i]) ? (float)acts[i] : 0.0f;
+				fa[i] = (float)acts[i]; /* checked above */
 			}
 			if (rc == 0) {
 				int64_t ctx = imp_context(st, ts, ls, (int)na, NULL);
@@ -107,6 +113,11 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 	fs_feature f;
 	imp_feature_init(&f);
 	double d = imp_jnum(root, "density");
+	if (imp_fcheck(st, path, 0, "density", d) != 0 ||
+	    imp_fcheck(st, path, 0, "mean_act", imp_jnum(root, "mean_act")) != 0) {
+		rc = -1;
+		goto out;
+	}
 	if (!isnan(d)) {
 		if (d < 0 || d > 1) {
 			rc = imp_bad(st, path, 0, "density", "%g is not a fraction", d);
@@ -121,6 +132,10 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 	double mx = NAN;
 	for (size_t k = 0; k < json_array_size(top); k++) {
 		double a = imp_jnum(json_array_get(top, k), "act");
+		if (imp_fcheck(st, path, 0, "top.act", a) != 0) {
+			rc = -1;
+			goto out;
+		}
 		if (!isnan(a) && (isnan(mx) || a > mx))
 			mx = a;
 	}
@@ -140,8 +155,18 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 			char *end;
 			c[k] = strtod(key, &end);
 			h[k] = json_is_number(v) ? json_number_value(v) : 0;
+			if (end != key && (!fs_float_ok(c[k]) || !fs_float_ok(h[k]))) {
+				rc = imp_bad(st, path, 0, "hist", "bin '%s': %g: not a number that fits a 32-bit float",
+					     key, fs_float_ok(c[k]) ? h[k] : c[k]);
+				break;
+			}
 			if (end != key)
 				k++;
+		}
+		if (rc != 0) {
+			free(c);
+			free(h);
+			goto out;
 		}
 		/* sort bins by position (object order is not guaranteed) */
 		for (size_t i = 1; i < k; i++)

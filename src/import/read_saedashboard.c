@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "import/import.h"
+#include "import/number.h"
 #include "core/util.h"
 
 static int sd_sae(imp_state *st, json_t *root, const char *path)
@@ -77,11 +78,13 @@ static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const cha
 				mx = json_number_value(v);
 		}
 	}
+	if (rc == 0 && imp_fcheck(st, where, 0, "activations.values", mx) != 0)
+		rc = -1;
 	if (rc == 0 && imp_np_feature(st, fe, idx, mx, where, 0) < 0)
 		rc = -1;
 	/* the tokens the statistics were computed over, once per input */
 	double np = imp_jnum(fe, "n_prompts_total"), nt = imp_jnum(fe, "n_tokens_in_prompt");
-	if (rc == 0 && !counted && np > 0 && nt > 0) {
+	if (rc == 0 && !counted && np > 0 && nt > 0 && np * nt < 9e18) {
 		writer_count_tokens(st->w, (int64_t)(np * nt));
 		counted = 1;
 	}

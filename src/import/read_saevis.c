@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "import/import.h"
+#include "import/number.h"
 #include "core/util.h"
 
 /* Number following the first occurrence of key (case-insensitive). */
@@ -45,8 +46,8 @@ static int sv_logits(imp_state *st, int64_t fid, json_t *tab, const char *ikey, 
 		free(a);
 		return imp_bad(st, where, 0, vkey, "expected an array of numbers");
 	}
-	int rc = 0;
-	if (na != nb)
+	int rc = imp_fcheckv(st, where, 0, vkey, b, nb);
+	if (rc == 0 && na != nb)
 		rc = imp_bad(st, where, 0, vkey, "%zu values for %zu token ids", nb, na);
 	for (size_t i = 0; rc == 0 && i < na; i++) {
 		char *t = imp_token_text(st, (int64_t)a[i]);
@@ -72,6 +73,9 @@ static int sv_group(imp_state *st, int64_t idx, json_t *grp, int first, const ch
 		const char *dash = title ? strstr(title, " - ") : NULL;
 		bmax = dash ? strtod(dash + 3, NULL) : NAN;
 		frac = title ? after(title, "CONTAINS") / 100.0 : NAN;
+		if (imp_fcheck(st, where, 0, "title", bmin) != 0 || imp_fcheck(st, where, 0, "title", bmax) != 0 ||
+		    imp_fcheck(st, where, 0, "title", frac) != 0)
+			return -1;
 		if (isnan(bmin) || bmin < 0)
 			bmin = 0; /* an untitled group: an interval from 0 */
 		if (isnan(frac))
@@ -89,12 +93,14 @@ static int sv_group(imp_state *st, int64_t idx, json_t *grp, int first, const ch
 			rc = imp_bad(st, w2, 0, "feat_acts", "missing or not an array of numbers");
 		else if (na != ni)
 			rc = imp_bad(st, w2, 0, "feat_acts", "%zu activations for %zu tokens", na, ni);
+		else
+			rc = imp_fcheckv(st, w2, 0, "feat_acts", acts, na);
 		if (rc == 0) {
 			int64_t *tid = xmalloc((ni ? ni : 1) * sizeof *tid);
 			float *fa = xmalloc((ni ? ni : 1) * sizeof *fa);
 			for (size_t i = 0; i < ni; i++) {
 				tid[i] = (int64_t)ids[i];
-				fa[i] = isfinite(acts[i]) ? (float)acts[i] : 0.0f;
+				fa[i] = (float)acts[i]; /* checked above */
 			}
 			int64_t ctx = imp_context_ids(st, tid, (int)ni, NULL);
 			rc = ctx < 0 ? -1 : imp_example(st, idx, bmin, isnan(bmax) ? bmin : bmax, frac, ctx, fa, (int)ni);
@@ -123,6 +129,12 @@ static int sv_feature(imp_state *st, int64_t idx, json_t *fd, const char *where)
 			free(c);
 			free(h);
 			return imp_bad(st, where, 0, "acts_histogram_data", "bar_values and bar_heights must be arrays of one length");
+		}
+		if (imp_fcheckv(st, where, 0, "acts_histogram_data.bar_values", c, nc) != 0 ||
+		    imp_fcheckv(st, where, 0, "acts_histogram_data.bar_heights", h, nh) != 0) {
+			free(c);
+			free(h);
+			return -1;
 		}
 		imp_hist(&f, c, h, (int)nc);
 		double sw = 0, s = 0;

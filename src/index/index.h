@@ -271,6 +271,28 @@ int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
 int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
 
+/* ------------------------------------------------------------ live model */
+/* The model and dictionaries an index was made with (table live_files):
+ * files named relative to the index's folder and checked by the XXH3-64
+ * of their bytes (src/live/session.c). Read in index_read.c, written by
+ * index_attach in index_write.c. */
+typedef struct {
+	char *role;           /* "model" or "sae" */
+	char *name;           /* "" for the model, else the dictionary's name in saes */
+	char *file;           /* file name, found beside the index */
+	char *xxh3;           /* 16 lowercase hex digits of XXH3-64 of the file */
+	int64_t bytes;        /* file size */
+	char *hook;           /* the dictionary's hook point ("mlp_hidden.1"), "" for the model */
+} fs_live_file;
+/* Rows of live_files in (role, name) order into *out (malloc'd); 0 when the
+ * index has no model attached, -1 on error (message in err). */
+int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen);
+void live_files_free(fs_live_file *f, int n);
+/* Replace the attached files of the index at path with files[0..n), in
+ * place, in one transaction (all or nothing: a few rows, so no copy of
+ * the whole file is made). 0 ok, -1 with a message. */
+int index_attach(const char *path, const fs_live_file *files, int n, char *err, size_t errlen);
+
 /* ------------------------------------------------------------ write side */
 
 typedef struct fs_writer fs_writer;
@@ -356,5 +378,16 @@ int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);
  * on error. */
 int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h);
 
+/* ---- identity of the open file (index_identity.c) ---- */
+
+/* The file at ix's path is no longer the one ix reads: replaced (a
+ * rebuild renames a new file over it), modified in place or removed.
+ * 1 with a short reason in why, 0 when it is the same. */
+int index_file_changed(fs_index *ix, char *why, size_t whylen);
+/* Two connections read the same index: the same file (device, inode,
+ * size, mtime) and the same uuid in meta. Connections opened again by
+ * path (grep's workers) must pass this before their results are mixed
+ * with the first one's. */
+int index_same_file(fs_index *a, fs_index *b);
 
 #endif

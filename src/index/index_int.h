@@ -55,7 +55,17 @@ struct fs_index {
 	int has_ranks;              /* feature_ranks table: 1 yes, 0 no (an
 				       index built before it), -1 unknown */
 	sqlite3_stmt *rank_st;      /* its lookup, prepared on first use */
+	struct index_file_id *fid;  /* the file as opened (index_identity.c) */
 };
+
+/* Record the identity of the file ix->path names now, as the one this
+ * connection reads: 0, or -1 when the file changed between st0 (a stat
+ * before opening) and now (index_identity.c). */
+struct stat;
+int index_id_record(fs_index *ix, const struct stat *st0);
+void index_id_free(fs_index *ix);
+/* fd is the file this connection reads (same device, inode, size). */
+int index_id_fd_same(const fs_index *ix, int fd);
 
 /* Statement i of reader_sql, prepared on first use, reset and unbound;
  * NULL when it cannot be prepared. */

@@ -735,3 +735,59 @@ int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
 	*h = out;
 	return 0;
 }
+
+/* ---- live model (table live_files, written by index_attach) ---- */
+
+int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen)
+{
+	*out = NULL;
+	sqlite3_stmt *st = NULL;
+	int n = 0, cap = 0;
+	if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM sqlite_master WHERE name = 'live_files'", -1,
+			       &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return fs_seterr(err, errlen, "%s: %s", ix->path, sqlite3_errmsg(ix->db));
+	}
+	int have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!have)
+		return 0;
+	if (sqlite3_prepare_v2(ix->db, "SELECT role, name, file, xxh3, bytes, hook FROM live_files "
+				       "ORDER BY role, name", -1, &st, NULL) != SQLITE_OK)
+		return fs_seterr(err, errlen, "%s: live_files: %s", ix->path, sqlite3_errmsg(ix->db));
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 4;
+			*out = xrealloc(*out, (size_t)cap * sizeof **out);
+		}
+		fs_live_file *f = &(*out)[n++];
+		f->role = col_strdup(st, 0);
+		f->name = col_strdup(st, 1);
+		f->file = col_strdup(st, 2);
+		f->xxh3 = col_strdup(st, 3);
+		f->bytes = sqlite3_column_int64(st, 4);
+		f->hook = col_strdup(st, 5);
+	}
+	if (rc != SQLITE_DONE) {
+		fs_seterr(err, errlen, "%s: live_files: %s", ix->path, sqlite3_errmsg(ix->db));
+		live_files_free(*out, n);
+		*out = NULL;
+		n = -1;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+void live_files_free(fs_live_file *f, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(f[i].role);
+		free(f[i].name);
+		free(f[i].file);
+		free(f[i].xxh3);
+		free(f[i].hook);
+	}
+	free(f);
+}

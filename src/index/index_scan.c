@@ -233,6 +233,10 @@ static void direct_open(index_ctx_reader *r)
 	int fd = open(r->ix->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
+	if (!index_id_fd_same(r->ix, fd)) {
+		close(fd); /* the path names another file now: SQLite's reads only */
+		return;
+	}
 	struct stat st;
 	uint8_t h[100];
 	if (root > 0 && root < UINT32_MAX && fstat(fd, &st) == 0 && st.st_size >= 100 &&

@@ -282,6 +282,13 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 			}
 		}
 	}
+	/* the file read is the one stat'ed before the open: a rebuild renamed
+	 * over the path meanwhile would mix two files later */
+	if (index_id_record(ix, &st) != 0) {
+		fs_seterr(err, errlen, "%s: the file was replaced while it was being opened (rebuilt?); "
+			  "open it again", path);
+		goto fail;
+	}
 	return ix;
 fail:
 	if (s)
@@ -294,6 +301,7 @@ void index_close(fs_index *ix)
 {
 	if (!ix)
 		return;
+	index_id_free(ix);
 	for (int i = 0; i < R_COUNT; i++)
 		sqlite3_finalize(ix->st[i]);
 	sqlite3_stmt **pg = &ix->page[0][0][0][0];

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "index/index_int.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -211,11 +212,48 @@ static uint8_t *scratch(fs_writer *w, size_t n)
 	return w->scratch;
 }
 
+/* Temporary files of builders to the same output that died (SIGKILL in
+ * the write phase leaves them: no handler runs): their names carry the
+ * builder's pid, "OUT.tmp-PID-XXXXXX"; one whose process is gone is
+ * removed, and said. A live pid (or one reused) keeps its file. */
+static void writer_sweep_stale(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1)) : xstrdup("./");
+	const char *base = slash ? slash + 1 : path;
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	if (!d) {
+		free(dir);
+		return;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		const char *n = e->d_name;
+		if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp-", 5) != 0)
+			continue;
+		char *end;
+		long pid = strtol(n + bl + 5, &end, 10);
+		if (end == n + bl + 5 || *end != '-' || strlen(end + 1) != 6 || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* alive, or not ours to judge */
+		char *full = xasprintf("%s%s", dir, n);
+		struct stat st;
+		if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && unlink(full) == 0)
+			fs_warn("removed %s, left by a build that did not finish (pid %ld is gone)", full, pid);
+		free(full);
+	}
+	closedir(d);
+	free(dir);
+}
+
 fs_writer *writer_create(const char *path, char *err, size_t errlen)
 {
+	writer_sweep_stale(path);
 	fs_writer *w = xcalloc(1, sizeof *w);
 	w->path = xstrdup(path);
-	w->tmp = xasprintf("%s.tmp-XXXXXX", path);
+	w->tmp = xasprintf("%s.tmp-%ld-XXXXXX", path, (long)getpid());
 	int fd = mkstemp(w->tmp);
 	if (fd < 0) {
 		fs_seterr(err, errlen, "%s: cannot create temporary file: %s", path, strerror(errno));
@@ -894,4 +932,55 @@ int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d)
 	free(buf);
 	sqlite3_finalize(s);
 	return rc;
+}
+
+/* ---- live model: the files an index was made with (see index.h) ----
+ * In place, in one transaction: the change is a few rows, SQLite's rollback
+ * journal makes it all or nothing, and copying a large index to rename it
+ * over itself would double the disk and the time for no safety gained. */
+
+#define LIVE_SCHEMA                                                                       \
+	"CREATE TABLE IF NOT EXISTS live_files(role TEXT NOT NULL, name TEXT NOT NULL, " \
+	"file TEXT NOT NULL, xxh3 TEXT NOT NULL, bytes INTEGER NOT NULL, hook TEXT NOT NULL, " \
+	"PRIMARY KEY(role, name))"
+
+int index_attach(const char *path, const fs_live_file *files, int n, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		fs_seterr(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_busy_timeout(db, 2000);
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE; " LIVE_SCHEMA "; DELETE FROM live_files;", NULL, NULL,
+			 NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, "INSERT INTO live_files(role, name, file, xxh3, bytes, hook) "
+				   "VALUES (?, ?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	for (int i = 0; i < n; i++) {
+		sqlite3_bind_text(st, 1, files[i].role, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, files[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, files[i].file, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, files[i].xxh3, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 5, files[i].bytes);
+		sqlite3_bind_text(st, 6, files[i].hook, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	if (sqlite3_close(db) != SQLITE_OK)
+		return fs_seterr(err, errlen, "%s: cannot close after writing", path);
+	return 0;
+fail:
+	fs_seterr(err, errlen, "%s: live_files: %s", path, sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	return -1;
 }

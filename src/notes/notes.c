@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -117,15 +118,32 @@ struct fs_notes {
 	char err[512];            /* last error message */
 	int depth;                /* nesting of notes_begin */
 	int failed;               /* a save inside the open group failed */
+	int readonly;             /* opened read-only (file or folder not writable) */
 };
 
 /* ------------------------------------------------------------ helpers */
+
+/* The disk-full family of system errors, as a hint ("" when not one). */
+static const char *notes_space_hint(sqlite3 *db)
+{
+	int e = db ? sqlite3_system_errno(db) : 0;
+	if (e == ENOSPC || e == EDQUOT)
+		return " (write error: the disk is full)";
+	if (e == EFBIG)
+		return " (write error: file size limit reached)";
+	return "";
+}
 
 static int notes_fail(fs_notes *n, const char *what)
 {
 	int rc = sqlite3_extended_errcode(n->db);
 	const char *hint = "";
-	if ((rc & 0xff) == SQLITE_FULL)
+	if (n->readonly && ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN ||
+			    (rc & 0xff) == SQLITE_IOERR))
+		hint = " (the notes database is read-only here: its file or folder is not writable)";
+	else if (*notes_space_hint(n->db))
+		hint = notes_space_hint(n->db);
+	else if ((rc & 0xff) == SQLITE_FULL)
 		hint = " (disk full)";
 	else if (rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE)
 		hint = " (write error: disk full, file size limit or failing device)";
@@ -258,6 +276,36 @@ char *notes_default_path(const char *identity)
 /* Check an existing database over a read-only connection. Returns 1 when
  * it is a current notes database, 0 when it is an empty SQLite database
  * (to be initialised), -1 (message in err) when it must be refused. */
+/* The notes database cannot be written here: its file or its folder is
+ * not writable, or the file system is mounted read-only. */
+static int notes_path_readonly(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xstrndup(path, (size_t)(slash - path + 1)) : xstrdup(".");
+	struct statvfs vf;
+	int ro = access(path, W_OK) != 0 || access(dir, W_OK) != 0 ||
+		 (statvfs(dir, &vf) == 0 && (vf.f_flag & ST_RDONLY));
+	free(dir);
+	return ro;
+}
+
+/* "file:PATH?mode=ro&immutable=1": a read-only database with no -wal
+ * beside it and a folder where -shm cannot be created is read as it is
+ * (nothing can be writing to it). */
+static char *notes_ro_uri(const char *path)
+{
+	fs_buf b = {0};
+	buf_adds(&b, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f)
+			buf_printf(&b, "%%%02X", *p);
+		else
+			buf_addc(&b, (char)*p);
+	}
+	buf_adds(&b, "?mode=ro&immutable=1");
+	return b.p;
+}
+
 static int notes_check(const char *path, char *err, size_t errlen)
 {
 	/* Header first, with plain read(): no SQLite, no locks, no writes. */
@@ -281,7 +329,11 @@ static int notes_check(const char *path, char *err, size_t errlen)
 	 * beside it and leaves them: note which were absent, to remove them. */
 	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
 	int had_wal = access(wal, F_OK) == 0, had_shm = access(shm, F_OK) == 0;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+	int ro = notes_path_readonly(path) && !had_wal;
+	char *uri = ro ? notes_ro_uri(path) : NULL;
+	int orc = sqlite3_open_v2(ro ? uri : path, &db, SQLITE_OPEN_READONLY | (ro ? SQLITE_OPEN_URI : 0), NULL);
+	free(uri);
+	if (orc != SQLITE_OK) {
 		fs_seterr(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : "cannot open");
 		goto out;
 	}
@@ -289,7 +341,12 @@ static int notes_check(const char *path, char *err, size_t errlen)
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK ||
 	    sqlite3_step(s) != SQLITE_ROW) {
-		fs_seterr(err, errlen, "%s: corrupt or unreadable notes database: %s (left untouched)", path, sqlite3_errmsg(db));
+		if (*notes_space_hint(db))
+			fs_seterr(err, errlen, "%s: cannot open the notes database: no room for its -wal and -shm "
+				  "files%s (left untouched)", path, notes_space_hint(db));
+		else
+			fs_seterr(err, errlen, "%s: corrupt or unreadable notes database: %s (left untouched)", path,
+				  sqlite3_errmsg(db));
 		sqlite3_finalize(s);
 		goto out;
 	}
@@ -449,8 +506,18 @@ fs_notes *notes_open(const char *path, const char *index_identity, char *err, si
 
 	fs_notes *n = xcalloc(1, sizeof *n);
 	n->path = p;
-	int flags = SQLITE_OPEN_READWRITE | (state ? 0 : SQLITE_OPEN_CREATE);
-	if (sqlite3_open_v2(p, &n->db, flags, NULL) != SQLITE_OK) {
+	/* an existing database that cannot be written here is still read:
+	 * read-only (immutable when no -wal is beside it) */
+	char *walp = xasprintf("%s-wal", p);
+	n->readonly = state == 1 && notes_path_readonly(p);
+	int immutable = n->readonly && access(walp, F_OK) != 0;
+	free(walp);
+	char *uri = immutable ? notes_ro_uri(p) : NULL;
+	int flags = n->readonly ? SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0)
+				: SQLITE_OPEN_READWRITE | (state ? 0 : SQLITE_OPEN_CREATE);
+	int orc = sqlite3_open_v2(immutable ? uri : p, &n->db, flags, NULL);
+	free(uri);
+	if (orc != SQLITE_OK) {
 		fs_seterr(err, errlen, "%s: cannot open notes database: %s", p, n->db ? sqlite3_errmsg(n->db) : "out of memory");
 		notes_close(n);
 		return NULL;
@@ -461,9 +528,9 @@ fs_notes *notes_open(const char *path, const char *index_identity, char *err, si
 		goto fail;
 	/* WAL: readers (the TUI) never block the writer and a killed writer
 	 * leaves the last committed state. */
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(n->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
-	    sqlite3_step(s) != SQLITE_ROW) {
+	sqlite3_stmt *s = NULL;
+	if (!n->readonly && (sqlite3_prepare_v2(n->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
+			     sqlite3_step(s) != SQLITE_ROW)) {
 		sqlite3_finalize(s);
 		notes_fail(n, "WAL mode");
 		goto fail;
@@ -618,6 +685,56 @@ void note_free(fs_note *note)
 	memset(note, 0, sizeof *note);
 }
 
+const char *notes_tag_problem(const char *tag)
+{
+	const unsigned char *p = (const unsigned char *)tag;
+	size_t n = strlen(tag);
+	if (n == 0)
+		return "empty";
+	for (size_t i = 0; i < n;) {
+		if (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r')
+			return "holds white space (" NOTES_TAG_RULE ")";
+		if (p[i] == ',')
+			return "holds a comma (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return "holds a control character (" NOTES_TAG_RULE ")";
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		int l = utf8_len(p + i, n - i);
+		if (!l)
+			return "is not valid UTF-8";
+		uint32_t cp = utf8_decode(p + i, l);
+		if (cp < 0xa0 || cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0x3000 || cp == 0xa0)
+			return "holds a control character or white space (" NOTES_TAG_RULE ")";
+		i += (size_t)l;
+	}
+	return NULL;
+}
+
+char *notes_tags_bad(const char *tags, const char **why)
+{
+	const char *p = tags ? tags : "";
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
+			p++;
+		const char *s = p;
+		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
+			p++;
+		if (p == s)
+			continue;
+		char *w = xstrndup(s, (size_t)(p - s));
+		const char *y = notes_tag_problem(w);
+		if (y) {
+			*why = y;
+			return w;
+		}
+		free(w);
+	}
+	return NULL;
+}
+
 char *notes_tags_normalise(const char *tags)
 {
 	fs_buf b = {0};
@@ -682,6 +799,80 @@ int notes_put(fs_notes *n, const fs_note *note)
 	sqlite3_reset(s);
 	free(tags);
 	return notes_write_end(n, ok);
+}
+
+/* Two field values equal (NULL counts as ""). */
+static int field_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+/* Tags equal once normalised. */
+static int tags_eq(const char *a, const char *b)
+{
+	char *x = notes_tags_normalise(a), *y = notes_tags_normalise(b);
+	int eq = strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return eq;
+}
+
+int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored)
+{
+	if (stored)
+		memset(stored, 0, sizeof *stored);
+	if (!mine->key || !*mine->key) {
+		snprintf(n->err, sizeof n->err, "%s: a note needs a feature key", n->path);
+		return -1;
+	}
+	if (notes_begin(n) < 0)
+		return -1;
+	fs_note cur;
+	if (notes_get(n, mine->key, &cur) < 0) {
+		note_free(&cur);
+		notes_write_end(n, 0);
+		return -1;
+	}
+	/* per field: did the editor change it, did the store change it since */
+	int conflict = 0;
+	fs_note out = cur;
+	if (!field_eq(mine->label, base->label)) {
+		conflict |= !field_eq(cur.label, base->label) && !field_eq(cur.label, mine->label);
+		out.label = mine->label;
+	}
+	if (!field_eq(mine->note, base->note)) {
+		conflict |= !field_eq(cur.note, base->note) && !field_eq(cur.note, mine->note);
+		out.note = mine->note;
+	}
+	if (!tags_eq(mine->tags, base->tags)) {
+		conflict |= !tags_eq(cur.tags, base->tags) && !tags_eq(cur.tags, mine->tags);
+		out.tags = mine->tags;
+	}
+	if (!mine->bookmark != !base->bookmark) {
+		conflict |= !cur.bookmark != !base->bookmark && !cur.bookmark != !mine->bookmark;
+		out.bookmark = mine->bookmark;
+	}
+	int rc = 0;
+	if (conflict) {
+		rc = 1;
+		notes_commit(n); /* nothing was written: ends the read */
+	} else {
+		rc = notes_put(n, &out) < 0 ? -1 : 0;
+		if (notes_write_end(n, rc == 0) < 0)
+			rc = -1;
+	}
+	if (stored) {
+		if (rc == 0) {
+			note_free(&cur);
+			if (notes_get(n, mine->key, stored) < 0)
+				rc = -1;
+		} else {
+			*stored = cur;
+			return rc;
+		}
+	}
+	note_free(&cur);
+	return rc;
 }
 
 int notes_keys(fs_notes *n, char ***keys)

@@ -90,7 +90,24 @@ int notes_resolve(struct fs_index *ix, const char *name, char *key, size_t keyle
 		  char *err, size_t errlen);
 /* Order of keys: dictionary name, then index numerically. */
 int notes_key_cmp(const char *a, const char *b);
+/* What a tag is: one word of valid UTF-8, at least one character, with no
+ * white space, comma or control character (C0, DEL, C1). NULL when tag is
+ * one, else why not (static text). */
+const char *notes_tag_problem(const char *tag);
+/* The first word of a space/comma-separated tag list that is not a tag
+ * (malloc'd), with *why; NULL when every word is one. */
+char *notes_tags_bad(const char *tags, const char **why);
+#define NOTES_TAG_RULE "a tag is one word: no spaces, commas or control characters"
 /* Tags split on spaces/commas, duplicates dropped, joined by one space. */
 char *notes_tags_normalise(const char *tags);
+
+/* Save what an editor changed and nothing else: the fields of mine that
+ * differ from base (the note as the editor read it) are written over the
+ * stored note, the other fields keep what is stored now (a concurrent
+ * `notes set` survives). A field that mine changed and that was also
+ * changed in the store since base (to a different value) is a conflict:
+ * nothing is written and 1 is returned. 0 saved, -1 error. *stored (when
+ * not NULL) receives the note as stored after the call (caller frees). */
+int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored);
 
 #endif

@@ -58,6 +58,8 @@
 	X(EDIT_LABEL, "edit-label", GLOBAL, "L", "give the selected feature a label of your own") \
 	X(EDIT_TAGS, "edit-tags", GLOBAL, "T", "edit the tags of the selected feature") \
 	X(BOOKMARK, "bookmark", GLOBAL, "b", "bookmark or unbookmark the selected feature") \
+	X(ANALYZE, "analyze", GLOBAL, "A", "run the live model on text you type") \
+	X(STEER, "steer", GLOBAL, "S", "steer generation with the selected feature") \
 	X(SORT, "sort", LIST, "o", "sort by the next column")                      \
 	X(REVERSE, "reverse", LIST, "O", "reverse the sort order")                 \
 	X(FILTER, "filter", LIST, "f", "filter the list as you type")              \
@@ -65,6 +67,7 @@
 	X(SPLIT, "split", LIST, "D", "two dictionaries side by side")              \
 	X(TOKENS, "tokens", FEATURE, "t", "toggle token boundaries and plain text") \
 	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \
+	X(ABLATION, "ablation", FEATURE, "E", "ablation effect on the top context (live)") \
 	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
 	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (precision, F1, mass, ...)") \
 	X(COMPARE_LIST, "compare-list", COMPARE, "u", "mutual pairs, unmatched in one, unmatched in the other") \
@@ -73,6 +76,12 @@
 	X(ZOOM_IN, "zoom-in", MAP, "+ =", "zoom in around the cursor")             \
 	X(ZOOM_OUT, "zoom-out", MAP, "-", "zoom out")                              \
 	X(ZOOM_RESET, "zoom-reset", MAP, "0", "show the whole map")                \
+	X(REGENERATE, "regenerate", STEER, "r", "generate again with the next seed") \
+	X(STEER_VALUE, "steer-value", STEER, "v", "set the selected feature's value (0 ablates)") \
+	X(STEER_ADD, "steer-add", STEER, "a", "add a feature to steer with") \
+	X(STEER_DROP, "steer-drop", STEER, "x", "stop steering with the selected feature") \
+	X(STEER_PROMPT, "steer-prompt", STEER, "p", "edit the prompt") \
+	X(STEER_MODE, "steer-mode", STEER, "M", "clamp the features or add their directions") \
 	X(SAVE_NOTE, "save-note", NOTE, "<C-s>", "save the note now")              \
 	X(CLOSE_NOTE, "close-note", NOTE, "<Esc> <C-x>", "save the note and close the editor")
 

@@ -9,9 +9,13 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -64,6 +68,8 @@ typedef struct {
 /* Pseudo keys of script directives, handled inside term_getkey. */
 #define TERM_DIR_DUMP -10
 #define TERM_DIR_RESIZE -11
+#define TERM_DIR_WAIT -12  /* ":wait-file PATH": pause until PATH exists (30 s at most) */
+#define TERM_DIR_TOUCH -13 /* ":touch PATH": create PATH; both only with FEATSCOPE_SCRIPT_SYNC=1 (tests) */
 
 /* The terminal's state. */
 static struct {
@@ -74,6 +80,7 @@ static struct {
 	term_skey *script;   /* parsed script keys */
 	size_t nscript, pos; /* count and next to deliver */
 	int my, mx, mkind;   /* last mouse event */
+	int gone;            /* the terminal's input ended (EOF, EIO, hang-up) */
 } term;
 
 int term_headless(void) { return term.headless; }
@@ -110,6 +117,18 @@ static int term_load_script(const char *path, char *err, size_t errlen)
 		int cmd = line[0] == ':';
 		/* Directives act when the script reaches them, whatever is on the
 		 * screen (a prompt included): dump the screen, or resize it. */
+		if (strncmp(line, ":wait-file ", 11) == 0 || strncmp(line, ":touch ", 7) == 0) {
+			/* a test's handshake with a program running beside the
+			 * browser (a CLI write while the editor is open) */
+			if (term.nscript + 2 >= cap) {
+				cap *= 2;
+				term.script = xrealloc(term.script, cap * sizeof *term.script);
+			}
+			int wait = line[1] == 'w';
+			term.script[term.nscript++] = (term_skey){wait ? TERM_DIR_WAIT : TERM_DIR_TOUCH, 0, 0, 0,
+								  xstrdup(line + (wait ? 11 : 7))};
+			continue;
+		}
 		if (strncmp(line, ":save-display ", 14) == 0 || strncmp(line, ":resize ", 8) == 0) {
 			if (term.nscript + 2 >= cap) {
 				cap *= 2;
@@ -185,6 +204,36 @@ static void term_colors_init(int no_color)
 		init_pair((short)(PAIR_CLUSTER + i), term.mode == TERM_256 ? term_cl256[i] : term_cl8[i], -1);
 }
 
+/* No XON/XOFF flow control while the browser runs: Ctrl-S is the editor's
+ * "save now", not a screen freeze until Ctrl-Q. ncurses records the mode
+ * as its program mode and restores the user's own (saved by newterm) at
+ * endwin. */
+static void term_flow_off(void)
+{
+	struct termios t;
+	if (tcgetattr(STDIN_FILENO, &t) != 0)
+		return;
+	t.c_iflag &= ~(tcflag_t)(IXON | IXOFF);
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &t) == 0)
+		def_prog_mode();
+}
+
+/* After curses gave ERR sooner than the timeout: has the terminal gone
+ * (end of file, a hang-up with SIGHUP ignored, a closed descriptor)?
+ * curses answers ERR at once then, and the main loop would spin at 100%
+ * CPU. A hang-up shows in poll; anything else counts as gone after many
+ * immediate ERRs in a row (a live terminal gives none). */
+static int term_input_gone(int *fast_errs)
+{
+	struct pollfd p = {STDIN_FILENO, POLLIN, 0};
+	int r = poll(&p, 1, 0);
+	if (r < 0)
+		return errno != EINTR && errno != EAGAIN;
+	if (r > 0 && (p.revents & (POLLHUP | POLLERR | POLLNVAL)))
+		return 1;
+	return ++*fast_errs >= 100;
+}
+
 int term_init(int no_color, char *err, size_t errlen)
 {
 	const char *script = getenv("FEATSCOPE_SCRIPT");
@@ -230,6 +279,8 @@ int term_init(int no_color, char *err, size_t errlen)
 	nonl();
 	keypad(stdscr, TRUE);
 	curs_set(0);
+	if (!term.headless)
+		term_flow_off();
 	term_colors_init(no_color);
 	return 0;
 }
@@ -261,6 +312,28 @@ int term_getkey(int timeout_ms)
 				fs_warn("%s: cannot write the screen dump", k.arg);
 			continue;
 		}
+		if (k.key == TERM_DIR_WAIT || k.key == TERM_DIR_TOUCH) {
+			/* only for tests that ask (a fuzzed script must not stall
+			 * 30 s or create files) */
+			const char *sync = getenv("FEATSCOPE_SCRIPT_SYNC");
+			if (!sync || strcmp(sync, "1") != 0)
+				continue;
+		}
+		if (k.key == TERM_DIR_WAIT) {
+			for (int i = 0; i < 3000 && access(k.arg, F_OK) != 0; i++) {
+				struct timespec ts = {0, 10000000};
+				nanosleep(&ts, NULL);
+			}
+			continue;
+		}
+		if (k.key == TERM_DIR_TOUCH) {
+			int fd = open(k.arg, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+			if (fd < 0)
+				fs_warn("%s: %s", k.arg, strerror(errno));
+			else
+				close(fd);
+			continue;
+		}
 		if (k.key == TERM_DIR_RESIZE) {
 			int c, l;
 			if (sscanf(k.arg, "%dx%d", &c, &l) == 2 && term_resize(c, l) == 0)
@@ -275,11 +348,26 @@ int term_getkey(int timeout_ms)
 		}
 		return k.key;
 	}
+	if (term.gone)
+		return -2; /* like a script's end: the browser closes, notes saved */
+	static int fast_errs;
 	wtimeout(stdscr, timeout_ms);
 	wint_t wc;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int r = wget_wch(stdscr, &wc);
-	if (r == ERR)
+	if (r == ERR) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		if ((timeout_ms < 0 || ms < timeout_ms / 2.0) && term_input_gone(&fast_errs)) {
+			term.gone = 1;
+			return -2;
+		}
+		if (timeout_ms >= 0 && ms >= timeout_ms / 2.0)
+			fast_errs = 0;
 		return -1;
+	}
+	fast_errs = 0;
 	if (r == KEY_CODE_YES) {
 		if (wc == KEY_MOUSE) {
 			MEVENT ev;

@@ -122,11 +122,13 @@ static void tui_note_field(int act)
 		tui_status(TC_ERROR, "no feature selected");
 		return;
 	}
-	fs_note n;
+	fs_note n, base;
 	if (tui_note_get(fid, &n) < 0) {
 		tui_status(TC_ERROR, "notes are not available%s", tui.notes ? "" : " (no notes database)");
 		return;
 	}
+	/* the note as read: the save writes only the field changed here */
+	tui_note_get(fid, &base);
 	char *val = NULL;
 	if (act == ACT_EDIT_LABEL) {
 		val = prompt_read("your label: ", n.label, NULL, NULL, NULL);
@@ -136,6 +138,14 @@ static void tui_note_field(int act)
 		}
 	} else if (act == ACT_EDIT_TAGS) {
 		val = prompt_read("tags: ", n.tags, NULL, NULL, NULL);
+		const char *why;
+		char *bad = val ? notes_tags_bad(val, &why) : NULL;
+		if (bad) {
+			tui_status(TC_ERROR, "not saved: '%s' is not a tag: %s", bad, why);
+			free(bad);
+			free(val);
+			val = NULL;
+		}
 		if (val) {
 			free(n.tags);
 			n.tags = val;
@@ -145,17 +155,48 @@ static void tui_note_field(int act)
 		val = n.key;
 	}
 	if (val) {
-		if (tui_note_put(&n) != 0)
+		int rc = tui_note_merge(&base, &n, NULL);
+		if (rc < 0)
 			tui_status(TC_ERROR, "could not save the note");
+		else if (rc == 1)
+			tui_status(TC_ERROR, "%s: changed elsewhere while you edited it: not saved (try again)", n.key);
 		else if (act == ACT_BOOKMARK)
 			tui_status(TC_STATUS, "%s %s", n.key, n.bookmark ? "bookmarked" : "bookmark removed");
 		else
 			tui_status(TC_STATUS, "%s saved", n.key);
 	}
 	tui_note_free(&n);
+	tui_note_free(&base);
 }
 
 static void tui_action(int act, const char *arg);
+
+/* An index rebuilt (or removed) under the open browser: the browser goes
+ * on reading the file it opened (its connection holds it), never a mix,
+ * and says so on the status line whenever that is free; the regex probe,
+ * which opens the path again, refuses (grep_scan.c). Checked at most once
+ * a second (a stat). Returns 1 when the status line was set. */
+static int tui_index_watch(void)
+{
+	static double last;
+	static int changed;
+	static char why[64];
+	static fs_index *seen; /* the index the state is for (cmd_tui runs again in tests) */
+	if (seen != tui.ix) {
+		seen = tui.ix;
+		changed = 0;
+		last = 0;
+	}
+	double now = fs_now();
+	if (!changed && (term_headless() || now - last >= 1.0)) {
+		last = now;
+		changed = index_file_changed(tui.ix, why, sizeof why);
+	}
+	if (!changed || tui.status[0])
+		return 0;
+	tui_status(TC_ERROR, "the index file was %s: showing the one opened; open it again for the new one", why);
+	return 1;
+}
 
 /* Act on what a view's key handler returned (VR_* flags). */
 static void tui_view_result(int r)
@@ -351,6 +392,12 @@ static void tui_action(int act, const char *arg)
 	case ACT_EDIT_TAGS:
 	case ACT_BOOKMARK:
 		tui_note_field(act);
+		break;
+	case ACT_ANALYZE:
+		view_open_prompt(tui_selected() > 0 ? tui_selected() : 0, arg);
+		break;
+	case ACT_STEER:
+		view_open_steer(tui_selected() > 0 ? tui_selected() : 0);
 		break;
 	case ACT_NONE:
 		break;
@@ -551,6 +598,8 @@ int cmd_tui(int argc, char **argv)
 				tui_redraw();
 			}
 		}
+		if (tui_index_watch())
+			tui_redraw();
 		key = term_getkey(100);
 		if (key == -2)
 			break;

@@ -111,25 +111,29 @@ int view_move(view *v, int act)
 	return VR_HANDLED | (old != v->cur || oldtop != v->top ? VR_REDRAW : 0);
 }
 
-/* Case-insensitive ASCII substring test (UTF-8 bytes compare exactly). */
+int view_ascii_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int x = (unsigned char)a[i], y = (unsigned char)b[i];
+		if (x >= 'A' && x <= 'Z')
+			x += 32;
+		if (y >= 'A' && y <= 'Z')
+			y += 32;
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Case-insensitive ASCII substring test (UTF-8 bytes compare exactly).
+ * view_ascii_ieq stops at the first difference, so it never reads past
+ * hay's NUL (needle has none within its length). */
 static int view_contains(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
-	for (const char *p = hay; *p; p++) {
-		size_t i = 0;
-		while (i < n && p[i]) {
-			int a = (unsigned char)p[i], b = (unsigned char)needle[i];
-			if (a >= 'A' && a <= 'Z')
-				a += 32;
-			if (b >= 'A' && b <= 'Z')
-				b += 32;
-			if (a != b)
-				break;
-			i++;
-		}
-		if (i == n)
+	for (const char *p = hay; *p; p++)
+		if (view_ascii_ieq(p, needle, n))
 			return 1;
-	}
 	return 0;
 }
 
@@ -245,6 +249,25 @@ const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *u
 	return buf;
 }
 
+const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len)
+{
+	char name[64], lab[512];
+	int user;
+	index_feature_name(tui.ix, f->id, name, sizeof name);
+	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
+	return buf;
+}
+
+const char *tui_feature_text(int64_t fid, char *buf, size_t len)
+{
+	fs_feature f;
+	if (index_feature(tui.ix, fid, &f) != 0)
+		return NULL;
+	tui_feature_text_of(&f, buf, len);
+	feature_free(&f);
+	return buf;
+}
+
 int tui_note_get(int64_t fid, fs_note *out)
 {
 	memset(out, 0, sizeof *out);
@@ -262,6 +285,15 @@ int tui_note_put(const fs_note *n)
 	if (!tui.notes)
 		return -1;
 	return notes_put(tui.notes, n);
+}
+
+int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored)
+{
+	if (stored)
+		memset(stored, 0, sizeof *stored);
+	if (!tui.notes)
+		return -1;
+	return notes_merge(tui.notes, base, mine, stored);
 }
 
 void tui_note_free(fs_note *n)

@@ -14,7 +14,8 @@
  * those of its typed constructor view_open_NAME, declared from the row.
  * Screens open each other only through these constructors.
  *
- * Routing: a screen's key handler sees each action first. Enter that it
+ * Routing: a screen's key handler sees each action first, from a key or
+ * from a ':' command without an argument (key 0 then). Enter that it
  * leaves alone (returns 0) opens the feature its selected() names, in one
  * place (tui_action in tui.c); a screen handles Enter itself only where it
  * means something else (a tree node, a context, a help row).
@@ -43,6 +44,8 @@ typedef struct view view;
 	X(COMPARE, compare, "compare", "Compare", (int sa, int sb))                   \
 	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, int64_t fb))     \
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
+	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
+	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
 	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
@@ -69,7 +72,7 @@ enum { VR_HANDLED = 1, VR_REDRAW = 2, VR_POP = 4, VR_QUIT = 8 };
 typedef struct {
 	view_kind kind;                    /* its VIEW_INFO row: keymap scope, help section */
 	void (*draw)(view *v);             /* draw the body rows y..y+h-1 */
-	int (*key)(view *v, int act, int key);  /* an action/key; VR_* flags */
+	int (*key)(view *v, int act, int key);  /* an action and its key (0 from ':'); VR_* flags */
 	/* Text of one row for '/' find (list views); buf is scratch. */
 	const char *(*row_text)(view *v, int64_t row, char *buf, size_t len);
 	int (*click)(view *v, int y, int x, int dbl); /* mouse click at screen (y, x) */
@@ -118,6 +121,9 @@ int view_move(view *v, int act);
 void view_clamp(view *v);
 /* '/' find: from the row after (dir > 0) or before the cursor; moves the
  * cursor and returns 1 when found. */
+/* 1 when the n bytes at a and b are equal, ASCII letters compared without
+ * case, other bytes exactly; it stops at the first difference. */
+int view_ascii_ieq(const char *a, const char *b, size_t n);
 int view_find(view *v, const char *text, int dir);
 /* Draw everything: title, the top view, status line (or "too small"). */
 void tui_redraw(void);
@@ -129,12 +135,20 @@ void tui_status(int cls, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Notes, when a notes database is open: 0 found, 1 none, -1 none open. */
 int tui_note_get(int64_t fid, fs_note *out);
 int tui_note_put(const fs_note *n);
+/* notes_merge on the browser's notes database: 0 saved, 1 conflict (the
+ * stored note changed since base; *stored receives it), -1 error. */
+int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored);
 void tui_note_free(fs_note *n);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
 /* The same for a feature record in hand (no extra index query). */
 const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user);
+/* "NAME LABEL" of a feature as screens show it (the user's label when
+ * set): what '/' finds a feature row by. Of a record in hand, or of fid
+ * (NULL when there is no such feature). */
+const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len);
+const char *tui_feature_text(int64_t fid, char *buf, size_t len);
 
 /* The screens' typed constructors, one per VIEW_INFO row: each makes its
  * view and pushes it (view_open_list(void), view_open_feature(int64_t fid),

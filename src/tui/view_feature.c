@@ -5,7 +5,10 @@
  * top-activating contexts and the quantile-interval samples, each centred
  * on its strongest token with every character's background coloured by
  * its activation. 't' shows token boundaries, 'w' one or three lines.
+ * 'E' runs the attached model on the top context with the feature
+ * ablated and lists the next bytes whose log-probability fell most.
  */
+#include "live/session.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/term.h"
@@ -59,6 +62,7 @@ typedef struct {
 	int tokens;           /* show token boundaries */
 	int shift;            /* context windows moved right (+) or left (-), in columns */
 	int ctx_lines;        /* lines per context: 1 or 3 */
+	char *ablation;       /* ablation effect lines ('\n'-separated), NULL until asked */
 } feat_priv;
 
 static void feat_add(feat_priv *fp, int kind, int a, int b, int cls, char *text)
@@ -166,6 +170,12 @@ static void feat_layout(view *v)
 	}
 	if (fp->npos <= 0 && fp->nneg <= 0)
 		feat_text(fp, TC_DIM, "no logit effects stored");
+	for (const char *p = fp->ablation; p && *p;) {
+		const char *e = strchr(p, '\n');
+		size_t l = e ? (size_t)(e - p) : strlen(p);
+		feat_add(fp, FL_TEXT, 0, 0, p == fp->ablation ? TC_HEADER : TC_NORMAL, xstrndup(p, l));
+		p += l + (e ? 1 : 0);
+	}
 	int grp = -1;
 	for (int i = 0; i < fp->nex; i++) {
 		fs_example *e = &fp->ex[i];
@@ -336,6 +346,59 @@ static const char *feat_row_text(view *v, int64_t row, char *buf, size_t len)
 	return NULL;
 }
 
+/* The ablation effect on the top context into fp->ablation (or a status
+ * message when there is no model). */
+static void feat_ablation(feat_priv *fp)
+{
+	if (!fp->have_f || fp->nex == 0) {
+		tui_status(TC_ERROR, "ablation: no top context stored");
+		return;
+	}
+	live_session ls;
+	char err[512];
+	if (live_session_open(&ls, tui.ix, NULL, err, sizeof err) != 0) {
+		tui_status(TC_ERROR, "%s", err);
+		return;
+	}
+	if (fp->f.sae != ls.dict->id) {
+		tui_status(TC_ERROR, "ablation: the attached model runs dictionary '%s', not this one", ls.dict->name);
+		live_session_close(&ls);
+		return;
+	}
+	feat_ctx *c = feat_ctx_get(fp, 0);
+	float *d;
+	int T = live_ablation_effect(&ls, (int)fp->f.idx, c->ctx.text, (size_t)c->ctx.len, &d);
+	live_session_close(&ls);
+	if (T < 2) {
+		free(d);
+		tui_status(TC_ERROR, "ablation: the top context is too short");
+		return;
+	}
+	double mean = 0;
+	for (int t = 0; t + 1 < T; t++)
+		mean += d[t];
+	mean /= T - 1;
+	fs_buf b = {0};
+	buf_printf(&b, "ablated on the top context: mean change in log p(next byte) %+.4f nats\n", mean);
+	/* the five next bytes that lost most */
+	for (int k = 0; k < 5; k++) {
+		int w = -1;
+		for (int t = 0; t + 1 < T; t++)
+			if (d[t] < 0 && (w < 0 || d[t] < d[w]))
+				w = t;
+		if (w < 0)
+			break;
+		fs_buf ch = {0};
+		buf_addc(&ch, c->ctx.text[w + 1]);
+		buf_printf(&b, "  byte %3d %-6s %+.3f\n", w + 1, ch.p, d[w]);
+		buf_free(&ch);
+		d[w] = 0;
+	}
+	free(d);
+	free(fp->ablation);
+	fp->ablation = b.p;
+}
+
 static int feat_key(view *v, int act, int key)
 {
 	feat_priv *fp = v->priv;
@@ -364,6 +427,10 @@ static int feat_key(view *v, int act, int key)
 		 * the strongest token. */
 		fp->shift += act == ACT_RIGHT ? 8 : -8;
 		return VR_HANDLED | VR_REDRAW;
+	case ACT_ABLATION:
+		feat_ablation(fp);
+		feat_layout(v);
+		return VR_HANDLED | VR_REDRAW;
 	case ACT_ENTER:
 		/* On a context: that context and the features firing on it;
 		 * elsewhere nothing (the selected feature is this page's). */
@@ -389,6 +456,7 @@ static void feat_free(view *v)
 	feat_priv *fp = v->priv;
 	feat_clear_lines(fp);
 	free(fp->lines);
+	free(fp->ablation);
 	for (int i = 0; i < fp->nex; i++) {
 		if (fp->ctx[i].loaded && fp->ctx[i].ctx.text)
 			context_free(&fp->ctx[i].ctx);

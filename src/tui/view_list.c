@@ -300,11 +300,7 @@ static const char *list_row_text(view *v, int64_t row, char *buf, size_t len)
 	fs_feature *f = list_row(&lp->pane[lp->active], row, v->h);
 	if (!f)
 		return NULL;
-	char name[64], lab[512];
-	int user;
-	index_feature_name(tui.ix, f->id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
-	return buf;
+	return tui_feature_text_of(f, buf, len);
 }
 
 static int64_t list_selected(view *v)
@@ -484,6 +480,9 @@ static int list_key(view *v, int act, int key)
 		if (lp->npanes == 2) {
 			list_save(v);
 			list_cache_drop(&lp->pane[1]);
+			free(lp->pane[1].rows); /* a later split starts the pane afresh */
+			lp->pane[1].rows = NULL;
+			lp->pane[1].rcap = 0;
 			lp->npanes = 1;
 			lp->active = 0;
 		} else {

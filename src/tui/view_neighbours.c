@@ -90,14 +90,7 @@ static void nb_draw(view *v)
 static const char *nb_row_text(view *v, int64_t row, char *buf, size_t len)
 {
 	nb_priv *np = v->priv;
-	fs_feature f;
-	if (row < 0 || row >= np->n || index_feature(tui.ix, np->nb[row].fid, &f) != 0)
-		return NULL;
-	char name[64];
-	index_feature_name(tui.ix, f.id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, f.label);
-	feature_free(&f);
-	return buf;
+	return row >= 0 && row < np->n ? tui_feature_text(np->nb[row].fid, buf, len) : NULL;
 }
 
 static int64_t nb_selected(view *v)

@@ -1,8 +1,14 @@
 /*
  * view_note.c: the multi-line note editor for one feature. Every key
  * edits the text (arrows move, Enter breaks the line); the note is saved
- * through notes_put when the editor closes (Esc or Ctrl-X), on Ctrl-S,
- * and after a short pause in typing, so nothing typed is lost.
+ * through notes_merge when the editor closes (Esc or Ctrl-X), on Ctrl-S,
+ * and after a short pause in typing, so nothing typed is lost. A save
+ * writes only the note text: a label, tags or bookmark set meanwhile (by
+ * `featscope notes set`, another browser) are kept. When the stored text
+ * itself changed since the editor read it, nothing is overwritten: the
+ * editor says so; Ctrl-S then saves this text over the other one, Ctrl-R
+ * takes the stored text instead, and closing keeps both (the stored text,
+ * then this one under a marker line).
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -27,20 +33,77 @@ typedef struct {
 	int dirty;         /* changed since the last save */
 	double last_edit;  /* fs_now() of the last change */
 	int saves;         /* saves done (shown) */
+	int conflict;      /* the stored text changed since it was read */
+	char *theirs;      /* that stored text, while conflict */
+	int failed;        /* the last save failed (a second Esc closes anyway) */
 } note_priv;
 
-static void note_save(note_priv *np)
+#define NOTE_CONFLICT_MARK "\n--- your edit in the browser (the note above was changed elsewhere meanwhile) ---\n"
+
+/* Save the text. FORCE: over a conflicting stored text (the user said
+ * so). BOTH: keep the stored text and append this one (closing with an
+ * unresolved conflict). Returns 0 saved or nothing to save, 1 conflict,
+ * -1 error. */
+static int note_save_x(note_priv *np, int force, int both)
 {
 	if (!np->dirty)
-		return;
-	free(np->note.note);
-	np->note.note = xstrndup(np->text.p ? np->text.p : "", np->text.len);
-	if (tui_note_put(&np->note) != 0) {
-		tui_status(TC_ERROR, "could not save the note");
-		return;
+		return 0;
+	fs_note mine = np->note, stored;
+	char *text = xstrndup(np->text.p ? np->text.p : "", np->text.len);
+	char *joined = NULL;
+	if ((force || both) && np->conflict && np->theirs) {
+		/* the stored text becomes the base: only the text is replaced */
+		free(np->note.note);
+		np->note.note = xstrdup(np->theirs);
+		mine = np->note;
+		if (both && strcmp(np->theirs, text) != 0)
+			joined = xasprintf("%s%s%s", np->theirs, NOTE_CONFLICT_MARK, text);
 	}
+	mine.note = joined ? joined : text;
+	int rc = tui_note_merge(&np->note, &mine, &stored);
+	free(text);
+	free(joined);
+	if (rc < 0) {
+		tui_note_free(&stored);
+		tui_status(TC_ERROR, "could not save the note%s%s (Esc again closes without saving)",
+			   tui.notes ? ": " : "", tui.notes ? notes_errmsg(tui.notes) : "");
+		np->failed = 1;
+		return -1;
+	}
+	np->failed = 0;
+	if (rc == 1) {
+		free(np->theirs);
+		np->theirs = xstrdup(stored.note ? stored.note : "");
+		/* the other fields as stored now: they are not ours to change */
+		tui_note_free(&stored);
+		np->conflict = 1;
+		tui_status(TC_ERROR, "the note was changed elsewhere since you opened it: not saved "
+			   "(Ctrl-S: save yours over it, Ctrl-R: take the stored one, Esc: keep both)");
+		return 1;
+	}
+	tui_note_free(&np->note);
+	np->note = stored; /* the new base */
+	free(np->theirs);
+	np->theirs = NULL;
+	np->conflict = 0;
 	np->dirty = 0;
 	np->saves++;
+	return 0;
+}
+
+/* Ctrl-R in a conflict: the editor takes the stored text. */
+static void note_take_theirs(note_priv *np)
+{
+	np->text.len = 0;
+	buf_adds(&np->text, np->theirs ? np->theirs : "");
+	buf_reserve(&np->text, 1);
+	np->text.p[np->text.len] = 0;
+	np->cur = np->text.len;
+	free(np->note.note);
+	np->note.note = np->theirs ? np->theirs : xstrdup("");
+	np->theirs = NULL;
+	np->conflict = 0;
+	np->dirty = 0;
 }
 
 /* Start of the line holding off, and its number. */
@@ -76,8 +139,12 @@ static size_t note_at_col(const note_priv *np, size_t ls, int col)
 static void note_draw(view *v)
 {
 	note_priv *np = v->priv;
-	draw_text(v->y, 1, v->w - 1, "Esc or Ctrl-X: save and close   Ctrl-S: save   (saved automatically while you type)",
-		  TC_DIM, DRAW_ELLIPSIS);
+	if (np->conflict)
+		draw_text(v->y, 1, v->w - 1, "CONFLICT: changed elsewhere. Ctrl-S: save yours over it   Ctrl-R: take "
+			  "the stored one   Esc: keep both", TC_ERROR, DRAW_ELLIPSIS);
+	else
+		draw_text(v->y, 1, v->w - 1, "Esc or Ctrl-X: save and close   Ctrl-S: save   (saved automatically "
+			  "while you type)", TC_DIM, DRAW_ELLIPSIS);
 	int y = v->y + 2, cy = -1, cx = 0;
 	size_t ls = 0;
 	const char *t = np->text.p ? np->text.p : "";
@@ -132,14 +199,26 @@ static int note_key(view *v, int act, int key)
 	note_priv *np = v->priv;
 	(void)act;
 	if (key == KM_ESC || key == KM_CTRL('x')) {
-		note_save(np);
-		if (np->saves)
+		/* a conflict shown already: close keeping both texts; a failed
+		 * save said so already: close without saving */
+		int was_failed = np->failed;
+		int rc = note_save_x(np, 0, np->conflict);
+		if (rc == 1)
+			return VR_HANDLED | VR_REDRAW; /* shown now: stay open */
+		if (rc == 0 && np->saves)
 			tui_status(TC_STATUS, "note saved");
-		return VR_POP;
+		if (rc < 0 && was_failed)
+			np->dirty = 0; /* the user closes without saving: free() must not retry */
+		return rc < 0 && !was_failed ? VR_HANDLED | VR_REDRAW : VR_POP;
 	}
 	if (key == KM_CTRL('s')) {
-		note_save(np);
-		tui_status(TC_STATUS, "note saved");
+		if (note_save_x(np, np->conflict, 0) == 0)
+			tui_status(TC_STATUS, "note saved");
+		return VR_HANDLED | VR_REDRAW;
+	}
+	if (key == KM_CTRL('r') && np->conflict) {
+		note_take_theirs(np);
+		tui_status(TC_STATUS, "took the stored note");
 		return VR_HANDLED | VR_REDRAW;
 	}
 	const char *t = np->text.p ? np->text.p : "";
@@ -219,9 +298,9 @@ static int note_key(view *v, int act, int key)
 static int note_tick(view *v)
 {
 	note_priv *np = v->priv;
-	if (np->dirty && fs_now() - np->last_edit >= NOTE_IDLE_SAVE) {
-		note_save(np);
-		tui_status(TC_STATUS, "note saved");
+	if (np->dirty && !np->conflict && fs_now() - np->last_edit >= NOTE_IDLE_SAVE) {
+		if (note_save_x(np, 0, 0) == 0)
+			tui_status(TC_STATUS, "note saved");
 		return VR_REDRAW;
 	}
 	return 0;
@@ -235,7 +314,10 @@ static int64_t note_selected(view *v)
 static void note_view_free(view *v)
 {
 	note_priv *np = v->priv;
-	note_save(np);
+	/* closed without Esc (quit): never lose the text, never overwrite */
+	if (note_save_x(np, 0, 0) == 1)
+		note_save_x(np, 0, 1);
+	free(np->theirs);
 	tui_note_free(&np->note);
 	buf_free(&np->text);
 	free(np);

@@ -220,14 +220,7 @@ static int64_t rx_selected(view *v)
 static const char *rx_row_text(view *v, int64_t row, char *buf, size_t len)
 {
 	rx_priv *rp = v->priv;
-	fs_feature f;
-	if (row < 0 || row >= rp->nshown || index_feature(tui.ix, rp->shown[row].fid, &f) != 0)
-		return NULL;
-	char name[64];
-	index_feature_name(tui.ix, f.id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, f.label);
-	feature_free(&f);
-	return buf;
+	return row >= 0 && row < rp->nshown ? tui_feature_text(rp->shown[row].fid, buf, len) : NULL;
 }
 
 static int rx_key(view *v, int act, int key)

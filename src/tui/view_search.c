@@ -74,18 +74,7 @@ static void sr_match(const char *q, const char *text, size_t len, size_t *off, s
 		    (wl == 2 && strncmp(s, "OR", 2) == 0))
 			continue;
 		for (size_t i = 0; i + wl <= len; i++) {
-			size_t k = 0;
-			while (k < wl) {
-				int a = (unsigned char)text[i + k], b = (unsigned char)s[k];
-				if (a >= 'A' && a <= 'Z')
-					a += 32;
-				if (b >= 'A' && b <= 'Z')
-					b += 32;
-				if (a != b)
-					break;
-				k++;
-			}
-			if (k == wl) {
+			if (view_ascii_ieq(text + i, s, wl)) {
 				*off = i;
 				*mlen = wl;
 				return;
@@ -211,14 +200,7 @@ static const char *sr_row_text(view *v, int64_t row, char *buf, size_t len)
 		return r->text;
 	if (r->kind == SR_CTX)
 		return sp->ctx[r->id].c.text;
-	fs_feature f;
-	if (index_feature(tui.ix, r->id, &f) != 0)
-		return NULL;
-	char name[64];
-	index_feature_name(tui.ix, r->id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, f.label);
-	feature_free(&f);
-	return buf;
+	return tui_feature_text(r->id, buf, len);
 }
 
 static int64_t sr_selected(view *v)

@@ -1,5 +1,5 @@
 /*
- * export.c: `featscope export`: features with their automatic labels, the
+ * cli_export.c: `featscope export`: features with their automatic labels, the
  * user's labels, notes, tags, bookmarks and lists, statistics, top contexts
  * (the strongest token marked «like this», control characters escaped) and
  * decoder neighbours, as text (terminal and git friendly), markdown (for
@@ -9,6 +9,7 @@
  * the same data are byte-identical. Reads the index only through index.h
  * and notes only through notes.h.
  */
+#include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/escape.h"
 #include "core/format.h"
@@ -229,6 +230,27 @@ static int feat_load(fs_index *ix, fs_notes *n, const exp_opts *o, int64_t fid, 
 
 /* ------------------------------------------------------------ formats */
 
+/* A statistic as text and markdown show it: "%.4g", or "unknown". */
+static const char *stat_str(char buf[32], double v)
+{
+	if (isnan(v) || v < 0)
+		return "unknown";
+	snprintf(buf, 32, "%.4g", v);
+	return buf;
+}
+
+/* The note line by line, each after prefix (empty lines after empty). */
+static void note_lines(fs_buf *b, const char *note, const char *prefix, const char *empty)
+{
+	for (const char *p = note; *p;) {
+		size_t l = strcspn(p, "\n");
+		buf_adds(b, l ? prefix : empty);
+		buf_add(b, p, l);
+		buf_addc(b, '\n');
+		p += l + (p[l] ? 1 : 0);
+	}
+}
+
 static void text_feat(fs_buf *b, const exp_feat *e)
 {
 	buf_printf(b, "== %s\n", e->key);
@@ -248,22 +270,13 @@ static void text_feat(fs_buf *b, const exp_feat *e)
 			buf_printf(b, " %s", e->lists[i]);
 		buf_addc(b, '\n');
 	}
-	if (e->have_f) {
-		buf_adds(b, "density:     ");
-		num(b, e->f.density, "unknown");
-		buf_adds(b, "\nmax act:     ");
-		num(b, e->f.max_act, "unknown");
-		buf_addc(b, '\n');
-	}
+	char n1[32], n2[32];
+	if (e->have_f)
+		buf_printf(b, "density:     %s\nmax act:     %s\n", stat_str(n1, e->f.density),
+			   stat_str(n2, e->f.max_act));
 	if (*e->note.note) {
 		buf_adds(b, "note:\n");
-		for (const char *p = e->note.note; *p;) {
-			size_t l = strcspn(p, "\n");
-			buf_adds(b, "    ");
-			buf_add(b, p, l);
-			buf_addc(b, '\n');
-			p += l + (p[l] ? 1 : 0);
-		}
+		note_lines(b, e->note.note, "    ", "    ");
 	}
 	if (e->dead)
 		buf_adds(b, "contexts:    none: this feature never fires on the indexed text\n");
@@ -323,26 +336,18 @@ static void md_feat(fs_buf *b, const exp_feat *e)
 		}
 		buf_adds(b, " |\n");
 	}
+	char n1[32];
 	if (e->have_f) {
-		buf_adds(b, "| density | ");
-		num(b, e->f.density, "unknown");
-		buf_adds(b, " |\n| max act | ");
-		num(b, e->f.max_act, "unknown");
-		buf_adds(b, " |\n");
+		md_row(b, "density", stat_str(n1, e->f.density));
+		md_row(b, "max act", stat_str(n1, e->f.max_act));
 		if (e->dead)
-			buf_adds(b, "| fires | never on the indexed text |\n");
+			md_row(b, "fires", "never on the indexed text");
 	}
 	if (*e->note.note) {
 		/* the note as a quote: its own markdown renders, but it cannot
 		 * break out of the feature's section */
 		buf_addc(b, '\n');
-		for (const char *p = e->note.note; *p;) {
-			size_t l = strcspn(p, "\n");
-			buf_adds(b, l ? "> " : ">");
-			buf_add(b, p, l);
-			buf_addc(b, '\n');
-			p += l + (p[l] ? 1 : 0);
-		}
+		note_lines(b, e->note.note, "> ", ">");
 	}
 	if (e->nctx) {
 		buf_adds(b, "\n| act | top context |\n|---:|---|\n");
@@ -631,22 +636,12 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		for (int i = 0; i < nn; i++) {
 			if (o->only && !strncmp(o->only, "list:", 5) && strcmp(o->only + 5, names[i]) != 0)
 				continue;
-			char **m;
-			int nm = notes_list_members(n, names[i], &m);
-			char *d = notes_list_description(n, names[i]);
-			json_t *l = json_object(), *ma = json_array();
-			json_object_set_new(l, "name", jw_str(names[i]));
-			json_object_set_new(l, "description", jw_str(d));
-			for (int k = 0; k < nm; k++)
-				json_array_append_new(ma, jw_str(m[k]));
-			json_object_set_new(l, "features", ma);
+			json_t *l = cli_list_json(n, names[i]);
 			char *s = jw_dumps(l, JW_COMPACT, 0);
 			buf_printf(&b, "%s\n%s", first ? "" : ",", s);
 			first = 0;
 			free(s);
 			json_decref(l);
-			free(d);
-			strv_free(m, nm);
 		}
 		strv_free(names, nn);
 		buf_adds(&b, "\n]}\n");
@@ -671,23 +666,17 @@ static const cli_opt export_opts[] = {
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-static int export_run(const cmd_entry *ce, int argc, char **argv)
+static int export_run(const cmd_entry *ce, const cli_args *a)
 {
 	signal(SIGXFSZ, SIG_IGN);
-	exp_opts o = {.format = FMT_TEXT, .contexts = 3, .neighbours = 5};
-	cli_args a;
-	int prc;
-	if (cli_parse(ce, argc, argv, &a, &prc))
-		return prc;
-	o.index_path = a.pos[0];
-	o.notes_path = a.str[X_NOTES];
-	o.out_path = a.str[X_OUT];
-	if (a.set[X_CONTEXTS])
-		o.contexts = (int)a.num[X_CONTEXTS];
-	if (a.set[X_NEIGHBOURS])
-		o.neighbours = (int)a.num[X_NEIGHBOURS];
-	if (a.set[X_FORMAT]) {
-		const char *v = a.str[X_FORMAT];
+	exp_opts o = {.format = FMT_TEXT};
+	o.index_path = a->pos[0];
+	o.notes_path = cli_str(a, X_NOTES, NULL);
+	o.out_path = cli_str(a, X_OUT, NULL);
+	o.contexts = (int)cli_num(a, X_CONTEXTS, 3);
+	o.neighbours = (int)cli_num(a, X_NEIGHBOURS, 5);
+	if (a->set[X_FORMAT]) {
+		const char *v = a->str[X_FORMAT];
 		if (!strcmp(v, "text"))
 			o.format = FMT_TEXT;
 		else if (!strcmp(v, "markdown") || !strcmp(v, "md"))
@@ -699,8 +688,8 @@ static int export_run(const cmd_entry *ce, int argc, char **argv)
 		else
 			return cli_usage_error(ce, "--format: '%s' is not text, markdown, json or tsv", v);
 	}
-	if (a.set[X_ONLY]) {
-		const char *v = a.str[X_ONLY];
+	if (a->set[X_ONLY]) {
+		const char *v = a->str[X_ONLY];
 		if (strcmp(v, "noted") && strcmp(v, "bookmarks") && (strncmp(v, "list:", 5) || !v[5]))
 			return cli_usage_error(ce, "--only: '%s' is not noted, bookmarks or list:NAME", v);
 		o.only = v;

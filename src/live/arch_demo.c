@@ -1,0 +1,366 @@
+/*
+ * arch_demo.c: the demo byte-level transformer (model/lm.c) as a live
+ * architecture: "FSLM0001" (float32) and "FSLM0002" (float32 or float16
+ * parameters, dtype in the header) files, inference only, with a KV
+ * cache. Pre-layernorm blocks x += Attn(LN1(x)); x += W2 GELU(W1 LN2(x)),
+ * learned position embeddings, untied unembedding, vocabulary = the 256
+ * byte values. Parameter order is model/lm.c's lm_layout(); matrices are
+ * stored [in][out] (out = in @ W). This is separate code from lm.c's
+ * training forward pass, which tests compare it with.
+ */
+#include "live/live.h"
+#include "core/blas.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEMO_VOCAB 256
+#define DEMO_EPS 1e-5f
+
+/* Offsets of one block's tensors in the parameter array. */
+typedef struct {
+	size_t ln1_g, ln1_b, wqkv, bqkv, wo, bo, ln2_g, ln2_b, w1, b1, w2, b2; /* as lm_layer_off */
+} demo_layer;
+
+/* The model: the common part first, then weights, cache and buffers. */
+typedef struct {
+	live_model base;     /* common fields */
+	int n_head;          /* attention heads */
+	float *p;            /* parameters, float32 */
+	size_t n_params;     /* floats in p */
+	size_t wte, wpe, lnf_g, lnf_b, wu, bu; /* offsets of the global tensors */
+	demo_layer *lay;     /* per block [n_layer] */
+	float *kc, *vc;      /* KV cache [n_layer][ctx][D] */
+	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for ctx rows */
+	float *att;          /* attention scores [ctx][ctx] */
+} demo_model;
+
+static int demo_probe(const unsigned char *head, size_t n)
+{
+	return n >= 8 && (memcmp(head, "FSLM0001", 8) == 0 || memcmp(head, "FSLM0002", 8) == 0);
+}
+
+static size_t demo_layout(demo_model *m)
+{
+	size_t D = m->base.d_model, F = 4 * D, off = 0;
+	m->wte = off; off += DEMO_VOCAB * D;
+	m->wpe = off; off += (size_t)m->base.ctx * D;
+	for (int l = 0; l < m->base.n_layer; l++) {
+		demo_layer *L = &m->lay[l];
+		L->ln1_g = off; off += D;
+		L->ln1_b = off; off += D;
+		L->wqkv = off; off += D * 3 * D;
+		L->bqkv = off; off += 3 * D;
+		L->wo = off; off += D * D;
+		L->bo = off; off += D;
+		L->ln2_g = off; off += D;
+		L->ln2_b = off; off += D;
+		L->w1 = off; off += D * F;
+		L->b1 = off; off += F;
+		L->w2 = off; off += F * D;
+		L->b2 = off; off += D;
+	}
+	m->lnf_g = off; off += D;
+	m->lnf_b = off; off += D;
+	m->wu = off; off += D * DEMO_VOCAB;
+	m->bu = off; off += DEMO_VOCAB;
+	return off;
+}
+
+static void demo_free(live_model *lm)
+{
+	demo_model *m = (demo_model *)lm;
+	if (!m)
+		return;
+	free(m->base.path);
+	free(m->p);
+	free(m->lay);
+	free(m->kc);
+	free(m->vc);
+	free(m->x);
+	free(m->xn);
+	free(m->qkv);
+	free(m->o);
+	free(m->x2);
+	free(m->h);
+	free(m->mo);
+	free(m->att);
+	free(m);
+}
+
+static live_model *demo_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char mg[8];
+	int32_t hdr[5] = {0, 0, 0, 0, 0};
+	demo_model *m = NULL;
+	if (fread(mg, 1, 8, f) != 8 || !demo_probe((const unsigned char *)mg, 8)) {
+		fs_seterr(err, errlen, "%s:1: magic: not a FSLM0001/FSLM0002 model file", path);
+		goto fail;
+	}
+	int gen2 = mg[7] == '2';
+	if (fread(hdr, sizeof(int32_t), gen2 ? 5 : 4, f) != (size_t)(gen2 ? 5 : 4)) {
+		fs_seterr(err, errlen, "%s: header: truncated", path);
+		goto fail;
+	}
+	if (hdr[0] < 1 || hdr[0] > 64 || hdr[1] < 4 || hdr[1] > 8192 || hdr[2] < 1 ||
+	    hdr[1] % hdr[2] != 0 || hdr[3] < 2 || hdr[3] > 8192) {
+		fs_seterr(err, errlen, "%s: header: bad shape (n_layer %d, d_model %d, n_head %d, ctx %d)",
+			  path, hdr[0], hdr[1], hdr[2], hdr[3]);
+		goto fail;
+	}
+	if (hdr[4] != 0 && hdr[4] != 1) {
+		fs_seterr(err, errlen, "%s: dtype: %d is neither 0 (f32) nor 1 (f16)", path, hdr[4]);
+		goto fail;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->base.arch = &live_arch_demo;
+	m->base.n_layer = hdr[0];
+	m->base.d_model = hdr[1];
+	m->n_head = hdr[2];
+	m->base.ctx = hdr[3];
+	m->base.vocab = DEMO_VOCAB;
+	m->lay = xcalloc((size_t)hdr[0], sizeof *m->lay);
+	m->n_params = demo_layout(m);
+	/* the file must hold exactly the parameters the header promises:
+	 * checked before anything of that size is allocated */
+	long here = ftell(f);
+	if (fseek(f, 0, SEEK_END) != 0 || here < 0) {
+		fs_seterr(err, errlen, "%s: cannot seek", path);
+		goto fail;
+	}
+	long end = ftell(f);
+	uint64_t want = (uint64_t)m->n_params * (hdr[4] ? 2 : 4);
+	if (end < here || (uint64_t)(end - here) != want || fseek(f, here, SEEK_SET) != 0) {
+		fs_seterr(err, errlen, "%s: parameters: %ld bytes after the header, the shape needs %llu", path,
+			  end - here, (unsigned long long)want);
+		goto fail;
+	}
+	m->p = xmalloc(m->n_params * sizeof(float));
+	if (hdr[4] == 0) {
+		if (fread(m->p, sizeof(float), m->n_params, f) != m->n_params) {
+			fs_seterr(err, errlen, "%s: parameters: truncated (want %zu floats)", path, m->n_params);
+			goto fail;
+		}
+	} else {
+		uint16_t *h = xmalloc(m->n_params * sizeof *h);
+		size_t got = fread(h, sizeof *h, m->n_params, f);
+		for (size_t i = 0; i < got; i++)
+			m->p[i] = f16_to_f32(h[i]);
+		free(h);
+		if (got != m->n_params) {
+			fs_seterr(err, errlen, "%s: parameters: truncated (want %zu halves)", path, m->n_params);
+			goto fail;
+		}
+	}
+	if (fgetc(f) != EOF) {
+		fs_seterr(err, errlen, "%s: parameters: trailing bytes after %zu parameters", path, m->n_params);
+		goto fail;
+	}
+	fclose(f);
+	size_t T = m->base.ctx, D = m->base.d_model, L = m->base.n_layer;
+	m->base.path = xstrdup(path);
+	m->kc = xmalloc(L * T * D * sizeof(float));
+	m->vc = xmalloc(L * T * D * sizeof(float));
+	m->x = xmalloc(T * D * sizeof(float));
+	m->xn = xmalloc(T * D * sizeof(float));
+	m->qkv = xmalloc(T * 3 * D * sizeof(float));
+	m->o = xmalloc(T * D * sizeof(float));
+	m->x2 = xmalloc(T * D * sizeof(float));
+	m->h = xmalloc(T * 4 * D * sizeof(float));
+	m->mo = xmalloc(T * D * sizeof(float));
+	m->att = xmalloc(T * T * sizeof(float));
+	return &m->base;
+fail:
+	fclose(f);
+	demo_free(m ? &m->base : NULL);
+	return NULL;
+}
+
+static int demo_width(const live_model *lm, live_point p)
+{
+	if (p.layer < 0 || p.layer >= lm->n_layer)
+		return 0;
+	return p.kind == LIVE_MLP_HIDDEN ? 4 * lm->d_model : lm->d_model;
+}
+
+static int demo_tokenize(live_model *lm, const char *text, size_t len, int **ids, uint32_t **off)
+{
+	(void)lm;
+	*ids = xmalloc((len ? len : 1) * sizeof **ids);
+	*off = xmalloc((len + 1) * sizeof **off);
+	for (size_t i = 0; i < len; i++) {
+		(*ids)[i] = (unsigned char)text[i];
+		(*off)[i] = (uint32_t)i;
+	}
+	(*off)[len] = (uint32_t)len;
+	return (int)len;
+}
+
+static void demo_detokenize(live_model *lm, const int *ids, int n, fs_buf *out)
+{
+	(void)lm;
+	for (int i = 0; i < n; i++)
+		buf_addc(out, (char)(ids[i] & 0xff));
+}
+
+/* out[n][M] = in[n][K] @ W[K][M] + b */
+static void demo_matmul(float *out, const float *in, const float *W, const float *b, int n, int K, int M)
+{
+	for (int i = 0; i < n; i++)
+		memcpy(out + (size_t)i * M, b, (size_t)M * sizeof(float));
+	if (n == 1)
+		fs_sgemv(CblasRowMajor, CblasTrans, K, M, 1.0f, W, M, in, 1, 1.0f, out, 1);
+	else
+		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, M, K, 1.0f, in, K, W, M, 1.0f,
+			 out, M);
+}
+
+static void demo_layernorm(float *y, const float *x, const float *g, const float *b, int n, int D)
+{
+	for (int i = 0; i < n; i++) {
+		const float *r = x + (size_t)i * D;
+		float *o = y + (size_t)i * D;
+		double s = 0, ss = 0;
+		for (int j = 0; j < D; j++)
+			s += r[j];
+		float mean = (float)(s / D);
+		for (int j = 0; j < D; j++)
+			ss += (double)(r[j] - mean) * (r[j] - mean);
+		float rs = 1.0f / sqrtf((float)(ss / D) + DEMO_EPS);
+		for (int j = 0; j < D; j++)
+			o[j] = (r[j] - mean) * rs * g[j] + b[j];
+	}
+}
+
+/* tanh-approximation GELU, tanh through one expf */
+static float demo_gelu(float x)
+{
+	float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+	float t = u > 15.0f ? 1.0f : u < -15.0f ? -1.0f : 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
+	return 0.5f * x * (1.0f + t);
+}
+
+static void demo_call(const live_hook *hook, live_hook_kind kind, int layer, float *act, int n,
+		      int width, int pos0)
+{
+	if (hook && hook->fn && hook->at.kind == kind && hook->at.layer == layer)
+		hook->fn(hook->ud, act, n, width, pos0);
+}
+
+/* Run n tokens at positions pos0.. (the cache holds 0..pos0-1), leave the
+ * final residual rows in m->x and logits of the rows from `from` on. */
+static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook0, float *logits,
+		     int from)
+{
+	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H, T = m->base.ctx;
+	int pos0 = m->base.pos, L = m->base.n_layer;
+	live_hook hk;
+	const live_hook *hook = NULL;
+	if (hook0 && hook0->fn) {
+		hk = *hook0;
+		if (hk.at.layer < 0)
+			hk.at.layer = L - 1;
+		hook = &hk;
+	}
+	const float *p = m->p;
+	float scale = 1.0f / sqrtf((float)hd);
+	for (int i = 0; i < n; i++) {
+		const float *e = p + m->wte + (size_t)(ids[i] & 0xff) * D;
+		const float *pe = p + m->wpe + (size_t)(pos0 + i) * D;
+		float *r = m->x + (size_t)i * D;
+		for (int j = 0; j < D; j++)
+			r[j] = e[j] + pe[j];
+	}
+	for (int l = 0; l < L; l++) {
+		const demo_layer *Ly = &m->lay[l];
+		demo_call(hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
+		demo_layernorm(m->xn, m->x, p + Ly->ln1_g, p + Ly->ln1_b, n, D);
+		demo_matmul(m->qkv, m->xn, p + Ly->wqkv, p + Ly->bqkv, n, D, 3 * D);
+		float *kc = m->kc + (size_t)l * T * D, *vc = m->vc + (size_t)l * T * D;
+		for (int i = 0; i < n; i++) {
+			memcpy(kc + (size_t)(pos0 + i) * D, m->qkv + (size_t)i * 3 * D + D, D * sizeof(float));
+			memcpy(vc + (size_t)(pos0 + i) * D, m->qkv + (size_t)i * 3 * D + 2 * D,
+			       D * sizeof(float));
+		}
+		int S = pos0 + n; /* keys visible to the last row */
+		for (int h = 0; h < H; h++) {
+			const float *q = m->qkv + h * hd;
+			float *P = m->att;
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, q, 3 * D,
+				 kc + h * hd, D, 0.0f, P, S);
+			for (int i = 0; i < n; i++) {
+				float *r = P + (size_t)i * S, mx = r[0], s = 0;
+				int last = pos0 + i;
+				for (int j = 1; j <= last; j++)
+					if (r[j] > mx)
+						mx = r[j];
+				for (int j = 0; j <= last; j++) {
+					r[j] = expf(r[j] - mx);
+					s += r[j];
+				}
+				float inv = 1.0f / s;
+				for (int j = 0; j <= last; j++)
+					r[j] *= inv;
+				for (int j = last + 1; j < S; j++)
+					r[j] = 0.0f;
+			}
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, P, S,
+				 vc + h * hd, D, 0.0f, m->o + h * hd, D);
+		}
+		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
+		for (size_t i = 0; i < (size_t)n * D; i++)
+			m->x2[i] += m->x[i];
+		demo_layernorm(m->xn, m->x2, p + Ly->ln2_g, p + Ly->ln2_b, n, D);
+		demo_matmul(m->h, m->xn, p + Ly->w1, p + Ly->b1, n, D, F);
+		for (size_t i = 0; i < (size_t)n * F; i++)
+			m->h[i] = demo_gelu(m->h[i]);
+		demo_call(hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
+		demo_matmul(m->mo, m->h, p + Ly->w2, p + Ly->b2, n, F, D);
+		demo_call(hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
+		for (size_t i = 0; i < (size_t)n * D; i++)
+			m->x[i] = m->x2[i] + m->mo[i];
+		demo_call(hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
+	}
+	m->base.pos = pos0 + n;
+	if (!logits || from >= n)
+		return;
+	int nl = n - from;
+	demo_layernorm(m->xn, m->x + (size_t)from * D, p + m->lnf_g, p + m->lnf_b, nl, D);
+	demo_matmul(logits, m->xn, p + m->wu, p + m->bu, nl, D, DEMO_VOCAB);
+}
+
+static int demo_forward(live_model *lm, const int *ids, int T, const live_hook *hook, float *logits)
+{
+	demo_model *m = (demo_model *)lm;
+	m->base.pos = 0;
+	demo_run(m, ids, T, hook, logits, 0);
+	return 0;
+}
+
+static int demo_step(live_model *lm, int id, const live_hook *hook, float *logits)
+{
+	demo_model *m = (demo_model *)lm;
+	demo_run(m, &id, 1, hook, logits, 0);
+	return 0;
+}
+
+const live_arch live_arch_demo = {
+	.name = "demo",
+	.probe = demo_probe,
+	.load = demo_load,
+	.free = demo_free,
+	.width = demo_width,
+	.tokenize = demo_tokenize,
+	.detokenize = demo_detokenize,
+	.forward = demo_forward,
+	.step = demo_step,
+};

@@ -1,0 +1,229 @@
+/*
+ * live.h: the live model: a language model and its sparse autoencoders
+ * run in process, on the CPU, behind an architecture-neutral interface.
+ *
+ * A model is a live_model whose behaviour comes from a small ops table
+ * (live_arch): load, free, tokenize, detokenize, a forward pass over T
+ * tokens and an incremental (KV-cached) step. A second architecture plugs
+ * in by writing one live_arch and adding it to the list in live.c; the
+ * rest of the program (analyze, steer, the TUI) sees only this header.
+ *
+ * Hooks: a forward pass can call one function at a hook point (the
+ * residual stream before or after a block, the MLP hidden activations or
+ * the MLP output of a block) with the activations of the positions it is
+ * computing; the function may read and overwrite them in place.
+ *
+ * The SAE side (sae_live.c): load a dictionary, encode hook activations to
+ * sparse feature activations (TopK, ReLU or JumpReLU), and steer: clamp a
+ * feature to a value V (the feature reads V at every position: add
+ * (V - a) W_dec[f], a its activation there) or add V W_dec[f].
+ *
+ * Errors are one line in a caller's buffer ("FILE: field: what"); nothing
+ * here prints or exits.
+ */
+#ifndef FS_LIVE_H
+#define FS_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+/* ------------------------------------------------------------ hook points */
+
+typedef enum {
+	LIVE_RESID_PRE,   /* residual stream entering block `layer` [d_model] */
+	LIVE_RESID_POST,  /* residual stream leaving block `layer` [d_model] */
+	LIVE_MLP_HIDDEN,  /* block `layer`'s MLP hidden activations after the nonlinearity */
+	LIVE_MLP_OUT,     /* block `layer`'s MLP output, before it joins the residual [d_model] */
+} live_hook_kind;
+
+/* A place in the forward pass. */
+typedef struct {
+	live_hook_kind kind; /* which activations */
+	int layer;           /* 0-based block; -1: the last block */
+} live_point;
+
+/* Called on act[n][width], the activations of positions pos0..pos0+n-1
+ * (absolute positions in the sequence); may modify them in place. */
+typedef void (*live_hook_fn)(void *ud, float *act, int n, int width, int pos0);
+
+/* A hook: where, what, and its state. */
+typedef struct {
+	live_point at;       /* hook point */
+	live_hook_fn fn;     /* callback */
+	void *ud;            /* passed to fn */
+} live_hook;
+
+/* Parse "resid_pre", "resid_post", "mlp_hidden" or "mlp_out" and a layer
+ * into *p ("mlp_hidden.1"); 0 ok, -1 unknown. live_point_name writes the
+ * same form. */
+int live_point_parse(const char *s, live_point *p);
+const char *live_point_name(live_point p, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct live_model live_model;
+
+/* One architecture: every operation a model offers. */
+typedef struct live_arch {
+	const char *name;   /* "demo", "gpt2", ... */
+	/* Does the file starting with these bytes belong to this
+	 * architecture? (n >= 8 when the file has 8 bytes) */
+	int (*probe)(const unsigned char *head, size_t n);
+	/* Load from path; NULL with a message in err. */
+	live_model *(*load)(const char *path, char *err, size_t errlen);
+	void (*free)(live_model *m);
+	/* Width of the activations at a hook point, 0 when there is no such
+	 * point (layer out of range). */
+	int (*width)(const live_model *m, live_point p);
+	/* Text to token ids; *ids gets ntok ids and *off ntok + 1 byte offsets
+	 * (token i is text[off[i] .. off[i+1])), both malloc'd. Returns ntok. */
+	int (*tokenize)(live_model *m, const char *text, size_t len, int **ids, uint32_t **off);
+	/* Append the bytes of tokens ids[0..n) to out. */
+	void (*detokenize)(live_model *m, const int *ids, int n, fs_buf *out);
+	/* Forward pass over ids[0..T) (T <= ctx) from position 0, hook may be
+	 * NULL; logits[T][vocab] when logits is not NULL. Resets and fills the
+	 * KV cache, so step() continues after it. 0 ok, -1 error. */
+	int (*forward)(live_model *m, const int *ids, int T, const live_hook *hook, float *logits);
+	/* Append one token at the cache's next position and compute its
+	 * logits[vocab] (hook called with n = 1). 0 ok, -1 when the cache is
+	 * full (ctx tokens). */
+	int (*step)(live_model *m, int id, const live_hook *hook, float *logits);
+} live_arch;
+
+/* What every model has; architectures put their state after it. */
+struct live_model {
+	const live_arch *arch; /* its operations */
+	char *path;            /* file it came from */
+	int n_layer;           /* blocks */
+	int d_model;           /* residual width */
+	int vocab;             /* vocabulary size */
+	int ctx;               /* maximum context in tokens */
+	int pos;               /* tokens in the KV cache */
+};
+
+/* The architectures known to this build, NULL-terminated (live.c). A new
+ * architecture declares its table here and adds it to that list. */
+extern const live_arch *const live_archs[];
+extern const live_arch live_arch_demo;   /* arch_demo.c: FSLM0001/FSLM0002 */
+
+/* Load a model file, choosing the architecture by the file's first bytes.
+ * NULL with "PATH: ..." in err when missing or not a model. */
+live_model *live_load(const char *path, char *err, size_t errlen);
+void live_free(live_model *m);
+int live_width(const live_model *m, live_point p);
+int live_tokenize(live_model *m, const char *text, size_t len, int **ids, uint32_t **off);
+void live_detokenize(live_model *m, const int *ids, int n, fs_buf *out);
+int live_forward(live_model *m, const int *ids, int T, const live_hook *hook, float *logits);
+int live_step(live_model *m, int id, const live_hook *hook, float *logits);
+
+/* --------------------------------------------------------------- sampling */
+
+/* Deterministic sampler: the same seed gives the same draws on every
+ * machine (splitmix64, no libc rand). */
+typedef struct {
+	uint64_t state;      /* generator state */
+	float temperature;   /* 0: greedy (argmax) */
+} live_sampler;
+
+void live_sampler_init(live_sampler *s, uint64_t seed, float temperature);
+/* Draw a token from logits[vocab] (unnormalised); logits is clobbered. */
+int live_sample(live_sampler *s, float *logits, int vocab);
+
+/* Generate n tokens after prompt ids[0..np) (np >= 1; a prompt longer than
+ * ctx - 1 keeps its last ctx - 1 tokens and *cut says how many were
+ * dropped). out gets the generated ids (n of them, fewer when the context
+ * fills up); returns that count, -1 on error. */
+int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
+		  live_sampler *s, int *out, int *cut);
+
+/* Mean next-token loss (nats) of ids[0..T) under the model with a hook:
+ * per-position losses in loss[T-1] when not NULL. */
+double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, float *loss);
+
+/* Run ids[0..T) of any length through the model in windows of ctx tokens
+ * moved by ctx/2 (every token past the first window sees at least ctx/2
+ * tokens before it), collecting the activations at point `at` into
+ * rows[T][width] after the hook `inner` (may be NULL; at the same point)
+ * has run, and the next-token loss of positions 0..T-2 into loss (NULL:
+ * none). 0 ok, -1 when the point does not exist. */
+int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+		     float *rows, float *loss);
+
+/* -------------------------------------------------------------------- SAE */
+
+typedef enum {
+	LIVE_SAE_TOPK,     /* ReLU(TopK(pre)) */
+	LIVE_SAE_RELU,     /* ReLU(pre) */
+	LIVE_SAE_JUMPRELU, /* pre where pre > threshold[f], else 0 */
+} live_sae_act;
+
+/* A dictionary over one hook point. Encoding of a raw activation x:
+ * pre = W_enc (x * in_scale - b_dec) + b_enc; z = act(pre); its
+ * reconstruction (in raw units) is (W_dec^T z + b_dec) / in_scale. */
+typedef struct {
+	char *path;          /* file it came from */
+	int d_in;            /* input width */
+	int n_feat;          /* features */
+	int k;               /* active features per token (TopK) */
+	live_sae_act act;    /* activation function */
+	live_point hook;     /* where it reads (layer -1: the last block) */
+	float in_scale;      /* inputs are multiplied by this first */
+	float *w_enc;        /* [n_feat][d_in] */
+	float *b_enc;        /* [n_feat] */
+	float *w_dec;        /* [n_feat][d_in], rows in the scaled space */
+	float *b_dec;        /* [d_in] */
+	float *threshold;    /* [n_feat] for JumpReLU, else NULL */
+	float *self_dot;     /* [n_feat] W_enc[f] . W_dec[f], made by the first clamp */
+	float *scratch;      /* encoder scratch [cap][n_feat + d_in] */
+	int cap;             /* rows the scratch holds */
+} live_sae;
+
+/* Load "FSSAE001" (TopK over the last block's MLP hidden activations) or
+ * "FSSAE002" (hook in the header, f32 or f16). NULL with a message. */
+live_sae *live_sae_load(const char *path, char *err, size_t errlen);
+void live_sae_free(live_sae *s);
+/* Check that the dictionary fits the model (hook point exists, widths
+ * match); resolves hook.layer -1. 0 ok, -1 with a message. */
+int live_sae_bind(live_sae *s, const live_model *m, char *err, size_t errlen);
+
+/* Encode x[n][d_in] (raw activations). For each row, up to kmax
+ * (feature, value) pairs with value > 0, strongest first, into
+ * idx[n][kmax] and val[n][kmax] (unused slots: idx -1, val 0). */
+void live_sae_encode(live_sae *s, const float *x, int n, int kmax, int *idx, float *val);
+/* Activation of one feature on each row of x (dense: what encode gives
+ * that feature, 0 when it is not among the active ones). */
+void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out);
+
+/* Steering: features held at values (clamp) or added (add). Clamping
+ * adds (V - a) / (W_enc[f] . W_dec[f]) W_dec[f] (the plain (V - a) W_dec[f]
+ * scaled so that the dictionary reads V after one step when the other
+ * features stay put), then reads a again and repeats until it is V (to
+ * 1e-4 relative; at most 6 rounds a batch). */
+typedef enum { LIVE_CLAMP, LIVE_ADD } live_steer_mode;
+
+typedef struct {
+	int feature;         /* index in the dictionary */
+	float value;         /* V */
+} live_steer_term;
+
+/* A steering hook's state: pass live_steer_hook as the hook function and
+ * the struct as its ud, at the dictionary's hook point. */
+typedef struct {
+	live_sae *sae;           /* dictionary */
+	live_steer_mode mode;    /* clamp or add */
+	const live_steer_term *terms; /* features and values */
+	int n;                   /* terms */
+	/* optional record of each steered feature's activation after the
+	 * intervention (what the dictionary reads on the steered pass), at
+	 * absolute positions: after[pos * n + term], cap_pos positions */
+	float *after;
+	int cap_pos;             /* positions after[] holds */
+} live_steer;
+
+void live_steer_hook(void *ud, float *act, int n, int width, int pos0);
+/* The hook for a steering state (at its dictionary's point). */
+live_hook live_steer_as_hook(live_steer *st);
+
+#endif

@@ -1,0 +1,345 @@
+/*
+ * sae_live.c: the SAE side of the live model (see live.h): loading the
+ * demo dictionaries ("FSSAE001": TopK over the last block's MLP hidden
+ * activations; "FSSAE002": hook point, dtype and scale in the header),
+ * encoding hook activations to sparse feature activations (TopK, ReLU,
+ * JumpReLU) with one matrix product per batch of rows, and the steering
+ * hook that clamps or adds feature directions.
+ */
+#include "live/live.h"
+#include "core/blas.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void live_sae_free(live_sae *s)
+{
+	if (!s)
+		return;
+	free(s->path);
+	free(s->w_enc);
+	free(s->b_enc);
+	free(s->w_dec);
+	free(s->b_dec);
+	free(s->threshold);
+	free(s->self_dot);
+	free(s->scratch);
+	free(s);
+}
+
+/* Read n values of dtype (0 f32, 1 f16) into a new float array. */
+static float *read_vals(FILE *f, size_t n, int dtype)
+{
+	float *v = xmalloc((n ? n : 1) * sizeof *v);
+	if (dtype == 0) {
+		if (fread(v, sizeof *v, n, f) == n)
+			return v;
+	} else {
+		uint16_t *h = xmalloc((n ? n : 1) * sizeof *h);
+		size_t got = fread(h, sizeof *h, n, f);
+		for (size_t i = 0; i < got; i++)
+			v[i] = f16_to_f32(h[i]);
+		free(h);
+		if (got == n)
+			return v;
+	}
+	free(v);
+	return NULL;
+}
+
+live_sae *live_sae_load(const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char mg[8];
+	int32_t h[6] = {0, 0, 0, 0, -1, 0}; /* hook_kind 0: MLP hidden */
+	float scale = 1;
+	live_sae *s = NULL;
+	int gen2 = 0;
+	if (fread(mg, 1, 8, f) != 8 ||
+	    (memcmp(mg, "FSSAE001", 8) != 0 && !(gen2 = memcmp(mg, "FSSAE002", 8) == 0))) {
+		fs_seterr(err, errlen, "%s:1: magic: not a FSSAE001/FSSAE002 dictionary file", path);
+		goto fail;
+	}
+	if (fread(h, sizeof(int32_t), gen2 ? 6 : 3, f) != (size_t)(gen2 ? 6 : 3) ||
+	    fread(&scale, sizeof scale, 1, f) != 1) {
+		fs_seterr(err, errlen, "%s: header: truncated", path);
+		goto fail;
+	}
+	if (h[0] < 1 || h[0] > 65536 || h[1] < 1 || h[1] > (1 << 22) || h[2] < 0 || h[2] > h[1]) {
+		fs_seterr(err, errlen, "%s: header: bad shape (d_in %d, n_features %d, k %d)", path, h[0],
+			  h[1], h[2]);
+		goto fail;
+	}
+	if (h[3] != 0 && h[3] != 1) {
+		fs_seterr(err, errlen, "%s: hook_kind: %d is neither 0 (MLP hidden) nor 1 (residual)",
+			  path, h[3]);
+		goto fail;
+	}
+	if (gen2 && (h[4] < 0 || h[4] > 4096)) {
+		fs_seterr(err, errlen, "%s: layer: %d out of range", path, h[4]);
+		goto fail;
+	}
+	if (h[5] != 0 && h[5] != 1) {
+		fs_seterr(err, errlen, "%s: dtype: %d is neither 0 (f32) nor 1 (f16)", path, h[5]);
+		goto fail;
+	}
+	if (!(scale > 0) || !isfinite(scale)) {
+		fs_seterr(err, errlen, "%s: input_scale: %g is not a positive number", path, scale);
+		goto fail;
+	}
+	{
+		/* exactly the parameters the header promises, checked before
+		 * anything of that size is allocated */
+		long here = ftell(f), end = -1;
+		if (here >= 0 && fseek(f, 0, SEEK_END) == 0)
+			end = ftell(f);
+		uint64_t want = ((uint64_t)h[1] * h[0] * 2 + (uint64_t)h[1] + (uint64_t)h[0]) * (h[5] ? 2 : 4);
+		if (end < here || (uint64_t)(end - here) != want || fseek(f, here, SEEK_SET) != 0) {
+			fs_seterr(err, errlen, "%s: parameters: %ld bytes after the header, the shape needs %llu",
+				  path, end - here, (unsigned long long)want);
+			goto fail;
+		}
+	}
+	s = xcalloc(1, sizeof *s);
+	s->d_in = h[0];
+	s->n_feat = h[1];
+	s->k = h[2];
+	s->act = h[2] > 0 ? LIVE_SAE_TOPK : LIVE_SAE_RELU;
+	s->hook.kind = gen2 ? (h[3] == 0 ? LIVE_MLP_HIDDEN : LIVE_RESID_POST) : LIVE_MLP_HIDDEN;
+	s->hook.layer = gen2 ? h[4] : -1;
+	s->in_scale = scale;
+	size_t F = (size_t)s->n_feat, D = (size_t)s->d_in;
+	if (!(s->w_enc = read_vals(f, F * D, h[5])) || !(s->b_enc = read_vals(f, F, h[5])) ||
+	    !(s->w_dec = read_vals(f, F * D, h[5])) || !(s->b_dec = read_vals(f, D, h[5]))) {
+		fs_seterr(err, errlen, "%s: parameters: truncated (d_in %zu, n_features %zu)", path, D, F);
+		goto fail;
+	}
+	if (fgetc(f) != EOF) {
+		fs_seterr(err, errlen, "%s: parameters: trailing bytes after b_dec", path);
+		goto fail;
+	}
+	fclose(f);
+	s->path = xstrdup(path);
+	return s;
+fail:
+	fclose(f);
+	live_sae_free(s);
+	return NULL;
+}
+
+int live_sae_bind(live_sae *s, const live_model *m, char *err, size_t errlen)
+{
+	live_point p = s->hook;
+	if (p.layer < 0)
+		p.layer = m->n_layer - 1;
+	int w = live_width(m, p);
+	char pn[64];
+	if (w == 0)
+		return fs_seterr(err, errlen, "%s: hook: the model has no %s (%d blocks)", s->path,
+				 live_point_name(p, pn, sizeof pn), m->n_layer);
+	if (w != s->d_in)
+		return fs_seterr(err, errlen, "%s: d_in: %d, but the model's %s is %d wide", s->path,
+				 s->d_in, live_point_name(p, pn, sizeof pn), w);
+	s->hook = p;
+	return 0;
+}
+
+/* Pre-activations of n rows into s->scratch (rows of n_feat). */
+static float *sae_pre(live_sae *s, const float *x, int n)
+{
+	int D = s->d_in, F = s->n_feat;
+	if (n > s->cap) {
+		free(s->scratch);
+		s->scratch = xmalloc((size_t)n * (F + D) * sizeof(float));
+		s->cap = n;
+	}
+	float *pre = s->scratch, *xc = s->scratch + (size_t)n * F;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < D; j++)
+			xc[(size_t)i * D + j] = x[(size_t)i * D + j] * s->in_scale - s->b_dec[j];
+	for (int i = 0; i < n; i++)
+		memcpy(pre + (size_t)i * F, s->b_enc, (size_t)F * sizeof(float));
+	if (n == 1)
+		fs_sgemv(CblasRowMajor, CblasNoTrans, F, D, 1.0f, s->w_enc, D, xc, 1, 1.0f, pre, 1);
+	else
+		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, F, D, 1.0f, xc, D, s->w_enc, D,
+			 1.0f, pre, F);
+	return pre;
+}
+
+/* The largest `want` positive entries of row[F] (JumpReLU: above the
+ * threshold), strongest first; returns how many. A min-heap of size want. */
+static int sae_select(const live_sae *s, const float *row, int want, int *idx, float *val)
+{
+	int n = 0;
+	for (int f = 0; f < s->n_feat; f++) {
+		float x = row[f];
+		if (!(x > 0) || (s->threshold && !(x > s->threshold[f])))
+			continue;
+		if (n == want && !(x > val[0]))
+			continue;
+		int c;
+		if (n < want) {
+			c = n++;
+			while (c > 0 && val[(c - 1) / 2] > x) {
+				val[c] = val[(c - 1) / 2];
+				idx[c] = idx[(c - 1) / 2];
+				c = (c - 1) / 2;
+			}
+		} else {
+			c = 0;
+			for (;;) {
+				int l = 2 * c + 1, r = l + 1, m = c;
+				float mv = x;
+				if (l < n && val[l] < mv)
+					mv = val[m = l];
+				if (r < n && val[r] < mv)
+					m = r;
+				if (m == c)
+					break;
+				val[c] = val[m];
+				idx[c] = idx[m];
+				c = m;
+			}
+		}
+		val[c] = x;
+		idx[c] = f;
+	}
+	/* insertion sort, strongest first (want is small) */
+	for (int i = 1; i < n; i++) {
+		float v = val[i];
+		int id = idx[i], j = i;
+		while (j > 0 && (val[j - 1] < v || (val[j - 1] == v && idx[j - 1] > id))) {
+			val[j] = val[j - 1];
+			idx[j] = idx[j - 1];
+			j--;
+		}
+		val[j] = v;
+		idx[j] = id;
+	}
+	return n;
+}
+
+void live_sae_encode(live_sae *s, const float *x, int n, int kmax, int *idx, float *val)
+{
+	int want = kmax;
+	if (s->act == LIVE_SAE_TOPK && s->k < want)
+		want = s->k;
+	const float *pre = sae_pre(s, x, n);
+	for (int i = 0; i < n; i++) {
+		int *ri = idx + (size_t)i * kmax;
+		float *rv = val + (size_t)i * kmax;
+		int got = sae_select(s, pre + (size_t)i * s->n_feat, want, ri, rv);
+		for (int j = got; j < kmax; j++) {
+			ri[j] = -1;
+			rv[j] = 0;
+		}
+	}
+}
+
+/* f's activation in one row of pre-activations. */
+static float sae_one(const live_sae *s, const float *row, int f)
+{
+	float x = row[f];
+	if (!(x > 0) || (s->threshold && !(x > s->threshold[f])))
+		return 0;
+	if (s->act == LIVE_SAE_TOPK) {
+		int above = 0;
+		for (int g = 0; g < s->n_feat; g++)
+			above += row[g] > x || (row[g] == x && g < f);
+		if (above >= s->k)
+			return 0;
+	}
+	return x;
+}
+
+void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out)
+{
+	const float *pre = sae_pre(s, x, n);
+	for (int i = 0; i < n; i++)
+		out[i] = sae_one(s, pre + (size_t)i * s->n_feat, f);
+}
+
+/* ---------------------------------------------------------------- steering */
+
+#define STEER_ROUNDS 6 /* clamp corrections per batch at most */
+
+void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
+{
+	live_steer *st = ud;
+	live_sae *s = st->sae;
+	if (width != s->d_in || st->n == 0)
+		return;
+	int D = s->d_in;
+	float inv = 1.0f / s->in_scale;
+	if (st->mode == LIVE_ADD) {
+		for (int i = 0; i < n; i++)
+			for (int t = 0; t < st->n; t++) {
+				const float *d = s->w_dec + (size_t)st->terms[t].feature * D;
+				float v = st->terms[t].value * inv;
+				float *r = act + (size_t)i * D;
+				for (int j = 0; j < D; j++)
+					r[j] += v * d[j];
+			}
+	} else {
+		/* clamp: add (V - a) / c W_dec[f], then read a again, until the
+		 * dictionary reads V (the other features move a little each time) */
+		if (!s->self_dot) {
+			s->self_dot = xmalloc((size_t)s->n_feat * sizeof(float));
+			for (int f = 0; f < s->n_feat; f++) {
+				double c = 0;
+				for (int j = 0; j < D; j++)
+					c += (double)s->w_enc[(size_t)f * D + j] * s->w_dec[(size_t)f * D + j];
+				s->self_dot[f] = c > 0.1 ? (float)c : 1.0f;
+			}
+		}
+		for (int round = 0; round < STEER_ROUNDS; round++) {
+			const float *pre = sae_pre(s, act, n);
+			float worst = 0;
+			for (int i = 0; i < n; i++) {
+				float *r = act + (size_t)i * D;
+				const float *pr = pre + (size_t)i * s->n_feat;
+				for (int t = 0; t < st->n; t++) {
+					float a = sae_one(s, pr, st->terms[t].feature);
+					float dv = st->terms[t].value - a;
+					float tol = 1e-4f * (1.0f + fabsf(st->terms[t].value));
+					if (fabsf(dv) <= tol)
+						continue;
+					dv /= s->self_dot[st->terms[t].feature];
+					if (fabsf(dv) > worst)
+						worst = fabsf(dv);
+					const float *d = s->w_dec + (size_t)st->terms[t].feature * D;
+					for (int j = 0; j < D; j++)
+						r[j] += dv * inv * d[j];
+				}
+			}
+			if (worst == 0)
+				break;
+		}
+	}
+	if (st->after) {
+		const float *pre = sae_pre(s, act, n);
+		for (int i = 0; i < n; i++) {
+			int p = pos0 + i;
+			if (p < 0 || p >= st->cap_pos)
+				continue;
+			for (int t = 0; t < st->n; t++)
+				st->after[(size_t)p * st->n + t] =
+				    sae_one(s, pre + (size_t)i * s->n_feat, st->terms[t].feature);
+		}
+	}
+}
+
+live_hook live_steer_as_hook(live_steer *st)
+{
+	live_hook h = {st->sae->hook, live_steer_hook, st};
+	return h;
+}

@@ -1,0 +1,163 @@
+/*
+ * session.c: opening the model attached to an index (see session.h):
+ * read the index's live_files rows, find each file beside the index, check
+ * its XXH3-64 against the recorded one, load it and bind the dictionary to
+ * the model's hook point.
+ */
+#include "live/session.h"
+#include "core/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+	XXH3_state_t *st = XXH3_createState();
+	XXH3_64bits_reset(st);
+	static char buf[1 << 16];
+	size_t n;
+	int64_t total = 0;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+		XXH3_64bits_update(st, buf, n);
+		total += (int64_t)n;
+	}
+	int bad = ferror(f);
+	fclose(f);
+	uint64_t h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	if (bad)
+		return fs_seterr(err, errlen, "%s: read error", path);
+	snprintf(hex, 17, "%016llx", (unsigned long long)h);
+	if (bytes)
+		*bytes = total;
+	return 0;
+}
+
+char *live_dir_of(const char *path)
+{
+	const char *sl = strrchr(path, '/');
+	return sl ? xstrndup(path, (size_t)(sl - path) + 1) : xstrdup("");
+}
+
+/* The file of an attached row, found beside the index and checked. */
+static char *find_checked(const fs_live_file *f, const char *dir, const char *ixpath, char *err,
+			  size_t errlen)
+{
+	char *p = xasprintf("%s%s", dir, f->file);
+	char hex[17];
+	int64_t bytes;
+	char e2[512];
+	if (live_file_hash(p, hex, &bytes, e2, sizeof e2) != 0) {
+		fs_seterr(err, errlen, "%s (attached to %s as the %s%s%s)", e2, ixpath, f->role,
+			  *f->name ? " " : "", f->name);
+		free(p);
+		return NULL;
+	}
+	if (strcmp(hex, f->xxh3) != 0) {
+		fs_seterr(err, errlen, "%s: xxh3 %s does not match %s recorded in %s (re-run featscope attach)",
+			  p, hex, f->xxh3, ixpath);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->ix = ix;
+	const char *ixpath = index_path(ix);
+	fs_live_file *fl;
+	int n = index_live_files(ix, &fl, err, errlen);
+	if (n < 0)
+		return -1;
+	const fs_live_file *mf = NULL, *sf = NULL;
+	for (int i = 0; i < n; i++) {
+		if (strcmp(fl[i].role, "model") == 0)
+			mf = &fl[i];
+		else if (strcmp(fl[i].role, "sae") == 0 && !sf && (!sae_name || strcmp(fl[i].name, sae_name) == 0))
+			sf = &fl[i];
+	}
+	int rc = -1;
+	char *dir = live_dir_of(ixpath), *mp = NULL, *sp = NULL;
+	if (!mf) {
+		fs_seterr(err, errlen, "%s: no model attached (featscope attach %s --model FILE --sae NAME=FILE)",
+			  ixpath, ixpath);
+		goto out;
+	}
+	if (!sf) {
+		if (sae_name)
+			fs_seterr(err, errlen, "%s: --sae: no dictionary '%s' attached", ixpath, sae_name);
+		else
+			fs_seterr(err, errlen, "%s: no dictionary attached (featscope attach %s --sae NAME=FILE)", ixpath, ixpath);
+		goto out;
+	}
+	if (!(s->dict = index_sae_by_name(ix, sf->name))) {
+		fs_seterr(err, errlen, "%s: live_files: dictionary '%s' is not in saes", ixpath, sf->name);
+		goto out;
+	}
+	if (!(mp = find_checked(mf, dir, ixpath, err, errlen)) || !(sp = find_checked(sf, dir, ixpath, err, errlen)))
+		goto out;
+	if (!(s->model = live_load(mp, err, errlen)) || !(s->sae = live_sae_load(sp, err, errlen)) ||
+	    live_sae_bind(s->sae, s->model, err, errlen) != 0)
+		goto out;
+	if (s->sae->n_feat != s->dict->n_features) {
+		fs_seterr(err, errlen, "%s: n_features: %d, but dictionary '%s' of %s has %lld", sp,
+			  s->sae->n_feat, s->dict->name, ixpath, (long long)s->dict->n_features);
+		goto out;
+	}
+	s->model_file = mp;
+	mp = NULL;
+	rc = 0;
+out:
+	if (rc != 0)
+		live_session_close(s);
+	free(mp);
+	free(sp);
+	free(dir);
+	live_files_free(fl, n);
+	return rc;
+}
+
+void live_session_close(live_session *s)
+{
+	live_free(s->model);
+	live_sae_free(s->sae);
+	free(s->model_file);
+	s->model = NULL;
+	s->sae = NULL;
+	s->model_file = NULL;
+}
+
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta)
+{
+	*delta = NULL;
+	int *ids;
+	uint32_t *off;
+	int T = live_tokenize(s->model, text, len, &ids, &off);
+	free(off);
+	if (T < 2 || f < 0 || f >= s->sae->n_feat) {
+		free(ids);
+		return T < 2 ? T : -1;
+	}
+	float *rows = xmalloc((size_t)T * s->sae->d_in * sizeof *rows);
+	float *l0 = xmalloc((size_t)T * sizeof *l0), *l1 = xmalloc((size_t)T * sizeof *l1);
+	live_steer_term term = {f, 0};
+	live_steer st = {s->sae, LIVE_CLAMP, &term, 1, NULL, 0};
+	live_hook h = live_steer_as_hook(&st);
+	live_run_windows(s->model, ids, T, s->sae->hook, NULL, rows, l0);
+	live_run_windows(s->model, ids, T, s->sae->hook, &h, rows, l1);
+	for (int t = 0; t + 1 < T; t++)
+		l1[t] = l0[t] - l1[t]; /* log p steered - log p clean */
+	*delta = l1;
+	free(l0);
+	free(rows);
+	free(ids);
+	return T;
+}

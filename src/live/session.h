@@ -1,0 +1,40 @@
+/*
+ * session.h: the live model attached to an index: the model and one of
+ * its dictionaries, found beside the index by the names in its
+ * live_files table and checked by content hash (session.c). What analyze,
+ * steer and the TUI's live screens open first.
+ */
+#ifndef FS_LIVE_SESSION_H
+#define FS_LIVE_SESSION_H
+
+#include "index/index.h"
+#include "live/live.h"
+
+/* An index with its model loaded. */
+typedef struct {
+	fs_index *ix;          /* the index (not owned) */
+	live_model *model;     /* the attached model */
+	live_sae *sae;         /* the chosen dictionary, bound to the model */
+	const fs_sae *dict;    /* its row in the index */
+	char *model_file;      /* path the model was loaded from */
+} live_session;
+
+/* Load the attached model and dictionary sae_name (NULL: the first one
+ * attached). -1 with one line in err when the index has no model, a file
+ * is missing or its hash differs from the recorded one. */
+int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
+void live_session_close(live_session *s);
+
+/* The ablation effect of dictionary feature f on a text: for every
+ * position t < ntok - 1, the change in the log-probability of the next
+ * token when f is clamped to 0 (negative: the feature helped predict it),
+ * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
+
+/* XXH3-64 of a file's bytes as 16 hex digits, and its size. 0 ok, -1 with
+ * a message. */
+int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen);
+/* The folder of path with a trailing '/', or "" (malloc'd). */
+char *live_dir_of(const char *path);
+
+#endif

@@ -1,0 +1,387 @@
+/*
+ * view_steer.c: the live steering screen. The features chosen (from a
+ * feature page with one key, or typed here) with their values, the
+ * prompt, and the continuations with and without the steering from the
+ * same seed, side by side. r generates again with the next seed, v sets
+ * the selected feature's value (0 ablates), a adds a feature, x removes
+ * one, p edits the prompt, M switches clamp/add. Generation runs on a
+ * worker thread; the screen stays responsive and shows "generating".
+ */
+#include "live/session.h"
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/prompt.h"
+#include "tui/term.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ST_MAX 16     /* features steered at once */
+#define ST_TOKENS 160 /* bytes generated */
+
+/* A generation request and its result, shared with the worker. */
+typedef struct {
+	pthread_mutex_t mu;    /* guards everything below */
+	pthread_cond_t cv;     /* the worker waits here */
+	live_session ls;       /* the model, used by the worker once loaded */
+	int ready;             /* ls loaded */
+	int quit;              /* the screen is closing */
+	int64_t want_gen;      /* latest request */
+	int64_t gen;           /* request the result belongs to */
+	char prompt[PROMPT_MAX]; /* request: prompt */
+	live_steer_term terms[ST_MAX]; /* request: features and values */
+	int n;                 /* request: how many */
+	live_steer_mode mode;  /* request: clamp or add */
+	uint64_t seed;         /* request: seed */
+	fs_buf plain, steered; /* result texts */
+} st_job;
+
+/* The screen's state. */
+typedef struct {
+	st_job *job;           /* shared with the worker */
+	pthread_t th;          /* the worker */
+	int started;           /* th valid */
+	int64_t fid[ST_MAX];   /* chosen features */
+	live_steer_term terms[ST_MAX]; /* their indices and values */
+	int n;                 /* how many */
+	char prompt[PROMPT_MAX]; /* the prompt */
+	uint64_t seed;         /* current seed */
+	live_steer_mode mode;  /* clamp or add */
+	int64_t gen;           /* requests made */
+	int64_t drawn_gen;     /* result generation last drawn */
+	char err[512];         /* why there is no model */
+} st_priv;
+
+static void *st_worker(void *arg)
+{
+	st_job *j = arg;
+	pthread_mutex_lock(&j->mu);
+	for (;;) {
+		while (!j->quit && j->want_gen == j->gen)
+			pthread_cond_wait(&j->cv, &j->mu);
+		if (j->quit)
+			break;
+		int64_t g = j->want_gen;
+		char prompt[PROMPT_MAX];
+		live_steer_term terms[ST_MAX];
+		snprintf(prompt, sizeof prompt, "%s", j->prompt);
+		memcpy(terms, j->terms, sizeof terms);
+		int n = j->n;
+		live_steer_mode mode = j->mode;
+		uint64_t seed = j->seed;
+		pthread_mutex_unlock(&j->mu);
+		live_model *m = j->ls.model;
+		int *ids, np;
+		uint32_t *off;
+		const char *p = prompt[0] ? prompt : " ";
+		np = live_tokenize(m, p, strlen(p), &ids, &off);
+		int out0[ST_TOKENS], out1[ST_TOKENS];
+		live_sampler s0, s1;
+		live_sampler_init(&s0, seed, 0.8f);
+		live_sampler_init(&s1, seed, 0.8f);
+		live_steer st = {j->ls.sae, mode, terms, n, NULL, 0};
+		live_hook h = live_steer_as_hook(&st);
+		int n0 = live_generate(m, ids, np, ST_TOKENS, NULL, &s0, out0, NULL);
+		int n1 = live_generate(m, ids, np, ST_TOKENS, &h, &s1, out1, NULL);
+		free(ids);
+		free(off);
+		pthread_mutex_lock(&j->mu);
+		j->plain.len = j->steered.len = 0;
+		live_detokenize(m, out0, n0 > 0 ? n0 : 0, &j->plain);
+		live_detokenize(m, out1, n1 > 0 ? n1 : 0, &j->steered);
+		j->gen = g;
+	}
+	pthread_mutex_unlock(&j->mu);
+	return NULL;
+}
+
+static void st_request(st_priv *sp)
+{
+	st_job *j = sp->job;
+	if (!j->ready)
+		return;
+	pthread_mutex_lock(&j->mu);
+	snprintf(j->prompt, sizeof j->prompt, "%s", sp->prompt);
+	memcpy(j->terms, sp->terms, sizeof j->terms);
+	j->n = sp->n;
+	j->mode = sp->mode;
+	j->seed = sp->seed;
+	j->want_gen = ++sp->gen;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+}
+
+/* Add fid at value v; 0 ok, -1 with a status message. */
+static int st_add(st_priv *sp, int64_t fid, double v)
+{
+	fs_feature f;
+	if (!sp->job->ready || index_feature(tui.ix, fid, &f) != 0)
+		return -1;
+	int ok = f.sae == sp->job->ls.dict->id && f.idx < sp->job->ls.sae->n_feat;
+	int idx = (int)f.idx;
+	if (isnan(v))
+		v = 2 * f.max_act;
+	feature_free(&f);
+	if (!ok) {
+		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", sp->job->ls.dict->name);
+		return -1;
+	}
+	for (int i = 0; i < sp->n; i++)
+		if (sp->fid[i] == fid) {
+			sp->terms[i].value = (float)v;
+			return 0;
+		}
+	if (sp->n == ST_MAX) {
+		tui_status(TC_ERROR, "steer: at most %d features", ST_MAX);
+		return -1;
+	}
+	sp->fid[sp->n] = fid;
+	sp->terms[sp->n].feature = idx;
+	sp->terms[sp->n].value = (float)v;
+	sp->n++;
+	return 0;
+}
+
+/* Lines of s wrapped at w columns into out (at most max). */
+static void st_column(int y, int x, int w, int rows, const char *s, size_t n, int cls)
+{
+	size_t pos = 0;
+	for (int r = 0; r < rows && pos < n; r++) {
+		size_t end = pos;
+		int cols = 0;
+		while (end < n && s[end] != '\n') {
+			draw_glyph g;
+			size_t nx = draw_glyph_next(s, n, end, &g);
+			if (cols + g.width > w)
+				break;
+			cols += g.width;
+			end = nx;
+		}
+		char *line = xstrndup(s + pos, end - pos);
+		draw_text(y + r, x, w, line, cls, DRAW_PAD);
+		free(line);
+		pos = end < n && s[end] == '\n' ? end + 1 : end;
+	}
+}
+
+static void st_draw(view *v)
+{
+	st_priv *sp = v->priv;
+	int w = v->w;
+	if (!sp->job->ready) {
+		draw_text(2, 1, w - 1, sp->err, TC_ERROR, DRAW_ELLIPSIS);
+		return;
+	}
+	draw_printf(1, 1, w - 1, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS, "prompt (p): ");
+	draw_text(1, 13, w - 14, sp->prompt, TC_NORMAL, DRAW_PAD | DRAW_ELLIPSIS);
+	draw_printf(2, 1, w - 1, TC_DIM, DRAW_PAD, "%s, seed %llu (r: next), temperature 0.8; v value, a add, x remove, M mode",
+		    sp->mode == LIVE_CLAMP ? "clamp" : "add", (unsigned long long)sp->seed);
+	int y = 3;
+	for (int i = 0; i < sp->n; i++, y++) {
+		char nm[64], lab[512] = "";
+		int user = 0;
+		fs_feature f;
+		index_feature_name(tui.ix, sp->fid[i], nm, sizeof nm);
+		if (index_feature(tui.ix, sp->fid[i], &f) == 0) {
+			tui_label(f.id, f.label, lab, sizeof lab, &user);
+			feature_free(&f);
+		}
+		int cls = i == v->cur ? TC_SELECT : TC_NORMAL;
+		int u = draw_printf(y, 1, w - 1, cls, 0, " %-10s = %8.3f%s  ", nm, sp->terms[i].value,
+				    sp->terms[i].value == 0 ? " (ablated)" : "");
+		draw_text(y, 1 + u, w - 1 - u, lab, cls, DRAW_PAD | DRAW_ELLIPSIS);
+	}
+	if (sp->n == 0)
+		draw_text(y++, 1, w - 1, "no features: press a to add one (or S on a feature page)", TC_DIM, 0);
+	y++;
+	st_job *j = sp->job;
+	pthread_mutex_lock(&j->mu);
+	int pending = j->gen != sp->gen;
+	sp->drawn_gen = j->gen;
+	char *a = xstrndup(j->plain.p ? j->plain.p : "", j->plain.len);
+	size_t na = j->plain.len;
+	char *b = xstrndup(j->steered.p ? j->steered.p : "", j->steered.len);
+	size_t nb = j->steered.len;
+	pthread_mutex_unlock(&j->mu);
+	int half = (w - 3) / 2;
+	draw_printf(y, 1, half, TC_HEADER, DRAW_PAD, "unsteered%s", pending ? " (generating)" : "");
+	draw_printf(y, 2 + half, half, TC_HEADER, DRAW_PAD, "steered%s", pending ? " (generating)" : "");
+	y++;
+	int rows = v->y + v->h - y;
+	if (rows > 0) {
+		st_column(y, 1, half, rows, a, na, TC_NORMAL);
+		st_column(y, 2 + half, half, rows, b, nb, TC_NORMAL);
+	}
+	free(a);
+	free(b);
+}
+
+static int st_key(view *v, int act, int key)
+{
+	st_priv *sp = v->priv;
+	(void)key;
+	if (!sp->job->ready)
+		return 0;
+	char *s;
+	switch (act) {
+	case ACT_REGENERATE:
+		sp->seed++;
+		st_request(sp);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_MODE:
+		sp->mode = sp->mode == LIVE_CLAMP ? LIVE_ADD : LIVE_CLAMP;
+		st_request(sp);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_PROMPT:
+		if ((s = prompt_read("prompt: ", sp->prompt, NULL, NULL, NULL))) {
+			snprintf(sp->prompt, sizeof sp->prompt, "%s", s);
+			free(s);
+			st_request(sp);
+		}
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_VALUE:
+		if (v->cur >= sp->n)
+			return VR_HANDLED;
+		if ((s = prompt_read("value: ", "", NULL, NULL, NULL))) {
+			char *end;
+			double x = strtod(s, &end);
+			if (!*s || *end || !isfinite(x))
+				tui_status(TC_ERROR, "steer: value '%s' is not a number", s);
+			else {
+				sp->terms[v->cur].value = (float)x;
+				st_request(sp);
+			}
+			free(s);
+		}
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_ADD:
+		if ((s = prompt_read("feature (N, SAE/N, #FID): ", "", NULL, NULL, NULL))) {
+			char err[512];
+			int64_t fid = index_resolve(tui.ix, s, err, sizeof err);
+			if (fid < 0)
+				tui_status(TC_ERROR, "%s", err);
+			else if (st_add(sp, fid, NAN) == 0)
+				st_request(sp);
+			free(s);
+		}
+		v->nrows = sp->n;
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_DROP:
+		if (v->cur < sp->n) {
+			for (int i = (int)v->cur; i + 1 < sp->n; i++) {
+				sp->fid[i] = sp->fid[i + 1];
+				sp->terms[i] = sp->terms[i + 1];
+			}
+			sp->n--;
+			v->nrows = sp->n;
+			view_clamp(v);
+			st_request(sp);
+		}
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_ENTER:
+		if (v->cur < sp->n)
+			view_open_feature(sp->fid[v->cur]);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	return 0;
+}
+
+static int st_busy(view *v)
+{
+	st_priv *sp = v->priv;
+	if (!sp->job->ready)
+		return 0;
+	pthread_mutex_lock(&sp->job->mu);
+	int b = sp->job->gen != sp->gen;
+	pthread_mutex_unlock(&sp->job->mu);
+	return b;
+}
+
+static int st_tick(view *v)
+{
+	st_priv *sp = v->priv;
+	if (!sp->job->ready)
+		return 0;
+	pthread_mutex_lock(&sp->job->mu);
+	int ch = sp->job->gen != sp->drawn_gen;
+	pthread_mutex_unlock(&sp->job->mu);
+	return ch ? VR_REDRAW : 0;
+}
+
+static int64_t st_selected(view *v)
+{
+	st_priv *sp = v->priv;
+	return v->cur < sp->n ? sp->fid[v->cur] : 0;
+}
+
+static void st_relayout(view *v)
+{
+	v->y = 1;
+	v->h = LINES - 2 > 1 ? LINES - 2 : 1;
+}
+
+static void st_free(view *v)
+{
+	st_priv *sp = v->priv;
+	st_job *j = sp->job;
+	if (sp->started) {
+		pthread_mutex_lock(&j->mu);
+		j->quit = 1;
+		pthread_cond_signal(&j->cv);
+		pthread_mutex_unlock(&j->mu);
+		pthread_join(sp->th, NULL);
+	}
+	live_session_close(&j->ls);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	buf_free(&j->plain);
+	buf_free(&j->steered);
+	free(j);
+	free(sp);
+}
+
+static const view_ops st_ops = {
+	.kind = VIEW_STEER,
+	.draw = st_draw,
+	.key = st_key,
+	.busy = st_busy,
+	.tick = st_tick,
+	.selected = st_selected,
+	.relayout = st_relayout,
+	.free = st_free,
+};
+
+void view_open_steer(int64_t fid)
+{
+	st_priv *sp = xcalloc(1, sizeof *sp);
+	st_job *j = xcalloc(1, sizeof *j);
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	sp->job = j;
+	sp->seed = 1;
+	sp->mode = LIVE_CLAMP;
+	snprintf(sp->prompt, sizeof sp->prompt, "The meaning of life is ");
+	if (live_session_open(&j->ls, tui.ix, NULL, sp->err, sizeof sp->err) == 0) {
+		j->ready = 1;
+		if (pthread_create(&sp->th, NULL, st_worker, j) == 0)
+			sp->started = 1;
+		else
+			j->ready = 0, snprintf(sp->err, sizeof sp->err, "cannot start the generation thread");
+	}
+	if (!j->ready)
+		tui_status(TC_ERROR, "%s", sp->err);
+	if (j->ready && fid > 0)
+		st_add(sp, fid, NAN);
+	view *v = view_new(&st_ops, sp);
+	snprintf(v->title, sizeof v->title, "steer: both continuations from one seed");
+	v->nrows = sp->n;
+	if (j->ready)
+		st_request(sp);
+	view_push(v);
+}

@@ -1,0 +1,72 @@
+/*
+ * fuzz-bpe.c: libFuzzer target for the GPT-2 tokenizer files (src/core/bpe.h).
+ * The first byte picks the form: even, vocab.json and merges.txt (the rest
+ * of the input cut at the first 0x01 byte); odd, a tokenizer.json. A
+ * vocabulary that loads then encodes a few fixed strings and the input
+ * itself; every id must decode, the offsets must tile the text, and the
+ * decoded bytes must equal it. A refusal must be one line.
+ */
+#include "core/bpe.h"
+#include "fuzz-common.h"
+
+static void one_line(const char *err)
+{
+	if (!err[0] || strchr(err, '\n'))
+		abort();
+}
+
+static void roundtrip(fs_bpe *b, const char *s, size_t n)
+{
+	int32_t *ids = NULL;
+	uint32_t *offs = NULL;
+	int64_t cnt = 0, cap = 0;
+	char err[512];
+	if (bpe_encode(b, s, n, &ids, &offs, &cnt, &cap, err, sizeof err) == 0) {
+		fs_buf d = {0};
+		if (bpe_decode(b, ids, cnt, &d, err, sizeof err) != 0 || d.len != n || (n && memcmp(d.p, s, n)))
+			abort();
+		for (int64_t i = 0; i < cnt; i++) {
+			size_t l;
+			if (!bpe_token_bytes(b, ids[i], &l))
+				abort();
+			uint32_t end = i + 1 < cnt ? offs[i + 1] : (uint32_t)n;
+			if ((i == 0 && offs[0] != 0) || offs[i] + l != end)
+				abort();
+		}
+		buf_free(&d);
+	} else {
+		one_line(err);
+	}
+	free(ids);
+	free(offs);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 1)
+		return 0;
+	const char *s = (const char *)data + 1;
+	size_t n = size - 1;
+	char err[1024];
+	fs_bpe *b;
+	if (data[0] & 1) {
+		b = bpe_load_tokenizer_mem("tokenizer.json", s, n, err, sizeof err);
+	} else {
+		const char *sep = memchr(s, 1, n);
+		size_t vl = sep ? (size_t)(sep - s) : n;
+		b = bpe_load_mem("vocab.json", s, vl, sep ? sep + 1 : "", sep ? n - vl - 1 : 0, err, sizeof err);
+	}
+	if (!b) {
+		one_line(err);
+		return 0;
+	}
+	static const char *const fixed[] = {"", "hello world", "it's   ok\n\n", "caf\xc3\xa9 \xf0\x9f\x98\x80 123",
+					    "\xe4\xb8\xad\xe6\x96\x87", "<|endoftext|>"};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		roundtrip(b, fixed[i], strlen(fixed[i]));
+	roundtrip(b, s, n);
+	(void)bpe_eot(b);
+	(void)bpe_vocab_size(b);
+	bpe_free(b);
+	return 0;
+}

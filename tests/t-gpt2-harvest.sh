@@ -1,0 +1,91 @@
+# t-gpt2-harvest.sh: featscope harvest end to end on a tiny random GPT-2
+# with a small byte-level tokenizer and four SAELens dictionaries (standard,
+# topk, jumprelu, and one on the MLP hidden activations, at four hook
+# points): the index holds every dictionary, the live.* meta, and
+# per-feature maxima and densities that a PyTorch recomputation of the same
+# windows agrees with; then bad input: one line naming the file, exit 2, no
+# index and no temporary folder left.
+. "$(dirname "$0")/lib.sh"
+PY=/usr/bin/python3
+REF=$S/tests/gpt2_ref.py
+TOOL=$B/tests/gpt2-tool
+if ! err=$("$PY" -c 'import torch' 2>&1); then
+	fail harvest-torch "PyTorch is missing for $PY (./bootstrap installs python3-torch): $(printf '%s' "$err" | tail -1)"
+	exit 0
+fi
+cd "$TMP" || exit 1
+"$PY" "$REF" harvest-setup "$TMP" || fail harvest-setup "gpt2_ref.py harvest-setup failed"
+# documents: JSON Lines (gzipped) and plain text; ASCII, so windows are
+# exactly CTX - 1 tokens after the BOS
+"$PY" - <<'PY'
+import gzip, json, random
+rng = random.Random(5)
+words = "the quick brown fox jumps over lazy dog it's they're we'll 42 1999 model text features fire".split()
+docs = [" ".join(rng.choice(words) for _ in range(rng.randint(5, 120))) for _ in range(12)]
+with gzip.open("docs.jsonl.gz", "wt") as f:
+    for d in docs[:8]:
+        f.write(json.dumps({"id": 1, "text": d}) + "\n")
+with open("plain.txt", "w") as f:
+    f.write("\n\n".join(docs[8:]) + "\n")
+with open("strings", "w") as f:
+    for d in docs:
+        f.write(json.dumps(d) + "\n")
+PY
+check harvest-runs "$FS" harvest --model m --sae std --sae topk --sae jump --sae hid --ctx 16 --batch 3 -o out.sqlite docs.jsonl.gz plain.txt
+"$FS" info out.sqlite >info.txt 2>&1
+check_grep harvest-info-std 'std +64 features, d_model 32, .*hook blocks.1.hook_resid_pre, layer 1' info.txt
+check_grep harvest-info-topk 'topk +48 features, .*hook blocks.0.hook_mlp_out, layer 0' info.txt
+check_grep harvest-info-jump 'jump +40 features, .*hook blocks.1.hook_resid_post' info.txt
+check_grep harvest-info-hid 'hid +24 features, d_model 128, .*hook blocks.0.mlp.hook_post' info.txt
+sqlite3 out.sqlite "select key || '=' || value from meta where key like 'live.%' order by key" >meta.txt
+check_grep harvest-meta-model-path "^live.model.path=$TMP/m\$" meta.txt
+check_grep harvest-meta-model-hash '^live.model.hash=xxh3:[0-9a-f]{16}$' meta.txt
+check_grep harvest-meta-sae-hook '^live.sae.topk.hook=blocks.0.hook_mlp_out$' meta.txt
+check_grep harvest-meta-sae-path "^live.sae.jump.path=$TMP/jump\$" meta.txt
+check_grep harvest-meta-sae-hash '^live.sae.std.hash=xxh3:[0-9a-f]{16}$' meta.txt
+n=$(sqlite3 out.sqlite "select count(*) from logits")
+[ "$n" -gt 0 ] && ok harvest-logits || fail harvest-logits "no logit effects"
+n=$(sqlite3 out.sqlite "select count(*) from neighbours")
+[ "$n" -gt 0 ] && ok harvest-neighbours || fail harvest-neighbours "no decoder neighbours"
+n=$(sqlite3 out.sqlite "select count(*) from intervals")
+[ "$n" -gt 0 ] && ok harvest-intervals || fail harvest-intervals "no quantile intervals"
+"$FS" show out.sqlite std/0 >show.txt 2>&1
+check_grep harvest-show 'top activations' show.txt
+ls -d .featscope-harvest-* >/dev/null 2>&1 && fail harvest-tmp-cleaned "temporary folder left" || ok harvest-tmp-cleaned
+"$PY" "$REF" harvest-check "$TOOL" m strings 16 out.sqlite std topk jump hid 2>py.err
+[ -s py.err ] && fail harvest-ref-python "$(tail -3 py.err | tr '\n' ' ')"
+# --max-tokens
+check harvest-max-tokens "$FS" harvest --model m --sae std --ctx 16 --max-tokens 40 -o small.sqlite docs.jsonl.gz
+check_eq harvest-max-tokens-count 40 "$(sqlite3 small.sqlite "select value from meta where key = 'n_tokens'")"
+
+# bad input: exit 2, one line naming the file, nothing written
+bad() { # NAME PATTERN ARGS...
+	local name=$1 pat=$2
+	shift 2
+	rm -f bad.sqlite
+	"$FS" harvest -o bad.sqlite "$@" >bad.out 2>bad.err
+	local rc=$?
+	if [ "$rc" != 2 ]; then fail "$name" "exit $rc, wanted 2: $(head -c 300 bad.err)"; return; fi
+	if [ "$(wc -l <bad.err)" != 1 ]; then fail "$name" "not one line: $(head -c 300 bad.err)"; return; fi
+	if ! grep -Eq -- "$pat" bad.err; then fail "$name" "no /$pat/ in: $(cat bad.err)"; return; fi
+	if [ -e bad.sqlite ] || ls -d .featscope-harvest-* >/dev/null 2>&1; then fail "$name" "left files behind"; return; fi
+	ok "$name"
+}
+bad harvest-bad-missing 'bad-missing/model.safetensors: h.0.mlp.c_fc.bias: missing \(expected \[64\]\)' --model bad-missing --sae std plain.txt
+bad harvest-bad-shape 'bad-shape/model.safetensors: h.0.attn.c_attn.weight: shape \[48, 16\], expected \[16, 48\]' --model bad-shape --sae std plain.txt
+bad harvest-bad-arch "bad-arch/config.json: model_type: 'llama' is not supported \(supported architectures: gpt2\)" --model bad-arch --sae std plain.txt
+bad harvest-bad-lying 'bad-lying/model.safetensors: .*data_offsets: end [0-9]+ is past the end of the data' --model bad-lying --sae std plain.txt
+bad harvest-bad-vocab 'bad-vocab/vocab.json: the tokenizer has 299 tokens, but .*bad-vocab/config.json says vocab_size 300' --model bad-vocab --sae std plain.txt
+printf 'fine text\nbad \377 byte\n' >latin1.txt
+bad harvest-bad-utf8 'latin1.txt:2: byte 5: not UTF-8' --model m --sae std latin1.txt
+printf '{"text": "ok"}\n{"body": "x"}\n' >nofield.jsonl
+bad harvest-bad-field 'nofield.jsonl:2: text: missing or not a string' --model m --sae std nofield.jsonl
+bad harvest-bad-d-in "wide/cfg.json: d_in 16 does not fit m/config.json: n_embd 32" --model m --sae wide plain.txt
+mkdir -p deep && cp std/sae_weights.safetensors deep/ && sed 's/blocks.1.hook_resid_pre/blocks.7.hook_resid_pre/' std/cfg.json >deep/cfg.json
+bad harvest-bad-hook "deep/cfg.json: hook 'blocks.7.hook_resid_pre' is not a hook point of m \(blocks.0..1" --model m --sae deep plain.txt
+mkdir -p gated && cp std/sae_weights.safetensors gated/ && sed 's/"standard"/"gated"/' std/cfg.json >gated/cfg.json
+bad harvest-bad-sae-arch "gated/cfg.json: architecture: 'gated' is not supported \(supported: standard, topk, jumprelu\)" --model m --sae gated plain.txt
+mkdir -p short && cp std/cfg.json short/ && head -c 200 std/sae_weights.safetensors >short/sae_weights.safetensors
+bad harvest-bad-sae-file 'short/sae_weights.safetensors: header: length [0-9]+ runs past the end' --model m --sae short plain.txt
+bad harvest-bad-no-input 'nothere.txt: No such file' --model m --sae std nothere.txt
+exit 0

@@ -1,0 +1,389 @@
+/*
+ * unit-live.c: the live model (src/live) against the training code it
+ * must agree with: model/lm.c's forward pass (separate code, linked into
+ * this test) on the shipped demo model, in the "FSLM0001" file and in
+ * "FSLM0002" copies (float32, and float16 compared with lm.c run on the
+ * same rounded parameters); model/sae.c's TopK encoder on the demo SAE
+ * ("FSSAE001" and "FSSAE002" copies); the KV-cached step against the full
+ * pass; clamping and ablation through the steering hook; the sampler's
+ * determinism; bad files.
+ */
+#include "config.h"
+#include "live/live.h"
+#include "core/util.h"
+#include "unit.h"
+#include "../model/lm.h"
+#include "../model/sae.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+/* A hook that copies what it sees into buf[pos][width]. */
+typedef struct {
+	float *buf;   /* [cap][width] */
+	int width;    /* columns */
+	int rows;     /* rows seen (largest pos0 + n) */
+} grab;
+
+static void grab_fn(void *ud, float *act, int n, int width, int pos0)
+{
+	grab *g = ud;
+	memcpy(g->buf + (size_t)pos0 * width, act, (size_t)n * width * sizeof(float));
+	g->width = width;
+	if (pos0 + n > g->rows)
+		g->rows = pos0 + n;
+}
+
+static float *lm_capture;
+static void lm_grab(void *ctx, float *act, int n, int width)
+{
+	(void)ctx;
+	memcpy(lm_capture, act, (size_t)n * width * sizeof(float));
+}
+
+/* max |a - b| / max |b| */
+static double rel_err(const float *a, const float *b, size_t n)
+{
+	double e = 0, m = 1e-30;
+	for (size_t i = 0; i < n; i++) {
+		double d = fabs((double)a[i] - b[i]);
+		if (d > e || isnan(d))
+			e = isnan(d) ? INFINITY : d;
+		if (fabs(b[i]) > m)
+			m = fabs(b[i]);
+	}
+	return e / m;
+}
+
+static void softmax_rows(float *x, int n, int v)
+{
+	for (int i = 0; i < n; i++) {
+		float *r = x + (size_t)i * v, mx = r[0];
+		for (int j = 1; j < v; j++)
+			if (r[j] > mx)
+				mx = r[j];
+		double s = 0;
+		for (int j = 0; j < v; j++)
+			s += r[j] = expf(r[j] - mx);
+		for (int j = 0; j < v; j++)
+			r[j] = (float)(r[j] / s);
+	}
+}
+
+/* Write a FSLM0002 copy of m with dtype 0 or 1. */
+static void write_lm2(const lm_model *m, const char *path, int dtype)
+{
+	FILE *f = fopen(path, "wb");
+	int32_t h[5] = {m->cfg.n_layer, m->cfg.d_model, m->cfg.n_head, m->cfg.ctx, dtype};
+	fwrite("FSLM0002", 1, 8, f);
+	fwrite(h, sizeof h, 1, f);
+	for (size_t i = 0; i < m->n_params; i++) {
+		if (dtype == 0) {
+			fwrite(&m->params[i], 4, 1, f);
+		} else {
+			uint16_t v = f32_to_f16(m->params[i]);
+			fwrite(&v, 2, 1, f);
+		}
+	}
+	fclose(f);
+}
+
+static void write_sae2(const sae_model *s, const char *path, int dtype, int layer)
+{
+	FILE *f = fopen(path, "wb");
+	int32_t h[6] = {s->d_in, s->n_feat, s->k, 0, layer, dtype};
+	fwrite("FSSAE002", 1, 8, f);
+	fwrite(h, sizeof h, 1, f);
+	fwrite(&s->in_scale, 4, 1, f);
+	for (size_t i = 0; i < s->n_params; i++) {
+		if (dtype == 0) {
+			fwrite(&s->params[i], 4, 1, f);
+		} else {
+			uint16_t v = f32_to_f16(s->params[i]);
+			fwrite(&v, 2, 1, f);
+		}
+	}
+	fclose(f);
+}
+
+/* Compare live's forward pass on file `path` with lm.c's on lm. */
+static void compare_forward(lm_model *lm, const char *path, const char *what, const uint8_t *text, int T)
+{
+	char err[512], name[256];
+	live_model *m = live_load(path, err, sizeof err);
+	snprintf(name, sizeof name, "%s: loads", what);
+	CHECK(m != NULL, name);
+	if (!m) {
+		printf("# %s\n", err);
+		return;
+	}
+	int F = 4 * lm->cfg.d_model;
+	lm_capture = xmalloc((size_t)T * F * sizeof(float));
+	lm_forward(lm, text, NULL, 1, T, lm_grab, NULL, NULL);
+	int *ids, ntok;
+	uint32_t *off;
+	ntok = live_tokenize(m, (const char *)text, (size_t)T, &ids, &off);
+	snprintf(name, sizeof name, "%s: one token a byte", what);
+	CHECK(ntok == T && ids[5] == text[5] && off[T] == (uint32_t)T, name);
+	grab g = {xmalloc((size_t)T * F * sizeof(float)), 0, 0};
+	live_hook h = {{LIVE_MLP_HIDDEN, -1}, grab_fn, &g};
+	float *logits = xmalloc((size_t)T * 256 * sizeof(float));
+	int rc = live_forward(m, ids, T, &h, logits);
+	snprintf(name, sizeof name, "%s: forward runs, hook sees %d x %d", what, T, F);
+	CHECK(rc == 0 && g.rows == T && g.width == F, name);
+	double e = rel_err(g.buf, lm_capture, (size_t)T * F);
+	snprintf(name, sizeof name, "%s: MLP hidden activations equal lm.c's (rel err %.2g <= 1e-4)", what, e);
+	CHECK(e <= 1e-4, name);
+	softmax_rows(logits, T, 256);
+	e = rel_err(logits, lm->logits, (size_t)T * 256);
+	snprintf(name, sizeof name, "%s: next-byte probabilities equal lm.c's (rel err %.2g <= 1e-4)", what, e);
+	CHECK(e <= 1e-4, name);
+
+	/* KV cache: the first T-6 tokens at once, then one at a time */
+	float *step = xmalloc(256 * sizeof(float));
+	live_forward(m, ids, T - 6, NULL, NULL);
+	double worst = 0;
+	for (int t = T - 6; t < T; t++) {
+		live_step(m, ids[t], NULL, step);
+		softmax_rows(step, 1, 256);
+		double et = rel_err(step, lm->logits + (size_t)t * 256, 256);
+		if (et > worst)
+			worst = et;
+	}
+	snprintf(name, sizeof name, "%s: KV-cached steps equal the full pass (rel err %.2g)", what, worst);
+	CHECK(worst <= 1e-4 && m->pos == T, name);
+	free(step);
+	free(logits);
+	free(g.buf);
+	free(ids);
+	free(off);
+	free(lm_capture);
+	live_free(m);
+}
+
+static int cmp_pairs(const int *ia, const float *va, const int *ib, const float *vb, int k)
+{
+	for (int j = 0; j < k; j++) {
+		if (ia[j] != ib[j] && !(va[j] == 0 && vb[j] == 0))
+			return 1;
+		if (fabsf(va[j] - vb[j]) > 1e-4f * (1 + fabsf(vb[j])))
+			return 1;
+	}
+	return 0;
+}
+
+int main(void)
+{
+	const char *src = getenv("FS_SRCDIR") ? getenv("FS_SRCDIR") : FS_SRCDIR;
+	snprintf(tmpdir, sizeof tmpdir, "%s/fs-unit-live.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
+		 (int)getpid());
+	char cmd[600], lmpath[512], saepath[512], p[600];
+	snprintf(cmd, sizeof cmd, "mkdir -p '%s'", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	snprintf(lmpath, sizeof lmpath, "%s/data/demo-lm.bin", src);
+	snprintf(saepath, sizeof saepath, "%s/data/demo-sae.bin", src);
+	lm_model *lm = lm_load(lmpath);
+	CHECK(lm != NULL, "lm.c loads the demo model");
+	if (!lm)
+		TEST_END();
+	const char *txt = "The quick brown fox: ACGTTGCAAGCTAGCTAGGA\n\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 int main(void) { return 0; } 12345";
+	int T = (int)strlen(txt);
+	compare_forward(lm, lmpath, "FSLM0001", (const uint8_t *)txt, T);
+	snprintf(p, sizeof p, "%s/lm2-f32.bin", tmpdir);
+	write_lm2(lm, p, 0);
+	compare_forward(lm, p, "FSLM0002 f32", (const uint8_t *)txt, T);
+	snprintf(p, sizeof p, "%s/lm2-f16.bin", tmpdir);
+	write_lm2(lm, p, 1);
+	float *keep = xmalloc(lm->n_params * sizeof(float));
+	memcpy(keep, lm->params, lm->n_params * sizeof(float));
+	for (size_t i = 0; i < lm->n_params; i++)
+		lm->params[i] = f16_to_f32(f32_to_f16(lm->params[i]));
+	compare_forward(lm, p, "FSLM0002 f16", (const uint8_t *)txt, T);
+	memcpy(lm->params, keep, lm->n_params * sizeof(float));
+	free(keep);
+
+	/* the SAE: activations from lm.c, encoded by sae.c and by live */
+	char err[512];
+	int F4 = 4 * lm->cfg.d_model;
+	lm_capture = xmalloc((size_t)T * F4 * sizeof(float));
+	lm_forward(lm, (const uint8_t *)txt, NULL, 1, T, lm_grab, NULL, NULL);
+	float *x = lm_capture;
+	sae_model *ref = sae_load(saepath);
+	live_sae *s = live_sae_load(saepath, err, sizeof err);
+	CHECK(ref && s, "both load the demo SAE");
+	if (!ref || !s)
+		TEST_END();
+	live_model *m = live_load(lmpath, err, sizeof err);
+	CHECK(live_sae_bind(s, m, err, sizeof err) == 0 && s->hook.layer == m->n_layer - 1 &&
+		      s->hook.kind == LIVE_MLP_HIDDEN,
+	      "FSSAE001 binds to the last block's MLP hidden activations");
+	int K = ref->k;
+	float *xs = xmalloc((size_t)T * F4 * sizeof(float));
+	for (size_t i = 0; i < (size_t)T * F4; i++)
+		xs[i] = x[i] * ref->in_scale;
+	int *ri = xmalloc((size_t)T * K * sizeof(int)), *li = xmalloc((size_t)T * K * sizeof(int));
+	float *rv = xmalloc((size_t)T * K * sizeof(float)), *lv = xmalloc((size_t)T * K * sizeof(float));
+	sae_encode_sparse(ref, xs, T, ri, rv);
+	live_sae_encode(s, x, T, K, li, lv);
+	int bad = 0;
+	for (int t = 0; t < T; t++)
+		bad += cmp_pairs(li + (size_t)t * K, lv + (size_t)t * K, ri + (size_t)t * K, rv + (size_t)t * K, K);
+	CHECK(bad == 0, "FSSAE001: TopK codes equal sae.c's on every token");
+	/* a dense read of one feature agrees with the sparse codes */
+	int f0 = li[(size_t)10 * K + 3];
+	float *one = xmalloc((size_t)T * sizeof(float));
+	live_sae_feature_acts(s, x, T, f0, one);
+	bad = 0;
+	for (int t = 0; t < T; t++) {
+		float want = 0;
+		for (int j = 0; j < K; j++)
+			if (li[(size_t)t * K + j] == f0)
+				want = lv[(size_t)t * K + j];
+		bad += fabsf(one[t] - want) > 1e-5f;
+	}
+	CHECK(bad == 0, "one feature's dense activations agree with the sparse codes");
+	for (int dt = 0; dt < 2; dt++) {
+		snprintf(p, sizeof p, "%s/sae2-%d.bin", tmpdir, dt);
+		write_sae2(ref, p, dt, 1);
+		live_sae *s2 = live_sae_load(p, err, sizeof err);
+		CHECK(s2 && live_sae_bind(s2, m, err, sizeof err) == 0, dt ? "FSSAE002 f16 loads and binds" : "FSSAE002 f32 loads and binds");
+		if (!s2)
+			continue;
+		if (dt == 1)
+			for (size_t i = 0; i < ref->n_params; i++)
+				ref->params[i] = f16_to_f32(f32_to_f16(ref->params[i]));
+		sae_encode_sparse(ref, xs, T, ri, rv);
+		live_sae_encode(s2, x, T, K, li, lv);
+		bad = 0;
+		for (int t = 0; t < T; t++)
+			bad += cmp_pairs(li + (size_t)t * K, lv + (size_t)t * K, ri + (size_t)t * K, rv + (size_t)t * K, K);
+		CHECK(bad == 0, dt ? "FSSAE002 f16: codes equal sae.c's on rounded weights" : "FSSAE002 f32: codes equal sae.c's");
+		live_sae_free(s2);
+	}
+
+	/* steering: clamp the feature that fires at token 10 to 0 and to 12 */
+	int *ids;
+	uint32_t *off;
+	live_tokenize(m, txt, (size_t)T, &ids, &off);
+	float *after = xmalloc((size_t)T * sizeof(float));
+	for (int c = 0; c < 2; c++) {
+		live_steer_term term = {f0, c ? 12.0f : 0.0f};
+		live_steer st = {s, LIVE_CLAMP, &term, 1, after, T};
+		live_hook h = live_steer_as_hook(&st);
+		memset(after, 0xff, (size_t)T * sizeof(float));
+		live_forward(m, ids, T, &h, NULL);
+		double worst = 0;
+		for (int t = 0; t < T; t++)
+			if (fabs(after[t] - term.value) > worst || isnan(after[t]))
+				worst = isnan(after[t]) ? INFINITY : fabs(after[t] - term.value);
+		char name[200];
+		snprintf(name, sizeof name, "clamp to %g: the feature reads %g on the steered pass at every token (worst %.2g)",
+			 term.value, term.value, worst);
+		CHECK(worst <= 2e-3 * (1 + term.value), name);
+	}
+	/* add mode moves the activation up */
+	{
+		live_steer_term term = {f0, 5.0f};
+		live_steer st = {s, LIVE_ADD, &term, 1, after, T};
+		live_hook h = live_steer_as_hook(&st);
+		live_forward(m, ids, T, &h, NULL);
+		CHECK(after[10] > one[10] + 2, "add 5: the feature reads more than before");
+	}
+	/* ablation of the fed feature changes the loss; no steering leaves it */
+	{
+		double clean = live_loss(m, ids, T, NULL, NULL);
+		live_steer_term term = {f0, 0};
+		live_steer st = {s, LIVE_CLAMP, &term, 0, NULL, 0};
+		live_hook h = live_steer_as_hook(&st);
+		double none = live_loss(m, ids, T, &h, NULL);
+		st.n = 1;
+		double abl = live_loss(m, ids, T, &h, NULL);
+		CHECK(fabs(none - clean) < 1e-9, "a steering hook with no features leaves the loss alone");
+		CHECK(fabs(abl - clean) > 1e-6, "ablating a firing feature changes the loss");
+		/* loss equals lm.c's mean cross-entropy */
+		int *tgt = xmalloc((size_t)T * sizeof(int));
+		for (int t = 0; t < T; t++)
+			tgt[t] = t + 1 < T ? (unsigned char)txt[t + 1] : -1;
+		double ref_loss = lm_forward(lm, (const uint8_t *)txt, tgt, 1, T, NULL, NULL, NULL);
+		CHECK(fabs(ref_loss - clean) < 1e-4 * ref_loss, "live_loss equals lm.c's cross-entropy");
+		free(tgt);
+	}
+
+	/* sampler */
+	{
+		int a[40], b[40], c[40], cut = -1;
+		live_sampler sa, sb, sc;
+		live_sampler_init(&sa, 7, 0.8f);
+		live_sampler_init(&sb, 7, 0.8f);
+		live_sampler_init(&sc, 8, 0.8f);
+		int na = live_generate(m, ids, 10, 40, NULL, &sa, a, &cut);
+		int nb = live_generate(m, ids, 10, 40, NULL, &sb, b, NULL);
+		live_generate(m, ids, 10, 40, NULL, &sc, c, NULL);
+		CHECK(na == 40 && nb == 40 && memcmp(a, b, sizeof a) == 0 && cut == 0,
+		      "generation: the same seed gives the same continuation");
+		CHECK(memcmp(a, c, sizeof a) != 0, "generation: another seed gives another continuation");
+		float lg[4] = {0.1f, 3.0f, -1.0f, 2.9f};
+		live_sampler g;
+		live_sampler_init(&g, 1, 0);
+		CHECK(live_sample(&g, lg, 4) == 1, "temperature 0 takes the argmax");
+		/* past the context: the window slides, the prompt is cut */
+		int *longp = xmalloc(300 * sizeof(int));
+		for (int i = 0; i < 300; i++)
+			longp[i] = 'a' + i % 26;
+		int *out = xmalloc(200 * sizeof(int));
+		live_sampler_init(&g, 3, 1.0f);
+		int n = live_generate(m, longp, 300, 200, NULL, &g, out, &cut);
+		CHECK(n == 200 && cut == 300 - (m->ctx - 1), "a prompt past the context is cut, generation slides on");
+		free(out);
+		free(longp);
+	}
+
+	/* bad files */
+	{
+		snprintf(p, sizeof p, "%s/junk.bin", tmpdir);
+		FILE *f = fopen(p, "wb");
+		fputs("FSLM0002\x01\x00\x00", f);
+		fclose(f);
+		CHECK(live_load(p, err, sizeof err) == NULL && strstr(err, "junk.bin") && !strchr(err, '\n'),
+		      "truncated model: one line naming the file");
+		CHECK(live_load("/nonexistent/m.bin", err, sizeof err) == NULL && strstr(err, "m.bin"),
+		      "missing model file: message names it");
+		CHECK(live_sae_load(p, err, sizeof err) == NULL && strstr(err, "magic"),
+		      "a model file is not a dictionary");
+		snprintf(p, sizeof p, "%s/sae2-0.bin", tmpdir);
+		live_sae *s3 = live_sae_load(p, err, sizeof err);
+		s3->hook.layer = 7;
+		CHECK(live_sae_bind(s3, m, err, sizeof err) != 0 && strstr(err, "hook"),
+		      "a dictionary for a block the model lacks does not bind");
+		live_sae_free(s3);
+		live_point pt;
+		CHECK(live_point_parse("resid_post.1", &pt) == 0 && pt.kind == LIVE_RESID_POST && pt.layer == 1 &&
+			      live_point_parse("mlp_hidden", &pt) == 0 && pt.layer == -1 &&
+			      live_point_parse("attn.1", &pt) != 0,
+		      "hook point names parse");
+	}
+	free(after);
+	free(ids);
+	free(off);
+	free(one);
+	free(xs);
+	free(ri);
+	free(li);
+	free(rv);
+	free(lv);
+	free(x);
+	live_sae_free(s);
+	live_free(m);
+	sae_free(ref);
+	lm_free(lm);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	if (system(cmd) != 0)
+		return 1;
+	TEST_END();
+}
