@@ -705,7 +705,15 @@ int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(ix->db, "SELECT id, hash FROM contexts ORDER BY id", -1, &s, NULL) != SQLITE_OK)
 		return -1;
+	int64_t limit = 16;
+	sqlite3_stmt *c;
+	if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM contexts", -1, &c, NULL) == SQLITE_OK &&
+	    sqlite3_step(c) == SQLITE_ROW)
+		limit += 2 * sqlite3_column_int64(c, 0);
+	sqlite3_finalize(c);
 	int64_t cap = index_n_contexts(ix) + 2;
+	if (cap > limit + 1)
+		cap = limit + 1;
 	if (cap < 2)
 		cap = 2;
 	uint64_t *out = xcalloc((size_t)cap, sizeof *out);
@@ -713,7 +721,9 @@ int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		int64_t id = sqlite3_column_int64(s, 0);
-		if (id < 1 || id > (int64_t)1 << 40)
+		/* ids are 1..rows in a sound file; larger ones (a damaged file)
+		 * are left out rather than sized for (fuzz-index-rows) */
+		if (id < 1 || id > limit)
 			continue;
 		if (id >= cap) {
 			int64_t nc = id * 2;
