@@ -950,6 +950,11 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	if (dec.data && o->unembed &&
 	    write_logits(w, fids, &dec, o->unembed, o->vocab, o->progress, err, errlen) < 0)
 		goto out;
+	/* the decoder rows themselves, for featscope compare and family */
+	if (dec.data && writer_add_decoder(w, sid, dec.data, dec.shape[0], (int)dec.shape[1]) < 0) {
+		io_err(err, errlen, "%s", writer_errmsg(w));
+		goto out;
+	}
 	if (dec.data && o->knn_k > 0) {
 		/* keep the decoder for the geometry of the whole build */
 		pending_geom *p = &pg[(*npg)++];

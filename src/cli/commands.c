@@ -39,6 +39,8 @@
 	X(grep)        \
 	X(neighbours)  \
 	X(clusters)    \
+	X(compare)     \
+	X(family)      \
 	X(export)      \
 	X(notes)       \
 	X(attach)      \

@@ -374,6 +374,18 @@ int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
+/* ---- compare ---- */
+/* Store dictionary sae's decoder (n rows of width d, f32 in, f16 kept) in
+ * the optional decoders table. 0, -1 on a write error. */
+int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d);
+/* The stored decoder of dictionary sae: *W gets n x *d values (malloc'd).
+ * Returns n, 0 when the index stores none for it, -1 when damaged. */
+int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);
+/* Every context's stored hash (of its text and token boundaries), indexed
+ * by context id: *h gets *n entries (malloc'd; 0 where no context). 0, -1
+ * on error. */
+int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h);
+
 /* ---- identity of the open file (index_identity.c) ---- */
 
 /* The file at ix's path is no longer the one ix reads: replaced (a

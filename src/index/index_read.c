@@ -663,6 +663,107 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	return rank;
 }
 
+/* ---- compare: the stored decoder rows (see writer_add_decoder) and the
+ * contexts' hashes, for matching contexts across files ---- */
+
+int64_t index_decoder(fs_index *ix, int sae, int *d, float **W)
+{
+	*W = NULL;
+	*d = 0;
+	const fs_sae *sa = index_sae_by_id(ix, sae);
+	sqlite3_stmt *s;
+	if (!sa || sqlite3_prepare_v2(ix->db, "SELECT first, n, d, rows FROM main.decoders"
+				      " WHERE sae = ? ORDER BY first", -1, &s, NULL) != SQLITE_OK)
+		return 0; /* no such table: nothing stored */
+	sqlite3_bind_int(s, 1, sae);
+	int64_t got = 0, cap = 0;
+	float *out = NULL;
+	int width = 0, bad = 0, rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(s, 0), nr = sqlite3_column_int64(s, 1);
+		int64_t dd = sqlite3_column_int64(s, 2);
+		const uint8_t *p = sqlite3_column_blob(s, 3);
+		int64_t len = sqlite3_column_bytes(s, 3);
+		if (first != got || nr < 1 || dd < 1 || dd > 1 << 20 || (width && dd != width) ||
+		    nr > (1 << 30) / dd || len != nr * dd * 2 || first + nr > sa->n_features || !p) {
+			bad = 1;
+			break;
+		}
+		width = (int)dd;
+		if (got + nr > cap) {
+			cap = (got + nr) * 2;
+			if (cap > sa->n_features)
+				cap = sa->n_features;
+			out = xrealloc(out, (size_t)cap * (size_t)width * sizeof *out);
+		}
+		for (int64_t i = 0; i < nr * dd; i++)
+			out[got * dd + i] = f16_to_f32((uint16_t)(p[2 * i] | p[2 * i + 1] << 8));
+		got += nr;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		bad = 1;
+	sqlite3_finalize(s);
+	if (bad) {
+		free(out);
+		return -1;
+	}
+	if (!got) {
+		free(out);
+		return 0;
+	}
+	*W = out;
+	*d = width;
+	return got;
+}
+
+int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
+{
+	*n = 0;
+	*h = NULL;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, hash FROM contexts ORDER BY id", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	int64_t limit = 16;
+	sqlite3_stmt *c;
+	if (sqlite3_prepare_v2(ix->db, "SELECT count(*) FROM contexts", -1, &c, NULL) == SQLITE_OK &&
+	    sqlite3_step(c) == SQLITE_ROW)
+		limit += 2 * sqlite3_column_int64(c, 0);
+	sqlite3_finalize(c);
+	int64_t cap = index_n_contexts(ix) + 2;
+	if (cap > limit + 1)
+		cap = limit + 1;
+	if (cap < 2)
+		cap = 2;
+	uint64_t *out = xcalloc((size_t)cap, sizeof *out);
+	int64_t top = 1;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(s, 0);
+		/* ids are 1..rows in a sound file; larger ones (a damaged file)
+		 * are left out rather than sized for (fuzz-index-rows) */
+		if (id < 1 || id > limit)
+			continue;
+		if (id >= cap) {
+			int64_t nc = id * 2;
+			out = xrealloc(out, (size_t)nc * sizeof *out);
+			memset(out + cap, 0, (size_t)(nc - cap) * sizeof *out);
+			cap = nc;
+		}
+		uint64_t v = (uint64_t)sqlite3_column_int64(s, 1);
+		out[id] = v ? v : 1;
+		if (id + 1 > top)
+			top = id + 1;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE) {
+		free(out);
+		return -1;
+	}
+	*n = top;
+	*h = out;
+	return 0;
+}
+
 /* ---- live model (table live_files, written by index_attach) ---- */
 
 int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen)

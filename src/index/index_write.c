@@ -898,6 +898,53 @@ int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
 	return rc;
 }
 
+/* ---- compare: decoder rows and context hashes ----
+ * The decoders table (optional, written when the builder is given
+ * --decoder): per dictionary its decoder rows in blocks of consecutive
+ * rows, each block n x d little-endian f16 values. Indexes without it
+ * (or without a dictionary's rows) simply have no stored decoder. */
+
+#define DEC_BLOCK_BYTES 262144 /* f16 bytes per stored block, about */
+
+int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d)
+{
+	if (w->failed)
+		return -1;
+	if (n < 1 || d < 1)
+		return 0;
+	if (sqlite3_exec(w->db, "CREATE TABLE IF NOT EXISTS decoders(sae INTEGER NOT NULL,"
+			 " first INTEGER NOT NULL, n INTEGER NOT NULL, d INTEGER NOT NULL,"
+			 " rows BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+		return wfail(w, "decoders");
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(w->db, "INSERT INTO decoders(sae, first, n, d, rows) VALUES(?,?,?,?,?)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return wfail(w, "decoders");
+	int64_t per = DEC_BLOCK_BYTES / (2 * (int64_t)d);
+	if (per < 1)
+		per = 1;
+	uint8_t *buf = xmalloc((size_t)(per < n ? per : n) * (size_t)d * 2);
+	int rc = 0;
+	for (int64_t r0 = 0; r0 < n && rc == 0; r0 += per) {
+		int64_t nr = n - r0 < per ? n - r0 : per;
+		const float *p = W + r0 * d;
+		for (int64_t i = 0; i < nr * d; i++) {
+			uint16_t h = f32_to_f16(p[i]);
+			buf[2 * i] = (uint8_t)(h & 0xff);
+			buf[2 * i + 1] = (uint8_t)(h >> 8);
+		}
+		sqlite3_bind_int(s, 1, sae);
+		sqlite3_bind_int64(s, 2, r0);
+		sqlite3_bind_int64(s, 3, nr);
+		sqlite3_bind_int(s, 4, d);
+		sqlite3_bind_blob(s, 5, buf, (int)(nr * d * 2), SQLITE_STATIC);
+		rc = wstep(w, s, "decoders");
+	}
+	free(buf);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 /* ---- live model: the files an index was made with (see index.h) ----
  * In place, in one transaction: the change is a few rows, SQLite's rollback
  * journal makes it all or nothing, and copying a large index to rename it

@@ -52,6 +52,8 @@
 	X(REGEX, "regex", GLOBAL, "r", "features that track a PCRE2 pattern")      \
 	X(MAP, "map", GLOBAL, "m", "the feature map")                              \
 	X(NEIGHBOURS, "neighbours", GLOBAL, "x", "nearest features of the selected one") \
+	X(COMPARE, "compare", GLOBAL, "C", "compare the selected feature's dictionary with another") \
+	X(FAMILY, "family", GLOBAL, "y", "the selected feature's family at the wider widths") \
 	X(EDIT_NOTE, "edit-note", GLOBAL, "e", "edit the note of the selected feature") \
 	X(EDIT_LABEL, "edit-label", GLOBAL, "L", "give the selected feature a label of your own") \
 	X(EDIT_TAGS, "edit-tags", GLOBAL, "T", "edit the tags of the selected feature") \
@@ -68,6 +70,9 @@
 	X(ABLATION, "ablation", FEATURE, "E", "ablation effect on the top context (live)") \
 	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
 	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (precision, F1, mass, ...)") \
+	X(COMPARE_LIST, "compare-list", COMPARE, "u", "mutual pairs, unmatched in one, unmatched in the other") \
+	X(COMPARE_ORDER, "compare-order", COMPARE, "o", "pairs by cosine or by co-activation") \
+	X(COMPARE_NEXT, "compare-next", COMPARE, "d", "compare with the next dictionary") \
 	X(ZOOM_IN, "zoom-in", MAP, "+ =", "zoom in around the cursor")             \
 	X(ZOOM_OUT, "zoom-out", MAP, "-", "zoom out")                              \
 	X(ZOOM_RESET, "zoom-reset", MAP, "0", "show the whole map")                \

@@ -371,6 +371,23 @@ static void tui_action(int act, const char *arg)
 		else
 			view_open_note(fid);
 		break;
+	case ACT_COMPARE:
+	case ACT_FAMILY: {
+		fs_feature f;
+		fid = tui_selected();
+		int sae = index_n_saes(tui.ix) > 0 ? index_sae(tui.ix, 0)->id : 0;
+		if (fid > 0 && index_feature(tui.ix, fid, &f) == 0) {
+			sae = f.sae;
+			feature_free(&f);
+		}
+		if (act == ACT_COMPARE)
+			view_open_compare(sae, 0);
+		else if (fid <= 0)
+			tui_status(TC_ERROR, "no feature selected");
+		else
+			view_open_family(fid);
+		break;
+	}
 	case ACT_EDIT_LABEL:
 	case ACT_EDIT_TAGS:
 	case ACT_BOOKMARK:

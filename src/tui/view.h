@@ -41,6 +41,9 @@ typedef struct view view;
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(COMPARE, compare, "compare", "Compare", (int sa, int sb))                   \
+	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, int64_t fb))     \
+	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
 	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
 	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
 	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
@@ -155,6 +158,10 @@ VIEW_INFO(VIEW_OPEN)
 #undef VIEW_OPEN
 /* The keymap scope of v ("global" when v is NULL). */
 const char *view_scope(const view *v);
+/* view_compare.c: the feature page's line of best matches (row of
+ * dictionary sae) in the other dictionaries of its d_model with a stored
+ * decoder; malloc'd, NULL when there are none. */
+char *view_compare_matches(int64_t fid, int sae, int64_t row);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 

@@ -142,6 +142,9 @@ static void feat_layout(view *v)
 		  (long long)f->id);
 	feat_text(fp, TC_NORMAL, "density %s  max %.4g  mean %.4g  examples %lld  cluster %lld", dens,
 		  f->max_act, f->mean_act, (long long)f->n_examples, (long long)f->cluster);
+	char *matches = view_compare_matches(f->id, f->sae, f->idx);
+	if (matches)
+		feat_add(fp, FL_TEXT, 0, 0, TC_NORMAL, matches);
 	feat_text(fp, TC_NORMAL, "%s", "");
 	uint32_t hmax = 0;
 	for (int i = 0; i < FS_HIST_BINS; i++)

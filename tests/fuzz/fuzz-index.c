@@ -13,16 +13,19 @@
  *
  * Either way the file goes through index_open and then the reads the CLI
  * and TUI do (feature, examples, context, chunk, paging, search, logits,
- * neighbours, clusters, the chunk scanner of grep/token), and each context
+ * neighbours, clusters, the stored decoder and compare's loaders over it,
+ * the chunk scanner of grep/token), and each context
  * is rendered with format_context.
  * Every read must fail cleanly or return data within its stated bounds.
  */
+#include "compare/compare_load.h"
 #include "core/format.h"
 #include "grep/grep.h"
 #include "index/index.h"
 #include "core/util.h"
 #include "fuzz-common.h"
 
+#include <math.h>
 #include <sqlite3.h>
 
 /* An example handed over by the context reader: ntok dense values. */
@@ -45,6 +48,13 @@ static void exercise(fs_index *ix)
 	int64_t nf = index_n_features(ix);
 	(void)index_n_contexts(ix);
 	(void)index_uuid(ix);
+	{
+		int64_t nh = 0;
+		uint64_t *h = NULL;
+		if (index_context_hashes(ix, &nh, &h) == 0 && nh < 1)
+			abort();
+		free(h);
+	}
 	for (int i = 0; i < index_n_saes(ix) && i < 4; i++) {
 		const fs_sae *s = index_sae(ix, i);
 		if (!s || !s->name)
@@ -55,6 +65,31 @@ static void exercise(fs_index *ix)
 		for (int k = 0; k < np; k++)
 			feature_free(&page[k]);
 		(void)index_feature_count(ix, s->id, "1");
+		/* the stored decoder, and compare's loaders over it */
+		int dd = 0;
+		float *W = NULL;
+		int64_t nr = index_decoder(ix, s->id, &dd, &W);
+		if (nr > 0 && (dd < 1 || !W || nr > s->n_features))
+			abort();
+		if (nr > 0) {
+			volatile float last = W[nr * dd - 1]; /* the whole n x d is there */
+			(void)last;
+		}
+		free(W);
+		cmp_side cs;
+		char cerr[256];
+		if (i == 0 && s->n_features <= 4096 && cmp_side_open(&cs, ix, s->name, NULL, cerr, sizeof cerr) == 0) {
+			cmp_acts ca;
+			if (cmp_side_decoder(&cs, NULL, cerr, sizeof cerr) == 0 && cs.n > 0 &&
+			    cmp_side_acts(&cs, NULL, 0, &ca) == 0) {
+				cmp_coact co;
+				cmp_pair(&ca, 0, &ca, cs.n - 1, &co);
+				if (!isnan(co.share_a) && (co.share_a < 0 || co.share_a > 1))
+					abort();
+				cmp_acts_free(&ca);
+			}
+			cmp_side_free(&cs);
+		}
 		fs_cluster *cl = NULL;
 		int nc = index_cluster_children(ix, s->id, 0, &cl);
 		for (int k = 0; k < nc && k < 2; k++) {
@@ -235,6 +270,8 @@ static const char *const targets[][3] = {
 	{"logits", "value", "rank"}, {"neighbours", "other", "rank"}, {"neighbours", "other_sae", "rank"},
 	{"intervals", "grp", "grp"}, {"sources", "name", "id"}, {"clusters", "parent", "id"},
 	{"clusters", "sae", "id"}, {"clusters", "size", "id"}, {"meta", "value", "key"},
+	{"decoders", "rows", "first"}, {"decoders", "n", "first"}, {"decoders", "d", "first"},
+	{"decoders", "first", "first"}, {"decoders", "sae", "first"},
 };
 #define N_TARGETS (sizeof targets / sizeof targets[0])
 static const char *const meta_keys[] = {"n_features", "n_contexts", "n_examples", "n_tokens",

@@ -66,6 +66,11 @@ static void make_template(const char *path)
 	int64_t root = writer_add_cluster(w, a, 0, 0, 3, "root");
 	int64_t leaf = writer_add_cluster(w, a, root, 1, 2, "leaf");
 	writer_set_cluster(w, fid[0], leaf);
+	{
+		/* dictionary a's decoder rows (compare, family) */
+		static const float dec[3 * 4] = {1, 0, 0, 0, 0.6f, 0.8f, 0, 0, 0, 0, -1, 65504};
+		writer_add_decoder(w, a, dec, 3, 4);
+	}
 	writer_count_tokens(w, 100);
 	if (writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "fuzz-index-rows: %s\n", err);

@@ -1,0 +1,696 @@
+/*
+ * view_compare.c: the browser's comparison screens, self-contained (the
+ * computing is in src/compare/):
+ *   - compare: two dictionaries of the index matched (as `featscope
+ *     compare`): the mutual pairs sorted by cosine or co-activation, or
+ *     the unmatched features of either side ('u' cycles the lists, 'o' the
+ *     order, 'd' the other dictionary); Enter opens a pair side by side,
+ *     an unmatched feature's page;
+ *   - pair: two features in split panes, their top contexts scrolling
+ *     together;
+ *   - family: a feature's family over the wider dictionaries of its hook
+ *     point (as `featscope family`), one tree row per feature;
+ *   - the feature page's "matches:" line: the feature's best match by
+ *     decoder cosine in each other dictionary of its d_model.
+ */
+#include "compare/compare.h"
+#include "compare/compare_load.h"
+#include "compare/family.h"
+#include "core/blas.h"
+#include "core/util.h"
+#include "geom/knn.h"
+#include "tui/draw.h"
+#include "tui/keymap.h"
+#include "tui/term.h"
+#include "tui/view.h"
+
+#include <curses.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- compare */
+
+/* One row of the compare screen's current list. */
+typedef struct {
+	int64_t a, b;      /* rows of A and B (-1 none) */
+	float cos;         /* decoder cosine */
+	double corr;       /* co-activation correlation (NAN unknown) */
+	double share;      /* share of a's firings where b fires (NAN unknown) */
+} cv_row;
+
+/* The compare screen's state. */
+typedef struct {
+	int sa, sb;        /* dictionary ids */
+	cmp_side A, B;     /* the sides (fids, labels, decoders) */
+	cmp_match m;       /* the matching */
+	cmp_coact *coa;    /* per A row: co-activation with its best B (NULL: not available) */
+	float ta, tb;      /* matched thresholds */
+	int list;          /* 0 mutual pairs, 1 unmatched in A, 2 unmatched in B */
+	int by_coact;      /* pairs sorted by correlation */
+	cv_row *rows;      /* the current list */
+	int64_t n;         /* its rows */
+	char err[512];     /* why nothing could be computed ("" ok) */
+} cv_priv;
+
+static int cv_by_cos(const void *x, const void *y)
+{
+	const cv_row *a = x, *b = y;
+	if (a->cos != b->cos)
+		return a->cos > b->cos ? -1 : 1;
+	return a->a < b->a ? -1 : a->a > b->a;
+}
+
+static int cv_by_corr(const void *x, const void *y)
+{
+	const cv_row *a = x, *b = y;
+	double ca = isnan(a->corr) ? -2 : a->corr, cb = isnan(b->corr) ? -2 : b->corr;
+	if (ca != cb)
+		return ca > cb ? -1 : 1;
+	return cv_by_cos(x, y);
+}
+
+static int cv_by_cos_up(const void *x, const void *y)
+{
+	return -cv_by_cos(x, y);
+}
+
+/* Build the current list from the matching. */
+static void cv_list(view *v)
+{
+	cv_priv *p = v->priv;
+	free(p->rows);
+	p->rows = NULL;
+	p->n = 0;
+	if (p->err[0]) {
+		v->nrows = 0;
+		return;
+	}
+	int k = p->m.k;
+	int64_t cap = p->list == 2 ? p->B.n : p->A.n;
+	p->rows = xmalloc((size_t)(cap + 1) * sizeof *p->rows);
+	if (p->list == 0) {
+		for (int64_t i = 0; i < p->A.n; i++)
+			if (p->m.mutual[i] >= 0)
+				p->rows[p->n++] = (cv_row){i, p->m.mutual[i], p->m.ab.cos[i * k],
+							   p->coa ? p->coa[i].corr : NAN,
+							   p->coa ? p->coa[i].share_a : NAN};
+		qsort(p->rows, (size_t)p->n, sizeof *p->rows, p->by_coact ? cv_by_corr : cv_by_cos);
+	} else {
+		const knn_result *r = p->list == 1 ? &p->m.ab : &p->m.ba;
+		float t = p->list == 1 ? p->ta : p->tb;
+		for (int64_t i = 0; i < r->n; i++) {
+			float c = r->idx[i * k] >= 0 ? r->cos[i * k] : -1;
+			if (!(c > t))
+				p->rows[p->n++] = (cv_row){i, r->idx[i * k], c, NAN, NAN};
+		}
+		qsort(p->rows, (size_t)p->n, sizeof *p->rows, cv_by_cos_up);
+	}
+	v->nrows = p->n;
+	v->cur = v->top = 0;
+}
+
+static void cv_title(view *v)
+{
+	cv_priv *p = v->priv;
+	static const char *const lists[] = {"mutual pairs", "unmatched in", "unmatched in"};
+	if (p->err[0])
+		snprintf(v->title, sizeof v->title, "compare");
+	else
+		snprintf(v->title, sizeof v->title, "compare %s with %s: %s%s%s", p->A.sae->name,
+			 p->B.sae->name, lists[p->list],
+			 p->list == 0 ? (p->by_coact ? " by co-activation" : " by cosine") : " ",
+			 p->list == 1 ? p->A.sae->name : p->list == 2 ? p->B.sae->name : "");
+}
+
+/* Compute the comparison of dictionaries sa and sb. */
+static void cv_load(view *v)
+{
+	cv_priv *p = v->priv;
+	cmp_side_free(&p->A);
+	cmp_side_free(&p->B);
+	cmp_match_free(&p->m);
+	free(p->coa);
+	p->coa = NULL;
+	p->err[0] = 0;
+	const fs_sae *a = index_sae_by_id(tui.ix, p->sa), *b = index_sae_by_id(tui.ix, p->sb);
+	char err[512];
+	if (!a || !b || cmp_side_open(&p->A, tui.ix, a->name, NULL, err, sizeof err) != 0 ||
+	    cmp_side_open(&p->B, tui.ix, b->name, NULL, err, sizeof err) != 0 ||
+	    cmp_side_decoder(&p->A, NULL, err, sizeof err) != 0 ||
+	    cmp_side_decoder(&p->B, NULL, err, sizeof err) != 0) {
+		snprintf(p->err, sizeof p->err, "%s", a && b ? err : "no such dictionary");
+	} else if (p->A.d != p->B.d) {
+		snprintf(p->err, sizeof p->err, "'%s' and '%s' have different d_model (%d, %d)",
+			 a->name, b->name, p->A.d, p->B.d);
+	} else {
+		cmp_opts o;
+		cmp_opts_init(&o);
+		if (cmp_match_run(p->A.W, p->A.n, p->B.W, p->B.n, p->A.d, &o, &p->m, err, sizeof err) != 0)
+			snprintf(p->err, sizeof p->err, "%s", err);
+	}
+	if (!p->err[0]) {
+		p->ta = cmp_threshold(&p->m, 0, 0);
+		p->tb = cmp_threshold(&p->m, 1, 0);
+		cmp_acts aa, ab;
+		if (cmp_side_acts(&p->A, NULL, 0, &aa) == 0) {
+			if (cmp_side_acts(&p->B, NULL, 0, &ab) == 0) {
+				if (cmp_acts_covered(&aa) && cmp_acts_covered(&ab)) {
+					p->coa = xmalloc((size_t)(p->A.n + 1) * sizeof *p->coa);
+					for (int64_t i = 0; i < p->A.n; i++)
+						cmp_pair(&aa, i, &ab, p->m.ab.idx[i * p->m.k], &p->coa[i]);
+				}
+				cmp_acts_free(&ab);
+			}
+			cmp_acts_free(&aa);
+		}
+	}
+	cv_list(v);
+	cv_title(v);
+}
+
+static void cv_relayout(view *v)
+{
+	v->y = 3;
+	v->h = LINES - 4 > 1 ? LINES - 4 : 1;
+}
+
+static void cv_draw(view *v)
+{
+	cv_priv *p = v->priv;
+	if (p->err[0]) {
+		draw_text(v->y, 1, v->w - 1, p->err, TC_ERROR, 0);
+		return;
+	}
+	int64_t ma = 0, mb = 0;
+	for (int64_t i = 0; i < p->A.n; i++)
+		ma += p->m.ab.idx[i * p->m.k] >= 0 && p->m.ab.cos[i * p->m.k] > p->ta;
+	for (int64_t j = 0; j < p->B.n; j++)
+		mb += p->m.ba.idx[j * p->m.k] >= 0 && p->m.ba.cos[j * p->m.k] > p->tb;
+	draw_printf(1, 0, v->w, TC_DIM, DRAW_PAD,
+		    " %s in %s %.1f%%, %s in %s %.1f%% (baseline %.3f / %.3f), %lld mutual%s",
+		    p->A.sae->name, p->B.sae->name, 100.0 * (double)ma / (double)p->A.n, p->B.sae->name,
+		    p->A.sae->name, 100.0 * (double)mb / (double)p->B.n, p->ta, p->tb,
+		    (long long)p->m.n_mutual, p->coa ? "" : "; co-activation not available");
+	draw_text(2, 0, v->w, p->list == 0 ? " cosine   corr  share  a           b           labels"
+					   : " best     feature     label", TC_HEADER, DRAW_PAD);
+	if (p->n == 0) {
+		draw_text(v->y, 1, v->w - 1, "none", TC_DIM, 0);
+		return;
+	}
+	for (int i = 0; i < v->h && v->top + i < p->n; i++) {
+		int64_t r = v->top + i;
+		const cv_row *w = &p->rows[r];
+		int sel = r == v->cur, y = v->y + i, cls = sel ? TC_SELECT : TC_NORMAL;
+		draw_fill(y, 0, v->w, cls);
+		char buf[1024];
+		if (p->list == 0) {
+			char c1[16] = "     -", c2[16] = "    -";
+			if (!isnan(w->corr))
+				snprintf(c1, sizeof c1, "%6.3f", w->corr);
+			if (!isnan(w->share))
+				snprintf(c2, sizeof c2, "%5.2f", w->share);
+			int x = draw_printf(y, 1, v->w - 1, cls, 0, "%6.3f %s %s  %s/%-8lld %s/%-8lld ", w->cos,
+					    c1, c2, p->A.sae->name, (long long)w->a, p->B.sae->name,
+					    (long long)w->b);
+			snprintf(buf, sizeof buf, "%s | %s", p->A.labels[w->a], p->B.labels[w->b]);
+			draw_text(y, 1 + x, v->w - 1 - x, buf, cls, DRAW_ELLIPSIS);
+		} else {
+			const cmp_side *S = p->list == 1 ? &p->A : &p->B;
+			int x = draw_printf(y, 1, v->w - 1, cls, 0, "%6.3f   %s/%-8lld ", w->cos, S->sae->name,
+					    (long long)w->a);
+			draw_text(y, 1 + x, v->w - 1 - x, S->labels[w->a], cls, DRAW_ELLIPSIS);
+		}
+	}
+}
+
+static const char *cv_row_text(view *v, int64_t row, char *buf, size_t len)
+{
+	cv_priv *p = v->priv;
+	if (row < 0 || row >= p->n)
+		return NULL;
+	const cv_row *w = &p->rows[row];
+	if (p->list == 0)
+		snprintf(buf, len, "%s/%lld %s/%lld %s | %s", p->A.sae->name, (long long)w->a,
+			 p->B.sae->name, (long long)w->b, p->A.labels[w->a], p->B.labels[w->b]);
+	else {
+		const cmp_side *S = p->list == 1 ? &p->A : &p->B;
+		snprintf(buf, len, "%s/%lld %s", S->sae->name, (long long)w->a, S->labels[w->a]);
+	}
+	return buf;
+}
+
+static int64_t cv_selected(view *v)
+{
+	cv_priv *p = v->priv;
+	if (v->cur < 0 || v->cur >= p->n)
+		return 0;
+	const cmp_side *S = p->list == 2 ? &p->B : &p->A;
+	int64_t f = S->fid[p->rows[v->cur].a];
+	return f > 0 ? f : 0;
+}
+
+/* The next dictionary after sb with the same d_model as sa, 0 none. */
+static int cv_next_dict(int sa, int sb)
+{
+	const fs_sae *a = index_sae_by_id(tui.ix, sa);
+	int n = index_n_saes(tui.ix), at = -1;
+	for (int i = 0; i < n; i++)
+		if (index_sae(tui.ix, i)->id == sb)
+			at = i;
+	for (int t = 1; t <= n; t++) {
+		const fs_sae *s = index_sae(tui.ix, ((at < 0 ? -1 : at) + t + n) % n);
+		if (s->id != sa && (!a || a->d_model <= 0 || s->d_model <= 0 || s->d_model == a->d_model))
+			return s->id;
+	}
+	return 0;
+}
+
+static int cv_key(view *v, int act, int key)
+{
+	cv_priv *p = v->priv;
+	(void)key;
+	switch (act) {
+	case ACT_ENTER:
+		/* a pair opens side by side; an unmatched feature (the router's
+		 * Enter) its page */
+		if (p->list == 0 && v->cur >= 0 && v->cur < p->n) {
+			const cv_row *w = &p->rows[v->cur];
+			if (p->A.fid[w->a] > 0 && p->B.fid[w->b] > 0) {
+				view_open_pair(p->A.fid[w->a], p->B.fid[w->b]);
+				return VR_HANDLED | VR_REDRAW;
+			}
+		}
+		return 0;
+	case ACT_COMPARE_LIST:
+		p->list = (p->list + 1) % 3;
+		cv_list(v);
+		cv_title(v);
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_COMPARE_ORDER:
+		p->by_coact = !p->by_coact;
+		if (p->list == 0) {
+			cv_list(v);
+			cv_title(v);
+		}
+		return VR_HANDLED | VR_REDRAW;
+	case ACT_COMPARE_NEXT: {
+		int nb = cv_next_dict(p->sa, p->sb);
+		if (nb <= 0 || nb == p->sb) {
+			tui_status(TC_STATUS, "no other dictionary to compare with");
+			return VR_HANDLED;
+		}
+		p->sb = nb;
+		cv_load(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	}
+	return 0;
+}
+
+static void cv_free(view *v)
+{
+	cv_priv *p = v->priv;
+	cmp_side_free(&p->A);
+	cmp_side_free(&p->B);
+	cmp_match_free(&p->m);
+	free(p->coa);
+	free(p->rows);
+	free(p);
+}
+
+static const view_ops cv_ops = {
+	.kind = VIEW_COMPARE,
+	.draw = cv_draw,
+	.key = cv_key,
+	.row_text = cv_row_text,
+	.selected = cv_selected,
+	.relayout = cv_relayout,
+	.free = cv_free,
+};
+
+void view_open_compare(int sa, int sb)
+{
+	cv_priv *p = xcalloc(1, sizeof *p);
+	p->sa = sa;
+	p->sb = sb > 0 ? sb : cv_next_dict(sa, sa);
+	view *v = view_new(&cv_ops, p);
+	if (p->sb <= 0) {
+		snprintf(p->err, sizeof p->err, "this index has one dictionary: nothing to compare with");
+		cv_list(v);
+	} else
+		cv_load(v);
+	view_layout(v);
+	view_push(v);
+}
+
+/* ------------------------------------------------------------------ pair */
+
+/* One pane of the pair view. */
+typedef struct {
+	fs_feature f;       /* the feature */
+	int ok;             /* f loaded */
+	fs_example *ex;     /* its examples (top group first) */
+	int nex;            /* their count */
+	fs_context *ctx;    /* nex contexts, loaded on first use */
+	draw_cell **cells;  /* nex cell arrays (NULL until loaded) */
+	int *ncells;        /* their lengths */
+	int *centre;        /* the cell of the max token */
+	char *loaded;       /* nex flags */
+} pv_pane;
+
+/* The pair view's state: two panes scrolled together. */
+typedef struct {
+	pv_pane p[2];       /* left (a) and right (b) */
+} pv_priv;
+
+static void pane_load(pv_pane *q, int64_t fid)
+{
+	memset(q, 0, sizeof *q);
+	q->ok = index_feature(tui.ix, fid, &q->f) == 0;
+	q->nex = index_examples(tui.ix, fid, &q->ex);
+	if (q->nex < 0)
+		q->nex = 0;
+	q->ctx = xcalloc((size_t)q->nex + 1, sizeof *q->ctx);
+	q->cells = xcalloc((size_t)q->nex + 1, sizeof *q->cells);
+	q->ncells = xcalloc((size_t)q->nex + 1, sizeof *q->ncells);
+	q->centre = xcalloc((size_t)q->nex + 1, sizeof *q->centre);
+	q->loaded = xcalloc((size_t)q->nex + 1, 1);
+}
+
+static void pane_free(pv_pane *q)
+{
+	for (int i = 0; i < q->nex; i++) {
+		if (q->loaded[i])
+			context_free(&q->ctx[i]);
+		free(q->cells[i]);
+	}
+	examples_free(q->ex, q->nex);
+	free(q->ctx);
+	free(q->cells);
+	free(q->ncells);
+	free(q->centre);
+	free(q->loaded);
+	if (q->ok)
+		feature_free(&q->f);
+}
+
+static void pane_ctx(pv_pane *q, int i)
+{
+	if (q->loaded[i])
+		return;
+	q->loaded[i] = 1;
+	if (index_context(tui.ix, q->ex[i].ctx, &q->ctx[i]) != 0) {
+		memset(&q->ctx[i], 0, sizeof q->ctx[i]);
+		q->loaded[i] = 0;
+		return;
+	}
+	int nt = q->ctx[i].ntok < q->ex[i].ntok ? q->ctx[i].ntok : q->ex[i].ntok;
+	q->cells[i] = draw_context_cells(q->ctx[i].text, (size_t)q->ctx[i].len, q->ctx[i].tok_off, nt,
+					 q->ex[i].acts, &q->ncells[i]);
+	q->centre[i] = draw_cell_of_token(q->cells[i], q->ncells[i], q->ctx[i].tok_off, nt,
+					  q->ex[i].max_pos);
+}
+
+static void pv_relayout(view *v)
+{
+	pv_priv *p = v->priv;
+	v->y = 4;
+	v->h = LINES - 5 > 1 ? LINES - 5 : 1;
+	v->nrows = p->p[0].nex > p->p[1].nex ? p->p[0].nex : p->p[1].nex;
+}
+
+static void pane_draw(view *v, pv_pane *q, int x, int w)
+{
+	char name[64], lab[512];
+	int user = 0;
+	if (!q->ok) {
+		draw_text(1, x, w, "(feature missing)", TC_ERROR, DRAW_PAD);
+		return;
+	}
+	index_feature_name(tui.ix, q->f.id, name, sizeof name);
+	tui_label_feature(&q->f, lab, sizeof lab, &user);
+	draw_printf(1, x, w, TC_HEADER, DRAW_PAD, " %s", name);
+	draw_text(2, x + 1, w - 1, lab, user ? TC_USER : TC_NORMAL, DRAW_ELLIPSIS | DRAW_PAD);
+	draw_printf(3, x, w, TC_DIM, DRAW_PAD, " max %.3g, %lld examples", q->f.max_act,
+		    (long long)q->f.n_examples);
+	int cols = w - 8;
+	if (cols < 4)
+		return;
+	for (int i = 0; i < v->h && v->top + i < q->nex; i++) {
+		int r = (int)(v->top + i), y = v->y + i;
+		draw_printf(y, x, 7, r == v->cur ? TC_SELECT : TC_DIM, 0, "%6.3g", q->ex[r].max_act);
+		pane_ctx(q, r);
+		if (!q->cells[r])
+			continue;
+		/* start so that the max token sits in the middle */
+		int s = q->centre[r], wd = 0;
+		while (s > 0 && wd + q->cells[r][s - 1].g.width <= cols / 2) {
+			wd += q->cells[r][s - 1].g.width;
+			s--;
+		}
+		draw_cells(y, x + 7, cols, q->cells[r], q->ncells[r], s,
+			   q->f.max_act > 0 ? (float)q->f.max_act : q->ex[r].max_act, 0);
+	}
+}
+
+static void pv_draw(view *v)
+{
+	pv_priv *p = v->priv;
+	int half = v->w / 2;
+	pane_draw(v, &p->p[0], 0, half - 1);
+	for (int y = 1; y < v->y + v->h; y++)
+		draw_text(y, half - 1, 1, "|", TC_DIM, 0);
+	pane_draw(v, &p->p[1], half, v->w - half);
+}
+
+static int64_t pv_selected(view *v)
+{
+	pv_priv *p = v->priv;
+	return p->p[0].ok ? p->p[0].f.id : 0;
+}
+
+static void pv_free(view *v)
+{
+	pv_priv *p = v->priv;
+	pane_free(&p->p[0]);
+	pane_free(&p->p[1]);
+	free(p);
+}
+
+static const view_ops pv_ops = {
+	.kind = VIEW_PAIR,
+	.draw = pv_draw,
+	.selected = pv_selected,
+	.relayout = pv_relayout,
+	.free = pv_free,
+};
+
+void view_open_pair(int64_t fa, int64_t fb)
+{
+	pv_priv *p = xcalloc(1, sizeof *p);
+	pane_load(&p->p[0], fa);
+	pane_load(&p->p[1], fb);
+	char na[64], nb[64];
+	index_feature_name(tui.ix, fa, na, sizeof na);
+	index_feature_name(tui.ix, fb, nb, sizeof nb);
+	view *v = view_new(&pv_ops, p);
+	snprintf(v->title, sizeof v->title, "%s and %s side by side", na, nb);
+	view_layout(v);
+	view_push(v);
+}
+
+/* ---------------------------------------------------------------- family */
+
+/* The family screen's state. */
+typedef struct {
+	cmp_family f;      /* the tree (f.n == 0: err says why) */
+	int *order;        /* rows in depth-first order: node indices */
+	int *depth;        /* their depths */
+	char err[512];     /* why there is no tree */
+} fv_priv;
+
+static void fv_walk(fv_priv *p, int node, int depth, int *n)
+{
+	p->order[*n] = node;
+	p->depth[(*n)++] = depth;
+	for (int i = node + 1; i < p->f.n; i++)
+		if (p->f.v[i].parent == node)
+			fv_walk(p, i, depth + 1, n);
+}
+
+static void fv_relayout(view *v)
+{
+	v->y = 2;
+	v->h = LINES - 3 > 1 ? LINES - 3 : 1;
+}
+
+static void fv_draw(view *v)
+{
+	fv_priv *p = v->priv;
+	if (p->err[0]) {
+		draw_text(v->y, 1, v->w - 1, p->err, TC_ERROR, 0);
+		return;
+	}
+	draw_text(1, 0, v->w, " cosine  share  inside  feature (indented by width)  label", TC_HEADER, DRAW_PAD);
+	for (int i = 0; i < v->h && v->top + i < v->nrows; i++) {
+		int64_t r = v->top + i;
+		const cmp_fnode *nd = &p->f.v[p->order[r]];
+		const cmp_side *L = &p->f.lv[nd->level];
+		int sel = r == v->cur, y = v->y + i, cls = sel ? TC_SELECT : TC_NORMAL;
+		draw_fill(y, 0, v->w, cls);
+		char c[32] = "      ", s[16] = "    -", in[16] = "    -";
+		if (nd->parent >= 0)
+			snprintf(c, sizeof c, "%6.3f", nd->cos);
+		if (!isnan(nd->share_parent))
+			snprintf(s, sizeof s, "%5.2f", nd->share_parent);
+		if (!isnan(nd->inside))
+			snprintf(in, sizeof in, "%5.2f", nd->inside);
+		int x = draw_printf(y, 1, v->w - 1, cls, 0, "%s  %s  %s  %*s%s/%lld  ", c, s, in,
+				    2 * p->depth[r], "", L->sae->name, (long long)nd->row);
+		draw_text(y, 1 + x, v->w - 1 - x, L->labels[nd->row], cls, DRAW_ELLIPSIS);
+	}
+}
+
+static const char *fv_row_text(view *v, int64_t row, char *buf, size_t len)
+{
+	fv_priv *p = v->priv;
+	if (row < 0 || row >= v->nrows)
+		return NULL;
+	const cmp_fnode *nd = &p->f.v[p->order[row]];
+	const cmp_side *L = &p->f.lv[nd->level];
+	snprintf(buf, len, "%s/%lld %s", L->sae->name, (long long)nd->row, L->labels[nd->row]);
+	return buf;
+}
+
+static int64_t fv_selected(view *v)
+{
+	fv_priv *p = v->priv;
+	if (v->cur < 0 || v->cur >= v->nrows)
+		return 0;
+	int64_t f = p->f.v[p->order[v->cur]].fid;
+	return f > 0 ? f : 0;
+}
+
+static void fv_free(view *v)
+{
+	fv_priv *p = v->priv;
+	cmp_family_free(&p->f);
+	free(p->order);
+	free(p->depth);
+	free(p);
+}
+
+static const view_ops fv_ops = {
+	.kind = VIEW_FAMILY,
+	.draw = fv_draw,
+	.row_text = fv_row_text,
+	.selected = fv_selected,
+	.relayout = fv_relayout,
+	.free = fv_free,
+};
+
+void view_open_family(int64_t fid)
+{
+	fv_priv *p = xcalloc(1, sizeof *p);
+	cmp_family_opts o;
+	cmp_family_opts_init(&o);
+	char name[64];
+	index_feature_name(tui.ix, fid, name, sizeof name);
+	view *v = view_new(&fv_ops, p);
+	snprintf(v->title, sizeof v->title, "family of %s", name);
+	if (cmp_family_build(tui.ix, fid, &o, &p->f, p->err, sizeof p->err) == 0) {
+		p->order = xmalloc((size_t)p->f.n * sizeof *p->order);
+		p->depth = xmalloc((size_t)p->f.n * sizeof *p->depth);
+		int n = 0;
+		fv_walk(p, 0, 0, &n);
+		v->nrows = n;
+	} else if (!p->err[0])
+		snprintf(p->err, sizeof p->err, "no family");
+	view_layout(v);
+	view_push(v);
+}
+
+/* ------------------------------------------------------ feature page line */
+
+/* Decoders kept for the feature page's matches line: per dictionary its
+ * normalised rows and random-direction baseline, loaded on first use. */
+typedef struct {
+	const fs_index *ix;  /* the index they are of */
+	int sae;             /* dictionary id, 0 for an empty slot */
+	int ok;              /* 1 loaded, 0 no decoder (or a bad one) */
+	cmp_side s;          /* fids and labels */
+	float *X;            /* normalised decoder rows */
+	float base;          /* random-direction baseline among them */
+} mc_dict;
+
+static mc_dict mc_cache[16];
+
+static mc_dict *mc_get(int sae)
+{
+	mc_dict *slot = NULL;
+	for (int i = 0; i < 16; i++) {
+		if (mc_cache[i].sae == sae && mc_cache[i].ix == tui.ix)
+			return &mc_cache[i];
+		if (!slot && (!mc_cache[i].sae || mc_cache[i].ix != tui.ix))
+			slot = &mc_cache[i];
+	}
+	if (!slot)
+		return NULL;
+	if (slot->sae) {
+		cmp_side_free(&slot->s);
+		free(slot->X);
+	}
+	memset(slot, 0, sizeof *slot);
+	slot->ix = tui.ix;
+	slot->sae = sae;
+	const fs_sae *s = index_sae_by_id(tui.ix, sae);
+	char err[256];
+	int64_t bad;
+	if (s && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
+	    cmp_side_decoder(&slot->s, NULL, err, sizeof err) == 0 &&
+	    (slot->X = knn_normalize(slot->s.W, slot->s.n, slot->s.d, &bad)) != NULL) {
+		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 256, 0.99, 0x19c0ffee);
+		slot->ok = 1;
+	}
+	return slot;
+}
+
+char *view_compare_matches(int64_t fid, int sae, int64_t row)
+{
+	mc_dict *own = mc_get(sae);
+	if (!own || !own->ok || row < 0 || row >= own->s.n)
+		return NULL;
+	int d = own->s.d;
+	/* copy the row: the cache may move under mc_get below */
+	float *q = xmalloc((size_t)d * sizeof *q);
+	memcpy(q, own->X + row * d, (size_t)d * sizeof *q);
+	fs_buf b = {0};
+	for (int i = 0; i < index_n_saes(tui.ix); i++) {
+		const fs_sae *o = index_sae(tui.ix, i);
+		if (o->id == sae || (o->d_model > 0 && o->d_model != d))
+			continue;
+		mc_dict *m = mc_get(o->id);
+		if (!m || !m->ok || m->s.d != d)
+			continue;
+		float *c = xmalloc((size_t)m->s.n * sizeof *c);
+		fs_sgemv(CblasRowMajor, CblasNoTrans, (int)m->s.n, d, 1.0f, m->X, d, q, 1, 0.0f, c, 1);
+		int64_t bj = 0;
+		for (int64_t j = 1; j < m->s.n; j++)
+			if (c[j] > c[bj])
+				bj = j;
+		buf_printf(&b, "%s", b.len ? "; " : "matches: ");
+		if (c[bj] > m->base)
+			buf_printf(&b, "%s/%lld cos %.3f", o->name, (long long)bj, c[bj]);
+		else
+			buf_printf(&b, "none in %s above %.3f", o->name, m->base);
+		free(c);
+	}
+	(void)fid;
+	free(q);
+	if (!b.len)
+		return NULL;
+	buf_addc(&b, 0);
+	return b.p;
+}
