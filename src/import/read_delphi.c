@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "core/tensor.h"
 #include "core/util.h"
 
@@ -391,7 +391,7 @@ out:
 	return rc;
 }
 
-int read_delphi(imp_state *st, const char *path)
+static int read_delphi(imp_state *st, const char *path)
 {
 	struct stat sb;
 	char *hookdir;
@@ -458,3 +458,23 @@ int read_delphi(imp_state *st, const char *path)
 	free(hookdir);
 	return rc;
 }
+
+/* "<digits>_<digits>.safetensors" */
+static int is_slice(const char *name)
+{
+	int64_t a, b;
+	return is_slice_name(name, &a, &b);
+}
+
+/* A slice file, or a folder with slices (down to latents/<hookpoint>/). */
+static int sniff_delphi(const imp_sniff *s)
+{
+	if (!s->is_dir)
+		return is_slice(s->base) ? 2 : 0;
+	return imp_dir_count(s->path, is_slice, 2) > 0;
+}
+
+const imp_reader imp_reader_delphi = {
+	"delphi", NULL, "a delphi latent cache (latents/<hookpoint>/<start>_<end>.safetensors)",
+	sniff_delphi, read_delphi,
+};

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "core/util.h"
 
 /* Index from a file name "123.json" (or any leading digits), -1 if none. */
@@ -175,7 +175,7 @@ static int idx_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int read_openai(imp_state *st, const char *path)
+static int read_openai(imp_state *st, const char *path)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
@@ -212,3 +212,23 @@ int read_openai(imp_state *st, const char *path)
 	free(ids);
 	return rc;
 }
+
+/* "<digits>.json" */
+static int is_feature_name(const char *n)
+{
+	size_t l = strlen(n);
+	return l > 5 && name_index(n) >= 0 && strspn(n, "0123456789") == l - 5 && !strcmp(n + l - 5, ".json");
+}
+
+/* {top: [...], mean_act or random}, or a folder of <index>.json. */
+static int sniff_openai(const imp_sniff *s)
+{
+	if (s->is_dir)
+		return imp_dir_count(s->path, is_feature_name, 0) > 0;
+	return imp_sniff_has(s, "top") && (imp_sniff_has(s, "mean_act") || imp_sniff_has(s, "random")) ? 2 : 0;
+}
+
+const imp_reader imp_reader_openai = {
+	"openai", NULL, "an OpenAI sparse_autoencoder viewer feature {density, mean_act, top: [...], random: [...]}",
+	sniff_openai, read_openai,
+};

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "core/util.h"
 
 static int sd_sae(imp_state *st, json_t *root, const char *path)
@@ -128,7 +128,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-int read_saedashboard(imp_state *st, const char *path)
+static int read_saedashboard(imp_state *st, const char *path)
 {
 	counted = 0;
 	struct stat sb;
@@ -165,3 +165,23 @@ int read_saedashboard(imp_state *st, const char *path)
 	free(names);
 	return rc;
 }
+
+/* "batch-N.json" */
+static int is_batch_name(const char *n)
+{
+	size_t l = strlen(n);
+	return l > 11 && !strncmp(n, "batch-", 6) && !strcmp(n + l - 5, ".json");
+}
+
+/* A batch {features: [{feature_index, ...}]}, or a folder of batch-N.json. */
+static int sniff_saedashboard(const imp_sniff *s)
+{
+	if (s->is_dir)
+		return imp_dir_count(s->path, is_batch_name, 0) > 0;
+	return imp_sniff_has(s, "features") && imp_sniff_elem_has(s, "feature_index") ? 2 : 0;
+}
+
+const imp_reader imp_reader_saedashboard = {
+	"saedashboard", NULL, "an SAEDashboard batch {model_id, layer, features: [{feature_index, activations}]}",
+	sniff_saedashboard, read_saedashboard,
+};

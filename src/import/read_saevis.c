@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "core/util.h"
 
 /* Number following the first occurrence of key (case-insensitive). */
@@ -204,7 +204,7 @@ static int sv_member(imp_state *st, void *ctx, json_t *top, size_t i, const char
 
 /* The whole file, streamed one feature at a time: memory holds the text
  * (mapped) and one feature's tree. */
-int read_saevis(imp_state *st, const char *path)
+static int read_saevis(imp_state *st, const char *path)
 {
 	fs_sae s = {0};
 	s.name = (char *)"sae_vis";
@@ -221,3 +221,14 @@ int read_saevis(imp_state *st, const char *path)
 		json_decref(top);
 	return rc;
 }
+
+/* {feature_data_dict: {...}} */
+static int sniff_saevis(const imp_sniff *s)
+{
+	return !s->is_dir && imp_sniff_has(s, "feature_data_dict") ? 2 : 0;
+}
+
+const imp_reader imp_reader_saevis = {
+	"sae_vis", "saevis", "sae_vis save_json output {feature_data_dict: {\"<index>\": {...}}}",
+	sniff_saevis, read_saevis,
+};
