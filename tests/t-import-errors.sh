@@ -62,6 +62,12 @@ printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activat
 bad "saedashboard: activation path in message" 'sd2\.json:1: features\[0\]\.activations\[0\]: values: 2 values for 1 tokens' "$TMP/sd2.json"
 printf '{"model_id": "m",\n "features": [\n  {"feature_index": 0},\n  {"feature_index": 1,\n   "frac_nonzero": "x"}\n ]}\n' >"$TMP/sd4.json"
 bad "saedashboard: line of the feature in a streamed file" 'sd4\.json:4: features\[1\]: frac_nonzero' "$TMP/sd4.json"
+printf '{"model_id": "m", "layer": "zero", "features": [{"feature_index": 0, "activations": []}]}\n' >"$TMP/sd5.json"
+bad "saedashboard: layer \"zero\" is an error, not 0" 'sd5\.json: layer: not an integer' "$TMP/sd5.json"
+printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activations": [{"tokens": ["a"], "values": [1], "bin_min": "x", "bin_max": 2}]}]}\n' >"$TMP/sd6.json"
+bad "saedashboard: bin_min \"x\" is an error" 'sd6\.json:1: features\[0\]\.activations\[0\]: bin_min: not a number' "$TMP/sd6.json"
+printf '{"model_id": "m", "layer": 0, "features": [{"feature_index": 0, "activations": [{"tokens": ["a"], "values": [1], "qualifying_token_index": 5}]}]}\n' >"$TMP/sd7.json"
+bad "saedashboard: key token outside the window" 'sd7\.json:1: features\[0\]\.activations\[0\]: qualifying_token_index: 5 is outside the 1 tokens' "$TMP/sd7.json"
 printf '{"model_id": "m",\n "features": [\n  {"feature_index": 0,}\n ]}\n' >"$TMP/sd3.json"
 bad "saedashboard: JSON syntax error with line" 'sd3\.json:3: JSON:' --from saedashboard "$TMP/sd3.json"
 

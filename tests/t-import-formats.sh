@@ -25,9 +25,46 @@ check_eq "saedashboard: top group sorted by activation" "True" \
 	"$(py "$TMP/sd0.json" 'all(a["max_act"] >= b["max_act"] for a, b in zip(d["top"], d["top"][1:]))')"
 check_eq "saedashboard: logit effects" " Brigade 3.753 sequence -0.707" \
 	"$(py "$TMP/sd0.json" 'd["logits_pos"][0]["token"] + " " + format(d["logits_pos"][0]["value"], ".3f") + " " + d["logits_neg"][0]["token"] + " " + format(d["logits_neg"][0]["value"], ".3f")')"
-check_eq "saedashboard: intervals lowest first" "0-0.443 1.771-2.214" \
+# the 0-0.443 bin holds only samples whose values are all zero: not firing samples, not shown
+check_eq "saedashboard: intervals lowest first, none of all-zero samples" "1.771-2.214" \
 	"$(py "$TMP/sd0.json" '" ".join(format(i["lo"], ".4g") + "-" + format(i["hi"], ".4g") for i in d["intervals"])')"
 check_eq "saedashboard: density" "0.0002" "$(py "$TMP/sd0.json" 'd["density"]')"
+
+# issue 15, the key token: activations[11] and [14] of feature 0 are one window
+# with key tokens 67 (0.158) and 29 (0.148); [3] and [20] another (82: 0.319, 33: 0.130)
+check_eq "saedashboard: one window, two key tokens, two examples" "29:0.148 67:0.158" \
+	"$(py "$TMP/sd0.json" '" ".join(sorted("%d:%.3f" % (t["max_pos"], t["max_act"]) for t in d["top"] if t["text"] == [u for u in d["top"] if u["max_pos"] == 67][0]["text"]))')"
+"$FS" show --json --limit 40 "$TMP/sd.sqlite" 0 >"$TMP/sd0all.json"
+check_eq "saedashboard: value, highlight and rank from qualifying_token_index" \
+	"$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); a=[x for x in d["features"][0]["activations"] if x["bin_min"] == -1]; a.sort(key=lambda x: -x["values"][x["qualifying_token_index"]]); print(" ".join("%d:%.3f" % (x["qualifying_token_index"], x["values"][x["qualifying_token_index"]]) for x in a))' "$REAL")" \
+	"$(py "$TMP/sd0all.json" '" ".join("%d:%.3f" % (t["max_pos"], t["max_act"]) for t in d["top"])')"
+check_eq "saedashboard: interval share of firing contexts from the histogram (file says 0.0)" "0.024" \
+	"$(py "$TMP/sd0.json" 'format(d["intervals"][0]["frac"], ".3f")')"
+"$FS" show --json "$TMP/sd.sqlite" 1 >"$TMP/sd1.json"
+check_eq "saedashboard: a dead feature has no examples and says it never fires" "0 0 True" \
+	"$(py "$TMP/sd1.json" '"%d %d %s" % (len(d["top"]), len(d["intervals"]), d["never_fires"])')"
+"$FS" show "$TMP/sd.sqlite" 1 >"$TMP/sd1.txt"
+check_grep "saedashboard: show says never fires" '^never fires in the data' "$TMP/sd1.txt"
+check_nogrep "saedashboard: no empty interval of zeros" '^interval' "$TMP/sd1.txt"
+
+# Neuronpedia rows name their key token too (qualifyingTokenIndex), through both row readers
+printf '{"modelId":"m","layer":"3-x","index":"4","tokens":["a","b","c"],"values":[3,1,0.5],"binMin":-1,"qualifyingTokenIndex":1}\n{"modelId":"m","layer":"3-x","index":"4","tokens":["a","b","c"],"values":[3,1,0.5],"binMin":-1,"qualifyingTokenIndex":2}\n{"modelId":"m","layer":"3-x","index":"4","tokens":["a","b","c"],"values":[0,0,0],"binMin":-1}\n' >"$TMP/npk.jsonl"
+mkdir -p "$TMP/npk/activations" && cp "$TMP/npk.jsonl" "$TMP/npk/activations/batch-0.jsonl"
+for mode in fast slow; do
+	rm -f "$TMP/npk.sqlite"
+	if [ $mode = slow ]; then FS_IMPORT_NOFAST=1; export FS_IMPORT_NOFAST; fi
+	"$FS" build --no-progress -o "$TMP/npk.sqlite" "$TMP/npk" >/dev/null 2>&1
+	unset FS_IMPORT_NOFAST
+	check_eq "neuronpedia ($mode rows): key tokens kept apart, all-zero row dropped" "1:1.0 2:0.5" \
+		"$("$FS" show --json "$TMP/npk.sqlite" 4 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join("%d:%.1f" % (t["max_pos"], t["max_act"]) for t in d["top"]))')"
+done
+
+# placeholder metadata: what a file does not say is unknown (null in JSON)
+"$FS" build --no-progress -o "$TMP/oa1.sqlite" "$FX/openai" >/dev/null 2>&1
+check_eq "openai: unknown layer, hook, model, d_model are null" "None None None None" \
+	"$("$FS" info --json "$TMP/oa1.sqlite" | python3 -c 'import json,sys; s=json.load(sys.stdin)["saes"][0]; print(s["layer"], s["hook"], s["model"], s["d_model"])')"
+"$FS" info "$TMP/oa1.sqlite" >"$TMP/oa1.txt"
+check_grep "openai: info says unknown" 'd_model unknown, model unknown, hook unknown, layer unknown' "$TMP/oa1.txt"
 
 # a document the streaming scanner refuses (nesting deeper than it follows)
 # still imports, through jansson's whole tree

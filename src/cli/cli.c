@@ -146,10 +146,11 @@ int cmd_info(int argc, char **argv)
 			json_t *s = json_object();
 			json_object_set_new(s, "id", json_integer(d->id));
 			json_object_set_new(s, "name", jstrz(d->name));
-			json_object_set_new(s, "model", jstrz(d->model));
-			json_object_set_new(s, "hook", jstrz(d->hook));
-			json_object_set_new(s, "layer", json_integer(d->layer));
-			json_object_set_new(s, "d_model", json_integer(d->d_model));
+			/* what the input did not say is null, not 0 or "" */
+			json_object_set_new(s, "model", *d->model ? jstrz(d->model) : json_null());
+			json_object_set_new(s, "hook", *d->hook ? jstrz(d->hook) : json_null());
+			json_object_set_new(s, "layer", d->layer >= 0 ? json_integer(d->layer) : json_null());
+			json_object_set_new(s, "d_model", d->d_model > 0 ? json_integer(d->d_model) : json_null());
 			json_object_set_new(s, "n_features", json_integer(d->n_features));
 			json_object_set_new(s, "source_format", jstrz(d->source_format));
 			json_array_append_new(a, s);
@@ -169,9 +170,14 @@ int cmd_info(int argc, char **argv)
 		printf("dictionaries:\n");
 		for (int i = 0; i < index_n_saes(ix); i++) {
 			const fs_sae *d = index_sae(ix, i);
-			printf("  %-12s %lld features, d_model %d, model %s, hook %s, layer %d, from %s\n",
-			       esc(d->name), (long long)d->n_features, d->d_model,
-			       *d->model ? esc(d->model) : "-", *d->hook ? esc(d->hook) : "-", d->layer,
+			char dm[24] = "unknown", ly[24] = "unknown";
+			if (d->d_model > 0)
+				snprintf(dm, sizeof dm, "%d", d->d_model);
+			if (d->layer >= 0)
+				snprintf(ly, sizeof ly, "%d", d->layer);
+			printf("  %-12s %lld features, d_model %s, model %s, hook %s, layer %s, from %s\n",
+			       esc(d->name), (long long)d->n_features, dm,
+			       *d->model ? esc(d->model) : "unknown", *d->hook ? esc(d->hook) : "unknown", ly,
 			       esc(d->source_format));
 		}
 	}
@@ -290,6 +296,7 @@ int cmd_show(int argc, char **argv)
 		}
 		json_object_set_new(o, "top", top);
 		json_object_set_new(o, "intervals", ints);
+		json_object_set_new(o, "never_fires", json_boolean(nex == 0 && f.density == 0));
 		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
@@ -321,7 +328,11 @@ int cmd_show(int argc, char **argv)
 			}
 			putchar('\n');
 		}
-		printf("top activations:\n");
+		/* a feature that never fires in the data says so */
+		if (nex == 0 && f.density == 0)
+			printf("never fires in the data: no firing examples\n");
+		else
+			printf("top activations:\n");
 		int shown = 0;
 		for (int i = 0; i < nex && shown < q.limit; i++)
 			if (ex[i].grp == 0)

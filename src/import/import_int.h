@@ -82,7 +82,9 @@ typedef struct {
 	double bin_min;    /* -1: top group; else the interval's lower bound */
 	double bin_max;    /* interval's upper bound */
 	double bin_frac;   /* share inside the interval, <0 unknown */
-	float max_act;     /* largest activation */
+	float max_act;     /* activation on the key token (ranks the example) */
+	int key;           /* key token: the input's, else the strongest */
+	int fires;         /* some token's activation is above zero */
 	int64_t ctx;       /* context id (already written) */
 	int ntok;          /* tokens */
 	float *acts;       /* ntok activations */
@@ -118,6 +120,9 @@ struct imp_state {
 	int vec_d;               /* their width (0 none yet, -1 widths disagree) */
 	int64_t sae_size;        /* n_features the reader gave the dictionary, 0 unknown */
 	int64_t n_examples;      /* examples added */
+	double *hist_c, *hist_h; /* histogram of feature hist_idx (imp_hist_keep) */
+	int n_hist;              /* its bars */
+	int64_t hist_idx;        /* whose it is, -1 none */
 	double t0;               /* start time, for progress */
 	double last_progress;    /* time of the last progress line */
 };
@@ -157,13 +162,21 @@ char *imp_token_text(imp_state *st, int64_t id);
 char *imp_token_str(imp_state *st, const char *tok);
 
 /* Collect an example of feature idx (added already; flushes the previous
- * feature's examples when idx changes). bin_min -1 marks the top group. */
+ * feature's examples when idx changes). bin_min -1 marks the top group.
+ * key: the example's key token (the input's qualifying token), -1 for the
+ * strongest; its activation ranks the example and is its max_act. */
 int imp_example(imp_state *st, int64_t idx, double bin_min, double bin_max, double bin_frac,
-		int64_t ctx, const float *acts, int ntok);
-/* Write the pending examples: top group by max activation, then one
- * interval per distinct bin_min, lowest first. */
+		int64_t ctx, const float *acts, int ntok, int key);
+/* Write the pending examples: top group by key activation, then one
+ * interval per distinct bin_min, lowest first. Samples that do not fire
+ * (all values zero) and repeats of a window with the same key token in
+ * one group are left out. */
 int imp_flush_examples(imp_state *st);
 
+/* Keep feature idx's histogram (bar centres, heights) for the share of
+ * firing contexts in each of its intervals (flushes the examples of the
+ * feature before). 0 or -1. */
+int imp_hist_keep(imp_state *st, int64_t idx, const double *centres, const double *heights, int n);
 /* Rebin a histogram given by bar centres and heights into f->hist. */
 void imp_hist(fs_feature *f, const double *centres, const double *heights, int n);
 
@@ -174,6 +187,16 @@ int imp_finish(imp_state *st);
 
 /* Progress on stderr (when enabled), at most a few times a second. */
 void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total);
+
+/* Typed fields, the one place that turns a JSON value into a number:
+ * absent or null leaves *out as it is and returns 0, a value of the type
+ * returns 1, anything else is an error "FILE:LINE: KEY: not a number"
+ * (not an integer, not a string) and returns -1. Numbers may be written
+ * as strings ("12"); "x" is refused, never read as 0. */
+int imp_field_num(imp_state *st, json_t *obj, const char *key, double *out, const char *file, long line);
+int imp_field_int(imp_state *st, json_t *obj, const char *key, int64_t *out, const char *file, long line);
+int imp_field_str(imp_state *st, json_t *obj, const char *key, const char **out, const char *file,
+		  long line);
 
 /* JSON helpers: number (int or real) of key, NAN when absent/not a number. */
 double imp_jnum(json_t *obj, const char *key);
@@ -191,16 +214,17 @@ int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *fi
  * maxActApprox (NAN: none). Returns the fid or -1. */
 int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 		       const char *file, long line);
-/* One example from a row's tokens[] and values[], bins under the given keys. */
+/* One example from a row's tokens[] and values[]; its bin and key token
+ * (-1 or absent: none) under the given keys. */
 int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
-		   const char *bmax_key, const char *bfrac_key, const char *source,
-		   const char *file, long line);
+		   const char *bmax_key, const char *bfrac_key, const char *key_key,
+		   const char *source, const char *file, long line);
 
 /* The example of imp_np_example once its arrays are read (the Neuronpedia
  * row scanner calls it directly); NAN bounds: the top group. */
 int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const size_t *ls,
 			const float *acts, int nt, double bmin, double bmax, double bfrac,
-			const char *source);
+			int key, const char *source);
 
 /* A validating JSON scanner over text in memory (json_scan.c). Functions
  * return 0, or -1 on anything they do not accept (the caller then falls

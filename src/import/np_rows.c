@@ -96,6 +96,11 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "%zu heights for %zu values", nh, nc);
 		}
 		imp_hist(&f, c, h, (int)nc);
+		if (imp_hist_keep(st, idx, c, h, (int)nc) != 0) {
+			free(c);
+			free(h);
+			return -1;
+		}
 		/* the histogram is over the activations where the feature
 		 * fires: its mean estimates mean_act */
 		double sw = 0, s = 0;
@@ -169,7 +174,7 @@ int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *fi
  * its bin (NAN bounds: the top group). */
 int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const size_t *ls,
 			   const float *acts, int nt, double bmin, double bmax, double bfrac,
-			   const char *source)
+			   int key, const char *source)
 {
 	if (isnan(bmin))
 		bmin = -1; /* no bins: every example belongs to the top group */
@@ -180,13 +185,13 @@ int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const
 	int64_t ctx = imp_context(st, ts, ls, nt, source);
 	if (ctx < 0)
 		return -1;
-	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt);
+	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt, key);
 }
 
 /* One example from parallel tokens/values arrays. */
 int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
-		   const char *bmax_key, const char *bfrac_key, const char *source,
-		   const char *file, long line)
+		   const char *bmax_key, const char *bfrac_key, const char *key_key,
+		   const char *source, const char *file, long line)
 {
 	json_t *toks = json_object_get(row, "tokens");
 	if (!json_is_array(toks))
@@ -217,9 +222,18 @@ int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key
 		ls[i] = json_string_length(t);
 		acts[i] = isfinite(vals[i]) ? (float)vals[i] : 0.0f;
 	}
+	/* bins and the key token: numbers when present, else errors */
+	double bmin = NAN, bmax = NAN, bfrac = NAN;
+	int64_t key = -1;
+	if (rc == 0 && (imp_field_num(st, row, bmin_key, &bmin, file, line) < 0 ||
+			imp_field_num(st, row, bmax_key, &bmax, file, line) < 0 ||
+			imp_field_num(st, row, bfrac_key, &bfrac, file, line) < 0 ||
+			imp_field_int(st, row, key_key, &key, file, line) < 0))
+		rc = -1;
+	if (rc == 0 && (key < -1 || key >= (int64_t)nt))
+		rc = imp_bad(st, file, line, key_key, "%lld is outside the %zu tokens", (long long)key, nt);
 	if (rc == 0)
-		rc = imp_np_example_core(st, idx, ts, ls, acts, (int)nt, imp_jnum(row, bmin_key),
-				     imp_jnum(row, bmax_key), imp_jnum(row, bfrac_key), source);
+		rc = imp_np_example_core(st, idx, ts, ls, acts, (int)nt, bmin, bmax, bfrac, (int)key, source);
 	free(ts);
 	free(ls);
 	free(acts);

@@ -189,7 +189,7 @@ static int write_window(imp_state *st, dl_win *w, int64_t idx, const dl_hit *h, 
 	int64_t ctx = imp_context_ids(st, w->ids, n, NULL);
 	if (ctx < 0)
 		return -1;
-	return imp_example(st, idx, bmin, bmax, frac, ctx, w->acts, n);
+	return imp_example(st, idx, bmin, bmax, frac, ctx, w->acts, n, (int)((int64_t)h->pos - a)); /* the hit is the key */
 }
 
 static int do_latent(imp_state *st, dl_win *w, int64_t idx, dl_hit *hits, size_t n, double n_tokens)

@@ -144,7 +144,8 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 		return 0;
 	}
 	const char *src = json_string_value(json_object_get(row, "dataSource"));
-	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", src, file, line);
+	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", "qualifyingTokenIndex", src, file,
+			      line);
 }
 
 /* ------------------------------------------- fast path for activation rows
@@ -179,7 +180,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	c->ntok = c->nval = 0;
 	int64_t idx = -1;
 	int have_tok = 0, have_val = 0;
-	double bmin = NAN, bmax = NAN, bfrac = NAN;
+	double bmin = NAN, bmax = NAN, bfrac = NAN, qkey = -1;
 	size_t src_off = (size_t)-1;
 	imp_scan_ws(&c->s);
 	if (c->s.p >= c->s.end || *c->s.p++ != '{')
@@ -194,7 +195,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 			return 0;
 		buf_addc(&c->s.str, 0);
 		/* compare the key, then drop it from the buffer */
-		char key[16];
+		char key[24];
 		size_t kl = c->s.str.len - k0 - 1;
 		if (kl < sizeof key)
 			memcpy(key, c->s.str.p + k0, kl + 1);
@@ -286,6 +287,13 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 				bmax = d;
 			else
 				bfrac = d;
+		} else if (!strcmp(key, "qualifyingTokenIndex")) {
+			if (c->s.p < c->s.end && *c->s.p == 'n') {
+				if (imp_scan_lit(&c->s, "null") != 0)
+					return 0;
+			} else if (imp_scan_number(&c->s, &qkey) != 0 || qkey != floor(qkey) || qkey < -1 || qkey > 1 << 20) {
+				return 0;
+			}
 		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
 			src_off = c->s.str.len;
 			if (imp_scan_string(&c->s, 1) != 0)
@@ -306,7 +314,8 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 		break;
 	}
 	imp_scan_ws(&c->s);
-	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
+	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20 ||
+	    qkey >= (double)c->ntok)
 		return 0;
 	if (np_need(st, idx, file, ln) < 0) {
 		*rc = -1;
@@ -315,7 +324,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
 	for (size_t i = 0; i < c->ntok; i++)
 		ts[i] = c->s.str.p + c->soff[i];
-	*rc = imp_np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac,
+	*rc = imp_np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac, (int)qkey,
 			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
 	free(ts);
 	return 1;

@@ -71,7 +71,7 @@ static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char 
 			}
 			if (rc == 0) {
 				int64_t ctx = imp_context(st, ts, ls, (int)na, NULL);
-				rc = ctx < 0 ? -1 : imp_example(st, idx, top ? -1 : lo, top ? -1 : hi, -1, ctx, fa, (int)na);
+				rc = ctx < 0 ? -1 : imp_example(st, idx, top ? -1 : lo, top ? -1 : hi, -1, ctx, fa, (int)na, -1);
 			}
 			free(ts);
 			free(ls);
@@ -99,6 +99,7 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 		fs_sae s = {0};
 		s.name = (char *)"openai";
 		s.source_format = (char *)"openai";
+		s.layer = -1; /* the files do not say */
 		if (imp_add_sae(st, &s) != 0) {
 			rc = -1;
 			goto out;

@@ -22,20 +22,22 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 	if (st->sae)
 		return 0;
 	fs_sae s = {0};
-	json_t *lv = json_object_get(root, "layer");
-	int layer = json_is_integer(lv) ? (int)json_integer_value(lv) : -1;
-	if (!json_is_integer(lv) && json_is_string(lv))
-		layer = atoi(json_string_value(lv));
-	const char *set = json_string_value(json_object_get(root, "sae_set"));
-	const char *suffix = json_string_value(json_object_get(root, "sae_id_suffix"));
+	int64_t lv = -1;
+	const char *set = NULL, *suffix = NULL, *model = NULL;
+	if (imp_field_int(st, root, "layer", &lv, path, 0) < 0 || imp_field_str(st, root, "sae_set", &set, path, 0) < 0 ||
+	    imp_field_str(st, root, "sae_id_suffix", &suffix, path, 0) < 0 ||
+	    imp_field_str(st, root, "model_id", &model, path, 0) < 0)
+		return -1;
+	if (lv < -1 || lv > 100000)
+		return imp_bad(st, path, 0, "layer", "%lld is not a layer number", (long long)lv);
+	int layer = (int)lv;
 	char *name = NULL;
 	if (set && layer >= 0)
 		name = suffix && *suffix ? xasprintf("%d-%s-%s", layer, set, suffix) : xasprintf("%d-%s", layer, set);
 	s.name = name ? name : (char *)"saedashboard";
-	s.model = (char *)json_string_value(json_object_get(root, "model_id"));
+	s.model = (char *)model;
 	s.layer = layer;
 	s.source_format = (char *)"saedashboard";
-	(void)path;
 	int rc = imp_add_sae(st, &s);
 	free(name);
 	return rc;
@@ -94,7 +96,8 @@ static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const cha
 		if (!json_is_object(a))
 			rc = imp_bad(st, w2, 0, "activation", "not an object");
 		else
-			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", src, w2, 0);
+			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", "qualifying_token_index", src,
+					    w2, 0);
 		free(w2);
 	}
 	free(where);

@@ -96,8 +96,19 @@ static int sv_group(imp_state *st, int64_t idx, json_t *grp, int first, const ch
 				tid[i] = (int64_t)ids[i];
 				fa[i] = isfinite(acts[i]) ? (float)acts[i] : 0.0f;
 			}
-			int64_t ctx = imp_context_ids(st, tid, (int)ni, NULL);
-			rc = ctx < 0 ? -1 : imp_example(st, idx, bmin, isnan(bmax) ? bmin : bmax, frac, ctx, fa, (int)ni);
+			/* the key token: the row's qualifying_token_index (the
+			 * SAEDashboard fork writes it), else the window's centre,
+			 * where sae_vis puts the token it picked the window for */
+			int64_t key = -1;
+			if (imp_field_int(st, sq, "qualifying_token_index", &key, w2, 0) < 0)
+				rc = -1;
+			else if (key < -1 || key >= (int64_t)ni)
+				rc = imp_bad(st, w2, 0, "qualifying_token_index", "%lld is outside the %zu tokens", (long long)key, ni);
+			if (key < 0 && ni > 0 && fa[(ni - 1) / 2] > 0)
+				key = (int64_t)(ni - 1) / 2;
+			int64_t ctx = rc ? -1 : imp_context_ids(st, tid, (int)ni, NULL);
+			if (rc == 0)
+				rc = ctx < 0 ? -1 : imp_example(st, idx, bmin, isnan(bmax) ? bmin : bmax, frac, ctx, fa, (int)ni, (int)key);
 			free(tid);
 			free(fa);
 		}
@@ -209,6 +220,7 @@ static int read_saevis(imp_state *st, const char *path)
 	fs_sae s = {0};
 	s.name = (char *)"sae_vis";
 	s.source_format = (char *)"sae_vis";
+	s.layer = -1; /* the file does not say */
 	if (imp_add_sae(st, &s) != 0)
 		return -1;
 	json_t *top = NULL;

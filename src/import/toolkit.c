@@ -217,7 +217,7 @@ char *imp_token_str(imp_state *st, const char *tok)
 /* ---------------------------------------------------- example groups */
 
 int imp_example(imp_state *st, int64_t idx, double bin_min, double bin_max, double bin_frac,
-		int64_t ctx, const float *acts, int ntok)
+		int64_t ctx, const float *acts, int ntok, int key)
 {
 	if (!imp_fid(st, idx))
 		return fs_seterr(st->err, st->errlen, "example for feature %lld, which was not added",
@@ -238,10 +238,17 @@ int imp_example(imp_state *st, int64_t idx, double bin_min, double bin_max, doub
 	e->acts = xmalloc((size_t)(ntok ? ntok : 1) * sizeof *e->acts);
 	if (ntok)
 		memcpy(e->acts, acts, (size_t)ntok * sizeof *acts);
-	e->max_act = ntok ? acts[0] : 0;
-	for (int i = 1; i < ntok; i++)
-		if (acts[i] > e->max_act)
-			e->max_act = acts[i];
+	/* the key token: the one the input names, else the strongest */
+	e->fires = 0;
+	int best = 0;
+	for (int i = 0; i < ntok; i++) {
+		if (acts[i] > 0)
+			e->fires = 1;
+		if (acts[i] > acts[best])
+			best = i;
+	}
+	e->key = key >= 0 && key < ntok ? key : best;
+	e->max_act = ntok ? acts[e->key] : 0;
 	e->order = st->n_ex++;
 	return 0;
 }
@@ -264,6 +271,25 @@ static int ex_cmp(const void *a, const void *b)
 	return x->order - y->order;
 }
 
+/* Share of the feature's firing activations inside [lo, hi] by the
+ * histogram the input gave with the feature (the current one), -1 when
+ * there is none. */
+static double hist_share(const imp_state *st, double lo, double hi, int last)
+{
+	if (st->hist_idx != st->ex_idx || st->n_hist == 0)
+		return -1;
+	double in = 0, all = 0;
+	for (int i = 0; i < st->n_hist; i++) {
+		double c = st->hist_c[i], h = st->hist_h[i];
+		if (!(h > 0))
+			continue;
+		all += h;
+		if (c >= lo && (c < hi || (last && c <= hi)))
+			in += h;
+	}
+	return all > 0 ? in / all : -1;
+}
+
 int imp_flush_examples(imp_state *st)
 {
 	if (st->ex_idx < 0 || st->n_ex == 0) {
@@ -272,30 +298,52 @@ int imp_flush_examples(imp_state *st)
 	}
 	int64_t idx = st->ex_idx, fid = imp_fid(st, idx);
 	qsort(st->ex, (size_t)st->n_ex, sizeof *st->ex, ex_cmp);
-	int rc = 0, grp = -1, rank = 0;
+	int rc = 0, grp = -1, rank = 0, start = 0;
 	int first_grp = st->grp_next[idx] ? st->grp_next[idx] : 1;
 	double cur = NAN;
+	/* the highest interval, to close its upper bound */
+	double top_min = -INFINITY;
+	for (int i = 0; i < st->n_ex; i++)
+		if (!is_top(&st->ex[i]) && st->ex[i].bin_min > top_min)
+			top_min = st->ex[i].bin_min;
 	for (int i = 0; i < st->n_ex && rc == 0; i++) {
 		imp_ex *e = &st->ex[i];
+		/* a sample whose values are all zero is not a firing sample:
+		 * it is not shown (a dead feature shows no examples at all) */
+		if (!e->fires)
+			continue;
+		/* the same window with the same key token twice in a group */
+		int dup = 0;
+		for (int k = start; k < i && !dup; k++)
+			dup = st->ex[k].fires && st->ex[k].ctx == e->ctx && st->ex[k].key == e->key &&
+			      is_top(&st->ex[k]) == is_top(e) && (is_top(e) || st->ex[k].bin_min == e->bin_min);
+		if (dup)
+			continue;
 		if (is_top(e)) {
-			/* an all-zero "top" example (dead feature) shows nothing */
-			if (e->max_act <= 0)
-				continue;
 			if (grp != 0) {
 				grp = 0;
 				rank = st->top_next[idx];
+				start = i;
 			}
 		} else if (grp <= 0 || e->bin_min != cur) {
 			grp = grp < 1 ? first_grp : grp + 1;
 			st->grp_next[idx] = grp + 1;
 			rank = 0;
+			start = i;
 			cur = e->bin_min;
-			fs_interval iv = {grp, (float)e->bin_min, (float)e->bin_max,
-					  e->bin_frac >= 0 && e->bin_frac <= 1 ? (float)e->bin_frac : -1.0f};
+			/* the share of firing contexts: the input's figure;
+			 * when it reads 0 for a bin that holds firing samples
+			 * (a share rounded down), the feature's histogram
+			 * gives it, else it is unknown */
+			double frac = e->bin_frac > 0 && e->bin_frac <= 1 ? e->bin_frac
+					: hist_share(st, e->bin_min, e->bin_max, e->bin_min == top_min);
+			if (frac == 0)
+				frac = -1;
+			fs_interval iv = {grp, (float)e->bin_min, (float)e->bin_max, frac >= 0 ? (float)frac : -1.0f};
 			if (writer_add_interval(st->w, fid, &iv) < 0)
 				rc = imp_wfail(st, "interval");
 		}
-		if (rc == 0 && writer_add_example(st->w, fid, grp, rank++, e->ctx, e->acts, e->ntok) < 0)
+		if (rc == 0 && writer_add_example_at(st->w, fid, grp, rank++, e->ctx, e->acts, e->ntok, e->key) < 0)
 			rc = imp_wfail(st, "example");
 		if (grp == 0)
 			st->top_next[idx] = rank;
@@ -306,6 +354,22 @@ int imp_flush_examples(imp_state *st)
 	st->n_ex = 0;
 	st->ex_idx = -1;
 	return rc;
+}
+
+int imp_hist_keep(imp_state *st, int64_t idx, const double *centres, const double *heights, int n)
+{
+	/* the previous feature's examples go out with its own histogram */
+	if (st->ex_idx >= 0 && st->ex_idx != idx && imp_flush_examples(st) != 0)
+		return -1;
+	st->hist_c = xrealloc(st->hist_c, (size_t)(n ? n : 1) * sizeof *st->hist_c);
+	st->hist_h = xrealloc(st->hist_h, (size_t)(n ? n : 1) * sizeof *st->hist_h);
+	if (n) {
+		memcpy(st->hist_c, centres, (size_t)n * sizeof *centres);
+		memcpy(st->hist_h, heights, (size_t)n * sizeof *heights);
+	}
+	st->n_hist = n;
+	st->hist_idx = idx;
+	return 0;
 }
 
 void imp_hist(fs_feature *f, const double *centres, const double *heights, int n)
@@ -390,6 +454,64 @@ void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total)
 	fflush(stderr);
 }
 
+/* -------------------------------------------------------- typed fields */
+
+/* A JSON number, or a string holding one; 0, or -1 for anything else. */
+static int as_num(json_t *v, double *d)
+{
+	if (json_is_number(v)) {
+		*d = json_number_value(v);
+		return 0;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		char *end;
+		*d = strtod(s, &end);
+		return end != s && *end == 0 && isfinite(*d) ? 0 : -1;
+	}
+	return -1;
+}
+
+int imp_field_num(imp_state *st, json_t *obj, const char *key, double *out, const char *file, long line)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	double d;
+	if (as_num(v, &d) != 0)
+		return imp_bad(st, file, line, key, "not a number");
+	*out = d;
+	return 1;
+}
+
+int imp_field_int(imp_state *st, json_t *obj, const char *key, int64_t *out, const char *file, long line)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	double d;
+	if (json_is_integer(v)) {
+		*out = json_integer_value(v);
+		return 1;
+	}
+	if (as_num(v, &d) != 0 || d != floor(d) || fabs(d) > 9e15)
+		return imp_bad(st, file, line, key, "not an integer");
+	*out = (int64_t)d;
+	return 1;
+}
+
+int imp_field_str(imp_state *st, json_t *obj, const char *key, const char **out, const char *file,
+		  long line)
+{
+	json_t *v = json_object_get(obj, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return imp_bad(st, file, line, key, "not a string");
+	*out = json_string_value(v);
+	return 1;
+}
+
 /* ---------------------------------------------------------------- JSON */
 
 double imp_jnum(json_t *obj, const char *key)
@@ -472,6 +594,8 @@ void imp_state_free(imp_state *st)
 	buf_free(&st->vec);
 	free(st->vec_fid);
 	free(st->nb);
+	free(st->hist_c);
+	free(st->hist_h);
 	tok_ctx_free(&st->ctx);
 	if (st->vocab.n)
 		tok_vocab_free(&st->vocab);

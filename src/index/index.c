@@ -612,6 +612,12 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok)
 {
+	return writer_add_example_at(w, fid, grp, rank, ctx, acts, ntok, -1);
+}
+
+int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+			  int64_t ctx, const float *acts, int ntok, int key)
+{
 	sqlite3_stmt *st = wstmt(w, W_EXAMPLE);
 	if (!st)
 		return -1;
@@ -630,6 +636,11 @@ int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 	}
 	if (isinf(mx))
 		mx = 0;
+	if (key >= 0 && key < ntok && !isnan(acts[key])) {
+		/* the example's key token, as its input names it */
+		mx = acts[key];
+		mpos = key;
+	}
 	uint8_t *b = scratch(w, (size_t)ntok * 5 + 16);
 	size_t n = acts_encode(acts, ntok, b);
 	sqlite3_bind_int64(st, 1, fid);

@@ -233,9 +233,15 @@ int writer_set_map(fs_writer *w, int64_t fid, double x, double y);
  * boundaries); returns its id. tok_off has ntok + 1 entries. */
 int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 			   const uint32_t *tok_off, int ntok, const char *source);
-/* acts: ntok dense values (stored sparsely as f16). */
+/* acts: ntok dense values (stored sparsely as f16). max_act and max_pos
+ * are the strongest token's. */
 int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok);
+/* The same with the example's key token (the token the input picked the
+ * example for): max_pos is key and max_act its activation; key < 0: the
+ * strongest token. */
+int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+			  int64_t ctx, const float *acts, int ntok, int key);
 int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv);
 int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 		     const char *token, float value);
