@@ -91,6 +91,32 @@ bad "sae_vis: feature_data_dict an array" "sv2\\.json:1: feature_data_dict: an a
 mkdir -p "$TMP/empty"
 bad "unrecognised folder" 'empty: format: folder not recognised' "$TMP/empty"
 bad "unknown --from" "--from: unknown format 'csv'" --from csv "$FX/saevis.json"
-bad "same --sae twice" "cannot add dictionary 'x'" --sae x "$FX/saevis.json" --sae x "$FX/openai"
+bad "same --sae twice, named by file" "openai: dictionary name 'x' \\(--sae\\) is already the name of .*/saevis\\.json; give each input" --sae x "$FX/saevis.json" --sae x "$FX/openai"
+cp "$FX/saedashboard/batch-0.json" "$TMP/again.json"
+bad "same derived dictionary name, named by file, no SQLite wording" "again\\.json: dictionary name '0-res-jb' \\(from the input\\) is already the name of .*saedashboard/batch-0\\.json" "$FX/saedashboard/batch-0.json" "$TMP/again.json"
+check_nogrep "same derived name: no UNIQUE constraint wording" 'UNIQUE' "$TMP/.err"
+
+# detection by content: known but not imported formats are named, the rest says what was expected
+printf '{"metadata": {"slug": "x", "schema_version": 1}, "qParams": {"pinnedIds": []}, "nodes": [], "links": []}\n' >"$TMP/graph.json"
+bad "attribution graph named, not imported" 'graph\.json: this is a circuit-tracer / Neuronpedia attribution graph, which featscope does not import \(it imports: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai\)' "$TMP/graph.json"
+printf '{\n  "sae_set": "res-jb",\n  "sae_path": "x",\n  "n_prompts_total": 5000,\n  "n_features_at_a_time": 128\n}\n' >"$TMP/run_settings.json"
+bad "SAEDashboard run_settings.json named" 'run_settings\.json: this is an SAEDashboard run_settings\.json' "$TMP/run_settings.json"
+printf '{"prompt_data": {"0": {}}}\n' >"$TMP/prompt.json"
+bad "sae_vis prompt data named" 'prompt\.json: this is sae_vis prompt-centric data, which featscope does not import' "$TMP/prompt.json"
+printf '{\n  "hello": 1\n}\n' >"$TMP/pretty.json"
+bad "pretty-printed unknown document: what was expected (not bad JSON)" 'pretty\.json: format: not recognised \(a JSON object with keys "hello"\); expected .*SAEDashboard batch.*; name it with --from' "$TMP/pretty.json"
+printf '{"hello": 1}\n' >"$TMP/hello.json"
+bad "one-line unknown object: what was expected (not tokens: missing)" 'hello\.json: format: not recognised \(a JSON object with keys "hello"\)' "$TMP/hello.json"
+
+# every reader checks it found what it needs
+bad "--from openai on {\"hello\": 1}" 'hello\.json: top: missing' --from openai "$TMP/hello.json"
+printf '{"model_id": "m", "layer": 0, "features": {}}\n' >"$TMP/nofeat.json"
+bad "--from saedashboard with features {}" 'nofeat\.json: features: empty' --from saedashboard "$TMP/nofeat.json"
+printf '{"model_id": "m", "layer": 0, "features": []}\n' >"$TMP/nofeat2.json"
+bad "saedashboard with features []" 'nofeat2\.json: features: empty' "$TMP/nofeat2.json"
+printf '{"feature_data_dict": {}}\n' >"$TMP/sv0.json"
+bad "sae_vis with an empty feature_data_dict" 'sv0\.json: feature_data_dict: empty' "$TMP/sv0.json"
+printf '{"hello": 1}\n' >"$TMP/x.json"
+bad "--from sae_vis on another document" 'x\.json: feature_data_dict: missing' --from sae_vis "$TMP/x.json"
 bad "--sae after the last of several inputs" 'after the last input' "$FX/saevis.json" "$FX/openai" --sae y
 check_exit "missing -o" 2 "$FS" build --from openai "$FX/openai"

@@ -59,6 +59,12 @@ for mode in fast slow; do
 		"$("$FS" show --json "$TMP/npk.sqlite" 4 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join("%d:%.1f" % (t["max_pos"], t["max_act"]) for t in d["top"]))')"
 done
 
+# a single SAEDashboard feature object (feature.json, no batch around it)
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); json.dump(d["features"][0], open(sys.argv[2], "w"), indent=1)' "$REAL" "$TMP/feature.json"
+check "saedashboard: a single feature object imports" "$FS" build --no-progress -o "$TMP/one.sqlite" "$TMP/feature.json"
+check_eq "saedashboard: single feature, its key token and value" "27:2.214" \
+	"$("$FS" show --json "$TMP/one.sqlite" 0 | python3 -c 'import json,sys; t=json.load(sys.stdin)["top"][0]; print("%d:%.3f" % (t["max_pos"], t["max_act"]))')"
+
 # placeholder metadata: what a file does not say is unknown (null in JSON)
 "$FS" build --no-progress -o "$TMP/oa1.sqlite" "$FX/openai" >/dev/null 2>&1
 check_eq "openai: unknown layer, hook, model, d_model are null" "None None None None" \

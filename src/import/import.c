@@ -133,15 +133,89 @@ static int sniff_best(const imp_sniff *s, int *score, int *tie)
 	return best;
 }
 
-/* For import_wanted: true when a file is one the importers should take. */
+/* Formats featscope knows but does not import: recognised by their
+ * top-level keys, so that the message names them. */
+static int sniff_graph(const imp_sniff *s)
+{
+	return imp_sniff_has(s, "nodes") && imp_sniff_has(s, "links") &&
+	       (imp_sniff_has(s, "metadata") || imp_sniff_has(s, "qParams"));
+}
+
+static int sniff_prompt(const imp_sniff *s)
+{
+	return !imp_sniff_has(s, "feature_data_dict") &&
+	       (imp_sniff_has(s, "prompt_data") || imp_sniff_has(s, "prompt_data_dict"));
+}
+
+static int sniff_run_settings(const imp_sniff *s)
+{
+	return !imp_sniff_has(s, "features") &&
+	       (imp_sniff_has(s, "sae_set") || imp_sniff_has(s, "sae_path") || imp_sniff_has(s, "np_set_name")) &&
+	       (imp_sniff_has(s, "n_prompts_total") || imp_sniff_has(s, "n_features_at_a_time") ||
+		imp_sniff_has(s, "huggingface_dataset_path"));
+}
+
+static const struct {
+	const char *what;                 /* what the file is */
+	int (*sniff)(const imp_sniff *s); /* true when it is that */
+} unsupported[] = {
+	{"a circuit-tracer / Neuronpedia attribution graph", sniff_graph},
+	{"sae_vis prompt-centric data", sniff_prompt},
+	{"an SAEDashboard run_settings.json (the batches beside it hold the features)", sniff_run_settings},
+};
+
+/* The unsupported format s is, or NULL. */
+static const char *sniff_unsupported(const imp_sniff *s)
+{
+	if (s->is_dir || s->top != '{')
+		return NULL;
+	for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++)
+		if (unsupported[i].sniff(s))
+			return unsupported[i].what;
+	return NULL;
+}
+
+/* The native builder's JSON Lines records (src/build): a first line that
+ * is a whole object with a record's fields. */
+static int is_native(const imp_sniff *s)
+{
+	return s->line1_object && (imp_sniff_has(s, "tokens") || imp_sniff_has(s, "text") ||
+				   imp_sniff_has(s, "acts") || imp_sniff_has(s, "offsets"));
+}
+
+/* For import_wanted: true when a file is one the importers should take:
+ * a known format, a known one they refuse, or a JSON document that is not
+ * the native builder's records (the importers say what they expected). */
 static int detect_file(const char *path)
 {
 	imp_sniff s;
 	sniff_open(&s, path);
 	int score, tie;
 	int f = sniff_best(&s, &score, &tie);
+	if (!f && !is_native(&s) && (sniff_unsupported(&s) || s.json_doc))
+		f = -1;
 	sniff_close(&s);
 	return f;
+}
+
+/* "a JSON object with keys a, b, c" (the first few), for messages. */
+static void describe(const imp_sniff *s, fs_buf *b)
+{
+	if (s->top == '{') {
+		buf_printf(b, "a JSON object with keys ");
+		for (int i = 0; i < s->nkeys && i < 6; i++)
+			buf_printf(b, "%s\"%s\"", i ? ", " : "", fs_msg_clean(s->keys[i]));
+		if (s->nkeys > 6)
+			buf_printf(b, ", ...");
+		if (!s->nkeys)
+			buf_printf(b, "(none)");
+	} else if (s->top == '[') {
+		buf_printf(b, "a JSON array");
+	} else if (s->n == 0) {
+		buf_printf(b, "an empty file");
+	} else {
+		buf_printf(b, "not JSON");
+	}
 }
 
 int import_detect(const char *path, char *err, size_t errlen)
@@ -162,9 +236,27 @@ int import_detect(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: format: ambiguous (%s); name it with --from", path, names.p);
 		buf_free(&names);
 		f = IMPORT_NONE;
+	} else if (!f && !s.is_dir && sniff_unsupported(&s)) {
+		fs_seterr(err, errlen, "%s: this is %s, which featscope does not import (it imports: %s)", path,
+			  sniff_unsupported(&s), import_format_list());
 	} else if (!f) {
-		fs_seterr(err, errlen, "%s: format: %s not recognised; name it with --from (%s)", path,
-			  s.is_dir ? "folder" : "file", import_format_list());
+		fs_buf b = {0};
+		if (s.is_dir) {
+			buf_printf(&b, "%s: format: folder not recognised; expected ", path);
+			for (int i = 0; i < N_READERS; i++)
+				buf_printf(&b, "%s%s", i ? ", or " : "", readers[i]->expect);
+			buf_printf(&b, "; name it with --from (%s)", import_format_list());
+		} else {
+			buf_printf(&b, "%s: format: not recognised (", path);
+			describe(&s, &b);
+			buf_printf(&b, "); expected ");
+			for (int i = 0, k = 0; i < N_READERS; i++)
+				if (readers[i]->sniff != NULL)
+					buf_printf(&b, "%s%s", k++ ? ", or " : "", readers[i]->expect);
+			buf_printf(&b, "; name it with --from (%s)", import_format_list());
+		}
+		fs_seterr(err, errlen, "%s", b.p);
+		buf_free(&b);
 	}
 	sniff_close(&s);
 	return f;
@@ -189,6 +281,7 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	}
 	imp_state st = {0};
 	st.w = w;
+	st.path = path;
 	st.o = o;
 	st.err = err;
 	st.errlen = errlen;
@@ -199,6 +292,9 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	if (o->vocab && tok_vocab_load(o->vocab, &st.vocab, err, errlen) != 0)
 		return FS_EXIT_USAGE;
 	int rc = readers[f - 1]->read(&st, path);
+	if (rc == 0 && st.n_features == 0)
+		rc = fs_seterr(err, errlen, "%s: features: none found (read as %s: %s)", path, readers[f - 1]->name,
+			       readers[f - 1]->expect);
 	if (rc == 0)
 		rc = imp_finish(&st);
 	if (rc == 0 && o->progress)

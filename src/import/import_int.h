@@ -94,6 +94,7 @@ typedef struct {
 /* State of one import run, shared by import.c, the toolkit and a reader. */
 struct imp_state {
 	fs_writer *w;            /* where everything goes */
+	const char *path;        /* the input (file or folder) */
 	const import_opts *o;    /* options */
 	char *err;               /* caller's error buffer */
 	size_t errlen;           /* its size */

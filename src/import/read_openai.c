@@ -105,6 +105,11 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 			goto out;
 		}
 	}
+	json_t *tv = json_object_get(root, "top"), *rv = json_object_get(root, "random");
+	if (!tv && !rv) {
+		rc = imp_bad(st, path, 0, "top", "missing (not an OpenAI sparse_autoencoder viewer feature?)");
+		goto out;
+	}
 	fs_feature f;
 	imp_feature_init(&f);
 	double d = imp_jnum(root, "density");

@@ -3,8 +3,10 @@
  * batch-N.json = {model_id, layer, sae_set, sae_id_suffix?, features: [...]}
  * where each feature carries the statistics fields of a Neuronpedia feature
  * row (snake_case) and activations[] of {tokens, values, bin_min, bin_max,
- * bin_contains, ...}; bin_min == -1 is the top group. Accepts one file or a
- * folder of batch files (one dictionary). Each file is one JSON document,
+ * bin_contains, qualifying_token_index, ...}; bin_min == -1 is the top
+ * group, qualifying_token_index the example's key token. Accepts one
+ * file, a folder of batch files (one dictionary) or a single feature
+ * object (feature.json: feature_index and activations at the top level). Each file is one JSON document,
  * so errors name a JSON path (features[3].activations[2]) in place of a
  * line number.
  */
@@ -46,17 +48,29 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 /* Set once the token count of the input has been given to the writer. */
 static int counted;
 
-/* One feature object of features[] (streamed by imp_json_stream). */
+/* What the feature callback needs. */
+typedef struct {
+	const char *path;   /* the batch file */
+	int single;         /* the file is one feature object (feature.json) */
+	size_t n;           /* feature objects read */
+} sd_ctx;
+
+/* One feature object of features[] (streamed by imp_json_stream), or the
+ * whole document when it is a single feature. */
 static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const char *key, json_t *fe,
 		      long line)
 {
-	const char *path = ctx;
-	(void)key;
+	sd_ctx *c = ctx;
+	const char *path = c->path;
+	c->n++;
+	if (key)
+		return imp_bad(st, path, line, "features", "an object, expected an array of feature objects");
 	if (sd_sae(st, top, path) != 0)
 		return -1;
 	/* where: "FILE:LINE: features[i]" (the line where the feature starts) */
-	char *where = line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
-			       : xasprintf("%s: features[%zu]", path, i);
+	char *where = c->single ? xstrdup(path)
+		      : line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
+				 : xasprintf("%s: features[%zu]", path, i);
 	int rc = 0;
 	if (!json_is_object(fe)) {
 		rc = imp_bad(st, where, 0, "feature", "not an object");
@@ -111,12 +125,18 @@ static int sd_doc(imp_state *st, const char *path)
 {
 	json_t *top = NULL;
 	int found = 0;
-	int rc = imp_json_stream(st, path, "features", sd_feature, (void *)path, &top, &found);
-	if (rc == 0 && !found)
+	sd_ctx c = {path, 0, 0};
+	int rc = imp_json_stream(st, path, "features", sd_feature, &c, &top, &found);
+	if (rc == 0 && !found && json_object_get(top, "feature_index")) {
+		/* one feature object, no batch around it (feature.json) */
+		c.single = 1;
+		rc = sd_feature(st, &c, top, 0, NULL, top, 0);
+	} else if (rc == 0 && !found) {
 		rc = imp_bad(st, path, 0, "features", json_object_get(top, "features") ? "not an array"
-				: "missing (not an SAEDashboard batch?)");
-	if (rc == 0)
-		rc = sd_sae(st, top, path); /* a batch with no features still names its dictionary */
+				: "missing (not an SAEDashboard batch or feature?)");
+	} else if (rc == 0 && c.n == 0) {
+		rc = imp_bad(st, path, 0, "features", "empty: the batch holds no feature objects");
+	}
 	if (top)
 		json_decref(top);
 	return rc;
@@ -181,7 +201,9 @@ static int sniff_saedashboard(const imp_sniff *s)
 {
 	if (s->is_dir)
 		return imp_dir_count(s->path, is_batch_name, 0) > 0;
-	return imp_sniff_has(s, "features") && imp_sniff_elem_has(s, "feature_index") ? 2 : 0;
+	if (imp_sniff_has(s, "features") && (imp_sniff_elem_has(s, "feature_index") || imp_sniff_has(s, "model_id")))
+		return 2;
+	return imp_sniff_has(s, "feature_index") && imp_sniff_has(s, "activations") ? 2 : 0;
 }
 
 const imp_reader imp_reader_saedashboard = {

@@ -229,6 +229,8 @@ static int read_saevis(imp_state *st, const char *path)
 	if (rc == 0 && !found)
 		rc = imp_bad(st, path, 0, "feature_data_dict",
 			     json_object_get(top, "feature_data_dict") ? "not an object" : "missing (not sae_vis output?)");
+	else if (rc == 0 && st->n_features == 0)
+		rc = imp_bad(st, path, 0, "feature_data_dict", "empty: no features");
 	if (top)
 		json_decref(top);
 	return rc;

@@ -47,6 +47,28 @@ int imp_wfail(imp_state *st, const char *what)
 	return -1;
 }
 
+/* Dictionaries named so far in one index, with the input each came from,
+ * so that a name taken twice is reported by file. */
+static const fs_writer *named_w;   /* the index they belong to */
+static char **named, **named_from; /* names and input paths */
+static int n_named;                /* count */
+
+static const char *named_by(const fs_writer *w, const char *name)
+{
+	if (w != named_w) {
+		for (int i = 0; i < n_named; i++) {
+			free(named[i]);
+			free(named_from[i]);
+		}
+		n_named = 0;
+		named_w = w;
+	}
+	for (int i = 0; i < n_named; i++)
+		if (!strcmp(named[i], name))
+			return named_from[i];
+	return NULL;
+}
+
 int imp_add_sae(imp_state *st, fs_sae *s)
 {
 	const import_opts *o = st->o;
@@ -64,12 +86,21 @@ int imp_add_sae(imp_state *st, fs_sae *s)
 		s->model = (char *)"";
 	if (!s->hook)
 		s->hook = (char *)"";
-	int id = writer_add_sae(st->w, s);
-	if (id <= 0) {
-		fs_seterr(st->err, st->errlen, "--sae: cannot add dictionary '%s' (%s); give each input its own --sae NAME",
-			  s->name, writer_errmsg(st->w));
+	const char *prev = named_by(st->w, s->name);
+	if (prev) {
+		fs_seterr(st->err, st->errlen, "%s: dictionary name '%s'%s is already the name of %s; give each input its own --sae NAME",
+			  st->path ? st->path : "input", s->name, o->sae_name ? " (--sae)" : " (from the input)", prev);
 		return -1;
 	}
+	int id = writer_add_sae(st->w, s);
+	if (id <= 0) {
+		fs_seterr(st->err, st->errlen, "%s: cannot add dictionary '%s'", st->path ? st->path : "input", s->name);
+		return imp_wfail(st, "dictionary");
+	}
+	named = xrealloc(named, (size_t)(n_named + 1) * sizeof *named);
+	named_from = xrealloc(named_from, (size_t)(n_named + 1) * sizeof *named_from);
+	named[n_named] = xstrdup(s->name);
+	named_from[n_named++] = xstrdup(st->path ? st->path : "input");
 	st->sae = id;
 	st->sae_size = s->n_features;
 	free(st->sae_name);
