@@ -31,6 +31,7 @@ if [ ! -f "$IX" ] || ! "$B/featscope" info "$IX" >/dev/null 2>&1; then
 fi
 cat "$IX" >/dev/null # warm the page cache
 
+. "$(dirname "$0")/lib.sh"
 now() { date +%s%N; }
 # Mean ms per query of RUNS copies of one statement in one sqlite3 process,
 # less the same process running one copy (start-up and schema load).
@@ -53,6 +54,9 @@ for q in "$COMMON" "$RARE" "$PHRASE"; do
 	sh=$(shell_mean "$q")
 	Q=$q awk -v h="$hits" -v a="$p50" -v b="$p99" -v m="$mean" -v s="$sh" 'BEGIN{
 		printf "%-22s %8d %9.4f %9.4f %9.4f %12.4f %7.2f\n", ENVIRON["Q"], h, a, b, m, s, (m > 0 ? s / m : 0) }'
+	r=$(awk -v s="$sh" -v m="$mean" 'BEGIN { printf "%.2f", m > 0 ? s / m : 0 }')
+	figure "fts '$q' p50" ms "$p50" - - "sqlite3 shell (mean)" "$sh" "$r" "value<=" 5
+	figure "fts '$q' p99" ms "$p99" - - - - - "value<=" 20
 done
 echo "ratio: sqlite3 shell mean / featscope mean (>= 1: featscope is at least as fast)"
 # Substring search (grep_substring: byte-pair finder + PCRE2 over the text
@@ -63,5 +67,7 @@ for q in "${SUB1:-GATTACA}" "${SUB2:-->next}" "${SUB3:-zqxjzqxj}"; do
 	set -- $("$B/bench/fsbench" sub "$IX" "$SUBRUNS" 50 "$q")
 	Q=$q awk -v a="$1" -v b="$2" -v h="$3" -v m="$4" 'BEGIN{
 		printf "%-22s %8d %9.4f %9.4f %9.4f\n", ENVIRON["Q"], h, a, b, m }'
+	figure "substring '$q' p50" ms "$1" - - - - - "value<=" 5
+	figure "substring '$q' p99" ms "$2" - - - - - "value<=" 20
 done
 rm -f "$D/.many.sql" "$D/.one.sql"

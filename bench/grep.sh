@@ -5,7 +5,9 @@
 # same text dumped to a plain file, one context per line. Prints, for each
 # pattern, the median wall time of RUNS runs of each tool (alternating, page
 # cache warm), MB/s of text and the ratio featscope/ripgrep (>= 1.0 is the
-# target).
+# target). Also ripgrep at equal cores (the text split into one file per
+# thread, rg -c -j N) and rg -P (PCRE2, the same engine). With BENCH_TABLE
+# set, each figure is also a row of the table bench/run prints.
 #
 # usage: bench/grep.sh [NCTX]      (run from the build directory)
 #   NCTX       contexts in the generated index (default 1000000, ~195 MB)
@@ -30,17 +32,29 @@ if [ ! -f "$IX" ] || ! "$B/featscope" info "$IX" >/dev/null 2>&1; then
 fi
 [ -f "$TXT" ] && [ "$TXT" -nt "$IX" ] || "$B/bench/fsbench" dump "$IX" "$TXT"
 BYTES=$(wc -c <"$TXT")
-cat "$IX" "$TXT" >/dev/null # warm the page cache
+# ripgrep searches one file with one thread: for a peer at equal cores the
+# same text is also split into as many files as featscope uses threads
+# (one per CPU), searched with `rg -c -j N`; `rg -P` uses PCRE2, the same
+# regex engine as featscope.
+NT=$(nproc)
+if [ ! -f "$D/split-$NCTX.$NT/done" ] || [ "$TXT" -nt "$D/split-$NCTX.$NT/done" ]; then
+	rm -rf "$D/split-$NCTX.$NT"; mkdir -p "$D/split-$NCTX.$NT"
+	split -n "l/$NT" "$TXT" "$D/split-$NCTX.$NT/part."
+	: >"$D/split-$NCTX.$NT/done"
+fi
+PARTS=$(ls "$D/split-$NCTX.$NT"/part.*)
+cat "$IX" "$TXT" $PARTS >/dev/null # warm the page cache
+. "$(dirname "$0")/lib.sh"
 
 now() { date +%s%N; }
 # median of the numbers on stdin
 median() { sort -n | awk '{v[NR]=$1} END{print v[int((NR+1)/2)]}'; }
 
-echo "text: $BYTES bytes in $NCTX contexts; $(nproc) CPUs; load:$(cut -d' ' -f1-3 /proc/loadavg)"
-echo "featscope grep $IX (threads: all CPUs); rg -c on $TXT; median of $RUNS"
-printf '%-24s %10s %10s %10s %10s %7s\n' pattern "fs s" "fs MB/s" "rg s" "rg MB/s" ratio
+echo "text: $BYTES bytes in $NCTX contexts; $NT CPUs; load:$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "featscope grep $IX ($NT threads); rg -c on one file (1 thread), on $NT files (-j $NT), and rg -P (PCRE2, $NT files); median of $RUNS, runs alternating"
+printf '%-24s %9s %9s %9s %9s %9s %8s %8s %8s\n' pattern "fs s" "fs MB/s" "rg s" "rg-j s" "rg-P s" "x rg" "x rg-j" "x rg-P"
 for pat in '[ACGT]{20,}' '\b(def|class)\s+\w+' '(?i)golden gate' '\p{Hangul}+'; do
-	: >"$D/.fs" ; : >"$D/.rg"
+	: >"$D/.fs"; : >"$D/.rg"; : >"$D/.rgj"; : >"$D/.rgp"
 	for i in $(seq "$RUNS"); do
 		if [ -n "${FS_ENV:-}" ]; then
 			t0=$(now); env $FS_ENV "$FS" grep "$IX" "$pat" >/dev/null; t1=$(now)
@@ -50,10 +64,24 @@ for pat in '[ACGT]{20,}' '\b(def|class)\s+\w+' '(?i)golden gate' '\p{Hangul}+'; 
 		echo $((t1 - t0)) >>"$D/.fs"
 		t0=$(now); rg -c "$pat" "$TXT" >/dev/null; t1=$(now)
 		echo $((t1 - t0)) >>"$D/.rg"
+		t0=$(now); rg -c -j "$NT" "$pat" $PARTS >/dev/null; t1=$(now)
+		echo $((t1 - t0)) >>"$D/.rgj"
+		# rg -P is slow on some patterns (seconds): fewer runs of it
+		if [ "$i" -le 3 ]; then
+			t0=$(now); rg -c -P -j "$NT" "$pat" $PARTS >/dev/null; t1=$(now)
+			echo $((t1 - t0)) >>"$D/.rgp"
+		fi
 	done
-	fs=$(median <"$D/.fs") rgt=$(median <"$D/.rg")
-	PAT=$pat awk -v f="$fs" -v r="$rgt" -v b="$BYTES" 'BEGIN{
-		fm = b / (f / 1e9) / 1e6; rm = b / (r / 1e9) / 1e6;
-		printf "%-24s %10.3f %10.0f %10.3f %10.0f %7.2f\n", ENVIRON["PAT"], f / 1e9, fm, r / 1e9, rm, fm / rm }'
+	set -- $(stats3 <"$D/.fs"); fs=$1 fsmin=$2 fsmax=$3
+	rgt=$(median <"$D/.rg") rgj=$(median <"$D/.rgj") rgp=$(median <"$D/.rgp")
+	PAT=$pat awk -v f="$fs" -v r="$rgt" -v j="$rgj" -v q="$rgp" -v b="$BYTES" 'BEGIN{
+		printf "%-24s %9.3f %9.0f %9.3f %9.3f %9.3f %8.2f %8.2f %8.2f\n", ENVIRON["PAT"], f / 1e9,
+			b / (f / 1e9) / 1e6, r / 1e9, j / 1e9, q / 1e9, r / f, j / f, q / f }'
+	ms() { awk -v x="$1" 'BEGIN { printf "%.1f", x / 1e6 }'; }
+	rat() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+	figure "grep $pat" ms "$(ms "$fs")" "$(ms "$fsmin")" "$(ms "$fsmax")" "rg -c -j$NT ($NT files)" "$(ms "$rgj")" "$(rat "$rgj" "$fs")" "ratio>=" 1.0
+	figure "grep $pat" ms "$(ms "$fs")" "$(ms "$fsmin")" "$(ms "$fsmax")" "rg -c (1 file)" "$(ms "$rgt")" "$(rat "$rgt" "$fs")" - -
+	figure "grep $pat" ms "$(ms "$fs")" "$(ms "$fsmin")" "$(ms "$fsmax")" "rg -P -j$NT (PCRE2)" "$(ms "$rgp")" "$(rat "$rgp" "$fs")" - -
 done
-rm -f "$D/.fs" "$D/.rg"
+echo "x TOOL: that tool's time / featscope's (> 1: featscope is faster); target >= 1.0 against rg -j at equal cores"
+rm -f "$D/.fs" "$D/.rg" "$D/.rgj" "$D/.rgp"

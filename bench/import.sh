@@ -54,3 +54,6 @@ awk -v s="$OURS_S" -v p="$PEER_S" -v r="$RECORDS" -v j="$JSON_BYTES" -v g="$GZ_B
 	printf "ratio featscope / peer:        %.1fx wall, %.1fx CPU (the cost of just decompressing = 1)\n", s / p, sc / pc
 	printf "index: %.0f MB for %d features\n", ix / 1e6, nf
 }'
+. "$(dirname "$0")/lib.sh"
+figure "import Neuronpedia export ($RECORDS records), wall" s "$OURS_S" - - "gzip -dc | wc -l" "$PEER_S" \
+	"$(awk -v s="$OURS_S" -v p="$PEER_S" 'BEGIN { printf "%.2f", p / (s > 0 ? s : 0.01) }')" "ratio>=" 0.5

@@ -117,3 +117,11 @@ FEATSCOPE_TIMING=$TMP/jump FEATSCOPE_SCRIPT=$TMP/jump.keys FEATSCOPE_SIZE=${COLS
 sed -n 's/^slow_key [0-9] \([0-9.]*\) ms.*by \([a-z]*\).*/\2 \1/p' "$TMP/jump" | sort | awk '{ t[$1] = t[$1] " " $2 } END { for (k in t) printf "  jump in %s order (ms):%s\n", k, t[k] }' >"$TMP/jumps"
 printf 'jumps to a feature number over 1..%s (only those over 50 ms are listed):\n' "$N"
 cat "$TMP/jumps"
+
+# Rows of the table bench/run prints (BENCH_TABLE).
+. "$(dirname "$0")/lib.sh"
+figure "browser: start to first frame ($N features)" ms "$wall" "$(sort -n "$TMP/wall" | head -1)" "$(sort -n "$TMP/wall" | tail -1)" \
+	"sqlite3 shell first page" "$peer" "$(echo "$peer / $wall" | bc -l | awk '{ printf "%.2f", $1 }')" "value<=" 100
+figure "browser: key to frame p99, PgDn through all" ms "$(field p99_ms "$TMP/scroll")" "$(field p50_ms "$TMP/scroll")" "$(field max_ms "$TMP/scroll")" - - - "value<=" 16
+figure "browser: key to frame p99, mixed session" ms "$(field p99_ms "$TMP/mixed")" "$(field p50_ms "$TMP/mixed")" "$(field max_ms "$TMP/mixed")" - - - "value<=" 16
+figure "browser: key to frame p99, jumps to numbers in 5 sort orders" ms "$(field p99_ms "$TMP/jump")" "$(field p50_ms "$TMP/jump")" "$(field max_ms "$TMP/jump")" - - - "value<=" 16

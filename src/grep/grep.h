@@ -39,6 +39,9 @@
 
 #include "index/index.h"
 
+/* Most worker threads of a scan. */
+#define GREP_MAX_THREADS 8
+
 /* Ranking keys. */
 typedef enum {
 	GREP_SORT_F1, GREP_SORT_MASS, GREP_SORT_PRECISION, GREP_SORT_RECALL,
@@ -59,6 +62,10 @@ enum {
 };
 
 typedef struct grep_pattern grep_pattern;
+
+/* The ASCII whitespace (space, \t, \n, \r, \f, \v) that GREP_TOKEN trims
+ * from a token's text. */
+int grep_is_space(unsigned char c);
 
 /* Compile PATTERN (UTF-8; Unicode properties for \w \d \b unless literal)
  * with JIT. NULL on a bad pattern, with err set to

@@ -1,9 +1,13 @@
 /*
  * index.h: the featscope index, one SQLite file (format described in
- * man/featscope-index.5). index.c is the only module that speaks SQL to an
- * index: the read side (fs_index, opened read-only, used by the query CLI,
- * grep and the TUI) and the write side (fs_writer, used by the builder and
- * the importers; it writes a temporary file and renames it at the end).
+ * man/featscope-index.5). src/index/ is the only folder that speaks SQL to
+ * an index: the read side (fs_index, opened read-only, used by the query
+ * CLI, grep and the TUI) and the write side (fs_writer, used by the builder
+ * and the importers; it writes a temporary file and renames it at the end).
+ * Declarations are grouped by subject: records, opening and meta,
+ * features, examples, contexts, chunks and the scan reader, logits and
+ * neighbours, clusters, full-text search, writing, blob codecs. Which file
+ * implements what: src/index/index_int.h.
  *
  * Identifiers: every feature has a global id (fid, 1-based) and a
  * (dictionary, index) pair; every context has an id (1-based) that is also
@@ -99,13 +103,15 @@ typedef struct {
 	char *label;          /* label made from its members */
 } fs_cluster;
 
-/* ------------------------------------------------------------- read side */
+/* ------------------------------------------------------ opening, meta */
 
 typedef struct fs_index fs_index;
 
 /* Open read-only. Checks the meta table (format and version) without
  * scanning any table. NULL with a one-line message in err when PATH is
- * missing, not SQLite, not a featscope index or of another version. */
+ * missing, not SQLite, not a featscope index or of another version.
+ * A connection is used by one thread at a time: a thread of its own
+ * opens its own fs_index. */
 fs_index *index_open(const char *path, char *err, size_t errlen);
 void index_close(fs_index *ix);
 const char *index_path(const fs_index *ix);
@@ -127,6 +133,8 @@ int index_n_saes(const fs_index *ix);
 const fs_sae *index_sae(const fs_index *ix, int i);
 const fs_sae *index_sae_by_id(const fs_index *ix, int id);
 const fs_sae *index_sae_by_name(const fs_index *ix, const char *name);
+
+/* -------------------------------------------------------------- features */
 
 /* Feature names: "N" (in the only or first dictionary), "SAE/N", or "#FID"
  * for a global id. Returns the fid, or -1 with a message in err. */
@@ -150,6 +158,22 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+/* Keyset paging through the same order as index_feature_page: up to limit
+ * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
+ * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
+ * Its cost does not grow with the position in the list. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out);
+/* The position of fid in that order (rows before it), -1 when it is not
+ * in the list (another dictionary, filtered out, absent). */
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid);
+/* act_mass and dictionary id of every feature, indexed by fid: *mass and
+ * *sae get *nfid = (largest fid + 1) entries (malloc'd; unused slots 0).
+ * 0 on success, -1 on error. */
+int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
+
+/* -------------------------------------------------- examples, intervals */
 
 /* All examples of a feature, group then rank order. *out is malloc'd;
  * free with examples_free. Returns the count, -1 on error. */
@@ -161,36 +185,19 @@ int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int 
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 
+/* -------------------------------------------------------------- contexts */
+
 int index_context(fs_index *ix, int64_t ctx, fs_context *c);
 void context_free(fs_context *c);
-
-/* Logit effects: sign +1 for the top positive, -1 for the top negative. */
-int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
-void logits_free(fs_logit *l, int n);
-
-/* Nearest neighbours by decoder cosine in dictionary other_sae (0: the
- * feature's own). At most k. */
-int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k,
-		     fs_neighbour **out);
-
-/* Cluster tree: children of a node (parent 0: the roots of dictionary sae),
- * one node, and the features directly in a node. */
-int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out);
-int index_cluster(fs_index *ix, int64_t node, fs_cluster *c);
-void clusters_free(fs_cluster *c, int n);
-int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
-
-/* Full-text search (FTS5 query syntax). Context ids in rowid order, and
- * fids whose label matches. */
-int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
-int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
 /* Features with an example on a context, strongest first. */
 typedef struct {
-	int64_t fid;
-	float max_act;
-	int max_pos;
+	int64_t fid;          /* the feature */
+	float max_act;        /* its largest activation on the context */
+	int max_pos;          /* the token where it is */
 } fs_ctx_feature;
 int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out);
+
+/* ------------------------------------------------ chunks, the scan reader */
 
 /* Context text is stored in chunks of concatenated texts (for fast scans).
  * Chunk ids are 1..index_n_chunks. Contexts of a chunk are consecutive ids
@@ -208,6 +215,61 @@ typedef struct {
 int64_t index_n_chunks(const fs_index *ix);
 int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch);
 void chunk_free(fs_chunk *ch);
+/* Bytes of text in all chunks (NUL separators included), -1 on error. */
+int64_t index_text_bytes(fs_index *ix);
+
+/* The scan's reader (grep's workers, one per thread and fs_index) of
+ * chunks and of matched contexts' token boundaries and examples, with its
+ * statements prepared once; close it before closing ix. */
+typedef struct index_ctx_reader index_ctx_reader;
+index_ctx_reader *index_ctx_reader_open(fs_index *ix);
+void index_ctx_reader_close(index_ctx_reader *r);
+/* Chunk id read into buffers the reader keeps (no allocation once they
+ * are large enough): the result is valid until the next call or close.
+ * NULL when absent or damaged. */
+const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
+/* Chunks this reader read straight from its own map of the file rather
+ * than through SQLite (which it does for rows that spill off their page,
+ * files it cannot vouch for, and always when FEATSCOPE_SQLITE_READS is
+ * set). For tests and benchmarks. */
+int64_t index_ctx_reader_direct(const index_ctx_reader *r);
+/* Token boundaries of context ctx without its text; textlen is the text's
+ * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
+ * Returns ntok, -1 when absent or corrupt. */
+int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off);
+/* Every stored example on context ctx (whose tokens number ntok):
+ * fn(ud, fid, acts, ntok) for each, acts dense and valid during the call.
+ * Returns the count, -1 on error. */
+typedef void (*index_example_fn)(void *ud, int64_t fid, const float *acts, int ntok);
+int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
+			      index_example_fn fn, void *ud);
+
+/* ------------------------------------------------- logits, neighbours */
+
+/* Logit effects: sign +1 for the top positive, -1 for the top negative. */
+int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
+void logits_free(fs_logit *l, int n);
+
+/* Nearest neighbours by decoder cosine in dictionary other_sae (0: the
+ * feature's own). At most k. */
+int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k,
+		     fs_neighbour **out);
+
+/* ---------------------------------------------------------- cluster tree */
+
+/* Children of a node (parent 0: the roots of dictionary sae), one node,
+ * and the features directly in a node. */
+int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out);
+int index_cluster(fs_index *ix, int64_t node, fs_cluster *c);
+void clusters_free(fs_cluster *c, int n);
+int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
+
+/* ------------------------------------------------------ full-text search */
+
+/* FTS5 query syntax. Context ids in rowid order, and fids whose label
+ * matches. */
+int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
+int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
 
 /* ------------------------------------------------------------ write side */
 
@@ -220,6 +282,8 @@ typedef struct fs_writer fs_writer;
 fs_writer *writer_create(const char *path, char *err, size_t errlen);
 /* Returns the new dictionary id (>0), -1 on error (name taken). */
 int writer_add_sae(fs_writer *w, const fs_sae *s);
+/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
 /* Returns the fid. Uses f->sae, idx, label, label_source, density, max_act,
  * mean_act, cluster, map_x/map_y, hist*. act_mass and n_examples are
  * computed by the writer from the examples added. */
@@ -260,13 +324,16 @@ int writer_finish(fs_writer *w, char *err, size_t errlen);
 void writer_abort(fs_writer *w);
 const char *writer_errmsg(fs_writer *w);
 
+/* ----------------------------------------------------------- blob codecs */
+
 /* Per-token activation blob codec (exposed for tests and fuzzing):
  * sparse (varint gap, f16 value) pairs. */
 size_t acts_encode(const float *acts, int ntok, uint8_t *out);  /* out >= ntok*5 bytes */
 int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 bad */
-/* A context's examples (contexts.ex): per example, in (feature, grp, rank)
- * order, a varint feature id delta, a varint max_pos, the f32 max_act
- * (little-endian) and a varint length followed by its acts blob. */
+/* A context's examples (in its chunk's aux record): per example, in
+ * (feature, grp, rank) order, a varint feature id delta, a varint max_pos,
+ * the f32 max_act (little-endian) and a varint length followed by its acts
+ * blob. */
 typedef struct {
 	int64_t fid;          /* feature */
 	float max_act;        /* its largest activation on the context */
@@ -282,57 +349,5 @@ int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e
 /* Token boundary codec: varint token byte lengths. */
 size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
 int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
-
-/* ---- import ---- */
-/* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
-int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
-/* ---- search ---- */
-/* Queries for the concept probe (grep.c). A connection is used by one
- * thread at a time, so every grep worker opens its own fs_index. */
-
-/* Bytes of text in all chunks (NUL separators included), -1 on error. */
-int64_t index_text_bytes(fs_index *ix);
-/* act_mass and dictionary id of every feature, indexed by fid: *mass and
- * *sae get *nfid = (largest fid + 1) entries (malloc'd; unused slots 0).
- * 0 on success, -1 on error. */
-int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
-/* A reader of matched contexts' token boundaries and examples, with its
- * statements prepared once; close it before closing ix. */
-typedef struct index_ctx_reader index_ctx_reader;
-index_ctx_reader *index_ctx_reader_open(fs_index *ix);
-void index_ctx_reader_close(index_ctx_reader *r);
-/* Chunk id read into buffers the reader keeps (no allocation once they
- * are large enough): the result is valid until the next call or close.
- * NULL when absent or damaged. */
-const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id);
-/* Chunks this reader read straight from its own map of the file rather
- * than through SQLite (which it does for rows that spill off their page,
- * files it cannot vouch for, and always when FEATSCOPE_SQLITE_READS is
- * set). For tests and benchmarks. */
-int64_t index_ctx_reader_direct(const index_ctx_reader *r);
-/* Token boundaries of context ctx without its text; textlen is the text's
- * byte length (from its chunk). *off gets ntok + 1 entries (malloc'd).
- * Returns ntok, -1 when absent or corrupt. */
-int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, uint32_t **off);
-/* Every stored example on context ctx (whose tokens number ntok):
- * fn(ud, fid, acts, ntok) for each, acts dense and valid during the call.
- * Returns the count, -1 on error. */
-typedef void (*index_example_fn)(void *ud, int64_t fid, const float *acts, int ntok);
-int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
-			      index_example_fn fn, void *ud);
-
-
-/* ---- tui ---- */
-
-/* Keyset paging through the same order as index_feature_page: up to limit
- * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
- * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
- * Its cost does not grow with the position in the list. */
-int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
-			  const fs_feature *at, int dir, int limit, fs_feature *out);
-/* The position of fid in that order (rows before it), -1 when it is not
- * in the list (another dictionary, filtered out, absent). */
-int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
-			   int64_t fid);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * fuzz-index.c: libFuzzer targets for opening and reading an index from a
- * hostile file (src/index/index.c). Two targets are built from this file:
+ * hostile file (src/index/). Two targets are built from this file:
  *
  *   fuzz-index       the input is the whole file: a corrupt or truncated
  *                    SQLite database, or a valid one with another schema.

@@ -1,0 +1,83 @@
+/*
+ * index_int.h: what the index_*.c files share and nothing outside
+ * src/index/ may use (in the manner of SQLite's btreeInt.h): the read
+ * side's connection (struct fs_index) and its statement table, the schema
+ * text, and the helpers that read a chunk's aux records through SQLite.
+ *
+ * The files: index_schema.c (schema, open, meta, dictionaries),
+ * index_read.c (every query of the read side), index_write.c (fs_writer),
+ * index_codec.c (blob codecs: acts, examples, token boundaries, aux
+ * records), index_scan.c (the scan's context reader, which walks the
+ * chunks b-tree straight from the file).
+ */
+#ifndef FS_INDEX_INT_H
+#define FS_INDEX_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+#include "index/index.h"
+
+/* Largest chunk row: SQLite keeps a row of up to U - 35 bytes (U = 65536,
+ * the page size) on its leaf page, contiguous, with no overflow pages. */
+#define CHUNK_BYTES 65501
+
+/* The schema (index_schema.c): the tables a new index gets, the writer's
+ * staging table, and what writer_finish builds after the bulk load. */
+extern const char schema_sql[];
+extern const char stage_sql[];
+extern const char finish_sql[];
+
+/* The read side's fixed statements, by number (reader_sql in index_schema.c). */
+enum {
+	R_META, R_SAES, R_FEATURE, R_FEATURE_ID, R_EXAMPLES, R_INTERVALS, R_CONTEXT,
+	R_CONTEXT_TEXT, R_LOGITS, R_NEIGHBOURS, R_CL_CHILDREN, R_CLUSTER, R_CL_FEATURES,
+	R_SEARCH_CTX, R_SEARCH_LABEL, R_CTX_FEATURES, R_CHUNK, R_IDX_ANY, R_EX_ACTS, R_COUNT
+};
+
+extern const char *const reader_sql[R_COUNT];
+
+struct fs_index {
+	sqlite3 *db;                /* read-only connection */
+	sqlite3_stmt *st[R_COUNT];  /* fixed statements, prepared on first use */
+	sqlite3_stmt *page[2][5][2][2]; /* feature paging: [all saes][sort][desc][filtered] */
+	sqlite3_stmt *count[2][2];  /* feature counts: [all saes][filtered] */
+	char *path;                 /* as opened */
+	char **meta_k, **meta_v;    /* meta table */
+	int n_meta;                 /* entries in it */
+	fs_sae *saes;               /* dictionaries */
+	int n_saes;                 /* how many */
+	signed char *dense;         /* per dictionary: 1 when its features are
+				       exactly idx 0..n-1, 0 when not, -1 unknown */
+};
+
+/* Statement i of reader_sql, prepared on first use, reset and unbound;
+ * NULL when it cannot be prepared. */
+sqlite3_stmt *rstmt(fs_index *ix, int i);
+/* Column i as a malloc'd string ("" for NULL). */
+char *col_strdup(sqlite3_stmt *s, int i);
+/* A meta value as an integer, 0 when absent or not a number. */
+int64_t meta_i64(const fs_index *ix, const char *key);
+
+/* A context's record: ntok, its boundaries blob and its examples blob. */
+typedef struct {
+	int ntok;             /* tokens */
+	const uint8_t *toks;  /* their byte lengths, varints (toks_decode) */
+	size_t ntoks;         /* bytes of toks */
+	const uint8_t *ex;    /* the examples on the context (ex_next) */
+	size_t nex;           /* bytes of ex */
+} aux_rec;
+
+/* Split a context's record (from chunks.aux) into its parts; 0 or -1
+ * (index_codec.c). */
+int aux_split(const fs_buf *b, aux_rec *r);
+/* Record bounds o[0], o[1] lie after the offset table of an aux blob of
+ * total bytes holding n records, and inside it (index_codec.c). */
+int aux_span_ok(const uint32_t o[2], uint64_t total, int n);
+/* Record i of the n contexts of chunk `chunk` into out, read through the
+ * blob handle *b (opened on the first call); 0 or -1 (index_read.c). */
+int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out);
+
+#endif

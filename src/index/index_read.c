@@ -1,0 +1,884 @@
+/*
+ * index_read.c: the read side's queries on an open fs_index: features
+ * (by name, by id, sorted and filtered pages, keyset paging and ranks for
+ * the browser), examples and intervals, contexts and their features,
+ * chunks, logits, neighbours, the cluster tree, full-text search, and the
+ * bulk queries of the concept probe. Every statement is SQL on the
+ * connection opened in index_schema.c.
+ */
+#include "config.h"
+#include "index/index_int.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t index_feature_id(fs_index *ix, int sae, int64_t idx)
+{
+	sqlite3_stmt *s = rstmt(ix, R_FEATURE_ID);
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	sqlite3_bind_int64(s, 2, idx);
+	int64_t id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return id;
+}
+
+int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen)
+{
+	int64_t n, id;
+	if (name[0] == '#') {
+		fs_feature f;
+		if (parse_i64(name + 1, &n) != 0 || index_feature(ix, n, &f) != 0)
+			return fs_seterr(err, errlen, "%s: no such feature", name);
+		feature_free(&f);
+		return n;
+	}
+	const char *slash = strrchr(name, '/');
+	if (slash) {
+		char *sname = xstrndup(name, (size_t)(slash - name));
+		const fs_sae *d = index_sae_by_name(ix, sname);
+		free(sname);
+		if (!d)
+			return fs_seterr(err, errlen, "%s: no dictionary named '%.*s' in %s", name,
+					 (int)(slash - name), name, ix->path);
+		if (parse_i64(slash + 1, &n) != 0)
+			return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
+		id = index_feature_id(ix, d->id, n);
+		if (id < 0)
+			return fs_seterr(err, errlen, "%s: no such feature", name);
+		return id;
+	}
+	if (parse_i64(name, &n) != 0)
+		return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
+	if (ix->n_saes > 0) {
+		id = index_feature_id(ix, ix->saes[0].id, n);
+		if (id >= 0)
+			return id;
+	}
+	sqlite3_stmt *s = rstmt(ix, R_IDX_ANY);
+	if (s) {
+		sqlite3_bind_int64(s, 1, n);
+		id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+		sqlite3_reset(s);
+		if (id >= 0)
+			return id;
+	}
+	return fs_seterr(err, errlen, "%s: no such feature", name);
+}
+
+static double col_real_or_nan(sqlite3_stmt *s, int i)
+{
+	return sqlite3_column_type(s, i) == SQLITE_NULL ? NAN : sqlite3_column_double(s, i);
+}
+
+/* Fill a feature from a row laid out as R_FEATURE's columns. */
+static void feature_from_row(sqlite3_stmt *s, fs_feature *f)
+{
+	memset(f, 0, sizeof *f);
+	f->id = sqlite3_column_int64(s, 0);
+	f->sae = sqlite3_column_int(s, 1);
+	f->idx = sqlite3_column_int64(s, 2);
+	f->label = col_strdup(s, 3);
+	f->label_source = col_strdup(s, 4);
+	f->density = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 5);
+	f->max_act = col_real_or_nan(s, 6);
+	f->mean_act = col_real_or_nan(s, 7);
+	f->act_mass = sqlite3_column_double(s, 8);
+	f->n_examples = sqlite3_column_int64(s, 9);
+	f->cluster = sqlite3_column_int64(s, 10);
+	f->map_x = col_real_or_nan(s, 11);
+	f->map_y = col_real_or_nan(s, 12);
+	if (sqlite3_column_bytes(s, 13) == 8 + 4 * FS_HIST_BINS) {
+		const uint8_t *b = sqlite3_column_blob(s, 13);
+		memcpy(&f->hist_lo, b, 4);
+		memcpy(&f->hist_hi, b + 4, 4);
+		memcpy(f->hist, b + 8, 4 * FS_HIST_BINS);
+	}
+}
+
+int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
+{
+	sqlite3_stmt *s = rstmt(ix, R_FEATURE);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		feature_from_row(s, f);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void feature_free(fs_feature *f)
+{
+	free(f->label);
+	free(f->label_source);
+	f->label = f->label_source = NULL;
+}
+
+const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outlen)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0) {
+		snprintf(out, outlen, "#%lld", (long long)fid);
+		return out;
+	}
+	const fs_sae *d = index_sae_by_id(ix, f.sae);
+	if (ix->n_saes <= 1 || !d)
+		snprintf(out, outlen, "%lld", (long long)f.idx);
+	else
+		snprintf(out, outlen, "%s/%lld", d->name, (long long)f.idx);
+	feature_free(&f);
+	return out;
+}
+
+static const char *const sort_cols[5] = {"idx", "label COLLATE NOCASE", "density", "max_act", "cluster"};
+
+static const char feature_cols[] =
+	"id, sae, idx, label, label_source, density, max_act, mean_act, act_mass,"
+	" n_examples, cluster, map_x, map_y, hist";
+
+static const char filter_sql[] =
+	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
+
+/* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
+ * matches as a plain substring. */
+static void bind_filter(sqlite3_stmt *s, const char *filter)
+{
+	fs_buf b = {0};
+	for (const char *p = filter; *p; p++) {
+		if (*p == '%' || *p == '_' || *p == '\\')
+			buf_addc(&b, '\\');
+		buf_addc(&b, *p);
+	}
+	sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
+	buf_free(&b);
+}
+
+int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
+		       const char *filter, int64_t offset, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	desc = !!desc;
+	sqlite3_stmt **sp = &ix->page[all][sort][desc][filt];
+	if (!*sp) {
+		const char *dir = desc ? "DESC" : "ASC";
+		char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s"
+				      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4 OFFSET ?5",
+				      feature_cols, all ? "(?1 = 0)" : "sae = ?1",
+				      filt ? "AND" : "", filt ? filter_sql : "",
+				      sort_cols[sort], dir, dir, dir);
+		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	sqlite3_stmt *s = *sp;
+	sqlite3_reset(s);
+	sqlite3_bind_int(s, 1, sae);
+	if (filt)
+		bind_filter(s, filter);
+	sqlite3_bind_int(s, 4, limit);
+	sqlite3_bind_int64(s, 5, offset);
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_reset(s);
+	return n;
+}
+
+int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
+{
+	int all = sae == 0, filt = filter && *filter;
+	if (!filt) {
+		if (all)
+			return index_n_features(ix);
+		const fs_sae *d = index_sae_by_id(ix, sae);
+		if (!d)
+			return 0;
+	}
+	sqlite3_stmt **sp = &ix->count[all][filt];
+	if (!*sp) {
+		char *sql = xasprintf("SELECT count(*) FROM features WHERE %s %s %s",
+				      all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+				      filt ? filter_sql : "");
+		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
+		free(sql);
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	sqlite3_stmt *s = *sp;
+	sqlite3_reset(s);
+	sqlite3_bind_int(s, 1, sae);
+	if (filt)
+		bind_filter(s, filter);
+	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+	sqlite3_reset(s);
+	return n;
+}
+
+int index_examples(fs_index *ix, int64_t fid, fs_example **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_EXAMPLES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0, cap = 0;
+	fs_example *ex = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			ex = xrealloc(ex, sizeof *ex * (size_t)cap);
+		}
+		fs_example *e = &ex[n];
+		e->ctx = sqlite3_column_int64(s, 0);
+		e->grp = sqlite3_column_int(s, 1);
+		e->rank = sqlite3_column_int(s, 2);
+		e->max_act = (float)sqlite3_column_double(s, 3);
+		e->max_pos = sqlite3_column_int(s, 4);
+		e->ntok = sqlite3_column_int(s, 6);
+		if (e->ntok < 0 || e->ntok > 1 << 24)
+			e->ntok = 0;
+		e->acts = xcalloc((size_t)e->ntok + 1, sizeof(float));
+		if (acts_decode(sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5),
+				e->acts, e->ntok) != 0)
+			memset(e->acts, 0, sizeof(float) * (size_t)e->ntok);
+		if (e->max_pos < 0 || e->max_pos >= e->ntok)
+			e->max_pos = 0;
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = ex;
+	return n;
+}
+
+void examples_free(fs_example *ex, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(ex[i].acts);
+	free(ex);
+}
+
+int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok)
+{
+	sqlite3_stmt *s = rstmt(ix, R_EX_ACTS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int64(s, 2, ctx);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		rc = acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
+	sqlite3_reset(s);
+	return rc;
+}
+
+int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_INTERVALS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0;
+	fs_interval *iv = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		iv = xrealloc(iv, sizeof *iv * (size_t)(n + 1));
+		iv[n].grp = sqlite3_column_int(s, 0);
+		iv[n].lo = (float)sqlite3_column_double(s, 1);
+		iv[n].hi = (float)sqlite3_column_double(s, 2);
+		iv[n].frac = (float)sqlite3_column_double(s, 3);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = iv;
+	return n;
+}
+
+/* Offsets blob of a chunk, validated. */
+static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uint32_t **off)
+{
+	if (n < 0 || (int64_t)bytes != ((int64_t)n + 1) * 4)
+		return -1;
+	uint32_t *o = xmalloc((size_t)bytes);
+	memcpy(o, blob, (size_t)bytes);
+	for (int i = 0; i < n; i++)
+		if (o[i] >= o[i + 1] || o[i + 1] > textlen) {
+			free(o);
+			return -1;
+		}
+	*off = o;
+	return 0;
+}
+
+/* Record i of the n contexts of chunk `chunk` (chunks.aux) into out,
+ * through *b (opened on the first call, moved to the chunk after). */
+int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out)
+{
+	int rc = *b ? sqlite3_blob_reopen(*b, chunk)
+		    : sqlite3_blob_open(db, "main", "chunks", "aux", chunk, 0, b);
+	if (rc != SQLITE_OK || i < 0 || i >= n)
+		return -1;
+	int64_t total = sqlite3_blob_bytes(*b);
+	uint32_t o[2];
+	if (((int64_t)i + 2) * 4 > total || sqlite3_blob_read(*b, o, 8, i * 4) != SQLITE_OK)
+		return -1;
+	if (!aux_span_ok(o, (uint64_t)total, n))
+		return -1;
+	out->len = 0;
+	buf_reserve(out, o[1] - o[0] + 1);
+	if (o[1] > o[0] && sqlite3_blob_read(*b, out->p, (int)(o[1] - o[0]), (int)o[0]) != SQLITE_OK)
+		return -1;
+	out->len = o[1] - o[0];
+	return 0;
+}
+
+int index_context(fs_index *ix, int64_t ctx, fs_context *c)
+{
+	memset(c, 0, sizeof *c);
+	sqlite3_stmt *s = rstmt(ix, R_CONTEXT);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, ctx);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return -1;
+	}
+	int64_t chunk = sqlite3_column_int64(s, 0);
+	int ntok = sqlite3_column_int(s, 1), n = sqlite3_column_int(s, 2);
+	c->source = col_strdup(s, 3);
+	int64_t first = sqlite3_column_int64(s, 4);
+	sqlite3_reset(s);
+	/* first comes from the file: no overflow on hostile values */
+	int64_t i = first <= ctx && (first >= 0 || ctx <= INT64_MAX + first) ? ctx - first : -1;
+
+	/* The context's bytes: read just its slice of the chunk. */
+	int rc = -1;
+	sqlite3_stmt *o = rstmt(ix, R_CONTEXT_TEXT);
+	sqlite3_blob *blob = NULL;
+	if (o) {
+		sqlite3_bind_int64(o, 1, chunk);
+		if (sqlite3_step(o) == SQLITE_ROW) {
+			int nb = sqlite3_column_bytes(o, 0);
+			const uint32_t *off = sqlite3_column_blob(o, 0);
+			if (off && i >= 0 && i < nb / 4 && (i + 2) * 4 <= nb && off[i] < off[i + 1] &&
+			    sqlite3_blob_open(ix->db, "main", "chunks", "text", chunk, 0, &blob) == SQLITE_OK) {
+				uint32_t a = off[i], b = off[i + 1] - 1;
+				int total = sqlite3_blob_bytes(blob);
+				if (a <= b && b <= (uint32_t)total) {
+					c->len = (int)(b - a);
+					c->text = xmalloc((size_t)c->len + 1);
+					if (sqlite3_blob_read(blob, c->text, c->len, (int)a) == SQLITE_OK) {
+						c->text[c->len] = 0;
+						rc = 0;
+					}
+				}
+				sqlite3_blob_close(blob);
+			}
+		}
+		sqlite3_reset(o);
+	}
+	/* Its token boundaries, from its record in the chunk's aux. */
+	fs_buf rec = {0};
+	aux_rec ar;
+	blob = NULL;
+	if (rc == 0 && i < n && aux_read(ix->db, &blob, chunk, (int)i, n, &rec) == 0 &&
+	    aux_split(&rec, &ar) == 0 && ar.ntok == ntok) {
+		c->ntok = ntok;
+		c->tok_off = xmalloc(sizeof(uint32_t) * ((size_t)ntok + 1));
+		if (toks_decode(ar.toks, ar.ntoks, c->tok_off, ntok, (uint32_t)c->len) != 0)
+			rc = -1;
+	} else {
+		rc = -1;
+	}
+	sqlite3_blob_close(blob);
+	buf_free(&rec);
+	c->id = ctx;
+	if (rc != 0) {
+		context_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+void context_free(fs_context *c)
+{
+	free(c->text);
+	free(c->tok_off);
+	free(c->source);
+	memset(c, 0, sizeof *c);
+}
+
+int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_LOGITS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int(s, 2, sign > 0 ? 1 : -1);
+	int n = 0;
+	fs_logit *l = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		l = xrealloc(l, sizeof *l * (size_t)(n + 1));
+		l[n].token = col_strdup(s, 0);
+		l[n].value = (float)sqlite3_column_double(s, 1);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = l;
+	return n;
+}
+
+void logits_free(fs_logit *l, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(l[i].token);
+	free(l);
+}
+
+int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k, fs_neighbour **out)
+{
+	*out = NULL;
+	if (other_sae == 0) {
+		fs_feature f;
+		if (index_feature(ix, fid, &f) != 0)
+			return -1;
+		other_sae = f.sae;
+		feature_free(&f);
+	}
+	sqlite3_stmt *s = rstmt(ix, R_NEIGHBOURS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_int(s, 2, other_sae);
+	sqlite3_bind_int(s, 3, k);
+	int n = 0;
+	fs_neighbour *nb = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		nb = xrealloc(nb, sizeof *nb * (size_t)(n + 1));
+		nb[n].fid = sqlite3_column_int64(s, 0);
+		nb[n].cosine = (float)sqlite3_column_double(s, 1);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = nb;
+	return n;
+}
+
+static void cluster_from_row(sqlite3_stmt *s, fs_cluster *c)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->parent = sqlite3_column_int64(s, 1);
+	c->sae = sqlite3_column_int(s, 2);
+	c->depth = sqlite3_column_int(s, 3);
+	c->size = sqlite3_column_int64(s, 4);
+	c->label = col_strdup(s, 5);
+	c->n_children = sqlite3_column_int64(s, 6);
+}
+
+int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out)
+{
+	*out = NULL;
+	if (parent > 0) {
+		fs_cluster p;
+		if (index_cluster(ix, parent, &p) != 0)
+			return -1;
+		sae = p.sae;
+		free(p.label);
+	}
+	sqlite3_stmt *s = rstmt(ix, R_CL_CHILDREN);
+	if (!s)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	sqlite3_bind_int64(s, 2, parent);
+	int n = 0;
+	fs_cluster *c = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		c = xrealloc(c, sizeof *c * (size_t)(n + 1));
+		cluster_from_row(s, &c[n++]);
+	}
+	sqlite3_reset(s);
+	*out = c;
+	return n;
+}
+
+int index_cluster(fs_index *ix, int64_t node, fs_cluster *c)
+{
+	sqlite3_stmt *s = rstmt(ix, R_CLUSTER);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, node);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		cluster_from_row(s, c);
+		rc = 0;
+	}
+	sqlite3_reset(s);
+	return rc;
+}
+
+void clusters_free(fs_cluster *c, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(c[i].label);
+	free(c);
+}
+
+/* Collect the first integer column of a statement's rows. */
+static int collect_ids(sqlite3_stmt *s, int64_t **out)
+{
+	int n = 0, cap = 0;
+	int64_t *v = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			v = xrealloc(v, sizeof *v * (size_t)cap);
+		}
+		v[n++] = sqlite3_column_int64(s, 0);
+	}
+	int rc = sqlite3_errcode(sqlite3_db_handle(s));
+	sqlite3_reset(s);
+	*out = v;
+	if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		free(v);
+		*out = NULL;
+		return -1;
+	}
+	return n;
+}
+
+int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids)
+{
+	*fids = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_CL_FEATURES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, node);
+	return collect_ids(s, fids);
+}
+
+int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx)
+{
+	*ctx = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_SEARCH_CTX);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, limit);
+	return collect_ids(s, ctx);
+}
+
+int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
+{
+	*fids = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_SEARCH_LABEL);
+	if (!s)
+		return -1;
+	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(s, 2, limit);
+	return collect_ids(s, fids);
+}
+
+static int ctx_feature_cmp(const void *x, const void *y)
+{
+	const fs_ctx_feature *a = x, *b = y;
+	if (a->max_act != b->max_act)
+		return a->max_act > b->max_act ? -1 : 1;
+	return (a->fid > b->fid) - (a->fid < b->fid);
+}
+
+int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_CTX_FEATURES);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, ctx);
+	int n = 0, rc = 0;
+	fs_ctx_feature *v = NULL;
+	int64_t chunk = 0, first = 0;
+	int nc = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		chunk = sqlite3_column_int64(s, 0);
+		nc = sqlite3_column_int(s, 1);
+		first = sqlite3_column_int64(s, 2);
+	}
+	sqlite3_reset(s);
+	fs_buf rec = {0};
+	aux_rec ar = {0};
+	sqlite3_blob *b = NULL;
+	if (chunk && first >= 0 && first <= ctx && ctx - first < nc) {
+		if (aux_read(ix->db, &b, chunk, (int)(ctx - first), nc, &rec) != 0 || aux_split(&rec, &ar) != 0)
+			rc = -1;
+		size_t at = 0;
+		int64_t fid = 0;
+		fs_ex_entry e;
+		/* entries come in feature order: one per feature, its best */
+		while (rc == 0 && (rc = ex_next(ar.ex, ar.nex, &at, &fid, &e)) == 1) {
+			rc = 0;
+			if (n > 0 && v[n - 1].fid == e.fid) {
+				if (e.max_act > v[n - 1].max_act) {
+					v[n - 1].max_act = e.max_act;
+					v[n - 1].max_pos = e.max_pos;
+				}
+				continue;
+			}
+			v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+			v[n].fid = e.fid;
+			v[n].max_act = e.max_act;
+			v[n].max_pos = e.max_pos;
+			n++;
+		}
+	}
+	sqlite3_blob_close(b);
+	buf_free(&rec);
+	if (rc < 0) {
+		free(v);
+		return -1;
+	}
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof *v, ctx_feature_cmp);
+	if (limit >= 0 && n > limit)
+		n = limit;
+	*out = v;
+	return n;
+}
+
+int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
+{
+	memset(ch, 0, sizeof *ch);
+	sqlite3_stmt *s = rstmt(ix, R_CHUNK);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, id);
+	int rc = -1;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		ch->id = id;
+		ch->first_ctx = sqlite3_column_int64(s, 0);
+		ch->n = sqlite3_column_int(s, 1);
+		ch->len = (size_t)sqlite3_column_bytes(s, 3);
+		char *t = xmalloc(ch->len + 1);
+		if (ch->len) /* an empty text has no pointer to copy from */
+			memcpy(t, sqlite3_column_blob(s, 3), ch->len);
+		t[ch->len] = 0;
+		ch->text = t;
+		rc = chunk_offsets(sqlite3_column_blob(s, 2), sqlite3_column_bytes(s, 2), ch->n,
+				   ch->len, &ch->off);
+	}
+	sqlite3_reset(s);
+	if (rc != 0)
+		chunk_free(ch);
+	return rc;
+}
+
+void chunk_free(fs_chunk *ch)
+{
+	free((char *)ch->text);
+	free(ch->off);
+	memset(ch, 0, sizeof *ch);
+}
+
+/* ---- search ---- */
+/* Bulk and per-context queries of the concept probe (grep.c). */
+
+int64_t index_text_bytes(fs_index *ix)
+{
+	/* Written by the builder; older indexes sum the blobs (length() of a
+	 * blob reads it, so this is a scan of its own). */
+	int64_t n = meta_i64(ix, "n_text_bytes");
+	if (n > 0)
+		return n;
+	sqlite3_stmt *s = NULL;
+	n = -1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(sum(length(text)), 0) FROM chunks",
+			       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t max = -1;
+	*mass = NULL;
+	*sae = NULL;
+	*nfid = 0;
+	if (sqlite3_prepare_v2(ix->db, "SELECT coalesce(max(id), 0) FROM features", -1, &s,
+			       NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		max = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	if (max < 0 || max > ((int64_t)1 << 32))
+		return -1;
+	double *m = xcalloc((size_t)max + 1, sizeof *m);
+	int *d = xcalloc((size_t)max + 1, sizeof *d);
+	int rc = -1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT id, sae, act_mass FROM features", -1, &s,
+			       NULL) == SQLITE_OK) {
+		int r;
+		while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(s, 0);
+			if (id < 0 || id > max)
+				continue;
+			d[id] = sqlite3_column_int(s, 1);
+			m[id] = sqlite3_column_double(s, 2);
+		}
+		rc = r == SQLITE_DONE ? 0 : -1;
+	}
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		free(m);
+		free(d);
+		return -1;
+	}
+	*mass = m;
+	*sae = d;
+	*nfid = max + 1;
+	return 0;
+}
+
+/* ---- tui ---- */
+
+/* Keyset paging for the browser's feature list: the rows after (dir > 0)
+ * or before (dir < 0) the row `at` in index_feature_page's order, or the
+ * first / last rows when at is NULL, returned in list order. Unlike an
+ * OFFSET, the cost does not grow with the distance from the start. */
+int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			  const fs_feature *at, int dir, int limit, fs_feature *out)
+{
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int asc = !desc ^ (dir < 0);
+	const char *d = asc ? "ASC" : "DESC";
+	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s%s%s%s"
+			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
+			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
+			      filt ? filter_sql : "", at ? "AND (" : "", at ? sort_cols[sort] : "",
+			      at ? ", sae, idx) " : "", at ? (asc ? "> (?6, ?7, ?8)" : "< (?6, ?7, ?8)") : "",
+			      sort_cols[sort], d, d, d);
+	sqlite3_stmt *s = NULL;
+	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int(s, 1, sae);
+	if (filt) {
+		bind_filter(s, filter);
+	}
+	sqlite3_bind_int(s, 4, limit);
+	if (at) {
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
+		}
+		sqlite3_bind_int(s, 7, at->sae);
+		sqlite3_bind_int64(s, 8, at->idx);
+	}
+	int n = 0;
+	while (n < limit && sqlite3_step(s) == SQLITE_ROW)
+		feature_from_row(s, &out[n++]);
+	sqlite3_finalize(s);
+	for (int i = 0; dir < 0 && i < n / 2; i++) {
+		fs_feature t = out[i];
+		out[i] = out[n - 1 - i];
+		out[n - 1 - i] = t;
+	}
+	return n;
+}
+
+/* The position of feature fid in index_feature_page's order (the number
+ * of rows before it), or -1 when it is not in that list (other dictionary,
+ * filtered out, absent). */
+/* Whether dictionary sae holds exactly the features 0..n_features-1
+ * (counted once, then remembered). */
+static int sae_dense(fs_index *ix, int sae)
+{
+	int i = 0;
+	while (i < ix->n_saes && ix->saes[i].id != sae)
+		i++;
+	if (i == ix->n_saes)
+		return 0;
+	if (!ix->dense) {
+		ix->dense = xmalloc((size_t)ix->n_saes);
+		memset(ix->dense, -1, (size_t)ix->n_saes);
+	}
+	if (ix->dense[i] < 0) {
+		sqlite3_stmt *s = NULL;
+		ix->dense[i] = 0;
+		if (sqlite3_prepare_v2(ix->db, "SELECT count(*), min(idx), max(idx) FROM features WHERE sae = ?",
+				       -1, &s, NULL) == SQLITE_OK) {
+			sqlite3_bind_int(s, 1, sae);
+			int64_t n = ix->saes[i].n_features;
+			if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 0) == n &&
+			    sqlite3_column_int64(s, 1) == 0 && sqlite3_column_int64(s, 2) == n - 1)
+				ix->dense[i] = 1;
+		}
+		sqlite3_finalize(s);
+	}
+	return ix->dense[i];
+}
+
+int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const char *filter,
+			   int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) != 0)
+		return -1;
+	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
+		sort = FS_SORT_ID;
+	int all = sae == 0, filt = filter && *filter;
+	int64_t rank = -1;
+	/* In index order of one dictionary whose features are 0..n-1, the
+	 * position is the index itself: no count over the rows before it. */
+	if (sort == FS_SORT_ID && !all && !filt && f.sae == sae && sae_dense(ix, sae)) {
+		const fs_sae *d = index_sae_by_id(ix, sae);
+		rank = desc ? d->n_features - 1 - f.idx : f.idx;
+		feature_free(&f);
+		return rank;
+	}
+	/* Rows strictly before on the sort column (an index-only count), plus
+	 * the ties before it on (sae, idx). */
+	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *op = desc ? ">" : "<";
+	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
+			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
+			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
+			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt) {
+			bind_filter(s, filter);
+		}
+		switch (sort) {
+		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
+		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
+		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
+		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;
+		}
+		sqlite3_bind_int(s, 7, f.sae);
+		sqlite3_bind_int64(s, 8, f.idx);
+		sqlite3_bind_int64(s, 9, fid);
+		if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int64(s, 1) == 1)
+			rank = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	free(sql);
+	feature_free(&f);
+	return rank;
+}

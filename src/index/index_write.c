@@ -1,0 +1,846 @@
+/*
+ * index_write.c: the write side, fs_writer. It builds a new index in a
+ * temporary file beside the destination (journal off: the file is thrown
+ * away on failure; 64 KiB pages), deduplicates contexts by xxh3 and stages
+ * them in a temporary table; writer_finish packs them into chunks (texts,
+ * token boundaries and examples, one page each), builds the secondary
+ * indexes and full-text tables, writes the meta table and renames the file
+ * into place. Temporary files are removed on SIGINT, SIGTERM and SIGHUP.
+ */
+#include "config.h"
+#include "index/index_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* Open-addressing map from context hash to context id. */
+typedef struct {
+	uint64_t *keys;  /* hash, 0 = empty (hash 0 is remapped to 1) */
+	int64_t *vals;   /* context id */
+	size_t cap;      /* slots, a power of two */
+	size_t used;     /* occupied slots */
+} hashmap;
+
+static int64_t hm_get(const hashmap *m, uint64_t k)
+{
+	if (!m->cap)
+		return 0;
+	for (size_t i = k & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+		if (m->keys[i] == k)
+			return m->vals[i];
+		if (m->keys[i] == 0)
+			return 0;
+	}
+}
+
+static void hm_put(hashmap *m, uint64_t k, int64_t v);
+
+static void hm_grow(hashmap *m)
+{
+	hashmap n = {0};
+	n.cap = m->cap ? m->cap * 2 : 1024;
+	n.keys = xcalloc(n.cap, sizeof *n.keys);
+	n.vals = xcalloc(n.cap, sizeof *n.vals);
+	for (size_t i = 0; i < m->cap; i++)
+		if (m->keys[i])
+			hm_put(&n, m->keys[i], m->vals[i]);
+	free(m->keys);
+	free(m->vals);
+	*m = n;
+}
+
+static void hm_put(hashmap *m, uint64_t k, int64_t v)
+{
+	if ((m->used + 1) * 4 >= m->cap * 3)
+		hm_grow(m);
+	size_t i = k & (m->cap - 1);
+	while (m->keys[i] && m->keys[i] != k)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->keys[i])
+		m->used++;
+	m->keys[i] = k;
+	m->vals[i] = v;
+}
+
+enum {
+	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
+	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
+	W_META, W_MASS, W_FTS, W_CTXROW, W_COUNT
+};
+
+static const char *const writer_sql[W_COUNT] = {
+	[W_SAE] = "INSERT INTO saes(name, model, hook, layer, d_model, n_features, source_format)"
+		  " VALUES(?,?,?,?,?,?,?)",
+	[W_FEATURE] = "INSERT INTO features(sae, idx, label, label_source, density, max_act,"
+		      " mean_act, cluster, map_x, map_y, hist) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+	[W_LABEL] = "UPDATE features SET label = ?2, label_source = ?3 WHERE id = ?1",
+	[W_STATS] = "UPDATE features SET density = ?2, max_act = ?3, mean_act = ?4, hist = ?5"
+		    " WHERE id = ?1",
+	[W_CLUSTER] = "UPDATE features SET cluster = ?2 WHERE id = ?1",
+	[W_MAP] = "UPDATE features SET map_x = ?2, map_y = ?3 WHERE id = ?1",
+	[W_SOURCE] = "INSERT INTO sources(name) VALUES(?)",
+	[W_CONTEXT] = "INSERT INTO temp.ctx_stage(id, hash, ntok, toks, source, text) VALUES(?,?,?,?,?,?)",
+	[W_CHUNK] = "INSERT INTO chunks(id, first_ctx, n, offs, text, aux) VALUES(?,?,?,?,?,?)",
+	[W_EXAMPLE] = "INSERT INTO examples(feature, grp, rank, ctx, max_act, max_pos, acts)"
+		      " VALUES(?,?,?,?,?,?,?)",
+	[W_INTERVAL] = "INSERT OR REPLACE INTO intervals(feature, grp, lo, hi, frac) VALUES(?,?,?,?,?)",
+	[W_LOGIT] = "INSERT OR REPLACE INTO logits(feature, sign, rank, token, value) VALUES(?,?,?,?,?)",
+	[W_NEIGHBOUR] = "INSERT OR REPLACE INTO neighbours(feature, other_sae, rank, other, cosine)"
+			" VALUES(?,?,?,?,?)",
+	[W_CLUSTERNODE] = "INSERT INTO clusters(sae, parent, depth, size, label) VALUES(?,?,?,?,?)",
+	[W_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)",
+	[W_MASS] = "UPDATE features SET act_mass = ?2, n_examples = ?3 WHERE id = ?1",
+	[W_FTS] = "INSERT INTO ctx_fts(rowid, text) VALUES(?,?)",
+	[W_CTXROW] = "INSERT INTO contexts(id, chunk, hash, ntok, source) VALUES(?,?,?,?,?)",
+};
+
+struct fs_writer {
+	sqlite3 *db;               /* the temporary file's connection */
+	sqlite3_stmt *st[W_COUNT]; /* prepared on first use */
+	char *path;                /* destination */
+	char *tmp;                 /* temporary file */
+	char err[512];             /* first error */
+	int failed;                /* an error happened: finish will fail */
+	hashmap ctx_by_hash;       /* context dedup */
+	hashmap src_by_hash;       /* source name -> id */
+	int64_t n_ctx;             /* contexts stored */
+	int64_t n_feat;            /* features stored */
+	int64_t n_examples;        /* examples stored */
+	int64_t n_tokens;          /* tokens seen while building */
+	int64_t n_chunks;          /* chunks flushed */
+	int64_t n_text_bytes;      /* bytes of chunk text (texts and their NULs) */
+	double *mass;              /* act_mass per fid (1-based) */
+	int64_t *nex;              /* examples per fid */
+	int64_t mass_cap;          /* capacity of mass/nex */
+	uint8_t *scratch;          /* encoding buffer */
+	size_t scratch_cap;        /* its size */
+};
+
+/* Temporary files to remove if the process is interrupted. */
+static char *live_tmp[8];
+
+static void on_signal(int sig)
+{
+	for (int i = 0; i < 8; i++)
+		if (live_tmp[i])
+			unlink(live_tmp[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void track_tmp(char *p, int on)
+{
+	for (int i = 0; i < 8; i++) {
+		if (on && !live_tmp[i]) {
+			live_tmp[i] = p;
+			break;
+		}
+		if (!on && live_tmp[i] == p) {
+			live_tmp[i] = NULL;
+			break;
+		}
+	}
+	if (on) {
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
+	}
+}
+
+static int wfail(fs_writer *w, const char *what)
+{
+	if (!w->failed) {
+		snprintf(w->err, sizeof w->err, "%s: %s: %s", w->path, what,
+			 w->db ? sqlite3_errmsg(w->db) : "error");
+		w->failed = 1;
+	}
+	return -1;
+}
+
+static sqlite3_stmt *wstmt(fs_writer *w, int i)
+{
+	if (w->failed)
+		return NULL;
+	if (!w->st[i] && sqlite3_prepare_v3(w->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+					    &w->st[i], NULL) != SQLITE_OK) {
+		wfail(w, "prepare");
+		return NULL;
+	}
+	return w->st[i];
+}
+
+static int wstep(fs_writer *w, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return wfail(w, what);
+	return 0;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *t)
+{
+	sqlite3_bind_text(s, i, t ? t : "", -1, SQLITE_TRANSIENT);
+}
+
+static void bind_real_or_null(sqlite3_stmt *s, int i, double v)
+{
+	if (isnan(v))
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_double(s, i, v);
+}
+
+static uint8_t *scratch(fs_writer *w, size_t n)
+{
+	if (n > w->scratch_cap) {
+		w->scratch_cap = n * 2;
+		w->scratch = xrealloc(w->scratch, w->scratch_cap);
+	}
+	return w->scratch;
+}
+
+fs_writer *writer_create(const char *path, char *err, size_t errlen)
+{
+	fs_writer *w = xcalloc(1, sizeof *w);
+	w->path = xstrdup(path);
+	w->tmp = xasprintf("%s.tmp-XXXXXX", path);
+	int fd = mkstemp(w->tmp);
+	if (fd < 0) {
+		fs_seterr(err, errlen, "%s: cannot create temporary file: %s", path, strerror(errno));
+		free(w->tmp);
+		free(w->path);
+		free(w);
+		return NULL;
+	}
+	close(fd);
+	track_tmp(w->tmp, 1);
+	if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+				"PRAGMA page_size=65536; PRAGMA cache_size=-65536;"
+				"PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;", NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, stage_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		wfail(w, "create");
+		fs_seterr(err, errlen, "%s", w->err);
+		writer_abort(w);
+		errno = EIO; /* created but not written: a write error */
+		return NULL;
+	}
+	return w;
+}
+
+const char *writer_errmsg(fs_writer *w)
+{
+	return w->err;
+}
+
+int writer_add_sae(fs_writer *w, const fs_sae *s)
+{
+	sqlite3_stmt *st = wstmt(w, W_SAE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, s->name);
+	bind_text(st, 2, s->model);
+	bind_text(st, 3, s->hook);
+	sqlite3_bind_int(st, 4, s->layer);
+	sqlite3_bind_int(st, 5, s->d_model);
+	sqlite3_bind_int64(st, 6, s->n_features);
+	bind_text(st, 7, s->source_format);
+	if (wstep(w, st, "add dictionary") < 0)
+		return -1;
+	return (int)sqlite3_last_insert_rowid(w->db);
+}
+
+static void bind_hist(sqlite3_stmt *st, int i, const fs_feature *f)
+{
+	int any = 0;
+	for (int b = 0; b < FS_HIST_BINS; b++)
+		any |= f->hist[b] != 0;
+	if (!any) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	/* f32 lo, f32 hi, then FS_HIST_BINS u32 counts, little-endian */
+	uint8_t blob[8 + 4 * FS_HIST_BINS];
+	memcpy(blob, &f->hist_lo, 4);
+	memcpy(blob + 4, &f->hist_hi, 4);
+	memcpy(blob + 8, f->hist, 4 * FS_HIST_BINS);
+	sqlite3_bind_blob(st, i, blob, sizeof blob, SQLITE_TRANSIENT);
+}
+
+int64_t writer_add_feature(fs_writer *w, const fs_feature *f)
+{
+	sqlite3_stmt *st = wstmt(w, W_FEATURE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, f->sae);
+	sqlite3_bind_int64(st, 2, f->idx);
+	bind_text(st, 3, f->label);
+	bind_text(st, 4, f->label_source);
+	bind_real_or_null(st, 5, f->density < 0 ? NAN : f->density);
+	bind_real_or_null(st, 6, f->max_act);
+	bind_real_or_null(st, 7, f->mean_act);
+	sqlite3_bind_int64(st, 8, f->cluster);
+	bind_real_or_null(st, 9, f->map_x);
+	bind_real_or_null(st, 10, f->map_y);
+	bind_hist(st, 11, f);
+	if (wstep(w, st, "add feature") < 0)
+		return -1;
+	w->n_feat++;
+	return sqlite3_last_insert_rowid(w->db);
+}
+
+int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source)
+{
+	sqlite3_stmt *st = wstmt(w, W_LABEL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_text(st, 2, label);
+	bind_text(st, 3, source);
+	return wstep(w, st, "set label");
+}
+
+int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)
+{
+	sqlite3_stmt *st = wstmt(w, W_STATS);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_real_or_null(st, 2, f->density < 0 ? NAN : f->density);
+	bind_real_or_null(st, 3, f->max_act);
+	bind_real_or_null(st, 4, f->mean_act);
+	bind_hist(st, 5, f);
+	return wstep(w, st, "set statistics");
+}
+
+int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node)
+{
+	sqlite3_stmt *st = wstmt(w, W_CLUSTER);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int64(st, 2, node);
+	return wstep(w, st, "set cluster");
+}
+
+int writer_set_map(fs_writer *w, int64_t fid, double x, double y)
+{
+	sqlite3_stmt *st = wstmt(w, W_MAP);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_real_or_null(st, 2, x);
+	bind_real_or_null(st, 3, y);
+	return wstep(w, st, "set map position");
+}
+
+static int64_t source_id(fs_writer *w, const char *source)
+{
+	if (!source || !*source)
+		return 0;
+	uint64_t h = XXH3_64bits(source, strlen(source));
+	if (!h)
+		h = 1;
+	int64_t id = hm_get(&w->src_by_hash, h);
+	if (id)
+		return id;
+	sqlite3_stmt *st = wstmt(w, W_SOURCE);
+	if (!st)
+		return -1;
+	bind_text(st, 1, source);
+	if (wstep(w, st, "add source") < 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(w->db);
+	hm_put(&w->src_by_hash, h, id);
+	return id;
+}
+
+int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
+			   const uint32_t *tok_off, int ntok, const char *source)
+{
+	if (w->failed)
+		return -1;
+	if (ntok < 0 || tok_off[0] != 0 || tok_off[ntok] != len || len > 0x7fffffff) {
+		snprintf(w->err, sizeof w->err, "%s: context token boundaries do not cover its text", w->path);
+		w->failed = 1;
+		return -1;
+	}
+	uint8_t *tb = scratch(w, (size_t)ntok * 5 + 16);
+	size_t tn = toks_encode(tok_off, ntok, tb);
+	XXH3_state_t *hs = XXH3_createState();
+	XXH3_64bits_reset(hs);
+	XXH3_64bits_update(hs, text, len);
+	XXH3_64bits_update(hs, tb, tn);
+	uint64_t h = XXH3_64bits_digest(hs);
+	XXH3_freeState(hs);
+	if (!h)
+		h = 1;
+	int64_t id = hm_get(&w->ctx_by_hash, h);
+	if (id)
+		return id;
+
+	int64_t src = source_id(w, source);
+	if (src < 0)
+		return -1;
+	id = ++w->n_ctx;
+	sqlite3_stmt *st = wstmt(w, W_CONTEXT);
+	if (!st)
+		return -1;
+	tb = scratch(w, (size_t)ntok * 5 + 16); /* source_id may not realloc, but be safe */
+	tn = toks_encode(tok_off, ntok, tb);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, (int64_t)h);
+	sqlite3_bind_int(st, 3, ntok);
+	sqlite3_bind_blob(st, 4, tb, (int)tn, SQLITE_STATIC);
+	if (src)
+		sqlite3_bind_int64(st, 5, src);
+	else
+		sqlite3_bind_null(st, 5);
+	sqlite3_bind_blob(st, 6, len ? text : "", (int)len, SQLITE_STATIC);
+	if (wstep(w, st, "add context") < 0)
+		return -1;
+	hm_put(&w->ctx_by_hash, h, id);
+	return id;
+}
+
+int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
+		       int64_t ctx, const float *acts, int ntok)
+{
+	return writer_add_example_at(w, fid, grp, rank, ctx, acts, ntok, -1);
+}
+
+int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+			  int64_t ctx, const float *acts, int ntok, int key)
+{
+	sqlite3_stmt *st = wstmt(w, W_EXAMPLE);
+	if (!st)
+		return -1;
+	float mx = ntok ? -INFINITY : 0.0f;
+	int mpos = 0;
+	double sum = 0;
+	for (int i = 0; i < ntok; i++) {
+		if (isnan(acts[i]))
+			continue;
+		if (acts[i] > mx) {
+			mx = acts[i];
+			mpos = i;
+		}
+		if (acts[i] > 0)
+			sum += acts[i];
+	}
+	if (isinf(mx))
+		mx = 0;
+	if (key >= 0 && key < ntok && !isnan(acts[key])) {
+		/* the example's key token, as its input names it */
+		mx = acts[key];
+		mpos = key;
+	}
+	uint8_t *b = scratch(w, (size_t)ntok * 5 + 16);
+	size_t n = acts_encode(acts, ntok, b);
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, grp);
+	sqlite3_bind_int(st, 3, rank);
+	sqlite3_bind_int64(st, 4, ctx);
+	sqlite3_bind_double(st, 5, mx);
+	sqlite3_bind_int(st, 6, mpos);
+	sqlite3_bind_blob(st, 7, b, (int)n, SQLITE_STATIC);
+	if (wstep(w, st, "add example") < 0)
+		return -1;
+	if (fid >= w->mass_cap) {
+		int64_t cap = w->mass_cap ? w->mass_cap : 1024;
+		while (cap <= fid)
+			cap *= 2;
+		w->mass = xrealloc(w->mass, (size_t)cap * sizeof *w->mass);
+		w->nex = xrealloc(w->nex, (size_t)cap * sizeof *w->nex);
+		memset(w->mass + w->mass_cap, 0, (size_t)(cap - w->mass_cap) * sizeof *w->mass);
+		memset(w->nex + w->mass_cap, 0, (size_t)(cap - w->mass_cap) * sizeof *w->nex);
+		w->mass_cap = cap;
+	}
+	w->mass[fid] += sum;
+	w->nex[fid]++;
+	w->n_examples++;
+	return 0;
+}
+
+int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv)
+{
+	sqlite3_stmt *st = wstmt(w, W_INTERVAL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, iv->grp);
+	sqlite3_bind_double(st, 3, iv->lo);
+	sqlite3_bind_double(st, 4, iv->hi);
+	sqlite3_bind_double(st, 5, iv->frac);
+	return wstep(w, st, "add interval");
+}
+
+int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
+		     const char *token, float value)
+{
+	sqlite3_stmt *st = wstmt(w, W_LOGIT);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, sign > 0 ? 1 : -1);
+	sqlite3_bind_int(st, 3, rank);
+	bind_text(st, 4, token);
+	sqlite3_bind_double(st, 5, value);
+	return wstep(w, st, "add logit");
+}
+
+int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
+			 int64_t other_fid, float cosine)
+{
+	sqlite3_stmt *st = wstmt(w, W_NEIGHBOUR);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_int(st, 2, other_sae);
+	sqlite3_bind_int(st, 3, rank);
+	sqlite3_bind_int64(st, 4, other_fid);
+	sqlite3_bind_double(st, 5, cosine);
+	return wstep(w, st, "add neighbour");
+}
+
+int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
+			   int64_t size, const char *label)
+{
+	sqlite3_stmt *st = wstmt(w, W_CLUSTERNODE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int(st, 1, sae);
+	sqlite3_bind_int64(st, 2, parent);
+	sqlite3_bind_int(st, 3, depth);
+	sqlite3_bind_int64(st, 4, size);
+	bind_text(st, 5, label);
+	if (wstep(w, st, "add cluster") < 0)
+		return -1;
+	return sqlite3_last_insert_rowid(w->db);
+}
+
+int writer_set_meta(fs_writer *w, const char *key, const char *value)
+{
+	sqlite3_stmt *st = wstmt(w, W_META);
+	if (!st)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	return wstep(w, st, "set meta");
+}
+
+void writer_count_tokens(fs_writer *w, int64_t n)
+{
+	w->n_tokens += n;
+}
+
+static int set_meta_i64(fs_writer *w, const char *key, int64_t v)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%lld", (long long)v);
+	return writer_set_meta(w, key, b);
+}
+
+static void make_uuid(char *out)
+{
+	uint8_t r[16];
+	int fd = open("/dev/urandom", O_RDONLY);
+	ssize_t got = fd >= 0 ? read(fd, r, sizeof r) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (got != (ssize_t)sizeof r) {
+		uint64_t a = XXH3_64bits(&got, sizeof got) ^ (uint64_t)time(NULL);
+		uint64_t b = (uint64_t)getpid() * 0x9e3779b97f4a7c15ull ^ (uint64_t)(fs_now() * 1e9);
+		memcpy(r, &a, 8);
+		memcpy(r + 8, &b, 8);
+	}
+	r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+	r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+	for (int i = 0, o = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		o += sprintf(out + o, "%02x", r[i]);
+	}
+}
+
+/* A chunk being packed by fill_chunks. */
+typedef struct {
+	int64_t first;             /* its first context id */
+	int n;                     /* contexts in it */
+	fs_buf text;               /* texts, each followed by a NUL */
+	fs_buf offs;               /* u32 text offsets, n + 1 */
+	fs_buf aoff;               /* u32 record offsets within aux, n + 1 */
+	fs_buf rec;                /* the records */
+} chunk_pack;
+
+static void put_u32(fs_buf *b, uint32_t v)
+{
+	buf_add(b, &v, 4); /* chunk offsets are u32 in host order (little-endian) */
+}
+
+static int chunk_flush(fs_writer *w, chunk_pack *c)
+{
+	if (c->n == 0)
+		return 0;
+	sqlite3_stmt *st = wstmt(w, W_CHUNK);
+	if (!st)
+		return -1;
+	/* aux = record offsets (counted from the start of aux), then records */
+	uint32_t head = (uint32_t)(c->n + 1) * 4;
+	fs_buf aux = {0};
+	for (int i = 0; i <= c->n; i++) {
+		uint32_t o;
+		memcpy(&o, c->aoff.p + (size_t)i * 4, 4);
+		put_u32(&aux, o + head);
+	}
+	buf_add(&aux, c->rec.p, c->rec.len);
+	w->n_chunks++;
+	w->n_text_bytes += (int64_t)c->text.len;
+	sqlite3_bind_int64(st, 1, w->n_chunks);
+	sqlite3_bind_int64(st, 2, c->first);
+	sqlite3_bind_int(st, 3, c->n);
+	sqlite3_bind_blob(st, 4, c->offs.p, (int)c->offs.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, c->text.p, (int)c->text.len, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, aux.p, (int)aux.len, SQLITE_STATIC);
+	int rc = wstep(w, st, "add chunk");
+	buf_free(&aux);
+	c->first += c->n;
+	c->n = 0;
+	c->text.len = c->offs.len = c->aoff.len = c->rec.len = 0;
+	return rc;
+}
+
+/* Chunks and the contexts table from the staged contexts, in id order,
+ * joined with their examples (read back in context order: SQLite sorts
+ * them). A chunk takes contexts while its row fits one page (CHUNK_BYTES:
+ * a 64 KiB page less SQLite's cell overhead), so that a scan reads each
+ * chunk from one page; a context too large for that gets a chunk of its
+ * own (SQLite spills it to overflow pages). */
+static int fill_chunks(fs_writer *w)
+{
+	sqlite3_stmt *c = NULL, *e = NULL, *ins = wstmt(w, W_CTXROW);
+	if (!ins)
+		return -1;
+	if (sqlite3_prepare_v2(w->db, "SELECT id, hash, ntok, toks, source, text"
+			       " FROM temp.ctx_stage ORDER BY id", -1, &c, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(w->db, "SELECT ctx, feature, max_act, max_pos, acts FROM examples"
+			       " ORDER BY ctx, feature, grp, rank", -1, &e, NULL) != SQLITE_OK) {
+		sqlite3_finalize(c);
+		return wfail(w, "chunks");
+	}
+	chunk_pack ck = {.first = 1};
+	fs_buf r = {0};
+	int erc = sqlite3_step(e);
+	while (!w->failed && sqlite3_step(c) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(c, 0), prev = 0;
+		int ntok = sqlite3_column_int(c, 2);
+		size_t nt = (size_t)sqlite3_column_bytes(c, 3), len = (size_t)sqlite3_column_bytes(c, 5);
+		/* the context's record: ntok, toks length, toks, examples */
+		r.len = 0;
+		uint8_t v[20];
+		buf_add(&r, v, varint_put(v, (uint64_t)ntok));
+		buf_add(&r, v, varint_put(v, (uint64_t)nt));
+		if (nt)
+			buf_add(&r, sqlite3_column_blob(c, 3), nt);
+		while (erc == SQLITE_ROW && sqlite3_column_int64(e, 0) < id)
+			erc = sqlite3_step(e); /* examples of contexts never added (none are) */
+		while (erc == SQLITE_ROW && sqlite3_column_int64(e, 0) == id) {
+			int64_t fid = sqlite3_column_int64(e, 1);
+			ex_put(&r, fid - prev, (float)sqlite3_column_double(e, 2), sqlite3_column_int(e, 3),
+			       sqlite3_column_blob(e, 4), (size_t)sqlite3_column_bytes(e, 4));
+			prev = fid;
+			erc = sqlite3_step(e);
+		}
+		size_t need = len + 1 + r.len + 8;
+		size_t have = ck.text.len + ck.rec.len + 8 * ((size_t)ck.n + 1) + 48;
+		if (ck.n > 0 && have + need > CHUNK_BYTES && chunk_flush(w, &ck) < 0)
+			break;
+		if (ck.n == 0) {
+			put_u32(&ck.offs, 0);
+			put_u32(&ck.aoff, 0);
+		}
+		if (len)
+			buf_add(&ck.text, sqlite3_column_blob(c, 5), len);
+		buf_addc(&ck.text, 0);
+		buf_add(&ck.rec, r.p, r.len);
+		put_u32(&ck.offs, (uint32_t)ck.text.len);
+		put_u32(&ck.aoff, (uint32_t)ck.rec.len);
+		ck.n++;
+		sqlite3_bind_int64(ins, 1, id);
+		sqlite3_bind_int64(ins, 2, w->n_chunks + 1);
+		sqlite3_bind_value(ins, 3, sqlite3_column_value(c, 1));
+		sqlite3_bind_int(ins, 4, ntok);
+		sqlite3_bind_value(ins, 5, sqlite3_column_value(c, 4));
+		wstep(w, ins, "contexts");
+	}
+	if (!w->failed)
+		chunk_flush(w, &ck);
+	if (!w->failed && erc != SQLITE_ROW && erc != SQLITE_DONE)
+		wfail(w, "chunks");
+	buf_free(&r);
+	buf_free(&ck.text);
+	buf_free(&ck.offs);
+	buf_free(&ck.aoff);
+	buf_free(&ck.rec);
+	sqlite3_finalize(c);
+	sqlite3_finalize(e);
+	if (!w->failed && sqlite3_exec(w->db, "DROP TABLE temp.ctx_stage", NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "chunks");
+	return w->failed ? -1 : 0;
+}
+
+/* Full-text rows for every context, read back chunk by chunk. */
+static int fill_ctx_fts(fs_writer *w)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(w->db, "SELECT first_ctx, n, offs, text FROM chunks ORDER BY id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return wfail(w, "full-text index");
+	sqlite3_stmt *ins = wstmt(w, W_FTS);
+	int rc;
+	while (ins && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		int64_t first = sqlite3_column_int64(q, 0);
+		int n = sqlite3_column_int(q, 1);
+		const uint32_t *off = sqlite3_column_blob(q, 2);
+		const char *text = sqlite3_column_blob(q, 3);
+		for (int i = 0; i < n; i++) {
+			uint32_t a = off[i], b = off[i + 1] - 1;
+			sqlite3_bind_int64(ins, 1, first + i);
+			sqlite3_bind_text(ins, 2, text + a, (int)(b - a), SQLITE_STATIC);
+			if (wstep(w, ins, "full-text index") < 0)
+				break;
+		}
+		if (w->failed)
+			break;
+	}
+	sqlite3_finalize(q);
+	return w->failed ? -1 : 0;
+}
+
+int writer_finish(fs_writer *w, char *err, size_t errlen)
+{
+	char uuid[40];
+	make_uuid(uuid);
+	{
+		sqlite3_stmt *st;
+		for (int64_t fid = 1; fid < w->mass_cap && !w->failed; fid++) {
+			if (!w->nex[fid] || !(st = wstmt(w, W_MASS)))
+				continue;
+			sqlite3_bind_int64(st, 1, fid);
+			sqlite3_bind_double(st, 2, w->mass[fid]);
+			sqlite3_bind_int64(st, 3, w->nex[fid]);
+			wstep(w, st, "example totals");
+		}
+	}
+	if (!w->failed)
+		fill_chunks(w);
+	if (!w->failed)
+		fill_ctx_fts(w);
+	if (!w->failed && sqlite3_exec(w->db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "indexes");
+	if (!w->failed) {
+		writer_set_meta(w, "format", "featscope-index");
+		set_meta_i64(w, "version", FS_INDEX_VERSION);
+		writer_set_meta(w, "uuid", uuid);
+		writer_set_meta(w, "generator", "featscope " PACKAGE_VERSION);
+		char when[32];
+		time_t now = time(NULL);
+		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+		writer_set_meta(w, "created", when);
+		set_meta_i64(w, "n_features", w->n_feat);
+		set_meta_i64(w, "n_contexts", w->n_ctx);
+		set_meta_i64(w, "n_examples", w->n_examples);
+		set_meta_i64(w, "n_tokens", w->n_tokens);
+		set_meta_i64(w, "n_chunks", w->n_chunks);
+		set_meta_i64(w, "n_text_bytes", w->n_text_bytes);
+	}
+	for (int i = 0; i < W_COUNT; i++) {
+		sqlite3_finalize(w->st[i]);
+		w->st[i] = NULL;
+	}
+	if (!w->failed && sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		wfail(w, "commit");
+	if (!w->failed && sqlite3_close(w->db) != SQLITE_OK)
+		wfail(w, "close");
+	else if (!w->failed)
+		w->db = NULL;
+	if (!w->failed) {
+		int fd = open(w->tmp, O_RDONLY);
+		if (fd < 0 || fsync(fd) != 0 || chmod(w->tmp, 0644) != 0) {
+			snprintf(w->err, sizeof w->err, "%s: %s", w->tmp, strerror(errno));
+			w->failed = 1;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (!w->failed && rename(w->tmp, w->path) != 0) {
+		snprintf(w->err, sizeof w->err, "%s: cannot rename into place: %s", w->path, strerror(errno));
+		w->failed = 1;
+	}
+	if (w->failed) {
+		fs_seterr(err, errlen, "%s", w->err);
+		writer_abort(w);
+		return -1;
+	}
+	track_tmp(w->tmp, 0);
+	free(w->tmp);
+	w->tmp = NULL; /* renamed: nothing to remove */
+	writer_abort(w);
+	return 0;
+}
+
+void writer_abort(fs_writer *w)
+{
+	if (!w)
+		return;
+	for (int i = 0; i < W_COUNT; i++)
+		sqlite3_finalize(w->st[i]);
+	if (w->db)
+		sqlite3_close(w->db);
+	if (w->tmp) {
+		unlink(w->tmp);
+		track_tmp(w->tmp, 0);
+	}
+	free(w->tmp);
+	free(w->path);
+	free(w->ctx_by_hash.keys);
+	free(w->ctx_by_hash.vals);
+	free(w->src_by_hash.keys);
+	free(w->src_by_hash.vals);
+	free(w->mass);
+	free(w->nex);
+	free(w->scratch);
+	free(w);
+}
+
+int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
+{
+	if (w->failed)
+		return -1;
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(w->db,
+			       "UPDATE saes SET n_features = ?1,"
+			       " d_model = CASE WHEN ?2 > 0 THEN ?2 ELSE d_model END WHERE id = ?3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return wfail(w, "set dictionary size");
+	sqlite3_bind_int64(st, 1, n_features);
+	sqlite3_bind_int(st, 2, d_model);
+	sqlite3_bind_int(st, 3, sae);
+	int rc = wstep(w, st, "set dictionary size");
+	sqlite3_finalize(st);
+	return rc;
+}
