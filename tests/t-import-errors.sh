@@ -88,6 +88,13 @@ bad "sae_vis: key not a feature number" "sv\\.json:1: feature_data_dict: key 'x'
 printf '{"feature_data_dict": [{}]}\n' >"$TMP/sv2.json"
 bad "sae_vis: feature_data_dict an array" "sv2\\.json:1: feature_data_dict: an array" --from sae_vis "$TMP/sv2.json"
 
+np
+printf '%s\n' '{"id":"y1","modelId":"gpt2-small","layer":"6-res_post_32k-oai","index":"30000","description":"for another width"}' >>"$TMP/np/explanations/batch-0.jsonl"
+bad "neuronpedia: explanations of another dictionary refused, naming both" 'explanations/batch-0\.jsonl:4: layer: .6-res_post_32k-oai. is not the dictionary .6-res-jb. of .*features/batch-0\.jsonl:1' "$TMP/np"
+np
+sed -i '1s/"layer":"6-res-jb"/"layer":"6-res-jb-16k"/' "$TMP/np/activations/batch-0.jsonl"
+bad "neuronpedia: activations of another dictionary refused (row scanner)" 'activations/batch-0\.jsonl:1: layer: .6-res-jb-16k. is not the dictionary .6-res-jb.' "$TMP/np"
+
 mkdir -p "$TMP/empty"
 bad "unrecognised folder" 'empty: format: folder not recognised' "$TMP/empty"
 bad "unknown --from" "--from: unknown format 'csv'" --from csv "$FX/saevis.json"

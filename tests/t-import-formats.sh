@@ -224,3 +224,33 @@ rm -f "$TMP/voc.sqlite"
 "$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$TMP/wp.json" "$TMP/wpd.json" >"$TMP/voc.err" 2>&1
 check_eq "vocab: tokenizer.json, WordPiece (## joins, other pieces start a word)" "[CLS] the café menus said[SEP]" \
 	"$("$FS" show --json "$TMP/voc.sqlite" 0 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["top"][0]["text"])' 2>&1)"
+
+# --- feature tables the files hold (real SAEDashboard batch)
+check_eq "saedashboard: correlated features as links, with Pearson values" "0:#1:0.0 1:#2:0.0" \
+	"$(py "$TMP/sd0.json" '" ".join("%s:#%s:%s" % (c["feature"], c["id"], c["pearson"]) for c in d["corr_feature"])')"
+check_eq "saedashboard: correlated neurons and neuron alignment" "14:0.009:0.01 217:0.112:0.005" \
+	"$(py "$TMP/sd0.json" '"%d:%s:%s %d:%s:%s" % (d["corr_neuron"][0]["neuron"], d["corr_neuron"][0]["pearson"], d["corr_neuron"][0]["l1"], d["neuron_align"][0]["neuron"], d["neuron_align"][0]["value"], d["neuron_align"][0]["l1"])')"
+check_eq "saedashboard: logits histogram stored" "50 -0.662 5" \
+	"$(py "$TMP/sd0.json" '"%d %s %d" % (len(d["logits_histogram"]["values"]), d["logits_histogram"]["values"][0], d["logits_histogram"]["heights"][0])')"
+"$FS" show "$TMP/sd.sqlite" 0 >"$TMP/sd0.txt"
+check_grep "saedashboard: show prints correlated features" '^correlated features: 0 \+0\.000, 1 \+0\.000' "$TMP/sd0.txt"
+check_grep "saedashboard: show prints neuron alignment" '^neuron alignment: +217 \+0\.112' "$TMP/sd0.txt"
+check_grep "saedashboard: show prints the logits histogram" '^logits hist: ' "$TMP/sd0.txt"
+
+# --- explanations with scores (Neuronpedia): all kept, best first, label = best, search finds any
+rm -rf "$TMP/npx" && mkdir -p "$TMP/npx" && cp -r "$FX/neuronpedia/." "$TMP/npx/"
+mkdir -p "$TMP/npx/explanation-scores"
+printf '%s\n' '{"id":"x9","modelId":"gpt2-small","layer":"6-res-jb","index":"0","description":"troop formations","typeName":"oai_token-act-pair","explanationModelName":"claude-3-5","scores":[{"value":0.81,"explanationScoreTypeName":"recall_alt","explanationScoreModelName":"gpt-4o"},{"value":0.62,"explanationScoreTypeName":"eleuther_fuzz"}]}' \
+	'{"id":"x2","modelId":"gpt2-small","layer":"6-res-jb","index":"0","description":"a later explanation","typeName":"np_max-act-logits","scores":[{"value":0.3,"explanationScoreTypeName":"recall_alt"}]}' \
+	>"$TMP/npx/explanation-scores/batch-0.jsonl"
+check "neuronpedia: explanations with scores build" "$FS" build --no-progress -o "$TMP/npx.sqlite" "$TMP/npx"
+"$FS" show --json "$TMP/npx.sqlite" 0 >"$TMP/npx0.json"
+check_eq "neuronpedia: label is the best-scored explanation" "troop formations neuronpedia" "$(py "$TMP/npx0.json" 'd["label"] + " " + d["label_source"]')"
+check_eq "neuronpedia: every explanation, best score first, unscored last" "troop formations:0.81|a later explanation:0.3|military units:None" \
+	"$(py "$TMP/npx0.json" '"|".join("%s:%s" % (e["text"], e["score"]) for e in d["explanations"])')"
+check_eq "neuronpedia: explainer model, type and scores kept" "claude-3-5 oai_token-act-pair recall_alt 0.81, eleuther_fuzz 0.62" \
+	"$(py "$TMP/npx0.json" '" ".join((d["explanations"][0]["model"], d["explanations"][0]["type"], d["explanations"][0]["scores"]))')"
+"$FS" search "$TMP/npx.sqlite" military >"$TMP/npxs.txt" 2>&1
+check_grep "neuronpedia: search finds an explanation that is not the label" '^ +0 +troop formations' "$TMP/npxs.txt"
+"$FS" show "$TMP/npx.sqlite" 0 >"$TMP/npx0.txt"
+check_grep "neuronpedia: show lists the explanations" '^ +2\. a later explanation +\[neuronpedia, np_max-act-logits; recall_alt 0\.3\]' "$TMP/npx0.txt"

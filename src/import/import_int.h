@@ -121,6 +121,9 @@ struct imp_state {
 	int vec_d;               /* their width (0 none yet, -1 widths disagree) */
 	int64_t sae_size;        /* n_features the reader gave the dictionary, 0 unknown */
 	int64_t n_examples;      /* examples added */
+	double *best;            /* per feature index: score of its label's explanation
+	                          * (NaN none yet, -inf unscored) */
+	int64_t n_best;          /* entries in best */
 	double *hist_c, *hist_h; /* histogram of feature hist_idx (imp_hist_keep) */
 	int n_hist;              /* its bars */
 	int64_t hist_idx;        /* whose it is, -1 none */
@@ -194,6 +197,13 @@ int imp_finish(imp_state *st);
 /* Progress on stderr (when enabled), at most a few times a second. */
 void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total);
 
+/* One explanation of feature idx (fid): stored with where it came from,
+ * its explainer model and type (NULL: unknown), its best score (NaN:
+ * unscored) and every score as text; the best-scored one, else the
+ * first, is the feature's label. 0 or -1. */
+int imp_explanation(imp_state *st, int64_t idx, int64_t fid, const char *text, const char *source,
+		    const char *model, const char *type, double score, const char *scores);
+
 /* Typed fields, the one place that turns a JSON value into a number:
  * absent or null leaves *out as it is and returns 0, a value of the type
  * returns 1, anything else is an error "FILE:LINE: KEY: not a number"
@@ -220,6 +230,14 @@ int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *fi
  * maxActApprox (NAN: none). Returns the fid or -1. */
 int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 		       const char *file, long line);
+/* One of a feature's tables (fs_table_row in index.h) from parallel arrays
+ * of obj: ikey indices (NULL: none, a histogram), vkey values, akey second
+ * figures (NULL or absent: none). Absent arrays add nothing. 0 or -1. */
+int imp_table(imp_state *st, int64_t fid, json_t *obj, const char *kind, const char *ikey, const char *vkey,
+	      const char *akey, const char *file, long line);
+/* Correlated features and neurons and neuron alignment (snake_case keys
+ * as SAEDashboard, Neuronpedia and sae_vis write them). 0 or -1. */
+int imp_tables(imp_state *st, int64_t fid, json_t *obj, const char *file, long line);
 /* One example from a row's tokens[] and values[]; its bin and key token
  * (-1 or absent: none) under the given keys. */
 int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,

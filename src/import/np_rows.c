@@ -48,6 +48,59 @@ static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, con
 	return rc;
 }
 
+int imp_table(imp_state *st, int64_t fid, json_t *obj, const char *kind, const char *ikey, const char *vkey,
+	      const char *akey, const char *file, long line)
+{
+	json_t *iv = ikey ? json_object_get(obj, ikey) : NULL, *vv = json_object_get(obj, vkey);
+	json_t *av = akey ? json_object_get(obj, akey) : NULL;
+	if (json_is_null(iv))
+		iv = NULL;
+	if (json_is_null(vv))
+		vv = NULL;
+	if (json_is_null(av))
+		av = NULL;
+	if (!iv && !vv)
+		return 0;
+	double *a = NULL, *b = NULL, *c = NULL;
+	size_t na = 0, nb = 0, nc = 0;
+	int rc = 0;
+	if (ikey && imp_jnums(iv, &a, &na) != 0)
+		rc = imp_bad(st, file, line, ikey, "expected an array of numbers");
+	else if (imp_jnums(vv, &b, &nb) != 0)
+		rc = imp_bad(st, file, line, vkey, "expected an array of numbers");
+	else if (av && imp_jnums(av, &c, &nc) != 0)
+		rc = imp_bad(st, file, line, akey, "expected an array of numbers");
+	else if (ikey && na != nb)
+		rc = imp_bad(st, file, line, vkey, "%zu values for %zu indices in %s", nb, na, ikey);
+	else if (av && nc != nb)
+		rc = imp_bad(st, file, line, akey, "%zu values for %zu in %s", nc, nb, vkey);
+	for (size_t i = 0; rc == 0 && i < nb; i++) {
+		if (ikey && (a[i] < 0 || a[i] != floor(a[i]))) {
+			rc = imp_bad(st, file, line, ikey, "element %zu is not an index", i);
+			break;
+		}
+		if (writer_add_table_row(st->w, fid, kind, (int)i, ikey ? (int64_t)a[i] : 0, b[i], c ? c[i] : NAN) < 0)
+			rc = imp_wfail(st, "feature table");
+	}
+	free(a);
+	free(b);
+	free(c);
+	return rc;
+}
+
+/* The feature tables of a Neuronpedia/SAEDashboard row or of sae_vis's
+ * feature_tables_data: correlated features and neurons, neuron alignment. */
+int imp_tables(imp_state *st, int64_t fid, json_t *obj, const char *file, long line)
+{
+	return imp_table(st, fid, obj, "corr_feature", "correlated_features_indices", "correlated_features_pearson",
+			 "correlated_features_l1", file, line) ||
+	       imp_table(st, fid, obj, "corr_neuron", "correlated_neurons_indices", "correlated_neurons_pearson",
+			 "correlated_neurons_l1", file, line) ||
+	       imp_table(st, fid, obj, "neuron_align", "neuron_alignment_indices", "neuron_alignment_values",
+			 "neuron_alignment_l1", file, line)
+		       ? -1 : 0;
+}
+
 /* Add the feature described by a Neuronpedia/SAEDashboard feature row
  * (index already parsed), with its histogram, logits and neighbours.
  * Returns the fid, or -1. */
@@ -118,7 +171,10 @@ int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
 	if (fid < 0)
 		return st->runtime ? -1 : imp_bad(st, file, line, "index", "%lld is out of range", (long long)idx);
 	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
-	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
+	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0 ||
+	    imp_tables(st, fid, row, file, line) != 0 ||
+	    imp_table(st, fid, row, "logits_hist", NULL, "logits_hist_data_bar_values", "logits_hist_data_bar_heights",
+		      file, line) != 0)
 		return -1;
 	json_t *vec = json_object_get(row, "vector");
 	if (vec && !json_is_null(vec)) {

@@ -72,9 +72,89 @@ typedef struct {
 	imp_state *st;        /* the run */
 	int64_t total;        /* bytes of all batch files */
 	int64_t done;         /* bytes of the files finished */
-	char *labelled;       /* per feature index: label set already (first one wins) */
-	int64_t n_labelled;   /* entries */
+	char **seen;          /* explanation ids taken (open addressing), NULL slots free */
+	size_t n_seen, cap_seen; /* used and allocated slots */
+	char *layer, *model;  /* the source and model the first row named */
+	char *from;           /* that row, "FILE:LINE" */
 } np_run;
+
+/* FNV-1a of a string. */
+static size_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* Whether explanation id was seen before (then 1); remembers it. */
+static int np_seen(np_run *r, const char *id)
+{
+	if (2 * (r->n_seen + 1) > r->cap_seen) {
+		size_t nc = r->cap_seen ? r->cap_seen * 2 : 1024;
+		char **nv = xcalloc(nc, sizeof *nv);
+		for (size_t i = 0; i < r->cap_seen; i++)
+			if (r->seen[i]) {
+				size_t h = str_hash(r->seen[i]) & (nc - 1);
+				while (nv[h])
+					h = (h + 1) & (nc - 1);
+				nv[h] = r->seen[i];
+			}
+		free(r->seen);
+		r->seen = nv;
+		r->cap_seen = nc;
+	}
+	size_t h = str_hash(id) & (r->cap_seen - 1);
+	while (r->seen[h]) {
+		if (!strcmp(r->seen[h], id))
+			return 1;
+		h = (h + 1) & (r->cap_seen - 1);
+	}
+	r->seen[h] = xstrdup(id);
+	r->n_seen++;
+	return 0;
+}
+
+/* One explanation row: its text, explainer model, type and scores. */
+static int np_explanation(np_run *r, json_t *row, int64_t idx, int64_t fid, const char *file, long line)
+{
+	imp_state *st = r->st;
+	const char *desc = NULL, *model = NULL, *type = NULL, *id = NULL;
+	if (imp_field_str(st, row, "description", &desc, file, line) < 0 ||
+	    imp_field_str(st, row, "explanationModelName", &model, file, line) < 0 ||
+	    imp_field_str(st, row, "typeName", &type, file, line) < 0)
+		return -1;
+	if (!desc || !*desc)
+		return 0;
+	json_t *idv = json_object_get(row, "id");
+	if (json_is_string(idv))
+		id = json_string_value(idv);
+	if (id && np_seen(r, id))
+		return 0; /* the same explanation in explanation-scores/ and explanations/ */
+	json_t *sc = json_object_get(row, "scores");
+	if (sc && !json_is_null(sc) && !json_is_array(sc))
+		return imp_bad(st, file, line, "scores", "not an array");
+	double best = NAN;
+	fs_buf all = {0};
+	for (size_t i = 0; i < json_array_size(sc); i++) {
+		json_t *e = json_array_get(sc, i);
+		double v = NAN;
+		const char *name = NULL;
+		if (imp_field_num(st, e, "value", &v, file, line) < 0 ||
+		    imp_field_str(st, e, "explanationScoreTypeName", &name, file, line) < 0) {
+			buf_free(&all);
+			return -1;
+		}
+		if (isnan(v))
+			continue;
+		buf_printf(&all, "%s%s %.4g", all.len ? ", " : "", name ? name : "score", v);
+		if (isnan(best) || v > best)
+			best = v;
+	}
+	int rc = imp_explanation(st, idx, fid, desc, "neuronpedia", model, type, best, all.p ? all.p : "");
+	buf_free(&all);
+	return rc;
+}
 
 /* Create the dictionary from the first row seen. */
 static int np_sae(imp_state *st, json_t *row)
@@ -106,11 +186,36 @@ static int64_t np_need(imp_state *st, int64_t idx, const char *file, long line)
 	return fid;
 }
 
+/* Provenance: every row names the model and source (layer: "6-res-jb")
+ * it was made for; a row of another one (an explanation set made for
+ * another width of the same hook point) is refused, never joined. The
+ * first row sets them. */
+static int np_fits(np_run *r, const char *model, const char *layer, const char *file, long line)
+{
+	if (!r->layer) {
+		r->layer = xstrdup(layer ? layer : "");
+		r->model = xstrdup(model ? model : "");
+		r->from = xasprintf("%s:%ld", file, line);
+		return 0;
+	}
+	if (layer && strcmp(layer, r->layer) != 0)
+		return imp_bad(r->st, file, line, "layer", "'%s' is not the dictionary '%s' of %s; made for another dictionary?",
+			       layer, r->layer, r->from);
+	if (model && *r->model && strcmp(model, r->model) != 0)
+		return imp_bad(r->st, file, line, "modelId", "'%s' is not the model '%s' of %s; made for another model?",
+			       model, r->model, r->from);
+	return 0;
+}
+
 static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 {
 	imp_state *st = r->st;
 	if (!json_is_object(row))
 		return imp_bad(st, file, line, "row", "not a JSON object");
+	const char *model = NULL, *layer = NULL;
+	if (imp_field_str(st, row, "modelId", &model, file, line) < 0 ||
+	    imp_field_str(st, row, "layer", &layer, file, line) < 0 || np_fits(r, model, layer, file, line) != 0)
+		return -1;
 	if (np_sae(st, row) != 0)
 		return -1;
 	int64_t idx = imp_np_index(st, row, "index", file, line);
@@ -121,28 +226,8 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 	int64_t fid = np_need(st, idx, file, line);
 	if (fid < 0)
 		return -1;
-	if (kind == NP_EXPLANATIONS) {
-		json_t *dv = json_object_get(row, "description");
-		if (dv && !json_is_string(dv))
-			return imp_bad(st, file, line, "description", "not a string");
-		const char *desc = json_string_value(dv);
-		if (!desc || !*desc)
-			return 0;
-		if (idx >= r->n_labelled) {
-			int64_t n = r->n_labelled ? r->n_labelled : 1024;
-			while (n <= idx)
-				n *= 2;
-			r->labelled = xrealloc(r->labelled, (size_t)n);
-			memset(r->labelled + r->n_labelled, 0, (size_t)(n - r->n_labelled));
-			r->n_labelled = n;
-		}
-		if (r->labelled[idx])
-			return 0; /* several explanations: the first one is the label */
-		r->labelled[idx] = 1;
-		if (writer_set_label(st->w, fid, desc, "explanation") < 0)
-			return imp_wfail(st, "label");
-		return 0;
-	}
+	if (kind == NP_EXPLANATIONS)
+		return np_explanation(r, row, idx, fid, file, line);
 	const char *src = json_string_value(json_object_get(row, "dataSource"));
 	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", "qualifyingTokenIndex", src, file,
 			      line);
@@ -181,7 +266,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	int64_t idx = -1;
 	int have_tok = 0, have_val = 0;
 	double bmin = NAN, bmax = NAN, bfrac = NAN, qkey = -1;
-	size_t src_off = (size_t)-1;
+	size_t src_off = (size_t)-1, layer_off = (size_t)-1, model_off = (size_t)-1;
 	imp_scan_ws(&c->s);
 	if (c->s.p >= c->s.end || *c->s.p++ != '{')
 		return 0;
@@ -294,6 +379,12 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 			} else if (imp_scan_number(&c->s, &qkey) != 0 || qkey != floor(qkey) || qkey < -1 || qkey > 1 << 20) {
 				return 0;
 			}
+		} else if ((!strcmp(key, "layer") || !strcmp(key, "modelId")) && c->s.p < c->s.end && *c->s.p == '"') {
+			size_t *at = key[0] == 'l' ? &layer_off : &model_off;
+			*at = c->s.str.len;
+			if (imp_scan_string(&c->s, 1) != 0)
+				return 0;
+			buf_addc(&c->s.str, 0);
 		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
 			src_off = c->s.str.len;
 			if (imp_scan_string(&c->s, 1) != 0)
@@ -317,7 +408,11 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20 ||
 	    qkey >= (double)c->ntok)
 		return 0;
-	if (np_need(st, idx, file, ln) < 0) {
+	if (!r->layer)
+		return 0; /* the first row goes through jansson */
+	if (np_fits(r, model_off == (size_t)-1 ? NULL : c->s.str.p + model_off,
+		    layer_off == (size_t)-1 ? NULL : c->s.str.p + layer_off, file, ln) != 0 ||
+	    np_need(st, idx, file, ln) < 0) {
 		*rc = -1;
 		return 1;
 	}
@@ -379,12 +474,17 @@ static int np_file(np_run *r, int kind, const char *path)
 
 static int read_neuronpedia(imp_state *st, const char *path)
 {
-	static const char *const sub[] = {"features", "explanations", "activations"};
-	char **files[3];
-	int nf[3];
-	np_run r = {st, 0, 0, NULL, 0};
+	/* features first (statistics and the dictionary's width), then the
+	 * explanations (with scores first, so that a scored copy wins), then
+	 * the examples */
+	static const char *const sub[] = {"features", "explanation-scores", "explanations", "activations"};
+	static const int kind[] = {NP_FEATURES, NP_EXPLANATIONS, NP_EXPLANATIONS, NP_ACTIVATIONS};
+	char **files[4];
+	int nf[4];
+	np_run r = {0};
+	r.st = st;
 	int any = 0;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		char *dir = xasprintf("%s/%s", path, sub[k]);
 		files[k] = list_batches(dir, &nf[k], &r.total);
 		any += nf[k];
@@ -393,18 +493,22 @@ static int read_neuronpedia(imp_state *st, const char *path)
 	int rc = 0;
 	if (!any)
 		rc = imp_bad(st, path, 0, "features", "no batch-N.jsonl.gz files in features/, explanations/ or activations/");
-	/* features first (statistics), then labels, then examples */
-	for (int k = 0; k < 3 && rc == 0; k++)
+	for (int k = 0; k < 4 && rc == 0; k++)
 		for (int i = 0; i < nf[k] && rc == 0; i++)
-			rc = np_file(&r, k, files[k][i]);
+			rc = np_file(&r, kind[k], files[k][i]);
 	if (rc == 0 && !st->sae)
 		rc = imp_bad(st, path, 0, "features", "the export holds no rows");
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		for (int i = 0; i < nf[k]; i++)
 			free(files[k][i]);
 		free(files[k]);
 	}
-	free(r.labelled);
+	for (size_t i = 0; i < r.cap_seen; i++)
+		free(r.seen[i]);
+	free(r.seen);
+	free(r.layer);
+	free(r.model);
+	free(r.from);
 	return rc;
 }
 

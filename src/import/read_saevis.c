@@ -173,6 +173,11 @@ static int sv_feature(imp_state *st, int64_t idx, json_t *fd, const char *where)
 	int64_t fid = imp_feature(st, idx, &f);
 	if (fid < 0)
 		return -1;
+	json_t *ft = json_object_get(fd, "feature_tables_data");
+	json_t *lh = json_object_get(fd, "logits_histogram_data");
+	if (imp_tables(st, fid, ft, where, 0) != 0 ||
+	    imp_table(st, fid, lh, "logits_hist", NULL, "bar_values", "bar_heights", where, 0) != 0)
+		return -1;
 	json_t *lt = json_object_get(fd, "logits_table_data");
 	if (sv_logits(st, fid, lt, "top_token_ids", "top_logits", +1, where) != 0 ||
 	    sv_logits(st, fid, lt, "bottom_token_ids", "bottom_logits", -1, where) != 0)

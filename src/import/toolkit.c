@@ -485,6 +485,34 @@ void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total)
 	fflush(stderr);
 }
 
+/* -------------------------------------------------------- explanations */
+
+int imp_explanation(imp_state *st, int64_t idx, int64_t fid, const char *text, const char *source,
+		    const char *model, const char *type, double score, const char *scores)
+{
+	fs_explanation e = {(char *)text, (char *)source, (char *)(model ? model : ""), (char *)(type ? type : ""),
+			    score, (char *)(scores ? scores : "")};
+	if (writer_add_explanation(st->w, fid, &e) < 0)
+		return imp_wfail(st, "explanation");
+	/* the label is the best-scored explanation, else the first */
+	if (idx >= st->n_best) {
+		int64_t n = st->n_best ? st->n_best : 1024;
+		while (n <= idx)
+			n *= 2;
+		st->best = xrealloc(st->best, (size_t)n * sizeof *st->best);
+		for (int64_t i = st->n_best; i < n; i++)
+			st->best[i] = NAN;
+		st->n_best = n;
+	}
+	double have = st->best[idx], s = isnan(score) ? -INFINITY : score;
+	if (!isnan(have) && !(s > have))
+		return 0;
+	st->best[idx] = s;
+	if (writer_set_label(st->w, fid, text, source) < 0)
+		return imp_wfail(st, "label");
+	return 0;
+}
+
 /* -------------------------------------------------------- typed fields */
 
 /* A JSON number, or a string holding one; 0, or -1 for anything else. */
@@ -627,6 +655,7 @@ void imp_state_free(imp_state *st)
 	free(st->nb);
 	free(st->hist_c);
 	free(st->hist_h);
+	free(st->best);
 	tok_ctx_free(&st->ctx);
 	if (st->vocab.n)
 		tok_vocab_free(&st->vocab);
