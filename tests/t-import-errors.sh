@@ -127,3 +127,8 @@ printf '{"hello": 1}\n' >"$TMP/x.json"
 bad "--from sae_vis on another document" 'x\.json: feature_data_dict: missing' --from sae_vis "$TMP/x.json"
 bad "--sae after the last of several inputs" 'after the last input' "$FX/saevis.json" "$FX/openai" --sae y
 check_exit "missing -o" 2 "$FS" build --from openai "$FX/openai"
+
+"$B/tests/import-fix" delphi "$TMP/dlp"
+mkdir -p "$TMP/dlp/explanations"
+printf '"for a wider dictionary"' >"$TMP/dlp/explanations/layers.3_latent30000.txt"
+bad "delphi: an explanation for a latent outside the cache is refused, naming both" 'explanations/layers\.3_latent30000\.txt: latent: 30000 does not fit dictionary .layers\.3. of 8 latents \(the cache in .*latents/layers\.3\)' "$TMP/dlp"

@@ -254,3 +254,18 @@ check_eq "neuronpedia: explainer model, type and scores kept" "claude-3-5 oai_to
 check_grep "neuronpedia: search finds an explanation that is not the label" '^ +0 +troop formations' "$TMP/npxs.txt"
 "$FS" show "$TMP/npx.sqlite" 0 >"$TMP/npx0.txt"
 check_grep "neuronpedia: show lists the explanations" '^ +2\. a later explanation +\[neuronpedia, np_max-act-logits; recall_alt 0\.3\]' "$TMP/npx0.txt"
+
+# --- delphi explanations and scores beside latents/ (made here)
+"$B/tests/import-fix" delphi "$TMP/dlx" || fail "import-fix" "generator failed"
+mkdir -p "$TMP/dlx/explanations" "$TMP/dlx/scores/detection" "$TMP/dlx/scores/fuzz"
+printf '"cats sitting on mats"' >"$TMP/dlx/explanations/layers.3_latent1.txt"
+printf '[{"str_tokens": ["a"], "activating": true, "prediction": true}, {"activating": true, "prediction": false},
+ {"activating": false, "prediction": false}, {"activating": false, "prediction": false}, {"activating": true, "prediction": null}]' \
+	>"$TMP/dlx/scores/detection/layers.3_latent1.txt"
+printf '[{"activating": true, "prediction": true}, {"activating": false, "prediction": true}]' >"$TMP/dlx/scores/fuzz/layers.3_latent1.txt"
+check "delphi: explanations and scores build" "$FS" build --no-progress -o "$TMP/dlx.sqlite" --from delphi --vocab "$FX/delphi-tokenizer.json" "$TMP/dlx"
+"$FS" show --json "$TMP/dlx.sqlite" 1 >"$TMP/dlx1.json"
+check_eq "delphi: the explanation is the label, scored by class-balanced accuracy" "cats sitting on mats|delphi|0.75" \
+	"$(py "$TMP/dlx1.json" '"|".join((d["label"], d["explanations"][0]["source"], format(d["explanations"][0]["score"], ".2f")))')"
+check_eq "delphi: every scorer's figures" "detection accuracy 0.750 f1 0.667, fuzz accuracy 0.500 f1 0.667" \
+	"$(py "$TMP/dlx1.json" '", ".join(sorted(d["explanations"][0]["scores"].split(", ")))')"

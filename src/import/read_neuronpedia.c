@@ -512,11 +512,28 @@ static int read_neuronpedia(imp_state *st, const char *path)
 	return rc;
 }
 
-/* A folder with features/, activations/ or explanations/. */
+/* "batch-N.jsonl" or "batch-N.jsonl.gz" */
+static int is_batch(const char *n)
+{
+	size_t l = strlen(n);
+	return !strncmp(n, "batch-", 6) && ((l > 12 && !strcmp(n + l - 6, ".jsonl")) ||
+					    (l > 15 && !strcmp(n + l - 9, ".jsonl.gz")));
+}
+
+/* A folder with features/, activations/ or explanations/ of batch files. */
 static int sniff_neuronpedia(const imp_sniff *s)
 {
-	return s->is_dir && (imp_exists_in(s->path, "features", 1) || imp_exists_in(s->path, "activations", 1) ||
-			     imp_exists_in(s->path, "explanations", 1));
+	static const char *const sub[] = {"features", "activations", "explanations", "explanation-scores"};
+	if (!s->is_dir)
+		return 0;
+	for (int k = 0; k < 4; k++) {
+		char *d = xasprintf("%s/%s", s->path, sub[k]);
+		int n = imp_dir_count(d, is_batch, 0);
+		free(d);
+		if (n)
+			return 1;
+	}
+	return 0;
 }
 
 const imp_reader imp_reader_neuronpedia = {
