@@ -132,3 +132,6 @@ check_exit "missing -o" 2 "$FS" build --from openai "$FX/openai"
 mkdir -p "$TMP/dlp/explanations"
 printf '"for a wider dictionary"' >"$TMP/dlp/explanations/layers.3_latent30000.txt"
 bad "delphi: an explanation for a latent outside the cache is refused, naming both" 'explanations/layers\.3_latent30000\.txt: latent: 30000 does not fit dictionary .layers\.3. of 8 latents \(the cache in .*latents/layers\.3\)' "$TMP/dlp"
+
+printf '{"density": 0.1, "mean_act": 1, "top": [{"act": 2, "acts": [0, 2], "tokens": ["a", "b"], "top_upvote_tokens_logits": [" x"], "top_upvotes_logits": [1.5]}]}\n' >"$TMP/oaflat.json"
+bad "openai: per-token logit fields as a flat list are refused" 'oaflat\.json\.top\[0\]: top_upvote_tokens_logits: 1 lists for 2 tokens \(one list per token\)' "$TMP/oaflat.json"

@@ -269,3 +269,8 @@ check_eq "delphi: the explanation is the label, scored by class-balanced accurac
 	"$(py "$TMP/dlx1.json" '"|".join((d["label"], d["explanations"][0]["source"], format(d["explanations"][0]["score"], ".2f")))')"
 check_eq "delphi: every scorer's figures" "detection accuracy 0.750 f1 0.667, fuzz accuracy 0.500 f1 0.667" \
 	"$(py "$TMP/dlx1.json" '", ".join(sorted(d["explanations"][0]["scores"].split(", ")))')"
+
+# --- OpenAI viewer: per-token logit lists (one list per token), read as they are
+"$FS" show --json "$TMP/two.sqlite" oa/2 >"$TMP/oa2.json"
+check_eq "openai: logit effects from the per-token lists at the key token" " jumps:1.2  runs:0.9 |  slow:-1.1  sits:-0.8" \
+	"$(py "$TMP/oa2.json" '" ".join("%s:%g" % (l["token"], round(l["value"], 2)) for l in d["logits_pos"]) + " | " + " ".join("%s:%g" % (l["token"], round(l["value"], 2)) for l in d["logits_neg"])')"

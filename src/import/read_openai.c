@@ -4,7 +4,10 @@
  * each sequence {act, acts[], tokens[], token_ints[], ...}. A folder of
  * <index>.json files (one dictionary) or a single file (its index from the
  * file name, else 0). top[] becomes the top group; random[] one interval
- * spanning the random samples' activations.
+ * spanning the random samples' activations. The per-token logit fields
+ * (top_upvote_tokens_logits / top_upvotes_logits and the downvote pair)
+ * hold one list per token: the lists at the key token of the strongest
+ * top sequence that has them are the feature's logit effects.
  */
 #include <dirent.h>
 #include <math.h>
@@ -23,6 +26,91 @@ static int64_t name_index(const char *path)
 	if (!(*b >= '0' && *b <= '9'))
 		return -1;
 	return strtoll(b, NULL, 10);
+}
+
+/* The per-token logit lists of a sequence: tkey (token strings) and vkey
+ * (values), each one list per token (ntok lists). 0 absent, 1 present and
+ * well formed, -1 an error. */
+static int oa_token_lists(imp_state *st, json_t *sq, const char *tkey, const char *vkey, size_t ntok,
+			  const char *where)
+{
+	json_t *t = json_object_get(sq, tkey), *v = json_object_get(sq, vkey);
+	if (!t && !v)
+		return 0;
+	if (!json_is_array(t) || !json_is_array(v))
+		return imp_bad(st, where, 0, json_is_array(t) ? vkey : tkey, "expected one list per token");
+	if (json_array_size(t) != ntok || json_array_size(v) != ntok)
+		return imp_bad(st, where, 0, json_array_size(t) != ntok ? tkey : vkey,
+			       "%zu lists for %zu tokens (one list per token)",
+			       json_array_size(json_array_size(t) != ntok ? t : v), ntok);
+	for (size_t i = 0; i < ntok; i++) {
+		json_t *ti = json_array_get(t, i), *vi = json_array_get(v, i);
+		if (!json_is_array(ti) || !json_is_array(vi))
+			return imp_bad(st, where, 0, json_is_array(ti) ? vkey : tkey,
+				       "element %zu is not a list (one list per token)", i);
+		if (json_array_size(ti) != json_array_size(vi))
+			return imp_bad(st, where, 0, vkey, "token %zu: %zu values for %zu tokens in %s", i,
+				       json_array_size(vi), json_array_size(ti), tkey);
+		for (size_t j = 0; j < json_array_size(ti); j++)
+			if (!json_is_string(json_array_get(ti, j)) || !json_is_number(json_array_get(vi, j)))
+				return imp_bad(st, where, 0, json_is_string(json_array_get(ti, j)) ? vkey : tkey,
+					       "token %zu, element %zu: not a %s", i, j,
+					       json_is_string(json_array_get(ti, j)) ? "number" : "token string");
+	}
+	return 1;
+}
+
+/* The feature's logit effects: the lists at the key token (the strongest)
+ * of its strongest top sequence that has them. */
+static int oa_logits(imp_state *st, int64_t fid, json_t *top, const char *where)
+{
+	json_t *best = NULL;
+	size_t best_pos = 0;
+	double best_act = -INFINITY;
+	for (size_t k = 0; k < json_array_size(top); k++) {
+		json_t *sq = json_array_get(top, k);
+		char *w2 = xasprintf("%s.top[%zu]", where, k);
+		double *acts = NULL;
+		size_t na = 0;
+		int rc = 0, have = 0;
+		if (json_is_object(sq) && imp_jnums(json_object_get(sq, "acts"), &acts, &na) == 0) {
+			int a = oa_token_lists(st, sq, "top_upvote_tokens_logits", "top_upvotes_logits", na, w2);
+			int b = a < 0 ? -1 : oa_token_lists(st, sq, "top_downvote_tokens_logits", "top_downvotes_logits", na, w2);
+			rc = a < 0 || b < 0 ? -1 : 0;
+			have = a > 0 || b > 0;
+		}
+		if (rc == 0 && have && na) {
+			size_t p = 0;
+			for (size_t i = 1; i < na; i++)
+				if (acts[i] > acts[p])
+					p = i;
+			if (acts[p] > best_act) {
+				best_act = acts[p];
+				best = sq;
+				best_pos = p;
+			}
+		}
+		free(acts);
+		free(w2);
+		if (rc != 0)
+			return -1;
+	}
+	if (!best)
+		return 0;
+	static const char *const keys[2][2] = {{"top_upvote_tokens_logits", "top_upvotes_logits"},
+					       {"top_downvote_tokens_logits", "top_downvotes_logits"}};
+	for (int s = 0; s < 2; s++) {
+		json_t *t = json_array_get(json_object_get(best, keys[s][0]), best_pos);
+		json_t *v = json_array_get(json_object_get(best, keys[s][1]), best_pos);
+		for (size_t j = 0; j < json_array_size(t); j++) {
+			char *txt = imp_token_str(st, json_string_value(json_array_get(t, j)));
+			int r = writer_add_logit(st->w, fid, s ? -1 : 1, (int)j, txt, (float)json_number_value(json_array_get(v, j)));
+			free(txt);
+			if (r < 0)
+				return imp_wfail(st, "logit");
+		}
+	}
+	return 0;
 }
 
 static int oa_seqs(imp_state *st, int64_t idx, json_t *arr, int top, const char *where)
@@ -163,11 +251,14 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 		free(c);
 		free(h);
 	}
-	if (imp_feature(st, idx, &f) < 0) {
+	int64_t fid = imp_feature(st, idx, &f);
+	if (fid < 0) {
 		rc = st->runtime ? -1 : imp_bad(st, path, 0, "index", "%lld is out of range", (long long)idx);
 		goto out;
 	}
-	rc = oa_seqs(st, idx, top, 1, path);
+	rc = oa_logits(st, fid, top, path);
+	if (rc == 0)
+		rc = oa_seqs(st, idx, top, 1, path);
 	if (rc == 0)
 		rc = oa_seqs(st, idx, json_object_get(root, "random"), 0, path);
 out:
