@@ -274,3 +274,17 @@ check_eq "delphi: every scorer's figures" "detection accuracy 0.750 f1 0.667, fu
 "$FS" show --json "$TMP/two.sqlite" oa/2 >"$TMP/oa2.json"
 check_eq "openai: logit effects from the per-token lists at the key token" " jumps:1.2  runs:0.9 |  slow:-1.1  sits:-0.8" \
 	"$(py "$TMP/oa2.json" '" ".join("%s:%g" % (l["token"], round(l["value"], 2)) for l in d["logits_pos"]) + " | " + " ".join("%s:%g" % (l["token"], round(l["value"], 2)) for l in d["logits_neg"])')"
+
+# --- the TUI feature page: imported tables, explanations, a feature that never fires
+tui_dump() { # tui_dump INDEX KEYS OUT
+	printf '%s\n' "$2" | tr '|' '\n' >"$TMP/tui.keys"
+	echo ":save-display $3" >>"$TMP/tui.keys"
+	FEATSCOPE_SCRIPT=$TMP/tui.keys FEATSCOPE_SIZE=120x40 TERM=xterm-256color "$FS" "$1" >/dev/null 2>"$TMP/tui.err"
+}
+tui_dump "$TMP/sd.sqlite" "<Enter>" "$TMP/tui0.out"
+check_grep "tui: feature page shows correlated features" 'correlated features: 0 \+0\.000, 1 \+0\.000' "$TMP/tui0.out"
+check_grep "tui: feature page shows neuron alignment" 'neuron alignment: 217 \+0\.112' "$TMP/tui0.out"
+tui_dump "$TMP/sd.sqlite" "j|<Enter>" "$TMP/tui1.out"
+check_grep "tui: a dead feature says it never fires" 'never fires in the data' "$TMP/tui1.out"
+tui_dump "$TMP/npx.sqlite" "<Enter>" "$TMP/tuix.out"
+check_grep "tui: every explanation, best first" 'explanation 1: troop formations  \[neuronpedia; recall_alt 0\.81' "$TMP/tuix.out"
