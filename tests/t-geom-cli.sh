@@ -36,7 +36,11 @@ assert all(e["feature"] != "a/2" and e["label"].startswith("auto: numbers group"
 check "neighbours: stable across runs" cmp -s "$TMP/n0.txt" "$TMP/n0b.txt"
 
 check_exit "neighbours: unknown feature exits 2" 2 "$FS" neighbours "$IX" a/999
-check_grep "neighbours: unknown feature message is one line" "^featscope: a/999: no such feature$" "$TMP/.err"
+# one line, stating the valid range: the dictionary's size from info --json
+na=$("$FS" info "$IX" --json | python3 -c 'import json,sys; print([s["n_features"] for s in json.load(sys.stdin)["saes"] if s["name"] == "a"][0])')
+"$FS" neighbours "$IX" a/999 2>"$TMP/range.err"
+check_eq "neighbours: unknown feature message is one line with the valid range" \
+	"featscope: a/999: no such feature (a has features 0 to $((na - 1)))" "$(cat "$TMP/range.err")"
 check_exit "neighbours: unknown --in dictionary exits 2" 2 "$FS" neighbours "$IX" a/0 --in zz
 check_exit "neighbours: bad --k exits 2" 2 "$FS" neighbours "$IX" a/0 --k 0
 check_exit "neighbours: missing FEATURE exits 2" 2 "$FS" neighbours "$IX"

@@ -41,10 +41,10 @@ check_eq "saedashboard: value, highlight and rank from qualifying_token_index" \
 check_eq "saedashboard: interval share of firing contexts from the histogram (file says 0.0)" "0.024" \
 	"$(py "$TMP/sd0.json" 'format(d["intervals"][0]["frac"], ".3f")')"
 "$FS" show --json "$TMP/sd.sqlite" 1 >"$TMP/sd1.json"
-check_eq "saedashboard: a dead feature has no examples and says it never fires" "0 0 True" \
-	"$(py "$TMP/sd1.json" '"%d %d %s" % (len(d["top"]), len(d["intervals"]), d["never_fires"])')"
+check_eq "saedashboard: a dead feature has no examples and says it never fires" "0 0 False" \
+	"$(py "$TMP/sd1.json" '"%d %d %s" % (len(d["top"]), len(d["intervals"]), d["fires"])')"
 "$FS" show "$TMP/sd.sqlite" 1 >"$TMP/sd1.txt"
-check_grep "saedashboard: show says never fires" '^never fires in the data' "$TMP/sd1.txt"
+check_grep "saedashboard: show says never fires" 'never fires' "$TMP/sd1.txt"
 check_nogrep "saedashboard: no empty interval of zeros" '^interval' "$TMP/sd1.txt"
 
 # Neuronpedia rows name their key token too (qualifyingTokenIndex), through both row readers

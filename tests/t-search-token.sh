@@ -1,15 +1,16 @@
 #!/bin/sh
-# t-search-token.sh: `featscope token` (grep_cmd_token in grep.c, called by
-# cmd_token) on the planted-feature fixture: features ranked by activation
-# on tokens equal to a string (surrounding whitespace ignored on both
-# sides), -i, --limit, --json, no-match and usage behaviour.
+# t-search-token.sh: `featscope token` (src/cli/cli_grep.c) on the
+# planted-feature fixture: features ranked by activation on tokens equal to
+# a string (surrounding whitespace ignored on both sides), else on the
+# tokens that make up its occurrences (said so), whitespace strings, -i,
+# --limit, --json, no-match and usage behaviour.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 IX=$(fixture_index) || { fail token-fixture "fixture index not built"; exit 0; }
 
-# cmd_token (cli.c) hands over to grep_cmd_token: its table has this header.
+# The token table has this header.
 if ! "$FS" token "$IX" Gate 2>&1 | grep -Eq '^rank +feature +mass +tokens'; then
-	fail token-wired "cmd_token in cli.c does not call grep_cmd_token (grep.h) yet"
+	fail token-wired "featscope token does not print its table"
 	exit 0
 fi
 
@@ -29,17 +30,44 @@ check_nogrep token-case-sensitive '^ +1 +5 ' "$TMP/lc.txt"
 "$FS" token "$IX" -i gate --limit 1 >"$TMP/ci.txt"
 check_grep token-caseless '^ +1 +5 ' "$TMP/ci.txt"
 check_eq token-limit 2 "$(wc -l <"$TMP/ci.txt" | tr -d ' ')"
-# Only whole tokens: "Gat" is a prefix of "Gate" but no token.
+# Only whole tokens match as tokens: "Gat" is a prefix of "Gate" but no
+# token, so the answer is by the tokens that make up its occurrences, and
+# says so; "Gate" itself matches as a token.
 "$FS" token "$IX" Gat >"$TMP/gat.txt"
-check_nogrep token-whole-only '^ +1 +5 ' "$TMP/gat.txt"
+check_grep token-span-says "^no token is 'Gat' alone: ranked by activation on the tokens that make up its [0-9]+ occurrences" "$TMP/gat.txt"
+check_grep token-span-finds '^ +1 +5 ' "$TMP/gat.txt"
+check_nogrep token-exact-says-nothing '^no token' "$TMP/gate.txt"
+"$FS" token "$IX" Gat --json >"$TMP/gat.json"
+"$FS" token "$IX" Gate --json >"$TMP/gate.json"
+check_eq token-match-kinds "span token" "$(python3 -c '
+import json, sys
+print(json.load(open(sys.argv[1]))["match"], json.load(open(sys.argv[2]))["match"])' "$TMP/gat.json" "$TMP/gate.json")"
+# The span answer agrees with an independent count: grep -F marks the same
+# tokens (those overlapping an occurrence), so its mass for feature 5 is the same.
+"$FS" grep "$IX" -F Gat --json >"$TMP/gat-grep.json"
+check_eq token-span-is-grep-F "$(python3 -c '
+import json, sys
+print(round([f["mass"] for f in json.load(open(sys.argv[1]))["features"] if f["feature"] == "5"][0], 3))' "$TMP/gat-grep.json")" \
+	"$(python3 -c '
+import json, sys
+print(round([f["mass"] for f in json.load(open(sys.argv[1]))["features"] if f["feature"] == "5"][0], 3))' "$TMP/gat.json")"
 # Python keyword "def" -> feature 4; JSON parses and agrees.
 "$FS" token "$IX" def --json >"$TMP/def.json"
 check_eq token-json "4 yes" "$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1])); f = d["features"][0]
 print(f["feature"], "yes" if f["tokens"] > 0 and f["mass"] > 0 and d["tokens_matched"] > 0 else "no")' "$TMP/def.json")"
-# No such token: empty output, exit 0.
+# No such token: one line that says so, exit 0.
 check_exit token-none-exit 0 "$FS" token "$IX" zzqqzz
-check_eq token-none-empty "" "$(cat "$TMP/.out")"
+check_eq token-none-one-line "no token of $IX is or makes up 'zzqqzz'" "$(cat "$TMP/.out")"
 check_exit token-usage 2 "$FS" token "$IX"
-check_exit token-empty 2 "$FS" token "$IX" '  '
+check_eq token-usage-one-line 1 "$(wc -l <"$TMP/.err" | tr -d ' ')"
+check_exit token-empty 2 "$FS" token "$IX" ''
+# Whitespace is a string like any other: the tokens that make up its
+# occurrences (the fixture's words carry leading spaces).
+check_exit token-space-exit 0 "$FS" token "$IX" ' '
+check_grep token-space-says "^no token is ' ' alone" "$TMP/.out"
+"$FS" token "$IX" ' ' --json >"$TMP/space.json"
+check_eq token-space-json "span yes" "$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); print(d["match"], "yes" if d["features"] and d["matches"] > 0 else "no")' "$TMP/space.json")"

@@ -36,6 +36,21 @@ screen() {
 	fi
 }
 
+# same_as NAME GOLDEN INDEX SIZE TERM KEYS: a script that must end on the
+# screen another test's golden file holds (no golden file of its own).
+same_as() {
+	name=$1 golden=$2 index=$3 size=$4 term=$5 keys=$6
+	printf '%s\n' "$keys" | tr '|' '\n' >"$TMP/$name.keys"
+	echo ":save-display $TMP/$name.out" >>"$TMP/$name.keys"
+	FEATSCOPE_SCRIPT=$TMP/$name.keys FEATSCOPE_SIZE=$size TERM=$term \
+		"$FS" "$index" >"$TMP/$name.stdout" 2>"$TMP/$name.err"
+	if cmp -s "$TMP/$name.out" "$G/$golden.screen"; then
+		ok "screen-$name"
+	else
+		fail "screen-$name" "differs from tests/golden/$golden.screen: $(diff "$G/$golden.screen" "$TMP/$name.out" 2>&1 | head -12 | tr '\n' '~')"
+	fi
+}
+
 T256=xterm-256color
 # Screens of the planted fixture (tests/genfix) show only its planted
 # features (its noise features are drawn from a random generator whose
@@ -120,6 +135,11 @@ screen help-feature "$FIX" 100x30 $T256 "<Enter>|<F1>"
 screen command-complete "$FIX" 80x10 $T256 "<Colon>neig<Tab>"
 screen command-candidates "$FIX" 80x10 $T256 "<Colon>f<Tab>"
 screen command-run "$FIX" 80x24 $T256 ":sort density|:filter ACGT"
+# A command without an argument does what its key does, in the top view.
+same_as command-enter feature-dna "$FIX" 100x30 $T256 ":enter"
+same_as command-enter-context search-context "$FIX" 100x30 $T256 "<Enter>|jjjjjjjjjjjjjjjjj|:enter"
+same_as command-sort list-sort-density "$FIX" 80x10 $T256 ":sort|:sort"
+same_as command-tokens feature-tokens "$FIX" 100x30 $T256 "<Enter>|:tokens"
 screen find "$FIX" 80x10 $T256 "/Hangul<Enter>"
 screen find-next "$FIX" 80x10 $T256 "/full<Enter>|n"
 screen goto "$FIX" 80x10 $T256 "#3<Enter>"

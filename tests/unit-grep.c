@@ -1,5 +1,5 @@
 /*
- * unit-grep.c: unit tests of the concept probe's pure parts (grep.c): the
+ * unit-grep.c: unit tests of the concept probe's pure parts (src/grep/): the
  * match-to-token mapping (overlap and exact-token modes), the per-feature
  * statistics and ranking on a hand-made case whose numbers are worked out
  * in the comments, sort-key parsing and pattern errors; then the whole
@@ -9,8 +9,11 @@
  */
 #include "unit.h"
 #include "grep/grep.h"
+#include "index/index_int.h" /* the connection, to watch what runs on it */
 
 #include <math.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,11 @@ static void test_parse(void)
 	CHECK(grep_sort_parse("f1") == GREP_SORT_F1 && grep_sort_parse("mass") == GREP_SORT_MASS &&
 	      grep_sort_parse("contexts") == GREP_SORT_CONTEXTS && grep_sort_parse("x") == -1,
 	      "sort keys");
+	int names_ok = strcmp(grep_sort_title(GREP_SORT_F1), "F1") == 0 &&
+		       strcmp(grep_sort_name(GREP_N_SORTS), "f1") == 0;
+	for (int i = 0; i < GREP_N_SORTS; i++)
+		names_ok &= grep_sort_parse(grep_sort_name((grep_sort)i)) == i;
+	CHECK(names_ok, "sort names and titles from one table");
 	grep_pattern *p = grep_compile("ab(c", 0, err, sizeof err);
 	CHECK(!p && strncmp(err, "bad pattern at offset 4: ", 25) == 0, "bad pattern message");
 	p = grep_compile("ab(c", GREP_LITERAL, err, sizeof err);
@@ -235,6 +243,16 @@ static void record(void *ud, const grep_result *r, int final)
 	}
 }
 
+/* Statements run on a watched connection, from any thread. */
+static atomic_int stmts_run;
+
+static int count_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)type, (void)ctx, (void)p, (void)x;
+	atomic_fetch_add(&stmts_run, 1);
+	return 0;
+}
+
 static void test_scan(void)
 {
 	char err[256];
@@ -308,6 +326,26 @@ static void test_scan(void)
 	CHECK(rc == GREP_DONE && r.n == 3 && r.hits[0].fid == fids[2], "scan background job");
 	if (rc >= 0)
 		grep_result_free(&r);
+
+	/* The thread contract (grep.h): neither a scan nor a job runs a
+	 * statement on the caller's connection; grep_finished turns 1 when
+	 * the job's scan has returned. */
+	atomic_init(&stmts_run, 0);
+	sqlite3_trace_v2(ix->db, SQLITE_TRACE_STMT, count_stmt, NULL);
+	rc = grep_scan(ix, p, &o, &r, err, sizeof err);
+	if (rc >= 0)
+		grep_result_free(&r);
+	j = grep_start(ix, p, &o);
+	int polls = 0;
+	while (j && !grep_finished(j) && polls++ < 10000)
+		usleep(1000);
+	int fin = j && grep_finished(j);
+	rc = j ? grep_join(j, &r, err, sizeof err) : -1;
+	CHECK(fin && rc == GREP_DONE && r.n == 3, "scan background job finished");
+	if (rc >= 0)
+		grep_result_free(&r);
+	sqlite3_trace_v2(ix->db, 0, NULL, NULL);
+	CHECK(atomic_load(&stmts_run) == 0, "scan runs no statement on the caller's connection");
 
 	/* A pattern that backtracks too much on this text. */
 	grep_pattern *bad = grep_compile("(?:[A-Z]+)+[a-z]$", 0, err, sizeof err);

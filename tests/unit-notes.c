@@ -519,7 +519,7 @@ static void test_index(void)
 	/* export through the command, as the CLI runs it */
 	char *out = path_in("e.txt");
 	char *argv1[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"-o", out, NULL};
-	CHECK(cmd_export(6, argv1) == 0, "export-run");
+	CHECK(cmd_dispatch(6, argv1) == 0, "export-run");
 	char *t = read_all(out);
 	CHECK(strstr(t, "== a/0\nauto label:  auto 0\nlabel:       the pipe one\ntags:        t1\nbookmark:    yes\n") != NULL, "export-text-head");
 	CHECK(strstr(t, "       3.500  the« cat»|sat\\ton\n") != NULL, "export-text-context");
@@ -528,7 +528,7 @@ static void test_index(void)
 	CHECK(strstr(t, "== zz/5\n(not in this index)\nlabel:       orphan\n") != NULL, "export-keeps-orphan-notes");
 	free(t);
 	char *argv2[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"json", (char *)"-o", out, NULL};
-	CHECK(cmd_export(8, argv2) == 0, "export-json-run");
+	CHECK(cmd_dispatch(8, argv2) == 0, "export-json-run");
 	t = read_all(out);
 	CHECK(strstr(t, "\"neighbours\":[{\"feature\":\"a/2\",\"cosine\":0.9},{\"feature\":\"a/1\",\"cosine\":0.5}]") != NULL,
 	      "export-json-neighbours");
@@ -537,14 +537,14 @@ static void test_index(void)
 	CHECK(strstr(t, "{\"feature\":\"zz/5\",\"fid\":null,\"auto_label\":null,\"label\":\"orphan\"") != NULL, "export-json-orphan");
 	free(t);
 	char *argv3[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"markdown", (char *)"-o", out, NULL};
-	CHECK(cmd_export(8, argv3) == 0, "export-md-run");
+	CHECK(cmd_dispatch(8, argv3) == 0, "export-md-run");
 	t = read_all(out);
 	CHECK(strstr(t, "| 3.500 | `the« cat»\\|sat\\ton` |\n") != NULL, "export-md-context");
 	CHECK(strstr(t, "\nNeighbours: `a/2` (0.900), `a/1` (0.500)\n") != NULL, "export-md-neighbours");
 	CHECK(strstr(t, "## `a/0` — the pipe one\n") != NULL, "export-md-heading");
 	free(t);
 	char *argv4[] = {(char *)"export", p1, (char *)"--notes", np, (char *)"--format", (char *)"tsv", (char *)"-o", out, NULL};
-	CHECK(cmd_export(8, argv4) == 0, "export-tsv-run");
+	CHECK(cmd_dispatch(8, argv4) == 0, "export-tsv-run");
 	t = read_all(out);
 	CHECK(strstr(t, "\na/0\tauto 0\tthe pipe one\ta | note\tt1\tyes\t\t0.01\t2\t3.500 the« cat»|sat\\\\ton\ta/2:0.900 a/1:0.500\n") != NULL,
 	      "export-tsv-row");

@@ -9,7 +9,6 @@
  * an unembedding) and decoder geometry are written through fs_writer.
  */
 #include "build/build.h"
-#include "cli/cmd.h"
 #include "geom/geom.h"
 #include "core/format.h"
 #include "import/import.h"
@@ -934,122 +933,9 @@ out:
 	return rc;
 }
 
-static void build_usage(FILE *f)
+int build_failed_on_io(void)
 {
-	fprintf(f,
-		"usage: featscope build -o OUT.sqlite [options] RECORDS.jsonl[.gz]...\n"
-		"  -o, --output FILE      index to write (built in a temporary file, renamed at the end)\n"
-		"      --sae NAME         dictionary name (default: sae)\n"
-		"      --model NAME       model name\n"
-		"      --hook NAME        hook point\n"
-		"      --layer N          layer number\n"
-		"      --n-features N     dictionary size (default: decoder rows or largest feature + 1)\n"
-		"      --top-k N          top-activating examples kept per feature (20)\n"
-		"      --intervals N      quantile intervals (10)\n"
-		"      --per-interval N   examples per interval (5)\n"
-		"      --decoder FILE     decoder [n_features, d_model] (.npy or .safetensors)\n"
-		"      --labels FILE      TSV: feature<TAB>label[<TAB>source]\n"
-		"      --unembed FILE     unembedding [d_model, vocab] for logit effects (needs --decoder)\n"
-		"      --vocab FILE       token per line (C escapes) for --unembed\n"
-		"      --neighbours K     nearest neighbours kept per feature (32)\n"
-		"      --progress / --no-progress\n"
-		"Other tools' files (SAELens, Neuronpedia, SAEDashboard, sae_vis, delphi, OpenAI):\n"
-		"  featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT... (featscope build --from auto --help)\n");
-}
-
-int cmd_build(int argc, char **argv)
-{
-	if (import_wanted(argc, argv)) /* other tools' files: src/import/import.c */
-		return import_cmd(argc, argv);
-	fs_build_opts o;
-	build_opts_init(&o);
-	enum { O_SAE = 256, O_MODEL, O_HOOK, O_LAYER, O_NFEAT, O_TOPK, O_INTERVALS, O_PERINT,
-	       O_DECODER, O_LABELS, O_UNEMBED, O_VOCAB, O_KNN, O_PROGRESS, O_NOPROGRESS };
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"sae", required_argument, NULL, O_SAE},
-		{"model", required_argument, NULL, O_MODEL},
-		{"hook", required_argument, NULL, O_HOOK},
-		{"layer", required_argument, NULL, O_LAYER},
-		{"n-features", required_argument, NULL, O_NFEAT},
-		{"top-k", required_argument, NULL, O_TOPK},
-		{"intervals", required_argument, NULL, O_INTERVALS},
-		{"per-interval", required_argument, NULL, O_PERINT},
-		{"decoder", required_argument, NULL, O_DECODER},
-		{"labels", required_argument, NULL, O_LABELS},
-		{"unembed", required_argument, NULL, O_UNEMBED},
-		{"vocab", required_argument, NULL, O_VOCAB},
-		{"neighbours", required_argument, NULL, O_KNN},
-		{"progress", no_argument, NULL, O_PROGRESS},
-		{"no-progress", no_argument, NULL, O_NOPROGRESS},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	int64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
-		const char *name = NULL;
-		int64_t *dst = NULL, lo = 0, hi = 0;
-		int64_t tmp;
-		switch (c) {
-		case 'o': o.out = optarg; break;
-		case O_SAE: o.sae_name = optarg; break;
-		case O_MODEL: o.model = optarg; break;
-		case O_HOOK: o.hook = optarg; break;
-		case O_DECODER: o.decoder = optarg; break;
-		case O_LABELS: o.labels = optarg; break;
-		case O_UNEMBED: o.unembed = optarg; break;
-		case O_VOCAB: o.vocab = optarg; break;
-		case O_PROGRESS: o.progress = 1; break;
-		case O_NOPROGRESS: o.progress = 0; break;
-		case 'h': build_usage(stdout); return FS_EXIT_OK;
-		case O_LAYER: name = "--layer"; lo = -1; hi = 1 << 20; dst = &tmp; break;
-		case O_NFEAT: name = "--n-features"; lo = 1; hi = 1ll << 32; dst = &o.n_features; break;
-		case O_TOPK: name = "--top-k"; lo = 0; hi = 10000; dst = &tmp; break;
-		case O_INTERVALS: name = "--intervals"; lo = 0; hi = 1000; dst = &tmp; break;
-		case O_PERINT: name = "--per-interval"; lo = 0; hi = 1000; dst = &tmp; break;
-		case O_KNN: name = "--neighbours"; lo = 0; hi = 10000; dst = &tmp; break;
-		default: build_usage(stderr); return FS_EXIT_USAGE;
-		}
-		if (!dst)
-			continue;
-		if (parse_i64(optarg, &v) != 0 || v < lo || v > hi) {
-			fs_warn("build: %s: expected an integer in %lld..%lld, got '%s'", name,
-				(long long)lo, (long long)hi, optarg);
-			return FS_EXIT_USAGE;
-		}
-		*dst = v;
-		switch (c) {
-		case O_LAYER: o.layer = (int)v; break;
-		case O_TOPK: o.top_k = (int)v; break;
-		case O_INTERVALS: o.n_intervals = (int)v; break;
-		case O_PERINT: o.per_interval = (int)v; break;
-		case O_KNN: o.knn_k = (int)v; break;
-		default: break;
-		}
-	}
-	if (!o.out) {
-		fs_warn("build: -o OUT.sqlite is required");
-		build_usage(stderr);
-		return FS_EXIT_USAGE;
-	}
-	if (optind >= argc) {
-		fs_warn("build: no input files");
-		return FS_EXIT_USAGE;
-	}
-	if (o.unembed && !o.decoder) {
-		fs_warn("build: --unembed needs --decoder");
-		return FS_EXIT_USAGE;
-	}
-	char err[1024] = "";
-	if (build_run(&o, argv + optind, argc - optind, err, sizeof err) != 0) {
-		if (o.progress)
-			fputc('\n', stderr);
-		fs_warn("%s", err);
-		return build_io_failed ? FS_EXIT_ERR : FS_EXIT_USAGE;
-	}
-	return FS_EXIT_OK;
+	return build_io_failed;
 }
 
 /* ---- rel: fuzzing entry ---- */

@@ -31,6 +31,9 @@ typedef struct {
 void build_opts_init(fs_build_opts *o);
 /* Run a build of native records; 0 on success, -1 with a one-line message. */
 int build_run(fs_build_opts *o, char **inputs, int ninputs, char *err, size_t errlen);
+/* After build_run failed: 1 when it failed writing (disk full, write
+ * error: exit status 1), 0 on bad input (exit status 2). */
+int build_failed_on_io(void);
 
 /* ---- rel: fuzzing entry ---- */
 /* Parse one JSONL record line exactly as the builder does (n_features > 0:

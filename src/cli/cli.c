@@ -1,18 +1,18 @@
 /*
- * cli.c: the query subcommands for scripts and tests: info, show, search
- * and token (through grep.c). Each prints stable plain text, or JSON with --json. They read
+ * cli.c: the query subcommands for scripts and tests: info, show and
+ * search. Each prints stable plain text, or JSON with --json. They read
  * the index only through index.h.
  */
 #define _GNU_SOURCE
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/format.h"
+#include "core/json.h"
 #include "grep/grep.h"
 #include "index/index.h"
 #include "notes/notes.h"
 #include "core/util.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -21,116 +21,50 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Options shared by the query commands. */
-typedef struct {
-	int json;     /* --json */
-	int limit;    /* --limit N */
-	int width;    /* --width N: bytes of context shown around the mark */
-	const char *notes; /* --notes FILE: the notes database */
-	int substring;     /* --substring: literal search in the text */
-} qopts;
+/* Option indexes shared by the specs below (same order in each). */
+enum { O_JSON, O_LIMIT, O_WIDTH, O_NOTES, O_SUBSTRING };
 
-/* Parse the common options; leaves positional args at argv[optind..]. */
-static int parse_qopts(int argc, char **argv, qopts *q, int need, const char *usage)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"limit", required_argument, NULL, 'n'},
-		{"width", required_argument, NULL, 'w'},
-		{"notes", required_argument, NULL, 'N'},
-		{"substring", no_argument, NULL, 'S'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	int64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jn:w:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': q->json = 1; break;
-		case 'N': q->notes = optarg; break;
-		case 'S': q->substring = 1; break;
-		case 'n':
-		case 'w':
-			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 1000000) {
-				fs_warn("%s: --%s: expected a positive integer, got '%s'", argv[0],
-					c == 'n' ? "limit" : "width", optarg);
-				return -1;
-			}
-			if (c == 'n')
-				q->limit = (int)v;
-			else
-				q->width = (int)v;
-			break;
-		case 'h':
-			printf("usage: featscope %s %s\n", argv[0], usage);
-			exit(FS_EXIT_OK);
-		default:
-			fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
-			return -1;
-		}
-	}
-	if (argc - optind != need) {
-		fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
-		return -1;
-	}
-	return 0;
-}
+#define OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define OPT_LIMIT(what) {"limit", 'n', OPT_INT, "N", 1, 1000000, what}
+#define OPT_WIDTH {"width", 'w', OPT_INT, "N", 1, 1000000, "characters of context shown around the marked token (80)"}
 
-/* Escaped copy of untrusted text (names, sources from foreign files) for
- * printing: valid until six more calls. */
-static const char *esc(const char *s)
-{
-	static fs_buf ring[6];
-	static int next;
-	fs_buf *b = &ring[next++ % 6];
-	b->len = 0;
-	if (b->p)
-		b->p[0] = 0;
-	format_escaped(b, s, strlen(s));
-	return b->p ? b->p : "";
-}
+static const cli_opt info_opts[] = {OPT_JSON, {NULL, 0, 0, NULL, 0, 0, NULL}};
+static const cli_opt show_opts[] = {
+	OPT_JSON, OPT_LIMIT("top contexts shown (20)"), OPT_WIDTH, {NULL, 0, 0, NULL, 0, 0, NULL}};
+static const cli_opt search_opts[] = {
+	OPT_JSON,
+	OPT_LIMIT("results of each kind (20)"),
+	OPT_WIDTH,
+	{"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database searched (default: the index's)"},
+	{"substring", 0, OPT_FLAG, NULL, 0, 0, "literal search in the text instead of full-text search"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
 
-/* JSON string from arbitrary bytes: invalid UTF-8 is escaped first. */
-static json_t *jstr(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	fs_buf b = {0};
-	format_escaped(&b, s, n);
-	j = json_stringn(b.p ? b.p : "", b.len);
-	buf_free(&b);
-	return j;
-}
-
-/* jstr of a NUL-terminated string. */
-static json_t *jstrz(const char *s)
-{
-	return jstr(s, strlen(s));
-}
-
-static json_t *jnum(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
+/* Escaped copy of untrusted text (names, sources from foreign files). */
+#define esc cli_esc
+/* JSON strings from any bytes (core/json.h). */
+#define jstr jw_strn
+#define jstrz jw_str
+#define jnum jw_num
 
 /* ------------------------------------------------------------------ info */
 
-int cmd_info(int argc, char **argv)
+static int info_run(const cmd_entry *e, int argc, char **argv)
 {
-	qopts q = {0, 0, 0, NULL, 0};
-	if (parse_qopts(argc, argv, &q, 1, "INDEX [--json]") < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = cli_open_index(argv[optind]);
+	cli_args q;
+	int rc;
+	if (cli_parse(e, argc, argv, &q, &rc))
+		return rc;
+	const char *path = q.pos[0];
+	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
 	struct stat st;
-	int64_t size = stat(argv[optind], &st) == 0 ? (int64_t)st.st_size : 0;
+	int64_t size = stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
 	int64_t nex = index_n_examples(ix);
-	if (q.json) {
+	if (q.set[O_JSON]) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", jstrz(argv[optind]));
+		json_object_set_new(o, "path", jstrz(path));
 		json_object_set_new(o, "version", json_integer(FS_INDEX_VERSION));
 		json_object_set_new(o, "uuid", jstrz(index_uuid(ix)));
 		const char *c = index_meta(ix, "created");
@@ -159,7 +93,7 @@ int cmd_info(int argc, char **argv)
 		cli_print_json(o);
 	} else {
 		const char *c = index_meta(ix, "created");
-		printf("index:      %s\n", argv[optind]);
+		printf("index:      %s\n", esc(path));
 		printf("format:     featscope index v%d, created %s\n", FS_INDEX_VERSION, c ? c : "?");
 		printf("size:       %.1f MB (%.0f bytes per example)\n", (double)size / 1e6,
 		       nex ? (double)size / (double)nex : 0.0);
@@ -326,18 +260,20 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 	buf_free(&b);
 }
 
-int cmd_show(int argc, char **argv)
+static int show_run(const cmd_entry *e, int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL, 0};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX FEATURE [--json] [--limit N] [--width N]") < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = cli_open_index(argv[optind]);
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	int json = a.set[O_JSON], limit = a.set[O_LIMIT] ? (int)a.num[O_LIMIT] : 20;
+	int width = a.set[O_WIDTH] ? (int)a.num[O_WIDTH] : 80;
+	fs_index *ix = cli_open_index(a.pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
-	char err[512], name[128];
-	int64_t fid = index_resolve(ix, argv[optind + 1], err, sizeof err);
+	char name[128];
+	int64_t fid = cli_resolve(ix, a.pos[1]);
 	if (fid < 0) {
-		fs_warn("%s", err);
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
@@ -352,7 +288,9 @@ int cmd_show(int argc, char **argv)
 	int niv = index_intervals(ix, fid, &iv);
 	const fs_sae *d = index_sae_by_id(ix, f.sae);
 
-	if (q.json) {
+	/* a feature with no stored example and no activation never fired */
+	int dead = nex <= 0 && !(f.max_act > 0);
+	if (json) {
 		json_t *o = json_object();
 		json_object_set_new(o, "feature", jstrz(name));
 		json_object_set_new(o, "id", json_integer(fid));
@@ -364,6 +302,7 @@ int cmd_show(int argc, char **argv)
 		json_object_set_new(o, "max_act", jnum(f.max_act));
 		json_object_set_new(o, "mean_act", jnum(f.mean_act));
 		json_object_set_new(o, "cluster", json_integer(f.cluster));
+		json_object_set_new(o, "fires", json_boolean(!dead));
 		json_t *h = json_object(), *hc = json_array();
 		json_object_set_new(h, "lo", json_real(f.hist_lo));
 		json_object_set_new(h, "hi", json_real(f.hist_hi));
@@ -381,7 +320,7 @@ int cmd_show(int argc, char **argv)
 		show_imported(ix, fid, &f, o);
 		json_t *top = json_array(), *ints = json_array();
 		for (int i = 0; i < nex; i++)
-			if (ex[i].grp == 0 && (int)json_array_size(top) < q.limit)
+			if (ex[i].grp == 0 && (int)json_array_size(top) < limit)
 				json_array_append_new(top, context_json(ix, &ex[i]));
 		for (int k = 0; k < niv; k++) {
 			json_t *g = json_object(), *ge = json_array();
@@ -397,7 +336,6 @@ int cmd_show(int argc, char **argv)
 		}
 		json_object_set_new(o, "top", top);
 		json_object_set_new(o, "intervals", ints);
-		json_object_set_new(o, "never_fires", json_boolean(nex == 0 && f.density == 0));
 		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
@@ -430,15 +368,14 @@ int cmd_show(int argc, char **argv)
 			putchar('\n');
 		}
 		show_imported(ix, fid, &f, NULL);
-		/* a feature that never fires in the data says so */
-		if (nex == 0 && f.density == 0)
-			printf("never fires in the data: no firing examples\n");
+		if (dead)
+			printf("top activations: none: this feature never fires on the indexed text\n");
 		else
 			printf("top activations:\n");
 		int shown = 0;
-		for (int i = 0; i < nex && shown < q.limit; i++)
+		for (int i = 0; i < nex && shown < limit; i++)
 			if (ex[i].grp == 0)
-				print_context(ix, &ex[i], ++shown, q.width);
+				print_context(ix, &ex[i], ++shown, width);
 		for (int k = 0; k < niv; k++) {
 			int any = 0;
 			for (int i = 0; i < nex; i++)
@@ -452,7 +389,7 @@ int cmd_show(int argc, char **argv)
 			int m = 0;
 			for (int i = 0; i < nex; i++)
 				if (ex[i].grp == iv[k].grp)
-					print_context(ix, &ex[i], ++m, q.width);
+					print_context(ix, &ex[i], ++m, width);
 		}
 		buf_free(&b);
 	}
@@ -489,20 +426,20 @@ static int search_ids(fs_index *ix, int labels, const char *query, int limit, in
 
 /* Features whose own label, note or tags match: from the notes database
  * (--notes, or the index's default one when it exists; never created). */
-static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t *jo)
+static void search_notes(fs_index *ix, const char *notes, int limit, const char *query, json_t *jo)
 {
 	char ident[64], err[512];
 	notes_identity(ix, ident, sizeof ident);
-	char *path = q->notes ? xstrdup(q->notes) : notes_default_path(ident);
+	char *path = notes ? xstrdup(notes) : notes_default_path(ident);
 	fs_notes *n = access(path, F_OK) == 0 ? notes_open_index(ix, path, err, sizeof err) : NULL;
 	free(path);
 	if (!n) {
-		if (q->notes)
+		if (notes)
 			fs_warn("search: %s", err);
 		return;
 	}
 	char **keys = NULL;
-	int nk = notes_search(n, query, q->limit, &keys);
+	int nk = notes_search(n, query, limit, &keys);
 	json_t *ja = jo ? json_array() : NULL;
 	if (!jo)
 		printf("features whose notes match (%d):\n", nk > 0 ? nk : 0);
@@ -511,13 +448,13 @@ static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t
 		if (notes_get(n, keys[i], &note) != 0)
 			continue;
 		if (ja) {
-			json_array_append_new(ja, json_pack("{s:s,s:s,s:s,s:s}", "feature", keys[i], "label",
-							    note.label, "note", note.note, "tags", note.tags));
+			json_array_append_new(ja, json_pack("{s:o,s:o,s:o,s:o}", "feature", jstrz(keys[i]), "label",
+							    jstrz(note.label), "note", jstrz(note.note), "tags", jstrz(note.tags)));
 		} else {
 			fs_buf b = {0};
 			format_escaped(&b, *note.label ? note.label : note.note,
 				       strlen(*note.label ? note.label : note.note));
-			printf("  %-10s %s\n", keys[i], b.p ? b.p : "");
+			printf("  %-10s %s\n", esc(keys[i]), b.p ? b.p : "");
 			buf_free(&b);
 		}
 		note_free(&note);
@@ -528,26 +465,29 @@ static void search_notes(fs_index *ix, const qopts *q, const char *query, json_t
 	notes_close(n);
 }
 
-int cmd_search(int argc, char **argv)
+static int search_run(const cmd_entry *e, int argc, char **argv)
 {
-	qopts q = {0, 20, 80, NULL, 0};
-	if (parse_qopts(argc, argv, &q, 2, "INDEX QUERY [--json] [--limit N] [--width N] [--notes FILE] [--substring]") < 0)
-		return FS_EXIT_USAGE;
-	fs_index *ix = cli_open_index(argv[optind]);
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	int json = a.set[O_JSON], limit = a.set[O_LIMIT] ? (int)a.num[O_LIMIT] : 20;
+	int width = a.set[O_WIDTH] ? (int)a.num[O_WIDTH] : 80;
+	fs_index *ix = cli_open_index(a.pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
-	const char *query = argv[optind + 1];
+	const char *query = a.pos[1];
 	int64_t *ctx = NULL, *fids = NULL;
-	int nc = q.substring ? 0 : search_ids(ix, 0, query, q.limit, &ctx);
-	int nf = search_ids(ix, 1, query, q.limit, &fids);
-	int substring = q.substring || nc == 0;
+	int nc = a.set[O_SUBSTRING] ? 0 : search_ids(ix, 0, query, limit, &ctx);
+	int nf = search_ids(ix, 1, query, limit, &fids);
+	int substring = a.set[O_SUBSTRING] || nc == 0;
 	if (substring && nc >= 0) {
 		/* text that is not words (DNA, code, CJK inside longer runs):
 		 * a literal scan of the contexts */
 		char err[512];
 		free(ctx);
 		ctx = NULL;
-		nc = grep_substring(ix, query, 0, q.limit, &ctx, err, sizeof err);
+		nc = grep_substring(ix, query, 0, limit, &ctx, err, sizeof err);
 		if (nc < 0) {
 			fs_warn("search: %s", err);
 			index_close(ix);
@@ -559,7 +499,7 @@ int cmd_search(int argc, char **argv)
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
-	json_t *jo = q.json ? json_object() : NULL, *jf = NULL, *jc = NULL;
+	json_t *jo = json ? json_object() : NULL, *jf = NULL, *jc = NULL;
 	char name[128];
 	fs_buf b = {0};
 	if (jo) {
@@ -583,7 +523,7 @@ int cmd_search(int argc, char **argv)
 		}
 		feature_free(&f);
 	}
-	search_notes(ix, &q, query, jo);
+	search_notes(ix, a.set[O_NOTES] ? a.str[O_NOTES] : NULL, limit, query, jo);
 	if (!jo)
 		printf("contexts (%d)%s:\n", nc, substring ? ", by substring" : "");
 	else
@@ -609,7 +549,7 @@ int cmd_search(int argc, char **argv)
 		} else {
 			b.len = 0;
 			int mark = ncf > 0 ? cf[0].max_pos : -1;
-			format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, mark, q.width);
+			format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, mark, width);
 			printf("  #%-7lld %s\n", (long long)ctx[i], b.p ? b.p : "");
 			if (ncf > 0) {
 				printf("           fires:");
@@ -635,11 +575,22 @@ int cmd_search(int argc, char **argv)
 	return FS_EXIT_OK;
 }
 
-/* ----------------------------------------------------------------- token */
+/* --------------------------------------------------------------- entries */
 
-/* Features with the most activation on a token: the concept probe with
- * exact-token matching (grep.c). */
-int cmd_token(int argc, char **argv)
-{
-	return grep_cmd_token(argc, argv);
-}
+const cmd_entry cmd_info_entry = {
+	.name = "info", .args = "INDEX", .opts = info_opts, .run = info_run,
+	.summary = "summarise an index: dictionaries, counts, sizes",
+	.min_args = 1, .max_args = 1,
+};
+
+const cmd_entry cmd_show_entry = {
+	.name = "show", .args = "INDEX FEATURE", .opts = show_opts, .run = show_run,
+	.summary = "one feature: label, stats, histogram, logits, top contexts",
+	.min_args = 2, .max_args = 2,
+};
+
+const cmd_entry cmd_search_entry = {
+	.name = "search", .args = "INDEX QUERY", .opts = search_opts, .run = search_run,
+	.summary = "full-text search over contexts, labels and your notes",
+	.min_args = 2, .max_args = 2,
+};

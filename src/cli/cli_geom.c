@@ -7,80 +7,39 @@
 #define _GNU_SOURCE
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
-#include "core/format.h"
+#include "core/escape.h"
+#include "core/json.h"
 #include "index/index.h"
 #include "core/util.h"
 
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Options of the two commands. */
-typedef struct {
-	int json;          /* --json */
-	int k;             /* --k N: neighbours shown */
-	const char *in;    /* --in SAE: dictionary searched / listed */
-} geo_opts;
+/* Options of the two commands (indexes into geo_opts). */
+enum { O_JSON, O_K, O_IN };
+static const cli_opt geo_opts[] = {
+	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
+	{"k", 'k', OPT_INT, "N", 1, 100000, "neighbours shown (10)"},
+	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary searched or listed"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+/* clusters takes the same but --k (indexes C_*). */
+enum { C_JSON, C_IN };
+static const cli_opt clusters_opts[] = {
+	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
+	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary listed (default: every one)"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
 
-static int parse_geo(int argc, char **argv, geo_opts *q, int min, int max, const char *usage)
-{
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"k", required_argument, NULL, 'k'},
-		{"in", required_argument, NULL, 'i'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	int c;
-	int64_t v;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "jk:i:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j': q->json = 1; break;
-		case 'k':
-			if (parse_i64(optarg, &v) != 0 || v < 1 || v > 100000) {
-				fs_warn("%s: --k: expected a positive integer, got '%s'", argv[0], optarg);
-				return -1;
-			}
-			q->k = (int)v;
-			break;
-		case 'i': q->in = optarg; break;
-		case 'h':
-			printf("usage: featscope %s %s\n", argv[0], usage);
-			exit(FS_EXIT_OK);
-		default:
-			fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
-			return -1;
-		}
-	}
-	if (argc - optind < min || argc - optind > max) {
-		fprintf(stderr, "usage: featscope %s %s\n", argv[0], usage);
-		return -1;
-	}
-	return 0;
-}
-
-/* A label made safe for a terminal (control bytes escaped); malloc'd. */
+/* A label made safe for a terminal (core/escape.h); malloc'd. */
 static char *geo_safe(const char *s)
 {
-	fs_buf b = {0};
-	format_escaped(&b, s ? s : "", s ? strlen(s) : 0);
-	buf_addc(&b, 0);
-	return b.p;
+	return escape_dup(s ? s : "", s ? strlen(s) : 0);
 }
 
-static json_t *geo_jstr(const char *s)
-{
-	json_t *j = json_string(s ? s : "");
-	if (j)
-		return j;
-	char *e = geo_safe(s);
-	j = json_string(e);
-	free(e);
-	return j;
-}
+#define geo_jstr jw_str
 
 /* The dictionary named by --in, or NULL (message printed) when unknown. */
 static const fs_sae *geo_sae(fs_index *ix, const char *name, const char *path)
@@ -93,25 +52,29 @@ static const fs_sae *geo_sae(fs_index *ix, const char *name, const char *path)
 
 /* ------------------------------------------------------------ neighbours */
 
-int cmd_neighbours(int argc, char **argv)
+static int neighbours_run(const cmd_entry *e, int argc, char **argv)
 {
-	geo_opts q = {0, 10, NULL};
-	if (parse_geo(argc, argv, &q, 2, 2, "INDEX FEATURE [--k N] [--in SAE] [--json]") < 0)
-		return FS_EXIT_USAGE;
-	const char *path = argv[optind], *fname = argv[optind + 1];
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	int json = a.set[O_JSON], k = a.set[O_K] ? (int)a.num[O_K] : 10;
+	const char *in = a.set[O_IN] ? a.str[O_IN] : NULL;
+	const char *path = a.pos[0], *fname = a.pos[1];
 	fs_index *ix = cli_open_index(path);
 	if (!ix)
 		return FS_EXIT_USAGE;
-	char err[1024], name[128], oname[128];
-	int rc = FS_EXIT_OK;
-	int64_t fid = index_resolve(ix, fname, err, sizeof err);
+	char name[128], oname[128];
+	rc = FS_EXIT_OK;
+	int64_t fid = cli_resolve(ix, fname);
 	fs_feature f;
 	if (fid < 0 || index_feature(ix, fid, &f) != 0) {
-		fs_warn("%s", fid < 0 ? err : "feature vanished");
+		if (fid >= 0)
+			fs_warn("%s: feature vanished", fname);
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
-	const fs_sae *other = q.in ? geo_sae(ix, q.in, path) : index_sae_by_id(ix, f.sae);
+	const fs_sae *other = in ? geo_sae(ix, in, path) : index_sae_by_id(ix, f.sae);
 	if (!other) {
 		feature_free(&f);
 		index_close(ix);
@@ -119,7 +82,7 @@ int cmd_neighbours(int argc, char **argv)
 	}
 	index_feature_name(ix, fid, name, sizeof name);
 	fs_neighbour *nb = NULL;
-	int n = index_neighbours(ix, fid, other->id, q.k, &nb);
+	int n = index_neighbours(ix, fid, other->id, k, &nb);
 	if (n < 0) {
 		fs_warn("%s: %s", path, index_errmsg(ix));
 		rc = FS_EXIT_ERR;
@@ -127,32 +90,32 @@ int cmd_neighbours(int argc, char **argv)
 		fs_warn("%s: no neighbours of %s in %s (index built without a decoder?)", path, name,
 			other->name);
 		rc = FS_EXIT_ERR;
-	} else if (q.json) {
-		json_t *o = json_object(), *a = json_array();
-		json_object_set_new(o, "feature", json_string(name));
+	} else if (json) {
+		json_t *o = json_object(), *arr = json_array();
+		json_object_set_new(o, "feature", jw_str(name));
 		json_object_set_new(o, "fid", json_integer(fid));
-		json_object_set_new(o, "in", json_string(other->name));
+		json_object_set_new(o, "in", jw_str(other->name));
 		for (int i = 0; i < n; i++) {
 			fs_feature g;
-			json_t *e = json_object();
+			json_t *ne = json_object();
 			index_feature_name(ix, nb[i].fid, oname, sizeof oname);
-			json_object_set_new(e, "rank", json_integer(i + 1));
-			json_object_set_new(e, "feature", json_string(oname));
-			json_object_set_new(e, "fid", json_integer(nb[i].fid));
-			json_object_set_new(e, "cosine", json_real(nb[i].cosine));
+			json_object_set_new(ne, "rank", json_integer(i + 1));
+			json_object_set_new(ne, "feature", jw_str(oname));
+			json_object_set_new(ne, "fid", json_integer(nb[i].fid));
+			json_object_set_new(ne, "cosine", json_real(nb[i].cosine));
 			if (index_feature(ix, nb[i].fid, &g) == 0) {
-				json_object_set_new(e, "label", geo_jstr(g.label));
+				json_object_set_new(ne, "label", geo_jstr(g.label));
 				feature_free(&g);
 			} else {
-				json_object_set_new(e, "label", json_string(""));
+				json_object_set_new(ne, "label", json_string(""));
 			}
-			json_array_append_new(a, e);
+			json_array_append_new(arr, ne);
 		}
-		json_object_set_new(o, "neighbours", a);
+		json_object_set_new(o, "neighbours", arr);
 		cli_print_json(o);
 	} else {
 		char *lab = geo_safe(f.label);
-		printf("neighbours of %s in %s by decoder cosine%s%s\n", name, other->name,
+		printf("neighbours of %s in %s by decoder cosine%s%s\n", cli_esc(name), cli_esc(other->name),
 		       *lab ? ": " : "", lab);
 		free(lab);
 		for (int i = 0; i < n; i++) {
@@ -163,7 +126,7 @@ int cmd_neighbours(int argc, char **argv)
 				l = geo_safe(g.label);
 				feature_free(&g);
 			}
-			printf("%4d  %-14s %7.4f%s%s\n", i + 1, oname, nb[i].cosine,
+			printf("%4d  %-14s %7.4f%s%s\n", i + 1, cli_esc(oname), nb[i].cosine,
 			       l && *l ? "  " : "", l ? l : "");
 			free(l);
 		}
@@ -181,7 +144,7 @@ static json_t *cluster_json(fs_index *ix, const fs_cluster *c)
 	json_t *o = json_object();
 	const fs_sae *s = index_sae_by_id(ix, c->sae);
 	json_object_set_new(o, "id", json_integer(c->id));
-	json_object_set_new(o, "sae", json_string(s ? s->name : ""));
+	json_object_set_new(o, "sae", jw_str(s ? s->name : ""));
 	json_object_set_new(o, "parent", json_integer(c->parent));
 	json_object_set_new(o, "depth", json_integer(c->depth));
 	json_object_set_new(o, "size", json_integer(c->size));
@@ -198,12 +161,15 @@ static void cluster_line(const fs_cluster *c)
 	free(l);
 }
 
-int cmd_clusters(int argc, char **argv)
+static int clusters_run(const cmd_entry *e, int argc, char **argv)
 {
-	geo_opts q = {0, 0, NULL};
-	if (parse_geo(argc, argv, &q, 1, 2, "INDEX [NODE] [--in SAE] [--json]") < 0)
-		return FS_EXIT_USAGE;
-	const char *path = argv[optind], *node = argc - optind > 1 ? argv[optind + 1] : NULL;
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	int json = a.set[C_JSON];
+	const char *in = a.set[C_IN] ? a.str[C_IN] : NULL;
+	const char *path = a.pos[0], *node = a.npos > 1 ? a.pos[1] : NULL;
 	int64_t id = 0;
 	if (node && (parse_i64(node, &id) != 0 || id < 1)) {
 		fs_warn("%s: not a cluster node number", node);
@@ -213,14 +179,14 @@ int cmd_clusters(int argc, char **argv)
 	if (!ix)
 		return FS_EXIT_USAGE;
 	const fs_sae *only = NULL;
-	if (q.in && !(only = geo_sae(ix, q.in, path))) {
+	if (in && !(only = geo_sae(ix, in, path))) {
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
-	int rc = FS_EXIT_OK;
+	rc = FS_EXIT_OK;
 	if (!node) {
 		/* the roots of every dictionary (or of --in) */
-		json_t *arr = q.json ? json_array() : NULL;
+		json_t *arr = json ? json_array() : NULL;
 		int total = 0;
 		for (int i = 0; i < index_n_saes(ix); i++) {
 			const fs_sae *s = index_sae(ix, i);
@@ -228,10 +194,10 @@ int cmd_clusters(int argc, char **argv)
 				continue;
 			fs_cluster *c = NULL;
 			int n = index_cluster_children(ix, s->id, 0, &c);
-			if (n > 0 && !q.json)
-				printf("%s%s: %d top-level clusters\n", total ? "\n" : "", s->name, n);
+			if (n > 0 && !json)
+				printf("%s%s: %d top-level clusters\n", total ? "\n" : "", cli_esc(s->name), n);
 			for (int j = 0; j < n; j++) {
-				if (q.json)
+				if (json)
 					json_array_append_new(arr, cluster_json(ix, &c[j]));
 				else
 					cluster_line(&c[j]);
@@ -244,7 +210,7 @@ int cmd_clusters(int argc, char **argv)
 			fs_warn("%s: no clusters stored (index built without a decoder?)", path);
 			rc = FS_EXIT_ERR;
 			json_decref(arr);
-		} else if (q.json) {
+		} else if (json) {
 			json_t *o = json_object();
 			json_object_set_new(o, "clusters", arr);
 			cli_print_json(o);
@@ -270,33 +236,33 @@ int cmd_clusters(int argc, char **argv)
 	if (nch < 0 || nf < 0) {
 		fs_warn("%s: %s", path, index_errmsg(ix));
 		rc = FS_EXIT_ERR;
-	} else if (q.json) {
-		json_t *o = json_object(), *a = json_array(), *fa = json_array();
+	} else if (json) {
+		json_t *o = json_object(), *ca = json_array(), *fa = json_array();
 		json_object_set_new(o, "node", cluster_json(ix, &c));
 		for (int j = 0; j < nch; j++)
-			json_array_append_new(a, cluster_json(ix, &ch[j]));
-		json_object_set_new(o, "children", a);
+			json_array_append_new(ca, cluster_json(ix, &ch[j]));
+		json_object_set_new(o, "children", ca);
 		for (int j = 0; j < nf; j++) {
 			char nm[128];
 			fs_feature g;
-			json_t *e = json_object();
+			json_t *fe = json_object();
 			index_feature_name(ix, fids[j], nm, sizeof nm);
-			json_object_set_new(e, "feature", json_string(nm));
-			json_object_set_new(e, "fid", json_integer(fids[j]));
+			json_object_set_new(fe, "feature", jw_str(nm));
+			json_object_set_new(fe, "fid", json_integer(fids[j]));
 			if (index_feature(ix, fids[j], &g) == 0) {
-				json_object_set_new(e, "label", geo_jstr(g.label));
+				json_object_set_new(fe, "label", geo_jstr(g.label));
 				feature_free(&g);
 			} else {
-				json_object_set_new(e, "label", json_string(""));
+				json_object_set_new(fe, "label", json_string(""));
 			}
-			json_array_append_new(fa, e);
+			json_array_append_new(fa, fe);
 		}
 		json_object_set_new(o, "features", fa);
 		cli_print_json(o);
 	} else {
 		const fs_sae *s = index_sae_by_id(ix, c.sae);
 		char *l = geo_safe(c.label);
-		printf("node %lld in %s: %s\n", (long long)c.id, s ? s->name : "?", l);
+		printf("node %lld in %s: %s\n", (long long)c.id, s ? cli_esc(s->name) : "?", l);
 		printf("depth %d, %lld features, parent %lld\n", c.depth, (long long)c.size,
 		       (long long)c.parent);
 		free(l);
@@ -317,9 +283,9 @@ int cmd_clusters(int argc, char **argv)
 					feature_free(&g);
 				}
 				if (fl && *fl)
-					printf("  %-14s %s\n", nm, fl);
+					printf("  %-14s %s\n", cli_esc(nm), fl);
 				else
-					printf("  %s\n", nm);
+					printf("  %s\n", cli_esc(nm));
 				free(fl);
 			}
 		}
@@ -330,3 +296,17 @@ int cmd_clusters(int argc, char **argv)
 	index_close(ix);
 	return rc;
 }
+
+/* --------------------------------------------------------------- entries */
+
+const cmd_entry cmd_neighbours_entry = {
+	.name = "neighbours", .args = "INDEX FEATURE", .opts = geo_opts, .run = neighbours_run,
+	.summary = "nearest features by decoder cosine",
+	.min_args = 2, .max_args = 2,
+};
+
+const cmd_entry cmd_clusters_entry = {
+	.name = "clusters", .args = "INDEX [NODE]", .opts = clusters_opts, .run = clusters_run,
+	.summary = "one level of the concept tree",
+	.min_args = 1, .max_args = 2,
+};

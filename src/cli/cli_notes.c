@@ -4,7 +4,10 @@
  * or tsv), merging into the notes database and reporting conflicts instead
  * of overwriting them. All storage goes through notes.h.
  */
+#include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
+#include "core/json.h"
 #include "index/index.h"
 #include "core/input.h"
 #include "notes/notes.h"
@@ -16,21 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char notes_usage[] =
-	"usage: featscope notes set INDEX FEATURE [--label L] [--note TEXT|--note-file F] [--tag T]... [--untag T]... [--bookmark|--no-bookmark]\n"
-	"       featscope notes show INDEX FEATURE [--json]\n"
-	"       featscope notes list INDEX [--json]\n"
-	"       featscope notes search INDEX QUERY\n"
-	"       featscope notes lists INDEX\n"
-	"       featscope notes list-add INDEX LIST [FEATURE...] [--description D]\n"
-	"       featscope notes list-rm INDEX LIST [FEATURE...]   (no FEATURE: the whole list)\n"
-	"       featscope notes import FILE INDEX [--force]   (FILE: featscope export --format json or tsv)\n"
-	"       featscope notes path INDEX\n"
-	"every form takes --notes DB (default: one database per index under $XDG_DATA_HOME/featscope)";
-
 /* Parsed command line of one notes subcommand. */
 typedef struct {
-	const char *pos[64];     /* positional arguments */
+	const char *pos[64];     /* positional arguments (INDEX first; FILE INDEX for import) */
 	int npos;                /* how many */
 	const char *notes;       /* --notes DB */
 	const char *label;       /* --label, NULL when not given */
@@ -46,82 +37,84 @@ typedef struct {
 	int force;               /* --force */
 } notes_args;
 
-/* Matches "--name VALUE" or "--name=VALUE"; advances *i over the value. */
-static int opt_val(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t l = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, l) != 0)
-		return 0;
-	if (a[l] == '=') {
-		*val = a + l + 1;
-		return 1;
-	}
-	if (a[l] != 0)
-		return 0;
-	if (*i + 1 >= argc) {
-		fs_warn("notes: %s needs a value", name);
-		*val = NULL;
-		return -1;
-	}
-	*val = argv[++*i];
-	return 1;
-}
+/* The options of the notes subcommands; each subcommand's spec is a
+ * selection of these, and notes_parse fills notes_args by name. */
+#define N_NOTES {"notes", 0, OPT_STR, "DB", 0, 0, "the notes database (default: one per index under $XDG_DATA_HOME/featscope)"}
+#define N_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define N_END {NULL, 0, 0, NULL, 0, 0, NULL}
+static const cli_opt set_opts[] = {
+	N_NOTES,
+	{"label", 0, OPT_STR, "L", 0, 0, "your label"},
+	{"note", 0, OPT_STR, "TEXT", 0, 0, "the note"},
+	{"note-file", 0, OPT_STR, "FILE", 0, 0, "the note from FILE (-: standard input)"},
+	{"tag", 0, OPT_STR, "T", 0, 0, "add a tag (repeatable)"},
+	{"untag", 0, OPT_STR, "T", 0, 0, "remove a tag (repeatable)"},
+	{"bookmark", 0, OPT_FLAG, NULL, 0, 0, "bookmark the feature"},
+	{"no-bookmark", 0, OPT_FLAG, NULL, 0, 0, "remove the bookmark"},
+	N_END,
+};
+static const cli_opt json_opts[] = {N_NOTES, N_JSON, N_END};
+static const cli_opt plain_opts[] = {N_NOTES, N_END};
+static const cli_opt list_add_opts[] = {
+	N_NOTES, {"description", 0, OPT_STR, "D", 0, 0, "the list's description"}, N_END};
+static const cli_opt import_opts_spec[] = {
+	N_NOTES, {"force", 0, OPT_FLAG, NULL, 0, 0, "on a conflict take the file's value"}, N_END};
 
-static int too_many(const char *opt)
-{
-	fs_warn("notes: %s: at most 64 of them at once", opt);
-	return -1;
-}
-
-static int notes_parse(int argc, char **argv, notes_args *a)
+/* Walk the command line of notes subcommand e into a; 0, or an exit code
+ * with *stop set. */
+static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a, int *stop)
 {
 	memset(a, 0, sizeof *a);
 	a->bookmark = -1;
-	int rest = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *v = NULL, *s = argv[i];
-		int r;
-		if (rest || s[0] != '-' || !s[1]) {
-			if (a->npos == 64) {
-				fs_warn("notes: too many arguments (at most 63 features at once)");
-				return -1;
-			}
-			a->pos[a->npos++] = s;
+	*stop = 1;
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	for (;;) {
+		int k = cli_next(&p);
+		if (k == CLI_END)
+			break;
+		if (k == CLI_HELP)
+			return FS_EXIT_OK;
+		if (k == CLI_FAIL)
+			return FS_EXIT_USAGE;
+		if (k == CLI_ARG) {
+			if (a->npos == 64 || (e->max_args >= 0 && a->npos >= e->max_args))
+				return cli_usage_error(e, "unexpected argument '%s'%s", p.val,
+						       a->npos == 64 ? " (at most 63 features at once)" : "");
+			a->pos[a->npos++] = p.val;
 			continue;
 		}
-		if (!strcmp(s, "--")) {
-			rest = 1;
-			continue;
-		}
-#define OPT(name, field)                                           \
-	if ((r = opt_val(argc, argv, &i, name, &v)) != 0) {      \
-		if (r < 0)                                         \
-			return -1;                                 \
-		field;                                             \
-		continue;                                          \
-	}
-		OPT("--notes", a->notes = v)
-		OPT("--label", a->label = v)
-		OPT("--note", a->note = v)
-		OPT("--note-file", a->note_file = v)
-		OPT("--description", a->description = v)
-		OPT("--tag", if (a->ntags == 64) return too_many("--tag"); a->tags[a->ntags++] = v)
-		OPT("--untag", if (a->nuntags == 64) return too_many("--untag"); a->untags[a->nuntags++] = v)
-#undef OPT
-		if (!strcmp(s, "--bookmark"))
+		const char *n = e->opts[k].name;
+		if (!strcmp(n, "notes"))
+			a->notes = p.val;
+		else if (!strcmp(n, "label"))
+			a->label = p.val;
+		else if (!strcmp(n, "note"))
+			a->note = p.val;
+		else if (!strcmp(n, "note-file"))
+			a->note_file = p.val;
+		else if (!strcmp(n, "description"))
+			a->description = p.val;
+		else if (!strcmp(n, "tag") || !strcmp(n, "untag")) {
+			int un = n[0] == 'u';
+			if ((un ? a->nuntags : a->ntags) == 64)
+				return cli_usage_error(e, "--%s: at most 64 of them at once", n);
+			if (un)
+				a->untags[a->nuntags++] = p.val;
+			else
+				a->tags[a->ntags++] = p.val;
+		} else if (!strcmp(n, "bookmark"))
 			a->bookmark = 1;
-		else if (!strcmp(s, "--no-bookmark"))
+		else if (!strcmp(n, "no-bookmark"))
 			a->bookmark = 0;
-		else if (!strcmp(s, "--json"))
+		else if (!strcmp(n, "json"))
 			a->json = 1;
-		else if (!strcmp(s, "--force"))
+		else if (!strcmp(n, "force"))
 			a->force = 1;
-		else {
-			fs_warn("notes: unknown option %s", s);
-			return -1;
-		}
 	}
+	if (a->npos < e->min_args)
+		return cli_usage_error(e, "missing arguments in 'featscope %s %s'", e->name, e->args);
+	*stop = 0;
 	return 0;
 }
 
@@ -182,32 +175,25 @@ static void first_line(fs_buf *b, const char *s, size_t max)
 static json_t *note_json(const fs_note *no, char **lists, int nlists)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "feature", json_string(no->key));
-	json_object_set_new(o, "label", json_string(no->label));
-	json_object_set_new(o, "note", json_string(no->note));
+	json_object_set_new(o, "feature", jw_str(no->key));
+	json_object_set_new(o, "label", jw_str(no->label));
+	json_object_set_new(o, "note", jw_str(no->note));
 	json_t *t = json_array();
 	char *tags = xstrdup(no->tags);
 	for (char *sv, *tok = strtok_r(tags, " ", &sv); tok; tok = strtok_r(NULL, " ", &sv))
-		json_array_append_new(t, json_string(tok));
+		json_array_append_new(t, jw_str(tok));
 	free(tags);
 	json_object_set_new(o, "tags", t);
 	json_object_set_new(o, "bookmark", json_boolean(no->bookmark));
 	json_t *l = json_array();
 	for (int i = 0; i < nlists; i++)
-		json_array_append_new(l, json_string(lists[i]));
+		json_array_append_new(l, jw_str(lists[i]));
 	json_object_set_new(o, "lists", l);
 	json_object_set_new(o, "updated", json_integer(no->updated));
 	return o;
 }
 
-static void json_print(json_t *o)
-{
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(o);
-}
+#define json_print cli_print_json
 
 static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 {
@@ -234,25 +220,30 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 	} else {
 		int64_t fid = index_resolve(ix, key, NULL, 0);
 		fs_feature f;
-		printf("feature:   %s\n", key);
+		printf("feature:   %s\n", cli_esc(key));
 		if (fid > 0 && index_feature(ix, fid, &f) == 0) {
-			printf("auto:      %s\n", f.label);
+			printf("auto:      %s\n", cli_esc(f.label));
 			feature_free(&f);
 		}
-		printf("label:     %s\n", no.label);
-		printf("tags:      %s\n", no.tags);
+		printf("label:     %s\n", cli_esc(no.label));
+		printf("tags:      %s\n", cli_esc(no.tags));
 		printf("bookmark:  %s\n", no.bookmark ? "yes" : "no");
 		printf("lists:    ");
 		for (int i = 0; i < nl; i++)
-			printf(" %s", lists[i]);
+			printf(" %s", cli_esc(lists[i]));
 		printf("\nnote:\n");
 		if (*no.note) {
+			/* line by line, each line escaped (tabs kept) */
 			const char *p = no.note;
+			fs_buf lb = {0};
 			while (*p) {
 				size_t l = strcspn(p, "\n");
-				printf("    %.*s\n", (int)l, p);
+				lb.len = 0;
+				escape_append(&lb, p, l, ESC_KEEP_TAB);
+				printf("    %s\n", lb.p);
 				p += l + (p[l] ? 1 : 0);
 			}
+			buf_free(&lb);
 		}
 	}
 	strv_free(lists, nl);
@@ -281,8 +272,8 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			fs_buf b = {0};
 			buf_adds(&b, "");
 			first_line(&b, no.note, 60);
-			printf("%-12s %s %-24s %-20s %s\n", keys[i], no.bookmark ? "*" : " ",
-			       no.label, no.tags, b.p);
+			printf("%-12s %s %-24s %-20s %s\n", cli_esc(keys[i]), no.bookmark ? "*" : " ",
+			       cli_esc(no.label), cli_esc(no.tags), cli_esc(b.p));
 			buf_free(&b);
 		}
 		note_free(&no);
@@ -381,7 +372,7 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 
 /* ------------------------------------------------------------ lists */
 
-static int do_lists(fs_notes *n)
+static int do_lists(fs_notes *n, int json)
 {
 	char **names;
 	int cnt = notes_list_names(n, &names);
@@ -389,15 +380,31 @@ static int do_lists(fs_notes *n)
 		fs_warn("%s", notes_errmsg(n));
 		return FS_EXIT_ERR;
 	}
+	json_t *arr = json ? json_array() : NULL;
 	for (int i = 0; i < cnt; i++) {
 		char **m;
 		int nm = notes_list_members(n, names[i], &m);
 		char *d = notes_list_description(n, names[i]);
-		printf("%-16s %5d  %s\n", names[i], nm < 0 ? 0 : nm, d ? d : "");
+		if (arr) {
+			json_t *l = json_object(), *ma = json_array();
+			json_object_set_new(l, "name", jw_str(names[i]));
+			json_object_set_new(l, "description", jw_str(d));
+			for (int k = 0; k < nm; k++)
+				json_array_append_new(ma, jw_str(m[k]));
+			json_object_set_new(l, "features", ma);
+			json_array_append_new(arr, l);
+		} else {
+			printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
+		}
 		free(d);
 		strv_free(m, nm);
 	}
 	strv_free(names, cnt);
+	if (arr) {
+		json_t *o = json_object();
+		json_object_set_new(o, "lists", arr);
+		json_print(o);
+	}
 	return FS_EXIT_OK;
 }
 
@@ -795,11 +802,7 @@ static void imp_canon(fs_index *ix, char **key, int *unknown)
 
 static int do_import(const notes_args *a)
 {
-	if (a->npos != 3) {
-		fs_warn("notes import: needs FILE INDEX");
-		return FS_EXIT_USAGE;
-	}
-	imp_doc d = {.file = a->pos[1]};
+	imp_doc d = {.file = a->pos[0]};
 	char err[1024];
 	size_t len;
 	char *text = input_slurp(d.file, &len, err, sizeof err);
@@ -818,7 +821,7 @@ static int do_import(const notes_args *a)
 	}
 	fs_index *ix;
 	fs_notes *n;
-	int rc = notes_open_both(a, a->pos[2], &ix, &n);
+	int rc = notes_open_both(a, a->pos[1], &ix, &n);
 	if (rc) {
 		imp_free(&d);
 		return rc;
@@ -906,9 +909,9 @@ static int do_import(const notes_args *a)
 	} else {
 		if (unknown)
 			fs_warn("warning: %s: %d feature%s not in %s (notes kept under their names)",
-				d.file, unknown, unknown == 1 ? " is" : "s are", a->pos[2]);
+				d.file, unknown, unknown == 1 ? " is" : "s are", a->pos[1]);
 		printf("%s: %d features: %d new, %d updated, %d unchanged; %d list entries added; %d conflict%s\n",
-		       d.file, d.nrecs, n_new, n_upd, n_same, n_added, n_conf, n_conf == 1 ? "" : "s");
+		       cli_esc(d.file), d.nrecs, n_new, n_upd, n_same, n_added, n_conf, n_conf == 1 ? "" : "s");
 		rc = n_conf ? FS_EXIT_ERR : FS_EXIT_OK;
 	}
 	notes_close(n);
@@ -919,70 +922,125 @@ static int do_import(const notes_args *a)
 
 /* --------------------------------------------------------------- main */
 
-int cmd_notes(int argc, char **argv)
+enum { S_SET, S_SHOW, S_LIST, S_SEARCH, S_LISTS, S_LIST_ADD, S_LIST_RM, S_IMPORT, S_PATH };
+
+/* The notes subcommand whose entry is e (S_*). */
+static int sub_of(const cmd_entry *e);
+
+static int sub_run(const cmd_entry *e, int argc, char **argv)
 {
 	/* A file size limit must surface as a write error, not kill us. */
 	signal(SIGXFSZ, SIG_IGN);
 	notes_args a;
-	if (argc < 2 || notes_parse(argc, argv, &a) < 0 || a.npos < 1) {
-		fprintf(stderr, "%s\n", notes_usage);
-		return FS_EXIT_USAGE;
-	}
-	const char *sub = a.pos[0];
-	if (!strcmp(sub, "import"))
+	int stop, rc = notes_parse(e, argc, argv, &a, &stop);
+	if (stop)
+		return rc;
+	int sub = sub_of(e);
+	if (sub == S_IMPORT)
 		return do_import(&a);
-	static const char *const subs[] = {"set", "show", "list", "search", "lists", "list-add", "list-rm", "path"};
-	int known = 0;
-	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-		known |= !strcmp(sub, subs[i]);
-	if (!known) {
-		fs_warn("notes: unknown subcommand '%s'", sub);
-		fprintf(stderr, "%s\n", notes_usage);
-		return FS_EXIT_USAGE;
-	}
-	if (a.npos < 2) {
-		fs_warn("notes %s: needs INDEX", sub);
-		return FS_EXIT_USAGE;
-	}
 	fs_index *ix;
 	fs_notes *n;
-	int rc = notes_open_both(&a, a.pos[1], &ix, &n);
-	if (rc)
+	if ((rc = notes_open_both(&a, a.pos[0], &ix, &n)) != 0)
 		return rc;
-	/* positional arguments after INDEX */
-	notes_args b = a;
-	b.npos = a.npos - 1;
-	memmove(b.pos, a.pos + 1, sizeof b.pos[0] * (size_t)b.npos);
-	b.pos[0] = a.pos[1];
-	if (!strcmp(sub, "set")) {
-		rc = do_set(ix, n, &b);
-	} else if (!strcmp(sub, "show")) {
-		rc = do_show(ix, n, &b);
-	} else if (!strcmp(sub, "list")) {
-		char **keys;
-		int cnt = notes_keys(n, &keys);
+	char **keys;
+	int cnt;
+	switch (sub) {
+	case S_SET: rc = do_set(ix, n, &a); break;
+	case S_SHOW: rc = do_show(ix, n, &a); break;
+	case S_LIST:
+	case S_SEARCH:
+		cnt = sub == S_LIST ? notes_keys(n, &keys) : notes_search(n, a.pos[1], 0, &keys);
 		rc = cnt < 0 ? (fs_warn("%s", notes_errmsg(n)), FS_EXIT_ERR) : print_keys(n, keys, cnt, a.json);
 		strv_free(keys, cnt);
-	} else if (!strcmp(sub, "search")) {
-		if (b.npos != 2) {
-			fs_warn("notes search: needs INDEX QUERY");
-			rc = FS_EXIT_USAGE;
+		break;
+	case S_LISTS: rc = do_lists(n, a.json); break;
+	case S_LIST_ADD:
+	case S_LIST_RM: rc = do_list_edit(ix, n, &a, sub == S_LIST_ADD); break;
+	default:
+		if (a.json) {
+			json_t *o = json_object();
+			json_object_set_new(o, "path", jw_str(notes_path(n)));
+			json_print(o);
 		} else {
-			char **keys;
-			int cnt = notes_search(n, b.pos[1], 0, &keys);
-			rc = cnt < 0 ? (fs_warn("%s", notes_errmsg(n)), FS_EXIT_ERR) : print_keys(n, keys, cnt, a.json);
-			strv_free(keys, cnt);
+			printf("%s\n", cli_esc(notes_path(n)));
 		}
-	} else if (!strcmp(sub, "lists")) {
-		rc = do_lists(n);
-	} else if (!strcmp(sub, "list-add")) {
-		rc = do_list_edit(ix, n, &b, 1);
-	} else if (!strcmp(sub, "list-rm")) {
-		rc = do_list_edit(ix, n, &b, 0);
-	} else {
-		printf("%s\n", notes_path(n));
+		break;
 	}
 	notes_close(n);
 	index_close(ix);
 	return rc;
 }
+
+/* The subcommands, in the order usage lists them. */
+static const cmd_entry subs[] = {
+	[S_SET] = {.name = "notes set", .args = "INDEX FEATURE", .opts = set_opts, .run = sub_run,
+		   .summary = "set your label, note, tags or bookmark of a feature", .min_args = 2, .max_args = 2},
+	[S_SHOW] = {.name = "notes show", .args = "INDEX FEATURE", .opts = json_opts, .run = sub_run,
+		    .summary = "one feature's notes", .min_args = 2, .max_args = 2},
+	[S_LIST] = {.name = "notes list", .args = "INDEX", .opts = json_opts, .run = sub_run,
+		    .summary = "every feature with notes", .min_args = 1, .max_args = 1},
+	[S_SEARCH] = {.name = "notes search", .args = "INDEX QUERY", .opts = json_opts, .run = sub_run,
+		      .summary = "features whose label, note or tags match", .min_args = 2, .max_args = 2},
+	[S_LISTS] = {.name = "notes lists", .args = "INDEX", .opts = json_opts, .run = sub_run,
+		     .summary = "the named lists", .min_args = 1, .max_args = 1},
+	[S_LIST_ADD] = {.name = "notes list-add", .args = "INDEX LIST [FEATURE...]", .opts = list_add_opts,
+			.run = sub_run, .summary = "create a list or add features to it", .min_args = 2, .max_args = -1},
+	[S_LIST_RM] = {.name = "notes list-rm", .args = "INDEX LIST [FEATURE...]", .opts = plain_opts,
+		       .run = sub_run, .summary = "remove features from a list (no FEATURE: the whole list)",
+		       .min_args = 2, .max_args = -1},
+	[S_IMPORT] = {.name = "notes import", .args = "FILE INDEX", .opts = import_opts_spec, .run = sub_run,
+		      .summary = "merge what featscope export wrote (json or tsv), reporting conflicts",
+		      .min_args = 2, .max_args = 2},
+	[S_PATH] = {.name = "notes path", .args = "INDEX", .opts = json_opts, .run = sub_run,
+		    .summary = "where the notes database of an index is", .min_args = 1, .max_args = 1},
+};
+static const cmd_entry *const sub_list[] = {
+	&subs[S_SET], &subs[S_SHOW], &subs[S_LIST], &subs[S_SEARCH], &subs[S_LISTS],
+	&subs[S_LIST_ADD], &subs[S_LIST_RM], &subs[S_IMPORT], &subs[S_PATH], NULL,
+};
+
+static int sub_of(const cmd_entry *e)
+{
+	return (int)(e - subs);
+}
+
+static int notes_run(const cmd_entry *e, int argc, char **argv)
+{
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		cli_usage(e, stdout);
+		return FS_EXIT_OK;
+	}
+	/* the subcommand: the first argument that is not an option (or the
+	 * value of --notes) */
+	int at = 1;
+	while (at < argc && argv[at][0] == '-')
+		at += !strcmp(argv[at], "--notes") ? 2 : 1;
+	if (at >= argc)
+		return cli_usage_error(e, "missing SUBCOMMAND (set, show, list, search, lists, list-add, list-rm, import, path)");
+	for (int i = 0; sub_list[i]; i++) {
+		const cmd_entry *s = sub_list[i];
+		if (strcmp(s->name + 6, argv[at]) != 0)
+			continue;
+		/* the subcommand's own command line: its name, then the rest */
+		char **v = xcalloc((size_t)argc, sizeof *v);
+		int nv = 0;
+		v[nv++] = argv[at];
+		for (int k = 1; k < argc; k++)
+			if (k != at)
+				v[nv++] = argv[k];
+		int rc = s->run(s, nv, v);
+		free(v);
+		return rc;
+	}
+	return cli_usage_error(e, "unknown subcommand '%s'", cli_esc(argv[at]));
+}
+
+const cmd_entry cmd_notes_entry = {
+	.name = "notes",
+	.args = "SUBCOMMAND ...",
+	.run = notes_run,
+	.summary = "manage the notes database: set, show, list, search, lists, list-add, list-rm, import, path",
+	.min_args = 1,
+	.max_args = -1,
+	.subs = sub_list,
+};

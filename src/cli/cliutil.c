@@ -1,11 +1,14 @@
 /*
- * cliutil.c: helpers shared by the query subcommands (see cliutil.h).
+ * cliutil.c: helpers shared by the subcommands (see cliutil.h).
  */
 #include "cli/cliutil.h"
+#include "core/escape.h"
+#include "core/json.h"
 #include "core/util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 fs_index *cli_open_index(const char *path)
 {
@@ -16,11 +19,45 @@ fs_index *cli_open_index(const char *path)
 	return ix;
 }
 
+int64_t cli_resolve(fs_index *ix, const char *name)
+{
+	char err[512];
+	int64_t fid = index_resolve(ix, name, err, sizeof err);
+	if (fid >= 0)
+		return fid;
+	/* state the valid range of the dictionary the name points into */
+	const char *slash = strrchr(name, '/');
+	const fs_sae *d = NULL;
+	if (name[0] == '#') {
+		fs_warn("%s (global ids are #1 to #%lld)", err, (long long)index_n_features(ix));
+		return -1;
+	}
+	if (slash) {
+		char *sae = xstrndup(name, (size_t)(slash - name));
+		d = index_sae_by_name(ix, sae);
+		free(sae);
+	} else if (index_n_saes(ix) > 0) {
+		d = index_sae(ix, 0);
+	}
+	if (d && d->n_features > 0)
+		fs_warn("%s (%s has features 0 to %lld)", err, d->name, (long long)d->n_features - 1);
+	else
+		fs_warn("%s", err);
+	return -1;
+}
+
+const char *cli_esc(const char *s)
+{
+	static fs_buf ring[8];
+	static int next;
+	fs_buf *b = &ring[next++ % 8];
+	b->len = 0;
+	escape_append(b, s ? s : "", s ? strlen(s) : 0, 0);
+	return b->p;
+}
+
 void cli_print_json(json_t *j)
 {
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
-	if (s)
-		puts(s);
-	free(s);
-	json_decref(j);
+	if (jw_print(stdout, j, JW_PRETTY, 0) != 0)
+		fs_warn("writing JSON: out of memory or write error");
 }

@@ -1,7 +1,8 @@
 /*
- * cliutil.h: small helpers shared by the query subcommands (cli.c,
- * cli_geom.c): opening an index with a one-line message, and printing a
- * JSON document the same way everywhere.
+ * cliutil.h: helpers shared by the subcommands of src/cli/: opening an
+ * index and resolving a feature with one-line messages, escaped copies of
+ * untrusted text for printing, and printing a JSON document the same way
+ * everywhere (through core/json.h).
  */
 #ifndef FS_CLIUTIL_H
 #define FS_CLIUTIL_H
@@ -12,7 +13,13 @@
 
 /* index_open, printing its message on failure (NULL then). */
 fs_index *cli_open_index(const char *path);
-/* Print j indented, ASCII-only, with a newline; releases j. */
+/* The fid of a feature name, or -1 after a one-line message that states
+ * the valid range when the number is out of it. */
+int64_t cli_resolve(fs_index *ix, const char *name);
+/* Escaped copy of untrusted text (core/escape.h) for printing: valid until
+ * eight more calls. NULL gives "". */
+const char *cli_esc(const char *s);
+/* Print j indented with a newline (core/json.h); releases j. */
 void cli_print_json(json_t *j);
 
 #endif

@@ -12,16 +12,21 @@
 
 #include "core/util.h"
 
-/* Append bytes to b with every control character shown as \n, \t, \r or
- * \xHH, invalid UTF-8 bytes as \xHH, and bidi controls, zero-width and
- * other invisible format characters as <U+XXXX>. */
+/* Append bytes to b escaped by the one rule of core/escape.h (newline
+ * and tab escaped too): escape_append(b, s, n, 0). */
 void format_escaped(fs_buf *b, const char *s, size_t n);
 
-/* Append a one-line excerpt of a context: about `width` bytes of text
- * around token `mark` (whole characters, escaped), the token wrapped in
- * « ». Elided ends are shown as "…". */
+/* Append a one-line excerpt of a context: token `mark` widened to whole
+ * characters (a character split across byte-level tokens is shown whole),
+ * wrapped in « », with width / 2 characters on each side, all escaped.
+ * Elided ends are shown as "…". Without a mark (mark < 0), the first
+ * `width` characters. */
 void format_context(fs_buf *b, const char *text, size_t len, const uint32_t *tok_off,
 		    int ntok, int mark, int width);
+
+/* Append the escaped text of token `mark` widened to whole characters (the
+ * part format_context wraps in « »); nothing when there is no such token. */
+void format_token(fs_buf *b, const char *text, size_t len, const uint32_t *tok_off, int ntok, int mark);
 
 /* Append a histogram of counts as Unicode block characters ▁..█. */
 void format_sparkline(fs_buf *b, const uint32_t *counts, int n);

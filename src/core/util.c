@@ -1,7 +1,9 @@
 /*
  * util.c: small pure helpers shared by every module (see util.h).
  */
+#define _GNU_SOURCE /* vasprintf */
 #include "core/util.h"
+#include "core/escape.h"
 
 #include <errno.h>
 #include <math.h>
@@ -69,24 +71,37 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+/* One message line on stderr, escaped by the one rule (core/escape.h):
+ * messages echo file names, arguments and data. */
+static void warn_line(const char *fmt, va_list ap)
+{
+	char *msg = NULL;
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
+	fs_buf b = {0};
+	buf_adds(&b, "featscope: ");
+	if (msg)
+		escape_append(&b, msg, strlen(msg), 0);
+	buf_addc(&b, '\n');
+	fwrite(b.p, 1, b.len, stderr);
+	buf_free(&b);
+	free(msg);
+}
+
 void fs_warn(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("featscope: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	warn_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void fs_die(int code, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("featscope: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	warn_line(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(code);
 }
 

@@ -27,8 +27,10 @@
  *
  * The library API is what the TUI's regex screen uses: grep_start runs a
  * scan on a background thread, calls back with partial rankings while
- * chunks complete and with the final one at the end; grep_cancel stops it.
- * grep_scan is the same, blocking, with callbacks on the calling thread.
+ * chunks complete and with the final one at the end; grep_cancel stops it,
+ * grep_finished polls it and grep_join collects it. grep_scan is the same,
+ * blocking, with callbacks on the calling thread. Files: grep_pattern.c,
+ * grep_scan.c, grep_stats.c (the engine), grep.c (the command line).
  */
 #ifndef FS_GREP_H
 #define FS_GREP_H
@@ -45,11 +47,20 @@
 /* Ranking keys. */
 typedef enum {
 	GREP_SORT_F1, GREP_SORT_MASS, GREP_SORT_PRECISION, GREP_SORT_RECALL,
-	GREP_SORT_CONTEXTS
+	GREP_SORT_CONTEXTS,
+	GREP_N_SORTS          /* how many */
 } grep_sort;
 
-/* Parse "f1", "mass", "precision", "recall", "contexts"; -1 when unknown. */
+/* Most worker threads of a scan (grep_opts.threads is capped to it). */
+#define GREP_MAX_THREADS 8
+
+/* Parse "f1", "mass", "precision", "recall", "contexts"; -1 when unknown.
+ * The names are in one table (grep_stats.c), with a title for screens. */
 int grep_sort_parse(const char *s);
+/* The key's name ("f1", ...) and its title ("F1", ...); f1's for a value
+ * out of range. */
+const char *grep_sort_name(grep_sort s);
+const char *grep_sort_title(grep_sort s);
 
 /* Compile flags. */
 enum {
@@ -127,19 +138,31 @@ enum {
 	GREP_ELIMIT = -2      /* a context hit the match limit (message in err) */
 };
 
-/* Scan the index at index_path(ix) (ix is used for nothing else: workers
- * open their own connections, so this may run on any thread). Fills *out
- * (free with grep_result_free) unless an error is returned. */
+/* Scan the index at index_path(ix). The thread contract: the scan runs
+ * no query on ix's connection. It reads only ix's path and the counts
+ * index_open loaded (which nothing changes after open); every worker
+ * opens a connection of its own, and the first one also reads the
+ * feature table. So the caller may go on querying ix on its own thread
+ * while a scan runs on another, and ix must stay open until the scan
+ * returns. Fills *out (free with grep_result_free) unless an error is
+ * returned. */
 int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 	      grep_result *out, char *err, size_t errlen);
 
 /* Background scan: grep_start copies o, runs grep_scan on a new thread
- * (callbacks run there) and returns at once; grep_cancel asks it to stop;
- * grep_join waits, returns grep_scan's code, fills *out when non-NULL and
- * frees the job. The pattern and the index must outlive the job. */
+ * and returns at once (NULL when no thread can be started). Callbacks run
+ * on that thread, so on_result must not use the caller's connection
+ * either: copy the ranking under a lock of its own and look features up
+ * on the caller's thread. grep_cancel asks the scan to stop (it stops
+ * within a chunk); grep_finished says, without waiting, whether the scan
+ * has returned (its final callback, if any, is done); grep_join waits,
+ * returns grep_scan's code (GREP_CANCELLED after a cancel that came in
+ * time), fills *out when non-NULL and frees the job. The pattern and the
+ * index must outlive the job. */
 typedef struct grep_job grep_job;
 grep_job *grep_start(fs_index *ix, const grep_pattern *p, const grep_opts *o);
 void grep_cancel(grep_job *j);
+int grep_finished(grep_job *j);
 int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
 
 /* Contexts whose text contains the literal s (caseless when asked), in
@@ -150,8 +173,6 @@ int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
 int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		   int64_t **ctx, char *err, size_t errlen);
 
-/* `featscope token` and `featscope grep` (cmd_grep in cmd.h). */
-int grep_cmd_token(int argc, char **argv);
 
 /* ---- internals exposed for unit tests ---- */
 

@@ -5,7 +5,6 @@
  * and a byte-pair finder (SSE2, AVX2 at run time) for plain strings; also
  * the UTF-8 check that picks the code for a context.
  */
-
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep/grep_int.h"
 #include "core/util.h"

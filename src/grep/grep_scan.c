@@ -9,7 +9,6 @@
  * and the literal substring search for text full-text search cannot
  * tokenise.
  */
-
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep/grep_int.h"
 #include "core/util.h"
@@ -377,14 +376,9 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 	pthread_cond_init(&s.cv, NULL);
 	memset(out, 0, sizeof *out);
 
-	int64_t nfid = 0;
+	int64_t nfid = 0, total = 0;
 	double *act_mass = NULL;
 	int *sae_of = NULL;
-	if (index_feature_masses(ix, &nfid, &act_mass, &sae_of) != 0)
-		return fs_seterr(err, errlen, "reading features: %s", index_errmsg(ix)), GREP_ERR;
-	int64_t total = index_text_bytes(ix);
-	if (total < 0)
-		total = 0;
 
 	int nw = o->threads > 0 ? o->threads : grep_online_cpus();
 	if (nw > GREP_MAX_THREADS)
@@ -408,6 +402,18 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 			fs_seterr(err, errlen, "%s: %s", index_path(ix), index_errmsg(w->ix));
 			rc = GREP_ERR;
 			break;
+		}
+		if (i == 0) {
+			/* Through the first worker's connection: none of the
+			 * scan's queries runs on ix's (see grep.h). */
+			if (index_feature_masses(w->ix, &nfid, &act_mass, &sae_of) != 0) {
+				fs_seterr(err, errlen, "reading features: %s", index_errmsg(w->ix));
+				rc = GREP_ERR;
+				break;
+			}
+			total = index_text_bytes(w->ix);
+			if (total < 0)
+				total = 0;
 		}
 		w->md = pcre2_match_data_create_from_pattern(p->code, NULL);
 		w->mc = pcre2_match_context_create(NULL);
@@ -502,12 +508,14 @@ struct grep_job {
 	int rc;                     /* grep_scan's return */
 	char err[512];              /* its message */
 	pthread_t th;               /* the scanning thread */
+	atomic_int finished;        /* grep_scan has returned */
 };
 
 static void *grep_job_main(void *arg)
 {
 	grep_job *j = arg;
 	j->rc = grep_scan(j->ix, j->p, &j->o, &j->res, j->err, sizeof j->err);
+	atomic_store(&j->finished, 1);
 	return NULL;
 }
 
@@ -518,6 +526,7 @@ grep_job *grep_start(fs_index *ix, const grep_pattern *p, const grep_opts *o)
 	j->p = p;
 	j->o = *o;
 	atomic_init(&j->cancel, 0);
+	atomic_init(&j->finished, 0);
 	if (!j->o.cancel)
 		j->o.cancel = &j->cancel;
 	if (pthread_create(&j->th, NULL, grep_job_main, j) != 0) {
@@ -530,6 +539,11 @@ grep_job *grep_start(fs_index *ix, const grep_pattern *p, const grep_opts *o)
 void grep_cancel(grep_job *j)
 {
 	atomic_store(j->o.cancel, 1);
+}
+
+int grep_finished(grep_job *j)
+{
+	return atomic_load(&j->finished);
 }
 
 int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen)

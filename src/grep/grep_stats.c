@@ -4,7 +4,6 @@
  * on matched contexts, and the ranking by f1, mass, precision, recall or
  * contexts, whose names are in one table here.
  */
-
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep/grep_int.h"
 #include "core/util.h"
@@ -13,13 +12,35 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The ranking keys: the name `--sort` takes and JSON prints, and the
+ * title screens show. */
+static const struct {
+	const char *name;     /* "f1", ... */
+	const char *title;    /* "F1", ... */
+} grep_sorts[GREP_N_SORTS] = {
+	[GREP_SORT_F1] = {"f1", "F1"},
+	[GREP_SORT_MASS] = {"mass", "mass"},
+	[GREP_SORT_PRECISION] = {"precision", "precision"},
+	[GREP_SORT_RECALL] = {"recall", "recall"},
+	[GREP_SORT_CONTEXTS] = {"contexts", "contexts"},
+};
+
 int grep_sort_parse(const char *s)
 {
-	static const char *const names[] = {"f1", "mass", "precision", "recall", "contexts"};
-	for (int i = 0; i < 5; i++)
-		if (strcmp(s, names[i]) == 0)
+	for (int i = 0; i < GREP_N_SORTS; i++)
+		if (strcmp(s, grep_sorts[i].name) == 0)
 			return i;
 	return -1;
+}
+
+const char *grep_sort_name(grep_sort s)
+{
+	return (int)s >= 0 && s < GREP_N_SORTS ? grep_sorts[s].name : grep_sorts[0].name;
+}
+
+const char *grep_sort_title(grep_sort s)
+{
+	return (int)s >= 0 && s < GREP_N_SORTS ? grep_sorts[s].title : grep_sorts[0].title;
 }
 
 int grep_is_space(unsigned char c)

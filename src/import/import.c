@@ -71,12 +71,6 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int is_file(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
-
 /* Bytes of a file looked at to recognise it. */
 #define SNIFF_BYTES (1 << 20)
 
@@ -183,10 +177,7 @@ static int is_native(const imp_sniff *s)
 				   imp_sniff_has(s, "acts") || imp_sniff_has(s, "offsets"));
 }
 
-/* For import_wanted: true when a file is one the importers should take:
- * a known format, a known one they refuse, or a JSON document that is not
- * the native builder's records (the importers say what they expected). */
-static int detect_file(const char *path)
+int import_takes(const char *path)
 {
 	imp_sniff s;
 	sniff_open(&s, path);
@@ -195,7 +186,7 @@ static int detect_file(const char *path)
 	if (!f && !is_native(&s) && (sniff_unsupported(&s) || s.json_doc))
 		f = -1;
 	sniff_close(&s);
-	return f;
+	return f != 0;
 }
 
 /* "a JSON object with keys a, b, c" (the first few), for messages. */
@@ -339,230 +330,4 @@ void import_decoders_free(import_decoders *dd)
 	}
 	free(dd->v);
 	memset(dd, 0, sizeof *dd);
-}
-
-/* ------------------------------------------------------------- command */
-
-/* Options of `featscope build` that take a value (to find the inputs). */
-static const char *const value_opts[] = {
-	"-o", "--output", "--sae", "--model", "--hook", "--layer", "--n-features", "--top-k",
-	"--intervals", "--per-interval", "--decoder", "--labels", "--unembed", "--vocab",
-	"--neighbours", "--from", "--tokens", NULL,
-};
-
-static int takes_value(const char *a)
-{
-	for (int i = 0; value_opts[i]; i++)
-		if (!strcmp(a, value_opts[i]))
-			return 1;
-	return 0;
-}
-
-int import_wanted(int argc, char **argv)
-{
-	int first = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--from") || !strncmp(a, "--from=", 7))
-			return 1;
-		if (!strcmp(a, "--")) {
-			first = 0;
-			continue;
-		}
-		if (a[0] == '-' && a[1] && first) {
-			if (takes_value(a))
-				i++;
-			continue;
-		}
-		/* the first input decides: a folder or a file of a known format */
-		if (is_dir(a))
-			return 1;
-		return is_file(a) && detect_file(a) != IMPORT_NONE;
-	}
-	return 0;
-}
-
-/* One input and the options in force where it appeared. */
-typedef struct {
-	const char *path;     /* file or folder */
-	const char *from;     /* format name, NULL to detect */
-	import_opts o;        /* its options */
-} imp_input;
-
-static void import_usage(FILE *f)
-{
-	fprintf(f,
-		"usage: featscope build -o OUT.sqlite [--from FORMAT] [--sae NAME] INPUT [[--sae NAME] INPUT]...\n"
-		"  Imports what other tools wrote; each INPUT becomes one dictionary.\n"
-		"  FORMAT: %s (guessed from the input when left out).\n"
-		"  Options apply to the inputs after them (after the only input, to it):\n"
-		"      --from FORMAT      input format\n"
-		"      --sae NAME         dictionary name (default: from the input)\n"
-		"      --model NAME, --hook NAME, --layer N   override the input's metadata\n"
-		"      --vocab FILE       tokenizer.json or token-per-line list (sae_vis, delphi)\n"
-		"      --tokens MODE      token spelling: auto, plain, bytelevel, sentencepiece\n"
-		"      --top-k N          examples per feature built from caches (delphi, openai; 20)\n"
-		"      --intervals N, --per-interval N   quantile groups for delphi (5, 3)\n"
-		"      --progress / --no-progress\n",
-		import_format_list());
-}
-
-int import_cmd(int argc, char **argv)
-{
-	const char *out = NULL;
-	import_opts cur;
-	import_opts_init(&cur);
-	cur.progress = fs_stderr_tty();
-	const char *from = NULL;
-	import_decoders decs = {0};
-	cur.decoders = &decs;
-	imp_input *in = xcalloc((size_t)argc, sizeof *in);
-	int nin = 0, trailing = 0;
-	for (int i = 1; i < argc; i++) {
-		char *a = argv[i];
-		const char *val = NULL;
-		char *eq = NULL;
-		if (a[0] == '-' && a[1] == '-' && (eq = strchr(a, '='))) {
-			*eq = 0;
-			val = eq + 1;
-		}
-		if (a[0] == '-' && a[1] && strcmp(a, "-")) {
-			if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-				import_usage(stdout);
-				free(in);
-				return FS_EXIT_OK;
-			}
-			if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
-				cur.progress = a[2] == 'p';
-				for (int k = 0; k < nin; k++)
-					in[k].o.progress = cur.progress;
-				continue;
-			}
-			if (!strncmp(a, "-o", 2) && a[2]) {
-				out = a + 2;
-				continue;
-			}
-			if (!takes_value(a)) {
-				fs_warn("build: %s: unknown option for importing", a);
-				import_usage(stderr);
-				free(in);
-				return FS_EXIT_USAGE;
-			}
-			if (!val) {
-				if (i + 1 >= argc) {
-					fs_warn("build: %s: needs a value", a);
-					free(in);
-					return FS_EXIT_USAGE;
-				}
-				val = argv[++i];
-			}
-			int64_t n = 0;
-			int numeric = !strcmp(a, "--layer") || !strcmp(a, "--top-k") ||
-				      !strcmp(a, "--intervals") || !strcmp(a, "--per-interval");
-			if (numeric && (parse_i64(val, &n) != 0 || n < (strcmp(a, "--layer") ? 0 : -1) || n > 100000)) {
-				fs_warn("build: %s: expected an integer, got '%s'", a, val);
-				free(in);
-				return FS_EXIT_USAGE;
-			}
-			if (!strcmp(a, "-o") || !strcmp(a, "--output"))
-				out = val;
-			else if (!strcmp(a, "--from")) {
-				if (strcmp(val, "auto") && import_format_parse(val) == IMPORT_NONE) {
-					fs_warn("build: --from: unknown format '%s' (%s)", val, import_format_list());
-					free(in);
-					return FS_EXIT_USAGE;
-				}
-				from = val;
-			} else if (!strcmp(a, "--tokens")) {
-				int m = tok_mode_parse(val);
-				if (m < 0) {
-					fs_warn("build: --tokens: unknown spelling '%s' (auto, plain, bytelevel, sentencepiece)", val);
-					free(in);
-					return FS_EXIT_USAGE;
-				}
-				cur.tok_mode = m;
-			} else if (!strcmp(a, "--sae"))
-				cur.sae_name = val;
-			else if (!strcmp(a, "--vocab"))
-				cur.vocab = val;
-			else if (!strcmp(a, "--model"))
-				cur.model = val;
-			else if (!strcmp(a, "--hook"))
-				cur.hook = val;
-			else if (!strcmp(a, "--layer"))
-				cur.layer = (int)n;
-			else if (!strcmp(a, "--top-k"))
-				cur.top_k = (int)n;
-			else if (!strcmp(a, "--intervals"))
-				cur.n_intervals = (int)n;
-			else if (!strcmp(a, "--per-interval"))
-				cur.per_interval = (int)n;
-			else {
-				fs_warn("build: %s: not available when importing other formats", a);
-				free(in);
-				return FS_EXIT_USAGE;
-			}
-			trailing = 1;
-			continue;
-		}
-		in[nin].path = a;
-		in[nin].from = from;
-		in[nin].o = cur;
-		nin++;
-		/* a name belongs to one input; the other options carry on */
-		cur.sae_name = NULL;
-		trailing = 0;
-	}
-	if (nin == 1 && trailing) {
-		/* options after the only input apply to it */
-		const char *keep = in[0].o.sae_name;
-		in[0].o = cur;
-		if (!cur.sae_name)
-			in[0].o.sae_name = keep;
-		in[0].from = from;
-	} else if (trailing && cur.sae_name) {
-		fs_warn("build: --sae %s: after the last input; put it before the input it names", cur.sae_name);
-		free(in);
-		return FS_EXIT_USAGE;
-	}
-	if (!out || !nin) {
-		fs_warn("build: %s", !out ? "-o OUT.sqlite is required" : "no input");
-		import_usage(stderr);
-		free(in);
-		return FS_EXIT_USAGE;
-	}
-	char err[1024] = "";
-	fs_writer *w = writer_create(out, err, sizeof err);
-	if (!w) {
-		fs_warn("%s", err);
-		free(in);
-		return FS_EXIT_ERR;
-	}
-	for (int i = 0; i < nin; i++) {
-		int rc = import_run(w, in[i].from, in[i].path, &in[i].o, err, sizeof err);
-		if (rc != FS_EXIT_OK) {
-			if (cur.progress)
-				fputc('\n', stderr);
-			writer_abort(w);
-			fs_warn("%s", err);
-			free(in);
-			import_decoders_free(&decs);
-			return rc;
-		}
-	}
-	free(in);
-	int grc = import_geometry(w, &decs, cur.progress, err, sizeof err);
-	import_decoders_free(&decs);
-	if (grc != 0) {
-		writer_abort(w);
-		fs_warn("%s", err);
-		return FS_EXIT_ERR;
-	}
-	if (cur.progress)
-		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
-	if (writer_finish(w, err, sizeof err) != 0) {
-		fs_warn("%s", err);
-		return FS_EXIT_ERR;
-	}
-	return FS_EXIT_OK;
 }

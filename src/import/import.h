@@ -66,6 +66,11 @@ const char *import_format_list(void);
  * Returns the format, or IMPORT_NONE with a message in err (unknown,
  * known but not imported, or ambiguous). */
 int import_detect(const char *path, char *err, size_t errlen);
+/* Whether `featscope build` should import the file PATH rather than read
+ * it as native JSON Lines records: a known format, a known one that is not
+ * imported, or any JSON document that is not such records (the importers
+ * then say what they expected). */
+int import_takes(const char *path);
 
 /* Read PATH as FORMAT (a name, or NULL/"auto" to detect) and write one
  * dictionary with its features, labels, examples, intervals, logits and
@@ -81,10 +86,5 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
 void import_decoders_free(import_decoders *dd);
 
-/* For build.c: true when `featscope build ARGS` should import (a --from
- * option, or a first input that is a folder or a file of a known format),
- * and the import form of the command (argv[0] is "build"). */
-int import_wanted(int argc, char **argv);
-int import_cmd(int argc, char **argv);
 
 #endif

@@ -5,7 +5,8 @@
  * text, and the helpers that read a chunk's aux records through SQLite.
  *
  * The files: index_schema.c (schema, open, meta, dictionaries),
- * index_read.c (every query of the read side), index_write.c (fs_writer),
+ * index_read.c (the read side's queries about features), index_context.c
+ * (examples, contexts, chunks through SQLite), index_write.c (fs_writer),
  * index_codec.c (blob codecs: acts, examples, token boundaries, aux
  * records), index_scan.c (the scan's context reader, which walks the
  * chunks b-tree straight from the file).
@@ -52,6 +53,9 @@ struct fs_index {
 	int n_saes;                 /* how many */
 	signed char *dense;         /* per dictionary: 1 when its features are
 				       exactly idx 0..n-1, 0 when not, -1 unknown */
+	int has_ranks;              /* feature_ranks table: 1 yes, 0 no (an
+				       index built before it), -1 unknown */
+	sqlite3_stmt *rank_st;      /* its lookup, prepared on first use */
 };
 
 /* Statement i of reader_sql, prepared on first use, reset and unbound;
@@ -78,7 +82,7 @@ int aux_split(const fs_buf *b, aux_rec *r);
  * total bytes holding n records, and inside it (index_codec.c). */
 int aux_span_ok(const uint32_t o[2], uint64_t total, int n);
 /* Record i of the n contexts of chunk `chunk` into out, read through the
- * blob handle *b (opened on the first call); 0 or -1 (index_read.c). */
+ * blob handle *b (opened on the first call); 0 or -1 (index_context.c). */
 int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out);
 
 #endif

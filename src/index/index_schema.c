@@ -28,6 +28,8 @@ const char schema_sql[] =
 	" density REAL, max_act REAL, mean_act REAL, act_mass REAL NOT NULL DEFAULT 0,"
 	" n_examples INTEGER NOT NULL DEFAULT 0, cluster INTEGER NOT NULL DEFAULT 0,"
 	" map_x REAL, map_y REAL, hist BLOB);\n"
+	"CREATE TABLE feature_ranks(feature INTEGER PRIMARY KEY, r_label INTEGER NOT NULL,"
+	" r_density INTEGER NOT NULL, r_max INTEGER NOT NULL, r_cluster INTEGER NOT NULL);\n"
 	"CREATE TABLE sources(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);\n"
 	"CREATE TABLE chunks(id INTEGER PRIMARY KEY, first_ctx INTEGER NOT NULL,"
 	" n INTEGER NOT NULL, offs BLOB NOT NULL, text BLOB NOT NULL, aux BLOB NOT NULL);\n"
@@ -72,14 +74,23 @@ const char stage_sql[] =
 /* Built after the bulk load, which is faster than keeping them up to date. */
 const char finish_sql[] =
 	"CREATE UNIQUE INDEX features_sae_idx ON features(sae, idx);\n"
-	"CREATE INDEX features_density ON features(sae, density);\n"
-	"CREATE INDEX features_max_act ON features(sae, max_act);\n"
+	"CREATE INDEX features_density ON features(sae, density, idx);\n"
+	"CREATE INDEX features_max_act ON features(sae, max_act, idx);\n"
 	"CREATE INDEX features_cluster ON features(sae, cluster, idx);\n"
-	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE);\n"
+	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE, idx);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n"
 	"CREATE INDEX explanations_feature ON explanations(feature);\n"
-	"INSERT INTO expl_fts(rowid, text) SELECT id, text FROM explanations;\n";
+	"INSERT INTO expl_fts(rowid, text) SELECT id, text FROM explanations;\n"
+	/* Each feature's position within its dictionary in every sort order
+	 * of the browser's list (the ORDER BY of its pages, ascending): a jump
+	 * to a feature reads its position instead of counting the rows before
+	 * it. */
+	"INSERT INTO feature_ranks(feature, r_label, r_density, r_max, r_cluster) SELECT id,"
+	" row_number() OVER (PARTITION BY sae ORDER BY label COLLATE NOCASE, idx) - 1,"
+	" row_number() OVER (PARTITION BY sae ORDER BY density, idx) - 1,"
+	" row_number() OVER (PARTITION BY sae ORDER BY max_act, idx) - 1,"
+	" row_number() OVER (PARTITION BY sae ORDER BY cluster, idx) - 1 FROM features;\n";
 
 const char *const reader_sql[R_COUNT] = {
 	[R_META] = "SELECT key, value FROM meta",
@@ -168,6 +179,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	fs_index *ix = xcalloc(1, sizeof *ix);
+	ix->has_ranks = -1;
 	ix->path = xstrdup(path);
 	char *uri = path_uri(path);
 	int rc = sqlite3_open_v2(uri, &ix->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
@@ -306,6 +318,7 @@ void index_close(fs_index *ix)
 	for (int i = 0; i < 2; i++)
 		for (int j = 0; j < 2; j++)
 			sqlite3_finalize(ix->count[i][j]);
+	sqlite3_finalize(ix->rank_st);
 	sqlite3_close(ix->db);
 	for (int i = 0; i < ix->n_meta; i++) {
 		free(ix->meta_k[i]);

@@ -807,6 +807,21 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 		set_meta_i64(w, "n_tokens", w->n_tokens);
 		set_meta_i64(w, "n_chunks", w->n_chunks);
 		set_meta_i64(w, "n_text_bytes", w->n_text_bytes);
+		/* The dictionaries whose features are exactly idx 0..n-1 (a
+		 * count over every feature, done once here instead of at the
+		 * browser's first jump). */
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(w->db,
+				       "SELECT ifnull(group_concat(f.sae), '') FROM (SELECT sae, count(*) n,"
+				       " min(idx) lo, max(idx) hi FROM features GROUP BY sae) f"
+				       " JOIN saes s ON s.id = f.sae"
+				       " WHERE f.n = s.n_features AND f.lo = 0 AND f.hi = f.n - 1",
+				       -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			writer_set_meta(w, "dense_saes", (const char *)sqlite3_column_text(st, 0));
+		else
+			wfail(w, "dense dictionaries");
+		sqlite3_finalize(st);
 	}
 	for (int i = 0; i < W_COUNT; i++) {
 		sqlite3_finalize(w->st[i]);

@@ -10,6 +10,9 @@
  * and notes only through notes.h.
  */
 #include "cli/cmd.h"
+#include "core/escape.h"
+#include "core/format.h"
+#include "core/json.h"
 #include "index/index.h"
 #include "notes/notes.h"
 #include "core/util.h"
@@ -26,8 +29,7 @@
 
 enum { FMT_TEXT, FMT_MARKDOWN, FMT_JSON, FMT_TSV };
 
-#define EXP_BEFORE 20 /* tokens of context shown before the marked one */
-#define EXP_AFTER 10  /* and after it */
+#define EXP_WIDTH 80 /* characters of context around the marked token (half each side) */
 
 /* Options of one export run. */
 typedef struct {
@@ -66,65 +68,20 @@ typedef struct {
 	int nctx;
 	exp_nb *nb;             /* neighbours */
 	int nnb;
+	int dead;               /* in the index, no example and no activation: never fires */
 } exp_feat;
 
 /* ------------------------------------------------------------ escaping */
 
-/* Append bytes with control characters, invalid UTF-8 and backslashes
- * escaped: \n \t \r \\ \xHH, and C1 controls as \u0080..\u009f. */
-static void esc_bytes(fs_buf *b, const char *s, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n;) {
-		unsigned c = p[i];
-		int l = utf8_len(p + i, n - i);
-		if (c == '\n') {
-			buf_adds(b, "\\n");
-		} else if (c == '\t') {
-			buf_adds(b, "\\t");
-		} else if (c == '\r') {
-			buf_adds(b, "\\r");
-		} else if (c == '\\') {
-			buf_adds(b, "\\\\");
-		} else if (c < 0x20 || c == 0x7f || l == 0) {
-			buf_printf(b, "\\x%02x", c);
-			i++;
-			continue;
-		} else if (l == 2 && utf8_decode(p + i, 2) < 0xa0) {
-			buf_printf(b, "\\u%04x", (unsigned)utf8_decode(p + i, 2));
-		} else {
-			buf_add(b, p + i, (size_t)l);
-		}
-		i += l ? (size_t)l : 1;
-	}
-}
-
-/* The window of context c around token pos, escaped, token marked. */
+/* The window of context c around token pos (format_context: whole
+ * characters, escaped, token marked), and the marked token alone. */
 static void ctx_render(const fs_context *c, int pos, exp_ctx *out)
 {
 	fs_buf b = {0}, t = {0};
 	buf_adds(&b, "");
 	buf_adds(&t, "");
-	if (c->ntok <= 0 || pos < 0 || pos >= c->ntok || !c->tok_off) {
-		size_t n = c->len > 400 ? 400 : (size_t)c->len;
-		esc_bytes(&b, c->text, n);
-		if (n < (size_t)c->len)
-			buf_adds(&b, "…");
-	} else {
-		int lo = pos - EXP_BEFORE < 0 ? 0 : pos - EXP_BEFORE;
-		int hi = pos + EXP_AFTER + 1 > c->ntok ? c->ntok : pos + EXP_AFTER + 1;
-		uint32_t a = c->tok_off[lo], m0 = c->tok_off[pos], m1 = c->tok_off[pos + 1], z = c->tok_off[hi];
-		if (lo > 0)
-			buf_adds(&b, "…");
-		esc_bytes(&b, c->text + a, m0 - a);
-		buf_adds(&b, "«");
-		esc_bytes(&t, c->text + m0, m1 - m0);
-		buf_add(&b, t.p, t.len);
-		buf_adds(&b, "»");
-		esc_bytes(&b, c->text + m1, z - m1);
-		if (hi < c->ntok)
-			buf_adds(&b, "…");
-	}
+	format_context(&b, c->text, (size_t)c->len, c->tok_off, c->ntok, pos, EXP_WIDTH);
+	format_token(&t, c->text, (size_t)c->len, c->tok_off, c->ntok, pos);
 	out->text = b.p;
 	out->token = t.p;
 }
@@ -171,18 +128,11 @@ static void md_code(fs_buf *b, const char *s)
 		buf_addc(b, '`');
 }
 
-/* tsv field: tab, newline, carriage return and backslash escaped. */
+/* tsv field: the escaping rule in its reversible form (core/escape.h):
+ * \t \n \r \\ \xHH \uXXXX, which `notes import` undoes byte for byte. */
 static void tsv_field(fs_buf *b, const char *s)
 {
-	for (const char *p = s; *p; p++) {
-		switch (*p) {
-		case '\t': buf_adds(b, "\\t"); break;
-		case '\n': buf_adds(b, "\\n"); break;
-		case '\r': buf_adds(b, "\\r"); break;
-		case '\\': buf_adds(b, "\\\\"); break;
-		default: buf_addc(b, *p);
-		}
-	}
+	escape_append(b, s, strlen(s), ESC_REVERSIBLE);
 }
 
 /* Numbers printed the same way in every format. */
@@ -258,6 +208,7 @@ static int feat_load(fs_index *ix, fs_notes *n, const exp_opts *o, int64_t fid, 
 			ctx_render(&c, ex[i].max_pos, x);
 			context_free(&c);
 		}
+		e->dead = nex == 0 && !(e->f.max_act > 0);
 		examples_free(ex, nex);
 	}
 	if (o->neighbours > 0) {
@@ -314,6 +265,8 @@ static void text_feat(fs_buf *b, const exp_feat *e)
 			p += l + (p[l] ? 1 : 0);
 		}
 	}
+	if (e->dead)
+		buf_adds(b, "contexts:    none: this feature never fires on the indexed text\n");
 	if (e->nctx) {
 		buf_adds(b, "contexts:\n");
 		for (int i = 0; i < e->nctx; i++)
@@ -376,6 +329,8 @@ static void md_feat(fs_buf *b, const exp_feat *e)
 		buf_adds(b, " |\n| max act | ");
 		num(b, e->f.max_act, "unknown");
 		buf_adds(b, " |\n");
+		if (e->dead)
+			buf_adds(b, "| fires | never on the indexed text |\n");
 	}
 	if (*e->note.note) {
 		/* the note as a quote: its own markdown renders, but it cannot
@@ -406,42 +361,44 @@ static void md_feat(fs_buf *b, const exp_feat *e)
 	buf_addc(b, '\n');
 }
 
+/* A statistic: null when unknown (NaN or negative). */
 static json_t *jnum(double v)
 {
-	return isnan(v) || v < 0 ? json_null() : json_real(v);
+	return isnan(v) || v < 0 ? json_null() : jw_num(v);
 }
 
 static void json_feat(fs_buf *b, const exp_feat *e, int first)
 {
 	json_t *o = json_object();
-	json_object_set_new(o, "feature", json_string(e->key));
+	json_object_set_new(o, "feature", jw_str(e->key));
 	json_object_set_new(o, "fid", e->fid > 0 ? json_integer(e->fid) : json_null());
-	json_object_set_new(o, "auto_label", e->have_f ? json_string(e->f.label) : json_null());
-	json_object_set_new(o, "label", json_string(e->note.label));
-	json_object_set_new(o, "note", json_string(e->note.note));
+	json_object_set_new(o, "auto_label", e->have_f ? jw_str(e->f.label) : json_null());
+	json_object_set_new(o, "label", jw_str(e->note.label));
+	json_object_set_new(o, "note", jw_str(e->note.note));
 	json_t *t = json_array();
 	char *tags = xstrdup(e->note.tags), *sv;
 	for (char *tok = strtok_r(tags, " ", &sv); tok; tok = strtok_r(NULL, " ", &sv))
-		json_array_append_new(t, json_string(tok));
+		json_array_append_new(t, jw_str(tok));
 	free(tags);
 	json_object_set_new(o, "tags", t);
 	json_object_set_new(o, "bookmark", json_boolean(e->note.bookmark));
 	json_t *l = json_array();
 	for (int i = 0; i < e->nlists; i++)
-		json_array_append_new(l, json_string(e->lists[i]));
+		json_array_append_new(l, jw_str(e->lists[i]));
 	json_object_set_new(o, "lists", l);
 	json_object_set_new(o, "density", e->have_f ? jnum(e->f.density) : json_null());
 	json_object_set_new(o, "max_act", e->have_f ? jnum(e->f.max_act) : json_null());
+	json_object_set_new(o, "fires", e->have_f ? json_boolean(!e->dead) : json_null());
 	json_t *c = json_array();
 	for (int i = 0; i < e->nctx; i++)
-		json_array_append_new(c, json_pack("{s:f,s:s,s:s}", "act", (double)e->ctx[i].act,
-						   "text", e->ctx[i].text, "token", e->ctx[i].token));
+		json_array_append_new(c, json_pack("{s:f,s:o,s:o}", "act", (double)e->ctx[i].act,
+						   "text", jw_str(e->ctx[i].text), "token", jw_str(e->ctx[i].token)));
 	json_object_set_new(o, "top_contexts", c);
 	json_t *nb = json_array();
 	for (int i = 0; i < e->nnb; i++)
-		json_array_append_new(nb, json_pack("{s:s,s:f}", "feature", e->nb[i].key, "cosine", (double)e->nb[i].cosine));
+		json_array_append_new(nb, json_pack("{s:o,s:f}", "feature", jw_str(e->nb[i].key), "cosine", (double)e->nb[i].cosine));
 	json_object_set_new(o, "neighbours", nb);
-	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	char *s = jw_dumps(o, JW_COMPACT, 6);
 	json_decref(o);
 	buf_adds(b, first ? "\n" : ",\n");
 	buf_adds(b, s ? s : "null");
@@ -481,8 +438,11 @@ static void tsv_feat(fs_buf *b, const exp_feat *e)
 	}
 	tsv_field(b, t.p);
 	buf_addc(b, '\t');
-	for (int i = 0; i < e->nnb; i++)
-		buf_printf(b, "%s%s:%.3f", i ? " " : "", e->nb[i].key, e->nb[i].cosine);
+	for (int i = 0; i < e->nnb; i++) {
+		buf_adds(b, i ? " " : "");
+		tsv_field(b, e->nb[i].key);
+		buf_printf(b, ":%.3f", e->nb[i].cosine);
+	}
 	buf_addc(b, '\n');
 	buf_free(&t);
 }
@@ -579,52 +539,24 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* The whole export into f. 0 ok, -1 error (reported). */
-/* Write a finished piece of output. Text, Markdown and TSV carry labels,
- * notes and tags as they are stored, and those can come from foreign files
+/* Write a finished piece of output. Text and Markdown carry labels, notes
+ * and tags as they are stored, and those can come from foreign files
  * (imported explanations): every byte that could act on a terminal is
- * escaped here, in one place: C0 controls but newline and tab, DEL, C1
- * controls, invalid UTF-8 (as \xHH), bidi controls and invisible
- * separators (as <U+XXXX>). JSON escapes its own strings. */
+ * escaped here by the one rule (core/escape.h), newlines and tabs kept.
+ * TSV fields are escaped reversibly as they are written (tsv_field) and
+ * JSON by its writer (core/json.h); the rule passes what they wrote as it
+ * is. */
 static void exp_flush(const exp_opts *o, fs_buf *b, FILE *f)
 {
-	if (o->format == FMT_JSON) {
-		fwrite(b->p, 1, b->len, f);
-		b->len = 0;
-		return;
-	}
+	(void)o;
 	fs_buf out = {0};
-	const unsigned char *p = (const unsigned char *)b->p;
-	for (size_t i = 0; i < b->len;) {
-		unsigned c = p[i];
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-				buf_printf(&out, "\\x%02x", c);
-			else
-				buf_addc(&out, (char)c);
-			i++;
-			continue;
-		}
-		int l = utf8_len(p + i, b->len - i);
-		if (!l) {
-			buf_printf(&out, "\\x%02x", c);
-			i++;
-			continue;
-		}
-		uint32_t cp = utf8_decode(p + i, l);
-		if ((cp >= 0x80 && cp < 0xa0) || (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
-		    (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029 || cp == 0x061c ||
-		    cp == 0x2060 || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb))
-			buf_printf(&out, "<U+%04X>", (unsigned)cp);
-		else
-			buf_add(&out, p + i, (size_t)l);
-		i += (size_t)l;
-	}
-	fwrite(out.p ? out.p : "", 1, out.len, f);
+	escape_append(&out, b->p ? b->p : "", b->len, ESC_KEEP_NL | ESC_KEEP_TAB);
+	fwrite(out.p, 1, out.len, f);
 	buf_free(&out);
 	b->len = 0;
 }
 
+/* The whole export into f. 0 ok, -1 error (reported). */
 static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 {
 	exp_sel *sel = NULL;
@@ -651,8 +583,8 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		buf_adds(&b, ". The strongest token of each context is marked «like this».\n\n");
 		break;
 	case FMT_JSON: {
-		json_t *h = json_string(iname);
-		char *hs = json_dumps(h, JSON_ENCODE_ANY);
+		json_t *h = jw_str(iname);
+		char *hs = jw_dumps(h, JW_COMPACT, 0);
 		buf_printf(&b, "{\"format\":\"featscope-export\",\"version\":1,\"index\":%s,\"count\":%lld,\"features\":[",
 			   hs, (long long)cnt);
 		free(hs);
@@ -703,12 +635,12 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 			int nm = notes_list_members(n, names[i], &m);
 			char *d = notes_list_description(n, names[i]);
 			json_t *l = json_object(), *ma = json_array();
-			json_object_set_new(l, "name", json_string(names[i]));
-			json_object_set_new(l, "description", json_string(d ? d : ""));
+			json_object_set_new(l, "name", jw_str(names[i]));
+			json_object_set_new(l, "description", jw_str(d));
 			for (int k = 0; k < nm; k++)
-				json_array_append_new(ma, json_string(m[k]));
+				json_array_append_new(ma, jw_str(m[k]));
 			json_object_set_new(l, "features", ma);
-			char *s = json_dumps(l, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			char *s = jw_dumps(l, JW_COMPACT, 0);
 			buf_printf(&b, "%s\n%s", first ? "" : ",", s);
 			first = 0;
 			free(s);
@@ -727,80 +659,51 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 	return rc;
 }
 
-static const char export_usage[] =
-	"usage: featscope export INDEX [--notes FILE] [--format text|markdown|json|tsv]\n"
-	"                        [--only noted|bookmarks|list:NAME] [--contexts N] [--neighbours K] [-o FILE]";
+/* Options of export (indexes X_*). */
+enum { X_NOTES, X_FORMAT, X_ONLY, X_OUT, X_CONTEXTS, X_NEIGHBOURS };
+static const cli_opt export_opts[] = {
+	{"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database (default: the index's)"},
+	{"format", 0, OPT_STR, "F", 0, 0, "text (default), markdown, json or tsv"},
+	{"only", 0, OPT_STR, "WHICH", 0, 0, "noted, bookmarks or list:NAME"},
+	{"output", 'o', OPT_STR, "FILE", 0, 0, "write FILE (by a temporary file renamed at the end)"},
+	{"contexts", 0, OPT_INT, "N", 0, 1000, "top contexts per feature (3)"},
+	{"neighbours", 0, OPT_INT, "K", 0, 1000, "neighbours per feature (5)"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
 
-int cmd_export(int argc, char **argv)
+static int export_run(const cmd_entry *ce, int argc, char **argv)
 {
 	signal(SIGXFSZ, SIG_IGN);
 	exp_opts o = {.format = FMT_TEXT, .contexts = 3, .neighbours = 5};
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = NULL;
-		static const char *const vopts[] = {"--notes", "--format", "--only", "-o", "--contexts", "--neighbours"};
-		int which = -1;
-		for (int k = 0; k < 6; k++) {
-			size_t l = strlen(vopts[k]);
-			if (!strncmp(a, vopts[k], l) && (a[l] == 0 || a[l] == '=')) {
-				which = k;
-				if (a[l] == '=')
-					v = a + l + 1;
-				else if (i + 1 < argc)
-					v = argv[++i];
-				break;
-			}
-		}
-		if (which < 0) {
-			if (a[0] == '-' && a[1]) {
-				fs_warn("export: unknown option %s", a);
-				fprintf(stderr, "%s\n", export_usage);
-				return FS_EXIT_USAGE;
-			}
-			if (o.index_path) {
-				fs_warn("export: one INDEX only (got %s and %s)", o.index_path, a);
-				return FS_EXIT_USAGE;
-			}
-			o.index_path = a;
-			continue;
-		}
-		if (!v) {
-			fs_warn("export: %s needs a value", vopts[which]);
-			return FS_EXIT_USAGE;
-		}
-		int64_t x;
-		switch (which) {
-		case 0: o.notes_path = v; break;
-		case 1:
-			if (!strcmp(v, "text")) o.format = FMT_TEXT;
-			else if (!strcmp(v, "markdown") || !strcmp(v, "md")) o.format = FMT_MARKDOWN;
-			else if (!strcmp(v, "json")) o.format = FMT_JSON;
-			else if (!strcmp(v, "tsv")) o.format = FMT_TSV;
-			else {
-				fs_warn("export: --format: '%s' is not text, markdown, json or tsv", v);
-				return FS_EXIT_USAGE;
-			}
-			break;
-		case 2:
-			if (strcmp(v, "noted") && strcmp(v, "bookmarks") && (strncmp(v, "list:", 5) || !v[5])) {
-				fs_warn("export: --only: '%s' is not noted, bookmarks or list:NAME", v);
-				return FS_EXIT_USAGE;
-			}
-			o.only = v;
-			break;
-		case 3: o.out_path = v; break;
-		case 4:
-		case 5:
-			if (parse_i64(v, &x) != 0 || x < 0 || x > 1000) {
-				fs_warn("export: %s: '%s' is not a number from 0 to 1000", vopts[which], v);
-				return FS_EXIT_USAGE;
-			}
-			*(which == 4 ? &o.contexts : &o.neighbours) = (int)x;
-			break;
-		}
+	cli_args a;
+	int prc;
+	if (cli_parse(ce, argc, argv, &a, &prc))
+		return prc;
+	o.index_path = a.pos[0];
+	o.notes_path = a.str[X_NOTES];
+	o.out_path = a.str[X_OUT];
+	if (a.set[X_CONTEXTS])
+		o.contexts = (int)a.num[X_CONTEXTS];
+	if (a.set[X_NEIGHBOURS])
+		o.neighbours = (int)a.num[X_NEIGHBOURS];
+	if (a.set[X_FORMAT]) {
+		const char *v = a.str[X_FORMAT];
+		if (!strcmp(v, "text"))
+			o.format = FMT_TEXT;
+		else if (!strcmp(v, "markdown") || !strcmp(v, "md"))
+			o.format = FMT_MARKDOWN;
+		else if (!strcmp(v, "json"))
+			o.format = FMT_JSON;
+		else if (!strcmp(v, "tsv"))
+			o.format = FMT_TSV;
+		else
+			return cli_usage_error(ce, "--format: '%s' is not text, markdown, json or tsv", v);
 	}
-	if (!o.index_path) {
-		fprintf(stderr, "%s\n", export_usage);
-		return FS_EXIT_USAGE;
+	if (a.set[X_ONLY]) {
+		const char *v = a.str[X_ONLY];
+		if (strcmp(v, "noted") && strcmp(v, "bookmarks") && (strncmp(v, "list:", 5) || !v[5]))
+			return cli_usage_error(ce, "--only: '%s' is not noted, bookmarks or list:NAME", v);
+		o.only = v;
 	}
 	char err[1024];
 	fs_index *ix = index_open(o.index_path, err, sizeof err);
@@ -900,3 +803,9 @@ int cmd_export(int argc, char **argv)
 	index_close(ix);
 	return rc;
 }
+
+const cmd_entry cmd_export_entry = {
+	.name = "export", .args = "INDEX", .opts = export_opts, .run = export_run,
+	.summary = "features with labels and notes as text, markdown, json or tsv",
+	.min_args = 1, .max_args = 1,
+};

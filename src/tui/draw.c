@@ -5,6 +5,7 @@
  */
 #include "tui/draw.h"
 #include "tui/term.h"
+#include "core/escape.h"
 #include "core/util.h"
 
 #include <curses.h>
@@ -13,41 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Code points shown escaped even though they are valid: C1 controls,
- * bidi embeddings/overrides/isolates and marks, line/paragraph
- * separators, the BOM, and invisible separators that hide text (zero-width
- * space, word joiner, interlinear annotation marks; ZWJ/ZWNJ stay, as
- * emoji and several scripts need them). */
-static int draw_must_escape(uint32_t cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || cp == 0x200e || cp == 0x200f || cp == 0x061c ||
-	       cp == 0x200b || cp == 0x2060 || (cp >= 0xfff9 && cp <= 0xfffb) ||
-	       (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) ||
-	       cp == 0x2028 || cp == 0x2029 || cp == 0xfeff;
-}
-
 /* Decode one printable code point at s[pos] without marks; returns its
- * byte length, 0 when the bytes there must be escaped. */
+ * byte length, 0 when the bytes there must be escaped: by the one rule of
+ * core/escape.h, or because the locale cannot show the character. */
 static int draw_printable(const char *s, size_t n, size_t pos, uint32_t *cp, int *w)
 {
-	unsigned char b = (unsigned char)s[pos];
-	if (b < 0x80) {
-		if (b < 0x20 || b == 0x7f)
-			return 0;
-		*cp = b;
-		*w = 1;
-		return 1;
-	}
-	int l = utf8_len((const unsigned char *)s + pos, n - pos);
-	if (l == 0)
+	char e[ESC_MAX];
+	size_t l = escape_unit(s, n, pos, 0, e, cp);
+	if (e[0])
 		return 0;
-	*cp = utf8_decode((const unsigned char *)s + pos, l);
-	if (draw_must_escape(*cp))
-		return 0;
-	*w = wcwidth((wchar_t)*cp);
+	*w = *cp < 0x80 ? 1 : wcwidth((wchar_t)*cp);
 	if (*w < 0)
 		return 0;
-	return l;
+	return (int)l;
 }
 
 size_t draw_glyph_next(const char *s, size_t n, size_t pos, draw_glyph *g)
@@ -58,21 +37,12 @@ size_t draw_glyph_next(const char *s, size_t n, size_t pos, draw_glyph *g)
 	int w = 0;
 	int l = draw_printable(s, n, pos, &cp, &w);
 	if (l == 0) {
-		unsigned char b = (unsigned char)s[pos];
-		int ul = b >= 0x80 ? utf8_len((const unsigned char *)s + pos, n - pos) : 0;
-		if (ul) {
-			snprintf(g->esc, sizeof g->esc, "<U+%04X>",
-				 (unsigned)utf8_decode((const unsigned char *)s + pos, ul));
-			g->len = (size_t)ul;
-		} else {
-			switch (b) {
-			case '\n': strcpy(g->esc, "\\n"); break;
-			case '\t': strcpy(g->esc, "\\t"); break;
-			case '\r': strcpy(g->esc, "\\r"); break;
-			default: snprintf(g->esc, sizeof g->esc, "\\x%02x", b); break;
-			}
-			g->len = 1;
-		}
+		char e[ESC_MAX];
+		g->len = escape_unit(s, n, pos, 0, e, &cp);
+		if (e[0])
+			snprintf(g->esc, sizeof g->esc, "%s", e);
+		else /* valid, but not printable here */
+			snprintf(g->esc, sizeof g->esc, "<U+%04X>", (unsigned)cp);
 		g->width = (int)strlen(g->esc);
 		return pos + g->len;
 	}

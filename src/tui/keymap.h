@@ -19,55 +19,57 @@
 #define KM_CTRL(c) ((c) & 0x1f)
 #define KM_ESC 27
 
-/* X(ID, name, scope, keys, help): keys are space-separated, in the
- * notation keymap_parse_key reads ("j", "<Down>", "<C-d>", "<Space>"). */
+/* X(ID, name, scope, keys, help): scope is GLOBAL or the ID of a screen's
+ * VIEW_INFO row (tui/view.h), so that only a screen that exists can have
+ * keys; keys are space-separated, in the notation keymap_parse_key reads
+ * ("j", "<Down>", "<C-d>", "<Space>"). */
 #define KEYMAP_ACTIONS(X)                                                            \
-	X(UP, "up", "global", "k <Up>", "move up one line")                          \
-	X(DOWN, "down", "global", "j <Down>", "move down one line")                  \
-	X(PAGE_UP, "page-up", "global", "<PgUp> <C-b>", "move up one page")          \
-	X(PAGE_DOWN, "page-down", "global", "<PgDn> <C-f> <Space>", "move down one page") \
-	X(HALF_UP, "half-page-up", "global", "<C-u>", "move up half a page")         \
-	X(HALF_DOWN, "half-page-down", "global", "<C-d>", "move down half a page")   \
-	X(FIRST, "first", "global", "g <Home>", "go to the first line")              \
-	X(LAST, "last", "global", "G <End>", "go to the last line")                  \
-	X(LEFT, "left", "global", "h <Left>", "contexts earlier; collapse a tree node; map cursor") \
-	X(RIGHT, "right", "global", "l <Right>", "contexts later; expand a tree node; map cursor") \
-	X(ENTER, "enter", "global", "<Enter>", "open the selected item")             \
-	X(BACK, "back", "global", "q", "close this view and go back")                \
-	X(QUIT, "quit", "global", "Q", "quit featscope")                             \
-	X(HELP, "help", "global", "? <F1>", "show this help")                        \
-	X(FIND, "find", "global", "/", "find text in this view")                     \
-	X(FIND_NEXT, "find-next", "global", "n", "find the next match")              \
-	X(FIND_PREV, "find-prev", "global", "N", "find the previous match")          \
-	X(COMMAND, "command", "global", ":", "enter a command by its long name")     \
-	X(NEXT_PANE, "next-pane", "global", "<Tab>", "move to the next pane")        \
-	X(CANCEL, "cancel", "global", "<Esc>", "cancel a prompt or a running search") \
-	X(REDRAW, "redraw", "global", "<C-l>", "redraw the screen")                  \
-	X(GOTO, "goto", "global", "#", "go to a feature by number (N, SAE/N or #FID)") \
-	X(FEATURES, "features", "global", "F", "open the feature list")              \
-	X(CLUSTERS, "clusters", "global", "c", "open the concept tree")              \
-	X(SEARCH, "search", "global", "s", "full-text search of contexts and labels") \
-	X(REGEX, "regex", "global", "r", "features that track a PCRE2 pattern")      \
-	X(MAP, "map", "global", "m", "the feature map")                              \
-	X(NEIGHBOURS, "neighbours", "global", "x", "nearest features of the selected one") \
-	X(EDIT_NOTE, "edit-note", "global", "e", "edit the note of the selected feature") \
-	X(EDIT_LABEL, "edit-label", "global", "L", "give the selected feature a label of your own") \
-	X(EDIT_TAGS, "edit-tags", "global", "T", "edit the tags of the selected feature") \
-	X(BOOKMARK, "bookmark", "global", "b", "bookmark or unbookmark the selected feature") \
-	X(SORT, "sort", "list", "o", "sort by the next column")                      \
-	X(REVERSE, "reverse", "list", "O", "reverse the sort order")                 \
-	X(FILTER, "filter", "list", "f", "filter the list as you type")              \
-	X(NEXT_DICT, "next-dict", "list", "d", "show the next dictionary")           \
-	X(SPLIT, "split", "list", "D", "two dictionaries side by side")              \
-	X(TOKENS, "tokens", "feature", "t", "toggle token boundaries and plain text") \
-	X(CTX_LINES, "context-lines", "feature", "w", "one or three lines per context") \
-	X(OTHER_DICT, "other-dict", "neighbours", "d", "neighbours in the next dictionary") \
-	X(RANK_BY, "rank-by", "regex", "o", "rank by the next measure (precision, F1, mass, ...)") \
-	X(ZOOM_IN, "zoom-in", "map", "+ =", "zoom in around the cursor")             \
-	X(ZOOM_OUT, "zoom-out", "map", "-", "zoom out")                              \
-	X(ZOOM_RESET, "zoom-reset", "map", "0", "show the whole map")                \
-	X(SAVE_NOTE, "save-note", "note", "<C-s>", "save the note now")              \
-	X(CLOSE_NOTE, "close-note", "note", "<Esc> <C-x>", "save the note and close the editor")
+	X(UP, "up", GLOBAL, "k <Up>", "move up one line")                          \
+	X(DOWN, "down", GLOBAL, "j <Down>", "move down one line")                  \
+	X(PAGE_UP, "page-up", GLOBAL, "<PgUp> <C-b>", "move up one page")          \
+	X(PAGE_DOWN, "page-down", GLOBAL, "<PgDn> <C-f> <Space>", "move down one page") \
+	X(HALF_UP, "half-page-up", GLOBAL, "<C-u>", "move up half a page")         \
+	X(HALF_DOWN, "half-page-down", GLOBAL, "<C-d>", "move down half a page")   \
+	X(FIRST, "first", GLOBAL, "g <Home>", "go to the first line")              \
+	X(LAST, "last", GLOBAL, "G <End>", "go to the last line")                  \
+	X(LEFT, "left", GLOBAL, "h <Left>", "contexts earlier; collapse a tree node; map cursor") \
+	X(RIGHT, "right", GLOBAL, "l <Right>", "contexts later; expand a tree node; map cursor") \
+	X(ENTER, "enter", GLOBAL, "<Enter>", "open the selected item")             \
+	X(BACK, "back", GLOBAL, "q", "close this view and go back")                \
+	X(QUIT, "quit", GLOBAL, "Q", "quit featscope")                             \
+	X(HELP, "help", GLOBAL, "? <F1>", "show this help")                        \
+	X(FIND, "find", GLOBAL, "/", "find text in this view")                     \
+	X(FIND_NEXT, "find-next", GLOBAL, "n", "find the next match")              \
+	X(FIND_PREV, "find-prev", GLOBAL, "N", "find the previous match")          \
+	X(COMMAND, "command", GLOBAL, ":", "enter a command by its long name")     \
+	X(NEXT_PANE, "next-pane", GLOBAL, "<Tab>", "move to the next pane")        \
+	X(CANCEL, "cancel", GLOBAL, "<Esc>", "cancel a prompt or a running search") \
+	X(REDRAW, "redraw", GLOBAL, "<C-l>", "redraw the screen")                  \
+	X(GOTO, "goto", GLOBAL, "#", "go to a feature by number (N, SAE/N or #FID)") \
+	X(FEATURES, "features", GLOBAL, "F", "open the feature list")              \
+	X(CLUSTERS, "clusters", GLOBAL, "c", "open the concept tree")              \
+	X(SEARCH, "search", GLOBAL, "s", "full-text search of contexts and labels") \
+	X(REGEX, "regex", GLOBAL, "r", "features that track a PCRE2 pattern")      \
+	X(MAP, "map", GLOBAL, "m", "the feature map")                              \
+	X(NEIGHBOURS, "neighbours", GLOBAL, "x", "nearest features of the selected one") \
+	X(EDIT_NOTE, "edit-note", GLOBAL, "e", "edit the note of the selected feature") \
+	X(EDIT_LABEL, "edit-label", GLOBAL, "L", "give the selected feature a label of your own") \
+	X(EDIT_TAGS, "edit-tags", GLOBAL, "T", "edit the tags of the selected feature") \
+	X(BOOKMARK, "bookmark", GLOBAL, "b", "bookmark or unbookmark the selected feature") \
+	X(SORT, "sort", LIST, "o", "sort by the next column")                      \
+	X(REVERSE, "reverse", LIST, "O", "reverse the sort order")                 \
+	X(FILTER, "filter", LIST, "f", "filter the list as you type")              \
+	X(NEXT_DICT, "next-dict", LIST, "d", "show the next dictionary")           \
+	X(SPLIT, "split", LIST, "D", "two dictionaries side by side")              \
+	X(TOKENS, "tokens", FEATURE, "t", "toggle token boundaries and plain text") \
+	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \
+	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
+	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (precision, F1, mass, ...)") \
+	X(ZOOM_IN, "zoom-in", MAP, "+ =", "zoom in around the cursor")             \
+	X(ZOOM_OUT, "zoom-out", MAP, "-", "zoom out")                              \
+	X(ZOOM_RESET, "zoom-reset", MAP, "0", "show the whole map")                \
+	X(SAVE_NOTE, "save-note", NOTE, "<C-s>", "save the note now")              \
+	X(CLOSE_NOTE, "close-note", NOTE, "<Esc> <C-x>", "save the note and close the editor")
 
 enum {
 	ACT_NONE,

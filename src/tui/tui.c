@@ -157,6 +157,18 @@ static void tui_note_field(int act)
 
 static void tui_action(int act, const char *arg);
 
+/* Act on what a view's key handler returned (VR_* flags). */
+static void tui_view_result(int r)
+{
+	if (r & VR_POP) {
+		view_pop();
+		if (!tui.top)
+			tui.quit = 1;
+	}
+	if (r & VR_QUIT)
+		tui.quit = 1;
+}
+
 /* Run a ':' command line. */
 static void tui_command(const char *line)
 {
@@ -198,6 +210,16 @@ static void tui_command(const char *line)
 		tui_status(TC_ERROR, "unknown command '%s' (Tab completes)", name);
 		return;
 	}
+	/* Without an argument, the action goes where its key would: the top
+	 * view first (":enter" is Enter, ":sort" is o). */
+	view *v = tui.top;
+	if (!*arg && v && v->ops->key) {
+		int r = v->ops->key(v, act, 0);
+		if (r) {
+			tui_view_result(r);
+			return;
+		}
+	}
 	tui_action(act, *arg ? arg : NULL);
 }
 
@@ -233,7 +255,7 @@ static void tui_action(int act, const char *arg)
 		tui.quit = 1;
 		break;
 	case ACT_HELP:
-		view_push(view_help_new(v ? v->ops->name : "global"));
+		view_open_help(v ? v->ops->kind : VIEW_GLOBAL);
 		break;
 	case ACT_FIND:
 		s = arg ? xstrdup(arg) : tui_ask("/", "");
@@ -259,6 +281,13 @@ static void tui_action(int act, const char *arg)
 	case ACT_CANCEL:
 		tui.status[0] = 0;
 		break;
+	case ACT_ENTER:
+		/* Every screen's Enter on a feature, unless the screen took the
+		 * key for something else (view.h). */
+		fid = tui_selected();
+		if (fid > 0)
+			view_open_feature(fid);
+		break;
 	case ACT_GOTO:
 		s = arg ? xstrdup(arg) : tui_ask("feature (N, SAE/N, #FID): ", "");
 		if (s) {
@@ -267,27 +296,27 @@ static void tui_action(int act, const char *arg)
 		}
 		break;
 	case ACT_FEATURES:
-		view_push(view_list_new());
+		view_open_list();
 		break;
 	case ACT_CLUSTERS:
-		view_push(view_clusters_new(0));
+		view_open_clusters(0);
 		break;
 	case ACT_SEARCH:
 		s = arg ? xstrdup(arg) : tui_ask("search: ", "");
 		if (s) {
-			view_push(view_search_new(s));
+			view_open_search(s);
 			free(s);
 		}
 		break;
 	case ACT_REGEX:
 		s = arg ? xstrdup(arg) : tui_ask("regex: ", "");
 		if (s) {
-			view_push(view_regex_new(s));
+			view_open_regex(s);
 			free(s);
 		}
 		break;
 	case ACT_MAP:
-		view_push(view_map_new(0, tui_selected()));
+		view_open_map(0, tui_selected());
 		break;
 	case ACT_NEIGHBOURS:
 	case ACT_EDIT_NOTE:
@@ -295,11 +324,11 @@ static void tui_action(int act, const char *arg)
 		if (fid <= 0)
 			tui_status(TC_ERROR, "no feature selected");
 		else if (act == ACT_NEIGHBOURS)
-			view_push(view_neighbours_new(fid));
+			view_open_neighbours(fid);
 		else if (!tui.notes)
 			tui_status(TC_ERROR, "notes are not available");
 		else
-			view_push(view_note_new(fid));
+			view_open_note(fid);
 		break;
 	case ACT_EDIT_LABEL:
 	case ACT_EDIT_TAGS:
@@ -352,17 +381,11 @@ static void tui_key(int key)
 		}
 		return;
 	}
-	int act = keymap_lookup(v->ops->name, key);
+	int act = keymap_lookup(view_scope(v), key);
 	if (v->ops->key) {
 		int r = v->ops->key(v, act, key);
 		if (r) {
-			if (r & VR_POP) {
-				view_pop();
-				if (!tui.top)
-					tui.quit = 1;
-			}
-			if (r & VR_QUIT)
-				tui.quit = 1;
+			tui_view_result(r);
 			return;
 		}
 	}
@@ -452,7 +475,7 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (nerr[0])
 		tui_status(TC_ERROR, "notes: %s", nerr);
-	view_push(view_list_new());
+	view_open_list();
 	int dirty = 1;
 	double tkey = 0;
 	const char *idle_env = getenv("FEATSCOPE_IDLE");

@@ -17,12 +17,24 @@
 
 tui_state tui;
 
-view *view_new(const view_ops *ops, void *priv, const char *title)
+const view_info view_infos[VIEW_COUNT] = {
+	[VIEW_GLOBAL] = {"global", "", "Everywhere"},
+#define VIEW_ROW(id, name, title, section, params) [VIEW_##id] = {#name, title, section},
+	VIEW_INFO(VIEW_ROW)
+#undef VIEW_ROW
+};
+
+const char *view_scope(const view *v)
+{
+	return view_infos[v ? v->ops->kind : VIEW_GLOBAL].scope;
+}
+
+view *view_new(const view_ops *ops, void *priv)
 {
 	view *v = xcalloc(1, sizeof *v);
 	v->ops = ops;
 	v->priv = priv;
-	snprintf(v->title, sizeof v->title, "%s", title);
+	snprintf(v->title, sizeof v->title, "%s", view_infos[ops->kind].title);
 	view_layout(v);
 	return v;
 }
@@ -285,7 +297,7 @@ int tui_goto(const char *name)
 		tui_status(TC_ERROR, "%s", err);
 		return -1;
 	}
-	view_push(view_feature_new(fid));
+	view_open_feature(fid);
 	return 0;
 }
 

@@ -5,6 +5,19 @@
  * are lists keep their cursor in nrows/cur/top and get movement, find and
  * mouse from here. Each screen lives in its own view_*.c and reads the
  * index only through index.h (and notes through the tui_note_* helpers).
+ *
+ * VIEW_INFO is the one list of screens (in the manner of tig's): each
+ * row's scope names the screen in the keymap (KEYMAP_ACTIONS in keymap.h
+ * names scopes by the same ids), its title is the title bar until the
+ * screen sets its own, its section heads its keys in the help screen and
+ * the man page (in this order, after "Everywhere"), and its parameters are
+ * those of its typed constructor view_open_NAME, declared from the row.
+ * Screens open each other only through these constructors.
+ *
+ * Routing: a screen's key handler sees each action first. Enter that it
+ * leaves alone (returns 0) opens the feature its selected() names, in one
+ * place (tui_action in tui.c); a screen handles Enter itself only where it
+ * means something else (a tree node, a context, a help row).
  */
 #ifndef FS_VIEW_H
 #define FS_VIEW_H
@@ -16,12 +29,42 @@
 
 typedef struct view view;
 
+/* X(ID, name, title, section, params): see above. */
+#define VIEW_INFO(X)                                                                 \
+	X(LIST, list, "features", "Feature list", (void))                             \
+	X(FEATURE, feature, "feature", "Feature page", (int64_t fid))                 \
+	X(NEIGHBOURS, neighbours, "neighbours", "Neighbours", (int64_t fid))          \
+	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae))              \
+	X(SEARCH, search, "search", "Search", (const char *query))                   \
+	X(CONTEXT, context, "context", "Context", (int64_t ctx))                      \
+	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
+	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
+	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
+
+/* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
+typedef enum {
+	VIEW_GLOBAL,
+#define VIEW_ENUM(id, name, title, section, params) VIEW_##id,
+	VIEW_INFO(VIEW_ENUM)
+#undef VIEW_ENUM
+	VIEW_COUNT
+} view_kind;
+
+/* A row of VIEW_INFO. */
+typedef struct {
+	const char *scope;   /* keymap scope: "list", ...; "global" */
+	const char *title;   /* the title bar's first text */
+	const char *section; /* heading in the help screen and the man page */
+} view_info;
+extern const view_info view_infos[VIEW_COUNT];
+
 /* Results of a view's handlers, or-ed. 0 means "not handled". */
 enum { VR_HANDLED = 1, VR_REDRAW = 2, VR_POP = 4, VR_QUIT = 8 };
 
 /* What a screen implements (NULL members are optional). */
 typedef struct {
-	const char *name;                  /* keymap scope and help section */
+	view_kind kind;                    /* its VIEW_INFO row: keymap scope, help section */
 	void (*draw)(view *v);             /* draw the body rows y..y+h-1 */
 	int (*key)(view *v, int act, int key);  /* an action/key; VR_* flags */
 	/* Text of one row for '/' find (list views); buf is scratch. */
@@ -60,7 +103,8 @@ typedef struct {
 } tui_state;
 extern tui_state tui;
 
-view *view_new(const view_ops *ops, void *priv, const char *title);
+/* A view of ops->kind with its VIEW_INFO title, laid out, not yet pushed. */
+view *view_new(const view_ops *ops, void *priv);
 void view_push(view *v);
 void view_pop(void);
 void view_layout(view *v);
@@ -89,16 +133,14 @@ const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len
 /* The same for a feature record in hand (no extra index query). */
 const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user);
 
-/* Screens. */
-view *view_list_new(void);
-view *view_feature_new(int64_t fid);
-view *view_neighbours_new(int64_t fid);
-view *view_clusters_new(int sae);
-view *view_search_new(const char *query);
-view *view_regex_new(const char *pattern);
-view *view_map_new(int sae, int64_t fid);
-view *view_help_new(const char *scope);
-view *view_note_new(int64_t fid);
+/* The screens' typed constructors, one per VIEW_INFO row: each makes its
+ * view and pushes it (view_open_list(void), view_open_feature(int64_t fid),
+ * view_open_context(int64_t ctx), ...). */
+#define VIEW_OPEN(id, name, title, section, params) void view_open_##name params;
+VIEW_INFO(VIEW_OPEN)
+#undef VIEW_OPEN
+/* The keymap scope of v ("global" when v is NULL). */
+const char *view_scope(const view *v);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 

@@ -184,9 +184,8 @@ static int cl_key(view *v, int act, int key)
 	switch (act) {
 	case ACT_ENTER:
 		if (r->kind == CL_FEATURE)
-			view_push(view_feature_new(r->id));
-		else
-			cl_toggle(v, !r->open);
+			return 0; /* the browser opens the selected feature */
+		cl_toggle(v, !r->open);
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_RIGHT:
 		cl_toggle(v, 1);
@@ -220,7 +219,7 @@ static void cl_free(view *v)
 }
 
 static const view_ops cl_ops = {
-	.name = "clusters",
+	.kind = VIEW_CLUSTERS,
 	.draw = cl_draw,
 	.key = cl_key,
 	.row_text = cl_row_text,
@@ -229,7 +228,7 @@ static const view_ops cl_ops = {
 	.free = cl_free,
 };
 
-view *view_clusters_new(int sae)
+void view_open_clusters(int sae)
 {
 	cl_priv *cp = xcalloc(1, sizeof *cp);
 	int ns = index_n_saes(tui.ix);
@@ -249,8 +248,8 @@ view *view_clusters_new(int sae)
 			clusters_free(c, nc);
 		cl_expand_into(cp, -1, id, 0, 0, total);
 	}
-	view *v = view_new(&cl_ops, cp, "concept tree");
+	view *v = view_new(&cl_ops, cp);
 	v->nrows = cp->n;
 	view_layout(v);
-	return v;
+	view_push(v);
 }

@@ -395,11 +395,11 @@ static int feat_key(view *v, int act, int key)
 		fp->shift += act == ACT_RIGHT ? 8 : -8;
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_ENTER:
+		/* On a context: that context and the features firing on it;
+		 * elsewhere nothing (the selected feature is this page's). */
 		if (v->cur < fp->nlines && fp->lines[v->cur].kind == FL_CTX) {
 			feat_ctx *c = feat_ctx_get(fp, fp->lines[v->cur].a);
-			char q[64];
-			snprintf(q, sizeof q, "ctx:%lld", (long long)c->ex->ctx);
-			view_push(view_search_new(q));
+			view_open_context(c->ex->ctx);
 			return VR_HANDLED | VR_REDRAW;
 		}
 		return VR_HANDLED;
@@ -438,7 +438,7 @@ static void feat_free(view *v)
 }
 
 static const view_ops feat_ops = {
-	.name = "feature",
+	.kind = VIEW_FEATURE,
 	.draw = feat_draw,
 	.key = feat_key,
 	.row_text = feat_row_text,
@@ -446,7 +446,7 @@ static const view_ops feat_ops = {
 	.free = feat_free,
 };
 
-view *view_feature_new(int64_t fid)
+void view_open_feature(int64_t fid)
 {
 	feat_priv *fp = xcalloc(1, sizeof *fp);
 	fp->fid = fid;
@@ -467,8 +467,8 @@ view *view_feature_new(int64_t fid)
 	}
 	char name[64] = "?";
 	index_feature_name(tui.ix, fid, name, sizeof name);
-	view *v = view_new(&feat_ops, fp, "");
+	view *v = view_new(&feat_ops, fp);
 	snprintf(v->title, sizeof v->title, "feature %s", name);
 	feat_layout(v);
-	return v;
+	view_push(v);
 }

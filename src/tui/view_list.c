@@ -341,6 +341,8 @@ static int list_next_sae(int sae)
 	return index_sae(tui.ix, idx + 1)->id;
 }
 
+static int list_goto(view *v, int64_t fid);
+
 /* Move the cursor to the feature named by text, in the current order. */
 static void list_jump(view *v, const char *text)
 {
@@ -357,11 +359,21 @@ static void list_jump(view *v, const char *text)
 		tui_status(TC_ERROR, "%s", err);
 		return;
 	}
-	int64_t lo = index_feature_rank(tui.ix, p->sae, p->sort, p->desc, p->filter, fid);
-	if (lo < 0) {
+	if (list_goto(v, fid) != 0)
 		tui_status(TC_ERROR, "%s is not in this list", text);
-		return;
-	}
+}
+
+/* Move the cursor to feature fid in the current order; -1 when the list
+ * does not hold it. The position comes from index_feature_rank (stored at
+ * build time for every order), the rows around it from keyset queries, so
+ * the cost does not grow with the position. */
+static int list_goto(view *v, int64_t fid)
+{
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	int64_t lo = index_feature_rank(tui.ix, p->sae, p->sort, p->desc, p->filter, fid);
+	if (lo < 0)
+		return -1;
 	/* Seed the cache around the feature with keyset queries from it, so a
 	 * jump costs no OFFSET scan. */
 	fs_feature at;
@@ -386,6 +398,7 @@ static void list_jump(view *v, const char *text)
 	p->cur = lo;
 	p->top = lo - v->h / 2;
 	list_load(v);
+	return 0;
 }
 
 static int list_command(view *v, int act, const char *arg)
@@ -399,9 +412,14 @@ static int list_command(view *v, int act, const char *arg)
 	if (act == ACT_SORT) {
 		for (int i = 0; i < 5; i++)
 			if (strcmp(arg, list_sort_names[i]) == 0) {
+				/* the selected feature stays selected */
+				int64_t fid = list_selected(v);
 				p->sort = (fs_sort)i;
 				list_recount(p);
-				list_load(v);
+				if (fid <= 0 || list_goto(v, fid) != 0) {
+					p->cur = p->top = 0;
+					list_load(v);
+				}
 				return VR_HANDLED | VR_REDRAW;
 			}
 		tui_status(TC_ERROR, "sort: one of id, label, density, max, cluster");
@@ -428,12 +446,6 @@ static int list_key(view *v, int act, int key)
 		return VR_HANDLED | VR_REDRAW;
 	}
 	switch (act) {
-	case ACT_ENTER: {
-		int64_t fid = list_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
-		return VR_HANDLED | VR_REDRAW;
-	}
 	case ACT_SORT:
 		p->sort = (fs_sort)((p->sort + 1) % 5);
 		p->desc = p->sort == FS_SORT_DENSITY || p->sort == FS_SORT_MAXACT;
@@ -560,7 +572,7 @@ static void list_free(view *v)
 }
 
 static const view_ops list_ops = {
-	.name = "list",
+	.kind = VIEW_LIST,
 	.draw = list_draw,
 	.key = list_key,
 	.row_text = list_row_text,
@@ -572,7 +584,7 @@ static const view_ops list_ops = {
 	.free = list_free,
 };
 
-view *view_list_new(void)
+void view_open_list(void)
 {
 	list_priv *lp = xcalloc(1, sizeof *lp);
 	lp->npanes = 1;
@@ -582,7 +594,7 @@ view *view_list_new(void)
 	p->sae = index_n_saes(tui.ix) >= 1 ? index_sae(tui.ix, 0)->id : 0;
 	p->sort = FS_SORT_ID;
 	list_recount(p);
-	view *v = view_new(&list_ops, lp, "features");
+	view *v = view_new(&list_ops, lp);
 	list_load(v);
-	return v;
+	view_push(v);
 }

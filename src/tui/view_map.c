@@ -231,9 +231,8 @@ static int map_key(view *v, int act, int key)
 		break;
 	case ACT_ENTER:
 		if (mp->under)
-			view_push(view_feature_new(mp->under));
-		else
-			tui_status(TC_STATUS, "no feature under the cursor");
+			return 0; /* the browser opens the selected feature */
+		tui_status(TC_STATUS, "no feature under the cursor");
 		return VR_HANDLED | VR_REDRAW;
 	default:
 		return 0;
@@ -256,7 +255,7 @@ static int map_click(view *v, int y, int x, int dbl)
 	if (dbl) {
 		tui_redraw();
 		if (mp->under)
-			view_push(view_feature_new(mp->under));
+			view_open_feature(mp->under);
 	}
 	return 1;
 }
@@ -297,7 +296,7 @@ static void map_free(view *v)
 }
 
 static const view_ops map_ops = {
-	.name = "map",
+	.kind = VIEW_MAP,
 	.draw = map_draw,
 	.key = map_key,
 	.click = map_click,
@@ -308,7 +307,7 @@ static const view_ops map_ops = {
 	.free = map_free,
 };
 
-view *view_map_new(int sae, int64_t fid)
+void view_open_map(int sae, int64_t fid)
 {
 	map_priv *mp = xcalloc(1, sizeof *mp);
 	if (sae == 0 && fid > 0) {
@@ -325,8 +324,8 @@ view *view_map_new(int sae, int64_t fid)
 	mp->total = index_feature_count(tui.ix, sae, "");
 	mp->scale = 1;
 	const fs_sae *s = index_sae_by_id(tui.ix, sae);
-	view *v = view_new(&map_ops, mp, "");
+	view *v = view_new(&map_ops, mp);
 	snprintf(v->title, sizeof v->title, "map of %s", s ? s->name : "?");
 	map_tick(v);
-	return v;
+	view_push(v);
 }

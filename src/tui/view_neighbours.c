@@ -110,12 +110,6 @@ static int nb_key(view *v, int act, int key)
 {
 	nb_priv *np = v->priv;
 	(void)key;
-	if (act == ACT_ENTER) {
-		int64_t fid = nb_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
-		return VR_HANDLED | VR_REDRAW;
-	}
 	if (act == ACT_OTHER_DICT) {
 		int n = index_n_saes(tui.ix);
 		if (n <= 1) {
@@ -153,7 +147,7 @@ static void nb_free(view *v)
 }
 
 static const view_ops nb_ops = {
-	.name = "neighbours",
+	.kind = VIEW_NEIGHBOURS,
 	.draw = nb_draw,
 	.key = nb_key,
 	.row_text = nb_row_text,
@@ -162,12 +156,12 @@ static const view_ops nb_ops = {
 	.free = nb_free,
 };
 
-view *view_neighbours_new(int64_t fid)
+void view_open_neighbours(int64_t fid)
 {
 	nb_priv *np = xcalloc(1, sizeof *np);
 	np->fid = fid;
-	view *v = view_new(&nb_ops, np, "neighbours");
+	view *v = view_new(&nb_ops, np);
 	nb_load(v);
 	view_layout(v);
-	return v;
+	view_push(v);
 }

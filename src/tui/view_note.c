@@ -242,7 +242,7 @@ static void note_view_free(view *v)
 }
 
 static const view_ops note_ops = {
-	.name = "note",
+	.kind = VIEW_NOTE,
 	.draw = note_draw,
 	.key = note_key,
 	.tick = note_tick,
@@ -250,7 +250,7 @@ static const view_ops note_ops = {
 	.free = note_view_free,
 };
 
-view *view_note_new(int64_t fid)
+void view_open_note(int64_t fid)
 {
 	note_priv *np = xcalloc(1, sizeof *np);
 	np->fid = fid;
@@ -261,7 +261,7 @@ view *view_note_new(int64_t fid)
 	np->cur = np->text.len;
 	char name[64];
 	index_feature_name(tui.ix, fid, name, sizeof name);
-	view *v = view_new(&note_ops, np, "");
+	view *v = view_new(&note_ops, np);
 	snprintf(v->title, sizeof v->title, "note on %s", name);
-	return v;
+	view_push(v);
 }

@@ -1,9 +1,10 @@
 /*
  * view_regex.c: features that track a PCRE2 pattern, ranked by the share
- * of their activation that falls on matched text. The scan runs in a
- * worker thread (the search area's engine, src/grep/grep.h) and reports results
- * and progress through a callback; the screen shows them as they arrive,
- * stays responsive, and Esc (or leaving the view) cancels the scan.
+ * of their activation that falls on matched text. The scan is the
+ * library's background job (grep_start, src/grep/grep.h), which reports
+ * results and progress through a callback; the screen shows them as they
+ * arrive, collects the job once grep_finished says it has ended, stays
+ * responsive, and Esc (or leaving the view) cancels the scan.
  *
  * Measures (grep.h): precision is the share of the feature's activation
  * that falls on matched tokens (the default ranking), with mass, recall,
@@ -18,33 +19,31 @@
 
 #include <curses.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The scan shared between the worker and the screen. */
+/* What the scan's callback hands to the screen. The callback runs on the
+ * scan's thread and only copies (grep.h: it must not use tui.ix). */
 typedef struct {
-	pthread_mutex_t mu; /* guards everything below but cancel */
-	atomic_int cancel;  /* set by the screen to stop the worker */
-	grep_pattern *pat;  /* the compiled pattern (outlives the scan) */
-	grep_sort sort;     /* ranking key */
+	pthread_mutex_t mu; /* guards everything below */
 	grep_hit *hits;     /* latest ranking, best first */
 	int nhits;          /* entries */
 	int64_t nfeat;      /* features with mass > 0 */
 	int64_t matches;    /* matches so far */
 	double progress;    /* 0..1 */
-	int done;           /* worker finished */
+	int changed;        /* new results since the screen last looked */
+} rx_shared;
+
+/* The view's state; all but sh belongs to the screen's thread. */
+typedef struct {
+	rx_shared sh;       /* the callback's copy */
+	grep_pattern *pat;  /* the compiled pattern (outlives the scan), NULL on error */
+	grep_job *job;      /* the running scan, NULL when none */
+	grep_sort sort;     /* ranking key */
+	int done;           /* the scan has ended (or never started) */
 	int cancelled;      /* it stopped early */
 	char err[512];      /* error message, "" none */
-	int changed;        /* new results since the screen last looked */
-} rx_job;
-
-/* The view's state. */
-typedef struct {
-	rx_job *job;        /* the scan */
-	pthread_t th;       /* its worker */
-	int started;        /* th valid */
 	grep_hit *shown;    /* copy of the ranking for drawing */
 	int nshown;         /* count */
 	double t0;          /* start time */
@@ -56,10 +55,11 @@ typedef struct {
 /* grep's callback, on the scan's thread: keep a copy of the ranking. */
 static void rx_on_result(void *ud, const grep_result *r, int final)
 {
-	rx_job *j = ud;
+	rx_shared *j = ud;
 	pthread_mutex_lock(&j->mu);
 	j->hits = xrealloc(j->hits, ((size_t)r->n + 1) * sizeof *j->hits);
-	memcpy(j->hits, r->hits, (size_t)r->n * sizeof *j->hits);
+	if (r->n > 0)
+		memcpy(j->hits, r->hits, (size_t)r->n * sizeof *j->hits);
 	j->nhits = r->n;
 	j->nfeat = r->n_features;
 	j->matches = r->matches;
@@ -70,47 +70,62 @@ static void rx_on_result(void *ud, const grep_result *r, int final)
 	pthread_mutex_unlock(&j->mu);
 }
 
-static void *rx_worker(void *arg)
+/* Start a scan ranked by rp->sort (the library's background job). */
+static void rx_start(rx_priv *rp)
 {
-	rx_job *j = arg;
 	grep_opts o;
 	memset(&o, 0, sizeof o);
-	o.sort = j->sort;
+	o.sort = rp->sort;
 	o.limit = RX_LIMIT;
-	o.cancel = &j->cancel;
 	o.on_result = rx_on_result;
-	o.ud = j;
-	grep_result res;
-	char err[512] = "";
-	int rc = grep_scan(tui.ix, j->pat, &o, &res, err, sizeof err);
-	if (rc == GREP_DONE || rc == GREP_CANCELLED) {
-		rx_on_result(j, &res, 1);
-		grep_result_free(&res);
+	o.ud = &rp->sh;
+	rp->job = grep_start(tui.ix, rp->pat, &o);
+	if (!rp->job) {
+		snprintf(rp->err, sizeof rp->err, "cannot start the scan thread");
+		rp->done = 1;
 	}
-	pthread_mutex_lock(&j->mu);
+}
+
+/* Collect a scan that has ended (without waiting); 1 when one did. */
+static int rx_reap(rx_priv *rp)
+{
+	if (!rp->job || !grep_finished(rp->job))
+		return 0;
+	char err[512] = "";
+	int rc = grep_join(rp->job, NULL, err, sizeof err);
+	rp->job = NULL;
 	if (rc != GREP_DONE && rc != GREP_CANCELLED)
-		snprintf(j->err, sizeof j->err, "%s", err[0] ? err : "the scan failed");
-	j->cancelled = rc == GREP_CANCELLED;
-	j->done = 1;
-	j->changed = 1;
-	pthread_mutex_unlock(&j->mu);
-	return NULL;
+		snprintf(rp->err, sizeof rp->err, "%s", err[0] ? err : "the scan failed");
+	rp->cancelled = rc == GREP_CANCELLED;
+	rp->done = 1;
+	return 1;
+}
+
+/* Stop the scan, if one runs, and wait for it. */
+static void rx_stop(rx_priv *rp)
+{
+	if (!rp->job)
+		return;
+	grep_cancel(rp->job);
+	grep_join(rp->job, NULL, NULL, 0);
+	rp->job = NULL;
 }
 
 /* Copy new results for drawing; returns 1 when something changed. */
 static int rx_sync(view *v)
 {
 	rx_priv *rp = v->priv;
-	rx_job *j = rp->job;
+	rx_shared *j = &rp->sh;
+	int reaped = rx_reap(rp);
 	pthread_mutex_lock(&j->mu);
-	int ch = j->changed;
+	int ch = j->changed || reaped;
 	if (ch) {
 		rp->shown = xrealloc(rp->shown, ((size_t)j->nhits + 1) * sizeof *rp->shown);
 		if (j->nhits > 0) /* hits is NULL when there are none */
 			memcpy(rp->shown, j->hits, (size_t)j->nhits * sizeof *rp->shown);
 		rp->nshown = j->nhits;
 		j->changed = 0;
-		if (j->done && !rp->elapsed)
+		if (rp->done && !rp->elapsed)
 			rp->elapsed = fs_now() - rp->t0;
 	}
 	pthread_mutex_unlock(&j->mu);
@@ -135,17 +150,14 @@ static void rx_relayout(view *v)
 static void rx_draw(view *v)
 {
 	rx_priv *rp = v->priv;
-	rx_job *j = rp->job;
+	rx_shared *j = &rp->sh;
 	rx_sync(v);
 	pthread_mutex_lock(&j->mu);
 	double prog = j->progress;
-	int done = j->done, cancelled = j->cancelled;
-	grep_sort sort = j->sort;
-	char err[512];
-	snprintf(err, sizeof err, "%s", j->err);
 	int64_t nfeat = j->nfeat, matches = j->matches;
 	pthread_mutex_unlock(&j->mu);
-	static const char *sorts[] = {"F1", "mass", "precision", "recall", "contexts"};
+	int done = rp->done, cancelled = rp->cancelled;
+	const char *err = rp->err;
 	if (err[0])
 		draw_text(1, 1, v->w - 1, err, TC_ERROR, DRAW_ELLIPSIS);
 	else if (done) {
@@ -156,7 +168,7 @@ static void rx_draw(view *v)
 		draw_printf(1, 1, v->w - 1, TC_NORMAL, DRAW_ELLIPSIS,
 			    "%s: %lld matches, %lld features (best %d shown), ranked by %s%s",
 			    cancelled ? "cancelled" : "done", (long long)matches, (long long)nfeat,
-			    rp->nshown, sorts[sort], secs);
+			    rp->nshown, grep_sort_title(rp->sort), secs);
 	} else {
 		int bw = v->w - 40 > 10 ? 20 : 0;
 		int used = draw_printf(1, 1, v->w - 1, TC_NORMAL, 0, "scanning %3.0f%% ", prog * 100);
@@ -190,10 +202,8 @@ static void rx_draw(view *v)
 static int rx_busy(view *v)
 {
 	rx_priv *rp = v->priv;
-	pthread_mutex_lock(&rp->job->mu);
-	int d = rp->job->done;
-	pthread_mutex_unlock(&rp->job->mu);
-	return !d;
+	rx_reap(rp);
+	return !rp->done;
 }
 
 static int rx_tick(view *v)
@@ -225,39 +235,28 @@ static int rx_key(view *v, int act, int key)
 	rx_priv *rp = v->priv;
 	(void)key;
 	if (act == ACT_CANCEL) {
-		atomic_store(&rp->job->cancel, 1);
+		if (rp->job)
+			grep_cancel(rp->job);
 		tui_status(TC_STATUS, "scan cancelled");
 		return VR_HANDLED | VR_REDRAW;
 	}
 	if (act == ACT_RANK_BY) {
 		/* Restart the scan ranked by the next measure. */
-		rx_job *j = rp->job;
-		if (!j->pat) /* the pattern did not compile: nothing to rank, keep its error */
+		if (!rp->pat) /* the pattern did not compile: nothing to rank, keep its error */
 			return VR_HANDLED;
-		atomic_store(&j->cancel, 1);
-		if (rp->started)
-			pthread_join(rp->th, NULL);
-		rp->started = 0;
-		pthread_mutex_lock(&j->mu);
-		j->sort = (grep_sort)((j->sort + 1) % 5);
-		j->done = j->cancelled = 0;
-		j->nhits = 0;
-		j->progress = 0;
-		j->err[0] = 0;
-		j->changed = 1;
-		pthread_mutex_unlock(&j->mu);
-		atomic_store(&j->cancel, 0);
+		rx_stop(rp);
+		rp->sort = (grep_sort)((rp->sort + 1) % GREP_N_SORTS);
+		rp->done = rp->cancelled = 0;
+		rp->err[0] = 0;
+		pthread_mutex_lock(&rp->sh.mu);
+		rp->sh.nhits = 0;
+		rp->sh.progress = 0;
+		rp->sh.changed = 1;
+		pthread_mutex_unlock(&rp->sh.mu);
 		rp->t0 = fs_now();
 		rp->elapsed = 0;
 		v->cur = v->top = 0;
-		if (pthread_create(&rp->th, NULL, rx_worker, j) == 0)
-			rp->started = 1;
-		return VR_HANDLED | VR_REDRAW;
-	}
-	if (act == ACT_ENTER) {
-		int64_t fid = rx_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
+		rx_start(rp);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	return 0;
@@ -266,20 +265,17 @@ static int rx_key(view *v, int act, int key)
 static void rx_free(view *v)
 {
 	rx_priv *rp = v->priv;
-	atomic_store(&rp->job->cancel, 1);
-	if (rp->started)
-		pthread_join(rp->th, NULL);
-	pthread_mutex_destroy(&rp->job->mu);
-	if (rp->job->pat)
-		grep_pattern_free(rp->job->pat);
-	free(rp->job->hits);
-	free(rp->job);
+	rx_stop(rp);
+	pthread_mutex_destroy(&rp->sh.mu);
+	if (rp->pat)
+		grep_pattern_free(rp->pat);
+	free(rp->sh.hits);
 	free(rp->shown);
 	free(rp);
 }
 
 static const view_ops rx_ops = {
-	.name = "regex",
+	.kind = VIEW_REGEX,
 	.draw = rx_draw,
 	.key = rx_key,
 	.row_text = rx_row_text,
@@ -290,28 +286,21 @@ static const view_ops rx_ops = {
 	.free = rx_free,
 };
 
-view *view_regex_new(const char *pattern)
+void view_open_regex(const char *pattern)
 {
 	rx_priv *rp = xcalloc(1, sizeof *rp);
-	rx_job *j = xcalloc(1, sizeof *j);
-	pthread_mutex_init(&j->mu, NULL);
-	atomic_init(&j->cancel, 0);
-	j->sort = GREP_SORT_PRECISION;
-	rp->job = j;
+	pthread_mutex_init(&rp->sh.mu, NULL);
+	rp->sort = GREP_SORT_PRECISION;
 	rp->t0 = fs_now();
-	view *v = view_new(&rx_ops, rp, "");
+	view *v = view_new(&rx_ops, rp);
 	snprintf(v->title, sizeof v->title, "regex /%s/", pattern);
-	j->pat = grep_compile(pattern, 0, j->err, sizeof j->err);
-	if (!j->pat) {
-		j->done = 1;
-		j->changed = 1;
-		return v;
+	rp->pat = grep_compile(pattern, 0, rp->err, sizeof rp->err);
+	if (!rp->pat) {
+		rp->done = 1;
+		rp->sh.changed = 1;
+		view_push(v);
+		return;
 	}
-	if (pthread_create(&rp->th, NULL, rx_worker, j) == 0) {
-		rp->started = 1;
-	} else {
-		snprintf(j->err, sizeof j->err, "cannot start the scan thread");
-		j->done = 1;
-	}
-	return v;
+	rx_start(rp);
+	view_push(v);
 }

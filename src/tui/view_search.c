@@ -3,7 +3,8 @@
  * matching contexts (match highlighted, centred) each followed by the
  * features that fire there, strongest first. Tab jumps between the two
  * sections; Enter opens a feature (on a context: its strongest feature).
- * "ctx:N" shows the features of one context (from the feature page).
+ * The context screen (view_open_context, from the feature page) is the
+ * same list for one context and the features firing on it.
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -113,16 +114,6 @@ static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
 static void sr_run(view *v)
 {
 	sr_priv *sp = v->priv;
-	int64_t one;
-	if (strncmp(sp->query, "ctx:", 4) == 0 && parse_i64(sp->query + 4, &one) == 0) {
-		sp->ctx = xcalloc(1, sizeof *sp->ctx);
-		sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld and the features firing on it", (long long)one)});
-		sp->query[0] = 0;
-		sr_add_ctx(sp, one);
-		snprintf(v->title, sizeof v->title, "context %lld", (long long)one);
-		v->nrows = sp->n;
-		return;
-	}
 	int64_t *fids = NULL, *ctxs = NULL;
 	int nl = index_search_labels(tui.ix, sp->query, SEARCH_LIMIT, &fids);
 	int nc = index_search_contexts(tui.ix, sp->query, SEARCH_LIMIT, &ctxs);
@@ -243,12 +234,6 @@ static int sr_key(view *v, int act, int key)
 {
 	sr_priv *sp = v->priv;
 	(void)key;
-	if (act == ACT_ENTER) {
-		int64_t fid = sr_selected(v);
-		if (fid > 0)
-			view_push(view_feature_new(fid));
-		return VR_HANDLED | VR_REDRAW;
-	}
 	if (act == ACT_NEXT_PANE) {
 		for (int64_t i = 1; i <= sp->n; i++) {
 			int64_t r = (v->cur + i) % sp->n;
@@ -276,7 +261,7 @@ static void sr_free(view *v)
 }
 
 static const view_ops sr_ops = {
-	.name = "search",
+	.kind = VIEW_SEARCH,
 	.draw = sr_draw,
 	.key = sr_key,
 	.row_text = sr_row_text,
@@ -284,12 +269,35 @@ static const view_ops sr_ops = {
 	.free = sr_free,
 };
 
-view *view_search_new(const char *query)
+/* The context screen is the same list with one context. */
+static const view_ops ctx_ops = {
+	.kind = VIEW_CONTEXT,
+	.draw = sr_draw,
+	.key = sr_key,
+	.row_text = sr_row_text,
+	.selected = sr_selected,
+	.free = sr_free,
+};
+
+void view_open_search(const char *query)
 {
 	sr_priv *sp = xcalloc(1, sizeof *sp);
 	snprintf(sp->query, sizeof sp->query, "%s", query);
-	view *v = view_new(&sr_ops, sp, "search");
+	view *v = view_new(&sr_ops, sp);
 	sr_run(v);
 	view_clamp(v);
-	return v;
+	view_push(v);
+}
+
+void view_open_context(int64_t ctx)
+{
+	sr_priv *sp = xcalloc(1, sizeof *sp);
+	sp->ctx = xcalloc(1, sizeof *sp->ctx);
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld and the features firing on it", (long long)ctx)});
+	sr_add_ctx(sp, ctx);
+	view *v = view_new(&ctx_ops, sp);
+	snprintf(v->title, sizeof v->title, "context %lld", (long long)ctx);
+	v->nrows = sp->n;
+	view_clamp(v);
+	view_push(v);
 }

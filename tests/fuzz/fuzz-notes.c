@@ -30,7 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	unlink(notes);
 	char *argv[] = {"notes", "import", file, ixpath, "--notes", notes, "--force", NULL};
-	int rc = cmd_notes(7, argv);
+	int rc = cmd_dispatch(7, argv);
 	if (rc != FS_EXIT_OK && rc != FS_EXIT_USAGE && rc != FS_EXIT_ERR)
 		abort();
 	return 0;

@@ -1,0 +1,288 @@
+/*
+ * cli_build.c: the `build` subcommand, the command-line face of the native
+ * builder (build/build.h) and of the importers (import/import.h). One
+ * option spec serves both: native records are built with every option at
+ * once; other tools' files (a --from option, or a first input that is a
+ * folder or a file of a known format) are imported one input at a time,
+ * each with the options given before it.
+ */
+#include "cli/cmd.h"
+#include "build/build.h"
+#include "core/tokens.h"
+#include "core/util.h"
+#include "import/import.h"
+#include "index/index.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Option indexes into build_opts_spec. */
+enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
+       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS };
+static const cli_opt build_opts_spec[] = {
+	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
+	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
+	{"model", 0, OPT_STR, "NAME", 0, 0, "model name"},
+	{"hook", 0, OPT_STR, "NAME", 0, 0, "hook point"},
+	{"layer", 0, OPT_INT, "N", -1, 1 << 20, "layer number"},
+	{"n-features", 0, OPT_INT, "N", 1, 1ll << 32, "dictionary size (default: decoder rows or largest feature + 1)"},
+	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
+	{"intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10; delphi imports 5)"},
+	{"per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5; delphi imports 3)"},
+	{"decoder", 0, OPT_STR, "FILE", 0, 0, "decoder [n_features, d_model] (.npy or .safetensors)"},
+	{"labels", 0, OPT_STR, "FILE", 0, 0, "TSV: feature<TAB>label[<TAB>source]"},
+	{"unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)"},
+	{"vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing"},
+	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
+	{"from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto"},
+	{"tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece"},
+	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
+	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* True when the command line imports other tools' files: a --from
+ * option, or a first input that is a folder or a file of a known format.
+ * -1 when the walk met a usage error or --help (*rc then set). */
+static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
+{
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	for (;;) {
+		int k = cli_next(&p);
+		if (k == CLI_END)
+			return 0;
+		if (k == CLI_HELP || k == CLI_FAIL) {
+			*rc = k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
+			return -1;
+		}
+		if (k == B_FROM)
+			return 1;
+		if (k == CLI_ARG) {
+			struct stat st;
+			if (stat(p.val, &st) != 0)
+				return 0;
+			return S_ISDIR(st.st_mode) || import_takes(p.val);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- native */
+
+static int build_native(const cmd_entry *e, int argc, char **argv)
+{
+	cli_args a;
+	int rc;
+	if (cli_parse(e, argc, argv, &a, &rc))
+		return rc;
+	if (a.set[B_TOKENS])
+		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
+	fs_build_opts o;
+	build_opts_init(&o);
+	o.out = a.str[B_OUT];
+	if (a.set[B_SAE])
+		o.sae_name = a.str[B_SAE];
+	o.model = a.set[B_MODEL] ? a.str[B_MODEL] : o.model;
+	o.hook = a.set[B_HOOK] ? a.str[B_HOOK] : o.hook;
+	o.decoder = a.str[B_DECODER];
+	o.labels = a.str[B_LABELS];
+	o.unembed = a.str[B_UNEMBED];
+	o.vocab = a.str[B_VOCAB];
+	if (a.set[B_LAYER])
+		o.layer = (int)a.num[B_LAYER];
+	if (a.set[B_NFEAT])
+		o.n_features = a.num[B_NFEAT];
+	if (a.set[B_TOPK])
+		o.top_k = (int)a.num[B_TOPK];
+	if (a.set[B_INTERVALS])
+		o.n_intervals = (int)a.num[B_INTERVALS];
+	if (a.set[B_PERINT])
+		o.per_interval = (int)a.num[B_PERINT];
+	if (a.set[B_KNN])
+		o.knn_k = (int)a.num[B_KNN];
+	/* the last of --progress / --no-progress wins */
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--progress"))
+			o.progress = 1;
+		else if (!strcmp(argv[i], "--no-progress"))
+			o.progress = 0;
+		else if (!strcmp(argv[i], "--"))
+			break;
+	}
+	if (!o.out)
+		return cli_usage_error(e, "-o OUT.sqlite is required");
+	if (a.npos == 0)
+		return cli_usage_error(e, "no input files");
+	if (o.unembed && !o.decoder)
+		return cli_usage_error(e, "--unembed needs --decoder");
+	char err[1024] = "";
+	if (build_run(&o, (char **)a.pos, a.npos, err, sizeof err) != 0) {
+		if (o.progress)
+			fputc('\n', stderr);
+		fs_warn("%s", err);
+		return build_failed_on_io() ? FS_EXIT_ERR : FS_EXIT_USAGE;
+	}
+	return FS_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- import */
+
+/* One input and the options in force where it appeared. */
+typedef struct {
+	const char *path;     /* file or folder */
+	const char *from;     /* format name, NULL to detect */
+	import_opts o;        /* its options */
+} imp_input;
+
+/* Read the import form of the command line into in[] (options apply to
+ * the inputs after them; after the only input, to it). 0, or an exit code. */
+static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in, int *nin,
+			const char **out, import_opts *cur)
+{
+	const char *from = NULL;
+	int trailing = 0;
+	cli_parser p;
+	cli_init(&p, e, argc, argv);
+	*nin = 0;
+	for (;;) {
+		int k = cli_next(&p);
+		if (k == CLI_END)
+			break;
+		if (k == CLI_HELP)
+			return FS_EXIT_OK;
+		if (k == CLI_FAIL)
+			return FS_EXIT_USAGE;
+		if (k == CLI_ARG) {
+			in[*nin].path = p.val;
+			in[*nin].from = from;
+			in[*nin].o = *cur;
+			(*nin)++;
+			/* a name belongs to one input; the other options carry on */
+			cur->sae_name = NULL;
+			trailing = 0;
+			continue;
+		}
+		switch (k) {
+		case B_OUT: *out = p.val; break;
+		case B_PROGRESS:
+		case B_NOPROGRESS:
+			cur->progress = k == B_PROGRESS;
+			for (int i = 0; i < *nin; i++)
+				in[i].o.progress = cur->progress;
+			continue;
+		case B_FROM:
+			if (strcmp(p.val, "auto") && import_format_parse(p.val) == IMPORT_NONE)
+				return cli_usage_error(e, "--from: unknown format '%s' (%s)", p.val, import_format_list());
+			from = p.val;
+			break;
+		case B_TOKENS: {
+			int m = tok_mode_parse(p.val);
+			if (m < 0)
+				return cli_usage_error(e, "--tokens: unknown spelling '%s' (auto, plain, bytelevel, sentencepiece)",
+						       p.val);
+			cur->tok_mode = m;
+			break;
+		}
+		case B_SAE: cur->sae_name = p.val; break;
+		case B_VOCAB: cur->vocab = p.val; break;
+		case B_MODEL: cur->model = p.val; break;
+		case B_HOOK: cur->hook = p.val; break;
+		case B_LAYER: cur->layer = (int)p.num; break;
+		case B_TOPK: cur->top_k = (int)p.num; break;
+		case B_INTERVALS: cur->n_intervals = (int)p.num; break;
+		case B_PERINT: cur->per_interval = (int)p.num; break;
+		default:
+			return cli_usage_error(e, "--%s: not available when importing other formats",
+					       e->opts[k].name);
+		}
+		trailing = 1;
+	}
+	if (*nin == 1 && trailing) {
+		/* options after the only input apply to it */
+		const char *keep = in[0].o.sae_name;
+		in[0].o = *cur;
+		if (!cur->sae_name)
+			in[0].o.sae_name = keep;
+		in[0].from = from;
+	} else if (trailing && cur->sae_name) {
+		return cli_usage_error(e, "--sae %s: after the last input; put it before the input it names",
+				       cur->sae_name);
+	}
+	if (!*out)
+		return cli_usage_error(e, "-o OUT.sqlite is required");
+	if (!*nin)
+		return cli_usage_error(e, "no input");
+	return -1;
+}
+
+static int build_import(const cmd_entry *e, int argc, char **argv)
+{
+	const char *out = NULL;
+	import_opts cur;
+	import_opts_init(&cur);
+	cur.progress = fs_stderr_tty();
+	import_decoders decs = {0};
+	cur.decoders = &decs;
+	imp_input *in = xcalloc((size_t)argc, sizeof *in);
+	int nin = 0;
+	int rc = import_parse(e, argc, argv, in, &nin, &out, &cur);
+	if (rc >= 0) {
+		free(in);
+		return rc;
+	}
+	char err[1024] = "";
+	fs_writer *w = writer_create(out, err, sizeof err);
+	if (!w) {
+		fs_warn("%s", err);
+		free(in);
+		return FS_EXIT_ERR;
+	}
+	for (int i = 0; i < nin; i++) {
+		rc = import_run(w, in[i].from, in[i].path, &in[i].o, err, sizeof err);
+		if (rc != FS_EXIT_OK) {
+			if (cur.progress)
+				fputc('\n', stderr);
+			writer_abort(w);
+			fs_warn("%s", err);
+			free(in);
+			import_decoders_free(&decs);
+			return rc;
+		}
+	}
+	free(in);
+	int grc = import_geometry(w, &decs, cur.progress, err, sizeof err);
+	import_decoders_free(&decs);
+	if (grc != 0) {
+		writer_abort(w);
+		fs_warn("%s", err);
+		return FS_EXIT_ERR;
+	}
+	if (cur.progress)
+		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
+	if (writer_finish(w, err, sizeof err) != 0) {
+		fs_warn("%s", err);
+		return FS_EXIT_ERR;
+	}
+	return FS_EXIT_OK;
+}
+
+static int build_cmd(const cmd_entry *e, int argc, char **argv)
+{
+	int rc = 0;
+	int imp = wants_import(e, argc, argv, &rc);
+	if (imp < 0)
+		return rc;
+	return imp ? build_import(e, argc, argv) : build_native(e, argc, argv);
+}
+
+const cmd_entry cmd_build_entry = {
+	.name = "build",
+	.args = "-o OUT.sqlite INPUT...",
+	.opts = build_opts_spec,
+	.run = build_cmd,
+	.summary = "build an index from activation records or other tools' files (featscope-build(1))",
+	.min_args = 0, /* build_native and import_parse say what is missing */
+	.max_args = -1,
+};
