@@ -173,8 +173,10 @@ static const char *sniff_unsupported(const imp_sniff *s)
  * is a whole object with a record's fields. */
 static int is_native(const imp_sniff *s)
 {
-	return s->line1_object && (imp_sniff_has(s, "tokens") || imp_sniff_has(s, "text") ||
-				   imp_sniff_has(s, "acts") || imp_sniff_has(s, "offsets"));
+	/* a first line longer than what was looked at counts as one line */
+	int one_line = s->line1_object || !memchr(s->head, '\n', s->n);
+	return one_line && (imp_sniff_has(s, "tokens") || imp_sniff_has(s, "text") || imp_sniff_has(s, "acts") ||
+			    imp_sniff_has(s, "offsets"));
 }
 
 int import_takes(const char *path)
