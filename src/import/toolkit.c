@@ -86,17 +86,19 @@ int imp_add_sae(imp_state *st, fs_sae *s)
 		s->model = (char *)"";
 	if (!s->hook)
 		s->hook = (char *)"";
-	const char *prev = named_by(st->w, s->name);
-	if (prev) {
-		fs_seterr(st->err, st->errlen, "%s: dictionary name '%s'%s is already the name of %s; give each input its own --sae NAME",
-			  st->path ? st->path : "input", s->name, o->sae_name ? " (--sae)" : " (from the input)", prev);
-		return -1;
-	}
 	int id = writer_add_sae(st->w, s);
 	if (id <= 0) {
-		fs_seterr(st->err, st->errlen, "%s: cannot add dictionary '%s'", st->path ? st->path : "input", s->name);
+		/* a name taken twice is bad input: name the other file (the
+		 * list is only consulted once the index refused the name) */
+		const char *prev = named_by(st->w, s->name);
+		if (prev)
+			return fs_seterr(st->err, st->errlen,
+					 "%s: dictionary name '%s'%s is already the name of %s; give each input its own --sae NAME",
+					 st->path ? st->path : "input", s->name, o->sae_name ? " (--sae)" : " (from the input)",
+					 prev);
 		return imp_wfail(st, "dictionary");
 	}
+	named_by(st->w, s->name); /* a new index starts a new list */
 	named = xrealloc(named, (size_t)(n_named + 1) * sizeof *named);
 	named_from = xrealloc(named_from, (size_t)(n_named + 1) * sizeof *named_from);
 	named[n_named] = xstrdup(s->name);
