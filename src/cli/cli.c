@@ -77,10 +77,11 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 			json_t *s = json_object();
 			json_object_set_new(s, "id", json_integer(d->id));
 			json_object_set_new(s, "name", jstrz(d->name));
-			json_object_set_new(s, "model", jstrz(d->model));
-			json_object_set_new(s, "hook", jstrz(d->hook));
-			json_object_set_new(s, "layer", json_integer(d->layer));
-			json_object_set_new(s, "d_model", json_integer(d->d_model));
+			/* what the input did not say is null, not 0 or "" */
+			json_object_set_new(s, "model", *d->model ? jstrz(d->model) : json_null());
+			json_object_set_new(s, "hook", *d->hook ? jstrz(d->hook) : json_null());
+			json_object_set_new(s, "layer", d->layer >= 0 ? json_integer(d->layer) : json_null());
+			json_object_set_new(s, "d_model", d->d_model > 0 ? json_integer(d->d_model) : json_null());
 			json_object_set_new(s, "n_features", json_integer(d->n_features));
 			json_object_set_new(s, "source_format", jstrz(d->source_format));
 			json_array_append_new(a, s);
@@ -100,9 +101,14 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 		printf("dictionaries:\n");
 		for (int i = 0; i < index_n_saes(ix); i++) {
 			const fs_sae *d = index_sae(ix, i);
-			printf("  %-12s %lld features, d_model %d, model %s, hook %s, layer %d, from %s\n",
-			       esc(d->name), (long long)d->n_features, d->d_model,
-			       *d->model ? esc(d->model) : "-", *d->hook ? esc(d->hook) : "-", d->layer,
+			char dm[24] = "unknown", ly[24] = "unknown";
+			if (d->d_model > 0)
+				snprintf(dm, sizeof dm, "%d", d->d_model);
+			if (d->layer >= 0)
+				snprintf(ly, sizeof ly, "%d", d->layer);
+			printf("  %-12s %lld features, d_model %s, model %s, hook %s, layer %s, from %s\n",
+			       esc(d->name), (long long)d->n_features, dm,
+			       *d->model ? esc(d->model) : "unknown", *d->hook ? esc(d->hook) : "unknown", ly,
 			       esc(d->source_format));
 		}
 	}
@@ -148,6 +154,106 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 	} else {
 		printf("  %3d. %8.3f  (context %lld missing)\n", n, e->max_act, (long long)e->ctx);
 	}
+	buf_free(&b);
+}
+
+/* The tables an import gave with a feature (correlated features, as
+ * feature names, correlated neurons, neuron alignment, the logits
+ * histogram) and every explanation, best score first: into o (JSON), or
+ * printed when o is NULL. */
+static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t *o)
+{
+	static const char *const kinds[] = {"corr_feature", "corr_neuron", "neuron_align"};
+	static const char *const titles[] = {"correlated features", "correlated neurons", "neuron alignment"};
+	static const char *const vnames[] = {"pearson", "pearson", "value"};
+	char name[128];
+	fs_buf b = {0};
+	for (int k = 0; k < 3; k++) {
+		fs_table_row *r;
+		int n = index_feature_table(ix, fid, kinds[k], &r);
+		if (n <= 0)
+			continue;
+		json_t *a = o ? json_array() : NULL;
+		if (!o)
+			printf("%s:", titles[k]);
+		for (int i = 0; i < n; i++) {
+			/* a correlated feature is a link: its name when it is in the index */
+			int64_t other = k == 0 ? index_feature_id(ix, f->sae, r[i].other) : -1;
+			if (k == 0 && other > 0)
+				index_feature_name(ix, other, name, sizeof name);
+			else
+				snprintf(name, sizeof name, "%lld", (long long)r[i].other);
+			if (o) {
+				json_t *e = json_object();
+				json_object_set_new(e, k == 0 ? "feature" : "neuron", k == 0 ? jstrz(name) : json_integer(r[i].other));
+				if (k == 0)
+					json_object_set_new(e, "id", other > 0 ? json_integer(other) : json_null());
+				json_object_set_new(e, vnames[k], jnum(r[i].value));
+				json_object_set_new(e, "l1", isnan(r[i].aux) ? json_null() : jnum(r[i].aux));
+				json_array_append_new(a, e);
+			} else {
+				printf("%s%s %+.3f", i ? ", " : " ", esc(name), r[i].value);
+			}
+		}
+		if (o)
+			json_object_set_new(o, kinds[k], a);
+		else
+			putchar('\n');
+		free(r);
+	}
+	fs_table_row *h;
+	int nh = index_feature_table(ix, fid, "logits_hist", &h);
+	if (nh > 0) {
+		if (o) {
+			json_t *hv = json_array(), *hh = json_array();
+			for (int i = 0; i < nh; i++) {
+				json_array_append_new(hv, jnum(h[i].value));
+				json_array_append_new(hh, isnan(h[i].aux) ? json_null() : jnum(h[i].aux));
+			}
+			json_object_set_new(o, "logits_histogram", json_pack("{s:o,s:o}", "values", hv, "heights", hh));
+		} else {
+			uint32_t *c = xcalloc((size_t)nh, sizeof *c);
+			for (int i = 0; i < nh; i++)
+				c[i] = h[i].aux > 0 ? (h[i].aux > 4e9 ? 4000000000u : (uint32_t)h[i].aux) : 0;
+			format_sparkline(&b, c, nh);
+			printf("logits hist: %s  %g..%g\n", b.p ? b.p : "", h[0].value, h[nh - 1].value);
+			b.len = 0;
+			free(c);
+		}
+		free(h);
+	}
+	fs_explanation *e;
+	int ne = index_explanations(ix, fid, &e);
+	json_t *ea = o ? json_array() : NULL;
+	if (ne > 0 && !o)
+		printf("explanations:\n");
+	for (int i = 0; i < ne; i++) {
+		if (o) {
+			json_t *x = json_object();
+			json_object_set_new(x, "text", jstrz(e[i].text));
+			json_object_set_new(x, "source", jstrz(e[i].source));
+			json_object_set_new(x, "model", *e[i].model ? jstrz(e[i].model) : json_null());
+			json_object_set_new(x, "type", *e[i].type ? jstrz(e[i].type) : json_null());
+			json_object_set_new(x, "score", isnan(e[i].score) ? json_null() : jnum(e[i].score));
+			json_object_set_new(x, "scores", jstrz(e[i].scores));
+			json_array_append_new(ea, x);
+			continue;
+		}
+		b.len = 0;
+		format_escaped(&b, e[i].text, strlen(e[i].text));
+		printf("  %3d. %s  [%s", i + 1, b.p ? b.p : "", esc(e[i].source));
+		if (*e[i].model)
+			printf(", %s", esc(e[i].model));
+		if (*e[i].type)
+			printf(", %s", esc(e[i].type));
+		if (*e[i].scores)
+			printf("; %s", esc(e[i].scores));
+		printf("]\n");
+	}
+	if (o)
+		json_object_set_new(o, "explanations", ea);
+	if (ne > 0)
+		explanations_free(e, ne);
 	buf_free(&b);
 }
 
@@ -206,6 +312,7 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			json_array_append_new(ln, json_pack("{s:o,s:f}", "token", jstr(neg[i].token, strlen(neg[i].token)), "value", (double)neg[i].value));
 		json_object_set_new(o, "logits_pos", lp);
 		json_object_set_new(o, "logits_neg", ln);
+		show_imported(ix, fid, &f, o);
 		json_t *top = json_array(), *ints = json_array();
 		for (int i = 0; i < nex; i++)
 			if (ex[i].grp == 0 && (int)json_array_size(top) < limit)
@@ -265,6 +372,7 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			}
 			putchar('\n');
 		}
+		show_imported(ix, fid, &f, NULL);
 		if (dead)
 			printf("top activations: none: this feature never fires on the indexed text\n");
 		else

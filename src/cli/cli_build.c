@@ -62,7 +62,7 @@ static int wants_import(const cmd_entry *e, int argc, char **argv, int *rc)
 			struct stat st;
 			if (stat(p.val, &st) != 0)
 				return 0;
-			return S_ISDIR(st.st_mode) || import_detect(p.val, NULL, 0) != IMPORT_NONE;
+			return S_ISDIR(st.st_mode) || import_takes(p.val);
 		}
 	}
 	return *rc >= 0 ? -1 : 0;

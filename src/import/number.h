@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 
 /* 0 when d is NaN (the toolkit's "absent") or fits a float; otherwise an
  * imp_bad message ("FIELD: 1e+39 is out of range for a 32-bit float") and

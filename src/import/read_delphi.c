@@ -8,7 +8,8 @@
  * the top-k examples (one per sequence, a window of tokens around the
  * peak) and a few examples from equal-width activation intervals. Token
  * ids become text through the vocabulary (--vocab), else <id>. Memory
- * holds one slice at a time.
+ * holds one slice at a time. A run folder's explanations/ and scores/
+ * beside latents/ give each latent its explanation and its scores.
  */
 #include <dirent.h>
 #include <math.h>
@@ -16,7 +17,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
+#include "core/input.h"
 #include "core/tensor.h"
 #include "core/util.h"
 
@@ -189,7 +191,7 @@ static int write_window(imp_state *st, dl_win *w, int64_t idx, const dl_hit *h, 
 	int64_t ctx = imp_context_ids(st, w->ids, n, NULL);
 	if (ctx < 0)
 		return -1;
-	return imp_example(st, idx, bmin, bmax, frac, ctx, w->acts, n);
+	return imp_example(st, idx, bmin, bmax, frac, ctx, w->acts, n, (int)((int64_t)h->pos - a)); /* the hit is the key */
 }
 
 static int do_latent(imp_state *st, dl_win *w, int64_t idx, dl_hit *hits, size_t n, double n_tokens)
@@ -395,7 +397,151 @@ out:
 	return rc;
 }
 
-int read_delphi(imp_state *st, const char *path)
+/* ------------------------------------------------ explanations, scores */
+
+/* Latent N of "<hook>_latent<N>.txt", -1 when the name is not that. */
+static int64_t latent_of(const char *name, const char *hook)
+{
+	size_t hl = strlen(hook), l = strlen(name);
+	if (l < hl + 11 || strncmp(name, hook, hl) != 0 || strncmp(name + hl, "_latent", 7) != 0 ||
+	    strcmp(name + l - 4, ".txt") != 0)
+		return -1;
+	const char *p = name + hl + 7;
+	if (!(*p >= '0' && *p <= '9'))
+		return -1;
+	char *end;
+	long long v = strtoll(p, &end, 10);
+	return strcmp(end, ".txt") == 0 ? v : -1;
+}
+
+/* A score file: per-example records {activating, prediction, ...}. The
+ * class-balanced accuracy and F1 at threshold 0.5, as delphi's
+ * result_analysis computes them; -1 when the file holds none. */
+static int dl_score(imp_state *st, const char *file, double *acc, double *f1)
+{
+	json_t *root = imp_load_json(st, file);
+	if (!root)
+		return -1;
+	int rc = 0;
+	if (!json_is_array(root)) {
+		json_decref(root);
+		return imp_bad(st, file, 0, "scores", "expected a list of per-example records");
+	}
+	double tp = 0, tn = 0, fp = 0, fn = 0;
+	for (size_t i = 0; i < json_array_size(root); i++) {
+		json_t *e = json_array_get(root, i), *a = json_object_get(e, "activating"),
+		       *p = json_object_get(e, "prediction");
+		if (!json_is_object(e)) {
+			rc = imp_bad(st, file, 0, "scores", "element %zu is not an object", i);
+			break;
+		}
+		if (!p || json_is_null(p) || !a || json_is_null(a))
+			continue; /* a failed prediction */
+		double pv = json_is_boolean(p) ? json_is_true(p) : json_number_value(p);
+		if (!json_is_boolean(p) && !json_is_number(p)) {
+			rc = imp_bad(st, file, 0, "prediction", "element %zu: not a boolean or number", i);
+			break;
+		}
+		int act = json_is_boolean(a) ? json_is_true(a) : json_number_value(a) != 0;
+		int pred = pv >= 0.5;
+		tp += act && pred;
+		tn += !act && !pred;
+		fp += !act && pred;
+		fn += act && !pred;
+	}
+	json_decref(root);
+	if (rc != 0)
+		return -1;
+	double pos = tp + fn, neg = tn + fp;
+	if (pos + neg == 0)
+		return 1;
+	*acc = ((pos > 0 ? tp / pos : 0) + (neg > 0 ? tn / neg : 0)) / 2;
+	double prec = tp + fp > 0 ? tp / (tp + fp) : 0, rec = pos > 0 ? tp / pos : 0;
+	*f1 = prec + rec > 0 ? 2 * prec * rec / (prec + rec) : 0;
+	return 0;
+}
+
+/* delphi's explanations/<hook>_latent<N>.txt (a JSON string) and
+ * scores/<scorer>/<hook>_latent<N>.txt beside latents/: each explanation
+ * becomes one of the latent's explanations, scored by its class-balanced
+ * accuracy per scorer. A latent outside the cache's n_latents is refused. */
+static int dl_explanations(imp_state *st, const char *hookdir, int64_t n_latents)
+{
+	const char *hb = strrchr(hookdir, '/');
+	const char *hook = hb ? hb + 1 : hookdir;
+	/* the run folder: <run>/latents/<hook> */
+	char *run = xasprintf("%s/../..", hookdir);
+	char *edir = xasprintf("%s/explanations", run), *sdir = xasprintf("%s/scores", run);
+	DIR *d = opendir(edir);
+	int rc = 0;
+	struct dirent *e;
+	while (d && rc == 0 && (e = readdir(d))) {
+		int64_t lat = latent_of(e->d_name, hook);
+		if (lat < 0)
+			continue;
+		char *file = xasprintf("%s/%s", edir, e->d_name);
+		if (lat >= n_latents) {
+			rc = imp_bad(st, file, 0, "latent", "%lld does not fit dictionary '%s' of %lld latents (the cache in %s); made for another dictionary?",
+				     (long long)lat, st->sae_name ? st->sae_name : hook, (long long)n_latents, hookdir);
+			free(file);
+			break;
+		}
+		size_t len;
+		char *text = input_slurp(file, &len, st->err, st->errlen);
+		if (!text) {
+			free(file);
+			rc = -1;
+			break;
+		}
+		json_t *j = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+		char *expl = json_is_string(j) ? xstrdup(json_string_value(j)) : xstrndup(text, len);
+		json_decref(j);
+		free(text);
+		/* trim */
+		size_t el = strlen(expl);
+		while (el && (expl[el - 1] == '\n' || expl[el - 1] == ' ' || expl[el - 1] == '\r'))
+			expl[--el] = 0;
+		/* its scores, one per scorer folder */
+		double best = NAN;
+		fs_buf all = {0};
+		DIR *sd = opendir(sdir);
+		struct dirent *se;
+		while (sd && rc == 0 && (se = readdir(sd))) {
+			if (se->d_name[0] == '.')
+				continue;
+			char *sf = xasprintf("%s/%s/%s", sdir, se->d_name, e->d_name);
+			struct stat sb;
+			if (stat(sf, &sb) == 0 && S_ISREG(sb.st_mode)) {
+				double acc = NAN, f1 = NAN;
+				int r = dl_score(st, sf, &acc, &f1);
+				if (r < 0)
+					rc = -1;
+				else if (r == 0) {
+					buf_printf(&all, "%s%s accuracy %.3f f1 %.3f", all.len ? ", " : "", se->d_name, acc, f1);
+					if (isnan(best) || acc > best)
+						best = acc;
+				}
+			}
+			free(sf);
+		}
+		if (sd)
+			closedir(sd);
+		int64_t fid = imp_fid(st, lat);
+		if (rc == 0 && *expl && fid > 0)
+			rc = imp_explanation(st, lat, fid, expl, "delphi", NULL, NULL, best, all.p ? all.p : "");
+		buf_free(&all);
+		free(expl);
+		free(file);
+	}
+	if (d)
+		closedir(d);
+	free(run);
+	free(edir);
+	free(sdir);
+	return rc;
+}
+
+static int read_delphi(imp_state *st, const char *path)
 {
 	struct stat sb;
 	char *hookdir;
@@ -439,6 +585,7 @@ int read_delphi(imp_state *st, const char *path)
 		}
 	}
 	int made = 0;
+	int64_t n_latents = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
 		/* end inclusive unless the next slice starts at it */
 		int64_t width = sl[i].end - sl[i].start + 1;
@@ -450,7 +597,11 @@ int read_delphi(imp_state *st, const char *path)
 			break;
 		}
 		rc = do_slice(st, &sl[i], width, n_tokens, &made, hookdir, cfg);
+		if (sl[i].start + width > n_latents)
+			n_latents = sl[i].start + width;
 	}
+	if (rc == 0)
+		rc = dl_explanations(st, hookdir, n_latents);
 	if (rc == 0 && n_tokens > 0)
 		writer_count_tokens(st->w, (int64_t)n_tokens);
 	for (int i = 0; i < n; i++)
@@ -462,3 +613,23 @@ int read_delphi(imp_state *st, const char *path)
 	free(hookdir);
 	return rc;
 }
+
+/* "<digits>_<digits>.safetensors" */
+static int is_slice(const char *name)
+{
+	int64_t a, b;
+	return is_slice_name(name, &a, &b);
+}
+
+/* A slice file, or a folder with slices (down to latents/<hookpoint>/). */
+static int sniff_delphi(const imp_sniff *s)
+{
+	if (!s->is_dir)
+		return is_slice(s->base) ? 2 : 0;
+	return imp_dir_count(s->path, is_slice, 2) > 0;
+}
+
+const imp_reader imp_reader_delphi = {
+	"delphi", NULL, "a delphi latent cache (latents/<hookpoint>/<start>_<end>.safetensors)",
+	sniff_delphi, read_delphi,
+};

@@ -16,245 +16,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "import/number.h"
 #include "core/input.h"
 #include "core/util.h"
-
-/* ------------------------------------------------- shared feature stats */
-
-/* Parallel arrays of strings and numbers (logit tables). */
-static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, const char *vkey,
-		  int sign, const char *file, long line)
-{
-	json_t *s = json_object_get(row, skey), *v = json_object_get(row, vkey);
-	if (!s && !v)
-		return 0;
-	if (!json_is_array(s))
-		return imp_bad(st, file, line, skey, "expected an array of token strings");
-	double *vals;
-	size_t nv;
-	if (imp_jnums(v, &vals, &nv) != 0)
-		return imp_bad(st, file, line, vkey, "expected an array of numbers");
-	if (imp_fcheckv(st, file, line, vkey, vals, nv) != 0) {
-		free(vals);
-		return -1;
-	}
-	if (nv != json_array_size(s)) {
-		free(vals);
-		return imp_bad(st, file, line, vkey, "%zu values for %zu tokens in %s", nv,
-			       json_array_size(s), skey);
-	}
-	int rc = 0;
-	for (size_t i = 0; i < nv && rc == 0; i++) {
-		const char *t = json_string_value(json_array_get(s, i));
-		if (!t) {
-			rc = imp_bad(st, file, line, skey, "element %zu is not a string", i);
-			break;
-		}
-		char *txt = imp_token_str(st, t);
-		if (writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) < 0)
-			rc = imp_wfail(st, "logit");
-		free(txt);
-	}
-	free(vals);
-	return rc;
-}
-
-/* Add the feature described by a Neuronpedia/SAEDashboard feature row
- * (index already parsed), with its histogram, logits and neighbours.
- * Returns the fid, or -1. */
-int64_t imp_np_feature(imp_state *st, json_t *row, int64_t idx, double max_act,
-		       const char *file, long line)
-{
-	fs_feature f;
-	imp_feature_init(&f);
-	/* numbers that are present must be numbers (null counts as absent) */
-	static const char *const numeric[] = {"frac_nonzero", "maxActApprox", "umap_x", "umap_y"};
-	for (size_t k = 0; k < sizeof numeric / sizeof numeric[0]; k++) {
-		json_t *v = json_object_get(row, numeric[k]);
-		if (v && !json_is_null(v) && isnan(imp_jnum(row, numeric[k])))
-			return imp_bad(st, file, line, numeric[k], "not a number");
-		if (imp_fcheck(st, file, line, numeric[k], imp_jnum(row, numeric[k])) != 0)
-			return -1;
-	}
-	double d = imp_jnum(row, "frac_nonzero");
-	if (!isnan(d)) {
-		if (d < 0 || d > 1)
-			return imp_bad(st, file, line, "frac_nonzero", "%g is not a fraction", d);
-		f.density = d;
-	}
-	d = imp_jnum(row, "maxActApprox");
-	if (!isnan(d))
-		f.max_act = d;
-	else if (!isnan(max_act))
-		f.max_act = max_act;
-	double x = imp_jnum(row, "umap_x"), y = imp_jnum(row, "umap_y");
-	if (!isnan(x) && !isnan(y) && (x != 0 || y != 0)) {
-		f.map_x = x;
-		f.map_y = y;
-	}
-	json_t *hv = json_object_get(row, "freq_hist_data_bar_values");
-	json_t *hh = json_object_get(row, "freq_hist_data_bar_heights");
-	if (hv || hh) {
-		double *c, *h;
-		size_t nc, nh;
-		if (imp_jnums(hv, &c, &nc) != 0)
-			return imp_bad(st, file, line, "freq_hist_data_bar_values", "expected an array of numbers");
-		if (imp_jnums(hh, &h, &nh) != 0) {
-			free(c);
-			return imp_bad(st, file, line, "freq_hist_data_bar_heights", "expected an array of numbers");
-		}
-		if (nc != nh || imp_fcheckv(st, file, line, "freq_hist_data_bar_values", c, nc) != 0 ||
-		    imp_fcheckv(st, file, line, "freq_hist_data_bar_heights", h, nh) != 0) {
-			free(c);
-			free(h);
-			return nc != nh ? imp_bad(st, file, line, "freq_hist_data_bar_heights",
-						  "%zu heights for %zu values", nh, nc) : -1;
-		}
-		imp_hist(&f, c, h, (int)nc);
-		/* the histogram is over the activations where the feature
-		 * fires: its mean estimates mean_act */
-		double sw = 0, s = 0;
-		for (size_t i = 0; i < nc; i++)
-			if (h[i] > 0) {
-				sw += h[i];
-				s += h[i] * c[i];
-			}
-		if (sw > 0)
-			f.mean_act = s / sw;
-		free(c);
-		free(h);
-	}
-	int64_t fid = imp_feature(st, idx, &f);
-	if (fid < 0)
-		return st->runtime ? -1 : imp_bad(st, file, line, "index", "%lld is out of range", (long long)idx);
-	if (logits(st, fid, row, "pos_str", "pos_values", +1, file, line) != 0 ||
-	    logits(st, fid, row, "neg_str", "neg_values", -1, file, line) != 0)
-		return -1;
-	json_t *vec = json_object_get(row, "vector");
-	if (vec && !json_is_null(vec)) {
-		double *a;
-		size_t na;
-		if (imp_jnums(vec, &a, &na) != 0)
-			return imp_bad(st, file, line, "vector", "expected an array of numbers");
-		if (imp_fcheckv(st, file, line, "vector", a, na) != 0) {
-			free(a);
-			return -1;
-		}
-		imp_vector(st, fid, a, na);
-		free(a);
-	}
-	json_t *ni = json_object_get(row, "topkCosSimIndices"), *nv = json_object_get(row, "topkCosSimValues");
-	if (ni || nv) {
-		double *a, *b;
-		size_t na, nb;
-		if (imp_jnums(ni, &a, &na) != 0)
-			return imp_bad(st, file, line, "topkCosSimIndices", "expected an array of numbers");
-		if (imp_jnums(nv, &b, &nb) != 0) {
-			free(a);
-			return imp_bad(st, file, line, "topkCosSimValues", "expected an array of numbers");
-		}
-		if (na != nb || imp_fcheckv(st, file, line, "topkCosSimValues", b, nb) != 0) {
-			free(a);
-			free(b);
-			return na != nb ? imp_bad(st, file, line, "topkCosSimValues", "%zu values for %zu indices",
-						  nb, na) : -1;
-		}
-		int rank = 0;
-		for (size_t i = 0; i < na; i++)
-			if (a[i] >= 0 && (int64_t)a[i] != idx)
-				imp_neighbour(st, fid, rank++, (int64_t)a[i], (float)b[i]);
-		free(a);
-		free(b);
-	}
-	return fid;
-}
-
-/* Feature index from "index" (a string in exports) or "feature_index". */
-int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *file, long line)
-{
-	json_t *v = json_object_get(row, key);
-	if (!v)
-		return imp_bad(st, file, line, key, "missing");
-	int64_t idx;
-	if (json_is_integer(v))
-		idx = json_integer_value(v);
-	else if (!json_is_string(v) || parse_i64(json_string_value(v), &idx) != 0)
-		return imp_bad(st, file, line, key, "not a feature number");
-	if (idx < 0)
-		return imp_bad(st, file, line, key, "negative feature number %lld", (long long)idx);
-	return idx;
-}
-
-/* Store one example: the context from the tokens, then the example with
- * its bin (NAN bounds: the top group). */
-static int np_example_core(imp_state *st, int64_t idx, const char *const *ts, const size_t *ls,
-			   const float *acts, int nt, double bmin, double bmax, double bfrac,
-			   const char *source)
-{
-	if (isnan(bmin))
-		bmin = -1; /* no bins: every example belongs to the top group */
-	if (isnan(bfrac))
-		bfrac = -1;
-	if (isnan(bmax))
-		bmax = bmin;
-	int64_t ctx = imp_context(st, ts, ls, nt, source);
-	if (ctx < 0)
-		return -1;
-	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt);
-}
-
-/* One example from parallel tokens/values arrays. */
-int imp_np_example(imp_state *st, int64_t idx, json_t *row, const char *bmin_key,
-		   const char *bmax_key, const char *bfrac_key, const char *source,
-		   const char *file, long line)
-{
-	json_t *toks = json_object_get(row, "tokens");
-	if (!json_is_array(toks))
-		return imp_bad(st, file, line, "tokens", toks ? "not an array" : "missing");
-	double *vals;
-	size_t nv, nt = json_array_size(toks);
-	if (imp_jnums(json_object_get(row, "values"), &vals, &nv) != 0)
-		return imp_bad(st, file, line, "values", "missing or not an array of numbers");
-	if (imp_fcheckv(st, file, line, "values", vals, nv) != 0 ||
-	    imp_fcheck(st, file, line, bmin_key, imp_jnum(row, bmin_key)) != 0 ||
-	    imp_fcheck(st, file, line, bmax_key, imp_jnum(row, bmax_key)) != 0 ||
-	    imp_fcheck(st, file, line, bfrac_key, imp_jnum(row, bfrac_key)) != 0) {
-		free(vals);
-		return -1;
-	}
-	if (nv != nt) {
-		free(vals);
-		return imp_bad(st, file, line, "values", "%zu values for %zu tokens", nv, nt);
-	}
-	if (nt > 1 << 20) {
-		free(vals);
-		return imp_bad(st, file, line, "tokens", "%zu tokens is too many for one context", nt);
-	}
-	const char **ts = xmalloc((nt ? nt : 1) * sizeof *ts);
-	size_t *ls = xmalloc((nt ? nt : 1) * sizeof *ls);
-	float *acts = xmalloc((nt ? nt : 1) * sizeof *acts);
-	int rc = 0;
-	for (size_t i = 0; i < nt; i++) {
-		json_t *t = json_array_get(toks, i);
-		if (!json_is_string(t)) {
-			rc = imp_bad(st, file, line, "tokens", "element %zu is not a string", i);
-			break;
-		}
-		ts[i] = json_string_value(t);
-		ls[i] = json_string_length(t);
-		acts[i] = (float)vals[i]; /* checked above */
-	}
-	if (rc == 0)
-		rc = np_example_core(st, idx, ts, ls, acts, (int)nt, imp_jnum(row, bmin_key),
-				     imp_jnum(row, bmax_key), imp_jnum(row, bfrac_key), source);
-	free(ts);
-	free(ls);
-	free(acts);
-	free(vals);
-	return rc;
-}
 
 /* ------------------------------------------------------------- exports */
 
@@ -308,9 +73,89 @@ typedef struct {
 	imp_state *st;        /* the run */
 	int64_t total;        /* bytes of all batch files */
 	int64_t done;         /* bytes of the files finished */
-	char *labelled;       /* per feature index: label set already (first one wins) */
-	int64_t n_labelled;   /* entries */
+	char **seen;          /* explanation ids taken (open addressing), NULL slots free */
+	size_t n_seen, cap_seen; /* used and allocated slots */
+	char *layer, *model;  /* the source and model the first row named */
+	char *from;           /* that row, "FILE:LINE" */
 } np_run;
+
+/* FNV-1a of a string. */
+static size_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)h;
+}
+
+/* Whether explanation id was seen before (then 1); remembers it. */
+static int np_seen(np_run *r, const char *id)
+{
+	if (2 * (r->n_seen + 1) > r->cap_seen) {
+		size_t nc = r->cap_seen ? r->cap_seen * 2 : 1024;
+		char **nv = xcalloc(nc, sizeof *nv);
+		for (size_t i = 0; i < r->cap_seen; i++)
+			if (r->seen[i]) {
+				size_t h = str_hash(r->seen[i]) & (nc - 1);
+				while (nv[h])
+					h = (h + 1) & (nc - 1);
+				nv[h] = r->seen[i];
+			}
+		free(r->seen);
+		r->seen = nv;
+		r->cap_seen = nc;
+	}
+	size_t h = str_hash(id) & (r->cap_seen - 1);
+	while (r->seen[h]) {
+		if (!strcmp(r->seen[h], id))
+			return 1;
+		h = (h + 1) & (r->cap_seen - 1);
+	}
+	r->seen[h] = xstrdup(id);
+	r->n_seen++;
+	return 0;
+}
+
+/* One explanation row: its text, explainer model, type and scores. */
+static int np_explanation(np_run *r, json_t *row, int64_t idx, int64_t fid, const char *file, long line)
+{
+	imp_state *st = r->st;
+	const char *desc = NULL, *model = NULL, *type = NULL, *id = NULL;
+	if (imp_field_str(st, row, "description", &desc, file, line) < 0 ||
+	    imp_field_str(st, row, "explanationModelName", &model, file, line) < 0 ||
+	    imp_field_str(st, row, "typeName", &type, file, line) < 0)
+		return -1;
+	if (!desc || !*desc)
+		return 0;
+	json_t *idv = json_object_get(row, "id");
+	if (json_is_string(idv))
+		id = json_string_value(idv);
+	if (id && np_seen(r, id))
+		return 0; /* the same explanation in explanation-scores/ and explanations/ */
+	json_t *sc = json_object_get(row, "scores");
+	if (sc && !json_is_null(sc) && !json_is_array(sc))
+		return imp_bad(st, file, line, "scores", "not an array");
+	double best = NAN;
+	fs_buf all = {0};
+	for (size_t i = 0; i < json_array_size(sc); i++) {
+		json_t *e = json_array_get(sc, i);
+		double v = NAN;
+		const char *name = NULL;
+		if (imp_field_num(st, e, "value", &v, file, line) < 0 ||
+		    imp_field_str(st, e, "explanationScoreTypeName", &name, file, line) < 0) {
+			buf_free(&all);
+			return -1;
+		}
+		if (isnan(v))
+			continue;
+		buf_printf(&all, "%s%s %.4g", all.len ? ", " : "", name ? name : "score", v);
+		if (isnan(best) || v > best)
+			best = v;
+	}
+	int rc = imp_explanation(st, idx, fid, desc, "neuronpedia", model, type, best, all.p ? all.p : "");
+	buf_free(&all);
+	return rc;
+}
 
 /* Create the dictionary from the first row seen. */
 static int np_sae(imp_state *st, json_t *row)
@@ -342,11 +187,36 @@ static int64_t np_need(imp_state *st, int64_t idx, const char *file, long line)
 	return fid;
 }
 
+/* Provenance: every row names the model and source (layer: "6-res-jb")
+ * it was made for; a row of another one (an explanation set made for
+ * another width of the same hook point) is refused, never joined. The
+ * first row sets them. */
+static int np_fits(np_run *r, const char *model, const char *layer, const char *file, long line)
+{
+	if (!r->layer) {
+		r->layer = xstrdup(layer ? layer : "");
+		r->model = xstrdup(model ? model : "");
+		r->from = xasprintf("%s:%ld", file, line);
+		return 0;
+	}
+	if (layer && strcmp(layer, r->layer) != 0)
+		return imp_bad(r->st, file, line, "layer", "'%s' is not the dictionary '%s' of %s; made for another dictionary?",
+			       layer, r->layer, r->from);
+	if (model && *r->model && strcmp(model, r->model) != 0)
+		return imp_bad(r->st, file, line, "modelId", "'%s' is not the model '%s' of %s; made for another model?",
+			       model, r->model, r->from);
+	return 0;
+}
+
 static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 {
 	imp_state *st = r->st;
 	if (!json_is_object(row))
 		return imp_bad(st, file, line, "row", "not a JSON object");
+	const char *model = NULL, *layer = NULL;
+	if (imp_field_str(st, row, "modelId", &model, file, line) < 0 ||
+	    imp_field_str(st, row, "layer", &layer, file, line) < 0 || np_fits(r, model, layer, file, line) != 0)
+		return -1;
 	if (np_sae(st, row) != 0)
 		return -1;
 	int64_t idx = imp_np_index(st, row, "index", file, line);
@@ -357,30 +227,11 @@ static int np_row(np_run *r, int kind, json_t *row, const char *file, long line)
 	int64_t fid = np_need(st, idx, file, line);
 	if (fid < 0)
 		return -1;
-	if (kind == NP_EXPLANATIONS) {
-		json_t *dv = json_object_get(row, "description");
-		if (dv && !json_is_string(dv))
-			return imp_bad(st, file, line, "description", "not a string");
-		const char *desc = json_string_value(dv);
-		if (!desc || !*desc)
-			return 0;
-		if (idx >= r->n_labelled) {
-			int64_t n = r->n_labelled ? r->n_labelled : 1024;
-			while (n <= idx)
-				n *= 2;
-			r->labelled = xrealloc(r->labelled, (size_t)n);
-			memset(r->labelled + r->n_labelled, 0, (size_t)(n - r->n_labelled));
-			r->n_labelled = n;
-		}
-		if (r->labelled[idx])
-			return 0; /* several explanations: the first one is the label */
-		r->labelled[idx] = 1;
-		if (writer_set_label(st->w, fid, desc, "explanation") < 0)
-			return imp_wfail(st, "label");
-		return 0;
-	}
+	if (kind == NP_EXPLANATIONS)
+		return np_explanation(r, row, idx, fid, file, line);
 	const char *src = json_string_value(json_object_get(row, "dataSource"));
-	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", src, file, line);
+	return imp_np_example(st, idx, row, "binMin", "binMax", "binContains", "qualifyingTokenIndex", src, file,
+			      line);
 }
 
 /* ------------------------------------------- fast path for activation rows
@@ -415,8 +266,8 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	c->ntok = c->nval = 0;
 	int64_t idx = -1;
 	int have_tok = 0, have_val = 0;
-	double bmin = NAN, bmax = NAN, bfrac = NAN;
-	size_t src_off = (size_t)-1;
+	double bmin = NAN, bmax = NAN, bfrac = NAN, qkey = -1;
+	size_t src_off = (size_t)-1, layer_off = (size_t)-1, model_off = (size_t)-1;
 	imp_scan_ws(&c->s);
 	if (c->s.p >= c->s.end || *c->s.p++ != '{')
 		return 0;
@@ -430,7 +281,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 			return 0;
 		buf_addc(&c->s.str, 0);
 		/* compare the key, then drop it from the buffer */
-		char key[16];
+		char key[24];
 		size_t kl = c->s.str.len - k0 - 1;
 		if (kl < sizeof key)
 			memcpy(key, c->s.str.p + k0, kl + 1);
@@ -522,6 +373,19 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 				bmax = d;
 			else
 				bfrac = d;
+		} else if (!strcmp(key, "qualifyingTokenIndex")) {
+			if (c->s.p < c->s.end && *c->s.p == 'n') {
+				if (imp_scan_lit(&c->s, "null") != 0)
+					return 0;
+			} else if (imp_scan_number(&c->s, &qkey) != 0 || qkey != floor(qkey) || qkey < -1 || qkey > 1 << 20) {
+				return 0;
+			}
+		} else if ((!strcmp(key, "layer") || !strcmp(key, "modelId")) && c->s.p < c->s.end && *c->s.p == '"') {
+			size_t *at = key[0] == 'l' ? &layer_off : &model_off;
+			*at = c->s.str.len;
+			if (imp_scan_string(&c->s, 1) != 0)
+				return 0;
+			buf_addc(&c->s.str, 0);
 		} else if (!strcmp(key, "dataSource") && c->s.p < c->s.end && *c->s.p == '"') {
 			src_off = c->s.str.len;
 			if (imp_scan_string(&c->s, 1) != 0)
@@ -542,16 +406,21 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 		break;
 	}
 	imp_scan_ws(&c->s);
-	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20)
+	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20 ||
+	    qkey >= (double)c->ntok)
 		return 0;
-	if (np_need(st, idx, file, ln) < 0) {
+	if (!r->layer)
+		return 0; /* the first row goes through jansson */
+	if (np_fits(r, model_off == (size_t)-1 ? NULL : c->s.str.p + model_off,
+		    layer_off == (size_t)-1 ? NULL : c->s.str.p + layer_off, file, ln) != 0 ||
+	    np_need(st, idx, file, ln) < 0) {
 		*rc = -1;
 		return 1;
 	}
 	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
 	for (size_t i = 0; i < c->ntok; i++)
 		ts[i] = c->s.str.p + c->soff[i];
-	*rc = np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac,
+	*rc = imp_np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac, (int)qkey,
 			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
 	free(ts);
 	return 1;
@@ -608,14 +477,19 @@ static int np_file(np_run *r, int kind, const char *path)
 	return rc;
 }
 
-int read_neuronpedia(imp_state *st, const char *path)
+static int read_neuronpedia(imp_state *st, const char *path)
 {
-	static const char *const sub[] = {"features", "explanations", "activations"};
-	char **files[3];
-	int nf[3];
-	np_run r = {st, 0, 0, NULL, 0};
+	/* features first (statistics and the dictionary's width), then the
+	 * explanations (with scores first, so that a scored copy wins), then
+	 * the examples */
+	static const char *const sub[] = {"features", "explanation-scores", "explanations", "activations"};
+	static const int kind[] = {NP_FEATURES, NP_EXPLANATIONS, NP_EXPLANATIONS, NP_ACTIVATIONS};
+	char **files[4];
+	int nf[4];
+	np_run r = {0};
+	r.st = st;
 	int any = 0;
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		char *dir = xasprintf("%s/%s", path, sub[k]);
 		files[k] = list_batches(dir, &nf[k], &r.total);
 		any += nf[k];
@@ -624,17 +498,50 @@ int read_neuronpedia(imp_state *st, const char *path)
 	int rc = 0;
 	if (!any)
 		rc = imp_bad(st, path, 0, "features", "no batch-N.jsonl.gz files in features/, explanations/ or activations/");
-	/* features first (statistics), then labels, then examples */
-	for (int k = 0; k < 3 && rc == 0; k++)
+	for (int k = 0; k < 4 && rc == 0; k++)
 		for (int i = 0; i < nf[k] && rc == 0; i++)
-			rc = np_file(&r, k, files[k][i]);
+			rc = np_file(&r, kind[k], files[k][i]);
 	if (rc == 0 && !st->sae)
 		rc = imp_bad(st, path, 0, "features", "the export holds no rows");
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		for (int i = 0; i < nf[k]; i++)
 			free(files[k][i]);
 		free(files[k]);
 	}
-	free(r.labelled);
+	for (size_t i = 0; i < r.cap_seen; i++)
+		free(r.seen[i]);
+	free(r.seen);
+	free(r.layer);
+	free(r.model);
+	free(r.from);
 	return rc;
 }
+
+/* "batch-N.jsonl" or "batch-N.jsonl.gz" */
+static int is_batch(const char *n)
+{
+	size_t l = strlen(n);
+	return !strncmp(n, "batch-", 6) && ((l > 12 && !strcmp(n + l - 6, ".jsonl")) ||
+					    (l > 15 && !strcmp(n + l - 9, ".jsonl.gz")));
+}
+
+/* A folder with features/, activations/ or explanations/ of batch files. */
+static int sniff_neuronpedia(const imp_sniff *s)
+{
+	static const char *const sub[] = {"features", "activations", "explanations", "explanation-scores"};
+	if (!s->is_dir)
+		return 0;
+	for (int k = 0; k < 4; k++) {
+		char *d = xasprintf("%s/%s", s->path, sub[k]);
+		int n = imp_dir_count(d, is_batch, 0);
+		free(d);
+		if (n)
+			return 1;
+	}
+	return 0;
+}
+
+const imp_reader imp_reader_neuronpedia = {
+	"neuronpedia", NULL, "a Neuronpedia export folder (features/, activations/, explanations/ of batch-N.jsonl.gz)",
+	sniff_neuronpedia, read_neuronpedia,
+};

@@ -3,8 +3,10 @@
  * batch-N.json = {model_id, layer, sae_set, sae_id_suffix?, features: [...]}
  * where each feature carries the statistics fields of a Neuronpedia feature
  * row (snake_case) and activations[] of {tokens, values, bin_min, bin_max,
- * bin_contains, ...}; bin_min == -1 is the top group. Accepts one file or a
- * folder of batch files (one dictionary). Each file is one JSON document,
+ * bin_contains, qualifying_token_index, ...}; bin_min == -1 is the top
+ * group, qualifying_token_index the example's key token. Accepts one
+ * file, a folder of batch files (one dictionary) or a single feature
+ * object (feature.json: feature_index and activations at the top level). Each file is one JSON document,
  * so errors name a JSON path (features[3].activations[2]) in place of a
  * line number.
  */
@@ -14,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "import/number.h"
 #include "core/util.h"
 
@@ -23,20 +25,22 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 	if (st->sae)
 		return 0;
 	fs_sae s = {0};
-	json_t *lv = json_object_get(root, "layer");
-	int layer = json_is_integer(lv) ? (int)json_integer_value(lv) : -1;
-	if (!json_is_integer(lv) && json_is_string(lv))
-		layer = atoi(json_string_value(lv));
-	const char *set = json_string_value(json_object_get(root, "sae_set"));
-	const char *suffix = json_string_value(json_object_get(root, "sae_id_suffix"));
+	int64_t lv = -1;
+	const char *set = NULL, *suffix = NULL, *model = NULL;
+	if (imp_field_int(st, root, "layer", &lv, path, 0) < 0 || imp_field_str(st, root, "sae_set", &set, path, 0) < 0 ||
+	    imp_field_str(st, root, "sae_id_suffix", &suffix, path, 0) < 0 ||
+	    imp_field_str(st, root, "model_id", &model, path, 0) < 0)
+		return -1;
+	if (lv < -1 || lv > 100000)
+		return imp_bad(st, path, 0, "layer", "%lld is not a layer number", (long long)lv);
+	int layer = (int)lv;
 	char *name = NULL;
 	if (set && layer >= 0)
 		name = suffix && *suffix ? xasprintf("%d-%s-%s", layer, set, suffix) : xasprintf("%d-%s", layer, set);
 	s.name = name ? name : (char *)"saedashboard";
-	s.model = (char *)json_string_value(json_object_get(root, "model_id"));
+	s.model = (char *)model;
 	s.layer = layer;
 	s.source_format = (char *)"saedashboard";
-	(void)path;
 	int rc = imp_add_sae(st, &s);
 	free(name);
 	return rc;
@@ -45,17 +49,29 @@ static int sd_sae(imp_state *st, json_t *root, const char *path)
 /* Set once the token count of the input has been given to the writer. */
 static int counted;
 
-/* One feature object of features[] (streamed by imp_json_stream). */
+/* What the feature callback needs. */
+typedef struct {
+	const char *path;   /* the batch file */
+	int single;         /* the file is one feature object (feature.json) */
+	size_t n;           /* feature objects read */
+} sd_ctx;
+
+/* One feature object of features[] (streamed by imp_json_stream), or the
+ * whole document when it is a single feature. */
 static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const char *key, json_t *fe,
 		      long line)
 {
-	const char *path = ctx;
-	(void)key;
+	sd_ctx *c = ctx;
+	const char *path = c->path;
+	c->n++;
+	if (key)
+		return imp_bad(st, path, line, "features", "an object, expected an array of feature objects");
 	if (sd_sae(st, top, path) != 0)
 		return -1;
 	/* where: "FILE:LINE: features[i]" (the line where the feature starts) */
-	char *where = line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
-			       : xasprintf("%s: features[%zu]", path, i);
+	char *where = c->single ? xstrdup(path)
+		      : line > 0 ? xasprintf("%s:%ld: features[%zu]", path, line, i)
+				 : xasprintf("%s: features[%zu]", path, i);
 	int rc = 0;
 	if (!json_is_object(fe)) {
 		rc = imp_bad(st, where, 0, "feature", "not an object");
@@ -97,7 +113,8 @@ static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const cha
 		if (!json_is_object(a))
 			rc = imp_bad(st, w2, 0, "activation", "not an object");
 		else
-			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", src, w2, 0);
+			rc = imp_np_example(st, idx, a, "bin_min", "bin_max", "bin_contains", "qualifying_token_index", src,
+					    w2, 0);
 		free(w2);
 	}
 	free(where);
@@ -111,12 +128,18 @@ static int sd_doc(imp_state *st, const char *path)
 {
 	json_t *top = NULL;
 	int found = 0;
-	int rc = imp_json_stream(st, path, "features", sd_feature, (void *)path, &top, &found);
-	if (rc == 0 && !found)
+	sd_ctx c = {path, 0, 0};
+	int rc = imp_json_stream(st, path, "features", sd_feature, &c, &top, &found);
+	if (rc == 0 && !found && json_object_get(top, "feature_index")) {
+		/* one feature object, no batch around it (feature.json) */
+		c.single = 1;
+		rc = sd_feature(st, &c, top, 0, NULL, top, 0);
+	} else if (rc == 0 && !found) {
 		rc = imp_bad(st, path, 0, "features", json_object_get(top, "features") ? "not an array"
-				: "missing (not an SAEDashboard batch?)");
-	if (rc == 0)
-		rc = sd_sae(st, top, path); /* a batch with no features still names its dictionary */
+				: "missing (not an SAEDashboard batch or feature?)");
+	} else if (rc == 0 && c.n == 0) {
+		rc = imp_bad(st, path, 0, "features", "empty: the batch holds no feature objects");
+	}
 	if (top)
 		json_decref(top);
 	return rc;
@@ -131,7 +154,7 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
-int read_saedashboard(imp_state *st, const char *path)
+static int read_saedashboard(imp_state *st, const char *path)
 {
 	counted = 0;
 	struct stat sb;
@@ -168,3 +191,25 @@ int read_saedashboard(imp_state *st, const char *path)
 	free(names);
 	return rc;
 }
+
+/* "batch-N.json" */
+static int is_batch_name(const char *n)
+{
+	size_t l = strlen(n);
+	return l > 11 && !strncmp(n, "batch-", 6) && !strcmp(n + l - 5, ".json");
+}
+
+/* A batch {features: [{feature_index, ...}]}, or a folder of batch-N.json. */
+static int sniff_saedashboard(const imp_sniff *s)
+{
+	if (s->is_dir)
+		return imp_dir_count(s->path, is_batch_name, 0) > 0;
+	if (imp_sniff_has(s, "features") && (imp_sniff_elem_has(s, "feature_index") || imp_sniff_has(s, "model_id")))
+		return 2;
+	return imp_sniff_has(s, "feature_index") && imp_sniff_has(s, "activations") ? 2 : 0;
+}
+
+const imp_reader imp_reader_saedashboard = {
+	"saedashboard", NULL, "an SAEDashboard batch {model_id, layer, features: [{feature_index, activations}]}",
+	sniff_saedashboard, read_saedashboard,
+};

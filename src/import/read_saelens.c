@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "core/tensor.h"
 #include "core/util.h"
 
@@ -36,7 +36,7 @@ static const char *cfg_str(json_t *cfg, const char *v6key, const char *oldkey)
 	return s;
 }
 
-int read_saelens(imp_state *st, const char *path)
+static int read_saelens(imp_state *st, const char *path)
 {
 	char *cfgp = xasprintf("%s/cfg.json", path);
 	char *wp = xasprintf("%s/sae_weights.safetensors", path);
@@ -163,3 +163,15 @@ out:
 	free(sp);
 	return rc;
 }
+
+/* A folder with cfg.json and sae_weights.safetensors. */
+static int sniff_saelens(const imp_sniff *s)
+{
+	return s->is_dir && imp_exists_in(s->path, "cfg.json", 0) &&
+	       imp_exists_in(s->path, "sae_weights.safetensors", 0);
+}
+
+const imp_reader imp_reader_saelens = {
+	"saelens", NULL, "a SAELens folder (cfg.json, sae_weights.safetensors)",
+	sniff_saelens, read_saelens,
+};

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "import/import.h"
+#include "import/import_int.h"
 #include "import/number.h"
 #include "core/util.h"
 
@@ -102,8 +102,19 @@ static int sv_group(imp_state *st, int64_t idx, json_t *grp, int first, const ch
 				tid[i] = (int64_t)ids[i];
 				fa[i] = (float)acts[i]; /* checked above */
 			}
-			int64_t ctx = imp_context_ids(st, tid, (int)ni, NULL);
-			rc = ctx < 0 ? -1 : imp_example(st, idx, bmin, isnan(bmax) ? bmin : bmax, frac, ctx, fa, (int)ni);
+			/* the key token: the row's qualifying_token_index (the
+			 * SAEDashboard fork writes it), else the window's centre,
+			 * where sae_vis puts the token it picked the window for */
+			int64_t key = -1;
+			if (imp_field_int(st, sq, "qualifying_token_index", &key, w2, 0) < 0)
+				rc = -1;
+			else if (key < -1 || key >= (int64_t)ni)
+				rc = imp_bad(st, w2, 0, "qualifying_token_index", "%lld is outside the %zu tokens", (long long)key, ni);
+			if (key < 0 && ni > 0 && fa[(ni - 1) / 2] > 0)
+				key = (int64_t)(ni - 1) / 2;
+			int64_t ctx = rc ? -1 : imp_context_ids(st, tid, (int)ni, NULL);
+			if (rc == 0)
+				rc = ctx < 0 ? -1 : imp_example(st, idx, bmin, isnan(bmax) ? bmin : bmax, frac, ctx, fa, (int)ni, (int)key);
 			free(tid);
 			free(fa);
 		}
@@ -174,6 +185,11 @@ static int sv_feature(imp_state *st, int64_t idx, json_t *fd, const char *where)
 	int64_t fid = imp_feature(st, idx, &f);
 	if (fid < 0)
 		return -1;
+	json_t *ft = json_object_get(fd, "feature_tables_data");
+	json_t *lh = json_object_get(fd, "logits_histogram_data");
+	if (imp_tables(st, fid, ft, where, 0) != 0 ||
+	    imp_table(st, fid, lh, "logits_hist", NULL, "bar_values", "bar_heights", where, 0) != 0)
+		return -1;
 	json_t *lt = json_object_get(fd, "logits_table_data");
 	if (sv_logits(st, fid, lt, "top_token_ids", "top_logits", +1, where) != 0 ||
 	    sv_logits(st, fid, lt, "bottom_token_ids", "bottom_logits", -1, where) != 0)
@@ -216,11 +232,12 @@ static int sv_member(imp_state *st, void *ctx, json_t *top, size_t i, const char
 
 /* The whole file, streamed one feature at a time: memory holds the text
  * (mapped) and one feature's tree. */
-int read_saevis(imp_state *st, const char *path)
+static int read_saevis(imp_state *st, const char *path)
 {
 	fs_sae s = {0};
 	s.name = (char *)"sae_vis";
 	s.source_format = (char *)"sae_vis";
+	s.layer = -1; /* the file does not say */
 	if (imp_add_sae(st, &s) != 0)
 		return -1;
 	json_t *top = NULL;
@@ -229,7 +246,20 @@ int read_saevis(imp_state *st, const char *path)
 	if (rc == 0 && !found)
 		rc = imp_bad(st, path, 0, "feature_data_dict",
 			     json_object_get(top, "feature_data_dict") ? "not an object" : "missing (not sae_vis output?)");
+	else if (rc == 0 && st->n_features == 0)
+		rc = imp_bad(st, path, 0, "feature_data_dict", "empty: no features");
 	if (top)
 		json_decref(top);
 	return rc;
 }
+
+/* {feature_data_dict: {...}} */
+static int sniff_saevis(const imp_sniff *s)
+{
+	return !s->is_dir && imp_sniff_has(s, "feature_data_dict") ? 2 : 0;
+}
+
+const imp_reader imp_reader_saevis = {
+	"sae_vis", "saevis", "sae_vis save_json output {feature_data_dict: {\"<index>\": {...}}}",
+	sniff_saevis, read_saevis,
+};

@@ -251,6 +251,34 @@ int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
 
 /* ------------------------------------------------- logits, neighbours */
 
+/* Tables an input gave with a feature (SAEDashboard / Neuronpedia), by
+ * kind: "corr_feature" (other: a feature index in the same dictionary,
+ * value: Pearson correlation, aux: the l1 figure), "corr_neuron" and
+ * "neuron_align" (other: a neuron index, value: Pearson / alignment, aux:
+ * l1), "logits_hist" (value: bar centre, aux: bar height). */
+typedef struct {
+	int rank;             /* order as the input gave it */
+	int64_t other;        /* feature or neuron index (0 for a histogram bar) */
+	double value;         /* the figure */
+	double aux;           /* the second figure, NaN when none */
+} fs_table_row;
+/* Rows of one kind, in rank order; *out malloc'd (free()). 0 when none or
+ * the index predates the table. */
+int index_feature_table(fs_index *ix, int64_t fid, const char *kind, fs_table_row **out);
+
+/* Explanations of a feature (several per feature, each with where it came
+ * from and its scores), best score first, unscored last. */
+typedef struct {
+	char *text;           /* the explanation */
+	char *source;         /* its file or export ("neuronpedia", "delphi", ...) */
+	char *model;          /* the explainer model, "" when unknown */
+	char *type;           /* the kind of explanation (typeName), "" when unknown */
+	double score;         /* the best of its scores, NaN when unscored */
+	char *scores;         /* every score as "name value, ...", "" when none */
+} fs_explanation;
+int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out);
+void explanations_free(fs_explanation *e, int n);
+
 /* Logit effects: sign +1 for the top positive, -1 for the top negative. */
 int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
 void logits_free(fs_logit *l, int n);
@@ -327,14 +355,26 @@ int writer_set_map(fs_writer *w, int64_t fid, double x, double y);
  * boundaries); returns its id. tok_off has ntok + 1 entries. */
 int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 			   const uint32_t *tok_off, int ntok, const char *source);
-/* acts: ntok dense values (stored sparsely as f16). */
+/* acts: ntok dense values (stored sparsely as f16). max_act and max_pos
+ * are the strongest token's. */
 int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok);
+/* The same with the example's key token (the token the input picked the
+ * example for): max_pos is key and max_act its activation; key < 0: the
+ * strongest token. */
+int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+			  int64_t ctx, const float *acts, int ntok, int key);
 int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv);
 int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 		     const char *token, float value);
 int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
 			 int64_t other_fid, float cosine);
+/* A row of one of a feature's tables (index_feature_table); aux NaN: none. */
+int writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
+			 double value, double aux);
+/* One explanation of a feature (score NaN: unscored); the feature's label
+ * is set apart with writer_set_label. */
+int writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e);
 /* Returns the node id. */
 int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
 			   int64_t size, const char *label);

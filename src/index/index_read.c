@@ -407,6 +407,12 @@ int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **
 	return collect_ids(s, ctx);
 }
 
+static int id_cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
 {
 	*fids = NULL;
@@ -415,7 +421,88 @@ int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fi
 		return -1;
 	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(s, 2, limit);
-	return collect_ids(s, fids);
+	int n = collect_ids(s, fids);
+	/* and every explanation of a feature, not only its label (an index
+	 * made before the explanations table has none) */
+	sqlite3_stmt *e = n >= 0 ? rstmt(ix, R_SEARCH_EXPL) : NULL;
+	if (!e)
+		return n;
+	sqlite3_bind_text(e, 1, query, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(e, 2, limit);
+	int64_t *more = NULL;
+	int m = collect_ids(e, &more);
+	if (m > 0) {
+		int64_t *v = xrealloc(*fids, sizeof *v * (size_t)(n + m));
+		memcpy(v + n, more, sizeof *v * (size_t)m);
+		qsort(v, (size_t)(n + m), sizeof *v, id_cmp);
+		int k = 0;
+		for (int i = 0; i < n + m; i++)
+			if (k == 0 || v[k - 1] != v[i])
+				v[k++] = v[i];
+		n = k < limit ? k : limit;
+		*fids = v;
+	}
+	free(more);
+	return n;
+}
+
+int index_feature_table(fs_index *ix, int64_t fid, const char *kind, fs_table_row **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_TABLE);
+	if (!s)
+		return 0; /* an index made before feature tables */
+	sqlite3_bind_int64(s, 1, fid);
+	sqlite3_bind_text(s, 2, kind, -1, SQLITE_TRANSIENT);
+	int n = 0;
+	fs_table_row *v = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+		v[n].rank = sqlite3_column_int(s, 0);
+		v[n].other = sqlite3_column_int64(s, 1);
+		v[n].value = sqlite3_column_double(s, 2);
+		v[n].aux = sqlite3_column_type(s, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 3);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = v;
+	return n;
+}
+
+int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_EXPLANATIONS);
+	if (!s)
+		return 0; /* an index made before the explanations table */
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0;
+	fs_explanation *v = NULL;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		v = xrealloc(v, sizeof *v * (size_t)(n + 1));
+		v[n].text = col_strdup(s, 0);
+		v[n].source = col_strdup(s, 1);
+		v[n].model = col_strdup(s, 2);
+		v[n].type = col_strdup(s, 3);
+		v[n].score = sqlite3_column_type(s, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 4);
+		v[n].scores = col_strdup(s, 5);
+		n++;
+	}
+	sqlite3_reset(s);
+	*out = v;
+	return n;
+}
+
+void explanations_free(fs_explanation *e, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(e[i].text);
+		free(e[i].source);
+		free(e[i].model);
+		free(e[i].type);
+		free(e[i].scores);
+	}
+	free(e);
 }
 
 /* ---- the concept probe's bulk query (grep_scan.c) ---- */

@@ -55,6 +55,14 @@ const char schema_sql[] =
 	"CREATE VIRTUAL TABLE ctx_fts USING fts5(text, content='',"
 	" tokenize='unicode61 remove_diacritics 2');\n"
 	"CREATE VIRTUAL TABLE label_fts USING fts5(label, content='features',"
+	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n"
+	"CREATE TABLE feature_tables(feature INTEGER NOT NULL, kind TEXT NOT NULL,"
+	" rank INTEGER NOT NULL, other INTEGER NOT NULL, value REAL NOT NULL, aux REAL,"
+	" PRIMARY KEY(feature, kind, rank)) WITHOUT ROWID;\n"
+	"CREATE TABLE explanations(id INTEGER PRIMARY KEY, feature INTEGER NOT NULL,"
+	" text TEXT NOT NULL, source TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '',"
+	" type TEXT NOT NULL DEFAULT '', score REAL, scores TEXT NOT NULL DEFAULT '');\n"
+	"CREATE VIRTUAL TABLE expl_fts USING fts5(text, content='explanations',"
 	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n";
 
 /* Contexts wait in a temporary table (a file of its own that SQLite
@@ -73,6 +81,8 @@ const char finish_sql[] =
 	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE, idx);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n"
+	"CREATE INDEX explanations_feature ON explanations(feature);\n"
+	"INSERT INTO expl_fts(rowid, text) SELECT id, text FROM explanations;\n"
 	/* Each feature's position within its dictionary in every sort order
 	 * of the browser's list (the ORDER BY of its pages, ascending): a jump
 	 * to a feature reads its position instead of counting the rows before
@@ -115,6 +125,12 @@ const char *const reader_sql[R_COUNT] = {
 	[R_CHUNK] = "SELECT first_ctx, n, offs, text FROM chunks WHERE id = ?",
 	[R_IDX_ANY] = "SELECT id FROM features WHERE idx = ? ORDER BY sae LIMIT 1",
 	[R_EX_ACTS] = "SELECT acts FROM examples WHERE feature = ? AND ctx = ? LIMIT 1",
+	[R_TABLE] = "SELECT rank, other, value, aux FROM feature_tables WHERE feature = ? AND kind = ?"
+		    " ORDER BY rank",
+	[R_EXPLANATIONS] = "SELECT text, source, model, type, score, scores FROM explanations"
+			   " WHERE feature = ? ORDER BY score IS NULL, score DESC, id",
+	[R_SEARCH_EXPL] = "SELECT DISTINCT e.feature FROM expl_fts JOIN explanations e ON e.id = expl_fts.rowid"
+			  " WHERE expl_fts MATCH ? ORDER BY e.feature LIMIT ?",
 };
 
 sqlite3_stmt *rstmt(fs_index *ix, int i)

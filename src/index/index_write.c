@@ -76,7 +76,7 @@ static void hm_put(hashmap *m, uint64_t k, int64_t v)
 enum {
 	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
 	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
-	W_META, W_MASS, W_FTS, W_CTXROW, W_DESC, W_COUNT
+	W_META, W_MASS, W_FTS, W_CTXROW, W_DESC, W_TABLE, W_EXPL, W_COUNT
 };
 
 static const char *const writer_sql[W_COUNT] = {
@@ -104,6 +104,10 @@ static const char *const writer_sql[W_COUNT] = {
 	[W_FTS] = "INSERT INTO ctx_fts(rowid, text) VALUES(?,?)",
 	[W_CTXROW] = "INSERT INTO contexts(id, chunk, hash, ntok, source) VALUES(?,?,?,?,?)",
 	[W_DESC] = "INSERT OR REPLACE INTO descriptions(feature, text) VALUES(?,?)",
+	[W_TABLE] = "INSERT OR REPLACE INTO feature_tables(feature, kind, rank, other, value, aux)"
+		    " VALUES(?,?,?,?,?,?)",
+	[W_EXPL] = "INSERT INTO explanations(feature, text, source, model, type, score, scores)"
+		   " VALUES(?,?,?,?,?,?,?)",
 };
 
 struct fs_writer {
@@ -469,6 +473,12 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok)
 {
+	return writer_add_example_at(w, fid, grp, rank, ctx, acts, ntok, -1);
+}
+
+int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+			  int64_t ctx, const float *acts, int ntok, int key)
+{
 	sqlite3_stmt *st = wstmt(w, W_EXAMPLE);
 	if (!st)
 		return -1;
@@ -487,6 +497,11 @@ int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 	}
 	if (isinf(mx))
 		mx = 0;
+	if (key >= 0 && key < ntok && !isnan(acts[key])) {
+		/* the example's key token, as its input names it */
+		mx = acts[key];
+		mpos = key;
+	}
 	uint8_t *b = scratch(w, (size_t)ntok * 5 + 16);
 	size_t n = acts_encode(acts, ntok, b);
 	sqlite3_bind_int64(st, 1, fid);
@@ -539,6 +554,42 @@ int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 	bind_text(st, 4, token);
 	sqlite3_bind_double(st, 5, value);
 	return wstep(w, st, "add logit");
+}
+
+int writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
+			 double value, double aux)
+{
+	sqlite3_stmt *st = wstmt(w, W_TABLE);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_text(st, 2, kind);
+	sqlite3_bind_int(st, 3, rank);
+	sqlite3_bind_int64(st, 4, other);
+	sqlite3_bind_double(st, 5, isfinite(value) ? value : 0);
+	if (isfinite(aux))
+		sqlite3_bind_double(st, 6, aux);
+	else
+		sqlite3_bind_null(st, 6);
+	return wstep(w, st, "add feature table row");
+}
+
+int writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e)
+{
+	sqlite3_stmt *st = wstmt(w, W_EXPL);
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, fid);
+	bind_text(st, 2, e->text ? e->text : "");
+	bind_text(st, 3, e->source ? e->source : "");
+	bind_text(st, 4, e->model ? e->model : "");
+	bind_text(st, 5, e->type ? e->type : "");
+	if (isfinite(e->score))
+		sqlite3_bind_double(st, 6, e->score);
+	else
+		sqlite3_bind_null(st, 6);
+	bind_text(st, 7, e->scores ? e->scores : "");
+	return wstep(w, st, "add explanation");
 }
 
 int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,

@@ -1,7 +1,9 @@
 /*
  * view_feature.c: one feature's page: its label (and the user's label,
  * note and tags when there are notes), density and activation statistics,
- * the activation histogram in block characters, logit effects, then the
+ * the activation histogram in block characters, logit effects, what an
+ * import brought (correlated features and neurons, neuron alignment,
+ * every explanation best first), then the
  * top-activating contexts and the quantile-interval samples, each centred
  * on its strongest token with every character's background coloured by
  * its activation. 't' shows token boundaries, 'w' one or three lines.
@@ -179,6 +181,36 @@ static void feat_layout(view *v)
 		feat_add(fp, FL_TEXT, 0, 0, p == fp->ablation ? TC_HEADER : TC_NORMAL, xstrndup(p, l));
 		p += l + (e ? 1 : 0);
 	}
+	/* what an import brought: feature tables and every explanation */
+	static const char *const kinds[] = {"corr_feature", "corr_neuron", "neuron_align"};
+	static const char *const titles[] = {"correlated features", "correlated neurons", "neuron alignment"};
+	for (int k = 0; k < 3; k++) {
+		fs_table_row *r;
+		int nr = index_feature_table(tui.ix, f->id, kinds[k], &r);
+		if (nr <= 0)
+			continue;
+		fs_buf b = {0};
+		buf_printf(&b, "%s:", titles[k]);
+		for (int i = 0; i < nr && i < 10; i++) {
+			char on[64];
+			int64_t other = k == 0 ? index_feature_id(tui.ix, f->sae, r[i].other) : -1;
+			if (other > 0)
+				index_feature_name(tui.ix, other, on, sizeof on);
+			else
+				snprintf(on, sizeof on, "%lld", (long long)r[i].other);
+			buf_printf(&b, "%s %s %+.3f", i ? "," : "", on, r[i].value);
+		}
+		feat_add(fp, FL_TEXT, 0, 0, TC_NORMAL, xstrdup(b.p));
+		buf_free(&b);
+		free(r);
+	}
+	fs_explanation *ex;
+	int nexp = index_explanations(tui.ix, f->id, &ex);
+	for (int i = 0; i < nexp && i < 8; i++)
+		feat_text(fp, i ? TC_DIM : TC_NORMAL, "explanation %d: %s  [%s%s%s]", i + 1, ex[i].text, ex[i].source,
+			  ex[i].scores[0] ? "; " : "", ex[i].scores);
+	if (nexp > 0)
+		explanations_free(ex, nexp);
 	int grp = -1;
 	for (int i = 0; i < fp->nex; i++) {
 		fs_example *e = &fp->ex[i];
@@ -207,7 +239,8 @@ static void feat_layout(view *v)
 			feat_add(fp, FL_CTX, i, k, 0, NULL);
 	}
 	if (fp->nex == 0)
-		feat_text(fp, TC_DIM, "no examples stored");
+		feat_text(fp, TC_DIM, "%s", f->density == 0 ? "never fires in the data: no firing examples"
+							   : "no examples stored");
 	v->nrows = fp->nlines;
 	view_clamp(v);
 }

@@ -1,6 +1,6 @@
 /*
  * fuzz-import.c: libFuzzer target for the readers of foreign formats
- * (src/import/import.c, src/read_*.c) through import_run, as `featscope build`
+ * (src/import/: import.c, the read_*.c, toolkit, scanner, vocabularies) through import_run, as `featscope build`
  * calls them. The first input byte picks the format; the rest is split at
  * the line "--8<--" into the files that format reads:
  *   0 SAEDashboard  batch-0.json
@@ -10,6 +10,10 @@
  *   4 SAELens       cfg.json, sae_weights.safetensors, sparsity.safetensors
  *   5 delphi        latents/layers.3/0_3.safetensors, config.json there,
  *                   then a tokenizer.json
+ *   6 detection     input.json read with the format detected from its
+ *                   content (every reader's sniff, the not-imported formats)
+ * A vocabulary part may be any of the forms --vocab takes (a plain list, a
+ * GPT-2 vocab.json, a JSON list, a tokenizer.json).
  * Each run writes into a fresh index that is then abandoned. Every hostile
  * input must end in a one-line error, never a crash or an unbounded
  * allocation.
@@ -43,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	int fmt = data[0] % 6;
+	int fmt = data[0] % 7;
 	const uint8_t *parts[3] = {data + 1, data + size, data + size};
 	size_t lens[3] = {size - 1, 0, 0};
 	int np = 1;
@@ -106,6 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (np > 2)
 			put(dir, "sparsity.safetensors", parts, lens, 2);
 		snprintf(path, sizeof path, "%s", dir);
+		break;
+	case 6:
+		name = "auto";
+		put(dir, "input.json", parts, lens, 0);
+		snprintf(path, sizeof path, "%s/input.json", dir);
 		break;
 	default:
 		name = "delphi";
