@@ -397,13 +397,13 @@ static void test_tokens(void)
 			  "\"decoder\":{\"type\":\"ByteLevel\"},"
 			  "\"model\":{\"type\":\"BPE\",\"vocab\":{\"a\":0,\"\xc4\xa0" "b\":1,\"\xc3\xa2\xc4\xa2\xc4\xbb\":2}}}";
 	put(p, tj, sizeof tj - 1);
-	rc = tok_vocab_load(p, &v, err, sizeof err);
+	rc = import_vocab_load(p, &v, err, sizeof err);
 	CHECK(rc == 0 && v.n == 4 && v.mode == TOK_BYTELEVEL && !strcmp(tok_vocab_get(&v, 1, NULL), "\xc4\xa0" "b") &&
 		      !strcmp(tok_vocab_get(&v, 3, NULL), "<|endoftext|>"), "vocab_tokenizer_json");
 	if (rc == 0)
 		tok_vocab_free(&v);
 	put(p, "{\"model\": {\"vocab\": [1,\n2}}", 27);
-	rc = tok_vocab_load(p, &v, err, sizeof err);
+	rc = import_vocab_load(p, &v, err, sizeof err);
 	CHECK(rc == -1 && strstr(err, "tokenizer.json:2:"), "vocab_bad_json_line");
 	free(p);
 }

@@ -9,6 +9,7 @@
 #include "index/index.h"
 #include "core/tensor.h"
 #include "core/tokens.h"
+#include "import/import.h"
 #include "unit.h"
 #include "core/util.h"
 
@@ -73,7 +74,7 @@ int main(void)
 	}
 	tok_vocab tv;
 	err[0] = 0;
-	CHECK(tf && tok_vocab_load(tpath, &tv, err, sizeof err) != 0 && err[0] && !has_control(err),
+	CHECK(tf && import_vocab_load(tpath, &tv, err, sizeof err) != 0 && err[0] && !has_control(err),
 	      "tokens: tokenizer.json syntax error message has no raw newline or ESC");
 	unlink(tpath);
 

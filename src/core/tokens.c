@@ -341,7 +341,7 @@ void tok_ctx_free(tok_ctx *c)
 
 /* ---------------------------------------------------------- vocabularies */
 
-static void vocab_set(tok_vocab *v, int64_t id, const char *s, size_t n, int64_t *cap)
+void tok_vocab_put(tok_vocab *v, int64_t id, const char *s, size_t n, int64_t *cap)
 {
 	if (id >= *cap) {
 		int64_t nc = *cap ? *cap : 1024;
@@ -358,72 +358,6 @@ static void vocab_set(tok_vocab *v, int64_t id, const char *s, size_t n, int64_t
 	v->len[id] = (uint32_t)n;
 	if (id >= v->n)
 		v->n = id + 1;
-}
-
-/* Limit on ids, to refuse a vocabulary that would need absurd memory. */
-#define VOCAB_MAX_ID (1 << 26)
-
-static int vocab_json(const char *path, const char *text, size_t len, tok_vocab *v, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
-	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: column %d: %s", path, je.line, je.column, fs_msg_clean(je.text));
-	int64_t cap = 0;
-	int rc = 0;
-	json_t *model = json_object_get(root, "model");
-	json_t *vocab = json_object_get(model, "vocab");
-	if (json_is_object(vocab)) {
-		const char *k;
-		json_t *idv;
-		json_object_foreach(vocab, k, idv) {
-			if (!json_is_integer(idv) || json_integer_value(idv) < 0 ||
-			    json_integer_value(idv) >= VOCAB_MAX_ID) {
-				rc = fs_seterr(err, errlen, "%s: model.vocab.%s: id is not an integer in range", path, k);
-				goto out;
-			}
-			vocab_set(v, json_integer_value(idv), k, strlen(k), &cap);
-		}
-	} else if (json_is_array(vocab)) {
-		/* Unigram models: [[piece, score], ...], id = position */
-		for (size_t i = 0; i < json_array_size(vocab); i++) {
-			json_t *e = json_array_get(vocab, i);
-			const char *s = json_string_value(json_is_array(e) ? json_array_get(e, 0) : e);
-			if (!s) {
-				rc = fs_seterr(err, errlen, "%s: model.vocab[%zu]: expected [piece, score]", path, i);
-				goto out;
-			}
-			vocab_set(v, (int64_t)i, s, strlen(s), &cap);
-		}
-	} else {
-		rc = fs_seterr(err, errlen, "%s: model.vocab: missing (not a tokenizer.json?)", path);
-		goto out;
-	}
-	json_t *added = json_object_get(root, "added_tokens");
-	for (size_t i = 0; i < json_array_size(added); i++) {
-		json_t *e = json_array_get(added, i);
-		json_t *idv = json_object_get(e, "id");
-		const char *s = json_string_value(json_object_get(e, "content"));
-		if (s && json_is_integer(idv) && json_integer_value(idv) >= 0 &&
-		    json_integer_value(idv) < VOCAB_MAX_ID)
-			vocab_set(v, json_integer_value(idv), s, strlen(s), &cap);
-	}
-	/* the spelling: the decoder or pre-tokenizer says byte-level;
-	 * otherwise look at the tokens */
-	const char *dec = json_string_value(json_object_get(json_object_get(root, "decoder"), "type"));
-	const char *pre = json_string_value(json_object_get(json_object_get(root, "pre_tokenizer"), "type"));
-	if ((dec && !strcmp(dec, "ByteLevel")) || (pre && !strcmp(pre, "ByteLevel"))) {
-		v->mode = TOK_BYTELEVEL;
-	} else {
-		tok_stats st = {0};
-		for (int64_t i = 0; i < v->n; i++)
-			if (v->tok[i])
-				tok_stats_add(&st, v->tok[i], v->len[i]);
-		v->mode = tok_stats_mode(&st);
-	}
-out:
-	json_decref(root);
-	return rc;
 }
 
 /* Undo the C escapes of a plain list line into out; -1 on a bad escape. */
@@ -461,43 +395,35 @@ int tok_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen)
 	char *text = input_slurp(path, &len, err, errlen);
 	if (!text)
 		return -1;
-	size_t i = 0;
-	while (i < len && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r'))
-		i++;
-	int rc;
-	if (i < len && text[i] == '{') {
-		rc = vocab_json(path, text, len, v, err, errlen);
-	} else {
-		int64_t cap = 0, line = 0;
-		fs_buf tok = {0};
-		tok_stats st = {0};
-		rc = 0;
-		for (size_t p = 0; p < len;) {
-			char *nl = memchr(text + p, '\n', len - p);
-			size_t e = nl ? (size_t)(nl - text) : len;
-			size_t n = e - p;
-			if (n && text[p + n - 1] == '\r')
-				n--;
-			tok.len = 0;
-			if (unescape(text + p, n, &tok) != 0) {
-				rc = fs_seterr(err, errlen, "%s:%lld: token: bad escape (use \\n \\t \\r \\\\ \\xHH)",
-					       path, (long long)line + 1);
-				break;
-			}
-			if (line >= VOCAB_MAX_ID) {
-				rc = fs_seterr(err, errlen, "%s:%lld: token: too many tokens", path, (long long)line + 1);
-				break;
-			}
-			vocab_set(v, line, tok.len ? tok.p : "", tok.len, &cap);
-			tok_stats_add(&st, tok.len ? tok.p : "", tok.len);
-			line++;
-			p = e + 1;
+	int rc = 0;
+	int64_t cap = 0, line = 0;
+	fs_buf tok = {0};
+	tok_stats st = {0};
+	for (size_t p = 0; p < len;) {
+		char *nl = memchr(text + p, '\n', len - p);
+		size_t e = nl ? (size_t)(nl - text) : len;
+		size_t n = e - p;
+		if (n && text[p + n - 1] == '\r')
+			n--;
+		tok.len = 0;
+		if (unescape(text + p, n, &tok) != 0) {
+			rc = fs_seterr(err, errlen, "%s:%lld: token: bad escape (use \\n \\t \\r \\\\ \\xHH)",
+				       path, (long long)line + 1);
+			break;
 		}
-		buf_free(&tok);
-		v->mode = tok_stats_mode(&st);
-		if (v->mode == TOK_AUTO)
-			v->mode = TOK_PLAIN; /* escapes already give the bytes */
+		if (line >= TOK_VOCAB_MAX_ID) {
+			rc = fs_seterr(err, errlen, "%s:%lld: token: too many tokens", path, (long long)line + 1);
+			break;
+		}
+		tok_vocab_put(v, line, tok.len ? tok.p : "", tok.len, &cap);
+		tok_stats_add(&st, tok.len ? tok.p : "", tok.len);
+		line++;
+		p = e + 1;
 	}
+	buf_free(&tok);
+	v->mode = tok_stats_mode(&st);
+	if (v->mode == TOK_AUTO)
+		v->mode = TOK_PLAIN; /* escapes already give the bytes */
 	free(text);
 	if (rc == 0 && v->n == 0)
 		rc = fs_seterr(err, errlen, "%s: vocabulary: no tokens", path);

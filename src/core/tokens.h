@@ -75,10 +75,16 @@ typedef struct {
 	int64_t n;          /* ids 0..n-1 */
 	int mode;           /* spelling guessed from the file (TOK_*) */
 } tok_vocab;
-/* Load a Hugging Face tokenizer.json (model.vocab, added_tokens) or a plain
- * list (line i+1 is token i, C escapes \n \t \r \\ \xHH). 0, or -1 with
- * "FILE:LINE: field: what is wrong" in err. */
+/* Ids above this are refused (a vocabulary that would need absurd memory). */
+#define TOK_VOCAB_MAX_ID (1 << 26)
+/* Load a plain token list (line i+1 is token i, C escapes \n \t \r \\
+ * \xHH). 0, or -1 with "FILE:LINE: token: what is wrong" in err. The JSON
+ * vocabularies (vocab.json, tokenizer.json, lists) are the importers'
+ * (import/vocab.c), built with tok_vocab_put. */
 int tok_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen);
+/* Token id of v becomes s (n bytes); *cap is the allocated id count,
+ * 0 for a new vocabulary. */
+void tok_vocab_put(tok_vocab *v, int64_t id, const char *s, size_t n, int64_t *cap);
 void tok_vocab_free(tok_vocab *v);
 /* Token string of id, or NULL when out of range/absent. */
 const char *tok_vocab_get(const tok_vocab *v, int64_t id, size_t *len);

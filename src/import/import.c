@@ -282,7 +282,7 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	st.ex_idx = -1;
 	st.max_idx = -1;
 	st.hist_idx = -1;
-	if (o->vocab && imp_vocab_load(o->vocab, &st.vocab, err, errlen) != 0)
+	if (o->vocab && import_vocab_load(o->vocab, &st.vocab, err, errlen) != 0)
 		return FS_EXIT_USAGE;
 	int rc = readers[f - 1]->read(&st, path);
 	if (rc == 0 && st.n_features == 0)

@@ -52,6 +52,11 @@ typedef struct {
 	int per_interval;       /* delphi: examples per interval (3) */
 } import_opts;
 
+/* Load --vocab (vocab.c): a GPT-2 vocab.json, a JSON list in id order, a
+ * tokenizer.json (BPE byte-level or byte-fallback, Unigram, WordPiece,
+ * WordLevel) or a plain token-per-line list. 0, or -1 with err set. */
+int import_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen);
+
 void import_opts_init(import_opts *o);
 
 /* A format's number from its name or an alias ("saelens", "neuronpedia",

@@ -131,11 +131,6 @@ struct imp_state {
 	double last_progress;    /* time of the last progress line */
 };
 
-/* Load --vocab (vocab.c): a GPT-2 vocab.json, a JSON list in id order, a
- * tokenizer.json (BPE byte-level or byte-fallback, Unigram, WordPiece,
- * WordLevel) or a plain token-per-line list. 0, or -1 with err set. */
-int imp_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen);
-
 /* Errors: "FILE:LINE: FIELD: message" (line <= 0: "FILE: FIELD: ...").
  * Returns -1. */
 int imp_bad(imp_state *st, const char *file, long line, const char *field, const char *fmt, ...)

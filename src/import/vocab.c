@@ -19,29 +19,6 @@
 #include "core/input.h"
 #include "core/util.h"
 
-/* Limit on ids, to refuse a vocabulary that would need absurd memory. */
-#define VOCAB_MAX_ID (1 << 26)
-
-/* Token id of vocabulary v becomes s (n bytes). */
-static void put(tok_vocab *v, int64_t id, const char *s, size_t n, int64_t *cap)
-{
-	if (id >= *cap) {
-		int64_t nc = *cap ? *cap : 1024;
-		while (nc <= id)
-			nc *= 2;
-		v->tok = xrealloc(v->tok, (size_t)nc * sizeof *v->tok);
-		v->len = xrealloc(v->len, (size_t)nc * sizeof *v->len);
-		memset(v->tok + *cap, 0, (size_t)(nc - *cap) * sizeof *v->tok);
-		memset(v->len + *cap, 0, (size_t)(nc - *cap) * sizeof *v->len);
-		*cap = nc;
-	}
-	free(v->tok[id]);
-	v->tok[id] = xstrndup(s, n);
-	v->len[id] = (uint32_t)n;
-	if (id >= v->n)
-		v->n = id + 1;
-}
-
 /* {token: id} into v; field names the object in messages. */
 static int from_map(const char *path, const char *field, json_t *map, tok_vocab *v, int64_t *cap, char *err,
 		    size_t errlen)
@@ -49,14 +26,14 @@ static int from_map(const char *path, const char *field, json_t *map, tok_vocab 
 	const char *k;
 	json_t *idv;
 	json_object_foreach(map, k, idv) {
-		if (!json_is_integer(idv) || json_integer_value(idv) < 0 || json_integer_value(idv) >= VOCAB_MAX_ID) {
+		if (!json_is_integer(idv) || json_integer_value(idv) < 0 || json_integer_value(idv) >= TOK_VOCAB_MAX_ID) {
 			char *kc = xstrdup(k);
 			fs_seterr(err, errlen, "%s: %s%s%s: id is not an integer in range", path, field, *field ? "." : "",
 				  fs_msg_clean(kc));
 			free(kc);
 			return -1;
 		}
-		put(v, json_integer_value(idv), k, strlen(k), cap);
+		tok_vocab_put(v, json_integer_value(idv), k, strlen(k), cap);
 	}
 	return 0;
 }
@@ -65,7 +42,7 @@ static int from_map(const char *path, const char *field, json_t *map, tok_vocab 
 static int from_list(const char *path, const char *field, json_t *arr, tok_vocab *v, int64_t *cap, char *err,
 		     size_t errlen)
 {
-	if (json_array_size(arr) >= VOCAB_MAX_ID)
+	if (json_array_size(arr) >= TOK_VOCAB_MAX_ID)
 		return fs_seterr(err, errlen, "%s: %s: too many tokens", path, field);
 	for (size_t i = 0; i < json_array_size(arr); i++) {
 		json_t *e = json_array_get(arr, i);
@@ -75,7 +52,7 @@ static int from_list(const char *path, const char *field, json_t *arr, tok_vocab
 		if (!json_is_string(s))
 			return fs_seterr(err, errlen, "%s: %s[%zu]: expected a token string%s", path, field, i,
 					 json_is_array(e) ? " as [piece, score]" : "");
-		put(v, (int64_t)i, json_string_value(s), json_string_length(s), cap);
+		tok_vocab_put(v, (int64_t)i, json_string_value(s), json_string_length(s), cap);
 	}
 	return 0;
 }
@@ -141,8 +118,8 @@ static int from_tokenizer(const char *path, json_t *root, tok_vocab *v, int64_t 
 		json_t *e = json_array_get(added, i);
 		json_t *idv = json_object_get(e, "id");
 		const char *s = json_string_value(json_object_get(e, "content"));
-		if (s && json_is_integer(idv) && json_integer_value(idv) >= 0 && json_integer_value(idv) < VOCAB_MAX_ID) {
-			put(v, json_integer_value(idv), s, strlen(s), cap);
+		if (s && json_is_integer(idv) && json_integer_value(idv) >= 0 && json_integer_value(idv) < TOK_VOCAB_MAX_ID) {
+			tok_vocab_put(v, json_integer_value(idv), s, strlen(s), cap);
 			special[ns++] = s;
 		}
 	}
@@ -182,7 +159,7 @@ static void guess_mode(tok_vocab *v)
 	v->mode = tok_stats_mode(&st);
 }
 
-int imp_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen)
+int import_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen)
 {
 	memset(v, 0, sizeof *v);
 	size_t len;

@@ -6,6 +6,7 @@
  * list with C escapes, or tokenizer.json).
  */
 #include "core/tokens.h"
+#include "import/import.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -57,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_write(path, (const uint8_t *)s, n) == 0) {
 		tok_vocab v;
 		char err[512];
-		if (tok_vocab_load(path, &v, err, sizeof err) == 0) {
+		if (import_vocab_load(path, &v, err, sizeof err) == 0) {
 			size_t l;
 			for (int64_t id = 0; id < v.n && id < 64; id++)
 				(void)tok_vocab_get(&v, id, &l);
