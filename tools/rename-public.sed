@@ -42,6 +42,8 @@ s/\bwriter_set_stats\b/index_writer_set_stats/g
 s/\bwriter_sql\b/index_writer_sql/g
 s/\bwriter_track_tmp\b/index_writer_track_tmp/g
 s/`writer_\*`/`index_writer_*`/g
+s/`writer_add_\*`/`index_writer_add_*`/g
+s/`writer_set_\*`/`index_writer_set_*`/g
 # blob codecs (index_codec.c)
 s/\bacts_decode\b/index_acts_decode/g
 s/\bacts_encode\b/index_acts_encode/g
