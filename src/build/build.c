@@ -20,7 +20,6 @@
 #include "core/tensor.h"
 #include "core/util.h"
 
-#include "core/blas.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <getopt.h>

@@ -14,7 +14,6 @@
 #include "notes/notes.h"
 #include "core/util.h"
 
-#include <ctype.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
