@@ -6,7 +6,8 @@
  *
  * The files: index_schema.c (schema, open, meta, dictionaries),
  * index_read.c (the read side's queries about features), index_context.c
- * (examples, contexts, chunks through SQLite), index_write.c (fs_writer),
+ * (examples, contexts, chunks through SQLite), index_write.c (fs_writer)
+ * and index_finish.c (writer_finish), sharing index_write_int.h,
  * index_codec.c (blob codecs: acts, examples, token boundaries, aux
  * records), index_scan.c (the scan's context reader, which walks the
  * chunks b-tree straight from the file).

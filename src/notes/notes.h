@@ -4,7 +4,8 @@
  * own (SQLite, WAL), never in the index, keyed by the index's identity and
  * the feature's stable name ("SAE/N"), so a read-only or shared index is
  * never written to and notes survive a rebuild of the same dictionaries.
- * notes.c is the only module with SQL for the notes database.
+ * notes.c and notes_store.c are the only files with SQL for the notes
+ * database.
  */
 #ifndef FS_NOTES_H
 #define FS_NOTES_H

@@ -1,6 +1,6 @@
 /*
  * fuzz-notes.c: libFuzzer target for `featscope notes import` (the JSON
- * and TSV readers in src/cli/cli_notes.c, then notes.c writing what they
+ * and TSV readers in src/cli/cli_notes_import.c, then notes.c writing what they
  * parsed): the input is the export file, imported with --force into a
  * fresh notes database for a small index with hostile text (made at
  * start-up). Malformed files must be refused with a message, never crash.
