@@ -170,6 +170,14 @@ int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
  * Returns the count, -1 with err on error. */
 int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		   int64_t **ctx, char *err, size_t errlen);
+/* The context search of `featscope search` and the browser's: full-text
+ * (index_search, phrase when not valid syntax) and, when that finds
+ * nothing or substring is set, a literal scan (grep_substring, case
+ * kept). *how gets GREP_SEARCH_FTS, _PHRASE or _SUBSTRING. Count, -1 with
+ * err. */
+enum { GREP_SEARCH_FTS, GREP_SEARCH_PHRASE, GREP_SEARCH_SUBSTRING };
+int grep_search_contexts(fs_index *ix, const char *query, int substring, int limit,
+			 int64_t **ctx, int *how, char *err, size_t errlen);
 
 
 /* ---- internals exposed for unit tests ---- */

@@ -303,6 +303,11 @@ int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
  * matches. */
 int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
+/* The search every front end runs: the query as FTS5 syntax and, when it
+ * is not valid syntax, as one phrase (quotes doubled). labels: fids whose
+ * label or explanation matches, else context ids. *phrase (may be NULL)
+ * is set to 1 when the phrase form was used. Count, -1 on error. */
+int index_search(fs_index *ix, int labels, const char *query, int limit, int64_t **out, int *phrase);
 
 /* ------------------------------------------------------------ live model */
 /* The model and dictionaries an index was made with (table live_files):

@@ -413,6 +413,30 @@ static int id_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int index_search(fs_index *ix, int labels, const char *query, int limit, int64_t **out, int *phrase)
+{
+	if (phrase)
+		*phrase = 0;
+	int n = labels ? index_search_labels(ix, query, limit, out) : index_search_contexts(ix, query, limit, out);
+	if (n >= 0)
+		return n;
+	free(*out);
+	*out = NULL;
+	fs_buf b = {0};
+	buf_addc(&b, '"');
+	for (const char *p = query; *p; p++) {
+		if (*p == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, *p);
+	}
+	buf_addc(&b, '"');
+	n = labels ? index_search_labels(ix, b.p, limit, out) : index_search_contexts(ix, b.p, limit, out);
+	buf_free(&b);
+	if (phrase && n >= 0)
+		*phrase = 1;
+	return n;
+}
+
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
 {
 	*fids = NULL;

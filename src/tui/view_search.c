@@ -10,6 +10,7 @@
 #include "tui/keymap.h"
 #include "tui/term.h"
 #include "core/util.h"
+#include "grep/grep.h"
 #include "tui/view.h"
 
 #include <curses.h>
@@ -55,11 +56,21 @@ static void sr_add(sr_priv *sp, sr_row r)
 	sp->rows[sp->n++] = r;
 }
 
-/* The first case-insensitive occurrence of any word of q in text. */
+/* The match to centre on: the whole query (as the substring search and a
+ * phrase find it; ASCII letters without case), else the first
+ * case-insensitive occurrence of any word of q in text. */
 static void sr_match(const char *q, const char *text, size_t len, size_t *off, size_t *mlen)
 {
 	*mlen = 0;
 	*off = 0;
+	size_t ql = strlen(q);
+	for (size_t i = 0; ql && i + ql <= len; i++) {
+		if (view_ascii_ieq(text + i, q, ql)) {
+			*off = i;
+			*mlen = ql;
+			return;
+		}
+	}
 	const char *p = q;
 	while (*p) {
 		while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -100,13 +111,45 @@ static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
 	free(cf);
 }
 
+/* Features whose own label, note or tags match the query (the notes
+ * database's full-text search, as `featscope search` lists them). */
+static int sr_add_notes(sr_priv *sp)
+{
+	char **keys = NULL;
+	int nk = tui.notes ? notes_search(tui.notes, sp->query, SEARCH_LIMIT, &keys) : 0;
+	if (nk < 0)
+		nk = 0;
+	int n = 0;
+	int64_t *fids = xcalloc((size_t)nk + 1, sizeof *fids);
+	for (int i = 0; i < nk; i++) {
+		char err[256];
+		int64_t fid = index_resolve(tui.ix, keys[i], err, sizeof err);
+		if (fid > 0)
+			fids[n++] = fid;
+	}
+	strv_free(keys, nk);
+	if (n > 0)
+		sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose notes match (%d)", n)});
+	for (int i = 0; i < n; i++)
+		sr_add(sp, (sr_row){SR_FEAT, fids[i], -1, NULL});
+	free(fids);
+	return n;
+}
+
+/* The search of `featscope search`: labels and explanations (FTS5, as a
+ * phrase when the query is not valid syntax), the user's notes, and
+ * contexts by full text with the substring scan when that finds none. */
 static void sr_run(view *v)
 {
 	sr_priv *sp = v->priv;
 	int64_t *fids = NULL, *ctxs = NULL;
-	int nl = index_search_labels(tui.ix, sp->query, SEARCH_LIMIT, &fids);
-	int nc = index_search_contexts(tui.ix, sp->query, SEARCH_LIMIT, &ctxs);
-	if (nl < 0 && nc < 0)
+	char err[512] = "";
+	int how = GREP_SEARCH_FTS;
+	int nl = index_search(tui.ix, 1, sp->query, SEARCH_LIMIT, &fids, NULL);
+	int nc = grep_search_contexts(tui.ix, sp->query, 0, SEARCH_LIMIT, &ctxs, &how, err, sizeof err);
+	if (nc < 0)
+		tui_status(TC_ERROR, "search: %s", err);
+	else if (nl < 0)
 		tui_status(TC_ERROR, "search: %s", index_errmsg(tui.ix));
 	if (nl < 0)
 		nl = 0;
@@ -115,18 +158,26 @@ static void sr_run(view *v)
 	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose label matches (%d%s)", nl, nl == SEARCH_LIMIT ? "+" : "")});
 	for (int i = 0; i < nl; i++)
 		sr_add(sp, (sr_row){SR_FEAT, fids[i], -1, NULL});
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("contexts (%d%s)", nc, nc == SEARCH_LIMIT ? "+" : "")});
+	int nn = sr_add_notes(sp);
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("contexts (%d%s)%s", nc, nc == SEARCH_LIMIT ? "+" : "",
+						      how == GREP_SEARCH_SUBSTRING ? ", by substring"
+						      : how == GREP_SEARCH_PHRASE ? ", as a phrase" : "")});
 	sp->ctx = xcalloc((size_t)nc + 1, sizeof *sp->ctx);
 	for (int i = 0; i < nc; i++)
 		sr_add_ctx(sp, ctxs[i]);
 	free(fids);
 	free(ctxs);
-	snprintf(v->title, sizeof v->title, "search '%.180s': %d features, %d contexts", sp->query, nl, nc);
+	char noted[32] = "";
+	if (nn > 0)
+		snprintf(noted, sizeof noted, ", %d noted", nn);
+	snprintf(v->title, sizeof v->title, "search '%.180s': %d features%s, %d contexts", sp->query, nl, noted, nc);
 	v->nrows = sp->n;
 	/* Start on the first result rather than a heading. */
-	v->cur = sp->n > 1 ? 1 : 0;
-	if (nl == 0 && nc > 0)
-		v->cur = 2;
+	v->cur = 0;
+	while (v->cur < sp->n && sp->rows[v->cur].kind == SR_HEAD)
+		v->cur++;
+	if (v->cur >= sp->n)
+		v->cur = 0;
 }
 
 /* Draw a context line with its match highlighted, centred on it. */

@@ -1,0 +1,67 @@
+#!/bin/sh
+# t-tui-issue16.sh: the browser as a new user meets it (issue 16), run
+# headless: each check runs a key script, dumps the screen
+# (':save-display': text, then '--', then one attribute letter per cell)
+# and asserts what the screen must show.
+. "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
+
+FIX=$(fixture_index) || { fail t16-fixture "fixture_index failed"; exit 1; }
+NOTES=$TMP/notes.sqlite
+
+# tui NAME SIZE KEYS [INDEX]: run KEYS (lines separated by '|') on INDEX
+# (default the planted fixture) with the notes $NOTES; the screen's text
+# is left in $TMP/NAME.txt, its attribute map in $TMP/NAME.attr.
+tui() {
+	name=$1 size=$2 keys=$3 index=${4:-$FIX}
+	printf '%s\n' "$keys" | tr '|' '\n' >"$TMP/$name.keys"
+	echo ":save-display $TMP/$name.out" >>"$TMP/$name.keys"
+	FEATSCOPE_SCRIPT=$TMP/$name.keys FEATSCOPE_SIZE=$size TERM=xterm-256color \
+		"$FS" --notes "$NOTES" "$index" >/dev/null 2>"$TMP/$name.err"
+	sed '/^--$/,$d' "$TMP/$name.out" >"$TMP/$name.txt" 2>/dev/null
+	sed '1,/^--$/d' "$TMP/$name.out" >"$TMP/$name.attr" 2>/dev/null
+}
+# has NAME CHECK TEXT: the screen NAME shows TEXT (fixed string).
+has() {
+	if grep -qF -- "$3" "$TMP/$1.txt"; then ok "$2"; else fail "$2" "no '$3' on: $(head -c 600 "$TMP/$1.txt" | tr '\n' '~')"; fi
+}
+hasnt() {
+	if grep -qF -- "$3" "$TMP/$1.txt"; then fail "$2" "'$3' on: $(grep -F -- "$3" "$TMP/$1.txt" | head -2 | tr '\n' '~')"; else ok "$2"; fi
+}
+
+# ---- 1. text search: the engine of `featscope search`
+# Substring fallback: ACGTAC is no word, full-text search finds nothing;
+# the CLI finds contexts 420 and 514 by substring, so must the browser.
+cli_n=$("$FS" search "$FIX" ACGTAC | sed -n 's/^contexts (\([0-9]*\)).*/\1/p')
+check_eq t16-search-cli-substring 2 "$cli_n"
+tui sub 100x20 "sACGTAC<Enter>"
+has sub t16-search-substring "contexts ($cli_n), by substring"
+has sub t16-search-substring-ctx "sequence 575: ACCACGTACCCCAAATTGATAGTTCACCCC end"
+has sub t16-search-substring-ctx2 "AACGTACGCTTTCGCATCA"
+# the match is highlighted (M) where it is on the context's row
+row=$(grep -n 'AACGTACGCTTT' "$TMP/sub.txt" | head -1 | cut -d: -f1)
+attr=$(sed -n "${row}p" "$TMP/sub.attr" | tr -cd M)
+check_eq t16-search-substring-marked MMMMMM "$attr"
+# Centred on the match: at 40 columns the match (at byte 16 of a 37-byte
+# context) is on screen and marked, the context's start cut.
+tui subnarrow 40x12 "sACGTAC<Enter>|j|j"
+row=$(grep -n 'CGCTTT' "$TMP/subnarrow.txt" | head -1 | cut -d: -f1)
+if [ -n "$row" ] && sed -n "${row}p" "$TMP/subnarrow.attr" | grep -q MMMMMM &&
+	! sed -n "${row}p" "$TMP/subnarrow.txt" | grep -q 'sequence 675'; then
+	ok t16-search-centred
+else
+	fail t16-search-centred "match not shown marked at 40 columns: $(tr '\n' '~' <"$TMP/subnarrow.txt")"
+fi
+# Invalid FTS5 syntax ('575:' is a column filter) is searched as a phrase,
+# as the CLI does: both contexts numbered 575.
+tui phrase 100x20 "s575:<Enter>"
+has phrase t16-search-phrase "contexts (2), as a phrase"
+hasnt phrase t16-search-phrase-no-error "syntax error"
+# The user's own labels, notes and tags are searched.
+"$FS" notes set --notes "$NOTES" --label "zebra crossing" --tag striped --tag animal "$FIX" 3 >/dev/null 2>&1 ||
+	fail t16-notes-set "notes set failed"
+tui noted 100x20 "szebra<Enter>"
+has noted t16-search-own-label "features whose notes match (1)"
+grep -q '^  3 .*zebra crossing' "$TMP/noted.txt" && ok t16-search-own-label-row ||
+	fail t16-search-own-label-row "no row for 3: $(tr '\n' '~' <"$TMP/noted.txt")"
+tui notedtag 100x20 "sstriped<Enter>"
+has notedtag t16-search-own-tag "features whose notes match (1)"
