@@ -65,3 +65,23 @@ grep -q '^  3 .*zebra crossing' "$TMP/noted.txt" && ok t16-search-own-label-row 
 	fail t16-search-own-label-row "no row for 3: $(tr '\n' '~' <"$TMP/noted.txt")"
 tui notedtag 100x20 "sstriped<Enter>"
 has notedtag t16-search-own-tag "features whose notes match (1)"
+
+# ---- 2. regex screen: F1 by default (as `featscope grep` and the man
+# page), the active measure marked in the header, mass in one format,
+# Enter shows the matched contexts before the feature page.
+tui rx 100x20 "r[ACGT]{4}<Enter>"
+has rx t16-regex-default-f1 "ranked by F1"
+has rx t16-regex-header-marks "F1*"
+cli_first=$("$FS" grep "$FIX" '[ACGT]{4}' 2>/dev/null | awk 'NR > 1 && $NF != "" {print; exit}')
+sed -n 4p "$TMP/rx.txt" | grep -q ' 0 *DNA bases' && ok t16-regex-first-as-cli ||
+	fail t16-regex-first-as-cli "first row: $(sed -n 4p "$TMP/rx.txt") (cli: $cli_first)"
+bad=$(sed -n '4,$p' "$TMP/rx.txt" | awk 'NF >= 6 && $1 ~ /%$/ && $4 !~ /^[0-9]+\.[0-9]$/ {print $4}' | head -3)
+check_eq t16-regex-mass-one-format "" "$bad"
+tui rxo 100x20 "r[ACGT]{4}<Enter>|o"
+has rxo t16-regex-next-measure "mass*"
+tui rxm 100x20 "r[ACGT]{4}<Enter>|<Enter>"
+has rxm t16-regex-matches "30 of 30 contexts match; feature 0"
+has rxm t16-regex-matches-act "on match"
+grep -q '\^\^\^\^' "$TMP/rxm.txt" && ok t16-regex-matches-marked || fail t16-regex-matches-marked "no ^ marks"
+tui rxf 100x20 "r[ACGT]{4}<Enter>|<Enter>|<Enter>"
+has rxf t16-regex-matches-enter-opens "density "

@@ -81,6 +81,10 @@ int grep_is_space(unsigned char c);
 grep_pattern *grep_compile(const char *pattern, unsigned flags,
 			   char *err, size_t errlen);
 void grep_pattern_free(grep_pattern *p);
+/* The byte spans [spans[2k], spans[2k+1]) of p's matches in text[0, n),
+ * left to right, at most max of them (text need not be valid UTF-8).
+ * Returns the count. For showing one context's matches. */
+int grep_pattern_spans(const grep_pattern *p, const char *text, size_t n, size_t *spans, int max);
 
 /* One ranked feature. */
 typedef struct {

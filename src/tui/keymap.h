@@ -69,7 +69,7 @@
 	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \
 	X(ABLATION, "ablation", FEATURE, "E", "ablation effect on the top context (live)") \
 	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
-	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (precision, F1, mass, ...)") \
+	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (F1 first, then mass, precision, ...)") \
 	X(COMPARE_LIST, "compare-list", COMPARE, "u", "mutual pairs, unmatched in one, unmatched in the other") \
 	X(COMPARE_ORDER, "compare-order", COMPARE, "o", "pairs by cosine or by co-activation") \
 	X(COMPARE_NEXT, "compare-next", COMPARE, "d", "compare with the next dictionary") \
