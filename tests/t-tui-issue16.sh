@@ -85,3 +85,23 @@ has rxm t16-regex-matches-act "on match"
 grep -q '\^\^\^\^' "$TMP/rxm.txt" && ok t16-regex-matches-marked || fail t16-regex-matches-marked "no ^ marks"
 tui rxf 100x20 "r[ACGT]{4}<Enter>|<Enter>|<Enter>"
 has rxf t16-regex-matches-enter-opens "density "
+
+# ---- 3. the list's filter and label order use the user's own labels and
+# tags (feature 3: "zebra crossing", tags striped animal, from above).
+tui lf 80x10 "fzebra<Enter>"
+grep -q '^3 .*zebra crossing' "$TMP/lf.txt" && ok t16-list-filter-own-label ||
+	fail t16-list-filter-own-label "$(tr '\n' '~' <"$TMP/lf.txt")"
+has lf t16-list-filter-own-label-count " 1/1"
+tui lt 80x10 "fanimal<Enter>"
+grep -q '^3 .*zebra crossing' "$TMP/lt.txt" && ok t16-list-filter-own-tag ||
+	fail t16-list-filter-own-tag "$(tr '\n' '~' <"$TMP/lt.txt")"
+# by label, descending: "zebra crossing" (the user's) before "uppercase
+# letters" (the index's label of 1), where the index's "Hangul
+# syllables" of 3 would sort after it.
+tui ls 80x10 "o|O"
+first=$(sed -n 3p "$TMP/ls.txt" | awk '{print $1}')
+check_eq t16-list-sort-own-label 3 "$first"
+# a label typed in the browser is used at once
+tui ll 80x10 "jjjjj|Laaa own<Enter>|faaa own<Enter>"
+grep -q '^5 .*aaa own' "$TMP/ll.txt" && ok t16-list-filter-typed-label ||
+	fail t16-list-filter-typed-label "$(tr '\n' '~' <"$TMP/ll.txt")"

@@ -163,6 +163,13 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+/* The user's own labels and tags of n features (from the notes database;
+ * kept in a TEMP table of this connection, the index file is not
+ * written): from then on the filter of the functions here also matches
+ * them, and the label order sorts a feature by its own label where it
+ * has one. n 0 drops them. 0 ok, -1 on error. */
+int index_set_user_labels(fs_index *ix, int n, const int64_t *fids, const char *const *labels,
+			  const char *const *tags);
 /* Keyset paging through the same order as index_feature_page: up to limit
  * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
  * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.

@@ -539,6 +539,7 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (nerr[0])
 		tui_status(TC_ERROR, "notes: %s", nerr);
+	tui_user_labels_sync();
 	view_open_list();
 	int dirty = 1;
 	double tkey = 0;

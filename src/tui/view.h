@@ -140,6 +140,10 @@ int tui_note_put(const fs_note *n);
  * stored note changed since base; *stored receives it), -1 error. */
 int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored);
 void tui_note_free(fs_note *n);
+/* Hand the notes' own labels and tags to the index connection
+ * (index_set_user_labels), so the list's filter and label order use them;
+ * after every save and at start. */
+void tui_user_labels_sync(void);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
