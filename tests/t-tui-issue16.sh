@@ -105,3 +105,30 @@ check_eq t16-list-sort-own-label 3 "$first"
 tui ll 80x10 "jjjjj|Laaa own<Enter>|faaa own<Enter>"
 grep -q '^5 .*aaa own' "$TMP/ll.txt" && ok t16-list-filter-typed-label ||
 	fail t16-list-filter-typed-label "$(tr '\n' '~' <"$TMP/ll.txt")"
+
+# ---- 4. the feature page: the whole label (wrapped), histogram axis to
+# the data with ticks and the count scale, one density style
+long="a very long label of the user's own that says in many words what this planted feature does and where it fires, ending here: TAILWORD"
+"$FS" notes set --notes "$NOTES" --label "$long" "$FIX" 6 >/dev/null 2>&1 || fail t16-notes-set-long "notes set failed"
+tui fl 60x30 "#6<Enter>|<Enter>"
+joined=$(sed -n '2,6p' "$TMP/fl.txt" | sed 's/^[> ]*//; s/ *$//' | tr '\n' ' ')
+case "$joined" in
+*"what this planted feature"*TAILWORD*) ok t16-feature-label-whole ;;
+*) fail t16-feature-label-whole "label cut: $joined" ;;
+esac
+sed -n '2,6p' "$TMP/fl.txt" | grep -q "…" && fail t16-feature-label-no-ellipsis "cut: $joined" ||
+	ok t16-feature-label-no-ellipsis
+has fl t16-feature-hist-scale "activation histogram (log count: full bar "
+# ticks under the bars: at least three numbers on the axis line
+axis=$(grep -A5 'activation histogram' "$TMP/fl.txt" | sed -n 6p)
+nt=$(printf '%s\n' "$axis" | tr -s ' ' '\n' | grep -c '^[0-9.]*[0-9]$')
+[ "$nt" -ge 3 ] && ok t16-feature-hist-ticks || fail t16-feature-hist-ticks "axis: '$axis'"
+# the axis ends at the data: the last tick is not past the feature's max
+maxact=$(sed -n 's/.* max \([0-9.]*\) .*/\1/p' "$TMP/fl.txt" | head -1)
+lasttick=$(printf '%s\n' "$axis" | tr -s ' ' '\n' | grep '[0-9]' | tail -1)
+awk -v a="$lasttick" -v m="$maxact" 'BEGIN { exit !(a <= m * 1.1 + 0.01) }' && ok t16-feature-hist-to-data ||
+	fail t16-feature-hist-to-data "last tick $lasttick, max $maxact"
+dl=$(sed -n 's/.*density \([^ ]*\) .*/\1/p' "$TMP/fl.txt" | head -1)
+tui ld 80x10 ""
+dlist=$(grep '^6 ' "$TMP/ld.txt" | awk '{print $2}')
+check_eq t16-density-one-style "$dl" "$dlist"

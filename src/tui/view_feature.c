@@ -88,6 +88,41 @@ static void feat_text(feat_priv *fp, int cls, const char *fmt, ...)
 	feat_add(fp, FL_TEXT, 0, 0, cls, xstrdup(buf));
 }
 
+/* text (untrusted) in lines of at most w columns, broken at spaces (a
+ * word longer than a line is cut between characters); the first line
+ * after first, the others after the same width of spaces. */
+static void feat_wrapped(feat_priv *fp, int cls, int w, const char *first, const char *text)
+{
+	int ind = draw_width(first, strlen(first));
+	if (w - ind < 8)
+		w = ind + 8;
+	size_t n = strlen(text), pos = 0;
+	int line = 0;
+	do {
+		/* the longest run of glyphs from pos that fits, then back to a space */
+		size_t q = pos, brk = 0;
+		int col = 0;
+		while (q < n) {
+			draw_glyph g;
+			size_t nx = draw_glyph_next(text, n, q, &g);
+			if (col + g.width > w - ind)
+				break;
+			col += g.width;
+			if (text[q] == ' ')
+				brk = q;
+			q = nx;
+		}
+		size_t end = q < n && brk > pos ? brk : q;
+		if (end == pos && q < n) /* not even one glyph fits: take one */
+			end = draw_glyph_next(text, n, pos, &(draw_glyph){0});
+		feat_text(fp, cls, "%*s%.*s", line ? ind : 0, line ? "" : first, (int)(end - pos), text + pos);
+		pos = end;
+		while (pos < n && text[pos] == ' ')
+			pos++;
+		line++;
+	} while (pos < n);
+}
+
 static void feat_clear_lines(feat_priv *fp)
 {
 	for (int i = 0; i < fp->nlines; i++)
@@ -111,15 +146,18 @@ static void feat_layout(view *v)
 	const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
 	fs_note n;
 	int have_note = tui_note_get(f->id, &n) == 0;
+	/* labels and the description whole, wrapped to the screen */
+	int lw = v->w - 2;
+	char first[128];
+	snprintf(first, sizeof first, "%s%s  ", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name);
 	if (have_note && n.label && n.label[0]) {
-		feat_text(fp, TC_USER, "%s%s  %s", n.bookmark ? "\xe2\x98\x85 " : "", name, n.label);
-		feat_text(fp, TC_DIM, "  index label: %s", f->label[0] ? f->label : "(none)");
+		feat_wrapped(fp, TC_USER, lw, first, n.label);
+		feat_wrapped(fp, TC_DIM, lw, "  index label: ", f->label[0] ? f->label : "(none)");
 	} else {
-		feat_text(fp, TC_HEADER, "%s%s  %s", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name,
-			  f->label[0] ? f->label : "(no label)");
+		feat_wrapped(fp, TC_HEADER, lw, first, f->label[0] ? f->label : "(no label)");
 	}
 	if (fp->desc)
-		feat_text(fp, TC_DIM, "  %s", fp->desc);
+		feat_wrapped(fp, TC_DIM, lw, "  ", fp->desc);
 	if (have_note && n.tags && n.tags[0])
 		feat_text(fp, TC_USER, "  tags: %s", n.tags);
 	if (have_note && n.note && n.note[0]) {
@@ -135,10 +173,7 @@ static void feat_layout(view *v)
 	}
 	tui_note_free(&n);
 	char dens[32];
-	if (f->density < 0 || isnan(f->density))
-		snprintf(dens, sizeof dens, "-");
-	else
-		snprintf(dens, sizeof dens, "%.4g%%", f->density * 100);
+	draw_density(f->density, dens, sizeof dens);
 	feat_text(fp, TC_NORMAL, "dictionary %s (%s%s%s)  fid %lld", s ? s->name : "?",
 		  s && s->model[0] ? s->model : "", s && s->hook[0] ? " " : "", s ? s->hook : "",
 		  (long long)f->id);
@@ -153,7 +188,8 @@ static void feat_layout(view *v)
 		if (f->hist[i] > hmax)
 			hmax = f->hist[i];
 	if (hmax) {
-		feat_text(fp, TC_HEADER, "activation histogram (log count)");
+		feat_text(fp, TC_HEADER, "activation histogram (log count: full bar %u)",
+			  (unsigned)hmax);
 		for (int r = FEAT_HIST_ROWS - 1; r >= 0; r--)
 			feat_add(fp, FL_HIST, r, 0, 0, NULL);
 		feat_add(fp, FL_AXIS, 0, 0, 0, NULL);
@@ -168,8 +204,11 @@ static void feat_layout(view *v)
 			continue;
 		fs_buf b = {0};
 		buf_printf(&b, "%s", sgn ? "logits -  " : "logits +  ");
-		for (int i = 0; i < nl && i < 10; i++)
-			buf_printf(&b, "%s %+.3g   ", l[i].token, l[i].value);
+		for (int i = 0; i < nl && i < 10; i++) {
+			char *t = draw_token_readable(l[i].token, strlen(l[i].token));
+			buf_printf(&b, "%s %+.3g   ", t, l[i].value);
+			free(t);
+		}
 		feat_add(fp, FL_TEXT, 0, 0, sgn ? TC_NEG : TC_POS, xstrdup(b.p));
 		buf_free(&b);
 	}
@@ -312,10 +351,14 @@ static void feat_draw(view *v)
 	feat_layout(v);
 	fs_feature *f = &fp->f;
 	uint32_t hmax = 0;
-	for (int i = 0; i < FS_HIST_BINS; i++)
+	int nb = 1; /* bins up to the last with a count: the axis ends at the data */
+	for (int i = 0; i < FS_HIST_BINS; i++) {
 		if (f->hist[i] > hmax)
 			hmax = f->hist[i];
-	int bw = (v->w - 4) / FS_HIST_BINS;
+		if (f->hist[i])
+			nb = i + 1;
+	}
+	int bw = (v->w - 4) / nb;
 	if (bw > 2)
 		bw = 2;
 	if (bw < 1)
@@ -336,7 +379,7 @@ static void feat_draw(view *v)
 			break;
 		case FL_HIST:
 			term_set(TC_BAR);
-			for (int b = 0; b < FS_HIST_BINS && 2 + (b + 1) * bw <= v->w; b++) {
+			for (int b = 0; b < nb && 2 + (b + 1) * bw <= v->w; b++) {
 				double fr = hmax ? log1p(f->hist[b]) / log1p(hmax) : 0;
 				wchar_t wc[2] = {draw_block(fr, l->a, FEAT_HIST_ROWS), 0};
 				for (int k = 0; k < bw; k++)
@@ -344,13 +387,20 @@ static void feat_draw(view *v)
 			}
 			break;
 		case FL_AXIS: {
-			char hi[32];
-			snprintf(hi, sizeof hi, "%.3g", f->hist_hi);
-			int end = 2 + FS_HIST_BINS * bw;
-			draw_printf(y, v->x + 2, v->w - 2, TC_DIM, 0, "%.3g", f->hist_lo);
-			int hw = (int)strlen(hi);
-			if (end - hw > 10 && end <= v->w)
-				draw_text(y, v->x + end - hw, hw, hi, TC_DIM, 0);
+			/* a few ticks from the lowest bin's start to the last
+			 * non-empty bin's end, each value under its place */
+			double lo = f->hist_lo, hi = f->hist_lo + (f->hist_hi - f->hist_lo) * nb / FS_HIST_BINS;
+			int span = nb * bw, ticks = span >= 40 ? 4 : span >= 16 ? 2 : 1, last = -1;
+			for (int k = 0; k <= ticks; k++) {
+				char t[32];
+				snprintf(t, sizeof t, "%.3g", lo + (hi - lo) * k / ticks);
+				int tw = (int)strlen(t), at = 2 + span * k / ticks;
+				int x = k == 0 ? at : k == ticks ? at - tw : at - tw / 2;
+				if (x <= last + 1 || x + tw > v->w)
+					continue;
+				draw_text(y, v->x + x, tw, t, TC_DIM, 0);
+				last = x + tw;
+			}
 			break;
 		}
 		case FL_LEGEND: {

@@ -218,12 +218,7 @@ static void list_relayout(view *v)
 /* Density as a percentage with a useful number of digits. */
 static void list_density(double d, char *out, size_t len)
 {
-	if (d < 0 || isnan(d))
-		snprintf(out, len, "-");
-	else if (d * 100 >= 0.01 || d == 0)
-		snprintf(out, len, "%.2f%%", d * 100);
-	else
-		snprintf(out, len, "%.0e%%", d * 100);
+	draw_density(d, out, len);
 }
 
 static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64_t top)
