@@ -132,3 +132,37 @@ dl=$(sed -n 's/.*density \([^ ]*\) .*/\1/p' "$TMP/fl.txt" | head -1)
 tui ld 80x10 ""
 dlist=$(grep '^6 ' "$TMP/ld.txt" | awk '{print $2}')
 check_eq t16-density-one-style "$dl" "$dlist"
+
+# ---- 5. cut text marked, wide mode without blank lines, id column, D
+# with one dictionary, help, ':' Tab, commas in tags
+tui one 45x30 "<Enter>"
+grep -q '^ *4 …ce 435: CTGT.*…$' "$TMP/one.txt" && ok t16-oneline-cut-marked ||
+	fail t16-oneline-cut-marked "$(grep '^ *4 ' "$TMP/one.txt" | head -2 | tr '\n' '~')"
+tui wide 45x30 "<Enter>|w"
+# each context continues on the next line (no blank line between them)
+sed -n '/top activations/,/^ *$/p' "$TMP/wide.txt" >"$TMP/wide.sec"
+n=$(grep -c '^          [A-Z]' "$TMP/wide.sec")
+[ "$n" -ge 5 ] && ok t16-wide-more-context || fail t16-wide-more-context "$(tr '\n' '~' <"$TMP/wide.sec")"
+grep -q '^          TCGGAAAG end' "$TMP/wide.sec" && ok t16-wide-rest-of-context ||
+	fail t16-wide-rest-of-context "$(tr '\n' '~' <"$TMP/wide.sec")"
+# one dictionary of 64 features: the id column is as wide as "feature"
+tui idw 60x10 ""
+grep -q '^0  *3.86% .*DNA bases in ACGT runs *$' "$TMP/idw.txt" && ok t16-list-id-column ||
+	fail t16-list-id-column "$(sed -n 3p "$TMP/idw.txt")"
+tui split1 80x10 "D"
+has split1 t16-split-one-dict-refused "this index has one dictionary"
+hasnt split1 t16-split-one-dict-no-second-pane "│"
+# help: Enter on ':sort' (the list's first key) runs it
+tui helpenter 80x24 "?|j|<Enter>"
+has helpenter t16-help-enter-runs "by label asc"
+# help: a long description wraps under its own column
+tui helpwrap 80x40 "?"
+grep -q '^   h <Left>  *:left  *contexts earlier' "$TMP/helpwrap.txt" &&
+	grep -q '^                                           node; map cursor' "$TMP/helpwrap.txt" &&
+	ok t16-help-wraps-in-column || fail t16-help-wraps-in-column "$(grep -A1 ':left' "$TMP/helpwrap.txt" | tr '\n' '~')"
+tui colontab 80x10 "<Colon><Tab>"
+tail -1 "$TMP/colontab.txt" | grep -q ': *[0-9][0-9]*+*: up down page-up' && ok t16-colon-tab-lists ||
+	fail t16-colon-tab-lists "$(tail -1 "$TMP/colontab.txt")"
+tui tags 80x10 "Tfoo,bar,, baz<Enter>"
+"$FS" notes show --notes "$NOTES" "$FIX" 0 2>/dev/null | grep -q '^tags: *foo bar baz$' && ok t16-tags-commas-separate ||
+	fail t16-tags-commas-separate "$("$FS" notes show --notes "$NOTES" "$FIX" 0 2>&1 | grep tags)"

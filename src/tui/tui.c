@@ -210,6 +210,19 @@ static void tui_view_result(int r)
 		tui.quit = 1;
 }
 
+void tui_run(int act)
+{
+	view *v = tui.top;
+	if (v && v->ops->key) {
+		int r = v->ops->key(v, act, 0);
+		if (r) {
+			tui_view_result(r);
+			return;
+		}
+	}
+	tui_action(act, NULL);
+}
+
 /* Run a ':' command line. */
 static void tui_command(const char *line)
 {

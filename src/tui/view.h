@@ -47,7 +47,7 @@ typedef struct view view;
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
 	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
 	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
-	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
+	X(HELP, help, "help: keys (Enter runs one, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
 typedef enum {
@@ -167,6 +167,9 @@ const char *view_scope(const view *v);
  * dictionary sae) in the other dictionaries of its d_model with a stored
  * decoder; malloc'd, NULL when there are none. */
 char *view_compare_matches(int64_t fid, int sae, int64_t row);
+/* Run an action as its key would: the top view's handler first, then
+ * the global actions (tui.c; the help screen's Enter). */
+void tui_run(int act);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 

@@ -43,7 +43,7 @@ enum { FL_TEXT, FL_HIST, FL_AXIS, FL_CTX, FL_LEGEND };
 typedef struct {
 	int kind;       /* FL_* */
 	int a, b;       /* FL_HIST: row; FL_CTX: context index, sub-line */
-	int cls;        /* colour class of FL_TEXT */
+	int cls;        /* colour class of FL_TEXT; FL_CTX: the context's line count */
 	char *text;     /* FL_TEXT text (owned) */
 } feat_line;
 
@@ -129,6 +129,8 @@ static void feat_clear_lines(feat_priv *fp)
 		free(fp->lines[i].text);
 	fp->nlines = 0;
 }
+
+static feat_ctx *feat_ctx_get(feat_priv *fp, int i);
 
 /* Lay the page out (cheap: called on every draw so notes stay fresh). */
 static void feat_layout(view *v)
@@ -274,8 +276,19 @@ static void feat_layout(view *v)
 					feat_text(fp, TC_HEADER, "interval %d", grp);
 			}
 		}
-		for (int k = 0; k < fp->ctx_lines; k++)
-			feat_add(fp, FL_CTX, i, k, 0, NULL);
+		/* wide mode: as many lines as the context fills (up to
+		 * ctx_lines), never blank ones */
+		int nl = 1;
+		if (fp->ctx_lines > 1) {
+			feat_ctx *c = feat_ctx_get(fp, i);
+			int cols = v->w - 10, tw = 0;
+			for (int k = 0; k < c->ncells; k++)
+				tw += c->cells[k].g.width;
+			nl = cols > 0 ? (tw + cols - 1) / cols : 1;
+			nl = nl < 1 ? 1 : nl > fp->ctx_lines ? fp->ctx_lines : nl;
+		}
+		for (int k = 0; k < nl; k++)
+			feat_add(fp, FL_CTX, i, k, nl, NULL);
 	}
 	if (fp->nex == 0)
 		feat_text(fp, TC_DIM, "%s", f->density == 0 ? "never fires in the data: no firing examples"
@@ -307,6 +320,14 @@ static feat_ctx *feat_ctx_get(feat_priv *fp, int i)
 static int feat_start(const feat_ctx *c, int cols, int lines, int shift)
 {
 	int before = (cols * lines) / 2 - shift, s = c->centre, w = 0;
+	if (lines > 1 && shift == 0) {
+		/* several lines that hold it all: from the start */
+		int tw = 0;
+		for (int k = 0; k < c->ncells; k++)
+			tw += c->cells[k].g.width;
+		if (tw <= cols * lines)
+			return 0;
+	}
 	if (before < 0) {
 		/* Shifted past the centre: walk forward instead. */
 		while (s < c->ncells - 1 && w + c->cells[s].g.width <= -before)
@@ -334,15 +355,27 @@ static void feat_draw_ctx(view *v, feat_priv *fp, const feat_line *l, int y)
 			draw_text(y, v->x + pre, cols, "(context missing)", TC_ERROR, 0);
 		return;
 	}
-	int s = feat_start(c, cols, fp->ctx_lines, fp->shift);
+	/* lines of this context (l->cls holds the count) */
+	int lines = l->cls > 0 ? l->cls : 1;
+	/* one column each side is kept for a '…' where text is cut */
+	int inner = cols - 2;
+	int s = feat_start(c, inner, lines, fp->shift);
+	int s0 = s;
 	for (int k = 0; k < l->b && s < c->ncells; k++) {
 		int w = 0;
-		while (s < c->ncells && w + c->cells[s].g.width <= cols)
+		while (s < c->ncells && w + c->cells[s].g.width <= inner)
 			w += c->cells[s++].g.width;
 	}
-	draw_cells(y, v->x + pre, cols, c->cells, c->ncells, s, fp->f.max_act > 0 ? (float)fp->f.max_act
-										     : c->ex->max_act,
-		   fp->tokens);
+	if (l->b == 0 && s0 > 0)
+		draw_text(y, v->x + pre, 1, "\xe2\x80\xa6", TC_DIM, 0);
+	int end = draw_cells(y, v->x + pre + 1, inner, c->cells, c->ncells, s,
+			     fp->f.max_act > 0 ? (float)fp->f.max_act : c->ex->max_act, fp->tokens);
+	if (l->b == lines - 1 && end < c->ncells) {
+		int w = 0;
+		for (int k = s; k < end; k++)
+			w += c->cells[k].g.width;
+		draw_text(y, v->x + pre + 1 + w, 1, "\xe2\x80\xa6", TC_DIM, 0);
+	}
 }
 
 static void feat_draw(view *v)
