@@ -166,3 +166,20 @@ tail -1 "$TMP/colontab.txt" | grep -q ': *[0-9][0-9]*+*: up down page-up' && ok 
 tui tags 80x10 "Tfoo,bar,, baz<Enter>"
 "$FS" notes show --notes "$NOTES" "$FIX" 0 2>/dev/null | grep -q '^tags: *foo bar baz$' && ok t16-tags-commas-separate ||
 	fail t16-tags-commas-separate "$("$FS" notes show --notes "$NOTES" "$FIX" 0 2>&1 | grep tags)"
+
+# ---- 6. the concept tree from a feature: open at its node, node ids,
+# bars relative to the whole dictionary
+tui tree 80x16 "<Enter>|c"
+sed -n 3p "$TMP/tree.txt" | grep -q '▾ #[0-9]' && ok t16-tree-node-ids || fail t16-tree-node-ids "$(sed -n 3p "$TMP/tree.txt")"
+# the cursor (row 2 of the body: the status line says 2/N) is on feature 0
+grep -q '• 0 DNA bases' "$TMP/tree.txt" && tail -1 "$TMP/tree.txt" | grep -q ' 2/[0-9]' && ok t16-tree-at-feature ||
+	fail t16-tree-at-feature "$(tr '\n' '~' <"$TMP/tree.txt")"
+node=$(sed -n 's/.*▾ #\([0-9]*\).*/\1/p' "$TMP/tree.txt" | head -1)
+"$FS" clusters "$FIX" "$node" >/dev/null 2>&1 && ok t16-tree-id-for-cli || fail t16-tree-id-for-cli "clusters $node failed"
+# bars: in the small fixture node #2 holds 3 of the dictionary's 8
+# features (and 3 of its parent's 5): 4 of 10 marks, not 6
+SMALL=$TMP/small.sqlite
+"$B/tools/tui-fixture" small "$SMALL" || fail t16-small "tools/tui-fixture small failed"
+tui treesub 80x20 "c|<Enter>|j<Right>" "$SMALL"
+grep -q '^ *3 \[####      \] *▸ #2 ' "$TMP/treesub.txt" && ok t16-tree-bar-of-whole ||
+	fail t16-tree-bar-of-whole "$(tr '\n' '~' <"$TMP/treesub.txt")"

@@ -353,7 +353,9 @@ static void tui_action(int act, const char *arg)
 		view_open_list();
 		break;
 	case ACT_CLUSTERS:
-		view_open_clusters(0);
+		/* from a feature (its page, a ranking, ...): open at its node;
+		 * from the list, at the roots */
+		view_open_clusters(0, tui.top && tui.top->ops->kind != VIEW_LIST ? tui_selected() : 0);
 		break;
 	case ACT_SEARCH:
 		s = arg ? xstrdup(arg) : tui_ask("search: ", "");

@@ -35,7 +35,7 @@ typedef struct view view;
 	X(LIST, list, "features", "Feature list", (void))                             \
 	X(FEATURE, feature, "feature", "Feature page", (int64_t fid))                 \
 	X(NEIGHBOURS, neighbours, "neighbours", "Neighbours", (int64_t fid))          \
-	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae))              \
+	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae, int64_t fid)) \
 	X(SEARCH, search, "search", "Search", (const char *query))                   \
 	X(CONTEXT, context, "context", "Context", (int64_t ctx))                      \
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
