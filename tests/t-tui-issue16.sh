@@ -183,3 +183,24 @@ SMALL=$TMP/small.sqlite
 tui treesub 80x20 "c|<Enter>|j<Right>" "$SMALL"
 grep -q '^ *3 \[####      \] *▸ #2 ' "$TMP/treesub.txt" && ok t16-tree-bar-of-whole ||
 	fail t16-tree-bar-of-whole "$(tr '\n' '~' <"$TMP/treesub.txt")"
+
+# ---- 7. the map of the shipped demo (4096 features) at 60x15: not a
+# solid block, a legend naming clusters, region labels, a visible cursor
+DEMO=$S/data/demo.sqlite
+if [ -f "$DEMO" ]; then
+	tui map 60x15 "m" "$DEMO"
+	python3 - "$TMP/map.txt" <<'PY' && ok t16-map-not-solid || fail t16-map-not-solid "$(tr '\n' '~' <"$TMP/map.txt")"
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+cells = [c for c in t if 0x2801 <= ord(c) <= 0x28ff]
+full = sum(1 for c in cells if c == "\u28ff")
+sys.exit(0 if cells and full < 0.2 * len(cells) else 1)
+PY
+	tail -2 "$TMP/map.txt" | head -1 | grep -q '^ ■ #[0-9][0-9]* [a-z]' && ok t16-map-legend ||
+		fail t16-map-legend "$(tail -2 "$TMP/map.txt" | head -1)"
+	lab=$(tail -2 "$TMP/map.txt" | head -1 | sed 's/^ ■ #[0-9]* \(.\{8\}\).*/\1/')
+	sed -n '3,13p' "$TMP/map.txt" | grep -qF "$lab" && ok t16-map-region-label || fail t16-map-region-label "no '$lab' on the map"
+	sed -n '3,13p' "$TMP/map.txt" | grep -q '+' && ok t16-map-cursor || fail t16-map-cursor "no '+'"
+else
+	fail t16-map-demo "no $DEMO"
+fi
