@@ -204,3 +204,18 @@ PY
 else
 	fail t16-map-demo "no $DEMO"
 fi
+
+# ---- 8. a context's tokens: the token under the cursor, its activations
+# and the stored features firing on it (strongest first, Enter opens
+# one), and the context's source. Context 795 of the planted fixture.
+tui ctx 80x16 "<Enter>|G|<Enter>"
+has ctx t16-context-source "source: genfix/dna"
+has ctx t16-context-token "token 7 of 12 «␣TCTC» (Left/Right move): 2 features fire, strongest 3.67"
+a1=$(sed -n 6p "$TMP/ctx.txt" | awk '{print $2}'); a2=$(sed -n 7p "$TMP/ctx.txt" | awk '{print $2}')
+awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(a + 0 >= b + 0 && b + 0 > 0) }' && ok t16-context-strongest-first ||
+	fail t16-context-strongest-first "$a1 then $a2"
+sed -n 3p "$TMP/ctx.attr" | grep -q 'MMMMM' && ok t16-context-token-marked || fail t16-context-token-marked "no mark"
+tui ctxr 80x16 "<Enter>|G|<Enter>|l"
+has ctxr t16-context-token-moves "token 8 of 12 «TCAG»"
+tui ctxo 80x16 "<Enter>|G|<Enter>|j|<Enter>"
+has ctxo t16-context-enter-opens "feature 43"

@@ -4,7 +4,10 @@
  * features that fire there, strongest first. Tab jumps between the two
  * sections; Enter opens a feature (on a context: its strongest feature).
  * The context screen (view_open_context, from the feature page) is the
- * same list for one context and the features firing on it.
+ * same list for one context: its source (document and place as stored),
+ * a token cursor (Left/Right) marked in the text, that token's
+ * activations, and the stored features firing on that token, strongest
+ * first (Enter opens one).
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -38,9 +41,18 @@ typedef struct {
 	int64_t top_fid;   /* strongest feature there, 0 none */
 } sr_ctx;
 
+/* A feature firing on the context screen's context. */
+typedef struct {
+	int64_t fid;       /* the feature */
+	float *acts;       /* its activation per token (ntok) */
+} sr_tokfeat;
+
 /* The search view's state. */
 typedef struct {
 	char query[512];   /* what was searched */
+	int tok;           /* context screen: the token under the cursor */
+	sr_tokfeat *tf;    /* context screen: the features with an example there */
+	int ntf;           /* count */
 	sr_row *rows;      /* rows */
 	int n, cap;        /* count and capacity */
 	sr_ctx *ctx;       /* contexts */
@@ -290,6 +302,9 @@ static void sr_free(view *v)
 	for (int i = 0; i < sp->nctx; i++)
 		context_free(&sp->ctx[i].c);
 	free(sp->ctx);
+	for (int i = 0; i < sp->ntf; i++)
+		free(sp->tf[i].acts);
+	free(sp->tf);
 	free(sp);
 }
 
@@ -302,15 +317,108 @@ static const view_ops sr_ops = {
 	.free = sr_free,
 };
 
-/* The context screen is the same list with one context. */
+/* The context screen's rows for its token: the context (token marked),
+ * its source, the token and the features firing on it, strongest first. */
+static void ctx_rows(view *v)
+{
+	sr_priv *sp = v->priv;
+	for (int i = 0; i < sp->n; i++)
+		free(sp->rows[i].text);
+	sp->n = 0;
+	sr_ctx *c = &sp->ctx[0];
+	int nt = c->c.ntok;
+	if (sp->tok >= nt)
+		sp->tok = nt - 1;
+	if (sp->tok < 0)
+		sp->tok = 0;
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld: %d tokens, %d features with an example on it",
+						      (long long)c->c.id, nt, sp->ntf)});
+	sr_add(sp, (sr_row){SR_CTX, 0, -1, NULL});
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("source: %s", c->c.source && c->c.source[0] ? c->c.source : "(not recorded)")});
+	if (nt <= 0) {
+		v->nrows = sp->n;
+		return;
+	}
+	size_t a = c->c.tok_off[sp->tok], b = c->c.tok_off[sp->tok + 1];
+	c->moff = a;
+	c->mlen = b - a;
+	/* the features active on the token, strongest first */
+	int *ord = xcalloc((size_t)sp->ntf + 1, sizeof *ord), k = 0;
+	for (int i = 0; i < sp->ntf; i++)
+		if (sp->tf[i].acts[sp->tok] > 0)
+			ord[k++] = i;
+	for (int i = 1; i < k; i++)
+		for (int j = i; j > 0 && sp->tf[ord[j]].acts[sp->tok] > sp->tf[ord[j - 1]].acts[sp->tok]; j--) {
+			int t = ord[j];
+			ord[j] = ord[j - 1];
+			ord[j - 1] = t;
+		}
+	char *tt = draw_token_readable(c->c.text + a, b - a);
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("token %d of %d \xc2\xab%s\xc2\xbb (Left/Right move): %d feature%s fire%s, strongest %.3g",
+						      sp->tok + 1, nt, tt, k, k == 1 ? "" : "s", k == 1 ? "s" : "",
+						      k ? (double)sp->tf[ord[0]].acts[sp->tok] : 0.0)});
+	free(tt);
+	for (int i = 0; i < k; i++)
+		sr_add(sp, (sr_row){SR_FEAT, sp->tf[ord[i]].fid, sp->tf[ord[i]].acts[sp->tok], NULL});
+	free(ord);
+	v->nrows = sp->n;
+	if (v->cur < 4 || v->cur >= sp->n)
+		v->cur = sp->n > 4 ? 4 : sp->n - 1;
+	view_clamp(v);
+}
+
+static int ctx_key(view *v, int act, int key)
+{
+	sr_priv *sp = v->priv;
+	if (act == ACT_LEFT || act == ACT_RIGHT) {
+		sp->tok += act == ACT_RIGHT ? 1 : -1;
+		ctx_rows(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	return sr_key(v, act, key);
+}
+
 static const view_ops ctx_ops = {
 	.kind = VIEW_CONTEXT,
 	.draw = sr_draw,
-	.key = sr_key,
+	.key = ctx_key,
 	.row_text = sr_row_text,
 	.selected = sr_selected,
 	.free = sr_free,
 };
+
+void view_open_context(int64_t ctx)
+{
+	sr_priv *sp = xcalloc(1, sizeof *sp);
+	sp->ctx = xcalloc(1, sizeof *sp->ctx);
+	sr_ctx *c = &sp->ctx[0];
+	if (index_context(tui.ix, ctx, &c->c) != 0) {
+		free(sp->ctx);
+		free(sp);
+		tui_status(TC_ERROR, "context %lld is not in this index", (long long)ctx);
+		return;
+	}
+	sp->nctx = 1;
+	fs_ctx_feature *cf = NULL;
+	int nf = index_context_features(tui.ix, ctx, 256, &cf);
+	sp->tf = xcalloc((size_t)(nf > 0 ? nf : 0) + 1, sizeof *sp->tf);
+	for (int i = 0; i < nf; i++) {
+		float *acts = xcalloc((size_t)c->c.ntok + 1, sizeof *acts);
+		if (index_example_acts(tui.ix, cf[i].fid, ctx, acts, c->c.ntok) != 0) {
+			free(acts);
+			continue;
+		}
+		sp->tf[sp->ntf++] = (sr_tokfeat){cf[i].fid, acts};
+	}
+	/* start on the strongest feature's strongest token */
+	sp->tok = nf > 0 ? cf[0].max_pos : 0;
+	c->top_fid = nf > 0 ? cf[0].fid : 0;
+	free(cf);
+	view *v = view_new(&ctx_ops, sp);
+	snprintf(v->title, sizeof v->title, "context %lld", (long long)ctx);
+	ctx_rows(v);
+	view_push(v);
+}
 
 void view_open_search(const char *query)
 {
@@ -318,19 +426,6 @@ void view_open_search(const char *query)
 	snprintf(sp->query, sizeof sp->query, "%s", query);
 	view *v = view_new(&sr_ops, sp);
 	sr_run(v);
-	view_clamp(v);
-	view_push(v);
-}
-
-void view_open_context(int64_t ctx)
-{
-	sr_priv *sp = xcalloc(1, sizeof *sp);
-	sp->ctx = xcalloc(1, sizeof *sp->ctx);
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld and the features firing on it", (long long)ctx)});
-	sr_add_ctx(sp, ctx);
-	view *v = view_new(&ctx_ops, sp);
-	snprintf(v->title, sizeof v->title, "context %lld", (long long)ctx);
-	v->nrows = sp->n;
 	view_clamp(v);
 	view_push(v);
 }
