@@ -219,3 +219,49 @@ tui ctxr 80x16 "<Enter>|G|<Enter>|l"
 has ctxr t16-context-token-moves "token 8 of 12 «TCAG»"
 tui ctxo 80x16 "<Enter>|G|<Enter>|j|<Enter>"
 has ctxo t16-context-enter-opens "feature 43"
+
+# ---- 9. your work: bookmarks, labelled/noted features, lists; add and
+# remove list members; copy a feature summary or a context to a file and
+# (when FEATSCOPE_OSC52=1) by OSC 52
+N9=$TMP/notes9.sqlite
+"$FS" notes set --notes "$N9" --bookmark "$FIX" 2 >/dev/null 2>&1 || fail t16-bookmark-set "notes set failed"
+"$FS" notes set --notes "$N9" --label "my own" "$FIX" 4 >/dev/null 2>&1 || fail t16-label-set "notes set failed"
+t9() {
+	name=$1 keys=$2
+	printf '%s\n' "$keys" | tr '|' '\n' >"$TMP/$name.keys"
+	echo ":save-display $TMP/$name.out" >>"$TMP/$name.keys"
+	FEATSCOPE_SCRIPT=$TMP/$name.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color \
+		"$FS" --notes "$N9" "$FIX" >/dev/null 2>"$TMP/$name.err"
+	sed '/^--$/,$d' "$TMP/$name.out" >"$TMP/$name.txt" 2>/dev/null
+}
+t9 mine "j|+|favs<Enter>|B"
+has mine t16-mine-bookmarks "bookmarks (1)"
+grep -q '^  2  *digits' "$TMP/mine.txt" && ok t16-mine-bookmark-row || fail t16-mine-bookmark-row "$(tr '\n' '~' <"$TMP/mine.txt")"
+has mine t16-mine-noted "with your label, note or tags (1)"
+grep -q '^  4  *my own' "$TMP/mine.txt" && ok t16-mine-noted-row || fail t16-mine-noted-row "$(tr '\n' '~' <"$TMP/mine.txt")"
+has mine t16-mine-list "list favs (1)"
+"$FS" notes lists --notes "$N9" "$FIX" 2>/dev/null | grep -q favs && ok t16-list-add-saved || fail t16-list-add-saved "no list favs"
+# remove: the list member is the row after the list heading
+t9 rm "B|G|-"
+has rm t16-list-remove "list favs (0)"
+# copy the feature summary of feature 0 to a file, and by OSC 52
+printf '%s\n' ":copy $TMP/copy.txt" ":save-display $TMP/cp.out" >"$TMP/cp.keys"
+FEATSCOPE_OSC52=1 FEATSCOPE_SCRIPT=$TMP/cp.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color \
+	"$FS" --notes "$N9" "$FIX" >/dev/null 2>"$TMP/cp.err"
+check_grep t16-copy-feature-file '^feature 0: DNA bases in ACGT runs$' "$TMP/copy.txt"
+check_grep t16-copy-feature-context '^top context [0-9]* [(]' "$TMP/copy.txt"
+b64=$(sed -n 's/.*\]52;c;\([A-Za-z0-9+\/=]*\).*/\1/p' "$TMP/cp.err" | head -1)
+if [ -n "$b64" ] && [ "$(printf '%s' "$b64" | base64 -d 2>/dev/null)" = "$(cat "$TMP/copy.txt")" ]; then
+	ok t16-copy-osc52
+else
+	fail t16-copy-osc52 "no OSC 52 with the copied text: $(head -c 200 "$TMP/cp.err")"
+fi
+printf '%s\n' ":copy $TMP/copy2.txt" >"$TMP/cp2.keys"
+FEATSCOPE_SCRIPT=$TMP/cp2.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color \
+	"$FS" --notes "$N9" "$FIX" >/dev/null 2>"$TMP/cp2.err"
+if grep -q ']52;' "$TMP/cp2.err"; then fail t16-copy-osc52-off "OSC 52 without FEATSCOPE_OSC52"; else ok t16-copy-osc52-off; fi
+# a context: from the context screen
+printf '%s\n' "<Enter>" "G" "<Enter>" ":copy $TMP/copy3.txt" >"$TMP/cp3.keys"
+FEATSCOPE_SCRIPT=$TMP/cp3.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color "$FS" --notes "$N9" "$FIX" >/dev/null 2>&1
+check_grep t16-copy-context '^context 795 [(]source genfix/dna[)]$' "$TMP/copy3.txt"
+check_grep t16-copy-context-text '^sequence 170: TCTCTCAGTCTTAGCAGG end' "$TMP/copy3.txt"

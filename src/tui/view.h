@@ -42,6 +42,7 @@ typedef struct view view;
 	X(MATCHES, matches, "matched contexts", "Matched contexts", (int64_t fid, const char *pattern)) \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(MINE, mine, "your work", "Your work", (void))                               \
 	X(COMPARE, compare, "compare", "Compare", (int sa, int sb))                   \
 	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, int64_t fb))     \
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
@@ -83,6 +84,9 @@ typedef struct {
 	void (*relayout)(view *v);         /* after a size change */
 	/* A ':' command with an argument ("filter TEXT"); VR_* flags. */
 	int (*command)(view *v, int act, const char *arg);
+	/* The text 'Y' copies from this screen (malloc'd, raw), NULL for the
+	 * selected feature's summary. */
+	char *(*copy)(view *v);
 	void (*free)(view *v);             /* release priv */
 } view_ops;
 

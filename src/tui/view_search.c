@@ -378,8 +378,18 @@ static int ctx_key(view *v, int act, int key)
 	return sr_key(v, act, key);
 }
 
+/* 'Y' on the context screen: the context with its id and source. */
+static char *ctx_copy(view *v)
+{
+	sr_priv *sp = v->priv;
+	sr_ctx *c = &sp->ctx[0];
+	return xasprintf("context %lld (source %s)\n%.*s", (long long)c->c.id,
+			 c->c.source && c->c.source[0] ? c->c.source : "not recorded", c->c.len, c->c.text);
+}
+
 static const view_ops ctx_ops = {
 	.kind = VIEW_CONTEXT,
+	.copy = ctx_copy,
 	.draw = sr_draw,
 	.key = ctx_key,
 	.row_text = sr_row_text,
