@@ -31,11 +31,15 @@ FIX=$(fixture_index) || { fail tui-keys-fixture "fixture_index failed"; exit 1; 
 	echo ":save-display $TMP/help2"
 	echo "<PgDn>"
 	echo ":save-display $TMP/help3"
+	echo "<PgDn>"
+	echo ":save-display $TMP/help4"
+	echo "<PgDn>"
+	echo ":save-display $TMP/help5"
 } >"$TMP/help.keys"
 FEATSCOPE_SCRIPT=$TMP/help.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$FIX" 2>"$TMP/help.err"
-cat "$TMP/help1" "$TMP/help2" "$TMP/help3" >"$TMP/help.all" 2>/dev/null
+cat "$TMP/help1" "$TMP/help2" "$TMP/help3" "$TMP/help4" "$TMP/help5" >"$TMP/help.all" 2>/dev/null
 missing=""
 for name in $(sed -n 's/.*(\\fI\(.*\)\\fP)$/\1/p' "$TMP/keys.inc" | sed 's/\\-/-/g'); do
-	grep -q ":$name\$" "$TMP/help.all" || missing="$missing $name"
+	grep -q ":$name\( \|\$\)" "$TMP/help.all" || missing="$missing $name"
 done
 check_eq help-lists-every-action "" "$missing"

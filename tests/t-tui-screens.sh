@@ -124,7 +124,10 @@ screen search-context "$FIX" 100x30 $T256 "<Enter>|jjjjjjjjjjjjjjjjj<Enter>"
 # Regex (engine status), map, help, notes without a database.
 screen regex "$SMALL" 100x20 $T256 "r[\\p{Han}\\x1b]<Enter>"
 screen regex-rank "$SMALL" 100x20 $T256 "r[\\p{Han}\\x1b]<Enter>|o"
-screen regex-open "$FIX" 100x20 $T256 "r[ACGT]{4}<Enter>|<Enter>"
+# Enter on a ranked feature: the contexts that matched (match and
+# activation), and Enter there opens the feature.
+screen regex-matches "$FIX" 100x20 $T256 "r[ACGT]{4}<Enter>|<Enter>"
+screen regex-open "$FIX" 100x20 $T256 "r[ACGT]{4}<Enter>|<Enter>|<Enter>"
 screen regex-bad "$FIX" 100x20 $T256 "r(unclosed<Enter>"
 screen map "$SMALL" 80x24 $T256 "m"
 screen map-zoom "$SMALL" 80x24 $T256 "m|+|llll"

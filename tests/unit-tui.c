@@ -421,6 +421,39 @@ static void test_paging(void)
 	free(path);
 }
 
+/* Logit tokens of a byte-level model as the feature page lists them. */
+static void test_token_readable(void)
+{
+	static const struct { const char *in; size_t n; const char *want; const char *name; } t[] = {
+		{" ", 1, "\xe2\x90\xa3", "token-space"},
+		{"\t", 1, "\xe2\x87\xa5", "token-tab"},
+		{"\n", 1, "\xe2\x86\xb5", "token-newline"},
+		{" the", 4, "\xe2\x90\xa3the", "token-space-word"},
+		{"\x8a", 1, "<..8A>", "token-continuation-byte"},
+		{"\xe3", 1, "<E3..>", "token-lead-byte"},
+		{"\xe3\x81", 2, "<E3..><..81>", "token-cut-character"},
+		{"\xe6\x9d\xb1", 3, "\xe6\x9d\xb1", "token-whole-character"},
+		{"\xff", 1, "\xff", "token-invalid-byte-left-to-escape"},
+		{"", 0, "", "token-empty"},
+	};
+	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+		char *r = draw_token_readable(t[i].in, t[i].n);
+		CHECK(strcmp(r, t[i].want) == 0, t[i].name);
+		free(r);
+	}
+	char d[32];
+	draw_density(0.0475, d, sizeof d);
+	CHECK(strcmp(d, "4.75%") == 0, "density-percent");
+	draw_density(0.0001, d, sizeof d);
+	CHECK(strcmp(d, "0.01%") == 0, "density-small");
+	draw_density(0.000035, d, sizeof d);
+	CHECK(strcmp(d, "0.0035%") == 0, "density-tiny-plain-decimals");
+	draw_density(0.0000999, d, sizeof d);
+	CHECK(strchr(d, 'e') == NULL, "density-no-exponent");
+	draw_density(-1, d, sizeof d);
+	CHECK(strcmp(d, "-") == 0, "density-unknown");
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -432,5 +465,6 @@ int main(void)
 	test_keymap();
 	test_view_info();
 	test_paging();
+	test_token_readable();
 	TEST_END();
 }

@@ -417,26 +417,6 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 
 /* ---------------------------------------------------------------- search */
 
-/* FTS5 query as typed; if it is not valid FTS5 syntax, as one phrase. */
-static int search_ids(fs_index *ix, int labels, const char *query, int limit, int64_t **out)
-{
-	int n = labels ? index_search_labels(ix, query, limit, out)
-		       : index_search_contexts(ix, query, limit, out);
-	if (n >= 0)
-		return n;
-	fs_buf b = {0};
-	buf_addc(&b, '"');
-	for (const char *p = query; *p; p++) {
-		if (*p == '"')
-			buf_addc(&b, '"');
-		buf_addc(&b, *p);
-	}
-	buf_addc(&b, '"');
-	n = labels ? index_search_labels(ix, b.p, limit, out) : index_search_contexts(ix, b.p, limit, out);
-	buf_free(&b);
-	return n;
-}
-
 /* Features whose own label, note or tags match: from the notes database
  * (--notes, or the index's default one when it exists; never created). */
 static void search_notes(fs_index *ix, const char *notes, int limit, const char *query, json_t *jo)
@@ -487,21 +467,15 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 	if (!ix)
 		return FS_EXIT_USAGE;
 	int64_t *ctx = NULL, *fids = NULL;
-	int nc = a->set[O_SUBSTRING] ? 0 : search_ids(ix, 0, query, limit, &ctx);
-	int nf = search_ids(ix, 1, query, limit, &fids);
-	int substring = a->set[O_SUBSTRING] || nc == 0;
-	if (substring && nc >= 0) {
-		/* text that is not words (DNA, code, CJK inside longer runs):
-		 * a literal scan of the contexts */
-		char err[512];
-		free(ctx);
-		ctx = NULL;
-		nc = grep_substring(ix, query, 0, limit, &ctx, err, sizeof err);
-		if (nc < 0) {
-			fs_warn("search: %s", err);
-			index_close(ix);
-			return FS_EXIT_ERR;
-		}
+	char err[512];
+	int how = 0;
+	int nc = grep_search_contexts(ix, query, a->set[O_SUBSTRING], limit, &ctx, &how, err, sizeof err);
+	int nf = index_search(ix, 1, query, limit, &fids, NULL);
+	int substring = how == GREP_SEARCH_SUBSTRING;
+	if (nc < 0) {
+		fs_warn("search: %s", err);
+		index_close(ix);
+		return substring ? FS_EXIT_ERR : FS_EXIT_USAGE;
 	}
 	if (nc < 0 || nf < 0) {
 		fs_warn("search: %s: %s", query, index_errmsg(ix));

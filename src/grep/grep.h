@@ -81,6 +81,10 @@ int grep_is_space(unsigned char c);
 grep_pattern *grep_compile(const char *pattern, unsigned flags,
 			   char *err, size_t errlen);
 void grep_pattern_free(grep_pattern *p);
+/* The byte spans [spans[2k], spans[2k+1]) of p's matches in text[0, n),
+ * left to right, at most max of them (text need not be valid UTF-8).
+ * Returns the count. For showing one context's matches. */
+int grep_pattern_spans(const grep_pattern *p, const char *text, size_t n, size_t *spans, int max);
 
 /* One ranked feature. */
 typedef struct {
@@ -170,6 +174,14 @@ int grep_join(grep_job *j, grep_result *out, char *err, size_t errlen);
  * Returns the count, -1 with err on error. */
 int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		   int64_t **ctx, char *err, size_t errlen);
+/* The context search of `featscope search` and the browser's: full-text
+ * (index_search, phrase when not valid syntax) and, when that finds
+ * nothing or substring is set, a literal scan (grep_substring, case
+ * kept). *how gets GREP_SEARCH_FTS, _PHRASE or _SUBSTRING. Count, -1 with
+ * err. */
+enum { GREP_SEARCH_FTS, GREP_SEARCH_PHRASE, GREP_SEARCH_SUBSTRING };
+int grep_search_contexts(fs_index *ix, const char *query, int substring, int limit,
+			 int64_t **ctx, int *how, char *err, size_t errlen);
 
 
 /* ---- internals exposed for unit tests ---- */

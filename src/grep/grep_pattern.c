@@ -432,3 +432,28 @@ int grep_utf8_valid(const unsigned char *p, size_t n)
 	}
 	return 1;
 }
+
+int grep_pattern_spans(const grep_pattern *p, const char *text, size_t n, size_t *spans, int max)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	int v = grep_utf8_valid(t, n);
+	pcre2_code *code = v ? p->code : p->code_inv;
+	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
+	int k = 0;
+	size_t pos = 0;
+	while (k < max && pos <= n) {
+		int r = pcre2_match(code, t, n, pos, v ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
+		if (r < 0)
+			break;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+		spans[2 * k] = ov[0];
+		spans[2 * k + 1] = ov[1];
+		k++;
+		pos = ov[1] > ov[0] ? ov[1] : ov[0] + 1;
+		/* an empty match inside a character: go to its end */
+		while (v && pos < n && (t[pos] & 0xc0) == 0x80)
+			pos++;
+	}
+	pcre2_match_data_free(md);
+	return k;
+}

@@ -659,3 +659,25 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	}
 	return n;
 }
+
+int grep_search_contexts(fs_index *ix, const char *query, int substring, int limit,
+			 int64_t **ctx, int *how, char *err, size_t errlen)
+{
+	*ctx = NULL;
+	*how = GREP_SEARCH_FTS;
+	int n = 0;
+	if (!substring) {
+		int phrase = 0;
+		n = index_search(ix, 0, query, limit, ctx, &phrase);
+		if (n < 0)
+			return fs_seterr(err, errlen, "%s: %s", query, index_errmsg(ix));
+		if (phrase)
+			*how = GREP_SEARCH_PHRASE;
+		if (n > 0)
+			return n;
+		free(*ctx);
+		*ctx = NULL;
+	}
+	*how = GREP_SEARCH_SUBSTRING;
+	return grep_substring(ix, query, 0, limit, ctx, err, errlen);
+}

@@ -163,6 +163,13 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+/* The user's own labels and tags of n features (from the notes database;
+ * kept in a TEMP table of this connection, the index file is not
+ * written): from then on the filter of the functions here also matches
+ * them, and the label order sorts a feature by its own label where it
+ * has one. n 0 drops them. 0 ok, -1 on error. */
+int index_set_user_labels(fs_index *ix, int n, const int64_t *fids, const char *const *labels,
+			  const char *const *tags);
 /* Keyset paging through the same order as index_feature_page: up to limit
  * rows after (dir > 0) or before (dir < 0) the row `at`, or the first
  * (dir > 0) / last (dir < 0) rows when at is NULL; always in list order.
@@ -303,6 +310,11 @@ int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
  * matches. */
 int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx);
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids);
+/* The search every front end runs: the query as FTS5 syntax and, when it
+ * is not valid syntax, as one phrase (quotes doubled). labels: fids whose
+ * label or explanation matches, else context ids. *phrase (may be NULL)
+ * is set to 1 when the phrase form was used. Count, -1 on error. */
+int index_search(fs_index *ix, int labels, const char *query, int limit, int64_t **out, int *phrase);
 
 /* ------------------------------------------------------------ live model */
 /* The model and dictionaries an index was made with (table live_files):

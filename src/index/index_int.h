@@ -58,6 +58,8 @@ struct fs_index {
 				       index built before it), -1 unknown */
 	sqlite3_stmt *rank_st;      /* its lookup, prepared on first use */
 	struct index_file_id *fid;  /* the file as opened (index_identity.c) */
+	int user_labels;            /* temp.user_labels holds rows (index_set_user_labels):
+				       the list's filter and label order read it */
 };
 
 /* Record the identity of the file ix->path names now, as the one this

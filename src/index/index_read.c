@@ -162,8 +162,81 @@ static const char feature_cols[] =
 	"id, sae, idx, label, label_source, density, max_act, mean_act, act_mass,"
 	" n_examples, cluster, map_x, map_y, hist";
 
-static const char filter_sql[] =
+static const char filter_sql_plain[] =
 	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
+/* With the user's own labels and tags (index_set_user_labels). */
+static const char filter_sql_user[] =
+	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3 OR id IN"
+	" (SELECT fid FROM temp.user_labels WHERE label LIKE '%' || ?3 || '%' ESCAPE '\\'"
+	" OR tags LIKE '%' || ?3 || '%' ESCAPE '\\'))";
+#define filter_sql (ix->user_labels ? filter_sql_user : filter_sql_plain)
+
+/* The sort column's SQL: the label order reads the user's own label,
+ * where there is one, in place of the index's. */
+static const char *sort_col(const fs_index *ix, fs_sort sort)
+{
+	if (sort == FS_SORT_LABEL && ix->user_labels)
+		return "coalesce((SELECT u.label FROM temp.user_labels u WHERE u.fid = features.id"
+		       " AND u.label <> ''), label) COLLATE NOCASE";
+	return sort_cols[sort];
+}
+
+/* The label a feature sorts by: the user's (malloc'd) or NULL. */
+static char *user_label_of(fs_index *ix, int64_t fid)
+{
+	if (!ix->user_labels)
+		return NULL;
+	sqlite3_stmt *s = NULL;
+	char *out = NULL;
+	if (sqlite3_prepare_v2(ix->db, "SELECT label FROM temp.user_labels WHERE fid = ? AND label <> ''", -1, &s,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(s, 1, fid);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			out = col_strdup(s, 0);
+	}
+	sqlite3_finalize(s);
+	return out;
+}
+
+int index_set_user_labels(fs_index *ix, int n, const int64_t *fids, const char *const *labels,
+			  const char *const *tags)
+{
+	if (sqlite3_exec(ix->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS user_labels(fid INTEGER PRIMARY KEY, label TEXT, tags TEXT);"
+			 "DELETE FROM temp.user_labels;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_stmt *s = NULL;
+	if (sqlite3_prepare_v2(ix->db, "INSERT OR REPLACE INTO temp.user_labels VALUES (?, ?, ?)", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return -1;
+	sqlite3_exec(ix->db, "BEGIN", NULL, NULL, NULL);
+	for (int i = 0; i < n; i++) {
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, fids[i]);
+		sqlite3_bind_text(s, 2, labels[i] ? labels[i] : "", -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(s, 3, tags[i] ? tags[i] : "", -1, SQLITE_TRANSIENT);
+		sqlite3_step(s);
+	}
+	sqlite3_finalize(s);
+	sqlite3_exec(ix->db, "COMMIT", NULL, NULL, NULL);
+	int was = ix->user_labels;
+	ix->user_labels = n > 0;
+	if (was != ix->user_labels) {
+		/* the cached paging statements were made with the other SQL */
+		sqlite3_stmt **pg = &ix->page[0][0][0][0];
+		for (size_t i = 0; i < sizeof ix->page / sizeof *pg; i++) {
+			sqlite3_finalize(pg[i]);
+			pg[i] = NULL;
+		}
+		sqlite3_stmt **ct = &ix->count[0][0];
+		for (size_t i = 0; i < sizeof ix->count / sizeof *ct; i++) {
+			sqlite3_finalize(ct[i]);
+			ct[i] = NULL;
+		}
+	}
+	return 0;
+}
 
 /* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
  * matches as a plain substring. */
@@ -193,7 +266,7 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 				      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4 OFFSET ?5",
 				      feature_cols, all ? "(?1 = 0)" : "sae = ?1",
 				      filt ? "AND" : "", filt ? filter_sql : "",
-				      sort_cols[sort], dir, dir, dir);
+				      sort_col(ix, sort), dir, dir, dir);
 		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
 		free(sql);
 		if (rc != SQLITE_OK)
@@ -413,6 +486,30 @@ static int id_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+int index_search(fs_index *ix, int labels, const char *query, int limit, int64_t **out, int *phrase)
+{
+	if (phrase)
+		*phrase = 0;
+	int n = labels ? index_search_labels(ix, query, limit, out) : index_search_contexts(ix, query, limit, out);
+	if (n >= 0)
+		return n;
+	free(*out);
+	*out = NULL;
+	fs_buf b = {0};
+	buf_addc(&b, '"');
+	for (const char *p = query; *p; p++) {
+		if (*p == '"')
+			buf_addc(&b, '"');
+		buf_addc(&b, *p);
+	}
+	buf_addc(&b, '"');
+	n = labels ? index_search_labels(ix, b.p, limit, out) : index_search_contexts(ix, b.p, limit, out);
+	buf_free(&b);
+	if (phrase && n >= 0)
+		*phrase = 1;
+	return n;
+}
+
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
 {
 	*fids = NULL;
@@ -571,16 +668,16 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 	if (!at)
 		from = xstrdup("");
 	else if (all)
-		from = xasprintf("AND (%s, sae, idx) %s (?6, ?7, ?8)", sort_cols[sort], op);
+		from = xasprintf("AND (%s, sae, idx) %s (?6, ?7, ?8)", sort_col(ix, sort), op);
 	else if (sort == FS_SORT_LABEL)
-		from = xasprintf("AND %s %s= ?6 AND (%s %s ?6 OR idx %s ?8)", sort_cols[sort], op,
-				 sort_cols[sort], op, op);
+		from = xasprintf("AND %s %s= ?6 AND (%s %s ?6 OR idx %s ?8)", sort_col(ix, sort), op,
+				 sort_col(ix, sort), op, op);
 	else
-		from = xasprintf("AND (%s, idx) %s (?6, ?8)", sort_cols[sort], op);
+		from = xasprintf("AND (%s, idx) %s (?6, ?8)", sort_col(ix, sort), op);
 	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s"
 			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
 			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
-			      filt ? filter_sql : "", from, sort_cols[sort], d, d, d);
+			      filt ? filter_sql : "", from, sort_col(ix, sort), d, d, d);
 	free(from);
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
@@ -595,7 +692,12 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 	if (at) {
 		switch (sort) {
 		case FS_SORT_ID: sqlite3_bind_int64(s, 6, at->idx); break;
-		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, at->label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_LABEL: {
+			char *ul = user_label_of(ix, at->id);
+			sqlite3_bind_text(s, 6, ul ? ul : at->label, -1, SQLITE_TRANSIENT);
+			free(ul);
+			break;
+		}
 		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, at->density); break;
 		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, at->max_act); break;
 		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, at->cluster); break;
@@ -707,7 +809,8 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	}
 	/* Other orders of one dictionary, unfiltered: the position stored at
 	 * build time (feature_ranks), when the index has it. */
-	if (sort != FS_SORT_ID && !all && !filt && f.sae == sae && (!desc || sae_dense(ix, sae))) {
+	if (sort != FS_SORT_ID && !all && !filt && f.sae == sae && (!desc || sae_dense(ix, sae)) &&
+	    !(sort == FS_SORT_LABEL && ix->user_labels)) {
 		rank = stored_rank(ix, fid, sort);
 		if (rank >= 0) {
 			const fs_sae *d = index_sae_by_id(ix, sae);
@@ -724,7 +827,7 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
 			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
 			      " (SELECT count(*) FROM features WHERE id = ?9 AND %s %s %s)",
-			      w, a, fs, sort_cols[sort], op, w, a, fs, sort_cols[sort], op, w, a, fs);
+			      w, a, fs, sort_col(ix, sort), op, w, a, fs, sort_col(ix, sort), op, w, a, fs);
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(s, 1, sae);
@@ -733,7 +836,12 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		}
 		switch (sort) {
 		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
-		case FS_SORT_LABEL: sqlite3_bind_text(s, 6, f.label, -1, SQLITE_TRANSIENT); break;
+		case FS_SORT_LABEL: {
+			char *ul = user_label_of(ix, fid);
+			sqlite3_bind_text(s, 6, ul ? ul : f.label, -1, SQLITE_TRANSIENT);
+			free(ul);
+			break;
+		}
 		case FS_SORT_DENSITY: sqlite3_bind_double(s, 6, f.density); break;
 		case FS_SORT_MAXACT: sqlite3_bind_double(s, 6, f.max_act); break;
 		case FS_SORT_CLUSTER: sqlite3_bind_int64(s, 6, f.cluster); break;

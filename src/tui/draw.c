@@ -9,6 +9,7 @@
 #include "core/util.h"
 
 #include <curses.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -249,4 +250,45 @@ int draw_legend(int y, int x, int w, float max)
 	}
 	col += draw_text(y, x + col, w - col, hi, TC_DIM, 0);
 	return col;
+}
+
+char *draw_token_readable(const char *tok, size_t len)
+{
+	fs_buf b = {0};
+	const unsigned char *p = (const unsigned char *)tok;
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		int l = c >= 0x80 ? utf8_len(p + i, len - i) : 1;
+		if (c == ' ')
+			buf_printf(&b, "\xe2\x90\xa3");
+		else if (c == '\t')
+			buf_printf(&b, "\xe2\x87\xa5");
+		else if (c == '\n')
+			buf_printf(&b, "\xe2\x86\xb5");
+		else if (c >= 0x80 && l == 0 && c >= 0xc2 && c <= 0xf4)
+			buf_printf(&b, "<%02X..>", c);
+		else if (c >= 0x80 && l == 0 && c < 0xc0)
+			buf_printf(&b, "<..%02X>", c);
+		else if (l > 1) {
+			buf_add(&b, tok + i, (size_t)l);
+			i += (size_t)l;
+			continue;
+		} else
+			buf_addc(&b, (char)c);
+		i++;
+	}
+	return b.p ? b.p : xstrdup("");
+}
+
+void draw_density(double d, char *out, size_t len)
+{
+	double pc = d * 100;
+	if (d < 0 || isnan(d))
+		snprintf(out, len, "-");
+	else if (pc >= 0.01 || d == 0)
+		snprintf(out, len, "%.2f%%", pc);
+	else {
+		int dec = 1 - (int)floor(log10(pc));
+		snprintf(out, len, "%.*f%%", dec > 12 ? 12 : dec, pc);
+	}
 }

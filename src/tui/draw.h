@@ -64,6 +64,16 @@ void draw_fill(int y, int x, int w, int cls);
  * activation relative to max; tokens: alternate underline per token.
  * Returns the index of the first cell not drawn. */
 int draw_cells(int y, int x, int w, const draw_cell *c, int n, int from, float max, int tokens);
+/* A token as a list of tokens shows it (logit effects), into out
+ * (malloc'd): space as U+2423, tab as U+21E5, newline as U+21B5, so a
+ * whitespace token is visible; a byte that belongs to a UTF-8 character
+ * cut across byte-level tokens as <E3..> (it starts a character) or
+ * <..8A> (it continues one); anything else as it is (draw_text escapes). */
+char *draw_token_readable(const char *tok, size_t len);
+/* A density (a fraction of tokens) as every screen prints it: a
+ * percentage in plain decimals, two significant digits below 0.01%
+ * ("0.0035%"), "-" when unknown. */
+void draw_density(double d, char *out, size_t len);
 /* Heat legend "0 [ramp] max" in w columns; returns columns used. */
 int draw_legend(int y, int x, int w, float max);
 

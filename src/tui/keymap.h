@@ -58,6 +58,9 @@
 	X(EDIT_LABEL, "edit-label", GLOBAL, "L", "give the selected feature a label of your own") \
 	X(EDIT_TAGS, "edit-tags", GLOBAL, "T", "edit the tags of the selected feature") \
 	X(BOOKMARK, "bookmark", GLOBAL, "b", "bookmark or unbookmark the selected feature") \
+	X(MINE, "mine", GLOBAL, "B", "your bookmarks, labelled and noted features, and lists") \
+	X(LIST_ADD, "list-add", GLOBAL, "+", "add the selected feature to one of your lists") \
+	X(COPY, "copy", GLOBAL, "Y", "copy the selected context or feature's summary to a file (and by OSC 52 when on)") \
 	X(ANALYZE, "analyze", GLOBAL, "A", "run the live model on text you type") \
 	X(STEER, "steer", GLOBAL, "S", "steer generation with the selected feature") \
 	X(SORT, "sort", LIST, "o", "sort by the next column")                      \
@@ -69,7 +72,7 @@
 	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \
 	X(ABLATION, "ablation", FEATURE, "E", "ablation effect on the top context (live)") \
 	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
-	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (precision, F1, mass, ...)") \
+	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (F1 first, then mass, precision, ...)") \
 	X(COMPARE_LIST, "compare-list", COMPARE, "u", "mutual pairs, unmatched in one, unmatched in the other") \
 	X(COMPARE_ORDER, "compare-order", COMPARE, "o", "pairs by cosine or by co-activation") \
 	X(COMPARE_NEXT, "compare-next", COMPARE, "d", "compare with the next dictionary") \
@@ -82,6 +85,7 @@
 	X(STEER_DROP, "steer-drop", STEER, "x", "stop steering with the selected feature") \
 	X(STEER_PROMPT, "steer-prompt", STEER, "p", "edit the prompt") \
 	X(STEER_MODE, "steer-mode", STEER, "M", "clamp the features or add their directions") \
+	X(LIST_REMOVE, "list-remove", MINE, "-", "remove the feature from the list it is shown under") \
 	X(SAVE_NOTE, "save-note", NOTE, "<C-s>", "save the note now")              \
 	X(CLOSE_NOTE, "close-note", NOTE, "<Esc> <C-x>", "save the note and close the editor")
 

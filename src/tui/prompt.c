@@ -202,6 +202,8 @@ static void prompt_draw(const char *label, const prompt_line *l, const char *hin
 		int used = lw + draw_width(l->buf + start, l->len - start) + 2;
 		if (used + hw < COLS)
 			draw_text(y, COLS - hw, hw, hint, TC_DIM, 0);
+		else if (COLS - used > 8) /* as many candidates as fit, cut with '…' */
+			draw_text(y, used, COLS - used, hint, TC_DIM, DRAW_ELLIPSIS);
 	}
 	term_set(TC_NORMAL);
 	move(y, lw + cw);
@@ -213,7 +215,7 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 {
 	prompt_line l;
 	prompt_set(&l, init);
-	char hint[256] = "";
+	char hint[1024] = "";
 	tui.status[0] = 0;
 	for (;;) {
 		tui_redraw();
@@ -242,6 +244,8 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 					prefix[l.cur] = 0;
 					n = complete(prefix, cand, 64, ctx);
 					size_t hl = 0;
+					if (n > 8) /* say how many when they cannot all show */
+						hl = (size_t)snprintf(hint, sizeof hint, "%d%s: ", n, n >= 64 ? "+" : "");
 					for (int i = 0; i < n && i < 64 && hl + 2 < sizeof hint; i++)
 						hl += (size_t)snprintf(hint + hl, sizeof hint - hl, "%s%s",
 								       i ? " " : "", cand[i]);

@@ -10,6 +10,7 @@
 #include "tui/prompt.h"
 #include "tui/term.h"
 #include "core/util.h"
+#include "core/format.h"
 #include "tui/view.h"
 
 #include <curses.h>
@@ -171,6 +172,133 @@ static void tui_note_field(int act)
 
 static void tui_action(int act, const char *arg);
 
+/* List names for completion at the list-add prompt. */
+static int tui_complete_list(const char *prefix, const char **out, int max, void *ctx)
+{
+	static char **names;
+	static int nn;
+	(void)ctx;
+	strv_free(names, nn > 0 ? nn : 0);
+	names = NULL;
+	nn = tui.notes ? notes_list_names(tui.notes, &names) : 0;
+	int k = 0;
+	for (int i = 0; i < nn && k < max; i++)
+		if (strncmp(names[i], prefix, strlen(prefix)) == 0)
+			out[k++] = names[i];
+	return k;
+}
+
+/* '+': the selected feature into a list of the user's (made when new). */
+static void tui_list_add(const char *arg)
+{
+	int64_t fid = tui_selected();
+	char key[160];
+	if (fid <= 0 || notes_feature_key(tui.ix, fid, key, sizeof key) != 0) {
+		tui_status(TC_ERROR, "no feature selected");
+		return;
+	}
+	if (!tui.notes) {
+		tui_status(TC_ERROR, "notes are not available (no notes database)");
+		return;
+	}
+	char *name = arg ? xstrdup(arg) : prompt_read("add to list: ", "", tui_complete_list, NULL, NULL);
+	if (!name || !*name) {
+		free(name);
+		return;
+	}
+	if (!notes_list_name_ok(name))
+		tui_status(TC_ERROR, "'%s' is no list name: no spaces, commas or control characters", name);
+	else if (notes_list_add(tui.notes, name, NULL, key) != 0)
+		tui_status(TC_ERROR, "could not add %s to %s: %s", key, name, notes_errmsg(tui.notes));
+	else
+		tui_status(TC_STATUS, "%s added to list %s", key, name);
+	free(name);
+}
+
+/* Base64 of s[0, n) (malloc'd), for OSC 52. */
+static char *tui_base64(const char *s, size_t n)
+{
+	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = (const unsigned char *)s;
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+		*o++ = tb[v >> 18 & 63];
+		*o++ = tb[v >> 12 & 63];
+		*o++ = i + 1 < n ? tb[v >> 6 & 63] : '=';
+		*o++ = i + 2 < n ? tb[v & 63] : '=';
+	}
+	*o = 0;
+	return out;
+}
+
+/* 'Y': the screen's text to copy (a context), else the selected
+ * feature's summary; written escaped (core/escape) to a file, and to the
+ * terminal's clipboard by OSC 52 when FEATSCOPE_OSC52=1 (off by default:
+ * a terminal that honours it lets any program set the clipboard). */
+static void tui_copy(const char *arg)
+{
+	view *v = tui.top;
+	char *raw = v && v->ops->copy ? v->ops->copy(v) : NULL;
+	if (!raw) {
+		int64_t fid = tui_selected();
+		fs_feature f;
+		if (fid <= 0 || index_feature(tui.ix, fid, &f) != 0) {
+			tui_status(TC_ERROR, "nothing to copy here");
+			return;
+		}
+		char name[64], lab[512], dens[32];
+		int user;
+		index_feature_name(tui.ix, fid, name, sizeof name);
+		tui_label_feature(&f, lab, sizeof lab, &user);
+		draw_density(f.density, dens, sizeof dens);
+		fs_buf b = {0};
+		buf_printf(&b, "feature %s: %s\ndensity %s, max activation %.4g, mean %.4g\n", name, lab, dens,
+			   f.max_act, f.mean_act);
+		fs_example *ex = NULL;
+		int nex = index_examples(tui.ix, fid, &ex);
+		for (int i = 0; i < nex && i < 3; i++) {
+			fs_context c;
+			if (index_context(tui.ix, ex[i].ctx, &c) != 0)
+				continue;
+			buf_printf(&b, "top context %lld (%.4g): %.*s\n", (long long)c.id, ex[i].max_act, c.len, c.text);
+			context_free(&c);
+		}
+		examples_free(ex, nex > 0 ? nex : 0);
+		feature_free(&f);
+		raw = b.p;
+	}
+	fs_buf e = {0};
+	/* line by line, so each stays a line */
+	for (const char *p = raw; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t l = nl ? (size_t)(nl - p) : strlen(p);
+		format_escaped(&e, p, l);
+		buf_addc(&e, '\n');
+		p += l + (nl ? 1 : 0);
+	}
+	free(raw);
+	char *path = arg ? xstrdup(arg) : prompt_read("copy to file: ", getenv("FEATSCOPE_COPY_FILE") ? getenv("FEATSCOPE_COPY_FILE") : "featscope-copy.txt", NULL, NULL, NULL);
+	if (path && *path) {
+		FILE *fp = fopen(path, "w");
+		if (!fp || fwrite(e.p, 1, e.len, fp) != e.len || fclose(fp) != 0)
+			tui_status(TC_ERROR, "copy: cannot write '%s'", path);
+		else
+			tui_status(TC_STATUS, "copied to %s%s", path, getenv("FEATSCOPE_OSC52") && strcmp(getenv("FEATSCOPE_OSC52"), "1") == 0 ? " and the clipboard (OSC 52)" : "");
+	}
+	const char *osc = getenv("FEATSCOPE_OSC52");
+	if (osc && strcmp(osc, "1") == 0 && e.len) {
+		char *b64 = tui_base64(e.p, e.len);
+		/* headless (tests): to stderr; else straight to the terminal */
+		FILE *out = term_headless() ? stderr : stdout;
+		fprintf(out, "\033]52;c;%s\a", b64);
+		fflush(out);
+		free(b64);
+	}
+	free(path);
+	buf_free(&e);
+}
+
 /* An index rebuilt (or removed) under the open browser: the browser goes
  * on reading the file it opened (its connection holds it), never a mix,
  * and says so on the status line whenever that is free; the regex probe,
@@ -208,6 +336,19 @@ static void tui_view_result(int r)
 	}
 	if (r & VR_QUIT)
 		tui.quit = 1;
+}
+
+void tui_run(int act)
+{
+	view *v = tui.top;
+	if (v && v->ops->key) {
+		int r = v->ops->key(v, act, 0);
+		if (r) {
+			tui_view_result(r);
+			return;
+		}
+	}
+	tui_action(act, NULL);
 }
 
 /* Run a ':' command line. */
@@ -340,7 +481,9 @@ static void tui_action(int act, const char *arg)
 		view_open_list();
 		break;
 	case ACT_CLUSTERS:
-		view_open_clusters(0);
+		/* from a feature (its page, a ranking, ...): open at its node;
+		 * from the list, at the roots */
+		view_open_clusters(0, tui.top && tui.top->ops->kind != VIEW_LIST ? tui_selected() : 0);
 		break;
 	case ACT_SEARCH:
 		s = arg ? xstrdup(arg) : tui_ask("search: ", "");
@@ -392,6 +535,15 @@ static void tui_action(int act, const char *arg)
 	case ACT_EDIT_TAGS:
 	case ACT_BOOKMARK:
 		tui_note_field(act);
+		break;
+	case ACT_MINE:
+		view_open_mine();
+		break;
+	case ACT_LIST_ADD:
+		tui_list_add(arg);
+		break;
+	case ACT_COPY:
+		tui_copy(arg);
 		break;
 	case ACT_ANALYZE:
 		view_open_prompt(tui_selected() > 0 ? tui_selected() : 0, arg);
@@ -539,6 +691,7 @@ int cmd_tui(int argc, char **argv)
 	}
 	if (nerr[0])
 		tui_status(TC_ERROR, "notes: %s", nerr);
+	tui_user_labels_sync();
 	view_open_list();
 	int dirty = 1;
 	double tkey = 0;

@@ -280,11 +280,45 @@ int tui_note_get(int64_t fid, fs_note *out)
 	return r;
 }
 
+void tui_user_labels_sync(void)
+{
+	if (!tui.notes)
+		return;
+	char **keys = NULL;
+	int nk = notes_keys(tui.notes, &keys);
+	int n = 0;
+	int64_t *fids = xcalloc((size_t)(nk > 0 ? nk : 0) + 1, sizeof *fids);
+	char **labels = xcalloc((size_t)(nk > 0 ? nk : 0) + 1, sizeof *labels);
+	char **tags = xcalloc((size_t)(nk > 0 ? nk : 0) + 1, sizeof *tags);
+	for (int i = 0; i < nk; i++) {
+		fs_note note;
+		char err[256];
+		int64_t fid = index_resolve(tui.ix, keys[i], err, sizeof err);
+		if (fid < 0 || notes_get(tui.notes, keys[i], &note) != 0)
+			continue;
+		if ((note.label && note.label[0]) || (note.tags && note.tags[0])) {
+			fids[n] = fid;
+			labels[n] = xstrdup(note.label ? note.label : "");
+			tags[n] = xstrdup(note.tags ? note.tags : "");
+			n++;
+		}
+		note_free(&note);
+	}
+	index_set_user_labels(tui.ix, n, fids, (const char *const *)labels, (const char *const *)tags);
+	strv_free(labels, n);
+	strv_free(tags, n);
+	free(fids);
+	strv_free(keys, nk > 0 ? nk : 0);
+}
+
 int tui_note_put(const fs_note *n)
 {
 	if (!tui.notes)
 		return -1;
-	return notes_put(tui.notes, n);
+	int r = notes_put(tui.notes, n);
+	if (r == 0)
+		tui_user_labels_sync();
+	return r;
 }
 
 int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored)
@@ -293,7 +327,10 @@ int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored)
 		memset(stored, 0, sizeof *stored);
 	if (!tui.notes)
 		return -1;
-	return notes_merge(tui.notes, base, mine, stored);
+	int r = notes_merge(tui.notes, base, mine, stored);
+	if (r == 0)
+		tui_user_labels_sync();
+	return r;
 }
 
 void tui_note_free(fs_note *n)

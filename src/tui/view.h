@@ -35,18 +35,20 @@ typedef struct view view;
 	X(LIST, list, "features", "Feature list", (void))                             \
 	X(FEATURE, feature, "feature", "Feature page", (int64_t fid))                 \
 	X(NEIGHBOURS, neighbours, "neighbours", "Neighbours", (int64_t fid))          \
-	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae))              \
+	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae, int64_t fid)) \
 	X(SEARCH, search, "search", "Search", (const char *query))                   \
 	X(CONTEXT, context, "context", "Context", (int64_t ctx))                      \
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
+	X(MATCHES, matches, "matched contexts", "Matched contexts", (int64_t fid, const char *pattern)) \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
+	X(MINE, mine, "your work", "Your work", (void))                               \
 	X(COMPARE, compare, "compare", "Compare", (int sa, int sb))                   \
 	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, int64_t fb))     \
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
 	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
 	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
-	X(HELP, help, "help: keys (Enter describes, q closes)", "Help", (view_kind from))
+	X(HELP, help, "help: keys (Enter runs one, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
 typedef enum {
@@ -82,6 +84,9 @@ typedef struct {
 	void (*relayout)(view *v);         /* after a size change */
 	/* A ':' command with an argument ("filter TEXT"); VR_* flags. */
 	int (*command)(view *v, int act, const char *arg);
+	/* The text 'Y' copies from this screen (malloc'd, raw), NULL for the
+	 * selected feature's summary. */
+	char *(*copy)(view *v);
 	void (*free)(view *v);             /* release priv */
 } view_ops;
 
@@ -139,6 +144,10 @@ int tui_note_put(const fs_note *n);
  * stored note changed since base; *stored receives it), -1 error. */
 int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored);
 void tui_note_free(fs_note *n);
+/* Hand the notes' own labels and tags to the index connection
+ * (index_set_user_labels), so the list's filter and label order use them;
+ * after every save and at start. */
+void tui_user_labels_sync(void);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
@@ -162,6 +171,9 @@ const char *view_scope(const view *v);
  * dictionary sae) in the other dictionaries of its d_model with a stored
  * decoder; malloc'd, NULL when there are none. */
 char *view_compare_matches(int64_t fid, int sae, int64_t row);
+/* Run an action as its key would: the top view's handler first, then
+ * the global actions (tui.c; the help screen's Enter). */
+void tui_run(int act);
 /* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
 int tui_goto(const char *name);
 

@@ -1,8 +1,11 @@
 /*
  * view_clusters.c: the concept tree as an expandable outline, like ncdu or
- * a file manager: node sizes with a bar relative to the parent, labels,
+ * a file manager: node sizes with a bar relative to the whole dictionary,
+ * node ids (as `featscope clusters INDEX NODE` takes them), labels,
  * Right/l/Enter expand a node (its child nodes, then its features),
  * Left/h collapse or go to the parent, Enter on a feature opens it.
+ * Opened from a feature ('c' on it), the tree opens down to the
+ * feature's node with the cursor on the feature.
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -23,7 +26,7 @@ typedef struct {
 	int64_t id;        /* dictionary id, node id or fid */
 	int depth;         /* indentation */
 	int64_t size;      /* features below (nodes and dictionaries) */
-	int64_t psize;     /* the parent's size, for the bar */
+	int64_t psize;     /* the whole dictionary's size, for the bar */
 	int open;          /* expanded */
 	char *label;       /* label shown */
 } cl_row;
@@ -87,7 +90,7 @@ static void cl_toggle(view *v, int open)
 	if (open && !r->open) {
 		r->open = 1;
 		int added = r->kind == CL_DICT ? cl_expand_into(cp, at, (int)r->id, 0, r->depth + 1, r->size)
-					       : cl_expand_into(cp, at, 0, r->id, r->depth + 1, r->size);
+					       : cl_expand_into(cp, at, 0, r->id, r->depth + 1, r->psize);
 		if (added == 0)
 			tui_status(TC_STATUS, "this node is empty");
 	} else if (!open && r->open) {
@@ -113,7 +116,7 @@ static void cl_relayout(view *v)
 static void cl_draw(view *v)
 {
 	cl_priv *cp = v->priv;
-	draw_text(1, 0, v->w, "    size             concept", TC_HEADER, DRAW_PAD);
+	draw_text(1, 0, v->w, "    size  of the whole   concept (#node)", TC_HEADER, DRAW_PAD);
 	if (cp->n == 0) {
 		draw_text(v->y, 1, v->w - 1, "no concept tree in this index (build with --decoder)", TC_DIM, 0);
 		return;
@@ -148,7 +151,7 @@ static void cl_draw(view *v)
 			snprintf(head, sizeof head, "%s %s ", r->open ? "\xe2\x96\xbe" : "\xe2\x96\xb8",
 				 s ? s->name : "?");
 		} else {
-			snprintf(head, sizeof head, "%s ", r->open ? "\xe2\x96\xbe" : "\xe2\x96\xb8");
+			snprintf(head, sizeof head, "%s #%lld ", r->open ? "\xe2\x96\xbe" : "\xe2\x96\xb8", (long long)r->id);
 		}
 		int used = draw_text(y, x, v->w - x, head, sel ? TC_SELECT : TC_HEADER, 0);
 		draw_text(y, x + used, v->w - x - used, r->label, cls, DRAW_ELLIPSIS);
@@ -228,7 +231,53 @@ static const view_ops cl_ops = {
 	.free = cl_free,
 };
 
-void view_open_clusters(int sae)
+/* Open the tree down to feature fid's node and put the cursor on it. */
+static void cl_reveal(view *v, int64_t fid)
+{
+	cl_priv *cp = v->priv;
+	fs_feature f;
+	if (index_feature(tui.ix, fid, &f) != 0)
+		return;
+	int64_t node = f.cluster;
+	int sae = f.sae;
+	feature_free(&f);
+	/* the path from the root to the node */
+	int64_t path[64];
+	int np = 0;
+	while (node > 0 && np < 64) {
+		fs_cluster c;
+		if (index_cluster(tui.ix, node, &c) != 0)
+			break;
+		path[np++] = node;
+		node = c.parent;
+		free(c.label);
+	}
+	/* a dictionary row first, when the tree starts with them */
+	for (int i = 0; i < cp->n; i++)
+		if (cp->rows[i].kind == CL_DICT && cp->rows[i].id == sae) {
+			v->cur = i;
+			cl_toggle(v, 1);
+			break;
+		}
+	for (int k = np - 1; k >= 0; k--) {
+		int found = 0;
+		for (int i = 0; i < cp->n && !found; i++)
+			if (cp->rows[i].kind == CL_NODE && cp->rows[i].id == path[k]) {
+				v->cur = i;
+				cl_toggle(v, 1);
+				found = 1;
+			}
+		if (!found)
+			return;
+	}
+	for (int i = (int)v->cur; i < cp->n; i++)
+		if (cp->rows[i].kind == CL_FEATURE && cp->rows[i].id == fid) {
+			v->cur = i;
+			break;
+		}
+}
+
+void view_open_clusters(int sae, int64_t fid)
 {
 	cl_priv *cp = xcalloc(1, sizeof *cp);
 	int ns = index_n_saes(tui.ix);
@@ -251,5 +300,7 @@ void view_open_clusters(int sae)
 	view *v = view_new(&cl_ops, cp);
 	v->nrows = cp->n;
 	view_layout(v);
+	if (fid > 0)
+		cl_reveal(v, fid);
 	view_push(v);
 }

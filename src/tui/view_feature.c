@@ -43,7 +43,7 @@ enum { FL_TEXT, FL_HIST, FL_AXIS, FL_CTX, FL_LEGEND };
 typedef struct {
 	int kind;       /* FL_* */
 	int a, b;       /* FL_HIST: row; FL_CTX: context index, sub-line */
-	int cls;        /* colour class of FL_TEXT */
+	int cls;        /* colour class of FL_TEXT; FL_CTX: the context's line count */
 	char *text;     /* FL_TEXT text (owned) */
 } feat_line;
 
@@ -88,12 +88,49 @@ static void feat_text(feat_priv *fp, int cls, const char *fmt, ...)
 	feat_add(fp, FL_TEXT, 0, 0, cls, xstrdup(buf));
 }
 
+/* text (untrusted) in lines of at most w columns, broken at spaces (a
+ * word longer than a line is cut between characters); the first line
+ * after first, the others after the same width of spaces. */
+static void feat_wrapped(feat_priv *fp, int cls, int w, const char *first, const char *text)
+{
+	int ind = draw_width(first, strlen(first));
+	if (w - ind < 8)
+		w = ind + 8;
+	size_t n = strlen(text), pos = 0;
+	int line = 0;
+	do {
+		/* the longest run of glyphs from pos that fits, then back to a space */
+		size_t q = pos, brk = 0;
+		int col = 0;
+		while (q < n) {
+			draw_glyph g;
+			size_t nx = draw_glyph_next(text, n, q, &g);
+			if (col + g.width > w - ind)
+				break;
+			col += g.width;
+			if (text[q] == ' ')
+				brk = q;
+			q = nx;
+		}
+		size_t end = q < n && brk > pos ? brk : q;
+		if (end == pos && q < n) /* not even one glyph fits: take one */
+			end = draw_glyph_next(text, n, pos, &(draw_glyph){0});
+		feat_text(fp, cls, "%*s%.*s", line ? ind : 0, line ? "" : first, (int)(end - pos), text + pos);
+		pos = end;
+		while (pos < n && text[pos] == ' ')
+			pos++;
+		line++;
+	} while (pos < n);
+}
+
 static void feat_clear_lines(feat_priv *fp)
 {
 	for (int i = 0; i < fp->nlines; i++)
 		free(fp->lines[i].text);
 	fp->nlines = 0;
 }
+
+static feat_ctx *feat_ctx_get(feat_priv *fp, int i);
 
 /* Lay the page out (cheap: called on every draw so notes stay fresh). */
 static void feat_layout(view *v)
@@ -111,15 +148,18 @@ static void feat_layout(view *v)
 	const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
 	fs_note n;
 	int have_note = tui_note_get(f->id, &n) == 0;
+	/* labels and the description whole, wrapped to the screen */
+	int lw = v->w - 2;
+	char first[128];
+	snprintf(first, sizeof first, "%s%s  ", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name);
 	if (have_note && n.label && n.label[0]) {
-		feat_text(fp, TC_USER, "%s%s  %s", n.bookmark ? "\xe2\x98\x85 " : "", name, n.label);
-		feat_text(fp, TC_DIM, "  index label: %s", f->label[0] ? f->label : "(none)");
+		feat_wrapped(fp, TC_USER, lw, first, n.label);
+		feat_wrapped(fp, TC_DIM, lw, "  index label: ", f->label[0] ? f->label : "(none)");
 	} else {
-		feat_text(fp, TC_HEADER, "%s%s  %s", have_note && n.bookmark ? "\xe2\x98\x85 " : "", name,
-			  f->label[0] ? f->label : "(no label)");
+		feat_wrapped(fp, TC_HEADER, lw, first, f->label[0] ? f->label : "(no label)");
 	}
 	if (fp->desc)
-		feat_text(fp, TC_DIM, "  %s", fp->desc);
+		feat_wrapped(fp, TC_DIM, lw, "  ", fp->desc);
 	if (have_note && n.tags && n.tags[0])
 		feat_text(fp, TC_USER, "  tags: %s", n.tags);
 	if (have_note && n.note && n.note[0]) {
@@ -135,10 +175,7 @@ static void feat_layout(view *v)
 	}
 	tui_note_free(&n);
 	char dens[32];
-	if (f->density < 0 || isnan(f->density))
-		snprintf(dens, sizeof dens, "-");
-	else
-		snprintf(dens, sizeof dens, "%.4g%%", f->density * 100);
+	draw_density(f->density, dens, sizeof dens);
 	feat_text(fp, TC_NORMAL, "dictionary %s (%s%s%s)  fid %lld", s ? s->name : "?",
 		  s && s->model[0] ? s->model : "", s && s->hook[0] ? " " : "", s ? s->hook : "",
 		  (long long)f->id);
@@ -153,7 +190,8 @@ static void feat_layout(view *v)
 		if (f->hist[i] > hmax)
 			hmax = f->hist[i];
 	if (hmax) {
-		feat_text(fp, TC_HEADER, "activation histogram (log count)");
+		feat_text(fp, TC_HEADER, "activation histogram (log count: full bar %u)",
+			  (unsigned)hmax);
 		for (int r = FEAT_HIST_ROWS - 1; r >= 0; r--)
 			feat_add(fp, FL_HIST, r, 0, 0, NULL);
 		feat_add(fp, FL_AXIS, 0, 0, 0, NULL);
@@ -168,8 +206,11 @@ static void feat_layout(view *v)
 			continue;
 		fs_buf b = {0};
 		buf_printf(&b, "%s", sgn ? "logits -  " : "logits +  ");
-		for (int i = 0; i < nl && i < 10; i++)
-			buf_printf(&b, "%s %+.3g   ", l[i].token, l[i].value);
+		for (int i = 0; i < nl && i < 10; i++) {
+			char *t = draw_token_readable(l[i].token, strlen(l[i].token));
+			buf_printf(&b, "%s %+.3g   ", t, l[i].value);
+			free(t);
+		}
 		feat_add(fp, FL_TEXT, 0, 0, sgn ? TC_NEG : TC_POS, xstrdup(b.p));
 		buf_free(&b);
 	}
@@ -235,8 +276,19 @@ static void feat_layout(view *v)
 					feat_text(fp, TC_HEADER, "interval %d", grp);
 			}
 		}
-		for (int k = 0; k < fp->ctx_lines; k++)
-			feat_add(fp, FL_CTX, i, k, 0, NULL);
+		/* wide mode: as many lines as the context fills (up to
+		 * ctx_lines), never blank ones */
+		int nl = 1;
+		if (fp->ctx_lines > 1) {
+			feat_ctx *c = feat_ctx_get(fp, i);
+			int cols = v->w - 10, tw = 0;
+			for (int k = 0; k < c->ncells; k++)
+				tw += c->cells[k].g.width;
+			nl = cols > 0 ? (tw + cols - 1) / cols : 1;
+			nl = nl < 1 ? 1 : nl > fp->ctx_lines ? fp->ctx_lines : nl;
+		}
+		for (int k = 0; k < nl; k++)
+			feat_add(fp, FL_CTX, i, k, nl, NULL);
 	}
 	if (fp->nex == 0)
 		feat_text(fp, TC_DIM, "%s", f->density == 0 ? "never fires in the data: no firing examples"
@@ -268,6 +320,14 @@ static feat_ctx *feat_ctx_get(feat_priv *fp, int i)
 static int feat_start(const feat_ctx *c, int cols, int lines, int shift)
 {
 	int before = (cols * lines) / 2 - shift, s = c->centre, w = 0;
+	if (lines > 1 && shift == 0) {
+		/* several lines that hold it all: from the start */
+		int tw = 0;
+		for (int k = 0; k < c->ncells; k++)
+			tw += c->cells[k].g.width;
+		if (tw <= cols * lines)
+			return 0;
+	}
 	if (before < 0) {
 		/* Shifted past the centre: walk forward instead. */
 		while (s < c->ncells - 1 && w + c->cells[s].g.width <= -before)
@@ -295,15 +355,27 @@ static void feat_draw_ctx(view *v, feat_priv *fp, const feat_line *l, int y)
 			draw_text(y, v->x + pre, cols, "(context missing)", TC_ERROR, 0);
 		return;
 	}
-	int s = feat_start(c, cols, fp->ctx_lines, fp->shift);
+	/* lines of this context (l->cls holds the count) */
+	int lines = l->cls > 0 ? l->cls : 1;
+	/* one column each side is kept for a '…' where text is cut */
+	int inner = cols - 2;
+	int s = feat_start(c, inner, lines, fp->shift);
+	int s0 = s;
 	for (int k = 0; k < l->b && s < c->ncells; k++) {
 		int w = 0;
-		while (s < c->ncells && w + c->cells[s].g.width <= cols)
+		while (s < c->ncells && w + c->cells[s].g.width <= inner)
 			w += c->cells[s++].g.width;
 	}
-	draw_cells(y, v->x + pre, cols, c->cells, c->ncells, s, fp->f.max_act > 0 ? (float)fp->f.max_act
-										     : c->ex->max_act,
-		   fp->tokens);
+	if (l->b == 0 && s0 > 0)
+		draw_text(y, v->x + pre, 1, "\xe2\x80\xa6", TC_DIM, 0);
+	int end = draw_cells(y, v->x + pre + 1, inner, c->cells, c->ncells, s,
+			     fp->f.max_act > 0 ? (float)fp->f.max_act : c->ex->max_act, fp->tokens);
+	if (l->b == lines - 1 && end < c->ncells) {
+		int w = 0;
+		for (int k = s; k < end; k++)
+			w += c->cells[k].g.width;
+		draw_text(y, v->x + pre + 1 + w, 1, "\xe2\x80\xa6", TC_DIM, 0);
+	}
 }
 
 static void feat_draw(view *v)
@@ -312,10 +384,14 @@ static void feat_draw(view *v)
 	feat_layout(v);
 	fs_feature *f = &fp->f;
 	uint32_t hmax = 0;
-	for (int i = 0; i < FS_HIST_BINS; i++)
+	int nb = 1; /* bins up to the last with a count: the axis ends at the data */
+	for (int i = 0; i < FS_HIST_BINS; i++) {
 		if (f->hist[i] > hmax)
 			hmax = f->hist[i];
-	int bw = (v->w - 4) / FS_HIST_BINS;
+		if (f->hist[i])
+			nb = i + 1;
+	}
+	int bw = (v->w - 4) / nb;
 	if (bw > 2)
 		bw = 2;
 	if (bw < 1)
@@ -336,7 +412,7 @@ static void feat_draw(view *v)
 			break;
 		case FL_HIST:
 			term_set(TC_BAR);
-			for (int b = 0; b < FS_HIST_BINS && 2 + (b + 1) * bw <= v->w; b++) {
+			for (int b = 0; b < nb && 2 + (b + 1) * bw <= v->w; b++) {
 				double fr = hmax ? log1p(f->hist[b]) / log1p(hmax) : 0;
 				wchar_t wc[2] = {draw_block(fr, l->a, FEAT_HIST_ROWS), 0};
 				for (int k = 0; k < bw; k++)
@@ -344,13 +420,20 @@ static void feat_draw(view *v)
 			}
 			break;
 		case FL_AXIS: {
-			char hi[32];
-			snprintf(hi, sizeof hi, "%.3g", f->hist_hi);
-			int end = 2 + FS_HIST_BINS * bw;
-			draw_printf(y, v->x + 2, v->w - 2, TC_DIM, 0, "%.3g", f->hist_lo);
-			int hw = (int)strlen(hi);
-			if (end - hw > 10 && end <= v->w)
-				draw_text(y, v->x + end - hw, hw, hi, TC_DIM, 0);
+			/* a few ticks from the lowest bin's start to the last
+			 * non-empty bin's end, each value under its place */
+			double lo = f->hist_lo, hi = f->hist_lo + (f->hist_hi - f->hist_lo) * nb / FS_HIST_BINS;
+			int span = nb * bw, ticks = span >= 40 ? 4 : span >= 16 ? 2 : 1, last = -1;
+			for (int k = 0; k <= ticks; k++) {
+				char t[32];
+				snprintf(t, sizeof t, "%.3g", lo + (hi - lo) * k / ticks);
+				int tw = (int)strlen(t), at = 2 + span * k / ticks;
+				int x = k == 0 ? at : k == ticks ? at - tw : at - tw / 2;
+				if (x <= last + 1 || x + tw > v->w)
+					continue;
+				draw_text(y, v->x + x, tw, t, TC_DIM, 0);
+				last = x + tw;
+			}
 			break;
 		}
 		case FL_LEGEND: {

@@ -10,21 +10,57 @@
 #include "core/util.h"
 #include "tui/view.h"
 
+#include <curses.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* A help row: a heading (act 0) or an action. */
+/* A help row: a heading (act 0), an action's first line, or a further
+ * line of its description (wrapped so the columns stay in line). */
 typedef struct {
 	int act;            /* action, 0 for a heading */
 	const char *text;   /* heading text */
+	int off, len;       /* the part of the description on this row */
+	int cont;           /* 1 on a continuation line */
 } help_row;
+
+#define HELP_MAX_ROWS ((ACT_COUNT + VIEW_COUNT) * 8)
 
 /* The help view's state. */
 typedef struct {
-	help_row rows[ACT_COUNT + VIEW_COUNT]; /* rows: actions and headings */
+	help_row rows[HELP_MAX_ROWS]; /* rows: actions and headings */
 	int n;                         /* count */
+	view_kind from;                /* the screen it was opened from */
+	int descw;                     /* columns of the description column */
 } help_priv;
+
+/* The columns: keys, the ':' name, the description (the rest). */
+#define HELP_KEYS_W 22
+#define HELP_NAME_W 16
+#define HELP_DESC_X (3 + HELP_KEYS_W + 1 + HELP_NAME_W + 1)
+
+/* An action's rows: its description cut at spaces into descw columns. */
+static void help_action(help_priv *hp, int a)
+{
+	const char *d = keymap_help(a);
+	int n = (int)strlen(d), pos = 0, first = 1;
+	do {
+		int end = n - pos <= hp->descw ? n : pos + hp->descw;
+		if (end < n) {
+			int b = end;
+			while (b > pos && d[b] != ' ')
+				b--;
+			if (b > pos)
+				end = b;
+		}
+		if (hp->n < HELP_MAX_ROWS)
+			hp->rows[hp->n++] = (help_row){a, NULL, pos, end - pos, !first};
+		pos = end;
+		while (pos < n && d[pos] == ' ')
+			pos++;
+		first = 0;
+	} while (pos < n);
+}
 
 /* The heading and the actions of one VIEW_INFO row, when it has any. */
 static void help_section(help_priv *hp, view_kind k)
@@ -36,10 +72,21 @@ static void help_section(help_priv *hp, view_kind k)
 			any = 1;
 	if (!any)
 		return;
-	hp->rows[hp->n++] = (help_row){0, view_infos[k].section};
+	hp->rows[hp->n++] = (help_row){0, view_infos[k].section, 0, 0, 0};
 	for (int a = 1; a < ACT_COUNT; a++)
 		if (strcmp(keymap_scope(a), scope) == 0)
-			hp->rows[hp->n++] = (help_row){a, NULL};
+			help_action(hp, a);
+}
+
+/* Every row for a screen w columns wide. */
+static void help_build(help_priv *hp, int w)
+{
+	hp->n = 0;
+	hp->descw = w - HELP_DESC_X > 12 ? w - HELP_DESC_X : 12;
+	help_section(hp, hp->from);
+	for (int k = 0; k < VIEW_COUNT; k++)
+		if (k != (int)hp->from)
+			help_section(hp, (view_kind)k);
 }
 
 static void help_draw(view *v)
@@ -54,8 +101,10 @@ static void help_draw(view *v)
 			continue;
 		}
 		int cls = sel ? TC_SELECT : TC_NORMAL;
-		draw_printf(y, 0, v->w, cls, DRAW_PAD, "   %-22s %-44s :%s", keymap_keys(r->act),
-			    keymap_help(r->act), keymap_name(r->act));
+		char name[64];
+		snprintf(name, sizeof name, ":%s", keymap_name(r->act));
+		draw_printf(y, 0, v->w, cls, DRAW_PAD, "   %-*s %-*s %.*s", HELP_KEYS_W, r->cont ? "" : keymap_keys(r->act),
+			    HELP_NAME_W, r->cont ? "" : name, r->len, keymap_help(r->act) + r->off);
 	}
 }
 
@@ -67,7 +116,10 @@ static const char *help_row_text(view *v, int64_t row, char *buf, size_t len)
 	help_row *r = &hp->rows[row];
 	if (!r->act)
 		return r->text;
-	snprintf(buf, len, "%s %s %s", keymap_keys(r->act), keymap_help(r->act), keymap_name(r->act));
+	if (r->cont)
+		snprintf(buf, len, "%.*s", r->len, keymap_help(r->act) + r->off);
+	else
+		snprintf(buf, len, "%s %s %s", keymap_keys(r->act), keymap_help(r->act), keymap_name(r->act));
 	return buf;
 }
 
@@ -76,17 +128,30 @@ static int help_key(view *v, int act, int key)
 	help_priv *hp = v->priv;
 	(void)key;
 	if (act == ACT_ENTER && v->cur < hp->n && hp->rows[v->cur].act) {
-		/* Enter runs the action in the screen below. */
+		/* Enter runs the action in the screen below, as its key would
+		 * (help closed first; v is freed by view_pop). */
 		int a = hp->rows[v->cur].act;
 		if (a == ACT_HELP)
 			return VR_HANDLED;
 		view_pop();
-		tui_status(TC_STATUS, "%s: %s", keymap_name(a), keymap_help(a));
+		const char *sc = keymap_scope(a);
+		if (strcmp(sc, "global") != 0 && strcmp(sc, view_scope(tui.top)) != 0) {
+			tui_status(TC_STATUS, "%s works in another screen (%s): %s", keymap_name(a), sc, keymap_help(a));
+			return VR_HANDLED | VR_REDRAW;
+		}
+		tui_run(a);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	if (act == ACT_HELP || act == ACT_CANCEL)
 		return VR_POP;
 	return 0;
+}
+
+static void help_relayout(view *v)
+{
+	help_priv *hp = v->priv;
+	help_build(hp, v->w);
+	v->nrows = hp->n;
 }
 
 static void help_free(view *v)
@@ -99,16 +164,15 @@ static const view_ops help_ops = {
 	.draw = help_draw,
 	.key = help_key,
 	.row_text = help_row_text,
+	.relayout = help_relayout,
 	.free = help_free,
 };
 
 void view_open_help(view_kind from)
 {
 	help_priv *hp = xcalloc(1, sizeof *hp);
-	help_section(hp, from);
-	for (int k = 0; k < VIEW_COUNT; k++)
-		if (k != (int)from)
-			help_section(hp, (view_kind)k);
+	hp->from = from;
+	help_build(hp, COLS);
 	view *v = view_new(&help_ops, hp);
 	v->nrows = hp->n;
 	view_push(v);

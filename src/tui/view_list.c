@@ -218,18 +218,31 @@ static void list_relayout(view *v)
 /* Density as a percentage with a useful number of digits. */
 static void list_density(double d, char *out, size_t len)
 {
-	if (d < 0 || isnan(d))
-		snprintf(out, len, "-");
-	else if (d * 100 >= 0.01 || d == 0)
-		snprintf(out, len, "%.2f%%", d * 100);
-	else
-		snprintf(out, len, "%.0e%%", d * 100);
+	draw_density(d, out, len);
+}
+
+/* Columns of the widest feature name the pane can show ("N", or "SAE/N"
+ * with several dictionaries), at least those of the heading. */
+static int list_name_width(const list_pane *p)
+{
+	int w = 8, n = index_n_saes(tui.ix); /* "feature" and the sort arrow */
+	for (int i = 0; i < n; i++) {
+		const fs_sae *s = index_sae(tui.ix, i);
+		if (!s || (p->sae && s->id != p->sae))
+			continue;
+		char buf[96];
+		int l = n > 1 ? snprintf(buf, sizeof buf, "%s/%lld", s->name, (long long)(s->n_features > 0 ? s->n_features - 1 : 0))
+			      : snprintf(buf, sizeof buf, "%lld", (long long)(s->n_features > 0 ? s->n_features - 1 : 0));
+		if (l > w)
+			w = l;
+	}
+	return w;
 }
 
 static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64_t top)
 {
 	int x = p->x, w = p->w;
-	int namew = 10, numw = 9, clw = 7;
+	int namew = list_name_width(p), numw = 9, clw = 7;
 	int lw = w - (namew + numw * 2 + clw + 4);
 	if (lw < 8) {
 		clw = 0;
@@ -241,11 +254,16 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 	char cols[5][32];
 	for (int i = 0; i < 5; i++)
 		snprintf(cols[i], sizeof cols[i], "%s%s", h[i], (int)p->sort == i ? arrow : "");
+	/* the name column's heading padded by its columns (the arrow is
+	 * one column, three bytes) */
+	int pad0 = namew - 7 - (p->sort == FS_SORT_ID ? 1 : 0);
+	if (pad0 < 0)
+		pad0 = 0;
 	if (clw)
-		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+		snprintf(hdr, sizeof hdr, "%s%*s %*s %*s %*s %s", cols[0], pad0, "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
 			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], clw + (p->sort == FS_SORT_CLUSTER ? 2 : 0), cols[4], cols[1]);
 	else
-		snprintf(hdr, sizeof hdr, "%-*s%s %*s %*s %s", namew, cols[0], p->sort == FS_SORT_ID ? "  " : "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
+		snprintf(hdr, sizeof hdr, "%s%*s %*s %*s %s", cols[0], pad0, "", numw + (p->sort == FS_SORT_DENSITY ? 2 : 0), cols[2],
 			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], cols[1]);
 	draw_text(1, x, w, hdr, TC_HEADER, DRAW_PAD);
 	if (p->nrows == 0) {
@@ -477,6 +495,10 @@ static int list_key(view *v, int act, int key)
 		list_load(v);
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_SPLIT:
+		if (lp->npanes < 2 && index_n_saes(tui.ix) <= 1) {
+			tui_status(TC_STATUS, "this index has one dictionary");
+			return VR_HANDLED;
+		}
 		if (lp->npanes == 2) {
 			list_save(v);
 			list_cache_drop(&lp->pane[1]);
@@ -530,9 +552,9 @@ static int list_click(view *v, int y, int x, int dbl)
 	if (y == 1) {
 		/* A click on the header sorts by that column. */
 		list_pane *p = &lp->pane[lp->active];
-		int rel = x - p->x;
-		fs_sort s = rel < 11 ? FS_SORT_ID : rel < 23 ? FS_SORT_DENSITY : rel < 35 ? FS_SORT_MAXACT
-					       : rel < 45 ? FS_SORT_CLUSTER : FS_SORT_LABEL;
+		int rel = x - p->x, nw = list_name_width(p);
+		fs_sort s = rel < nw + 1 ? FS_SORT_ID : rel < nw + 13 ? FS_SORT_DENSITY : rel < nw + 25 ? FS_SORT_MAXACT
+					       : rel < nw + 35 ? FS_SORT_CLUSTER : FS_SORT_LABEL;
 		p->desc = p->sort == s ? !p->desc : (s == FS_SORT_DENSITY || s == FS_SORT_MAXACT);
 		p->sort = s;
 		list_recount(p);

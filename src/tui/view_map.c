@@ -5,6 +5,13 @@
  * opens it; arrows/hjkl move the cursor (panning at the edges), +/- zoom
  * around it, 0 shows everything. Points are loaded a page at a time in
  * the idle loop, so a large map never freezes the screen.
+ *
+ * Where points crowd (a large dictionary on a small screen) a dot is lit
+ * only where at least a threshold of points fall, the threshold doubled
+ * until at most MAP_LIT of the canvas is lit, so the map keeps its shape
+ * instead of becoming a solid block. The largest clusters on screen are
+ * named at their centre and in a legend on the last line, in their
+ * colours; the cursor is a '+' in the selection colour.
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -19,6 +26,8 @@
 #include <string.h>
 
 #define MAP_PAGE 5000 /* features loaded per idle step */
+#define MAP_LIT 0.25  /* largest share of the canvas's dots lit */
+#define MAP_LEGEND 6  /* clusters named in the legend and on the map */
 
 /* One feature on the map. */
 typedef struct {
@@ -52,7 +61,7 @@ static void map_fit(view *v)
 	map_priv *mp = v->priv;
 	mp->cx = (mp->minx + mp->maxx) / 2;
 	mp->cy = (mp->miny + mp->maxy) / 2;
-	int dw = 2 * v->w, dh = 4 * (v->h - 1);
+	int dw = 2 * v->w, dh = 4 * (v->h - 2 > 1 ? v->h - 2 : 1);
 	double sx = (mp->maxx - mp->minx) / (dw > 2 ? dw - 2 : 1);
 	double sy = (mp->maxy - mp->miny) / (dh > 2 ? dh - 2 : 1);
 	mp->scale = sx > sy ? sx : sy;
@@ -64,7 +73,7 @@ static void map_fit(view *v)
 /* Screen dot of a map point. */
 static void map_project(view *v, map_priv *mp, double x, double y, long *dx, long *dy)
 {
-	int dw = 2 * v->w, dh = 4 * (v->h - 1);
+	int dw = 2 * v->w, dh = 4 * (v->h - 2 > 1 ? v->h - 2 : 1);
 	*dx = lround((x - mp->cx) / mp->scale + dw / 2.0);
 	*dy = lround((mp->cy - y) / mp->scale + dh / 2.0);
 }
@@ -110,7 +119,7 @@ static int map_load_step(view *v)
 		mp->done = 1;
 		map_fit(v);
 		mp->curx = v->w / 2;
-		mp->cury = (v->h - 1) / 2;
+		mp->cury = (v->h - 2) / 2;
 		for (int64_t i = 0; mp->want_fid && i < mp->n; i++)
 			if (mp->pts[i].fid == mp->want_fid) {
 				long dx, dy;
@@ -126,7 +135,7 @@ static int map_load_step(view *v)
 static int64_t map_nearest(view *v, map_priv *mp)
 {
 	double bx = mp->cx + ((mp->curx * 2 + 1) - v->w) * mp->scale;
-	double by = mp->cy - ((mp->cury * 4 + 2) - 2.0 * (v->h - 1)) * mp->scale;
+	double by = mp->cy - ((mp->cury * 4 + 2) - 2.0 * (v->h - 2 > 1 ? v->h - 2 : 1)) * mp->scale;
 	double best = INFINITY;
 	int64_t fid = 0;
 	for (int64_t i = 0; i < mp->n; i++) {
@@ -144,7 +153,7 @@ static int64_t map_nearest(view *v, map_priv *mp)
 static void map_draw(view *v)
 {
 	map_priv *mp = v->priv;
-	int cw = v->w, ch = v->h - 1;
+	int cw = v->w, ch = v->h - 2 > 1 ? v->h - 2 : 1;
 	if (!mp->done) {
 		draw_printf(v->y, 1, v->w - 1, TC_DIM, 0, "loading the map: %lld of %lld features",
 			    (long long)mp->loaded, (long long)mp->total);
@@ -159,28 +168,124 @@ static void map_draw(view *v)
 	mp->dots = xcalloc((size_t)cw * (size_t)ch, 1);
 	mp->cellcl = xcalloc((size_t)cw * (size_t)ch, sizeof *mp->cellcl);
 	static const uint8_t bit[4][2] = {{0x01, 0x08}, {0x02, 0x10}, {0x04, 0x20}, {0x40, 0x80}};
+	/* points per dot, then the density threshold */
+	size_t ndot = (size_t)cw * (size_t)ch * 8;
+	uint32_t *cnt = xcalloc(ndot, sizeof *cnt);
+	for (int64_t i = 0; i < mp->n; i++) {
+		long dx, dy;
+		map_project(v, mp, mp->pts[i].x, mp->pts[i].y, &dx, &dy);
+		if (dx < 0 || dy < 0 || dx >= 2L * cw || dy >= 4L * ch)
+			continue;
+		cnt[(size_t)dy * (size_t)(2 * cw) + (size_t)dx]++;
+	}
+	uint32_t thr = 1;
+	for (;;) {
+		size_t lit = 0;
+		for (size_t k = 0; k < ndot; k++)
+			lit += cnt[k] >= thr;
+		if ((double)lit <= MAP_LIT * (double)ndot || lit == 0)
+			break;
+		thr *= 2;
+	}
+	/* clusters by points on screen, for the legend and region labels */
+	int64_t topc[MAP_LEGEND] = {0};
+	int64_t topn[MAP_LEGEND] = {0};
+	double topx[MAP_LEGEND] = {0}, topy[MAP_LEGEND] = {0};
+	int64_t *ccl = NULL, *ccn = NULL;
+	double *csx = NULL, *csy = NULL;
+	int ncl = 0, capcl = 0;
 	for (int64_t i = 0; i < mp->n; i++) {
 		long dx, dy;
 		map_project(v, mp, mp->pts[i].x, mp->pts[i].y, &dx, &dy);
 		if (dx < 0 || dy < 0 || dx >= 2L * cw || dy >= 4L * ch)
 			continue;
 		size_t c = (size_t)(dy / 4) * (size_t)cw + (size_t)(dx / 2);
-		mp->dots[c] |= bit[dy % 4][dx % 2];
-		mp->cellcl[c] = mp->pts[i].cluster;
+		if (cnt[(size_t)dy * (size_t)(2 * cw) + (size_t)dx] >= thr) {
+			mp->dots[c] |= bit[dy % 4][dx % 2];
+			mp->cellcl[c] = mp->pts[i].cluster;
+		}
+		int k = 0;
+		while (k < ncl && ccl[k] != mp->pts[i].cluster)
+			k++;
+		if (k == ncl) {
+			if (ncl == capcl) {
+				capcl = capcl ? capcl * 2 : 64;
+				ccl = xrealloc(ccl, (size_t)capcl * sizeof *ccl);
+				ccn = xrealloc(ccn, (size_t)capcl * sizeof *ccn);
+				csx = xrealloc(csx, (size_t)capcl * sizeof *csx);
+				csy = xrealloc(csy, (size_t)capcl * sizeof *csy);
+			}
+			ccl[k] = mp->pts[i].cluster;
+			ccn[k] = 0;
+			csx[k] = csy[k] = 0;
+			ncl++;
+		}
+		ccn[k]++;
+		csx[k] += (double)dx / 2;
+		csy[k] += (double)dy / 4;
 	}
+	free(cnt);
+	for (int k = 0; k < ncl; k++) {
+		if (ccl[k] <= 0)
+			continue;
+		int at = MAP_LEGEND;
+		while (at > 0 && ccn[k] > topn[at - 1])
+			at--;
+		if (at >= MAP_LEGEND)
+			continue;
+		memmove(topc + at + 1, topc + at, (size_t)(MAP_LEGEND - 1 - at) * sizeof *topc);
+		memmove(topn + at + 1, topn + at, (size_t)(MAP_LEGEND - 1 - at) * sizeof *topn);
+		memmove(topx + at + 1, topx + at, (size_t)(MAP_LEGEND - 1 - at) * sizeof *topx);
+		memmove(topy + at + 1, topy + at, (size_t)(MAP_LEGEND - 1 - at) * sizeof *topy);
+		topc[at] = ccl[k];
+		topn[at] = ccn[k];
+		topx[at] = csx[k] / (double)ccn[k];
+		topy[at] = csy[k] / (double)ccn[k];
+	}
+	free(ccl);
+	free(ccn);
+	free(csx);
+	free(csy);
 	for (int y = 0; y < ch; y++)
 		for (int x = 0; x < cw; x++) {
 			size_t c = (size_t)y * (size_t)cw + (size_t)x;
-			int cursor = x == mp->curx && y == mp->cury;
-			if (!mp->dots[c] && !cursor)
+			if (!mp->dots[c])
 				continue;
 			wchar_t wc[2] = {(wchar_t)(0x2800 + mp->dots[c]), 0};
-			if (cursor)
-				term_set(TC_SELECT);
-			else
-				term_set_cluster(mp->cellcl[c]);
+			term_set_cluster(mp->cellcl[c]);
 			mvaddnwstr(v->y + 1 + y, v->x + x, wc, 1);
 		}
+	/* names of the largest regions at their centres, and the legend */
+	int lx = 1;
+	for (int k = 0; k < MAP_LEGEND && topc[k] > 0; k++) {
+		fs_cluster c;
+		char lab[64] = "";
+		if (index_cluster(tui.ix, topc[k], &c) == 0) {
+			snprintf(lab, sizeof lab, "%.20s", c.label ? c.label : "");
+			free(c.label);
+		}
+		if (k < 3 && lab[0]) {
+			int tw = draw_width(lab, strlen(lab));
+			int x = (int)topx[k] - tw / 2, y = (int)topy[k];
+			if (x < 0)
+				x = 0;
+			if (x + tw > cw)
+				x = cw - tw;
+			if (x >= 0 && y >= 0 && y < ch)
+				draw_text(v->y + 1 + y, v->x + x, tw, lab, TC_HEADER, 0);
+		}
+		char item[96];
+		snprintf(item, sizeof item, "#%lld %s  ", (long long)topc[k], lab);
+		if (lx + 2 >= v->w)
+			break;
+		term_set_cluster(topc[k]);
+		mvaddnwstr(v->y + 1 + ch, v->x + lx, L"\x25a0", 1);
+		lx += 2;
+		lx += draw_text(v->y + 1 + ch, v->x + lx, v->w - lx, item, TC_NORMAL, DRAW_ELLIPSIS);
+	}
+	/* the cursor */
+	if (mp->curx >= 0 && mp->curx < cw && mp->cury >= 0 && mp->cury < ch)
+		draw_text(v->y + 1 + mp->cury, v->x + mp->curx, 1, "+", TC_SELECT, 0);
 	term_set(TC_NORMAL);
 	mp->under = map_nearest(v, mp);
 	char info[600] = "";
@@ -202,7 +307,7 @@ static void map_draw(view *v)
 static int map_key(view *v, int act, int key)
 {
 	map_priv *mp = v->priv;
-	int cw = v->w, ch = v->h - 1;
+	int cw = v->w, ch = v->h - 2 > 1 ? v->h - 2 : 1;
 	(void)key;
 	if (!mp->done)
 		return act == ACT_ENTER ? VR_HANDLED : 0;
@@ -280,8 +385,8 @@ static void map_relayout(view *v)
 	map_priv *mp = v->priv;
 	if (mp->curx >= v->w)
 		mp->curx = v->w - 1;
-	if (mp->cury >= v->h - 1)
-		mp->cury = v->h - 2;
+	if (mp->cury >= v->h - 2)
+		mp->cury = v->h - 3;
 	if (mp->cury < 0)
 		mp->cury = 0;
 }

@@ -7,8 +7,11 @@
  * responsive, and Esc (or leaving the view) cancels the scan.
  *
  * Measures (grep.h): precision is the share of the feature's activation
- * that falls on matched tokens (the default ranking), with mass, recall,
- * F1 and matched contexts; 'o' ranks by the next measure.
+ * that falls on matched tokens, with mass, recall, F1 (the default
+ * ranking, as `featscope grep`'s) and matched contexts; 'o' ranks by the
+ * next measure, and the header marks the active one. Enter on a ranked
+ * feature shows the contexts that matched (view_matches.c), whose Enter
+ * opens the feature.
  */
 #include "tui/draw.h"
 #include "grep/grep.h"
@@ -44,6 +47,7 @@ typedef struct {
 	int done;           /* the scan has ended (or never started) */
 	int cancelled;      /* it stopped early */
 	char err[512];      /* error message, "" none */
+	char pattern[512];  /* the pattern as typed */
 	grep_hit *shown;    /* copy of the ranking for drawing */
 	int nshown;         /* count */
 	double t0;          /* start time */
@@ -178,7 +182,21 @@ static void rx_draw(view *v)
 		draw_printf(1, 2 + used + bw, v->w - used - bw - 2, TC_DIM, 0, " %lld matches, Esc cancels",
 			    (long long)matches);
 	}
-	draw_text(2, 0, v->w, " precision  recall     F1       mass  ctxs  feature    label", TC_HEADER, DRAW_PAD);
+	/* The column headings, the ranking's marked with a trailing '*'. */
+	static const struct { grep_sort s; const char *fmt; } cols[] = {
+		{GREP_SORT_PRECISION, " %10s"}, {GREP_SORT_RECALL, " %7s"}, {GREP_SORT_F1, " %6s"},
+		{GREP_SORT_MASS, " %10s"}, {GREP_SORT_CONTEXTS, " %5s"},
+	};
+	static const char *heads[] = {"precision", "recall", "F1", "mass", "ctxs"};
+	char hdr[160] = "";
+	size_t hl = 0;
+	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
+		char h[16];
+		snprintf(h, sizeof h, "%s%s", heads[c], cols[c].s == rp->sort ? "*" : "");
+		hl += (size_t)snprintf(hdr + hl, sizeof hdr - hl, cols[c].fmt, h);
+	}
+	snprintf(hdr + hl, sizeof hdr - hl, "  %-10s label", "feature");
+	draw_text(2, 0, v->w, hdr, TC_HEADER, DRAW_PAD);
 	for (int i = 0; i < v->h && v->top + i < rp->nshown; i++) {
 		int64_t ri = v->top + i;
 		grep_hit *h = &rp->shown[ri];
@@ -191,7 +209,7 @@ static void rx_draw(view *v)
 			tui_label(f.id, f.label, lab, sizeof lab, &user);
 			feature_free(&f);
 		}
-		int used = draw_printf(y, 0, v->w, cls, 0, " %8.1f%% %6.1f%% %6.3f %10.4g %5lld  %-10s ",
+		int used = draw_printf(y, 0, v->w, cls, 0, " %9.1f%% %6.1f%% %6.3f %10.1f %5lld  %-10s ",
 				       h->precision * 100, h->recall * 100, h->f1, h->mass, (long long)h->contexts,
 				       name);
 		draw_text(y, used, v->w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL,
@@ -231,6 +249,10 @@ static int rx_key(view *v, int act, int key)
 		if (rp->job)
 			grep_cancel(rp->job);
 		tui_status(TC_STATUS, "scan cancelled");
+		return VR_HANDLED | VR_REDRAW;
+	}
+	if (act == ACT_ENTER && rp->pat && v->cur < rp->nshown) {
+		view_open_matches(rp->shown[v->cur].fid, rp->pattern);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	if (act == ACT_RANK_BY) {
@@ -283,7 +305,8 @@ void view_open_regex(const char *pattern)
 {
 	rx_priv *rp = xcalloc(1, sizeof *rp);
 	pthread_mutex_init(&rp->sh.mu, NULL);
-	rp->sort = GREP_SORT_PRECISION;
+	rp->sort = GREP_SORT_F1;
+	snprintf(rp->pattern, sizeof rp->pattern, "%s", pattern);
 	rp->t0 = fs_now();
 	view *v = view_new(&rx_ops, rp);
 	snprintf(v->title, sizeof v->title, "regex /%s/", pattern);

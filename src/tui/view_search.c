@@ -4,12 +4,16 @@
  * features that fire there, strongest first. Tab jumps between the two
  * sections; Enter opens a feature (on a context: its strongest feature).
  * The context screen (view_open_context, from the feature page) is the
- * same list for one context and the features firing on it.
+ * same list for one context: its source (document and place as stored),
+ * a token cursor (Left/Right) marked in the text, that token's
+ * activations, and the stored features firing on that token, strongest
+ * first (Enter opens one).
  */
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/term.h"
 #include "core/util.h"
+#include "grep/grep.h"
 #include "tui/view.h"
 
 #include <curses.h>
@@ -37,9 +41,18 @@ typedef struct {
 	int64_t top_fid;   /* strongest feature there, 0 none */
 } sr_ctx;
 
+/* A feature firing on the context screen's context. */
+typedef struct {
+	int64_t fid;       /* the feature */
+	float *acts;       /* its activation per token (ntok) */
+} sr_tokfeat;
+
 /* The search view's state. */
 typedef struct {
 	char query[512];   /* what was searched */
+	int tok;           /* context screen: the token under the cursor */
+	sr_tokfeat *tf;    /* context screen: the features with an example there */
+	int ntf;           /* count */
 	sr_row *rows;      /* rows */
 	int n, cap;        /* count and capacity */
 	sr_ctx *ctx;       /* contexts */
@@ -55,11 +68,21 @@ static void sr_add(sr_priv *sp, sr_row r)
 	sp->rows[sp->n++] = r;
 }
 
-/* The first case-insensitive occurrence of any word of q in text. */
+/* The match to centre on: the whole query (as the substring search and a
+ * phrase find it; ASCII letters without case), else the first
+ * case-insensitive occurrence of any word of q in text. */
 static void sr_match(const char *q, const char *text, size_t len, size_t *off, size_t *mlen)
 {
 	*mlen = 0;
 	*off = 0;
+	size_t ql = strlen(q);
+	for (size_t i = 0; ql && i + ql <= len; i++) {
+		if (view_ascii_ieq(text + i, q, ql)) {
+			*off = i;
+			*mlen = ql;
+			return;
+		}
+	}
 	const char *p = q;
 	while (*p) {
 		while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -100,13 +123,45 @@ static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
 	free(cf);
 }
 
+/* Features whose own label, note or tags match the query (the notes
+ * database's full-text search, as `featscope search` lists them). */
+static int sr_add_notes(sr_priv *sp)
+{
+	char **keys = NULL;
+	int nk = tui.notes ? notes_search(tui.notes, sp->query, SEARCH_LIMIT, &keys) : 0;
+	if (nk < 0)
+		nk = 0;
+	int n = 0;
+	int64_t *fids = xcalloc((size_t)nk + 1, sizeof *fids);
+	for (int i = 0; i < nk; i++) {
+		char err[256];
+		int64_t fid = index_resolve(tui.ix, keys[i], err, sizeof err);
+		if (fid > 0)
+			fids[n++] = fid;
+	}
+	strv_free(keys, nk);
+	if (n > 0)
+		sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose notes match (%d)", n)});
+	for (int i = 0; i < n; i++)
+		sr_add(sp, (sr_row){SR_FEAT, fids[i], -1, NULL});
+	free(fids);
+	return n;
+}
+
+/* The search of `featscope search`: labels and explanations (FTS5, as a
+ * phrase when the query is not valid syntax), the user's notes, and
+ * contexts by full text with the substring scan when that finds none. */
 static void sr_run(view *v)
 {
 	sr_priv *sp = v->priv;
 	int64_t *fids = NULL, *ctxs = NULL;
-	int nl = index_search_labels(tui.ix, sp->query, SEARCH_LIMIT, &fids);
-	int nc = index_search_contexts(tui.ix, sp->query, SEARCH_LIMIT, &ctxs);
-	if (nl < 0 && nc < 0)
+	char err[512] = "";
+	int how = GREP_SEARCH_FTS;
+	int nl = index_search(tui.ix, 1, sp->query, SEARCH_LIMIT, &fids, NULL);
+	int nc = grep_search_contexts(tui.ix, sp->query, 0, SEARCH_LIMIT, &ctxs, &how, err, sizeof err);
+	if (nc < 0)
+		tui_status(TC_ERROR, "search: %s", err);
+	else if (nl < 0)
 		tui_status(TC_ERROR, "search: %s", index_errmsg(tui.ix));
 	if (nl < 0)
 		nl = 0;
@@ -115,18 +170,26 @@ static void sr_run(view *v)
 	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose label matches (%d%s)", nl, nl == SEARCH_LIMIT ? "+" : "")});
 	for (int i = 0; i < nl; i++)
 		sr_add(sp, (sr_row){SR_FEAT, fids[i], -1, NULL});
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("contexts (%d%s)", nc, nc == SEARCH_LIMIT ? "+" : "")});
+	int nn = sr_add_notes(sp);
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("contexts (%d%s)%s", nc, nc == SEARCH_LIMIT ? "+" : "",
+						      how == GREP_SEARCH_SUBSTRING ? ", by substring"
+						      : how == GREP_SEARCH_PHRASE ? ", as a phrase" : "")});
 	sp->ctx = xcalloc((size_t)nc + 1, sizeof *sp->ctx);
 	for (int i = 0; i < nc; i++)
 		sr_add_ctx(sp, ctxs[i]);
 	free(fids);
 	free(ctxs);
-	snprintf(v->title, sizeof v->title, "search '%.180s': %d features, %d contexts", sp->query, nl, nc);
+	char noted[32] = "";
+	if (nn > 0)
+		snprintf(noted, sizeof noted, ", %d noted", nn);
+	snprintf(v->title, sizeof v->title, "search '%.180s': %d features%s, %d contexts", sp->query, nl, noted, nc);
 	v->nrows = sp->n;
 	/* Start on the first result rather than a heading. */
-	v->cur = sp->n > 1 ? 1 : 0;
-	if (nl == 0 && nc > 0)
-		v->cur = 2;
+	v->cur = 0;
+	while (v->cur < sp->n && sp->rows[v->cur].kind == SR_HEAD)
+		v->cur++;
+	if (v->cur >= sp->n)
+		v->cur = 0;
 }
 
 /* Draw a context line with its match highlighted, centred on it. */
@@ -239,6 +302,9 @@ static void sr_free(view *v)
 	for (int i = 0; i < sp->nctx; i++)
 		context_free(&sp->ctx[i].c);
 	free(sp->ctx);
+	for (int i = 0; i < sp->ntf; i++)
+		free(sp->tf[i].acts);
+	free(sp->tf);
 	free(sp);
 }
 
@@ -251,15 +317,118 @@ static const view_ops sr_ops = {
 	.free = sr_free,
 };
 
-/* The context screen is the same list with one context. */
+/* The context screen's rows for its token: the context (token marked),
+ * its source, the token and the features firing on it, strongest first. */
+static void ctx_rows(view *v)
+{
+	sr_priv *sp = v->priv;
+	for (int i = 0; i < sp->n; i++)
+		free(sp->rows[i].text);
+	sp->n = 0;
+	sr_ctx *c = &sp->ctx[0];
+	int nt = c->c.ntok;
+	if (sp->tok >= nt)
+		sp->tok = nt - 1;
+	if (sp->tok < 0)
+		sp->tok = 0;
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld: %d tokens, %d features with an example on it",
+						      (long long)c->c.id, nt, sp->ntf)});
+	sr_add(sp, (sr_row){SR_CTX, 0, -1, NULL});
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("source: %s", c->c.source && c->c.source[0] ? c->c.source : "(not recorded)")});
+	if (nt <= 0) {
+		v->nrows = sp->n;
+		return;
+	}
+	size_t a = c->c.tok_off[sp->tok], b = c->c.tok_off[sp->tok + 1];
+	c->moff = a;
+	c->mlen = b - a;
+	/* the features active on the token, strongest first */
+	int *ord = xcalloc((size_t)sp->ntf + 1, sizeof *ord), k = 0;
+	for (int i = 0; i < sp->ntf; i++)
+		if (sp->tf[i].acts[sp->tok] > 0)
+			ord[k++] = i;
+	for (int i = 1; i < k; i++)
+		for (int j = i; j > 0 && sp->tf[ord[j]].acts[sp->tok] > sp->tf[ord[j - 1]].acts[sp->tok]; j--) {
+			int t = ord[j];
+			ord[j] = ord[j - 1];
+			ord[j - 1] = t;
+		}
+	char *tt = draw_token_readable(c->c.text + a, b - a);
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("token %d of %d \xc2\xab%s\xc2\xbb (Left/Right move): %d feature%s fire%s, strongest %.3g",
+						      sp->tok + 1, nt, tt, k, k == 1 ? "" : "s", k == 1 ? "s" : "",
+						      k ? (double)sp->tf[ord[0]].acts[sp->tok] : 0.0)});
+	free(tt);
+	for (int i = 0; i < k; i++)
+		sr_add(sp, (sr_row){SR_FEAT, sp->tf[ord[i]].fid, sp->tf[ord[i]].acts[sp->tok], NULL});
+	free(ord);
+	v->nrows = sp->n;
+	if (v->cur < 4 || v->cur >= sp->n)
+		v->cur = sp->n > 4 ? 4 : sp->n - 1;
+	view_clamp(v);
+}
+
+static int ctx_key(view *v, int act, int key)
+{
+	sr_priv *sp = v->priv;
+	if (act == ACT_LEFT || act == ACT_RIGHT) {
+		sp->tok += act == ACT_RIGHT ? 1 : -1;
+		ctx_rows(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	return sr_key(v, act, key);
+}
+
+/* 'Y' on the context screen: the context with its id and source. */
+static char *ctx_copy(view *v)
+{
+	sr_priv *sp = v->priv;
+	sr_ctx *c = &sp->ctx[0];
+	return xasprintf("context %lld (source %s)\n%.*s", (long long)c->c.id,
+			 c->c.source && c->c.source[0] ? c->c.source : "not recorded", c->c.len, c->c.text);
+}
+
 static const view_ops ctx_ops = {
 	.kind = VIEW_CONTEXT,
+	.copy = ctx_copy,
 	.draw = sr_draw,
-	.key = sr_key,
+	.key = ctx_key,
 	.row_text = sr_row_text,
 	.selected = sr_selected,
 	.free = sr_free,
 };
+
+void view_open_context(int64_t ctx)
+{
+	sr_priv *sp = xcalloc(1, sizeof *sp);
+	sp->ctx = xcalloc(1, sizeof *sp->ctx);
+	sr_ctx *c = &sp->ctx[0];
+	if (index_context(tui.ix, ctx, &c->c) != 0) {
+		free(sp->ctx);
+		free(sp);
+		tui_status(TC_ERROR, "context %lld is not in this index", (long long)ctx);
+		return;
+	}
+	sp->nctx = 1;
+	fs_ctx_feature *cf = NULL;
+	int nf = index_context_features(tui.ix, ctx, 256, &cf);
+	sp->tf = xcalloc((size_t)(nf > 0 ? nf : 0) + 1, sizeof *sp->tf);
+	for (int i = 0; i < nf; i++) {
+		float *acts = xcalloc((size_t)c->c.ntok + 1, sizeof *acts);
+		if (index_example_acts(tui.ix, cf[i].fid, ctx, acts, c->c.ntok) != 0) {
+			free(acts);
+			continue;
+		}
+		sp->tf[sp->ntf++] = (sr_tokfeat){cf[i].fid, acts};
+	}
+	/* start on the strongest feature's strongest token */
+	sp->tok = nf > 0 ? cf[0].max_pos : 0;
+	c->top_fid = nf > 0 ? cf[0].fid : 0;
+	free(cf);
+	view *v = view_new(&ctx_ops, sp);
+	snprintf(v->title, sizeof v->title, "context %lld", (long long)ctx);
+	ctx_rows(v);
+	view_push(v);
+}
 
 void view_open_search(const char *query)
 {
@@ -267,19 +436,6 @@ void view_open_search(const char *query)
 	snprintf(sp->query, sizeof sp->query, "%s", query);
 	view *v = view_new(&sr_ops, sp);
 	sr_run(v);
-	view_clamp(v);
-	view_push(v);
-}
-
-void view_open_context(int64_t ctx)
-{
-	sr_priv *sp = xcalloc(1, sizeof *sp);
-	sp->ctx = xcalloc(1, sizeof *sp->ctx);
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld and the features firing on it", (long long)ctx)});
-	sr_add_ctx(sp, ctx);
-	view *v = view_new(&ctx_ops, sp);
-	snprintf(v->title, sizeof v->title, "context %lld", (long long)ctx);
-	v->nrows = sp->n;
 	view_clamp(v);
 	view_push(v);
 }
