@@ -173,18 +173,20 @@ static void tui_note_field(int act)
 static void tui_action(int act, const char *arg);
 
 /* List names for completion at the list-add prompt. */
+/* The user's list names, read for one '+' prompt's completion and freed
+ * when the prompt ends. */
+static char **tui_lists;
+static int tui_nlists;
+
 static int tui_complete_list(const char *prefix, const char **out, int max, void *ctx)
 {
-	static char **names;
-	static int nn;
 	(void)ctx;
-	strv_free(names, nn > 0 ? nn : 0);
-	names = NULL;
-	nn = tui.notes ? notes_list_names(tui.notes, &names) : 0;
+	if (!tui_lists && tui.notes)
+		tui_nlists = notes_list_names(tui.notes, &tui_lists);
 	int k = 0;
-	for (int i = 0; i < nn && k < max; i++)
-		if (strncmp(names[i], prefix, strlen(prefix)) == 0)
-			out[k++] = names[i];
+	for (int i = 0; i < tui_nlists && k < max; i++)
+		if (strncmp(tui_lists[i], prefix, strlen(prefix)) == 0)
+			out[k++] = tui_lists[i];
 	return k;
 }
 
@@ -202,6 +204,9 @@ static void tui_list_add(const char *arg)
 		return;
 	}
 	char *name = arg ? xstrdup(arg) : prompt_read("add to list: ", "", tui_complete_list, NULL, NULL);
+	strv_free(tui_lists, tui_nlists > 0 ? tui_nlists : 0);
+	tui_lists = NULL;
+	tui_nlists = 0;
 	if (!name || !*name) {
 		free(name);
 		return;
