@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Every architecture this build knows; live_load asks each in turn. */
 const live_arch *const live_archs[] = {
 	&live_arch_demo,
+	&live_arch_gpt2,
 	NULL,
 };
 
@@ -54,6 +56,15 @@ const char *live_point_name(live_point p, char *out, size_t outlen)
 
 live_model *live_load(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		for (int i = 0; live_archs[i]; i++)
+			if (live_archs[i]->probe_dir && live_archs[i]->probe_dir(path))
+				return live_archs[i]->load(path, err, errlen);
+		fs_seterr(err, errlen, "%s: not a model folder of a known architecture (gpt2: config.json, "
+			  "model.safetensors)", path);
+		return NULL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
@@ -104,6 +115,13 @@ int live_step(live_model *m, int id, const live_hook *hook, float *logits)
 	if (m->pos >= m->ctx)
 		return -1;
 	return m->arch->step(m, id, hook, logits);
+}
+
+int live_set_bos(live_model *m, int on)
+{
+	if (!m->arch->set_bos)
+		return on ? -1 : 0;
+	return m->arch->set_bos(m, on);
 }
 
 /* ---------------------------------------------------------------- sampling */
