@@ -6,6 +6,7 @@
  */
 #include "live/live.h"
 #include "core/util.h"
+#include "core/vmath.h"
 
 #include <errno.h>
 #include <math.h>
@@ -275,15 +276,15 @@ int live_run_windows(live_model *m, const int *ids, int T, live_point at, const 
 		live_forward(m, ids + s, e - s, &h, lg);
 		/* positions up to e - 2 predict a token inside this window */
 		for (int p = lossfrom; loss && p + 1 < e; p++) {
-			const float *r = lg + (size_t)(p - s) * m->vocab;
-			float mx = r[0];
-			for (int i = 1; i < m->vocab; i++)
-				if (r[i] > mx)
-					mx = r[i];
+			float *r = lg + (size_t)(p - s) * m->vocab;
+			float mx = vm_max(r, (size_t)m->vocab), target = r[ids[p + 1]];
+			for (int i = 0; i < m->vocab; i++)
+				r[i] -= mx;
+			vm_exp(r, (size_t)m->vocab);
 			double sum = 0;
 			for (int i = 0; i < m->vocab; i++)
-				sum += exp(r[i] - mx);
-			loss[p] = (float)(log(sum) + mx - r[ids[p + 1]]);
+				sum += r[i];
+			loss[p] = (float)(log(sum) + mx - target);
 		}
 		if (e == T)
 			break;
