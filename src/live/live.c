@@ -263,6 +263,12 @@ static void collect_fn(void *ud, float *act, int n, int width, int pos0)
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss)
 {
+	return live_run_windows_cancel(m, ids, T, at, inner, rows, loss, NULL);
+}
+
+int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+			    float *rows, float *loss, const int *cancel)
+{
 	int w = live_width(m, at);
 	if (w == 0 || T < 1)
 		return -1;
@@ -288,6 +294,10 @@ int live_run_windows(live_model *m, const int *ids, int T, live_point at, const 
 		}
 		if (e == T)
 			break;
+		if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
+			free(lg);
+			return 1;
+		}
 		c.keep_from = e;
 		lossfrom = e - 1;
 		s = e - m->ctx / 2;
