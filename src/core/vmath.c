@@ -1,6 +1,6 @@
 /*
  * vmath.c: vectorised elementwise kernels and a small row-parallel pool
- * (see vmath.h). The kernels are written once on 8-float vector types;
+ * (see vmath.h). The kernels are written once on 8-float vector types (4 under clang);
  * each is compiled twice (target_clones: AVX2 and the x86-64 baseline)
  * where the compiler supports it. ISO C mode keeps -ffp-contract off, so
  * both clones do the same roundings.
@@ -14,14 +14,25 @@
 #include <string.h>
 #include <unistd.h>
 
-#if defined(__GNUC__) && !defined(__clang__)
-/* the 8-float helpers are always inlined: no vector crosses a call */
+/* the 8-float helpers are always inlined: no vector crosses a call, so
+ * the ABI note on passing them is moot */
+#if defined(__clang__)
+#if __has_warning("-Wpsabi")
+#pragma clang diagnostic ignored "-Wpsabi"
+#endif
+#elif defined(__GNUC__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-typedef float vf __attribute__((vector_size(32)));
-typedef int32_t vi __attribute__((vector_size(32)));
+#if defined(__clang__)
+/* clang refuses 32-byte vectors between functions built without AVX even
+ * when always inlined: 4 lanes there */
+#define VL 4
+#else
 #define VL 8
+#endif
+typedef float vf __attribute__((vector_size(VL * 4)));
+typedef int32_t vi __attribute__((vector_size(VL * 4)));
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(FS_NO_CLONES)
 #define CLONES __attribute__((target_clones("avx2", "default")))
@@ -43,7 +54,7 @@ static inline __attribute__((always_inline)) void vstore(float *p, vf v)
 
 static inline __attribute__((always_inline)) vf vsplat(float x)
 {
-	return (vf){x, x, x, x, x, x, x, x};
+	return (vf){0} + x;
 }
 
 static inline __attribute__((always_inline)) vf vsel(vi m, vf a, vf b) /* m ? a : b */
@@ -61,7 +72,7 @@ static inline __attribute__((always_inline)) vf vmin(vf a, vf b)
 	return vsel(a < b, a, b);
 }
 
-/* Cephes expf on 8 lanes: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a
+/* Cephes expf on VL lanes: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a
  * degree-5 polynomial, times 2^n built in the exponent bits. */
 static inline __attribute__((always_inline)) vf vexp(vf x)
 {
@@ -104,7 +115,11 @@ static inline __attribute__((always_inline)) void vstore_part(float *p, vf v, si
 
 static inline __attribute__((always_inline)) float hsum(vf v) /* fixed order: deterministic */
 {
+#if VL == 8
 	return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+#else
+	return (v[0] + v[2]) + (v[1] + v[3]);
+#endif
 }
 
 static inline __attribute__((always_inline)) float hmax(vf v)

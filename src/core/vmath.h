@@ -1,7 +1,7 @@
 /*
  * vmath.h: the elementwise parts of a transformer's forward pass, fast:
  * GELU (tanh form), softmax rows, LayerNorm rows and residual adds,
- * written on 8-float vectors (GCC/Clang vector extensions: SSE on any
+ * written on 8-float vectors (4 with clang; GCC/Clang vector extensions: SSE on any
  * x86-64, AVX2 where the CPU has it, chosen at load) with an exp computed
  * in float by a polynomial (Cephes's, about 2 ulp), and split by rows over
  * a few threads (as many as OpenBLAS uses, fs_blas_threads).
