@@ -3,7 +3,10 @@
 # topk, jumprelu, and one on the MLP hidden activations, at four hook
 # points): the index holds every dictionary, the live.* meta, and
 # per-feature maxima and densities that a PyTorch recomputation of the same
-# windows agrees with; then bad input: one line naming the file, exit 2, no
+# windows agrees with; the index carries its model (live_files as attach
+# writes them), analyze and steer run on it, analyze of stored contexts
+# gives the stored activations, missing or changed weights are one line;
+# then bad input: one line naming the file, exit 2, no
 # index and no temporary folder left.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -54,6 +57,90 @@ check_grep harvest-show 'top activations' show.txt
 ls -d .featscope-harvest-* >/dev/null 2>&1 && fail harvest-tmp-cleaned "temporary folder left" || ok harvest-tmp-cleaned
 "$PY" "$REF" harvest-check "$TOOL" m strings 16 out.sqlite std topk jump hid 2>py.err
 [ -s py.err ] && fail harvest-ref-python "$(tail -3 py.err | tr '\n' ' ')"
+# the model attached: live_files rows as featscope attach writes them
+sqlite3 -separator ' ' out.sqlite "select role, name, file, hook from live_files order by role, name" >lf.txt
+check_eq harvest-live-files "model  m 
+sae hid hid mlp_hidden.0
+sae jump jump resid_post.1
+sae std std resid_pre.1
+sae topk topk mlp_out.0" "$(cat lf.txt)"
+cp out.sqlite att.sqlite
+check harvest-attach-same "$FS" attach att.sqlite --model m --sae std=std --sae topk=topk --sae jump=jump --sae hid=hid
+check_eq harvest-live-files-as-attach "$(sqlite3 att.sqlite "select * from live_files order by role, name")" \
+	"$(sqlite3 out.sqlite "select * from live_files order by role, name")"
+# analyze and steer open the harvested index directly
+check harvest-analyze "$FS" analyze out.sqlite --sae std "the quick brown fox"
+check harvest-steer "$FS" steer out.sqlite --sae jump --feature 3=6 --prompt "the lazy dog" --tokens 6 --seed 2
+"$FS" steer out.sqlite --sae jump --feature 3=6 --prompt "the lazy dog" --tokens 6 --seed 2 --json >steer.json 2>&1
+# analyze of every stored top context gives the stored activations: the
+# feature's max (f32) to 1e-4, every stored (f16) value to f16 rounding,
+# at the positions whose tokens analyze cuts the same way (a window that
+# starts inside a word may re-tokenize differently there)
+"$PY" - "$FS" out.sqlite std topk jump hid <<'PY' || fail harvest-analyze-stored "the check failed to run"
+import json, subprocess, sys
+fs, ix, saes = sys.argv[1], sys.argv[2], sys.argv[3:]
+for sae in saes:
+    n_pos = n_max = 0
+    worst = worst_max = 0.0
+    bad = None
+    for f in range(0, 40, 3):
+        r = subprocess.run([fs, "show", ix, "%s/%d" % (sae, f), "--json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            break  # past the dictionary's last feature
+        j = json.loads(r.stdout)
+        if not j["top"]:
+            continue
+        for k, ex in enumerate(j["top"][:4]):
+            a = subprocess.run([fs, "analyze", ix, "--sae", sae, "--json", "--top", "1000", ex["text"]],
+                               capture_output=True, text=True)
+            if a.returncode != 0:
+                bad = "analyze failed: " + a.stderr.strip()[:200]
+                break
+            toks = json.loads(a.stdout)["tokens"]
+            for p, tok in enumerate(ex["tokens"]):
+                if p >= len(toks) or toks[p]["text"] != tok:
+                    break
+                got = 0.0
+                for fe in toks[p]["features"]:
+                    if fe["index"] == f:
+                        got = fe["value"]
+                want = ex["acts"][p]
+                e = abs(got - want) / (1 + abs(want))
+                worst = max(worst, e)
+                n_pos += 1
+                if k == 0 and p == ex["max_pos"]:
+                    em = abs(got - j["max_act"]) / max(abs(j["max_act"]), 1e-6)
+                    worst_max = max(worst_max, em)
+                    n_max += 1
+    tag = "harvest-analyze-stored-" + sae
+    if bad:
+        print("FAIL %s: %s" % (tag, bad))
+    elif n_pos < 20 or n_max < 3:
+        print("FAIL %s: only %d positions, %d maxima compared" % (tag, n_pos, n_max))
+    elif worst > 2e-3 or worst_max > 1e-4:
+        print("FAIL %s: relative error %.3g (f16 values), %.3g (maxima)" % (tag, worst, worst_max))
+    else:
+        print("ok %s (%d positions, %d maxima, errors %.2g, %.2g)" % (tag, n_pos, n_max, worst, worst_max))
+PY
+# an index written away from its weights records their absolute paths
+mkdir -p away
+check harvest-away "$FS" harvest --model m --sae std --ctx 16 -o away/a.sqlite plain.txt
+check_eq harvest-away-path "$TMP/m $TMP/std" "$(sqlite3 away/a.sqlite "select file from live_files order by role" | tr '\n' ' ' | sed 's/ $//')"
+check harvest-away-analyze "$FS" analyze away/a.sqlite "the quick brown fox"
+# weights missing or changed: one line, exit 2
+mkdir -p moved && cp -r out.sqlite m std moved/
+rm moved/m/model.safetensors
+"$FS" analyze moved/out.sqlite --sae std "the fox" >mv.out 2>mv.err
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <mv.err)" = 1 ] && grep -q 'moved/m/model.safetensors: No such file' mv.err; then ok harvest-weights-missing
+else fail harvest-weights-missing "exit $rc: $(head -c 300 mv.err)"; fi
+cp m/model.safetensors moved/m/
+printf 'x' | dd of=moved/std/sae_weights.safetensors bs=1 seek=200 conv=notrunc 2>/dev/null
+"$FS" steer moved/out.sqlite --sae std --feature 1=2 --prompt "the" --tokens 3 >mv.out 2>mv.err
+rc=$?
+if [ "$rc" = 2 ] && [ "$(wc -l <mv.err)" = 1 ] && grep -q 'moved/std/sae_weights.safetensors: xxh3 [0-9a-f]* does not match' mv.err; then ok harvest-weights-changed
+else fail harvest-weights-changed "exit $rc: $(head -c 300 mv.err)"; fi
+
 # --max-tokens
 check harvest-max-tokens "$FS" harvest --model m --sae std --ctx 16 --max-tokens 40 -o small.sqlite docs.jsonl.gz
 check_eq harvest-max-tokens-count 40 "$(sqlite3 small.sqlite "select value from meta where key = 'n_tokens'")"

@@ -4,6 +4,7 @@
  * round trip through a real SQLite file.
  */
 #include "core/format.h"
+#include "core/vmath.h"
 #include "index/index.h"
 #include "unit.h"
 #include "core/util.h"
@@ -176,8 +177,114 @@ static void test_roundtrip(void)
 	unlink(path);
 }
 
+/* vmath against double-precision libm, and its row split against one pass */
+typedef struct {
+	float *x;
+	int d;
+} gelu_job;
+
+static void gelu_rows(void *ud, int lo, int hi)
+{
+	gelu_job *j = ud;
+	vm_gelu_tanh(j->x + (size_t)lo * j->d, (size_t)(hi - lo) * j->d);
+}
+
+static void test_vmath(void)
+{
+	enum { N = 20011 };
+	float *x = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * N);
+	double worst = 0;
+	for (int i = 0; i < N; i++)
+		x[i] = y[i] = -87.0f + 175.0f * (float)i / N;
+	vm_exp(y, N);
+	for (int i = 0; i < N; i++) {
+		double r = exp((double)x[i]);
+		double e = fabs(y[i] - r) / r;
+		if (e > worst)
+			worst = e;
+	}
+	CHECK(worst < 3e-7, "vm_exp within 3e-7 relative of exp over -87..88");
+	worst = 0;
+	for (int i = 0; i < N; i++)
+		x[i] = y[i] = -12.0f + 24.0f * (float)i / N;
+	vm_gelu_tanh(y, N);
+	for (int i = 0; i < N; i++) {
+		double v = x[i], r = 0.5 * v * (1 + tanh(sqrt(2 / M_PI) * (v + 0.044715 * v * v * v)));
+		double e = fabs(y[i] - r) / (fabs(r) + 1e-6);
+		if (e > worst)
+			worst = e;
+	}
+	CHECK(worst < 3e-6, "vm_gelu_tanh within 3e-6 relative of the double formula");
+	/* softmax, causal rows of odd widths */
+	int R = 13, n = 37;
+	float *s = malloc(sizeof(float) * R * n);
+	int bad = 0;
+	for (int i = 0; i < R * n; i++)
+		s[i] = (float)((i * 7919) % 1000) / 100.0f - 5.0f;
+	float *s0 = malloc(sizeof(float) * R * n);
+	memcpy(s0, s, sizeof(float) * R * n);
+	vm_softmax_causal(s, R, n, n, 20);
+	for (int r = 0; r < R; r++) {
+		int k = 20 + r + 1 < n ? 20 + r + 1 : n;
+		double mx = -1e30, sum = 0;
+		for (int j = 0; j < k; j++)
+			mx = s0[r * n + j] > mx ? s0[r * n + j] : mx;
+		for (int j = 0; j < k; j++)
+			sum += exp(s0[r * n + j] - mx);
+		for (int j = 0; j < n; j++) {
+			double want = j < k ? exp(s0[r * n + j] - mx) / sum : 0;
+			bad += fabs(s[r * n + j] - want) > 1e-6 * (want + 1e-3);
+		}
+	}
+	CHECK(bad == 0, "vm_softmax_causal equals the double softmax of the visible columns, 0 after");
+	/* layernorm, a width that is not a multiple of 8 */
+	int d = 771;
+	float *w = malloc(sizeof(float) * d), *b = malloc(sizeof(float) * d), *ln = malloc(sizeof(float) * 3 * d);
+	for (int i = 0; i < d; i++) {
+		w[i] = 1.0f + (float)(i % 5) / 10;
+		b[i] = (float)(i % 3) / 10;
+	}
+	vm_layernorm(x, ln, 3, d, w, b, 1e-5f);
+	worst = 0;
+	for (int r = 0; r < 3; r++) {
+		double m = 0, v = 0;
+		for (int i = 0; i < d; i++)
+			m += x[r * d + i];
+		m /= d;
+		for (int i = 0; i < d; i++)
+			v += (x[r * d + i] - m) * (x[r * d + i] - m);
+		v /= d;
+		for (int i = 0; i < d; i++) {
+			double want = (x[r * d + i] - m) / sqrt(v + 1e-5) * w[i] + b[i];
+			double e = fabs(ln[r * d + i] - want) / (fabs(want) + 1);
+			if (e > worst)
+				worst = e;
+		}
+	}
+	CHECK(worst < 1e-5, "vm_layernorm within 1e-5 of the double LayerNorm");
+	/* rows split over threads give the bytes of one pass */
+	int rows = 97, width = 1000;
+	float *a = malloc(sizeof(float) * rows * width), *c = malloc(sizeof(float) * rows * width);
+	for (int i = 0; i < rows * width; i++)
+		a[i] = c[i] = (float)((i * 2654435761u) % 10000) / 1000.0f - 5.0f;
+	gelu_job j = {a, width};
+	vm_parallel(rows, (size_t)width, gelu_rows, &j);
+	vm_gelu_tanh(c, (size_t)rows * width);
+	CHECK(memcmp(a, c, sizeof(float) * rows * width) == 0, "vm_parallel: split rows equal one pass, bit for bit");
+	free(a);
+	free(c);
+	free(w);
+	free(b);
+	free(ln);
+	free(s);
+	free(s0);
+	free(x);
+	free(y);
+}
+
 int main(void)
 {
+	test_vmath();
 	test_varint();
 	test_f16();
 	test_utf8();

@@ -21,7 +21,10 @@
  * reuses the builder's one tested, fuzzed parsing path; the JSON costs
  * little next to the forward pass. The index's meta records the model and
  * dictionaries (live.model.path/.hash, live.sae.NAME.path/.hash/.hook),
- * hashes being XXH3-64 of the weight files.
+ * hashes being XXH3-64 of the weight files, and its live_files table gets
+ * the rows `featscope attach` writes (live_file_row: the folder's name
+ * when it lies beside OUT, else its absolute path), so analyze and steer
+ * open the harvested index directly.
  */
 #define _GNU_SOURCE
 #include "build/build.h"
@@ -32,6 +35,7 @@
 #include "index/index.h"
 #include "live/gpt2.h"
 #include "live/saelens_sae.h"
+#include "live/session.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -556,6 +560,8 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	memset(&h, 0, sizeof h);
 	char *tmpdir = NULL, *unembed = NULL, *vocab = NULL, *mhash = NULL;
 	char **hashes = xcalloc((size_t)nsae, sizeof *hashes);
+	fs_live_file *lrows = xcalloc((size_t)nsae + 1, sizeof *lrows);
+	int nlrows = 0;
 	fs_writer *w = NULL;
 	h.m = gpt2_load(model, err, sizeof err);
 	if (!h.m) {
@@ -715,6 +721,22 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 			fs_warn("%s", err);
 			goto out;
 		}
+	/* the live_files rows (attach's), before anything is written */
+	if (live_file_row(out, model, "model", "", "", &lrows[0], err, sizeof err) != 0) {
+		fs_warn("%s", err);
+		goto out;
+	}
+	nlrows = 1;
+	for (int i = 0; i < h.nd; i++) {
+		static const char *const pk[GPT2_HOOK_KINDS] = {"resid_pre", "mlp_hidden", "mlp_out", "resid_post"};
+		char hk[64];
+		snprintf(hk, sizeof hk, "%s.%d", pk[h.d[i].kind], h.d[i].layer);
+		if (live_file_row(out, saes[i], "sae", h.d[i].name, hk, &lrows[nlrows], err, sizeof err) != 0) {
+			fs_warn("%s", err);
+			goto out;
+		}
+		nlrows++;
+	}
 	int progress_on = h.progress;
 	int64_t tokens = h.tokens, windows = h.windows;
 	/* the model's memory goes before the builds */
@@ -785,6 +807,11 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("%s", err);
 		goto out;
 	}
+	if (index_attach(out, lrows, nlrows, err, sizeof err) != 0) {
+		fs_warn("%s", err);
+		unlink(out); /* nothing half-written */
+		goto out;
+	}
 	if (progress_on)
 		fprintf(stderr, "harvest: %s: %lld tokens in %lld windows, model %.1fs, total %.1fs\n", out,
 			(long long)tokens, (long long)windows, t_model, fs_now() - h.t0);
@@ -812,6 +839,7 @@ out:
 	for (int i = 0; i < nsae; i++)
 		free(hashes[i]);
 	free(hashes);
+	live_files_free(lrows, nlrows);
 	free(mhash);
 	free(unembed);
 	free(vocab);

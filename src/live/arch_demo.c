@@ -11,6 +11,7 @@
 #include "live/live.h"
 #include "core/blas.h"
 #include "core/util.h"
+#include "core/vmath.h"
 
 #include <errno.h>
 #include <math.h>
@@ -36,7 +37,7 @@ typedef struct {
 	demo_layer *lay;     /* per block [n_layer] */
 	float *kc, *vc;      /* KV cache [n_layer][ctx][D] */
 	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for ctx rows */
-	float *att;          /* attention scores [ctx][ctx] */
+	float *att;          /* attention scores [n_head][ctx][ctx] */
 } demo_model;
 
 static int demo_probe(const unsigned char *head, size_t n)
@@ -177,7 +178,7 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 	m->x2 = xmalloc(T * D * sizeof(float));
 	m->h = xmalloc(T * 4 * D * sizeof(float));
 	m->mo = xmalloc(T * D * sizeof(float));
-	m->att = xmalloc(T * T * sizeof(float));
+	m->att = xmalloc((size_t)m->n_head * T * T * sizeof(float));
 	return &m->base;
 fail:
 	fclose(f);
@@ -224,29 +225,49 @@ static void demo_matmul(float *out, const float *in, const float *W, const float
 			 out, M);
 }
 
-static void demo_layernorm(float *y, const float *x, const float *g, const float *b, int n, int D)
+/* Row-parallel elementwise work (vmath.h: the same result whatever the
+ * split). */
+typedef struct {
+	float *y;
+	const float *x, *g, *b;
+	int D;
+} demo_ln_job;
+
+static void demo_ln_rows(void *ud, int lo, int hi)
 {
-	for (int i = 0; i < n; i++) {
-		const float *r = x + (size_t)i * D;
-		float *o = y + (size_t)i * D;
-		double s = 0, ss = 0;
-		for (int j = 0; j < D; j++)
-			s += r[j];
-		float mean = (float)(s / D);
-		for (int j = 0; j < D; j++)
-			ss += (double)(r[j] - mean) * (r[j] - mean);
-		float rs = 1.0f / sqrtf((float)(ss / D) + DEMO_EPS);
-		for (int j = 0; j < D; j++)
-			o[j] = (r[j] - mean) * rs * g[j] + b[j];
-	}
+	demo_ln_job *j = ud;
+	vm_layernorm(j->x + (size_t)lo * j->D, j->y + (size_t)lo * j->D, hi - lo, j->D, j->g, j->b, DEMO_EPS);
 }
 
-/* tanh-approximation GELU, tanh through one expf */
-static float demo_gelu(float x)
+static void demo_layernorm(float *y, const float *x, const float *g, const float *b, int n, int D)
 {
-	float u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
-	float t = u > 15.0f ? 1.0f : u < -15.0f ? -1.0f : 1.0f - 2.0f / (expf(2.0f * u) + 1.0f);
-	return 0.5f * x * (1.0f + t);
+	demo_ln_job j = {y, x, g, b, D};
+	vm_parallel(n, (size_t)D, demo_ln_rows, &j);
+}
+
+typedef struct {
+	float *x;
+	int F;
+} demo_gelu_job;
+
+/* tanh-approximation GELU (vmath's x sigmoid(2u) form of it) */
+static void demo_gelu_rows(void *ud, int lo, int hi)
+{
+	demo_gelu_job *j = ud;
+	vm_gelu_tanh(j->x + (size_t)lo * j->F, (size_t)(hi - lo) * j->F);
+}
+
+/* softmax of every head's scores [H][n][S], row i seeing pos0 + i + 1 keys */
+typedef struct {
+	float *P;
+	int n, S, pos0;
+} demo_sm_job;
+
+static void demo_sm_rows(void *ud, int lo, int hi)
+{
+	demo_sm_job *j = ud;
+	for (int r = lo; r < hi; r++)
+		vm_softmax_causal(j->P + (size_t)r * j->S, 1, j->S, j->S, j->pos0 + r % j->n);
 }
 
 static void demo_call(const live_hook *hook, live_hook_kind kind, int layer, float *act, int n,
@@ -292,42 +313,25 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 			       D * sizeof(float));
 		}
 		int S = pos0 + n; /* keys visible to the last row */
-		for (int h = 0; h < H; h++) {
-			const float *q = m->qkv + h * hd;
-			float *P = m->att;
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, q, 3 * D,
-				 kc + h * hd, D, 0.0f, P, S);
-			for (int i = 0; i < n; i++) {
-				float *r = P + (size_t)i * S, mx = r[0], s = 0;
-				int last = pos0 + i;
-				for (int j = 1; j <= last; j++)
-					if (r[j] > mx)
-						mx = r[j];
-				for (int j = 0; j <= last; j++) {
-					r[j] = expf(r[j] - mx);
-					s += r[j];
-				}
-				float inv = 1.0f / s;
-				for (int j = 0; j <= last; j++)
-					r[j] *= inv;
-				for (int j = last + 1; j < S; j++)
-					r[j] = 0.0f;
-			}
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, P, S,
+		for (int h = 0; h < H; h++)
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, m->qkv + h * hd, 3 * D,
+				 kc + h * hd, D, 0.0f, m->att + (size_t)h * n * S, S);
+		demo_sm_job sj = {m->att, n, S, pos0};
+		vm_parallel(H * n, (size_t)S, demo_sm_rows, &sj);
+		for (int h = 0; h < H; h++)
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, m->att + (size_t)h * n * S, S,
 				 vc + h * hd, D, 0.0f, m->o + h * hd, D);
-		}
 		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
-		for (size_t i = 0; i < (size_t)n * D; i++)
-			m->x2[i] += m->x[i];
+		vm_add(m->x2, m->x, (size_t)n * D);
 		demo_layernorm(m->xn, m->x2, p + Ly->ln2_g, p + Ly->ln2_b, n, D);
 		demo_matmul(m->h, m->xn, p + Ly->w1, p + Ly->b1, n, D, F);
-		for (size_t i = 0; i < (size_t)n * F; i++)
-			m->h[i] = demo_gelu(m->h[i]);
+		demo_gelu_job gj = {m->h, F};
+		vm_parallel(n, (size_t)F, demo_gelu_rows, &gj);
 		demo_call(hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
 		demo_matmul(m->mo, m->h, p + Ly->w2, p + Ly->b2, n, F, D);
 		demo_call(hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
-		for (size_t i = 0; i < (size_t)n * D; i++)
-			m->x[i] = m->x2[i] + m->mo[i];
+		memcpy(m->x, m->x2, sizeof(float) * (size_t)n * D);
+		vm_add(m->x, m->mo, (size_t)n * D);
 		demo_call(hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
 	}
 	m->base.pos = pos0 + n;

@@ -10,6 +10,7 @@
 #include "core/blas.h"
 #include "core/tensor.h"
 #include "core/util.h"
+#include "core/vmath.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -396,31 +397,57 @@ const char *gpt2_hook_name(int layer, int kind, char *buf, size_t len)
 
 /* ------------------------------------------------------------- kernels */
 
-static void layernorm(const float *x, float *y, int R, int d, const float *w, const float *b, float eps)
+/* Row-parallel jobs for the elementwise work (vmath.h: the result is
+ * the same whatever the split). */
+typedef struct {
+	const float *x;
+	float *y;
+	int d;
+	const float *w, *b;
+	float eps;
+} ln_job;
+
+static void ln_rows(void *ud, int lo, int hi)
 {
-	for (int r = 0; r < R; r++) {
-		const float *xr = x + (size_t)r * d;
-		float *yr = y + (size_t)r * d;
-		double s = 0, s2 = 0;
-		for (int i = 0; i < d; i++)
-			s += xr[i];
-		float mean = (float)(s / d);
-		for (int i = 0; i < d; i++) {
-			float t = xr[i] - mean;
-			s2 += (double)t * t;
-		}
-		float inv = 1.0f / sqrtf((float)(s2 / d) + eps);
-		for (int i = 0; i < d; i++)
-			yr[i] = (xr[i] - mean) * inv * w[i] + b[i];
-	}
+	ln_job *j = ud;
+	vm_layernorm(j->x + (size_t)lo * j->d, j->y + (size_t)lo * j->d, hi - lo, j->d, j->w, j->b, j->eps);
 }
 
-static void gelu_new(float *x, size_t n)
+static void layernorm(const float *x, float *y, int R, int d, const float *w, const float *b, float eps)
 {
-	const float k = 0.7978845608028654f; /* sqrt(2 / pi) */
-	for (size_t i = 0; i < n; i++) {
-		float v = x[i];
-		x[i] = 0.5f * v * (1.0f + tanhf(k * (v + 0.044715f * v * v * v)));
+	ln_job j = {x, y, d, w, b, eps};
+	vm_parallel(R, (size_t)d, ln_rows, &j);
+}
+
+typedef struct {
+	float *x;
+	int d;
+} gelu_job;
+
+static void gelu_rows(void *ud, int lo, int hi)
+{
+	gelu_job *j = ud;
+	vm_gelu_tanh(j->x + (size_t)lo * j->d, (size_t)(hi - lo) * j->d);
+}
+
+static void gelu_new(float *x, int R, int d)
+{
+	gelu_job j = {x, d};
+	vm_parallel(R, (size_t)d, gelu_rows, &j);
+}
+
+/* Softmax of H heads' scores [H][Tq][Tk], query i seeing off + i + 1 keys. */
+typedef struct {
+	float *S;
+	int Tq, Tk, off;
+} sm_job;
+
+static void sm_rows(void *ud, int lo, int hi)
+{
+	sm_job *j = ud;
+	for (int r = lo; r < hi; r++) {
+		int i = r % j->Tq;
+		vm_softmax_causal(j->S + (size_t)r * j->Tk, 1, j->Tk, j->Tk, j->off + i);
 	}
 }
 
@@ -447,36 +474,30 @@ static void project(int R, int in, int out, const float *X, const float *W, cons
 	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, out, in, 1.0f, X, in, W, out, 1.0f, Y, out);
 }
 
-/* One head: Tq queries at absolute positions off.. attend keys 0..off+i. */
+/* All heads of one sequence: Tq queries at absolute positions off..
+ * attend keys 0..off+i; scores of every head first, one row-parallel
+ * softmax over them, then P V per head. S holds H * Tq * Tk floats. */
 static void attend(const float *q, int ldq, const float *k, int ldk, const float *v, int ldv, int Tq, int Tk,
-		   int off, int dh, float scale, float *S, float *o, int ldo)
+		   int off, int H, int dh, float scale, float *S, float *o, int ldo)
 {
-	if (Tq == 1)
-		fs_sgemv(CblasRowMajor, CblasNoTrans, Tk, dh, scale, k, ldk, q, 1, 0.0f, S, 1);
-	else
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, q, ldq, k, ldk, 0.0f, S, Tk);
-	for (int i = 0; i < Tq; i++) {
-		float *s = S + (size_t)i * Tk;
-		int n = off + i + 1;
-		float mx = s[0];
-		for (int j = 1; j < n; j++)
-			if (s[j] > mx)
-				mx = s[j];
-		float sum = 0;
-		for (int j = 0; j < n; j++) {
-			s[j] = expf(s[j] - mx);
-			sum += s[j];
-		}
-		float inv = 1.0f / sum;
-		for (int j = 0; j < n; j++)
-			s[j] *= inv;
-		for (int j = n; j < Tk; j++)
-			s[j] = 0;
+	for (int h = 0; h < H; h++) {
+		float *Sh = S + (size_t)h * Tq * Tk;
+		if (Tq == 1)
+			fs_sgemv(CblasRowMajor, CblasNoTrans, Tk, dh, scale, k + h * dh, ldk, q + h * dh, 1, 0.0f, Sh, 1);
+		else
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, q + h * dh, ldq, k + h * dh,
+				 ldk, 0.0f, Sh, Tk);
 	}
-	if (Tq == 1)
-		fs_sgemv(CblasRowMajor, CblasTrans, Tk, dh, 1.0f, v, ldv, S, 1, 0.0f, o, 1);
-	else
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, 1.0f, S, Tk, v, ldv, 0.0f, o, ldo);
+	sm_job j = {S, Tq, Tk, off};
+	vm_parallel(H * Tq, (size_t)Tk, sm_rows, &j);
+	for (int h = 0; h < H; h++) {
+		const float *Sh = S + (size_t)h * Tq * Tk;
+		if (Tq == 1)
+			fs_sgemv(CblasRowMajor, CblasTrans, Tk, dh, 1.0f, v + h * dh, ldv, Sh, 1, 0.0f, o + h * dh, 1);
+		else
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, 1.0f, Sh, Tk, v + h * dh, ldv,
+				 0.0f, o + h * dh, ldo);
+	}
 }
 
 static void scratch_need(gpt2_scratch *s, const gpt2_config *c, size_t R, size_t Tq, size_t Tk)
@@ -495,9 +516,9 @@ static void scratch_need(gpt2_scratch *s, const gpt2_config *c, size_t R, size_t
 		s->mlp = xmalloc(sizeof(float) * R * (size_t)c->n_inner);
 		s->rows = R;
 	}
-	if (Tq * Tk > s->scols) {
+	if ((size_t)c->n_head * Tq * Tk > s->scols) {
 		free(s->s);
-		s->scols = Tq * Tk;
+		s->scols = (size_t)c->n_head * Tq * Tk;
 		s->s = xmalloc(sizeof(float) * s->scols);
 	}
 }
@@ -540,26 +561,22 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 				memcpy(K + (size_t)(off + r) * d, sc->qkv + (size_t)r * 3 * d + d, sizeof(float) * d);
 				memcpy(V + (size_t)(off + r) * d, sc->qkv + (size_t)r * 3 * d + 2 * d, sizeof(float) * d);
 			}
-			for (int h = 0; h < H; h++)
-				attend(sc->qkv + h * dh, 3 * d, K + h * dh, d, V + h * dh, d, T, Tk, off, dh, scale, sc->s,
-				       sc->z + h * dh, d);
+			attend(sc->qkv, 3 * d, K, d, V, d, T, Tk, off, H, dh, scale, sc->s, sc->z, d);
 		} else {
 			for (int s = 0; s < B; s++) {
 				const float *qkv = sc->qkv + (size_t)s * T * 3 * d;
-				for (int h = 0; h < H; h++)
-					attend(qkv + h * dh, 3 * d, qkv + d + h * dh, 3 * d, qkv + 2 * d + h * dh, 3 * d, T,
-					       T, 0, dh, scale, sc->s, sc->z + (size_t)s * T * d + h * dh, d);
+				attend(qkv, 3 * d, qkv + d, 3 * d, qkv + 2 * d, 3 * d, T, T, 0, H, dh, scale, sc->s,
+				       sc->z + (size_t)s * T * d, d);
 			}
 		}
 		project(R, d, d, sc->z, b->aproj_w, b->aproj_b, sc->x, 1);
 		layernorm(sc->x, sc->h, R, d, b->ln2_w, b->ln2_b, c->eps);
 		project(R, d, c->n_inner, sc->h, b->fc_w, b->fc_b, sc->mlp, 0);
-		gelu_new(sc->mlp, (size_t)R * c->n_inner);
+		gelu_new(sc->mlp, R, c->n_inner);
 		HOOK(l, GPT2_HOOK_MLP_HIDDEN, sc->mlp, c->n_inner);
 		project(R, c->n_inner, d, sc->mlp, b->mproj_w, b->mproj_b, sc->z, 0);
 		HOOK(l, GPT2_HOOK_MLP_OUT, sc->z, d);
-		for (size_t i = 0; i < (size_t)R * d; i++)
-			sc->x[i] += sc->z[i];
+		vm_add(sc->x, sc->z, (size_t)R * d);
 		HOOK(l, GPT2_HOOK_RESID_POST, sc->x, d);
 	}
 #undef HOOK

@@ -6,16 +6,19 @@
  */
 #include "live/live.h"
 #include "core/util.h"
+#include "core/vmath.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Every architecture this build knows; live_load asks each in turn. */
 const live_arch *const live_archs[] = {
 	&live_arch_demo,
+	&live_arch_gpt2,
 	NULL,
 };
 
@@ -54,6 +57,15 @@ const char *live_point_name(live_point p, char *out, size_t outlen)
 
 live_model *live_load(const char *path, char *err, size_t errlen)
 {
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		for (int i = 0; live_archs[i]; i++)
+			if (live_archs[i]->probe_dir && live_archs[i]->probe_dir(path))
+				return live_archs[i]->load(path, err, errlen);
+		fs_seterr(err, errlen, "%s: not a model folder of a known architecture (gpt2: config.json, "
+			  "model.safetensors)", path);
+		return NULL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
@@ -104,6 +116,13 @@ int live_step(live_model *m, int id, const live_hook *hook, float *logits)
 	if (m->pos >= m->ctx)
 		return -1;
 	return m->arch->step(m, id, hook, logits);
+}
+
+int live_set_bos(live_model *m, int on)
+{
+	if (!m->arch->set_bos)
+		return on ? -1 : 0;
+	return m->arch->set_bos(m, on);
 }
 
 /* ---------------------------------------------------------------- sampling */
@@ -244,6 +263,12 @@ static void collect_fn(void *ud, float *act, int n, int width, int pos0)
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss)
 {
+	return live_run_windows_cancel(m, ids, T, at, inner, rows, loss, NULL);
+}
+
+int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+			    float *rows, float *loss, const int *cancel)
+{
 	int w = live_width(m, at);
 	if (w == 0 || T < 1)
 		return -1;
@@ -257,18 +282,22 @@ int live_run_windows(live_model *m, const int *ids, int T, live_point at, const 
 		live_forward(m, ids + s, e - s, &h, lg);
 		/* positions up to e - 2 predict a token inside this window */
 		for (int p = lossfrom; loss && p + 1 < e; p++) {
-			const float *r = lg + (size_t)(p - s) * m->vocab;
-			float mx = r[0];
-			for (int i = 1; i < m->vocab; i++)
-				if (r[i] > mx)
-					mx = r[i];
+			float *r = lg + (size_t)(p - s) * m->vocab;
+			float mx = vm_max(r, (size_t)m->vocab), target = r[ids[p + 1]];
+			for (int i = 0; i < m->vocab; i++)
+				r[i] -= mx;
+			vm_exp(r, (size_t)m->vocab);
 			double sum = 0;
 			for (int i = 0; i < m->vocab; i++)
-				sum += exp(r[i] - mx);
-			loss[p] = (float)(log(sum) + mx - r[ids[p + 1]]);
+				sum += r[i];
+			loss[p] = (float)(log(sum) + mx - target);
 		}
 		if (e == T)
 			break;
+		if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
+			free(lg);
+			return 1;
+		}
 		c.keep_from = e;
 		lossfrom = e - 1;
 		s = e - m->ctx / 2;

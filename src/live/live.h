@@ -90,6 +90,14 @@ typedef struct live_arch {
 	 * logits[vocab] (hook called with n = 1). 0 ok, -1 when the cache is
 	 * full (ctx tokens). */
 	int (*step)(live_model *m, int id, const live_hook *hook, float *logits);
+	/* Optional. A model that is a folder (a Hugging Face checkpoint):
+	 * does dir hold one of this architecture? */
+	int (*probe_dir)(const char *dir);
+	/* Optional. Run the architecture's beginning-of-sequence token
+	 * before position 0 of every pass (on != 0) or not; hooks, logits
+	 * and positions leave it out and ctx shrinks by one. 0 ok, -1 when
+	 * the architecture has no such token. */
+	int (*set_bos)(live_model *m, int on);
 } live_arch;
 
 /* What every model has; architectures put their state after it. */
@@ -107,9 +115,11 @@ struct live_model {
  * architecture declares its table here and adds it to that list. */
 extern const live_arch *const live_archs[];
 extern const live_arch live_arch_demo;   /* arch_demo.c: FSLM0001/FSLM0002 */
+extern const live_arch live_arch_gpt2;   /* arch_gpt2.c: a Hugging Face GPT-2 folder */
 
-/* Load a model file, choosing the architecture by the file's first bytes.
- * NULL with "PATH: ..." in err when missing or not a model. */
+/* Load a model file, choosing the architecture by the file's first bytes
+ * (a folder: by probe_dir). NULL with "PATH: ..." in err when missing or
+ * not a model. */
 live_model *live_load(const char *path, char *err, size_t errlen);
 void live_free(live_model *m);
 int live_width(const live_model *m, live_point p);
@@ -117,6 +127,9 @@ int live_tokenize(live_model *m, const char *text, size_t len, int **ids, uint32
 void live_detokenize(live_model *m, const int *ids, int n, fs_buf *out);
 int live_forward(live_model *m, const int *ids, int T, const live_hook *hook, float *logits);
 int live_step(live_model *m, int id, const live_hook *hook, float *logits);
+/* set_bos through the ops table; -1 when the architecture has no BOS
+ * (on == 0 always succeeds). */
+int live_set_bos(live_model *m, int on);
 
 /* --------------------------------------------------------------- sampling */
 
@@ -150,6 +163,11 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
  * none). 0 ok, -1 when the point does not exist. */
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss);
+/* The same, stopping between windows once *cancel (read atomically, may
+ * be NULL) is set: returns 1 then, the rows incomplete. For a caller on a
+ * worker thread that must let go quickly (the TUI closing its screen). */
+int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
+			    float *rows, float *loss, const int *cancel);
 
 /* -------------------------------------------------------------------- SAE */
 
@@ -175,13 +193,22 @@ typedef struct {
 	float *w_dec;        /* [n_feat][d_in], rows in the scaled space */
 	float *b_dec;        /* [d_in] */
 	float *threshold;    /* [n_feat] for JumpReLU, else NULL */
+	int apply_b_dec;     /* subtract b_dec before encoding (FSSAE: always; SAELens:
+			      * apply_b_dec_to_input) */
+	int row_norm;        /* per-row input normalisation after in_scale: 0 none, 1 scale to
+			      * norm sqrt(d_in), 2 layer norm (SAELens constant_norm_rescale,
+			      * layer_norm) */
+	int prepend_bos;     /* the model runs its BOS before the text (SAELens prepend_bos) */
 	float *self_dot;     /* [n_feat] W_enc[f] . W_dec[f], made by the first clamp */
 	float *scratch;      /* encoder scratch [cap][n_feat + d_in] */
 	int cap;             /* rows the scratch holds */
 } live_sae;
 
-/* Load "FSSAE001" (TopK over the last block's MLP hidden activations) or
- * "FSSAE002" (hook in the header, f32 or f16). NULL with a message. */
+/* Load "FSSAE001" (TopK over the last block's MLP hidden activations),
+ * "FSSAE002" (hook in the header, f32 or f16), or a SAELens folder
+ * (cfg.json + sae_weights.safetensors, saelens_sae.h; its hook name
+ * blocks.L.hook_resid_pre / mlp.hook_post / hook_mlp_out /
+ * hook_resid_post), chosen by what the path is. NULL with a message. */
 live_sae *live_sae_load(const char *path, char *err, size_t errlen);
 void live_sae_free(live_sae *s);
 /* Check that the dictionary fits the model (hook point exists, widths

@@ -7,14 +7,18 @@
  * hook that clamps or adds feature directions.
  */
 #include "live/live.h"
+#include "live/gpt2.h"
+#include "live/saelens_sae.h"
 #include "core/blas.h"
 #include "core/util.h"
+#include "core/vmath.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void live_sae_free(live_sae *s)
 {
@@ -51,8 +55,62 @@ static float *read_vals(FILE *f, size_t n, int dtype)
 	return NULL;
 }
 
+/* A SAELens folder as a live dictionary: W_enc transposed to [n_feat][d_in],
+ * the normalisation as in_scale or a row norm. */
+static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
+{
+	saelens_sae z;
+	if (saelens_load(dir, &z, err, errlen) != 0)
+		return NULL;
+	const saelens_cfg *c = &z.c;
+	int layer, kind;
+	if (gpt2_hook_parse(c->hook, &layer, &kind) != 0) {
+		fs_seterr(err, errlen, "%s/cfg.json: hook_name: '%s' is not a hook point of the live runtime "
+			  "(blocks.L.hook_resid_pre, mlp.hook_post, hook_mlp_out, hook_resid_post)", dir, c->hook);
+		saelens_free(&z);
+		return NULL;
+	}
+	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
+							       LIVE_RESID_POST};
+	live_sae *s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(dir);
+	s->d_in = c->d_in;
+	s->n_feat = c->d_sae;
+	s->act = c->arch == SAEL_TOPK ? LIVE_SAE_TOPK : c->arch == SAEL_JUMPRELU ? LIVE_SAE_JUMPRELU : LIVE_SAE_RELU;
+	s->k = c->arch == SAEL_TOPK ? (c->k < c->d_sae ? c->k : c->d_sae) : 0;
+	s->hook.kind = kinds[kind];
+	s->hook.layer = layer;
+	s->in_scale = c->norm == SAEL_NORM_EXPECTED_AVG ? c->norm_scale : 1.0f;
+	s->row_norm = c->norm == SAEL_NORM_CONSTANT ? 1 : c->norm == SAEL_NORM_LAYER ? 2 : 0;
+	s->apply_b_dec = c->apply_b_dec;
+	s->prepend_bos = c->prepend_bos;
+	size_t F = (size_t)s->n_feat, D = (size_t)s->d_in;
+	s->w_enc = xmalloc(F * D * sizeof(float));
+	for (size_t i = 0; i < D; i++)
+		for (size_t f = 0; f < F; f++)
+			s->w_enc[f * D + i] = z.W_enc[i * F + f];
+	s->b_enc = z.b_enc;
+	s->w_dec = z.W_dec;
+	s->b_dec = z.b_dec;
+	s->threshold = z.threshold;
+	z.b_enc = z.W_dec = z.b_dec = z.threshold = NULL;
+	saelens_free(&z);
+	return s;
+}
+
 live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 {
+	struct stat sb;
+	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		char *cfg = xasprintf("%s/cfg.json", path);
+		int has = stat(cfg, &sb) == 0;
+		free(cfg);
+		if (has)
+			return saelens_live_load(path, err, errlen);
+		fs_seterr(err, errlen, "%s: a folder without cfg.json (a SAELens dictionary has cfg.json and "
+			  "sae_weights.safetensors)", path);
+		return NULL;
+	}
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
@@ -116,6 +174,7 @@ live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 	s->hook.kind = gen2 ? (h[3] == 0 ? LIVE_MLP_HIDDEN : LIVE_RESID_POST) : LIVE_MLP_HIDDEN;
 	s->hook.layer = gen2 ? h[4] : -1;
 	s->in_scale = scale;
+	s->apply_b_dec = 1;
 	size_t F = (size_t)s->n_feat, D = (size_t)s->d_in;
 	if (!(s->w_enc = read_vals(f, F * D, h[5])) || !(s->b_enc = read_vals(f, F, h[5])) ||
 	    !(s->w_dec = read_vals(f, F * D, h[5])) || !(s->b_dec = read_vals(f, D, h[5]))) {
@@ -162,9 +221,33 @@ static float *sae_pre(live_sae *s, const float *x, int n)
 		s->cap = n;
 	}
 	float *pre = s->scratch, *xc = s->scratch + (size_t)n * F;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
+		const float *xr = x + (size_t)i * D;
+		float *y = xc + (size_t)i * D;
 		for (int j = 0; j < D; j++)
-			xc[(size_t)i * D + j] = x[(size_t)i * D + j] * s->in_scale - s->b_dec[j];
+			y[j] = xr[j] * s->in_scale;
+		if (s->row_norm == 1) { /* SAELens constant_norm_rescale */
+			double n2 = 0;
+			for (int j = 0; j < D; j++)
+				n2 += (double)y[j] * y[j];
+			float g = (float)(sqrt((double)D) / (sqrt(n2) > 0 ? sqrt(n2) : 1));
+			for (int j = 0; j < D; j++)
+				y[j] *= g;
+		} else if (s->row_norm == 2) { /* SAELens layer_norm: torch.std, unbiased */
+			double mu = 0, v = 0;
+			for (int j = 0; j < D; j++)
+				mu += y[j];
+			mu /= D;
+			for (int j = 0; j < D; j++)
+				v += (y[j] - mu) * (y[j] - mu);
+			double sd = D > 1 ? sqrt(v / (D - 1)) : 0;
+			for (int j = 0; j < D; j++)
+				y[j] = (float)((y[j] - mu) / (sd + 1e-5));
+		}
+		if (s->apply_b_dec)
+			for (int j = 0; j < D; j++)
+				y[j] -= s->b_dec[j];
+	}
 	for (int i = 0; i < n; i++)
 		memcpy(pre + (size_t)i * F, s->b_enc, (size_t)F * sizeof(float));
 	if (n == 1)
@@ -181,6 +264,14 @@ static int sae_select(const live_sae *s, const float *row, int want, int *idx, f
 {
 	int n = 0;
 	for (int f = 0; f < s->n_feat; f++) {
+		/* a full heap skips whole blocks below its smallest (vectorised) */
+		if ((f & 15) == 0 && f + 16 <= s->n_feat) {
+			float floor = n == want ? val[0] : 0.0f;
+			if (!(vm_max(row + f, 16) > floor)) {
+				f += 15;
+				continue;
+			}
+		}
 		float x = row[f];
 		if (!(x > 0) || (s->threshold && !(x > s->threshold[f])))
 			continue;
@@ -228,21 +319,36 @@ static int sae_select(const live_sae *s, const float *row, int want, int *idx, f
 	return n;
 }
 
+typedef struct {
+	const live_sae *s;
+	const float *pre;
+	int kmax, want;
+	int *idx;
+	float *val;
+} select_job;
+
+static void select_rows(void *ud, int lo, int hi)
+{
+	select_job *j = ud;
+	for (int i = lo; i < hi; i++) {
+		int *ri = j->idx + (size_t)i * j->kmax;
+		float *rv = j->val + (size_t)i * j->kmax;
+		int got = sae_select(j->s, j->pre + (size_t)i * j->s->n_feat, j->want, ri, rv);
+		for (int k = got; k < j->kmax; k++) {
+			ri[k] = -1;
+			rv[k] = 0;
+		}
+	}
+}
+
 void live_sae_encode(live_sae *s, const float *x, int n, int kmax, int *idx, float *val)
 {
 	int want = kmax;
 	if (s->act == LIVE_SAE_TOPK && s->k < want)
 		want = s->k;
 	const float *pre = sae_pre(s, x, n);
-	for (int i = 0; i < n; i++) {
-		int *ri = idx + (size_t)i * kmax;
-		float *rv = val + (size_t)i * kmax;
-		int got = sae_select(s, pre + (size_t)i * s->n_feat, want, ri, rv);
-		for (int j = got; j < kmax; j++) {
-			ri[j] = -1;
-			rv[j] = 0;
-		}
-	}
+	select_job j = {s, pre, kmax, want, idx, val};
+	vm_parallel(n, (size_t)s->n_feat, select_rows, &j);
 }
 
 /* f's activation in one row of pre-activations. */

@@ -11,13 +11,33 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
-int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen)
+char *live_weights_file(const char *path)
 {
+	struct stat st;
+	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return xstrdup(path);
+	static const char *const names[] = {"model.safetensors", "sae_weights.safetensors"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char *p = xasprintf("%s/%s", path, names[i]);
+		if (stat(p, &st) == 0)
+			return p;
+		free(p);
+	}
+	return xasprintf("%s/%s", path, names[0]);
+}
+
+int live_file_hash(const char *path0, char hex[17], int64_t *bytes, char *err, size_t errlen)
+{
+	char *path = live_weights_file(path0);
 	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+	if (!f) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
 	XXH3_state_t *st = XXH3_createState();
 	XXH3_64bits_reset(st);
 	static char buf[1 << 16];
@@ -31,11 +51,51 @@ int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, si
 	fclose(f);
 	uint64_t h = XXH3_64bits_digest(st);
 	XXH3_freeState(st);
-	if (bad)
-		return fs_seterr(err, errlen, "%s: read error", path);
+	if (bad) {
+		fs_seterr(err, errlen, "%s: read error", path);
+		free(path);
+		return -1;
+	}
+	free(path);
 	snprintf(hex, 17, "%016llx", (unsigned long long)h);
 	if (bytes)
 		*bytes = total;
+	return 0;
+}
+
+int live_file_row(const char *ixpath, const char *path, const char *role, const char *name, const char *hook,
+		  fs_live_file *row, char *err, size_t errlen)
+{
+	memset(row, 0, sizeof *row);
+	char hex[17];
+	int64_t bytes;
+	if (live_file_hash(path, hex, &bytes, err, errlen) != 0)
+		return -1;
+	/* beside the index: by name, so the two move together */
+	size_t n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	const char *b = path + n;
+	while (b > path && b[-1] != '/')
+		b--;
+	char *base = xstrndup(b, (size_t)(path + n - b));
+	char *dir = live_dir_of(ixpath), *beside = xasprintf("%s%s", *dir ? dir : "./", base);
+	char *ra = realpath(path, NULL), *rb = realpath(beside, NULL);
+	if (ra && rb && strcmp(ra, rb) == 0)
+		row->file = base;
+	else {
+		row->file = ra ? xstrdup(ra) : xstrdup(path);
+		free(base);
+	}
+	free(ra);
+	free(rb);
+	free(beside);
+	free(dir);
+	row->role = xstrdup(role);
+	row->name = xstrdup(name);
+	row->hook = xstrdup(hook);
+	row->xxh3 = xstrdup(hex);
+	row->bytes = bytes;
 	return 0;
 }
 
@@ -49,7 +109,7 @@ char *live_dir_of(const char *path)
 static char *find_checked(const fs_live_file *f, const char *dir, const char *ixpath, char *err,
 			  size_t errlen)
 {
-	char *p = xasprintf("%s%s", dir, f->file);
+	char *p = f->file[0] == '/' ? xstrdup(f->file) : xasprintf("%s%s", dir, f->file);
 	char hex[17];
 	int64_t bytes;
 	char e2[512];
@@ -60,8 +120,10 @@ static char *find_checked(const fs_live_file *f, const char *dir, const char *ix
 		return NULL;
 	}
 	if (strcmp(hex, f->xxh3) != 0) {
-		fs_seterr(err, errlen, "%s: xxh3 %s does not match %s recorded in %s (re-run featscope attach)",
-			  p, hex, f->xxh3, ixpath);
+		char *w = live_weights_file(p);
+		fs_seterr(err, errlen, "%s: xxh3 %s does not match %s recorded in %s: the weights changed since "
+			  "(re-run featscope attach or harvest)", w, hex, f->xxh3, ixpath);
+		free(w);
 		free(p);
 		return NULL;
 	}
@@ -107,6 +169,11 @@ int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char 
 	if (!(s->model = live_load(mp, err, errlen)) || !(s->sae = live_sae_load(sp, err, errlen)) ||
 	    live_sae_bind(s->sae, s->model, err, errlen) != 0)
 		goto out;
+	if (live_set_bos(s->model, s->sae->prepend_bos) != 0) {
+		fs_seterr(err, errlen, "%s: the dictionary asks for a beginning-of-sequence token (prepend_bos), "
+			  "the model %s has none", sp, mp);
+		goto out;
+	}
 	if (s->sae->n_feat != s->dict->n_features) {
 		fs_seterr(err, errlen, "%s: n_features: %d, but dictionary '%s' of %s has %lld", sp,
 			  s->sae->n_feat, s->dict->name, ixpath, (long long)s->dict->n_features);

@@ -1,7 +1,8 @@
 /*
  * session.h: the live model attached to an index: the model and one of
  * its dictionaries, found beside the index by the names in its
- * live_files table and checked by content hash (session.c). What analyze,
+ * live_files table (or at the absolute path recorded there) and checked
+ * by content hash (session.c). What analyze,
  * steer and the TUI's live screens open first.
  */
 #ifndef FS_LIVE_SESSION_H
@@ -31,9 +32,19 @@ void live_session_close(live_session *s);
  * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
 int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
 
-/* XXH3-64 of a file's bytes as 16 hex digits, and its size. 0 ok, -1 with
- * a message. */
+/* XXH3-64 of a file's bytes as 16 hex digits, and its size. A folder (a
+ * GPT-2 checkpoint, a SAELens dictionary) is hashed by its weights file
+ * (live_weights_file). 0 ok, -1 with a message. */
 int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen);
+/* The live_files row of path (a file or a folder) for the index at ixpath,
+ * as attach and harvest write it: file is path's name when it lies beside
+ * the index (the two move together), else its absolute path; xxh3 and
+ * bytes of its weights file. 0 ok, -1 with a message. */
+int live_file_row(const char *ixpath, const char *path, const char *role, const char *name, const char *hook,
+		  fs_live_file *row, char *err, size_t errlen);
+/* The file whose bytes stand for path: path itself, or for a folder its
+ * model.safetensors or sae_weights.safetensors (malloc'd). */
+char *live_weights_file(const char *path);
 /* The folder of path with a trailing '/', or "" (malloc'd). */
 char *live_dir_of(const char *path);
 

@@ -702,6 +702,8 @@ int cmd_tui(int argc, char **argv)
 	double tkey = 0;
 	const char *idle_env = getenv("FEATSCOPE_IDLE");
 	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
+	const char *nowait_env = getenv("FEATSCOPE_NOWAIT");
+	int nowait = nowait_env && strcmp(nowait_env, "1") == 0;
 	while (!tui.quit && tui.top) {
 		if (dirty) {
 			tui_redraw();
@@ -740,8 +742,9 @@ int cmd_tui(int argc, char **argv)
 		dirty = 0;
 		int key;
 		if (term_headless()) {
-			/* Let background work finish so screens are reproducible. */
-			for (int i = 0; i < 3000 && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
+			/* Let background work finish so screens are reproducible
+			 * (FEATSCOPE_NOWAIT=1: not, to time keys while it runs). */
+			for (int i = 0; i < 3000 && !nowait && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
 				if (tui.top->ops->tick)
 					tui.top->ops->tick(tui.top);
 				struct timespec ts = {0, 10000000};

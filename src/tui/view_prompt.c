@@ -1,13 +1,15 @@
 /*
  * view_prompt.c: the live prompt screen. Type or paste text on the first
- * line; the attached model analyses it as you type (on a worker thread,
- * so keys never wait for it), the text below is coloured by one
+ * line; the attached model analyses it as you type (on a worker thread
+ * at a lower priority, so keys never wait for it, and closing the screen
+ * cancels a running analysis at its next window), the text below is coloured by one
  * feature's activation, and the token under the text cursor lists the
  * features that fire on it, strongest first; Up/Down choose one (it
  * colours the text unless a feature was pinned by opening the screen from
  * its page), Enter opens its page, Esc goes back. An index without a model
  * says so on the status line and here, and the screen keeps running.
  */
+#define _GNU_SOURCE /* gettid */
 #include "live/session.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -21,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #define PR_TOP 32 /* features kept per token */
 
@@ -34,6 +39,8 @@ typedef struct {
 	size_t want_len;      /* its bytes */
 	int64_t want_gen;     /* generation of want */
 	int quit;             /* the screen is closing */
+	int cancel;           /* set (atomically) with quit: the running analysis stops
+			       * at its next window, so closing never waits for it */
 	/* the latest result */
 	int64_t gen;          /* generation it belongs to */
 	char *text;           /* the text analysed */
@@ -67,9 +74,48 @@ typedef struct {
 	double ms;            /* analysis time */
 } pr_priv;
 
+/* Workers still running after their screen closed: the process waits for
+ * them at exit (atexit), so OpenBLAS is never shut down under one. */
+static pthread_mutex_t pr_live_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pr_live_cv = PTHREAD_COND_INITIALIZER;
+static int pr_live;            /* workers not finished */
+static int pr_live_hooked;     /* the atexit handler registered */
+
+static void pr_wait_workers(void)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10; /* a window at most, but never hang an exit */
+	pthread_mutex_lock(&pr_live_mu);
+	while (pr_live > 0 && pthread_cond_timedwait(&pr_live_cv, &pr_live_mu, &until) == 0)
+		;
+	pthread_mutex_unlock(&pr_live_mu);
+}
+
+/* Free the job (by whoever lets go of it last: the screen when no worker
+ * runs, else the worker on its way out). */
+static void pr_job_free(pr_job *j)
+{
+	live_session_close(&j->ls);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j->want);
+	free(j->text);
+	free(j->off);
+	free(j->idx);
+	free(j->val);
+	free(j);
+}
+
 static void *pr_worker(void *arg)
 {
 	pr_job *j = arg;
+	/* below the screen's thread (Linux: nice is per thread): keys and
+	 * frames come first; the threads the analysis starts (OpenBLAS's,
+	 * vmath's pool) inherit it */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) != 0) {
+		/* not allowed: the analysis runs at the screen's priority */
+	}
 	pthread_mutex_lock(&j->mu);
 	for (;;) {
 		while (!j->quit && !j->want)
@@ -94,8 +140,8 @@ static void *pr_worker(void *arg)
 			float *rows = xmalloc((size_t)n * s->d_in * sizeof *rows);
 			idx = xmalloc((size_t)n * PR_TOP * sizeof *idx);
 			val = xmalloc((size_t)n * PR_TOP * sizeof *val);
-			live_run_windows(m, ids, n, s->hook, NULL, rows, NULL);
-			live_sae_encode(s, rows, n, PR_TOP, idx, val);
+			if (live_run_windows_cancel(m, ids, n, s->hook, NULL, rows, NULL, &j->cancel) == 0)
+				live_sae_encode(s, rows, n, PR_TOP, idx, val);
 			free(rows);
 		}
 		free(ids);
@@ -116,6 +162,11 @@ static void *pr_worker(void *arg)
 		j->changed = 1;
 	}
 	pthread_mutex_unlock(&j->mu);
+	pr_job_free(j); /* the screen has let go (pr_free) */
+	pthread_mutex_lock(&pr_live_mu);
+	pr_live--;
+	pthread_cond_broadcast(&pr_live_cv);
+	pthread_mutex_unlock(&pr_live_mu);
 	return NULL;
 }
 
@@ -356,21 +407,17 @@ static void pr_free(view *v)
 	pr_priv *pp = v->priv;
 	pr_job *j = pp->job;
 	if (pp->started) {
+		__atomic_store_n(&j->cancel, 1, __ATOMIC_RELAXED);
 		pthread_mutex_lock(&j->mu);
 		j->quit = 1;
 		pthread_cond_signal(&j->cv);
 		pthread_mutex_unlock(&j->mu);
-		pthread_join(pp->th, NULL);
+		/* not joined: a running analysis stops at its next window and
+		 * the worker frees the job itself, so Esc never waits for it */
+		pthread_detach(pp->th);
+	} else {
+		pr_job_free(j);
 	}
-	live_session_close(&j->ls);
-	pthread_mutex_destroy(&j->mu);
-	pthread_cond_destroy(&j->cv);
-	free(j->want);
-	free(j->text);
-	free(j->off);
-	free(j->idx);
-	free(j->val);
-	free(j);
 	free(pp->text);
 	free(pp->off);
 	free(pp->idx);
@@ -400,10 +447,16 @@ void view_open_prompt(int64_t pin, const char *text)
 	prompt_set(&pp->line, text ? text : "");
 	if (live_session_open(&j->ls, tui.ix, NULL, pp->err, sizeof pp->err) == 0) {
 		j->ready = 1;
-		if (pthread_create(&pp->th, NULL, pr_worker, j) == 0)
+		pthread_mutex_lock(&pr_live_mu);
+		if (!pr_live_hooked)
+			pr_live_hooked = atexit(pr_wait_workers) == 0;
+		if (pthread_create(&pp->th, NULL, pr_worker, j) == 0) {
 			pp->started = 1;
-		else
+			pr_live++;
+		} else {
 			j->ready = 0, snprintf(pp->err, sizeof pp->err, "cannot start the analysis thread");
+		}
+		pthread_mutex_unlock(&pr_live_mu);
 	}
 	if (!j->ready)
 		tui_status(TC_ERROR, "%s", pp->err);

@@ -1,0 +1,269 @@
+/*
+ * arch_gpt2.c: GPT-2 (gpt2.c) as a live architecture, so analyze, steer
+ * and the TUI run a Hugging Face checkpoint folder as they run the demo
+ * model. The folder is recognised by its config.json (live_load asks
+ * probe_dir for a folder). Hook points map one to one: resid_pre,
+ * mlp_hidden (mlp.hook_post), mlp_out, resid_post. A forward pass is a
+ * prefill of the key-value cache, so step() continues after it.
+ *
+ * Beginning of sequence: with live_set_bos on (a SAELens dictionary with
+ * prepend_bos, as harvest ran it), <|endoftext|> runs before position 0
+ * of every pass; hooks, logits and positions leave it out (the hook's
+ * pos0 counts the text's tokens), and ctx is n_positions - 1.
+ *
+ * Text that is not UTF-8 is still analysed: the valid runs go through the
+ * BPE encoder, each invalid byte becomes its single-byte token.
+ */
+#include "live/gpt2.h"
+#include "live/live.h"
+#include "core/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The model: the common part first. */
+typedef struct {
+	live_model base;     /* common fields */
+	fs_gpt2 *g;          /* the checkpoint */
+	gpt2_cache *cache;   /* n_positions keys and values */
+	int byte_id[256];    /* the single-byte token of each byte, -1 none */
+	int bos_id;          /* <|endoftext|>, -1 none */
+	int use_bos;         /* run bos_id before position 0 */
+	int32_t *ids32;      /* [n_positions] ids of the pass */
+	float *lg;           /* logits with the BOS row [lg_rows, vocab] */
+	int lg_rows;         /* rows lg holds */
+	const live_hook *hook; /* the pass's hook (layer resolved) */
+	live_hook hk;        /* its storage */
+} gpt2_live;
+
+static int g2_probe(const unsigned char *head, size_t n)
+{
+	(void)head;
+	(void)n;
+	return 0; /* a folder, never a file: see g2_probe_dir */
+}
+
+static int g2_probe_dir(const char *dir)
+{
+	char *p = xasprintf("%s/config.json", dir);
+	struct stat st;
+	int ok = stat(p, &st) == 0 && S_ISREG(st.st_mode);
+	free(p);
+	return ok;
+}
+
+static void g2_free(live_model *lm)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	gpt2_cache_free(m->cache);
+	gpt2_free(m->g);
+	free(m->ids32);
+	free(m->lg);
+	free(m->base.path);
+	free(m);
+}
+
+static live_model *g2_load(const char *path, char *err, size_t errlen)
+{
+	fs_gpt2 *g = gpt2_load(path, err, errlen);
+	if (!g)
+		return NULL;
+	fs_bpe *t = gpt2_tokenizer(g);
+	if (!t) {
+		fs_seterr(err, errlen, "%s: no tokenizer (vocab.json + merges.txt or tokenizer.json)", path);
+		gpt2_free(g);
+		return NULL;
+	}
+	gpt2_live *m = xcalloc(1, sizeof *m);
+	m->base.arch = &live_arch_gpt2;
+	m->base.path = xstrdup(path);
+	m->base.n_layer = gpt2_n_layer(g);
+	m->base.d_model = gpt2_d_model(g);
+	m->base.vocab = gpt2_vocab(g);
+	m->base.ctx = gpt2_ctx(g);
+	m->g = g;
+	m->cache = gpt2_cache_new(g, gpt2_ctx(g));
+	m->bos_id = bpe_eot(t);
+	for (int b = 0; b < 256; b++)
+		m->byte_id[b] = -1;
+	for (int id = 0; id < m->base.vocab; id++) {
+		size_t l = 0;
+		const uint8_t *s = bpe_token_bytes(t, id, &l);
+		if (s && l == 1 && m->byte_id[s[0]] < 0)
+			m->byte_id[s[0]] = id;
+	}
+	m->ids32 = xmalloc(sizeof(int32_t) * (size_t)gpt2_ctx(g));
+	return &m->base;
+}
+
+static int g2_set_bos(live_model *lm, int on)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	if (on && m->bos_id < 0)
+		return -1;
+	m->use_bos = on != 0;
+	m->base.ctx = gpt2_ctx(m->g) - m->use_bos;
+	m->base.pos = 0;
+	gpt2_cache_reset(m->cache);
+	return 0;
+}
+
+static int g2_width(const live_model *lm, live_point p)
+{
+	const gpt2_live *m = (const gpt2_live *)lm;
+	if (p.layer < 0 || p.layer >= lm->n_layer)
+		return 0;
+	return p.kind == LIVE_MLP_HIDDEN ? gpt2_cfg(m->g)->n_inner : lm->d_model;
+}
+
+static int g2_tokenize(live_model *lm, const char *text, size_t len, int **ids, uint32_t **off)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	fs_bpe *t = gpt2_tokenizer(m->g);
+	int32_t *i32 = NULL;
+	uint32_t *o32 = NULL;
+	int64_t cnt = 0, cap = 0;
+	char e[256];
+	for (size_t at = 0; at < len;) {
+		/* the longest valid UTF-8 run from at */
+		size_t end = at;
+		while (end < len) {
+			int l = utf8_len((const unsigned char *)text + end, len - end);
+			if (!l)
+				break;
+			end += (size_t)l;
+		}
+		if (end > at) {
+			int64_t before = cnt;
+			if (bpe_encode(t, text + at, end - at, &i32, &o32, &cnt, &cap, e, sizeof e) != 0)
+				cnt = before; /* cannot happen: the run is valid */
+			for (int64_t k = before; k < cnt; k++)
+				o32[k] += (uint32_t)at;
+			at = end;
+			continue;
+		}
+		/* one invalid byte: its own token */
+		int id = m->byte_id[(unsigned char)text[at]];
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 64;
+			i32 = xrealloc(i32, sizeof *i32 * (size_t)cap);
+			o32 = xrealloc(o32, sizeof *o32 * (size_t)cap);
+		}
+		if (id >= 0) {
+			i32[cnt] = id;
+			o32[cnt++] = (uint32_t)at;
+		}
+		at++;
+	}
+	*ids = xmalloc(sizeof **ids * (size_t)(cnt ? cnt : 1));
+	*off = xmalloc(sizeof **off * (size_t)(cnt + 1));
+	for (int64_t k = 0; k < cnt; k++) {
+		(*ids)[k] = i32[k];
+		(*off)[k] = o32[k];
+	}
+	(*off)[cnt] = (uint32_t)len;
+	free(i32);
+	free(o32);
+	return (int)cnt;
+}
+
+static void g2_detokenize(live_model *lm, const int *ids, int n, fs_buf *out)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	fs_bpe *t = gpt2_tokenizer(m->g);
+	for (int i = 0; i < n; i++) {
+		size_t l = 0;
+		const uint8_t *s = bpe_token_bytes(t, ids[i], &l);
+		if (s)
+			buf_add(out, s, l);
+	}
+}
+
+/* gpt2's hook to the live hook: the hook's point only, the BOS row left
+ * out, positions of the text. */
+static int g2_hook(void *user, int layer, int kind, float *x, int rows, int d)
+{
+	gpt2_live *m = user;
+	const live_hook *h = m->hook;
+	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
+							       LIVE_RESID_POST};
+	if (!h || h->at.layer != layer || h->at.kind != kinds[kind])
+		return 0;
+	/* rows are the new positions; the cache held pos before them */
+	int pos0 = gpt2_cache_len(m->cache) - m->use_bos;
+	int skip = pos0 < 0 ? -pos0 : 0;
+	if (rows > skip)
+		h->fn(h->ud, x + (size_t)skip * d, rows - skip, d, pos0 + skip);
+	return 0;
+}
+
+static void g2_set_hook(gpt2_live *m, const live_hook *hook)
+{
+	m->hook = NULL;
+	if (hook && hook->fn) {
+		m->hk = *hook;
+		if (m->hk.at.layer < 0)
+			m->hk.at.layer = m->base.n_layer - 1;
+		m->hook = &m->hk;
+	}
+}
+
+static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *hook, float *logits)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	int V = lm->vocab, b = m->use_bos;
+	if (T < 1 || T + b > gpt2_ctx(m->g))
+		return -1;
+	if (b)
+		m->ids32[0] = m->bos_id;
+	for (int i = 0; i < T; i++)
+		m->ids32[b + i] = ids[i];
+	gpt2_cache_reset(m->cache);
+	lm->pos = 0;
+	g2_set_hook(m, hook);
+	char e[256];
+	float *lg = logits;
+	if (logits && (b || T == 1)) {
+		if (T + b > m->lg_rows) {
+			free(m->lg);
+			m->lg_rows = T + b;
+			m->lg = xmalloc(sizeof(float) * (size_t)m->lg_rows * (size_t)V);
+		}
+		lg = m->lg;
+	}
+	int rc = gpt2_prefill(m->g, m->cache, m->ids32, T + b, g2_hook, m, lg, e, sizeof e);
+	if (rc != 0)
+		return -1;
+	if (logits && lg != logits)
+		memcpy(logits, lg + (T + b == 1 ? 0 : (size_t)b * V), sizeof(float) * (size_t)T * V);
+	lm->pos = T;
+	return 0;
+}
+
+static int g2_step(live_model *lm, int id, const live_hook *hook, float *logits)
+{
+	gpt2_live *m = (gpt2_live *)lm;
+	int32_t i32 = id;
+	g2_set_hook(m, hook);
+	char e[256];
+	if (gpt2_step(m->g, m->cache, &i32, 1, g2_hook, m, logits, e, sizeof e) != 0)
+		return -1;
+	lm->pos++;
+	return 0;
+}
+
+const live_arch live_arch_gpt2 = {
+	.name = "gpt2",
+	.probe = g2_probe,
+	.probe_dir = g2_probe_dir,
+	.load = g2_load,
+	.free = g2_free,
+	.width = g2_width,
+	.tokenize = g2_tokenize,
+	.detokenize = g2_detokenize,
+	.forward = g2_forward,
+	.step = g2_step,
+	.set_bos = g2_set_bos,
+};
