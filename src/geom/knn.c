@@ -136,9 +136,32 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The k-th largest of a[0..n) (1 <= k <= n); reorders a. */
+/* The k-th largest of a[0..n) for small k (1 <= k <= n, k <= 32): one
+ * pass keeping the k largest sorted, most values rejected by one compare
+ * with the smallest of them. */
+static float kth_small(const float *a, int n, int k)
+{
+	float top[32];
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		float x = a[i];
+		if (m == k && !(x > top[k - 1]))
+			continue;
+		int j = m < k ? m++ : k - 1;
+		while (j > 0 && top[j - 1] < x) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = x;
+	}
+	return top[k - 1];
+}
+
+/* The k-th largest of a[0..n) (1 <= k <= n); may reorder a. */
 static float kth_largest(float *a, int n, int k)
 {
+	if (k <= 32)
+		return kth_small(a, n, k);
 	int lo = 0, hi = n - 1, want = k - 1;
 	while (lo < hi) {
 		float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi], p;
@@ -227,9 +250,14 @@ static void cands_cut(knn_cands *h, int64_t row)
 	float *v = h->v + row * h->cap;
 	int32_t *id = h->id + row * h->cap;
 	int k = h->k, m = h->fill[row];
-	/* the k-th best cosine t, on a copy of the values */
-	memcpy(h->tmp, v, (size_t)m * sizeof *v);
-	float t = kth_largest(h->tmp, m, k);
+	/* the k-th best cosine t (quickselect on a copy for a large k) */
+	float t;
+	if (k <= 32) {
+		t = kth_small(v, m, k);
+	} else {
+		memcpy(h->tmp, v, (size_t)m * sizeof *v);
+		t = kth_largest(h->tmp, m, k);
+	}
 	/* keep everything above t, then the lowest indices among those at t */
 	int w = 0, eq = 0;
 	for (int a = 0; a < m; a++) {
