@@ -674,6 +674,7 @@ int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
 #define KNN_TILE_R 512  /* rows per tile (o->block overrides) */
 #define KNN_TILE_W 2048 /* columns per tile: 4 MiB of floats, in the L3 cache */
 #define KNN_MAX_THREADS 64
+#define KNN_PRIVATE_MAX ((double)512 * 1024 * 1024) /* bytes of per-thread side b buffers */
 
 typedef struct {
 	const float *A, *B;     /* normalised sides */
@@ -764,6 +765,14 @@ static void exact_cross_run(const float *A, int64_t na, const float *B, int64_t 
 		nt = (int)nblk;
 	if (nt > KNN_MAX_THREADS)
 		nt = KNN_MAX_THREADS;
+	/* every thread but the first keeps its own side b candidates: at
+	 * most KNN_PRIVATE_MAX bytes of them in all */
+	if (hb) {
+		double per = (double)nb * hb->cap * (sizeof(float) + sizeof(int32_t)) + (double)nb * 8;
+		double most = 1 + (double)KNN_PRIVATE_MAX / per;
+		if (nt > most)
+			nt = (int)most;
+	}
 	if (nt < 1)
 		nt = 1;
 	xthread *t = xcalloc((size_t)nt, sizeof *t);
