@@ -71,6 +71,7 @@ typedef struct {
 	char *ablation;       /* ablation effect lines ('\n'-separated), NULL until asked */
 	view_cofire *co;      /* co-firing section (feature_cofire.c): heading, features */
 	int nco;              /* its lines */
+	int co_done;          /* co computed (at the first idle moment after opening) */
 } feat_priv;
 
 static void feat_add(feat_priv *fp, int kind, int a, int b, int cls, char *text)
@@ -247,8 +248,9 @@ static void feat_layout(view *v)
 		feat_text(fp, TC_DIM, "%s", f->density == 0 ? "never fires in the data: no firing examples"
 							   : "no examples stored");
 	/* last, so the contexts keep their place on the first screen */
-	if (fp->nco)
-		feat_text(fp, TC_NORMAL, "%s", "");
+	feat_text(fp, TC_NORMAL, "%s", "");
+	if (!fp->co_done)
+		feat_text(fp, TC_DIM, "co-firing features: reading the stored contexts...");
 	for (int i = 0; i < fp->nco; i++)
 		feat_add(fp, FL_COFIRE, i, 0, i ? TC_NORMAL : TC_HEADER, xstrdup(fp->co[i].text));
 	v->nrows = fp->nlines;
@@ -530,8 +532,30 @@ static void feat_free(view *v)
 	free(fp);
 }
 
+/* The co-firing section costs a query per candidate (tens of ms on a
+ * busy feature): it is read at the first idle moment, so the page opens
+ * at once; until then the view is busy (a headless run waits for it). */
+static int feat_busy(view *v)
+{
+	feat_priv *fp = v->priv;
+	return !fp->co_done;
+}
+
+static int feat_tick(view *v)
+{
+	feat_priv *fp = v->priv;
+	if (fp->co_done)
+		return 0;
+	fp->nco = view_feature_cofire(fp->fid, &fp->co);
+	fp->co_done = 1;
+	feat_layout(v);
+	return VR_REDRAW;
+}
+
 static const view_ops feat_ops = {
 	.kind = VIEW_FEATURE,
+	.busy = feat_busy,
+	.tick = feat_tick,
 	.draw = feat_draw,
 	.key = feat_key,
 	.row_text = feat_row_text,
@@ -558,8 +582,8 @@ void view_open_feature(int64_t fid)
 			fp->niv = 0;
 		fp->npos = index_logits(tui.ix, fid, 1, &fp->pos);
 		fp->nneg = index_logits(tui.ix, fid, -1, &fp->neg);
-		fp->nco = view_feature_cofire(fid, &fp->co);
 	}
+	fp->co_done = !fp->have_f;
 	char name[64] = "?";
 	index_feature_name(tui.ix, fid, name, sizeof name);
 	view *v = view_new(&feat_ops, fp);
