@@ -27,6 +27,14 @@
  *   n.npy, w.npy, d32.npy, nodec.npy: decoders as files (f32).
  *   truth.tsv    per w child: "child parent share" (share of the parent's
  *                firings), per x grandchild "x child share".
+ *   cofire.tsv   per parent n/p its co-firing features as the feature page
+ *                must list them: "n/p rank name shared jaccard", best
+ *                first, at most 10. By construction: a child or grandchild
+ *                fires on a subset of p's 30 contexts (Jaccard = its
+ *                count / 30); "other" features 0..5 (another hook point)
+ *                fire on the first 12 contexts of parent 0..5 and on 6 of
+ *                their own (Jaccard 12 / 36), so they rank among p's
+ *                children by a figure that is not a plain share.
  * Deterministic. Usage: comparefix DIR
  */
 #include <math.h>
@@ -38,7 +46,7 @@
 #include "geom/knn.h"
 #include "index/index.h"
 
-enum { D = 64, NP = 24, NN = 28, NW = 80, NCH = 72, NX = 144, NO = 40, ND32 = 20, NTOK = 8 };
+enum { D = 64, NP = 24, NN = 28, NW = 80, NCH = 72, NX = 144, NO = 40, ND32 = 20, NTOK = 8, NOF = 6 };
 
 static const char *const words[NP] = {
 	"genome", "capitals", "numbers", "python", "french", "legal", "music", "chemistry",
@@ -216,7 +224,7 @@ static int write_index(const char *path, int which)
 	} else if ((sw = add_dict(w, "w", "h", D, NW, fw, label_w)) < 0)
 		goto bad;
 	const char *pre = which == 2 ? "alien p" : "p";
-	int rank_n[NN] = {0}, rank_w[NW] = {0}, rank_x[NX] = {0};
+	int rank_n[NN] = {0}, rank_w[NW] = {0}, rank_x[NX] = {0}, rank_o[NO] = {0};
 	for (int q = 0; q < NP; q++)
 		for (int c = 0; c < 30; c++) {
 			int64_t ctx = add_ctx(w, pre, q, c);
@@ -232,6 +240,15 @@ static int write_index(const char *path, int which)
 				goto bad;
 			int g = 2 * ch + (c - P.child_off[ch] >= P.child_ctx[ch] / 2);
 			if (which == 0 && fire(w, fx[g], rank_x[g]++, ctx, 0.6f * v) < 0)
+				goto bad;
+			if (which == 0 && q < NOF && c < 12 && fire(w, fo[q], rank_o[q]++, ctx, 0.5f) < 0)
+				goto bad;
+		}
+	/* other/q (q < NOF) also fires on 6 contexts of its own */
+	for (int q = 0; q < NOF && which == 0; q++)
+		for (int c = 0; c < 6; c++) {
+			int64_t ctx = add_ctx(w, "elsewhere", q, c);
+			if (ctx < 0 || fire(w, fo[q], rank_o[q]++, ctx, 0.7f) < 0)
 				goto bad;
 		}
 	/* orphans of n, new features of w: contexts of their own */
@@ -301,6 +318,55 @@ int main(int argc, char **argv)
 		int h = P.child_ctx[r] / 2;
 		fprintf(t, "x\t%d\t%d\t%.6f\n", 2 * r, r, (double)h / P.child_ctx[r]);
 		fprintf(t, "x\t%d\t%d\t%.6f\n", 2 * r + 1, r, (double)(P.child_ctx[r] - h) / P.child_ctx[r]);
+	}
+	if (fclose(t) != 0)
+		rc = -1;
+	p = xasprintf("%s/cofire.tsv", dir);
+	t = fopen(p, "w");
+	free(p);
+	if (!t)
+		return 1;
+	for (int q = 0; q < NP; q++) {
+		/* every feature sharing contexts with n/q: its w children, their
+		 * x halves, other/q; order as dictionaries were added (n, w, x,
+		 * other) is fid order */
+		struct cof { char name[32]; int shared, own, ord; } e[16];
+		int ne = 0;
+		for (int r = P.first_child[q]; r < P.first_child[q] + P.nch[q]; r++) {
+			int h = P.child_ctx[r] / 2;
+			e[ne].ord = 1000 + r;
+			snprintf(e[ne].name, sizeof e[ne].name, "w/%d", r);
+			e[ne].shared = e[ne].own = P.child_ctx[r];
+			ne++;
+			for (int g = 0; g < 2; g++, ne++) {
+				e[ne].ord = 2000 + 2 * r + g;
+				snprintf(e[ne].name, sizeof e[ne].name, "x/%d", 2 * r + g);
+				e[ne].shared = e[ne].own = g ? P.child_ctx[r] - h : h;
+			}
+		}
+		if (q < NOF) {
+			e[ne].ord = 3000 + q;
+			snprintf(e[ne].name, sizeof e[ne].name, "other/%d", q);
+			e[ne].shared = 12;
+			e[ne].own = 18;
+			ne++;
+		}
+		/* Jaccard s / (30 + own - s) higher first, then shared, then fid */
+		for (int a = 1; a < ne; a++)
+			for (int b = a; b > 0; b--) {
+				long l = (long)e[b].shared * (30 + e[b - 1].own - e[b - 1].shared);
+				long r = (long)e[b - 1].shared * (30 + e[b].own - e[b].shared);
+				int before = l != r ? l > r : e[b].shared != e[b - 1].shared ? e[b].shared > e[b - 1].shared
+												: e[b].ord < e[b - 1].ord;
+				if (!before)
+					break;
+				struct cof tmp = e[b];
+				e[b] = e[b - 1];
+				e[b - 1] = tmp;
+			}
+		for (int a = 0; a < ne && a < 10; a++)
+			fprintf(t, "n/%d\t%d\t%s\t%d\t%.3f\n", q, a + 1, e[a].name, e[a].shared,
+				(double)e[a].shared / (30 + e[a].own - e[a].shared));
 	}
 	if (fclose(t) != 0)
 		rc = -1;

@@ -6,7 +6,7 @@
 # orders pairs by co-activation, d takes the next dictionary, Enter opens
 # a pair side by side, y opens the family tree (the list's d picks the
 # dictionary, # a feature in it); the feature page lists its best matches
-# in the other dictionaries.
+# in the other dictionaries and, at its end, its co-firing features.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 D=$TMP/cf
@@ -56,3 +56,37 @@ check_grep "tui feature page: its best match in each other dictionary of its d_m
 dump orphan "#n/25<Enter>|<Enter>"
 check_grep "tui feature page: an orphan has no match above the baselines" \
 	"^ matches: none in w above 0\.[0-9]{3}; none in x above " "$TMP/orphan.out"
+
+# co-firing features on the feature page (the end of it: G): what
+# comparefix planted, by construction (cofire.tsv): n/3's children and
+# grandchildren (a subset of its contexts each) and other/3 (another hook
+# point: 12 of n/3's 30 contexts and 6 of its own, Jaccard 12/36), in the
+# planted order; Enter opens one.
+dump cofire "#n/3<Enter>|<Enter>|G"
+check_grep "tui feature page: co-firing heading with its stored contexts" \
+	"^ co-firing features: Jaccard of stored contexts, contexts shared \(of its 30\), label *$" "$TMP/cofire.out"
+awk -F'\t' '$1 == "n/3" { printf "%s %s %s\n", $3, $5, $4 }' "$D/cofire.tsv" >"$TMP/cofire.want"
+sed -n '/^ co-firing features:/,/^ ?:help/p' "$TMP/cofire.out" | sed '1d;$d' |
+	awk '{ sub(/^>/, " "); print $1, $2, $3 }' >"$TMP/cofire.got"
+check_eq "tui feature page: the 7 planted co-firing features of n/3 in order, with Jaccard and shared contexts" \
+	"$(cat "$TMP/cofire.want")" "$(cat "$TMP/cofire.got")"
+check_eq "tui feature page: planted list has 7 entries" 7 "$(grep -c . "$TMP/cofire.want")"
+check_grep "tui feature page: a co-firing feature of another dictionary with its label" \
+	"^   w/10 +0\.667 +20  python concept variant *$" "$TMP/cofire.out"
+dump cofire-open "#n/3<Enter>|<Enter>|G|kkkkk|<Enter>"
+check_grep "tui feature page: Enter on a co-firing line opens that feature" "^ feature other/3 " "$TMP/cofire-open.out"
+dump cofire-last "#n/3<Enter>|<Enter>|G|<Enter>"
+check_grep "tui feature page: Enter on the last co-firing line opens x/19" "^ feature x/19 " "$TMP/cofire-last.out"
+dump cofire-none "#n/25<Enter>|<Enter>|G"
+check_grep "tui feature page: an orphan has no co-firing feature" \
+	"^>? *co-firing features: none \(no other feature on its 10 stored contexts\)" "$TMP/cofire-none.out"
+# every parent: the page's list equals the planted one
+bad=0
+for q in 0 4 5 7 11 23; do
+	dump "cof$q" "#n/$q<Enter>|<Enter>|G"
+	awk -F'\t' -v n="n/$q" '$1 == n { printf "%s %s %s\n", $3, $5, $4 }' "$D/cofire.tsv" >"$TMP/cof$q.want"
+	sed -n '/^ co-firing features:/,/^ ?:help/p' "$TMP/cof$q.out" | sed '1d;$d' |
+		awk '{ sub(/^>/, " "); print $1, $2, $3 }' >"$TMP/cof$q.got"
+	cmp -s "$TMP/cof$q.want" "$TMP/cof$q.got" || bad=$((bad + 1))
+done
+check_eq "tui feature page: co-firing lists of 6 parents (with and without an other/ feature) as planted" 0 "$bad"

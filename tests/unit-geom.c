@@ -15,6 +15,7 @@
 #include "geom/feature_map.h"
 #include "unit.h"
 #include "core/util.h"
+#include "core/blas.h"
 
 /* Gaussian rows from a seed. */
 static float *gauss_rows(int64_t n, int d, uint64_t seed)
@@ -205,6 +206,140 @@ static void test_exact(void)
 	free(ZN);
 	Z[6] = NAN;
 	CHECK(knn_normalize(Z, 3, 4, &badrow) == NULL && badrow == 1, "knn_normalize rejects NaN with its row");
+}
+
+/* Reference for the threaded cross search: the whole product from one
+ * sgemm call, then for each row of A (and each column) the k best by a
+ * full sort, higher cosine first and lower index on ties. Returns 1 when
+ * ab and ba have the same indices and cosines within tol of it (tol 0:
+ * the same float bits; OpenBLAS may round a product of another shape
+ * one ulp apart, so random rows are compared with a tolerance and the
+ * tie test uses integers, exact in any order). */
+typedef struct {
+	float v;
+	int32_t i;
+} vi_pair;
+
+static int vi_cmp(const void *x, const void *y)
+{
+	const vi_pair *a = x, *b = y;
+	if (a->v != b->v)
+		return a->v > b->v ? -1 : 1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+static int same_as_full(const float *A, int64_t na, const float *B, int64_t nb, int d, int k,
+			const knn_result *ab, const knn_result *ba, float tol)
+{
+	float *C = xmalloc((size_t)na * (size_t)nb * sizeof *C);
+	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d,
+		 0.0f, C, (int)nb);
+	int64_t m = na > nb ? na : nb;
+	vi_pair *p = xmalloc((size_t)m * sizeof *p);
+	int ok = 1;
+	for (int side = 0; side < 2 && ok; side++) {
+		const knn_result *r = side ? ba : ab;
+		int64_t rows = side ? nb : na, cols = side ? na : nb;
+		for (int64_t i = 0; i < rows && ok; i++) {
+			for (int64_t j = 0; j < cols; j++) {
+				p[j].v = side ? C[j * nb + i] : C[i * nb + j];
+				p[j].i = (int32_t)j;
+			}
+			qsort(p, (size_t)cols, sizeof *p, vi_cmp);
+			for (int a = 0; a < k; a++) {
+				int32_t wi = a < cols ? p[a].i : -1;
+				float wv = a < cols ? p[a].v : -2.0f;
+				if (r->idx[i * k + a] != wi ||
+				    (tol > 0 ? !(fabsf(r->cos[i * k + a] - wv) <= tol)
+					     : memcmp(&r->cos[i * k + a], &wv, sizeof wv) != 0)) {
+					fprintf(stderr, "side %d row %lld rank %d: %d %.9g, want %d %.9g\n", side,
+						(long long)i, a, r->idx[i * k + a], r->cos[i * k + a], wi, wv);
+					ok = 0;
+					break;
+				}
+			}
+		}
+	}
+	free(p);
+	free(C);
+	return ok;
+}
+
+/* The cross search split over threads (compare's matching): every thread
+ * count and tile shape gives exactly the brute-force lists, on random
+ * rows and on rows with many exact ties (small integers: every product is
+ * an exact integer whatever the summation order). */
+static void test_cross_threads(void)
+{
+	int64_t na = 1300, nb = 517;
+	int d = 40, k = 7;
+	float *W = group_rows(na, d, 200, 0.5, 31);
+	float *A = knn_normalize(W, na, d, NULL);
+	float *W2 = group_rows(nb, d, 200, 0.3, 31);
+	float *B = knn_normalize(W2, nb, d, NULL);
+	int bad = 0, runs = 0, differ = 0;
+	const int threads[] = {1, 2, 3, 0};
+	const int blocks[] = {0, 64, 37};
+	knn_result one[3][2];
+	for (int t = 0; t < 4; t++)
+		for (int b = 0; b < 3; b++) {
+			knn_opts o = {.block = blocks[b], .threads = threads[t]};
+			knn_result ab, ba;
+			knn_exact_cross(A, na, B, nb, d, k, &o, &ab, &ba);
+			bad += !same_as_full(A, na, B, nb, d, k, &ab, &ba, 2e-6f);
+			runs++;
+			if (t == 0) {
+				one[b][0] = ab;
+				one[b][1] = ba;
+				continue;
+			}
+			/* the same tiles on more threads: the same bits */
+			differ += memcmp(ab.idx, one[b][0].idx, (size_t)na * k * sizeof *ab.idx) != 0 ||
+				  memcmp(ab.cos, one[b][0].cos, (size_t)na * k * sizeof *ab.cos) != 0 ||
+				  memcmp(ba.idx, one[b][1].idx, (size_t)nb * k * sizeof *ba.idx) != 0 ||
+				  memcmp(ba.cos, one[b][1].cos, (size_t)nb * k * sizeof *ba.cos) != 0;
+			knn_result_free(&ab);
+			knn_result_free(&ba);
+		}
+	for (int b = 0; b < 3; b++) {
+		knn_result_free(&one[b][0]);
+		knn_result_free(&one[b][1]);
+	}
+	CHECK(bad == 0 && runs == 12, "knn cross over 1/2/3/all threads and 3 tile shapes equals brute force over the full product");
+	CHECK(differ == 0, "knn cross: 2, 3 or all threads give bit for bit what one thread gives");
+
+	/* ties: entries in -2..2, not normalised (the search takes rows as
+	 * they are), duplicated rows on both sides */
+	int64_t ta = 2100, tb = 900;
+	int td = 6, tk = 9;
+	float *TA = xmalloc((size_t)ta * td * sizeof *TA), *TB = xmalloc((size_t)tb * td * sizeof *TB);
+	uint64_t s = 123;
+	for (int64_t i = 0; i < ta * td; i++)
+		TA[i] = (float)((int)(knn_randu(&s) * 5) - 2);
+	for (int64_t i = 0; i < tb * td; i++)
+		TB[i] = (float)((int)(knn_randu(&s) * 5) - 2);
+	memcpy(TB + 800 * td, TB + 3 * td, (size_t)50 * td * sizeof *TB);
+	bad = 0;
+	int64_t ties = 0;
+	for (int t = 0; t < 4; t++) {
+		knn_opts o = {.block = t == 3 ? 0 : 50 + 13 * t, .threads = threads[t]};
+		knn_result ab, ba;
+		knn_exact_cross(TA, ta, TB, tb, td, tk, &o, &ab, &ba);
+		bad += !same_as_full(TA, ta, TB, tb, td, tk, &ab, &ba, 0);
+		for (int64_t i = 0; i < ta; i++)
+			ties += ab.cos[i * tk + tk - 1] == ab.cos[i * tk + tk - 2];
+		knn_result_free(&ab);
+		knn_result_free(&ba);
+	}
+	printf("# cross ties: %lld of %lld k-th places tied with the one before\n", (long long)ties,
+	       (long long)(4 * ta));
+	CHECK(bad == 0 && ties > ta, "knn cross with exact ties (lower index first) equals brute force for every thread count");
+	free(TA);
+	free(TB);
+	free(W);
+	free(A);
+	free(W2);
+	free(B);
 }
 
 /* Many small seeded shapes: sizes around k, tiny blocks, duplicates. */
@@ -476,6 +611,7 @@ static void test_clusters(void)
 int main(void)
 {
 	test_exact();
+	test_cross_threads();
 	test_shapes();
 	test_planted();
 	test_ivf();

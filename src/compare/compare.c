@@ -131,7 +131,7 @@ int cmp_match_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
 	m->nb = nb;
 	m->d = d;
 	m->k = o->k > 0 ? o->k : 1;
-	knn_opts ko = {o->block, NULL, NULL};
+	knn_opts ko = {.block = o->block};
 	knn_exact_cross(XA, na, XB, nb, d, m->k, &ko, &m->ab, &m->ba);
 	m->mutual = xmalloc((size_t)na * sizeof *m->mutual);
 	for (int64_t i = 0; i < na; i++) {

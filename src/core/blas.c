@@ -2,7 +2,8 @@
  * blas.c: OpenBLAS on demand (see blas.h). The first product loads the
  * library with dlopen and looks up cblas_sgemm and cblas_sgemv; every
  * later call goes straight through the pointers. pthread_once makes the
- * first use safe from any thread.
+ * first use safe from any thread. openblas_get/set_num_threads are looked
+ * up too (absent from other BLAS libraries: then one thread is reported).
  */
 #include "config.h"
 #include "core/blas.h"
@@ -20,6 +21,8 @@ typedef void (*sgemv_fn)(enum CBLAS_ORDER, enum CBLAS_TRANSPOSE, int, int, float
 
 static sgemm_fn p_sgemm;
 static sgemv_fn p_sgemv;
+static int (*p_get_threads)(void);   /* openblas_get_num_threads, NULL elsewhere */
+static void (*p_set_threads)(int);   /* openblas_set_num_threads, NULL elsewhere */
 static pthread_once_t loaded = PTHREAD_ONCE_INIT;
 
 static void blas_load(void)
@@ -41,6 +44,11 @@ static void blas_load(void)
 			/* object to function pointer, as POSIX allows */
 			memcpy(&p_sgemm, &g, sizeof g);
 			memcpy(&p_sgemv, &v, sizeof v);
+			void *gt = dlsym(h, "openblas_get_num_threads"), *st = dlsym(h, "openblas_set_num_threads");
+			if (gt && st) {
+				memcpy(&p_get_threads, &gt, sizeof gt);
+				memcpy(&p_set_threads, &st, sizeof st);
+			}
 			return;
 		}
 		dlclose(h);
@@ -62,4 +70,20 @@ void fs_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
 {
 	pthread_once(&loaded, blas_load);
 	p_sgemv(order, ta, m, n, alpha, a, lda, x, incx, beta, y, incy);
+}
+
+int fs_blas_threads(void)
+{
+	pthread_once(&loaded, blas_load);
+	int n = p_get_threads ? p_get_threads() : 1;
+	return n > 0 ? n : 1;
+}
+
+int fs_blas_set_threads(int n)
+{
+	pthread_once(&loaded, blas_load);
+	int old = fs_blas_threads();
+	if (p_set_threads && n > 0)
+		p_set_threads(n);
+	return old;
 }

@@ -19,4 +19,11 @@ void fs_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
 	      float alpha, const float *a, int lda, const float *x, int incx,
 	      float beta, float *y, int incy);
 
+/* Threads OpenBLAS runs a product on (1 for a BLAS without the call). */
+int fs_blas_threads(void);
+/* Set them (n >= 1) for later products of the whole process; returns the
+ * count before. With 1, products run in the calling thread, so several
+ * threads may each run their own (exact_cross in geom/knn.c). */
+int fs_blas_set_threads(int n);
+
 #endif

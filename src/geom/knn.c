@@ -8,8 +8,10 @@
  * Each row keeps a threshold (a proven lower bound of its k-th best) so the
  * pass is a vectorised comparison that almost never branches: a product
  * enters the slow path only when it reaches the row's or the column's
- * threshold. That pass runs on a helper thread, one block behind the
- * products, so selection overlaps the next sgemm call. Within one
+ * threshold. Within one dictionary that pass runs on a helper thread, one
+ * block behind the products, so selection overlaps the next sgemm call;
+ * across two sets (exact_cross_run) every thread runs its own products on
+ * cache-sized tiles and selects from each at once. Within one
  * dictionary only blocks J >= I are computed and a product updates both
  * its row's and its column's candidates, so half the flops suffice.
  */
@@ -134,9 +136,32 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The k-th largest of a[0..n) (1 <= k <= n); reorders a. */
+/* The k-th largest of a[0..n) for small k (1 <= k <= n, k <= 32): one
+ * pass keeping the k largest sorted, most values rejected by one compare
+ * with the smallest of them. */
+static float kth_small(const float *a, int n, int k)
+{
+	float top[32];
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		float x = a[i];
+		if (m == k && !(x > top[k - 1]))
+			continue;
+		int j = m < k ? m++ : k - 1;
+		while (j > 0 && top[j - 1] < x) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = x;
+	}
+	return top[k - 1];
+}
+
+/* The k-th largest of a[0..n) (1 <= k <= n); may reorder a. */
 static float kth_largest(float *a, int n, int k)
 {
+	if (k <= 32)
+		return kth_small(a, n, k);
 	int lo = 0, hi = n - 1, want = k - 1;
 	while (lo < hi) {
 		float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi], p;
@@ -225,9 +250,14 @@ static void cands_cut(knn_cands *h, int64_t row)
 	float *v = h->v + row * h->cap;
 	int32_t *id = h->id + row * h->cap;
 	int k = h->k, m = h->fill[row];
-	/* the k-th best cosine t, on a copy of the values */
-	memcpy(h->tmp, v, (size_t)m * sizeof *v);
-	float t = kth_largest(h->tmp, m, k);
+	/* the k-th best cosine t (quickselect on a copy for a large k) */
+	float t;
+	if (k <= 32) {
+		t = kth_small(v, m, k);
+	} else {
+		memcpy(h->tmp, v, (size_t)m * sizeof *v);
+		t = kth_largest(h->tmp, m, k);
+	}
 	/* keep everything above t, then the lowest indices among those at t */
 	int w = 0, eq = 0;
 	for (int a = 0; a < m; a++) {
@@ -628,6 +658,173 @@ int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
 	return 0;
 }
 
+/*
+ * The exact search across two sets, split over threads: the rows of A are
+ * cut into tiles of R rows x W columns small enough to stay in the core's
+ * cache; each thread takes the next row block (an atomic counter, so a
+ * thread slowed by other load takes fewer), runs its own one-threaded
+ * product per tile and selects from it at once, while the tile is hot.
+ * Side a rows belong to the thread that takes their block, so their
+ * candidates need no lock; side b candidates are kept per thread and
+ * merged at the end. A candidate is dropped only below a proven lower
+ * bound of its row's k-th best and the final lists are the k best in one
+ * total order (cosine, then index), so the result is the same whatever
+ * the order of tiles, threads and merges.
+ */
+#define KNN_TILE_R 512  /* rows per tile (o->block overrides) */
+#define KNN_TILE_W 2048 /* columns per tile: 4 MiB of floats, in the L3 cache */
+#define KNN_MAX_THREADS 64
+#define KNN_PRIVATE_MAX ((double)512 * 1024 * 1024) /* bytes of per-thread side b buffers */
+
+typedef struct {
+	const float *A, *B;     /* normalised sides */
+	int64_t na, nb;         /* their rows */
+	int d;                  /* width */
+	int64_t R, W;           /* tile shape */
+	knn_cands *ha, *hb;     /* shared candidates (hb may be NULL) */
+	int64_t next;           /* next row block to take (atomic) */
+	int64_t done_blocks;    /* row blocks finished (atomic, for progress) */
+	const knn_opts *o;      /* progress callback, called by the first thread */
+} xshare;
+
+typedef struct {
+	xshare *sh;             /* the search */
+	knn_cands a, b;         /* this thread's views: a shares ha's rows, b is private */
+	int own_b;              /* b was allocated here (not the shared hb) */
+	int first;              /* the calling thread: reports progress */
+	pthread_t th;           /* the thread (not the first) */
+	int started;            /* th exists */
+} xthread;
+
+static void *xthread_main(void *p)
+{
+	xthread *t = p;
+	xshare *sh = t->sh;
+	float *C = xmalloc((size_t)sh->R * (size_t)sh->W * sizeof *C);
+	int64_t nblk = (sh->na + sh->R - 1) / sh->R;
+	for (;;) {
+		int64_t b = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
+		if (b >= nblk)
+			break;
+		int64_t r0 = b * sh->R;
+		int bi = (int)(sh->na - r0 < sh->R ? sh->na - r0 : sh->R);
+		for (int64_t c0 = 0; c0 < sh->nb; c0 += sh->W) {
+			int bj = (int)(sh->nb - c0 < sh->W ? sh->nb - c0 : sh->W);
+			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, sh->d, 1.0f,
+				 sh->A + r0 * sh->d, sh->d, sh->B + c0 * sh->d, sh->d, 0.0f, C, bj);
+			select_part(C, bj, r0, 0, bi, c0, 0, bj, &t->a, sh->hb ? &t->b : NULL, 0);
+		}
+		int64_t done = __atomic_add_fetch(&sh->done_blocks, 1, __ATOMIC_RELAXED);
+		if (t->first && sh->o && sh->o->progress)
+			sh->o->progress(sh->o->progress_arg, (double)done / (double)nblk);
+	}
+	free(C);
+	return NULL;
+}
+
+/* A view of h for one thread: the same rows, its own cut scratch. */
+static void cands_view(knn_cands *v, const knn_cands *h)
+{
+	*v = *h;
+	v->tmp = xmalloc((size_t)(h->cap > 0 ? h->cap : 1) * sizeof *v->tmp);
+	v->tid = xmalloc((size_t)(h->cap > 0 ? h->cap : 1) * sizeof *v->tid);
+}
+
+/* A private copy of h's shape, empty, with h's thresholds. */
+static void cands_private(knn_cands *v, const knn_cands *h, int64_t n)
+{
+	int64_t m = n > 0 ? n : 1;
+	cands_view(v, h);
+	v->v = xmalloc((size_t)m * (size_t)h->cap * sizeof *v->v);
+	v->id = xmalloc((size_t)m * (size_t)h->cap * sizeof *v->id);
+	v->fill = xcalloc((size_t)m, sizeof *v->fill);
+	v->thr = xmalloc((size_t)m * sizeof *v->thr);
+	memcpy(v->thr, h->thr, (size_t)n * sizeof *v->thr);
+}
+
+static void exact_cross_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
+			    const knn_opts *o, knn_cands *ha, knn_cands *hb)
+{
+	xshare sh = {.A = A, .B = B, .na = na, .nb = nb, .d = d, .ha = ha, .hb = hb, .o = o};
+	sh.R = o && o->block > 0 ? o->block : KNN_TILE_R;
+	sh.W = o && o->block > 0 ? 4 * (int64_t)o->block : KNN_TILE_W;
+	if (sh.R > na)
+		sh.R = na;
+	if (sh.W > nb)
+		sh.W = nb;
+	/* starting thresholds, from OpenBLAS's own threads */
+	int64_t sr = 262144;
+	float *S = xmalloc((size_t)sr * sizeof *S);
+	seed_thresholds(A, na, B, nb, d, 0, ha, S, sr / (16 * ha->k));
+	if (hb)
+		seed_thresholds(B, nb, A, na, d, 0, hb, S, sr / (16 * hb->k));
+	free(S);
+	int nt = o && o->threads > 0 ? o->threads : fs_blas_threads();
+	int64_t nblk = (na + sh.R - 1) / sh.R;
+	if (nt > nblk)
+		nt = (int)nblk;
+	if (nt > KNN_MAX_THREADS)
+		nt = KNN_MAX_THREADS;
+	/* every thread but the first keeps its own side b candidates: at
+	 * most KNN_PRIVATE_MAX bytes of them in all */
+	if (hb) {
+		double per = (double)nb * hb->cap * (sizeof(float) + sizeof(int32_t)) + (double)nb * 8;
+		double most = 1 + (double)KNN_PRIVATE_MAX / per;
+		if (nt > most)
+			nt = (int)most;
+	}
+	if (nt < 1)
+		nt = 1;
+	xthread *t = xcalloc((size_t)nt, sizeof *t);
+	for (int i = 0; i < nt; i++) {
+		t[i].sh = &sh;
+		t[i].first = i == 0;
+		cands_view(&t[i].a, ha);
+		if (hb && i == 0)
+			cands_view(&t[i].b, hb);
+		else if (hb) {
+			cands_private(&t[i].b, hb, nb);
+			t[i].own_b = 1;
+		}
+	}
+	/* each thread's products run in that thread, one-threaded even when
+	 * nt is 1: OpenBLAS may round a product split over its threads an ulp
+	 * apart, and the result should not depend on the thread count */
+	int old = fs_blas_set_threads(1);
+	for (int i = 1; i < nt; i++)
+		t[i].started = pthread_create(&t[i].th, NULL, xthread_main, &t[i]) == 0;
+	xthread_main(&t[0]);
+	for (int i = 1; i < nt; i++)
+		if (t[i].started)
+			pthread_join(t[i].th, NULL);
+	fs_blas_set_threads(old);
+	/* a thread that could not start took no block: the others did */
+	for (int i = 0; i < nt; i++) {
+		if (hb && t[i].own_b) {
+			/* merge its side b candidates into the shared ones (the
+			 * shared view's scratch: this thread only) */
+			for (int64_t j = 0; j < nb; j++) {
+				const float *v = t[i].b.v + j * t[i].b.cap;
+				const int32_t *id = t[i].b.id + j * t[i].b.cap;
+				for (int a = 0; a < t[i].b.fill[j]; a++)
+					if (v[a] >= hb->thr[j])
+						cands_push(hb, j, v[a], id[a]);
+			}
+			free(t[i].b.v);
+			free(t[i].b.id);
+			free(t[i].b.fill);
+			free(t[i].b.thr);
+		}
+		if (hb) {
+			free(t[i].b.tmp);
+			free(t[i].b.tid);
+		}
+		free(t[i].a.tmp);
+		free(t[i].a.tid);
+	}
+	free(t);
+}
+
 int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int d,
 		    int k, const knn_opts *o, knn_result *ab, knn_result *ba)
 {
@@ -640,7 +837,7 @@ int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int 
 	cands_init(&ha, ab, 4);
 	if (ba)
 		cands_init(&hb, ba, 4);
-	exact_run(A, na, B, nb, d, 0, o, &ha, ba ? &hb : NULL);
+	exact_cross_run(A, na, B, nb, d, o, &ha, ba ? &hb : NULL);
 	cands_finish(&ha);
 	if (ba)
 		cands_finish(&hb);

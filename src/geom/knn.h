@@ -32,6 +32,7 @@ typedef struct {
 	int block;                  /* rows per block, 0 = default (1024) */
 	knn_progress_fn progress;   /* called now and then, may be NULL */
 	void *progress_arg;         /* passed to progress */
+	int threads;                /* threads of a cross search, 0 = OpenBLAS's count */
 } knn_opts;
 
 /* Approximate (IVF) parameters; zeros pick defaults from the size. */

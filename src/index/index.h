@@ -194,6 +194,9 @@ void examples_free(fs_example *ex, int n);
 /* One feature's activations on one context (ntok values); 0 when it has an
  * example there, -1 when not. */
 int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
+/* The distinct contexts a feature has stored examples on, ascending;
+ * *out is malloc'd (NULL when none). Returns the count, -1 on error. */
+int index_feature_contexts(fs_index *ix, int64_t fid, int64_t **out);
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 

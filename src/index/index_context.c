@@ -69,6 +69,31 @@ int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int 
 	return rc;
 }
 
+int index_feature_contexts(fs_index *ix, int64_t fid, int64_t **out)
+{
+	*out = NULL;
+	sqlite3_stmt *s = rstmt(ix, R_FEAT_CTXS);
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, fid);
+	int n = 0, cap = 0, rc;
+	int64_t *v = NULL;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			v = xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[n++] = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	return n;
+}
+
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 {
 	*out = NULL;

@@ -131,6 +131,7 @@ const char *const reader_sql[R_COUNT] = {
 			   " WHERE feature = ? ORDER BY score IS NULL, score DESC, id",
 	[R_SEARCH_EXPL] = "SELECT DISTINCT e.feature FROM expl_fts JOIN explanations e ON e.id = expl_fts.rowid"
 			  " WHERE expl_fts MATCH ? ORDER BY e.feature LIMIT ?",
+	[R_FEAT_CTXS] = "SELECT DISTINCT ctx FROM examples WHERE feature = ? ORDER BY ctx",
 };
 
 sqlite3_stmt *rstmt(fs_index *ix, int i)

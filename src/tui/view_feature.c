@@ -1,17 +1,20 @@
 /*
  * view_feature.c: one feature's page: its label (and the user's label,
  * note and tags when there are notes), density and activation statistics,
- * the activation histogram in block characters, logit effects, what an
+ * its matches in the other dictionaries, the activation histogram in
+ * block characters, logit effects, what an
  * import brought (correlated features and neurons, neuron alignment,
  * every explanation best first), then the
  * top-activating contexts and the quantile-interval samples, each centred
  * on its strongest token with every character's background coloured by
- * its activation. 't' shows token boundaries, 'w' one or three lines.
+ * its activation, and last its co-firing features (on the same stored
+ * contexts, feature_cofire.c; Enter opens one). 't' shows token boundaries, 'w' one or three lines.
  * 'E' runs the attached model on the top context with the feature
  * ablated and lists the next bytes whose log-probability fell most.
  */
 #include "live/session.h"
 #include "tui/draw.h"
+#include "tui/feature_cofire.h"
 #include "tui/keymap.h"
 #include "tui/term.h"
 #include "core/util.h"
@@ -37,12 +40,12 @@ typedef struct {
 } feat_ctx;
 
 /* Kinds of page lines. */
-enum { FL_TEXT, FL_HIST, FL_AXIS, FL_CTX, FL_LEGEND };
+enum { FL_TEXT, FL_HIST, FL_AXIS, FL_CTX, FL_LEGEND, FL_COFIRE };
 
 /* One line of the page. */
 typedef struct {
 	int kind;       /* FL_* */
-	int a, b;       /* FL_HIST: row; FL_CTX: context index, sub-line */
+	int a, b;       /* FL_HIST: row; FL_CTX: context index, sub-line; FL_COFIRE: entry */
 	int cls;        /* colour class of FL_TEXT; FL_CTX: the context's line count */
 	char *text;     /* FL_TEXT text (owned) */
 } feat_line;
@@ -66,6 +69,9 @@ typedef struct {
 	int shift;            /* context windows moved right (+) or left (-), in columns */
 	int ctx_lines;        /* lines per context: 1 or 3 */
 	char *ablation;       /* ablation effect lines ('\n'-separated), NULL until asked */
+	view_cofire *co;      /* co-firing section (feature_cofire.c): heading, features */
+	int nco;              /* its lines */
+	int co_done;          /* co computed (at the first idle moment after opening) */
 } feat_priv;
 
 static void feat_add(feat_priv *fp, int kind, int a, int b, int cls, char *text)
@@ -293,6 +299,12 @@ static void feat_layout(view *v)
 	if (fp->nex == 0)
 		feat_text(fp, TC_DIM, "%s", f->density == 0 ? "never fires in the data: no firing examples"
 							   : "no examples stored");
+	/* last, so the contexts keep their place on the first screen */
+	feat_text(fp, TC_NORMAL, "%s", "");
+	if (!fp->co_done)
+		feat_text(fp, TC_DIM, "co-firing features: reading the stored contexts...");
+	for (int i = 0; i < fp->nco; i++)
+		feat_add(fp, FL_COFIRE, i, 0, i ? TC_NORMAL : TC_HEADER, xstrdup(fp->co[i].text));
 	v->nrows = fp->nlines;
 	view_clamp(v);
 }
@@ -408,6 +420,7 @@ static void feat_draw(view *v)
 		}
 		switch (l->kind) {
 		case FL_TEXT:
+		case FL_COFIRE:
 			draw_text(y, v->x + 1, v->w - 1, l->text, l->cls, DRAW_ELLIPSIS);
 			break;
 		case FL_HIST:
@@ -457,7 +470,7 @@ static const char *feat_row_text(view *v, int64_t row, char *buf, size_t len)
 	if (row < 0 || row >= fp->nlines)
 		return NULL;
 	feat_line *l = &fp->lines[row];
-	if (l->kind == FL_TEXT)
+	if (l->kind == FL_TEXT || l->kind == FL_COFIRE)
 		return l->text;
 	if (l->kind == FL_CTX && l->b == 0) {
 		feat_ctx *c = feat_ctx_get(fp, l->a);
@@ -560,6 +573,10 @@ static int feat_key(view *v, int act, int key)
 			view_open_context(c->ex->ctx);
 			return VR_HANDLED | VR_REDRAW;
 		}
+		if (v->cur < fp->nlines && fp->lines[v->cur].kind == FL_COFIRE && fp->co[fp->lines[v->cur].a].fid > 0) {
+			view_open_feature(fp->co[fp->lines[v->cur].a].fid);
+			return VR_HANDLED | VR_REDRAW;
+		}
 		return VR_HANDLED;
 	default:
 		return 0;
@@ -594,11 +611,34 @@ static void feat_free(view *v)
 	if (fp->have_f)
 		feature_free(&fp->f);
 	free(fp->desc);
+	view_feature_cofire_free(fp->co, fp->nco);
 	free(fp);
+}
+
+/* The co-firing section costs a query per candidate (tens of ms on a
+ * busy feature): it is read at the first idle moment, so the page opens
+ * at once; until then the view is busy (a headless run waits for it). */
+static int feat_busy(view *v)
+{
+	feat_priv *fp = v->priv;
+	return !fp->co_done;
+}
+
+static int feat_tick(view *v)
+{
+	feat_priv *fp = v->priv;
+	if (fp->co_done)
+		return 0;
+	fp->nco = view_feature_cofire(fp->fid, &fp->co);
+	fp->co_done = 1;
+	feat_layout(v);
+	return VR_REDRAW;
 }
 
 static const view_ops feat_ops = {
 	.kind = VIEW_FEATURE,
+	.busy = feat_busy,
+	.tick = feat_tick,
 	.draw = feat_draw,
 	.key = feat_key,
 	.row_text = feat_row_text,
@@ -626,6 +666,7 @@ void view_open_feature(int64_t fid)
 		fp->npos = index_logits(tui.ix, fid, 1, &fp->pos);
 		fp->nneg = index_logits(tui.ix, fid, -1, &fp->neg);
 	}
+	fp->co_done = !fp->have_f;
 	char name[64] = "?";
 	index_feature_name(tui.ix, fid, name, sizeof name);
 	view *v = view_new(&feat_ops, fp);

@@ -1,0 +1,49 @@
+/*
+ * feature_cofire.c: the co-firing section of the feature page (see
+ * feature_cofire.h), from cmp_cofire_feature over the browser's index.
+ */
+#include "tui/feature_cofire.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "compare/cofire.h"
+#include "core/util.h"
+#include "tui/view.h"
+
+int view_feature_cofire(int64_t fid, view_cofire **out)
+{
+	cmp_cofire *c;
+	int64_t own;
+	int n = cmp_cofire_feature(tui.ix, fid, VIEW_COFIRE_MAX, &c, &own);
+	view_cofire *v = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof *v);
+	if (n < 0)
+		v[0].text = xstrdup("co-firing features: could not be read");
+	else if (n == 0)
+		v[0].text = xasprintf("co-firing features: none (no other feature on its %lld stored contexts)",
+				      (long long)own);
+	else
+		v[0].text = xasprintf("co-firing features: Jaccard of stored contexts, contexts shared (of its %lld), label",
+				      (long long)own);
+	for (int i = 0; i < n; i++) {
+		char name[64] = "?";
+		index_feature_name(tui.ix, c[i].fid, name, sizeof name);
+		fs_feature f;
+		int have = index_feature(tui.ix, c[i].fid, &f) == 0;
+		v[i + 1].fid = c[i].fid;
+		v[i + 1].text = xasprintf("  %-12s %.3f %5lld  %s", name, c[i].jaccard, (long long)c[i].shared,
+					  have && f.label[0] ? f.label : "(no label)");
+		if (have)
+			feature_free(&f);
+	}
+	free(c);
+	*out = v;
+	return (n > 0 ? n : 0) + 1;
+}
+
+void view_feature_cofire_free(view_cofire *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i].text);
+	free(v);
+}
