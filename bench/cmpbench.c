@@ -60,11 +60,11 @@ int main(int argc, char **argv)
 	if (getenv("CMP_BLOCK"))
 		o.block = atoi(getenv("CMP_BLOCK"));
 	/* warm up: load OpenBLAS, start its threads, touch C */
-	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d, 0.0f, C, (int)nb);
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d, 0.0f, C, (int)nb);
 	int64_t mutual = 0;
 	for (int r = 0; r < runs; r++) {
 		double t0 = fs_now();
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d, 0.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d, 0.0f,
 			 C, (int)nb);
 		double t1 = fs_now();
 		cmp_match m;

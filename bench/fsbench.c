@@ -206,7 +206,7 @@ static int gen(const char *out, long nctx)
 {
 	char err[512];
 	load_corpus(96u << 20);
-	fs_writer *w = writer_create(out, err, sizeof err);
+	fs_writer *w = index_writer_create(out, err, sizeof err);
 	if (!w)
 		fs_die(1, "gen: %s", err);
 	fs_sae s = {0};
@@ -216,9 +216,9 @@ static int gen(const char *out, long nctx)
 	s.layer = -1;
 	s.n_features = 4096;
 	s.source_format = (char *)"native";
-	int sae = writer_add_sae(w, &s);
+	int sae = index_writer_add_sae(w, &s);
 	if (sae <= 0)
-		fs_die(1, "gen: add sae: %s", writer_errmsg(w));
+		fs_die(1, "gen: add sae: %s", index_writer_errmsg(w));
 	enum { NF = 4096, PLANTED = 4, CAP = 4000 };
 	static const char *labels[PLANTED] = {"DNA bases", "Korean (Hangul)", "Python def/class", "Golden Gate"};
 	int64_t fid[NF];
@@ -236,9 +236,9 @@ static int gen(const char *out, long nctx)
 		f.max_act = 5;
 		f.mean_act = 2;
 		f.map_x = f.map_y = NAN;
-		fid[i] = writer_add_feature(w, &f);
+		fid[i] = index_writer_add_feature(w, &f);
 		if (fid[i] <= 0)
-			fs_die(1, "gen: add feature: %s", writer_errmsg(w));
+			fs_die(1, "gen: add feature: %s", index_writer_errmsg(w));
 	}
 	fs_buf b = {0};
 	uint32_t off[257];
@@ -260,9 +260,9 @@ static int gen(const char *out, long nctx)
 		int ntok = tokenize(b.p, b.len, off, 256);
 		if (ntok == 0)
 			continue;
-		int64_t ctx = writer_add_context(w, b.p, off[ntok], off, ntok, "gen");
+		int64_t ctx = index_writer_add_context(w, b.p, off[ntok], off, ntok, "gen");
 		if (ctx <= 0)
-			fs_die(1, "gen: add context: %s", writer_errmsg(w));
+			fs_die(1, "gen: add context: %s", index_writer_errmsg(w));
 		ntok_total += ntok;
 		/* Planted features: fire on their tokens. */
 		for (int p = 0; p < PLANTED; p++) {
@@ -285,8 +285,8 @@ static int gen(const char *out, long nctx)
 				acts[t] = on ? (float)(1 + 4 * rndf()) : 0;
 				any |= on;
 			}
-			if (any && writer_add_example(w, fid[p], 0, rank[p]++, ctx, acts, ntok) != 0)
-				fs_die(1, "gen: add example: %s", writer_errmsg(w));
+			if (any && index_writer_add_example(w, fid[p], 0, rank[p]++, ctx, acts, ntok) != 0)
+				fs_die(1, "gen: add example: %s", index_writer_errmsg(w));
 		}
 		/* One random feature, on a few random tokens. */
 		int f = PLANTED + (int)(rnd() % (NF - PLANTED));
@@ -294,15 +294,15 @@ static int gen(const char *out, long nctx)
 			acts[t] = 0;
 		for (int k = 0; k < 3; k++)
 			acts[rnd() % (uint64_t)ntok] = (float)(0.5 + 3 * rndf());
-		if (writer_add_example(w, fid[f], 0, rank[f]++, ctx, acts, ntok) != 0)
-			fs_die(1, "gen: add example: %s", writer_errmsg(w));
+		if (index_writer_add_example(w, fid[f], 0, rank[f]++, ctx, acts, ntok) != 0)
+			fs_die(1, "gen: add example: %s", index_writer_errmsg(w));
 		if (fs_stderr_tty() && c % 10000 == 0)
 			fprintf(stderr, "\rgen: %ld/%ld contexts, %.0f s", c, nctx, fs_now() - t0);
 	}
-	writer_count_tokens(w, ntok_total);
+	index_writer_count_tokens(w, ntok_total);
 	if (fs_stderr_tty())
 		fprintf(stderr, "\rgen: finishing (indexes, full text)...      \n");
-	if (writer_finish(w, err, sizeof err) != 0)
+	if (index_writer_finish(w, err, sizeof err) != 0)
 		fs_die(1, "gen: %s", err);
 	buf_free(&b);
 	return 0;
@@ -327,7 +327,7 @@ static int dump(const char *index, const char *out)
 			t[i] = ch.text[i] ? ch.text[i] : '\n';
 		fwrite(t, 1, ch.len, f);
 		free(t);
-		chunk_free(&ch);
+		index_chunk_free(&ch);
 	}
 	if (fclose(f) != 0)
 		fs_die(1, "dump: %s: write failed", out);

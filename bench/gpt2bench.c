@@ -39,19 +39,19 @@ static void raw_products(const gpt2_config *c, int B, int T, float **w, float *X
 {
 	int d = c->n_embd, H = c->n_head, dh = d / H, R = B * T, ni = c->n_inner;
 	for (int l = 0; l < c->n_layer; l++) {
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, 3 * d, d, 1, X, d, w[0], 3 * d, 1, Y, 3 * d);
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, 3 * d, d, 1, X, d, w[0], 3 * d, 1, Y, 3 * d);
 		for (int s = 0; s < B; s++)
 			for (int h = 0; h < H; h++) {
 				const float *q = Y + (size_t)s * T * 3 * d + h * dh;
-				fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, q, 3 * d, q + d, 3 * d, 0, S, T);
-				fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, S, T, q + 2 * d, 3 * d, 0,
+				blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, q, 3 * d, q + d, 3 * d, 0, S, T);
+				blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, S, T, q + 2 * d, 3 * d, 0,
 					 X + (size_t)s * T * d + h * dh, d);
 			}
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, d, 1, X, d, w[1], d, 1, Y, d);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, I, d, 1, X, d, w[2], ni, 1, Y, ni);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, ni, 1, Y, ni, w[3], d, 1, X, d);
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, d, 1, X, d, w[1], d, 1, Y, d);
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, I, d, 1, X, d, w[2], ni, 1, Y, ni);
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, d, ni, 1, Y, ni, w[3], d, 1, X, d);
 	}
-	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, c->vocab_size, d, 1, X, d, w[4], d, 0, Y, c->vocab_size);
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, c->vocab_size, d, 1, X, d, w[4], d, 0, Y, c->vocab_size);
 }
 
 static fs_gpt2 *load(const char *dir)

@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 		double tc = fs_now() - t0;
 		float *xy = xmalloc((size_t)n * 2 * sizeof *xy);
 		t0 = fs_now();
-		layout_init_tree(&t, 1, xy);
-		layout_map(&r, NULL, 1, xy);
+		feature_map_init_tree(&t, 1, xy);
+		feature_map_layout(&r, NULL, 1, xy);
 		double tm = fs_now() - t0;
 		int maxd = 0;
 		for (int64_t i = 0; i < t.n_nodes; i++)

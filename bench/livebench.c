@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 		fs_context ctx;
 		if (index_context(ix, c, &ctx) == 0) {
 			buf_add(&text, ctx.text, (size_t)ctx.len);
-			context_free(&ctx);
+			index_context_free(&ctx);
 		}
 	}
 	if ((int)text.len > want)
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 		free(off);
 		double t1 = fs_now(), c1 = cpu_now();
 		for (int i = 0; i < nsh; i++)
-			fs_sgemm(CblasRowMajor, CblasNoTrans, sh[i].tb ? CblasTrans : CblasNoTrans, sh[i].m,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, sh[i].tb ? CblasTrans : CblasNoTrans, sh[i].m,
 				 sh[i].n, sh[i].k, 1.0f, A, sh[i].k, B, sh[i].tb ? sh[i].k : sh[i].n, 0.0f, C,
 				 sh[i].n);
 		double t2 = fs_now(), c2 = cpu_now();

@@ -35,5 +35,5 @@ int main(int argc, char **argv)
 	}
 	/* No command: the browser, with the remaining arguments. */
 	argv[0] = (char *)"featscope";
-	return cmd_tui(argc, argv);
+	return tui_main(argc, argv);
 }

@@ -130,7 +130,7 @@ static int add_dict(fs_writer *w, const char *name, const char *hook, int d, int
 		    int64_t *fids, int (*label)(int64_t, char *, size_t))
 {
 	fs_sae sa = {0, (char *)name, (char *)"m", (char *)hook, 3, d, n, (char *)"native"};
-	int sae = writer_add_sae(w, &sa);
+	int sae = index_writer_add_sae(w, &sa);
 	if (sae < 0)
 		return -1;
 	for (int64_t i = 0; i < n; i++) {
@@ -145,7 +145,7 @@ static int add_dict(fs_writer *w, const char *name, const char *hook, int d, int
 		f.label_source = (char *)"test";
 		f.density = -1;
 		f.map_x = f.map_y = NAN;
-		fids[i] = writer_add_feature(w, &f);
+		fids[i] = index_writer_add_feature(w, &f);
 		if (fids[i] < 0)
 			return -1;
 	}
@@ -188,7 +188,7 @@ static int64_t add_ctx(fs_writer *w, const char *prefix, int a, int b)
 		if (text[i] == ' ')
 			off[++t] = (uint32_t)i;
 	off[NTOK] = (uint32_t)len;
-	return writer_add_context(w, text, (size_t)len, off, NTOK, "planted");
+	return index_writer_add_context(w, text, (size_t)len, off, NTOK, "planted");
 }
 
 /* Write one example firing on tokens 2..4 with value base (+ a ramp). */
@@ -198,14 +198,14 @@ static int fire(fs_writer *w, int64_t fid, int rank, int64_t ctx, float base)
 	acts[2] = base;
 	acts[3] = base * 1.5f;
 	acts[4] = base * 0.5f;
-	return writer_add_example(w, fid, 0, rank, ctx, acts, NTOK);
+	return index_writer_add_example(w, fid, 0, rank, ctx, acts, NTOK);
 }
 
 /* The index files. which: 0 cmp.sqlite, 1 wide.sqlite, 2 alien.sqlite. */
 static int write_index(const char *path, int which)
 {
 	char err[1024];
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	if (!w) {
 		fprintf(stderr, "comparefix: %s\n", err);
 		return -1;
@@ -264,22 +264,22 @@ static int write_index(const char *path, int which)
 			if (ctx < 0 || fire(w, fw[i], rank_w[i]++, ctx, 0.9f) < 0)
 				goto bad;
 		}
-	if (writer_add_decoder(w, sw, P.WW, NW, D) < 0)
+	if (index_writer_add_decoder(w, sw, P.WW, NW, D) < 0)
 		goto bad;
-	if (which == 0 && (writer_add_decoder(w, sn, P.WN, NN, D) < 0 ||
-			   writer_add_decoder(w, sx, P.WX, NX, D) < 0 ||
-			   writer_add_decoder(w, so, P.WO, NO, D) < 0 ||
-			   writer_add_decoder(w, s32, P.W32, ND32, 32) < 0))
+	if (which == 0 && (index_writer_add_decoder(w, sn, P.WN, NN, D) < 0 ||
+			   index_writer_add_decoder(w, sx, P.WX, NX, D) < 0 ||
+			   index_writer_add_decoder(w, so, P.WO, NO, D) < 0 ||
+			   index_writer_add_decoder(w, s32, P.W32, ND32, 32) < 0))
 		goto bad;
-	writer_count_tokens(w, 100000);
-	if (writer_finish(w, err, sizeof err) != 0) {
+	index_writer_count_tokens(w, 100000);
+	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "comparefix: %s\n", err);
 		return -1;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "comparefix: %s\n", writer_errmsg(w));
-	writer_abort(w);
+	fprintf(stderr, "comparefix: %s\n", index_writer_errmsg(w));
+	index_writer_abort(w);
 	return -1;
 }
 

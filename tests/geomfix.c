@@ -34,7 +34,7 @@ static int add_dict(fs_writer *w, const char *name, int d, int64_t n, int64_t *f
 		    char **labels, int *sae)
 {
 	fs_sae s = {0, (char *)name, (char *)"m", (char *)"h", 0, d, n, (char *)"native"};
-	*sae = writer_add_sae(w, &s);
+	*sae = index_writer_add_sae(w, &s);
 	if (*sae < 0)
 		return -1;
 	for (int64_t i = 0; i < n; i++) {
@@ -46,7 +46,7 @@ static int add_dict(fs_writer *w, const char *name, int d, int64_t n, int64_t *f
 		f.label_source = (char *)"test";
 		f.density = -1;
 		f.map_x = f.map_y = NAN;
-		fids[i] = writer_add_feature(w, &f);
+		fids[i] = index_writer_add_feature(w, &f);
 		if (fids[i] < 0)
 			return -1;
 	}
@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	char err[1024];
-	fs_writer *w = writer_create(argv[1], err, sizeof err);
+	fs_writer *w = index_writer_create(argv[1], err, sizeof err);
 	if (!w) {
 		fprintf(stderr, "geomfix: %s\n", err);
 		return 1;
@@ -92,8 +92,8 @@ int main(int argc, char **argv)
 	int sa, sb, sc;
 	if (add_dict(w, "a", D, NA, fa, la, &sa) || add_dict(w, "b", D, NB, fb, lb, &sb) ||
 	    add_dict(w, "c", DC, NC, fc, lc, &sc)) {
-		fprintf(stderr, "geomfix: %s\n", writer_errmsg(w));
-		writer_abort(w);
+		fprintf(stderr, "geomfix: %s\n", index_writer_errmsg(w));
+		index_writer_abort(w);
 		return 1;
 	}
 	geom_dict gd[3] = {
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	o.k = 8;
 	o.progress = 0;
 	if (geom_write(w, gd, 3, &o, err, sizeof err) != 0 ||
-	    writer_finish(w, err, sizeof err) != 0) {
+	    index_writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "geomfix: %s\n", err);
 		return 1;
 	}

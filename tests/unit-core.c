@@ -57,17 +57,17 @@ static void test_codecs(void)
 {
 	float acts[10] = {0, 1.5f, 0, 0, 2.25f, 0, 0, 0, 0, 7.0f}, back[10];
 	uint8_t buf[64];
-	size_t n = acts_encode(acts, 10, buf);
+	size_t n = index_acts_encode(acts, 10, buf);
 	CHECK(n == 9, "acts blob is 3 bytes per nonzero token");
-	CHECK(acts_decode(buf, n, back, 10) == 0 && memcmp(acts, back, sizeof acts) == 0,
+	CHECK(index_acts_decode(buf, n, back, 10) == 0 && memcmp(acts, back, sizeof acts) == 0,
 	      "acts round trip");
-	CHECK(acts_decode(buf, n, back, 5) == -1, "acts blob longer than the context rejected");
-	CHECK(acts_decode(buf, n - 1, back, 10) == -1, "truncated acts blob rejected");
+	CHECK(index_acts_decode(buf, n, back, 5) == -1, "acts blob longer than the context rejected");
+	CHECK(index_acts_decode(buf, n - 1, back, 10) == -1, "truncated acts blob rejected");
 	uint32_t off[4] = {0, 3, 4, 10}, off2[4];
-	n = toks_encode(off, 3, buf);
-	CHECK(toks_decode(buf, n, off2, 3, 10) == 0 && memcmp(off, off2, sizeof off) == 0,
+	n = index_toks_encode(off, 3, buf);
+	CHECK(index_toks_decode(buf, n, off2, 3, 10) == 0 && memcmp(off, off2, sizeof off) == 0,
 	      "token boundaries round trip");
-	CHECK(toks_decode(buf, n, off2, 3, 11) == -1, "token boundaries must cover the text");
+	CHECK(index_toks_decode(buf, n, off2, 3, 11) == -1, "token boundaries must cover the text");
 }
 
 static void test_format(void)
@@ -98,12 +98,12 @@ static void test_roundtrip(void)
 	int fd = mkstemp(path);
 	close(fd);
 	char err[512];
-	fs_writer *w = writer_create(path, err, sizeof err);
-	CHECK(w != NULL, "writer_create");
+	fs_writer *w = index_writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "index_writer_create");
 	if (!w)
 		return;
 	fs_sae s = {0, "a", "m", "h", 3, 4, 2, "native"};
-	int sid = writer_add_sae(w, &s);
+	int sid = index_writer_add_sae(w, &s);
 	fs_feature f;
 	memset(&f, 0, sizeof f);
 	f.sae = sid;
@@ -115,19 +115,19 @@ static void test_roundtrip(void)
 	f.map_x = f.map_y = NAN;
 	f.hist_hi = 2;
 	f.hist[3] = 7;
-	int64_t f1 = writer_add_feature(w, &f);
+	int64_t f1 = index_writer_add_feature(w, &f);
 	f.idx = 1;
 	f.label = "second word";
-	int64_t f2 = writer_add_feature(w, &f);
+	int64_t f2 = index_writer_add_feature(w, &f);
 	uint32_t off[3] = {0, 5, 11};
-	int64_t c1 = writer_add_context(w, "hello world", 11, off, 2, "src");
-	int64_t c1b = writer_add_context(w, "hello world", 11, off, 2, "src");
+	int64_t c1 = index_writer_add_context(w, "hello world", 11, off, 2, "src");
+	int64_t c1b = index_writer_add_context(w, "hello world", 11, off, 2, "src");
 	CHECK(c1 == c1b, "identical contexts are stored once");
 	float a[2] = {0.5f, 2.0f};
-	writer_add_example(w, f1, 0, 0, c1, a, 2);
-	writer_add_example(w, f2, 0, 0, c1, a, 2);
-	writer_add_neighbour(w, f1, sid, 0, f2, 0.9f);
-	CHECK(writer_finish(w, err, sizeof err) == 0, "writer_finish");
+	index_writer_add_example(w, f1, 0, 0, c1, a, 2);
+	index_writer_add_example(w, f2, 0, 0, c1, a, 2);
+	index_writer_add_neighbour(w, f1, sid, 0, f2, 0.9f);
+	CHECK(index_writer_finish(w, err, sizeof err) == 0, "index_writer_finish");
 
 	fs_index *ix = index_open(path, err, sizeof err);
 	CHECK(ix != NULL, "index_open of a fresh index");
@@ -139,7 +139,7 @@ static void test_roundtrip(void)
 	CHECK(index_feature(ix, f1, &g) == 0 && strcmp(g.label, "first") == 0 && g.hist[3] == 7 &&
 		      fabs(g.act_mass - 2.5) < 1e-3 && g.n_examples == 1,
 	      "feature read back with histogram and mass");
-	feature_free(&g);
+	index_feature_free(&g);
 	CHECK(index_resolve(ix, "a/1", err, sizeof err) == f2 && index_resolve(ix, "1", err, sizeof err) == f2,
 	      "resolve N and SAE/N");
 	CHECK(index_resolve(ix, "b/1", err, sizeof err) == -1 && strstr(err, "no dictionary"),
@@ -148,11 +148,11 @@ static void test_roundtrip(void)
 	CHECK(index_context(ix, c1, &c) == 0 && c.len == 11 && memcmp(c.text, "hello world", 11) == 0 &&
 		      c.ntok == 2 && c.tok_off[1] == 5 && strcmp(c.source, "src") == 0,
 	      "context read back");
-	context_free(&c);
+	index_context_free(&c);
 	fs_example *ex;
 	int n = index_examples(ix, f2, &ex);
 	CHECK(n == 1 && ex[0].max_pos == 1 && ex[0].acts[1] == 2.0f, "example read back");
-	examples_free(ex, n);
+	index_examples_free(ex, n);
 	int64_t *ids;
 	n = index_search_labels(ix, "word", 10, &ids);
 	CHECK(n == 1 && ids[0] == f2, "label full-text search");
@@ -164,11 +164,11 @@ static void test_roundtrip(void)
 	n = index_feature_page(ix, 0, FS_SORT_LABEL, 1, NULL, 0, 4, page);
 	CHECK(n == 2 && page[0].id == f2, "feature page sorted by label descending");
 	for (int i = 0; i < n; i++)
-		feature_free(&page[i]);
+		index_feature_free(&page[i]);
 	n = index_feature_page(ix, sid, FS_SORT_ID, 0, "sec", 0, 4, page);
 	CHECK(n == 1 && page[0].id == f2 && index_feature_count(ix, sid, "sec") == 1, "feature filter");
 	for (int i = 0; i < n; i++)
-		feature_free(&page[i]);
+		index_feature_free(&page[i]);
 	fs_neighbour *nb;
 	n = index_neighbours(ix, f1, 0, 5, &nb);
 	CHECK(n == 1 && nb[0].fid == f2 && fabsf(nb[0].cosine - 0.9f) < 1e-6f, "neighbours read back");

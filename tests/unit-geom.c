@@ -232,7 +232,7 @@ static int same_as_full(const float *A, int64_t na, const float *B, int64_t nb, 
 			const knn_result *ab, const knn_result *ba, float tol)
 {
 	float *C = xmalloc((size_t)na * (size_t)nb * sizeof *C);
-	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d,
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)na, (int)nb, d, 1.0f, A, d, B, d,
 		 0.0f, C, (int)nb);
 	int64_t m = na > nb ? na : nb;
 	vi_pair *p = xmalloc((size_t)m * sizeof *p);
@@ -563,9 +563,9 @@ static void test_clusters(void)
 	float *xy = xmalloc((size_t)n * 2 * sizeof *xy);
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 0)
-			layout_init_tree(&t, 1, xy);
-		layout_opts lo = {.seed = 2};
-		layout_map(&r, &lo, pass == 0, xy);
+			feature_map_init_tree(&t, 1, xy);
+		feature_map_opts lo = {.seed = 2};
+		feature_map_layout(&r, &lo, pass == 0, xy);
 		double in = 0, out = 0;
 		int64_t nin = 0, nout = 0;
 		int inside = 1;
@@ -594,8 +594,8 @@ static void test_clusters(void)
 					      : "layout planted groups closer together than apart (random start)");
 	}
 	float *xy2 = xmalloc((size_t)n * 2 * sizeof *xy2);
-	layout_opts lo = {.seed = 2};
-	layout_map(&r, &lo, 0, xy2);
+	feature_map_opts lo = {.seed = 2};
+	feature_map_layout(&r, &lo, 0, xy2);
 	CHECK(!memcmp(xy, xy2, (size_t)n * 2 * sizeof *xy), "layout map is deterministic");
 	free(xy2);
 	free(xy);

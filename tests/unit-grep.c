@@ -179,7 +179,7 @@ static void add_dictionary(fs_writer *w, const char *name, int n, int64_t *fid)
 	s.source_format = (char *)"native";
 	s.layer = -1;
 	s.n_features = n;
-	int sae = writer_add_sae(w, &s);
+	int sae = index_writer_add_sae(w, &s);
 	for (int i = 0; i < n; i++) {
 		fs_feature f;
 		memset(&f, 0, sizeof f);
@@ -188,7 +188,7 @@ static void add_dictionary(fs_writer *w, const char *name, int n, int64_t *fid)
 		f.label = f.label_source = (char *)"";
 		f.density = -1;
 		f.map_x = f.map_y = NAN;
-		fid[i] = writer_add_feature(w, &f);
+		fid[i] = index_writer_add_feature(w, &f);
 	}
 }
 
@@ -197,32 +197,32 @@ static int build_tiny(void)
 	char err[256];
 	snprintf(ixpath, sizeof ixpath, "%s/unit-grep-%d.sqlite",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-	fs_writer *w = writer_create(ixpath, err, sizeof err);
+	fs_writer *w = index_writer_create(ixpath, err, sizeof err);
 	if (!w)
 		return -1;
 	add_dictionary(w, "t", 3, fids);
 	uint32_t o1[] = {0, 2, 5, 9, 12}, o2[] = {0, 2, 7, 10}, o3[] = {0, 7, 12}, o4[] = {0, 2, 7};
-	int64_t c1 = writer_add_context(w, "ab ACGTAC gt", 12, o1, 4, "unit");
-	int64_t c2 = writer_add_context(w, "xx ACGT yy", 10, o2, 3, "unit");
-	int64_t c3 = writer_add_context(w, "nothing here", 12, o3, 2, "unit");
-	int64_t c4 = writer_add_context(w, "\xff\xfe ACGT", 7, o4, 2, "unit");
+	int64_t c1 = index_writer_add_context(w, "ab ACGTAC gt", 12, o1, 4, "unit");
+	int64_t c2 = index_writer_add_context(w, "xx ACGT yy", 10, o2, 3, "unit");
+	int64_t c3 = index_writer_add_context(w, "nothing here", 12, o3, 2, "unit");
+	int64_t c4 = index_writer_add_context(w, "\xff\xfe ACGT", 7, o4, 2, "unit");
 	if (c1 != 1 || c2 != 2 || c3 != 3 || c4 != 4) {
-		writer_abort(w);
+		index_writer_abort(w);
 		return -1;
 	}
 	float a01[] = {0, 2, 3, 0}, a03[] = {1, 0};
 	float a11[] = {0, 1, 0, 0}, a12[] = {0, 0, 2};
 	float a22[] = {0, 2, 0};
-	int rc = writer_add_example(w, fids[0], 0, 0, c1, a01, 4) |
-		 writer_add_example(w, fids[0], 0, 1, c3, a03, 2) |
-		 writer_add_example(w, fids[1], 0, 0, c1, a11, 4) |
-		 writer_add_example(w, fids[1], 0, 1, c2, a12, 3) |
-		 writer_add_example(w, fids[2], 0, 0, c2, a22, 3);
+	int rc = index_writer_add_example(w, fids[0], 0, 0, c1, a01, 4) |
+		 index_writer_add_example(w, fids[0], 0, 1, c3, a03, 2) |
+		 index_writer_add_example(w, fids[1], 0, 0, c1, a11, 4) |
+		 index_writer_add_example(w, fids[1], 0, 1, c2, a12, 3) |
+		 index_writer_add_example(w, fids[2], 0, 0, c2, a22, 3);
 	if (rc != 0) {
-		writer_abort(w);
+		index_writer_abort(w);
 		return -1;
 	}
-	return writer_finish(w, err, sizeof err);
+	return index_writer_finish(w, err, sizeof err);
 }
 
 /* Records the callbacks of a scan. */
@@ -440,7 +440,7 @@ static void test_direct(void)
 	char err[256], path[256];
 	snprintf(path, sizeof path, "%s/unit-grep-direct-%d.sqlite",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	CHECK(w != NULL, "direct: writer");
 	if (!w)
 		return;
@@ -452,9 +452,9 @@ static void test_direct(void)
 		/* 4 tokens of varied lengths */
 		int n = snprintf(text, sizeof text, "context %d: %s", c, c % 7 ? "ACGTACGTTGCA and more" : "plain words");
 		uint32_t off[5] = {0, 8, (uint32_t)n / 2, (uint32_t)n - 3, (uint32_t)n};
-		int64_t id = writer_add_context(w, text, (size_t)n, off, 4, "u");
+		int64_t id = index_writer_add_context(w, text, (size_t)n, off, 4, "u");
 		float acts[4] = {0, (float)(c % 5), 0, 1.5f};
-		ok = id > 0 && writer_add_example(w, f[c % 2], 0, c, id, acts, 4) == 0;
+		ok = id > 0 && index_writer_add_example(w, f[c % 2], 0, c, id, acts, 4) == 0;
 	}
 	/* one context of 100 kB, in 10 tokens */
 	size_t big = 100000;
@@ -466,18 +466,18 @@ static void test_direct(void)
 	for (int t = 0; t <= 10; t++)
 		boff[t] = (uint32_t)(big / 10 * (size_t)t);
 	float bacts[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
-	int64_t bid = writer_add_context(w, b, big, boff, 10, "u");
-	ok = ok && bid > 0 && writer_add_example(w, f[0], 0, 9999, bid, bacts, 10) == 0;
+	int64_t bid = index_writer_add_context(w, b, big, boff, 10, "u");
+	ok = ok && bid > 0 && index_writer_add_example(w, f[0], 0, 9999, bid, bacts, 10) == 0;
 	free(b);
 	/* and a few after it */
 	for (int c = 0; c < 10 && ok; c++) {
 		int n = snprintf(text, sizeof text, "after %d", c);
 		uint32_t off[2] = {0, (uint32_t)n};
 		float a1[1] = {2};
-		int64_t id = writer_add_context(w, text, (size_t)n, off, 1, "u");
-		ok = id > 0 && writer_add_example(w, f[1], 0, 5000 + c, id, a1, 1) == 0;
+		int64_t id = index_writer_add_context(w, text, (size_t)n, off, 1, "u");
+		ok = id > 0 && index_writer_add_example(w, f[1], 0, 5000 + c, id, a1, 1) == 0;
 	}
-	CHECK(ok && writer_finish(w, err, sizeof err) == 0, "direct: index built");
+	CHECK(ok && index_writer_finish(w, err, sizeof err) == 0, "direct: index built");
 
 	chunk_sig a[64], q[64];
 	int64_t da = -1, dq = -1;

@@ -174,10 +174,10 @@ static void test_safetensors(void)
 	CHECK(rc == 0 && t.ndim == 1 && t.data[0] == 0.5f && t.data[1] == -0.5f, "st_f32_named");
 	tensor_free(&t);
 	CHECK(load_fails(p, "nope", "no such tensor"), "st_missing_tensor");
-	fs_st_file *f = st_open(p, err, sizeof err);
-	CHECK(f && st_count(f) == 2 && st_metadata(f, "format") && !strcmp(st_metadata(f, "format"), "pt"),
+	fs_st_file *f = tensor_st_open(p, err, sizeof err);
+	CHECK(f && tensor_st_count(f) == 2 && tensor_st_metadata(f, "format") && !strcmp(tensor_st_metadata(f, "format"), "pt"),
 	      "st_raw_listing");
-	st_close(f);
+	tensor_st_close(f);
 	free(p);
 
 	/* bf16: 1.5 = 0x3fc0, -3 = 0xc040; only tensor chosen without a name */
@@ -191,12 +191,12 @@ static void test_safetensors(void)
 	/* integer data read raw */
 	uint16_t loc[6] = {1, 2, 3, 65535, 0, 7};
 	p = write_st("i.safetensors", "{\"locations\":{\"dtype\":\"U16\",\"shape\":[2,3],\"data_offsets\":[0,12]}}", loc, 12);
-	f = st_open(p, err, sizeof err);
+	f = tensor_st_open(p, err, sizeof err);
 	fs_st_info in;
-	rc = f ? st_find(f, "locations", &in, err, sizeof err) : -1;
+	rc = f ? tensor_st_find(f, "locations", &in, err, sizeof err) : -1;
 	CHECK(rc == 0 && in.count == 6 && tensor_get_i64(in.dtype, in.data, 3) == 65535 &&
 		      tensor_get_i64(in.dtype, in.data, 5) == 7, "st_u16_raw");
-	st_close(f);
+	tensor_st_close(f);
 	CHECK(load_fails(p, NULL, "expected F32"), "st_rejects_int_as_float");
 	free(p);
 
@@ -426,12 +426,12 @@ static fs_index *import_one(const char *format, const char *path, const char *vo
 	o.vocab = voc;
 	o.sae_name = name;
 	fs_index *ix = NULL;
-	fs_writer *w = writer_create(out, err, sizeof err);
+	fs_writer *w = index_writer_create(out, err, sizeof err);
 	if (w && import_run(w, format, in, &o, err, sizeof err) == 0) {
-		if (writer_finish(w, err, sizeof err) == 0)
+		if (index_writer_finish(w, err, sizeof err) == 0)
 			ix = index_open(out, err, sizeof err);
 	} else if (w) {
-		writer_abort(w);
+		index_writer_abort(w);
 	}
 	if (!ix)
 		printf("# import %s: %s\n", path, err);
@@ -452,13 +452,13 @@ static char *example_text(fs_index *ix, int64_t fid, int grp, int rank, float *m
 			fs_context c;
 			if (index_context(ix, ex[i].ctx, &c) == 0) {
 				text = xstrdup(c.text);
-				context_free(&c);
+				index_context_free(&c);
 			}
 			if (max_act)
 				*max_act = ex[i].max_act;
 		}
 	if (n > 0)
-		examples_free(ex, n);
+		index_examples_free(ex, n);
 	return text;
 }
 
@@ -478,7 +478,7 @@ static int count_group(fs_index *ix, int64_t fid, int grp)
 	for (int i = 0; i < n; i++)
 		k += ex[i].grp == grp;
 	if (n > 0)
-		examples_free(ex, n);
+		index_examples_free(ex, n);
 	return k;
 }
 
@@ -490,7 +490,7 @@ static int logit_is(fs_index *ix, int64_t fid, int sign, int rank, const char *t
 	if (!ok && n > rank)
 		printf("# logit [%s] %g\n", l[rank].token, l[rank].value);
 	if (n > 0)
-		logits_free(l, n);
+		index_logits_free(l, n);
 	return ok;
 }
 
@@ -512,7 +512,7 @@ static void test_saedashboard(void)
 	CHECK(f0 > 0 && index_feature(ix, f0, &f) == 0 && fabs(f.density - 0.0002) < 1e-9 &&
 		      fabs(f.max_act - 2.214) < 1e-6, "saedashboard_stats");
 	if (f0 > 0)
-		feature_free(&f);
+		index_feature_free(&f);
 	/* 30 top rows, strongest key token first (one window with two key
 	 * tokens is two rows); the 0-0.443 bin's samples are all zero, so
 	 * not firing samples: the one interval is 1.771-2.214 */
@@ -560,11 +560,11 @@ static void test_neuronpedia(void)
 		      f.hist_lo == 0.5f && f.hist_hi == 3.5f,
 	      "neuronpedia_feature_stats_label");
 	if (ok)
-		feature_free(&f);
+		index_feature_free(&f);
 	ok = f2 > 0 && index_feature(ix, f2, &f) == 0;
 	CHECK(ok && !strcmp(f.label, "apostrophes"), "neuronpedia_label_second_file");
 	if (ok)
-		feature_free(&f);
+		index_feature_free(&f);
 	CHECK(f7 > 0 && count_group(ix, f7, 0) == 1, "neuronpedia_feature_without_row");
 	CHECK(text_is(example_text(ix, f0, 0, 0, NULL), "The 1st Brigade marched") &&
 		      text_is(example_text(ix, f0, 0, 1, NULL), "A battalion left") &&
@@ -578,9 +578,9 @@ static void test_neuronpedia(void)
 	CHECK(ok && c.ntok == 5 && c.tok_off[1] == 2 && c.tok_off[2] == 4 && c.tok_off[3] == 5 && ex[0].acts[2] == 2.0f,
 	      "neuronpedia_token_boundaries");
 	if (ok)
-		context_free(&c);
+		index_context_free(&c);
 	if (n > 0)
-		examples_free(ex, n);
+		index_examples_free(ex, n);
 	/* escapes, surrogate pairs and unknown nested fields (scanner path);
 	 * a null value (jansson path) */
 	float mx = 0;
@@ -614,7 +614,7 @@ static void test_saevis(void)
 	int ok = f3 > 0 && index_feature(ix, f3, &f) == 0;
 	CHECK(!strcmp(s->name, "vis") && ok && fabs(f.density - 0.0125) < 1e-12 && f.max_act == 2.75, "saevis_stats");
 	if (ok)
-		feature_free(&f);
+		index_feature_free(&f);
 	CHECK(text_is(example_text(ix, f3, 0, 0, NULL), " DNA sequence ATGC") &&
 		      text_is(example_text(ix, f3, 0, 1, NULL), "Hello world\n caf\xc3\xa9!") &&
 		      text_is(example_text(ix, f3, 1, 0, NULL), " the DNA"), "saevis_examples_vocab");
@@ -647,7 +647,7 @@ static void test_openai(void)
 	int ok = f2 > 0 && index_feature(ix, f2, &f) == 0;
 	CHECK(ok && f.density == 0.002 && f.mean_act == 1.5 && f.max_act == 3.0 && f7 > 0, "openai_stats");
 	if (ok)
-		feature_free(&f);
+		index_feature_free(&f);
 	CHECK(text_is(example_text(ix, f2, 0, 0, NULL), "A fox") &&
 		      text_is(example_text(ix, f2, 0, 1, NULL), "The quick fox\xe2\x80\x99s") &&
 		      count_group(ix, f2, 1) == 2, "openai_examples");
@@ -675,7 +675,7 @@ static void test_saelens(void)
 				all = 0;
 			else {
 				all = fabs(f.density - want[i]) < want[i] * 1e-5 + 1e-12;
-				feature_free(&f);
+				index_feature_free(&f);
 			}
 		}
 		CHECK(all, "saelens_densities");
@@ -702,7 +702,7 @@ static void test_saelens(void)
 	}
 	char err[512] = "";
 	char *badp = xasprintf("%s/bad.sqlite", tmpdir);
-	fs_writer *w = writer_create(badp, err, sizeof err);
+	fs_writer *w = index_writer_create(badp, err, sizeof err);
 	free(badp);
 	import_opts o;
 	import_opts_init(&o);
@@ -710,7 +710,7 @@ static void test_saelens(void)
 	CHECK(rc == FS_EXIT_USAGE && strstr(err, "W_dec.shape") && strstr(err, "sae_weights.safetensors"),
 	      "saelens_shape_mismatch");
 	if (w)
-		writer_abort(w);
+		index_writer_abort(w);
 	free(cfg);
 	free(dir);
 }
@@ -734,7 +734,7 @@ static void test_delphi(void)
 		CHECK(ok && fabs(f.density - 0.1) < 1e-12 && f.max_act == 3.0f && fabs(f.mean_act - 1.5) < 1e-9,
 		      "delphi_stats");
 		if (ok)
-			feature_free(&f);
+			index_feature_free(&f);
 		float mx = 0;
 		CHECK(text_is(example_text(ix, f1, 0, 0, &mx), "The cat sat on the mat\xe2\x80\x99s.<|endoftext|>") &&
 			      mx == 3.0f && count_group(ix, f1, 0) == 2, "delphi_top_window_text");
@@ -743,7 +743,7 @@ static void test_delphi(void)
 		CHECK(n > 0 && ex[0].ntok == 10 && ex[0].acts[5] == 3.0f && ex[0].acts[6] == 0.5f && ex[0].acts[4] == 0,
 		      "delphi_window_acts");
 		if (n > 0)
-			examples_free(ex, n);
+			index_examples_free(ex, n);
 		CHECK(f5 > 0 && text_is(example_text(ix, f5, 0, 0, NULL), "The bird flew over the mat\xe2\x80\x99s.<|endoftext|>"),
 		      "delphi_second_slice");
 		index_close(ix);

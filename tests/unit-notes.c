@@ -144,61 +144,61 @@ static void test_basic(void)
 	CHECK(notes_get(n, "fix/3", &g) == 1 && !strcmp(g.label, "") && !strcmp(g.note, "") &&
 		      !strcmp(g.tags, "") && g.bookmark == 0 && !strcmp(g.key, "fix/3"),
 	      "get-missing-empty");
-	note_free(&g);
+	notes_note_free(&g);
 
 	CHECK(put(n, "fix/3", "Hangul", "fires on 한국어\nline two", "korean  script,korean", 0) == 0, "put");
 	CHECK(notes_get(n, "fix/3", &g) == 0 && !strcmp(g.label, "Hangul") &&
 		      !strcmp(g.note, "fires on 한국어\nline two") && g.updated > 0,
 	      "get-after-put");
 	CHECK(!strcmp(g.tags, "korean script"), "tags-normalised");
-	note_free(&g);
+	notes_note_free(&g);
 
 	CHECK(put(n, "fix/3", "Hangul syllables", "fires on 한국어\nline two", "korean script", 1) == 0, "put-update");
 	CHECK(notes_get(n, "fix/3", &g) == 0 && !strcmp(g.label, "Hangul syllables") && g.bookmark == 1, "get-updated");
-	note_free(&g);
+	notes_note_free(&g);
 
 	CHECK(put(n, "fix/10", "", "", "", 1) == 0, "put-bookmark-only");
 	CHECK(notes_get(n, "fix/10", &g) == 0 && g.bookmark == 1 && !*g.label, "bookmark-only-kept");
-	note_free(&g);
+	notes_note_free(&g);
 	CHECK(put(n, "fix/2", "digits", "", "", 0) == 0 && put(n, "abc/7", "", "x", "", 0) == 0, "put-more");
 	CHECK(put(n, "gone/1", "temp", "", "", 0) == 0 && put(n, "gone/1", "", "", "", 0) == 0 &&
 		      notes_get(n, "gone/1", &g) == 1,
 	      "empty-note-deletes");
-	note_free(&g);
+	notes_note_free(&g);
 
 	char **keys;
 	int nk = notes_keys(n, &keys);
 	CHECK(nk == 4 && !strcmp(keys[0], "abc/7") && !strcmp(keys[1], "fix/2") &&
 		      !strcmp(keys[2], "fix/3") && !strcmp(keys[3], "fix/10"),
 	      "keys-natural-order");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 
 	/* full-text search over labels, notes and tags */
 	nk = notes_search(n, "syllables", 10, &keys);
 	CHECK(nk == 1 && !strcmp(keys[0], "fix/3"), "search-label");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "한국어", 10, &keys);
 	CHECK(nk == 1 && !strcmp(keys[0], "fix/3"), "search-note-utf8");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "script", 10, &keys);
 	CHECK(nk == 1, "search-tag");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "dig*", 10, &keys);
 	CHECK(nk == 1 && !strcmp(keys[0], "fix/2"), "search-prefix");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "Hangul", 10, &keys);
 	CHECK(nk == 1, "search-case-insensitive");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "temp", 10, &keys);
 	CHECK(nk == 0, "search-deleted-gone");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	CHECK(put(n, "fix/2", "numerals", "", "", 0) == 0, "relabel");
 	nk = notes_search(n, "digits", 10, &keys);
 	CHECK(nk == 0, "search-old-label-gone");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	nk = notes_search(n, "fix/2 \"(", 10, &keys);
 	CHECK(nk == 0, "search-bad-syntax-is-words");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 
 	/* lists */
 	CHECK(notes_list_add(n, "good", "the good ones", "fix/3") == 0 &&
@@ -211,7 +211,7 @@ static void test_basic(void)
 	int nm = notes_list_members(n, "good", &m);
 	CHECK(nm == 3 && !strcmp(m[0], "fix/3") && !strcmp(m[1], "fix/10") && !strcmp(m[2], "fix/2"),
 	      "list-members-in-order-no-dup");
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	char *d = notes_list_description(n, "good");
 	CHECK(d && !strcmp(d, "the good ones"), "list-description");
 	free(d);
@@ -222,14 +222,14 @@ static void test_basic(void)
 	CHECK(notes_list_description(n, "nope") == NULL, "list-description-missing");
 	nm = notes_list_names(n, &m);
 	CHECK(nm == 2 && !strcmp(m[0], "good") && !strcmp(m[1], "todo"), "list-names");
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	nm = notes_key_lists(n, "fix/3", &m);
 	CHECK(nm == 1 && !strcmp(m[0], "good"), "key-lists");
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	CHECK(notes_list_remove(n, "good", "fix/10") == 0, "list-remove");
 	nm = notes_list_members(n, "good", &m);
 	CHECK(nm == 2 && !has(m, nm, "fix/10"), "list-removed");
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	CHECK(notes_list_remove(n, "todo", NULL) == 0, "list-drop");
 	CHECK(notes_list_members(n, "todo", &m) < 0 && strstr(notes_errmsg(n), "todo"), "list-dropped");
 	CHECK(sql_is(p, "SELECT count(*) FROM list_members WHERE key = 'abc/7'", "0"), "list-drop-cascades");
@@ -242,7 +242,7 @@ static void test_basic(void)
 	CHECK(notes_begin(n) == 0 && put(n, "grp/1", "one", "", "", 0) == 0 && put(n, "grp/2", "two", "", "", 0) == 0, "group-puts");
 	notes_rollback(n);
 	CHECK(notes_get(n, "grp/1", &g) == 1, "group-rollback");
-	note_free(&g);
+	notes_note_free(&g);
 	notes_close(n);
 
 	/* everything is there after reopening */
@@ -250,10 +250,10 @@ static void test_basic(void)
 	CHECK(n != NULL, "reopen");
 	CHECK(n && !strcmp(notes_identity_stored(n), "ident1"), "identity-kept");
 	CHECK(n && notes_get(n, "fix/3", &g) == 0 && !strcmp(g.label, "Hangul syllables") && g.bookmark, "persisted");
-	note_free(&g);
+	notes_note_free(&g);
 	nm = n ? notes_list_members(n, "good", &m) : -1;
 	CHECK(nm == 2, "lists-persisted");
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	notes_close(n);
 	CHECK(sql_is(p, "PRAGMA integrity_check", "ok"), "integrity");
 
@@ -263,7 +263,7 @@ static void test_basic(void)
 	n = notes_open(p, "x", err, sizeof err);
 	nk = n ? notes_search(n, "numerals", 10, &keys) : -1;
 	CHECK(nk == 1 && !strcmp(keys[0], "fix/2"), "vacuum-search");
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	notes_close(n);
 	free(p);
 }
@@ -421,9 +421,9 @@ static void test_write_failure(void)
 
 	fs_note g;
 	CHECK(notes_get(n, "fix/1", &g) == 0 && !strcmp(g.label, "before") && g.bookmark == 1, "full-old-note-kept");
-	note_free(&g);
+	notes_note_free(&g);
 	CHECK(notes_get(n, "fix/2", &g) == 1, "full-group-rolled-back");
-	note_free(&g);
+	notes_note_free(&g);
 	CHECK(put(n, "fix/4", "later", "written once there is room", "", 0) == 0, "full-later-put-works");
 	notes_close(n);
 	CHECK(sql_is(p, "PRAGMA integrity_check", "ok"), "full-integrity");
@@ -438,14 +438,14 @@ static void test_write_failure(void)
 static int build_index(const char *p, int64_t na)
 {
 	char err[512];
-	fs_writer *w = writer_create(p, err, sizeof err);
+	fs_writer *w = index_writer_create(p, err, sizeof err);
 	if (!w) {
 		printf("# %s\n", err);
 		return -1;
 	}
 	fs_sae sa = {0, (char *)"a", (char *)"m", (char *)"h0", 0, 4, na, (char *)"native"};
 	fs_sae sb = {0, (char *)"b", (char *)"m", (char *)"h1", 1, 4, 2, (char *)"native"};
-	int ia = writer_add_sae(w, &sa), ib = writer_add_sae(w, &sb);
+	int ia = index_writer_add_sae(w, &sa), ib = index_writer_add_sae(w, &sb);
 	int64_t fid[5];
 	for (int i = 0; i < 5; i++) {
 		fs_feature f;
@@ -459,16 +459,16 @@ static int build_index(const char *p, int64_t na)
 		f.density = 0.01 * (i + 1);
 		f.max_act = 2.0 + i;
 		f.map_x = f.map_y = NAN;
-		fid[i] = writer_add_feature(w, &f);
+		fid[i] = index_writer_add_feature(w, &f);
 	}
 	const char *text = "the cat|sat\ton";
 	uint32_t off[] = {0, 3, 7, 11, 12, 14};
-	int64_t ctx = writer_add_context(w, text, strlen(text), off, 5, "test");
+	int64_t ctx = index_writer_add_context(w, text, strlen(text), off, 5, "test");
 	float acts[5] = {0, 3.5f, 1, 0, 0};
-	writer_add_example(w, fid[0], 0, 0, ctx, acts, 5);
-	writer_add_neighbour(w, fid[0], ia, 0, fid[2], 0.9f);
-	writer_add_neighbour(w, fid[0], ia, 1, fid[1], 0.5f);
-	int rc = writer_finish(w, err, sizeof err);
+	index_writer_add_example(w, fid[0], 0, 0, ctx, acts, 5);
+	index_writer_add_neighbour(w, fid[0], ia, 0, fid[2], 0.9f);
+	index_writer_add_neighbour(w, fid[0], ia, 1, fid[1], 0.5f);
+	int rc = index_writer_finish(w, err, sizeof err);
 	if (rc)
 		printf("# %s\n", err);
 	return rc;

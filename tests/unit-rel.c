@@ -89,10 +89,10 @@ int main(void)
 	/* codecs: a gap varint near 2^64 and token lengths that sum past the text */
 	uint8_t gap[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01, 0x00, 0x3c};
 	float acts[4];
-	CHECK(acts_decode(gap, sizeof gap, acts, 4) == -1, "acts_decode: huge gap refused");
+	CHECK(index_acts_decode(gap, sizeof gap, acts, 4) == -1, "index_acts_decode: huge gap refused");
 	uint8_t lens[] = {0xff, 0xff, 0xff, 0xff, 0x0f, 0xff, 0xff, 0xff, 0xff, 0x0f};
 	uint32_t off[3];
-	CHECK(toks_decode(lens, sizeof lens, off, 2, 100) == -1, "toks_decode: lengths past the text refused");
+	CHECK(index_toks_decode(lens, sizeof lens, off, 2, 100) == -1, "index_toks_decode: lengths past the text refused");
 
 	/* fuzz-npy: negative or absurd shapes are refused in the header */
 	static const char npy_neg[] = "\x93NUMPY\x01\x00\x46\x00{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }          \n";

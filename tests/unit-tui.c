@@ -285,13 +285,13 @@ static void test_paging(void)
 		return;
 	}
 	char *path = xasprintf("%s/page.sqlite", dir), err[256];
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	CHECK(w != NULL, "paging-writer");
 	if (!w)
 		return;
 	fs_sae sa = {0, (char *)"a", (char *)"", (char *)"", -1, 0, 150, (char *)"native"};
 	fs_sae sb = {0, (char *)"b", (char *)"", (char *)"", -1, 0, 90, (char *)"native"};
-	int ida = writer_add_sae(w, &sa), idb = writer_add_sae(w, &sb);
+	int ida = index_writer_add_sae(w, &sa), idb = index_writer_add_sae(w, &sb);
 	static const char *words[] = {"river", "Bridge", "digit", "bridge", "zebra"};
 	for (int i = 0; i < 240; i++) {
 		fs_feature f;
@@ -305,9 +305,9 @@ static void test_paging(void)
 		f.density = (i % 7) * 0.001;
 		f.max_act = (i % 3) + 1;
 		f.cluster = i % 5;
-		writer_add_feature(w, &f);
+		index_writer_add_feature(w, &f);
 	}
-	CHECK(writer_finish(w, err, sizeof err) == 0, "paging-index-built");
+	CHECK(index_writer_finish(w, err, sizeof err) == 0, "paging-index-built");
 	fs_index *ix = index_open(path, err, sizeof err);
 	CHECK(ix != NULL, "paging-open");
 	if (!ix)
@@ -337,17 +337,17 @@ static void test_paging(void)
 							if (pos + j >= n || pg[j].id != all[pos + j].id)
 								bad_fwd++;
 						pos += k;
-						feature_free(&last);
+						index_feature_free(&last);
 						last = pg[k - 1];
 						last.label = xstrdup(pg[k - 1].label);
 						last.label_source = xstrdup(pg[k - 1].label_source);
 						for (int j = 0; j < k; j++)
-							feature_free(&pg[j]);
+							index_feature_free(&pg[j]);
 						at = &last;
 					}
 					if (pos != n)
 						bad_fwd++;
-					feature_free(&last);
+					index_feature_free(&last);
 					pos = n;
 					at = NULL;
 					memset(&last, 0, sizeof last);
@@ -359,22 +359,22 @@ static void test_paging(void)
 							if (pos - k + j < 0 || pg[j].id != all[pos - k + j].id)
 								bad_back++;
 						pos -= k;
-						feature_free(&last);
+						index_feature_free(&last);
 						last = pg[0];
 						last.label = xstrdup(pg[0].label);
 						last.label_source = xstrdup(pg[0].label_source);
 						for (int j = 0; j < k; j++)
-							feature_free(&pg[j]);
+							index_feature_free(&pg[j]);
 						at = &last;
 					}
 					if (pos != 0)
 						bad_back++;
-					feature_free(&last);
+					index_feature_free(&last);
 					for (int j = 0; j < n; j++)
 						if (index_feature_rank(ix, sae, (fs_sort)sort, desc, flt, all[j].id) != j)
 							bad_rank++;
 					for (int j = 0; j < n; j++)
-						feature_free(&all[j]);
+						index_feature_free(&all[j]);
 					free(all);
 				}
 	CHECK(combos == 60, "paging-combos");

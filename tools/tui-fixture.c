@@ -43,7 +43,7 @@ static int64_t fx_ctx(fs_writer *w, const char *const *pieces, int n, const char
 		buf_adds(&b, pieces[i]);
 	}
 	off[n] = (uint32_t)b.len;
-	int64_t id = writer_add_context(w, b.p, b.len, off, n, src);
+	int64_t id = index_writer_add_context(w, b.p, b.len, off, n, src);
 	buf_free(&b);
 	free(off);
 	return id;
@@ -56,7 +56,7 @@ static int64_t fx_ctx_bytes(fs_writer *w, const char *text, const char *src)
 	uint32_t *off = xmalloc((n + 1) * sizeof *off);
 	for (size_t i = 0; i <= n; i++)
 		off[i] = (uint32_t)i;
-	int64_t id = writer_add_context(w, text, n, off, (int)n, src);
+	int64_t id = index_writer_add_context(w, text, n, off, (int)n, src);
 	free(off);
 	return id;
 }
@@ -84,14 +84,14 @@ static fs_feature fx_feature(int sae, int64_t idx, const char *label, double den
 static int fx_small(const char *path)
 {
 	char err[512];
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	if (!w) {
 		fprintf(stderr, "tui-fixture: %s\n", err);
 		return 1;
 	}
 	fs_sae sa = {0, (char *)"alpha", (char *)"toy-lm", (char *)"resid.2", 2, 8, 8, (char *)"native"};
 	fs_sae sb = {0, (char *)"beta", (char *)"toy-lm", (char *)"resid.4", 4, 8, 4, (char *)"native"};
-	int a = writer_add_sae(w, &sa), b = writer_add_sae(w, &sb);
+	int a = index_writer_add_sae(w, &sa), b = index_writer_add_sae(w, &sb);
 	static const char *labels[8] = {
 		"Korean and Chinese text",   "accented letters (combining marks)",
 		"right-to-left scripts",     "terminal escape sequences",
@@ -102,14 +102,14 @@ static int fx_small(const char *path)
 		fs_feature f = fx_feature(a, i, labels[i], 0.001 * (i + 1), 2.0 + i);
 		f.map_x = (i % 4) * 1.0;
 		f.map_y = (i / 4) * 1.0;
-		fa[i] = writer_add_feature(w, &f);
+		fa[i] = index_writer_add_feature(w, &f);
 	}
 	static const char *blabels[4] = {"CJK again", "marks again", "escapes again", "\xe6\x9d\xb1\xe4\xba\xac (Tokyo)"};
 	for (int i = 0; i < 4; i++) {
 		fs_feature f = fx_feature(b, i, blabels[i], 0.002 * (i + 1), 1.0 + i);
 		f.map_x = i * 0.5;
 		f.map_y = 2.0;
-		fb[i] = writer_add_feature(w, &f);
+		fb[i] = index_writer_add_feature(w, &f);
 	}
 	/* Contexts, one per display hazard. */
 	static const char *cjk[] = {"\xec\x84\x9c", "\xec\x9a\xb8", " \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", " \xe6\x9d\xb1\xe4\xba\xac", " is", " big"};
@@ -134,56 +134,56 @@ static int fx_small(const char *path)
 		int peak = i == 5 ? 8 : 1;
 		for (int t = 0; t < ntoks[i]; t++)
 			acts[t] = t == peak ? (float)(2.0 + i) : (float)(0.3 * (t % 3));
-		writer_add_example(w, fa[i], 0, 0, c[i], acts, ntoks[i]);
+		index_writer_add_example(w, fa[i], 0, 0, c[i], acts, ntoks[i]);
 		for (int t = 0; t < ntoks[i]; t++)
 			acts[t] *= 0.25f;
-		writer_add_example(w, fa[i], 1, 0, c[(i + 1) % 7], acts, ntoks[(i + 1) % 7]);
+		index_writer_add_example(w, fa[i], 1, 0, c[(i + 1) % 7], acts, ntoks[(i + 1) % 7]);
 		fs_interval iv = {1, 0.1f, (float)(0.5 + i), 0.25f};
-		writer_add_interval(w, fa[i], &iv);
-		writer_add_logit(w, fa[i], 1, 0, "\xe6\x9d\xb1", 1.5f);
-		writer_add_logit(w, fa[i], 1, 1, " bridge", 0.5f);
-		writer_add_logit(w, fa[i], -1, 0, "\x1b[2J", -0.75f);
+		index_writer_add_interval(w, fa[i], &iv);
+		index_writer_add_logit(w, fa[i], 1, 0, "\xe6\x9d\xb1", 1.5f);
+		index_writer_add_logit(w, fa[i], 1, 1, " bridge", 0.5f);
+		index_writer_add_logit(w, fa[i], -1, 0, "\x1b[2J", -0.75f);
 	}
 	for (int i = 0; i < 4; i++) {
 		float acts[16] = {0};
 		for (int t = 0; t < ntoks[i]; t++)
 			acts[t] = (float)(t + 1);
-		writer_add_example(w, fb[i], 0, 0, c[i], acts, ntoks[i]);
+		index_writer_add_example(w, fb[i], 0, 0, c[i], acts, ntoks[i]);
 	}
 	for (int i = 0; i < 8; i++) {
 		for (int k = 1; k <= 3; k++)
-			writer_add_neighbour(w, fa[i], a, k - 1, fa[(i + k) % 8], (float)(1.0 - 0.2 * k));
-		writer_add_neighbour(w, fa[i], b, 0, fb[i % 4], 0.5f);
+			index_writer_add_neighbour(w, fa[i], a, k - 1, fa[(i + k) % 8], (float)(1.0 - 0.2 * k));
+		index_writer_add_neighbour(w, fa[i], b, 0, fb[i % 4], 0.5f);
 	}
 	for (int i = 0; i < 4; i++)
-		writer_add_neighbour(w, fb[i], b, 0, fb[(i + 1) % 4], 0.7f);
+		index_writer_add_neighbour(w, fb[i], b, 0, fb[(i + 1) % 4], 0.7f);
 	/* A third dictionary of plain features, enough rows to scroll, with
 	 * stats computed from the index alone (same on every compiler). */
 	fs_sae sg = {0, (char *)"gamma", (char *)"toy-lm", (char *)"resid.6", 6, 8, 90, (char *)"native"};
-	int g = writer_add_sae(w, &sg);
+	int g = index_writer_add_sae(w, &sg);
 	for (int i = 0; i < 90; i++) {
 		char lab[64];
 		snprintf(lab, sizeof lab, "gamma feature %d (%s)", i, i % 3 == 0 ? "fizz" : i % 5 == 0 ? "buzz" : "plain");
 		fs_feature f = fx_feature(g, i, lab, (double)((i * 37) % 90) / 10000.0, 1.0 + (i * 13) % 17);
 		f.cluster = 0;
-		writer_add_feature(w, &f);
+		index_writer_add_feature(w, &f);
 	}
 	/* Concept tree of alpha: scripts (CJK, RTL, marks), bytes (escapes,
 	 * broken, byte tokens), and the rest at the root. */
-	int64_t root1 = writer_add_cluster(w, a, 0, 0, 5, "scripts and bytes");
-	int64_t scripts = writer_add_cluster(w, a, root1, 1, 3, "scripts");
-	int64_t bytes = writer_add_cluster(w, a, root1, 1, 2, "bytes");
-	int64_t root2 = writer_add_cluster(w, a, 0, 0, 3, "words");
-	writer_set_cluster(w, fa[0], scripts);
-	writer_set_cluster(w, fa[1], scripts);
-	writer_set_cluster(w, fa[2], scripts);
-	writer_set_cluster(w, fa[3], bytes);
-	writer_set_cluster(w, fa[4], bytes);
-	writer_set_cluster(w, fa[5], root2);
-	writer_set_cluster(w, fa[6], root2);
-	writer_set_cluster(w, fa[7], root2);
-	writer_count_tokens(w, 1000);
-	if (writer_finish(w, err, sizeof err) != 0) {
+	int64_t root1 = index_writer_add_cluster(w, a, 0, 0, 5, "scripts and bytes");
+	int64_t scripts = index_writer_add_cluster(w, a, root1, 1, 3, "scripts");
+	int64_t bytes = index_writer_add_cluster(w, a, root1, 1, 2, "bytes");
+	int64_t root2 = index_writer_add_cluster(w, a, 0, 0, 3, "words");
+	index_writer_set_cluster(w, fa[0], scripts);
+	index_writer_set_cluster(w, fa[1], scripts);
+	index_writer_set_cluster(w, fa[2], scripts);
+	index_writer_set_cluster(w, fa[3], bytes);
+	index_writer_set_cluster(w, fa[4], bytes);
+	index_writer_set_cluster(w, fa[5], root2);
+	index_writer_set_cluster(w, fa[6], root2);
+	index_writer_set_cluster(w, fa[7], root2);
+	index_writer_count_tokens(w, 1000);
+	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "tui-fixture: %s\n", err);
 		return 1;
 	}
@@ -193,13 +193,13 @@ static int fx_small(const char *path)
 static int fx_big(int64_t n, const char *path)
 {
 	char err[512];
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	if (!w) {
 		fprintf(stderr, "tui-fixture: %s\n", err);
 		return 1;
 	}
 	fs_sae s = {0, (char *)"big", (char *)"toy-lm", (char *)"resid.6", 6, 64, n, (char *)"native"};
-	int sae = writer_add_sae(w, &s);
+	int sae = index_writer_add_sae(w, &s);
 	static const char *words[] = {"river", "bridge", "digit", "DNA", "upper", "code", "quote",
 				      "number", "city", "verb", "noun", "comma", "space", "year"};
 	enum { NW = sizeof words / sizeof words[0], NCTX = 20000, NTOK = 24, NCL = 64 };
@@ -218,12 +218,12 @@ static int fx_big(int64_t n, const char *path)
 	for (int r = 0; r < 8; r++) {
 		char lab[32];
 		snprintf(lab, sizeof lab, "group %d", r);
-		roots[r] = writer_add_cluster(w, sae, 0, 0, n / 8, lab);
+		roots[r] = index_writer_add_cluster(w, sae, 0, 0, n / 8, lab);
 	}
 	for (int l = 0; l < NCL; l++) {
 		char lab[32];
 		snprintf(lab, sizeof lab, "%s things %d", words[l % NW], l);
-		leaves[l] = writer_add_cluster(w, sae, roots[l % 8], 1, n / NCL, lab);
+		leaves[l] = index_writer_add_cluster(w, sae, roots[l % 8], 1, n / NCL, lab);
 	}
 	float acts[NTOK];
 	for (int64_t i = 0; i < n; i++) {
@@ -237,20 +237,20 @@ static int fx_big(int64_t n, const char *path)
 		f.cluster = leaves[l];
 		f.map_x = (l % 8) + fx_unit() * 0.8;
 		f.map_y = (l / 8) + fx_unit() * 0.8;
-		int64_t fid = writer_add_feature(w, &f);
+		int64_t fid = index_writer_add_feature(w, &f);
 		for (int k = 0; k < 2; k++) {
 			for (int t = 0; t < NTOK; t++)
 				acts[t] = (fx_rand() % 4 == 0) ? (float)(fx_unit() * f.max_act) : 0;
-			writer_add_example(w, fid, 0, k, ctx[fx_rand() % NCTX], acts, NTOK);
+			index_writer_add_example(w, fid, 0, k, ctx[fx_rand() % NCTX], acts, NTOK);
 		}
 		if (fs_stderr_tty() && i % 50000 == 0)
 			fprintf(stderr, "\rtui-fixture: %lld/%lld features", (long long)i, (long long)n);
 	}
 	free(ctx);
-	writer_count_tokens(w, n * 1000);
+	index_writer_count_tokens(w, n * 1000);
 	if (fs_stderr_tty())
 		fprintf(stderr, "\rtui-fixture: finishing                 \n");
-	if (writer_finish(w, err, sizeof err) != 0) {
+	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "tui-fixture: %s\n", err);
 		return 1;
 	}
@@ -262,7 +262,7 @@ int main(int argc, char **argv)
 	int64_t n;
 	if (argc == 3 && strcmp(argv[1], "small") == 0)
 		return fx_small(argv[2]);
-	if (argc == 4 && strcmp(argv[1], "big") == 0 && parse_i64(argv[2], &n) == 0 && n > 0)
+	if (argc == 4 && strcmp(argv[1], "big") == 0 && fs_parse_i64(argv[2], &n) == 0 && n > 0)
 		return fx_big(n, argv[3]);
 	fprintf(stderr, "usage: tui-fixture small PATH | big N PATH\n");
 	return 2;

@@ -67,7 +67,7 @@ typedef struct {
 	float max;        /* max activation on the record */
 	int ntok;         /* tokens of the record */
 	int64_t rec;      /* staged record number */
-	uint8_t *acts;    /* acts_encode()d values */
+	uint8_t *acts;    /* index_acts_encode()d values */
 	uint32_t nacts;   /* bytes of acts */
 } sample;
 
@@ -163,7 +163,7 @@ static void sample_free(sample *s)
 static sample make_sample(builder *b, float max, int ntok, int64_t rec)
 {
 	sample s = {max, ntok, rec, NULL, 0};
-	size_t n = acts_encode(b->dense, ntok, b->enc);
+	size_t n = index_acts_encode(b->dense, ntok, b->enc);
 	s.acts = xmalloc(n ? n : 1);
 	memcpy(s.acts, b->enc, n);
 	s.nacts = (uint32_t)n;
@@ -369,7 +369,7 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 			return BAD("%s: acts[%zu]: value is not a finite number", where, i);
 		float val;
 		const char *why;
-		if (fs_to_float(json_number_value(v), &val, &why) < 0)
+		if (number_to_float(json_number_value(v), &val, &why) < 0)
 			return BAD("%s: acts[%zu]: value %g is %s", where, i, json_number_value(v), why);
 		if (val == 0)
 			continue;
@@ -495,9 +495,9 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 	    fread(off, sizeof(uint32_t), (size_t)hdr[1] + 1, s->f) == (size_t)hdr[1] + 1 &&
 	    (hdr[2] == 0 || fread(src, hdr[2], 1, s->f) == 1)) {
 		src[hdr[2]] = 0;
-		id = writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
+		id = index_writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
 		if (id < 0)
-			build_io_err(err, errlen, "%s", writer_errmsg(w));
+			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 	} else {
 		build_io_err(err, errlen, "staging file: read failed");
 	}
@@ -543,10 +543,10 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 		b->densecap = s->ntok * 2;
 		b->dense = xrealloc(b->dense, sizeof(float) * (size_t)b->densecap);
 	}
-	if (acts_decode(s->acts, s->nacts, b->dense, s->ntok) != 0)
+	if (index_acts_decode(s->acts, s->nacts, b->dense, s->ntok) != 0)
 		return fs_seterr(err, errlen, "internal: bad activation encoding");
-	if (writer_add_example(w, fid, grp, rank, ctx_of[r], b->dense, s->ntok) < 0)
-		return build_io_err(err, errlen, "%s", writer_errmsg(w));
+	if (index_writer_add_example(w, fid, grp, rank, ctx_of[r], b->dense, s->ntok) < 0)
+		return build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 	return 1;
 }
 
@@ -620,7 +620,7 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	}
 
 	if (!w) {
-		w = writer_create(o->out, err, errlen);
+		w = index_writer_create(o->out, err, errlen);
 		if (!w) {
 			/* a path that cannot be created is a usage error; a file
 			 * that cannot be written (disk full) a write error */
@@ -633,13 +633,13 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	fs_sae sae = {0, (char *)o->sae_name, (char *)(o->model ? o->model : ""),
 		      (char *)(o->hook ? o->hook : ""), o->layer, dec.data ? (int)dec.shape[1] : 0,
 		      nfeat, (char *)"native"};
-	int sid = writer_add_sae(w, &sae);
+	int sid = index_writer_add_sae(w, &sae);
 	if (sid < 0) {
-		build_io_err(err, errlen, "%s", writer_errmsg(w));
+		build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 		goto out;
 	}
 	if (first) /* dictionaries of one build read the same contexts */
-		writer_count_tokens(w, b.tokens);
+		index_writer_count_tokens(w, b.tokens);
 	fids = xmalloc(sizeof *fids * (size_t)(nfeat ? nfeat : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
@@ -656,10 +656,10 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		ft.hist_lo = 0;
 		ft.hist_hi = a->hist_hi;
 		memcpy(ft.hist, a->hist, sizeof ft.hist);
-		fids[f] = writer_add_feature(w, &ft);
+		fids[f] = index_writer_add_feature(w, &ft);
 		if (fids[f] < 0 ||
-		    (ldesc && ldesc[f] && writer_set_description(w, fids[f], ldesc[f]) < 0)) {
-			build_io_err(err, errlen, "%s", writer_errmsg(w));
+		    (ldesc && ldesc[f] && index_writer_set_description(w, fids[f], ldesc[f]) < 0)) {
+			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 			goto out;
 		}
 	}
@@ -735,8 +735,8 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 				}
 			}
 			iv.frac = (float)inside / (float)a->nres;
-			if (writer_add_interval(w, fids[f], &iv) < 0) {
-				build_io_err(err, errlen, "%s", writer_errmsg(w));
+			if (index_writer_add_interval(w, fids[f], &iv) < 0) {
+				build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 				free(pick);
 				goto out;
 			}
@@ -773,8 +773,8 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	    build_write_logits(w, fids, &dec, o->unembed, o->vocab, o->progress, err, errlen) < 0)
 		goto out;
 	/* the decoder rows themselves, for featscope compare and family */
-	if (dec.data && writer_add_decoder(w, sid, dec.data, dec.shape[0], (int)dec.shape[1]) < 0) {
-		build_io_err(err, errlen, "%s", writer_errmsg(w));
+	if (dec.data && index_writer_add_decoder(w, sid, dec.data, dec.shape[0], (int)dec.shape[1]) < 0) {
+		build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 		goto out;
 	}
 	if (dec.data && o->knn_k > 0) {
@@ -801,7 +801,7 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 			(long long)nfeat, (long long)nrefs, fs_now() - t0);
 out:
 	if (rc != 0 && w && w != o->into) {
-		writer_abort(w);
+		index_writer_abort(w);
 		*wp = NULL;
 	}
 	for (int64_t f = 0; f < b.nfeat; f++) {
@@ -885,7 +885,7 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 	}
 	if (o[0].progress)
 		fprintf(stderr, "build: writing indexes and full-text tables\n");
-	rc = writer_finish(w, err, errlen);
+	rc = index_writer_finish(w, err, errlen);
 	if (rc != 0)
 		build_io_failed = 1;
 	w = NULL;
@@ -894,7 +894,7 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 			nd == 1 ? "y" : "ies", fs_now() - t0);
 out:
 	if (w && w != o[0].into)
-		writer_abort(w);
+		index_writer_abort(w);
 	for (int i = 0; i < npg; i++)
 		pending_free(&pg[i]);
 	free(pg);

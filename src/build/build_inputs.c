@@ -46,7 +46,7 @@ int build_read_labels(const char *path, int64_t nfeat, char ***labels, char ***s
 		}
 		char *num = xstrndup(line, (size_t)(tab - line));
 		int64_t f;
-		int bad = parse_i64(num, &f) != 0;
+		int bad = fs_parse_i64(num, &f) != 0;
 		free(num);
 		if (bad || f < 0 || f >= nfeat) {
 			rc = fs_seterr(err, errlen, "%s:%lld: feature: not a feature number in 0..%lld",
@@ -146,7 +146,7 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 	int rc = 0;
 	for (int64_t r0 = 0; r0 < n && rc == 0; r0 += B) {
 		int64_t m = n - r0 < B ? n - r0 : B;
-		fs_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, trans ? CblasTrans : CblasNoTrans,
 			    (int)m, (int)V, (int)d, 1.0f, dec->data + r0 * d, (int)d, u.data,
 			    trans ? (int)d : (int)V, 0.0f, L, (int)V);
 		for (int64_t i = 0; i < m && rc == 0; i++) {
@@ -172,8 +172,8 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 						snprintf(idbuf, sizeof idbuf, "<%lld>", (long long)best[k]);
 						tok = idbuf;
 					}
-					if (writer_add_logit(w, fids[r0 + i], sign, k, tok, row[best[k]]) < 0)
-						rc = build_io_err(err, errlen, "%s", writer_errmsg(w));
+					if (index_writer_add_logit(w, fids[r0 + i], sign, k, tok, row[best[k]]) < 0)
+						rc = build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 				}
 			}
 		}

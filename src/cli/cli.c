@@ -135,7 +135,7 @@ static json_t *context_json(fs_index *ix, const fs_example *e)
 		}
 		json_object_set_new(o, "tokens", toks);
 		json_object_set_new(o, "acts", acts);
-		context_free(&c);
+		index_context_free(&c);
 	}
 	return o;
 }
@@ -150,7 +150,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 		if (*c.source)
 			printf("   [%s]", esc(c.source));
 		putchar('\n');
-		context_free(&c);
+		index_context_free(&c);
 	} else {
 		printf("  %3d. %8.3f  (context %lld missing)\n", n, e->max_act, (long long)e->ctx);
 	}
@@ -253,7 +253,7 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 	if (o)
 		json_object_set_new(o, "explanations", ea);
 	if (ne > 0)
-		explanations_free(e, ne);
+		index_explanations_free(e, ne);
 	buf_free(&b);
 }
 
@@ -405,12 +405,12 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			}
 		buf_free(&b);
 	}
-	logits_free(pos, npos > 0 ? npos : 0);
-	logits_free(neg, nneg > 0 ? nneg : 0);
-	examples_free(ex, nex > 0 ? nex : 0);
+	index_logits_free(pos, npos > 0 ? npos : 0);
+	index_logits_free(neg, nneg > 0 ? nneg : 0);
+	index_examples_free(ex, nex > 0 ? nex : 0);
 	free(iv);
 	free(desc);
-	feature_free(&f);
+	index_feature_free(&f);
 	index_close(ix);
 	return FS_EXIT_OK;
 }
@@ -450,11 +450,11 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 			printf("  %-10s %s\n", esc(keys[i]), b.p ? b.p : "");
 			buf_free(&b);
 		}
-		note_free(&note);
+		notes_note_free(&note);
 	}
 	if (ja)
 		json_object_set_new(jo, "notes", ja);
-	strv_free(keys, nk > 0 ? nk : 0);
+	notes_strv_free(keys, nk > 0 ? nk : 0);
 	notes_close(n);
 }
 
@@ -504,7 +504,7 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 			format_escaped(&b, f.label, strlen(f.label));
 			printf("  %-10s %s\n", esc(name), b.p ? b.p : "");
 		}
-		feature_free(&f);
+		index_feature_free(&f);
 	}
 	search_notes(ix, cli_str(a, O_NOTES, NULL), limit, query, jo);
 	if (!jo)
@@ -544,7 +544,7 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 			}
 		}
 		free(cf);
-		context_free(&c);
+		index_context_free(&c);
 	}
 	if (jo) {
 		json_object_set_new(jo, "features", jf);

@@ -276,7 +276,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 		return rc;
 	}
 	char err[1024] = "";
-	fs_writer *w = writer_create(out, err, sizeof err);
+	fs_writer *w = index_writer_create(out, err, sizeof err);
 	if (!w) {
 		fs_warn("%s", err);
 		free(in);
@@ -287,7 +287,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 		if (rc != FS_EXIT_OK) {
 			if (cur.progress)
 				fputc('\n', stderr);
-			writer_abort(w);
+			index_writer_abort(w);
 			fs_warn("%s", err);
 			free(in);
 			import_decoders_free(&decs);
@@ -298,13 +298,13 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	int grc = import_geometry(w, &decs, cur.progress, err, sizeof err);
 	import_decoders_free(&decs);
 	if (grc != 0) {
-		writer_abort(w);
+		index_writer_abort(w);
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;
 	}
 	if (cur.progress)
 		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
-	if (writer_finish(w, err, sizeof err) != 0) {
+	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;
 	}

@@ -150,9 +150,9 @@ static void num(fs_buf *b, double v, const char *unknown)
 static void feat_free(exp_feat *e)
 {
 	if (e->have_f)
-		feature_free(&e->f);
-	note_free(&e->note);
-	strv_free(e->lists, e->nlists);
+		index_feature_free(&e->f);
+	notes_note_free(&e->note);
+	notes_strv_free(e->lists, e->nlists);
 	for (int i = 0; i < e->nctx; i++) {
 		free(e->ctx[i].text);
 		free(e->ctx[i].token);
@@ -207,10 +207,10 @@ static int feat_load(fs_index *ix, fs_notes *n, const exp_opts *o, int64_t fid, 
 			exp_ctx *x = &e->ctx[e->nctx++];
 			x->act = ex[i].max_act;
 			ctx_render(&c, ex[i].max_pos, x);
-			context_free(&c);
+			index_context_free(&c);
 		}
 		e->dead = nex == 0 && !(e->f.max_act > 0);
-		examples_free(ex, nex);
+		index_examples_free(ex, nex);
 	}
 	if (o->neighbours > 0) {
 		fs_neighbour *nb = NULL;
@@ -505,7 +505,7 @@ static int64_t exp_select(fs_index *ix, fs_notes *n, const exp_opts *o, exp_sel 
 		if (o->only && !strcmp(o->only, "bookmarks")) {
 			fs_note no;
 			int bm = notes_get(n, keys[i], &no) == 0 && no.bookmark;
-			note_free(&no);
+			notes_note_free(&no);
 			if (!bm)
 				continue;
 		}
@@ -520,7 +520,7 @@ static int64_t exp_select(fs_index *ix, fs_notes *n, const exp_opts *o, exp_sel 
 			v[cnt++].key = NULL;
 		}
 	}
-	strv_free(keys, nkeys);
+	notes_strv_free(keys, nkeys);
 	qsort(v, (size_t)cnt, sizeof *v, sel_cmp);
 	/* a list may name a feature twice through aliases: drop repeats */
 	int64_t w = 0;
@@ -643,7 +643,7 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 			free(s);
 			json_decref(l);
 		}
-		strv_free(names, nn);
+		notes_strv_free(names, nn);
 		buf_adds(&b, "\n]}\n");
 	}
 	exp_flush(o, &b, f);

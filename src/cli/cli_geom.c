@@ -50,7 +50,7 @@ static char *geo_feature(fs_index *ix, int64_t fid, char *name, size_t n)
 	if (index_feature(ix, fid, &g) != 0)
 		return xstrdup("");
 	char *l = xstrdup(g.label ? g.label : "");
-	feature_free(&g);
+	index_feature_free(&g);
 	return l;
 }
 
@@ -98,7 +98,7 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 	}
 	const fs_sae *other = in ? geo_sae(ix, in, path) : index_sae_by_id(ix, f.sae);
 	if (!other) {
-		feature_free(&f);
+		index_feature_free(&f);
 		index_close(ix);
 		return FS_EXIT_USAGE;
 	}
@@ -138,7 +138,7 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 		}
 	}
 	free(nb);
-	feature_free(&f);
+	index_feature_free(&f);
 	index_close(ix);
 	return rc;
 }
@@ -173,7 +173,7 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 	int json = a->set[C_JSON];
 	const char *in = cli_str(a, C_IN, NULL), *path = a->pos[0], *node = a->npos > 1 ? a->pos[1] : NULL;
 	int64_t id = 0;
-	if (node && (parse_i64(node, &id) != 0 || id < 1)) {
+	if (node && (fs_parse_i64(node, &id) != 0 || id < 1)) {
 		fs_warn("%s: not a cluster node number", node);
 		return FS_EXIT_USAGE;
 	}
@@ -206,7 +206,7 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 			}
 			if (n > 0)
 				total += n;
-			clusters_free(c, n > 0 ? n : 0);
+			index_clusters_free(c, n > 0 ? n : 0);
 		}
 		if (total == 0) {
 			fs_warn("%s: no clusters stored (index built without a decoder?)", path);
@@ -274,7 +274,7 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 		}
 	}
 	free(fids);
-	clusters_free(ch, nch > 0 ? nch : 0);
+	index_clusters_free(ch, nch > 0 ? nch : 0);
 	free(c.label);
 	index_close(ix);
 	return rc;

@@ -156,7 +156,7 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 			json_object_set_new(o, "contexts", json_integer(h->contexts));
 			if (index_feature(ix, h->fid, &f) == 0) {
 				json_object_set_new(o, "label", jw_str(f.label));
-				feature_free(&f);
+				index_feature_free(&f);
 			} else
 				json_object_set_new(o, "label", json_string(""));
 			json_array_append_new(arr, o);
@@ -188,7 +188,7 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 		label[0] = '\0';
 		if (index_feature(ix, h->fid, &f) == 0) {
 			label_line(f.label ? f.label : "", label, 61);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		if (token)
 			printf("%4d  %-14s %12.3f %7lld %8lld %9.4f  %s\n", i + 1, cli_esc(name), h->mass,

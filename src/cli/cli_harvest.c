@@ -742,7 +742,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	/* the model's memory goes before the builds */
 	gpt2_free(h.m);
 	h.m = NULL;
-	w = writer_create(out, err, sizeof err);
+	w = index_writer_create(out, err, sizeof err);
 	if (!w) {
 		fs_warn("%s", err);
 		rc = errno == EIO || errno == ENOSPC ? FS_EXIT_ERR : FS_EXIT_USAGE;
@@ -779,29 +779,29 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		}
 		/* every dictionary saw the same tokens: count them once */
 		if (i > 0)
-			writer_count_tokens(w, -tokens);
+			index_writer_count_tokens(w, -tokens);
 		char *k;
 		char *ap = abspath(dc->s.dir);
 		k = xasprintf("live.sae.%s.path", dc->name);
-		writer_set_meta(w, k, ap);
+		index_writer_set_meta(w, k, ap);
 		free(k);
 		free(ap);
 		k = xasprintf("live.sae.%s.hash", dc->name);
-		writer_set_meta(w, k, hashes[i]);
+		index_writer_set_meta(w, k, hashes[i]);
 		free(k);
 		k = xasprintf("live.sae.%s.hook", dc->name);
-		writer_set_meta(w, k, dc->s.c.hook);
+		index_writer_set_meta(w, k, dc->s.c.hook);
 		free(k);
 	}
 	char *amp = abspath(model);
-	writer_set_meta(w, "live.model.path", amp);
+	index_writer_set_meta(w, "live.model.path", amp);
 	free(amp);
-	writer_set_meta(w, "live.model.hash", mhash);
-	writer_set_meta(w, "live.model.arch", "gpt2");
+	index_writer_set_meta(w, "live.model.hash", mhash);
+	index_writer_set_meta(w, "live.model.arch", "gpt2");
 	char num[32];
 	snprintf(num, sizeof num, "%lld", (long long)ctx);
-	writer_set_meta(w, "live.harvest.ctx", num);
-	int frc = writer_finish(w, err, sizeof err);
+	index_writer_set_meta(w, "live.harvest.ctx", num);
+	int frc = index_writer_finish(w, err, sizeof err);
 	w = NULL;
 	if (frc != 0) {
 		fs_warn("%s", err);
@@ -818,7 +818,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	rc = FS_EXIT_OK;
 out:
 	if (w)
-		writer_abort(w);
+		index_writer_abort(w);
 	for (int i = 0; i < h.nd; i++) {
 		if (h.d[i].rec)
 			fclose(h.d[i].rec);
@@ -839,7 +839,7 @@ out:
 	for (int i = 0; i < nsae; i++)
 		free(hashes[i]);
 	free(hashes);
-	live_files_free(lrows, nlrows);
+	index_live_files_free(lrows, nlrows);
 	free(mhash);
 	free(unembed);
 	free(vocab);

@@ -195,7 +195,7 @@ out:
 	for (int i = 0; i < nsae + 1; i++)
 		if (!rows[i].role)
 			break;
-	live_files_free(rows, nrow);
+	index_live_files_free(rows, nrow);
 	free(saes);
 	return rc;
 }
@@ -223,7 +223,7 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	char err[512];
 	int64_t fid, n;
 	if (!strchr(name, '/') && name[0] != '#') {
-		if (parse_i64(name, &n) != 0) {
+		if (fs_parse_i64(name, &n) != 0) {
 			fs_warn("--feature: '%s': not a feature name (N, SAE/N or #FID)", lesc(name, strlen(name)));
 			return -1;
 		}
@@ -243,7 +243,7 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	}
 	int ok = f.sae == ls->dict->id && f.idx >= 0 && f.idx < ls->sae->n_feat;
 	*idx = f.idx;
-	feature_free(&f);
+	index_feature_free(&f);
 	if (!ok) {
 		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)), ls->dict->name);
 		return -1;
@@ -327,7 +327,7 @@ static feat_info *feat_get(feat_cache *fc, int idx)
 		if (fi->fid >= 0 && index_feature(fc->ls->ix, fi->fid, &f) == 0) {
 			fi->label = xstrdup(f.label ? f.label : "");
 			fi->density = f.density;
-			feature_free(&f);
+			index_feature_free(&f);
 			index_feature_name(fc->ls->ix, fi->fid, fi->name, sizeof fi->name);
 		} else {
 			fi->label = xstrdup("");

@@ -183,7 +183,7 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 	int rc = notes_get(n, key, &no);
 	if (rc < 0) {
 		fs_warn("%s", notes_errmsg(n));
-		note_free(&no);
+		notes_note_free(&no);
 		return FS_EXIT_ERR;
 	}
 	char **lists;
@@ -198,7 +198,7 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 		printf("feature:   %s\n", cli_esc(key));
 		if (fid > 0 && index_feature(ix, fid, &f) == 0) {
 			printf("auto:      %s\n", cli_esc(f.label));
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		printf("label:     %s\n", cli_esc(no.label));
 		printf("tags:      %s\n", cli_esc(no.tags));
@@ -221,8 +221,8 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 			buf_free(&lb);
 		}
 	}
-	strv_free(lists, nl);
-	note_free(&no);
+	notes_strv_free(lists, nl);
+	notes_note_free(&no);
 	return FS_EXIT_OK;
 }
 
@@ -234,7 +234,7 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 		fs_note no;
 		if (notes_get(n, keys[i], &no) < 0) {
 			fs_warn("%s", notes_errmsg(n));
-			note_free(&no);
+			notes_note_free(&no);
 			json_decref(arr);
 			return FS_EXIT_ERR;
 		}
@@ -242,7 +242,7 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			char **lists;
 			int nl = notes_key_lists(n, keys[i], &lists);
 			json_array_append_new(arr, note_json(&no, lists, nl < 0 ? 0 : nl));
-			strv_free(lists, nl);
+			notes_strv_free(lists, nl);
 		} else {
 			fs_buf b = {0};
 			buf_adds(&b, "");
@@ -251,7 +251,7 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			       cli_esc(no.label), cli_esc(no.tags), cli_esc(b.p));
 			buf_free(&b);
 		}
-		note_free(&no);
+		notes_note_free(&no);
 	}
 	if (json)
 		json_print(arr);
@@ -282,7 +282,7 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 	fs_note no;
 	if (notes_get(n, key, &no) < 0) {
 		fs_warn("%s", notes_errmsg(n));
-		note_free(&no);
+		notes_note_free(&no);
 		return FS_EXIT_ERR;
 	}
 	if (a->label) {
@@ -299,13 +299,13 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 		char *t = input_slurp(a->note_file, &len, err, sizeof err);
 		if (!t) {
 			fs_warn("%s", err);
-			note_free(&no);
+			notes_note_free(&no);
 			return FS_EXIT_USAGE;
 		}
 		if (strlen(t) != len) {
 			fs_warn("%s: note: holds a NUL byte; notes are text", a->note_file);
 			free(t);
-			note_free(&no);
+			notes_note_free(&no);
 			return FS_EXIT_USAGE;
 		}
 		while (len && t[len - 1] == '\n')
@@ -343,7 +343,7 @@ static int do_set(fs_index *ix, fs_notes *n, const notes_args *a)
 	free(no.tags);
 	no.tags = tags;
 	int rc = notes_put(n, &no);
-	note_free(&no);
+	notes_note_free(&no);
 	if (rc < 0) {
 		fs_warn("%s; not saved, the notes database is as it was", notes_errmsg(n));
 		return FS_EXIT_ERR;
@@ -372,9 +372,9 @@ static int do_lists(fs_notes *n, int json)
 		char *d = notes_list_description(n, names[i]);
 		printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
 		free(d);
-		strv_free(m, nm);
+		notes_strv_free(m, nm);
 	}
-	strv_free(names, cnt);
+	notes_strv_free(names, cnt);
 	if (arr) {
 		json_t *o = json_object();
 		json_object_set_new(o, "lists", arr);
@@ -447,7 +447,7 @@ static int sub_run(const cmd_entry *e, int argc, char **argv)
 	case S_SEARCH:
 		cnt = sub == S_LIST ? notes_keys(n, &keys) : notes_search(n, a.pos[1], 0, &keys);
 		rc = cnt < 0 ? (fs_warn("%s", notes_errmsg(n)), FS_EXIT_ERR) : print_keys(n, keys, cnt, a.json);
-		strv_free(keys, cnt);
+		notes_strv_free(keys, cnt);
 		break;
 	case S_LISTS: rc = do_lists(n, a.json); break;
 	case S_LIST_ADD:

@@ -53,12 +53,12 @@ static void imp_free(imp_doc *d)
 		free(d->recs[i].label);
 		free(d->recs[i].note);
 		free(d->recs[i].tags);
-		strv_free(d->recs[i].lists, d->recs[i].nlists);
+		notes_strv_free(d->recs[i].lists, d->recs[i].nlists);
 	}
 	for (int i = 0; i < d->nlists; i++) {
 		free(d->lists[i].name);
 		free(d->lists[i].description);
-		strv_free(d->lists[i].members, d->lists[i].nmembers);
+		notes_strv_free(d->lists[i].members, d->lists[i].nmembers);
 	}
 	free(d->recs);
 	free(d->lists);
@@ -169,7 +169,7 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 			const char *why = notes_tag_problem(tv[k]);
 			if (why) {
 				fs_warn("%s: %s: tags[%d]: '%s' is not a tag: %s", d->file, where, k, tv[k], why);
-				strv_free(tv, nt);
+				notes_strv_free(tv, nt);
 				goto out;
 			}
 		}
@@ -180,7 +180,7 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 				buf_addc(&tb, ' ');
 			buf_adds(&tb, tv[k]);
 		}
-		strv_free(tv, nt);
+		notes_strv_free(tv, nt);
 		r->tags = notes_tags_normalise(tb.p);
 		buf_free(&tb);
 		if (!*r->key) {
@@ -424,7 +424,7 @@ static int imp_list_add(fs_notes *n, const char *list, const char *key, int *add
 	int have = 0;
 	for (int i = 0; i < nm; i++)
 		have |= !strcmp(m[i], key);
-	strv_free(m, nm);
+	notes_strv_free(m, nm);
 	if (have)
 		return 0;
 	(*added)++;
@@ -484,7 +484,7 @@ int cli_notes_import(const notes_args *a)
 		fs_note have;
 		int got = notes_get(n, r->key, &have);
 		if (got < 0) {
-			note_free(&have);
+			notes_note_free(&have);
 			bad = 1;
 			break;
 		}
@@ -520,7 +520,7 @@ int cli_notes_import(const notes_args *a)
 			got == 1 ? n_new++ : n_upd++;
 		else
 			n_same++;
-		note_free(&have);
+		notes_note_free(&have);
 		for (int l = 0; !bad && l < r->nlists; l++) {
 			if (!notes_list_name_ok(r->lists[l])) {
 				fs_warn("%s: %s: lists: '%s' is not a valid list name; skipped", where, r->key, r->lists[l]);

@@ -74,6 +74,6 @@ json_t *cli_list_json(fs_notes *n, const char *name)
 		json_array_append_new(ma, jw_str(m[k]));
 	json_object_set_new(l, "features", ma);
 	free(d);
-	strv_free(m, nm > 0 ? nm : 0);
+	notes_strv_free(m, nm > 0 ? nm : 0);
 	return l;
 }

@@ -140,6 +140,6 @@ int cli_usage_error(const cmd_entry *e, const char *fmt, ...)
 void cli_usage(const cmd_entry *e, FILE *f);
 
 /* The TUI (src/tui/tui.c): argv[1] is the index or absent. */
-int cmd_tui(int argc, char **argv);
+int tui_main(int argc, char **argv);
 
 #endif

@@ -39,7 +39,7 @@ static int take_value(cli_parser *p, int k, const char *spelled)
 	if (o->kind != OPT_INT)
 		return k;
 	int64_t v;
-	if (parse_i64(p->val, &v) != 0 || v < o->lo || v > o->hi) {
+	if (fs_parse_i64(p->val, &v) != 0 || v < o->lo || v > o->hi) {
 		cli_usage_error(p->e, "%s: expected a whole number from %lld to %lld, got '%s'", spelled,
 				(long long)o->lo, (long long)o->hi, p->val);
 		return CLI_FAIL;

@@ -74,7 +74,7 @@ float cmp_random_baseline(const float *X, int64_t n, int d, int nr, double pct, 
 	float *S = xmalloc((size_t)nr * (size_t)blk * sizeof *S);
 	for (int64_t c0 = 0; c0 < n; c0 += blk) {
 		int bc = (int)(n - c0 < blk ? n - c0 : blk);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, bc, d, 1.0f, R, d,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, bc, d, 1.0f, R, d,
 			 X + c0 * d, d, 0.0f, S, bc);
 		for (int i = 0; i < nr; i++) {
 			const float *row = S + (size_t)i * bc;

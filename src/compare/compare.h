@@ -3,7 +3,7 @@
  * parts, all free of SQL:
  *   - decoder matching: every row of A against every row of B by cosine,
  *     exact, both directions from the same blocked products (knn.h, which
- *     runs them through fs_sgemm), mutual best pairs, and baselines: the
+ *     runs them through blas_sgemm), mutual best pairs, and baselines: the
  *     cosines random unit directions and shuffled pairs reach in that
  *     d_model against those decoders;
  *   - co-activation from stored examples (cmp_acts): per pair of features

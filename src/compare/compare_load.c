@@ -34,7 +34,7 @@ int cmp_side_open(cmp_side *s, fs_index *ix, const char *name, const char *shown
 				s->fid[f[i].idx] = f[i].id;
 				s->labels[f[i].idx] = xstrdup(f[i].label ? f[i].label : "");
 			}
-			feature_free(&f[i]);
+			index_feature_free(&f[i]);
 		}
 		if (got < PAGE)
 			break;
@@ -182,7 +182,7 @@ static int push_feature(fs_index *ix, int64_t fid, int64_t row, const int64_t *m
 		if (c > 0 && ex[e].acts)
 			cmp_acts_push(a, row, c, ex[e].acts, ex[e].ntok);
 	}
-	examples_free(ex, ne);
+	index_examples_free(ex, ne);
 	return 0;
 }
 

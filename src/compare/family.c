@@ -79,7 +79,7 @@ int cmp_family_build(fs_index *ix, int64_t fid, const cmp_family_opts *o, cmp_fa
 		return fs_seterr(err, errlen, "%s: feature #%lld: no such feature", index_path(ix), (long long)fid);
 	const fs_sae *s = index_sae_by_id(ix, ft.sae);
 	int64_t row = ft.idx;
-	feature_free(&ft);
+	index_feature_free(&ft);
 	if (!s)
 		return fs_seterr(err, errlen, "%s: feature #%lld: no dictionary", index_path(ix), (long long)fid);
 	const fs_sae **ws = xmalloc((size_t)(index_n_saes(ix) + 1) * sizeof *ws);
@@ -146,7 +146,7 @@ int cmp_family_build(fs_index *ix, int64_t fid, const cmp_family_opts *o, cmp_fa
 		int ncs = 0, ccap = 0;
 		for (int p = lo; p < hi; p++) {
 			const float *q = X[l - 1] + f->v[p].row * d;
-			fs_sgemv(CblasRowMajor, CblasNoTrans, (int)L->n, d, 1.0f, X[l], d, q, 1, 0.0f, c, 1);
+			blas_sgemv(CblasRowMajor, CblasNoTrans, (int)L->n, d, 1.0f, X[l], d, q, 1, 0.0f, c, 1);
 			/* the k best above the threshold, by repeated selection */
 			for (int t = 0; t < k; t++) {
 				int64_t b = -1;

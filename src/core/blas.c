@@ -56,7 +56,7 @@ static void blas_load(void)
 	fs_die(1, "cannot load OpenBLAS (libopenblas.so.0: %s); install libopenblas0", why);
 }
 
-void fs_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+void blas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
 	      int m, int n, int k, float alpha, const float *a, int lda,
 	      const float *b, int ldb, float beta, float *c, int ldc)
 {
@@ -64,7 +64,7 @@ void fs_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSP
 	p_sgemm(order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
-void fs_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
+void blas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
 	      float alpha, const float *a, int lda, const float *x, int incx,
 	      float beta, float *y, int incy)
 {

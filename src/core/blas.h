@@ -12,10 +12,10 @@
 
 #include <cblas.h>
 
-void fs_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
+void blas_sgemm(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, enum CBLAS_TRANSPOSE tb,
 	      int m, int n, int k, float alpha, const float *a, int lda,
 	      const float *b, int ldb, float beta, float *c, int ldc);
-void fs_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
+void blas_sgemv(enum CBLAS_ORDER order, enum CBLAS_TRANSPOSE ta, int m, int n,
 	      float alpha, const float *a, int lda, const float *x, int incx,
 	      float beta, float *y, int incy);
 

@@ -8,7 +8,7 @@
 
 #include "core/number.h"
 
-int fs_to_float(double d, float *out, const char **why)
+int number_to_float(double d, float *out, const char **why)
 {
 	if (isnan(d) || isinf(d)) {
 		if (why)
@@ -27,7 +27,7 @@ int fs_to_float(double d, float *out, const char **why)
 	return 0;
 }
 
-int fs_float_ok(double d)
+int number_float_ok(double d)
 {
-	return fs_to_float(d, NULL, NULL) == 0;
+	return number_to_float(d, NULL, NULL) == 0;
 }

@@ -12,9 +12,9 @@
 /* d as a float in *out: 0, or -1 with *why (when not NULL) set to a static
  * reason ("not a finite number", "does not fit a 32-bit float"). A finite
  * value too small for a float becomes 0 or a subnormal, which is fine. */
-int fs_to_float(double d, float *out, const char **why);
+int number_to_float(double d, float *out, const char **why);
 
-/* True when d converts (fs_to_float would return 0). */
-int fs_float_ok(double d);
+/* True when d converts (number_to_float would return 0). */
+int number_float_ok(double d);
 
 #endif

@@ -368,7 +368,7 @@ struct fs_st_file {
 	size_t data_start; /* 8 + header length */
 };
 
-fs_st_file *st_open(const char *path, char *err, size_t errlen)
+fs_st_file *tensor_st_open(const char *path, char *err, size_t errlen)
 {
 	fs_st_file *f = xcalloc(1, sizeof *f);
 	if (map_file(path, &f->map, err, errlen) != 0) {
@@ -399,18 +399,18 @@ fs_st_file *st_open(const char *path, char *err, size_t errlen)
 	f->data_start = 8 + (size_t)hlen;
 	/* every entry must fit the file, not just the one asked for: a
 	 * truncated or corrupt file is refused as a whole */
-	for (int i = 0; i < st_count(f); i++) {
+	for (int i = 0; i < tensor_st_count(f); i++) {
 		fs_st_info in;
-		if (st_find(f, st_name(f, i), &in, err, errlen) != 0)
+		if (tensor_st_find(f, tensor_st_name(f, i), &in, err, errlen) != 0)
 			goto bad;
 	}
 	return f;
 bad:
-	st_close(f);
+	tensor_st_close(f);
 	return NULL;
 }
 
-void st_close(fs_st_file *f)
+void tensor_st_close(fs_st_file *f)
 {
 	if (!f)
 		return;
@@ -421,12 +421,12 @@ void st_close(fs_st_file *f)
 	free(f);
 }
 
-const char *st_path(const fs_st_file *f)
+const char *tensor_st_path(const fs_st_file *f)
 {
 	return f->path;
 }
 
-int st_count(const fs_st_file *f)
+int tensor_st_count(const fs_st_file *f)
 {
 	int n = 0;
 	const char *k;
@@ -437,7 +437,7 @@ int st_count(const fs_st_file *f)
 	return n;
 }
 
-const char *st_name(const fs_st_file *f, int i)
+const char *tensor_st_name(const fs_st_file *f, int i)
 {
 	const char *k;
 	json_t *v;
@@ -450,13 +450,13 @@ const char *st_name(const fs_st_file *f, int i)
 	return NULL;
 }
 
-const char *st_metadata(const fs_st_file *f, const char *key)
+const char *tensor_st_metadata(const fs_st_file *f, const char *key)
 {
 	json_t *m = json_object_get(f->header, "__metadata__");
 	return json_string_value(json_object_get(m, key));
 }
 
-int st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen)
+int tensor_st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen)
 {
 	const char *path = f->path;
 	json_t *e = json_object_get(f->header, name);
@@ -512,47 +512,47 @@ int st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, 
 
 static int load_safetensors(const char *path, const char *name, fs_tensor *t, char *err, size_t errlen)
 {
-	fs_st_file *f = st_open(path, err, errlen);
+	fs_st_file *f = tensor_st_open(path, err, errlen);
 	if (!f)
 		return -1;
 	const char *want = name;
 	if (!want) {
 		if (json_object_get(f->header, "W_dec"))
 			want = "W_dec";
-		else if (st_count(f) == 1)
-			want = st_name(f, 0);
+		else if (tensor_st_count(f) == 1)
+			want = tensor_st_name(f, 0);
 		else {
 			fs_buf names = {0};
-			for (int i = 0; i < st_count(f) && i < 8; i++)
-				buf_printf(&names, "%s%s", i ? ", " : "", st_name(f, i));
+			for (int i = 0; i < tensor_st_count(f) && i < 8; i++)
+				buf_printf(&names, "%s%s", i ? ", " : "", tensor_st_name(f, i));
 			fs_seterr(err, errlen, "%s: tensor: no W_dec and %d tensors (%s); name one",
-				  path, st_count(f), names.p ? names.p : "none");
+				  path, tensor_st_count(f), names.p ? names.p : "none");
 			buf_free(&names);
-			st_close(f);
+			tensor_st_close(f);
 			return -1;
 		}
 	}
 	fs_st_info in;
-	if (st_find(f, want, &in, err, errlen) != 0) {
-		st_close(f);
+	if (tensor_st_find(f, want, &in, err, errlen) != 0) {
+		tensor_st_close(f);
 		return -1;
 	}
 	if (!is_float_dtype(in.dtype)) {
 		fs_seterr(err, errlen, "%s: %s.dtype: %s, expected F32, F16, BF16 or F64", path, want,
 			  tensor_dtype_name(in.dtype));
-		st_close(f);
+		tensor_st_close(f);
 		return -1;
 	}
 	if (in.ndim == 0) {
 		fs_seterr(err, errlen, "%s: %s.shape: a scalar, expected 1 or more dimensions", path, want);
-		st_close(f);
+		tensor_st_close(f);
 		return -1;
 	}
 	t->name = xstrdup(want);
 	t->ndim = in.ndim;
 	memcpy(t->shape, in.shape, sizeof t->shape);
 	convert(t, in.dtype, in.data, in.count);
-	st_close(f);
+	tensor_st_close(f);
 	return 0;
 }
 

@@ -48,14 +48,14 @@ typedef struct {
 	size_t count;           /* elements */
 	const uint8_t *data;    /* raw bytes inside the mapping */
 } fs_st_info;
-fs_st_file *st_open(const char *path, char *err, size_t errlen);
-void st_close(fs_st_file *f);
-const char *st_path(const fs_st_file *f);
-int st_count(const fs_st_file *f);              /* tensors, without __metadata__ */
-const char *st_name(const fs_st_file *f, int i); /* i-th tensor name */
-const char *st_metadata(const fs_st_file *f, const char *key); /* __metadata__ string or NULL */
+fs_st_file *tensor_st_open(const char *path, char *err, size_t errlen);
+void tensor_st_close(fs_st_file *f);
+const char *tensor_st_path(const fs_st_file *f);
+int tensor_st_count(const fs_st_file *f);              /* tensors, without __metadata__ */
+const char *tensor_st_name(const fs_st_file *f, int i); /* i-th tensor name */
+const char *tensor_st_metadata(const fs_st_file *f, const char *key); /* __metadata__ string or NULL */
 /* Look NAME up and validate its dtype, shape and offsets against the file:
  * 0, or -1 with "PATH: NAME.field: what is wrong". */
-int st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen);
+int tensor_st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen);
 
 #endif

@@ -329,7 +329,7 @@ int fs_stderr_tty(void)
 	return isatty(2);
 }
 
-int parse_i64(const char *s, int64_t *out)
+int fs_parse_i64(const char *s, int64_t *out)
 {
 	if (!s || !*s)
 		return -1;

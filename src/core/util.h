@@ -73,7 +73,7 @@ double fs_now(void);
 int fs_stderr_tty(void);
 
 /* Parse a whole decimal integer; returns 0 on success. */
-int parse_i64(const char *s, int64_t *out);
+int fs_parse_i64(const char *s, int64_t *out);
 
 /* ---- rel ---- */
 /* Make text quoted from untrusted input (a JSON parser's "near '...'")

@@ -20,7 +20,7 @@
 
 #include "core/util.h"
 
-void layout_init_tree(const cluster_tree *t, uint64_t seed, float *xy)
+void feature_map_init_tree(const cluster_tree *t, uint64_t seed, float *xy)
 {
 	int64_t nn = t->n_nodes;
 	double *px = xmalloc((size_t)(nn > 0 ? nn : 1) * sizeof *px);
@@ -182,7 +182,7 @@ static void layout_normalise(float *xy, int64_t n)
 	}
 }
 
-int layout_map(const knn_result *nb, const layout_opts *o, int init, float *xy)
+int feature_map_layout(const knn_result *nb, const feature_map_opts *o, int init, float *xy)
 {
 	int64_t n = nb->n;
 	if (n <= 0)

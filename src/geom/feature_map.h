@@ -19,16 +19,16 @@ typedef struct {
 	int epochs;           /* passes (default 500 up to 10,000 rows, else 200; fewer past 1.5e8 edge visits) */
 	int negative;         /* negative samples per edge step (default 5) */
 	uint64_t seed;        /* sampling seed */
-} layout_opts;
+} feature_map_opts;
 
 /* Starting positions from the concept tree: roots around a circle, each
  * child around its parent on a smaller one, rows jittered around their
  * leaf. xy is n x 2. */
-void layout_init_tree(const cluster_tree *t, uint64_t seed, float *xy);
+void feature_map_init_tree(const cluster_tree *t, uint64_t seed, float *xy);
 
 /* Lay out the rows of a neighbour graph (nb: neighbours within the set).
- * xy (n x 2) holds the starting positions (layout_init_tree, or random
+ * xy (n x 2) holds the starting positions (feature_map_init_tree, or random
  * when init is 0) and receives the map, scaled into [0,1]^2. */
-int layout_map(const knn_result *nb, const layout_opts *o, int init, float *xy);
+int feature_map_layout(const knn_result *nb, const feature_map_opts *o, int init, float *xy);
 
 #endif

@@ -81,9 +81,9 @@ static int put_neighbours(fs_writer *w, const geom_dict *a, const geom_dict *b,
 			int32_t j = r->idx[i * r->k + q];
 			if (j < 0)
 				break;
-			if (writer_add_neighbour(w, a->fids[i], b->sae, q, b->fids[j],
+			if (index_writer_add_neighbour(w, a->fids[i], b->sae, q, b->fids[j],
 						 r->cos[i * r->k + q]) < 0)
-				return fs_seterr(err, errlen, "neighbours: %s", writer_errmsg(w));
+				return fs_seterr(err, errlen, "neighbours: %s", index_writer_errmsg(w));
 		}
 	return 0;
 }
@@ -117,14 +117,14 @@ static int do_clusters(fs_writer *w, const geom_dict *g, const float *X, const g
 	int rc = 0;
 	for (int64_t i = 0; i < t->n_nodes && rc == 0; i++) {
 		const cluster_node *nd = &t->nodes[i];
-		ids[i] = writer_add_cluster(w, g->sae, nd->parent >= 0 ? ids[nd->parent] : 0,
+		ids[i] = index_writer_add_cluster(w, g->sae, nd->parent >= 0 ? ids[nd->parent] : 0,
 					    nd->depth, nd->size, nd->label);
 		if (ids[i] <= 0)
-			rc = fs_seterr(err, errlen, "clusters: %s", writer_errmsg(w));
+			rc = fs_seterr(err, errlen, "clusters: %s", index_writer_errmsg(w));
 	}
 	for (int64_t i = 0; i < g->n && rc == 0; i++)
-		if (writer_set_cluster(w, g->fids[i], ids[t->leaf[i]]) < 0)
-			rc = fs_seterr(err, errlen, "clusters: %s", writer_errmsg(w));
+		if (index_writer_set_cluster(w, g->fids[i], ids[t->leaf[i]]) < 0)
+			rc = fs_seterr(err, errlen, "clusters: %s", index_writer_errmsg(w));
 	free(ids);
 	prog_end(&p);
 	return rc;
@@ -138,13 +138,13 @@ static int do_map(fs_writer *w, const geom_dict *g, const knn_result *r,
 	float *xy = xmalloc((size_t)g->n * 2 * sizeof *xy);
 	int init = t && t->n_nodes > 0;
 	if (init)
-		layout_init_tree(t, 11, xy);
-	layout_opts lo = {.seed = 13};
-	layout_map(r, &lo, init, xy);
+		feature_map_init_tree(t, 11, xy);
+	feature_map_opts lo = {.seed = 13};
+	feature_map_layout(r, &lo, init, xy);
 	int rc = 0;
 	for (int64_t i = 0; i < g->n && rc == 0; i++)
-		if (writer_set_map(w, g->fids[i], xy[2 * i], xy[2 * i + 1]) < 0)
-			rc = fs_seterr(err, errlen, "map: %s", writer_errmsg(w));
+		if (index_writer_set_map(w, g->fids[i], xy[2 * i], xy[2 * i + 1]) < 0)
+			rc = fs_seterr(err, errlen, "map: %s", index_writer_errmsg(w));
 	free(xy);
 	prog_end(&p);
 	return rc;

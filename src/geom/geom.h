@@ -4,8 +4,8 @@
  * known: it computes every feature's nearest neighbours by decoder cosine
  * (within its dictionary and in every other dictionary of the same width),
  * the concept tree and the 2D map, and stores them through the writer
- * (writer_add_neighbour, writer_add_cluster / writer_set_cluster,
- * writer_set_map).
+ * (index_writer_add_neighbour, index_writer_add_cluster / index_writer_set_cluster,
+ * index_writer_set_map).
  */
 #ifndef FS_GEOM_H
 #define FS_GEOM_H
@@ -19,7 +19,7 @@
 typedef struct {
 	int sae;                     /* dictionary id in the writer */
 	const char *name;            /* its name, for messages (may be NULL) */
-	const int64_t *fids;         /* fid of row i (from writer_add_feature) */
+	const int64_t *fids;         /* fid of row i (from index_writer_add_feature) */
 	const float *W;              /* n x d row-major decoder (not yet normalised) */
 	int64_t n;                   /* rows */
 	int d;                       /* row width (d_model) */

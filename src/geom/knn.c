@@ -575,7 +575,7 @@ static void seed_thresholds(const float *Q, int64_t nq, const float *P, int64_t 
 	float *tmp = xmalloc((size_t)s * sizeof *tmp);
 	for (int64_t r0 = 0; r0 < nq; r0 += rb) {
 		int bi = (int)(nq - r0 < rb ? nq - r0 : rb);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, (int)s, d, 1.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, (int)s, d, 1.0f,
 			    Q + r0 * d, d, S, d, 0.0f, C, (int)s);
 		for (int i = 0; i < bi; i++) {
 			int m = 0;
@@ -628,7 +628,7 @@ static void exact_run(const float *A, int64_t na, const float *B, int64_t nb, in
 		for (int64_t c0 = self ? r0 : 0; c0 < nb; c0 += W) {
 			int bj = (int)(nb - c0 < W ? nb - c0 : W);
 			float *c = C[t & 1];
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, d,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, d,
 				    1.0f, A + r0 * d, d, B + c0 * d, d, 0.0f, c, bj);
 			worker_wait(&w);
 			job[t & 1] = (knn_job){c, bj, r0, c0, bi, bj, ha, hb, self};
@@ -710,7 +710,7 @@ static void *xthread_main(void *p)
 		int bi = (int)(sh->na - r0 < sh->R ? sh->na - r0 : sh->R);
 		for (int64_t c0 = 0; c0 < sh->nb; c0 += sh->W) {
 			int bj = (int)(sh->nb - c0 < sh->W ? sh->nb - c0 : sh->W);
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, sh->d, 1.0f,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, sh->d, 1.0f,
 				 sh->A + r0 * sh->d, sh->d, sh->B + c0 * sh->d, sh->d, 0.0f, C, bj);
 			select_part(C, bj, r0, 0, bi, c0, 0, bj, &t->a, sh->hb ? &t->b : NULL, 0);
 		}
@@ -860,7 +860,7 @@ static int64_t kmeans_assign(const float *X, int64_t n, int d, const float *cent
 	int64_t changed = 0;
 	for (int64_t r0 = 0; r0 < n; r0 += rb) {
 		int bi = (int)(n - r0 < rb ? n - r0 : rb);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, nc, d, 1.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, nc, d, 1.0f,
 			    X + r0 * d, d, cent, d, 0.0f, S, nc);
 		for (int i = 0; i < bi; i++) {
 			const float *s = S + (size_t)i * nc;
@@ -924,7 +924,7 @@ int knn_kmeans(const float *X, int64_t n, int d, int nc, int iters, uint64_t see
 				}
 				memcpy(cent + (size_t)c * d, X + pick * d, (size_t)d * sizeof *cent);
 			}
-			fs_sgemv(CblasRowMajor, CblasNoTrans, (int)n, d, 1.0f, X, d,
+			blas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, d, 1.0f, X, d,
 				    cent + (size_t)c * d, 1, 0.0f, sim, 1);
 			for (int64_t i = 0; i < n; i++)
 				if (sim[i] > best[i])
@@ -1074,7 +1074,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 		float *S = xmalloc((size_t)rb * (size_t)nlist * sizeof *S);
 		for (int64_t r0 = 0; r0 < na; r0 += rb) {
 			int bi = (int)(na - r0 < rb ? na - r0 : rb);
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, nlist, d,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, nlist, d,
 				    1.0f, A + r0 * d, d, cent, d, 0.0f, S, nlist);
 			select_part(S, nlist, r0, 0, bi, 0, 0, nlist, &hp, NULL, 0);
 		}
@@ -1150,7 +1150,7 @@ int knn_ivf(const float *A, int64_t na, const float *B, int64_t nb, int d, int k
 			for (int q = 0; q < bq; q++)
 				memcpy(Q + (size_t)q * d, A + (int64_t)qry[q0 + q] * d,
 				       (size_t)d * sizeof *Q);
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bq, (int)ms, d,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bq, (int)ms, d,
 				    1.0f, Q, d, Bp + m0 * d, d, 0.0f, S, (int)ms);
 			for (int q = 0; q < bq; q++) {
 				int32_t qi = qry[q0 + q];

@@ -169,7 +169,7 @@ static int scan_number(imp_scan *c, double *v, int check)
 		memcpy(tmp, c->p, n);
 		tmp[n] = 0;
 		*v = strtod(tmp, NULL);
-		if (check && !fs_float_ok(*v))
+		if (check && !number_float_ok(*v))
 			return -1; /* beyond a float: jansson and the reader's checks judge it */
 	}
 	c->p = q;

@@ -45,7 +45,7 @@ static int logits(imp_state *st, int64_t fid, json_t *row, const char *skey, con
 			break;
 		}
 		char *txt = imp_token_str(st, t);
-		if (writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) < 0)
+		if (index_writer_add_logit(st->w, fid, sign, (int)i, txt, (float)vals[i]) < 0)
 			rc = imp_wfail(st, "logit");
 		free(txt);
 	}
@@ -84,7 +84,7 @@ int imp_table(imp_state *st, int64_t fid, json_t *obj, const char *kind, const c
 			rc = imp_bad(st, file, line, ikey, "element %zu is not an index", i);
 			break;
 		}
-		if (writer_add_table_row(st->w, fid, kind, (int)i, ikey ? (int64_t)a[i] : 0, b[i], c ? c[i] : NAN) < 0)
+		if (index_writer_add_table_row(st->w, fid, kind, (int)i, ikey ? (int64_t)a[i] : 0, b[i], c ? c[i] : NAN) < 0)
 			rc = imp_wfail(st, "feature table");
 	}
 	free(a);
@@ -233,7 +233,7 @@ int64_t imp_np_index(imp_state *st, json_t *row, const char *key, const char *fi
 	int64_t idx;
 	if (json_is_integer(v))
 		idx = json_integer_value(v);
-	else if (!json_is_string(v) || parse_i64(json_string_value(v), &idx) != 0)
+	else if (!json_is_string(v) || fs_parse_i64(json_string_value(v), &idx) != 0)
 		return imp_bad(st, file, line, key, "not a feature number");
 	if (idx < 0)
 		return imp_bad(st, file, line, key, "negative feature number %lld", (long long)idx);

@@ -9,7 +9,7 @@
 int imp_fcheck(imp_state *st, const char *file, long line, const char *field, double d)
 {
 	const char *why;
-	if (isnan(d) || fs_to_float(d, NULL, &why) == 0)
+	if (isnan(d) || number_to_float(d, NULL, &why) == 0)
 		return 0;
 	return imp_bad(st, file, line, field, "%g is %s", d, why);
 }
@@ -19,7 +19,7 @@ int imp_fcheckv(imp_state *st, const char *file, long line, const char *field,
 {
 	const char *why;
 	for (size_t i = 0; i < n; i++)
-		if (fs_to_float(v[i], NULL, &why) != 0)
+		if (number_to_float(v[i], NULL, &why) != 0)
 			return imp_bad(st, file, line, field, "element %zu: %g is %s", i, v[i], why);
 	return 0;
 }

@@ -279,7 +279,7 @@ static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_t
 		    const char *hookdir, json_t *cfg)
 {
 	char e[512];
-	fs_st_file *f = st_open(sl->path, e, sizeof e);
+	fs_st_file *f = tensor_st_open(sl->path, e, sizeof e);
 	if (!f)
 		return imp_bad(st, sl->path, 0, "safetensors", "%s", e);
 	fs_st_info loc, act, tok;
@@ -288,8 +288,8 @@ static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_t
 	uint32_t *lat = NULL;
 	size_t *start = NULL;
 	dl_win w = {0};
-	if (st_find(f, "locations", &loc, e, sizeof e) != 0 || st_find(f, "activations", &act, e, sizeof e) != 0 ||
-	    st_find(f, "tokens", &tok, e, sizeof e) != 0) {
+	if (tensor_st_find(f, "locations", &loc, e, sizeof e) != 0 || tensor_st_find(f, "activations", &act, e, sizeof e) != 0 ||
+	    tensor_st_find(f, "tokens", &tok, e, sizeof e) != 0) {
 		/* e already reads "PATH: NAME.field: ..." */
 		rc = fs_seterr(st->err, st->errlen, "%s", e);
 		goto out;
@@ -393,7 +393,7 @@ out:
 	free(hits);
 	free(lat);
 	free(start);
-	st_close(f);
+	tensor_st_close(f);
 	return rc;
 }
 
@@ -603,7 +603,7 @@ static int read_delphi(imp_state *st, const char *path)
 	if (rc == 0)
 		rc = dl_explanations(st, hookdir, n_latents);
 	if (rc == 0 && n_tokens > 0)
-		writer_count_tokens(st->w, (int64_t)n_tokens);
+		index_writer_count_tokens(st->w, (int64_t)n_tokens);
 	for (int i = 0; i < n; i++)
 		free(sl[i].path);
 	free(sl);

@@ -298,7 +298,7 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 				if (imp_scan_string(&c->s, 1) != 0)
 					return 0;
 				buf_addc(&c->s.str, 0);
-				if (parse_i64(c->s.str.p + a, &idx) != 0)
+				if (fs_parse_i64(c->s.str.p + a, &idx) != 0)
 					return 0;
 				c->s.str.len = a;
 			} else {

@@ -106,7 +106,7 @@ static int oa_logits(imp_state *st, int64_t fid, json_t *top, const char *where)
 		json_t *v = json_array_get(json_object_get(best, keys[s][1]), best_pos);
 		for (size_t j = 0; j < json_array_size(t); j++) {
 			char *txt = imp_token_str(st, json_string_value(json_array_get(t, j)));
-			int r = writer_add_logit(st->w, fid, s ? -1 : 1, (int)j, txt, (float)json_number_value(json_array_get(v, j)));
+			int r = index_writer_add_logit(st->w, fid, s ? -1 : 1, (int)j, txt, (float)json_number_value(json_array_get(v, j)));
 			free(txt);
 			if (r < 0)
 				return imp_wfail(st, "logit");
@@ -249,9 +249,9 @@ static int oa_file(imp_state *st, const char *path, int64_t idx)
 			char *end;
 			c[k] = strtod(key, &end);
 			h[k] = json_is_number(v) ? json_number_value(v) : 0;
-			if (end != key && (!fs_float_ok(c[k]) || !fs_float_ok(h[k]))) {
+			if (end != key && (!number_float_ok(c[k]) || !number_float_ok(h[k]))) {
 				rc = imp_bad(st, path, 0, "hist", "bin '%s': %g: not a number that fits a 32-bit float",
-					     key, fs_float_ok(c[k]) ? h[k] : c[k]);
+					     key, number_float_ok(c[k]) ? h[k] : c[k]);
 				break;
 			}
 			if (end != key)

@@ -101,7 +101,7 @@ static int sd_feature(imp_state *st, void *ctx, json_t *top, size_t i, const cha
 	/* the tokens the statistics were computed over, once per input */
 	double np = imp_jnum(fe, "n_prompts_total"), nt = imp_jnum(fe, "n_tokens_in_prompt");
 	if (rc == 0 && !counted && np > 0 && nt > 0 && np * nt < 9e18) {
-		writer_count_tokens(st->w, (int64_t)(np * nt));
+		index_writer_count_tokens(st->w, (int64_t)(np * nt));
 		counted = 1;
 	}
 	const char *src = json_string_value(json_object_get(fe, "dataset"));

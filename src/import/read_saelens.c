@@ -116,7 +116,7 @@ static int read_saelens(imp_state *st, const char *path)
 		arch = json_string_value(json_object_get(cfg, "activation_fn_str"));
 	if (arch) {
 		char *key = xasprintf("saelens.%s.architecture", s.name);
-		writer_set_meta(st->w, key, arch);
+		index_writer_set_meta(st->w, key, arch);
 		free(key);
 	}
 	for (int64_t i = 0; i < d_sae; i++) {

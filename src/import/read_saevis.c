@@ -51,7 +51,7 @@ static int sv_logits(imp_state *st, int64_t fid, json_t *tab, const char *ikey, 
 		rc = imp_bad(st, where, 0, vkey, "%zu values for %zu token ids", nb, na);
 	for (size_t i = 0; rc == 0 && i < na; i++) {
 		char *t = imp_token_text(st, (int64_t)a[i]);
-		if (writer_add_logit(st->w, fid, sign, (int)i, t, (float)b[i]) < 0)
+		if (index_writer_add_logit(st->w, fid, sign, (int)i, t, (float)b[i]) < 0)
 			rc = imp_wfail(st, "logit");
 		free(t);
 	}
@@ -215,7 +215,7 @@ static int sv_member(imp_state *st, void *ctx, json_t *top, size_t i, const char
 	int rc;
 	if (!key) {
 		rc = imp_bad(st, where, 0, "feature_data_dict", "an array, expected an object {\"<index>\": {...}}");
-	} else if (parse_i64(key, &idx) != 0 || idx < 0) {
+	} else if (fs_parse_i64(key, &idx) != 0 || idx < 0) {
 		rc = imp_bad(st, where, 0, "feature_data_dict", "key '%s' is not a feature number", key);
 	} else {
 		char *w2 = xasprintf("%s: feature_data_dict.%s", where, key);

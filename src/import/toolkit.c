@@ -42,7 +42,7 @@ int imp_bad(imp_state *st, const char *file, long line, const char *field, const
 
 int imp_wfail(imp_state *st, const char *what)
 {
-	const char *m = writer_errmsg(st->w);
+	const char *m = index_writer_errmsg(st->w);
 	fs_seterr(st->err, st->errlen, "index: %s: %s", what, m && *m ? m : "write failed");
 	st->runtime = 1;
 	return -1;
@@ -87,7 +87,7 @@ int imp_add_sae(imp_state *st, fs_sae *s)
 		s->model = (char *)"";
 	if (!s->hook)
 		s->hook = (char *)"";
-	int id = writer_add_sae(st->w, s);
+	int id = index_writer_add_sae(st->w, s);
 	if (id <= 0) {
 		/* a name taken twice is bad input: name the other file (the
 		 * list is only consulted once the index refused the name) */
@@ -146,7 +146,7 @@ int64_t imp_feature(imp_state *st, int64_t idx, fs_feature *f)
 	}
 	f->sae = st->sae;
 	f->idx = idx;
-	int64_t fid = writer_add_feature(st->w, f);
+	int64_t fid = index_writer_add_feature(st->w, f);
 	if (fid <= 0)
 		return imp_wfail(st, "feature");
 	st->fid_of[idx] = fid;
@@ -191,7 +191,7 @@ int64_t imp_context(imp_state *st, const char *const *toks, const size_t *lens, 
 		    const char *source)
 {
 	tok_ctx_build(&st->ctx, toks, lens, ntok, st->o->tok_mode);
-	int64_t id = writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
+	int64_t id = index_writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
 					st->ctx.ntok, source ? source : "");
 	if (id <= 0)
 		return imp_wfail(st, "context");
@@ -223,7 +223,7 @@ int64_t imp_context_ids(imp_state *st, const int64_t *ids, int ntok, const char 
 	free(toks);
 	free(lens);
 	free(num);
-	int64_t id = writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
+	int64_t id = index_writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
 					st->ctx.ntok, source ? source : "");
 	if (id <= 0)
 		return imp_wfail(st, "context");
@@ -374,10 +374,10 @@ int imp_flush_examples(imp_state *st)
 			if (frac == 0)
 				frac = -1;
 			fs_interval iv = {grp, (float)e->bin_min, (float)e->bin_max, frac >= 0 ? (float)frac : -1.0f};
-			if (writer_add_interval(st->w, fid, &iv) < 0)
+			if (index_writer_add_interval(st->w, fid, &iv) < 0)
 				rc = imp_wfail(st, "interval");
 		}
-		if (rc == 0 && writer_add_example_at(st->w, fid, grp, rank++, e->ctx, e->acts, e->ntok, e->key) < 0)
+		if (rc == 0 && index_writer_add_example_at(st->w, fid, grp, rank++, e->ctx, e->acts, e->ntok, e->key) < 0)
 			rc = imp_wfail(st, "example");
 		if (grp == 0)
 			st->top_next[idx] = rank;
@@ -439,14 +439,14 @@ int imp_finish(imp_state *st)
 		int64_t other = imp_fid(st, n->other);
 		if (!other || other == n->fid)
 			continue; /* a neighbour outside what was imported, or itself */
-		if (writer_add_neighbour(st->w, n->fid, st->sae, n->rank, other, n->cosine) < 0)
+		if (index_writer_add_neighbour(st->w, n->fid, st->sae, n->rank, other, n->cosine) < 0)
 			return imp_wfail(st, "neighbour");
 	}
 	/* a dictionary whose size the input did not say: its largest index + 1;
 	 * the width of the decoder rows it gave */
 	int d = st->vec_d > 0 ? st->vec_d : 0;
 	if (st->sae && ((!st->sae_size && st->max_idx >= 0) || d) &&
-	    writer_set_sae_size(st->w, st->sae, st->sae_size ? st->sae_size : st->max_idx + 1, d) < 0)
+	    index_writer_set_sae_size(st->w, st->sae, st->sae_size ? st->sae_size : st->max_idx + 1, d) < 0)
 		return imp_wfail(st, "dictionary size");
 	/* decoder rows from the input go to the geometry step, unless the
 	 * input brought its own neighbours (those are kept) */
@@ -495,7 +495,7 @@ int imp_explanation(imp_state *st, int64_t idx, int64_t fid, const char *text, c
 {
 	fs_explanation e = {(char *)text, (char *)source, (char *)(model ? model : ""), (char *)(type ? type : ""),
 			    score, (char *)(scores ? scores : "")};
-	if (writer_add_explanation(st->w, fid, &e) < 0)
+	if (index_writer_add_explanation(st->w, fid, &e) < 0)
 		return imp_wfail(st, "explanation");
 	/* the label is the best-scored explanation, else the first */
 	if (idx >= st->n_best) {
@@ -511,7 +511,7 @@ int imp_explanation(imp_state *st, int64_t idx, int64_t fid, const char *text, c
 	if (!isnan(have) && !(s > have))
 		return 0;
 	st->best[idx] = s;
-	if (writer_set_label(st->w, fid, text, source) < 0)
+	if (index_writer_set_label(st->w, fid, text, source) < 0)
 		return imp_wfail(st, "label");
 	return 0;
 }

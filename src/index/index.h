@@ -148,7 +148,7 @@ int index_feature(fs_index *ix, int64_t fid, fs_feature *f);
 /* The feature's description (malloc'd; free it), NULL when it has none
  * or the index predates the descriptions table. */
 char *index_feature_description(fs_index *ix, int64_t fid);
-void feature_free(fs_feature *f);
+void index_feature_free(fs_feature *f);
 /* "SAE/N" or "N" when there is a single dictionary; static buffer per call
  * site is not used: writes into out (at least 64 bytes). */
 const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outlen);
@@ -188,9 +188,9 @@ int index_feature_masses(fs_index *ix, int64_t *nfid, double **mass, int **sae);
 /* -------------------------------------------------- examples, intervals */
 
 /* All examples of a feature, group then rank order. *out is malloc'd;
- * free with examples_free. Returns the count, -1 on error. */
+ * free with index_examples_free. Returns the count, -1 on error. */
 int index_examples(fs_index *ix, int64_t fid, fs_example **out);
-void examples_free(fs_example *ex, int n);
+void index_examples_free(fs_example *ex, int n);
 /* One feature's activations on one context (ntok values); 0 when it has an
  * example there, -1 when not. */
 int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok);
@@ -203,7 +203,7 @@ int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
 /* -------------------------------------------------------------- contexts */
 
 int index_context(fs_index *ix, int64_t ctx, fs_context *c);
-void context_free(fs_context *c);
+void index_context_free(fs_context *c);
 /* Features with an example on a context, strongest first. */
 typedef struct {
 	int64_t fid;          /* the feature */
@@ -229,7 +229,7 @@ typedef struct {
 } fs_chunk;
 int64_t index_n_chunks(const fs_index *ix);
 int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch);
-void chunk_free(fs_chunk *ch);
+void index_chunk_free(fs_chunk *ch);
 /* Bytes of text in all chunks (NUL separators included), -1 on error. */
 int64_t index_text_bytes(fs_index *ix);
 
@@ -287,11 +287,11 @@ typedef struct {
 	char *scores;         /* every score as "name value, ...", "" when none */
 } fs_explanation;
 int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out);
-void explanations_free(fs_explanation *e, int n);
+void index_explanations_free(fs_explanation *e, int n);
 
 /* Logit effects: sign +1 for the top positive, -1 for the top negative. */
 int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
-void logits_free(fs_logit *l, int n);
+void index_logits_free(fs_logit *l, int n);
 
 /* Nearest neighbours by decoder cosine in dictionary other_sae (0: the
  * feature's own). At most k. */
@@ -304,7 +304,7 @@ int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k,
  * and the features directly in a node. */
 int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **out);
 int index_cluster(fs_index *ix, int64_t node, fs_cluster *c);
-void clusters_free(fs_cluster *c, int n);
+void index_clusters_free(fs_cluster *c, int n);
 int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids);
 
 /* ------------------------------------------------------ full-text search */
@@ -335,7 +335,7 @@ typedef struct {
 /* Rows of live_files in (role, name) order into *out (malloc'd); 0 when the
  * index has no model attached, -1 on error (message in err). */
 int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen);
-void live_files_free(fs_live_file *f, int n);
+void index_live_files_free(fs_live_file *f, int n);
 /* Replace the attached files of the index at path with files[0..n), in
  * place, in one transaction (all or nothing: a few rows, so no copy of
  * the whole file is made). 0 ok, -1 with a message. */
@@ -346,69 +346,69 @@ int index_attach(const char *path, const fs_live_file *files, int n, char *err, 
 typedef struct fs_writer fs_writer;
 
 /* Start an index that will become PATH. Writes to a temporary file beside
- * it; nothing appears at PATH until writer_finish succeeds. On failure
+ * it; nothing appears at PATH until index_writer_finish succeeds. On failure
  * errno says why: EIO (or ENOSPC, EFBIG, EDQUOT) for a file that could
  * not be written, anything else for a path that cannot be created. */
-fs_writer *writer_create(const char *path, char *err, size_t errlen);
+fs_writer *index_writer_create(const char *path, char *err, size_t errlen);
 /* Returns the new dictionary id (>0), -1 on error (name taken). */
-int writer_add_sae(fs_writer *w, const fs_sae *s);
+int index_writer_add_sae(fs_writer *w, const fs_sae *s);
 /* Set a dictionary's size (and d_model when > 0) once an importer knows it. */
-int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
+int index_writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model);
 /* Returns the fid. Uses f->sae, idx, label, label_source, density, max_act,
  * mean_act, cluster, map_x/map_y, hist*. act_mass and n_examples are
  * computed by the writer from the examples added. */
-int64_t writer_add_feature(fs_writer *w, const fs_feature *f);
+int64_t index_writer_add_feature(fs_writer *w, const fs_feature *f);
 /* Update a feature's label / stats after the fact. */
-int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source);
-int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f);
+int index_writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source);
+int index_writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f);
 /* A feature's longer description (the statistics behind an automatic
  * label, whose short name is the label); table descriptions. */
-int writer_set_description(fs_writer *w, int64_t fid, const char *text);
-int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node);
-int writer_set_map(fs_writer *w, int64_t fid, double x, double y);
+int index_writer_set_description(fs_writer *w, int64_t fid, const char *text);
+int index_writer_set_cluster(fs_writer *w, int64_t fid, int64_t node);
+int index_writer_set_map(fs_writer *w, int64_t fid, double x, double y);
 /* Store a context once (deduplicated by xxh3 of its text and token
  * boundaries); returns its id. tok_off has ntok + 1 entries. */
-int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
+int64_t index_writer_add_context(fs_writer *w, const char *text, size_t len,
 			   const uint32_t *tok_off, int ntok, const char *source);
 /* acts: ntok dense values (stored sparsely as f16). max_act and max_pos
  * are the strongest token's. */
-int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
+int index_writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok);
 /* The same with the example's key token (the token the input picked the
  * example for): max_pos is key and max_act its activation; key < 0: the
  * strongest token. */
-int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+int index_writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
 			  int64_t ctx, const float *acts, int ntok, int key);
-int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv);
-int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
+int index_writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv);
+int index_writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 		     const char *token, float value);
-int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
+int index_writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
 			 int64_t other_fid, float cosine);
 /* A row of one of a feature's tables (index_feature_table); aux NaN: none. */
-int writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
+int index_writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
 			 double value, double aux);
 /* One explanation of a feature (score NaN: unscored); the feature's label
- * is set apart with writer_set_label. */
-int writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e);
+ * is set apart with index_writer_set_label. */
+int index_writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e);
 /* Returns the node id. */
-int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
+int64_t index_writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
 			   int64_t size, const char *label);
-int writer_set_meta(fs_writer *w, const char *key, const char *value);
+int index_writer_set_meta(fs_writer *w, const char *key, const char *value);
 /* Tokens seen while building (for density). */
-void writer_count_tokens(fs_writer *w, int64_t n);
+void index_writer_count_tokens(fs_writer *w, int64_t n);
 /* Build secondary indexes and full-text tables, write meta, commit, and
  * rename into place. 0 on success; on failure the temporary file is gone. */
-int writer_finish(fs_writer *w, char *err, size_t errlen);
+int index_writer_finish(fs_writer *w, char *err, size_t errlen);
 /* Give up: remove the temporary file. */
-void writer_abort(fs_writer *w);
-const char *writer_errmsg(fs_writer *w);
+void index_writer_abort(fs_writer *w);
+const char *index_writer_errmsg(fs_writer *w);
 
 /* ----------------------------------------------------------- blob codecs */
 
 /* Per-token activation blob codec (exposed for tests and fuzzing):
  * sparse (varint gap, f16 value) pairs. */
-size_t acts_encode(const float *acts, int ntok, uint8_t *out);  /* out >= ntok*5 bytes */
-int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 bad */
+size_t index_acts_encode(const float *acts, int ntok, uint8_t *out);  /* out >= ntok*5 bytes */
+int index_acts_decode(const uint8_t *p, size_t n, float *acts, int ntok); /* 0 ok, -1 bad */
 /* A context's examples (in its chunk's aux record): per example, in
  * (feature, grp, rank) order, a varint feature id delta, a varint max_pos,
  * the f32 max_act (little-endian) and a varint length followed by its acts
@@ -417,22 +417,22 @@ typedef struct {
 	int64_t fid;          /* feature */
 	float max_act;        /* its largest activation on the context */
 	int max_pos;          /* the token where it is */
-	const uint8_t *acts;  /* acts blob (acts_decode), inside the ex blob */
+	const uint8_t *acts;  /* acts blob (index_acts_decode), inside the ex blob */
 	size_t nacts;         /* its bytes */
 } fs_ex_entry;
-void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
+void index_ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
 	    const void *acts, size_t nacts);
 /* The next entry at *at (advanced); *fid carries the running feature id
  * (start at 0). 1: got one, 0: the end, -1: damaged. */
-int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e);
+int index_ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e);
 /* Token boundary codec: varint token byte lengths. */
-size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
-int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
+size_t index_toks_encode(const uint32_t *off, int ntok, uint8_t *out); /* out >= ntok*5 */
+int index_toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen);
 
 /* ---- compare ---- */
 /* Store dictionary sae's decoder (n rows of width d, f32 in, f16 kept) in
  * the optional decoders table. 0, -1 on a write error. */
-int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d);
+int index_writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d);
 /* The stored decoder of dictionary sae: *W gets n x *d values (malloc'd).
  * Returns n, 0 when the index stores none for it, -1 when damaged. */
 int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);

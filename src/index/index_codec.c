@@ -11,7 +11,7 @@
 #include <math.h>
 #include <string.h>
 
-size_t acts_encode(const float *acts, int ntok, uint8_t *out)
+size_t index_acts_encode(const float *acts, int ntok, uint8_t *out)
 {
 	size_t n = 0;
 	int prev = -1;
@@ -34,7 +34,7 @@ size_t acts_encode(const float *acts, int ntok, uint8_t *out)
 	return n;
 }
 
-int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
+int index_acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
 {
 	if (!p) /* an empty blob column reads as NULL */
 		p = (const uint8_t *)"", n = 0;
@@ -57,7 +57,7 @@ int acts_decode(const uint8_t *p, size_t n, float *acts, int ntok)
 	return 0;
 }
 
-void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
+void index_ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
 	    const void *acts, size_t nacts)
 {
 	uint8_t t[32];
@@ -73,7 +73,7 @@ void ex_put(fs_buf *b, int64_t fid_delta, float max_act, int max_pos,
 		buf_add(b, acts, nacts);
 }
 
-int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e)
+int index_ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e)
 {
 	if (*at >= n)
 		return 0;
@@ -104,7 +104,7 @@ int ex_next(const uint8_t *p, size_t n, size_t *at, int64_t *fid, fs_ex_entry *e
 	return 1;
 }
 
-size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
+size_t index_toks_encode(const uint32_t *off, int ntok, uint8_t *out)
 {
 	size_t n = 0;
 	for (int i = 0; i < ntok; i++)
@@ -112,7 +112,7 @@ size_t toks_encode(const uint32_t *off, int ntok, uint8_t *out)
 	return n;
 }
 
-int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen)
+int index_toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t textlen)
 {
 	if (!p) /* an empty blob column reads as NULL: no arithmetic on it */
 		p = (const uint8_t *)"", n = 0;
@@ -135,12 +135,12 @@ int toks_decode(const uint8_t *p, size_t n, uint32_t *off, int ntok, uint32_t te
 
 /* Record bounds o[0], o[1] from an aux blob of total bytes holding n
  * records lie after its offset table and inside the blob. */
-int aux_span_ok(const uint32_t o[2], uint64_t total, int n)
+int index_aux_span_ok(const uint32_t o[2], uint64_t total, int n)
 {
 	return o[0] <= o[1] && o[1] <= total && o[0] >= ((uint64_t)n + 1) * 4;
 }
 
-int aux_split(const fs_buf *b, aux_rec *r)
+int index_aux_split(const fs_buf *b, aux_rec *r)
 {
 	const uint8_t *p = (const uint8_t *)b->p;
 	size_t n = b->len, at = 0, k;

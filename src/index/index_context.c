@@ -15,7 +15,7 @@
 int index_examples(fs_index *ix, int64_t fid, fs_example **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_EXAMPLES);
+	sqlite3_stmt *s = index_rstmt(ix, R_EXAMPLES);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -36,7 +36,7 @@ int index_examples(fs_index *ix, int64_t fid, fs_example **out)
 		if (e->ntok < 0 || e->ntok > 1 << 24)
 			e->ntok = 0;
 		e->acts = xcalloc((size_t)e->ntok + 1, sizeof(float));
-		if (acts_decode(sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5),
+		if (index_acts_decode(sqlite3_column_blob(s, 5), (size_t)sqlite3_column_bytes(s, 5),
 				e->acts, e->ntok) != 0)
 			memset(e->acts, 0, sizeof(float) * (size_t)e->ntok);
 		if (e->max_pos < 0 || e->max_pos >= e->ntok)
@@ -48,7 +48,7 @@ int index_examples(fs_index *ix, int64_t fid, fs_example **out)
 	return n;
 }
 
-void examples_free(fs_example *ex, int n)
+void index_examples_free(fs_example *ex, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(ex[i].acts);
@@ -57,14 +57,14 @@ void examples_free(fs_example *ex, int n)
 
 int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int ntok)
 {
-	sqlite3_stmt *s = rstmt(ix, R_EX_ACTS);
+	sqlite3_stmt *s = index_rstmt(ix, R_EX_ACTS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
 	sqlite3_bind_int64(s, 2, ctx);
 	int rc = -1;
 	if (sqlite3_step(s) == SQLITE_ROW)
-		rc = acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
+		rc = index_acts_decode(sqlite3_column_blob(s, 0), (size_t)sqlite3_column_bytes(s, 0), acts, ntok);
 	sqlite3_reset(s);
 	return rc;
 }
@@ -72,7 +72,7 @@ int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int 
 int index_feature_contexts(fs_index *ix, int64_t fid, int64_t **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_FEAT_CTXS);
+	sqlite3_stmt *s = index_rstmt(ix, R_FEAT_CTXS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -97,7 +97,7 @@ int index_feature_contexts(fs_index *ix, int64_t fid, int64_t **out)
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_INTERVALS);
+	sqlite3_stmt *s = index_rstmt(ix, R_INTERVALS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -134,7 +134,7 @@ static int chunk_offsets(const void *blob, int bytes, int n, size_t textlen, uin
 
 /* Record i of the n contexts of chunk `chunk` (chunks.aux) into out,
  * through *b (opened on the first call, moved to the chunk after). */
-int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out)
+int index_aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out)
 {
 	int rc = *b ? sqlite3_blob_reopen(*b, chunk)
 		    : sqlite3_blob_open(db, "main", "chunks", "aux", chunk, 0, b);
@@ -144,7 +144,7 @@ int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf 
 	uint32_t o[2];
 	if (((int64_t)i + 2) * 4 > total || sqlite3_blob_read(*b, o, 8, i * 4) != SQLITE_OK)
 		return -1;
-	if (!aux_span_ok(o, (uint64_t)total, n))
+	if (!index_aux_span_ok(o, (uint64_t)total, n))
 		return -1;
 	out->len = 0;
 	buf_reserve(out, o[1] - o[0] + 1);
@@ -157,7 +157,7 @@ int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf 
 int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 {
 	memset(c, 0, sizeof *c);
-	sqlite3_stmt *s = rstmt(ix, R_CONTEXT);
+	sqlite3_stmt *s = index_rstmt(ix, R_CONTEXT);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, ctx);
@@ -167,7 +167,7 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 	}
 	int64_t chunk = sqlite3_column_int64(s, 0);
 	int ntok = sqlite3_column_int(s, 1), n = sqlite3_column_int(s, 2);
-	c->source = col_strdup(s, 3);
+	c->source = index_col_strdup(s, 3);
 	int64_t first = sqlite3_column_int64(s, 4);
 	sqlite3_reset(s);
 	/* first comes from the file: no overflow on hostile values */
@@ -175,7 +175,7 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 
 	/* The context's bytes: read just its slice of the chunk. */
 	int rc = -1;
-	sqlite3_stmt *o = rstmt(ix, R_CONTEXT_TEXT);
+	sqlite3_stmt *o = index_rstmt(ix, R_CONTEXT_TEXT);
 	sqlite3_blob *blob = NULL;
 	if (o) {
 		sqlite3_bind_int64(o, 1, chunk);
@@ -203,11 +203,11 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 	fs_buf rec = {0};
 	aux_rec ar;
 	blob = NULL;
-	if (rc == 0 && i < n && aux_read(ix->db, &blob, chunk, (int)i, n, &rec) == 0 &&
-	    aux_split(&rec, &ar) == 0 && ar.ntok == ntok) {
+	if (rc == 0 && i < n && index_aux_read(ix->db, &blob, chunk, (int)i, n, &rec) == 0 &&
+	    index_aux_split(&rec, &ar) == 0 && ar.ntok == ntok) {
 		c->ntok = ntok;
 		c->tok_off = xmalloc(sizeof(uint32_t) * ((size_t)ntok + 1));
-		if (toks_decode(ar.toks, ar.ntoks, c->tok_off, ntok, (uint32_t)c->len) != 0)
+		if (index_toks_decode(ar.toks, ar.ntoks, c->tok_off, ntok, (uint32_t)c->len) != 0)
 			rc = -1;
 	} else {
 		rc = -1;
@@ -216,13 +216,13 @@ int index_context(fs_index *ix, int64_t ctx, fs_context *c)
 	buf_free(&rec);
 	c->id = ctx;
 	if (rc != 0) {
-		context_free(c);
+		index_context_free(c);
 		return -1;
 	}
 	return 0;
 }
 
-void context_free(fs_context *c)
+void index_context_free(fs_context *c)
 {
 	free(c->text);
 	free(c->tok_off);
@@ -241,7 +241,7 @@ static int ctx_feature_cmp(const void *x, const void *y)
 int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_CTX_FEATURES);
+	sqlite3_stmt *s = index_rstmt(ix, R_CTX_FEATURES);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, ctx);
@@ -259,13 +259,13 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 	aux_rec ar = {0};
 	sqlite3_blob *b = NULL;
 	if (chunk && first >= 0 && first <= ctx && ctx - first < nc) {
-		if (aux_read(ix->db, &b, chunk, (int)(ctx - first), nc, &rec) != 0 || aux_split(&rec, &ar) != 0)
+		if (index_aux_read(ix->db, &b, chunk, (int)(ctx - first), nc, &rec) != 0 || index_aux_split(&rec, &ar) != 0)
 			rc = -1;
 		size_t at = 0;
 		int64_t fid = 0;
 		fs_ex_entry e;
 		/* entries come in feature order: one per feature, its best */
-		while (rc == 0 && (rc = ex_next(ar.ex, ar.nex, &at, &fid, &e)) == 1) {
+		while (rc == 0 && (rc = index_ex_next(ar.ex, ar.nex, &at, &fid, &e)) == 1) {
 			rc = 0;
 			if (n > 0 && v[n - 1].fid == e.fid) {
 				if (e.max_act > v[n - 1].max_act) {
@@ -298,7 +298,7 @@ int index_context_features(fs_index *ix, int64_t ctx, int limit, fs_ctx_feature 
 int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 {
 	memset(ch, 0, sizeof *ch);
-	sqlite3_stmt *s = rstmt(ix, R_CHUNK);
+	sqlite3_stmt *s = index_rstmt(ix, R_CHUNK);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, id);
@@ -318,11 +318,11 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch)
 	}
 	sqlite3_reset(s);
 	if (rc != 0)
-		chunk_free(ch);
+		index_chunk_free(ch);
 	return rc;
 }
 
-void chunk_free(fs_chunk *ch)
+void index_chunk_free(fs_chunk *ch)
 {
 	free((char *)ch->text);
 	free(ch->off);
@@ -333,7 +333,7 @@ int64_t index_text_bytes(fs_index *ix)
 {
 	/* Written by the builder; older indexes sum the blobs (length() of a
 	 * blob reads it, so this is a scan of its own). */
-	int64_t n = meta_i64(ix, "n_text_bytes");
+	int64_t n = index_meta_i64(ix, "n_text_bytes");
 	if (n > 0)
 		return n;
 	sqlite3_stmt *s = NULL;

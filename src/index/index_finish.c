@@ -1,10 +1,10 @@
 /*
- * index_finish.c: the end of a write, writer_finish: example totals, then
+ * index_finish.c: the end of a write, index_writer_finish: example totals, then
  * the staged contexts packed into chunks (texts, token boundaries and
  * examples, one 64 KiB page each) with the contexts table, the full-text
- * rows, the secondary indexes (finish_sql), the meta table (counts, uuid,
+ * rows, the secondary indexes (index_finish_sql), the meta table (counts, uuid,
  * dense dictionaries), commit, fsync and the rename into place;
- * writer_abort, which throws a write away. The rest of the write side is
+ * index_writer_abort, which throws a write away. The rest of the write side is
  * index_write.c.
  */
 #include "config.h"
@@ -24,7 +24,7 @@ static int set_meta_i64(fs_writer *w, const char *key, int64_t v)
 {
 	char b[32];
 	snprintf(b, sizeof b, "%lld", (long long)v);
-	return writer_set_meta(w, key, b);
+	return index_writer_set_meta(w, key, b);
 }
 
 static void make_uuid(char *out)
@@ -132,7 +132,7 @@ static int fill_chunks(fs_writer *w)
 			erc = sqlite3_step(e); /* examples of contexts never added (none are) */
 		while (erc == SQLITE_ROW && sqlite3_column_int64(e, 0) == id) {
 			int64_t fid = sqlite3_column_int64(e, 1);
-			ex_put(&r, fid - prev, (float)sqlite3_column_double(e, 2), sqlite3_column_int(e, 3),
+			index_ex_put(&r, fid - prev, (float)sqlite3_column_double(e, 2), sqlite3_column_int(e, 3),
 			       sqlite3_column_blob(e, 4), (size_t)sqlite3_column_bytes(e, 4));
 			prev = fid;
 			erc = sqlite3_step(e);
@@ -203,7 +203,7 @@ static int fill_ctx_fts(fs_writer *w)
 	return w->failed ? -1 : 0;
 }
 
-int writer_finish(fs_writer *w, char *err, size_t errlen)
+int index_writer_finish(fs_writer *w, char *err, size_t errlen)
 {
 	char uuid[40];
 	make_uuid(uuid);
@@ -222,17 +222,17 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 		fill_chunks(w);
 	if (!w->failed)
 		fill_ctx_fts(w);
-	if (!w->failed && sqlite3_exec(w->db, finish_sql, NULL, NULL, NULL) != SQLITE_OK)
+	if (!w->failed && sqlite3_exec(w->db, index_finish_sql, NULL, NULL, NULL) != SQLITE_OK)
 		wfail(w, "indexes");
 	if (!w->failed) {
-		writer_set_meta(w, "format", "featscope-index");
+		index_writer_set_meta(w, "format", "featscope-index");
 		set_meta_i64(w, "version", FS_INDEX_VERSION);
-		writer_set_meta(w, "uuid", uuid);
-		writer_set_meta(w, "generator", "featscope " PACKAGE_VERSION);
+		index_writer_set_meta(w, "uuid", uuid);
+		index_writer_set_meta(w, "generator", "featscope " PACKAGE_VERSION);
 		char when[32];
 		time_t now = time(NULL);
 		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-		writer_set_meta(w, "created", when);
+		index_writer_set_meta(w, "created", when);
 		set_meta_i64(w, "n_features", w->n_feat);
 		set_meta_i64(w, "n_contexts", w->n_ctx);
 		set_meta_i64(w, "n_examples", w->n_examples);
@@ -250,7 +250,7 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 				       " WHERE f.n = s.n_features AND f.lo = 0 AND f.hi = f.n - 1",
 				       -1, &st, NULL) == SQLITE_OK &&
 		    sqlite3_step(st) == SQLITE_ROW)
-			writer_set_meta(w, "dense_saes", (const char *)sqlite3_column_text(st, 0));
+			index_writer_set_meta(w, "dense_saes", (const char *)sqlite3_column_text(st, 0));
 		else
 			wfail(w, "dense dictionaries");
 		sqlite3_finalize(st);
@@ -280,17 +280,17 @@ int writer_finish(fs_writer *w, char *err, size_t errlen)
 	}
 	if (w->failed) {
 		fs_seterr(err, errlen, "%s", w->err);
-		writer_abort(w);
+		index_writer_abort(w);
 		return -1;
 	}
-	writer_track_tmp(w->tmp, 0);
+	index_writer_track_tmp(w->tmp, 0);
 	free(w->tmp);
 	w->tmp = NULL; /* renamed: nothing to remove */
-	writer_abort(w);
+	index_writer_abort(w);
 	return 0;
 }
 
-void writer_abort(fs_writer *w)
+void index_writer_abort(fs_writer *w)
 {
 	if (!w)
 		return;
@@ -300,7 +300,7 @@ void writer_abort(fs_writer *w)
 		sqlite3_close(w->db);
 	if (w->tmp) {
 		unlink(w->tmp);
-		writer_track_tmp(w->tmp, 0);
+		index_writer_track_tmp(w->tmp, 0);
 	}
 	free(w->tmp);
 	free(w->path);

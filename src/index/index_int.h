@@ -7,7 +7,7 @@
  * The files: index_schema.c (schema, open, meta, dictionaries),
  * index_read.c (the read side's queries about features), index_context.c
  * (examples, contexts, chunks through SQLite), index_write.c (fs_writer)
- * and index_finish.c (writer_finish), sharing index_write_int.h,
+ * and index_finish.c (index_writer_finish), sharing index_write_int.h,
  * index_codec.c (blob codecs: acts, examples, token boundaries, aux
  * records), index_scan.c (the scan's context reader, which walks the
  * chunks b-tree straight from the file).
@@ -27,12 +27,12 @@
 #define CHUNK_BYTES 65501
 
 /* The schema (index_schema.c): the tables a new index gets, the writer's
- * staging table, and what writer_finish builds after the bulk load. */
-extern const char schema_sql[];
-extern const char stage_sql[];
-extern const char finish_sql[];
+ * staging table, and what index_writer_finish builds after the bulk load. */
+extern const char index_schema_sql[];
+extern const char index_stage_sql[];
+extern const char index_finish_sql[];
 
-/* The read side's fixed statements, by number (reader_sql in index_schema.c). */
+/* The read side's fixed statements, by number (index_reader_sql in index_schema.c). */
 enum {
 	R_META, R_SAES, R_FEATURE, R_FEATURE_ID, R_EXAMPLES, R_INTERVALS, R_CONTEXT,
 	R_CONTEXT_TEXT, R_LOGITS, R_NEIGHBOURS, R_CL_CHILDREN, R_CLUSTER, R_CL_FEATURES,
@@ -40,7 +40,7 @@ enum {
 	R_TABLE, R_EXPLANATIONS, R_SEARCH_EXPL, R_FEAT_CTXS, R_COUNT
 };
 
-extern const char *const reader_sql[R_COUNT];
+extern const char *const index_reader_sql[R_COUNT];
 
 struct fs_index {
 	sqlite3 *db;                /* read-only connection */
@@ -71,31 +71,31 @@ void index_id_free(fs_index *ix);
 /* fd is the file this connection reads (same device, inode, size). */
 int index_id_fd_same(const fs_index *ix, int fd);
 
-/* Statement i of reader_sql, prepared on first use, reset and unbound;
+/* Statement i of index_reader_sql, prepared on first use, reset and unbound;
  * NULL when it cannot be prepared. */
-sqlite3_stmt *rstmt(fs_index *ix, int i);
+sqlite3_stmt *index_rstmt(fs_index *ix, int i);
 /* Column i as a malloc'd string ("" for NULL). */
-char *col_strdup(sqlite3_stmt *s, int i);
+char *index_col_strdup(sqlite3_stmt *s, int i);
 /* A meta value as an integer, 0 when absent or not a number. */
-int64_t meta_i64(const fs_index *ix, const char *key);
+int64_t index_meta_i64(const fs_index *ix, const char *key);
 
 /* A context's record: ntok, its boundaries blob and its examples blob. */
 typedef struct {
 	int ntok;             /* tokens */
-	const uint8_t *toks;  /* their byte lengths, varints (toks_decode) */
+	const uint8_t *toks;  /* their byte lengths, varints (index_toks_decode) */
 	size_t ntoks;         /* bytes of toks */
-	const uint8_t *ex;    /* the examples on the context (ex_next) */
+	const uint8_t *ex;    /* the examples on the context (index_ex_next) */
 	size_t nex;           /* bytes of ex */
 } aux_rec;
 
 /* Split a context's record (from chunks.aux) into its parts; 0 or -1
  * (index_codec.c). */
-int aux_split(const fs_buf *b, aux_rec *r);
+int index_aux_split(const fs_buf *b, aux_rec *r);
 /* Record bounds o[0], o[1] lie after the offset table of an aux blob of
  * total bytes holding n records, and inside it (index_codec.c). */
-int aux_span_ok(const uint32_t o[2], uint64_t total, int n);
+int index_aux_span_ok(const uint32_t o[2], uint64_t total, int n);
 /* Record i of the n contexts of chunk `chunk` into out, read through the
  * blob handle *b (opened on the first call); 0 or -1 (index_context.c). */
-int aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out);
+int index_aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out);
 
 #endif

@@ -17,7 +17,7 @@
 
 int64_t index_feature_id(fs_index *ix, int sae, int64_t idx)
 {
-	sqlite3_stmt *s = rstmt(ix, R_FEATURE_ID);
+	sqlite3_stmt *s = index_rstmt(ix, R_FEATURE_ID);
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, sae);
@@ -32,9 +32,9 @@ int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen)
 	int64_t n, id;
 	if (name[0] == '#') {
 		fs_feature f;
-		if (parse_i64(name + 1, &n) != 0 || index_feature(ix, n, &f) != 0)
+		if (fs_parse_i64(name + 1, &n) != 0 || index_feature(ix, n, &f) != 0)
 			return fs_seterr(err, errlen, "%s: no such feature", name);
-		feature_free(&f);
+		index_feature_free(&f);
 		return n;
 	}
 	const char *slash = strrchr(name, '/');
@@ -45,21 +45,21 @@ int64_t index_resolve(fs_index *ix, const char *name, char *err, size_t errlen)
 		if (!d)
 			return fs_seterr(err, errlen, "%s: no dictionary named '%.*s' in %s", name,
 					 (int)(slash - name), name, ix->path);
-		if (parse_i64(slash + 1, &n) != 0)
+		if (fs_parse_i64(slash + 1, &n) != 0)
 			return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
 		id = index_feature_id(ix, d->id, n);
 		if (id < 0)
 			return fs_seterr(err, errlen, "%s: no such feature", name);
 		return id;
 	}
-	if (parse_i64(name, &n) != 0)
+	if (fs_parse_i64(name, &n) != 0)
 		return fs_seterr(err, errlen, "%s: not a feature name (N or SAE/N)", name);
 	if (ix->n_saes > 0) {
 		id = index_feature_id(ix, ix->saes[0].id, n);
 		if (id >= 0)
 			return id;
 	}
-	sqlite3_stmt *s = rstmt(ix, R_IDX_ANY);
+	sqlite3_stmt *s = index_rstmt(ix, R_IDX_ANY);
 	if (s) {
 		sqlite3_bind_int64(s, 1, n);
 		id = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
@@ -82,8 +82,8 @@ static void feature_from_row(sqlite3_stmt *s, fs_feature *f)
 	f->id = sqlite3_column_int64(s, 0);
 	f->sae = sqlite3_column_int(s, 1);
 	f->idx = sqlite3_column_int64(s, 2);
-	f->label = col_strdup(s, 3);
-	f->label_source = col_strdup(s, 4);
+	f->label = index_col_strdup(s, 3);
+	f->label_source = index_col_strdup(s, 4);
 	f->density = sqlite3_column_type(s, 5) == SQLITE_NULL ? -1 : sqlite3_column_double(s, 5);
 	f->max_act = col_real_or_nan(s, 6);
 	f->mean_act = col_real_or_nan(s, 7);
@@ -102,7 +102,7 @@ static void feature_from_row(sqlite3_stmt *s, fs_feature *f)
 
 int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
 {
-	sqlite3_stmt *s = rstmt(ix, R_FEATURE);
+	sqlite3_stmt *s = index_rstmt(ix, R_FEATURE);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -133,7 +133,7 @@ char *index_feature_description(fs_index *ix, int64_t fid)
 	return out;
 }
 
-void feature_free(fs_feature *f)
+void index_feature_free(fs_feature *f)
 {
 	free(f->label);
 	free(f->label_source);
@@ -152,7 +152,7 @@ const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outl
 		snprintf(out, outlen, "%lld", (long long)f.idx);
 	else
 		snprintf(out, outlen, "%s/%lld", d->name, (long long)f.idx);
-	feature_free(&f);
+	index_feature_free(&f);
 	return out;
 }
 
@@ -192,7 +192,7 @@ static char *user_label_of(fs_index *ix, int64_t fid)
 			       NULL) == SQLITE_OK) {
 		sqlite3_bind_int64(s, 1, fid);
 		if (sqlite3_step(s) == SQLITE_ROW)
-			out = col_strdup(s, 0);
+			out = index_col_strdup(s, 0);
 	}
 	sqlite3_finalize(s);
 	return out;
@@ -323,7 +323,7 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_LOGITS);
+	sqlite3_stmt *s = index_rstmt(ix, R_LOGITS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -332,7 +332,7 @@ int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
 	fs_logit *l = NULL;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		l = xrealloc(l, sizeof *l * (size_t)(n + 1));
-		l[n].token = col_strdup(s, 0);
+		l[n].token = index_col_strdup(s, 0);
 		l[n].value = (float)sqlite3_column_double(s, 1);
 		n++;
 	}
@@ -341,7 +341,7 @@ int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
 	return n;
 }
 
-void logits_free(fs_logit *l, int n)
+void index_logits_free(fs_logit *l, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(l[i].token);
@@ -356,9 +356,9 @@ int index_neighbours(fs_index *ix, int64_t fid, int other_sae, int k, fs_neighbo
 		if (index_feature(ix, fid, &f) != 0)
 			return -1;
 		other_sae = f.sae;
-		feature_free(&f);
+		index_feature_free(&f);
 	}
-	sqlite3_stmt *s = rstmt(ix, R_NEIGHBOURS);
+	sqlite3_stmt *s = index_rstmt(ix, R_NEIGHBOURS);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, fid);
@@ -384,7 +384,7 @@ static void cluster_from_row(sqlite3_stmt *s, fs_cluster *c)
 	c->sae = sqlite3_column_int(s, 2);
 	c->depth = sqlite3_column_int(s, 3);
 	c->size = sqlite3_column_int64(s, 4);
-	c->label = col_strdup(s, 5);
+	c->label = index_col_strdup(s, 5);
 	c->n_children = sqlite3_column_int64(s, 6);
 }
 
@@ -398,7 +398,7 @@ int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **o
 		sae = p.sae;
 		free(p.label);
 	}
-	sqlite3_stmt *s = rstmt(ix, R_CL_CHILDREN);
+	sqlite3_stmt *s = index_rstmt(ix, R_CL_CHILDREN);
 	if (!s)
 		return -1;
 	sqlite3_bind_int(s, 1, sae);
@@ -416,7 +416,7 @@ int index_cluster_children(fs_index *ix, int sae, int64_t parent, fs_cluster **o
 
 int index_cluster(fs_index *ix, int64_t node, fs_cluster *c)
 {
-	sqlite3_stmt *s = rstmt(ix, R_CLUSTER);
+	sqlite3_stmt *s = index_rstmt(ix, R_CLUSTER);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, node);
@@ -429,7 +429,7 @@ int index_cluster(fs_index *ix, int64_t node, fs_cluster *c)
 	return rc;
 }
 
-void clusters_free(fs_cluster *c, int n)
+void index_clusters_free(fs_cluster *c, int n)
 {
 	for (int i = 0; i < n; i++)
 		free(c[i].label);
@@ -462,7 +462,7 @@ static int collect_ids(sqlite3_stmt *s, int64_t **out)
 int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids)
 {
 	*fids = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_CL_FEATURES);
+	sqlite3_stmt *s = index_rstmt(ix, R_CL_FEATURES);
 	if (!s)
 		return -1;
 	sqlite3_bind_int64(s, 1, node);
@@ -472,7 +472,7 @@ int index_cluster_features(fs_index *ix, int64_t node, int64_t **fids)
 int index_search_contexts(fs_index *ix, const char *query, int limit, int64_t **ctx)
 {
 	*ctx = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_SEARCH_CTX);
+	sqlite3_stmt *s = index_rstmt(ix, R_SEARCH_CTX);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
@@ -513,7 +513,7 @@ int index_search(fs_index *ix, int labels, const char *query, int limit, int64_t
 int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fids)
 {
 	*fids = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_SEARCH_LABEL);
+	sqlite3_stmt *s = index_rstmt(ix, R_SEARCH_LABEL);
 	if (!s)
 		return -1;
 	sqlite3_bind_text(s, 1, query, -1, SQLITE_TRANSIENT);
@@ -521,7 +521,7 @@ int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fi
 	int n = collect_ids(s, fids);
 	/* and every explanation of a feature, not only its label (an index
 	 * made before the explanations table has none) */
-	sqlite3_stmt *e = n >= 0 ? rstmt(ix, R_SEARCH_EXPL) : NULL;
+	sqlite3_stmt *e = n >= 0 ? index_rstmt(ix, R_SEARCH_EXPL) : NULL;
 	if (!e)
 		return n;
 	sqlite3_bind_text(e, 1, query, -1, SQLITE_TRANSIENT);
@@ -546,7 +546,7 @@ int index_search_labels(fs_index *ix, const char *query, int limit, int64_t **fi
 int index_feature_table(fs_index *ix, int64_t fid, const char *kind, fs_table_row **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_TABLE);
+	sqlite3_stmt *s = index_rstmt(ix, R_TABLE);
 	if (!s)
 		return 0; /* an index made before feature tables */
 	sqlite3_bind_int64(s, 1, fid);
@@ -569,7 +569,7 @@ int index_feature_table(fs_index *ix, int64_t fid, const char *kind, fs_table_ro
 int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out)
 {
 	*out = NULL;
-	sqlite3_stmt *s = rstmt(ix, R_EXPLANATIONS);
+	sqlite3_stmt *s = index_rstmt(ix, R_EXPLANATIONS);
 	if (!s)
 		return 0; /* an index made before the explanations table */
 	sqlite3_bind_int64(s, 1, fid);
@@ -577,12 +577,12 @@ int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out)
 	fs_explanation *v = NULL;
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		v = xrealloc(v, sizeof *v * (size_t)(n + 1));
-		v[n].text = col_strdup(s, 0);
-		v[n].source = col_strdup(s, 1);
-		v[n].model = col_strdup(s, 2);
-		v[n].type = col_strdup(s, 3);
+		v[n].text = index_col_strdup(s, 0);
+		v[n].source = index_col_strdup(s, 1);
+		v[n].model = index_col_strdup(s, 2);
+		v[n].type = index_col_strdup(s, 3);
 		v[n].score = sqlite3_column_type(s, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 4);
-		v[n].scores = col_strdup(s, 5);
+		v[n].scores = index_col_strdup(s, 5);
 		n++;
 	}
 	sqlite3_reset(s);
@@ -590,7 +590,7 @@ int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out)
 	return n;
 }
 
-void explanations_free(fs_explanation *e, int n)
+void index_explanations_free(fs_explanation *e, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(e[i].text);
@@ -804,7 +804,7 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	if (sort == FS_SORT_ID && !all && !filt && f.sae == sae && sae_dense(ix, sae)) {
 		const fs_sae *d = index_sae_by_id(ix, sae);
 		rank = desc ? d->n_features - 1 - f.idx : f.idx;
-		feature_free(&f);
+		index_feature_free(&f);
 		return rank;
 	}
 	/* Other orders of one dictionary, unfiltered: the position stored at
@@ -816,7 +816,7 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 			const fs_sae *d = index_sae_by_id(ix, sae);
 			if (desc)
 				rank = d->n_features - 1 - rank;
-			feature_free(&f);
+			index_feature_free(&f);
 			return rank;
 		}
 	}
@@ -854,11 +854,11 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		sqlite3_finalize(s);
 	}
 	free(sql);
-	feature_free(&f);
+	index_feature_free(&f);
 	return rank;
 }
 
-/* ---- compare: the stored decoder rows (see writer_add_decoder) and the
+/* ---- compare: the stored decoder rows (see index_writer_add_decoder) and the
  * contexts' hashes, for matching contexts across files ---- */
 
 int64_t index_decoder(fs_index *ix, int sae, int *d, float **W)
@@ -986,16 +986,16 @@ int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen)
 			*out = xrealloc(*out, (size_t)cap * sizeof **out);
 		}
 		fs_live_file *f = &(*out)[n++];
-		f->role = col_strdup(st, 0);
-		f->name = col_strdup(st, 1);
-		f->file = col_strdup(st, 2);
-		f->xxh3 = col_strdup(st, 3);
+		f->role = index_col_strdup(st, 0);
+		f->name = index_col_strdup(st, 1);
+		f->file = index_col_strdup(st, 2);
+		f->xxh3 = index_col_strdup(st, 3);
 		f->bytes = sqlite3_column_int64(st, 4);
-		f->hook = col_strdup(st, 5);
+		f->hook = index_col_strdup(st, 5);
 	}
 	if (rc != SQLITE_DONE) {
 		fs_seterr(err, errlen, "%s: live_files: %s", ix->path, sqlite3_errmsg(ix->db));
-		live_files_free(*out, n);
+		index_live_files_free(*out, n);
 		*out = NULL;
 		n = -1;
 	}
@@ -1003,7 +1003,7 @@ int index_live_files(fs_index *ix, fs_live_file **out, char *err, size_t errlen)
 	return n;
 }
 
-void live_files_free(fs_live_file *f, int n)
+void index_live_files_free(fs_live_file *f, int n)
 {
 	for (int i = 0; i < n; i++) {
 		free(f[i].role);

@@ -325,14 +325,14 @@ static int ctx_load(index_ctx_reader *r, int64_t ctx)
 		if (((uint64_t)i + 2) * 4 > r->naux)
 			return -1;
 		memcpy(o, r->aux + (size_t)i * 4, 8);
-		if (!aux_span_ok(o, r->naux, n))
+		if (!index_aux_span_ok(o, r->naux, n))
 			return -1;
 		r->rec.len = 0;
 		buf_add(&r->rec, r->aux + o[0], o[1] - o[0]);
-	} else if (aux_read(r->ix->db, &r->auxb, chunk, i, n, &r->rec) != 0) {
+	} else if (index_aux_read(r->ix->db, &r->auxb, chunk, i, n, &r->rec) != 0) {
 		return -1;
 	}
-	if (aux_split(&r->rec, &r->ar) != 0)
+	if (index_aux_split(&r->rec, &r->ar) != 0)
 		return -1;
 	r->cur = ctx;
 	return 0;
@@ -344,7 +344,7 @@ int index_ctx_reader_toks(index_ctx_reader *r, int64_t ctx, uint32_t textlen, ui
 	if (r->cur != ctx && ctx_load(r, ctx) < 0)
 		return -1;
 	uint32_t *o = xmalloc(sizeof *o * ((size_t)r->ar.ntok + 1));
-	if (toks_decode(r->ar.toks, r->ar.ntoks, o, r->ar.ntok, textlen) != 0) {
+	if (index_toks_decode(r->ar.toks, r->ar.ntoks, o, r->ar.ntok, textlen) != 0) {
 		free(o);
 		return -1;
 	}
@@ -365,8 +365,8 @@ int index_ctx_reader_examples(index_ctx_reader *r, int64_t ctx, int ntok,
 	int64_t fid = 0;
 	fs_ex_entry e;
 	int n = 0, k;
-	while ((k = ex_next(r->ar.ex, r->ar.nex, &at, &fid, &e)) == 1) {
-		if (acts_decode(e.acts, e.nacts, r->acts, ntok) != 0)
+	while ((k = index_ex_next(r->ar.ex, r->ar.nex, &at, &fid, &e)) == 1) {
+		if (index_acts_decode(e.acts, e.nacts, r->acts, ntok) != 0)
 			continue; /* damaged blob: skip the example */
 		fn(ud, e.fid, r->acts, ntok);
 		n++;

@@ -4,7 +4,7 @@
  * table, and opening an index: fs_index opens read-only (immutable), checks
  * meta without scanning any table, loads the dictionaries and clamps the
  * counts in meta to what the tables hold. Statements are prepared once, on
- * first use (rstmt).
+ * first use (index_rstmt).
  */
 #include "config.h"
 #include "index/index_int.h"
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char schema_sql[] =
+const char index_schema_sql[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;\n"
 	"CREATE TABLE saes(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
 	" model TEXT NOT NULL DEFAULT '', hook TEXT NOT NULL DEFAULT '',"
@@ -66,14 +66,14 @@ const char schema_sql[] =
 	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n";
 
 /* Contexts wait in a temporary table (a file of its own that SQLite
- * deletes) until their examples are known: writer_finish packs them into
+ * deletes) until their examples are known: index_writer_finish packs them into
  * chunks with their token boundaries and examples (see fill_chunks). */
-const char stage_sql[] =
+const char index_stage_sql[] =
 	"CREATE TEMP TABLE ctx_stage(id INTEGER PRIMARY KEY, hash INTEGER NOT NULL,"
 	" ntok INTEGER NOT NULL, toks BLOB NOT NULL, source INTEGER, text BLOB NOT NULL);\n";
 
 /* Built after the bulk load, which is faster than keeping them up to date. */
-const char finish_sql[] =
+const char index_finish_sql[] =
 	"CREATE UNIQUE INDEX features_sae_idx ON features(sae, idx);\n"
 	"CREATE INDEX features_density ON features(sae, density, idx);\n"
 	"CREATE INDEX features_max_act ON features(sae, max_act, idx);\n"
@@ -93,7 +93,7 @@ const char finish_sql[] =
 	" row_number() OVER (PARTITION BY sae ORDER BY max_act, idx) - 1,"
 	" row_number() OVER (PARTITION BY sae ORDER BY cluster, idx) - 1 FROM features;\n";
 
-const char *const reader_sql[R_COUNT] = {
+const char *const index_reader_sql[R_COUNT] = {
 	[R_META] = "SELECT key, value FROM meta",
 	[R_SAES] = "SELECT id, name, model, hook, layer, d_model, n_features, source_format"
 		   " FROM saes ORDER BY id",
@@ -134,9 +134,9 @@ const char *const reader_sql[R_COUNT] = {
 	[R_FEAT_CTXS] = "SELECT DISTINCT ctx FROM examples WHERE feature = ? ORDER BY ctx",
 };
 
-sqlite3_stmt *rstmt(fs_index *ix, int i)
+sqlite3_stmt *index_rstmt(fs_index *ix, int i)
 {
-	if (!ix->st[i] && sqlite3_prepare_v3(ix->db, reader_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+	if (!ix->st[i] && sqlite3_prepare_v3(ix->db, index_reader_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					     &ix->st[i], NULL) != SQLITE_OK)
 		return NULL;
 	sqlite3_reset(ix->st[i]);
@@ -144,7 +144,7 @@ sqlite3_stmt *rstmt(fs_index *ix, int i)
 	return ix->st[i];
 }
 
-char *col_strdup(sqlite3_stmt *s, int i)
+char *index_col_strdup(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 	return xstrdup(t ? (const char *)t : "");
@@ -210,7 +210,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 	/* reads go through a memory map and a larger page cache: context
 	 * texts live in chunk blobs that span many overflow pages */
 	sqlite3_exec(ix->db, "PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;", NULL, NULL, NULL);
-	rc = sqlite3_prepare_v2(ix->db, reader_sql[R_META], -1, &s, NULL);
+	rc = sqlite3_prepare_v2(ix->db, index_reader_sql[R_META], -1, &s, NULL);
 	if (rc != SQLITE_OK) {
 		const char *m = sqlite3_errmsg(ix->db);
 		if ((rc & 0xff) == SQLITE_NOTADB || (rc & 0xff) == SQLITE_CORRUPT)
@@ -224,8 +224,8 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		ix->meta_k = xrealloc(ix->meta_k, sizeof(char *) * (size_t)(ix->n_meta + 1));
 		ix->meta_v = xrealloc(ix->meta_v, sizeof(char *) * (size_t)(ix->n_meta + 1));
-		ix->meta_k[ix->n_meta] = col_strdup(s, 0);
-		ix->meta_v[ix->n_meta] = col_strdup(s, 1);
+		ix->meta_k[ix->n_meta] = index_col_strdup(s, 0);
+		ix->meta_v[ix->n_meta] = index_col_strdup(s, 1);
 		ix->n_meta++;
 		if (ix->n_meta > 10000)
 			break;
@@ -244,8 +244,8 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	int64_t v;
-	if (!ver || parse_i64(ver, &v) != 0 || v != FS_INDEX_VERSION) {
-		if (ver && parse_i64(ver, &v) == 0 && v >= 1 && v < FS_INDEX_VERSION)
+	if (!ver || fs_parse_i64(ver, &v) != 0 || v != FS_INDEX_VERSION) {
+		if (ver && fs_parse_i64(ver, &v) == 0 && v >= 1 && v < FS_INDEX_VERSION)
 			fs_seterr(err, errlen, "%s: index format version %s is older than this featscope's (%d):"
 				  " rebuild it with featscope build", path, ver, FS_INDEX_VERSION);
 		else
@@ -253,7 +253,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 				  path, ver ? ver : "(missing)", FS_INDEX_VERSION);
 		goto fail;
 	}
-	if (sqlite3_prepare_v2(ix->db, reader_sql[R_SAES], -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(ix->db, index_reader_sql[R_SAES], -1, &s, NULL) != SQLITE_OK) {
 		fs_seterr(err, errlen, "%s: damaged index: %s", path, sqlite3_errmsg(ix->db));
 		goto fail;
 	}
@@ -261,13 +261,13 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 		ix->saes = xrealloc(ix->saes, sizeof *ix->saes * (size_t)(ix->n_saes + 1));
 		fs_sae *d = &ix->saes[ix->n_saes++];
 		d->id = sqlite3_column_int(s, 0);
-		d->name = col_strdup(s, 1);
-		d->model = col_strdup(s, 2);
-		d->hook = col_strdup(s, 3);
+		d->name = index_col_strdup(s, 1);
+		d->model = index_col_strdup(s, 2);
+		d->hook = index_col_strdup(s, 3);
 		d->layer = sqlite3_column_int(s, 4);
 		d->d_model = sqlite3_column_int(s, 5);
 		d->n_features = sqlite3_column_int64(s, 6);
-		d->source_format = col_strdup(s, 7);
+		d->source_format = index_col_strdup(s, 7);
 	}
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
@@ -294,7 +294,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 			int64_t cnt;
 			if (!ix->meta_k[k] || strcmp(ix->meta_k[k], counted[c][0]) != 0)
 				continue;
-			if (!ix->meta_v[k] || parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
+			if (!ix->meta_v[k] || fs_parse_i64(ix->meta_v[k], &cnt) != 0 || cnt > real || cnt < 0) {
 				free(ix->meta_v[k]);
 				ix->meta_v[k] = xasprintf("%lld", (long long)real);
 			}
@@ -365,18 +365,18 @@ const char *index_uuid(const fs_index *ix)
 	return u ? u : "";
 }
 
-int64_t meta_i64(const fs_index *ix, const char *key)
+int64_t index_meta_i64(const fs_index *ix, const char *key)
 {
 	const char *v = index_meta((fs_index *)ix, key);
 	int64_t n;
-	return v && parse_i64(v, &n) == 0 ? n : 0;
+	return v && fs_parse_i64(v, &n) == 0 ? n : 0;
 }
 
-int64_t index_n_features(const fs_index *ix) { return meta_i64(ix, "n_features"); }
-int64_t index_n_contexts(const fs_index *ix) { return meta_i64(ix, "n_contexts"); }
-int64_t index_n_examples(const fs_index *ix) { return meta_i64(ix, "n_examples"); }
-int64_t index_n_tokens(const fs_index *ix) { return meta_i64(ix, "n_tokens"); }
-int64_t index_n_chunks(const fs_index *ix) { return meta_i64(ix, "n_chunks"); }
+int64_t index_n_features(const fs_index *ix) { return index_meta_i64(ix, "n_features"); }
+int64_t index_n_contexts(const fs_index *ix) { return index_meta_i64(ix, "n_contexts"); }
+int64_t index_n_examples(const fs_index *ix) { return index_meta_i64(ix, "n_examples"); }
+int64_t index_n_tokens(const fs_index *ix) { return index_meta_i64(ix, "n_tokens"); }
+int64_t index_n_chunks(const fs_index *ix) { return index_meta_i64(ix, "n_chunks"); }
 
 int index_n_saes(const fs_index *ix) { return ix->n_saes; }
 

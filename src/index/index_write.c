@@ -2,7 +2,7 @@
  * index_write.c: the write side, fs_writer. It builds a new index in a
  * temporary file beside the destination (journal off: the file is thrown
  * away on failure; 64 KiB pages), deduplicates contexts by xxh3 and stages
- * them in a temporary table; writer_finish packs them into chunks (texts,
+ * them in a temporary table; index_writer_finish packs them into chunks (texts,
  * token boundaries and examples, one page each), builds the secondary
  * indexes and full-text tables, writes the meta table and renames the file
  * into place (that end is index_finish.c). Temporary files are removed on
@@ -66,7 +66,7 @@ static void hm_put(hashmap *m, uint64_t k, int64_t v)
 	m->vals[i] = v;
 }
 
-const char *const writer_sql[W_COUNT] = {
+const char *const index_writer_sql[W_COUNT] = {
 	[W_SAE] = "INSERT INTO saes(name, model, hook, layer, d_model, n_features, source_format)"
 		  " VALUES(?,?,?,?,?,?,?)",
 	[W_FEATURE] = "INSERT INTO features(sae, idx, label, label_source, density, max_act,"
@@ -109,7 +109,7 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-void writer_track_tmp(char *p, int on)
+void index_writer_track_tmp(char *p, int on)
 {
 	for (int i = 0; i < 8; i++) {
 		if (on && !live_tmp[i]) {
@@ -186,7 +186,7 @@ static void writer_sweep_stale(const char *path)
 	free(dir);
 }
 
-fs_writer *writer_create(const char *path, char *err, size_t errlen)
+fs_writer *index_writer_create(const char *path, char *err, size_t errlen)
 {
 	writer_sweep_stale(path);
 	fs_writer *w = xcalloc(1, sizeof *w);
@@ -201,29 +201,29 @@ fs_writer *writer_create(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	close(fd);
-	writer_track_tmp(w->tmp, 1);
+	index_writer_track_tmp(w->tmp, 1);
 	if (sqlite3_open_v2(w->tmp, &w->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
 				"PRAGMA page_size=65536; PRAGMA cache_size=-65536;"
 				"PRAGMA locking_mode=EXCLUSIVE; PRAGMA temp_store=FILE;", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(w->db, stage_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, index_schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(w->db, index_stage_sql, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
 		wfail(w, "create");
 		fs_seterr(err, errlen, "%s", w->err);
-		writer_abort(w);
+		index_writer_abort(w);
 		errno = EIO; /* created but not written: a write error */
 		return NULL;
 	}
 	return w;
 }
 
-const char *writer_errmsg(fs_writer *w)
+const char *index_writer_errmsg(fs_writer *w)
 {
 	return w->err;
 }
 
-int writer_add_sae(fs_writer *w, const fs_sae *s)
+int index_writer_add_sae(fs_writer *w, const fs_sae *s)
 {
 	sqlite3_stmt *st = wstmt(w, W_SAE);
 	if (!st)
@@ -257,7 +257,7 @@ static void bind_hist(sqlite3_stmt *st, int i, const fs_feature *f)
 	sqlite3_bind_blob(st, i, blob, sizeof blob, SQLITE_TRANSIENT);
 }
 
-int64_t writer_add_feature(fs_writer *w, const fs_feature *f)
+int64_t index_writer_add_feature(fs_writer *w, const fs_feature *f)
 {
 	sqlite3_stmt *st = wstmt(w, W_FEATURE);
 	if (!st)
@@ -279,7 +279,7 @@ int64_t writer_add_feature(fs_writer *w, const fs_feature *f)
 	return sqlite3_last_insert_rowid(w->db);
 }
 
-int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source)
+int index_writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *source)
 {
 	sqlite3_stmt *st = wstmt(w, W_LABEL);
 	if (!st)
@@ -290,7 +290,7 @@ int writer_set_label(fs_writer *w, int64_t fid, const char *label, const char *s
 	return wstep(w, st, "set label");
 }
 
-int writer_set_description(fs_writer *w, int64_t fid, const char *text)
+int index_writer_set_description(fs_writer *w, int64_t fid, const char *text)
 {
 	sqlite3_stmt *st = wstmt(w, W_DESC);
 	if (!st)
@@ -300,7 +300,7 @@ int writer_set_description(fs_writer *w, int64_t fid, const char *text)
 	return wstep(w, st, "set description");
 }
 
-int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)
+int index_writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)
 {
 	sqlite3_stmt *st = wstmt(w, W_STATS);
 	if (!st)
@@ -313,7 +313,7 @@ int writer_set_stats(fs_writer *w, int64_t fid, const fs_feature *f)
 	return wstep(w, st, "set statistics");
 }
 
-int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node)
+int index_writer_set_cluster(fs_writer *w, int64_t fid, int64_t node)
 {
 	sqlite3_stmt *st = wstmt(w, W_CLUSTER);
 	if (!st)
@@ -323,7 +323,7 @@ int writer_set_cluster(fs_writer *w, int64_t fid, int64_t node)
 	return wstep(w, st, "set cluster");
 }
 
-int writer_set_map(fs_writer *w, int64_t fid, double x, double y)
+int index_writer_set_map(fs_writer *w, int64_t fid, double x, double y)
 {
 	sqlite3_stmt *st = wstmt(w, W_MAP);
 	if (!st)
@@ -355,7 +355,7 @@ static int64_t source_id(fs_writer *w, const char *source)
 	return id;
 }
 
-int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
+int64_t index_writer_add_context(fs_writer *w, const char *text, size_t len,
 			   const uint32_t *tok_off, int ntok, const char *source)
 {
 	if (w->failed)
@@ -366,7 +366,7 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 		return -1;
 	}
 	uint8_t *tb = scratch(w, (size_t)ntok * 5 + 16);
-	size_t tn = toks_encode(tok_off, ntok, tb);
+	size_t tn = index_toks_encode(tok_off, ntok, tb);
 	XXH3_state_t *hs = XXH3_createState();
 	XXH3_64bits_reset(hs);
 	XXH3_64bits_update(hs, text, len);
@@ -387,7 +387,7 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 	if (!st)
 		return -1;
 	tb = scratch(w, (size_t)ntok * 5 + 16); /* source_id may not realloc, but be safe */
-	tn = toks_encode(tok_off, ntok, tb);
+	tn = index_toks_encode(tok_off, ntok, tb);
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)h);
 	sqlite3_bind_int(st, 3, ntok);
@@ -403,13 +403,13 @@ int64_t writer_add_context(fs_writer *w, const char *text, size_t len,
 	return id;
 }
 
-int writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
+int index_writer_add_example(fs_writer *w, int64_t fid, int grp, int rank,
 		       int64_t ctx, const float *acts, int ntok)
 {
-	return writer_add_example_at(w, fid, grp, rank, ctx, acts, ntok, -1);
+	return index_writer_add_example_at(w, fid, grp, rank, ctx, acts, ntok, -1);
 }
 
-int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
+int index_writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
 			  int64_t ctx, const float *acts, int ntok, int key)
 {
 	sqlite3_stmt *st = wstmt(w, W_EXAMPLE);
@@ -436,7 +436,7 @@ int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
 		mpos = key;
 	}
 	uint8_t *b = scratch(w, (size_t)ntok * 5 + 16);
-	size_t n = acts_encode(acts, ntok, b);
+	size_t n = index_acts_encode(acts, ntok, b);
 	sqlite3_bind_int64(st, 1, fid);
 	sqlite3_bind_int(st, 2, grp);
 	sqlite3_bind_int(st, 3, rank);
@@ -462,7 +462,7 @@ int writer_add_example_at(fs_writer *w, int64_t fid, int grp, int rank,
 	return 0;
 }
 
-int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv)
+int index_writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv)
 {
 	sqlite3_stmt *st = wstmt(w, W_INTERVAL);
 	if (!st)
@@ -475,7 +475,7 @@ int writer_add_interval(fs_writer *w, int64_t fid, const fs_interval *iv)
 	return wstep(w, st, "add interval");
 }
 
-int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
+int index_writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 		     const char *token, float value)
 {
 	sqlite3_stmt *st = wstmt(w, W_LOGIT);
@@ -489,7 +489,7 @@ int writer_add_logit(fs_writer *w, int64_t fid, int sign, int rank,
 	return wstep(w, st, "add logit");
 }
 
-int writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
+int index_writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, int64_t other,
 			 double value, double aux)
 {
 	sqlite3_stmt *st = wstmt(w, W_TABLE);
@@ -507,7 +507,7 @@ int writer_add_table_row(fs_writer *w, int64_t fid, const char *kind, int rank, 
 	return wstep(w, st, "add feature table row");
 }
 
-int writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e)
+int index_writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e)
 {
 	sqlite3_stmt *st = wstmt(w, W_EXPL);
 	if (!st)
@@ -525,7 +525,7 @@ int writer_add_explanation(fs_writer *w, int64_t fid, const fs_explanation *e)
 	return wstep(w, st, "add explanation");
 }
 
-int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
+int index_writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
 			 int64_t other_fid, float cosine)
 {
 	sqlite3_stmt *st = wstmt(w, W_NEIGHBOUR);
@@ -539,7 +539,7 @@ int writer_add_neighbour(fs_writer *w, int64_t fid, int other_sae, int rank,
 	return wstep(w, st, "add neighbour");
 }
 
-int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
+int64_t index_writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
 			   int64_t size, const char *label)
 {
 	sqlite3_stmt *st = wstmt(w, W_CLUSTERNODE);
@@ -555,7 +555,7 @@ int64_t writer_add_cluster(fs_writer *w, int sae, int64_t parent, int depth,
 	return sqlite3_last_insert_rowid(w->db);
 }
 
-int writer_set_meta(fs_writer *w, const char *key, const char *value)
+int index_writer_set_meta(fs_writer *w, const char *key, const char *value)
 {
 	sqlite3_stmt *st = wstmt(w, W_META);
 	if (!st)
@@ -565,12 +565,12 @@ int writer_set_meta(fs_writer *w, const char *key, const char *value)
 	return wstep(w, st, "set meta");
 }
 
-void writer_count_tokens(fs_writer *w, int64_t n)
+void index_writer_count_tokens(fs_writer *w, int64_t n)
 {
 	w->n_tokens += n;
 }
 
-int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
+int index_writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
 {
 	if (w->failed)
 		return -1;
@@ -596,7 +596,7 @@ int writer_set_sae_size(fs_writer *w, int sae, int64_t n_features, int d_model)
 
 #define DEC_BLOCK_BYTES 262144 /* f16 bytes per stored block, about */
 
-int writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d)
+int index_writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, int d)
 {
 	if (w->failed)
 		return -1;

@@ -1,8 +1,8 @@
 /*
  * index_write_int.h: what the write side's two files share, for them only:
  * index_write.c (fs_writer: create, the add and set calls, decoders, live
- * files) and index_finish.c (writer_finish: chunks, full-text rows,
- * indexes, meta, the rename into place; writer_abort).
+ * files) and index_finish.c (index_writer_finish: chunks, full-text rows,
+ * indexes, meta, the rename into place; index_writer_abort).
  */
 #ifndef FS_INDEX_WRITE_INT_H
 #define FS_INDEX_WRITE_INT_H
@@ -20,7 +20,7 @@ typedef struct {
 	size_t used;     /* occupied slots */
 } hashmap;
 
-/* The writer's statements, by number (their SQL: writer_sql). */
+/* The writer's statements, by number (their SQL: index_writer_sql). */
 enum {
 	W_SAE, W_FEATURE, W_LABEL, W_STATS, W_CLUSTER, W_MAP, W_SOURCE, W_CONTEXT,
 	W_CHUNK, W_EXAMPLE, W_INTERVAL, W_LOGIT, W_NEIGHBOUR, W_CLUSTERNODE,
@@ -28,7 +28,7 @@ enum {
 };
 
 /* The SQL of each W_* statement (index_write.c). */
-extern const char *const writer_sql[W_COUNT];
+extern const char *const index_writer_sql[W_COUNT];
 
 /* An index being written. */
 struct fs_writer {
@@ -55,7 +55,7 @@ struct fs_writer {
 
 /* Remember (on 1) or forget (on 0) a temporary file to remove if the
  * process is interrupted (SIGINT, SIGTERM, SIGHUP). */
-void writer_track_tmp(char *p, int on);
+void index_writer_track_tmp(char *p, int on);
 
 /* Record the first error (what: its context) and fail the writer: -1. */
 static inline int wfail(fs_writer *w, const char *what)
@@ -73,7 +73,7 @@ static inline sqlite3_stmt *wstmt(fs_writer *w, int i)
 {
 	if (w->failed)
 		return NULL;
-	if (!w->st[i] && sqlite3_prepare_v3(w->db, writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
+	if (!w->st[i] && sqlite3_prepare_v3(w->db, index_writer_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					    &w->st[i], NULL) != SQLITE_OK) {
 		wfail(w, "prepare");
 		return NULL;

@@ -219,9 +219,9 @@ static void demo_matmul(float *out, const float *in, const float *W, const float
 	for (int i = 0; i < n; i++)
 		memcpy(out + (size_t)i * M, b, (size_t)M * sizeof(float));
 	if (n == 1)
-		fs_sgemv(CblasRowMajor, CblasTrans, K, M, 1.0f, W, M, in, 1, 1.0f, out, 1);
+		blas_sgemv(CblasRowMajor, CblasTrans, K, M, 1.0f, W, M, in, 1, 1.0f, out, 1);
 	else
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, M, K, 1.0f, in, K, W, M, 1.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, M, K, 1.0f, in, K, W, M, 1.0f,
 			 out, M);
 }
 
@@ -314,12 +314,12 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 		}
 		int S = pos0 + n; /* keys visible to the last row */
 		for (int h = 0; h < H; h++)
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, m->qkv + h * hd, 3 * D,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, m->qkv + h * hd, 3 * D,
 				 kc + h * hd, D, 0.0f, m->att + (size_t)h * n * S, S);
 		demo_sm_job sj = {m->att, n, S, pos0};
 		vm_parallel(H * n, (size_t)S, demo_sm_rows, &sj);
 		for (int h = 0; h < H; h++)
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, m->att + (size_t)h * n * S, S,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, m->att + (size_t)h * n * S, S,
 				 vc + h * hd, D, 0.0f, m->o + h * hd, D);
 		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
 		vm_add(m->x2, m->x, (size_t)n * D);

@@ -196,8 +196,8 @@ static float *get_tensor(fs_st_file *f, const char *name, int64_t d0, int64_t d1
 	char full[256];
 	snprintf(full, sizeof full, "transformer.%s", name);
 	const char *use = NULL;
-	for (int i = 0, n = st_count(f); i < n && !use; i++) {
-		const char *k = st_name(f, i);
+	for (int i = 0, n = tensor_st_count(f); i < n && !use; i++) {
+		const char *k = tensor_st_name(f, i);
 		if (!strcmp(k, name) || !strcmp(k, full))
 			use = k;
 	}
@@ -206,20 +206,20 @@ static float *get_tensor(fs_st_file *f, const char *name, int64_t d0, int64_t d1
 	char ws[64], gs[96];
 	shape_str(want, wn, ws, sizeof ws);
 	if (!use) {
-		fs_seterr(err, errlen, "%s: %s: missing (expected %s)", st_path(f), name, ws);
+		fs_seterr(err, errlen, "%s: %s: missing (expected %s)", tensor_st_path(f), name, ws);
 		return NULL;
 	}
 	fs_st_info in;
-	if (st_find(f, use, &in, err, errlen) != 0)
+	if (tensor_st_find(f, use, &in, err, errlen) != 0)
 		return NULL;
 	if (in.dtype != TENSOR_F32 && in.dtype != TENSOR_F16 && in.dtype != TENSOR_BF16) {
-		fs_seterr(err, errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", st_path(f), use,
+		fs_seterr(err, errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", tensor_st_path(f), use,
 			  tensor_dtype_name(in.dtype));
 		return NULL;
 	}
 	if (in.ndim != wn || in.shape[0] != d0 || (wn == 2 && in.shape[1] != d1)) {
 		shape_str(in.shape, in.ndim, gs, sizeof gs);
-		fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", st_path(f), use, gs, ws);
+		fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", tensor_st_path(f), use, gs, ws);
 		return NULL;
 	}
 	*bytes += in.count * sizeof(float);
@@ -276,7 +276,7 @@ fs_gpt2 *gpt2_load(const char *dir, char *err, size_t errlen)
 	char *text = slurp(cpath, &n, err, errlen);
 	if (!text || gpt2_config_parse(cpath, text, n, &m->c, err, errlen) != 0)
 		goto bad;
-	f = st_open(wpath, err, errlen);
+	f = tensor_st_open(wpath, err, errlen);
 	if (!f)
 		goto bad;
 	const gpt2_config *c = &m->c;
@@ -310,7 +310,7 @@ fs_gpt2 *gpt2_load(const char *dir, char *err, size_t errlen)
 		}
 	}
 	m->bytes = bytes;
-	st_close(f);
+	tensor_st_close(f);
 	f = NULL;
 	/* the tokenizer, when the folder has one */
 	char *vj = xasprintf("%s/vocab.json", dir), *tj = xasprintf("%s/tokenizer.json", dir);
@@ -335,7 +335,7 @@ fs_gpt2 *gpt2_load(const char *dir, char *err, size_t errlen)
 	free(wpath);
 	return m;
 bad:
-	st_close(f);
+	tensor_st_close(f);
 	free(text);
 	free(cpath);
 	free(wpath);
@@ -460,7 +460,7 @@ static void project(int R, int in, int out, const float *X, const float *W, cons
 		else
 			for (int j = 0; j < out; j++)
 				Y[j] += bias[j];
-		fs_sgemv(CblasRowMajor, CblasTrans, in, out, 1.0f, W, out, X, 1, 1.0f, Y, 1);
+		blas_sgemv(CblasRowMajor, CblasTrans, in, out, 1.0f, W, out, X, 1, 1.0f, Y, 1);
 		return;
 	}
 	for (int r = 0; r < R; r++) {
@@ -471,7 +471,7 @@ static void project(int R, int in, int out, const float *X, const float *W, cons
 		else
 			memcpy(y, bias, sizeof(float) * (size_t)out);
 	}
-	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, out, in, 1.0f, X, in, W, out, 1.0f, Y, out);
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, R, out, in, 1.0f, X, in, W, out, 1.0f, Y, out);
 }
 
 /* All heads of one sequence: Tq queries at absolute positions off..
@@ -483,9 +483,9 @@ static void attend(const float *q, int ldq, const float *k, int ldk, const float
 	for (int h = 0; h < H; h++) {
 		float *Sh = S + (size_t)h * Tq * Tk;
 		if (Tq == 1)
-			fs_sgemv(CblasRowMajor, CblasNoTrans, Tk, dh, scale, k + h * dh, ldk, q + h * dh, 1, 0.0f, Sh, 1);
+			blas_sgemv(CblasRowMajor, CblasNoTrans, Tk, dh, scale, k + h * dh, ldk, q + h * dh, 1, 0.0f, Sh, 1);
 		else
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, q + h * dh, ldq, k + h * dh,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Tq, Tk, dh, scale, q + h * dh, ldq, k + h * dh,
 				 ldk, 0.0f, Sh, Tk);
 	}
 	sm_job j = {S, Tq, Tk, off};
@@ -493,9 +493,9 @@ static void attend(const float *q, int ldq, const float *k, int ldk, const float
 	for (int h = 0; h < H; h++) {
 		const float *Sh = S + (size_t)h * Tq * Tk;
 		if (Tq == 1)
-			fs_sgemv(CblasRowMajor, CblasTrans, Tk, dh, 1.0f, v + h * dh, ldv, Sh, 1, 0.0f, o + h * dh, 1);
+			blas_sgemv(CblasRowMajor, CblasTrans, Tk, dh, 1.0f, v + h * dh, ldv, Sh, 1, 0.0f, o + h * dh, 1);
 		else
-			fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, 1.0f, Sh, Tk, v + h * dh, ldv,
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Tq, dh, Tk, 1.0f, Sh, Tk, v + h * dh, ldv,
 				 0.0f, o + h * dh, ldo);
 	}
 }
@@ -614,7 +614,7 @@ int gpt2_forward(fs_gpt2 *m, const int32_t *ids, int B, int T, gpt2_hook_fn hook
 		return rc;
 	if (logits) {
 		layernorm(sc->x, sc->h, R, d, m->lnf_w, m->lnf_b, c->eps);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, c->vocab_size, d, 1.0f, sc->h, d, m->wte, d, 0.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, c->vocab_size, d, 1.0f, sc->h, d, m->wte, d, 0.0f,
 			 logits, c->vocab_size);
 	}
 	return 0;
@@ -670,12 +670,12 @@ static int step_impl(fs_gpt2 *m, gpt2_cache *c, const int32_t *ids, int n, gpt2_
 	c->len += n;
 	if (logits && all && n > 1) {
 		layernorm(sc->x, sc->h, n, d, m->lnf_w, m->lnf_b, cf->eps);
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cf->vocab_size, d, 1.0f, sc->h, d, m->wte, d, 0.0f,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, cf->vocab_size, d, 1.0f, sc->h, d, m->wte, d, 0.0f,
 			 logits, cf->vocab_size);
 	} else if (logits) {
 		const float *last = sc->x + (size_t)(n - 1) * d;
 		layernorm(last, sc->h, 1, d, m->lnf_w, m->lnf_b, cf->eps);
-		fs_sgemv(CblasRowMajor, CblasNoTrans, cf->vocab_size, d, 1.0f, m->wte, d, sc->h, 1, 0.0f, logits, 1);
+		blas_sgemv(CblasRowMajor, CblasNoTrans, cf->vocab_size, d, 1.0f, m->wte, d, sc->h, 1, 0.0f, logits, 1);
 	}
 	return 0;
 }

@@ -4,7 +4,7 @@
  * tensor names with or without the "transformer." prefix, Conv1D [in, out]
  * projections, unembedding tied to wte) and, when the folder has one, its
  * byte-level BPE tokenizer. The forward pass is batched, with every matrix
- * product through fs_sgemm; hooks see (and may change in place) the
+ * product through blas_sgemm; hooks see (and may change in place) the
  * residual stream at TransformerLens's hook points; generation keeps a
  * key-value cache. The shape of the API is that of the live-model ops
  * table (load, sizes, tokenize with byte offsets, forward with a hook,

@@ -36,7 +36,7 @@ int live_point_parse(const char *s, live_point *p)
 			return 0;
 		}
 		int64_t l;
-		if (s[n] == '.' && parse_i64(s + n + 1, &l) == 0 && l >= 0 && l < 4096) {
+		if (s[n] == '.' && fs_parse_i64(s + n + 1, &l) == 0 && l >= 0 && l < 4096) {
 			p->kind = (live_hook_kind)k;
 			p->layer = (int)l;
 			return 0;

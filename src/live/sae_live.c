@@ -251,9 +251,9 @@ static float *sae_pre(live_sae *s, const float *x, int n)
 	for (int i = 0; i < n; i++)
 		memcpy(pre + (size_t)i * F, s->b_enc, (size_t)F * sizeof(float));
 	if (n == 1)
-		fs_sgemv(CblasRowMajor, CblasNoTrans, F, D, 1.0f, s->w_enc, D, xc, 1, 1.0f, pre, 1);
+		blas_sgemv(CblasRowMajor, CblasNoTrans, F, D, 1.0f, s->w_enc, D, xc, 1, 1.0f, pre, 1);
 	else
-		fs_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, F, D, 1.0f, xc, D, s->w_enc, D,
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, F, D, 1.0f, xc, D, s->w_enc, D,
 			 1.0f, pre, F);
 	return pre;
 }

@@ -182,25 +182,25 @@ static float *get(fs_st_file *f, const char *name, int64_t d0, int64_t d1, int o
 	char ws[64], gs[96];
 	shape_str(want, wn, ws, sizeof ws);
 	int found = 0;
-	for (int i = 0, n = st_count(f); i < n; i++)
-		if (!strcmp(st_name(f, i), name))
+	for (int i = 0, n = tensor_st_count(f); i < n; i++)
+		if (!strcmp(tensor_st_name(f, i), name))
 			found = 1;
 	if (!found) {
 		if (!optional)
-			fs_seterr(err, errlen, "%s: %s: missing (expected %s)", st_path(f), name, ws);
+			fs_seterr(err, errlen, "%s: %s: missing (expected %s)", tensor_st_path(f), name, ws);
 		return NULL;
 	}
 	fs_st_info in;
-	if (st_find(f, name, &in, err, errlen) != 0)
+	if (tensor_st_find(f, name, &in, err, errlen) != 0)
 		return NULL;
 	if (in.dtype != TENSOR_F32 && in.dtype != TENSOR_F16 && in.dtype != TENSOR_BF16 && in.dtype != TENSOR_F64) {
-		fs_seterr(err, errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", st_path(f), name,
+		fs_seterr(err, errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", tensor_st_path(f), name,
 			  tensor_dtype_name(in.dtype));
 		return NULL;
 	}
 	if (in.ndim != wn || in.shape[0] != d0 || (wn == 2 && in.shape[1] != d1)) {
 		shape_str(in.shape, in.ndim, gs, sizeof gs);
-		fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", st_path(f), name, gs, ws);
+		fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", tensor_st_path(f), name, gs, ws);
 		return NULL;
 	}
 	float *out = xmalloc(sizeof(float) * (in.count ? in.count : 1));
@@ -244,7 +244,7 @@ int saelens_load(const char *dir, saelens_sae *s, char *err, size_t errlen)
 	buf_free(&b);
 	if (pr != 0)
 		goto out;
-	f = st_open(s->weights, err, errlen);
+	f = tensor_st_open(s->weights, err, errlen);
 	if (!f)
 		goto out;
 	int64_t di = s->c.d_in, ds = s->c.d_sae;
@@ -255,7 +255,7 @@ int saelens_load(const char *dir, saelens_sae *s, char *err, size_t errlen)
 		goto out;
 	rc = 0;
 out:
-	st_close(f);
+	tensor_st_close(f);
 	free(cpath);
 	if (rc != 0)
 		saelens_free(s);
@@ -297,7 +297,7 @@ void saelens_encode(const saelens_sae *s, const float *x, int rows, float *acts,
 		float *a = acts + (size_t)r * ds;
 		memcpy(a, s->b_enc, sizeof(float) * (size_t)ds);
 	}
-	fs_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, ds, di, 1.0f, scratch, di, s->W_enc, ds, 1.0f, acts,
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, ds, di, 1.0f, scratch, di, s->W_enc, ds, 1.0f, acts,
 		 ds);
 	for (int r = 0; r < rows; r++) {
 		float *a = acts + (size_t)r * ds;

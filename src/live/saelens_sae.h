@@ -4,7 +4,7 @@
  * sae_weights.safetensors (W_enc [d_in, d_sae], b_enc, W_dec [d_sae,
  * d_in], b_dec, and threshold for JumpReLU; f32, f16 or bf16). Encoding
  * follows SAELens: optional input normalisation, x - b_dec when
- * apply_b_dec_to_input, pre = x W_enc + b_enc through fs_sgemm, then ReLU
+ * apply_b_dec_to_input, pre = x W_enc + b_enc through blas_sgemm, then ReLU
  * (standard), the k largest after ReLU (topk) or ReLU gated by
  * pre > threshold (jumprelu).
  */

@@ -188,7 +188,7 @@ out:
 	free(mp);
 	free(sp);
 	free(dir);
-	live_files_free(fl, n);
+	index_live_files_free(fl, n);
 	return rc;
 }
 

@@ -551,7 +551,7 @@ int notes_feature_key(fs_index *ix, int64_t fid, char *out, size_t outlen)
 		return -1;
 	const fs_sae *s = index_sae_by_id(ix, f.sae);
 	snprintf(out, outlen, "%s/%lld", s ? s->name : "?", (long long)f.idx);
-	feature_free(&f);
+	index_feature_free(&f);
 	return s ? 0 : -1;
 }
 

@@ -36,7 +36,7 @@ const char *notes_path(const fs_notes *n);
 int notes_get(fs_notes *n, const char *key, fs_note *out);
 /* Save one note in its own transaction (an all-empty note deletes it). */
 int notes_put(fs_notes *n, const fs_note *note);
-void note_free(fs_note *note);
+void notes_note_free(fs_note *note);
 
 /* Keys of all features with a note/label/tag/bookmark, sorted. */
 int notes_keys(fs_notes *n, char ***keys);
@@ -48,7 +48,7 @@ int notes_list_names(fs_notes *n, char ***names);
 int notes_list_add(fs_notes *n, const char *list, const char *description, const char *key);
 int notes_list_remove(fs_notes *n, const char *list, const char *key);
 int notes_list_members(fs_notes *n, const char *list, char ***keys);
-void strv_free(char **v, int n);
+void notes_strv_free(char **v, int n);
 
 const char *notes_errmsg(fs_notes *n);
 

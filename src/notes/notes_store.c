@@ -28,7 +28,7 @@ static void strv_push(char ***v, int *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
-void strv_free(char **v, int n)
+void notes_strv_free(char **v, int n)
 {
 	if (!v)
 		return;
@@ -46,7 +46,7 @@ static int notes_collect(fs_notes *n, sqlite3_stmt *s, char ***out, const char *
 		strv_push(&v, &cnt, (const char *)sqlite3_column_text(s, 0));
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {
-		strv_free(v, cnt);
+		notes_strv_free(v, cnt);
 		*out = NULL;
 		return notes_fail(n, what);
 	}
@@ -69,7 +69,7 @@ int notes_key_cmp(const char *a, const char *b)
 		return la < lb ? -1 : 1;
 	const char *na = sa ? sa + 1 : a, *nb = sb ? sb + 1 : b;
 	int64_t ia, ib;
-	if (parse_i64(na, &ia) == 0 && parse_i64(nb, &ib) == 0 && ia != ib)
+	if (fs_parse_i64(na, &ia) == 0 && fs_parse_i64(nb, &ib) == 0 && ia != ib)
 		return ia < ib ? -1 : 1;
 	return strcmp(na, nb);
 }
@@ -113,7 +113,7 @@ int notes_get(fs_notes *n, const char *key, fs_note *out)
 	return notes_fail(n, "read note");
 }
 
-void note_free(fs_note *note)
+void notes_note_free(fs_note *note)
 {
 	if (!note)
 		return;
@@ -268,7 +268,7 @@ int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *
 		return -1;
 	fs_note cur;
 	if (notes_get(n, mine->key, &cur) < 0) {
-		note_free(&cur);
+		notes_note_free(&cur);
 		notes_write_end(n, 0);
 		return -1;
 	}
@@ -302,7 +302,7 @@ int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *
 	}
 	if (stored) {
 		if (rc == 0) {
-			note_free(&cur);
+			notes_note_free(&cur);
 			if (notes_get(n, mine->key, stored) < 0)
 				rc = -1;
 		} else {
@@ -310,7 +310,7 @@ int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *
 			return rc;
 		}
 	}
-	note_free(&cur);
+	notes_note_free(&cur);
 	return rc;
 }
 

@@ -34,7 +34,7 @@ int view_feature_cofire(int64_t fid, view_cofire **out)
 		v[i + 1].text = xasprintf("  %-12s %.3f %5lld  %s", name, c[i].jaccard, (long long)c[i].shared,
 					  have && f.label[0] ? f.label : "(no label)");
 		if (have)
-			feature_free(&f);
+			index_feature_free(&f);
 	}
 	free(c);
 	*out = v;

@@ -23,7 +23,7 @@
 /* FEATSCOPE_TIMING=FILE: frame timings and memory for bench/tui.sh. */
 static struct {
 	FILE *f;          /* where the figures go, NULL when off */
-	double t0;        /* cmd_tui entry */
+	double t0;        /* tui_main entry */
 	double first_ms;  /* entry to the first finished frame */
 	double *lat;      /* key to finished frame, ms */
 	int n, cap;       /* count and capacity */
@@ -204,7 +204,7 @@ static void tui_list_add(const char *arg)
 		return;
 	}
 	char *name = arg ? xstrdup(arg) : prompt_read("add to list: ", "", tui_complete_list, NULL, NULL);
-	strv_free(tui_lists, tui_nlists > 0 ? tui_nlists : 0);
+	notes_strv_free(tui_lists, tui_nlists > 0 ? tui_nlists : 0);
 	tui_lists = NULL;
 	tui_nlists = 0;
 	if (!name || !*name) {
@@ -267,10 +267,10 @@ static void tui_copy(const char *arg)
 			if (index_context(tui.ix, ex[i].ctx, &c) != 0)
 				continue;
 			buf_printf(&b, "top context %lld (%.4g): %.*s\n", (long long)c.id, ex[i].max_act, c.len, c.text);
-			context_free(&c);
+			index_context_free(&c);
 		}
-		examples_free(ex, nex > 0 ? nex : 0);
-		feature_free(&f);
+		index_examples_free(ex, nex > 0 ? nex : 0);
+		index_feature_free(&f);
 		raw = b.p;
 	}
 	fs_buf e = {0};
@@ -314,7 +314,7 @@ static int tui_index_watch(void)
 	static double last;
 	static int changed;
 	static char why[64];
-	static fs_index *seen; /* the index the state is for (cmd_tui runs again in tests) */
+	static fs_index *seen; /* the index the state is for (tui_main runs again in tests) */
 	if (seen != tui.ix) {
 		seen = tui.ix;
 		changed = 0;
@@ -390,7 +390,7 @@ static void tui_command(const char *line)
 	if (act == ACT_NONE) {
 		/* A number alone: go to that feature. */
 		int64_t dummy;
-		if (parse_i64(name, &dummy) == 0 || name[0] == '#') {
+		if (fs_parse_i64(name, &dummy) == 0 || name[0] == '#') {
 			tui_goto(name);
 			return;
 		}
@@ -526,7 +526,7 @@ static void tui_action(int act, const char *arg)
 		int sae = index_n_saes(tui.ix) > 0 ? index_sae(tui.ix, 0)->id : 0;
 		if (fid > 0 && index_feature(tui.ix, fid, &f) == 0) {
 			sae = f.sae;
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		if (act == ACT_COMPARE)
 			view_open_compare(sae, 0);
@@ -641,7 +641,7 @@ static int tui_usage(void)
 	return FS_EXIT_USAGE;
 }
 
-int cmd_tui(int argc, char **argv)
+int tui_main(int argc, char **argv)
 {
 	int no_color = 0;
 	const char *notes_path = NULL, *path = NULL;

@@ -224,7 +224,7 @@ static int tui_note_key(int64_t fid, char *out, size_t len)
 		return -1;
 	const fs_sae *s = index_sae_by_id(tui.ix, f.sae);
 	snprintf(out, len, "%s/%lld", s ? s->name : "?", (long long)f.idx);
-	feature_free(&f);
+	index_feature_free(&f);
 	return 0;
 }
 
@@ -264,7 +264,7 @@ const char *tui_feature_text(int64_t fid, char *buf, size_t len)
 	if (index_feature(tui.ix, fid, &f) != 0)
 		return NULL;
 	tui_feature_text_of(&f, buf, len);
-	feature_free(&f);
+	index_feature_free(&f);
 	return buf;
 }
 
@@ -302,13 +302,13 @@ void tui_user_labels_sync(void)
 			tags[n] = xstrdup(note.tags ? note.tags : "");
 			n++;
 		}
-		note_free(&note);
+		notes_note_free(&note);
 	}
 	index_set_user_labels(tui.ix, n, fids, (const char *const *)labels, (const char *const *)tags);
-	strv_free(labels, n);
-	strv_free(tags, n);
+	notes_strv_free(labels, n);
+	notes_strv_free(tags, n);
 	free(fids);
-	strv_free(keys, nk > 0 ? nk : 0);
+	notes_strv_free(keys, nk > 0 ? nk : 0);
 }
 
 int tui_note_put(const fs_note *n)
@@ -335,7 +335,7 @@ int tui_note_merge(const fs_note *base, const fs_note *mine, fs_note *stored)
 
 void tui_note_free(fs_note *n)
 {
-	note_free(n);
+	notes_note_free(n);
 	memset(n, 0, sizeof *n);
 }
 

@@ -59,7 +59,7 @@ static int cl_expand_into(cl_priv *cp, int at, int sae, int64_t node, int depth,
 		cl_insert(cp, at + 1 + added++,
 			  (cl_row){CL_NODE, c[i].id, depth, c[i].size, psize, 0, xstrdup(c[i].label)});
 	if (nc > 0)
-		clusters_free(c, nc);
+		index_clusters_free(c, nc);
 	if (node > 0) {
 		int64_t *fids = NULL;
 		int nf = index_cluster_features(tui.ix, node, &fids);
@@ -69,7 +69,7 @@ static int cl_expand_into(cl_priv *cp, int at, int sae, int64_t node, int depth,
 			if (index_feature(tui.ix, fids[i], &f) == 0) {
 				int user;
 				tui_label(f.id, f.label, lab, sizeof lab, &user);
-				feature_free(&f);
+				index_feature_free(&f);
 			}
 			cl_insert(cp, at + 1 + added++, (cl_row){CL_FEATURE, fids[i], depth, 0, 0, 0, xstrdup(lab)});
 		}
@@ -240,7 +240,7 @@ static void cl_reveal(view *v, int64_t fid)
 		return;
 	int64_t node = f.cluster;
 	int sae = f.sae;
-	feature_free(&f);
+	index_feature_free(&f);
 	/* the path from the root to the node */
 	int64_t path[64];
 	int np = 0;
@@ -294,7 +294,7 @@ void view_open_clusters(int sae, int64_t fid)
 		for (int i = 0; i < nc; i++)
 			total += c[i].size;
 		if (nc > 0)
-			clusters_free(c, nc);
+			index_clusters_free(c, nc);
 		cl_expand_into(cp, -1, id, 0, 0, total);
 	}
 	view *v = view_new(&cl_ops, cp);

@@ -383,17 +383,17 @@ static void pane_free(pv_pane *q)
 {
 	for (int i = 0; i < q->nex; i++) {
 		if (q->loaded[i])
-			context_free(&q->ctx[i]);
+			index_context_free(&q->ctx[i]);
 		free(q->cells[i]);
 	}
-	examples_free(q->ex, q->nex);
+	index_examples_free(q->ex, q->nex);
 	free(q->ctx);
 	free(q->cells);
 	free(q->ncells);
 	free(q->centre);
 	free(q->loaded);
 	if (q->ok)
-		feature_free(&q->f);
+		index_feature_free(&q->f);
 }
 
 static void pane_ctx(pv_pane *q, int i)
@@ -675,7 +675,7 @@ char *view_compare_matches(int64_t fid, int sae, int64_t row)
 		if (!m || !m->ok || m->s.d != d)
 			continue;
 		float *c = xmalloc((size_t)m->s.n * sizeof *c);
-		fs_sgemv(CblasRowMajor, CblasNoTrans, (int)m->s.n, d, 1.0f, m->X, d, q, 1, 0.0f, c, 1);
+		blas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->s.n, d, 1.0f, m->X, d, q, 1, 0.0f, c, 1);
 		int64_t bj = 0;
 		for (int64_t j = 1; j < m->s.n; j++)
 			if (c[j] > c[bj])

@@ -257,7 +257,7 @@ static void feat_layout(view *v)
 		feat_text(fp, i ? TC_DIM : TC_NORMAL, "explanation %d: %s  [%s%s%s]", i + 1, ex[i].text, ex[i].source,
 			  ex[i].scores[0] ? "; " : "", ex[i].scores);
 	if (nexp > 0)
-		explanations_free(ex, nexp);
+		index_explanations_free(ex, nexp);
 	int grp = -1;
 	for (int i = 0; i < fp->nex; i++) {
 		fs_example *e = &fp->ex[i];
@@ -597,19 +597,19 @@ static void feat_free(view *v)
 	free(fp->ablation);
 	for (int i = 0; i < fp->nex; i++) {
 		if (fp->ctx[i].loaded && fp->ctx[i].ctx.text)
-			context_free(&fp->ctx[i].ctx);
+			index_context_free(&fp->ctx[i].ctx);
 		free(fp->ctx[i].cells);
 	}
 	free(fp->ctx);
 	if (fp->nex > 0)
-		examples_free(fp->ex, fp->nex);
+		index_examples_free(fp->ex, fp->nex);
 	free(fp->iv);
 	if (fp->npos > 0)
-		logits_free(fp->pos, fp->npos);
+		index_logits_free(fp->pos, fp->npos);
 	if (fp->nneg > 0)
-		logits_free(fp->neg, fp->nneg);
+		index_logits_free(fp->neg, fp->nneg);
 	if (fp->have_f)
-		feature_free(&fp->f);
+		index_feature_free(&fp->f);
 	free(fp->desc);
 	view_feature_cofire_free(fp->co, fp->nco);
 	free(fp);

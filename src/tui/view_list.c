@@ -46,7 +46,7 @@ static const char *list_sort_names[] = {"id", "label", "density", "max", "cluste
 static void list_cache_drop(list_pane *p)
 {
 	for (int i = 0; i < p->rn; i++)
-		feature_free(&p->rows[i]);
+		index_feature_free(&p->rows[i]);
 	p->rn = 0;
 }
 
@@ -142,12 +142,12 @@ static void list_extend(list_pane *p, int dir, int n, int max)
 	if (drop > 0) {
 		if (dir > 0) {
 			for (int i = 0; i < drop; i++)
-				feature_free(&p->rows[i]);
+				index_feature_free(&p->rows[i]);
 			memmove(p->rows, p->rows + drop, (size_t)(p->rn - drop) * sizeof *p->rows);
 			p->roff += drop;
 		} else {
 			for (int i = p->rn - drop; i < p->rn; i++)
-				feature_free(&p->rows[i]);
+				index_feature_free(&p->rows[i]);
 		}
 		p->rn -= drop;
 	}
@@ -364,7 +364,7 @@ static void list_jump(view *v, const char *text)
 	list_pane *p = &lp->pane[lp->active];
 	char err[256], name[300];
 	int64_t n;
-	if (parse_i64(text, &n) == 0 && p->sae)
+	if (fs_parse_i64(text, &n) == 0 && p->sae)
 		snprintf(name, sizeof name, "%s/%s", list_sae_name(p->sae), text);
 	else
 		snprintf(name, sizeof name, "%s", text);

@@ -111,7 +111,7 @@ static int map_load_step(view *v)
 			if (f->map_y < mp->miny) mp->miny = f->map_y;
 			if (f->map_y > mp->maxy) mp->maxy = f->map_y;
 		}
-		feature_free(f);
+		index_feature_free(f);
 	}
 	free(page);
 	mp->loaded += n > 0 ? n : 0;
@@ -296,7 +296,7 @@ static void map_draw(view *v)
 		index_feature_name(tui.ix, mp->under, name, sizeof name);
 		if (index_feature(tui.ix, mp->under, &f) == 0) {
 			tui_label(f.id, f.label, lab, sizeof lab, &user);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		snprintf(info, sizeof info, "%s  %s", name, lab);
 	}
@@ -419,7 +419,7 @@ void view_open_map(int sae, int64_t fid)
 		fs_feature f;
 		if (index_feature(tui.ix, fid, &f) == 0) {
 			sae = f.sae;
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 	}
 	if (sae == 0 && index_n_saes(tui.ix) > 0)

@@ -65,7 +65,7 @@ static void mt_draw(view *v)
 	index_feature_name(tui.ix, mp->fid, name, sizeof name);
 	if (index_feature(tui.ix, mp->fid, &f) == 0) {
 		tui_label(f.id, f.label, lab, sizeof lab, &user);
-		feature_free(&f);
+		index_feature_free(&f);
 	}
 	int used = draw_printf(1, 0, v->w, TC_HEADER, 0, " %d of %d contexts match; feature %s ", mp->n,
 			       mp->nexamples, name);
@@ -126,7 +126,7 @@ static void mt_free(view *v)
 {
 	mt_priv *mp = v->priv;
 	for (int i = 0; i < mp->n; i++) {
-		context_free(&mp->ctx[i].c);
+		index_context_free(&mp->ctx[i].c);
 		free(mp->ctx[i].acts);
 	}
 	free(mp->ctx);
@@ -167,7 +167,7 @@ void view_open_matches(int64_t fid, const char *pattern)
 			continue;
 		m->nspan = grep_pattern_spans(p, m->c.text, (size_t)m->c.len, m->spans, MT_SPANS);
 		if (m->nspan == 0) {
-			context_free(&m->c);
+			index_context_free(&m->c);
 			continue;
 		}
 		m->acts = xcalloc((size_t)m->c.ntok + 1, sizeof *m->acts);
@@ -184,7 +184,7 @@ void view_open_matches(int64_t fid, const char *pattern)
 			mp->max = m->max_act;
 		mp->n++;
 	}
-	examples_free(ex, nex > 0 ? nex : 0);
+	index_examples_free(ex, nex > 0 ? nex : 0);
 	grep_pattern_free(p);
 	view *v = view_new(&mt_ops, mp);
 	char name[64];

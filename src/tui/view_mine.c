@@ -81,7 +81,7 @@ static void mine_build(view *v)
 			bm[nb++] = keys[i];
 		if ((note.label && note.label[0]) || (note.note && note.note[0]) || (note.tags && note.tags[0]))
 			noted[nn++] = keys[i];
-		note_free(&note);
+		notes_note_free(&note);
 	}
 	mine_add(mp, 0, xasprintf("bookmarks (%d)", nb), NULL);
 	mine_keys(mp, bm, nb, NULL);
@@ -89,7 +89,7 @@ static void mine_build(view *v)
 	mine_keys(mp, noted, nn, NULL);
 	free(bm);
 	free(noted);
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	char **lists = NULL;
 	int nl = notes_list_names(tui.notes, &lists);
 	for (int i = 0; i < nl; i++) {
@@ -100,11 +100,11 @@ static void mine_build(view *v)
 					  nm > 0 ? nm : 0), NULL);
 		free(desc);
 		mine_keys(mp, mem, nm, lists[i]);
-		strv_free(mem, nm > 0 ? nm : 0);
+		notes_strv_free(mem, nm > 0 ? nm : 0);
 	}
 	if (nl <= 0)
 		mine_add(mp, 0, xstrdup("no lists yet ('+' adds the selected feature to one)"), NULL);
-	strv_free(lists, nl > 0 ? nl : 0);
+	notes_strv_free(lists, nl > 0 ? nl : 0);
 	v->nrows = mp->n;
 	view_clamp(v);
 }
@@ -129,7 +129,7 @@ static void mine_draw(view *v)
 		index_feature_name(tui.ix, r->fid, name, sizeof name);
 		if (index_feature(tui.ix, r->fid, &f) == 0) {
 			tui_label_feature(&f, lab, sizeof lab, &user);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		int used = draw_printf(y, 0, v->w, cls, 0, "  %-12s ", name);
 		draw_text(y, used, v->w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL, DRAW_ELLIPSIS);

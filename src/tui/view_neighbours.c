@@ -82,7 +82,7 @@ static void nb_draw(view *v)
 			tui_label(n->fid, f.label, lab, sizeof lab, &user);
 			draw_text(y, 30, v->w - 30, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL,
 				  DRAW_ELLIPSIS);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 	}
 }
@@ -114,7 +114,7 @@ static int nb_key(view *v, int act, int key)
 		int own = 0;
 		if (index_feature(tui.ix, np->fid, &f) == 0) {
 			own = f.sae;
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		int idx = -1;
 		for (int i = 0; i < n; i++)

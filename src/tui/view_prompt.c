@@ -301,7 +301,7 @@ static void pr_draw(view *v)
 			if (pp->idx[(size_t)t * PR_TOP + q] == cidx)
 				acts[t] = pp->val[(size_t)t * PR_TOP + q];
 	if (have_cf)
-		feature_free(&cf);
+		index_feature_free(&cf);
 	int nc = 0;
 	draw_cell *cells = draw_context_cells(pp->text, pp->len, pp->off, pp->ntok, acts, &nc);
 	int y = 4, from = 0, rows_text = v->h / 3 > 2 ? v->h / 3 : 2;
@@ -335,7 +335,7 @@ static void pr_draw(view *v)
 		if (fid > 0 && index_feature(tui.ix, fid, &ff) == 0) {
 			index_feature_name(tui.ix, fid, nm, sizeof nm);
 			tui_label(fid, ff.label, lab, sizeof lab, &user);
-			feature_free(&ff);
+			index_feature_free(&ff);
 		}
 		int cls = r == pp->sel ? TC_SELECT : TC_NORMAL;
 		int u = draw_printf(ly + 1 + r, 1, w - 1, cls, 0, " %8.3f  %-10s ", pp->val[(size_t)t * PR_TOP + r], nm);

@@ -207,7 +207,7 @@ static void rx_draw(view *v)
 		index_feature_name(tui.ix, h->fid, name, sizeof name);
 		if (index_feature(tui.ix, h->fid, &f) == 0) {
 			tui_label(f.id, f.label, lab, sizeof lab, &user);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		int used = draw_printf(y, 0, v->w, cls, 0, " %9.1f%% %6.1f%% %6.3f %10.1f %5lld  %-10s ",
 				       h->precision * 100, h->recall * 100, h->f1, h->mass, (long long)h->contexts,

@@ -139,7 +139,7 @@ static int sr_add_notes(sr_priv *sp)
 		if (fid > 0)
 			fids[n++] = fid;
 	}
-	strv_free(keys, nk);
+	notes_strv_free(keys, nk);
 	if (n > 0)
 		sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("features whose notes match (%d)", n)});
 	for (int i = 0; i < n; i++)
@@ -241,7 +241,7 @@ static void sr_draw(view *v)
 			index_feature_name(tui.ix, r->id, name, sizeof name);
 			if (index_feature(tui.ix, r->id, &f) == 0) {
 				tui_label(r->id, f.label, lab, sizeof lab, &user);
-				feature_free(&f);
+				index_feature_free(&f);
 			}
 			if (r->act >= 0)
 				snprintf(head, sizeof head, "     %-10s %7.3g  ", name, r->act);
@@ -300,7 +300,7 @@ static void sr_free(view *v)
 		free(sp->rows[i].text);
 	free(sp->rows);
 	for (int i = 0; i < sp->nctx; i++)
-		context_free(&sp->ctx[i].c);
+		index_context_free(&sp->ctx[i].c);
 	free(sp->ctx);
 	for (int i = 0; i < sp->ntf; i++)
 		free(sp->tf[i].acts);

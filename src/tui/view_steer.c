@@ -127,7 +127,7 @@ static int st_add(st_priv *sp, int64_t fid, double v)
 	int idx = (int)f.idx;
 	if (isnan(v))
 		v = 2 * f.max_act;
-	feature_free(&f);
+	index_feature_free(&f);
 	if (!ok) {
 		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", sp->job->ls.dict->name);
 		return -1;
@@ -190,7 +190,7 @@ static void st_draw(view *v)
 		index_feature_name(tui.ix, sp->fid[i], nm, sizeof nm);
 		if (index_feature(tui.ix, sp->fid[i], &f) == 0) {
 			tui_label(f.id, f.label, lab, sizeof lab, &user);
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		int cls = i == v->cur ? TC_SELECT : TC_NORMAL;
 		int u = draw_printf(y, 1, w - 1, cls, 0, " %-10s = %8.3f%s  ", nm, sp->terms[i].value,

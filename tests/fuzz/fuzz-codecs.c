@@ -1,7 +1,7 @@
 /*
  * fuzz-codecs.c: libFuzzer target for the index blob codecs (index.h):
- * acts_decode (sparse varint-gap/f16 activations), toks_decode (varint
- * token lengths) and ex_next (a context's packed examples). The first
+ * index_acts_decode (sparse varint-gap/f16 activations), index_toks_decode (varint
+ * token lengths) and index_ex_next (a context's packed examples). The first
  * bytes give ntok and the text length; the rest is the blob, as a hostile
  * index would store it. A blob that decodes must give in-range offsets and
  * re-encode to something that decodes the same.
@@ -28,23 +28,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!acts || !acts2 || !enc || !off || !off2)
 		abort();
 
-	if (acts_decode(p, n, acts, ntok) == 0) {
+	if (index_acts_decode(p, n, acts, ntok) == 0) {
 		/* Round trip: values survive up to f16 rounding of what was f16. */
-		size_t m = acts_encode(acts, ntok, enc);
-		if (m > (size_t)ntok * 5 || acts_decode(enc, m, acts2, ntok) != 0)
+		size_t m = index_acts_encode(acts, ntok, enc);
+		if (m > (size_t)ntok * 5 || index_acts_decode(enc, m, acts2, ntok) != 0)
 			abort();
 		for (int i = 0; i < ntok; i++)
 			if (isfinite(acts[i]) && acts[i] != 0 && acts2[i] == 0)
 				abort(); /* a firing token must stay visible */
 	}
-	if (toks_decode(p, n, off, ntok, textlen) == 0) {
+	if (index_toks_decode(p, n, off, ntok, textlen) == 0) {
 		if (off[0] != 0 || off[ntok] != textlen)
 			abort();
 		for (int i = 0; i < ntok; i++)
 			if (off[i] > off[i + 1])
 				abort();
-		size_t m = toks_encode(off, ntok, enc);
-		if (toks_decode(enc, m, off2, ntok, textlen) != 0 ||
+		size_t m = index_toks_encode(off, ntok, enc);
+		if (index_toks_decode(enc, m, off2, ntok, textlen) != 0 ||
 		    memcmp(off, off2, sizeof(uint32_t) * ((size_t)ntok + 1)) != 0)
 			abort();
 	}
@@ -55,11 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fs_ex_entry e, e2;
 	fs_buf again = {0};
 	int k;
-	while ((k = ex_next(p, n, &at, &fid, &e)) == 1) {
+	while ((k = index_ex_next(p, n, &at, &fid, &e)) == 1) {
 		if (e.acts < p || e.acts + e.nacts > p + n || at > n || e.fid < 0)
 			abort();
-		ex_put(&again, e.fid - fid2, e.max_act, e.max_pos, e.acts, e.nacts);
-		if (ex_next((const uint8_t *)again.p, again.len, &at2, &fid2, &e2) != 1 ||
+		index_ex_put(&again, e.fid - fid2, e.max_act, e.max_pos, e.acts, e.nacts);
+		if (index_ex_next((const uint8_t *)again.p, again.len, &at2, &fid2, &e2) != 1 ||
 		    e2.fid != e.fid || e2.max_pos != e.max_pos || e2.nacts != e.nacts ||
 		    memcmp(e2.acts, e.acts, e.nacts) != 0 || memcmp(&e2.max_act, &e.max_act, 4) != 0)
 			abort();

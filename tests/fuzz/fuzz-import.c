@@ -136,14 +136,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	char out[600], err[1024];
 	snprintf(out, sizeof out, "%s/out.sqlite", dir);
-	fs_writer *w = writer_create(out, err, sizeof err);
+	fs_writer *w = index_writer_create(out, err, sizeof err);
 	if (!w)
 		abort();
 	err[0] = 0;
 	int rc = import_run(w, name, path, &o, err, sizeof err);
 	if (rc != 0 && (!err[0] || strchr(err, '\n')))
 		abort(); /* a failure says why, on one line */
-	writer_abort(w);
+	index_writer_abort(w);
 	rm_rf(dir);
 	return 0;
 }

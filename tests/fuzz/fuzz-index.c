@@ -63,7 +63,7 @@ static void exercise(fs_index *ix)
 		fs_feature page[4];
 		int np = index_feature_page(ix, s->id, (fs_sort)(i % 5), i & 1, i & 2 ? "a" : NULL, 0, 4, page);
 		for (int k = 0; k < np; k++)
-			feature_free(&page[k]);
+			index_feature_free(&page[k]);
 		(void)index_feature_count(ix, s->id, "1");
 		/* the stored decoder, and compare's loaders over it */
 		int dd = 0;
@@ -99,7 +99,7 @@ static void exercise(fs_index *ix)
 			free(fids);
 		}
 		if (nc > 0)
-			clusters_free(cl, nc);
+			index_clusters_free(cl, nc);
 	}
 	char err[256];
 	(void)index_resolve(ix, "0", err, sizeof err);
@@ -110,7 +110,7 @@ static void exercise(fs_index *ix)
 			(void)index_feature_name(ix, fid, name, sizeof name);
 			format_sparkline(&b, f.hist, FS_HIST_BINS);
 			format_escaped(&b, f.label, strlen(f.label));
-			feature_free(&f);
+			index_feature_free(&f);
 		}
 		fs_example *ex = NULL;
 		int n = index_examples(ix, fid, &ex);
@@ -134,18 +134,18 @@ static void exercise(fs_index *ix)
 				int m = index_context_features(ix, c.id, 4, &cf);
 				(void)m;
 				free(cf);
-				context_free(&c);
+				index_context_free(&c);
 			}
 		}
 		if (n > 0)
-			examples_free(ex, n);
+			index_examples_free(ex, n);
 		fs_interval *iv = NULL;
 		n = index_intervals(ix, fid, &iv);
 		free(iv);
 		fs_logit *lg = NULL;
 		n = index_logits(ix, fid, 1, &lg);
 		if (n > 0)
-			logits_free(lg, n);
+			index_logits_free(lg, n);
 		fs_neighbour *nb = NULL;
 		n = index_neighbours(ix, fid, 0, 4, &nb);
 		free(nb);
@@ -157,7 +157,7 @@ static void exercise(fs_index *ix)
 			for (int i = 0; i < ch.n; i++)
 				if (ch.off[i] >= ch.off[i + 1] || ch.off[i + 1] > ch.len)
 					abort();
-			chunk_free(&ch);
+			index_chunk_free(&ch);
 		}
 	}
 	int64_t *ids = NULL;
@@ -165,7 +165,7 @@ static void exercise(fs_index *ix)
 	for (int i = 0; i < n; i++) {
 		fs_context c;
 		if (index_context(ix, ids[i], &c) == 0)
-			context_free(&c);
+			index_context_free(&c);
 	}
 	free(ids);
 	ids = NULL;

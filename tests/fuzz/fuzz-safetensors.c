@@ -1,7 +1,7 @@
 /*
  * fuzz-safetensors.c: libFuzzer target for the safetensors reader
- * (src/core/tensor.c): st_open on the input written to a file, then every
- * tensor's st_find (dtype, shape and offsets validated against the file)
+ * (src/core/tensor.c): tensor_st_open on the input written to a file, then every
+ * tensor's tensor_st_find (dtype, shape and offsets validated against the file)
  * with its first and last element read, the metadata, and tensor_load
  * (conversion to f32). A header that lies about offsets, shapes or sizes
  * must be refused, never read past the mapping.
@@ -15,16 +15,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (fuzz_write(path, data, size) != 0)
 		return 0;
 	char err[512];
-	fs_st_file *f = st_open(path, err, sizeof err);
+	fs_st_file *f = tensor_st_open(path, err, sizeof err);
 	if (f) {
-		(void)st_metadata(f, "format");
-		int n = st_count(f);
+		(void)tensor_st_metadata(f, "format");
+		int n = tensor_st_count(f);
 		for (int i = 0; i < n && i < 16; i++) {
-			const char *name = st_name(f, i);
+			const char *name = tensor_st_name(f, i);
 			if (!name)
 				abort();
 			fs_st_info info;
-			if (st_find(f, name, &info, err, sizeof err) == 0 && info.count > 0) {
+			if (tensor_st_find(f, name, &info, err, sizeof err) == 0 && info.count > 0) {
 				int sz = tensor_dtype_size(info.dtype);
 				if (sz <= 0)
 					abort();
@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				(void)c;
 			}
 		}
-		st_close(f);
+		tensor_st_close(f);
 	}
 	fs_tensor t;
 	if (tensor_load(path, NULL, &t, err, sizeof err) == 0) {

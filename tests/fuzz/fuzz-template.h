@@ -14,13 +14,13 @@
 static void make_template(const char *path)
 {
 	char err[512];
-	fs_writer *w = writer_create(path, err, sizeof err);
+	fs_writer *w = index_writer_create(path, err, sizeof err);
 	if (!w) {
 		fprintf(stderr, "fuzz-index-rows: %s\n", err);
 		abort();
 	}
 	fs_sae s1 = {0, "a", "m", "h", 0, 4, 3, "native"}, s2 = {0, "b", "", "", -1, 0, 1, "native"};
-	int a = writer_add_sae(w, &s1), bsae = writer_add_sae(w, &s2);
+	int a = index_writer_add_sae(w, &s1), bsae = index_writer_add_sae(w, &s2);
 	static const char *const texts[] = {"the cat sat", "\x1b]0;pwned\x07 title", "ACGT ACGT",
 					    ("\xe2\x80\xae" "evil\xff\xfe"), "def f(x): return x"};
 	int64_t ctx[5];
@@ -33,7 +33,7 @@ static void make_template(const char *path)
 			if (texts[i][k] == ' ')
 				off[++ntok] = (uint32_t)k;
 		off[++ntok] = (uint32_t)len;
-		ctx[i] = writer_add_context(w, texts[i], len, off, ntok, i & 1 ? "src1" : "");
+		ctx[i] = index_writer_add_context(w, texts[i], len, off, ntok, i & 1 ? "src1" : "");
 	}
 	int64_t fid[4];
 	for (int f = 0; f < 4; f++) {
@@ -49,30 +49,30 @@ static void make_template(const char *path)
 		ft.map_x = ft.map_y = 0.5;
 		ft.hist_hi = 4;
 		ft.hist[3] = 7;
-		fid[f] = writer_add_feature(w, &ft);
+		fid[f] = index_writer_add_feature(w, &ft);
 	}
 	for (int f = 0; f < 4; f++) {
 		for (int r = 0; r < 3; r++) {
 			float acts[8] = {0};
 			acts[r % 2] = 1.5f + (float)r;
-			writer_add_example(w, fid[f], r < 2 ? 0 : 1, r, ctx[(f + r) % 5], acts, 2);
+			index_writer_add_example(w, fid[f], r < 2 ? 0 : 1, r, ctx[(f + r) % 5], acts, 2);
 		}
 		fs_interval iv = {1, 0, 3, 0.5f};
-		writer_add_interval(w, fid[f], &iv);
-		writer_add_logit(w, fid[f], 1, 0, "the", 0.5f);
-		writer_add_logit(w, fid[f], -1, 0, "\x1b[2J", -0.5f);
-		writer_add_neighbour(w, fid[f], a, 0, fid[(f + 1) % 4], 0.9f);
+		index_writer_add_interval(w, fid[f], &iv);
+		index_writer_add_logit(w, fid[f], 1, 0, "the", 0.5f);
+		index_writer_add_logit(w, fid[f], -1, 0, "\x1b[2J", -0.5f);
+		index_writer_add_neighbour(w, fid[f], a, 0, fid[(f + 1) % 4], 0.9f);
 	}
-	int64_t root = writer_add_cluster(w, a, 0, 0, 3, "root");
-	int64_t leaf = writer_add_cluster(w, a, root, 1, 2, "leaf");
-	writer_set_cluster(w, fid[0], leaf);
+	int64_t root = index_writer_add_cluster(w, a, 0, 0, 3, "root");
+	int64_t leaf = index_writer_add_cluster(w, a, root, 1, 2, "leaf");
+	index_writer_set_cluster(w, fid[0], leaf);
 	{
 		/* dictionary a's decoder rows (compare, family) */
 		static const float dec[3 * 4] = {1, 0, 0, 0, 0.6f, 0.8f, 0, 0, 0, 0, -1, 65504};
-		writer_add_decoder(w, a, dec, 3, 4);
+		index_writer_add_decoder(w, a, dec, 3, 4);
 	}
-	writer_count_tokens(w, 100);
-	if (writer_finish(w, err, sizeof err) != 0) {
+	index_writer_count_tokens(w, 100);
+	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fprintf(stderr, "fuzz-index-rows: %s\n", err);
 		abort();
 	}

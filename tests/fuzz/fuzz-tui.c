@@ -2,7 +2,7 @@
  * fuzz-tui.c: libFuzzer target for the browser's headless script mode
  * (src/tui/term.c script parser, src/tui/tui.c and every view): the input is a
  * script (lines of keys in keymap notation, ':command' lines, the
- * ':resize' and ':save-display' directives) run by cmd_tui over a small
+ * ':resize' and ':save-display' directives) run by tui_main over a small
  * index with hostile text, 80x24, with its own notes database. Runs in a
  * scratch directory (a script may save the display to a file). Leak
  * checking is off for this target (tui.options): ncurses keeps memory
@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&tui, 0, sizeof tui);
 	char *argv[] = {"featscope", "--notes", notes, ixpath, NULL};
-	int rc = cmd_tui(4, argv);
+	int rc = tui_main(4, argv);
 	if (rc != FS_EXIT_OK && rc != FS_EXIT_USAGE && rc != FS_EXIT_ERR)
 		abort();
 	return 0;
