@@ -61,7 +61,9 @@ int hv_class(uint32_t c)
 	if (c >= 0x0400 && c <= 0x04FF) return C_CYRILLIC;
 	if ((c >= 0x0370 && c <= 0x03FF) || (c >= 0x1F00 && c <= 0x1FFF))
 		return C_GREEK;
-	if (c >= 0x00C0 && c <= 0x024F) return C_LATIN_EXT;
+	/* U+00D7 and U+00F7 (multiplication and division signs) sit among the
+	 * Latin-1 letters but are not letters */
+	if (c >= 0x00C0 && c <= 0x024F && c != 0xD7 && c != 0xF7) return C_LATIN_EXT;
 	if ((c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF))
 		return C_CJK_PUNCT;
 	return C_OTHER;

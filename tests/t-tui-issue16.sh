@@ -207,17 +207,20 @@ fi
 
 # ---- 8. a context's tokens: the token under the cursor, its activations
 # and the stored features firing on it (strongest first, Enter opens
-# one), and the context's source. Context 795 of the planted fixture.
-tui ctx 80x16 "<Enter>|G|<Enter>"
+# one), and the context's source. Context 795 of the planted fixture: the
+# last top context, 12 lines above the page's end (the co-firing section's
+# blank line, heading and 10 features follow it).
+UP12="k|k|k|k|k|k|k|k|k|k|k|k"
+tui ctx 80x16 "<Enter>|G|$UP12|<Enter>"
 has ctx t16-context-source "source: genfix/dna"
 has ctx t16-context-token "token 7 of 12 «␣TCTC» (Left/Right move): 2 features fire, strongest 3.67"
 a1=$(sed -n 6p "$TMP/ctx.txt" | awk '{print $2}'); a2=$(sed -n 7p "$TMP/ctx.txt" | awk '{print $2}')
 awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(a + 0 >= b + 0 && b + 0 > 0) }' && ok t16-context-strongest-first ||
 	fail t16-context-strongest-first "$a1 then $a2"
 sed -n 3p "$TMP/ctx.attr" | grep -q 'MMMMM' && ok t16-context-token-marked || fail t16-context-token-marked "no mark"
-tui ctxr 80x16 "<Enter>|G|<Enter>|l"
+tui ctxr 80x16 "<Enter>|G|$UP12|<Enter>|l"
 has ctxr t16-context-token-moves "token 8 of 12 «TCAG»"
-tui ctxo 80x16 "<Enter>|G|<Enter>|j|<Enter>"
+tui ctxo 80x16 "<Enter>|G|$UP12|<Enter>|j|<Enter>"
 has ctxo t16-context-enter-opens "feature 43"
 
 # ---- 9. your work: bookmarks, labelled/noted features, lists; add and
@@ -261,7 +264,7 @@ FEATSCOPE_SCRIPT=$TMP/cp2.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color \
 	"$FS" --notes "$N9" "$FIX" >/dev/null 2>"$TMP/cp2.err"
 if grep -q ']52;' "$TMP/cp2.err"; then fail t16-copy-osc52-off "OSC 52 without FEATSCOPE_OSC52"; else ok t16-copy-osc52-off; fi
 # a context: from the context screen
-printf '%s\n' "<Enter>" "G" "<Enter>" ":copy $TMP/copy3.txt" >"$TMP/cp3.keys"
+printf '%s\n' "<Enter>" "G" $(echo "$UP12" | tr '|' ' ') "<Enter>" ":copy $TMP/copy3.txt" >"$TMP/cp3.keys"
 FEATSCOPE_SCRIPT=$TMP/cp3.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color "$FS" --notes "$N9" "$FIX" >/dev/null 2>&1
 check_grep t16-copy-context '^context 795 [(]source genfix/dna[)]$' "$TMP/copy3.txt"
 check_grep t16-copy-context-text '^sequence 170: TCTCTCAGTCTTAGCAGG end' "$TMP/copy3.txt"
