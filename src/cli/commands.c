@@ -41,6 +41,7 @@
 	X(clusters)    \
 	X(compare)     \
 	X(family)      \
+	X(source)      \
 	X(export)      \
 	X(notes)       \
 	X(attach)      \

@@ -46,6 +46,7 @@
 	X(CANCEL, "cancel", GLOBAL, "<Esc>", "cancel a prompt or a running search") \
 	X(REDRAW, "redraw", GLOBAL, "<C-l>", "redraw the screen")                  \
 	X(GOTO, "goto", GLOBAL, "#", "go to a feature by number (N, SAE/N or #FID)") \
+	X(GOTO_CONTEXT, "context", GLOBAL, "@", "open a context by its id (the numbers `featscope search` and `show` print)") \
 	X(FEATURES, "features", GLOBAL, "F", "open the feature list")              \
 	X(CLUSTERS, "clusters", GLOBAL, "c", "open the concept tree")              \
 	X(SEARCH, "search", GLOBAL, "s", "full-text search of contexts and labels") \
@@ -71,6 +72,7 @@
 	X(TOKENS, "tokens", FEATURE, "t", "toggle token boundaries and plain text") \
 	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \
 	X(ABLATION, "ablation", FEATURE, "E", "ablation effect on the top context (live)") \
+	X(OPEN_SOURCE, "open-source", CONTEXT, "o", "the text around the context in its source document, when it is on this machine") \
 	X(OTHER_DICT, "other-dict", NEIGHBOURS, "d", "neighbours in the next dictionary") \
 	X(RANK_BY, "rank-by", REGEX, "o", "rank by the next measure (F1 first, then mass, precision, ...)") \
 	X(COMPARE_LIST, "compare-list", COMPARE, "u", "mutual pairs, unmatched in one, unmatched in the other") \

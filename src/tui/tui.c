@@ -482,6 +482,18 @@ static void tui_action(int act, const char *arg)
 			free(s);
 		}
 		break;
+	case ACT_GOTO_CONTEXT:
+		s = arg ? xstrdup(arg) : tui_ask("context id: ", "");
+		if (s) {
+			char *end;
+			long long id = strtoll(s, &end, 10);
+			if (end == s || *end || id < 1)
+				tui_status(TC_ERROR, "context: '%s' is not a context id (a number >= 1)", s);
+			else
+				view_open_context(id);
+			free(s);
+		}
+		break;
 	case ACT_FEATURES:
 		view_open_list();
 		break;

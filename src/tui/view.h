@@ -38,6 +38,7 @@ typedef struct view view;
 	X(CLUSTERS, clusters, "concept tree", "Concept tree", (int sae, int64_t fid)) \
 	X(SEARCH, search, "search", "Search", (const char *query))                   \
 	X(CONTEXT, context, "context", "Context", (int64_t ctx))                      \
+	X(SOURCE, source, "source", "Source text", (int64_t ctx))                     \
 	X(REGEX, regex, "regex", "Regex", (const char *pattern))                      \
 	X(MATCHES, matches, "matched contexts", "Matched contexts", (int64_t fid, const char *pattern)) \
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \

@@ -334,7 +334,7 @@ static void ctx_rows(view *v)
 	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("context %lld: %d tokens, %d features with an example on it",
 						      (long long)c->c.id, nt, sp->ntf)});
 	sr_add(sp, (sr_row){SR_CTX, 0, -1, NULL});
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("source: %s", c->c.source && c->c.source[0] ? c->c.source : "(not recorded)")});
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, c->c.source && c->c.source[0] ? xasprintf("source: %s  (o: the text around it)", c->c.source) : xstrdup("source: (not recorded)")});
 	if (nt <= 0) {
 		v->nrows = sp->n;
 		return;
@@ -373,6 +373,10 @@ static int ctx_key(view *v, int act, int key)
 	if (act == ACT_LEFT || act == ACT_RIGHT) {
 		sp->tok += act == ACT_RIGHT ? 1 : -1;
 		ctx_rows(v);
+		return VR_HANDLED | VR_REDRAW;
+	}
+	if (act == ACT_OPEN_SOURCE) {
+		view_open_source(sp->ctx[0].c.id);
 		return VR_HANDLED | VR_REDRAW;
 	}
 	return sr_key(v, act, key);
