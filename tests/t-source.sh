@@ -24,8 +24,9 @@ ours = "".join("corpus line %02d\n" % i for i in range(1, 40)).replace(
 open(corpus + "/heldout.txt", "w").write(other + ours)
 open(corpus + "/train.txt", "w").write("")
 m = "doc\tgroup\tpackage\tpath\tsplit\toffset\tbytes\tversion\tsha256\n"
-m += "1\tprose\tpkg-other\t/usr/share/doc/other.txt\theldout\t0\t%d\t1.0\t-\n" % len(other)
-m += "2\tprose\tpkg-demo\t/usr/share/doc/pkg-demo/notes.txt\theldout\t%d\t%d\t1.0\t-\n" % (len(other), len(ours))
+# (a file cut into documents: PATH#0, PATH#1, as the demo corpus does)
+m += "1\tprose\tpkg-demo\t/usr/share/doc/pkg-demo/notes.txt#0\theldout\t0\t%d\t1.0\t-\n" % len(other)
+m += "2\tprose\tpkg-demo\t/usr/share/doc/pkg-demo/notes.txt#1\theldout\t%d\t%d\t1.0\t-\n" % (len(other), len(ours))
 open(corpus + "/manifest.tsv", "w").write(m)
 open(inst, "w").write("".join("installed line %02d\n" % i for i in range(1, 30)).replace(
     "installed line 12\n", "installed line 12 INSTALLED CONTEXT\n"))
@@ -38,7 +39,7 @@ import json, sys
 out, inst = sys.argv[1:3]
 recs = [
     ("\tTHE PLAIN CONTEXT\t", "texts/doc.txt:30"),
-    ("CORPUS CONTEXT A\nB continues", "pkg-demo:/usr/share/doc/pkg-demo/notes.txt"),
+    ("CORPUS CONTEXT A\nB continues", "pkg-demo:/usr/share/doc/pkg-demo/notes.txt#1"),
     ("INSTALLED CONTEXT", "pkg-inst:" + inst),
     ("GZIP CONTEXT", "texts/log.txt.gz:33"),
     ("NOWHERE CONTEXT", "pkg-gone:/usr/share/doc/pkg-gone/missing.txt"),
@@ -89,7 +90,7 @@ check_grep "corpus: says which corpus and bytes" "^read corpus $TMP/corpus, byte
 check_grep "corpus: context starts marked" "^20  corpus line 20 «CORPUS CONTEXT A$" "$TMP/corpus.txt"
 check_grep "corpus: context ends marked" "^21  B continues»$" "$TMP/corpus.txt"
 check_grep "corpus: line before" "^19  corpus line 19$" "$TMP/corpus.txt"
-check_nogrep "corpus: not the other document" "other document" "$TMP/corpus.txt"
+check_nogrep "corpus: not the file's other document (#0)" "other document" "$TMP/corpus.txt"
 # beside the index: ../model/work (the source tree's layout for data/demo.sqlite)
 mkdir -p "$TMP/tree/data" "$TMP/tree/model"
 cp "$IX" "$TMP/tree/data/demo.sqlite"

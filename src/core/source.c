@@ -2,7 +2,9 @@
  * source.c: a context's source document found on this machine (see
  * source.h for the forms of a source and where each is looked for).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
+#endif
 #include "core/source.h"
 #include "core/input.h"
 #include "core/util.h"
@@ -138,9 +140,11 @@ int source_find(const char *source, const char *index_path, const char *ctx, siz
 		return fs_seterr(err, errlen, "this context's source was not recorded");
 	char *s = xstrdup(source);
 	size_t sl = strlen(s);
-	/* a trailing "#N" */
-	char *hash = strrchr(s, '#');
+	/* a trailing "#N": a part of a file (the demo corpus cuts files into
+	 * documents so), kept for the corpus's names, dropped for files */
+	char *hash = strrchr(s, '#'), *part = NULL;
 	if (hash && hash[1] && strspn(hash + 1, "0123456789") == strlen(hash + 1)) {
+		part = xstrdup(hash);
 		*hash = 0;
 		sl = strlen(s);
 	}
@@ -152,11 +156,12 @@ int source_find(const char *source, const char *index_path, const char *ctx, siz
 		*colon = 0;
 	}
 	/* PACKAGE:PATH */
-	char *pkg = NULL, *path = NULL;
+	char *pkg = NULL, *path = NULL, *cpath = NULL;
 	char *first = strchr(s, ':');
 	if (first && first != s && first[1] == '/') {
 		pkg = xasprintf("%.*s", (int)(first - s), s);
 		path = xstrdup(first + 1);
+		cpath = xasprintf("%s%s", path, part ? part : "");
 	}
 	char *idir = src_dirname(index_path ? index_path : ".");
 	src_tried t = {{0}, 0};
@@ -172,7 +177,7 @@ int source_find(const char *source, const char *index_path, const char *ctx, siz
 			char *m = xasprintf("corpus %s", dirs[i]);
 			src_tried_add(&t, m);
 			free(m);
-			rc = src_corpus(dirs[i], pkg, path, &text, &len, &where, err, errlen);
+			rc = src_corpus(dirs[i], pkg, cpath, &text, &len, &where, err, errlen);
 		}
 		free(dirs[0]);
 		free(dirs[1]);
@@ -197,6 +202,8 @@ int source_find(const char *source, const char *index_path, const char *ctx, siz
 	free(s);
 	free(pkg);
 	free(path);
+	free(cpath);
+	free(part);
 	free(idir);
 	if (rc <= 0)
 		return -1;

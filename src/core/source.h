@@ -12,7 +12,9 @@
  *                  the index; else PATH itself when the Debian package is
  *                  installed;
  *   FILE           a file as above.
- * A trailing "#N" (a document number some pipelines append) is ignored.
+ * A trailing "#N" names a part of a file (the demo corpus cuts files into
+ * documents PATH#0, PATH#1, ...): kept to find the corpus's document,
+ * dropped to read the file itself.
  * The context is then located in the document by its text (from LINE when
  * there is one), so the place is exact even when offsets were not kept.
  */
