@@ -68,6 +68,11 @@ cp out.sqlite att.sqlite
 check harvest-attach-same "$FS" attach att.sqlite --model m --sae std=std --sae topk=topk --sae jump=jump --sae hid=hid
 check_eq harvest-live-files-as-attach "$(sqlite3 att.sqlite "select * from live_files order by role, name")" \
 	"$(sqlite3 out.sqlite "select * from live_files order by role, name")"
+# folders named with trailing slashes (as shell completion writes them)
+cp out.sqlite att2.sqlite
+check harvest-attach-slash "$FS" attach att2.sqlite --model m/ --sae std=std// --sae topk=topk --sae jump=jump/ --sae hid=hid
+check_eq harvest-attach-slash-rows "$(sqlite3 att2.sqlite "select * from live_files order by role, name")" \
+	"$(sqlite3 out.sqlite "select * from live_files order by role, name")"
 # analyze and steer open the harvested index directly
 check harvest-analyze "$FS" analyze out.sqlite --sae std "the quick brown fox"
 check harvest-steer "$FS" steer out.sqlite --sae jump --feature 3=6 --prompt "the lazy dog" --tokens 6 --seed 2

@@ -65,7 +65,14 @@ static json_t *ljstr(const char *s, size_t n)
 static int attach_row(const char *ixpath, const char *arg, const char *what, fs_live_file *row)
 {
 	char *dir = live_dir_of(ixpath);
-	const char *base = strrchr(arg, '/') ? strrchr(arg, '/') + 1 : arg;
+	/* the last name of arg; a folder may be named with trailing slashes */
+	size_t n = strlen(arg);
+	while (n > 1 && arg[n - 1] == '/')
+		n--;
+	const char *b = arg + n;
+	while (b > arg && b[-1] != '/')
+		b--;
+	char *base = xstrndup(b, (size_t)(arg + n - b));
 	char *beside = xasprintf("%s%s", dir, base);
 	char err[600], *ra = realpath(arg, NULL), *rb = realpath(beside, NULL);
 	int rc = -1;
@@ -83,6 +90,7 @@ static int attach_row(const char *ixpath, const char *arg, const char *what, fs_
 	free(ra);
 	free(rb);
 	free(beside);
+	free(base);
 	free(dir);
 	return rc;
 }
