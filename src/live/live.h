@@ -200,6 +200,9 @@ typedef struct {
 			      * layer_norm) */
 	int prepend_bos;     /* the model runs its BOS before the text (SAELens prepend_bos) */
 	float *self_dot;     /* [n_feat] W_enc[f] . W_dec[f], made by the first clamp */
+	float *steer_g;      /* [steer_gn][n_feat] W_enc . W_dec[f] of the clamped features */
+	int *steer_gf;       /* [steer_gn] those features */
+	int steer_gn;
 	float *scratch;      /* encoder scratch [cap][n_feat + d_in] */
 	int cap;             /* rows the scratch holds */
 } live_sae;

@@ -31,6 +31,8 @@ void live_sae_free(live_sae *s)
 	free(s->b_dec);
 	free(s->threshold);
 	free(s->self_dot);
+	free(s->steer_g);
+	free(s->steer_gf);
 	free(s->scratch);
 	free(s);
 }
@@ -378,6 +380,43 @@ void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out
 
 #define STEER_ROUNDS 6 /* clamp corrections per batch at most */
 
+/* W_enc . W_dec[f] for each clamped feature f (rows of n_feat, in the
+ * order of st->terms), kept in the dictionary until the features change. */
+static const float *steer_gram(live_sae *s, const live_steer *st)
+{
+	int same = s->steer_gn == st->n;
+	for (int t = 0; same && t < st->n; t++)
+		same = s->steer_gf[t] == st->terms[t].feature;
+	if (same)
+		return s->steer_g;
+	free(s->steer_g);
+	free(s->steer_gf);
+	s->steer_g = xmalloc((size_t)st->n * s->n_feat * sizeof(float));
+	s->steer_gf = xmalloc((size_t)st->n * sizeof(int));
+	for (int t = 0; t < st->n; t++) {
+		int f = st->terms[t].feature;
+		s->steer_gf[t] = f;
+		blas_sgemv(CblasRowMajor, CblasNoTrans, s->n_feat, s->d_in, 1.0f, s->w_enc, s->d_in,
+			   s->w_dec + (size_t)f * s->d_in, 1, 0.0f, s->steer_g + (size_t)t * s->n_feat, 1);
+	}
+	s->steer_gn = st->n;
+	return s->steer_g;
+}
+
+/* Each steered feature's activation in rows pos0.. of pre into st->after. */
+static void record_after(live_steer *st, const float *pre, int n, int pos0)
+{
+	const live_sae *s = st->sae;
+	for (int i = 0; i < n; i++) {
+		int p = pos0 + i;
+		if (p < 0 || p >= st->cap_pos)
+			continue;
+		for (int t = 0; t < st->n; t++)
+			st->after[(size_t)p * st->n + t] =
+			    sae_one(s, pre + (size_t)i * s->n_feat, st->terms[t].feature);
+	}
+}
+
 void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 {
 	live_steer *st = ud;
@@ -407,12 +446,19 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 				s->self_dot[f] = c > 0.1 ? (float)c : 1.0f;
 			}
 		}
+		/* Without a per-row normalisation the encoder is affine: adding
+		 * dv W_dec[f] (scaled space) moves the pre-activations by
+		 * dv (W_enc . W_dec[f]), so one encode serves every round and the
+		 * record after it; otherwise each round encodes again. */
+		const float *g = s->row_norm == 0 ? steer_gram(s, st) : NULL;
+		float *pre = NULL;
 		for (int round = 0; round < STEER_ROUNDS; round++) {
-			const float *pre = sae_pre(s, act, n);
+			if (!g || round == 0)
+				pre = sae_pre(s, act, n);
 			float worst = 0;
 			for (int i = 0; i < n; i++) {
 				float *r = act + (size_t)i * D;
-				const float *pr = pre + (size_t)i * s->n_feat;
+				float *pr = pre + (size_t)i * s->n_feat;
 				for (int t = 0; t < st->n; t++) {
 					float a = sae_one(s, pr, st->terms[t].feature);
 					float dv = st->terms[t].value - a;
@@ -425,23 +471,23 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 					const float *d = s->w_dec + (size_t)st->terms[t].feature * D;
 					for (int j = 0; j < D; j++)
 						r[j] += dv * inv * d[j];
+					if (g) {
+						const float *gt = g + (size_t)t * s->n_feat;
+						for (int f = 0; f < s->n_feat; f++)
+							pr[f] += dv * gt[f];
+					}
 				}
 			}
 			if (worst == 0)
 				break;
 		}
-	}
-	if (st->after) {
-		const float *pre = sae_pre(s, act, n);
-		for (int i = 0; i < n; i++) {
-			int p = pos0 + i;
-			if (p < 0 || p >= st->cap_pos)
-				continue;
-			for (int t = 0; t < st->n; t++)
-				st->after[(size_t)p * st->n + t] =
-				    sae_one(s, pre + (size_t)i * s->n_feat, st->terms[t].feature);
+		if (st->after && g) {
+			record_after(st, pre, n, pos0);
+			return;
 		}
 	}
+	if (st->after)
+		record_after(st, sae_pre(s, act, n), n, pos0);
 }
 
 live_hook live_steer_as_hook(live_steer *st)
