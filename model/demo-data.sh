@@ -65,8 +65,8 @@ else
 	: "${SAE_BATCH:=8}" "${SAE_STEPS:=1000000}" "${SAE_MINUTES:=15}" "${SAE_DEAD:=100000}"
 	: "${SAE_WARMUP:=100}"
 	: "${CONTEXTS:=20000}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=300000}" "${HARVEST_LEFT:=64}"
-	# sized for the 64 MB index: about 24, 44 and 13 examples per feature
-	: "${BUILD_TOPK:=12,16,8}" "${BUILD_INTERVALS:=4,5,3}" "${BUILD_PER_INTERVAL:=2,3,1}"
+	# sized for the 64 MB index: about 24, 44 and 12 examples per feature
+	: "${BUILD_TOPK:=12,16,7}" "${BUILD_INTERVALS:=4,5,3}" "${BUILD_PER_INTERVAL:=2,3,1}"
 	: "${BUILD_RANDOM:=4,6,2}" "${BUILD_KNN:=4,4,4}"
 	OUT=$S/data
 fi
