@@ -372,8 +372,8 @@ static int list_ndicts(void)
 static int list_goto(view *v, int64_t fid);
 
 /* Move the cursor to the feature named by text, in the current order;
- * "FILE:NAME" (also "#FILE:NAME") names one of another open file, which
- * the pane then shows, in the feature's dictionary. */
+ * "FILE:NAME" (also "#FILE:NAME") names one of an open file, which the
+ * pane then shows, in the feature's dictionary. */
 static void list_jump(view *v, const char *text)
 {
 	list_priv *lp = v->priv;
@@ -382,7 +382,7 @@ static void list_jump(view *v, const char *text)
 	int64_t n;
 	tui_file *f;
 	const char *rest = tui_file_ref(text[0] == '#' && strchr(text, ':') ? text + 1 : text, &f);
-	if (f != p->file) {
+	if (f != p->file || (rest != text && rest != text + 1)) {
 		fs_feature ft;
 		int64_t fid = index_resolve(f->ix, rest, err, sizeof err);
 		if (fid < 0 || index_feature(f->ix, fid, &ft) != 0) {
