@@ -476,7 +476,7 @@ static void tui_action(int act, const char *arg)
 			view_open_feature(fid);
 		break;
 	case ACT_GOTO:
-		s = arg ? xstrdup(arg) : tui_ask("feature (N, SAE/N, #FID): ", "");
+		s = arg ? xstrdup(arg) : tui_ask(tui.nfiles > 1 ? "feature (N, SAE/N, #FID, FILE:SAE/N): " : "feature (N, SAE/N, #FID): ", "");
 		if (s) {
 			tui_goto(s);
 			free(s);
