@@ -62,6 +62,11 @@ check_grep "multi: #cmp.sqlite:w/10 opens cmp's w/10" "^ feature w/10 +cmp\.sqli
 check_nogrep "multi: cmp's w/10 shows no alien context" "alien p3" "$TMP/goa.txt"
 tui gostem 100x30 ":goto alien:w/10|<Enter>" "$A" "$D/alien.sqlite"
 check_grep "multi: :goto alien:w/10 (the file's name without .sqlite) from the list" "alien p3 q10" "$TMP/gostem.txt"
+tui gopage 100x30 "#n/3<Enter>|<Enter>|#alien.sqlite:w/10<Enter>" "$A" "$D/alien.sqlite"
+check_grep "multi: # from a feature page of A opens B's feature on top of it" "^ feature 10 +alien\.sqlite \[3\]" "$TMP/gopage.txt"
+check_grep "multi: with B's contexts" "alien p3 q10" "$TMP/gopage.txt"
+tui goback 100x30 "#n/3<Enter>|<Enter>|#alien.sqlite:w/10<Enter>|q" "$A" "$D/alien.sqlite"
+check_grep "multi: q goes back to A's page, read from A again" "^ feature n/3 +cmp\.sqlite \[2\]" "$TMP/goback.txt"
 tui gonone 100x20 "#cmp.sqlite:zz/1<Enter>" "$A" "$D/alien.sqlite"
 check_grep "multi: an unknown dictionary of a named file says so" "zz" "$TMP/gonone.txt"
 
@@ -78,6 +83,11 @@ tui notea 100x20 ":goto cmp.sqlite:n/3|Lcmp label<Enter>" "$A" "$D/alien.sqlite"
 check_grep "multi: a label on A's feature goes to A's notes" "cmp label" "$TMP/na.show"
 "$FS" notes list --notes "$NB" "$D/alien.sqlite" >"$TMP/nb.list" 2>&1
 check_nogrep "multi: and not to B's" "cmp label" "$TMP/nb.list"
+tui notepage 100x20 "#n/3<Enter>|<Enter>|#alien.sqlite:w/3<Enter>|Lpage label b<Enter>" "$A" "$D/alien.sqlite"
+"$FS" notes show --notes "$NB" "$D/alien.sqlite" w/3 >"$TMP/nb3.show" 2>&1
+check_grep "multi: a label given on B's feature page (opened from A's) goes to B's notes" "page label b" "$TMP/nb3.show"
+"$FS" notes list --notes "$NA" "$A" >"$TMP/na3.list" 2>&1
+check_nogrep "multi: and not to A's" "page label b" "$TMP/na3.list"
 tui notelist 100x20 "d|d|d|d|d|d|d" "$A" "$D/alien.sqlite"
 check_grep "multi: B's list shows B's own label on w/10" "^10 .*alien label here" "$TMP/notelist.txt"
 
