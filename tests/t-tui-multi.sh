@@ -112,6 +112,9 @@ tui pair 100x20 "#n/3<Enter>|:compare alien.sqlite:w|jj<Enter>" "$A" "$D/alien.s
 check_grep "multi: Enter opens the pair side by side, across files" \
 	"^ cmp\.sqlite:n/3 and alien\.sqlite:10 side by side" "$TMP/pair.txt"
 check_grep "multi: each pane shows its own file's contexts" "p3 q0 alpha .*\| .*alien p3 q10" "$TMP/pair.txt"
+tui unb 100x30 "#n/3<Enter>|:compare alien.sqlite:w|u|u|<Enter>" "$A" "$D/alien.sqlite"
+check_grep "multi: Enter on a feature unmatched in B opens it from B's file" "^ feature 7[2-9] +alien\.sqlite \[3\]" "$TMP/unb.txt"
+check_grep "multi: with B's contexts" "alien " "$TMP/unb.txt"
 tui cmpbad 100x20 ":compare alien.sqlite:zz" "$A" "$D/alien.sqlite"
 check_grep "multi: :compare with an unknown dictionary says so" "compare: no dictionary 'alien\.sqlite:zz'" "$TMP/cmpbad.txt"
 
