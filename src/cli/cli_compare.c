@@ -281,7 +281,7 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 	cmp_acts aa = {0}, ab = {0};
 	int have_acts = 0;
 	cmp_coact *coa = NULL, *cob = NULL;
-	int64_t *map = NULL, nmap = 0, shared = 0;
+	int64_t shared = 0;
 	char note[256] = "";
 	pair_row *pairs = NULL, *ua = NULL, *ub = NULL, *ld = NULL;
 	int same = strcmp(fa, fb) == 0;
@@ -325,24 +325,12 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		goto out;
 	}
 	rc = FS_EXIT_ERR;
-	/* co-activation */
-	if (!same) {
-		if (cmp_ctx_map(ib, ia, &map, &nmap, &shared) != 0) {
-			fs_warn("compare: %s: reading contexts: %s", fb, index_errmsg(ib));
-			goto out;
-		}
-		if (shared == 0)
-			snprintf(note, sizeof note, "not available: the two files share no contexts");
-	}
-	if (!note[0]) {
-		if (cmp_side_acts(&A, NULL, 0, &aa) != 0 || cmp_side_acts(&B, map, nmap, &ab) != 0) {
-			fs_warn("compare: reading examples: %s", index_errmsg(ia));
-			goto out;
-		}
-		have_acts = 1;
-		if (!cmp_acts_covered(&aa) || !cmp_acts_covered(&ab))
-			snprintf(note, sizeof note, "not available: %s has no stored examples",
-				 !cmp_acts_covered(&aa) ? A.name : B.name);
+	/* co-activation: across files over the contexts both hold */
+	have_acts = cmp_sides_acts(&A, &B, &aa, &ab, &shared, note, sizeof note, err, sizeof err);
+	if (have_acts < 0) {
+		have_acts = 0;
+		fs_warn("compare: %s", err);
+		goto out;
 	}
 	double base_corr = NAN, base_share = NAN;
 	if (!note[0]) {
@@ -489,7 +477,6 @@ out:
 	free(ub);
 	free(coa);
 	free(cob);
-	free(map);
 	if (have_acts) {
 		cmp_acts_free(&aa);
 		cmp_acts_free(&ab);

@@ -139,7 +139,9 @@ int cli_usage_error(const cmd_entry *e, const char *fmt, ...)
 /* The full usage of e: "usage: featscope NAME ARGS" and its options. */
 void cli_usage(const cmd_entry *e, FILE *f);
 
-/* The TUI (src/tui/tui.c): argv[1] is the index or absent. */
+/* The browser's usage line (its one text: tui.c, `featscope help`). */
+#define TUI_USAGE "featscope [--no-color] [--notes FILE]... [INDEX]..."
+/* The TUI (src/tui/tui.c): argv[1..] are its options and index files. */
 int tui_main(int argc, char **argv);
 
 #endif

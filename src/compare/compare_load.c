@@ -5,6 +5,7 @@
  */
 #include "compare/compare_load.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,40 @@ int cmp_side_acts(const cmp_side *s, const int64_t *map, int64_t nmap, cmp_acts 
 		}
 	cmp_acts_done(a);
 	return 0;
+}
+
+int cmp_sides_acts(const cmp_side *A, const cmp_side *B, cmp_acts *aa, cmp_acts *ab, int64_t *shared,
+		   char *note, size_t notelen, char *err, size_t errlen)
+{
+	int64_t *map = NULL, nmap = 0;
+	*shared = -1;
+	note[0] = 0;
+	if (A->ix != B->ix) {
+		if (cmp_ctx_map(B->ix, A->ix, &map, &nmap, shared) != 0)
+			return fs_seterr(err, errlen, "%s: reading contexts: %s", index_path(B->ix),
+					 index_errmsg(B->ix));
+		if (*shared == 0) {
+			free(map);
+			snprintf(note, notelen, "not available: the two files share no contexts");
+			return 0;
+		}
+	}
+	int rc = cmp_side_acts(A, NULL, 0, aa);
+	if (rc == 0 && cmp_side_acts(B, map, nmap, ab) != 0) {
+		cmp_acts_free(aa);
+		rc = -1;
+	}
+	free(map);
+	if (rc != 0)
+		return fs_seterr(err, errlen, "reading examples: %s", index_errmsg(A->ix));
+	if (!cmp_acts_covered(aa) || !cmp_acts_covered(ab)) {
+		snprintf(note, notelen, "not available: %s has no stored examples",
+			 !cmp_acts_covered(aa) ? A->name : B->name);
+		cmp_acts_free(aa);
+		cmp_acts_free(ab);
+		return 0;
+	}
+	return 1;
 }
 
 int cmp_feature_acts(fs_index *ix, int64_t fid, cmp_acts *a)

@@ -46,6 +46,16 @@ int cmp_ctx_map(fs_index *from, fs_index *to, int64_t **map, int64_t *nmap, int6
  * map (nmap entries; NULL: unchanged; contexts mapped to 0 are dropped).
  * 0, -1 on error. */
 int cmp_side_acts(const cmp_side *s, const int64_t *map, int64_t nmap, cmp_acts *a);
+/* The stored activations of both sides of a comparison, as co-activation
+ * reads them: B's context ids mapped into A's (cmp_ctx_map, by the
+ * contexts' hashes) when the two sides are of two files, unchanged when
+ * of one. 1: both sets filled (free them with cmp_acts_free); 0:
+ * co-activation is not available, note says why ("not available: the two
+ * files share no contexts", "... has no stored examples"), nothing to free;
+ * -1: a read error, err says which. *shared: the contexts of B found in A
+ * (-1 when both sides are of one file). */
+int cmp_sides_acts(const cmp_side *A, const cmp_side *B, cmp_acts *aa, cmp_acts *ab, int64_t *shared,
+		   char *note, size_t notelen, char *err, size_t errlen);
 /* The same for one feature (a set of one row). */
 int cmp_feature_acts(fs_index *ix, int64_t fid, cmp_acts *a);
 

@@ -45,7 +45,7 @@
 	X(NEXT_PANE, "next-pane", GLOBAL, "<Tab>", "move to the next pane")        \
 	X(CANCEL, "cancel", GLOBAL, "<Esc>", "cancel a prompt or a running search") \
 	X(REDRAW, "redraw", GLOBAL, "<C-l>", "redraw the screen")                  \
-	X(GOTO, "goto", GLOBAL, "#", "go to a feature by number (N, SAE/N or #FID)") \
+	X(GOTO, "goto", GLOBAL, "#", "go to a feature by number (N, SAE/N or #FID; FILE:SAE/N of another open file)") \
 	X(GOTO_CONTEXT, "context", GLOBAL, "@", "open a context by its id (the numbers `featscope search` and `show` print)") \
 	X(FEATURES, "features", GLOBAL, "F", "open the feature list")              \
 	X(CLUSTERS, "clusters", GLOBAL, "c", "open the concept tree")              \
@@ -53,7 +53,7 @@
 	X(REGEX, "regex", GLOBAL, "r", "features that track a PCRE2 pattern")      \
 	X(MAP, "map", GLOBAL, "m", "the feature map")                              \
 	X(NEIGHBOURS, "neighbours", GLOBAL, "x", "nearest features of the selected one") \
-	X(COMPARE, "compare", GLOBAL, "C", "compare the selected feature's dictionary with another") \
+	X(COMPARE, "compare", GLOBAL, "C", "compare the selected feature's dictionary with another (:compare [FILE:]SAE)") \
 	X(FAMILY, "family", GLOBAL, "y", "the selected feature's family at the wider widths") \
 	X(EDIT_NOTE, "edit-note", GLOBAL, "e", "edit the note of the selected feature") \
 	X(EDIT_LABEL, "edit-label", GLOBAL, "L", "give the selected feature a label of your own") \
@@ -67,7 +67,7 @@
 	X(SORT, "sort", LIST, "o", "sort by the next column")                      \
 	X(REVERSE, "reverse", LIST, "O", "reverse the sort order")                 \
 	X(FILTER, "filter", LIST, "f", "filter the list as you type")              \
-	X(NEXT_DICT, "next-dict", LIST, "d", "show the next dictionary")           \
+	X(NEXT_DICT, "next-dict", LIST, "d", "show the next dictionary (of every open file: FILE:SAE)")           \
 	X(SPLIT, "split", LIST, "D", "two dictionaries side by side")              \
 	X(TOKENS, "tokens", FEATURE, "t", "toggle token boundaries and plain text") \
 	X(CTX_LINES, "context-lines", FEATURE, "w", "one or three lines per context") \

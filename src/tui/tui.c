@@ -476,7 +476,7 @@ static void tui_action(int act, const char *arg)
 			view_open_feature(fid);
 		break;
 	case ACT_GOTO:
-		s = arg ? xstrdup(arg) : tui_ask("feature (N, SAE/N, #FID): ", "");
+		s = arg ? xstrdup(arg) : tui_ask(tui.nfiles > 1 ? "feature (N, SAE/N, #FID, FILE:SAE/N): " : "feature (N, SAE/N, #FID): ", "");
 		if (s) {
 			tui_goto(s);
 			free(s);
@@ -540,8 +540,17 @@ static void tui_action(int act, const char *arg)
 			sae = f.sae;
 			index_feature_free(&f);
 		}
-		if (act == ACT_COMPARE)
-			view_open_compare(sae, 0);
+		if (act == ACT_COMPARE && arg) {
+			/* ":compare [FILE:]SAE": with that dictionary (of any open file) */
+			tui_file *fb;
+			const char *name = tui_file_ref(arg, &fb);
+			const fs_sae *b = index_sae_by_name(fb->ix, name);
+			if (!b)
+				tui_status(TC_ERROR, "compare: no dictionary '%s' (:compare [FILE:]SAE)", arg);
+			else
+				view_open_compare(sae, fb, b->id);
+		} else if (act == ACT_COMPARE)
+			view_open_compare(sae, NULL, 0);
 		else if (fid <= 0)
 			tui_status(TC_ERROR, "no feature selected");
 		else
@@ -649,14 +658,34 @@ static char *tui_demo_path(void)
 
 static int tui_usage(void)
 {
-	fs_warn("usage: featscope [--no-color] [--notes FILE] [INDEX]");
+	fs_warn("usage: %s", TUI_USAGE);
 	return FS_EXIT_USAGE;
+}
+
+/* Close the files opened so far. */
+static void tui_close_files(void)
+{
+	for (int i = 0; i < tui.nfiles; i++) {
+		if (tui.files[i].notes)
+			notes_close(tui.files[i].notes);
+		index_close(tui.files[i].ix);
+	}
+	free(tui.files);
+	tui.files = NULL;
+	tui.nfiles = 0;
+	tui.cur = NULL;
+	tui.ix = NULL;
+	tui.notes = NULL;
 }
 
 int tui_main(int argc, char **argv)
 {
 	int no_color = 0;
-	const char *notes_path = NULL, *path = NULL;
+	/* the indexes in order, and the --notes files in order: the first for
+	 * the first index, ... */
+	const char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
+	const char **notes_paths = xcalloc((size_t)argc + 1, sizeof *notes_paths);
+	int npaths = 0, nnotes = 0, rc = FS_EXIT_OK;
 	const char *timing = getenv("FEATSCOPE_TIMING");
 	tt.t0 = fs_now();
 	if (timing && *timing)
@@ -665,50 +694,85 @@ int tui_main(int argc, char **argv)
 		if (strcmp(argv[i], "--no-color") == 0 || strcmp(argv[i], "--no-colour") == 0)
 			no_color = 1;
 		else if (strcmp(argv[i], "--notes") == 0 && i + 1 < argc)
-			notes_path = argv[++i];
+			notes_paths[nnotes++] = argv[++i];
 		else if (strncmp(argv[i], "--notes=", 8) == 0)
-			notes_path = argv[i] + 8;
+			notes_paths[nnotes++] = argv[i] + 8;
 		else if (strcmp(argv[i], "--keymap-man") == 0) {
 			keymap_write_man(stdout);
-			return fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
-		} else if (argv[i][0] == '-' && argv[i][1])
-			return tui_usage();
-		else if (path)
-			return tui_usage();
-		else
-			path = argv[i];
+			rc = fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
+			goto done;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			rc = tui_usage();
+			goto done;
+		} else
+			paths[npaths++] = argv[i];
+	}
+	if (nnotes > (npaths > 1 ? npaths : 1)) {
+		fs_warn("%d --notes files for %d index%s: one --notes a file at most, in the order of the files",
+			nnotes, npaths > 1 ? npaths : 1, npaths > 1 ? "es" : "");
+		rc = tui_usage();
+		goto done;
 	}
 	char *demo = NULL;
-	if (!path) {
+	if (!npaths) {
 		demo = tui_demo_path();
 		if (access(demo, R_OK) != 0) {
 			fs_warn("%s: the demo index is not there (not built or not installed); "
 				"name an index: featscope INDEX", demo);
 			free(demo);
-			return FS_EXIT_ERR;
+			rc = FS_EXIT_ERR;
+			goto done;
 		}
-		path = demo;
+		paths[npaths++] = demo;
 	}
-	char err[512];
-	tui.ix = index_open(path, err, sizeof err);
-	if (!tui.ix) {
-		fs_warn("%s", err);
-		free(demo);
-		return FS_EXIT_USAGE;
+	/* every file opened, and checked, before the screen is */
+	char err[512], nerr[512] = "";
+	tui.files = xcalloc((size_t)npaths, sizeof *tui.files);
+	for (int i = 0; i < npaths; i++) {
+		tui_file *f = &tui.files[i];
+		f->path = paths[i];
+		f->ix = index_open(paths[i], err, sizeof err);
+		if (!f->ix) {
+			fs_warn("%s", err);
+			tui_close_files();
+			free(demo);
+			rc = FS_EXIT_USAGE;
+			goto done;
+		}
+		tui.nfiles++;
+		/* FILE:SAE names it by its last part, unless another file's is the same */
+		const char *base = strrchr(f->path, '/');
+		snprintf(f->name, sizeof f->name, "%s", base ? base + 1 : f->path);
+		for (int j = 0; j < i; j++)
+			if (!strcmp(tui.files[j].name, f->name) || !strcmp(tui.files[j].path, f->name)) {
+				snprintf(f->name, sizeof f->name, "%s", f->path);
+				snprintf(tui.files[j].name, sizeof tui.files[j].name, "%s", tui.files[j].path);
+			}
 	}
-	char nerr[512] = "";
-	tui.notes = notes_open_index(tui.ix, notes_path, nerr, sizeof nerr);
+	for (int i = 0; i < npaths; i++) {
+		char e[512] = "";
+		tui_file *f = &tui.files[i];
+		f->notes = notes_open_index(f->ix, i < nnotes ? notes_paths[i] : NULL, e, sizeof e);
+		if (e[0] && !nerr[0]) {
+			if (npaths > 1)
+				snprintf(nerr, sizeof nerr, "%s: %s", f->name, e);
+			else
+				snprintf(nerr, sizeof nerr, "%s", e);
+		}
+	}
 	if (term_init(no_color, err, sizeof err) != 0) {
 		fs_warn("%s", err);
-		if (tui.notes)
-			notes_close(tui.notes);
-		index_close(tui.ix);
+		tui_close_files();
 		free(demo);
-		return FS_EXIT_ERR;
+		rc = FS_EXIT_ERR;
+		goto done;
 	}
 	if (nerr[0])
 		tui_status(TC_ERROR, "notes: %s", nerr);
-	tui_user_labels_sync();
+	for (int i = npaths - 1; i >= 0; i--) {
+		tui_use_file(&tui.files[i]);
+		tui_user_labels_sync();
+	}
 	view_open_list();
 	int dirty = 1;
 	double tkey = 0;
@@ -791,9 +855,10 @@ int tui_main(int argc, char **argv)
 		view_pop();
 	term_end();
 	tui_timing_end();
-	if (tui.notes)
-		notes_close(tui.notes);
-	index_close(tui.ix);
+	tui_close_files();
 	free(demo);
-	return FS_EXIT_OK;
+done:
+	free(paths);
+	free(notes_paths);
+	return rc;
 }

@@ -29,11 +29,101 @@ const char *view_scope(const view *v)
 	return view_infos[v ? v->ops->kind : VIEW_GLOBAL].scope;
 }
 
+void tui_use_file(tui_file *f)
+{
+	if (!f)
+		return;
+	tui.cur = f;
+	tui.ix = f->ix;
+	tui.notes = f->notes;
+}
+
+void view_set_file(view *v, tui_file *f)
+{
+	v->file = f;
+	if (v == tui.top)
+		tui_use_file(f);
+}
+
+tui_file *tui_file_find(const char *name, size_t len)
+{
+	for (int i = 0; i < tui.nfiles; i++) {
+		tui_file *f = &tui.files[i];
+		const char *base = strrchr(f->path, '/');
+		base = base ? base + 1 : f->path;
+		const char *dot = strrchr(base, '.');
+		size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+		if ((strlen(f->name) == len && !strncmp(f->name, name, len)) ||
+		    (strlen(f->path) == len && !strncmp(f->path, name, len)) ||
+		    (strlen(base) == len && !strncmp(base, name, len)) || (stem == len && !strncmp(base, name, len)))
+			return f;
+	}
+	return NULL;
+}
+
+const char *tui_file_ref(const char *ref, tui_file **f)
+{
+	*f = tui.cur;
+	/* the longest FILE: prefix that names a file (a path may hold ':') */
+	for (const char *c = ref + strlen(ref); c > ref; c--) {
+		if (c[-1] != ':')
+			continue;
+		tui_file *g = tui_file_find(ref, (size_t)(c - 1 - ref));
+		if (g) {
+			*f = g;
+			return c;
+		}
+	}
+	return ref;
+}
+
+const char *tui_sae_name(const tui_file *f, const char *sae, char *buf, size_t len)
+{
+	if (tui.nfiles > 1 && f)
+		snprintf(buf, len, "%s:%s", f->name, sae);
+	else
+		snprintf(buf, len, "%s", sae);
+	return buf;
+}
+
+int tui_next_dict(tui_file **f, int *sae, int with_all)
+{
+	/* the switcher's entries in order: (file, dictionary id or 0 for all) */
+	int n = 0, at = -1;
+	for (int i = 0; i < tui.nfiles; i++) {
+		int k = index_n_saes(tui.files[i].ix);
+		for (int j = 0; j <= k; j++) {
+			int id = j < k ? index_sae(tui.files[i].ix, j)->id : 0;
+			if (j == k && (!with_all || k < 2))
+				continue;
+			if (&tui.files[i] == *f && id == *sae)
+				at = n;
+			n++;
+		}
+	}
+	int want = n ? (at + 1) % n : 0;
+	for (int i = 0, e = 0; i < tui.nfiles; i++) {
+		int k = index_n_saes(tui.files[i].ix);
+		for (int j = 0; j <= k; j++) {
+			int id = j < k ? index_sae(tui.files[i].ix, j)->id : 0;
+			if (j == k && (!with_all || k < 2))
+				continue;
+			if (e++ == want) {
+				*f = &tui.files[i];
+				*sae = id;
+				return n;
+			}
+		}
+	}
+	return n;
+}
+
 view *view_new(const view_ops *ops, void *priv)
 {
 	view *v = xcalloc(1, sizeof *v);
 	v->ops = ops;
 	v->priv = priv;
+	v->file = tui.cur;
 	snprintf(v->title, sizeof v->title, "%s", view_infos[ops->kind].title);
 	view_layout(v);
 	return v;
@@ -54,6 +144,7 @@ void view_push(view *v)
 {
 	v->parent = tui.top;
 	tui.top = v;
+	tui_use_file(v->file);
 	view_layout(v);
 }
 
@@ -62,12 +153,15 @@ void view_pop(void)
 	view *v = tui.top;
 	if (!v)
 		return;
+	tui_use_file(v->file); /* what it frees is of its file */
 	tui.top = v->parent;
 	if (v->ops->free)
 		v->ops->free(v);
 	free(v);
-	if (tui.top)
+	if (tui.top) {
+		tui_use_file(tui.top->file);
 		view_layout(tui.top);
+	}
 }
 
 void view_clamp(view *v)
@@ -230,14 +324,19 @@ static int tui_note_key(int64_t fid, char *out, size_t len)
 
 const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user)
 {
+	return tui_label_feature_in(tui.cur, f, buf, len, user);
+}
+
+const char *tui_label_feature_in(const tui_file *fl, const fs_feature *f, char *buf, size_t len, int *user)
+{
 	*user = 0;
-	if (tui.notes) {
-		const fs_sae *s = index_sae_by_id(tui.ix, f->sae);
+	if (fl && fl->notes) {
+		const fs_sae *s = index_sae_by_id(fl->ix, f->sae);
 		char key[160];
 		fs_note n;
 		memset(&n, 0, sizeof n);
 		snprintf(key, sizeof key, "%s/%lld", s ? s->name : "?", (long long)f->idx);
-		if (notes_get(tui.notes, key, &n) == 0 && n.label && n.label[0]) {
+		if (notes_get(fl->notes, key, &n) == 0 && n.label && n.label[0]) {
 			snprintf(buf, len, "%s", n.label);
 			*user = 1;
 		}
@@ -251,10 +350,15 @@ const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *u
 
 const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len)
 {
+	return tui_feature_text_in(tui.cur, f, buf, len);
+}
+
+const char *tui_feature_text_in(const tui_file *fl, const fs_feature *f, char *buf, size_t len)
+{
 	char name[64], lab[512];
 	int user;
-	index_feature_name(tui.ix, f->id, name, sizeof name);
-	snprintf(buf, len, "%s %s", name, tui_label_feature(f, lab, sizeof lab, &user));
+	index_feature_name(fl->ix, f->id, name, sizeof name);
+	snprintf(buf, len, "%s %s", name, tui_label_feature_in(fl, f, lab, sizeof lab, &user));
 	return buf;
 }
 
@@ -361,11 +465,16 @@ int tui_goto(const char *name)
 	char err[256];
 	while (*name == ' ')
 		name++;
-	int64_t fid = index_resolve(tui.ix, name, err, sizeof err);
+	if (*name == '#' && strchr(name, ':'))
+		name++; /* "#FILE:SAE/N", as the '#' key's prompt reads */
+	tui_file *f;
+	const char *rest = tui_file_ref(name, &f);
+	int64_t fid = index_resolve(f->ix, rest, err, sizeof err);
 	if (fid < 0) {
 		tui_status(TC_ERROR, "%s", err);
 		return -1;
 	}
+	tui_use_file(f);
 	view_open_feature(fid);
 	return 0;
 }

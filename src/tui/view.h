@@ -30,6 +30,15 @@
 
 typedef struct view view;
 
+/* One index file open in the browser (`featscope A.sqlite B.sqlite`: the
+ * first is the primary one), with its own notes database. */
+typedef struct tui_file {
+	const char *path;    /* as named on the command line */
+	char name[128];      /* as FILE:SAE names it: the path's last part, the whole path when two files share that */
+	fs_index *ix;        /* the open index */
+	fs_notes *notes;     /* its notes database, NULL without one */
+} tui_file;
+
 /* X(ID, name, title, section, params): see above. */
 #define VIEW_INFO(X)                                                                 \
 	X(LIST, list, "features", "Feature list", (void))                             \
@@ -44,8 +53,8 @@ typedef struct view view;
 	X(MAP, map, "map", "Map", (int sae, int64_t fid))                             \
 	X(NOTE, note, "note", "Note editor", (int64_t fid))                           \
 	X(MINE, mine, "your work", "Your work", (void))                               \
-	X(COMPARE, compare, "compare", "Compare", (int sa, int sb))                   \
-	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, int64_t fb))     \
+	X(COMPARE, compare, "compare", "Compare", (int sa, tui_file *fb, int sb))     \
+	X(PAIR, pair, "side by side", "Side by side", (int64_t fa, tui_file *filb, int64_t fb)) \
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
 	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
 	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
@@ -93,6 +102,7 @@ typedef struct {
 
 struct view {
 	const view_ops *ops; /* the screen's operations */
+	tui_file *file;      /* the file it reads, whose fids its selected() names */
 	view *parent;        /* the view below on the stack */
 	void *priv;          /* the screen's own state */
 	char title[256];     /* shown in the title bar */
@@ -102,10 +112,17 @@ struct view {
 	int64_t top;         /* first row shown */
 };
 
-/* The browser's shared state. */
+/* The browser's shared state. ix and notes are always those of the
+ * current file: the top view's (view_push and view_pop keep it so; a view
+ * that changes its file says so with view_set_file). A view opened goes
+ * to the current file; a screen that opens a feature of another file
+ * makes that file current first (tui_use_file). */
 typedef struct {
-	fs_index *ix;        /* the open index */
-	fs_notes *notes;     /* the notes database, NULL without one */
+	tui_file *files;     /* the open files, the primary one first */
+	int nfiles;          /* how many */
+	tui_file *cur;       /* the current file */
+	fs_index *ix;        /* cur->ix */
+	fs_notes *notes;     /* cur->notes */
 	view *top;           /* top of the view stack */
 	int quit;            /* set to leave the main loop */
 	char status[512];    /* message on the status line */
@@ -114,6 +131,26 @@ typedef struct {
 	int no_notes_warned; /* notes unavailable already reported */
 } tui_state;
 extern tui_state tui;
+
+/* Make f the current file (tui.cur, tui.ix, tui.notes). */
+void tui_use_file(tui_file *f);
+/* v now reads file f (a list pane of another file made active); the
+ * current file when v is the top view. */
+void view_set_file(view *v, tui_file *f);
+/* The open file named name (its name, the path as given, or the path's
+ * last part with or without its extension), NULL when none. */
+tui_file *tui_file_find(const char *name, size_t len);
+/* Split a reference "FILE:REST" whose FILE names an open file: *f gets
+ * it and the return value points at REST; otherwise *f is the current
+ * file and ref is returned whole. */
+const char *tui_file_ref(const char *ref, tui_file **f);
+/* A dictionary's name as the browser lists it: "SAE", or "FILE:SAE"
+ * when more than one file is open. Writes into buf. */
+const char *tui_sae_name(const tui_file *f, const char *sae, char *buf, size_t len);
+/* The next entry of the dictionary switcher after (*f, *sae): each
+ * file's dictionaries in order, then "all" (sae 0) when the file has
+ * several, then the next file's. Returns the number of entries. */
+int tui_next_dict(tui_file **f, int *sae, int with_all);
 
 /* A view of ops->kind with its VIEW_INFO title, laid out, not yet pushed. */
 view *view_new(const view_ops *ops, void *priv);
@@ -152,12 +189,15 @@ void tui_user_labels_sync(void);
 /* The label to show: the user's when set (*user = 1), else the index's.
  * Writes into buf. */
 const char *tui_label(int64_t fid, const char *auto_label, char *buf, size_t len, int *user);
-/* The same for a feature record in hand (no extra index query). */
+/* The same for a feature record in hand (no extra index query), of the
+ * current file or of file fl. */
 const char *tui_label_feature(const fs_feature *f, char *buf, size_t len, int *user);
+const char *tui_label_feature_in(const tui_file *fl, const fs_feature *f, char *buf, size_t len, int *user);
 /* "NAME LABEL" of a feature as screens show it (the user's label when
  * set): what '/' finds a feature row by. Of a record in hand, or of fid
  * (NULL when there is no such feature). */
 const char *tui_feature_text_of(const fs_feature *f, char *buf, size_t len);
+const char *tui_feature_text_in(const tui_file *fl, const fs_feature *f, char *buf, size_t len);
 const char *tui_feature_text(int64_t fid, char *buf, size_t len);
 
 /* The screens' typed constructors, one per VIEW_INFO row: each makes its
@@ -175,7 +215,8 @@ char *view_compare_matches(int64_t fid, int sae, int64_t row);
 /* Run an action as its key would: the top view's handler first, then
  * the global actions (tui.c; the help screen's Enter). */
 void tui_run(int act);
-/* Open the feature named (N, SAE/N, #FID) as a new view; 0 ok. */
+/* Open the feature named (N, SAE/N, #FID, each after FILE: for a
+ * feature of another open file) as a new view; 0 ok. */
 int tui_goto(const char *name);
 
 #endif

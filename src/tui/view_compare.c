@@ -42,6 +42,7 @@ typedef struct {
 
 /* The compare screen's state. */
 typedef struct {
+	tui_file *fa, *fb; /* the files of A and B (one, or two) */
 	int sa, sb;        /* dictionary ids */
 	cmp_side A, B;     /* the sides (fids, labels, decoders) */
 	cmp_match m;       /* the matching */
@@ -51,6 +52,7 @@ typedef struct {
 	int by_coact;      /* pairs sorted by correlation */
 	cv_row *rows;      /* the current list */
 	int64_t n;         /* its rows */
+	char coact[256];   /* why co-activation is not available ("" available) */
 	char err[512];     /* why nothing could be computed ("" ok) */
 } cv_priv;
 
@@ -109,6 +111,8 @@ static void cv_list(view *v)
 	}
 	v->nrows = p->n;
 	v->cur = v->top = 0;
+	/* the unmatched in B name features of B's file */
+	view_set_file(v, p->list == 2 ? p->fb : p->fa);
 }
 
 static void cv_title(view *v)
@@ -118,10 +122,10 @@ static void cv_title(view *v)
 	if (p->err[0])
 		snprintf(v->title, sizeof v->title, "compare");
 	else
-		snprintf(v->title, sizeof v->title, "compare %s with %s: %s%s%s", p->A.sae->name,
-			 p->B.sae->name, lists[p->list],
+		snprintf(v->title, sizeof v->title, "compare %s with %s: %s%s%s", p->A.name,
+			 p->B.name, lists[p->list],
 			 p->list == 0 ? (p->by_coact ? " by co-activation" : " by cosine") : " ",
-			 p->list == 1 ? p->A.sae->name : p->list == 2 ? p->B.sae->name : "");
+			 p->list == 1 ? p->A.name : p->list == 2 ? p->B.name : "");
 }
 
 /* Compute the comparison of dictionaries sa and sb. */
@@ -134,16 +138,21 @@ static void cv_load(view *v)
 	free(p->coa);
 	p->coa = NULL;
 	p->err[0] = 0;
-	const fs_sae *a = index_sae_by_id(tui.ix, p->sa), *b = index_sae_by_id(tui.ix, p->sb);
-	char err[512];
-	if (!a || !b || cmp_side_open(&p->A, tui.ix, a->name, NULL, err, sizeof err) != 0 ||
-	    cmp_side_open(&p->B, tui.ix, b->name, NULL, err, sizeof err) != 0 ||
+	p->coact[0] = 0;
+	const fs_sae *a = index_sae_by_id(p->fa->ix, p->sa), *b = index_sae_by_id(p->fb->ix, p->sb);
+	char err[512], na[200] = "", nb[200] = "";
+	if (a && b) {
+		tui_sae_name(p->fa, a->name, na, sizeof na);
+		tui_sae_name(p->fb, b->name, nb, sizeof nb);
+	}
+	if (!a || !b || cmp_side_open(&p->A, p->fa->ix, a->name, na, err, sizeof err) != 0 ||
+	    cmp_side_open(&p->B, p->fb->ix, b->name, nb, err, sizeof err) != 0 ||
 	    cmp_side_decoder(&p->A, NULL, err, sizeof err) != 0 ||
 	    cmp_side_decoder(&p->B, NULL, err, sizeof err) != 0) {
 		snprintf(p->err, sizeof p->err, "%s", a && b ? err : "no such dictionary");
 	} else if (p->A.d != p->B.d) {
 		snprintf(p->err, sizeof p->err, "'%s' and '%s' have different d_model (%d, %d)",
-			 a->name, b->name, p->A.d, p->B.d);
+			 na, nb, p->A.d, p->B.d);
 	} else {
 		cmp_opts o;
 		cmp_opts_init(&o);
@@ -153,18 +162,20 @@ static void cv_load(view *v)
 	if (!p->err[0]) {
 		p->ta = cmp_threshold(&p->m, 0, 0);
 		p->tb = cmp_threshold(&p->m, 1, 0);
+		/* as `featscope compare`: across files over the contexts both hold */
 		cmp_acts aa, ab;
-		if (cmp_side_acts(&p->A, NULL, 0, &aa) == 0) {
-			if (cmp_side_acts(&p->B, NULL, 0, &ab) == 0) {
-				if (cmp_acts_covered(&aa) && cmp_acts_covered(&ab)) {
-					p->coa = xmalloc((size_t)(p->A.n + 1) * sizeof *p->coa);
-					for (int64_t i = 0; i < p->A.n; i++)
-						cmp_pair(&aa, i, &ab, p->m.ab.idx[i * p->m.k], &p->coa[i]);
-				}
-				cmp_acts_free(&ab);
-			}
+		int64_t shared;
+		int r = cmp_sides_acts(&p->A, &p->B, &aa, &ab, &shared, p->coact, sizeof p->coact, err, sizeof err);
+		if (r == 1) {
+			p->coa = xmalloc((size_t)(p->A.n + 1) * sizeof *p->coa);
+			for (int64_t i = 0; i < p->A.n; i++)
+				cmp_pair(&aa, i, &ab, p->m.ab.idx[i * p->m.k], &p->coa[i]);
+			cmp_acts_free(&ab);
 			cmp_acts_free(&aa);
-		}
+		} else if (r < 0)
+			snprintf(p->coact, sizeof p->coact, "not available: %.200s", err);
+		else if (shared < 0)
+			p->coact[0] = 0; /* one file: the summary's short note, as before */
 	}
 	cv_list(v);
 	cv_title(v);
@@ -189,10 +200,11 @@ static void cv_draw(view *v)
 	for (int64_t j = 0; j < p->B.n; j++)
 		mb += p->m.ba.idx[j * p->m.k] >= 0 && p->m.ba.cos[j * p->m.k] > p->tb;
 	draw_printf(1, 0, v->w, TC_DIM, DRAW_PAD,
-		    " %s in %s %.1f%%, %s in %s %.1f%% (baseline %.3f / %.3f), %lld mutual%s",
-		    p->A.sae->name, p->B.sae->name, 100.0 * (double)ma / (double)p->A.n, p->B.sae->name,
-		    p->A.sae->name, 100.0 * (double)mb / (double)p->B.n, p->ta, p->tb,
-		    (long long)p->m.n_mutual, p->coa ? "" : "; co-activation not available");
+		    " %s in %s %.1f%%, %s in %s %.1f%% (baseline %.3f / %.3f), %lld mutual%s%s",
+		    p->A.name, p->B.name, 100.0 * (double)ma / (double)p->A.n, p->B.name,
+		    p->A.name, 100.0 * (double)mb / (double)p->B.n, p->ta, p->tb,
+		    (long long)p->m.n_mutual, p->coa ? "" : "; co-activation ",
+		    p->coa ? "" : p->coact[0] ? p->coact : "not available");
 	draw_text(2, 0, v->w, p->list == 0 ? " cosine   corr  share  a           b           labels"
 					   : " best     feature     label", TC_HEADER, DRAW_PAD);
 	if (p->n == 0) {
@@ -212,13 +224,13 @@ static void cv_draw(view *v)
 			if (!isnan(w->share))
 				snprintf(c2, sizeof c2, "%5.2f", w->share);
 			int x = draw_printf(y, 1, v->w - 1, cls, 0, "%6.3f %s %s  %s/%-8lld %s/%-8lld ", w->cos,
-					    c1, c2, p->A.sae->name, (long long)w->a, p->B.sae->name,
+					    c1, c2, p->A.name, (long long)w->a, p->B.name,
 					    (long long)w->b);
 			snprintf(buf, sizeof buf, "%s | %s", p->A.labels[w->a], p->B.labels[w->b]);
 			draw_text(y, 1 + x, v->w - 1 - x, buf, cls, DRAW_ELLIPSIS);
 		} else {
 			const cmp_side *S = p->list == 1 ? &p->A : &p->B;
-			int x = draw_printf(y, 1, v->w - 1, cls, 0, "%6.3f   %s/%-8lld ", w->cos, S->sae->name,
+			int x = draw_printf(y, 1, v->w - 1, cls, 0, "%6.3f   %s/%-8lld ", w->cos, S->name,
 					    (long long)w->a);
 			draw_text(y, 1 + x, v->w - 1 - x, S->labels[w->a], cls, DRAW_ELLIPSIS);
 		}
@@ -232,11 +244,11 @@ static const char *cv_row_text(view *v, int64_t row, char *buf, size_t len)
 		return NULL;
 	const cv_row *w = &p->rows[row];
 	if (p->list == 0)
-		snprintf(buf, len, "%s/%lld %s/%lld %s | %s", p->A.sae->name, (long long)w->a,
-			 p->B.sae->name, (long long)w->b, p->A.labels[w->a], p->B.labels[w->b]);
+		snprintf(buf, len, "%s/%lld %s/%lld %s | %s", p->A.name, (long long)w->a,
+			 p->B.name, (long long)w->b, p->A.labels[w->a], p->B.labels[w->b]);
 	else {
 		const cmp_side *S = p->list == 1 ? &p->A : &p->B;
-		snprintf(buf, len, "%s/%lld %s", S->sae->name, (long long)w->a, S->labels[w->a]);
+		snprintf(buf, len, "%s/%lld %s", S->name, (long long)w->a, S->labels[w->a]);
 	}
 	return buf;
 }
@@ -251,18 +263,23 @@ static int64_t cv_selected(view *v)
 	return f > 0 ? f : 0;
 }
 
-/* The next dictionary after sb with the same d_model as sa, 0 none. */
-static int cv_next_dict(int sa, int sb)
+/* The next dictionary after (*fb, *sb) in the switcher's order (every
+ * dictionary of every open file) with the same d_model as sa of fa, into
+ * (*fb, *sb); 0 when there is none. */
+static int cv_next_dict(tui_file *fa, int sa, tui_file **fb, int *sb)
 {
-	const fs_sae *a = index_sae_by_id(tui.ix, sa);
-	int n = index_n_saes(tui.ix), at = -1;
-	for (int i = 0; i < n; i++)
-		if (index_sae(tui.ix, i)->id == sb)
-			at = i;
+	const fs_sae *a = index_sae_by_id(fa->ix, sa);
+	tui_file *f = *fb, *g = *fb;
+	int id = *sb, gid = *sb, n = tui_next_dict(&g, &gid, 0); /* g, gid: only counted */
 	for (int t = 1; t <= n; t++) {
-		const fs_sae *s = index_sae(tui.ix, ((at < 0 ? -1 : at) + t + n) % n);
-		if (s->id != sa && (!a || a->d_model <= 0 || s->d_model <= 0 || s->d_model == a->d_model))
-			return s->id;
+		tui_next_dict(&f, &id, 0);
+		const fs_sae *s = index_sae_by_id(f->ix, id);
+		if (s && (f != fa || id != sa) &&
+		    (!a || a->d_model <= 0 || s->d_model <= 0 || s->d_model == a->d_model)) {
+			*fb = f;
+			*sb = id;
+			return id;
+		}
 	}
 	return 0;
 }
@@ -278,7 +295,7 @@ static int cv_key(view *v, int act, int key)
 		if (p->list == 0 && v->cur >= 0 && v->cur < p->n) {
 			const cv_row *w = &p->rows[v->cur];
 			if (p->A.fid[w->a] > 0 && p->B.fid[w->b] > 0) {
-				view_open_pair(p->A.fid[w->a], p->B.fid[w->b]);
+				view_open_pair(p->A.fid[w->a], p->fb, p->B.fid[w->b]);
 				return VR_HANDLED | VR_REDRAW;
 			}
 		}
@@ -296,11 +313,13 @@ static int cv_key(view *v, int act, int key)
 		}
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_COMPARE_NEXT: {
-		int nb = cv_next_dict(p->sa, p->sb);
-		if (nb <= 0 || nb == p->sb) {
+		tui_file *fb = p->fb;
+		int nb = p->sb;
+		if (cv_next_dict(p->fa, p->sa, &fb, &nb) <= 0 || (nb == p->sb && fb == p->fb)) {
 			tui_status(TC_STATUS, "no other dictionary to compare with");
 			return VR_HANDLED;
 		}
+		p->fb = fb;
 		p->sb = nb;
 		cv_load(v);
 		return VR_HANDLED | VR_REDRAW;
@@ -330,11 +349,19 @@ static const view_ops cv_ops = {
 	.free = cv_free,
 };
 
-void view_open_compare(int sa, int sb)
+void view_open_compare(int sa, tui_file *fb, int sb)
 {
 	cv_priv *p = xcalloc(1, sizeof *p);
+	p->fa = tui.cur;
 	p->sa = sa;
-	p->sb = sb > 0 ? sb : cv_next_dict(sa, sa);
+	p->fb = fb ? fb : tui.cur;
+	p->sb = sb;
+	if (sb <= 0) {
+		p->fb = tui.cur;
+		p->sb = sa;
+		if (cv_next_dict(p->fa, sa, &p->fb, &p->sb) <= 0)
+			p->sb = 0;
+	}
 	view *v = view_new(&cv_ops, p);
 	if (p->sb <= 0) {
 		snprintf(p->err, sizeof p->err, "this index has one dictionary: nothing to compare with");
@@ -349,6 +376,7 @@ void view_open_compare(int sa, int sb)
 
 /* One pane of the pair view. */
 typedef struct {
+	tui_file *file;     /* the file it is of */
 	fs_feature f;       /* the feature */
 	int ok;             /* f loaded */
 	fs_example *ex;     /* its examples (top group first) */
@@ -365,11 +393,12 @@ typedef struct {
 	pv_pane p[2];       /* left (a) and right (b) */
 } pv_priv;
 
-static void pane_load(pv_pane *q, int64_t fid)
+static void pane_load(pv_pane *q, tui_file *file, int64_t fid)
 {
 	memset(q, 0, sizeof *q);
-	q->ok = index_feature(tui.ix, fid, &q->f) == 0;
-	q->nex = index_examples(tui.ix, fid, &q->ex);
+	q->file = file;
+	q->ok = index_feature(file->ix, fid, &q->f) == 0;
+	q->nex = index_examples(file->ix, fid, &q->ex);
 	if (q->nex < 0)
 		q->nex = 0;
 	q->ctx = xcalloc((size_t)q->nex + 1, sizeof *q->ctx);
@@ -401,7 +430,7 @@ static void pane_ctx(pv_pane *q, int i)
 	if (q->loaded[i])
 		return;
 	q->loaded[i] = 1;
-	if (index_context(tui.ix, q->ex[i].ctx, &q->ctx[i]) != 0) {
+	if (index_context(q->file->ix, q->ex[i].ctx, &q->ctx[i]) != 0) {
 		memset(&q->ctx[i], 0, sizeof q->ctx[i]);
 		q->loaded[i] = 0;
 		return;
@@ -429,9 +458,12 @@ static void pane_draw(view *v, pv_pane *q, int x, int w)
 		draw_text(1, x, w, "(feature missing)", TC_ERROR, DRAW_PAD);
 		return;
 	}
-	index_feature_name(tui.ix, q->f.id, name, sizeof name);
-	tui_label_feature(&q->f, lab, sizeof lab, &user);
-	draw_printf(1, x, w, TC_HEADER, DRAW_PAD, " %s", name);
+	index_feature_name(q->file->ix, q->f.id, name, sizeof name);
+	tui_label_feature_in(q->file, &q->f, lab, sizeof lab, &user);
+	if (tui.nfiles > 1)
+		draw_printf(1, x, w, TC_HEADER, DRAW_PAD, " %s:%s", q->file->name, name);
+	else
+		draw_printf(1, x, w, TC_HEADER, DRAW_PAD, " %s", name);
 	draw_text(2, x + 1, w - 1, lab, user ? TC_USER : TC_NORMAL, DRAW_ELLIPSIS | DRAW_PAD);
 	draw_printf(3, x, w, TC_DIM, DRAW_PAD, " max %.3g, %lld examples", q->f.max_act,
 		    (long long)q->f.n_examples);
@@ -487,16 +519,20 @@ static const view_ops pv_ops = {
 	.free = pv_free,
 };
 
-void view_open_pair(int64_t fa, int64_t fb)
+void view_open_pair(int64_t fa, tui_file *filb, int64_t fb)
 {
 	pv_priv *p = xcalloc(1, sizeof *p);
-	pane_load(&p->p[0], fa);
-	pane_load(&p->p[1], fb);
-	char na[64], nb[64];
-	index_feature_name(tui.ix, fa, na, sizeof na);
-	index_feature_name(tui.ix, fb, nb, sizeof nb);
+	if (!filb)
+		filb = tui.cur;
+	pane_load(&p->p[0], tui.cur, fa);
+	pane_load(&p->p[1], filb, fb);
+	char na[64], nb[64], sa[100], sb[100];
+	index_feature_name(tui.cur->ix, fa, na, sizeof na);
+	index_feature_name(filb->ix, fb, nb, sizeof nb);
+	snprintf(sa, sizeof sa, "%.30s%s%s", tui.nfiles > 1 ? tui.cur->name : "", tui.nfiles > 1 ? ":" : "", na);
+	snprintf(sb, sizeof sb, "%.30s%s%s", tui.nfiles > 1 ? filb->name : "", tui.nfiles > 1 ? ":" : "", nb);
 	view *v = view_new(&pv_ops, p);
-	snprintf(v->title, sizeof v->title, "%s and %s side by side", na, nb);
+	snprintf(v->title, sizeof v->title, "%s and %s side by side", sa, sb);
 	view_layout(v);
 	view_push(v);
 }

@@ -22,6 +22,7 @@
 
 /* One pane: a dictionary's sorted, filtered list and its cursor. */
 typedef struct {
+	tui_file *file;      /* the file its dictionary is of */
 	int sae;             /* dictionary id, 0 = all */
 	fs_sort sort;        /* sort column */
 	int desc;            /* descending */
@@ -67,29 +68,29 @@ static fs_feature *list_row(list_pane *p, int64_t row, int want)
 	if (p->rn > 0 && row >= end && row - 16 - 1 < end && row - 16 - 1 >= p->roff) {
 		/* Just below the window: continue after a cached row. */
 		off = row - 16;
-		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter,
 					  &p->rows[off - 1 - p->roff], 1, cap, nw);
 	} else if (p->rn > 0 && row < p->roff && row + want + 16 >= p->roff) {
 		/* Just above it: the rows before a cached one. */
 		int64_t e = row + want + 16 < end - 1 ? row + want + 16 : end - 1;
-		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter,
+		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter,
 					  &p->rows[e - p->roff], -1, cap, nw);
 		off = e - n;
 	} else if (row < cap) {
 		off = 0;
-		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, 1, cap, nw);
+		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, NULL, 1, cap, nw);
 	} else if (row >= p->nrows - cap) {
-		n = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, NULL, -1, cap, nw);
+		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, NULL, -1, cap, nw);
 		off = p->nrows - n;
 	} else if (row < p->nrows / 2) {
 		/* A jump: OFFSET from the nearer end. */
 		off = row - 16;
-		n = index_feature_page(tui.ix, p->sae, p->sort, p->desc, p->filter, off, cap, nw);
+		n = index_feature_page(p->file->ix, p->sae, p->sort, p->desc, p->filter, off, cap, nw);
 	} else {
 		off = row + 16 - cap + 1;
 		if (off + cap > p->nrows)
 			off = p->nrows - cap;
-		n = index_feature_page(tui.ix, p->sae, p->sort, !p->desc, p->filter,
+		n = index_feature_page(p->file->ix, p->sae, p->sort, !p->desc, p->filter,
 				       p->nrows - (off + cap), cap, nw);
 		for (int i = 0; i < n / 2; i++) {
 			fs_feature t = nw[i];
@@ -118,7 +119,7 @@ static void list_extend(list_pane *p, int dir, int n, int max)
 		return;
 	fs_feature *add = xmalloc((size_t)n * sizeof *add);
 	const fs_feature *at = dir > 0 ? &p->rows[p->rn - 1] : &p->rows[0];
-	int k = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, at, dir, n, add);
+	int k = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, at, dir, n, add);
 	if (k <= 0) {
 		free(add);
 		return;
@@ -157,27 +158,29 @@ static void list_recount(list_pane *p)
 {
 	list_cache_drop(p);
 	p->roff = 0;
-	if (!p->filter[0] && index_n_saes(tui.ix) == 1)
-		p->nrows = index_n_features(tui.ix); /* kept in meta: no count(*) */
+	if (!p->filter[0] && index_n_saes(p->file->ix) == 1)
+		p->nrows = index_n_features(p->file->ix); /* kept in meta: no count(*) */
 	else
-		p->nrows = index_feature_count(tui.ix, p->sae, p->filter);
+		p->nrows = index_feature_count(p->file->ix, p->sae, p->filter);
 	if (p->nrows < 0)
 		p->nrows = 0;
 }
 
-static const char *list_sae_name(int sae)
+/* The pane's dictionary as the switcher names it ("all" for every one of its file). */
+static const char *list_sae_name(const list_pane *p, char *buf, size_t len)
 {
-	const fs_sae *s = sae ? index_sae_by_id(tui.ix, sae) : NULL;
-	return s ? s->name : "all";
+	const fs_sae *s = p->sae ? index_sae_by_id(p->file->ix, p->sae) : NULL;
+	return tui_sae_name(p->file, s ? s->name : "all", buf, len);
 }
 
 static void list_title(view *v)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
+	char n0[200], n1[200];
 	snprintf(v->title, sizeof v->title, "features: %s%s%s, by %s %s%s%s%s",
-		 list_sae_name(lp->pane[0].sae), lp->npanes > 1 ? " | " : "",
-		 lp->npanes > 1 ? list_sae_name(lp->pane[1].sae) : "", list_sort_names[p->sort],
+		 list_sae_name(&lp->pane[0], n0, sizeof n0), lp->npanes > 1 ? " | " : "",
+		 lp->npanes > 1 ? list_sae_name(&lp->pane[1], n1, sizeof n1) : "", list_sort_names[p->sort],
 		 p->desc ? "desc" : "asc", p->filter[0] ? ", filter '" : "", p->filter,
 		 p->filter[0] ? "'" : "");
 }
@@ -199,6 +202,7 @@ static void list_load(view *v)
 	v->nrows = p->nrows;
 	v->cur = p->cur;
 	v->top = p->top;
+	view_set_file(v, p->file);
 	view_clamp(v);
 	list_title(v);
 }
@@ -225,9 +229,9 @@ static void list_density(double d, char *out, size_t len)
  * with several dictionaries), at least those of the heading. */
 static int list_name_width(const list_pane *p)
 {
-	int w = 8, n = index_n_saes(tui.ix); /* "feature" and the sort arrow */
+	int w = 8, n = index_n_saes(p->file->ix); /* "feature" and the sort arrow */
 	for (int i = 0; i < n; i++) {
-		const fs_sae *s = index_sae(tui.ix, i);
+		const fs_sae *s = index_sae(p->file->ix, i);
 		if (!s || (p->sae && s->id != p->sae))
 			continue;
 		char buf[96];
@@ -279,7 +283,7 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 		int sel = active && row == cur;
 		int cls = sel ? TC_SELECT : TC_NORMAL;
 		char name[64], dens[32], cl[32] = "", line[256], lab[512];
-		index_feature_name(tui.ix, f->id, name, sizeof name);
+		index_feature_name(p->file->ix, f->id, name, sizeof name);
 		list_density(f->density, dens, sizeof dens);
 		if (f->cluster > 0)
 			snprintf(cl, sizeof cl, "%lld", (long long)f->cluster);
@@ -290,7 +294,7 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 			snprintf(line, sizeof line, "%-*s %*s %*.3g ", namew, name, numw, dens, numw, f->max_act);
 		int used = draw_text(v->y + i, x, w, line, cls, 0);
 		int user = 0;
-		tui_label_feature(f, lab, sizeof lab, &user);
+		tui_label_feature_in(p->file, f, lab, sizeof lab, &user);
 		draw_text(v->y + i, x + used, w - used, lab, sel ? TC_SELECT : user ? TC_USER : TC_NORMAL,
 			  DRAW_PAD | DRAW_ELLIPSIS);
 	}
@@ -315,10 +319,11 @@ static void list_draw(view *v)
 static const char *list_row_text(view *v, int64_t row, char *buf, size_t len)
 {
 	list_priv *lp = v->priv;
-	fs_feature *f = list_row(&lp->pane[lp->active], row, v->h);
+	list_pane *p = &lp->pane[lp->active];
+	fs_feature *f = list_row(p, row, v->h);
 	if (!f)
 		return NULL;
-	return tui_feature_text_of(f, buf, len);
+	return tui_feature_text_in(p->file, f, buf, len);
 }
 
 static int64_t list_selected(view *v)
@@ -340,35 +345,68 @@ static void list_filter_change(const char *text, void *ctx)
 	list_load(v);
 }
 
-/* Next dictionary id after sae (0 = all, when there are several). */
-static int list_next_sae(int sae)
+/* Pane q takes the switcher's next dictionary after p's (tui_next_dict:
+ * every dictionary of every open file, and each file's "all"); the
+ * number of the switcher's entries. */
+static int list_next_sae(const list_pane *p, list_pane *q)
 {
-	int n = index_n_saes(tui.ix);
-	if (n <= 1)
-		return sae;
-	int idx = -1;
-	for (int i = 0; i < n; i++)
-		if (index_sae(tui.ix, i)->id == sae)
-			idx = i;
-	if (idx + 1 >= n)
-		return 0;
-	return index_sae(tui.ix, idx + 1)->id;
+	tui_file *f = p->file;
+	int sae = p->sae;
+	int n = tui_next_dict(&f, &sae, 1);
+	if (n > 1) {
+		q->file = f;
+		q->sae = sae;
+	}
+	return n;
+}
+
+/* The switcher's entries (every dictionary of every open file, and
+ * each file's "all"). */
+static int list_ndicts(void)
+{
+	tui_file *f = tui.cur;
+	int sae = 0;
+	return tui_next_dict(&f, &sae, 1);
 }
 
 static int list_goto(view *v, int64_t fid);
 
-/* Move the cursor to the feature named by text, in the current order. */
+/* Move the cursor to the feature named by text, in the current order;
+ * "FILE:NAME" (also "#FILE:NAME") names one of an open file, which the
+ * pane then shows, in the feature's dictionary. */
 static void list_jump(view *v, const char *text)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
 	char err[256], name[300];
 	int64_t n;
-	if (fs_parse_i64(text, &n) == 0 && p->sae)
-		snprintf(name, sizeof name, "%s/%s", list_sae_name(p->sae), text);
+	tui_file *f;
+	const char *rest = tui_file_ref(text[0] == '#' && strchr(text, ':') ? text + 1 : text, &f);
+	if (f != p->file || (rest != text && rest != text + 1)) {
+		fs_feature ft;
+		int64_t fid = index_resolve(f->ix, rest, err, sizeof err);
+		if (fid < 0 || index_feature(f->ix, fid, &ft) != 0) {
+			tui_status(TC_ERROR, "%s", fid < 0 ? err : "no such feature");
+			return;
+		}
+		p->file = f;
+		p->sae = ft.sae;
+		p->filter[0] = 0;
+		index_feature_free(&ft);
+		list_recount(p);
+		p->cur = p->top = 0;
+		list_load(v);
+		if (list_goto(v, fid) != 0)
+			tui_status(TC_ERROR, "%s is not in this list", text);
+		return;
+	}
+	text = rest;
+	const fs_sae *s = p->sae ? index_sae_by_id(p->file->ix, p->sae) : NULL;
+	if (fs_parse_i64(text, &n) == 0 && s)
+		snprintf(name, sizeof name, "%s/%s", s->name, text);
 	else
 		snprintf(name, sizeof name, "%s", text);
-	int64_t fid = index_resolve(tui.ix, name, err, sizeof err);
+	int64_t fid = index_resolve(p->file->ix, name, err, sizeof err);
 	if (fid < 0) {
 		tui_status(TC_ERROR, "%s", err);
 		return;
@@ -385,20 +423,20 @@ static int list_goto(view *v, int64_t fid)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
-	int64_t lo = index_feature_rank(tui.ix, p->sae, p->sort, p->desc, p->filter, fid);
+	int64_t lo = index_feature_rank(p->file->ix, p->sae, p->sort, p->desc, p->filter, fid);
 	if (lo < 0)
 		return -1;
 	/* Seed the cache around the feature with keyset queries from it, so a
 	 * jump costs no OFFSET scan. */
 	fs_feature at;
-	if (index_feature(tui.ix, fid, &at) == 0) {
+	if (index_feature(p->file->ix, fid, &at) == 0) {
 		int before = v->h, cap = 2 * v->h + 32;
 		fs_feature *nw = xmalloc((size_t)cap * sizeof *nw);
-		int nb = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, -1, before, nw);
+		int nb = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, &at, -1, before, nw);
 		if (nb < 0)
 			nb = 0;
 		nw[nb] = at;
-		int na = index_feature_page_at(tui.ix, p->sae, p->sort, p->desc, p->filter, &at, 1,
+		int na = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, &at, 1,
 					       cap - nb - 1, nw + nb + 1);
 		list_cache_drop(p);
 		free(p->rows);
@@ -485,17 +523,16 @@ static int list_key(view *v, int act, int key)
 		return VR_HANDLED | VR_REDRAW;
 	}
 	case ACT_NEXT_DICT:
-		if (index_n_saes(tui.ix) <= 1) {
+		if (list_next_sae(p, p) <= 1) {
 			tui_status(TC_STATUS, "this index has one dictionary");
 			return VR_HANDLED;
 		}
-		p->sae = list_next_sae(p->sae);
 		list_recount(p);
 		p->cur = p->top = 0;
 		list_load(v);
 		return VR_HANDLED | VR_REDRAW;
 	case ACT_SPLIT:
-		if (lp->npanes < 2 && index_n_saes(tui.ix) <= 1) {
+		if (lp->npanes < 2 && list_ndicts() <= 1) {
 			tui_status(TC_STATUS, "this index has one dictionary");
 			return VR_HANDLED;
 		}
@@ -512,7 +549,7 @@ static int list_key(view *v, int act, int key)
 			lp->pane[1] = lp->pane[0];
 			lp->pane[1].rows = NULL;
 			lp->pane[1].rn = lp->pane[1].rcap = 0;
-			lp->pane[1].sae = list_next_sae(lp->pane[0].sae);
+			list_next_sae(&lp->pane[0], &lp->pane[1]);
 			list_recount(&lp->pane[1]);
 			lp->pane[1].cur = lp->pane[1].top = 0;
 			lp->npanes = 2;
@@ -612,6 +649,7 @@ void view_open_list(void)
 	list_pane *p = &lp->pane[0];
 	/* Start on the first dictionary: its own indexes serve every sort
 	 * order ('d' cycles through the others and then all of them). */
+	p->file = tui.cur;
 	p->sae = index_n_saes(tui.ix) >= 1 ? index_sae(tui.ix, 0)->id : 0;
 	p->sort = FS_SORT_ID;
 	list_recount(p);
