@@ -130,41 +130,56 @@ static char *find_checked(const fs_live_file *f, const char *dir, const char *ix
 	return p;
 }
 
-int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen)
+int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen)
 {
-	memset(s, 0, sizeof *s);
-	s->ix = ix;
+	memset(p, 0, sizeof *p);
 	const char *ixpath = index_path(ix);
-	fs_live_file *fl;
-	int n = index_live_files(ix, &fl, err, errlen);
+	int n = index_live_files(ix, &p->rows, err, errlen);
 	if (n < 0)
 		return -1;
-	const fs_live_file *mf = NULL, *sf = NULL;
+	p->nrows = n;
 	for (int i = 0; i < n; i++) {
-		if (strcmp(fl[i].role, "model") == 0)
-			mf = &fl[i];
-		else if (strcmp(fl[i].role, "sae") == 0 && !sf && (!sae_name || strcmp(fl[i].name, sae_name) == 0))
-			sf = &fl[i];
+		if (strcmp(p->rows[i].role, "model") == 0)
+			p->model = &p->rows[i];
+		else if (strcmp(p->rows[i].role, "sae") == 0 && !p->sae && (!sae_name || strcmp(p->rows[i].name, sae_name) == 0))
+			p->sae = &p->rows[i];
 	}
-	int rc = -1;
-	char *dir = live_dir_of(ixpath), *mp = NULL, *sp = NULL;
-	if (!mf) {
+	if (!p->model)
 		fs_seterr(err, errlen, "%s: no model attached (featscope attach %s --model FILE --sae NAME=FILE)",
 			  ixpath, ixpath);
-		goto out;
+	else if (!p->sae && sae_name)
+		fs_seterr(err, errlen, "%s: --sae: no dictionary '%s' attached", ixpath, sae_name);
+	else if (!p->sae)
+		fs_seterr(err, errlen, "%s: no dictionary attached (featscope attach %s --sae NAME=FILE)", ixpath, ixpath);
+	else if (!(p->dict = index_sae_by_name(ix, p->sae->name)))
+		fs_seterr(err, errlen, "%s: live_files: dictionary '%s' is not in saes", ixpath, p->sae->name);
+	else {
+		p->ix = ix;
+		p->ixpath = xstrdup(ixpath);
+		p->dir = live_dir_of(ixpath);
+		return 0;
 	}
-	if (!sf) {
-		if (sae_name)
-			fs_seterr(err, errlen, "%s: --sae: no dictionary '%s' attached", ixpath, sae_name);
-		else
-			fs_seterr(err, errlen, "%s: no dictionary attached (featscope attach %s --sae NAME=FILE)", ixpath, ixpath);
-		goto out;
-	}
-	if (!(s->dict = index_sae_by_name(ix, sf->name))) {
-		fs_seterr(err, errlen, "%s: live_files: dictionary '%s' is not in saes", ixpath, sf->name);
-		goto out;
-	}
-	if (!(mp = find_checked(mf, dir, ixpath, err, errlen)) || !(sp = find_checked(sf, dir, ixpath, err, errlen)))
+	live_plan_free(p);
+	return -1;
+}
+
+void live_plan_free(live_plan *p)
+{
+	index_live_files_free(p->rows, p->nrows);
+	free(p->ixpath);
+	free(p->dir);
+	memset(p, 0, sizeof *p);
+}
+
+int live_session_load(live_session *s, const live_plan *p, char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->ix = p->ix;
+	s->dict = p->dict;
+	int rc = -1;
+	char *mp = NULL, *sp = NULL;
+	if (!(mp = find_checked(p->model, p->dir, p->ixpath, err, errlen)) ||
+	    !(sp = find_checked(p->sae, p->dir, p->ixpath, err, errlen)))
 		goto out;
 	if (!(s->model = live_load(mp, err, errlen)) || !(s->sae = live_sae_load(sp, err, errlen)) ||
 	    live_sae_bind(s->sae, s->model, err, errlen) != 0)
@@ -176,7 +191,7 @@ int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char 
 	}
 	if (s->sae->n_feat != s->dict->n_features) {
 		fs_seterr(err, errlen, "%s: n_features: %d, but dictionary '%s' of %s has %lld", sp,
-			  s->sae->n_feat, s->dict->name, ixpath, (long long)s->dict->n_features);
+			  s->sae->n_feat, s->dict->name, p->ixpath, (long long)s->dict->n_features);
 		goto out;
 	}
 	s->model_file = mp;
@@ -187,8 +202,17 @@ out:
 		live_session_close(s);
 	free(mp);
 	free(sp);
-	free(dir);
-	index_live_files_free(fl, n);
+	return rc;
+}
+
+int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen)
+{
+	live_plan p;
+	memset(s, 0, sizeof *s);
+	if (live_session_find(&p, ix, sae_name, err, errlen) != 0)
+		return -1;
+	int rc = live_session_load(s, &p, err, errlen);
+	live_plan_free(&p);
 	return rc;
 }
 

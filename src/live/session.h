@@ -26,6 +26,23 @@ typedef struct {
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
 
+/* live_session_open in two steps, for a caller that loads in another
+ * thread: find reads the index (its live_files rows and the dictionary;
+ * the thread that owns ix), load hashes and reads the files and touches
+ * the index no more (any thread; the plan must outlive the call only). */
+typedef struct {
+	fs_index *ix;          /* the index (not owned) */
+	const fs_sae *dict;    /* the chosen dictionary's row */
+	fs_live_file *rows;    /* live_files */
+	int nrows;
+	const fs_live_file *model, *sae; /* the rows to load, in rows */
+	char *ixpath;          /* a copy of the index's path */
+	char *dir;             /* its folder, with '/' (or "") */
+} live_plan;
+int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen);
+int live_session_load(live_session *s, const live_plan *p, char *err, size_t errlen);
+void live_plan_free(live_plan *p);
+
 /* The ablation effect of dictionary feature f on a text: for every
  * position t < ntok - 1, the change in the log-probability of the next
  * token when f is clamped to 0 (negative: the feature helped predict it),

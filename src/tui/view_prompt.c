@@ -33,8 +33,11 @@
 typedef struct {
 	pthread_mutex_t mu;   /* guards everything below */
 	pthread_cond_t cv;    /* the worker waits here for new text */
-	live_session ls;      /* the model (used by the worker only, once loaded) */
-	int ready;            /* ls loaded */
+	live_plan plan;       /* what to load (found by the screen in the index) */
+	live_session ls;      /* the model (the worker loads it and alone uses it) */
+	int ready;            /* the worker runs (set by the screen) */
+	int loaded;           /* 0 loading, 1 loaded, -1 failed (load_err says why) */
+	char load_err[512];
 	char *want;           /* text to analyse next (NULL: none new) */
 	size_t want_len;      /* its bytes */
 	int64_t want_gen;     /* generation of want */
@@ -63,6 +66,8 @@ typedef struct {
 	int64_t pinned;       /* fid that colours the text, 0: the selected one */
 	int sel;              /* selected row in the token's feature list */
 	char err[512];        /* why there is no model, "" when there is one */
+	const fs_sae *dict;   /* the dictionary analysed */
+	int loaded;           /* the worker's loaded, as last seen */
 	/* a copy of the latest result for drawing */
 	int64_t shown_gen;    /* its generation */
 	char *text;           /* its text */
@@ -97,6 +102,7 @@ static void pr_wait_workers(void)
 static void pr_job_free(pr_job *j)
 {
 	live_session_close(&j->ls);
+	live_plan_free(&j->plan);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j->want);
@@ -116,9 +122,16 @@ static void *pr_worker(void *arg)
 	if (setpriority(PRIO_PROCESS, (id_t)gettid(), 10) != 0) {
 		/* not allowed: the analysis runs at the screen's priority */
 	}
+	/* the model is loaded here, off the screen's thread: hashing and
+	 * reading the weights take a good part of a second on GPT-2 */
+	char lerr[512] = "";
+	int ok = live_session_load(&j->ls, &j->plan, lerr, sizeof lerr) == 0;
 	pthread_mutex_lock(&j->mu);
+	j->loaded = ok ? 1 : -1;
+	snprintf(j->load_err, sizeof j->load_err, "%s", lerr);
+	j->changed = 1;
 	for (;;) {
-		while (!j->quit && !j->want)
+		while (!j->quit && (!j->want || !ok))
 			pthread_cond_wait(&j->cv, &j->mu);
 		if (j->quit)
 			break;
@@ -193,6 +206,13 @@ static int pr_sync(pr_priv *pp)
 		return 0;
 	pthread_mutex_lock(&j->mu);
 	int ch = j->changed;
+	if (ch && j->loaded != pp->loaded) {
+		pp->loaded = j->loaded;
+		if (j->loaded < 0) {
+			snprintf(pp->err, sizeof pp->err, "%s", j->load_err);
+			tui_status(TC_ERROR, "%s", pp->err);
+		}
+	}
 	if (ch) {
 		free(pp->text);
 		free(pp->off);
@@ -254,7 +274,7 @@ static int64_t pr_selected(view *v)
 	if (n == 0)
 		return pp->pinned;
 	int r = pp->sel < n ? pp->sel : n - 1;
-	return index_feature_id(tui.ix, pp->job->ls.dict->id, pp->idx[(size_t)t * PR_TOP + r]);
+	return index_feature_id(tui.ix, pp->dict->id, pp->idx[(size_t)t * PR_TOP + r]);
 }
 
 static void pr_draw(view *v)
@@ -277,8 +297,12 @@ static void pr_draw(view *v)
 		}
 		draw_text(1, cx, w - cx, one, TC_SELECT, 0);
 	}
-	if (!pp->job->ready) {
+	if (!pp->job->ready || pp->loaded < 0) {
 		draw_text(3, 1, w - 1, pp->err, TC_ERROR, DRAW_ELLIPSIS);
+		return;
+	}
+	if (pp->loaded == 0) {
+		draw_text(3, 1, w - 1, "loading the model...", TC_DIM, DRAW_ELLIPSIS);
 		return;
 	}
 	int64_t colour = pp->pinned ? pp->pinned : pr_selected(v);
@@ -292,7 +316,7 @@ static void pr_draw(view *v)
 		    pp->ntok, stale ? ", analysing" : "", name, pp->pinned ? " (pinned)" : "",
 		    have_cf ? cf.label : "");
 	/* the analysed text coloured by the feature */
-	int dict = pp->job->ls.dict->id;
+	int dict = pp->dict->id;
 	int64_t cidx = have_cf && cf.sae == dict ? cf.idx : -1;
 	float *acts = xcalloc((size_t)(pp->ntok > 0 ? pp->ntok : 1), sizeof *acts);
 	float mx = have_cf && cf.max_act > 0 ? (float)cf.max_act : 1;
@@ -386,7 +410,7 @@ static int pr_busy(view *v)
 	if (!pp->job->ready)
 		return 0;
 	pthread_mutex_lock(&pp->job->mu);
-	int b = pp->job->want != NULL || pp->job->gen != pp->gen;
+	int b = pp->job->loaded == 0 || (pp->job->loaded > 0 && (pp->job->want != NULL || pp->job->gen != pp->gen));
 	pthread_mutex_unlock(&pp->job->mu);
 	return b;
 }
@@ -445,7 +469,8 @@ void view_open_prompt(int64_t pin, const char *text)
 	pp->job = j;
 	pp->pinned = pin;
 	prompt_set(&pp->line, text ? text : "");
-	if (live_session_open(&j->ls, tui.ix, NULL, pp->err, sizeof pp->err) == 0) {
+	if (live_session_find(&j->plan, tui.ix, NULL, pp->err, sizeof pp->err) == 0) {
+		pp->dict = j->plan.dict;
 		j->ready = 1;
 		pthread_mutex_lock(&pr_live_mu);
 		if (!pr_live_hooked)
