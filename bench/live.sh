@@ -14,8 +14,8 @@ RUNS=${RUNS:-15}
 [ -x "$B/bench/livebench" ] || make -C "$B" bench/livebench >/dev/null
 W=$(mktemp -d "${TMPDIR:-/tmp}/fs-bench-live.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae.bin" "$W/"
-"$B/featscope" attach "$W/demo.sqlite" --model "$W/demo-lm.bin" --sae "demo=$W/demo-sae.bin" >/dev/null
+cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae-res4k.bin" "$W/"
+"$B/featscope" attach "$W/demo.sqlite" --model "$W/demo-lm.bin" --sae "res4k=$W/demo-sae-res4k.bin" >/dev/null
 "$B/bench/livebench" "$W/demo.sqlite" 1000 "$RUNS" >"$W/out"
 cat "$W/out"
 set -- $(sed -n 's/^analyze_ms //p' "$W/out"); a_med=$1 a_lo=$2 a_hi=$3

@@ -14,8 +14,8 @@ S=$(cd "$(dirname "$0")/.." && pwd)
 . "$S/bench/lib.sh"
 W=$(mktemp -d "${TMPDIR:-/tmp}/fs-bench-prompt.XXXXXX")
 trap 'rm -rf "$W"' EXIT
-cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae.bin" "$W/"
-"$B/featscope" attach "$W/demo.sqlite" --model "$W/demo-lm.bin" --sae "demo=$W/demo-sae.bin" >/dev/null
+cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae-res4k.bin" "$W/"
+"$B/featscope" attach "$W/demo.sqlite" --model "$W/demo-lm.bin" --sae "res4k=$W/demo-sae-res4k.bin" >/dev/null
 # 1,000 bytes of the README, as keys: printable ASCII only, one a line
 head -c 4000 "$S/data/README" | tr -c ' -~' ' ' | tr -d '<:' | tr -s ' ' | head -c 1000 |
 	sed 's/./&\n/g' | sed 's/^ $/<Space>/' >"$W/text.keys"

@@ -213,6 +213,12 @@ if [ $TINY = 0 ]; then
 		"$FSM" convert --in "$W/sae-$nm.bin" --out "$OUT/demo-sae-$nm.bin" --dtype f16
 	done
 	wc -c "$OUT/demo-lm.bin" "$OUT"/demo-sae-*.bin | awk '$2 == "total" { print "weights_bytes " $1 }' | tee -a "$FIG"
+	# the shipped index knows its model and dictionaries (by hash), so
+	# analyze, steer and the live screens work on it as shipped
+	ATT=()
+	for nm in "${NAMES[@]}"; do ATT+=(--sae "$nm=$OUT/demo-sae-$nm.bin"); done
+	"$FS" attach "$OUT/demo.sqlite" --model "$OUT/demo-lm.bin" "${ATT[@]}"
+	wc -c <"$OUT/demo.sqlite" | sed 's/^/index_bytes_attached /' | tee -a "$FIG"
 fi
 echo "demo_data_minutes $((($(date +%s) - T0) / 60))" | tee -a "$FIG"
 if [ $TINY = 0 ]; then

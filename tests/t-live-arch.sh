@@ -8,7 +8,7 @@ if ! err=$("$PY" -c 'import torch' 2>&1); then
 	fail live-arch-torch "PyTorch is missing for $PY (./bootstrap installs python3-torch): $(printf '%s' "$err" | tail -1)"
 	exit 0
 fi
-"$B/tests/live-arch" demo "$S/data/demo-lm.bin" "$S/data/demo-sae.bin"
+"$B/tests/live-arch" demo "$S/data/demo-lm.bin" "$S/data/demo-sae-res4k.bin"
 cd "$TMP" || exit 1
 "$PY" "$S/tests/gpt2_ref.py" model m 2 32 4 64 400 F32 tok || fail live-arch-setup "gpt2_ref.py model failed"
 "$PY" "$S/tests/gpt2_ref.py" sae sae-post m blocks.1.hook_resid_post 48 topk || fail live-arch-setup "gpt2_ref.py sae failed"

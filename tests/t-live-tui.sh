@@ -8,10 +8,10 @@
 
 D=$TMP/demo
 mkdir -p "$D"
-cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae.bin" "$D/"
+cp "$S/data/demo.sqlite" "$S/data/demo-lm.bin" "$S/data/demo-sae-res4k.bin" "$D/"
 IX=$D/demo.sqlite
-"$B/featscope" attach "$IX" --model "$D/demo-lm.bin" --sae "demo=$D/demo-sae.bin" >/dev/null
-F=$("$B/featscope" grep --json --limit 50 "$IX" '[ACGT]{12,}' | python3 -c '
+"$B/featscope" attach "$IX" --model "$D/demo-lm.bin" --sae "res4k=$D/demo-sae-res4k.bin" >/dev/null
+F=$("$B/featscope" grep --json --sae res4k --limit 50 "$IX" '[ACGT]{12,}' | python3 -c '
 import json, sys
 print([f for f in json.load(sys.stdin)["features"] if f["precision"] >= 0.8][0]["feature"])')
 
@@ -23,7 +23,7 @@ run prompt "#$F<Enter>|A|GATTACAGATTACAACGTTGCA|:save-display $TMP/p1|<Down>|:sa
 check_eq "prompt screen: runs and quits" 0 $?
 check_grep "prompt screen: 22 tokens analysed, coloured by the pinned feature" "22 tokens, colour: $F \(pinned\)" "$TMP/p1"
 check_grep "prompt screen: the token under the cursor is listed" "^ token 21 A" "$TMP/p1"
-check_grep "prompt screen: its features are DNA features" "^ +[0-9.]+  [0-9]+ +DNA bases" "$TMP/p1"
+check_grep "prompt screen: its features are DNA features" "^ +[0-9.]+  [a-z0-9]+/[0-9]+ +DNA bases" "$TMP/p1"
 check "prompt screen: Down selects the next feature (the list stays)" grep -Eq "DNA bases" "$TMP/p2"
 
 run steer "#$F<Enter>|S|:save-display $TMP/s1|v|0<Enter>|:save-display $TMP/s2|r|:save-display $TMP/s3|Q"
@@ -45,6 +45,17 @@ FEATSCOPE_SCRIPT=$TMP/nomodel.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$F
 check_eq "no model: the browser keeps running" 0 $?
 check_grep "no model: the prompt screen says so" "no model attached" "$TMP/n1"
 check_grep "no model: the steering screen says so" "no model attached" "$TMP/n2"
+
+# the model loads in the prompt screen's worker: a dictionary whose bytes
+# changed since attach is reported there (screen and status line), and
+# the browser goes on
+cp "$D/demo-sae-res4k.bin" "$D/sae.keep"
+printf 'x' >>"$D/demo-sae-res4k.bin"
+run badsae "A|abc|:save-display $TMP/b1|<Esc>|:save-display $TMP/b2|Q"
+check_eq "changed weights: the browser keeps running" 0 $?
+check_grep "changed weights: the prompt screen names the file and the hash" "demo-sae-res4k.bin: xxh3 [0-9a-f]+ does not match" "$TMP/b1"
+check_grep "changed weights: back on the list after Esc" "features" "$TMP/b2"
+mv "$D/sae.keep" "$D/demo-sae-res4k.bin"
 
 # the ablation effect on the feature page
 printf '#%s<Enter>\n<Enter>\nE\n:save-display %s/f1\nQ\n' "$F" "$TMP" >"$TMP/abl.keys"

@@ -127,7 +127,7 @@ tm send-keys -t fs Q
 if [ -f "$S/data/demo.sqlite" ]; then
 	rm -f "$TMP/rc"
 	start 120 35 "$FS"
-	wait_for tmux-demo-opens 'features: demo' || exit 1
+	wait_for tmux-demo-opens 'features: res4k' || exit 1
 	tm send-keys -t fs s
 	wait_for tmux-demo-search-prompt '^search:'
 	tm send-keys -t fs DNA Enter
@@ -135,13 +135,13 @@ if [ -f "$S/data/demo.sqlite" ]; then
 	tm send-keys -t fs Enter
 	wait_for tmux-demo-feature 'top activations'
 	tm send-keys -t fs x
-	wait_for tmux-demo-neighbours 'neighbours of [0-9]+'
+	wait_for tmux-demo-neighbours 'neighbours of [a-z0-9/]+'
 	tm send-keys -t fs Enter
-	wait_for tmux-demo-neighbour-opened 'feature [0-9]+ .*\[5\]'
+	wait_for tmux-demo-neighbour-opened 'feature [a-z0-9/]+ .*\[5\]'
 	tm send-keys -t fs q
-	wait_for tmux-demo-back 'neighbours of [0-9]+'
+	wait_for tmux-demo-back 'neighbours of [a-z0-9/]+'
 	tm resize-window -t fs -x 80 -y 24
-	wait_for tmux-demo-resized '^ neighbours of [0-9]+.{20,}\[4\]$'
+	wait_for tmux-demo-resized '^ neighbours of [a-z0-9/]+.{20,}\[4\]$'
 	# display width, not bytes: the demo's labels hold Hangul and CJK
 	check tmux-demo-resize-fits python3 -c '
 import sys, unicodedata
@@ -151,7 +151,7 @@ assert not bad, bad' "$TMP/pane"
 	# A long regex scan (about 25 s over the demo's contexts: heavy
 	# backtracking) shows its progress, keeps the screen live and stops on Esc.
 	tm send-keys -t fs q q q
-	wait_for tmux-demo-list-again 'features: demo'
+	wait_for tmux-demo-list-again 'features: res4k'
 	tm send-keys -t fs r
 	wait_for tmux-demo-regex-prompt '^regex:'
 	tm send-keys -t fs -l '(?:.|..){1,12}\d{40}'

@@ -1,10 +1,10 @@
 /*
  * unit-live.c: the live model (src/live) against the training code it
  * must agree with: model/lm.c's forward pass (separate code, linked into
- * this test) on the shipped demo model, in the "FSLM0001" file and in
- * "FSLM0002" copies (float32, and float16 compared with lm.c run on the
- * same rounded parameters); model/sae.c's TopK encoder on the demo SAE
- * ("FSSAE001" and "FSSAE002" copies); the KV-cached step against the full
+ * this test) on the shipped demo model, in its file and in "FSLM0002"
+ * copies (float32, and float16 compared with lm.c run on the same rounded
+ * parameters); model/sae.c's TopK encoder on the demo's middle dictionary
+ * at the point its header names (and FSSAE002 copies); the KV-cached step against the full
  * pass; clamping and ablation through the steering hook; the sampler's
  * determinism; bad files.
  */
@@ -118,7 +118,7 @@ static void write_lm2(const lm_model *m, const char *path, int dtype)
 static void write_sae2(const sae_model *s, const char *path, int dtype, int layer)
 {
 	FILE *f = fopen(path, "wb");
-	int32_t h[6] = {s->d_in, s->n_feat, s->k, 0, layer, dtype};
+	int32_t h[6] = {s->d_in, s->n_feat, s->k, s->hook_kind, layer, dtype};
 	fwrite("FSSAE002", 1, 8, f);
 	fwrite(h, sizeof h, 1, f);
 	fwrite(&s->in_scale, 4, 1, f);
@@ -209,14 +209,14 @@ int main(void)
 	if (system(cmd) != 0)
 		return 1;
 	snprintf(lmpath, sizeof lmpath, "%s/data/demo-lm.bin", src);
-	snprintf(saepath, sizeof saepath, "%s/data/demo-sae.bin", src);
+	snprintf(saepath, sizeof saepath, "%s/data/demo-sae-res4k.bin", src);
 	lm_model *lm = lm_load(lmpath);
 	CHECK(lm != NULL, "lm.c loads the demo model");
 	if (!lm)
 		TEST_END();
 	const char *txt = "The quick brown fox: ACGTTGCAAGCTAGCTAGGA\n\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4 int main(void) { return 0; } 12345";
 	int T = (int)strlen(txt);
-	compare_forward(lm, lmpath, "FSLM0001", (const uint8_t *)txt, T);
+	compare_forward(lm, lmpath, "data/demo-lm.bin", (const uint8_t *)txt, T);
 	snprintf(p, sizeof p, "%s/lm2-f32.bin", tmpdir);
 	write_lm2(lm, p, 0);
 	compare_forward(lm, p, "FSLM0002 f32", (const uint8_t *)txt, T);
@@ -230,21 +230,27 @@ int main(void)
 	memcpy(lm->params, keep, lm->n_params * sizeof(float));
 	free(keep);
 
-	/* the SAE: activations from lm.c, encoded by sae.c and by live */
+	/* the SAE: activations from lm.c at the point its header names,
+	 * encoded by sae.c and by live */
 	char err[512];
-	int F4 = 4 * lm->cfg.d_model;
-	lm_capture = xmalloc((size_t)T * F4 * sizeof(float));
-	lm_forward(lm, (const uint8_t *)txt, NULL, 1, T, lm_grab, NULL, NULL);
-	float *x = lm_capture;
 	sae_model *ref = sae_load(saepath);
 	live_sae *s = live_sae_load(saepath, err, sizeof err);
 	CHECK(ref && s, "both load the demo SAE");
 	if (!ref || !s)
 		TEST_END();
+	int resid = ref->hook_kind == SAE_HOOK_RESID;
+	lm->hook_kind = resid ? LM_HOOK_RESID : LM_HOOK_MLP;
+	lm->hook_layer = ref->layer < 0 ? lm->cfg.n_layer - 1 : ref->layer;
+	int F4 = resid ? lm->cfg.d_model : 4 * lm->cfg.d_model;
+	CHECK(ref->d_in == F4, "the demo SAE is as wide as the activations it reads");
+	lm_capture = xmalloc((size_t)T * F4 * sizeof(float));
+	lm_forward(lm, (const uint8_t *)txt, NULL, 1, T, lm_grab, NULL, NULL);
+	float *x = lm_capture;
 	live_model *m = live_load(lmpath, err, sizeof err);
-	CHECK(live_sae_bind(s, m, err, sizeof err) == 0 && s->hook.layer == m->n_layer - 1 &&
-		      s->hook.kind == LIVE_MLP_HIDDEN,
-	      "FSSAE001 binds to the last block's MLP hidden activations");
+	CHECK(live_sae_bind(s, m, err, sizeof err) == 0 && s->hook.layer == lm->hook_layer &&
+		      s->hook.kind == (resid ? LIVE_RESID_POST : LIVE_MLP_HIDDEN),
+	      resid ? "the demo SAE binds to the residual stream after the block its header names"
+		    : "the demo SAE binds to the MLP hidden activations of the block its header names");
 	int K = ref->k;
 	float *xs = xmalloc((size_t)T * F4 * sizeof(float));
 	for (size_t i = 0; i < (size_t)T * F4; i++)
@@ -256,7 +262,7 @@ int main(void)
 	int bad = 0;
 	for (int t = 0; t < T; t++)
 		bad += cmp_pairs(li + (size_t)t * K, lv + (size_t)t * K, ri + (size_t)t * K, rv + (size_t)t * K, K);
-	CHECK(bad == 0, "FSSAE001: TopK codes equal sae.c's on every token");
+	CHECK(bad == 0, "the demo SAE: TopK codes equal sae.c's on every token");
 	/* a dense read of one feature agrees with the sparse codes */
 	int f0 = li[(size_t)10 * K + 3];
 	float *one = xmalloc((size_t)T * sizeof(float));
@@ -272,7 +278,7 @@ int main(void)
 	CHECK(bad == 0, "one feature's dense activations agree with the sparse codes");
 	for (int dt = 0; dt < 2; dt++) {
 		snprintf(p, sizeof p, "%s/sae2-%d.bin", tmpdir, dt);
-		write_sae2(ref, p, dt, 1);
+		write_sae2(ref, p, dt, ref->layer >= 0 ? ref->layer : 1);
 		live_sae *s2 = live_sae_load(p, err, sizeof err);
 		CHECK(s2 && live_sae_bind(s2, m, err, sizeof err) == 0, dt ? "FSSAE002 f16 loads and binds" : "FSSAE002 f32 loads and binds");
 		if (!s2)
