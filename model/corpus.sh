@@ -387,3 +387,19 @@ for g in dna code prose scripts structured; do
 	say "corpus: group $g: ${GOT[$g]} bytes"
 done
 say "corpus: $NDOC documents; train $toff bytes, held-out $hoff bytes"
+# The documents of the shipped demo (model/corpus-documents.tsv.gz:
+# package, path, SHA-256): say what differs from them.
+REF=$(dirname "$0")/corpus-documents.tsv.gz
+if [ $TINY = 0 ] && [ -s "$REF" ]; then
+	gzip -dc "$REF" | awk -F'\t' -v say="corpus: " '
+	FNR == NR { ref[$1 ":" $2] = $3; next }
+	FNR > 1 { k = $3 ":" $4; if (!(k in ref)) new[++nn] = k; else if (ref[k] != $9) chg[++nc] = k; else same++; seen[k] = 1 }
+	END {
+		for (k in ref) if (!(k in seen)) gone[++ng] = k
+		if (!nn && !nc && !ng) { printf("%severy document is the shipped demo'"'"'s (%d, by SHA-256)\n", say, same) > "/dev/stderr"; exit }
+		printf("%s%d documents as in the shipped demo, %d changed, %d new, %d missing (the corpus differs from data/README'"'"'s)\n", say, same, nc, nn, ng) > "/dev/stderr"
+		for (i = 1; i <= nc && i <= 5; i++) printf("%s  changed: %s\n", say, chg[i]) > "/dev/stderr"
+		for (i = 1; i <= nn && i <= 5; i++) printf("%s  new: %s\n", say, new[i]) > "/dev/stderr"
+		for (i = 1; i <= ng && i <= 5; i++) printf("%s  missing: %s\n", say, gone[i]) > "/dev/stderr"
+	}' - "$W/manifest.tsv"
+fi
