@@ -46,6 +46,15 @@ check_grep harvest-meta-model-hash '^live.model.hash=xxh3:[0-9a-f]{16}$' meta.tx
 check_grep harvest-meta-sae-hook '^live.sae.topk.hook=blocks.0.hook_mlp_out$' meta.txt
 check_grep harvest-meta-sae-path "^live.sae.jump.path=$TMP/jump\$" meta.txt
 check_grep harvest-meta-sae-hash '^live.sae.std.hash=xxh3:[0-9a-f]{16}$' meta.txt
+# the hashes are XXH3-64 of the weights files, by Python's xxhash (an
+# independent implementation; ./bootstrap installs python3-xxhash)
+check harvest-meta-hashes-xxh3 /usr/bin/python3 -c '
+import sys, xxhash
+meta = dict(l.rstrip("\n").split("=", 1) for l in open(sys.argv[1]))
+for key, path in (("live.model.hash", "m/model.safetensors"), ("live.sae.std.hash", "std/sae_weights.safetensors"),
+                  ("live.sae.jump.hash", "jump/sae_weights.safetensors")):
+    want = "xxh3:%016x" % xxhash.xxh3_64_intdigest(open(path, "rb").read())
+    assert meta[key] == want, (key, meta[key], want)' meta.txt
 n=$(sqlite3 out.sqlite "select count(*) from logits")
 [ "$n" -gt 0 ] && ok harvest-logits || fail harvest-logits "no logit effects"
 n=$(sqlite3 out.sqlite "select count(*) from neighbours")

@@ -45,7 +45,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #define HV_DOC_MAX (64 << 10)   /* a plain-text document is cut after this many bytes */
 #define HV_CHUNK 128            /* rows encoded at once per dictionary */
@@ -383,32 +382,6 @@ static int read_input(hv *h, const char *path, const char *field, char *err, siz
 	return rc;
 }
 
-/* "xxh3:HEX" of a file, NULL with err. */
-static char *file_hash(const char *path, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	XXH3_state_t *st = XXH3_createState();
-	XXH3_64bits_reset(st);
-	char *buf = xmalloc(1 << 20);
-	size_t k;
-	while ((k = fread(buf, 1, 1 << 20, f)) > 0)
-		XXH3_64bits_update(st, buf, k);
-	int bad = ferror(f);
-	fclose(f);
-	free(buf);
-	unsigned long long hval = (unsigned long long)XXH3_64bits_digest(st);
-	XXH3_freeState(st);
-	if (bad) {
-		fs_seterr(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	return xasprintf("xxh3:%016llx", hval);
-}
-
 /* wte as a .npy [vocab, d] for the builder's --unembed. */
 static int write_unembed(const char *path, const fs_gpt2 *m, char *err, size_t errlen)
 {
@@ -709,19 +682,9 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("%s", err);
 		goto out;
 	}
-	char *mw = xasprintf("%s/model.safetensors", model);
-	mhash = file_hash(mw, err, sizeof err);
-	free(mw);
-	if (!mhash) {
-		fs_warn("%s", err);
-		goto out;
-	}
-	for (int i = 0; i < h.nd; i++)
-		if (!(hashes[i] = file_hash(h.d[i].s.weights, err, sizeof err))) {
-			fs_warn("%s", err);
-			goto out;
-		}
-	/* the live_files rows (attach's), before anything is written */
+	/* the live_files rows (attach's), before anything is written; their
+	 * XXH3 of each weights file is also the dictionaries' source hash
+	 * (each file is read once for it) */
 	if (live_file_row(out, model, "model", "", "", &lrows[0], err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		goto out;
@@ -737,6 +700,9 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		}
 		nlrows++;
 	}
+	mhash = xasprintf("xxh3:%s", lrows[0].xxh3);
+	for (int i = 0; i < h.nd; i++)
+		hashes[i] = xasprintf("xxh3:%s", lrows[1 + i].xxh3);
 	int progress_on = h.progress;
 	int64_t tokens = h.tokens, windows = h.windows;
 	/* the model's memory goes before the builds */
