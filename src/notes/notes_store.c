@@ -152,18 +152,27 @@ const char *notes_tag_problem(const char *tag)
 	return NULL;
 }
 
+/* The next tag of a tags string (separated by white space or commas):
+ * its start, its length in *len, and *p moved past it; NULL at the end. */
+static const char *next_tag(const char **p, size_t *len)
+{
+	const char *q = *p;
+	while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == ',')
+		q++;
+	const char *s = q;
+	while (*q && *q != ' ' && *q != '\t' && *q != '\n' && *q != '\r' && *q != ',')
+		q++;
+	*p = q;
+	*len = (size_t)(q - s);
+	return q > s ? s : NULL;
+}
+
 char *notes_tags_bad(const char *tags, const char **why)
 {
-	const char *p = tags ? tags : "";
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
-			p++;
-		const char *s = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
-			p++;
-		if (p == s)
-			continue;
-		char *w = xstrndup(s, (size_t)(p - s));
+	const char *p = tags ? tags : "", *s;
+	size_t len;
+	while ((s = next_tag(&p, &len))) {
+		char *w = xstrndup(s, len);
 		const char *y = notes_tag_problem(w);
 		if (y) {
 			*why = y;
@@ -178,16 +187,9 @@ char *notes_tags_normalise(const char *tags)
 {
 	fs_buf b = {0};
 	buf_adds(&b, "");
-	const char *p = tags ? tags : "";
-	while (*p) {
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == ',')
-			p++;
-		const char *s = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != ',')
-			p++;
-		size_t len = (size_t)(p - s);
-		if (!len)
-			continue;
+	const char *p = tags ? tags : "", *s;
+	size_t len;
+	while ((s = next_tag(&p, &len))) {
 		/* skip duplicates */
 		int dup = 0;
 		for (const char *q = b.p; *q;) {
