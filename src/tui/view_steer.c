@@ -29,8 +29,11 @@
 typedef struct {
 	pthread_mutex_t mu;    /* guards everything below */
 	pthread_cond_t cv;     /* the worker waits here */
-	live_session ls;       /* the model, used by the worker once loaded */
-	int ready;             /* ls loaded */
+	live_plan plan;        /* what to load (found by the screen in the index) */
+	live_session ls;       /* the model (the worker loads it and alone uses it) */
+	int ready;             /* the worker runs (set by the screen) */
+	int loaded;            /* 0 loading, 1 loaded, -1 failed (load_err says why) */
+	char load_err[512];
 	int quit;              /* the screen is closing */
 	int64_t want_gen;      /* latest request */
 	int64_t gen;           /* request the result belongs to */
@@ -56,14 +59,20 @@ typedef struct {
 	int64_t gen;           /* requests made */
 	int64_t drawn_gen;     /* result generation last drawn */
 	char err[512];         /* why there is no model */
+	int loaded;            /* the worker's loaded, as last drawn */
 } st_priv;
 
 static void *st_worker(void *arg)
 {
 	st_job *j = arg;
+	/* the model is loaded here, off the screen's thread */
+	char lerr[512] = "";
+	int ok = live_session_load(&j->ls, &j->plan, lerr, sizeof lerr) == 0;
 	pthread_mutex_lock(&j->mu);
+	j->loaded = ok ? 1 : -1;
+	snprintf(j->load_err, sizeof j->load_err, "%s", lerr);
 	for (;;) {
-		while (!j->quit && j->want_gen == j->gen)
+		while (!j->quit && (j->want_gen == j->gen || !ok))
 			pthread_cond_wait(&j->cv, &j->mu);
 		if (j->quit)
 			break;
@@ -123,13 +132,14 @@ static int st_add(st_priv *sp, int64_t fid, double v)
 	fs_feature f;
 	if (!sp->job->ready || index_feature(tui.ix, fid, &f) != 0)
 		return -1;
-	int ok = f.sae == sp->job->ls.dict->id && f.idx < sp->job->ls.sae->n_feat;
+	const fs_sae *d = sp->job->plan.dict;
+	int ok = f.sae == d->id && f.idx < d->n_features;
 	int idx = (int)f.idx;
 	if (isnan(v))
 		v = 2 * f.max_act;
 	index_feature_free(&f);
 	if (!ok) {
-		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", sp->job->ls.dict->name);
+		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", d->name);
 		return -1;
 	}
 	for (int i = 0; i < sp->n; i++)
@@ -174,7 +184,15 @@ static void st_draw(view *v)
 {
 	st_priv *sp = v->priv;
 	int w = v->w;
-	if (!sp->job->ready) {
+	if (sp->job->ready) {
+		pthread_mutex_lock(&sp->job->mu);
+		if (sp->job->loaded != sp->loaded && (sp->loaded = sp->job->loaded) < 0) {
+			snprintf(sp->err, sizeof sp->err, "%s", sp->job->load_err);
+			tui_status(TC_ERROR, "%s", sp->err);
+		}
+		pthread_mutex_unlock(&sp->job->mu);
+	}
+	if (!sp->job->ready || sp->loaded < 0) {
 		draw_text(2, 1, w - 1, sp->err, TC_ERROR, DRAW_ELLIPSIS);
 		return;
 	}
@@ -210,8 +228,9 @@ static void st_draw(view *v)
 	size_t nb = j->steered.len;
 	pthread_mutex_unlock(&j->mu);
 	int half = (w - 3) / 2;
-	draw_printf(y, 1, half, TC_HEADER, DRAW_PAD, "unsteered%s", pending ? " (generating)" : "");
-	draw_printf(y, 2 + half, half, TC_HEADER, DRAW_PAD, "steered%s", pending ? " (generating)" : "");
+	const char *state = sp->loaded == 0 ? " (loading the model...)" : pending ? " (generating)" : "";
+	draw_printf(y, 1, half, TC_HEADER, DRAW_PAD, "unsteered%s", state);
+	draw_printf(y, 2 + half, half, TC_HEADER, DRAW_PAD, "steered%s", state);
 	y++;
 	int rows = v->y + v->h - y;
 	if (rows > 0) {
@@ -298,7 +317,7 @@ static int st_busy(view *v)
 	if (!sp->job->ready)
 		return 0;
 	pthread_mutex_lock(&sp->job->mu);
-	int b = sp->job->gen != sp->gen;
+	int b = sp->job->loaded == 0 || (sp->job->loaded > 0 && sp->job->gen != sp->gen);
 	pthread_mutex_unlock(&sp->job->mu);
 	return b;
 }
@@ -309,7 +328,7 @@ static int st_tick(view *v)
 	if (!sp->job->ready)
 		return 0;
 	pthread_mutex_lock(&sp->job->mu);
-	int ch = sp->job->gen != sp->drawn_gen;
+	int ch = sp->job->gen != sp->drawn_gen || sp->job->loaded != sp->loaded;
 	pthread_mutex_unlock(&sp->job->mu);
 	return ch ? VR_REDRAW : 0;
 }
@@ -338,6 +357,7 @@ static void st_free(view *v)
 		pthread_join(sp->th, NULL);
 	}
 	live_session_close(&j->ls);
+	live_plan_free(&j->plan);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	buf_free(&j->plain);
@@ -367,7 +387,7 @@ void view_open_steer(int64_t fid)
 	sp->seed = 1;
 	sp->mode = LIVE_CLAMP;
 	snprintf(sp->prompt, sizeof sp->prompt, "The meaning of life is ");
-	if (live_session_open(&j->ls, tui.ix, NULL, sp->err, sizeof sp->err) == 0) {
+	if (live_session_find(&j->plan, tui.ix, NULL, sp->err, sizeof sp->err) == 0) {
 		j->ready = 1;
 		if (pthread_create(&sp->th, NULL, st_worker, j) == 0)
 			sp->started = 1;
