@@ -63,6 +63,11 @@ for sae in $SAES; do
 	check "analyze runs on the shipped index with $sae" "$FS" analyze --sae "$sae" "$DEMO" "GATTACAGATTACA"
 done
 
+# Without --sae, analyze takes the index's first dictionary (as info lists it)
+FIRST=${SAES%% *}
+"$FS" analyze "$DEMO" "GATTACA" >"$TMP/an.txt" 2>&1
+check_grep "analyze without --sae uses the index's first dictionary ($FIRST)" "dictionary $FIRST \\(" "$TMP/an.txt"
+
 # Labels are automatic and say so.
 "$FS" show --json "$DEMO" 0 >"$TMP/f0.json"
 check "demo labels are marked automatic" python3 -c '

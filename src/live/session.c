@@ -8,6 +8,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,11 +139,21 @@ int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *er
 	if (n < 0)
 		return -1;
 	p->nrows = n;
+	/* without a name: the attached dictionary that comes first in the
+	 * index (as info and the browser list them), not the first by name */
+	int64_t best = INT64_MAX;
 	for (int i = 0; i < n; i++) {
 		if (strcmp(p->rows[i].role, "model") == 0)
 			p->model = &p->rows[i];
-		else if (strcmp(p->rows[i].role, "sae") == 0 && !p->sae && (!sae_name || strcmp(p->rows[i].name, sae_name) == 0))
+		else if (strcmp(p->rows[i].role, "sae") == 0 && sae_name && !p->sae &&
+			 strcmp(p->rows[i].name, sae_name) == 0)
 			p->sae = &p->rows[i];
+		else if (strcmp(p->rows[i].role, "sae") == 0 && !sae_name) {
+			const fs_sae *d = index_sae_by_name(ix, p->rows[i].name);
+			int64_t at = d ? d->id : INT64_MAX - 1;
+			if (!p->sae || at < best)
+				p->sae = &p->rows[i], best = at;
+		}
 	}
 	if (!p->model)
 		fs_seterr(err, errlen, "%s: no model attached (featscope attach %s --model FILE --sae NAME=FILE)",

@@ -20,8 +20,8 @@ typedef struct {
 	char *model_file;      /* path the model was loaded from */
 } live_session;
 
-/* Load the attached model and dictionary sae_name (NULL: the first one
- * attached). -1 with one line in err when the index has no model, a file
+/* Load the attached model and dictionary sae_name (NULL: of the attached
+ * ones, the first in the index's order). -1 with one line in err when the index has no model, a file
  * is missing or its hash differs from the recorded one. */
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
