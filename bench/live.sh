@@ -43,6 +43,6 @@ set -- $(stats3 <"$W/cmd")
 printf 'featscope analyze --json, 1000 bytes, whole command: p50 %s us (min %s, max %s)\n' "$1" "$2" "$3"
 figure "analyze 1000 B (live)" ms "$a_med" "$a_lo" "$a_hi" "raw sgemm" "$g_med" \
 	"$(awk -v r="$ratio" 'BEGIN { printf "%.3f", 1 / r }')" "value<=" 50
-figure "analyze over sgemm (live)" x "$ratio" - - - - - "-" -
+figure "analyze over sgemm (live)" x "$ratio" - - - - - "value<=" 1.5
 figure "generate tokens/s (live)" tok/s "$(sed -n 's/^generate_tokens_per_s //p' "$W/out")" - - - - - - -
 figure "generate steered tokens/s (live)" tok/s "$(sed -n 's/^generate_steered_tokens_per_s //p' "$W/out")" - - - - - - -
