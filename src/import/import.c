@@ -305,6 +305,11 @@ int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, 
 {
 	if (!dd || dd->n == 0)
 		return 0;
+	/* the rows themselves first, as the native builder stores them, so
+	 * that compare and family work on an imported dictionary */
+	for (int i = 0; i < dd->n; i++)
+		if (index_writer_add_decoder(w, dd->v[i].sae, dd->v[i].W, dd->v[i].rows, dd->v[i].d) < 0)
+			return fs_seterr(err, errlen, "decoder of '%s': %s", dd->v[i].name, index_writer_errmsg(w));
 	geom_dict *d = xcalloc((size_t)dd->n, sizeof *d);
 	for (int i = 0; i < dd->n; i++) {
 		d[i].sae = dd->v[i].sae;

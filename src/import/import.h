@@ -86,8 +86,9 @@ int import_takes(const char *path);
 int import_run(fs_writer *w, const char *format, const char *path, const import_opts *o,
 	       char *err, size_t errlen);
 
-/* Neighbours, concept tree and map of the collected decoders (geom_write
- * in src/geom/geom.h). 0, or -1 with a message in err. */
+/* The collected decoders stored in the index (for compare and family),
+ * then their neighbours, concept tree and map (geom_write in
+ * src/geom/geom.h). 0, or -1 with a message in err. */
 int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
 void import_decoders_free(import_decoders *dd);
 

@@ -187,7 +187,9 @@ int import_vocab_load(const char *path, tok_vocab *v, char *err, size_t errlen)
 	if (json_is_array(root)) {
 		rc = from_list(path, "vocabulary", root, v, &cap, err, errlen);
 		guess_mode(v);
-	} else if (json_object_get(root, "model")) {
+	} else if (json_is_object(json_object_get(root, "model"))) {
+		/* a tokenizer.json by its structure: "model" is an object (GPT-2's
+		 * vocab.json holds the token "model" too, with an id) */
 		rc = from_tokenizer(path, root, v, &cap, err, errlen);
 	} else {
 		/* vocab.json: every member a token and its id */
