@@ -18,6 +18,8 @@ check_exit "show: unknown feature exits 2" 2 "$FS" show "$IX" 999
 check_grep "show: unknown feature message" "999: no such feature" "$TMP/.err"
 check_exit "show: unknown dictionary exits 2" 2 "$FS" show "$IX" zzz/1
 check_exit "show: missing argument is a usage error" 2 "$FS" show "$IX"
+check_exit "search: an empty query is a usage error" 2 "$FS" search "$IX" ''
+check_grep "search: an empty query says so" 'empty query' "$TMP/.err"
 
 "$FS" search --json "$IX" golden >"$TMP/s.json"
 check "search: label and context hits for 'golden'" python3 -c '

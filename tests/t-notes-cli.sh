@@ -41,6 +41,14 @@ check_exit notes-bad-feature 2 "$FS" notes set "$IX" fix/99999 --label x
 check_grep notes-bad-feature-msg '^featscope: .*99999' "$TMP/.err"
 check_exit notes-set-nothing 2 "$FS" notes set "$IX" 0
 check_exit notes-bad-sub 2 "$FS" notes frobnicate "$IX"
+# `notes help [SUB]` is --help; --tags is --tag
+check_exit notes-help-sub 0 "$FS" notes help
+check_grep notes-help-sub-text '^usage: featscope notes set INDEX FEATURE' "$TMP/.out"
+check_exit notes-help-set 0 "$FS" notes help set
+check_grep notes-help-set-text '^usage: featscope notes set INDEX FEATURE \[options\]' "$TMP/.out"
+check_exit notes-help-unknown 2 "$FS" notes help frobnicate
+check notes-set-tags "$FS" notes set "$IX" fix/0 --tags spelled
+check_grep notes-set-tags-kept '^tags: +.*spelled' "$("$FS" notes show "$IX" fix/0 >"$TMP/tags.txt"; echo "$TMP/tags.txt")"
 check_exit notes-bad-index 2 "$FS" notes list "$TMP/nope.sqlite"
 
 "$FS" notes list "$IX" >"$TMP/list"

@@ -460,9 +460,10 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 
 static int search_run(const cmd_entry *e, const cli_args *a)
 {
-	(void)e;
 	int json = a->set[O_JSON], limit = (int)cli_num(a, O_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
 	const char *query = a->pos[1];
+	if (!*query)
+		return cli_usage_error(e, "empty query");
 	fs_index *ix = cli_open_index(a->pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;

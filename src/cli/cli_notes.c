@@ -31,6 +31,7 @@ static const cli_opt set_opts[] = {
 	{"note", 0, OPT_STR, "TEXT", 0, 0, "the note"},
 	{"note-file", 0, OPT_STR, "FILE", 0, 0, "the note from FILE (-: standard input)"},
 	{"tag", 0, OPT_STR, "T", 0, 0, "add a tag (repeatable)"},
+	{"tags", 0, OPT_STR, "T", 0, 0, "the same as --tag"},
 	{"untag", 0, OPT_STR, "T", 0, 0, "remove a tag (repeatable)"},
 	{"bookmark", 0, OPT_FLAG, NULL, 0, 0, "bookmark the feature"},
 	{"no-bookmark", 0, OPT_FLAG, NULL, 0, 0, "remove the bookmark"},
@@ -72,8 +73,10 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 			a->note_file = p.val;
 		else if (!strcmp(n, "description"))
 			a->description = p.val;
-		else if (!strcmp(n, "tag") || !strcmp(n, "untag")) {
+		else if (!strcmp(n, "tag") || !strcmp(n, "tags") || !strcmp(n, "untag")) {
 			int un = n[0] == 'u';
+			if (!un)
+				n = "tag";
 			if ((un ? a->nuntags : a->ntags) == 64)
 				return cli_usage_error(e, "--%s: at most 64 of them at once", n);
 			if (un)
@@ -513,6 +516,17 @@ static int notes_run(const cmd_entry *e, int argc, char **argv)
 		at += !strcmp(argv[at], "--notes") ? 2 : 1;
 	if (at >= argc)
 		return cli_usage_error(e, "missing SUBCOMMAND (set, show, list, search, lists, list-add, list-rm, import, path)");
+	/* `notes help [SUBCOMMAND]`: the same as --help */
+	if (!strcmp(argv[at], "help")) {
+		const cmd_entry *h = e;
+		for (int i = 0; at + 1 < argc && sub_list[i]; i++)
+			if (!strcmp(sub_list[i]->name + 6, argv[at + 1]))
+				h = sub_list[i];
+		if (at + 1 < argc && h == e)
+			return cli_usage_error(e, "help: unknown subcommand '%s'", argv[at + 1]);
+		cli_usage(h, stdout);
+		return FS_EXIT_OK;
+	}
 	for (int i = 0; sub_list[i]; i++) {
 		const cmd_entry *s = sub_list[i];
 		if (strcmp(s->name + 6, argv[at]) != 0)
