@@ -122,8 +122,19 @@ one_line "compare: bad spec"
 check_exit "compare: bad --top exits 2" 2 "$FS" compare --top 0 "$IX" n w
 one_line "compare: bad --top"
 
-# family
+# a dictionary's random baseline is its own: the same in either argument
+# order and in family's levels (one function, one fixed set of directions)
+"$FS" compare --json "$IX" w n >"$TMP/c-wn.json"
 "$FS" family --json "$IX" n/3 >"$TMP/f3.json"
+check "compare: a dictionary's baseline does not depend on the argument order, and family shows it too" python3 -c '
+import json, sys
+nw, wn, f = (json.load(open(x)) for x in sys.argv[1:4])
+assert nw["baseline"]["random_in_b"] == wn["baseline"]["random_in_a"], (nw["baseline"], wn["baseline"])
+assert nw["baseline"]["random_in_a"] == wn["baseline"]["random_in_b"], (nw["baseline"], wn["baseline"])
+lw = [l for l in f["levels"] if l["sae"] == "w"][0]
+assert lw["baseline"] == nw["baseline"]["random_in_b"], (lw, nw["baseline"])' "$TMP/c.json" "$TMP/c-wn.json" "$TMP/f3.json"
+
+# family
 check "family --json: levels w then x, not the other hook or d_model" python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))

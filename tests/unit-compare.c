@@ -129,7 +129,7 @@ static void test_baseline(void)
 	float I[D * D] = {0};
 	for (int i = 0; i < D; i++)
 		I[i * D + i] = 1;
-	float got = cmp_random_baseline(I, D, D, 4000, 0.99, 7);
+	float got = cmp_random_baseline(I, D, D, 0.99);
 	uint64_t s = 99;
 	float v[4000];
 	for (int r = 0; r < 4000; r++) {

@@ -3,8 +3,8 @@
  * matching with baselines, co-activation over stored examples, and the
  * label distance. Matching normalises both decoders and hands them to
  * knn_exact_cross, which computes the top-k of both directions from one
- * pass of blocked sgemm products; the baselines cost one product of a few
- * hundred random directions against each decoder.
+ * pass of blocked sgemm products; the baselines cost one product of
+ * CMP_BASELINE_DIRS random directions (one fixed seed) against each decoder.
  */
 #include "compare/compare.h"
 
@@ -20,7 +20,6 @@ void cmp_opts_init(cmp_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->k = 5;
-	o->nrand = 256;
 	o->pct = 0.99;
 	o->seed = 0x19c0ffee;
 }
@@ -50,11 +49,12 @@ static float gauss(uint64_t *s)
 	return (float)(sqrt(-2 * log(u1)) * cos(2 * M_PI * u2));
 }
 
-float cmp_random_baseline(const float *X, int64_t n, int d, int nr, double pct, uint64_t seed)
+float cmp_random_baseline(const float *X, int64_t n, int d, double pct)
 {
-	if (n <= 0 || nr <= 0 || d <= 0)
+	const int nr = CMP_BASELINE_DIRS;
+	if (n <= 0 || d <= 0)
 		return NAN;
-	uint64_t s = seed;
+	uint64_t s = 0x19c0ffee;
 	float *R = xmalloc((size_t)nr * (size_t)d * sizeof *R);
 	for (int i = 0; i < nr; i++) {
 		double ss = 0;
@@ -142,8 +142,8 @@ int cmp_match_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
 			m->n_mutual++;
 		}
 	}
-	m->rand_ab = cmp_random_baseline(XB, nb, d, o->nrand, o->pct, o->seed);
-	m->rand_ba = cmp_random_baseline(XA, na, d, o->nrand, o->pct, o->seed ^ 0xabcdef);
+	m->rand_ab = cmp_random_baseline(XB, nb, d, o->pct);
+	m->rand_ba = cmp_random_baseline(XA, na, d, o->pct);
 	/* shuffled pairs: a random A row with a random B row other than its
 	 * k best matches (so true matches do not count as chance) */
 	int64_t ns = 8192;

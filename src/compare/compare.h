@@ -27,7 +27,6 @@
 /* Matching parameters; cmp_opts_init sets the defaults. */
 typedef struct {
 	int k;             /* matches kept per feature and direction (default 5) */
-	int nrand;         /* random unit directions for the baseline (default 256) */
 	double pct;        /* percentile taken of baseline samples (default 0.99) */
 	uint64_t seed;     /* seed of the random directions and shuffles */
 	int block;         /* rows per product block, 0 = knn's default */
@@ -68,9 +67,13 @@ int cmp_in_top(const knn_result *r, int64_t i, int64_t j);
 /* pct-th percentile (0..1) of n values (sorted in place). */
 float cmp_percentile(float *v, int64_t n, double pct);
 
-/* Best cosine, among the normalised rows X (n x d), of each of nr random
- * unit directions (seeded); returns their pct-th percentile. */
-float cmp_random_baseline(const float *X, int64_t n, int d, int nr, double pct, uint64_t seed);
+/* A dictionary's random-direction baseline: the best cosine, among its
+ * normalised rows X (n x d), of each of CMP_BASELINE_DIRS random unit
+ * directions, and the pct-th percentile of those. A property of the
+ * dictionary alone: the directions come from one fixed seed, so compare A B,
+ * compare B A, family and the browser all give the same figure. */
+#define CMP_BASELINE_DIRS 2048
+float cmp_random_baseline(const float *X, int64_t n, int d, double pct);
 
 /* -------------------------------------------------------- co-activation */
 

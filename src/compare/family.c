@@ -127,7 +127,7 @@ int cmp_family_build(fs_index *ix, int64_t fid, const cmp_family_opts *o, cmp_fa
 			goto out;
 		}
 		if (l > 0)
-			f->base[l] = cmp_random_baseline(X[l], f->lv[l].n, d, 512, 0.99, 0x19c0ffee);
+			f->base[l] = cmp_random_baseline(X[l], f->lv[l].n, d, 0.99);
 	}
 	int cap = 16;
 	f->v = xmalloc((size_t)cap * sizeof *f->v);

@@ -687,7 +687,7 @@ static mc_dict *mc_get(int sae)
 	if (s && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
 	    cmp_side_decoder(&slot->s, NULL, err, sizeof err) == 0 &&
 	    (slot->X = knn_normalize(slot->s.W, slot->s.n, slot->s.d, &bad)) != NULL) {
-		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 256, 0.99, 0x19c0ffee);
+		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 0.99);
 		slot->ok = 1;
 	}
 	return slot;
