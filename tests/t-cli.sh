@@ -14,6 +14,26 @@ check_grep "show: logits line" "^logits \+: +[ACGT] " "$TMP/show.txt"
 check "show: SAE/N names the same feature as N" cmp -s "$TMP/show.txt" "$TMP/show2.txt"
 "$FS" show "$IX" 0 >"$TMP/show3.txt"
 check "show: output is stable across runs" cmp -s "$TMP/show.txt" "$TMP/show3.txt"
+# one histogram axis (to the end of the last bin with a count, as the
+# browser draws it) and interval shares read off the whole histogram,
+# recomputed here from the JSON's counts
+"$FS" show --json "$IX" 0 >"$TMP/showh.json"
+check "show: interval shares are the histogram's, the axis ends at the last counted bin" python3 -c '
+import json, re, sys
+d = json.load(open(sys.argv[1])); h = d["histogram"]; c = h["counts"]
+w = (h["hi"] - h["lo"]) / len(c)
+nb = max(i + 1 for i, x in enumerate(c) if x)
+end = h["lo"] + w * nb
+line = [l for l in open(sys.argv[2]) if l.startswith("histogram:")][0]
+assert re.search(r"  %s\.\.%s$" % (re.escape("%.3g" % h["lo"]), re.escape("%.3g" % end)), line.rstrip("\n")), (line, end)
+total = 0
+for iv in d["intervals"]:
+    want = sum(x * max(0.0, min(iv["hi"], h["lo"] + w * (i + 1)) - max(iv["lo"], h["lo"] + w * i)) / w for i, x in enumerate(c)) / sum(c)
+    assert abs(iv["token_share"] - want) < 1e-6, (iv, want)
+    total += iv["token_share"]
+    txt = "interval %d: %s..%s (%.1f%% of firing tokens)" % (iv["interval"], "%.3g" % iv["lo"], "%.3g" % iv["hi"], 100 * want)
+    assert not iv["examples"] or txt in open(sys.argv[2]).read(), txt
+assert 0.95 < total <= 1 + 1e-9, total' "$TMP/showh.json" "$TMP/show.txt"
 check_exit "show: unknown feature exits 2" 2 "$FS" show "$IX" 999
 check_grep "show: unknown feature message" "999: no such feature" "$TMP/.err"
 check_exit "show: unknown dictionary exits 2" 2 "$FS" show "$IX" zzz/1

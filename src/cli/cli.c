@@ -323,6 +323,8 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			json_object_set_new(g, "lo", json_real(iv[k].lo));
 			json_object_set_new(g, "hi", json_real(iv[k].hi));
 			json_object_set_new(g, "frac", iv[k].frac < 0 ? json_null() : json_real(iv[k].frac));
+			double share = index_hist_share(&f, iv[k].lo, iv[k].hi);
+			json_object_set_new(g, "token_share", share < 0 ? json_null() : json_real(share));
 			for (int i = 0; i < nex; i++)
 				if (ex[i].grp == iv[k].grp)
 					json_array_append_new(ge, context_json(ix, &ex[i]));
@@ -354,9 +356,11 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		if (f.density >= 0)
 			printf("density:    %.6f (fires on %.4f%% of tokens)\n", f.density, f.density * 100);
 		printf("activation: max %.4g, mean %.4g when firing\n", f.max_act, f.mean_act);
-		if (f.hist_hi > 0) {
-			format_sparkline(&b, f.hist, FS_HIST_BINS);
-			printf("histogram:  %s  %g..%g\n", b.p, f.hist_lo, f.hist_hi);
+		double hlo, hhi;
+		int hnb = index_hist_extent(&f, &hlo, &hhi);
+		if (hnb) {
+			format_sparkline(&b, f.hist, hnb);
+			printf("histogram:  %s  %.3g..%.3g\n", b.p, hlo, hhi);
 			b.len = 0;
 		}
 		for (int s = 0; s < 2; s++) {
@@ -388,7 +392,10 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			if (!any)
 				continue;
 			printf("interval %d: %.3g..%.3g", iv[k].grp, iv[k].lo, iv[k].hi);
-			if (iv[k].frac >= 0)
+			double share = index_hist_share(&f, iv[k].lo, iv[k].hi);
+			if (share >= 0)
+				printf(" (%.1f%% of firing tokens)", share * 100);
+			else if (iv[k].frac >= 0)
 				printf(" (%.1f%% of firing contexts)", iv[k].frac * 100);
 			printf(":\n");
 			int m = 0;

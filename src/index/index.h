@@ -199,6 +199,14 @@ int index_example_acts(fs_index *ix, int64_t fid, int64_t ctx, float *acts, int 
 int index_feature_contexts(fs_index *ix, int64_t fid, int64_t **out);
 /* Quantile interval bounds of a feature. */
 int index_intervals(fs_index *ix, int64_t fid, fs_interval **out);
+/* The one axis of a feature's histogram (CLI and browser alike): from the
+ * first bin's start to the end of the last bin with a count, *lo..*hi.
+ * Returns that many bins, 0 when the histogram is unknown. */
+int index_hist_extent(const fs_feature *f, double *lo, double *hi);
+/* The share of a feature's firing tokens whose activation lies in lo..hi,
+ * read off its whole histogram (bins cut by the bounds count in
+ * proportion). -1 when the histogram is unknown. */
+double index_hist_share(const fs_feature *f, double lo, double hi);
 
 /* -------------------------------------------------------------- contexts */
 

@@ -100,6 +100,35 @@ static void feature_from_row(sqlite3_stmt *s, fs_feature *f)
 	}
 }
 
+int index_hist_extent(const fs_feature *f, double *lo, double *hi)
+{
+	int nb = 0;
+	for (int i = 0; i < FS_HIST_BINS; i++)
+		if (f->hist[i])
+			nb = i + 1;
+	if (!nb || !(f->hist_hi > f->hist_lo) || !isfinite(f->hist_hi) || !isfinite(f->hist_lo))
+		return 0;
+	*lo = f->hist_lo;
+	*hi = f->hist_lo + ((double)f->hist_hi - f->hist_lo) * nb / FS_HIST_BINS;
+	return nb;
+}
+
+double index_hist_share(const fs_feature *f, double lo, double hi)
+{
+	double a, b;
+	if (!index_hist_extent(f, &a, &b))
+		return -1;
+	double w = ((double)f->hist_hi - f->hist_lo) / FS_HIST_BINS, in = 0, all = 0;
+	for (int i = 0; i < FS_HIST_BINS; i++) {
+		double s = f->hist_lo + w * i, e = s + w;
+		double ov = (hi < e ? hi : e) - (lo > s ? lo : s);
+		all += f->hist[i];
+		if (ov > 0)
+			in += f->hist[i] * (ov >= w ? 1 : ov / w);
+	}
+	return all > 0 ? in / all : -1;
+}
+
 int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
 {
 	sqlite3_stmt *s = index_rstmt(ix, R_FEATURE);

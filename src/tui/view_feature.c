@@ -273,8 +273,12 @@ static void feat_layout(view *v)
 				for (int k = 0; k < fp->niv; k++)
 					if (fp->iv[k].grp == grp)
 						iv = &fp->iv[k];
-				if (iv && iv->frac >= 0)
-					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g (%.1f%% of activations)",
+				double share = iv ? index_hist_share(&fp->f, iv->lo, iv->hi) : -1;
+				if (share >= 0)
+					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g (%.1f%% of firing tokens)",
+						  grp, iv->lo, iv->hi, share * 100);
+				else if (iv && iv->frac >= 0)
+					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g (%.1f%% of firing contexts)",
 						  grp, iv->lo, iv->hi, iv->frac * 100);
 				else if (iv)
 					feat_text(fp, TC_HEADER, "interval %d: %.3g to %.3g", grp, iv->lo, iv->hi);
@@ -396,13 +400,13 @@ static void feat_draw(view *v)
 	feat_layout(v);
 	fs_feature *f = &fp->f;
 	uint32_t hmax = 0;
-	int nb = 1; /* bins up to the last with a count: the axis ends at the data */
-	for (int i = 0; i < FS_HIST_BINS; i++) {
+	double hlo = 0, hhi = 0; /* the one axis rule (index_hist_extent) */
+	int nb = index_hist_extent(f, &hlo, &hhi);
+	if (!nb)
+		nb = 1;
+	for (int i = 0; i < FS_HIST_BINS; i++)
 		if (f->hist[i] > hmax)
 			hmax = f->hist[i];
-		if (f->hist[i])
-			nb = i + 1;
-	}
 	int bw = (v->w - 4) / nb;
 	if (bw > 2)
 		bw = 2;
@@ -435,7 +439,7 @@ static void feat_draw(view *v)
 		case FL_AXIS: {
 			/* a few ticks from the lowest bin's start to the last
 			 * non-empty bin's end, each value under its place */
-			double lo = f->hist_lo, hi = f->hist_lo + (f->hist_hi - f->hist_lo) * nb / FS_HIST_BINS;
+			double lo = hlo, hi = hhi;
 			int span = nb * bw, ticks = span >= 40 ? 4 : span >= 16 ? 2 : 1, last = -1;
 			for (int k = 0; k <= ticks; k++) {
 				char t[32];
