@@ -134,6 +134,21 @@ assert nw["baseline"]["random_in_a"] == wn["baseline"]["random_in_b"], (nw["base
 lw = [l for l in f["levels"] if l["sae"] == "w"][0]
 assert lw["baseline"] == nw["baseline"]["random_in_b"], (lw, nw["baseline"])' "$TMP/c.json" "$TMP/c-wn.json" "$TMP/f3.json"
 
+# neighbours beyond the stored lists, computed from the stored decoders, and
+# marked against the searched dictionary's baseline (the compare figure)
+"$FS" neighbours --json "$IX" n/3 --in w -k 5 >"$TMP/nb.json"
+check "neighbours: computed from the decoders, the planted children first, marked under w's baseline" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1])); c = json.load(open(sys.argv[2]))
+n = d["neighbours"]
+assert d["computed"] is True and d["stored"] == 0 and len(n) == 5, d
+assert sorted(e["feature"] for e in n[:2]) == ["w/10", "w/9"], n
+assert d["baseline"] == c["baseline"]["random_in_b"], (d["baseline"], c["baseline"])
+assert all(e["below_baseline"] == (e["cosine"] < d["baseline"]) for e in n), n
+assert [e["below_baseline"] for e in n] == [False, False, True, True, True], n' "$TMP/nb.json" "$TMP/c.json"
+"$FS" neighbours "$IX" n/3 --in w -k 3 >"$TMP/nb.txt"
+check_grep "neighbours: the text marks a cosine under the baseline with <" '^   3  w/[0-9]+ +0\.[0-9]{4} < ' "$TMP/nb.txt"
+
 # family
 check "family --json: levels w then x, not the other hook or d_model" python3 -c '
 import json, sys

@@ -7,12 +7,14 @@
 #define _GNU_SOURCE
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "compare/nearest.h"
 #include "core/escape.h"
 #include "core/json.h"
 #include "index/index.h"
 #include "core/util.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,12 +105,12 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 		return FS_EXIT_USAGE;
 	}
 	index_feature_name(ix, fid, name, sizeof name);
-	fs_neighbour *nb = NULL;
-	int n = index_neighbours(ix, fid, other->id, k, &nb);
-	if (n < 0) {
-		fs_warn("%s: %s", path, index_errmsg(ix));
+	cmp_nearest r;
+	char err[512];
+	if (cmp_nearest_find(ix, fid, other->id, k, &r, err, sizeof err) != 0) {
+		fs_warn("%s", err);
 		rc = FS_EXIT_ERR;
-	} else if (n == 0) {
+	} else if (r.n == 0) {
 		fs_warn("%s: no neighbours of %s in %s (index built without a decoder?)", path, name,
 			other->name);
 		rc = FS_EXIT_ERR;
@@ -117,10 +119,15 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "feature", jw_str(name));
 		json_object_set_new(o, "fid", json_integer(fid));
 		json_object_set_new(o, "in", jw_str(other->name));
-		for (int i = 0; i < n; i++) {
-			json_t *ne = geo_feature_json(ix, nb[i].fid);
+		json_object_set_new(o, "stored", json_integer(r.stored));
+		json_object_set_new(o, "computed", json_boolean(r.computed));
+		json_object_set_new(o, "baseline", jw_num(r.baseline));
+		for (int i = 0; i < r.n; i++) {
+			json_t *ne = geo_feature_json(ix, r.v[i].fid);
 			json_object_set_new(ne, "rank", json_integer(i + 1));
-			json_object_set_new(ne, "cosine", json_real(nb[i].cosine));
+			json_object_set_new(ne, "cosine", json_real(r.v[i].cosine));
+			json_object_set_new(ne, "below_baseline",
+					    isnan(r.baseline) ? json_null() : json_boolean(r.v[i].cosine < r.baseline));
 			json_array_append_new(arr, ne);
 		}
 		json_object_set_new(o, "neighbours", arr);
@@ -130,14 +137,30 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 		printf("neighbours of %s in %s by decoder cosine%s%s\n", cli_esc(name), cli_esc(other->name),
 		       *lab ? ": " : "", lab);
 		free(lab);
-		for (int i = 0; i < n; i++) {
-			char *l = geo_feature(ix, nb[i].fid, oname, sizeof oname);
-			printf("%4d  %-14s %7.4f%s%s\n", i + 1, cli_esc(oname), nb[i].cosine, *l ? "  " : "",
-			       cli_esc(l));
+		int below = 0, wname = 8;
+		for (int i = 0; i < r.n; i++) {
+			below += !isnan(r.baseline) && r.v[i].cosine < r.baseline;
+			index_feature_name(ix, r.v[i].fid, oname, sizeof oname);
+			int w = (int)strlen(cli_esc(oname));
+			wname = w > wname ? w : wname;
+		}
+		if (!isnan(r.baseline))
+			printf("%s's random baseline: %.4f (p99 of a random direction's best cosine)%s\n",
+			       cli_esc(other->name), r.baseline, below ? "; '<' marks a neighbour under it" : "");
+		for (int i = 0; i < r.n; i++) {
+			char *l = geo_feature(ix, r.v[i].fid, oname, sizeof oname);
+			int under = !isnan(r.baseline) && r.v[i].cosine < r.baseline;
+			printf("%4d  %-*s %7.4f %s%s%s\n", i + 1, wname, cli_esc(oname), r.v[i].cosine, under ? "<" : " ",
+			       *l ? " " : "", cli_esc(l));
 			free(l);
 		}
+		if (r.computed)
+			printf("(computed from the stored decoders: the index stores %d here)\n", r.stored);
+		else if (r.n < k && r.n == r.stored)
+			printf("(the index stores %d here; build with --neighbours %d, or with the decoder, for more)\n",
+			       r.stored, k);
 	}
-	free(nb);
+	cmp_nearest_free(&r);
 	index_feature_free(&f);
 	index_close(ix);
 	return rc;

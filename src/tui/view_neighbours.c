@@ -1,8 +1,11 @@
 /*
  * view_neighbours.c: a feature's nearest features by decoder cosine, in
  * its own dictionary or (with 'd') in the others, with cosine bars and
- * labels; Enter opens one.
+ * labels; Enter opens one. The list is the engine's (compare/nearest.h):
+ * the stored lists, or more computed from the stored decoders; a cosine
+ * under the dictionary's random baseline is dimmed and marked '<'.
  */
+#include "compare/nearest.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/term.h"
@@ -10,6 +13,7 @@
 #include "tui/view.h"
 
 #include <curses.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,7 @@ typedef struct {
 	int other;          /* dictionary searched, 0 = its own */
 	fs_neighbour *nb;   /* neighbours, nearest first */
 	int n;              /* count */
+	float base;         /* the searched dictionary's random baseline, NaN when unknown */
 } nb_priv;
 
 static void nb_load(view *v)
@@ -29,15 +34,27 @@ static void nb_load(view *v)
 	nb_priv *np = v->priv;
 	free(np->nb);
 	np->nb = NULL;
-	np->n = index_neighbours(tui.ix, np->fid, np->other, NB_K, &np->nb);
-	if (np->n < 0)
-		np->n = 0;
+	np->n = 0;
+	np->base = NAN;
+	cmp_nearest r;
+	char err[256];
+	if (cmp_nearest_find(tui.ix, np->fid, np->other, NB_K, &r, err, sizeof err) == 0) {
+		np->nb = r.v;
+		np->n = r.n;
+		np->base = r.baseline;
+	} else {
+		tui_status(TC_ERROR, "%s", err);
+	}
 	v->nrows = np->n;
 	v->cur = v->top = 0;
 	char name[64];
 	index_feature_name(tui.ix, np->fid, name, sizeof name);
 	const fs_sae *s = np->other ? index_sae_by_id(tui.ix, np->other) : NULL;
-	snprintf(v->title, sizeof v->title, "neighbours of %s in %s", name, s ? s->name : "its dictionary");
+	if (isnan(np->base))
+		snprintf(v->title, sizeof v->title, "neighbours of %s in %s", name, s ? s->name : "its dictionary");
+	else
+		snprintf(v->title, sizeof v->title, "neighbours of %s in %s (baseline %.3f)", name,
+			 s ? s->name : "its dictionary", np->base);
 }
 
 static void nb_relayout(view *v)
@@ -49,7 +66,10 @@ static void nb_relayout(view *v)
 static void nb_draw(view *v)
 {
 	nb_priv *np = v->priv;
-	draw_text(1, 0, v->w, " cosine            feature    label", TC_HEADER, DRAW_PAD);
+	draw_text(1, 0, v->w,
+		  isnan(np->base) ? " cosine            feature    label"
+				  : " cosine            feature    label  (<: under the dictionary's random baseline)",
+		  TC_HEADER, DRAW_PAD);
 	if (np->n == 0) {
 		draw_text(v->y, 1, v->w - 1, "no neighbours stored for this dictionary (build with --decoder)",
 			  TC_DIM, 0);
@@ -61,7 +81,8 @@ static void nb_draw(view *v)
 		int sel = r == v->cur, y = v->y + i;
 		int cls = sel ? TC_SELECT : TC_NORMAL;
 		draw_fill(y, 0, v->w, cls);
-		draw_printf(y, 1, 7, cls, 0, "%6.3f", n->cosine);
+		int under = !isnan(np->base) && n->cosine < np->base;
+		draw_printf(y, 1, 7, sel ? cls : under ? TC_DIM : cls, 0, "%6.3f%s", n->cosine, under ? "<" : "");
 		/* A bar of ten eighth-blocks for the cosine. */
 		term_set(sel ? TC_SELECT : TC_BAR);
 		double c = n->cosine < 0 ? 0 : n->cosine > 1 ? 1 : n->cosine;
