@@ -213,7 +213,7 @@ fi
 UP12="k|k|k|k|k|k|k|k|k|k|k|k"
 tui ctx 80x16 "<Enter>|G|$UP12|<Enter>"
 has ctx t16-context-source "source: genfix/dna"
-has ctx t16-context-token "token 7 of 12 «␣TCTC» (Left/Right move): 2 features fire, strongest 3.67"
+has ctx t16-context-token "token 7 of 12 «␣TCTC» (Left/Right move): 2 stored features fire, strongest 3.67"
 a1=$(sed -n 6p "$TMP/ctx.txt" | awk '{print $2}'); a2=$(sed -n 7p "$TMP/ctx.txt" | awk '{print $2}')
 awk -v a="$a1" -v b="$a2" 'BEGIN { exit !(a + 0 >= b + 0 && b + 0 > 0) }' && ok t16-context-strongest-first ||
 	fail t16-context-strongest-first "$a1 then $a2"

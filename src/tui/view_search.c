@@ -354,7 +354,9 @@ static void ctx_rows(view *v)
 			ord[j - 1] = t;
 		}
 	char *tt = draw_token_readable(c->c.text + a, b - a);
-	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("token %d of %d \xc2\xab%s\xc2\xbb (Left/Right move): %d feature%s fire%s, strongest %.3g",
+	/* only the features that stored this context as an example are known
+	 * here (a TopK dictionary has k active on every token): say so */
+	sr_add(sp, (sr_row){SR_HEAD, 0, -1, xasprintf("token %d of %d \xc2\xab%s\xc2\xbb (Left/Right move): %d stored feature%s fire%s, strongest %.3g",
 						      sp->tok + 1, nt, tt, k, k == 1 ? "" : "s", k == 1 ? "s" : "",
 						      k ? (double)sp->tf[ord[0]].acts[sp->tok] : 0.0)});
 	free(tt);
