@@ -97,6 +97,45 @@ check "search: notes matches listed with the user's label" python3 -c '
 import json, sys; d = json.load(open(sys.argv[1]))
 assert [n["feature"] for n in d["notes"]] == ["fix/3"] and d["notes"][0]["label"] == "Hangul (mine)", d["notes"]' "$TMP/sn.json"
 
+# Under each context, the stored features that fire on the match come
+# first, by their activation there: recomputed here from show --json's
+# per-token activations of each listed feature on that context
+for q in golden Bridge sequence; do
+	"$FS" search --json --limit 8 "$IX" "$q" >"$TMP/span-$q.json"
+	check "search '$q': features ranked by their activation on the match (recomputed from show --json)" python3 -c '
+import json, subprocess, sys
+fs, ix, q = sys.argv[2], sys.argv[3], sys.argv[4]
+d = json.load(open(sys.argv[1]))
+assert d["contexts"], d
+seen_on = 0
+for c in d["contexts"]:
+    lo, hi = c["match"]
+    assert c["text"][lo:hi].lower() == q.lower() or q.lower() in c["text"].lower(), c
+    got = []
+    for f in c["features"]:
+        s = json.loads(subprocess.run([fs, "show", "--json", "--limit", "100000", ix, f["feature"]], capture_output=True, check=True).stdout)
+        exs = s["top"] + [e for iv in s["intervals"] for e in iv["examples"]] + s["random"]
+        ex = [e for e in exs if e["context"] == c["context"]]
+        assert ex, (f, c["context"])
+        # one stored example of the feature on the context; a context
+        # stored twice (two records of the same text) may hold two: any
+        # of them, and the largest maximum when it fires elsewhere
+        wants = []
+        for e in ex:
+            off, best = 0, 0.0
+            for tok, a in zip(e["tokens"], e["acts"]):
+                end = off + len(tok.encode())
+                if end > lo and off < hi and a > best:
+                    best = a
+                off = end
+            wants.append((best > 0, best if best > 0 else max(max(x["acts"]) for x in ex)))
+        assert any(f["on_match"] == on and abs(f["act"] - w) < 1e-6 for on, w in wants), (c["context"], f, wants)
+        got.append((0 if f["on_match"] else 1, -f["act"]))
+        seen_on += f["on_match"]
+    assert got == sorted(got), (c["context"], got)
+assert seen_on > 0' "$TMP/span-$q.json" "$FS" "$IX" "$q"
+done
+
 # Text that is not words: full-text search finds nothing inside a DNA run,
 # so search falls back to a substring scan (or is asked for one).
 "$FS" search --json "$IX" CAAGG >"$TMP/sub.json"

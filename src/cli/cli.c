@@ -523,32 +523,49 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 		fs_context c;
 		if (index_context(ix, ctx[i], &c) != 0)
 			continue;
-		fs_ctx_feature *cf;
-		int ncf = index_context_features(ix, ctx[i], 5, &cf);
+		/* the match, and the features ranked by their activation on it
+		 * (the browser lists the same, grep_match.c) */
+		size_t moff = 0, mlen = 0;
+		grep_search_match(query, c.text, (size_t)c.len, &moff, &mlen);
+		grep_span_feature *cf;
+		int ncf = grep_span_features(ix, &c, moff, mlen, 5, &cf);
 		if (jo) {
 			json_t *o = json_object(), *fa = json_array();
 			json_object_set_new(o, "context", json_integer(ctx[i]));
 			json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
 			json_object_set_new(o, "source", jstrz(c.source));
+			if (mlen)
+				json_object_set_new(o, "match", json_pack("[I,I]", (json_int_t)moff, (json_int_t)(moff + mlen)));
 			for (int k = 0; k < ncf; k++) {
 				index_feature_name(ix, cf[k].fid, name, sizeof name);
-				json_array_append_new(fa, json_pack("{s:o,s:f,s:i}", "feature", jstrz(name), "max_act",
-								    (double)cf[k].max_act, "max_pos", cf[k].max_pos));
+				json_array_append_new(fa, json_pack("{s:o,s:f,s:i,s:b}", "feature", jstrz(name), "act",
+								    (double)cf[k].act, "pos", cf[k].pos, "on_match",
+								    cf[k].on_match));
 			}
 			json_object_set_new(o, "features", fa);
 			json_array_append_new(jc, o);
 		} else {
 			b.len = 0;
-			int mark = ncf > 0 ? cf[0].max_pos : -1;
+			int mark = -1;
+			for (int t = 0; mlen && t < c.ntok && mark < 0; t++)
+				if (c.tok_off[t + 1] > moff)
+					mark = t;
+			if (mark < 0 && ncf > 0)
+				mark = cf[0].pos;
 			format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, mark, width);
 			printf("  #%-7lld %s\n", (long long)ctx[i], b.p ? b.p : "");
-			if (ncf > 0) {
-				printf("           fires:");
+			for (int on = 1; on >= 0; on--) {
+				int any = 0;
 				for (int k = 0; k < ncf; k++) {
+					if (cf[k].on_match != on)
+						continue;
+					if (!any++)
+						printf("           %s:", on ? "fires on the match" : "fires elsewhere");
 					index_feature_name(ix, cf[k].fid, name, sizeof name);
-					printf(" %s (%.2f)", esc(name), cf[k].max_act);
+					printf(" %s (%.2f)", esc(name), cf[k].act);
 				}
-				putchar('\n');
+				if (any)
+					putchar('\n');
 			}
 		}
 		free(cf);

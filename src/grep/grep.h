@@ -182,6 +182,25 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 enum { GREP_SEARCH_FTS, GREP_SEARCH_PHRASE, GREP_SEARCH_SUBSTRING };
 int grep_search_contexts(fs_index *ix, const char *query, int substring, int limit,
 			 int64_t **ctx, int *how, char *err, size_t errlen);
+/* Where query matched in a context's text (grep_match.c): the whole query
+ * (as the substring search and a phrase find it; ASCII letters without
+ * case), else the first occurrence of any of its words; *mlen 0 when
+ * neither is there. */
+void grep_search_match(const char *query, const char *text, size_t len, size_t *off, size_t *mlen);
+/* A stored feature of a context, ranked for a search: on_match 1 when it
+ * fires on a token overlapping the match, act its strongest activation
+ * there (at token pos); else act and pos are its maximum on the context. */
+typedef struct {
+	int64_t fid;
+	float act;
+	int pos;
+	int on_match;
+} grep_span_feature;
+/* The features stored with context c, those firing on the match
+ * [off, off + mlen) first by their activation there, then the others by
+ * their maximum; at most limit. *out malloc'd. Count, -1 on a read error. */
+int grep_span_features(fs_index *ix, const fs_context *c, size_t off, size_t mlen, int limit,
+		       grep_span_feature **out);
 
 
 /* ---- internals exposed for unit tests ---- */

@@ -1,7 +1,9 @@
 /*
  * view_search.c: full-text search: features whose label matches, then the
  * matching contexts (match highlighted, centred) each followed by the
- * features that fire there, strongest first. Tab jumps between the two
+ * stored features that fire on the match, by their activation there, then
+ * those that fire elsewhere in it (grep_match.c, as featscope search
+ * lists them). Tab jumps between the two
  * sections; Enter opens a feature (on a context: its strongest feature).
  * The context screen (view_open_context, from the feature page) is the
  * same list for one context: its source (document and place as stored),
@@ -68,58 +70,22 @@ static void sr_add(sr_priv *sp, sr_row r)
 	sp->rows[sp->n++] = r;
 }
 
-/* The match to centre on: the whole query (as the substring search and a
- * phrase find it; ASCII letters without case), else the first
- * case-insensitive occurrence of any word of q in text. */
-static void sr_match(const char *q, const char *text, size_t len, size_t *off, size_t *mlen)
-{
-	*mlen = 0;
-	*off = 0;
-	size_t ql = strlen(q);
-	for (size_t i = 0; ql && i + ql <= len; i++) {
-		if (view_ascii_ieq(text + i, q, ql)) {
-			*off = i;
-			*mlen = ql;
-			return;
-		}
-	}
-	const char *p = q;
-	while (*p) {
-		while (*p && !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			       (unsigned char)*p >= 0x80))
-			p++;
-		const char *s = p;
-		while (*p && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-			      (unsigned char)*p >= 0x80))
-			p++;
-		size_t wl = (size_t)(p - s);
-		if (wl == 0 || (wl == 3 && (strncmp(s, "AND", 3) == 0 || strncmp(s, "NOT", 3) == 0)) ||
-		    (wl == 2 && strncmp(s, "OR", 2) == 0))
-			continue;
-		for (size_t i = 0; i + wl <= len; i++) {
-			if (view_ascii_ieq(text + i, s, wl)) {
-				*off = i;
-				*mlen = wl;
-				return;
-			}
-		}
-	}
-}
-
 /* Add a context and the features firing on it. */
 static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
 {
 	sr_ctx *c = &sp->ctx[sp->nctx];
 	if (index_context(tui.ix, ctx_id, &c->c) != 0)
 		return;
-	sr_match(sp->query, c->c.text, (size_t)c->c.len, &c->moff, &c->mlen);
-	fs_ctx_feature *cf = NULL;
-	int nf = index_context_features(tui.ix, ctx_id, SEARCH_CTX_FEATS, &cf);
+	/* the match and the features ranked by their activation on it, as
+	 * featscope search lists them (grep_match.c) */
+	grep_search_match(sp->query, c->c.text, (size_t)c->c.len, &c->moff, &c->mlen);
+	grep_span_feature *cf = NULL;
+	int nf = grep_span_features(tui.ix, &c->c, c->moff, c->mlen, SEARCH_CTX_FEATS, &cf);
 	c->top_fid = nf > 0 ? cf[0].fid : 0;
 	sr_add(sp, (sr_row){SR_CTX, sp->nctx, -1, NULL});
 	sp->nctx++;
 	for (int i = 0; i < nf; i++)
-		sr_add(sp, (sr_row){SR_FEAT, cf[i].fid, cf[i].max_act, NULL});
+		sr_add(sp, (sr_row){SR_FEAT, cf[i].fid, cf[i].act, NULL});
 	free(cf);
 }
 
