@@ -200,6 +200,14 @@ PY
 		fail t16-map-legend "$(tail -2 "$TMP/map.txt" | head -1)"
 	lab=$(tail -2 "$TMP/map.txt" | head -1 | sed 's/^ ■ #[0-9]* \(.\{8\}\).*/\1/')
 	sed -n '3,13p' "$TMP/map.txt" | grep -qF "$lab" && ok t16-map-region-label || fail t16-map-region-label "no '$lab' on the map"
+	# opened from a feature, the map names that feature under its cursor
+	# (not a neighbour nearer the cell's centre), and its legend never
+	# cuts a character (Hangul cluster labels)
+	tui mapfrom 80x24 "#res4k/403<Enter>|m" "$DEMO"
+	sed -n 2p "$TMP/mapfrom.txt" | grep -q '| res4k/403 ' && ok t16-map-opened-on-its-feature ||
+		fail t16-map-opened-on-its-feature "$(sed -n 2p "$TMP/mapfrom.txt")"
+	grep -q '\\x[0-9a-f][0-9a-f]' "$TMP/mapfrom.txt" && fail t16-map-legend-whole-characters "$(tail -2 "$TMP/mapfrom.txt" | head -1)" ||
+		ok t16-map-legend-whole-characters
 	sed -n '3,13p' "$TMP/map.txt" | grep -q '+' && ok t16-map-cursor || fail t16-map-cursor "no '+'"
 else
 	fail t16-map-demo "no $DEMO"

@@ -52,6 +52,12 @@ typedef struct {
 	int curx, cury;     /* cursor cell, relative to the canvas */
 	int64_t want_fid;   /* feature to put the cursor on once loaded */
 	int64_t under;      /* feature nearest the cursor, 0 none */
+	/* the feature the map was opened from, centred under the cursor: it is
+	 * the one under the cursor (not a denser neighbour nearer the cell's
+	 * centre) until the cursor, the centre or the zoom moves */
+	int64_t pin;
+	int pin_x, pin_y;
+	double pin_cx, pin_cy, pin_scale;
 	uint8_t *dots;      /* w*h cells of dot bits (scratch) */
 	int64_t *cellcl;    /* w*h cluster of the last point drawn in each cell */
 } map_priv;
@@ -122,10 +128,17 @@ static int map_load_step(view *v)
 		mp->cury = (v->h - 2) / 2;
 		for (int64_t i = 0; mp->want_fid && i < mp->n; i++)
 			if (mp->pts[i].fid == mp->want_fid) {
+				/* the whole map in view, the cursor on it */
 				long dx, dy;
 				map_project(v, mp, mp->pts[i].x, mp->pts[i].y, &dx, &dy);
 				mp->curx = (int)(dx / 2);
 				mp->cury = (int)(dy / 4);
+				mp->pin = mp->want_fid;
+				mp->pin_x = mp->curx;
+				mp->pin_y = mp->cury;
+				mp->pin_cx = mp->cx;
+				mp->pin_cy = mp->cy;
+				mp->pin_scale = mp->scale;
 			}
 	}
 	return mp->done;
@@ -261,7 +274,18 @@ static void map_draw(view *v)
 		fs_cluster c;
 		char lab[64] = "";
 		if (index_cluster(tui.ix, topc[k], &c) == 0) {
-			snprintf(lab, sizeof lab, "%.20s", c.label ? c.label : "");
+			/* at most 20 bytes, cut at a character boundary */
+			const char *cl = c.label ? c.label : "";
+			size_t n = 0, len = strlen(cl);
+			while (n < len) {
+				int l = utf8_len((const unsigned char *)cl + n, len - n);
+				l = l ? l : 1;
+				if (n + (size_t)l > 20)
+					break;
+				n += (size_t)l;
+			}
+			memcpy(lab, cl, n);
+			lab[n] = 0;
 			free(c.label);
 		}
 		if (k < 3 && lab[0]) {
@@ -287,7 +311,11 @@ static void map_draw(view *v)
 	if (mp->curx >= 0 && mp->curx < cw && mp->cury >= 0 && mp->cury < ch)
 		draw_text(v->y + 1 + mp->cury, v->x + mp->curx, 1, "+", TC_SELECT, 0);
 	term_set(TC_NORMAL);
-	mp->under = map_nearest(v, mp);
+	int pinned = mp->pin && mp->curx == mp->pin_x && mp->cury == mp->pin_y && mp->cx == mp->pin_cx &&
+		     mp->cy == mp->pin_cy && mp->scale == mp->pin_scale;
+	if (!pinned)
+		mp->pin = 0;
+	mp->under = pinned ? mp->pin : map_nearest(v, mp);
 	char info[600] = "";
 	if (mp->under) {
 		fs_feature f;
