@@ -54,6 +54,26 @@ check_exit notes-bad-index 2 "$FS" notes list "$TMP/nope.sqlite"
 "$FS" notes list "$IX" >"$TMP/list"
 check_eq notes-list-count 2 "$(wc -l <"$TMP/list" | tr -d ' ')"
 check_eq notes-list-first "fix/0" "$(head -1 "$TMP/list" | cut -d' ' -f1)"
+# columns line up in terminal columns, a Hangul label included
+"$FS" notes set "$IX" fix/7 --notes "$TMP/cols.sqlite" --label "한국어 라벨" --tag 태그 >/dev/null
+"$FS" notes set "$IX" fix/12 --notes "$TMP/cols.sqlite" --label "a much longer label than the others" --note "n" >/dev/null
+"$FS" notes set "$IX" fix/0 --notes "$TMP/cols.sqlite" --label "zz" >/dev/null
+"$FS" notes list "$IX" --notes "$TMP/cols.sqlite" >"$TMP/list2"
+check notes-list-aligned python3 -c '
+import sys, unicodedata
+def cols(s): return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+lines = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8")]
+want = {"fix/7": "한국어 라벨", "fix/12": "a much longer label than the others", "fix/0": "zz"}
+starts = set()
+for l in lines:
+    k = l.split(" ")[0]
+    if k in want:
+        i = l.index(want[k]); starts.add(cols(l[:i]))
+    # the key column is as wide as the widest key: labels start past it
+assert len(lines) == 3 and len(starts) == 1, (lines, starts)
+t3 = [l for l in lines if l.startswith("fix/7 ")][0]
+t12 = [l for l in lines if l.startswith("fix/12 ")][0]
+assert cols(t3[:t3.index("태그")]) == cols(t3[:t3.index("한국어")]) + len("a much longer label than the others") + 1, (t3, t12)' "$TMP/list2"
 
 "$FS" notes search "$IX" acgt >"$TMP/search"
 check_grep notes-search-note '^fix/0 ' "$TMP/search"

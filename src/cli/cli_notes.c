@@ -229,10 +229,23 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 	return FS_EXIT_OK;
 }
 
-/* Print keys one per line (or as a JSON array of notes). */
+/* Print keys one per line (or as a JSON array of notes), in columns as
+ * wide as their widest entry (terminal columns: labels may be CJK). */
 static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 {
 	json_t *arr = json ? json_array() : NULL;
+	int wk = 0, wl = 0, wt = 0;
+	for (int i = 0; !json && i < cnt; i++) {
+		fs_note no;
+		if (notes_get(n, keys[i], &no) >= 0) {
+			int a = escape_columns(cli_esc(keys[i])), b = escape_columns(cli_esc(no.label)),
+			    c = escape_columns(cli_esc(no.tags));
+			wk = a > wk ? a : wk;
+			wl = b > wl ? b : wl;
+			wt = c > wt ? c : wt;
+		}
+		notes_note_free(&no);
+	}
 	for (int i = 0; i < cnt; i++) {
 		fs_note no;
 		if (notes_get(n, keys[i], &no) < 0) {
@@ -250,8 +263,12 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			fs_buf b = {0};
 			buf_adds(&b, "");
 			first_line(&b, no.note, 60);
-			printf("%-12s %s %-24s %-20s %s\n", cli_esc(keys[i]), no.bookmark ? "*" : " ",
-			       cli_esc(no.label), cli_esc(no.tags), cli_esc(b.p));
+			cli_print_padded(keys[i], wk);
+			printf(" %s ", no.bookmark ? "*" : " ");
+			cli_print_padded(no.label, wl);
+			putchar(' ');
+			cli_print_padded(no.tags, b.p[0] ? wt : 0);
+			printf("%s%s\n", b.p[0] ? " " : "", cli_esc(b.p));
 			buf_free(&b);
 		}
 		notes_note_free(&no);

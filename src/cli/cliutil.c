@@ -56,6 +56,14 @@ const char *cli_esc(const char *s)
 	return b->p;
 }
 
+void cli_print_padded(const char *s, int width)
+{
+	const char *e = cli_esc(s);
+	fputs(e, stdout);
+	for (int c = escape_columns(e); c < width; c++)
+		putchar(' ');
+}
+
 void cli_print_json(json_t *j)
 {
 	if (jw_print(stdout, j, JW_PRETTY, 0) != 0)

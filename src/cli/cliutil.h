@@ -20,6 +20,9 @@ int64_t cli_resolve(fs_index *ix, const char *name);
 /* Escaped copy of untrusted text (core/escape.h) for printing: valid until
  * eight more calls. NULL gives "". */
 const char *cli_esc(const char *s);
+/* Print untrusted text s escaped (cli_esc), padded with spaces to width
+ * terminal columns (escape_columns: CJK takes two); nothing cut. */
+void cli_print_padded(const char *s, int width);
 /* A named list of the notes database as JSON: {"name", "description",
  * "features": [keys]} (notes lists --json and export's "lists"). */
 json_t *cli_list_json(fs_notes *n, const char *name);

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 /* Valid code points that are shown escaped: they control the terminal,
  * reorder or hide text, or take no column where a terminal and curses may
@@ -116,4 +117,23 @@ char *escape_dup(const char *s, size_t n)
 	fs_buf b = {0};
 	escape_append(&b, s, n, 0);
 	return b.p;
+}
+
+int escape_columns(const char *s)
+{
+	size_t n = strlen(s);
+	int cols = 0;
+	for (size_t pos = 0; pos < n;) {
+		char out[ESC_MAX];
+		uint32_t cp;
+		size_t l = escape_unit(s, n, pos, 0, out, &cp);
+		if (out[0]) {
+			cols += (int)strlen(out);
+		} else {
+			int w = cp < 0x80 ? 1 : wcwidth((wchar_t)cp);
+			cols += w < 0 ? 1 : w;
+		}
+		pos += l;
+	}
+	return cols;
 }

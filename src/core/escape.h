@@ -53,5 +53,10 @@ size_t escape_unit(const char *s, size_t n, size_t pos, unsigned flags, char out
 void escape_append(fs_buf *b, const char *s, size_t n, unsigned flags);
 /* escape_append into a new NUL-terminated string (malloc'd). */
 char *escape_dup(const char *s, size_t n);
+/* Terminal columns that s (NUL-terminated) takes once escaped by the rule:
+ * an escaped unit its escape's length, a character its wcwidth in the
+ * current locale (one when the locale does not know it), so that columns
+ * of text with CJK or Hangul line up. */
+int escape_columns(const char *s);
 
 #endif
