@@ -1,0 +1,90 @@
+#!/bin/sh
+# t-rel-hostile2.sh: issue 31's findings on the command line:
+# `family` and `compare` print dictionary names from the index (untrusted)
+# escaped, in text and in JSON; `-o` that names one of a command's inputs
+# (or a file of an input folder) is refused, one line, exit 2, the input
+# untouched (build, build's imports, export, harvest); a NUL character in
+# an imported JSON note is one user's line naming the file and the field,
+# not jansson's flag.
+. "$(dirname "$0")/lib.sh"
+
+# bad_bytes FILE: what in FILE would act on a terminal (nothing when clean)
+bad_bytes() {
+	python3 - "$1" <<'PY'
+import sys, re
+b = open(sys.argv[1], "rb").read()
+m = re.search(rb"[\x00-\x08\x0b-\x1f\x7f]", b)
+if m:
+    print("control byte 0x%02x at %d" % (m.group()[0], m.start())); sys.exit()
+try:
+    s = b.decode("utf-8")
+except UnicodeDecodeError as e:
+    print("invalid UTF-8 at %d" % e.start); sys.exit()
+m = re.search("[\u0080-\u009f\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]", s)
+if m:
+    print("invisible/C1 U+%04X at %d" % (ord(m.group()), m.start()))
+PY
+}
+clean() {
+	r=$(bad_bytes "$2")
+	if [ -z "$r" ]; then ok "$1"; else fail "$1" "$r"; fi
+}
+
+# --- item 2: dictionary names with terminal escapes -------------------
+D=$TMP/cf
+mkdir -p "$D"
+if ! "$B/tests/comparefix" "$D" >/dev/null 2>"$TMP/fix.err"; then
+	fail "comparefix" "$(head -c 300 "$TMP/fix.err")"
+	exit 1
+fi
+IX=$D/cmp.sqlite
+# w gets an OSC title sequence and a bidi override in its name; nodec is
+# made wider than n (so family meets it and skips it: the note line) and
+# gets a CSI colour and a C1 CSI
+python3 - "$IX" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("UPDATE saes SET name = ? WHERE name = 'w'", ("w\x1b]0;pwned\x07\u202eevil",))
+db.execute("UPDATE saes SET name = ?, n_features = 300 WHERE name = 'nodec'", ("nd\x1b[31mred\u009b1m",))
+db.commit()
+PY
+"$FS" family "$IX" n/3 >"$TMP/fam.txt" 2>"$TMP/fam.err"
+check_eq "family with hostile names: exit 0" 0 $?
+clean "family: text output escaped" "$TMP/fam.txt"
+clean "family: stderr clean" "$TMP/fam.err"
+check_grep "family: the wider dictionary's name shown escaped in the header" '^family of n/3 over w\\x1b\]0;pwned\\x07<U\+202E>evil \(80' "$TMP/fam.txt"
+check_grep "family: the child's name shown escaped in the tree" '^\|- w\\x1b\]0;pwned\\x07<U\+202E>evil/10  cos' "$TMP/fam.txt"
+check_grep "family: the skipped dictionary's name escaped in the note" "^note: dictionary 'nd\\\\x1b\[31mred<U\+009B>1m' skipped: no stored decoder" "$TMP/fam.txt"
+"$FS" family --json "$IX" n/3 >"$TMP/fam.json" 2>"$TMP/famj.err"
+check_eq "family --json with hostile names: exit 0" 0 $?
+clean "family --json: output escaped" "$TMP/fam.json"
+check "family --json: the names and the note read back exactly" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+w = "w\x1b]0;pwned\x07\u202eevil"
+assert d["levels"][0]["sae"] == w, d["levels"][0]
+assert d["tree"]["children"][0]["sae"] == w, d["tree"]["children"][0]["sae"]
+assert d["note"] == "dictionary %r skipped: no stored decoder" % "nd\x1b[31mred\u009b1m" or \
+       d["note"] == "dictionary '"'"'nd\x1b[31mred\u009b1m'"'"' skipped: no stored decoder", d["note"]
+' "$TMP/fam.json"
+
+W=$(printf 'w\033]0;pwned\007\342\200\256evil')
+"$FS" compare "$IX" n "$W" >"$TMP/cmp.txt" 2>"$TMP/cmp.err"
+check_eq "compare with a hostile name: exit 0" 0 $?
+clean "compare: text output escaped" "$TMP/cmp.txt"
+clean "compare: stderr clean" "$TMP/cmp.err"
+check_grep "compare: the name shown escaped in the heading" '^compare n \(28 features\) with w\\x1b\]0;pwned\\x07<U\+202E>evil \(80 features\)' "$TMP/cmp.txt"
+check_grep "compare: the name shown escaped in the pair rows" '^  n/[0-9]+ +w\\x1b\]0;pwned\\x07<U\+202E>evil/[0-9]+ ' "$TMP/cmp.txt"
+"$FS" compare --json "$IX" n "$W" >"$TMP/cmp.json" 2>&1
+clean "compare --json: output escaped" "$TMP/cmp.json"
+check "compare --json: the name reads back exactly" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["b"]["sae"] == "w\x1b]0;pwned\x07\u202eevil", d["b"]' "$TMP/cmp.json"
+cp "$IX" "$TMP/two.sqlite"
+"$FS" compare "$IX:n" "$TMP/two.sqlite:$W" >"$TMP/cmp2.txt" 2>"$TMP/cmp2.err"
+check_eq "compare across files with a hostile name: exit 0" 0 $?
+clean "compare across files: text output escaped" "$TMP/cmp2.txt"
+"$FS" compare "$IX" "$W" nosuch >"$TMP/cmp3.txt" 2>"$TMP/cmp3.err"
+check_eq "compare: an unknown name exits 2" 2 $?
+clean "compare: the error line escaped" "$TMP/cmp3.err"
