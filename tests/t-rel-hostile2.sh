@@ -88,3 +88,20 @@ clean "compare across files: text output escaped" "$TMP/cmp2.txt"
 "$FS" compare "$IX" "$W" nosuch >"$TMP/cmp3.txt" 2>"$TMP/cmp3.err"
 check_eq "compare: an unknown name exits 2" 2 $?
 clean "compare: the error line escaped" "$TMP/cmp3.err"
+
+# --- item 21: a NUL character (\u0000) in an imported JSON note --------
+FIX=$(fixture_index) || { fail rel-hostile2-fixture "fixture_index failed"; exit 1; }
+printf '{"features": [{"feature": "fix/0", "label": "ok"}, {"feature": "fix/1", "note": "a\\u0000b"}]}\n' >"$TMP/nul.json"
+check_exit "notes import: a NUL in a note exits 2" 2 "$FS" notes import "$TMP/nul.json" "$FIX" --notes "$TMP/nul-notes.sqlite"
+check_grep "notes import: the NUL named for the user, with the file and the field" \
+	"^featscope: $TMP/nul.json: features\[1\]: note: a NUL character \(\\\\u0000\) is not allowed" "$TMP/.err"
+check_nogrep "notes import: no library flag in the message" 'JSON_ALLOW_NUL' "$TMP/.err"
+check_eq "notes import: one line" 1 "$(wc -l <"$TMP/.err")"
+check_grep "notes import: nothing imported (not the other feature's label either)" '"label": ""' \
+	"$("$FS" notes show --json --notes "$TMP/nul-notes.sqlite" "$FIX" fix/0 >"$TMP/nul-show.json" 2>&1; echo "$TMP/nul-show.json")"
+printf '{"features": [{"feature": "fix/1", "tags": ["a\\u0000b"]}]}\n' >"$TMP/nul2.json"
+check_exit "notes import: a NUL in a tag exits 2" 2 "$FS" notes import "$TMP/nul2.json" "$FIX" --notes "$TMP/nul-notes.sqlite"
+check_grep "notes import: a NUL in a tag named with its field" "features\[0\]: tags\[0\]: a NUL character" "$TMP/.err"
+printf '{"features": [{"feature": "fix/1", "note": "fine", "contexts": ["x\\u0000y"]}]}\n' >"$TMP/nul3.json"
+check "notes import: a NUL in a field import does not read (an exported context) is no error" \
+	"$FS" notes import "$TMP/nul3.json" "$FIX" --notes "$TMP/nul-notes.sqlite"
