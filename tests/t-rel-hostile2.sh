@@ -105,3 +105,65 @@ check_grep "notes import: a NUL in a tag named with its field" "features\[0\]: t
 printf '{"features": [{"feature": "fix/1", "note": "fine", "contexts": ["x\\u0000y"]}]}\n' >"$TMP/nul3.json"
 check "notes import: a NUL in a field import does not read (an exported context) is no error" \
 	"$FS" notes import "$TMP/nul3.json" "$FIX" --notes "$TMP/nul-notes.sqlite"
+
+# --- item 11: -o naming one of the inputs ------------------------------
+# untouched NAME FILE COPY: FILE still holds COPY's bytes
+untouched() { if cmp -s "$2" "$3"; then ok "$1"; else fail "$1" "$2 was changed"; fi; }
+FD=$(dirname "$FIX")
+O=$TMP/out
+mkdir -p "$O"
+head -n 40 "$FD/records.jsonl" >"$O/r.jsonl"
+cp "$O/r.jsonl" "$O/r.keep"
+check_exit "build -o the records file: exit 2" 2 "$FS" build --no-progress -o "$O/r.jsonl" "$O/r.jsonl"
+check_grep "build -o the records file: one line that says so" "^featscope: build: -o $O/r.jsonl: it is the input $O/r.jsonl" "$TMP/.err"
+check_eq "build -o the records file: one line" 1 "$(wc -l <"$TMP/.err")"
+untouched "build -o the records file: the records untouched" "$O/r.jsonl" "$O/r.keep"
+ln -s r.jsonl "$O/link.jsonl"
+check_exit "build -o a link to the records: exit 2" 2 "$FS" build --no-progress -o "$O/link.jsonl" "$O/r.jsonl"
+untouched "build -o a link to the records: the records untouched" "$O/r.jsonl" "$O/r.keep"
+cp "$FD/labels.tsv" "$O/labels.tsv"
+check_exit "build -o the --labels file: exit 2" 2 "$FS" build --no-progress -o "$O/labels.tsv" --labels "$O/labels.tsv" "$O/r.jsonl"
+untouched "build -o the --labels file: untouched" "$O/labels.tsv" "$FD/labels.tsv"
+cp "$FD/decoder.npy" "$O/dec.npy"
+check_exit "build -o the --decoder of a second dictionary: exit 2" 2 "$FS" build --no-progress -o "$O/dec.npy" \
+	--sae a "$O/r.jsonl" --and --sae b --decoder "$O/dec.npy" "$O/r.jsonl"
+untouched "build -o the --decoder: untouched" "$O/dec.npy" "$FD/decoder.npy"
+check "build -o a new file beside the inputs still builds" "$FS" build --no-progress -o "$O/new.sqlite" "$O/r.jsonl"
+check "build -o an existing index that is no input still rebuilds it" "$FS" build --no-progress -o "$O/new.sqlite" "$O/r.jsonl"
+# an import: a folder of another tool's files, -o one of its files
+mkdir -p "$TMP/np"
+cp -r "$S/tests/fixtures/import/neuronpedia/." "$TMP/np/"
+cp -r "$TMP/np" "$TMP/np.keep"
+victim=$(find "$TMP/np" -type f | sort | head -n 1)
+check_exit "build (import) -o a file of the input folder: exit 2" 2 "$FS" build --no-progress -o "$victim" "$TMP/np"
+check_grep "build (import) -o a file of the input folder: says so" "^featscope: build: -o .*: it is a file of the input folder $TMP/np" "$TMP/.err"
+check "build (import) -o a file of the input folder: the folder untouched" diff -r "$TMP/np" "$TMP/np.keep"
+# export reads the index (and its notes): -o either is refused
+cp "$FIX" "$O/ix.sqlite"
+cp "$FIX" "$O/ix.keep"
+check_exit "export -o the index: exit 2" 2 "$FS" export -o "$O/ix.sqlite" "$O/ix.sqlite"
+check_grep "export -o the index: says so" "^featscope: export: -o $O/ix.sqlite: it is the input $O/ix.sqlite" "$TMP/.err"
+untouched "export -o the index: the index untouched" "$O/ix.sqlite" "$O/ix.keep"
+"$FS" notes set --notes "$O/n.sqlite" "$O/ix.sqlite" fix/0 --label kept >/dev/null 2>&1
+cp "$O/n.sqlite" "$O/n.keep"
+check_exit "export -o the notes database: exit 2" 2 "$FS" export --notes "$O/n.sqlite" -o "$O/n.sqlite" "$O/ix.sqlite"
+untouched "export -o the notes database: untouched" "$O/n.sqlite" "$O/n.keep"
+check "export -o a new file still writes it" "$FS" export -o "$O/x.txt" "$O/ix.sqlite"
+
+# harvest: -o the text, or a file of the model's folder (needs the tiny
+# GPT-2 that t-gpt2-harvest.sh makes, which needs PyTorch)
+if /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 &&
+	(cd "$TMP" && /usr/bin/python3 "$S/tests/gpt2_ref.py" harvest-setup "$TMP/h" >/dev/null 2>&1); then
+	H=$TMP/h
+	printf 'the quick brown fox jumps over the lazy dog, again and again and again\n' >"$H/in.txt"
+	cp "$H/in.txt" "$H/in.keep"
+	check_exit "harvest -o the text: exit 2" 2 "$FS" harvest --no-progress --model "$H/m" --sae "$H/std" --ctx 16 -o "$H/in.txt" "$H/in.txt"
+	check_grep "harvest -o the text: says so" "^featscope: harvest: -o $H/in.txt: it is the input $H/in.txt" "$TMP/.err"
+	untouched "harvest -o the text: the text untouched" "$H/in.txt" "$H/in.keep"
+	cp "$H/m/model.safetensors" "$H/model.keep"
+	check_exit "harvest -o the model's weights: exit 2" 2 "$FS" harvest --no-progress --model "$H/m" --sae "$H/std" --ctx 16 -o "$H/m/model.safetensors" "$H/in.txt"
+	check_grep "harvest -o the model's weights: says so" "^featscope: harvest: -o $H/m/model.safetensors: it is a file of the input folder $H/m" "$TMP/.err"
+	untouched "harvest -o the model's weights: untouched" "$H/m/model.safetensors" "$H/model.keep"
+else
+	fail "harvest -o checks" "PyTorch or gpt2_ref.py harvest-setup unavailable (./bootstrap installs python3-torch)"
+fi
