@@ -34,6 +34,7 @@ typedef struct view view;
  * first is the primary one), with its own notes database. */
 typedef struct tui_file {
 	const char *path;    /* as named on the command line */
+	const char *notes_path; /* its --notes FILE, NULL for the default */
 	char name[128];      /* as FILE:SAE names it: the path's last part, the whole path when two files share that */
 	fs_index *ix;        /* the open index */
 	fs_notes *notes;     /* its notes database, NULL without one */
