@@ -344,6 +344,7 @@ static int tui_reopen(tui_file *f, char *err, size_t errlen)
 	if (f->notes)
 		notes_close(f->notes);
 	f->notes = NULL;
+	view_compare_forget(f->ix);
 	index_close(f->ix);
 	f->ix = NULL;
 	for (int i = 0; i < 10 && !f->ix; i++) {
@@ -389,6 +390,7 @@ static int tui_index_guard(char *msg, size_t msglen)
 	snprintf(shown, sizeof shown, "%s", why);
 	while (tui.top) /* their rows, pages and fids are of the old bytes */
 		view_pop();
+	view_prompt_wait_workers(); /* a closed screen's worker may still read its plan */
 	for (int i = 0; i < tui.nfiles; i++) {
 		tui_file *f = &tui.files[i];
 		char err[512];
