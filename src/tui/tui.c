@@ -336,9 +336,9 @@ static int tui_index_watch(void)
 	return 1;
 }
 
-/* Open file f's index (and its notes) again after it changed in place;
- * NULL, or the index_open message in err when it cannot be (a file still
- * being copied is given a second). */
+/* Open file f's index (and its notes) again after it changed in place:
+ * 0, or -1 with index_open's message in err when it cannot be (a file
+ * still being copied is given a second). */
 static int tui_reopen(tui_file *f, char *err, size_t errlen)
 {
 	if (f->notes)
