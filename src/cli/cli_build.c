@@ -6,6 +6,7 @@
  * folder or a file of a known format) are imported one input at a time,
  * each with the options given before it.
  */
+#include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/input.h"
 #include "build/build.h"
@@ -158,6 +159,24 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 		for (int k = 0; k < d && rc == FS_EXIT_OK; k++)
 			if (strcmp(o[d].sae_name, o[k].sae_name) == 0)
 				rc = cli_usage_error(e, "--sae %s: two dictionaries with one name", o[d].sae_name);
+	if (rc == FS_EXIT_OK) {
+		/* -o must replace none of what is read: records and each
+		 * dictionary's files */
+		int n = 0, cap = 0;
+		for (int d = 0; d < nd; d++)
+			cap += nin[d] + 4;
+		const char **rd = xcalloc((size_t)cap + 1, sizeof *rd);
+		for (int d = 0; d < nd; d++) {
+			for (int i = 0; i < nin[d]; i++)
+				rd[n++] = in[d][i];
+			rd[n++] = o[d].decoder;
+			rd[n++] = o[d].labels;
+			rd[n++] = o[d].unembed;
+			rd[n++] = o[d].vocab;
+		}
+		rc = cli_output_check(e->name, o[0].out, rd, n);
+		free(rd);
+	}
 	char err[1024] = "";
 	if (rc == FS_EXIT_OK && build_run_multi(o, nd, in, nin, err, sizeof err) != 0) {
 		if (o[0].progress)
@@ -272,6 +291,19 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	int nin = 0;
 	int rc = import_parse(e, argc, argv, in, &nin, &out, &cur);
 	if (rc >= 0) {
+		free(in);
+		return rc;
+	}
+	/* -o must replace none of what is read: the inputs (files or
+	 * folders) and their vocabularies */
+	const char **rd = xcalloc((size_t)nin * 2 + 1, sizeof *rd);
+	for (int i = 0; i < nin; i++) {
+		rd[2 * i] = in[i].path;
+		rd[2 * i + 1] = in[i].o.vocab;
+	}
+	rc = cli_output_check(e->name, out, rd, 2 * nin);
+	free(rd);
+	if (rc != FS_EXIT_OK) {
 		free(in);
 		return rc;
 	}

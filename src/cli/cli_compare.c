@@ -13,6 +13,7 @@
 #include "compare/compare_load.h"
 #include "compare/family.h"
 #include "core/format.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "index/index.h"
 
@@ -98,7 +99,7 @@ static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 	return 0;
 }
 
-/* Untrusted text made safe for a terminal; malloc'd. */
+/* Untrusted text made safe for a terminal (core/escape.h); malloc'd. */
 static char *safe(const char *s)
 {
 	fs_buf b = {0};
@@ -107,15 +108,10 @@ static char *safe(const char *s)
 	return b.p;
 }
 
+/* A JSON string through the one writer (core/json.h). */
 static json_t *jstr(const char *s)
 {
-	json_t *j = json_string(s ? s : "");
-	if (j)
-		return j;
-	char *e = safe(s);
-	j = json_string(e);
-	free(e);
-	return j;
+	return jw_str(s);
 }
 
 static json_t *jnum(double v)
@@ -419,18 +415,20 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		cli_print_json(j);
 	} else {
 		char x1[16], x2[16], x3[16];
-		printf("compare %s (%lld features) with %s (%lld features), d_model %d\n", A.name,
-		       (long long)A.n, B.name, (long long)B.n, A.d);
+		/* names come from the indexes and the command line: escaped */
+		char *ea = safe(A.name), *eb = safe(B.name), *sa = safe(A.sae->name), *sb = safe(B.sae->name);
+		printf("compare %s (%lld features) with %s (%lld features), d_model %d\n", ea,
+		       (long long)A.n, eb, (long long)B.n, A.d);
 		printf("baseline (p99): best cosine of a random direction in %s %.3f, in %s %.3f; shuffled pairs %.3f\n",
-		       B.name, m.rand_ab, A.name, m.rand_ba, m.shuf);
-		printf("%s in %s: %lld of %lld matched (%.1f%%) at cosine > %.3f\n", A.name, B.name,
+		       eb, m.rand_ab, ea, m.rand_ba, m.shuf);
+		printf("%s in %s: %lld of %lld matched (%.1f%%) at cosine > %.3f\n", ea, eb,
 		       (long long)ma, (long long)A.n, 100.0 * (double)ma / (double)A.n, ta);
-		printf("%s in %s: %lld of %lld matched (%.1f%%) at cosine > %.3f\n", B.name, A.name,
+		printf("%s in %s: %lld of %lld matched (%.1f%%) at cosine > %.3f\n", eb, ea,
 		       (long long)mb, (long long)B.n, 100.0 * (double)mb / (double)B.n, tb);
 		printf("mutual best pairs: %lld (%lld above the baseline)\n", (long long)m.n_mutual,
 		       (long long)mu_above);
 		if (note[0])
-			printf("co-activation: %s\n", note);
+			printf("co-activation: %s\n", cli_esc(note));
 		else
 			printf("co-activation baseline (p99 of shuffled pairs): corr %s, share %s\n",
 			       fmt3(x1, base_corr), fmt3(x2, base_share));
@@ -439,11 +437,12 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		printf("  %-16s %-16s %7s %7s %7s  labels\n", "a", "b", "cosine", "corr", "share");
 		for (int64_t i = 0; i < np && i < top; i++) {
 			char *la = safe(A.labels[pairs[i].a]), *lb = safe(B.labels[pairs[i].b]);
-			char an[64], bn[64];
-			snprintf(an, sizeof an, "%s/%lld", A.sae->name, (long long)pairs[i].a);
-			snprintf(bn, sizeof bn, "%s/%lld", B.sae->name, (long long)pairs[i].b);
+			char *an = xasprintf("%s/%lld", sa, (long long)pairs[i].a);
+			char *bn = xasprintf("%s/%lld", sb, (long long)pairs[i].b);
 			printf("  %-16s %-16s %7.3f %7s %7s  %s | %s\n", an, bn, pairs[i].cos,
 			       fmt3(x1, pairs[i].corr), fmt3(x2, pairs[i].share), la, lb);
+			free(an);
+			free(bn);
 			free(la);
 			free(lb);
 		}
@@ -451,11 +450,11 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 			const cmp_side *S = side ? &B : &A;
 			pair_row *u = side ? ub : ua;
 			int64_t nu = side ? nub : nua;
-			printf("\nunmatched in %s: %lld (lowest best cosine first, top %d):\n", S->name,
+			printf("\nunmatched in %s: %lld (lowest best cosine first, top %d):\n", side ? eb : ea,
 			       (long long)nu, top);
 			for (int64_t i = 0; i < nu && i < top; i++) {
 				char *l = safe(S->labels[u[i].a]);
-				printf("  %s/%-10lld best %s\t%s\n", S->sae->name, (long long)u[i].a,
+				printf("  %s/%-10lld best %s\t%s\n", side ? sb : sa, (long long)u[i].a,
 				       fmt3(x3, u[i].cos), l);
 				free(l);
 			}
@@ -463,11 +462,15 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		printf("\nmatched pairs whose labels differ most (top %d of %lld):\n", top, (long long)nld);
 		for (int64_t i = 0; i < nld && i < top; i++) {
 			char *la = safe(A.labels[ld[i].a]), *lb = safe(B.labels[ld[i].b]);
-			printf("  %s/%lld %s/%lld cosine %.3f distance %.2f  %s | %s\n", A.sae->name,
-			       (long long)ld[i].a, B.sae->name, (long long)ld[i].b, ld[i].cos, ld[i].dist, la, lb);
+			printf("  %s/%lld %s/%lld cosine %.3f distance %.2f  %s | %s\n", sa,
+			       (long long)ld[i].a, sb, (long long)ld[i].b, ld[i].cos, ld[i].dist, la, lb);
 			free(la);
 			free(lb);
 		}
+		free(ea);
+		free(eb);
+		free(sa);
+		free(sb);
 	}
 	rc = FS_EXIT_OK;
 out:
@@ -501,14 +504,15 @@ static void family_text(const cmp_family *f, int node, const char *prefix, int l
 {
 	const cmp_fnode *v = &f->v[node];
 	const cmp_side *L = &f->lv[v->level];
-	char *l = safe(L->labels[v->row]);
+	char *l = safe(L->labels[v->row]), *sn = safe(L->sae->name);
 	char x1[16], x2[16];
 	if (v->parent < 0)
-		printf("%s/%lld  %s\n", L->sae->name, (long long)v->row, l);
+		printf("%s/%lld  %s\n", sn, (long long)v->row, l);
 	else
 		printf("%s%s%s/%lld  cos %.3f  share of parent %s  inside %s  %s\n", prefix,
-		       last ? "`- " : "|- ", L->sae->name, (long long)v->row, v->cos,
+		       last ? "`- " : "|- ", sn, (long long)v->row, v->cos,
 		       fmt3(x1, v->share_parent), fmt3(x2, v->inside), l);
+	free(sn);
 	free(l);
 	char *np = v->parent < 0 ? xstrdup("") : xasprintf("%s%s", prefix, last ? "   " : "|  ");
 	int nc = 0, shown = 0;
@@ -586,12 +590,14 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 		json_object_set_new(j, "tree", family_json(&f, 0));
 		cli_print_json(j);
 	} else {
-		printf("family of %s/%lld over", f.lv[0].sae->name, (long long)f.v[0].row);
+		/* dictionary names and the note (which names one) come from
+		 * the index: escaped */
+		printf("family of %s/%lld over", cli_esc(f.lv[0].sae->name), (long long)f.v[0].row);
 		for (int l = 1; l < f.nlv; l++)
-			printf(" %s (%lld, baseline %.3f)", f.lv[l].sae->name, (long long)f.lv[l].n, f.base[l]);
+			printf(" %s (%lld, baseline %.3f)", cli_esc(f.lv[l].sae->name), (long long)f.lv[l].n, f.base[l]);
 		printf("\n");
 		if (f.note[0])
-			printf("note: %s\n", f.note);
+			printf("note: %s\n", cli_esc(f.note));
 		family_text(&f, 0, "", 1, q.top);
 	}
 	cmp_family_free(&f);

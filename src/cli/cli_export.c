@@ -721,7 +721,15 @@ static int export_run(const cmd_entry *ce, const cli_args *a)
 		return FS_EXIT_USAGE;
 	}
 
-	int rc = FS_EXIT_OK;
+	/* -o must replace neither the index nor its notes */
+	const char *rd[2] = {o.index_path, np};
+	int rc = cli_output_check(ce->name, o.out_path, rd, 2);
+	if (rc != FS_EXIT_OK) {
+		free(np);
+		notes_close(n);
+		index_close(ix);
+		return rc;
+	}
 	FILE *f = stdout;
 	char *tmp = NULL, *target = NULL;
 	struct stat os;

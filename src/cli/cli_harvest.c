@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include "build/build.h"
+#include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/bpe.h"
 #include "core/input.h"
@@ -526,6 +527,14 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		free(saes);
 		free(inputs);
 		return cli_usage_error(e, "needs --model DIR, at least one --sae DIR, -o OUT.sqlite and TEXT files");
+	}
+	/* -o must replace none of what is read (cliutil.h) */
+	inputs[ninputs] = (char *)model; /* room: argc + 1 entries */
+	if (cli_output_check(e->name, out, (const char *const *)inputs, ninputs + 1) != FS_EXIT_OK ||
+	    cli_output_check(e->name, out, (const char *const *)saes, nsae) != FS_EXIT_OK) {
+		free(saes);
+		free(inputs);
+		return FS_EXIT_USAGE;
 	}
 	char err[2048];
 	int rc = FS_EXIT_USAGE;

@@ -79,11 +79,24 @@ static void strv_append(char ***v, int *n, const char *s)
 	(*v)[*n] = NULL;
 }
 
+/* The file is parsed with JSON_ALLOW_NUL, so that fields import does not
+ * read (an exported context's text) may hold \u0000; a string that import
+ * keeps must not: 1 after a message naming the file and the field when v
+ * holds a NUL, else 0. */
+static int has_nul(const imp_doc *d, json_t *v, const char *where, const char *field)
+{
+	if (strlen(json_string_value(v)) == json_string_length(v))
+		return 0;
+	fs_warn("%s: %s: %s: a NUL character (\\u0000) is not allowed", d->file, where, field);
+	return 1;
+}
+
 /* A JSON string field (absent or null: ""); -1 with a message when it is
- * another type. */
+ * another type or holds a NUL. */
 static int jstr(const imp_doc *d, json_t *o, const char *field, const char *where, char **out)
 {
 	json_t *v = json_object_get(o, field);
+	*out = NULL;
 	if (!v || json_is_null(v)) {
 		*out = xstrdup("");
 		return 0;
@@ -92,6 +105,8 @@ static int jstr(const imp_doc *d, json_t *o, const char *field, const char *wher
 		fs_warn("%s: %s: %s: must be a string", d->file, where, field);
 		return -1;
 	}
+	if (has_nul(d, v, where, field))
+		return -1;
 	*out = xstrdup(json_string_value(v));
 	return 0;
 }
@@ -105,6 +120,8 @@ static int jstrv(const imp_doc *d, json_t *o, const char *field, const char *whe
 	if (!v || json_is_null(v))
 		return 0;
 	if (json_is_string(v)) {
+		if (has_nul(d, v, where, field))
+			return -1;
 		char *s = notes_tags_normalise(json_string_value(v)), *sv;
 		for (char *t = strtok_r(s, " ", &sv); t; t = strtok_r(NULL, " ", &sv))
 			strv_append(out, n, t);
@@ -122,6 +139,10 @@ static int jstrv(const imp_doc *d, json_t *o, const char *field, const char *whe
 			fs_warn("%s: %s: %s[%zu]: must be a string", d->file, where, field, i);
 			return -1;
 		}
+		char elem[96];
+		snprintf(elem, sizeof elem, "%s[%zu]", field, i);
+		if (has_nul(d, e, where, elem))
+			return -1;
 		strv_append(out, n, json_string_value(e));
 	}
 	return 0;
@@ -141,7 +162,7 @@ static int imp_object(const imp_doc *d, json_t *v, const char *what, size_t i, c
 static int imp_json(imp_doc *d, const char *text, size_t len)
 {
 	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
+	json_t *root = json_loadb(text, len, JSON_ALLOW_NUL, &je);
 	if (!root) {
 		fs_warn("%s:%d: json: %s", d->file, je.line, fs_msg_clean(je.text));
 		return -1;

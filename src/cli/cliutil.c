@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 fs_index *cli_open_index(const char *path)
 {
@@ -84,4 +85,49 @@ json_t *cli_list_json(fs_notes *n, const char *name)
 	free(d);
 	notes_strv_free(m, nm > 0 ? nm : 0);
 	return l;
+}
+
+/* The folder dir (dev, ino) holds the file at the real path rp, at any
+ * depth: one of rp's ancestors is it. */
+static int folder_holds(const struct stat *dir, const char *rp)
+{
+	char *p = xstrdup(rp);
+	int in = 0;
+	for (char *slash; !in && (slash = strrchr(p, '/'));) {
+		if (slash == p)
+			slash[1] = 0; /* the root */
+		else
+			*slash = 0;
+		struct stat st;
+		in = stat(p, &st) == 0 && st.st_dev == dir->st_dev && st.st_ino == dir->st_ino;
+		if (slash == p)
+			break;
+	}
+	free(p);
+	return in;
+}
+
+int cli_output_check(const char *cmd, const char *out, const char *const *in, int nin)
+{
+	struct stat os;
+	if (!out || !strcmp(out, "-") || stat(out, &os) != 0 || !S_ISREG(os.st_mode))
+		return FS_EXIT_OK; /* a new file replaces nothing; a device is written in place */
+	char *rp = realpath(out, NULL);
+	int rc = FS_EXIT_OK;
+	for (int i = 0; i < nin && rc == FS_EXIT_OK; i++) {
+		struct stat is;
+		if (!in[i] || stat(in[i], &is) != 0)
+			continue;
+		if (is.st_dev == os.st_dev && is.st_ino == os.st_ino) {
+			fs_warn("%s: -o %s: it is the input %s: writing would replace it (choose another output)",
+				cmd, out, in[i]);
+			rc = FS_EXIT_USAGE;
+		} else if (S_ISDIR(is.st_mode) && rp && folder_holds(&is, rp)) {
+			fs_warn("%s: -o %s: it is a file of the input folder %s: writing would replace it"
+				" (choose another output)", cmd, out, in[i]);
+			rc = FS_EXIT_USAGE;
+		}
+	}
+	free(rp);
+	return rc;
 }

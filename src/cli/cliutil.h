@@ -1,8 +1,8 @@
 /*
  * cliutil.h: helpers shared by the subcommands of src/cli/: opening an
  * index and resolving a feature with one-line messages, escaped copies of
- * untrusted text for printing, and printing a JSON document the same way
- * everywhere (through core/json.h).
+ * untrusted text for printing, printing a JSON document the same way
+ * everywhere (through core/json.h), and the check that -o names no input.
  */
 #ifndef FS_CLIUTIL_H
 #define FS_CLIUTIL_H
@@ -28,5 +28,12 @@ void cli_print_padded(const char *s, int width);
 json_t *cli_list_json(fs_notes *n, const char *name);
 /* Print j indented with a newline (core/json.h); releases j. */
 void cli_print_json(json_t *j);
+/* A command's -o must not replace what it reads: 0 when out is new (or
+ * "-", or not a regular file), else FS_EXIT_USAGE after one line
+ * "featscope: CMD: -o OUT: ..." when out is one of the nin inputs (the same
+ * device and inode: a link to an input counts) or a file anywhere inside
+ * an input folder. NULL inputs are skipped. Called before anything is
+ * read or written. */
+int cli_output_check(const char *cmd, const char *out, const char *const *in, int nin);
 
 #endif

@@ -451,10 +451,24 @@ int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h);
 
 /* ---- identity of the open file (index_identity.c) ---- */
 
-/* The file at ix's path is no longer the one ix reads: replaced (a
- * rebuild renames a new file over it), modified in place or removed.
- * 1 with a short reason in why, 0 when it is the same. */
+/* What index_file_changed finds. */
+enum {
+	INDEX_SAME = 0,     /* the path names the file ix opened, unchanged */
+	INDEX_REPLACED = 1, /* another file renamed over the path (a rebuild),
+	                       or the path removed: ix still reads the file it
+	                       opened, whole */
+	INDEX_MODIFIED = 2, /* the file ix opened changed in place (copied
+	                       over, truncated, written): what ix reads is no
+	                       longer what it opened; open it again */
+};
+/* Whether the file at ix's path is still the one ix reads: INDEX_* (a
+ * stat), with a short reason in why when it is not INDEX_SAME. */
 int index_file_changed(fs_index *ix, char *why, size_t whylen);
+/* Reads of ix through read() from now on, never through a memory map
+ * (SQLite's, or the scan reader's own): for a long-lived reader (the
+ * browser), where a file truncated under a map would kill the process
+ * with SIGBUS; a truncated file then gives read errors instead. */
+void index_read_unmapped(fs_index *ix);
 /* Two connections read the same index: the same file (device, inode,
  * size, mtime) and the same uuid in meta. Connections opened again by
  * path (grep's workers) must pass this before their results are mixed

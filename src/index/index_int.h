@@ -60,6 +60,8 @@ struct fs_index {
 	struct index_file_id *fid;  /* the file as opened (index_identity.c) */
 	int user_labels;            /* temp.user_labels holds rows (index_set_user_labels):
 				       the list's filter and label order read it */
+	int unmapped;               /* reads through read(), never a memory map
+				       (index_read_unmapped) */
 };
 
 /* Record the identity of the file ix->path names now, as the one this

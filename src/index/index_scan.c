@@ -221,7 +221,7 @@ static int chunk_direct(index_ctx_reader *r, int64_t id, fs_chunk *ch)
 static void direct_open(index_ctx_reader *r)
 {
 	const char *no = getenv("FEATSCOPE_SQLITE_READS");
-	if (no && *no && strcmp(no, "0") != 0)
+	if ((no && *no && strcmp(no, "0") != 0) || r->ix->unmapped)
 		return;
 	sqlite3_stmt *s = NULL;
 	int64_t root = 0;
@@ -265,7 +265,8 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 	/* Scans touch the whole file: reading through a mapping saves a
 	 * system call per page (SQLite caps the size at its compile-time
 	 * maximum). */
-	sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
+	if (!ix->unmapped)
+		sqlite3_exec(ix->db, "PRAGMA mmap_size = 1099511627776", NULL, NULL, NULL);
 	if (sqlite3_prepare_v3(ix->db, "SELECT c.chunk, k.first_ctx, k.n FROM contexts c"
 			       " JOIN chunks k ON k.id = c.chunk WHERE c.id = ?", -1,
 			       SQLITE_PREPARE_PERSISTENT, &r->where, NULL) != SQLITE_OK ||

@@ -304,30 +304,108 @@ static void tui_copy(const char *arg)
 	buf_free(&e);
 }
 
+/* The state of tui_index_watch. */
+static struct {
+	double last;     /* when it last looked */
+	int changed;     /* the current file was replaced or removed */
+	char why[64];    /* how */
+	fs_index *seen;  /* the index the state is for (tui_main runs again in tests) */
+} tw;
+
 /* An index rebuilt (or removed) under the open browser: the browser goes
  * on reading the file it opened (its connection holds it), never a mix,
  * and says so on the status line whenever that is free; the regex probe,
  * which opens the path again, refuses (grep_scan.c). Checked at most once
- * a second (a stat). Returns 1 when the status line was set. */
+ * a second (a stat). Returns 1 when the status line was set. (A file
+ * changed in place is tui_index_guard's.) */
 static int tui_index_watch(void)
 {
-	static double last;
-	static int changed;
-	static char why[64];
-	static fs_index *seen; /* the index the state is for (tui_main runs again in tests) */
-	if (seen != tui.ix) {
-		seen = tui.ix;
-		changed = 0;
-		last = 0;
+	if (tw.seen != tui.ix) {
+		tw.seen = tui.ix;
+		tw.changed = 0;
+		tw.last = 0;
 	}
 	double now = fs_now();
-	if (!changed && (term_headless() || now - last >= 1.0)) {
-		last = now;
-		changed = index_file_changed(tui.ix, why, sizeof why);
+	if (!tw.changed && (term_headless() || now - tw.last >= 1.0)) {
+		tw.last = now;
+		tw.changed = index_file_changed(tui.ix, tw.why, sizeof tw.why) == INDEX_REPLACED;
 	}
-	if (!changed || tui.status[0])
+	if (!tw.changed || tui.status[0])
 		return 0;
-	tui_status(TC_ERROR, "the index file was %s: showing the one opened; open it again for the new one", why);
+	tui_status(TC_ERROR, "the index file was %s: showing the one opened; open it again for the new one", tw.why);
+	return 1;
+}
+
+/* Open file f's index (and its notes) again after it changed in place:
+ * 0, or -1 with index_open's message in err when it cannot be (a file
+ * still being copied is given a second). */
+static int tui_reopen(tui_file *f, char *err, size_t errlen)
+{
+	if (f->notes)
+		notes_close(f->notes);
+	f->notes = NULL;
+	view_compare_forget(f->ix);
+	index_close(f->ix);
+	f->ix = NULL;
+	for (int i = 0; i < 10 && !f->ix; i++) {
+		if (i) {
+			struct timespec ts = {0, 100000000};
+			nanosleep(&ts, NULL);
+		}
+		f->ix = index_open(f->path, err, errlen);
+	}
+	if (!f->ix)
+		return -1;
+	memset(&tw, 0, sizeof tw); /* the new connection may reuse the old one's address */
+	index_read_unmapped(f->ix);
+	char e[512] = "";
+	f->notes = notes_open_index(f->ix, f->notes_path, e, sizeof e);
+	tui_use_file(f);
+	tui_user_labels_sync();
+	if (e[0])
+		tui_status(TC_ERROR, "notes: %s", e);
+	return 0;
+}
+
+/* An open index overwritten in place (cp over it, truncated): its bytes
+ * are no longer those its screens were made from, and reading them could
+ * mix two files. Checked (a stat a file) before every key, idle call and
+ * frame: every screen closes, the changed files are opened again and the
+ * feature list shows the primary file, with a line that says so. 0 when
+ * nothing changed, 1 after a reopen, -1 when a file cannot be opened
+ * again (msg says so; the browser ends). */
+static int tui_index_guard(char *msg, size_t msglen)
+{
+	int n = 0;
+	char why[64] = "";
+	const char *what = NULL;
+	for (int i = 0; i < tui.nfiles; i++)
+		if (index_file_changed(tui.files[i].ix, why, sizeof why) == INDEX_MODIFIED) {
+			n++;
+			what = tui.files[i].path;
+		}
+	if (!n)
+		return 0;
+	char shown[64];
+	snprintf(shown, sizeof shown, "%s", why);
+	while (tui.top) /* their rows, pages and fids are of the old bytes */
+		view_pop();
+	view_prompt_wait_workers(); /* a closed screen's worker may still read its plan */
+	for (int i = 0; i < tui.nfiles; i++) {
+		tui_file *f = &tui.files[i];
+		char err[512];
+		if (index_file_changed(f->ix, why, sizeof why) != INDEX_MODIFIED)
+			continue;
+		if (tui_reopen(f, err, sizeof err) != 0) {
+			snprintf(msg, msglen, "%s: the index file changed while the browser had it open,"
+				 " and cannot be opened again: %s", f->path, err);
+			return -1;
+		}
+	}
+	tui_use_file(&tui.files[0]);
+	view_open_list();
+	tui_status(TC_ERROR, "%s: the index file changed (%s): opened again%s", what, shown,
+		   n > 1 ? ", with the others that changed" : "");
 	return 1;
 }
 
@@ -731,6 +809,7 @@ int tui_main(int argc, char **argv)
 	for (int i = 0; i < npaths; i++) {
 		tui_file *f = &tui.files[i];
 		f->path = paths[i];
+		f->notes_path = i < nnotes ? notes_paths[i] : NULL;
 		f->ix = index_open(paths[i], err, sizeof err);
 		if (!f->ix) {
 			fs_warn("%s", err);
@@ -739,6 +818,9 @@ int tui_main(int argc, char **argv)
 			rc = FS_EXIT_USAGE;
 			goto done;
 		}
+		/* read(), not a map: a file truncated under the browser gives
+		 * errors, never SIGBUS (tui_index_guard opens it again) */
+		index_read_unmapped(f->ix);
 		tui.nfiles++;
 		/* FILE:SAE names it by its last part, unless another file's is the same */
 		const char *base = strrchr(f->path, '/');
@@ -752,7 +834,7 @@ int tui_main(int argc, char **argv)
 	for (int i = 0; i < npaths; i++) {
 		char e[512] = "";
 		tui_file *f = &tui.files[i];
-		f->notes = notes_open_index(f->ix, i < nnotes ? notes_paths[i] : NULL, e, sizeof e);
+		f->notes = notes_open_index(f->ix, f->notes_path, e, sizeof e);
 		if (e[0] && !nerr[0]) {
 			if (npaths > 1)
 				snprintf(nerr, sizeof nerr, "%s: %s", f->name, e);
@@ -780,7 +862,13 @@ int tui_main(int argc, char **argv)
 	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
 	const char *nowait_env = getenv("FEATSCOPE_NOWAIT");
 	int nowait = nowait_env && strcmp(nowait_env, "1") == 0;
+	char gone[1024] = ""; /* a file changed in place that cannot be opened again */
 	while (!tui.quit && tui.top) {
+		int g = tui_index_guard(gone, sizeof gone);
+		if (g < 0)
+			break;
+		if (g > 0)
+			dirty = 1;
 		if (dirty) {
 			tui_redraw();
 			if (tt.f) {
@@ -840,6 +928,15 @@ int tui_main(int argc, char **argv)
 		key = term_getkey(100);
 		if (key == -2)
 			break;
+		/* the file may have changed while the key was awaited: the key
+		 * was meant for screens that are gone then */
+		g = tui_index_guard(gone, sizeof gone);
+		if (g < 0)
+			break;
+		if (g > 0) {
+			dirty = 1;
+			continue;
+		}
 		if (key == -1) {
 			if (tui.top->ops->tick && (tui.top->ops->tick(tui.top) & VR_REDRAW))
 				dirty = 1;
@@ -857,6 +954,10 @@ int tui_main(int argc, char **argv)
 	tui_timing_end();
 	tui_close_files();
 	free(demo);
+	if (gone[0]) {
+		fs_warn("%s", gone);
+		rc = FS_EXIT_ERR;
+	}
 done:
 	free(paths);
 	free(notes_paths);

@@ -34,6 +34,7 @@ typedef struct view view;
  * first is the primary one), with its own notes database. */
 typedef struct tui_file {
 	const char *path;    /* as named on the command line */
+	const char *notes_path; /* its --notes FILE, NULL for the default */
 	char name[128];      /* as FILE:SAE names it: the path's last part, the whole path when two files share that */
 	fs_index *ix;        /* the open index */
 	fs_notes *notes;     /* its notes database, NULL without one */
@@ -212,6 +213,12 @@ const char *view_scope(const view *v);
  * dictionary sae) in the other dictionaries of its d_model with a stored
  * decoder; malloc'd, NULL when there are none. */
 char *view_compare_matches(int64_t fid, int sae, int64_t row);
+/* Drop what that line keeps of index ix (before ix is closed: a new
+ * connection may get its address). */
+void view_compare_forget(const fs_index *ix);
+/* view_prompt.c: wait (10 s at most) for the analysis workers of closed
+ * prompt screens, whose plans point into their index: before it closes. */
+void view_prompt_wait_workers(void);
 /* Run an action as its key would: the top view's handler first, then
  * the global actions (tui.c; the help screen's Enter). */
 void tui_run(int act);

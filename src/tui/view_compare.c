@@ -693,6 +693,16 @@ static mc_dict *mc_get(int sae)
 	return slot;
 }
 
+void view_compare_forget(const fs_index *ix)
+{
+	for (int i = 0; i < 16; i++)
+		if (mc_cache[i].sae && mc_cache[i].ix == ix) {
+			cmp_side_free(&mc_cache[i].s);
+			free(mc_cache[i].X);
+			memset(&mc_cache[i], 0, sizeof mc_cache[i]);
+		}
+}
+
 char *view_compare_matches(int64_t fid, int sae, int64_t row)
 {
 	mc_dict *own = mc_get(sae);

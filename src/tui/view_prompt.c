@@ -97,6 +97,11 @@ static void pr_wait_workers(void)
 	pthread_mutex_unlock(&pr_live_mu);
 }
 
+void view_prompt_wait_workers(void)
+{
+	pr_wait_workers();
+}
+
 /* Free the job (by whoever lets go of it last: the screen when no worker
  * runs, else the worker on its way out). */
 static void pr_job_free(pr_job *j)
