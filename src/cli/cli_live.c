@@ -61,38 +61,24 @@ static json_t *ljstr(const char *s, size_t n)
 
 /* ------------------------------------------------------------------ attach */
 
-/* A row for file `arg` attached to ix: it must lie beside the index. */
+/* A row for file `arg` attached to ix: it must lie in the index's folder
+ * or below it, links resolved (live_file_row: the live commands read
+ * nothing else). */
 static int attach_row(const char *ixpath, const char *arg, const char *what, fs_live_file *row)
 {
-	char *dir = live_dir_of(ixpath);
-	/* the last name of arg; a folder may be named with trailing slashes */
-	size_t n = strlen(arg);
-	while (n > 1 && arg[n - 1] == '/')
-		n--;
-	const char *b = arg + n;
-	while (b > arg && b[-1] != '/')
-		b--;
-	char *base = xstrndup(b, (size_t)(arg + n - b));
-	char *beside = xasprintf("%s%s", dir, base);
-	char err[600], *ra = realpath(arg, NULL), *rb = realpath(beside, NULL);
-	int rc = -1;
-	if (!ra) {
-		fs_warn("%s: %s: %s", what, arg, "no such file");
-	} else if (!rb || strcmp(ra, rb) != 0) {
-		fs_warn("%s: %s: not beside %s (weights are found next to the index by name: copy it to %s)",
-			what, arg, ixpath, *dir ? dir : "./");
-	} else if (live_file_hash(arg, row->xxh3 = xmalloc(17), &row->bytes, err, sizeof err) != 0) {
-		fs_warn("%s", err);
-	} else {
-		row->file = xstrdup(base);
-		rc = 0;
+	fs_live_file r;
+	char err[1200];
+	if (live_file_row(ixpath, arg, row->role, row->name, row->hook ? row->hook : "", &r, err, sizeof err) != 0) {
+		fs_warn("%s: %s", what, err);
+		return -1;
 	}
-	free(ra);
-	free(rb);
-	free(beside);
-	free(base);
-	free(dir);
-	return rc;
+	row->file = r.file;
+	row->xxh3 = r.xxh3;
+	row->bytes = r.bytes;
+	free(r.role);
+	free(r.name);
+	free(r.hook);
+	return 0;
 }
 
 static const cli_opt attach_opts[] = {
