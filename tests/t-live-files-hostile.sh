@@ -106,3 +106,24 @@ check_grep "attach: a link to outside: says it is not beside the index" "outlm.b
 check "attach: a model below the index's folder" "$FS" attach "$IX" --model "$D/sub/lm.bin" --sae "res4k=$D/demo-sae-res4k.bin"
 check_eq "attach: recorded by its path below the folder" "sub/lm.bin" "$(sqlite3 "$IX" "select file from live_files where role = 'model'")"
 check "attach: ... and analyze reads it" timeout 120 "$FS" analyze "$IX" "hi"
+
+# attach prints file names as the one rule escapes them (item 19)
+ESCF="$D/lm$(printf '\033')]0;pwned$(printf '\007').bin"
+cp "$D/demo-lm.bin" "$ESCF"
+"$FS" attach "$IX" --model "$ESCF" --sae "res4k=$D/demo-sae-res4k.bin" >"$TMP/esc.out" 2>"$TMP/esc.err"
+check_eq "attach: a file name with escapes: exit 0" 0 $?
+if grep -q "$(printf '\033')" "$TMP/esc.out" "$TMP/esc.err"; then fail "attach: no raw ESC in its output" "$(od -c "$TMP/esc.out" | head -5)"
+else ok "attach: no raw ESC in its output"; fi
+check_grep "attach: the name escaped" 'attached model: lm\\x1b\]0;pwned\\x07.bin \(xxh3' "$TMP/esc.out"
+
+# attach with one --sae keeps the other attached dictionaries, and says so (item 20)
+cp "$S/data/demo.sqlite" "$D/k.sqlite"
+before=$(sqlite3 "$D/k.sqlite" "select * from live_files where name in ('res1k', 'res16k') order by name")
+"$FS" attach "$D/k.sqlite" --model "$D/demo-lm.bin" --sae "res4k=$D/demo-sae-res4k.bin" >"$TMP/k.out" 2>"$TMP/k.err"
+check_eq "attach one --sae: exit 0" 0 $?
+check_eq "attach one --sae: the other dictionaries' rows kept as they were" "$before" \
+	"$(sqlite3 "$D/k.sqlite" "select * from live_files where name in ('res1k', 'res16k') order by name")"
+check_eq "attach one --sae: four rows" 4 "$(sqlite3 "$D/k.sqlite" "select count(*) from live_files")"
+check_grep "attach one --sae: says res1k was kept" "^kept sae res1k: demo-sae-res1k.bin \(attached before" "$TMP/k.out"
+check_grep "attach one --sae: says res16k was kept" "^kept sae res16k: demo-sae-res16k.bin" "$TMP/k.out"
+check_grep "attach one --sae: res4k attached" "^attached sae res4k: demo-sae-res4k.bin" "$TMP/k.out"

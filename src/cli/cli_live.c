@@ -170,6 +170,25 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		if (attach_row(ixpath, eq + 1, "--sae", r) != 0)
 			goto out;
 	}
+	/* the dictionaries attached before and not named here stay attached
+	 * (a --sae replaces only its own row); the model is replaced */
+	fs_live_file *old = NULL;
+	int nold = index_live_files(ix, &old, err, sizeof err), nnew = nrow;
+	if (nold < 0) {
+		fs_warn("%s", err);
+		goto out;
+	}
+	rows = xrealloc(rows, ((size_t)nrow + (size_t)nold) * sizeof *rows);
+	for (int i = 0; i < nold; i++) {
+		int named = 0;
+		for (int j = 1; j < nnew; j++)
+			named |= strcmp(rows[j].name, old[i].name) == 0;
+		if (strcmp(old[i].role, "sae") == 0 && !named && index_sae_by_name(ix, old[i].name)) {
+			rows[nrow++] = old[i];
+			memset(&old[i], 0, sizeof old[i]);
+		}
+	}
+	index_live_files_free(old, nold);
 	index_close(ix);
 	ix = NULL;
 	if (index_attach(ixpath, rows, nrow, err, sizeof err) != 0) {
@@ -177,18 +196,20 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		rc = FS_EXIT_ERR;
 		goto out;
 	}
-	for (int i = 0; i < nrow; i++)
+	/* file names, dictionary names and hooks as the one rule escapes them */
+	for (int i = 0; i < nnew; i++)
 		printf("attached %s%s%s: %s (xxh3 %s, %lld bytes%s%s)\n", rows[i].role, *rows[i].name ? " " : "",
-		       rows[i].name, rows[i].file, rows[i].xxh3, (long long)rows[i].bytes,
-		       *rows[i].hook ? ", hook " : "", rows[i].hook);
+		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)), rows[i].xxh3,
+		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", lesc(rows[i].hook, strlen(rows[i].hook)));
+	for (int i = nnew; i < nrow; i++)
+		printf("kept sae %s: %s (attached before, not checked now; --sae %s=FILE replaces it)\n",
+		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)),
+		       lesc(rows[i].name, strlen(rows[i].name)));
 	rc = FS_EXIT_OK;
 out:
 	live_free(m);
 	if (ix)
 		index_close(ix);
-	for (int i = 0; i < nsae + 1; i++)
-		if (!rows[i].role)
-			break;
 	index_live_files_free(rows, nrow);
 	free(saes);
 	return rc;
