@@ -203,7 +203,8 @@ int live_row_check(const fs_live_file *f, char *err, size_t errlen)
 		const char *e = strchr(p, '/');
 		size_t cl = e ? (size_t)(e - p) : strlen(p);
 		if (cl == 2 && p[0] == '.' && p[1] == '.')
-			return fs_seterr(err, errlen, "file: '..' in it (weights lie in the index's folder or below it)");
+			return fs_seterr(err, errlen, "file '%.300s': a '..' step (weights lie in the index's folder or below it)",
+					 f->file);
 		p += cl + (e != NULL);
 	}
 	if (strlen(f->xxh3) != 16 || strspn(f->xxh3, "0123456789abcdef") != 16)
