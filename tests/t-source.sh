@@ -45,6 +45,7 @@ recs = [
     ("NOWHERE CONTEXT", "pkg-gone:/usr/share/doc/pkg-gone/missing.txt"),
     ("NORECORD CONTEXT", ""),
     ("CHANGED CONTEXT", "texts/doc.txt:3"),
+    ("GONE FILE CONTEXT", "texts/gone.txt:4"),
 ]
 with open(out, "w") as f:
     for i, (text, src) in enumerate(recs):
@@ -97,8 +98,9 @@ cp "$IX" "$TMP/tree/data/demo.sqlite"
 cp -r "$TMP/corpus" "$TMP/tree/model/work"
 "$FS" source "$TMP/tree/data/demo.sqlite" "$C_CORPUS" >"$TMP/tree.txt" 2>&1
 check_grep "corpus in ../model/work beside the index" "^read corpus $TMP/tree/data/../model/work, " "$TMP/tree.txt"
-# PACKAGE:PATH with no corpus: the file installed at PATH.
-"$FS" source "$IX" "$C_INST" >"$TMP/inst.txt" 2>&1
+# PACKAGE:PATH with no corpus: the file installed at PATH, read when it
+# lies in a folder the user named (here FEATSCOPE_CORPUS; issue 31)
+FEATSCOPE_CORPUS=$TMP/installed "$FS" source "$IX" "$C_INST" >"$TMP/inst.txt" 2>&1
 check_grep "installed: read PATH" "^read $TMP/installed/notes.txt: line 12," "$TMP/inst.txt"
 check_grep "installed: marked" "^12  installed line 12 «INSTALLED CONTEXT»$" "$TMP/inst.txt"
 # a .gz file read through zlib
@@ -107,12 +109,17 @@ check_grep "gzip: marked at its line" "^33  log line 33 «GZIP CONTEXT»$" "$TMP
 # Not on this machine: one line naming where it looked and the package.
 check_exit "missing document: exit 1" 1 "$FS" source "$IX" "$C_GONE"
 check_eq "missing document: one line" 1 "$(wc -l <"$TMP/.err")"
-check_grep "missing document: where it looked, how to get it" "source pkg-gone:/usr/share/doc/pkg-gone/missing.txt is not on this machine [(]looked in .*/usr/share/doc/pkg-gone/missing.txt; .apt-get install pkg-gone. puts" "$TMP/.err"
+check_grep "missing document: where it looked, that PATH is not read outside the folders named" "source pkg-gone:/usr/share/doc/pkg-gone/missing.txt is not in a corpus folder [(]looked in corpus .*[)]; /usr/share/doc/pkg-gone/missing.txt was not read: it lies outside" "$TMP/.err"
+C_GONEF=$(ctx_of "GONE FILE CONTEXT")
+check_exit "missing FILE: exit 1" 1 "$FS" source "$IX" "$C_GONEF"
+check_grep "missing FILE: where it looked" "source texts/gone.txt:4 is not on this machine [(]looked in $D/texts/gone.txt" "$TMP/.err"
 check_exit "no source recorded: exit 1" 1 "$FS" source "$IX" "$C_NOREC"
 check_grep "no source recorded: says so" "context $C_NOREC: this context's source was not recorded" "$TMP/.err"
-# A document that no longer holds the context: shown at its line, said.
-"$FS" source --lines 0 "$IX" "$C_CHG" >"$TMP/chg.txt" 2>&1
-check_grep "changed document: said" "the context's text is not in it .the document changed..; near line 3" "$TMP/chg.txt"
+# A document that no longer holds the context: nothing of it shown, said.
+"$FS" source --lines 0 "$IX" "$C_CHG" >"$TMP/chg.txt" 2>"$TMP/chg.err"
+check_eq "changed document: exit 1" 1 $?
+check_grep "changed document: said" "the context's text is not in .*texts/doc.txt .the document changed..: nothing shown" "$TMP/chg.err"
+check_eq "changed document: nothing shown" 0 "$(wc -c <"$TMP/chg.txt" | tr -d ' ')"
 check_exit "context not in the index: exit 2" 2 "$FS" source "$IX" 99999
 check_grep "context not in the index: one line" "context 99999 is not in this index" "$TMP/.err"
 check_exit "not a number: exit 2" 2 "$FS" source "$IX" x12
@@ -163,7 +170,7 @@ has soc "source screen: corpus document" "20 corpus line 20 CORPUS CONTEXT A"
 has soc "source screen: corpus next line" "21 B continues"
 # not on this machine: the status line says where it looked
 tui sog 200x12 ":context $C_GONE|o"
-has sog "source screen: missing says so on the status line" "is not on this machine (looked in"
+has sog "source screen: missing says so on the status line" "is not in a corpus folder (looked in"
 has sog "source screen: missing stays on the context screen" "source: pkg-gone:/usr/share/doc/pkg-gone/missing.txt"
 # the help screen lists the key
 tui help 100x60 ":context $C_PLAIN|?"

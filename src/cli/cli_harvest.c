@@ -545,6 +545,12 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	fs_live_file *lrows = xcalloc((size_t)nsae + 1, sizeof *lrows);
 	int nlrows = 0;
 	fs_writer *w = NULL;
+	/* the weights lie where the live commands will read them (live_files) */
+	for (int i = -1; i < nsae; i++)
+		if (live_file_place(out, i < 0 ? model : saes[i], NULL, err, sizeof err) != 0) {
+			fs_warn("%s", err);
+			goto out;
+		}
 	h.m = gpt2_load(model, err, sizeof err);
 	if (!h.m) {
 		fs_warn("%s", err);

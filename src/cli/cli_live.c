@@ -61,38 +61,24 @@ static json_t *ljstr(const char *s, size_t n)
 
 /* ------------------------------------------------------------------ attach */
 
-/* A row for file `arg` attached to ix: it must lie beside the index. */
+/* A row for file `arg` attached to ix: it must lie in the index's folder
+ * or below it, links resolved (live_file_row: the live commands read
+ * nothing else). */
 static int attach_row(const char *ixpath, const char *arg, const char *what, fs_live_file *row)
 {
-	char *dir = live_dir_of(ixpath);
-	/* the last name of arg; a folder may be named with trailing slashes */
-	size_t n = strlen(arg);
-	while (n > 1 && arg[n - 1] == '/')
-		n--;
-	const char *b = arg + n;
-	while (b > arg && b[-1] != '/')
-		b--;
-	char *base = xstrndup(b, (size_t)(arg + n - b));
-	char *beside = xasprintf("%s%s", dir, base);
-	char err[600], *ra = realpath(arg, NULL), *rb = realpath(beside, NULL);
-	int rc = -1;
-	if (!ra) {
-		fs_warn("%s: %s: %s", what, arg, "no such file");
-	} else if (!rb || strcmp(ra, rb) != 0) {
-		fs_warn("%s: %s: not beside %s (weights are found next to the index by name: copy it to %s)",
-			what, arg, ixpath, *dir ? dir : "./");
-	} else if (live_file_hash(arg, row->xxh3 = xmalloc(17), &row->bytes, err, sizeof err) != 0) {
-		fs_warn("%s", err);
-	} else {
-		row->file = xstrdup(base);
-		rc = 0;
+	fs_live_file r;
+	char err[1200];
+	if (live_file_row(ixpath, arg, row->role, row->name, row->hook ? row->hook : "", &r, err, sizeof err) != 0) {
+		fs_warn("%s: %s", what, err);
+		return -1;
 	}
-	free(ra);
-	free(rb);
-	free(beside);
-	free(base);
-	free(dir);
-	return rc;
+	row->file = r.file;
+	row->xxh3 = r.xxh3;
+	row->bytes = r.bytes;
+	free(r.role);
+	free(r.name);
+	free(r.hook);
+	return 0;
 }
 
 static const cli_opt attach_opts[] = {
@@ -184,6 +170,25 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		if (attach_row(ixpath, eq + 1, "--sae", r) != 0)
 			goto out;
 	}
+	/* the dictionaries attached before and not named here stay attached
+	 * (a --sae replaces only its own row); the model is replaced */
+	fs_live_file *old = NULL;
+	int nold = index_live_files(ix, &old, err, sizeof err), nnew = nrow;
+	if (nold < 0) {
+		fs_warn("%s", err);
+		goto out;
+	}
+	rows = xrealloc(rows, ((size_t)nrow + (size_t)nold) * sizeof *rows);
+	for (int i = 0; i < nold; i++) {
+		int named = 0;
+		for (int j = 1; j < nnew; j++)
+			named |= strcmp(rows[j].name, old[i].name) == 0;
+		if (strcmp(old[i].role, "sae") == 0 && !named && index_sae_by_name(ix, old[i].name)) {
+			rows[nrow++] = old[i];
+			memset(&old[i], 0, sizeof old[i]);
+		}
+	}
+	index_live_files_free(old, nold);
 	index_close(ix);
 	ix = NULL;
 	if (index_attach(ixpath, rows, nrow, err, sizeof err) != 0) {
@@ -191,18 +196,20 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		rc = FS_EXIT_ERR;
 		goto out;
 	}
-	for (int i = 0; i < nrow; i++)
+	/* file names, dictionary names and hooks as the one rule escapes them */
+	for (int i = 0; i < nnew; i++)
 		printf("attached %s%s%s: %s (xxh3 %s, %lld bytes%s%s)\n", rows[i].role, *rows[i].name ? " " : "",
-		       rows[i].name, rows[i].file, rows[i].xxh3, (long long)rows[i].bytes,
-		       *rows[i].hook ? ", hook " : "", rows[i].hook);
+		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)), rows[i].xxh3,
+		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", lesc(rows[i].hook, strlen(rows[i].hook)));
+	for (int i = nnew; i < nrow; i++)
+		printf("kept sae %s: %s (attached before, not checked now; --sae %s=FILE replaces it)\n",
+		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)),
+		       lesc(rows[i].name, strlen(rows[i].name)));
 	rc = FS_EXIT_OK;
 out:
 	live_free(m);
 	if (ix)
 		index_close(ix);
-	for (int i = 0; i < nsae + 1; i++)
-		if (!rows[i].role)
-			break;
 	index_live_files_free(rows, nrow);
 	free(saes);
 	return rc;

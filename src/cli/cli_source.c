@@ -18,10 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_JSON, O_LINES };
+enum { O_JSON, O_LINES, O_CORPUS };
 static const cli_opt source_opts[] = {
 	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
 	{"lines", 'l', OPT_INT, "N", 0, 100000, "lines shown before and after the context (5)"},
+	{"corpus", 'c', OPT_STR, "DIR", 0, 0, "a corpus folder (manifest.tsv) to read sources from, first"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -67,11 +68,13 @@ static int source_run(const cmd_entry *e, const cli_args *a)
 	}
 	fs_source_doc d;
 	char err[1024];
-	if (source_find(c.source, index_path(ix), c.text, (size_t)c.len, &d, err, sizeof err) != 0) {
+	int frc = source_find(c.source, index_path(ix), cli_str(a, O_CORPUS, NULL), c.text,
+			      (size_t)c.len, &d, err, sizeof err);
+	if (frc != 0) {
 		fs_warn("%s: context %lld: %s", a->pos[0], id, err);
 		index_context_free(&c);
 		index_close(ix);
-		return FS_EXIT_ERR;
+		return frc == -2 ? FS_EXIT_USAGE : FS_EXIT_ERR;
 	}
 	size_t cend = d.at + d.n;
 	/* the lines the context's last byte is on count as the context's */
@@ -91,11 +94,7 @@ static int source_run(const cmd_entry *e, const cli_args *a)
 		cli_print_json(o);
 	} else {
 		printf("context %lld: source %s\n", id, cli_esc(c.source));
-		if (d.n)
-			printf("read %s: line %d, bytes %zu-%zu of %zu\n", cli_esc(d.where), d.line, d.at, cend, d.len);
-		else
-			printf("read %s: the context's text is not in it (the document changed?); near line %d\n",
-			       cli_esc(d.where), d.line);
+		printf("read %s: line %d, bytes %zu-%zu of %zu\n", cli_esc(d.where), d.line, d.at, cend, d.len);
 		int lw = 1, last = d.line + lines + 64;
 		for (int x = last; x >= 10; x /= 10)
 			lw++;

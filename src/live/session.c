@@ -2,17 +2,22 @@
  * session.c: opening the model attached to an index (see session.h):
  * read the index's live_files rows, find each file beside the index, check
  * its XXH3-64 against the recorded one, load it and bind the dictionary to
- * the model's hook point.
+ * the model's hook point. The rows are untrusted: a file is read only when
+ * it is a regular file in the index's folder or below it (links resolved,
+ * the last one not followed, a FIFO never waited on) of the size the row
+ * records, and no error prints the hash of a file that did not match.
  */
 #include "live/session.h"
 #include "core/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 char *live_weights_file(const char *path)
@@ -30,68 +35,145 @@ char *live_weights_file(const char *path)
 	return xasprintf("%s/%s", path, names[0]);
 }
 
+/* XXH3-64 of exactly `bytes` bytes of the open file fd, as 16 hex digits;
+ * -1 with a message naming path when it has fewer or more. */
+static int hash_fd(int fd, const char *path, int64_t bytes, char hex[17], char *err, size_t errlen)
+{
+	XXH3_state_t *st = XXH3_createState();
+	char *buf = xmalloc(1 << 16);
+	XXH3_64bits_reset(st);
+	int64_t total = 0;
+	int rc = 0;
+	for (;;) {
+		size_t want = 1 << 16;
+		if (bytes - total < (int64_t)want)
+			want = (size_t)(bytes - total) + 1; /* one more: a file that grew */
+		ssize_t n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = fs_seterr(err, errlen, "%s: read error: %s", path, strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((int64_t)n > bytes - total) {
+			rc = fs_seterr(err, errlen, "%s: longer than its %lld bytes (it changed while read)", path,
+				       (long long)bytes);
+			break;
+		}
+		XXH3_64bits_update(st, buf, (size_t)n);
+		total += n;
+	}
+	if (rc == 0 && total != bytes)
+		rc = fs_seterr(err, errlen, "%s: shorter than its %lld bytes (it changed while read)", path,
+			       (long long)bytes);
+	uint64_t h = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	free(buf);
+	if (rc == 0)
+		snprintf(hex, 17, "%016llx", (unsigned long long)h);
+	return rc;
+}
+
+/* Open path for reading without blocking (a FIFO) and check it is a
+ * regular file: the fd, its size in *bytes; -1 with a message. */
+static int open_regular(const char *path, int flags, int64_t *bytes, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY | flags);
+	if (fd < 0)
+		return fs_seterr(err, errlen, "%s: %s", path,
+				 errno == ELOOP ? "a symbolic link (weights are read only as plain files)" : strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return fs_seterr(err, errlen, "%s: not a regular file", path);
+	}
+	/* back to blocking reads for the hash */
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	*bytes = (int64_t)st.st_size;
+	return fd;
+}
+
 int live_file_hash(const char *path0, char hex[17], int64_t *bytes, char *err, size_t errlen)
 {
 	char *path = live_weights_file(path0);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+	int64_t size;
+	int fd = open_regular(path, 0, &size, err, errlen);
+	if (fd < 0) {
 		free(path);
 		return -1;
 	}
-	XXH3_state_t *st = XXH3_createState();
-	XXH3_64bits_reset(st);
-	static char buf[1 << 16];
-	size_t n;
-	int64_t total = 0;
-	while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
-		XXH3_64bits_update(st, buf, n);
-		total += (int64_t)n;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	uint64_t h = XXH3_64bits_digest(st);
-	XXH3_freeState(st);
-	if (bad) {
-		fs_seterr(err, errlen, "%s: read error", path);
+	if (size > LIVE_MAX_FILE_BYTES) {
+		close(fd);
+		fs_seterr(err, errlen, "%s: %lld bytes, more than a weights file may have", path, (long long)size);
 		free(path);
 		return -1;
 	}
+	int rc = hash_fd(fd, path, size, hex, err, errlen);
+	close(fd);
 	free(path);
-	snprintf(hex, 17, "%016llx", (unsigned long long)h);
-	if (bytes)
-		*bytes = total;
-	return 0;
+	if (rc == 0 && bytes)
+		*bytes = size;
+	return rc;
+}
+
+/* The realpath of the folder path names, with no trailing '/' ("/" for
+ * the root); NULL when it is not there. */
+static char *real_dir(const char *dir)
+{
+	return realpath(*dir ? dir : ".", NULL);
+}
+
+/* 1 when the absolute, resolved path p is root or lies below it. */
+static int path_under(const char *p, const char *root)
+{
+	size_t rl = strlen(root);
+	if (rl == 1 && root[0] == '/')
+		return 1;
+	return strncmp(p, root, rl) == 0 && (p[rl] == '/' || p[rl] == 0);
+}
+
+int live_file_place(const char *ixpath, const char *path, char **rel, char *err, size_t errlen)
+{
+	char *dir = live_dir_of(ixpath), *rd = real_dir(dir), *ra = realpath(path, NULL);
+	int rc = -1;
+	/* in the index's folder or below it, links resolved: recorded by
+	 * its name there, so the two move together (and the live commands
+	 * read nothing else) */
+	if (!ra)
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+	else if (!rd)
+		fs_seterr(err, errlen, "%s: %s", *dir ? dir : ".", strerror(errno));
+	else if (!path_under(ra, rd) || strcmp(ra, rd) == 0)
+		fs_seterr(err, errlen, "%s: not beside %s (weights are read only in the index's folder or below it: "
+			  "move them there, or write the index beside them)", path, ixpath);
+	else {
+		if (rel)
+			*rel = xstrdup(ra + strlen(rd) + (strcmp(rd, "/") != 0));
+		rc = 0;
+	}
+	free(ra);
+	free(rd);
+	free(dir);
+	return rc;
 }
 
 int live_file_row(const char *ixpath, const char *path, const char *role, const char *name, const char *hook,
 		  fs_live_file *row, char *err, size_t errlen)
 {
 	memset(row, 0, sizeof *row);
-	char hex[17];
+	char hex[17], *rel;
 	int64_t bytes;
-	if (live_file_hash(path, hex, &bytes, err, errlen) != 0)
+	if (live_file_place(ixpath, path, &rel, err, errlen) != 0)
 		return -1;
-	/* beside the index: by name, so the two move together */
-	size_t n = strlen(path);
-	while (n > 1 && path[n - 1] == '/')
-		n--;
-	const char *b = path + n;
-	while (b > path && b[-1] != '/')
-		b--;
-	char *base = xstrndup(b, (size_t)(path + n - b));
-	char *dir = live_dir_of(ixpath), *beside = xasprintf("%s%s", *dir ? dir : "./", base);
-	char *ra = realpath(path, NULL), *rb = realpath(beside, NULL);
-	if (ra && rb && strcmp(ra, rb) == 0)
-		row->file = base;
-	else {
-		row->file = ra ? xstrdup(ra) : xstrdup(path);
-		free(base);
+	if (live_file_hash(path, hex, &bytes, err, errlen) != 0) {
+		free(rel);
+		return -1;
 	}
-	free(ra);
-	free(rb);
-	free(beside);
-	free(dir);
+	row->file = rel;
 	row->role = xstrdup(role);
 	row->name = xstrdup(name);
 	row->hook = xstrdup(hook);
@@ -106,26 +188,112 @@ char *live_dir_of(const char *path)
 	return sl ? xstrndup(path, (size_t)(sl - path) + 1) : xstrdup("");
 }
 
+int live_row_check(const fs_live_file *f, char *err, size_t errlen)
+{
+	if (!f->role || (strcmp(f->role, "model") != 0 && strcmp(f->role, "sae") != 0))
+		return fs_seterr(err, errlen, "role: not 'model' or 'sae'");
+	if (!f->name || !f->hook || !f->file || !f->xxh3)
+		return fs_seterr(err, errlen, "a field is NULL");
+	size_t n = strlen(f->file);
+	if (n == 0 || n > 1024)
+		return fs_seterr(err, errlen, "file: empty or longer than 1024 bytes");
+	/* a name in the index's folder or below it: no '..' step (an absolute
+	 * path is checked against the folder when opened) */
+	for (const char *p = f->file; *p;) {
+		const char *e = strchr(p, '/');
+		size_t cl = e ? (size_t)(e - p) : strlen(p);
+		if (cl == 2 && p[0] == '.' && p[1] == '.')
+			return fs_seterr(err, errlen, "file '%.300s': a '..' step (weights lie in the index's folder or below it)",
+					 f->file);
+		p += cl + (e != NULL);
+	}
+	if (strlen(f->xxh3) != 16 || strspn(f->xxh3, "0123456789abcdef") != 16)
+		return fs_seterr(err, errlen, "xxh3: not 16 lowercase hex digits");
+	if (f->bytes <= 0 || f->bytes > LIVE_MAX_FILE_BYTES)
+		return fs_seterr(err, errlen, "bytes: %lld is not the size of a weights file", (long long)f->bytes);
+	return 0;
+}
+
+int live_file_verify(const char *dir, const fs_live_file *f, char **path_out, char *err, size_t errlen)
+{
+	*path_out = NULL;
+	char e2[400];
+	if (live_row_check(f, e2, sizeof e2) != 0)
+		return fs_seterr(err, errlen, "%s", e2);
+	char *p = f->file[0] == '/' ? xstrdup(f->file) : xasprintf("%s%s", dir, f->file);
+	char *rd = real_dir(dir), *real = NULL, *w = NULL;
+	int fd = -1, rc = -1;
+	int64_t size;
+	if (!rd) {
+		fs_seterr(err, errlen, "%s: %s", *dir ? dir : ".", strerror(errno));
+		goto out;
+	}
+	/* the row's own path, by its text: in the folder or below it */
+	if (f->file[0] == '/' && !path_under(p, rd)) {
+		fs_seterr(err, errlen, "%s: not in the index's folder %s or below it: not read", p, rd);
+		goto out;
+	}
+	/* a folder (a checkpoint, a SAELens dictionary) resolves inside the
+	 * index's folder, and so does its weights file */
+	struct stat st;
+	if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+		real = realpath(p, NULL);
+		if (!real || !path_under(real, rd) || strcmp(real, rd) == 0) {
+			fs_seterr(err, errlen, "%s: not in the index's folder or below it: not read", p);
+			goto out;
+		}
+		free(real);
+		real = NULL;
+	}
+	w = live_weights_file(p);
+	if ((fd = open_regular(w, O_NOFOLLOW, &size, err, errlen)) < 0)
+		goto out;
+	/* where the opened file really is: below the index's folder */
+	char link[64];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	real = realpath(link, NULL);
+	if (!real)
+		real = realpath(w, NULL);
+	if (!real || !path_under(real, rd)) {
+		fs_seterr(err, errlen, "%s: not in the index's folder or below it (links resolved): not read", w);
+		goto out;
+	}
+	/* the recorded size is the limit: another size is refused unread */
+	if (size != f->bytes) {
+		fs_seterr(err, errlen, "%s: %lld bytes, but the index records %lld: the weights changed since "
+			  "(re-run featscope attach or harvest)", w, (long long)size, (long long)f->bytes);
+		goto out;
+	}
+	char hex[17];
+	if (hash_fd(fd, w, size, hex, err, errlen) != 0)
+		goto out;
+	if (strcmp(hex, f->xxh3) != 0) {
+		/* (the file's own hash is not printed: no oracle for its bytes) */
+		fs_seterr(err, errlen, "%s: xxh3 does not match the one recorded: the weights changed since "
+			  "(re-run featscope attach or harvest)", w);
+		goto out;
+	}
+	*path_out = p;
+	p = NULL;
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(w);
+	free(real);
+	free(rd);
+	free(p);
+	return rc;
+}
+
 /* The file of an attached row, found beside the index and checked. */
 static char *find_checked(const fs_live_file *f, const char *dir, const char *ixpath, char *err,
 			  size_t errlen)
 {
-	char *p = f->file[0] == '/' ? xstrdup(f->file) : xasprintf("%s%s", dir, f->file);
-	char hex[17];
-	int64_t bytes;
-	char e2[512];
-	if (live_file_hash(p, hex, &bytes, e2, sizeof e2) != 0) {
+	char *p, e2[700];
+	if (live_file_verify(dir, f, &p, e2, sizeof e2) != 0) {
 		fs_seterr(err, errlen, "%s (attached to %s as the %s%s%s)", e2, ixpath, f->role,
 			  *f->name ? " " : "", f->name);
-		free(p);
-		return NULL;
-	}
-	if (strcmp(hex, f->xxh3) != 0) {
-		char *w = live_weights_file(p);
-		fs_seterr(err, errlen, "%s: xxh3 %s does not match %s recorded in %s: the weights changed since "
-			  "(re-run featscope attach or harvest)", w, hex, f->xxh3, ixpath);
-		free(w);
-		free(p);
 		return NULL;
 	}
 	return p;

@@ -1,8 +1,8 @@
 /*
  * session.h: the live model attached to an index: the model and one of
  * its dictionaries, found beside the index by the names in its
- * live_files table (or at the absolute path recorded there) and checked
- * by content hash (session.c). What analyze,
+ * live_files table (in its folder or below it, nothing else) and checked
+ * by size and content hash (session.c). What analyze,
  * steer and the TUI's live screens open first.
  */
 #ifndef FS_LIVE_SESSION_H
@@ -49,16 +49,37 @@ void live_plan_free(live_plan *p);
  * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
 int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
 
+/* The largest weights file a live_files row may name (bytes). */
+#define LIVE_MAX_FILE_BYTES ((int64_t)1 << 40)
+
 /* XXH3-64 of a file's bytes as 16 hex digits, and its size. A folder (a
  * GPT-2 checkpoint, a SAELens dictionary) is hashed by its weights file
- * (live_weights_file). 0 ok, -1 with a message. */
+ * (live_weights_file), which must be a regular file (a FIFO or a device is
+ * refused, never waited on). 0 ok, -1 with a message. */
 int live_file_hash(const char *path, char hex[17], int64_t *bytes, char *err, size_t errlen);
 /* The live_files row of path (a file or a folder) for the index at ixpath,
- * as attach and harvest write it: file is path's name when it lies beside
- * the index (the two move together), else its absolute path; xxh3 and
- * bytes of its weights file. 0 ok, -1 with a message. */
+ * as attach and harvest write it: file is path's name relative to the
+ * index's folder (the two move together); xxh3 and bytes of its weights
+ * file. -1 with a message when path does not lie in the index's folder or
+ * below it (links resolved): the live commands read nothing else. */
 int live_file_row(const char *ixpath, const char *path, const char *role, const char *name, const char *hook,
 		  fs_live_file *row, char *err, size_t errlen);
+/* Where path (a file or a folder) lies for the index at ixpath: 0 and
+ * *rel (malloc'd, unless rel is NULL) its path relative to the index's
+ * folder when it lies in that folder or below it once links are resolved;
+ * -1 with a message otherwise (harvest checks this before its run). */
+int live_file_place(const char *ixpath, const char *path, char **rel, char *err, size_t errlen);
+/* The checks of a live_files row that need no file (untrusted, from an
+ * index): role, file (not empty, no '..' step), xxh3 (16 lowercase hex
+ * digits), bytes (1..LIVE_MAX_FILE_BYTES). 0 ok, -1 with the field named. */
+int live_row_check(const fs_live_file *f, char *err, size_t errlen);
+/* The file of row f of an index whose folder is dir (live_dir_of): checked
+ * by live_row_check, then opened without blocking and without following a
+ * last link: a regular file (or a folder's weights file) in dir or below
+ * it once links are resolved, of exactly f->bytes bytes (checked before it
+ * is read), whose XXH3-64 is f->xxh3. 0 and *path (malloc'd, what to load)
+ * or -1 with one line that never holds the hash of the file's bytes. */
+int live_file_verify(const char *dir, const fs_live_file *f, char **path, char *err, size_t errlen);
 /* The file whose bytes stand for path: path itself, or for a folder its
  * model.safetensors or sae_weights.safetensors (malloc'd). */
 char *live_weights_file(const char *path);

@@ -150,14 +150,10 @@ static void so_draw(view *v)
 {
 	so_priv *sp = v->priv;
 	size_t ca = sp->d.at, cb = sp->d.at + sp->d.n;
-	if (sp->d.n)
-		draw_printf(1, 0, v->w, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS,
-			    " context %lld at line %d of %zu bytes (marked); %s", (long long)sp->ctx, sp->d.line,
-			    sp->d.len, sp->d.where);
-	else
-		draw_printf(1, 0, v->w, TC_ERROR, DRAW_PAD | DRAW_ELLIPSIS,
-			    " context %lld's text is not in this document (it changed?); line %d; %s",
-			    (long long)sp->ctx, sp->d.line, sp->d.where);
+	/* (source_find opens only a document that holds the context) */
+	draw_printf(1, 0, v->w, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS,
+		    " context %lld at line %d of %zu bytes (marked); %s", (long long)sp->ctx, sp->d.line,
+		    sp->d.len, sp->d.where);
 	for (int i = 0; i < v->h && v->top + i < sp->n; i++) {
 		const so_row *r = &sp->rows[v->top + i];
 		int y = v->y + i, sel = v->top + i == v->cur;
@@ -242,7 +238,7 @@ void view_open_source(int64_t ctx)
 	}
 	so_priv *sp = xcalloc(1, sizeof *sp);
 	char err[1024];
-	if (source_find(c.source, index_path(tui.ix), c.text, (size_t)c.len, &sp->d, err, sizeof err) != 0) {
+	if (source_find(c.source, index_path(tui.ix), NULL, c.text, (size_t)c.len, &sp->d, err, sizeof err) != 0) {
 		tui_status(TC_ERROR, "%s", err);
 		index_context_free(&c);
 		free(sp);
