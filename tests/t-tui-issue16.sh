@@ -200,6 +200,11 @@ PY
 		fail t16-map-legend "$(tail -2 "$TMP/map.txt" | head -1)"
 	lab=$(tail -2 "$TMP/map.txt" | head -1 | sed 's/^ ■ #[0-9]* \(.\{8\}\).*/\1/')
 	sed -n '3,13p' "$TMP/map.txt" | grep -qF "$lab" && ok t16-map-region-label || fail t16-map-region-label "no '$lab' on the map"
+	# '#' with a feature of another dictionary switches the list to it
+	tui gotoother 100x20 "#res1k/275<Enter>" "$DEMO"
+	head -1 "$TMP/gotoother.txt" | grep -q '^ features: res1k,' && grep -q '^res1k/275 ' "$TMP/gotoother.txt" &&
+		grep -q 'switched to dictionary res1k' "$TMP/gotoother.txt" && ok t16-goto-other-dictionary ||
+		fail t16-goto-other-dictionary "$(tr '\n' '~' <"$TMP/gotoother.txt" | head -c 600)"
 	# opened from a feature, the map names that feature under its cursor
 	# (not a neighbour nearer the cell's centre), and its legend never
 	# cuts a character (Hangul cluster labels)

@@ -411,8 +411,32 @@ static void list_jump(view *v, const char *text)
 		tui_status(TC_ERROR, "%s", err);
 		return;
 	}
-	if (list_goto(v, fid) != 0)
+	if (list_goto(v, fid) == 0)
+		return;
+	/* a feature of another dictionary of this file: the pane switches to
+	 * that dictionary (the filter kept), and says so */
+	fs_feature ft;
+	if (index_feature(p->file->ix, fid, &ft) != 0) {
 		tui_status(TC_ERROR, "%s is not in this list", text);
+		return;
+	}
+	int other = p->sae && ft.sae != p->sae ? ft.sae : 0;
+	index_feature_free(&ft);
+	const fs_sae *os = other ? index_sae_by_id(p->file->ix, other) : NULL;
+	if (!os) {
+		tui_status(TC_ERROR, "%s is not in this list%s%s%s", text, p->filter[0] ? " (filter '" : "",
+			   p->filter[0] ? p->filter : "", p->filter[0] ? "')" : "");
+		return;
+	}
+	p->sae = other;
+	list_recount(p);
+	p->cur = p->top = 0;
+	list_load(v);
+	if (list_goto(v, fid) != 0)
+		tui_status(TC_ERROR, "switched to %s; %s is not in this list%s%s%s", os->name, text,
+			   p->filter[0] ? " (filter '" : "", p->filter[0] ? p->filter : "", p->filter[0] ? "')" : "");
+	else
+		tui_status(TC_STATUS, "switched to dictionary %s", os->name);
 }
 
 /* Move the cursor to feature fid in the current order; -1 when the list
