@@ -376,6 +376,8 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			}
 			putchar('\n');
 		}
+		if (npos > 0 || nneg > 0)
+			printf("            (%s)\n", FS_LOGITS_NOTE);
 		show_imported(ix, fid, &f, NULL);
 		if (dead)
 			printf("top activations: none: this feature never fires on the indexed text\n");

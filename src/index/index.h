@@ -297,7 +297,12 @@ typedef struct {
 int index_explanations(fs_index *ix, int64_t fid, fs_explanation **out);
 void index_explanations_free(fs_explanation *e, int n);
 
-/* Logit effects: sign +1 for the top positive, -1 for the top negative. */
+/* Logit effects: sign +1 for the top positive, -1 for the top negative.
+ * They are the direct path (the decoder row through the unembedding), so
+ * a dictionary in the middle of a model skips the blocks after it; the
+ * front ends say so under them in these words. */
+#define FS_LOGITS_NOTE "direct path: decoder row through the unembedding, later blocks not applied"
+
 int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out);
 void index_logits_free(fs_logit *l, int n);
 

@@ -222,6 +222,8 @@ static void feat_layout(view *v)
 	}
 	if (fp->npos <= 0 && fp->nneg <= 0)
 		feat_text(fp, TC_DIM, "no logit effects stored");
+	else
+		feat_text(fp, TC_DIM, "          (%s)", FS_LOGITS_NOTE);
 	for (const char *p = fp->ablation; p && *p;) {
 		const char *e = strchr(p, '\n');
 		size_t l = e ? (size_t)(e - p) : strlen(p);
