@@ -882,20 +882,23 @@ out:
 			fclose(h.d[i].rec);
 		if (h.d[i].rec_path)
 			unlink(h.d[i].rec_path);
-		free(h.d[i].rec_path);
-		free(h.d[i].name);
-		saelens_free(&h.d[i].s);
 	}
-	for (int b = 0; b < h.nw; b++)
-		win_free(&h.w[b]);
 	if (unembed)
 		unlink(unembed);
 	if (vocab)
 		unlink(vocab);
 	if (tmpdir)
 		rmdir(tmpdir);
+	/* the handler reads the paths: it goes before they are freed */
 	hv_sig_remove();
 	free(sig_paths);
+	for (int i = 0; i < h.nd; i++) {
+		free(h.d[i].rec_path);
+		free(h.d[i].name);
+		saelens_free(&h.d[i].s);
+	}
+	for (int b = 0; b < h.nw; b++)
+		win_free(&h.w[b]);
 	for (int i = 0; i < nsae; i++)
 		free(hashes[i]);
 	free(hashes);
