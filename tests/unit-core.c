@@ -1,8 +1,10 @@
 /*
  * unit-core.c: unit tests of the pure helpers (util.c, format.c) and the
  * index blob codecs (acts and token boundaries), plus a writer/reader
- * round trip through a real SQLite file.
+ * round trip through a real SQLite file, and the BPE tokenizer's merge
+ * rule (against GPT-2's, written out here) and its work on a long piece.
  */
+#include "core/bpe.h"
 #include "core/format.h"
 #include "core/vmath.h"
 #include "index/index.h"
@@ -282,6 +284,242 @@ static void test_vmath(void)
 	free(y);
 }
 
+/* ------------------------------------------------------------------ BPE */
+
+static int bl_direct(int b)
+{
+	return (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+}
+
+/* A JSON string of a token's bytes in GPT-2's byte-level alphabet. */
+static void bl_json(fs_buf *o, const char *t, size_t n)
+{
+	buf_addc(o, '"');
+	for (size_t i = 0; i < n; i++) {
+		int b = (unsigned char)t[i], cp = b;
+		if (!bl_direct(b)) {
+			cp = 256;
+			for (int c = 0; c < b; c++)
+				cp += !bl_direct(c);
+		}
+		if (cp == '"' || cp == '\\')
+			buf_addc(o, '\\');
+		if (cp < 0x80) {
+			buf_addc(o, (char)cp);
+		} else {
+			buf_addc(o, (char)(0xc0 | cp >> 6));
+			buf_addc(o, (char)(0x80 | (cp & 0x3f)));
+		}
+	}
+	buf_addc(o, '"');
+}
+
+/* A tokenizer of the 256 bytes, the tokens made by merges ma[i] mb[i]
+ * (rank i; letters only) and the merges. */
+static fs_bpe *bpe_of(char **ma, char **mb, int nm, char *err, size_t errlen)
+{
+	fs_buf v = {0}, m = {0};
+	buf_addc(&v, '{');
+	int id = 0;
+	for (int b = 0; b < 256; b++) {
+		char c = (char)b;
+		if (b)
+			buf_addc(&v, ',');
+		bl_json(&v, &c, 1);
+		buf_printf(&v, ":%d", id++);
+	}
+	buf_printf(&m, "#version: 0.2\n");
+	for (int i = 0; i < nm; i++) {
+		char t[64];
+		snprintf(t, sizeof t, "%s%s", ma[i], mb[i]);
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++) {
+			char u[64];
+			snprintf(u, sizeof u, "%s%s", ma[j], mb[j]);
+			seen = !strcmp(t, u);
+		}
+		if (!seen) {
+			buf_addc(&v, ',');
+			bl_json(&v, t, strlen(t));
+			buf_printf(&v, ":%d", id++);
+		}
+		buf_printf(&m, "%s %s\n", ma[i], mb[i]);
+	}
+	buf_addc(&v, '}');
+	fs_bpe *b = bpe_load_mem("test", v.p, v.len, m.p, m.len, err, errlen);
+	buf_free(&v);
+	buf_free(&m);
+	return b;
+}
+
+/* GPT-2's bpe() (encoder.py) on strings: while some adjacent pair has a
+ * merge, take the lowest-ranked one and merge its every occurrence, left
+ * to right without overlaps. Returns the token count; w[] is rewritten. */
+static int ref_bpe(char **w, int k, char **ma, char **mb, int nm)
+{
+	while (k > 1) {
+		int best = -1;
+		for (int i = 0; i + 1 < k; i++)
+			for (int r = 0; r < nm; r++)
+				if ((best < 0 || r < best) && !strcmp(w[i], ma[r]) && !strcmp(w[i + 1], mb[r]))
+					best = r;
+		if (best < 0)
+			break;
+		int o = 0;
+		for (int i = 0; i < k;) {
+			if (i + 1 < k && !strcmp(w[i], ma[best]) && !strcmp(w[i + 1], mb[best])) {
+				char *t = xasprintf("%s%s", w[i], w[i + 1]);
+				free(w[i]);
+				free(w[i + 1]);
+				w[o++] = t;
+				i += 2;
+			} else {
+				w[o++] = w[i++];
+			}
+		}
+		k = o;
+	}
+	return k;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s = *s * 6364136223846793005ull + 1442695040888963407ull;
+	return *s >> 33;
+}
+
+static void test_bpe(void)
+{
+	char err[256];
+	/* the merge rule: random merge lists over "abcd" (half of them in
+	 * shuffled order, so that a merge may come before the one making its
+	 * token), random words, every token as GPT-2's rule gives it */
+	uint64_t rs = 7;
+	int bad = 0, words = 0;
+	for (int trial = 0; trial < 40; trial++) {
+		enum { NM = 60 };
+		char *toks[NM + 4], *ma[NM], *mb[NM];
+		int nt = 4, nm = 0;
+		for (int i = 0; i < 4; i++)
+			toks[i] = xasprintf("%c", 'a' + i);
+		for (int tries = 0; nm < NM && tries < 1000; tries++) {
+			char *x = toks[rng_next(&rs) % nt], *y = toks[rng_next(&rs) % nt];
+			if (strlen(x) + strlen(y) > 10)
+				continue;
+			int dup = 0;
+			for (int j = 0; j < nm; j++)
+				dup |= !strcmp(ma[j], x) && !strcmp(mb[j], y);
+			if (dup)
+				continue;
+			ma[nm] = x;
+			mb[nm] = y;
+			nm++;
+			char *t = xasprintf("%s%s", x, y);
+			int have = 0;
+			for (int j = 0; j < nt; j++)
+				have |= !strcmp(toks[j], t);
+			if (!have && nt < NM + 4)
+				toks[nt++] = t;
+			else
+				free(t);
+		}
+		if (trial % 2)
+			for (int i = nm - 1; i > 0; i--) {
+				int j = (int)(rng_next(&rs) % (uint64_t)(i + 1));
+				char *t = ma[i];
+				ma[i] = ma[j];
+				ma[j] = t;
+				t = mb[i];
+				mb[i] = mb[j];
+				mb[j] = t;
+			}
+		fs_bpe *b = bpe_of(ma, mb, nm, err, sizeof err);
+		if (!b) {
+			printf("# %s\n", err);
+			bad++;
+		}
+		for (int wd = 0; b && wd < 30; wd++) {
+			int n = 1 + (int)(rng_next(&rs) % 200);
+			char *text = xmalloc((size_t)n + 1);
+			char **w = xmalloc(sizeof *w * (size_t)n);
+			for (int i = 0; i < n; i++) {
+				text[i] = (char)('a' + rng_next(&rs) % 4);
+				w[i] = xasprintf("%c", text[i]);
+			}
+			text[n] = 0;
+			int k = ref_bpe(w, n, ma, mb, nm);
+			int32_t *ids = NULL;
+			uint32_t *offs = NULL;
+			int64_t cnt = 0, cap = 0;
+			int same = bpe_encode(b, text, (size_t)n, &ids, &offs, &cnt, &cap, err, sizeof err) == 0 &&
+				   cnt == k;
+			uint32_t at = 0;
+			for (int i = 0; same && i < k; i++) {
+				size_t l;
+				const uint8_t *t = bpe_token_bytes(b, ids[i], &l);
+				same = t && l == strlen(w[i]) && !memcmp(t, w[i], l) && offs[i] == at;
+				at += (uint32_t)l;
+			}
+			bad += !same;
+			words++;
+			for (int i = 0; i < k; i++)
+				free(w[i]);
+			free(w);
+			free(ids);
+			free(offs);
+			free(text);
+		}
+		bpe_free(b);
+		for (int i = 0; i < nt; i++)
+			free(toks[i]);
+	}
+	char name[128];
+	snprintf(name, sizeof name, "bpe: %d random words under 40 merge lists (half shuffled) tokenize as GPT-2's rule", words);
+	CHECK(bad == 0 && words == 40 * 30, name);
+
+	/* the work on one long piece: 676 two-letter merges, 30000 letters
+	 * with no space (one pre-token, as CJK text without spaces is): pair
+	 * lookups stay within a few per byte, not per byte and merge */
+	char *ma2[676], *mb2[676];
+	int order[676];
+	for (int i = 0; i < 676; i++)
+		order[i] = i;
+	for (int i = 675; i > 0; i--) {
+		int j = (int)(rng_next(&rs) % (uint64_t)(i + 1)), t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (int i = 0; i < 676; i++) {
+		ma2[i] = xasprintf("%c", 'a' + order[i] / 26);
+		mb2[i] = xasprintf("%c", 'a' + order[i] % 26);
+	}
+	fs_bpe *b = bpe_of(ma2, mb2, 676, err, sizeof err);
+	CHECK(b != NULL, "bpe: a tokenizer of 676 merges loads");
+	if (b) {
+		enum { N = 30000 };
+		char *text = xmalloc(N);
+		for (int i = 0; i < N; i++)
+			text[i] = (char)('a' + rng_next(&rs) % 26);
+		int32_t *ids = NULL;
+		uint32_t *offs = NULL;
+		int64_t cnt = 0, cap = 0;
+		uint64_t l0 = bpe_lookups(b);
+		int rc = bpe_encode(b, text, N, &ids, &offs, &cnt, &cap, err, sizeof err);
+		uint64_t work = bpe_lookups(b) - l0;
+		snprintf(name, sizeof name, "bpe: one 30000-byte piece takes %llu pair lookups (<= 8 a byte)",
+			 (unsigned long long)work);
+		CHECK(rc == 0 && cnt >= N / 2 && cnt < N && work <= 8ull * N, name);
+		free(ids);
+		free(offs);
+		free(text);
+		bpe_free(b);
+	}
+	for (int i = 0; i < 676; i++) {
+		free(ma2[i]);
+		free(mb2[i]);
+	}
+}
+
 int main(void)
 {
 	test_vmath();
@@ -291,5 +529,6 @@ int main(void)
 	test_codecs();
 	test_format();
 	test_roundtrip();
+	test_bpe();
 	TEST_END();
 }

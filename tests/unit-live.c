@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char tmpdir[256];
@@ -199,8 +201,173 @@ static int cmp_pairs(const int *ia, const float *va, const int *ib, const float 
 	return 0;
 }
 
-int main(void)
+/* Load `path` and expect a refusal naming `want1` and `want2`, in one line. */
+static void expect_refused(live_model *m, const char *err, const char *want1, const char *want2, const char *name)
 {
+	int ok = m == NULL && strstr(err, want1) && strstr(err, want2) && !strchr(err, '\n');
+	CHECK(ok, name);
+	if (!ok)
+		printf("# got: %s\n", m ? "(loaded)" : err);
+	live_free(m);
+}
+
+/* A copy of the demo model with one parameter replaced (by its offset in
+ * lm.c's layout), in dtype 0 (f32) or 1 (f16). */
+static void write_lm2_with(lm_model *lm, const char *path, int dtype, size_t at, float v)
+{
+	float keep = lm->params[at];
+	lm->params[at] = v;
+	write_lm2(lm, path, dtype);
+	lm->params[at] = keep;
+}
+
+/* Weights that would run as NaN are refused at load, by tensor name. */
+static void hostile_values(lm_model *lm, sae_model *ref, const char *dir)
+{
+	char p[600], err[512];
+	snprintf(p, sizeof p, "%s/hostile-lm.bin", dir);
+	write_lm2_with(lm, p, 0, lm->lay[1].w1 + 5, NAN);
+	expect_refused(live_load(p, err, sizeof err), err, "hostile-lm.bin: blocks.1.w1", "nan",
+		       "demo model: a NaN weight is refused, naming file and tensor");
+	write_lm2_with(lm, p, 0, lm->wte + 3, INFINITY);
+	expect_refused(live_load(p, err, sizeof err), err, "hostile-lm.bin: wte", "inf",
+		       "demo model: an infinite weight is refused, naming the tensor");
+	write_lm2_with(lm, p, 0, lm->wu, 3e38f);
+	expect_refused(live_load(p, err, sizeof err), err, "hostile-lm.bin: wu: element 0", "3e+38",
+		       "demo model: a finite but absurd weight (3e38) is refused");
+	write_lm2_with(lm, p, 1, lm->lay[0].ln2_g + 1, INFINITY);
+	expect_refused(live_load(p, err, sizeof err), err, "blocks.0.ln2_g: element 1", "inf",
+		       "demo model f16: an infinite half is refused");
+	write_lm2_with(lm, p, 0, lm->bu + 2, -1e5f);
+	live_model *big = live_load(p, err, sizeof err);
+	CHECK(big != NULL, "demo model: a large finite weight (-1e5, within the bound) still loads");
+	live_free(big);
+
+	snprintf(p, sizeof p, "%s/hostile-sae.bin", dir);
+	size_t F = (size_t)ref->n_feat, D = (size_t)ref->d_in;
+	size_t at[] = {F * D + F + 7, 0, F * D + 2};
+	const char *want[] = {"W_dec: element 7", "W_enc: element 0", "b_enc: element 2"};
+	float val[] = {NAN, -INFINITY, 3e38f};
+	for (int i = 0; i < 3; i++) {
+		float keep = ref->params[at[i]];
+		ref->params[at[i]] = val[i];
+		write_sae2(ref, p, 0, 1);
+		ref->params[at[i]] = keep;
+		live_sae *s = live_sae_load(p, err, sizeof err);
+		char name[128];
+		snprintf(name, sizeof name, "FSSAE002: %s is refused, naming the tensor", want[i]);
+		CHECK(s == NULL && strstr(err, "hostile-sae.bin") && strstr(err, want[i]), name);
+		live_sae_free(s);
+	}
+}
+
+/* A FSLM0002 f16 file of n_layer 1, d_model 64 with the given heads and
+ * ctx, small pseudo-random parameters. */
+static void write_wide(const char *path, int n_head, int ctx)
+{
+	size_t D = 64, F = 4 * D;
+	size_t n = 256 * D + (size_t)ctx * D + (2 * D + D * 3 * D + 3 * D + D * D + D + 2 * D + D * F + F + F * D + D) +
+		   2 * D + D * 256 + 256;
+	FILE *f = fopen(path, "wb");
+	int32_t h[5] = {1, (int32_t)D, n_head, ctx, 1};
+	fwrite("FSLM0002", 1, 8, f);
+	fwrite(h, sizeof h, 1, f);
+	uint64_t r = 12345;
+	for (size_t i = 0; i < n; i++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		uint16_t v = f32_to_f16((float)((double)(r >> 40) / (double)(1u << 24) - 0.5) * 0.2f);
+		fwrite(&v, 2, 1, f);
+	}
+	fclose(f);
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define UNIT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNIT_ASAN 1
+#endif
+#endif
+
+/* The child of header_memory: under 2 GiB more address space than it
+ * starts with, load the file, run 600 tokens at once (scores in blocks)
+ * and the last 4 again as cached steps (one row: no blocks); exit 0 when
+ * they agree. */
+static int wide_child(const char *p)
+{
+	char err[512];
+	unsigned long pages = 0;
+	FILE *sf = fopen("/proc/self/statm", "r");
+	if (!sf || fscanf(sf, "%lu", &pages) != 1)
+		return 6;
+	fclose(sf);
+	struct rlimit rl;
+	rl.rlim_cur = rl.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)2 << 30);
+	if (setrlimit(RLIMIT_AS, &rl) != 0)
+		return 6;
+	live_model *wm = live_load(p, err, sizeof err);
+	if (!wm) {
+		fprintf(stderr, "%s\n", err);
+		return 3;
+	}
+	int T = 600;
+	int *ids = xmalloc(T * sizeof *ids);
+	for (int i = 0; i < T; i++)
+		ids[i] = (i * 37 + 11) & 0xff;
+	float *lg = xmalloc((size_t)T * 256 * sizeof *lg), st[256];
+	if (live_forward(wm, ids, T, NULL, lg) != 0)
+		return 4;
+	live_forward(wm, ids, T - 4, NULL, NULL);
+	double worst = 0;
+	for (int t = T - 4; t < T; t++) {
+		live_step(wm, ids[t], NULL, st);
+		double e = rel_err(st, lg + (size_t)t * 256, 256);
+		worst = e > worst ? e : worst;
+	}
+	live_free(wm);
+	free(ids);
+	free(lg);
+	return worst <= 1e-4 ? 0 : 5;
+}
+
+/* A header promising 64 heads and 8192 positions in a 1.2 MB file: the
+ * load and a 600-token pass fit in 2 GiB of address space (the scores of
+ * n_head x ctx^2 would need 16 GiB), the pass computed in blocks of query
+ * rows agrees with one-token steps, and absurd header fields are refused
+ * by name. */
+static void header_memory(const char *dir)
+{
+	char p[600], err[512];
+	snprintf(p, sizeof p, "%s/wide-lm.bin", dir);
+	write_wide(p, 64, 8192);
+#ifndef UNIT_ASAN /* ASan reserves terabytes of address space up front */
+	/* in a fresh process (this one has thread pools, which a fork does
+	 * not carry), under its own address-space limit */
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "unit-live", "--wide-child", p, (char *)NULL);
+		_exit(7);
+	}
+	int status = -1;
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "64 heads, ctx 8192 in the header: load and a 600-token pass fit in 2 GiB, blocks agree with steps");
+	if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+		printf("# child status %d\n", status);
+#endif
+	write_wide(p, 64, 9000);
+	expect_refused(live_load(p, err, sizeof err), err, "wide-lm.bin: header: ctx: 9000", "8192",
+		       "a header ctx above 8192 is refused, naming the field");
+	write_wide(p, 3, 64);
+	expect_refused(live_load(p, err, sizeof err), err, "wide-lm.bin: header: n_head: 3", "64",
+		       "a header n_head that does not divide d_model is refused, naming the field");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "--wide-child"))
+		return wide_child(argv[2]);
 	const char *src = getenv("FS_SRCDIR") ? getenv("FS_SRCDIR") : FS_SRCDIR;
 	snprintf(tmpdir, sizeof tmpdir, "%s/fs-unit-live.%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp",
 		 (int)getpid());
@@ -426,6 +593,8 @@ int main(void)
 			      live_point_parse("attn.1", &pt) != 0,
 		      "hook point names parse");
 	}
+	hostile_values(lm, ref, tmpdir);
+	header_memory(tmpdir);
 	free(after);
 	free(ids);
 	free(off);

@@ -25,6 +25,12 @@
  * the rows `featscope attach` writes (live_file_row: the folder's name
  * when it lies beside OUT, else its absolute path), so analyze and steer
  * open the harvested index directly.
+ *
+ * Interrupted (SIGINT, SIGTERM, SIGHUP), a harvest leaves nothing: its
+ * handler removes the temporary folder's files and the folder, then hands
+ * the signal on to what was there before (the writer's clean-up of its
+ * temporary index during the builds, else the default: the process ends
+ * by the signal). A signal the caller ignores stays ignored.
  */
 #define _GNU_SOURCE
 #include "build/build.h"
@@ -41,6 +47,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +101,75 @@ typedef struct {
 	fs_input *cur;          /* file being read (progress) */
 	int io_failed;          /* a records write failed */
 } hv;
+
+/* ------------------------------------------------- clean-up on signals */
+
+static const int hv_sigs[3] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction hv_old[3];   /* what each signal did before */
+static int hv_installed[3];          /* our handler is in place */
+static char *const *hv_sig_paths;    /* files to remove (the folder's) */
+static int hv_sig_n;                 /* their count */
+static const char *hv_sig_dir;       /* the folder, removed last */
+
+static void hv_on_signal(int sig)
+{
+	for (int i = 0; i < hv_sig_n; i++)
+		unlink(hv_sig_paths[i]);
+	if (hv_sig_dir)
+		rmdir(hv_sig_dir);
+	/* the signal is blocked while this runs: raised again, it reaches
+	 * the previous disposition once this returns */
+	for (int k = 0; k < 3; k++)
+		if (hv_sigs[k] == sig) {
+			sigaction(sig, &hv_old[k], NULL);
+			hv_installed[k] = 0;
+		}
+	raise(sig);
+}
+
+/* Put the handler in front of whatever handles the signals now (again
+ * after the index writer installed its own); ignored signals are left
+ * alone. */
+static void hv_sig_install(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = hv_on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int k = 0; k < 3; k++) {
+		struct sigaction cur;
+		if (sigaction(hv_sigs[k], NULL, &cur) != 0 || cur.sa_handler == SIG_IGN || cur.sa_handler == hv_on_signal)
+			continue;
+		hv_old[k] = cur;
+		if (sigaction(hv_sigs[k], &sa, NULL) == 0)
+			hv_installed[k] = 1;
+	}
+}
+
+static void hv_sig_remove(void)
+{
+	for (int k = 0; k < 3; k++)
+		if (hv_installed[k]) {
+			sigaction(hv_sigs[k], &hv_old[k], NULL);
+			hv_installed[k] = 0;
+		}
+	hv_sig_n = 0;
+	hv_sig_paths = NULL;
+	hv_sig_dir = NULL;
+}
+
+/* Block (on != 0) or unblock the three signals. */
+static void hv_sig_block(int on, sigset_t *old)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	for (int k = 0; k < 3; k++)
+		sigaddset(&set, hv_sigs[k]);
+	if (on)
+		sigprocmask(SIG_BLOCK, &set, old);
+	else
+		sigprocmask(SIG_SETMASK, old, NULL);
+}
 
 static void json_str(fs_buf *b, const char *s, size_t n)
 {
@@ -540,7 +616,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	int rc = FS_EXIT_USAGE;
 	hv h;
 	memset(&h, 0, sizeof h);
-	char *tmpdir = NULL, *unembed = NULL, *vocab = NULL, *mhash = NULL;
+	char *tmpdir = NULL, *unembed = NULL, *vocab = NULL, *mhash = NULL, **sig_paths = NULL;
 	char **hashes = xcalloc((size_t)nsae, sizeof *hashes);
 	fs_live_file *lrows = xcalloc((size_t)nsae + 1, sizeof *lrows);
 	int nlrows = 0;
@@ -637,8 +713,20 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		}
 	}
 	rc = FS_EXIT_ERR;
+	/* every file the folder will hold, named before the first is made,
+	 * so that an interruption removes them all */
+	unembed = xasprintf("%s/unembed.npy", tmpdir);
+	vocab = xasprintf("%s/vocab.txt", tmpdir);
+	sig_paths = xcalloc((size_t)h.nd + 2, sizeof *sig_paths);
+	for (int i = 0; i < h.nd; i++)
+		sig_paths[i] = h.d[i].rec_path = xasprintf("%s/records-%d.jsonl", tmpdir, i);
+	sig_paths[h.nd] = unembed;
+	sig_paths[h.nd + 1] = vocab;
+	hv_sig_paths = sig_paths;
+	hv_sig_n = h.nd + 2;
+	hv_sig_dir = tmpdir;
+	hv_sig_install();
 	for (int i = 0; i < h.nd; i++) {
-		h.d[i].rec_path = xasprintf("%s/records-%d.jsonl", tmpdir, i);
 		h.d[i].rec = fopen(h.d[i].rec_path, "wb");
 		if (!h.d[i].rec) {
 			fs_warn("%s: %s", h.d[i].rec_path, strerror(errno));
@@ -691,8 +779,6 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	}
 	double t_model = fs_now() - h.t0;
 	/* the builder's inputs: unembedding and vocabulary */
-	unembed = xasprintf("%s/unembed.npy", tmpdir);
-	vocab = xasprintf("%s/vocab.txt", tmpdir);
 	if (write_unembed(unembed, h.m, err, sizeof err) != 0 || write_vocab(vocab, h.m, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		goto out;
@@ -723,7 +809,13 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	/* the model's memory goes before the builds */
 	gpt2_free(h.m);
 	h.m = NULL;
+	/* the writer installs its own handlers: ours goes back in front
+	 * of them, no signal handled in between */
+	sigset_t sigmask;
+	hv_sig_block(1, &sigmask);
 	w = index_writer_create(out, err, sizeof err);
+	hv_sig_install();
+	hv_sig_block(0, &sigmask);
 	if (!w) {
 		fs_warn("%s", err);
 		rc = errno == EIO || errno == ENOSPC ? FS_EXIT_ERR : FS_EXIT_USAGE;
@@ -805,18 +897,23 @@ out:
 			fclose(h.d[i].rec);
 		if (h.d[i].rec_path)
 			unlink(h.d[i].rec_path);
-		free(h.d[i].rec_path);
-		free(h.d[i].name);
-		saelens_free(&h.d[i].s);
 	}
-	for (int b = 0; b < h.nw; b++)
-		win_free(&h.w[b]);
 	if (unembed)
 		unlink(unembed);
 	if (vocab)
 		unlink(vocab);
 	if (tmpdir)
 		rmdir(tmpdir);
+	/* the handler reads the paths: it goes before they are freed */
+	hv_sig_remove();
+	free(sig_paths);
+	for (int i = 0; i < h.nd; i++) {
+		free(h.d[i].rec_path);
+		free(h.d[i].name);
+		saelens_free(&h.d[i].s);
+	}
+	for (int b = 0; b < h.nw; b++)
+		win_free(&h.w[b]);
 	for (int i = 0; i < nsae; i++)
 		free(hashes[i]);
 	free(hashes);

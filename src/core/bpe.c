@@ -4,7 +4,9 @@
  * of ids to (rank, merged id). A piece of text is encoded by starting from
  * one token per byte and merging, as GPT-2's encoder.py does, every
  * non-overlapping occurrence (left to right) of the lowest-ranked adjacent
- * pair until no pair has a rank. Encoded pieces are cached.
+ * pair until no pair has a rank; the pairs wait in a heap by rank
+ * (merge_piece), so a long piece (CJK text without spaces is one) costs
+ * O(n log n), not O(n) per merge applied. Encoded pieces are cached.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "core/bpe.h"
@@ -50,6 +52,12 @@ typedef struct {
 	int32_t id;         /* token id */
 } vocab_slot;
 
+/* A candidate merge: the pair whose left token is at pos, of rank rank. */
+typedef struct {
+	int32_t rank;       /* the pair's merge rank when pushed */
+	uint32_t pos;       /* byte position of its left token in the piece */
+} bpe_cand;
+
 struct fs_bpe {
 	char *name;             /* file for messages */
 	int n;                  /* ids 0..n-1 */
@@ -68,6 +76,11 @@ struct fs_bpe {
 	int32_t *w;             /* scratch: tokens of the piece being merged */
 	uint32_t *wl;           /* scratch: their byte lengths */
 	size_t wcap;            /* scratch entries */
+	int32_t *nx, *pv;       /* scratch: next and previous token of each position (-1 none) */
+	uint32_t *round;        /* scratch: the positions of one merge round */
+	bpe_cand *heap;         /* scratch: candidate merges */
+	size_t nh, hcap;        /* candidates in the heap, room */
+	uint64_t lookups;       /* pair lookups made while encoding (bpe_lookups) */
 };
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -170,6 +183,10 @@ void bpe_free(fs_bpe *b)
 		pcre2_code_free(b->re);
 	free(b->w);
 	free(b->wl);
+	free(b->nx);
+	free(b->pv);
+	free(b->round);
+	free(b->heap);
 	free(b->name);
 	free(b);
 }
@@ -572,6 +589,11 @@ const uint8_t *bpe_token_bytes(const fs_bpe *b, int id, size_t *len)
 	return b->tok[id];
 }
 
+uint64_t bpe_lookups(const fs_bpe *b)
+{
+	return b->lookups;
+}
+
 int bpe_decode(const fs_bpe *b, const int32_t *ids, int64_t n, fs_buf *out, char *err, size_t errlen)
 {
 	for (int64_t i = 0; i < n; i++) {
@@ -585,47 +607,139 @@ int bpe_decode(const fs_bpe *b, const int32_t *ids, int64_t n, fs_buf *out, char
 	return 0;
 }
 
-/* BPE of one piece into b->w / b->wl; returns the token count. */
+/* The heap of candidate merges: (rank, position of the pair's left
+ * token), smallest rank first, then leftmost. */
+static int hp_less(const bpe_cand *a, const bpe_cand *c)
+{
+	return a->rank < c->rank || (a->rank == c->rank && a->pos < c->pos);
+}
+
+static void hp_push(fs_bpe *b, int32_t rank, uint32_t pos)
+{
+	if (b->nh == b->hcap) {
+		b->hcap = b->hcap ? b->hcap * 2 : 256;
+		b->heap = xrealloc(b->heap, sizeof *b->heap * b->hcap);
+	}
+	bpe_cand *h = b->heap, c = {rank, pos};
+	size_t i = b->nh++;
+	while (i > 0 && hp_less(&c, &h[(i - 1) / 2])) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = c;
+}
+
+static bpe_cand hp_pop(fs_bpe *b)
+{
+	bpe_cand *h = b->heap, top = h[0], last = h[--b->nh];
+	size_t i = 0, n = b->nh;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		if (c + 1 < n && hp_less(&h[c + 1], &h[c]))
+			c++;
+		if (!hp_less(&h[c], &last))
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (n)
+		h[i] = last;
+	return top;
+}
+
+/* The merge of the pair starting at node i (its right neighbour), or NULL. */
+static const merge_ent *pair_at(fs_bpe *b, uint32_t i)
+{
+	int32_t j = b->nx[i];
+	if (j < 0)
+		return NULL;
+	b->lookups++;
+	return merge_find(b, b->w[i], b->w[j]);
+}
+
+static void cand_at(fs_bpe *b, uint32_t i)
+{
+	const merge_ent *m = pair_at(b, i);
+	if (m)
+		hp_push(b, m->rank, i);
+}
+
+/* BPE of one piece into b->w / b->wl; returns the token count.
+ *
+ * GPT-2's rule, in rounds: the lowest-ranked pair present is merged at
+ * every occurrence, left to right without overlaps, then the next round
+ * looks again. The tokens are a linked list over the byte positions (a
+ * token lives at the position of its first byte) and every pair that has
+ * a merge is a candidate (rank, position) in a heap, pushed when the pair
+ * comes to be; a candidate whose pair has changed since is stale and is
+ * dropped when it comes up. A round takes the smallest valid candidate's
+ * rank r, then every candidate of rank r (all the occurrences of that one
+ * pair, leftmost first), merging each whose pair is still there; pairs
+ * the round makes wait in the heap for the next round, as in the rule.
+ * Each merge costs O(log n), so a piece of n bytes costs O(n log n)
+ * whatever the number of merges it applies (the rule as written costs
+ * O(n) a round). */
 static size_t merge_piece(fs_bpe *b, const uint8_t *s, size_t n)
 {
 	if (n > b->wcap) {
 		b->wcap = n * 2;
 		b->w = xrealloc(b->w, sizeof *b->w * b->wcap);
 		b->wl = xrealloc(b->wl, sizeof *b->wl * b->wcap);
+		b->nx = xrealloc(b->nx, sizeof *b->nx * b->wcap);
+		b->pv = xrealloc(b->pv, sizeof *b->pv * b->wcap);
+		b->round = xrealloc(b->round, sizeof *b->round * b->wcap);
 	}
-	int32_t *w = b->w;
+	int32_t *w = b->w, *nx = b->nx, *pv = b->pv;
 	uint32_t *wl = b->wl;
 	for (size_t i = 0; i < n; i++) {
 		w[i] = b->byte_id[s[i]];
 		wl[i] = 1;
+		nx[i] = i + 1 < n ? (int32_t)(i + 1) : -1;
+		pv[i] = (int32_t)i - 1;
 	}
-	size_t k = n;
-	while (k > 1) {
-		int32_t best = INT32_MAX, bx = -1, by = -1, bz = -1;
-		for (size_t i = 0; i + 1 < k; i++) {
-			const merge_ent *m = merge_find(b, w[i], w[i + 1]);
-			if (m && m->rank < best) {
-				best = m->rank;
-				bx = w[i];
-				by = w[i + 1];
-				bz = m->id;
-			}
+	b->nh = 0;
+	for (size_t i = 0; i + 1 < n; i++)
+		cand_at(b, (uint32_t)i);
+	while (b->nh) {
+		bpe_cand c = hp_pop(b);
+		const merge_ent *m = wl[c.pos] ? pair_at(b, c.pos) : NULL;
+		if (!m || m->rank != c.rank)
+			continue; /* stale */
+		int32_t A = w[c.pos], B = w[nx[c.pos]], Z = m->id, r = c.rank;
+		/* the round's occurrences, in position order (ranks are unique
+		 * to a pair, so every valid candidate of rank r is (A, B)) */
+		size_t nr = 0;
+		b->round[nr++] = c.pos;
+		while (b->nh && b->heap[0].rank == r) {
+			bpe_cand d = hp_pop(b);
+			if (d.pos != b->round[nr - 1])
+				b->round[nr++] = d.pos;
 		}
-		if (bx < 0)
-			break;
-		size_t o = 0;
-		for (size_t i = 0; i < k;) {
-			if (i + 1 < k && w[i] == bx && w[i + 1] == by) {
-				wl[o] = wl[i] + wl[i + 1];
-				w[o++] = bz;
-				i += 2;
-			} else {
-				wl[o] = wl[i];
-				w[o++] = w[i];
-				i++;
-			}
+		for (size_t k = 0; k < nr; k++) {
+			uint32_t i = b->round[k];
+			int32_t j = nx[i];
+			/* consumed by the merge on its left, or changed since */
+			if (!wl[i] || j < 0 || w[i] != A || w[j] != B)
+				continue;
+			w[i] = Z;
+			wl[i] += wl[j];
+			wl[j] = 0;
+			nx[i] = nx[j];
+			if (nx[i] >= 0)
+				pv[nx[i]] = (int32_t)i;
+			if (pv[i] >= 0)
+				cand_at(b, (uint32_t)pv[i]);
+			cand_at(b, i);
 		}
-		k = o;
+	}
+	/* the surviving tokens, compacted in order */
+	size_t k = 0;
+	for (int32_t i = n ? 0 : -1; i >= 0; i = nx[i]) {
+		w[k] = w[i];
+		wl[k] = wl[i];
+		k++;
 	}
 	return k;
 }

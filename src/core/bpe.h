@@ -50,6 +50,9 @@ const uint8_t *bpe_token_bytes(const fs_bpe *b, int id, size_t *len);
  * in err for invalid text. Not thread-safe on one fs_bpe (a cache). */
 int bpe_encode(fs_bpe *b, const char *text, size_t n, int32_t **ids, uint32_t **offs,
 	       int64_t *count, int64_t *cap, char *err, size_t errlen);
+/* Pair lookups in the merge table since the load: the work encoding has
+ * done, for tests that bound it (a count, not a time). */
+uint64_t bpe_lookups(const fs_bpe *b);
 /* Decode ids to bytes, appended to out; -1 (err) for an unknown id. */
 int bpe_decode(const fs_bpe *b, const int32_t *ids, int64_t n, fs_buf *out, char *err, size_t errlen);
 

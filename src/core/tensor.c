@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -111,6 +112,33 @@ int64_t tensor_get_i64(int dtype, const uint8_t *data, size_t i)
 		return f != f ? 0 : f >= 9.2e18f ? INT64_MAX : f <= -9.2e18f ? INT64_MIN : (int64_t)f;
 	}
 	}
+}
+
+size_t tensor_first_bad(const float *v, size_t n)
+{
+	/* a branch-free pass over blocks (vectorised), the position found
+	 * only in a block that has a bad value */
+	size_t i = 0;
+	for (; i + 64 <= n; i += 64) {
+		int bad = 0;
+		for (size_t j = 0; j < 64; j++)
+			bad |= !(fabsf(v[i + j]) <= TENSOR_WEIGHT_MAX);
+		if (bad)
+			break;
+	}
+	for (; i < n; i++)
+		if (!(fabsf(v[i]) <= TENSOR_WEIGHT_MAX))
+			return i;
+	return n;
+}
+
+int tensor_check_weights(const char *file, const char *name, const float *v, size_t n, char *err, size_t errlen)
+{
+	size_t i = tensor_first_bad(v, n);
+	if (i == n)
+		return 0;
+	return fs_seterr(err, errlen, "%s: %s: element %zu is %g (weights must be finite numbers within +-%g)", file,
+			 name, i, (double)v[i], (double)TENSOR_WEIGHT_MAX);
 }
 
 /* Product of the shape in elements and in bytes, -1 on overflow. */

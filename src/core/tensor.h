@@ -58,4 +58,18 @@ const char *tensor_st_metadata(const fs_st_file *f, const char *key); /* __metad
  * 0, or -1 with "PATH: NAME.field: what is wrong". */
 int tensor_st_find(const fs_st_file *f, const char *name, fs_st_info *info, char *err, size_t errlen);
 
+/* ---- weights a model can run on ---- */
+/* The largest magnitude a weight may have. Trained weights stay many
+ * orders of magnitude below it (GPT-2's largest are in the tens; float16
+ * cannot exceed 65504); a value beyond it (3e38, what a corrupted or
+ * hostile file holds) makes the forward pass overflow to Inf and NaN. */
+#define TENSOR_WEIGHT_MAX 1e6f
+/* Index of the first of v[0..n) that is NaN, infinite or beyond
+ * TENSOR_WEIGHT_MAX in magnitude; n when every value is fine. */
+size_t tensor_first_bad(const float *v, size_t n);
+/* The same as a check: 0, or -1 with "FILE: NAME: element I is VALUE
+ * (...)" in err. The loaders of model and dictionary weights call it on
+ * every tensor they keep. */
+int tensor_check_weights(const char *file, const char *name, const float *v, size_t n, char *err, size_t errlen);
+
 #endif

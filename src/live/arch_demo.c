@@ -7,9 +7,20 @@
  * byte values. Parameter order is model/lm.c's lm_layout(); matrices are
  * stored [in][out] (out = in @ W). This is separate code from lm.c's
  * training forward pass, which tests compare it with.
+ *
+ * The file is untrusted: its shape is checked field by field, its size
+ * against the shape, its values at load (finite, within
+ * TENSOR_WEIGHT_MAX, each tensor by name). Memory beyond the parameters
+ * follows the text run, not the header's ctx: the KV cache and the row
+ * buffers grow to the positions and rows a pass uses, and attention
+ * scores are computed in blocks of query rows, at most DEMO_ATT_FLOATS
+ * at a time (one row of every head when a row alone is larger), so a
+ * header claiming 64 heads and 8192 positions costs nothing until that
+ * much text is run.
  */
 #include "live/live.h"
 #include "core/blas.h"
+#include "core/tensor.h"
 #include "core/util.h"
 #include "core/vmath.h"
 
@@ -21,6 +32,10 @@
 
 #define DEMO_VOCAB 256
 #define DEMO_EPS 1e-5f
+#define DEMO_MAX_LAYER 64        /* header limits: n_layer */
+#define DEMO_MAX_D 8192          /* d_model */
+#define DEMO_MAX_CTX 8192        /* ctx */
+#define DEMO_ATT_FLOATS (1 << 22) /* attention scores computed at once (16 MiB) */
 
 /* Offsets of one block's tensors in the parameter array. */
 typedef struct {
@@ -35,9 +50,12 @@ typedef struct {
 	size_t n_params;     /* floats in p */
 	size_t wte, wpe, lnf_g, lnf_b, wu, bu; /* offsets of the global tensors */
 	demo_layer *lay;     /* per block [n_layer] */
-	float *kc, *vc;      /* KV cache [n_layer][ctx][D] */
-	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for ctx rows */
-	float *att;          /* attention scores [n_head][ctx][ctx] */
+	float *kc, *vc;      /* KV cache [n_layer][kv_cap][D] */
+	int kv_cap;          /* positions the cache holds per layer (grows up to ctx) */
+	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for rows_cap rows */
+	int rows_cap;        /* rows the buffers hold (grows up to ctx) */
+	float *att;          /* attention scores of one block [n_head][rows][keys] */
+	size_t att_cap;      /* floats att holds */
 } demo_model;
 
 static int demo_probe(const unsigned char *head, size_t n)
@@ -70,6 +88,43 @@ static size_t demo_layout(demo_model *m)
 	m->wu = off; off += D * DEMO_VOCAB;
 	m->bu = off; off += DEMO_VOCAB;
 	return off;
+}
+
+/* Every tensor finite and within TENSOR_WEIGHT_MAX, named as in lm.c's
+ * layout when one is not. */
+static int demo_check_values(const demo_model *m, const char *path, char *err, size_t errlen)
+{
+	size_t D = m->base.d_model, F = 4 * D;
+	struct {
+		const char *name;
+		size_t off, n;
+	} g[] = {
+		{"wte", m->wte, DEMO_VOCAB * D}, {"wpe", m->wpe, (size_t)m->base.ctx * D},
+		{"lnf_g", m->lnf_g, D}, {"lnf_b", m->lnf_b, D},
+		{"wu", m->wu, D * DEMO_VOCAB}, {"bu", m->bu, DEMO_VOCAB},
+	};
+	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
+		if (tensor_check_weights(path, g[i].name, m->p + g[i].off, g[i].n, err, errlen) != 0)
+			return -1;
+	for (int l = 0; l < m->base.n_layer; l++) {
+		const demo_layer *L = &m->lay[l];
+		struct {
+			const char *name;
+			size_t off, n;
+		} t[] = {
+			{"ln1_g", L->ln1_g, D}, {"ln1_b", L->ln1_b, D}, {"wqkv", L->wqkv, D * 3 * D},
+			{"bqkv", L->bqkv, 3 * D}, {"wo", L->wo, D * D}, {"bo", L->bo, D},
+			{"ln2_g", L->ln2_g, D}, {"ln2_b", L->ln2_b, D}, {"w1", L->w1, D * F},
+			{"b1", L->b1, F}, {"w2", L->w2, F * D}, {"b2", L->b2, D},
+		};
+		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+			char nm[64];
+			snprintf(nm, sizeof nm, "blocks.%d.%s", l, t[i].name);
+			if (tensor_check_weights(path, nm, m->p + t[i].off, t[i].n, err, errlen) != 0)
+				return -1;
+		}
+	}
+	return 0;
 }
 
 static void demo_free(live_model *lm)
@@ -112,10 +167,20 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: header: truncated", path);
 		goto fail;
 	}
-	if (hdr[0] < 1 || hdr[0] > 64 || hdr[1] < 4 || hdr[1] > 8192 || hdr[2] < 1 ||
-	    hdr[1] % hdr[2] != 0 || hdr[3] < 2 || hdr[3] > 8192) {
-		fs_seterr(err, errlen, "%s: header: bad shape (n_layer %d, d_model %d, n_head %d, ctx %d)",
-			  path, hdr[0], hdr[1], hdr[2], hdr[3]);
+	if (hdr[0] < 1 || hdr[0] > DEMO_MAX_LAYER) {
+		fs_seterr(err, errlen, "%s: header: n_layer: %d is not in 1..%d", path, hdr[0], DEMO_MAX_LAYER);
+		goto fail;
+	}
+	if (hdr[1] < 4 || hdr[1] > DEMO_MAX_D) {
+		fs_seterr(err, errlen, "%s: header: d_model: %d is not in 4..%d", path, hdr[1], DEMO_MAX_D);
+		goto fail;
+	}
+	if (hdr[2] < 1 || hdr[2] > hdr[1] || hdr[1] % hdr[2] != 0) {
+		fs_seterr(err, errlen, "%s: header: n_head: %d does not divide d_model %d", path, hdr[2], hdr[1]);
+		goto fail;
+	}
+	if (hdr[3] < 2 || hdr[3] > DEMO_MAX_CTX) {
+		fs_seterr(err, errlen, "%s: header: ctx: %d is not in 2..%d", path, hdr[3], DEMO_MAX_CTX);
 		goto fail;
 	}
 	if (hdr[4] != 0 && hdr[4] != 1) {
@@ -166,19 +231,10 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: parameters: trailing bytes after %zu parameters", path, m->n_params);
 		goto fail;
 	}
+	if (demo_check_values(m, path, err, errlen) != 0)
+		goto fail;
 	fclose(f);
-	size_t T = m->base.ctx, D = m->base.d_model, L = m->base.n_layer;
 	m->base.path = xstrdup(path);
-	m->kc = xmalloc(L * T * D * sizeof(float));
-	m->vc = xmalloc(L * T * D * sizeof(float));
-	m->x = xmalloc(T * D * sizeof(float));
-	m->xn = xmalloc(T * D * sizeof(float));
-	m->qkv = xmalloc(T * 3 * D * sizeof(float));
-	m->o = xmalloc(T * D * sizeof(float));
-	m->x2 = xmalloc(T * D * sizeof(float));
-	m->h = xmalloc(T * 4 * D * sizeof(float));
-	m->mo = xmalloc(T * D * sizeof(float));
-	m->att = xmalloc((size_t)m->n_head * T * T * sizeof(float));
 	return &m->base;
 fail:
 	fclose(f);
@@ -277,13 +333,88 @@ static void demo_call(const live_hook *hook, live_hook_kind kind, int layer, flo
 		hook->fn(hook->ud, act, n, width, pos0);
 }
 
+/* Room for n rows in the row buffers and pos0 + n positions in the KV
+ * cache (the first pos0 kept), grown geometrically up to ctx. */
+static void demo_reserve(demo_model *m, int n, int pos0)
+{
+	size_t D = m->base.d_model, L = m->base.n_layer;
+	int T = m->base.ctx;
+	if (n > m->rows_cap) {
+		int c = m->rows_cap * 2 > n ? m->rows_cap * 2 : n;
+		if (c > T)
+			c = T;
+		size_t R = (size_t)c;
+		float **b[] = {&m->x, &m->xn, &m->o, &m->x2, &m->mo};
+		for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
+			free(*b[i]);
+			*b[i] = xmalloc(R * D * sizeof(float));
+		}
+		free(m->qkv);
+		m->qkv = xmalloc(R * 3 * D * sizeof(float));
+		free(m->h);
+		m->h = xmalloc(R * 4 * D * sizeof(float));
+		m->rows_cap = c;
+	}
+	if (pos0 + n > m->kv_cap) {
+		int c = m->kv_cap * 2 > pos0 + n ? m->kv_cap * 2 : pos0 + n;
+		if (c < 64)
+			c = 64;
+		if (c > T)
+			c = T;
+		float *kc = xmalloc(L * (size_t)c * D * sizeof(float));
+		float *vc = xmalloc(L * (size_t)c * D * sizeof(float));
+		for (size_t l = 0; l < L && pos0 > 0; l++) {
+			memcpy(kc + l * c * D, m->kc + l * m->kv_cap * D, (size_t)pos0 * D * sizeof(float));
+			memcpy(vc + l * c * D, m->vc + l * m->kv_cap * D, (size_t)pos0 * D * sizeof(float));
+		}
+		free(m->kc);
+		free(m->vc);
+		m->kc = kc;
+		m->vc = vc;
+		m->kv_cap = c;
+	}
+}
+
+/* Attention of rows 0..n-1 (positions pos0..) of one block over the keys
+ * and values in kc/vc (positions 0..pos0+n-1) into m->o: in blocks of
+ * query rows so that the scores of a block (every head) stay within
+ * DEMO_ATT_FLOATS; one block when they fit, the pass as it always was. */
+static void demo_attention(demo_model *m, const float *kc, const float *vc, int n, int pos0, float scale)
+{
+	int D = m->base.d_model, H = m->n_head, hd = D / H;
+	size_t per_row = (size_t)H * (size_t)(pos0 + n); /* scores of one query row, every head */
+	int rb = per_row * (size_t)n <= DEMO_ATT_FLOATS ? n : (int)(DEMO_ATT_FLOATS / per_row);
+	if (rb < 1)
+		rb = 1;
+	if ((size_t)rb * per_row > m->att_cap) {
+		free(m->att);
+		m->att_cap = (size_t)rb * per_row;
+		m->att = xmalloc(m->att_cap * sizeof(float));
+	}
+	for (int i0 = 0; i0 < n; i0 += rb) {
+		int nb = n - i0 < rb ? n - i0 : rb;
+		int S = pos0 + i0 + nb; /* keys visible to the block's last row */
+		const float *q = m->qkv + (size_t)i0 * 3 * D;
+		for (int h = 0; h < H; h++)
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nb, S, hd, scale, q + h * hd, 3 * D,
+				 kc + h * hd, D, 0.0f, m->att + (size_t)h * nb * S, S);
+		demo_sm_job sj = {m->att, nb, S, pos0 + i0};
+		vm_parallel(H * nb, (size_t)S, demo_sm_rows, &sj);
+		for (int h = 0; h < H; h++)
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nb, hd, S, 1.0f, m->att + (size_t)h * nb * S,
+				 S, vc + h * hd, D, 0.0f, m->o + (size_t)i0 * D + h * hd, D);
+	}
+}
+
 /* Run n tokens at positions pos0.. (the cache holds 0..pos0-1), leave the
  * final residual rows in m->x and logits of the rows from `from` on. */
 static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook0, float *logits,
 		     int from)
 {
-	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H, T = m->base.ctx;
+	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H;
 	int pos0 = m->base.pos, L = m->base.n_layer;
+	demo_reserve(m, n, pos0);
+	int T = m->kv_cap; /* the cache's stride in positions */
 	live_hook hk;
 	const live_hook *hook = NULL;
 	if (hook0 && hook0->fn) {
@@ -312,15 +443,7 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 			memcpy(vc + (size_t)(pos0 + i) * D, m->qkv + (size_t)i * 3 * D + 2 * D,
 			       D * sizeof(float));
 		}
-		int S = pos0 + n; /* keys visible to the last row */
-		for (int h = 0; h < H; h++)
-			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, S, hd, scale, m->qkv + h * hd, 3 * D,
-				 kc + h * hd, D, 0.0f, m->att + (size_t)h * n * S, S);
-		demo_sm_job sj = {m->att, n, S, pos0};
-		vm_parallel(H * n, (size_t)S, demo_sm_rows, &sj);
-		for (int h = 0; h < H; h++)
-			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, hd, S, 1.0f, m->att + (size_t)h * n * S, S,
-				 vc + h * hd, D, 0.0f, m->o + h * hd, D);
+		demo_attention(m, kc, vc, n, pos0, scale);
 		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
 		vm_add(m->x2, m->x, (size_t)n * D);
 		demo_layernorm(m->xn, m->x2, p + Ly->ln2_g, p + Ly->ln2_b, n, D);

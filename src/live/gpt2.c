@@ -222,8 +222,15 @@ static float *get_tensor(fs_st_file *f, const char *name, int64_t d0, int64_t d1
 		fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", tensor_st_path(f), use, gs, ws);
 		return NULL;
 	}
+	float *out = to_f32(&in);
+	/* NaN, Inf or absurd values would run through every product and come
+	 * out as NaN losses and empty codes: refused here, by name */
+	if (tensor_check_weights(tensor_st_path(f), use, out, in.count, err, errlen) != 0) {
+		free(out);
+		return NULL;
+	}
 	*bytes += in.count * sizeof(float);
-	return to_f32(&in);
+	return out;
 }
 
 static int file_exists(const char *p)

@@ -10,6 +10,7 @@
 #include "live/gpt2.h"
 #include "live/saelens_sae.h"
 #include "core/blas.h"
+#include "core/tensor.h"
 #include "core/util.h"
 #include "core/vmath.h"
 
@@ -187,6 +188,11 @@ live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 		fs_seterr(err, errlen, "%s: parameters: trailing bytes after b_dec", path);
 		goto fail;
 	}
+	if (tensor_check_weights(path, "W_enc", s->w_enc, F * D, err, errlen) ||
+	    tensor_check_weights(path, "b_enc", s->b_enc, F, err, errlen) ||
+	    tensor_check_weights(path, "W_dec", s->w_dec, F * D, err, errlen) ||
+	    tensor_check_weights(path, "b_dec", s->b_dec, D, err, errlen))
+		goto fail;
 	fclose(f);
 	s->path = xstrdup(path);
 	return s;

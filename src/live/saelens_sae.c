@@ -206,6 +206,10 @@ static float *get(fs_st_file *f, const char *name, int64_t d0, int64_t d1, int o
 	float *out = xmalloc(sizeof(float) * (in.count ? in.count : 1));
 	for (size_t i = 0; i < in.count; i++)
 		out[i] = tensor_get_f32(in.dtype, in.data, i);
+	if (tensor_check_weights(tensor_st_path(f), name, out, in.count, err, errlen) != 0) {
+		free(out);
+		return NULL;
+	}
 	return out;
 }
 
