@@ -10,6 +10,7 @@
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/format.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"
@@ -34,29 +35,6 @@ static const char *lesc(const char *s, size_t n)
 		b->p[0] = 0;
 	format_escaped(b, s, n);
 	return b->p ? b->p : "";
-}
-
-/* A JSON string of arbitrary bytes: valid UTF-8 as it is (newlines
- * included), each invalid byte as the text \xHH. */
-static json_t *ljstr(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	fs_buf b = {0};
-	for (size_t i = 0; i < n;) {
-		int l = utf8_len((const unsigned char *)s + i, n - i);
-		if (l == 0 || s[i] == 0) {
-			buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-		} else {
-			buf_add(&b, s + i, (size_t)l);
-			i += (size_t)l;
-		}
-	}
-	j = json_stringn(b.p ? b.p : "", b.len);
-	buf_free(&b);
-	return j ? j : json_string("");
 }
 
 /* ------------------------------------------------------------------ attach */
@@ -237,11 +215,22 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 		}
 		fid = index_feature_id(ls->ix, ls->dict->id, n);
 		if (fid < 0) {
-			fs_warn("--feature: %s: no such feature in dictionary '%s'", lesc(name, strlen(name)), ls->dict->name);
+			fs_warn("--feature: %s: no such feature in dictionary '%s' (features 0 to %lld)",
+				lesc(name, strlen(name)), ls->dict->name, (long long)ls->dict->n_features - 1);
 			return -1;
 		}
 	} else if ((fid = index_resolve(ls->ix, name, err, sizeof err)) < 0) {
-		fs_warn("--feature: %s", err);
+		/* the valid range of the dictionary named, as show gives it */
+		const char *slash = strrchr(name, '/');
+		char *sn = slash ? xstrndup(name, (size_t)(slash - name)) : NULL;
+		const fs_sae *d = sn ? index_sae_by_name(ls->ix, sn) : NULL;
+		free(sn);
+		if (name[0] == '#')
+			fs_warn("--feature: %s (global ids are #1 to #%lld)", err, (long long)index_n_features(ls->ix));
+		else if (d && d->n_features > 0)
+			fs_warn("--feature: %s (%s has features 0 to %lld)", err, d->name, (long long)d->n_features - 1);
+		else
+			fs_warn("--feature: %s", err);
 		return -1;
 	}
 	fs_feature f;
@@ -253,7 +242,8 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	*idx = f.idx;
 	index_feature_free(&f);
 	if (!ok) {
-		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)), ls->dict->name);
+		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)),
+			ls->dict->name);
 		return -1;
 	}
 	return fid;
@@ -626,36 +616,36 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	if (o.json) {
 		json_t *j = json_object();
 		const char *mb = strrchr(ls.model_file, '/');
-		json_object_set_new(j, "model", json_string(lesc(mb ? mb + 1 : ls.model_file, strlen(mb ? mb + 1 : ls.model_file))));
-		json_object_set_new(j, "sae", json_string(ls.dict->name));
-		json_object_set_new(j, "hook", json_string(pn));
+		json_object_set_new(j, "model", jw_str(mb ? mb + 1 : ls.model_file));
+		json_object_set_new(j, "sae", jw_str(ls.dict->name));
+		json_object_set_new(j, "hook", jw_str(pn));
 		json_object_set_new(j, "tokens_n", json_integer(T));
 		json_object_set_new(j, "context", json_integer(C));
 		json_object_set_new(j, "windowed", json_boolean(T > C));
 		json_object_set_new(j, "valid_utf8", json_boolean(utf8));
-		json_object_set_new(j, "loss", json_real(l0));
+		json_object_set_new(j, "loss", jw_num(l0));
 		if (o.nfeat) {
-			json_object_set_new(j, "loss_steered", json_real(l1));
+			json_object_set_new(j, "loss_steered", jw_num(l1));
 			json_t *ja = json_array();
 			for (int i = 0; i < o.nfeat; i++) {
 				json_t *je = json_object();
-				json_object_set_new(je, "feature", json_string(feat_get(&fc, terms[i].feature)->name));
-				json_object_set_new(je, "value", json_real(terms[i].value));
+				json_object_set_new(je, "feature", jw_str(feat_get(&fc, terms[i].feature)->name));
+				json_object_set_new(je, "value", jw_num(terms[i].value));
 				json_array_append_new(ja, je);
 			}
 			json_object_set_new(j, "steering", ja);
-			json_object_set_new(j, "mode", json_string(o.mode == LIVE_CLAMP ? "clamp" : "add"));
+			json_object_set_new(j, "mode", jw_str(o.mode == LIVE_CLAMP ? "clamp" : "add"));
 		}
 		json_t *jt = json_array();
 		for (int t = 0; t < T; t++) {
 			json_t *je = json_object();
 			json_object_set_new(je, "pos", json_integer(t));
-			json_object_set_new(je, "text", ljstr(text + off[t], off[t + 1] - off[t]));
+			json_object_set_new(je, "text", jw_strn(text + off[t], off[t + 1] - off[t]));
 			json_object_set_new(je, "offset", json_integer(off[t]));
 			if (t + 1 < T) {
-				json_object_set_new(je, "loss", json_real(loss0[t]));
+				json_object_set_new(je, "loss", jw_num(loss0[t]));
 				if (loss1)
-					json_object_set_new(je, "loss_steered", json_real(loss1[t]));
+					json_object_set_new(je, "loss_steered", jw_num(loss1[t]));
 			}
 			json_t *jf = json_array();
 			int shown = 0;
@@ -665,10 +655,10 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 					continue;
 				feat_info *fi = feat_get(&fc, f);
 				json_t *x = json_object();
-				json_object_set_new(x, "feature", json_string(fi->name));
+				json_object_set_new(x, "feature", jw_str(fi->name));
 				json_object_set_new(x, "index", json_integer(f));
-				json_object_set_new(x, "value", json_real(val[(size_t)t * kenc + q]));
-				json_object_set_new(x, "label", ljstr(fi->label, strlen(fi->label)));
+				json_object_set_new(x, "value", jw_num(val[(size_t)t * kenc + q]));
+				json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
 				json_array_append_new(jf, x);
 				shown++;
 			}
@@ -680,20 +670,21 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
 			json_t *x = json_object();
-			json_object_set_new(x, "feature", json_string(fi->name));
+			json_object_set_new(x, "feature", jw_str(fi->name));
 			json_object_set_new(x, "index", json_integer(tot[i].idx));
-			json_object_set_new(x, "total", json_real(tot[i].total));
-			json_object_set_new(x, "max", json_real(tot[i].max));
+			json_object_set_new(x, "total", jw_num(tot[i].total));
+			json_object_set_new(x, "max", jw_num(tot[i].max));
 			json_object_set_new(x, "max_pos", json_integer(tot[i].max_pos));
 			json_object_set_new(x, "tokens", json_integer(tot[i].tokens));
-			json_object_set_new(x, "density", fi->density >= 0 ? json_real(fi->density) : json_null());
-			json_object_set_new(x, "label", ljstr(fi->label, strlen(fi->label)));
+			json_object_set_new(x, "density", fi->density >= 0 ? jw_num(fi->density) : json_null());
+			json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
 			json_array_append_new(js, x);
 		}
 		json_object_set_new(j, "features", js);
 		cli_print_json(j);
 	} else {
-		printf("%d tokens, dictionary %s (%s), loss %.3f nats/token", T, ls.dict->name, pn, l0);
+		printf("%d tokens, dictionary %s (%s), loss %.3f nats/token", T, lesc(ls.dict->name, strlen(ls.dict->name)), pn,
+		       l0);
 		if (o.nfeat)
 			printf(", steered %.3f", l1);
 		printf("\n\npos  token   features (strongest first)\n");
@@ -705,7 +696,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 				if (f < 0)
 					continue;
 				feat_info *fi = feat_get(&fc, f);
-				printf("%s %s=%.2f %s", shown ? " |" : "", fi->name, val[(size_t)t * kenc + q],
+				printf("%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[(size_t)t * kenc + q],
 				       short_label(fi->label, 24));
 				shown++;
 			}
@@ -715,7 +706,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		       "feature        total     max  tokens  density  label\n");
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
-			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", fi->name, tot[i].total, tot[i].max, tot[i].tokens,
+			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total, tot[i].max, tot[i].tokens,
 			       fi->density, short_label(fi->label, 60));
 		}
 	}
@@ -896,8 +887,8 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		if (o.json) {
 			json_t *je = json_object();
 			json_object_set_new(je, "seed", json_integer((json_int_t)seed));
-			json_object_set_new(je, "unsteered", ljstr(b0.p ? b0.p : "", b0.len));
-			json_object_set_new(je, "steered", ljstr(b1.p ? b1.p : "", b1.len));
+			json_object_set_new(je, "unsteered", jw_strn(b0.p ? b0.p : "", b0.len));
+			json_object_set_new(je, "steered", jw_strn(b1.p ? b1.p : "", b1.len));
 			json_array_append_new(jruns, je);
 		} else {
 			if (r)
@@ -920,18 +911,18 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	}
 	if (o.json) {
 		json_t *j = json_object();
-		json_object_set_new(j, "prompt", ljstr(o.prompt, plen));
-		json_object_set_new(j, "sae", json_string(ls.dict->name));
-		json_object_set_new(j, "mode", json_string(o.mode == LIVE_CLAMP ? "clamp" : "add"));
-		json_object_set_new(j, "temperature", json_real(o.temperature));
+		json_object_set_new(j, "prompt", jw_strn(o.prompt, plen));
+		json_object_set_new(j, "sae", jw_str(ls.dict->name));
+		json_object_set_new(j, "mode", jw_str(o.mode == LIVE_CLAMP ? "clamp" : "add"));
+		json_object_set_new(j, "temperature", jw_num(o.temperature));
 		json_object_set_new(j, "tokens", json_integer(o.tokens));
 		json_t *jf = json_array();
 		for (int i = 0; i < o.nfeat; i++) {
 			json_t *je = json_object();
 			char nm[64];
 			index_feature_name(ix, tfids[i], nm, sizeof nm);
-			json_object_set_new(je, "feature", json_string(nm));
-			json_object_set_new(je, "value", json_real(terms[i].value));
+			json_object_set_new(je, "feature", jw_str(nm));
+			json_object_set_new(je, "value", jw_num(terms[i].value));
 			json_array_append_new(jf, je);
 		}
 		json_object_set_new(j, "features", jf);
