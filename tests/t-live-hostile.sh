@@ -64,3 +64,60 @@ check_exit "steer: SAE/N out of range exits 2" 2 "$FS" steer "$IX" -f res4k/4096
 check_grep "steer: SAE/N out of range names the range" 'res4k/4096: no such feature \(res4k has features 0 to 4095\)' "$TMP/.err"
 check_exit "steer: N out of range exits 2" 2 "$FS" steer "$IX" -f 4096=1
 check_grep "steer: N out of range names the range" "4096: no such feature in dictionary 'res4k' \(features 0 to 4095\)" "$TMP/.err"
+
+# ---- GPT-2 (random, the real layout; tests/gpt2_ref.py) with a SAELens
+# dictionary that prepends BOS
+PY=/usr/bin/python3
+REF=$S/tests/gpt2_ref.py
+if ! err=$("$PY" -c 'import torch' 2>&1); then
+	fail gpt2-torch "PyTorch is missing for $PY (./bootstrap installs python3-torch): $(printf '%s' "$err" | tail -1)"
+	exit 0
+fi
+G=$TMP/g
+mkdir -p "$G"
+cd "$G" || exit 1
+"$PY" "$REF" model m 2 32 4 64 400 F16 tok && "$PY" "$REF" model m1 2 32 4 1 400 F16 tok &&
+	"$PY" "$REF" model m5 2 32 4 5 400 F16 tok &&
+	"$PY" "$REF" sae std m blocks.1.hook_resid_pre 16 standard || fail gpt2-setup "gpt2_ref.py failed"
+printf 'the quick brown fox jumps over the lazy dog\nthey jumped over the brown dog\n' >t.txt
+check "gpt2: harvest of a model of n_positions 64" "$FS" harvest --model m --sae std -o h.sqlite t.txt
+cp h.sqlite short.sqlite
+check "gpt2: attach accepts a model of n_positions 1" "$FS" attach short.sqlite --model m1 --sae std=std
+
+# n_positions 1 less the BOS leaves no context: one line, exit 2, at once
+check_exit "short context: analyze exits 2 (no endless loop)" 2 timeout 20 "$FS" analyze short.sqlite "hello there"
+check_grep "short context: analyze says the context is too short" "m1: the model's context is 1 token, 0 after the beginning-of-sequence token that std prepends: the live model needs at least 2" "$TMP/.err"
+check_eq "short context: analyze's message is one line" 1 "$(wc -l <"$TMP/.err" | tr -d ' ')"
+check_nogrep "short context: analyze prints no negative context" "context of -" "$TMP/.err"
+check_exit "short context: steer exits 2 (no heap corruption)" 2 timeout 20 "$FS" steer short.sqlite -f 1=2 --tokens 4
+check_grep "short context: steer says the context is too short" "the live model needs at least 2" "$TMP/.err"
+check_exit "short context: analyze --json exits 2" 2 timeout 20 "$FS" analyze --json short.sqlite "hello"
+# the browser: E on a feature page and the prompt screen show the error
+# on the status line and go on
+printf '#1<Enter>\n<Enter>\nE\n:save-display %s/sc1\n<Esc>\nA\nab\n:save-display %s/sc2\n<Esc>\nQ\n' "$TMP" "$TMP" >"$TMP/sc.keys"
+FEATSCOPE_SCRIPT=$TMP/sc.keys FEATSCOPE_SIZE=140x30 TERM=xterm-256color timeout 30 "$FS" short.sqlite >/dev/null 2>"$TMP/sc.err"
+check_eq "short context: the browser keeps running after E" 0 $?
+check_grep "short context: E shows the error on the status line" "needs at least 2" "$TMP/sc1"
+check_grep "short context: the prompt screen shows the error" "needs at least 2" "$TMP/sc2"
+
+# n_positions below 8 and no --ctx: harvest names the file and the value
+check_exit "harvest: n_positions 5 exits 2" 2 "$FS" harvest --model m5 --sae std -o h5.sqlite t.txt
+check_grep "harvest: n_positions 5 names config.json and the value" "m5/config.json: n_positions: 5: the model's context is too short to harvest \(at least 8 tokens\)" "$TMP/.err"
+check_nogrep "harvest: n_positions 5 does not blame --ctx" "--ctx" "$TMP/.err"
+check_exit "harvest: --ctx past n_positions still exits 2" 2 "$FS" harvest --model m --sae std --ctx 65 -o h6.sqlite t.txt
+check_grep "harvest: --ctx past n_positions names the range" "--ctx 65: must be 8..64" "$TMP/.err"
+
+# the ablation panel labels each token by its text, not by the byte at
+# offset t + 1: every listed token is the one analyze/show give there
+printf '#1<Enter>\n<Enter>\nE\n:save-display %s/ab1\nQ\n' "$TMP" >"$TMP/ab.keys"
+FEATSCOPE_SCRIPT=$TMP/ab.keys FEATSCOPE_SIZE=140x30 TERM=xterm-256color timeout 30 "$FS" h.sqlite >/dev/null 2>"$TMP/ab.err"
+"$FS" show --json h.sqlite std/0 >"$TMP/ab-show.json"
+check "ablation panel: tokens labelled by their text" "$PY" -c '
+import json, re, sys
+toks = json.load(open(sys.argv[2]))["top"][0]["tokens"]
+rows = [re.match(r"^   token +([0-9]+) (.*?) +[-+][0-9.]+ *$", l) for l in open(sys.argv[1]).read().split("\n")]
+rows = [(int(m.group(1)), m.group(2).replace("\u2423", " ")) for m in rows if m]
+assert rows, "no token rows"
+for i, t in rows:
+    assert toks[i] == t, (i, t, toks[i])
+assert any(len(t.encode()) > 1 for i, t in rows) or all(len(t) == 1 for t in toks), rows' "$TMP/ab1" "$TMP/ab-show.json"

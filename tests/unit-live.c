@@ -402,6 +402,27 @@ int main(void)
 		free(longp);
 	}
 
+	/* a context too short to use (a GPT-2 of n_positions 1 with a BOS
+	 * leaves 0): generation and the windowed run refuse at once, never
+	 * copy a negative count, never loop */
+	{
+		int saved = m->ctx, out[8], cut = -7;
+		live_sampler g;
+		float *rows = xmalloc((size_t)10 * m->d_model * sizeof *rows), loss[10];
+		live_point at = {LIVE_RESID_POST, -1};
+		for (int c = -1; c < 2; c++) {
+			m->ctx = c;
+			live_sampler_init(&g, 1, 0);
+			CHECK(live_generate(m, ids, 10, 8, NULL, &g, out, &cut) == -1,
+			      "generation with a context under 2 tokens is refused");
+			if (c < 1)
+				CHECK(live_run_windows(m, ids, 10, at, NULL, rows, loss) == -1,
+				      "the windowed run with an empty context is refused");
+		}
+		m->ctx = saved;
+		free(rows);
+	}
+
 	/* bad files */
 	{
 		snprintf(p, sizeof p, "%s/junk.bin", tmpdir);

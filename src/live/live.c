@@ -170,7 +170,9 @@ int live_sample(live_sampler *s, float *logits, int vocab)
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut)
 {
-	if (np < 1 || n < 0)
+	/* one token of prompt and one of room at least: a shorter context
+	 * (live_session_load refuses it) would make keep negative */
+	if (np < 1 || n < 0 || m->ctx < LIVE_MIN_CTX)
 		return -1;
 	int keep = np < m->ctx - 1 ? np : m->ctx - 1;
 	if (cut)
@@ -270,7 +272,8 @@ int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at,
 			    float *rows, float *loss, const int *cancel)
 {
 	int w = live_width(m, at);
-	if (w == 0 || T < 1)
+	/* an empty context would never move the window */
+	if (w == 0 || T < 1 || m->ctx < 1)
 		return -1;
 	collect c = {rows, w, 0, 0, T, inner};
 	live_hook h = {at, collect_fn, &c};

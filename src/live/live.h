@@ -144,10 +144,16 @@ void live_sampler_init(live_sampler *s, uint64_t seed, float temperature);
 /* Draw a token from logits[vocab] (unnormalised); logits is clobbered. */
 int live_sample(live_sampler *s, float *logits, int vocab);
 
+/* The shortest usable context (after a BOS) a live model may have: one
+ * token of prompt and one generated; live_session_load refuses a model
+ * and dictionary that leave less. */
+#define LIVE_MIN_CTX 2
+
 /* Generate n tokens after prompt ids[0..np) (np >= 1; a prompt longer than
  * ctx - 1 keeps its last ctx - 1 tokens and *cut says how many were
  * dropped). out gets the generated ids (n of them, fewer when the context
- * fills up); returns that count, -1 on error. */
+ * fills up); returns that count, -1 on error (a context under
+ * LIVE_MIN_CTX included). */
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut);
 
@@ -160,7 +166,7 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
  * tokens before it), collecting the activations at point `at` into
  * rows[T][width] after the hook `inner` (may be NULL; at the same point)
  * has run, and the next-token loss of positions 0..T-2 into loss (NULL:
- * none). 0 ok, -1 when the point does not exist. */
+ * none). 0 ok, -1 when the point does not exist or the context is empty. */
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss);
 /* The same, stopping between windows once *cancel (read atomically, may

@@ -45,9 +45,11 @@ void live_plan_free(live_plan *p);
 
 /* The ablation effect of dictionary feature f on a text: for every
  * position t < ntok - 1, the change in the log-probability of the next
- * token when f is clamped to 0 (negative: the feature helped predict it),
- * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
-int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
+ * token (token t + 1) when f is clamped to 0 (negative: the feature
+ * helped predict it), into *delta (malloc'd, ntok - 1 values), and when
+ * off is not NULL the tokens' ntok + 1 byte offsets into *off (malloc'd;
+ * token t is text[off[t] .. off[t+1])). Returns ntok, -1 on error. */
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta, uint32_t **off);
 
 /* XXH3-64 of a file's bytes as 16 hex digits, and its size. A folder (a
  * GPT-2 checkpoint, a SAELens dictionary) is hashed by its weights file
