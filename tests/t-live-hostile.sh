@@ -65,6 +65,38 @@ check_grep "steer: SAE/N out of range names the range" 'res4k/4096: no such feat
 check_exit "steer: N out of range exits 2" 2 "$FS" steer "$IX" -f 4096=1
 check_grep "steer: N out of range names the range" "4096: no such feature in dictionary 'res4k' \(features 0 to 4095\)" "$TMP/.err"
 
+# ---- analyze streams: its peak memory does not grow with the text
+# (it held every token's activations and encoder rows at once: about
+# 18 KB a token with res4k, 360 MB more for the longer text here), and
+# the output of a text read in pieces is that of the same text at once
+/usr/bin/python3 - "$TMP" <<'PY'
+import random, sys
+r = random.Random(11)
+w = "the quick brown fox GATTACA ACGTACGT int main(void) { return 0; } 12345 hello world\n".split(" ")
+t = " ".join(r.choice(w) for _ in range(6000))
+open(sys.argv[1] + "/t2k.txt", "w").write(t[:2000])
+open(sys.argv[1] + "/t22k.txt", "w").write(t[:22000])
+PY
+rss() { # peak RSS in KiB of analyze over FILE on standard input
+	/usr/bin/python3 -c '
+import resource, subprocess, sys
+with open(sys.argv[3], "rb") as f:
+    r = subprocess.run([sys.argv[1], "analyze", sys.argv[2], "-"], stdin=f, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)' "$B/featscope" "$IX" "$1"
+}
+r2=$(rss "$TMP/t2k.txt")
+r22=$(rss "$TMP/t22k.txt")
+if [ "$r2" -gt 0 ] && [ "$r22" -gt 0 ] && [ "$r22" -lt $((r2 + 40000)) ]; then
+	ok "analyze: peak memory does not grow with the text (2 KB: ${r2} KiB, 22 KB: ${r22} KiB)"
+else
+	fail "analyze: peak memory does not grow with the text" "2 KB: ${r2} KiB, 22 KB: ${r22} KiB"
+fi
+"$FS" analyze "$IX" "$(cat "$TMP/t2k.txt")" >"$TMP/arg.txt" 2>/dev/null
+"$FS" analyze "$IX" - <"$TMP/t2k.txt" >"$TMP/stdin.txt" 2>/dev/null
+check "analyze: a text on standard input gives what the same argument gives" cmp "$TMP/arg.txt" "$TMP/stdin.txt"
+check_grep "analyze: the header counts every token of a streamed text" "^2000 tokens, dictionary res4k" "$TMP/stdin.txt"
+check_eq "analyze: a streamed text lists every token once" 2000 "$(grep -cE '^ *[0-9]+  ' "$TMP/stdin.txt")"
+
 # ---- GPT-2 (random, the real layout; tests/gpt2_ref.py) with a SAELens
 # dictionary that prepends BOS
 PY=/usr/bin/python3
@@ -121,3 +153,32 @@ assert rows, "no token rows"
 for i, t in rows:
     assert toks[i] == t, (i, t, toks[i])
 assert any(len(t.encode()) > 1 for i, t in rows) or all(len(t) == 1 for t in toks), rows' "$TMP/ab1" "$TMP/ab-show.json"
+
+# a text longer than the pieces analyze reads (64 KiB) is cut where the
+# tokenizer cuts the whole text too: the tokens are those of the whole
+# text (runs of spaces and newlines, no-break spaces, CJK, contractions)
+"$PY" - <<'PY'
+import json, random
+r = random.Random(7)
+words = ["the", "quick", "brown", "fox's", "jumps", "  over", "\n\n", "lazy", "dog.", "42", "1999", "they're",
+         "\u00a0nb", "\u65e5\u672c", "x\ny", "\t", "   ", "!!"]
+t = " ".join(r.choice(words) for _ in range(15000))
+open("big.txt", "w").write(t)
+open("big.jsonl", "w").write(json.dumps(t) + "\n")
+PY
+"$B/tests/gpt2-tool" encode m big.jsonl >big.ids 2>big.err
+"$FS" analyze --json -k 1 -n 1 h.sqlite - <big.txt >big.json 2>/dev/null
+check "analyze: a text read in pieces has the whole text's tokens" "$PY" -c '
+import json, sys
+sys.path.insert(0, sys.argv[4])
+from gpt2_ref import bytes_to_unicode
+dec = {c: b for b, c in bytes_to_unicode().items()}
+vocab = {i: t for t, i in json.load(open(sys.argv[3])).items()}
+ids = [int(x) for x in open(sys.argv[1]).read().split()]
+# a byte of a character cut across tokens is written \\xHH, as Python writes it
+want = [bytes(dec[c] for c in vocab[i]).decode("utf-8", "backslashreplace") for i in ids]
+j = json.load(open(sys.argv[2]))
+got = [t["text"] for t in j["tokens"]]
+text = open("big.txt", "rb").read()
+assert len(text) > 65536 and j["tokens_n"] == len(ids), (len(text), j["tokens_n"], len(ids))
+assert got == want, next((k, got[k], want[k]) for k in range(len(got)) if got[k] != want[k])' big.ids big.json m/vocab.json "$S/tests"

@@ -15,6 +15,7 @@
 #include "index/index.h"
 #include "live/session.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -274,20 +275,6 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-/* Read all of stdin. */
-static char *read_stdin(size_t *len)
-{
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-		buf_add(&b, tmp, n);
-	*len = b.len;
-	if (!b.p)
-		return xstrdup("");
-	return b.p;
-}
-
 /* Is s[0..n) valid UTF-8? */
 static int valid_utf8(const char *s, size_t n)
 {
@@ -509,12 +496,237 @@ static int parse_terms(live_session *ls, const live_opts *o, live_steer_term *te
 	return 0;
 }
 
-static double mean_of(const float *v, int n)
+/* A text read in pieces (standard input, or an argument at once), cut
+ * where the tokenizer would cut the whole text too: before an ASCII space
+ * that follows a printable ASCII character, or before a printable ASCII
+ * character that follows such a character and a newline (GPT-2's
+ * pre-split pieces never cross either; a byte-level model cuts
+ * anywhere). A run of 1 MiB without such a place is cut at a character
+ * boundary. */
+#define AN_PIECE 65536
+#define AN_PIECE_MAX (1 << 20)
+
+static int an_word(unsigned char c)
 {
-	double s = 0;
-	for (int i = 0; i < n; i++)
-		s += v[i];
-	return n > 0 ? s / n : 0;
+	return c > 0x20 && c < 0x7f;
+}
+
+/* The last place in b[0..n) where a piece may end, 0 when none. */
+static size_t an_cut(const char *b, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)b;
+	for (size_t c = n - 1; c >= 2; c--) {
+		if (u[c] == ' ' && an_word(u[c - 1]))
+			return c;
+		if (an_word(u[c]) && u[c - 1] == '\n' && an_word(u[c - 2]))
+			return c;
+	}
+	if (n < AN_PIECE_MAX)
+		return 0;
+	for (size_t c = n - 1; c > 0; c--)
+		if ((u[c] & 0xc0) != 0x80)
+			return c;
+	return n;
+}
+
+/* One token whose line is not written yet. */
+typedef struct {
+	int64_t start, end;  /* its bytes in the whole text */
+} an_tok;
+
+/* analyze's state while the text streams through the model: memory
+ * bounded by the context and a piece of text, whatever the text's
+ * length; the per-token part of the output goes to a temporary file,
+ * written after the header (which needs the totals) at the end. */
+typedef struct {
+	const live_opts *o;  /* options */
+	live_session *ls;    /* session */
+	feat_cache *fc;      /* feature names and labels */
+	feat_total *tot;     /* [n_feat] totals */
+	const live_steer_term *terms; /* steering */
+	int kenc;            /* features encoded per token */
+	int *idx;            /* [ctx][kenc] a window's features */
+	float *val;          /* [ctx][kenc] their activations */
+	FILE *tmp;           /* the per-token lines, or JSON objects */
+	fs_buf text;         /* text from byte text_base on */
+	int64_t text_base;   /* offset of text.p[0] in the whole text */
+	an_tok *q;           /* tokens pushed, not written: q[qh..qn) */
+	int qh, qn, qcap;
+	int64_t q_pos;       /* position of q[qh] */
+	int have_pend;       /* one token waits for its loss (the next window's first) */
+	int *pidx;           /* [kenc] its features */
+	float *pval;         /* [kenc] */
+	int64_t T;           /* tokens seen */
+	int64_t nloss;       /* losses summed */
+	double sum0, sum1;   /* their sums, clean and steered */
+	int64_t written;     /* token lines written */
+} an_state;
+
+/* Write the line (or JSON object) of the token at the head of the queue
+ * with its features and, when it has one, its next-token losses. */
+static int an_write(an_state *a, const int *idx, const float *val, int has_loss, float l0, float l1)
+{
+	const live_opts *o = a->o;
+	an_tok tk = a->q[a->qh];
+	int64_t t = a->q_pos;
+	const char *tx = a->text.p + (tk.start - a->text_base);
+	size_t tl = (size_t)(tk.end - tk.start);
+	int kenc = a->kenc;
+	if (o->json) {
+		json_t *je = json_object();
+		json_object_set_new(je, "pos", json_integer(t));
+		json_object_set_new(je, "text", jw_strn(tx, tl));
+		json_object_set_new(je, "offset", json_integer(tk.start));
+		if (has_loss) {
+			json_object_set_new(je, "loss", jw_num(l0));
+			if (o->nfeat)
+				json_object_set_new(je, "loss_steered", jw_num(l1));
+		}
+		json_t *jf = json_array();
+		int shown = 0;
+		for (int q = 0; q < kenc && shown < o->top; q++) {
+			int f = idx[q];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			json_t *x = json_object();
+			json_object_set_new(x, "feature", jw_str(fi->name));
+			json_object_set_new(x, "index", json_integer(f));
+			json_object_set_new(x, "value", jw_num(val[q]));
+			json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
+			json_array_append_new(jf, x);
+			shown++;
+		}
+		json_object_set_new(je, "features", jf);
+		/* as an element of the top object's "tokens": two levels in */
+		char *js = jw_dumps(je, JW_PRETTY, 0);
+		json_decref(je);
+		if (!js)
+			return -1;
+		fputs(a->written ? ",\n    " : "\n    ", a->tmp);
+		for (const char *c = js; *c; c++) {
+			fputc(*c, a->tmp);
+			if (*c == '\n')
+				fputs("    ", a->tmp);
+		}
+		free(js);
+	} else {
+		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, lesc(tx, tl));
+		int shown = 0;
+		for (int q = 0; q < kenc && shown < o->top; q++) {
+			int f = idx[q];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[q],
+				short_label(fi->label, 24));
+			shown++;
+		}
+		fputc('\n', a->tmp);
+	}
+	a->written++;
+	a->qh++;
+	a->q_pos++;
+	return 0;
+}
+
+/* What a window adds: its tokens' features (the density filter, the
+ * totals) and losses; every token whose loss is known is written. */
+static int an_window(void *ud, const live_window *w)
+{
+	an_state *a = ud;
+	live_sae *s = a->ls->sae;
+	int kenc = a->kenc;
+	const float *lc = a->o->nfeat ? w->loss_clean : w->loss, *ls = a->o->nfeat ? w->loss : NULL;
+	for (int i = 0; i < w->nloss; i++) {
+		a->sum0 += lc[i];
+		if (ls)
+			a->sum1 += ls[i];
+	}
+	a->nloss += w->nloss;
+	int li = 0; /* next loss of this window */
+	if (a->have_pend) {
+		/* the token before row0: its loss is this window's first */
+		if (an_write(a, a->pidx, a->pval, 1, lc[0], ls ? ls[0] : 0) != 0)
+			return -1;
+		a->have_pend = 0;
+		li = 1;
+	}
+	live_sae_encode(s, w->rows, w->nrows, kenc, a->idx, a->val);
+	for (int i = 0; i < w->nrows; i++) {
+		int64_t t = w->row0 + i;
+		int *idx = a->idx + (size_t)i * kenc;
+		float *val = a->val + (size_t)i * kenc;
+		for (int j = 0; j < kenc; j++) {
+			int f = idx[j];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			if (fi->density > a->o->max_density) {
+				idx[j] = -2; /* hidden */
+				continue;
+			}
+			float v = val[j];
+			a->tot[f].total += v;
+			a->tot[f].tokens++;
+			if (v > a->tot[f].max) {
+				a->tot[f].max = v;
+				a->tot[f].max_pos = (int)t;
+			}
+		}
+		if (li < w->nloss) {
+			if (an_write(a, idx, val, 1, lc[li], ls ? ls[li] : 0) != 0)
+				return -1;
+			li++;
+		} else {
+			/* the window's last token: its loss comes with the next */
+			memcpy(a->pidx, idx, (size_t)kenc * sizeof *idx);
+			memcpy(a->pval, val, (size_t)kenc * sizeof *val);
+			a->have_pend = 1;
+		}
+	}
+	return ferror(a->tmp) ? -1 : 0;
+}
+
+/* Tokenize text[0..n) (the whole text's bytes from offset at), queue
+ * the tokens and run the windows they complete. */
+static int an_push(an_state *a, live_windows *lw, const char *text, size_t n, int64_t at)
+{
+	int *ids;
+	uint32_t *off;
+	int nt = live_tokenize(a->ls->model, text, n, &ids, &off);
+	if (a->qn + nt > a->qcap) {
+		/* the written tokens leave the queue first */
+		memmove(a->q, a->q + a->qh, (size_t)(a->qn - a->qh) * sizeof *a->q);
+		a->qn -= a->qh;
+		a->qh = 0;
+		if (a->qn + nt > a->qcap) {
+			a->qcap = a->qn + nt > 2 * a->qcap ? a->qn + nt : 2 * a->qcap;
+			a->q = xrealloc(a->q, (size_t)a->qcap * sizeof *a->q);
+		}
+	}
+	for (int i = 0; i < nt; i++)
+		a->q[a->qn++] = (an_tok){at + off[i], at + off[i + 1]};
+	a->T += nt;
+	int rc = live_windows_push(lw, ids, nt, an_window, a);
+	free(ids);
+	free(off);
+	return rc;
+}
+
+/* Drop the text that neither a token still to be written nor the last
+ * `pend` bytes (not tokenized yet) need. */
+static void an_trim(an_state *a, size_t pend)
+{
+	int64_t keep = a->text_base + (int64_t)(a->text.len - pend);
+	if (a->qh < a->qn && a->q[a->qh].start < keep)
+		keep = a->q[a->qh].start;
+	size_t drop = (size_t)(keep - a->text_base);
+	if (drop == 0)
+		return;
+	memmove(a->text.p, a->text.p + drop, a->text.len - drop);
+	a->text.len -= drop;
+	a->text_base = keep;
 }
 
 static int analyze_run(const cmd_entry *e, int argc, char **argv)
@@ -527,15 +739,12 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int rc = FS_EXIT_USAGE;
 	live_session ls = {0};
 	fs_index *ix = NULL;
-	char *text = NULL;
-	int *ids = NULL, T = 0;
-	uint32_t *off = NULL;
-	float *rows = NULL, *val = NULL, *loss0 = NULL, *loss1 = NULL;
-	int *idx = NULL;
 	live_steer_term *terms = NULL;
 	int64_t *tfids = NULL;
 	feat_cache fc = {&ls, NULL};
-	feat_total *tot = NULL;
+	an_state a = {0};
+	live_windows lw = {0};
+	int lw_ok = 0;
 	const char *pos[2];
 	int npos;
 	if (parse_live_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
@@ -544,75 +753,110 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");
 		goto out;
 	}
-	size_t len;
 	const char *targ = npos == 2 ? pos[1] : "-";
-	if (strcmp(targ, "-") == 0)
-		text = read_stdin(&len);
-	else
-		text = xstrdup(targ), len = strlen(targ);
+	int from_stdin = strcmp(targ, "-") == 0;
 	if (!(ix = open_live(pos[0], o.sae, &ls)))
 		goto out;
-	T = live_tokenize(ls.model, text, len, &ids, &off);
-	if (T < 1) {
-		fs_warn("analyze: TEXT: empty");
-		goto out;
-	}
-	int utf8 = valid_utf8(text, len);
-	if (!utf8)
-		fs_warn("analyze: TEXT: not valid UTF-8: shown escaped, analysed as bytes");
-	int C = ls.model->ctx;
-	if (T > C)
-		fs_warn("analyze: TEXT: %d tokens, longer than the model's context of %d: analysed in windows of %d "
-			"moved by %d (every token past the first %d sees at least %d before it)",
-			T, C, C, C / 2, C, C / 2);
 	terms = xcalloc((size_t)o.nfeat + 1, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat + 1, sizeof *tfids);
 	if (parse_terms(&ls, &o, terms, tfids) != 0)
 		goto out;
 	live_sae *s = ls.sae;
-	rows = xmalloc((size_t)T * s->d_in * sizeof *rows);
-	loss0 = xcalloc((size_t)T, sizeof *loss0);
-	live_run_windows(ls.model, ids, T, s->hook, NULL, rows, loss0);
+	int C = ls.model->ctx;
 	live_steer st = {s, o.mode, terms, o.nfeat, NULL, 0};
-	if (o.nfeat) {
-		live_hook sh = live_steer_as_hook(&st);
-		loss1 = xcalloc((size_t)T, sizeof *loss1);
-		live_run_windows(ls.model, ids, T, s->hook, &sh, rows, loss1);
+	live_hook sh = live_steer_as_hook(&st);
+	if (live_windows_init(&lw, ls.model, s->hook, o.nfeat ? &sh : NULL, 1, o.nfeat > 0) != 0) {
+		fs_warn("analyze: %s: the model cannot run the dictionary's hook point", ls.model_file);
+		goto out;
 	}
-	int kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
-	idx = xmalloc((size_t)T * kenc * sizeof *idx);
-	val = xmalloc((size_t)T * kenc * sizeof *val);
-	live_sae_encode(s, rows, T, kenc, idx, val);
+	lw_ok = 1;
+	a.o = &o;
+	a.ls = &ls;
+	a.fc = &fc;
+	a.terms = terms;
+	a.kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
+	a.idx = xmalloc((size_t)C * a.kenc * sizeof *a.idx);
+	a.val = xmalloc((size_t)C * a.kenc * sizeof *a.val);
+	a.pidx = xmalloc((size_t)a.kenc * sizeof *a.pidx);
+	a.pval = xmalloc((size_t)a.kenc * sizeof *a.pval);
 	fc.by_idx = xcalloc((size_t)s->n_feat, sizeof *fc.by_idx);
-	tot = xcalloc((size_t)s->n_feat, sizeof *tot);
+	a.tot = xcalloc((size_t)s->n_feat, sizeof *a.tot);
 	for (int f = 0; f < s->n_feat; f++)
-		tot[f].idx = f;
-	/* the density filter and the totals */
-	for (int t = 0; t < T; t++)
-		for (int j = 0; j < kenc; j++) {
-			int f = idx[(size_t)t * kenc + j];
-			if (f < 0)
-				continue;
-			feat_info *fi = feat_get(&fc, f);
-			if (fi->density > o.max_density) {
-				idx[(size_t)t * kenc + j] = -2; /* hidden */
-				continue;
-			}
-			float v = val[(size_t)t * kenc + j];
-			tot[f].total += v;
-			tot[f].tokens++;
-			if (v > tot[f].max) {
-				tot[f].max = v;
-				tot[f].max_pos = t;
-			}
+		a.tot[f].idx = f;
+	if (!(a.tmp = tmpfile())) {
+		fs_warn("analyze: cannot make a temporary file: %s", strerror(errno));
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	/* the text, a piece at a time */
+	int utf8 = 1, eof = 0, wrc = 0;
+	size_t argpos = 0, arglen = from_stdin ? 0 : strlen(targ);
+	size_t pend = 0; /* bytes of a.text not yet tokenized (its tail) */
+	while (!eof && wrc == 0) {
+		size_t before = a.text.len;
+		if (from_stdin) {
+			char tmp[AN_PIECE];
+			size_t n = fread(tmp, 1, sizeof tmp, stdin);
+			buf_add(&a.text, tmp, n);
+			eof = n < sizeof tmp;
+		} else {
+			size_t n = arglen - argpos < AN_PIECE ? arglen - argpos : AN_PIECE;
+			buf_add(&a.text, targ + argpos, n);
+			argpos += n;
+			eof = argpos == arglen;
 		}
+		pend += a.text.len - before;
+		if (pend == 0)
+			continue;
+		const char *un = a.text.p + (a.text.len - pend);
+		size_t cut = eof ? pend : an_cut(un, pend);
+		if (cut == 0)
+			continue; /* no place to cut yet: read on */
+		if (utf8 && !valid_utf8(un, cut))
+			utf8 = 0;
+		int64_t at = a.text_base + (int64_t)(a.text.len - pend);
+		wrc = an_push(&a, &lw, un, cut, at);
+		pend -= cut;
+		an_trim(&a, pend);
+	}
+	if (from_stdin && ferror(stdin)) {
+		fs_warn("analyze: standard input: read error");
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	if (wrc == 0 && a.T > 0)
+		wrc = live_windows_end(&lw, an_window, &a);
+	if (wrc == 0 && a.have_pend) {
+		if (an_write(&a, a.pidx, a.pval, 0, 0, 0) != 0)
+			wrc = -1;
+		a.have_pend = 0;
+	}
+	if (a.T < 1) {
+		fs_warn("analyze: TEXT: empty");
+		goto out;
+	}
+	if (wrc != 0 || fflush(a.tmp) != 0 || ferror(a.tmp)) {
+		fs_warn("analyze: %s", ferror(a.tmp) ? "writing the temporary file failed (disk full?)"
+						     : "the model failed on the text");
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	if (!utf8)
+		fs_warn("analyze: TEXT: not valid UTF-8: shown escaped, analysed as bytes");
+	int64_t T = a.T;
+	if (T > C)
+		fs_warn("analyze: TEXT: %lld tokens, longer than the model's context of %d: analysed in windows of %d "
+			"moved by %d (every token past the first %d sees at least %d before it)",
+			(long long)T, C, C, C / 2, C, C / 2);
+	feat_total *tot = a.tot;
 	qsort(tot, (size_t)s->n_feat, sizeof *tot, total_cmp);
 	int ntot = 0;
 	while (ntot < s->n_feat && ntot < o.limit && tot[ntot].tokens > 0)
 		ntot++;
 	char pn[64];
 	live_point_name(s->hook, pn, sizeof pn);
-	double l0 = mean_of(loss0, T - 1), l1 = loss1 ? mean_of(loss1, T - 1) : 0;
+	double l0 = a.nloss > 0 ? a.sum0 / (double)a.nloss : 0, l1 = a.nloss > 0 ? a.sum1 / (double)a.nloss : 0;
+	rewind(a.tmp);
 	if (o.json) {
 		json_t *j = json_object();
 		const char *mb = strrchr(ls.model_file, '/');
@@ -636,36 +880,8 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 			json_object_set_new(j, "steering", ja);
 			json_object_set_new(j, "mode", jw_str(o.mode == LIVE_CLAMP ? "clamp" : "add"));
 		}
-		json_t *jt = json_array();
-		for (int t = 0; t < T; t++) {
-			json_t *je = json_object();
-			json_object_set_new(je, "pos", json_integer(t));
-			json_object_set_new(je, "text", jw_strn(text + off[t], off[t + 1] - off[t]));
-			json_object_set_new(je, "offset", json_integer(off[t]));
-			if (t + 1 < T) {
-				json_object_set_new(je, "loss", jw_num(loss0[t]));
-				if (loss1)
-					json_object_set_new(je, "loss_steered", jw_num(loss1[t]));
-			}
-			json_t *jf = json_array();
-			int shown = 0;
-			for (int q = 0; q < kenc && shown < o.top; q++) {
-				int f = idx[(size_t)t * kenc + q];
-				if (f < 0)
-					continue;
-				feat_info *fi = feat_get(&fc, f);
-				json_t *x = json_object();
-				json_object_set_new(x, "feature", jw_str(fi->name));
-				json_object_set_new(x, "index", json_integer(f));
-				json_object_set_new(x, "value", jw_num(val[(size_t)t * kenc + q]));
-				json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
-				json_array_append_new(jf, x);
-				shown++;
-			}
-			json_object_set_new(je, "features", jf);
-			json_array_append_new(jt, je);
-		}
-		json_object_set_new(j, "tokens", jt);
+		/* the tokens come from the temporary file, into this place */
+		json_object_set_new(j, "tokens", json_array());
 		json_t *js = json_array();
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
@@ -681,50 +897,66 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 			json_array_append_new(js, x);
 		}
 		json_object_set_new(j, "features", js);
-		cli_print_json(j);
+		char *doc = jw_dumps(j, JW_PRETTY, 0);
+		json_decref(j);
+		static const char mark[] = "\n  \"tokens\": [";
+		char *at = doc ? strstr(doc, mark) : NULL;
+		if (!at || at[sizeof mark - 1] != ']') {
+			free(doc);
+			fs_warn("writing JSON: out of memory");
+			rc = FS_EXIT_ERR;
+			goto out;
+		}
+		at += sizeof mark - 1;
+		fwrite(doc, 1, (size_t)(at - doc), stdout);
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, a.tmp)) > 0)
+			fwrite(buf, 1, n, stdout);
+		fputs("\n  ", stdout);
+		fputs(at, stdout);
+		fputc('\n', stdout);
+		free(doc);
 	} else {
-		printf("%d tokens, dictionary %s (%s), loss %.3f nats/token", T, lesc(ls.dict->name, strlen(ls.dict->name)), pn,
-		       l0);
+		printf("%lld tokens, dictionary %s (%s), loss %.3f nats/token", (long long)T,
+		       lesc(ls.dict->name, strlen(ls.dict->name)), pn, l0);
 		if (o.nfeat)
 			printf(", steered %.3f", l1);
 		printf("\n\npos  token   features (strongest first)\n");
-		for (int t = 0; t < T; t++) {
-			printf("%4d  %-6s ", t, lesc(text + off[t], off[t + 1] - off[t]));
-			int shown = 0;
-			for (int q = 0; q < kenc && shown < o.top; q++) {
-				int f = idx[(size_t)t * kenc + q];
-				if (f < 0)
-					continue;
-				feat_info *fi = feat_get(&fc, f);
-				printf("%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[(size_t)t * kenc + q],
-				       short_label(fi->label, 24));
-				shown++;
-			}
-			printf("\n");
-		}
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, a.tmp)) > 0)
+			fwrite(buf, 1, n, stdout);
 		printf("\nfeatures by total activation over the text:\n"
 		       "feature        total     max  tokens  density  label\n");
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
-			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total, tot[i].max, tot[i].tokens,
-			       fi->density, short_label(fi->label, 60));
+			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total,
+			       tot[i].max, tot[i].tokens, fi->density, short_label(fi->label, 60));
 		}
+	}
+	if (ferror(a.tmp)) {
+		fs_warn("analyze: reading the temporary file failed");
+		rc = FS_EXIT_ERR;
+		goto out;
 	}
 	rc = FS_EXIT_OK;
 out:
 	if (fc.by_idx)
 		feat_cache_free(&fc, ls.sae ? ls.sae->n_feat : 0);
-	free(tot);
-	free(idx);
-	free(val);
-	free(rows);
-	free(loss0);
-	free(loss1);
+	if (lw_ok)
+		live_windows_free(&lw);
+	if (a.tmp)
+		fclose(a.tmp);
+	free(a.tot);
+	free(a.idx);
+	free(a.val);
+	free(a.pidx);
+	free(a.pval);
+	free(a.q);
+	buf_free(&a.text);
 	free(terms);
 	free(tfids);
-	free(ids);
-	free(off);
-	free(text);
 	free(o.features);
 	live_session_close(&ls);
 	if (ix)
