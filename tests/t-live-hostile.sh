@@ -182,3 +182,27 @@ got = [t["text"] for t in j["tokens"]]
 text = open("big.txt", "rb").read()
 assert len(text) > 65536 and j["tokens_n"] == len(ids), (len(text), j["tokens_n"], len(ids))
 assert got == want, next((k, got[k], want[k]) for k in range(len(got)) if got[k] != want[k])' big.ids big.json m/vocab.json "$S/tests"
+
+# a model whose output is NaN (a NaN in ln_f.bias): "loss" is written
+# null, never dropped
+"$PY" - <<'PY'
+import json, shutil, struct
+shutil.copytree("m", "mnan")
+p = "mnan/model.safetensors"
+b = bytearray(open(p, "rb").read())
+n = struct.unpack("<Q", b[:8])[0]
+h = json.loads(b[8:8 + n])
+s, e = h["ln_f.bias"]["data_offsets"]
+nan = b"\x00\x7e" if h["ln_f.bias"]["dtype"] == "F16" else struct.pack("<f", float("nan"))
+b[8 + n + s:8 + n + s + len(nan)] = nan
+open(p, "wb").write(b)
+PY
+cp h.sqlite nan.sqlite
+"$FS" attach nan.sqlite --model mnan --sae std=std >/dev/null 2>&1
+check "analyze --json: a NaN loss" "$FS" analyze --json nan.sqlite "the quick brown fox"
+cp "$TMP/.out" nan.json
+check "analyze --json: a NaN loss is null, the key kept" "$PY" -c '
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert "loss" in j and j["loss"] is None, j.get("loss", "missing")
+assert all("loss" in t for t in j["tokens"][:-1]), "a token lost its loss"' nan.json
