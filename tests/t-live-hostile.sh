@@ -13,6 +13,9 @@ mkdir -p "$D"
 cp "$S/data/demo.sqlite" "$D/demo.sqlite"
 cp "$S/data/demo-lm.bin" "$S/data/demo-sae-res4k.bin" "$D/"
 IX=$D/demo.sqlite
+# Under FS_TEST_VALGRIND, the runs over long texts use the plain program
+# (as t-live-cli.sh does); valgrind checks the short ones
+FSX=$B/featscope
 ESC=$(printf '\033')
 
 # ---- a dictionary name with a terminal escape (OSC title + colour)
@@ -91,8 +94,8 @@ if [ "$r2" -gt 0 ] && [ "$r22" -gt 0 ] && [ "$r22" -lt $((r2 + 40000)) ]; then
 else
 	fail "analyze: peak memory does not grow with the text" "2 KB: ${r2} KiB, 22 KB: ${r22} KiB"
 fi
-"$FS" analyze "$IX" "$(cat "$TMP/t2k.txt")" >"$TMP/arg.txt" 2>/dev/null
-"$FS" analyze "$IX" - <"$TMP/t2k.txt" >"$TMP/stdin.txt" 2>/dev/null
+"$FSX" analyze "$IX" "$(cat "$TMP/t2k.txt")" >"$TMP/arg.txt" 2>/dev/null
+"$FSX" analyze "$IX" - <"$TMP/t2k.txt" >"$TMP/stdin.txt" 2>/dev/null
 check "analyze: a text on standard input gives what the same argument gives" cmp "$TMP/arg.txt" "$TMP/stdin.txt"
 check_grep "analyze: the header counts every token of a streamed text" "^2000 tokens, dictionary res4k" "$TMP/stdin.txt"
 check_eq "analyze: a streamed text lists every token once" 2000 "$(grep -cE '^ *[0-9]+  ' "$TMP/stdin.txt")"
@@ -167,7 +170,7 @@ open("big.txt", "w").write(t)
 open("big.jsonl", "w").write(json.dumps(t) + "\n")
 PY
 "$B/tests/gpt2-tool" encode m big.jsonl >big.ids 2>big.err
-"$FS" analyze --json -k 1 -n 1 h.sqlite - <big.txt >big.json 2>/dev/null
+"$FSX" analyze --json -k 1 -n 1 h.sqlite - <big.txt >big.json 2>/dev/null
 check "analyze: a text read in pieces has the whole text's tokens" "$PY" -c '
 import json, sys
 sys.path.insert(0, sys.argv[4])
