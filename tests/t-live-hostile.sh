@@ -39,7 +39,7 @@ cp "$IX" "$D/bad8.sqlite"
 B8=$D/bad8.sqlite
 sqlite3 "$B8" "UPDATE saes SET name=CAST(X'72ff346b' AS TEXT) WHERE name='res4k';
 UPDATE live_files SET name=CAST(X'72ff346b' AS TEXT) WHERE name='res4k';"
-check "analyze --json: runs with a non-UTF-8 dictionary name" "$FS" analyze --json "$B8" "GATTACA the"
+check_exit "analyze --json: runs with a non-UTF-8 dictionary name" 0 "$FS" analyze --json "$B8" "GATTACA the"
 cp "$TMP/.out" "$TMP/b8-analyze.json"
 check "analyze --json: keeps sae, loss and every feature key" /usr/bin/python3 -c '
 import json, sys
@@ -54,7 +54,7 @@ for t in j["tokens"]:
 for f in j["features"]:
     assert "feature" in f, f
 assert n > 0' "$TMP/b8-analyze.json"
-check "steer --json: runs with a non-UTF-8 dictionary name" "$FS" steer --json "$B8" -f 5=2 --tokens 8
+check_exit "steer --json: runs with a non-UTF-8 dictionary name" 0 "$FS" steer --json "$B8" -f 5=2 --tokens 8
 cp "$TMP/.out" "$TMP/b8-steer.json"
 check "steer --json: keeps sae and every feature key" /usr/bin/python3 -c '
 import json, sys
@@ -202,7 +202,7 @@ open(p, "wb").write(b)
 PY
 cp h.sqlite nan.sqlite
 "$FS" attach nan.sqlite --model mnan --sae std=std >/dev/null 2>&1
-check "analyze --json: a NaN loss" "$FS" analyze --json nan.sqlite "the quick brown fox"
+check_exit "analyze --json: a NaN loss" 0 "$FS" analyze --json nan.sqlite "the quick brown fox"
 cp "$TMP/.out" nan.json
 check "analyze --json: a NaN loss is null, the key kept" "$PY" -c '
 import json, sys

@@ -308,15 +308,15 @@ static int an_push(an_state *a, live_windows *lw, const char *text, size_t n, in
 	int *ids;
 	uint32_t *off;
 	int nt = live_tokenize(a->ls->model, text, n, &ids, &off);
-	if (a->qn + nt > a->qcap) {
+	if (a->qn + nt > a->qcap && a->qh > 0) {
 		/* the written tokens leave the queue first */
 		memmove(a->q, a->q + a->qh, (size_t)(a->qn - a->qh) * sizeof *a->q);
 		a->qn -= a->qh;
 		a->qh = 0;
-		if (a->qn + nt > a->qcap) {
-			a->qcap = a->qn + nt > 2 * a->qcap ? a->qn + nt : 2 * a->qcap;
-			a->q = xrealloc(a->q, (size_t)a->qcap * sizeof *a->q);
-		}
+	}
+	if (a->qn + nt > a->qcap) {
+		a->qcap = a->qn + nt > 2 * a->qcap ? a->qn + nt : 2 * a->qcap;
+		a->q = xrealloc(a->q, (size_t)a->qcap * sizeof *a->q);
 	}
 	for (int i = 0; i < nt; i++)
 		a->q[a->qn++] = (an_tok){at + off[i], at + off[i + 1]};
