@@ -61,5 +61,5 @@ mv "$D/sae.keep" "$D/demo-sae-res4k.bin"
 # the ablation effect on the feature page
 printf '#%s<Enter>\n<Enter>\nE\n:save-display %s/f1\nQ\n' "$F" "$TMP" >"$TMP/abl.keys"
 FEATSCOPE_SCRIPT=$TMP/abl.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$IX" >/dev/null 2>"$TMP/abl.err"
-check_grep "feature page: E shows the ablation effect on the top context" "^ ablated on the top context: mean change in log p\(next byte\) -0\.[0-9]+ nats" "$TMP/f1"
-check_grep "feature page: the bytes that lost most are listed" "^   byte +[0-9]+ [ACGT] +-0\.[0-9]+" "$TMP/f1"
+check_grep "feature page: E shows the ablation effect on the top context" "^ ablated on the top context: mean change in log p\(next token\) -0\.[0-9]+ nats" "$TMP/f1"
+check_grep "feature page: the tokens that lost most are listed" "^   token +[0-9]+ [ACGT] +-0\.[0-9]+" "$TMP/f1"

@@ -201,6 +201,28 @@ static int cmp_pairs(const int *ia, const float *va, const int *ib, const float 
 	return 0;
 }
 
+/* live_windows' callback for the test: what each window adds, into
+ * arrays of the whole text, and that windows come in order. */
+typedef struct {
+	float *rows, *loss, *clean; /* [T][width], [T], [T] */
+	int width;
+	int64_t next_row, next_loss; /* where the next window must start */
+	int in_order;
+} win_acc;
+
+static int win_acc_fn(void *ud, const live_window *w)
+{
+	win_acc *a = ud;
+	a->in_order &= w->row0 == a->next_row && w->loss0 == a->next_loss;
+	memcpy(a->rows + (size_t)w->row0 * a->width, w->rows, (size_t)w->nrows * a->width * sizeof(float));
+	memcpy(a->loss + w->loss0, w->loss, (size_t)w->nloss * sizeof(float));
+	if (w->loss_clean)
+		memcpy(a->clean + w->loss0, w->loss_clean, (size_t)w->nloss * sizeof(float));
+	a->next_row = w->row0 + w->nrows;
+	a->next_loss = w->loss0 + w->nloss;
+	return 0;
+}
+
 /* Load `path` and expect a refusal naming `want1` and `want2`, in one line. */
 static void expect_refused(live_model *m, const char *err, const char *want1, const char *want2, const char *name)
 {
@@ -567,6 +589,71 @@ int main(int argc, char **argv)
 		CHECK(n == 200 && cut == 300 - (m->ctx - 1), "a prompt past the context is cut, generation slides on");
 		free(out);
 		free(longp);
+	}
+
+	/* the windowed run fed in pieces of any size (analyze's stream)
+	 * gives every value of the run over the whole text, bit for bit */
+	{
+		int TW = 3 * m->ctx + 37, *lid = xmalloc((size_t)TW * sizeof *lid);
+		for (int i = 0; i < TW; i++)
+			lid[i] = txt[i % T];
+		live_point at = {LIVE_RESID_POST, -1};
+		int wd = live_width(m, at);
+		float *r0 = xmalloc((size_t)TW * wd * sizeof *r0), *l0 = xcalloc((size_t)TW, sizeof *l0);
+		float *r1 = xmalloc((size_t)TW * wd * sizeof *r1), *l1 = xcalloc((size_t)TW, sizeof *l1);
+		float *c1 = xcalloc((size_t)TW, sizeof *c1), *lc = xcalloc((size_t)TW, sizeof *lc);
+		live_steer_term term = {f0, 5.0f};
+		live_steer st = {s, LIVE_CLAMP, &term, 1, NULL, 0};
+		live_hook h = live_steer_as_hook(&st);
+		CHECK(live_run_windows(m, lid, TW, at, &h, r0, l0) == 0, "windowed run over the whole text");
+		live_run_windows(m, lid, TW, at, NULL, r1, lc);
+		static const int pieces[] = {1, 7, 300, 2, 129, 1000};
+		live_windows w;
+		CHECK(live_windows_init(&w, m, at, &h, 1, 1) == 0, "live_windows_init");
+		win_acc acc = {r1, l1, c1, wd, 0, 0, 1};
+		int at_tok = 0, rc = 0;
+		for (int k = 0; at_tok < TW && rc == 0; k++) {
+			int n = pieces[k % 6] < TW - at_tok ? pieces[k % 6] : TW - at_tok;
+			rc = live_windows_push(&w, lid + at_tok, n, win_acc_fn, &acc);
+			at_tok += n;
+		}
+		if (rc == 0)
+			rc = live_windows_end(&w, win_acc_fn, &acc);
+		live_windows_free(&w);
+		CHECK(rc == 0 && acc.in_order && acc.next_row == TW && acc.next_loss == TW - 1,
+		      "windows fed in pieces cover every position once, in order");
+		CHECK(memcmp(r0, r1, (size_t)TW * wd * sizeof *r0) == 0, "windows fed in pieces: the same activations");
+		CHECK(memcmp(l0, l1, (size_t)(TW - 1) * sizeof *l0) == 0, "windows fed in pieces: the same losses");
+		CHECK(memcmp(lc, c1, (size_t)(TW - 1) * sizeof *lc) == 0,
+		      "windows fed in pieces: the clean losses are those of a run without the hook");
+		free(lid);
+		free(r0);
+		free(l0);
+		free(r1);
+		free(l1);
+		free(c1);
+		free(lc);
+	}
+
+	/* a context too short to use (a GPT-2 of n_positions 1 with a BOS
+	 * leaves 0): generation and the windowed run refuse at once, never
+	 * copy a negative count, never loop */
+	{
+		int saved = m->ctx, out[8], cut = -7;
+		live_sampler g;
+		float *rows = xmalloc((size_t)10 * m->d_model * sizeof *rows), loss[10];
+		live_point at = {LIVE_RESID_POST, -1};
+		for (int c = -1; c < 2; c++) {
+			m->ctx = c;
+			live_sampler_init(&g, 1, 0);
+			CHECK(live_generate(m, ids, 10, 8, NULL, &g, out, &cut) == -1,
+			      "generation with a context under 2 tokens is refused");
+			if (c < 1)
+				CHECK(live_run_windows(m, ids, 10, at, NULL, rows, loss) == -1,
+				      "the windowed run with an empty context is refused");
+		}
+		m->ctx = saved;
+		free(rows);
 	}
 
 	/* bad files */

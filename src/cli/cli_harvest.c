@@ -636,6 +636,15 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("%s: no tokenizer (vocab.json + merges.txt or tokenizer.json)", model);
 		goto out;
 	}
+	if (gpt2_ctx(h.m) < 8) {
+		/* no --ctx can fit: the model is at fault, not the option */
+		size_t ml = strlen(model);
+		while (ml > 1 && model[ml - 1] == '/')
+			ml--;
+		fs_warn("%.*s/config.json: n_positions: %d: the model's context is too short to harvest (at least 8 "
+			"tokens)", (int)ml, model, gpt2_ctx(h.m));
+		goto out;
+	}
 	if (ctx == -1) /* 128, or the model's context when shorter */
 		ctx = gpt2_ctx(h.m) < 128 ? gpt2_ctx(h.m) : 128;
 	if (ctx < 8 || ctx > gpt2_ctx(h.m)) {

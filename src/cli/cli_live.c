@@ -1,19 +1,23 @@
 /*
  * cli_live.c: the live-model subcommands. attach records the model and
  * dictionaries an index came from (file names and content hashes);
- * analyze runs the attached model over a text and lists the features that
- * fire on each token and over the whole text; steer generates with
- * features clamped or added next to the unsteered continuation from the
- * same seed. The model goes through src/live only (session.h, live.h).
+ * steer generates with features clamped or added next to the unsteered
+ * continuation from the same seed; and what analyze (cli_analyze.c)
+ * shares with steer (cli_live.h): the options, opening the model,
+ * --feature terms. The model goes through src/live only (session.h,
+ * live.h).
  */
 #define _GNU_SOURCE
+#include "cli/cli_live.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/format.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
@@ -23,8 +27,10 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* Escaped bytes into a ring of buffers: valid until eight more calls. */
-static const char *lesc(const char *s, size_t n)
+/* the short name the file's messages use */
+#define lesc cli_live_esc
+
+const char *cli_live_esc(const char *s, size_t n)
 {
 	static fs_buf ring[8];
 	static int next;
@@ -34,29 +40,6 @@ static const char *lesc(const char *s, size_t n)
 		b->p[0] = 0;
 	format_escaped(b, s, n);
 	return b->p ? b->p : "";
-}
-
-/* A JSON string of arbitrary bytes: valid UTF-8 as it is (newlines
- * included), each invalid byte as the text \xHH. */
-static json_t *ljstr(const char *s, size_t n)
-{
-	json_t *j = json_stringn(s, n);
-	if (j)
-		return j;
-	fs_buf b = {0};
-	for (size_t i = 0; i < n;) {
-		int l = utf8_len((const unsigned char *)s + i, n - i);
-		if (l == 0 || s[i] == 0) {
-			buf_printf(&b, "\\x%02x", (unsigned char)s[i]);
-			i++;
-		} else {
-			buf_add(&b, s + i, (size_t)l);
-			i += (size_t)l;
-		}
-	}
-	j = json_stringn(b.p ? b.p : "", b.len);
-	buf_free(&b);
-	return j ? j : json_string("");
 }
 
 /* ------------------------------------------------------------------ attach */
@@ -217,8 +200,7 @@ out:
 
 /* ----------------------------------------------------------- shared parts */
 
-/* Open the index and its live model; exits 2 with one line on failure. */
-static fs_index *open_live(const char *ixpath, const char *sae, live_session *ls)
+fs_index *cli_live_open(const char *ixpath, const char *sae, live_session *ls)
 {
 	fs_index *ix = cli_open_index(ixpath);
 	if (!ix)
@@ -244,11 +226,22 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 		}
 		fid = index_feature_id(ls->ix, ls->dict->id, n);
 		if (fid < 0) {
-			fs_warn("--feature: %s: no such feature in dictionary '%s'", lesc(name, strlen(name)), ls->dict->name);
+			fs_warn("--feature: %s: no such feature in dictionary '%s' (features 0 to %lld)",
+				lesc(name, strlen(name)), ls->dict->name, (long long)ls->dict->n_features - 1);
 			return -1;
 		}
 	} else if ((fid = index_resolve(ls->ix, name, err, sizeof err)) < 0) {
-		fs_warn("--feature: %s", err);
+		/* the valid range of the dictionary named, as show gives it */
+		const char *slash = strrchr(name, '/');
+		char *sn = slash ? xstrndup(name, (size_t)(slash - name)) : NULL;
+		const fs_sae *d = sn ? index_sae_by_name(ls->ix, sn) : NULL;
+		free(sn);
+		if (name[0] == '#')
+			fs_warn("--feature: %s (global ids are #1 to #%lld)", err, (long long)index_n_features(ls->ix));
+		else if (d && d->n_features > 0)
+			fs_warn("--feature: %s (%s has features 0 to %lld)", err, d->name, (long long)d->n_features - 1);
+		else
+			fs_warn("--feature: %s", err);
 		return -1;
 	}
 	fs_feature f;
@@ -260,7 +253,8 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	*idx = f.idx;
 	index_feature_free(&f);
 	if (!ok) {
-		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)), ls->dict->name);
+		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)),
+			ls->dict->name);
 		return -1;
 	}
 	return fid;
@@ -291,22 +285,7 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-/* Read all of stdin. */
-static char *read_stdin(size_t *len)
-{
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t n;
-	while ((n = fread(tmp, 1, sizeof tmp, stdin)) > 0)
-		buf_add(&b, tmp, n);
-	*len = b.len;
-	if (!b.p)
-		return xstrdup("");
-	return b.p;
-}
-
-/* Is s[0..n) valid UTF-8? */
-static int valid_utf8(const char *s, size_t n)
+int cli_live_valid_utf8(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		int l = utf8_len((const unsigned char *)s + i, n - i);
@@ -316,101 +295,6 @@ static int valid_utf8(const char *s, size_t n)
 	}
 	return 1;
 }
-
-/* ----------------------------------------------------------------- analyze */
-
-/* What the index says about one dictionary feature, looked up once. */
-typedef struct {
-	int64_t fid;       /* global id, -1 when the index lacks it */
-	char name[64];     /* "N" or "SAE/N" */
-	char *label;       /* label, "" when none */
-	double density;    /* fraction of tokens; <0 unknown */
-} feat_info;
-
-typedef struct {
-	live_session *ls;  /* session */
-	feat_info **by_idx; /* [n_feat], filled on demand */
-} feat_cache;
-
-static feat_info *feat_get(feat_cache *fc, int idx)
-{
-	if (!fc->by_idx[idx]) {
-		feat_info *fi = xcalloc(1, sizeof *fi);
-		fi->fid = index_feature_id(fc->ls->ix, fc->ls->dict->id, idx);
-		fi->density = -1;
-		fs_feature f;
-		if (fi->fid >= 0 && index_feature(fc->ls->ix, fi->fid, &f) == 0) {
-			fi->label = xstrdup(f.label ? f.label : "");
-			fi->density = f.density;
-			index_feature_free(&f);
-			index_feature_name(fc->ls->ix, fi->fid, fi->name, sizeof fi->name);
-		} else {
-			fi->label = xstrdup("");
-			snprintf(fi->name, sizeof fi->name, "%d", idx);
-		}
-		fc->by_idx[idx] = fi;
-	}
-	return fc->by_idx[idx];
-}
-
-static void feat_cache_free(feat_cache *fc, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (fc->by_idx[i]) {
-			free(fc->by_idx[i]->label);
-			free(fc->by_idx[i]);
-		}
-	free(fc->by_idx);
-}
-
-/* Over-the-text total of one feature. */
-typedef struct {
-	int idx;           /* dictionary index */
-	double total;      /* summed activation */
-	float max;         /* largest */
-	int tokens;        /* tokens it fires on */
-	int max_pos;       /* token of the largest */
-} feat_total;
-
-static int total_cmp(const void *a, const void *b)
-{
-	const feat_total *x = a, *y = b;
-	if (x->total != y->total)
-		return x->total < y->total ? 1 : -1;
-	return x->idx - y->idx;
-}
-
-/* First `width` bytes of a label, escaped, cut at a character boundary. */
-static const char *short_label(const char *s, int width)
-{
-	size_t n = strlen(s), cut = 0;
-	while (cut < n && (int)cut < width) {
-		int l = utf8_len((const unsigned char *)s + cut, n - cut);
-		if (!l)
-			l = 1;
-		if ((int)(cut + (size_t)l) > width)
-			break;
-		cut += (size_t)l;
-	}
-	return lesc(s, cut);
-}
-
-/* Options of analyze and steer. */
-typedef struct {
-	const char *sae;      /* --sae */
-	int top;              /* --top K */
-	int limit;            /* --limit N */
-	double max_density;   /* --max-density D (2: no filter) */
-	int json;             /* --json */
-	char **features;      /* --feature F=V, argc slots */
-	int nfeat;            /* how many */
-	live_steer_mode mode; /* --mode */
-	const char *prompt;   /* --prompt */
-	int tokens;           /* --tokens N */
-	double temperature;   /* --temperature T */
-	uint64_t seed;        /* --seed S */
-	int runs;             /* --runs N: seeds S .. S+N-1 */
-} live_opts;
 
 static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out)
 {
@@ -424,21 +308,6 @@ static int num_opt(const char *cmd, const char *opt, const char *v, double lo, d
 	return 0;
 }
 
-/* Options of analyze and steer; each command lists those it takes. */
-#define LIVE_OPT_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: the first)"}
-#define LIVE_OPT_FEATURE {"feature", 'f', OPT_STR, "F=V", 0, 0, "steer feature F at value V (repeatable)"}
-#define LIVE_OPT_MODE {"mode", 0, OPT_STR, "clamp|add", 0, 0, "clamp the features to V (default) or add V times their directions"}
-#define LIVE_OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
-static const cli_opt analyze_opts[] = {
-	LIVE_OPT_SAE,
-	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
-	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
-	LIVE_OPT_FEATURE,
-	LIVE_OPT_MODE,
-	LIVE_OPT_JSON,
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
 static const cli_opt steer_opts[] = {
 	LIVE_OPT_FEATURE,
 	{"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"},
@@ -452,10 +321,7 @@ static const cli_opt steer_opts[] = {
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-/* Parse analyze's or steer's command line into o and the positional
- * arguments (the first two in pos, their count in *npos); -1 after a
- * message or --help, *rc then being the exit code. */
-static int parse_live_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos,
+int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos,
 			   int *npos, int *rc)
 {
 	const char *cmd = argv[0];
@@ -517,235 +383,12 @@ static int parse_live_opts(const cmd_entry *e, int argc, char **argv, live_opts 
 	return 0;
 }
 
-/* The steering terms of --feature options; -1 after a message. */
-static int parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids)
+int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids)
 {
 	for (int i = 0; i < o->nfeat; i++)
 		if (parse_term(ls, o->features[i], &terms[i], &fids[i]) != 0)
 			return -1;
 	return 0;
-}
-
-static double mean_of(const float *v, int n)
-{
-	double s = 0;
-	for (int i = 0; i < n; i++)
-		s += v[i];
-	return n > 0 ? s / n : 0;
-}
-
-static int analyze_run(const cmd_entry *e, int argc, char **argv)
-{
-	live_opts o = {0};
-	o.top = 5;
-	o.limit = 20;
-	o.max_density = 2;
-	o.features = xcalloc((size_t)argc + 1, sizeof *o.features);
-	int rc = FS_EXIT_USAGE;
-	live_session ls = {0};
-	fs_index *ix = NULL;
-	char *text = NULL;
-	int *ids = NULL, T = 0;
-	uint32_t *off = NULL;
-	float *rows = NULL, *val = NULL, *loss0 = NULL, *loss1 = NULL;
-	int *idx = NULL;
-	live_steer_term *terms = NULL;
-	int64_t *tfids = NULL;
-	feat_cache fc = {&ls, NULL};
-	feat_total *tot = NULL;
-	const char *pos[2];
-	int npos;
-	if (parse_live_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
-		goto out;
-	if (npos < 1 || npos > 2) {
-		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");
-		goto out;
-	}
-	size_t len;
-	const char *targ = npos == 2 ? pos[1] : "-";
-	if (strcmp(targ, "-") == 0)
-		text = read_stdin(&len);
-	else
-		text = xstrdup(targ), len = strlen(targ);
-	if (!(ix = open_live(pos[0], o.sae, &ls)))
-		goto out;
-	T = live_tokenize(ls.model, text, len, &ids, &off);
-	if (T < 1) {
-		fs_warn("analyze: TEXT: empty");
-		goto out;
-	}
-	int utf8 = valid_utf8(text, len);
-	if (!utf8)
-		fs_warn("analyze: TEXT: not valid UTF-8: shown escaped, analysed as bytes");
-	int C = ls.model->ctx;
-	if (T > C)
-		fs_warn("analyze: TEXT: %d tokens, longer than the model's context of %d: analysed in windows of %d "
-			"moved by %d (every token past the first %d sees at least %d before it)",
-			T, C, C, C / 2, C, C / 2);
-	terms = xcalloc((size_t)o.nfeat + 1, sizeof *terms);
-	tfids = xcalloc((size_t)o.nfeat + 1, sizeof *tfids);
-	if (parse_terms(&ls, &o, terms, tfids) != 0)
-		goto out;
-	live_sae *s = ls.sae;
-	rows = xmalloc((size_t)T * s->d_in * sizeof *rows);
-	loss0 = xcalloc((size_t)T, sizeof *loss0);
-	live_run_windows(ls.model, ids, T, s->hook, NULL, rows, loss0);
-	live_steer st = {s, o.mode, terms, o.nfeat, NULL, 0};
-	if (o.nfeat) {
-		live_hook sh = live_steer_as_hook(&st);
-		loss1 = xcalloc((size_t)T, sizeof *loss1);
-		live_run_windows(ls.model, ids, T, s->hook, &sh, rows, loss1);
-	}
-	int kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
-	idx = xmalloc((size_t)T * kenc * sizeof *idx);
-	val = xmalloc((size_t)T * kenc * sizeof *val);
-	live_sae_encode(s, rows, T, kenc, idx, val);
-	fc.by_idx = xcalloc((size_t)s->n_feat, sizeof *fc.by_idx);
-	tot = xcalloc((size_t)s->n_feat, sizeof *tot);
-	for (int f = 0; f < s->n_feat; f++)
-		tot[f].idx = f;
-	/* the density filter and the totals */
-	for (int t = 0; t < T; t++)
-		for (int j = 0; j < kenc; j++) {
-			int f = idx[(size_t)t * kenc + j];
-			if (f < 0)
-				continue;
-			feat_info *fi = feat_get(&fc, f);
-			if (fi->density > o.max_density) {
-				idx[(size_t)t * kenc + j] = -2; /* hidden */
-				continue;
-			}
-			float v = val[(size_t)t * kenc + j];
-			tot[f].total += v;
-			tot[f].tokens++;
-			if (v > tot[f].max) {
-				tot[f].max = v;
-				tot[f].max_pos = t;
-			}
-		}
-	qsort(tot, (size_t)s->n_feat, sizeof *tot, total_cmp);
-	int ntot = 0;
-	while (ntot < s->n_feat && ntot < o.limit && tot[ntot].tokens > 0)
-		ntot++;
-	char pn[64];
-	live_point_name(s->hook, pn, sizeof pn);
-	double l0 = mean_of(loss0, T - 1), l1 = loss1 ? mean_of(loss1, T - 1) : 0;
-	if (o.json) {
-		json_t *j = json_object();
-		const char *mb = strrchr(ls.model_file, '/');
-		json_object_set_new(j, "model", json_string(lesc(mb ? mb + 1 : ls.model_file, strlen(mb ? mb + 1 : ls.model_file))));
-		json_object_set_new(j, "sae", json_string(ls.dict->name));
-		json_object_set_new(j, "hook", json_string(pn));
-		json_object_set_new(j, "tokens_n", json_integer(T));
-		json_object_set_new(j, "context", json_integer(C));
-		json_object_set_new(j, "windowed", json_boolean(T > C));
-		json_object_set_new(j, "valid_utf8", json_boolean(utf8));
-		json_object_set_new(j, "loss", json_real(l0));
-		if (o.nfeat) {
-			json_object_set_new(j, "loss_steered", json_real(l1));
-			json_t *ja = json_array();
-			for (int i = 0; i < o.nfeat; i++) {
-				json_t *je = json_object();
-				json_object_set_new(je, "feature", json_string(feat_get(&fc, terms[i].feature)->name));
-				json_object_set_new(je, "value", json_real(terms[i].value));
-				json_array_append_new(ja, je);
-			}
-			json_object_set_new(j, "steering", ja);
-			json_object_set_new(j, "mode", json_string(o.mode == LIVE_CLAMP ? "clamp" : "add"));
-		}
-		json_t *jt = json_array();
-		for (int t = 0; t < T; t++) {
-			json_t *je = json_object();
-			json_object_set_new(je, "pos", json_integer(t));
-			json_object_set_new(je, "text", ljstr(text + off[t], off[t + 1] - off[t]));
-			json_object_set_new(je, "offset", json_integer(off[t]));
-			if (t + 1 < T) {
-				json_object_set_new(je, "loss", json_real(loss0[t]));
-				if (loss1)
-					json_object_set_new(je, "loss_steered", json_real(loss1[t]));
-			}
-			json_t *jf = json_array();
-			int shown = 0;
-			for (int q = 0; q < kenc && shown < o.top; q++) {
-				int f = idx[(size_t)t * kenc + q];
-				if (f < 0)
-					continue;
-				feat_info *fi = feat_get(&fc, f);
-				json_t *x = json_object();
-				json_object_set_new(x, "feature", json_string(fi->name));
-				json_object_set_new(x, "index", json_integer(f));
-				json_object_set_new(x, "value", json_real(val[(size_t)t * kenc + q]));
-				json_object_set_new(x, "label", ljstr(fi->label, strlen(fi->label)));
-				json_array_append_new(jf, x);
-				shown++;
-			}
-			json_object_set_new(je, "features", jf);
-			json_array_append_new(jt, je);
-		}
-		json_object_set_new(j, "tokens", jt);
-		json_t *js = json_array();
-		for (int i = 0; i < ntot; i++) {
-			feat_info *fi = feat_get(&fc, tot[i].idx);
-			json_t *x = json_object();
-			json_object_set_new(x, "feature", json_string(fi->name));
-			json_object_set_new(x, "index", json_integer(tot[i].idx));
-			json_object_set_new(x, "total", json_real(tot[i].total));
-			json_object_set_new(x, "max", json_real(tot[i].max));
-			json_object_set_new(x, "max_pos", json_integer(tot[i].max_pos));
-			json_object_set_new(x, "tokens", json_integer(tot[i].tokens));
-			json_object_set_new(x, "density", fi->density >= 0 ? json_real(fi->density) : json_null());
-			json_object_set_new(x, "label", ljstr(fi->label, strlen(fi->label)));
-			json_array_append_new(js, x);
-		}
-		json_object_set_new(j, "features", js);
-		cli_print_json(j);
-	} else {
-		printf("%d tokens, dictionary %s (%s), loss %.3f nats/token", T, ls.dict->name, pn, l0);
-		if (o.nfeat)
-			printf(", steered %.3f", l1);
-		printf("\n\npos  token   features (strongest first)\n");
-		for (int t = 0; t < T; t++) {
-			printf("%4d  %-6s ", t, lesc(text + off[t], off[t + 1] - off[t]));
-			int shown = 0;
-			for (int q = 0; q < kenc && shown < o.top; q++) {
-				int f = idx[(size_t)t * kenc + q];
-				if (f < 0)
-					continue;
-				feat_info *fi = feat_get(&fc, f);
-				printf("%s %s=%.2f %s", shown ? " |" : "", fi->name, val[(size_t)t * kenc + q],
-				       short_label(fi->label, 24));
-				shown++;
-			}
-			printf("\n");
-		}
-		printf("\nfeatures by total activation over the text:\n"
-		       "feature        total     max  tokens  density  label\n");
-		for (int i = 0; i < ntot; i++) {
-			feat_info *fi = feat_get(&fc, tot[i].idx);
-			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", fi->name, tot[i].total, tot[i].max, tot[i].tokens,
-			       fi->density, short_label(fi->label, 60));
-		}
-	}
-	rc = FS_EXIT_OK;
-out:
-	if (fc.by_idx)
-		feat_cache_free(&fc, ls.sae ? ls.sae->n_feat : 0);
-	free(tot);
-	free(idx);
-	free(val);
-	free(rows);
-	free(loss0);
-	free(loss1);
-	free(terms);
-	free(tfids);
-	free(ids);
-	free(off);
-	free(text);
-	free(o.features);
-	live_session_close(&ls);
-	if (ix)
-		index_close(ix);
-	return rc;
 }
 
 /* ------------------------------------------------------------------- steer */
@@ -852,7 +495,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
-	if (parse_live_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos != 1) {
 		rc = cli_usage_error(e, "one INDEX expected");
@@ -866,14 +509,14 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("steer: --prompt: empty");
 		goto out;
 	}
-	if (!(ix = open_live(pos[0], o.sae, &ls)))
+	if (!(ix = cli_live_open(pos[0], o.sae, &ls)))
 		goto out;
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);
-	if (parse_terms(&ls, &o, terms, tfids) != 0)
+	if (cli_live_parse_terms(&ls, &o, terms, tfids) != 0)
 		goto out;
 	size_t plen = strlen(o.prompt);
-	if (!valid_utf8(o.prompt, plen))
+	if (!cli_live_valid_utf8(o.prompt, plen))
 		fs_warn("steer: --prompt: not valid UTF-8: shown escaped, used as bytes");
 	int np = live_tokenize(ls.model, o.prompt, plen, &ids, &off);
 	g0 = xmalloc((size_t)o.tokens * sizeof *g0);
@@ -903,8 +546,8 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		if (o.json) {
 			json_t *je = json_object();
 			json_object_set_new(je, "seed", json_integer((json_int_t)seed));
-			json_object_set_new(je, "unsteered", ljstr(b0.p ? b0.p : "", b0.len));
-			json_object_set_new(je, "steered", ljstr(b1.p ? b1.p : "", b1.len));
+			json_object_set_new(je, "unsteered", jw_strn(b0.p ? b0.p : "", b0.len));
+			json_object_set_new(je, "steered", jw_strn(b1.p ? b1.p : "", b1.len));
 			json_array_append_new(jruns, je);
 		} else {
 			if (r)
@@ -927,18 +570,18 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	}
 	if (o.json) {
 		json_t *j = json_object();
-		json_object_set_new(j, "prompt", ljstr(o.prompt, plen));
-		json_object_set_new(j, "sae", json_string(ls.dict->name));
-		json_object_set_new(j, "mode", json_string(o.mode == LIVE_CLAMP ? "clamp" : "add"));
-		json_object_set_new(j, "temperature", json_real(o.temperature));
+		json_object_set_new(j, "prompt", jw_strn(o.prompt, plen));
+		json_object_set_new(j, "sae", jw_str(ls.dict->name));
+		json_object_set_new(j, "mode", jw_str(o.mode == LIVE_CLAMP ? "clamp" : "add"));
+		json_object_set_new(j, "temperature", jw_num(o.temperature));
 		json_object_set_new(j, "tokens", json_integer(o.tokens));
 		json_t *jf = json_array();
 		for (int i = 0; i < o.nfeat; i++) {
 			json_t *je = json_object();
 			char nm[64];
 			index_feature_name(ix, tfids[i], nm, sizeof nm);
-			json_object_set_new(je, "feature", json_string(nm));
-			json_object_set_new(je, "value", json_real(terms[i].value));
+			json_object_set_new(je, "feature", jw_str(nm));
+			json_object_set_new(je, "value", jw_num(terms[i].value));
 			json_array_append_new(jf, je);
 		}
 		json_object_set_new(j, "features", jf);
@@ -975,15 +618,6 @@ const cmd_entry cmd_attach_entry = {
 	.summary = "record the model and dictionaries an index came from (beside it, by hash)",
 	.min_args = 1,
 	.max_args = 1,
-};
-const cmd_entry cmd_analyze_entry = {
-	.name = "analyze",
-	.args = "INDEX [TEXT | -]",
-	.opts = analyze_opts,
-	.run_argv = analyze_run,
-	.summary = "run the attached model: the features firing on each token of a text",
-	.min_args = 1,
-	.max_args = 2,
 };
 const cmd_entry cmd_steer_entry = {
 	.name = "steer",

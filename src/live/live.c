@@ -170,7 +170,9 @@ int live_sample(live_sampler *s, float *logits, int vocab)
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut)
 {
-	if (np < 1 || n < 0)
+	/* one token of prompt and one of room at least: a shorter context
+	 * (live_session_load refuses it) would make keep negative */
+	if (np < 1 || n < 0 || m->ctx < LIVE_MIN_CTX)
 		return -1;
 	int keep = np < m->ctx - 1 ? np : m->ctx - 1;
 	if (cut)
@@ -240,11 +242,9 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
 
 /* Collects the hook activations of the positions a window keeps. */
 typedef struct {
-	float *rows;              /* [ntok][width] */
-	int width;                /* columns */
-	int base;                 /* absolute position of the window's first token */
-	int keep_from;            /* first absolute position to keep */
-	int ntok;                 /* rows */
+	float *rows;              /* [e - keep_from][width] */
+	int keep_rel;             /* first position kept, relative to the window */
+	int n;                    /* tokens of the window */
 	const live_hook *inner;   /* run first, or NULL */
 } collect;
 
@@ -254,10 +254,145 @@ static void collect_fn(void *ud, float *act, int n, int width, int pos0)
 	if (c->inner && c->inner->fn)
 		c->inner->fn(c->inner->ud, act, n, width, pos0);
 	for (int i = 0; i < n; i++) {
-		int p = c->base + pos0 + i;
-		if (p >= c->keep_from && p < c->ntok)
-			memcpy(c->rows + (size_t)p * width, act + (size_t)i * width, (size_t)width * sizeof(float));
+		int p = pos0 + i;
+		if (p >= c->keep_rel && p < c->n)
+			memcpy(c->rows + (size_t)(p - c->keep_rel) * width, act + (size_t)i * width,
+			       (size_t)width * sizeof(float));
 	}
+}
+
+int live_windows_init(live_windows *w, live_model *m, live_point at, const live_hook *inner, int want_loss,
+		      int clean_loss)
+{
+	memset(w, 0, sizeof *w);
+	int width = live_width(m, at);
+	/* an empty context would never move the window */
+	if (width == 0 || m->ctx < 1)
+		return -1;
+	w->m = m;
+	w->at = at;
+	w->inner = inner;
+	w->want_loss = want_loss;
+	w->clean_loss = clean_loss;
+	w->width = width;
+	w->rows = xmalloc((size_t)m->ctx * width * sizeof *w->rows);
+	if (want_loss || clean_loss) {
+		w->lg = xmalloc((size_t)m->ctx * m->vocab * sizeof *w->lg);
+		w->l_in = xmalloc((size_t)m->ctx * sizeof *w->l_in);
+		w->l_clean = xmalloc((size_t)m->ctx * sizeof *w->l_clean);
+	}
+	return 0;
+}
+
+void live_windows_free(live_windows *w)
+{
+	free(w->ids);
+	free(w->rows);
+	free(w->lg);
+	free(w->l_in);
+	free(w->l_clean);
+	memset(w, 0, sizeof *w);
+}
+
+/* The losses of positions from..e-2 of the window [s, e) from its logits. */
+static void window_losses(live_windows *w, const int *ids, int64_t s, int64_t e, float *out)
+{
+	live_model *m = w->m;
+	for (int64_t p = w->lossfrom; p + 1 < e; p++) {
+		float *r = w->lg + (size_t)(p - s) * m->vocab;
+		float mx = vm_max(r, (size_t)m->vocab), target = r[ids[p + 1 - s]];
+		for (int i = 0; i < m->vocab; i++)
+			r[i] -= mx;
+		vm_exp(r, (size_t)m->vocab);
+		double sum = 0;
+		for (int i = 0; i < m->vocab; i++)
+			sum += r[i];
+		out[p - w->lossfrom] = (float)(log(sum) + mx - target);
+	}
+}
+
+/* Run the window [w->s, e) and hand over what it adds. */
+static int window_run(live_windows *w, int64_t e, live_window_fn fn, void *ud)
+{
+	live_model *m = w->m;
+	int64_t s = w->s;
+	int n = (int)(e - s);
+	const int *ids = w->ids + (s - w->ids_base);
+	if (w->clean_loss) {
+		if (live_forward(m, ids, n, NULL, w->lg) != 0)
+			return -1;
+		window_losses(w, ids, s, e, w->l_clean);
+	}
+	collect c = {w->rows, (int)(w->keep_from - s), n, w->inner};
+	live_hook h = {w->at, collect_fn, &c};
+	if (live_forward(m, ids, n, &h, w->want_loss ? w->lg : NULL) != 0)
+		return -1;
+	if (w->want_loss)
+		window_losses(w, ids, s, e, w->l_in);
+	live_window out = {w->keep_from, (int)(e - w->keep_from), w->rows, w->lossfrom,
+			   e - 1 > w->lossfrom ? (int)(e - 1 - w->lossfrom) : 0, w->want_loss ? w->l_in : NULL,
+			   w->clean_loss ? w->l_clean : NULL};
+	/* the next window starts half a context back */
+	w->keep_from = e;
+	w->lossfrom = e - 1;
+	w->s = e - m->ctx / 2;
+	return fn ? fn(ud, &out) : 0;
+}
+
+int live_windows_push(live_windows *w, const int *ids, int n, live_window_fn fn, void *ud)
+{
+	if (n <= 0)
+		return 0;
+	/* drop the tokens no window needs any more */
+	int64_t drop = w->s - w->ids_base;
+	if (drop > 0) {
+		memmove(w->ids, w->ids + drop, (size_t)(w->nids - drop) * sizeof *w->ids);
+		w->nids -= (int)drop;
+		w->ids_base = w->s;
+	}
+	if (w->nids + n > w->capids) {
+		w->capids = w->nids + n > 2 * w->capids ? w->nids + n : 2 * w->capids;
+		w->ids = xrealloc(w->ids, (size_t)w->capids * sizeof *w->ids);
+	}
+	memcpy(w->ids + w->nids, ids, (size_t)n * sizeof *ids);
+	w->nids += n;
+	/* every window complete in what is held (the last one waits for
+	 * live_windows_end: the text may end right there) */
+	int C = w->m->ctx;
+	while (w->ids_base + w->nids >= w->s + C) {
+		if (w->keep_from > 0 && w->cancel && __atomic_load_n(w->cancel, __ATOMIC_RELAXED))
+			return 1;
+		int rc = window_run(w, w->s + C, fn, ud);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int live_windows_end(live_windows *w, live_window_fn fn, void *ud)
+{
+	int64_t T = w->ids_base + w->nids;
+	if (T <= w->keep_from)
+		return 0;
+	if (w->keep_from > 0 && w->cancel && __atomic_load_n(w->cancel, __ATOMIC_RELAXED))
+		return 1;
+	return window_run(w, T, fn, ud);
+}
+
+/* live_run_windows's callback: what a window adds into the caller's arrays. */
+typedef struct {
+	float *rows;   /* [T][width] */
+	float *loss;   /* [T - 1] or NULL */
+	int width;     /* columns */
+} into_arrays;
+
+static int into_fn(void *ud, const live_window *w)
+{
+	into_arrays *a = ud;
+	memcpy(a->rows + (size_t)w->row0 * a->width, w->rows, (size_t)w->nrows * a->width * sizeof(float));
+	if (a->loss && w->nloss > 0)
+		memcpy(a->loss + w->loss0, w->loss, (size_t)w->nloss * sizeof(float));
+	return 0;
 }
 
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
@@ -269,39 +404,14 @@ int live_run_windows(live_model *m, const int *ids, int T, live_point at, const 
 int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 			    float *rows, float *loss, const int *cancel)
 {
-	int w = live_width(m, at);
-	if (w == 0 || T < 1)
+	live_windows w;
+	if (T < 1 || live_windows_init(&w, m, at, inner, loss != NULL, 0) != 0)
 		return -1;
-	collect c = {rows, w, 0, 0, T, inner};
-	live_hook h = {at, collect_fn, &c};
-	float *lg = loss ? xmalloc((size_t)m->ctx * m->vocab * sizeof *lg) : NULL;
-	int s = 0, lossfrom = 0;
-	for (;;) {
-		int e = s + m->ctx < T ? s + m->ctx : T;
-		c.base = s;
-		live_forward(m, ids + s, e - s, &h, lg);
-		/* positions up to e - 2 predict a token inside this window */
-		for (int p = lossfrom; loss && p + 1 < e; p++) {
-			float *r = lg + (size_t)(p - s) * m->vocab;
-			float mx = vm_max(r, (size_t)m->vocab), target = r[ids[p + 1]];
-			for (int i = 0; i < m->vocab; i++)
-				r[i] -= mx;
-			vm_exp(r, (size_t)m->vocab);
-			double sum = 0;
-			for (int i = 0; i < m->vocab; i++)
-				sum += r[i];
-			loss[p] = (float)(log(sum) + mx - target);
-		}
-		if (e == T)
-			break;
-		if (cancel && __atomic_load_n(cancel, __ATOMIC_RELAXED)) {
-			free(lg);
-			return 1;
-		}
-		c.keep_from = e;
-		lossfrom = e - 1;
-		s = e - m->ctx / 2;
-	}
-	free(lg);
-	return 0;
+	w.cancel = cancel;
+	into_arrays a = {rows, loss, w.width};
+	int rc = live_windows_push(&w, ids, T, into_fn, &a);
+	if (rc == 0)
+		rc = live_windows_end(&w, into_fn, &a);
+	live_windows_free(&w);
+	return rc;
 }

@@ -144,10 +144,16 @@ void live_sampler_init(live_sampler *s, uint64_t seed, float temperature);
 /* Draw a token from logits[vocab] (unnormalised); logits is clobbered. */
 int live_sample(live_sampler *s, float *logits, int vocab);
 
+/* The shortest usable context (after a BOS) a live model may have: one
+ * token of prompt and one generated; live_session_load refuses a model
+ * and dictionary that leave less. */
+#define LIVE_MIN_CTX 2
+
 /* Generate n tokens after prompt ids[0..np) (np >= 1; a prompt longer than
  * ctx - 1 keeps its last ctx - 1 tokens and *cut says how many were
  * dropped). out gets the generated ids (n of them, fewer when the context
- * fills up); returns that count, -1 on error. */
+ * fills up); returns that count, -1 on error (a context under
+ * LIVE_MIN_CTX included). */
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut);
 
@@ -160,7 +166,7 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
  * tokens before it), collecting the activations at point `at` into
  * rows[T][width] after the hook `inner` (may be NULL; at the same point)
  * has run, and the next-token loss of positions 0..T-2 into loss (NULL:
- * none). 0 ok, -1 when the point does not exist. */
+ * none). 0 ok, -1 when the point does not exist or the context is empty. */
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss);
 /* The same, stopping between windows once *cancel (read atomically, may
@@ -168,6 +174,53 @@ int live_run_windows(live_model *m, const int *ids, int T, live_point at, const 
  * worker thread that must let go quickly (the TUI closing its screen). */
 int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 			    float *rows, float *loss, const int *cancel);
+
+/* The same windows over a text of any length fed in pieces, in memory
+ * bounded by the context (the analysis of a long text on standard
+ * input): tokens are pushed as they come, and each window, once run,
+ * hands what it adds to a callback: the activations of the positions it
+ * keeps, the next-token losses it completes. The windows, and so every
+ * value, are those of live_run_windows over the whole text. */
+typedef struct {
+	int64_t row0;              /* absolute position of rows[0] */
+	int nrows;                 /* positions added */
+	const float *rows;         /* [nrows][width] activations at the point, after inner */
+	int64_t loss0;             /* absolute position of loss[0] */
+	int nloss;                 /* losses added (position p: predicting token p + 1) */
+	const float *loss;         /* [nloss] of the pass with inner (NULL when not asked) */
+	const float *loss_clean;   /* [nloss] of a pass without it (NULL when not asked) */
+} live_window;
+/* Takes what a window adds; nonzero stops the run (returned by push/end). */
+typedef int (*live_window_fn)(void *ud, const live_window *w);
+
+typedef struct {
+	live_model *m;             /* the model */
+	live_point at;             /* where rows are read */
+	const live_hook *inner;    /* run at `at` before the rows are read (may be NULL) */
+	int want_loss;             /* compute losses of the pass with inner */
+	int clean_loss;            /* also run each window without inner for loss_clean */
+	const int *cancel;         /* stop between windows once set (atomic; may be NULL) */
+	int width;                 /* activation width at `at` */
+	int *ids;                  /* tokens from ids_base on */
+	int nids, capids;          /* held, room */
+	int64_t ids_base;          /* absolute position of ids[0] */
+	int64_t s;                 /* start of the next window */
+	int64_t keep_from;         /* first position the next window hands over */
+	int64_t lossfrom;          /* first loss the next window hands over */
+	float *rows;               /* [ctx][width] */
+	float *lg;                 /* [ctx][vocab] logits, when losses are asked */
+	float *l_in, *l_clean;     /* [ctx] losses of a window */
+} live_windows;
+
+/* 0, or -1 when the point does not exist or the context is empty. */
+int live_windows_init(live_windows *w, live_model *m, live_point at, const live_hook *inner, int want_loss,
+		      int clean_loss);
+/* Add n tokens and run every window they complete, calling fn for each:
+ * 0 ok, 1 cancelled, -1 an error of the model, else fn's nonzero value. */
+int live_windows_push(live_windows *w, const int *ids, int n, live_window_fn fn, void *ud);
+/* The text is complete: run the last window (same returns). */
+int live_windows_end(live_windows *w, live_window_fn fn, void *ud);
+void live_windows_free(live_windows *w);
 
 /* -------------------------------------------------------------------- SAE */
 

@@ -363,9 +363,23 @@ int live_session_load(live_session *s, const live_plan *p, char *err, size_t err
 	if (!(s->model = live_load(mp, err, errlen)) || !(s->sae = live_sae_load(sp, err, errlen)) ||
 	    live_sae_bind(s->sae, s->model, err, errlen) != 0)
 		goto out;
+	int ctx0 = s->model->ctx;
 	if (live_set_bos(s->model, s->sae->prepend_bos) != 0) {
 		fs_seterr(err, errlen, "%s: the dictionary asks for a beginning-of-sequence token (prepend_bos), "
 			  "the model %s has none", sp, mp);
+		goto out;
+	}
+	/* a context with no room to analyse or generate (a GPT-2 whose
+	 * n_positions is 1, less the BOS): refused here, once, for every
+	 * front end */
+	if (s->model->ctx < LIVE_MIN_CTX) {
+		if (s->sae->prepend_bos)
+			fs_seterr(err, errlen, "%s: the model's context is %d token%s, %d after the beginning-of-sequence "
+				  "token that %s prepends: the live model needs at least %d", mp, ctx0,
+				  ctx0 == 1 ? "" : "s", s->model->ctx, sp, LIVE_MIN_CTX);
+		else
+			fs_seterr(err, errlen, "%s: the model's context is %d token%s: the live model needs at least %d",
+				  mp, ctx0, ctx0 == 1 ? "" : "s", LIVE_MIN_CTX);
 		goto out;
 	}
 	if (s->sae->n_feat != s->dict->n_features) {
@@ -405,15 +419,17 @@ void live_session_close(live_session *s)
 	s->model_file = NULL;
 }
 
-int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta)
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta, uint32_t **offs)
 {
 	*delta = NULL;
+	if (offs)
+		*offs = NULL;
 	int *ids;
 	uint32_t *off;
 	int T = live_tokenize(s->model, text, len, &ids, &off);
-	free(off);
 	if (T < 2 || f < 0 || f >= s->sae->n_feat) {
 		free(ids);
+		free(off);
 		return T < 2 ? T : -1;
 	}
 	float *rows = xmalloc((size_t)T * s->sae->d_in * sizeof *rows);
@@ -421,11 +437,22 @@ int live_ablation_effect(live_session *s, int f, const char *text, size_t len, f
 	live_steer_term term = {f, 0};
 	live_steer st = {s->sae, LIVE_CLAMP, &term, 1, NULL, 0};
 	live_hook h = live_steer_as_hook(&st);
-	live_run_windows(s->model, ids, T, s->sae->hook, NULL, rows, l0);
-	live_run_windows(s->model, ids, T, s->sae->hook, &h, rows, l1);
+	if (live_run_windows(s->model, ids, T, s->sae->hook, NULL, rows, l0) != 0 ||
+	    live_run_windows(s->model, ids, T, s->sae->hook, &h, rows, l1) != 0) {
+		free(l0);
+		free(l1);
+		free(rows);
+		free(ids);
+		free(off);
+		return -1;
+	}
 	for (int t = 0; t + 1 < T; t++)
 		l1[t] = l0[t] - l1[t]; /* log p steered - log p clean */
 	*delta = l1;
+	if (offs)
+		*offs = off;
+	else
+		free(off);
 	free(l0);
 	free(rows);
 	free(ids);

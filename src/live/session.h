@@ -45,9 +45,11 @@ void live_plan_free(live_plan *p);
 
 /* The ablation effect of dictionary feature f on a text: for every
  * position t < ntok - 1, the change in the log-probability of the next
- * token when f is clamped to 0 (negative: the feature helped predict it),
- * into *delta (malloc'd, ntok - 1 values). Returns ntok, -1 on error. */
-int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta);
+ * token (token t + 1) when f is clamped to 0 (negative: the feature
+ * helped predict it), into *delta (malloc'd, ntok - 1 values), and when
+ * off is not NULL the tokens' ntok + 1 byte offsets into *off (malloc'd;
+ * token t is text[off[t] .. off[t+1])). Returns ntok, -1 on error. */
+int live_ablation_effect(live_session *s, int f, const char *text, size_t len, float **delta, uint32_t **off);
 
 /* The largest weights file a live_files row may name (bytes). */
 #define LIVE_MAX_FILE_BYTES ((int64_t)1 << 40)

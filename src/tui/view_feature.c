@@ -10,7 +10,7 @@
  * its activation, and last its co-firing features (on the same stored
  * contexts, feature_cofire.c; Enter opens one). 't' shows token boundaries, 'w' one or three lines.
  * 'E' runs the attached model on the top context with the feature
- * ablated and lists the next bytes whose log-probability fell most.
+ * ablated and lists the next tokens whose log-probability fell most.
  */
 #include "live/session.h"
 #include "tui/draw.h"
@@ -507,11 +507,14 @@ static void feat_ablation(feat_priv *fp)
 	}
 	feat_ctx *c = feat_ctx_get(fp, 0);
 	float *d;
-	int T = live_ablation_effect(&ls, (int)fp->f.idx, c->ctx.text, (size_t)c->ctx.len, &d);
+	uint32_t *off;
+	int T = live_ablation_effect(&ls, (int)fp->f.idx, c->ctx.text, (size_t)c->ctx.len, &d, &off);
 	live_session_close(&ls);
 	if (T < 2) {
 		free(d);
-		tui_status(TC_ERROR, "ablation: the top context is too short");
+		free(off);
+		tui_status(TC_ERROR, T < 0 ? "ablation: the model could not run on the top context"
+					   : "ablation: the top context is too short");
 		return;
 	}
 	double mean = 0;
@@ -519,8 +522,9 @@ static void feat_ablation(feat_priv *fp)
 		mean += d[t];
 	mean /= T - 1;
 	fs_buf b = {0};
-	buf_printf(&b, "ablated on the top context: mean change in log p(next byte) %+.4f nats\n", mean);
-	/* the five next bytes that lost most */
+	buf_printf(&b, "ablated on the top context: mean change in log p(next token) %+.4f nats\n", mean);
+	/* the five next tokens that lost most, each shown as a token list
+	 * shows it (draw_text escapes what is left when the line is drawn) */
 	for (int k = 0; k < 5; k++) {
 		int w = -1;
 		for (int t = 0; t + 1 < T; t++)
@@ -528,12 +532,13 @@ static void feat_ablation(feat_priv *fp)
 				w = t;
 		if (w < 0)
 			break;
-		fs_buf ch = {0};
-		buf_addc(&ch, c->ctx.text[w + 1]);
-		buf_printf(&b, "  byte %3d %-6s %+.3f\n", w + 1, ch.p, d[w]);
-		buf_free(&ch);
+		char *tok = draw_token_readable(c->ctx.text + off[w + 1], off[w + 2] - off[w + 1]);
+		int cols = draw_width(tok, strlen(tok));
+		buf_printf(&b, "  token %3d %s%*s %+.3f\n", w + 1, tok, cols < 6 ? 6 - cols : 0, "", d[w]);
+		free(tok);
 		d[w] = 0;
 	}
+	free(off);
 	free(d);
 	free(fp->ablation);
 	fp->ablation = b.p;

@@ -1,0 +1,588 @@
+/*
+ * cli_analyze.c: featscope analyze: the attached model run over a text of
+ * any length (standard input read in pieces, run in the model's windows as
+ * they complete, in memory bounded by the context), the features that
+ * fire on each token and the features by total over the text, in text or
+ * JSON. Options, opening the model and --feature steering are shared with
+ * steer (cli_live.h).
+ */
+#include "cli/cli_live.h"
+#include "cli/cliutil.h"
+#include "cli/cmd.h"
+#include "core/json.h"
+#include "core/util.h"
+#include "index/index.h"
+#include "live/session.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define lesc cli_live_esc
+
+/* What the index says about one dictionary feature, looked up once. */
+typedef struct {
+	int64_t fid;       /* global id, -1 when the index lacks it */
+	char name[64];     /* "N" or "SAE/N" */
+	char *label;       /* label, "" when none */
+	double density;    /* fraction of tokens; <0 unknown */
+} feat_info;
+
+typedef struct {
+	live_session *ls;  /* session */
+	feat_info **by_idx; /* [n_feat], filled on demand */
+} feat_cache;
+
+static feat_info *feat_get(feat_cache *fc, int idx)
+{
+	if (!fc->by_idx[idx]) {
+		feat_info *fi = xcalloc(1, sizeof *fi);
+		fi->fid = index_feature_id(fc->ls->ix, fc->ls->dict->id, idx);
+		fi->density = -1;
+		fs_feature f;
+		if (fi->fid >= 0 && index_feature(fc->ls->ix, fi->fid, &f) == 0) {
+			fi->label = xstrdup(f.label ? f.label : "");
+			fi->density = f.density;
+			index_feature_free(&f);
+			index_feature_name(fc->ls->ix, fi->fid, fi->name, sizeof fi->name);
+		} else {
+			fi->label = xstrdup("");
+			snprintf(fi->name, sizeof fi->name, "%d", idx);
+		}
+		fc->by_idx[idx] = fi;
+	}
+	return fc->by_idx[idx];
+}
+
+static void feat_cache_free(feat_cache *fc, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (fc->by_idx[i]) {
+			free(fc->by_idx[i]->label);
+			free(fc->by_idx[i]);
+		}
+	free(fc->by_idx);
+}
+
+/* Over-the-text total of one feature. */
+typedef struct {
+	int idx;           /* dictionary index */
+	double total;      /* summed activation */
+	float max;         /* largest */
+	int tokens;        /* tokens it fires on */
+	int max_pos;       /* token of the largest */
+} feat_total;
+
+static int total_cmp(const void *a, const void *b)
+{
+	const feat_total *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total < y->total ? 1 : -1;
+	return x->idx - y->idx;
+}
+
+/* First `width` bytes of a label, escaped, cut at a character boundary. */
+static const char *short_label(const char *s, int width)
+{
+	size_t n = strlen(s), cut = 0;
+	while (cut < n && (int)cut < width) {
+		int l = utf8_len((const unsigned char *)s + cut, n - cut);
+		if (!l)
+			l = 1;
+		if ((int)(cut + (size_t)l) > width)
+			break;
+		cut += (size_t)l;
+	}
+	return lesc(s, cut);
+}
+
+static const cli_opt analyze_opts[] = {
+	LIVE_OPT_SAE,
+	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
+	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
+	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
+	LIVE_OPT_FEATURE,
+	LIVE_OPT_MODE,
+	LIVE_OPT_JSON,
+	{NULL, 0, 0, NULL, 0, 0, NULL},
+};
+
+/* A text read in pieces (standard input, or an argument at once), cut
+ * where the tokenizer would cut the whole text too: before an ASCII space
+ * that follows a printable ASCII character, or before a printable ASCII
+ * character that follows such a character and a newline (GPT-2's
+ * pre-split pieces never cross either; a byte-level model cuts
+ * anywhere). A run of 1 MiB without such a place is cut at a character
+ * boundary. */
+#define AN_PIECE 65536
+#define AN_PIECE_MAX (1 << 20)
+
+static int an_word(unsigned char c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* The last place in b[0..n) where a piece may end, 0 when none. */
+static size_t an_cut(const char *b, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)b;
+	for (size_t c = n - 1; c >= 2; c--) {
+		if (u[c] == ' ' && an_word(u[c - 1]))
+			return c;
+		if (an_word(u[c]) && u[c - 1] == '\n' && an_word(u[c - 2]))
+			return c;
+	}
+	if (n < AN_PIECE_MAX)
+		return 0;
+	for (size_t c = n - 1; c > 0; c--)
+		if ((u[c] & 0xc0) != 0x80)
+			return c;
+	return n;
+}
+
+/* One token whose line is not written yet. */
+typedef struct {
+	int64_t start, end;  /* its bytes in the whole text */
+} an_tok;
+
+/* analyze's state while the text streams through the model: memory
+ * bounded by the context and a piece of text, whatever the text's
+ * length; the per-token part of the output goes to a temporary file,
+ * written after the header (which needs the totals) at the end. */
+typedef struct {
+	const live_opts *o;  /* options */
+	live_session *ls;    /* session */
+	feat_cache *fc;      /* feature names and labels */
+	feat_total *tot;     /* [n_feat] totals */
+	const live_steer_term *terms; /* steering */
+	int kenc;            /* features encoded per token */
+	int *idx;            /* [ctx][kenc] a window's features */
+	float *val;          /* [ctx][kenc] their activations */
+	FILE *tmp;           /* the per-token lines, or JSON objects */
+	fs_buf text;         /* text from byte text_base on */
+	int64_t text_base;   /* offset of text.p[0] in the whole text */
+	an_tok *q;           /* tokens pushed, not written: q[qh..qn) */
+	int qh, qn, qcap;
+	int64_t q_pos;       /* position of q[qh] */
+	int have_pend;       /* one token waits for its loss (the next window's first) */
+	int *pidx;           /* [kenc] its features */
+	float *pval;         /* [kenc] */
+	int64_t T;           /* tokens seen */
+	int64_t nloss;       /* losses summed */
+	double sum0, sum1;   /* their sums, clean and steered */
+	int64_t written;     /* token lines written */
+} an_state;
+
+/* Write the line (or JSON object) of the token at the head of the queue
+ * with its features and, when it has one, its next-token losses. */
+static int an_write(an_state *a, const int *idx, const float *val, int has_loss, float l0, float l1)
+{
+	const live_opts *o = a->o;
+	an_tok tk = a->q[a->qh];
+	int64_t t = a->q_pos;
+	const char *tx = a->text.p + (tk.start - a->text_base);
+	size_t tl = (size_t)(tk.end - tk.start);
+	int kenc = a->kenc;
+	if (o->json) {
+		json_t *je = json_object();
+		json_object_set_new(je, "pos", json_integer(t));
+		json_object_set_new(je, "text", jw_strn(tx, tl));
+		json_object_set_new(je, "offset", json_integer(tk.start));
+		if (has_loss) {
+			json_object_set_new(je, "loss", jw_num(l0));
+			if (o->nfeat)
+				json_object_set_new(je, "loss_steered", jw_num(l1));
+		}
+		json_t *jf = json_array();
+		int shown = 0;
+		for (int q = 0; q < kenc && shown < o->top; q++) {
+			int f = idx[q];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			json_t *x = json_object();
+			json_object_set_new(x, "feature", jw_str(fi->name));
+			json_object_set_new(x, "index", json_integer(f));
+			json_object_set_new(x, "value", jw_num(val[q]));
+			json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
+			json_array_append_new(jf, x);
+			shown++;
+		}
+		json_object_set_new(je, "features", jf);
+		/* as an element of the top object's "tokens": two levels in */
+		char *js = jw_dumps(je, JW_PRETTY, 0);
+		json_decref(je);
+		if (!js)
+			return -1;
+		fputs(a->written ? ",\n    " : "\n    ", a->tmp);
+		for (const char *c = js; *c; c++) {
+			fputc(*c, a->tmp);
+			if (*c == '\n')
+				fputs("    ", a->tmp);
+		}
+		free(js);
+	} else {
+		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, lesc(tx, tl));
+		int shown = 0;
+		for (int q = 0; q < kenc && shown < o->top; q++) {
+			int f = idx[q];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[q],
+				short_label(fi->label, 24));
+			shown++;
+		}
+		fputc('\n', a->tmp);
+	}
+	a->written++;
+	a->qh++;
+	a->q_pos++;
+	return 0;
+}
+
+/* What a window adds: its tokens' features (the density filter, the
+ * totals) and losses; every token whose loss is known is written. */
+static int an_window(void *ud, const live_window *w)
+{
+	an_state *a = ud;
+	live_sae *s = a->ls->sae;
+	int kenc = a->kenc;
+	const float *lc = a->o->nfeat ? w->loss_clean : w->loss, *ls = a->o->nfeat ? w->loss : NULL;
+	for (int i = 0; i < w->nloss; i++) {
+		a->sum0 += lc[i];
+		if (ls)
+			a->sum1 += ls[i];
+	}
+	a->nloss += w->nloss;
+	int li = 0; /* next loss of this window */
+	if (a->have_pend) {
+		/* the token before row0: its loss is this window's first */
+		if (an_write(a, a->pidx, a->pval, 1, lc[0], ls ? ls[0] : 0) != 0)
+			return -1;
+		a->have_pend = 0;
+		li = 1;
+	}
+	live_sae_encode(s, w->rows, w->nrows, kenc, a->idx, a->val);
+	for (int i = 0; i < w->nrows; i++) {
+		int64_t t = w->row0 + i;
+		int *idx = a->idx + (size_t)i * kenc;
+		float *val = a->val + (size_t)i * kenc;
+		for (int j = 0; j < kenc; j++) {
+			int f = idx[j];
+			if (f < 0)
+				continue;
+			feat_info *fi = feat_get(a->fc, f);
+			if (fi->density > a->o->max_density) {
+				idx[j] = -2; /* hidden */
+				continue;
+			}
+			float v = val[j];
+			a->tot[f].total += v;
+			a->tot[f].tokens++;
+			if (v > a->tot[f].max) {
+				a->tot[f].max = v;
+				a->tot[f].max_pos = (int)t;
+			}
+		}
+		if (li < w->nloss) {
+			if (an_write(a, idx, val, 1, lc[li], ls ? ls[li] : 0) != 0)
+				return -1;
+			li++;
+		} else {
+			/* the window's last token: its loss comes with the next */
+			memcpy(a->pidx, idx, (size_t)kenc * sizeof *idx);
+			memcpy(a->pval, val, (size_t)kenc * sizeof *val);
+			a->have_pend = 1;
+		}
+	}
+	return ferror(a->tmp) ? -1 : 0;
+}
+
+/* Tokenize text[0..n) (the whole text's bytes from offset at), queue
+ * the tokens and run the windows they complete. */
+static int an_push(an_state *a, live_windows *lw, const char *text, size_t n, int64_t at)
+{
+	int *ids;
+	uint32_t *off;
+	int nt = live_tokenize(a->ls->model, text, n, &ids, &off);
+	if (a->qn + nt > a->qcap && a->qh > 0) {
+		/* the written tokens leave the queue first */
+		memmove(a->q, a->q + a->qh, (size_t)(a->qn - a->qh) * sizeof *a->q);
+		a->qn -= a->qh;
+		a->qh = 0;
+	}
+	if (a->qn + nt > a->qcap) {
+		a->qcap = a->qn + nt > 2 * a->qcap ? a->qn + nt : 2 * a->qcap;
+		a->q = xrealloc(a->q, (size_t)a->qcap * sizeof *a->q);
+	}
+	for (int i = 0; i < nt; i++)
+		a->q[a->qn++] = (an_tok){at + off[i], at + off[i + 1]};
+	a->T += nt;
+	int rc = live_windows_push(lw, ids, nt, an_window, a);
+	free(ids);
+	free(off);
+	return rc;
+}
+
+/* Drop the text that neither a token still to be written nor the last
+ * `pend` bytes (not tokenized yet) need. */
+static void an_trim(an_state *a, size_t pend)
+{
+	int64_t keep = a->text_base + (int64_t)(a->text.len - pend);
+	if (a->qh < a->qn && a->q[a->qh].start < keep)
+		keep = a->q[a->qh].start;
+	size_t drop = (size_t)(keep - a->text_base);
+	if (drop == 0)
+		return;
+	memmove(a->text.p, a->text.p + drop, a->text.len - drop);
+	a->text.len -= drop;
+	a->text_base = keep;
+}
+
+static int analyze_run(const cmd_entry *e, int argc, char **argv)
+{
+	live_opts o = {0};
+	o.top = 5;
+	o.limit = 20;
+	o.max_density = 2;
+	o.features = xcalloc((size_t)argc + 1, sizeof *o.features);
+	int rc = FS_EXIT_USAGE;
+	live_session ls = {0};
+	fs_index *ix = NULL;
+	live_steer_term *terms = NULL;
+	int64_t *tfids = NULL;
+	feat_cache fc = {&ls, NULL};
+	an_state a = {0};
+	live_windows lw = {0};
+	int lw_ok = 0;
+	const char *pos[2];
+	int npos;
+	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+		goto out;
+	if (npos < 1 || npos > 2) {
+		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");
+		goto out;
+	}
+	const char *targ = npos == 2 ? pos[1] : "-";
+	int from_stdin = strcmp(targ, "-") == 0;
+	if (!(ix = cli_live_open(pos[0], o.sae, &ls)))
+		goto out;
+	terms = xcalloc((size_t)o.nfeat + 1, sizeof *terms);
+	tfids = xcalloc((size_t)o.nfeat + 1, sizeof *tfids);
+	if (cli_live_parse_terms(&ls, &o, terms, tfids) != 0)
+		goto out;
+	live_sae *s = ls.sae;
+	int C = ls.model->ctx;
+	live_steer st = {s, o.mode, terms, o.nfeat, NULL, 0};
+	live_hook sh = live_steer_as_hook(&st);
+	if (live_windows_init(&lw, ls.model, s->hook, o.nfeat ? &sh : NULL, 1, o.nfeat > 0) != 0) {
+		fs_warn("analyze: %s: the model cannot run the dictionary's hook point", ls.model_file);
+		goto out;
+	}
+	lw_ok = 1;
+	a.o = &o;
+	a.ls = &ls;
+	a.fc = &fc;
+	a.terms = terms;
+	a.kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
+	a.idx = xmalloc((size_t)C * a.kenc * sizeof *a.idx);
+	a.val = xmalloc((size_t)C * a.kenc * sizeof *a.val);
+	a.pidx = xmalloc((size_t)a.kenc * sizeof *a.pidx);
+	a.pval = xmalloc((size_t)a.kenc * sizeof *a.pval);
+	fc.by_idx = xcalloc((size_t)s->n_feat, sizeof *fc.by_idx);
+	a.tot = xcalloc((size_t)s->n_feat, sizeof *a.tot);
+	for (int f = 0; f < s->n_feat; f++)
+		a.tot[f].idx = f;
+	if (!(a.tmp = tmpfile())) {
+		fs_warn("analyze: cannot make a temporary file: %s", strerror(errno));
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	/* the text, a piece at a time */
+	int utf8 = 1, eof = 0, wrc = 0;
+	size_t argpos = 0, arglen = from_stdin ? 0 : strlen(targ);
+	size_t pend = 0; /* bytes of a.text not yet tokenized (its tail) */
+	while (!eof && wrc == 0) {
+		size_t before = a.text.len;
+		if (from_stdin) {
+			char tmp[AN_PIECE];
+			size_t n = fread(tmp, 1, sizeof tmp, stdin);
+			buf_add(&a.text, tmp, n);
+			eof = n < sizeof tmp;
+		} else {
+			size_t n = arglen - argpos < AN_PIECE ? arglen - argpos : AN_PIECE;
+			buf_add(&a.text, targ + argpos, n);
+			argpos += n;
+			eof = argpos == arglen;
+		}
+		pend += a.text.len - before;
+		if (pend == 0)
+			continue;
+		const char *un = a.text.p + (a.text.len - pend);
+		size_t cut = eof ? pend : an_cut(un, pend);
+		if (cut == 0)
+			continue; /* no place to cut yet: read on */
+		if (utf8 && !cli_live_valid_utf8(un, cut))
+			utf8 = 0;
+		int64_t at = a.text_base + (int64_t)(a.text.len - pend);
+		wrc = an_push(&a, &lw, un, cut, at);
+		pend -= cut;
+		an_trim(&a, pend);
+	}
+	if (from_stdin && ferror(stdin)) {
+		fs_warn("analyze: standard input: read error");
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	if (wrc == 0 && a.T > 0)
+		wrc = live_windows_end(&lw, an_window, &a);
+	if (wrc == 0 && a.have_pend) {
+		if (an_write(&a, a.pidx, a.pval, 0, 0, 0) != 0)
+			wrc = -1;
+		a.have_pend = 0;
+	}
+	if (a.T < 1) {
+		fs_warn("analyze: TEXT: empty");
+		goto out;
+	}
+	if (wrc != 0 || fflush(a.tmp) != 0 || ferror(a.tmp)) {
+		fs_warn("analyze: %s", ferror(a.tmp) ? "writing the temporary file failed (disk full?)"
+						     : "the model failed on the text");
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	if (!utf8)
+		fs_warn("analyze: TEXT: not valid UTF-8: shown escaped, analysed as bytes");
+	int64_t T = a.T;
+	if (T > C)
+		fs_warn("analyze: TEXT: %lld tokens, longer than the model's context of %d: analysed in windows of %d "
+			"moved by %d (every token past the first %d sees at least %d before it)",
+			(long long)T, C, C, C / 2, C, C / 2);
+	feat_total *tot = a.tot;
+	qsort(tot, (size_t)s->n_feat, sizeof *tot, total_cmp);
+	int ntot = 0;
+	while (ntot < s->n_feat && ntot < o.limit && tot[ntot].tokens > 0)
+		ntot++;
+	char pn[64];
+	live_point_name(s->hook, pn, sizeof pn);
+	double l0 = a.nloss > 0 ? a.sum0 / (double)a.nloss : 0, l1 = a.nloss > 0 ? a.sum1 / (double)a.nloss : 0;
+	rewind(a.tmp);
+	if (o.json) {
+		json_t *j = json_object();
+		const char *mb = strrchr(ls.model_file, '/');
+		json_object_set_new(j, "model", jw_str(mb ? mb + 1 : ls.model_file));
+		json_object_set_new(j, "sae", jw_str(ls.dict->name));
+		json_object_set_new(j, "hook", jw_str(pn));
+		json_object_set_new(j, "tokens_n", json_integer(T));
+		json_object_set_new(j, "context", json_integer(C));
+		json_object_set_new(j, "windowed", json_boolean(T > C));
+		json_object_set_new(j, "valid_utf8", json_boolean(utf8));
+		json_object_set_new(j, "loss", jw_num(l0));
+		if (o.nfeat) {
+			json_object_set_new(j, "loss_steered", jw_num(l1));
+			json_t *ja = json_array();
+			for (int i = 0; i < o.nfeat; i++) {
+				json_t *je = json_object();
+				json_object_set_new(je, "feature", jw_str(feat_get(&fc, terms[i].feature)->name));
+				json_object_set_new(je, "value", jw_num(terms[i].value));
+				json_array_append_new(ja, je);
+			}
+			json_object_set_new(j, "steering", ja);
+			json_object_set_new(j, "mode", jw_str(o.mode == LIVE_CLAMP ? "clamp" : "add"));
+		}
+		/* the tokens come from the temporary file, into this place */
+		json_object_set_new(j, "tokens", json_array());
+		json_t *js = json_array();
+		for (int i = 0; i < ntot; i++) {
+			feat_info *fi = feat_get(&fc, tot[i].idx);
+			json_t *x = json_object();
+			json_object_set_new(x, "feature", jw_str(fi->name));
+			json_object_set_new(x, "index", json_integer(tot[i].idx));
+			json_object_set_new(x, "total", jw_num(tot[i].total));
+			json_object_set_new(x, "max", jw_num(tot[i].max));
+			json_object_set_new(x, "max_pos", json_integer(tot[i].max_pos));
+			json_object_set_new(x, "tokens", json_integer(tot[i].tokens));
+			json_object_set_new(x, "density", fi->density >= 0 ? jw_num(fi->density) : json_null());
+			json_object_set_new(x, "label", jw_strn(fi->label, strlen(fi->label)));
+			json_array_append_new(js, x);
+		}
+		json_object_set_new(j, "features", js);
+		char *doc = jw_dumps(j, JW_PRETTY, 0);
+		json_decref(j);
+		static const char mark[] = "\n  \"tokens\": [";
+		char *at = doc ? strstr(doc, mark) : NULL;
+		if (!at || at[sizeof mark - 1] != ']') {
+			free(doc);
+			fs_warn("writing JSON: out of memory");
+			rc = FS_EXIT_ERR;
+			goto out;
+		}
+		at += sizeof mark - 1;
+		fwrite(doc, 1, (size_t)(at - doc), stdout);
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, a.tmp)) > 0)
+			fwrite(buf, 1, n, stdout);
+		fputs("\n  ", stdout);
+		fputs(at, stdout);
+		fputc('\n', stdout);
+		free(doc);
+	} else {
+		printf("%lld tokens, dictionary %s (%s), loss %.3f nats/token", (long long)T,
+		       lesc(ls.dict->name, strlen(ls.dict->name)), pn, l0);
+		if (o.nfeat)
+			printf(", steered %.3f", l1);
+		printf("\n\npos  token   features (strongest first)\n");
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof buf, a.tmp)) > 0)
+			fwrite(buf, 1, n, stdout);
+		printf("\nfeatures by total activation over the text:\n"
+		       "feature        total     max  tokens  density  label\n");
+		for (int i = 0; i < ntot; i++) {
+			feat_info *fi = feat_get(&fc, tot[i].idx);
+			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total,
+			       tot[i].max, tot[i].tokens, fi->density, short_label(fi->label, 60));
+		}
+	}
+	if (ferror(a.tmp)) {
+		fs_warn("analyze: reading the temporary file failed");
+		rc = FS_EXIT_ERR;
+		goto out;
+	}
+	rc = FS_EXIT_OK;
+out:
+	if (fc.by_idx)
+		feat_cache_free(&fc, ls.sae ? ls.sae->n_feat : 0);
+	if (lw_ok)
+		live_windows_free(&lw);
+	if (a.tmp)
+		fclose(a.tmp);
+	free(a.tot);
+	free(a.idx);
+	free(a.val);
+	free(a.pidx);
+	free(a.pval);
+	free(a.q);
+	buf_free(&a.text);
+	free(terms);
+	free(tfids);
+	free(o.features);
+	live_session_close(&ls);
+	if (ix)
+		index_close(ix);
+	return rc;
+}
+
+const cmd_entry cmd_analyze_entry = {
+	.name = "analyze",
+	.args = "INDEX [TEXT | -]",
+	.opts = analyze_opts,
+	.run_argv = analyze_run,
+	.summary = "run the attached model: the features firing on each token of a text",
+	.min_args = 1,
+	.max_args = 2,
+};
