@@ -62,7 +62,8 @@ void hv_escape_byte(int c, char *out, size_t n);
 #define HV_POS_N 8
 /* The start of every name of a position feature ("position 0 (first
  * token of the context)", "position 0-3 (first 4 tokens of the
- * context)"): the marker front ends read (index_label_is_position). */
+ * context)"): the marker front ends read; the same string as
+ * FS_POSITION_PREFIX (src/index/index.h, index_label_is_position). */
 #define HV_POSITION_PREFIX "position "
 /* The end of the context that starts at pos of a document ending at end
  * (the one cutting rule of the harvest's contexts). */

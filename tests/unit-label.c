@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index/index.h"
 #include "unit.h"
 
 /* harvest.c defines these for the program; the test has its own. */
@@ -88,12 +89,15 @@ int main(void)
 	CHECK(k == HV_TOP && strcmp(name, "position 0 (first token of the "
 	                            "context)") == 0,
 	      "label-position-feature-named-by-position");
+	CHECK(index_label_is_position(name, "auto"),
+	      "label-position-marker-read-by-the-index");
 	/* the same characters one byte later are no position feature */
 	for (int i = 0; i < k; i++)
 		at[i] += 1 + (size_t)(i % 5) * 7;
 	feat(&F, at, k, 0, 2);
 	label(&F, docs, name);
-	CHECK(strncmp(name, "position ", 9) != 0,
+	CHECK(strncmp(name, "position ", 9) != 0 &&
+	      !index_label_is_position(name, "auto"),
 	      "label-scattered-positions-not-position");
 
 	/* 2. 'n' inside "append", in code lines */
