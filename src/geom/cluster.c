@@ -4,9 +4,14 @@
  * (as many as needed for children near leaf_max); children smaller than
  * min_size are merged into the nearest remaining centroid; a split that
  * leaves one child ends the branch. Names come from the members' labels:
- * words counted once per member, scored by how many members share them
- * times how rare they are in the whole set (words in over half of all
- * labels are taken for boilerplate).
+ * words counted once per member. A node with siblings is named by the
+ * words that set it apart from them (frequent in the node, rare among its
+ * siblings: name_by_siblings), so that no top-level node is named by what
+ * every node shares; a node without siblings, or with nothing that sets
+ * it apart, by how many members share a word times how rare it is in the
+ * whole set (words in over half of all labels are taken for boilerplate).
+ * cluster_sibling_repeats counts the names that still repeat among
+ * siblings.
  */
 #include "geom/cluster.h"
 
@@ -252,6 +257,7 @@ typedef struct {
 	int64_t *cnt;         /* scratch for naming */
 	cluster_tree *t;      /* the tree being built */
 	int64_t cap;          /* nodes allocated */
+	int64_t **mem;        /* per node: its rows (for naming against siblings) */
 } cluster_state;
 
 static int64_t node_add(cluster_state *st, int64_t parent, int depth, const int64_t *rows,
@@ -261,7 +267,10 @@ static int64_t node_add(cluster_state *st, int64_t parent, int depth, const int6
 	if (t->n_nodes == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 64;
 		t->nodes = xrealloc(t->nodes, (size_t)st->cap * sizeof *t->nodes);
+		st->mem = xrealloc(st->mem, (size_t)st->cap * sizeof *st->mem);
 	}
+	st->mem[t->n_nodes] = xmalloc((size_t)(m > 0 ? m : 1) * sizeof **st->mem);
+	memcpy(st->mem[t->n_nodes], rows, (size_t)m * sizeof *rows);
 	cluster_node *nd = &t->nodes[t->n_nodes];
 	nd->parent = parent;
 	nd->depth = depth;
@@ -421,6 +430,123 @@ static void split(cluster_state *st, int64_t parent, int depth, int64_t *rows, i
 	free(as);
 }
 
+/* Score of a word for a node against its siblings: in cnt of the node's m
+ * members and in sib of the siblings' ms; > 0 only when the word is more
+ * frequent in the node than among its siblings (a log-ratio of the two
+ * shares, smoothed, weighted by the node's count: tf-idf with the siblings
+ * as the other documents). */
+static double contrast_score(int64_t cnt, int64_t m, int64_t sib, int64_t ms)
+{
+	double p = (double)cnt / (double)m;
+	double q = ms > 0 ? (double)sib / (double)ms : 0;
+	double e = 0.5 / (double)(m + ms);
+	return p > q ? (double)cnt * log((p + e) / (q + e)) : 0;
+}
+
+/*
+ * Name every node that has siblings by the words that set it apart from
+ * them: the best-scoring words of contrast_score (up to three, each at
+ * least half the best score, shared by two members when four or more
+ * have labels). A word all siblings share ("letters") scores nothing; a
+ * node whose members' words are no more frequent than its siblings' keeps
+ * the name from the whole set (words_name).
+ */
+static void name_by_siblings(cluster_state *st)
+{
+	cluster_tree *t = st->t;
+	const cluster_words *cw = &st->cw;
+	int64_t nn = t->n_nodes;
+	if (nn < 2)
+		return;
+	/* children grouped by parent (-1: the roots), counting sort */
+	int64_t *first = xcalloc((size_t)nn + 2, sizeof *first);
+	int64_t *kids = xmalloc((size_t)nn * sizeof *kids);
+	for (int64_t i = 0; i < nn; i++)
+		first[t->nodes[i].parent + 2]++;
+	for (int64_t p = 1; p <= nn + 1; p++)
+		first[p] += first[p - 1];
+	for (int64_t i = 0; i < nn; i++)
+		kids[first[t->nodes[i].parent + 1]++] = i;
+	/* first[p + 1] is now the end of parent p's children, first[p] their start */
+	int64_t nw = cw->n_words > 0 ? cw->n_words : 1;
+	int64_t *tot = xcalloc((size_t)nw, sizeof *tot);
+	int64_t *cnt = st->cnt;
+	fs_buf ttouch = {0}, ctouch = {0};
+	for (int64_t p = -1; p < nn; p++) {
+		int64_t lo = p + 1 > 0 ? first[p] : 0, hi = first[p + 1];
+		if (hi - lo < 2)
+			continue;
+		int64_t M = 0;
+		ttouch.len = 0;
+		for (int64_t k = lo; k < hi; k++) {
+			int64_t c = kids[k];
+			M += t->nodes[c].size;
+			for (int64_t a = 0; a < t->nodes[c].size; a++) {
+				int64_t r = st->mem[c][a];
+				for (int64_t b = cw->off[r]; b < cw->off[r + 1]; b++)
+					if (tot[cw->ids[b]]++ == 0)
+						buf_add(&ttouch, &cw->ids[b], sizeof(int64_t));
+			}
+		}
+		for (int64_t k = lo; k < hi; k++) {
+			int64_t c = kids[k], m = t->nodes[c].size, labelled = 0;
+			ctouch.len = 0;
+			for (int64_t a = 0; a < m; a++) {
+				int64_t r = st->mem[c][a];
+				labelled += cw->off[r + 1] > cw->off[r];
+				for (int64_t b = cw->off[r]; b < cw->off[r + 1]; b++)
+					if (cnt[cw->ids[b]]++ == 0)
+						buf_add(&ctouch, &cw->ids[b], sizeof(int64_t));
+			}
+			int64_t need = labelled >= 4 ? 2 : 1;
+			int64_t best[3] = {-1, -1, -1};
+			double bs[3] = {0, 0, 0};
+			const int64_t *tw = (const int64_t *)(void *)ctouch.p;
+			int64_t nt = (int64_t)(ctouch.len / sizeof(int64_t));
+			for (int64_t a = 0; a < nt; a++) {
+				int64_t id = tw[a];
+				if (cnt[id] < need)
+					continue;
+				double sc = contrast_score(cnt[id], m, tot[id] - cnt[id], M - m);
+				if (sc <= 0)
+					continue;
+				for (int q = 0; q < 3; q++) {
+					if (best[q] < 0 || sc > bs[q] ||
+					    (sc == bs[q] && strcmp(cw->word[id], cw->word[best[q]]) < 0)) {
+						for (int z = 2; z > q; z--) {
+							best[z] = best[z - 1];
+							bs[z] = bs[z - 1];
+						}
+						best[q] = id;
+						bs[q] = sc;
+						break;
+					}
+				}
+			}
+			for (int64_t a = 0; a < nt; a++)
+				cnt[tw[a]] = 0;
+			if (best[0] < 0)
+				continue;
+			fs_buf out = {0};
+			for (int q = 0; q < 3 && best[q] >= 0 && bs[q] * 2 >= bs[0]; q++) {
+				if (q)
+					buf_adds(&out, ", ");
+				buf_adds(&out, cw->word[best[q]]);
+			}
+			free(t->nodes[c].label);
+			t->nodes[c].label = out.p;
+		}
+		const int64_t *tt = (const int64_t *)(void *)ttouch.p;
+		for (int64_t a = 0; a < (int64_t)(ttouch.len / sizeof(int64_t)); a++)
+			tot[tt[a]] = 0;
+	}
+	buf_free(&ttouch);
+	buf_free(&ctouch);
+	free(tot);
+	free(kids);
+	free(first);
+}
+
 int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 		  const cluster_opts *o, cluster_tree *t)
 {
@@ -452,10 +578,48 @@ int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 	for (int64_t i = 0; i < t->n_nodes; i++)
 		if (t->nodes[i].parent == -2)
 			t->nodes[i].parent = -1;
+	if (labels)
+		name_by_siblings(&st);
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		free(st.mem[i]);
+	free(st.mem);
 	free(rows);
 	free(st.cnt);
 	words_free(&st.cw);
 	return 0;
+}
+
+/* A node's parent and name, sorted to find siblings of the same name. */
+typedef struct {
+	int64_t parent;     /* parent node, -1 for a root */
+	const char *label;  /* its name ("" when none) */
+} cluster_pl;
+
+static int cmp_pl(const void *a, const void *b)
+{
+	const cluster_pl *x = a, *y = b;
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+int64_t cluster_sibling_repeats(const cluster_tree *t)
+{
+	if (t->n_nodes < 2)
+		return 0;
+	cluster_pl *v = xmalloc((size_t)t->n_nodes * sizeof *v);
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		v[i] = (cluster_pl){t->nodes[i].parent,
+				    t->nodes[i].label ? t->nodes[i].label : ""};
+	qsort(v, (size_t)t->n_nodes, sizeof *v, cmp_pl);
+	/* every node in a run of two or more equal (parent, name) counts */
+	int64_t rep = 0;
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		if ((i > 0 && cmp_pl(&v[i], &v[i - 1]) == 0) ||
+		    (i + 1 < t->n_nodes && cmp_pl(&v[i], &v[i + 1]) == 0))
+			rep++;
+	free(v);
+	return rep;
 }
 
 void cluster_tree_free(cluster_tree *t)
