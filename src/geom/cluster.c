@@ -24,6 +24,9 @@
 #include "geom/knn.h"
 #include "core/util.h"
 
+/* Words in a name ("(N features)" and words_name's three included). */
+#define CLUSTER_WORDS_MAX 8
+
 /* ----------------------------------------------------------------- words */
 
 /* Words that say nothing about a concept: English function words and the
@@ -114,7 +117,8 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Split every label into lowercase words of 3+ bytes (letters, digits and
- * any non-ASCII byte), dropping stop-words, numbers and an "auto:" lead. */
+ * any non-ASCII byte), dropping stop-words, numbers, lone non-ASCII
+ * characters and an "auto:" lead. */
 static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
 {
 	memset(cw, 0, sizeof *cw);
@@ -142,7 +146,11 @@ static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
 					w[len++] = (char)tolower(c);
 			}
 			w[len] = 0;
-			if (len < 3 || !alpha || is_stop(w))
+			/* a lone non-ASCII character is a quoted character
+			 * ("'述'"), not a word */
+			unsigned char w0 = (unsigned char)w[0];
+			int lone = w0 >= 0xC0 && len == (w0 >= 0xF0 ? 4 : w0 >= 0xE0 ? 3 : 2);
+			if (len < 3 || !alpha || lone || is_stop(w))
 				continue;
 			int64_t id = word_id(cw, w);
 			buf_add(&ids, &id, sizeof id);
@@ -430,6 +438,38 @@ static void split(cluster_state *st, int64_t parent, int depth, int64_t *rows, i
 	free(as);
 }
 
+/* A name's words sorted, so that "letters, lowercase" and "lowercase,
+ * letters" are one name (malloc'd). */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *name_canon(const char *name)
+{
+	char *s = xstrdup(name ? name : "");
+	char *w[CLUSTER_WORDS_MAX];
+	int n = 0;
+	for (char *p = s; p && n < CLUSTER_WORDS_MAX;) {
+		w[n++] = p;
+		p = strstr(p, ", ");
+		if (p) {
+			*p = 0;
+			p += 2;
+		}
+	}
+	qsort(w, (size_t)n, sizeof *w, cmp_str);
+	fs_buf out = {0};
+	buf_adds(&out, "");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_adds(&out, ", ");
+		buf_adds(&out, w[i]);
+	}
+	free(s);
+	return out.p;
+}
+
 /* Score of a word for a node against its siblings: in cnt of the node's m
  * members and in sib of the siblings' ms; > 0 only when the word is more
  * frequent in the node than among its siblings (a log-ratio of the two
@@ -447,10 +487,13 @@ static double contrast_score(int64_t cnt, int64_t m, int64_t sib, int64_t ms)
  * Name every node that has siblings by the words that set it apart from
  * them: the best-scoring words of contrast_score (up to three, each at
  * least half the best score, shared by two members when four or more
- * have labels). A word all siblings share ("letters") scores nothing; a
+ * have labels), and further ranked words (up to CLUSTER_RANKED) while an
+ * earlier sibling has the same name. A word all siblings share
+ * ("letters") scores nothing; a
  * node whose members' words are no more frequent than its siblings' keeps
  * the name from the whole set (words_name).
  */
+#define CLUSTER_RANKED 5 /* words ranked per node, the most a name takes */
 static void name_by_siblings(cluster_state *st)
 {
 	cluster_tree *t = st->t;
@@ -499,8 +542,12 @@ static void name_by_siblings(cluster_state *st)
 						buf_add(&ctouch, &cw->ids[b], sizeof(int64_t));
 			}
 			int64_t need = labelled >= 4 ? 2 : 1;
-			int64_t best[3] = {-1, -1, -1};
-			double bs[3] = {0, 0, 0};
+			int64_t best[CLUSTER_RANKED];
+			double bs[CLUSTER_RANKED];
+			for (int q = 0; q < CLUSTER_RANKED; q++) {
+				best[q] = -1;
+				bs[q] = 0;
+			}
 			const int64_t *tw = (const int64_t *)(void *)ctouch.p;
 			int64_t nt = (int64_t)(ctouch.len / sizeof(int64_t));
 			for (int64_t a = 0; a < nt; a++) {
@@ -510,10 +557,10 @@ static void name_by_siblings(cluster_state *st)
 				double sc = contrast_score(cnt[id], m, tot[id] - cnt[id], M - m);
 				if (sc <= 0)
 					continue;
-				for (int q = 0; q < 3; q++) {
+				for (int q = 0; q < CLUSTER_RANKED; q++) {
 					if (best[q] < 0 || sc > bs[q] ||
 					    (sc == bs[q] && strcmp(cw->word[id], cw->word[best[q]]) < 0)) {
-						for (int z = 2; z > q; z--) {
+						for (int z = CLUSTER_RANKED - 1; z > q; z--) {
 							best[z] = best[z - 1];
 							bs[z] = bs[z - 1];
 						}
@@ -527,11 +574,32 @@ static void name_by_siblings(cluster_state *st)
 				cnt[tw[a]] = 0;
 			if (best[0] < 0)
 				continue;
+			/* up to three words scoring at least half the best; more
+			 * of the ranked words while an earlier sibling has the
+			 * same name */
+			int nwords = 0;
+			while (nwords < 3 && nwords < CLUSTER_RANKED && best[nwords] >= 0 &&
+			       bs[nwords] * 2 >= bs[0])
+				nwords++;
 			fs_buf out = {0};
-			for (int q = 0; q < 3 && best[q] >= 0 && bs[q] * 2 >= bs[0]; q++) {
-				if (q)
-					buf_adds(&out, ", ");
-				buf_adds(&out, cw->word[best[q]]);
+			for (;;) {
+				out.len = 0;
+				for (int q = 0; q < nwords; q++) {
+					if (q)
+						buf_adds(&out, ", ");
+					buf_adds(&out, cw->word[best[q]]);
+				}
+				char *mine = name_canon(out.p);
+				int same = 0;
+				for (int64_t e = lo; e < k && !same; e++) {
+					char *other = name_canon(t->nodes[kids[e]].label);
+					same = strcmp(other, mine) == 0;
+					free(other);
+				}
+				free(mine);
+				if (!same || nwords == CLUSTER_RANKED || best[nwords] < 0)
+					break;
+				nwords++;
 			}
 			free(t->nodes[c].label);
 			t->nodes[c].label = out.p;
@@ -592,7 +660,7 @@ int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 /* A node's parent and name, sorted to find siblings of the same name. */
 typedef struct {
 	int64_t parent;     /* parent node, -1 for a root */
-	const char *label;  /* its name ("" when none) */
+	char *label;        /* its name's words sorted (name_canon) */
 } cluster_pl;
 
 static int cmp_pl(const void *a, const void *b)
@@ -609,8 +677,7 @@ int64_t cluster_sibling_repeats(const cluster_tree *t)
 		return 0;
 	cluster_pl *v = xmalloc((size_t)t->n_nodes * sizeof *v);
 	for (int64_t i = 0; i < t->n_nodes; i++)
-		v[i] = (cluster_pl){t->nodes[i].parent,
-				    t->nodes[i].label ? t->nodes[i].label : ""};
+		v[i] = (cluster_pl){t->nodes[i].parent, name_canon(t->nodes[i].label)};
 	qsort(v, (size_t)t->n_nodes, sizeof *v, cmp_pl);
 	/* every node in a run of two or more equal (parent, name) counts */
 	int64_t rep = 0;
@@ -618,6 +685,8 @@ int64_t cluster_sibling_repeats(const cluster_tree *t)
 		if ((i > 0 && cmp_pl(&v[i], &v[i - 1]) == 0) ||
 		    (i + 1 < t->n_nodes && cmp_pl(&v[i], &v[i + 1]) == 0))
 			rep++;
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		free(v[i].label);
 	free(v);
 	return rep;
 }

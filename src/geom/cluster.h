@@ -47,9 +47,9 @@ int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 		  const cluster_opts *o, cluster_tree *t);
 void cluster_tree_free(cluster_tree *t);
 
-/* Nodes whose name is the same as a sibling's (roots are siblings of
- * each other): the figure a build reports, 0 when every sibling is told
- * apart by its name. */
+/* Nodes whose name is the same as a sibling's, words in any order (roots
+ * are siblings of each other): the figure a build reports, 0 when every
+ * sibling is told apart by its name. */
 int64_t cluster_sibling_repeats(const cluster_tree *t);
 
 /* The words that would name a group (exposed for tests): members are row
