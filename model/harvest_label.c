@@ -483,18 +483,24 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 	int nch = 0, nwd = 0, npk = 0, ntg = 0, dna = 0, prot = 0, hex = 0,
 	    b64 = 0, nfw = 0, nfn = 0;
 	int pc[HV_POS_N] = {0}; /* top firings per position in the context */
-	int midline[HV_POS_N] = {0}; /* those in a context starting mid-line */
+	int fpos[HV_TOP];       /* per top firing: its position, -1 none */
+	int fanch[HV_TOP];      /* its context starts the document (1) or
+	                         * inside a line (2): where no feature of
+	                         * line starts fires; 0 after a line end */
 	for (int i = 0; i < F->ntop; i++) {
 		size_t st;
 		int len;
 		uint32_t cp = hv_char_at(t, tlen, F->top[i].at, &st, &len);
 		const hv_doc *Dd = &docs[F->top[i].doc];
 		int pos = hv_ctx_pos(t, tlen, docs, F->top[i].doc, F->top[i].at);
-		if (pos >= 0 && pos < HV_POS_N) {
+		fpos[i] = pos;
+		fanch[i] = 0;
+		if (pos >= 0) {
 			size_t cs = F->top[i].at - (size_t)pos;
-			pc[pos]++;
-			midline[pos] += cs > Dd->off && t[cs - 1] != '\n';
+			fanch[i] = cs <= Dd->off ? 1 : t[cs - 1] != '\n' ? 2 : 0;
 		}
+		if (pos >= 0 && pos < HV_POS_N)
+			pc[pos]++;
 		for (int k = 0; k < 2; k++) {
 			int side = k ? 1 : HV_FRAME_SIDE;
 			char f[2 * HV_FRAME_SIDE + 2];
@@ -632,41 +638,66 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			}
 	}
 	/* A position feature: most top firings at one of the first token
-	 * positions of their contexts, whatever the character, and some of
-	 * them where a context starts inside a line (a feature of line
-	 * starts never fires there). Named by position alone. */
-	int p0 = 0, pin = 0, mid = 0;
+	 * positions of their contexts (at one position, else within the first
+	 * few), on three or more different characters, and at least half of
+	 * them in contexts that start the document (the model's first token)
+	 * or start inside a line: a feature of line starts, whose contexts
+	 * start after a line end, is not one. Named by position alone. */
+	int p0 = 0, pn = 0, pin = 0;
 	for (int p = 1; p < HV_POS_N; p++)
 		if (pc[p] > pc[p0])
 			p0 = p;
-	int pn = 0; /* first pn positions hold 80% of the top firings */
 	for (int p = 0; p < HV_POS_N && !pn; p++) {
 		pin += pc[p];
-		mid += midline[p];
 		if (pin * 10 >= F->ntop * 8 && p > 0)
 			pn = p + 1;
 	}
-	if (F->ntop >= 8 && pc[p0] * 10 >= F->ntop * 7 && midline[p0] > 0) {
-		if (p0 == 0)
+	for (int k = 0; k < 2 && F->ntop >= 8; k++) {
+		/* k 0: position p0 alone; k 1: positions 0..pn-1 */
+		int lo = k ? 0 : p0, hi = k ? pn - 1 : p0;
+		int in = 0, doc0 = 0, mid = 0, nd = 0;
+		size_t dst[3];
+		int dlen[3];
+		if (k == 0 ? pc[p0] * 10 < F->ntop * 7 : pn == 0)
+			continue;
+		for (int i = 0; i < F->ntop; i++) {
+			if (fpos[i] < lo || fpos[i] > hi)
+				continue;
+			in++;
+			doc0 += fanch[i] == 1;
+			mid += fanch[i] == 2;
+			size_t st;
+			int len, j;
+			hv_char_at(t, tlen, F->top[i].at, &st, &len);
+			for (j = 0; j < nd; j++)
+				if (dlen[j] == len && memcmp(t + dst[j], t + st, (size_t)len) == 0)
+					break;
+			if (j == nd && nd < 3) {
+				dst[nd] = st;
+				dlen[nd++] = len;
+			}
+		}
+		if (nd < 3 || (doc0 + mid) * 2 < in)
+			continue;
+		if (k == 1)
+			snprintf(name, HV_NAME, "%s0-%d (first %d tokens of the "
+			         "context)", HV_POSITION_PREFIX, pn - 1, pn);
+		else if (p0 == 0)
 			snprintf(name, HV_NAME, "%s0 (first token of the context)",
 			         HV_POSITION_PREFIX);
 		else
 			snprintf(name, HV_NAME, "%s%d of the context",
 			         HV_POSITION_PREFIX, p0);
-		snprintf(desc, n, "fires at position %d of its context in %d of "
-		         "the top %d firings, whatever the character (%d of them "
-		         "in a context that starts inside a line); %lld firings "
-		         "in all", p0, pc[p0], F->ntop, midline[p0],
-		         (long long)F->fires);
-		return;
-	}
-	if (F->ntop >= 8 && pn > 0 && mid > 0) {
-		snprintf(name, HV_NAME, "%s0-%d (first %d tokens of the context)",
-		         HV_POSITION_PREFIX, pn - 1, pn);
-		snprintf(desc, n, "fires in the first %d positions of its context "
-		         "in %d of the top %d firings, whatever the character; "
-		         "%lld firings in all", pn, pin, F->ntop,
-		         (long long)F->fires);
+		char where[24];
+		if (k)
+			snprintf(where, sizeof where, "positions 0-%d", pn - 1);
+		else
+			snprintf(where, sizeof where, "position %d", p0);
+		snprintf(desc, n, "fires at %s of its context in %d of the top %d "
+		         "firings, whatever the character (%d of them where the "
+		         "context starts its document, %d where it starts inside "
+		         "a line); %lld firings in all", where, in, F->ntop, doc0,
+		         mid, (long long)F->fires);
 		return;
 	}
 	int cls = 0, grp = 0;

@@ -100,6 +100,42 @@ int main(void)
 	      !index_label_is_position(name, "auto"),
 	      "label-scattered-positions-not-position");
 
+	/* 1b. the first token of 32 documents (the model's first token),
+	 * Hangul and other characters: a position feature too */
+	hv_doc many[HV_TOP + 1];
+	static const char *const first[4] = {"그", "슬", "A", "("};
+	for (int i = 0; i < HV_TOP; i++) {
+		many[i] = (hv_doc){3, "ko-pkg", "usr/share/help/ko/x.page#0", tlen, 0};
+		at[i] = put(first[i % 4]);
+		for (int j = 0; j < 3; j++)
+			put(" 도움말 페이지의 본문입니다");
+		put("\n");
+		many[i].len = tlen - many[i].off;
+	}
+	feat(&F, at, HV_TOP, 0, 3);
+	for (int i = 0; i < HV_TOP; i++)
+		F.top[i].doc = i;
+	label(&F, many, name);
+	CHECK(strcmp(name, "position 0 (first token of the context)") == 0,
+	      "label-document-start-feature-named-by-position");
+
+	/* 1c. a feature of line starts: every context of a document of
+	 * 70-byte lines starts after a line end; not a position feature */
+	many[0] = (hv_doc){2, "prose-pkg", "usr/share/doc/b.txt#1", tlen, 0};
+	for (int i = 0; i < HV_TOP + 1; i++) {
+		char line[80];
+		snprintf(line, sizeof line, "%c%-68s\n", "Tw(#"[i % 4],
+		         "his line of the text runs on to seventy bytes");
+		size_t s0 = put(line);
+		if (i > 0)
+			at[i - 1] = s0;
+	}
+	many[0].len = tlen - many[0].off;
+	feat(&F, at, HV_TOP, 0, 2);
+	label(&F, many, name);
+	CHECK(strncmp(name, "position ", 9) != 0,
+	      "label-line-start-feature-not-position");
+
 	/* 2. 'n' inside "append", in code lines */
 	docs[1] = (hv_doc){1, "code-pkg", "usr/lib/x/a.py#1", tlen, 0};
 	for (int i = 0; i < HV_TOP; i++) {
