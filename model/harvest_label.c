@@ -411,20 +411,28 @@ int hv_ctx_pos(const uint8_t *t, size_t tlen, const hv_doc *docs, int doc,
 	return at < e0 ? (int)(at - s0) : -1;
 }
 
+/* An ASCII letter or digit ('_' is not: it marks the character in a
+ * frame). */
+static int hv_is_alnum(uint8_t c)
+{
+	return hv_is_word(c) && c != '_';
+}
+
 /* A character inside an ASCII word shown with its neighbours: the word
- * (at most side <= HV_FRAME_SIDE letters each side) with the character as
- * '_' ("appe_d"); "" when the byte is not inside a word of 2+ letters. */
+ * (at most side <= HV_FRAME_SIDE letters or digits each side) with the
+ * character as '_' ("appe_d"); "" when the byte is not inside a word of 2+
+ * letters or digits. */
 #define HV_FRAME_SIDE 6
 static void hv_frame(const uint8_t *t, size_t tlen, size_t at, size_t side,
                      char *out, size_t n)
 {
 	out[0] = 0;
-	if (!hv_is_word(t[at]) || side > HV_FRAME_SIDE)
+	if (!hv_is_alnum(t[at]) || side > HV_FRAME_SIDE)
 		return;
 	size_t a = at, b = at;
-	while (a > 0 && hv_is_word(t[a - 1]) && at - a < side)
+	while (a > 0 && hv_is_alnum(t[a - 1]) && at - a < side)
 		a--;
-	while (b + 1 < tlen && hv_is_word(t[b + 1]) && b - at < side)
+	while (b + 1 < tlen && hv_is_alnum(t[b + 1]) && b - at < side)
 		b++;
 	if (a == b || n < 2 * side + 2)
 		return;

@@ -151,6 +151,20 @@ int main(void)
 	CHECK(strncmp(name, "lowercase letters: ", 19) == 0,
 	      "label-word-context-keeps-the-class");
 
+	/* 2b. '_' ends a frame (it marks the character): 'u' in value_t */
+	hv_doc code2 = {1, "code-pkg", "usr/include/x/b.h#1", tlen, 0};
+	for (int i = 0; i < HV_TOP; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "static value_t slot%d;\n", i);
+		at[i] = put(line) + strlen("static val");
+	}
+	code2.len = tlen - code2.off;
+	feat(&F, at, HV_TOP, 0, 1);
+	label(&F, &code2, name);
+	CHECK(text[at[0]] == 'u' && strstr(name, "'u' in val_e") != NULL &&
+	      strstr(name, "val_e_") == NULL,
+	      "label-frame-ends-at-underscore");
+
 	/* 3. SAM: the tab after POS (column 4) and the POS field itself */
 	docs[2] = (hv_doc){0, "sam-pkg", "usr/share/x/reads.sam#1", tlen, 0};
 	size_t tab[HV_TOP], fld[HV_TOP];
