@@ -211,6 +211,16 @@ for i in "${!NAMES[@]}"; do
 done
 "$FS" build -o "$OUT/demo.sqlite" "${ARGS[@]}"
 wc -c <"$OUT/demo.sqlite" | sed 's/^/index_bytes /' | tee -a "$FIG"
+# concept-tree names that repeat a sibling's, per dictionary (meta
+# cluster_sibling_repeats:NAME = "R of N", see featscope-index(5))
+if command -v python3 >/dev/null; then
+	python3 -c 'import sqlite3, sys
+for k, v in sqlite3.connect(sys.argv[1]).execute(
+        "SELECT key, value FROM meta WHERE key LIKE ? ORDER BY key",
+        ("cluster_sibling_repeats:%",)):
+    print("cluster_sibling_repeats_%s %s" % (k.split(":", 1)[1], v.replace(" of ", " ")))' \
+		"$OUT/demo.sqlite" | tee -a "$FIG"
+fi
 "$FS" info "$OUT/demo.sqlite"
 if [ $TINY = 0 ]; then
 	"$FSM" convert --in "$W/lm.bin" --out "$OUT/demo-lm.bin" --dtype f16

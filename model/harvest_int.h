@@ -58,6 +58,22 @@ uint32_t hv_char_at(const uint8_t *t, size_t tlen, size_t at, size_t *start, int
 int hv_class(uint32_t c);
 /* A byte as the C-escaped token text of vocab.txt. */
 void hv_escape_byte(int c, char *out, size_t n);
+/* Positions at the start of a context the labeller tells apart. */
+#define HV_POS_N 8
+/* The start of every name of a position feature ("position 0 (first
+ * token of the context)", "position 0-3 (first 4 tokens of the
+ * context)"): the marker front ends read; the same string as
+ * FS_POSITION_PREFIX (src/index/index.h, index_label_is_position). */
+#define HV_POSITION_PREFIX "position "
+/* The end of the context that starts at pos of a document ending at end
+ * (the one cutting rule of the harvest's contexts). */
+size_t hv_cut_end(const uint8_t *t, size_t pos, size_t end);
+/* Position of byte at (document doc) in its harvested context, -1 when
+ * none; context starts are kept per document between calls. */
+int hv_ctx_pos(const uint8_t *t, size_t tlen, const hv_doc *docs, int doc,
+               size_t at);
+/* Free what hv_ctx_pos keeps (a later call computes it again). */
+void hv_label_forget(void);
 /* Build the automatic label of one feature: a short name (< HV_NAME bytes)
  * and a description with the statistics (n bytes). */
 void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,

@@ -4,7 +4,12 @@
  * characters or words quoted, and the place in the document's layout
  * (FASTA header, SAM column, comment, ...), with the corpus group and
  * package over all firings; also the character classes and the byte
- * escapes that harvest.c uses.
+ * escapes that harvest.c uses. A feature whose firings sit at the start of
+ * their contexts whatever the character is named by position ("position 0
+ * (first token of the context)", the prefix HV_POSITION_PREFIX); a
+ * character inside a word is named with its neighbours ("'n' in appe_d").
+ * Columns of SAM/VCF/GFF/TSV lines are numbered from 1 everywhere, a tab
+ * by the column it ends.
  */
 #include "harvest_int.h"
 
@@ -231,9 +236,14 @@ static int hv_struct(const uint8_t *t, const hv_doc *d, size_t at, char *tag,
 		}
 		if (tabs >= 5) {
 			const char *cn = hv_column_name(fmt, tabs_before + 1);
-			if (t[at] == '\t')
+			/* a tab is numbered by the column it ends, the same
+			 * 1-based number as that column's own characters */
+			if (t[at] == '\t' && cn)
+				snprintf(tag, n, "%s tab after column %d (%s)", fmt,
+				         tabs_before + 1, cn);
+			else if (t[at] == '\t')
 				snprintf(tag, n, "%s tab after column %d", fmt,
-				         tabs_before);
+				         tabs_before + 1);
 			else if (cn)
 				snprintf(tag, n, "%s column %d (%s)", fmt, tabs_before + 1,
 				         cn);
@@ -299,12 +309,137 @@ static int hv_struct(const uint8_t *t, const hv_doc *d, size_t at, char *tag,
 	}
 	if (d->group == 4 && tabs >= 2 && c0 != '#') { /* TSV tables */
 		if (t[at] == '\t')
-			snprintf(tag, n, "TSV tab after column %d", tabs_before);
+			snprintf(tag, n, "TSV tab after column %d", tabs_before + 1);
 		else
 			snprintf(tag, n, "TSV column %d", tabs_before + 1);
 		return 1;
 	}
 	return 0;
+}
+
+/* The end of the context that starts at pos of a document ending at end:
+ * the last line end in (pos + HV_MIN, pos + HV_MAX], else pos + HV_MAX
+ * moved back to a UTF-8 character boundary. */
+size_t hv_cut_end(const uint8_t *t, size_t pos, size_t end)
+{
+	size_t lim = pos + HV_MAX < end ? pos + HV_MAX : end;
+	for (size_t q = lim; q > pos + HV_MIN; q--)
+		if (t[q - 1] == '\n')
+			return q;
+	size_t cut = lim;
+	while (cut > pos + HV_MIN && cut < end && (t[cut] & 0xC0) == 0x80)
+		cut--;
+	return cut;
+}
+
+/* Context starts of the documents met so far (computed once per document,
+ * for the text and manifest of the last call). */
+static struct {
+	const uint8_t *t;    /* the text they belong to */
+	size_t tlen;         /* its length */
+	const hv_doc *docs;  /* the manifest */
+	int n;               /* documents with a slot */
+	struct {
+		size_t off, len; /* the document they were computed for */
+		size_t *start;   /* context starts, ascending (NULL: not yet) */
+		size_t nstart;   /* entries */
+	} *d;
+} hv_cuts;
+
+void hv_label_forget(void)
+{
+	for (int i = 0; i < hv_cuts.n; i++)
+		free(hv_cuts.d[i].start);
+	free(hv_cuts.d);
+	memset(&hv_cuts, 0, sizeof hv_cuts);
+}
+
+/* The position (byte = token) of `at` in its harvested context, or -1
+ * when it lies in no context (a document's remainder under HV_MIN). */
+int hv_ctx_pos(const uint8_t *t, size_t tlen, const hv_doc *docs, int doc,
+               size_t at)
+{
+	if (doc < 0)
+		return -1;
+	if (hv_cuts.t != t || hv_cuts.tlen != tlen || hv_cuts.docs != docs)
+		hv_label_forget();
+	hv_cuts.t = t;
+	hv_cuts.tlen = tlen;
+	hv_cuts.docs = docs;
+	if (doc >= hv_cuts.n) {
+		int nn = doc + 1 > 2 * hv_cuts.n ? doc + 1 : 2 * hv_cuts.n;
+		void *p = realloc(hv_cuts.d, (size_t)nn * sizeof *hv_cuts.d);
+		if (!p)
+			return -1;
+		hv_cuts.d = p;
+		memset(hv_cuts.d + hv_cuts.n, 0,
+		       (size_t)(nn - hv_cuts.n) * sizeof *hv_cuts.d);
+		hv_cuts.n = nn;
+	}
+	__typeof__(hv_cuts.d[0]) *c = &hv_cuts.d[doc];
+	const hv_doc *D = &docs[doc];
+	if (!c->start || c->off != D->off || c->len != D->len) {
+		free(c->start);
+		size_t end = D->off + D->len < tlen ? D->off + D->len : tlen;
+		size_t cap = (end > D->off ? (end - D->off) / HV_MIN : 0) + 1;
+		c->start = malloc(cap * sizeof *c->start);
+		c->nstart = 0;
+		c->off = D->off;
+		c->len = D->len;
+		if (!c->start)
+			return -1;
+		for (size_t pos = D->off; pos + HV_MIN <= end;) {
+			c->start[c->nstart++] = pos;
+			pos = hv_cut_end(t, pos, end);
+		}
+	}
+	size_t lo = 0, hi = c->nstart; /* last start <= at */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (c->start[mid] <= at)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -1;
+	size_t s0 = c->start[lo - 1];
+	size_t e0 = lo < c->nstart ? c->start[lo]
+	                           : hv_cut_end(t, s0, D->off + D->len < tlen
+	                                                   ? D->off + D->len
+	                                                   : tlen);
+	return at < e0 ? (int)(at - s0) : -1;
+}
+
+/* An ASCII letter or digit ('_' is not: it marks the character in a
+ * frame). */
+static int hv_is_alnum(uint8_t c)
+{
+	return hv_is_word(c) && c != '_';
+}
+
+/* A character inside an ASCII word shown with its neighbours: the word
+ * (at most side <= HV_FRAME_SIDE letters or digits each side) with the
+ * character as '_' ("appe_d"); "" when the byte is not inside a word of 2+
+ * letters or digits. */
+#define HV_FRAME_SIDE 6
+static void hv_frame(const uint8_t *t, size_t tlen, size_t at, size_t side,
+                     char *out, size_t n)
+{
+	out[0] = 0;
+	if (!hv_is_alnum(t[at]) || side > HV_FRAME_SIDE)
+		return;
+	size_t a = at, b = at;
+	while (a > 0 && hv_is_alnum(t[a - 1]) && at - a < side)
+		a--;
+	while (b + 1 < tlen && hv_is_alnum(t[b + 1]) && b - at < side)
+		b++;
+	if (a == b || n < 2 * side + 2)
+		return;
+	size_t k = 0;
+	for (size_t q = a; q <= b; q++)
+		out[k++] = q == at ? '_' : (char)t[q];
+	out[k] = 0;
 }
 
 /* Append item to a comma list in buf if the whole stays under cap bytes. */
@@ -346,12 +481,53 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 		char s[48];
 		int cnt;
 	} tg[HV_TOP];
+	/* a character in its word ("appe_d") and between its neighbours
+	 * ("e_d"), with the character */
+	struct {
+		char f[2 * HV_FRAME_SIDE + 2];
+		uint8_t c;
+		int cnt;
+	} fw[HV_TOP], fn[HV_TOP];
 	int nch = 0, nwd = 0, npk = 0, ntg = 0, dna = 0, prot = 0, hex = 0,
-	    b64 = 0;
+	    b64 = 0, nfw = 0, nfn = 0;
+	int pc[HV_POS_N] = {0}; /* top firings per position in the context */
+	int fpos[HV_TOP];       /* per top firing: its position, -1 none */
+	int fanch[HV_TOP];      /* its context starts the document (1) or
+	                         * inside a line (2): where no feature of
+	                         * line starts fires; 0 after a line end */
 	for (int i = 0; i < F->ntop; i++) {
 		size_t st;
 		int len;
 		uint32_t cp = hv_char_at(t, tlen, F->top[i].at, &st, &len);
+		const hv_doc *Dd = &docs[F->top[i].doc];
+		int pos = hv_ctx_pos(t, tlen, docs, F->top[i].doc, F->top[i].at);
+		fpos[i] = pos;
+		fanch[i] = 0;
+		if (pos >= 0) {
+			size_t cs = F->top[i].at - (size_t)pos;
+			fanch[i] = cs <= Dd->off ? 1 : t[cs - 1] != '\n' ? 2 : 0;
+		}
+		if (pos >= 0 && pos < HV_POS_N)
+			pc[pos]++;
+		for (int k = 0; k < 2; k++) {
+			int side = k ? 1 : HV_FRAME_SIDE;
+			char f[2 * HV_FRAME_SIDE + 2];
+			hv_frame(t, tlen, F->top[i].at, (size_t)side, f, sizeof f);
+			if (!f[0])
+				break;
+			__typeof__(fw[0]) *fr = side == 1 ? fn : fw;
+			int *nf = side == 1 ? &nfn : &nfw, j;
+			for (j = 0; j < *nf; j++)
+				if (strcmp(fr[j].f, f) == 0 && fr[j].c == t[F->top[i].at])
+					break;
+			if (j == *nf) {
+				memcpy(fr[j].f, f, sizeof f);
+				fr[j].c = t[F->top[i].at];
+				fr[j].cnt = 0;
+				(*nf)++;
+			}
+			fr[j].cnt++;
+		}
 		int cls = hv_class(cp);
 		tcls[cls]++;
 		int j;
@@ -411,9 +587,13 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 				nu += c >= 'A' && c <= 'Z';
 				nl += c >= 'a' && c <= 'z';
 			}
+			/* an ALL-CAPS English word is often all amino-acid
+			 * letters ("MERCHANTABILITY"): a protein run needs the
+			 * sequence group, or a run longer than words are */
 			if (wl >= 8 && nn == wl)
 				dna++;
-			else if (wl >= 10 && na == wl)
+			else if (wl >= 10 && na == wl &&
+			         (Dd->group == 0 || wl >= 20))
 				prot++;
 			else if (nd + nx == wl && nd > 0 && nx > 0)
 				hex++;
@@ -455,6 +635,79 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 			tg[j] = tg[j - 1];
 			tg[j - 1] = x;
 		}
+	for (int k = 0; k < 2; k++) {
+		__typeof__(fw[0]) *fr = k ? fn : fw;
+		int nf = k ? nfn : nfw;
+		for (int i = 1; i < nf; i++)
+			for (int j = i; j > 0 && fr[j].cnt > fr[j - 1].cnt; j--) {
+				__typeof__(fw[0]) x = fr[j];
+				fr[j] = fr[j - 1];
+				fr[j - 1] = x;
+			}
+	}
+	/* A position feature: most top firings at one of the first token
+	 * positions of their contexts (at one position, else within the first
+	 * few), on three or more different characters, and at least half of
+	 * them in contexts that start the document (the model's first token)
+	 * or start inside a line: a feature of line starts, whose contexts
+	 * start after a line end, is not one. Named by position alone. */
+	int p0 = 0, pn = 0, pin = 0;
+	for (int p = 1; p < HV_POS_N; p++)
+		if (pc[p] > pc[p0])
+			p0 = p;
+	for (int p = 0; p < HV_POS_N && !pn; p++) {
+		pin += pc[p];
+		if (pin * 10 >= F->ntop * 8 && p > 0)
+			pn = p + 1;
+	}
+	for (int k = 0; k < 2 && F->ntop >= 8; k++) {
+		/* k 0: position p0 alone; k 1: positions 0..pn-1 */
+		int lo = k ? 0 : p0, hi = k ? pn - 1 : p0;
+		int in = 0, doc0 = 0, mid = 0, nd = 0;
+		size_t dst[3];
+		int dlen[3];
+		if (k == 0 ? pc[p0] * 10 < F->ntop * 7 : pn == 0)
+			continue;
+		for (int i = 0; i < F->ntop; i++) {
+			if (fpos[i] < lo || fpos[i] > hi)
+				continue;
+			in++;
+			doc0 += fanch[i] == 1;
+			mid += fanch[i] == 2;
+			size_t st;
+			int len, j;
+			hv_char_at(t, tlen, F->top[i].at, &st, &len);
+			for (j = 0; j < nd; j++)
+				if (dlen[j] == len && memcmp(t + dst[j], t + st, (size_t)len) == 0)
+					break;
+			if (j == nd && nd < 3) {
+				dst[nd] = st;
+				dlen[nd++] = len;
+			}
+		}
+		if (nd < 3 || (doc0 + mid) * 2 < in)
+			continue;
+		if (k == 1)
+			snprintf(name, HV_NAME, "%s0-%d (first %d tokens of the "
+			         "context)", HV_POSITION_PREFIX, pn - 1, pn);
+		else if (p0 == 0)
+			snprintf(name, HV_NAME, "%s0 (first token of the context)",
+			         HV_POSITION_PREFIX);
+		else
+			snprintf(name, HV_NAME, "%s%d of the context",
+			         HV_POSITION_PREFIX, p0);
+		char where[24];
+		if (k)
+			snprintf(where, sizeof where, "positions 0-%d", pn - 1);
+		else
+			snprintf(where, sizeof where, "position %d", p0);
+		snprintf(desc, n, "fires at %s of its context in %d of the top %d "
+		         "firings, whatever the character (%d of them where the "
+		         "context starts its document, %d where it starts inside "
+		         "a line); %lld firings in all", where, in, F->ntop, doc0,
+		         mid, (long long)F->fires);
+		return;
+	}
 	int cls = 0, grp = 0;
 	for (int c = 1; c < C_N; c++)
 		if (tcls[c] > tcls[cls])
@@ -543,6 +796,37 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 	if (!st_ok && nwd > 0 && wd[0].cnt * 4 >= F->ntop && seq == 0 &&
 	    (cls == C_LOWER || cls == C_UPPER || cls == C_DIGIT))
 		snprintf(wsuf, sizeof wsuf, " (word '%.24s')", wd[0].w);
+	/* a character named in its context: in its word ("'n' in appe_d"),
+	 * else between its neighbours ("'n' in e_d"), when one such context
+	 * holds a quarter of the top firings (a second one an eighth) */
+	char ctxn[HV_NAME] = "";
+	int ctxk = -1, ctxcnt = 0;
+	for (int k = 0; k < 2 && !st_ok && seq == 0 && ctxk < 0; k++) {
+		__typeof__(fw[0]) *fr = k ? fn : fw;
+		int nf = k ? nfn : nfw;
+		if (nf == 0 || fr[0].cnt * 4 < F->ntop ||
+		    (what && !hv_in_class(fr[0].c, cls)))
+			continue;
+		ctxk = k;
+		for (int i = 0; i < nf && i < 2; i++) {
+			if (i > 0 && (fr[i].cnt * 8 < F->ntop ||
+			              (what && !hv_in_class(fr[i].c, cls))))
+				break;
+			char item[40];
+			snprintf(item, sizeof item, "'%c' in %.*s", fr[i].c,
+			         2 * HV_FRAME_SIDE + 1, fr[i].f);
+			if (strlen(nm) + 2 + strlen(ctxn) + 1 + strlen(item) >= HV_NAME)
+				break;
+			hv_append(ctxn, sizeof ctxn, ",", item);
+			ctxcnt += fr[i].cnt;
+		}
+	}
+	if (ctxn[0]) {
+		wsuf[0] = 0;
+		shown = 0; /* the contexts quote the characters */
+		size_t l0 = strlen(nm);
+		snprintf(nm + l0, sizeof nm - l0, ": %s", ctxn);
+	}
 	size_t room = HV_NAME - 1 - strlen(wsuf);
 	if (shown) {
 		/* as many quoted characters as fit: items of chars are split
@@ -574,6 +858,10 @@ void hv_label(const hv_feat *F, const uint8_t *t, size_t tlen,
 	                 chars, 100.0 * covered / F->ntop, F->ntop);
 	if (words[0])
 		l += snprintf(desc + l, n - (size_t)l, "; words %s", words);
+	if (ctxn[0])
+		l += snprintf(desc + l, n - (size_t)l,
+		              "; %s in %d of them (the character as _, %s)", ctxn,
+		              ctxcnt, ctxk ? "its neighbours" : "its word");
 	if (what && !seq)
 		l += snprintf(desc + l, n - (size_t)l, "; %s in %.0f%% of them",
 		              hv_class_names[cls], 100 * cfrac);

@@ -26,3 +26,18 @@ d = json.load(open(sys.argv[1]))["clusters"]
 assert sum(c["size"] for c in d) == 64, d' "$TMP/c.json"
 check "build geometry: every feature has a map position in [0,1]^2 and a cluster" sh -c "
 	test \"\$(sqlite3 '$IX' 'SELECT count(*) FROM features WHERE map_x BETWEEN 0 AND 1 AND map_y BETWEEN 0 AND 1 AND cluster > 0')\" = 64"
+# the figure the build reports: stored tree names that repeat a sibling's
+# (words in any order), counted again here from the clusters table
+check "build geometry: meta cluster_sibling_repeats counts the stored tree's repeated sibling names" python3 -c '
+import sqlite3, sys
+from collections import Counter
+db = sqlite3.connect(sys.argv[1])
+saes = dict(db.execute("SELECT id, name FROM saes"))
+meta = dict(db.execute("SELECT key, value FROM meta WHERE key LIKE ?", ("cluster_sibling_repeats:%",)))
+assert meta, "no cluster_sibling_repeats key"
+for sid, name in saes.items():
+    rows = db.execute("SELECT parent, label FROM clusters WHERE sae = ?", (sid,)).fetchall()
+    c = Counter((p, ", ".join(sorted(l.split(", ")))) for p, l in rows)
+    rep = sum(v for v in c.values() if v > 1)
+    want = "%d of %d" % (rep, len(rows))
+    assert meta.get("cluster_sibling_repeats:" + name) == want, (name, meta, want)' "$IX"

@@ -179,6 +179,47 @@ static void test_roundtrip(void)
 	unlink(path);
 }
 
+/* Position features: the automatic label's marker, read back from an index */
+static void test_position(void)
+{
+	CHECK(index_label_is_position("position 0 (first token of the context)", "auto") &&
+		      index_label_is_position("position 0-3 (first 4 tokens of the context)", "auto"),
+	      "position label recognised");
+	CHECK(!index_label_is_position("position 0 (first token of the context)", "import") &&
+		      !index_label_is_position("positional words", "auto") &&
+		      !index_label_is_position("position x", "auto") &&
+		      !index_label_is_position(NULL, "auto") && !index_label_is_position("position 1", NULL),
+	      "position label: only an automatic one with a number");
+	char path[] = "/tmp/fs-unit-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	char err[512];
+	fs_writer *w = index_writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "position: index_writer_create");
+	if (!w)
+		return;
+	fs_sae s = {0, "a", "m", "h", 3, 4, 2, "native"};
+	int sid = index_writer_add_sae(w, &s);
+	fs_feature f;
+	memset(&f, 0, sizeof f);
+	f.sae = sid;
+	f.label = "position 0 (first token of the context)";
+	f.label_source = "auto";
+	f.map_x = f.map_y = NAN;
+	int64_t f1 = index_writer_add_feature(w, &f);
+	f.idx = 1;
+	f.label = "lowercase letters: 'n' in appe_d";
+	int64_t f2 = index_writer_add_feature(w, &f);
+	CHECK(index_writer_finish(w, err, sizeof err) == 0, "position: index_writer_finish");
+	fs_index *ix = index_open(path, err, sizeof err);
+	CHECK(ix && index_feature_is_position(ix, f1) == 1 && index_feature_is_position(ix, f2) == 0 &&
+		      index_feature_is_position(ix, f2 + 100) == 0,
+	      "index_feature_is_position");
+	if (ix)
+		index_close(ix);
+	unlink(path);
+}
+
 /* vmath against double-precision libm, and its row split against one pass */
 typedef struct {
 	float *x;
@@ -529,6 +570,7 @@ int main(void)
 	test_codecs();
 	test_format();
 	test_roundtrip();
+	test_position();
 	test_bpe();
 	TEST_END();
 }

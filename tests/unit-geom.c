@@ -608,6 +608,59 @@ static void test_clusters(void)
 	free(X);
 }
 
+/* Naming against siblings: four planted groups whose labels all say
+ * "letters" and half say "lowercase"; each top-level node is named by
+ * what sets it apart (the DNA group among letter groups: "dna", not
+ * "lowercase"); the sibling-repeat count of a tree made by hand. */
+static void test_cluster_contrast(void)
+{
+	int64_t n = 48;
+	int d = 32;
+	static const char *const lab4[4] = {
+		"DNA bases: lowercase letters 'a'", "Hangul: lowercase letters",
+		"Cyrillic: uppercase letters", "Greek: uppercase letters"};
+	float *W = group_rows(n, d, 4, 0.3, 9);
+	float *X = knn_normalize(W, n, d, NULL);
+	const char **lab = xmalloc((size_t)n * sizeof *lab);
+	for (int64_t i = 0; i < n; i++)
+		lab[i] = lab4[i % 4];
+	cluster_opts o = {.leaf_max = 16, .min_size = 4, .seed = 3};
+	cluster_tree t;
+	cluster_build(X, n, d, lab, &o, &t);
+	int64_t root[4];
+	for (int g = 0; g < 4; g++) {
+		root[g] = t.leaf[g];
+		while (t.nodes[root[g]].parent >= 0)
+			root[g] = t.nodes[root[g]].parent;
+		printf("# root of group %d: %s\n", g, t.nodes[root[g]].label);
+	}
+	int apart = 1;
+	for (int g = 0; g < 4; g++)
+		for (int h = 0; h < g; h++)
+			apart &= root[g] != root[h];
+	CHECK(apart, "cluster contrast: the four groups are four top-level nodes");
+	CHECK(apart && strstr(t.nodes[root[0]].label, "dna") &&
+		      !strstr(t.nodes[root[0]].label, "lowercase") &&
+		      !strstr(t.nodes[root[0]].label, "letters"),
+	      "cluster contrast: the DNA node is named by what its siblings lack");
+	CHECK(apart && strstr(t.nodes[root[1]].label, "hangul") &&
+		      !strstr(t.nodes[root[1]].label, "lowercase"),
+	      "cluster contrast: the Hangul node is not named by a word its siblings share");
+	CHECK(cluster_sibling_repeats(&t) == 0, "cluster contrast: no sibling names repeat");
+	cluster_tree_free(&t);
+	free(lab);
+	free(W);
+	free(X);
+
+	/* by hand: roots "x","x","y"; under the first "p","p","q"; under
+	 * the second "p" (a cousin, not a sibling, of the other "p"s) */
+	cluster_node nd[7] = {
+		{-1, 0, 3, 3, "x"}, {0, 1, 1, 0, "p"}, {0, 1, 1, 0, "p"}, {0, 1, 1, 0, "q"},
+		{-1, 0, 1, 1, "x"}, {4, 1, 1, 0, "p"}, {-1, 0, 1, 0, "y"}};
+	cluster_tree h = {7, nd, NULL, 0};
+	CHECK(cluster_sibling_repeats(&h) == 4, "cluster sibling repeats counted by hand (4)");
+}
+
 int main(void)
 {
 	test_exact();
@@ -616,5 +669,6 @@ int main(void)
 	test_planted();
 	test_ivf();
 	test_clusters();
+	test_cluster_contrast();
 	TEST_END();
 }

@@ -4,9 +4,14 @@
  * (as many as needed for children near leaf_max); children smaller than
  * min_size are merged into the nearest remaining centroid; a split that
  * leaves one child ends the branch. Names come from the members' labels:
- * words counted once per member, scored by how many members share them
- * times how rare they are in the whole set (words in over half of all
- * labels are taken for boilerplate).
+ * words counted once per member. A node with siblings is named by the
+ * words that set it apart from them (frequent in the node, rare among its
+ * siblings: name_by_siblings), so that no top-level node is named by what
+ * every node shares; a node without siblings, or with nothing that sets
+ * it apart, by how many members share a word times how rare it is in the
+ * whole set (words in over half of all labels are taken for boilerplate).
+ * cluster_sibling_repeats counts the names that still repeat among
+ * siblings.
  */
 #include "geom/cluster.h"
 
@@ -18,6 +23,9 @@
 
 #include "geom/knn.h"
 #include "core/util.h"
+
+/* Words in a name ("(N features)" and words_name's three included). */
+#define CLUSTER_WORDS_MAX 8
 
 /* ----------------------------------------------------------------- words */
 
@@ -109,7 +117,8 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* Split every label into lowercase words of 3+ bytes (letters, digits and
- * any non-ASCII byte), dropping stop-words, numbers and an "auto:" lead. */
+ * any non-ASCII byte), dropping stop-words, numbers, lone non-ASCII
+ * characters and an "auto:" lead. */
 static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
 {
 	memset(cw, 0, sizeof *cw);
@@ -137,7 +146,11 @@ static void words_build(cluster_words *cw, const char *const *labels, int64_t n)
 					w[len++] = (char)tolower(c);
 			}
 			w[len] = 0;
-			if (len < 3 || !alpha || is_stop(w))
+			/* a lone non-ASCII character is a quoted character
+			 * ("'述'"), not a word */
+			unsigned char w0 = (unsigned char)w[0];
+			int lone = w0 >= 0xC0 && len == (w0 >= 0xF0 ? 4 : w0 >= 0xE0 ? 3 : 2);
+			if (len < 3 || !alpha || lone || is_stop(w))
 				continue;
 			int64_t id = word_id(cw, w);
 			buf_add(&ids, &id, sizeof id);
@@ -252,6 +265,7 @@ typedef struct {
 	int64_t *cnt;         /* scratch for naming */
 	cluster_tree *t;      /* the tree being built */
 	int64_t cap;          /* nodes allocated */
+	int64_t **mem;        /* per node: its rows (for naming against siblings) */
 } cluster_state;
 
 static int64_t node_add(cluster_state *st, int64_t parent, int depth, const int64_t *rows,
@@ -261,7 +275,10 @@ static int64_t node_add(cluster_state *st, int64_t parent, int depth, const int6
 	if (t->n_nodes == st->cap) {
 		st->cap = st->cap ? st->cap * 2 : 64;
 		t->nodes = xrealloc(t->nodes, (size_t)st->cap * sizeof *t->nodes);
+		st->mem = xrealloc(st->mem, (size_t)st->cap * sizeof *st->mem);
 	}
+	st->mem[t->n_nodes] = xmalloc((size_t)(m > 0 ? m : 1) * sizeof **st->mem);
+	memcpy(st->mem[t->n_nodes], rows, (size_t)m * sizeof *rows);
 	cluster_node *nd = &t->nodes[t->n_nodes];
 	nd->parent = parent;
 	nd->depth = depth;
@@ -421,6 +438,183 @@ static void split(cluster_state *st, int64_t parent, int depth, int64_t *rows, i
 	free(as);
 }
 
+/* A name's words sorted, so that "letters, lowercase" and "lowercase,
+ * letters" are one name (malloc'd). */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *name_canon(const char *name)
+{
+	char *s = xstrdup(name ? name : "");
+	char *w[CLUSTER_WORDS_MAX];
+	int n = 0;
+	for (char *p = s; p && n < CLUSTER_WORDS_MAX;) {
+		w[n++] = p;
+		p = strstr(p, ", ");
+		if (p) {
+			*p = 0;
+			p += 2;
+		}
+	}
+	qsort(w, (size_t)n, sizeof *w, cmp_str);
+	fs_buf out = {0};
+	buf_adds(&out, "");
+	for (int i = 0; i < n; i++) {
+		if (i)
+			buf_adds(&out, ", ");
+		buf_adds(&out, w[i]);
+	}
+	free(s);
+	return out.p;
+}
+
+/* Score of a word for a node against its siblings: in cnt of the node's m
+ * members and in sib of the siblings' ms; > 0 only when the word is more
+ * frequent in the node than among its siblings (a log-ratio of the two
+ * shares, smoothed, weighted by the node's count: tf-idf with the siblings
+ * as the other documents). */
+static double contrast_score(int64_t cnt, int64_t m, int64_t sib, int64_t ms)
+{
+	double p = (double)cnt / (double)m;
+	double q = ms > 0 ? (double)sib / (double)ms : 0;
+	double e = 0.5 / (double)(m + ms);
+	return p > q ? (double)cnt * log((p + e) / (q + e)) : 0;
+}
+
+/*
+ * Name every node that has siblings by the words that set it apart from
+ * them: the best-scoring words of contrast_score (up to three, each at
+ * least half the best score, shared by two members when four or more
+ * have labels), and further ranked words (up to CLUSTER_RANKED) while an
+ * earlier sibling has the same name. A word all siblings share
+ * ("letters") scores nothing; a
+ * node whose members' words are no more frequent than its siblings' keeps
+ * the name from the whole set (words_name).
+ */
+#define CLUSTER_RANKED 5 /* words ranked per node, the most a name takes */
+static void name_by_siblings(cluster_state *st)
+{
+	cluster_tree *t = st->t;
+	const cluster_words *cw = &st->cw;
+	int64_t nn = t->n_nodes;
+	if (nn < 2)
+		return;
+	/* children grouped by parent (-1: the roots), counting sort */
+	int64_t *first = xcalloc((size_t)nn + 2, sizeof *first);
+	int64_t *kids = xmalloc((size_t)nn * sizeof *kids);
+	for (int64_t i = 0; i < nn; i++)
+		first[t->nodes[i].parent + 2]++;
+	for (int64_t p = 1; p <= nn + 1; p++)
+		first[p] += first[p - 1];
+	for (int64_t i = 0; i < nn; i++)
+		kids[first[t->nodes[i].parent + 1]++] = i;
+	/* first[p + 1] is now the end of parent p's children, first[p] their start */
+	int64_t nw = cw->n_words > 0 ? cw->n_words : 1;
+	int64_t *tot = xcalloc((size_t)nw, sizeof *tot);
+	int64_t *cnt = st->cnt;
+	fs_buf ttouch = {0}, ctouch = {0};
+	for (int64_t p = -1; p < nn; p++) {
+		int64_t lo = p + 1 > 0 ? first[p] : 0, hi = first[p + 1];
+		if (hi - lo < 2)
+			continue;
+		int64_t M = 0;
+		ttouch.len = 0;
+		for (int64_t k = lo; k < hi; k++) {
+			int64_t c = kids[k];
+			M += t->nodes[c].size;
+			for (int64_t a = 0; a < t->nodes[c].size; a++) {
+				int64_t r = st->mem[c][a];
+				for (int64_t b = cw->off[r]; b < cw->off[r + 1]; b++)
+					if (tot[cw->ids[b]]++ == 0)
+						buf_add(&ttouch, &cw->ids[b], sizeof(int64_t));
+			}
+		}
+		for (int64_t k = lo; k < hi; k++) {
+			int64_t c = kids[k], m = t->nodes[c].size, labelled = 0;
+			ctouch.len = 0;
+			for (int64_t a = 0; a < m; a++) {
+				int64_t r = st->mem[c][a];
+				labelled += cw->off[r + 1] > cw->off[r];
+				for (int64_t b = cw->off[r]; b < cw->off[r + 1]; b++)
+					if (cnt[cw->ids[b]]++ == 0)
+						buf_add(&ctouch, &cw->ids[b], sizeof(int64_t));
+			}
+			int64_t need = labelled >= 4 ? 2 : 1;
+			int64_t best[CLUSTER_RANKED];
+			double bs[CLUSTER_RANKED];
+			for (int q = 0; q < CLUSTER_RANKED; q++) {
+				best[q] = -1;
+				bs[q] = 0;
+			}
+			const int64_t *tw = (const int64_t *)(void *)ctouch.p;
+			int64_t nt = (int64_t)(ctouch.len / sizeof(int64_t));
+			for (int64_t a = 0; a < nt; a++) {
+				int64_t id = tw[a];
+				if (cnt[id] < need)
+					continue;
+				double sc = contrast_score(cnt[id], m, tot[id] - cnt[id], M - m);
+				if (sc <= 0)
+					continue;
+				for (int q = 0; q < CLUSTER_RANKED; q++) {
+					if (best[q] < 0 || sc > bs[q] ||
+					    (sc == bs[q] && strcmp(cw->word[id], cw->word[best[q]]) < 0)) {
+						for (int z = CLUSTER_RANKED - 1; z > q; z--) {
+							best[z] = best[z - 1];
+							bs[z] = bs[z - 1];
+						}
+						best[q] = id;
+						bs[q] = sc;
+						break;
+					}
+				}
+			}
+			for (int64_t a = 0; a < nt; a++)
+				cnt[tw[a]] = 0;
+			if (best[0] < 0)
+				continue;
+			/* up to three words scoring at least half the best; more
+			 * of the ranked words while an earlier sibling has the
+			 * same name */
+			int nwords = 0;
+			while (nwords < 3 && nwords < CLUSTER_RANKED && best[nwords] >= 0 &&
+			       bs[nwords] * 2 >= bs[0])
+				nwords++;
+			fs_buf out = {0};
+			for (;;) {
+				out.len = 0;
+				for (int q = 0; q < nwords; q++) {
+					if (q)
+						buf_adds(&out, ", ");
+					buf_adds(&out, cw->word[best[q]]);
+				}
+				char *mine = name_canon(out.p);
+				int same = 0;
+				for (int64_t e = lo; e < k && !same; e++) {
+					char *other = name_canon(t->nodes[kids[e]].label);
+					same = strcmp(other, mine) == 0;
+					free(other);
+				}
+				free(mine);
+				if (!same || nwords == CLUSTER_RANKED || best[nwords] < 0)
+					break;
+				nwords++;
+			}
+			free(t->nodes[c].label);
+			t->nodes[c].label = out.p;
+		}
+		const int64_t *tt = (const int64_t *)(void *)ttouch.p;
+		for (int64_t a = 0; a < (int64_t)(ttouch.len / sizeof(int64_t)); a++)
+			tot[tt[a]] = 0;
+	}
+	buf_free(&ttouch);
+	buf_free(&ctouch);
+	free(tot);
+	free(kids);
+	free(first);
+}
+
 int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 		  const cluster_opts *o, cluster_tree *t)
 {
@@ -452,10 +646,49 @@ int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 	for (int64_t i = 0; i < t->n_nodes; i++)
 		if (t->nodes[i].parent == -2)
 			t->nodes[i].parent = -1;
+	if (labels)
+		name_by_siblings(&st);
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		free(st.mem[i]);
+	free(st.mem);
 	free(rows);
 	free(st.cnt);
 	words_free(&st.cw);
 	return 0;
+}
+
+/* A node's parent and name, sorted to find siblings of the same name. */
+typedef struct {
+	int64_t parent;     /* parent node, -1 for a root */
+	char *label;        /* its name's words sorted (name_canon) */
+} cluster_pl;
+
+static int cmp_pl(const void *a, const void *b)
+{
+	const cluster_pl *x = a, *y = b;
+	if (x->parent != y->parent)
+		return x->parent < y->parent ? -1 : 1;
+	return strcmp(x->label, y->label);
+}
+
+int64_t cluster_sibling_repeats(const cluster_tree *t)
+{
+	if (t->n_nodes < 2)
+		return 0;
+	cluster_pl *v = xmalloc((size_t)t->n_nodes * sizeof *v);
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		v[i] = (cluster_pl){t->nodes[i].parent, name_canon(t->nodes[i].label)};
+	qsort(v, (size_t)t->n_nodes, sizeof *v, cmp_pl);
+	/* every node in a run of two or more equal (parent, name) counts */
+	int64_t rep = 0;
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		if ((i > 0 && cmp_pl(&v[i], &v[i - 1]) == 0) ||
+		    (i + 1 < t->n_nodes && cmp_pl(&v[i], &v[i + 1]) == 0))
+			rep++;
+	for (int64_t i = 0; i < t->n_nodes; i++)
+		free(v[i].label);
+	free(v);
+	return rep;
 }
 
 void cluster_tree_free(cluster_tree *t)

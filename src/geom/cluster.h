@@ -3,8 +3,10 @@
  * k-means (assignment through sgemm, see knn_kmeans) splits the rows a few
  * levels deep until nodes hold at most leaf_max rows (children that are
  * parts of one tight group are merged back); every node is named
- * from the labels of its members (the words most shared by its members and
- * rare elsewhere, stop-words and "auto:" boilerplate left out).
+ * from the labels of its members: the words that set it apart from its
+ * siblings (frequent among its members, rare among theirs), else the words
+ * most shared by its members and rare elsewhere; stop-words and "auto:"
+ * boilerplate left out.
  */
 #ifndef FS_CLUSTER_H
 #define FS_CLUSTER_H
@@ -44,6 +46,11 @@ typedef struct {
 int cluster_build(const float *X, int64_t n, int d, const char *const *labels,
 		  const cluster_opts *o, cluster_tree *t);
 void cluster_tree_free(cluster_tree *t);
+
+/* Nodes whose name is the same as a sibling's, words in any order (roots
+ * are siblings of each other): the figure a build reports, 0 when every
+ * sibling is told apart by its name. */
+int64_t cluster_sibling_repeats(const cluster_tree *t);
 
 /* The words that would name a group (exposed for tests): members are row
  * numbers into labels, n_all the number of labels. malloc'd string. */

@@ -126,6 +126,16 @@ static int do_clusters(fs_writer *w, const geom_dict *g, const float *X, const g
 		if (index_writer_set_cluster(w, g->fids[i], ids[t->leaf[i]]) < 0)
 			rc = fs_seterr(err, errlen, "clusters: %s", index_writer_errmsg(w));
 	free(ids);
+	/* the figure a build reports: names that repeat a sibling's */
+	if (rc == 0) {
+		char key[160], val[64];
+		snprintf(key, sizeof key, "cluster_sibling_repeats:%s",
+			 g->name ? g->name : "");
+		snprintf(val, sizeof val, "%lld of %lld", (long long)cluster_sibling_repeats(t),
+			 (long long)t->n_nodes);
+		if (index_writer_set_meta(w, key, val) < 0)
+			rc = fs_seterr(err, errlen, "clusters: %s", index_writer_errmsg(w));
+	}
 	prog_end(&p);
 	return rc;
 }

@@ -149,6 +149,16 @@ int index_feature(fs_index *ix, int64_t fid, fs_feature *f);
  * or the index predates the descriptions table. */
 char *index_feature_description(fs_index *ix, int64_t fid);
 void index_feature_free(fs_feature *f);
+/* Position features: an automatic label (label_source "auto") that begins
+ * FS_POSITION_PREFIX and a digit ("position 0 (first token of the
+ * context)"), as the demo harvester names a feature that fires at the
+ * first token(s) of its contexts whatever the character (see
+ * featscope-index(5)). Rankings hide them by default, as BOS is hidden. */
+#define FS_POSITION_PREFIX "position "
+/* 1 when a label and its source mark a position feature (either may be NULL). */
+int index_label_is_position(const char *label, const char *label_source);
+/* 1 when feature fid is a position feature; 0 when not, or absent. */
+int index_feature_is_position(fs_index *ix, int64_t fid);
 /* "SAE/N" or "N" when there is a single dictionary; static buffer per call
  * site is not used: writes into out (at least 64 bytes). */
 const char *index_feature_name(fs_index *ix, int64_t fid, char *out, size_t outlen);

@@ -144,6 +144,24 @@ int index_feature(fs_index *ix, int64_t fid, fs_feature *f)
 	return rc;
 }
 
+int index_label_is_position(const char *label, const char *label_source)
+{
+	size_t n = strlen(FS_POSITION_PREFIX);
+	return label && label_source && strcmp(label_source, "auto") == 0 &&
+	       strncmp(label, FS_POSITION_PREFIX, n) == 0 && label[n] >= '0' &&
+	       label[n] <= '9';
+}
+
+int index_feature_is_position(fs_index *ix, int64_t fid)
+{
+	fs_feature f;
+	if (index_feature(ix, fid, &f) < 0)
+		return 0;
+	int r = index_label_is_position(f.label, f.label_source);
+	index_feature_free(&f);
+	return r;
+}
+
 char *index_feature_description(fs_index *ix, int64_t fid)
 {
 	/* indexes built before the descriptions table have none: the
