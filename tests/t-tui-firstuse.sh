@@ -1,6 +1,7 @@
 #!/bin/sh
-# t-tui-issue16.sh: the browser as a new user meets it (issue 16), run
-# headless: each check runs a key script, dumps the screen
+# t-tui-firstuse.sh: the browser as a new user meets it (search, regex
+# ranking, list filter and goto, histogram, map, context and source screens,
+# your-work screen), run headless: each check runs a key script, dumps the screen
 # (':save-display': text, then '--', then one attribute letter per cell)
 # and asserts what the screen must show.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
