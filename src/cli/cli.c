@@ -40,12 +40,6 @@ static const cli_opt search_opts[] = {
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-/* Escaped copy of untrusted text (names, sources from foreign files). */
-#define esc cli_esc
-/* JSON strings from any bytes (core/json.h). */
-#define jstr jw_strn
-#define jstrz jw_str
-#define jnum jw_num
 
 /* ------------------------------------------------------------------ info */
 
@@ -61,11 +55,11 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 	int64_t nex = index_n_examples(ix);
 	if (q->set[O_JSON]) {
 		json_t *o = json_object();
-		json_object_set_new(o, "path", jstrz(path));
+		json_object_set_new(o, "path", jw_str(path));
 		json_object_set_new(o, "version", json_integer(FS_INDEX_VERSION));
-		json_object_set_new(o, "uuid", jstrz(index_uuid(ix)));
+		json_object_set_new(o, "uuid", jw_str(index_uuid(ix)));
 		const char *c = index_meta(ix, "created");
-		json_object_set_new(o, "created", jstrz(c ? c : ""));
+		json_object_set_new(o, "created", jw_str(c ? c : ""));
 		json_object_set_new(o, "bytes", json_integer(size));
 		json_object_set_new(o, "features", json_integer(index_n_features(ix)));
 		json_object_set_new(o, "contexts", json_integer(index_n_contexts(ix)));
@@ -76,21 +70,21 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 			const fs_sae *d = index_sae(ix, i);
 			json_t *s = json_object();
 			json_object_set_new(s, "id", json_integer(d->id));
-			json_object_set_new(s, "name", jstrz(d->name));
+			json_object_set_new(s, "name", jw_str(d->name));
 			/* what the input did not say is null, not 0 or "" */
-			json_object_set_new(s, "model", *d->model ? jstrz(d->model) : json_null());
-			json_object_set_new(s, "hook", *d->hook ? jstrz(d->hook) : json_null());
+			json_object_set_new(s, "model", *d->model ? jw_str(d->model) : json_null());
+			json_object_set_new(s, "hook", *d->hook ? jw_str(d->hook) : json_null());
 			json_object_set_new(s, "layer", d->layer >= 0 ? json_integer(d->layer) : json_null());
 			json_object_set_new(s, "d_model", d->d_model > 0 ? json_integer(d->d_model) : json_null());
 			json_object_set_new(s, "n_features", json_integer(d->n_features));
-			json_object_set_new(s, "source_format", jstrz(d->source_format));
+			json_object_set_new(s, "source_format", jw_str(d->source_format));
 			json_array_append_new(a, s);
 		}
 		json_object_set_new(o, "saes", a);
 		cli_print_json(o);
 	} else {
 		const char *c = index_meta(ix, "created");
-		printf("index:      %s\n", esc(path));
+		printf("index:      %s\n", cli_esc(path));
 		printf("format:     featscope index v%d, created %s\n", FS_INDEX_VERSION, c ? c : "?");
 		printf("size:       %.1f MB (%.0f bytes per example)\n", (double)size / 1e6,
 		       nex ? (double)size / (double)nex : 0.0);
@@ -107,9 +101,9 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 			if (d->layer >= 0)
 				snprintf(ly, sizeof ly, "%d", d->layer);
 			printf("  %-12s %lld features, d_model %s, model %s, hook %s, layer %s, from %s\n",
-			       esc(d->name), (long long)d->n_features, dm,
-			       *d->model ? esc(d->model) : "unknown", *d->hook ? esc(d->hook) : "unknown", ly,
-			       esc(d->source_format));
+			       cli_esc(d->name), (long long)d->n_features, dm,
+			       *d->model ? cli_esc(d->model) : "unknown", *d->hook ? cli_esc(d->hook) : "unknown", ly,
+			       cli_esc(d->source_format));
 		}
 	}
 	index_close(ix);
@@ -126,11 +120,11 @@ static json_t *context_json(fs_index *ix, const fs_example *e)
 	json_object_set_new(o, "max_act", json_real(e->max_act));
 	json_object_set_new(o, "max_pos", json_integer(e->max_pos));
 	if (index_context(ix, e->ctx, &c) == 0) {
-		json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
-		json_object_set_new(o, "source", jstrz(c.source));
+		json_object_set_new(o, "text", jw_strn(c.text, (size_t)c.len));
+		json_object_set_new(o, "source", jw_str(c.source));
 		json_t *toks = json_array(), *acts = json_array();
 		for (int t = 0; t < c.ntok; t++) {
-			json_array_append_new(toks, jstr(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t]));
+			json_array_append_new(toks, jw_strn(c.text + c.tok_off[t], c.tok_off[t + 1] - c.tok_off[t]));
 			json_array_append_new(acts, json_real(t < e->ntok ? e->acts[t] : 0));
 		}
 		json_object_set_new(o, "tokens", toks);
@@ -148,7 +142,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 		format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, e->max_pos, width);
 		printf("  %3d. %8.3f  %s", n, e->max_act, b.p ? b.p : "");
 		if (*c.source)
-			printf("   [%s]", esc(c.source));
+			printf("   [%s]", cli_esc(c.source));
 		putchar('\n');
 		index_context_free(&c);
 	} else {
@@ -185,14 +179,14 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 				snprintf(name, sizeof name, "%lld", (long long)r[i].other);
 			if (o) {
 				json_t *e = json_object();
-				json_object_set_new(e, k == 0 ? "feature" : "neuron", k == 0 ? jstrz(name) : json_integer(r[i].other));
+				json_object_set_new(e, k == 0 ? "feature" : "neuron", k == 0 ? jw_str(name) : json_integer(r[i].other));
 				if (k == 0)
 					json_object_set_new(e, "id", other > 0 ? json_integer(other) : json_null());
-				json_object_set_new(e, vnames[k], jnum(r[i].value));
-				json_object_set_new(e, "l1", isnan(r[i].aux) ? json_null() : jnum(r[i].aux));
+				json_object_set_new(e, vnames[k], jw_num(r[i].value));
+				json_object_set_new(e, "l1", isnan(r[i].aux) ? json_null() : jw_num(r[i].aux));
 				json_array_append_new(a, e);
 			} else {
-				printf("%s%s %+.3f", i ? ", " : " ", esc(name), r[i].value);
+				printf("%s%s %+.3f", i ? ", " : " ", cli_esc(name), r[i].value);
 			}
 		}
 		if (o)
@@ -207,8 +201,8 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 		if (o) {
 			json_t *hv = json_array(), *hh = json_array();
 			for (int i = 0; i < nh; i++) {
-				json_array_append_new(hv, jnum(h[i].value));
-				json_array_append_new(hh, isnan(h[i].aux) ? json_null() : jnum(h[i].aux));
+				json_array_append_new(hv, jw_num(h[i].value));
+				json_array_append_new(hh, isnan(h[i].aux) ? json_null() : jw_num(h[i].aux));
 			}
 			json_object_set_new(o, "logits_histogram", json_pack("{s:o,s:o}", "values", hv, "heights", hh));
 		} else {
@@ -230,24 +224,24 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 	for (int i = 0; i < ne; i++) {
 		if (o) {
 			json_t *x = json_object();
-			json_object_set_new(x, "text", jstrz(e[i].text));
-			json_object_set_new(x, "source", jstrz(e[i].source));
-			json_object_set_new(x, "model", *e[i].model ? jstrz(e[i].model) : json_null());
-			json_object_set_new(x, "type", *e[i].type ? jstrz(e[i].type) : json_null());
-			json_object_set_new(x, "score", isnan(e[i].score) ? json_null() : jnum(e[i].score));
-			json_object_set_new(x, "scores", jstrz(e[i].scores));
+			json_object_set_new(x, "text", jw_str(e[i].text));
+			json_object_set_new(x, "source", jw_str(e[i].source));
+			json_object_set_new(x, "model", *e[i].model ? jw_str(e[i].model) : json_null());
+			json_object_set_new(x, "type", *e[i].type ? jw_str(e[i].type) : json_null());
+			json_object_set_new(x, "score", isnan(e[i].score) ? json_null() : jw_num(e[i].score));
+			json_object_set_new(x, "scores", jw_str(e[i].scores));
 			json_array_append_new(ea, x);
 			continue;
 		}
 		b.len = 0;
 		format_escaped(&b, e[i].text, strlen(e[i].text));
-		printf("  %3d. %s  [%s", i + 1, b.p ? b.p : "", esc(e[i].source));
+		printf("  %3d. %s  [%s", i + 1, b.p ? b.p : "", cli_esc(e[i].source));
 		if (*e[i].model)
-			printf(", %s", esc(e[i].model));
+			printf(", %s", cli_esc(e[i].model));
 		if (*e[i].type)
-			printf(", %s", esc(e[i].type));
+			printf(", %s", cli_esc(e[i].type));
 		if (*e[i].scores)
-			printf("; %s", esc(e[i].scores));
+			printf("; %s", cli_esc(e[i].scores));
 		printf("]\n");
 	}
 	if (o)
@@ -286,16 +280,16 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 	int dead = nex <= 0 && !(f.max_act > 0);
 	if (json) {
 		json_t *o = json_object();
-		json_object_set_new(o, "feature", jstrz(name));
+		json_object_set_new(o, "feature", jw_str(name));
 		json_object_set_new(o, "id", json_integer(fid));
-		json_object_set_new(o, "sae", jstrz(d ? d->name : ""));
+		json_object_set_new(o, "sae", jw_str(d ? d->name : ""));
 		json_object_set_new(o, "index", json_integer(f.idx));
-		json_object_set_new(o, "label", jstrz(f.label));
-		json_object_set_new(o, "label_source", jstrz(f.label_source));
-		json_object_set_new(o, "description", desc ? jstrz(desc) : json_null());
+		json_object_set_new(o, "label", jw_str(f.label));
+		json_object_set_new(o, "label_source", jw_str(f.label_source));
+		json_object_set_new(o, "description", desc ? jw_str(desc) : json_null());
 		json_object_set_new(o, "density", f.density < 0 ? json_null() : json_real(f.density));
-		json_object_set_new(o, "max_act", jnum(f.max_act));
-		json_object_set_new(o, "mean_act", jnum(f.mean_act));
+		json_object_set_new(o, "max_act", jw_num(f.max_act));
+		json_object_set_new(o, "mean_act", jw_num(f.mean_act));
 		json_object_set_new(o, "cluster", json_integer(f.cluster));
 		json_object_set_new(o, "fires", json_boolean(!dead));
 		json_t *h = json_object(), *hc = json_array();
@@ -307,9 +301,9 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "histogram", h);
 		json_t *lp = json_array(), *ln = json_array();
 		for (int i = 0; i < npos; i++)
-			json_array_append_new(lp, json_pack("{s:o,s:f}", "token", jstr(pos[i].token, strlen(pos[i].token)), "value", (double)pos[i].value));
+			json_array_append_new(lp, json_pack("{s:o,s:f}", "token", jw_strn(pos[i].token, strlen(pos[i].token)), "value", (double)pos[i].value));
 		for (int i = 0; i < nneg; i++)
-			json_array_append_new(ln, json_pack("{s:o,s:f}", "token", jstr(neg[i].token, strlen(neg[i].token)), "value", (double)neg[i].value));
+			json_array_append_new(ln, json_pack("{s:o,s:f}", "token", jw_strn(neg[i].token, strlen(neg[i].token)), "value", (double)neg[i].value));
 		json_object_set_new(o, "logits_pos", lp);
 		json_object_set_new(o, "logits_neg", ln);
 		show_imported(ix, fid, &f, o);
@@ -341,10 +335,10 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
-		printf("feature %s (#%lld)\n", esc(name), (long long)fid);
+		printf("feature %s (#%lld)\n", cli_esc(name), (long long)fid);
 		if (*f.label) {
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", esc(f.label_source),
+			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", cli_esc(f.label_source),
 			       *f.label_source ? "]" : "");
 			b.len = 0;
 		}
@@ -450,13 +444,13 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 		if (notes_get(n, keys[i], &note) != 0)
 			continue;
 		if (ja) {
-			json_array_append_new(ja, json_pack("{s:o,s:o,s:o,s:o}", "feature", jstrz(keys[i]), "label",
-							    jstrz(note.label), "note", jstrz(note.note), "tags", jstrz(note.tags)));
+			json_array_append_new(ja, json_pack("{s:o,s:o,s:o,s:o}", "feature", jw_str(keys[i]), "label",
+							    jw_str(note.label), "note", jw_str(note.note), "tags", jw_str(note.tags)));
 		} else {
 			fs_buf b = {0};
 			format_escaped(&b, *note.label ? note.label : note.note,
 				       strlen(*note.label ? note.label : note.note));
-			printf("  %-10s %s\n", esc(keys[i]), b.p ? b.p : "");
+			printf("  %-10s %s\n", cli_esc(keys[i]), b.p ? b.p : "");
 			buf_free(&b);
 		}
 		notes_note_free(&note);
@@ -507,12 +501,12 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 			continue;
 		index_feature_name(ix, fids[i], name, sizeof name);
 		if (jo) {
-			json_array_append_new(jf, json_pack("{s:o,s:o}", "feature", jstr(name, strlen(name)),
-								      "label", jstr(f.label, strlen(f.label))));
+			json_array_append_new(jf, json_pack("{s:o,s:o}", "feature", jw_strn(name, strlen(name)),
+								      "label", jw_strn(f.label, strlen(f.label))));
 		} else {
 			b.len = 0;
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("  %-10s %s\n", esc(name), b.p ? b.p : "");
+			printf("  %-10s %s\n", cli_esc(name), b.p ? b.p : "");
 		}
 		index_feature_free(&f);
 	}
@@ -534,13 +528,13 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 		if (jo) {
 			json_t *o = json_object(), *fa = json_array();
 			json_object_set_new(o, "context", json_integer(ctx[i]));
-			json_object_set_new(o, "text", jstr(c.text, (size_t)c.len));
-			json_object_set_new(o, "source", jstrz(c.source));
+			json_object_set_new(o, "text", jw_strn(c.text, (size_t)c.len));
+			json_object_set_new(o, "source", jw_str(c.source));
 			if (mlen)
 				json_object_set_new(o, "match", json_pack("[I,I]", (json_int_t)moff, (json_int_t)(moff + mlen)));
 			for (int k = 0; k < ncf; k++) {
 				index_feature_name(ix, cf[k].fid, name, sizeof name);
-				json_array_append_new(fa, json_pack("{s:o,s:f,s:i,s:b}", "feature", jstrz(name), "act",
+				json_array_append_new(fa, json_pack("{s:o,s:f,s:i,s:b}", "feature", jw_str(name), "act",
 								    (double)cf[k].act, "pos", cf[k].pos, "on_match",
 								    cf[k].on_match));
 			}
@@ -564,7 +558,7 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 					if (!any++)
 						printf("           %s:", on ? "fires on the match" : "fires elsewhere");
 					index_feature_name(ix, cf[k].fid, name, sizeof name);
-					printf(" %s (%.2f)", esc(name), cf[k].act);
+					printf(" %s (%.2f)", cli_esc(name), cf[k].act);
 				}
 				if (any)
 					putchar('\n');

@@ -108,17 +108,6 @@ static char *safe(const char *s)
 	return b.p;
 }
 
-/* A JSON string through the one writer (core/json.h). */
-static json_t *jstr(const char *s)
-{
-	return jw_str(s);
-}
-
-static json_t *jnum(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 /* "%.3f" or "-" for an unknown value. */
 static const char *fmt3(char *buf, double v)
 {
@@ -207,8 +196,8 @@ static int64_t unmatched(const knn_result *r, int k, float thr, pair_row **out)
 static json_t *side_json(const cmp_side *s, const char *path)
 {
 	json_t *j = json_object();
-	json_object_set_new(j, "index", jstr(path));
-	json_object_set_new(j, "sae", jstr(s->sae->name));
+	json_object_set_new(j, "index", jw_str(path));
+	json_object_set_new(j, "sae", jw_str(s->sae->name));
 	json_object_set_new(j, "n_features", json_integer(s->n));
 	return j;
 }
@@ -221,7 +210,7 @@ static json_t *rows_json(const cmp_side *s, const knn_result *r, int k, float th
 	for (int64_t i = 0; i < r->n; i++) {
 		json_t *o = json_object(), *m = json_array();
 		json_object_set_new(o, "feature", json_integer(i));
-		json_object_set_new(o, "label", jstr(s->labels[i]));
+		json_object_set_new(o, "label", jw_str(s->labels[i]));
 		for (int t = 0; t < k; t++) {
 			int32_t j = r->idx[i * k + t];
 			if (j < 0)
@@ -241,8 +230,8 @@ static json_t *rows_json(const cmp_side *s, const knn_result *r, int k, float th
 			mu = r->idx[i * k];
 		json_object_set_new(o, "mutual", mu >= 0 ? json_integer(mu) : json_null());
 		if (co) {
-			json_object_set_new(o, "corr", jnum(co[i].corr));
-			json_object_set_new(o, "share", jnum(co[i].share_a));
+			json_object_set_new(o, "corr", jw_num(co[i].corr));
+			json_object_set_new(o, "share", jw_num(co[i].share_a));
 		}
 		json_array_append_new(arr, o);
 	}
@@ -372,19 +361,19 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		json_object_set_new(j, "b", side_json(&B, fb));
 		json_object_set_new(j, "d_model", json_integer(A.d));
 		json_object_set_new(b, "percentile", json_real(co.pct));
-		json_object_set_new(b, "random_in_b", jnum(m.rand_ab));
-		json_object_set_new(b, "random_in_a", jnum(m.rand_ba));
-		json_object_set_new(b, "shuffled", jnum(m.shuf));
+		json_object_set_new(b, "random_in_b", jw_num(m.rand_ab));
+		json_object_set_new(b, "random_in_a", jw_num(m.rand_ba));
+		json_object_set_new(b, "shuffled", jw_num(m.shuf));
 		json_object_set_new(b, "min_cos", json_real(q.min_cos));
-		json_object_set_new(b, "threshold_a", jnum(ta));
-		json_object_set_new(b, "threshold_b", jnum(tb));
+		json_object_set_new(b, "threshold_a", jw_num(ta));
+		json_object_set_new(b, "threshold_b", jw_num(tb));
 		json_object_set_new(j, "baseline", b);
 		json_object_set_new(c, "available", json_boolean(!note[0]));
 		if (note[0])
-			json_object_set_new(c, "note", jstr(note));
+			json_object_set_new(c, "note", jw_str(note));
 		else {
-			json_object_set_new(c, "baseline_corr", jnum(base_corr));
-			json_object_set_new(c, "baseline_share", jnum(base_share));
+			json_object_set_new(c, "baseline_corr", jw_num(base_corr));
+			json_object_set_new(c, "baseline_share", jw_num(base_share));
 		}
 		if (!same)
 			json_object_set_new(c, "shared_contexts", json_integer(shared));
@@ -407,8 +396,8 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 			json_object_set_new(x, "b", json_integer(ld[i].b));
 			json_object_set_new(x, "cosine", json_real(ld[i].cos));
 			json_object_set_new(x, "label_distance", json_real(ld[i].dist));
-			json_object_set_new(x, "label_a", jstr(A.labels[ld[i].a]));
-			json_object_set_new(x, "label_b", jstr(B.labels[ld[i].b]));
+			json_object_set_new(x, "label_a", jw_str(A.labels[ld[i].a]));
+			json_object_set_new(x, "label_b", jw_str(B.labels[ld[i].b]));
 			json_array_append_new(l, x);
 		}
 		json_object_set_new(j, "labels_differ", l);
@@ -533,13 +522,13 @@ static json_t *family_json(const cmp_family *f, int node)
 	const cmp_fnode *v = &f->v[node];
 	const cmp_side *L = &f->lv[v->level];
 	json_t *o = json_object(), *ch = json_array();
-	json_object_set_new(o, "sae", jstr(L->sae->name));
+	json_object_set_new(o, "sae", jw_str(L->sae->name));
 	json_object_set_new(o, "feature", json_integer(v->row));
-	json_object_set_new(o, "label", jstr(L->labels[v->row]));
+	json_object_set_new(o, "label", jw_str(L->labels[v->row]));
 	if (v->parent >= 0) {
 		json_object_set_new(o, "cosine", json_real(v->cos));
-		json_object_set_new(o, "share_of_parent", jnum(v->share_parent));
-		json_object_set_new(o, "inside_parent", jnum(v->inside));
+		json_object_set_new(o, "share_of_parent", jw_num(v->share_parent));
+		json_object_set_new(o, "inside_parent", jw_num(v->inside));
 	}
 	for (int i = node + 1; i < f->n; i++)
 		if (f->v[i].parent == node)
@@ -579,14 +568,14 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 		json_t *j = json_object(), *lv = json_array();
 		for (int l = 1; l < f.nlv; l++) {
 			json_t *x = json_object();
-			json_object_set_new(x, "sae", jstr(f.lv[l].sae->name));
+			json_object_set_new(x, "sae", jw_str(f.lv[l].sae->name));
 			json_object_set_new(x, "n_features", json_integer(f.lv[l].n));
-			json_object_set_new(x, "baseline", jnum(f.base[l]));
+			json_object_set_new(x, "baseline", jw_num(f.base[l]));
 			json_array_append_new(lv, x);
 		}
 		json_object_set_new(j, "levels", lv);
 		if (f.note[0])
-			json_object_set_new(j, "note", jstr(f.note));
+			json_object_set_new(j, "note", jw_str(f.note));
 		json_object_set_new(j, "tree", family_json(&f, 0));
 		cli_print_json(j);
 	} else {

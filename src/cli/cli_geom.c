@@ -41,8 +41,6 @@ static char *geo_safe(const char *s)
 	return escape_dup(s ? s : "", s ? strlen(s) : 0);
 }
 
-#define geo_jstr jw_str
-
 /* Feature fid's name into name (size n) and its label (malloc'd, "" when
  * the feature is not there). */
 static char *geo_feature(fs_index *ix, int64_t fid, char *name, size_t n)
@@ -64,7 +62,7 @@ static json_t *geo_feature_json(fs_index *ix, int64_t fid)
 	json_t *o = json_object();
 	json_object_set_new(o, "feature", jw_str(nm));
 	json_object_set_new(o, "fid", json_integer(fid));
-	json_object_set_new(o, "label", geo_jstr(l));
+	json_object_set_new(o, "label", jw_str(l));
 	free(l);
 	return o;
 }
@@ -178,7 +176,7 @@ static json_t *cluster_json(fs_index *ix, const fs_cluster *c)
 	json_object_set_new(o, "depth", json_integer(c->depth));
 	json_object_set_new(o, "size", json_integer(c->size));
 	json_object_set_new(o, "children", json_integer(c->n_children));
-	json_object_set_new(o, "label", geo_jstr(c->label));
+	json_object_set_new(o, "label", jw_str(c->label));
 	return o;
 }
 
