@@ -115,6 +115,11 @@ typedef struct fs_index fs_index;
  * A connection is used by one thread at a time: a thread of its own
  * opens its own fs_index. */
 fs_index *index_open(const char *path, char *err, size_t errlen);
+/* "file:PATH?mode=ro&immutable=1", PATH percent-encoded: the URI of a
+ * SQLite file read as it is, with no -wal or -shm beside it (the index's
+ * connections, and the notes database where its folder cannot be written).
+ * malloc'd. */
+char *index_ro_uri(const char *path);
 void index_close(fs_index *ix);
 const char *index_path(const fs_index *ix);
 /* A stable identity of the index (its meta 'uuid'), for notes. */

@@ -150,8 +150,7 @@ char *index_col_strdup(sqlite3_stmt *s, int i)
 	return xstrdup(t ? (const char *)t : "");
 }
 
-/* Percent-encode a path for a file: URI. */
-static char *path_uri(const char *path)
+char *index_ro_uri(const char *path)
 {
 	fs_buf b = {0};
 	buf_adds(&b, "file:");
@@ -183,7 +182,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 	fs_index *ix = xcalloc(1, sizeof *ix);
 	ix->has_ranks = -1;
 	ix->path = xstrdup(path);
-	char *uri = path_uri(path);
+	char *uri = index_ro_uri(path);
 	int rc = sqlite3_open_v2(uri, &ix->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
 	free(uri);
 	sqlite3_stmt *s = NULL;

@@ -193,23 +193,6 @@ static int notes_path_readonly(const char *path)
 	return ro;
 }
 
-/* "file:PATH?mode=ro&immutable=1": a read-only database with no -wal
- * beside it and a folder where -shm cannot be created is read as it is
- * (nothing can be writing to it). */
-static char *notes_ro_uri(const char *path)
-{
-	fs_buf b = {0};
-	buf_adds(&b, "file:");
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if (*p == '%' || *p == '?' || *p == '#' || *p < 0x20 || *p >= 0x7f)
-			buf_printf(&b, "%%%02X", *p);
-		else
-			buf_addc(&b, (char)*p);
-	}
-	buf_adds(&b, "?mode=ro&immutable=1");
-	return b.p;
-}
-
 static int notes_check(const char *path, char *err, size_t errlen)
 {
 	/* Header first, with plain read(): no SQLite, no locks, no writes. */
@@ -234,7 +217,7 @@ static int notes_check(const char *path, char *err, size_t errlen)
 	char *wal = xasprintf("%s-wal", path), *shm = xasprintf("%s-shm", path);
 	int had_wal = access(wal, F_OK) == 0, had_shm = access(shm, F_OK) == 0;
 	int ro = notes_path_readonly(path) && !had_wal;
-	char *uri = ro ? notes_ro_uri(path) : NULL;
+	char *uri = ro ? index_ro_uri(path) : NULL;
 	int orc = sqlite3_open_v2(ro ? uri : path, &db, SQLITE_OPEN_READONLY | (ro ? SQLITE_OPEN_URI : 0), NULL);
 	free(uri);
 	if (orc != SQLITE_OK) {
@@ -416,7 +399,7 @@ fs_notes *notes_open(const char *path, const char *index_identity, char *err, si
 	n->readonly = state == 1 && notes_path_readonly(p);
 	int immutable = n->readonly && access(walp, F_OK) != 0;
 	free(walp);
-	char *uri = immutable ? notes_ro_uri(p) : NULL;
+	char *uri = immutable ? index_ro_uri(p) : NULL;
 	int flags = n->readonly ? SQLITE_OPEN_READONLY | (immutable ? SQLITE_OPEN_URI : 0)
 				: SQLITE_OPEN_READWRITE | (state ? 0 : SQLITE_OPEN_CREATE);
 	int orc = sqlite3_open_v2(immutable ? uri : p, &n->db, flags, NULL);
