@@ -61,6 +61,10 @@ float bf16_to_f32(uint16_t h);
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
 int utf8_len(const unsigned char *p, size_t n);
+/* 1 when p[0, n) is all valid UTF-8 (RFC 3629: no overlongs, surrogates or
+ * code points above U+10FFFF), with an ASCII fast path; the one check of
+ * whole texts (the probe's PCRE2_NO_UTF_CHECK, the live commands' input). */
+int utf8_valid(const unsigned char *p, size_t n);
 /* Decode one valid sequence (call utf8_len first). */
 uint32_t utf8_decode(const unsigned char *p, int len);
 /* Encode a code point; returns bytes written (1..4). */

@@ -39,8 +39,6 @@ struct grep_pattern {
 size_t grep_lit_find(const struct grep_lit *l, const unsigned char *t, size_t pos, size_t len);
 /* The offset of the first byte >= 0x80 at or after pos, len when none. */
 size_t grep_next_high(const unsigned char *t, size_t pos, size_t len);
-/* 1 when p[0, n) is valid UTF-8. */
-int grep_utf8_valid(const unsigned char *p, size_t n);
 /* Make room in a for feature fid (grep_stats.c). */
 void grep_acc_grow(grep_acc *a, int64_t fid);
 

@@ -381,62 +381,10 @@ void grep_pattern_free(grep_pattern *p)
 	free(p);
 }
 
-/* Strict UTF-8 validation (RFC 3629: no overlongs, surrogates or code
- * points above U+10FFFF), with an ASCII fast path. Text that passes may be
- * matched with PCRE2_NO_UTF_CHECK. */
-int grep_utf8_valid(const unsigned char *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		while (n - i >= 16) {
-			uint64_t a, b;
-			memcpy(&a, p + i, 8);
-			memcpy(&b, p + i + 8, 8);
-			if ((a | b) & 0x8080808080808080ull)
-				break;
-			i += 16;
-		}
-		if (i >= n)
-			break;
-		unsigned c = p[i];
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		size_t need;
-		unsigned lo = 0x80, hi = 0xBF;
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else
-			return 0;
-		if (n - i <= need)
-			return 0;
-		if (p[i + 1] < lo || p[i + 1] > hi)
-			return 0;
-		for (size_t k = 2; k <= need; k++)
-			if ((p[i + k] & 0xC0) != 0x80)
-				return 0;
-		i += need + 1;
-	}
-	return 1;
-}
-
 int grep_pattern_spans(const grep_pattern *p, const char *text, size_t n, size_t *spans, int max)
 {
 	const unsigned char *t = (const unsigned char *)text;
-	int v = grep_utf8_valid(t, n);
+	int v = utf8_valid(t, n);
 	pcre2_code *code = v ? p->code : p->code_inv;
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(code, NULL);
 	int k = 0;

@@ -186,7 +186,7 @@ static int grep_do_ctx(grep_worker *w, const fs_chunk *ch, int i, int valid)
 	/* Context i is [off[i], off[i + 1] - 1): a NUL follows it. */
 	size_t a = ch->off[i], b = ch->off[i + 1] - 1;
 	const unsigned char *subj = (const unsigned char *)ch->text + a;
-	int v = valid || grep_utf8_valid(subj, b - a);
+	int v = valid || utf8_valid(subj, b - a);
 	int64_t ctx = ch->first_ctx + i;
 	int rc = grep_match_ctx(w, subj, b - a, v, ctx);
 	if (rc == 0 && w->nspan > 0)
@@ -216,7 +216,7 @@ static int grep_scan_chunk(grep_worker *w, const fs_chunk *ch)
 	const grep_pattern *p = w->s->p;
 	int valid = 0, i = 0, rc = 0;
 	if (!p->filter || p->skip_ascii)
-		valid = grep_utf8_valid((const unsigned char *)ch->text, ch->len);
+		valid = utf8_valid((const unsigned char *)ch->text, ch->len);
 	if (p->filter && (valid || !p->skip_ascii) && ch->n > 0) {
 		const unsigned char *t = (const unsigned char *)ch->text;
 		size_t pos = 0;
@@ -634,7 +634,7 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 			/* The exact test on that context alone. */
 			size_t a = ch->off[i], b = ch->off[i + 1] - 1;
 			const unsigned char *subj = t + a;
-			int v = grep_utf8_valid(subj, b - a);
+			int v = utf8_valid(subj, b - a);
 			int r = pcre2_match(v ? p->code : p->code_inv, subj, b - a, 0,
 					    v ? PCRE2_NO_UTF_CHECK : 0, md, NULL);
 			if (r >= 0) {
