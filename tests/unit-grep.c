@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int near(double a, double b)
@@ -552,9 +554,62 @@ static void test_direct(void)
 		unlink(path);
 }
 
+/* The index truncated under an open scan reader (a cp over it, a full
+ * disk): reading a chunk past the new end must stop with "the index file
+ * changed", not end the program with SIGBUS. Run in a child so that a
+ * SIGBUS fails the check instead of the test program. */
+static void test_truncated(void)
+{
+	char err[256], path[256];
+	snprintf(path, sizeof path, "%s/unit-grep-trunc-%d.sqlite",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	fs_writer *w = index_writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "truncated: writer");
+	if (!w)
+		return;
+	int64_t f[2];
+	add_dictionary(w, "d", 2, f);
+	int ok = 1;
+	char text[200];
+	for (int c = 0; c < 6000 && ok; c++) {
+		int n = snprintf(text, sizeof text, "context %d: ACGTACGTTGCA and more words to fill the chunk pages %d", c, c * 7);
+		uint32_t off[3] = {0, 8, (uint32_t)n};
+		int64_t id = index_writer_add_context(w, text, (size_t)n, off, 2, "u");
+		float acts[2] = {1, (float)(c % 3)};
+		ok = id > 0 && index_writer_add_example(w, f[c % 2], 0, c, id, acts, 2) == 0;
+	}
+	CHECK(ok && index_writer_finish(w, err, sizeof err) == 0, "truncated: index built");
+	unsetenv("FEATSCOPE_SQLITE_READS");
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		fs_index *ix = index_open(path, err, sizeof err);
+		index_ctx_reader *rd = ix ? index_ctx_reader_open(ix) : NULL;
+		int64_t n = ix ? index_n_chunks(ix) : 0;
+		if (!rd || n < 4 || !index_ctx_reader_chunk(rd, 1) || index_ctx_reader_direct(rd) != 1)
+			_exit(3);
+		struct stat st;
+		if (stat(path, &st) != 0 || truncate(path, st.st_size / 3) != 0)
+			_exit(4);
+		for (int64_t id = 2; id <= n; id++)
+			if (!index_ctx_reader_chunk(rd, id))
+				_exit(strstr(index_errmsg(ix), "the index file changed") ? 0 : 5);
+		_exit(6); /* read a truncated file as if whole */
+	}
+	int status = 0;
+	waitpid(pid, &status, 0);
+	char name[160];
+	snprintf(name, sizeof name, "truncated under a scan reader: stops with 'the index file changed' (child: %s %d)",
+		 WIFSIGNALED(status) ? "signal" : "exit", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, name);
+	if (!getenv("KEEP"))
+		unlink(path);
+}
+
 int main(void)
 {
 	test_direct();
+	test_truncated();
 	test_mark();
 	test_stats();
 	test_parse();

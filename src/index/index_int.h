@@ -62,6 +62,9 @@ struct fs_index {
 				       the list's filter and label order read it */
 	int unmapped;               /* reads through read(), never a memory map
 				       (index_read_unmapped) */
+	int changed;                /* a scan found the file truncated or
+				       rewritten under its map: index_errmsg
+				       says so (index_scan.c) */
 };
 
 /* Record the identity of the file ix->path names now, as the one this

@@ -4,7 +4,11 @@
  * contexts with statements prepared once and buffers reused. It reads
  * chunk rows straight from its own read-only map of the file, walking the
  * chunks table's b-tree in place and checking every step, and falls back
- * to SQLite for anything it cannot vouch for.
+ * to SQLite for anything it cannot vouch for. Before each chunk it checks
+ * that the file under the map is still the one mapped (size, mtime,
+ * ctime): a file truncated or rewritten in place would otherwise end the
+ * program with SIGBUS on the next page read; the scan stops instead and
+ * index_errmsg says the file changed.
  */
 #include "config.h"
 #include "index/index_int.h"
@@ -40,6 +44,8 @@ struct index_ctx_reader {
 	size_t naux;                /* its bytes */
 	int64_t n_direct;           /* chunks read straight from the map */
 	fs_buf copy;                /* a chunk's text read through SQLite */
+	int fd;                     /* the mapped file, kept open to fstat (-1: none) */
+	struct stat st0;            /* its size and times when mapped */
 };
 
 /* Zero bytes after a chunk text copied out of SQLite. */
@@ -254,7 +260,31 @@ static void direct_open(index_ctx_reader *r)
 			}
 		}
 	}
-	close(fd);
+	/* kept open either way: SQLite's own reads map the file too
+	 * (mmap_size), and map_still_valid checks before each chunk */
+	if (fstat(fd, &r->st0) == 0)
+		r->fd = fd;
+	else
+		close(fd);
+}
+
+/* 1 when the file is as it was opened; else the map is dropped, the
+ * connection marked changed (index_errmsg) and 0 returned. */
+static int map_still_valid(index_ctx_reader *r)
+{
+	struct stat st;
+	if (r->fd < 0)
+		return 1;
+	if (fstat(r->fd, &st) == 0 && st.st_size == r->st0.st_size &&
+	    st.st_mtim.tv_sec == r->st0.st_mtim.tv_sec && st.st_mtim.tv_nsec == r->st0.st_mtim.tv_nsec &&
+	    st.st_ctim.tv_sec == r->st0.st_ctim.tv_sec && st.st_ctim.tv_nsec == r->st0.st_ctim.tv_nsec)
+		return 1;
+	if (r->map)
+		munmap((void *)r->map, r->maplen);
+	r->map = NULL;
+	r->aux = NULL;
+	r->ix->changed = 1;
+	return 0;
 }
 
 
@@ -262,6 +292,7 @@ index_ctx_reader *index_ctx_reader_open(fs_index *ix)
 {
 	index_ctx_reader *r = xcalloc(1, sizeof *r);
 	r->ix = ix;
+	r->fd = -1;
 	/* Scans touch the whole file: reading through a mapping saves a
 	 * system call per page (SQLite caps the size at its compile-time
 	 * maximum). */
@@ -285,6 +316,8 @@ void index_ctx_reader_close(index_ctx_reader *r)
 		return;
 	if (r->map)
 		munmap((void *)r->map, r->maplen);
+	if (r->fd >= 0)
+		close(r->fd);
 	sqlite3_finalize(r->where);
 	sqlite3_finalize(r->chunk);
 	sqlite3_blob_close(r->auxb);
@@ -400,6 +433,10 @@ const fs_chunk *index_ctx_reader_chunk(index_ctx_reader *r, int64_t id)
 {
 	fs_chunk *ch = &r->ch;
 	r->cur = 0;
+	if (r->ix->changed || !map_still_valid(r)) {
+		ch->text = NULL;
+		return NULL;
+	}
 	if (r->map && chunk_direct(r, id, ch) == 0 && chunk_ok(ch)) {
 		r->n_direct++;
 		return ch;

@@ -348,7 +348,13 @@ void index_close(fs_index *ix)
 }
 
 const char *index_path(const fs_index *ix) { return ix->path; }
-const char *index_errmsg(const fs_index *ix) { return sqlite3_errmsg(ix->db); }
+const char *index_errmsg(const fs_index *ix)
+{
+	if (ix->changed)
+		return "the index file changed while it was read (truncated or rewritten in place): "
+		       "open it again";
+	return sqlite3_errmsg(ix->db);
+}
 
 const char *index_meta(fs_index *ix, const char *key)
 {
