@@ -200,14 +200,41 @@ out:
 
 /* ----------------------------------------------------------- shared parts */
 
-fs_index *cli_live_open(const char *ixpath, const char *sae, live_session *ls)
+/* The dictionary of the first --feature that names one ("SAE/N" or
+ * "#FID"), or NULL: a feature named with its dictionary selects it. */
+static const char *named_sae(fs_index *ix, const live_opts *o)
+{
+	for (int i = 0; i < o->nfeat; i++) {
+		const char *arg = o->features[i], *eq = strrchr(arg, '=');
+		if (!eq || eq == arg)
+			continue;
+		char *name = xstrndup(arg, (size_t)(eq - arg)), err[512];
+		int64_t fid = strchr(name, '/') || name[0] == '#' ? index_resolve(ix, name, err, sizeof err) : -1;
+		free(name);
+		fs_feature f;
+		if (fid < 0 || index_feature(ix, fid, &f) != 0)
+			continue;
+		const fs_sae *d = index_sae_by_id(ix, (int)f.sae);
+		index_feature_free(&f);
+		if (d)
+			return d->name;
+	}
+	return NULL;
+}
+
+fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls)
 {
 	fs_index *ix = cli_open_index(ixpath);
 	if (!ix)
 		return NULL;
+	const char *sae = o->sae ? o->sae : named_sae(ix, o);
 	char err[1024];
 	if (live_session_open(ls, ix, sae, err, sizeof err) != 0) {
-		fs_warn("%s", err);
+		if (!o->sae && sae && strstr(err, "--sae: no dictionary"))
+			fs_warn("%s: --feature: dictionary '%s' is not attached (featscope attach %s --sae %s=FILE)",
+				ixpath, lesc(sae, strlen(sae)), ixpath, lesc(sae, strlen(sae)));
+		else
+			fs_warn("%s", err);
 		index_close(ix);
 		return NULL;
 	}
@@ -253,8 +280,8 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	*idx = f.idx;
 	index_feature_free(&f);
 	if (!ok) {
-		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)),
-			ls->dict->name);
+		fs_warn("--feature: %s: not in dictionary '%s', the one steered (features of one dictionary at a time)",
+			lesc(name, strlen(name)), ls->dict->name);
 		return -1;
 	}
 	return fid;
@@ -270,8 +297,14 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	}
 	char *end, *name = xstrndup(arg, (size_t)(eq - arg));
 	double v = strtod(eq + 1, &end);
-	if (!eq[1] || *end || !isfinite(v) || fabs(v) > 1e6) {
+	if (!eq[1] || *end || isnan(v)) {
 		fs_warn("--feature: %s: value '%s' is not a number", lesc(name, strlen(name)), lesc(eq + 1, strlen(eq + 1)));
+		free(name);
+		return -1;
+	}
+	if (!(fabs(v) <= LIVE_MAX_STEER)) {
+		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", lesc(name, strlen(name)),
+			lesc(eq + 1, strlen(eq + 1)));
 		free(name);
 		return -1;
 	}
@@ -509,7 +542,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("steer: --prompt: empty");
 		goto out;
 	}
-	if (!(ix = cli_live_open(pos[0], o.sae, &ls)))
+	if (!(ix = cli_live_open(pos[0], &o, &ls)))
 		goto out;
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);

@@ -33,8 +33,12 @@ typedef struct {
 /* Escaped bytes (core/escape.h's rule) into a ring of buffers: valid
  * until eight more calls. */
 const char *cli_live_esc(const char *s, size_t n);
-/* Open the index and its live model; NULL after one line on stderr. */
-fs_index *cli_live_open(const char *ixpath, const char *sae, live_session *ls);
+/* The largest |V| of a --feature F=V. */
+#define LIVE_MAX_STEER 1e6
+/* Open the index and its live model with the dictionary of --sae, else of
+ * the first --feature named with its dictionary (SAE/N, #FID), else the
+ * first attached; NULL after one line on stderr. */
+fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls);
 /* Is s[0..n) valid UTF-8? */
 int cli_live_valid_utf8(const char *s, size_t n);
 /* Parse analyze's or steer's command line into o and the positional
