@@ -47,6 +47,35 @@ check_grep "analyze: labels of punctuation are listed" "ASCII punctuation: '" "$
 check_grep "analyze: a cut label ends with a whole item and …" "^ASCII punctuation: '.{1,2}'…$" "$TMP/labels.txt"
 check_eq "analyze: every label is whole items ('X',...), … when cut" "" "$(grep -Ev "^ASCII punctuation: ('.{1,2}'(,'.{1,2}')*(…)?)?$" "$TMP/labels.txt")"
 
+# the browser: S and A on a res1k feature page use res1k (the first
+# attached is res4k); the steering screen's t and l set the temperature
+# and the length
+run() { # NAME KEYS (lines separated by |)
+	printf '%s\n' "$2" | tr '|' '\n' >"$TMP/$1.keys"
+	FEATSCOPE_SCRIPT=$TMP/$1.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$IX" >/dev/null 2>"$TMP/$1.err"
+}
+run steer "#res1k/275<Enter>|S|:save-display $TMP/s1|t|0<Enter>|l|5<Enter>|:save-display $TMP/s2|r|:save-display $TMP/s3|Q"
+check_eq "browser: S on res1k/275 runs and quits" 0 $?
+check_grep "browser: S on res1k/275 steers it" "^  res1k/275 += +[0-9.]+  nucleotide" "$TMP/s1"
+check_nogrep "browser: S on res1k/275 is not 'no features'" "no features" "$TMP/s1"
+check_grep "browser: the steered column holds DNA" "^ .{49}[ACGT]{8,}" "$TMP/s1"
+check_grep "browser: the screen shows the temperature and length" "temperature 0\.8 \(t\), 160 tokens \(l\)" "$TMP/s1"
+check_grep "browser: t 0 and l 5 are shown" "seed 1 \(r: next\), temperature 0 \(t\), 5 tokens \(l\)" "$TMP/s2"
+# 5 tokens of this byte-level model: 5 characters a column
+check_grep "browser: l 5 generates 5 tokens" "^ unsteered" "$TMP/s2"
+row=$(sed -n '/^ unsteered/{n;p;}' "$TMP/s2")
+check_eq "browser: each column holds 5 characters" "5 5" "$(printf '%s\n' "$row" | awk '{ l = substr($0, 2, 48); r = substr($0, 51); sub(/ +$/, "", l); sub(/ +$/, "", r); print length(l), length(r) }')"
+row3=$(sed -n '/^ unsteered/{n;p;}' "$TMP/s3")
+check_eq "browser: temperature 0 is greedy (the next seed gives the same text)" "$row" "$row3"
+run steerbad "#res1k/275<Enter>|S|t|500<Enter>|:save-display $TMP/s4|l|0<Enter>|:save-display $TMP/s5|Q"
+check_grep "browser: a temperature past 100 is refused" "temperature '500': expected a number in 0\.\.100" "$TMP/s4"
+check_grep "browser: a length of 0 is refused" "tokens '0': expected a whole number in 1\.\.4096" "$TMP/s5"
+run prompt "#res1k/275<Enter>|A|GATTACAGATTACAACGTTGCA|:save-display $TMP/p1|<Esc>|Q"
+check_eq "browser: A on res1k/275 runs and quits" 0 $?
+check_grep "browser: A pins res1k/275" "22 tokens, colour: res1k/275 \(pinned\)" "$TMP/p1"
+check_grep "browser: A analyses with res1k (the pinned feature is measured)" "^ +[0-9.]+  res1k/275 +nucleotide" "$TMP/p1"
+check_nogrep "browser: A lists no res4k feature" "res4k/" "$TMP/p1"
+
 # GPT-2: n_positions 1 << 20 in config.json (wpe of that size, 1 MB
 # positions x 32 f16) runs in bounded memory
 PY=/usr/bin/python3

@@ -211,13 +211,9 @@ static const char *named_sae(fs_index *ix, const live_opts *o)
 		char *name = xstrndup(arg, (size_t)(eq - arg)), err[512];
 		int64_t fid = strchr(name, '/') || name[0] == '#' ? index_resolve(ix, name, err, sizeof err) : -1;
 		free(name);
-		fs_feature f;
-		if (fid < 0 || index_feature(ix, fid, &f) != 0)
-			continue;
-		const fs_sae *d = index_sae_by_id(ix, (int)f.sae);
-		index_feature_free(&f);
-		if (d)
-			return d->name;
+		const char *sae = live_sae_of(ix, fid);
+		if (sae)
+			return sae;
 	}
 	return NULL;
 }

@@ -299,6 +299,16 @@ static char *find_checked(const fs_live_file *f, const char *dir, const char *ix
 	return p;
 }
 
+const char *live_sae_of(fs_index *ix, int64_t fid)
+{
+	fs_feature f;
+	if (fid <= 0 || index_feature(ix, fid, &f) != 0)
+		return NULL;
+	const fs_sae *d = index_sae_by_id(ix, (int)f.sae);
+	index_feature_free(&f);
+	return d ? d->name : NULL;
+}
+
 int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);

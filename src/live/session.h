@@ -26,6 +26,11 @@ typedef struct {
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
 
+/* The name of the dictionary feature fid belongs to (owned by ix), NULL
+ * when there is no such feature: a feature named with its dictionary
+ * selects that dictionary (steer, analyze, the browser's live screens). */
+const char *live_sae_of(fs_index *ix, int64_t fid);
+
 /* live_session_open in two steps, for a caller that loads in another
  * thread: find reads the index (its live_files rows and the dictionary;
  * the thread that owns ix), load hashes and reads the files and touches

@@ -4,7 +4,8 @@
  * prompt, and the continuations with and without the steering from the
  * same seed, side by side. r generates again with the next seed, v sets
  * the selected feature's value (0 ablates), a adds a feature, x removes
- * one, p edits the prompt, M switches clamp/add. Generation runs on a
+ * one, p edits the prompt, M switches clamp/add, t sets the temperature
+ * and l the length (as steer's --temperature and --tokens). Generation runs on a
  * worker thread; the screen stays responsive and shows "generating".
  */
 #include "live/session.h"
@@ -22,8 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_MAX 16     /* features steered at once */
-#define ST_TOKENS 160 /* bytes generated */
+#define ST_MAX 16         /* features steered at once */
+#define ST_TOKENS 160     /* tokens generated at first */
+#define ST_MAX_TOKENS 4096 /* the most tokens l accepts */
+#define ST_MAX_TEMP 100   /* the highest temperature (steer's --temperature) */
 
 /* A generation request and its result, shared with the worker. */
 typedef struct {
@@ -42,6 +45,8 @@ typedef struct {
 	int n;                 /* request: how many */
 	live_steer_mode mode;  /* request: clamp or add */
 	uint64_t seed;         /* request: seed */
+	double temperature;    /* request: sampling temperature */
+	int tokens;            /* request: tokens generated */
 	fs_buf plain, steered; /* result texts */
 } st_job;
 
@@ -56,6 +61,8 @@ typedef struct {
 	char prompt[PROMPT_MAX]; /* the prompt */
 	uint64_t seed;         /* current seed */
 	live_steer_mode mode;  /* clamp or add */
+	double temperature;    /* sampling temperature (t) */
+	int tokens;            /* tokens generated (l) */
 	int64_t gen;           /* requests made */
 	int64_t drawn_gen;     /* result generation last drawn */
 	char err[512];         /* why there is no model */
@@ -84,20 +91,22 @@ static void *st_worker(void *arg)
 		int n = j->n;
 		live_steer_mode mode = j->mode;
 		uint64_t seed = j->seed;
+		float temp = (float)j->temperature;
+		int ntok = j->tokens;
 		pthread_mutex_unlock(&j->mu);
 		live_model *m = j->ls.model;
 		int *ids, np;
 		uint32_t *off;
 		const char *p = prompt[0] ? prompt : " ";
 		np = live_tokenize(m, p, strlen(p), &ids, &off);
-		int out0[ST_TOKENS], out1[ST_TOKENS];
+		int *out0 = xmalloc(sizeof(int) * (size_t)ntok), *out1 = xmalloc(sizeof(int) * (size_t)ntok);
 		live_sampler s0, s1;
-		live_sampler_init(&s0, seed, 0.8f);
-		live_sampler_init(&s1, seed, 0.8f);
+		live_sampler_init(&s0, seed, temp);
+		live_sampler_init(&s1, seed, temp);
 		live_steer st = {j->ls.sae, mode, terms, n, NULL, 0};
 		live_hook h = live_steer_as_hook(&st);
-		int n0 = live_generate(m, ids, np, ST_TOKENS, NULL, &s0, out0, NULL);
-		int n1 = live_generate(m, ids, np, ST_TOKENS, &h, &s1, out1, NULL);
+		int n0 = live_generate(m, ids, np, ntok, NULL, &s0, out0, NULL);
+		int n1 = live_generate(m, ids, np, ntok, &h, &s1, out1, NULL);
 		free(ids);
 		free(off);
 		pthread_mutex_lock(&j->mu);
@@ -105,6 +114,8 @@ static void *st_worker(void *arg)
 		live_detokenize(m, out0, n0 > 0 ? n0 : 0, &j->plain);
 		live_detokenize(m, out1, n1 > 0 ? n1 : 0, &j->steered);
 		j->gen = g;
+		free(out0);
+		free(out1);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
@@ -121,6 +132,8 @@ static void st_request(st_priv *sp)
 	j->n = sp->n;
 	j->mode = sp->mode;
 	j->seed = sp->seed;
+	j->temperature = sp->temperature;
+	j->tokens = sp->tokens;
 	j->want_gen = ++sp->gen;
 	pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
@@ -132,14 +145,15 @@ static int st_add(st_priv *sp, int64_t fid, double v)
 	fs_feature f;
 	if (!sp->job->ready || index_feature(tui.ix, fid, &f) != 0)
 		return -1;
-	const fs_sae *d = sp->job->plan.dict;
+	const fs_sae *d = sp->job->plan.dict, *fd = index_sae_by_id(tui.ix, (int)f.sae);
 	int ok = f.sae == d->id && f.idx < d->n_features;
 	int idx = (int)f.idx;
 	if (isnan(v))
 		v = 2 * f.max_act;
 	index_feature_free(&f);
 	if (!ok) {
-		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", d->name);
+		tui_status(TC_ERROR, "steer: that feature is of '%s', this screen steers '%s' (S on its page steers its dictionary)",
+			   fd ? fd->name : "?", d->name);
 		return -1;
 	}
 	for (int i = 0; i < sp->n; i++)
@@ -198,8 +212,9 @@ static void st_draw(view *v)
 	}
 	draw_printf(1, 1, w - 1, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS, "prompt (p): ");
 	draw_text(1, 13, w - 14, sp->prompt, TC_NORMAL, DRAW_PAD | DRAW_ELLIPSIS);
-	draw_printf(2, 1, w - 1, TC_DIM, DRAW_PAD, "%s, seed %llu (r: next), temperature 0.8; v value, a add, x remove, M mode",
-		    sp->mode == LIVE_CLAMP ? "clamp" : "add", (unsigned long long)sp->seed);
+	draw_printf(2, 1, w - 1, TC_DIM, DRAW_PAD | DRAW_ELLIPSIS,
+		    "%s, seed %llu (r: next), temperature %g (t), %d tokens (l); v value, a add, x remove, M mode",
+		    sp->mode == LIVE_CLAMP ? "clamp" : "add", (unsigned long long)sp->seed, sp->temperature, sp->tokens);
 	int y = 3;
 	for (int i = 0; i < sp->n; i++, y++) {
 		char nm[64], lab[512] = "";
@@ -264,14 +279,36 @@ static int st_key(view *v, int act, int key)
 			st_request(sp);
 		}
 		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_TEMP:
+	case ACT_STEER_LENGTH:
+		if ((s = prompt_read(act == ACT_STEER_TEMP ? "temperature (0 greedy): " : "tokens: ", "", NULL, NULL,
+				     NULL))) {
+			char *end;
+			double x = strtod(s, &end);
+			if (act == ACT_STEER_TEMP && (!*s || *end || !(x >= 0 && x <= ST_MAX_TEMP)))
+				tui_status(TC_ERROR, "steer: temperature '%s': expected a number in 0..%d", s, ST_MAX_TEMP);
+			else if (act == ACT_STEER_LENGTH && (!*s || *end || !(x >= 1 && x <= ST_MAX_TOKENS) || x != floor(x)))
+				tui_status(TC_ERROR, "steer: tokens '%s': expected a whole number in 1..%d", s, ST_MAX_TOKENS);
+			else {
+				if (act == ACT_STEER_TEMP)
+					sp->temperature = x;
+				else
+					sp->tokens = (int)x;
+				st_request(sp);
+			}
+			free(s);
+		}
+		return VR_HANDLED | VR_REDRAW;
 	case ACT_STEER_VALUE:
 		if (v->cur >= sp->n)
 			return VR_HANDLED;
 		if ((s = prompt_read("value: ", "", NULL, NULL, NULL))) {
 			char *end;
 			double x = strtod(s, &end);
-			if (!*s || *end || !isfinite(x))
+			if (!*s || *end || isnan(x))
 				tui_status(TC_ERROR, "steer: value '%s' is not a number", s);
+			else if (!(fabs(x) <= 1e6))
+				tui_status(TC_ERROR, "steer: value '%s' is out of range (-1e6 to 1e6)", s);
 			else {
 				sp->terms[v->cur].value = (float)x;
 				st_request(sp);
@@ -386,8 +423,11 @@ void view_open_steer(int64_t fid)
 	sp->job = j;
 	sp->seed = 1;
 	sp->mode = LIVE_CLAMP;
+	sp->temperature = 0.8;
+	sp->tokens = ST_TOKENS;
 	snprintf(sp->prompt, sizeof sp->prompt, "The meaning of life is ");
-	if (live_session_find(&j->plan, tui.ix, NULL, sp->err, sizeof sp->err) == 0) {
+	/* the dictionary of the feature steered, else the first attached */
+	if (live_session_find(&j->plan, tui.ix, live_sae_of(tui.ix, fid), sp->err, sizeof sp->err) == 0) {
 		j->ready = 1;
 		if (pthread_create(&sp->th, NULL, st_worker, j) == 0)
 			sp->started = 1;
