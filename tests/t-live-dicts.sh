@@ -47,6 +47,17 @@ check_grep "analyze: labels of punctuation are listed" "ASCII punctuation: '" "$
 check_grep "analyze: a cut label ends with a whole item and …" "^ASCII punctuation: '.{1,2}'…$" "$TMP/labels.txt"
 check_eq "analyze: every label is whole items ('X',...), … when cut" "" "$(grep -Ev "^ASCII punctuation: ('.{1,2}'(,'.{1,2}')*(…)?)?$" "$TMP/labels.txt")"
 
+# steer on a terminal shows its progress (rate, time left) on stderr, as
+# build does; not when stderr is not a terminal (the plain program: 6000
+# tokens are minutes under valgrind)
+script -qc "\"$B/featscope\" steer \"$IX\" -f res1k/275=11 -t 1500 --runs 2" /dev/null >"$TMP/pty.out" 2>&1
+check_eq "steer on a pty: exits 0" 0 $?
+tr '\r' '\n' <"$TMP/pty.out" >"$TMP/pty.txt"
+check_grep "steer on a pty: progress with the rate and the time left" "^steer: [0-9]+/6000 tokens, [0-9]+ tokens/s, [0-9.]+s, [0-9]+s left" "$TMP/pty.txt"
+check_grep "steer on a pty: the result is printed" "^steered:|steered" "$TMP/pty.txt"
+"$B/featscope" steer "$IX" -f res1k/275=11 -t 1500 >/dev/null 2>"$TMP/nopty.err"
+check_eq "steer without a terminal: no progress on stderr" "" "$(cat "$TMP/nopty.err")"
+
 # the browser: S and A on a res1k feature page use res1k (the first
 # attached is res4k); the steering screen's t and l set the temperature
 # and the length

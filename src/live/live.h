@@ -156,6 +156,11 @@ int live_sample(live_sampler *s, float *logits, int vocab);
  * LIVE_MIN_CTX included). */
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut);
+/* live_generate with progress: fn(ud, k) after each of the k tokens
+ * generated (fn may be NULL). */
+typedef void (*live_progress_fn)(void *ud, int done);
+int live_generate_progress(live_model *m, const int *ids, int np, int n, const live_hook *hook,
+			   live_sampler *s, int *out, int *cut, live_progress_fn fn, void *ud);
 
 /* Mean next-token loss (nats) of ids[0..T) under the model with a hook:
  * per-position losses in loss[T-1] when not NULL. */
