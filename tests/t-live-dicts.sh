@@ -87,6 +87,21 @@ check_grep "browser: A pins res1k/275" "22 tokens, colour: res1k/275 \(pinned\)"
 check_grep "browser: A analyses with res1k (the pinned feature is measured)" "^ +[0-9.]+  res1k/275 +nucleotide" "$TMP/p1"
 check_nogrep "browser: A lists no res4k feature" "res4k/" "$TMP/p1"
 
+# the browser's compare of res4k with res16k: the matching runs on a
+# worker; the screen says "computing..." and answers keys meanwhile
+# (FEATSCOPE_NOWAIT=1: the script does not wait for it), then shows it
+printf '%s\n' '#res4k/1<Enter>' ':compare res16k' ":save-display $TMP/c1" '?' ":save-display $TMP/c2" q \
+	":save-display $TMP/c3" Q >"$TMP/cmp.keys"
+FEATSCOPE_NOWAIT=1 FEATSCOPE_SCRIPT=$TMP/cmp.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" "$IX" >/dev/null 2>"$TMP/cmp.err"
+check_eq "compare: the browser runs and quits while it computes" 0 $?
+check_grep "compare: the screen says computing..." "^ res4k and res16k: computing\.\.\.$" "$TMP/c1"
+check_grep "compare: ? opens the help while it computes" "^ help: keys" "$TMP/c2"
+check_grep "compare: back on the compare screen" "^ compare res4k with res16k" "$TMP/c3"
+run cmpdone "#res4k/1<Enter>|:compare res16k|:save-display $TMP/c4|u|:save-display $TMP/c5|Q"
+check_grep "compare: then the result" "^ res4k in res16k [0-9.]+%, res16k in res4k [0-9.]+% \(baseline" "$TMP/c4"
+check_grep "compare: the mutual pairs are listed" "^ +0\.[0-9]+ +[0-9.-]+ +[0-9.-]+ +res4k/[0-9]+ +res16k/[0-9]+" "$TMP/c4"
+check_grep "compare: u lists the unmatched" "unmatched in res4k" "$TMP/c5"
+
 # GPT-2: n_positions 1 << 20 in config.json (wpe of that size, 1 MB
 # positions x 32 f16) runs in bounded memory
 PY=/usr/bin/python3
