@@ -27,9 +27,22 @@ check_grep "analyze: it analyses with res1k" "dictionary res1k" "$TMP/.out"
 # a bare number still means the default dictionary's feature
 check "analyze: a bare feature number uses the first dictionary" "$FS" analyze "$IX" -f 275=5 "The cat"
 check_grep "analyze: that is res4k" "dictionary res4k" "$TMP/.out"
-# two dictionaries at once: one line naming the dictionary steered
-check_exit "steer: features of two dictionaries exit 2" 2 "$FS" steer "$IX" -f res1k/275=11 -f res4k/1=2 -t 4
-check_grep "steer: says one dictionary at a time" "res4k/1: not in dictionary 'res1k'.*one dictionary at a time" "$TMP/.err"
+# two dictionaries at once (they read the same point): one pass, both hooks
+check "steer: features of two dictionaries run together" "$FS" steer --json "$IX" -f res1k/275=11 -f res4k/1=2 -t 24
+check_grep "steer: the JSON lists the res1k feature" '"feature": "res1k/275"' "$TMP/.out"
+check_grep "steer: the JSON lists the res4k feature" '"feature": "res4k/1"' "$TMP/.out"
+both=$(grep '"steered"' "$TMP/.out" | head -1)
+"$FS" steer --json "$IX" -f res1k/275=11 -t 24 >"$TMP/one.json" 2>/dev/null
+check "steer: the res4k term changes the res1k steering" test "$both" != "$(grep '"steered"' "$TMP/one.json" | head -1)"
+# where it is equivalent: adding 0 in a second dictionary leaves the first's steering, in either order
+one=$("$FS" steer --json --mode add "$IX" -f res1k/275=5 -t 24 2>&1 | grep '"steered"' | head -1)
+two=$("$FS" steer --json --mode add "$IX" -f res1k/275=5 -f res4k/1=0 -t 24 2>&1 | grep '"steered"' | head -1)
+rev=$("$FS" steer --json --mode add "$IX" -f res4k/1=0 -f res1k/275=5 -t 24 2>&1 | grep '"steered"' | head -1)
+check_eq "steer: add 0 in res4k beside res1k/275 equals res1k/275 alone" "$one" "$two"
+check_eq "steer: the same with the res4k term first" "$one" "$rev"
+# analyze encodes with one dictionary: a term of another is named
+check_exit "analyze: features of two dictionaries exit 2" 2 "$FS" analyze "$IX" -f res1k/275=11 -f res4k/1=2 "hi"
+check_grep "analyze: says one dictionary at a time" "res4k/1: not in dictionary 'res1k'.*one dictionary at a time" "$TMP/.err"
 
 # values: 1e9 is a number out of range; 1e1 is fine
 check_exit "steer: -f X=1e9 exits 2" 2 "$FS" steer "$IX" -f res1k/275=1e9 -t 4

@@ -237,8 +237,10 @@ fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls
 	return ix;
 }
 
-/* Resolve F in the session's dictionary ("N", "SAE/N", "#FID"). */
-static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
+/* Resolve F in the session's dictionary ("N", "SAE/N", "#FID"); with
+ * dict not NULL, a feature of any dictionary of the index, its row in
+ * *dict. */
+static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, const fs_sae **dict)
 {
 	char err[512];
 	int64_t fid, n;
@@ -272,9 +274,13 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 		fs_warn("--feature: %s: no such feature", lesc(name, strlen(name)));
 		return -1;
 	}
-	int ok = f.sae == ls->dict->id && f.idx >= 0 && f.idx < ls->sae->n_feat;
+	const fs_sae *fd = index_sae_by_id(ls->ix, (int)f.sae);
+	int ok = dict ? fd && f.idx >= 0 && f.idx < fd->n_features
+		      : f.sae == ls->dict->id && f.idx >= 0 && f.idx < ls->sae->n_feat;
 	*idx = f.idx;
 	index_feature_free(&f);
+	if (dict)
+		*dict = fd;
 	if (!ok) {
 		fs_warn("--feature: %s: not in dictionary '%s', the one steered (features of one dictionary at a time)",
 			lesc(name, strlen(name)), ls->dict->name);
@@ -283,8 +289,8 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 	return fid;
 }
 
-/* Parse F=V into a term; -1 with a message. */
-static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int64_t *fid)
+/* Parse F=V into a term (dict: as resolve_in); -1 with a message. */
+static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int64_t *fid, const fs_sae **dict)
 {
 	const char *eq = strrchr(arg, '=');
 	if (!eq || eq == arg) {
@@ -305,7 +311,7 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 		return -1;
 	}
 	int64_t idx;
-	*fid = resolve_in(ls, name, &idx);
+	*fid = resolve_in(ls, name, &idx, dict);
 	free(name);
 	if (*fid < 0)
 		return -1;
@@ -415,7 +421,7 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids)
 {
 	for (int i = 0; i < o->nfeat; i++)
-		if (parse_term(ls, o->features[i], &terms[i], &fids[i]) != 0)
+		if (parse_term(ls, o->features[i], &terms[i], &fids[i], NULL) != 0)
 			return -1;
 	return 0;
 }
@@ -545,6 +551,12 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	uint32_t *off = NULL;
 	live_steer_term *terms = NULL;
 	int64_t *tfids = NULL;
+	const fs_sae **tdict = NULL, **gd = NULL; /* each feature's dictionary; the dictionaries */
+	live_sae **gs = NULL;                     /* their loaded forms (gs[0]: the session's) */
+	const char **gname = NULL;                /* names of the dictionaries steered */
+	live_steer *sts = NULL;                   /* one steering state each */
+	live_steer_term *gterms = NULL;           /* the terms by dictionary */
+	int ng = 0;
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
@@ -566,16 +578,56 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		goto out;
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);
-	if (cli_live_parse_terms(&ls, &o, terms, tfids) != 0)
+	/* the features by dictionary: the session's first, each other one
+	 * loaded once and bound to the model; one hook runs them all */
+	tdict = xcalloc((size_t)o.nfeat, sizeof *tdict);
+	gd = xcalloc((size_t)o.nfeat + 1, sizeof *gd);
+	gs = xcalloc((size_t)o.nfeat + 1, sizeof *gs);
+	gname = xcalloc((size_t)o.nfeat + 1, sizeof *gname);
+	sts = xcalloc((size_t)o.nfeat + 1, sizeof *sts);
+	gterms = xcalloc((size_t)o.nfeat, sizeof *gterms);
+	gd[0] = ls.dict;
+	gs[0] = ls.sae;
+	ng = 1;
+	for (int i = 0; i < o.nfeat; i++) {
+		if (parse_term(&ls, o.features[i], &terms[i], &tfids[i], &tdict[i]) != 0)
+			goto out;
+		int g = 0;
+		while (g < ng && gd[g]->id != tdict[i]->id)
+			g++;
+		if (g == ng) {
+			char err[1024];
+			if (!(gs[ng] = live_session_sae(&ls, tdict[i]->name, &gd[ng], err, sizeof err))) {
+				fs_warn("%s", err);
+				goto out;
+			}
+			ng++;
+		}
+	}
+	int nst = 0, k = 0;
+	for (int g = 0; g < ng; g++) {
+		int from = k;
+		for (int i = 0; i < o.nfeat; i++)
+			if (tdict[i]->id == gd[g]->id)
+				gterms[k++] = terms[i];
+		if (k > from) {
+			sts[nst] = (live_steer){gs[g], o.mode, gterms + from, k - from, NULL, 0};
+			gname[nst++] = gd[g]->name;
+		}
+	}
+	live_steer_set ss = {sts, nst};
+	live_hook h;
+	char herr[512];
+	if (live_steer_set_hook(&ss, gname, &h, herr, sizeof herr) != 0) {
+		fs_warn("%s", herr);
 		goto out;
+	}
 	size_t plen = strlen(o.prompt);
 	if (!cli_live_valid_utf8(o.prompt, plen))
 		fs_warn("steer: --prompt: not valid UTF-8: shown escaped, used as bytes");
 	int np = live_tokenize(ls.model, o.prompt, plen, &ids, &off);
 	g0 = xmalloc((size_t)o.tokens * sizeof *g0);
 	g1 = xmalloc((size_t)o.tokens * sizeof *g1);
-	live_steer st = {ls.sae, o.mode, terms, o.nfeat, NULL, 0};
-	live_hook h = live_steer_as_hook(&st);
 	int C = ls.model->ctx;
 	if (np > C - 1)
 		fs_warn("steer: --prompt: %d tokens, longer than the model's context allows (%d): its first %d are dropped",
@@ -662,6 +714,14 @@ out:
 	free(off);
 	free(terms);
 	free(tfids);
+	for (int g = 1; g < ng; g++)
+		live_sae_free(gs[g]);
+	free(tdict);
+	free(gd);
+	free(gs);
+	free(gname);
+	free(sts);
+	free(gterms);
 	free(o.features);
 	live_session_close(&ls);
 	if (ix)

@@ -314,4 +314,16 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0);
 /* The hook for a steering state (at its dictionary's point). */
 live_hook live_steer_as_hook(live_steer *st);
 
+/* Steering with several dictionaries of one model at once: their states
+ * run in order in one hook. They must read the same point (the hook of a
+ * pass is at one point); live_steer_set_hook refuses others. */
+typedef struct {
+	live_steer *st;          /* one state a dictionary */
+	int n;                   /* how many */
+} live_steer_set;
+void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0);
+/* The hook of a set (at its first dictionary's point) in *h: 0, or -1
+ * with a message naming two dictionaries that read different points. */
+int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen);
+
 #endif

@@ -25,6 +25,12 @@ typedef struct {
  * is missing or its hash differs from the recorded one. */
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
+/* Another attached dictionary, name, loaded and bound to s's model (to
+ * steer several dictionaries at once), its row in *dict; checked as the
+ * session's own (file, hash, n_features) and refused when its
+ * prepend_bos differs from the session's dictionary's. NULL with one
+ * line in err. Free with live_sae_free. */
+live_sae *live_session_sae(live_session *s, const char *name, const fs_sae **dict, char *err, size_t errlen);
 
 /* The name of the dictionary feature fid belongs to (owned by ix), NULL
  * when there is no such feature: a feature named with its dictionary
