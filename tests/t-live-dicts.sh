@@ -94,6 +94,17 @@ check_eq "browser: temperature 0 is greedy (the next seed gives the same text)" 
 run steerbad "#res1k/275<Enter>|S|t|500<Enter>|:save-display $TMP/s4|l|0<Enter>|:save-display $TMP/s5|Q"
 check_grep "browser: a temperature past 100 is refused" "temperature '500': expected a number in 0\.\.100" "$TMP/s4"
 check_grep "browser: a length of 0 is refused" "tokens '0': expected a whole number in 1\.\.4096" "$TMP/s5"
+# a on the res1k screen with a res4k feature: both steered in one pass
+run steer2 "#res1k/275<Enter>|S|a|res4k/1<Enter>|:save-display $TMP/m1|x|:save-display $TMP/m2|Q"
+check_eq "browser: a res4k/1 on a res1k steering screen runs" 0 $?
+check_grep "browser: a res4k/1 keeps res1k/275" "^  res1k/275 += +[0-9.]+" "$TMP/m1"
+check_grep "browser: a res4k/1 adds it" "^  res4k/1 += +[0-9.]+" "$TMP/m1"
+check_nogrep "browser: a res4k/1 is not refused" "not in the attached dictionary|this screen steers|reads .* one at a time" "$TMP/m1"
+st1=$(sed -n '/^ unsteered/{n;p;}' "$TMP/s1" | cut -c51-)
+stm=$(sed -n '/^ unsteered/{n;p;}' "$TMP/m1" | cut -c51-)
+check "browser: the res4k term changes the steered text" test -n "$stm" -a "$st1" != "$stm"
+check_nogrep "browser: x removes res1k/275" "^  res1k/275 +=" "$TMP/m2"
+check_grep "browser: res4k/1 stays" "^  res4k/1 += +[0-9.]+" "$TMP/m2"
 run prompt "#res1k/275<Enter>|A|GATTACAGATTACAACGTTGCA|:save-display $TMP/p1|<Esc>|Q"
 check_eq "browser: A on res1k/275 runs and quits" 0 $?
 check_grep "browser: A pins res1k/275" "22 tokens, colour: res1k/275 \(pinned\)" "$TMP/p1"

@@ -413,6 +413,16 @@ live_sae *live_session_sae(live_session *s, const char *name, const fs_sae **dic
 	live_plan p;
 	if (live_session_find(&p, s->ix, name, err, errlen) != 0)
 		return NULL;
+	live_sae *sae = live_session_load_sae(s, &p, err, errlen);
+	if (sae)
+		*dict = p.dict;
+	live_plan_free(&p);
+	return sae;
+}
+
+live_sae *live_session_load_sae(live_session *s, const live_plan *pp, char *err, size_t errlen)
+{
+	const live_plan p = *pp;
 	live_sae *sae = NULL;
 	char *sp = find_checked(p.sae, p.dir, p.ixpath, err, errlen);
 	if (sp && (sae = live_sae_load(sp, err, errlen)) && live_sae_bind(sae, s->model, err, errlen) != 0) {
@@ -430,10 +440,7 @@ live_sae *live_session_sae(live_session *s, const char *name, const fs_sae **dic
 		live_sae_free(sae);
 		sae = NULL;
 	}
-	if (sae)
-		*dict = p.dict;
 	free(sp);
-	live_plan_free(&p);
 	return sae;
 }
 

@@ -53,6 +53,10 @@ typedef struct {
 int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 int live_session_load(live_session *s, const live_plan *p, char *err, size_t errlen);
 void live_plan_free(live_plan *p);
+/* The same in two steps (live_session_find on the index's thread, then
+ * this on any thread: it touches the index no more): the dictionary of
+ * plan p loaded and bound to s's model, checked as above. */
+live_sae *live_session_load_sae(live_session *s, const live_plan *p, char *err, size_t errlen);
 
 /* The ablation effect of dictionary feature f on a text: for every
  * position t < ntok - 1, the change in the log-probability of the next
