@@ -386,6 +386,31 @@ static void header_memory(const char *dir)
 		       "a header n_head that does not divide d_model is refused, naming the field");
 }
 
+/* The reference for steering two dictionaries at once in add mode: each
+ * row gets v4 W_dec4[f4] / in_scale4, then v1 W_dec1[f1] / in_scale1. */
+typedef struct {
+	live_sae *a, *b; /* the two dictionaries */
+	int fa;          /* feature of a */
+	float va;        /* its value */
+	int fb;          /* feature of b */
+	float vb;        /* its value */
+} both_ref;
+
+static void both_ref_fn(void *ud, float *act, int n, int width, int pos0)
+{
+	(void)pos0;
+	both_ref *r = ud;
+	for (int i = 0; i < n; i++) {
+		float *row = act + (size_t)i * width;
+		const float *da = r->a->w_dec + (size_t)r->fa * width, *db = r->b->w_dec + (size_t)r->fb * width;
+		float ca = r->va * (1.0f / r->a->in_scale), cb = r->vb * (1.0f / r->b->in_scale);
+		for (int j = 0; j < width; j++)
+			row[j] += ca * da[j];
+		for (int j = 0; j < width; j++)
+			row[j] += cb * db[j];
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--wide-child"))
@@ -541,6 +566,56 @@ int main(int argc, char **argv)
 		live_hook h = live_steer_as_hook(&st);
 		live_forward(m, ids, T, &h, NULL);
 		CHECK(after[10] > one[10] + 2, "add 5: the feature reads more than before");
+	}
+	/* two dictionaries of the model steered at once (one hook, live_steer_set):
+	 * in add mode, the pass equals one that adds both directions itself */
+	{
+		char p1k[1200];
+		snprintf(p1k, sizeof p1k, "%s/data/demo-sae-res1k.bin", src);
+		live_sae *s1k = live_sae_load(p1k, err, sizeof err);
+		CHECK(s1k && live_sae_bind(s1k, m, err, sizeof err) == 0, "res1k loads and binds to the demo model");
+		if (s1k) {
+			live_steer_term t4 = {f0, 5.0f}, t1 = {7, 3.0f};
+			live_steer two[2] = {{s, LIVE_ADD, &t4, 1, NULL, 0}, {s1k, LIVE_ADD, &t1, 1, NULL, 0}};
+			live_steer_set ss = {two, 2};
+			const char *names[2] = {"res4k", "res1k"};
+			live_hook h;
+			CHECK(live_steer_set_hook(&ss, names, &h, err, sizeof err) == 0, "two dictionaries at one point make one hook");
+			int V = m->vocab;
+			float *lg_set = xmalloc((size_t)T * V * sizeof(float)), *lg_ref = xmalloc((size_t)T * V * sizeof(float));
+			float *lg_one = xmalloc((size_t)T * V * sizeof(float));
+			live_forward(m, ids, T, &h, lg_set);
+			both_ref br = {s, s1k, f0, 5.0f, 7, 3.0f};
+			live_hook rh = {s->hook, both_ref_fn, &br};
+			live_forward(m, ids, T, &rh, lg_ref);
+			live_hook h4 = live_steer_as_hook(&two[0]);
+			live_forward(m, ids, T, &h4, lg_one);
+			double worst = 0, moved = 0;
+			for (size_t i = 0; i < (size_t)T * V; i++) {
+				worst = fmax(worst, fabs(lg_set[i] - lg_ref[i]));
+				moved = fmax(moved, fabs(lg_set[i] - lg_one[i]));
+			}
+			char name[160];
+			snprintf(name, sizeof name, "add in two dictionaries equals adding both directions (worst %.2g)", worst);
+			CHECK(worst <= 1e-5, name);
+			CHECK(moved > 1e-3, "the second dictionary's term changes the pass");
+			/* an empty second state: the first alone, exactly */
+			two[1].n = 0;
+			live_forward(m, ids, T, &h, lg_set);
+			CHECK(memcmp(lg_set, lg_one, (size_t)T * V * sizeof(float)) == 0,
+			      "a second dictionary with no terms leaves the first's steering as it is");
+			/* dictionaries at different points: refused, both named */
+			live_sae other = *s1k;
+			other.hook.layer = s1k->hook.layer == 0 ? 1 : 0;
+			two[1].sae = &other;
+			CHECK(live_steer_set_hook(&ss, names, &h, err, sizeof err) == -1 && strstr(err, "'res4k' reads") &&
+				      strstr(err, "'res1k' reads") && strstr(err, "one at a time"),
+			      "two dictionaries at different points are refused, both named");
+			free(lg_set);
+			free(lg_ref);
+			free(lg_one);
+			live_sae_free(s1k);
+		}
 	}
 	/* ablation of the fed feature changes the loss; no steering leaves it */
 	{

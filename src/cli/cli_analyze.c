@@ -10,6 +10,7 @@
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/json.h"
+#include "core/format.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"
@@ -83,19 +84,19 @@ static int total_cmp(const void *a, const void *b)
 	return x->idx - y->idx;
 }
 
-/* First `width` bytes of a label, escaped, cut at a character boundary. */
+/* A label in at most about `width` columns, escaped: cut where
+ * format_label_cut says (never inside a character or a quoted item),
+ * "…" marking the cut. */
 static const char *short_label(const char *s, int width)
 {
-	size_t n = strlen(s), cut = 0;
-	while (cut < n && (int)cut < width) {
-		int l = utf8_len((const unsigned char *)s + cut, n - cut);
-		if (!l)
-			l = 1;
-		if ((int)(cut + (size_t)l) > width)
-			break;
-		cut += (size_t)l;
-	}
-	return lesc(s, cut);
+	static char out[4][1024];
+	static int ring;
+	size_t n = strlen(s), cut = format_label_cut(s, n, (size_t)width);
+	if (cut == n)
+		return lesc(s, n);
+	char *o = out[ring++ % 4];
+	snprintf(o, sizeof out[0], "%s…", lesc(s, cut));
+	return o;
 }
 
 static const cli_opt analyze_opts[] = {
@@ -368,7 +369,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	}
 	const char *targ = npos == 2 ? pos[1] : "-";
 	int from_stdin = strcmp(targ, "-") == 0;
-	if (!(ix = cli_live_open(pos[0], o.sae, &ls)))
+	if (!(ix = cli_live_open(pos[0], &o, &ls)))
 		goto out;
 	terms = xcalloc((size_t)o.nfeat + 1, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat + 1, sizeof *tfids);

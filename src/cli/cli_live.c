@@ -200,22 +200,47 @@ out:
 
 /* ----------------------------------------------------------- shared parts */
 
-fs_index *cli_live_open(const char *ixpath, const char *sae, live_session *ls)
+/* The dictionary of the first --feature that names one ("SAE/N" or
+ * "#FID"), or NULL: a feature named with its dictionary selects it. */
+static const char *named_sae(fs_index *ix, const live_opts *o)
+{
+	for (int i = 0; i < o->nfeat; i++) {
+		const char *arg = o->features[i], *eq = strrchr(arg, '=');
+		if (!eq || eq == arg)
+			continue;
+		char *name = xstrndup(arg, (size_t)(eq - arg)), err[512];
+		int64_t fid = strchr(name, '/') || name[0] == '#' ? index_resolve(ix, name, err, sizeof err) : -1;
+		free(name);
+		const char *sae = live_sae_of(ix, fid);
+		if (sae)
+			return sae;
+	}
+	return NULL;
+}
+
+fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls)
 {
 	fs_index *ix = cli_open_index(ixpath);
 	if (!ix)
 		return NULL;
+	const char *sae = o->sae ? o->sae : named_sae(ix, o);
 	char err[1024];
 	if (live_session_open(ls, ix, sae, err, sizeof err) != 0) {
-		fs_warn("%s", err);
+		if (!o->sae && sae && strstr(err, "--sae: no dictionary"))
+			fs_warn("%s: --feature: dictionary '%s' is not attached (featscope attach %s --sae %s=FILE)",
+				ixpath, lesc(sae, strlen(sae)), ixpath, lesc(sae, strlen(sae)));
+		else
+			fs_warn("%s", err);
 		index_close(ix);
 		return NULL;
 	}
 	return ix;
 }
 
-/* Resolve F in the session's dictionary ("N", "SAE/N", "#FID"). */
-static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
+/* Resolve F in the session's dictionary ("N", "SAE/N", "#FID"); with
+ * dict not NULL, a feature of any dictionary of the index, its row in
+ * *dict. */
+static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, const fs_sae **dict)
 {
 	char err[512];
 	int64_t fid, n;
@@ -249,19 +274,23 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx)
 		fs_warn("--feature: %s: no such feature", lesc(name, strlen(name)));
 		return -1;
 	}
-	int ok = f.sae == ls->dict->id && f.idx >= 0 && f.idx < ls->sae->n_feat;
+	const fs_sae *fd = index_sae_by_id(ls->ix, (int)f.sae);
+	int ok = dict ? fd && f.idx >= 0 && f.idx < fd->n_features
+		      : f.sae == ls->dict->id && f.idx >= 0 && f.idx < ls->sae->n_feat;
 	*idx = f.idx;
 	index_feature_free(&f);
+	if (dict)
+		*dict = fd;
 	if (!ok) {
-		fs_warn("--feature: %s: not in dictionary '%s' (choose it with --sae)", lesc(name, strlen(name)),
-			ls->dict->name);
+		fs_warn("--feature: %s: not in dictionary '%s', the one steered (features of one dictionary at a time)",
+			lesc(name, strlen(name)), ls->dict->name);
 		return -1;
 	}
 	return fid;
 }
 
-/* Parse F=V into a term; -1 with a message. */
-static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int64_t *fid)
+/* Parse F=V into a term (dict: as resolve_in); -1 with a message. */
+static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int64_t *fid, const fs_sae **dict)
 {
 	const char *eq = strrchr(arg, '=');
 	if (!eq || eq == arg) {
@@ -270,13 +299,19 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	}
 	char *end, *name = xstrndup(arg, (size_t)(eq - arg));
 	double v = strtod(eq + 1, &end);
-	if (!eq[1] || *end || !isfinite(v) || fabs(v) > 1e6) {
+	if (!eq[1] || *end || isnan(v)) {
 		fs_warn("--feature: %s: value '%s' is not a number", lesc(name, strlen(name)), lesc(eq + 1, strlen(eq + 1)));
 		free(name);
 		return -1;
 	}
+	if (!(fabs(v) <= LIVE_MAX_STEER)) {
+		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", lesc(name, strlen(name)),
+			lesc(eq + 1, strlen(eq + 1)));
+		free(name);
+		return -1;
+	}
 	int64_t idx;
-	*fid = resolve_in(ls, name, &idx);
+	*fid = resolve_in(ls, name, &idx, dict);
 	free(name);
 	if (*fid < 0)
 		return -1;
@@ -386,12 +421,36 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids)
 {
 	for (int i = 0; i < o->nfeat; i++)
-		if (parse_term(ls, o->features[i], &terms[i], &fids[i]) != 0)
+		if (parse_term(ls, o->features[i], &terms[i], &fids[i], NULL) != 0)
 			return -1;
 	return 0;
 }
 
 /* ------------------------------------------------------------------- steer */
+
+/* steer's progress on a terminal, as build shows it: one line on stderr
+ * redrawn at most four times a second, with the rate and the time left. */
+typedef struct {
+	int64_t total;  /* tokens of every generation of the command */
+	int64_t before; /* tokens of the generations done */
+	double t0;      /* start */
+	double last;    /* last redraw */
+	int shown;      /* a line was drawn (a newline ends it) */
+} steer_progress;
+
+static void steer_progress_fn(void *ud, int done)
+{
+	steer_progress *p = ud;
+	double now = fs_now();
+	if (now - p->last < 0.25)
+		return;
+	p->last = now;
+	int64_t k = p->before + done;
+	double rate = k / (now - p->t0 + 1e-9);
+	fprintf(stderr, "\rsteer: %lld/%lld tokens, %.0f tokens/s, %.1fs, %.0fs left   ", (long long)k,
+		(long long)p->total, rate, now - p->t0, rate > 0 ? (double)(p->total - k) / rate : 0.0);
+	p->shown = 1;
+}
 
 /* Lines of escaped text wrapped at width columns (one byte a column for
  * ASCII, one per character otherwise: close enough for two panes). */
@@ -492,6 +551,12 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	uint32_t *off = NULL;
 	live_steer_term *terms = NULL;
 	int64_t *tfids = NULL;
+	const fs_sae **tdict = NULL, **gd = NULL; /* each feature's dictionary; the dictionaries */
+	live_sae **gs = NULL;                     /* their loaded forms (gs[0]: the session's) */
+	const char **gname = NULL;                /* names of the dictionaries steered */
+	live_steer *sts = NULL;                   /* one steering state each */
+	live_steer_term *gterms = NULL;           /* the terms by dictionary */
+	int ng = 0;
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
@@ -509,32 +574,80 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("steer: --prompt: empty");
 		goto out;
 	}
-	if (!(ix = cli_live_open(pos[0], o.sae, &ls)))
+	if (!(ix = cli_live_open(pos[0], &o, &ls)))
 		goto out;
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);
-	if (cli_live_parse_terms(&ls, &o, terms, tfids) != 0)
+	/* the features by dictionary: the session's first, each other one
+	 * loaded once and bound to the model; one hook runs them all */
+	tdict = xcalloc((size_t)o.nfeat, sizeof *tdict);
+	gd = xcalloc((size_t)o.nfeat + 1, sizeof *gd);
+	gs = xcalloc((size_t)o.nfeat + 1, sizeof *gs);
+	gname = xcalloc((size_t)o.nfeat + 1, sizeof *gname);
+	sts = xcalloc((size_t)o.nfeat + 1, sizeof *sts);
+	gterms = xcalloc((size_t)o.nfeat, sizeof *gterms);
+	gd[0] = ls.dict;
+	gs[0] = ls.sae;
+	ng = 1;
+	for (int i = 0; i < o.nfeat; i++) {
+		if (parse_term(&ls, o.features[i], &terms[i], &tfids[i], &tdict[i]) != 0)
+			goto out;
+		int g = 0;
+		while (g < ng && gd[g]->id != tdict[i]->id)
+			g++;
+		if (g == ng) {
+			char err[1024];
+			if (!(gs[ng] = live_session_sae(&ls, tdict[i]->name, &gd[ng], err, sizeof err))) {
+				fs_warn("%s", err);
+				goto out;
+			}
+			ng++;
+		}
+	}
+	int nst = 0, k = 0;
+	for (int g = 0; g < ng; g++) {
+		int from = k;
+		for (int i = 0; i < o.nfeat; i++)
+			if (tdict[i]->id == gd[g]->id)
+				gterms[k++] = terms[i];
+		if (k > from) {
+			sts[nst] = (live_steer){gs[g], o.mode, gterms + from, k - from, NULL, 0};
+			gname[nst++] = gd[g]->name;
+		}
+	}
+	live_steer_set ss = {sts, nst};
+	live_hook h;
+	char herr[512];
+	if (live_steer_set_hook(&ss, gname, &h, herr, sizeof herr) != 0) {
+		fs_warn("%s", herr);
 		goto out;
+	}
 	size_t plen = strlen(o.prompt);
 	if (!cli_live_valid_utf8(o.prompt, plen))
 		fs_warn("steer: --prompt: not valid UTF-8: shown escaped, used as bytes");
 	int np = live_tokenize(ls.model, o.prompt, plen, &ids, &off);
 	g0 = xmalloc((size_t)o.tokens * sizeof *g0);
 	g1 = xmalloc((size_t)o.tokens * sizeof *g1);
-	live_steer st = {ls.sae, o.mode, terms, o.nfeat, NULL, 0};
-	live_hook h = live_steer_as_hook(&st);
 	int C = ls.model->ctx;
 	if (np > C - 1)
 		fs_warn("steer: --prompt: %d tokens, longer than the model's context allows (%d): its first %d are dropped",
 			np, C - 1, np - (C - 1));
 	jruns = json_array();
+	steer_progress pg = {(int64_t)o.runs * 2 * o.tokens, 0, fs_now(), fs_now(), 0};
+	live_progress_fn pfn = fs_stderr_tty() ? steer_progress_fn : NULL;
 	for (int r = 0; r < o.runs; r++) {
 		uint64_t seed = o.seed + (uint64_t)r;
 		live_sampler s0, s1;
 		live_sampler_init(&s0, seed, (float)o.temperature);
 		live_sampler_init(&s1, seed, (float)o.temperature);
-		int n0 = live_generate(ls.model, ids, np, o.tokens, NULL, &s0, g0, NULL);
-		int n1 = live_generate(ls.model, ids, np, o.tokens, &h, &s1, g1, NULL);
+		int n0 = live_generate_progress(ls.model, ids, np, o.tokens, NULL, &s0, g0, NULL, pfn, &pg);
+		pg.before += o.tokens;
+		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, &h, &s1, g1, NULL, pfn, &pg);
+		pg.before += o.tokens;
+		if (pg.shown) { /* the line ends before the run is printed */
+			fputc('\n', stderr);
+			pg.shown = 0;
+		}
 		if (n0 < 0 || n1 < 0) {
 			fs_warn("steer: generation failed");
 			rc = FS_EXIT_ERR;
@@ -601,6 +714,14 @@ out:
 	free(off);
 	free(terms);
 	free(tfids);
+	for (int g = 1; g < ng; g++)
+		live_sae_free(gs[g]);
+	free(tdict);
+	free(gd);
+	free(gs);
+	free(gname);
+	free(sts);
+	free(gterms);
 	free(o.features);
 	live_session_close(&ls);
 	if (ix)

@@ -33,8 +33,12 @@ typedef struct {
 /* Escaped bytes (core/escape.h's rule) into a ring of buffers: valid
  * until eight more calls. */
 const char *cli_live_esc(const char *s, size_t n);
-/* Open the index and its live model; NULL after one line on stderr. */
-fs_index *cli_live_open(const char *ixpath, const char *sae, live_session *ls);
+/* The largest |V| of a --feature F=V. */
+#define LIVE_MAX_STEER 1e6
+/* Open the index and its live model with the dictionary of --sae, else of
+ * the first --feature named with its dictionary (SAE/N, #FID), else the
+ * first attached; NULL after one line on stderr. */
+fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls);
 /* Is s[0..n) valid UTF-8? */
 int cli_live_valid_utf8(const char *s, size_t n);
 /* Parse analyze's or steer's command line into o and the positional
@@ -47,7 +51,7 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids);
 
 /* Options of analyze and steer; each command lists those it takes. */
-#define LIVE_OPT_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: the first)"}
+#define LIVE_OPT_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: that of a feature named SAE/N, else the first)"}
 #define LIVE_OPT_FEATURE {"feature", 'f', OPT_STR, "F=V", 0, 0, "steer feature F at value V (repeatable)"}
 #define LIVE_OPT_MODE {"mode", 0, OPT_STR, "clamp|add", 0, 0, "clamp the features to V (default) or add V times their directions"}
 #define LIVE_OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}

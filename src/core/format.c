@@ -106,3 +106,31 @@ void format_sparkline(fs_buf *b, const uint32_t *counts, int n)
 		buf_adds(b, bars[lv]);
 	}
 }
+
+size_t format_label_cut(const char *s, size_t n, size_t width)
+{
+	if (n <= width)
+		return n;
+	size_t best = 0;
+	char q = 0; /* the open quote, 0 outside one */
+	for (size_t i = 0; i < n;) {
+		if (!q && i < width)
+			best = i; /* s[0..i) is whole: a cut here leaves no quote open */
+		unsigned char c = (unsigned char)s[i];
+		if (q) {
+			if (c == '\\' && i + 1 < n) {
+				i += 2;
+				continue;
+			}
+			if (c == (unsigned char)q &&
+			    (i + 1 == n || strchr(",;: )]", s[i + 1])))
+				q = 0;
+		} else if ((c == '\'' || c == '"') && (i == 0 || strchr(" ,:([", s[i - 1])))
+			q = (char)c;
+		int l = utf8_len((const unsigned char *)s + i, n - i);
+		i += l ? (size_t)l : 1;
+	}
+	while (best > 0 && strchr(" ,;", s[best - 1]))
+		best--;
+	return best;
+}

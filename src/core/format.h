@@ -28,6 +28,13 @@ void format_context(fs_buf *b, const char *text, size_t len, const uint32_t *tok
  * part format_context wraps in « »); nothing when there is no such token. */
 void format_token(fs_buf *b, const char *text, size_t len, const uint32_t *tok_off, int ntok, int mark);
 
+/* Where to cut label s[0..n) to show at most width bytes: n when it fits;
+ * else the largest cut below width that splits neither a UTF-8 character
+ * nor a quoted item ('...' or "..." opened after a space, ',', ':', '(' or
+ * '[', a backslash escaping inside), with the separators before it
+ * (spaces, ',', ';') left off; the caller adds "…" when the cut is below n. */
+size_t format_label_cut(const char *s, size_t n, size_t width);
+
 /* Append a histogram of counts as Unicode block characters ▁..█. */
 void format_sparkline(fs_buf *b, const uint32_t *counts, int n);
 

@@ -9,7 +9,14 @@
  * Beginning of sequence: with live_set_bos on (a SAELens dictionary with
  * prepend_bos, as harvest ran it), <|endoftext|> runs before position 0
  * of every pass; hooks, logits and positions leave it out (the hook's
- * pos0 counts the text's tokens), and ctx is n_positions - 1.
+ * pos0 counts the text's tokens), and ctx is the window - 1.
+ *
+ * The window: config.json is untrusted and may say n_positions up to
+ * 1 << 20 with a small wpe; the buffers sized by the context (a window's
+ * logits, ctx x vocab, and the KV cache) would then ask for hundreds of
+ * GB. The window run is n_positions, made shorter when its logits would
+ * pass G2_MAX_LOGITS (256 MiB; GPT-2's are 0.2 GiB) or its cache
+ * G2_MAX_CACHE (1 GiB; GPT-2 XL's is 0.6 GiB).
  *
  * Text that is not UTF-8 is still analysed: the valid runs go through the
  * BPE encoder, each invalid byte becomes its single-byte token.
@@ -23,15 +30,32 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* The most floats of a window's logits (ctx x vocab) and of the KV cache. */
+#define G2_MAX_LOGITS ((int64_t)1 << 26)
+#define G2_MAX_CACHE ((int64_t)1 << 28)
+
+/* The context the live model runs: n_positions, shorter when its logits
+ * or its cache would pass those. */
+static int g2_window(const fs_gpt2 *g)
+{
+	int64_t w = gpt2_ctx(g), per_pos = 2 * (int64_t)gpt2_n_layer(g) * gpt2_d_model(g);
+	if (w * gpt2_vocab(g) > G2_MAX_LOGITS)
+		w = G2_MAX_LOGITS / gpt2_vocab(g);
+	if (w * per_pos > G2_MAX_CACHE)
+		w = G2_MAX_CACHE / per_pos;
+	return w < 1 ? 1 : (int)w;
+}
+
 /* The model: the common part first. */
 typedef struct {
 	live_model base;     /* common fields */
 	fs_gpt2 *g;          /* the checkpoint */
-	gpt2_cache *cache;   /* n_positions keys and values */
+	gpt2_cache *cache;   /* window keys and values */
+	int window;          /* positions a pass may hold (g2_window) */
 	int byte_id[256];    /* the single-byte token of each byte, -1 none */
 	int bos_id;          /* <|endoftext|>, -1 none */
 	int use_bos;         /* run bos_id before position 0 */
-	int32_t *ids32;      /* [n_positions] ids of the pass */
+	int32_t *ids32;      /* [window] ids of the pass */
 	float *lg;           /* logits with the BOS row [lg_rows, vocab] */
 	int lg_rows;         /* rows lg holds */
 	const live_hook *hook; /* the pass's hook (layer resolved) */
@@ -82,9 +106,10 @@ static live_model *g2_load(const char *path, char *err, size_t errlen)
 	m->base.n_layer = gpt2_n_layer(g);
 	m->base.d_model = gpt2_d_model(g);
 	m->base.vocab = gpt2_vocab(g);
-	m->base.ctx = gpt2_ctx(g);
+	m->window = g2_window(g);
+	m->base.ctx = m->window;
 	m->g = g;
-	m->cache = gpt2_cache_new(g, gpt2_ctx(g));
+	m->cache = gpt2_cache_new(g, m->window);
 	m->bos_id = bpe_eot(t);
 	for (int b = 0; b < 256; b++)
 		m->byte_id[b] = -1;
@@ -94,7 +119,7 @@ static live_model *g2_load(const char *path, char *err, size_t errlen)
 		if (s && l == 1 && m->byte_id[s[0]] < 0)
 			m->byte_id[s[0]] = id;
 	}
-	m->ids32 = xmalloc(sizeof(int32_t) * (size_t)gpt2_ctx(g));
+	m->ids32 = xmalloc(sizeof(int32_t) * (size_t)m->window);
 	return &m->base;
 }
 
@@ -104,7 +129,7 @@ static int g2_set_bos(live_model *lm, int on)
 	if (on && m->bos_id < 0)
 		return -1;
 	m->use_bos = on != 0;
-	m->base.ctx = gpt2_ctx(m->g) - m->use_bos;
+	m->base.ctx = m->window - m->use_bos;
 	m->base.pos = 0;
 	gpt2_cache_reset(m->cache);
 	return 0;
@@ -214,7 +239,7 @@ static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *ho
 {
 	gpt2_live *m = (gpt2_live *)lm;
 	int V = lm->vocab, b = m->use_bos;
-	if (T < 1 || T + b > gpt2_ctx(m->g))
+	if (T < 1 || T + b > m->window)
 		return -1;
 	if (b)
 		m->ids32[0] = m->bos_id;

@@ -170,6 +170,12 @@ int live_sample(live_sampler *s, float *logits, int vocab)
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut)
 {
+	return live_generate_progress(m, ids, np, n, hook, s, out, cut, NULL, NULL);
+}
+
+int live_generate_progress(live_model *m, const int *ids, int np, int n, const live_hook *hook,
+			   live_sampler *s, int *out, int *cut, live_progress_fn fn, void *ud)
+{
 	/* one token of prompt and one of room at least: a shorter context
 	 * (live_session_load refuses it) would make keep negative */
 	if (np < 1 || n < 0 || m->ctx < LIVE_MIN_CTX)
@@ -190,6 +196,8 @@ int live_generate(live_model *m, const int *ids, int np, int n, const live_hook 
 		int t = live_sample(s, last, m->vocab);
 		out[got] = t;
 		hist[nh++] = t;
+		if (fn)
+			fn(ud, got + 1);
 		if (got + 1 == n)
 			break;
 		if (m->pos >= m->ctx) {

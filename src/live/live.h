@@ -156,6 +156,11 @@ int live_sample(live_sampler *s, float *logits, int vocab);
  * LIVE_MIN_CTX included). */
 int live_generate(live_model *m, const int *ids, int np, int n, const live_hook *hook,
 		  live_sampler *s, int *out, int *cut);
+/* live_generate with progress: fn(ud, k) after each of the k tokens
+ * generated (fn may be NULL). */
+typedef void (*live_progress_fn)(void *ud, int done);
+int live_generate_progress(live_model *m, const int *ids, int np, int n, const live_hook *hook,
+			   live_sampler *s, int *out, int *cut, live_progress_fn fn, void *ud);
 
 /* Mean next-token loss (nats) of ids[0..T) under the model with a hook:
  * per-position losses in loss[T-1] when not NULL. */
@@ -308,5 +313,17 @@ typedef struct {
 void live_steer_hook(void *ud, float *act, int n, int width, int pos0);
 /* The hook for a steering state (at its dictionary's point). */
 live_hook live_steer_as_hook(live_steer *st);
+
+/* Steering with several dictionaries of one model at once: their states
+ * run in order in one hook. They must read the same point (the hook of a
+ * pass is at one point); live_steer_set_hook refuses others. */
+typedef struct {
+	live_steer *st;          /* one state a dictionary */
+	int n;                   /* how many */
+} live_steer_set;
+void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0);
+/* The hook of a set (at its first dictionary's point) in *h: 0, or -1
+ * with a message naming two dictionaries that read different points. */
+int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen);
 
 #endif

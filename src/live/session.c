@@ -299,6 +299,16 @@ static char *find_checked(const fs_live_file *f, const char *dir, const char *ix
 	return p;
 }
 
+const char *live_sae_of(fs_index *ix, int64_t fid)
+{
+	fs_feature f;
+	if (fid <= 0 || index_feature(ix, fid, &f) != 0)
+		return NULL;
+	const fs_sae *d = index_sae_by_id(ix, (int)f.sae);
+	index_feature_free(&f);
+	return d ? d->name : NULL;
+}
+
 int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen)
 {
 	memset(p, 0, sizeof *p);
@@ -396,6 +406,42 @@ out:
 	free(mp);
 	free(sp);
 	return rc;
+}
+
+live_sae *live_session_sae(live_session *s, const char *name, const fs_sae **dict, char *err, size_t errlen)
+{
+	live_plan p;
+	if (live_session_find(&p, s->ix, name, err, errlen) != 0)
+		return NULL;
+	live_sae *sae = live_session_load_sae(s, &p, err, errlen);
+	if (sae)
+		*dict = p.dict;
+	live_plan_free(&p);
+	return sae;
+}
+
+live_sae *live_session_load_sae(live_session *s, const live_plan *pp, char *err, size_t errlen)
+{
+	const live_plan p = *pp;
+	live_sae *sae = NULL;
+	char *sp = find_checked(p.sae, p.dir, p.ixpath, err, errlen);
+	if (sp && (sae = live_sae_load(sp, err, errlen)) && live_sae_bind(sae, s->model, err, errlen) != 0) {
+		live_sae_free(sae);
+		sae = NULL;
+	}
+	if (sae && sae->prepend_bos != s->sae->prepend_bos) {
+		fs_seterr(err, errlen, "%s: prepend_bos differs from that of dictionary '%s': steer them one at a time",
+			  sp, s->dict->name);
+		live_sae_free(sae);
+		sae = NULL;
+	} else if (sae && sae->n_feat != p.dict->n_features) {
+		fs_seterr(err, errlen, "%s: n_features: %d, but dictionary '%s' of %s has %lld", sp, sae->n_feat,
+			  p.dict->name, p.ixpath, (long long)p.dict->n_features);
+		live_sae_free(sae);
+		sae = NULL;
+	}
+	free(sp);
+	return sae;
 }
 
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen)

@@ -25,6 +25,17 @@ typedef struct {
  * is missing or its hash differs from the recorded one. */
 int live_session_open(live_session *s, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 void live_session_close(live_session *s);
+/* Another attached dictionary, name, loaded and bound to s's model (to
+ * steer several dictionaries at once), its row in *dict; checked as the
+ * session's own (file, hash, n_features) and refused when its
+ * prepend_bos differs from the session's dictionary's. NULL with one
+ * line in err. Free with live_sae_free. */
+live_sae *live_session_sae(live_session *s, const char *name, const fs_sae **dict, char *err, size_t errlen);
+
+/* The name of the dictionary feature fid belongs to (owned by ix), NULL
+ * when there is no such feature: a feature named with its dictionary
+ * selects that dictionary (steer, analyze, the browser's live screens). */
+const char *live_sae_of(fs_index *ix, int64_t fid);
 
 /* live_session_open in two steps, for a caller that loads in another
  * thread: find reads the index (its live_files rows and the dictionary;
@@ -42,6 +53,10 @@ typedef struct {
 int live_session_find(live_plan *p, fs_index *ix, const char *sae_name, char *err, size_t errlen);
 int live_session_load(live_session *s, const live_plan *p, char *err, size_t errlen);
 void live_plan_free(live_plan *p);
+/* The same in two steps (live_session_find on the index's thread, then
+ * this on any thread: it touches the index no more): the dictionary of
+ * plan p loaded and bound to s's model, checked as above. */
+live_sae *live_session_load_sae(live_session *s, const live_plan *p, char *err, size_t errlen);
 
 /* The ablation effect of dictionary feature f on a text: for every
  * position t < ntok - 1, the change in the log-probability of the next

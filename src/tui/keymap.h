@@ -87,6 +87,8 @@
 	X(STEER_DROP, "steer-drop", STEER, "x", "stop steering with the selected feature") \
 	X(STEER_PROMPT, "steer-prompt", STEER, "p", "edit the prompt") \
 	X(STEER_MODE, "steer-mode", STEER, "M", "clamp the features or add their directions") \
+	X(STEER_TEMP, "steer-temperature", STEER, "t", "set the sampling temperature (0 greedy)") \
+	X(STEER_LENGTH, "steer-length", STEER, "l", "set how many tokens are generated") \
 	X(LIST_REMOVE, "list-remove", MINE, "-", "remove the feature from the list it is shown under") \
 	X(SAVE_NOTE, "save-note", NOTE, "<C-s>", "save the note now")              \
 	X(CLOSE_NOTE, "close-note", NOTE, "<Esc> <C-x>", "save the note and close the editor")

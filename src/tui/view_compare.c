@@ -5,7 +5,10 @@
  *     compare`): the mutual pairs sorted by cosine or co-activation, or
  *     the unmatched features of either side ('u' cycles the lists, 'o' the
  *     order, 'd' the other dictionary); Enter opens a pair side by side,
- *     an unmatched feature's page;
+ *     an unmatched feature's page; the matching (decoder products,
+ *     seconds for wide dictionaries) runs on a worker thread that touches
+ *     no index while the screen says "computing..." and answers keys, the
+ *     index reads (sides, co-activation) stay on the screen's thread;
  *   - pair: two features in split panes, their top contexts scrolling
  *     together;
  *   - family: a feature's family over the wider dictionaries of its hook
@@ -26,6 +29,7 @@
 
 #include <curses.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +58,12 @@ typedef struct {
 	int64_t n;         /* its rows */
 	char coact[256];   /* why co-activation is not available ("" available) */
 	char err[512];     /* why nothing could be computed ("" ok) */
+	pthread_t th;      /* the matching's worker */
+	int running;       /* th started and not joined */
+	int done;          /* the worker finished (guarded by mu) */
+	int match_rc;      /* its cmp_match_run result */
+	char match_err[512]; /* its message */
+	pthread_mutex_t mu; /* guards done */
 } cv_priv;
 
 static int cv_by_cos(const void *x, const void *y)
@@ -128,37 +138,37 @@ static void cv_title(view *v)
 			 p->list == 1 ? p->A.name : p->list == 2 ? p->B.name : "");
 }
 
-/* Compute the comparison of dictionaries sa and sb. */
-static void cv_load(view *v)
+/* The worker: the matching of the two sides' decoders, no index touched. */
+static void *cv_worker(void *arg)
+{
+	cv_priv *p = arg;
+	cmp_opts o;
+	cmp_opts_init(&o);
+	int rc = cmp_match_run(p->A.W, p->A.n, p->B.W, p->B.n, p->A.d, &o, &p->m, p->match_err, sizeof p->match_err);
+	pthread_mutex_lock(&p->mu);
+	p->match_rc = rc;
+	p->done = 1;
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Wait for the worker (the matching is not cancellable). */
+static void cv_join(cv_priv *p)
+{
+	if (p->running) {
+		pthread_join(p->th, NULL);
+		p->running = 0;
+	}
+}
+
+/* The rest of a comparison once the matching is there (screen thread):
+ * thresholds, co-activation from the index, the list. */
+static void cv_finish(view *v)
 {
 	cv_priv *p = v->priv;
-	cmp_side_free(&p->A);
-	cmp_side_free(&p->B);
-	cmp_match_free(&p->m);
-	free(p->coa);
-	p->coa = NULL;
-	p->err[0] = 0;
-	p->coact[0] = 0;
-	const fs_sae *a = index_sae_by_id(p->fa->ix, p->sa), *b = index_sae_by_id(p->fb->ix, p->sb);
-	char err[512], na[200] = "", nb[200] = "";
-	if (a && b) {
-		tui_sae_name(p->fa, a->name, na, sizeof na);
-		tui_sae_name(p->fb, b->name, nb, sizeof nb);
-	}
-	if (!a || !b || cmp_side_open(&p->A, p->fa->ix, a->name, na, err, sizeof err) != 0 ||
-	    cmp_side_open(&p->B, p->fb->ix, b->name, nb, err, sizeof err) != 0 ||
-	    cmp_side_decoder(&p->A, NULL, err, sizeof err) != 0 ||
-	    cmp_side_decoder(&p->B, NULL, err, sizeof err) != 0) {
-		snprintf(p->err, sizeof p->err, "%s", a && b ? err : "no such dictionary");
-	} else if (p->A.d != p->B.d) {
-		snprintf(p->err, sizeof p->err, "'%s' and '%s' have different d_model (%d, %d)",
-			 na, nb, p->A.d, p->B.d);
-	} else {
-		cmp_opts o;
-		cmp_opts_init(&o);
-		if (cmp_match_run(p->A.W, p->A.n, p->B.W, p->B.n, p->A.d, &o, &p->m, err, sizeof err) != 0)
-			snprintf(p->err, sizeof p->err, "%s", err);
-	}
+	char err[512];
+	if (!p->err[0] && p->match_rc != 0)
+		snprintf(p->err, sizeof p->err, "%s", p->match_err);
 	if (!p->err[0]) {
 		p->ta = cmp_threshold(&p->m, 0, 0);
 		p->tb = cmp_threshold(&p->m, 1, 0);
@@ -181,6 +191,72 @@ static void cv_load(view *v)
 	cv_title(v);
 }
 
+/* Is the matching still being computed? */
+static int cv_computing(cv_priv *p)
+{
+	if (!p->running)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	int d = p->done;
+	pthread_mutex_unlock(&p->mu);
+	return !d;
+}
+
+/* Compute the comparison of dictionaries sa and sb: the sides read here,
+ * the matching started on the worker (cv_tick finishes). */
+static void cv_load(view *v)
+{
+	cv_priv *p = v->priv;
+	cv_join(p);
+	cmp_side_free(&p->A);
+	cmp_side_free(&p->B);
+	cmp_match_free(&p->m);
+	free(p->coa);
+	p->coa = NULL;
+	p->err[0] = 0;
+	p->coact[0] = 0;
+	const fs_sae *a = index_sae_by_id(p->fa->ix, p->sa), *b = index_sae_by_id(p->fb->ix, p->sb);
+	char err[512], na[200] = "", nb[200] = "";
+	if (a && b) {
+		tui_sae_name(p->fa, a->name, na, sizeof na);
+		tui_sae_name(p->fb, b->name, nb, sizeof nb);
+	}
+	if (!a || !b || cmp_side_open(&p->A, p->fa->ix, a->name, na, err, sizeof err) != 0 ||
+	    cmp_side_open(&p->B, p->fb->ix, b->name, nb, err, sizeof err) != 0 ||
+	    cmp_side_decoder(&p->A, NULL, err, sizeof err) != 0 ||
+	    cmp_side_decoder(&p->B, NULL, err, sizeof err) != 0) {
+		snprintf(p->err, sizeof p->err, "%s", a && b ? err : "no such dictionary");
+	} else if (p->A.d != p->B.d) {
+		snprintf(p->err, sizeof p->err, "'%s' and '%s' have different d_model (%d, %d)",
+			 na, nb, p->A.d, p->B.d);
+	} else {
+		p->done = 0;
+		p->match_rc = 0;
+		p->n = 0;
+		v->cur = v->top = 0;
+		v->nrows = 0;
+		if (pthread_create(&p->th, NULL, cv_worker, p) == 0) {
+			p->running = 1;
+			cv_title(v);
+			return;
+		}
+		cv_worker(p); /* no thread: compute here */
+	}
+	cv_finish(v);
+}
+
+static int cv_busy(view *v) { return cv_computing(v->priv); }
+
+static int cv_tick(view *v)
+{
+	cv_priv *p = v->priv;
+	if (!p->running || cv_computing(p))
+		return 0;
+	cv_join(p);
+	cv_finish(v);
+	return VR_REDRAW;
+}
+
 static void cv_relayout(view *v)
 {
 	v->y = 3;
@@ -190,6 +266,10 @@ static void cv_relayout(view *v)
 static void cv_draw(view *v)
 {
 	cv_priv *p = v->priv;
+	if (cv_computing(p) || p->running) {
+		draw_printf(1, 0, v->w, TC_DIM, DRAW_PAD, " %s and %s: computing...", p->A.name, p->B.name);
+		return;
+	}
 	if (p->err[0]) {
 		draw_text(v->y, 1, v->w - 1, p->err, TC_ERROR, 0);
 		return;
@@ -288,6 +368,11 @@ static int cv_key(view *v, int act, int key)
 {
 	cv_priv *p = v->priv;
 	(void)key;
+	if (p->running && (act == ACT_ENTER || act == ACT_COMPARE_LIST || act == ACT_COMPARE_ORDER ||
+			   act == ACT_COMPARE_NEXT)) {
+		tui_status(TC_STATUS, "compare: computing...");
+		return VR_HANDLED;
+	}
 	switch (act) {
 	case ACT_ENTER:
 		/* a pair opens side by side; an unmatched feature (the router's
@@ -331,6 +416,8 @@ static int cv_key(view *v, int act, int key)
 static void cv_free(view *v)
 {
 	cv_priv *p = v->priv;
+	cv_join(p);
+	pthread_mutex_destroy(&p->mu);
 	cmp_side_free(&p->A);
 	cmp_side_free(&p->B);
 	cmp_match_free(&p->m);
@@ -343,6 +430,8 @@ static const view_ops cv_ops = {
 	.kind = VIEW_COMPARE,
 	.draw = cv_draw,
 	.key = cv_key,
+	.busy = cv_busy,
+	.tick = cv_tick,
 	.row_text = cv_row_text,
 	.selected = cv_selected,
 	.relayout = cv_relayout,
@@ -352,6 +441,7 @@ static const view_ops cv_ops = {
 void view_open_compare(int sa, tui_file *fb, int sb)
 {
 	cv_priv *p = xcalloc(1, sizeof *p);
+	pthread_mutex_init(&p->mu, NULL);
 	p->fa = tui.cur;
 	p->sa = sa;
 	p->fb = fb ? fb : tui.cur;

@@ -474,7 +474,8 @@ void view_open_prompt(int64_t pin, const char *text)
 	pp->job = j;
 	pp->pinned = pin;
 	prompt_set(&pp->line, text ? text : "");
-	if (live_session_find(&j->plan, tui.ix, NULL, pp->err, sizeof pp->err) == 0) {
+	/* the dictionary of the pinned feature, else the first attached */
+	if (live_session_find(&j->plan, tui.ix, live_sae_of(tui.ix, pin), pp->err, sizeof pp->err) == 0) {
 		pp->dict = j->plan.dict;
 		j->ready = 1;
 		pthread_mutex_lock(&pr_live_mu);

@@ -4,7 +4,11 @@
  * prompt, and the continuations with and without the steering from the
  * same seed, side by side. r generates again with the next seed, v sets
  * the selected feature's value (0 ablates), a adds a feature, x removes
- * one, p edits the prompt, M switches clamp/add. Generation runs on a
+ * one, p edits the prompt, M switches clamp/add, t sets the temperature
+ * and l the length (as steer's --temperature and --tokens). A feature of
+ * another attached dictionary of the model is steered beside the first
+ * (as steer does: one pass, when they read the same point); the screen
+ * finds its files in the index, the worker loads them. Generation runs on a
  * worker thread; the screen stays responsive and shows "generating".
  */
 #include "live/session.h"
@@ -22,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ST_MAX 16     /* features steered at once */
-#define ST_TOKENS 160 /* bytes generated */
+#define ST_MAX 16         /* features steered at once */
+#define ST_TOKENS 160     /* tokens generated at first */
+#define ST_MAX_TOKENS 4096 /* the most tokens l accepts */
+#define ST_MAX_TEMP 100   /* the highest temperature (steer's --temperature) */
 
 /* A generation request and its result, shared with the worker. */
 typedef struct {
@@ -40,8 +46,17 @@ typedef struct {
 	char prompt[PROMPT_MAX]; /* request: prompt */
 	live_steer_term terms[ST_MAX]; /* request: features and values */
 	int n;                 /* request: how many */
+	int grp[ST_MAX];       /* request: each term's dictionary (0 the session's, k xsae[k-1]) */
+	live_plan xplan[ST_MAX]; /* the other dictionaries' files (found by the screen) */
+	int nxplan;            /* how many */
+	char name[ST_MAX + 1][128]; /* the dictionaries' names: the session's, then xplan's */
+	live_sae *xsae[ST_MAX]; /* those the worker loaded */
+	int nxsae;             /* how many (loaded in order) */
+	char run_err[512];     /* why the last request could not run ("" ran) */
 	live_steer_mode mode;  /* request: clamp or add */
 	uint64_t seed;         /* request: seed */
+	double temperature;    /* request: sampling temperature */
+	int tokens;            /* request: tokens generated */
 	fs_buf plain, steered; /* result texts */
 } st_job;
 
@@ -52,10 +67,15 @@ typedef struct {
 	int started;           /* th valid */
 	int64_t fid[ST_MAX];   /* chosen features */
 	live_steer_term terms[ST_MAX]; /* their indices and values */
+	int grp[ST_MAX];       /* their dictionaries, in dicts */
+	const fs_sae *dicts[ST_MAX + 1]; /* the session's dictionary, then the others added */
+	int ndicts;            /* how many */
 	int n;                 /* how many */
 	char prompt[PROMPT_MAX]; /* the prompt */
 	uint64_t seed;         /* current seed */
 	live_steer_mode mode;  /* clamp or add */
+	double temperature;    /* sampling temperature (t) */
+	int tokens;            /* tokens generated (l) */
 	int64_t gen;           /* requests made */
 	int64_t drawn_gen;     /* result generation last drawn */
 	char err[512];         /* why there is no model */
@@ -81,30 +101,64 @@ static void *st_worker(void *arg)
 		live_steer_term terms[ST_MAX];
 		snprintf(prompt, sizeof prompt, "%s", j->prompt);
 		memcpy(terms, j->terms, sizeof terms);
-		int n = j->n;
+		int n = j->n, grp[ST_MAX];
+		memcpy(grp, j->grp, sizeof grp);
 		live_steer_mode mode = j->mode;
+		/* dictionaries added since: loaded here, off the screen's thread */
+		char xerr[512] = "";
+		while (j->nxsae < j->nxplan) {
+			live_plan xp = j->xplan[j->nxsae];
+			pthread_mutex_unlock(&j->mu);
+			live_sae *x = live_session_load_sae(&j->ls, &xp, xerr, sizeof xerr);
+			pthread_mutex_lock(&j->mu);
+			if (!x)
+				break;
+			j->xsae[j->nxsae++] = x;
+		}
+		int nxs = j->nxsae;
 		uint64_t seed = j->seed;
+		float temp = (float)j->temperature;
+		int ntok = j->tokens;
 		pthread_mutex_unlock(&j->mu);
 		live_model *m = j->ls.model;
 		int *ids, np;
 		uint32_t *off;
 		const char *p = prompt[0] ? prompt : " ";
 		np = live_tokenize(m, p, strlen(p), &ids, &off);
-		int out0[ST_TOKENS], out1[ST_TOKENS];
+		int *out0 = xmalloc(sizeof(int) * (size_t)ntok), *out1 = xmalloc(sizeof(int) * (size_t)ntok);
 		live_sampler s0, s1;
-		live_sampler_init(&s0, seed, 0.8f);
-		live_sampler_init(&s1, seed, 0.8f);
-		live_steer st = {j->ls.sae, mode, terms, n, NULL, 0};
-		live_hook h = live_steer_as_hook(&st);
-		int n0 = live_generate(m, ids, np, ST_TOKENS, NULL, &s0, out0, NULL);
-		int n1 = live_generate(m, ids, np, ST_TOKENS, &h, &s1, out1, NULL);
+		live_sampler_init(&s0, seed, temp);
+		live_sampler_init(&s1, seed, temp);
+		/* the terms by dictionary, one steering state each, one hook */
+		live_steer st[ST_MAX + 1];
+		live_steer_term gt[ST_MAX];
+		const char *gn[ST_MAX + 1];
+		int nst = 0, k = 0;
+		for (int d = 0; d <= nxs; d++) {
+			int from = k;
+			for (int i = 0; i < n; i++)
+				if (grp[i] == d)
+					gt[k++] = terms[i];
+			if (k > from || (d == 0 && n == 0)) {
+				gn[nst] = j->name[d];
+				st[nst++] = (live_steer){d == 0 ? j->ls.sae : j->xsae[d - 1], mode, gt + from, k - from, NULL, 0};
+			}
+		}
+		live_steer_set ss = {st, nst};
+		live_hook h;
+		int ok_run = !xerr[0] && live_steer_set_hook(&ss, gn, &h, xerr, sizeof xerr) == 0;
+		int n0 = ok_run ? live_generate(m, ids, np, ntok, NULL, &s0, out0, NULL) : 0;
+		int n1 = ok_run ? live_generate(m, ids, np, ntok, &h, &s1, out1, NULL) : 0;
 		free(ids);
 		free(off);
 		pthread_mutex_lock(&j->mu);
 		j->plain.len = j->steered.len = 0;
 		live_detokenize(m, out0, n0 > 0 ? n0 : 0, &j->plain);
 		live_detokenize(m, out1, n1 > 0 ? n1 : 0, &j->steered);
+		snprintf(j->run_err, sizeof j->run_err, "%s", xerr);
 		j->gen = g;
+		free(out0);
+		free(out1);
 	}
 	pthread_mutex_unlock(&j->mu);
 	return NULL;
@@ -118,30 +172,32 @@ static void st_request(st_priv *sp)
 	pthread_mutex_lock(&j->mu);
 	snprintf(j->prompt, sizeof j->prompt, "%s", sp->prompt);
 	memcpy(j->terms, sp->terms, sizeof j->terms);
+	memcpy(j->grp, sp->grp, sizeof j->grp);
 	j->n = sp->n;
 	j->mode = sp->mode;
 	j->seed = sp->seed;
+	j->temperature = sp->temperature;
+	j->tokens = sp->tokens;
 	j->want_gen = ++sp->gen;
 	pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 }
 
-/* Add fid at value v; 0 ok, -1 with a status message. */
+/* Add fid at value v; 0 ok, -1 with a status message. A feature of
+ * another attached dictionary brings that dictionary in (its files found
+ * here, on the index's thread; the worker loads them). */
 static int st_add(st_priv *sp, int64_t fid, double v)
 {
 	fs_feature f;
 	if (!sp->job->ready || index_feature(tui.ix, fid, &f) != 0)
 		return -1;
-	const fs_sae *d = sp->job->plan.dict;
-	int ok = f.sae == d->id && f.idx < d->n_features;
+	const fs_sae *fd = index_sae_by_id(tui.ix, (int)f.sae);
 	int idx = (int)f.idx;
 	if (isnan(v))
 		v = 2 * f.max_act;
 	index_feature_free(&f);
-	if (!ok) {
-		tui_status(TC_ERROR, "steer: that feature is not in the attached dictionary '%s'", d->name);
+	if (!fd || idx < 0 || idx >= fd->n_features)
 		return -1;
-	}
 	for (int i = 0; i < sp->n; i++)
 		if (sp->fid[i] == fid) {
 			sp->terms[i].value = (float)v;
@@ -151,9 +207,27 @@ static int st_add(st_priv *sp, int64_t fid, double v)
 		tui_status(TC_ERROR, "steer: at most %d features", ST_MAX);
 		return -1;
 	}
+	int g = 0;
+	while (g < sp->ndicts && sp->dicts[g]->id != fd->id)
+		g++;
+	if (g == sp->ndicts) {
+		st_job *j = sp->job;
+		live_plan xp;
+		char err[512];
+		if (live_session_find(&xp, tui.ix, fd->name, err, sizeof err) != 0) {
+			tui_status(TC_ERROR, "steer: %s", err);
+			return -1;
+		}
+		pthread_mutex_lock(&j->mu);
+		snprintf(j->name[j->nxplan + 1], sizeof j->name[0], "%s", fd->name);
+		j->xplan[j->nxplan++] = xp;
+		pthread_mutex_unlock(&j->mu);
+		sp->dicts[sp->ndicts++] = fd;
+	}
 	sp->fid[sp->n] = fid;
 	sp->terms[sp->n].feature = idx;
 	sp->terms[sp->n].value = (float)v;
+	sp->grp[sp->n] = g;
 	sp->n++;
 	return 0;
 }
@@ -198,8 +272,9 @@ static void st_draw(view *v)
 	}
 	draw_printf(1, 1, w - 1, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS, "prompt (p): ");
 	draw_text(1, 13, w - 14, sp->prompt, TC_NORMAL, DRAW_PAD | DRAW_ELLIPSIS);
-	draw_printf(2, 1, w - 1, TC_DIM, DRAW_PAD, "%s, seed %llu (r: next), temperature 0.8; v value, a add, x remove, M mode",
-		    sp->mode == LIVE_CLAMP ? "clamp" : "add", (unsigned long long)sp->seed);
+	draw_printf(2, 1, w - 1, TC_DIM, DRAW_PAD | DRAW_ELLIPSIS,
+		    "%s, seed %llu (r: next), temperature %g (t), %d tokens (l); v value, a add, x remove, M mode",
+		    sp->mode == LIVE_CLAMP ? "clamp" : "add", (unsigned long long)sp->seed, sp->temperature, sp->tokens);
 	int y = 3;
 	for (int i = 0; i < sp->n; i++, y++) {
 		char nm[64], lab[512] = "";
@@ -226,7 +301,11 @@ static void st_draw(view *v)
 	size_t na = j->plain.len;
 	char *b = xstrndup(j->steered.p ? j->steered.p : "", j->steered.len);
 	size_t nb = j->steered.len;
+	char run_err[512];
+	snprintf(run_err, sizeof run_err, "%s", j->run_err);
 	pthread_mutex_unlock(&j->mu);
+	if (run_err[0] && !pending)
+		draw_text(y++, 1, w - 1, run_err, TC_ERROR, DRAW_ELLIPSIS);
 	int half = (w - 3) / 2;
 	const char *state = sp->loaded == 0 ? " (loading the model...)" : pending ? " (generating)" : "";
 	draw_printf(y, 1, half, TC_HEADER, DRAW_PAD, "unsteered%s", state);
@@ -264,14 +343,36 @@ static int st_key(view *v, int act, int key)
 			st_request(sp);
 		}
 		return VR_HANDLED | VR_REDRAW;
+	case ACT_STEER_TEMP:
+	case ACT_STEER_LENGTH:
+		if ((s = prompt_read(act == ACT_STEER_TEMP ? "temperature (0 greedy): " : "tokens: ", "", NULL, NULL,
+				     NULL))) {
+			char *end;
+			double x = strtod(s, &end);
+			if (act == ACT_STEER_TEMP && (!*s || *end || !(x >= 0 && x <= ST_MAX_TEMP)))
+				tui_status(TC_ERROR, "steer: temperature '%s': expected a number in 0..%d", s, ST_MAX_TEMP);
+			else if (act == ACT_STEER_LENGTH && (!*s || *end || !(x >= 1 && x <= ST_MAX_TOKENS) || x != floor(x)))
+				tui_status(TC_ERROR, "steer: tokens '%s': expected a whole number in 1..%d", s, ST_MAX_TOKENS);
+			else {
+				if (act == ACT_STEER_TEMP)
+					sp->temperature = x;
+				else
+					sp->tokens = (int)x;
+				st_request(sp);
+			}
+			free(s);
+		}
+		return VR_HANDLED | VR_REDRAW;
 	case ACT_STEER_VALUE:
 		if (v->cur >= sp->n)
 			return VR_HANDLED;
 		if ((s = prompt_read("value: ", "", NULL, NULL, NULL))) {
 			char *end;
 			double x = strtod(s, &end);
-			if (!*s || *end || !isfinite(x))
+			if (!*s || *end || isnan(x))
 				tui_status(TC_ERROR, "steer: value '%s' is not a number", s);
+			else if (!(fabs(x) <= 1e6))
+				tui_status(TC_ERROR, "steer: value '%s' is out of range (-1e6 to 1e6)", s);
 			else {
 				sp->terms[v->cur].value = (float)x;
 				st_request(sp);
@@ -296,6 +397,7 @@ static int st_key(view *v, int act, int key)
 			for (int i = (int)v->cur; i + 1 < sp->n; i++) {
 				sp->fid[i] = sp->fid[i + 1];
 				sp->terms[i] = sp->terms[i + 1];
+				sp->grp[i] = sp->grp[i + 1];
 			}
 			sp->n--;
 			v->nrows = sp->n;
@@ -356,6 +458,10 @@ static void st_free(view *v)
 		pthread_mutex_unlock(&j->mu);
 		pthread_join(sp->th, NULL);
 	}
+	for (int i = 0; i < j->nxsae; i++)
+		live_sae_free(j->xsae[i]);
+	for (int i = 0; i < j->nxplan; i++)
+		live_plan_free(&j->xplan[i]);
 	live_session_close(&j->ls);
 	live_plan_free(&j->plan);
 	pthread_mutex_destroy(&j->mu);
@@ -386,9 +492,15 @@ void view_open_steer(int64_t fid)
 	sp->job = j;
 	sp->seed = 1;
 	sp->mode = LIVE_CLAMP;
+	sp->temperature = 0.8;
+	sp->tokens = ST_TOKENS;
 	snprintf(sp->prompt, sizeof sp->prompt, "The meaning of life is ");
-	if (live_session_find(&j->plan, tui.ix, NULL, sp->err, sizeof sp->err) == 0) {
+	/* the dictionary of the feature steered, else the first attached */
+	if (live_session_find(&j->plan, tui.ix, live_sae_of(tui.ix, fid), sp->err, sizeof sp->err) == 0) {
 		j->ready = 1;
+		sp->dicts[0] = j->plan.dict;
+		sp->ndicts = 1;
+		snprintf(j->name[0], sizeof j->name[0], "%s", j->plan.dict->name);
 		if (pthread_create(&sp->th, NULL, st_worker, j) == 0)
 			sp->started = 1;
 		else
