@@ -14,6 +14,19 @@ IX=$D/demo.sqlite
 check "attach res4k and res1k" "$FS" attach "$IX" --model "$D/demo-lm.bin" --sae "res4k=$D/demo-sae-res4k.bin" \
 	--sae "res1k=$D/demo-sae-res1k.bin"
 
+# a position feature (its automatic label says so, as the labeller names
+# them) is hidden from analyze unless --positions: res4k/398 fires on the
+# first tokens of every context
+cp "$IX" "$D/pos.sqlite"
+sqlite3 "$D/pos.sqlite" "UPDATE features SET label = 'position 0 (first token of the context)', label_source = 'auto'
+	WHERE sae = (SELECT id FROM saes WHERE name = 'res4k') AND idx = 398"
+"$FS" analyze --sae res4k "$D/pos.sqlite" "GATTACA is DNA" >"$TMP/pos.out" 2>&1
+check_nogrep "analyze: a position feature is hidden by default" 'res4k/398=' "$TMP/pos.out"
+"$FS" analyze --sae res4k --positions "$D/pos.sqlite" "GATTACA is DNA" >"$TMP/pos2.out" 2>&1
+check_grep "analyze --positions: it is shown" '^ +0 .*res4k/398=' "$TMP/pos2.out"
+"$FS" analyze --sae res4k "$IX" "GATTACA is DNA" >"$TMP/pos3.out" 2>&1
+check_grep "analyze: the same feature under another label is shown" '^ +0 .*res4k/398=' "$TMP/pos3.out"
+
 # res1k/275 with the default dictionary being res4k
 check "steer: a res1k feature by name runs" "$FS" steer "$IX" -f res1k/275=11 -t 8
 check_grep "steer: it steers res1k/275" "clamp res1k/275=11" "$TMP/.out"

@@ -29,6 +29,7 @@ typedef struct {
 	char name[64];     /* "N" or "SAE/N" */
 	char *label;       /* label, "" when none */
 	double density;    /* fraction of tokens; <0 unknown */
+	int position;      /* a position feature (index_label_is_position) */
 } feat_info;
 
 typedef struct {
@@ -46,6 +47,7 @@ static feat_info *feat_get(feat_cache *fc, int idx)
 		if (fi->fid >= 0 && index_feature(fc->ls->ix, fi->fid, &f) == 0) {
 			fi->label = xstrdup(f.label ? f.label : "");
 			fi->density = f.density;
+			fi->position = index_label_is_position(f.label, f.label_source);
 			index_feature_free(&f);
 			index_feature_name(fc->ls->ix, fi->fid, fi->name, sizeof fi->name);
 		} else {
@@ -104,6 +106,7 @@ static const cli_opt analyze_opts[] = {
 	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
 	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
 	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
+	{"positions", 0, OPT_FLAG, NULL, 0, 0, "show position features too (hidden by default)"},
 	LIVE_OPT_FEATURE,
 	LIVE_OPT_MODE,
 	LIVE_OPT_JSON,
@@ -276,8 +279,11 @@ static int an_window(void *ud, const live_window *w)
 			if (f < 0)
 				continue;
 			feat_info *fi = feat_get(a->fc, f);
-			if (fi->density > a->o->max_density) {
-				idx[j] = -2; /* hidden */
+			/* hidden: dense features past --max-density, and
+			 * position features (firing on the first tokens of
+			 * any text) unless --positions, as BOS is hidden */
+			if (fi->density > a->o->max_density || (fi->position && !a->o->positions)) {
+				idx[j] = -2;
 				continue;
 			}
 			float v = val[j];

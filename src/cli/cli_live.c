@@ -383,6 +383,8 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			o->sae = v;
 		else if (!strcmp(n, "json"))
 			o->json = 1;
+		else if (!strcmp(n, "positions"))
+			o->positions = 1;
 		else if (!strcmp(n, "feature"))
 			o->features[o->nfeat++] = (char *)v;
 		else if (!strcmp(n, "prompt"))

@@ -19,6 +19,7 @@ typedef struct {
 	int top;              /* --top K */
 	int limit;            /* --limit N */
 	double max_density;   /* --max-density D (2: no filter) */
+	int positions;        /* --positions: position features shown too */
 	int json;             /* --json */
 	char **features;      /* --feature F=V, argc slots */
 	int nfeat;            /* how many */
