@@ -432,7 +432,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		size_t cut = eof ? pend : an_cut(un, pend);
 		if (cut == 0)
 			continue; /* no place to cut yet: read on */
-		if (utf8 && !cli_live_valid_utf8(un, cut))
+		if (utf8 && !utf8_valid((const unsigned char *)un, cut))
 			utf8 = 0;
 		int64_t at = a.text_base + (int64_t)(a.text.len - pend);
 		wrc = an_push(&a, &lw, un, cut, at);

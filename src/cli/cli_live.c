@@ -320,17 +320,6 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-int cli_live_valid_utf8(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		int l = utf8_len((const unsigned char *)s + i, n - i);
-		if (!l)
-			return 0;
-		i += (size_t)l;
-	}
-	return 1;
-}
-
 static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out)
 {
 	char *end;
@@ -625,7 +614,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		goto out;
 	}
 	size_t plen = strlen(o.prompt);
-	if (!cli_live_valid_utf8(o.prompt, plen))
+	if (!utf8_valid((const unsigned char *)o.prompt, plen))
 		fs_warn("steer: --prompt: not valid UTF-8: shown escaped, used as bytes");
 	int np = live_tokenize(ls.model, o.prompt, plen, &ids, &off);
 	g0 = xmalloc((size_t)o.tokens * sizeof *g0);

@@ -40,8 +40,6 @@ const char *cli_live_esc(const char *s, size_t n);
  * the first --feature named with its dictionary (SAE/N, #FID), else the
  * first attached; NULL after one line on stderr. */
 fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls);
-/* Is s[0..n) valid UTF-8? */
-int cli_live_valid_utf8(const char *s, size_t n);
 /* Parse analyze's or steer's command line into o and the positional
  * arguments (the first two in pos, their count in *npos); -1 after a
  * message or --help, *rc then being the exit code. */
