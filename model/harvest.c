@@ -329,11 +329,14 @@ static void hv_cofire_batch(hv_pair *P, int np, const hv_dict *dict, int rows)
 		int KA = A->s->k, KB = Bd->s->k;
 		size_t nb = (size_t)Bd->s->n_feat;
 		uint32_t *cnt = P[q].cnt;
+		int *fbuf = malloc((size_t)(KB > 0 ? KB : 1) * sizeof *fbuf);
+		if (!fbuf)
+			fsm_die("harvest", "out of memory");
 		for (int r = 0; r < rows; r++) {
 			const int *ia = A->idx + (size_t)r * KA, *ib = Bd->idx + (size_t)r * KB;
 			const float *va = A->val + (size_t)r * KA, *vb = Bd->val + (size_t)r * KB;
-			int fb[256], nfb = 0;
-			for (int y = 0; y < KB && nfb < 256; y++)
+			int *fb = fbuf, nfb = 0;
+			for (int y = 0; y < KB; y++)
 				if (ib[y] >= 0 && vb[y] > 0)
 					fb[nfb++] = ib[y];
 			for (int x = 0; x < KA; x++) {
@@ -344,6 +347,7 @@ static void hv_cofire_batch(hv_pair *P, int np, const hv_dict *dict, int rows)
 					row[fb[y]]++;
 			}
 		}
+		free(fbuf);
 	}
 }
 
