@@ -86,9 +86,7 @@ else
 	# sized for an index under 64 MiB: about 24, 44 and 12 examples per
 	# feature
 	: "${BUILD_TOPK:=12,16,7}" "${BUILD_INTERVALS:=4,5,3}" "${BUILD_PER_INTERVAL:=2,3,1}"
-	# (res16k keeps 1 random sample, not 2: the space, 3.5 MB, holds the
-	# co-firing counts)
-	: "${BUILD_RANDOM:=4,6,1}" "${BUILD_KNN:=4,4,4}"
+	: "${BUILD_RANDOM:=4,6,2}" "${BUILD_KNN:=4,4,4}"
 	OUT=$S/data
 fi
 mkdir -p "$W" "$OUT"
