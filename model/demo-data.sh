@@ -28,6 +28,20 @@
 # keeps an assembled corpus, SKIP_LM=1 a trained model, RESUME_LM=1
 # continues a killed LM run from its checkpoint, SKIP_SAE=1 trained SAEs;
 # FSMODEL and FEATSCOPE name the programs). Figures are "key value" lines.
+#
+# FROM_SHIPPED=1 (full run only) redoes only the harvest and the index from
+# the shipped data/demo-lm.bin and data/demo-sae-NAME.bin, which stay as
+# they are (so feature numbers stay the same): no training, no LM or SAE
+# measurement (their figures are kept from data/demo-figures.txt), no
+# conversion. It needs the corpus: SKIP_CORPUS=1 keeps one in model/work,
+# otherwise the corpus stage runs (apt downloads, a few minutes):
+#   SKIP_CORPUS=1 FROM_SHIPPED=1 model/demo-data.sh "$PWD" "$PWD"
+#
+# With two or more dictionaries the harvest also counts, over every
+# harvested token, the tokens where two features of different dictionaries
+# both fire (harvest/cofire.tsv: each feature's 16 top partners in every
+# other dictionary), and the index stores them (build --cofire) for
+# `featscope family`.
 set -eu
 
 TINY=0
@@ -110,7 +124,22 @@ wc -c <"$W/train.txt" | sed 's/^/corpus_train_bytes /' | tee -a "$FIG"
 wc -c <"$W/heldout.txt" | sed 's/^/corpus_heldout_bytes /' | tee -a "$FIG"
 echo "corpus_documents $(($(wc -l <"$W/manifest.tsv") - 1))" | tee -a "$FIG"
 
-if [ -n "${SKIP_LM:-}" ] && [ -s "$W/lm.bin" ]; then
+SHIPPED=0
+if [ -n "${FROM_SHIPPED:-}" ] && [ $TINY = 0 ]; then
+	SHIPPED=1
+	step "model and SAEs: the shipped files (FROM_SHIPPED)"
+	LMF=$OUT/demo-lm.bin
+	SAEBINS=$(printf "$OUT/demo-sae-%s.bin," "${NAMES[@]}")
+	SAEBINS=${SAEBINS%,}
+	for f in "$LMF" ${SAEBINS//,/ }; do
+		[ -s "$f" ] || { echo "demo-data: FROM_SHIPPED: $f is missing" >&2; exit 2; }
+	done
+else
+	LMF=$W/lm.bin
+fi
+if [ $SHIPPED = 1 ]; then
+	:
+elif [ -n "${SKIP_LM:-}" ] && [ -s "$W/lm.bin" ]; then
 	step "language model kept (SKIP_LM)"
 	grep -h '^lm_' "$W/lm-figures.txt" | tee -a "$FIG" || true
 else
@@ -141,7 +170,9 @@ else
 		--checkpoint-every 200 "${INIT[@]}"
 	grep -h '^lm_' "$FIG" >"$W/lm-figures.txt"
 fi
-if [ -n "${SKIP_SAE:-}" ] && [ -s "$W/sae-${NAMES[0]}.bin" ]; then
+if [ $SHIPPED = 1 ]; then
+	:
+elif [ -n "${SKIP_SAE:-}" ] && [ -s "$W/sae-${NAMES[0]}.bin" ]; then
 	step "SAEs kept (SKIP_SAE)"
 else
 	step "SAEs: TopK k=$SAE_K, $SAE_FEATURES features, residual stream after the middle block"
@@ -170,19 +201,26 @@ mv "$HB.tmp" "$HB"
 # plain windows of 128 bytes (every byte scored, <= 127 bytes of context),
 # then a sliding window: every byte but the first window's predicted from
 # >= ctx/2 bytes of context
-bg eval-lm sh -c '"$1" eval-lm --lm "$2" --heldout "$3" --window 128 &&
-	"$1" eval-lm --lm "$2" --heldout "$3" --stride "$4"' sh "$FSM" "$W/lm.bin" "$HB" $((LM_CTX / 2))
-# (eval-sae's --max-bytes takes windows spread evenly over the whole text)
-bg eval-sae "$FSM" eval-sae --lm "$W/lm.bin" --sae "$SAEBINS" --names "$SAE_NAMES" \
-	--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
+MEASURE="eval-lm eval-sae"
+if [ $SHIPPED = 1 ]; then
+	MEASURE=
+else
+	bg eval-lm sh -c '"$1" eval-lm --lm "$2" --heldout "$3" --window 128 &&
+		"$1" eval-lm --lm "$2" --heldout "$3" --stride "$4"' sh "$FSM" "$LMF" "$HB" $((LM_CTX / 2))
+	# (eval-sae's --max-bytes takes windows spread evenly over the whole text)
+	bg eval-sae "$FSM" eval-sae --lm "$LMF" --sae "$SAEBINS" --names "$SAE_NAMES" \
+		--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
+fi
 rm -rf "$W/harvest"
 for nm in "${NAMES[@]}"; do mkdir -p "$W/harvest/$nm"; done
-bg harvest "$FSM" harvest --lm "$W/lm.bin" --sae "$SAEBINS" \
+COF=()
+[ "${#NAMES[@]}" -gt 1 ] && COF=(--cofire "$W/harvest/cofire.tsv" --names "$SAE_NAMES")
+bg harvest "$FSM" harvest --lm "$LMF" --sae "$SAEBINS" \
 	--heldout "$W/heldout.txt" --manifest "$W/manifest.tsv" \
-	--out "$HDIRS" --contexts "$CONTEXTS" --left "$HARVEST_LEFT"
+	--out "$HDIRS" --contexts "$CONTEXTS" --left "$HARVEST_LEFT" "${COF[@]}"
 fail=0
 for j in $(jobs -p); do wait "$j" || fail=1; done
-for name in eval-lm eval-sae harvest; do
+for name in $MEASURE harvest; do
 	tail -n 3 "$W/$name.log" | sed "s/^/$name: /" >&2
 	cat "$W/fig-$name.txt" | tee -a "$FIG"
 done
@@ -199,6 +237,7 @@ awk -v n="$n" -v g="$g" -v x="$x" 'BEGIN {
 step "index"
 MID=$(((LM_LAYERS - 1) / 2))
 ARGS=()
+[ "${#NAMES[@]}" -gt 1 ] && ARGS+=(--cofire "$W/harvest/cofire.tsv")
 for i in "${!NAMES[@]}"; do
 	H=$W/harvest/${NAMES[$i]}
 	[ "$i" = 0 ] || ARGS+=(--and)
@@ -222,11 +261,13 @@ for k, v in sqlite3.connect(sys.argv[1]).execute(
 		"$OUT/demo.sqlite" | tee -a "$FIG"
 fi
 "$FS" info "$OUT/demo.sqlite"
-if [ $TINY = 0 ]; then
+if [ $TINY = 0 ] && [ $SHIPPED = 0 ]; then
 	"$FSM" convert --in "$W/lm.bin" --out "$OUT/demo-lm.bin" --dtype f16
 	for nm in "${NAMES[@]}"; do
 		"$FSM" convert --in "$W/sae-$nm.bin" --out "$OUT/demo-sae-$nm.bin" --dtype f16
 	done
+fi
+if [ $TINY = 0 ]; then
 	wc -c "$OUT/demo-lm.bin" "$OUT"/demo-sae-*.bin | awk '$2 == "total" { print "weights_bytes " $1 }' | tee -a "$FIG"
 	# the shipped index knows its model and dictionaries (by hash), so
 	# analyze, steer and the live screens work on it as shipped
@@ -236,7 +277,13 @@ if [ $TINY = 0 ]; then
 	wc -c <"$OUT/demo.sqlite" | sed 's/^/index_bytes_attached /' | tee -a "$FIG"
 fi
 echo "demo_data_minutes $((($(date +%s) - T0) / 60))" | tee -a "$FIG"
-if [ $TINY = 0 ]; then
+if [ $SHIPPED = 1 ]; then
+	# the figures of what was not redone (LM, SAEs, their measurements)
+	# kept from the shipped file, then this run's
+	awk 'NR == FNR { k[$1] = 1; next } !($1 in k)' "$FIG" "$OUT/demo-figures.txt" >"$FIG.kept"
+	cat "$FIG.kept" "$FIG" >"$OUT/demo-figures.txt.tmp"
+	mv "$OUT/demo-figures.txt.tmp" "$OUT/demo-figures.txt"
+elif [ $TINY = 0 ]; then
 	cp "$FIG" "$OUT/demo-figures.txt.tmp"
 	mv "$OUT/demo-figures.txt.tmp" "$OUT/demo-figures.txt"
 fi

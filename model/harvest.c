@@ -13,6 +13,13 @@
  *   unembed.npy    hook space -> logits, float32 [d_in, 256];
  *   vocab.txt      the 256 byte tokens, C-escaped, one a line;
  *   labels.tsv     feature, short automatic name, "auto", description.
+ * With --cofire FILE (two or more dictionaries), the exact co-firing
+ * counts across dictionaries, for `featscope build --cofire`: every
+ * feature's firing tokens, and per feature its --cofire-top (16) partners
+ * with the most tokens where both fire in every other dictionary, counted
+ * over every harvested token (not from kept examples). The counts are
+ * dense 32-bit counters per pair of dictionaries, F_a x F_b of them
+ * (the demo's 1k/4k/16k: 336 MiB), bounded by the sizes, not the tokens.
  * Labels: the character class, the quoted characters and the layout tag
  * all come from the same firings (the HV_TOP strongest); the corpus
  * group and package are over all firings and said so (harvest_label.c).
@@ -307,6 +314,107 @@ typedef struct {
 	long nacts;         /* activations written */
 } hv_dict;
 
+/* Exact co-firing counts of a pair of dictionaries a < b: cnt[fa * nb + fb]
+ * is the number of tokens where feature fa of a and fb of b both fire. */
+typedef struct {
+	int a, b;           /* dictionaries (indexes into the harvest's list) */
+	uint32_t *cnt;      /* [n_feat(a) * n_feat(b)] */
+} hv_pair;
+
+/* Count one batch: rows tokens, each dictionary's K codes a row. */
+static void hv_cofire_batch(hv_pair *P, int np, const hv_dict *dict, int rows)
+{
+	for (int q = 0; q < np; q++) {
+		const hv_dict *A = &dict[P[q].a], *Bd = &dict[P[q].b];
+		int KA = A->s->k, KB = Bd->s->k;
+		size_t nb = (size_t)Bd->s->n_feat;
+		uint32_t *cnt = P[q].cnt;
+		int *fbuf = malloc((size_t)(KB > 0 ? KB : 1) * sizeof *fbuf);
+		if (!fbuf)
+			fsm_die("harvest", "out of memory");
+		for (int r = 0; r < rows; r++) {
+			const int *ia = A->idx + (size_t)r * KA, *ib = Bd->idx + (size_t)r * KB;
+			const float *va = A->val + (size_t)r * KA, *vb = Bd->val + (size_t)r * KB;
+			int *fb = fbuf, nfb = 0;
+			for (int y = 0; y < KB; y++)
+				if (ib[y] >= 0 && vb[y] > 0)
+					fb[nfb++] = ib[y];
+			for (int x = 0; x < KA; x++) {
+				if (ia[x] < 0 || va[x] <= 0)
+					continue;
+				uint32_t *row = cnt + (size_t)ia[x] * nb;
+				for (int y = 0; y < nfb; y++)
+					row[fb[y]]++;
+			}
+		}
+		free(fbuf);
+	}
+}
+
+/* One partner kept: feature and count. */
+typedef struct {
+	int f;          /* feature of the other dictionary */
+	uint32_t n;     /* tokens where both fire */
+} hv_partner;
+
+/* Write the counts: "fires" lines for every feature, then per feature its
+ * top partners in every other dictionary ("both" lines, most first, then
+ * by feature). Returns the number of "both" lines. */
+static long hv_cofire_write(const char *path, const hv_pair *P, int np, const hv_dict *dict,
+                            char **names, int ns, int top)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		fsm_die(tmp, strerror(errno));
+	fprintf(f, "# featscope co-firing counts (fsmodel harvest --cofire): tokens where a\n"
+	           "# feature fires, and its %d partners with the most tokens where both\n"
+	           "# fire in every other dictionary; see featscope-build(1), --cofire\n",
+	        top);
+	hv_partner *best = malloc((size_t)(top > 0 ? top : 1) * sizeof *best);
+	if (!best)
+		fsm_die("harvest", "out of memory");
+	long nboth = 0;
+	for (int i = 0; i < ns; i++) {
+		int NF = dict[i].s->n_feat;
+		for (int a = 0; a < NF; a++) {
+			fprintf(f, "fires\t%s\t%d\t%lld\n", names[i], a, (long long)dict[i].feat[a].fires);
+			for (int j = 0; j < ns; j++) {
+				if (j == i)
+					continue;
+				const hv_pair *pp = NULL;
+				for (int q = 0; q < np; q++)
+					if ((P[q].a == i && P[q].b == j) || (P[q].a == j && P[q].b == i))
+						pp = &P[q];
+				size_t NB = (size_t)dict[j].s->n_feat;
+				int nbst = 0;
+				for (size_t b = 0; b < NB; b++) {
+					uint32_t n = pp->a == i ? pp->cnt[(size_t)a * NB + b]
+					                        : pp->cnt[b * (size_t)NF + (size_t)a];
+					if (n == 0 || (nbst == top && n <= best[top - 1].n))
+						continue;
+					int at = nbst < top ? nbst++ : top - 1;
+					while (at > 0 && best[at - 1].n < n) {
+						best[at] = best[at - 1];
+						at--;
+					}
+					best[at] = (hv_partner){(int)b, n};
+				}
+				for (int t = 0; t < nbst; t++, nboth++)
+					fprintf(f, "both\t%s\t%d\t%s\t%d\t%u\n", names[i], a, names[j],
+					        best[t].f, best[t].n);
+			}
+		}
+	}
+	free(best);
+	if (ferror(f) || fclose(f) != 0)
+		fsm_die(tmp, "write failed");
+	if (rename(tmp, path) != 0)
+		fsm_die(path, strerror(errno));
+	return nboth;
+}
+
 int fsm_harvest(int argc, char **argv)
 {
 	const char *lmf = fsm_req(argc, argv, "--lm");
@@ -321,6 +429,26 @@ int fsm_harvest(int argc, char **argv)
 	/* --left N: bytes of the document before each context the model
 	 * reads first (default: as many as fit the model's context) */
 	int left = (int)fsm_optf(argc, argv, "--left", 1 << 20);
+	/* --cofire FILE: exact co-firing counts across the dictionaries,
+	 * named by --names (default: each --out folder's last component) */
+	const char *cofire = fsm_opt(argc, argv, "--cofire", NULL);
+	int cotop = (int)fsm_optf(argc, argv, "--cofire-top", 16);
+	char *names[HV_MAX_SAE];
+	const char *nl = fsm_opt(argc, argv, "--names", NULL);
+	int nn = nl ? hv_split(nl, names, HV_MAX_SAE) : 0;
+	if (nl && nn != ns)
+		fsm_usage("harvest: --names must list as many entries as --sae");
+	for (int j = 0; !nl && j < ns; j++) {
+		size_t e = strlen(dirs[j]);
+		while (e > 1 && dirs[j][e - 1] == '/')
+			e--;
+		size_t b = e;
+		while (b > 0 && dirs[j][b - 1] != '/')
+			b--;
+		names[j] = hv_strdup(dirs[j] + b, e - b);
+	}
+	if (cofire && (ns < 2 || cotop < 1 || cotop > 4096))
+		fsm_usage("harvest: --cofire needs two or more --sae, --cofire-top 1..4096");
 	lm_model *m = lm_load(lmf);
 	if (!m)
 		return 1;
@@ -384,6 +512,22 @@ int fsm_harvest(int argc, char **argv)
 		Dj->rec = hv_open(Dj->dir, "records.jsonl", Dj->recp,
 		                  sizeof Dj->recp);
 	}
+	hv_pair pairs[HV_MAX_SAE * HV_MAX_SAE];
+	int npairs = 0;
+	for (int a = 0; cofire && a < ns; a++)
+		for (int b = a + 1; b < ns; b++) {
+			size_t n = (size_t)dict[a].s->n_feat * (size_t)dict[b].s->n_feat;
+			if (n > ((size_t)1 << 31))
+				fsm_usage("harvest: --cofire: two dictionaries too large for dense counts");
+			pairs[npairs].a = a;
+			pairs[npairs].b = b;
+			pairs[npairs].cnt = calloc(n, sizeof(uint32_t));
+			if (!pairs[npairs].cnt)
+				fsm_die("harvest", "out of memory for the co-firing counts");
+			npairs++;
+		}
+	if (cofire && nctx > (long)(UINT32_MAX / HV_MAX))
+		fsm_usage("harvest: --cofire: too many contexts for 32-bit counts");
 	hv_buf line = {0};
 	double t0 = fsm_now(), tl = t0;
 	for (long c0 = 0; c0 < nctx; c0 += B) {
@@ -471,6 +615,12 @@ int fsm_harvest(int argc, char **argv)
 				fwrite(line.p, 1, line.n, Dj->rec);
 			}
 		}
+		if (npairs) {
+			int rows = 0;
+			for (int b = 0; b < nb; b++)
+				rows += ctx[c0 + b].len;
+			hv_cofire_batch(pairs, npairs, dict, rows);
+		}
 		double now = fsm_now();
 		if (now - tl > 10 || c0 + nb == nctx) {
 			fprintf(stderr, "harvest: %ld/%ld contexts, %.0fs\n", c0 + nb,
@@ -485,6 +635,12 @@ int fsm_harvest(int argc, char **argv)
 		lm_unembed_resid(m, ue);
 	else
 		lm_unembed_mlp(m, ue);
+	if (cofire) {
+		long nboth = hv_cofire_write(cofire, pairs, npairs, dict, names, ns, cotop);
+		printf("harvest_cofire_partners %ld\n", nboth);
+	}
+	for (int q = 0; q < npairs; q++)
+		free(pairs[q].cnt);
 	for (int j = 0; j < ns; j++) {
 		hv_dict *Dj = &dict[j];
 		sae_model *s = Dj->s;
@@ -540,6 +696,11 @@ int fsm_harvest(int argc, char **argv)
 	free(ue);
 	free(saes[0]);
 	free(dirs[0]);
+	if (nl)
+		free(names[0]);
+	else
+		for (int j = 0; j < ns; j++)
+			free(names[j]);
 	free(line.p);
 	free(h.buf);
 	free(x);

@@ -46,6 +46,8 @@ check_grep "tui family: the root" "^ +- +- +n/3  python concept" "$TMP/family.ou
 check_grep "tui family: a child with its share" "^  0\.968   0\.67   1\.00    w/10  python concept variant" "$TMP/family.out"
 check_grep "tui family: a grandchild indented" "^  0\.9[0-9]{2}   0\.50   1\.00      x/2[01]  python concept fine" "$TMP/family.out"
 check_grep "tui family: 7 rows" " 1/7 *$" "$TMP/family.out"
+dump famorph "#n/25<Enter>|y"
+check_grep "tui family: an orphan's empty tree says why" "no children: no feature of 'w' has a decoder cosine" "$TMP/famorph.out"
 dump famerr "d|d|y"
 check_grep "tui family: the widest dictionary says why there is no tree" "no dictionary wider than 'x'" "$TMP/famerr.out"
 dump cmperr "d|d|d|d|d|C"

@@ -185,6 +185,8 @@ check_grep "family: grandchildren indented under their parent" "^\|  \`- x/20  c
 check_exit "family: an orphan has no children (exit 0)" 0 "$FS" family "$IX" n/25
 check_eq "family: the orphan's tree is its root alone" 1 "$(grep -c '^n/25 ' "$TMP/.out")"
 check_nogrep "family: the orphan has no child line" "^(\||\`)- " "$TMP/.out"
+check_grep "family: the orphan's empty tree says why, naming the cosine threshold" \
+	"^no children: no feature of 'w' has a decoder cosine above 0\.[0-9]{3} with it \(its random-direction baseline or --min-cos\), and the index has no co-firing counts \(build --cofire\)$" "$TMP/.out"
 check_exit "family: the widest dictionary has no wider one (exit 2)" 2 "$FS" family "$IX" x/0
 check_grep "family: no wider dictionary says so" "^featscope: .*: no dictionary wider than 'x' " "$TMP/.err"
 one_line "family: no wider dictionary"

@@ -108,8 +108,59 @@ check_eq "harvest: decoder.npy size" $((128 + 256 * 32 * 4)) "$(wc -c <"$H/decod
 check_eq "harvest: positions within contexts" 0 \
 	"$(grep -o '\[[0-9]*,[0-9]*,[0-9.e+-]*\]' "$H/records.jsonl" | awk -F'[][,]' '$2 >= 128 || $3 >= 256' | wc -l | tr -d ' ')"
 
+# co-firing counts: recounted here from every token of the records (each
+# dictionary's records hold all its activations), they are the harvest's
+check "harvest: co-firing counts are exact over every token, each feature's 16 top partners" python3 -c '
+import json, sys
+from collections import Counter
+w = sys.argv[1]
+names = ["res64", "res256"]
+fire = {}
+for n in names:
+    with open("%s/harvest/%s/records.jsonl" % (w, n)) as f:
+        for i, line in enumerate(f):
+            for t, ft, v in json.loads(line)["acts"]:
+                fire.setdefault((n, ft), set()).add((i, t))
+fires, both = {}, {}
+for line in open(w + "/harvest/cofire.tsv"):
+    if line.startswith("#"):
+        continue
+    x = line.rstrip("\n").split("\t")
+    if x[0] == "fires":
+        fires[(x[1], int(x[2]))] = int(x[3])
+    else:
+        both.setdefault((x[1], int(x[2]), x[3]), {})[int(x[4])] = int(x[5])
+assert len(fires) == 64 + 256, len(fires)
+for k, n in fires.items():
+    assert n == len(fire.get(k, ())), (k, n, len(fire.get(k, ())))
+npairs = 0
+for a in names:
+    for b in names:
+        if a == b:
+            continue
+        for fa in range(64 if a == "res64" else 256):
+            s = fire.get((a, fa), set())
+            c = Counter()
+            for fb in range(64 if b == "res64" else 256):
+                k = len(s & fire.get((b, fb), set()))
+                if k:
+                    c[fb] = k
+            got = both.get((a, fa, b), {})
+            assert len(got) == min(16, len(c)), (a, fa, b, len(got), len(c))
+            for fb, k in got.items():
+                assert c[fb] == k, (a, fa, b, fb, k, c[fb])
+            rest = [k for fb, k in c.items() if fb not in got]
+            assert not rest or min(got.values()) >= max(rest), (a, fa, b)
+            npairs += len(got)
+assert npairs > 1000, npairs
+' "$W"
+check_grep "harvest: the co-firing figure" "^harvest_cofire_partners [1-9][0-9]*$" "$W/figures.txt"
+
 # index
 check "index: built" test -s "$W/demo.sqlite"
+"$FS" family --json "$W/demo.sqlite" res64/0 >"$TMP/fam.json" 2>&1
+check "index: the co-firing counts are stored and family uses them" python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); assert d["cofire"] is True, d' "$TMP/fam.json"
 "$FS" info "$W/demo.sqlite" >"$TMP/info" 2>&1
 check_grep "index: info lists the first dictionary" "res64 .*64 features" "$TMP/info"
 check_grep "index: info lists the second dictionary" "res256 .*256 features" "$TMP/info"

@@ -563,7 +563,8 @@ typedef struct {
  * 0 on success; -1 with a message (the writer is then aborted and *wp set
  * to NULL). */
 static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninputs, int first,
-		     pending_geom *pg, int *npg, char *err, size_t errlen)
+		     pending_geom *pg, int *npg, int64_t **fids_out, int64_t *nfeat_out, char *err,
+		     size_t errlen)
 {
 	builder b;
 	memset(&b, 0, sizeof b);
@@ -796,6 +797,11 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 				   (const char *const *)p->labels};
 	}
 	rc = 0;
+	if (fids_out) {
+		*fids_out = fids;
+		*nfeat_out = nfeat;
+		fids = NULL;
+	}
 	if (o->progress)
 		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->sae_name,
 			(long long)nfeat, (long long)nrefs, fs_now() - t0);
@@ -863,9 +869,26 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 	pending_geom *pg = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *pg);
 	geom_dict *gd = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *gd);
 	int npg = 0, rc = -1;
+	/* the co-firing file is read first: a bad line stops the build early */
+	build_cofire_line *cof = NULL;
+	int64_t ncof = 0;
+	int64_t **fids = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *fids);
+	int64_t *nfeat = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *nfeat);
+	const char **names = xcalloc((size_t)(nd > 0 ? nd : 1), sizeof *names);
+	for (int i = 0; i < nd; i++)
+		names[i] = o[i].sae_name;
+	if (o[0].cofire && build_read_cofire(o[0].cofire, names, nd, &cof, &ncof, err, errlen) != 0)
+		goto out;
 	for (int i = 0; i < nd; i++) {
 		o[i].out = o[0].out;
-		if (build_one(&w, &o[i], inputs[i], ninputs[i], i == 0, pg, &npg, err, errlen) != 0)
+		if (build_one(&w, &o[i], inputs[i], ninputs[i], i == 0, pg, &npg, &fids[i], &nfeat[i], err,
+			      errlen) != 0)
+			goto out;
+	}
+	if (o[0].cofire) {
+		if (o[0].progress)
+			fprintf(stderr, "build: co-firing counts: %lld lines\n", (long long)ncof);
+		if (build_write_cofire(w, o[0].cofire, cof, ncof, fids, nfeat, nd, err, errlen) != 0)
 			goto out;
 	}
 	if (npg > 0) {
@@ -899,6 +922,12 @@ out:
 		pending_free(&pg[i]);
 	free(pg);
 	free(gd);
+	for (int i = 0; i < nd; i++)
+		free(fids[i]);
+	free(fids);
+	free(nfeat);
+	free(names);
+	free(cof);
 	return rc;
 }
 

@@ -27,6 +27,8 @@ typedef struct {
 	int knn_k;                /* --neighbours K (32) */
 	int n_random;             /* --random N: random positive samples per feature (0) */
 	int progress;             /* show progress on stderr */
+	const char *cofire;       /* --cofire FILE: exact co-firing counts across the
+				     dictionaries of the build (first dictionary's options) */
 	fs_writer *into;          /* add the dictionary to this open writer (out unused);
 				     the caller finishes or aborts it (several dictionaries
 				     in one index: harvest) */

@@ -189,3 +189,205 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 	tensor_free(&u);
 	return rc;
 }
+
+/* ---- co-firing counts (--cofire FILE, see featscope-build(1)) ----
+ *   fires<TAB>SAE<TAB>FEATURE<TAB>TOKENS
+ *   both<TAB>SAE<TAB>FEATURE<TAB>OTHER_SAE<TAB>OTHER_FEATURE<TAB>TOKENS
+ * '#' comments and empty lines skipped; SAE names are the build's --sae
+ * names; feature numbers are checked once the dictionaries' sizes are
+ * known (build_write_cofire). */
+
+/* Split line into at most max TAB-separated fields (copied into buf). */
+static int split_tabs(const char *line, size_t len, char *buf, char **f, int max)
+{
+	memcpy(buf, line, len);
+	buf[len] = 0;
+	int n = 0;
+	char *p = buf;
+	for (;;) {
+		if (n == max)
+			return max + 1;
+		f[n++] = p;
+		char *t = strchr(p, '\t');
+		if (!t)
+			break;
+		*t = 0;
+		p = t + 1;
+	}
+	return n;
+}
+
+static int dict_of(const char *name, const char *const *names, int nd)
+{
+	for (int i = 0; i < nd; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int build_read_cofire(const char *path, const char *const *names, int nd, build_cofire_line **out,
+		      int64_t *nout, char *err, size_t errlen)
+{
+	*out = NULL;
+	*nout = 0;
+	fs_input *in = input_open(path, err, errlen);
+	if (!in)
+		return -1;
+	const char *line;
+	size_t len;
+	int64_t n = 0, cap = 0;
+	build_cofire_line *v = NULL;
+	char *buf = NULL;
+	size_t bcap = 0;
+	int rc = 0;
+	while ((line = input_line(in, &len))) {
+		int64_t ln = input_lineno(in);
+		if (len == 0 || line[0] == '#')
+			continue;
+		if (memchr(line, 0, len)) {
+			rc = fs_seterr(err, errlen, "%s:%lld: a NUL byte (a co-firing file is text)", path,
+				       (long long)ln);
+			break;
+		}
+		if (len + 1 > bcap) {
+			bcap = len + 1;
+			buf = xrealloc(buf, bcap);
+		}
+		char *f[7];
+		int nf = split_tabs(line, len, buf, f, 6);
+		build_cofire_line c = {-1, 0, -1, 0, 0, ln};
+		int isboth = strcmp(f[0], "both") == 0;
+		if (!isboth && strcmp(f[0], "fires") != 0) {
+			rc = fs_seterr(err, errlen, "%s:%lld: kind: expected 'fires' or 'both' in the first field",
+				       path, (long long)ln);
+			break;
+		}
+		if (nf != (isboth ? 6 : 4)) {
+			rc = fs_seterr(err, errlen, "%s:%lld: %s: expected %d TAB-separated fields, got %d", path,
+				       (long long)ln, f[0], isboth ? 6 : 4, nf > 6 ? 7 : nf);
+			break;
+		}
+		const char *field = NULL;
+		c.sae = dict_of(f[1], names, nd);
+		if (c.sae < 0)
+			field = "dictionary (field 2): not one of this build's --sae names";
+		else if (fs_parse_i64(f[2], &c.f) != 0 || c.f < 0)
+			field = "feature (field 3): not a feature number";
+		else if (isboth && (c.osae = dict_of(f[3], names, nd)) < 0)
+			field = "other dictionary (field 4): not one of this build's --sae names";
+		else if (isboth && c.osae == c.sae)
+			field = "other dictionary (field 4): the same dictionary as field 2";
+		else if (isboth && (fs_parse_i64(f[4], &c.of) != 0 || c.of < 0))
+			field = "other feature (field 5): not a feature number";
+		else if (fs_parse_i64(f[isboth ? 5 : 3], &c.n) != 0 || c.n < 0)
+			field = isboth ? "tokens (field 6): not a count >= 0" : "tokens (field 4): not a count >= 0";
+		if (field) {
+			rc = fs_seterr(err, errlen, "%s:%lld: %s", path, (long long)ln, field);
+			break;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			v = xrealloc(v, (size_t)cap * sizeof *v);
+		}
+		v[n++] = c;
+	}
+	if (rc == 0 && (input_bad(in) || input_error(in)))
+		rc = fs_seterr(err, errlen, "%s", input_bad(in) ? input_bad(in) : input_error(in));
+	input_close(in);
+	free(buf);
+	if (rc != 0) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+/* By dictionary, feature, fires before both, other dictionary, other
+ * feature, line. */
+static int cofire_order(const void *x, const void *y)
+{
+	const build_cofire_line *a = x, *b = y;
+	if (a->sae != b->sae)
+		return a->sae < b->sae ? -1 : 1;
+	if (a->f != b->f)
+		return a->f < b->f ? -1 : 1;
+	if (a->osae != b->osae)
+		return a->osae < b->osae ? -1 : 1;
+	if (a->of != b->of)
+		return a->of < b->of ? -1 : 1;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+int build_write_cofire(fs_writer *w, const char *path, build_cofire_line *v, int64_t n,
+		       int64_t *const *fids, const int64_t *nfeat, int nd, char *err, size_t errlen)
+{
+	/* every feature number in range, with its dictionary's size */
+	for (int64_t i = 0; i < n; i++) {
+		const build_cofire_line *c = &v[i];
+		int bad = c->f >= nfeat[c->sae] ? 3 : c->osae >= 0 && c->of >= nfeat[c->osae] ? 5 : 0;
+		if (bad)
+			return fs_seterr(err, errlen, "%s:%lld: %s (field %d): not a feature number in 0..%lld",
+					 path, (long long)c->line, bad == 3 ? "feature" : "other feature", bad,
+					 (long long)nfeat[bad == 3 ? c->sae : c->osae] - 1);
+	}
+	qsort(v, (size_t)n, sizeof *v, cofire_order);
+	/* each feature's firing tokens, for the checks of the pairs */
+	int64_t **fires = xcalloc((size_t)nd, sizeof *fires);
+	for (int d = 0; d < nd; d++) {
+		fires[d] = xmalloc((size_t)(nfeat[d] > 0 ? nfeat[d] : 1) * sizeof **fires);
+		for (int64_t f = 0; f < nfeat[d]; f++)
+			fires[d][f] = -1;
+	}
+	int rc = 0;
+	for (int64_t i = 0; i < n && rc == 0; i++) {
+		const build_cofire_line *c = &v[i];
+		if (c->osae >= 0)
+			continue;
+		if (fires[c->sae][c->f] >= 0)
+			rc = fs_seterr(err, errlen, "%s:%lld: fires: a second line for this feature", path,
+				       (long long)c->line);
+		fires[c->sae][c->f] = c->n;
+	}
+	fs_cofire *p = NULL;
+	int pcap = 0;
+	for (int64_t i = 0; i < n && rc == 0;) {
+		int64_t j = i;
+		const build_cofire_line *h = &v[i];
+		int np = 0;
+		if (h->osae >= 0) {
+			rc = fs_seterr(err, errlen, "%s:%lld: both: no 'fires' line for field 2's feature", path,
+				       (long long)h->line);
+			break;
+		}
+		for (j = i + 1; j < n && v[j].sae == h->sae && v[j].f == h->f && rc == 0; j++) {
+			const build_cofire_line *c = &v[j];
+			if (c->osae < 0)
+				break; /* the second fires line: reported above */
+			int64_t of = fires[c->osae][c->of];
+			if (c->osae == v[j - 1].osae && c->of == v[j - 1].of)
+				rc = fs_seterr(err, errlen, "%s:%lld: both: a second line for this pair", path,
+					       (long long)c->line);
+			else if (c->n > h->n || (of >= 0 && c->n > of))
+				rc = fs_seterr(err, errlen, "%s:%lld: tokens (field 6): %lld, more than a feature's "
+					       "firing tokens (%lld)", path, (long long)c->line, (long long)c->n,
+					       (long long)(c->n > h->n ? h->n : of));
+			else {
+				if (np == pcap) {
+					pcap = pcap ? pcap * 2 : 64;
+					p = xrealloc(p, (size_t)pcap * sizeof *p);
+				}
+				p[np++] = (fs_cofire){fids[c->osae][c->of], c->n};
+			}
+		}
+		if (rc == 0 && index_writer_add_cofire(w, fids[h->sae][h->f], h->n, p, np) < 0)
+			rc = build_io_err(err, errlen, "%s", index_writer_errmsg(w));
+		i = j;
+	}
+	free(p);
+	for (int d = 0; d < nd; d++)
+		free(fires[d]);
+	free(fires);
+	return rc;
+}

@@ -30,4 +30,23 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 		       const char *unembed_path, const char *vocab_path, int progress,
 		       char *err, size_t errlen);
 
+/* One line of a co-firing file (--cofire). */
+typedef struct {
+	int sae;          /* dictionary (index into the build's list) */
+	int64_t f;        /* feature in it */
+	int osae;         /* the other dictionary of a "both" line; -1 for "fires" */
+	int64_t of;       /* the other feature */
+	int64_t n;        /* tokens */
+	int64_t line;     /* line number, for messages */
+} build_cofire_line;
+/* Read a co-firing file; names[nd] are the build's dictionaries. *out
+ * (malloc'd) gets *nout lines. 0, or -1 with "FILE:LINE: field: what". */
+int build_read_cofire(const char *path, const char *const *names, int nd, build_cofire_line **out,
+		      int64_t *nout, char *err, size_t errlen);
+/* Check the lines against the dictionaries' sizes nfeat[nd] and write them
+ * through w (fids[d][f]: the global id of feature f of dictionary d); v is
+ * sorted in place. 0, or -1 with a message. */
+int build_write_cofire(fs_writer *w, const char *path, build_cofire_line *v, int64_t n,
+		       int64_t *const *fids, const int64_t *nfeat, int nd, char *err, size_t errlen);
+
 #endif

@@ -22,7 +22,7 @@
 
 /* Option indexes into build_opts_spec. */
 enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC, B_RANDOM };
+       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC, B_RANDOM, B_COFIRE };
 static const cli_opt build_opts_spec[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
@@ -45,6 +45,8 @@ static const cli_opt build_opts_spec[] = {
 	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
 	 "longest record (line, or single-document file) read (256 MiB)"},
 	{"random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)"},
+	{"cofire", 0, OPT_STR, "FILE", 0, 0,
+	 "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -91,6 +93,7 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	o->labels = a->str[B_LABELS];
 	o->unembed = a->str[B_UNEMBED];
 	o->vocab = a->str[B_VOCAB];
+	o->cofire = a->str[B_COFIRE];
 	if (a->set[B_LAYER])
 		o->layer = (int)a->num[B_LAYER];
 	if (a->set[B_NFEAT])
@@ -120,6 +123,8 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 		return cli_usage_error(e, "-o OUT.sqlite is required");
 	if (!first && o->out)
 		return cli_usage_error(e, "-o goes before the first --and");
+	if (!first && o->cofire)
+		return cli_usage_error(e, "--cofire goes before the first --and (it names every dictionary)");
 	if (a->npos == 0)
 		return cli_usage_error(e, first ? "no input files" : "no input files after --and");
 	if (o->unembed && !o->decoder)
@@ -165,6 +170,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 		int n = 0, cap = 0;
 		for (int d = 0; d < nd; d++)
 			cap += nin[d] + 4;
+		cap++;
 		const char **rd = xcalloc((size_t)cap + 1, sizeof *rd);
 		for (int d = 0; d < nd; d++) {
 			for (int i = 0; i < nin[d]; i++)
@@ -174,6 +180,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 			rd[n++] = o[d].unembed;
 			rd[n++] = o[d].vocab;
 		}
+		rd[n++] = o[0].cofire;
 		rc = cli_output_check(e->name, o[0].out, rd, n);
 		free(rd);
 	}

@@ -32,13 +32,14 @@ typedef struct {
 	const char *dec_b;    /* --decoder-b FILE */
 	int by_coact;         /* --sort coact: pairs by co-activation rather than cosine */
 	double min_inside;    /* family --min-inside S */
+	double min_share;     /* family --min-share S */
 } cmp_cli;
 
 /* Options of both commands (indexes into cmp_opts_spec). */
 /* Options of compare (indexes O_*) and of family (O_JSON, O_TOP, O_MINCOS
  * and F_MININSIDE). */
 enum { O_JSON, O_TOP, O_MINCOS, O_DECA, O_DECB, O_SORT };
-enum { F_MININSIDE = 3 };
+enum { F_MININSIDE = 3, F_MINSHARE = 4 };
 static const cli_opt compare_opts[] = {
 	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
 	{"top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)"},
@@ -53,6 +54,8 @@ static const cli_opt family_opts[] = {
 	{"top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)"},
 	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine of a child, besides the baseline (0)"},
 	{"min-inside", 0, OPT_STR, "S", 0, 0, "least share of a child's firings inside its parent's (0.5)"},
+	{"min-share", 0, OPT_STR, "S", 0, 0,
+	 "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -83,7 +86,8 @@ static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 	if (num_opt(e, a, O_MINCOS, -1, 1, &v, rc))
 		return -1;
 	q->min_cos = (float)v;
-	if (e->opts == family_opts && num_opt(e, a, F_MININSIDE, 0, 1, &q->min_inside, rc))
+	if (e->opts == family_opts && (num_opt(e, a, F_MININSIDE, 0, 1, &q->min_inside, rc) ||
+					num_opt(e, a, F_MINSHARE, 0, 1, &q->min_share, rc)))
 		return -1;
 	if (e->opts == compare_opts) {
 		q->dec_a = a->set[O_DECA] ? a->str[O_DECA] : NULL;
@@ -240,7 +244,7 @@ static json_t *rows_json(const cmp_side *s, const knn_result *r, int k, float th
 
 static int compare_run(const cmd_entry *e, const cli_args *ap)
 {
-	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
+	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5, 0.05};
 	const cli_args args = *ap;
 	int rc;
 	if (parse_cli(e, &args, &q, &rc))
@@ -539,7 +543,7 @@ static json_t *family_json(const cmp_family *f, int node)
 
 static int family_run(const cmd_entry *e, const cli_args *ap)
 {
-	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5};
+	cmp_cli q = {0, 10, 0, NULL, NULL, 0, 0.5, 0.05};
 	const cli_args args = *ap;
 	int rc;
 	if (parse_cli(e, &args, &q, &rc))
@@ -557,6 +561,7 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 	cmp_family_opts_init(&o);
 	o.k = q.top;
 	o.min_inside = q.min_inside;
+	o.min_share = q.min_share;
 	o.min_cos = q.min_cos;
 	cmp_family f;
 	if (cmp_family_build(ix, fid, &o, &f, err, sizeof err) != 0) {
@@ -576,6 +581,9 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 		json_object_set_new(j, "levels", lv);
 		if (f.note[0])
 			json_object_set_new(j, "note", jw_str(f.note));
+		json_object_set_new(j, "cofire", json_boolean(f.exact));
+		if (f.why[0])
+			json_object_set_new(j, "why", jw_str(f.why));
 		json_object_set_new(j, "tree", family_json(&f, 0));
 		cli_print_json(j);
 	} else {
@@ -588,6 +596,9 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 		if (f.note[0])
 			printf("note: %s\n", cli_esc(f.note));
 		family_text(&f, 0, "", 1, q.top);
+		/* names a dictionary of the index: escaped */
+		if (f.why[0])
+			printf("%s\n", cli_esc(f.why));
 	}
 	cmp_family_free(&f);
 	index_close(ix);

@@ -8,7 +8,17 @@
  * of a child's firing tokens are tokens where the node fires, from the
  * stored examples; children without stored examples are kept on their
  * direction alone). A feature of a level goes to the one node that has it
- * at the highest cosine. Reads the index through index.h and compare_load.h.
+ * at the highest cosine.
+ * When the index holds exact co-firing counts (table cofire, `featscope
+ * build --cofire`: tokens where both fire, over every harvested token),
+ * they replace the stored examples: the candidates of a node are its
+ * co-firing partners of the next level and its k nearest by decoder; a
+ * child has share of parent = both / parent's firing tokens >= min_share,
+ * inside = both / child's firing tokens >= min_inside and a decoder cosine
+ * > min_cos (the baseline is not applied: the counts are the evidence, the
+ * cosine the second signal); at most k children a node, by share; a
+ * feature of a level goes to the node it shares the most tokens with.
+ * Reads the index through index.h and compare_load.h.
  */
 #ifndef FS_FAMILY_H
 #define FS_FAMILY_H
@@ -22,6 +32,8 @@
 typedef struct {
 	int k;              /* candidates per node (nearest by cosine), default 8 */
 	double min_inside;  /* least share of a child's firings inside its parent's (0.5) */
+	double min_share;   /* with co-firing counts: least share of the parent's firing
+			       tokens where a child fires (0.05) */
 	float min_cos;      /* least cosine besides the baseline (0) */
 	int max_levels;     /* wider dictionaries followed at most (default 4) */
 } cmp_family_opts;
@@ -48,6 +60,8 @@ typedef struct {
 	cmp_fnode *v;        /* nodes */
 	int n;               /* how many */
 	char note[256];      /* a remark for the output ("" none), e.g. a level without decoder */
+	int exact;           /* 1: built from the index's exact co-firing counts */
+	char why[512];       /* when the root has no child: why, one line ("" otherwise) */
 } cmp_family;
 
 /* Build the family of fid. 0; -1 with a one-line message in err (no

@@ -469,6 +469,24 @@ int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);
  * on error. */
 int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h);
 
+/* ---- co-firing: exact counts from the harvest (build --cofire) ----
+ * The optional cofire table: per feature the tokens where it fires and its
+ * partners in other dictionaries with the tokens where both fire, counted
+ * over every harvested token. A partner: */
+typedef struct {
+	int64_t fid;          /* the other feature (global id) */
+	int64_t both;         /* tokens where both fire */
+} fs_cofire;
+/* Store fid's counts: fires, and n partners (any order; fids distinct, not
+ * fid). 0, -1 on a write error. */
+int index_writer_add_cofire(fs_writer *w, int64_t fid, int64_t fires, const fs_cofire *p, int n);
+/* Whether the index holds co-firing counts (an older index, or one built
+ * without --cofire, holds none). */
+int index_has_cofire(fs_index *ix);
+/* fid's counts: *fires, and its partners (*p malloc'd, *n of them, by fid).
+ * 1 when stored, 0 when not (no table, or no row for fid), -1 damaged. */
+int index_cofire(fs_index *ix, int64_t fid, int64_t *fires, fs_cofire **p, int *n);
+
 /* ---- identity of the open file (index_identity.c) ---- */
 
 /* What index_file_changed finds. */

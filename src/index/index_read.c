@@ -958,6 +958,66 @@ int64_t index_decoder(fs_index *ix, int sae, int *d, float **W)
 	return got;
 }
 
+/* ---- co-firing counts (see index_writer_add_cofire) ---- */
+
+int index_has_cofire(fs_index *ix)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT 1 FROM main.cofire LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return 0; /* no such table */
+	int has = sqlite3_step(s) == SQLITE_ROW;
+	sqlite3_finalize(s);
+	return has;
+}
+
+int index_cofire(fs_index *ix, int64_t fid, int64_t *fires, fs_cofire **p, int *n)
+{
+	*fires = 0;
+	*p = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT fires, partners FROM main.cofire WHERE feature = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(s, 1, fid);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	int64_t f = sqlite3_column_int64(s, 0);
+	const uint8_t *b = sqlite3_column_blob(s, 1);
+	size_t len = (size_t)sqlite3_column_bytes(s, 1);
+	/* each partner takes at least 2 bytes; every count within [0, fires],
+	 * fids positive and ascending */
+	int cap = (int)(len / 2), got = 0, bad = f < 0;
+	fs_cofire *out = xmalloc((size_t)(cap > 0 ? cap : 1) * sizeof *out);
+	size_t at = 0;
+	int64_t prev = 0;
+	while (!bad && at < len) {
+		uint64_t d, c;
+		size_t k1 = varint_get(b + at, len - at, &d);
+		size_t k2 = k1 ? varint_get(b + at + k1, len - at - k1, &c) : 0;
+		if (!k1 || !k2 || got == cap || d == 0 || d > (uint64_t)INT64_MAX - (uint64_t)prev ||
+		    c > (uint64_t)f) {
+			bad = 1;
+			break;
+		}
+		at += k1 + k2;
+		prev += (int64_t)d;
+		out[got++] = (fs_cofire){prev, (int64_t)c};
+	}
+	sqlite3_finalize(s);
+	if (bad) {
+		free(out);
+		return -1;
+	}
+	*fires = f;
+	*p = out;
+	*n = got;
+	return 1;
+}
+
 int index_context_hashes(fs_index *ix, int64_t *n, uint64_t **h)
 {
 	*n = 0;

@@ -635,6 +635,52 @@ int index_writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, i
 	return rc;
 }
 
+/* ---- co-firing counts (optional table cofire, written by build --cofire) ----
+ * One row per feature: its firing tokens and a blob of its partners,
+ * sorted by fid, as varint fid gaps (the first from 0) and varint counts. */
+
+static int cofire_by_fid(const void *x, const void *y)
+{
+	const fs_cofire *a = x, *b = y;
+	return a->fid < b->fid ? -1 : a->fid > b->fid;
+}
+
+int index_writer_add_cofire(fs_writer *w, int64_t fid, int64_t fires, const fs_cofire *p, int n)
+{
+	if (w->failed)
+		return -1;
+	if (sqlite3_exec(w->db, "CREATE TABLE IF NOT EXISTS cofire(feature INTEGER PRIMARY KEY,"
+			 " fires INTEGER NOT NULL, partners BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+		return wfail(w, "cofire");
+	fs_cofire *s = xmalloc((size_t)(n > 0 ? n : 1) * sizeof *s);
+	if (n > 0)
+		memcpy(s, p, (size_t)n * sizeof *s);
+	qsort(s, (size_t)n, sizeof *s, cofire_by_fid);
+	uint8_t *buf = xmalloc((size_t)n * 20 + 1);
+	size_t len = 0;
+	int64_t prev = 0;
+	for (int i = 0; i < n; i++) {
+		len += varint_put(buf + len, (uint64_t)(s[i].fid - prev));
+		len += varint_put(buf + len, (uint64_t)s[i].both);
+		prev = s[i].fid;
+	}
+	sqlite3_stmt *st;
+	int rc;
+	if (sqlite3_prepare_v2(w->db, "INSERT INTO cofire(feature, fires, partners) VALUES(?,?,?)", -1,
+			       &st, NULL) != SQLITE_OK)
+		rc = wfail(w, "cofire");
+	else {
+		sqlite3_bind_int64(st, 1, fid);
+		sqlite3_bind_int64(st, 2, fires);
+		sqlite3_bind_blob(st, 3, buf, (int)len, SQLITE_STATIC);
+		rc = wstep(w, st, "cofire");
+		sqlite3_finalize(st);
+	}
+	free(buf);
+	free(s);
+	return rc;
+}
+
 /* ---- live model: the files an index was made with (see index.h) ----
  * In place, in one transaction: the change is a few rows, SQLite's rollback
  * journal makes it all or nothing, and copying a large index to rename it

@@ -677,6 +677,25 @@ static void fv_draw(view *v)
 				    2 * p->depth[r], "", L->sae->name, (long long)nd->row);
 		draw_text(y, 1 + x, v->w - 1 - x, L->labels[nd->row], cls, DRAW_ELLIPSIS);
 	}
+	/* a root without children: why, wrapped at spaces under the tree */
+	const char *why = p->f.why;
+	int wy = v->y + (int)v->nrows + 1, ww = v->w - 2 > 20 ? v->w - 2 : 20;
+	while (*why && wy < v->y + v->h) {
+		size_t n = strlen(why), cut = n;
+		if ((int)n > ww) {
+			cut = (size_t)ww;
+			while (cut > 0 && why[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = (size_t)ww;
+		}
+		char line[600];
+		snprintf(line, sizeof line, "%.*s", (int)cut, why);
+		draw_text(wy++, 1, v->w - 1, line, TC_DIM, 0);
+		why += cut;
+		while (*why == ' ')
+			why++;
+	}
 }
 
 static const char *fv_row_text(view *v, int64_t row, char *buf, size_t len)

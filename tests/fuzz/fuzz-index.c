@@ -149,6 +149,16 @@ static void exercise(fs_index *ix)
 		fs_neighbour *nb = NULL;
 		n = index_neighbours(ix, fid, 0, 4, &nb);
 		free(nb);
+		/* co-firing counts: partners ascending, positive, within fires */
+		int64_t cf = 0;
+		fs_cofire *cp = NULL;
+		int ncp = 0;
+		if (index_cofire(ix, fid, &cf, &cp, &ncp) == 1)
+			for (int k = 0; k < ncp; k++)
+				if (cp[k].fid <= (k ? cp[k - 1].fid : 0) || cp[k].both < 0 || cp[k].both > cf)
+					abort();
+		free(cp);
+		(void)index_has_cofire(ix);
 	}
 	int64_t nch = index_n_chunks(ix);
 	for (int64_t id = 1; id <= nch && id <= 3; id++) {

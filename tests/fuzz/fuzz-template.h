@@ -10,7 +10,8 @@
 #include "fuzz-common.h"
 
 /* A small valid index with hostile text: 2 dictionaries, 4 features, 5
- * contexts in one chunk, examples, intervals, logits, neighbours, clusters. */
+ * contexts in one chunk, examples, intervals, logits, neighbours, clusters,
+ * decoder rows, co-firing counts. */
 static void make_template(const char *path)
 {
 	char err[512];
@@ -70,6 +71,12 @@ static void make_template(const char *path)
 		/* dictionary a's decoder rows (compare, family) */
 		static const float dec[3 * 4] = {1, 0, 0, 0, 0.6f, 0.8f, 0, 0, 0, 0, -1, 65504};
 		index_writer_add_decoder(w, a, dec, 3, 4);
+	}
+	{
+		/* exact co-firing counts (family): feature 0 with two partners */
+		fs_cofire p[2] = {{fid[3], 40}, {fid[1], 7}};
+		index_writer_add_cofire(w, fid[0], 50, p, 2);
+		index_writer_add_cofire(w, fid[3], 40, p, 0);
 	}
 	index_writer_count_tokens(w, 100);
 	if (index_writer_finish(w, err, sizeof err) != 0) {
