@@ -185,6 +185,23 @@ static void words_free(cluster_words *cw)
 	memset(cw, 0, sizeof *cw);
 }
 
+
+/* Word id with score sc into the n best so far (best[], bs[]: highest
+ * first, ties by the word's spelling; -1 for an empty place). */
+static void rank_word(const cluster_words *cw, int64_t *best, double *bs, int n, int64_t id, double sc)
+{
+	for (int p = 0; p < n; p++) {
+		if (best[p] < 0 || sc > bs[p] || (sc == bs[p] && strcmp(cw->word[id], cw->word[best[p]]) < 0)) {
+			for (int q = n - 1; q > p; q--) {
+				best[q] = best[q - 1];
+				bs[q] = bs[q - 1];
+			}
+			best[p] = id;
+			bs[p] = sc;
+			return;
+		}
+	}
+}
 /* Name of a group of rows: up to three words shared by members (by at
  * least two when four or more members have labels), best score first. cnt
  * is scratch of n_words zeros, left zero. */
@@ -215,18 +232,7 @@ static char *words_name(const cluster_words *cw, const int64_t *members, int64_t
 		if (cnt[id] < need || (cw->n_labels >= 8 && 2 * cw->df[id] > cw->n_labels))
 			continue;
 		double sc = (double)cnt[id] * log((double)(cw->n_labels + 1) / (double)cw->df[id]);
-		for (int p = 0; p < 3; p++) {
-			if (best[p] < 0 || sc > bs[p] ||
-			    (sc == bs[p] && strcmp(cw->word[id], cw->word[best[p]]) < 0)) {
-				for (int q = 2; q > p; q--) {
-					best[q] = best[q - 1];
-					bs[q] = bs[q - 1];
-				}
-				best[p] = id;
-				bs[p] = sc;
-				break;
-			}
-		}
+		rank_word(cw, best, bs, 3, id, sc);
 	}
 	for (int64_t a = 0; a < nt; a++)
 		cnt[tw[a]] = 0;
@@ -557,18 +563,7 @@ static void name_by_siblings(cluster_state *st)
 				double sc = contrast_score(cnt[id], m, tot[id] - cnt[id], M - m);
 				if (sc <= 0)
 					continue;
-				for (int q = 0; q < CLUSTER_RANKED; q++) {
-					if (best[q] < 0 || sc > bs[q] ||
-					    (sc == bs[q] && strcmp(cw->word[id], cw->word[best[q]]) < 0)) {
-						for (int z = CLUSTER_RANKED - 1; z > q; z--) {
-							best[z] = best[z - 1];
-							bs[z] = bs[z - 1];
-						}
-						best[q] = id;
-						bs[q] = sc;
-						break;
-					}
-				}
+				rank_word(cw, best, bs, CLUSTER_RANKED, id, sc);
 			}
 			for (int64_t a = 0; a < nt; a++)
 				cnt[tw[a]] = 0;
