@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 4; k++) {
 		live_point p = {kinds[k], L - 1};
 		seen s = {0, 0, 0, 0, 1, NULL, 0, -1, NULL};
-		live_hook h = {p, see_fn, &s};
+		live_hook h = {p, see_fn, &s, NULL};
 		live_forward(m, ids, T, &h, lg);
 		int ok1 = s.rows == T && s.in_order && s.width == live_width(m, p) && m->pos == T;
 		live_step(m, ids[T], &h, one);
@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	/* a reading hook changes nothing; the cache; causality */
 	live_forward(m, ids, T + 1, NULL, lg);
 	seen rd = {0, 0, 0, 0, 1, NULL, 0, -1, NULL};
-	live_hook hr = {{LIVE_RESID_PRE, 0}, see_fn, &rd};
+	live_hook hr = {{LIVE_RESID_PRE, 0}, see_fn, &rd, NULL};
 	live_forward(m, ids, T + 1, &hr, lg2);
 	CHECK(memcmp(lg, lg2, sizeof(float) * (size_t)(T + 1) * V) == 0, NAME("a reading hook leaves the logits alone"));
 	live_forward(m, ids, T, NULL, lg2);
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 	e = rel(lg2 + (size_t)t0 * V, lg + (size_t)t0 * V, (size_t)V);
 	CHECK(e < 1e-4, NAME("row t of a forward equals the forward of t + 1 tokens"));
 	seen pk = {0, 0, 0, 0, 1, NULL, 0, t0, NULL};
-	live_hook hp = {{LIVE_RESID_PRE, 0}, see_fn, &pk};
+	live_hook hp = {{LIVE_RESID_PRE, 0}, see_fn, &pk, NULL};
 	live_forward(m, ids, T + 1, &hp, lg2);
 	CHECK(memcmp(lg, lg2, sizeof(float) * (size_t)t0 * V) == 0, NAME("a change at p leaves the logits before p alone"));
 	CHECK(rel(lg2 + (size_t)t0 * V, lg + (size_t)t0 * V, (size_t)V) > 1e-3, NAME("a change at p changes the logits at p"));
@@ -197,7 +197,7 @@ int main(int argc, char **argv)
 		live_run_windows(m, ids, TW, at, NULL, rows, loss);
 		int W1 = TW < m->ctx ? TW : m->ctx;
 		seen c = {0, 0, 0, 0, 1, xmalloc(sizeof(float) * (size_t)W1 * w), W1, -1, NULL};
-		live_hook hc = {at, see_fn, &c};
+		live_hook hc = {at, see_fn, &c, NULL};
 		live_forward(m, ids, W1, &hc, NULL);
 		CHECK(rel(rows, c.copy, (size_t)W1 * w) < 1e-6, NAME("windows: the first window's rows equal a forward's"));
 		int fin = 1;
@@ -215,7 +215,7 @@ int main(int argc, char **argv)
 		int D = sae->d_in;
 		float *clean = xmalloc(sizeof(float) * (size_t)T * D), *st_rows = xmalloc(sizeof(float) * (size_t)T * D);
 		seen c = {0, 0, 0, 0, 1, clean, T, -1, NULL};
-		live_hook hc = {at, see_fn, &c};
+		live_hook hc = {at, see_fn, &c, NULL};
 		live_forward(m, ids, T, &hc, NULL);
 		/* the feature strongest on average, so there is something to clamp */
 		int *ix = xmalloc(sizeof(int) * (size_t)T * 8);
@@ -244,7 +244,7 @@ int main(int argc, char **argv)
 		live_steer_term term = {f, 2.0f};
 		live_steer st = {sae, LIVE_ADD, &term, 1, NULL, 0};
 		seen a = {0, 0, 0, 0, 1, st_rows, T, -1, &st};
-		live_hook ha = {at, see_fn, &a};
+		live_hook ha = {at, see_fn, &a, NULL};
 		live_forward(m, ids, T, &ha, NULL);
 		double worst = 0;
 		for (int t = 0; t < T; t++)

@@ -155,7 +155,7 @@ static void compare_forward(lm_model *lm, const char *path, const char *what, co
 	snprintf(name, sizeof name, "%s: one token a byte", what);
 	CHECK(ntok == T && ids[5] == text[5] && off[T] == (uint32_t)T, name);
 	grab g = {xmalloc((size_t)T * F * sizeof(float)), 0, 0};
-	live_hook h = {{LIVE_MLP_HIDDEN, -1}, grab_fn, &g};
+	live_hook h = {{LIVE_MLP_HIDDEN, -1}, grab_fn, &g, NULL};
 	float *logits = xmalloc((size_t)T * 256 * sizeof(float));
 	int rc = live_forward(m, ids, T, &h, logits);
 	snprintf(name, sizeof name, "%s: forward runs, hook sees %d x %d", what, T, F);
@@ -540,7 +540,7 @@ int main(int argc, char **argv)
 		for (int rep = 0; rep < 2; rep++) { /* the second reuses the cached products */
 			live_steer st = {s, LIVE_CLAMP, terms, 2, after2, T};
 			steer_check c = {&st, fresh, T};
-			live_hook h = {s->hook, steer_check_fn, &c};
+			live_hook h = {s->hook, steer_check_fn, &c, NULL};
 			memset(fresh, 0xff, (size_t)T * 2 * sizeof(float));
 			live_forward(m, ids, T, &h, NULL);
 			double worst = 0, rec = 0;
@@ -586,7 +586,7 @@ int main(int argc, char **argv)
 			float *lg_one = xmalloc((size_t)T * V * sizeof(float));
 			live_forward(m, ids, T, &h, lg_set);
 			both_ref br = {s, s1k, f0, 5.0f, 7, 3.0f};
-			live_hook rh = {s->hook, both_ref_fn, &br};
+			live_hook rh = {s->hook, both_ref_fn, &br, NULL};
 			live_forward(m, ids, T, &rh, lg_ref);
 			live_hook h4 = live_steer_as_hook(&two[0]);
 			live_forward(m, ids, T, &h4, lg_one);

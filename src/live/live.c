@@ -22,11 +22,34 @@ const live_arch *const live_archs[] = {
 	NULL,
 };
 
-static const char *const point_names[] = {"resid_pre", "resid_post", "mlp_hidden", "mlp_out"};
+static const char *const point_names[LIVE_NKINDS] = {"resid_pre", "resid_post", "mlp_hidden",
+						     "mlp_out",   "attn_out",   "mlp_in"};
+
+/* A hook's layer with -1 resolved to m's last block. */
+static int hook_layer(const live_model *m, const live_hook *h)
+{
+	return h->at.layer < 0 ? m->n_layer - 1 : h->at.layer;
+}
+
+int live_hooks_want(const live_model *m, const live_hook *h, live_hook_kind kind, int layer)
+{
+	for (; h; h = h->next)
+		if (h->fn && h->at.kind == kind && hook_layer(m, h) == layer)
+			return 1;
+	return 0;
+}
+
+void live_hooks_run(const live_model *m, const live_hook *h, live_hook_kind kind, int layer, float *act, int n,
+		    int width, int pos0)
+{
+	for (; h; h = h->next)
+		if (h->fn && h->at.kind == kind && hook_layer(m, h) == layer)
+			h->fn(h->ud, act, n, width, pos0);
+}
 
 int live_point_parse(const char *s, live_point *p)
 {
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < LIVE_NKINDS; k++) {
 		size_t n = strlen(point_names[k]);
 		if (strncmp(s, point_names[k], n) != 0)
 			continue;
@@ -47,7 +70,7 @@ int live_point_parse(const char *s, live_point *p)
 
 const char *live_point_name(live_point p, char *out, size_t outlen)
 {
-	const char *k = (unsigned)p.kind < 4 ? point_names[p.kind] : "?";
+	const char *k = (unsigned)p.kind < LIVE_NKINDS ? point_names[p.kind] : "?";
 	if (p.layer < 0)
 		snprintf(out, outlen, "%s", k);
 	else
@@ -332,7 +355,7 @@ static int window_run(live_windows *w, int64_t e, live_window_fn fn, void *ud)
 		window_losses(w, ids, s, e, w->l_clean);
 	}
 	collect c = {w->rows, (int)(w->keep_from - s), n, w->inner};
-	live_hook h = {w->at, collect_fn, &c};
+	live_hook h = {w->at, collect_fn, &c, NULL};
 	if (live_forward(m, ids, n, &h, w->want_loss ? w->lg : NULL) != 0)
 		return -1;
 	if (w->want_loss)

@@ -8,10 +8,11 @@
  * in by writing one live_arch and adding it to the list in live.c; the
  * rest of the program (analyze, steer, the TUI) sees only this header.
  *
- * Hooks: a forward pass can call one function at a hook point (the
- * residual stream before or after a block, the MLP hidden activations or
- * the MLP output of a block) with the activations of the positions it is
- * computing; the function may read and overwrite them in place.
+ * Hooks: a forward pass calls a list of functions, each at its hook point
+ * (the residual stream before or after a block, the attention output, the
+ * MLP input, hidden activations or output of a block) with the
+ * activations of the positions it is computing; a function may read and
+ * overwrite them in place.
  *
  * The SAE side (sae_live.c): load a dictionary, encode hook activations to
  * sparse feature activations (TopK, ReLU or JumpReLU), and steer: clamp a
@@ -29,13 +30,24 @@
 
 #include "core/util.h"
 
+typedef struct live_model live_model;
+
 /* ------------------------------------------------------------ hook points */
 
+/* The points of a block, named the same for every architecture. The
+ * values are stored in FSSAE002 headers: new kinds go at the end. */
 typedef enum {
 	LIVE_RESID_PRE,   /* residual stream entering block `layer` [d_model] */
 	LIVE_RESID_POST,  /* residual stream leaving block `layer` [d_model] */
-	LIVE_MLP_HIDDEN,  /* block `layer`'s MLP hidden activations after the nonlinearity */
-	LIVE_MLP_OUT,     /* block `layer`'s MLP output, before it joins the residual [d_model] */
+	LIVE_MLP_HIDDEN,  /* block `layer`'s MLP hidden activations after the nonlinearity
+			   * (a GLU's act(gate) * up: what the down projection reads) */
+	LIVE_MLP_OUT,     /* block `layer`'s MLP output as it joins the residual [d_model]
+			   * (after a post-MLP norm where the architecture has one) */
+	LIVE_ATTN_OUT,    /* block `layer`'s attention output as it joins the residual
+			   * [d_model] (after a post-attention norm where there is one) */
+	LIVE_MLP_IN,      /* what block `layer`'s MLP reads: the normalised residual
+			   * [d_model] (a transcoder's input) */
+	LIVE_NKINDS       /* how many kinds there are */
 } live_hook_kind;
 
 /* A place in the forward pass. */
@@ -48,22 +60,32 @@ typedef struct {
  * (absolute positions in the sequence); may modify them in place. */
 typedef void (*live_hook_fn)(void *ud, float *act, int n, int width, int pos0);
 
-/* A hook: where, what, and its state. */
-typedef struct {
+/* A hook: where, what, and its state. Hooks form a list through next: a
+ * pass runs every hook of the list whose point it reaches, in list order
+ * at one point, so one pass can steer at one layer and read another, or
+ * run a transcoder (read mlp_in, write mlp_out). */
+typedef struct live_hook {
 	live_point at;       /* hook point */
 	live_hook_fn fn;     /* callback */
 	void *ud;            /* passed to fn */
+	const struct live_hook *next; /* the next hook of the list, or NULL */
 } live_hook;
 
-/* Parse "resid_pre", "resid_post", "mlp_hidden" or "mlp_out" and a layer
- * into *p ("mlp_hidden.1"); 0 ok, -1 unknown. live_point_name writes the
+/* For architectures: does a hook of the list (NULL: none) sit at point
+ * (kind, layer) of model m (layer -1 in a hook meaning m's last block)? */
+int live_hooks_want(const live_model *m, const live_hook *h, live_hook_kind kind, int layer);
+/* Run every hook of the list at (kind, layer) on act[n][width], in order. */
+void live_hooks_run(const live_model *m, const live_hook *h, live_hook_kind kind, int layer, float *act,
+		    int n, int width, int pos0);
+
+/* Parse a point's name ("resid_pre", "resid_post", "mlp_hidden",
+ * "mlp_out", "attn_out", "mlp_in") and a layer into *p ("mlp_hidden.1");
+ * 0 ok, -1 unknown. live_point_name writes the
  * same form. */
 int live_point_parse(const char *s, live_point *p);
 const char *live_point_name(live_point p, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------ model */
-
-typedef struct live_model live_model;
 
 /* One architecture: every operation a model offers. */
 typedef struct live_arch {

@@ -498,7 +498,7 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 
 live_hook live_steer_as_hook(live_steer *st)
 {
-	live_hook h = {st->sae->hook, live_steer_hook, st};
+	live_hook h = {st->sae->hook, live_steer_hook, st, NULL};
 	return h;
 }
 
