@@ -284,6 +284,8 @@ typedef struct {
 	float *tc_z;         /* transcoder steering: the steered features' activations of the
 			      * rows at the input point, until the output point [tc_cap][terms] */
 	int tc_cap;          /* rows tc_z holds */
+	char *where_hook;    /* "FILE: FIELD" that names the hook (a folder's), or NULL */
+	char *where_din;     /* "FILE: FIELD" that gives d_in (a folder's), or NULL */
 	struct live_hook tc_out; /* transcoder steering: the second hook of the list that
 			      * live_steer_as_hook gives (the last steering state's) */
 	float *threshold;    /* [n_feat] for JumpReLU, else NULL */

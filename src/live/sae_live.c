@@ -34,6 +34,8 @@ void live_sae_free(live_sae *s)
 	free(s->r_mag_exp);
 	free(s->w_skip);
 	free(s->tc_z);
+	free(s->where_hook);
+	free(s->where_din);
 	free(s->self_dot);
 	free(s->steer_g);
 	free(s->steer_gf);
@@ -88,6 +90,12 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	}
 	live_sae *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(dir);
+	static const char *const hook_field[] = {"metadata.hook_name", "hook (from the folder's path)",
+						 "hf_hook_point_in", "hook_point_in"};
+	static const char *const din_field[] = {"d_in", "W_enc", "w_enc", "d_model"};
+	s->where_hook = xasprintf("%s: %s", z.config, hook_field[c->format]);
+	s->where_din = xasprintf("%s: %s", c->format == SAEL_FMT_SAELENS || c->format == SAEL_FMT_LLAMASCOPE
+						   ? z.config : z.weights, din_field[c->format]);
 	s->d_in = c->d_in;
 	s->d_out = c->d_out;
 	s->n_feat = c->d_sae;
@@ -230,9 +238,15 @@ int live_sae_bind(live_sae *s, const live_model *m, char *err, size_t errlen)
 		p.layer = m->n_layer - 1;
 	int w = live_width(m, p);
 	char pn[64];
+	if (w == 0 && s->where_hook)
+		return fs_seterr(err, errlen, "%s: the model has no %s (%d blocks)", s->where_hook,
+				 live_point_name(p, pn, sizeof pn), m->n_layer);
 	if (w == 0)
 		return fs_seterr(err, errlen, "%s: hook: the model has no %s (%d blocks)", s->path,
 				 live_point_name(p, pn, sizeof pn), m->n_layer);
+	if (w != s->d_in && s->where_din)
+		return fs_seterr(err, errlen, "%s: %d wide, but the model's %s is %d wide", s->where_din,
+				 s->d_in, live_point_name(p, pn, sizeof pn), w);
 	if (w != s->d_in)
 		return fs_seterr(err, errlen, "%s: d_in: %d, but the model's %s is %d wide", s->path,
 				 s->d_in, live_point_name(p, pn, sizeof pn), w);

@@ -619,7 +619,7 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 			bad = "hf_hook_point_out";
 	}
 	if (bad) {
-		copy_clean(a, sizeof a, !hin ? "" : bad[9] == 'i' ? hin : hout);
+		copy_clean(a, sizeof a, !hin ? "" : !strcmp(bad, "hf_hook_point_in") ? hin : hout);
 		fs_seterr(err, errlen, "%s: %s: '%s' is not a point featscope runs (model.layers.L.output, .input, "
 			  ".pre_feedforward_layernorm.output, .post_feedforward_layernorm.output, "
 			  ".post_attention_layernorm.output)", name, bad, a);
