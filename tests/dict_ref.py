@@ -3,7 +3,8 @@
 #   dict_ref.py check TOOL WORK
 #       writes tiny random dictionaries in each real layout: SAELens gated,
 #       transcoder, skip_transcoder, jumprelu_transcoder; Gemma Scope 1
-#       (params.npz, stored and deflated, in a release's folder layout);
+#       (params.npz, stored, deflated and in zip64 records, in a release's
+#       folder layout);
 #       Gemma Scope 2 (config.json + params.safetensors, an SAE and a
 #       transcoder); Llama Scope (hyperparams.json +
 #       checkpoints/final.safetensors, jumprelu with a dataset-wise norm,
@@ -55,13 +56,43 @@ def write_saelens(d, arch, d_sae, hook, hook_out=None, d_out=D, seed=1):
             "apply_b_dec": not hook_out}
 
 
-def write_gemmascope(d, d_sae, compressed, seed=2):
+def zip64_npz(path, arrays):
+    """An .npz whose every size and offset is in zip64 fields (as an archive
+    over 4 GiB has them), members stored."""
+    import io, zlib
+    out, central = io.BytesIO(), []
+    for name, a in arrays.items():
+        buf = io.BytesIO()
+        np.save(buf, a)
+        data, fname = buf.getvalue(), (name + ".npy").encode()
+        off = out.tell()
+        extra = struct.pack("<HHQQ", 1, 16, len(data), len(data))
+        out.write(struct.pack("<IHHHHHIIIHH", 0x04034b50, 45, 0, 0, 0, 0, zlib.crc32(data), 0xffffffff, 0xffffffff,
+                              len(fname), len(extra)) + fname + extra + data)
+        cextra = struct.pack("<HHQQQ", 1, 24, len(data), len(data), off)
+        central.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014b50, 45, 45, 0, 0, 0, 0, zlib.crc32(data),
+                                   0xffffffff, 0xffffffff, len(fname), len(cextra), 0, 0, 0, 0, 0xffffffff)
+                       + fname + cextra)
+    cd_off = out.tell()
+    cd = b"".join(central)
+    out.write(cd)
+    e64 = out.tell()
+    out.write(struct.pack("<IQHHIIQQQQ", 0x06064b50, 44, 45, 45, 0, 0, len(central), len(central), len(cd), cd_off))
+    out.write(struct.pack("<IIQI", 0x07064b50, 0, e64, 1))
+    out.write(struct.pack("<IHHHHIIH", 0x06054b50, 0xffff, 0xffff, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0))
+    open(path, "wb").write(out.getvalue())
+
+
+def write_gemmascope(d, d_sae, mode, seed=2):
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"W_enc": rnd(g, D, d_sae, scale=0.3), "W_dec": rnd(g, d_sae, D, scale=0.3), "b_enc": rnd(g, d_sae, scale=0.2),
          "b_dec": rnd(g, D, scale=0.1), "threshold": rnd(g, d_sae, scale=0.3).abs()}
     arrays = {k: v.to(torch.float32).numpy() for k, v in w.items()}
-    (np.savez_compressed if compressed else np.savez)(os.path.join(d, "params.npz"), **arrays)
+    if mode == "zip64":
+        zip64_npz(os.path.join(d, "params.npz"), arrays)
+    else:
+        (np.savez_compressed if mode == "deflate" else np.savez)(os.path.join(d, "params.npz"), **arrays)
     return {"layout": "gemmascope", "arch": "jumprelu", "apply_b_dec": False,
             "w": {k: v.to(torch.float32).to(F64) for k, v in w.items()}}
 
@@ -157,8 +188,9 @@ LAYOUTS = [
     ("sl-tc", write_saelens, ("transcoder", 40, "blocks.0.ln2.hook_normalized", "blocks.0.hook_mlp_out")),
     ("sl-skip", write_saelens, ("skip_transcoder", 40, "blocks.1.hook_mlp_in", "blocks.1.hook_mlp_out")),
     ("sl-jtc", write_saelens, ("jumprelu_transcoder", 36, "blocks.0.hook_mlp_in", "blocks.0.hook_mlp_out")),
-    ("gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_5", write_gemmascope, (64, False)),
-    ("gemma-scope-2b-pt-mlp-canonical/layer_0/width_16k/average_l0_9", write_gemmascope, (56, True)),
+    ("gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_5", write_gemmascope, (64, "stored")),
+    ("gemma-scope-2b-pt-mlp-canonical/layer_0/width_16k/average_l0_9", write_gemmascope, (56, "deflate")),
+    ("gemma-scope-9b-it-res/layer_0/width_16k/average_l0_3", write_gemmascope, (40, "zip64", 7)),
     ("gs2-res", write_gemmascope2, (48, "model.layers.1.output")),
     ("gs2-tc", write_gemmascope2, (40, "model.layers.0.pre_feedforward_layernorm.output",
                                    "model.layers.0.post_feedforward_layernorm.output")),
