@@ -148,6 +148,39 @@ bad bad-gs1-nosite "nosite/layer_1/params\.npz: hook: params\.npz does not say w
 mkdir -p gemma-scope-x-res/layer_2
 head -c 3000 "$GS1/params.npz" >gemma-scope-x-res/layer_2/params.npz
 bad bad-gs1-truncated "layer_2/params\.npz: zip: " build --no-progress -o x.sqlite gemma-scope-x-res/layer_2
+# hostile archives: sizes and offsets that lie are refused before anything
+# of their size is allocated or read
+"$PY" - "$GS1/params.npz" "$GS1M/params.npz" <<'PY'
+import os, struct, sys
+stored, deflated = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
+def eocd(b):
+    return b.rindex(b"PK\x05\x06")
+def cd(b):
+    return struct.unpack_from("<I", b, eocd(b) + 16)[0]
+def put(name, b):
+    os.makedirs("gemma-scope-h-res/%s/layer_1" % name, exist_ok=True)
+    open("gemma-scope-h-res/%s/layer_1/params.npz" % name, "wb").write(b)
+b = bytearray(deflated)
+struct.pack_into("<I", b, cd(b) + 24, 0x7fffffff)  # 2 GiB from a few hundred bytes
+put("bomb", b)
+b = bytearray(stored)
+struct.pack_into("<I", b, eocd(b) + 16, len(b) + 100)  # the directory past the end
+put("cdoff", b)
+b = bytearray(stored)
+struct.pack_into("<I", b, cd(b) + 42, len(b) - 10)  # a member's header at the end
+put("local", b)
+b = bytearray(stored)
+struct.pack_into("<II", b, cd(b) + 20, 0x10000000, 0x10000000)  # a member longer than the file
+put("long", b)
+PY
+bad bad-npz-bomb "bomb/layer_1/params\.npz: W_enc\.npy: [0-9]+ compressed bytes cannot hold 2147483647" \
+	build --no-progress -o x.sqlite gemma-scope-h-res/bomb/layer_1
+bad bad-npz-cd "cdoff/layer_1/params\.npz: zip: central directory: .* not inside the file" \
+	build --no-progress -o x.sqlite gemma-scope-h-res/cdoff/layer_1
+bad bad-npz-local "local/layer_1/params\.npz: W_enc\.npy: local header at [0-9]+: missing" \
+	build --no-progress -o x.sqlite gemma-scope-h-res/local/layer_1
+bad bad-npz-long "long/layer_1/params\.npz: W_enc\.npy: 268435456 bytes at [0-9]+ run past the end of the file" \
+	build --no-progress -o x.sqlite gemma-scope-h-res/long/layer_1
 mkdir -p lsbad/checkpoints && cp d/ls-jump/checkpoints/final.safetensors lsbad/checkpoints/ &&
 	sed 's/"d_sae": 64/"d_sae": 65/' d/ls-jump/hyperparams.json >lsbad/hyperparams.json
 bad bad-ls-d-sae "lsbad/checkpoints/final\.safetensors: decoder\.weight: shape \[32, 64\], expected \[32, 65\]" \
