@@ -44,6 +44,11 @@ for x in sl-gated:48:32:blocks.1.hook_resid_pre sl-tc:40:32:blocks.0.ln2.hook_no
 	n=$(sqlite3 "$name.sqlite" "select count(*) from neighbours" 2>&1)
 	[ "$n" -gt 0 ] 2>/dev/null && ok "build-$name-neighbours" || fail "build-$name-neighbours" "no neighbours ($n)"
 done
+# build reads only the decoder: an architecture the runtime does not run
+# (batchtopk) still builds, and the runtime refuses it in one line
+mkdir -p btk && cp d/sl-gated/sae_weights.safetensors btk/ && sed 's/"gated"/"batchtopk"/' d/sl-gated/cfg.json >btk/cfg.json
+check build-batchtopk "$FS" build --no-progress -o btk.sqlite --sae btk btk
+check_eq build-batchtopk-arch "batchtopk" "$(sqlite3 btk.sqlite "select value from meta where key = 'saelens.btk.architecture'" 2>&1)"
 check_eq build-format-names "saelens saelens gemmascope2 llamascope gemmascope" \
 	"$(for n in sl-gated sl-tc gs2-res ls-jump gs1; do sqlite3 "$n.sqlite" "select source_format from saes"; done | tr '\n' ' ' | sed 's/ $//')"
 check_eq build-transcoder-hook-out "blocks.0.hook_mlp_out" \
@@ -188,5 +193,7 @@ bad bad-ls-d-sae "lsbad/checkpoints/final\.safetensors: decoder\.weight: shape \
 sed 's/"dataset-wise"/"dataset-wise", "x": 1/; s/"in": 7.5/"in": -1/' d/ls-jump/hyperparams.json >lsbad/hyperparams.json
 bad bad-ls-norm "lsbad/hyperparams\.json: dataset_average_activation_norm\.in: missing or not a positive number" \
 	build --no-progress -o x.sqlite lsbad
+check_exit harvest-batchtopk 2 "$FS" harvest --model m --sae btk -o x.sqlite plain.txt
+check_grep harvest-batchtopk-says "btk/cfg\.json: architecture: 'batchtopk' is not supported" "$TMP/.err"
 [ -e x.sqlite ] && fail bad-no-index "an index was left" || ok bad-no-index
 exit 0

@@ -70,7 +70,11 @@ static void copy_clean(char *dst, size_t n, const char *s)
 	fs_msg_clean(dst);
 }
 
-int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cfg *c, char *err, size_t errlen)
+/* lenient (build: only the decoder is read): what the encoder needs but
+ * the decoder does not (an architecture or normalisation featscope does
+ * not run, topk's k, the hook) is not an error. */
+static int cfg_parse(const char *name, const char *text, size_t len, saelens_cfg *c, int lenient, char *err,
+		     size_t errlen)
 {
 	memset(c, 0, sizeof *c);
 	c->layer = -1;
@@ -118,6 +122,8 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 		c->arch = SAEL_STANDARD, c->transcoder = SAEL_TC_SKIP;
 	else if (!strcmp(arch, "jumprelu_transcoder"))
 		c->arch = SAEL_JUMPRELU, c->transcoder = SAEL_TC_PLAIN;
+	else if (lenient)
+		c->arch = SAEL_STANDARD;
 	else {
 		char a[64];
 		copy_clean(a, sizeof a, arch);
@@ -141,7 +147,7 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 		}
 		copy_clean(c->hook_out, sizeof c->hook_out, ho);
 	}
-	if (c->arch == SAEL_STANDARD && afn && strcmp(afn, "relu") != 0 && strcmp(afn, "topk") != 0) {
+	if (!lenient && c->arch == SAEL_STANDARD && afn && strcmp(afn, "relu") != 0 && strcmp(afn, "topk") != 0) {
 		char a[64];
 		copy_clean(a, sizeof a, afn);
 		fs_seterr(err, errlen, "%s: activation_fn_str: '%s' is not supported (relu, topk)", name, a);
@@ -151,15 +157,17 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 		json_t *k = json_object_get(root, "k");
 		if (!k)
 			k = json_object_get(json_object_get(root, "activation_fn_kwargs"), "k");
-		if (!json_is_integer(k) || json_integer_value(k) < 1 || json_integer_value(k) > c->d_sae) {
+		if (lenient && !(json_is_integer(k) && json_integer_value(k) >= 1 && json_integer_value(k) <= c->d_sae))
+			k = NULL;
+		else if (!json_is_integer(k) || json_integer_value(k) < 1 || json_integer_value(k) > c->d_sae) {
 			fs_seterr(err, errlen, "%s: k: missing or not an integer in 1..d_sae (%d) for a topk dictionary",
 				  name, c->d_sae);
 			goto out;
 		}
-		c->k = (int)json_integer_value(k);
+		c->k = k ? (int)json_integer_value(k) : c->d_sae;
 	}
 	json_t *ab = json_object_get(root, "apply_b_dec_to_input");
-	if (ab && !json_is_boolean(ab)) {
+	if (ab && !json_is_boolean(ab) && !lenient) {
 		fs_seterr(err, errlen, "%s: apply_b_dec_to_input: not true or false", name);
 		goto out;
 	}
@@ -167,6 +175,8 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 	c->apply_b_dec = c->transcoder ? 0 : ab ? json_is_true(ab) : 1;
 	json_t *na = json_object_get(root, "normalize_activations");
 	const char *ns = json_is_null(na) || !na ? "none" : json_string_value(na);
+	if (!ns && lenient)
+		ns = "none";
 	if (!ns) {
 		fs_seterr(err, errlen, "%s: normalize_activations: not a string", name);
 		goto out;
@@ -176,16 +186,20 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 	else if (!strcmp(ns, "expected_average_only_in")) {
 		c->norm = SAEL_NORM_EXPECTED_AVG;
 		json_t *f = json_object_get(root, "norm_scaling_factor");
-		if (!json_is_number(f) || !(json_number_value(f) > 0) || !isfinite(json_number_value(f))) {
+		if (lenient && !(json_is_number(f) && json_number_value(f) > 0 && isfinite(json_number_value(f))))
+			f = NULL;
+		else if (!json_is_number(f) || !(json_number_value(f) > 0) || !isfinite(json_number_value(f))) {
 			fs_seterr(err, errlen, "%s: norm_scaling_factor: expected_average_only_in needs a positive number "
 				  "(SAELens's norm_scaling_factor)", name);
 			goto out;
 		}
-		c->norm_scale = (float)json_number_value(f);
+		c->norm_scale = f ? (float)json_number_value(f) : 1.0f;
 	} else if (!strcmp(ns, "constant_norm_rescale"))
 		c->norm = SAEL_NORM_CONSTANT;
 	else if (!strcmp(ns, "layer_norm"))
 		c->norm = SAEL_NORM_LAYER;
+	else if (lenient)
+		c->norm = SAEL_NORM_NONE;
 	else {
 		char a[64];
 		copy_clean(a, sizeof a, ns);
@@ -196,6 +210,8 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 	const char *hook = str_at(root, meta, "hook_name");
 	if (!hook)
 		hook = json_string_value(json_object_get(root, "hook_point"));
+	if (!hook && lenient)
+		hook = "";
 	if (!hook) {
 		fs_seterr(err, errlen, "%s: metadata.hook_name: missing (and no hook_point)", name);
 		goto out;
@@ -204,7 +220,7 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 	json_t *hi = val_at(root, meta, "hook_head_index");
 	if (!hi || json_is_null(hi))
 		hi = json_object_get(root, "hook_point_head_index");
-	if (hi && !json_is_null(hi)) {
+	if (hi && !json_is_null(hi) && !lenient) {
 		fs_seterr(err, errlen, "%s: hook_head_index: per-head dictionaries are not supported", name);
 		goto out;
 	}
@@ -222,6 +238,11 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 out:
 	json_decref(root);
 	return rc;
+}
+
+int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cfg *c, char *err, size_t errlen)
+{
+	return cfg_parse(name, text, len, c, 0, err, errlen);
 }
 
 static void shape_str(const int64_t *s, int nd, char *buf, size_t len)
@@ -746,7 +767,7 @@ int saelens_load_what(const char *dir, int what, saelens_sae *s, char *err, size
 	} else {
 		if (!(text = slurp(s->config, &len, err, errlen)))
 			goto out;
-		int pr = fmt == SAEL_FMT_SAELENS     ? saelens_cfg_parse(s->config, text, len, c, err, errlen)
+		int pr = fmt == SAEL_FMT_SAELENS     ? cfg_parse(s->config, text, len, c, what == SAEL_LOAD_DECODER, err, errlen)
 			 : fmt == SAEL_FMT_LLAMASCOPE ? llamascope_cfg(s->config, text, len, c, &nin, &nout, &thr, &topk,
 							       err, errlen)
 						      : gemmascope2_cfg(s->config, text, len, c, err, errlen);

@@ -86,7 +86,9 @@ typedef struct {
 int saelens_is_dir(const char *dir);
 /* What to load: everything (the runtime) or the configuration and W_dec
  * only (build: the decoder is stored; a W_dec stored transposed, [d_out,
- * d_sae], is accepted there). */
+ * d_sae], is accepted there, and what only the encoder needs is not
+ * checked: an architecture or normalisation the runtime does not run,
+ * topk's k, the hook name). */
 enum { SAEL_LOAD_ALL = 0, SAEL_LOAD_DECODER = 1 };
 /* 0, or -1 with one line naming the file and field (a tensor: with both
  * shapes). */
