@@ -675,10 +675,13 @@ static int gemmascope_cfg(const char *dir, const char *npz, saelens_cfg *c, char
 	const char *site = NULL;
 	for (int k = 0; k < 2 && (layer < 0 || !site); k++) {
 		const char *p = paths[k];
+		layer = -1;
+		site = NULL;
 		while (p && *p) {
 			const char *e = strchr(p, '/');
 			size_t n = e ? (size_t)(e - p) : strlen(p);
-			if (layer < 0 && n > 6 && !strncmp(p, "layer_", 6) && p[6] >= '0' && p[6] <= '9') {
+			/* the deepest part of each kind wins */
+			if (n > 6 && !strncmp(p, "layer_", 6) && p[6] >= '0' && p[6] <= '9') {
 				char *end;
 				long l = strtol(p + 6, &end, 10);
 				if ((size_t)(end - p) == n && l <= 4096)
@@ -688,7 +691,8 @@ static int gemmascope_cfg(const char *dir, const char *npz, saelens_cfg *c, char
 			for (size_t i = 0; i + 11 <= n; i++)
 				if (!strncmp(p + i, "gemma-scope", 11))
 					g = p + i;
-			if (g && !site) {
+			if (g) {
+				site = NULL;
 				/* the site is the part after the model's: -res, -mlp, -att,
 				 * -transcoders (a -canonical suffix is SAELens' release name) */
 				static const char *const sites[] = {"-res", "-mlp", "-att", "-transcoders"};
