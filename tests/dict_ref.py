@@ -235,6 +235,21 @@ def check(tool, work):
         if c.run("dec-" + short, [tool, "dec", d, xin, str(rows), out]):
             c.cmp("dec-" + short, load_f32(out, y.shape), y)
         is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "ls-tc")
+        if short in ("sl-gated", "ls-jump", "gs2-res"):
+            # a dictionary's clamp: the steered input encodes to V at f (the
+            # reference encoder on what the hook wrote), for a feature whose
+            # encoder and decoder rows agree (W_enc[f] . W_dec[f] > 0.5, as a
+            # trained dictionary's do; a random one's may point apart)
+            w = m["w"]
+            enc = w["encoder.weight"].T if "encoder.weight" in w else w["W_enc"]
+            agree = ((enc.T * dec_rows(m)).sum(1) > 0.5).to(F64)
+            f = int((z.sum(0) * agree).argmax())
+            V = 2.0
+            out = os.path.join(work, short + ".clamp")
+            if c.run("steer-clamp-" + short, [tool, "steer", d, xin, str(rows), out, str(f), str(V), "clamp"]):
+                got = load_f32(out, x.shape)
+                c.cmp("steer-clamp-reads-V-" + short, None if got is None else encode_ref(m, got)[:, f],
+                      torch.full((rows,), V, dtype=F64))
         if is_tc:
             # steering edits the output: clamp f to V adds (V - z_f) W_dec[f];
             # add adds V W_dec[f]
