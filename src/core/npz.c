@@ -214,77 +214,144 @@ int npz_has(const fs_npz *z, const char *name)
 	return 0;
 }
 
-int npz_read(fs_npz *z, const char *name, fs_tensor *t, char *err, size_t errlen)
+/* The member NAME.npy, or NULL with a message. */
+static npz_member *find(fs_npz *z, const char *name, char *err, size_t errlen)
 {
-	memset(t, 0, sizeof *t);
 	npz_member *m = NULL;
 	size_t n = strlen(name);
 	for (int i = 0; i < z->n; i++)
 		if (!strncmp(z->m[i].name, name, n) && !strcmp(z->m[i].name + n, ".npy"))
 			m = &z->m[i];
 	if (!m)
-		return fs_seterr(err, errlen, "%s: %s: missing (no member %s.npy)", z->path, name, name);
+		fs_seterr(err, errlen, "%s: %s: missing (no member %s.npy)", z->path, name, name);
+	return m;
+}
+
+/* The first `limit` bytes (at most its size) of member m, uncompressed,
+ * in a new buffer; *got says how many. NULL with a message. */
+static uint8_t *member_bytes(fs_npz *z, npz_member *m, const char *name, uint64_t limit, size_t *got, char *err,
+			     size_t errlen)
+{
 	uint8_t lh[30];
-	if (pread_at(z, m->local, lh, 30) != 0 || le(lh, 4) != 0x04034b50)
-		return fs_seterr(err, errlen, "%s: %s.npy: local header at %llu: missing", z->path, name,
-				 (unsigned long long)m->local);
+	if (pread_at(z, m->local, lh, 30) != 0 || le(lh, 4) != 0x04034b50) {
+		fs_seterr(err, errlen, "%s: %s.npy: local header at %llu: missing", z->path, name,
+			  (unsigned long long)m->local);
+		return NULL;
+	}
 	uint64_t data = m->local + 30 + le(lh + 26, 2) + le(lh + 28, 2);
-	if (data > z->size || m->csize > z->size - data)
-		return fs_seterr(err, errlen, "%s: %s.npy: %llu bytes at %llu run past the end of the file", z->path,
-				 name, (unsigned long long)m->csize, (unsigned long long)data);
-	if (m->method != 0 && m->method != 8)
-		return fs_seterr(err, errlen, "%s: %s.npy: compression method %d (stored or deflate expected)",
-				 z->path, name, m->method);
-	if (m->method == 0 && m->csize != m->usize)
-		return fs_seterr(err, errlen, "%s: %s.npy: stored with %llu bytes but %llu uncompressed", z->path,
-				 name, (unsigned long long)m->csize, (unsigned long long)m->usize);
-	if (m->usize > (uint64_t)SIZE_MAX / 4 || m->csize > (uint64_t)SIZE_MAX / 4)
-		return fs_seterr(err, errlen, "%s: %s.npy: %llu bytes is too large", z->path, name,
-				 (unsigned long long)m->usize);
+	if (data > z->size || m->csize > z->size - data) {
+		fs_seterr(err, errlen, "%s: %s.npy: %llu bytes at %llu run past the end of the file", z->path, name,
+			  (unsigned long long)m->csize, (unsigned long long)data);
+		return NULL;
+	}
+	if (m->method != 0 && m->method != 8) {
+		fs_seterr(err, errlen, "%s: %s.npy: compression method %d (stored or deflate expected)", z->path, name,
+			  m->method);
+		return NULL;
+	}
+	if (m->method == 0 && m->csize != m->usize) {
+		fs_seterr(err, errlen, "%s: %s.npy: stored with %llu bytes but %llu uncompressed", z->path, name,
+			  (unsigned long long)m->csize, (unsigned long long)m->usize);
+		return NULL;
+	}
+	if (m->usize > (uint64_t)SIZE_MAX / 4 || m->csize > (uint64_t)SIZE_MAX / 4) {
+		fs_seterr(err, errlen, "%s: %s.npy: %llu bytes is too large", z->path, name, (unsigned long long)m->usize);
+		return NULL;
+	}
 	/* a deflated stream is at most ~1032 times smaller than its output */
-	if (m->method == 8 && m->usize / 1032 > m->csize + 1)
-		return fs_seterr(err, errlen, "%s: %s.npy: %llu compressed bytes cannot hold %llu", z->path, name,
-				 (unsigned long long)m->csize, (unsigned long long)m->usize);
-	uint8_t *c = xmalloc(m->csize ? (size_t)m->csize : 1);
-	if (pread_at(z, data, c, (size_t)m->csize) != 0) {
-		free(c);
-		return fs_seterr(err, errlen, "%s: %s.npy: read error", z->path, name);
+	if (m->method == 8 && m->usize / 1032 > m->csize + 1) {
+		fs_seterr(err, errlen, "%s: %s.npy: %llu compressed bytes cannot hold %llu", z->path, name,
+			  (unsigned long long)m->csize, (unsigned long long)m->usize);
+		return NULL;
 	}
-	uint8_t *u = c;
-	if (m->method == 8) {
-		u = xmalloc(m->usize ? (size_t)m->usize : 1);
-		z_stream s;
-		memset(&s, 0, sizeof s);
-		int ok = inflateInit2(&s, -15) == Z_OK;
-		uint64_t done = 0, fed = 0;
-		int zr = Z_OK;
-		while (ok && zr == Z_OK) {
-			/* in pieces: avail_in and avail_out are 32-bit */
-			uInt in = (uInt)(m->csize - fed < (1u << 30) ? m->csize - fed : (1u << 30));
-			uInt out = (uInt)(m->usize - done < (1u << 30) ? m->usize - done : (1u << 30));
-			s.next_in = c + fed;
-			s.avail_in = in;
-			s.next_out = u + done;
-			s.avail_out = out;
-			zr = inflate(&s, Z_NO_FLUSH);
-			fed += in - s.avail_in;
-			done += out - s.avail_out;
-			if (zr == Z_OK && in == s.avail_in && out == s.avail_out)
-				break; /* no progress: input or room ran out */
-		}
-		if (ok)
-			inflateEnd(&s);
-		free(c);
-		if (!ok || zr != Z_STREAM_END || done != m->usize) {
+	uint64_t want = limit < m->usize ? limit : m->usize;
+	if (m->method == 0) {
+		uint8_t *u = xmalloc(want ? (size_t)want : 1);
+		if (pread_at(z, data, u, (size_t)want) != 0) {
 			free(u);
-			return fs_seterr(err, errlen, "%s: %s.npy: deflate data damaged or not %llu bytes long", z->path,
-					 name, (unsigned long long)m->usize);
+			fs_seterr(err, errlen, "%s: %s.npy: read error", z->path, name);
+			return NULL;
 		}
+		*got = (size_t)want;
+		return u;
 	}
+	/* deflated: the compressed bytes a piece at a time, inflated until
+	 * `want` bytes are out (all of them: the stream must end there) */
+	uint8_t *u = xmalloc(want ? (size_t)want : 1);
+	uint8_t *c = xmalloc(1 << 16);
+	z_stream st;
+	memset(&st, 0, sizeof st);
+	int ok = inflateInit2(&st, -15) == Z_OK;
+	uint64_t done = 0, fed = 0;
+	int zr = Z_OK, whole = want == m->usize;
+	/* a whole member: on until the stream's end, which may come after its
+	 * last byte is out */
+	while (ok && zr == Z_OK && (whole || done < want)) {
+		if (st.avail_in == 0 && fed < m->csize) {
+			size_t k = m->csize - fed < (1 << 16) ? (size_t)(m->csize - fed) : (1 << 16);
+			if (pread_at(z, data + fed, c, k) != 0)
+				break;
+			fed += k;
+			st.next_in = c;
+			st.avail_in = (uInt)k;
+		}
+		uInt out = (uInt)(want - done < (1u << 30) ? want - done : (1u << 30));
+		uInt in0 = st.avail_in;
+		st.next_out = u + done;
+		st.avail_out = out;
+		zr = inflate(&st, Z_NO_FLUSH);
+		done += out - st.avail_out;
+		if (zr == Z_OK && in0 == st.avail_in && out == st.avail_out)
+			break; /* no progress */
+	}
+	if (ok)
+		inflateEnd(&st);
+	free(c);
+	if (!ok || done != want || (whole && zr != Z_STREAM_END) || (!whole && zr != Z_OK && zr != Z_STREAM_END)) {
+		free(u);
+		fs_seterr(err, errlen, "%s: %s.npy: deflate data damaged or not %llu bytes long", z->path, name,
+			  (unsigned long long)m->usize);
+		return NULL;
+	}
+	*got = (size_t)want;
+	return u;
+}
+
+int npz_read(fs_npz *z, const char *name, fs_tensor *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	npz_member *m = find(z, name, err, errlen);
+	size_t n;
+	uint8_t *u = m ? member_bytes(z, m, name, UINT64_MAX, &n, err, errlen) : NULL;
+	if (!u)
+		return -1;
 	char e[256];
-	int rc = tensor_npy_mem(u, (size_t)m->usize, t, e, sizeof e);
+	int rc = tensor_npy_mem(u, n, t, e, sizeof e);
 	free(u);
 	if (rc != 0)
 		return fs_seterr(err, errlen, "%s: %s.npy: %s", z->path, name, e);
+	return 0;
+}
+
+int npz_shape(fs_npz *z, const char *name, int64_t shape[4], int *ndim, char *err, size_t errlen)
+{
+	npz_member *m = find(z, name, err, errlen);
+	size_t n;
+	/* a .npy header is at most 64 KiB in practice (v1's limit) */
+	uint8_t *u = m ? member_bytes(z, m, name, 65536 + 16, &n, err, errlen) : NULL;
+	if (!u)
+		return -1;
+	fs_tensor t;
+	memset(&t, 0, sizeof t);
+	int dtype;
+	size_t off;
+	char e[256];
+	int rc = tensor_npy_header(u, n, &t, &dtype, &off, e, sizeof e);
+	free(u);
+	if (rc != 0)
+		return fs_seterr(err, errlen, "%s: %s.npy: %s", z->path, name, e);
+	*ndim = t.ndim;
+	memcpy(shape, t.shape, sizeof t.shape);
+	tensor_free(&t);
 	return 0;
 }

@@ -20,4 +20,8 @@ int npz_has(const fs_npz *z, const char *name);
  * NAME.npy: what is wrong" (or "PATH: NAME: missing"). */
 int npz_read(fs_npz *z, const char *name, fs_tensor *t, char *err, size_t errlen);
 
+/* The shape of member NAME.npy from its header alone (the data is not
+ * read): 0, or -1 with a message. */
+int npz_shape(fs_npz *z, const char *name, int64_t shape[4], int *ndim, char *err, size_t errlen);
+
 #endif

@@ -300,13 +300,7 @@ static int src_shape(const wsrc *w, const char *name, int64_t *shape, int *ndim,
 		memcpy(shape, in.shape, sizeof in.shape);
 		return 0;
 	}
-	fs_tensor t;
-	if (npz_read(w->npz, name, &t, err, errlen) != 0)
-		return -1;
-	*ndim = t.ndim;
-	memcpy(shape, t.shape, sizeof t.shape);
-	tensor_free(&t);
-	return 0;
+	return npz_shape(w->npz, name, shape, ndim, err, errlen);
 }
 
 /* Tensor NAME as floats, of shape [d0] (d1 < 0) or [d0, d1]; transposed
