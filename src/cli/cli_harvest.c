@@ -549,7 +549,7 @@ enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTER
 static const cli_opt harvest_opts[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"model", 0, OPT_STR, "DIR", 0, 0, "GPT-2 folder: config.json, model.safetensors, vocab.json + merges.txt"},
-	{"sae", 0, OPT_STR, "DIR", 0, 0, "SAELens folder: cfg.json, sae_weights.safetensors (repeatable)"},
+	{"sae", 0, OPT_STR, "DIR", 0, 0, "dictionary folder: SAELens, Gemma Scope or Llama Scope (repeatable)"},
 	{"ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)"},
 	{"batch", 0, OPT_INT, "N", 1, 4096, "windows per forward pass (8)"},
 	{"max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens"},
