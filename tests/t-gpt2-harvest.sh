@@ -192,7 +192,9 @@ bad harvest-bad-d-in "wide/cfg.json: d_in 16 does not fit m/config.json: n_embd 
 mkdir -p deep && cp std/sae_weights.safetensors deep/ && sed 's/blocks.1.hook_resid_pre/blocks.7.hook_resid_pre/' std/cfg.json >deep/cfg.json
 bad harvest-bad-hook "deep/cfg.json: hook 'blocks.7.hook_resid_pre' is not a hook point of m \(blocks.0..1" --model m --sae deep plain.txt
 mkdir -p gated && cp std/sae_weights.safetensors gated/ && sed 's/"standard"/"gated"/' std/cfg.json >gated/cfg.json
-bad harvest-bad-sae-arch "gated/cfg.json: architecture: 'gated' is not supported \(supported: standard, topk, jumprelu\)" --model m --sae gated plain.txt
+bad harvest-bad-gated-weights "gated/sae_weights.safetensors: b_gate: missing \(expected \[64\]\)" --model m --sae gated plain.txt
+mkdir -p cross && cp std/sae_weights.safetensors cross/ && sed 's/"standard"/"crosscoder"/' std/cfg.json >cross/cfg.json
+bad harvest-bad-sae-arch "cross/cfg.json: architecture: 'crosscoder' is not supported \(supported: standard, topk, jumprelu, gated, transcoder, skip_transcoder, jumprelu_transcoder\)" --model m --sae cross plain.txt
 mkdir -p short && cp std/cfg.json short/ && head -c 200 std/sae_weights.safetensors >short/sae_weights.safetensors
 bad harvest-bad-sae-file 'short/sae_weights.safetensors: header: length [0-9]+ runs past the end' --model m --sae short plain.txt
 bad harvest-bad-no-input 'nothere.txt: No such file' --model m --sae std nothere.txt

@@ -77,7 +77,7 @@ head -c $((size - 10)) "$TMP/sl/sae_weights.safetensors" >"$TMP/t" && mv "$TMP/t
 bad "saelens: truncated weights" 'sae_weights\.safetensors: .*past the end' "$TMP/sl"
 "$B/tests/import-fix" saelens "$TMP/sl"
 sed -i 's/"d_sae": 6/"d_sae": "six"/' "$TMP/sl/cfg.json"
-bad "saelens: d_sae not a number" 'cfg\.json: d_sae: not a positive integer' "$TMP/sl"
+bad "saelens: d_sae not a number" 'cfg\.json: d_sae: missing or not an integer in 1\.\.16777216' "$TMP/sl"
 
 "$B/tests/import-fix" delphi "$TMP/dl"
 printf 'a\n\\q\n' >"$TMP/v.txt"

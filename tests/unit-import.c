@@ -707,7 +707,7 @@ static void test_saelens(void)
 	import_opts o;
 	import_opts_init(&o);
 	rc = w ? import_run(w, "saelens", dir, &o, err, sizeof err) : -1;
-	CHECK(rc == FS_EXIT_USAGE && strstr(err, "W_dec.shape") && strstr(err, "sae_weights.safetensors"),
+	CHECK(rc == FS_EXIT_USAGE && strstr(err, "W_dec: shape [6, 4], expected [7, 4]") && strstr(err, "sae_weights.safetensors"),
 	      "saelens_shape_mismatch");
 	if (w)
 		index_writer_abort(w);

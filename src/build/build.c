@@ -578,7 +578,14 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
 	int64_t nrefs = 0, nlabels = 0;
 
-	if (o->decoder) {
+	if (o->decoder_rows) {
+		dec.ndim = 2;
+		dec.shape[0] = o->decoder_n;
+		dec.shape[1] = o->decoder_d;
+		dec.data = xmalloc((size_t)(o->decoder_n * o->decoder_d) * sizeof(float));
+		memcpy(dec.data, o->decoder_rows, (size_t)(o->decoder_n * o->decoder_d) * sizeof(float));
+		o->n_features = o->decoder_n;
+	} else if (o->decoder) {
 		if (tensor_load(o->decoder, NULL, &dec, err, errlen) != 0)
 			goto out;
 		if (dec.ndim != 2) {

@@ -21,6 +21,10 @@ typedef struct {
 	int n_intervals;          /* --intervals (10) */
 	int per_interval;         /* --per-interval (5) */
 	const char *decoder;      /* --decoder FILE (.npy / .safetensors) */
+	const float *decoder_rows; /* or the decoder in memory [decoder_n][decoder_d] (the
+				   * harvest's dictionary, read by its layout's reader) */
+	int64_t decoder_n;        /* its rows */
+	int decoder_d;            /* its width */
 	const char *labels;       /* --labels FILE (TSV feature<TAB>label) */
 	const char *unembed;      /* --unembed FILE [d_model, vocab] or [vocab, d_model] */
 	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */

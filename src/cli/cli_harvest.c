@@ -549,7 +549,7 @@ enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTER
 static const cli_opt harvest_opts[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"model", 0, OPT_STR, "DIR", 0, 0, "GPT-2 folder: config.json, model.safetensors, vocab.json + merges.txt"},
-	{"sae", 0, OPT_STR, "DIR", 0, 0, "SAELens folder: cfg.json, sae_weights.safetensors (repeatable)"},
+	{"sae", 0, OPT_STR, "DIR", 0, 0, "dictionary folder: SAELens, Gemma Scope or Llama Scope (repeatable)"},
 	{"ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)"},
 	{"batch", 0, OPT_INT, "N", 1, 4096, "windows per forward pass (8)"},
 	{"max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens"},
@@ -664,14 +664,16 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		h.nd = i + 1;
 		const saelens_cfg *sc = &dc->s.c;
 		if (gpt2_hook_parse(sc->hook, &dc->layer, &dc->kind) != 0 || dc->layer >= gpt2_n_layer(h.m)) {
-			fs_warn("%s/cfg.json: hook '%s' is not a hook point of %s (blocks.0..%d.hook_resid_pre, "
-				"mlp.hook_post, hook_mlp_out, hook_resid_post)", saes[i], sc->hook, model,
+			fs_warn("%s: hook '%s' is not a hook point of %s (blocks.0..%d.hook_resid_pre, "
+				"mlp.hook_post, hook_mlp_out, hook_resid_post)", dc->s.config, sc->hook, model,
 				gpt2_n_layer(h.m) - 1);
 			goto out;
 		}
 		int width = dc->kind == GPT2_HOOK_MLP_HIDDEN ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m);
 		if (sc->d_in != width) {
-			fs_warn("%s/cfg.json: d_in %d does not fit %s/config.json: %s %d", saes[i], sc->d_in, model,
+			fs_warn("%s: %s %d does not fit %s/config.json: %s %d", sc->format == SAEL_FMT_SAELENS ? dc->s.config
+				: dc->s.weights, sc->format == SAEL_FMT_SAELENS ? "d_in" : sc->format == SAEL_FMT_LLAMASCOPE
+				? "encoder.weight" : sc->format == SAEL_FMT_GEMMASCOPE ? "W_enc" : "w_enc", sc->d_in, model,
 				dc->kind == GPT2_HOOK_MLP_HIDDEN ? "n_inner" : "n_embd", width);
 			goto out;
 		}
@@ -841,7 +843,9 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		o.hook = dc->s.c.hook;
 		o.layer = dc->layer;
 		o.n_features = dc->s.c.d_sae;
-		o.decoder = dc->s.weights;
+		o.decoder_rows = dc->s.W_dec; /* read by the layout's reader */
+		o.decoder_n = dc->s.c.d_sae;
+		o.decoder_d = dc->s.c.d_out;
 		/* decoder rows in the residual stream go through wte; those in
 		 * the MLP's hidden space would need c_proj first: none */
 		o.unembed = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : unembed;

@@ -367,23 +367,30 @@ int tensor_npy_header(const uint8_t *p, size_t n, fs_tensor *t, int *dtype, size
 	return 0;
 }
 
-static int load_npy(const char *path, const tensor_map *m, fs_tensor *t, char *err, size_t errlen)
+int tensor_npy_mem(const uint8_t *p, size_t n, fs_tensor *t, char *err, size_t errlen)
 {
 	int dtype;
 	size_t off;
-	char e[256];
-	if (tensor_npy_header(m->p, m->n, t, &dtype, &off, e, sizeof e) != 0)
-		return fs_seterr(err, errlen, "%s: %s", path, e);
+	if (tensor_npy_header(p, n, t, &dtype, &off, err, errlen) != 0)
+		return -1;
 	if (!is_float_dtype(dtype))
-		return fs_seterr(err, errlen, "%s: descr: integer data, expected floating point", path);
+		return fs_seterr(err, errlen, "descr: integer data, expected floating point");
 	uint64_t count, bytes;
 	if (shape_bytes(t->shape, t->ndim, tensor_dtype_size(dtype), &count, &bytes) != 0)
-		return fs_seterr(err, errlen, "%s: shape: size overflows", path);
-	if (bytes > m->n - off)
-		return fs_seterr(err, errlen, "%s: data: truncated (%llu bytes needed, %zu present)", path,
-				 (unsigned long long)bytes, m->n - off);
+		return fs_seterr(err, errlen, "shape: size overflows");
+	if (off > n || bytes > n - off)
+		return fs_seterr(err, errlen, "data: truncated (%llu bytes needed, %zu present)",
+				 (unsigned long long)bytes, off > n ? (size_t)0 : n - off);
 	t->name = xstrdup("");
-	convert(t, dtype, m->p + off, count);
+	convert(t, dtype, p + off, count);
+	return 0;
+}
+
+static int load_npy(const char *path, const tensor_map *m, fs_tensor *t, char *err, size_t errlen)
+{
+	char e[256];
+	if (tensor_npy_mem(m->p, m->n, t, e, sizeof e) != 0)
+		return fs_seterr(err, errlen, "%s: %s", path, e);
 	return 0;
 }
 

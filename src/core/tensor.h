@@ -25,6 +25,10 @@ void tensor_free(fs_tensor *t);
  * byte offset of the data and the element type code, or -1 with err. */
 int tensor_npy_header(const uint8_t *p, size_t n, fs_tensor *t, int *dtype, size_t *data_off, char *err, size_t errlen);
 
+/* A whole .npy file held in memory (an .npz member): floating point data
+ * into t; 0, or -1 with "field: what is wrong" in err. */
+int tensor_npy_mem(const uint8_t *p, size_t n, fs_tensor *t, char *err, size_t errlen);
+
 /* ---- import ---- */
 /* Element types (also returned by tensor_npy_header). */
 enum {

@@ -1,8 +1,10 @@
 /*
- * read_saelens.c: a saved SAELens SAE folder: cfg.json (the v6 layout with
- * a metadata object, or the flat pre-6.0 layout), sae_weights.safetensors
- * (W_dec [d_sae, d_in] in f32/f16/bf16, whatever the architecture) and an
- * optional sparsity.safetensors (log10 feature density). It gives the
+ * read_saelens.c: a dictionary folder through the one reader of the
+ * layouts (live/saelens_sae.h, which the runtime uses too): a SAELens
+ * folder (cfg.json in the v6 or the flat pre-6.0 layout,
+ * sae_weights.safetensors: W_dec [d_sae, d_out] in f32/f16/bf16, whatever
+ * the architecture, and an optional sparsity.safetensors, log10 feature
+ * density), Gemma Scope 1 and 2, Llama Scope. It gives the
  * dictionary's metadata, one feature per decoder row with its density, and
  * the decoder for the geometry step (neighbours, clusters, map), which
  * import_geometry runs once every input has been read.
@@ -12,77 +14,35 @@
 #include <string.h>
 
 #include "import/import_int.h"
+#include "live/saelens_sae.h"
 #include "core/tensor.h"
 #include "core/util.h"
 
-/* Layer number from a hook name such as "blocks.8.hook_resid_pre". */
-static int hook_layer(const char *hook)
-{
-	const char *p = hook ? strstr(hook, "blocks.") : NULL;
-	if (!p || !(p[7] >= '0' && p[7] <= '9'))
-		return -1;
-	return atoi(p + 7);
-}
-
-/* A string from the v6 metadata object, else from the flat layout. */
-static const char *cfg_str(json_t *cfg, const char *v6key, const char *oldkey)
-{
-	json_t *meta = json_object_get(cfg, "metadata");
-	const char *s = json_string_value(json_object_get(meta, v6key));
-	if (!s)
-		s = json_string_value(json_object_get(cfg, v6key));
-	if (!s && oldkey)
-		s = json_string_value(json_object_get(cfg, oldkey));
-	return s;
-}
+/* The names of each layout's architecture and source format. */
+static const char *const arch_names[] = {"standard", "topk", "jumprelu", "gated"};
+static const char *const format_names[] = {"saelens", "gemmascope", "gemmascope2", "llamascope"};
 
 static int read_saelens(imp_state *st, const char *path)
 {
 	char *cfgp = xasprintf("%s/cfg.json", path);
-	char *wp = xasprintf("%s/sae_weights.safetensors", path);
 	char *sp = xasprintf("%s/sparsity.safetensors", path);
-	json_t *cfg = imp_load_json(st, cfgp);
-	fs_tensor dec = {0}, spar = {0};
+	json_t *cfg = NULL;
+	fs_tensor spar = {0};
+	saelens_sae z;
+	int loaded = 0;
 	int rc = -1;
 	char e[512];
-	if (!cfg)
-		goto out;
-	if (!json_is_object(cfg)) {
-		imp_bad(st, cfgp, 0, "top level", "not a JSON object");
-		goto out;
-	}
-	json_t *din = json_object_get(cfg, "d_in"), *dsae = json_object_get(cfg, "d_sae");
-	if (!json_is_integer(din) || json_integer_value(din) <= 0) {
-		imp_bad(st, cfgp, 0, "d_in", din ? "not a positive integer" : "missing");
+	/* the one reader of the layouts (the runtime's): configuration and
+	 * decoder */
+	if (saelens_load_what(path, SAEL_LOAD_DECODER, &z, e, sizeof e) != 0) {
+		fs_seterr(st->err, st->errlen, "%s", e);
 		goto out;
 	}
-	if (!json_is_integer(dsae) || json_integer_value(dsae) <= 0) {
-		imp_bad(st, cfgp, 0, "d_sae", dsae ? "not a positive integer" : "missing");
+	loaded = 1;
+	int64_t d_in = z.c.d_out, d_sae = z.c.d_sae; /* the decoder's rows are d_out wide */
+	float *dec = z.W_dec;
+	if (z.c.format == SAEL_FMT_SAELENS && !(cfg = imp_load_json(st, cfgp)))
 		goto out;
-	}
-	int64_t d_in = json_integer_value(din), d_sae = json_integer_value(dsae);
-	if (tensor_load(wp, "W_dec", &dec, e, sizeof e) != 0) {
-		imp_bad(st, wp, 0, "W_dec", "%s", e);
-		goto out;
-	}
-	/* W_dec is [d_sae, d_in]; accept the transposed layout some
-	 * checkpoints use, and say so when neither fits */
-	if (dec.ndim != 2 || !((dec.shape[0] == d_sae && dec.shape[1] == d_in) ||
-			       (dec.shape[0] == d_in && dec.shape[1] == d_sae))) {
-		imp_bad(st, wp, 0, "W_dec.shape", "expected [%lld, %lld] (d_sae, d_in from cfg.json)",
-			(long long)d_sae, (long long)d_in);
-		goto out;
-	}
-	if (dec.shape[0] != d_sae) {
-		float *t = xmalloc((size_t)(d_sae * d_in) * sizeof *t);
-		for (int64_t i = 0; i < d_in; i++)
-			for (int64_t j = 0; j < d_sae; j++)
-				t[j * d_in + i] = dec.data[i * d_sae + j];
-		free(dec.data);
-		dec.data = t;
-		dec.shape[0] = d_sae;
-		dec.shape[1] = d_in;
-	}
 	int have_sparsity = 0;
 	FILE *probe = fopen(sp, "rb");
 	if (probe) {
@@ -98,25 +58,32 @@ static int read_saelens(imp_state *st, const char *path)
 		have_sparsity = 1;
 	}
 
-	const char *hook = cfg_str(cfg, "hook_name", "hook_point");
-	const char *npid = cfg_str(cfg, "neuronpedia_id", NULL);
+	const char *hook = z.c.hook;
+	const char *npid = z.c.neuronpedia[0] ? z.c.neuronpedia : NULL;
 	const char *slash = npid ? strrchr(npid, '/') : NULL;
 	fs_sae s = {0};
-	s.name = (char *)(slash && slash[1] ? slash + 1 : hook ? hook : "saelens");
-	s.model = (char *)cfg_str(cfg, "model_name", NULL);
+	s.name = (char *)(slash && slash[1] ? slash + 1 : hook[0] ? hook : "saelens");
+	s.model = z.c.model[0] ? z.c.model : NULL;
 	s.hook = (char *)hook;
-	s.layer = hook_layer(hook);
+	s.layer = z.c.layer;
 	s.d_model = (int)d_in;
 	s.n_features = d_sae;
-	s.source_format = (char *)"saelens";
+	s.source_format = (char *)format_names[z.c.format];
 	if (imp_add_sae(st, &s) != 0)
 		goto out;
-	const char *arch = json_string_value(json_object_get(cfg, "architecture"));
-	if (!arch)
+	const char *arch = cfg ? json_string_value(json_object_get(cfg, "architecture")) : NULL;
+	if (!arch && cfg)
 		arch = json_string_value(json_object_get(cfg, "activation_fn_str"));
+	if (!arch)
+		arch = arch_names[z.c.arch];
 	if (arch) {
 		char *key = xasprintf("saelens.%s.architecture", s.name);
 		index_writer_set_meta(st->w, key, arch);
+		free(key);
+	}
+	if (z.c.transcoder) {
+		char *key = xasprintf("saelens.%s.hook_out", s.name);
+		index_writer_set_meta(st->w, key, z.c.hook_out);
 		free(key);
 	}
 	for (int64_t i = 0; i < d_sae; i++) {
@@ -147,31 +114,38 @@ static int read_saelens(imp_state *st, const char *path)
 		x->fids = xmalloc((size_t)d_sae * sizeof *x->fids);
 		for (int64_t i = 0; i < d_sae; i++)
 			x->fids[i] = imp_fid(st, i);
-		x->W = dec.data;
+		x->W = dec;
 		x->rows = d_sae;
 		x->d = (int)d_in;
-		dec.data = NULL; /* now owned by the collector */
+		z.W_dec = NULL; /* now owned by the collector */
 	}
 	rc = 0;
 out:
 	if (cfg)
 		json_decref(cfg);
-	tensor_free(&dec);
+	if (loaded)
+		saelens_free(&z);
 	tensor_free(&spar);
 	free(cfgp);
-	free(wp);
 	free(sp);
 	return rc;
 }
 
-/* A folder with cfg.json and sae_weights.safetensors. */
+/* A dictionary folder: SAELens (cfg.json, sae_weights.safetensors), Gemma
+ * Scope (params.npz; config.json and params.safetensors), Llama Scope
+ * (hyperparams.json, checkpoints/final.safetensors). */
 static int sniff_saelens(const imp_sniff *s)
 {
-	return s->is_dir && imp_exists_in(s->path, "cfg.json", 0) &&
-	       imp_exists_in(s->path, "sae_weights.safetensors", 0);
+	if (!s->is_dir)
+		return 0;
+	return (imp_exists_in(s->path, "cfg.json", 0) && imp_exists_in(s->path, "sae_weights.safetensors", 0)) ||
+	       (imp_exists_in(s->path, "hyperparams.json", 0) && imp_exists_in(s->path, "checkpoints", 1)) ||
+	       (imp_exists_in(s->path, "config.json", 0) && imp_exists_in(s->path, "params.safetensors", 0)) ||
+	       imp_exists_in(s->path, "params.npz", 0);
 }
 
 const imp_reader imp_reader_saelens = {
-	"saelens", NULL, "a SAELens folder (cfg.json, sae_weights.safetensors)",
+	"saelens", NULL, "a SAELens, Gemma Scope or Llama Scope dictionary folder (cfg.json, sae_weights.safetensors; "
+	"params.npz; config.json, params.safetensors; hyperparams.json, checkpoints/final.safetensors)",
 	sniff_saelens, read_saelens,
 };

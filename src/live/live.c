@@ -364,7 +364,9 @@ static int window_run(live_windows *w, int64_t e, live_window_fn fn, void *ud)
 		window_losses(w, ids, s, e, w->l_clean);
 	}
 	collect c = {w->rows, (int)(w->keep_from - s), n, w->inner};
-	live_hook h = {w->at, collect_fn, &c, NULL};
+	/* the rows are read at `at` after inner's first hook; the rest of its
+	 * list (a transcoder's output hook) runs where it sits */
+	live_hook h = {w->at, collect_fn, &c, w->inner ? w->inner->next : NULL};
 	if (live_forward(m, ids, n, &h, w->want_loss ? w->lg : NULL) != 0)
 		return -1;
 	if (w->want_loss)

@@ -262,7 +262,10 @@ typedef enum {
 
 /* A dictionary over one hook point. Encoding of a raw activation x:
  * pre = W_enc (x * in_scale - b_dec) + b_enc; z = act(pre); its
- * reconstruction (in raw units) is (W_dec^T z + b_dec) / in_scale. */
+ * reconstruction (in raw units) is (W_dec^T z + b_dec) / in_scale. A gated
+ * dictionary: z = (pre > 0) * relu(exp(r_mag) (pre - b_enc) + b_mag), b_enc
+ * being its b_gate. A transcoder reads `hook` (the MLP input) and writes
+ * `hook_out` (the MLP output, d_out wide): W_dec^T z + b_dec (+ W_skip x). */
 typedef struct {
 	char *path;          /* file it came from */
 	int d_in;            /* input width */
@@ -273,8 +276,21 @@ typedef struct {
 	float in_scale;      /* inputs are multiplied by this first */
 	float *w_enc;        /* [n_feat][d_in] */
 	float *b_enc;        /* [n_feat] */
-	float *w_dec;        /* [n_feat][d_in], rows in the scaled space */
-	float *b_dec;        /* [d_in] */
+	float *w_dec;        /* [n_feat][d_out], rows in the scaled space */
+	float *b_dec;        /* [d_out] */
+	int d_out;           /* output width: d_in, or a transcoder's */
+	int transcoder;      /* nonzero: reads `hook`, writes `hook_out` */
+	live_point hook_out; /* a transcoder's output point */
+	float *b_mag;        /* gated: [n_feat] the magnitude path's bias, else NULL */
+	float *r_mag_exp;    /* gated: [n_feat] exp(r_mag), else NULL */
+	float *w_skip;       /* skip transcoder: [d_out][d_in], else NULL */
+	float *tc_z;         /* transcoder steering: the steered features' activations of the
+			      * rows at the input point, until the output point [tc_cap][terms] */
+	int tc_cap;          /* rows tc_z holds */
+	char *where_hook;    /* "FILE: FIELD" that names the hook (a folder's), or NULL */
+	char *where_din;     /* "FILE: FIELD" that gives d_in (a folder's), or NULL */
+	struct live_hook tc_out; /* transcoder steering: the second hook of the list that
+			      * live_steer_as_hook gives (the last steering state's) */
 	float *threshold;    /* [n_feat] for JumpReLU, else NULL */
 	int apply_b_dec;     /* subtract b_dec before encoding (FSSAE: always; SAELens:
 			      * apply_b_dec_to_input) */
@@ -291,14 +307,16 @@ typedef struct {
 } live_sae;
 
 /* Load "FSSAE001" (TopK over the last block's MLP hidden activations),
- * "FSSAE002" (hook in the header, f32 or f16), or a SAELens folder
- * (cfg.json + sae_weights.safetensors, saelens_sae.h; its hook name
- * blocks.L.hook_resid_pre / mlp.hook_post / hook_mlp_out /
- * hook_resid_post), chosen by what the path is. NULL with a message. */
+ * "FSSAE002" (hook in the header, f32 or f16), or a dictionary folder
+ * (SAELens, Gemma Scope 1 and 2, Llama Scope: saelens_sae.h; its hook
+ * name blocks.L.hook_resid_pre / hook_resid_post / hook_mlp_out /
+ * hook_attn_out / hook_mlp_in / ln2.hook_normalized / mlp.hook_post),
+ * chosen by what the path is. NULL with a message. */
 live_sae *live_sae_load(const char *path, char *err, size_t errlen);
 void live_sae_free(live_sae *s);
 /* Check that the dictionary fits the model (hook point exists, widths
- * match); resolves hook.layer -1. 0 ok, -1 with a message. */
+ * match; a transcoder's output point too); resolves hook.layer -1. 0 ok,
+ * -1 with a message. */
 int live_sae_bind(live_sae *s, const live_model *m, char *err, size_t errlen);
 
 /* Encode x[n][d_in] (raw activations). For each row, up to kmax
@@ -317,7 +335,11 @@ void live_sae_acts_of(live_sae *s, const float *x, int n, const int *f, int nf, 
  * adds (V - a) / (W_enc[f] . W_dec[f]) W_dec[f] (the plain (V - a) W_dec[f]
  * scaled so that the dictionary reads V after one step when the other
  * features stay put), then reads a again and repeats until it is V (to
- * 1e-4 relative; at most 6 rounds a batch). */
+ * 1e-4 relative; at most 6 rounds a batch). A transcoder's steering edits
+ * its output: two hooks, one at its input point that encodes (a, per
+ * position) and one at its output point that adds (V - a) W_dec[f]
+ * (clamp: the transcoder's output is then what it gives with f at V) or
+ * V W_dec[f] (add). */
 typedef enum { LIVE_CLAMP, LIVE_ADD } live_steer_mode;
 
 typedef struct {
@@ -340,7 +362,10 @@ typedef struct {
 } live_steer;
 
 void live_steer_hook(void *ud, float *act, int n, int width, int pos0);
-/* The hook for a steering state (at its dictionary's point). */
+/* A transcoder's second hook, at its output point. */
+void live_steer_out_hook(void *ud, float *act, int n, int width, int pos0);
+/* The hook for a steering state (at its dictionary's point; a
+ * transcoder's: a list of two, the second in the dictionary's tc_out). */
 live_hook live_steer_as_hook(live_steer *st);
 
 /* Steering with several dictionaries of one model at once: their states
@@ -352,7 +377,8 @@ typedef struct {
 } live_steer_set;
 void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0);
 /* The hook of a set (at its first dictionary's point) in *h: 0, or -1
- * with a message naming two dictionaries that read different points. */
+ * with a message naming two dictionaries that read different points (a
+ * transcoder is steered alone: a set of one is its own hooks). */
 int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen);
 
 #endif

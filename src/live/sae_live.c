@@ -7,7 +7,6 @@
  * hook that clamps or adds feature directions.
  */
 #include "live/live.h"
-#include "live/gpt2.h"
 #include "live/saelens_sae.h"
 #include "core/blas.h"
 #include "core/tensor.h"
@@ -31,6 +30,12 @@ void live_sae_free(live_sae *s)
 	free(s->w_dec);
 	free(s->b_dec);
 	free(s->threshold);
+	free(s->b_mag);
+	free(s->r_mag_exp);
+	free(s->w_skip);
+	free(s->tc_z);
+	free(s->where_hook);
+	free(s->where_din);
 	free(s->self_dot);
 	free(s->steer_g);
 	free(s->steer_gf);
@@ -58,31 +63,49 @@ static float *read_vals(FILE *f, size_t n, int dtype)
 	return NULL;
 }
 
-/* A SAELens folder as a live dictionary: W_enc transposed to [n_feat][d_in],
- * the normalisation as in_scale or a row norm. */
+/* A dictionary folder (saelens_sae.h) as a live dictionary: W_enc
+ * transposed to [n_feat][d_in], the normalisation as in_scale or a row
+ * norm. */
 static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 {
 	saelens_sae z;
 	if (saelens_load(dir, &z, err, errlen) != 0)
 		return NULL;
 	const saelens_cfg *c = &z.c;
-	int layer, kind;
-	if (gpt2_hook_parse(c->hook, &layer, &kind) != 0) {
-		fs_seterr(err, errlen, "%s/cfg.json: hook_name: '%s' is not a hook point of the live runtime "
-			  "(blocks.L.hook_resid_pre, mlp.hook_post, hook_mlp_out, hook_resid_post)", dir, c->hook);
+	int layer, kind, lo = 0, ko = 0;
+	const char *bad = saelens_hook_parse(c->hook, &layer, &kind) != 0 ? c->hook
+			  : c->transcoder && saelens_hook_parse(c->hook_out, &lo, &ko) != 0 ? c->hook_out
+											     : NULL;
+	if (bad) {
+		char b[128];
+		snprintf(b, sizeof b, "%s", bad);
+		fs_seterr(err, errlen, "%s: %s: '%s' is not a hook point of the live runtime "
+			  "(blocks.L.hook_resid_pre, hook_resid_post, hook_mlp_out, hook_attn_out, hook_mlp_in, "
+			  "ln2.hook_normalized, mlp.hook_post)", z.config,
+			  bad == c->hook ? (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_in" : "hook_name")
+					 : (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_out" : "hook_name_out"),
+			  fs_msg_clean(b));
 		saelens_free(&z);
 		return NULL;
 	}
-	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
-							       LIVE_RESID_POST};
 	live_sae *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(dir);
+	static const char *const hook_field[] = {"metadata.hook_name", "hook (from the folder's path)",
+						 "hf_hook_point_in", "hook_point_in"};
+	static const char *const din_field[] = {"d_in", "W_enc", "w_enc", "d_model"};
+	s->where_hook = xasprintf("%s: %s", z.config, hook_field[c->format]);
+	s->where_din = xasprintf("%s: %s", c->format == SAEL_FMT_SAELENS || c->format == SAEL_FMT_LLAMASCOPE
+						   ? z.config : z.weights, din_field[c->format]);
 	s->d_in = c->d_in;
+	s->d_out = c->d_out;
 	s->n_feat = c->d_sae;
 	s->act = c->arch == SAEL_TOPK ? LIVE_SAE_TOPK : c->arch == SAEL_JUMPRELU ? LIVE_SAE_JUMPRELU : LIVE_SAE_RELU;
 	s->k = c->arch == SAEL_TOPK ? (c->k < c->d_sae ? c->k : c->d_sae) : 0;
-	s->hook.kind = kinds[kind];
+	s->hook.kind = (live_hook_kind)kind;
 	s->hook.layer = layer;
+	s->transcoder = c->transcoder != SAEL_TC_NONE;
+	s->hook_out.kind = (live_hook_kind)ko;
+	s->hook_out.layer = lo;
 	s->in_scale = c->norm == SAEL_NORM_EXPECTED_AVG ? c->norm_scale : 1.0f;
 	s->row_norm = c->norm == SAEL_NORM_CONSTANT ? 1 : c->norm == SAEL_NORM_LAYER ? 2 : 0;
 	s->apply_b_dec = c->apply_b_dec;
@@ -92,11 +115,19 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	for (size_t i = 0; i < D; i++)
 		for (size_t f = 0; f < F; f++)
 			s->w_enc[f * D + i] = z.W_enc[i * F + f];
+	if (z.r_mag) {
+		s->r_mag_exp = z.r_mag;
+		for (size_t f = 0; f < F; f++)
+			s->r_mag_exp[f] = expf(s->r_mag_exp[f]);
+		z.r_mag = NULL;
+	}
+	s->b_mag = z.b_mag;
+	s->w_skip = z.W_skip;
 	s->b_enc = z.b_enc;
 	s->w_dec = z.W_dec;
 	s->b_dec = z.b_dec;
 	s->threshold = z.threshold;
-	z.b_enc = z.W_dec = z.b_dec = z.threshold = NULL;
+	z.b_enc = z.W_dec = z.b_dec = z.threshold = z.b_mag = z.W_skip = NULL;
 	saelens_free(&z);
 	return s;
 }
@@ -105,13 +136,11 @@ live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 {
 	struct stat sb;
 	if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		char *cfg = xasprintf("%s/cfg.json", path);
-		int has = stat(cfg, &sb) == 0;
-		free(cfg);
-		if (has)
+		if (saelens_is_dir(path))
 			return saelens_live_load(path, err, errlen);
 		fs_seterr(err, errlen, "%s: a folder without cfg.json (a SAELens dictionary has cfg.json and "
-			  "sae_weights.safetensors)", path);
+			  "sae_weights.safetensors; Gemma Scope params.npz, or config.json and params.safetensors; "
+			  "Llama Scope hyperparams.json and checkpoints/final.safetensors)", path);
 		return NULL;
 	}
 	FILE *f = fopen(path, "rb");
@@ -170,7 +199,7 @@ live_sae *live_sae_load(const char *path, char *err, size_t errlen)
 		}
 	}
 	s = xcalloc(1, sizeof *s);
-	s->d_in = h[0];
+	s->d_in = s->d_out = h[0];
 	s->n_feat = h[1];
 	s->k = h[2];
 	s->act = h[2] > 0 ? LIVE_SAE_TOPK : LIVE_SAE_RELU;
@@ -209,13 +238,32 @@ int live_sae_bind(live_sae *s, const live_model *m, char *err, size_t errlen)
 		p.layer = m->n_layer - 1;
 	int w = live_width(m, p);
 	char pn[64];
+	if (w == 0 && s->where_hook)
+		return fs_seterr(err, errlen, "%s: the model has no %s (%d blocks)", s->where_hook,
+				 live_point_name(p, pn, sizeof pn), m->n_layer);
 	if (w == 0)
 		return fs_seterr(err, errlen, "%s: hook: the model has no %s (%d blocks)", s->path,
 				 live_point_name(p, pn, sizeof pn), m->n_layer);
+	if (w != s->d_in && s->where_din)
+		return fs_seterr(err, errlen, "%s: %d wide, but the model's %s is %d wide", s->where_din,
+				 s->d_in, live_point_name(p, pn, sizeof pn), w);
 	if (w != s->d_in)
 		return fs_seterr(err, errlen, "%s: d_in: %d, but the model's %s is %d wide", s->path,
 				 s->d_in, live_point_name(p, pn, sizeof pn), w);
+	live_point q = s->hook_out;
+	if (s->transcoder) {
+		if (q.layer < 0)
+			q.layer = m->n_layer - 1;
+		int wo = live_width(m, q);
+		if (wo == 0)
+			return fs_seterr(err, errlen, "%s: hook_out: the model has no %s (%d blocks)", s->path,
+					 live_point_name(q, pn, sizeof pn), m->n_layer);
+		if (wo != s->d_out)
+			return fs_seterr(err, errlen, "%s: d_out: %d, but the model's %s is %d wide", s->path,
+					 s->d_out, live_point_name(q, pn, sizeof pn), wo);
+	}
 	s->hook = p;
+	s->hook_out = q;
 	return 0;
 }
 
@@ -263,6 +311,14 @@ static float *sae_pre(live_sae *s, const float *x, int n)
 	else
 		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, F, D, 1.0f, xc, D, s->w_enc, D,
 			 1.0f, pre, F);
+	if (s->r_mag_exp) /* gated: the gate's sign, the magnitude path's value */
+		for (int i = 0; i < n; i++) {
+			float *r = pre + (size_t)i * F;
+			for (int f = 0; f < F; f++) {
+				float m = s->r_mag_exp[f] * (r[f] - s->b_enc[f]) + s->b_mag[f];
+				r[f] = r[f] > 0 && m > 0 ? m : 0;
+			}
+		}
 	return pre;
 }
 
@@ -431,12 +487,54 @@ static void record_after(live_steer *st, const float *pre, int n, int pos0)
 	}
 }
 
+/* A transcoder's steering, its input point: the steered features'
+ * activations of these rows into s->tc_z (and the record). */
+static void steer_tc_in(live_steer *st, const float *act, int n, int pos0)
+{
+	live_sae *s = st->sae;
+	if (n > s->tc_cap) {
+		free(s->tc_z);
+		s->tc_z = xmalloc((size_t)n * (size_t)st->n * sizeof(float));
+		s->tc_cap = n;
+	}
+	const float *pre = sae_pre(s, act, n);
+	for (int i = 0; i < n; i++)
+		for (int t = 0; t < st->n; t++)
+			s->tc_z[(size_t)i * st->n + t] = sae_one(s, pre + (size_t)i * s->n_feat, st->terms[t].feature);
+	if (st->after)
+		record_after(st, pre, n, pos0);
+}
+
+void live_steer_out_hook(void *ud, float *act, int n, int width, int pos0)
+{
+	live_steer *st = ud;
+	live_sae *s = st->sae;
+	(void)pos0;
+	if (!s->transcoder || width != s->d_out || st->n == 0 || n > s->tc_cap)
+		return;
+	int D = s->d_out;
+	for (int i = 0; i < n; i++)
+		for (int t = 0; t < st->n; t++) {
+			float v = st->terms[t].value;
+			if (st->mode == LIVE_CLAMP)
+				v -= s->tc_z[(size_t)i * st->n + t];
+			const float *d = s->w_dec + (size_t)st->terms[t].feature * D;
+			float *r = act + (size_t)i * D;
+			for (int j = 0; j < D; j++)
+				r[j] += v * d[j];
+		}
+}
+
 void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 {
 	live_steer *st = ud;
 	live_sae *s = st->sae;
 	if (width != s->d_in || st->n == 0)
 		return;
+	if (s->transcoder) {
+		steer_tc_in(st, act, n, pos0);
+		return;
+	}
 	int D = s->d_in;
 	float inv = 1.0f / s->in_scale;
 	if (st->mode == LIVE_ADD) {
@@ -457,6 +555,8 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 				double c = 0;
 				for (int j = 0; j < D; j++)
 					c += (double)s->w_enc[(size_t)f * D + j] * s->w_dec[(size_t)f * D + j];
+				if (s->r_mag_exp) /* gated: the magnitude path's encoder row */
+					c *= s->r_mag_exp[f];
 				s->self_dot[f] = c > 0.1 ? (float)c : 1.0f;
 			}
 		}
@@ -464,7 +564,7 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 		 * dv W_dec[f] (scaled space) moves the pre-activations by
 		 * dv (W_enc . W_dec[f]), so one encode serves every round and the
 		 * record after it; otherwise each round encodes again. */
-		const float *g = s->row_norm == 0 ? steer_gram(s, st) : NULL;
+		const float *g = s->row_norm == 0 && !s->r_mag_exp ? steer_gram(s, st) : NULL;
 		float *pre = NULL;
 		for (int round = 0; round < STEER_ROUNDS; round++) {
 			if (!g || round == 0)
@@ -507,6 +607,10 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0)
 live_hook live_steer_as_hook(live_steer *st)
 {
 	live_hook h = {st->sae->hook, live_steer_hook, st, NULL};
+	if (st->sae->transcoder) {
+		st->sae->tc_out = (live_hook){st->sae->hook_out, live_steer_out_hook, st, NULL};
+		h.next = &st->sae->tc_out;
+	}
 	return h;
 }
 
@@ -521,6 +625,13 @@ int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook 
 {
 	if (ss->n < 1)
 		return fs_seterr(err, errlen, "steer: no dictionary");
+	if (ss->n == 1 && ss->st[0].sae->transcoder) {
+		*h = live_steer_as_hook(&ss->st[0]);
+		return 0;
+	}
+	for (int i = 0; i < ss->n; i++)
+		if (ss->st[i].sae->transcoder)
+			return fs_seterr(err, errlen, "steer: '%s' is a transcoder: it is steered alone", names[i]);
 	live_point a = ss->st[0].sae->hook;
 	for (int i = 1; i < ss->n; i++) {
 		live_point b = ss->st[i].sae->hook;

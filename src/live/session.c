@@ -25,7 +25,9 @@ char *live_weights_file(const char *path)
 	struct stat st;
 	if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
 		return xstrdup(path);
-	static const char *const names[] = {"model.safetensors", "sae_weights.safetensors"};
+	/* a model's, then each dictionary layout's (saelens_sae.h) */
+	static const char *const names[] = {"model.safetensors", "sae_weights.safetensors", "params.safetensors",
+					    "checkpoints/final.safetensors", "params.npz"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char *p = xasprintf("%s/%s", path, names[i]);
 		if (stat(p, &st) == 0)
