@@ -35,6 +35,11 @@ for d in sys.argv[1:]:
     data[o:o + 4 * len(wd)] = struct.pack("<%df" % len(wd), *wd)
     open(p, "wb").write(raw[:8 + n] + bytes(data))
 PY
+# every hook point of both architectures through the live interface (a
+# list of hooks in one pass, one steering), against PyTorch
+mkdir -p live-ref
+"$PY" "$S/tests/gpt2_ref.py" live-check "$B/tests/live-arch" "$TMP/live-ref" "$S/data/demo-lm.bin" 2>py.err
+[ -s py.err ] && fail live-arch-ref-python "$(tail -3 py.err | tr '\n' ' ')"
 "$B/tests/live-arch" gpt2 m sae-post
 "$B/tests/live-arch" gpt2-mlp m sae-hid
 exit 0

@@ -61,7 +61,8 @@
 typedef struct {
 	saelens_sae s;          /* weights and config */
 	char *name;             /* its name in the index */
-	int layer, kind;        /* hook point */
+	int layer;              /* hook point: block */
+	live_hook_kind kind;    /* and kind */
 	char *rec_path;         /* its records file */
 	FILE *rec;              /* open for writing */
 } hv_dict;
@@ -188,9 +189,15 @@ static void json_str(fs_buf *b, const char *s, size_t n)
 	buf_addc(b, '"');
 }
 
-static int hook_key(int layer, int kind)
+/* Where a point comes in a pass: blocks in order, a block's points in
+ * the order it reaches them. */
+static int hook_key(int layer, live_hook_kind kind)
 {
-	return layer * GPT2_HOOK_KINDS + kind;
+	static const int order[LIVE_NKINDS] = {
+		[LIVE_RESID_PRE] = 0, [LIVE_ATTN_OUT] = 1, [LIVE_MLP_IN] = 2,
+		[LIVE_MLP_HIDDEN] = 3, [LIVE_MLP_OUT] = 4, [LIVE_RESID_POST] = 5,
+	};
+	return layer * LIVE_NKINDS + order[kind];
 }
 
 /* Encode one dictionary's rows and write a record per window. */
@@ -232,9 +239,15 @@ static int emit(hv *h, hv_dict *dc, const float *x, int T, int d)
 	return 0;
 }
 
-static int hv_hook(void *user, int layer, int kind, float *x, int rows, int d)
+static int hv_hook(void *user, int layer, live_hook_kind kind, float *x, int rows, int d)
 {
 	hv *h = user;
+	if (!x) { /* asked whether it reads the point */
+		for (int i = 0; i < h->nd; i++)
+			if (h->d[i].layer == layer && h->d[i].kind == kind)
+				return 1;
+		return 0;
+	}
 	int T = rows / h->nw;
 	for (int i = 0; i < h->nd; i++)
 		if (h->d[i].layer == layer && h->d[i].kind == kind && emit(h, &h->d[i], x, T, d) != 0)
@@ -663,16 +676,23 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		}
 		h.nd = i + 1;
 		const saelens_cfg *sc = &dc->s.c;
-		if (gpt2_hook_parse(sc->hook, &dc->layer, &dc->kind) != 0 || dc->layer >= gpt2_n_layer(h.m)) {
-			fs_warn("%s/cfg.json: hook '%s' is not a hook point of %s (blocks.0..%d.hook_resid_pre, "
-				"mlp.hook_post, hook_mlp_out, hook_resid_post)", saes[i], sc->hook, model,
+		live_point at;
+		char why[256];
+		if (live_point_parse_tl(sc->hook, &at, why, sizeof why) != 0) {
+			fs_warn("%s/cfg.json: hook: %s", saes[i], why);
+			goto out;
+		}
+		dc->layer = at.layer;
+		dc->kind = at.kind;
+		if (dc->layer >= gpt2_n_layer(h.m)) {
+			fs_warn("%s/cfg.json: hook '%s' is not a hook point of %s (blocks.0..%d)", saes[i], sc->hook, model,
 				gpt2_n_layer(h.m) - 1);
 			goto out;
 		}
-		int width = dc->kind == GPT2_HOOK_MLP_HIDDEN ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m);
+		int width = dc->kind == LIVE_MLP_HIDDEN ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m);
 		if (sc->d_in != width) {
 			fs_warn("%s/cfg.json: d_in %d does not fit %s/config.json: %s %d", saes[i], sc->d_in, model,
-				dc->kind == GPT2_HOOK_MLP_HIDDEN ? "n_inner" : "n_embd", width);
+				dc->kind == LIVE_MLP_HIDDEN ? "n_inner" : "n_embd", width);
 			goto out;
 		}
 		if (sc->d_sae > maxds)
@@ -801,9 +821,8 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	}
 	nlrows = 1;
 	for (int i = 0; i < h.nd; i++) {
-		static const char *const pk[GPT2_HOOK_KINDS] = {"resid_pre", "mlp_hidden", "mlp_out", "resid_post"};
 		char hk[64];
-		snprintf(hk, sizeof hk, "%s.%d", pk[h.d[i].kind], h.d[i].layer);
+		live_point_name((live_point){h.d[i].kind, h.d[i].layer}, hk, sizeof hk);
 		if (live_file_row(out, saes[i], "sae", h.d[i].name, hk, &lrows[nlrows], err, sizeof err) != 0) {
 			fs_warn("%s", err);
 			goto out;
@@ -844,8 +863,8 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		o.decoder = dc->s.weights;
 		/* decoder rows in the residual stream go through wte; those in
 		 * the MLP's hidden space would need c_proj first: none */
-		o.unembed = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : unembed;
-		o.vocab = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : vocab;
+		o.unembed = dc->kind == LIVE_MLP_HIDDEN ? NULL : unembed;
+		o.vocab = dc->kind == LIVE_MLP_HIDDEN ? NULL : vocab;
 		o.progress = progress_on;
 		if (topk >= 0)
 			o.top_k = (int)topk;

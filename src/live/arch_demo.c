@@ -326,13 +326,6 @@ static void demo_sm_rows(void *ud, int lo, int hi)
 		vm_softmax_causal(j->P + (size_t)r * j->S, 1, j->S, j->S, j->pos0 + r % j->n);
 }
 
-static void demo_call(const live_hook *hook, live_hook_kind kind, int layer, float *act, int n,
-		      int width, int pos0)
-{
-	if (hook && hook->fn && hook->at.kind == kind && hook->at.layer == layer)
-		hook->fn(hook->ud, act, n, width, pos0);
-}
-
 /* Room for n rows in the row buffers and pos0 + n positions in the KV
  * cache (the first pos0 kept), grown geometrically up to ctx. */
 static void demo_reserve(demo_model *m, int n, int pos0)
@@ -408,21 +401,14 @@ static void demo_attention(demo_model *m, const float *kc, const float *vc, int 
 
 /* Run n tokens at positions pos0.. (the cache holds 0..pos0-1), leave the
  * final residual rows in m->x and logits of the rows from `from` on. */
-static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook0, float *logits,
+static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook, float *logits,
 		     int from)
 {
 	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H;
 	int pos0 = m->base.pos, L = m->base.n_layer;
 	demo_reserve(m, n, pos0);
 	int T = m->kv_cap; /* the cache's stride in positions */
-	live_hook hk;
-	const live_hook *hook = NULL;
-	if (hook0 && hook0->fn) {
-		hk = *hook0;
-		if (hk.at.layer < 0)
-			hk.at.layer = L - 1;
-		hook = &hk;
-	}
+	const live_model *lm = &m->base;
 	const float *p = m->p;
 	float scale = 1.0f / sqrtf((float)hd);
 	for (int i = 0; i < n; i++) {
@@ -434,7 +420,7 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 	}
 	for (int l = 0; l < L; l++) {
 		const demo_layer *Ly = &m->lay[l];
-		demo_call(hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
+		live_hooks_run(lm, hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
 		demo_layernorm(m->xn, m->x, p + Ly->ln1_g, p + Ly->ln1_b, n, D);
 		demo_matmul(m->qkv, m->xn, p + Ly->wqkv, p + Ly->bqkv, n, D, 3 * D);
 		float *kc = m->kc + (size_t)l * T * D, *vc = m->vc + (size_t)l * T * D;
@@ -445,17 +431,19 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 		}
 		demo_attention(m, kc, vc, n, pos0, scale);
 		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
+		live_hooks_run(lm, hook, LIVE_ATTN_OUT, l, m->x2, n, D, pos0);
 		vm_add(m->x2, m->x, (size_t)n * D);
 		demo_layernorm(m->xn, m->x2, p + Ly->ln2_g, p + Ly->ln2_b, n, D);
+		live_hooks_run(lm, hook, LIVE_MLP_IN, l, m->xn, n, D, pos0);
 		demo_matmul(m->h, m->xn, p + Ly->w1, p + Ly->b1, n, D, F);
 		demo_gelu_job gj = {m->h, F};
 		vm_parallel(n, (size_t)F, demo_gelu_rows, &gj);
-		demo_call(hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
+		live_hooks_run(lm, hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
 		demo_matmul(m->mo, m->h, p + Ly->w2, p + Ly->b2, n, F, D);
-		demo_call(hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
+		live_hooks_run(lm, hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
 		memcpy(m->x, m->x2, sizeof(float) * (size_t)n * D);
 		vm_add(m->x, m->mo, (size_t)n * D);
-		demo_call(hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
+		live_hooks_run(lm, hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
 	}
 	m->base.pos = pos0 + n;
 	if (!logits || from >= n)

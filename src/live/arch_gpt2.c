@@ -2,9 +2,10 @@
  * arch_gpt2.c: GPT-2 (gpt2.c) as a live architecture, so analyze, steer
  * and the TUI run a Hugging Face checkpoint folder as they run the demo
  * model. The folder is recognised by its config.json (live_load asks
- * probe_dir for a folder). Hook points map one to one: resid_pre,
- * mlp_hidden (mlp.hook_post), mlp_out, resid_post. A forward pass is a
- * prefill of the key-value cache, so step() continues after it.
+ * probe_dir for a folder). gpt2.c calls its hook at every point of
+ * live.h (resid_pre, attn_out, mlp_in, mlp_hidden, mlp_out, resid_post),
+ * which runs the pass's hook list there. A forward pass is a prefill of
+ * the key-value cache, so step() continues after it.
  *
  * Beginning of sequence: with live_set_bos on (a SAELens dictionary with
  * prepend_bos, as harvest ran it), <|endoftext|> runs before position 0
@@ -58,8 +59,7 @@ typedef struct {
 	int32_t *ids32;      /* [window] ids of the pass */
 	float *lg;           /* logits with the BOS row [lg_rows, vocab] */
 	int lg_rows;         /* rows lg holds */
-	const live_hook *hook; /* the pass's hook (layer resolved) */
-	live_hook hk;        /* its storage */
+	const live_hook *hook; /* the pass's hook list */
 } gpt2_live;
 
 static int g2_probe(const unsigned char *head, size_t n)
@@ -206,33 +206,21 @@ static void g2_detokenize(live_model *lm, const int *ids, int n, fs_buf *out)
 	}
 }
 
-/* gpt2's hook to the live hook: the hook's point only, the BOS row left
- * out, positions of the text. */
-static int g2_hook(void *user, int layer, int kind, float *x, int rows, int d)
+/* gpt2's hook to the live hook list: the hooks at the point, the BOS
+ * row left out, positions of the text. */
+static int g2_hook(void *user, int layer, live_hook_kind kind, float *x, int rows, int d)
 {
 	gpt2_live *m = user;
-	const live_hook *h = m->hook;
-	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
-							       LIVE_RESID_POST};
-	if (!h || h->at.layer != layer || h->at.kind != kinds[kind])
+	if (!x)
+		return live_hooks_want(&m->base, m->hook, kind, layer);
+	if (!live_hooks_want(&m->base, m->hook, kind, layer))
 		return 0;
 	/* rows are the new positions; the cache held pos before them */
 	int pos0 = gpt2_cache_len(m->cache) - m->use_bos;
 	int skip = pos0 < 0 ? -pos0 : 0;
 	if (rows > skip)
-		h->fn(h->ud, x + (size_t)skip * d, rows - skip, d, pos0 + skip);
+		live_hooks_run(&m->base, m->hook, kind, layer, x + (size_t)skip * d, rows - skip, d, pos0 + skip);
 	return 0;
-}
-
-static void g2_set_hook(gpt2_live *m, const live_hook *hook)
-{
-	m->hook = NULL;
-	if (hook && hook->fn) {
-		m->hk = *hook;
-		if (m->hk.at.layer < 0)
-			m->hk.at.layer = m->base.n_layer - 1;
-		m->hook = &m->hk;
-	}
 }
 
 static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *hook, float *logits)
@@ -247,7 +235,7 @@ static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *ho
 		m->ids32[b + i] = ids[i];
 	gpt2_cache_reset(m->cache);
 	lm->pos = 0;
-	g2_set_hook(m, hook);
+	m->hook = hook;
 	char e[256];
 	float *lg = logits;
 	if (logits && (b || T == 1)) {
@@ -271,7 +259,7 @@ static int g2_step(live_model *lm, int id, const live_hook *hook, float *logits)
 {
 	gpt2_live *m = (gpt2_live *)lm;
 	int32_t i32 = id;
-	g2_set_hook(m, hook);
+	m->hook = hook;
 	char e[256];
 	if (gpt2_step(m->g, m->cache, &i32, 1, g2_hook, m, logits, e, sizeof e) != 0)
 		return -1;

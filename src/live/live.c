@@ -78,6 +78,63 @@ const char *live_point_name(live_point p, char *out, size_t outlen)
 	return out;
 }
 
+/* TransformerLens / SAELens names of the points, after "blocks.L.": the
+ * first of a kind is the one live_point_name_tl writes. */
+static const struct {
+	const char *name;    /* after "blocks.L." */
+	live_hook_kind kind; /* the point */
+} tl_names[] = {
+	{"hook_resid_pre", LIVE_RESID_PRE},       {"hook_resid_post", LIVE_RESID_POST},
+	{"mlp.hook_post", LIVE_MLP_HIDDEN},       {"hook_mlp_out", LIVE_MLP_OUT},
+	{"hook_attn_out", LIVE_ATTN_OUT},         {"ln2.hook_normalized", LIVE_MLP_IN},
+	{"hook_mlp_in", LIVE_MLP_IN},
+};
+
+int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen)
+{
+	char nm[128]; /* the name as a message shows it */
+	snprintf(nm, sizeof nm, "%s", s);
+	fs_msg_clean(nm);
+	const char *q = s;
+	int64_t l = -1;
+	if (strncmp(q, "blocks.", 7) == 0 && q[7] >= '0' && q[7] <= '9') {
+		l = 0;
+		for (q += 7; *q >= '0' && *q <= '9' && l < 4096; q++)
+			l = l * 10 + (*q - '0');
+	}
+	if (l < 0 || l >= 4096 || *q != '.') {
+		fs_seterr(err, errlen, "'%s' is not a hook name (blocks.L.hook_resid_pre, ...)", nm);
+		return -1;
+	}
+	q++;
+	for (size_t i = 0; i < sizeof tl_names / sizeof tl_names[0]; i++)
+		if (strcmp(q, tl_names[i].name) == 0) {
+			p->kind = tl_names[i].kind;
+			p->layer = (int)l;
+			return 0;
+		}
+	if (strcmp(q, "hook_resid_mid") == 0)
+		fs_seterr(err, errlen, "'%s': the residual stream between attention and MLP (hook_resid_mid) is not a "
+			  "hook point here; a transcoder's input is blocks.L.ln2.hook_normalized (mlp_in)",
+			  nm);
+	else
+		fs_seterr(err, errlen, "'%s' is not a hook point (blocks.L.hook_resid_pre, hook_resid_post, "
+			  "hook_attn_out, hook_mlp_out, mlp.hook_post, ln2.hook_normalized or hook_mlp_in)",
+			  nm);
+	return -1;
+}
+
+const char *live_point_name_tl(live_point p, char *out, size_t outlen)
+{
+	for (size_t i = 0; i < sizeof tl_names / sizeof tl_names[0]; i++)
+		if (tl_names[i].kind == p.kind) {
+			snprintf(out, outlen, "blocks.%d.%s", p.layer, tl_names[i].name);
+			return out;
+		}
+	snprintf(out, outlen, "blocks.%d.?", p.layer);
+	return out;
+}
+
 live_model *live_load(const char *path, char *err, size_t errlen)
 {
 	struct stat st;

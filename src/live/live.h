@@ -85,6 +85,16 @@ void live_hooks_run(const live_model *m, const live_hook *h, live_hook_kind kind
 int live_point_parse(const char *s, live_point *p);
 const char *live_point_name(live_point p, char *out, size_t outlen);
 
+/* The one parser of TransformerLens / SAELens hook names, for every
+ * architecture: blocks.L.hook_resid_pre, hook_resid_post, hook_attn_out,
+ * hook_mlp_out, mlp.hook_post (mlp_hidden), ln2.hook_normalized and
+ * hook_mlp_in (mlp_in). 0 with *p, or -1 with a message in err (naming
+ * hook_resid_mid apart: it is not mlp_in, which is after the norm). */
+int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen);
+/* The TransformerLens name of p (layer >= 0; mlp_in as
+ * blocks.L.ln2.hook_normalized). */
+const char *live_point_name_tl(live_point p, char *out, size_t outlen);
+
 /* ------------------------------------------------------------------ model */
 
 /* One architecture: every operation a model offers. */

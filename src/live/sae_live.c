@@ -7,7 +7,6 @@
  * hook that clamps or adds feature directions.
  */
 #include "live/live.h"
-#include "live/gpt2.h"
 #include "live/saelens_sae.h"
 #include "core/blas.h"
 #include "core/tensor.h"
@@ -66,23 +65,20 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	if (saelens_load(dir, &z, err, errlen) != 0)
 		return NULL;
 	const saelens_cfg *c = &z.c;
-	int layer, kind;
-	if (gpt2_hook_parse(c->hook, &layer, &kind) != 0) {
-		fs_seterr(err, errlen, "%s/cfg.json: hook_name: '%s' is not a hook point of the live runtime "
-			  "(blocks.L.hook_resid_pre, mlp.hook_post, hook_mlp_out, hook_resid_post)", dir, c->hook);
+	live_point at;
+	char why[256];
+	if (live_point_parse_tl(c->hook, &at, why, sizeof why) != 0) {
+		fs_seterr(err, errlen, "%s/cfg.json: hook_name: %s", dir, why);
 		saelens_free(&z);
 		return NULL;
 	}
-	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
-							       LIVE_RESID_POST};
 	live_sae *s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(dir);
 	s->d_in = c->d_in;
 	s->n_feat = c->d_sae;
 	s->act = c->arch == SAEL_TOPK ? LIVE_SAE_TOPK : c->arch == SAEL_JUMPRELU ? LIVE_SAE_JUMPRELU : LIVE_SAE_RELU;
 	s->k = c->arch == SAEL_TOPK ? (c->k < c->d_sae ? c->k : c->d_sae) : 0;
-	s->hook.kind = kinds[kind];
-	s->hook.layer = layer;
+	s->hook = at;
 	s->in_scale = c->norm == SAEL_NORM_EXPECTED_AVG ? c->norm_scale : 1.0f;
 	s->row_norm = c->norm == SAEL_NORM_CONSTANT ? 1 : c->norm == SAEL_NORM_LAYER ? 2 : 0;
 	s->apply_b_dec = c->apply_b_dec;
