@@ -754,6 +754,41 @@ int main(int argc, char **argv)
 			      live_point_parse("mlp_hidden", &pt) == 0 && pt.layer == -1 &&
 			      live_point_parse("attn.1", &pt) != 0,
 		      "hook point names parse");
+		/* TransformerLens names: the one parser, every point, resid_mid
+		 * named apart, the writer's names read back */
+		static const struct {
+			const char *name;
+			live_hook_kind kind;
+		} tl[] = {{"blocks.0.hook_resid_pre", LIVE_RESID_PRE}, {"blocks.11.hook_resid_post", LIVE_RESID_POST},
+			  {"blocks.2.hook_attn_out", LIVE_ATTN_OUT},   {"blocks.3.hook_mlp_out", LIVE_MLP_OUT},
+			  {"blocks.4.mlp.hook_post", LIVE_MLP_HIDDEN}, {"blocks.5.ln2.hook_normalized", LIVE_MLP_IN},
+			  {"blocks.6.hook_mlp_in", LIVE_MLP_IN}};
+		int tlok = 1;
+		for (size_t i = 0; i < sizeof tl / sizeof tl[0]; i++) {
+			char back[64];
+			int want_l = atoi(tl[i].name + 7);
+			if (live_point_parse_tl(tl[i].name, &pt, err, sizeof err) != 0 || pt.kind != tl[i].kind ||
+			    pt.layer != want_l || live_tl_layer(tl[i].name) != want_l) {
+				printf("# %s: %s\n", tl[i].name, err);
+				tlok = 0;
+				continue;
+			}
+			live_point_name_tl(pt, back, sizeof back);
+			live_point q;
+			if (live_point_parse_tl(back, &q, err, sizeof err) != 0 || q.kind != pt.kind || q.layer != pt.layer)
+				tlok = 0;
+		}
+		CHECK(tlok, "TransformerLens hook names parse to every point and back");
+		CHECK(live_point_parse_tl("blocks.1.hook_resid_mid", &pt, err, sizeof err) != 0 &&
+			      strstr(err, "hook_resid_mid") && strstr(err, "ln2.hook_normalized"),
+		      "hook_resid_mid is refused, naming what mlp_in is");
+		CHECK(live_point_parse_tl("blocks.1.attn.hook_z", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.x.hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.99999.hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.1.hook_resid_pre.x", &pt, err, sizeof err) != 0 &&
+			      live_tl_layer("blocks.1.attn.hook_z") == 1 && live_tl_layer("embed") == -1,
+		      "other names are refused; the layer of any name");
 	}
 	hostile_values(lm, ref, tmpdir);
 	header_memory(tmpdir);

@@ -14,15 +14,7 @@
 #include "import/import_int.h"
 #include "core/tensor.h"
 #include "core/util.h"
-
-/* Layer number from a hook name such as "blocks.8.hook_resid_pre". */
-static int hook_layer(const char *hook)
-{
-	const char *p = hook ? strstr(hook, "blocks.") : NULL;
-	if (!p || !(p[7] >= '0' && p[7] <= '9'))
-		return -1;
-	return atoi(p + 7);
-}
+#include "live/live.h"
 
 /* A string from the v6 metadata object, else from the flat layout. */
 static const char *cfg_str(json_t *cfg, const char *v6key, const char *oldkey)
@@ -105,7 +97,7 @@ static int read_saelens(imp_state *st, const char *path)
 	s.name = (char *)(slash && slash[1] ? slash + 1 : hook ? hook : "saelens");
 	s.model = (char *)cfg_str(cfg, "model_name", NULL);
 	s.hook = (char *)hook;
-	s.layer = hook_layer(hook);
+	s.layer = live_tl_layer(hook);
 	s.d_model = (int)d_in;
 	s.n_features = d_sae;
 	s.source_format = (char *)"saelens";

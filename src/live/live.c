@@ -124,6 +124,18 @@ int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen)
 	return -1;
 }
 
+int live_tl_layer(const char *s)
+{
+	const char *q = s ? strstr(s, "blocks.") : NULL;
+	if (!q || q[7] < '0' || q[7] > '9')
+		return -1;
+	long l = 0;
+	for (q += 7; *q >= '0' && *q <= '9'; q++)
+		if ((l = l * 10 + (*q - '0')) >= (1L << 20))
+			return -1;
+	return (int)l;
+}
+
 const char *live_point_name_tl(live_point p, char *out, size_t outlen)
 {
 	for (size_t i = 0; i < sizeof tl_names / sizeof tl_names[0]; i++)

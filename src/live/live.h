@@ -91,6 +91,10 @@ const char *live_point_name(live_point p, char *out, size_t outlen);
  * hook_mlp_in (mlp_in). 0 with *p, or -1 with a message in err (naming
  * hook_resid_mid apart: it is not mlp_in, which is after the norm). */
 int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen);
+/* The block of any TransformerLens name ("blocks.L." anywhere in it, so
+ * also hook_z and the others no live point has), -1 when it names none:
+ * what the importer and a dictionary's config record as its layer. */
+int live_tl_layer(const char *s);
 /* The TransformerLens name of p (layer >= 0; mlp_in as
  * blocks.L.ln2.hook_normalized). */
 const char *live_point_name_tl(live_point p, char *out, size_t outlen);

@@ -6,6 +6,7 @@
  * activation_fn_str ("relu", "topk") and activation_fn_kwargs.k.
  */
 #include "live/saelens_sae.h"
+#include "live/live.h"
 #include "core/blas.h"
 #include "core/tensor.h"
 #include "core/util.h"
@@ -150,8 +151,7 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 		fs_seterr(err, errlen, "%s: hook_head_index: per-head dictionaries are not supported", name);
 		goto out;
 	}
-	if (!strncmp(c->hook, "blocks.", 7) && c->hook[7] >= '0' && c->hook[7] <= '9')
-		c->layer = (int)strtol(c->hook + 7, NULL, 10);
+	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, str_at(root, meta, "model_name"));
 	copy_clean(c->neuronpedia, sizeof c->neuronpedia, str_at(root, meta, "neuronpedia_id"));
 	json_t *pb = val_at(root, meta, "prepend_bos");
