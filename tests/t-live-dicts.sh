@@ -53,6 +53,30 @@ two=$("$FS" steer --json --mode add "$IX" -f res1k/275=5 -f res4k/1=0 -t 24 2>&1
 rev=$("$FS" steer --json --mode add "$IX" -f res4k/1=0 -f res1k/275=5 -t 24 2>&1 | grep '"steered"' | head -1)
 check_eq "steer: add 0 in res4k beside res1k/275 equals res1k/275 alone" "$one" "$two"
 check_eq "steer: the same with the res4k term first" "$one" "$rev"
+# two dictionaries at different points (issue 34): res1k made to read
+# resid_post.0 (its header's layer), res4k reads resid_post.1; one pass
+# runs a hook at each point. In add mode a 0 in either leaves the other's
+# steering as it is alone; both together differ from each alone.
+/usr/bin/python3 - "$D/demo-sae-res1k.bin" "$D/res1k-l0.bin" <<'PY' || fail "steer-points: setup" "patching the header failed"
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+assert d[:8] == b"FSSAE002" and struct.unpack("<i", d[24:28])[0] == 1
+d[24:28] = struct.pack("<i", 0)
+open(sys.argv[2], "wb").write(d)
+PY
+cp "$IX" "$D/pts.sqlite"
+check "steer-points: attach res1k at resid_post.0" "$FS" attach "$D/pts.sqlite" --model "$D/demo-lm.bin" \
+	--sae "res4k=$D/demo-sae-res4k.bin" --sae "res1k=$D/res1k-l0.bin"
+check_grep "steer-points: res1k reads resid_post.0" "sae res1k: .*hook resid_post.0" "$TMP/.out"
+st() { "$FS" steer --json --mode add "$D/pts.sqlite" "$@" -t 24 2>"$TMP/pts.err" | grep '"steered"' | head -1; }
+both=$(st -f res1k/275=5 -f res4k/1=3)
+check_nogrep "steer-points: two points are not refused" "one at a time|different points" "$TMP/pts.err"
+check "steer-points: both ran" test -n "$both"
+a=$(st -f res1k/275=5); b=$(st -f res4k/1=3)
+check_eq "steer-points: res4k/1=0 beside res1k/275 (another layer) equals res1k/275 alone" "$a" "$(st -f res1k/275=5 -f res4k/1=0)"
+check_eq "steer-points: res1k/275=0 beside res4k/1 equals res4k/1 alone" "$b" "$(st -f res1k/275=0 -f res4k/1=3)"
+check "steer-points: both together differ from res1k alone" test "$both" != "$a"
+check "steer-points: both together differ from res4k alone" test "$both" != "$b"
 # analyze encodes with one dictionary: a term of another is named
 check_exit "analyze: features of two dictionaries exit 2" 2 "$FS" analyze "$IX" -f res1k/275=11 -f res4k/1=2 "hi"
 check_grep "analyze: says one dictionary at a time" "res4k/1: not in dictionary 'res1k'.*one dictionary at a time" "$TMP/.err"

@@ -350,16 +350,16 @@ void live_steer_hook(void *ud, float *act, int n, int width, int pos0);
 /* The hook for a steering state (at its dictionary's point). */
 live_hook live_steer_as_hook(live_steer *st);
 
-/* Steering with several dictionaries of one model at once: their states
- * run in order in one hook. They must read the same point (the hook of a
- * pass is at one point); live_steer_set_hook refuses others. */
+/* Steering with several dictionaries of one model at once, in one pass:
+ * one hook a state, each at its dictionary's point (dictionaries may read
+ * different points: steer at one layer and another). */
 typedef struct {
 	live_steer *st;          /* one state a dictionary */
 	int n;                   /* how many */
 } live_steer_set;
-void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0);
-/* The hook of a set (at its first dictionary's point) in *h: 0, or -1
- * with a message naming two dictionaries that read different points. */
-int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen);
+/* The hooks of a set in hooks[0..n), chained through next in the set's
+ * order (so at one point the first state runs first); hooks[0] is the
+ * list's head. 0, or -1 with a message when the set is empty. */
+int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t errlen);
 
 #endif

@@ -498,31 +498,13 @@ live_hook live_steer_as_hook(live_steer *st)
 	return h;
 }
 
-void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0)
-{
-	live_steer_set *ss = ud;
-	for (int i = 0; i < ss->n; i++)
-		live_steer_hook(&ss->st[i], act, n, width, pos0);
-}
-
-int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen)
+int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t errlen)
 {
 	if (ss->n < 1)
 		return fs_seterr(err, errlen, "steer: no dictionary");
-	live_point a = ss->st[0].sae->hook;
-	for (int i = 1; i < ss->n; i++) {
-		live_point b = ss->st[i].sae->hook;
-		if (b.kind != a.kind || b.layer != a.layer) {
-			char pa[64], pb[64];
-			return fs_seterr(err, errlen,
-					 "steer: '%s' reads %s and '%s' reads %s: dictionaries at different points "
-					 "are steered one at a time",
-					 names[0], live_point_name(a, pa, sizeof pa), names[i],
-					 live_point_name(b, pb, sizeof pb));
-		}
-	}
-	h->at = a;
-	h->fn = live_steer_set_fn;
-	h->ud = ss;
+	for (int i = 0; i < ss->n; i++)
+		hooks[i] = live_steer_as_hook(&ss->st[i]);
+	for (int i = 0; i + 1 < ss->n; i++)
+		hooks[i].next = &hooks[i + 1];
 	return 0;
 }
