@@ -51,6 +51,7 @@ typedef struct {
 	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for rows_cap rows */
 	int rows_cap;        /* rows the buffers hold (grows up to ctx) */
 	float *att;          /* attention scores of one block [n_head][rows][keys] */
+	uint8_t bytes[DEMO_VOCAB]; /* token i is byte i */
 	size_t att_cap;      /* floats att holds */
 } demo_model;
 
@@ -147,12 +148,13 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	m = xcalloc(1, sizeof *m);
-	m->base.arch = &live_arch_demo;
 	m->base.n_layer = hdr[0];
 	m->base.d_model = hdr[1];
 	m->n_head = hdr[2];
 	m->base.ctx = hdr[3];
 	m->base.vocab = DEMO_VOCAB;
+	for (int i = 0; i < DEMO_VOCAB; i++)
+		m->bytes[i] = (uint8_t)i;
 	m->lay = xcalloc((size_t)hdr[0], sizeof *m->lay);
 	m->n_params = demo_layout((size_t)hdr[1], (size_t)hdr[3], hdr[0], &m->g, m->lay);
 	/* the file must hold exactly the parameters the header promises:
@@ -427,6 +429,22 @@ static int demo_step(live_model *lm, int id, const live_hook *hook, float *logit
 	return 0;
 }
 
+/* Column id of the unembedding wu [D][vocab]. */
+static int demo_unembed_row(const live_model *lm, int id, float *out)
+{
+	const demo_model *m = (const demo_model *)lm;
+	int D = lm->d_model;
+	for (int j = 0; j < D; j++)
+		out[j] = m->p[m->g.wu + (size_t)j * DEMO_VOCAB + (size_t)id];
+	return 0;
+}
+
+static const uint8_t *demo_token_bytes(const live_model *lm, int id, size_t *len)
+{
+	*len = 1;
+	return &((const demo_model *)lm)->bytes[id];
+}
+
 const live_arch live_arch_demo = {
 	.name = "demo",
 	.probe = demo_probe,
@@ -437,4 +455,6 @@ const live_arch live_arch_demo = {
 	.detokenize = demo_detokenize,
 	.forward = demo_forward,
 	.step = demo_step,
+	.unembed_row = demo_unembed_row,
+	.token_bytes = demo_token_bytes,
 };

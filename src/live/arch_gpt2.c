@@ -101,7 +101,6 @@ static live_model *g2_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	gpt2_live *m = xcalloc(1, sizeof *m);
-	m->base.arch = &live_arch_gpt2;
 	m->base.path = xstrdup(path);
 	m->base.n_layer = gpt2_n_layer(g);
 	m->base.d_model = gpt2_d_model(g);
@@ -267,6 +266,26 @@ static int g2_step(live_model *lm, int id, const live_hook *hook, float *logits)
 	return 0;
 }
 
+/* The tied unembedding: row id of wte. */
+static int g2_unembed_row(const live_model *lm, int id, float *out)
+{
+	const gpt2_live *m = (const gpt2_live *)lm;
+	memcpy(out, gpt2_wte(m->g) + (size_t)id * lm->d_model, sizeof(float) * (size_t)lm->d_model);
+	return 0;
+}
+
+static const uint8_t *g2_token_bytes(const live_model *lm, int id, size_t *len)
+{
+	return bpe_token_bytes(gpt2_tokenizer(((const gpt2_live *)lm)->g), id, len);
+}
+
+/* What config.json calls the shape. */
+static const struct live_arch_names g2_names = {
+	"config.json", "n_positions",
+	{[LIVE_RESID_PRE] = "n_embd", [LIVE_RESID_POST] = "n_embd", [LIVE_MLP_HIDDEN] = "n_inner",
+	 [LIVE_MLP_OUT] = "n_embd", [LIVE_ATTN_OUT] = "n_embd", [LIVE_MLP_IN] = "n_embd"},
+};
+
 const live_arch live_arch_gpt2 = {
 	.name = "gpt2",
 	.probe = g2_probe,
@@ -279,4 +298,7 @@ const live_arch live_arch_gpt2 = {
 	.forward = g2_forward,
 	.step = g2_step,
 	.set_bos = g2_set_bos,
+	.unembed_row = g2_unembed_row,
+	.token_bytes = g2_token_bytes,
+	.names = &g2_names,
 };

@@ -24,6 +24,7 @@ void live_sae_free(live_sae *s)
 {
 	if (!s)
 		return;
+	free(s->model_name);
 	free(s->path);
 	free(s->w_enc);
 	free(s->b_enc);
@@ -83,6 +84,7 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	s->row_norm = c->norm == SAEL_NORM_CONSTANT ? 1 : c->norm == SAEL_NORM_LAYER ? 2 : 0;
 	s->apply_b_dec = c->apply_b_dec;
 	s->prepend_bos = c->prepend_bos;
+	s->model_name = c->model[0] ? xstrdup(c->model) : NULL;
 	size_t F = (size_t)s->n_feat, D = (size_t)s->d_in;
 	s->w_enc = xmalloc(F * D * sizeof(float));
 	for (size_t i = 0; i < D; i++)
