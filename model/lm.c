@@ -48,32 +48,19 @@ static void *lm_xcalloc(size_t n, size_t sz)
 	return p;
 }
 
-/* Lay out the parameter tensors; returns the total number of floats. */
+/* Lay out the parameter tensors (demo_layout.h, the table the live
+ * runtime reads the files with); returns the total number of floats. */
 static size_t lm_layout(lm_model *m)
 {
-	size_t D = m->cfg.d_model, F = 4 * D, off = 0;
-	m->wte = off; off += LM_VOCAB * D;
-	m->wpe = off; off += (size_t)m->cfg.ctx * D;
-	for (int l = 0; l < m->cfg.n_layer; l++) {
-		lm_layer_off *L = &m->lay[l];
-		L->ln1_g = off; off += D;
-		L->ln1_b = off; off += D;
-		L->wqkv = off; off += D * 3 * D;
-		L->bqkv = off; off += 3 * D;
-		L->wo = off; off += D * D;
-		L->bo = off; off += D;
-		L->ln2_g = off; off += D;
-		L->ln2_b = off; off += D;
-		L->w1 = off; off += D * F;
-		L->b1 = off; off += F;
-		L->w2 = off; off += F * D;
-		L->b2 = off; off += D;
-	}
-	m->lnf_g = off; off += D;
-	m->lnf_b = off; off += D;
-	m->wu = off; off += D * LM_VOCAB;
-	m->bu = off; off += LM_VOCAB;
-	return off;
+	demo_global_off g;
+	size_t n = demo_layout((size_t)m->cfg.d_model, (size_t)m->cfg.ctx, m->cfg.n_layer, &g, m->lay);
+	m->wte = g.wte;
+	m->wpe = g.wpe;
+	m->lnf_g = g.lnf_g;
+	m->lnf_b = g.lnf_b;
+	m->wu = g.wu;
+	m->bu = g.bu;
+	return n;
 }
 
 static int lm_cfg_ok(const lm_config *c)

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LM_VOCAB 256
+#include "live/demo_layout.h"
+
+#define LM_VOCAB DEMO_VOCAB
 
 /* Shape of the model. */
 typedef struct {
@@ -22,15 +24,10 @@ typedef struct {
 	int ctx;      /* maximum context length in bytes */
 } lm_config;
 
-/* Offsets (in floats) of each parameter tensor inside the flat array. */
-typedef struct {
-	size_t ln1_g, ln1_b;   /* pre-attention layernorm scale and shift [D] */
-	size_t wqkv, bqkv;     /* fused query/key/value projection [D,3D], [3D] */
-	size_t wo, bo;         /* attention output projection [D,D], [D] */
-	size_t ln2_g, ln2_b;   /* pre-MLP layernorm [D] */
-	size_t w1, b1;         /* MLP input [D,4D], [4D] */
-	size_t w2, b2;         /* MLP output [4D,D], [D] */
-} lm_layer_off;
+/* Offsets (in floats) of each block's tensors inside the flat array: the
+ * layout shared with the live runtime (src/live/demo_layout.h: order and
+ * shapes as a table). */
+typedef demo_layer_off lm_layer_off;
 
 /* A hook called in the forward pass on act[n][width] (n = B*T rows); it
  * may read or overwrite them. Where it sits is the model's hook_kind and
@@ -112,7 +109,7 @@ double lm_adamw(lm_model *m, float lr, float wd, float clip);
 
 /* Weight file "FSLM0002": the 8-byte magic, int32 n_layer, d_model,
  * n_head, ctx, int32 dtype (LM_F32 or LM_F16, IEEE half), then every
- * parameter in lm_layout() order (the offsets of lm_model above: wte,
+ * parameter in lm_layout() order (demo_layout.h's table; the offsets of lm_model above: wte,
  * wpe, per block ln1_g, ln1_b, wqkv, bqkv, wo, bo, ln2_g, ln2_b, w1, b1,
  * w2, b2, then lnf_g, lnf_b, wu, bu; matrices row-major [in][out]) in that
  * dtype, little-endian. "FSLM0001" (no dtype, float32) still loads. */

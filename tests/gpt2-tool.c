@@ -130,15 +130,17 @@ typedef struct {
 	float scale;        /* for blocks.0.hook_resid_post, 1 = none */
 } dump_ctx;
 
-static int dump_hook(void *user, int layer, int kind, float *x, int rows, int d)
+static int dump_hook(void *user, int layer, live_hook_kind kind, float *x, int rows, int d)
 {
 	dump_ctx *c = user;
+	if (!x)
+		return 1; /* every point is read */
 	char name[64];
-	gpt2_hook_name(layer, kind, name, sizeof name);
+	live_point_name_tl((live_point){kind, layer}, name, sizeof name);
 	char *p = xasprintf("%s/%s.bin", c->out, name);
 	write_all(p, x, sizeof(float) * (size_t)rows * d);
 	free(p);
-	if (layer == 0 && kind == GPT2_HOOK_RESID_POST && c->scale != 1)
+	if (layer == 0 && kind == LIVE_RESID_POST && c->scale != 1)
 		for (size_t i = 0; i < (size_t)rows * d; i++)
 			x[i] *= c->scale;
 	return 0;

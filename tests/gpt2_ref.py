@@ -145,19 +145,28 @@ def layernorm(x, w, b, eps):
     return (x - m) / torch.sqrt(v + eps) * w + b
 
 
-def ref_forward(cfg, w, ids, patch=None):
+def ref_forward(cfg, w, ids, patch=None, scale_at=None):
     """ids [B, T] -> (hooks {name: [B*T, D]}, logits [B*T, V]); patch: a
-    factor applied to blocks.0.hook_resid_post."""
+    factor applied to blocks.0.hook_resid_post; scale_at (NAME, FACTOR):
+    the hook point NAME multiplied by FACTOR before it is recorded and
+    goes on (a steering hook ahead of the readers)."""
     B, T = ids.shape
     D, H = cfg["n_embd"], cfg["n_head"]
     dh = D // H
     eps = cfg["layer_norm_epsilon"]
     x = w["wte.weight"][ids] + w["wpe.weight"][torch.arange(T)]
     hooks = {}
+
+    def pt(name, t):
+        if scale_at is not None and scale_at[0] == name:
+            t = t * scale_at[1]
+        hooks[name] = t.reshape(B * T, -1).clone()
+        return t
     mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for l in range(cfg["n_layer"]):
         p = "h.%d." % l
-        hooks["blocks.%d.hook_resid_pre" % l] = x.reshape(B * T, D).clone()
+        b = "blocks.%d." % l
+        x = pt(b + "hook_resid_pre", x)
         h = layernorm(x, w[p + "ln_1.weight"], w[p + "ln_1.bias"], eps)
         qkv = h @ w[p + "attn.c_attn.weight"] + w[p + "attn.c_attn.bias"]
         q, k, v = qkv.split(D, dim=-1)
@@ -167,18 +176,127 @@ def ref_forward(cfg, w, ids, patch=None):
         att = (q @ k.transpose(-1, -2)) / math.sqrt(dh)
         att = att.masked_fill(~mask, float("-inf")).softmax(-1)
         z = (att @ v).transpose(1, 2).reshape(B, T, D)
-        x = x + z @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"]
-        h = layernorm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps)
-        hid = gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"])
-        hooks["blocks.%d.mlp.hook_post" % l] = hid.reshape(B * T, -1).clone()
-        mo = hid @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"]
-        hooks["blocks.%d.hook_mlp_out" % l] = mo.reshape(B * T, D).clone()
-        x = x + mo
-        hooks["blocks.%d.hook_resid_post" % l] = x.reshape(B * T, D).clone()
+        x = x + pt(b + "hook_attn_out", z @ w[p + "attn.c_proj.weight"] + w[p + "attn.c_proj.bias"])
+        h = pt(b + "ln2.hook_normalized", layernorm(x, w[p + "ln_2.weight"], w[p + "ln_2.bias"], eps))
+        hid = pt(b + "mlp.hook_post", gelu_new(h @ w[p + "mlp.c_fc.weight"] + w[p + "mlp.c_fc.bias"]))
+        x = x + pt(b + "hook_mlp_out", hid @ w[p + "mlp.c_proj.weight"] + w[p + "mlp.c_proj.bias"])
+        x = pt(b + "hook_resid_post", x)
         if patch is not None and l == 0:
             x = x * patch
     h = layernorm(x, w["ln_f.weight"], w["ln_f.bias"], eps)
     return hooks, (h @ w["wte.weight"].T).reshape(B * T, -1)
+
+
+def demo_load(path):
+    """The demo model's FSLM0001/FSLM0002 file (model/lm.c): header, then
+    the parameters in the architecture's order, matrices [in][out]."""
+    raw = open(path, "rb").read()
+    gen2 = raw[:8] == b"FSLM0002"
+    nh = 5 if gen2 else 4
+    L, D, H, ctx = struct.unpack("<4i", raw[8:24])
+    f16 = gen2 and struct.unpack("<i", raw[24:28])[0] == 1
+    body = raw[8 + 4 * nh:]
+    vals = torch.frombuffer(bytearray(body), dtype=torch.float16 if f16 else torch.float32).to(torch.float64)
+    at = [0]
+
+    def take(*shape):
+        n = 1
+        for s in shape:
+            n *= s
+        t = vals[at[0]:at[0] + n].reshape(*shape)
+        at[0] += n
+        return t
+    F = 4 * D
+    w = {"wte": take(256, D), "wpe": take(ctx, D), "blocks": []}
+    for _ in range(L):
+        w["blocks"].append({k: take(*s) for k, s in (("ln1_g", (D,)), ("ln1_b", (D,)), ("wqkv", (D, 3 * D)),
+                                                      ("bqkv", (3 * D,)), ("wo", (D, D)), ("bo", (D,)),
+                                                      ("ln2_g", (D,)), ("ln2_b", (D,)), ("w1", (D, F)),
+                                                      ("b1", (F,)), ("w2", (F, D)), ("b2", (D,)))})
+    w["lnf_g"], w["lnf_b"], w["wu"], w["bu"] = take(D), take(D), take(D, 256), take(256)
+    assert at[0] == vals.numel(), "demo file size"
+    return {"n_layer": L, "d": D, "n_head": H, "ctx": ctx}, w
+
+
+def demo_forward(cfg, w, ids, scale_at=None):
+    """The demo transformer (pre-LayerNorm, tanh GELU, learned positions,
+    untied unembedding) on ids [T] -> (hooks, logits [T, 256])."""
+    T = ids.shape[0]
+    D, H = cfg["d"], cfg["n_head"]
+    dh = D // H
+    hooks = {}
+
+    def pt(name, t):
+        if scale_at is not None and scale_at[0] == name:
+            t = t * scale_at[1]
+        hooks[name] = t.clone()
+        return t
+    x = w["wte"][ids] + w["wpe"][torch.arange(T)]
+    mask = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    for l, p in enumerate(w["blocks"]):
+        b = "blocks.%d." % l
+        x = pt(b + "hook_resid_pre", x)
+        qkv = layernorm(x, p["ln1_g"], p["ln1_b"], 1e-5) @ p["wqkv"] + p["bqkv"]
+        q, k, v = (t.view(T, H, dh).transpose(0, 1) for t in qkv.split(D, dim=-1))
+        att = ((q @ k.transpose(-1, -2)) / math.sqrt(dh)).masked_fill(~mask, float("-inf")).softmax(-1)
+        z = (att @ v).transpose(0, 1).reshape(T, D)
+        x = x + pt(b + "hook_attn_out", z @ p["wo"] + p["bo"])
+        h = pt(b + "ln2.hook_normalized", layernorm(x, p["ln2_g"], p["ln2_b"], 1e-5))
+        hid = pt(b + "mlp.hook_post", gelu_new(h @ p["w1"] + p["b1"]))
+        x = x + pt(b + "hook_mlp_out", hid @ p["w2"] + p["b2"])
+        x = pt(b + "hook_resid_post", x)
+    return hooks, layernorm(x, w["lnf_g"], w["lnf_b"], 1e-5) @ w["wu"] + w["bu"]
+
+
+def live_check(tool, work, demo_lm):
+    """Every hook point through the live interface (tests/live-arch dump:
+    a list of reading hooks, one a point, after an optional steering hook)
+    against the references, for GPT-2 and the demo model; then two hooks
+    in one pass: attn_out of block 0 scaled, mlp_in of block 1 read."""
+    c = Checks()
+    g = torch.Generator().manual_seed(7)
+    cases = []
+    d = os.path.join(work, "live-gpt2")
+    cfg, w = make_model(d, 2, 32, 4, 24, 400, "F32", seed=3, tokenizer=True)
+    ids = torch.randint(0, 400, (1, 19), generator=g)
+    cases.append(("gpt2", d, ids[0], lambda sa, ids=ids: ref_forward(cfg, w, ids, scale_at=sa)))
+    dcfg, dw = demo_load(demo_lm)
+    dids = torch.randint(0, 256, (23,), generator=g)
+    cases.append(("demo", demo_lm, dids, lambda sa, ids=dids: demo_forward(dcfg, dw, ids, scale_at=sa)))
+    for tag, model, ids, ref in cases:
+        T = ids.shape[0]
+        idf = os.path.join(work, "live-%s-ids.bin" % tag)
+        write_ids(idf, ids)
+        for steer, read in ((None, None), ("attn_out.0=0.5", "mlp_in.1"), ("mlp_in.0=1.5", None)):
+            sa = None
+            if steer:
+                pt, f = steer.split("=")
+                kind, layer = pt.split(".")
+                sa = ("blocks.%s.%s" % (layer, {"attn_out": "hook_attn_out", "mlp_in": "ln2.hook_normalized"}[kind]),
+                      float(f))
+            hooks, logits = ref(sa)
+            sub = "live-%s%s" % (tag, "" if not steer else "-steer-" + steer.replace("=", "x"))
+            out = os.path.join(work, sub)
+            os.makedirs(out, exist_ok=True)
+            args = [tool, "dump", model, idf, str(T), out] + ([steer] if steer else []) + ([read] if read else [])
+            if not c.run(sub, args):
+                continue
+            names = sorted(hooks)
+            if read:
+                kind, layer = read.split(".")
+                names = ["blocks.%s.%s" % (layer, {"mlp_in": "ln2.hook_normalized"}[kind])]
+                extra = [n for n in os.listdir(out) if n.endswith(".bin") and n != "logits.bin" and n + "" not in
+                         [x + ".bin" for x in names]]
+                if extra:
+                    print("FAIL %s-only-read: hooks ran elsewhere: %s" % (sub, " ".join(sorted(extra))))
+                    c.failed += 1
+                else:
+                    print("ok %s-only-read" % sub)
+            for name in names:
+                c.cmp("%s-%s" % (sub, name), load_f32(os.path.join(out, name + ".bin"), tuple(hooks[name].shape)),
+                      hooks[name])
+            c.cmp(sub + "-logits", load_f32(os.path.join(out, "logits.bin"), tuple(logits.shape)), logits)
+    return c.failed
 
 
 def rel_err(got, ref):
@@ -187,6 +305,8 @@ def rel_err(got, ref):
 
 
 def load_f32(path, shape):
+    if not os.path.exists(path):
+        return None
     data = open(path, "rb").read()
     n = 1
     for s in shape:
@@ -451,6 +571,8 @@ def harvest_check(tool, mdir, strings, ctx, index, saes):
 
 
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "live-check":
+        sys.exit(1 if live_check(sys.argv[2], sys.argv[3], sys.argv[4]) else 0)
     if len(sys.argv) == 4 and sys.argv[1] == "check":
         check(sys.argv[2], sys.argv[3])
         return 0

@@ -14,6 +14,14 @@
  * dictionary read V, ablation 0, and add mode adds V W_dec[f] exactly;
  * the sampler is deterministic. Run by t-live-arch.sh for both
  * architectures; checks are named "TAG: what".
+ *
+ * `live-arch dump MODEL IDS T OUT [STEER [READ]]` runs ids (int32 [T]
+ * in the file IDS) through live_forward with a list of hooks: one reading
+ * hook per point of every block (READ, e.g. "mlp_in.1": that point only),
+ * each writing OUT/blocks.L.NAME.bin (f32 [T][width], TransformerLens
+ * names), after a steering hook STEER ("attn_out.0=0.5": that point
+ * multiplied by 0.5 in place) at the head of the list; and the logits to
+ * OUT/logits.bin. tests/gpt2_ref.py compares them with PyTorch.
  */
 #include "live/live.h"
 #include "tests/unit.h"
@@ -93,8 +101,110 @@ static void check_tokenize(live_model *m, const char *what, const char *text, si
 	free(off);
 }
 
+/* A dumping hook: its point and folder. */
+typedef struct {
+	live_point at;       /* where */
+	const char *out;     /* folder */
+} dumper;
+
+static void dump_fn(void *ud, float *act, int n, int width, int pos0)
+{
+	dumper *d = ud;
+	char name[64];
+	live_point_name_tl(d->at, name, sizeof name);
+	char *p = xasprintf("%s/%s.bin", d->out, name);
+	FILE *f = fopen(p, pos0 ? "ab" : "wb");
+	if (!f || fwrite(act, sizeof(float), (size_t)n * width, f) != (size_t)n * width || fclose(f) != 0) {
+		fprintf(stderr, "live-arch: %s: write failed\n", p);
+		exit(1);
+	}
+	free(p);
+}
+
+static void scale_fn(void *ud, float *act, int n, int width, int pos0)
+{
+	(void)pos0;
+	float s = *(const float *)ud;
+	for (size_t i = 0; i < (size_t)n * width; i++)
+		act[i] *= s;
+}
+
+static int do_dump(int argc, char **argv)
+{
+	char err[1024];
+	live_model *m = live_load(argv[2], err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "live-arch: %s\n", err);
+		return 2;
+	}
+	int T = atoi(argv[4]);
+	int *ids = xmalloc(sizeof(int) * (size_t)T);
+	FILE *f = fopen(argv[3], "rb");
+	for (int i = 0; i < T; i++) {
+		int32_t v = 0;
+		if (!f || fread(&v, 4, 1, f) != 1) {
+			fprintf(stderr, "live-arch: %s: short\n", argv[3]);
+			return 2;
+		}
+		ids[i] = v;
+	}
+	fclose(f);
+	int L = m->n_layer, nh = 0;
+	dumper *d = xcalloc((size_t)L * LIVE_NKINDS, sizeof *d);
+	live_hook *h = xcalloc((size_t)L * LIVE_NKINDS + 1, sizeof *h);
+	float scale = 1;
+	if (argc > 6) {
+		char pt[64];
+		snprintf(pt, sizeof pt, "%s", argv[6]);
+		char *eq = strchr(pt, '=');
+		if (!eq || (*eq = 0, live_point_parse(pt, &h[0].at)) != 0) {
+			fprintf(stderr, "live-arch: %s: not POINT=SCALE\n", argv[6]);
+			return 2;
+		}
+		scale = (float)atof(eq + 1);
+		h[0].fn = scale_fn;
+		h[0].ud = &scale;
+		nh = 1;
+	}
+	live_point only = {LIVE_NKINDS, -1};
+	if (argc > 7 && live_point_parse(argv[7], &only) != 0) {
+		fprintf(stderr, "live-arch: %s: not a point\n", argv[7]);
+		return 2;
+	}
+	for (int l = 0; l < L; l++)
+		for (int k = 0; k < LIVE_NKINDS; k++) {
+			live_point at = {(live_hook_kind)k, l};
+			if (only.kind != LIVE_NKINDS && (only.kind != at.kind || only.layer != l))
+				continue;
+			dumper *dd = &d[l * LIVE_NKINDS + k];
+			*dd = (dumper){at, argv[5]};
+			h[nh] = (live_hook){at, dump_fn, dd, NULL};
+			nh++;
+		}
+	for (int i = 0; i + 1 < nh; i++)
+		h[i].next = &h[i + 1];
+	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
+	if (live_forward(m, ids, T, nh ? h : NULL, lg) != 0) {
+		fprintf(stderr, "live-arch: forward failed\n");
+		return 1;
+	}
+	char *p = xasprintf("%s/logits.bin", argv[5]);
+	f = fopen(p, "wb");
+	if (!f || fwrite(lg, sizeof(float), (size_t)T * m->vocab, f) != (size_t)T * m->vocab || fclose(f) != 0)
+		return 1;
+	free(p);
+	free(lg);
+	free(h);
+	free(d);
+	free(ids);
+	live_free(m);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 6 && argc <= 8 && !strcmp(argv[1], "dump"))
+		return do_dump(argc, argv);
 	if (argc != 4) {
 		fprintf(stderr, "usage: live-arch TAG MODEL SAE\n");
 		return 2;
@@ -126,9 +236,11 @@ int main(int argc, char **argv)
 	check_tokenize(m, "invalid UTF-8", bad, strlen(bad));
 
 	/* widths */
-	live_hook_kind kinds[4] = {LIVE_RESID_PRE, LIVE_RESID_POST, LIVE_MLP_HIDDEN, LIVE_MLP_OUT};
+	live_hook_kind kinds[LIVE_NKINDS];
+	for (int k = 0; k < LIVE_NKINDS; k++)
+		kinds[k] = (live_hook_kind)k;
 	int wok = 1;
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < LIVE_NKINDS; k++) {
 		live_point p = {kinds[k], 0}, q = {kinds[k], L - 1}, r = {kinds[k], L}, last = {kinds[k], -1};
 		int w = live_width(m, p);
 		if (w <= 0 || live_width(m, q) != w || live_width(m, last) != w || live_width(m, r) != 0)
@@ -152,7 +264,7 @@ int main(int argc, char **argv)
 
 	/* hooks see every position once, in order, at their width; forward
 	 * then step */
-	for (int k = 0; k < 4; k++) {
+	for (int k = 0; k < LIVE_NKINDS; k++) {
 		live_point p = {kinds[k], L - 1};
 		seen s = {0, 0, 0, 0, 1, NULL, 0, -1, NULL};
 		live_hook h = {p, see_fn, &s, NULL};

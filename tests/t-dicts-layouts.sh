@@ -135,10 +135,11 @@ bad bad-d-in "wide/params\.safetensors: w_enc: 48 wide, but the model's resid_po
 	attach hw.sqlite --model m --sae wide=wide
 bad bad-d-in-harvest "wide/params\.safetensors: w_enc 48 does not fit m/config\.json: n_embd 32" \
 	harvest --model m --sae wide -o x.sqlite plain.txt
-# a transcoder reads mlp_in, which GPT-2 does not run yet (issue 34's
-# live core adds it): harvest says so
-bad bad-tc-harvest "sl-tc/cfg\.json: hook 'blocks\.0\.ln2\.hook_normalized' is not a hook point of m" \
-	harvest --model m --sae d/sl-tc -o x.sqlite plain.txt
+# a transcoder reads mlp_in, which GPT-2 runs (issue 34's live core):
+# the harvest encodes its features there
+check_exit tc-harvest 0 "$FS" harvest --no-progress --model m --sae d/sl-tc -o tc.sqlite plain.txt
+"$FS" info tc.sqlite >"$TMP/tcinfo" 2>&1
+check_grep tc-harvest-hook "blocks\.0\.ln2\.hook_normalized" "$TMP/tcinfo"
 mkdir -p ghook && sed 's/model\.layers\.1\.output/model.layers.1.self_attn.o_proj.input/' d/gs2-res/config.json >ghook/config.json &&
 	cp d/gs2-res/params.safetensors ghook/
 bad bad-gs2-hook "ghook/config.json: hf_hook_point_in: 'model\.layers\.1\.self_attn\.o_proj\.input' is not a point featscope runs" \

@@ -12,3 +12,12 @@ grep -v '`source\.\[ch\]`' "$S/HACKING.md" >"$TMP/tree/HACKING.md"
 : >"$TMP/tree/src/core/util.c"
 check_eq "the check names a file HACKING.md does not list" "src/core/source.c" \
 	"$(python3 "$S/tests/hacking_map.py" "$TMP/tree")"
+
+# the demo model's parameter layout is written once (issue 33/34): the
+# table in src/live/demo_layout.h, which the trainer and the live
+# architecture both include; neither places tensors itself
+for f in src/live/arch_demo.c model/lm.c; do
+	check_grep "$f includes demo_layout.h" '#include "live/demo_layout.h"|#include "lm.h"' "$S/$f"
+	check_nogrep "$f places no tensor itself" 'off \+= ' "$S/$f"
+done
+check_grep "model/lm.h takes its offsets from demo_layout.h" 'typedef demo_layer_off lm_layer_off' "$S/model/lm.h"

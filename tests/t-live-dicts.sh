@@ -53,6 +53,78 @@ two=$("$FS" steer --json --mode add "$IX" -f res1k/275=5 -f res4k/1=0 -t 24 2>&1
 rev=$("$FS" steer --json --mode add "$IX" -f res4k/1=0 -f res1k/275=5 -t 24 2>&1 | grep '"steered"' | head -1)
 check_eq "steer: add 0 in res4k beside res1k/275 equals res1k/275 alone" "$one" "$two"
 check_eq "steer: the same with the res4k term first" "$one" "$rev"
+# two dictionaries at different points (issue 34): res1k made to read
+# resid_post.0 (its header's layer), res4k reads resid_post.1; one pass
+# runs a hook at each point. In add mode a 0 in either leaves the other's
+# steering as it is alone; both together differ from each alone.
+/usr/bin/python3 - "$D/demo-sae-res1k.bin" "$D/res1k-l0.bin" <<'PY' || fail "steer-points: setup" "patching the header failed"
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+assert d[:8] == b"FSSAE002" and struct.unpack("<i", d[24:28])[0] == 1
+d[24:28] = struct.pack("<i", 0)
+open(sys.argv[2], "wb").write(d)
+PY
+cp "$IX" "$D/pts.sqlite"
+check "steer-points: attach res1k at resid_post.0" "$FS" attach "$D/pts.sqlite" --model "$D/demo-lm.bin" \
+	--sae "res4k=$D/demo-sae-res4k.bin" --sae "res1k=$D/res1k-l0.bin"
+check_grep "steer-points: res1k reads resid_post.0" "sae res1k: .*hook resid_post.0" "$TMP/.out"
+st() { "$FS" steer --json --mode add "$D/pts.sqlite" "$@" -t 24 2>"$TMP/pts.err" | grep '"steered"' | head -1; }
+both=$(st -f res1k/275=5 -f res4k/1=3)
+check_nogrep "steer-points: two points are not refused" "one at a time|different points" "$TMP/pts.err"
+check "steer-points: both ran" test -n "$both"
+a=$(st -f res1k/275=5); b=$(st -f res4k/1=3)
+check_eq "steer-points: res4k/1=0 beside res1k/275 (another layer) equals res1k/275 alone" "$a" "$(st -f res1k/275=5 -f res4k/1=0)"
+check_eq "steer-points: res1k/275=0 beside res4k/1 equals res4k/1 alone" "$b" "$(st -f res1k/275=0 -f res4k/1=3)"
+check "steer-points: both together differ from res1k alone" test "$both" != "$a"
+check "steer-points: both together differ from res4k alone" test "$both" != "$b"
+# the harvest on the demo model (issue 34: any architecture), with the
+# shipped FSSAE res4k (resid_post.1) and res1k made to read resid_post.0,
+# both encoded in one pass: the index builds, names both points, show and
+# analyze work on it, and analyze of a stored top context gives the
+# stored maximum at its position (the context is the harvest's window)
+printf 'The quick brown fox jumps over the lazy dog. GATTACA is DNA, and so is TTAGGC.\n\nSELECT name FROM users WHERE id = 42;\n\nfor (int i = 0; i < 10; i++) { sum += i * i; }\n\nThe cat sat on the mat while the dog slept.\n' >"$D/corpus.txt"
+check "demo harvest: runs" "$FS" harvest --model "$D/demo-lm.bin" --sae "$D/demo-sae-res4k.bin" --sae "$D/res1k-l0.bin" \
+	--ctx 64 -o "$D/harvest.sqlite" "$D/corpus.txt"
+"$FS" info "$D/harvest.sqlite" >"$TMP/hinfo.txt" 2>&1
+check_grep "demo harvest: res4k at blocks.1.hook_resid_post" "demo-sae-res4k +4096 features, d_model 128, .*hook blocks.1.hook_resid_post, layer 1" "$TMP/hinfo.txt"
+check_grep "demo harvest: res1k-l0 at blocks.0.hook_resid_post" "res1k-l0 +1024 features, d_model 128, .*hook blocks.0.hook_resid_post, layer 0" "$TMP/hinfo.txt"
+check_eq "demo harvest: live.model.arch is demo" "demo" "$(sqlite3 "$D/harvest.sqlite" "select value from meta where key = 'live.model.arch'")"
+# one token a byte: the bytes of the documents (cut at blank lines, no
+# newline at a document's end)
+check_eq "demo harvest: one token a byte of text" "$(tr -d '\n' <"$D/corpus.txt" | wc -c | tr -d ' ')" \
+	"$(sqlite3 "$D/harvest.sqlite" "select value from meta where key = 'n_tokens'")"
+n=$(sqlite3 "$D/harvest.sqlite" "select count(*) from logits")
+check "demo harvest: logit effects through the demo's unembedding" test "$n" -gt 0
+check "demo harvest: analyze opens it" "$FS" analyze "$D/harvest.sqlite" --sae res1k-l0 "GATTACA is DNA"
+/usr/bin/python3 - "$FS" "$D/harvest.sqlite" demo-sae-res4k res1k-l0 <<'PY' || fail "demo harvest: stored check" "the check failed to run"
+import json, subprocess, sys
+fs, ix, saes = sys.argv[1], sys.argv[2], sys.argv[3:]
+for sae in saes:
+    n = 0
+    worst = 0.0
+    for f in range(0, 400, 7):
+        r = subprocess.run([fs, "show", ix, "%s/%d" % (sae, f), "--json"], capture_output=True, text=True)
+        if r.returncode != 0:
+            print("FAIL demo harvest: %s show %s/%d: %s" % (sae, sae, f, r.stderr.strip()[:200]))
+            sys.exit(0)
+        top = json.loads(r.stdout)["top"]
+        if not top:
+            continue
+        ex = top[0]
+        a = subprocess.run([fs, "analyze", ix, "--sae", sae, "--json", "--top", "1000", ex["text"]],
+                           capture_output=True, text=True)
+        toks = json.loads(a.stdout)["tokens"]
+        got = 0.0
+        for fe in toks[ex["max_pos"]]["features"]:
+            if fe["index"] == f:
+                got = fe["value"]
+        worst = max(worst, abs(got - ex["max_act"]) / (1 + abs(ex["max_act"])))
+        n += 1
+    if n >= 5 and worst <= 1e-3:
+        print("ok demo harvest: %s: analyze of %d stored top contexts gives their maxima" % (sae, n))
+    else:
+        print("FAIL demo harvest: %s: %d contexts, worst relative error %.3g" % (sae, n, worst))
+PY
 # analyze encodes with one dictionary: a term of another is named
 check_exit "analyze: features of two dictionaries exit 2" 2 "$FS" analyze "$IX" -f res1k/275=11 -f res4k/1=2 "hi"
 check_grep "analyze: says one dictionary at a time" "res4k/1: not in dictionary 'res1k'.*one dictionary at a time" "$TMP/.err"

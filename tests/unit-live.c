@@ -578,13 +578,14 @@ int main(int argc, char **argv)
 			live_steer_term t4 = {f0, 5.0f}, t1 = {7, 3.0f};
 			live_steer two[2] = {{s, LIVE_ADD, &t4, 1, NULL, 0}, {s1k, LIVE_ADD, &t1, 1, NULL, 0}};
 			live_steer_set ss = {two, 2};
-			const char *names[2] = {"res4k", "res1k"};
-			live_hook h;
-			CHECK(live_steer_set_hook(&ss, names, &h, err, sizeof err) == 0, "two dictionaries at one point make one hook");
+			live_hook hl[2];
+			CHECK(live_steer_set_hook(&ss, hl, err, sizeof err) == 0 && hl[0].next == &hl[1] && !hl[1].next,
+			      "two dictionaries make a list of two hooks");
+			live_hook *h = hl;
 			int V = m->vocab;
 			float *lg_set = xmalloc((size_t)T * V * sizeof(float)), *lg_ref = xmalloc((size_t)T * V * sizeof(float));
 			float *lg_one = xmalloc((size_t)T * V * sizeof(float));
-			live_forward(m, ids, T, &h, lg_set);
+			live_forward(m, ids, T, h, lg_set);
 			both_ref br = {s, s1k, f0, 5.0f, 7, 3.0f};
 			live_hook rh = {s->hook, both_ref_fn, &br, NULL};
 			live_forward(m, ids, T, &rh, lg_ref);
@@ -601,16 +602,50 @@ int main(int argc, char **argv)
 			CHECK(moved > 1e-3, "the second dictionary's term changes the pass");
 			/* an empty second state: the first alone, exactly */
 			two[1].n = 0;
-			live_forward(m, ids, T, &h, lg_set);
+			live_forward(m, ids, T, h, lg_set);
 			CHECK(memcmp(lg_set, lg_one, (size_t)T * V * sizeof(float)) == 0,
 			      "a second dictionary with no terms leaves the first's steering as it is");
-			/* dictionaries at different points: refused, both named */
+			/* dictionaries at different points (issue 34): one pass, each
+			 * hook at its point; in add mode it equals two hand-made hooks
+			 * adding each direction at its own point */
+			two[1].n = 1;
 			live_sae other = *s1k;
-			other.hook.layer = s1k->hook.layer == 0 ? 1 : 0;
+			other.hook.layer = s->hook.layer == 0 ? 1 : s->hook.layer - 1;
 			two[1].sae = &other;
-			CHECK(live_steer_set_hook(&ss, names, &h, err, sizeof err) == -1 && strstr(err, "'res4k' reads") &&
-				      strstr(err, "'res1k' reads") && strstr(err, "one at a time"),
-			      "two dictionaries at different points are refused, both named");
+			CHECK(live_steer_set_hook(&ss, hl, err, sizeof err) == 0 && hl[0].at.layer == s->hook.layer &&
+				      hl[1].at.layer == other.hook.layer,
+			      "two dictionaries at different points: each hook at its point");
+			live_forward(m, ids, T, h, lg_set);
+			both_ref ra = {s, s1k, f0, 5.0f, 7, 0.0f}, rb = {&other, s, 7, 3.0f, f0, 0.0f};
+			live_hook hb = {other.hook, both_ref_fn, &rb, NULL}, ha = {s->hook, both_ref_fn, &ra, &hb};
+			live_forward(m, ids, T, &ha, lg_ref);
+			worst = 0;
+			moved = 0;
+			for (size_t i = 0; i < (size_t)T * V; i++) {
+				worst = fmax(worst, fabs(lg_set[i] - lg_ref[i]));
+				moved = fmax(moved, fabs(lg_set[i] - lg_one[i]));
+			}
+			snprintf(name, sizeof name, "add at two points equals adding each direction at its point (worst %.2g)",
+				 worst);
+			CHECK(worst <= 1e-5, name);
+			CHECK(moved > 1e-3, "the dictionary at the other point changes the pass");
+			/* clamping at two points: each dictionary reads its value */
+			live_steer_term c4 = {f0, 4.0f}, c1 = {7, 3.0f};
+			float *af4 = xmalloc(sizeof(float) * (size_t)T), *af1 = xmalloc(sizeof(float) * (size_t)T);
+			live_steer cl[2] = {{s, LIVE_CLAMP, &c4, 1, af4, T}, {&other, LIVE_CLAMP, &c1, 1, af1, T}};
+			live_steer_set cs = {cl, 2};
+			live_steer_set_hook(&cs, hl, err, sizeof err);
+			live_forward(m, ids, T, h, NULL);
+			float w4 = 0, w1 = 0;
+			for (int t = 0; t < T; t++) {
+				w4 = fmaxf(w4, fabsf(af4[t] - 4.0f));
+				w1 = fmaxf(w1, fabsf(af1[t] - 3.0f));
+			}
+			snprintf(name, sizeof name, "clamp at two points: each dictionary reads its value (off %.2g, %.2g)", w4, w1);
+			CHECK(w4 <= 5e-3f && w1 <= 4e-3f, name);
+			free(af4);
+			free(af1);
+			CHECK(live_steer_set_hook(&(live_steer_set){cl, 0}, hl, err, sizeof err) == -1, "an empty set is refused");
 			free(lg_set);
 			free(lg_ref);
 			free(lg_one);
@@ -754,6 +789,41 @@ int main(int argc, char **argv)
 			      live_point_parse("mlp_hidden", &pt) == 0 && pt.layer == -1 &&
 			      live_point_parse("attn.1", &pt) != 0,
 		      "hook point names parse");
+		/* TransformerLens names: the one parser, every point, resid_mid
+		 * named apart, the writer's names read back */
+		static const struct {
+			const char *name;
+			live_hook_kind kind;
+		} tl[] = {{"blocks.0.hook_resid_pre", LIVE_RESID_PRE}, {"blocks.11.hook_resid_post", LIVE_RESID_POST},
+			  {"blocks.2.hook_attn_out", LIVE_ATTN_OUT},   {"blocks.3.hook_mlp_out", LIVE_MLP_OUT},
+			  {"blocks.4.mlp.hook_post", LIVE_MLP_HIDDEN}, {"blocks.5.ln2.hook_normalized", LIVE_MLP_IN},
+			  {"blocks.6.hook_mlp_in", LIVE_MLP_IN}};
+		int tlok = 1;
+		for (size_t i = 0; i < sizeof tl / sizeof tl[0]; i++) {
+			char back[64];
+			int want_l = atoi(tl[i].name + 7);
+			if (live_point_parse_tl(tl[i].name, &pt, err, sizeof err) != 0 || pt.kind != tl[i].kind ||
+			    pt.layer != want_l || live_tl_layer(tl[i].name) != want_l) {
+				printf("# %s: %s\n", tl[i].name, err);
+				tlok = 0;
+				continue;
+			}
+			live_point_name_tl(pt, back, sizeof back);
+			live_point q;
+			if (live_point_parse_tl(back, &q, err, sizeof err) != 0 || q.kind != pt.kind || q.layer != pt.layer)
+				tlok = 0;
+		}
+		CHECK(tlok, "TransformerLens hook names parse to every point and back");
+		CHECK(live_point_parse_tl("blocks.1.hook_resid_mid", &pt, err, sizeof err) != 0 &&
+			      strstr(err, "hook_resid_mid") && strstr(err, "ln2.hook_normalized"),
+		      "hook_resid_mid is refused, naming what mlp_in is");
+		CHECK(live_point_parse_tl("blocks.1.attn.hook_z", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.x.hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.99999.hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("hook_resid_pre", &pt, err, sizeof err) != 0 &&
+			      live_point_parse_tl("blocks.1.hook_resid_pre.x", &pt, err, sizeof err) != 0 &&
+			      live_tl_layer("blocks.1.attn.hook_z") == 1 && live_tl_layer("embed") == -1,
+		      "other names are refused; the layer of any name");
 	}
 	hostile_values(lm, ref, tmpdir);
 	header_memory(tmpdir);

@@ -1,21 +1,24 @@
 /*
  * cli_harvest.c: `featscope harvest --model DIR --sae DIR... -o OUT TEXT...`:
- * runs a GPT-2 checkpoint over text and writes an index of what each
- * SAELens dictionary's features fire on.
+ * runs a model of any live architecture (live.h: a GPT-2 folder, the demo
+ * model, ...) over text and writes an index of what each dictionary
+ * (SAELens folders, FSSAE files: live_sae) fires on.
  *
  * Text (plain, cut into documents at blank lines, or JSON Lines with a
  * text field; .gz read through zlib) is tokenized per document and cut
  * into windows of --ctx tokens (a BOS first when the dictionaries say
- * prepend_bos), ending on UTF-8 character boundaries. Windows run through
- * the model --batch at a time (shorter ones padded at the end, which
- * causal attention makes harmless), stopping after the deepest hook any
- * dictionary reads. Each dictionary encodes its hook's rows and appends
- * one native record per window (featscope-build(1): text, offsets, sparse
- * [position, feature, value] triples) to its own file in a temporary
- * folder beside OUT. The records then go through the native builder, one
- * dictionary after another into one writer, with the SAE's W_dec as the
- * decoder (geometry) and the model's wte as the unembedding (logit
- * effects). Going through record files rather than feeding the builder in
+ * prepend_bos: live_set_bos), ending on UTF-8 character boundaries.
+ * Windows are read --batch at a time and each runs through the model in
+ * one pass (live_forward) with a list of hooks, one per dictionary at
+ * the point it reads, so dictionaries at several points are encoded in
+ * that one pass. Each dictionary encodes its hook's rows (live_sae_encode)
+ * and appends one native record per window (featscope-build(1): text,
+ * offsets, sparse [position, feature, value] triples) to its own file in
+ * a temporary folder beside OUT. The records then go through the native
+ * builder, one dictionary after another into one writer, with the
+ * dictionary's decoder rows (geometry) and the model's unembedding (logit
+ * effects; the architecture's unembed_row) and vocabulary (token_bytes)
+ * written beside them. Going through record files rather than feeding the builder in
  * memory keeps memory bounded by the builder's per-feature state whatever
  * the corpus size, lets the model's buffers go before the builds, and
  * reuses the builder's one tested, fuzzed parsing path; the JSON costs
@@ -36,12 +39,10 @@
 #include "build/build.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
-#include "core/bpe.h"
 #include "core/input.h"
 #include "core/util.h"
 #include "index/index.h"
-#include "live/gpt2.h"
-#include "live/saelens_sae.h"
+#include "live/live.h"
 #include "live/session.h"
 
 #include <errno.h>
@@ -57,13 +58,17 @@
 #define HV_DOC_MAX (64 << 10)   /* a plain-text document is cut after this many bytes */
 #define HV_CHUNK 128            /* rows encoded at once per dictionary */
 
+struct hv;
+
 /* One dictionary being harvested. */
 typedef struct {
-	saelens_sae s;          /* weights and config */
+	live_sae *s;            /* weights, its hook point (bound to the model) */
 	char *name;             /* its name in the index */
-	int layer, kind;        /* hook point */
+	char hook[96];          /* its TransformerLens hook name */
 	char *rec_path;         /* its records file */
+	char *dec_path;         /* its decoder rows for the builder (.npy) */
 	FILE *rec;              /* open for writing */
+	struct hv *h;           /* the harvest (the hook's way back) */
 } hv_dict;
 
 /* One window of the current batch. */
@@ -71,25 +76,27 @@ typedef struct {
 	char *text;             /* bytes */
 	size_t len;             /* byte count */
 	uint32_t *off;          /* token starts, relative */
-	int32_t *ids;           /* token ids */
+	int *ids;               /* token ids */
 	int ntok;               /* content tokens (BOS excluded) */
 	char *source;           /* "FILE:LINE" */
 } hv_win;
 
 /* The harvest state. */
-typedef struct {
-	fs_gpt2 *m;             /* the model */
+typedef struct hv {
+	live_model *m;          /* the model */
 	hv_dict *d;             /* dictionaries */
 	int nd;                 /* their count */
-	int last_hook;          /* deepest hook read: layer * kinds + kind */
-	int bos;                /* BOS id, or -1 for none */
+	live_hook *hooks;       /* one a dictionary, a list (hooks[0] its head) */
+	int bos;                /* the model runs its BOS before each window */
 	int ctx;                /* tokens per window, BOS included */
-	int batch;              /* windows per forward */
+	int batch;              /* windows read ahead */
 	hv_win *w;              /* the batch */
 	int nw;                 /* windows in it */
-	int32_t *ids;           /* [batch, ctx] */
-	float *acts;            /* [HV_CHUNK, max d_sae] */
-	float *scratch;         /* [HV_CHUNK, d_model] */
+	int run;                /* the window being run */
+	int kmax;               /* features an encoded row may have (the widest dictionary) */
+	int *kidx;              /* [HV_CHUNK, kmax] encoded features */
+	float *kval;            /* [HV_CHUNK, kmax] their values */
+	float *dense;           /* [max n_feat] one row's activations, by feature */
 	fs_buf line;            /* record being written */
 	int64_t tokens;         /* content tokens run */
 	int64_t max_tokens;     /* --max-tokens, 0 = all */
@@ -100,6 +107,7 @@ typedef struct {
 	int64_t in_total;       /* all input bytes */
 	fs_input *cur;          /* file being read (progress) */
 	int io_failed;          /* a records write failed */
+	int hook_failed;        /* a hook saw other rows than its window's */
 } hv;
 
 /* ------------------------------------------------- clean-up on signals */
@@ -188,58 +196,61 @@ static void json_str(fs_buf *b, const char *s, size_t n)
 	buf_addc(b, '"');
 }
 
-static int hook_key(int layer, int kind)
+/* Encode one dictionary's rows of the window being run and write its
+ * record: features of each position in increasing order. */
+static int emit(hv *h, hv_dict *dc, const float *x, int n, int d)
 {
-	return layer * GPT2_HOOK_KINDS + kind;
-}
-
-/* Encode one dictionary's rows and write a record per window. */
-static int emit(hv *h, hv_dict *dc, const float *x, int T, int d)
-{
-	int first = h->bos >= 0;
-	int ds = dc->s.c.d_sae;
-	for (int b = 0; b < h->nw; b++) {
-		hv_win *w = &h->w[b];
-		fs_buf *L = &h->line;
-		L->len = 0;
-		buf_adds(L, "{\"source\":");
-		json_str(L, w->source, strlen(w->source));
-		buf_adds(L, ",\"text\":");
-		json_str(L, w->text, w->len);
-		buf_adds(L, ",\"offsets\":[");
-		for (int i = 0; i < w->ntok; i++)
-			buf_printf(L, i ? ",%u" : "%u", w->off[i]);
-		buf_adds(L, "],\"acts\":[");
-		int any = 0;
-		for (int p0 = 0; p0 < w->ntok; p0 += HV_CHUNK) {
-			int n = w->ntok - p0 < HV_CHUNK ? w->ntok - p0 : HV_CHUNK;
-			saelens_encode(&dc->s, x + ((size_t)b * T + first + p0) * d, n, h->acts, h->scratch);
-			for (int r = 0; r < n; r++) {
-				const float *a = h->acts + (size_t)r * ds;
-				for (int f = 0; f < ds; f++)
-					if (a[f] > 0) {
-						buf_printf(L, any ? ",[%d,%d,%.6g]" : "[%d,%d,%.6g]", p0 + r, f, a[f]);
-						any = 1;
-					}
-			}
+	hv_win *w = &h->w[h->run];
+	live_sae *sae = dc->s;
+	int kmax = sae->act == LIVE_SAE_TOPK && sae->k < sae->n_feat ? sae->k : sae->n_feat;
+	fs_buf *L = &h->line;
+	L->len = 0;
+	buf_adds(L, "{\"source\":");
+	json_str(L, w->source, strlen(w->source));
+	buf_adds(L, ",\"text\":");
+	json_str(L, w->text, w->len);
+	buf_adds(L, ",\"offsets\":[");
+	for (int i = 0; i < w->ntok; i++)
+		buf_printf(L, i ? ",%u" : "%u", w->off[i]);
+	buf_adds(L, "],\"acts\":[");
+	int any = 0;
+	for (int p0 = 0; p0 < n; p0 += HV_CHUNK) {
+		int nr = n - p0 < HV_CHUNK ? n - p0 : HV_CHUNK;
+		live_sae_encode(sae, x + (size_t)p0 * d, nr, kmax, h->kidx, h->kval);
+		for (int r = 0; r < nr; r++) {
+			const int *ix = h->kidx + (size_t)r * kmax;
+			const float *vx = h->kval + (size_t)r * kmax;
+			for (int k = 0; k < kmax && ix[k] >= 0; k++)
+				h->dense[ix[k]] = vx[k];
+			for (int f = 0; f < sae->n_feat; f++)
+				if (h->dense[f] > 0) {
+					buf_printf(L, any ? ",[%d,%d,%.6g]" : "[%d,%d,%.6g]", p0 + r, f, h->dense[f]);
+					any = 1;
+					h->dense[f] = 0;
+				}
 		}
-		buf_adds(L, "]}\n");
-		if (fwrite(L->p, 1, L->len, dc->rec) != L->len) {
-			h->io_failed = errno ? errno : EIO;
-			return -1;
-		}
+	}
+	buf_adds(L, "]}\n");
+	if (fwrite(L->p, 1, L->len, dc->rec) != L->len) {
+		h->io_failed = errno ? errno : EIO;
+		return -1;
 	}
 	return 0;
 }
 
-static int hv_hook(void *user, int layer, int kind, float *x, int rows, int d)
+/* A dictionary's hook: the window's rows at its point (BOS left out by
+ * the architecture), in one call. */
+static void hv_hook(void *ud, float *act, int n, int width, int pos0)
 {
-	hv *h = user;
-	int T = rows / h->nw;
-	for (int i = 0; i < h->nd; i++)
-		if (h->d[i].layer == layer && h->d[i].kind == kind && emit(h, &h->d[i], x, T, d) != 0)
-			return -1;
-	return hook_key(layer, kind) >= h->last_hook ? 1 : 0;
+	hv_dict *dc = ud;
+	hv *h = dc->h;
+	if (h->io_failed || h->hook_failed)
+		return;
+	if (pos0 != 0 || n != h->w[h->run].ntok) {
+		h->hook_failed = 1;
+		return;
+	}
+	emit(h, dc, act, n, width);
 }
 
 static void progress(hv *h, int force)
@@ -278,23 +289,16 @@ static int run_batch(hv *h, char *err, size_t errlen)
 {
 	if (!h->nw)
 		return 0;
-	int first = h->bos >= 0, T = 0;
-	for (int b = 0; b < h->nw; b++)
-		if (h->w[b].ntok + first > T)
-			T = h->w[b].ntok + first;
-	for (int b = 0; b < h->nw; b++) {
-		/* padding at the end: causal attention keeps it out of the rest */
-		int32_t *row = h->ids + (size_t)b * T;
-		int at = 0;
-		if (first)
-			row[at++] = h->bos;
-		memcpy(row + at, h->w[b].ids, sizeof(int32_t) * (size_t)h->w[b].ntok);
-		for (at += h->w[b].ntok; at < T; at++)
-			row[at] = 0;
+	int rc = 0;
+	for (int b = 0; b < h->nw && rc == 0; b++) {
+		h->run = b;
+		if (live_forward(h->m, h->w[b].ids, h->w[b].ntok, h->hooks, NULL) != 0)
+			rc = fs_seterr(err, errlen, "%s: the forward pass failed on %s", h->m->path, h->w[b].source);
+		else if (h->io_failed)
+			rc = fs_seterr(err, errlen, "records file: write failed: %s", strerror(h->io_failed));
+		else if (h->hook_failed)
+			rc = fs_seterr(err, errlen, "%s: the model's hooks did not see the window's tokens", h->m->path);
 	}
-	int rc = gpt2_forward(h->m, h->ids, h->nw, T, hv_hook, h, NULL, err, errlen);
-	if (rc < 0 && h->io_failed)
-		fs_seterr(err, errlen, "records file: write failed: %s", strerror(h->io_failed));
 	for (int b = 0; b < h->nw; b++) {
 		h->tokens += h->w[b].ntok;
 		win_free(&h->w[b]);
@@ -302,7 +306,7 @@ static int run_batch(hv *h, char *err, size_t errlen)
 	h->windows += h->nw;
 	h->nw = 0;
 	progress(h, 0);
-	return rc < 0 ? -1 : 0;
+	return rc;
 }
 
 static int utf8_start(unsigned char c)
@@ -314,15 +318,10 @@ static int utf8_start(unsigned char c)
  * reached, -1 on error. */
 static int add_doc(hv *h, const char *text, size_t n, const char *src, char *err, size_t errlen)
 {
-	int32_t *ids = NULL;
+	int *ids = NULL;
 	uint32_t *offs = NULL;
-	int64_t cnt = 0, cap = 0;
-	char e[512];
-	if (gpt2_tokenize(h->m, text, n, &ids, &offs, &cnt, &cap, e, sizeof e) != 0) {
-		fs_seterr(err, errlen, "%s: %s", src, e);
-		return -2;
-	}
-	int L = h->ctx - (h->bos >= 0);
+	int64_t cnt = live_tokenize(h->m, text, n, &ids, &offs);
+	int L = h->ctx - h->bos;
 	int rc = 0;
 	for (int64_t i = 0; i < cnt && rc == 0;) {
 		int64_t j = i + L < cnt ? i + L : cnt;
@@ -459,41 +458,48 @@ static int read_input(hv *h, const char *path, const char *field, char *err, siz
 	return rc;
 }
 
-/* wte as a .npy [vocab, d] for the builder's --unembed. */
-static int write_unembed(const char *path, const fs_gpt2 *m, char *err, size_t errlen)
+/* A .npy [rows, cols] of f32 for the builder: row r from rows (when
+ * not NULL) or from the model's unembedding. */
+static int write_npy(const char *path, int rows, int cols, const float *data, const live_model *m, char *err,
+		     size_t errlen)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
 	char hdr[128];
-	int n = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }",
-			 gpt2_vocab(m), gpt2_d_model(m));
+	int n = snprintf(hdr, sizeof hdr, "{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, cols);
 	int total = 10 + n + 1;
 	int pad = (64 - total % 64) % 64;
 	unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 0, 0};
 	pre[8] = (unsigned char)((n + pad + 1) & 0xff);
 	pre[9] = (unsigned char)((n + pad + 1) >> 8);
-	size_t cnt = (size_t)gpt2_vocab(m) * (size_t)gpt2_d_model(m);
 	int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(hdr, 1, (size_t)n, f) == (size_t)n;
 	for (int i = 0; i < pad && ok; i++)
 		ok = fputc(' ', f) != EOF;
-	ok = ok && fputc('\n', f) != EOF && fwrite(gpt2_wte(m), sizeof(float), cnt, f) == cnt;
+	ok = ok && fputc('\n', f) != EOF;
+	float *row = data ? NULL : xmalloc(sizeof(float) * (size_t)cols);
+	for (int r = 0; r < rows && ok; r++) {
+		const float *src = data ? data + (size_t)r * cols : row;
+		if (!data && live_unembed_row(m, r, row) != 0)
+			memset(row, 0, sizeof(float) * (size_t)cols);
+		ok = fwrite(src, sizeof(float), (size_t)cols, f) == (size_t)cols;
+	}
+	free(row);
 	if (fclose(f) != 0)
 		ok = 0;
 	return ok ? 0 : fs_seterr(err, errlen, "%s: write failed: %s", path, strerror(errno));
 }
 
 /* The tokens, C-escaped one a line, for the builder's --vocab. */
-static int write_vocab(const char *path, const fs_gpt2 *m, char *err, size_t errlen)
+static int write_vocab(const char *path, const live_model *m, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-	fs_bpe *t = gpt2_tokenizer(m);
 	fs_buf b = {0};
-	for (int id = 0; id < gpt2_vocab(m); id++) {
+	for (int id = 0; id < m->vocab; id++) {
 		size_t l = 0;
-		const uint8_t *s = bpe_token_bytes(t, id, &l);
+		const uint8_t *s = live_token_bytes(m, id, &l);
 		if (!s)
 			l = 0;
 		for (size_t i = 0; i < l;) {
@@ -548,10 +554,10 @@ enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTER
        H_PROGRESS, H_NOPROGRESS };
 static const cli_opt harvest_opts[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
-	{"model", 0, OPT_STR, "DIR", 0, 0, "GPT-2 folder: config.json, model.safetensors, vocab.json + merges.txt"},
-	{"sae", 0, OPT_STR, "DIR", 0, 0, "dictionary folder: SAELens, Gemma Scope or Llama Scope (repeatable)"},
+	{"model", 0, OPT_STR, "DIR", 0, 0, "model: a Hugging Face folder (config.json, weights, tokenizer) or a demo model file"},
+	{"sae", 0, OPT_STR, "DIR", 0, 0, "dictionary: a SAELens, Gemma Scope or Llama Scope folder, or an FSSAE file (repeatable)"},
 	{"ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)"},
-	{"batch", 0, OPT_INT, "N", 1, 4096, "windows per forward pass (8)"},
+	{"batch", 0, OPT_INT, "N", 1, 4096, "windows read ahead, each run in its own pass (8)"},
 	{"max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens"},
 	{"text-field", 0, OPT_STR, "NAME", 0, 0, "JSON Lines field holding the text (text)"},
 	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
@@ -627,76 +633,121 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 			fs_warn("%s", err);
 			goto out;
 		}
-	h.m = gpt2_load(model, err, sizeof err);
+	h.m = live_load(model, err, sizeof err);
 	if (!h.m) {
 		fs_warn("%s", err);
 		goto out;
 	}
-	if (!gpt2_tokenizer(h.m)) {
-		fs_warn("%s: no tokenizer (vocab.json + merges.txt or tokenizer.json)", model);
+	const struct live_arch_names *an = h.m->arch->names;
+	size_t ml = strlen(model); /* the folder's name without trailing slashes, for messages */
+	while (ml > 1 && model[ml - 1] == '/')
+		ml--;
+	if (!h.m->arch->token_bytes) {
+		fs_warn("%s: the %s architecture has no token strings for the index's vocabulary", model,
+			h.m->arch->name);
 		goto out;
 	}
-	if (gpt2_ctx(h.m) < 8) {
+	int npos = h.m->ctx; /* the model's context, before any BOS */
+	if (npos < 8) {
 		/* no --ctx can fit: the model is at fault, not the option */
-		size_t ml = strlen(model);
-		while (ml > 1 && model[ml - 1] == '/')
-			ml--;
-		fs_warn("%.*s/config.json: n_positions: %d: the model's context is too short to harvest (at least 8 "
-			"tokens)", (int)ml, model, gpt2_ctx(h.m));
+		if (an)
+			fs_warn("%.*s/%s: %s: %d: the model's context is too short to harvest (at least 8 tokens)", (int)ml,
+				model, an->file, an->ctx, npos);
+		else
+			fs_warn("%s: ctx: %d: the model's context is too short to harvest (at least 8 tokens)", model, npos);
 		goto out;
 	}
 	if (ctx == -1) /* 128, or the model's context when shorter */
-		ctx = gpt2_ctx(h.m) < 128 ? gpt2_ctx(h.m) : 128;
-	if (ctx < 8 || ctx > gpt2_ctx(h.m)) {
-		fs_warn("harvest: --ctx %lld: must be 8..%d (the model's n_positions)", (long long)ctx, gpt2_ctx(h.m));
+		ctx = npos < 128 ? npos : 128;
+	if (ctx < 8 || ctx > npos) {
+		fs_warn("harvest: --ctx %lld: must be 8..%d (the model's %s)", (long long)ctx, npos, an ? an->ctx : "context");
 		goto out;
 	}
 	h.d = xcalloc((size_t)nsae, sizeof *h.d);
-	int maxds = 1, want_bos = 0;
-	h.last_hook = -1;
+	h.hooks = xcalloc((size_t)nsae, sizeof *h.hooks);
+	int maxfeat = 1, want_bos = 0;
 	for (int i = 0; i < nsae; i++) {
 		hv_dict *dc = &h.d[i];
-		if (saelens_load(saes[i], &dc->s, err, sizeof err) != 0) {
+		dc->h = &h;
+		if (!(dc->s = live_sae_load(saes[i], err, sizeof err))) {
 			fs_warn("%s", err);
 			h.nd = i;
 			goto out;
 		}
 		h.nd = i + 1;
-		const saelens_cfg *sc = &dc->s.c;
-		if (gpt2_hook_parse(sc->hook, &dc->layer, &dc->kind) != 0 || dc->layer >= gpt2_n_layer(h.m)) {
-			fs_warn("%s: hook '%s' is not a hook point of %s (blocks.0..%d.hook_resid_pre, "
-				"mlp.hook_post, hook_mlp_out, hook_resid_post)", dc->s.config, sc->hook, model,
-				gpt2_n_layer(h.m) - 1);
+		live_sae *sae = dc->s;
+		/* the file a message names: a SAELens folder's cfg.json */
+		struct stat sst;
+		size_t sl = strlen(saes[i]);
+		while (sl > 1 && saes[i][sl - 1] == '/')
+			sl--;
+		if (stat(saes[i], &sst) != 0)
+			memset(&sst, 0, sizeof sst);
+		/* the file (and field) a message names: what the dictionary's
+		 * reader says states its hook and width (a folder's config or
+		 * weights), else the file given */
+		char *hfile = sae->where_hook ? xstrdup(sae->where_hook) : xstrdup(saes[i]);
+		char *dfile = sae->where_din ? xstrdup(sae->where_din) : xasprintf("%s: d_in", saes[i]);
+		char *cut = sae->where_hook ? strstr(hfile, ": ") : NULL;
+		if (cut)
+			*cut = '\0';
+		char *dfield = strstr(dfile, ": ");
+		if (dfield) {
+			*dfield = '\0';
+			dfield += 2;
+		}
+		live_point at = sae->hook;
+		if (at.layer < 0)
+			at.layer = h.m->n_layer - 1;
+		live_point_name_tl(at, dc->hook, sizeof dc->hook);
+		int bad = 1;
+		if (at.layer >= h.m->n_layer) {
+			fs_warn("%s: hook '%s' is not a hook point of %s (blocks.0..%d)", hfile, dc->hook, model,
+				h.m->n_layer - 1);
+		} else {
+			int width = live_width(h.m, at);
+			if (sae->d_in == width)
+				bad = 0;
+			else if (an && an->width[at.kind])
+				fs_warn("%s: %s %d does not fit %.*s/%s: %s %d", dfile, dfield ? dfield : "d_in", sae->d_in,
+					(int)ml, model, an->file, an->width[at.kind], width);
+			else
+				fs_warn("%s: %s %d does not fit %s: %s is %d wide", dfile, dfield ? dfield : "d_in",
+					sae->d_in, model, dc->hook, width);
+		}
+		free(hfile);
+		free(dfile);
+		if (bad)
+			goto out;
+		if (live_sae_bind(sae, h.m, err, sizeof err) != 0) {
+			fs_warn("%s", err);
 			goto out;
 		}
-		int width = dc->kind == GPT2_HOOK_MLP_HIDDEN ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m);
-		if (sc->d_in != width) {
-			fs_warn("%s: %s %d does not fit %s/config.json: %s %d", sc->format == SAEL_FMT_SAELENS ? dc->s.config
-				: dc->s.weights, sc->format == SAEL_FMT_SAELENS ? "d_in" : sc->format == SAEL_FMT_LLAMASCOPE
-				? "encoder.weight" : sc->format == SAEL_FMT_GEMMASCOPE ? "W_enc" : "w_enc", sc->d_in, model,
-				dc->kind == GPT2_HOOK_MLP_HIDDEN ? "n_inner" : "n_embd", width);
-			goto out;
-		}
-		if (sc->d_sae > maxds)
-			maxds = sc->d_sae;
-		want_bos |= sc->prepend_bos;
-		if (hook_key(dc->layer, dc->kind) > h.last_hook)
-			h.last_hook = hook_key(dc->layer, dc->kind);
-		/* names: the folder's, made unique */
+		if (sae->n_feat > maxfeat)
+			maxfeat = sae->n_feat;
+		want_bos |= sae->prepend_bos;
+		h.hooks[i] = (live_hook){sae->hook, hv_hook, dc, i + 1 < nsae ? &h.hooks[i + 1] : NULL};
+		/* names: the folder's, or the file's without its extension,
+		 * made unique */
 		const char *bn = base_name(saes[i]);
-		dc->name = xstrndup(bn, strcspn(bn, "/"));
+		int bl = (int)strcspn(bn, "/");
+		const char *dot = S_ISDIR(sst.st_mode) ? NULL : strrchr(bn, '.');
+		if (dot && dot > bn && dot < bn + bl)
+			bl = (int)(dot - bn);
+		dc->name = xstrndup(bn, (size_t)bl);
 		for (int j = 0, k = 2; j < i; j++)
 			if (!strcmp(h.d[j].name, dc->name)) {
 				free(dc->name);
-				dc->name = xasprintf("%.*s-%d", (int)strcspn(bn, "/"), bn, k++);
+				dc->name = xasprintf("%.*s-%d", bl, bn, k++);
 				j = -1;
 			}
 	}
-	h.bos = want_bos ? bpe_eot(gpt2_tokenizer(h.m)) : -1;
-	if (want_bos && h.bos < 0) {
-		fs_warn("%s: the tokenizer has no <|endoftext|> for the BOS the dictionaries ask for (prepend_bos)", model);
+	if (want_bos && live_set_bos(h.m, 1) != 0) {
+		fs_warn("%s: the model has no beginning-of-sequence token for the BOS the dictionaries ask for "
+			"(prepend_bos)", model);
 		goto out;
 	}
+	h.bos = want_bos;
 	/* inputs exist and their sizes, before any work */
 	for (int i = 0; i < ninputs; i++) {
 		struct stat st;
@@ -728,13 +779,15 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	 * so that an interruption removes them all */
 	unembed = xasprintf("%s/unembed.npy", tmpdir);
 	vocab = xasprintf("%s/vocab.txt", tmpdir);
-	sig_paths = xcalloc((size_t)h.nd + 2, sizeof *sig_paths);
-	for (int i = 0; i < h.nd; i++)
+	sig_paths = xcalloc((size_t)2 * h.nd + 2, sizeof *sig_paths);
+	for (int i = 0; i < h.nd; i++) {
 		sig_paths[i] = h.d[i].rec_path = xasprintf("%s/records-%d.jsonl", tmpdir, i);
-	sig_paths[h.nd] = unembed;
-	sig_paths[h.nd + 1] = vocab;
+		sig_paths[h.nd + i] = h.d[i].dec_path = xasprintf("%s/decoder-%d.npy", tmpdir, i);
+	}
+	sig_paths[2 * h.nd] = unembed;
+	sig_paths[2 * h.nd + 1] = vocab;
 	hv_sig_paths = sig_paths;
-	hv_sig_n = h.nd + 2;
+	hv_sig_n = 2 * h.nd + 2;
 	hv_sig_dir = tmpdir;
 	hv_sig_install();
 	for (int i = 0; i < h.nd; i++) {
@@ -748,10 +801,10 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	h.batch = (int)batch;
 	h.max_tokens = maxtok;
 	h.w = xcalloc((size_t)batch, sizeof *h.w);
-	h.ids = xmalloc(sizeof(int32_t) * (size_t)batch * (size_t)ctx);
-	h.acts = xmalloc(sizeof(float) * HV_CHUNK * (size_t)maxds);
-	h.scratch = xmalloc(sizeof(float) * HV_CHUNK *
-			    (size_t)(gpt2_cfg(h.m)->n_inner > gpt2_d_model(h.m) ? gpt2_cfg(h.m)->n_inner : gpt2_d_model(h.m)));
+	h.kmax = maxfeat;
+	h.kidx = xmalloc(sizeof(int) * HV_CHUNK * (size_t)maxfeat);
+	h.kval = xmalloc(sizeof(float) * HV_CHUNK * (size_t)maxfeat);
+	h.dense = xcalloc((size_t)maxfeat, sizeof(float));
 	h.progress = show_progress;
 	h.t0 = fs_now();
 	for (int i = 0; i < ninputs; i++) {
@@ -790,10 +843,17 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	}
 	double t_model = fs_now() - h.t0;
 	/* the builder's inputs: unembedding and vocabulary */
-	if (write_unembed(unembed, h.m, err, sizeof err) != 0 || write_vocab(vocab, h.m, err, sizeof err) != 0) {
+	int has_unembed = h.m->arch->unembed_row != NULL;
+	if ((has_unembed && write_npy(unembed, h.m->vocab, h.m->d_model, NULL, h.m, err, sizeof err) != 0) ||
+	    write_vocab(vocab, h.m, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		goto out;
 	}
+	for (int i = 0; i < h.nd; i++)
+		if (write_npy(h.d[i].dec_path, h.d[i].s->n_feat, h.d[i].s->d_in, h.d[i].s->w_dec, NULL, err, sizeof err) != 0) {
+			fs_warn("%s", err);
+			goto out;
+		}
 	/* the live_files rows (attach's), before anything is written; their
 	 * XXH3 of each weights file is also the dictionaries' source hash
 	 * (each file is read once for it) */
@@ -803,9 +863,8 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	}
 	nlrows = 1;
 	for (int i = 0; i < h.nd; i++) {
-		static const char *const pk[GPT2_HOOK_KINDS] = {"resid_pre", "mlp_hidden", "mlp_out", "resid_post"};
 		char hk[64];
-		snprintf(hk, sizeof hk, "%s.%d", pk[h.d[i].kind], h.d[i].layer);
+		live_point_name(h.d[i].s->hook, hk, sizeof hk);
 		if (live_file_row(out, saes[i], "sae", h.d[i].name, hk, &lrows[nlrows], err, sizeof err) != 0) {
 			fs_warn("%s", err);
 			goto out;
@@ -817,8 +876,9 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		hashes[i] = xasprintf("xxh3:%s", lrows[1 + i].xxh3);
 	int progress_on = h.progress;
 	int64_t tokens = h.tokens, windows = h.windows;
+	const char *arch_name = h.m->arch->name;
 	/* the model's memory goes before the builds */
-	gpt2_free(h.m);
+	live_free(h.m);
 	h.m = NULL;
 	/* the writer installs its own handlers: ours goes back in front
 	 * of them, no signal handled in between */
@@ -839,17 +899,16 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		o.into = w;
 		o.out = out;
 		o.sae_name = dc->name;
-		o.model = dc->s.c.model[0] ? dc->s.c.model : base_name(model);
-		o.hook = dc->s.c.hook;
-		o.layer = dc->layer;
-		o.n_features = dc->s.c.d_sae;
-		o.decoder_rows = dc->s.W_dec; /* read by the layout's reader */
-		o.decoder_n = dc->s.c.d_sae;
-		o.decoder_d = dc->s.c.d_out;
-		/* decoder rows in the residual stream go through wte; those in
-		 * the MLP's hidden space would need c_proj first: none */
-		o.unembed = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : unembed;
-		o.vocab = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : vocab;
+		o.model = dc->s->model_name ? dc->s->model_name : base_name(model);
+		o.hook = dc->hook;
+		o.layer = dc->s->hook.layer;
+		o.n_features = dc->s->n_feat;
+		o.decoder = dc->dec_path;
+		/* decoder rows in the residual stream go through the
+		 * unembedding; those in the MLP's hidden space would need its
+		 * down projection first: none */
+		o.unembed = dc->s->hook.kind == LIVE_MLP_HIDDEN || !has_unembed ? NULL : unembed;
+		o.vocab = dc->s->hook.kind == LIVE_MLP_HIDDEN ? NULL : vocab;
 		o.progress = progress_on;
 		if (topk >= 0)
 			o.top_k = (int)topk;
@@ -867,7 +926,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		if (i > 0)
 			index_writer_count_tokens(w, -tokens);
 		char *k;
-		char *ap = abspath(dc->s.dir);
+		char *ap = abspath(dc->s->path);
 		k = xasprintf("live.sae.%s.path", dc->name);
 		index_writer_set_meta(w, k, ap);
 		free(k);
@@ -876,14 +935,14 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		index_writer_set_meta(w, k, hashes[i]);
 		free(k);
 		k = xasprintf("live.sae.%s.hook", dc->name);
-		index_writer_set_meta(w, k, dc->s.c.hook);
+		index_writer_set_meta(w, k, dc->hook);
 		free(k);
 	}
 	char *amp = abspath(model);
 	index_writer_set_meta(w, "live.model.path", amp);
 	free(amp);
 	index_writer_set_meta(w, "live.model.hash", mhash);
-	index_writer_set_meta(w, "live.model.arch", "gpt2");
+	index_writer_set_meta(w, "live.model.arch", arch_name);
 	char num[32];
 	snprintf(num, sizeof num, "%lld", (long long)ctx);
 	index_writer_set_meta(w, "live.harvest.ctx", num);
@@ -910,6 +969,8 @@ out:
 			fclose(h.d[i].rec);
 		if (h.d[i].rec_path)
 			unlink(h.d[i].rec_path);
+		if (h.d[i].dec_path)
+			unlink(h.d[i].dec_path);
 	}
 	if (unembed)
 		unlink(unembed);
@@ -922,8 +983,9 @@ out:
 	free(sig_paths);
 	for (int i = 0; i < h.nd; i++) {
 		free(h.d[i].rec_path);
+		free(h.d[i].dec_path);
 		free(h.d[i].name);
-		saelens_free(&h.d[i].s);
+		live_sae_free(h.d[i].s);
 	}
 	for (int b = 0; b < h.nw; b++)
 		win_free(&h.w[b]);
@@ -937,11 +999,12 @@ out:
 	free(tmpdir);
 	free(h.d);
 	free(h.w);
-	free(h.ids);
-	free(h.acts);
-	free(h.scratch);
+	free(h.hooks);
+	free(h.kidx);
+	free(h.kval);
+	free(h.dense);
 	buf_free(&h.line);
-	gpt2_free(h.m);
+	live_free(h.m);
 	free(saes);
 	free(inputs);
 	return rc;
@@ -952,7 +1015,7 @@ const cmd_entry cmd_harvest_entry = {
 	.args = "--model DIR --sae DIR -o OUT.sqlite TEXT...",
 	.opts = harvest_opts,
 	.run_argv = harvest_run,
-	.summary = "run a GPT-2 checkpoint and SAELens dictionaries over text into an index (featscope-harvest(1))",
+	.summary = "run a model and its dictionaries over text into an index (featscope-harvest(1))",
 	.min_args = 0, /* harvest_run says what is missing */
 	.max_args = -1,
 };

@@ -564,7 +564,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	int64_t *tfids = NULL;
 	const fs_sae **tdict = NULL, **gd = NULL; /* each feature's dictionary; the dictionaries */
 	live_sae **gs = NULL;                     /* their loaded forms (gs[0]: the session's) */
-	const char **gname = NULL;                /* names of the dictionaries steered */
+	live_hook *hooks = NULL;                  /* the steering hooks, one a dictionary */
 	live_steer *sts = NULL;                   /* one steering state each */
 	live_steer_term *gterms = NULL;           /* the terms by dictionary */
 	int ng = 0;
@@ -590,11 +590,10 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	terms = xcalloc((size_t)o.nfeat, sizeof *terms);
 	tfids = xcalloc((size_t)o.nfeat, sizeof *tfids);
 	/* the features by dictionary: the session's first, each other one
-	 * loaded once and bound to the model; one hook runs them all */
+	 * loaded once and bound to the model; one hook each, in one pass */
 	tdict = xcalloc((size_t)o.nfeat, sizeof *tdict);
 	gd = xcalloc((size_t)o.nfeat + 1, sizeof *gd);
 	gs = xcalloc((size_t)o.nfeat + 1, sizeof *gs);
-	gname = xcalloc((size_t)o.nfeat + 1, sizeof *gname);
 	sts = xcalloc((size_t)o.nfeat + 1, sizeof *sts);
 	gterms = xcalloc((size_t)o.nfeat, sizeof *gterms);
 	gd[0] = ls.dict;
@@ -623,13 +622,13 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 				gterms[k++] = terms[i];
 		if (k > from) {
 			sts[nst] = (live_steer){gs[g], o.mode, gterms + from, k - from, NULL, 0};
-			gname[nst++] = gd[g]->name;
+			nst++;
 		}
 	}
 	live_steer_set ss = {sts, nst};
-	live_hook h;
+	hooks = xcalloc((size_t)nst + 1, sizeof *hooks);
 	char herr[512];
-	if (live_steer_set_hook(&ss, gname, &h, herr, sizeof herr) != 0) {
+	if (live_steer_set_hook(&ss, hooks, herr, sizeof herr) != 0) {
 		fs_warn("%s", herr);
 		goto out;
 	}
@@ -653,7 +652,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		live_sampler_init(&s1, seed, (float)o.temperature);
 		int n0 = live_generate_progress(ls.model, ids, np, o.tokens, NULL, &s0, g0, NULL, pfn, &pg);
 		pg.before += o.tokens;
-		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, &h, &s1, g1, NULL, pfn, &pg);
+		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, hooks, &s1, g1, NULL, pfn, &pg);
 		pg.before += o.tokens;
 		if (pg.shown) { /* the line ends before the run is printed */
 			fputc('\n', stderr);
@@ -730,7 +729,7 @@ out:
 	free(tdict);
 	free(gd);
 	free(gs);
-	free(gname);
+	free(hooks);
 	free(sts);
 	free(gterms);
 	free(o.features);

@@ -4,8 +4,9 @@
  * parameters, dtype in the header) files, inference only, with a KV
  * cache. Pre-layernorm blocks x += Attn(LN1(x)); x += W2 GELU(W1 LN2(x)),
  * learned position embeddings, untied unembedding, vocabulary = the 256
- * byte values. Parameter order is model/lm.c's lm_layout(); matrices are
- * stored [in][out] (out = in @ W). This is separate code from lm.c's
+ * byte values. Parameter order and shapes are demo_layout.h's table,
+ * which model/lm.c writes the files with; matrices are stored [in][out]
+ * (out = in @ W). This is separate code from lm.c's
  * training forward pass, which tests compare it with.
  *
  * The file is untrusted: its shape is checked field by field, its size
@@ -19,6 +20,7 @@
  * much text is run.
  */
 #include "live/live.h"
+#include "live/demo_layout.h"
 #include "core/blas.h"
 #include "core/tensor.h"
 #include "core/util.h"
@@ -30,17 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEMO_VOCAB 256
 #define DEMO_EPS 1e-5f
 #define DEMO_MAX_LAYER 64        /* header limits: n_layer */
 #define DEMO_MAX_D 8192          /* d_model */
 #define DEMO_MAX_CTX 8192        /* ctx */
 #define DEMO_ATT_FLOATS (1 << 22) /* attention scores computed at once (16 MiB) */
-
-/* Offsets of one block's tensors in the parameter array. */
-typedef struct {
-	size_t ln1_g, ln1_b, wqkv, bqkv, wo, bo, ln2_g, ln2_b, w1, b1, w2, b2; /* as lm_layer_off */
-} demo_layer;
 
 /* The model: the common part first, then weights, cache and buffers. */
 typedef struct {
@@ -48,13 +44,14 @@ typedef struct {
 	int n_head;          /* attention heads */
 	float *p;            /* parameters, float32 */
 	size_t n_params;     /* floats in p */
-	size_t wte, wpe, lnf_g, lnf_b, wu, bu; /* offsets of the global tensors */
-	demo_layer *lay;     /* per block [n_layer] */
+	demo_global_off g;   /* offsets of the tensors outside the blocks */
+	demo_layer_off *lay; /* per block [n_layer] */
 	float *kc, *vc;      /* KV cache [n_layer][kv_cap][D] */
 	int kv_cap;          /* positions the cache holds per layer (grows up to ctx) */
 	float *x, *xn, *qkv, *o, *x2, *h, *mo; /* buffers for rows_cap rows */
 	int rows_cap;        /* rows the buffers hold (grows up to ctx) */
 	float *att;          /* attention scores of one block [n_head][rows][keys] */
+	uint8_t bytes[DEMO_VOCAB]; /* token i is byte i */
 	size_t att_cap;      /* floats att holds */
 } demo_model;
 
@@ -63,66 +60,29 @@ static int demo_probe(const unsigned char *head, size_t n)
 	return n >= 8 && (memcmp(head, "FSLM0001", 8) == 0 || memcmp(head, "FSLM0002", 8) == 0);
 }
 
-static size_t demo_layout(demo_model *m)
-{
-	size_t D = m->base.d_model, F = 4 * D, off = 0;
-	m->wte = off; off += DEMO_VOCAB * D;
-	m->wpe = off; off += (size_t)m->base.ctx * D;
-	for (int l = 0; l < m->base.n_layer; l++) {
-		demo_layer *L = &m->lay[l];
-		L->ln1_g = off; off += D;
-		L->ln1_b = off; off += D;
-		L->wqkv = off; off += D * 3 * D;
-		L->bqkv = off; off += 3 * D;
-		L->wo = off; off += D * D;
-		L->bo = off; off += D;
-		L->ln2_g = off; off += D;
-		L->ln2_b = off; off += D;
-		L->w1 = off; off += D * F;
-		L->b1 = off; off += F;
-		L->w2 = off; off += F * D;
-		L->b2 = off; off += D;
-	}
-	m->lnf_g = off; off += D;
-	m->lnf_b = off; off += D;
-	m->wu = off; off += D * DEMO_VOCAB;
-	m->bu = off; off += DEMO_VOCAB;
-	return off;
-}
-
-/* Every tensor finite and within TENSOR_WEIGHT_MAX, named as in lm.c's
- * layout when one is not. */
+/* Every tensor of demo_layout.h's table finite and within
+ * TENSOR_WEIGHT_MAX, named as in the table when one is not. */
 static int demo_check_values(const demo_model *m, const char *path, char *err, size_t errlen)
 {
-	size_t D = m->base.d_model, F = 4 * D;
-	struct {
-		const char *name;
-		size_t off, n;
-	} g[] = {
-		{"wte", m->wte, DEMO_VOCAB * D}, {"wpe", m->wpe, (size_t)m->base.ctx * D},
-		{"lnf_g", m->lnf_g, D}, {"lnf_b", m->lnf_b, D},
-		{"wu", m->wu, D * DEMO_VOCAB}, {"bu", m->bu, DEMO_VOCAB},
-	};
-	for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
-		if (tensor_check_weights(path, g[i].name, m->p + g[i].off, g[i].n, err, errlen) != 0)
-			return -1;
+	size_t D = m->base.d_model, F = 4 * D, V = DEMO_VOCAB, T = (size_t)m->base.ctx;
+	(void)F;
+	(void)V;
+	(void)T;
+#define DEMO_CHECK_G(name, rows, cols)                                                                       \
+	if (tensor_check_weights(path, #name, m->p + m->g.name, (size_t)(rows) * (size_t)(cols), err, errlen) != 0) \
+		return -1;
+	DEMO_LAYOUT_HEAD(DEMO_CHECK_G)
+	DEMO_LAYOUT_TAIL(DEMO_CHECK_G)
+#undef DEMO_CHECK_G
 	for (int l = 0; l < m->base.n_layer; l++) {
-		const demo_layer *L = &m->lay[l];
-		struct {
-			const char *name;
-			size_t off, n;
-		} t[] = {
-			{"ln1_g", L->ln1_g, D}, {"ln1_b", L->ln1_b, D}, {"wqkv", L->wqkv, D * 3 * D},
-			{"bqkv", L->bqkv, 3 * D}, {"wo", L->wo, D * D}, {"bo", L->bo, D},
-			{"ln2_g", L->ln2_g, D}, {"ln2_b", L->ln2_b, D}, {"w1", L->w1, D * F},
-			{"b1", L->b1, F}, {"w2", L->w2, F * D}, {"b2", L->b2, D},
-		};
-		for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-			char nm[64];
-			snprintf(nm, sizeof nm, "blocks.%d.%s", l, t[i].name);
-			if (tensor_check_weights(path, nm, m->p + t[i].off, t[i].n, err, errlen) != 0)
-				return -1;
-		}
+		const demo_layer_off *L = &m->lay[l];
+		char nm[64];
+#define DEMO_CHECK_L(name, rows, cols)                                                                        \
+	snprintf(nm, sizeof nm, "blocks.%d.%s", l, #name);                                                     \
+	if (tensor_check_weights(path, nm, m->p + L->name, (size_t)(rows) * (size_t)(cols), err, errlen) != 0) \
+		return -1;
+		DEMO_LAYOUT_BLOCK(DEMO_CHECK_L)
+#undef DEMO_CHECK_L
 	}
 	return 0;
 }
@@ -188,14 +148,15 @@ static live_model *demo_load(const char *path, char *err, size_t errlen)
 		goto fail;
 	}
 	m = xcalloc(1, sizeof *m);
-	m->base.arch = &live_arch_demo;
 	m->base.n_layer = hdr[0];
 	m->base.d_model = hdr[1];
 	m->n_head = hdr[2];
 	m->base.ctx = hdr[3];
 	m->base.vocab = DEMO_VOCAB;
+	for (int i = 0; i < DEMO_VOCAB; i++)
+		m->bytes[i] = (uint8_t)i;
 	m->lay = xcalloc((size_t)hdr[0], sizeof *m->lay);
-	m->n_params = demo_layout(m);
+	m->n_params = demo_layout((size_t)hdr[1], (size_t)hdr[3], hdr[0], &m->g, m->lay);
 	/* the file must hold exactly the parameters the header promises:
 	 * checked before anything of that size is allocated */
 	long here = ftell(f);
@@ -326,13 +287,6 @@ static void demo_sm_rows(void *ud, int lo, int hi)
 		vm_softmax_causal(j->P + (size_t)r * j->S, 1, j->S, j->S, j->pos0 + r % j->n);
 }
 
-static void demo_call(const live_hook *hook, live_hook_kind kind, int layer, float *act, int n,
-		      int width, int pos0)
-{
-	if (hook && hook->fn && hook->at.kind == kind && hook->at.layer == layer)
-		hook->fn(hook->ud, act, n, width, pos0);
-}
-
 /* Room for n rows in the row buffers and pos0 + n positions in the KV
  * cache (the first pos0 kept), grown geometrically up to ctx. */
 static void demo_reserve(demo_model *m, int n, int pos0)
@@ -408,33 +362,26 @@ static void demo_attention(demo_model *m, const float *kc, const float *vc, int 
 
 /* Run n tokens at positions pos0.. (the cache holds 0..pos0-1), leave the
  * final residual rows in m->x and logits of the rows from `from` on. */
-static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook0, float *logits,
+static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook, float *logits,
 		     int from)
 {
 	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H;
 	int pos0 = m->base.pos, L = m->base.n_layer;
 	demo_reserve(m, n, pos0);
 	int T = m->kv_cap; /* the cache's stride in positions */
-	live_hook hk;
-	const live_hook *hook = NULL;
-	if (hook0 && hook0->fn) {
-		hk = *hook0;
-		if (hk.at.layer < 0)
-			hk.at.layer = L - 1;
-		hook = &hk;
-	}
+	const live_model *lm = &m->base;
 	const float *p = m->p;
 	float scale = 1.0f / sqrtf((float)hd);
 	for (int i = 0; i < n; i++) {
-		const float *e = p + m->wte + (size_t)(ids[i] & 0xff) * D;
-		const float *pe = p + m->wpe + (size_t)(pos0 + i) * D;
+		const float *e = p + m->g.wte + (size_t)(ids[i] & 0xff) * D;
+		const float *pe = p + m->g.wpe + (size_t)(pos0 + i) * D;
 		float *r = m->x + (size_t)i * D;
 		for (int j = 0; j < D; j++)
 			r[j] = e[j] + pe[j];
 	}
 	for (int l = 0; l < L; l++) {
-		const demo_layer *Ly = &m->lay[l];
-		demo_call(hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
+		const demo_layer_off *Ly = &m->lay[l];
+		live_hooks_run(lm, hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
 		demo_layernorm(m->xn, m->x, p + Ly->ln1_g, p + Ly->ln1_b, n, D);
 		demo_matmul(m->qkv, m->xn, p + Ly->wqkv, p + Ly->bqkv, n, D, 3 * D);
 		float *kc = m->kc + (size_t)l * T * D, *vc = m->vc + (size_t)l * T * D;
@@ -445,24 +392,26 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 		}
 		demo_attention(m, kc, vc, n, pos0, scale);
 		demo_matmul(m->x2, m->o, p + Ly->wo, p + Ly->bo, n, D, D);
+		live_hooks_run(lm, hook, LIVE_ATTN_OUT, l, m->x2, n, D, pos0);
 		vm_add(m->x2, m->x, (size_t)n * D);
 		demo_layernorm(m->xn, m->x2, p + Ly->ln2_g, p + Ly->ln2_b, n, D);
+		live_hooks_run(lm, hook, LIVE_MLP_IN, l, m->xn, n, D, pos0);
 		demo_matmul(m->h, m->xn, p + Ly->w1, p + Ly->b1, n, D, F);
 		demo_gelu_job gj = {m->h, F};
 		vm_parallel(n, (size_t)F, demo_gelu_rows, &gj);
-		demo_call(hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
+		live_hooks_run(lm, hook, LIVE_MLP_HIDDEN, l, m->h, n, F, pos0);
 		demo_matmul(m->mo, m->h, p + Ly->w2, p + Ly->b2, n, F, D);
-		demo_call(hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
+		live_hooks_run(lm, hook, LIVE_MLP_OUT, l, m->mo, n, D, pos0);
 		memcpy(m->x, m->x2, sizeof(float) * (size_t)n * D);
 		vm_add(m->x, m->mo, (size_t)n * D);
-		demo_call(hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
+		live_hooks_run(lm, hook, LIVE_RESID_POST, l, m->x, n, D, pos0);
 	}
 	m->base.pos = pos0 + n;
 	if (!logits || from >= n)
 		return;
 	int nl = n - from;
-	demo_layernorm(m->xn, m->x + (size_t)from * D, p + m->lnf_g, p + m->lnf_b, nl, D);
-	demo_matmul(logits, m->xn, p + m->wu, p + m->bu, nl, D, DEMO_VOCAB);
+	demo_layernorm(m->xn, m->x + (size_t)from * D, p + m->g.lnf_g, p + m->g.lnf_b, nl, D);
+	demo_matmul(logits, m->xn, p + m->g.wu, p + m->g.bu, nl, D, DEMO_VOCAB);
 }
 
 static int demo_forward(live_model *lm, const int *ids, int T, const live_hook *hook, float *logits)
@@ -480,6 +429,22 @@ static int demo_step(live_model *lm, int id, const live_hook *hook, float *logit
 	return 0;
 }
 
+/* Column id of the unembedding wu [D][vocab]. */
+static int demo_unembed_row(const live_model *lm, int id, float *out)
+{
+	const demo_model *m = (const demo_model *)lm;
+	int D = lm->d_model;
+	for (int j = 0; j < D; j++)
+		out[j] = m->p[m->g.wu + (size_t)j * DEMO_VOCAB + (size_t)id];
+	return 0;
+}
+
+static const uint8_t *demo_token_bytes(const live_model *lm, int id, size_t *len)
+{
+	*len = 1;
+	return &((const demo_model *)lm)->bytes[id];
+}
+
 const live_arch live_arch_demo = {
 	.name = "demo",
 	.probe = demo_probe,
@@ -490,4 +455,6 @@ const live_arch live_arch_demo = {
 	.detokenize = demo_detokenize,
 	.forward = demo_forward,
 	.step = demo_step,
+	.unembed_row = demo_unembed_row,
+	.token_bytes = demo_token_bytes,
 };

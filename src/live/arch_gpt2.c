@@ -2,9 +2,10 @@
  * arch_gpt2.c: GPT-2 (gpt2.c) as a live architecture, so analyze, steer
  * and the TUI run a Hugging Face checkpoint folder as they run the demo
  * model. The folder is recognised by its config.json (live_load asks
- * probe_dir for a folder). Hook points map one to one: resid_pre,
- * mlp_hidden (mlp.hook_post), mlp_out, resid_post. A forward pass is a
- * prefill of the key-value cache, so step() continues after it.
+ * probe_dir for a folder). gpt2.c calls its hook at every point of
+ * live.h (resid_pre, attn_out, mlp_in, mlp_hidden, mlp_out, resid_post),
+ * which runs the pass's hook list there. A forward pass is a prefill of
+ * the key-value cache, so step() continues after it.
  *
  * Beginning of sequence: with live_set_bos on (a SAELens dictionary with
  * prepend_bos, as harvest ran it), <|endoftext|> runs before position 0
@@ -58,8 +59,7 @@ typedef struct {
 	int32_t *ids32;      /* [window] ids of the pass */
 	float *lg;           /* logits with the BOS row [lg_rows, vocab] */
 	int lg_rows;         /* rows lg holds */
-	const live_hook *hook; /* the pass's hook (layer resolved) */
-	live_hook hk;        /* its storage */
+	const live_hook *hook; /* the pass's hook list */
 } gpt2_live;
 
 static int g2_probe(const unsigned char *head, size_t n)
@@ -101,7 +101,6 @@ static live_model *g2_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	gpt2_live *m = xcalloc(1, sizeof *m);
-	m->base.arch = &live_arch_gpt2;
 	m->base.path = xstrdup(path);
 	m->base.n_layer = gpt2_n_layer(g);
 	m->base.d_model = gpt2_d_model(g);
@@ -206,33 +205,21 @@ static void g2_detokenize(live_model *lm, const int *ids, int n, fs_buf *out)
 	}
 }
 
-/* gpt2's hook to the live hook: the hook's point only, the BOS row left
- * out, positions of the text. */
-static int g2_hook(void *user, int layer, int kind, float *x, int rows, int d)
+/* gpt2's hook to the live hook list: the hooks at the point, the BOS
+ * row left out, positions of the text. */
+static int g2_hook(void *user, int layer, live_hook_kind kind, float *x, int rows, int d)
 {
 	gpt2_live *m = user;
-	const live_hook *h = m->hook;
-	static const live_hook_kind kinds[GPT2_HOOK_KINDS] = {LIVE_RESID_PRE, LIVE_MLP_HIDDEN, LIVE_MLP_OUT,
-							       LIVE_RESID_POST};
-	if (!h || h->at.layer != layer || h->at.kind != kinds[kind])
+	if (!x)
+		return live_hooks_want(&m->base, m->hook, kind, layer);
+	if (!live_hooks_want(&m->base, m->hook, kind, layer))
 		return 0;
 	/* rows are the new positions; the cache held pos before them */
 	int pos0 = gpt2_cache_len(m->cache) - m->use_bos;
 	int skip = pos0 < 0 ? -pos0 : 0;
 	if (rows > skip)
-		h->fn(h->ud, x + (size_t)skip * d, rows - skip, d, pos0 + skip);
+		live_hooks_run(&m->base, m->hook, kind, layer, x + (size_t)skip * d, rows - skip, d, pos0 + skip);
 	return 0;
-}
-
-static void g2_set_hook(gpt2_live *m, const live_hook *hook)
-{
-	m->hook = NULL;
-	if (hook && hook->fn) {
-		m->hk = *hook;
-		if (m->hk.at.layer < 0)
-			m->hk.at.layer = m->base.n_layer - 1;
-		m->hook = &m->hk;
-	}
 }
 
 static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *hook, float *logits)
@@ -247,7 +234,7 @@ static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *ho
 		m->ids32[b + i] = ids[i];
 	gpt2_cache_reset(m->cache);
 	lm->pos = 0;
-	g2_set_hook(m, hook);
+	m->hook = hook;
 	char e[256];
 	float *lg = logits;
 	if (logits && (b || T == 1)) {
@@ -271,13 +258,33 @@ static int g2_step(live_model *lm, int id, const live_hook *hook, float *logits)
 {
 	gpt2_live *m = (gpt2_live *)lm;
 	int32_t i32 = id;
-	g2_set_hook(m, hook);
+	m->hook = hook;
 	char e[256];
 	if (gpt2_step(m->g, m->cache, &i32, 1, g2_hook, m, logits, e, sizeof e) != 0)
 		return -1;
 	lm->pos++;
 	return 0;
 }
+
+/* The tied unembedding: row id of wte. */
+static int g2_unembed_row(const live_model *lm, int id, float *out)
+{
+	const gpt2_live *m = (const gpt2_live *)lm;
+	memcpy(out, gpt2_wte(m->g) + (size_t)id * lm->d_model, sizeof(float) * (size_t)lm->d_model);
+	return 0;
+}
+
+static const uint8_t *g2_token_bytes(const live_model *lm, int id, size_t *len)
+{
+	return bpe_token_bytes(gpt2_tokenizer(((const gpt2_live *)lm)->g), id, len);
+}
+
+/* What config.json calls the shape. */
+static const struct live_arch_names g2_names = {
+	"config.json", "n_positions",
+	{[LIVE_RESID_PRE] = "n_embd", [LIVE_RESID_POST] = "n_embd", [LIVE_MLP_HIDDEN] = "n_inner",
+	 [LIVE_MLP_OUT] = "n_embd", [LIVE_ATTN_OUT] = "n_embd", [LIVE_MLP_IN] = "n_embd"},
+};
 
 const live_arch live_arch_gpt2 = {
 	.name = "gpt2",
@@ -291,4 +298,7 @@ const live_arch live_arch_gpt2 = {
 	.forward = g2_forward,
 	.step = g2_step,
 	.set_bos = g2_set_bos,
+	.unembed_row = g2_unembed_row,
+	.token_bytes = g2_token_bytes,
+	.names = &g2_names,
 };

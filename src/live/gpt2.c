@@ -367,41 +367,6 @@ int gpt2_tokenize(const fs_gpt2 *m, const char *text, size_t n, int32_t **ids, u
 	return bpe_encode(m->tok, text, n, ids, offs, count, cap, err, errlen);
 }
 
-/* --------------------------------------------------------------- hooks */
-
-static const char *const hook_names[GPT2_HOOK_KINDS] = {"hook_resid_pre", "mlp.hook_post", "hook_mlp_out",
-							   "hook_resid_post"};
-
-int gpt2_hook_parse(const char *name, int *layer, int *kind)
-{
-	if (strncmp(name, "blocks.", 7) != 0)
-		return -1;
-	const char *p = name + 7;
-	if (*p < '0' || *p > '9')
-		return -1;
-	long l = 0;
-	while (*p >= '0' && *p <= '9') {
-		l = l * 10 + (*p++ - '0');
-		if (l > 100000)
-			return -1;
-	}
-	if (*p++ != '.')
-		return -1;
-	for (int k = 0; k < GPT2_HOOK_KINDS; k++)
-		if (!strcmp(p, hook_names[k])) {
-			*layer = (int)l;
-			*kind = k;
-			return 0;
-		}
-	return -1;
-}
-
-const char *gpt2_hook_name(int layer, int kind, char *buf, size_t len)
-{
-	snprintf(buf, len, "blocks.%d.%s", layer, kind >= 0 && kind < GPT2_HOOK_KINDS ? hook_names[kind] : "?");
-	return buf;
-}
-
 /* ------------------------------------------------------------- kernels */
 
 /* Row-parallel jobs for the elementwise work (vmath.h: the result is
@@ -551,14 +516,14 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 		if (hook) {                                                         \
 			int hr = hook(user, l, kind, buf, R, width);                \
 			if (hr < 0)                                                 \
-				return fs_seterr(err, errlen, "hook %d/%d failed", l, kind); \
+				return fs_seterr(err, errlen, "hook %d/%d failed", l, (int)kind); \
 			if (hr > 0)                                                 \
 				return 1;                                           \
 		}                                                                   \
 	} while (0)
 	for (int l = 0; l < c->n_layer; l++) {
 		gpt2_block *b = &m->L[l];
-		HOOK(l, GPT2_HOOK_RESID_PRE, sc->x, d);
+		HOOK(l, LIVE_RESID_PRE, sc->x, d);
 		layernorm(sc->x, sc->h, R, d, b->ln1_w, b->ln1_b, c->eps);
 		project(R, d, 3 * d, sc->h, b->attn_w, b->attn_b, sc->qkv, 0);
 		float scale = head_scale(c, l);
@@ -576,15 +541,24 @@ static int run_blocks(fs_gpt2 *m, gpt2_scratch *sc, gpt2_cache *cache, int B, in
 				       sc->z + (size_t)s * T * d, d);
 			}
 		}
-		project(R, d, d, sc->z, b->aproj_w, b->aproj_b, sc->x, 1);
+		if (hook && hook(user, l, LIVE_ATTN_OUT, NULL, 0, 0) > 0) {
+			/* read: the attention output apart (in h, free after
+			 * the qkv projection), then added */
+			project(R, d, d, sc->z, b->aproj_w, b->aproj_b, sc->h, 0);
+			HOOK(l, LIVE_ATTN_OUT, sc->h, d);
+			vm_add(sc->x, sc->h, (size_t)R * d);
+		} else {
+			project(R, d, d, sc->z, b->aproj_w, b->aproj_b, sc->x, 1);
+		}
 		layernorm(sc->x, sc->h, R, d, b->ln2_w, b->ln2_b, c->eps);
+		HOOK(l, LIVE_MLP_IN, sc->h, d);
 		project(R, d, c->n_inner, sc->h, b->fc_w, b->fc_b, sc->mlp, 0);
 		gelu_new(sc->mlp, R, c->n_inner);
-		HOOK(l, GPT2_HOOK_MLP_HIDDEN, sc->mlp, c->n_inner);
+		HOOK(l, LIVE_MLP_HIDDEN, sc->mlp, c->n_inner);
 		project(R, c->n_inner, d, sc->mlp, b->mproj_w, b->mproj_b, sc->z, 0);
-		HOOK(l, GPT2_HOOK_MLP_OUT, sc->z, d);
+		HOOK(l, LIVE_MLP_OUT, sc->z, d);
 		vm_add(sc->x, sc->z, (size_t)R * d);
-		HOOK(l, GPT2_HOOK_RESID_POST, sc->x, d);
+		HOOK(l, LIVE_RESID_POST, sc->x, d);
 	}
 #undef HOOK
 	return 0;

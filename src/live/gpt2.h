@@ -5,7 +5,7 @@
  * projections, unembedding tied to wte) and, when the folder has one, its
  * byte-level BPE tokenizer. The forward pass is batched, with every matrix
  * product through blas_sgemm; hooks see (and may change in place) the
- * residual stream at TransformerLens's hook points; generation keeps a
+ * activations at live.h's hook points; generation keeps a
  * key-value cache. The shape of the API is that of the live-model ops
  * table (load, sizes, tokenize with byte offsets, forward with a hook,
  * cached step, sample), so GPT-2 is one entry of it.
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "core/bpe.h"
+#include "live/live.h"
 
 /* What config.json says. */
 typedef struct {
@@ -60,25 +61,17 @@ size_t gpt2_weight_bytes(const fs_gpt2 *m);
 int gpt2_tokenize(const fs_gpt2 *m, const char *text, size_t n, int32_t **ids, uint32_t **offs,
 		  int64_t *count, int64_t *cap, char *err, size_t errlen);
 
-/* Hook points, by kind, in the order a block reaches them: */
-enum {
-	GPT2_HOOK_RESID_PRE = 0,   /* blocks.L.hook_resid_pre: input of block L */
-	GPT2_HOOK_MLP_HIDDEN,      /* blocks.L.mlp.hook_post: MLP hidden after gelu_new [n_inner] */
-	GPT2_HOOK_MLP_OUT,         /* blocks.L.hook_mlp_out: MLP output before it is added */
-	GPT2_HOOK_RESID_POST,      /* blocks.L.hook_resid_post: output of block L */
-	GPT2_HOOK_KINDS
-};
-/* Parse "blocks.L.hook_resid_pre" and the others: 0, or -1. */
-int gpt2_hook_parse(const char *name, int *layer, int *kind);
-/* The name of a hook point into buf. */
-const char *gpt2_hook_name(int layer, int kind, char *buf, size_t len);
-
-/* Called at every hook point with the activations of all rows (row r is
- * position r % T of sequence r / T in a batched forward; the new
- * positions in a step), row-major [rows, d] (d = d_model, n_inner for
- * the MLP hidden activations), writable. Return 0 to
- * go on, 1 to stop the pass here (no logits), -1 for an error. */
-typedef int (*gpt2_hook_fn)(void *user, int layer, int kind, float *x, int rows, int d);
+/* Called at every hook point of a block (live.h's live_hook_kind, the
+ * same for every architecture: resid_pre, attn_out, mlp_in, mlp_hidden,
+ * mlp_out, resid_post, in the order a block reaches them) with the
+ * activations of all rows (row r is position r % T of sequence r / T in
+ * a batched forward; the new positions in a step), row-major [rows, d]
+ * (d = d_model, n_inner for the MLP hidden activations), writable.
+ * Return 0 to go on, 1 to stop the pass here (no logits), -1 for an
+ * error. Before attn_out the hook is asked with x NULL (rows 0) whether
+ * it reads that point: return 1 when it does (the pass then keeps the
+ * attention output apart from the residual stream for it), else 0. */
+typedef int (*gpt2_hook_fn)(void *user, int layer, live_hook_kind kind, float *x, int rows, int d);
 
 /* Forward B sequences of T tokens each (ids [B*T], T <= n_positions).
  * logits, when not NULL, receives [B*T, vocab]. Returns 0, 1 when a hook

@@ -15,12 +15,18 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Every architecture this build knows; live_load asks each in turn. */
-const live_arch *const live_archs[] = {
-	&live_arch_demo,
-	&live_arch_gpt2,
-	NULL,
-};
+/* Every architecture this build knows, in the order live_load asks them:
+ * X(NAME) for the table live_arch_NAME that src/live/arch_NAME.c defines.
+ * Adding an architecture is that file, its line here and its line in
+ * live.am. */
+#define LIVE_ARCHS(X) \
+	X(demo)       /* arch_demo.c: FSLM0001/FSLM0002 files */ \
+	X(gpt2)       /* arch_gpt2.c: a Hugging Face GPT-2 folder */
+
+#define LIVE_ARCH_DECL(name) extern const live_arch live_arch_##name;
+LIVE_ARCHS(LIVE_ARCH_DECL)
+#define LIVE_ARCH_REF(name) &live_arch_##name,
+const live_arch *const live_archs[] = {LIVE_ARCHS(LIVE_ARCH_REF) NULL};
 
 static const char *const point_names[LIVE_NKINDS] = {"resid_pre", "resid_post", "mlp_hidden",
 						     "mlp_out",   "attn_out",   "mlp_in"};
@@ -78,13 +84,91 @@ const char *live_point_name(live_point p, char *out, size_t outlen)
 	return out;
 }
 
+/* TransformerLens / SAELens names of the points, after "blocks.L.": the
+ * first of a kind is the one live_point_name_tl writes. */
+static const struct {
+	const char *name;    /* after "blocks.L." */
+	live_hook_kind kind; /* the point */
+} tl_names[] = {
+	{"hook_resid_pre", LIVE_RESID_PRE},       {"hook_resid_post", LIVE_RESID_POST},
+	{"mlp.hook_post", LIVE_MLP_HIDDEN},       {"hook_mlp_out", LIVE_MLP_OUT},
+	{"hook_attn_out", LIVE_ATTN_OUT},         {"ln2.hook_normalized", LIVE_MLP_IN},
+	{"hook_mlp_in", LIVE_MLP_IN},
+};
+
+int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen)
+{
+	char nm[128]; /* the name as a message shows it */
+	snprintf(nm, sizeof nm, "%s", s);
+	fs_msg_clean(nm);
+	const char *q = s;
+	int64_t l = -1;
+	if (strncmp(q, "blocks.", 7) == 0 && q[7] >= '0' && q[7] <= '9') {
+		l = 0;
+		for (q += 7; *q >= '0' && *q <= '9' && l < 4096; q++)
+			l = l * 10 + (*q - '0');
+	}
+	if (l < 0 || l >= 4096 || *q != '.') {
+		fs_seterr(err, errlen, "'%s' is not a hook name (blocks.L.hook_resid_pre, ...)", nm);
+		return -1;
+	}
+	q++;
+	for (size_t i = 0; i < sizeof tl_names / sizeof tl_names[0]; i++)
+		if (strcmp(q, tl_names[i].name) == 0) {
+			p->kind = tl_names[i].kind;
+			p->layer = (int)l;
+			return 0;
+		}
+	if (strcmp(q, "hook_resid_mid") == 0)
+		fs_seterr(err, errlen, "'%s': the residual stream between attention and MLP (hook_resid_mid) is not a "
+			  "hook point here; a transcoder's input is blocks.L.ln2.hook_normalized (mlp_in)",
+			  nm);
+	else
+		fs_seterr(err, errlen, "'%s' is not a hook point (blocks.L.hook_resid_pre, hook_resid_post, "
+			  "hook_attn_out, hook_mlp_out, mlp.hook_post, ln2.hook_normalized or hook_mlp_in)",
+			  nm);
+	return -1;
+}
+
+int live_tl_layer(const char *s)
+{
+	const char *q = s ? strstr(s, "blocks.") : NULL;
+	if (!q || q[7] < '0' || q[7] > '9')
+		return -1;
+	long l = 0;
+	for (q += 7; *q >= '0' && *q <= '9'; q++)
+		if ((l = l * 10 + (*q - '0')) >= (1L << 20))
+			return -1;
+	return (int)l;
+}
+
+const char *live_point_name_tl(live_point p, char *out, size_t outlen)
+{
+	for (size_t i = 0; i < sizeof tl_names / sizeof tl_names[0]; i++)
+		if (tl_names[i].kind == p.kind) {
+			snprintf(out, outlen, "blocks.%d.%s", p.layer, tl_names[i].name);
+			return out;
+		}
+	snprintf(out, outlen, "blocks.%d.?", p.layer);
+	return out;
+}
+
+/* Load with one architecture; the model knows its operations. */
+static live_model *load_as(const live_arch *a, const char *path, char *err, size_t errlen)
+{
+	live_model *m = a->load(path, err, errlen);
+	if (m)
+		m->arch = a;
+	return m;
+}
+
 live_model *live_load(const char *path, char *err, size_t errlen)
 {
 	struct stat st;
 	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
 		for (int i = 0; live_archs[i]; i++)
 			if (live_archs[i]->probe_dir && live_archs[i]->probe_dir(path))
-				return live_archs[i]->load(path, err, errlen);
+				return load_as(live_archs[i], path, err, errlen);
 		fs_seterr(err, errlen, "%s: not a model folder of a known architecture (gpt2: config.json, "
 			  "model.safetensors)", path);
 		return NULL;
@@ -99,7 +183,7 @@ live_model *live_load(const char *path, char *err, size_t errlen)
 	fclose(f);
 	for (int i = 0; live_archs[i]; i++)
 		if (live_archs[i]->probe(head, n))
-			return live_archs[i]->load(path, err, errlen);
+			return load_as(live_archs[i], path, err, errlen);
 	fs_seterr(err, errlen, "%s:1: magic: not a model file of a known architecture", path);
 	return NULL;
 }
@@ -146,6 +230,21 @@ int live_set_bos(live_model *m, int on)
 	if (!m->arch->set_bos)
 		return on ? -1 : 0;
 	return m->arch->set_bos(m, on);
+}
+
+int live_unembed_row(const live_model *m, int id, float *out)
+{
+	if (!m->arch->unembed_row || id < 0 || id >= m->vocab)
+		return -1;
+	return m->arch->unembed_row(m, id, out);
+}
+
+const uint8_t *live_token_bytes(const live_model *m, int id, size_t *len)
+{
+	*len = 0;
+	if (!m->arch->token_bytes || id < 0 || id >= m->vocab)
+		return NULL;
+	return m->arch->token_bytes(m, id, len);
 }
 
 /* ---------------------------------------------------------------- sampling */

@@ -4,9 +4,11 @@
  *
  * A model is a live_model whose behaviour comes from a small ops table
  * (live_arch): load, free, tokenize, detokenize, a forward pass over T
- * tokens and an incremental (KV-cached) step. A second architecture plugs
- * in by writing one live_arch and adding it to the list in live.c; the
- * rest of the program (analyze, steer, the TUI) sees only this header.
+ * tokens and an incremental (KV-cached) step, and optional ops (BOS, the
+ * unembedding's rows, the tokens' bytes). Another architecture plugs in
+ * by writing one live_arch (one file) and adding it to the list in
+ * live.c; the rest of the program (analyze, steer, harvest, the TUI)
+ * sees only this header.
  *
  * Hooks: a forward pass calls a list of functions, each at its hook point
  * (the residual stream before or after a block, the attention output, the
@@ -85,6 +87,20 @@ void live_hooks_run(const live_model *m, const live_hook *h, live_hook_kind kind
 int live_point_parse(const char *s, live_point *p);
 const char *live_point_name(live_point p, char *out, size_t outlen);
 
+/* The one parser of TransformerLens / SAELens hook names, for every
+ * architecture: blocks.L.hook_resid_pre, hook_resid_post, hook_attn_out,
+ * hook_mlp_out, mlp.hook_post (mlp_hidden), ln2.hook_normalized and
+ * hook_mlp_in (mlp_in). 0 with *p, or -1 with a message in err (naming
+ * hook_resid_mid apart: it is not mlp_in, which is after the norm). */
+int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen);
+/* The block of any TransformerLens name ("blocks.L." anywhere in it, so
+ * also hook_z and the others no live point has), -1 when it names none:
+ * what the importer and a dictionary's config record as its layer. */
+int live_tl_layer(const char *s);
+/* The TransformerLens name of p (layer >= 0; mlp_in as
+ * blocks.L.ln2.hook_normalized). */
+const char *live_point_name_tl(live_point p, char *out, size_t outlen);
+
 /* ------------------------------------------------------------------ model */
 
 /* One architecture: every operation a model offers. */
@@ -120,11 +136,28 @@ typedef struct live_arch {
 	 * and positions leave it out and ctx shrinks by one. 0 ok, -1 when
 	 * the architecture has no such token. */
 	int (*set_bos)(live_model *m, int on);
+	/* Optional. Row id of the unembedding as a direction in the residual
+	 * stream (the logit of token id is the final norm's output . row,
+	 * plus a bias where there is one) into out[d_model]: 0, or -1 when
+	 * id is out of range. The harvest's logit effects. */
+	int (*unembed_row)(const live_model *m, int id, float *out);
+	/* Optional. The bytes of token id (NULL when it has none), *len
+	 * their count: the harvest's vocabulary. */
+	const uint8_t *(*token_bytes)(const live_model *m, int id, size_t *len);
+	/* Optional. Where a model folder states its shape, for messages that
+	 * name it: the file, the context's field and each point's width
+	 * field ({"config.json", "n_positions", {[LIVE_RESID_PRE] = "n_embd",
+	 * ...}} for GPT-2). NULL: messages name the model's path. */
+	const struct live_arch_names {
+		const char *file;                /* the config file in the folder */
+		const char *ctx;                 /* its field for the context */
+		const char *width[LIVE_NKINDS];  /* its field for each point's width */
+	} *names;
 } live_arch;
 
 /* What every model has; architectures put their state after it. */
 struct live_model {
-	const live_arch *arch; /* its operations */
+	const live_arch *arch; /* its operations (set by live_load) */
 	char *path;            /* file it came from */
 	int n_layer;           /* blocks */
 	int d_model;           /* residual width */
@@ -133,11 +166,10 @@ struct live_model {
 	int pos;               /* tokens in the KV cache */
 };
 
-/* The architectures known to this build, NULL-terminated (live.c). A new
- * architecture declares its table here and adds it to that list. */
+/* The architectures known to this build, NULL-terminated: LIVE_ARCHS in
+ * live.c, where a new architecture (src/live/arch_NAME.c defining
+ * `const live_arch live_arch_NAME`) is one line. */
 extern const live_arch *const live_archs[];
-extern const live_arch live_arch_demo;   /* arch_demo.c: FSLM0001/FSLM0002 */
-extern const live_arch live_arch_gpt2;   /* arch_gpt2.c: a Hugging Face GPT-2 folder */
 
 /* Load a model file, choosing the architecture by the file's first bytes
  * (a folder: by probe_dir). NULL with "PATH: ..." in err when missing or
@@ -152,6 +184,10 @@ int live_step(live_model *m, int id, const live_hook *hook, float *logits);
 /* set_bos through the ops table; -1 when the architecture has no BOS
  * (on == 0 always succeeds). */
 int live_set_bos(live_model *m, int on);
+/* unembed_row and token_bytes through the ops table: -1 and NULL when the
+ * architecture has none. */
+int live_unembed_row(const live_model *m, int id, float *out);
+const uint8_t *live_token_bytes(const live_model *m, int id, size_t *len);
 
 /* --------------------------------------------------------------- sampling */
 
@@ -298,6 +334,7 @@ typedef struct {
 			      * norm sqrt(d_in), 2 layer norm (SAELens constant_norm_rescale,
 			      * layer_norm) */
 	int prepend_bos;     /* the model runs its BOS before the text (SAELens prepend_bos) */
+	char *model_name;    /* the model it was trained on (SAELens model_name), NULL unknown */
 	float *self_dot;     /* [n_feat] W_enc[f] . W_dec[f], made by the first clamp */
 	float *steer_g;      /* [steer_gn][n_feat] W_enc . W_dec[f] of the clamped features */
 	int *steer_gf;       /* [steer_gn] those features */
@@ -368,17 +405,18 @@ void live_steer_out_hook(void *ud, float *act, int n, int width, int pos0);
  * transcoder's: a list of two, the second in the dictionary's tc_out). */
 live_hook live_steer_as_hook(live_steer *st);
 
-/* Steering with several dictionaries of one model at once: their states
- * run in order in one hook. They must read the same point (the hook of a
- * pass is at one point); live_steer_set_hook refuses others. */
+/* Steering with several dictionaries of one model at once, in one pass:
+ * one hook a state, each at its dictionary's point (dictionaries may read
+ * different points: steer at one layer and another). */
 typedef struct {
 	live_steer *st;          /* one state a dictionary */
 	int n;                   /* how many */
 } live_steer_set;
-void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0);
-/* The hook of a set (at its first dictionary's point) in *h: 0, or -1
- * with a message naming two dictionaries that read different points (a
- * transcoder is steered alone: a set of one is its own hooks). */
-int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen);
+/* The hooks of a set in hooks[0..n), chained through next in the set's
+ * order (so at one point the first state runs first); hooks[0] is the
+ * list's head. 0, or -1 with a message when the set is empty or
+ * a transcoder is in a set of several (it is steered alone: a set of one
+ * is its own list of two hooks). */
+int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t errlen);
 
 #endif

@@ -24,6 +24,7 @@ void live_sae_free(live_sae *s)
 {
 	if (!s)
 		return;
+	free(s->model_name);
 	free(s->path);
 	free(s->w_enc);
 	free(s->b_enc);
@@ -72,19 +73,17 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	if (saelens_load(dir, &z, err, errlen) != 0)
 		return NULL;
 	const saelens_cfg *c = &z.c;
-	int layer, kind, lo = 0, ko = 0;
-	const char *bad = saelens_hook_parse(c->hook, &layer, &kind) != 0 ? c->hook
-			  : c->transcoder && saelens_hook_parse(c->hook_out, &lo, &ko) != 0 ? c->hook_out
-											     : NULL;
+	live_point at, out = {0, 0};
+	char why[256];
+	int bad_out = 0;
+	int bad = live_point_parse_tl(c->hook, &at, why, sizeof why) != 0;
+	if (!bad && c->transcoder && live_point_parse_tl(c->hook_out, &out, why, sizeof why) != 0)
+		bad = bad_out = 1;
 	if (bad) {
-		char b[128];
-		snprintf(b, sizeof b, "%s", bad);
-		fs_seterr(err, errlen, "%s: %s: '%s' is not a hook point of the live runtime "
-			  "(blocks.L.hook_resid_pre, hook_resid_post, hook_mlp_out, hook_attn_out, hook_mlp_in, "
-			  "ln2.hook_normalized, mlp.hook_post)", z.config,
-			  bad == c->hook ? (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_in" : "hook_name")
-					 : (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_out" : "hook_name_out"),
-			  fs_msg_clean(b));
+		fs_seterr(err, errlen, "%s: %s: %s", z.config,
+			  !bad_out ? (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_in" : "hook_name")
+				   : (c->format == SAEL_FMT_LLAMASCOPE ? "hook_point_out" : "hook_name_out"),
+			  why);
 		saelens_free(&z);
 		return NULL;
 	}
@@ -101,15 +100,14 @@ static live_sae *saelens_live_load(const char *dir, char *err, size_t errlen)
 	s->n_feat = c->d_sae;
 	s->act = c->arch == SAEL_TOPK ? LIVE_SAE_TOPK : c->arch == SAEL_JUMPRELU ? LIVE_SAE_JUMPRELU : LIVE_SAE_RELU;
 	s->k = c->arch == SAEL_TOPK ? (c->k < c->d_sae ? c->k : c->d_sae) : 0;
-	s->hook.kind = (live_hook_kind)kind;
-	s->hook.layer = layer;
+	s->hook = at;
 	s->transcoder = c->transcoder != SAEL_TC_NONE;
-	s->hook_out.kind = (live_hook_kind)ko;
-	s->hook_out.layer = lo;
+	s->hook_out = out;
 	s->in_scale = c->norm == SAEL_NORM_EXPECTED_AVG ? c->norm_scale : 1.0f;
 	s->row_norm = c->norm == SAEL_NORM_CONSTANT ? 1 : c->norm == SAEL_NORM_LAYER ? 2 : 0;
 	s->apply_b_dec = c->apply_b_dec;
 	s->prepend_bos = c->prepend_bos;
+	s->model_name = c->model[0] ? xstrdup(c->model) : NULL;
 	size_t F = (size_t)s->n_feat, D = (size_t)s->d_in;
 	s->w_enc = xmalloc(F * D * sizeof(float));
 	for (size_t i = 0; i < D; i++)
@@ -614,38 +612,22 @@ live_hook live_steer_as_hook(live_steer *st)
 	return h;
 }
 
-void live_steer_set_fn(void *ud, float *act, int n, int width, int pos0)
-{
-	live_steer_set *ss = ud;
-	for (int i = 0; i < ss->n; i++)
-		live_steer_hook(&ss->st[i], act, n, width, pos0);
-}
-
-int live_steer_set_hook(live_steer_set *ss, const char *const *names, live_hook *h, char *err, size_t errlen)
+int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t errlen)
 {
 	if (ss->n < 1)
 		return fs_seterr(err, errlen, "steer: no dictionary");
 	if (ss->n == 1 && ss->st[0].sae->transcoder) {
-		*h = live_steer_as_hook(&ss->st[0]);
+		/* its own list of two (input and output points) */
+		hooks[0] = live_steer_as_hook(&ss->st[0]);
 		return 0;
 	}
 	for (int i = 0; i < ss->n; i++)
 		if (ss->st[i].sae->transcoder)
-			return fs_seterr(err, errlen, "steer: '%s' is a transcoder: it is steered alone", names[i]);
-	live_point a = ss->st[0].sae->hook;
-	for (int i = 1; i < ss->n; i++) {
-		live_point b = ss->st[i].sae->hook;
-		if (b.kind != a.kind || b.layer != a.layer) {
-			char pa[64], pb[64];
-			return fs_seterr(err, errlen,
-					 "steer: '%s' reads %s and '%s' reads %s: dictionaries at different points "
-					 "are steered one at a time",
-					 names[0], live_point_name(a, pa, sizeof pa), names[i],
-					 live_point_name(b, pb, sizeof pb));
-		}
-	}
-	h->at = a;
-	h->fn = live_steer_set_fn;
-	h->ud = ss;
+			return fs_seterr(err, errlen, "steer: %s is a transcoder: it is steered alone",
+					 ss->st[i].sae->path);
+	for (int i = 0; i < ss->n; i++)
+		hooks[i] = live_steer_as_hook(&ss->st[i]);
+	for (int i = 0; i + 1 < ss->n; i++)
+		hooks[i].next = &hooks[i + 1];
 	return 0;
 }

@@ -24,32 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int saelens_hook_parse(const char *name, int *layer, int *kind)
-{
-	static const struct {
-		const char *suffix;
-		int kind;
-	} points[] = {
-		{"hook_resid_pre", LIVE_RESID_PRE},     {"hook_resid_post", LIVE_RESID_POST},
-		{"hook_mlp_out", LIVE_MLP_OUT},         {"hook_attn_out", LIVE_ATTN_OUT},
-		{"hook_mlp_in", LIVE_MLP_IN},           {"ln2.hook_normalized", LIVE_MLP_IN},
-		{"mlp.hook_post", LIVE_MLP_HIDDEN},
-	};
-	if (!name || strncmp(name, "blocks.", 7) != 0 || !(name[7] >= '0' && name[7] <= '9'))
-		return -1;
-	char *end;
-	long l = strtol(name + 7, &end, 10);
-	if (*end != '.' || l > 4096)
-		return -1;
-	for (size_t i = 0; i < sizeof points / sizeof *points; i++)
-		if (!strcmp(end + 1, points[i].suffix)) {
-			*layer = (int)l;
-			*kind = points[i].kind;
-			return 0;
-		}
-	return -1;
-}
-
 static const char *str_at(json_t *root, json_t *meta, const char *key)
 {
 	json_t *v = json_object_get(meta, key);
@@ -224,8 +198,7 @@ static int cfg_parse(const char *name, const char *text, size_t len, saelens_cfg
 		fs_seterr(err, errlen, "%s: hook_head_index: per-head dictionaries are not supported", name);
 		goto out;
 	}
-	if (!strncmp(c->hook, "blocks.", 7) && c->hook[7] >= '0' && c->hook[7] <= '9')
-		c->layer = (int)strtol(c->hook + 7, NULL, 10);
+	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, str_at(root, meta, "model_name"));
 	copy_clean(c->neuronpedia, sizeof c->neuronpedia, str_at(root, meta, "neuronpedia_id"));
 	json_t *pb = val_at(root, meta, "prepend_bos");
@@ -540,9 +513,7 @@ static int llamascope_cfg(const char *name, const char *text, size_t len, saelen
 			  "whose input and output are one point with one norm", name);
 		goto out;
 	}
-	c->layer = -1;
-	if (!strncmp(c->hook, "blocks.", 7) && c->hook[7] >= '0' && c->hook[7] <= '9')
-		c->layer = (int)strtol(c->hook + 7, NULL, 10);
+	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, json_string_value(json_object_get(root, "model_name")));
 	rc = 0;
 out:
@@ -644,7 +615,7 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 		fs_seterr(err, errlen, "%s: hf_hook_point_out: a transcoder needs an output point", name);
 		goto out;
 	}
-	c->layer = (int)strtol(c->hook + 7, NULL, 10);
+	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, json_string_value(json_object_get(root, "model_name")));
 	rc = 0;
 out:

@@ -104,10 +104,4 @@ void saelens_encode(const saelens_sae *s, const float *x, int rows, float *acts,
  * transcoder; x is the input the acts came from, [rows, d_in]). */
 void saelens_decode(const saelens_sae *s, const float *acts, const float *x, int rows, float *out);
 
-/* A TransformerLens hook name's layer and point (blocks.L.hook_resid_pre,
- * hook_resid_post, hook_mlp_out, hook_attn_out, hook_mlp_in,
- * ln2.hook_normalized, mlp.hook_post): 0, or -1 when it names none of
- * them. kind is a live_hook_kind (live.h). */
-int saelens_hook_parse(const char *name, int *layer, int *kind);
-
 #endif

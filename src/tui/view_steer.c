@@ -7,7 +7,7 @@
  * one, p edits the prompt, M switches clamp/add, t sets the temperature
  * and l the length (as steer's --temperature and --tokens). A feature of
  * another attached dictionary of the model is steered beside the first
- * (as steer does: one pass, when they read the same point); the screen
+ * (as steer does: one pass, each dictionary's hook at its point); the screen
  * finds its files in the index, the worker loads them. Generation runs on a
  * worker thread; the screen stays responsive and shows "generating".
  */
@@ -129,10 +129,9 @@ static void *st_worker(void *arg)
 		live_sampler s0, s1;
 		live_sampler_init(&s0, seed, temp);
 		live_sampler_init(&s1, seed, temp);
-		/* the terms by dictionary, one steering state each, one hook */
+		/* the terms by dictionary, one steering state and hook each */
 		live_steer st[ST_MAX + 1];
 		live_steer_term gt[ST_MAX];
-		const char *gn[ST_MAX + 1];
 		int nst = 0, k = 0;
 		for (int d = 0; d <= nxs; d++) {
 			int from = k;
@@ -140,15 +139,14 @@ static void *st_worker(void *arg)
 				if (grp[i] == d)
 					gt[k++] = terms[i];
 			if (k > from || (d == 0 && n == 0)) {
-				gn[nst] = j->name[d];
 				st[nst++] = (live_steer){d == 0 ? j->ls.sae : j->xsae[d - 1], mode, gt + from, k - from, NULL, 0};
 			}
 		}
 		live_steer_set ss = {st, nst};
-		live_hook h;
-		int ok_run = !xerr[0] && live_steer_set_hook(&ss, gn, &h, xerr, sizeof xerr) == 0;
+		live_hook h[ST_MAX + 1];
+		int ok_run = !xerr[0] && live_steer_set_hook(&ss, h, xerr, sizeof xerr) == 0;
 		int n0 = ok_run ? live_generate(m, ids, np, ntok, NULL, &s0, out0, NULL) : 0;
-		int n1 = ok_run ? live_generate(m, ids, np, ntok, &h, &s1, out1, NULL) : 0;
+		int n1 = ok_run ? live_generate(m, ids, np, ntok, h, &s1, out1, NULL) : 0;
 		free(ids);
 		free(off);
 		pthread_mutex_lock(&j->mu);
