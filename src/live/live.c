@@ -18,6 +18,7 @@
 /* Every architecture this build knows; live_load asks each in turn. */
 const live_arch *const live_archs[] = {
 	&live_arch_demo,
+	&live_arch_hf, /* before gpt2, which takes any folder with a config.json */
 	&live_arch_gpt2,
 	NULL,
 };

@@ -138,6 +138,7 @@ struct live_model {
 extern const live_arch *const live_archs[];
 extern const live_arch live_arch_demo;   /* arch_demo.c: FSLM0001/FSLM0002 */
 extern const live_arch live_arch_gpt2;   /* arch_gpt2.c: a Hugging Face GPT-2 folder */
+extern const live_arch live_arch_hf;     /* arch_hf.c: Llama, Qwen 2/3, Gemma 2/3, GPT-NeoX folders */
 
 /* Load a model file, choosing the architecture by the file's first bytes
  * (a folder: by probe_dir). NULL with "PATH: ..." in err when missing or

@@ -1,0 +1,54 @@
+/*
+ * hf_weights.h: the weights of a Hugging Face checkpoint folder, mapped
+ * and kept at their stored width (f32, f16 or bf16): one
+ * model.safetensors, or shards listed by model.safetensors.index.json's
+ * weight_map (each shard a plain file name in the folder). A matrix is
+ * multiplied by converting a block of its rows to f32 into a scratch
+ * buffer and handing that block to blas_sgemm (blas_sgemv for one row),
+ * so no f32 copy of the model is ever made; embedding rows are converted
+ * when they are looked up.
+ */
+#ifndef FS_HF_WEIGHTS_H
+#define FS_HF_WEIGHTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hf_weights hf_weights;
+
+/* A 2-D weight [rows][cols] (a Linear's [out][in]) inside a mapping. */
+typedef struct {
+	int dtype;            /* TENSOR_F32, TENSOR_F16 or TENSOR_BF16 */
+	int64_t rows, cols;   /* shape */
+	const uint8_t *data;  /* raw little-endian elements, row-major */
+} hf_mat;
+
+/* Rows of a matrix converted per block of a product. */
+#define HF_BLOCK_ROWS 128
+
+/* Open the weights of folder dir. NULL with one line in err naming the
+ * file and field (a missing shard, a shard name with a path in it, a bad
+ * header). */
+hf_weights *hfw_open(const char *dir, char *err, size_t errlen);
+void hfw_close(hf_weights *w);
+/* Does the checkpoint hold a tensor of that name? */
+int hfw_has(const hf_weights *w, const char *name);
+/* The floating-point matrix NAME of shape [d0][d1]:
+ * checked (shape, dtype, every value finite and within
+ * TENSOR_WEIGHT_MAX, scanned once here); 0, or -1 with
+ * "FILE: NAME: ..." in err. */
+int hfw_mat(hf_weights *w, const char *name, int64_t d0, int64_t d1, hf_mat *m, char *err, size_t errlen);
+/* An f32 copy of a 1-D tensor [n] (norm weights, biases): malloc'd, NULL
+ * with err. */
+float *hfw_vec(hf_weights *w, const char *name, int64_t n, char *err, size_t errlen);
+/* Bytes of the weights the model was built from (hfw_mat/hfw_vec). */
+size_t hfw_bytes(const hf_weights *w);
+
+/* Row r of m as f32 into out[cols]. */
+void hf_mat_row(const hf_mat *m, int64_t r, float *out);
+/* Y[R][rows] = X[R][cols] m^T (+ Y when acc), through blocks of
+ * HF_BLOCK_ROWS rows converted into scratch (HF_BLOCK_ROWS * cols
+ * floats; unused for f32 weights). */
+void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float *scratch);
+
+#endif
