@@ -14,6 +14,9 @@
 #       their rounded values). Prints "ok NAME" / "FAIL NAME: why".
 #   hf_ref.py model DIR TYPE [f32|bf16] [shards]
 #       writes one checkpoint of a case below (TYPE is a case name).
+#   hf_ref.py sae DIR MODELDIR HOOK D_SAE
+#       a random SAELens topk dictionary (prepend_bos) for that model's
+#       hidden size, its decoder rows along its encoder's (W_dec = W_enc^T).
 #   hf_ref.py bad DIR KIND
 #       a llama checkpoint with one defect: arch (model_type unknown),
 #       shard (a shard of the index missing), shape (a tensor whose shape
@@ -25,7 +28,7 @@ import json, math, os, struct, subprocess, sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gpt2_ref import st_write, write_tokenizer  # noqa: E402
+from gpt2_ref import make_sae, st_write, write_tokenizer  # noqa: E402
 
 TOL = 1e-4
 F64 = torch.float64
@@ -445,6 +448,21 @@ def main():
         case = CASES[sys.argv[3]]
         dtype = sys.argv[4].upper() if len(sys.argv) > 4 else case["dtype"]
         write_checkpoint(sys.argv[2], case["cfg"], dtype, "shards" in sys.argv[5:])
+    elif sys.argv[1] == "sae":
+        d, mdir, hook, n = sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
+        d_in = json.load(open(os.path.join(mdir, "config.json")))["hidden_size"]
+        make_sae(d, d_in, n, "topk", "new", hook)
+        # decoder rows along the encoder's, so clamping moves a feature
+        p = os.path.join(d, "sae_weights.safetensors")
+        raw = open(p, "rb").read()
+        n_h = struct.unpack("<Q", raw[:8])[0]
+        hdr = json.loads(raw[8:8 + n_h])
+        data = bytearray(raw[8 + n_h:])
+        e0, e1 = hdr["W_enc"]["data_offsets"]
+        we = torch.tensor(struct.unpack("<%df" % ((e1 - e0) // 4), data[e0:e1])).view(d_in, n)
+        o0, o1 = hdr["W_dec"]["data_offsets"]
+        data[o0:o1] = struct.pack("<%df" % (d_in * n), *we.T.contiguous().view(-1).tolist())
+        open(p, "wb").write(raw[:8 + n_h] + bytes(data))
     elif sys.argv[1] == "bad":
         bad(sys.argv[2], sys.argv[3])
     else:
