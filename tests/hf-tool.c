@@ -12,8 +12,13 @@
  *       resid_post ([T][width] each), then the logits [T][vocab]. EDIT is
  *       "none" or a point ("mlp_out.0") whose activations a hook first in
  *       the list halves in place.
+ *   hf-tool mem DIR T
+ *       resident memory (VmRSS, bytes) before the load (after a first
+ *       product has loaded OpenBLAS) and after the load and a forward pass
+ *       of T tokens: "rss_before N rss_after N".
  */
 #include "live/live.h"
+#include "core/blas.h"
 #include "core/util.h"
 
 #include <stdio.h>
@@ -58,8 +63,49 @@ static int dump(const char *path, capture *caps, int ncap, const float *lg, size
 	return fclose(f);
 }
 
+/* VmRSS in bytes, -1 unknown. */
+static long long rss(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long long kb = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (!strncmp(line, "VmRSS:", 6))
+			kb = atoll(line + 6);
+	if (f)
+		fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+static int mem(const char *dir, int T)
+{
+	float a[64] = {0}, c[64];
+	blas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 8, 8, 8, 1.0f, a, 8, a, 8, 0.0f, c, 8);
+	long long before = rss();
+	char err[1024];
+	live_model *m = live_load(dir, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	if (T > m->ctx)
+		T = m->ctx;
+	int *ids = xmalloc(sizeof(int) * (size_t)T);
+	for (int i = 0; i < T; i++)
+		ids[i] = (i * 7 + 3) % m->vocab;
+	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
+	int rc = live_forward(m, ids, T, NULL, lg);
+	printf("rss_before %lld rss_after %lld\n", before, rss());
+	free(lg);
+	free(ids);
+	live_free(m);
+	return rc ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "mem"))
+		return mem(argv[2], atoi(argv[3]));
 	if (argc < 3 || (strcmp(argv[1], "load") && (strcmp(argv[1], "run") || argc < 6))) {
 		fprintf(stderr, "usage: hf-tool load DIR | hf-tool run DIR OUT EDIT ID...\n");
 		return 2;
