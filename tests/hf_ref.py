@@ -21,7 +21,8 @@
 #       a llama checkpoint with one defect: arch (model_type unknown),
 #       shard (a shard of the index missing), shape (a tensor whose shape
 #       the config does not give), vocab (vocab_size below the tokenizer's
-#       size), path (a shard name with a path in it).
+#       size), path (a shard name with a path in it), inf (an infinite
+#       value in a bf16 matrix).
 # Needs torch only (Debian's python3-torch); no transformers library.
 import json, math, os, struct, subprocess, sys
 
@@ -427,7 +428,11 @@ def bad(d, kind):
     shards = kind in ("shard", "path")
     if kind == "arch":
         cfg["model_type"] = "mamba"
-    c, _ = write_checkpoint(d, cfg, "F32", shards)
+    c, _ = write_checkpoint(d, cfg, "BF16" if kind == "inf" else "F32", shards)
+    if kind == "inf":
+        w = weights(c, 1)
+        w["model.layers.1.mlp.up_proj.weight"][3, 5] = float("inf")
+        st_write(os.path.join(d, "model.safetensors"), w, "BF16")
     if kind == "shard":
         os.remove(os.path.join(d, "model-00002-of-00002.safetensors"))
     elif kind == "path":

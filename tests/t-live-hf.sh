@@ -13,7 +13,9 @@
 PY=/usr/bin/python3
 if ! err=$("$PY" -c 'import torch' 2>&1); then
 	fail live-hf-torch "PyTorch is missing for $PY (./bootstrap installs python3-torch): $(printf '%s' "$err" | tail -1)"
-	exit 0
+	bad "bad: an infinite bf16 weight is found by the scan at load" \
+	"bad-inf/model.safetensors: model.layers.1.mlp.up_proj.weight: element 101 is inf \(weights must be finite numbers within \+-1e\+06\)" inf
+exit 0
 fi
 cd "$TMP" || exit 1
 "$PY" "$S/tests/hf_ref.py" check "$B/tests/hf-tool" "$TMP" 2>"$TMP/py.err"
@@ -62,4 +64,6 @@ bad "bad: config and weights disagree on a shape" \
 	"bad-shape/model.safetensors: model.layers.0.mlp.gate_proj.weight: shape \[80, 32\], expected \[88, 32\] \(config.json\)" shape
 bad "bad: a tokenizer larger than vocab_size" \
 	"bad-vocab/tokenizer.json: the tokenizer has 300 tokens, but bad-vocab/config.json says vocab_size 299" vocab
+bad "bad: an infinite bf16 weight is found by the scan at load" \
+	"bad-inf/model.safetensors: model.layers.1.mlp.up_proj.weight: element 101 is inf \(weights must be finite numbers within \+-1e\+06\)" inf
 exit 0
