@@ -33,6 +33,7 @@ from gpt2_ref import make_sae, st_write, write_tokenizer  # noqa: E402
 
 TOL = 1e-4
 F64 = torch.float64
+DT = F64  # the reference's float type (bench/hf_gen.py times it in float32)
 KINDS = ["resid_pre", "attn_out", "mlp_in", "mlp_hidden", "mlp_out", "resid_post"]
 
 # ------------------------------------------------------------------ cases
@@ -47,7 +48,8 @@ CASES = {
     "llama-gqa2-tied-bf16-sharded": dict(
         cfg={"model_type": "llama", "hidden_size": 32, "intermediate_size": 80, "num_hidden_layers": 3,
              "num_attention_heads": 4, "num_key_value_heads": 2, "tie_word_embeddings": True, "rope_theta": 10000.0,
-             "rms_norm_eps": 1e-6, "hidden_act": "silu", "attention_bias": True}, dtype="BF16", shards=True),
+             "rms_norm_eps": 1e-6, "hidden_act": "silu", "attention_bias": True,
+             "vocab_size": 1100}, dtype="BF16", shards=True),  # 1100 rows: several blocks of a product
     "qwen2-bias": dict(
         cfg={"model_type": "qwen2", "hidden_size": 48, "intermediate_size": 64, "num_hidden_layers": 2,
              "num_attention_heads": 4, "num_key_value_heads": 1, "tie_word_embeddings": True, "rope_theta": 1000000.0,
@@ -220,10 +222,10 @@ def rope_freqs(rot, base, scaling):
     """Inverse frequencies of the rot rotary dimensions (pairs i, i + rot/2)."""
     inv = [1.0 / base ** (2 * i / rot) for i in range(rot // 2)]
     if not scaling or scaling.get("rope_type", scaling.get("type")) == "default":
-        return torch.tensor(inv, dtype=F64)
+        return torch.tensor(inv, dtype=DT)
     kind, f = scaling.get("rope_type", scaling.get("type")), scaling["factor"]
     if kind == "linear":
-        return torch.tensor([v / f for v in inv], dtype=F64)
+        return torch.tensor([v / f for v in inv], dtype=DT)
     assert kind == "llama3"
     lo, hi, old = scaling["low_freq_factor"], scaling["high_freq_factor"], scaling["original_max_position_embeddings"]
     out = []
@@ -236,13 +238,13 @@ def rope_freqs(rot, base, scaling):
         else:                         # between: a blend
             s = (old / wavelen - lo) / (hi - lo)
             out.append((1 - s) * v / f + s * v)
-    return torch.tensor(out, dtype=F64)
+    return torch.tensor(out, dtype=DT)
 
 
 def apply_rope(x, inv, rot):
     """x [T, heads, hd]: the first rot dims rotated by position, in halves."""
     T = x.shape[0]
-    ang = torch.arange(T, dtype=F64)[:, None] * inv[None, :]
+    ang = torch.arange(T, dtype=DT)[:, None] * inv[None, :]
     cos, sin = torch.cos(ang)[:, None, :], torch.sin(ang)[:, None, :]
     h = rot // 2
     x1, x2, rest = x[..., :h], x[..., h:rot], x[..., rot:]

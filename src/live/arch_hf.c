@@ -571,7 +571,7 @@ static live_model *hf_load(const char *path, char *err, size_t errlen)
 	int64_t widest = c->d > c->ff ? c->d : c->ff;
 	if ((int64_t)c->H * c->hd > widest)
 		widest = (int64_t)c->H * c->hd;
-	m->blk = xmalloc(sizeof(float) * HF_BLOCK_ROWS * (size_t)widest);
+	m->blk = xmalloc(sizeof(float) * HF_BLOCK_ROWS_GEMM * (size_t)widest);
 	json_decref(o);
 	free(cpath);
 	free(tpath);

@@ -4,8 +4,9 @@
  * file name (no '/', no "..", not hidden) of a regular file in the
  * folder; every tensor's header entry is checked by tensor_st_open and
  * its shape and values here, once, at load. Products never expand a
- * half-width matrix: HF_BLOCK_ROWS rows at a time are converted to f32
- * (split over vm_parallel's threads) and multiplied by blas_sgemm.
+ * half-width matrix: a block of rows at a time is converted to f32 (split
+ * over vm_parallel's threads) and multiplied by blas_sgemm (blas_sgemv
+ * for one row).
  */
 #include "live/hf_weights.h"
 #include "core/blas.h"
@@ -223,8 +224,9 @@ void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float 
 			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, out, in, 1.0f, X, in, W, in, beta, Y, out);
 		return;
 	}
-	for (int r0 = 0; r0 < out; r0 += HF_BLOCK_ROWS) {
-		int n = out - r0 < HF_BLOCK_ROWS ? out - r0 : HF_BLOCK_ROWS;
+	int step = R == 1 ? HF_BLOCK_ROWS : HF_BLOCK_ROWS_GEMM;
+	for (int r0 = 0; r0 < out; r0 += step) {
+		int n = out - r0 < step ? out - r0 : step;
 		convert_block(m, r0, n, scratch);
 		if (R == 1)
 			blas_sgemv(CblasRowMajor, CblasNoTrans, n, in, 1.0f, scratch, in, X, 1, beta, Y + r0, 1);

@@ -23,8 +23,12 @@ typedef struct {
 	const uint8_t *data;  /* raw little-endian elements, row-major */
 } hf_mat;
 
-/* Rows of a matrix converted per block of a product. */
+/* Rows of a matrix converted per block of a product: 128 for one row of
+ * X (a gemv per block, the block in cache), 512 for more (sgemm on a
+ * 128-row block ran 1.3x the time of one f32 sgemm of the whole matrix at
+ * R = 128, Llama 3.2 1B's MLP shape; 512 rows matched it). */
 #define HF_BLOCK_ROWS 128
+#define HF_BLOCK_ROWS_GEMM 512
 
 /* Open the weights of folder dir. NULL with one line in err naming the
  * file and field (a missing shard, a shard name with a path in it, a bad
@@ -46,9 +50,9 @@ size_t hfw_bytes(const hf_weights *w);
 
 /* Row r of m as f32 into out[cols]. */
 void hf_mat_row(const hf_mat *m, int64_t r, float *out);
-/* Y[R][rows] = X[R][cols] m^T (+ Y when acc), through blocks of
- * HF_BLOCK_ROWS rows converted into scratch (HF_BLOCK_ROWS * cols
- * floats; unused for f32 weights). */
+/* Y[R][rows] = X[R][cols] m^T (+ Y when acc), through blocks of rows
+ * converted into scratch (HF_BLOCK_ROWS_GEMM * cols floats; unused for
+ * f32 weights). */
 void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float *scratch);
 
 #endif
