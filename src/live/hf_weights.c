@@ -5,8 +5,8 @@
  * folder; every tensor's header entry is checked by tensor_st_open and
  * its shape and values here, once, at load. Products never expand a
  * half-width matrix: a block of rows at a time is converted to f32 (split
- * over vm_parallel's threads) and multiplied by blas_sgemm (blas_sgemv
- * for one row).
+ * over vm_parallel's threads) and multiplied by blas_sgemm; one row of X
+ * is a dot product per matrix row, converted in registers.
  */
 #include "live/hf_weights.h"
 #include "core/blas.h"
@@ -212,10 +212,72 @@ static void convert_block(const hf_mat *m, int64_t r0, int n, float *out)
 	vm_parallel(n, (size_t)m->cols, conv_rows, &j);
 }
 
+/* One row: the dot product of row r of m with x, converting in
+ * registers (8 lanes, two accumulators, the same order on every split). */
+typedef float hf_v8 __attribute__((vector_size(32)));
+typedef uint16_t hf_u16x8 __attribute__((vector_size(16)));
+typedef uint32_t hf_u32x8 __attribute__((vector_size(32)));
+
+static float dot_row(const hf_mat *m, int64_t r, const float *x)
+{
+	int64_t n = m->cols, i = 0;
+	const uint8_t *p = m->data + (size_t)r * (size_t)n * esize(m->dtype);
+	hf_v8 a0 = {0}, a1 = {0}, w0, w1, x0, x1;
+	float tail = 0, buf[16];
+	for (; i + 16 <= n; i += 16) {
+		if (m->dtype == TENSOR_BF16) {
+			hf_u16x8 h0, h1;
+			memcpy(&h0, p + 2 * i, 16);
+			memcpy(&h1, p + 2 * i + 16, 16);
+			hf_u32x8 u0 = __builtin_convertvector(h0, hf_u32x8) << 16, u1 = __builtin_convertvector(h1, hf_u32x8) << 16;
+			memcpy(&w0, &u0, 32);
+			memcpy(&w1, &u1, 32);
+		} else if (m->dtype == TENSOR_F32) {
+			memcpy(&w0, p + 4 * i, 32);
+			memcpy(&w1, p + 4 * i + 32, 32);
+		} else {
+			convert_row(m->dtype, p + 2 * i, 16, buf);
+			memcpy(&w0, buf, 32);
+			memcpy(&w1, buf + 8, 32);
+		}
+		memcpy(&x0, x + i, 32);
+		memcpy(&x1, x + i + 8, 32);
+		a0 += w0 * x0;
+		a1 += w1 * x1;
+	}
+	for (; i < n; i++) {
+		convert_row(m->dtype, p + (size_t)i * esize(m->dtype), 1, buf);
+		tail += buf[0] * x[i];
+	}
+	hf_v8 a = a0 + a1;
+	return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail;
+}
+
+typedef struct {
+	const hf_mat *m;
+	const float *x;
+	float *y;
+	int acc;
+} gemv_job;
+
+static void gemv_rows(void *ud, int lo, int hi)
+{
+	gemv_job *j = ud;
+	for (int r = lo; r < hi; r++)
+		j->y[r] = (j->acc ? j->y[r] : 0.0f) + dot_row(j->m, r, j->x);
+}
+
 void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float *scratch)
 {
 	int in = (int)m->cols, out = (int)m->rows;
 	float beta = acc ? 1.0f : 0.0f;
+	if (R == 1 && m->dtype != TENSOR_F32) {
+		/* one row (generation): the rows split once over the threads,
+		 * each converted in registers as it is read */
+		gemv_job j = {m, X, Y, acc};
+		vm_parallel(out, (size_t)in, gemv_rows, &j);
+		return;
+	}
 	if (m->dtype == TENSOR_F32 && ((uintptr_t)m->data & 3) == 0) {
 		const float *W = (const float *)(const void *)m->data;
 		if (R == 1)

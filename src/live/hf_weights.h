@@ -2,11 +2,14 @@
  * hf_weights.h: the weights of a Hugging Face checkpoint folder, mapped
  * and kept at their stored width (f32, f16 or bf16): one
  * model.safetensors, or shards listed by model.safetensors.index.json's
- * weight_map (each shard a plain file name in the folder). A matrix is
- * multiplied by converting a block of its rows to f32 into a scratch
- * buffer and handing that block to blas_sgemm (blas_sgemv for one row),
- * so no f32 copy of the model is ever made; embedding rows are converted
- * when they are looked up.
+ * weight_map (each shard a plain file name in the folder). A product of
+ * several rows converts a block of the matrix's rows to f32 into a
+ * scratch buffer and hands it to blas_sgemm; a product of one row
+ * (generation) splits the matrix's rows over the vm_parallel threads once,
+ * each row converted in registers as its dot product reads it (a block
+ * per gemv call ran at 0.07x the memory-bandwidth floor on a loaded
+ * machine: thousands of thread hand-offs a token). No f32 copy of the
+ * model is made; embedding rows are converted when they are looked up.
  */
 #ifndef FS_HF_WEIGHTS_H
 #define FS_HF_WEIGHTS_H
@@ -23,10 +26,10 @@ typedef struct {
 	const uint8_t *data;  /* raw little-endian elements, row-major */
 } hf_mat;
 
-/* Rows of a matrix converted per block of a product: 128 for one row of
- * X (a gemv per block, the block in cache), 512 for more (sgemm on a
- * 128-row block ran 1.3x the time of one f32 sgemm of the whole matrix at
- * R = 128, Llama 3.2 1B's MLP shape; 512 rows matched it). */
+/* Rows of a matrix converted per block: HF_BLOCK_ROWS when the values
+ * are scanned at load, HF_BLOCK_ROWS_GEMM per sgemm of a product of
+ * several rows (a 128-row block ran 1.3x the time of one f32 sgemm of
+ * the whole matrix at R = 128, Llama 3.2 1B's MLP shape; 512 matched it). */
 #define HF_BLOCK_ROWS 128
 #define HF_BLOCK_ROWS_GEMM 512
 
@@ -50,9 +53,9 @@ size_t hfw_bytes(const hf_weights *w);
 
 /* Row r of m as f32 into out[cols]. */
 void hf_mat_row(const hf_mat *m, int64_t r, float *out);
-/* Y[R][rows] = X[R][cols] m^T (+ Y when acc), through blocks of rows
- * converted into scratch (HF_BLOCK_ROWS_GEMM * cols floats; unused for
- * f32 weights). */
+/* Y[R][rows] = X[R][cols] m^T (+ Y when acc), for R > 1 through blocks
+ * of rows converted into scratch (HF_BLOCK_ROWS_GEMM * cols floats;
+ * unused for f32 weights and for R = 1). */
 void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float *scratch);
 
 #endif
