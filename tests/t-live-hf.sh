@@ -29,14 +29,17 @@ check_grep "load: the folder runs as the hf architecture" "^hf layers 3 d_model 
 	"$(cd "$TMP" && "$B/tests/hf-tool" load gemma2-window-caps >"$TMP/load.out" 2>&1; echo "$TMP/load.out")"
 
 # weights stay at their width: 60 MB of bf16 in two shards run in at most
-# 1.2 times their bytes resident (a float32 copy would be twice them)
+# 1.2 times their bytes resident plus 16 MB of working set that does not
+# grow with the weights (the 512-row conversion block, 5.8 MB here; the
+# logits, KV cache and scratch of 64 tokens; the tokenizer); a float32
+# copy of the matrices would add 120 MB
 "$PY" "$S/tests/hf_ref.py" model mem llama-mem-bf16 || fail live-hf-setup "hf_ref.py model mem failed"
 set -- $("$B/tests/hf-tool" mem mem 64)
 wbytes=$(cat mem/*.safetensors | wc -c)
-if [ "${1:-}" = rss_before ] && [ $(( ($4 - $2) * 10 )) -le $(( wbytes * 12 )) ]; then
-	ok "memory: a bf16 model runs in at most 1.2x its weight bytes resident"
+if [ "${1:-}" = rss_before ] && [ $(( ($4 - $2) * 10 )) -le $(( wbytes * 12 + (160 << 20) )) ]; then
+	ok "memory: a bf16 model runs in at most 1.2x its weight bytes (+16 MB) resident"
 else
-	fail "memory: a bf16 model runs in at most 1.2x its weight bytes resident" \
+	fail "memory: a bf16 model runs in at most 1.2x its weight bytes (+16 MB) resident" \
 		"grew by $(( (${4:-0} - ${2:-0}) >> 20 )) MB for $(( wbytes >> 20 )) MB of weights ($*)"
 fi
 rm -rf mem
