@@ -10,8 +10,8 @@
 #     target ratio >= 0.6) and to PyTorch (python3-torch, float32, the
 #     reference of tests/hf_ref.py on the same weights and threads; target
 #     >= 1.0); KV-cached generation next to the memory-bandwidth floor
-#     (both threads summing a 1 GiB buffer with 8-float vectors, divided by
-#     the weight bytes a token reads; target >= 0.7);
+#     (the same threads reading a 1 GiB buffer with vector loads,
+#     bench/membw.c, divided by the weight bytes a token reads; target >= 0.7);
 #   - with GEMMA=1, Gemma-2-2B's shape (26 layers, hidden 2304, 8 heads / 4
 #     KV, head_dim 256, intermediate 9216, vocab 256000; 5.2 GB): load
 #     time, resident memory after the load and after analyze of 256 tokens

@@ -9,15 +9,17 @@
  *       every block and the logits), interleaved run by run; RSS after.
  *   hfbench generate DIR N WEIGHT_BYTES
  *       KV-cached generation of N tokens after an 8-token prompt
- *       (tokens/s), next to the memory-bandwidth floor: both cores (the
- *       vm_parallel threads) summing a 1 GiB buffer with 8-float vectors,
- *       bytes/s, divided by the bytes a token reads (WEIGHT_BYTES).
+ *       (tokens/s), next to the memory-bandwidth floor: as many threads
+ *       as the forward pass uses (vm_threads) reading a 1 GiB buffer
+ *       (bench/membw.c), bytes/s, divided by the bytes a token reads
+ *       (WEIGHT_BYTES).
  */
 #define _GNU_SOURCE
 #include "core/blas.h"
 #include "core/util.h"
 #include "core/vmath.h"
 #include "live/live.h"
+#include "bench/membw.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -136,56 +138,16 @@ static int forward(const char *dir, int T, int runs)
 	return 0;
 }
 
-typedef struct {
-	const float *p;
-	size_t per;     /* floats a part */
-	float *out;     /* a sum per part */
-} bw_job;
-
-typedef float v8 __attribute__((vector_size(32)));
-
-static void bw_rows(void *ud, int lo, int hi)
-{
-	bw_job *j = ud;
-	for (int r = lo; r < hi; r++) {
-		const float *p = j->p + (size_t)r * j->per;
-		v8 s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
-		for (size_t i = 0; i + 32 <= j->per; i += 32) {
-			v8 a, b, c, d;
-			memcpy(&a, p + i, 32);
-			memcpy(&b, p + i + 8, 32);
-			memcpy(&c, p + i + 16, 32);
-			memcpy(&d, p + i + 24, 32);
-			s0 += a;
-			s1 += b;
-			s2 += c;
-			s3 += d;
-		}
-		v8 s = s0 + s1 + s2 + s3;
-		j->out[r] = s[0] + s[1] + s[2] + s[3] + s[4] + s[5] + s[6] + s[7];
-	}
-}
-
-/* Bytes per second of both threads reading a buffer larger than caches. */
+/* Bytes per second of the threads reading a buffer larger than caches
+ * (bench/membw.c). */
 static double bandwidth(void)
 {
-	size_t n = (size_t)1 << 28; /* 1 GiB of floats */
-	float *buf = xmalloc(sizeof(float) * n);
-	for (size_t i = 0; i < n; i++)
-		buf[i] = (float)(i & 7);
-	int parts = 64;
-	float sums[64];
-	bw_job j = {buf, n / (size_t)parts, sums};
-	double best = 1e9;
-	for (int r = 0; r < 5; r++) {
-		double a = now();
-		vm_parallel(parts, j.per, bw_rows, &j);
-		double t = now() - a;
-		if (t < best)
-			best = t;
-	}
+	size_t n = (size_t)1 << 30; /* 1 GiB */
+	char *buf = xmalloc(n);
+	memset(buf, 1, n);
+	double t = membw_read_seconds(buf, n, membw_threads(), 5);
 	free(buf);
-	return (double)n * sizeof(float) / best;
+	return (double)n / t;
 }
 
 static int generate(const char *dir, int n, double wbytes)

@@ -111,7 +111,8 @@ static hv_doc *hv_read_manifest(const char *path, int *ndoc)
 	return d;
 }
 
-/* Cut every held-out document into contexts. */
+/* Cut every held-out document into contexts (each ends where
+ * hv_cut_end says, the next starts there). */
 static hv_ctx *hv_cut(const uint8_t *text, size_t tlen, const hv_doc *docs,
                       int ndoc, long *nctx)
 {
@@ -122,19 +123,7 @@ static hv_ctx *hv_cut(const uint8_t *text, size_t tlen, const hv_doc *docs,
 		if (end > tlen)
 			end = tlen;
 		while (pos + HV_MIN <= end) {
-			size_t lim = pos + HV_MAX < end ? pos + HV_MAX : end;
-			size_t cut = 0;
-			for (size_t q = lim; q > pos + HV_MIN; q--)
-				if (text[q - 1] == '\n') {
-					cut = q;
-					break;
-				}
-			if (!cut) {
-				cut = lim;
-				while (cut > pos + HV_MIN &&
-				       cut < end && (text[cut] & 0xC0) == 0x80)
-					cut--;
-			}
+			size_t cut = hv_cut_end(text, pos, end);
 			if (n == cap) {
 				cap *= 2;
 				c = realloc(c, cap * sizeof *c);

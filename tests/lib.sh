@@ -6,6 +6,9 @@ set -u
 B=${FS_BUILDDIR:-$(pwd)}
 S=${FS_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 FS=${FS:-$B/featscope}
+# The program itself, never wrapped: for a test's reference computations,
+# which need not run under valgrind with the runs they check.
+FS_REF=$FS
 GENFIX=$B/tests/genfix
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fs-test.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT

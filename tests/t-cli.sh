@@ -109,12 +109,15 @@ fs, ix, q = sys.argv[2], sys.argv[3], sys.argv[4]
 d = json.load(open(sys.argv[1]))
 assert d["contexts"], d
 seen_on = 0
+shown = {}
 for c in d["contexts"]:
     lo, hi = c["match"]
     assert c["text"][lo:hi].lower() == q.lower() or q.lower() in c["text"].lower(), c
     got = []
     for f in c["features"]:
-        s = json.loads(subprocess.run([fs, "show", "--json", "--limit", "100000", ix, f["feature"]], capture_output=True, check=True).stdout)
+        if f["feature"] not in shown:
+            shown[f["feature"]] = json.loads(subprocess.run([fs, "show", "--json", "--limit", "100000", ix, f["feature"]], capture_output=True, check=True).stdout)
+        s = shown[f["feature"]]
         exs = s["top"] + [e for iv in s["intervals"] for e in iv["examples"]] + s["random"]
         ex = [e for e in exs if e["context"] == c["context"]]
         assert ex, (f, c["context"])
@@ -134,7 +137,7 @@ for c in d["contexts"]:
         got.append((0 if f["on_match"] else 1, -f["act"]))
         seen_on += f["on_match"]
     assert got == sorted(got), (c["context"], got)
-assert seen_on > 0' "$TMP/span-$q.json" "$FS" "$IX" "$q"
+assert seen_on > 0' "$TMP/span-$q.json" "$FS_REF" "$IX" "$q"
 done
 
 # Text that is not words: full-text search finds nothing inside a DNA run,

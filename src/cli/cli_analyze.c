@@ -4,7 +4,10 @@
  * they complete, in memory bounded by the context), the features that
  * fire on each token and the features by total over the text, in text or
  * JSON. Options, opening the model and --feature steering are shared with
- * steer (cli_live.h).
+ * steer (cli_live.h). With --spans, a corpus instead (files or standard
+ * input, each file or with --lines each line a document): JSON Lines of
+ * the spans where the features named fire above a threshold, for
+ * monitoring (live/spans.h finds them).
  */
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
@@ -14,6 +17,7 @@
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"
+#include "live/spans.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -110,6 +114,11 @@ static const cli_opt analyze_opts[] = {
 	LIVE_OPT_FEATURE,
 	LIVE_OPT_MODE,
 	LIVE_OPT_JSON,
+	{"spans", 0, OPT_STR, "F", 0, 0,
+	 "JSON Lines of the spans where feature F fires (repeatable); the arguments after INDEX are then files "
+	 "('-' or none: standard input)"},
+	{"above", 0, OPT_STR, "X", 0, 0, "with --spans: a span's tokens have activations above X (0)"},
+	{"lines", 0, OPT_FLAG, NULL, 0, 0, "with --spans: each line of the input is a document"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
@@ -349,6 +358,307 @@ static void an_trim(an_state *a, size_t pend)
 	a->text_base = keep;
 }
 
+/* ------------------------------------------------------------------ spans */
+
+/* Bytes of a span's text kept for its line; the offsets are exact. */
+#define SP_TEXT_MAX 512
+
+/* One watched feature: its dictionary index, name and label, and the
+ * text of its open span. */
+typedef struct {
+	int idx;           /* in the dictionary */
+	feat_info *fi;     /* name, label */
+	fs_buf text;       /* the open span's first bytes */
+	int cut;           /* more than SP_TEXT_MAX bytes */
+	int64_t b0, b1;    /* its bytes in the document */
+} sp_feat;
+
+/* --spans' state: one document streams through the windows at a time;
+ * memory is bounded by the context, a piece of text and the spans' kept
+ * text. */
+typedef struct {
+	const live_opts *o;
+	live_session *ls;
+	sp_feat *w;          /* [nw] watched */
+	int nw;
+	int *widx;           /* [nw] their indices */
+	float *acts;         /* [ctx][nw] */
+	live_spans sp;       /* the open spans */
+	const char *source;  /* file name, "-" for standard input */
+	int64_t line;        /* 1-based line with --lines, else 0 */
+	fs_buf text;         /* the document's bytes from text_base on */
+	int64_t text_base;
+	int64_t *toff;       /* byte offsets of tokens from tok_base on, and the end of the last */
+	int ntoff, captoff;
+	int64_t tok_base;
+	int64_t T;           /* tokens of the document pushed */
+	int64_t found;       /* spans written */
+	int werr;            /* writing stdout failed */
+} sp_state;
+
+static int sp_emit(void *ud, const live_span *s)
+{
+	sp_state *a = ud;
+	sp_feat *w = &a->w[s->slot];
+	json_t *j = json_object();
+	json_object_set_new(j, "source", jw_str(a->source));
+	if (a->o->lines)
+		json_object_set_new(j, "line", json_integer(a->line));
+	json_object_set_new(j, "feature", jw_str(w->fi->name));
+	json_object_set_new(j, "label", jw_strn(w->fi->label, strlen(w->fi->label)));
+	json_object_set_new(j, "start", json_integer(w->b0));
+	json_object_set_new(j, "end", json_integer(w->b1));
+	json_object_set_new(j, "token_start", json_integer(s->tok0));
+	json_object_set_new(j, "token_end", json_integer(s->tok1));
+	json_object_set_new(j, "max", jw_num(s->max));
+	json_object_set_new(j, "max_token", json_integer(s->max_tok));
+	json_object_set_new(j, "mean", jw_num(s->sum / (double)(s->tok1 - s->tok0)));
+	json_object_set_new(j, "text", jw_strn(w->text.p ? w->text.p : "", w->text.len));
+	json_object_set_new(j, "text_cut", json_boolean(w->cut));
+	char *js = jw_dumps(j, JW_COMPACT, 6);
+	json_decref(j);
+	if (!js || fputs(js, stdout) == EOF || fputc('\n', stdout) == EOF)
+		a->werr = 1;
+	free(js);
+	a->found++;
+	w->text.len = 0;
+	w->cut = 0;
+	return a->werr;
+}
+
+/* Byte offset in the document of token t (t in [tok_base, tok_base + ntoff)). */
+static int64_t sp_off(const sp_state *a, int64_t t)
+{
+	return a->toff[t - a->tok_base];
+}
+
+static int sp_window(void *ud, const live_window *w)
+{
+	sp_state *a = ud;
+	int nw = a->nw;
+	live_sae_acts_of(a->ls->sae, w->rows, w->nrows, a->widx, nw, a->acts);
+	for (int i = 0; i < w->nrows; i++) {
+		int64_t t = w->row0 + i;
+		const float *ac = a->acts + (size_t)i * nw;
+		/* the spans this token ends are written before it joins any */
+		int rc = live_spans_push(&a->sp, ac, 1, t, sp_emit, a);
+		if (rc)
+			return rc;
+		int64_t b0 = sp_off(a, t), b1 = sp_off(a, t + 1);
+		for (int k = 0; k < nw; k++) {
+			if (!(ac[k] > (float)a->o->above))
+				continue;
+			sp_feat *f = &a->w[k];
+			if (f->text.len == 0 && !f->cut)
+				f->b0 = b0;
+			f->b1 = b1;
+			if (f->cut)
+				continue;
+			size_t room = SP_TEXT_MAX - f->text.len, n = (size_t)(b1 - b0);
+			if (n <= room) {
+				buf_add(&f->text, a->text.p + (b0 - a->text_base), n);
+				continue;
+			}
+			/* full: what is kept ends with a whole character (a
+			 * byte-level model's tokens may split one) */
+			f->cut = 1;
+			buf_add(&f->text, a->text.p + (b0 - a->text_base), room);
+			size_t L = f->text.len, c = L;
+			while (c > 0 && L - c < 4 && ((unsigned char)f->text.p[c - 1] & 0xc0) == 0x80)
+				c--;
+			if (c > 0 && ((unsigned char)f->text.p[c - 1] & 0x80) &&
+			    utf8_len((const unsigned char *)f->text.p + c - 1, L - c + 1) != (int)(L - c + 1))
+				f->text.len = c - 1;
+		}
+	}
+	return 0;
+}
+
+/* Tokenize text[0..n) of the document (from byte at) and run the windows
+ * it completes. */
+static int sp_push(sp_state *a, live_windows *lw, const char *text, size_t n, int64_t at)
+{
+	int *ids;
+	uint32_t *off;
+	int nt = live_tokenize(a->ls->model, text, n, &ids, &off);
+	/* the offsets of tokens the windows have handed back leave first */
+	int64_t keep = a->sp.next;
+	if (keep > a->tok_base) {
+		int drop = (int)(keep - a->tok_base);
+		memmove(a->toff, a->toff + drop, (size_t)(a->ntoff - drop) * sizeof *a->toff);
+		a->ntoff -= drop;
+		a->tok_base = keep;
+	}
+	if (a->ntoff + nt + 1 > a->captoff) {
+		a->captoff = 2 * (a->ntoff + nt + 1);
+		a->toff = xrealloc(a->toff, (size_t)a->captoff * sizeof *a->toff);
+	}
+	if (a->ntoff > 0)
+		a->ntoff--; /* the end of the last piece is the start of this one */
+	for (int i = 0; i <= nt; i++)
+		a->toff[a->ntoff++] = at + off[i];
+	a->T += nt;
+	int rc = live_windows_push(lw, ids, nt, sp_window, a);
+	free(ids);
+	free(off);
+	return rc;
+}
+
+/* Drop the document's bytes before the first token the windows still
+ * need (and before the last pend bytes, not tokenized yet). */
+static void sp_trim(sp_state *a, size_t pend)
+{
+	int64_t keep = a->text_base + (int64_t)(a->text.len - pend);
+	if (a->ntoff > 0 && a->toff[0] < keep)
+		keep = a->toff[0];
+	size_t drop = (size_t)(keep - a->text_base);
+	if (drop == 0)
+		return;
+	memmove(a->text.p, a->text.p + drop, a->text.len - drop);
+	a->text.len -= drop;
+	a->text_base = keep;
+}
+
+/* Feed bytes of the current document; eod: they end it. */
+static int sp_feed(sp_state *a, live_windows *lw, const char *b, size_t n, int eod, size_t *pend)
+{
+	buf_add(&a->text, b, n);
+	*pend += n;
+	int rc = 0;
+	if (*pend > 0) {
+		const char *un = a->text.p + (a->text.len - *pend);
+		size_t cut = eod ? *pend : an_cut(un, *pend);
+		if (cut > 0) {
+			int64_t at = a->text_base + (int64_t)(a->text.len - *pend);
+			rc = sp_push(a, lw, un, cut, at);
+			*pend -= cut;
+			sp_trim(a, *pend);
+		}
+	}
+	if (rc == 0 && eod) {
+		if (a->T > 0)
+			rc = live_windows_end(lw, sp_window, a);
+		if (rc == 0)
+			rc = live_spans_end(&a->sp, sp_emit, a);
+		live_windows_reset(lw);
+		a->text.len = 0;
+		a->text_base = 0;
+		a->ntoff = 0;
+		a->tok_base = 0;
+		a->T = 0;
+		for (int k = 0; k < a->nw; k++) {
+			a->w[k].text.len = 0;
+			a->w[k].cut = 0;
+		}
+	}
+	return rc;
+}
+
+/* One input (a file, or standard input when f is stdin): its documents. */
+static int sp_input(sp_state *a, live_windows *lw, FILE *f)
+{
+	char buf[AN_PIECE];
+	size_t pend = 0;
+	int rc = 0;
+	a->line = 1;
+	for (;;) {
+		size_t n = fread(buf, 1, sizeof buf, f);
+		size_t i = 0;
+		while (rc == 0 && a->o->lines && i < n) {
+			char *nl = memchr(buf + i, '\n', n - i);
+			if (!nl)
+				break;
+			size_t m = (size_t)(nl - (buf + i));
+			rc = sp_feed(a, lw, buf + i, m, 1, &pend);
+			i += m + 1;
+			a->line++;
+		}
+		if (rc == 0 && i < n)
+			rc = sp_feed(a, lw, buf + i, n - i, 0, &pend);
+		if (rc != 0 || n < sizeof buf)
+			break;
+	}
+	if (rc == 0 && (!a->o->lines || a->text.len > 0 || a->T > 0))
+		rc = sp_feed(a, lw, "", 0, 1, &pend);
+	return rc;
+}
+
+/* analyze --spans: the arguments after INDEX are files. */
+static int spans_run(live_opts *o, live_session *ls)
+{
+	int rc = FS_EXIT_USAGE;
+	if (o->nfeat) {
+		fs_warn("analyze: --spans and --feature: spans are found without steering");
+		return rc;
+	}
+	live_sae *s = ls->sae;
+	sp_state a = {0};
+	feat_cache fc = {ls, xcalloc((size_t)s->n_feat, sizeof *fc.by_idx)};
+	a.o = o;
+	a.ls = ls;
+	a.nw = o->nspans;
+	a.w = xcalloc((size_t)a.nw, sizeof *a.w);
+	a.widx = xcalloc((size_t)a.nw, sizeof *a.widx);
+	live_windows lw = {0};
+	int lw_ok = 0;
+	for (int k = 0; k < a.nw; k++) {
+		if (cli_live_resolve(ls, o->spans[k], &a.widx[k]) != 0)
+			goto out;
+		a.w[k].idx = a.widx[k];
+		a.w[k].fi = feat_get(&fc, a.widx[k]);
+	}
+	if (live_windows_init(&lw, ls->model, s->hook, NULL, 0, 0) != 0) {
+		fs_warn("analyze: %s: the model cannot run the dictionary's hook point", ls->model_file);
+		goto out;
+	}
+	lw_ok = 1;
+	a.acts = xmalloc((size_t)ls->model->ctx * a.nw * sizeof *a.acts);
+	live_spans_init(&a.sp, a.nw, (float)o->above);
+	int n = o->nargs > 1 ? o->nargs - 1 : 1;
+	rc = FS_EXIT_OK;
+	for (int i = 0; i < n && rc == FS_EXIT_OK; i++) {
+		const char *path = o->nargs > 1 ? o->args[i + 1] : "-";
+		int std = strcmp(path, "-") == 0;
+		FILE *f = std ? stdin : fopen(path, "rb");
+		if (!f) {
+			fs_warn("analyze: %s: %s", lesc(path, strlen(path)), strerror(errno));
+			rc = FS_EXIT_USAGE;
+			break;
+		}
+		a.source = path;
+		int r = sp_input(&a, &lw, f);
+		if (ferror(f)) {
+			fs_warn("analyze: %s: read error", lesc(path, strlen(path)));
+			rc = FS_EXIT_ERR;
+		} else if (a.werr) {
+			fs_warn("analyze: writing the spans failed");
+			rc = FS_EXIT_ERR;
+		} else if (r != 0) {
+			fs_warn("analyze: %s: the model failed on the text", lesc(path, strlen(path)));
+			rc = FS_EXIT_ERR;
+		}
+		if (!std)
+			fclose(f);
+	}
+	if (rc == FS_EXIT_OK && fflush(stdout) != 0) {
+		fs_warn("analyze: writing the spans failed");
+		rc = FS_EXIT_ERR;
+	}
+	live_spans_free(&a.sp);
+out:
+	if (lw_ok)
+		live_windows_free(&lw);
+	for (int k = 0; k < a.nw; k++)
+		buf_free(&a.w[k].text);
+	feat_cache_free(&fc, s->n_feat);
+	free(a.w);
+	free(a.widx);
+	free(a.acts);
+	free(a.toff);
+	buf_free(&a.text);
+	return rc;
+}
+
 static int analyze_run(const cmd_entry *e, int argc, char **argv)
 {
 	live_opts o = {0};
@@ -356,6 +666,8 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	o.limit = 20;
 	o.max_density = 2;
 	o.features = xcalloc((size_t)argc + 1, sizeof *o.features);
+	o.spans = xcalloc((size_t)argc + 1, sizeof *o.spans);
+	o.args = xcalloc((size_t)argc + 1, sizeof *o.args);
 	int rc = FS_EXIT_USAGE;
 	live_session ls = {0};
 	fs_index *ix = NULL;
@@ -369,8 +681,17 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int npos;
 	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
-	if (npos < 1 || npos > 2) {
-		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");
+	if (npos < 1 || (npos > 2 && !o.nspans)) {
+		rc = cli_usage_error(e, "expected INDEX and at most one TEXT (files: with --spans)");
+		goto out;
+	}
+	if (!o.nspans && (o.lines || o.above != 0)) {
+		rc = cli_usage_error(e, "--lines and --above go with --spans");
+		goto out;
+	}
+	if (o.nspans) {
+		if ((ix = cli_live_open(pos[0], &o, &ls)))
+			rc = spans_run(&o, &ls);
 		goto out;
 	}
 	const char *targ = npos == 2 ? pos[1] : "-";
@@ -578,6 +899,8 @@ out:
 	free(terms);
 	free(tfids);
 	free(o.features);
+	free(o.spans);
+	free(o.args);
 	live_session_close(&ls);
 	if (ix)
 		index_close(ix);
@@ -586,10 +909,10 @@ out:
 
 const cmd_entry cmd_analyze_entry = {
 	.name = "analyze",
-	.args = "INDEX [TEXT | -]",
+	.args = "INDEX [TEXT | - | FILE...]",
 	.opts = analyze_opts,
 	.run_argv = analyze_run,
 	.summary = "run the attached model: the features firing on each token of a text",
 	.min_args = 1,
-	.max_args = 2,
+	.max_args = -1,
 };

@@ -204,8 +204,9 @@ out:
  * "#FID"), or NULL: a feature named with its dictionary selects it. */
 static const char *named_sae(fs_index *ix, const live_opts *o)
 {
-	for (int i = 0; i < o->nfeat; i++) {
-		const char *arg = o->features[i], *eq = strrchr(arg, '=');
+	for (int i = 0; i < o->nfeat + o->nspans; i++) {
+		const char *arg = i < o->nfeat ? o->features[i] : o->spans[i - o->nfeat];
+		const char *eq = i < o->nfeat ? strrchr(arg, '=') : arg + strlen(arg);
 		if (!eq || eq == arg)
 			continue;
 		char *name = xstrndup(arg, (size_t)(eq - arg)), err[512];
@@ -240,18 +241,18 @@ fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls
 /* Resolve F in the session's dictionary ("N", "SAE/N", "#FID"); with
  * dict not NULL, a feature of any dictionary of the index, its row in
  * *dict. */
-static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, const fs_sae **dict)
+static int64_t resolve_in(live_session *ls, const char *opt, const char *name, int64_t *idx, const fs_sae **dict)
 {
 	char err[512];
 	int64_t fid, n;
 	if (!strchr(name, '/') && name[0] != '#') {
 		if (fs_parse_i64(name, &n) != 0) {
-			fs_warn("--feature: '%s': not a feature name (N, SAE/N or #FID)", lesc(name, strlen(name)));
+			fs_warn("%s: '%s': not a feature name (N, SAE/N or #FID)", opt, lesc(name, strlen(name)));
 			return -1;
 		}
 		fid = index_feature_id(ls->ix, ls->dict->id, n);
 		if (fid < 0) {
-			fs_warn("--feature: %s: no such feature in dictionary '%s' (features 0 to %lld)",
+			fs_warn("%s: %s: no such feature in dictionary '%s' (features 0 to %lld)", opt,
 				lesc(name, strlen(name)), ls->dict->name, (long long)ls->dict->n_features - 1);
 			return -1;
 		}
@@ -262,16 +263,16 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, cons
 		const fs_sae *d = sn ? index_sae_by_name(ls->ix, sn) : NULL;
 		free(sn);
 		if (name[0] == '#')
-			fs_warn("--feature: %s (global ids are #1 to #%lld)", err, (long long)index_n_features(ls->ix));
+			fs_warn("%s: %s (global ids are #1 to #%lld)", opt, err, (long long)index_n_features(ls->ix));
 		else if (d && d->n_features > 0)
-			fs_warn("--feature: %s (%s has features 0 to %lld)", err, d->name, (long long)d->n_features - 1);
+			fs_warn("%s: %s (%s has features 0 to %lld)", opt, err, d->name, (long long)d->n_features - 1);
 		else
-			fs_warn("--feature: %s", err);
+			fs_warn("%s: %s", opt, err);
 		return -1;
 	}
 	fs_feature f;
 	if (index_feature(ls->ix, fid, &f) != 0) {
-		fs_warn("--feature: %s: no such feature", lesc(name, strlen(name)));
+		fs_warn("%s: %s: no such feature", opt, lesc(name, strlen(name)));
 		return -1;
 	}
 	const fs_sae *fd = index_sae_by_id(ls->ix, (int)f.sae);
@@ -282,7 +283,7 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, cons
 	if (dict)
 		*dict = fd;
 	if (!ok) {
-		fs_warn("--feature: %s: not in dictionary '%s', the one steered (features of one dictionary at a time)",
+		fs_warn("%s: %s: not in dictionary '%s', the one in use (features of one dictionary at a time)", opt,
 			lesc(name, strlen(name)), ls->dict->name);
 		return -1;
 	}
@@ -311,7 +312,7 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 		return -1;
 	}
 	int64_t idx;
-	*fid = resolve_in(ls, name, &idx, dict);
+	*fid = resolve_in(ls, "--feature", name, &idx, dict);
 	free(name);
 	if (*fid < 0)
 		return -1;
@@ -364,6 +365,8 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			if (*npos < 2)
 				pos[*npos] = p.val;
 			(*npos)++;
+			if (o->args)
+				o->args[o->nargs++] = p.val;
 			continue;
 		}
 		const char *n = e->opts[k].name, *v = p.val;
@@ -376,6 +379,14 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			o->positions = 1;
 		else if (!strcmp(n, "feature"))
 			o->features[o->nfeat++] = (char *)v;
+		else if (!strcmp(n, "spans"))
+			o->spans[o->nspans++] = (char *)v;
+		else if (!strcmp(n, "lines"))
+			o->lines = 1;
+		else if (!strcmp(n, "above")) {
+			if (num_opt(cmd, n, v, -1e30, 1e30, &o->above) != 0)
+				return -1;
+		}
 		else if (!strcmp(n, "prompt"))
 			o->prompt = v;
 		else if (!strcmp(n, "top"))
@@ -407,6 +418,15 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 		}
 	}
 	return 0;
+}
+
+int cli_live_resolve(live_session *ls, const char *name, int *idx)
+{
+	int64_t i;
+	int64_t fid = resolve_in(ls, "--spans", name, &i, NULL);
+	if (fid >= 0)
+		*idx = (int)i;
+	return fid < 0 ? -1 : 0;
 }
 
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids)

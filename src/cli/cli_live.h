@@ -29,6 +29,12 @@ typedef struct {
 	double temperature;   /* --temperature T */
 	uint64_t seed;        /* --seed S */
 	int runs;             /* --runs N: seeds S .. S+N-1 */
+	char **spans;         /* --spans F, argc slots */
+	int nspans;           /* how many */
+	double above;         /* --above X */
+	int lines;            /* --lines: each input line a document */
+	const char **args;    /* every positional argument (argc slots) */
+	int nargs;            /* how many */
 } live_opts;
 
 /* Escaped bytes (core/escape.h's rule) into a ring of buffers: valid
@@ -45,6 +51,9 @@ fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls
  * message or --help, *rc then being the exit code. */
 int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos, int *npos,
 			int *rc);
+/* A feature named N, SAE/N or #FID in the session's dictionary: its
+ * index there in *idx; -1 after a message. */
+int cli_live_resolve(live_session *ls, const char *name, int *idx);
 /* The steering terms of --feature options (their fids in fids); -1 after
  * a message. */
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids);

@@ -326,6 +326,15 @@ void live_windows_free(live_windows *w)
 	memset(w, 0, sizeof *w);
 }
 
+void live_windows_reset(live_windows *w)
+{
+	w->nids = 0;
+	w->ids_base = 0;
+	w->s = 0;
+	w->keep_from = 0;
+	w->lossfrom = 0;
+}
+
 /* The losses of positions from..e-2 of the window [s, e) from its logits. */
 static void window_losses(live_windows *w, const int *ids, int64_t s, int64_t e, float *out)
 {

@@ -249,6 +249,9 @@ int live_windows_push(live_windows *w, const int *ids, int n, live_window_fn fn,
 /* The text is complete: run the last window (same returns). */
 int live_windows_end(live_windows *w, live_window_fn fn, void *ud);
 void live_windows_free(live_windows *w);
+/* After live_windows_end: start a new text at position 0 with the same
+ * model, point and buffers (documents one after another). */
+void live_windows_reset(live_windows *w);
 
 /* -------------------------------------------------------------------- SAE */
 
@@ -306,6 +309,10 @@ void live_sae_encode(live_sae *s, const float *x, int n, int kmax, int *idx, flo
 /* Activation of one feature on each row of x (dense: what encode gives
  * that feature, 0 when it is not among the active ones). */
 void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out);
+
+/* Activations of the features f[0..nf) on each row of x, as
+ * live_sae_feature_acts gives them, from one encoding: out[n][nf]. */
+void live_sae_acts_of(live_sae *s, const float *x, int n, const int *f, int nf, float *out);
 
 /* Steering: features held at values (clamp) or added (add). Clamping
  * adds (V - a) / (W_enc[f] . W_dec[f]) W_dec[f] (the plain (V - a) W_dec[f]

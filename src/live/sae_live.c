@@ -382,6 +382,14 @@ void live_sae_feature_acts(live_sae *s, const float *x, int n, int f, float *out
 		out[i] = sae_one(s, pre + (size_t)i * s->n_feat, f);
 }
 
+void live_sae_acts_of(live_sae *s, const float *x, int n, const int *f, int nf, float *out)
+{
+	const float *pre = sae_pre(s, x, n);
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < nf; j++)
+			out[(size_t)i * nf + j] = sae_one(s, pre + (size_t)i * s->n_feat, f[j]);
+}
+
 /* ---------------------------------------------------------------- steering */
 
 #define STEER_ROUNDS 6 /* clamp corrections per batch at most */
