@@ -21,6 +21,8 @@
  * live.am. */
 #define LIVE_ARCHS(X) \
 	X(demo)       /* arch_demo.c: FSLM0001/FSLM0002 files */ \
+	X(hf)         /* arch_hf.c: Llama, Qwen 2/3, Gemma 2/3, GPT-NeoX folders (before gpt2, \
+		       * which takes any folder with a config.json) */ \
 	X(gpt2)       /* arch_gpt2.c: a Hugging Face GPT-2 folder */
 
 #define LIVE_ARCH_DECL(name) extern const live_arch live_arch_##name;
