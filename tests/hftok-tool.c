@@ -8,6 +8,8 @@
  *                       space separated, a tab and the hex of their decoding;
  *                       checks the offsets (nondecreasing, inside the
  *                       input, the first at 0) and exits 1 if not
+ *   offsets DIR TEXT    encodes TEXT (an argument, any bytes); prints
+ *                       ID@OFFSET for each token, space separated
  *   info DIR            prints "vocab N bos B eos E adds_bos A"
  *   load DIR            loads the tokenizer (exit 2 with its message)
  */
@@ -88,7 +90,7 @@ out:
 int main(int argc, char **argv)
 {
 	if (argc < 3 || (strcmp(argv[1], "encode") == 0 && argc != 4)) {
-		fprintf(stderr, "usage: hftok-tool encode DIR INPUTS | info DIR | load DIR\n");
+		fprintf(stderr, "usage: hftok-tool encode DIR INPUTS | offsets DIR TEXT | info DIR | load DIR\n");
 		return 2;
 	}
 	char err[1024];
@@ -100,7 +102,20 @@ int main(int argc, char **argv)
 	int rc = 0;
 	if (strcmp(argv[1], "encode") == 0)
 		rc = do_encode(b, argv[3]);
-	else if (strcmp(argv[1], "info") == 0)
+	else if (strcmp(argv[1], "offsets") == 0 && argc == 4) {
+		int32_t *ids = NULL;
+		uint32_t *offs = NULL;
+		int64_t cnt = 0, cap = 0;
+		if (bpe_encode_bytes(b, argv[3], strlen(argv[3]), &ids, &offs, &cnt, &cap, err, sizeof err) != 0) {
+			fprintf(stderr, "hftok-tool: %s\n", err);
+			rc = 2;
+		}
+		for (int64_t i = 0; i < cnt; i++)
+			printf(i ? " %d@%u" : "%d@%u", ids[i], offs[i]);
+		putchar('\n');
+		free(ids);
+		free(offs);
+	} else if (strcmp(argv[1], "info") == 0)
 		printf("vocab %d bos %d eos %d adds_bos %d\n", bpe_vocab_size(b), bpe_bos(b), bpe_eos(b), bpe_adds_bos(b));
 	bpe_free(b);
 	fflush(stdout);
