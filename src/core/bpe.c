@@ -250,6 +250,8 @@ void bpe_free(fs_bpe *b)
 	for (int i = 0; i < b->nadded; i++)
 		free(b->added[i].s);
 	free(b->added);
+	free(b->ahash);
+	free(b->alens);
 	free(b->strip);
 	free(b->w);
 	free(b->wl);
@@ -266,6 +268,23 @@ void bpe_ready(fs_bpe *b)
 {
 	if (!b->cache)
 		b->cache = xcalloc(CACHE_SLOTS, sizeof *b->cache);
+	free(b->ahash);
+	free(b->alens);
+	b->acap = pow2_above((size_t)b->nadded + 1);
+	b->ahash = xmalloc(sizeof *b->ahash * b->acap);
+	for (size_t i = 0; i < b->acap; i++)
+		b->ahash[i] = -1;
+	b->alens = xmalloc(sizeof *b->alens * (size_t)(b->nadded + 1));
+	b->nalens = 0;
+	for (int k = 0; k < b->nadded; k++) {
+		const bpe_added *a = &b->added[k];
+		if (!b->nalens || b->alens[b->nalens - 1] != a->n)
+			b->alens[b->nalens++] = (uint32_t)a->n;
+		size_t i = bpe_hash(a->s, a->n) & (b->acap - 1);
+		while (b->ahash[i] >= 0)
+			i = (i + 1) & (b->acap - 1);
+		b->ahash[i] = k;
+	}
 }
 
 int bpe_vocab_size(const fs_bpe *b)
@@ -879,12 +898,20 @@ static int js_space(uint32_t c)
 	       c == 0x3000 || c == 0xfeff;
 }
 
-/* The longest added token at text[i..n), or -1. */
+/* The longest added token at text[0..n), or -1: the contents hashed, one
+ * look-up per distinct length, longest first. */
 static int added_at(const fs_bpe *b, const char *t, size_t n)
 {
-	for (int k = 0; k < b->nadded; k++) /* longest first */
-		if (b->added[k].n <= n && memcmp(b->added[k].s, t, b->added[k].n) == 0)
-			return k;
+	for (int L = 0; L < b->nalens; L++) {
+		size_t len = b->alens[L];
+		if (len > n)
+			continue;
+		for (size_t i = bpe_hash(t, len) & (b->acap - 1); b->ahash[i] >= 0; i = (i + 1) & (b->acap - 1)) {
+			const bpe_added *a = &b->added[b->ahash[i]];
+			if (a->n == len && memcmp(a->s, t, len) == 0)
+				return b->ahash[i];
+		}
+	}
 	return -1;
 }
 

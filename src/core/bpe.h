@@ -23,9 +23,11 @@
  *      ignore_merges a piece that is itself a vocabulary entry is one
  *      token; a character outside the vocabulary becomes its <0xXX>
  *      tokens (byte_fallback) or the unknown token.
- * A tokenizer.json without normalizer, pre_tokenizer and decoder is read
- * as GPT-2's (its split pattern; special tokens spelled as text, as
- * GPT-2's own encoder does). Anything else a tokenizer.json asks for
+ * A tokenizer.json without normalizer, pre_tokenizer and decoder, or with
+ * GPT-2's own pipeline (ByteLevel with its pattern, no normaliser) and no
+ * added token outside the vocabulary, is read as GPT-2's (its split
+ * pattern; special tokens spelled as text, as GPT-2's own encoder does and
+ * as featscope always read GPT-2). Anything else a tokenizer.json asks for
  * (another model type, normaliser, pre-tokenizer, decoder or
  * post-processor) is refused with one line naming the file and field.
  *

@@ -104,6 +104,10 @@ struct fs_bpe {
 	bpe_added *added;       /* added tokens, longest first */
 	int nadded;
 	uint8_t added_first[256]; /* a byte an added token starts with */
+	int32_t *ahash;         /* content -> index in added, open addressing (-1 empty) */
+	size_t acap;            /* its slots (power of two) */
+	uint32_t *alens;        /* the distinct content lengths, longest first */
+	int nalens;
 	char *strip;            /* decoder Strip: content removed from the decoded start */
 	size_t striplen;
 	int strip_n;            /* how many times at most */
@@ -125,7 +129,8 @@ int bpe_vocab_find(const fs_bpe *b, const void *s, size_t n);
 void bpe_vocab_set(fs_bpe *b, int id, int replace);
 void bpe_merges_alloc(fs_bpe *b, size_t count);
 void bpe_merge_add(fs_bpe *b, int32_t x, int32_t y, int32_t rank, int32_t id);
-/* The loader is done: allocate the encoder's cache. */
+/* The loader is done: index the added tokens (sorted longest first),
+ * allocate the encoder's cache. */
 void bpe_ready(fs_bpe *b);
 /* Compile a pre-tokenizer regex written for JavaScript/Oniguruma (the
  * reference's dialect) to PCRE2; -1 with err. */

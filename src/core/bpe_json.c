@@ -695,8 +695,25 @@ static int load_tj(fs_bpe *b, json_t *root, json_t *cfg, const char *cname, char
 				!b->strip;
 	}
 	json_t *vocab = json_object_get(model, "vocab");
-	if (load_vocab(b, vocab, name, err, errlen) != 0 ||
-	    load_added(b, json_object_get(root, "added_tokens"), json_object_size(vocab), err, errlen) != 0)
+	if (load_vocab(b, vocab, name, err, errlen) != 0)
+		return -1;
+	json_t *added = json_object_get(root, "added_tokens");
+	if (b->gpt2_shape && !b->legacy) {
+		/* GPT-2's pipeline whose added tokens are all in its vocabulary
+		 * (<|endoftext|>): read as GPT-2's own, as from vocab.json +
+		 * merges.txt, special tokens spelled as text */
+		size_t i;
+		json_t *at;
+		int all = json_is_array(added);
+		json_array_foreach(added, i, at) {
+			const char *c = jstr(at, "content");
+			json_t *id = json_object_get(at, "id");
+			if (!c || !json_is_integer(id) || bpe_vocab_find(b, c, strlen(c)) != json_integer_value(id))
+				all = 0;
+		}
+		b->legacy = all;
+	}
+	if (load_added(b, added, json_object_size(vocab), err, errlen) != 0)
 		return -1;
 	json_t *merges = json_object_get(model, "merges");
 	if (!json_is_array(merges))
