@@ -118,24 +118,41 @@ static int load_vocab(fs_bpe *b, json_t *obj, const char *where, char *err, size
 	return rc;
 }
 
+/* A vocabulary string as a key into buf (room for n bytes: byte-level
+ * keys are never longer); its length, or -1 outside the byte-level
+ * alphabet. */
+static long key_into(const fs_bpe *b, const char *s, size_t n, char *buf)
+{
+	if (!b->bytelevel) {
+		memcpy(buf, s, n);
+		return (long)n;
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		int l = utf8_len((const unsigned char *)s + i, n - i);
+		int byte = l ? tok_bl_byte(utf8_decode((const unsigned char *)s + i, l)) : -1;
+		if (byte < 0)
+			return -1;
+		buf[o++] = (char)byte;
+		i += (size_t)l;
+	}
+	return (long)o;
+}
+
 /* One merge "A B" (vocabulary strings). */
 static int add_merge(fs_bpe *b, const char *a, size_t alen, const char *c, size_t clen, int32_t rank,
 		     const char *where, char *err, size_t errlen)
 {
-	fs_buf ra = {0}, rb = {0};
+	char stack[512], *buf = alen + clen <= sizeof stack ? stack : xmalloc(alen + clen);
 	int rc = 0;
-	if (b->bytelevel && (unbytelevel(a, alen, &ra) != 0 || unbytelevel(c, clen, &rb) != 0)) {
+	long la = key_into(b, a, alen, buf), lc = la < 0 ? -1 : key_into(b, c, clen, buf + la);
+	if (la < 0 || lc < 0) {
 		rc = fs_seterr(err, errlen, "%s: merge %d: a token outside the byte-level alphabet", where,
 			       rank + 1);
 		goto out;
 	}
-	if (!b->bytelevel) {
-		buf_add(&ra, a, alen);
-		buf_add(&rb, c, clen);
-	}
-	int x = bpe_vocab_find(b, ra.p ? ra.p : "", ra.len), y = bpe_vocab_find(b, rb.p ? rb.p : "", rb.len);
-	buf_add(&ra, rb.p ? rb.p : "", rb.len);
-	int z = bpe_vocab_find(b, ra.p ? ra.p : "", ra.len);
+	int x = bpe_vocab_find(b, buf, (size_t)la), y = bpe_vocab_find(b, buf + la, (size_t)lc);
+	int z = x < 0 || y < 0 ? -1 : bpe_vocab_find(b, buf, (size_t)(la + lc));
 	if (x < 0 || y < 0 || z < 0) {
 		rc = fs_seterr(err, errlen, "%s: merge %d: %s not in the vocabulary", where, rank + 1,
 			       x < 0 ? "its first token is" : y < 0 ? "its second token is" : "the merged token is");
@@ -143,8 +160,8 @@ static int add_merge(fs_bpe *b, const char *a, size_t alen, const char *c, size_
 	}
 	bpe_merge_add(b, x, y, rank, z);
 out:
-	buf_free(&ra);
-	buf_free(&rb);
+	if (buf != stack)
+		free(buf);
 	return rc;
 }
 
