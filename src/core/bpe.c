@@ -559,6 +559,8 @@ static void nt_reserve(ntext *t, size_t extra)
 /* n bytes, each from offset off (map NULL) or from map[i]. */
 static void nt_add(ntext *t, const char *s, size_t n, const uint32_t *map, uint32_t off)
 {
+	if (!n)
+		return; /* t->p may still be NULL */
 	nt_reserve(t, n);
 	memcpy(t->p + t->n, s, n);
 	for (size_t i = 0; i < n; i++)
