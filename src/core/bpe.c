@@ -1,89 +1,36 @@
 /*
- * bpe.c: GPT-2 byte-level BPE (see bpe.h). Tokens are kept as raw bytes
- * (the byte-level alphabet undone at load), merges as a hash from a pair
- * of ids to (rank, merged id). A piece of text is encoded by starting from
- * one token per byte and merging, as GPT-2's encoder.py does, every
- * non-overlapping occurrence (left to right) of the lowest-ranked adjacent
- * pair until no pair has a rank; the pairs wait in a heap by rank
- * (merge_piece), so a long piece (CJK text without spaces is one) costs
- * O(n log n), not O(n) per merge applied. Encoded pieces are cached.
+ * bpe.c: the BPE engine (see bpe.h): the merge loop, encoding (added
+ * tokens, normalisers with byte offsets kept, pre-tokenizer splits, the
+ * model with byte-level or byte-fallback symbols) and decoding. Reading the
+ * files is bpe_json.c's. Tokens are kept by their key (the vocabulary
+ * string as pieces spell it: raw bytes for byte-level BPE, UTF-8 text
+ * otherwise) and by their decoded bytes; merges as a hash from a pair of
+ * ids to (rank, merged id). A piece is encoded by starting from one symbol
+ * per byte (byte-level) or per character and merging, as GPT-2's
+ * encoder.py does, every non-overlapping occurrence (left to right) of the
+ * lowest-ranked adjacent pair until no pair has a rank; the pairs wait in a
+ * heap by rank (merge_piece), so a long piece (CJK text without spaces is
+ * one, a whole Gemma text is one) costs O(n log n), not O(n) per merge
+ * applied. Encoded pieces are cached.
  */
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include "core/bpe.h"
+#include "core/bpe_int.h"
 #include "core/tokens.h"
 #include "core/util.h"
 
-#include <errno.h>
-#include <jansson.h>
-#include <pcre2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <utf8proc.h>
 
-/* ECMAScript's \s (the reference encoder is JavaScript): */
+/* ECMAScript's \s (the reference encoders are JavaScript): */
 #define WS "\\t\\n\\x{0b}\\f\\r \\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}\\x{feff}"
-static const char bpe_pattern[] =
+const char bpe_gpt2_pattern[] =
 	"'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^" WS "\\p{L}\\p{N}]+|[" WS "]+(?![^" WS "])|[" WS "]+";
 
 #define CACHE_SLOTS 65536   /* piece cache entries (power of two) */
 #define CACHE_MAXLEN 64     /* longest piece cached, bytes */
 
-/* One cached piece: its bytes and tokens. */
-typedef struct {
-	uint64_t h;         /* hash of the bytes, 0 when empty */
-	char *s;            /* the bytes */
-	uint32_t n;         /* byte count */
-	int32_t *ids;       /* tokens */
-	uint32_t *lens;     /* their byte lengths */
-	uint32_t nids;      /* token count */
-} cache_ent;
-
-/* A merge: the pair (a, b) becomes id at rank. */
-typedef struct {
-	uint64_t key;       /* a << 32 | b, plus 1 so 0 means empty */
-	int32_t rank;       /* position in the merge list */
-	int32_t id;         /* the merged token */
-} merge_ent;
-
-/* A vocabulary entry in the bytes -> id hash. */
-typedef struct {
-	uint64_t h;         /* hash of the bytes, 0 when empty */
-	int32_t id;         /* token id */
-} vocab_slot;
-
-/* A candidate merge: the pair whose left token is at pos, of rank rank. */
-typedef struct {
-	int32_t rank;       /* the pair's merge rank when pushed */
-	uint32_t pos;       /* byte position of its left token in the piece */
-} bpe_cand;
-
-struct fs_bpe {
-	char *name;             /* file for messages */
-	int n;                  /* ids 0..n-1 */
-	uint8_t **tok;          /* raw bytes by id (NULL: no token) */
-	uint32_t *len;          /* their lengths */
-	vocab_slot *vs;         /* bytes -> id, open addressing */
-	size_t vcap;            /* slots (power of two) */
-	merge_ent *ms;          /* pair -> merge, open addressing */
-	size_t mcap;            /* slots (power of two) */
-	int32_t byte_id[256];   /* the token of each single byte (-1 none) */
-	int eot;                /* "<|endoftext|>" or -1 */
-	pcre2_code *re;         /* the pre-split pattern */
-	pcre2_match_data *md;   /* its match data */
-	int jit;                /* re is JIT-compiled */
-	cache_ent *cache;       /* encoded pieces */
-	int32_t *w;             /* scratch: tokens of the piece being merged */
-	uint32_t *wl;           /* scratch: their byte lengths */
-	size_t wcap;            /* scratch entries */
-	int32_t *nx, *pv;       /* scratch: next and previous token of each position (-1 none) */
-	uint32_t *round;        /* scratch: the positions of one merge round */
-	bpe_cand *heap;         /* scratch: candidate merges */
-	size_t nh, hcap;        /* candidates in the heap, room */
-	uint64_t lookups;       /* pair lookups made while encoding (bpe_lookups) */
-};
-
-static uint64_t hash_bytes(const void *p, size_t n)
+uint64_t bpe_hash(const void *p, size_t n)
 {
 	const uint8_t *s = p;
 	uint64_t h = 1469598103934665603ull;
@@ -103,28 +50,51 @@ static uint64_t mix64(uint64_t x)
 	return x;
 }
 
-static int vocab_find(const fs_bpe *b, const void *s, size_t n)
+int bpe_vocab_find(const fs_bpe *b, const void *s, size_t n)
 {
 	if (!b->vcap)
 		return -1;
-	uint64_t h = hash_bytes(s, n);
+	uint64_t h = bpe_hash(s, n);
 	for (size_t i = h & (b->vcap - 1);; i = (i + 1) & (b->vcap - 1)) {
 		const vocab_slot *v = &b->vs[i];
 		if (!v->h)
 			return -1;
-		if (v->h == h && b->len[v->id] == n && memcmp(b->tok[v->id], s, n) == 0)
+		if (v->h == h && b->klen[v->id] == n && (n == 0 || memcmp(b->key[v->id], s, n) == 0))
 			return v->id;
 	}
 }
 
-static void vocab_insert(fs_bpe *b, int id)
+void bpe_vocab_set(fs_bpe *b, int id, int replace)
 {
-	uint64_t h = hash_bytes(b->tok[id], b->len[id]);
+	if ((b->vused + 1) * 2 > b->vcap) {
+		/* grow: rehash every slot */
+		size_t oc = b->vcap;
+		vocab_slot *old = b->vs;
+		b->vcap = oc ? oc * 2 : 1024;
+		b->vs = xcalloc(b->vcap, sizeof *b->vs);
+		for (size_t i = 0; i < oc; i++)
+			if (old[i].h) {
+				size_t j = old[i].h & (b->vcap - 1);
+				while (b->vs[j].h)
+					j = (j + 1) & (b->vcap - 1);
+				b->vs[j] = old[i];
+			}
+		free(old);
+	}
+	uint64_t h = bpe_hash(b->key[id], b->klen[id]);
 	size_t i = h & (b->vcap - 1);
-	while (b->vs[i].h)
-		i = (i + 1) & (b->vcap - 1);
+	for (; b->vs[i].h; i = (i + 1) & (b->vcap - 1)) {
+		const vocab_slot *v = &b->vs[i];
+		int o = v->id;
+		if (v->h == h && b->klen[o] == b->klen[id] && (b->klen[id] == 0 || memcmp(b->key[o], b->key[id], b->klen[id]) == 0)) {
+			if (replace)
+				b->vs[i].id = id;
+			return;
+		}
+	}
 	b->vs[i].h = h;
 	b->vs[i].id = id;
+	b->vused++;
 }
 
 static const merge_ent *merge_find(const fs_bpe *b, int32_t x, int32_t y)
@@ -139,15 +109,29 @@ static const merge_ent *merge_find(const fs_bpe *b, int32_t x, int32_t y)
 	}
 }
 
-/* Add a merge unless the pair has one already (the first rank wins, as in
- * a dict built from the list). */
-static void merge_add(fs_bpe *b, int32_t x, int32_t y, int32_t rank, int32_t id)
+static size_t pow2_above(size_t n)
+{
+	size_t c = 16;
+	while (c < n * 2)
+		c <<= 1;
+	return c;
+}
+
+void bpe_merges_alloc(fs_bpe *b, size_t count)
+{
+	free(b->ms);
+	b->mcap = pow2_above(count ? count : 1);
+	b->ms = xcalloc(b->mcap, sizeof *b->ms);
+}
+
+/* Add a merge; a later duplicate of a pair overrides, as Python's
+ * dict(zip(...)) and the reference's Map do. */
+void bpe_merge_add(fs_bpe *b, int32_t x, int32_t y, int32_t rank, int32_t id)
 {
 	uint64_t key = (((uint64_t)(uint32_t)x << 32) | (uint32_t)y) + 1;
 	size_t i = mix64(key) & (b->mcap - 1);
 	while (b->ms[i].key) {
 		if (b->ms[i].key == key) {
-			/* a later duplicate overrides, as Python's dict(zip(...)) does */
 			b->ms[i].rank = rank;
 			b->ms[i].id = id;
 			return;
@@ -159,12 +143,85 @@ static void merge_add(fs_bpe *b, int32_t x, int32_t y, int32_t rank, int32_t id)
 	b->ms[i].id = id;
 }
 
+/* JavaScript's translation of Python regex syntax it lacks (the same
+ * replacement the reference makes), then ECMAScript's \s, \S, \d and \w
+ * spelled out, since PCRE2 with UCP would read them as Unicode classes. */
+int bpe_pre_regex(bpe_pre *p, const char *pattern, const char *where, char *err, size_t errlen)
+{
+	static const char ci_from[] = "(?i:'s|'t|'re|'ve|'m|'ll|'d)";
+	static const char ci_to[] = "(?:'([sS]|[tT]|[rR][eE]|[vV][eE]|[mM]|[lL][lL]|[dD]))";
+	fs_buf o = {0};
+	int in_class = 0;
+	for (const char *s = pattern; *s;) {
+		if (!in_class && strncmp(s, ci_from, sizeof ci_from - 1) == 0) {
+			buf_adds(&o, ci_to);
+			s += sizeof ci_from - 1;
+			continue;
+		}
+		if (*s == '\\' && s[1]) {
+			char c = s[1];
+			const char *rep = NULL;
+			if (c == 's')
+				rep = in_class ? WS : "[" WS "]";
+			else if (c == 'S')
+				rep = in_class ? NULL : "[^" WS "]";
+			else if (c == 'd')
+				rep = in_class ? "0-9" : "[0-9]";
+			else if (c == 'w')
+				rep = in_class ? "A-Za-z0-9_" : "[A-Za-z0-9_]";
+			if (c == 'S' && in_class) {
+				buf_free(&o);
+				return fs_seterr(err, errlen, "%s: \\S inside a character class is not supported", where);
+			}
+			if (rep) {
+				buf_adds(&o, rep);
+			} else if (c == '#' || c == '&' || c == '~') {
+				buf_addc(&o, c);
+			} else {
+				buf_addc(&o, '\\');
+				buf_addc(&o, c);
+			}
+			s += 2;
+			continue;
+		}
+		if (!in_class && *s == '[') {
+			in_class = 1;
+			buf_addc(&o, *s++);
+			if (*s == '^')
+				buf_addc(&o, *s++);
+			continue;
+		}
+		if (in_class && *s == ']')
+			in_class = 0;
+		buf_addc(&o, *s++);
+	}
+	buf_addc(&o, 0);
+	int ec;
+	PCRE2_SIZE eo;
+	p->re = pcre2_compile((PCRE2_SPTR)o.p, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo, NULL);
+	buf_free(&o);
+	if (!p->re) {
+		PCRE2_UCHAR m[120];
+		pcre2_get_error_message(ec, m, sizeof m);
+		return fs_seterr(err, errlen, "%s: regex: %s", where, (const char *)m);
+	}
+	p->jit = pcre2_jit_compile(p->re, PCRE2_JIT_COMPLETE) == 0;
+	p->md = pcre2_match_data_create_from_pattern(p->re, NULL);
+	return 0;
+}
+
 void bpe_free(fs_bpe *b)
 {
 	if (!b)
 		return;
-	for (int i = 0; i < b->n; i++)
-		free(b->tok[i]);
+	for (int i = 0; i < b->n; i++) {
+		if (b->tok && b->key && b->tok[i] != b->key[i])
+			free(b->tok[i]);
+		if (b->key)
+			free(b->key[i]);
+	}
+	free(b->key);
+	free(b->klen);
 	free(b->tok);
 	free(b->len);
 	free(b->vs);
@@ -173,14 +230,29 @@ void bpe_free(fs_bpe *b)
 		for (size_t i = 0; i < CACHE_SLOTS; i++) {
 			free(b->cache[i].s);
 			free(b->cache[i].ids);
-			free(b->cache[i].lens);
+			free(b->cache[i].rel);
 		}
 		free(b->cache);
 	}
-	if (b->md)
-		pcre2_match_data_free(b->md);
-	if (b->re)
-		pcre2_code_free(b->re);
+	for (int i = 0; i < b->nnorm; i++) {
+		free(b->norm[i].pat);
+		free(b->norm[i].rep);
+	}
+	free(b->norm);
+	for (int i = 0; i < b->npre; i++) {
+		if (b->pre[i].md)
+			pcre2_match_data_free(b->pre[i].md);
+		if (b->pre[i].re)
+			pcre2_code_free(b->pre[i].re);
+		free(b->pre[i].lit);
+	}
+	free(b->pre);
+	for (int i = 0; i < b->nadded; i++)
+		free(b->added[i].s);
+	free(b->added);
+	free(b->ahash);
+	free(b->alens);
+	free(b->strip);
 	free(b->w);
 	free(b->wl);
 	free(b->nx);
@@ -191,384 +263,28 @@ void bpe_free(fs_bpe *b)
 	free(b);
 }
 
-/* A token string in the byte-level alphabet to raw bytes; -1 when a
- * character is outside the alphabet or the string is not UTF-8. */
-static int unbytelevel(const char *s, size_t n, fs_buf *out)
+/* Called by the loader when everything is read. */
+void bpe_ready(fs_bpe *b)
 {
-	out->len = 0;
-	for (size_t i = 0; i < n;) {
-		int l = utf8_len((const unsigned char *)s + i, n - i);
-		if (!l)
-			return -1;
-		int byte = tok_bl_byte(utf8_decode((const unsigned char *)s + i, l));
-		if (byte < 0)
-			return -1;
-		buf_addc(out, (char)byte);
-		i += (size_t)l;
+	if (!b->cache)
+		b->cache = xcalloc(CACHE_SLOTS, sizeof *b->cache);
+	free(b->ahash);
+	free(b->alens);
+	b->acap = pow2_above((size_t)b->nadded + 1);
+	b->ahash = xmalloc(sizeof *b->ahash * b->acap);
+	for (size_t i = 0; i < b->acap; i++)
+		b->ahash[i] = -1;
+	b->alens = xmalloc(sizeof *b->alens * (size_t)(b->nadded + 1));
+	b->nalens = 0;
+	for (int k = 0; k < b->nadded; k++) {
+		const bpe_added *a = &b->added[k];
+		if (!b->nalens || b->alens[b->nalens - 1] != a->n)
+			b->alens[b->nalens++] = (uint32_t)a->n;
+		size_t i = bpe_hash(a->s, a->n) & (b->acap - 1);
+		while (b->ahash[i] >= 0)
+			i = (i + 1) & (b->acap - 1);
+		b->ahash[i] = k;
 	}
-	return 0;
-}
-
-static size_t pow2_above(size_t n)
-{
-	size_t c = 16;
-	while (c < n * 2)
-		c <<= 1;
-	return c;
-}
-
-/* The vocabulary from a JSON object token -> id. */
-static int load_vocab(fs_bpe *b, json_t *obj, const char *where, char *err, size_t errlen)
-{
-	if (!json_is_object(obj))
-		return fs_seterr(err, errlen, "%s: vocab: not a JSON object of token -> id", where);
-	size_t count = json_object_size(obj);
-	if (count == 0)
-		return fs_seterr(err, errlen, "%s: vocab: empty", where);
-	if (count > (1u << 24))
-		return fs_seterr(err, errlen, "%s: vocab: %zu tokens, more than %u", where, count, 1u << 24);
-	int64_t maxid = -1;
-	const char *key;
-	json_t *val;
-	json_object_foreach(obj, key, val) {
-		if (!json_is_integer(val) || json_integer_value(val) < 0 ||
-		    json_integer_value(val) >= (json_int_t)count * 2 + 1024)
-			return fs_seterr(err, errlen, "%s: vocab: token id is not an integer in 0..%zu",
-					 where, count * 2 + 1023);
-		if (json_integer_value(val) > maxid)
-			maxid = json_integer_value(val);
-	}
-	b->n = (int)maxid + 1;
-	b->tok = xcalloc((size_t)b->n, sizeof *b->tok);
-	b->len = xcalloc((size_t)b->n, sizeof *b->len);
-	b->vcap = pow2_above(count);
-	b->vs = xcalloc(b->vcap, sizeof *b->vs);
-	fs_buf raw = {0};
-	int rc = 0;
-	json_object_foreach(obj, key, val) {
-		int id = (int)json_integer_value(val);
-		size_t klen = strlen(key);
-		if (b->tok[id]) {
-			rc = fs_seterr(err, errlen, "%s: vocab: id %d given to two tokens", where, id);
-			break;
-		}
-		if (unbytelevel(key, klen, &raw) != 0) {
-			/* added tokens spelled outside the alphabet: kept as text */
-			raw.len = 0;
-			buf_add(&raw, key, klen);
-		}
-		if (vocab_find(b, raw.p ? raw.p : "", raw.len) >= 0) {
-			/* the same bytes twice (an added token equal to a byte-level
-			 * spelling): the first id keeps the bytes -> id entry */
-			b->tok[id] = xmalloc(raw.len + 1);
-			memcpy(b->tok[id], raw.p ? raw.p : "", raw.len);
-			b->len[id] = (uint32_t)raw.len;
-			continue;
-		}
-		b->tok[id] = xmalloc(raw.len + 1);
-		memcpy(b->tok[id], raw.p ? raw.p : "", raw.len);
-		b->len[id] = (uint32_t)raw.len;
-		vocab_insert(b, id);
-	}
-	buf_free(&raw);
-	if (rc)
-		return rc;
-	for (int c = 0; c < 256; c++) {
-		uint8_t ch = (uint8_t)c;
-		b->byte_id[c] = vocab_find(b, &ch, 1);
-	}
-	b->eot = vocab_find(b, "<|endoftext|>", 13);
-	return 0;
-}
-
-static void merges_alloc(fs_bpe *b, size_t count)
-{
-	b->mcap = pow2_above(count ? count : 1);
-	b->ms = xcalloc(b->mcap, sizeof *b->ms);
-}
-
-/* One merge "A B" (token strings in the byte-level alphabet). */
-static int add_merge(fs_bpe *b, const char *a, size_t alen, const char *c, size_t clen, int32_t rank,
-		     const char *where, char *err, size_t errlen)
-{
-	fs_buf ra = {0}, rb = {0};
-	int rc = 0;
-	if (unbytelevel(a, alen, &ra) != 0 || unbytelevel(c, clen, &rb) != 0) {
-		rc = fs_seterr(err, errlen, "%s: merge %d: a token outside the byte-level alphabet", where,
-			       rank + 1);
-		goto out;
-	}
-	int x = vocab_find(b, ra.p ? ra.p : "", ra.len), y = vocab_find(b, rb.p ? rb.p : "", rb.len);
-	buf_add(&ra, rb.p ? rb.p : "", rb.len);
-	int z = vocab_find(b, ra.p ? ra.p : "", ra.len);
-	if (x < 0 || y < 0 || z < 0) {
-		rc = fs_seterr(err, errlen, "%s: merge %d: %s not in the vocabulary", where, rank + 1,
-			       x < 0 ? "its first token is" : y < 0 ? "its second token is" : "the merged token is");
-		goto out;
-	}
-	merge_add(b, x, y, rank, z);
-out:
-	buf_free(&ra);
-	buf_free(&rb);
-	return rc;
-}
-
-/* merges.txt: an optional "#version" line, then "A B" a line. */
-static int load_merges_text(fs_bpe *b, const char *where, const char *s, size_t n, char *err,
-			    size_t errlen)
-{
-	size_t lines = 1;
-	for (size_t i = 0; i < n; i++)
-		lines += s[i] == '\n';
-	merges_alloc(b, lines);
-	int32_t rank = 0;
-	int64_t lineno = 0;
-	for (size_t at = 0; at < n;) {
-		const char *e = memchr(s + at, '\n', n - at);
-		size_t l = e ? (size_t)(e - (s + at)) : n - at;
-		const char *line = s + at;
-		at += l + 1;
-		lineno++;
-		if (l && line[l - 1] == '\r')
-			l--;
-		if (l == 0 || (lineno == 1 && l >= 8 && memcmp(line, "#version", 8) == 0))
-			continue;
-		const char *sp = memchr(line, ' ', l);
-		if (!sp || sp == line || sp + 1 == line + l || memchr(sp + 1, ' ', (size_t)(line + l - sp - 1)))
-			return fs_seterr(err, errlen, "%s:%lld: merge: expected two tokens separated by one space",
-					 where, (long long)lineno);
-		char w[600];
-		snprintf(w, sizeof w, "%s:%lld", where, (long long)lineno);
-		if (add_merge(b, line, (size_t)(sp - line), sp + 1, (size_t)(line + l - sp - 1), rank, w, err,
-			      errlen) != 0)
-			return -1;
-		rank++;
-	}
-	return 0;
-}
-
-static int finish_load(fs_bpe *b, char *err, size_t errlen)
-{
-	int ec;
-	PCRE2_SIZE eo;
-	b->re = pcre2_compile((PCRE2_SPTR)bpe_pattern, PCRE2_ZERO_TERMINATED, PCRE2_UTF | PCRE2_UCP, &ec, &eo,
-			      NULL);
-	if (!b->re)
-		return fs_seterr(err, errlen, "tokenizer pattern: PCRE2 error %d at %zu", ec, (size_t)eo);
-	b->jit = pcre2_jit_compile(b->re, PCRE2_JIT_COMPLETE) == 0;
-	b->md = pcre2_match_data_create_from_pattern(b->re, NULL);
-	b->cache = xcalloc(CACHE_SLOTS, sizeof *b->cache);
-	for (int c = 0; c < 256; c++)
-		if (b->byte_id[c] < 0)
-			return fs_seterr(err, errlen, "%s: vocab: no token for byte 0x%02x (not a byte-level BPE vocabulary)",
-					 b->name, c);
-	return 0;
-}
-
-fs_bpe *bpe_load_mem(const char *name, const char *vocab_json, size_t vlen, const char *merges,
-		     size_t mlen, char *err, size_t errlen)
-{
-	fs_bpe *b = xcalloc(1, sizeof *b);
-	b->name = xstrdup(name);
-	b->eot = -1;
-	json_error_t je;
-	json_t *root = json_loadb(vocab_json, vlen, 0, &je);
-	if (!root) {
-		fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
-		goto bad;
-	}
-	int rc = load_vocab(b, root, name, err, errlen);
-	json_decref(root);
-	if (rc != 0)
-		goto bad;
-	char where[512];
-	snprintf(where, sizeof where, "%s (merges)", name);
-	if (load_merges_text(b, where, merges, mlen, err, errlen) != 0 || finish_load(b, err, errlen) != 0)
-		goto bad;
-	return b;
-bad:
-	bpe_free(b);
-	return NULL;
-}
-
-fs_bpe *bpe_load_tokenizer_mem(const char *name, const char *json, size_t len, char *err, size_t errlen)
-{
-	fs_bpe *b = xcalloc(1, sizeof *b);
-	b->name = xstrdup(name);
-	b->eot = -1;
-	json_error_t je;
-	json_t *root = json_loadb(json, len, 0, &je);
-	if (!root) {
-		fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
-		goto bad;
-	}
-	json_t *model = json_object_get(root, "model");
-	json_t *type = json_object_get(model, "type");
-	if (!json_is_object(model) || (type && (!json_is_string(type) || strcmp(json_string_value(type), "BPE")))) {
-		fs_seterr(err, errlen, "%s: model.type: not a BPE tokenizer (GPT-2 byte-level BPE is supported)", name);
-		json_decref(root);
-		goto bad;
-	}
-	if (load_vocab(b, json_object_get(model, "vocab"), name, err, errlen) != 0) {
-		json_decref(root);
-		goto bad;
-	}
-	/* added tokens (<|endoftext|>) may be listed only there */
-	json_t *added = json_object_get(root, "added_tokens");
-	size_t ai;
-	json_t *at;
-	json_array_foreach(added, ai, at) {
-		json_t *id = json_object_get(at, "id"), *content = json_object_get(at, "content");
-		if (json_is_integer(id) && json_is_string(content) &&
-		    !strcmp(json_string_value(content), "<|endoftext|>") && json_integer_value(id) >= 0 &&
-		    json_integer_value(id) < b->n)
-			b->eot = (int)json_integer_value(id);
-	}
-	json_t *merges = json_object_get(model, "merges");
-	if (!json_is_array(merges)) {
-		fs_seterr(err, errlen, "%s: model.merges: missing or not an array", name);
-		json_decref(root);
-		goto bad;
-	}
-	merges_alloc(b, json_array_size(merges));
-	size_t i;
-	json_t *m;
-	json_array_foreach(merges, i, m) {
-		char where[600];
-		snprintf(where, sizeof where, "%s: model.merges[%zu]", name, i);
-		const char *a = NULL, *c = NULL;
-		size_t al = 0, cl = 0;
-		if (json_is_string(m)) {
-			/* "A B" */
-			const char *s = json_string_value(m), *sp = strchr(s, ' ');
-			if (sp && sp != s && sp[1] && !strchr(sp + 1, ' ')) {
-				a = s;
-				al = (size_t)(sp - s);
-				c = sp + 1;
-				cl = strlen(c);
-			}
-		} else if (json_is_array(m) && json_array_size(m) == 2 && json_is_string(json_array_get(m, 0)) &&
-			   json_is_string(json_array_get(m, 1))) {
-			/* ["A", "B"] (tokenizers >= 0.20) */
-			a = json_string_value(json_array_get(m, 0));
-			al = json_string_length(json_array_get(m, 0));
-			c = json_string_value(json_array_get(m, 1));
-			cl = json_string_length(json_array_get(m, 1));
-		}
-		if (!a) {
-			fs_seterr(err, errlen, "%s: expected \"A B\" or [\"A\", \"B\"]", where);
-			json_decref(root);
-			goto bad;
-		}
-		if (add_merge(b, a, al, c, cl, (int32_t)i, where, err, errlen) != 0) {
-			json_decref(root);
-			goto bad;
-		}
-	}
-	json_decref(root);
-	if (finish_load(b, err, errlen) != 0)
-		goto bad;
-	return b;
-bad:
-	bpe_free(b);
-	return NULL;
-}
-
-/* A whole file into memory (tokenizer files are tens of MB at most). */
-static char *slurp(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
-		buf_add(&b, tmp, k);
-		if (b.len > (512u << 20)) {
-			fclose(f);
-			buf_free(&b);
-			fs_seterr(err, errlen, "%s: larger than 512 MiB, not a tokenizer file", path);
-			return NULL;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		buf_free(&b);
-		fs_seterr(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	buf_reserve(&b, 1);
-	*n = b.len;
-	return b.p;
-}
-
-fs_bpe *bpe_load_files(const char *vocab_json, const char *merges_txt, char *err, size_t errlen)
-{
-	size_t vn, mn;
-	char *v = slurp(vocab_json, &vn, err, errlen);
-	if (!v)
-		return NULL;
-	char *m = slurp(merges_txt, &mn, err, errlen);
-	if (!m) {
-		free(v);
-		return NULL;
-	}
-	char e[768];
-	fs_bpe *b = bpe_load_mem(vocab_json, v, vn, m, mn, e, sizeof e);
-	if (!b) {
-		/* merge errors are about the merges file */
-		const char *tag = strstr(e, " (merges)");
-		if (tag)
-			fs_seterr(err, errlen, "%s%s", merges_txt, tag + 9);
-		else
-			fs_seterr(err, errlen, "%s", e);
-	}
-	free(v);
-	free(m);
-	return b;
-}
-
-fs_bpe *bpe_load_tokenizer_json(const char *path, char *err, size_t errlen)
-{
-	size_t n;
-	char *s = slurp(path, &n, err, errlen);
-	if (!s)
-		return NULL;
-	fs_bpe *b = bpe_load_tokenizer_mem(path, s, n, err, errlen);
-	free(s);
-	return b;
-}
-
-static int exists(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-fs_bpe *bpe_load_dir(const char *dir, char *err, size_t errlen)
-{
-	char *tj = xasprintf("%s/tokenizer.json", dir);
-	char *vj = xasprintf("%s/vocab.json", dir), *mt = xasprintf("%s/merges.txt", dir);
-	char *ej = xasprintf("%s/encoder.json", dir), *vb = xasprintf("%s/vocab.bpe", dir);
-	fs_bpe *b = NULL;
-	if (exists(vj) && exists(mt))
-		b = bpe_load_files(vj, mt, err, errlen);
-	else if (exists(tj))
-		b = bpe_load_tokenizer_json(tj, err, errlen);
-	else if (exists(ej) && exists(vb))
-		b = bpe_load_files(ej, vb, err, errlen);
-	else
-		fs_seterr(err, errlen, "%s: no tokenizer (vocab.json + merges.txt or tokenizer.json)", dir);
-	free(tj);
-	free(vj);
-	free(mt);
-	free(ej);
-	free(vb);
-	return b;
 }
 
 int bpe_vocab_size(const fs_bpe *b)
@@ -579,6 +295,38 @@ int bpe_vocab_size(const fs_bpe *b)
 int bpe_eot(const fs_bpe *b)
 {
 	return b->eot;
+}
+
+int bpe_bos(const fs_bpe *b)
+{
+	return b->bos;
+}
+
+int bpe_eos(const fs_bpe *b)
+{
+	return b->eos;
+}
+
+int bpe_adds_bos(const fs_bpe *b)
+{
+	return b->adds_bos && b->bos >= 0;
+}
+
+int bpe_byte_token(const fs_bpe *b, uint8_t byte)
+{
+	if (b->bytelevel)
+		return b->byte_id[byte];
+	if (b->byte_fallback && b->fb_id[byte] >= 0)
+		return b->fb_id[byte];
+	return b->unk;
+}
+
+int bpe_token_id(const fs_bpe *b, const char *s, size_t n)
+{
+	for (int i = 0; i < b->nadded; i++)
+		if (b->added[i].n == n && memcmp(b->added[i].s, s, n) == 0)
+			return b->added[i].id;
+	return bpe_vocab_find(b, s, n);
 }
 
 const uint8_t *bpe_token_bytes(const fs_bpe *b, int id, size_t *len)
@@ -596,6 +344,7 @@ uint64_t bpe_lookups(const fs_bpe *b)
 
 int bpe_decode(const fs_bpe *b, const int32_t *ids, int64_t n, fs_buf *out, char *err, size_t errlen)
 {
+	size_t start = out->len;
 	for (int64_t i = 0; i < n; i++) {
 		size_t l;
 		const uint8_t *t = bpe_token_bytes(b, ids[i], &l);
@@ -603,6 +352,12 @@ int bpe_decode(const fs_bpe *b, const int32_t *ids, int64_t n, fs_buf *out, char
 			return fs_seterr(err, errlen, "token %lld: id %d is not in the vocabulary", (long long)i,
 					 (int)ids[i]);
 		buf_add(out, t, l);
+	}
+	/* the decoder's Strip: the prefix the normaliser added */
+	for (int k = 0; k < b->strip_n && b->striplen && out->len - start >= b->striplen &&
+			memcmp(out->p + start, b->strip, b->striplen) == 0; k++) {
+		memmove(out->p + start, out->p + start + b->striplen, out->len - start - b->striplen);
+		out->len -= b->striplen;
 	}
 	return 0;
 }
@@ -653,7 +408,7 @@ static bpe_cand hp_pop(fs_bpe *b)
 static const merge_ent *pair_at(fs_bpe *b, uint32_t i)
 {
 	int32_t j = b->nx[i];
-	if (j < 0)
+	if (j < 0 || b->w[i] < 0 || b->w[j] < 0)
 		return NULL;
 	b->lookups++;
 	return merge_find(b, b->w[i], b->w[j]);
@@ -666,21 +421,25 @@ static void cand_at(fs_bpe *b, uint32_t i)
 		hp_push(b, m->rank, i);
 }
 
-/* BPE of one piece into b->w / b->wl; returns the token count.
+/* BPE of one piece into b->w (ids, -1 for a character outside the
+ * vocabulary), b->wl (byte lengths) and b->round (start positions);
+ * returns the token count.
  *
  * GPT-2's rule, in rounds: the lowest-ranked pair present is merged at
  * every occurrence, left to right without overlaps, then the next round
- * looks again. The tokens are a linked list over the byte positions (a
- * token lives at the position of its first byte) and every pair that has
- * a merge is a candidate (rank, position) in a heap, pushed when the pair
- * comes to be; a candidate whose pair has changed since is stale and is
- * dropped when it comes up. A round takes the smallest valid candidate's
- * rank r, then every candidate of rank r (all the occurrences of that one
- * pair, leftmost first), merging each whose pair is still there; pairs
- * the round makes wait in the heap for the next round, as in the rule.
- * Each merge costs O(log n), so a piece of n bytes costs O(n log n)
- * whatever the number of merges it applies (the rule as written costs
- * O(n) a round). */
+ * looks again. (The reference's queue, which takes one occurrence at a
+ * time, lowest rank then leftmost, gives the same tokens: a merge never
+ * makes another pair of the same rank, since the merged token is longer
+ * than either part.) The tokens are a linked list over the byte positions
+ * (a token lives at the position of its first byte) and every pair that
+ * has a merge is a candidate (rank, position) in a heap, pushed when the
+ * pair comes to be; a candidate whose pair has changed since is stale and
+ * is dropped when it comes up. A round takes the smallest valid
+ * candidate's rank r, then every candidate of rank r (all the occurrences
+ * of that one pair, leftmost first), merging each whose pair is still
+ * there; pairs the round makes wait in the heap for the next round. Each
+ * merge costs O(log n), so a piece of n bytes costs O(n log n) whatever
+ * the number of merges it applies. */
 static size_t merge_piece(fs_bpe *b, const uint8_t *s, size_t n)
 {
 	if (n > b->wcap) {
@@ -693,14 +452,28 @@ static size_t merge_piece(fs_bpe *b, const uint8_t *s, size_t n)
 	}
 	int32_t *w = b->w, *nx = b->nx, *pv = b->pv;
 	uint32_t *wl = b->wl;
-	for (size_t i = 0; i < n; i++) {
-		w[i] = b->byte_id[s[i]];
-		wl[i] = 1;
-		nx[i] = i + 1 < n ? (int32_t)(i + 1) : -1;
-		pv[i] = (int32_t)i - 1;
+	int32_t last = -1;
+	for (size_t i = 0; i < n;) {
+		size_t l = 1;
+		if (b->bytelevel) {
+			w[i] = b->byte_id[s[i]];
+		} else {
+			int u = utf8_len(s + i, n - i);
+			l = u > 0 ? (size_t)u : 1;
+			w[i] = bpe_vocab_find(b, s + i, l);
+			for (size_t k = 1; k < l; k++)
+				wl[i + k] = 0;
+		}
+		wl[i] = (uint32_t)l;
+		pv[i] = last;
+		nx[i] = -1;
+		if (last >= 0)
+			nx[last] = (int32_t)i;
+		last = (int32_t)i;
+		i += l;
 	}
 	b->nh = 0;
-	for (size_t i = 0; i + 1 < n; i++)
+	for (int32_t i = n ? 0 : -1; i >= 0; i = nx[i])
 		cand_at(b, (uint32_t)i);
 	while (b->nh) {
 		bpe_cand c = hp_pop(b);
@@ -739,61 +512,450 @@ static size_t merge_piece(fs_bpe *b, const uint8_t *s, size_t n)
 	for (int32_t i = n ? 0 : -1; i >= 0; i = nx[i]) {
 		w[k] = w[i];
 		wl[k] = wl[i];
+		b->round[k] = (uint32_t)i;
 		k++;
 	}
 	return k;
 }
 
-static void push(int32_t **ids, uint32_t **offs, int64_t *count, int64_t *cap, int32_t id, uint32_t off)
+/* Output of the encoder: ids and original offsets, grown together. */
+typedef struct {
+	int32_t **ids;
+	uint32_t **offs;
+	int64_t *count, *cap;
+} tok_out;
+
+static void push(tok_out *o, int32_t id, uint32_t off)
 {
-	if (*count == *cap) {
-		*cap = *cap ? *cap * 2 : 256;
-		*ids = xrealloc(*ids, sizeof **ids * (size_t)*cap);
-		if (offs)
-			*offs = xrealloc(*offs, sizeof **offs * (size_t)*cap);
+	if (*o->count == *o->cap) {
+		*o->cap = *o->cap ? *o->cap * 2 : 256;
+		*o->ids = xrealloc(*o->ids, sizeof **o->ids * (size_t)*o->cap);
+		if (o->offs)
+			*o->offs = xrealloc(*o->offs, sizeof **o->offs * (size_t)*o->cap);
 	}
-	(*ids)[*count] = id;
-	if (offs)
-		(*offs)[*count] = off;
-	(*count)++;
+	(*o->ids)[*o->count] = id;
+	if (o->offs)
+		(*o->offs)[*o->count] = off;
+	(*o->count)++;
 }
 
-static void encode_piece(fs_bpe *b, const char *s, size_t n, uint32_t base, int32_t **ids, uint32_t **offs,
-			 int64_t *count, int64_t *cap)
+/* Normalised text: bytes, and for each byte the offset in the original
+ * text it came from (nondecreasing). */
+typedef struct {
+	char *p;
+	uint32_t *m;
+	size_t n, cap;
+} ntext;
+
+static void nt_reserve(ntext *t, size_t extra)
 {
+	if (t->n + extra > t->cap) {
+		t->cap = (t->n + extra) * 2 + 64;
+		t->p = xrealloc(t->p, t->cap);
+		t->m = xrealloc(t->m, sizeof *t->m * t->cap);
+	}
+}
+
+/* n bytes, each from offset off (map NULL) or from map[i]. */
+static void nt_add(ntext *t, const char *s, size_t n, const uint32_t *map, uint32_t off)
+{
+	if (!n)
+		return; /* t->p may still be NULL */
+	nt_reserve(t, n);
+	memcpy(t->p + t->n, s, n);
+	for (size_t i = 0; i < n; i++)
+		t->m[t->n + i] = map ? map[i] : off;
+	t->n += n;
+}
+
+/* Where NFC can be computed apart: before a character that is its own
+ * starter (canonical class 0), never the second of a composition and
+ * whose decomposition, if any, starts with such a character. Only ranges
+ * known to be so are listed; elsewhere the chunk just grows. */
+static int nfc_break_before(uint32_t c)
+{
+	return c < 0x300 || (c >= 0x370 && c < 0x483) || (c >= 0x48a && c < 0x530) ||
+	       (c >= 0x2000 && c < 0x20d0) || (c >= 0x2100 && c < 0x2c00) || (c >= 0x3000 && c < 0x3099) ||
+	       (c >= 0x309b && c < 0x3100) || (c >= 0x4e00 && c < 0xa000) || (c >= 0xac00 && c < 0xd7a4) ||
+	       (c >= 0x1f000 && c < 0x1fb00);
+}
+
+static void step_nfc(const ntext *in, ntext *out)
+{
+	out->n = 0;
+	for (size_t s = 0; s < in->n;) {
+		/* one chunk: [s, e) */
+		size_t e = s;
+		int ascii = 1;
+		do {
+			int l = utf8_len((const unsigned char *)in->p + e, in->n - e);
+			if (l <= 0)
+				l = 1;
+			if (l > 1)
+				ascii = 0;
+			e += (size_t)l;
+		} while (e < in->n &&
+			 !nfc_break_before(utf8_decode((const unsigned char *)in->p + e,
+						       utf8_len((const unsigned char *)in->p + e, in->n - e))));
+		utf8proc_uint8_t *r = NULL;
+		utf8proc_ssize_t rn = ascii ? -1 : utf8proc_map((const utf8proc_uint8_t *)in->p + s,
+								  (utf8proc_ssize_t)(e - s), &r,
+								  UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+		if (rn < 0 || ((size_t)rn == e - s && memcmp(r, in->p + s, e - s) == 0))
+			nt_add(out, in->p + s, e - s, in->m + s, 0); /* unchanged */
+		else
+			nt_add(out, (const char *)r, (size_t)rn, NULL, in->m[s]);
+		free(r);
+		s = e;
+	}
+}
+
+static void step_replace(const bpe_norm *st, const ntext *in, ntext *out)
+{
+	out->n = 0;
+	size_t i = 0, from = 0;
+	while (st->plen && i + st->plen <= in->n) {
+		if (memcmp(in->p + i, st->pat, st->plen) == 0) {
+			nt_add(out, in->p + from, i - from, in->m + from, 0);
+			nt_add(out, st->rep, st->rlen, NULL, in->m[i]);
+			i += st->plen;
+			from = i;
+		} else {
+			i++;
+		}
+	}
+	nt_add(out, in->p + from, in->n - from, in->m + from, 0);
+}
+
+static void step_prepend(const bpe_norm *st, const ntext *in, ntext *out)
+{
+	out->n = 0;
+	if (in->n)
+		nt_add(out, st->rep, st->rlen, NULL, in->m[0]);
+	nt_add(out, in->p, in->n, in->m, 0);
+}
+
+/* Pieces: [start, end) pairs in the normalised text. */
+typedef struct {
+	uint32_t *v; /* 2 per piece */
+	size_t n, cap;
+} pieces;
+
+static void pc_add(pieces *p, size_t s, size_t e)
+{
+	if (e <= s)
+		return;
+	if (p->n + 2 > p->cap) {
+		p->cap = p->cap * 2 + 64;
+		p->v = xrealloc(p->v, sizeof *p->v * p->cap);
+	}
+	p->v[p->n++] = (uint32_t)s;
+	p->v[p->n++] = (uint32_t)e;
+}
+
+/* The next match of a split pattern in t[from, e) (subject t[s, e)):
+ * 1 with [*ms, *me), 0 for none, -1 for a PCRE2 error. */
+static int pre_next(bpe_pre *p, const char *t, size_t s, size_t e, size_t from, size_t *ms, size_t *me)
+{
+	if (!p->re) {
+		for (size_t i = from; i + p->llen <= e; i++)
+			if (memcmp(t + i, p->lit, p->llen) == 0) {
+				*ms = i;
+				*me = i + p->llen;
+				return 1;
+			}
+		return 0;
+	}
+	for (;;) {
+		if (from >= e)
+			return 0;
+		int rc = p->jit ? pcre2_jit_match(p->re, (PCRE2_SPTR)(t + s), e - s, from - s, PCRE2_NO_UTF_CHECK, p->md, NULL)
+				: pcre2_match(p->re, (PCRE2_SPTR)(t + s), e - s, from - s, PCRE2_NO_UTF_CHECK, p->md, NULL);
+		if (rc == PCRE2_ERROR_NOMATCH)
+			return 0;
+		if (rc < 0)
+			return -1;
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(p->md);
+		if (ov[1] > ov[0]) {
+			*ms = s + ov[0];
+			*me = s + ov[1];
+			return 1;
+		}
+		/* an empty match: on one character, as JavaScript's matchAll */
+		int l = utf8_len((const unsigned char *)t + s + ov[0], e - s - ov[0]);
+		from = s + ov[0] + (size_t)(l > 0 ? l : 1);
+	}
+}
+
+/* One pre-tokenizer step over every piece. */
+static int pre_step(bpe_pre *p, const char *t, const pieces *in, pieces *out, char *err, size_t errlen)
+{
+	out->n = 0;
+	for (size_t k = 0; k < in->n; k += 2) {
+		size_t s = in->v[k], e = in->v[k + 1], cur = s, from = s, ms, me;
+		size_t gs = SIZE_MAX, ge = 0; /* BEH_CONTIG: the group of adjacent matches */
+		int rc;
+		while ((rc = pre_next(p, t, s, e, from, &ms, &me)) == 1) {
+			switch (p->beh) {
+			case BEH_ISOLATED:
+				pc_add(out, cur, ms);
+				pc_add(out, ms, me);
+				cur = me;
+				break;
+			case BEH_REMOVED:
+				pc_add(out, cur, ms);
+				cur = me;
+				break;
+			case BEH_PREV:
+				pc_add(out, cur, me);
+				cur = me;
+				break;
+			case BEH_NEXT:
+				pc_add(out, cur, ms);
+				cur = ms;
+				break;
+			default: /* BEH_CONTIG */
+				if (gs != SIZE_MAX && ms == ge) {
+					ge = me;
+				} else {
+					if (gs != SIZE_MAX)
+						pc_add(out, gs, ge);
+					pc_add(out, cur, ms);
+					gs = ms;
+					ge = me;
+				}
+				cur = me;
+				break;
+			}
+			from = me;
+		}
+		if (rc < 0)
+			return fs_seterr(err, errlen, "byte %zu: pre-tokenizer pattern: PCRE2 error %d", from, rc);
+		if (p->beh == BEH_CONTIG && gs != SIZE_MAX)
+			pc_add(out, gs, ge);
+		pc_add(out, cur, e);
+	}
+	return 0;
+}
+
+/* Encode one piece of normalised text: the ids and where each starts in
+ * the piece, in b->w and b->round; returns the count. */
+static size_t piece_tokens(fs_bpe *b, const char *s, size_t n)
+{
+	if (b->ignore_merges) {
+		int id = bpe_vocab_find(b, s, n);
+		if (id >= 0) {
+			if (!b->wcap) {
+				b->wcap = 64;
+				b->w = xmalloc(sizeof *b->w * b->wcap);
+				b->wl = xmalloc(sizeof *b->wl * b->wcap);
+				b->nx = xmalloc(sizeof *b->nx * b->wcap);
+				b->pv = xmalloc(sizeof *b->pv * b->wcap);
+				b->round = xmalloc(sizeof *b->round * b->wcap);
+			}
+			b->w[0] = id;
+			b->round[0] = 0;
+			return 1;
+		}
+	}
+	size_t k = merge_piece(b, (const uint8_t *)s, n);
+	/* characters outside the vocabulary: byte fallback, else unk; the
+	 * bytes of one character share its position */
+	size_t unknown = 0;
+	for (size_t i = 0; i < k; i++)
+		if (b->w[i] < 0)
+			unknown++;
+	if (!unknown)
+		return k;
+	size_t need = k + unknown * 3;
+	if (need > b->wcap) {
+		b->wcap = need * 2;
+		b->w = xrealloc(b->w, sizeof *b->w * b->wcap);
+		b->wl = xrealloc(b->wl, sizeof *b->wl * b->wcap);
+		b->nx = xrealloc(b->nx, sizeof *b->nx * b->wcap);
+		b->pv = xrealloc(b->pv, sizeof *b->pv * b->wcap);
+		b->round = xrealloc(b->round, sizeof *b->round * b->wcap);
+	}
+	/* expand from the right end so nothing is overwritten unread */
+	size_t out = need;
+	for (size_t i = k; i-- > 0;) {
+		if (b->w[i] >= 0) {
+			out--;
+			b->w[out] = b->w[i];
+			b->round[out] = b->round[i];
+			continue;
+		}
+		uint32_t pos = b->round[i], l = b->wl[i];
+		int all = b->byte_fallback;
+		for (uint32_t j = 0; all && j < l; j++)
+			all = b->fb_id[(uint8_t)s[pos + j]] >= 0;
+		if (all) {
+			for (uint32_t j = l; j-- > 0;) {
+				out--;
+				b->w[out] = b->fb_id[(uint8_t)s[pos + j]];
+				b->round[out] = pos;
+			}
+		} else {
+			out--;
+			b->w[out] = b->unk;
+			b->round[out] = pos;
+		}
+	}
+	/* move down over the slots left unused */
+	size_t cnt = need - out;
+	memmove(b->w, b->w + out, sizeof *b->w * cnt);
+	memmove(b->round, b->round + out, sizeof *b->round * cnt);
+	return cnt;
+}
+
+/* One piece (normalised bytes nt[s, e)) to the output, through the cache. */
+static void encode_piece(fs_bpe *b, const ntext *nt, size_t s, size_t e, uint32_t base, tok_out *o)
+{
+	const char *p = nt->p ? nt->p + s : NULL;
+	size_t n = e - s;
 	cache_ent *c = NULL;
 	if (n <= CACHE_MAXLEN) {
-		uint64_t h = hash_bytes(s, n);
+		uint64_t h = bpe_hash(p, n);
 		c = &b->cache[h & (CACHE_SLOTS - 1)];
-		if (c->h == h && c->n == n && memcmp(c->s, s, n) == 0) {
-			uint32_t at = base;
-			for (uint32_t i = 0; i < c->nids; i++) {
-				push(ids, offs, count, cap, c->ids[i], at);
-				at += c->lens[i];
-			}
+		if (c->h == h && c->n == n && memcmp(c->s, p, n) == 0) {
+			for (uint32_t i = 0; i < c->nids; i++)
+				push(o, c->ids[i], nt->m ? nt->m[s + c->rel[i]] : base + (uint32_t)s + c->rel[i]);
 			return;
 		}
 		free(c->s);
 		free(c->ids);
-		free(c->lens);
+		free(c->rel);
 		c->h = h;
 		c->n = (uint32_t)n;
-		c->s = xmalloc(n);
-		memcpy(c->s, s, n);
+		c->s = xmalloc(n ? n : 1);
+		memcpy(c->s, p, n);
 	}
-	size_t k = merge_piece(b, (const uint8_t *)s, n);
-	uint32_t at = base;
+	size_t k = piece_tokens(b, p, n);
 	for (size_t i = 0; i < k; i++) {
-		push(ids, offs, count, cap, b->w[i], at);
-		at += b->wl[i];
+		if (b->w[i] < 0)
+			continue; /* no unk token: the loader refuses such a tokenizer */
+		push(o, b->w[i], nt->m ? nt->m[s + b->round[i]] : base + (uint32_t)s + b->round[i]);
 	}
 	if (c) {
 		c->nids = (uint32_t)k;
 		c->ids = xmalloc(sizeof *c->ids * (k ? k : 1));
-		c->lens = xmalloc(sizeof *c->lens * (k ? k : 1));
+		c->rel = xmalloc(sizeof *c->rel * (k ? k : 1));
 		memcpy(c->ids, b->w, sizeof *c->ids * k);
-		memcpy(c->lens, b->wl, sizeof *c->lens * k);
+		memcpy(c->rel, b->round, sizeof *c->rel * k);
 	}
+}
+
+/* A stretch of text between added tokens: normalise, pre-tokenize, model. */
+static int encode_section(fs_bpe *b, const char *text, size_t s, size_t e, tok_out *o, char *err, size_t errlen)
+{
+	if (e <= s)
+		return 0;
+	ntext a = {0}, c = {0};
+	ntext cur = {(char *)text + s, NULL, e - s, 0}; /* m NULL: offset s + i */
+	if (b->nnorm) {
+		nt_reserve(&a, e - s);
+		for (size_t i = 0; i < e - s; i++)
+			a.m[i] = (uint32_t)(s + i);
+		memcpy(a.p, text + s, e - s);
+		a.n = e - s;
+		for (int k = 0; k < b->nnorm; k++) {
+			const bpe_norm *st = &b->norm[k];
+			if (st->kind == NORM_NFC)
+				step_nfc(&a, &c);
+			else if (st->kind == NORM_REPLACE)
+				step_replace(st, &a, &c);
+			else
+				step_prepend(st, &a, &c);
+			ntext t = a;
+			a = c;
+			c = t;
+		}
+		cur = a;
+	}
+	int rc = 0;
+	pieces p1 = {0}, p2 = {0};
+	pc_add(&p1, 0, cur.n);
+	for (int k = 0; k < b->npre && rc == 0; k++) {
+		rc = pre_step(&b->pre[k], cur.p, &p1, &p2, err, errlen);
+		pieces t = p1;
+		p1 = p2;
+		p2 = t;
+	}
+	for (size_t k = 0; rc == 0 && k < p1.n; k += 2)
+		encode_piece(b, &cur, p1.v[k], p1.v[k + 1], (uint32_t)s - 0, o);
+	free(p1.v);
+	free(p2.v);
+	free(a.p);
+	free(a.m);
+	free(c.p);
+	free(c.m);
+	return rc;
+}
+
+/* ECMAScript's white space (String.prototype.trim), for lstrip/rstrip. */
+static int js_space(uint32_t c)
+{
+	return c == 9 || c == 10 || c == 11 || c == 12 || c == 13 || c == 32 || c == 0xa0 || c == 0x1680 ||
+	       (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f ||
+	       c == 0x3000 || c == 0xfeff;
+}
+
+/* The longest added token at text[0..n), or -1: the contents hashed, one
+ * look-up per distinct length, longest first. */
+static int added_at(const fs_bpe *b, const char *t, size_t n)
+{
+	for (int L = 0; L < b->nalens; L++) {
+		size_t len = b->alens[L];
+		if (len > n)
+			continue;
+		for (size_t i = bpe_hash(t, len) & (b->acap - 1); b->ahash[i] >= 0; i = (i + 1) & (b->acap - 1)) {
+			const bpe_added *a = &b->added[b->ahash[i]];
+			if (a->n == len && memcmp(a->s, t, len) == 0)
+				return b->ahash[i];
+		}
+	}
+	return -1;
+}
+
+static int encode_valid(fs_bpe *b, const char *text, size_t n, tok_out *o, char *err, size_t errlen)
+{
+	if (b->legacy || !b->nadded)
+		return encode_section(b, text, 0, n, o, err, errlen);
+	size_t start = 0;
+	for (size_t i = 0; i < n;) {
+		int k = b->added_first[(uint8_t)text[i]] ? added_at(b, text + i, n - i) : -1;
+		if (k < 0) {
+			i++;
+			continue;
+		}
+		const bpe_added *a = &b->added[k];
+		size_t end = i;
+		if (a->lstrip) {
+			/* back over white space to start */
+			while (end > start) {
+				size_t q = end - 1;
+				while (q > start && ((uint8_t)text[q] & 0xc0) == 0x80)
+					q--;
+				int l = utf8_len((const unsigned char *)text + q, end - q);
+				if (l <= 0 || !js_space(utf8_decode((const unsigned char *)text + q, l)))
+					break;
+				end = q;
+			}
+		}
+		if (encode_section(b, text, start, end, o, err, errlen) != 0)
+			return -1;
+		push(o, a->id, (uint32_t)i);
+		i += a->n;
+		if (a->rstrip)
+			while (i < n) {
+				int l = utf8_len((const unsigned char *)text + i, n - i);
+				if (l <= 0 || !js_space(utf8_decode((const unsigned char *)text + i, l)))
+					break;
+				i += (size_t)l;
+			}
+		start = i;
+	}
+	return encode_section(b, text, start, n, o, err, errlen);
 }
 
 int bpe_encode(fs_bpe *b, const char *text, size_t n, int32_t **ids, uint32_t **offs, int64_t *count,
@@ -807,28 +969,39 @@ int bpe_encode(fs_bpe *b, const char *text, size_t n, int32_t **ids, uint32_t **
 			return fs_seterr(err, errlen, "byte %zu: not UTF-8", i);
 		i += (size_t)l;
 	}
-	size_t pos = 0;
-	while (pos < n) {
-		int rc = b->jit ? pcre2_jit_match(b->re, (PCRE2_SPTR)text, n, pos, PCRE2_NO_UTF_CHECK, b->md, NULL)
-				: pcre2_match(b->re, (PCRE2_SPTR)text, n, pos, PCRE2_NO_UTF_CHECK, b->md, NULL);
-		if (rc < 0) {
-			if (rc == PCRE2_ERROR_NOMATCH)
+	tok_out o = {ids, offs, count, cap};
+	return encode_valid(b, text, n, &o, err, errlen);
+}
+
+int bpe_encode_bytes(fs_bpe *b, const char *text, size_t n, int32_t **ids, uint32_t **offs, int64_t *count,
+		     int64_t *cap, char *err, size_t errlen)
+{
+	if (n > UINT32_MAX)
+		return fs_seterr(err, errlen, "text: longer than 4 GiB");
+	tok_out o = {ids, offs, count, cap};
+	for (size_t at = 0; at < n;) {
+		size_t end = at;
+		while (end < n) {
+			int l = utf8_len((const unsigned char *)text + end, n - end);
+			if (!l)
 				break;
-			return fs_seterr(err, errlen, "byte %zu: tokenizer pattern: PCRE2 error %d", pos, rc);
+			end += (size_t)l;
 		}
-		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(b->md);
-		size_t s = ov[0], e = ov[1];
-		if (e <= s) {
-			/* cannot happen (every alternative consumes); stay safe */
-			int l = utf8_len((const unsigned char *)text + pos, n - pos);
-			encode_piece(b, text + pos, (size_t)l, (uint32_t)pos, ids, offs, count, cap);
-			pos += (size_t)l;
+		if (end > at) {
+			int64_t before = *count;
+			if (encode_valid(b, text + at, end - at, &o, err, errlen) != 0)
+				return -1;
+			if (offs)
+				for (int64_t k = before; k < *count; k++)
+					(*offs)[k] += (uint32_t)at;
+			at = end;
 			continue;
 		}
-		if (s > pos) /* unmatched bytes (none with this pattern) */
-			encode_piece(b, text + pos, s - pos, (uint32_t)pos, ids, offs, count, cap);
-		encode_piece(b, text + s, e - s, (uint32_t)s, ids, offs, count, cap);
-		pos = e;
+		int id = bpe_byte_token(b, (uint8_t)text[at]);
+		if (id < 0)
+			return fs_seterr(err, errlen, "byte %zu: not UTF-8, and the tokenizer has no token for it", at);
+		push(&o, id, (uint32_t)at);
+		at++;
 	}
 	return 0;
 }
