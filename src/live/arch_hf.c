@@ -108,7 +108,6 @@ typedef struct {
 	float *fn_w, *fn_b;         /* final norm */
 	float *inv_g, *inv_l;       /* RoPE inverse frequencies [rot/2]: global, local */
 	fs_bpe *tok;
-	int byte_id[256];           /* single-byte token of each byte, -1 none */
 	int window;                 /* positions a pass may hold */
 	int use_bos;
 	int len;                    /* positions in the cache */
@@ -548,14 +547,13 @@ static live_model *hf_load(const char *path, char *err, size_t errlen)
 			  bpe_vocab_size(m->tok), cpath, c->vocab);
 		goto bad;
 	}
-	for (int b = 0; b < 256; b++)
-		m->byte_id[b] = -1;
-	for (int id = 0, n = bpe_vocab_size(m->tok); id < n; id++) {
-		size_t l = 0;
-		const uint8_t *s = bpe_token_bytes(m->tok, id, &l);
-		if (s && l == 1 && m->byte_id[s[0]] < 0)
-			m->byte_id[s[0]] = id;
-	}
+	/* BOS: config.json's bos_token_id, else the tokenizer's, else its
+	 * end of text (as TransformerLens does for a tokenizer without one,
+	 * Qwen's) */
+	if (c->bos < 0)
+		c->bos = bpe_bos(m->tok) >= 0 ? bpe_bos(m->tok) : bpe_eos(m->tok);
+	if (c->bos >= c->vocab)
+		c->bos = -1;
 	m->inv_g = inv_freq(c, c->theta, 1);
 	m->inv_l = inv_freq(c, c->theta_local, c->f->window != 6);
 	m->window = hf_window(c);
@@ -613,35 +611,9 @@ static int hf_tokenize(live_model *lm, const char *text, size_t len, int **ids, 
 	uint32_t *o32 = NULL;
 	int64_t cnt = 0, cap = 0;
 	char e[256];
-	for (size_t at = 0; at < len;) {
-		size_t end = at;
-		while (end < len) {
-			int l = utf8_len((const unsigned char *)text + end, len - end);
-			if (!l)
-				break;
-			end += (size_t)l;
-		}
-		if (end > at) {
-			int64_t before = cnt;
-			if (bpe_encode(m->tok, text + at, end - at, &i32, &o32, &cnt, &cap, e, sizeof e) != 0)
-				cnt = before;
-			for (int64_t k = before; k < cnt; k++)
-				o32[k] += (uint32_t)at;
-			at = end;
-			continue;
-		}
-		int id = m->byte_id[(unsigned char)text[at]];
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 64;
-			i32 = xrealloc(i32, sizeof *i32 * (size_t)cap);
-			o32 = xrealloc(o32, sizeof *o32 * (size_t)cap);
-		}
-		if (id >= 0) {
-			i32[cnt] = id;
-			o32[cnt++] = (uint32_t)at;
-		}
-		at++;
-	}
+	/* invalid UTF-8: each such byte is its own token (bpe.h's rule) */
+	if (bpe_encode_bytes(m->tok, text, len, &i32, &o32, &cnt, &cap, e, sizeof e) != 0)
+		cnt = 0;
 	*ids = xmalloc(sizeof **ids * (size_t)(cnt ? cnt : 1));
 	*off = xmalloc(sizeof **off * (size_t)(cnt + 1));
 	for (int64_t k = 0; k < cnt; k++) {
@@ -958,6 +930,27 @@ static int hf_step(live_model *lm, int id, const live_hook *hook, float *logits)
 	return 0;
 }
 
+static int hf_unembed_row(const live_model *lm, int id, float *out)
+{
+	const hf_model *m = (const hf_model *)lm;
+	if (id < 0 || id >= lm->vocab)
+		return -1;
+	hf_mat_row(&m->head, id, out);
+	return 0;
+}
+
+static const uint8_t *hf_token_bytes(const live_model *lm, int id, size_t *len)
+{
+	return bpe_token_bytes(((const hf_model *)lm)->tok, id, len);
+}
+
+/* What config.json calls the shape (every family here uses these). */
+static const struct live_arch_names hf_names = {
+	"config.json", "max_position_embeddings",
+	{[LIVE_RESID_PRE] = "hidden_size", [LIVE_RESID_POST] = "hidden_size", [LIVE_MLP_HIDDEN] = "intermediate_size",
+	 [LIVE_MLP_OUT] = "hidden_size", [LIVE_ATTN_OUT] = "hidden_size", [LIVE_MLP_IN] = "hidden_size"},
+};
+
 const live_arch live_arch_hf = {
 	.name = "hf",
 	.probe = hf_probe,
@@ -970,4 +963,7 @@ const live_arch live_arch_hf = {
 	.forward = hf_forward,
 	.step = hf_step,
 	.set_bos = hf_set_bos,
+	.unembed_row = hf_unembed_row,
+	.token_bytes = hf_token_bytes,
+	.names = &hf_names,
 };
