@@ -5,6 +5,7 @@
  * rule (against GPT-2's, written out here) and its work on a long piece.
  */
 #include "core/bpe.h"
+#include "core/escape.h"
 #include "core/format.h"
 #include "core/vmath.h"
 #include "index/index.h"
@@ -92,6 +93,29 @@ static void test_format(void)
 	format_sparkline(&b, h, 4);
 	CHECK(strcmp(b.p, " ▁▄█") == 0, "sparkline levels");
 	buf_free(&b);
+}
+
+/* The one ring of escaped strings (escape_str/escape_strn) that every
+ * front end prints through: the rule, NULL as "", a cut at n, and
+ * ESC_RING results alive at once. */
+static void test_escape_ring(void)
+{
+	CHECK(strcmp(escape_str("a\x1b[2J\xe2\x80\xae"), "a\\x1b[2J<U+202E>") == 0, "escape_str applies the rule");
+	CHECK(strcmp(escape_str(NULL), "") == 0 && strcmp(escape_strn(NULL, 5), "") == 0, "escape_str of NULL is empty");
+	CHECK(strcmp(escape_strn("ab\ncd", 3), "ab\\n") == 0, "escape_strn stops at n");
+	const char *r[ESC_RING];
+	char want[ESC_RING][8];
+	for (int i = 0; i < ESC_RING; i++) {
+		snprintf(want[i], sizeof want[i], "%d\t", i);
+		r[i] = escape_str(want[i]);
+	}
+	int ok = 1;
+	for (int i = 0; i < ESC_RING; i++) {
+		char e[8];
+		snprintf(e, sizeof e, "%d\\t", i);
+		ok &= strcmp(r[i], e) == 0;
+	}
+	CHECK(ok, "ESC_RING escaped strings alive at once");
 }
 
 static void test_roundtrip(void)
@@ -569,6 +593,7 @@ int main(void)
 	test_utf8();
 	test_codecs();
 	test_format();
+	test_escape_ring();
 	test_roundtrip();
 	test_position();
 	test_bpe();

@@ -9,6 +9,7 @@
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
 #include "core/json.h"
 #include "core/format.h"
 #include "core/util.h"
@@ -21,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define lesc cli_live_esc
 
 /* What the index says about one dictionary feature, looked up once. */
 typedef struct {
@@ -95,9 +95,9 @@ static const char *short_label(const char *s, int width)
 	static int ring;
 	size_t n = strlen(s), cut = format_label_cut(s, n, (size_t)width);
 	if (cut == n)
-		return lesc(s, n);
+		return escape_strn(s, n);
 	char *o = out[ring++ % 4];
-	snprintf(o, sizeof out[0], "%s…", lesc(s, cut));
+	snprintf(o, sizeof out[0], "%s…", escape_strn(s, cut));
 	return o;
 }
 
@@ -228,14 +228,14 @@ static int an_write(an_state *a, const int *idx, const float *val, int has_loss,
 		}
 		free(js);
 	} else {
-		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, lesc(tx, tl));
+		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, escape_strn(tx, tl));
 		int shown = 0;
 		for (int q = 0; q < kenc && shown < o->top; q++) {
 			int f = idx[q];
 			if (f < 0)
 				continue;
 			feat_info *fi = feat_get(a->fc, f);
-			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[q],
+			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", escape_str(fi->name), val[q],
 				short_label(fi->label, 24));
 			shown++;
 		}
@@ -539,7 +539,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		free(doc);
 	} else {
 		printf("%lld tokens, dictionary %s (%s), loss %.3f nats/token", (long long)T,
-		       lesc(ls.dict->name, strlen(ls.dict->name)), pn, l0);
+		       escape_str(ls.dict->name), pn, l0);
 		if (o.nfeat)
 			printf(", steered %.3f", l1);
 		printf("\n\npos  token   features (strongest first)\n");
@@ -551,7 +551,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		       "feature        total     max  tokens  density  label\n");
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
-			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total,
+			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", escape_str(fi->name), tot[i].total,
 			       tot[i].max, tot[i].tokens, fi->density, short_label(fi->label, 60));
 		}
 	}

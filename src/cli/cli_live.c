@@ -11,6 +11,7 @@
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
 #include "core/format.h"
 #include "core/json.h"
 #include "core/util.h"
@@ -27,20 +28,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* the short name the file's messages use */
-#define lesc cli_live_esc
-
-const char *cli_live_esc(const char *s, size_t n)
-{
-	static fs_buf ring[8];
-	static int next;
-	fs_buf *b = &ring[next++ % 8];
-	b->len = 0;
-	if (b->p)
-		b->p[0] = 0;
-	format_escaped(b, s, n);
-	return b->p ? b->p : "";
-}
 
 /* ------------------------------------------------------------------ attach */
 
@@ -127,12 +114,12 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		r->name = xstrndup(saes[i], (size_t)(eq - saes[i]));
 		for (int j = 1; j < nrow - 1; j++)
 			if (strcmp(rows[j].name, r->name) == 0) {
-				fs_warn("--sae: dictionary '%s' given twice", lesc(r->name, strlen(r->name)));
+				fs_warn("--sae: dictionary '%s' given twice", escape_str(r->name));
 				goto out;
 			}
 		const fs_sae *d = index_sae_by_name(ix, r->name);
 		if (!d) {
-			fs_warn("--sae: %s has no dictionary named '%s'", ixpath, lesc(r->name, strlen(r->name)));
+			fs_warn("--sae: %s has no dictionary named '%s'", ixpath, escape_str(r->name));
 			goto out;
 		}
 		live_sae *s = live_sae_load(eq + 1, err, sizeof err);
@@ -182,12 +169,12 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 	/* file names, dictionary names and hooks as the one rule escapes them */
 	for (int i = 0; i < nnew; i++)
 		printf("attached %s%s%s: %s (xxh3 %s, %lld bytes%s%s)\n", rows[i].role, *rows[i].name ? " " : "",
-		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)), rows[i].xxh3,
-		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", lesc(rows[i].hook, strlen(rows[i].hook)));
+		       escape_str(rows[i].name), escape_str(rows[i].file), rows[i].xxh3,
+		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", escape_str(rows[i].hook));
 	for (int i = nnew; i < nrow; i++)
 		printf("kept sae %s: %s (attached before, not checked now; --sae %s=FILE replaces it)\n",
-		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)),
-		       lesc(rows[i].name, strlen(rows[i].name)));
+		       escape_str(rows[i].name), escape_str(rows[i].file),
+		       escape_str(rows[i].name));
 	rc = FS_EXIT_OK;
 out:
 	live_free(m);
@@ -228,7 +215,7 @@ fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls
 	if (live_session_open(ls, ix, sae, err, sizeof err) != 0) {
 		if (!o->sae && sae && strstr(err, "--sae: no dictionary"))
 			fs_warn("%s: --feature: dictionary '%s' is not attached (featscope attach %s --sae %s=FILE)",
-				ixpath, lesc(sae, strlen(sae)), ixpath, lesc(sae, strlen(sae)));
+				ixpath, escape_str(sae), ixpath, escape_str(sae));
 		else
 			fs_warn("%s", err);
 		index_close(ix);
@@ -246,13 +233,13 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, cons
 	int64_t fid, n;
 	if (!strchr(name, '/') && name[0] != '#') {
 		if (fs_parse_i64(name, &n) != 0) {
-			fs_warn("--feature: '%s': not a feature name (N, SAE/N or #FID)", lesc(name, strlen(name)));
+			fs_warn("--feature: '%s': not a feature name (N, SAE/N or #FID)", escape_str(name));
 			return -1;
 		}
 		fid = index_feature_id(ls->ix, ls->dict->id, n);
 		if (fid < 0) {
 			fs_warn("--feature: %s: no such feature in dictionary '%s' (features 0 to %lld)",
-				lesc(name, strlen(name)), ls->dict->name, (long long)ls->dict->n_features - 1);
+				escape_str(name), ls->dict->name, (long long)ls->dict->n_features - 1);
 			return -1;
 		}
 	} else if ((fid = index_resolve(ls->ix, name, err, sizeof err)) < 0) {
@@ -271,7 +258,7 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, cons
 	}
 	fs_feature f;
 	if (index_feature(ls->ix, fid, &f) != 0) {
-		fs_warn("--feature: %s: no such feature", lesc(name, strlen(name)));
+		fs_warn("--feature: %s: no such feature", escape_str(name));
 		return -1;
 	}
 	const fs_sae *fd = index_sae_by_id(ls->ix, (int)f.sae);
@@ -283,7 +270,7 @@ static int64_t resolve_in(live_session *ls, const char *name, int64_t *idx, cons
 		*dict = fd;
 	if (!ok) {
 		fs_warn("--feature: %s: not in dictionary '%s', the one steered (features of one dictionary at a time)",
-			lesc(name, strlen(name)), ls->dict->name);
+			escape_str(name), ls->dict->name);
 		return -1;
 	}
 	return fid;
@@ -294,19 +281,19 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 {
 	const char *eq = strrchr(arg, '=');
 	if (!eq || eq == arg) {
-		fs_warn("--feature: '%s': expected FEATURE=VALUE", lesc(arg, strlen(arg)));
+		fs_warn("--feature: '%s': expected FEATURE=VALUE", escape_str(arg));
 		return -1;
 	}
 	char *end, *name = xstrndup(arg, (size_t)(eq - arg));
 	double v = strtod(eq + 1, &end);
 	if (!eq[1] || *end || isnan(v)) {
-		fs_warn("--feature: %s: value '%s' is not a number", lesc(name, strlen(name)), lesc(eq + 1, strlen(eq + 1)));
+		fs_warn("--feature: %s: value '%s' is not a number", escape_str(name), escape_str(eq + 1));
 		free(name);
 		return -1;
 	}
 	if (!(fabs(v) <= LIVE_MAX_STEER)) {
-		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", lesc(name, strlen(name)),
-			lesc(eq + 1, strlen(eq + 1)));
+		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", escape_str(name),
+			escape_str(eq + 1));
 		free(name);
 		return -1;
 	}
@@ -325,7 +312,7 @@ static int num_opt(const char *cmd, const char *opt, const char *v, double lo, d
 	char *end;
 	double x = strtod(v, &end);
 	if (!*v || *end || !(x >= lo && x <= hi)) {
-		fs_warn("%s: --%s: expected a number in %g..%g, got '%s'", cmd, opt, lo, hi, lesc(v, strlen(v)));
+		fs_warn("%s: --%s: expected a number in %g..%g, got '%s'", cmd, opt, lo, hi, escape_str(v));
 		return -1;
 	}
 	*out = x;
@@ -401,7 +388,7 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			else if (!strcmp(v, "add"))
 				o->mode = LIVE_ADD;
 			else {
-				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, lesc(v, strlen(v)));
+				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, escape_str(v));
 				return -1;
 			}
 		}
@@ -454,7 +441,7 @@ static int wrap_lines(const char *s, size_t n, int width, char ***out)
 		size_t e = i;
 		while (e < n && s[e] != '\n')
 			e++;
-		const char *esc_line = lesc(s + i, e - i);
+		const char *esc_line = escape_strn(s + i, e - i);
 		size_t L = strlen(esc_line), a = 0;
 		do {
 			size_t b = a;
@@ -656,10 +643,10 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		} else {
 			if (r)
 				printf("\n");
-			printf("seed %llu, prompt \"%s\", %s", (unsigned long long)seed, lesc(o.prompt, plen),
+			printf("seed %llu, prompt \"%s\", %s", (unsigned long long)seed, escape_strn(o.prompt, plen),
 			       o.mode == LIVE_CLAMP ? "clamp" : "add");
 			for (int i = 0; i < o.nfeat; i++)
-				printf(" %s=%g", o.features[i] ? lesc(o.features[i], strcspn(o.features[i], "=")) : "",
+				printf(" %s=%g", o.features[i] ? escape_strn(o.features[i], strcspn(o.features[i], "=")) : "",
 				       terms[i].value);
 			printf(", temperature %g\n\n", o.temperature);
 			if (isatty(1))

@@ -31,9 +31,6 @@ typedef struct {
 	int runs;             /* --runs N: seeds S .. S+N-1 */
 } live_opts;
 
-/* Escaped bytes (core/escape.h's rule) into a ring of buffers: valid
- * until eight more calls. */
-const char *cli_live_esc(const char *s, size_t n);
 /* The largest |V| of a --feature F=V. */
 #define LIVE_MAX_STEER 1e6
 /* Open the index and its live model with the dictionary of --sae, else of

@@ -198,17 +198,17 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 	} else {
 		int64_t fid = index_resolve(ix, key, NULL, 0);
 		fs_feature f;
-		printf("feature:   %s\n", cli_esc(key));
+		printf("feature:   %s\n", escape_str(key));
 		if (fid > 0 && index_feature(ix, fid, &f) == 0) {
-			printf("auto:      %s\n", cli_esc(f.label));
+			printf("auto:      %s\n", escape_str(f.label));
 			index_feature_free(&f);
 		}
-		printf("label:     %s\n", cli_esc(no.label));
-		printf("tags:      %s\n", cli_esc(no.tags));
+		printf("label:     %s\n", escape_str(no.label));
+		printf("tags:      %s\n", escape_str(no.tags));
 		printf("bookmark:  %s\n", no.bookmark ? "yes" : "no");
 		printf("lists:    ");
 		for (int i = 0; i < nl; i++)
-			printf(" %s", cli_esc(lists[i]));
+			printf(" %s", escape_str(lists[i]));
 		printf("\nnote:\n");
 		if (*no.note) {
 			/* line by line, each line escaped (tabs kept) */
@@ -238,8 +238,8 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 	for (int i = 0; !json && i < cnt; i++) {
 		fs_note no;
 		if (notes_get(n, keys[i], &no) >= 0) {
-			int a = escape_columns(cli_esc(keys[i])), b = escape_columns(cli_esc(no.label)),
-			    c = escape_columns(cli_esc(no.tags));
+			int a = escape_columns(escape_str(keys[i])), b = escape_columns(escape_str(no.label)),
+			    c = escape_columns(escape_str(no.tags));
 			wk = a > wk ? a : wk;
 			wl = b > wl ? b : wl;
 			wt = c > wt ? c : wt;
@@ -268,7 +268,7 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			cli_print_padded(no.label, wl);
 			putchar(' ');
 			cli_print_padded(no.tags, b.p[0] ? wt : 0);
-			printf("%s%s\n", b.p[0] ? " " : "", cli_esc(b.p));
+			printf("%s%s\n", b.p[0] ? " " : "", escape_str(b.p));
 			buf_free(&b);
 		}
 		notes_note_free(&no);
@@ -390,7 +390,7 @@ static int do_lists(fs_notes *n, int json)
 		char **m;
 		int nm = notes_list_members(n, names[i], &m);
 		char *d = notes_list_description(n, names[i]);
-		printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
+		printf("%-16s %5d  %s\n", escape_str(names[i]), nm < 0 ? 0 : nm, escape_str(d));
 		free(d);
 		notes_strv_free(m, nm);
 	}
@@ -478,7 +478,7 @@ static int sub_run(const cmd_entry *e, int argc, char **argv)
 			json_object_set_new(o, "path", jw_str(notes_path(n)));
 			json_print(o);
 		} else {
-			printf("%s\n", cli_esc(notes_path(n)));
+			printf("%s\n", escape_str(notes_path(n)));
 		}
 		break;
 	}

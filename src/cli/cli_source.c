@@ -93,8 +93,8 @@ static int source_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "after", jw_strn(d.text + cend, to > cend ? to - cend : 0));
 		cli_print_json(o);
 	} else {
-		printf("context %lld: source %s\n", id, cli_esc(c.source));
-		printf("read %s: line %d, bytes %zu-%zu of %zu\n", cli_esc(d.where), d.line, d.at, cend, d.len);
+		printf("context %lld: source %s\n", id, escape_str(c.source));
+		printf("read %s: line %d, bytes %zu-%zu of %zu\n", escape_str(d.where), d.line, d.at, cend, d.len);
 		int lw = 1, last = d.line + lines + 64;
 		for (int x = last; x >= 10; x /= 10)
 			lw++;

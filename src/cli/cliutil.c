@@ -47,19 +47,9 @@ int64_t cli_resolve(fs_index *ix, const char *name)
 	return -1;
 }
 
-const char *cli_esc(const char *s)
-{
-	static fs_buf ring[8];
-	static int next;
-	fs_buf *b = &ring[next++ % 8];
-	b->len = 0;
-	escape_append(b, s ? s : "", s ? strlen(s) : 0, 0);
-	return b->p;
-}
-
 void cli_print_padded(const char *s, int width)
 {
-	const char *e = cli_esc(s);
+	const char *e = escape_str(s);
 	fputs(e, stdout);
 	for (int c = escape_columns(e); c < width; c++)
 		putchar(' ');

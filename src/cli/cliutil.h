@@ -17,10 +17,7 @@ fs_index *cli_open_index(const char *path);
 /* The fid of a feature name, or -1 after a one-line message that states
  * the valid range when the number is out of it. */
 int64_t cli_resolve(fs_index *ix, const char *name);
-/* Escaped copy of untrusted text (core/escape.h) for printing: valid until
- * eight more calls. NULL gives "". */
-const char *cli_esc(const char *s);
-/* Print untrusted text s escaped (cli_esc), padded with spaces to width
+/* Print untrusted text s escaped (escape_str), padded with spaces to width
  * terminal columns (escape_columns: CJK takes two); nothing cut. */
 void cli_print_padded(const char *s, int width);
 /* A named list of the notes database as JSON: {"name", "description",

@@ -1,0 +1,18 @@
+#!/bin/sh
+# t-src-oneof.sh: one of each shared mechanism in src/ (issue 33): the
+# escape ring is core/escape.c's alone (escape_str/escape_strn), ... Each
+# check greps the tree for a second copy that was once there.
+. "$(dirname "$0")/lib.sh"
+
+cd "$S" || exit 1
+# every .c and .h file under src/, one per line
+files=$(find src -name '*.[ch]' | sort)
+
+# 1. escape rings: core/escape.c holds the only one; the front ends'
+#    own names (cli_esc, cli_live_esc and its short form lesc, compare's
+#    malloc'ing safe(), geom's geo_safe()) are gone.
+grep -l 'static fs_buf ring\[' $files >"$TMP/rings"
+check_eq "one escape ring, in core/escape.c" "src/core/escape.c" "$(cat "$TMP/rings")"
+grep -nE '\b(cli_esc|cli_live_esc|lesc|geo_safe)\(|static char \*safe\(' $files >"$TMP/esc-names"
+check_eq "no front-end escape helpers" "" "$(cat "$TMP/esc-names")"
+
