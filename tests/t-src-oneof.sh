@@ -16,3 +16,8 @@ check_eq "one escape ring, in core/escape.c" "src/core/escape.c" "$(cat "$TMP/ri
 grep -nE '\b(cli_esc|cli_live_esc|lesc|geo_safe)\(|static char \*safe\(' $files >"$TMP/esc-names"
 check_eq "no front-end escape helpers" "" "$(cat "$TMP/esc-names")"
 
+# 2. whole-file readers: core's fs_read_file is the only loop that reads a
+#    file into a growing buffer (gpt2.c, bpe.c and saelens_sae.c each had
+#    their own; core/input.c's input_slurp reads gzip records).
+grep -lE 'while \(\(k = fread\(tmp, 1, sizeof tmp' $files >"$TMP/readers"
+check_eq "one whole-file reader, in core/util.c" "src/core/util.c" "$(cat "$TMP/readers")"

@@ -118,6 +118,33 @@ static void test_escape_ring(void)
 	CHECK(ok, "ESC_RING escaped strings alive at once");
 }
 
+/* The one whole-file reader (fs_read_file): the bytes and a NUL after
+ * them, the limit checked (at the limit read, one byte over refused with a
+ * message naming the file), a missing file and a folder named. */
+static void test_read_file(void)
+{
+	char path[] = "/tmp/fs-unit-rf-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, "0123456789", 10) == 10, "read_file: scratch file");
+	close(fd);
+	char err[256] = "";
+	size_t n = 99;
+	char *t = fs_read_file(path, 10, &n, err, sizeof err);
+	CHECK(t && n == 10 && memcmp(t, "0123456789", 11) == 0, "read_file: the bytes and a NUL at the limit");
+	free(t);
+	t = fs_read_file(path, 9, &n, err, sizeof err);
+	CHECK(!t && strstr(err, path) == err && strstr(err, "larger than 9 bytes") && !strchr(err, '\n'),
+	      "read_file: over the limit, one line naming the file");
+	t = fs_read_file(path, (size_t)1 << 20, &n, err, sizeof err);
+	CHECK(t && n == 10, "read_file: under a MiB limit");
+	free(t);
+	unlink(path);
+	t = fs_read_file(path, 10, &n, err, sizeof err);
+	CHECK(!t && strstr(err, path) == err && strstr(err, "No such file"), "read_file: a missing file named");
+	t = fs_read_file("/tmp", 10, &n, err, sizeof err);
+	CHECK(!t && strcmp(err, "/tmp: is a directory") == 0, "read_file: a folder refused");
+}
+
 static void test_roundtrip(void)
 {
 	char path[] = "/tmp/fs-unit-XXXXXX";
@@ -594,6 +621,7 @@ int main(void)
 	test_codecs();
 	test_format();
 	test_escape_ring();
+	test_read_file();
 	test_roundtrip();
 	test_position();
 	test_bpe();

@@ -474,45 +474,16 @@ bad:
 	return NULL;
 }
 
-/* A whole file into memory (tokenizer files are tens of MB at most). */
-static char *slurp(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
-		buf_add(&b, tmp, k);
-		if (b.len > (512u << 20)) {
-			fclose(f);
-			buf_free(&b);
-			fs_seterr(err, errlen, "%s: larger than 512 MiB, not a tokenizer file", path);
-			return NULL;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		buf_free(&b);
-		fs_seterr(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	buf_reserve(&b, 1);
-	*n = b.len;
-	return b.p;
-}
+/* Tokenizer files are tens of MB at most. */
+#define BPE_MAX_FILE ((size_t)512 << 20)
 
 fs_bpe *bpe_load_files(const char *vocab_json, const char *merges_txt, char *err, size_t errlen)
 {
 	size_t vn, mn;
-	char *v = slurp(vocab_json, &vn, err, errlen);
+	char *v = fs_read_file(vocab_json, BPE_MAX_FILE, &vn, err, errlen);
 	if (!v)
 		return NULL;
-	char *m = slurp(merges_txt, &mn, err, errlen);
+	char *m = fs_read_file(merges_txt, BPE_MAX_FILE, &mn, err, errlen);
 	if (!m) {
 		free(v);
 		return NULL;
@@ -535,7 +506,7 @@ fs_bpe *bpe_load_files(const char *vocab_json, const char *merges_txt, char *err
 fs_bpe *bpe_load_tokenizer_json(const char *path, char *err, size_t errlen)
 {
 	size_t n;
-	char *s = slurp(path, &n, err, errlen);
+	char *s = fs_read_file(path, BPE_MAX_FILE, &n, err, errlen);
 	if (!s)
 		return NULL;
 	fs_bpe *b = bpe_load_tokenizer_mem(path, s, n, err, errlen);

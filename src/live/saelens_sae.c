@@ -233,19 +233,12 @@ int saelens_load(const char *dir, saelens_sae *s, char *err, size_t errlen)
 	char *cpath = xasprintf("%s/cfg.json", dir);
 	fs_st_file *f = NULL;
 	int rc = -1;
-	FILE *fp = fopen(cpath, "rb");
-	if (!fp) {
-		fs_seterr(err, errlen, "%s: %s", cpath, strerror(errno));
+	size_t clen;
+	char *cfg = fs_read_file(cpath, 16u << 20, &clen, err, errlen);
+	if (!cfg)
 		goto out;
-	}
-	fs_buf b = {0};
-	char tmp[8192];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0 && b.len < (16u << 20))
-		buf_add(&b, tmp, k);
-	fclose(fp);
-	int pr = saelens_cfg_parse(cpath, b.p ? b.p : "", b.len, &s->c, err, errlen);
-	buf_free(&b);
+	int pr = saelens_cfg_parse(cpath, cfg, clen, &s->c, err, errlen);
+	free(cfg);
 	if (pr != 0)
 		goto out;
 	f = tensor_st_open(s->weights, err, errlen);
