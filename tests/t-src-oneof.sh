@@ -21,3 +21,11 @@ check_eq "no front-end escape helpers" "" "$(cat "$TMP/esc-names")"
 #    their own; core/input.c's input_slurp reads gzip records).
 grep -lE 'while \(\(k = fread\(tmp, 1, sizeof tmp' $files >"$TMP/readers"
 check_eq "one whole-file reader, in core/util.c" "src/core/util.c" "$(cat "$TMP/readers")"
+
+# 3. top-k selection: core/topk.c holds the only quickselect of a k-th
+#    largest value and the only bounded min-heap of the largest pairs
+#    (knn.c, saelens_sae.c and sae_live.c each had one).
+grep -lE 'while \([a-z]+\[i\] > p\)' $files >"$TMP/kth"
+check_eq "one k-th largest, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/kth")"
+grep -lE '\[\(c - 1\) / 2\]' $files >"$TMP/heap"
+check_eq "one bounded min-heap of the largest, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/heap")"

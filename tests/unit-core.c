@@ -7,6 +7,7 @@
 #include "core/bpe.h"
 #include "core/escape.h"
 #include "core/format.h"
+#include "core/topk.h"
 #include "core/vmath.h"
 #include "index/index.h"
 #include "unit.h"
@@ -143,6 +144,46 @@ static void test_read_file(void)
 	CHECK(!t && strstr(err, path) == err && strstr(err, "No such file"), "read_file: a missing file named");
 	t = fs_read_file("/tmp", 10, &n, err, sizeof err);
 	CHECK(!t && strcmp(err, "/tmp: is a directory") == 0, "read_file: a folder refused");
+}
+
+/* The one top-k selection (core/topk.h): the k-th largest for a small
+ * and a large k against a sort, the heap's pairs best first with ties to
+ * the lower index. */
+static int cmp_desc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x < y) - (x > y);
+}
+
+static void test_topk(void)
+{
+	enum { N = 500 };
+	float a[N], sorted[N], work[N];
+	uint64_t st = 7;
+	for (int i = 0; i < N; i++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		a[i] = (float)((st >> 40) % 97); /* many ties */
+	}
+	memcpy(sorted, a, sizeof a);
+	qsort(sorted, N, sizeof *sorted, cmp_desc);
+	int ok = 1;
+	int ks[] = {1, 5, 32, 33, 100, N};
+	for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
+		memcpy(work, a, sizeof a);
+		ok &= topk_kth(work, N, ks[i]) == sorted[ks[i] - 1];
+	}
+	CHECK(ok, "topk_kth equals the sorted k-th, small and large k");
+	float v[4];
+	int32_t id[4];
+	float in[] = {5, 1, 5, 7, 5, 2, 7};
+	int n = 0;
+	for (int i = 0; i < 7; i++)
+		n = topk_push(v, id, n, 4, in[i], i);
+	topk_sort(v, id, n);
+	CHECK(n == 4 && v[0] == 7 && id[0] == 3 && v[1] == 7 && id[1] == 6 && v[2] == 5 && id[2] == 0 &&
+		      v[3] == 5 && id[3] == 2,
+	      "topk_push/topk_sort: the 4 largest best first, ties to the lower index");
+	CHECK(topk_push(v, id, 0, 0, 1.0f, 0) == 0, "topk_push keeps nothing when none is wanted");
 }
 
 static void test_roundtrip(void)
@@ -622,6 +663,7 @@ int main(void)
 	test_format();
 	test_escape_ring();
 	test_read_file();
+	test_topk();
 	test_roundtrip();
 	test_position();
 	test_bpe();

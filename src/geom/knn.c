@@ -18,6 +18,7 @@
 #include "geom/knn.h"
 
 #include "core/blas.h"
+#include "core/topk.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -107,12 +108,6 @@ typedef struct {
 	int32_t *tid;    /* cap indices of scratch for cuts */
 } knn_cands;
 
-/* a is better than b: higher cosine, or equal cosine and lower index. */
-static inline int knn_better(float av, int32_t ai, float bv, int32_t bi)
-{
-	return av > bv || (av == bv && ai < bi);
-}
-
 /* Buffers of mult * k entries per row (mult >= 2). */
 static void cands_init(knn_cands *h, knn_result *r, int mult)
 {
@@ -136,66 +131,6 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The k-th largest of a[0..n) for small k (1 <= k <= n, k <= 32): one
- * pass keeping the k largest sorted, most values rejected by one compare
- * with the smallest of them. */
-static float kth_small(const float *a, int n, int k)
-{
-	float top[32];
-	int m = 0;
-	for (int i = 0; i < n; i++) {
-		float x = a[i];
-		if (m == k && !(x > top[k - 1]))
-			continue;
-		int j = m < k ? m++ : k - 1;
-		while (j > 0 && top[j - 1] < x) {
-			top[j] = top[j - 1];
-			j--;
-		}
-		top[j] = x;
-	}
-	return top[k - 1];
-}
-
-/* The k-th largest of a[0..n) (1 <= k <= n); may reorder a. */
-static float kth_largest(float *a, int n, int k)
-{
-	if (k <= 32)
-		return kth_small(a, n, k);
-	int lo = 0, hi = n - 1, want = k - 1;
-	while (lo < hi) {
-		float x = a[lo], y = a[lo + (hi - lo) / 2], z = a[hi], p;
-		/* median of three */
-		if (x < y) {
-			float t = x;
-			x = y;
-			y = t;
-		}
-		p = z > x ? x : z < y ? y : z;
-		int i = lo, j = hi;
-		while (i <= j) {
-			while (a[i] > p)
-				i++;
-			while (a[j] < p)
-				j--;
-			if (i <= j) {
-				float t = a[i];
-				a[i] = a[j];
-				a[j] = t;
-				i++;
-				j--;
-			}
-		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			return a[want];
-	}
-	return a[want];
-}
-
 /* Move the k best of v/id[0..m) to the front (m > k), in no order. */
 static void cands_select(float *v, int32_t *id, int m, int k)
 {
@@ -204,15 +139,15 @@ static void cands_select(float *v, int32_t *id, int m, int k)
 		int mid = lo + (hi - lo) / 2;
 		/* median of three as the pivot */
 		int a = lo, b = mid, c = hi, p;
-		if (knn_better(v[a], id[a], v[b], id[b])) {
+		if (topk_better(v[a], id[a], v[b], id[b])) {
 			int t = a;
 			a = b;
 			b = t;
 		}
 		/* now a is worse than b */
-		if (knn_better(v[c], id[c], v[b], id[b]))
+		if (topk_better(v[c], id[c], v[b], id[b]))
 			p = b;
-		else if (knn_better(v[c], id[c], v[a], id[a]))
+		else if (topk_better(v[c], id[c], v[a], id[a]))
 			p = c;
 		else
 			p = a;
@@ -220,9 +155,9 @@ static void cands_select(float *v, int32_t *id, int m, int k)
 		int32_t pi = id[p];
 		int i = lo, j = hi;
 		while (i <= j) {
-			while (knn_better(v[i], id[i], pv, pi))
+			while (topk_better(v[i], id[i], pv, pi))
 				i++;
-			while (knn_better(pv, pi, v[j], id[j]))
+			while (topk_better(pv, pi, v[j], id[j]))
 				j--;
 			if (i <= j) {
 				float tv = v[i];
@@ -250,13 +185,13 @@ static void cands_cut(knn_cands *h, int64_t row)
 	float *v = h->v + row * h->cap;
 	int32_t *id = h->id + row * h->cap;
 	int k = h->k, m = h->fill[row];
-	/* the k-th best cosine t (quickselect on a copy for a large k) */
+	/* the k-th best cosine t (on a copy for a large k: it reorders) */
 	float t;
 	if (k <= 32) {
-		t = kth_small(v, m, k);
+		t = topk_kth(v, m, k);
 	} else {
 		memcpy(h->tmp, v, (size_t)m * sizeof *v);
-		t = kth_largest(h->tmp, m, k);
+		t = topk_kth(h->tmp, m, k);
 	}
 	/* keep everything above t, then the lowest indices among those at t */
 	int w = 0, eq = 0;
@@ -306,18 +241,7 @@ static void cands_finish(knn_cands *h)
 			cands_select(v, id, n, k);
 			n = k;
 		}
-		for (int a = 1; a < n; a++) {
-			float tv = v[a];
-			int32_t ti = id[a];
-			int b = a;
-			while (b > 0 && knn_better(tv, ti, v[b - 1], id[b - 1])) {
-				v[b] = v[b - 1];
-				id[b] = id[b - 1];
-				b--;
-			}
-			v[b] = tv;
-			id[b] = ti;
-		}
+		topk_sort(v, id, n);
 		float *ov = r->cos + row * k;
 		int32_t *oi = r->idx + row * k;
 		for (int a = 0; a < k; a++) {
@@ -584,7 +508,7 @@ static void seed_thresholds(const float *Q, int64_t nq, const float *P, int64_t 
 					tmp[m++] = C[(size_t)i * s + a];
 			if (m < k)
 				continue;
-			float t = kth_largest(tmp, m, k) - 1e-4f;
+			float t = topk_kth(tmp, m, k) - 1e-4f;
 			if (t > h->thr[r0 + i])
 				h->thr[r0 + i] = t;
 		}

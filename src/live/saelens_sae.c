@@ -8,6 +8,7 @@
 #include "live/saelens_sae.h"
 #include "core/blas.h"
 #include "core/tensor.h"
+#include "core/topk.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -307,8 +308,8 @@ void saelens_encode(const saelens_sae *s, const float *x, int rows, float *acts,
 					a[j] = 0;
 		}
 		if (c->arch == SAEL_TOPK && c->k < ds) {
-			/* keep the k largest: find the k-th largest by selection
-			 * on a copy (nth_element over positives only) */
+			/* keep the k largest: the k-th largest of the positives
+			 * (core/topk.h, on a copy) */
 			int npos = 0;
 			for (int j = 0; j < ds; j++)
 				npos += a[j] > 0;
@@ -320,30 +321,7 @@ void saelens_encode(const saelens_sae *s, const float *x, int rows, float *acts,
 			for (int j = 0; j < ds; j++)
 				if (a[j] > 0)
 					vals[n++] = a[j];
-			/* quickselect for the k-th largest */
-			int lo = 0, hi = n - 1, want = c->k - 1;
-			while (lo < hi) {
-				float p = vals[(lo + hi) / 2];
-				int i = lo, j = hi;
-				while (i <= j) {
-					while (vals[i] > p)
-						i++;
-					while (vals[j] < p)
-						j--;
-					if (i <= j) {
-						float t = vals[i];
-						vals[i++] = vals[j];
-						vals[j--] = t;
-					}
-				}
-				if (want <= j)
-					hi = j;
-				else if (want >= i)
-					lo = i;
-				else
-					break;
-			}
-			float kth = vals[want];
+			float kth = topk_kth(vals, n, c->k);
 			if (vals != tmp)
 				free(vals);
 			/* strictly above the k-th, then ties in index order */
