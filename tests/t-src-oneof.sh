@@ -29,3 +29,13 @@ grep -lE 'while \([a-z]+\[i\] > p\)' $files >"$TMP/kth"
 check_eq "one k-th largest, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/kth")"
 grep -lE '\[\(c - 1\) / 2\]' $files >"$TMP/heap"
 check_eq "one bounded min-heap of the largest, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/heap")"
+
+# 4. progress: the engines report through core/progress.h and never print
+#    it themselves (build.c, build_inputs.c, toolkit.c, import.c and
+#    geom.c each wrote their own lines to stderr); the command line draws
+#    it (cli_progress), steer through the same report.
+grep -n 'stderr' src/build/*.c src/import/*.c src/geom/*.c >"$TMP/engine-stderr"
+check_eq "no engine prints progress to stderr" "" "$(cat "$TMP/engine-stderr")"
+grep -n 'fprintf(stderr, "\\r' src/cli/*.c >"$TMP/cli-bars"
+check_eq "the command line draws one progress line (cliutil.c; grep's live rankings and harvest's bar aside)" \
+	"src/cli/cli_grep.c src/cli/cli_harvest.c src/cli/cliutil.c" "$(cut -d: -f1 "$TMP/cli-bars" | sort -u | tr '\n' ' ' | sed 's/ $//')"

@@ -7,6 +7,7 @@
 #include "core/bpe.h"
 #include "core/escape.h"
 #include "core/format.h"
+#include "core/progress.h"
 #include "core/topk.h"
 #include "core/vmath.h"
 #include "index/index.h"
@@ -184,6 +185,51 @@ static void test_topk(void)
 		      v[3] == 5 && id[3] == 2,
 	      "topk_push/topk_sort: the 4 largest best first, ties to the lower index");
 	CHECK(topk_push(v, id, 0, 0, 1.0f, 0) == 0, "topk_push keeps nothing when none is wanted");
+}
+
+/* The one progress report (core/progress.h): silent without a drawer,
+ * updates at most four a second, the end and notes always drawn. */
+static int pg_draws[4];
+static int64_t pg_done;
+
+static void pg_draw(fs_progress *p, fs_progress_event ev, int64_t done, int64_t total)
+{
+	(void)total;
+	pg_draws[ev]++;
+	pg_done = done;
+	p->shown = ev == PROGRESS_DRAW;
+}
+
+static void test_progress(void)
+{
+	progress_start(NULL, "rows", "x");
+	progress_update(NULL, 1, 2);
+	progress_end(NULL, 2);
+	progress_note(NULL, "n");
+	progress_break(NULL);
+	fs_progress silent = {0};
+	progress_start(&silent, "rows", "x");
+	progress_update(&silent, 1, 2);
+	CHECK(!progress_on(NULL) && !progress_on(&silent), "progress: NULL and no drawer are silent");
+	fs_progress p = {.draw = pg_draw};
+	progress_start(&p, "rows", "stage %d", 1);
+	for (int i = 0; i < 1000; i++)
+		progress_update(&p, i, 1000);
+	CHECK(pg_draws[PROGRESS_DRAW] == 0 && strcmp(p.label, "stage 1") == 0 && strcmp(p.unit, "rows") == 0,
+	      "progress: nothing drawn in the first quarter second");
+	p.last -= 1;
+	progress_update(&p, 7, 1000);
+	progress_update(&p, 8, 1000);
+	CHECK(pg_draws[PROGRESS_DRAW] == 1 && pg_done == 7, "progress: one draw a quarter second");
+	progress_break(&p);
+	progress_break(&p);
+	CHECK(pg_draws[PROGRESS_BREAK] == 1, "progress: a break ends a drawn line once");
+	progress_end(&p, 1000);
+	int64_t end_done = pg_done;
+	progress_note(&p, "writing %s", "indexes");
+	CHECK(pg_draws[PROGRESS_END] == 1 && end_done == 1000 && pg_draws[PROGRESS_NOTE] == 1 &&
+		      strcmp(p.label, "writing indexes") == 0,
+	      "progress: the end and a note always drawn");
 }
 
 static void test_roundtrip(void)
@@ -664,6 +710,7 @@ int main(void)
 	test_escape_ring();
 	test_read_file();
 	test_topk();
+	test_progress();
 	test_roundtrip();
 	test_position();
 	test_bpe();

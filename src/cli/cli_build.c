@@ -84,6 +84,7 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	if (a->set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
 	build_opts_init(o);
+	o->progress = cli_progress_if(fs_stderr_tty());
 	o->out = a->str[B_OUT];
 	if (a->set[B_SAE])
 		o->sae_name = a->str[B_SAE];
@@ -113,9 +114,9 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	/* the last of --progress / --no-progress wins */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--progress"))
-			o->progress = 1;
+			o->progress = cli_progress();
 		else if (!strcmp(argv[i], "--no-progress"))
-			o->progress = 0;
+			o->progress = NULL;
 		else if (!strcmp(argv[i], "--"))
 			break;
 	}
@@ -186,8 +187,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 	}
 	char err[1024] = "";
 	if (rc == FS_EXIT_OK && build_run_multi(o, nd, in, nin, err, sizeof err) != 0) {
-		if (o[0].progress)
-			fputc('\n', stderr);
+		progress_break(o[0].progress);
 		fs_warn("%s", err);
 		rc = build_failed_on_io() ? FS_EXIT_ERR : FS_EXIT_USAGE;
 	}
@@ -234,7 +234,7 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		case B_OUT: *out = p.val; break;
 		case B_PROGRESS:
 		case B_NOPROGRESS:
-			cur->progress = k == B_PROGRESS;
+			cur->progress = cli_progress_if(k == B_PROGRESS);
 			for (int i = 0; i < *nin; i++)
 				in[i].o.progress = cur->progress;
 			continue;
@@ -291,7 +291,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	const char *out = NULL;
 	import_opts cur;
 	import_opts_init(&cur);
-	cur.progress = fs_stderr_tty();
+	cur.progress = cli_progress_if(fs_stderr_tty());
 	import_decoders decs = {0};
 	cur.decoders = &decs;
 	imp_input *in = xcalloc((size_t)argc, sizeof *in);
@@ -324,8 +324,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	for (int i = 0; i < nin; i++) {
 		rc = import_run(w, in[i].from, in[i].path, &in[i].o, err, sizeof err);
 		if (rc != FS_EXIT_OK) {
-			if (cur.progress)
-				fputc('\n', stderr);
+			progress_break(cur.progress);
 			index_writer_abort(w);
 			fs_warn("%s", err);
 			free(in);
@@ -341,8 +340,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;
 	}
-	if (cur.progress)
-		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
+	progress_note(cur.progress, "featscope: writing indexes and full-text tables");
 	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;

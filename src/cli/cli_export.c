@@ -601,8 +601,8 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		break;
 	}
 	int rc = 0;
-	double t0 = fs_now(), shown = t0;
-	int tty = fs_stderr_tty();
+	fs_progress *pg = cli_progress_if(fs_stderr_tty());
+	progress_start(pg, "features", "export");
 	for (int64_t i = 0; i < cnt; i++) {
 		exp_feat e;
 		if (feat_load(ix, n, o, sel[i].fid, sel[i].key, &e) != 0) {
@@ -621,13 +621,9 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		feat_free(&e);
 		if (b.len > (1 << 16))
 			exp_flush(o, &b, f);
-		if (tty && fs_now() - shown > 0.25) {
-			shown = fs_now();
-			fprintf(stderr, "\rexport: %lld/%lld features", (long long)i + 1, (long long)cnt);
-		}
+		progress_update(pg, i + 1, cnt);
 	}
-	if (tty && shown > t0)
-		fputc('\n', stderr);
+	progress_break(pg);
 	if (o->format == FMT_JSON && rc == 0) {
 		buf_adds(&b, "\n],\"lists\":[");
 		char **names = NULL;

@@ -846,7 +846,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		 * the MLP's hidden space would need c_proj first: none */
 		o.unembed = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : unembed;
 		o.vocab = dc->kind == GPT2_HOOK_MLP_HIDDEN ? NULL : vocab;
-		o.progress = progress_on;
+		o.progress = cli_progress_if(progress_on);
 		if (topk >= 0)
 			o.top_k = (int)topk;
 		if (nint >= 0)

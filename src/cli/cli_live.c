@@ -406,28 +406,19 @@ int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *
 
 /* ------------------------------------------------------------------- steer */
 
-/* steer's progress on a terminal, as build shows it: one line on stderr
- * redrawn at most four times a second, with the rate and the time left. */
+/* steer's progress on a terminal, through the command line's progress
+ * report (cli_progress), as build shows it: tokens of every generation of
+ * the command. */
 typedef struct {
+	fs_progress *p;
 	int64_t total;  /* tokens of every generation of the command */
 	int64_t before; /* tokens of the generations done */
-	double t0;      /* start */
-	double last;    /* last redraw */
-	int shown;      /* a line was drawn (a newline ends it) */
 } steer_progress;
 
 static void steer_progress_fn(void *ud, int done)
 {
-	steer_progress *p = ud;
-	double now = fs_now();
-	if (now - p->last < 0.25)
-		return;
-	p->last = now;
-	int64_t k = p->before + done;
-	double rate = k / (now - p->t0 + 1e-9);
-	fprintf(stderr, "\rsteer: %lld/%lld tokens, %.0f tokens/s, %.1fs, %.0fs left   ", (long long)k,
-		(long long)p->total, rate, now - p->t0, rate > 0 ? (double)(p->total - k) / rate : 0.0);
-	p->shown = 1;
+	steer_progress *s = ud;
+	progress_update(s->p, s->before + done, s->total);
 }
 
 /* Lines of escaped text wrapped at width columns (one byte a column for
@@ -611,8 +602,9 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("steer: --prompt: %d tokens, longer than the model's context allows (%d): its first %d are dropped",
 			np, C - 1, np - (C - 1));
 	jruns = json_array();
-	steer_progress pg = {(int64_t)o.runs * 2 * o.tokens, 0, fs_now(), fs_now(), 0};
-	live_progress_fn pfn = fs_stderr_tty() ? steer_progress_fn : NULL;
+	steer_progress pg = {cli_progress_if(fs_stderr_tty()), (int64_t)o.runs * 2 * o.tokens, 0};
+	live_progress_fn pfn = pg.p ? steer_progress_fn : NULL;
+	progress_start(pg.p, "tokens", "steer");
 	for (int r = 0; r < o.runs; r++) {
 		uint64_t seed = o.seed + (uint64_t)r;
 		live_sampler s0, s1;
@@ -622,10 +614,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		pg.before += o.tokens;
 		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, &h, &s1, g1, NULL, pfn, &pg);
 		pg.before += o.tokens;
-		if (pg.shown) { /* the line ends before the run is printed */
-			fputc('\n', stderr);
-			pg.shown = 0;
-		}
+		progress_break(pg.p); /* the line ends before the run is printed */
 		if (n0 < 0 || n1 < 0) {
 			fs_warn("steer: generation failed");
 			rc = FS_EXIT_ERR;
