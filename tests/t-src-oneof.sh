@@ -39,3 +39,10 @@ check_eq "no engine prints progress to stderr" "" "$(cat "$TMP/engine-stderr")"
 grep -n 'fprintf(stderr, "\\r' src/cli/*.c >"$TMP/cli-bars"
 check_eq "the command line draws one progress line (cliutil.c; grep's live rankings and harvest's bar aside)" \
 	"src/cli/cli_grep.c src/cli/cli_harvest.c src/cli/cliutil.c" "$(cut -d: -f1 "$TMP/cli-bars" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
+# 5. no source file over 1,000 lines (knn.c, tui.c and index_read.c were).
+for f in $files; do
+	n=$(wc -l <"$f")
+	[ "$n" -gt 1000 ] && echo "$f $n"
+done >"$TMP/long"
+check_eq "no source file over 1,000 lines" "" "$(cat "$TMP/long")"
