@@ -105,7 +105,7 @@ static const cli_opt analyze_opts[] = {
 	LIVE_OPT_SAE,
 	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
 	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
-	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
+	{"max-density", 0, OPT_FLOAT, "D", 0, 1, "hide features firing on more than this fraction of tokens"},
 	{"positions", 0, OPT_FLAG, NULL, 0, 0, "show position features too (hidden by default)"},
 	LIVE_OPT_FEATURE,
 	LIVE_OPT_MODE,

@@ -44,7 +44,7 @@ enum { F_MININSIDE = 3, F_MINSHARE = 4 };
 static const cli_opt compare_opts[] = {
 	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
 	{"top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)"},
-	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine to count as matched, besides the baseline (0)"},
+	{"min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine to count as matched, besides the baseline (0)"},
 	{"decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one"},
 	{"decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one"},
 	{"sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation"},
@@ -53,43 +53,24 @@ static const cli_opt compare_opts[] = {
 static const cli_opt family_opts[] = {
 	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
 	{"top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)"},
-	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine of a child, besides the baseline (0)"},
-	{"min-inside", 0, OPT_STR, "S", 0, 0, "least share of a child's firings inside its parent's (0.5)"},
-	{"min-share", 0, OPT_STR, "S", 0, 0,
+	{"min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine of a child, besides the baseline (0)"},
+	{"min-inside", 0, OPT_FLOAT, "S", 0, 1, "least share of a child's firings inside its parent's (0.5)"},
+	{"min-share", 0, OPT_FLOAT, "S", 0, 1,
 	 "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
-/* A number option's value in [lo, hi]; 0, or a usage error (rc set). */
-static int num_opt(const cmd_entry *e, const cli_args *a, int o, double lo, double hi, double *v, int *rc)
-{
-	if (!a->set[o])
-		return 0;
-	char *end;
-	const char *s = a->str[o];
-	double x = strtod(s, &end);
-	if (!*s || *end || !(x >= lo && x <= hi)) {
-		*rc = cli_usage_error(e, "--%s: expected a number from %g to %g, got '%s'", e->opts[o].name, lo, hi, s);
-		return -1;
-	}
-	*v = x;
-	return 0;
-}
-
 /* Read both commands' options into q; 0 to go on, else return *rc. */
 static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 {
-	double v;
 	q->json = a->set[O_JSON] > 0;
 	if (a->set[O_TOP])
 		q->top = (int)a->num[O_TOP];
-	v = q->min_cos;
-	if (num_opt(e, a, O_MINCOS, -1, 1, &v, rc))
-		return -1;
-	q->min_cos = (float)v;
-	if (e->opts == family_opts && (num_opt(e, a, F_MININSIDE, 0, 1, &q->min_inside, rc) ||
-					num_opt(e, a, F_MINSHARE, 0, 1, &q->min_share, rc)))
-		return -1;
+	q->min_cos = (float)cli_float(a, O_MINCOS, q->min_cos);
+	if (e->opts == family_opts) {
+		q->min_inside = cli_float(a, F_MININSIDE, q->min_inside);
+		q->min_share = cli_float(a, F_MINSHARE, q->min_share);
+	}
 	if (e->opts == compare_opts) {
 		q->dec_a = a->set[O_DECA] ? a->str[O_DECA] : NULL;
 		q->dec_b = a->set[O_DECB] ? a->str[O_DECB] : NULL;

@@ -307,23 +307,11 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= lo && x <= hi)) {
-		fs_warn("%s: --%s: expected a number in %g..%g, got '%s'", cmd, opt, lo, hi, escape_str(v));
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
-
 static const cli_opt steer_opts[] = {
 	LIVE_OPT_FEATURE,
 	{"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"},
 	{"tokens", 't', OPT_INT, "N", 1, 100000, "tokens generated (64)"},
-	{"temperature", 'T', OPT_STR, "T", 0, 0, "sampling temperature, 0 greedy (0.8)"},
+	{"temperature", 'T', OPT_FLOAT, "T", 0, 100, "sampling temperature, 0 greedy (0.8)"},
 	{"seed", 0, OPT_INT, "S", 0, 2147483647, "random seed (1)"},
 	{"runs", 0, OPT_INT, "N", 1, 1000, "seeds S .. S+N-1 (1)"},
 	LIVE_OPT_MODE,
@@ -354,7 +342,6 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			continue;
 		}
 		const char *n = e->opts[k].name, *v = p.val;
-		double d;
 		if (!strcmp(n, "sae"))
 			o->sae = v;
 		else if (!strcmp(n, "json"))
@@ -375,14 +362,11 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			o->runs = (int)p.num;
 		else if (!strcmp(n, "seed"))
 			o->seed = (uint64_t)p.num;
-		else if (!strcmp(n, "max-density")) {
-			if (num_opt(cmd, n, v, 0, 1, &o->max_density) != 0)
-				return -1;
-		} else if (!strcmp(n, "temperature")) {
-			if (num_opt(cmd, n, v, 0, 100, &d) != 0)
-				return -1;
-			o->temperature = d;
-		} else if (!strcmp(n, "mode")) {
+		else if (!strcmp(n, "max-density"))
+			o->max_density = p.fnum;
+		else if (!strcmp(n, "temperature"))
+			o->temperature = p.fnum;
+		else if (!strcmp(n, "mode")) {
 			if (!strcmp(v, "clamp"))
 				o->mode = LIVE_CLAMP;
 			else if (!strcmp(v, "add"))

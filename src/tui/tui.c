@@ -494,36 +494,15 @@ static void tui_close_files(void)
 
 int tui_main(int argc, char **argv)
 {
-	int no_color = 0;
-	/* the indexes in order, and the --notes files in order: the first for
-	 * the first index, ... */
 	const char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
 	const char **notes_paths = xcalloc((size_t)argc + 1, sizeof *notes_paths);
-	int npaths = 0, nnotes = 0, rc = FS_EXIT_OK;
 	tui_timing_start();
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-color") == 0 || strcmp(argv[i], "--no-colour") == 0)
-			no_color = 1;
-		else if (strcmp(argv[i], "--notes") == 0 && i + 1 < argc)
-			notes_paths[nnotes++] = argv[++i];
-		else if (strncmp(argv[i], "--notes=", 8) == 0)
-			notes_paths[nnotes++] = argv[i] + 8;
-		else if (strcmp(argv[i], "--keymap-man") == 0) {
-			keymap_write_man(stdout);
-			rc = fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
-			goto done;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			rc = tui_usage();
-			goto done;
-		} else
-			paths[npaths++] = argv[i];
-	}
-	if (nnotes > (npaths > 1 ? npaths : 1)) {
-		fs_warn("%d --notes files for %d index%s: one --notes a file at most, in the order of the files",
-			nnotes, npaths > 1 ? npaths : 1, npaths > 1 ? "es" : "");
-		rc = tui_usage();
+	tui_opts o = {0, paths, 0, notes_paths, 0};
+	int rc = tui_opts_parse(argc, argv, &o);
+	if (rc >= 0)
 		goto done;
-	}
+	rc = FS_EXIT_OK;
+	int no_color = o.no_color, npaths = o.npaths, nnotes = o.nnotes;
 	char *demo = NULL;
 	if (!npaths) {
 		demo = tui_demo_path();

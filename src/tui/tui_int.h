@@ -11,8 +11,17 @@
 /* The feature the user is pointing at: the top view's selection (0: none). */
 int64_t tui_selected(void);
 
-/* tui_opts.c: the usage line on stderr, FS_EXIT_USAGE; the demo index's
- * path (malloc'd). */
+/* tui_opts.c: the browser's command line (argv[0] its name): -1 to go on,
+ * else the exit status (after --help, or a usage error's one line); the
+ * usage line on stderr, FS_EXIT_USAGE; the demo index's path (malloc'd). */
+typedef struct {
+	int no_color;       /* --no-color */
+	const char **paths; /* the indexes in order (argc entries) */
+	int npaths;
+	const char **notes; /* the --notes files in order: the first for the first index, ... */
+	int nnotes;
+} tui_opts;
+int tui_opts_parse(int argc, char **argv, tui_opts *o);
 int tui_usage(void);
 char *tui_demo_path(void);
 
