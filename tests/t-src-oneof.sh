@@ -46,3 +46,8 @@ for f in $files; do
 	[ "$n" -gt 1000 ] && echo "$f $n"
 done >"$TMP/long"
 check_eq "no source file over 1,000 lines" "" "$(cat "$TMP/long")"
+
+# 7. tests are named by the folder they test with the concern after it:
+#    none by concern alone (t-rel-*) or by issue number.
+ls tests | grep -E '^t-(rel-|.*issue[0-9])' >"$TMP/badnames"
+check_eq "tests named by folder, not t-rel-* or an issue" "" "$(cat "$TMP/badnames")"
