@@ -36,3 +36,13 @@ check_exit analyze-density-bad 2 "$FS" analyze nothing.sqlite "text" --max-densi
 check_grep analyze-density-line "^featscope: analyze: --max-density: expected a number from 0 to 1, got '2'" "$TMP/.err"
 check_exit family-min-inside-bad 2 "$FS" family nothing.sqlite 1 --min-inside -1
 check_grep family-min-inside-line "^featscope: family: --min-inside: expected a number from 0 to 1, got '-1'" "$TMP/.err"
+
+# build: the last of --progress and --no-progress wins (read from the
+# parsed options in their order, not from a second scan of argv)
+D="$TMP/fix"
+mkdir -p "$D" && "$GENFIX" "$D" >/dev/null
+bld() { "$FS" build -o "$D/$1.sqlite" --sae fix --decoder "$D/decoder.npy" "$D/records.jsonl" "$2" "$3" 2>"$TMP/$1.err"; }
+check build-progress-last-on bld on --no-progress --progress
+check_grep build-progress-last-on-shown 'build: writing indexes and full-text tables' "$TMP/on.err"
+check build-progress-last-off bld off --progress --no-progress
+check_eq build-progress-last-off-silent "" "$(cat "$TMP/off.err")"

@@ -20,35 +20,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Option indexes into build_opts_spec. */
-enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC, B_RANDOM, B_COFIRE };
-static const cli_opt build_opts_spec[] = {
-	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
-	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
-	{"model", 0, OPT_STR, "NAME", 0, 0, "model name"},
-	{"hook", 0, OPT_STR, "NAME", 0, 0, "hook point"},
-	{"layer", 0, OPT_INT, "N", -1, 1 << 20, "layer number"},
-	{"n-features", 0, OPT_INT, "N", 1, 1ll << 32, "dictionary size (default: decoder rows or largest feature + 1)"},
-	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
-	{"intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10; delphi imports 5)"},
-	{"per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5; delphi imports 3)"},
-	{"decoder", 0, OPT_STR, "FILE", 0, 0, "decoder [n_features, d_model] (.npy or .safetensors)"},
-	{"labels", 0, OPT_STR, "FILE", 0, 0, "TSV: feature<TAB>label[<TAB>source]"},
-	{"unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)"},
-	{"vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing"},
-	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
-	{"from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto"},
-	{"tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece"},
-	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
-	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
-	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
-	 "longest record (line, or single-document file) read (256 MiB)"},
-	{"random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)"},
-	{"cofire", 0, OPT_STR, "FILE", 0, 0,
-	 "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* build's options, one row each: the enum B_* and build_opts_spec are made from it (CLI_OPTIONS). */
+#define BUILD_OPTS(X) \
+	X(B_OUT, "output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)") \
+	X(B_SAE, "sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)") \
+	X(B_MODEL, "model", 0, OPT_STR, "NAME", 0, 0, "model name") \
+	X(B_HOOK, "hook", 0, OPT_STR, "NAME", 0, 0, "hook point") \
+	X(B_LAYER, "layer", 0, OPT_INT, "N", -1, 1 << 20, "layer number") \
+	X(B_NFEAT, "n-features", 0, OPT_INT, "N", 1, 1ll << 32, "dictionary size (default: decoder rows or largest feature + 1)") \
+	X(B_TOPK, "top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)") \
+	X(B_INTERVALS, "intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10; delphi imports 5)") \
+	X(B_PERINT, "per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5; delphi imports 3)") \
+	X(B_DECODER, "decoder", 0, OPT_STR, "FILE", 0, 0, "decoder [n_features, d_model] (.npy or .safetensors)") \
+	X(B_LABELS, "labels", 0, OPT_STR, "FILE", 0, 0, "TSV: feature<TAB>label[<TAB>source]") \
+	X(B_UNEMBED, "unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)") \
+	X(B_VOCAB, "vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing") \
+	X(B_KNN, "neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)") \
+	X(B_FROM, "from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto") \
+	X(B_TOKENS, "tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece") \
+	X(B_PROGRESS, "progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)") \
+	X(B_NOPROGRESS, "no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress") \
+	X(B_MAXREC, "max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40, "longest record (line, or single-document file) read (256 MiB)") \
+	X(B_RANDOM, "random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)") \
+	X(B_COFIRE, "cofire", 0, OPT_STR, "FILE", 0, 0, "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)")
+CLI_OPTIONS(build_opts_spec, BUILD_OPTS);
 
 /* True when the command line imports other tools' files: a --from
  * option, or a first input that is a folder or a file of a known format.
@@ -112,14 +107,8 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	if (a->set[B_MAXREC])
 		input_set_max_record((size_t)a->num[B_MAXREC]);
 	/* the last of --progress / --no-progress wins */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--progress"))
-			o->progress = cli_progress();
-		else if (!strcmp(argv[i], "--no-progress"))
-			o->progress = NULL;
-		else if (!strcmp(argv[i], "--"))
-			break;
-	}
+	if (a->set[B_PROGRESS] || a->set[B_NOPROGRESS])
+		o->progress = cli_progress_if(a->last[B_PROGRESS] > a->last[B_NOPROGRESS]);
 	if (first && !o->out)
 		return cli_usage_error(e, "-o OUT.sqlite is required");
 	if (!first && o->out)

@@ -650,17 +650,15 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 	return rc;
 }
 
-/* Options of export (indexes X_*). */
-enum { X_NOTES, X_FORMAT, X_ONLY, X_OUT, X_CONTEXTS, X_NEIGHBOURS };
-static const cli_opt export_opts[] = {
-	{"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database (default: the index's)"},
-	{"format", 0, OPT_STR, "F", 0, 0, "text (default), markdown, json or tsv"},
-	{"only", 0, OPT_STR, "WHICH", 0, 0, "noted, bookmarks or list:NAME"},
-	{"output", 'o', OPT_STR, "FILE", 0, 0, "write FILE (by a temporary file renamed at the end)"},
-	{"contexts", 0, OPT_INT, "N", 0, 1000, "top contexts per feature (3)"},
-	{"neighbours", 0, OPT_INT, "K", 0, 1000, "neighbours per feature (5)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* export's options, one row each: the enum X_* and export_opts (CLI_OPTIONS). */
+#define EXPORT_OPTS(X) \
+	X(X_NOTES, "notes", 0, OPT_STR, "FILE", 0, 0, "the notes database (default: the index's)") \
+	X(X_FORMAT, "format", 0, OPT_STR, "F", 0, 0, "text (default), markdown, json or tsv") \
+	X(X_ONLY, "only", 0, OPT_STR, "WHICH", 0, 0, "noted, bookmarks or list:NAME") \
+	X(X_OUT, "output", 'o', OPT_STR, "FILE", 0, 0, "write FILE (by a temporary file renamed at the end)") \
+	X(X_CONTEXTS, "contexts", 0, OPT_INT, "N", 0, 1000, "top contexts per feature (3)") \
+	X(X_NEIGHBOURS, "neighbours", 0, OPT_INT, "K", 0, 1000, "neighbours per feature (5)")
+CLI_OPTIONS(export_opts, EXPORT_OPTS);
 
 static int export_run(const cmd_entry *ce, const cli_args *a)
 {

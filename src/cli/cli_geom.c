@@ -19,21 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Options of the two commands (indexes into geo_opts). */
-enum { O_JSON, O_K, O_IN };
-static const cli_opt geo_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"k", 'k', OPT_INT, "N", 1, 100000, "neighbours shown (10)"},
-	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary searched or listed"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-/* clusters takes the same but --k (indexes C_*). */
-enum { C_JSON, C_IN };
-static const cli_opt clusters_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary listed (default: every one)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* neighbours' options, one row each: the enum O_* and geo_opts (CLI_OPTIONS). */
+#define GEO_OPTS(X) \
+	X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(O_K, "k", 'k', OPT_INT, "N", 1, 100000, "neighbours shown (10)") \
+	X(O_IN, "in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary searched or listed")
+CLI_OPTIONS(geo_opts, GEO_OPTS);
+/* clusters takes the same but --k: the enum C_* and clusters_opts. */
+#define CLUSTERS_OPTS(X) \
+	X(C_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(C_IN, "in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary listed (default: every one)")
+CLI_OPTIONS(clusters_opts, CLUSTERS_OPTS);
 
 /* Feature fid's name into name (size n) and its label (malloc'd, "" when
  * the feature is not there). */

@@ -41,6 +41,18 @@ typedef struct cli_opt {
 	                         the option before it, left out of usage lines */
 } cli_opt;
 
+/* A command's options from one list, so that its enum and its table are
+ * made together and cannot drift apart: LIST(X) holds one
+ *   X(ID, "name", 'c', KIND, "META", lo, hi, "help")
+ * row per option (the fields of cli_opt after ID); CLI_OPTIONS(table, LIST)
+ * declares enum { ID, ... } (the indexes cli_args and cli_next use) and
+ * static const cli_opt table[], NULL-terminated. */
+#define CLI_OPT_ID(id, name, sh, kind, meta, lo, hi, help) id,
+#define CLI_OPT_ROW(id, name, sh, kind, meta, lo, hi, help) {name, sh, kind, meta, lo, hi, help},
+#define CLI_OPTIONS(table, LIST)                 \
+	enum { LIST(CLI_OPT_ID) table##_count }; \
+	static const cli_opt table[] = {LIST(CLI_OPT_ROW){NULL, 0, 0, NULL, 0, 0, NULL}}
+
 /* Maximum number of options of one command (cli_args' arrays). */
 #define CLI_MAXOPT 32
 /* Maximum number of positional arguments kept by cli_parse. */
@@ -54,6 +66,9 @@ typedef struct {
 	const char *str[CLI_MAXOPT]; /* its last value (OPT_STR, OPT_INT, OPT_FLOAT) */
 	int64_t num[CLI_MAXOPT];     /* its last value (OPT_INT) */
 	double fnum[CLI_MAXOPT];     /* its last value (OPT_FLOAT) */
+	int last[CLI_MAXOPT];        /* where it was last given (1, 2, ... in the
+	                                order of the options; 0 when not): of two
+	                                options, the later wins */
 } cli_args;
 
 struct cmd_entry;

@@ -181,7 +181,7 @@ int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 	memset(a, 0, sizeof *a);
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	int k;
+	int k, seq = 0;
 	while ((k = cli_walk(&p, rc)) != CLI_END) {
 		if (k == CLI_ARG) {
 			if ((e->max_args >= 0 && a->npos >= e->max_args) || a->npos >= CLI_MAXPOS) {
@@ -196,6 +196,7 @@ int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 			a->str[k] = p.val;
 			a->num[k] = p.num;
 			a->fnum[k] = p.fnum;
+			a->last[k] = ++seq;
 		}
 	}
 	if (*rc >= 0)

@@ -36,14 +36,12 @@ char *tui_demo_path(void)
 	return xstrdup(FS_PKGDATADIR "/demo.sqlite");
 }
 
-/* The browser's options (indexes into browse_opts). */
-enum { BR_NOCOLOR, BR_NOCOLOUR, BR_NOTES };
-static const cli_opt browse_opts[] = {
-	{"no-color", 0, OPT_FLAG, NULL, 0, 0, "no colours (NO_COLOR in the environment does the same)"},
-	{"no-colour", 0, OPT_FLAG, NULL, 0, 0, NULL},
-	{"notes", 0, OPT_STR | OPT_MANY, "FILE", 0, 0, "the notes database of the next index (one each, in order)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* The browser's options, one row each: the enum BR_* and browse_opts (CLI_OPTIONS). */
+#define BROWSE_OPTS(X) \
+	X(BR_NOCOLOR, "no-color", 0, OPT_FLAG, NULL, 0, 0, "no colours (NO_COLOR in the environment does the same)") \
+	X(BR_NOCOLOUR, "no-colour", 0, OPT_FLAG, NULL, 0, 0, NULL) \
+	X(BR_NOTES, "notes", 0, OPT_STR | OPT_MANY, "FILE", 0, 0, "the notes database of the next index (one each, in order)")
+CLI_OPTIONS(browse_opts, BROWSE_OPTS);
 
 static int browse_run(const cmd_entry *e, int argc, char **argv)
 {
