@@ -101,17 +101,9 @@ static const char *short_label(const char *s, int width)
 	return o;
 }
 
-static const cli_opt analyze_opts[] = {
-	LIVE_OPT_SAE,
-	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
-	{"max-density", 0, OPT_FLOAT, "D", 0, 1, "hide features firing on more than this fraction of tokens"},
-	{"positions", 0, OPT_FLAG, NULL, 0, 0, "show position features too (hidden by default)"},
-	LIVE_OPT_FEATURE,
-	LIVE_OPT_MODE,
-	LIVE_OPT_JSON,
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* analyze's options (cli_live.h: their rows, read by their LO_ ids). */
+#define ANALYZE_OPTS(X) X(LO_SAE) X(LO_TOP) X(LO_LIMIT) X(LO_MAXDENSITY) X(LO_POSITIONS) X(LO_FEATURE) X(LO_MODE) X(LO_JSON)
+CLI_PICK(analyze_opts, ANALYZE_OPTS);
 
 /* A text read in pieces (standard input, or an argument at once), cut
  * where the tokenizer would cut the whole text too: before an ASCII space
@@ -367,7 +359,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int lw_ok = 0;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, analyze_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos < 1 || npos > 2) {
 		rc = cli_usage_error(e, "expected INDEX and at most one TEXT");

@@ -307,20 +307,12 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-static const cli_opt steer_opts[] = {
-	LIVE_OPT_FEATURE,
-	{"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"},
-	{"tokens", 't', OPT_INT, "N", 1, 100000, "tokens generated (64)"},
-	{"temperature", 'T', OPT_FLOAT, "T", 0, 100, "sampling temperature, 0 greedy (0.8)"},
-	{"seed", 0, OPT_INT, "S", 0, 2147483647, "random seed (1)"},
-	{"runs", 0, OPT_INT, "N", 1, 1000, "seeds S .. S+N-1 (1)"},
-	LIVE_OPT_MODE,
-	LIVE_OPT_SAE,
-	LIVE_OPT_JSON,
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* steer's options (cli_live.h: their rows, read by their LO_ ids). */
+#define STEER_OPTS(X) \
+	X(LO_FEATURE) X(LO_PROMPT) X(LO_TOKENS) X(LO_TEMPERATURE) X(LO_SEED) X(LO_RUNS) X(LO_MODE) X(LO_SAE) X(LO_JSON)
+CLI_PICK(steer_opts, STEER_OPTS);
 
-int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos,
+int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **argv, live_opts *o, const char **pos,
 			   int *npos, int *rc)
 {
 	const char *cmd = argv[0];
@@ -341,32 +333,21 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 			(*npos)++;
 			continue;
 		}
-		const char *n = e->opts[k].name, *v = p.val;
-		if (!strcmp(n, "sae"))
-			o->sae = v;
-		else if (!strcmp(n, "json"))
-			o->json = 1;
-		else if (!strcmp(n, "positions"))
-			o->positions = 1;
-		else if (!strcmp(n, "feature"))
-			o->features[o->nfeat++] = (char *)v;
-		else if (!strcmp(n, "prompt"))
-			o->prompt = v;
-		else if (!strcmp(n, "top"))
-			o->top = (int)p.num;
-		else if (!strcmp(n, "limit"))
-			o->limit = (int)p.num;
-		else if (!strcmp(n, "tokens"))
-			o->tokens = (int)p.num;
-		else if (!strcmp(n, "runs"))
-			o->runs = (int)p.num;
-		else if (!strcmp(n, "seed"))
-			o->seed = (uint64_t)p.num;
-		else if (!strcmp(n, "max-density"))
-			o->max_density = p.fnum;
-		else if (!strcmp(n, "temperature"))
-			o->temperature = p.fnum;
-		else if (!strcmp(n, "mode")) {
+		const char *v = p.val;
+		switch (ids[k]) {
+		case LO_SAE: o->sae = v; break;
+		case LO_JSON: o->json = 1; break;
+		case LO_POSITIONS: o->positions = 1; break;
+		case LO_FEATURE: o->features[o->nfeat++] = (char *)v; break;
+		case LO_PROMPT: o->prompt = v; break;
+		case LO_TOP: o->top = (int)p.num; break;
+		case LO_LIMIT: o->limit = (int)p.num; break;
+		case LO_TOKENS: o->tokens = (int)p.num; break;
+		case LO_RUNS: o->runs = (int)p.num; break;
+		case LO_SEED: o->seed = (uint64_t)p.num; break;
+		case LO_MAXDENSITY: o->max_density = p.fnum; break;
+		case LO_TEMPERATURE: o->temperature = p.fnum; break;
+		case LO_MODE:
 			if (!strcmp(v, "clamp"))
 				o->mode = LIVE_CLAMP;
 			else if (!strcmp(v, "add"))
@@ -375,6 +356,7 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, escape_str(v));
 				return -1;
 			}
+			break;
 		}
 	}
 	return 0;
@@ -513,7 +495,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, steer_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos != 1) {
 		rc = cli_usage_error(e, "one INDEX expected");

@@ -53,6 +53,17 @@ typedef struct cli_opt {
 	enum { LIST(CLI_OPT_ID) table##_count }; \
 	static const cli_opt table[] = {LIST(CLI_OPT_ROW){NULL, 0, 0, NULL, 0, 0, NULL}}
 
+/* Commands that share options and one parser (analyze and steer, the
+ * notes subcommands) define every option once, as a row macro ROW_ID, and
+ * list the IDs each command takes, in usage order: CLI_PICK(table, LIST)
+ * makes table[] (those rows, NULL-terminated) and table_ids[] (each row's
+ * ID), so that the shared parser reads option k as table_ids[k]. */
+#define CLI_PICK_ROW(id) ROW_##id,
+#define CLI_PICK_ID(id) id,
+#define CLI_PICK(table, LIST)                                                            \
+	static const cli_opt table[] = {LIST(CLI_PICK_ROW){NULL, 0, 0, NULL, 0, 0, NULL}}; \
+	static const int table##_ids[] = {LIST(CLI_PICK_ID)}
+
 /* Maximum number of options of one command (cli_args' arrays). */
 #define CLI_MAXOPT 32
 /* Maximum number of positional arguments kept by cli_parse. */
