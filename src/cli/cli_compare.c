@@ -37,28 +37,28 @@ typedef struct {
 } cmp_cli;
 
 /* Options of both commands (indexes into cmp_opts_spec). */
-/* Options of compare (indexes O_*) and of family (O_JSON, O_TOP, O_MINCOS
- * and F_MININSIDE). */
-enum { O_JSON, O_TOP, O_MINCOS, O_DECA, O_DECB, O_SORT };
-enum { F_MININSIDE = 3, F_MINSHARE = 4 };
-static const cli_opt compare_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)"},
-	{"min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine to count as matched, besides the baseline (0)"},
-	{"decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one"},
-	{"decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one"},
-	{"sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const cli_opt family_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)"},
-	{"min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine of a child, besides the baseline (0)"},
-	{"min-inside", 0, OPT_FLOAT, "S", 0, 1, "least share of a child's firings inside its parent's (0.5)"},
-	{"min-share", 0, OPT_FLOAT, "S", 0, 1,
-	 "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* Options of compare (indexes O_*) and of family (F_*), one row each: the
+ * enums and the tables are made from the lists (CLI_OPTIONS). parse_cli
+ * reads both commands' first three options by the O_ indexes: the asserts
+ * keep family's in the same places. */
+#define COMPARE_OPTS(X) \
+	X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(O_TOP, "top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)") \
+	X(O_MINCOS, "min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine to count as matched, besides the baseline (0)") \
+	X(O_DECA, "decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one") \
+	X(O_DECB, "decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one") \
+	X(O_SORT, "sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation")
+CLI_OPTIONS(compare_opts, COMPARE_OPTS);
+#define FAMILY_OPTS(X) \
+	X(F_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(F_TOP, "top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)") \
+	X(F_MINCOS, "min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine of a child, besides the baseline (0)") \
+	X(F_MININSIDE, "min-inside", 0, OPT_FLOAT, "S", 0, 1, "least share of a child's firings inside its parent's (0.5)") \
+	X(F_MINSHARE, "min-share", 0, OPT_FLOAT, "S", 0, 1, \
+	  "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)")
+CLI_OPTIONS(family_opts, FAMILY_OPTS);
+_Static_assert((int)F_JSON == (int)O_JSON && (int)F_TOP == (int)O_TOP && (int)F_MINCOS == (int)O_MINCOS,
+	       "family's first options are compare's");
 
 /* Read both commands' options into q; 0 to go on, else return *rc. */
 static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
