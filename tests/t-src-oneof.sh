@@ -22,9 +22,9 @@ check_eq "no front-end escape helpers" "" "$(cat "$TMP/esc-names")"
 grep -lE 'while \(\(k = fread\(tmp, 1, sizeof tmp' $files >"$TMP/readers"
 check_eq "one whole-file reader, in core/util.c" "src/core/util.c" "$(cat "$TMP/readers")"
 
-# 3. top-k selection: core/topk.c holds the only quickselect of a k-th
-#    largest value and the only bounded min-heap of the largest pairs
-#    (knn.c, saelens_sae.c and sae_live.c each had one).
+# 3. top-k selection: core/topk.c holds the only quickselects (a k-th
+#    largest value, the k best pairs) and the only bounded min-heap
+#    of the largest pairs (knn.c, saelens_sae.c and sae_live.c had them).
 grep -lE 'while \([a-z]+\[i\] > p\)' $files >"$TMP/kth"
 check_eq "one k-th largest, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/kth")"
 grep -lE '\[\(c - 1\) / 2\]' $files >"$TMP/heap"
@@ -63,3 +63,5 @@ check_eq "option tables by hand only in the files not yet converted" \
 # subcommands did): they read them by index or by id (CLI_PICK)
 grep -n 'strcmp(n, "' src/cli/*.c >"$TMP/byname"
 check_eq "no options matched by strcmp on their names" "" "$(cat "$TMP/byname")"
+grep -lE 'while \(topk_better\(' $files >"$TMP/pairsel"
+check_eq "one selection of the k best pairs, in core/topk.c" "src/core/topk.c" "$(cat "$TMP/pairsel")"

@@ -185,6 +185,13 @@ static void test_topk(void)
 		      v[3] == 5 && id[3] == 2,
 	      "topk_push/topk_sort: the 4 largest best first, ties to the lower index");
 	CHECK(topk_push(v, id, 0, 0, 1.0f, 0) == 0, "topk_push keeps nothing when none is wanted");
+	float pv[] = {1, 9, 5, 9, 3, 5, 7, 5};
+	int32_t pid[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	topk_partition(pv, pid, 8, 4);
+	topk_sort(pv, pid, 4);
+	CHECK(pv[0] == 9 && pid[0] == 1 && pv[1] == 9 && pid[1] == 3 && pv[2] == 7 && pid[2] == 6 && pv[3] == 5 &&
+		      pid[3] == 2,
+	      "topk_partition: the 4 best pairs to the front, ties to the lower index");
 }
 
 /* The one progress report (core/progress.h): silent without a drawer,

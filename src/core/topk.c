@@ -1,6 +1,7 @@
 /*
  * topk.c: the one top-k selection (see topk.h): the k-th largest value,
- * a bounded min-heap of the largest pairs, and their order.
+ * the k best pairs moved to the front, a bounded min-heap of the largest
+ * pairs, and their order.
  */
 #include "core/topk.h"
 
@@ -61,6 +62,53 @@ float topk_kth(float *a, int n, int k)
 			return a[want];
 	}
 	return a[want];
+}
+
+void topk_partition(float *val, int32_t *idx, int m, int k)
+{
+	int lo = 0, hi = m - 1, want = k - 1;
+	while (hi > lo) {
+		int mid = lo + (hi - lo) / 2;
+		/* median of three as the pivot */
+		int a = lo, b = mid, c = hi, p;
+		if (topk_better(val[a], idx[a], val[b], idx[b])) {
+			int t = a;
+			a = b;
+			b = t;
+		}
+		/* now a is worse than b */
+		if (topk_better(val[c], idx[c], val[b], idx[b]))
+			p = b;
+		else if (topk_better(val[c], idx[c], val[a], idx[a]))
+			p = c;
+		else
+			p = a;
+		float pv = val[p];
+		int32_t pi = idx[p];
+		int i = lo, j = hi;
+		while (i <= j) {
+			while (topk_better(val[i], idx[i], pv, pi))
+				i++;
+			while (topk_better(pv, pi, val[j], idx[j]))
+				j--;
+			if (i <= j) {
+				float tv = val[i];
+				int32_t ti = idx[i];
+				val[i] = val[j];
+				idx[i] = idx[j];
+				val[j] = tv;
+				idx[j] = ti;
+				i++;
+				j--;
+			}
+		}
+		if (want <= j)
+			hi = j;
+		else if (want >= i)
+			lo = i;
+		else
+			break;
+	}
 }
 
 int topk_push(float *val, int32_t *idx, int n, int want, float x, int32_t id)

@@ -21,6 +21,10 @@ static inline int topk_better(float av, int32_t ai, float bv, int32_t bi)
 	return av > bv || (av == bv && ai < bi);
 }
 
+/* Move the k best (topk_better) of the m pairs val/idx to the front
+ * (m > k), in no order: quickselect with a median-of-three pivot. */
+void topk_partition(float *val, int32_t *idx, int m, int k);
+
 /* A bounded min-heap of the `want` largest (val, idx) pairs seen: add x
  * with index id to the n pairs in val/idx and return the new count. Once
  * n == want, val[0] is the smallest kept and x replaces it only when it

@@ -104,54 +104,6 @@ static int cmp_i32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Move the k best of v/id[0..m) to the front (m > k), in no order. */
-static void cands_select(float *v, int32_t *id, int m, int k)
-{
-	int lo = 0, hi = m - 1, want = k - 1;
-	while (hi > lo) {
-		int mid = lo + (hi - lo) / 2;
-		/* median of three as the pivot */
-		int a = lo, b = mid, c = hi, p;
-		if (topk_better(v[a], id[a], v[b], id[b])) {
-			int t = a;
-			a = b;
-			b = t;
-		}
-		/* now a is worse than b */
-		if (topk_better(v[c], id[c], v[b], id[b]))
-			p = b;
-		else if (topk_better(v[c], id[c], v[a], id[a]))
-			p = c;
-		else
-			p = a;
-		float pv = v[p];
-		int32_t pi = id[p];
-		int i = lo, j = hi;
-		while (i <= j) {
-			while (topk_better(v[i], id[i], pv, pi))
-				i++;
-			while (topk_better(pv, pi, v[j], id[j]))
-				j--;
-			if (i <= j) {
-				float tv = v[i];
-				int32_t ti = id[i];
-				v[i] = v[j];
-				id[i] = id[j];
-				v[j] = tv;
-				id[j] = ti;
-				i++;
-				j--;
-			}
-		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			break;
-	}
-}
-
 /* Cut a row's buffer to its k best and raise its threshold. */
 void knn_cands_cut(knn_cands *h, int64_t row)
 {
@@ -197,7 +149,7 @@ void knn_cands_finish(knn_cands *h)
 		int32_t *id = h->id + row * h->cap;
 		int n = h->fill[row];
 		if (n > k) {
-			cands_select(v, id, n, k);
+			topk_partition(v, id, n, k);
 			n = k;
 		}
 		topk_sort(v, id, n);
