@@ -23,11 +23,6 @@ int main(int argc, char **argv)
 		printf("featscope %s\n", PACKAGE_VERSION);
 		return FS_EXIT_OK;
 	}
-	if (argc == 3 && strcmp(argv[1], "--commands-man") == 0) {
-		/* hidden: the SYNOPSIS lines of the man pages (tools/gen-synopsis) */
-		cmd_write_man(stdout, strcmp(argv[2], "notes") == 0);
-		return fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
-	}
 	if (argc >= 2 && argv[1][0] != '-') {
 		int rc = cmd_dispatch(argc - 1, argv + 1);
 		if (rc >= 0)
@@ -35,5 +30,5 @@ int main(int argc, char **argv)
 	}
 	/* No command: the browser, with the remaining arguments. */
 	argv[0] = (char *)"featscope";
-	return tui_main(argc, argv);
+	return cmd_run(&cmd_browse_entry, argc, argv);
 }

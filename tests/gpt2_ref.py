@@ -482,7 +482,7 @@ def make_bad(d, kind):
     elif kind == "arch":
         make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)
         cfg = json.load(open(os.path.join(d, "config.json")))
-        cfg["model_type"] = "llama"
+        cfg["model_type"] = "mamba"
         json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
     elif kind == "lying":
         make_model(d, L, D, H, ctx, V, "F32", tokenizer=True)

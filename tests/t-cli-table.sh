@@ -14,7 +14,7 @@ IX=$(fixture_index) || { fail table-fixture "fixture index not built"; exit 0; }
 for page in main notes; do
 	man=$S/man/featscope.1
 	[ $page = notes ] && man=$S/man/featscope-notes.1
-	"$FS" --commands-man $page >"$TMP/syn.$page"
+	"$FS" gen synopsis $page >"$TMP/syn.$page"
 	awk '/^\.\\" BEGIN SYNOPSIS/ { on = 1; next } /^\.\\" END SYNOPSIS/ { on = 0 } on' "$man" >"$TMP/man.$page"
 	if [ -s "$TMP/syn.$page" ] && cmp -s "$TMP/syn.$page" "$TMP/man.$page"; then
 		ok "synopsis-fresh-$page"

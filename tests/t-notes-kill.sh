@@ -5,14 +5,14 @@
 # then check with sqlite3 and the CLI, and by restarting the browser, that
 # every note saved before the kill is there and the database is intact.
 # Skipped (no FAIL) when tmux or sqlite3 is missing or the program has no
-# note editor (its key table, from --keymap-man, lacks edit-note).
+# note editor (its key table, from gen keys, lacks edit-note).
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 skip() { echo "# t-notes-kill: skipped: $1"; exit 0; }
 command -v tmux >/dev/null 2>&1 || skip "no tmux"
 command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3"
-"$FS" --keymap-man 2>/dev/null | sed 's/\\-/-/g' >"$TMP/keys"
-grep -q 'edit-note' "$TMP/keys" || skip "this featscope has no note editor (no edit-note in --keymap-man)"
+"$FS" gen keys 2>/dev/null | sed 's/\\-/-/g' >"$TMP/keys"
+grep -q 'edit-note' "$TMP/keys" || skip "this featscope has no note editor (no edit-note in gen keys)"
 
 IX=$(fixture_index) || { fail kill-fixture "fixture_index failed"; exit 1; }
 NDB=$TMP/kill-notes.sqlite

@@ -1,11 +1,11 @@
 #!/bin/sh
 # t-tui-keys.sh: the man page's key list (man/featscope-keys.inc and the
 # KEYS section of man/featscope.1) is generated from the keymap table by
-# tools/gen-keys (`featscope --keymap-man`); fail when either is stale, and check that the help screen lists every
+# tools/gen-keys (`featscope gen keys`); fail when either is stale, and check that the help screen lists every
 # action of the table (both come from the one table).
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
-"$FS" --keymap-man >"$TMP/keys.inc"
+"$FS" gen keys >"$TMP/keys.inc"
 check_eq keymap-man-exit 0 $?
 if cmp -s "$TMP/keys.inc" "$S/man/featscope-keys.inc"; then
 	ok keymap-man-fresh

@@ -5,7 +5,10 @@
  * rule (against GPT-2's, written out here) and its work on a long piece.
  */
 #include "core/bpe.h"
+#include "core/escape.h"
 #include "core/format.h"
+#include "core/progress.h"
+#include "core/topk.h"
 #include "core/vmath.h"
 #include "index/index.h"
 #include "unit.h"
@@ -92,6 +95,148 @@ static void test_format(void)
 	format_sparkline(&b, h, 4);
 	CHECK(strcmp(b.p, " ▁▄█") == 0, "sparkline levels");
 	buf_free(&b);
+}
+
+/* The one ring of escaped strings (escape_str/escape_strn) that every
+ * front end prints through: the rule, NULL as "", a cut at n, and
+ * ESC_RING results alive at once. */
+static void test_escape_ring(void)
+{
+	CHECK(strcmp(escape_str("a\x1b[2J\xe2\x80\xae"), "a\\x1b[2J<U+202E>") == 0, "escape_str applies the rule");
+	CHECK(strcmp(escape_str(NULL), "") == 0 && strcmp(escape_strn(NULL, 5), "") == 0, "escape_str of NULL is empty");
+	CHECK(strcmp(escape_strn("ab\ncd", 3), "ab\\n") == 0, "escape_strn stops at n");
+	const char *r[ESC_RING];
+	char want[ESC_RING][8];
+	for (int i = 0; i < ESC_RING; i++) {
+		snprintf(want[i], sizeof want[i], "%d\t", i);
+		r[i] = escape_str(want[i]);
+	}
+	int ok = 1;
+	for (int i = 0; i < ESC_RING; i++) {
+		char e[8];
+		snprintf(e, sizeof e, "%d\\t", i);
+		ok &= strcmp(r[i], e) == 0;
+	}
+	CHECK(ok, "ESC_RING escaped strings alive at once");
+}
+
+/* The one whole-file reader (fs_read_file): the bytes and a NUL after
+ * them, the limit checked (at the limit read, one byte over refused with a
+ * message naming the file), a missing file and a folder named. */
+static void test_read_file(void)
+{
+	char path[] = "/tmp/fs-unit-rf-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, "0123456789", 10) == 10, "read_file: scratch file");
+	close(fd);
+	char err[256] = "";
+	size_t n = 99;
+	char *t = fs_read_file(path, 10, &n, err, sizeof err);
+	CHECK(t && n == 10 && memcmp(t, "0123456789", 11) == 0, "read_file: the bytes and a NUL at the limit");
+	free(t);
+	t = fs_read_file(path, 9, &n, err, sizeof err);
+	CHECK(!t && strstr(err, path) == err && strstr(err, "larger than 9 bytes") && !strchr(err, '\n'),
+	      "read_file: over the limit, one line naming the file");
+	t = fs_read_file(path, (size_t)1 << 20, &n, err, sizeof err);
+	CHECK(t && n == 10, "read_file: under a MiB limit");
+	free(t);
+	unlink(path);
+	t = fs_read_file(path, 10, &n, err, sizeof err);
+	CHECK(!t && strstr(err, path) == err && strstr(err, "No such file"), "read_file: a missing file named");
+	t = fs_read_file("/tmp", 10, &n, err, sizeof err);
+	CHECK(!t && strcmp(err, "/tmp: is a directory") == 0, "read_file: a folder refused");
+}
+
+/* The one top-k selection (core/topk.h): the k-th largest for a small
+ * and a large k against a sort, the heap's pairs best first with ties to
+ * the lower index. */
+static int cmp_desc(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x < y) - (x > y);
+}
+
+static void test_topk(void)
+{
+	enum { N = 500 };
+	float a[N], sorted[N], work[N];
+	uint64_t st = 7;
+	for (int i = 0; i < N; i++) {
+		st = st * 6364136223846793005ull + 1442695040888963407ull;
+		a[i] = (float)((st >> 40) % 97); /* many ties */
+	}
+	memcpy(sorted, a, sizeof a);
+	qsort(sorted, N, sizeof *sorted, cmp_desc);
+	int ok = 1;
+	int ks[] = {1, 5, 32, 33, 100, N};
+	for (size_t i = 0; i < sizeof ks / sizeof *ks; i++) {
+		memcpy(work, a, sizeof a);
+		ok &= topk_kth(work, N, ks[i]) == sorted[ks[i] - 1];
+	}
+	CHECK(ok, "topk_kth equals the sorted k-th, small and large k");
+	float v[4];
+	int32_t id[4];
+	float in[] = {5, 1, 5, 7, 5, 2, 7};
+	int n = 0;
+	for (int i = 0; i < 7; i++)
+		n = topk_push(v, id, n, 4, in[i], i);
+	topk_sort(v, id, n);
+	CHECK(n == 4 && v[0] == 7 && id[0] == 3 && v[1] == 7 && id[1] == 6 && v[2] == 5 && id[2] == 0 &&
+		      v[3] == 5 && id[3] == 2,
+	      "topk_push/topk_sort: the 4 largest best first, ties to the lower index");
+	CHECK(topk_push(v, id, 0, 0, 1.0f, 0) == 0, "topk_push keeps nothing when none is wanted");
+	float pv[] = {1, 9, 5, 9, 3, 5, 7, 5};
+	int32_t pid[] = {0, 1, 2, 3, 4, 5, 6, 7};
+	topk_partition(pv, pid, 8, 4);
+	topk_sort(pv, pid, 4);
+	CHECK(pv[0] == 9 && pid[0] == 1 && pv[1] == 9 && pid[1] == 3 && pv[2] == 7 && pid[2] == 6 && pv[3] == 5 &&
+		      pid[3] == 2,
+	      "topk_partition: the 4 best pairs to the front, ties to the lower index");
+}
+
+/* The one progress report (core/progress.h): silent without a drawer,
+ * updates at most four a second, the end and notes always drawn. */
+static int pg_draws[4];
+static int64_t pg_done;
+
+static void pg_draw(fs_progress *p, fs_progress_event ev, int64_t done, int64_t total)
+{
+	(void)total;
+	pg_draws[ev]++;
+	pg_done = done;
+	p->shown = ev == PROGRESS_DRAW;
+}
+
+static void test_progress(void)
+{
+	progress_start(NULL, "rows", "x");
+	progress_update(NULL, 1, 2);
+	progress_end(NULL, 2);
+	progress_note(NULL, "n");
+	progress_break(NULL);
+	fs_progress silent = {0};
+	progress_start(&silent, "rows", "x");
+	progress_update(&silent, 1, 2);
+	CHECK(!progress_on(NULL) && !progress_on(&silent), "progress: NULL and no drawer are silent");
+	fs_progress p = {.draw = pg_draw};
+	progress_start(&p, "rows", "stage %d", 1);
+	for (int i = 0; i < 1000; i++)
+		progress_update(&p, i, 1000);
+	CHECK(pg_draws[PROGRESS_DRAW] == 0 && strcmp(p.label, "stage 1") == 0 && strcmp(p.unit, "rows") == 0,
+	      "progress: nothing drawn in the first quarter second");
+	p.last -= 1;
+	progress_update(&p, 7, 1000);
+	progress_update(&p, 8, 1000);
+	CHECK(pg_draws[PROGRESS_DRAW] == 1 && pg_done == 7, "progress: one draw a quarter second");
+	progress_break(&p);
+	progress_break(&p);
+	CHECK(pg_draws[PROGRESS_BREAK] == 1, "progress: a break ends a drawn line once");
+	progress_end(&p, 1000);
+	int64_t end_done = pg_done;
+	progress_note(&p, "writing %s", "indexes");
+	CHECK(pg_draws[PROGRESS_END] == 1 && end_done == 1000 && pg_draws[PROGRESS_NOTE] == 1 &&
+		      strcmp(p.label, "writing indexes") == 0,
+	      "progress: the end and a note always drawn");
 }
 
 static void test_roundtrip(void)
@@ -569,6 +714,10 @@ int main(void)
 	test_utf8();
 	test_codecs();
 	test_format();
+	test_escape_ring();
+	test_read_file();
+	test_topk();
+	test_progress();
 	test_roundtrip();
 	test_position();
 	test_bpe();

@@ -59,7 +59,7 @@ void build_opts_init(fs_build_opts *o)
 	o->per_interval = 5;
 	o->knn_k = 32;
 	o->n_random = 0;
-	o->progress = fs_stderr_tty();
+	o->progress = NULL;
 }
 
 /* One kept sample: a feature's activations on one staged record. */
@@ -383,17 +383,16 @@ static int parse_record(builder *b, const char *where, const char *line, size_t 
 	return 0;
 }
 
-static int read_records(builder *b, const char *path, double t0, int64_t *nrec_total,
-			char *err, size_t errlen)
+static int read_records(builder *b, const char *path, int64_t *nrec_total, char *err, size_t errlen)
 {
 	fs_input *in = input_open(path, err, errlen);
 	if (!in)
 		return -1;
+	progress_label(b->o->progress, "build: %s", path);
 	const char *line;
 	size_t len;
 	act_triple *acts = NULL;
 	int rc = 0;
-	double last = 0;
 	while ((line = input_line(in, &len))) {
 		if (len == 0 || line[0] == '#')
 			continue;
@@ -446,15 +445,11 @@ static int read_records(builder *b, const char *path, double t0, int64_t *nrec_t
 			i = j;
 		}
 		(*nrec_total)++;
-		if (b->o->progress) {
-			double now = fs_now();
-			if (now - last > 0.25) {
-				last = now;
-				int64_t sz = input_size(in);
-				fprintf(stderr, "\rbuild: %s %lld records, %.0f records/s, %.1fs%s%.0f%%   ",
-					path, (long long)*nrec_total, *nrec_total / (now - t0 + 1e-9), now - t0,
-					sz ? ", " : "", sz ? 100.0 * (double)input_pos(in) / (double)sz : 0.0);
-			}
+		if (progress_on(b->o->progress)) {
+			int64_t sz = input_size(in);
+			if (sz)
+				progress_detail(b->o->progress, "%.0f%%", 100.0 * (double)input_pos(in) / (double)sz);
+			progress_update(b->o->progress, *nrec_total, 0);
 		}
 	}
 	if (rc == 0 && input_bad(in))
@@ -610,12 +605,13 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		goto out;
 	}
 	int64_t nrec = 0;
+	progress_start(o->progress, "records", "build");
 	for (int i = 0; i < ninputs; i++)
-		if (read_records(&b, inputs[i], t0, &nrec, err, errlen) < 0)
+		if (read_records(&b, inputs[i], &nrec, err, errlen) < 0)
 			goto out;
-	if (o->progress)
-		fprintf(stderr, "\rbuild: %lld records, %lld tokens in %.1fs\n", (long long)nrec,
-			(long long)b.tokens, fs_now() - t0);
+	progress_label(o->progress, "build");
+	progress_detail(o->progress, "%lld tokens", (long long)b.tokens);
+	progress_end(o->progress, nrec);
 	int64_t nfeat = b.fixed ? o->n_features : 0;
 	if (!b.fixed)
 		for (int64_t f = 0; f < b.nfeat; f++)
@@ -693,15 +689,16 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 			refs[u++] = refs[i];
 	nrefs = u;
 	ctx_of = xmalloc(sizeof *ctx_of * (size_t)(nrefs ? nrefs : 1));
+	if (nrefs)
+		progress_start(o->progress, "contexts", "build: contexts");
 	for (int64_t i = 0; i < nrefs; i++) {
 		ctx_of[i] = unstage(&b, w, refs[i], err, errlen);
 		if (ctx_of[i] < 0)
 			goto out;
-		if (o->progress && (i % 4096 == 0 || i + 1 == nrefs))
-			fprintf(stderr, "\rbuild: contexts %lld/%lld   ", (long long)i + 1, (long long)nrefs);
+		progress_update(o->progress, i + 1, nrefs);
 	}
-	if (o->progress && nrefs)
-		fputc('\n', stderr);
+	if (nrefs)
+		progress_end(o->progress, nrefs);
 
 	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
 	int seencap = o->top_k > o->per_interval ? o->top_k : o->per_interval;
@@ -809,9 +806,8 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		*nfeat_out = nfeat;
 		fids = NULL;
 	}
-	if (o->progress)
-		fprintf(stderr, "build: %s: %lld features, %lld contexts in %.1fs\n", o->sae_name,
-			(long long)nfeat, (long long)nrefs, fs_now() - t0);
+	progress_note(o->progress, "build: %s: %lld features, %lld contexts in %.1fs", o->sae_name,
+		      (long long)nfeat, (long long)nrefs, fs_now() - t0);
 out:
 	if (rc != 0 && w && w != o->into) {
 		index_writer_abort(w);
@@ -893,8 +889,7 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 			goto out;
 	}
 	if (o[0].cofire) {
-		if (o[0].progress)
-			fprintf(stderr, "build: co-firing counts: %lld lines\n", (long long)ncof);
+		progress_note(o[0].progress, "build: co-firing counts: %lld lines", (long long)ncof);
 		if (build_write_cofire(w, o[0].cofire, cof, ncof, fids, nfeat, nd, err, errlen) != 0)
 			goto out;
 	}
@@ -913,15 +908,14 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 		w = NULL;
 		goto out;
 	}
-	if (o[0].progress)
-		fprintf(stderr, "build: writing indexes and full-text tables\n");
+	progress_note(o[0].progress, "build: writing indexes and full-text tables");
 	rc = index_writer_finish(w, err, errlen);
 	if (rc != 0)
 		build_io_failed = 1;
 	w = NULL;
-	if (rc == 0 && o[0].progress)
-		fprintf(stderr, "build: %s: %d dictionar%s in %.1fs\n", o[0].out, nd,
-			nd == 1 ? "y" : "ies", fs_now() - t0);
+	if (rc == 0)
+		progress_note(o[0].progress, "build: %s: %d dictionar%s in %.1fs", o[0].out, nd,
+			      nd == 1 ? "y" : "ies", fs_now() - t0);
 out:
 	if (w && w != o[0].into)
 		index_writer_abort(w);
@@ -950,7 +944,7 @@ int build_parse_line(const char *line, size_t len, int64_t n_features, char *err
 {
 	fs_build_opts o;
 	build_opts_init(&o);
-	o.progress = 0;
+	o.progress = NULL;
 	builder b;
 	memset(&b, 0, sizeof b);
 	b.o = &o;

@@ -8,6 +8,7 @@
 #ifndef FS_BUILD_H
 #define FS_BUILD_H
 
+#include "core/progress.h"
 #include "index/index.h"
 
 typedef struct {
@@ -30,7 +31,7 @@ typedef struct {
 	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */
 	int knn_k;                /* --neighbours K (32) */
 	int n_random;             /* --random N: random positive samples per feature (0) */
-	int progress;             /* show progress on stderr */
+	fs_progress *progress;    /* progress reports (core/progress.h); NULL: none */
 	const char *cofire;       /* --cofire FILE: exact co-firing counts across the
 				     dictionaries of the build (first dictionary's options) */
 	fs_writer *into;          /* add the dictionary to this open writer (out unused);

@@ -115,7 +115,7 @@ static char **read_vocab(const char *path, int64_t *n, char *err, size_t errlen)
 
 /* Logit effects: rows of the decoder through the unembedding. */
 int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
-		       const char *unembed_path, const char *vocab_path, int progress,
+		       const char *unembed_path, const char *vocab_path, fs_progress *progress,
 		       char *err, size_t errlen)
 {
 	fs_tensor u;
@@ -137,6 +137,7 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 	}
 	int64_t nv = 0;
 	char **vocab = vocab_path ? read_vocab(vocab_path, &nv, err, errlen) : NULL;
+	progress_start(progress, "rows", "build: logit effects");
 	if (vocab_path && !vocab) {
 		tensor_free(&u);
 		return -1;
@@ -177,11 +178,9 @@ int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
 				}
 			}
 		}
-		if (progress)
-			fprintf(stderr, "\rbuild: logit effects %lld/%lld   ", (long long)(r0 + m), (long long)n);
+		progress_update(progress, r0 + m, n);
 	}
-	if (progress)
-		fputc('\n', stderr);
+	progress_end(progress, n);
 	free(L);
 	for (int64_t i = 0; i < nv; i++)
 		free(vocab[i]);

@@ -6,6 +6,7 @@
 #ifndef FS_BUILD_INT_H
 #define FS_BUILD_INT_H
 
+#include "core/progress.h"
 #include "core/tensor.h"
 #include "core/util.h"
 #include "index/index.h"
@@ -27,7 +28,7 @@ int build_read_labels(const char *path, int64_t nfeat, char ***labels, char ***s
  * the top tokens both ways written through w, named from vocab_path (one
  * token a line, C escapes) when given. 0, or -1 with a message. */
 int build_write_logits(fs_writer *w, const int64_t *fids, const fs_tensor *dec,
-		       const char *unembed_path, const char *vocab_path, int progress,
+		       const char *unembed_path, const char *vocab_path, fs_progress *progress,
 		       char *err, size_t errlen);
 
 /* One line of a co-firing file (--cofire). */

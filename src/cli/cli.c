@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
 #include "core/format.h"
 #include "core/json.h"
 #include "grep/grep.h"
@@ -84,7 +85,7 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 		cli_print_json(o);
 	} else {
 		const char *c = index_meta(ix, "created");
-		printf("index:      %s\n", cli_esc(path));
+		printf("index:      %s\n", escape_str(path));
 		printf("format:     featscope index v%d, created %s\n", FS_INDEX_VERSION, c ? c : "?");
 		printf("size:       %.1f MB (%.0f bytes per example)\n", (double)size / 1e6,
 		       nex ? (double)size / (double)nex : 0.0);
@@ -101,9 +102,9 @@ static int info_run(const cmd_entry *e, const cli_args *q)
 			if (d->layer >= 0)
 				snprintf(ly, sizeof ly, "%d", d->layer);
 			printf("  %-12s %lld features, d_model %s, model %s, hook %s, layer %s, from %s\n",
-			       cli_esc(d->name), (long long)d->n_features, dm,
-			       *d->model ? cli_esc(d->model) : "unknown", *d->hook ? cli_esc(d->hook) : "unknown", ly,
-			       cli_esc(d->source_format));
+			       escape_str(d->name), (long long)d->n_features, dm,
+			       *d->model ? escape_str(d->model) : "unknown", *d->hook ? escape_str(d->hook) : "unknown", ly,
+			       escape_str(d->source_format));
 		}
 	}
 	index_close(ix);
@@ -142,7 +143,7 @@ static void print_context(fs_index *ix, const fs_example *e, int n, int width)
 		format_context(&b, c.text, (size_t)c.len, c.tok_off, c.ntok, e->max_pos, width);
 		printf("  %3d. %8.3f  %s", n, e->max_act, b.p ? b.p : "");
 		if (*c.source)
-			printf("   [%s]", cli_esc(c.source));
+			printf("   [%s]", escape_str(c.source));
 		putchar('\n');
 		index_context_free(&c);
 	} else {
@@ -186,7 +187,7 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 				json_object_set_new(e, "l1", isnan(r[i].aux) ? json_null() : jw_num(r[i].aux));
 				json_array_append_new(a, e);
 			} else {
-				printf("%s%s %+.3f", i ? ", " : " ", cli_esc(name), r[i].value);
+				printf("%s%s %+.3f", i ? ", " : " ", escape_str(name), r[i].value);
 			}
 		}
 		if (o)
@@ -235,13 +236,13 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 		}
 		b.len = 0;
 		format_escaped(&b, e[i].text, strlen(e[i].text));
-		printf("  %3d. %s  [%s", i + 1, b.p ? b.p : "", cli_esc(e[i].source));
+		printf("  %3d. %s  [%s", i + 1, b.p ? b.p : "", escape_str(e[i].source));
 		if (*e[i].model)
-			printf(", %s", cli_esc(e[i].model));
+			printf(", %s", escape_str(e[i].model));
 		if (*e[i].type)
-			printf(", %s", cli_esc(e[i].type));
+			printf(", %s", escape_str(e[i].type));
 		if (*e[i].scores)
-			printf("; %s", cli_esc(e[i].scores));
+			printf("; %s", escape_str(e[i].scores));
 		printf("]\n");
 	}
 	if (o)
@@ -335,10 +336,10 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		cli_print_json(o);
 	} else {
 		fs_buf b = {0};
-		printf("feature %s (#%lld)\n", cli_esc(name), (long long)fid);
+		printf("feature %s (#%lld)\n", escape_str(name), (long long)fid);
 		if (*f.label) {
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", cli_esc(f.label_source),
+			printf("label:      %s%s%s%s\n", b.p, *f.label_source ? "  [" : "", escape_str(f.label_source),
 			       *f.label_source ? "]" : "");
 			b.len = 0;
 		}
@@ -450,7 +451,7 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 			fs_buf b = {0};
 			format_escaped(&b, *note.label ? note.label : note.note,
 				       strlen(*note.label ? note.label : note.note));
-			printf("  %-10s %s\n", cli_esc(keys[i]), b.p ? b.p : "");
+			printf("  %-10s %s\n", escape_str(keys[i]), b.p ? b.p : "");
 			buf_free(&b);
 		}
 		notes_note_free(&note);
@@ -506,7 +507,7 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 		} else {
 			b.len = 0;
 			format_escaped(&b, f.label, strlen(f.label));
-			printf("  %-10s %s\n", cli_esc(name), b.p ? b.p : "");
+			printf("  %-10s %s\n", escape_str(name), b.p ? b.p : "");
 		}
 		index_feature_free(&f);
 	}
@@ -558,7 +559,7 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 					if (!any++)
 						printf("           %s:", on ? "fires on the match" : "fires elsewhere");
 					index_feature_name(ix, cf[k].fid, name, sizeof name);
-					printf(" %s (%.2f)", cli_esc(name), cf[k].act);
+					printf(" %s (%.2f)", escape_str(name), cf[k].act);
 				}
 				if (any)
 					putchar('\n');

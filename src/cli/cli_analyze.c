@@ -12,6 +12,7 @@
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
 #include "core/json.h"
 #include "core/format.h"
 #include "core/util.h"
@@ -25,7 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define lesc cli_live_esc
 
 /* What the index says about one dictionary feature, looked up once. */
 typedef struct {
@@ -99,28 +99,16 @@ static const char *short_label(const char *s, int width)
 	static int ring;
 	size_t n = strlen(s), cut = format_label_cut(s, n, (size_t)width);
 	if (cut == n)
-		return lesc(s, n);
+		return escape_strn(s, n);
 	char *o = out[ring++ % 4];
-	snprintf(o, sizeof out[0], "%s…", lesc(s, cut));
+	snprintf(o, sizeof out[0], "%s…", escape_strn(s, cut));
 	return o;
 }
 
-static const cli_opt analyze_opts[] = {
-	LIVE_OPT_SAE,
-	{"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"},
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"},
-	{"max-density", 0, OPT_STR, "D", 0, 0, "hide features firing on more than this fraction of tokens"},
-	{"positions", 0, OPT_FLAG, NULL, 0, 0, "show position features too (hidden by default)"},
-	LIVE_OPT_FEATURE,
-	LIVE_OPT_MODE,
-	LIVE_OPT_JSON,
-	{"spans", 0, OPT_STR, "F", 0, 0,
-	 "JSON Lines of the spans where feature F fires (repeatable); the arguments after INDEX are then files "
-	 "('-' or none: standard input)"},
-	{"above", 0, OPT_STR, "X", 0, 0, "with --spans: a span's tokens have activations above X (0)"},
-	{"lines", 0, OPT_FLAG, NULL, 0, 0, "with --spans: each line of the input is a document"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* analyze's options (cli_live.h: their rows, read by their LO_ ids). */
+#define ANALYZE_OPTS(X) X(LO_SAE) X(LO_TOP) X(LO_LIMIT) X(LO_MAXDENSITY) X(LO_POSITIONS) X(LO_FEATURE) X(LO_MODE) X(LO_JSON) \
+	X(LO_SPANS) X(LO_ABOVE) X(LO_LINES)
+CLI_PICK(analyze_opts, ANALYZE_OPTS);
 
 /* A text read in pieces (standard input, or an argument at once), cut
  * where the tokenizer would cut the whole text too: before an ASCII space
@@ -237,14 +225,14 @@ static int an_write(an_state *a, const int *idx, const float *val, int has_loss,
 		}
 		free(js);
 	} else {
-		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, lesc(tx, tl));
+		fprintf(a->tmp, "%4lld  %-6s ", (long long)t, escape_strn(tx, tl));
 		int shown = 0;
 		for (int q = 0; q < kenc && shown < o->top; q++) {
 			int f = idx[q];
 			if (f < 0)
 				continue;
 			feat_info *fi = feat_get(a->fc, f);
-			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", lesc(fi->name, strlen(fi->name)), val[q],
+			fprintf(a->tmp, "%s %s=%.2f %s", shown ? " |" : "", escape_str(fi->name), val[q],
 				short_label(fi->label, 24));
 			shown++;
 		}
@@ -621,20 +609,20 @@ static int spans_run(live_opts *o, live_session *ls)
 		int std = strcmp(path, "-") == 0;
 		FILE *f = std ? stdin : fopen(path, "rb");
 		if (!f) {
-			fs_warn("analyze: %s: %s", lesc(path, strlen(path)), strerror(errno));
+			fs_warn("analyze: %s: %s", escape_str(path), strerror(errno));
 			rc = FS_EXIT_USAGE;
 			break;
 		}
 		a.source = path;
 		int r = sp_input(&a, &lw, f);
 		if (ferror(f)) {
-			fs_warn("analyze: %s: read error", lesc(path, strlen(path)));
+			fs_warn("analyze: %s: read error", escape_str(path));
 			rc = FS_EXIT_ERR;
 		} else if (a.werr) {
 			fs_warn("analyze: writing the spans failed");
 			rc = FS_EXIT_ERR;
 		} else if (r != 0) {
-			fs_warn("analyze: %s: the model failed on the text", lesc(path, strlen(path)));
+			fs_warn("analyze: %s: the model failed on the text", escape_str(path));
 			rc = FS_EXIT_ERR;
 		}
 		if (!std)
@@ -679,7 +667,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int lw_ok = 0;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, analyze_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos < 1 || (npos > 2 && !o.nspans)) {
 		rc = cli_usage_error(e, "expected INDEX and at most one TEXT (files: with --spans)");
@@ -860,7 +848,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		free(doc);
 	} else {
 		printf("%lld tokens, dictionary %s (%s), loss %.3f nats/token", (long long)T,
-		       lesc(ls.dict->name, strlen(ls.dict->name)), pn, l0);
+		       escape_str(ls.dict->name), pn, l0);
 		if (o.nfeat)
 			printf(", steered %.3f", l1);
 		printf("\n\npos  token   features (strongest first)\n");
@@ -872,7 +860,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		       "feature        total     max  tokens  density  label\n");
 		for (int i = 0; i < ntot; i++) {
 			feat_info *fi = feat_get(&fc, tot[i].idx);
-			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", lesc(fi->name, strlen(fi->name)), tot[i].total,
+			printf("%-10s %9.2f %7.2f %7d %8.5f  %s\n", escape_str(fi->name), tot[i].total,
 			       tot[i].max, tot[i].tokens, fi->density, short_label(fi->label, 60));
 		}
 	}

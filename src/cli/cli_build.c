@@ -20,35 +20,30 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* Option indexes into build_opts_spec. */
-enum { B_OUT, B_SAE, B_MODEL, B_HOOK, B_LAYER, B_NFEAT, B_TOPK, B_INTERVALS, B_PERINT, B_DECODER,
-       B_LABELS, B_UNEMBED, B_VOCAB, B_KNN, B_FROM, B_TOKENS, B_PROGRESS, B_NOPROGRESS, B_MAXREC, B_RANDOM, B_COFIRE };
-static const cli_opt build_opts_spec[] = {
-	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
-	{"sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)"},
-	{"model", 0, OPT_STR, "NAME", 0, 0, "model name"},
-	{"hook", 0, OPT_STR, "NAME", 0, 0, "hook point"},
-	{"layer", 0, OPT_INT, "N", -1, 1 << 20, "layer number"},
-	{"n-features", 0, OPT_INT, "N", 1, 1ll << 32, "dictionary size (default: decoder rows or largest feature + 1)"},
-	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
-	{"intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10; delphi imports 5)"},
-	{"per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5; delphi imports 3)"},
-	{"decoder", 0, OPT_STR, "FILE", 0, 0, "decoder [n_features, d_model] (.npy or .safetensors)"},
-	{"labels", 0, OPT_STR, "FILE", 0, 0, "TSV: feature<TAB>label[<TAB>source]"},
-	{"unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)"},
-	{"vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing"},
-	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
-	{"from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto"},
-	{"tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece"},
-	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
-	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
-	{"max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40,
-	 "longest record (line, or single-document file) read (256 MiB)"},
-	{"random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)"},
-	{"cofire", 0, OPT_STR, "FILE", 0, 0,
-	 "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* build's options, one row each: the enum B_* and build_opts_spec are made from it (CLI_OPTIONS). */
+#define BUILD_OPTS(X) \
+	X(B_OUT, "output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)") \
+	X(B_SAE, "sae", 0, OPT_STR, "NAME", 0, 0, "dictionary name (default: sae, or from the imported input)") \
+	X(B_MODEL, "model", 0, OPT_STR, "NAME", 0, 0, "model name") \
+	X(B_HOOK, "hook", 0, OPT_STR, "NAME", 0, 0, "hook point") \
+	X(B_LAYER, "layer", 0, OPT_INT, "N", -1, 1 << 20, "layer number") \
+	X(B_NFEAT, "n-features", 0, OPT_INT, "N", 1, 1ll << 32, "dictionary size (default: decoder rows or largest feature + 1)") \
+	X(B_TOPK, "top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)") \
+	X(B_INTERVALS, "intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10; delphi imports 5)") \
+	X(B_PERINT, "per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5; delphi imports 3)") \
+	X(B_DECODER, "decoder", 0, OPT_STR, "FILE", 0, 0, "decoder [n_features, d_model] (.npy or .safetensors)") \
+	X(B_LABELS, "labels", 0, OPT_STR, "FILE", 0, 0, "TSV: feature<TAB>label[<TAB>source]") \
+	X(B_UNEMBED, "unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)") \
+	X(B_VOCAB, "vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing") \
+	X(B_KNN, "neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)") \
+	X(B_FROM, "from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto") \
+	X(B_TOKENS, "tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece") \
+	X(B_PROGRESS, "progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)") \
+	X(B_NOPROGRESS, "no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress") \
+	X(B_MAXREC, "max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40, "longest record (line, or single-document file) read (256 MiB)") \
+	X(B_RANDOM, "random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)") \
+	X(B_COFIRE, "cofire", 0, OPT_STR, "FILE", 0, 0, "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)")
+CLI_OPTIONS(build_opts_spec, BUILD_OPTS);
 
 /* True when the command line imports other tools' files: a --from
  * option, or a first input that is a folder or a file of a known format.
@@ -84,6 +79,7 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	if (a->set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
 	build_opts_init(o);
+	o->progress = cli_progress_if(fs_stderr_tty());
 	o->out = a->str[B_OUT];
 	if (a->set[B_SAE])
 		o->sae_name = a->str[B_SAE];
@@ -111,14 +107,8 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 	if (a->set[B_MAXREC])
 		input_set_max_record((size_t)a->num[B_MAXREC]);
 	/* the last of --progress / --no-progress wins */
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--progress"))
-			o->progress = 1;
-		else if (!strcmp(argv[i], "--no-progress"))
-			o->progress = 0;
-		else if (!strcmp(argv[i], "--"))
-			break;
-	}
+	if (a->set[B_PROGRESS] || a->set[B_NOPROGRESS])
+		o->progress = cli_progress_if(a->last[B_PROGRESS] > a->last[B_NOPROGRESS]);
 	if (first && !o->out)
 		return cli_usage_error(e, "-o OUT.sqlite is required");
 	if (!first && o->out)
@@ -186,8 +176,7 @@ static int build_native(const cmd_entry *e, int argc, char **argv)
 	}
 	char err[1024] = "";
 	if (rc == FS_EXIT_OK && build_run_multi(o, nd, in, nin, err, sizeof err) != 0) {
-		if (o[0].progress)
-			fputc('\n', stderr);
+		progress_break(o[0].progress);
 		fs_warn("%s", err);
 		rc = build_failed_on_io() ? FS_EXIT_ERR : FS_EXIT_USAGE;
 	}
@@ -234,7 +223,7 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		case B_OUT: *out = p.val; break;
 		case B_PROGRESS:
 		case B_NOPROGRESS:
-			cur->progress = k == B_PROGRESS;
+			cur->progress = cli_progress_if(k == B_PROGRESS);
 			for (int i = 0; i < *nin; i++)
 				in[i].o.progress = cur->progress;
 			continue;
@@ -291,7 +280,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	const char *out = NULL;
 	import_opts cur;
 	import_opts_init(&cur);
-	cur.progress = fs_stderr_tty();
+	cur.progress = cli_progress_if(fs_stderr_tty());
 	import_decoders decs = {0};
 	cur.decoders = &decs;
 	imp_input *in = xcalloc((size_t)argc, sizeof *in);
@@ -324,8 +313,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 	for (int i = 0; i < nin; i++) {
 		rc = import_run(w, in[i].from, in[i].path, &in[i].o, err, sizeof err);
 		if (rc != FS_EXIT_OK) {
-			if (cur.progress)
-				fputc('\n', stderr);
+			progress_break(cur.progress);
 			index_writer_abort(w);
 			fs_warn("%s", err);
 			free(in);
@@ -341,8 +329,7 @@ static int build_import(const cmd_entry *e, int argc, char **argv)
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;
 	}
-	if (cur.progress)
-		fprintf(stderr, "featscope: writing indexes and full-text tables\n");
+	progress_note(cur.progress, "featscope: writing indexes and full-text tables");
 	if (index_writer_finish(w, err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_ERR;

@@ -12,6 +12,7 @@
 #include "compare/compare.h"
 #include "compare/compare_load.h"
 #include "compare/family.h"
+#include "core/escape.h"
 #include "core/format.h"
 #include "core/json.h"
 #include "core/util.h"
@@ -36,59 +37,40 @@ typedef struct {
 } cmp_cli;
 
 /* Options of both commands (indexes into cmp_opts_spec). */
-/* Options of compare (indexes O_*) and of family (O_JSON, O_TOP, O_MINCOS
- * and F_MININSIDE). */
-enum { O_JSON, O_TOP, O_MINCOS, O_DECA, O_DECB, O_SORT };
-enum { F_MININSIDE = 3, F_MINSHARE = 4 };
-static const cli_opt compare_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)"},
-	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine to count as matched, besides the baseline (0)"},
-	{"decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one"},
-	{"decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one"},
-	{"sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const cli_opt family_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)"},
-	{"min-cos", 0, OPT_STR, "C", 0, 0, "least cosine of a child, besides the baseline (0)"},
-	{"min-inside", 0, OPT_STR, "S", 0, 0, "least share of a child's firings inside its parent's (0.5)"},
-	{"min-share", 0, OPT_STR, "S", 0, 0,
-	 "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-
-/* A number option's value in [lo, hi]; 0, or a usage error (rc set). */
-static int num_opt(const cmd_entry *e, const cli_args *a, int o, double lo, double hi, double *v, int *rc)
-{
-	if (!a->set[o])
-		return 0;
-	char *end;
-	const char *s = a->str[o];
-	double x = strtod(s, &end);
-	if (!*s || *end || !(x >= lo && x <= hi)) {
-		*rc = cli_usage_error(e, "--%s: expected a number from %g to %g, got '%s'", e->opts[o].name, lo, hi, s);
-		return -1;
-	}
-	*v = x;
-	return 0;
-}
+/* Options of compare (indexes O_*) and of family (F_*), one row each: the
+ * enums and the tables are made from the lists (CLI_OPTIONS). parse_cli
+ * reads both commands' first three options by the O_ indexes: the asserts
+ * keep family's in the same places. */
+#define COMPARE_OPTS(X) \
+	X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(O_TOP, "top", 't', OPT_INT, "K", 1, 1000, "matches kept per feature, lines per list (10)") \
+	X(O_MINCOS, "min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine to count as matched, besides the baseline (0)") \
+	X(O_DECA, "decoder-a", 0, OPT_STR, "FILE", 0, 0, "decoder of A (.npy or safetensors) instead of the stored one") \
+	X(O_DECB, "decoder-b", 0, OPT_STR, "FILE", 0, 0, "decoder of B instead of the stored one") \
+	X(O_SORT, "sort", 0, OPT_STR, "cos|coact", 0, 0, "mutual pairs by cosine (default) or co-activation")
+CLI_OPTIONS(compare_opts, COMPARE_OPTS);
+#define FAMILY_OPTS(X) \
+	X(F_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(F_TOP, "top", 't', OPT_INT, "K", 1, 1000, "nearest candidates per node, children shown (10)") \
+	X(F_MINCOS, "min-cos", 0, OPT_FLOAT, "C", -1, 1, "least cosine of a child, besides the baseline (0)") \
+	X(F_MININSIDE, "min-inside", 0, OPT_FLOAT, "S", 0, 1, "least share of a child's firings inside its parent's (0.5)") \
+	X(F_MINSHARE, "min-share", 0, OPT_FLOAT, "S", 0, 1, \
+	  "with co-firing counts: least share of the parent's firing tokens a child fires on (0.05)")
+CLI_OPTIONS(family_opts, FAMILY_OPTS);
+_Static_assert((int)F_JSON == (int)O_JSON && (int)F_TOP == (int)O_TOP && (int)F_MINCOS == (int)O_MINCOS,
+	       "family's first options are compare's");
 
 /* Read both commands' options into q; 0 to go on, else return *rc. */
 static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 {
-	double v;
 	q->json = a->set[O_JSON] > 0;
 	if (a->set[O_TOP])
 		q->top = (int)a->num[O_TOP];
-	v = q->min_cos;
-	if (num_opt(e, a, O_MINCOS, -1, 1, &v, rc))
-		return -1;
-	q->min_cos = (float)v;
-	if (e->opts == family_opts && (num_opt(e, a, F_MININSIDE, 0, 1, &q->min_inside, rc) ||
-					num_opt(e, a, F_MINSHARE, 0, 1, &q->min_share, rc)))
-		return -1;
+	q->min_cos = (float)cli_float(a, O_MINCOS, q->min_cos);
+	if (e->opts == family_opts) {
+		q->min_inside = cli_float(a, F_MININSIDE, q->min_inside);
+		q->min_share = cli_float(a, F_MINSHARE, q->min_share);
+	}
 	if (e->opts == compare_opts) {
 		q->dec_a = a->set[O_DECA] ? a->str[O_DECA] : NULL;
 		q->dec_b = a->set[O_DECB] ? a->str[O_DECB] : NULL;
@@ -101,15 +83,6 @@ static int parse_cli(const cmd_entry *e, const cli_args *a, cmp_cli *q, int *rc)
 		}
 	}
 	return 0;
-}
-
-/* Untrusted text made safe for a terminal (core/escape.h); malloc'd. */
-static char *safe(const char *s)
-{
-	fs_buf b = {0};
-	format_escaped(&b, s ? s : "", s ? strlen(s) : 0);
-	buf_addc(&b, 0);
-	return b.p;
 }
 
 /* "%.3f" or "-" for an unknown value. */
@@ -409,7 +382,9 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 	} else {
 		char x1[16], x2[16], x3[16];
 		/* names come from the indexes and the command line: escaped */
-		char *ea = safe(A.name), *eb = safe(B.name), *sa = safe(A.sae->name), *sb = safe(B.sae->name);
+		/* held over the loops below, which escape more: copies */
+		char *ea = escape_dup(A.name, strlen(A.name)), *eb = escape_dup(B.name, strlen(B.name));
+		char *sa = escape_dup(A.sae->name, strlen(A.sae->name)), *sb = escape_dup(B.sae->name, strlen(B.sae->name));
 		printf("compare %s (%lld features) with %s (%lld features), d_model %d\n", ea,
 		       (long long)A.n, eb, (long long)B.n, A.d);
 		printf("baseline (p99): best cosine of a random direction in %s %.3f, in %s %.3f; shuffled pairs %.3f\n",
@@ -421,7 +396,7 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		printf("mutual best pairs: %lld (%lld above the baseline)\n", (long long)m.n_mutual,
 		       (long long)mu_above);
 		if (note[0])
-			printf("co-activation: %s\n", cli_esc(note));
+			printf("co-activation: %s\n", escape_str(note));
 		else
 			printf("co-activation baseline (p99 of shuffled pairs): corr %s, share %s\n",
 			       fmt3(x1, base_corr), fmt3(x2, base_share));
@@ -429,15 +404,13 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 		       top, (long long)np);
 		printf("  %-16s %-16s %7s %7s %7s  labels\n", "a", "b", "cosine", "corr", "share");
 		for (int64_t i = 0; i < np && i < top; i++) {
-			char *la = safe(A.labels[pairs[i].a]), *lb = safe(B.labels[pairs[i].b]);
+			const char *la = escape_str(A.labels[pairs[i].a]), *lb = escape_str(B.labels[pairs[i].b]);
 			char *an = xasprintf("%s/%lld", sa, (long long)pairs[i].a);
 			char *bn = xasprintf("%s/%lld", sb, (long long)pairs[i].b);
 			printf("  %-16s %-16s %7.3f %7s %7s  %s | %s\n", an, bn, pairs[i].cos,
 			       fmt3(x1, pairs[i].corr), fmt3(x2, pairs[i].share), la, lb);
 			free(an);
 			free(bn);
-			free(la);
-			free(lb);
 		}
 		for (int side = 0; side < 2; side++) {
 			const cmp_side *S = side ? &B : &A;
@@ -446,19 +419,15 @@ static int compare_run(const cmd_entry *e, const cli_args *ap)
 			printf("\nunmatched in %s: %lld (lowest best cosine first, top %d):\n", side ? eb : ea,
 			       (long long)nu, top);
 			for (int64_t i = 0; i < nu && i < top; i++) {
-				char *l = safe(S->labels[u[i].a]);
 				printf("  %s/%-10lld best %s\t%s\n", side ? sb : sa, (long long)u[i].a,
-				       fmt3(x3, u[i].cos), l);
-				free(l);
+				       fmt3(x3, u[i].cos), escape_str(S->labels[u[i].a]));
 			}
 		}
 		printf("\nmatched pairs whose labels differ most (top %d of %lld):\n", top, (long long)nld);
 		for (int64_t i = 0; i < nld && i < top; i++) {
-			char *la = safe(A.labels[ld[i].a]), *lb = safe(B.labels[ld[i].b]);
 			printf("  %s/%lld %s/%lld cosine %.3f distance %.2f  %s | %s\n", sa,
-			       (long long)ld[i].a, sb, (long long)ld[i].b, ld[i].cos, ld[i].dist, la, lb);
-			free(la);
-			free(lb);
+			       (long long)ld[i].a, sb, (long long)ld[i].b, ld[i].cos, ld[i].dist,
+			       escape_str(A.labels[ld[i].a]), escape_str(B.labels[ld[i].b]));
 		}
 		free(ea);
 		free(eb);
@@ -497,7 +466,7 @@ static void family_text(const cmp_family *f, int node, const char *prefix, int l
 {
 	const cmp_fnode *v = &f->v[node];
 	const cmp_side *L = &f->lv[v->level];
-	char *l = safe(L->labels[v->row]), *sn = safe(L->sae->name);
+	const char *l = escape_str(L->labels[v->row]), *sn = escape_str(L->sae->name);
 	char x1[16], x2[16];
 	if (v->parent < 0)
 		printf("%s/%lld  %s\n", sn, (long long)v->row, l);
@@ -505,8 +474,6 @@ static void family_text(const cmp_family *f, int node, const char *prefix, int l
 		printf("%s%s%s/%lld  cos %.3f  share of parent %s  inside %s  %s\n", prefix,
 		       last ? "`- " : "|- ", sn, (long long)v->row, v->cos,
 		       fmt3(x1, v->share_parent), fmt3(x2, v->inside), l);
-	free(sn);
-	free(l);
 	char *np = v->parent < 0 ? xstrdup("") : xasprintf("%s%s", prefix, last ? "   " : "|  ");
 	int nc = 0, shown = 0;
 	for (int i = node + 1; i < f->n; i++)
@@ -589,16 +556,16 @@ static int family_run(const cmd_entry *e, const cli_args *ap)
 	} else {
 		/* dictionary names and the note (which names one) come from
 		 * the index: escaped */
-		printf("family of %s/%lld over", cli_esc(f.lv[0].sae->name), (long long)f.v[0].row);
+		printf("family of %s/%lld over", escape_str(f.lv[0].sae->name), (long long)f.v[0].row);
 		for (int l = 1; l < f.nlv; l++)
-			printf(" %s (%lld, baseline %.3f)", cli_esc(f.lv[l].sae->name), (long long)f.lv[l].n, f.base[l]);
+			printf(" %s (%lld, baseline %.3f)", escape_str(f.lv[l].sae->name), (long long)f.lv[l].n, f.base[l]);
 		printf("\n");
 		if (f.note[0])
-			printf("note: %s\n", cli_esc(f.note));
+			printf("note: %s\n", escape_str(f.note));
 		family_text(&f, 0, "", 1, q.top);
 		/* names a dictionary of the index: escaped */
 		if (f.why[0])
-			printf("%s\n", cli_esc(f.why));
+			printf("%s\n", escape_str(f.why));
 	}
 	cmp_family_free(&f);
 	index_close(ix);

@@ -601,8 +601,8 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		break;
 	}
 	int rc = 0;
-	double t0 = fs_now(), shown = t0;
-	int tty = fs_stderr_tty();
+	fs_progress *pg = cli_progress_if(fs_stderr_tty());
+	progress_start(pg, "features", "export");
 	for (int64_t i = 0; i < cnt; i++) {
 		exp_feat e;
 		if (feat_load(ix, n, o, sel[i].fid, sel[i].key, &e) != 0) {
@@ -621,13 +621,9 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 		feat_free(&e);
 		if (b.len > (1 << 16))
 			exp_flush(o, &b, f);
-		if (tty && fs_now() - shown > 0.25) {
-			shown = fs_now();
-			fprintf(stderr, "\rexport: %lld/%lld features", (long long)i + 1, (long long)cnt);
-		}
+		progress_update(pg, i + 1, cnt);
 	}
-	if (tty && shown > t0)
-		fputc('\n', stderr);
+	progress_break(pg);
 	if (o->format == FMT_JSON && rc == 0) {
 		buf_adds(&b, "\n],\"lists\":[");
 		char **names = NULL;
@@ -654,17 +650,15 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 	return rc;
 }
 
-/* Options of export (indexes X_*). */
-enum { X_NOTES, X_FORMAT, X_ONLY, X_OUT, X_CONTEXTS, X_NEIGHBOURS };
-static const cli_opt export_opts[] = {
-	{"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database (default: the index's)"},
-	{"format", 0, OPT_STR, "F", 0, 0, "text (default), markdown, json or tsv"},
-	{"only", 0, OPT_STR, "WHICH", 0, 0, "noted, bookmarks or list:NAME"},
-	{"output", 'o', OPT_STR, "FILE", 0, 0, "write FILE (by a temporary file renamed at the end)"},
-	{"contexts", 0, OPT_INT, "N", 0, 1000, "top contexts per feature (3)"},
-	{"neighbours", 0, OPT_INT, "K", 0, 1000, "neighbours per feature (5)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* export's options, one row each: the enum X_* and export_opts (CLI_OPTIONS). */
+#define EXPORT_OPTS(X) \
+	X(X_NOTES, "notes", 0, OPT_STR, "FILE", 0, 0, "the notes database (default: the index's)") \
+	X(X_FORMAT, "format", 0, OPT_STR, "F", 0, 0, "text (default), markdown, json or tsv") \
+	X(X_ONLY, "only", 0, OPT_STR, "WHICH", 0, 0, "noted, bookmarks or list:NAME") \
+	X(X_OUT, "output", 'o', OPT_STR, "FILE", 0, 0, "write FILE (by a temporary file renamed at the end)") \
+	X(X_CONTEXTS, "contexts", 0, OPT_INT, "N", 0, 1000, "top contexts per feature (3)") \
+	X(X_NEIGHBOURS, "neighbours", 0, OPT_INT, "K", 0, 1000, "neighbours per feature (5)")
+CLI_OPTIONS(export_opts, EXPORT_OPTS);
 
 static int export_run(const cmd_entry *ce, const cli_args *a)
 {

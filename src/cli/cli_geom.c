@@ -19,27 +19,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Options of the two commands (indexes into geo_opts). */
-enum { O_JSON, O_K, O_IN };
-static const cli_opt geo_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"k", 'k', OPT_INT, "N", 1, 100000, "neighbours shown (10)"},
-	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary searched or listed"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-/* clusters takes the same but --k (indexes C_*). */
-enum { C_JSON, C_IN };
-static const cli_opt clusters_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary listed (default: every one)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-
-/* A label made safe for a terminal (core/escape.h); malloc'd. */
-static char *geo_safe(const char *s)
-{
-	return escape_dup(s ? s : "", s ? strlen(s) : 0);
-}
+/* neighbours' options, one row each: the enum O_* and geo_opts (CLI_OPTIONS). */
+#define GEO_OPTS(X) \
+	X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(O_K, "k", 'k', OPT_INT, "N", 1, 100000, "neighbours shown (10)") \
+	X(O_IN, "in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary searched or listed")
+CLI_OPTIONS(geo_opts, GEO_OPTS);
+/* clusters takes the same but --k: the enum C_* and clusters_opts. */
+#define CLUSTERS_OPTS(X) \
+	X(C_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(C_IN, "in", 'i', OPT_STR, "SAE", 0, 0, "the dictionary listed (default: every one)")
+CLI_OPTIONS(clusters_opts, CLUSTERS_OPTS);
 
 /* Feature fid's name into name (size n) and its label (malloc'd, "" when
  * the feature is not there). */
@@ -131,25 +121,24 @@ static int neighbours_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "neighbours", arr);
 		cli_print_json(o);
 	} else {
-		char *lab = geo_safe(f.label);
-		printf("neighbours of %s in %s by decoder cosine%s%s\n", cli_esc(name), cli_esc(other->name),
+		const char *lab = escape_str(f.label);
+		printf("neighbours of %s in %s by decoder cosine%s%s\n", escape_str(name), escape_str(other->name),
 		       *lab ? ": " : "", lab);
-		free(lab);
 		int below = 0, wname = 8;
 		for (int i = 0; i < r.n; i++) {
 			below += !isnan(r.baseline) && r.v[i].cosine < r.baseline;
 			index_feature_name(ix, r.v[i].fid, oname, sizeof oname);
-			int w = (int)strlen(cli_esc(oname));
+			int w = (int)strlen(escape_str(oname));
 			wname = w > wname ? w : wname;
 		}
 		if (!isnan(r.baseline))
 			printf("%s's random baseline: %.4f (p99 of a random direction's best cosine)%s\n",
-			       cli_esc(other->name), r.baseline, below ? "; '<' marks a neighbour under it" : "");
+			       escape_str(other->name), r.baseline, below ? "; '<' marks a neighbour under it" : "");
 		for (int i = 0; i < r.n; i++) {
 			char *l = geo_feature(ix, r.v[i].fid, oname, sizeof oname);
 			int under = !isnan(r.baseline) && r.v[i].cosine < r.baseline;
-			printf("%4d  %-*s %7.4f %s%s%s\n", i + 1, wname, cli_esc(oname), r.v[i].cosine, under ? "<" : " ",
-			       *l ? " " : "", cli_esc(l));
+			printf("%4d  %-*s %7.4f %s%s%s\n", i + 1, wname, escape_str(oname), r.v[i].cosine, under ? "<" : " ",
+			       *l ? " " : "", escape_str(l));
 			free(l);
 		}
 		if (r.computed)
@@ -182,10 +171,8 @@ static json_t *cluster_json(fs_index *ix, const fs_cluster *c)
 
 static void cluster_line(const fs_cluster *c)
 {
-	char *l = geo_safe(c->label);
 	printf("%8lld  %7lld features  %3lld children  %s\n", (long long)c->id,
-	       (long long)c->size, (long long)c->n_children, l);
-	free(l);
+	       (long long)c->size, (long long)c->n_children, escape_str(c->label));
 }
 
 static int clusters_run(const cmd_entry *e, const cli_args *a)
@@ -218,7 +205,7 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 			fs_cluster *c = NULL;
 			int n = index_cluster_children(ix, s->id, 0, &c);
 			if (n > 0 && !json)
-				printf("%s%s: %d top-level clusters\n", total ? "\n" : "", cli_esc(s->name), n);
+				printf("%s%s: %d top-level clusters\n", total ? "\n" : "", escape_str(s->name), n);
 			for (int j = 0; j < n; j++) {
 				if (json)
 					json_array_append_new(arr, cluster_json(ix, &c[j]));
@@ -271,11 +258,9 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 		cli_print_json(o);
 	} else {
 		const fs_sae *s = index_sae_by_id(ix, c.sae);
-		char *l = geo_safe(c.label);
-		printf("node %lld in %s: %s\n", (long long)c.id, s ? cli_esc(s->name) : "?", l);
+		printf("node %lld in %s: %s\n", (long long)c.id, s ? escape_str(s->name) : "?", escape_str(c.label));
 		printf("depth %d, %lld features, parent %lld\n", c.depth, (long long)c.size,
 		       (long long)c.parent);
-		free(l);
 		if (nch > 0) {
 			printf("children:\n");
 			for (int j = 0; j < nch; j++)
@@ -287,9 +272,9 @@ static int clusters_run(const cmd_entry *e, const cli_args *a)
 				char nm[128];
 				char *fl = geo_feature(ix, fids[j], nm, sizeof nm);
 				if (*fl)
-					printf("  %-14s %s\n", cli_esc(nm), cli_esc(fl));
+					printf("  %-14s %s\n", escape_str(nm), escape_str(fl));
 				else
-					printf("  %s\n", cli_esc(nm));
+					printf("  %s\n", escape_str(nm));
 				free(fl);
 			}
 		}

@@ -105,7 +105,7 @@ static void progress_cb(void *ud, const grep_result *r, int final)
 		char name[64];
 		index_feature_name(pg->ix, r->hits[i].fid, name, sizeof name);
 		n += snprintf(line + n, sizeof line - (size_t)n, "%s %s f1 %.2f",
-			      i ? "," : "; top:", cli_esc(name), r->hits[i].f1);
+			      i ? "," : "; top:", escape_str(name), r->hits[i].f1);
 	}
 	if (pg->lines) {
 		fprintf(stderr, "featscope: %s\n", line);
@@ -168,13 +168,13 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 	}
 	if (r->n == 0) {
 		if (token)
-			printf("no token of %s is or makes up '%s'\n", cli_esc(q->index), cli_esc(q->asked));
+			printf("no token of %s is or makes up '%s'\n", escape_str(q->index), escape_str(q->asked));
 		return;
 	}
 	if (q->match == MATCH_SPAN)
 		printf("no token is '%s' alone: ranked by activation on the tokens that make up its %lld "
 		       "occurrence%s\n",
-		       cli_esc(q->asked), (long long)r->matches, r->matches == 1 ? "" : "s");
+		       escape_str(q->asked), (long long)r->matches, r->matches == 1 ? "" : "s");
 	if (token)
 		printf("%4s  %-14s %12s %7s %8s %9s  %s\n", "rank", "feature", "mass",
 		       "tokens", "contexts", "mean", "label");
@@ -191,11 +191,11 @@ static void print_ranking(fs_index *ix, const grep_req *q, const grep_result *r)
 			index_feature_free(&f);
 		}
 		if (token)
-			printf("%4d  %-14s %12.3f %7lld %8lld %9.4f  %s\n", i + 1, cli_esc(name), h->mass,
+			printf("%4d  %-14s %12.3f %7lld %8lld %9.4f  %s\n", i + 1, escape_str(name), h->mass,
 			       (long long)h->fire, (long long)h->contexts,
 			       h->fire ? h->mass / (double)h->fire : 0.0, label);
 		else
-			printf("%4d  %-14s %6.3f %9.3f %6.3f %12.3f %8lld  %s\n", i + 1, cli_esc(name),
+			printf("%4d  %-14s %6.3f %9.3f %6.3f %12.3f %8lld  %s\n", i + 1, escape_str(name),
 			       h->f1, h->precision, h->recall, h->mass, (long long)h->contexts, label);
 	}
 }

@@ -40,6 +40,7 @@
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
 #include "core/input.h"
+#include "core/cleanup.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/live.h"
@@ -109,75 +110,6 @@ typedef struct hv {
 	int io_failed;          /* a records write failed */
 	int hook_failed;        /* a hook saw other rows than its window's */
 } hv;
-
-/* ------------------------------------------------- clean-up on signals */
-
-static const int hv_sigs[3] = {SIGINT, SIGTERM, SIGHUP};
-static struct sigaction hv_old[3];   /* what each signal did before */
-static int hv_installed[3];          /* our handler is in place */
-static char *const *hv_sig_paths;    /* files to remove (the folder's) */
-static int hv_sig_n;                 /* their count */
-static const char *hv_sig_dir;       /* the folder, removed last */
-
-static void hv_on_signal(int sig)
-{
-	for (int i = 0; i < hv_sig_n; i++)
-		unlink(hv_sig_paths[i]);
-	if (hv_sig_dir)
-		rmdir(hv_sig_dir);
-	/* the signal is blocked while this runs: raised again, it reaches
-	 * the previous disposition once this returns */
-	for (int k = 0; k < 3; k++)
-		if (hv_sigs[k] == sig) {
-			sigaction(sig, &hv_old[k], NULL);
-			hv_installed[k] = 0;
-		}
-	raise(sig);
-}
-
-/* Put the handler in front of whatever handles the signals now (again
- * after the index writer installed its own); ignored signals are left
- * alone. */
-static void hv_sig_install(void)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = hv_on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (int k = 0; k < 3; k++) {
-		struct sigaction cur;
-		if (sigaction(hv_sigs[k], NULL, &cur) != 0 || cur.sa_handler == SIG_IGN || cur.sa_handler == hv_on_signal)
-			continue;
-		hv_old[k] = cur;
-		if (sigaction(hv_sigs[k], &sa, NULL) == 0)
-			hv_installed[k] = 1;
-	}
-}
-
-static void hv_sig_remove(void)
-{
-	for (int k = 0; k < 3; k++)
-		if (hv_installed[k]) {
-			sigaction(hv_sigs[k], &hv_old[k], NULL);
-			hv_installed[k] = 0;
-		}
-	hv_sig_n = 0;
-	hv_sig_paths = NULL;
-	hv_sig_dir = NULL;
-}
-
-/* Block (on != 0) or unblock the three signals. */
-static void hv_sig_block(int on, sigset_t *old)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	for (int k = 0; k < 3; k++)
-		sigaddset(&set, hv_sigs[k]);
-	if (on)
-		sigprocmask(SIG_BLOCK, &set, old);
-	else
-		sigprocmask(SIG_SETMASK, old, NULL);
-}
 
 static void json_str(fs_buf *b, const char *s, size_t n)
 {
@@ -786,10 +718,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	}
 	sig_paths[2 * h.nd] = unembed;
 	sig_paths[2 * h.nd + 1] = vocab;
-	hv_sig_paths = sig_paths;
-	hv_sig_n = 2 * h.nd + 2;
-	hv_sig_dir = tmpdir;
-	hv_sig_install();
+	fs_cleanup_on_signal(sig_paths, 2 * h.nd + 2, tmpdir);
 	for (int i = 0; i < h.nd; i++) {
 		h.d[i].rec = fopen(h.d[i].rec_path, "wb");
 		if (!h.d[i].rec) {
@@ -883,10 +812,10 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	/* the writer installs its own handlers: ours goes back in front
 	 * of them, no signal handled in between */
 	sigset_t sigmask;
-	hv_sig_block(1, &sigmask);
+	fs_cleanup_block(1, &sigmask);
 	w = index_writer_create(out, err, sizeof err);
-	hv_sig_install();
-	hv_sig_block(0, &sigmask);
+	fs_cleanup_reinstall();
+	fs_cleanup_block(0, &sigmask);
 	if (!w) {
 		fs_warn("%s", err);
 		rc = errno == EIO || errno == ENOSPC ? FS_EXIT_ERR : FS_EXIT_USAGE;
@@ -909,7 +838,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		 * down projection first: none */
 		o.unembed = dc->s->hook.kind == LIVE_MLP_HIDDEN || !has_unembed ? NULL : unembed;
 		o.vocab = dc->s->hook.kind == LIVE_MLP_HIDDEN ? NULL : vocab;
-		o.progress = progress_on;
+		o.progress = cli_progress_if(progress_on);
 		if (topk >= 0)
 			o.top_k = (int)topk;
 		if (nint >= 0)
@@ -979,7 +908,7 @@ out:
 	if (tmpdir)
 		rmdir(tmpdir);
 	/* the handler reads the paths: it goes before they are freed */
-	hv_sig_remove();
+	fs_cleanup_done();
 	free(sig_paths);
 	for (int i = 0; i < h.nd; i++) {
 		free(h.d[i].rec_path);

@@ -11,6 +11,7 @@
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "core/escape.h"
 #include "core/format.h"
 #include "core/json.h"
 #include "core/util.h"
@@ -27,20 +28,6 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-/* the short name the file's messages use */
-#define lesc cli_live_esc
-
-const char *cli_live_esc(const char *s, size_t n)
-{
-	static fs_buf ring[8];
-	static int next;
-	fs_buf *b = &ring[next++ % 8];
-	b->len = 0;
-	if (b->p)
-		b->p[0] = 0;
-	format_escaped(b, s, n);
-	return b->p ? b->p : "";
-}
 
 /* ------------------------------------------------------------------ attach */
 
@@ -127,12 +114,12 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 		r->name = xstrndup(saes[i], (size_t)(eq - saes[i]));
 		for (int j = 1; j < nrow - 1; j++)
 			if (strcmp(rows[j].name, r->name) == 0) {
-				fs_warn("--sae: dictionary '%s' given twice", lesc(r->name, strlen(r->name)));
+				fs_warn("--sae: dictionary '%s' given twice", escape_str(r->name));
 				goto out;
 			}
 		const fs_sae *d = index_sae_by_name(ix, r->name);
 		if (!d) {
-			fs_warn("--sae: %s has no dictionary named '%s'", ixpath, lesc(r->name, strlen(r->name)));
+			fs_warn("--sae: %s has no dictionary named '%s'", ixpath, escape_str(r->name));
 			goto out;
 		}
 		live_sae *s = live_sae_load(eq + 1, err, sizeof err);
@@ -182,12 +169,12 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 	/* file names, dictionary names and hooks as the one rule escapes them */
 	for (int i = 0; i < nnew; i++)
 		printf("attached %s%s%s: %s (xxh3 %s, %lld bytes%s%s)\n", rows[i].role, *rows[i].name ? " " : "",
-		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)), rows[i].xxh3,
-		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", lesc(rows[i].hook, strlen(rows[i].hook)));
+		       escape_str(rows[i].name), escape_str(rows[i].file), rows[i].xxh3,
+		       (long long)rows[i].bytes, *rows[i].hook ? ", hook " : "", escape_str(rows[i].hook));
 	for (int i = nnew; i < nrow; i++)
 		printf("kept sae %s: %s (attached before, not checked now; --sae %s=FILE replaces it)\n",
-		       lesc(rows[i].name, strlen(rows[i].name)), lesc(rows[i].file, strlen(rows[i].file)),
-		       lesc(rows[i].name, strlen(rows[i].name)));
+		       escape_str(rows[i].name), escape_str(rows[i].file),
+		       escape_str(rows[i].name));
 	rc = FS_EXIT_OK;
 out:
 	live_free(m);
@@ -229,7 +216,7 @@ fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls
 	if (live_session_open(ls, ix, sae, err, sizeof err) != 0) {
 		if (!o->sae && sae && strstr(err, "--sae: no dictionary"))
 			fs_warn("%s: --feature: dictionary '%s' is not attached (featscope attach %s --sae %s=FILE)",
-				ixpath, lesc(sae, strlen(sae)), ixpath, lesc(sae, strlen(sae)));
+				ixpath, escape_str(sae), ixpath, escape_str(sae));
 		else
 			fs_warn("%s", err);
 		index_close(ix);
@@ -247,13 +234,13 @@ static int64_t resolve_in(live_session *ls, const char *opt, const char *name, i
 	int64_t fid, n;
 	if (!strchr(name, '/') && name[0] != '#') {
 		if (fs_parse_i64(name, &n) != 0) {
-			fs_warn("%s: '%s': not a feature name (N, SAE/N or #FID)", opt, lesc(name, strlen(name)));
+			fs_warn("%s: '%s': not a feature name (N, SAE/N or #FID)", opt, escape_str(name));
 			return -1;
 		}
 		fid = index_feature_id(ls->ix, ls->dict->id, n);
 		if (fid < 0) {
 			fs_warn("%s: %s: no such feature in dictionary '%s' (features 0 to %lld)", opt,
-				lesc(name, strlen(name)), ls->dict->name, (long long)ls->dict->n_features - 1);
+				escape_str(name), ls->dict->name, (long long)ls->dict->n_features - 1);
 			return -1;
 		}
 	} else if ((fid = index_resolve(ls->ix, name, err, sizeof err)) < 0) {
@@ -272,7 +259,7 @@ static int64_t resolve_in(live_session *ls, const char *opt, const char *name, i
 	}
 	fs_feature f;
 	if (index_feature(ls->ix, fid, &f) != 0) {
-		fs_warn("%s: %s: no such feature", opt, lesc(name, strlen(name)));
+		fs_warn("%s: %s: no such feature", opt, escape_str(name));
 		return -1;
 	}
 	const fs_sae *fd = index_sae_by_id(ls->ix, (int)f.sae);
@@ -284,7 +271,7 @@ static int64_t resolve_in(live_session *ls, const char *opt, const char *name, i
 		*dict = fd;
 	if (!ok) {
 		fs_warn("%s: %s: not in dictionary '%s', the one in use (features of one dictionary at a time)", opt,
-			lesc(name, strlen(name)), ls->dict->name);
+			escape_str(name), ls->dict->name);
 		return -1;
 	}
 	return fid;
@@ -295,19 +282,19 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 {
 	const char *eq = strrchr(arg, '=');
 	if (!eq || eq == arg) {
-		fs_warn("--feature: '%s': expected FEATURE=VALUE", lesc(arg, strlen(arg)));
+		fs_warn("--feature: '%s': expected FEATURE=VALUE", escape_str(arg));
 		return -1;
 	}
 	char *end, *name = xstrndup(arg, (size_t)(eq - arg));
 	double v = strtod(eq + 1, &end);
 	if (!eq[1] || *end || isnan(v)) {
-		fs_warn("--feature: %s: value '%s' is not a number", lesc(name, strlen(name)), lesc(eq + 1, strlen(eq + 1)));
+		fs_warn("--feature: %s: value '%s' is not a number", escape_str(name), escape_str(eq + 1));
 		free(name);
 		return -1;
 	}
 	if (!(fabs(v) <= LIVE_MAX_STEER)) {
-		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", lesc(name, strlen(name)),
-			lesc(eq + 1, strlen(eq + 1)));
+		fs_warn("--feature: %s: value '%s' is out of range (-1e6 to 1e6)", escape_str(name),
+			escape_str(eq + 1));
 		free(name);
 		return -1;
 	}
@@ -321,32 +308,12 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	return 0;
 }
 
-static int num_opt(const char *cmd, const char *opt, const char *v, double lo, double hi, double *out)
-{
-	char *end;
-	double x = strtod(v, &end);
-	if (!*v || *end || !(x >= lo && x <= hi)) {
-		fs_warn("%s: --%s: expected a number in %g..%g, got '%s'", cmd, opt, lo, hi, lesc(v, strlen(v)));
-		return -1;
-	}
-	*out = x;
-	return 0;
-}
+/* steer's options (cli_live.h: their rows, read by their LO_ ids). */
+#define STEER_OPTS(X) \
+	X(LO_FEATURE) X(LO_PROMPT) X(LO_TOKENS) X(LO_TEMPERATURE) X(LO_SEED) X(LO_RUNS) X(LO_MODE) X(LO_SAE) X(LO_JSON)
+CLI_PICK(steer_opts, STEER_OPTS);
 
-static const cli_opt steer_opts[] = {
-	LIVE_OPT_FEATURE,
-	{"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"},
-	{"tokens", 't', OPT_INT, "N", 1, 100000, "tokens generated (64)"},
-	{"temperature", 'T', OPT_STR, "T", 0, 0, "sampling temperature, 0 greedy (0.8)"},
-	{"seed", 0, OPT_INT, "S", 0, 2147483647, "random seed (1)"},
-	{"runs", 0, OPT_INT, "N", 1, 1000, "seeds S .. S+N-1 (1)"},
-	LIVE_OPT_MODE,
-	LIVE_OPT_SAE,
-	LIVE_OPT_JSON,
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-
-int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos,
+int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **argv, live_opts *o, const char **pos,
 			   int *npos, int *rc)
 {
 	const char *cmd = argv[0];
@@ -369,52 +336,33 @@ int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o,
 				o->args[o->nargs++] = p.val;
 			continue;
 		}
-		const char *n = e->opts[k].name, *v = p.val;
-		double d;
-		if (!strcmp(n, "sae"))
-			o->sae = v;
-		else if (!strcmp(n, "json"))
-			o->json = 1;
-		else if (!strcmp(n, "positions"))
-			o->positions = 1;
-		else if (!strcmp(n, "feature"))
-			o->features[o->nfeat++] = (char *)v;
-		else if (!strcmp(n, "spans"))
-			o->spans[o->nspans++] = (char *)v;
-		else if (!strcmp(n, "lines"))
-			o->lines = 1;
-		else if (!strcmp(n, "above")) {
-			if (num_opt(cmd, n, v, -1e30, 1e30, &o->above) != 0)
-				return -1;
-		}
-		else if (!strcmp(n, "prompt"))
-			o->prompt = v;
-		else if (!strcmp(n, "top"))
-			o->top = (int)p.num;
-		else if (!strcmp(n, "limit"))
-			o->limit = (int)p.num;
-		else if (!strcmp(n, "tokens"))
-			o->tokens = (int)p.num;
-		else if (!strcmp(n, "runs"))
-			o->runs = (int)p.num;
-		else if (!strcmp(n, "seed"))
-			o->seed = (uint64_t)p.num;
-		else if (!strcmp(n, "max-density")) {
-			if (num_opt(cmd, n, v, 0, 1, &o->max_density) != 0)
-				return -1;
-		} else if (!strcmp(n, "temperature")) {
-			if (num_opt(cmd, n, v, 0, 100, &d) != 0)
-				return -1;
-			o->temperature = d;
-		} else if (!strcmp(n, "mode")) {
+		const char *v = p.val;
+		switch (ids[k]) {
+		case LO_SAE: o->sae = v; break;
+		case LO_JSON: o->json = 1; break;
+		case LO_POSITIONS: o->positions = 1; break;
+		case LO_FEATURE: o->features[o->nfeat++] = (char *)v; break;
+		case LO_SPANS: o->spans[o->nspans++] = (char *)v; break;
+		case LO_LINES: o->lines = 1; break;
+		case LO_ABOVE: o->above = p.fnum; break;
+		case LO_PROMPT: o->prompt = v; break;
+		case LO_TOP: o->top = (int)p.num; break;
+		case LO_LIMIT: o->limit = (int)p.num; break;
+		case LO_TOKENS: o->tokens = (int)p.num; break;
+		case LO_RUNS: o->runs = (int)p.num; break;
+		case LO_SEED: o->seed = (uint64_t)p.num; break;
+		case LO_MAXDENSITY: o->max_density = p.fnum; break;
+		case LO_TEMPERATURE: o->temperature = p.fnum; break;
+		case LO_MODE:
 			if (!strcmp(v, "clamp"))
 				o->mode = LIVE_CLAMP;
 			else if (!strcmp(v, "add"))
 				o->mode = LIVE_ADD;
 			else {
-				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, lesc(v, strlen(v)));
+				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, escape_str(v));
 				return -1;
 			}
+			break;
 		}
 	}
 	return 0;
@@ -439,28 +387,19 @@ int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *
 
 /* ------------------------------------------------------------------- steer */
 
-/* steer's progress on a terminal, as build shows it: one line on stderr
- * redrawn at most four times a second, with the rate and the time left. */
+/* steer's progress on a terminal, through the command line's progress
+ * report (cli_progress), as build shows it: tokens of every generation of
+ * the command. */
 typedef struct {
+	fs_progress *p;
 	int64_t total;  /* tokens of every generation of the command */
 	int64_t before; /* tokens of the generations done */
-	double t0;      /* start */
-	double last;    /* last redraw */
-	int shown;      /* a line was drawn (a newline ends it) */
 } steer_progress;
 
 static void steer_progress_fn(void *ud, int done)
 {
-	steer_progress *p = ud;
-	double now = fs_now();
-	if (now - p->last < 0.25)
-		return;
-	p->last = now;
-	int64_t k = p->before + done;
-	double rate = k / (now - p->t0 + 1e-9);
-	fprintf(stderr, "\rsteer: %lld/%lld tokens, %.0f tokens/s, %.1fs, %.0fs left   ", (long long)k,
-		(long long)p->total, rate, now - p->t0, rate > 0 ? (double)(p->total - k) / rate : 0.0);
-	p->shown = 1;
+	steer_progress *s = ud;
+	progress_update(s->p, s->before + done, s->total);
 }
 
 /* Lines of escaped text wrapped at width columns (one byte a column for
@@ -474,7 +413,7 @@ static int wrap_lines(const char *s, size_t n, int width, char ***out)
 		size_t e = i;
 		while (e < n && s[e] != '\n')
 			e++;
-		const char *esc_line = lesc(s + i, e - i);
+		const char *esc_line = escape_strn(s + i, e - i);
 		size_t L = strlen(esc_line), a = 0;
 		do {
 			size_t b = a;
@@ -571,7 +510,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, steer_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos != 1) {
 		rc = cli_usage_error(e, "one INDEX expected");
@@ -643,8 +582,9 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		fs_warn("steer: --prompt: %d tokens, longer than the model's context allows (%d): its first %d are dropped",
 			np, C - 1, np - (C - 1));
 	jruns = json_array();
-	steer_progress pg = {(int64_t)o.runs * 2 * o.tokens, 0, fs_now(), fs_now(), 0};
-	live_progress_fn pfn = fs_stderr_tty() ? steer_progress_fn : NULL;
+	steer_progress pg = {cli_progress_if(fs_stderr_tty()), (int64_t)o.runs * 2 * o.tokens, 0};
+	live_progress_fn pfn = pg.p ? steer_progress_fn : NULL;
+	progress_start(pg.p, "tokens", "steer");
 	for (int r = 0; r < o.runs; r++) {
 		uint64_t seed = o.seed + (uint64_t)r;
 		live_sampler s0, s1;
@@ -654,10 +594,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		pg.before += o.tokens;
 		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, hooks, &s1, g1, NULL, pfn, &pg);
 		pg.before += o.tokens;
-		if (pg.shown) { /* the line ends before the run is printed */
-			fputc('\n', stderr);
-			pg.shown = 0;
-		}
+		progress_break(pg.p); /* the line ends before the run is printed */
 		if (n0 < 0 || n1 < 0) {
 			fs_warn("steer: generation failed");
 			rc = FS_EXIT_ERR;
@@ -675,10 +612,10 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 		} else {
 			if (r)
 				printf("\n");
-			printf("seed %llu, prompt \"%s\", %s", (unsigned long long)seed, lesc(o.prompt, plen),
+			printf("seed %llu, prompt \"%s\", %s", (unsigned long long)seed, escape_strn(o.prompt, plen),
 			       o.mode == LIVE_CLAMP ? "clamp" : "add");
 			for (int i = 0; i < o.nfeat; i++)
-				printf(" %s=%g", o.features[i] ? lesc(o.features[i], strcspn(o.features[i], "=")) : "",
+				printf(" %s=%g", o.features[i] ? escape_strn(o.features[i], strcspn(o.features[i], "=")) : "",
 				       terms[i].value);
 			printf(", temperature %g\n\n", o.temperature);
 			if (isatty(1))

@@ -37,9 +37,6 @@ typedef struct {
 	int nargs;            /* how many */
 } live_opts;
 
-/* Escaped bytes (core/escape.h's rule) into a ring of buffers: valid
- * until eight more calls. */
-const char *cli_live_esc(const char *s, size_t n);
 /* The largest |V| of a --feature F=V. */
 #define LIVE_MAX_STEER 1e6
 /* Open the index and its live model with the dictionary of --sae, else of
@@ -48,8 +45,9 @@ const char *cli_live_esc(const char *s, size_t n);
 fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls);
 /* Parse analyze's or steer's command line into o and the positional
  * arguments (the first two in pos, their count in *npos); -1 after a
- * message or --help, *rc then being the exit code. */
-int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos, int *npos,
+ * message or --help, *rc then being the exit code. ids: the LO_ ids of
+ * e's option rows (CLI_PICK's table_ids). */
+int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **argv, live_opts *o, const char **pos, int *npos,
 			int *rc);
 /* A feature named N, SAE/N or #FID in the session's dictionary: its
  * index there in *idx; -1 after a message. */
@@ -58,10 +56,30 @@ int cli_live_resolve(live_session *ls, const char *name, int *idx);
  * a message. */
 int cli_live_parse_terms(live_session *ls, const live_opts *o, live_steer_term *terms, int64_t *fids);
 
-/* Options of analyze and steer; each command lists those it takes. */
-#define LIVE_OPT_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: that of a feature named SAE/N, else the first)"}
-#define LIVE_OPT_FEATURE {"feature", 'f', OPT_STR, "F=V", 0, 0, "steer feature F at value V (repeatable)"}
-#define LIVE_OPT_MODE {"mode", 0, OPT_STR, "clamp|add", 0, 0, "clamp the features to V (default) or add V times their directions"}
-#define LIVE_OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+/* Every option of analyze and steer: its id (LO_*) and its row (ROW_id).
+ * A command lists the ids it takes once, in usage order (cmd.h's CLI_PICK
+ * makes its table and the ids of its rows from that list), and
+ * cli_live_parse_opts reads an option by its id. */
+enum {
+	LO_SAE, LO_FEATURE, LO_MODE, LO_JSON, LO_PROMPT, LO_TOKENS, LO_TEMPERATURE, LO_SEED, LO_RUNS,
+	LO_TOP, LO_LIMIT, LO_MAXDENSITY, LO_POSITIONS, LO_SPANS, LO_ABOVE, LO_LINES,
+};
+#define ROW_LO_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "the attached dictionary to use (default: that of a feature named SAE/N, else the first)"}
+#define ROW_LO_FEATURE {"feature", 'f', OPT_STR | OPT_MANY, "F=V", 0, 0, "steer feature F at value V (repeatable)"}
+#define ROW_LO_MODE {"mode", 0, OPT_STR, "clamp|add", 0, 0, "clamp the features to V (default) or add V times their directions"}
+#define ROW_LO_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define ROW_LO_PROMPT {"prompt", 'p', OPT_STR, "TEXT", 0, 0, "the text to continue (\"The \")"}
+#define ROW_LO_TOKENS {"tokens", 't', OPT_INT, "N", 1, 100000, "tokens generated (64)"}
+#define ROW_LO_TEMPERATURE {"temperature", 'T', OPT_FLOAT, "T", 0, 100, "sampling temperature, 0 greedy (0.8)"}
+#define ROW_LO_SEED {"seed", 0, OPT_INT, "S", 0, 2147483647, "random seed (1)"}
+#define ROW_LO_RUNS {"runs", 0, OPT_INT, "N", 1, 1000, "seeds S .. S+N-1 (1)"}
+#define ROW_LO_TOP {"top", 'k', OPT_INT, "K", 1, 1000, "features shown per token (5)"}
+#define ROW_LO_LIMIT {"limit", 'n', OPT_INT, "N", 1, 1000000, "features shown by total over the text (20)"}
+#define ROW_LO_MAXDENSITY {"max-density", 0, OPT_FLOAT, "D", 0, 1, "hide features firing on more than this fraction of tokens"}
+#define ROW_LO_POSITIONS {"positions", 0, OPT_FLAG, NULL, 0, 0, "show position features too (hidden by default)"}
+#define ROW_LO_SPANS {"spans", 0, OPT_STR | OPT_MANY, "F", 0, 0, "JSON Lines of the spans where feature F fires (repeatable); the arguments after INDEX are then files ('-' or none: standard input)"}
+#define ROW_LO_ABOVE {"above", 0, OPT_FLOAT, "X", -1000000, 1000000, "with --spans: a span's tokens have activations above X (0)"}
+#define ROW_LO_LINES {"lines", 0, OPT_FLAG, NULL, 0, 0, "with --spans: each line of the input is a document"}
+
 
 #endif

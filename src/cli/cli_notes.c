@@ -20,29 +20,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The options of the notes subcommands; each subcommand's spec is a
- * selection of these, and notes_parse fills notes_args by name. */
-#define N_NOTES {"notes", 0, OPT_STR, "DB", 0, 0, "the notes database (default: one per index under $XDG_DATA_HOME/featscope)"}
-#define N_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
-#define N_END {NULL, 0, 0, NULL, 0, 0, NULL}
-static const cli_opt set_opts[] = {
-	N_NOTES,
-	{"label", 0, OPT_STR, "L", 0, 0, "your label"},
-	{"note", 0, OPT_STR, "TEXT", 0, 0, "the note"},
-	{"note-file", 0, OPT_STR, "FILE", 0, 0, "the note from FILE (-: standard input)"},
-	{"tag", 0, OPT_STR, "T", 0, 0, "add a tag (repeatable)"},
-	{"tags", 0, OPT_STR, "T", 0, 0, "the same as --tag"},
-	{"untag", 0, OPT_STR, "T", 0, 0, "remove a tag (repeatable)"},
-	{"bookmark", 0, OPT_FLAG, NULL, 0, 0, "bookmark the feature"},
-	{"no-bookmark", 0, OPT_FLAG, NULL, 0, 0, "remove the bookmark"},
-	N_END,
-};
-static const cli_opt json_opts[] = {N_NOTES, N_JSON, N_END};
-static const cli_opt plain_opts[] = {N_NOTES, N_END};
-static const cli_opt list_add_opts[] = {
-	N_NOTES, {"description", 0, OPT_STR, "D", 0, 0, "the list's description"}, N_END};
-static const cli_opt import_opts_spec[] = {
-	N_NOTES, {"force", 0, OPT_FLAG, NULL, 0, 0, "on a conflict take the file's value"}, N_END};
+/* The options of the notes subcommands: every one once, its id (NO_*)
+ * and its row (ROW_id); each subcommand's table picks the ids it takes
+ * (cmd.h's CLI_PICK), and notes_parse reads an option by its id. */
+enum { NO_NOTES, NO_JSON, NO_LABEL, NO_NOTE, NO_NOTEFILE, NO_TAG, NO_TAGS, NO_UNTAG, NO_BOOKMARK, NO_NOBOOKMARK,
+       NO_DESCRIPTION, NO_FORCE };
+#define ROW_NO_NOTES {"notes", 0, OPT_STR, "DB", 0, 0, "the notes database (default: one per index under $XDG_DATA_HOME/featscope)"}
+#define ROW_NO_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define ROW_NO_LABEL {"label", 0, OPT_STR, "L", 0, 0, "your label"}
+#define ROW_NO_NOTE {"note", 0, OPT_STR, "TEXT", 0, 0, "the note"}
+#define ROW_NO_NOTEFILE {"note-file", 0, OPT_STR, "FILE", 0, 0, "the note from FILE (-: standard input)"}
+#define ROW_NO_TAG {"tag", 0, OPT_STR, "T", 0, 0, "add a tag (repeatable)"}
+#define ROW_NO_TAGS {"tags", 0, OPT_STR, "T", 0, 0, "the same as --tag"}
+#define ROW_NO_UNTAG {"untag", 0, OPT_STR, "T", 0, 0, "remove a tag (repeatable)"}
+#define ROW_NO_BOOKMARK {"bookmark", 0, OPT_FLAG, NULL, 0, 0, "bookmark the feature"}
+#define ROW_NO_NOBOOKMARK {"no-bookmark", 0, OPT_FLAG, NULL, 0, 0, "remove the bookmark"}
+#define ROW_NO_DESCRIPTION {"description", 0, OPT_STR, "D", 0, 0, "the list's description"}
+#define ROW_NO_FORCE {"force", 0, OPT_FLAG, NULL, 0, 0, "on a conflict take the file's value"}
+#define SET_OPTS(X)                                                                                   \
+	X(NO_NOTES) X(NO_LABEL) X(NO_NOTE) X(NO_NOTEFILE) X(NO_TAG) X(NO_TAGS) X(NO_UNTAG) X(NO_BOOKMARK) \
+	X(NO_NOBOOKMARK)
+#define JSON_OPTS(X) X(NO_NOTES) X(NO_JSON)
+#define PLAIN_OPTS(X) X(NO_NOTES)
+#define LIST_ADD_OPTS(X) X(NO_NOTES) X(NO_DESCRIPTION)
+#define IMPORT_OPTS(X) X(NO_NOTES) X(NO_FORCE)
+CLI_PICK(set_opts, SET_OPTS);
+CLI_PICK(json_opts, JSON_OPTS);
+CLI_PICK(plain_opts, PLAIN_OPTS);
+CLI_PICK(list_add_opts, LIST_ADD_OPTS);
+CLI_PICK(import_opts_spec, IMPORT_OPTS);
+
+/* The ids of the rows of a subcommand's table. */
+static const int *notes_ids(const cli_opt *opts)
+{
+	return opts == set_opts ? set_opts_ids : opts == json_opts ? json_opts_ids : opts == plain_opts ? plain_opts_ids
+	     : opts == list_add_opts ? list_add_opts_ids : import_opts_spec_ids;
+}
 
 /* Walk the command line of notes subcommand e into a; 0, or an exit code
  * with *stop set. */
@@ -51,6 +64,7 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 	memset(a, 0, sizeof *a);
 	a->bookmark = -1;
 	*stop = 1;
+	const int *ids = notes_ids(e->opts);
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
 	int k, rc;
@@ -62,35 +76,28 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 			a->pos[a->npos++] = p.val;
 			continue;
 		}
-		const char *n = e->opts[k].name;
-		if (!strcmp(n, "notes"))
-			a->notes = p.val;
-		else if (!strcmp(n, "label"))
-			a->label = p.val;
-		else if (!strcmp(n, "note"))
-			a->note = p.val;
-		else if (!strcmp(n, "note-file"))
-			a->note_file = p.val;
-		else if (!strcmp(n, "description"))
-			a->description = p.val;
-		else if (!strcmp(n, "tag") || !strcmp(n, "tags") || !strcmp(n, "untag")) {
-			int un = n[0] == 'u';
-			if (!un)
-				n = "tag";
-			if ((un ? a->nuntags : a->ntags) == 64)
-				return cli_usage_error(e, "--%s: at most 64 of them at once", n);
-			if (un)
-				a->untags[a->nuntags++] = p.val;
-			else
-				a->tags[a->ntags++] = p.val;
-		} else if (!strcmp(n, "bookmark"))
-			a->bookmark = 1;
-		else if (!strcmp(n, "no-bookmark"))
-			a->bookmark = 0;
-		else if (!strcmp(n, "json"))
-			a->json = 1;
-		else if (!strcmp(n, "force"))
-			a->force = 1;
+		switch (ids[k]) {
+		case NO_NOTES: a->notes = p.val; break;
+		case NO_LABEL: a->label = p.val; break;
+		case NO_NOTE: a->note = p.val; break;
+		case NO_NOTEFILE: a->note_file = p.val; break;
+		case NO_DESCRIPTION: a->description = p.val; break;
+		case NO_TAG:
+		case NO_TAGS:
+			if (a->ntags == 64)
+				return cli_usage_error(e, "--tag: at most 64 of them at once");
+			a->tags[a->ntags++] = p.val;
+			break;
+		case NO_UNTAG:
+			if (a->nuntags == 64)
+				return cli_usage_error(e, "--untag: at most 64 of them at once");
+			a->untags[a->nuntags++] = p.val;
+			break;
+		case NO_BOOKMARK: a->bookmark = 1; break;
+		case NO_NOBOOKMARK: a->bookmark = 0; break;
+		case NO_JSON: a->json = 1; break;
+		case NO_FORCE: a->force = 1; break;
+		}
 	}
 	if (rc >= 0)
 		return rc;
@@ -198,17 +205,17 @@ static int do_show(fs_index *ix, fs_notes *n, const notes_args *a)
 	} else {
 		int64_t fid = index_resolve(ix, key, NULL, 0);
 		fs_feature f;
-		printf("feature:   %s\n", cli_esc(key));
+		printf("feature:   %s\n", escape_str(key));
 		if (fid > 0 && index_feature(ix, fid, &f) == 0) {
-			printf("auto:      %s\n", cli_esc(f.label));
+			printf("auto:      %s\n", escape_str(f.label));
 			index_feature_free(&f);
 		}
-		printf("label:     %s\n", cli_esc(no.label));
-		printf("tags:      %s\n", cli_esc(no.tags));
+		printf("label:     %s\n", escape_str(no.label));
+		printf("tags:      %s\n", escape_str(no.tags));
 		printf("bookmark:  %s\n", no.bookmark ? "yes" : "no");
 		printf("lists:    ");
 		for (int i = 0; i < nl; i++)
-			printf(" %s", cli_esc(lists[i]));
+			printf(" %s", escape_str(lists[i]));
 		printf("\nnote:\n");
 		if (*no.note) {
 			/* line by line, each line escaped (tabs kept) */
@@ -238,8 +245,8 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 	for (int i = 0; !json && i < cnt; i++) {
 		fs_note no;
 		if (notes_get(n, keys[i], &no) >= 0) {
-			int a = escape_columns(cli_esc(keys[i])), b = escape_columns(cli_esc(no.label)),
-			    c = escape_columns(cli_esc(no.tags));
+			int a = escape_columns(escape_str(keys[i])), b = escape_columns(escape_str(no.label)),
+			    c = escape_columns(escape_str(no.tags));
 			wk = a > wk ? a : wk;
 			wl = b > wl ? b : wl;
 			wt = c > wt ? c : wt;
@@ -268,7 +275,7 @@ static int print_keys(fs_notes *n, char **keys, int cnt, int json)
 			cli_print_padded(no.label, wl);
 			putchar(' ');
 			cli_print_padded(no.tags, b.p[0] ? wt : 0);
-			printf("%s%s\n", b.p[0] ? " " : "", cli_esc(b.p));
+			printf("%s%s\n", b.p[0] ? " " : "", escape_str(b.p));
 			buf_free(&b);
 		}
 		notes_note_free(&no);
@@ -390,7 +397,7 @@ static int do_lists(fs_notes *n, int json)
 		char **m;
 		int nm = notes_list_members(n, names[i], &m);
 		char *d = notes_list_description(n, names[i]);
-		printf("%-16s %5d  %s\n", cli_esc(names[i]), nm < 0 ? 0 : nm, cli_esc(d));
+		printf("%-16s %5d  %s\n", escape_str(names[i]), nm < 0 ? 0 : nm, escape_str(d));
 		free(d);
 		notes_strv_free(m, nm);
 	}
@@ -478,7 +485,7 @@ static int sub_run(const cmd_entry *e, int argc, char **argv)
 			json_object_set_new(o, "path", jw_str(notes_path(n)));
 			json_print(o);
 		} else {
-			printf("%s\n", cli_esc(notes_path(n)));
+			printf("%s\n", escape_str(notes_path(n)));
 		}
 		break;
 	}

@@ -8,6 +8,7 @@
  */
 #include "cli/cli_notes.h"
 #include "cli/cliutil.h"
+#include "core/escape.h"
 #include "core/input.h"
 #include "core/util.h"
 
@@ -575,7 +576,7 @@ int cli_notes_import(const notes_args *a)
 			fs_warn("warning: %s: %d feature%s not in %s (notes kept under their names)",
 				d.file, unknown, unknown == 1 ? " is" : "s are", a->pos[1]);
 		printf("%s: %d features: %d new, %d updated, %d unchanged; %d list entries added; %d conflict%s\n",
-		       cli_esc(d.file), d.nrecs, n_new, n_upd, n_same, n_added, n_conf, n_conf == 1 ? "" : "s");
+		       escape_str(d.file), d.nrecs, n_new, n_upd, n_same, n_added, n_conf, n_conf == 1 ? "" : "s");
 		rc = n_conf ? FS_EXIT_ERR : FS_EXIT_OK;
 	}
 	notes_close(n);

@@ -18,13 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { O_JSON, O_LINES, O_CORPUS };
-static const cli_opt source_opts[] = {
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
-	{"lines", 'l', OPT_INT, "N", 0, 100000, "lines shown before and after the context (5)"},
-	{"corpus", 'c', OPT_STR, "DIR", 0, 0, "a corpus folder (manifest.tsv) to read sources from, first"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* source's options, one row each: the enum O_* and source_opts (CLI_OPTIONS). */
+#define SOURCE_OPTS(X) \
+	X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+	X(O_LINES, "lines", 'l', OPT_INT, "N", 0, 100000, "lines shown before and after the context (5)") \
+	X(O_CORPUS, "corpus", 'c', OPT_STR, "DIR", 0, 0, "a corpus folder (manifest.tsv) to read sources from, first")
+CLI_OPTIONS(source_opts, SOURCE_OPTS);
 
 /* Start of the line n lines before the one holding pos. */
 static size_t src_back(const fs_source_doc *d, size_t pos, int n)
@@ -93,8 +92,8 @@ static int source_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "after", jw_strn(d.text + cend, to > cend ? to - cend : 0));
 		cli_print_json(o);
 	} else {
-		printf("context %lld: source %s\n", id, cli_esc(c.source));
-		printf("read %s: line %d, bytes %zu-%zu of %zu\n", cli_esc(d.where), d.line, d.at, cend, d.len);
+		printf("context %lld: source %s\n", id, escape_str(c.source));
+		printf("read %s: line %d, bytes %zu-%zu of %zu\n", escape_str(d.where), d.line, d.at, cend, d.len);
 		int lw = 1, last = d.line + lines + 64;
 		for (int x = last; x >= 10; x /= 10)
 			lw++;

@@ -47,19 +47,78 @@ int64_t cli_resolve(fs_index *ix, const char *name)
 	return -1;
 }
 
-const char *cli_esc(const char *s)
+/* Columns of the line drawn last, so that the next covers it. */
+static int bar_cols;
+
+/* Print a line of the bar: \r, the text, spaces over what is left of the
+ * line before, and a newline when the line is done. */
+static void bar_line(const char *text, int end)
 {
-	static fs_buf ring[8];
-	static int next;
-	fs_buf *b = &ring[next++ % 8];
-	b->len = 0;
-	escape_append(b, s ? s : "", s ? strlen(s) : 0, 0);
-	return b->p;
+	int n = (int)strlen(text);
+	fprintf(stderr, "\r%s%*s%s", text, bar_cols > n ? bar_cols - n : 0, "", end ? "\n" : "");
+	bar_cols = end ? 0 : n;
+	fflush(stderr);
+}
+
+static void bar_draw(fs_progress *p, fs_progress_event ev, int64_t done, int64_t total)
+{
+	double el = fs_now() - p->t0;
+	fs_buf b = {0};
+	buf_adds(&b, escape_str(p->label));
+	if (ev == PROGRESS_BREAK) {
+		if (p->shown)
+			fputc('\n', stderr);
+		bar_cols = 0;
+	} else if (ev == PROGRESS_NOTE) {
+		bar_line(b.p, 1);
+	} else if (ev == PROGRESS_END) {
+		if (*p->unit)
+			buf_printf(&b, ": %lld %s", (long long)done, p->unit);
+		else
+			buf_adds(&b, " done");
+		if (*p->detail)
+			buf_printf(&b, ", %s", escape_str(p->detail));
+		buf_printf(&b, " in %.1fs", el);
+		bar_line(b.p, 1);
+	} else if (!*p->unit) { /* a share of total */
+		if (total > 0) {
+			double f = (double)done / (double)total;
+			buf_printf(&b, " %3.0f%%, %.1fs, %.0fs left", 100 * f, el, f > 0.001 ? el / f - el : 0.0);
+		} else {
+			buf_adds(&b, " ...");
+		}
+		if (*p->detail)
+			buf_printf(&b, ", %s", escape_str(p->detail));
+		bar_line(b.p, 0);
+	} else {
+		double rate = (double)done / (el + 1e-9);
+		if (total > 0)
+			buf_printf(&b, ": %lld/%lld %s, %.0f %s/s, %.1fs, %.0fs left", (long long)done, (long long)total,
+				   p->unit, rate, p->unit, el, rate > 0 ? (double)(total - done) / rate : 0.0);
+		else
+			buf_printf(&b, ": %lld %s, %.0f %s/s, %.1fs", (long long)done, p->unit, rate, p->unit, el);
+		if (*p->detail)
+			buf_printf(&b, ", %s", escape_str(p->detail));
+		bar_line(b.p, 0);
+	}
+	p->shown = ev == PROGRESS_DRAW;
+	buf_free(&b);
+}
+
+fs_progress *cli_progress(void)
+{
+	static fs_progress bar = {.draw = bar_draw};
+	return &bar;
+}
+
+fs_progress *cli_progress_if(int on)
+{
+	return on ? cli_progress() : NULL;
 }
 
 void cli_print_padded(const char *s, int width)
 {
-	const char *e = cli_esc(s);
+	const char *e = escape_str(s);
 	fputs(e, stdout);
 	for (int c = escape_columns(e); c < width; c++)
 		putchar(' ');

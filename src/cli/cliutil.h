@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "core/progress.h"
 #include "index/index.h"
 #include "notes/notes.h"
 
@@ -17,10 +18,15 @@ fs_index *cli_open_index(const char *path);
 /* The fid of a feature name, or -1 after a one-line message that states
  * the valid range when the number is out of it. */
 int64_t cli_resolve(fs_index *ix, const char *name);
-/* Escaped copy of untrusted text (core/escape.h) for printing: valid until
- * eight more calls. NULL gives "". */
-const char *cli_esc(const char *s);
-/* Print untrusted text s escaped (cli_esc), padded with spaces to width
+/* The command line's progress report (core/progress.h): one line on
+ * stderr, redrawn at most four times a second, with the rate and the time
+ * left; an engine's stage ends it with a line of its own. One report is
+ * shared by the stages of a command, which run one at a time. */
+fs_progress *cli_progress(void);
+/* cli_progress() when on (--progress, or by default when stderr is a
+ * terminal), else NULL (silent). */
+fs_progress *cli_progress_if(int on);
+/* Print untrusted text s escaped (escape_str), padded with spaces to width
  * terminal columns (escape_columns: CJK takes two); nothing cut. */
 void cli_print_padded(const char *s, int width);
 /* A named list of the notes database as JSON: {"name", "description",

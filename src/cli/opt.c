@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void cli_init(cli_parser *p, const cmd_entry *e, int argc, char **argv)
@@ -28,7 +29,10 @@ int cli_usage_error(const cmd_entry *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fs_warn("%s: %s (featscope %s --help)", e->name, msg, e->name);
+	if (!*e->name) /* the browser */
+		fs_warn("%s (featscope --help)", msg);
+	else
+		fs_warn("%s: %s (featscope %s --help)", e->name, msg, e->name);
 	return FS_EXIT_USAGE;
 }
 
@@ -36,7 +40,18 @@ int cli_usage_error(const cmd_entry *e, const char *fmt, ...)
 static int take_value(cli_parser *p, int k, const char *spelled)
 {
 	const cli_opt *o = &p->e->opts[k];
-	if (o->kind != OPT_INT)
+	if ((o->kind & OPT_KIND) == OPT_FLOAT) {
+		char *end;
+		double x = strtod(p->val, &end);
+		if (!*p->val || *end || !(x >= (double)o->lo && x <= (double)o->hi)) {
+			cli_usage_error(p->e, "%s: expected a number from %g to %g, got '%s'", spelled, (double)o->lo,
+					(double)o->hi, p->val);
+			return CLI_FAIL;
+		}
+		p->fnum = x;
+		return k;
+	}
+	if ((o->kind & OPT_KIND) != OPT_INT)
 		return k;
 	int64_t v;
 	if (fs_parse_i64(p->val, &v) != 0 || v < o->lo || v > o->hi) {
@@ -66,7 +81,7 @@ static int next_short(cli_parser *p)
 		const cli_opt *o = &p->e->opts[k];
 		if (o->shortopt != c)
 			continue;
-		if (o->kind == OPT_FLAG) {
+		if ((o->kind & OPT_KIND) == OPT_FLAG) {
 			if (!*p->cluster)
 				p->cluster = NULL;
 			return k;
@@ -118,7 +133,7 @@ int cli_next(cli_parser *p)
 			continue;
 		char spelled[64];
 		snprintf(spelled, sizeof spelled, "--%s", o->name);
-		if (o->kind == OPT_FLAG) {
+		if ((o->kind & OPT_KIND) == OPT_FLAG) {
 			if (eq) {
 				cli_usage_error(p->e, "%s takes no value", spelled);
 				return CLI_FAIL;
@@ -151,6 +166,11 @@ int64_t cli_num(const cli_args *a, int k, int64_t dflt)
 	return a->set[k] ? a->num[k] : dflt;
 }
 
+double cli_float(const cli_args *a, int k, double dflt)
+{
+	return a->set[k] ? a->fnum[k] : dflt;
+}
+
 const char *cli_str(const cli_args *a, int k, const char *dflt)
 {
 	return a->set[k] ? a->str[k] : dflt;
@@ -161,7 +181,7 @@ int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 	memset(a, 0, sizeof *a);
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	int k;
+	int k, seq = 0;
 	while ((k = cli_walk(&p, rc)) != CLI_END) {
 		if (k == CLI_ARG) {
 			if ((e->max_args >= 0 && a->npos >= e->max_args) || a->npos >= CLI_MAXPOS) {
@@ -175,6 +195,8 @@ int cli_parse(const cmd_entry *e, int argc, char **argv, cli_args *a, int *rc)
 			a->set[k]++;
 			a->str[k] = p.val;
 			a->num[k] = p.num;
+			a->fnum[k] = p.fnum;
+			a->last[k] = ++seq;
 		}
 	}
 	if (*rc >= 0)
@@ -209,13 +231,21 @@ void cli_usage(const cmd_entry *e, FILE *f)
 		fprintf(f, "featscope %s SUBCOMMAND --help shows one subcommand's options.\n", e->name);
 		return;
 	}
-	fprintf(f, "usage: featscope %s%s%s%s\n%s\n", e->name, e->args && *e->args ? " " : "",
-		e->args ? e->args : "", e->opts && e->opts[0].name ? " [options]" : "", e->summary);
+	if (!*e->name) { /* the browser: its options in the line */
+		fputs("usage: ", f);
+		cli_usage_line(e, f);
+		fprintf(f, "\n%s\n", e->summary);
+	} else {
+		fprintf(f, "usage: featscope %s%s%s%s\n%s\n", e->name, e->args && *e->args ? " " : "",
+			e->args ? e->args : "", e->opts && e->opts[0].name ? " [options]" : "", e->summary);
+	}
 	if (!e->opts || !e->opts[0].name)
 		return;
 	fprintf(f, "options:\n");
 	for (int k = 0; e->opts[k].name; k++) {
 		const cli_opt *o = &e->opts[k];
+		if (!o->help)
+			continue;
 		char left[64], sh[5] = "    ";
 		if (o->shortopt)
 			snprintf(sh, sizeof sh, "-%c, ", o->shortopt);
@@ -223,4 +253,18 @@ void cli_usage(const cmd_entry *e, FILE *f)
 			 o->metavar ? o->metavar : "");
 		fprintf(f, "  %-26s %s\n", left, o->help ? o->help : "");
 	}
+}
+
+void cli_usage_line(const cmd_entry *e, FILE *f)
+{
+	fprintf(f, "featscope%s%s", *e->name ? " " : "", e->name);
+	for (int k = 0; e->opts && e->opts[k].name; k++) {
+		const cli_opt *o = &e->opts[k];
+		if (!o->help)
+			continue;
+		fprintf(f, " [--%s%s%s]%s", o->name, o->metavar ? " " : "", o->metavar ? o->metavar : "",
+			o->kind & OPT_MANY ? "..." : "");
+	}
+	if (e->args && *e->args)
+		fprintf(f, " %s", e->args);
 }

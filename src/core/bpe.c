@@ -287,56 +287,6 @@ void bpe_ready(fs_bpe *b)
 	}
 }
 
-int bpe_vocab_size(const fs_bpe *b)
-{
-	return b->n;
-}
-
-int bpe_eot(const fs_bpe *b)
-{
-	return b->eot;
-}
-
-int bpe_bos(const fs_bpe *b)
-{
-	return b->bos;
-}
-
-int bpe_eos(const fs_bpe *b)
-{
-	return b->eos;
-}
-
-int bpe_adds_bos(const fs_bpe *b)
-{
-	return b->adds_bos && b->bos >= 0;
-}
-
-int bpe_byte_token(const fs_bpe *b, uint8_t byte)
-{
-	if (b->bytelevel)
-		return b->byte_id[byte];
-	if (b->byte_fallback && b->fb_id[byte] >= 0)
-		return b->fb_id[byte];
-	return b->unk;
-}
-
-int bpe_token_id(const fs_bpe *b, const char *s, size_t n)
-{
-	for (int i = 0; i < b->nadded; i++)
-		if (b->added[i].n == n && memcmp(b->added[i].s, s, n) == 0)
-			return b->added[i].id;
-	return bpe_vocab_find(b, s, n);
-}
-
-const uint8_t *bpe_token_bytes(const fs_bpe *b, int id, size_t *len)
-{
-	if (id < 0 || id >= b->n || !b->tok[id])
-		return NULL;
-	*len = b->len[id];
-	return b->tok[id];
-}
-
 uint64_t bpe_lookups(const fs_bpe *b)
 {
 	return b->lookups;

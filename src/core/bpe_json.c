@@ -5,6 +5,8 @@
  * tokenizer_config.json beside it (bos_token, eos_token, add_bos_token).
  * What the files name is checked (ids in range, merges of known tokens);
  * what the engine cannot do exactly is refused with the file and field.
+ * Also the accessors of what a loaded tokenizer holds (sizes, BOS, EOS,
+ * token bytes).
  */
 #include "core/bpe_int.h"
 #include "core/tokens.h"
@@ -845,33 +847,7 @@ fs_bpe *bpe_load_tokenizer_mem(const char *name, const char *json, size_t len, c
 /* A whole file into memory (tokenizer files are tens of MB at most). */
 static char *slurp(const char *path, size_t *n, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
-		buf_add(&b, tmp, k);
-		if (b.len > (512u << 20)) {
-			fclose(f);
-			buf_free(&b);
-			fs_seterr(err, errlen, "%s: larger than 512 MiB, not a tokenizer file", path);
-			return NULL;
-		}
-	}
-	int bad = ferror(f);
-	fclose(f);
-	if (bad) {
-		buf_free(&b);
-		fs_seterr(err, errlen, "%s: read error", path);
-		return NULL;
-	}
-	buf_reserve(&b, 1);
-	*n = b.len;
-	return b.p;
+	return fs_read_file(path, 512u << 20, n, err, errlen);
 }
 
 fs_bpe *bpe_load_files(const char *vocab_json, const char *merges_txt, char *err, size_t errlen)
@@ -957,4 +933,56 @@ fs_bpe *bpe_load_dir(const char *dir, char *err, size_t errlen)
 	free(ej);
 	free(vb);
 	return b;
+}
+
+/* ---- what a loaded tokenizer says ---- */
+
+int bpe_vocab_size(const fs_bpe *b)
+{
+	return b->n;
+}
+
+int bpe_eot(const fs_bpe *b)
+{
+	return b->eot;
+}
+
+int bpe_bos(const fs_bpe *b)
+{
+	return b->bos;
+}
+
+int bpe_eos(const fs_bpe *b)
+{
+	return b->eos;
+}
+
+int bpe_adds_bos(const fs_bpe *b)
+{
+	return b->adds_bos && b->bos >= 0;
+}
+
+int bpe_byte_token(const fs_bpe *b, uint8_t byte)
+{
+	if (b->bytelevel)
+		return b->byte_id[byte];
+	if (b->byte_fallback && b->fb_id[byte] >= 0)
+		return b->fb_id[byte];
+	return b->unk;
+}
+
+int bpe_token_id(const fs_bpe *b, const char *s, size_t n)
+{
+	for (int i = 0; i < b->nadded; i++)
+		if (b->added[i].n == n && memcmp(b->added[i].s, s, n) == 0)
+			return b->added[i].id;
+	return bpe_vocab_find(b, s, n);
+}
+
+const uint8_t *bpe_token_bytes(const fs_bpe *b, int id, size_t *len)
+{
+	if (id < 0 || id >= b->n || !b->tok[id])
+		return NULL;
+	*len = b->len[id];
+	return b->tok[id];
 }

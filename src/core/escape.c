@@ -119,6 +119,21 @@ char *escape_dup(const char *s, size_t n)
 	return b.p;
 }
 
+const char *escape_strn(const char *s, size_t n)
+{
+	static fs_buf ring[ESC_RING];
+	static unsigned next;
+	fs_buf *b = &ring[next++ % ESC_RING];
+	b->len = 0;
+	escape_append(b, s ? s : "", s ? n : 0, 0);
+	return b->p;
+}
+
+const char *escape_str(const char *s)
+{
+	return escape_strn(s, s ? strlen(s) : 0);
+}
+
 int escape_columns(const char *s)
 {
 	size_t n = strlen(s);

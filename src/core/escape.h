@@ -53,6 +53,14 @@ size_t escape_unit(const char *s, size_t n, size_t pos, unsigned flags, char out
 void escape_append(fs_buf *b, const char *s, size_t n, unsigned flags);
 /* escape_append into a new NUL-terminated string (malloc'd). */
 char *escape_dup(const char *s, size_t n);
+/* s[0..n) escaped by the rule into one of ESC_RING buffers used in turn,
+ * for a message or a printf: the result stays valid until ESC_RING more
+ * calls (hold it longer with escape_dup). NULL is "". Not for threads:
+ * the ring is the calling program's, used from its main thread. */
+#define ESC_RING 8
+const char *escape_strn(const char *s, size_t n);
+/* escape_strn of the NUL-terminated s (NULL is ""). */
+const char *escape_str(const char *s);
 /* Terminal columns that s (NUL-terminated) takes once escaped by the rule:
  * an escaped unit its escape's length, a character its wcwidth in the
  * current locale (one when the locale does not know it), so that columns

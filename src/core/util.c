@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -114,6 +115,46 @@ int fs_seterr(char *err, size_t errlen, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+char *fs_read_file(const char *path, size_t maxbytes, size_t *len, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		fs_seterr(err, errlen, "%s: is a directory", path);
+		return NULL;
+	}
+	fs_buf b = {0};
+	char tmp[65536];
+	size_t k;
+	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0) {
+		if (k > maxbytes - b.len) {
+			fclose(f);
+			buf_free(&b);
+			if (maxbytes % (1u << 20) == 0)
+				fs_seterr(err, errlen, "%s: larger than %zu MiB", path, maxbytes >> 20);
+			else
+				fs_seterr(err, errlen, "%s: larger than %zu bytes", path, maxbytes);
+			return NULL;
+		}
+		buf_add(&b, tmp, k);
+	}
+	int bad = ferror(f);
+	fclose(f);
+	if (bad) {
+		buf_free(&b);
+		fs_seterr(err, errlen, "%s: read error", path);
+		return NULL;
+	}
+	buf_reserve(&b, 0);
+	*len = b.len;
+	return b.p;
 }
 
 void buf_reserve(fs_buf *b, size_t extra)

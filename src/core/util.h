@@ -49,6 +49,14 @@ void buf_adds(fs_buf *b, const char *s);
 void buf_printf(fs_buf *b, const char *fmt, ...) FS_PRINTF(2, 3);
 void buf_free(fs_buf *b);
 
+/* The whole file at path into memory (malloc'd, a NUL after its *len
+ * bytes); NULL and a one-line "PATH: why" in err when it cannot be
+ * opened or read, is a directory, or holds more than maxbytes bytes
+ * ("PATH: larger than N MiB", or N bytes). The limit is checked as it
+ * reads, whatever the file's stated size. Plain files only (core/input.h's
+ * input_slurp reads gzip and records). */
+char *fs_read_file(const char *path, size_t maxbytes, size_t *len, char *err, size_t errlen);
+
 /* LEB128-style unsigned varints. get returns bytes consumed, 0 on a
  * truncated or over-long input. */
 size_t varint_put(uint8_t *out, uint64_t v);

@@ -24,45 +24,13 @@ void geom_opts_init(geom_opts *o)
 	o->approx = -1;
 	o->clusters = 1;
 	o->map = 1;
-	o->progress = fs_stderr_tty();
+	o->progress = NULL;
 }
 
-/* Progress of one stage on stderr. */
-typedef struct {
-	int on;              /* print at all */
-	const char *name;    /* dictionary (or pair) */
-	const char *what;    /* stage */
-	double t0;           /* stage start */
-	double last;         /* last print */
-} geom_progress;
-
+/* The knn searches' progress (a share done) as a progress report. */
 static void prog_cb(void *arg, double frac)
 {
-	geom_progress *p = arg;
-	double t = fs_now();
-	if (!p->on || t - p->last < 0.25)
-		return;
-	p->last = t;
-	fprintf(stderr, "\rgeometry %s: %s %3.0f%%  ", p->name, p->what,
-		100 * (frac < 1 ? frac : 1));
-}
-
-static void prog_start(geom_progress *p, int on, const char *name, const char *what)
-{
-	p->on = on;
-	p->name = name;
-	p->what = what;
-	p->t0 = fs_now();
-	p->last = 0;
-	if (on)
-		fprintf(stderr, "\rgeometry %s: %s ...  ", name, what);
-}
-
-static void prog_end(geom_progress *p)
-{
-	if (p->on)
-		fprintf(stderr, "\rgeometry %s: %s done (%.1f s)\n", p->name, p->what,
-			fs_now() - p->t0);
+	progress_update(arg, (int64_t)(1000 * (frac < 1 ? frac : 1)), 1000);
 }
 
 static int use_approx(const geom_opts *o, int64_t na, int64_t nb)
@@ -92,16 +60,16 @@ static int put_neighbours(fs_writer *w, const geom_dict *a, const geom_dict *b,
 static int do_within(fs_writer *w, const geom_dict *g, const float *X, const geom_opts *o,
 		     knn_result *r, char *err, size_t errlen)
 {
-	geom_progress p;
-	prog_start(&p, o->progress, g->name, "neighbours");
+	fs_progress *p = o->progress;
+	progress_start(p, "", "geometry %s: %s", g->name, "neighbours");
 	if (use_approx(o, g->n, g->n)) {
-		knn_ivf_opts io = {.seed = 42, .progress = prog_cb, .progress_arg = &p};
+		knn_ivf_opts io = {.seed = 42, .progress = prog_cb, .progress_arg = p};
 		knn_ivf(X, g->n, X, g->n, g->d, o->k, &io, r);
 	} else {
-		knn_opts ko = {.progress = prog_cb, .progress_arg = &p};
+		knn_opts ko = {.progress = prog_cb, .progress_arg = p};
 		knn_exact_self(X, g->n, g->d, o->k, &ko, r);
 	}
-	prog_end(&p);
+	progress_end(p, 0);
 	return put_neighbours(w, g, g, r, err, errlen);
 }
 
@@ -109,8 +77,8 @@ static int do_within(fs_writer *w, const geom_dict *g, const float *X, const geo
 static int do_clusters(fs_writer *w, const geom_dict *g, const float *X, const geom_opts *o,
 		       cluster_tree *t, char *err, size_t errlen)
 {
-	geom_progress p;
-	prog_start(&p, o->progress, g->name, "clusters");
+	fs_progress *p = o->progress;
+	progress_start(p, "", "geometry %s: %s", g->name, "clusters");
 	cluster_opts co = {.seed = 7};
 	cluster_build(X, g->n, g->d, g->labels, &co, t);
 	int64_t *ids = xmalloc((size_t)(t->n_nodes > 0 ? t->n_nodes : 1) * sizeof *ids);
@@ -136,15 +104,15 @@ static int do_clusters(fs_writer *w, const geom_dict *g, const float *X, const g
 		if (index_writer_set_meta(w, key, val) < 0)
 			rc = fs_seterr(err, errlen, "clusters: %s", index_writer_errmsg(w));
 	}
-	prog_end(&p);
+	progress_end(p, 0);
 	return rc;
 }
 
 static int do_map(fs_writer *w, const geom_dict *g, const knn_result *r,
 		  const cluster_tree *t, const geom_opts *o, char *err, size_t errlen)
 {
-	geom_progress p;
-	prog_start(&p, o->progress, g->name, "map");
+	fs_progress *p = o->progress;
+	progress_start(p, "", "geometry %s: %s", g->name, "map");
 	float *xy = xmalloc((size_t)g->n * 2 * sizeof *xy);
 	int init = t && t->n_nodes > 0;
 	if (init)
@@ -156,7 +124,7 @@ static int do_map(fs_writer *w, const geom_dict *g, const knn_result *r,
 		if (index_writer_set_map(w, g->fids[i], xy[2 * i], xy[2 * i + 1]) < 0)
 			rc = fs_seterr(err, errlen, "map: %s", index_writer_errmsg(w));
 	free(xy);
-	prog_end(&p);
+	progress_end(p, 0);
 	return rc;
 }
 
@@ -166,18 +134,18 @@ static int do_cross(fs_writer *w, const geom_dict *a, const float *XA, const geo
 {
 	char name[160];
 	snprintf(name, sizeof name, "%s/%s", a->name ? a->name : "?", b->name ? b->name : "?");
-	geom_progress p;
-	prog_start(&p, o->progress, name, "neighbours across");
+	fs_progress *p = o->progress;
+	progress_start(p, "", "geometry %s: %s", name, "neighbours across");
 	knn_result ab, ba;
 	if (use_approx(o, a->n, b->n)) {
 		knn_ivf_opts io = {.seed = 42};
 		knn_ivf(XA, a->n, XB, b->n, a->d, o->k, &io, &ab);
 		knn_ivf(XB, b->n, XA, a->n, a->d, o->k, &io, &ba);
 	} else {
-		knn_opts ko = {.progress = prog_cb, .progress_arg = &p};
+		knn_opts ko = {.progress = prog_cb, .progress_arg = p};
 		knn_exact_cross(XA, a->n, XB, b->n, a->d, o->k, &ko, &ab, &ba);
 	}
-	prog_end(&p);
+	progress_end(p, 0);
 	int rc = put_neighbours(w, a, b, &ab, err, errlen);
 	if (rc == 0)
 		rc = put_neighbours(w, b, a, &ba, err, errlen);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/progress.h"
 #include "index/index.h"
 
 /* One dictionary's decoder. */
@@ -32,7 +33,7 @@ typedef struct {
 	int approx;       /* 0 exact, 1 approximate (IVF), -1 by size */
 	int clusters;     /* build the concept tree */
 	int map;          /* lay out the 2D map */
-	int progress;     /* report progress on stderr */
+	fs_progress *progress; /* progress reports (core/progress.h); NULL: none */
 } geom_opts;
 
 /* Rows above which approx = -1 picks the approximate search. */

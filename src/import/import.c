@@ -282,6 +282,7 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 	st.ex_idx = -1;
 	st.max_idx = -1;
 	st.hist_idx = -1;
+	progress_start(o->progress, "", "featscope: %s", path);
 	if (o->vocab && import_vocab_load(o->vocab, &st.vocab, err, errlen) != 0)
 		return FS_EXIT_USAGE;
 	int rc = readers[f - 1]->read(&st, path);
@@ -290,9 +291,9 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 			       readers[f - 1]->expect);
 	if (rc == 0)
 		rc = imp_finish(&st);
-	if (rc == 0 && o->progress)
-		fprintf(stderr, "\rfeatscope: %s: %lld features, %lld examples in %.1fs%20s\n", path,
-			(long long)st.n_features, (long long)st.n_examples, fs_now() - st.t0, "");
+	if (rc == 0)
+		progress_note(o->progress, "featscope: %s: %lld features, %lld examples in %.1fs", path,
+			      (long long)st.n_features, (long long)st.n_examples, fs_now() - st.t0);
 	imp_state_free(&st);
 	if (rc != 0)
 		return st.runtime ? FS_EXIT_ERR : FS_EXIT_USAGE;
@@ -301,7 +302,7 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 
 /* ------------------------------------------------------------- geometry */
 
-int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen)
+int import_geometry(fs_writer *w, import_decoders *dd, fs_progress *progress, char *err, size_t errlen)
 {
 	if (!dd || dd->n == 0)
 		return 0;

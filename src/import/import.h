@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/progress.h"
 #include "index/index.h"
 #include "core/tokens.h"
 
@@ -41,7 +42,7 @@ typedef struct {
 	import_decoders *decoders; /* readers leave decoders here (NULL: dropped) */
 	const char *vocab;      /* vocabulary (tokenizer.json or list) for id-only formats */
 	int tok_mode;           /* TOK_* spelling of token strings; TOK_AUTO guesses */
-	int progress;           /* progress lines on stderr */
+	fs_progress *progress;  /* progress reports (core/progress.h); NULL: none */
 	const char *model;      /* overrides the model name found in the input */
 	const char *hook;       /* overrides the hook point */
 	int layer;              /* overrides the layer when >= 0 */
@@ -89,7 +90,7 @@ int import_run(fs_writer *w, const char *format, const char *path, const import_
 /* The collected decoders stored in the index (for compare and family),
  * then their neighbours, concept tree and map (geom_write in
  * src/geom/geom.h). 0, or -1 with a message in err. */
-int import_geometry(fs_writer *w, import_decoders *dd, int progress, char *err, size_t errlen);
+int import_geometry(fs_writer *w, import_decoders *dd, fs_progress *progress, char *err, size_t errlen);
 void import_decoders_free(import_decoders *dd);
 
 

@@ -128,7 +128,6 @@ struct imp_state {
 	int n_hist;              /* its bars */
 	int64_t hist_idx;        /* whose it is, -1 none */
 	double t0;               /* start time, for progress */
-	double last_progress;    /* time of the last progress line */
 };
 
 /* Errors: "FILE:LINE: FIELD: message" (line <= 0: "FILE: FIELD: ...").
@@ -189,7 +188,8 @@ void imp_state_free(imp_state *st);
 /* Resolve neighbours, flush examples. 0 or -1. */
 int imp_finish(imp_state *st);
 
-/* Progress on stderr (when enabled), at most a few times a second. */
+/* Progress of the read (st->o->progress, core/progress.h): what, done of
+ * total (total <= 0: unknown), the features and examples so far. */
 void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total);
 
 /* One explanation of feature idx (fid): stored with where it came from,

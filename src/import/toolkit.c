@@ -472,20 +472,12 @@ int imp_finish(imp_state *st)
 
 void imp_progress(imp_state *st, const char *what, int64_t done, int64_t total)
 {
-	if (!st->o->progress)
+	fs_progress *p = st->o->progress;
+	if (!progress_on(p))
 		return;
-	double now = fs_now();
-	if (now - st->last_progress < 0.25)
-		return;
-	st->last_progress = now;
-	if (total > 0)
-		fprintf(stderr, "\rfeatscope: %s %3.0f%%  %lld features, %lld examples  ", what,
-			100.0 * (double)done / (double)total, (long long)st->n_features,
-			(long long)st->n_examples);
-	else
-		fprintf(stderr, "\rfeatscope: %s  %lld features, %lld examples  ", what,
-			(long long)st->n_features, (long long)st->n_examples);
-	fflush(stderr);
+	progress_label(p, "featscope: %s", what);
+	progress_detail(p, "%lld features, %lld examples", (long long)st->n_features, (long long)st->n_examples);
+	progress_update(p, total > 0 ? done : 0, total);
 }
 
 /* -------------------------------------------------------- explanations */

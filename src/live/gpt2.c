@@ -142,24 +142,6 @@ out:
 
 /* ------------------------------------------------------------ loading */
 
-static char *slurp(const char *path, size_t *n, char *err, size_t errlen)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fs_buf b = {0};
-	char tmp[65536];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, f)) > 0 && b.len < (16u << 20))
-		buf_add(&b, tmp, k);
-	fclose(f);
-	buf_reserve(&b, 1);
-	*n = b.len;
-	return b.p;
-}
-
 /* f32 copy of a tensor's data. */
 static float *to_f32(const fs_st_info *in)
 {
@@ -280,7 +262,7 @@ fs_gpt2 *gpt2_load(const char *dir, char *err, size_t errlen)
 	fs_gpt2 *m = xcalloc(1, sizeof *m);
 	fs_st_file *f = NULL;
 	size_t n;
-	char *text = slurp(cpath, &n, err, errlen);
+	char *text = fs_read_file(cpath, 16u << 20, &n, err, errlen);
 	if (!text || gpt2_config_parse(cpath, text, n, &m->c, err, errlen) != 0)
 		goto bad;
 	f = tensor_st_open(wpath, err, errlen);

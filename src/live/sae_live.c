@@ -10,6 +10,7 @@
 #include "live/saelens_sae.h"
 #include "core/blas.h"
 #include "core/tensor.h"
+#include "core/topk.h"
 #include "core/util.h"
 #include "core/vmath.h"
 
@@ -321,7 +322,8 @@ static float *sae_pre(live_sae *s, const float *x, int n)
 }
 
 /* The largest `want` positive entries of row[F] (JumpReLU: above the
- * threshold), strongest first; returns how many. A min-heap of size want. */
+ * threshold), strongest first; returns how many. A min-heap of size want
+ * (core/topk.h). */
 static int sae_select(const live_sae *s, const float *row, int want, int *idx, float *val)
 {
 	int n = 0;
@@ -339,45 +341,9 @@ static int sae_select(const live_sae *s, const float *row, int want, int *idx, f
 			continue;
 		if (n == want && !(x > val[0]))
 			continue;
-		int c;
-		if (n < want) {
-			c = n++;
-			while (c > 0 && val[(c - 1) / 2] > x) {
-				val[c] = val[(c - 1) / 2];
-				idx[c] = idx[(c - 1) / 2];
-				c = (c - 1) / 2;
-			}
-		} else {
-			c = 0;
-			for (;;) {
-				int l = 2 * c + 1, r = l + 1, m = c;
-				float mv = x;
-				if (l < n && val[l] < mv)
-					mv = val[m = l];
-				if (r < n && val[r] < mv)
-					m = r;
-				if (m == c)
-					break;
-				val[c] = val[m];
-				idx[c] = idx[m];
-				c = m;
-			}
-		}
-		val[c] = x;
-		idx[c] = f;
+		n = topk_push(val, idx, n, want, x, f);
 	}
-	/* insertion sort, strongest first (want is small) */
-	for (int i = 1; i < n; i++) {
-		float v = val[i];
-		int id = idx[i], j = i;
-		while (j > 0 && (val[j - 1] < v || (val[j - 1] == v && idx[j - 1] > id))) {
-			val[j] = val[j - 1];
-			idx[j] = idx[j - 1];
-			j--;
-		}
-		val[j] = v;
-		idx[j] = id;
-	}
+	topk_sort(val, idx, n); /* strongest first */
 	return n;
 }
 

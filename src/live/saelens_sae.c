@@ -14,6 +14,7 @@
 #include "core/blas.h"
 #include "core/npz.h"
 #include "core/tensor.h"
+#include "core/topk.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -365,20 +366,7 @@ static float *get(const wsrc *w, const char *name, int64_t d0, int64_t d1, int o
  * NULL with a message. */
 static char *slurp(const char *path, size_t *len, char *err, size_t errlen)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		fs_seterr(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	fs_buf b = {0};
-	char tmp[8192];
-	size_t k;
-	while ((k = fread(tmp, 1, sizeof tmp, fp)) > 0 && b.len < (16u << 20))
-		buf_add(&b, tmp, k);
-	fclose(fp);
-	buf_add(&b, "", 1);
-	*len = b.len - 1;
-	return b.p;
+	return fs_read_file(path, 16u << 20, len, err, errlen);
 }
 
 static int exists_in(const char *dir, const char *name)
@@ -923,30 +911,8 @@ void saelens_encode(const saelens_sae *s, const float *x, int rows, float *acts,
 			for (int j = 0; j < ds; j++)
 				if (a[j] > 0)
 					vals[n++] = a[j];
-			/* quickselect for the k-th largest */
-			int lo = 0, hi = n - 1, want = c->k - 1;
-			while (lo < hi) {
-				float p = vals[(lo + hi) / 2];
-				int i = lo, j = hi;
-				while (i <= j) {
-					while (vals[i] > p)
-						i++;
-					while (vals[j] < p)
-						j--;
-					if (i <= j) {
-						float t = vals[i];
-						vals[i++] = vals[j];
-						vals[j--] = t;
-					}
-				}
-				if (want <= j)
-					hi = j;
-				else if (want >= i)
-					lo = i;
-				else
-					break;
-			}
-			float kth = vals[want];
+			/* the k-th largest of the positives (core/topk.h) */
+			float kth = topk_kth(vals, n, c->k);
 			if (vals != tmp)
 				free(vals);
 			/* strictly above the k-th, then ties in index order */

@@ -3,7 +3,7 @@
  * (used on the ':' command line and in the help), its default keys, a help
  * line and the scope where it applies ("global" or a view's name). The help
  * screen, the ':' completion and the man page's key list (featscope
- * --keymap-man, committed as man/featscope-keys.inc) are all generated from
+ * `featscope gen keys`, committed as man/featscope-keys.inc) are all generated from
  * it, so they cannot drift apart.
  *
  * Keys are ints: a Unicode code point for a character (control keys are

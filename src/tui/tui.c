@@ -1,8 +1,10 @@
 /*
- * tui.c: the full-screen browser's entry point: options, opening the index
- * (or the shipped demo) and the notes, the main loop that turns keys into
- * actions for the top view or the global ones (help, find, the ':' command
- * line, opening screens, notes), and the headless script driver.
+ * tui.c: the full-screen browser's main loop: opening the index (or the
+ * shipped demo) and the notes, then turning keys into actions for the top
+ * view or the global ones (help, find, the ':' command line, opening
+ * screens, notes), and the headless script driver. Its options are
+ * tui_opts.c's, timings tui_timing.c's, copying tui_clip.c's, watching
+ * the open files tui_watch.c's (tui_int.h).
  */
 #include "cli/cmd.h"
 #include "tui/draw.h"
@@ -11,6 +13,7 @@
 #include "tui/term.h"
 #include "core/util.h"
 #include "core/format.h"
+#include "tui/tui_int.h"
 #include "tui/view.h"
 
 #include <curses.h>
@@ -19,61 +22,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* FEATSCOPE_TIMING=FILE: frame timings and memory for bench/tui.sh. */
-static struct {
-	FILE *f;          /* where the figures go, NULL when off */
-	double t0;        /* tui_main entry */
-	double first_ms;  /* entry to the first finished frame */
-	double *lat;      /* key to finished frame, ms */
-	int n, cap;       /* count and capacity */
-	long rss_first;   /* VmRSS at the first frame, kB */
-	long rss_min, rss_max; /* VmRSS range sampled after the first frame */
-	long anon_first, anon_max; /* RssAnon (heap, not the mapped index) */
-	int lastkey;      /* the key being timed */
-} tt;
-
-/* A field of /proc/self/status in kB, -1 when unknown. */
-static long tui_proc_kb(const char *field)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	size_t n = strlen(field);
-	while (f && fgets(line, sizeof line, f))
-		if (strncmp(line, field, n) == 0 && line[n] == ':')
-			v = atol(line + n + 1);
-	if (f)
-		fclose(f);
-	return v;
-}
-
-static int tui_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static void tui_timing_end(void)
-{
-	if (!tt.f)
-		return;
-	qsort(tt.lat, (size_t)tt.n, sizeof *tt.lat, tui_cmp_double);
-	fprintf(tt.f, "first_frame_ms %.2f\n", tt.first_ms);
-	fprintf(tt.f, "keys %d\n", tt.n);
-	if (tt.n) {
-		fprintf(tt.f, "p50_ms %.3f\n", tt.lat[tt.n / 2]);
-		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
-		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
-	}
-	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
-		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
-	fprintf(tt.f, "anon_first_kb %ld\nanon_max_kb %ld\nanon_end_kb %ld\n", tt.anon_first, tt.anon_max,
-		tui_proc_kb("RssAnon"));
-	fclose(tt.f);
-	free(tt.lat);
-	tt.f = NULL;
-}
 
 /* ':' commands beyond the action names. */
 static const char *tui_extra_cmds[] = {"save-display", "resize", NULL};
@@ -98,7 +46,7 @@ static int tui_complete(const char *prefix, const char **out, int max, void *ctx
 }
 
 /* The feature the user is pointing at: the top view's selection. */
-static int64_t tui_selected(void)
+int64_t tui_selected(void)
 {
 	view *v = tui.top;
 	return v && v->ops->selected ? v->ops->selected(v) : 0;
@@ -218,195 +166,6 @@ static void tui_list_add(const char *arg)
 	else
 		tui_status(TC_STATUS, "%s added to list %s", key, name);
 	free(name);
-}
-
-/* Base64 of s[0, n) (malloc'd), for OSC 52. */
-static char *tui_base64(const char *s, size_t n)
-{
-	static const char tb[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)s;
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1), *o = out;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-		*o++ = tb[v >> 18 & 63];
-		*o++ = tb[v >> 12 & 63];
-		*o++ = i + 1 < n ? tb[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? tb[v & 63] : '=';
-	}
-	*o = 0;
-	return out;
-}
-
-/* 'Y': the screen's text to copy (a context), else the selected
- * feature's summary; written escaped (core/escape) to a file, and to the
- * terminal's clipboard by OSC 52 when FEATSCOPE_OSC52=1 (off by default:
- * a terminal that honours it lets any program set the clipboard). */
-static void tui_copy(const char *arg)
-{
-	view *v = tui.top;
-	char *raw = v && v->ops->copy ? v->ops->copy(v) : NULL;
-	if (!raw) {
-		int64_t fid = tui_selected();
-		fs_feature f;
-		if (fid <= 0 || index_feature(tui.ix, fid, &f) != 0) {
-			tui_status(TC_ERROR, "nothing to copy here");
-			return;
-		}
-		char name[64], lab[512], dens[32];
-		int user;
-		index_feature_name(tui.ix, fid, name, sizeof name);
-		tui_label_feature(&f, lab, sizeof lab, &user);
-		draw_density(f.density, dens, sizeof dens);
-		fs_buf b = {0};
-		buf_printf(&b, "feature %s: %s\ndensity %s, max activation %.4g, mean %.4g\n", name, lab, dens,
-			   f.max_act, f.mean_act);
-		fs_example *ex = NULL;
-		int nex = index_examples(tui.ix, fid, &ex);
-		for (int i = 0; i < nex && i < 3; i++) {
-			fs_context c;
-			if (index_context(tui.ix, ex[i].ctx, &c) != 0)
-				continue;
-			buf_printf(&b, "top context %lld (%.4g): %.*s\n", (long long)c.id, ex[i].max_act, c.len, c.text);
-			index_context_free(&c);
-		}
-		index_examples_free(ex, nex > 0 ? nex : 0);
-		index_feature_free(&f);
-		raw = b.p;
-	}
-	fs_buf e = {0};
-	/* line by line, so each stays a line */
-	for (const char *p = raw; *p;) {
-		const char *nl = strchr(p, '\n');
-		size_t l = nl ? (size_t)(nl - p) : strlen(p);
-		format_escaped(&e, p, l);
-		buf_addc(&e, '\n');
-		p += l + (nl ? 1 : 0);
-	}
-	free(raw);
-	char *path = arg ? xstrdup(arg) : prompt_read("copy to file: ", getenv("FEATSCOPE_COPY_FILE") ? getenv("FEATSCOPE_COPY_FILE") : "featscope-copy.txt", NULL, NULL, NULL);
-	if (path && *path) {
-		FILE *fp = fopen(path, "w");
-		if (!fp || fwrite(e.p, 1, e.len, fp) != e.len || fclose(fp) != 0)
-			tui_status(TC_ERROR, "copy: cannot write '%s'", path);
-		else
-			tui_status(TC_STATUS, "copied to %s%s", path, getenv("FEATSCOPE_OSC52") && strcmp(getenv("FEATSCOPE_OSC52"), "1") == 0 ? " and the clipboard (OSC 52)" : "");
-	}
-	const char *osc = getenv("FEATSCOPE_OSC52");
-	if (osc && strcmp(osc, "1") == 0 && e.len) {
-		char *b64 = tui_base64(e.p, e.len);
-		/* headless (tests): to stderr; else straight to the terminal */
-		FILE *out = term_headless() ? stderr : stdout;
-		fprintf(out, "\033]52;c;%s\a", b64);
-		fflush(out);
-		free(b64);
-	}
-	free(path);
-	buf_free(&e);
-}
-
-/* The state of tui_index_watch. */
-static struct {
-	double last;     /* when it last looked */
-	int changed;     /* the current file was replaced or removed */
-	char why[64];    /* how */
-	fs_index *seen;  /* the index the state is for (tui_main runs again in tests) */
-} tw;
-
-/* An index rebuilt (or removed) under the open browser: the browser goes
- * on reading the file it opened (its connection holds it), never a mix,
- * and says so on the status line whenever that is free; the regex probe,
- * which opens the path again, refuses (grep_scan.c). Checked at most once
- * a second (a stat). Returns 1 when the status line was set. (A file
- * changed in place is tui_index_guard's.) */
-static int tui_index_watch(void)
-{
-	if (tw.seen != tui.ix) {
-		tw.seen = tui.ix;
-		tw.changed = 0;
-		tw.last = 0;
-	}
-	double now = fs_now();
-	if (!tw.changed && (term_headless() || now - tw.last >= 1.0)) {
-		tw.last = now;
-		tw.changed = index_file_changed(tui.ix, tw.why, sizeof tw.why) == INDEX_REPLACED;
-	}
-	if (!tw.changed || tui.status[0])
-		return 0;
-	tui_status(TC_ERROR, "the index file was %s: showing the one opened; open it again for the new one", tw.why);
-	return 1;
-}
-
-/* Open file f's index (and its notes) again after it changed in place:
- * 0, or -1 with index_open's message in err when it cannot be (a file
- * still being copied is given a second). */
-static int tui_reopen(tui_file *f, char *err, size_t errlen)
-{
-	if (f->notes)
-		notes_close(f->notes);
-	f->notes = NULL;
-	view_compare_forget(f->ix);
-	index_close(f->ix);
-	f->ix = NULL;
-	for (int i = 0; i < 10 && !f->ix; i++) {
-		if (i) {
-			struct timespec ts = {0, 100000000};
-			nanosleep(&ts, NULL);
-		}
-		f->ix = index_open(f->path, err, errlen);
-	}
-	if (!f->ix)
-		return -1;
-	memset(&tw, 0, sizeof tw); /* the new connection may reuse the old one's address */
-	index_read_unmapped(f->ix);
-	char e[512] = "";
-	f->notes = notes_open_index(f->ix, f->notes_path, e, sizeof e);
-	tui_use_file(f);
-	tui_user_labels_sync();
-	if (e[0])
-		tui_status(TC_ERROR, "notes: %s", e);
-	return 0;
-}
-
-/* An open index overwritten in place (cp over it, truncated): its bytes
- * are no longer those its screens were made from, and reading them could
- * mix two files. Checked (a stat a file) before every key, idle call and
- * frame: every screen closes, the changed files are opened again and the
- * feature list shows the primary file, with a line that says so. 0 when
- * nothing changed, 1 after a reopen, -1 when a file cannot be opened
- * again (msg says so; the browser ends). */
-static int tui_index_guard(char *msg, size_t msglen)
-{
-	int n = 0;
-	char why[64] = "";
-	const char *what = NULL;
-	for (int i = 0; i < tui.nfiles; i++)
-		if (index_file_changed(tui.files[i].ix, why, sizeof why) == INDEX_MODIFIED) {
-			n++;
-			what = tui.files[i].path;
-		}
-	if (!n)
-		return 0;
-	char shown[64];
-	snprintf(shown, sizeof shown, "%s", why);
-	while (tui.top) /* their rows, pages and fids are of the old bytes */
-		view_pop();
-	view_prompt_wait_workers(); /* a closed screen's worker may still read its plan */
-	for (int i = 0; i < tui.nfiles; i++) {
-		tui_file *f = &tui.files[i];
-		char err[512];
-		if (index_file_changed(f->ix, why, sizeof why) != INDEX_MODIFIED)
-			continue;
-		if (tui_reopen(f, err, sizeof err) != 0) {
-			snprintf(msg, msglen, "%s: the index file changed while the browser had it open,"
-				 " and cannot be opened again: %s", f->path, err);
-			return -1;
-		}
-	}
-	tui_use_file(&tui.files[0]);
-	view_open_list();
-	tui_status(TC_ERROR, "%s: the index file changed (%s): opened again%s", what, shown,
-		   n > 1 ? ", with the others that changed" : "");
-	return 1;
 }
 
 /* Act on what a view's key handler returned (VR_* flags). */
@@ -717,29 +476,6 @@ static void tui_key(int key)
 	tui_action(act, NULL);
 }
 
-/* The index to open when none is named: the shipped demo. */
-static char *tui_demo_path(void)
-{
-	char exe[4096];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n > 0) {
-		exe[n] = 0;
-		char *slash = strrchr(exe, '/');
-		if (slash) {
-			strcpy(slash + 1, "libfs.a");
-			if (access(exe, F_OK) == 0)
-				return xstrdup(FS_SRCDIR "/data/demo.sqlite");
-		}
-	}
-	return xstrdup(FS_PKGDATADIR "/demo.sqlite");
-}
-
-static int tui_usage(void)
-{
-	fs_warn("usage: %s", TUI_USAGE);
-	return FS_EXIT_USAGE;
-}
-
 /* Close the files opened so far. */
 static void tui_close_files(void)
 {
@@ -758,39 +494,15 @@ static void tui_close_files(void)
 
 int tui_main(int argc, char **argv)
 {
-	int no_color = 0;
-	/* the indexes in order, and the --notes files in order: the first for
-	 * the first index, ... */
 	const char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
 	const char **notes_paths = xcalloc((size_t)argc + 1, sizeof *notes_paths);
-	int npaths = 0, nnotes = 0, rc = FS_EXIT_OK;
-	const char *timing = getenv("FEATSCOPE_TIMING");
-	tt.t0 = fs_now();
-	if (timing && *timing)
-		tt.f = fopen(timing, "w");
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--no-color") == 0 || strcmp(argv[i], "--no-colour") == 0)
-			no_color = 1;
-		else if (strcmp(argv[i], "--notes") == 0 && i + 1 < argc)
-			notes_paths[nnotes++] = argv[++i];
-		else if (strncmp(argv[i], "--notes=", 8) == 0)
-			notes_paths[nnotes++] = argv[i] + 8;
-		else if (strcmp(argv[i], "--keymap-man") == 0) {
-			keymap_write_man(stdout);
-			rc = fflush(stdout) == 0 ? FS_EXIT_OK : FS_EXIT_ERR;
-			goto done;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			rc = tui_usage();
-			goto done;
-		} else
-			paths[npaths++] = argv[i];
-	}
-	if (nnotes > (npaths > 1 ? npaths : 1)) {
-		fs_warn("%d --notes files for %d index%s: one --notes a file at most, in the order of the files",
-			nnotes, npaths > 1 ? npaths : 1, npaths > 1 ? "es" : "");
-		rc = tui_usage();
+	tui_timing_start();
+	tui_opts o = {0, paths, 0, notes_paths, 0};
+	int rc = tui_opts_parse(argc, argv, &o);
+	if (rc >= 0)
 		goto done;
-	}
+	rc = FS_EXIT_OK;
+	int no_color = o.no_color, npaths = o.npaths, nnotes = o.nnotes;
 	char *demo = NULL;
 	if (!npaths) {
 		demo = tui_demo_path();
@@ -857,7 +569,6 @@ int tui_main(int argc, char **argv)
 	}
 	view_open_list();
 	int dirty = 1;
-	double tkey = 0;
 	const char *idle_env = getenv("FEATSCOPE_IDLE");
 	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
 	const char *nowait_env = getenv("FEATSCOPE_NOWAIT");
@@ -871,37 +582,7 @@ int tui_main(int argc, char **argv)
 			dirty = 1;
 		if (dirty) {
 			tui_redraw();
-			if (tt.f) {
-				double now = fs_now();
-				if (tt.first_ms == 0) {
-					tt.first_ms = (now - tt.t0) * 1000;
-					tt.rss_first = tt.rss_min = tt.rss_max = tui_proc_kb("VmRSS");
-					tt.anon_first = tt.anon_max = tui_proc_kb("RssAnon");
-				} else if (tkey > 0) {
-					if (tt.n == tt.cap) {
-						tt.cap = tt.cap ? tt.cap * 2 : 1024;
-						tt.lat = xrealloc(tt.lat, (size_t)tt.cap * sizeof *tt.lat);
-					}
-					tt.lat[tt.n++] = (now - tkey) * 1000;
-					if (tt.lat[tt.n - 1] > 50) {
-						char kn[32];
-						fprintf(tt.f, "slow_key %s %.1f ms in %s\n",
-							keymap_key_name(tt.lastkey, kn, sizeof kn), tt.lat[tt.n - 1],
-							tui.top ? tui.top->title : "");
-					}
-					if (tt.n % 256 == 0) {
-						long r = tui_proc_kb("VmRSS");
-						if (r < tt.rss_min)
-							tt.rss_min = r;
-						if (r > tt.rss_max)
-							tt.rss_max = r;
-						r = tui_proc_kb("RssAnon");
-						if (r > tt.anon_max)
-							tt.anon_max = r;
-					}
-				}
-				tkey = 0;
-			}
+			tui_timing_frame();
 		}
 		dirty = 0;
 		int key;
@@ -943,8 +624,7 @@ int tui_main(int argc, char **argv)
 			continue;
 		}
 		tui.status[0] = 0;
-		tkey = fs_now();
-		tt.lastkey = key;
+		tui_timing_key(key);
 		tui_key(key);
 		dirty = 1;
 	}

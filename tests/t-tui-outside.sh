@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-tui.sh: the browser under attack from outside: a `notes set` from
+# t-tui-outside.sh: the browser under attack from outside: a `notes set` from
 # the command line while the note editor is open (its save keeps what the
 # CLI set, and a conflicting note text is shown, never overwritten); Ctrl-S
 # with the terminal's XON/XOFF flow control (it must reach the editor, not

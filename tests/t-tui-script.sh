@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-script.sh: the browser's headless script mode on inputs the TUI
+# t-tui-script.sh: the browser's headless script mode on inputs the TUI
 # fuzz target (tests/fuzz/fuzz-tui.c) found or that stress it: a regex
 # screen with a pattern that does not compile (re-ranking it with 'o'
 # crashed: a scan started with no pattern) and one with no hits (a

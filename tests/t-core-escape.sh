@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-escape.sh: an index whose contexts, sources and labels carry
+# t-core-escape.sh: an index whose contexts, sources and labels carry
 # terminal escape sequences (OSC title, OSC 8 hyperlink, CSI, 8-bit C1
 # CSI), bells, NUL bytes, invalid UTF-8, bidi overrides, zero-width
 # characters and a 100 kB token. `show`, `search` and `token` must print

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-roundtrip.sh: the export formats the man page says read back (json
+# t-notes-roundtrip.sh: the export formats the man page says read back (json
 # and tsv) carry every note byte for byte: all 255 non-NUL byte values,
 # terminal controls (ESC, CSI, OSC, C1), bidi and invisible characters and
 # broken UTF-8 (overlong, surrogate, beyond U+10FFFF, truncated, stray

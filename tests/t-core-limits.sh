@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-limits.sh: records over the record cap (--max-record-bytes, 256 MiB
+# t-core-limits.sh: records over the record cap (--max-record-bytes, 256 MiB
 # by default) stop the build with one line before the memory is taken:
 # a long plain line, a gzip bomb in JSONL, a gzip bomb as a single-document
 # import; a NUL byte in a --labels line is an error, not a label shifted

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-import-hostile.sh: the other importers' files with hostile content:
+# t-import-hostile.sh: the other importers' files with hostile content:
 # explanations, token strings and dictionary names carrying OSC/CSI/C1/bidi
 # sequences, and GPT-2 byte-level tokens that decode to ESC and BEL
 # ("ě]0;pwnedć" is ESC ] 0 ; pwned BEL once decoded). Each builds (the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-diskfull.sh: write errors while building. A file size limit
+# t-build-diskfull.sh: write errors while building. A file size limit
 # (ulimit -f, with SIGXFSZ ignored so writes fail with EFBIG) hits the
 # staging file early or the index late; a 1 MB tmpfs (when this machine
 # lets us mount one) runs out of space. Each time: a clear one-line

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-resources.sh: leftovers and odd places. A build killed in its write
+# t-index-resources.sh: leftovers and odd places. A build killed in its write
 # phase leaves OUT.tmp-PID-XXXXXX: the next build to the same output removes
 # those of dead builders (and says so), never a live one's. A read-only
 # notes database in a read-only folder is read, and a write says read-only.

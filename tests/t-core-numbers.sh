@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-numbers.sh: a number that does not fit the index's 32-bit floats
+# t-core-numbers.sh: a number that does not fit the index's 32-bit floats
 # (1e39, 3.5e38, 1e308, -1e39) or an infinity/NaN spelled out is bad input
 # in the native builder and in every numeric field of every importer: one
 # line "featscope: FILE:LINE: FIELD: ...", exit 2, no index left, and never

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-corrupt.sh: hostile and broken index files (t-cli.sh covers a
+# t-index-corrupt.sh: hostile and broken index files (t-cli.sh covers a
 # non-SQLite file, another SQLite database, other versions and one
 # truncation). Here: truncation at several points, flipped bytes in the
 # b-tree pages, zeroed pages, a garbage header, a directory, an empty file,

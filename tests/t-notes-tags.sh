@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-tags.sh: one rule for what a tag is (one word: no white space,
+# t-notes-tags.sh: one rule for what a tag is (one word: no white space,
 # commas or control characters), enforced with a message everywhere tags
 # come in: notes set --tag/--untag, notes import (json and tsv), the
 # browser's tags prompt. 'has space' once became two tags, and --untag

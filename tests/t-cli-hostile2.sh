@@ -1,5 +1,5 @@
 #!/bin/sh
-# t-rel-hostile2.sh: issue 31's findings on the command line:
+# t-cli-hostile2.sh: issue 31's findings on the command line:
 # `family` and `compare` print dictionary names from the index (untrusted)
 # escaped, in text and in JSON; `-o` that names one of a command's inputs
 # (or a file of an input folder) is refused, one line, exit 2, the input
