@@ -13,9 +13,7 @@
 PY=/usr/bin/python3
 if ! err=$("$PY" -c 'import torch' 2>&1); then
 	fail live-hf-torch "PyTorch is missing for $PY (./bootstrap installs python3-torch): $(printf '%s' "$err" | tail -1)"
-	bad "bad: an infinite bf16 weight is found by the scan at load" \
-	"bad-inf/model.safetensors: model.layers.1.mlp.up_proj.weight: element 101 is inf \(weights must be finite numbers within \+-1e\+06\)" inf
-exit 0
+	exit 0
 fi
 cd "$TMP" || exit 1
 "$PY" "$S/tests/hf_ref.py" check "$B/tests/hf-tool" "$TMP" 2>"$TMP/py.err"
