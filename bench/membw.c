@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <unistd.h>
 
+/* The sums of the reads, kept so that no read is optimised away. */
+volatile uint64_t membw_sink;
+
 typedef uint64_t v4u64 __attribute__((vector_size(32)));
 
 typedef struct {
@@ -55,7 +58,6 @@ double membw_read_seconds(const void *buf, size_t bytes, int threads, int rounds
 		threads = 64;
 	size_t per = bytes / (size_t)threads / 32 * 32;
 	double best = 1e30;
-	static volatile uint64_t sink;
 	for (int r = 0; r < rounds; r++) {
 		pthread_t th[64];
 		share sh[64];
@@ -74,7 +76,7 @@ double membw_read_seconds(const void *buf, size_t bytes, int threads, int rounds
 				pthread_join(th[t], NULL);
 		double dt = fs_now() - t0;
 		for (int t = 0; t < threads; t++)
-			sink ^= sh[t].sum;
+			membw_sink ^= sh[t].sum;
 		if (dt < best)
 			best = dt;
 	}

@@ -9,6 +9,10 @@
 #define FS_BENCH_MEMBW_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* What the reads summed (written, so they are not optimised away). */
+extern volatile uint64_t membw_sink;
 
 /* Seconds of the fastest of `rounds` reads of buf[0..bytes) with `threads`
  * threads (bytes rounded down to 32 * threads). */
