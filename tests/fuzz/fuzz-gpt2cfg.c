@@ -5,6 +5,7 @@
  * it. Accepted values must be in range; a refusal must be one line.
  */
 #include "live/gpt2.h"
+#include "live/live.h"
 #include "live/saelens_sae.h"
 #include "fuzz-common.h"
 
@@ -28,12 +29,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	char *str = fuzz_cstr(data, size);
-	int layer, kind;
-	if (gpt2_hook_parse(str, &layer, &kind) == 0) {
-		if (layer < 0 || kind < 0 || kind >= GPT2_HOOK_KINDS)
+	/* the one parser of TransformerLens hook names: a point it accepts
+	 * is in range and its name parses back to it */
+	live_point p;
+	char why[256];
+	if (live_point_parse_tl(str, &p, why, sizeof why) == 0) {
+		if (p.layer < 0 || (unsigned)p.kind >= LIVE_NKINDS)
 			abort();
 		char buf[64];
-		gpt2_hook_name(layer, kind, buf, sizeof buf);
+		live_point q;
+		live_point_name_tl(p, buf, sizeof buf);
+		if (live_point_parse_tl(buf, &q, why, sizeof why) != 0 || q.kind != p.kind || q.layer != p.layer)
+			abort();
+	} else if (!why[0]) {
+		abort();
 	}
 	free(str);
 	return 0;
