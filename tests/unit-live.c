@@ -609,7 +609,12 @@ int main(int argc, char **argv)
 			 * hook at its point; in add mode it equals two hand-made hooks
 			 * adding each direction at its own point */
 			two[1].n = 1;
+			/* a second dictionary at another point: s1k's weights, with
+			 * its own lazily made buffers (freed below) */
 			live_sae other = *s1k;
+			other.scratch = other.self_dot = other.steer_g = NULL;
+			other.steer_gf = NULL;
+			other.cap = other.steer_gn = 0;
 			other.hook.layer = s->hook.layer == 0 ? 1 : s->hook.layer - 1;
 			two[1].sae = &other;
 			CHECK(live_steer_set_hook(&ss, hl, err, sizeof err) == 0 && hl[0].at.layer == s->hook.layer &&
@@ -646,6 +651,10 @@ int main(int argc, char **argv)
 			free(af4);
 			free(af1);
 			CHECK(live_steer_set_hook(&(live_steer_set){cl, 0}, hl, err, sizeof err) == -1, "an empty set is refused");
+			free(other.scratch);
+			free(other.self_dot);
+			free(other.steer_g);
+			free(other.steer_gf);
 			free(lg_set);
 			free(lg_ref);
 			free(lg_one);
