@@ -22,24 +22,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Option indexes shared by the specs below (same order in each). */
-enum { O_JSON, O_LIMIT, O_WIDTH, O_NOTES, O_SUBSTRING };
-
-#define OPT_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
-#define OPT_LIMIT(what) {"limit", 'n', OPT_INT, "N", 1, 1000000, what}
-#define OPT_WIDTH {"width", 'w', OPT_INT, "N", 1, 1000000, "characters of context shown around the marked token (80)"}
-
-static const cli_opt info_opts[] = {OPT_JSON, {NULL, 0, 0, NULL, 0, 0, NULL}};
-static const cli_opt show_opts[] = {
-	OPT_JSON, OPT_LIMIT("top contexts shown (20)"), OPT_WIDTH, {NULL, 0, 0, NULL, 0, 0, NULL}};
-static const cli_opt search_opts[] = {
-	OPT_JSON,
-	OPT_LIMIT("results of each kind (20)"),
-	OPT_WIDTH,
-	{"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database searched (default: the index's)"},
-	{"substring", 0, OPT_FLAG, NULL, 0, 0, "literal search in the text instead of full-text search"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* The options of info, show and search: every one once, its id (O_*)
+ * and its row (ROW_id); each command's table picks the ids it takes
+ * (cmd.h's CLI_PICK), and the parser gives each option as its id. */
+enum { O_JSON, O_SHOW_LIMIT, O_SEARCH_LIMIT, O_WIDTH, O_NOTES, O_SUBSTRING };
+#define ROW_O_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define ROW_O_SHOW_LIMIT {"limit", 'n', OPT_INT, "N", 1, 1000000, "top contexts shown (20)"}
+#define ROW_O_SEARCH_LIMIT {"limit", 'n', OPT_INT, "N", 1, 1000000, "results of each kind (20)"}
+#define ROW_O_WIDTH {"width", 'w', OPT_INT, "N", 1, 1000000, "characters of context shown around the marked token (80)"}
+#define ROW_O_NOTES {"notes", 0, OPT_STR, "FILE", 0, 0, "the notes database searched (default: the index's)"}
+#define ROW_O_SUBSTRING {"substring", 0, OPT_FLAG, NULL, 0, 0, "literal search in the text instead of full-text search"}
+#define INFO_OPTS(X) X(O_JSON)
+#define SHOW_OPTS(X) X(O_JSON) X(O_SHOW_LIMIT) X(O_WIDTH)
+#define SEARCH_OPTS(X) X(O_JSON) X(O_SEARCH_LIMIT) X(O_WIDTH) X(O_NOTES) X(O_SUBSTRING)
+CLI_PICK(info_opts, INFO_OPTS);
+CLI_PICK(show_opts, SHOW_OPTS);
+CLI_PICK(search_opts, SEARCH_OPTS);
 
 
 /* ------------------------------------------------------------------ info */
@@ -255,7 +253,7 @@ static void show_imported(fs_index *ix, int64_t fid, const fs_feature *f, json_t
 static int show_run(const cmd_entry *e, const cli_args *a)
 {
 	(void)e;
-	int json = a->set[O_JSON], limit = (int)cli_num(a, O_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
+	int json = a->set[O_JSON], limit = (int)cli_num(a, O_SHOW_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
 	fs_index *ix = cli_open_index(a->pos[0]);
 	if (!ix)
 		return FS_EXIT_USAGE;
@@ -464,7 +462,7 @@ static void search_notes(fs_index *ix, const char *notes, int limit, const char 
 
 static int search_run(const cmd_entry *e, const cli_args *a)
 {
-	int json = a->set[O_JSON], limit = (int)cli_num(a, O_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
+	int json = a->set[O_JSON], limit = (int)cli_num(a, O_SEARCH_LIMIT, 20), width = (int)cli_num(a, O_WIDTH, 80);
 	const char *query = a->pos[1];
 	if (!*query)
 		return cli_usage_error(e, "empty query");
@@ -583,19 +581,19 @@ static int search_run(const cmd_entry *e, const cli_args *a)
 /* --------------------------------------------------------------- entries */
 
 const cmd_entry cmd_info_entry = {
-	.name = "info", .args = "INDEX", .opts = info_opts, .run = info_run,
+	.name = "info", .args = "INDEX", CLI_PICKED(info_opts), .run = info_run,
 	.summary = "summarise an index: dictionaries, counts, sizes",
 	.min_args = 1, .max_args = 1,
 };
 
 const cmd_entry cmd_show_entry = {
-	.name = "show", .args = "INDEX FEATURE", .opts = show_opts, .run = show_run,
+	.name = "show", .args = "INDEX FEATURE", CLI_PICKED(show_opts), .run = show_run,
 	.summary = "one feature: label, stats, histogram, logits, top contexts",
 	.min_args = 2, .max_args = 2,
 };
 
 const cmd_entry cmd_search_entry = {
-	.name = "search", .args = "INDEX QUERY", .opts = search_opts, .run = search_run,
+	.name = "search", .args = "INDEX QUERY", CLI_PICKED(search_opts), .run = search_run,
 	.summary = "full-text search over contexts, labels and your notes",
 	.min_args = 2, .max_args = 2,
 };

@@ -667,7 +667,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int lw_ok = 0;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, analyze_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos < 1 || (npos > 2 && !o.nspans)) {
 		rc = cli_usage_error(e, "expected INDEX and at most one TEXT (files: with --spans)");
@@ -898,7 +898,7 @@ out:
 const cmd_entry cmd_analyze_entry = {
 	.name = "analyze",
 	.args = "INDEX [TEXT | - | FILE...]",
-	.opts = analyze_opts,
+	CLI_PICKED(analyze_opts),
 	.run_argv = analyze_run,
 	.summary = "run the attached model: the features firing on each token of a text",
 	.min_args = 1,

@@ -22,26 +22,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Options of grep (indexes G_*); token takes the first five. */
+/* The options of grep and token: every one once, its id (G_*) and its
+ * row (ROW_id); each command's table picks the ids it takes (cmd.h's
+ * CLI_PICK), and the parser gives each option as its id. */
 enum { G_CASELESS, G_SAE, G_LIMIT, G_JSON, G_THREADS, G_LITERAL, G_REGEXP, G_SORT, G_PROGRESS,
        G_MATCH_LIMIT, G_NOFILTER };
-#define PROBE_OPTS                                                                       \
-	{"ignore-case", 'i', OPT_FLAG, NULL, 0, 0, "caseless matching"},                 \
-	{"sae", 0, OPT_STR, "NAME", 0, 0, "only the features of one dictionary"},        \
-	{"limit", 'n', OPT_INT, "N", 1, 1000000, "features listed (20)"},                \
-	{"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},                              \
-	{"threads", 0, OPT_INT, "N", 1, GREP_MAX_THREADS, "worker threads (default: the CPUs)"}
-static const cli_opt grep_opts_spec[] = {
-	PROBE_OPTS,
-	{"fixed-strings", 'F', OPT_FLAG, NULL, 0, 0, "the pattern is a literal string"},
-	{"regexp", 'e', OPT_STR, "PATTERN", 0, 0, "the pattern (when it starts with '-')"},
-	{"sort", 0, OPT_STR, "KEY", 0, 0, "order: f1 (default), mass, precision, recall or contexts"},
-	{"progress", 0, OPT_FLAG, NULL, 0, 0, "partial rankings on stderr while scanning"},
-	{"match-limit", 0, OPT_INT, "N", 1, 4000000000LL, "PCRE2 match limit per context"},
-	{"no-prefilter", 0, OPT_FLAG, NULL, 0, 0, "match every context on its own (slower; for checks)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
-static const cli_opt token_opts_spec[] = {PROBE_OPTS, {NULL, 0, 0, NULL, 0, 0, NULL}};
+#define ROW_G_CASELESS {"ignore-case", 'i', OPT_FLAG, NULL, 0, 0, "caseless matching"}
+#define ROW_G_SAE {"sae", 0, OPT_STR, "NAME", 0, 0, "only the features of one dictionary"}
+#define ROW_G_LIMIT {"limit", 'n', OPT_INT, "N", 1, 1000000, "features listed (20)"}
+#define ROW_G_JSON {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"}
+#define ROW_G_THREADS {"threads", 0, OPT_INT, "N", 1, GREP_MAX_THREADS, "worker threads (default: the CPUs)"}
+#define ROW_G_LITERAL {"fixed-strings", 'F', OPT_FLAG, NULL, 0, 0, "the pattern is a literal string"}
+#define ROW_G_REGEXP {"regexp", 'e', OPT_STR, "PATTERN", 0, 0, "the pattern (when it starts with '-')"}
+#define ROW_G_SORT {"sort", 0, OPT_STR, "KEY", 0, 0, "order: f1 (default), mass, precision, recall or contexts"}
+#define ROW_G_PROGRESS {"progress", 0, OPT_FLAG, NULL, 0, 0, "partial rankings on stderr while scanning"}
+#define ROW_G_MATCH_LIMIT {"match-limit", 0, OPT_INT, "N", 1, 4000000000LL, "PCRE2 match limit per context"}
+#define ROW_G_NOFILTER {"no-prefilter", 0, OPT_FLAG, NULL, 0, 0, "match every context on its own (slower; for checks)"}
+#define TOKEN_OPTS(X) X(G_CASELESS) X(G_SAE) X(G_LIMIT) X(G_JSON) X(G_THREADS)
+#define GREP_OPTS(X) TOKEN_OPTS(X) X(G_LITERAL) X(G_REGEXP) X(G_SORT) X(G_PROGRESS) X(G_MATCH_LIMIT) X(G_NOFILTER)
+CLI_PICK(grep_opts_spec, GREP_OPTS);
+CLI_PICK(token_opts_spec, TOKEN_OPTS);
 
 /* How `token` matched. */
 enum { MATCH_REGEX, MATCH_TOKEN, MATCH_SPAN };
@@ -345,13 +345,13 @@ static int token_run(const cmd_entry *e, const cli_args *a)
 }
 
 const cmd_entry cmd_grep_entry = {
-	.name = "grep", .args = "INDEX PATTERN", .opts = grep_opts_spec, .run = grep_run,
+	.name = "grep", .args = "INDEX PATTERN", CLI_PICKED(grep_opts_spec), .run = grep_run,
 	.summary = "features that track a regex (PCRE2) on the text",
 	.min_args = 1, .max_args = 2,
 };
 
 const cmd_entry cmd_token_entry = {
-	.name = "token", .args = "INDEX TOKEN", .opts = token_opts_spec, .run = token_run,
+	.name = "token", .args = "INDEX TOKEN", CLI_PICKED(token_opts_spec), .run = token_run,
 	.summary = "features with the most activation on a token, a character, a word or any string",
 	.min_args = 1, .max_args = 2,
 };

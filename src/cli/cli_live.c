@@ -51,11 +51,11 @@ static int attach_row(const char *ixpath, const char *arg, const char *what, fs_
 	return 0;
 }
 
-static const cli_opt attach_opts[] = {
-	{"model", 'm', OPT_STR, "FILE", 0, 0, "the model file (beside the index)"},
-	{"sae", 's', OPT_STR, "NAME=FILE", 0, 0, "a dictionary of the index and its weights file (repeatable)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* attach's options, one row each: the enum A_* and attach_opts (CLI_OPTIONS). */
+#define ATTACH_OPTS(X) \
+	X(A_MODEL, "model", 'm', OPT_STR, "FILE", 0, 0, "the model file (beside the index)") \
+	X(A_SAE, "sae", 's', OPT_STR | OPT_MANY, "NAME=FILE", 0, 0, "a dictionary of the index and its weights file (repeatable)")
+CLI_OPTIONS(attach_opts, ATTACH_OPTS);
 
 static int attach_run(const cmd_entry *e, int argc, char **argv)
 {
@@ -64,19 +64,20 @@ static int attach_run(const cmd_entry *e, int argc, char **argv)
 	int nsae = 0, npos = 0;
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (int k; (k = cli_next(&p)) != CLI_END;) {
-		if (k == CLI_FAIL || k == CLI_HELP) {
-			free(saes);
-			return k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
-		}
+	int stop;
+	for (int k; (k = cli_walk(&p, &stop)) != CLI_END;) {
 		if (k == CLI_ARG) {
 			pos = p.val;
 			npos++;
-		} else if (k == 0) {
+		} else if (k == A_MODEL) {
 			model = p.val;
 		} else {
 			saes[nsae++] = (char *)p.val;
 		}
+	}
+	if (stop >= 0) {
+		free(saes);
+		return stop;
 	}
 	if (npos != 1 || !model || nsae == 0) {
 		free(saes);
@@ -313,21 +314,13 @@ static int parse_term(live_session *ls, const char *arg, live_steer_term *t, int
 	X(LO_FEATURE) X(LO_PROMPT) X(LO_TOKENS) X(LO_TEMPERATURE) X(LO_SEED) X(LO_RUNS) X(LO_MODE) X(LO_SAE) X(LO_JSON)
 CLI_PICK(steer_opts, STEER_OPTS);
 
-int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **argv, live_opts *o, const char **pos,
-			   int *npos, int *rc)
+int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos, int *npos, int *rc)
 {
 	const char *cmd = argv[0];
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
 	*npos = 0;
-	*rc = FS_EXIT_USAGE;
-	for (int k; (k = cli_next(&p)) != CLI_END;) {
-		if (k == CLI_FAIL)
-			return -1;
-		if (k == CLI_HELP) {
-			*rc = FS_EXIT_OK;
-			return -1;
-		}
+	for (int k; (k = cli_walk(&p, rc)) != CLI_END;) {
 		if (k == CLI_ARG) {
 			if (*npos < 2)
 				pos[*npos] = p.val;
@@ -337,7 +330,7 @@ int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **arg
 			continue;
 		}
 		const char *v = p.val;
-		switch (ids[k]) {
+		switch (k) {
 		case LO_SAE: o->sae = v; break;
 		case LO_JSON: o->json = 1; break;
 		case LO_POSITIONS: o->positions = 1; break;
@@ -360,11 +353,15 @@ int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **arg
 				o->mode = LIVE_ADD;
 			else {
 				fs_warn("%s: --mode: expected clamp or add, got '%s'", cmd, escape_str(v));
+				*rc = FS_EXIT_USAGE;
 				return -1;
 			}
 			break;
 		}
 	}
+	if (*rc >= 0) /* --help or a usage error */
+		return -1;
+	*rc = FS_EXIT_USAGE; /* what the caller's early exits return */
 	return 0;
 }
 
@@ -510,7 +507,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	json_t *jruns = NULL;
 	const char *pos[2];
 	int npos;
-	if (cli_live_parse_opts(e, steer_opts_ids, argc, argv, &o, pos, &npos, &rc) != 0)
+	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
 		goto out;
 	if (npos != 1) {
 		rc = cli_usage_error(e, "one INDEX expected");
@@ -690,7 +687,7 @@ const cmd_entry cmd_attach_entry = {
 const cmd_entry cmd_steer_entry = {
 	.name = "steer",
 	.args = "INDEX",
-	.opts = steer_opts,
+	CLI_PICKED(steer_opts),
 	.run_argv = steer_run,
 	.summary = "generate with features clamped or added, next to the unsteered text",
 	.min_args = 1,

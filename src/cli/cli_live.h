@@ -45,10 +45,9 @@ typedef struct {
 fs_index *cli_live_open(const char *ixpath, const live_opts *o, live_session *ls);
 /* Parse analyze's or steer's command line into o and the positional
  * arguments (the first two in pos, their count in *npos); -1 after a
- * message or --help, *rc then being the exit code. ids: the LO_ ids of
- * e's option rows (CLI_PICK's table_ids). */
-int cli_live_parse_opts(const cmd_entry *e, const int *ids, int argc, char **argv, live_opts *o, const char **pos, int *npos,
-			int *rc);
+ * message or --help, *rc then being the exit code. e's table is a
+ * CLI_PICK of the LO_ rows below (the parser gives their ids). */
+int cli_live_parse_opts(const cmd_entry *e, int argc, char **argv, live_opts *o, const char **pos, int *npos, int *rc);
 /* A feature named N, SAE/N or #FID in the session's dictionary: its
  * index there in *idx; -1 after a message. */
 int cli_live_resolve(live_session *ls, const char *name, int *idx);

@@ -50,13 +50,6 @@ CLI_PICK(plain_opts, PLAIN_OPTS);
 CLI_PICK(list_add_opts, LIST_ADD_OPTS);
 CLI_PICK(import_opts_spec, IMPORT_OPTS);
 
-/* The ids of the rows of a subcommand's table. */
-static const int *notes_ids(const cli_opt *opts)
-{
-	return opts == set_opts ? set_opts_ids : opts == json_opts ? json_opts_ids : opts == plain_opts ? plain_opts_ids
-	     : opts == list_add_opts ? list_add_opts_ids : import_opts_spec_ids;
-}
-
 /* Walk the command line of notes subcommand e into a; 0, or an exit code
  * with *stop set. */
 static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a, int *stop)
@@ -64,7 +57,6 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 	memset(a, 0, sizeof *a);
 	a->bookmark = -1;
 	*stop = 1;
-	const int *ids = notes_ids(e->opts);
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
 	int k, rc;
@@ -76,7 +68,7 @@ static int notes_parse(const cmd_entry *e, int argc, char **argv, notes_args *a,
 			a->pos[a->npos++] = p.val;
 			continue;
 		}
-		switch (ids[k]) {
+		switch (k) {
 		case NO_NOTES: a->notes = p.val; break;
 		case NO_LABEL: a->label = p.val; break;
 		case NO_NOTE: a->note = p.val; break;
@@ -496,25 +488,25 @@ static int sub_run(const cmd_entry *e, int argc, char **argv)
 
 /* The subcommands, in the order usage lists them. */
 static const cmd_entry subs[] = {
-	[S_SET] = {.name = "notes set", .args = "INDEX FEATURE", .opts = set_opts, .run_argv = sub_run,
+	[S_SET] = {.name = "notes set", .args = "INDEX FEATURE", CLI_PICKED(set_opts), .run_argv = sub_run,
 		   .summary = "set your label, note, tags or bookmark of a feature", .min_args = 2, .max_args = 2},
-	[S_SHOW] = {.name = "notes show", .args = "INDEX FEATURE", .opts = json_opts, .run_argv = sub_run,
+	[S_SHOW] = {.name = "notes show", .args = "INDEX FEATURE", CLI_PICKED(json_opts), .run_argv = sub_run,
 		    .summary = "one feature's notes", .min_args = 2, .max_args = 2},
-	[S_LIST] = {.name = "notes list", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
+	[S_LIST] = {.name = "notes list", .args = "INDEX", CLI_PICKED(json_opts), .run_argv = sub_run,
 		    .summary = "every feature with notes", .min_args = 1, .max_args = 1},
-	[S_SEARCH] = {.name = "notes search", .args = "INDEX QUERY", .opts = json_opts, .run_argv = sub_run,
+	[S_SEARCH] = {.name = "notes search", .args = "INDEX QUERY", CLI_PICKED(json_opts), .run_argv = sub_run,
 		      .summary = "features whose label, note or tags match", .min_args = 2, .max_args = 2},
-	[S_LISTS] = {.name = "notes lists", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
+	[S_LISTS] = {.name = "notes lists", .args = "INDEX", CLI_PICKED(json_opts), .run_argv = sub_run,
 		     .summary = "the named lists", .min_args = 1, .max_args = 1},
-	[S_LIST_ADD] = {.name = "notes list-add", .args = "INDEX LIST [FEATURE...]", .opts = list_add_opts,
+	[S_LIST_ADD] = {.name = "notes list-add", .args = "INDEX LIST [FEATURE...]", CLI_PICKED(list_add_opts),
 			.run_argv = sub_run, .summary = "create a list or add features to it", .min_args = 2, .max_args = -1},
-	[S_LIST_RM] = {.name = "notes list-rm", .args = "INDEX LIST [FEATURE...]", .opts = plain_opts,
+	[S_LIST_RM] = {.name = "notes list-rm", .args = "INDEX LIST [FEATURE...]", CLI_PICKED(plain_opts),
 		       .run_argv = sub_run, .summary = "remove features from a list (no FEATURE: the whole list)",
 		       .min_args = 2, .max_args = -1},
-	[S_IMPORT] = {.name = "notes import", .args = "FILE INDEX", .opts = import_opts_spec, .run_argv = sub_run,
+	[S_IMPORT] = {.name = "notes import", .args = "FILE INDEX", CLI_PICKED(import_opts_spec), .run_argv = sub_run,
 		      .summary = "merge what featscope export wrote (json or tsv), reporting conflicts",
 		      .min_args = 2, .max_args = 2},
-	[S_PATH] = {.name = "notes path", .args = "INDEX", .opts = json_opts, .run_argv = sub_run,
+	[S_PATH] = {.name = "notes path", .args = "INDEX", CLI_PICKED(json_opts), .run_argv = sub_run,
 		    .summary = "where the notes database of an index is", .min_args = 1, .max_args = 1},
 };
 static const cmd_entry *const sub_list[] = {

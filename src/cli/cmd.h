@@ -53,11 +53,12 @@ typedef struct cli_opt {
 	enum { LIST(CLI_OPT_ID) table##_count }; \
 	static const cli_opt table[] = {LIST(CLI_OPT_ROW){NULL, 0, 0, NULL, 0, 0, NULL}}
 
-/* Commands that share options and one parser (analyze and steer, the
- * notes subcommands) define every option once, as a row macro ROW_ID, and
- * list the IDs each command takes, in usage order: CLI_PICK(table, LIST)
- * makes table[] (those rows, NULL-terminated) and table_ids[] (each row's
- * ID), so that the shared parser reads option k as table_ids[k]. */
+/* Commands that share options (analyze and steer, the notes
+ * subcommands, info/show/search, grep/token) define every option once, as
+ * a row macro ROW_ID, and list the IDs each command takes, in usage order:
+ * CLI_PICK(table, LIST) makes table[] (those rows, NULL-terminated) and
+ * table_ids[] (each row's ID); an entry names both (CLI_PICKED(table)),
+ * and the parser then gives each option as its ID (cli_next, cli_args). */
 #define CLI_PICK_ROW(id) ROW_##id,
 #define CLI_PICK_ID(id) id,
 #define CLI_PICK(table, LIST)                                                            \
@@ -100,7 +101,12 @@ typedef struct cmd_entry {
 	int max_args;         /* most positional arguments, -1 for any number */
 	const struct cmd_entry *const *subs; /* subcommands (notes), NULL-terminated, or NULL */
 	int hidden;           /* 1: left out of help and the man page */
+	const int *opt_ids;   /* a CLI_PICK table's ids (table_ids): the parser
+	                         gives option row k as opt_ids[k]; NULL: as k */
 } cmd_entry;
+
+/* The .opts and .opt_ids of an entry whose table CLI_PICK made. */
+#define CLI_PICKED(table) .opts = table, .opt_ids = table##_ids
 
 /* ------------------------------------------------------------ the table */
 
@@ -144,7 +150,7 @@ typedef struct {
 
 /* Start a walk over argv for entry e. */
 void cli_init(cli_parser *p, const cmd_entry *e, int argc, char **argv);
-/* The next option (its index in e->opts) or CLI_ARG / CLI_END / CLI_FAIL /
+/* The next option (its index in e->opts, or its id with e->opt_ids) or CLI_ARG / CLI_END / CLI_FAIL /
  * CLI_HELP. Accepts --opt=V, --opt V, -xV, -x V and clusters of short
  * flags; "--" ends options; "-" and negative numbers are positional. */
 int cli_next(cli_parser *p);

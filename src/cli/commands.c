@@ -3,12 +3,12 @@
  * dispatch, `featscope help`, and the man pages' SYNOPSIS lines.
  *
  * Adding a subcommand touches two places:
- *   1. a file that defines its option spec, its handler and its entry:
- *        enum { O_JSON, O_LIMIT };            (indexes into NAME_opts)
- *        static const cli_opt NAME_opts[] = {
- *            {"json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output"},
- *            {"limit", 'n', OPT_INT, "N", 1, 1000, "rows (20)"},
- *            {NULL, 0, 0, NULL, 0, 0, NULL}};
+ *   1. a file that defines its option table, its handler and its entry:
+ *        #define NAME_OPTS(X) \
+ *            X(O_JSON, "json", 'j', OPT_FLAG, NULL, 0, 0, "JSON output") \
+ *            X(O_LIMIT, "limit", 'n', OPT_INT, "N", 1, 1000, "rows (20)")
+ *        CLI_OPTIONS(NAME_opts, NAME_OPTS);   (the enum O_* and the table)
+ *      (commands sharing options use ROW_ macros and CLI_PICK, cmd.h);
  *        static int NAME_run(const cmd_entry *e, const cli_args *a)
  *        {   a->pos[0..a->npos), a->set[O_JSON], cli_num(a, O_LIMIT, 20) ...
  *            usage errors: return cli_usage_error(e, "...");  }

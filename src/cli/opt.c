@@ -101,7 +101,8 @@ static int next_short(cli_parser *p)
 	return CLI_FAIL;
 }
 
-int cli_next(cli_parser *p)
+/* cli_next before the row's id: the option's row in e->opts. */
+static int next_row(cli_parser *p)
 {
 	if (p->cluster && *p->cluster)
 		return next_short(p);
@@ -119,7 +120,7 @@ int cli_next(cli_parser *p)
 	}
 	if (!a[2]) {
 		p->dashdash = 1;
-		return cli_next(p);
+		return next_row(p);
 	}
 	const char *name = a + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);
@@ -152,6 +153,12 @@ int cli_next(cli_parser *p)
 	}
 	cli_usage_error(p->e, "unknown option '%.*s'", (int)(len + 2), a);
 	return CLI_FAIL;
+}
+
+int cli_next(cli_parser *p)
+{
+	int k = next_row(p);
+	return k >= 0 && p->e->opt_ids ? p->e->opt_ids[k] : k;
 }
 
 int cli_walk(cli_parser *p, int *stop)
