@@ -6,6 +6,7 @@
  */
 #include "sae.h"
 #include "lm.h"
+#include "core/topk.h"
 
 #include <cblas.h>
 #include <errno.h>
@@ -183,74 +184,20 @@ static int sae_topk(const float *row, int F, int k,
 	return sae_topk_heap(row, NULL, F, k, mask, idx, val);
 }
 
-/* The heap selection over row[f] for f in cand[0..F) (cand NULL: f in
- * 0..F). */
+/* The selection over row[f] for f in cand[0..F) (cand NULL: f in 0..F):
+ * core/topk's bounded heap, then best first (ties to the lower index). */
 static int sae_topk_heap(const float *row, const int *cand, int F, int k,
                          const unsigned char *mask, int *idx, float *val)
 {
-	int n = 0; /* a min-heap of size n on val */
+	int n = 0;
 	for (int c0 = 0; c0 < F; c0++) {
 		int f = cand ? cand[c0] : c0;
 		float x = row[f];
 		if (x <= 0 || (mask && !mask[f]))
 			continue;
-		if (n < k) {
-			int c = n++;
-			while (c > 0 && val[(c - 1) / 2] > x) {
-				val[c] = val[(c - 1) / 2];
-				idx[c] = idx[(c - 1) / 2];
-				c = (c - 1) / 2;
-			}
-			val[c] = x;
-			idx[c] = f;
-		} else if (x > val[0]) {
-			int c = 0;
-			for (;;) {
-				int l = 2 * c + 1, r = l + 1, m = c;
-				float mv = x;
-				if (l < n && val[l] < mv) {
-					m = l;
-					mv = val[l];
-				}
-				if (r < n && val[r] < mv)
-					m = r;
-				if (m == c)
-					break;
-				val[c] = val[m];
-				idx[c] = idx[m];
-				c = m;
-			}
-			val[c] = x;
-			idx[c] = f;
-		}
+		n = topk_push(val, idx, n, k, x, f);
 	}
-	/* Heap-sort to descending order. */
-	for (int e = n - 1; e > 0; e--) {
-		float tv = val[0];
-		int ti = idx[0];
-		float x = val[e];
-		int xi = idx[e];
-		int c = 0;
-		for (;;) {
-			int l = 2 * c + 1, r = l + 1, m = c;
-			float mv = x;
-			if (l < e && val[l] < mv) {
-				m = l;
-				mv = val[l];
-			}
-			if (r < e && val[r] < mv)
-				m = r;
-			if (m == c)
-				break;
-			val[c] = val[m];
-			idx[c] = idx[m];
-			c = m;
-		}
-		val[c] = x;
-		idx[c] = xi;
-		val[e] = tv;
-		idx[e] = ti;
-	}
+	topk_sort_large(val, idx, n);
 	for (int i = n; i < k; i++) {
 		idx[i] = -1;
 		val[i] = 0.0f;

@@ -185,6 +185,24 @@ static void test_topk(void)
 		      v[3] == 5 && id[3] == 2,
 	      "topk_push/topk_sort: the 4 largest best first, ties to the lower index");
 	CHECK(topk_push(v, id, 0, 0, 1.0f, 0) == 0, "topk_push keeps nothing when none is wanted");
+	/* topk_sort_large gives topk_sort's order (values with many ties) */
+	{
+		enum { M = 700 };
+		float lv[M], sv[M];
+		int32_t li[M], si[M];
+		uint32_t r = 12345;
+		for (int i = 0; i < M; i++) {
+			r = r * 1103515245u + 12345u;
+			lv[i] = sv[i] = (float)((r >> 16) % 50);
+			li[i] = si[i] = M - 1 - i;
+		}
+		topk_sort_large(lv, li, M);
+		topk_sort(sv, si, M);
+		int same = 1;
+		for (int i = 0; i < M; i++)
+			same &= lv[i] == sv[i] && li[i] == si[i];
+		CHECK(same && lv[0] == 49 && lv[M - 1] == 0, "topk_sort_large: best first, ties to the lower index, as topk_sort");
+	}
 	float pv[] = {1, 9, 5, 9, 3, 5, 7, 5};
 	int32_t pid[] = {0, 1, 2, 3, 4, 5, 6, 7};
 	topk_partition(pv, pid, 8, 4);

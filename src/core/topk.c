@@ -144,6 +144,48 @@ int topk_push(float *val, int32_t *idx, int n, int want, float x, int32_t id)
 	return n;
 }
 
+/* Sift pair c down the heap of n pairs whose root is the worst
+ * (topk_better ranks every parent below its children). */
+static void sift_worst(float *val, int32_t *idx, int n, int c)
+{
+	float x = val[c];
+	int32_t xi = idx[c];
+	for (;;) {
+		int l = 2 * c + 1, r = l + 1, m = -1;
+		float mv = x;
+		int32_t mi = xi;
+		if (l < n && topk_better(mv, mi, val[l], idx[l])) {
+			m = l;
+			mv = val[l];
+			mi = idx[l];
+		}
+		if (r < n && topk_better(mv, mi, val[r], idx[r]))
+			m = r;
+		if (m < 0)
+			break;
+		val[c] = val[m];
+		idx[c] = idx[m];
+		c = m;
+	}
+	val[c] = x;
+	idx[c] = xi;
+}
+
+void topk_sort_large(float *val, int32_t *idx, int n)
+{
+	for (int c = n / 2 - 1; c >= 0; c--)
+		sift_worst(val, idx, n, c);
+	for (int e = n - 1; e > 0; e--) { /* the worst left goes to the end */
+		float tv = val[0];
+		int32_t ti = idx[0];
+		val[0] = val[e];
+		idx[0] = idx[e];
+		val[e] = tv;
+		idx[e] = ti;
+		sift_worst(val, idx, e, 0);
+	}
+}
+
 void topk_sort(float *val, int32_t *idx, int n)
 {
 	for (int a = 1; a < n; a++) {

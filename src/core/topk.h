@@ -1,8 +1,9 @@
 /*
  * topk.h: the one top-k selection: the k largest of a set of values,
  * ties broken towards the lower index, for the neighbour search
- * (geom/knn.c), the SAELens topk encoder (live/saelens_sae.c) and the
- * live SAE's strongest features (live/sae_live.c).
+ * (geom/knn.c), the SAELens topk encoder (live/saelens_sae.c), the live
+ * SAE's strongest features (live/sae_live.c) and the demo SAE's training
+ * and harvest (model/sae.c).
  */
 #ifndef FS_TOPK_H
 #define FS_TOPK_H
@@ -33,5 +34,8 @@ int topk_push(float *val, int32_t *idx, int n, int want, float x, int32_t id);
 
 /* Sort n pairs best first (topk_better); insertion sort, for small n. */
 void topk_sort(float *val, int32_t *idx, int n);
+/* The same order in O(n log n) (a heap sort), for the hundreds of pairs
+ * of an SAE's auxiliary top-k. */
+void topk_sort_large(float *val, int32_t *idx, int n);
 
 #endif
