@@ -146,6 +146,21 @@ assert sorted(e["feature"] for e in n[:2]) == ["w/10", "w/9"], n
 assert d["baseline"] == c["baseline"]["random_in_b"], (d["baseline"], c["baseline"])
 assert all(e["below_baseline"] == (e["cosine"] < d["baseline"]) for e in n), n
 assert [e["below_baseline"] for e in n] == [False, False, True, True, True], n' "$TMP/nb.json" "$TMP/c.json"
+# show's matches line (compare/matches.c, the browser's feature page too):
+# the best decoder match in each other dictionary, against its baseline
+"$FS" show --json "$IX" n/3 >"$TMP/show3.json"
+check "show --json: n/3's best match in w is a planted child, at neighbours' cosine, under compare's baseline" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1])); nb = json.load(open(sys.argv[2])); c = json.load(open(sys.argv[3]))
+m = {e["sae"]: e for e in s["matches"]}
+assert "n" not in m and "w" in m, m
+w = m["w"]
+assert w["feature"] in ("w/9", "w/10") and w["feature"] == nb["neighbours"][0]["feature"], (w, nb["neighbours"][0])
+assert abs(w["cos"] - nb["neighbours"][0]["cosine"]) < 1e-4, (w, nb["neighbours"][0])
+assert w["baseline"] == c["baseline"]["random_in_b"] and w["above_baseline"] is True, (w, c["baseline"])' \
+	"$TMP/show3.json" "$TMP/nb.json" "$TMP/c.json"
+"$FS" show "$IX" n/3 >"$TMP/show3.txt"
+check_grep "show: the matches line names w's planted child" '^matches:    .*w/(9|10) cos 0\.[0-9]{3}' "$TMP/show3.txt"
 "$FS" neighbours "$IX" n/3 --in w -k 3 >"$TMP/nb.txt"
 check_grep "neighbours: the text marks a cosine under the baseline with <" '^   3  w/[0-9]+ +0\.[0-9]{4} < ' "$TMP/nb.txt"
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include "cli/cliutil.h"
 #include "cli/cmd.h"
+#include "compare/matches.h"
 #include "core/escape.h"
 #include "core/format.h"
 #include "core/json.h"
@@ -275,6 +276,11 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 	const fs_sae *d = index_sae_by_id(ix, f.sae);
 	char *desc = index_feature_description(ix, fid);
 
+	/* its best decoder match in each other dictionary (-1: none stored) */
+	cmp_best best[64];
+	cmp_matcher *mt = cmp_matcher_new();
+	int nm = cmp_best_matches(mt, ix, f.sae, f.idx, best, 64);
+	cmp_matcher_free(mt);
 	/* a feature with no stored example and no activation never fired */
 	int dead = nex <= 0 && !(f.max_act > 0);
 	if (json) {
@@ -306,6 +312,18 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		json_object_set_new(o, "logits_pos", lp);
 		json_object_set_new(o, "logits_neg", ln);
 		show_imported(ix, fid, &f, o);
+		if (nm >= 0) {
+			json_t *mj = json_array();
+			for (int i = 0; i < nm; i++) {
+				char fn[160];
+				snprintf(fn, sizeof fn, "%s/%lld", best[i].sae->name, (long long)best[i].row);
+				json_array_append_new(mj, json_pack("{s:o,s:o,s:o,s:o,s:b}", "sae", jw_str(best[i].sae->name),
+								  "feature", jw_str(fn), "cos", jw_num(best[i].cos),
+								  "baseline", jw_num(best[i].baseline),
+								  "above_baseline", best[i].cos > best[i].baseline));
+			}
+			json_object_set_new(o, "matches", mj);
+		}
 		json_t *top = json_array(), *ints = json_array();
 		for (int i = 0; i < nex; i++)
 			if (ex[i].grp == 0 && (int)json_array_size(top) < limit)
@@ -372,6 +390,10 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		if (npos > 0 || nneg > 0)
 			printf("            (%s)\n", FS_LOGITS_NOTE);
 		show_imported(ix, fid, &f, NULL);
+		char *ml = cmp_best_line(best, nm);
+		if (ml)
+			printf("matches:    %s\n", ml);
+		free(ml);
 		if (dead)
 			printf("top activations: none: this feature never fires on the indexed text\n");
 		else

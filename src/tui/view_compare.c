@@ -19,7 +19,7 @@
 #include "compare/compare.h"
 #include "compare/compare_load.h"
 #include "compare/family.h"
-#include "core/blas.h"
+#include "compare/matches.h"
 #include "core/util.h"
 #include "geom/knn.h"
 #include "tui/draw.h"
@@ -759,93 +759,27 @@ void view_open_family(int64_t fid)
 
 /* ------------------------------------------------------ feature page line */
 
-/* Decoders kept for the feature page's matches line: per dictionary its
- * normalised rows and random-direction baseline, loaded on first use. */
-typedef struct {
-	const fs_index *ix;  /* the index they are of */
-	int sae;             /* dictionary id, 0 for an empty slot */
-	int ok;              /* 1 loaded, 0 no decoder (or a bad one) */
-	cmp_side s;          /* fids and labels */
-	float *X;            /* normalised decoder rows */
-	float base;          /* random-direction baseline among them */
-} mc_dict;
-
-static mc_dict mc_cache[16];
-
-static mc_dict *mc_get(int sae)
-{
-	mc_dict *slot = NULL;
-	for (int i = 0; i < 16; i++) {
-		if (mc_cache[i].sae == sae && mc_cache[i].ix == tui.ix)
-			return &mc_cache[i];
-		if (!slot && (!mc_cache[i].sae || mc_cache[i].ix != tui.ix))
-			slot = &mc_cache[i];
-	}
-	if (!slot)
-		return NULL;
-	if (slot->sae) {
-		cmp_side_free(&slot->s);
-		free(slot->X);
-	}
-	memset(slot, 0, sizeof *slot);
-	slot->ix = tui.ix;
-	slot->sae = sae;
-	const fs_sae *s = index_sae_by_id(tui.ix, sae);
-	char err[256];
-	int64_t bad;
-	if (s && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
-	    cmp_side_decoder(&slot->s, NULL, err, sizeof err) == 0 &&
-	    (slot->X = knn_normalize(slot->s.W, slot->s.n, slot->s.d, &bad)) != NULL) {
-		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 0.99);
-		slot->ok = 1;
-	}
-	return slot;
-}
+/* The feature page's matches line (compare/matches.h); the decoders it
+ * loads are kept for the session. */
+static cmp_matcher *page_matcher;
 
 void view_compare_forget(const fs_index *ix)
 {
-	for (int i = 0; i < 16; i++)
-		if (mc_cache[i].sae && mc_cache[i].ix == ix) {
-			cmp_side_free(&mc_cache[i].s);
-			free(mc_cache[i].X);
-			memset(&mc_cache[i], 0, sizeof mc_cache[i]);
-		}
+	cmp_matcher_forget(page_matcher, ix);
 }
 
 char *view_compare_matches(int64_t fid, int sae, int64_t row)
 {
-	mc_dict *own = mc_get(sae);
-	if (!own || !own->ok || row < 0 || row >= own->s.n)
-		return NULL;
-	int d = own->s.d;
-	/* copy the row: the cache may move under mc_get below */
-	float *q = xmalloc((size_t)d * sizeof *q);
-	memcpy(q, own->X + row * d, (size_t)d * sizeof *q);
-	fs_buf b = {0};
-	for (int i = 0; i < index_n_saes(tui.ix); i++) {
-		const fs_sae *o = index_sae(tui.ix, i);
-		if (o->id == sae || (o->d_model > 0 && o->d_model != d))
-			continue;
-		mc_dict *m = mc_get(o->id);
-		if (!m || !m->ok || m->s.d != d)
-			continue;
-		float *c = xmalloc((size_t)m->s.n * sizeof *c);
-		blas_sgemv(CblasRowMajor, CblasNoTrans, (int)m->s.n, d, 1.0f, m->X, d, q, 1, 0.0f, c, 1);
-		int64_t bj = 0;
-		for (int64_t j = 1; j < m->s.n; j++)
-			if (c[j] > c[bj])
-				bj = j;
-		buf_printf(&b, "%s", b.len ? "; " : "matches: ");
-		if (c[bj] > m->base)
-			buf_printf(&b, "%s/%lld cos %.3f", o->name, (long long)bj, c[bj]);
-		else
-			buf_printf(&b, "none in %s above %.3f", o->name, m->base);
-		free(c);
-	}
 	(void)fid;
-	free(q);
-	if (!b.len)
+	if (!page_matcher)
+		page_matcher = cmp_matcher_new();
+	cmp_best v[64];
+	int n = cmp_best_matches(page_matcher, tui.ix, sae, row, v, 64);
+	char *line = cmp_best_line(v, n);
+	if (!line)
 		return NULL;
-	buf_addc(&b, 0);
-	return b.p;
+	char *out = xmalloc(strlen(line) + 10);
+	sprintf(out, "matches: %s", line);
+	free(line);
+	return out;
 }

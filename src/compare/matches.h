@@ -1,0 +1,41 @@
+/*
+ * matches.h: a feature's best decoder match in every other dictionary of
+ * its index (same width), each against that dictionary's random-direction
+ * baseline: the "matches" line of `featscope show` and of the browser's
+ * feature page. A cmp_matcher keeps the normalised decoders it loaded, so
+ * a session that asks again (the browser, a feature after another) pays
+ * for each dictionary once.
+ */
+#ifndef FS_COMPARE_MATCHES_H
+#define FS_COMPARE_MATCHES_H
+
+#include <stdint.h>
+
+#include "index/index.h"
+
+typedef struct cmp_matcher cmp_matcher;
+
+/* The best match in one other dictionary. */
+typedef struct {
+	const fs_sae *sae; /* that dictionary (owned by the index) */
+	int64_t row;       /* its best row (the feature SAE/row) */
+	float cos;         /* their decoder cosine */
+	float baseline;    /* that dictionary's random baseline (p99) */
+} cmp_best;
+
+cmp_matcher *cmp_matcher_new(void);
+void cmp_matcher_free(cmp_matcher *m);
+/* Drop what was loaded from ix (before it is closed). */
+void cmp_matcher_forget(cmp_matcher *m, const fs_index *ix);
+
+/* The best match of row `row` of dictionary `sae` in each other
+ * dictionary of ix whose decoder is stored at the same width: up to max
+ * into out, in the index's order of dictionaries. The count; -1 when the
+ * feature's own decoder is not stored (nothing to match). */
+int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_best *out, int max);
+
+/* What both front ends print after "matches:": "SAE/N cos C; none in
+ * SAE above B; ..." (names escaped); malloc'd, NULL when n <= 0. */
+char *cmp_best_line(const cmp_best *v, int n);
+
+#endif
