@@ -25,6 +25,7 @@ typedef struct {
 	int d;              /* their width */
 	float *X;           /* normalised decoder rows */
 	float base;         /* random-direction baseline among them */
+	int has_base;       /* base computed (only a searched one needs it) */
 	uint64_t used;      /* when last asked for */
 } match_slot;
 
@@ -84,7 +85,6 @@ static match_slot *slot_get(cmp_matcher *m, fs_index *ix, int sae)
 	slot->n = ds ? index_decoder(ix, sae, &slot->d, &W) : 0;
 	/* as many rows as features, or none is trusted */
 	if (slot->n > 0 && slot->n == ds->n_features && slot->d > 0 && (slot->X = knn_normalize(W, slot->n, slot->d, &bad)) != NULL) {
-		slot->base = cmp_random_baseline(slot->X, slot->n, slot->d, 0.99);
 		slot->ok = 1;
 	}
 	free(W);
@@ -93,6 +93,15 @@ static match_slot *slot_get(cmp_matcher *m, fs_index *ix, int sae)
 
 int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_best *out, int max)
 {
+	/* nothing to load when no other dictionary could match */
+	const fs_sae *me = index_sae_by_id(ix, sae);
+	int others = 0;
+	for (int i = 0; me && i < index_n_saes(ix); i++) {
+		const fs_sae *o = index_sae(ix, i);
+		others += o->id != sae && (o->d_model <= 0 || me->d_model <= 0 || o->d_model == me->d_model);
+	}
+	if (!others)
+		return 0;
 	match_slot *own = slot_get(m, ix, sae);
 	if (!own->ok || row < 0 || row >= own->n)
 		return -1;
@@ -107,6 +116,10 @@ int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_bes
 		match_slot *s = slot_get(m, ix, o->id);
 		if (!s->ok || s->d != d)
 			continue;
+		if (!s->has_base) {
+			s->base = cmp_random_baseline(s->X, s->n, s->d, 0.99);
+			s->has_base = 1;
+		}
 		float *c = xmalloc((size_t)s->n * sizeof *c);
 		blas_sgemv(CblasRowMajor, CblasNoTrans, (int)s->n, d, 1.0f, s->X, d, q, 1, 0.0f, c, 1);
 		int64_t bj = 0;

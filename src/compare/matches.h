@@ -30,8 +30,9 @@ void cmp_matcher_forget(cmp_matcher *m, const fs_index *ix);
 
 /* The best match of row `row` of dictionary `sae` in each other
  * dictionary of ix whose decoder is stored at the same width: up to max
- * into out, in the index's order of dictionaries. The count; -1 when the
- * feature's own decoder is not stored (nothing to match). */
+ * into out, in the index's order of dictionaries. The count (0 without
+ * loading anything when ix has no other dictionary of that width); -1
+ * when the feature's own decoder is not stored (nothing to match). */
 int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_best *out, int max);
 
 /* What both front ends print after "matches:": "SAE/N cos C; none in
