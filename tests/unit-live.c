@@ -411,6 +411,12 @@ static void both_ref_fn(void *ud, float *act, int n, int width, int pos0)
 	}
 }
 
+/* live_steer_pair's progress: the last count reported. */
+static void pair_seen(void *ud, int done)
+{
+	*(int *)ud = done;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "--wide-child"))
@@ -658,6 +664,37 @@ int main(int argc, char **argv)
 			free(lg_set);
 			free(lg_ref);
 			free(lg_one);
+			/* live_steer_group: one state a dictionary, first-seen order,
+			 * each with its terms in their order */
+			{
+				live_sae *td[3] = {s1k, s, s1k};
+				live_steer_term tt[3] = {{1, 1.0f}, {2, 2.0f}, {3, 3.0f}}, gt[3];
+				live_steer gs[3];
+				int ns = live_steer_group(td, tt, 3, LIVE_ADD, s, gt, gs);
+				CHECK(ns == 2 && gs[0].sae == s1k && gs[0].n == 2 && gs[0].terms[0].feature == 1 &&
+					      gs[0].terms[1].feature == 3 && gs[1].sae == s && gs[1].n == 1 &&
+					      gs[1].terms[0].feature == 2 && gs[1].mode == LIVE_ADD,
+				      "live_steer_group: terms by dictionary, in first-seen order");
+				CHECK(live_steer_group(td, tt, 0, LIVE_CLAMP, s, gt, gs) == 1 && gs[0].sae == s && gs[0].n == 0,
+				      "live_steer_group: no terms, one state of the given dictionary");
+			}
+			/* live_steer_pair: the plain run is live_generate's without hooks,
+			 * the steered one its with the hooks, on the same seed */
+			{
+				live_steer_term pt = {f0, 6.0f};
+				live_steer ps = {s, LIVE_ADD, &pt, 1, NULL, 0};
+				live_hook ph = live_steer_as_hook(&ps);
+				int p0[12], p1[12], r0[12], r1[12], n0, n1, last = 0;
+				live_sampler a0, a1;
+				live_sampler_init(&a0, 5, 0.9f);
+				live_sampler_init(&a1, 5, 0.9f);
+				int m0 = live_generate(m, ids, 4, 12, NULL, &a0, r0, NULL);
+				int m1 = live_generate(m, ids, 4, 12, &ph, &a1, r1, NULL);
+				int rcp = live_steer_pair(m, ids, 4, 12, &ph, 5, 0.9f, p0, &n0, p1, &n1, pair_seen, &last);
+				CHECK(rcp == 0 && n0 == m0 && n1 == m1 && !memcmp(p0, r0, sizeof(int) * (size_t)m0) &&
+					      !memcmp(p1, r1, sizeof(int) * (size_t)m1) && last == 12 + m1,
+				      "live_steer_pair: both runs as live_generate gives them, progress over both");
+			}
 			live_sae_free(s1k);
 		}
 	}

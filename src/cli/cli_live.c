@@ -500,6 +500,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	int64_t *tfids = NULL;
 	const fs_sae **tdict = NULL, **gd = NULL; /* each feature's dictionary; the dictionaries */
 	live_sae **gs = NULL;                     /* their loaded forms (gs[0]: the session's) */
+	live_sae **tsae = NULL;                   /* each feature's loaded dictionary */
 	live_hook *hooks = NULL;                  /* the steering hooks, one a dictionary */
 	live_steer *sts = NULL;                   /* one steering state each */
 	live_steer_term *gterms = NULL;           /* the terms by dictionary */
@@ -532,6 +533,7 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	gs = xcalloc((size_t)o.nfeat + 1, sizeof *gs);
 	sts = xcalloc((size_t)o.nfeat + 1, sizeof *sts);
 	gterms = xcalloc((size_t)o.nfeat, sizeof *gterms);
+	tsae = xcalloc((size_t)o.nfeat, sizeof *tsae);
 	gd[0] = ls.dict;
 	gs[0] = ls.sae;
 	ng = 1;
@@ -549,18 +551,9 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 			}
 			ng++;
 		}
+		tsae[i] = gs[g];
 	}
-	int nst = 0, k = 0;
-	for (int g = 0; g < ng; g++) {
-		int from = k;
-		for (int i = 0; i < o.nfeat; i++)
-			if (tdict[i]->id == gd[g]->id)
-				gterms[k++] = terms[i];
-		if (k > from) {
-			sts[nst] = (live_steer){gs[g], o.mode, gterms + from, k - from, NULL, 0};
-			nst++;
-		}
-	}
+	int nst = live_steer_group(tsae, terms, o.nfeat, o.mode, ls.sae, gterms, sts);
 	live_steer_set ss = {sts, nst};
 	hooks = xcalloc((size_t)nst + 1, sizeof *hooks);
 	char herr[512];
@@ -584,15 +577,12 @@ static int steer_run(const cmd_entry *e, int argc, char **argv)
 	progress_start(pg.p, "tokens", "steer");
 	for (int r = 0; r < o.runs; r++) {
 		uint64_t seed = o.seed + (uint64_t)r;
-		live_sampler s0, s1;
-		live_sampler_init(&s0, seed, (float)o.temperature);
-		live_sampler_init(&s1, seed, (float)o.temperature);
-		int n0 = live_generate_progress(ls.model, ids, np, o.tokens, NULL, &s0, g0, NULL, pfn, &pg);
-		pg.before += o.tokens;
-		int n1 = live_generate_progress(ls.model, ids, np, o.tokens, hooks, &s1, g1, NULL, pfn, &pg);
-		pg.before += o.tokens;
+		int n0, n1;
+		int bad = live_steer_pair(ls.model, ids, np, o.tokens, hooks, seed, (float)o.temperature, g0, &n0, g1,
+					  &n1, pfn, &pg);
+		pg.before += 2 * o.tokens;
 		progress_break(pg.p); /* the line ends before the run is printed */
-		if (n0 < 0 || n1 < 0) {
+		if (bad) {
 			fs_warn("steer: generation failed");
 			rc = FS_EXIT_ERR;
 			goto out;
@@ -661,6 +651,7 @@ out:
 	for (int g = 1; g < ng; g++)
 		live_sae_free(gs[g]);
 	free(tdict);
+	free(tsae);
 	free(gd);
 	free(gs);
 	free(hooks);

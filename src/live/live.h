@@ -418,5 +418,20 @@ typedef struct {
  * a transcoder is in a set of several (it is steered alone: a set of one
  * is its own list of two hooks). */
 int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t errlen);
+/* Terms by dictionary, for a set: term i (of n) is in dictionary
+ * dicts[i]; one state a distinct dictionary, in first-seen order, into
+ * st (its terms gathered into grouped, n of room), all in one mode. With
+ * no terms, one state of dictionary `none` without terms (a run with
+ * nothing steered). Returns the number of states (at most n, or 1). */
+int live_steer_group(live_sae *const *dicts, const live_steer_term *terms, int n, live_steer_mode mode,
+		     live_sae *none, live_steer_term *grouped, live_steer *st);
+/* One seed's plain and steered continuations of ids[0..np), as steer and
+ * the steering screen show them side by side: the same sampler (seed,
+ * temperature) for both, the hooks on the second only; n tokens each
+ * into plain and steered, their counts in *n0 and *n1 (fewer when the
+ * context fills). fn(ud, k) reports progress over both (k up to 2n; fn
+ * may be NULL). 0, or -1 when a generation failed. */
+int live_steer_pair(live_model *m, const int *ids, int np, int n, const live_hook *hooks, uint64_t seed,
+		    float temperature, int *plain, int *n0, int *steered, int *n1, live_progress_fn fn, void *ud);
 
 #endif

@@ -597,3 +597,53 @@ int live_steer_set_hook(live_steer_set *ss, live_hook *hooks, char *err, size_t 
 		hooks[i].next = &hooks[i + 1];
 	return 0;
 }
+
+int live_steer_group(live_sae *const *dicts, const live_steer_term *terms, int n, live_steer_mode mode,
+		     live_sae *none, live_steer_term *grouped, live_steer *st)
+{
+	if (n == 0) {
+		st[0] = (live_steer){none, mode, grouped, 0, NULL, 0};
+		return 1;
+	}
+	int nst = 0, k = 0;
+	for (int i = 0; i < n; i++) {
+		int seen = 0;
+		for (int j = 0; j < i && !seen; j++)
+			seen = dicts[j] == dicts[i];
+		if (seen)
+			continue;
+		int from = k;
+		for (int j = i; j < n; j++)
+			if (dicts[j] == dicts[i])
+				grouped[k++] = terms[j];
+		st[nst++] = (live_steer){dicts[i], mode, grouped + from, k - from, NULL, 0};
+	}
+	return nst;
+}
+
+/* Progress of the steered run after the plain one's n tokens. */
+typedef struct {
+	live_progress_fn fn;
+	void *ud;
+	int before;
+} pair_progress;
+
+static void pair_progress_fn(void *ud, int done)
+{
+	pair_progress *p = ud;
+	p->fn(p->ud, p->before + done);
+}
+
+int live_steer_pair(live_model *m, const int *ids, int np, int n, const live_hook *hooks, uint64_t seed,
+		    float temperature, int *plain, int *n0, int *steered, int *n1, live_progress_fn fn, void *ud)
+{
+	live_sampler s0, s1;
+	live_sampler_init(&s0, seed, temperature);
+	live_sampler_init(&s1, seed, temperature);
+	pair_progress pp = {fn, ud, n};
+	*n0 = live_generate_progress(m, ids, np, n, NULL, &s0, plain, NULL, fn, ud);
+	*n1 = *n0 < 0 ? -1
+		      : live_generate_progress(m, ids, np, n, hooks, &s1, steered, NULL, fn ? pair_progress_fn : NULL,
+					       &pp);
+	return *n0 < 0 || *n1 < 0 ? -1 : 0;
+}

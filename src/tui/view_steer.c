@@ -126,27 +126,24 @@ static void *st_worker(void *arg)
 		const char *p = prompt[0] ? prompt : " ";
 		np = live_tokenize(m, p, strlen(p), &ids, &off);
 		int *out0 = xmalloc(sizeof(int) * (size_t)ntok), *out1 = xmalloc(sizeof(int) * (size_t)ntok);
-		live_sampler s0, s1;
-		live_sampler_init(&s0, seed, temp);
-		live_sampler_init(&s1, seed, temp);
 		/* the terms by dictionary, one steering state and hook each */
 		live_steer st[ST_MAX + 1];
 		live_steer_term gt[ST_MAX];
-		int nst = 0, k = 0;
-		for (int d = 0; d <= nxs; d++) {
-			int from = k;
-			for (int i = 0; i < n; i++)
-				if (grp[i] == d)
-					gt[k++] = terms[i];
-			if (k > from || (d == 0 && n == 0)) {
-				st[nst++] = (live_steer){d == 0 ? j->ls.sae : j->xsae[d - 1], mode, gt + from, k - from, NULL, 0};
+		live_sae *tsae[ST_MAX];
+		live_steer_term tt[ST_MAX];
+		int nt = 0;
+		for (int i = 0; i < n; i++)
+			if (grp[i] <= nxs) { /* a dictionary that failed to load steers nothing */
+				tsae[nt] = grp[i] == 0 ? j->ls.sae : j->xsae[grp[i] - 1];
+				tt[nt++] = terms[i];
 			}
-		}
+		int nst = live_steer_group(tsae, tt, nt, mode, j->ls.sae, gt, st);
 		live_steer_set ss = {st, nst};
 		live_hook h[ST_MAX + 1];
-		int ok_run = !xerr[0] && live_steer_set_hook(&ss, h, xerr, sizeof xerr) == 0;
-		int n0 = ok_run ? live_generate(m, ids, np, ntok, NULL, &s0, out0, NULL) : 0;
-		int n1 = ok_run ? live_generate(m, ids, np, ntok, h, &s1, out1, NULL) : 0;
+		int n0 = 0, n1 = 0;
+		if (!xerr[0] && live_steer_set_hook(&ss, h, xerr, sizeof xerr) == 0 &&
+		    live_steer_pair(m, ids, np, ntok, h, seed, temp, out0, &n0, out1, &n1, NULL, NULL) != 0)
+			n0 = n1 = 0;
 		free(ids);
 		free(off);
 		pthread_mutex_lock(&j->mu);
