@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "compare/compare.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 #include "geom/knn.h"
 

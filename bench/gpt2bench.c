@@ -15,7 +15,7 @@
  * Output: key=value pairs on one line.
  */
 #include "bench/membw.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 #include "live/gpt2.h"
 

@@ -15,9 +15,9 @@
  *       (WEIGHT_BYTES).
  */
 #define _GNU_SOURCE
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 #include "live/live.h"
 #include "bench/membw.h"
 

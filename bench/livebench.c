@@ -11,7 +11,7 @@
  *   livebench INDEX [BYTES [RUNS]]
  */
 #define _GNU_SOURCE
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"

@@ -18,7 +18,7 @@
  *   sae DIR IN ROWS OUT     encodes IN (f32 [ROWS, d_in]) to OUT
  *   load MODEL              loads a checkpoint (exit 2 with its message)
  */
-#include "core/bpe.h"
+#include "tok/bpe.h"
 #include "live/gpt2.h"
 #include "live/saelens_sae.h"
 #include "core/input.h"

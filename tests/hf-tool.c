@@ -18,7 +18,7 @@
  *       of T tokens: "rss_before N rss_after N".
  */
 #include "live/live.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 
 #include <stdio.h>

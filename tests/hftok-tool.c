@@ -13,7 +13,7 @@
  *   info DIR            prints "vocab N bos B eos E adds_bos A"
  *   load DIR            loads the tokenizer (exit 2 with its message)
  */
-#include "core/bpe.h"
+#include "tok/bpe.h"
 #include "core/input.h"
 #include "core/util.h"
 

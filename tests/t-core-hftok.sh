@@ -1,4 +1,4 @@
-# t-core-hftok.sh: the tokenizers of issue 34 (src/core/bpe.c, bpe_json.c)
+# t-core-hftok.sh: the tokenizers of issue 34 (src/tok/bpe.c, bpe_json.c)
 # against the reference, npm @lenml/tokenizers (the JavaScript port of
 # Hugging Face's tokenizers), with the real tokenizer.json and
 # tokenizer_config.json of Gemma 3, Llama 3.1 and Qwen 3 (npm

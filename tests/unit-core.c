@@ -4,12 +4,12 @@
  * round trip through a real SQLite file, and the BPE tokenizer's merge
  * rule (against GPT-2's, written out here) and its work on a long piece.
  */
-#include "core/bpe.h"
+#include "tok/bpe.h"
 #include "core/escape.h"
 #include "core/format.h"
 #include "core/progress.h"
 #include "core/topk.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 #include "index/index.h"
 #include "unit.h"
 #include "core/util.h"

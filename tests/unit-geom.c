@@ -15,7 +15,7 @@
 #include "geom/feature_map.h"
 #include "unit.h"
 #include "core/util.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 
 /* Gaussian rows from a seed. */
 static float *gauss_rows(int64_t n, int d, uint64_t seed)

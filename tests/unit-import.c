@@ -17,8 +17,8 @@
 #include "import/import.h"
 #include "index/index.h"
 #include "core/input.h"
-#include "core/tensor.h"
-#include "core/tokens.h"
+#include "nn/tensor.h"
+#include "tok/tokens.h"
 #include "unit.h"
 #include "core/util.h"
 

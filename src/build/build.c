@@ -17,7 +17,7 @@
 #include "import/import.h"
 #include "index/index.h"
 #include "core/input.h"
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 
 #include <errno.h>

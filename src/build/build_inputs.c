@@ -5,7 +5,7 @@
  * effects: each feature's top output tokens both ways.
  */
 #include "build/build_int.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/input.h"
 
 #include <stdio.h>

@@ -7,7 +7,7 @@
 #define FS_BUILD_INT_H
 
 #include "core/progress.h"
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 #include "index/index.h"
 

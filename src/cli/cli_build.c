@@ -10,7 +10,7 @@
 #include "cli/cmd.h"
 #include "core/input.h"
 #include "build/build.h"
-#include "core/tokens.h"
+#include "tok/tokens.h"
 #include "core/util.h"
 #include "import/import.h"
 #include "index/index.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 
 int cmp_side_open(cmp_side *s, fs_index *ix, const char *name, const char *shown,

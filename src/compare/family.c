@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 #include "geom/knn.h"
 

@@ -6,7 +6,7 @@
  */
 #include "compare/matches.h"
 #include "compare/compare.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/escape.h"
 #include "core/util.h"
 #include "geom/knn.h"

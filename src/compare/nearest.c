@@ -12,7 +12,7 @@
 
 #include "compare/compare.h"
 #include "compare/compare_load.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 #include "geom/knn.h"
 

@@ -9,7 +9,7 @@
  */
 #include "geom/knn_int.h"
 
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/topk.h"
 #include "core/util.h"
 

@@ -14,7 +14,7 @@
 
 #include "core/progress.h"
 #include "index/index.h"
-#include "core/tokens.h"
+#include "tok/tokens.h"
 
 /* Formats are numbered 1..n in the order of the reader table
  * (src/import/import_int.h, IMP_READERS); 0 is none. */

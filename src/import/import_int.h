@@ -17,7 +17,7 @@
 
 #include "import/import.h"
 #include "index/index.h"
-#include "core/tokens.h"
+#include "tok/tokens.h"
 
 /* ------------------------------------------------------- the readers */
 

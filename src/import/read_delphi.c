@@ -19,7 +19,7 @@
 
 #include "import/import_int.h"
 #include "core/input.h"
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 
 /* One activation. */

@@ -15,7 +15,7 @@
 
 #include "import/import_int.h"
 #include "live/saelens_sae.h"
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 
 /* The names of each layout's architecture and source format. */

@@ -21,10 +21,10 @@
  */
 #include "live/live.h"
 #include "live/demo_layout.h"
-#include "core/blas.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "nn/tensor.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <errno.h>
 #include <math.h>

@@ -26,11 +26,11 @@
  */
 #include "live/hf_weights.h"
 #include "live/live.h"
-#include "core/blas.h"
-#include "core/bpe.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "tok/bpe.h"
+#include "nn/tensor.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <jansson.h>
 #include <math.h>

@@ -7,10 +7,10 @@
  * see, then P V) read in place from the fused qkv rows or the cache.
  */
 #include "live/gpt2.h"
-#include "core/blas.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "nn/tensor.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <errno.h>
 #include <jansson.h>

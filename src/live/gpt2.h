@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/bpe.h"
+#include "tok/bpe.h"
 #include "live/live.h"
 
 /* What config.json says. */

@@ -9,10 +9,10 @@
  * is a dot product per matrix row, converted in registers.
  */
 #include "live/hf_weights.h"
-#include "core/blas.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "nn/tensor.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <errno.h>
 #include <jansson.h>

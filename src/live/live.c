@@ -6,7 +6,7 @@
  */
 #include "live/live.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <errno.h>
 #include <math.h>

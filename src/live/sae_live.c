@@ -8,11 +8,11 @@
  */
 #include "live/live.h"
 #include "live/saelens_sae.h"
-#include "core/blas.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "nn/tensor.h"
 #include "core/topk.h"
 #include "core/util.h"
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <errno.h>
 #include <math.h>

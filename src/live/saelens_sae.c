@@ -11,9 +11,9 @@
  */
 #include "live/saelens_sae.h"
 #include "live/live.h"
-#include "core/blas.h"
-#include "core/npz.h"
-#include "core/tensor.h"
+#include "nn/blas.h"
+#include "nn/npz.h"
+#include "nn/tensor.h"
 #include "core/topk.h"
 #include "core/util.h"
 

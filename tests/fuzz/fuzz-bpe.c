@@ -1,5 +1,5 @@
 /*
- * fuzz-bpe.c: libFuzzer target for the tokenizer files (src/core/bpe.h).
+ * fuzz-bpe.c: libFuzzer target for the tokenizer files (src/tok/bpe.h).
  * The first byte picks the form: even, vocab.json and merges.txt (the rest
  * of the input cut at the first 0x01 byte); odd, a tokenizer.json, and with
  * bit 1 set also a tokenizer_config.json after the first 0x01 byte (the
@@ -10,7 +10,7 @@
  * must tile it and the decoded bytes must equal it. A refusal must be one
  * line.
  */
-#include "core/bpe.h"
+#include "tok/bpe.h"
 #include "fuzz-common.h"
 
 static void one_line(const char *err)

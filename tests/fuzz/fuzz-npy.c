@@ -1,11 +1,11 @@
 /*
- * fuzz-npy.c: libFuzzer target for NumPy .npy reading (src/core/tensor.c): the
+ * fuzz-npy.c: libFuzzer target for NumPy .npy reading (src/nn/tensor.c): the
  * header parser tensor_npy_header on the bytes, then tensor_load on the
  * same bytes written to a file, which also checks the data size against the
  * shape. Hostile headers (huge or negative shapes, missing fields, lying
  * lengths) must give an error, never a crash or a huge allocation.
  */
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

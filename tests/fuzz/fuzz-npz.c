@@ -1,12 +1,12 @@
 /*
- * fuzz-npz.c: libFuzzer target for the .npz reader (src/core/npz.c, Gemma
+ * fuzz-npz.c: libFuzzer target for the .npz reader (src/nn/npz.c, Gemma
  * Scope 1's params.npz): the bytes as an archive, its central directory
  * read, then the members a Gemma Scope folder names read (stored or
  * deflated) as .npy, their shapes first from the header alone. Lying offsets, sizes, zip64 fields or deflate
  * streams must give an error, never a crash, an out-of-bounds read or an
  * allocation beyond what the file can hold.
  */
-#include "core/npz.h"
+#include "nn/npz.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

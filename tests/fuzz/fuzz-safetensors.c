@@ -1,12 +1,12 @@
 /*
  * fuzz-safetensors.c: libFuzzer target for the safetensors reader
- * (src/core/tensor.c): tensor_st_open on the input written to a file, then every
+ * (src/nn/tensor.c): tensor_st_open on the input written to a file, then every
  * tensor's tensor_st_find (dtype, shape and offsets validated against the file)
  * with its first and last element read, the metadata, and tensor_load
  * (conversion to f32). A header that lies about offsets, shapes or sizes
  * must be refused, never read past the mapping.
  */
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,11 +1,11 @@
 /*
- * fuzz-tokens.c: libFuzzer target for token decoding (src/core/tokens.h): GPT-2
+ * fuzz-tokens.c: libFuzzer target for token decoding (src/tok/tokens.h): GPT-2
  * byte-level and SentencePiece spellings in every mode, building a context
  * from token strings (tok_ctx_build, whose boundaries must stay inside the
  * text and in order), and loading the input as a vocabulary file (plain
  * list with C escapes, or tokenizer.json).
  */
-#include "core/tokens.h"
+#include "tok/tokens.h"
 #include "import/import.h"
 #include "fuzz-common.h"
 

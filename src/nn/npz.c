@@ -8,7 +8,7 @@
  * uncompressed size must be what inflate gives, and no member is inflated
  * past the size the directory states.
  */
-#include "core/npz.h"
+#include "nn/npz.h"
 #include "core/util.h"
 
 #include <errno.h>

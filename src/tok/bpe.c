@@ -13,8 +13,8 @@
  * one, a whole Gemma text is one) costs O(n log n), not O(n) per merge
  * applied. Encoded pieces are cached.
  */
-#include "core/bpe_int.h"
-#include "core/tokens.h"
+#include "tok/bpe_int.h"
+#include "tok/tokens.h"
 #include "core/util.h"
 
 #include <stdio.h>

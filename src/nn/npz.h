@@ -6,7 +6,7 @@
 #ifndef FS_NPZ_H
 #define FS_NPZ_H
 
-#include "core/tensor.h"
+#include "nn/tensor.h"
 
 typedef struct fs_npz fs_npz;
 

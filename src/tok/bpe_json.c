@@ -8,8 +8,8 @@
  * Also the accessors of what a loaded tokenizer holds (sizes, BOS, EOS,
  * token bytes).
  */
-#include "core/bpe_int.h"
-#include "core/tokens.h"
+#include "tok/bpe_int.h"
+#include "tok/tokens.h"
 #include "core/util.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
  * where the compiler supports it. ISO C mode keeps -ffp-contract off, so
  * both clones do the same roundings.
  */
-#include "core/vmath.h"
+#include "nn/vmath.h"
 
 #include <math.h>
 #include <pthread.h>

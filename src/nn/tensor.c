@@ -7,7 +7,7 @@
  * order. Integer tensors (for activation caches) are read element by
  * element through the raw safetensors interface at the end of tensor.h.
  */
-#include "core/tensor.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 
 #include <errno.h>

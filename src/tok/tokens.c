@@ -4,7 +4,7 @@
  * vocabulary files (Hugging Face tokenizer.json or a plain list). See
  * tokens.h.
  */
-#include "core/tokens.h"
+#include "tok/tokens.h"
 
 #include <jansson.h>
 #include <stdlib.h>

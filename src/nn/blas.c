@@ -6,7 +6,7 @@
  * up too (absent from other BLAS libraries: then one thread is reported).
  */
 #include "config.h"
-#include "core/blas.h"
+#include "nn/blas.h"
 #include "core/util.h"
 
 #include <dlfcn.h>

@@ -9,7 +9,7 @@
 #define FS_BPE_INT_H
 
 #define PCRE2_CODE_UNIT_WIDTH 8
-#include "core/bpe.h"
+#include "tok/bpe.h"
 
 #include <pcre2.h>
 
