@@ -90,3 +90,19 @@ int jw_print(FILE *f, json_t *j, int style, int prec)
 	free(s);
 	return rc;
 }
+
+json_t *jr_object(const char *name, const char *text, size_t len, size_t flags, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, len, flags, &je);
+	if (!root) {
+		fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
+		return NULL;
+	}
+	if (!json_is_object(root)) {
+		json_decref(root);
+		fs_seterr(err, errlen, "%s: not a JSON object", name);
+		return NULL;
+	}
+	return root;
+}

@@ -6,6 +6,8 @@
  * escaping table (C1 controls, bidi controls, zero-width and format
  * characters) are written as \uXXXX, so a terminal that shows the file
  * interprets none of them. Other characters are written as UTF-8.
+ * Beside it, jr_object: the one way a config file's JSON object is read
+ * (errors name the file and line).
  */
 #ifndef FS_JSON_H
 #define FS_JSON_H
@@ -33,5 +35,10 @@ enum {
 char *jw_dumps(const json_t *j, int style, int prec);
 /* Write j to f with a newline and release it; 0, or -1 on a write error. */
 int jw_print(FILE *f, json_t *j, int style, int prec);
+
+/* Reading: the JSON object that is the whole of text (a config file's
+ * content; name for messages), jansson flags as json_loadb's. NULL with
+ * "NAME:LINE: bad JSON: ..." or "NAME: not a JSON object" in err. */
+json_t *jr_object(const char *name, const char *text, size_t len, size_t flags, char *err, size_t errlen);
 
 #endif

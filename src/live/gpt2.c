@@ -9,6 +9,7 @@
 #include "live/gpt2.h"
 #include "nn/blas.h"
 #include "nn/tensor.h"
+#include "core/json.h"
 #include "core/util.h"
 #include "nn/vmath.h"
 
@@ -82,15 +83,10 @@ static int get_int(json_t *root, const char *key, int dflt, int lo, int hi, int 
 int gpt2_config_parse(const char *name, const char *text, size_t len, gpt2_config *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof *c);
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
+	json_t *root = jr_object(name, text, len, 0, err, errlen);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
+		return -1;
 	int rc = -1;
-	if (!json_is_object(root)) {
-		fs_seterr(err, errlen, "%s: not a JSON object", name);
-		goto out;
-	}
 	json_t *mt = json_object_get(root, "model_type");
 	if (!json_is_string(mt)) {
 		fs_seterr(err, errlen, "%s: model_type: missing (supported architectures: gpt2)", name);
