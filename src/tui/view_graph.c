@@ -288,9 +288,13 @@ static void gv_relayout(view *v)
 	gv_priv *p = v->priv;
 	v->y = 1;
 	v->h = LINES - 2 > 1 ? LINES - 2 : 1;
-	p->pane_h = v->h / 3 > 7 ? v->h / 3 : 7;
-	if (p->pane_h > v->h - 3)
-		p->pane_h = v->h - 3 > 0 ? v->h - 3 : 0;
+	/* the pane below gets what the grid does not need, at least 7 rows */
+	int grid = p->nrows + 1, pane = v->h - grid;
+	if (pane < 7)
+		pane = 7;
+	if (pane > v->h - 3)
+		pane = v->h - 3 > 0 ? v->h - 3 : 0;
+	p->pane_h = pane;
 }
 
 static void gv_title(view *v)
@@ -368,8 +372,13 @@ static void gv_draw_pane(view *v, int y0)
 	char nm[64], line[1024];
 	gv_node_name(g, i, nm, sizeof nm);
 	int k = p->group_of[i];
-	snprintf(line, sizeof line, " %s  %s %s  influence %.3f  activation %.3g%s%s%s", nm, graph_kind_name(nd->kind),
-		 nd->id, nd->influence, nd->activation, k >= 0 ? "  in supernode '" : "", k >= 0 ? p->groups[k].name : "",
+	char infl[32] = "-", act[32] = "-";
+	if (!isnan(nd->influence))
+		snprintf(infl, sizeof infl, "%.3f", nd->influence);
+	if (!isnan(nd->activation))
+		snprintf(act, sizeof act, "%.3g", nd->activation);
+	snprintf(line, sizeof line, " %s  %s %s  influence %s  activation %s%s%s%s", nm, graph_kind_name(nd->kind),
+		 nd->id, infl, act, k >= 0 ? "  in supernode '" : "", k >= 0 ? p->groups[k].name : "",
 		 k >= 0 ? (p->groups[k].folded ? "' (folded)" : "'") : "");
 	draw_text(y++, 0, w, line, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS);
 	if (y >= ye)
@@ -431,7 +440,7 @@ static void gv_draw(view *v)
 {
 	gv_priv *p = v->priv;
 	const graph *g = p->g;
-	gv_title(v);
+	gv_relayout(v); /* the rows shown change with pruning and folding */
 	int gh = v->h - p->pane_h - 1; /* grid rows below the tokens' line */
 	int avail = v->w - GV_LABEL_W;
 	int cw = p->ncols ? avail / p->ncols : avail;
@@ -514,7 +523,7 @@ static int gv_threshold(gv_priv *p, double *t, double d)
 	return VR_HANDLED | VR_REDRAW;
 }
 
-static int gv_key(view *v, int act, int key)
+static int gv_key_act(view *v, int act, int key)
 {
 	gv_priv *p = v->priv;
 	(void)key;
@@ -600,7 +609,23 @@ static int gv_key(view *v, int act, int key)
 	return VR_HANDLED | VR_REDRAW;
 }
 
+/* The title bar is drawn before the body: it is made after every change. */
+static int gv_key(view *v, int act, int key)
+{
+	int r = gv_key_act(v, act, key);
+	gv_title(v);
+	return r;
+}
+
+static int gv_command_act(view *v, int act, const char *arg);
 static int gv_command(view *v, int act, const char *arg)
+{
+	int r = gv_command_act(v, act, arg);
+	gv_title(v);
+	return r;
+}
+
+static int gv_command_act(view *v, int act, const char *arg)
 {
 	gv_priv *p = v->priv;
 	if (act == ACT_GRAPH_EXPORT) {
