@@ -418,22 +418,39 @@ static void gv_draw_pane(view *v, int y0)
 	}
 	if (y >= ye || p->logit == SIZE_MAX)
 		return;
-	if (p->paths_dirty) {
-		graph_paths_free(p->paths, p->npaths);
-		p->paths = NULL;
-		p->npaths = graph_paths(g, p->logit, GV_NPATHS, p->nkeep, p->lkeep, &p->paths);
-		if (p->npaths < 0)
-			p->npaths = 0;
-		p->paths_dirty = 0;
-	}
 	char *tok = draw_token_readable(gv_node_token(g, p->logit), strlen(gv_node_token(g, p->logit)));
-	snprintf(line, sizeof line, " paths to logit %s (p %.3f): %d", tok, g->nodes[p->logit].token_prob, p->npaths);
+	if (p->paths_dirty)
+		snprintf(line, sizeof line, " paths to logit %s (p %.3f): finding them...", tok, g->nodes[p->logit].token_prob);
+	else
+		snprintf(line, sizeof line, " paths to logit %s (p %.3f): %d", tok, g->nodes[p->logit].token_prob, p->npaths);
 	free(tok);
 	draw_text(y++, 0, w, line, TC_HEADER, DRAW_PAD | DRAW_ELLIPSIS);
-	for (int q = 0; q < p->npaths && y < ye; q++) {
+	for (int q = 0; !p->paths_dirty && q < p->npaths && y < ye; q++) {
 		gv_path_text(p, &p->paths[q], line, sizeof line);
 		draw_text(y++, 1, w - 1, line, TC_NORMAL, DRAW_ELLIPSIS);
 	}
+}
+
+/* The paths are found after the frame that follows a key (the idle call):
+ * the key's frame (a move, a new threshold) never waits for them. */
+static int gv_busy(view *v)
+{
+	gv_priv *p = v->priv;
+	return p->paths_dirty && p->logit != SIZE_MAX;
+}
+
+static int gv_tick(view *v)
+{
+	gv_priv *p = v->priv;
+	if (!gv_busy(v))
+		return 0;
+	graph_paths_free(p->paths, p->npaths);
+	p->paths = NULL;
+	p->npaths = graph_paths(p->g, p->logit, GV_NPATHS, p->nkeep, p->lkeep, &p->paths);
+	if (p->npaths < 0)
+		p->npaths = 0;
+	p->paths_dirty = 0;
+	return VR_REDRAW;
 }
 
 static void gv_draw(view *v)
@@ -700,6 +717,8 @@ static const view_ops gv_ops = {
 	.key = gv_key,
 	.selected = gv_selected,
 	.relayout = gv_relayout,
+	.busy = gv_busy,
+	.tick = gv_tick,
 	.command = gv_command,
 	.copy = gv_copy,
 	.free = gv_free,
