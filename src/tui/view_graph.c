@@ -6,7 +6,8 @@
  * feature, x an error node, e an embedding, $ a logit, @ a folded group)
  * coloured by its activation (a logit by its probability). The pane below
  * shows the selected node (influence, activation, label), its strongest
- * links in and out, and the strongest paths to the selected logit. Keys
+ * links in and out, and the strongest paths to the selected logit (found
+ * on the idle call after a key's frame, so no key waits for them). Keys
  * walk the nodes and follow links, change the pruning thresholds live
  * (graph_prune each time), mark nodes and name them as a supernode (saved
  * in the notes database by the graph's slug), fold groups, and export the
