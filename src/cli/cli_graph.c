@@ -337,7 +337,7 @@ static size_t find_logit(const graph *g, const char *s)
 	if (k != SIZE_MAX && g->nodes[k].kind == GRAPH_LOGIT)
 		return k;
 	if (k != SIZE_MAX) {
-		fs_warn("graph: %s: node %s is a %s, not a logit", escape_str(g->path), escape_str(s),
+		fs_warn("graph: %s: node %s is not a logit (its kind: %s)", escape_str(g->path), escape_str(s),
 		        graph_kind_name(g->nodes[k].kind));
 		return SIZE_MAX;
 	}
