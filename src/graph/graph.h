@@ -82,6 +82,7 @@ typedef struct graph {
 	uint32_t *id_hash; /* open-addressing table of node_id: node index + 1,
 	                      0 empty; id_hash_cap a power of two (added) */
 	size_t id_hash_cap;
+	uint32_t *id_tag;  /* each slot's hash's upper half (added) */
 	int logit_layer;   /* the logits' layer as the file gives it, -1 when
 	                      there are none (added) */
 } graph;

@@ -60,12 +60,18 @@ const char *graph_kind_name(graph_kind k)
 
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = 1469598103934665603ull ^ n;
 	for (size_t i = 0; i < n; i++) {
 		h ^= (unsigned char)s[i];
 		h *= 1099511628211ull;
 	}
-	return h ^ (h >> 29);
+	/* a finaliser (murmur3's): FNV's low bits alone cluster on ids that
+	 * differ in their last digits */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
 }
 
 /* The node whose node_id is s[0..n), or SIZE_MAX. */
@@ -73,14 +79,18 @@ static size_t id_lookup(const graph *g, const char *s, size_t n)
 {
 	if (!g->id_hash_cap)
 		return SIZE_MAX;
-	size_t mask = g->id_hash_cap - 1, h = (size_t)hash_bytes(s, n) & mask;
+	uint64_t hv = hash_bytes(s, n);
+	uint32_t tag = (uint32_t)(hv >> 32);
+	size_t mask = g->id_hash_cap - 1, h = (size_t)hv & mask;
 	for (;;) {
 		uint32_t v = g->id_hash[h];
 		if (!v)
 			return SIZE_MAX;
-		const char *id = g->nodes[v - 1].id;
-		if (strlen(id) == n && !memcmp(id, s, n))
-			return v - 1;
+		if (g->id_tag[h] == tag) {
+			const char *id = g->nodes[v - 1].id;
+			if (!strncmp(id, s, n) && id[n] == 0)
+				return v - 1;
+		}
 		h = (h + 1) & mask;
 	}
 }
@@ -89,13 +99,16 @@ static size_t id_lookup(const graph *g, const char *s, size_t n)
 static int id_insert(graph *g, size_t i)
 {
 	const char *id = g->nodes[i].id;
-	size_t n = strlen(id), mask = g->id_hash_cap - 1, h = (size_t)hash_bytes(id, n) & mask;
+	size_t n = strlen(id);
+	uint64_t hv = hash_bytes(id, n);
+	size_t mask = g->id_hash_cap - 1, h = (size_t)hv & mask;
 	while (g->id_hash[h]) {
 		if (!strcmp(g->nodes[g->id_hash[h] - 1].id, id))
 			return -1;
 		h = (h + 1) & mask;
 	}
 	g->id_hash[h] = (uint32_t)(i + 1);
+	g->id_tag[h] = (uint32_t)(hv >> 32);
 	return 0;
 }
 
@@ -105,7 +118,9 @@ static void id_rehash(graph *g, size_t want)
 	while (cap < want * 2)
 		cap *= 2;
 	free(g->id_hash);
+	free(g->id_tag);
 	g->id_hash = xcalloc(cap, sizeof *g->id_hash);
+	g->id_tag = xcalloc(cap, sizeof *g->id_tag);
 	g->id_hash_cap = cap;
 	for (size_t i = 0; i < g->nnodes; i++)
 		id_insert(g, i);
@@ -510,14 +525,15 @@ static int read_links(loader *L, jscan *c)
 		c->p++;
 		return 0;
 	}
-	size_t i = 0;
+	size_t i = 0, last[2] = {SIZE_MAX, SIZE_MAX};
 	char f[64];
 	for (;; i++) {
 		jscan_ws(c);
 		const char *e0 = c->p;
-		snprintf(f, sizeof f, "links[%zu]", i);
-		if (c->p >= c->end || *c->p != '{')
+		if (c->p >= c->end || *c->p != '{') {
+			snprintf(f, sizeof f, "links[%zu]", i);
 			return bad(L, e0, f, c->p >= c->end ? "the file ends inside it (truncated)" : "not an object");
+		}
 		c->p++;
 		size_t ends[2] = {SIZE_MAX, SIZE_MAX};
 		double w = 0;
@@ -545,17 +561,24 @@ static int read_links(loader *L, jscan *c)
 				const char *v0 = c->p;
 				if (which == 0 || which == 1) {
 					const char *key = which ? "target" : "source";
-					snprintf(f, sizeof f, "links[%zu].%s", i, key);
 					c->str.len = 0;
 					if (c->p >= c->end || *c->p != '"') {
 						if (jscan_skip(c, 0) != 0)
 							goto syntax;
+						snprintf(f, sizeof f, "links[%zu].%s", i, key);
 						return bad(L, v0, f, "not a string");
 					}
 					if (jscan_string(c, 1) != 0)
 						goto syntax;
-					size_t k = id_lookup(g, c->str.p ? c->str.p : "", c->str.len);
+					/* files list a target's links together: the last
+					 * node named at this end is tried first */
+					size_t k = last[which];
+					const char *s = c->str.p ? c->str.p : "";
+					if (k == SIZE_MAX || strncmp(g->nodes[k].id, s, c->str.len) != 0 ||
+					    g->nodes[k].id[c->str.len] != 0)
+						k = last[which] = id_lookup(g, s, c->str.len);
 					if (k == SIZE_MAX) {
+						snprintf(f, sizeof f, "links[%zu].%s", i, key);
 						char *q = quote(c->str.p ? c->str.p : "", c->str.len);
 						bad(L, v0, f, "no node has the id \"%s\"", q);
 						free(q);
@@ -563,8 +586,8 @@ static int read_links(loader *L, jscan *c)
 					}
 					ends[which] = k;
 				} else if (which == 2) {
-					snprintf(f, sizeof f, "links[%zu].weight", i);
 					if (jscan_number(c, &w) != 0) {
+						snprintf(f, sizeof f, "links[%zu].weight", i);
 						int num = c->p < c->end && (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'));
 						c->p = v0;
 						if (jscan_skip(c, 0) != 0)
@@ -585,9 +608,12 @@ static int read_links(loader *L, jscan *c)
 				}
 				goto syntax;
 			}
-		snprintf(f, sizeof f, "links[%zu]", i);
 		if (ends[0] == SIZE_MAX || ends[1] == SIZE_MAX || !have_w)
-			return bad(L, e0, f, "no %s", ends[0] == SIZE_MAX ? "source" : ends[1] == SIZE_MAX ? "target" : "weight");
+		{
+			snprintf(f, sizeof f, "links[%zu]", i);
+			return bad(L, e0, f, "no %s",
+			           ends[0] == SIZE_MAX ? "source" : ends[1] == SIZE_MAX ? "target" : "weight");
+		}
 		if (g->nlinks >= UINT32_MAX - 1)
 			return bad(L, e0, "links", "more than 4 billion links");
 		if (g->nlinks == L->cap_links) {
@@ -607,6 +633,7 @@ static int read_links(loader *L, jscan *c)
 		goto syntax;
 	}
 syntax:
+	snprintf(f, sizeof f, "links[%zu]", i);
 	return bad(L, c->p, f, c->p >= c->end ? "the file ends inside it (truncated)" : "not valid JSON here");
 }
 
@@ -942,6 +969,7 @@ void graph_free(graph *g)
 	free(g->sn_members);
 	free(g->sn_count);
 	free(g->id_hash);
+	free(g->id_tag);
 	free(g->path);
 	free(g->slug);
 	free(g->scan);
