@@ -496,7 +496,7 @@ static int graph_run(const cmd_entry *e, const cli_args *a)
 	gctx c = {0};
 	c.top = (int)cli_num(a, O_TOP, 10);
 	char err[1024];
-	if (graph_load(a->pos[0], &c.g, err, sizeof err) != 0) {
+	if (graph_load_progress(a->pos[0], &c.g, cli_progress_if(fs_stderr_tty()), err, sizeof err) != 0) {
 		fs_warn("%s", err);
 		return FS_EXIT_USAGE;
 	}

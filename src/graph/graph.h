@@ -94,6 +94,10 @@ int graph_load(const char *path, graph **out, char *err, size_t errlen);
  * file name errors give (added: the fuzz target, tests). */
 int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err,
                    size_t errlen);
+/* graph_load reporting how far it has read through p (core/progress.h; NULL:
+ * silent), for the front ends of big files (added). */
+struct fs_progress;
+int graph_load_progress(const char *path, graph **out, struct fs_progress *p, char *err, size_t errlen);
 void graph_free(graph *g);
 
 /* The node whose node_id is id (also accepted: its jsNodeId, or

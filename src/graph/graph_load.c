@@ -43,6 +43,7 @@
 #include "core/escape.h"
 #include "core/jscan.h"
 #include "core/number.h"
+#include "core/progress.h"
 #include "core/util.h"
 
 const char *graph_kind_name(graph_kind k)
@@ -138,7 +139,15 @@ typedef struct {
 	int have_nodes;
 	const char *links_at, *links_end; /* links seen before nodes */
 	size_t cap_nodes, cap_links;
+	fs_progress *prog;    /* NULL: silent */
 } loader;
+
+/* How far the reader is, every so often. */
+static void report(loader *L, const char *at)
+{
+	if (L->prog)
+		progress_update(L->prog, (int64_t)(at - L->text), (int64_t)L->len);
+}
 
 static long line_of(const loader *L, const char *p)
 {
@@ -473,6 +482,8 @@ static int read_nodes(loader *L, jscan *c)
 		json_t *o = json_loadb(v0, (size_t)(c->p - v0), JSON_DECODE_ANY, &je);
 		if (!o)
 			return bad(L, v0, "nodes", "not valid JSON here");
+		if (!(i & 4095))
+			report(L, v0);
 		int rc = read_node(L, o, v0, i++);
 		json_decref(o);
 		if (rc)
@@ -530,6 +541,8 @@ static int read_links(loader *L, jscan *c)
 	for (;; i++) {
 		jscan_ws(c);
 		const char *e0 = c->p;
+		if (!(i & 65535))
+			report(L, e0);
 		if (c->p >= c->end || *c->p != '{') {
 			snprintf(f, sizeof f, "links[%zu]", i);
 			return bad(L, e0, f, c->p >= c->end ? "the file ends inside it (truncated)" : "not an object");
@@ -888,15 +901,21 @@ out:
 	return rc;
 }
 
-int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err, size_t errlen)
+static int load_mem(const char *name, const char *text, size_t len, graph **out, fs_progress *p, char *err,
+		    size_t errlen)
 {
 	graph *g = xcalloc(1, sizeof *g);
 	g->path = xstrdup(name);
 	g->node_threshold = g->edge_threshold = NAN;
 	g->logit_layer = -1;
-	loader L = {.name = name, .text = text, .len = len, .err = err, .errlen = errlen, .g = g};
+	loader L = {.name = name, .text = text, .len = len, .err = err, .errlen = errlen, .g = g, .prog = p};
 	*out = NULL;
-	if (load_text(&L) != 0) {
+	if (p)
+		progress_start(p, "", "graph %s", name);
+	int rc = load_text(&L);
+	if (p && progress_on(p))
+		progress_end(p, (int64_t)len);
+	if (rc != 0) {
 		graph_free(g);
 		return -1;
 	}
@@ -904,7 +923,17 @@ int graph_load_mem(const char *name, const char *text, size_t len, graph **out, 
 	return 0;
 }
 
+int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err, size_t errlen)
+{
+	return load_mem(name, text, len, out, NULL, err, errlen);
+}
+
 int graph_load(const char *path, graph **out, char *err, size_t errlen)
+{
+	return graph_load_progress(path, out, NULL, err, errlen);
+}
+
+int graph_load_progress(const char *path, graph **out, fs_progress *p, char *err, size_t errlen)
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY);
@@ -937,7 +966,7 @@ int graph_load(const char *path, graph **out, char *err, size_t errlen)
 		madvise(map, len, MADV_SEQUENTIAL);
 	}
 	close(fd);
-	int rc = graph_load_mem(path, map ? map : "", len, out, err, errlen);
+	int rc = load_mem(path, map ? map : "", len, out, p, err, errlen);
 	if (map)
 		munmap(map, len);
 	return rc;
