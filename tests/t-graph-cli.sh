@@ -248,6 +248,19 @@ PY
 )
 check_eq "paths-pruned: only kept nodes and links, as python finds them" same "$r"
 
+# a broken file with a cycle: the search ends; nodes on the cycle carry no path
+cat >"$TMP/cycle.json" <<'J'
+{"nodes":[{"node_id":"E_9_0","feature_type":"embedding","layer":"E","ctx_idx":0},
+{"node_id":"1_1_0","feature_type":"cross layer transcoder","layer":"1","ctx_idx":0},
+{"node_id":"2_1_0","feature_type":"cross layer transcoder","layer":"2","ctx_idx":0},
+{"node_id":"3_5_0","feature_type":"logit","layer":"3","ctx_idx":0,"clerp":"Output \"x\" (p=0.5)"}],
+"links":[{"source":"1_1_0","target":"2_1_0","weight":2},{"source":"2_1_0","target":"1_1_0","weight":3},
+{"source":"2_1_0","target":"3_5_0","weight":1},{"source":"E_9_0","target":"3_5_0","weight":0.5}]}
+J
+"$FS" graph "$TMP/cycle.json" --paths x --json >"$TMP/cycle.out" 2>&1
+r=$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["paths"]; print([(x["nodes"], x["score"]) for x in p])' "$TMP/cycle.out" 2>&1)
+check_eq paths-cycle "[(['E_9_0', '3_5_0'], 0.5)]" "$r"
+
 # ------------------------------------------------------------ DOT and Mermaid
 for F in "$CLT" "$QW"; do
 	n=$(basename "$F" .json)

@@ -46,6 +46,23 @@ typedef struct {
 	int top;
 } gctx;
 
+/* A link's weight (a float): its exact value when that is a short decimal
+ * (0.318359375, as bf16-rounded weights in the files are), else the shortest
+ * decimal that reads back as the same float (0.1, not 0.10000000149011612). */
+static json_t *weight_json(float w)
+{
+	char buf[32];
+	snprintf(buf, sizeof buf, "%.12g", (double)w);
+	if (strtod(buf, NULL) == (double)w)
+		return jw_num((double)w);
+	for (int prec = 6; prec <= 9; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, (double)w);
+		if ((float)strtod(buf, NULL) == w)
+			break;
+	}
+	return jw_num(strtod(buf, NULL));
+}
+
 static const char *num(double v, char *buf, size_t n)
 {
 	if (isnan(v))
@@ -264,7 +281,7 @@ static int one_node(const gctx *c, size_t i, int json)
 				continue;
 			json_t *r = json_object();
 			json_object_set_new(r, "id", jw_str(g->nodes[l->src].id));
-			json_object_set_new(r, "weight", json_real((double)l->weight));
+			json_object_set_new(r, "weight", weight_json(l->weight));
 			json_array_append_new(in, r);
 			shown++;
 		}
@@ -275,7 +292,7 @@ static int one_node(const gctx *c, size_t i, int json)
 				continue;
 			json_t *r = json_object();
 			json_object_set_new(r, "id", jw_str(g->nodes[l->dst].id));
-			json_object_set_new(r, "weight", json_real((double)l->weight));
+			json_object_set_new(r, "weight", weight_json(l->weight));
 			json_array_append_new(out, r);
 			shown++;
 		}
@@ -383,7 +400,7 @@ static int paths(const gctx *c, const char *which, int json)
 				uint32_t s = p[k].nodes[j], d = p[k].nodes[j + 1];
 				for (size_t li = g->out_start[s]; li < g->out_start[s + 1]; li++)
 					if (g->links[li].dst == d && kept_link(c, li)) {
-						json_array_append_new(ws, json_real((double)g->links[li].weight));
+						json_array_append_new(ws, weight_json(g->links[li].weight));
 						break;
 					}
 			}
