@@ -248,7 +248,8 @@ PY
 )
 check_eq "paths-pruned: only kept nodes and links, as python finds them" same "$r"
 
-# a broken file with a cycle: the search ends; nodes on the cycle carry no path
+# a broken file with a cycle (1 -> 2 -> 1): the search ends; the cycle is cut
+# at its first node (its link in from 2 dropped), which becomes a source
 cat >"$TMP/cycle.json" <<'J'
 {"nodes":[{"node_id":"E_9_0","feature_type":"embedding","layer":"E","ctx_idx":0},
 {"node_id":"1_1_0","feature_type":"cross layer transcoder","layer":"1","ctx_idx":0},
@@ -259,7 +260,7 @@ cat >"$TMP/cycle.json" <<'J'
 J
 "$FS" graph "$TMP/cycle.json" --paths x --json >"$TMP/cycle.out" 2>&1
 r=$($PY -c 'import json,sys; p=json.load(open(sys.argv[1]))["paths"]; print([(x["nodes"], x["score"]) for x in p])' "$TMP/cycle.out" 2>&1)
-check_eq paths-cycle "[(['E_9_0', '3_5_0'], 0.5)]" "$r"
+check_eq paths-cycle "[(['1_1_0', '2_1_0', '3_5_0'], 2.0), (['E_9_0', '3_5_0'], 0.5)]" "$r"
 
 # ------------------------------------------------------------ DOT and Mermaid
 for F in "$CLT" "$QW"; do
