@@ -639,7 +639,7 @@ static int load_text(loader *L)
 				goto out;
 			}
 			char key[16] = "";
-			if (c.str.len < sizeof key)
+			if (c.str.len && c.str.len < sizeof key)
 				memcpy(key, c.str.p, c.str.len), key[c.str.len] = 0;
 			jscan_ws(&c);
 			if (c.p >= c.end || *c.p++ != ':') {
