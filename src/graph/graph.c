@@ -7,9 +7,10 @@
  * product of its links' weights. Because weights can be larger than 1 in
  * magnitude, a longer path can score more than its prefix, so a plain
  * best-first walk would not find the strongest first. Instead, over the
- * kept links (a DAG: links go up the layers; nodes on a cycle, which only a
- * broken file has, are left out), best[v] is the largest |product| of any
+ * kept links (a DAG: links go up the layers), best[v] is the largest |product| of any
  * path from a source to v (1 at a source: a node with no kept link in).
+ * (A cycle, which only a broken file has, is cut where the topological
+ * order stalls, so the walk stays a DAG.)
  * The search walks back from the logit and orders partial paths by
  * |product so far| * best[v]: an exact bound, and one reached, so the
  * paths come out strongest first and every pop of a source is the next
@@ -138,65 +139,106 @@ static hent heap_pop(heap *h)
 	return top;
 }
 
-static int link_ok(const graph *g, size_t li, const uint8_t *node_keep, const uint8_t *link_keep)
+/* A link the search may walk: kept, from a kept node, and not cut to break
+ * a cycle. */
+typedef struct {
+	const uint8_t *node_keep, *link_keep; /* NULL: everything */
+	uint8_t *cut;                         /* NULL: no cycle was met */
+} walk;
+
+static int link_ok(const graph *g, size_t li, const walk *w)
 {
-	if (link_keep && !link_keep[li])
+	if ((w->link_keep && !w->link_keep[li]) || (w->cut && w->cut[li]))
 		return 0;
-	return !node_keep || node_keep[g->links[li].src];
+	return !w->node_keep || w->node_keep[g->links[li].src];
 }
 
-/* best[v] over kept nodes and links, in topological order (Kahn); nodes on
- * or after a cycle get 0. has_in[v]: v has a kept link in. -1 when out of
- * memory. */
-static int best_products(const graph *g, const uint8_t *node_keep, const uint8_t *link_keep, double *best,
-			 uint8_t *has_in)
+/* best[v] over the walk's nodes and links, in topological order (Kahn).
+ * A broken file's cycle is cut where the walk stalls: the lowest node left
+ * loses its links in from the nodes left (w->cut), so that every node keeps
+ * the paths that do not go round. has_in[v]: v has a link in. -1 when out
+ * of memory. */
+static int best_products(const graph *g, walk *w, double *best, uint8_t *has_in)
 {
 	size_t nn = g->nnodes;
 	uint32_t *indeg = calloc(nn ? nn : 1, sizeof *indeg);
 	uint32_t *queue = malloc((nn ? nn : 1) * sizeof *queue);
-	if (!indeg || !queue) {
+	uint8_t *done = calloc(nn ? nn : 1, 1);
+	if (!indeg || !queue || !done) {
 		free(indeg);
 		free(queue);
+		free(done);
 		return -1;
 	}
+	size_t want = 0;
 	for (size_t v = 0; v < nn; v++) {
 		best[v] = 0;
-		has_in[v] = 0;
-		if (node_keep && !node_keep[v])
+		if (w->node_keep && !w->node_keep[v])
 			continue;
+		want++;
 		for (size_t j = g->in_start[v]; j < g->in_start[v + 1]; j++)
-			if (link_ok(g, g->in_order[j], node_keep, link_keep)) {
-				indeg[v]++;
-				has_in[v] = 1;
-			}
+			indeg[v] += (uint32_t)link_ok(g, g->in_order[j], w);
 	}
-	size_t qh = 0, qt = 0;
+	size_t qh = 0, qt = 0, next = 0;
 	for (size_t v = 0; v < nn; v++)
-		if ((!node_keep || node_keep[v]) && !indeg[v]) {
-			best[v] = 1;
+		if ((!w->node_keep || w->node_keep[v]) && !indeg[v])
 			queue[qt++] = (uint32_t)v;
+	for (;;) {
+		while (qh < qt) {
+			uint32_t u = queue[qh++];
+			done[u] = 1;
+			/* its best: from the links in that are walked (all of them done) */
+			double b = 0;
+			int any = 0;
+			for (size_t j = g->in_start[u]; j < g->in_start[u + 1]; j++) {
+				size_t li = g->in_order[j];
+				if (!link_ok(g, li, w))
+					continue;
+				any = 1;
+				double c = best[g->links[li].src] * fabs((double)g->links[li].weight);
+				if (c > b)
+					b = c;
+			}
+			best[u] = any ? b : 1;
+			for (size_t li = g->out_start[u]; li < g->out_start[u + 1]; li++) {
+				if (!link_ok(g, li, w))
+					continue;
+				uint32_t v = g->links[li].dst;
+				if (w->node_keep && !w->node_keep[v])
+					continue;
+				if (--indeg[v] == 0)
+					queue[qt++] = v;
+			}
 		}
-	while (qh < qt) {
-		uint32_t u = queue[qh++];
-		for (size_t li = g->out_start[u]; li < g->out_start[u + 1]; li++) {
-			if (!link_ok(g, li, node_keep, link_keep))
-				continue;
-			uint32_t v = g->links[li].dst;
-			if (node_keep && !node_keep[v])
-				continue;
-			double c = best[u] * fabs((double)g->links[li].weight);
-			if (c > best[v])
-				best[v] = c;
-			if (--indeg[v] == 0)
-				queue[qt++] = v;
+		if (qt >= want)
+			break;
+		/* a cycle: cut the links into the first node left from nodes left */
+		while (next < nn && (done[next] || (w->node_keep && !w->node_keep[next]) || !indeg[next]))
+			next++;
+		if (next >= nn)
+			break;
+		if (!w->cut && !(w->cut = calloc(g->nlinks ? g->nlinks : 1, 1))) {
+			free(indeg);
+			free(queue);
+			free(done);
+			return -1;
 		}
+		for (size_t j = g->in_start[next]; j < g->in_start[next + 1]; j++) {
+			size_t li = g->in_order[j];
+			if (link_ok(g, li, w) && !done[g->links[li].src])
+				w->cut[li] = 1;
+		}
+		indeg[next] = 0;
+		queue[qt++] = (uint32_t)next;
 	}
-	/* nodes never reached (on or after a cycle) carry no path */
-	for (size_t v = 0; v < nn; v++)
-		if (indeg[v])
-			best[v] = 0;
+	for (size_t v = 0; v < nn; v++) {
+		has_in[v] = 0;
+		for (size_t j = g->in_start[v]; j < g->in_start[v + 1] && !has_in[v]; j++)
+			has_in[v] = (uint8_t)link_ok(g, g->in_order[j], w);
+	}
 	free(indeg);
 	free(queue);
+	free(done);
 	return 0;
 }
 
@@ -208,9 +250,11 @@ int graph_paths(const graph *g, size_t logit, int k, const uint8_t *node_keep, c
 		return 0;
 	double *best = malloc((g->nnodes ? g->nnodes : 1) * sizeof *best);
 	uint8_t *has_in = malloc(g->nnodes ? g->nnodes : 1);
-	if (!best || !has_in || best_products(g, node_keep, link_keep, best, has_in) != 0) {
+	walk w = {node_keep, link_keep, NULL};
+	if (!best || !has_in || best_products(g, &w, best, has_in) != 0) {
 		free(best);
 		free(has_in);
+		free(w.cut);
 		return -1;
 	}
 	graph_path *res = calloc((size_t)k, sizeof *res);
@@ -246,7 +290,7 @@ int graph_paths(const graph *g, size_t logit, int k, const uint8_t *node_keep, c
 		size_t v = s.node;
 		for (size_t j = g->in_start[v]; j < g->in_start[v + 1]; j++) {
 			size_t li = g->in_order[j];
-			if (!link_ok(g, li, node_keep, link_keep))
+			if (!link_ok(g, li, &w))
 				continue;
 			uint32_t u = g->links[li].src;
 			double prod = s.prod * (double)g->links[li].weight;
@@ -276,6 +320,7 @@ int graph_paths(const graph *g, size_t logit, int k, const uint8_t *node_keep, c
 	free(st);
 	free(best);
 	free(has_in);
+	free(w.cut);
 	if (oom) {
 		graph_paths_free(res, found);
 		return -1;

@@ -82,6 +82,7 @@ typedef struct graph {
 	uint32_t *id_hash; /* open-addressing table of node_id: node index + 1,
 	                      0 empty; id_hash_cap a power of two (added) */
 	size_t id_hash_cap;
+	uint32_t *id_tag;  /* each slot's hash's upper half (added) */
 	int logit_layer;   /* the logits' layer as the file gives it, -1 when
 	                      there are none (added) */
 } graph;
@@ -93,6 +94,10 @@ int graph_load(const char *path, graph **out, char *err, size_t errlen);
  * file name errors give (added: the fuzz target, tests). */
 int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err,
                    size_t errlen);
+/* graph_load reporting how far it has read through p (core/progress.h; NULL:
+ * silent), for the front ends of big files (added). */
+struct fs_progress;
+int graph_load_progress(const char *path, graph **out, struct fs_progress *p, char *err, size_t errlen);
 void graph_free(graph *g);
 
 /* The node whose node_id is id (also accepted: its jsNodeId, or

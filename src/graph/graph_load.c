@@ -43,73 +43,9 @@
 #include "core/escape.h"
 #include "core/jscan.h"
 #include "core/number.h"
+#include "core/progress.h"
 #include "core/util.h"
-
-const char *graph_kind_name(graph_kind k)
-{
-	switch (k) {
-	case GRAPH_FEATURE: return "feature";
-	case GRAPH_ERROR: return "error";
-	case GRAPH_EMBED: return "embedding";
-	case GRAPH_LOGIT: return "logit";
-	default: return "?";
-	}
-}
-
-/* ------------------------------------------------------------ the id hash */
-
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h ^ (h >> 29);
-}
-
-/* The node whose node_id is s[0..n), or SIZE_MAX. */
-static size_t id_lookup(const graph *g, const char *s, size_t n)
-{
-	if (!g->id_hash_cap)
-		return SIZE_MAX;
-	size_t mask = g->id_hash_cap - 1, h = (size_t)hash_bytes(s, n) & mask;
-	for (;;) {
-		uint32_t v = g->id_hash[h];
-		if (!v)
-			return SIZE_MAX;
-		const char *id = g->nodes[v - 1].id;
-		if (strlen(id) == n && !memcmp(id, s, n))
-			return v - 1;
-		h = (h + 1) & mask;
-	}
-}
-
-/* Insert node i; 0, or -1 when its id is taken. */
-static int id_insert(graph *g, size_t i)
-{
-	const char *id = g->nodes[i].id;
-	size_t n = strlen(id), mask = g->id_hash_cap - 1, h = (size_t)hash_bytes(id, n) & mask;
-	while (g->id_hash[h]) {
-		if (!strcmp(g->nodes[g->id_hash[h] - 1].id, id))
-			return -1;
-		h = (h + 1) & mask;
-	}
-	g->id_hash[h] = (uint32_t)(i + 1);
-	return 0;
-}
-
-static void id_rehash(graph *g, size_t want)
-{
-	size_t cap = 16;
-	while (cap < want * 2)
-		cap *= 2;
-	free(g->id_hash);
-	g->id_hash = xcalloc(cap, sizeof *g->id_hash);
-	g->id_hash_cap = cap;
-	for (size_t i = 0; i < g->nnodes; i++)
-		id_insert(g, i);
-}
+#include "graph/graph_int.h"
 
 /* ------------------------------------------------------------ errors */
 
@@ -123,7 +59,15 @@ typedef struct {
 	int have_nodes;
 	const char *links_at, *links_end; /* links seen before nodes */
 	size_t cap_nodes, cap_links;
+	fs_progress *prog;    /* NULL: silent */
 } loader;
+
+/* How far the reader is, every so often. */
+static void report(loader *L, const char *at)
+{
+	if (L->prog)
+		progress_update(L->prog, (int64_t)(at - L->text), (int64_t)L->len);
+}
 
 static long line_of(const loader *L, const char *p)
 {
@@ -458,6 +402,8 @@ static int read_nodes(loader *L, jscan *c)
 		json_t *o = json_loadb(v0, (size_t)(c->p - v0), JSON_DECODE_ANY, &je);
 		if (!o)
 			return bad(L, v0, "nodes", "not valid JSON here");
+		if (!(i & 4095))
+			report(L, v0);
 		int rc = read_node(L, o, v0, i++);
 		json_decref(o);
 		if (rc)
@@ -476,14 +422,14 @@ static int read_nodes(loader *L, jscan *c)
 	graph *g = L->g;
 	/* id_rehash inserts every node but a repeated id: count what the table
 	 * holds */
-	id_rehash(g, g->nnodes);
+	graph_id_rehash(g, g->nnodes);
 	size_t held = 0;
 	for (size_t h = 0; h < g->id_hash_cap; h++)
 		held += g->id_hash[h] != 0;
 	if (held != g->nnodes) {
 		/* find the first repeat for the message */
 		for (size_t j = 0; j < g->nnodes; j++)
-			if (id_lookup(g, g->nodes[j].id, strlen(g->nodes[j].id)) != j) {
+			if (graph_id_lookup(g, g->nodes[j].id, strlen(g->nodes[j].id)) != j) {
 				char f[64], *q = quote(g->nodes[j].id, strlen(g->nodes[j].id));
 				snprintf(f, sizeof f, "nodes[%zu].node_id", j);
 				bad(L, NULL, f, "\"%s\" is the id of an earlier node too", q);
@@ -510,14 +456,17 @@ static int read_links(loader *L, jscan *c)
 		c->p++;
 		return 0;
 	}
-	size_t i = 0;
+	size_t i = 0, last[2] = {SIZE_MAX, SIZE_MAX};
 	char f[64];
 	for (;; i++) {
 		jscan_ws(c);
 		const char *e0 = c->p;
-		snprintf(f, sizeof f, "links[%zu]", i);
-		if (c->p >= c->end || *c->p != '{')
+		if (!(i & 65535))
+			report(L, e0);
+		if (c->p >= c->end || *c->p != '{') {
+			snprintf(f, sizeof f, "links[%zu]", i);
 			return bad(L, e0, f, c->p >= c->end ? "the file ends inside it (truncated)" : "not an object");
+		}
 		c->p++;
 		size_t ends[2] = {SIZE_MAX, SIZE_MAX};
 		double w = 0;
@@ -545,17 +494,24 @@ static int read_links(loader *L, jscan *c)
 				const char *v0 = c->p;
 				if (which == 0 || which == 1) {
 					const char *key = which ? "target" : "source";
-					snprintf(f, sizeof f, "links[%zu].%s", i, key);
 					c->str.len = 0;
 					if (c->p >= c->end || *c->p != '"') {
 						if (jscan_skip(c, 0) != 0)
 							goto syntax;
+						snprintf(f, sizeof f, "links[%zu].%s", i, key);
 						return bad(L, v0, f, "not a string");
 					}
 					if (jscan_string(c, 1) != 0)
 						goto syntax;
-					size_t k = id_lookup(g, c->str.p ? c->str.p : "", c->str.len);
+					/* files list a target's links together: the last
+					 * node named at this end is tried first */
+					size_t k = last[which];
+					const char *s = c->str.p ? c->str.p : "";
+					if (k == SIZE_MAX || strncmp(g->nodes[k].id, s, c->str.len) != 0 ||
+					    g->nodes[k].id[c->str.len] != 0)
+						k = last[which] = graph_id_lookup(g, s, c->str.len);
 					if (k == SIZE_MAX) {
+						snprintf(f, sizeof f, "links[%zu].%s", i, key);
 						char *q = quote(c->str.p ? c->str.p : "", c->str.len);
 						bad(L, v0, f, "no node has the id \"%s\"", q);
 						free(q);
@@ -563,8 +519,8 @@ static int read_links(loader *L, jscan *c)
 					}
 					ends[which] = k;
 				} else if (which == 2) {
-					snprintf(f, sizeof f, "links[%zu].weight", i);
 					if (jscan_number(c, &w) != 0) {
+						snprintf(f, sizeof f, "links[%zu].weight", i);
 						int num = c->p < c->end && (*c->p == '-' || (*c->p >= '0' && *c->p <= '9'));
 						c->p = v0;
 						if (jscan_skip(c, 0) != 0)
@@ -585,9 +541,12 @@ static int read_links(loader *L, jscan *c)
 				}
 				goto syntax;
 			}
-		snprintf(f, sizeof f, "links[%zu]", i);
 		if (ends[0] == SIZE_MAX || ends[1] == SIZE_MAX || !have_w)
-			return bad(L, e0, f, "no %s", ends[0] == SIZE_MAX ? "source" : ends[1] == SIZE_MAX ? "target" : "weight");
+		{
+			snprintf(f, sizeof f, "links[%zu]", i);
+			return bad(L, e0, f, "no %s",
+			           ends[0] == SIZE_MAX ? "source" : ends[1] == SIZE_MAX ? "target" : "weight");
+		}
 		if (g->nlinks >= UINT32_MAX - 1)
 			return bad(L, e0, "links", "more than 4 billion links");
 		if (g->nlinks == L->cap_links) {
@@ -607,92 +566,8 @@ static int read_links(loader *L, jscan *c)
 		goto syntax;
 	}
 syntax:
+	snprintf(f, sizeof f, "links[%zu]", i);
 	return bad(L, c->p, f, c->p >= c->end ? "the file ends inside it (truncated)" : "not valid JSON here");
-}
-
-/* ------------------------------------------------------------ order */
-
-typedef struct {
-	float key;    /* |weight| */
-	uint32_t other; /* the other end, for ties */
-	uint32_t idx;
-} sort_ent;
-
-static int ent_cmp(const void *a, const void *b)
-{
-	const sort_ent *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	if (x->other != y->other)
-		return x->other < y->other ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
-}
-
-/* Links by source, strongest first; in_order by target, strongest first. */
-static void build_order(graph *g)
-{
-	size_t nn = g->nnodes, nl = g->nlinks;
-	g->out_start = xcalloc(nn + 1, sizeof *g->out_start);
-	g->in_start = xcalloc(nn + 1, sizeof *g->in_start);
-	g->in_order = xmalloc((nl ? nl : 1) * sizeof *g->in_order);
-	for (size_t i = 0; i < nl; i++)
-		g->out_start[g->links[i].src + 1]++;
-	for (size_t i = 0; i < nn; i++)
-		g->out_start[i + 1] += g->out_start[i];
-	graph_link *sorted = xmalloc((nl ? nl : 1) * sizeof *sorted);
-	size_t *fill = xmalloc((nn + 1) * sizeof *fill);
-	memcpy(fill, g->out_start, (nn + 1) * sizeof *fill);
-	for (size_t i = 0; i < nl; i++)
-		sorted[fill[g->links[i].src]++] = g->links[i];
-	free(g->links);
-	g->links = sorted;
-	sort_ent *tmp = NULL;
-	size_t tcap = 0;
-	for (size_t s = 0; s < nn; s++) {
-		size_t a = g->out_start[s], n = g->out_start[s + 1] - a;
-		if (n < 2)
-			continue;
-		if (n > tcap) {
-			tcap = n;
-			tmp = xrealloc(tmp, tcap * sizeof *tmp);
-		}
-		for (size_t j = 0; j < n; j++)
-			tmp[j] = (sort_ent){fabsf(g->links[a + j].weight), g->links[a + j].dst, (uint32_t)j};
-		qsort(tmp, n, sizeof *tmp, ent_cmp);
-		graph_link *cp = xmalloc(n * sizeof *cp);
-		for (size_t j = 0; j < n; j++)
-			cp[j] = g->links[a + tmp[j].idx];
-		memcpy(g->links + a, cp, n * sizeof *cp);
-		free(cp);
-	}
-	for (size_t i = 0; i < nl; i++)
-		g->in_start[g->links[i].dst + 1]++;
-	for (size_t i = 0; i < nn; i++)
-		g->in_start[i + 1] += g->in_start[i];
-	memcpy(fill, g->in_start, (nn + 1) * sizeof *fill);
-	for (size_t i = 0; i < nl; i++)
-		g->in_order[fill[g->links[i].dst]++] = i;
-	for (size_t d = 0; d < nn; d++) {
-		size_t a = g->in_start[d], n = g->in_start[d + 1] - a;
-		if (n < 2)
-			continue;
-		if (n > tcap) {
-			tcap = n;
-			tmp = xrealloc(tmp, tcap * sizeof *tmp);
-		}
-		for (size_t j = 0; j < n; j++) {
-			const graph_link *l = &g->links[g->in_order[a + j]];
-			tmp[j] = (sort_ent){fabsf(l->weight), l->src, (uint32_t)j};
-		}
-		qsort(tmp, n, sizeof *tmp, ent_cmp);
-		size_t *cp = xmalloc(n * sizeof *cp);
-		for (size_t j = 0; j < n; j++)
-			cp[j] = g->in_order[a + tmp[j].idx];
-		memcpy(g->in_order + a, cp, n * sizeof *cp);
-		free(cp);
-	}
-	free(tmp);
-	free(fill);
 }
 
 /* ------------------------------------------------------------ supernodes */
@@ -764,7 +639,7 @@ static int load_text(loader *L)
 				goto out;
 			}
 			char key[16] = "";
-			if (c.str.len < sizeof key)
+			if (c.str.len && c.str.len < sizeof key)
 				memcpy(key, c.str.p, c.str.len), key[c.str.len] = 0;
 			jscan_ws(&c);
 			if (c.p >= c.end || *c.p++ != ':') {
@@ -850,7 +725,7 @@ static int load_text(loader *L)
 		if (r)
 			goto out;
 	}
-	build_order(g);
+	graph_build_order(g);
 	if (qp && read_qparams(L, qp))
 		goto out;
 	rc = 0;
@@ -861,15 +736,21 @@ out:
 	return rc;
 }
 
-int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err, size_t errlen)
+static int load_mem(const char *name, const char *text, size_t len, graph **out, fs_progress *p, char *err,
+		    size_t errlen)
 {
 	graph *g = xcalloc(1, sizeof *g);
 	g->path = xstrdup(name);
 	g->node_threshold = g->edge_threshold = NAN;
 	g->logit_layer = -1;
-	loader L = {.name = name, .text = text, .len = len, .err = err, .errlen = errlen, .g = g};
+	loader L = {.name = name, .text = text, .len = len, .err = err, .errlen = errlen, .g = g, .prog = p};
 	*out = NULL;
-	if (load_text(&L) != 0) {
+	if (p)
+		progress_start(p, "", "graph %s", name);
+	int rc = load_text(&L);
+	if (p && progress_on(p))
+		progress_end(p, (int64_t)len);
+	if (rc != 0) {
 		graph_free(g);
 		return -1;
 	}
@@ -877,7 +758,17 @@ int graph_load_mem(const char *name, const char *text, size_t len, graph **out, 
 	return 0;
 }
 
+int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err, size_t errlen)
+{
+	return load_mem(name, text, len, out, NULL, err, errlen);
+}
+
 int graph_load(const char *path, graph **out, char *err, size_t errlen)
+{
+	return graph_load_progress(path, out, NULL, err, errlen);
+}
+
+int graph_load_progress(const char *path, graph **out, fs_progress *p, char *err, size_t errlen)
 {
 	*out = NULL;
 	int fd = open(path, O_RDONLY);
@@ -910,64 +801,8 @@ int graph_load(const char *path, graph **out, char *err, size_t errlen)
 		madvise(map, len, MADV_SEQUENTIAL);
 	}
 	close(fd);
-	int rc = graph_load_mem(path, map ? map : "", len, out, err, errlen);
+	int rc = load_mem(path, map ? map : "", len, out, p, err, errlen);
 	if (map)
 		munmap(map, len);
 	return rc;
-}
-
-void graph_free(graph *g)
-{
-	if (!g)
-		return;
-	for (size_t i = 0; i < g->nnodes; i++) {
-		free(g->nodes[i].id);
-		free(g->nodes[i].clerp);
-		free(g->nodes[i].token);
-		free(g->nodes[i].js_id);
-	}
-	free(g->nodes);
-	free(g->links);
-	free(g->out_start);
-	free(g->in_start);
-	free(g->in_order);
-	for (int i = 0; i < g->ntokens; i++)
-		free(g->tokens[i]);
-	free(g->tokens);
-	for (int i = 0; i < g->nsupernodes; i++) {
-		free(g->sn_names[i]);
-		free(g->sn_members[i]);
-	}
-	free(g->sn_names);
-	free(g->sn_members);
-	free(g->sn_count);
-	free(g->id_hash);
-	free(g->path);
-	free(g->slug);
-	free(g->scan);
-	free(g->prompt);
-	free(g->transcoder_set);
-	free(g);
-}
-
-size_t graph_find(const graph *g, const char *id)
-{
-	if (!g || !id)
-		return SIZE_MAX;
-	size_t k = id_lookup(g, id, strlen(id));
-	if (k != SIZE_MAX)
-		return k;
-	for (size_t i = 0; i < g->nnodes; i++)
-		if (g->nodes[i].js_id && g->nodes[i].js_id[0] && !strcmp(g->nodes[i].js_id, id))
-			return i;
-	/* LAYER/INDEX@POS */
-	long long l, x;
-	int pos, used = 0;
-	if (sscanf(id, "%lld/%lld@%d%n", &l, &x, &pos, &used) == 3 && id[used] == 0)
-		for (size_t i = 0; i < g->nnodes; i++) {
-			const graph_node *n = &g->nodes[i];
-			if (n->kind == GRAPH_FEATURE && n->layer == l && n->index == x && n->ctx == pos)
-				return i;
-		}
-	return SIZE_MAX;
 }
