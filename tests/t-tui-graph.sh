@@ -140,6 +140,14 @@ check_grep graph-supernode-glyph '^(out|L[0-9]+|emb) +.*@' "$TMP/group.txt"
 run regroup 100x30 "" --notes "$TMP/n.sqlite" "$FIX" "$GF"
 check_grep graph-supernode-reopened "in supernode 'say four'" "$TMP/regroup.txt"
 
+# qParams.supernodes of the file are shown as supernodes too (and stay
+# out of the notes).
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["qParams"]["supernodes"]=[["from the file", sys.argv[3]]]; json.dump(d, open(sys.argv[2],"w"))' \
+	"$GF" "$TMP/withsn.json" "$TOP"
+run filesn 100x30 "" --notes "$TMP/n3.sqlite" "$FIX" "$TMP/withsn.json"
+check_grep graph-file-supernode "in supernode 'from the file'" "$TMP/filesn.txt"
+check_eq graph-file-supernode-not-saved 0 "$(sqlite3 "$TMP/n3.sqlite" "SELECT count(*) FROM supernodes")"
+
 # Export of the pruned graph, the supernode as a cluster.
 run export 100x30 ":node-more 1|:link-more 1|:graph-export dot $TMP/g.dot|:graph-export mermaid $TMP/g.mmd" \
 	--notes "$TMP/n.sqlite" "$FIX" "$GF"
