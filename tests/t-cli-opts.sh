@@ -25,7 +25,7 @@ check_grep browse-notes-needs-value-line "^featscope: --notes needs a value \(FI
 check_exit browse-colour-takes-no-value 2 "$FS" --no-colour=1 nothing.sqlite
 check_grep browse-colour-no-value-line "^featscope: --no-colour takes no value" "$TMP/.err"
 "$FS" --help | head -1 >"$TMP/u"
-check_eq browse-usage-from-entry "usage: featscope [--no-color] [--notes FILE]... [INDEX]..." "$(cat "$TMP/u")"
+check_eq browse-usage-from-entry "usage: featscope [--no-color] [--notes FILE]... [--sae [FILE:]SAE]... [INDEX | GRAPH.json]..." "$(cat "$TMP/u")"
 
 # number options: one check, one message, for every command
 check_exit steer-temperature-bad 2 "$FS" steer nothing.sqlite --temperature warm

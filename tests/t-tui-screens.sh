@@ -168,3 +168,11 @@ check_grep tui-bad-size-msg 'FEATSCOPE_SIZE' "$TMP/size.err"
 printf '<Nope>\n' >"$TMP/bad.keys"
 FEATSCOPE_SCRIPT=$TMP/bad.keys "$FS" "$FIX" >/dev/null 2>"$TMP/key.err"
 check_grep tui-bad-script-key 'bad.keys:1: script: unknown key' "$TMP/key.err"
+# The graph screen (a real graph: Neuronpedia's gemma-2-2b CLT fixture)
+# over the fixture index: as it opens (tokens across the top, layers by
+# positions, the top logit's paths), with everything kept after walking
+# to a feature, and with a supernode folded.
+GF=$S/tests/fixtures/graphs/123-gemma-2-2b-clt-hp.json
+screen graph-start "$GF" 100x30 $T256 "" --notes "$TMP/graph-notes.sqlite" "$FIX"
+screen graph-walk "$GF" 100x30 $T256 ":node-more 1|:link-more 1|]|]|i" --notes "$TMP/graph-notes.sqlite" "$FIX"
+screen graph-fold "$GF" 100x30 $T256 "v|]|v|:supernode both|z" --notes "$TMP/graph-notes.sqlite" "$FIX"

@@ -138,7 +138,7 @@ static void test_basic(void)
 	}
 	CHECK(!strcmp(notes_path(n), p), "path");
 	CHECK(sql_is(p, "PRAGMA journal_mode", "wal"), "wal-mode");
-	CHECK(sql_is(p, "PRAGMA user_version", "1"), "schema-version");
+	CHECK(sql_is(p, "PRAGMA user_version", "2"), "schema-version");
 
 	fs_note g;
 	CHECK(notes_get(n, "fix/3", &g) == 1 && !strcmp(g.label, "") && !strcmp(g.note, "") &&
@@ -301,7 +301,7 @@ static void test_refuse(void)
 	notes_close(n);
 	sqlite3 *db;
 	sqlite3_open(p, &db);
-	sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL);
+	sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL);
 	sqlite3_close(db);
 	check_refused("newer-version", p, "newer");
 	free(p);
@@ -556,6 +556,59 @@ static void test_index(void)
 	free(p3);
 }
 
+/* Supernodes: saved, read back by slug, replaced, deleted; a version 1
+ * database (as featscope wrote it before the table) keeps its notes and
+ * gets the table when opened. The stored rows are read with SQLite itself. */
+static void test_supernodes(void)
+{
+	char *p = path_in("sn.sqlite"), err[512] = "";
+	fs_notes *n = notes_open(p, "sn", err, sizeof err);
+	CHECK(n != NULL, "sn-open");
+	if (!n)
+		return;
+	CHECK(notes_supernode_put(n, "g1", "say 3", "0_116505_1 1_19591_1") == 0, "sn-put");
+	CHECK(notes_supernode_put(n, "g1", "a first", "E_16_1") == 0, "sn-put2");
+	CHECK(notes_supernode_put(n, "g2", "other", "27_1_3") == 0, "sn-put3");
+	CHECK(notes_supernode_put(n, "g1", "bad\x1bname", "x") != 0, "sn-name-control");
+	CHECK(notes_supernode_put(n, "g1", "", "x") != 0, "sn-name-empty");
+	fs_supernode *sn;
+	int c = notes_supernodes(n, "g1", &sn);
+	CHECK(c == 2 && !strcmp(sn[0].name, "a first") && !strcmp(sn[1].name, "say 3") &&
+		      !strcmp(sn[1].members, "0_116505_1 1_19591_1") && !strcmp(sn[1].slug, "g1"),
+	      "sn-read-by-slug");
+	if (c > 0)
+		notes_supernodes_free(sn, c);
+	CHECK(notes_supernode_put(n, "g1", "say 3", "2_1_1") == 0, "sn-replace");
+	CHECK(sql_is(p, "SELECT members FROM supernodes WHERE slug = 'g1' AND name = 'say 3'", "2_1_1"), "sn-replaced-sql");
+	CHECK(notes_supernode_put(n, "g1", "a first", NULL) == 0, "sn-delete");
+	c = notes_supernodes(n, NULL, &sn);
+	CHECK(c == 2 && !strcmp(sn[0].slug, "g1") && !strcmp(sn[1].slug, "g2"), "sn-all");
+	if (c > 0)
+		notes_supernodes_free(sn, c);
+	put(n, "fix/1", "old label", "", "", 0);
+	notes_close(n);
+	/* back to version 1: no table, user_version 1 */
+	sqlite3 *db;
+	sqlite3_open(p, &db);
+	sqlite3_exec(db, "DROP TABLE supernodes; UPDATE meta SET value = '1' WHERE key = 'version'; PRAGMA user_version = 1",
+		     NULL, NULL, NULL);
+	sqlite3_close(db);
+	CHECK(sql_is(p, "PRAGMA user_version", "1"), "sn-v1-made");
+	n = notes_open(p, "sn", err, sizeof err);
+	CHECK(n != NULL, "sn-v1-opens");
+	if (!n) {
+		printf("# %s\n", err);
+		return;
+	}
+	CHECK(sql_is(p, "PRAGMA user_version", "2"), "sn-v1-migrated");
+	CHECK(sql_is(p, "SELECT label FROM notes WHERE key = 'fix/1'", "old label"), "sn-v1-notes-kept");
+	CHECK(notes_supernode_put(n, "g1", "after", "E_1_0") == 0 &&
+		      sql_is(p, "SELECT count(*) FROM supernodes", "1"),
+	      "sn-v1-table-works");
+	notes_close(n);
+	free(p);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof dir, "%s/fs-unit-notes.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
@@ -568,6 +621,7 @@ int main(void)
 	test_refuse();
 	test_write_failure();
 	test_index();
+	test_supernodes();
 	if (getenv("NOTES_KEEP_TMP"))
 		return unit_failed ? 1 : 0;
 	char *cmd = xasprintf("rm -rf '%s'", dir);

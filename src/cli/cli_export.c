@@ -640,6 +640,26 @@ static int exp_write(fs_index *ix, fs_notes *n, const exp_opts *o, FILE *f)
 			json_decref(l);
 		}
 		notes_strv_free(names, nn);
+		buf_adds(&b, "\n],\"supernodes\":[");
+		/* the graph screen's supernodes, by graph slug (not with --only) */
+		fs_supernode *sn = NULL;
+		int ns = n && !o->only ? notes_supernodes(n, NULL, &sn) : 0;
+		for (int i = 0; i < ns; i++) {
+			json_t *s = json_object(), *m = json_array();
+			json_object_set_new(s, "graph", jw_str(sn[i].slug));
+			json_object_set_new(s, "name", jw_str(sn[i].name));
+			char *save = NULL, *ids = xstrdup(sn[i].members);
+			for (char *t = strtok_r(ids, " ", &save); t; t = strtok_r(NULL, " ", &save))
+				json_array_append_new(m, jw_str(t));
+			free(ids);
+			json_object_set_new(s, "members", m);
+			char *txt = jw_dumps(s, JW_COMPACT, 0);
+			buf_printf(&b, "%s\n%s", i ? "," : "", txt);
+			free(txt);
+			json_decref(s);
+		}
+		if (ns > 0)
+			notes_supernodes_free(sn, ns);
 		buf_adds(&b, "\n]}\n");
 	}
 	exp_flush(o, &b, f);

@@ -45,6 +45,8 @@ typedef struct {
 	int nrecs;
 	imp_list *lists;
 	int nlists;
+	imp_list *sn;    /* supernodes: name, description = the graph's slug, members = node ids */
+	int nsn;
 } imp_doc;
 
 static void imp_free(imp_doc *d)
@@ -63,6 +65,12 @@ static void imp_free(imp_doc *d)
 	}
 	free(d->recs);
 	free(d->lists);
+	for (int i = 0; i < d->nsn; i++) {
+		free(d->sn[i].name);
+		free(d->sn[i].description);
+		notes_strv_free(d->sn[i].members, d->sn[i].nmembers);
+	}
+	free(d->sn);
 }
 
 static imp_rec *imp_add(imp_doc *d)
@@ -236,6 +244,32 @@ static int imp_json(imp_doc *d, const char *text, size_t len)
 			fs_warn("%s: %s: name: '%s' is not a valid list name", d->file, where, il->name);
 			goto out;
 		}
+	}
+	json_t *sns = json_object_get(root, "supernodes");
+	if (sns && !json_is_array(sns)) {
+		fs_warn("%s: supernodes: must be an array", d->file);
+		goto out;
+	}
+	json_array_foreach(sns, i, l) {
+		char where[64];
+		if (!imp_object(d, l, "supernodes", i, where, sizeof where))
+			goto out;
+		d->sn = xrealloc(d->sn, sizeof *d->sn * (size_t)(d->nsn + 1));
+		imp_list *il = &d->sn[d->nsn++];
+		memset(il, 0, sizeof *il);
+		if (jstr(d, l, "name", where, &il->name) < 0 || jstr(d, l, "graph", where, &il->description) < 0 ||
+		    jstrv(d, l, "members", where, &il->members, &il->nmembers) < 0)
+			goto out;
+		const char *why = notes_supernode_name_problem(il->name);
+		if (why) {
+			fs_warn("%s: %s: name: %s", d->file, where, why);
+			goto out;
+		}
+		for (int m = 0; m < il->nmembers; m++)
+			if (!*il->members[m] || strpbrk(il->members[m], " \t\n")) {
+				fs_warn("%s: %s: members: '%s' is not a node id", d->file, where, il->members[m]);
+				goto out;
+			}
 	}
 	rc = 0;
 out:
@@ -565,6 +599,15 @@ int cli_notes_import(const notes_args *a)
 		for (int m = 0; !bad && m < il->nmembers; m++)
 			bad = imp_list_add(n, il->name, il->members[m], &n_added) < 0;
 	}
+	/* supernodes: the file's replace the database's of the same graph and
+	 * name */
+	for (int i = 0; !bad && i < d.nsn; i++) {
+		fs_buf ids = {0};
+		for (int m = 0; m < d.sn[i].nmembers; m++)
+			buf_printf(&ids, "%s%s", m ? " " : "", d.sn[i].members[m]);
+		bad = notes_supernode_put(n, d.sn[i].description, d.sn[i].name, ids.p ? ids.p : "") < 0;
+		buf_free(&ids);
+	}
 	if (!bad)
 		bad = notes_commit(n) < 0;
 	if (bad) {
@@ -577,6 +620,8 @@ int cli_notes_import(const notes_args *a)
 				d.file, unknown, unknown == 1 ? " is" : "s are", a->pos[1]);
 		printf("%s: %d features: %d new, %d updated, %d unchanged; %d list entries added; %d conflict%s\n",
 		       escape_str(d.file), d.nrecs, n_new, n_upd, n_same, n_added, n_conf, n_conf == 1 ? "" : "s");
+		if (d.nsn)
+			printf("%s: %d supernode%s of graphs saved\n", escape_str(d.file), d.nsn, d.nsn == 1 ? "" : "s");
 		rc = n_conf ? FS_EXIT_ERR : FS_EXIT_OK;
 	}
 	notes_close(n);

@@ -43,6 +43,7 @@
 	X(compare)     \
 	X(family)      \
 	X(source)      \
+	X(graph)       \
 	X(export)      \
 	X(notes)       \
 	X(attach)      \

@@ -48,6 +48,9 @@ typedef struct {
 	int target_logit;  /* is_target_logit */
 	char *clerp;       /* the label, may be "" */
 	char *token;       /* logits and embeddings: the token's text, may be "" */
+	char *js_id;       /* jsNodeId, may be "" (added by the engine) */
+	int64_t token_id;  /* logits and embeddings: the token's id (node_id's
+	                      middle part), -1 when unknown (added) */
 } graph_node;
 
 typedef struct {
@@ -76,11 +79,25 @@ typedef struct graph {
 	uint32_t **sn_members; /* node indices of each group */
 	int *sn_count;
 	int nsupernodes;
+	uint32_t *id_hash; /* open-addressing table of node_id: node index + 1,
+	                      0 empty; id_hash_cap a power of two (added) */
+	size_t id_hash_cap;
+	uint32_t *id_tag;  /* each slot's hash's upper half (added) */
+	int logit_layer;   /* the logits' layer as the file gives it, -1 when
+	                      there are none (added) */
 } graph;
 
 /* Reads the graph JSON at path. 0, or -1 with one line in err naming the
  * file and the field. */
 int graph_load(const char *path, graph **out, char *err, size_t errlen);
+/* The same from text in memory (len bytes, no NUL needed); name is the
+ * file name errors give (added: the fuzz target, tests). */
+int graph_load_mem(const char *name, const char *text, size_t len, graph **out, char *err,
+                   size_t errlen);
+/* graph_load reporting how far it has read through p (core/progress.h; NULL:
+ * silent), for the front ends of big files (added). */
+struct fs_progress;
+int graph_load_progress(const char *path, graph **out, struct fs_progress *p, char *err, size_t errlen);
 void graph_free(graph *g);
 
 /* The node whose node_id is id (also accepted: its jsNodeId, or
@@ -112,6 +129,11 @@ typedef struct {
 int graph_paths(const graph *g, size_t logit, int k, const uint8_t *node_keep,
                 const uint8_t *link_keep, graph_path **out);
 void graph_paths_free(graph_path *p, int n);
+
+/* A node's one-line label, raw (not escaped): "L3 #91431 @3: clerp",
+ * "error L24 @3", "emb \"1\" @1", "logit \"4\" p=0.233". snprintf into
+ * buf; returns the full length (added). */
+int graph_node_label(const graph *g, size_t i, char *buf, size_t n);
 
 /* Export of the kept subgraph. Labels go through the one escaping rule;
  * supernodes (names and member node indices) become clusters / subgraphs

@@ -17,6 +17,7 @@
 
 #include "import/import.h"
 #include "index/index.h"
+#include "core/jscan.h"
 #include "tok/tokens.h"
 
 /* ------------------------------------------------------- the readers */
@@ -245,19 +246,15 @@ int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const
 			const float *acts, int nt, double bmin, double bmax, double bfrac,
 			int key, const char *source);
 
-/* A validating JSON scanner over text in memory (json_scan.c). Functions
- * return 0, or -1 on anything they do not accept (the caller then falls
- * back to jansson, which gives the precise message). */
-typedef struct {
-	const char *p;      /* cursor */
-	const char *end;    /* end of the text */
-	fs_buf str;         /* decoded strings, appended when asked */
-} imp_scan;
-void imp_scan_ws(imp_scan *c);                  /* skip white space */
-int imp_scan_string(imp_scan *c, int keep);     /* a string, decoded into str when keep */
-int imp_scan_number(imp_scan *c, double *v);    /* a number (strict grammar) */
-int imp_scan_lit(imp_scan *c, const char *w);   /* true, false or null */
-int imp_scan_skip(imp_scan *c, int depth);      /* any value, checked */
+/* The validating JSON scanner (core/jscan.h) under the importers' names.
+ * Functions return 0, or -1 on anything they do not accept (the caller then
+ * falls back to jansson, which gives the precise message). */
+typedef jscan imp_scan;
+static inline void imp_scan_ws(imp_scan *c) { jscan_ws(c); }
+static inline int imp_scan_string(imp_scan *c, int keep) { return jscan_string(c, keep); }
+static inline int imp_scan_number(imp_scan *c, double *v) { return jscan_number(c, v); }
+static inline int imp_scan_lit(imp_scan *c, const char *w) { return jscan_lit(c, w); }
+static inline int imp_scan_skip(imp_scan *c, int depth) { return jscan_skip(c, depth); }
 
 /* Walk a big single-document JSON file (.gz or plain, plain files are
  * mapped): every top-level member but BIG is parsed into a jansson object

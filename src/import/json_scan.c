@@ -1,9 +1,8 @@
 /*
- * json_scan.c: a small validating JSON scanner (strict grammar, UTF-8
- * checked, strings decoded on request) for the importers' hot paths
- * (activation rows) and for walking big single-document files element by
- * element (imp_json_stream), with jansson parsing one element at a time.
- * Declared in import_int.h.
+ * json_scan.c: walking big single-document JSON files element by element
+ * (imp_json_stream), with jansson parsing one element at a time, and
+ * sniffing a JSON file's keys; both on the validating scanner of
+ * core/jscan.h. Declared in import_int.h.
  */
 #include "import/import_int.h"
 
@@ -19,162 +18,6 @@
 #include "core/number.h"
 #include "core/util.h"
 
-
-void imp_scan_ws(imp_scan *c)
-{
-	while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-		c->p++;
-}
-
-static int hex4(const char *p, uint32_t *v)
-{
-	uint32_t r = 0;
-	for (int i = 0; i < 4; i++) {
-		int c = (unsigned char)p[i], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			d = c - 'A' + 10;
-		else
-			return -1;
-		r = r * 16 + (uint32_t)d;
-	}
-	*v = r;
-	return 0;
-}
-
-/* A string at the cursor, decoded and appended to c->str when keep. */
-int imp_scan_string(imp_scan *c, int keep)
-{
-	if (c->p >= c->end || *c->p != '"')
-		return -1;
-	c->p++;
-	for (;;) {
-		const char *q = c->p;
-		while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
-			q++;
-		if (keep && q > c->p)
-			buf_add(&c->str, c->p, (size_t)(q - c->p));
-		c->p = q;
-		if (q >= c->end)
-			return -1;
-		unsigned char ch = (unsigned char)*q;
-		if (ch == '"') {
-			c->p++;
-			return 0;
-		}
-		if (ch < 0x20)
-			return -1;
-		if (ch >= 0x80) {
-			int l = utf8_len((const unsigned char *)q, (size_t)(c->end - q));
-			if (!l)
-				return -1;
-			if (keep)
-				buf_add(&c->str, q, (size_t)l);
-			c->p += l;
-			continue;
-		}
-		/* an escape */
-		if (q + 1 >= c->end)
-			return -1;
-		char e = q[1], out;
-		c->p += 2;
-		switch (e) {
-		case '"': out = '"'; break;
-		case '\\': out = '\\'; break;
-		case '/': out = '/'; break;
-		case 'b': out = '\b'; break;
-		case 'f': out = '\f'; break;
-		case 'n': out = '\n'; break;
-		case 'r': out = '\r'; break;
-		case 't': out = '\t'; break;
-		case 'u': {
-			uint32_t cp, lo;
-			if (c->end - c->p < 4 || hex4(c->p, &cp) != 0)
-				return -1;
-			c->p += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				if (c->end - c->p < 6 || c->p[0] != '\\' || c->p[1] != 'u' || hex4(c->p + 2, &lo) != 0 ||
-				    lo < 0xdc00 || lo > 0xdfff)
-					return -1;
-				c->p += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-			} else if (cp >= 0xdc00 && cp <= 0xdfff) {
-				return -1;
-			}
-			if (cp == 0)
-				return -1; /* NUL inside a token: leave it to jansson */
-			if (keep) {
-				char u[4];
-				buf_add(&c->str, u, (size_t)utf8_encode(cp, u));
-			}
-			continue;
-		}
-		default:
-			return -1;
-		}
-		if (keep)
-			buf_addc(&c->str, out);
-	}
-}
-
-static int scan_number(imp_scan *c, double *v, int check);
-
-/* A JSON number at the cursor (strict grammar); -1 also for one beyond a
- * float (the readers' checks then judge it through jansson). */
-int imp_scan_number(imp_scan *c, double *v)
-{
-	return scan_number(c, v, 1);
-}
-
-/* The same; check 0: any number (skipping a value, sniffing a format). */
-static int scan_number(imp_scan *c, double *v, int check)
-{
-	const char *q = c->p;
-	if (q < c->end && *q == '-')
-		q++;
-	if (q >= c->end || !(*q >= '0' && *q <= '9'))
-		return -1;
-	if (*q == '0')
-		q++;
-	else
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	if (q < c->end && *q == '.') {
-		q++;
-		if (q >= c->end || !(*q >= '0' && *q <= '9'))
-			return -1;
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	if (q < c->end && (*q == 'e' || *q == 'E')) {
-		q++;
-		if (q < c->end && (*q == '+' || *q == '-'))
-			q++;
-		if (q >= c->end || !(*q >= '0' && *q <= '9'))
-			return -1;
-		while (q < c->end && *q >= '0' && *q <= '9')
-			q++;
-	}
-	/* strtod on a copy: the text may be a mapping with no NUL after it */
-	size_t n = (size_t)(q - c->p);
-	if (n == 1 && *c->p == '0') {
-		*v = 0;
-	} else {
-		char tmp[64];
-		if (n >= sizeof tmp)
-			return -1; /* absurdly long: let jansson judge it */
-		memcpy(tmp, c->p, n);
-		tmp[n] = 0;
-		*v = strtod(tmp, NULL);
-		if (check && !number_float_ok(*v))
-			return -1; /* beyond a float: jansson and the reader's checks judge it */
-	}
-	c->p = q;
-	return 0;
-}
 
 /* Lines up to p, counted from *from (advanced), added to *line. */
 static void count_lines(const char **from, const char *p, long *line)
@@ -227,34 +70,34 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 	}
 	/* pass 1: the top-level members; everything but BIG is parsed */
 	json_t *top = json_object();
-	imp_scan c = {text, text + len, {0}};
+	jscan c = {text, text + len, {0}};
 	const char *big_at = NULL, *big_end = NULL;
 	int ok = 0, rc = 0;
-	imp_scan_ws(&c);
+	jscan_ws(&c);
 	if (c.p < c.end && *c.p == '{') {
 		c.p++;
-		imp_scan_ws(&c);
+		jscan_ws(&c);
 		ok = 1;
 		if (c.p < c.end && *c.p == '}')
 			c.p++;
 		else
 			for (;;) {
-				imp_scan_ws(&c);
+				jscan_ws(&c);
 				c.str.len = 0;
-				if (imp_scan_string(&c, 1) != 0) {
+				if (jscan_string(&c, 1) != 0) {
 					ok = 0;
 					break;
 				}
 				char *key = xstrndup(c.str.p ? c.str.p : "", c.str.len);
-				imp_scan_ws(&c);
+				jscan_ws(&c);
 				if (c.p >= c.end || *c.p++ != ':') {
 					free(key);
 					ok = 0;
 					break;
 				}
-				imp_scan_ws(&c);
+				jscan_ws(&c);
 				const char *v0 = c.p;
-				if (imp_scan_skip(&c, 0) != 0) {
+				if (jscan_skip(&c, 0) != 0) {
 					free(key);
 					ok = 0;
 					break;
@@ -272,7 +115,7 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 					json_object_set_new(top, key, v);
 				}
 				free(key);
-				imp_scan_ws(&c);
+				jscan_ws(&c);
 				if (c.p < c.end && *c.p == ',') {
 					c.p++;
 					continue;
@@ -281,7 +124,7 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 					ok = 0;
 				break;
 			}
-		imp_scan_ws(&c);
+		jscan_ws(&c);
 		if (c.p != c.end)
 			ok = 0;
 	}
@@ -326,23 +169,23 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 	if (big_at) {
 		*found = 1;
 		int obj = *big_at == '{';
-		imp_scan e = {big_at + 1, big_end, {0}};
+		jscan e = {big_at + 1, big_end, {0}};
 		const char *counted = text;
 		long line = 1;
 		size_t i = 0;
-		imp_scan_ws(&e);
+		jscan_ws(&e);
 		while (rc == 0 && e.p < e.end && *e.p != (obj ? '}' : ']')) {
 			char *key = NULL;
 			if (obj) {
 				e.str.len = 0;
-				imp_scan_string(&e, 1);
+				jscan_string(&e, 1);
 				key = xstrndup(e.str.p ? e.str.p : "", e.str.len);
-				imp_scan_ws(&e);
+				jscan_ws(&e);
 				e.p++; /* ':' (checked in pass 1) */
-				imp_scan_ws(&e);
+				jscan_ws(&e);
 			}
 			const char *v0 = e.p;
-			imp_scan_skip(&e, 0);
+			jscan_skip(&e, 0);
 			count_lines(&counted, v0, &line);
 			json_error_t je;
 			json_t *v = json_loadb(v0, (size_t)(e.p - v0), JSON_DECODE_ANY, &je);
@@ -353,10 +196,10 @@ int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_f
 			if (v)
 				json_decref(v);
 			free(key);
-			imp_scan_ws(&e);
+			jscan_ws(&e);
 			if (e.p < e.end && *e.p == ',')
 				e.p++;
-			imp_scan_ws(&e);
+			jscan_ws(&e);
 		}
 		buf_free(&e.str);
 	}
@@ -370,67 +213,6 @@ out:
 	free(heap);
 	return rc;
 }
-
-int imp_scan_lit(imp_scan *c, const char *w)
-{
-	size_t n = strlen(w);
-	if ((size_t)(c->end - c->p) < n || memcmp(c->p, w, n) != 0)
-		return -1;
-	c->p += n;
-	return 0;
-}
-
-/* Skip any value, checking its syntax (depth-limited). */
-int imp_scan_skip(imp_scan *c, int depth)
-{
-	imp_scan_ws(c);
-	if (c->p >= c->end || depth > 64)
-		return -1;
-	double d;
-	switch (*c->p) {
-	case '"':
-		return imp_scan_string(c, 0);
-	case 't': return imp_scan_lit(c, "true");
-	case 'f': return imp_scan_lit(c, "false");
-	case 'n': return imp_scan_lit(c, "null");
-	case '[':
-	case '{': {
-		char close = *c->p == '[' ? ']' : '}';
-		int obj = close == '}';
-		c->p++;
-		imp_scan_ws(c);
-		if (c->p < c->end && *c->p == close) {
-			c->p++;
-			return 0;
-		}
-		for (;;) {
-			if (obj) {
-				imp_scan_ws(c);
-				if (imp_scan_string(c, 0) != 0)
-					return -1;
-				imp_scan_ws(c);
-				if (c->p >= c->end || *c->p++ != ':')
-					return -1;
-			}
-			if (imp_scan_skip(c, depth + 1) != 0)
-				return -1;
-			imp_scan_ws(c);
-			if (c->p >= c->end)
-				return -1;
-			if (*c->p == ',') {
-				c->p++;
-				continue;
-			}
-			if (*c->p++ != close)
-				return -1;
-			return 0;
-		}
-	}
-	default:
-		return scan_number(c, &d, 0);
-	}
-}
-
 
 /* ------------------------------------------------------------ sniffing */
 
@@ -447,36 +229,36 @@ static void add_key(char ***v, int *n, const char *k, size_t len)
  * whose value is an array (or, for a top-level array, of its first
  * element). 0 when the whole value was well formed, -1 when the text
  * ended or broke first. */
-static int sniff_object(imp_scan *c, char ***v, int *n, char ***ev, int *en)
+static int sniff_object(jscan *c, char ***v, int *n, char ***ev, int *en)
 {
 	c->p++;
-	imp_scan_ws(c);
+	jscan_ws(c);
 	if (c->p < c->end && *c->p == '}') {
 		c->p++;
 		return 0;
 	}
 	for (;;) {
-		imp_scan_ws(c);
+		jscan_ws(c);
 		c->str.len = 0;
-		if (imp_scan_string(c, 1) != 0)
+		if (jscan_string(c, 1) != 0)
 			return -1;
 		add_key(v, n, c->str.p ? c->str.p : "", c->str.len);
-		imp_scan_ws(c);
+		jscan_ws(c);
 		if (c->p >= c->end || *c->p++ != ':')
 			return -1;
-		imp_scan_ws(c);
+		jscan_ws(c);
 		if (ev && !*en && c->p < c->end && *c->p == '[') {
-			imp_scan e = *c;
+			jscan e = *c;
 			e.str = (fs_buf){0};
 			e.p++;
-			imp_scan_ws(&e);
+			jscan_ws(&e);
 			if (e.p < e.end && *e.p == '{')
 				sniff_object(&e, ev, en, NULL, NULL);
 			buf_free(&e.str);
 		}
-		if (imp_scan_skip(c, 0) != 0)
+		if (jscan_skip(c, 0) != 0)
 			return -1;
-		imp_scan_ws(c);
+		jscan_ws(c);
 		if (c->p < c->end && *c->p == ',') {
 			c->p++;
 			continue;
@@ -489,16 +271,16 @@ static int sniff_object(imp_scan *c, char ***v, int *n, char ***ev, int *en)
 
 void imp_sniff_json(imp_sniff *s)
 {
-	imp_scan c = {s->head, s->head + s->n, {0}};
-	imp_scan_ws(&c);
+	jscan c = {s->head, s->head + s->n, {0}};
+	jscan_ws(&c);
 	s->top = c.p < c.end ? *c.p : 0;
 	/* the first line alone: a complete object (JSON Lines) or not */
 	const char *nl = memchr(c.p, '\n', (size_t)(c.end - c.p));
 	if (s->top == '{') {
-		imp_scan l = {c.p, nl ? nl : c.end, {0}};
-		s->line1_object = imp_scan_skip(&l, 0) == 0;
+		jscan l = {c.p, nl ? nl : c.end, {0}};
+		s->line1_object = jscan_skip(&l, 0) == 0;
 		if (s->line1_object) {
-			imp_scan_ws(&l);
+			jscan_ws(&l);
 			s->line1_object = l.p == l.end;
 		}
 	}
@@ -528,13 +310,13 @@ void imp_sniff_json(imp_sniff *s)
 			json_decref(root);
 		}
 	} else if (s->top == '[') {
-		imp_scan e = c;
+		jscan e = c;
 		e.p++;
-		imp_scan_ws(&e);
+		jscan_ws(&e);
 		if (e.p < e.end && *e.p == '{')
 			sniff_object(&e, &s->elem_keys, &s->n_elem_keys, NULL, NULL);
 		buf_free(&e.str);
-		s->json_doc = imp_scan_skip(&c, 0) == 0 || c.p >= c.end;
+		s->json_doc = jscan_skip(&c, 0) == 0 || c.p >= c.end;
 	}
 	buf_free(&c.str);
 }

@@ -11,6 +11,9 @@
  *                               step by triggers (external content)
  *   lists(id, name, description, created)
  *   list_members(list, key, pos)
+ *   supernodes(slug, name, members, updated) a graph's groups of nodes
+ *                               (version 2; a version 1 database gets the
+ *                               table when it is first opened writable)
  *
  * This file is the database itself: its schema, opening (and the checks
  * before it), transactions and the index's identity; notes_store.c holds
@@ -92,7 +95,8 @@ static const char notes_schema[] =
 	"  key TEXT NOT NULL,\n"
 	"  pos INTEGER NOT NULL,             -- order of addition within the list\n"
 	"  PRIMARY KEY(list, key)\n"
-	");\n";
+	");\n"
+	NOTES_SUPERNODES_SQL;
 
 /* The tables (and their columns) a database must have to be ours. */
 static const char *const notes_tables[][8] = {
@@ -191,6 +195,33 @@ static int notes_path_readonly(const char *path)
 		 (statvfs(dir, &vf) == 0 && (vf.f_flag & ST_RDONLY));
 	free(dir);
 	return ro;
+}
+
+/* Version 1 to 2: the supernodes table. Inside one transaction that reads
+ * user_version again, so two openers migrate once. */
+static int notes_migrate(fs_notes *n)
+{
+	if (notes_exec(n, "BEGIN IMMEDIATE", "migrate") < 0)
+		return -1;
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(n->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	int bad = 0;
+	if (v == 1) {
+		char *uv = xasprintf("PRAGMA user_version = %d", NOTES_VERSION);
+		bad = notes_exec(n, NOTES_SUPERNODES_SQL, "migrate") < 0 ||
+		      notes_exec(n, "UPDATE meta SET value = '2' WHERE key = 'version'", "migrate") < 0 ||
+		      notes_exec(n, uv, "migrate") < 0;
+		free(uv);
+	}
+	if (bad || notes_exec(n, "COMMIT", "migrate") < 0) {
+		sqlite3_exec(n->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 static int notes_check(const char *path, char *err, size_t errlen)
@@ -424,6 +455,8 @@ fs_notes *notes_open(const char *path, const char *index_identity, char *err, si
 	}
 	sqlite3_finalize(s);
 	if (!state && notes_init(n, index_identity) < 0)
+		goto fail;
+	if (state && !n->readonly && notes_migrate(n) < 0)
 		goto fail;
 	for (int i = 0; i < ST__N; i++)
 		if (sqlite3_prepare_v3(n->db, notes_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &n->st[i], NULL) != SQLITE_OK) {

@@ -111,4 +111,25 @@ char *notes_tags_normalise(const char *tags);
  * not NULL) receives the note as stored after the call (caller frees). */
 int notes_merge(fs_notes *n, const fs_note *base, const fs_note *mine, fs_note *stored);
 
+/* ---- supernodes of attribution graphs (notes_graph.c) ---- */
+
+/* A named group of a graph's nodes, saved by the graph's slug. */
+typedef struct {
+	char *slug;       /* the graph's metadata.slug */
+	char *name;       /* the group's name */
+	char *members;    /* node ids, separated by single spaces */
+	int64_t updated;  /* unix seconds */
+} fs_supernode;
+
+/* What a supernode name is: valid UTF-8 without control characters, 1 to
+ * 200 bytes. NULL when it is one, else why not (static text). */
+const char *notes_supernode_name_problem(const char *name);
+/* The supernodes of the graph slug (slug NULL: of every graph, by slug
+ * then name) into *out (malloc'd); the count, or -1 (notes_errmsg). */
+int notes_supernodes(fs_notes *n, const char *slug, fs_supernode **out);
+/* Save (members "" or NULL: delete) one supernode in its own transaction,
+ * or as part of an open notes_begin group. 0 ok, -1 error. */
+int notes_supernode_put(fs_notes *n, const char *slug, const char *name, const char *members);
+void notes_supernodes_free(fs_supernode *s, int count);
+
 #endif

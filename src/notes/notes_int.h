@@ -13,7 +13,18 @@
 
 #include <sqlite3.h>
 
-#define NOTES_VERSION 1
+#define NOTES_VERSION 2
+
+/* Version 2's table: a graph's supernodes, by the graph's slug; members are
+ * node ids separated by spaces. */
+#define NOTES_SUPERNODES_SQL                                                  \
+	"CREATE TABLE IF NOT EXISTS supernodes(\n"                              \
+	"  slug TEXT NOT NULL,               -- the graph's metadata.slug\n"    \
+	"  name TEXT NOT NULL,\n"                                               \
+	"  members TEXT NOT NULL,            -- node ids, space-separated\n"    \
+	"  updated INTEGER NOT NULL,\n"                                         \
+	"  PRIMARY KEY(slug, name)\n"                                           \
+	");\n"
 #define NOTES_FORMAT "featscope-notes"
 
 /* Prepared statements, made once at open (their SQL: notes_sql in notes.c). */

@@ -64,6 +64,7 @@
 	X(COPY, "copy", GLOBAL, "Y", "copy the selected context or feature's summary to a file (and by OSC 52 when on)") \
 	X(ANALYZE, "analyze", GLOBAL, "A", "run the live model on text you type") \
 	X(STEER, "steer", GLOBAL, "S", "steer generation with the selected feature") \
+	X(GRAPH, "graph", GLOBAL, "R", "open an attribution graph file (:graph FILE.json)") \
 	X(SORT, "sort", LIST, "o", "sort by the next column")                      \
 	X(REVERSE, "reverse", LIST, "O", "reverse the sort order")                 \
 	X(FILTER, "filter", LIST, "f", "filter the list as you type")              \
@@ -90,6 +91,20 @@
 	X(STEER_TEMP, "steer-temperature", STEER, "t", "set the sampling temperature (0 greedy)") \
 	X(STEER_LENGTH, "steer-length", STEER, "l", "set how many tokens are generated") \
 	X(LIST_REMOVE, "list-remove", MINE, "-", "remove the feature from the list it is shown under") \
+	X(GRAPH_NEXT, "node-next", GRAPH, "] l <Right>", "the next node (in the row, then the rows below)") \
+	X(GRAPH_PREV, "node-prev", GRAPH, "[ h <Left>", "the previous node") \
+	X(LINK_IN, "link-in", GRAPH, "i", "follow the strongest kept link into the node") \
+	X(LINK_OUT, "link-out", GRAPH, "o", "follow the strongest kept link out of the node") \
+	X(WALK_BACK, "walk-back", GRAPH, "u <BS>", "back to the node the last link was followed from") \
+	X(NODE_MORE, "node-more", GRAPH, ">", "keep more nodes: raise the influence threshold by 0.05 (:node-more T sets it)") \
+	X(NODE_FEWER, "node-fewer", GRAPH, "<lt>", "keep fewer nodes: lower the influence threshold") \
+	X(LINK_MORE, "link-more", GRAPH, "}", "keep more links: raise the link weight threshold by 0.01 (:link-more T sets it)") \
+	X(LINK_FEWER, "link-fewer", GRAPH, "{", "keep fewer links: lower the link weight threshold") \
+	X(MARK, "mark", GRAPH, "v", "mark or unmark the node for a supernode") \
+	X(GROUP, "supernode", GRAPH, "a", "name the marked nodes (or this one) as a supernode, saved in the notes") \
+	X(GROUP_DELETE, "supernode-delete", GRAPH, "X", "remove the supernode the node is in") \
+	X(FOLD, "fold", GRAPH, "z", "fold or unfold the node's supernode") \
+	X(GRAPH_EXPORT, "graph-export", GRAPH, "E", "export the pruned graph (:graph-export dot FILE or mermaid FILE)") \
 	X(SAVE_NOTE, "save-note", NOTE, "<C-s>", "save the note now")              \
 	X(CLOSE_NOTE, "close-note", NOTE, "<Esc> <C-x>", "save the note and close the editor")
 

@@ -414,6 +414,13 @@ static void tui_action(int act, const char *arg)
 	case ACT_STEER:
 		view_open_steer(tui_selected() > 0 ? tui_selected() : 0);
 		break;
+	case ACT_GRAPH:
+		s = arg ? xstrdup(arg) : tui_ask("graph file: ", "");
+		if (s) {
+			view_open_graph(s);
+			free(s);
+		}
+		break;
 	case ACT_NONE:
 		break;
 	default:
@@ -497,19 +504,44 @@ int tui_main(int argc, char **argv)
 	const char **paths = xcalloc((size_t)argc + 1, sizeof *paths);
 	const char **notes_paths = xcalloc((size_t)argc + 1, sizeof *notes_paths);
 	tui_timing_start();
-	tui_opts o = {0, paths, 0, notes_paths, 0};
+	const char **saes = xcalloc((size_t)argc + 1, sizeof *saes);
+	tui_opts o = {0, paths, 0, notes_paths, 0, saes, 0};
 	int rc = tui_opts_parse(argc, argv, &o);
 	if (rc >= 0)
 		goto done;
 	rc = FS_EXIT_OK;
 	int no_color = o.no_color, npaths = o.npaths, nnotes = o.nnotes;
 	char *demo = NULL;
+	/* graph files (FILE.json) open the graph screen; the indexes given
+	 * with them are opened for the feature pages */
+	const char **graphs = xcalloc((size_t)argc + 1, sizeof *graphs);
+	int ngraphs = 0, nix = 0;
+	for (int i = 0; i < npaths; i++) {
+		if (tui_is_graph_path(paths[i]))
+			graphs[ngraphs++] = paths[i];
+		else
+			paths[nix++] = paths[i];
+	}
+	npaths = nix;
+	view_graph_set_saes(o.saes, o.nsaes);
+	for (int i = 0; i < ngraphs; i++) {
+		char gerr[1024];
+		/* the last one is loaded now and shown first; the others are
+		 * checked now and loaded again when opened */
+		if (view_graph_load(graphs[i], gerr, sizeof gerr) != 0) {
+			fs_warn("%s", gerr);
+			free(graphs);
+			rc = FS_EXIT_USAGE;
+			goto done;
+		}
+	}
 	if (!npaths) {
 		demo = tui_demo_path();
 		if (access(demo, R_OK) != 0) {
 			fs_warn("%s: the demo index is not there (not built or not installed); "
 				"name an index: featscope INDEX", demo);
 			free(demo);
+			free(graphs);
 			rc = FS_EXIT_ERR;
 			goto done;
 		}
@@ -527,6 +559,7 @@ int tui_main(int argc, char **argv)
 			fs_warn("%s", err);
 			tui_close_files();
 			free(demo);
+			free(graphs);
 			rc = FS_EXIT_USAGE;
 			goto done;
 		}
@@ -558,6 +591,7 @@ int tui_main(int argc, char **argv)
 		fs_warn("%s", err);
 		tui_close_files();
 		free(demo);
+		free(graphs);
 		rc = FS_EXIT_ERR;
 		goto done;
 	}
@@ -568,6 +602,9 @@ int tui_main(int argc, char **argv)
 		tui_user_labels_sync();
 	}
 	view_open_list();
+	for (int i = 0; i < ngraphs; i++)
+		view_open_graph(graphs[i]);
+	free(graphs);
 	int dirty = 1;
 	const char *idle_env = getenv("FEATSCOPE_IDLE");
 	int idle_ticks = idle_env && strcmp(idle_env, "1") == 0;
@@ -639,6 +676,8 @@ int tui_main(int argc, char **argv)
 		rc = FS_EXIT_ERR;
 	}
 done:
+	view_graph_set_saes(NULL, 0);
+	free(saes);
 	free(paths);
 	free(notes_paths);
 	return rc;

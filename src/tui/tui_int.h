@@ -20,9 +20,13 @@ typedef struct {
 	int npaths;
 	const char **notes; /* the --notes files in order: the first for the first index, ... */
 	int nnotes;
+	const char **saes;  /* --sae: the dictionaries that hold a graph's features */
+	int nsaes;
 } tui_opts;
 int tui_opts_parse(int argc, char **argv, tui_opts *o);
 int tui_usage(void);
+/* A browser argument that is a graph file (FILE.json), not an index. */
+int tui_is_graph_path(const char *path);
 char *tui_demo_path(void);
 
 /* tui_timing.c (FEATSCOPE_TIMING): start at entry, a key read, a frame

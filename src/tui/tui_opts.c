@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,7 +41,8 @@ char *tui_demo_path(void)
 #define BROWSE_OPTS(X) \
 	X(BR_NOCOLOR, "no-color", 0, OPT_FLAG, NULL, 0, 0, "no colours (NO_COLOR in the environment does the same)") \
 	X(BR_NOCOLOUR, "no-colour", 0, OPT_FLAG, NULL, 0, 0, NULL) \
-	X(BR_NOTES, "notes", 0, OPT_STR | OPT_MANY, "FILE", 0, 0, "the notes database of the next index (one each, in order)")
+	X(BR_NOTES, "notes", 0, OPT_STR | OPT_MANY, "FILE", 0, 0, "the notes database of the next index (one each, in order)") \
+	X(BR_SAE, "sae", 0, OPT_STR | OPT_MANY, "[FILE:]SAE", 0, 0, "a dictionary that holds a graph's transcoder features (one per layer)")
 CLI_OPTIONS(browse_opts, BROWSE_OPTS);
 
 static int browse_run(const cmd_entry *e, int argc, char **argv)
@@ -50,8 +52,8 @@ static int browse_run(const cmd_entry *e, int argc, char **argv)
 }
 
 const cmd_entry cmd_browse_entry = {
-	.name = "", .args = "[INDEX]...", .opts = browse_opts, .run_argv = browse_run,
-	.summary = "browse INDEX (default: the shipped demo index); with several, in one session",
+	.name = "", .args = "[INDEX | GRAPH.json]...", .opts = browse_opts, .run_argv = browse_run,
+	.summary = "browse INDEX (default: the shipped demo index); with several, in one session; a GRAPH.json opens the graph screen",
 	.min_args = 0, .max_args = -1, .hidden = 1,
 };
 
@@ -69,6 +71,12 @@ int tui_usage(void)
 	return FS_EXIT_USAGE;
 }
 
+int tui_is_graph_path(const char *path)
+{
+	size_t n = strlen(path);
+	return n > 5 && strcasecmp(path + n - 5, ".json") == 0;
+}
+
 int tui_opts_parse(int argc, char **argv, tui_opts *o)
 {
 	cli_parser p;
@@ -80,6 +88,7 @@ int tui_opts_parse(int argc, char **argv, tui_opts *o)
 		case BR_NOCOLOR:
 		case BR_NOCOLOUR: o->no_color = 1; break;
 		case BR_NOTES: o->notes[o->nnotes++] = p.val; break;
+		case BR_SAE: o->saes[o->nsaes++] = p.val; break;
 		}
 	}
 	if (stop >= 0)

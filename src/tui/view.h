@@ -59,6 +59,7 @@ typedef struct tui_file {
 	X(FAMILY, family, "family", "Family", (int64_t fid))                          \
 	X(PROMPT, prompt, "analyze", "Live prompt", (int64_t pin, const char *text)) \
 	X(STEER, steer, "steer", "Steering", (int64_t fid))                           \
+	X(GRAPH, graph, "graph", "Attribution graph", (const char *path))             \
 	X(HELP, help, "help: keys (Enter runs one, q closes)", "Help", (view_kind from))
 
 /* A screen, or VIEW_GLOBAL: the scope of the keys that work everywhere. */
@@ -219,6 +220,13 @@ void view_compare_forget(const fs_index *ix);
 /* view_prompt.c: wait (10 s at most) for the analysis workers of closed
  * prompt screens, whose plans point into their index: before it closes. */
 void view_prompt_wait_workers(void);
+/* view_graph.c: load the graph file at path now (the command line's
+ * check before the screen starts); the next view_open_graph of that path
+ * takes it. 0, or -1 with one line in err. */
+int view_graph_load(const char *path, char *err, size_t errlen);
+/* The dictionaries named with --sae (FILE:SAE or SAE) that hold the
+ * graphs' transcoder features; the array must outlive the browser. */
+void view_graph_set_saes(const char **names, int n);
 /* Run an action as its key would: the top view's handler first, then
  * the global actions (tui.c; the help screen's Enter). */
 void tui_run(int act);
