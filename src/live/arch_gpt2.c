@@ -212,6 +212,12 @@ static int g2_hook(void *user, int layer, live_hook_kind kind, float *x, int row
 	gpt2_live *m = user;
 	if (!x)
 		return live_hooks_want(&m->base, m->hook, kind, layer);
+	if (kind == LIVE_RESID_PRE) {
+		/* a pass for its hooks stops before the first block it needs not */
+		if (layer >= m->base.run_blocks)
+			return 1;
+		m->base.blocks_run++;
+	}
 	if (!live_hooks_want(&m->base, m->hook, kind, layer))
 		return 0;
 	/* rows are the new positions; the cache held pos before them */
@@ -246,7 +252,8 @@ static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *ho
 		lg = m->lg;
 	}
 	int rc = gpt2_prefill(m->g, m->cache, m->ids32, T + b, g2_hook, m, lg, e, sizeof e);
-	if (rc != 0)
+	/* 1: stopped by g2_hook after the pass's last block (no logits) */
+	if (rc < 0 || (rc > 0 && (logits || lm->run_blocks >= lm->n_layer)))
 		return -1;
 	if (logits && lg != logits)
 		memcpy(logits, lg + (T + b == 1 ? 0 : (size_t)b * V), sizeof(float) * (size_t)T * V);

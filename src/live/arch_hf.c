@@ -813,8 +813,10 @@ static int run(hf_model *m, const int32_t *ids, int R, int lg0, float *logits)
 			for (int i = 0; i < d; i++)
 				x[i] *= es;
 	}
-	for (int l = 0; l < c->L; l++) {
+	int nb = m->base.run_blocks < c->L ? m->base.run_blocks : c->L;
+	for (int l = 0; l < nb; l++) {
 		hf_layer *y = &m->ly[l];
+		m->base.blocks_run++;
 		hooks(m, LIVE_RESID_PRE, l, m->x, R, d, p0);
 		norm_rows(m, m->x, m->h, R, d, y->n1_w, y->n1_b);
 		if (c->f->neox) {
