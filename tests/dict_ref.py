@@ -4,9 +4,9 @@
 #       writes tiny random dictionaries in each real layout: SAELens gated,
 #       transcoder, skip_transcoder, jumprelu_transcoder; Gemma Scope 1
 #       (params.npz, stored, deflated and in zip64 records, in a release's
-#       folder layout);
-#       Gemma Scope 2 (config.json + params.safetensors, an SAE and a
-#       transcoder); Llama Scope (hyperparams.json +
+#       folder layout; a -transcoders release);
+#       Gemma Scope 2 (config.json + params.safetensors, an SAE, a
+#       transcoder and one with an affine skip connection); Llama Scope (hyperparams.json +
 #       checkpoints/final.safetensors, jumprelu with a dataset-wise norm,
 #       topk, a transcoder with different in and out norms, bf16) and
 #       compares TOOL's (tests/dict-tool) encoders (the runtime's and the
@@ -84,6 +84,9 @@ def zip64_npz(path, arrays):
 
 
 def write_gemmascope(d, d_sae, mode, seed=2):
+    """Gemma Scope 1: params.npz; the release's folder says the hook (a
+    -transcoders release: SAELens' jumprelu_transcoder from
+    ln2.hook_normalized to hook_mlp_out, b_dec the output's)."""
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"W_enc": rnd(g, D, d_sae, scale=0.3), "W_dec": rnd(g, d_sae, D, scale=0.3), "b_enc": rnd(g, d_sae, scale=0.2),
@@ -97,19 +100,28 @@ def write_gemmascope(d, d_sae, mode, seed=2):
             "w": {k: v.to(torch.float32).to(F64) for k, v in w.items()}}
 
 
-def write_gemmascope2(d, d_sae, hook_in, hook_out=None, seed=3):
+def write_gemmascope2(d, d_sae, hook_in, hook_out=None, seed=3, affine=False):
+    """Gemma Scope 2; affine: a transcoder with affine_connection true, whose
+    params.safetensors' affine_skip_connection SAELens' Gemma 3 loader
+    reads as W_skip [d_out, d_in] of a jumprelu_skip_transcoder (its
+    output adds x W_skip^T)."""
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"w_enc": rnd(g, D, d_sae, scale=0.3), "w_dec": rnd(g, d_sae, D, scale=0.3), "b_enc": rnd(g, d_sae, scale=0.2),
          "b_dec": rnd(g, D, scale=0.1), "threshold": rnd(g, d_sae, scale=0.3).abs()}
+    if affine:
+        # not symmetric, so reading it transposed fails the test
+        w["affine_skip_connection"] = rnd(g, D, D, scale=0.2) + torch.triu(torch.ones(D, D, dtype=F64), 1) * 0.3
     cfg = {"hf_hook_point_in": hook_in, "hf_hook_point_out": hook_out or hook_in, "width": d_sae,
-           "model_name": "google/gemma-3-tiny", "architecture": "jump_relu", "l0": 7, "affine_connection": False,
+           "model_name": "google/gemma-3-tiny", "architecture": "jump_relu", "l0": 7, "affine_connection": affine,
            "type": "transcoder" if hook_out else "sae"}
     json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
     got = st_write(os.path.join(d, "params.safetensors"), w, "F32")
-    return {"layout": "gemmascope", "arch": "jumprelu", "apply_b_dec": False,
-            "w": {"W_enc": got["w_enc"], "W_dec": got["w_dec"], "b_enc": got["b_enc"], "b_dec": got["b_dec"],
-                  "threshold": got["threshold"]}}
+    out = {"W_enc": got["w_enc"], "W_dec": got["w_dec"], "b_enc": got["b_enc"], "b_dec": got["b_dec"],
+           "threshold": got["threshold"]}
+    if affine:
+        out["W_skip"] = got["affine_skip_connection"]
+    return {"layout": "gemmascope", "arch": "jumprelu", "apply_b_dec": False, "w": out}
 
 
 def write_llamascope(d, d_sae, act, hook_in, hook_out, norm_in, norm_out, dtype="F32", seed=4, log_thr=False):
@@ -191,9 +203,12 @@ LAYOUTS = [
     ("gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_5", write_gemmascope, (64, "stored")),
     ("gemma-scope-2b-pt-mlp-canonical/layer_0/width_16k/average_l0_9", write_gemmascope, (56, "deflate")),
     ("gemma-scope-9b-it-res/layer_0/width_16k/average_l0_3", write_gemmascope, (40, "zip64", 7)),
+    ("gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_7", write_gemmascope, (44, "stored", 8)),
     ("gs2-res", write_gemmascope2, (48, "model.layers.1.output")),
     ("gs2-tc", write_gemmascope2, (40, "model.layers.0.pre_feedforward_layernorm.output",
                                    "model.layers.0.post_feedforward_layernorm.output")),
+    ("gs2-aff", write_gemmascope2, (40, "model.layers.1.pre_feedforward_layernorm.output",
+                                    "model.layers.1.post_feedforward_layernorm.output", 10, True)),
     ("ls-jump", write_llamascope, (64, "jumprelu", "blocks.1.hook_resid_post", "blocks.1.hook_resid_post", 7.5, 7.5)),
     ("ls-topk", write_llamascope, (48, "topk", "blocks.0.hook_resid_pre", "blocks.0.hook_resid_pre", 3.0, 3.0, "BF16")),
     ("ls-tc", write_llamascope, (64, "jumprelu", "blocks.0.ln2.hook_normalized", "blocks.0.hook_mlp_out", 5.5, 0.75,
@@ -234,7 +249,7 @@ def check(tool, work):
         out = os.path.join(work, short + ".dec")
         if c.run("dec-" + short, [tool, "dec", d, xin, str(rows), out]):
             c.cmp("dec-" + short, load_f32(out, y.shape), y)
-        is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "ls-tc")
+        is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "gs2-aff", "ls-tc", "gemma-scope-2b-pt-transcoders")
         if short in ("sl-gated", "ls-jump", "gs2-res"):
             # a dictionary's clamp: the steered input encodes to V at f (the
             # reference encoder on what the hook wrote), for a feature whose

@@ -578,8 +578,9 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 		fs_seterr(err, errlen, "%s: type: '%s' is not supported (sae, transcoder)", name, a);
 		goto out;
 	}
-	if (json_is_true(json_object_get(root, "affine_connection"))) {
-		fs_seterr(err, errlen, "%s: affine_connection: transcoders with an affine skip are not supported", name);
+	json_t *affine = json_object_get(root, "affine_connection");
+	if (affine && !json_is_boolean(affine)) {
+		fs_seterr(err, errlen, "%s: affine_connection: not true or false", name);
 		goto out;
 	}
 	const char *hin = json_string_value(json_object_get(root, "hf_hook_point_in"));
@@ -602,6 +603,17 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 	if (type && !strcmp(type, "transcoder") && !c->transcoder) {
 		fs_seterr(err, errlen, "%s: hf_hook_point_out: a transcoder needs an output point", name);
 		goto out;
+	}
+	/* an affine connection is a skip transcoder's W_skip (SAELens reads
+	 * params.safetensors' affine_skip_connection as W_skip [d_out, d_in]:
+	 * out = z W_dec + b_dec + x W_skip^T) */
+	if (json_is_true(affine)) {
+		if (!c->transcoder) {
+			fs_seterr(err, errlen, "%s: affine_connection: true, but the dictionary reads and writes one point "
+				  "(only a transcoder has an affine skip)", name);
+			goto out;
+		}
+		c->transcoder = SAEL_TC_SKIP;
 	}
 	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, json_string_value(json_object_get(root, "model_name")));
@@ -671,12 +683,19 @@ static int gemmascope_cfg(const char *dir, const char *npz, saelens_cfg *c, char
 			c->layer = layer;
 			return 0;
 		}
-		if (layer >= 0 && site)
-			return fs_seterr(err, errlen, "%s: hook: Gemma Scope transcoders in params.npz are not supported",
-					 npz);
+		if (layer >= 0 && site) {
+			/* -transcoders: read the MLP's input, write its output
+			 * (SAELens' Gemma 2 transcoder loader: jumprelu_transcoder,
+			 * ln2.hook_normalized to hook_mlp_out, no b_dec at the input) */
+			snprintf(c->hook, sizeof c->hook, "blocks.%d.ln2.hook_normalized", layer);
+			snprintf(c->hook_out, sizeof c->hook_out, "blocks.%d.hook_mlp_out", layer);
+			c->transcoder = SAEL_TC_PLAIN;
+			c->layer = layer;
+			return 0;
+		}
 		return fs_seterr(err, errlen, "%s: hook: params.npz does not say where it reads: keep it in its "
 				 "release's folder layout, e.g. gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82 "
-				 "(a folder named gemma-scope-...-res or -mlp, and layer_L)", npz);
+				 "(a folder named gemma-scope-...-res, -mlp or -transcoders, and layer_L)", npz);
 	}
 	snprintf(c->hook, sizeof c->hook, "blocks.%d.hook_resid_post", layer);
 	c->layer = layer;
@@ -825,7 +844,9 @@ int saelens_load_what(const char *dir, int what, saelens_sae *s, char *err, size
 			goto out;
 		if (c->arch == SAEL_JUMPRELU && !(s->threshold = get(&w, n_th, ds, -1, 0, err, errlen)))
 			goto out;
-		if (c->transcoder == SAEL_TC_SKIP && !(s->W_skip = get(&w, "W_skip", dout, di, 0, err, errlen)))
+		if (c->transcoder == SAEL_TC_SKIP &&
+		    !(s->W_skip = get(&w, fmt == SAEL_FMT_GEMMASCOPE2 ? "affine_skip_connection" : "W_skip", dout, di, 0,
+				      err, errlen)))
 			goto out;
 	}
 	rc = 0;
