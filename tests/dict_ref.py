@@ -8,7 +8,8 @@
 #       Gemma Scope 2 (config.json + params.safetensors, an SAE, a
 #       transcoder and one with an affine skip connection); Llama Scope (hyperparams.json +
 #       checkpoints/final.safetensors, jumprelu with a dataset-wise norm,
-#       topk, a transcoder with different in and out norms, bf16) and
+#       topk, a transcoder with different in and out norms, bf16; the SAEs
+#       also against SAELens' reading of the folder, saelens_llamascope) and
 #       compares TOOL's (tests/dict-tool) encoders (the runtime's and the
 #       harvest's), outputs and a transcoder's steering with float64
 #       PyTorch written here from the definitions. Prints "ok NAME" /
@@ -184,6 +185,59 @@ def decode_ref(m, x, z):
     return out
 
 
+def saelens_llamascope(m, x):
+    """SAELens' reading of a Llama Scope folder, written from its loader
+    (sae_lens/loading/pretrained_sae_loaders.py: get_llama_scope_config_from_hf
+    and llama_scope_sae_huggingface_loader; the R1-distill loader's
+    log_jumprelu_threshold) and SAE.fold_activation_norm_scaling_factor(s):
+    W_enc = encoder.weight^T * s, W_dec = decoder.weight^T / s, b_dec =
+    decoder.bias / s, b_enc as stored, the threshold jump_relu_threshold * s
+    for every feature (exp(log_jumprelu_threshold) when stored), s =
+    sqrt(d_model) / dataset_average_activation_norm.in. Its features on raw x
+    and its output; and s."""
+    hp, w = m["hp"], m["w"]
+    s = math.sqrt(hp["d_model"]) / hp["dataset_average_activation_norm"]["in"]
+    pre = x @ (w["encoder.weight"].T * s) + w["encoder.bias"]
+    if "log_jumprelu_threshold" in w:
+        thr = w["log_jumprelu_threshold"].exp()
+    else:
+        thr = torch.full_like(pre[0], hp["jump_relu_threshold"] * s)
+    z = torch.relu(pre) * (pre > thr)
+    return z, z @ (w["decoder.weight"].T / s) + w["decoder.bias"] / s, s
+
+
+def check_saelens_llamascope(c, m, short, z_got, y_got, x):
+    """featscope's Llama Scope fold against SAELens' reading: featscope's
+    features are SAELens' over s (the trained ones over s, as the Llama Scope
+    code's own dataset-norm standardisation folds them), its output SAELens'
+    (an SAE's: one norm in and out). A scalar jump_relu_threshold SAELens
+    multiplies by s; featscope keeps it on the trained pre-activation: where
+    the two gate a feature differently is counted and printed, and every
+    other value must agree."""
+    if z_got is None or y_got is None:
+        print("FAIL saelens-%s: featscope's output missing" % short)
+        c.failed += 1
+        return
+    z_sl, y_sl, s = saelens_llamascope(m, x)
+    same = (z_sl > 0) == (z_got > 0)
+    rows = same.all(1)
+    nd = int((~same).sum())
+    if "log_jumprelu_threshold" in m["w"] and nd:
+        print("FAIL saelens-gates-%s: %d features gated differently with per-feature thresholds" % (short, nd))
+        c.failed += 1
+    if nd:
+        print("# saelens-%s: SAELens gates %d of %d feature activations differently (its threshold %.4g = "
+              "jump_relu_threshold * s, featscope's %.4g); the %d rows where every gate agrees are compared"
+              % (short, nd, same.numel(), m["hp"]["jump_relu_threshold"] * s, m["hp"]["jump_relu_threshold"],
+                 int(rows.sum())))
+    if int(rows.sum()) == 0:
+        print("FAIL saelens-%s: no row where the gates agree" % short)
+        c.failed += 1
+        return
+    c.cmp("saelens-features-" + short, (z_got * s * same)[rows], (z_sl * same)[rows])
+    c.cmp("saelens-output-" + short, y_got[rows], y_sl[rows])
+
+
 def dec_rows(m):
     w = m["w"]
     if m["layout"] == "llamascope":
@@ -211,6 +265,8 @@ LAYOUTS = [
                                     "model.layers.1.post_feedforward_layernorm.output", 10, True)),
     ("ls-jump", write_llamascope, (64, "jumprelu", "blocks.1.hook_resid_post", "blocks.1.hook_resid_post", 7.5, 7.5)),
     ("ls-topk", write_llamascope, (48, "topk", "blocks.0.hook_resid_pre", "blocks.0.hook_resid_pre", 3.0, 3.0, "BF16")),
+    ("ls-log", write_llamascope, (56, "jumprelu", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_pre", 4.0, 4.0,
+                                  "F32", 11, True)),
     ("ls-tc", write_llamascope, (64, "jumprelu", "blocks.0.ln2.hook_normalized", "blocks.0.hook_mlp_out", 5.5, 0.75,
                                  "F32", 6, True)),
 ]
@@ -249,6 +305,9 @@ def check(tool, work):
         out = os.path.join(work, short + ".dec")
         if c.run("dec-" + short, [tool, "dec", d, xin, str(rows), out]):
             c.cmp("dec-" + short, load_f32(out, y.shape), y)
+            if short in ("ls-jump", "ls-log"):
+                check_saelens_llamascope(c, m, short, load_f32(os.path.join(work, short + ".enc"), z.shape),
+                                         load_f32(out, y.shape), x)
         is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "gs2-aff", "ls-tc", "gemma-scope-2b-pt-transcoders")
         if short in ("sl-gated", "ls-jump", "gs2-res"):
             # a dictionary's clamp: the steered input encodes to V at f (the
