@@ -88,6 +88,19 @@ PY
 check_grep "analyze: the stored top contexts' maxima come back" "^compared [1-9][0-9]* bad 0$" stored.out
 
 check "analyze --spans: runs on the Llama folder" "$FS" analyze h.sqlite --spans 3 --spans 5 --above -1 corpus.txt
+# progress on stderr only when it is a terminal: none into a file; under
+# script(1) (a terminal) the bar's last line, and the spans unchanged
+"$FS" analyze h.sqlite --spans 3 --above -1 corpus6.txt >sp.out 2>sp.err
+check "analyze --spans: spans written" test -s sp.out
+check_eq "analyze --spans: no progress when stderr is not a terminal" "" "$(cat sp.err)"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$FS' analyze h.sqlite --spans 3 --above -1 corpus6.txt >sp.tty.out" /dev/null >tty.txt 2>&1 </dev/null
+	check_grep "analyze --spans: progress on a terminal (bytes of the input, tokens, spans)" \
+		"analyze --spans: $(wc -c <corpus6.txt | tr -d ' ') bytes, [0-9]+ tokens, $(wc -l <sp.out | tr -d ' ') spans in [0-9.]+s" tty.txt
+	check "analyze --spans: the spans are the same under a terminal" cmp sp.out sp.tty.out
+else
+	fail "analyze --spans: progress on a terminal" "script(1) is missing (util-linux)"
+fi
 check "steer: generates with a feature clamped" "$FS" steer h.sqlite -f 3=4 -t 6 --prompt "The bridge"
 
 # the browser's live screens on the Llama folder (headless, FEATSCOPE_SCRIPT):
