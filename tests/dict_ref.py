@@ -4,11 +4,12 @@
 #       writes tiny random dictionaries in each real layout: SAELens gated,
 #       transcoder, skip_transcoder, jumprelu_transcoder; Gemma Scope 1
 #       (params.npz, stored, deflated and in zip64 records, in a release's
-#       folder layout);
-#       Gemma Scope 2 (config.json + params.safetensors, an SAE and a
-#       transcoder); Llama Scope (hyperparams.json +
+#       folder layout; a -transcoders release);
+#       Gemma Scope 2 (config.json + params.safetensors, an SAE, a
+#       transcoder and one with an affine skip connection); Llama Scope (hyperparams.json +
 #       checkpoints/final.safetensors, jumprelu with a dataset-wise norm,
-#       topk, a transcoder with different in and out norms, bf16) and
+#       topk, a transcoder with different in and out norms, bf16; the SAEs
+#       also against SAELens' reading of the folder, saelens_llamascope) and
 #       compares TOOL's (tests/dict-tool) encoders (the runtime's and the
 #       harvest's), outputs and a transcoder's steering with float64
 #       PyTorch written here from the definitions. Prints "ok NAME" /
@@ -84,6 +85,9 @@ def zip64_npz(path, arrays):
 
 
 def write_gemmascope(d, d_sae, mode, seed=2):
+    """Gemma Scope 1: params.npz; the release's folder says the hook (a
+    -transcoders release: SAELens' jumprelu_transcoder from
+    ln2.hook_normalized to hook_mlp_out, b_dec the output's)."""
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"W_enc": rnd(g, D, d_sae, scale=0.3), "W_dec": rnd(g, d_sae, D, scale=0.3), "b_enc": rnd(g, d_sae, scale=0.2),
@@ -97,19 +101,28 @@ def write_gemmascope(d, d_sae, mode, seed=2):
             "w": {k: v.to(torch.float32).to(F64) for k, v in w.items()}}
 
 
-def write_gemmascope2(d, d_sae, hook_in, hook_out=None, seed=3):
+def write_gemmascope2(d, d_sae, hook_in, hook_out=None, seed=3, affine=False):
+    """Gemma Scope 2; affine: a transcoder with affine_connection true, whose
+    params.safetensors' affine_skip_connection SAELens' Gemma 3 loader
+    reads as W_skip [d_out, d_in] of a jumprelu_skip_transcoder (its
+    output adds x W_skip^T)."""
     os.makedirs(d, exist_ok=True)
     g = torch.Generator().manual_seed(seed)
     w = {"w_enc": rnd(g, D, d_sae, scale=0.3), "w_dec": rnd(g, d_sae, D, scale=0.3), "b_enc": rnd(g, d_sae, scale=0.2),
          "b_dec": rnd(g, D, scale=0.1), "threshold": rnd(g, d_sae, scale=0.3).abs()}
+    if affine:
+        # not symmetric, so reading it transposed fails the test
+        w["affine_skip_connection"] = rnd(g, D, D, scale=0.2) + torch.triu(torch.ones(D, D, dtype=F64), 1) * 0.3
     cfg = {"hf_hook_point_in": hook_in, "hf_hook_point_out": hook_out or hook_in, "width": d_sae,
-           "model_name": "google/gemma-3-tiny", "architecture": "jump_relu", "l0": 7, "affine_connection": False,
+           "model_name": "google/gemma-3-tiny", "architecture": "jump_relu", "l0": 7, "affine_connection": affine,
            "type": "transcoder" if hook_out else "sae"}
     json.dump(cfg, open(os.path.join(d, "config.json"), "w"))
     got = st_write(os.path.join(d, "params.safetensors"), w, "F32")
-    return {"layout": "gemmascope", "arch": "jumprelu", "apply_b_dec": False,
-            "w": {"W_enc": got["w_enc"], "W_dec": got["w_dec"], "b_enc": got["b_enc"], "b_dec": got["b_dec"],
-                  "threshold": got["threshold"]}}
+    out = {"W_enc": got["w_enc"], "W_dec": got["w_dec"], "b_enc": got["b_enc"], "b_dec": got["b_dec"],
+           "threshold": got["threshold"]}
+    if affine:
+        out["W_skip"] = got["affine_skip_connection"]
+    return {"layout": "gemmascope", "arch": "jumprelu", "apply_b_dec": False, "w": out}
 
 
 def write_llamascope(d, d_sae, act, hook_in, hook_out, norm_in, norm_out, dtype="F32", seed=4, log_thr=False):
@@ -172,6 +185,59 @@ def decode_ref(m, x, z):
     return out
 
 
+def saelens_llamascope(m, x):
+    """SAELens' reading of a Llama Scope folder, written from its loader
+    (sae_lens/loading/pretrained_sae_loaders.py: get_llama_scope_config_from_hf
+    and llama_scope_sae_huggingface_loader; the R1-distill loader's
+    log_jumprelu_threshold) and SAE.fold_activation_norm_scaling_factor(s):
+    W_enc = encoder.weight^T * s, W_dec = decoder.weight^T / s, b_dec =
+    decoder.bias / s, b_enc as stored, the threshold jump_relu_threshold * s
+    for every feature (exp(log_jumprelu_threshold) when stored), s =
+    sqrt(d_model) / dataset_average_activation_norm.in. Its features on raw x
+    and its output; and s."""
+    hp, w = m["hp"], m["w"]
+    s = math.sqrt(hp["d_model"]) / hp["dataset_average_activation_norm"]["in"]
+    pre = x @ (w["encoder.weight"].T * s) + w["encoder.bias"]
+    if "log_jumprelu_threshold" in w:
+        thr = w["log_jumprelu_threshold"].exp()
+    else:
+        thr = torch.full_like(pre[0], hp["jump_relu_threshold"] * s)
+    z = torch.relu(pre) * (pre > thr)
+    return z, z @ (w["decoder.weight"].T / s) + w["decoder.bias"] / s, s
+
+
+def check_saelens_llamascope(c, m, short, z_got, y_got, x):
+    """featscope's Llama Scope fold against SAELens' reading: featscope's
+    features are SAELens' over s (the trained ones over s, as the Llama Scope
+    code's own dataset-norm standardisation folds them), its output SAELens'
+    (an SAE's: one norm in and out). A scalar jump_relu_threshold SAELens
+    multiplies by s; featscope keeps it on the trained pre-activation: where
+    the two gate a feature differently is counted and printed, and every
+    other value must agree."""
+    if z_got is None or y_got is None:
+        print("FAIL saelens-%s: featscope's output missing" % short)
+        c.failed += 1
+        return
+    z_sl, y_sl, s = saelens_llamascope(m, x)
+    same = (z_sl > 0) == (z_got > 0)
+    rows = same.all(1)
+    nd = int((~same).sum())
+    if "log_jumprelu_threshold" in m["w"] and nd:
+        print("FAIL saelens-gates-%s: %d features gated differently with per-feature thresholds" % (short, nd))
+        c.failed += 1
+    if nd:
+        print("# saelens-%s: SAELens gates %d of %d feature activations differently (its threshold %.4g = "
+              "jump_relu_threshold * s, featscope's %.4g); the %d rows where every gate agrees are compared"
+              % (short, nd, same.numel(), m["hp"]["jump_relu_threshold"] * s, m["hp"]["jump_relu_threshold"],
+                 int(rows.sum())))
+    if int(rows.sum()) == 0:
+        print("FAIL saelens-%s: no row where the gates agree" % short)
+        c.failed += 1
+        return
+    c.cmp("saelens-features-" + short, (z_got * s * same)[rows], (z_sl * same)[rows])
+    c.cmp("saelens-output-" + short, y_got[rows], y_sl[rows])
+
+
 def dec_rows(m):
     w = m["w"]
     if m["layout"] == "llamascope":
@@ -191,11 +257,16 @@ LAYOUTS = [
     ("gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_5", write_gemmascope, (64, "stored")),
     ("gemma-scope-2b-pt-mlp-canonical/layer_0/width_16k/average_l0_9", write_gemmascope, (56, "deflate")),
     ("gemma-scope-9b-it-res/layer_0/width_16k/average_l0_3", write_gemmascope, (40, "zip64", 7)),
+    ("gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_7", write_gemmascope, (44, "stored", 8)),
     ("gs2-res", write_gemmascope2, (48, "model.layers.1.output")),
     ("gs2-tc", write_gemmascope2, (40, "model.layers.0.pre_feedforward_layernorm.output",
                                    "model.layers.0.post_feedforward_layernorm.output")),
+    ("gs2-aff", write_gemmascope2, (40, "model.layers.1.pre_feedforward_layernorm.output",
+                                    "model.layers.1.post_feedforward_layernorm.output", 10, True)),
     ("ls-jump", write_llamascope, (64, "jumprelu", "blocks.1.hook_resid_post", "blocks.1.hook_resid_post", 7.5, 7.5)),
     ("ls-topk", write_llamascope, (48, "topk", "blocks.0.hook_resid_pre", "blocks.0.hook_resid_pre", 3.0, 3.0, "BF16")),
+    ("ls-log", write_llamascope, (56, "jumprelu", "blocks.1.hook_resid_pre", "blocks.1.hook_resid_pre", 4.0, 4.0,
+                                  "F32", 11, True)),
     ("ls-tc", write_llamascope, (64, "jumprelu", "blocks.0.ln2.hook_normalized", "blocks.0.hook_mlp_out", 5.5, 0.75,
                                  "F32", 6, True)),
 ]
@@ -234,7 +305,10 @@ def check(tool, work):
         out = os.path.join(work, short + ".dec")
         if c.run("dec-" + short, [tool, "dec", d, xin, str(rows), out]):
             c.cmp("dec-" + short, load_f32(out, y.shape), y)
-        is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "ls-tc")
+            if short in ("ls-jump", "ls-log"):
+                check_saelens_llamascope(c, m, short, load_f32(os.path.join(work, short + ".enc"), z.shape),
+                                         load_f32(out, y.shape), x)
+        is_tc = short in ("sl-tc", "sl-skip", "sl-jtc", "gs2-tc", "gs2-aff", "ls-tc", "gemma-scope-2b-pt-transcoders")
         if short in ("sl-gated", "ls-jump", "gs2-res"):
             # a dictionary's clamp: the steered input encodes to V at f (the
             # reference encoder on what the hook wrote), for a feature whose

@@ -4,7 +4,8 @@
 #       writes tiny random checkpoints in the real Hugging Face layout
 #       (config.json, model.safetensors or shards with
 #       model.safetensors.index.json, tokenizer.json) for llama, qwen2,
-#       qwen3, gemma2, gemma3_text and gpt_neox in several shapes, runs a
+#       qwen3, gemma2, gemma3_text (also inside a multimodal gemma3
+#       checkpoint) and gpt_neox in several shapes, runs a
 #       float64 forward pass written here from each architecture, and
 #       compares TOOL's (tests/hf-tool) residual stream at every hook point
 #       of every block and its logits, batched and through the KV cache,
@@ -79,6 +80,16 @@ CASES = {
              "sliding_window": 3, "layer_types": ["full_attention", "sliding_attention", "full_attention"],
              "rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "rms_norm_eps": 1e-6,
              "hidden_activation": "gelu_pytorch_tanh"}, dtype="BF16", shards=False),
+    # a multimodal Gemma 3 checkpoint (model_type gemma3): the text model's
+    # config in text_config, leaving out what Gemma3TextConfig defaults
+    # (rope_theta 1e6, rope_local_base_freq 1e4, rms_norm_eps 1e-6,
+    # hidden_activation, query_pre_attn_scalar 256), its tensors under
+    # language_model.model beside a vision tower's
+    "gemma3-multimodal": dict(
+        cfg={"model_type": "gemma3_text", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 7,
+             "num_attention_heads": 2, "num_key_value_heads": 1, "head_dim": 16, "sliding_window": 4,
+             "rope_scaling": {"rope_type": "linear", "factor": 8.0}},
+        dtype="BF16", shards=True, multimodal=True),
     "neox-parallel-rot25": dict(
         cfg={"model_type": "gpt_neox", "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
              "num_attention_heads": 4, "rotary_pct": 0.25, "rotary_emb_base": 10000, "use_parallel_residual": True,
@@ -160,15 +171,35 @@ def weights(c, seed):
     return w
 
 
-def write_checkpoint(d, cfg, dtype, shards, seed=1):
+# Gemma3TextConfig's defaults (transformers) for what a multimodal config
+# leaves out of its text_config
+GEMMA3_TEXT_DEFAULTS = {"rope_theta": 1000000.0, "rope_local_base_freq": 10000.0, "rms_norm_eps": 1e-6,
+                        "hidden_activation": "gelu_pytorch_tanh", "query_pre_attn_scalar": 256,
+                        "sliding_window_pattern": 6}
+
+
+def write_checkpoint(d, cfg, dtype, shards, seed=1, multimodal=False):
     """config.json, the weights (one file or two shards and the index),
-    tokenizer.json; returns the weights as the reader sees them."""
+    tokenizer.json; returns the config as the reference reads it and the
+    weights as the reader sees them (by the text model's names). multimodal:
+    Gemma 3's wrapper (model_type gemma3, text_config, language_model.model.*
+    tensors and a vision tower's beside them)."""
     os.makedirs(d, exist_ok=True)
     c = dict(cfg)
     c.setdefault("vocab_size", VOCAB)
     c.setdefault("max_position_embeddings", 64)
     c.setdefault("bos_token_id", VOCAB - 1)
+    text_cfg = dict(c)
+    if multimodal:
+        for k, v in GEMMA3_TEXT_DEFAULTS.items():
+            c.setdefault(k, v)
     w = weights(c, seed)
+    if multimodal:
+        g = torch.Generator().manual_seed(seed + 100)
+        w = {"language_model." + k: v for k, v in w.items()}
+        w["vision_tower.vision_model.embeddings.patch_embedding.weight"] = torch.randn(8, 3, 2, 2, generator=g,
+                                                                                        dtype=F64)
+        w["multi_modal_projector.mm_input_projection_weight"] = torch.randn(8, 32, generator=g, dtype=F64)
     if shards:
         names = sorted(w)
         half = len(names) // 2
@@ -182,7 +213,14 @@ def write_checkpoint(d, cfg, dtype, shards, seed=1):
                   open(os.path.join(d, "model.safetensors.index.json"), "w"))
     else:
         got = st_write(os.path.join(d, "model.safetensors"), w, dtype)
-    json.dump(c, open(os.path.join(d, "config.json"), "w"), indent=1)
+    if multimodal:
+        got = {k[len("language_model."):]: v for k, v in got.items() if k.startswith("language_model.")}
+        outer = {"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"],
+                 "text_config": text_cfg, "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 8},
+                 "image_token_index": 7, "mm_tokens_per_image": 4, "eos_token_id": [1, 106]}
+        json.dump(outer, open(os.path.join(d, "config.json"), "w"), indent=1)
+    else:
+        json.dump(c, open(os.path.join(d, "config.json"), "w"), indent=1)
     write_tokenizer(d, VOCAB)
     vocab = json.load(open(os.path.join(d, "vocab.json"), encoding="utf-8"))
     merges = [l.rstrip("\n") for l in open(os.path.join(d, "merges.txt"), encoding="utf-8")][1:]
@@ -394,7 +432,7 @@ def check(tool, work):
     for name in CHECKED:
         case = CASES[name]
         d = os.path.join(work, name)
-        c, w = write_checkpoint(d, case["cfg"], case["dtype"], case["shards"])
+        c, w = write_checkpoint(d, case["cfg"], case["dtype"], case["shards"], multimodal=case.get("multimodal", False))
         T = len(ids_all)
         want, wlg = reference(c, w, ids_all)
         for edit in (None, ("mlp_out", 0), ("resid_pre", c["num_hidden_layers"] - 1)):

@@ -279,6 +279,52 @@ int main(int argc, char **argv)
 		CHECK(ok2, NAME(name));
 	}
 
+	/* a pass for its hooks (live_forward_hooks) stops after the last
+	 * block a hook needs, and the hooks see the same bits as in a full
+	 * pass with logits */
+	{
+		int same = 1, fewer = 1, nostep = 1;
+		for (int l = 0; l < L; l++) {
+			live_point p = {kinds[l % LIVE_NKINDS], l}, p0 = {LIVE_MLP_IN, 0};
+			int w = live_width(m, p), w0 = live_width(m, p0);
+			seen a = {0, 0, 0, 0, 1, xmalloc(sizeof(float) * (size_t)T * w), T, -1, NULL};
+			seen b = {0, 0, 0, 0, 1, xmalloc(sizeof(float) * (size_t)T * w), T, -1, NULL};
+			seen a0 = {0, 0, 0, 0, 1, xmalloc(sizeof(float) * (size_t)T * w0), T, -1, NULL};
+			seen b0 = {0, 0, 0, 0, 1, xmalloc(sizeof(float) * (size_t)T * w0), T, -1, NULL};
+			/* two hooks, the later block second: the pass runs to it */
+			live_hook ha2 = {p, see_fn, &a, NULL}, ha = {p0, see_fn, &a0, &ha2};
+			live_hook hb2 = {p, see_fn, &b, NULL}, hb = {p0, see_fn, &b0, &hb2};
+			int64_t n0 = m->blocks_run;
+			live_forward(m, ids, T, &ha, lg);
+			int64_t n1 = m->blocks_run;
+			int rc = live_forward_hooks(m, ids, T, &hb);
+			int64_t n2 = m->blocks_run;
+			if (rc != 0 || a.rows != T || b.rows != T || b0.rows != T ||
+			    memcmp(a.copy, b.copy, sizeof(float) * (size_t)T * w) != 0 ||
+			    memcmp(a0.copy, b0.copy, sizeof(float) * (size_t)T * w0) != 0)
+				same = 0;
+			if (n1 - n0 != L || n2 - n1 != l + 1 || live_hooks_blocks(m, &hb) != l + 1) {
+				printf("# %s: hooks at blocks 0 and %d: %lld blocks run with logits, %lld without\n", tag, l,
+				       (long long)(n1 - n0), (long long)(n2 - n1));
+				fewer = 0;
+			}
+			if (l < L - 1 && live_step(m, ids[T], NULL, one) != -1)
+				nostep = 0;
+			free(a.copy);
+			free(b.copy);
+			free(a0.copy);
+			free(b0.copy);
+		}
+		int64_t n0 = m->blocks_run;
+		CHECK(live_forward_hooks(m, ids, T, NULL) == 0 && m->blocks_run == n0,
+		      NAME("hooks-only pass: no hooks, no blocks"));
+		CHECK(same, NAME("hooks-only pass: every hook sees the bits of a pass with logits"));
+		CHECK(fewer, NAME("hooks-only pass: runs blocks 0..L of its last hook, a pass with logits all"));
+		CHECK(nostep, NAME("hooks-only pass: the KV cache it leaves is refused by step"));
+		live_forward(m, ids, T, NULL, lg);
+		CHECK(live_step(m, ids[T], NULL, one) == 0, NAME("hooks-only pass: a full forward makes step work again"));
+	}
+
 	/* a reading hook changes nothing; the cache; causality */
 	live_forward(m, ids, T + 1, NULL, lg);
 	seen rd = {0, 0, 0, 0, 1, NULL, 0, -1, NULL};

@@ -1,6 +1,7 @@
 #!/bin/sh
 # t-dicts-layouts.sh: the dictionary layouts of issue 34 (SAELens gated and
-# the transcoders, Gemma Scope 1 params.npz, Gemma Scope 2, Llama Scope
+# the transcoders, Gemma Scope 1 params.npz (residual, MLP and transcoder
+# releases), Gemma Scope 2 (an affine skip too), Llama Scope
 # with its dataset-wise norm): each encoder, output and a transcoder's
 # steering against a float64 PyTorch reference (tests/dict_ref.py, through
 # tests/dict-tool: the runtime's and the harvest's encoder); each layout
@@ -22,12 +23,14 @@ mkdir -p ref d
 "$PY" "$S/tests/dict_ref.py" make "$TMP/d" || fail dicts-make "dict_ref.py make failed"
 GS1=d/gemma-scope-2b-pt-res/layer_1/width_16k/average_l0_5
 GS1M=d/gemma-scope-2b-pt-mlp-canonical/layer_0/width_16k/average_l0_9
+GS1T=d/gemma-scope-2b-pt-transcoders/layer_1/width_16k/average_l0_7
 
 # build: each layout is a dictionary of the index, its decoder stored
 for x in sl-gated:48:32:blocks.1.hook_resid_pre sl-tc:40:32:blocks.0.ln2.hook_normalized \
 	gs2-res:48:32:blocks.1.hook_resid_post gs2-tc:40:32:blocks.0.hook_mlp_in \
 	ls-jump:64:32:blocks.1.hook_resid_post ls-tc:64:32:blocks.0.ln2.hook_normalized \
-	gs1:64:32:blocks.1.hook_resid_post gs1m:56:32:blocks.0.hook_mlp_out; do
+	gs1:64:32:blocks.1.hook_resid_post gs1m:56:32:blocks.0.hook_mlp_out \
+	gs1t:44:32:blocks.1.ln2.hook_normalized gs2-aff:40:32:blocks.1.hook_mlp_in; do
 	name=${x%%:*}
 	rest=${x#*:}
 	nf=${rest%%:*}
@@ -37,6 +40,7 @@ for x in sl-gated:48:32:blocks.1.hook_resid_pre sl-tc:40:32:blocks.0.ln2.hook_no
 	dir=d/$name
 	[ "$name" = gs1 ] && dir=$GS1
 	[ "$name" = gs1m ] && dir=$GS1M
+	[ "$name" = gs1t ] && dir=$GS1T
 	check "build-$name" "$FS" build --no-progress -o "$name.sqlite" --sae "$name" "$dir"
 	"$FS" info "$name.sqlite" >"$name.info" 2>&1
 	check_grep "build-$name-info" "$name +$nf features, d_model $dm, .*hook $hook" "$name.info"
@@ -53,6 +57,12 @@ check_eq build-format-names "saelens saelens gemmascope2 llamascope gemmascope" 
 	"$(for n in sl-gated sl-tc gs2-res ls-jump gs1; do sqlite3 "$n.sqlite" "select source_format from saes"; done | tr '\n' ' ' | sed 's/ $//')"
 check_eq build-transcoder-hook-out "blocks.0.hook_mlp_out" \
 	"$(sqlite3 sl-tc.sqlite "select value from meta where key = 'saelens.sl-tc.hook_out'")"
+# Gemma Scope 1 transcoders write the MLP's output; Gemma Scope 2's affine
+# connection makes a skip transcoder
+check_eq build-gs1-transcoder-hook-out "blocks.1.hook_mlp_out" \
+	"$(sqlite3 gs1t.sqlite "select value from meta where key = 'saelens.gs1t.hook_out'")"
+check_eq build-gs2-affine-hook-out "blocks.1.hook_mlp_out" \
+	"$(sqlite3 gs2-aff.sqlite "select value from meta where key = 'saelens.gs2-aff.hook_out'")"
 "$FS" neighbours ls-jump.sqlite ls-jump/0 >ls-nb.txt 2>&1
 check_grep build-ls-neighbours-listed '^ +1 ' ls-nb.txt
 
@@ -135,9 +145,20 @@ bad bad-d-in "wide/params\.safetensors: w_enc: 48 wide, but the model's resid_po
 	attach hw.sqlite --model m --sae wide=wide
 bad bad-d-in-harvest "wide/params\.safetensors: w_enc 48 does not fit m/config\.json: n_embd 32" \
 	harvest --model m --sae wide -o x.sqlite plain.txt
+# affine_connection on a dictionary that reads and writes one point
+mkdir -p gaff && sed 's/"affine_connection": false/"affine_connection": true/' d/gs2-res/config.json >gaff/config.json &&
+	cp d/gs2-res/params.safetensors gaff/
+bad bad-gs2-affine-sae "gaff/config\.json: affine_connection: true, but the dictionary reads and writes one point" \
+	build --no-progress -o x.sqlite gaff
 # a transcoder reads mlp_in, which GPT-2 runs (issue 34's live core):
 # the harvest encodes its features there
 check_exit tc-harvest 0 "$FS" harvest --no-progress --model m --sae d/sl-tc -o tc.sqlite plain.txt
+ln -s "$TMP/$GS1T" g/gs1t
+check_exit tc-harvest-gs1 0 "$FS" harvest --no-progress --model m --sae g/gs1t --sae d/gs2-aff -o tc1.sqlite plain.txt
+for n in gs1t gs2-aff; do
+	check "analyze-$n" "$FS" analyze tc1.sqlite --sae "$n" --json --top 1000 "the quick brown fox"
+	check_grep "analyze-$n-features" '"index": [0-9]+' "$TMP/.out"
+done
 "$FS" info tc.sqlite >"$TMP/tcinfo" 2>&1
 check_grep tc-harvest-hook "blocks\.0\.ln2\.hook_normalized" "$TMP/tcinfo"
 mkdir -p ghook && sed 's/model\.layers\.1\.output/model.layers.1.self_attn.o_proj.input/' d/gs2-res/config.json >ghook/config.json &&

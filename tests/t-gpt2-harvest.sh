@@ -181,7 +181,7 @@ bad() { # NAME PATTERN ARGS...
 }
 bad harvest-bad-missing 'bad-missing/model.safetensors: h.0.mlp.c_fc.bias: missing \(expected \[64\]\)' --model bad-missing --sae std plain.txt
 bad harvest-bad-shape 'bad-shape/model.safetensors: h.0.attn.c_attn.weight: shape \[48, 16\], expected \[16, 48\]' --model bad-shape --sae std plain.txt
-bad harvest-bad-arch "bad-arch/config.json: model_type: 'mamba' is not supported \(supported architectures: gpt2, llama, qwen2, qwen3, gemma2, gemma3_text, gpt_neox\)" --model bad-arch --sae std plain.txt
+bad harvest-bad-arch "bad-arch/config.json: model_type: 'mamba' is not supported \(supported architectures: gpt2, llama, qwen2, qwen3, gemma2, gemma3_text, gemma3 \(its text\), gpt_neox\)" --model bad-arch --sae std plain.txt
 bad harvest-bad-lying 'bad-lying/model.safetensors: .*data_offsets: end [0-9]+ is past the end of the data' --model bad-lying --sae std plain.txt
 bad harvest-bad-vocab 'bad-vocab/vocab.json: the tokenizer has 299 tokens, but .*bad-vocab/config.json says vocab_size 300' --model bad-vocab --sae std plain.txt
 printf 'fine text\nbad \377 byte\n' >latin1.txt

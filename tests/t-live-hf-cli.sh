@@ -7,7 +7,9 @@
 # from a corpus, attach records the folder, analyze splits a text into as
 # many tokens as the JavaScript reference tokenizer gives and finds the
 # stored maxima again on the stored top contexts, analyze --spans and
-# steer run, and the model runs its BOS (<|begin_of_text|>) first.
+# steer run, and the model runs its BOS (<|begin_of_text|>) first; the
+# browser's prompt screen colours the reference's tokens by a feature's
+# activations, and its steering screen generates.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 NPM=$B/tests/npm
@@ -86,4 +88,73 @@ PY
 check_grep "analyze: the stored top contexts' maxima come back" "^compared [1-9][0-9]* bad 0$" stored.out
 
 check "analyze --spans: runs on the Llama folder" "$FS" analyze h.sqlite --spans 3 --spans 5 --above -1 corpus.txt
+# progress on stderr only when it is a terminal: none into a file; under
+# script(1) (a terminal) the bar's last line, and the spans unchanged
+"$FS" analyze h.sqlite --spans 3 --above -1 corpus6.txt >sp.out 2>sp.err
+check "analyze --spans: spans written" test -s sp.out
+check_eq "analyze --spans: no progress when stderr is not a terminal" "" "$(cat sp.err)"
+if command -v script >/dev/null 2>&1; then
+	script -qec "'$FS' analyze h.sqlite --spans 3 --above -1 corpus6.txt >sp.tty.out" /dev/null >tty.txt 2>&1 </dev/null
+	check_grep "analyze --spans: progress on a terminal (bytes of the input, tokens, spans)" \
+		"analyze --spans: $(wc -c <corpus6.txt | tr -d ' ') bytes, [0-9]+ tokens, $(wc -l <sp.out | tr -d ' ') spans in [0-9.]+s" tty.txt
+	check "analyze --spans: the spans are the same under a terminal" cmp sp.out sp.tty.out
+else
+	fail "analyze --spans: progress on a terminal" "script(1) is missing (util-linux)"
+fi
 check "steer: generates with a feature clamped" "$FS" steer h.sqlite -f 3=4 -t 6 --prompt "The bridge"
+
+# the browser's live screens on the Llama folder (headless, FEATSCOPE_SCRIPT):
+# the prompt screen (A) splits the text into the reference's token count
+# and colours the tokens by the pinned feature (3, opened from its page):
+# every heat-coloured cell lies on a token where `analyze` finds that
+# feature active, and the token where it is largest is coloured (the
+# attribute map's digits are heat levels; '_' underlines every other
+# token to show their boundaries); the steering screen (S) generates both
+# continuations, and they differ
+tui() { # NAME KEYS (lines separated by |)
+	printf '%s\n' "$2" | tr '|' '\n' >"$TMP/$1.keys"
+	FEATSCOPE_SCRIPT=$TMP/$1.keys FEATSCOPE_SIZE=100x30 TERM=xterm-256color "$FS" h.sqlite >/dev/null 2>"$TMP/$1.err"
+}
+tui prompt "#3<Enter>|A|$T|:save-display $TMP/p1|<Esc>|Q"
+check_eq "prompt screen (Llama): runs and quits" 0 $?
+check_grep "prompt screen (Llama): the reference's token count, coloured by the pinned feature" \
+	"^ $want tokens, colour: 3 \(pinned\)" "$TMP/p1"
+check_grep "prompt screen (Llama): the token under the cursor and its features are listed" "^ token 12 +x" "$TMP/p1"
+check_grep "prompt screen (Llama): feature rows" "^ +[0-9]+\.[0-9]+  [0-9]+" "$TMP/p1"
+"$FS" analyze --json --top 1000 h.sqlite "$T" >an0.json 2>/dev/null
+check "prompt screen (Llama): the colours are feature 3's activations" "$PY" - "$TMP/p1" an0.json "$T" <<'PY'
+import json, sys, unicodedata
+screen, attrs = open(sys.argv[1], encoding="utf-8").read().split("\n--\n")
+lines, amap = screen.split("\n"), attrs.split("\n")
+text = sys.argv[3]
+row = next(i for i, l in enumerate(lines) if i > 2 and l.startswith(" " + text[:10]))
+toks = json.load(open(sys.argv[2]))["tokens"]
+col, spans = 1, []  # the text starts after a one-cell margin
+for t in toks:
+    w = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in t["text"])
+    v = max([f["value"] for f in t["features"] if f["index"] == 3] or [0.0])
+    spans.append((col, col + w, v))
+    col += w
+a = amap[row]
+lit = [i for i, ch in enumerate(a) if ch in "123456789"]
+assert lit, "no token coloured: %r" % a
+for i in lit:
+    s = next((s for s in spans if s[0] <= i < s[1]), None)
+    assert s and s[2] > 0, "cell %d coloured, its token's feature 3 is %r (%r)" % (i, s and s[2], a)
+top = max(spans, key=lambda s: s[2])
+assert top[2] > 0 and any(top[0] <= i < top[1] for i in lit), ("the strongest token is not coloured", top, a)
+PY
+tui steer "#3<Enter>|S|:save-display $TMP/s1|r|:save-display $TMP/s2|Q"
+check_eq "steer screen (Llama): runs and quits" 0 $?
+check_grep "steer screen (Llama): feature 3 clamped" "^  3 += +[0-9.]+" "$TMP/s1"
+check_grep "steer screen (Llama): r moves to the next seed" "clamp, seed 2" "$TMP/s2"
+check "steer screen (Llama): both continuations generated, and they differ" "$PY" - "$TMP/s1" <<'PY'
+import sys
+lines = open(sys.argv[1], encoding="utf-8").read().split("\n--\n")[0].split("\n")
+start = next(i for i, l in enumerate(lines) if l.lstrip().startswith("unsteered")) + 1
+rows = [l for l in lines[start:] if not l.startswith(" ?:help")]
+plain = "".join(r[:49] for r in rows).strip()
+steered = "".join(r[50:] for r in rows).strip()
+assert len(plain) > 40 and len(steered) > 40, (plain, steered)
+assert plain != steered
+PY

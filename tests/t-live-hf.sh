@@ -4,7 +4,9 @@
 # llama3 RoPE scaling; 2:1 tied, bf16, sharded), qwen2 (biases), qwen3
 # (q/k norms, head_dim), gemma2 (window 5 under an 18-token text,
 # soft-capping), gemma3_text (5:1 local/global with their RoPE bases;
-# layer_types), gpt_neox (parallel and sequential, partial rotary): the
+# layer_types; a multimodal gemma3 checkpoint's text model, its config in
+# text_config with defaults left out, its tensors under language_model.model),
+# gpt_neox (parallel and sequential, partial rotary): the
 # rows at every hook point of every block and the logits, batched and
 # through the KV cache, and with an in-place hook; tolerance 1e-4 of each
 # tensor's largest value. Then the adapter test (tests/live-arch) on one
@@ -61,7 +63,7 @@ bad() { # NAME PATTERN KIND
 	ok "$name"
 }
 bad "bad: an unknown model_type names the supported ones" \
-	"bad-arch/config.json: model_type: 'mamba' is not supported \(supported architectures: gpt2, llama, qwen2, qwen3, gemma2, gemma3_text, gpt_neox\)" arch
+	"bad-arch/config.json: model_type: 'mamba' is not supported \(supported architectures: gpt2, llama, qwen2, qwen3, gemma2, gemma3_text, gemma3 \(its text\), gpt_neox\)" arch
 bad "bad: a missing shard" \
 	"bad-shard/model.safetensors.index.json: weight_map: model\.[a-z_.0-9]+: shard bad-shard/model-00002-of-00002.safetensors is missing" shard
 bad "bad: a shard named with a path" \

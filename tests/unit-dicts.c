@@ -158,7 +158,7 @@ int main(void)
 	snprintf(dir, sizeof dir, "%s/unit-dicts-%ld", tmp && *tmp ? tmp : "/tmp", (long)getpid());
 	write_folder(dir);
 
-	live_model m = {&tiny_arch, (char *)"tiny", 1, D, V, CTX, 0};
+	live_model m = {&tiny_arch, (char *)"tiny", 1, D, V, CTX, 0, 1, 0, 0};
 	char err[512] = "";
 	live_sae *s = live_sae_load(dir, err, sizeof err);
 	CHECK(s != NULL, "transcoder loads");

@@ -7,7 +7,9 @@
  * steer (cli_live.h). With --spans, a corpus instead (files or standard
  * input, each file or with --lines each line a document): JSON Lines of
  * the spans where the features named fire above a threshold, for
- * monitoring (live/spans.h finds them).
+ * monitoring (live/spans.h finds them); over long input, progress on
+ * stderr when it is a terminal (bytes read of the files' sizes, the
+ * rate, the time left, tokens and spans so far).
  */
 #include "cli/cli_live.h"
 #include "cli/cliutil.h"
@@ -15,6 +17,7 @@
 #include "core/escape.h"
 #include "core/json.h"
 #include "core/format.h"
+#include "core/progress.h"
 #include "core/util.h"
 #include "index/index.h"
 #include "live/session.h"
@@ -25,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 /* What the index says about one dictionary feature, looked up once. */
@@ -382,6 +387,11 @@ typedef struct {
 	int64_t T;           /* tokens of the document pushed */
 	int64_t found;       /* spans written */
 	int werr;            /* writing stdout failed */
+	fs_progress *pg;     /* stderr's bar, NULL when stderr is not a terminal */
+	int64_t nread;       /* bytes read of every input */
+	int64_t nbytes;      /* the inputs' sizes (0: unknown, a pipe) */
+	int64_t ntok;        /* tokens of every input */
+	int out_tty;         /* stdout is a terminal too: end the bar's line before a span */
 } sp_state;
 
 static int sp_emit(void *ud, const live_span *s)
@@ -405,6 +415,8 @@ static int sp_emit(void *ud, const live_span *s)
 	json_object_set_new(j, "text_cut", json_boolean(w->cut));
 	char *js = jw_dumps(j, JW_COMPACT, 6);
 	json_decref(j);
+	if (a->out_tty)
+		progress_break(a->pg);
 	if (!js || fputs(js, stdout) == EOF || fputc('\n', stdout) == EOF)
 		a->werr = 1;
 	free(js);
@@ -533,6 +545,7 @@ static int sp_feed(sp_state *a, live_windows *lw, const char *b, size_t n, int e
 		a->text_base = 0;
 		a->ntoff = 0;
 		a->tok_base = 0;
+		a->ntok += a->T;
 		a->T = 0;
 		for (int k = 0; k < a->nw; k++) {
 			a->w[k].text.len = 0;
@@ -552,6 +565,11 @@ static int sp_input(sp_state *a, live_windows *lw, FILE *f)
 	for (;;) {
 		size_t n = fread(buf, 1, sizeof buf, f);
 		size_t i = 0;
+		a->nread += (int64_t)n;
+		if (a->pg) {
+			progress_detail(a->pg, "%lld tokens, %lld spans", (long long)(a->ntok + a->T), (long long)a->found);
+			progress_update(a->pg, a->nread, a->nbytes);
+		}
 		while (rc == 0 && a->o->lines && i < n) {
 			char *nl = memchr(buf + i, '\n', n - i);
 			if (!nl)
@@ -603,12 +621,27 @@ static int spans_run(live_opts *o, live_session *ls)
 	a.acts = xmalloc((size_t)ls->model->ctx * a.nw * sizeof *a.acts);
 	live_spans_init(&a.sp, a.nw, (float)o->above);
 	int n = o->nargs > 1 ? o->nargs - 1 : 1;
+	/* progress over the bytes of the inputs (their total when every one
+	 * is a regular file) */
+	a.pg = cli_progress_if(fs_stderr_tty());
+	a.out_tty = isatty(STDOUT_FILENO);
+	for (int i = 0; i < n && a.pg; i++) {
+		struct stat st;
+		const char *path = o->nargs > 1 ? o->args[i + 1] : "-";
+		if (strcmp(path, "-") ? stat(path, &st) != 0 : fstat(STDIN_FILENO, &st) != 0 || !S_ISREG(st.st_mode)) {
+			a.nbytes = 0;
+			break;
+		}
+		a.nbytes += (int64_t)st.st_size;
+	}
+	progress_start(a.pg, "bytes", "analyze --spans");
 	rc = FS_EXIT_OK;
 	for (int i = 0; i < n && rc == FS_EXIT_OK; i++) {
 		const char *path = o->nargs > 1 ? o->args[i + 1] : "-";
 		int std = strcmp(path, "-") == 0;
 		FILE *f = std ? stdin : fopen(path, "rb");
 		if (!f) {
+			progress_break(a.pg);
 			fs_warn("analyze: %s: %s", escape_str(path), strerror(errno));
 			rc = FS_EXIT_USAGE;
 			break;
@@ -616,12 +649,15 @@ static int spans_run(live_opts *o, live_session *ls)
 		a.source = path;
 		int r = sp_input(&a, &lw, f);
 		if (ferror(f)) {
+			progress_break(a.pg);
 			fs_warn("analyze: %s: read error", escape_str(path));
 			rc = FS_EXIT_ERR;
 		} else if (a.werr) {
+			progress_break(a.pg);
 			fs_warn("analyze: writing the spans failed");
 			rc = FS_EXIT_ERR;
 		} else if (r != 0) {
+			progress_break(a.pg);
 			fs_warn("analyze: %s: the model failed on the text", escape_str(path));
 			rc = FS_EXIT_ERR;
 		}
@@ -629,8 +665,13 @@ static int spans_run(live_opts *o, live_session *ls)
 			fclose(f);
 	}
 	if (rc == FS_EXIT_OK && fflush(stdout) != 0) {
+		progress_break(a.pg);
 		fs_warn("analyze: writing the spans failed");
 		rc = FS_EXIT_ERR;
+	}
+	if (a.pg) {
+		progress_detail(a.pg, "%lld tokens, %lld spans", (long long)a.ntok, (long long)a.found);
+		progress_end(a.pg, a.nread);
 	}
 	live_spans_free(&a.sp);
 out:

@@ -9,9 +9,9 @@
  * into windows of --ctx tokens (a BOS first when the dictionaries say
  * prepend_bos: live_set_bos), ending on UTF-8 character boundaries.
  * Windows are read --batch at a time and each runs through the model in
- * one pass (live_forward) with a list of hooks, one per dictionary at
- * the point it reads, so dictionaries at several points are encoded in
- * that one pass. Each dictionary encodes its hook's rows (live_sae_encode)
+ * one pass (live_forward_hooks) with a list of hooks, one per dictionary
+ * at the point it reads, so dictionaries at several points are encoded in
+ * that one pass, which stops after the last block a dictionary reads. Each dictionary encodes its hook's rows (live_sae_encode)
  * and appends one native record per window (featscope-build(1): text,
  * offsets, sparse [position, feature, value] triples) to its own file in
  * a temporary folder beside OUT. The records then go through the native
@@ -224,7 +224,7 @@ static int run_batch(hv *h, char *err, size_t errlen)
 	int rc = 0;
 	for (int b = 0; b < h->nw && rc == 0; b++) {
 		h->run = b;
-		if (live_forward(h->m, h->w[b].ids, h->w[b].ntok, h->hooks, NULL) != 0)
+		if (live_forward_hooks(h->m, h->w[b].ids, h->w[b].ntok, h->hooks) != 0)
 			rc = fs_seterr(err, errlen, "%s: the forward pass failed on %s", h->m->path, h->w[b].source);
 		else if (h->io_failed)
 			rc = fs_seterr(err, errlen, "records file: write failed: %s", strerror(h->io_failed));

@@ -366,7 +366,7 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 		     int from)
 {
 	int D = m->base.d_model, F = 4 * D, H = m->n_head, hd = D / H;
-	int pos0 = m->base.pos, L = m->base.n_layer;
+	int pos0 = m->base.pos, L = m->base.run_blocks < m->base.n_layer ? m->base.run_blocks : m->base.n_layer;
 	demo_reserve(m, n, pos0);
 	int T = m->kv_cap; /* the cache's stride in positions */
 	const live_model *lm = &m->base;
@@ -381,6 +381,7 @@ static void demo_run(demo_model *m, const int *ids, int n, const live_hook *hook
 	}
 	for (int l = 0; l < L; l++) {
 		const demo_layer_off *Ly = &m->lay[l];
+		m->base.blocks_run++;
 		live_hooks_run(lm, hook, LIVE_RESID_PRE, l, m->x, n, D, pos0);
 		demo_layernorm(m->xn, m->x, p + Ly->ln1_g, p + Ly->ln1_b, n, D);
 		demo_matmul(m->qkv, m->xn, p + Ly->wqkv, p + Ly->bqkv, n, D, 3 * D);

@@ -53,7 +53,6 @@ typedef struct {
 	fs_gpt2 *g;          /* the checkpoint */
 	gpt2_cache *cache;   /* window keys and values */
 	int window;          /* positions a pass may hold (g2_window) */
-	int byte_id[256];    /* the single-byte token of each byte, -1 none */
 	int bos_id;          /* <|endoftext|>, -1 none */
 	int use_bos;         /* run bos_id before position 0 */
 	int32_t *ids32;      /* [window] ids of the pass */
@@ -110,14 +109,6 @@ static live_model *g2_load(const char *path, char *err, size_t errlen)
 	m->g = g;
 	m->cache = gpt2_cache_new(g, m->window);
 	m->bos_id = bpe_eot(t);
-	for (int b = 0; b < 256; b++)
-		m->byte_id[b] = -1;
-	for (int id = 0; id < m->base.vocab; id++) {
-		size_t l = 0;
-		const uint8_t *s = bpe_token_bytes(t, id, &l);
-		if (s && l == 1 && m->byte_id[s[0]] < 0)
-			m->byte_id[s[0]] = id;
-	}
 	m->ids32 = xmalloc(sizeof(int32_t) * (size_t)m->window);
 	return &m->base;
 }
@@ -145,42 +136,14 @@ static int g2_width(const live_model *lm, live_point p)
 static int g2_tokenize(live_model *lm, const char *text, size_t len, int **ids, uint32_t **off)
 {
 	gpt2_live *m = (gpt2_live *)lm;
-	fs_bpe *t = gpt2_tokenizer(m->g);
 	int32_t *i32 = NULL;
 	uint32_t *o32 = NULL;
 	int64_t cnt = 0, cap = 0;
 	char e[256];
-	for (size_t at = 0; at < len;) {
-		/* the longest valid UTF-8 run from at */
-		size_t end = at;
-		while (end < len) {
-			int l = utf8_len((const unsigned char *)text + end, len - end);
-			if (!l)
-				break;
-			end += (size_t)l;
-		}
-		if (end > at) {
-			int64_t before = cnt;
-			if (bpe_encode(t, text + at, end - at, &i32, &o32, &cnt, &cap, e, sizeof e) != 0)
-				cnt = before; /* cannot happen: the run is valid */
-			for (int64_t k = before; k < cnt; k++)
-				o32[k] += (uint32_t)at;
-			at = end;
-			continue;
-		}
-		/* one invalid byte: its own token */
-		int id = m->byte_id[(unsigned char)text[at]];
-		if (cnt == cap) {
-			cap = cap ? 2 * cap : 64;
-			i32 = xrealloc(i32, sizeof *i32 * (size_t)cap);
-			o32 = xrealloc(o32, sizeof *o32 * (size_t)cap);
-		}
-		if (id >= 0) {
-			i32[cnt] = id;
-			o32[cnt++] = (uint32_t)at;
-		}
-		at++;
-	}
+	/* valid runs through the BPE, each invalid byte its single-byte
+	 * token (bpe.h's rule, as arch_hf.c reads any bytes) */
+	if (bpe_encode_bytes(gpt2_tokenizer(m->g), text, len, &i32, &o32, &cnt, &cap, e, sizeof e) != 0)
+		cnt = 0;
 	*ids = xmalloc(sizeof **ids * (size_t)(cnt ? cnt : 1));
 	*off = xmalloc(sizeof **off * (size_t)(cnt + 1));
 	for (int64_t k = 0; k < cnt; k++) {
@@ -212,6 +175,12 @@ static int g2_hook(void *user, int layer, live_hook_kind kind, float *x, int row
 	gpt2_live *m = user;
 	if (!x)
 		return live_hooks_want(&m->base, m->hook, kind, layer);
+	if (kind == LIVE_RESID_PRE) {
+		/* a pass for its hooks stops before the first block it needs not */
+		if (layer >= m->base.run_blocks)
+			return 1;
+		m->base.blocks_run++;
+	}
 	if (!live_hooks_want(&m->base, m->hook, kind, layer))
 		return 0;
 	/* rows are the new positions; the cache held pos before them */
@@ -246,7 +215,8 @@ static int g2_forward(live_model *lm, const int *ids, int T, const live_hook *ho
 		lg = m->lg;
 	}
 	int rc = gpt2_prefill(m->g, m->cache, m->ids32, T + b, g2_hook, m, lg, e, sizeof e);
-	if (rc != 0)
+	/* 1: stopped by g2_hook after the pass's last block (no logits) */
+	if (rc < 0 || (rc > 0 && (logits || lm->run_blocks >= lm->n_layer)))
 		return -1;
 	if (logits && lg != logits)
 		memcpy(logits, lg + (T + b == 1 ? 0 : (size_t)b * V), sizeof(float) * (size_t)T * V);

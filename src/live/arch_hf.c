@@ -1,8 +1,10 @@
 /*
  * arch_hf.c: the decoder-only Hugging Face architectures as one live
- * architecture: llama (Llama 3.x), qwen2, qwen3, gemma2, gemma3_text and
- * gpt_neox (Pythia), read from a checkpoint folder (config.json, the
- * weights in hf_weights.c, tokenizer.json through core/bpe.h).
+ * architecture: llama (Llama 3.x), qwen2, qwen3, gemma2, gemma3_text (and
+ * the text part of a multimodal gemma3, its tensors under
+ * language_model.model) and gpt_neox (Pythia), read from a checkpoint
+ * folder (config.json through hf_config.c, the weights in hf_weights.c,
+ * tokenizer.json through core/bpe.h).
  *
  * Each model_type is a row of the family table (norm kind, Gemma's
  * (1 + w) scaling, post-norms, q/k norms, gated MLP, parallel residual,
@@ -42,54 +44,7 @@
 /* The most floats of a window's logits (ctx x vocab) and of its cache. */
 #define HF_MAX_LOGITS ((int64_t)1 << 27)
 #define HF_MAX_CACHE ((int64_t)1 << 28)
-/* The largest config.json read. */
-#define HF_MAX_CONFIG (1u << 20)
-
-enum { NORM_RMS, NORM_LN };
-enum { ACT_SILU, ACT_GELU_TANH, ACT_GELU };
-enum { ROPE_DEFAULT, ROPE_LINEAR, ROPE_LLAMA3 };
-
-/* One model_type. */
-typedef struct {
-	const char *type;   /* config.json's model_type */
-	int norm;           /* NORM_RMS or NORM_LN (with biases) */
-	int plus1;          /* RMSNorm scales by (1 + w) (Gemma) */
-	int post_norms;     /* norms after attention and after the MLP (Gemma 2, 3) */
-	int qk_norm;        /* per-head RMSNorm of q and k before RoPE */
-	int glu;            /* act(gate) * up; 0: act(up + b) */
-	int act;            /* default activation */
-	int parallel;       /* attention and MLP read the same residual (GPT-NeoX default) */
-	int qkv_bias;       /* q/k/v biases always (Qwen 2) */
-	int bias_default;   /* attention_bias when the config does not say */
-	int emb_scale;      /* embeddings times sqrt(hidden_size) */
-	int window;         /* sliding layers: 0 none, 2 even layers (Gemma 2), 6 all but every 6th (Gemma 3) */
-	int neox;           /* GPT-NeoX tensor names and fused query_key_value */
-	int tie_default;    /* tie_word_embeddings when the config does not say */
-} hf_family;
-
-static const hf_family families[] = {
-	/* type          norm      +1 post qkn glu act            par qkvb bias emb win neox tie */
-	{"llama",        NORM_RMS, 0, 0,   0,  1,  ACT_SILU,      0,  0,   0,   0,  0,  0,   0},
-	{"qwen2",        NORM_RMS, 0, 0,   0,  1,  ACT_SILU,      0,  1,   0,   0,  0,  0,   0},
-	{"qwen3",        NORM_RMS, 0, 0,   1,  1,  ACT_SILU,      0,  0,   0,   0,  0,  0,   0},
-	{"gemma2",       NORM_RMS, 1, 1,   0,  1,  ACT_GELU_TANH, 0,  0,   0,   1,  2,  0,   1},
-	{"gemma3_text",  NORM_RMS, 1, 1,   1,  1,  ACT_GELU_TANH, 0,  0,   0,   1,  6,  0,   1},
-	{"gpt_neox",     NORM_LN,  0, 0,   0,  0,  ACT_GELU,      1,  0,   1,   0,  0,  1,   0},
-};
-#define NFAM (int)(sizeof families / sizeof families[0])
-#define SUPPORTED "gpt2, llama, qwen2, qwen3, gemma2, gemma3_text, gpt_neox"
-
-typedef struct {
-	const hf_family *f;
-	int d, ff, L, H, Hkv, hd, vocab, maxpos, bos, rot;
-	float eps;
-	double theta, theta_local;   /* RoPE bases: global (and every layer), local (Gemma 3) */
-	int rope;                    /* ROPE_* */
-	double rs_factor, rs_low, rs_high, rs_orig;
-	int tie, qkv_bias, o_bias, mlp_bias, act, parallel, window;
-	float attn_scale, attn_cap, final_cap;
-	unsigned char *sliding;      /* [L]: layer uses the window */
-} hf_config;
+#include "live/hf_config.h"
 
 typedef struct {
 	float *n1_w, *n1_b, *n2_w, *n2_b;   /* input norm, the MLP's norm */
@@ -118,234 +73,9 @@ typedef struct {
 	float *x, *h, *q, *k, *v, *o, *a, *g, *u, *mo, *s, *blk;
 	int32_t *ids;               /* [window] */
 	const live_hook *hook;
+	const char *prefix;         /* the text model's tensor names: "model", "gpt_neox", ... */
 } hf_model;
 
-/* ---------------------------------------------------------------- config */
-
-static json_t *load_json(const char *path, char *err, size_t errlen)
-{
-	struct stat st;
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		return fs_seterr(err, errlen, "%s: missing", path), NULL;
-	if (st.st_size > (off_t)HF_MAX_CONFIG)
-		return fs_seterr(err, errlen, "%s: larger than %u KB", path, HF_MAX_CONFIG >> 10), NULL;
-	json_error_t je;
-	json_t *r = json_load_file(path, 0, &je);
-	if (!r)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", path, je.line, fs_msg_clean(je.text)), NULL;
-	if (!json_is_object(r)) {
-		json_decref(r);
-		return fs_seterr(err, errlen, "%s: not a JSON object", path), NULL;
-	}
-	return r;
-}
-
-static int get_int(const char *file, json_t *o, const char *key, int dflt, int lo, int hi, int *out, char *err,
-		   size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v)) {
-		if (dflt == INT32_MIN)
-			return fs_seterr(err, errlen, "%s: %s: missing", file, key);
-		*out = dflt;
-		return 0;
-	}
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fs_seterr(err, errlen, "%s: %s: expected an integer in %d..%d", file, key, lo, hi);
-	*out = (int)json_integer_value(v);
-	return 0;
-}
-
-static int get_num(const char *file, json_t *o, const char *key, double dflt, double lo, double hi, double *out,
-		   char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v)) {
-		*out = dflt;
-		return 0;
-	}
-	if (!json_is_number(v) || !(json_number_value(v) >= lo && json_number_value(v) <= hi))
-		return fs_seterr(err, errlen, "%s: %s: expected a number in [%g, %g]", file, key, lo, hi);
-	*out = json_number_value(v);
-	return 0;
-}
-
-static int get_bool(const char *file, json_t *o, const char *key, int dflt, int *out, char *err, size_t errlen)
-{
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v)) {
-		*out = dflt;
-		return 0;
-	}
-	if (!json_is_boolean(v))
-		return fs_seterr(err, errlen, "%s: %s: expected true or false", file, key);
-	*out = json_is_true(v);
-	return 0;
-}
-
-static const hf_family *family_of(const char *type)
-{
-	for (int i = 0; i < NFAM; i++)
-		if (!strcmp(families[i].type, type))
-			return &families[i];
-	return NULL;
-}
-
-static int parse_act(const char *file, json_t *o, hf_config *c, char *err, size_t errlen)
-{
-	c->act = c->f->act;
-	const char *key = json_object_get(o, "hidden_activation") ? "hidden_activation" : "hidden_act";
-	json_t *v = json_object_get(o, key);
-	if (!v || json_is_null(v))
-		return 0;
-	const char *s = json_is_string(v) ? json_string_value(v) : "";
-	if (!strcmp(s, "silu") || !strcmp(s, "swish"))
-		c->act = ACT_SILU;
-	else if (!strcmp(s, "gelu_pytorch_tanh") || !strcmp(s, "gelu_new"))
-		c->act = ACT_GELU_TANH;
-	else if (!strcmp(s, "gelu"))
-		c->act = c->f->plus1 ? ACT_GELU_TANH : ACT_GELU; /* Gemma's "gelu" is the tanh form */
-	else
-		return fs_seterr(err, errlen, "%s: %s: expected silu, gelu or gelu_pytorch_tanh", file, key);
-	return 0;
-}
-
-static int parse_rope(const char *file, json_t *o, hf_config *c, char *err, size_t errlen)
-{
-	c->rope = ROPE_DEFAULT;
-	json_t *rs = json_object_get(o, "rope_scaling");
-	if (!rs || json_is_null(rs))
-		return 0;
-	if (!json_is_object(rs))
-		return fs_seterr(err, errlen, "%s: rope_scaling: not an object", file);
-	json_t *t = json_object_get(rs, "rope_type");
-	if (!t)
-		t = json_object_get(rs, "type");
-	const char *ty = json_is_string(t) ? json_string_value(t) : "";
-	if (!strcmp(ty, "default"))
-		return 0;
-	if (get_num(file, rs, "factor", -1, 1e-3, 1e6, &c->rs_factor, err, errlen) != 0)
-		return -1;
-	if (c->rs_factor < 0)
-		return fs_seterr(err, errlen, "%s: rope_scaling.factor: missing", file);
-	if (!strcmp(ty, "linear")) {
-		c->rope = ROPE_LINEAR;
-		return 0;
-	}
-	if (strcmp(ty, "llama3") != 0)
-		return fs_seterr(err, errlen, "%s: rope_scaling.rope_type: expected default, linear or llama3", file);
-	c->rope = ROPE_LLAMA3;
-	if (get_num(file, rs, "low_freq_factor", 1, 1e-6, 1e6, &c->rs_low, err, errlen) ||
-	    get_num(file, rs, "high_freq_factor", 4, 1e-6, 1e6, &c->rs_high, err, errlen) ||
-	    get_num(file, rs, "original_max_position_embeddings", 8192, 1, 1 << 24, &c->rs_orig, err, errlen))
-		return -1;
-	if (!(c->rs_high > c->rs_low))
-		return fs_seterr(err, errlen, "%s: rope_scaling.high_freq_factor: must be above low_freq_factor", file);
-	return 0;
-}
-
-static int parse_config(const char *file, json_t *o, hf_config *c, char *err, size_t errlen)
-{
-	json_t *mt = json_object_get(o, "model_type");
-	if (!json_is_string(mt))
-		return fs_seterr(err, errlen, "%s: model_type: missing (supported architectures: " SUPPORTED ")", file);
-	if (!(c->f = family_of(json_string_value(mt)))) {
-		char t[64];
-		snprintf(t, sizeof t, "%s", json_string_value(mt));
-		return fs_seterr(err, errlen, "%s: model_type: '%s' is not supported (supported architectures: " SUPPORTED ")",
-				 file, fs_msg_clean(t));
-	}
-	const hf_family *f = c->f;
-	int attn_bias = 0, nolimit = INT32_MIN;
-	double eps;
-	if (get_int(file, o, "hidden_size", nolimit, 1, 65536, &c->d, err, errlen) ||
-	    get_int(file, o, "intermediate_size", nolimit, 1, 1 << 20, &c->ff, err, errlen) ||
-	    get_int(file, o, "num_hidden_layers", nolimit, 1, 1024, &c->L, err, errlen) ||
-	    get_int(file, o, "num_attention_heads", nolimit, 1, 1024, &c->H, err, errlen) ||
-	    get_int(file, o, "num_key_value_heads", c->H, 1, 1024, &c->Hkv, err, errlen) ||
-	    get_int(file, o, "vocab_size", nolimit, 1, 1 << 24, &c->vocab, err, errlen) ||
-	    get_int(file, o, "max_position_embeddings", 2048, 1, 1 << 24, &c->maxpos, err, errlen) ||
-	    get_int(file, o, "bos_token_id", -1, 0, c->vocab - 1, &c->bos, err, errlen) ||
-	    get_bool(file, o, "tie_word_embeddings", f->tie_default, &c->tie, err, errlen) ||
-	    get_bool(file, o, "attention_bias", f->bias_default, &attn_bias, err, errlen) ||
-	    get_bool(file, o, "mlp_bias", f->neox, &c->mlp_bias, err, errlen) ||
-	    get_bool(file, o, "use_parallel_residual", f->parallel, &c->parallel, err, errlen))
-		return -1;
-	if (f->neox)
-		c->mlp_bias = 1;
-	if (c->H % c->Hkv)
-		return fs_seterr(err, errlen, "%s: num_key_value_heads: %d does not divide num_attention_heads %d", file,
-				 c->Hkv, c->H);
-	int hd_dflt = c->d % c->H ? -1 : c->d / c->H;
-	c->hd = hd_dflt;
-	if (!f->neox && get_int(file, o, "head_dim", hd_dflt, 1, 4096, &c->hd, err, errlen))
-		return -1;
-	if (c->hd < 0)
-		return fs_seterr(err, errlen, "%s: num_attention_heads: %d does not divide hidden_size %d (and no head_dim)",
-				 file, c->H, c->d);
-	if ((int64_t)c->H * c->hd > 1 << 20)
-		return fs_seterr(err, errlen, "%s: head_dim: %d heads of %d is too wide", file, c->H, c->hd);
-	const char *epsk = f->norm == NORM_LN ? "layer_norm_eps" : "rms_norm_eps";
-	if (get_num(file, o, epsk, 1e-6, 1e-30, 1, &eps, err, errlen))
-		return -1;
-	c->eps = (float)eps;
-	/* RoPE: the base, the rotary share of a head */
-	double frac = 1;
-	if (get_num(file, o, f->neox && !json_object_get(o, "rope_theta") ? "rotary_emb_base" : "rope_theta", 10000, 1,
-		    1e12, &c->theta, err, errlen) ||
-	    get_num(file, o, "rope_local_base_freq", 10000, 1, 1e12, &c->theta_local, err, errlen) ||
-	    get_num(file, o, json_object_get(o, "rotary_pct") ? "rotary_pct" : "partial_rotary_factor", 1, 0, 1, &frac,
-		    err, errlen) ||
-	    parse_rope(file, o, c, err, errlen) || parse_act(file, o, c, err, errlen))
-		return -1;
-	c->rot = (int)(c->hd * frac);
-	if (c->rot % 2)
-		return fs_seterr(err, errlen, "%s: %s: gives %d rotary dimensions of %d, expected an even number", file,
-				 json_object_get(o, "rotary_pct") ? "rotary_pct" : "partial_rotary_factor", c->rot, c->hd);
-	if (f->window != 6) /* a base of its own for local layers: Gemma 3 only */
-		c->theta_local = c->theta;
-	c->qkv_bias = f->qkv_bias || attn_bias;
-	c->o_bias = attn_bias;
-	/* scores */
-	double qpas = c->hd, cap = 0, fcap = 0;
-	if (get_num(file, o, "query_pre_attn_scalar", c->hd, 1e-6, 1e9, &qpas, err, errlen) ||
-	    get_num(file, o, "attn_logit_softcapping", 0, 0, 1e9, &cap, err, errlen) ||
-	    get_num(file, o, "final_logit_softcapping", 0, 0, 1e9, &fcap, err, errlen))
-		return -1;
-	c->attn_scale = (float)(1.0 / sqrt(f->plus1 ? qpas : c->hd));
-	c->attn_cap = (float)cap;
-	c->final_cap = (float)fcap;
-	/* the sliding window */
-	int use_sw = f->window != 0;
-	if (!f->window && get_bool(file, o, "use_sliding_window", 0, &use_sw, err, errlen))
-		return -1;
-	if (use_sw && !f->window)
-		return fs_seterr(err, errlen, "%s: use_sliding_window: true is not supported for %s", file, f->type);
-	c->sliding = xcalloc((size_t)c->L, 1);
-	if (f->window) {
-		int pattern = f->window;
-		if (get_int(file, o, "sliding_window", nolimit, 1, 1 << 24, &c->window, err, errlen) ||
-		    (f->window == 6 && get_int(file, o, "sliding_window_pattern", 6, 1, 1024, &pattern, err, errlen)))
-			return -1;
-		json_t *lt = json_object_get(o, "layer_types");
-		if (lt && !json_is_null(lt)) {
-			if (!json_is_array(lt) || json_array_size(lt) != (size_t)c->L)
-				return fs_seterr(err, errlen, "%s: layer_types: expected %d entries", file, c->L);
-			for (int l = 0; l < c->L; l++) {
-				const char *s = json_string_value(json_array_get(lt, (size_t)l));
-				if (!s || (strcmp(s, "sliding_attention") && strcmp(s, "full_attention")))
-					return fs_seterr(err, errlen,
-							 "%s: layer_types: entry %d: expected sliding_attention or full_attention",
-							 file, l);
-				c->sliding[l] = !strcmp(s, "sliding_attention");
-			}
-		} else {
-			for (int l = 0; l < c->L; l++)
-				c->sliding[l] = f->window == 2 ? l % 2 == 0 : (l + 1) % pattern != 0;
-		}
-	}
-	return 0;
-}
 
 /* RoPE inverse frequencies of rot dims at base theta, with the scaling
  * for global layers (scaled != 0). */
@@ -386,7 +116,7 @@ static int hf_probe(const unsigned char *head, size_t n)
 static int hf_probe_dir(const char *dir)
 {
 	char *p = xasprintf("%s/config.json", dir), e[64];
-	json_t *o = load_json(p, e, sizeof e);
+	json_t *o = hf_load_json(p, e, sizeof e);
 	free(p);
 	json_t *mt = o ? json_object_get(o, "model_type") : NULL;
 	int yes = json_is_string(mt) && strcmp(json_string_value(mt), "gpt2") != 0;
@@ -414,7 +144,7 @@ static void hf_free(live_model *lm)
 		      m->a, m->g, m->u, m->mo, m->s, m->blk};
 	for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
 		free(p[i]);
-	free(m->c.sliding);
+	hf_config_free(&m->c);
 	free(m->ids);
 	bpe_free(m->tok);
 	hfw_close(m->w);
@@ -425,7 +155,7 @@ static void hf_free(live_model *lm)
 /* Names: "PREFIX.layers.N.SUFFIX". */
 static const char *lname(char *buf, size_t n, const hf_model *m, int l, const char *suffix)
 {
-	snprintf(buf, n, "%s.layers.%d.%s", m->c.f->neox ? "gpt_neox" : "model", l, suffix);
+	snprintf(buf, n, "%s.layers.%d.%s", m->prefix, l, suffix);
 	return buf;
 }
 
@@ -509,21 +239,29 @@ static live_model *hf_load(const char *path, char *err, size_t errlen)
 	hf_model *m = xcalloc(1, sizeof *m);
 	m->base.path = xstrdup(path);
 	char *cpath = xasprintf("%s/config.json", path), *tpath = xasprintf("%s/tokenizer.json", path);
-	json_t *o = load_json(cpath, err, errlen);
 	hf_config *c = &m->c;
-	if (!o || parse_config(cpath, o, c, err, errlen) != 0)
+	if (hf_config_read(cpath, c, err, errlen) != 0)
 		goto bad;
 	if (!(m->w = hfw_open(path, err, errlen)))
 		goto bad;
+	/* the text model's tensors: a multimodal Gemma 3 nests them under
+	 * language_model.model (model.language_model in newer saves) */
 	const char *pre = c->f->neox ? "gpt_neox" : "model";
+	if (c->multimodal)
+		pre = hfw_has(m->w, "language_model.model.embed_tokens.weight") ? "language_model.model"
+									      : "model.language_model";
+	m->prefix = pre;
 	char nm[128];
 	snprintf(nm, sizeof nm, "%s.%s", pre, c->f->neox ? "embed_in.weight" : "embed_tokens.weight");
 	if (hfw_mat(m->w, nm, c->vocab, c->d, &m->emb, err, errlen) != 0)
 		goto bad;
 	if (c->tie) {
 		m->head = m->emb;
-	} else if (hfw_mat(m->w, c->f->neox ? "embed_out.weight" : "lm_head.weight", c->vocab, c->d, &m->head, err,
-			   errlen) != 0) {
+	} else if (hfw_mat(m->w,
+			   c->f->neox                                     ? "embed_out.weight"
+			   : !strcmp(pre, "language_model.model") ? "language_model.lm_head.weight"
+									  : "lm_head.weight",
+			   c->vocab, c->d, &m->head, err, errlen) != 0) {
 		goto bad;
 	}
 	snprintf(nm, sizeof nm, "%s.%s", pre, c->f->neox ? "final_layer_norm.weight" : "norm.weight");
@@ -569,13 +307,10 @@ static live_model *hf_load(const char *path, char *err, size_t errlen)
 	if ((int64_t)c->H * c->hd > widest)
 		widest = (int64_t)c->H * c->hd;
 	m->blk = xmalloc(sizeof(float) * HF_BLOCK_ROWS_GEMM * (size_t)widest);
-	json_decref(o);
 	free(cpath);
 	free(tpath);
 	return &m->base;
 bad:
-	if (o)
-		json_decref(o);
 	free(cpath);
 	free(tpath);
 	hf_free(&m->base);
@@ -813,8 +548,10 @@ static int run(hf_model *m, const int32_t *ids, int R, int lg0, float *logits)
 			for (int i = 0; i < d; i++)
 				x[i] *= es;
 	}
-	for (int l = 0; l < c->L; l++) {
+	int nb = m->base.run_blocks < c->L ? m->base.run_blocks : c->L;
+	for (int l = 0; l < nb; l++) {
 		hf_layer *y = &m->ly[l];
+		m->base.blocks_run++;
 		hooks(m, LIVE_RESID_PRE, l, m->x, R, d, p0);
 		norm_rows(m, m->x, m->h, R, d, y->n1_w, y->n1_b);
 		if (c->f->neox) {

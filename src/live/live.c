@@ -159,8 +159,10 @@ const char *live_point_name_tl(live_point p, char *out, size_t outlen)
 static live_model *load_as(const live_arch *a, const char *path, char *err, size_t errlen)
 {
 	live_model *m = a->load(path, err, errlen);
-	if (m)
+	if (m) {
 		m->arch = a;
+		m->run_blocks = m->n_layer;
+	}
 	return m;
 }
 
@@ -213,17 +215,42 @@ void live_detokenize(live_model *m, const int *ids, int n, fs_buf *out)
 	m->arch->detokenize(m, ids, n, out);
 }
 
-int live_forward(live_model *m, const int *ids, int T, const live_hook *hook, float *logits)
+int live_hooks_blocks(const live_model *m, const live_hook *h)
+{
+	int nb = 0;
+	for (; h; h = h->next)
+		if (h->fn && hook_layer(m, h) + 1 > nb)
+			nb = hook_layer(m, h) + 1;
+	return nb < m->n_layer ? nb : m->n_layer;
+}
+
+/* A forward pass through blocks 0..nb-1 (logits need them all). */
+static int forward_blocks(live_model *m, const int *ids, int T, const live_hook *hook, float *logits, int nb)
 {
 	if (T < 1 || T > m->ctx)
 		return -1;
-	return m->arch->forward(m, ids, T, hook, logits);
+	m->run_blocks = nb;
+	int rc = m->arch->forward(m, ids, T, hook, logits);
+	m->cache_blocks = rc == 0 ? nb : 0;
+	m->run_blocks = m->n_layer;
+	return rc;
+}
+
+int live_forward(live_model *m, const int *ids, int T, const live_hook *hook, float *logits)
+{
+	return forward_blocks(m, ids, T, hook, logits, m->n_layer);
+}
+
+int live_forward_hooks(live_model *m, const int *ids, int T, const live_hook *hook)
+{
+	return forward_blocks(m, ids, T, hook, NULL, live_hooks_blocks(m, hook));
 }
 
 int live_step(live_model *m, int id, const live_hook *hook, float *logits)
 {
-	if (m->pos >= m->ctx)
+	if (m->pos >= m->ctx || m->cache_blocks < m->n_layer)
 		return -1;
+	m->run_blocks = m->n_layer;
 	return m->arch->step(m, id, hook, logits);
 }
 
@@ -468,7 +495,8 @@ static int window_run(live_windows *w, int64_t e, live_window_fn fn, void *ud)
 	/* the rows are read at `at` after inner's first hook; the rest of its
 	 * list (a transcoder's output hook) runs where it sits */
 	live_hook h = {w->at, collect_fn, &c, w->inner ? w->inner->next : NULL};
-	if (live_forward(m, ids, n, &h, w->want_loss ? w->lg : NULL) != 0)
+	/* without losses, the pass stops after the block of `at` */
+	if ((w->want_loss ? live_forward(m, ids, n, &h, w->lg) : live_forward_hooks(m, ids, n, &h)) != 0)
 		return -1;
 	if (w->want_loss)
 		window_losses(w, ids, s, e, w->l_in);

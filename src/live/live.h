@@ -164,6 +164,13 @@ struct live_model {
 	int vocab;             /* vocabulary size */
 	int ctx;               /* maximum context in tokens */
 	int pos;               /* tokens in the KV cache */
+	int run_blocks;        /* blocks 0..run_blocks-1 are what the pass being
+				* run goes through (live.c sets it before each
+				* forward or step: n_layer, or fewer for
+				* live_forward_hooks); architectures read it */
+	int cache_blocks;      /* blocks the KV cache holds (step needs all) */
+	int64_t blocks_run;    /* blocks run by every pass so far (architectures
+				* count them; tests read it) */
 };
 
 /* The architectures known to this build, NULL-terminated: LIVE_ARCHS in
@@ -181,6 +188,16 @@ int live_tokenize(live_model *m, const char *text, size_t len, int **ids, uint32
 void live_detokenize(live_model *m, const int *ids, int n, fs_buf *out);
 int live_forward(live_model *m, const int *ids, int T, const live_hook *hook, float *logits);
 int live_step(live_model *m, int id, const live_hook *hook, float *logits);
+/* A pass for its hooks alone (the harvest, analyze without losses): no
+ * logits, and it stops after the last block a hook of the list sits at
+ * (live_hooks_blocks), so a dictionary at an early layer costs the blocks
+ * up to it. The hooks see exactly what live_forward shows them. The KV
+ * cache then holds only those blocks: live_step fails (-1) until the next
+ * live_forward, unless the pass reached the last block. */
+int live_forward_hooks(live_model *m, const int *ids, int T, const live_hook *hook);
+/* The blocks a pass must run for the hooks of the list: 1 + the last
+ * block any of them sits at (0 when the list is empty). */
+int live_hooks_blocks(const live_model *m, const live_hook *h);
 /* set_bos through the ops table; -1 when the architecture has no BOS
  * (on == 0 always succeeds). */
 int live_set_bos(live_model *m, int on);

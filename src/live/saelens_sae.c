@@ -45,24 +45,44 @@ static void copy_clean(char *dst, size_t n, const char *s)
 	fs_msg_clean(dst);
 }
 
+/* What every layout's configuration starts from: no layer yet, no input
+ * scale, and a BOS before the text (the big suites' and SAELens' default;
+ * a SAELens cfg.json says otherwise when it does). */
+static void cfg_init(saelens_cfg *c, int format)
+{
+	memset(c, 0, sizeof *c);
+	c->format = format;
+	c->layer = -1;
+	c->norm_scale = 1;
+	c->prepend_bos = 1;
+}
+
+/* A configuration file's text as a JSON object: NULL with one line
+ * ("NAME:LINE: bad JSON: ...", "NAME: not a JSON object") in err. */
+static json_t *cfg_open(const char *name, const char *text, size_t len, char *err, size_t errlen)
+{
+	json_error_t je;
+	json_t *root = json_loadb(text, len, 0, &je);
+	if (!root)
+		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text)), NULL;
+	if (!json_is_object(root)) {
+		json_decref(root);
+		return fs_seterr(err, errlen, "%s: not a JSON object", name), NULL;
+	}
+	return root;
+}
+
 /* lenient (build: only the decoder is read): what the encoder needs but
  * the decoder does not (an architecture or normalisation featscope does
  * not run, topk's k, the hook) is not an error. */
 static int cfg_parse(const char *name, const char *text, size_t len, saelens_cfg *c, int lenient, char *err,
 		     size_t errlen)
 {
-	memset(c, 0, sizeof *c);
-	c->layer = -1;
-	c->norm_scale = 1;
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
+	cfg_init(c, SAEL_FMT_SAELENS);
+	json_t *root = cfg_open(name, text, len, err, errlen);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
+		return -1;
 	int rc = -1;
-	if (!json_is_object(root)) {
-		fs_seterr(err, errlen, "%s: not a JSON object", name);
-		goto out;
-	}
 	json_t *meta = json_object_get(root, "metadata");
 	if (!json_is_object(meta))
 		meta = NULL;
@@ -413,23 +433,14 @@ static int pos_num(json_t *o, const char *key, const char *name, const char *fie
 static int llamascope_cfg(const char *name, const char *text, size_t len, saelens_cfg *c, double *nin, double *nout,
 			  double *thr, int *topk, char *err, size_t errlen)
 {
-	memset(c, 0, sizeof *c);
-	c->format = SAEL_FMT_LLAMASCOPE;
-	c->layer = -1;
-	c->norm_scale = 1;
-	c->prepend_bos = 1;
+	cfg_init(c, SAEL_FMT_LLAMASCOPE);
 	*nin = *nout = 0;
 	*thr = 0;
 	*topk = 0;
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
+	json_t *root = cfg_open(name, text, len, err, errlen);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
+		return -1;
 	int rc = -1;
-	if (!json_is_object(root)) {
-		fs_seterr(err, errlen, "%s: not a JSON object", name);
-		goto out;
-	}
 	const char *dims[2] = {"d_model", "d_sae"};
 	int *dst[2] = {&c->d_in, &c->d_sae};
 	for (int i = 0; i < 2; i++) {
@@ -544,22 +555,13 @@ static int hf_hook(const char *hf, char *out, size_t outlen)
 /* Gemma Scope 2's config.json (the widths come from the tensors). */
 static int gemmascope2_cfg(const char *name, const char *text, size_t len, saelens_cfg *c, char *err, size_t errlen)
 {
-	memset(c, 0, sizeof *c);
-	c->format = SAEL_FMT_GEMMASCOPE2;
-	c->layer = -1;
-	c->norm_scale = 1;
-	c->prepend_bos = 1;
+	cfg_init(c, SAEL_FMT_GEMMASCOPE2);
 	c->arch = SAEL_JUMPRELU;
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
+	json_t *root = cfg_open(name, text, len, err, errlen);
 	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text));
+		return -1;
 	int rc = -1;
 	char a[96];
-	if (!json_is_object(root)) {
-		fs_seterr(err, errlen, "%s: not a JSON object", name);
-		goto out;
-	}
 	json_t *w = json_object_get(root, "width");
 	if (!json_is_integer(w) || json_integer_value(w) < 1 || json_integer_value(w) > (1 << 24)) {
 		fs_seterr(err, errlen, "%s: width: missing or not an integer in 1..%d", name, 1 << 24);
@@ -578,8 +580,9 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 		fs_seterr(err, errlen, "%s: type: '%s' is not supported (sae, transcoder)", name, a);
 		goto out;
 	}
-	if (json_is_true(json_object_get(root, "affine_connection"))) {
-		fs_seterr(err, errlen, "%s: affine_connection: transcoders with an affine skip are not supported", name);
+	json_t *affine = json_object_get(root, "affine_connection");
+	if (affine && !json_is_boolean(affine)) {
+		fs_seterr(err, errlen, "%s: affine_connection: not true or false", name);
 		goto out;
 	}
 	const char *hin = json_string_value(json_object_get(root, "hf_hook_point_in"));
@@ -603,6 +606,17 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 		fs_seterr(err, errlen, "%s: hf_hook_point_out: a transcoder needs an output point", name);
 		goto out;
 	}
+	/* an affine connection is a skip transcoder's W_skip (SAELens reads
+	 * params.safetensors' affine_skip_connection as W_skip [d_out, d_in]:
+	 * out = z W_dec + b_dec + x W_skip^T) */
+	if (json_is_true(affine)) {
+		if (!c->transcoder) {
+			fs_seterr(err, errlen, "%s: affine_connection: true, but the dictionary reads and writes one point "
+				  "(only a transcoder has an affine skip)", name);
+			goto out;
+		}
+		c->transcoder = SAEL_TC_SKIP;
+	}
 	c->layer = live_tl_layer(c->hook);
 	copy_clean(c->model, sizeof c->model, json_string_value(json_object_get(root, "model_name")));
 	rc = 0;
@@ -616,11 +630,7 @@ out:
  * release, as the Hugging Face repository names it). */
 static int gemmascope_cfg(const char *dir, const char *npz, saelens_cfg *c, char *err, size_t errlen)
 {
-	memset(c, 0, sizeof *c);
-	c->format = SAEL_FMT_GEMMASCOPE;
-	c->layer = -1;
-	c->norm_scale = 1;
-	c->prepend_bos = 1;
+	cfg_init(c, SAEL_FMT_GEMMASCOPE);
 	c->arch = SAEL_JUMPRELU;
 	char *rp = realpath(dir, NULL);
 	const char *paths[2] = {dir, rp};
@@ -671,12 +681,19 @@ static int gemmascope_cfg(const char *dir, const char *npz, saelens_cfg *c, char
 			c->layer = layer;
 			return 0;
 		}
-		if (layer >= 0 && site)
-			return fs_seterr(err, errlen, "%s: hook: Gemma Scope transcoders in params.npz are not supported",
-					 npz);
+		if (layer >= 0 && site) {
+			/* -transcoders: read the MLP's input, write its output
+			 * (SAELens' Gemma 2 transcoder loader: jumprelu_transcoder,
+			 * ln2.hook_normalized to hook_mlp_out, no b_dec at the input) */
+			snprintf(c->hook, sizeof c->hook, "blocks.%d.ln2.hook_normalized", layer);
+			snprintf(c->hook_out, sizeof c->hook_out, "blocks.%d.hook_mlp_out", layer);
+			c->transcoder = SAEL_TC_PLAIN;
+			c->layer = layer;
+			return 0;
+		}
 		return fs_seterr(err, errlen, "%s: hook: params.npz does not say where it reads: keep it in its "
 				 "release's folder layout, e.g. gemma-scope-2b-pt-res/layer_12/width_16k/average_l0_82 "
-				 "(a folder named gemma-scope-...-res or -mlp, and layer_L)", npz);
+				 "(a folder named gemma-scope-...-res, -mlp or -transcoders, and layer_L)", npz);
 	}
 	snprintf(c->hook, sizeof c->hook, "blocks.%d.hook_resid_post", layer);
 	c->layer = layer;
@@ -825,7 +842,9 @@ int saelens_load_what(const char *dir, int what, saelens_sae *s, char *err, size
 			goto out;
 		if (c->arch == SAEL_JUMPRELU && !(s->threshold = get(&w, n_th, ds, -1, 0, err, errlen)))
 			goto out;
-		if (c->transcoder == SAEL_TC_SKIP && !(s->W_skip = get(&w, "W_skip", dout, di, 0, err, errlen)))
+		if (c->transcoder == SAEL_TC_SKIP &&
+		    !(s->W_skip = get(&w, fmt == SAEL_FMT_GEMMASCOPE2 ? "affine_skip_connection" : "W_skip", dout, di, 0,
+				      err, errlen)))
 			goto out;
 	}
 	rc = 0;
