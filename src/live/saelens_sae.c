@@ -15,6 +15,7 @@
 #include "nn/npz.h"
 #include "nn/tensor.h"
 #include "core/topk.h"
+#include "core/json.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -57,21 +58,6 @@ static void cfg_init(saelens_cfg *c, int format)
 	c->prepend_bos = 1;
 }
 
-/* A configuration file's text as a JSON object: NULL with one line
- * ("NAME:LINE: bad JSON: ...", "NAME: not a JSON object") in err. */
-static json_t *cfg_open(const char *name, const char *text, size_t len, char *err, size_t errlen)
-{
-	json_error_t je;
-	json_t *root = json_loadb(text, len, 0, &je);
-	if (!root)
-		return fs_seterr(err, errlen, "%s:%d: bad JSON: %s", name, je.line, fs_msg_clean(je.text)), NULL;
-	if (!json_is_object(root)) {
-		json_decref(root);
-		return fs_seterr(err, errlen, "%s: not a JSON object", name), NULL;
-	}
-	return root;
-}
-
 /* lenient (build: only the decoder is read): what the encoder needs but
  * the decoder does not (an architecture or normalisation featscope does
  * not run, topk's k, the hook) is not an error. */
@@ -79,7 +65,7 @@ static int cfg_parse(const char *name, const char *text, size_t len, saelens_cfg
 		     size_t errlen)
 {
 	cfg_init(c, SAEL_FMT_SAELENS);
-	json_t *root = cfg_open(name, text, len, err, errlen);
+	json_t *root = jr_object(name, text, len, 0, err, errlen);
 	if (!root)
 		return -1;
 	int rc = -1;
@@ -437,7 +423,7 @@ static int llamascope_cfg(const char *name, const char *text, size_t len, saelen
 	*nin = *nout = 0;
 	*thr = 0;
 	*topk = 0;
-	json_t *root = cfg_open(name, text, len, err, errlen);
+	json_t *root = jr_object(name, text, len, 0, err, errlen);
 	if (!root)
 		return -1;
 	int rc = -1;
@@ -557,7 +543,7 @@ static int gemmascope2_cfg(const char *name, const char *text, size_t len, saele
 {
 	cfg_init(c, SAEL_FMT_GEMMASCOPE2);
 	c->arch = SAEL_JUMPRELU;
-	json_t *root = cfg_open(name, text, len, err, errlen);
+	json_t *root = jr_object(name, text, len, 0, err, errlen);
 	if (!root)
 		return -1;
 	int rc = -1;
