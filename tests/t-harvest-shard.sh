@@ -79,9 +79,14 @@ cp "$S/data/demo-lm.bin" "$S/data/demo-sae-res1k.bin" .
 import json, random
 r = random.Random(3)
 words = "the quick brown fox jumps over lazy dog GATTACA DNA SELECT name FROM users WHERE id = 42 for int i sum".split()
+docs = [" ".join(r.choice(words) for _ in range(r.randint(5, 200))) for i in range(40)]
+# some documents twice, and short ones many times: one stored context for
+# windows of several documents, which must keep the same source as whole
+docs += docs[:6] + ["GATTACA DNA"] * 8 + ["SELECT name FROM users"] * 8
+r.shuffle(docs)
 with open("docs.jsonl", "w") as f:
-    for i in range(40):
-        f.write(json.dumps({"text": " ".join(r.choice(words) for _ in range(r.randint(5, 200)))}) + "\n")
+    for d in docs:
+        f.write(json.dumps({"text": d}) + "\n")
 for k in range(3):
     with open("plain%d.txt" % k, "w") as f:
         f.write("\n\n".join(" ".join(r.choice(words) for _ in range(r.randint(5, 100))) for _ in range(5)) + "\n")

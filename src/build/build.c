@@ -319,7 +319,7 @@ static int read_records(builder *b, const char *path, int64_t *nrec_total, char 
 }
 
 /* Write a staged record as a context; returns its id. */
-static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t errlen)
+static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char **srcp, char *err, size_t errlen)
 {
 	if (b->o->merge) {
 		fs_context c;
@@ -328,6 +328,8 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 		int64_t id = index_writer_add_context(w, c.text, (size_t)c.len, c.tok_off, c.ntok, c.source);
 		if (id < 0)
 			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
+		if (srcp)
+			*srcp = xstrdup(c.source ? c.source : "");
 		index_context_free(&c);
 		return id;
 	}
@@ -344,6 +346,8 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 	    (hdr[2] == 0 || fread(src, hdr[2], 1, s->f) == 1)) {
 		src[hdr[2]] = 0;
 		id = index_writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
+		if (srcp)
+			*srcp = xstrdup(src);
 		if (id < 0)
 			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 	} else {
@@ -360,6 +364,8 @@ typedef struct {
 	uint64_t rid;  /* identity (the order contexts are stored in) */
 	int64_t rec;   /* record number */
 	int64_t ctx;   /* context id once stored */
+	char *src;     /* its own source (shard_state: a context stored once may
+			  stand for windows of several documents) */
 } ref_ent;
 
 static int cmp_ref_rid(const void *x, const void *y)
@@ -422,17 +428,21 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 /* Store a feature's accumulator for a later merge (shard_state), its
  * samples naming their contexts by id. 0, or -1 with a message. */
 static int write_state(fs_writer *w, int64_t fid, const feat_acc *a, const int64_t *refs,
-		       const int64_t *ctx_of, int64_t nrefs, char *err, size_t errlen)
+		       const int64_t *ctx_of, char *const *src_of, int64_t nrefs, char *err, size_t errlen)
 {
-	int64_t *tc = xmalloc(sizeof *tc * (size_t)(a->ntop + a->nres + 1)), *rc = tc + a->ntop;
-	for (int i = 0; i < a->ntop; i++)
-		tc[i] = ctx_of[ref_index(refs, nrefs, a->top[i].rec)];
-	for (int i = 0; i < a->nres; i++)
-		rc[i] = ctx_of[ref_index(refs, nrefs, a->res[i].rec)];
+	int n = a->ntop + a->nres;
+	int64_t *ctx = xmalloc(sizeof *ctx * (size_t)(n + 1));
+	const char **src = xmalloc(sizeof *src * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		int64_t r = ref_index(refs, nrefs, i < a->ntop ? a->top[i].rec : a->res[i - a->ntop].rec);
+		ctx[i] = ctx_of[r];
+		src[i] = src_of[r];
+	}
 	fs_buf blob = {0};
-	build_state_encode(&blob, a, tc, rc);
+	build_state_encode(&blob, a, ctx, src);
 	int r = index_writer_add_shard_state(w, fid, (const uint8_t *)blob.p, blob.len);
-	free(tc);
+	free(ctx);
+	free(src);
 	buf_free(&blob);
 	return r < 0 ? build_io_err(err, errlen, "%s", index_writer_errmsg(w)) : 0;
 }
@@ -462,6 +472,7 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	fs_tensor dec = {0};
 	char **labels = NULL, **lsrc = NULL, **ldesc = NULL;
 	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
+	char **src_of = NULL;
 	int64_t nrefs = 0, nlabels = 0;
 
 	if (o->decoder_rows) {
@@ -573,9 +584,9 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 			re = xrealloc(re, sizeof *re * (size_t)cap);
 		}
 		for (int i = 0; i < a->ntop; i++)
-			re[nrefs++] = (ref_ent){a->top[i].rid, a->top[i].rec, -1};
+			re[nrefs++] = (ref_ent){a->top[i].rid, a->top[i].rec, -1, NULL};
 		for (int i = 0; i < a->nres; i++)
-			re[nrefs++] = (ref_ent){a->res[i].rid, a->res[i].rec, -1};
+			re[nrefs++] = (ref_ent){a->res[i].rid, a->res[i].rec, -1, NULL};
 	}
 	if (nrefs)
 		qsort(re, (size_t)nrefs, sizeof *re, cmp_ref_rid);
@@ -589,8 +600,10 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	if (nrefs)
 		progress_start(o->progress, "contexts", "build: contexts");
 	for (int64_t i = 0; i < nrefs; i++) {
-		re[i].ctx = unstage(&b, w, re[i].rec, err, errlen);
+		re[i].ctx = unstage(&b, w, re[i].rec, o->shard_state ? &re[i].src : NULL, err, errlen);
 		if (re[i].ctx < 0) {
+			for (int64_t j = 0; j <= i; j++)
+				free(re[j].src);
 			free(re);
 			goto out;
 		}
@@ -601,9 +614,13 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	/* looked up by record from here on */
 	if (nrefs)
 		qsort(re, (size_t)nrefs, sizeof *re, cmp_ref_rec);
+	if (o->shard_state)
+		src_of = xcalloc((size_t)(nrefs ? nrefs : 1), sizeof *src_of);
 	for (int64_t i = 0; i < nrefs; i++) {
 		refs[i] = re[i].rec;
 		ctx_of[i] = re[i].ctx;
+		if (src_of)
+			src_of[i] = re[i].src;
 	}
 	free(re);
 
@@ -614,7 +631,7 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	seen = xmalloc(sizeof *seen * (size_t)(seencap > 0 ? seencap : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
-		if (o->shard_state && write_state(w, fids[f], a, refs, ctx_of, nrefs, err, errlen) != 0)
+		if (o->shard_state && write_state(w, fids[f], a, refs, ctx_of, src_of, nrefs, err, errlen) != 0)
 			goto out;
 		if (a->ntop > 1)
 			qsort(a->top, (size_t)a->ntop, sizeof *a->top, build_cmp_sample_desc);
@@ -736,6 +753,9 @@ out:
 	free(b.off);
 	free(b.dense);
 	free(b.enc);
+	for (int64_t i = 0; src_of && i < nrefs; i++)
+		free(src_of[i]);
+	free(src_of);
 	free(refs);
 	free(ctx_of);
 	free(seen);

@@ -226,7 +226,8 @@ int build_cmp_sample_key(const void *x, const void *y)
 /* ---- the shard_state blob ----
  * u8 version; varint fires; u64 sum low, u64 sum high; f32 max; f32
  * hist_hi; FS_HIST_BINS varint counts; varint ntop; varint nres; then each
- * sample: u64 rid, f32 max, varint ntok, varint context id, varint nacts,
+ * sample: u64 rid, f32 max, varint ntok, varint context id, varint source
+ * length, the source's bytes, varint nacts,
  * the acts bytes. Integers little-endian. */
 
 static void put_u64(fs_buf *b, uint64_t v)
@@ -251,17 +252,19 @@ static void put_var(fs_buf *b, uint64_t v)
 	buf_add(b, x, varint_put(x, v));
 }
 
-static void put_sample(fs_buf *b, const sample *s, int64_t ctx)
+static void put_sample(fs_buf *b, const sample *s, int64_t ctx, const char *src)
 {
 	put_u64(b, s->rid);
 	put_f32(b, s->max);
 	put_var(b, (uint64_t)s->ntok);
 	put_var(b, (uint64_t)ctx);
+	put_var(b, strlen(src));
+	buf_add(b, src, strlen(src));
 	put_var(b, s->nacts);
 	buf_add(b, s->acts, s->nacts);
 }
 
-void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *top_ctx, const int64_t *res_ctx)
+void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *ctx, const char *const *src)
 {
 	buf_addc(b, STATE_VERSION);
 	put_var(b, (uint64_t)a->fires);
@@ -273,10 +276,8 @@ void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *top_ctx, co
 		put_var(b, a->hist[i]);
 	put_var(b, (uint64_t)a->ntop);
 	put_var(b, (uint64_t)a->nres);
-	for (int i = 0; i < a->ntop; i++)
-		put_sample(b, &a->top[i], top_ctx[i]);
-	for (int i = 0; i < a->nres; i++)
-		put_sample(b, &a->res[i], res_ctx[i]);
+	for (int i = 0; i < a->ntop + a->nres; i++)
+		put_sample(b, i < a->ntop ? &a->top[i] : &a->res[i - a->ntop], ctx[i], src[i]);
 }
 
 typedef struct {
@@ -346,12 +347,20 @@ int build_state_decode(const uint8_t *p, size_t n, int maxk, int maxr, build_sta
 		return -1;
 	int ns = st->ntop + st->nres;
 	st->s = xcalloc((size_t)(ns > 0 ? ns : 1), sizeof *st->s);
+	st->src = xcalloc((size_t)(ns > 0 ? ns : 1), sizeof *st->src);
 	for (int i = 0; i < ns && !r.bad; i++) {
 		sample *s = &st->s[i];
 		s->rid = get_u64(&r);
 		s->max = get_f32(&r);
 		s->ntok = (int)get_var(&r, 1 << 24);
 		s->rec = (int64_t)get_var(&r, (uint64_t)INT64_MAX);
+		uint64_t sl = get_var(&r, 1 << 20);
+		if (r.bad || r.n - r.at < sl) {
+			r.bad = 1;
+			break;
+		}
+		st->src[i] = xstrndup((const char *)r.p + r.at, (size_t)sl);
+		r.at += (size_t)sl;
 		s->nacts = (uint32_t)get_var(&r, (uint64_t)s->ntok * 5 + 16);
 		if (r.bad || r.n - r.at < s->nacts || !isfinite(s->max) || !(s->max > 0)) {
 			r.bad = 1;
@@ -370,8 +379,12 @@ int build_state_decode(const uint8_t *p, size_t n, int maxk, int maxr, build_sta
 
 void build_state_free(build_state *st)
 {
-	for (int i = 0; i < st->ntop + st->nres; i++)
+	for (int i = 0; st->s && i < st->ntop + st->nres; i++) {
 		build_sample_free(&st->s[i]);
+		free(st->src[i]);
+	}
 	free(st->s);
+	free(st->src);
 	st->s = NULL;
+	st->src = NULL;
 }

@@ -86,9 +86,11 @@ void build_sample_free(sample *s);
 int build_reservoir_size(const fs_build_opts *o);
 
 /* A shard's state of one feature (the shard_state blob): the stats and
- * the kept samples, each naming its context by id in the shard's index.
- * Encoded into b (appended); decoded with every size checked. */
-void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *top_ctx, const int64_t *res_ctx);
+ * the kept samples (top then reservoir), each naming its context by id in
+ * the shard's index and its own source (a context stored once may stand
+ * for identical windows of several documents). Encoded into b (appended);
+ * decoded with every size checked. */
+void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *ctx, const char *const *src);
 typedef struct {
 	int64_t fires;     /* tokens where it fired */
 	build_u128 sum;    /* fixed-point sum */
@@ -97,6 +99,7 @@ typedef struct {
 	uint32_t hist[FS_HIST_BINS]; /* counts */
 	int ntop, nres;    /* samples of each kind */
 	sample *s;         /* [ntop + nres] samples (rec = their context id) */
+	char **src;        /* [ntop + nres] their sources */
 } build_state;
 int build_state_decode(const uint8_t *p, size_t n, int maxk, int maxr, build_state *st);
 void build_state_free(build_state *st);

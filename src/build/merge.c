@@ -31,6 +31,7 @@
 typedef struct {
 	int shard;        /* which shard */
 	int64_t ctx;      /* its context id there */
+	char *source;     /* the window's own source */
 } merge_rec;
 
 struct build_merge_src {
@@ -54,6 +55,8 @@ build_merge_src *build_merge_open(fs_index **ix, const char *const *paths, int n
 void build_merge_dict(build_merge_src *m, const char *sae)
 {
 	m->sae = sae;
+	for (int64_t i = 0; i < m->nrec; i++)
+		free(m->rec[i].source);
 	m->nrec = 0;
 }
 
@@ -61,6 +64,7 @@ void build_merge_close(build_merge_src *m)
 {
 	if (!m)
 		return;
+	build_merge_dict(m, NULL);
 	free(m->rec);
 	free(m);
 }
@@ -201,7 +205,8 @@ int build_merge_collect(builder *b, char *err, size_t errlen)
 					m->cap = m->cap ? m->cap * 2 : 4096;
 					m->rec = xrealloc(m->rec, sizeof *m->rec * (size_t)m->cap);
 				}
-				m->rec[m->nrec] = (merge_rec){s, x.rec};
+				m->rec[m->nrec] = (merge_rec){s, x.rec, st.src[i]};
+				st.src[i] = NULL;
 				x.rec = m->nrec++;
 				x.key = build_key(x.rid, f);
 				if (i < st.ntop && build_top_wants(a, k, x.max, x.key))
@@ -230,6 +235,8 @@ int build_merge_fetch(build_merge_src *m, int64_t rec, fs_context *c, char *err,
 	if (index_context(m->ix[r->shard], r->ctx, c) != 0)
 		return fs_seterr(err, errlen, "%s: context %lld: missing or corrupt", m->paths[r->shard],
 				 (long long)r->ctx);
+	free(c->source);
+	c->source = xstrdup(r->source);
 	return 0;
 }
 
