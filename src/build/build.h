@@ -74,4 +74,8 @@ void build_merge_close(build_merge_src *m);
  * as with --n-features); 0 when valid, -1 with a message. For fuzzing. */
 int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen);
 
+/* Decode one shard_state blob as merge does (at most maxk top-k and maxr
+ * reservoir samples); 0 when valid, -1 when refused. For fuzzing. */
+int build_state_check(const uint8_t *p, size_t n, int maxk, int maxr);
+
 #endif

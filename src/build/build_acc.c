@@ -388,3 +388,12 @@ void build_state_free(build_state *st)
 	st->s = NULL;
 	st->src = NULL;
 }
+
+int build_state_check(const uint8_t *p, size_t n, int maxk, int maxr)
+{
+	build_state st;
+	if (build_state_decode(p, n, maxk, maxr, &st) != 0)
+		return -1;
+	build_state_free(&st);
+	return 0;
+}
