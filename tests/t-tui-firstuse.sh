@@ -280,5 +280,5 @@ if grep -q ']52;' "$TMP/cp2.err"; then fail t16-copy-osc52-off "OSC 52 without F
 # a context: from the context screen
 printf '%s\n' "<Enter>" "G" $(echo "$UP12" | tr '|' ' ') "<Enter>" ":copy $TMP/copy3.txt" >"$TMP/cp3.keys"
 FEATSCOPE_SCRIPT=$TMP/cp3.keys FEATSCOPE_SIZE=80x16 TERM=xterm-256color "$FS" --notes "$N9" "$FIX" >/dev/null 2>&1
-check_grep t16-copy-context '^context 795 [(]source genfix/dna[)]$' "$TMP/copy3.txt"
+check_grep t16-copy-context '^context 161 [(]source genfix/dna[)]$' "$TMP/copy3.txt"
 check_grep t16-copy-context-text '^sequence 170: TCTCTCAGTCTTAGCAGG end' "$TMP/copy3.txt"

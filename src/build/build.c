@@ -30,7 +30,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RESERVOIR_PER_INTERVAL 4 /* reservoir size = intervals x per-interval x this */
 #define BUILD_MAX_AUTO_FEATURES (1ll << 24) /* largest feature id + 1 without --n-features */
 
 /* Set when a build failed writing (disk full, write error) rather than on
@@ -62,62 +61,6 @@ void build_opts_init(fs_build_opts *o)
 	o->progress = NULL;
 }
 
-/* One kept sample: a feature's activations on one staged record. */
-typedef struct {
-	float max;        /* max activation on the record */
-	int ntok;         /* tokens of the record */
-	int64_t rec;      /* staged record number */
-	uint8_t *acts;    /* index_acts_encode()d values */
-	uint32_t nacts;   /* bytes of acts */
-} sample;
-
-/* Per-feature accumulator. */
-typedef struct {
-	sample *top;       /* min-heap by max, top_k slots */
-	int ntop;          /* used */
-	sample *res;       /* reservoir */
-	int nres;          /* used */
-	int64_t seen;      /* records where it fired (for the reservoir) */
-	int64_t fires;     /* tokens where it fired */
-	double sum;        /* sum of activations where it fired */
-	float max;         /* largest activation */
-	float hist_hi;     /* histogram range [0, hist_hi) */
-	uint32_t hist[FS_HIST_BINS]; /* counts of per-token activations */
-} feat_acc;
-
-/* Staging file of record texts: [u32 len][u32 ntok][u32 srclen] text offs source */
-typedef struct {
-	FILE *f;           /* the file (unlinked at creation) */
-	int64_t *pos;      /* file offset of record i */
-	int64_t n, cap;    /* records */
-} staging;
-
-typedef struct {
-	fs_build_opts *o;  /* options */
-	feat_acc *acc;     /* per feature */
-	int64_t nfeat;     /* accumulator slots (grows unless fixed) */
-	int fixed;         /* n_features fixed by option or decoder */
-	staging st;        /* staged texts */
-	int64_t tokens;    /* tokens seen */
-	uint64_t rng;      /* reservoir sampling state */
-	/* scratch for one record */
-	fs_buf text;       /* context bytes */
-	uint32_t *off;     /* token offsets */
-	int offcap;        /* capacity of off */
-	float *dense;      /* dense acts of one feature */
-	int densecap;      /* capacity */
-	uint8_t *enc;      /* encoding buffer */
-} builder;
-
-static uint64_t rng_next(uint64_t *s)
-{
-	uint64_t x = *s;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
 static void acc_grow(builder *b, int64_t need)
 {
 	if (need <= b->nfeat)
@@ -130,39 +73,9 @@ static void acc_grow(builder *b, int64_t need)
 	b->nfeat = n;
 }
 
-static void hist_add(feat_acc *a, float v)
+static sample make_sample(builder *b, float max, int ntok, int64_t rec, uint64_t key)
 {
-	/* only finite positive values, and loops bounded by the float
-	 * exponent range (an infinite value once made this spin forever) */
-	if (!(v > 0) || !isfinite(v))
-		return;
-	if (a->hist_hi == 0) {
-		a->hist_hi = 1;
-		for (int k = 0; k < 160 && a->hist_hi > v * 2; k++)
-			a->hist_hi /= 2;
-	}
-	for (int k = 0; k < 300 && v >= a->hist_hi && isfinite(a->hist_hi * 2); k++) {
-		/* double the range: merge bins pairwise into the lower half */
-		for (int i = 0; i < FS_HIST_BINS / 2; i++)
-			a->hist[i] = a->hist[2 * i] + a->hist[2 * i + 1];
-		memset(a->hist + FS_HIST_BINS / 2, 0, sizeof(uint32_t) * FS_HIST_BINS / 2);
-		a->hist_hi *= 2;
-	}
-	int bin = (int)(v / a->hist_hi * FS_HIST_BINS);
-	if (bin >= FS_HIST_BINS)
-		bin = FS_HIST_BINS - 1;
-	a->hist[bin]++;
-}
-
-static void sample_free(sample *s)
-{
-	free(s->acts);
-	s->acts = NULL;
-}
-
-static sample make_sample(builder *b, float max, int ntok, int64_t rec)
-{
-	sample s = {max, ntok, rec, NULL, 0};
+	sample s = {max, ntok, rec, b->rid, key, NULL, 0};
 	size_t n = index_acts_encode(b->dense, ntok, b->enc);
 	s.acts = xmalloc(n ? n : 1);
 	memcpy(s.acts, b->enc, n);
@@ -170,69 +83,16 @@ static sample make_sample(builder *b, float max, int ntok, int64_t rec)
 	return s;
 }
 
-static void heap_sift_down(sample *h, int n, int i)
-{
-	for (;;) {
-		int l = 2 * i + 1, r = l + 1, m = i;
-		if (l < n && h[l].max < h[m].max)
-			m = l;
-		if (r < n && h[r].max < h[m].max)
-			m = r;
-		if (m == i)
-			return;
-		sample t = h[i];
-		h[i] = h[m];
-		h[m] = t;
-		i = m;
-	}
-}
-
-static void heap_push(sample *h, int *n, sample s)
-{
-	int i = (*n)++;
-	h[i] = s;
-	while (i > 0) {
-		int p = (i - 1) / 2;
-		if (h[p].max <= h[i].max)
-			break;
-		sample t = h[i];
-		h[i] = h[p];
-		h[p] = t;
-		i = p;
-	}
-}
-
 /* Offer one feature's activations on the current record. */
-static void acc_offer(builder *b, feat_acc *a, float max, int ntok, int64_t rec)
+static void acc_offer(builder *b, feat_acc *a, int64_t f, float max, int ntok, int64_t rec)
 {
-	int k = b->o->top_k;
-	if (!a->top && k > 0)
-		a->top = xmalloc(sizeof *a->top * (size_t)k);
-	if (k > 0 && a->ntop < k) {
-		heap_push(a->top, &a->ntop, make_sample(b, max, ntok, rec));
-	} else if (k > 0 && max > a->top[0].max) {
-		sample_free(&a->top[0]);
-		a->top[0] = make_sample(b, max, ntok, rec);
-		heap_sift_down(a->top, a->ntop, 0);
-	}
-	int R = b->o->n_intervals * b->o->per_interval;
-	if (b->o->n_random > R)
-		R = b->o->n_random;
-	R *= RESERVOIR_PER_INTERVAL;
-	if (R <= 0)
-		return;
-	a->seen++;
-	if (!a->res)
-		a->res = xmalloc(sizeof *a->res * (size_t)R);
-	if (a->nres < R) {
-		a->res[a->nres++] = make_sample(b, max, ntok, rec);
-	} else {
-		uint64_t j = rng_next(&b->rng) % (uint64_t)a->seen;
-		if (j < (uint64_t)R) {
-			sample_free(&a->res[j]);
-			a->res[j] = make_sample(b, max, ntok, rec);
-		}
-	}
+	int k = b->o->top_k, R = build_reservoir_size(b->o);
+	uint64_t key = build_key(b->rid, f);
+	int top = build_top_wants(a, k, max, key), res = build_res_wants(a, R, key);
+	if (top)
+		build_top_put(a, k, make_sample(b, max, ntok, rec, key));
+	if (res)
+		build_res_put(a, R, make_sample(b, max, ntok, rec, key));
 }
 
 static int stage_record(builder *b, const char *source, int ntok, char *err, size_t errlen)
@@ -408,6 +268,7 @@ static int read_records(builder *b, const char *path, int64_t *nrec_total, char 
 			break;
 		}
 		int64_t rec = b->st.n;
+		b->rid = build_rid(source, b->text.p ? b->text.p : "", b->text.len, b->off, ntok);
 		if (stage_record(b, source, ntok, err, errlen) < 0) {
 			json_decref(root);
 			rc = -1;
@@ -432,16 +293,12 @@ static int read_records(builder *b, const char *path, int64_t *nrec_total, char 
 				b->dense[acts[j].pos] = v; /* a repeated position keeps the last */
 				if (v > mx)
 					mx = v;
-				if (v > 0) {
-					a->fires++;
-					a->sum += v;
-					hist_add(a, v);
-				}
+				build_acc_value(a, v);
 			}
 			if (mx > a->max)
 				a->max = mx;
 			if (mx > 0)
-				acc_offer(b, a, mx, ntok, rec);
+				acc_offer(b, a, f, mx, ntok, rec);
 			i = j;
 		}
 		(*nrec_total)++;
@@ -461,23 +318,21 @@ static int read_records(builder *b, const char *path, int64_t *nrec_total, char 
 	return rc;
 }
 
-static int cmp_sample_desc(const void *x, const void *y)
-{
-	const sample *a = x, *b = y;
-	if (a->max != b->max)
-		return a->max > b->max ? -1 : 1;
-	return (a->rec > b->rec) - (a->rec < b->rec);
-}
-
-static int cmp_i64(const void *x, const void *y)
-{
-	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-	return (a > b) - (a < b);
-}
-
 /* Write a staged record as a context; returns its id. */
-static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t errlen)
+static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char **srcp, char *err, size_t errlen)
 {
+	if (b->o->merge) {
+		fs_context c;
+		if (build_merge_fetch(b->o->merge, rec, &c, err, errlen) != 0)
+			return -1;
+		int64_t id = index_writer_add_context(w, c.text, (size_t)c.len, c.tok_off, c.ntok, c.source);
+		if (id < 0)
+			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
+		if (srcp)
+			*srcp = xstrdup(c.source ? c.source : "");
+		index_context_free(&c);
+		return id;
+	}
 	staging *s = &b->st;
 	uint32_t hdr[3];
 	if (fseeko(s->f, s->pos[rec], SEEK_SET) != 0 || fread(hdr, sizeof hdr, 1, s->f) != 1)
@@ -491,6 +346,8 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 	    (hdr[2] == 0 || fread(src, hdr[2], 1, s->f) == 1)) {
 		src[hdr[2]] = 0;
 		id = index_writer_add_context(w, text, hdr[0], off, (int)hdr[1], src);
+		if (srcp)
+			*srcp = xstrdup(src);
 		if (id < 0)
 			build_io_err(err, errlen, "%s", index_writer_errmsg(w));
 	} else {
@@ -500,6 +357,29 @@ static int64_t unstage(builder *b, fs_writer *w, int64_t rec, char *err, size_t 
 	free(off);
 	free(src);
 	return id;
+}
+
+/* A referenced record: its identity, number and context id. */
+typedef struct {
+	uint64_t rid;  /* identity (the order contexts are stored in) */
+	int64_t rec;   /* record number */
+	int64_t ctx;   /* context id once stored */
+	char *src;     /* its own source (shard_state: a context stored once may
+			  stand for windows of several documents) */
+} ref_ent;
+
+static int cmp_ref_rid(const void *x, const void *y)
+{
+	const ref_ent *a = x, *b = y;
+	if (a->rid != b->rid)
+		return a->rid < b->rid ? -1 : 1;
+	return (a->rec > b->rec) - (a->rec < b->rec);
+}
+
+static int cmp_ref_rec(const void *x, const void *y)
+{
+	const ref_ent *a = x, *b = y;
+	return (a->rec > b->rec) - (a->rec < b->rec);
 }
 
 /* Binary search of rec in the sorted referenced list. */
@@ -545,6 +425,28 @@ static int write_sample(fs_writer *w, builder *b, int64_t fid, int grp, int rank
 	return 1;
 }
 
+/* Store a feature's accumulator for a later merge (shard_state), its
+ * samples naming their contexts by id. 0, or -1 with a message. */
+static int write_state(fs_writer *w, int64_t fid, const feat_acc *a, const int64_t *refs,
+		       const int64_t *ctx_of, char *const *src_of, int64_t nrefs, char *err, size_t errlen)
+{
+	int n = a->ntop + a->nres;
+	int64_t *ctx = xmalloc(sizeof *ctx * (size_t)(n + 1));
+	const char **src = xmalloc(sizeof *src * (size_t)(n + 1));
+	for (int i = 0; i < n; i++) {
+		int64_t r = ref_index(refs, nrefs, i < a->ntop ? a->top[i].rec : a->res[i - a->ntop].rec);
+		ctx[i] = ctx_of[r];
+		src[i] = src_of[r];
+	}
+	fs_buf blob = {0};
+	build_state_encode(&blob, a, ctx, src);
+	int r = index_writer_add_shard_state(w, fid, (const uint8_t *)blob.p, blob.len);
+	free(ctx);
+	free(src);
+	buf_free(&blob);
+	return r < 0 ? build_io_err(err, errlen, "%s", index_writer_errmsg(w)) : 0;
+}
+
 /* A dictionary's decoder kept for the geometry, which runs once over every
  * dictionary of a build (neighbours across dictionaries of one width). */
 typedef struct {
@@ -564,13 +466,13 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	builder b;
 	memset(&b, 0, sizeof b);
 	b.o = o;
-	b.rng = 0x853c49e6748fea9bull;
 	double t0 = fs_now();
 	int rc = -1;
 	fs_writer *w = *wp;
 	fs_tensor dec = {0};
 	char **labels = NULL, **lsrc = NULL, **ldesc = NULL;
 	int64_t *refs = NULL, *ctx_of = NULL, *fids = NULL, *seen = NULL;
+	char **src_of = NULL;
 	int64_t nrefs = 0, nlabels = 0;
 
 	if (o->decoder_rows) {
@@ -606,7 +508,9 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 	}
 	int64_t nrec = 0;
 	progress_start(o->progress, "records", "build");
-	for (int i = 0; i < ninputs; i++)
+	if (o->merge && build_merge_collect(&b, err, errlen) != 0)
+		goto out;
+	for (int i = 0; i < ninputs && !o->merge; i++)
 		if (read_records(&b, inputs[i], &nrec, err, errlen) < 0)
 			goto out;
 	progress_label(o->progress, "build");
@@ -655,7 +559,7 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		ft.label_source = labels && labels[f] ? lsrc[f] : "";
 		ft.density = b.tokens ? (double)a->fires / (double)b.tokens : 0;
 		ft.max_act = a->max;
-		ft.mean_act = a->fires ? a->sum / (double)a->fires : 0;
+		ft.mean_act = a->fires ? ldexp((double)a->sum, -BUILD_SUM_SHIFT) / (double)a->fires : 0;
 		ft.map_x = ft.map_y = NAN;
 		ft.hist_lo = 0;
 		ft.hist_hi = a->hist_hi;
@@ -668,48 +572,69 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		}
 	}
 
-	/* Contexts: only the records some feature kept, each stored once. */
+	/* Contexts: only the records some feature kept, each stored once, in
+	 * the order of their identities (build_int.h): the same ids whether
+	 * the records came in one build or from merged shards. */
 	int64_t cap = 0;
+	ref_ent *re = NULL;
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
 		if (nrefs + a->ntop + a->nres > cap) {
 			cap = (nrefs + a->ntop + a->nres) * 2 + 1024;
-			refs = xrealloc(refs, sizeof *refs * (size_t)cap);
+			re = xrealloc(re, sizeof *re * (size_t)cap);
 		}
 		for (int i = 0; i < a->ntop; i++)
-			refs[nrefs++] = a->top[i].rec;
+			re[nrefs++] = (ref_ent){a->top[i].rid, a->top[i].rec, -1, NULL};
 		for (int i = 0; i < a->nres; i++)
-			refs[nrefs++] = a->res[i].rec;
+			re[nrefs++] = (ref_ent){a->res[i].rid, a->res[i].rec, -1, NULL};
 	}
 	if (nrefs)
-		qsort(refs, (size_t)nrefs, sizeof *refs, cmp_i64);
+		qsort(re, (size_t)nrefs, sizeof *re, cmp_ref_rid);
 	int64_t u = 0;
 	for (int64_t i = 0; i < nrefs; i++)
-		if (i == 0 || refs[i] != refs[i - 1])
-			refs[u++] = refs[i];
+		if (i == 0 || re[i].rec != re[u - 1].rec)
+			re[u++] = re[i];
 	nrefs = u;
+	refs = xmalloc(sizeof *refs * (size_t)(nrefs ? nrefs : 1));
 	ctx_of = xmalloc(sizeof *ctx_of * (size_t)(nrefs ? nrefs : 1));
 	if (nrefs)
 		progress_start(o->progress, "contexts", "build: contexts");
 	for (int64_t i = 0; i < nrefs; i++) {
-		ctx_of[i] = unstage(&b, w, refs[i], err, errlen);
-		if (ctx_of[i] < 0)
+		re[i].ctx = unstage(&b, w, re[i].rec, o->shard_state ? &re[i].src : NULL, err, errlen);
+		if (re[i].ctx < 0) {
+			for (int64_t j = 0; j <= i; j++)
+				free(re[j].src);
+			free(re);
 			goto out;
+		}
 		progress_update(o->progress, i + 1, nrefs);
 	}
 	if (nrefs)
 		progress_end(o->progress, nrefs);
+	/* looked up by record from here on */
+	if (nrefs)
+		qsort(re, (size_t)nrefs, sizeof *re, cmp_ref_rec);
+	if (o->shard_state)
+		src_of = xcalloc((size_t)(nrefs ? nrefs : 1), sizeof *src_of);
+	for (int64_t i = 0; i < nrefs; i++) {
+		refs[i] = re[i].rec;
+		ctx_of[i] = re[i].ctx;
+		if (src_of)
+			src_of[i] = re[i].src;
+	}
+	free(re);
 
 	/* Examples: top-k (group 0), then quantile intervals of [0, max]. */
 	int seencap = o->top_k > o->per_interval ? o->top_k : o->per_interval;
 	if (o->n_random > seencap)
 		seencap = o->n_random;
-	int pickcap = 1, *pick = xmalloc(sizeof *pick);
 	seen = xmalloc(sizeof *seen * (size_t)(seencap > 0 ? seencap : 1));
 	for (int64_t f = 0; f < nfeat; f++) {
 		feat_acc *a = &b.acc[f];
+		if (o->shard_state && write_state(w, fids[f], a, refs, ctx_of, src_of, nrefs, err, errlen) != 0)
+			goto out;
 		if (a->ntop > 1)
-			qsort(a->top, (size_t)a->ntop, sizeof *a->top, cmp_sample_desc);
+			qsort(a->top, (size_t)a->ntop, sizeof *a->top, build_cmp_sample_desc);
 		int nseen = 0, top_rank = 0;
 		for (int i = 0; i < a->ntop; i++) {
 			int k = write_sample(w, &b, fids[f], 0, top_rank, &a->top[i], refs, ctx_of, nrefs,
@@ -720,7 +645,22 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 		}
 		if (!a->nres || !(a->max > 0))
 			continue;
-		qsort(a->res, (size_t)a->nres, sizeof *a->res, cmp_sample_desc);
+		/* Random positive samples first: the n_random smallest keys of
+		 * the reservoir, itself the smallest keys of the records where
+		 * the feature fires, so a uniform sample of those records. */
+		if (o->n_random > 0) {
+			qsort(a->res, (size_t)a->nres, sizeof *a->res, build_cmp_sample_key);
+			int nr = o->n_random < a->nres ? o->n_random : a->nres, rank = 0;
+			nseen = 0;
+			for (int i = 0; i < nr; i++) {
+				int k = write_sample(w, &b, fids[f], FS_GRP_RANDOM, rank, &a->res[i], refs, ctx_of,
+						     nrefs, seen, &nseen, err, errlen);
+				if (k < 0)
+					goto out;
+				rank += k;
+			}
+		}
+		qsort(a->res, (size_t)a->nres, sizeof *a->res, build_cmp_sample_desc);
 		int ni = o->n_intervals;
 		for (int g = 1; g <= ni; g++) {
 			fs_interval iv = {g, a->max * (float)(g - 1) / (float)ni, a->max * (float)g / (float)ni, -1};
@@ -742,38 +682,12 @@ static int build_one(fs_writer **wp, fs_build_opts *o, char **inputs, int ninput
 			iv.frac = (float)inside / (float)a->nres;
 			if (index_writer_add_interval(w, fids[f], &iv) < 0) {
 				build_io_err(err, errlen, "%s", index_writer_errmsg(w));
-				free(pick);
 				goto out;
 			}
 		}
-		/* Random positive samples: n_random distinct slots of the
-		 * reservoir (itself a uniform sample of the records where the
-		 * feature fires), drawn by a partial Fisher-Yates shuffle. */
-		if (o->n_random > 0) {
-			if (a->nres > pickcap) {
-				pickcap = a->nres;
-				pick = xrealloc(pick, sizeof *pick * (size_t)pickcap);
-			}
-			for (int i = 0; i < a->nres; i++)
-				pick[i] = i;
-			int nr = o->n_random < a->nres ? o->n_random : a->nres, rank = 0;
-			nseen = 0;
-			for (int i = 0; i < nr; i++) {
-				int j = i + (int)(rng_next(&b.rng) % (uint64_t)(a->nres - i));
-				int t = pick[i];
-				pick[i] = pick[j];
-				pick[j] = t;
-				int k = write_sample(w, &b, fids[f], FS_GRP_RANDOM, rank, &a->res[pick[i]],
-						     refs, ctx_of, nrefs, seen, &nseen, err, errlen);
-				if (k < 0) {
-					free(pick);
-					goto out;
-				}
-				rank += k;
-			}
-		}
 	}
-	free(pick);
+	if (o->merge && build_merge_logits(o->merge, w, fids, nfeat, err, errlen) != 0)
+		goto out;
 	if (dec.data && o->unembed &&
 	    build_write_logits(w, fids, &dec, o->unembed, o->vocab, o->progress, err, errlen) < 0)
 		goto out;
@@ -815,9 +729,9 @@ out:
 	}
 	for (int64_t f = 0; f < b.nfeat; f++) {
 		for (int i = 0; i < b.acc[f].ntop; i++)
-			sample_free(&b.acc[f].top[i]);
+			build_sample_free(&b.acc[f].top[i]);
 		for (int i = 0; i < b.acc[f].nres; i++)
-			sample_free(&b.acc[f].res[i]);
+			build_sample_free(&b.acc[f].res[i]);
 		free(b.acc[f].top);
 		free(b.acc[f].res);
 	}
@@ -839,6 +753,9 @@ out:
 	free(b.off);
 	free(b.dense);
 	free(b.enc);
+	for (int64_t i = 0; src_of && i < nrefs; i++)
+		free(src_of[i]);
+	free(src_of);
 	free(refs);
 	free(ctx_of);
 	free(seen);

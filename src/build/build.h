@@ -37,6 +37,10 @@ typedef struct {
 	fs_writer *into;          /* add the dictionary to this open writer (out unused);
 				     the caller finishes or aborts it (several dictionaries
 				     in one index: harvest) */
+	int shard_state;          /* also store the accumulators (shard_state table), so
+				     that build_merge can merge this index exactly */
+	struct build_merge_src *merge; /* build_merge: the records and accumulators come
+				     from shards, not from inputs (merge.c) */
 } fs_build_opts;
 
 void build_opts_init(fs_build_opts *o);
@@ -53,9 +57,25 @@ int build_failed_on_io(void);
 int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs, char *err,
 		    size_t errlen);
 
+/* ---- merge: shards of one harvest into one index (merge.c) ---- */
+typedef struct build_merge_src build_merge_src;
+/* The shards ix[n] (open, paths for messages; both outlive the merge). */
+build_merge_src *build_merge_open(fs_index **ix, const char *const *paths, int n);
+/* Refuse shards that are not all the shards 0..N-1 of one harvest of one
+ * model, dictionaries and settings: 0 and *nshards, or -1 with one line
+ * naming the file and what differs. */
+int build_merge_check(build_merge_src *m, int *nshards, char *err, size_t errlen);
+/* The dictionary the next build_run (with o->merge set) merges. */
+void build_merge_dict(build_merge_src *m, const char *sae);
+void build_merge_close(build_merge_src *m);
+
 /* ---- rel: fuzzing entry ---- */
 /* Parse one JSONL record line exactly as the builder does (n_features > 0:
  * as with --n-features); 0 when valid, -1 with a message. For fuzzing. */
 int build_parse_line(const char *line, size_t len, int64_t n_features, char *err, size_t errlen);
+
+/* Decode one shard_state blob as merge does (at most maxk top-k and maxr
+ * reservoir samples); 0 when valid, -1 when refused. For fuzzing. */
+int build_state_check(const uint8_t *p, size_t n, int maxk, int maxr);
 
 #endif

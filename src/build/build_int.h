@@ -6,13 +6,137 @@
 #ifndef FS_BUILD_INT_H
 #define FS_BUILD_INT_H
 
+#include "build/build.h"
 #include "core/progress.h"
 #include "nn/tensor.h"
 #include "core/util.h"
 #include "index/index.h"
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* ---- the per-feature accumulators (build_acc.c) ----
+ * Every choice they make is a function of the set of records, never of
+ * their order, so that shards of a corpus merge into exactly what one
+ * build of the whole corpus keeps (build_merge, merge.c):
+ * - each record has an identity rid (XXH3-64 of its source, text and token
+ *   offsets) and each (record, feature) pair a key (XXH3-64 of rid seeded
+ *   by the feature): a hash, so a uniform random number per pair;
+ * - the top-k keeps the k largest maxima, ties to the smaller key;
+ * - the reservoir keeps the R smallest keys: a uniform sample without
+ *   replacement of the records where the feature fires (bottom-k
+ *   sampling), and the bottom R of a union is the bottom R of the
+ *   shards' bottom R's;
+ * - the sum of activations is a fixed-point integer (BUILD_SUM_SHIFT
+ *   fraction bits; exact for values >= 2^-17, each smaller one truncated
+ *   the same way in any order), so it adds up the same in any order;
+ * - the histogram's range is the smallest power of two above the maximum
+ *   (hist_add), its bins halves of halves: a shard's bins rebin exactly. */
+
+__extension__ typedef unsigned __int128 build_u128; /* exact fixed-point sums */
+#define BUILD_SUM_SHIFT 40 /* fraction bits of a fixed-point sum */
+
+/* One kept sample: a feature's activations on one record. */
+typedef struct {
+	float max;        /* max activation on the record */
+	int ntok;         /* tokens of the record */
+	int64_t rec;      /* record number (staged record, or merge's record table) */
+	uint64_t rid;     /* the record's identity */
+	uint64_t key;     /* the (record, feature) sampling key */
+	uint8_t *acts;    /* index_acts_encode()d values */
+	uint32_t nacts;   /* bytes of acts */
+} sample;
+
+/* Per-feature accumulator. */
+typedef struct {
+	sample *top;       /* min-heap of the top-k, worst first */
+	int ntop;          /* used */
+	sample *res;       /* max-heap by key of the reservoir (bottom-R keys) */
+	int nres;          /* used */
+	int64_t fires;     /* tokens where it fired */
+	build_u128 sum;    /* fixed-point sum of activations where it fired */
+	float max;         /* largest activation */
+	float hist_hi;     /* histogram range [0, hist_hi) */
+	uint32_t hist[FS_HIST_BINS]; /* counts of per-token activations */
+} feat_acc;
+
+/* The identity of a record (source, text, token offsets). */
+uint64_t build_rid(const char *source, const char *text, size_t len, const uint32_t *off, int ntok);
+/* The sampling key of (record rid, feature f). */
+uint64_t build_key(uint64_t rid, int64_t f);
+/* Count one per-token activation v > 0: fires, sum, histogram. */
+void build_acc_value(feat_acc *a, float v);
+/* Whether the top-k (k slots) / the reservoir (R slots) takes a sample of
+ * this max and key. */
+int build_top_wants(const feat_acc *a, int k, float max, uint64_t key);
+int build_res_wants(const feat_acc *a, int R, uint64_t key);
+/* Put a sample (owned from now on) into the top-k / the reservoir; the
+ * caller asked *_wants first. */
+void build_top_put(feat_acc *a, int k, sample s);
+void build_res_put(feat_acc *a, int R, sample s);
+/* Add a shard's fires, sum, max and histogram to a. */
+void build_acc_merge_stats(feat_acc *a, int64_t fires, build_u128 sum, float max, float hist_hi,
+			   const uint32_t *hist);
+/* qsort orders: max descending then key ascending; key ascending. */
+int build_cmp_sample_desc(const void *x, const void *y);
+int build_cmp_sample_key(const void *x, const void *y);
+void build_sample_free(sample *s);
+/* The reservoir size for options o (0: none). */
+int build_reservoir_size(const fs_build_opts *o);
+
+/* A shard's state of one feature (the shard_state blob): the stats and
+ * the kept samples (top then reservoir), each naming its context by id in
+ * the shard's index and its own source (a context stored once may stand
+ * for identical windows of several documents). Encoded into b (appended);
+ * decoded with every size checked. */
+void build_state_encode(fs_buf *b, const feat_acc *a, const int64_t *ctx, const char *const *src);
+typedef struct {
+	int64_t fires;     /* tokens where it fired */
+	build_u128 sum;    /* fixed-point sum */
+	float max;         /* largest activation */
+	float hist_hi;     /* histogram range */
+	uint32_t hist[FS_HIST_BINS]; /* counts */
+	int ntop, nres;    /* samples of each kind */
+	sample *s;         /* [ntop + nres] samples (rec = their context id) */
+	char **src;        /* [ntop + nres] their sources */
+} build_state;
+int build_state_decode(const uint8_t *p, size_t n, int maxk, int maxr, build_state *st);
+void build_state_free(build_state *st);
+
+/* Fill a builder's accumulators and token count from the shards (merge.c). */
+struct builder;
+int build_merge_collect(struct builder *b, char *err, size_t errlen);
+/* A merged record's context: text, offsets and source (merge.c). */
+int build_merge_fetch(struct build_merge_src *src, int64_t rec, fs_context *c, char *err, size_t errlen);
+/* Write the logit effects of dictionary fids (shard 0's, the same in every shard). */
+int build_merge_logits(struct build_merge_src *src, fs_writer *w, const int64_t *fids, int64_t nfeat,
+		       char *err, size_t errlen);
+
+/* Staging file of record texts: [u32 len][u32 ntok][u32 srclen] text offs source */
+typedef struct {
+	FILE *f;           /* the file (unlinked at creation) */
+	int64_t *pos;      /* file offset of record i */
+	int64_t n, cap;    /* records */
+} staging;
+
+/* The state of one dictionary's build. */
+typedef struct builder {
+	fs_build_opts *o;  /* options */
+	feat_acc *acc;     /* per feature */
+	int64_t nfeat;     /* accumulator slots (grows unless fixed) */
+	int fixed;         /* n_features fixed by option or decoder */
+	staging st;        /* staged texts */
+	int64_t tokens;    /* tokens seen */
+	uint64_t rid;      /* the current record's identity */
+	/* scratch for one record */
+	fs_buf text;       /* context bytes */
+	uint32_t *off;     /* token offsets */
+	int offcap;        /* capacity of off */
+	float *dense;      /* dense acts of one feature */
+	int densecap;      /* capacity */
+	uint8_t *enc;      /* encoding buffer */
+} builder;
 
 /* A failure to write (disk full, write error) rather than bad input: the
  * message goes to err and build_failed_on_io() says 1 from now on. -1. */

@@ -47,6 +47,7 @@
 #include "live/session.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -55,6 +56,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #define HV_DOC_MAX (64 << 10)   /* a plain-text document is cut after this many bytes */
 #define HV_CHUNK 128            /* rows encoded at once per dictionary */
@@ -109,7 +111,15 @@ typedef struct hv {
 	fs_input *cur;          /* file being read (progress) */
 	int io_failed;          /* a records write failed */
 	int hook_failed;        /* a hook saw other rows than its window's */
+	int64_t shard_i, shard_n; /* --shard I/N (shard_n 0: the whole text) */
 } hv;
+
+/* Whether --shard takes a document: XXH3-64 of its name (a text file's
+ * path as given, or a JSON Lines document's "PATH:LINE") modulo N is I. */
+static int in_shard(const hv *h, const char *name)
+{
+	return !h->shard_n || XXH3_64bits(name, strlen(name)) % (uint64_t)h->shard_n == (uint64_t)h->shard_i;
+}
 
 static void json_str(fs_buf *b, const char *s, size_t n)
 {
@@ -310,12 +320,14 @@ static int has_suffix(const char *s, const char *suf)
 /* Read one input file. 0, 1 at --max-tokens, -1 runtime error, -2 bad input. */
 static int read_input(hv *h, const char *path, const char *field, char *err, size_t errlen)
 {
+	int jsonl = has_suffix(path, ".jsonl") || has_suffix(path, ".jsonl.gz") || has_suffix(path, ".json") ||
+		    has_suffix(path, ".json.gz") || has_suffix(path, ".ndjson");
+	if (!jsonl && !in_shard(h, path))
+		return 0; /* a text file is one shard's whole */
 	fs_input *in = input_open(path, err, errlen);
 	if (!in)
 		return -2;
 	h->cur = in;
-	int jsonl = has_suffix(path, ".jsonl") || has_suffix(path, ".jsonl.gz") || has_suffix(path, ".json") ||
-		    has_suffix(path, ".json.gz") || has_suffix(path, ".ndjson");
 	fs_buf doc = {0};
 	int64_t doc_line = 0;
 	const char *line;
@@ -325,7 +337,8 @@ static int read_input(hv *h, const char *path, const char *field, char *err, siz
 	while (rc == 0 && (line = input_line(in, &len))) {
 		int64_t ln = input_lineno(in);
 		if (jsonl) {
-			if (!len)
+			snprintf(src, sizeof src, "%s:%lld", path, (long long)ln);
+			if (!len || !in_shard(h, src))
 				continue;
 			json_error_t je;
 			json_t *j = json_loadb(line, len, 0, &je);
@@ -342,7 +355,6 @@ static int read_input(hv *h, const char *path, const char *field, char *err, siz
 				rc = -2;
 				break;
 			}
-			snprintf(src, sizeof src, "%s:%lld", path, (long long)ln);
 			rc = add_doc(h, json_string_value(t), json_string_length(t), src, err, errlen);
 			json_decref(j);
 			continue;
@@ -483,7 +495,7 @@ static const char *base_name(const char *p)
 }
 
 enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTERVALS, H_PERINT, H_KNN,
-       H_PROGRESS, H_NOPROGRESS };
+       H_PROGRESS, H_NOPROGRESS, H_SHARD };
 static const cli_opt harvest_opts[] = {
 	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
 	{"model", 0, OPT_STR, "DIR", 0, 0, "model: a Hugging Face folder (config.json, weights, tokenizer) or a demo model file"},
@@ -498,12 +510,13 @@ static const cli_opt harvest_opts[] = {
 	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
 	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
 	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
+	{"shard", 0, OPT_STR, "I/N", 0, 0, "only shard I of N, 0 <= I < N (featscope merge joins them)"},
 	{NULL, 0, 0, NULL, 0, 0, NULL},
 };
 
 static int harvest_run(const cmd_entry *e, int argc, char **argv)
 {
-	const char *out = NULL, *model = NULL, *field = "text";
+	const char *out = NULL, *model = NULL, *field = "text", *shard = NULL;
 	char **saes = xcalloc((size_t)argc + 1, sizeof *saes);
 	char **inputs = xcalloc((size_t)argc + 1, sizeof *inputs);
 	int nsae = 0, ninputs = 0, show_progress = fs_stderr_tty();
@@ -534,6 +547,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		case H_KNN: knn = p.num; break;
 		case H_PROGRESS: show_progress = 1; break;
 		case H_NOPROGRESS: show_progress = 0; break;
+		case H_SHARD: shard = p.val; break;
 		default: break;
 		}
 	}
@@ -554,6 +568,13 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	int rc = FS_EXIT_USAGE;
 	hv h;
 	memset(&h, 0, sizeof h);
+	int used = 0;
+	if (shard && (sscanf(shard, "%" SCNd64 "/%" SCNd64 "%n", &h.shard_i, &h.shard_n, &used) != 2 || shard[used] ||
+		      h.shard_n < 1 || h.shard_n > 1 << 20 || h.shard_i < 0 || h.shard_i >= h.shard_n)) {
+		free(saes);
+		free(inputs);
+		return cli_usage_error(e, "--shard %s: must be I/N with 0 <= I < N <= 1048576", shard);
+	}
 	char *tmpdir = NULL, *unembed = NULL, *vocab = NULL, *mhash = NULL, **sig_paths = NULL;
 	char **hashes = xcalloc((size_t)nsae, sizeof *hashes);
 	fs_live_file *lrows = xcalloc((size_t)nsae + 1, sizeof *lrows);
@@ -757,7 +778,7 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	progress(&h, 1);
 	if (h.progress)
 		fputc('\n', stderr);
-	if (!h.tokens) {
+	if (!h.tokens && !h.shard_n) {
 		fs_warn("harvest: no text in the inputs");
 		rc = FS_EXIT_USAGE;
 		goto out;
@@ -847,6 +868,19 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 			o.per_interval = (int)perint;
 		if (knn >= 0)
 			o.knn_k = (int)knn;
+		o.shard_state = h.shard_n > 0;
+		if (shard && i == 0) { /* what merge checks the shards agree on */
+			char v[64];
+			const char *keys[] = {"harvest.shard", "harvest.top_k", "harvest.intervals",
+					      "harvest.per_interval", "harvest.neighbours", "harvest.max_tokens"};
+			int64_t vals[] = {0, o.top_k, o.n_intervals, o.per_interval, o.knn_k, maxtok};
+			for (int j = 0; j < 6; j++) {
+				snprintf(v, sizeof v, j ? "%lld" : "%lld/%lld", (long long)(j ? vals[j] : h.shard_i),
+					 (long long)h.shard_n);
+				index_writer_set_meta(w, keys[j], v);
+			}
+			index_writer_set_meta(w, "harvest.text_field", field);
+		}
 		if (build_run(&o, &dc->rec_path, 1, err, sizeof err) != 0) {
 			fs_warn("%s", err);
 			goto out;

@@ -33,6 +33,7 @@
 #define FS_COMMANDS(X) \
 	X(build)       \
 	X(harvest)     \
+	X(merge)       \
 	X(info)        \
 	X(show)        \
 	X(search)      \

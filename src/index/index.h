@@ -486,6 +486,12 @@ int index_has_cofire(fs_index *ix);
 /* fid's counts: *fires, and its partners (*p malloc'd, *n of them, by fid).
  * 1 when stored, 0 when not (no table, or no row for fid), -1 damaged. */
 int index_cofire(fs_index *ix, int64_t fid, int64_t *fires, fs_cofire **p, int *n);
+/* The shard state of feature fid (harvest --shard; merge reads it): an
+ * opaque blob the builder encodes (build_acc.c). The table is created on
+ * the first write. 1 and *blob (malloc'd, *n bytes), 0 when the index has
+ * none, -1 on a read error. */
+int index_writer_add_shard_state(fs_writer *w, int64_t fid, const uint8_t *blob, size_t n);
+int index_shard_state(fs_index *ix, int64_t fid, uint8_t **blob, size_t *n);
 
 /* ---- identity of the open file (index_identity.c) ---- */
 

@@ -231,3 +231,33 @@ void index_live_files_free(fs_live_file *f, int n)
 	}
 	free(f);
 }
+
+/* ---- shard state (see index_writer_add_shard_state) ---- */
+
+int index_shard_state(fs_index *ix, int64_t fid, uint8_t **blob, size_t *n)
+{
+	*blob = NULL;
+	*n = 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT state FROM main.shard_state WHERE feature = ?", -1, &s, NULL) !=
+	    SQLITE_OK)
+		return 0; /* no such table */
+	sqlite3_bind_int64(s, 1, fid);
+	int rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		sqlite3_finalize(s);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	if (sqlite3_column_type(s, 0) != SQLITE_BLOB && sqlite3_column_type(s, 0) != SQLITE_TEXT) {
+		sqlite3_finalize(s);
+		return -1;
+	}
+	const void *p = sqlite3_column_blob(s, 0);
+	size_t len = (size_t)sqlite3_column_bytes(s, 0);
+	*blob = xmalloc(len ? len : 1);
+	if (len)
+		memcpy(*blob, p, len);
+	*n = len;
+	sqlite3_finalize(s);
+	return 1;
+}

@@ -681,6 +681,28 @@ int index_writer_add_cofire(fs_writer *w, int64_t fid, int64_t fires, const fs_c
 	return rc;
 }
 
+/* ---- shard state (optional table shard_state, written by harvest --shard) ----
+ * One row per feature: the builder's accumulator as an opaque blob
+ * (build_acc.c encodes and checks it), which featscope merge reads. */
+
+int index_writer_add_shard_state(fs_writer *w, int64_t fid, const uint8_t *blob, size_t n)
+{
+	if (w->failed)
+		return -1;
+	if (sqlite3_exec(w->db, "CREATE TABLE IF NOT EXISTS shard_state(feature INTEGER PRIMARY KEY,"
+			 " state BLOB NOT NULL)", NULL, NULL, NULL) != SQLITE_OK)
+		return wfail(w, "shard_state");
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(w->db, "INSERT INTO shard_state(feature, state) VALUES(?,?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return wfail(w, "shard_state");
+	sqlite3_bind_int64(st, 1, fid);
+	sqlite3_bind_blob(st, 2, blob ? (const void *)blob : "", (int)n, SQLITE_STATIC);
+	int rc = wstep(w, st, "shard_state");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 /* ---- live model: the files an index was made with (see index.h) ----
  * In place, in one transaction: the change is a few rows, SQLite's rollback
  * journal makes it all or nothing, and copying a large index to rename it
