@@ -213,6 +213,9 @@ const char *view_scope(const view *v);
  * dictionary sae) in the other dictionaries of its d_model with a stored
  * decoder; malloc'd, NULL when there are none. */
 char *view_compare_matches(int64_t fid, int sae, int64_t row);
+/* Whether that line costs no loading now (its dictionaries' decoders read
+ * already, or none stored): 0 when it should wait for an idle moment. */
+int view_compare_matches_ready(int sae);
 /* Drop what that line keeps of index ix (before ix is closed: a new
  * connection may get its address). */
 void view_compare_forget(const fs_index *ix);

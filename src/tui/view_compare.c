@@ -772,6 +772,16 @@ typedef struct {
 
 static mc_dict mc_cache[16];
 
+/* The cached slot of dictionary sae of the current index, NULL when not
+ * loaded yet. */
+static mc_dict *mc_find(int sae)
+{
+	for (int i = 0; i < 16; i++)
+		if (mc_cache[i].sae == sae && mc_cache[i].ix == tui.ix)
+			return &mc_cache[i];
+	return NULL;
+}
+
 static mc_dict *mc_get(int sae)
 {
 	mc_dict *slot = NULL;
@@ -793,7 +803,10 @@ static mc_dict *mc_get(int sae)
 	const fs_sae *s = index_sae_by_id(tui.ix, sae);
 	char err[256];
 	int64_t bad;
-	if (s && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
+	int dw;
+	/* no stored decoder: nothing to load (the features' ids and labels
+	 * of a dictionary of millions are not read for nothing) */
+	if (s && index_decoder_rows(tui.ix, sae, &dw) > 0 && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
 	    cmp_side_decoder(&slot->s, NULL, err, sizeof err) == 0 &&
 	    (slot->X = knn_normalize(slot->s.W, slot->s.n, slot->s.d, &bad)) != NULL) {
 		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 0.99);
@@ -810,6 +823,29 @@ void view_compare_forget(const fs_index *ix)
 			free(mc_cache[i].X);
 			memset(&mc_cache[i], 0, sizeof mc_cache[i]);
 		}
+}
+
+/* Whether dictionary sae's slot costs nothing to get: loaded already, or
+ * no stored decoder (an empty slot is made at once). */
+static int mc_cheap(int sae)
+{
+	int d;
+	return mc_find(sae) || index_decoder_rows(tui.ix, sae, &d) == 0;
+}
+
+int view_compare_matches_ready(int sae)
+{
+	if (!mc_cheap(sae))
+		return 0;
+	mc_dict *own = mc_get(sae);
+	if (!own || !own->ok)
+		return 1;
+	for (int i = 0; i < index_n_saes(tui.ix); i++) {
+		const fs_sae *o = index_sae(tui.ix, i);
+		if (o->id != sae && (o->d_model <= 0 || o->d_model == own->s.d) && !mc_cheap(o->id))
+			return 0;
+	}
+	return 1;
 }
 
 char *view_compare_matches(int64_t fid, int sae, int64_t row)
