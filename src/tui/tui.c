@@ -590,8 +590,7 @@ int tui_main(int argc, char **argv)
 			/* Let background work finish so screens are reproducible
 			 * (FEATSCOPE_NOWAIT=1: not, to time keys while it runs). */
 			for (int i = 0; i < 3000 && !nowait && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
-				if (tui.top->ops->tick)
-					tui.top->ops->tick(tui.top);
+				tui_timed_tick(tui.top);
 				struct timespec ts = {0, 10000000};
 				nanosleep(&ts, NULL);
 			}
@@ -600,7 +599,7 @@ int tui_main(int argc, char **argv)
 			 * work get their idle call; FEATSCOPE_IDLE=1 gives every key
 			 * the idle call a pause would (list prefetch, autosave). */
 			if (tui.top->ops->tick && (idle_ticks || tui.top->ops->busy)) {
-				tui.top->ops->tick(tui.top);
+				tui_timed_tick(tui.top);
 				tui_redraw();
 			}
 		}
@@ -619,7 +618,7 @@ int tui_main(int argc, char **argv)
 			continue;
 		}
 		if (key == -1) {
-			if (tui.top->ops->tick && (tui.top->ops->tick(tui.top) & VR_REDRAW))
+			if (tui_timed_tick(tui.top) & VR_REDRAW)
 				dirty = 1;
 			continue;
 		}

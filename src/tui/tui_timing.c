@@ -31,6 +31,8 @@ static struct {
 	long anon_first, anon_max; /* RssAnon (heap, not the mapped index) */
 	int lastkey;      /* the key being timed */
 	double tkey;      /* when it came, 0 when none is being timed */
+	int nticks;       /* idle ticks that did work */
+	double tick_max;  /* the longest of them, ms */
 } tt;
 
 /* A field of /proc/self/status in kB, -1 when unknown. */
@@ -66,6 +68,7 @@ void tui_timing_end(void)
 		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
 		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
 	}
+	fprintf(tt.f, "idle_ticks %d\nidle_tick_max_ms %.3f\n", tt.nticks, tt.tick_max);
 	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
 		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
 	fprintf(tt.f, "anon_first_kb %ld\nanon_max_kb %ld\nanon_end_kb %ld\n", tt.anon_first, tt.anon_max,
@@ -81,6 +84,23 @@ void tui_timing_start(void)
 	tt.t0 = fs_now();
 	if (timing && *timing)
 		tt.f = fopen(timing, "w");
+}
+
+int tui_timed_tick(struct view *v)
+{
+	if (!v || !v->ops->tick)
+		return 0;
+	double t0 = fs_now();
+	int r = v->ops->tick(v);
+	double ms = (fs_now() - t0) * 1000;
+	if (tt.f && r) {
+		tt.nticks++;
+		if (ms > tt.tick_max)
+			tt.tick_max = ms;
+		if (ms > 50)
+			fprintf(tt.f, "slow_tick %.1f ms in %s\n", ms, v->title);
+	}
+	return r;
 }
 
 void tui_timing_key(int key)
