@@ -768,7 +768,14 @@ typedef struct {
 	cmp_side s;          /* fids and labels */
 	float *X;            /* normalised decoder rows */
 	float base;          /* random-direction baseline among them */
+	int64_t big;         /* rows of a decoder too large to hold (MC_MAX_BYTES), else 0 */
+	int bigd;            /* and their width */
 } mc_dict;
+
+/* The most the matches line holds per dictionary: the stored and the
+ * normalised rows (8 bytes per value) with the fids and labels; a larger
+ * dictionary is named, not loaded (at d_model 2304, about 58,000 features). */
+#define MC_MAX_BYTES ((int64_t)1 << 30)
 
 static mc_dict mc_cache[16];
 
@@ -806,7 +813,13 @@ static mc_dict *mc_get(int sae)
 	int dw;
 	/* no stored decoder: nothing to load (the features' ids and labels
 	 * of a dictionary of millions are not read for nothing) */
-	if (s && index_decoder_rows(tui.ix, sae, &dw) > 0 && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
+	int64_t rows = s ? index_decoder_rows(tui.ix, sae, &dw) : 0;
+	if (rows > 0 && rows * ((int64_t)dw * 8 + 64) > MC_MAX_BYTES) {
+		slot->big = rows;
+		slot->bigd = dw;
+		return slot;
+	}
+	if (rows > 0 && cmp_side_open(&slot->s, tui.ix, s->name, NULL, err, sizeof err) == 0 &&
 	    cmp_side_decoder(&slot->s, NULL, err, sizeof err) == 0 &&
 	    (slot->X = knn_normalize(slot->s.W, slot->s.n, slot->s.d, &bad)) != NULL) {
 		slot->base = cmp_random_baseline(slot->X, slot->s.n, slot->s.d, 0.99);
@@ -851,6 +864,9 @@ int view_compare_matches_ready(int sae)
 char *view_compare_matches(int64_t fid, int sae, int64_t row)
 {
 	mc_dict *own = mc_get(sae);
+	if (own && own->big)
+		return xasprintf("matches: not computed (the stored decoder, %lld x %d, is more than %lld MiB to hold)",
+				 (long long)own->big, own->bigd, (long long)(MC_MAX_BYTES >> 20));
 	if (!own || !own->ok || row < 0 || row >= own->s.n)
 		return NULL;
 	int d = own->s.d;
@@ -863,6 +879,10 @@ char *view_compare_matches(int64_t fid, int sae, int64_t row)
 		if (o->id == sae || (o->d_model > 0 && o->d_model != d))
 			continue;
 		mc_dict *m = mc_get(o->id);
+		if (m && m->big && m->bigd == d) {
+			buf_printf(&b, "%s%s not read (too large)", b.len ? "; " : "matches: ", o->name);
+			continue;
+		}
 		if (!m || !m->ok || m->s.d != d)
 			continue;
 		float *c = xmalloc((size_t)m->s.n * sizeof *c);
