@@ -71,7 +71,8 @@ typedef struct {
 	char *ablation;       /* ablation effect lines ('\n'-separated), NULL until asked */
 	view_cofire *co;      /* co-firing section (feature_cofire.c): heading, features */
 	int nco;              /* its lines */
-	int co_done;          /* co computed (at the first idle moment after opening) */
+	int co_done;          /* co computed (in idle steps after opening) */
+	void *co_job;         /* its unfinished work, NULL when none */
 	char *matches;        /* the line of best matches in other dictionaries, NULL when none */
 	int matches_done;     /* matches computed (at once when no decoder must be read first) */
 } feat_priv;
@@ -627,6 +628,7 @@ static void feat_free(view *v)
 	free(fp->desc);
 	free(fp->matches);
 	view_feature_cofire_free(fp->co, fp->nco);
+	view_feature_cofire_cancel(&fp->co_job);
 	free(fp);
 }
 
@@ -652,7 +654,11 @@ static int feat_tick(view *v)
 	}
 	if (fp->co_done)
 		return 0;
-	fp->nco = view_feature_cofire(fp->fid, &fp->co);
+	/* a step of a few ms: a key pressed meanwhile waits no longer */
+	int n = view_feature_cofire_step(fp->fid, &fp->co_job, &fp->co);
+	if (n == 0)
+		return VR_REDRAW;
+	fp->nco = n;
 	fp->co_done = 1;
 	feat_layout(v);
 	return VR_REDRAW;
