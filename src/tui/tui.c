@@ -605,9 +605,10 @@ int tui_main(int argc, char **argv)
 		}
 		if (tui_index_watch())
 			tui_redraw();
-		/* a screen with work under way gets its next step as soon as
-		 * no key is waiting; otherwise an idle call every 100 ms */
-		key = term_getkey(tui.top->ops->busy && tui.top->ops->busy(tui.top) ? 1 : 100);
+		/* a screen whose tick does its work in steps gets the next one
+		 * as soon as no key is waiting; otherwise an idle call every
+		 * 100 ms (threads' progress, autosave) */
+		key = term_getkey(tui.top->ops->stepped && tui.top->ops->busy && tui.top->ops->busy(tui.top) ? 1 : 100);
 		if (key == -2)
 			break;
 		/* the file may have changed while the key was awaited: the key

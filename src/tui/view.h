@@ -91,6 +91,9 @@ typedef struct {
 	int (*click)(view *v, int y, int x, int dbl); /* mouse click at screen (y, x) */
 	int (*busy)(view *v);              /* background work still running */
 	int (*tick)(view *v);              /* idle call (every ~100 ms); VR_* flags */
+	int stepped;                       /* busy work is done by tick itself, in
+					    * short steps: called again as soon as no
+					    * key waits, not after 100 ms */
 	int64_t (*selected)(view *v);      /* fid under the cursor, 0 none */
 	void (*relayout)(view *v);         /* after a size change */
 	/* A ':' command with an argument ("filter TEXT"); VR_* flags. */

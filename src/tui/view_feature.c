@@ -667,6 +667,7 @@ static int feat_tick(view *v)
 static const view_ops feat_ops = {
 	.kind = VIEW_FEATURE,
 	.busy = feat_busy,
+	.stepped = 1,
 	.tick = feat_tick,
 	.draw = feat_draw,
 	.key = feat_key,
