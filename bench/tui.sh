@@ -162,7 +162,10 @@ cat "$TMP/jumps"
 		i=$((i + 1))
 	done
 } >"$TMP/kinds.keys"
-FEATSCOPE_TIMING_EACH=1 FEATSCOPE_TIMING=$TMP/kinds FEATSCOPE_SCRIPT=$TMP/kinds.keys FEATSCOPE_SIZE=${COLS}x$ROWS "$FS" "$IDX"
+# FEATSCOPE_NOWAIT=1: keys come while screens' idle work runs, as a
+# user's would (a headless run otherwise waits for it: the map's loading
+# of every point takes minutes at 10M features)
+FEATSCOPE_NOWAIT=1 FEATSCOPE_TIMING_EACH=1 FEATSCOPE_TIMING=$TMP/kinds FEATSCOPE_SCRIPT=$TMP/kinds.keys FEATSCOPE_SIZE=${COLS}x$ROWS "$FS" "$IDX"
 # per key: count, p50, p99, max (ms); digits are jumps
 awk '$1 == "key" || $1 == "slow_key" { k = $2; if (k ~ /^[0-9]$/) k = "0-9(jump)"; n[k]++; v[k, n[k]] = $3 }
 	END { for (k in n) { m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, i]
