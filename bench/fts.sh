@@ -54,7 +54,7 @@ for q in "$COMMON" "$RARE" "$PHRASE"; do
 	sh=$(shell_mean "$q")
 	Q=$q awk -v h="$hits" -v a="$p50" -v b="$p99" -v m="$mean" -v s="$sh" 'BEGIN{
 		printf "%-22s %8d %9.4f %9.4f %9.4f %12.4f %7.2f\n", ENVIRON["Q"], h, a, b, m, s, (m > 0 ? s / m : 0) }'
-	r=$(awk -v s="$sh" -v m="$mean" 'BEGIN { printf "%.2f", m > 0 ? s / m : 0 }')
+	r=$(awk -v s="$sh" -v m="$mean" 'BEGIN { printf "%.2f", (m > 0 ? s / m : 0) }')
 	figure "fts '$q' p50" ms "$p50" - - "sqlite3 shell (mean)" "$sh" "$r" "value<=" 5
 	figure "fts '$q' p99" ms "$p99" - - - - - "value<=" 20
 done

@@ -9,8 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compare/compare.h"
+#include "compare/compare_load.h"
+#include "index/index.h"
 #include "core/util.h"
 #include "geom/knn.h"
 #include "unit.h"
@@ -157,6 +160,80 @@ static void test_labels(void)
 	CHECK(cmp_label_distance("the A of", "") == 0, "labels: filler words and letters ignored");
 }
 
+/* A dictionary of 1,300 features written out of order (idx 7i mod 1300)
+ * after another dictionary, so ids and numbers differ, read back by
+ * cmp_side_open across its 512-row pages; and index_decoder_rows, which
+ * counts the stored rows without reading them. The reference is what
+ * was written. */
+static void test_side_open(void)
+{
+	enum { N = 1300, ND = 50, D = 8 };
+	char path[] = "/tmp/fs-unit-compare-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0, "side: temporary file");
+	if (fd < 0)
+		return;
+	close(fd);
+	unlink(path);
+	char err[512];
+	fs_writer *w = index_writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "side: writer");
+	if (!w)
+		return;
+	fs_sae a = {0, (char *)"first", (char *)"m", (char *)"h", 0, D, ND, (char *)"native"};
+	fs_sae b = {0, (char *)"big", (char *)"m", (char *)"h", 0, D, N, (char *)"native"};
+	int sa = index_writer_add_sae(w, &a), sb = index_writer_add_sae(w, &b);
+	for (int i = 0; i < ND; i++) {
+		fs_feature f = {0};
+		f.sae = sa;
+		f.idx = i;
+		f.label = (char *)"";
+		f.label_source = (char *)"";
+		f.map_x = f.map_y = NAN;
+		index_writer_add_feature(w, &f);
+	}
+	static int64_t want[N];
+	for (int i = 0; i < N; i++) {
+		char lab[32];
+		fs_feature f = {0};
+		f.sae = sb;
+		f.idx = (int64_t)(i * 7) % N;
+		snprintf(lab, sizeof lab, "feature %lld", (long long)f.idx);
+		f.label = lab;
+		f.label_source = (char *)"test";
+		f.map_x = f.map_y = NAN;
+		want[f.idx] = index_writer_add_feature(w, &f);
+	}
+	float W[ND * D];
+	for (int i = 0; i < ND * D; i++)
+		W[i] = (float)(i % 7) - 3;
+	CHECK(index_writer_add_decoder(w, sa, W, ND, D) == 0, "side: decoder stored");
+	CHECK(index_writer_finish(w, err, sizeof err) == 0, "side: index written");
+	fs_index *ix = index_open(path, err, sizeof err);
+	CHECK(ix != NULL, "side: index opened");
+	if (!ix) {
+		unlink(path);
+		return;
+	}
+	cmp_side s;
+	CHECK(cmp_side_open(&s, ix, "big", NULL, err, sizeof err) == 0 && s.n == N, "side: opened, 1300 rows");
+	int fids = 1, labels = 1;
+	for (int i = 0; i < N && s.n == N; i++) {
+		char lab[32];
+		snprintf(lab, sizeof lab, "feature %d", i);
+		fids &= s.fid[i] == want[i];
+		labels &= strcmp(s.labels[i], lab) == 0;
+	}
+	CHECK(fids, "side: every row's fid, across three pages");
+	CHECK(labels, "side: every row's label");
+	cmp_side_free(&s);
+	int d = -1;
+	CHECK(index_decoder_rows(ix, sa, &d) == ND && d == D, "decoder rows: 50 of width 8, not read");
+	CHECK(index_decoder_rows(ix, sb, &d) == 0 && d == 0, "decoder rows: none stored for the other");
+	index_close(ix);
+	unlink(path);
+}
+
 int main(void)
 {
 	test_percentile();
@@ -164,5 +241,6 @@ int main(void)
 	test_match();
 	test_baseline();
 	test_labels();
+	test_side_open();
 	TEST_END();
 }

@@ -317,10 +317,12 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 			for (int i = 0; i < nm; i++) {
 				char fn[160];
 				snprintf(fn, sizeof fn, "%s/%lld", best[i].sae->name, (long long)best[i].row);
+				int read = best[i].row >= 0; /* else its decoder is too large to hold */
 				json_array_append_new(mj, json_pack("{s:o,s:o,s:o,s:o,s:b}", "sae", jw_str(best[i].sae->name),
-								  "feature", jw_str(fn), "cos", jw_num(best[i].cos),
-								  "baseline", jw_num(best[i].baseline),
-								  "above_baseline", best[i].cos > best[i].baseline));
+								  "feature", read ? jw_str(fn) : json_null(),
+								  "cos", read ? jw_num(best[i].cos) : json_null(),
+								  "baseline", read ? jw_num(best[i].baseline) : json_null(),
+								  "above_baseline", read && best[i].cos > best[i].baseline));
 			}
 			json_object_set_new(o, "matches", mj);
 		}
@@ -393,6 +395,9 @@ static int show_run(const cmd_entry *e, const cli_args *a)
 		char *ml = cmp_best_line(best, nm);
 		if (ml)
 			printf("matches:    %s\n", ml);
+		else if (nm == CMP_BEST_TOO_BIG)
+			printf("matches:    not computed (the stored decoder is more than %lld MiB to hold)\n",
+			       (long long)(CMP_BEST_MAX_BYTES >> 20));
 		free(ml);
 		if (dead)
 			printf("top activations: none: this feature never fires on the indexed text\n");

@@ -5,7 +5,9 @@
  * count per feature is its shared contexts. Jaccard needs the other's
  * own count, one query each, so candidates are taken by shared count
  * and the walk stops once shared / own (the best Jaccard a candidate can
- * still reach) cannot beat the last kept one.
+ * still reach) cannot beat the last kept one. The walk can be done in
+ * steps of a time budget (cmp_cofire_job), so that a screen answers keys
+ * between them.
  */
 #include "compare/cofire.h"
 
@@ -43,18 +45,33 @@ static int cofire_before(const cmp_cofire *a, const cmp_cofire *b, int64_t own)
 	return a->fid < b->fid;
 }
 
-int cmp_cofire_feature(fs_index *ix, int64_t fid, int max, cmp_cofire **out, int64_t *n_own)
+struct cmp_cofire_job {
+	fs_index *ix;
+	int64_t fid;       /* the feature */
+	int max;           /* features kept */
+	int64_t nc;        /* its stored contexts */
+	cmp_cofire *cand;  /* candidates, more shared first */
+	size_t nk, next;   /* their count, the next to weigh */
+	cmp_cofire *best;  /* kept so far, best first */
+	int nb;            /* their count */
+	int state;         /* 0 running, 1 complete, -1 failed */
+};
+
+cmp_cofire_job *cmp_cofire_start(fs_index *ix, int64_t fid, int max)
 {
-	*out = NULL;
-	*n_own = 0;
 	int64_t *ctx;
 	int nc = index_feature_contexts(ix, fid, &ctx);
 	if (nc < 0)
-		return -1;
-	*n_own = nc;
+		return NULL;
+	cmp_cofire_job *j = xcalloc(1, sizeof *j);
+	j->ix = ix;
+	j->fid = fid;
+	j->max = max;
+	j->nc = nc;
 	if (nc == 0 || max <= 0) {
 		free(ctx);
-		return 0;
+		j->state = 1;
+		return j;
 	}
 	/* every other feature on each context, once per context */
 	int64_t *all = NULL;
@@ -65,70 +82,110 @@ int cmp_cofire_feature(fs_index *ix, int64_t fid, int max, cmp_cofire **out, int
 		if (m < 0) {
 			free(all);
 			free(ctx);
-			return -1;
+			free(j);
+			return NULL;
 		}
-		for (int j = 0; j < m; j++) {
-			if (cf[j].fid == fid)
+		for (int k = 0; k < m; k++) {
+			if (cf[k].fid == fid)
 				continue;
 			if (n == cap) {
 				cap = cap ? 2 * cap : 256;
 				all = xrealloc(all, cap * sizeof *all);
 			}
-			all[n++] = cf[j].fid;
+			all[n++] = cf[k].fid;
 		}
 		free(cf);
 	}
 	free(ctx);
 	if (n > 1)
 		qsort(all, n, sizeof *all, cmp_i64);
-	cmp_cofire *cand = xmalloc((n ? n : 1) * sizeof *cand);
-	size_t nk = 0;
+	j->cand = xmalloc((n ? n : 1) * sizeof *j->cand);
 	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j < n && all[j] == all[i])
-			j++;
-		cand[nk++] = (cmp_cofire){all[i], (int64_t)(j - i), 0, 0};
-		i = j;
+		size_t e = i;
+		while (e < n && all[e] == all[i])
+			e++;
+		j->cand[j->nk++] = (cmp_cofire){all[i], (int64_t)(e - i), 0, 0};
+		i = e;
 	}
 	free(all);
-	qsort(cand, nk, sizeof *cand, by_shared);
-	cmp_cofire *best = xmalloc((size_t)max * sizeof *best);
-	int nb = 0;
-	for (size_t i = 0; i < nk; i++) {
-		cmp_cofire c = cand[i];
+	qsort(j->cand, j->nk, sizeof *j->cand, by_shared);
+	j->best = xmalloc((size_t)max * sizeof *j->best);
+	return j;
+}
+
+int cmp_cofire_step(cmp_cofire_job *j, double budget)
+{
+	if (j->state != 0)
+		return j->state;
+	double t0 = fs_now();
+	int max = j->max;
+	int64_t nc = j->nc;
+	for (int k = 0; j->next < j->nk; k++) {
+		/* the clock is read every 16 candidates (a read each) */
+		if (k > 0 && k % 16 == 0 && fs_now() - t0 >= budget)
+			return 0;
+		cmp_cofire c = j->cand[j->next++];
 		/* the best this and every later candidate can reach is
 		 * shared / own (its union is at least own): stop when that
 		 * cannot rank before the last kept one */
-		if (nb == max) {
+		if (j->nb == max) {
 			cmp_cofire bound = {c.fid, c.shared, c.shared, 0};
-			if (!cofire_before(&bound, &best[nb - 1], nc))
+			if (!cofire_before(&bound, &j->best[j->nb - 1], nc))
 				break;
 		}
 		int64_t *oc;
-		int no = index_feature_contexts(ix, c.fid, &oc);
+		int no = index_feature_contexts(j->ix, c.fid, &oc);
 		free(oc);
-		if (no < 0) {
-			free(cand);
-			free(best);
-			return -1;
-		}
+		if (no < 0)
+			return j->state = -1;
 		c.n_other = no > c.shared ? no : c.shared;
 		c.jaccard = (double)c.shared / (double)(nc + c.n_other - c.shared);
-		int at = nb;
-		while (at > 0 && cofire_before(&c, &best[at - 1], nc))
+		int at = j->nb;
+		while (at > 0 && cofire_before(&c, &j->best[at - 1], nc))
 			at--;
 		if (at >= max)
 			continue;
-		if (nb < max)
-			nb++;
-		memmove(best + at + 1, best + at, (size_t)(nb - 1 - at) * sizeof *best);
-		best[at] = c;
+		if (j->nb < max)
+			j->nb++;
+		memmove(j->best + at + 1, j->best + at, (size_t)(j->nb - 1 - at) * sizeof *j->best);
+		j->best[at] = c;
 	}
-	free(cand);
-	if (nb == 0) {
-		free(best);
+	return j->state = 1;
+}
+
+int cmp_cofire_take(cmp_cofire_job *j, cmp_cofire **out, int64_t *n_own)
+{
+	*out = NULL;
+	*n_own = j->nc;
+	if (j->state != 1)
+		return -1;
+	if (j->nb == 0)
 		return 0;
-	}
-	*out = best;
-	return nb;
+	*out = j->best;
+	j->best = NULL;
+	int n = j->nb;
+	j->nb = 0;
+	return n;
+}
+
+void cmp_cofire_job_free(cmp_cofire_job *j)
+{
+	if (!j)
+		return;
+	free(j->cand);
+	free(j->best);
+	free(j);
+}
+
+int cmp_cofire_feature(fs_index *ix, int64_t fid, int max, cmp_cofire **out, int64_t *n_own)
+{
+	*out = NULL;
+	*n_own = 0;
+	cmp_cofire_job *j = cmp_cofire_start(ix, fid, max);
+	if (!j)
+		return -1;
+	int rc = cmp_cofire_step(j, 1e30);
+	int n = rc == 1 ? cmp_cofire_take(j, out, n_own) : -1;
+	cmp_cofire_job_free(j);
+	return n;
 }

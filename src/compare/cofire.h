@@ -26,4 +26,17 @@ typedef struct {
  * error. */
 int cmp_cofire_feature(fs_index *ix, int64_t fid, int max, cmp_cofire **out, int64_t *n_own);
 
+/* The same work in steps, for a screen that must keep answering keys: the
+ * candidates are gathered at start (a read per stored context), then each
+ * step weighs candidates (a read each) until budget seconds have passed.
+ * cmp_cofire_start returns NULL on error; cmp_cofire_step returns 1 when
+ * the ranking is complete, 0 when more steps are needed, -1 on error;
+ * cmp_cofire_take then gives what cmp_cofire_feature returns (and the job
+ * still needs cmp_cofire_job_free). */
+typedef struct cmp_cofire_job cmp_cofire_job;
+cmp_cofire_job *cmp_cofire_start(fs_index *ix, int64_t fid, int max);
+int cmp_cofire_step(cmp_cofire_job *j, double budget);
+int cmp_cofire_take(cmp_cofire_job *j, cmp_cofire **out, int64_t *n_own);
+void cmp_cofire_job_free(cmp_cofire_job *j);
+
 #endif

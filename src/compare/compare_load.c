@@ -26,20 +26,35 @@ int cmp_side_open(cmp_side *s, fs_index *ix, const char *name, const char *shown
 	s->labels = xcalloc((size_t)s->n + 1, sizeof *s->labels);
 	for (int64_t i = 0; i < s->n; i++)
 		s->fid[i] = -1;
+	/* keyset paging (each page starts after the last row of the one
+	 * before): an OFFSET would make the whole read quadratic in the
+	 * dictionary's size (minutes at a million features) */
 	enum { PAGE = 512 };
-	fs_feature *f = xmalloc(PAGE * sizeof *f);
-	for (int64_t off = 0;; off += PAGE) {
-		int got = index_feature_page(ix, s->sae->id, FS_SORT_ID, 0, NULL, off, PAGE, f);
+	fs_feature *f = xmalloc(PAGE * sizeof *f), last;
+	int have_last = 0;
+	for (;;) {
+		int got = index_feature_page_at(ix, s->sae->id, FS_SORT_ID, 0, NULL, have_last ? &last : NULL, 1,
+						PAGE, f);
+		if (have_last)
+			index_feature_free(&last);
+		have_last = 0;
 		for (int i = 0; i < got; i++) {
 			if (f[i].idx >= 0 && f[i].idx < s->n && s->fid[f[i].idx] < 0) {
 				s->fid[f[i].idx] = f[i].id;
 				s->labels[f[i].idx] = xstrdup(f[i].label ? f[i].label : "");
 			}
-			index_feature_free(&f[i]);
+			if (i == got - 1) {
+				last = f[i];
+				have_last = 1;
+			} else {
+				index_feature_free(&f[i]);
+			}
 		}
 		if (got < PAGE)
 			break;
 	}
+	if (have_last)
+		index_feature_free(&last);
 	free(f);
 	for (int64_t i = 0; i < s->n; i++)
 		if (!s->labels[i])

@@ -26,6 +26,7 @@ typedef struct {
 	float *X;           /* normalised decoder rows */
 	float base;         /* random-direction baseline among them */
 	int has_base;       /* base computed (only a searched one needs it) */
+	int big;            /* its decoder is over CMP_BEST_MAX_BYTES: not read */
 	uint64_t used;      /* when last asked for */
 } match_slot;
 
@@ -82,7 +83,14 @@ static match_slot *slot_get(cmp_matcher *m, fs_index *ix, int sae)
 	float *W = NULL;
 	int64_t bad;
 	const fs_sae *ds = index_sae_by_id(ix, sae);
-	slot->n = ds ? index_decoder(ix, sae, &slot->d, &W) : 0;
+	int dw = 0;
+	int64_t rows = ds ? index_decoder_rows(ix, sae, &dw) : 0;
+	if (rows > 0 && rows * ((int64_t)dw * 8) > CMP_BEST_MAX_BYTES) {
+		slot->big = 1;
+		slot->d = dw;
+		return slot;
+	}
+	slot->n = rows > 0 ? index_decoder(ix, sae, &slot->d, &W) : 0;
 	/* as many rows as features, or none is trusted */
 	if (slot->n > 0 && slot->n == ds->n_features && slot->d > 0 && (slot->X = knn_normalize(W, slot->n, slot->d, &bad)) != NULL) {
 		slot->ok = 1;
@@ -103,6 +111,8 @@ int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_bes
 	if (!others)
 		return 0;
 	match_slot *own = slot_get(m, ix, sae);
+	if (own->big)
+		return CMP_BEST_TOO_BIG;
 	if (!own->ok || row < 0 || row >= own->n)
 		return -1;
 	int d = own->d, n = 0;
@@ -114,6 +124,10 @@ int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_bes
 		if (o->id == sae || (o->d_model > 0 && o->d_model != d))
 			continue;
 		match_slot *s = slot_get(m, ix, o->id);
+		if (s->big && s->d == d) {
+			out[n++] = (cmp_best){o, -1, 0, 0};
+			continue;
+		}
 		if (!s->ok || s->d != d)
 			continue;
 		if (!s->has_base) {
@@ -133,6 +147,36 @@ int cmp_best_matches(cmp_matcher *m, fs_index *ix, int sae, int64_t row, cmp_bes
 	return n;
 }
 
+/* The slot of dictionary sae when held already, else NULL. */
+static match_slot *slot_find(cmp_matcher *m, const fs_index *ix, int sae)
+{
+	for (int i = 0; i < MATCH_SLOTS; i++)
+		if (m->slot[i].sae == sae && m->slot[i].ix == ix)
+			return &m->slot[i];
+	return NULL;
+}
+
+/* Getting dictionary sae's slot reads nothing: held, or nothing to read. */
+static int slot_cheap(cmp_matcher *m, fs_index *ix, int sae)
+{
+	int d;
+	return slot_find(m, ix, sae) || index_decoder_rows(ix, sae, &d) <= 0;
+}
+
+int cmp_best_ready(cmp_matcher *m, fs_index *ix, int sae)
+{
+	const fs_sae *me = index_sae_by_id(ix, sae);
+	if (!me || !slot_cheap(m, ix, sae))
+		return !me;
+	for (int i = 0; i < index_n_saes(ix); i++) {
+		const fs_sae *o = index_sae(ix, i);
+		if (o->id != sae && (o->d_model <= 0 || me->d_model <= 0 || o->d_model == me->d_model) &&
+		    !slot_cheap(m, ix, o->id))
+			return 0;
+	}
+	return 1;
+}
+
 char *cmp_best_line(const cmp_best *v, int n)
 {
 	if (n <= 0)
@@ -141,7 +185,9 @@ char *cmp_best_line(const cmp_best *v, int n)
 	for (int i = 0; i < n; i++) {
 		if (i)
 			buf_printf(&b, "; ");
-		if (v[i].cos > v[i].baseline)
+		if (v[i].row < 0)
+			buf_printf(&b, "%s not read (too large)", escape_str(v[i].sae->name));
+		else if (v[i].cos > v[i].baseline)
 			buf_printf(&b, "%s/%lld cos %.3f", escape_str(v[i].sae->name), (long long)v[i].row, v[i].cos);
 		else
 			buf_printf(&b, "none in %s above %.3f", escape_str(v[i].sae->name), v[i].baseline);

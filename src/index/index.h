@@ -464,6 +464,9 @@ int index_writer_add_decoder(fs_writer *w, int sae, const float *W, int64_t n, i
 /* The stored decoder of dictionary sae: *W gets n x *d values (malloc'd).
  * Returns n, 0 when the index stores none for it, -1 when damaged. */
 int64_t index_decoder(fs_index *ix, int sae, int *d, float **W);
+/* The number of decoder rows stored for dictionary sae (0 when none) and
+ * their width in *d, without reading the rows. */
+int64_t index_decoder_rows(fs_index *ix, int sae, int *d);
 /* Every context's stored hash (of its text and token boundaries), indexed
  * by context id: *h gets *n entries (malloc'd; 0 where no context). 0, -1
  * on error. */

@@ -68,6 +68,28 @@ int64_t index_decoder(fs_index *ix, int sae, int *d, float **W)
 	return got;
 }
 
+/* How many decoder rows are stored for dictionary sae, and their width,
+ * without reading them: the block rows' counts only (a few rows per
+ * dictionary), so a caller can skip a dictionary with none, or one too
+ * large to load now, at no cost. */
+int64_t index_decoder_rows(fs_index *ix, int sae, int *d)
+{
+	*d = 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(ix->db, "SELECT sum(n), max(d) FROM main.decoders WHERE sae = ?", -1, &s,
+			       NULL) != SQLITE_OK)
+		return 0; /* no such table: nothing stored */
+	sqlite3_bind_int(s, 1, sae);
+	int64_t n = 0;
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		n = sqlite3_column_int64(s, 0);
+		int64_t w = sqlite3_column_int64(s, 1);
+		*d = w > 0 && w <= 1 << 20 ? (int)w : 0;
+	}
+	sqlite3_finalize(s);
+	return n > 0 && *d > 0 ? n : 0;
+}
+
 /* ---- co-firing counts (see index_writer_add_cofire) ---- */
 
 int index_has_cofire(fs_index *ix)

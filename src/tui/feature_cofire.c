@@ -1,6 +1,7 @@
 /*
  * feature_cofire.c: the co-firing section of the feature page (see
- * feature_cofire.h), from cmp_cofire_feature over the browser's index.
+ * feature_cofire.h), from cmp_cofire_feature over the browser's index, at
+ * once or in steps of a time budget.
  */
 #include "tui/feature_cofire.h"
 
@@ -11,11 +12,39 @@
 #include "core/util.h"
 #include "tui/view.h"
 
-int view_feature_cofire(int64_t fid, view_cofire **out)
+/* The section's lines from n ranked features (n < 0: unreadable). */
+static int cofire_lines(cmp_cofire *c, int n, int64_t own, view_cofire **out);
+
+int view_feature_cofire_step(int64_t fid, void **job, view_cofire **out)
 {
-	cmp_cofire *c;
-	int64_t own;
-	int n = cmp_cofire_feature(tui.ix, fid, VIEW_COFIRE_MAX, &c, &own);
+	cmp_cofire_job *j = *job;
+	cmp_cofire *c = NULL;
+	int64_t own = 0;
+	int n = -1;
+	if (!j)
+		j = cmp_cofire_start(tui.ix, fid, VIEW_COFIRE_MAX);
+	if (j) {
+		int rc = cmp_cofire_step(j, VIEW_COFIRE_STEP);
+		if (rc == 0) {
+			*job = j;
+			return 0;
+		}
+		if (rc == 1)
+			n = cmp_cofire_take(j, &c, &own);
+		cmp_cofire_job_free(j);
+	}
+	*job = NULL;
+	return cofire_lines(c, n, own, out);
+}
+
+void view_feature_cofire_cancel(void **job)
+{
+	cmp_cofire_job_free(*job);
+	*job = NULL;
+}
+
+static int cofire_lines(cmp_cofire *c, int n, int64_t own, view_cofire **out)
+{
 	view_cofire *v = xcalloc((size_t)(n > 0 ? n : 0) + 1, sizeof *v);
 	if (n < 0)
 		v[0].text = xstrdup("co-firing features: could not be read");

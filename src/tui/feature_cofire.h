@@ -19,9 +19,15 @@ typedef struct {
 } view_cofire;
 
 /* The section's lines for feature fid (tui.ix): a heading, then one line
- * per co-firing feature, best first. *out is malloc'd; returns the count
- * (at least 1: the heading says when there are none). */
-int view_feature_cofire(int64_t fid, view_cofire **out);
+ * per co-firing feature, best first; worked out in steps of about
+ * VIEW_COFIRE_STEP seconds (the page's idle ticks): *job starts NULL;
+ * each call does one step and returns 0 while more remain, else the
+ * count of lines in *out (malloc'd; at least 1: the heading says when
+ * there are none), *job freed and NULL again.
+ * view_feature_cofire_cancel frees an unfinished one. */
 void view_feature_cofire_free(view_cofire *v, int n);
+#define VIEW_COFIRE_STEP 0.008
+int view_feature_cofire_step(int64_t fid, void **job, view_cofire **out);
+void view_feature_cofire_cancel(void **job);
 
 #endif

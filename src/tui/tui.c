@@ -627,8 +627,7 @@ int tui_main(int argc, char **argv)
 			/* Let background work finish so screens are reproducible
 			 * (FEATSCOPE_NOWAIT=1: not, to time keys while it runs). */
 			for (int i = 0; i < 3000 && !nowait && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
-				if (tui.top->ops->tick)
-					tui.top->ops->tick(tui.top);
+				tui_timed_tick(tui.top);
 				struct timespec ts = {0, 10000000};
 				nanosleep(&ts, NULL);
 			}
@@ -637,13 +636,16 @@ int tui_main(int argc, char **argv)
 			 * work get their idle call; FEATSCOPE_IDLE=1 gives every key
 			 * the idle call a pause would (list prefetch, autosave). */
 			if (tui.top->ops->tick && (idle_ticks || tui.top->ops->busy)) {
-				tui.top->ops->tick(tui.top);
+				tui_timed_tick(tui.top);
 				tui_redraw();
 			}
 		}
 		if (tui_index_watch())
 			tui_redraw();
-		key = term_getkey(100);
+		/* a screen whose tick does its work in steps gets the next one
+		 * as soon as no key is waiting; otherwise an idle call every
+		 * 100 ms (threads' progress, autosave) */
+		key = term_getkey(tui.top->ops->stepped && tui.top->ops->busy && tui.top->ops->busy(tui.top) ? 1 : 100);
 		if (key == -2)
 			break;
 		/* the file may have changed while the key was awaited: the key
@@ -656,7 +658,7 @@ int tui_main(int argc, char **argv)
 			continue;
 		}
 		if (key == -1) {
-			if (tui.top->ops->tick && (tui.top->ops->tick(tui.top) & VR_REDRAW))
+			if (tui_timed_tick(tui.top) & VR_REDRAW)
 				dirty = 1;
 			continue;
 		}

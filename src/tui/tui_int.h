@@ -35,6 +35,10 @@ void tui_timing_start(void);
 void tui_timing_key(int key);
 void tui_timing_frame(void);
 void tui_timing_end(void);
+/* Run v's idle work (its tick) and time it: a tick holds the keys back
+ * as long as it runs, so FEATSCOPE_TIMING reports the longest. */
+struct view;
+int tui_timed_tick(struct view *v);
 
 /* tui_clip.c: 'Y' (arg: the file, else asked). */
 void tui_copy(const char *arg);

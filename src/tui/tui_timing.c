@@ -1,7 +1,8 @@
 /*
  * tui_timing.c: FEATSCOPE_TIMING=FILE, the browser's frame timings and
  * memory for bench/tui.sh: the first frame, each key to its finished
- * frame, slow keys, and the resident set sampled as it runs.
+ * frame, slow keys (every key with FEATSCOPE_TIMING_EACH=1), the longest
+ * idle work, and the resident set sampled as it runs.
  */
 #include "tui/tui_int.h"
 #include "tui/draw.h"
@@ -31,6 +32,9 @@ static struct {
 	long anon_first, anon_max; /* RssAnon (heap, not the mapped index) */
 	int lastkey;      /* the key being timed */
 	double tkey;      /* when it came, 0 when none is being timed */
+	int each;         /* FEATSCOPE_TIMING_EACH=1: a line per key */
+	int nticks;       /* idle ticks that did work */
+	double tick_max;  /* the longest of them, ms */
 } tt;
 
 /* A field of /proc/self/status in kB, -1 when unknown. */
@@ -66,6 +70,7 @@ void tui_timing_end(void)
 		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
 		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
 	}
+	fprintf(tt.f, "idle_ticks %d\nidle_tick_max_ms %.3f\n", tt.nticks, tt.tick_max);
 	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
 		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
 	fprintf(tt.f, "anon_first_kb %ld\nanon_max_kb %ld\nanon_end_kb %ld\n", tt.anon_first, tt.anon_max,
@@ -81,6 +86,25 @@ void tui_timing_start(void)
 	tt.t0 = fs_now();
 	if (timing && *timing)
 		tt.f = fopen(timing, "w");
+	const char *each = getenv("FEATSCOPE_TIMING_EACH");
+	tt.each = each && strcmp(each, "1") == 0;
+}
+
+int tui_timed_tick(struct view *v)
+{
+	if (!v || !v->ops->tick)
+		return 0;
+	double t0 = fs_now();
+	int r = v->ops->tick(v);
+	double ms = (fs_now() - t0) * 1000;
+	if (tt.f && r) {
+		tt.nticks++;
+		if (ms > tt.tick_max)
+			tt.tick_max = ms;
+		if (ms > 50)
+			fprintf(tt.f, "slow_tick %.1f ms in %s\n", ms, v->title);
+	}
+	return r;
 }
 
 void tui_timing_key(int key)
@@ -104,9 +128,10 @@ void tui_timing_frame(void)
 			tt.lat = xrealloc(tt.lat, (size_t)tt.cap * sizeof *tt.lat);
 		}
 		tt.lat[tt.n++] = (now - tt.tkey) * 1000;
-		if (tt.lat[tt.n - 1] > 50) {
+		if (tt.lat[tt.n - 1] > 50 || tt.each) {
 			char kn[32];
-			fprintf(tt.f, "slow_key %s %.1f ms in %s\n", keymap_key_name(tt.lastkey, kn, sizeof kn),
+			fprintf(tt.f, "%s %s %.*f ms in %s\n", tt.lat[tt.n - 1] > 50 ? "slow_key" : "key",
+				keymap_key_name(tt.lastkey, kn, sizeof kn), tt.lat[tt.n - 1] > 50 ? 1 : 3,
 				tt.lat[tt.n - 1], tui.top ? tui.top->title : "");
 		}
 		if (tt.n % 256 == 0) {

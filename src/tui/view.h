@@ -92,6 +92,9 @@ typedef struct {
 	int (*click)(view *v, int y, int x, int dbl); /* mouse click at screen (y, x) */
 	int (*busy)(view *v);              /* background work still running */
 	int (*tick)(view *v);              /* idle call (every ~100 ms); VR_* flags */
+	int stepped;                       /* busy work is done by tick itself, in
+					    * short steps: called again as soon as no
+					    * key waits, not after 100 ms */
 	int64_t (*selected)(view *v);      /* fid under the cursor, 0 none */
 	void (*relayout)(view *v);         /* after a size change */
 	/* A ':' command with an argument ("filter TEXT"); VR_* flags. */
@@ -214,6 +217,9 @@ const char *view_scope(const view *v);
  * dictionary sae) in the other dictionaries of its d_model with a stored
  * decoder; malloc'd, NULL when there are none. */
 char *view_compare_matches(int64_t fid, int sae, int64_t row);
+/* Whether that line costs no loading now (its dictionaries' decoders read
+ * already, or none stored): 0 when it should wait for an idle moment. */
+int view_compare_matches_ready(int sae);
 /* Drop what that line keeps of index ix (before ix is closed: a new
  * connection may get its address). */
 void view_compare_forget(const fs_index *ix);

@@ -768,6 +768,13 @@ void view_compare_forget(const fs_index *ix)
 	cmp_matcher_forget(page_matcher, ix);
 }
 
+int view_compare_matches_ready(int sae)
+{
+	if (!page_matcher)
+		page_matcher = cmp_matcher_new();
+	return cmp_best_ready(page_matcher, tui.ix, sae);
+}
+
 char *view_compare_matches(int64_t fid, int sae, int64_t row)
 {
 	(void)fid;
@@ -775,6 +782,9 @@ char *view_compare_matches(int64_t fid, int sae, int64_t row)
 		page_matcher = cmp_matcher_new();
 	cmp_best v[64];
 	int n = cmp_best_matches(page_matcher, tui.ix, sae, row, v, 64);
+	if (n == CMP_BEST_TOO_BIG)
+		return xasprintf("matches: not computed (the stored decoder is more than %lld MiB to hold)",
+				 (long long)(CMP_BEST_MAX_BYTES >> 20));
 	char *line = cmp_best_line(v, n);
 	if (!line)
 		return NULL;

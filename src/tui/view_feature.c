@@ -71,7 +71,10 @@ typedef struct {
 	char *ablation;       /* ablation effect lines ('\n'-separated), NULL until asked */
 	view_cofire *co;      /* co-firing section (feature_cofire.c): heading, features */
 	int nco;              /* its lines */
-	int co_done;          /* co computed (at the first idle moment after opening) */
+	int co_done;          /* co computed (in idle steps after opening) */
+	void *co_job;         /* its unfinished work, NULL when none */
+	char *matches;        /* the line of best matches in other dictionaries, NULL when none */
+	int matches_done;     /* matches computed (at once when no decoder must be read first) */
 } feat_priv;
 
 static void feat_add(feat_priv *fp, int kind, int a, int b, int cls, char *text)
@@ -187,9 +190,10 @@ static void feat_layout(view *v)
 		  (long long)f->id);
 	feat_text(fp, TC_NORMAL, "density %s  max %.4g  mean %.4g  examples %lld  cluster %lld", dens,
 		  f->max_act, f->mean_act, (long long)f->n_examples, (long long)f->cluster);
-	char *matches = view_compare_matches(f->id, f->sae, f->idx);
-	if (matches)
-		feat_add(fp, FL_TEXT, 0, 0, TC_NORMAL, matches);
+	if (!fp->matches_done)
+		feat_text(fp, TC_DIM, "matches: reading the stored decoders...");
+	else if (fp->matches)
+		feat_add(fp, FL_TEXT, 0, 0, TC_NORMAL, xstrdup(fp->matches));
 	feat_text(fp, TC_NORMAL, "%s", "");
 	uint32_t hmax = 0;
 	for (int i = 0; i < FS_HIST_BINS; i++)
@@ -622,25 +626,39 @@ static void feat_free(view *v)
 	if (fp->have_f)
 		index_feature_free(&fp->f);
 	free(fp->desc);
+	free(fp->matches);
 	view_feature_cofire_free(fp->co, fp->nco);
+	view_feature_cofire_cancel(&fp->co_job);
 	free(fp);
 }
 
 /* The co-firing section costs a query per candidate (tens of ms on a
- * busy feature): it is read at the first idle moment, so the page opens
- * at once; until then the view is busy (a headless run waits for it). */
+ * busy feature), and the matches line the first time reads whole
+ * decoders: they are read at the first idle moments, one per tick, so
+ * the page opens at once; until then the view is busy (a headless run
+ * waits for it). */
 static int feat_busy(view *v)
 {
 	feat_priv *fp = v->priv;
-	return !fp->co_done;
+	return !fp->co_done || !fp->matches_done;
 }
 
 static int feat_tick(view *v)
 {
 	feat_priv *fp = v->priv;
+	if (!fp->matches_done) {
+		fp->matches = view_compare_matches(fp->fid, fp->f.sae, fp->f.idx);
+		fp->matches_done = 1;
+		feat_layout(v);
+		return VR_REDRAW;
+	}
 	if (fp->co_done)
 		return 0;
-	fp->nco = view_feature_cofire(fp->fid, &fp->co);
+	/* a step of a few ms: a key pressed meanwhile waits no longer */
+	int n = view_feature_cofire_step(fp->fid, &fp->co_job, &fp->co);
+	if (n == 0)
+		return VR_REDRAW;
+	fp->nco = n;
 	fp->co_done = 1;
 	feat_layout(v);
 	return VR_REDRAW;
@@ -649,6 +667,7 @@ static int feat_tick(view *v)
 static const view_ops feat_ops = {
 	.kind = VIEW_FEATURE,
 	.busy = feat_busy,
+	.stepped = 1,
 	.tick = feat_tick,
 	.draw = feat_draw,
 	.key = feat_key,
@@ -678,6 +697,11 @@ void view_open_feature(int64_t fid)
 		fp->nneg = index_logits(tui.ix, fid, -1, &fp->neg);
 	}
 	fp->co_done = !fp->have_f;
+	fp->matches_done = !fp->have_f;
+	if (fp->have_f && view_compare_matches_ready(fp->f.sae)) {
+		fp->matches = view_compare_matches(fp->fid, fp->f.sae, fp->f.idx);
+		fp->matches_done = 1;
+	}
 	char name[64] = "?";
 	index_feature_name(tui.ix, fid, name, sizeof name);
 	view *v = view_new(&feat_ops, fp);
