@@ -24,9 +24,12 @@
 # LM_BATCH, LM_MINUTES, LM_STEPS, LM_LR, LM_INIT, SAE_FEATURES (comma list),
 # SAE_NAMES (same length), SAE_K,
 # SAE_MINUTES, SAE_STEPS, CONTEXTS, EVAL_EVERY (every Nth held-out document
-# is scored for the LM figures), SAE_EVAL_BYTES, HARVEST_LEFT; SKIP_CORPUS=1
+# is scored for the LM figures), SAE_EVAL_BYTES, HARVEST_LEFT, COFIRE_TOP
+# (co-firing partners kept per feature and other dictionary); SKIP_CORPUS=1
 # keeps an assembled corpus, SKIP_LM=1 a trained model, RESUME_LM=1
-# continues a killed LM run from its checkpoint, SKIP_SAE=1 trained SAEs;
+# continues a killed LM run from its checkpoint, SKIP_SAE=1 trained SAEs,
+# SKIP_HARVEST=1 a finished harvest (model/work/harvest: only the index is
+# built again); a switch set to 0 or empty is off;
 # FSMODEL and FEATSCOPE name the programs). Figures are "key value" lines.
 #
 # FROM_SHIPPED=1 (full run only) redoes only the harvest and the index from
@@ -39,10 +42,12 @@
 #
 # With two or more dictionaries the harvest also counts, over every
 # harvested token, the tokens where two features of different dictionaries
-# both fire (harvest/cofire.tsv: each feature's 16 top partners in every
-# other dictionary), and the index stores them (build --cofire) for
-# `featscope family`.
+# both fire (harvest/cofire.tsv: each feature's COFIRE_TOP top partners in
+# every other dictionary, 16 by default, 8 in the full run), and the index
+# stores them (build --cofire) for `featscope family`.
 set -eu
+# on NAME: the switch NAME is set (not empty, not 0)
+on() { eval "case \"\${$1:-}\" in '' | 0) return 1 ;; esac"; }
 
 TINY=0
 if [ "${1:-}" = "--tiny" ]; then
@@ -65,10 +70,11 @@ if [ $TINY = 1 ]; then
 	: "${SAE_FEATURES:=64,256}" "${SAE_NAMES:=res64,res256}" "${SAE_K:=8}" "${SAE_BATCH:=4}"
 	: "${SAE_STEPS:=100}" "${SAE_MINUTES:=0}" "${SAE_DEAD:=5000}" "${SAE_WARMUP:=20}"
 	: "${CONTEXTS:=60}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=20000}" "${HARVEST_LEFT:=0}"
+	: "${COFIRE_TOP:=16}"
 	# per dictionary (same order): top examples, intervals x per interval,
 	# random samples, neighbours
 	: "${BUILD_TOPK:=20,20}" "${BUILD_INTERVALS:=10,10}" "${BUILD_PER_INTERVAL:=5,5}"
-	: "${BUILD_RANDOM:=5,5}" "${BUILD_KNN:=8,8}"
+	: "${BUILD_RANDOM:=5,5}" "${BUILD_KNN:=8,8}" "${BUILD_KNN_ACROSS:=8}"
 	OUT=$W
 else
 	W=$S/model/work
@@ -83,10 +89,16 @@ else
 	# res16k and from 0.702 to 0.685 at res1k (a context analysed alone then
 	# gives activations close to the stored ones, not equal)
 	: "${CONTEXTS:=20000}" "${EVAL_BYTES:=0}" "${SAE_EVAL_BYTES:=300000}" "${HARVEST_LEFT:=64}"
+	# co-firing partners per feature and other dictionary: 8 keeps the
+	# family trees (a DNA feature's children share most of its firings
+	# among its first few partners) at half the table
+	: "${COFIRE_TOP:=8}"
 	# sized for an index under 64 MiB: about 24, 44 and 12 examples per
-	# feature
+	# feature; 4 neighbours in the own dictionary (the map's graph), none
+	# stored across dictionaries (computed from the stored decoders when
+	# asked: 4 a feature and other dictionary took 4.3 MB)
 	: "${BUILD_TOPK:=12,16,7}" "${BUILD_INTERVALS:=4,5,3}" "${BUILD_PER_INTERVAL:=2,3,1}"
-	: "${BUILD_RANDOM:=4,6,2}" "${BUILD_KNN:=4,4,4}"
+	: "${BUILD_RANDOM:=4,6,2}" "${BUILD_KNN:=4,4,4}" "${BUILD_KNN_ACROSS:=0}"
 	OUT=$S/data
 fi
 mkdir -p "$W" "$OUT"
@@ -113,7 +125,7 @@ HDIRS=$(printf "$W/harvest/%s," "${NAMES[@]}")
 HDIRS=${HDIRS%,}
 
 step "corpus"
-if [ -n "${SKIP_CORPUS:-}" ] && [ -s "$W/train.txt" ] && [ -s "$W/manifest.tsv" ]; then
+if on SKIP_CORPUS && [ -s "$W/train.txt" ] && [ -s "$W/manifest.tsv" ]; then
 	step "corpus kept (SKIP_CORPUS)"
 elif [ $TINY = 1 ]; then
 	"$S/model/corpus.sh" --tiny "$W" 2>"$W/corpus.log"
@@ -125,7 +137,7 @@ wc -c <"$W/heldout.txt" | sed 's/^/corpus_heldout_bytes /' | tee -a "$FIG"
 echo "corpus_documents $(($(wc -l <"$W/manifest.tsv") - 1))" | tee -a "$FIG"
 
 SHIPPED=0
-if [ -n "${FROM_SHIPPED:-}" ] && [ $TINY = 0 ]; then
+if on FROM_SHIPPED && [ $TINY = 0 ]; then
 	SHIPPED=1
 	step "model and SAEs: the shipped files (FROM_SHIPPED)"
 	LMF=$OUT/demo-lm.bin
@@ -139,11 +151,11 @@ else
 fi
 if [ $SHIPPED = 1 ]; then
 	:
-elif [ -n "${SKIP_LM:-}" ] && [ -s "$W/lm.bin" ]; then
+elif on SKIP_LM && [ -s "$W/lm.bin" ]; then
 	step "language model kept (SKIP_LM)"
 	grep -h '^lm_' "$W/lm-figures.txt" | tee -a "$FIG" || true
 else
-	if [ -n "${RESUME_LM:-}" ] && [ -s "$W/lm.bin.state" ]; then
+	if on RESUME_LM && [ -s "$W/lm.bin.state" ]; then
 		step "language model: resuming the second stage"
 		INIT=(--resume 1)
 	else
@@ -172,7 +184,7 @@ else
 fi
 if [ $SHIPPED = 1 ]; then
 	:
-elif [ -n "${SKIP_SAE:-}" ] && [ -s "$W/sae-${NAMES[0]}.bin" ]; then
+elif on SKIP_SAE && [ -s "$W/sae-${NAMES[0]}.bin" ]; then
 	step "SAEs kept (SKIP_SAE)"
 else
 	step "SAEs: TopK k=$SAE_K, $SAE_FEATURES features, residual stream after the middle block"
@@ -211,13 +223,17 @@ else
 	bg eval-sae "$FSM" eval-sae --lm "$LMF" --sae "$SAEBINS" --names "$SAE_NAMES" \
 		--heldout "$W/heldout.txt" --max-bytes "$SAE_EVAL_BYTES"
 fi
-rm -rf "$W/harvest"
-for nm in "${NAMES[@]}"; do mkdir -p "$W/harvest/$nm"; done
-COF=()
-[ "${#NAMES[@]}" -gt 1 ] && COF=(--cofire "$W/harvest/cofire.tsv" --names "$SAE_NAMES")
-bg harvest "$FSM" harvest --lm "$LMF" --sae "$SAEBINS" \
-	--heldout "$W/heldout.txt" --manifest "$W/manifest.tsv" \
-	--out "$HDIRS" --contexts "$CONTEXTS" --left "$HARVEST_LEFT" "${COF[@]}"
+if on SKIP_HARVEST && [ -s "$W/fig-harvest.txt" ] && [ -s "$W/harvest/${NAMES[0]}/records.jsonl" ]; then
+	step "harvest kept (SKIP_HARVEST)"
+else
+	rm -rf "$W/harvest"
+	for nm in "${NAMES[@]}"; do mkdir -p "$W/harvest/$nm"; done
+	COF=()
+	[ "${#NAMES[@]}" -gt 1 ] && COF=(--cofire "$W/harvest/cofire.tsv" --names "$SAE_NAMES" --cofire-top "$COFIRE_TOP")
+	bg harvest "$FSM" harvest --lm "$LMF" --sae "$SAEBINS" \
+		--heldout "$W/heldout.txt" --manifest "$W/manifest.tsv" \
+		--out "$HDIRS" --contexts "$CONTEXTS" --left "$HARVEST_LEFT" "${COF[@]}"
+fi
 fail=0
 for j in $(jobs -p); do wait "$j" || fail=1; done
 for name in $MEASURE harvest; do
@@ -228,11 +244,15 @@ if [ $fail = 1 ]; then
 	echo "demo-data: a measurement or the harvest failed (logs in $W)" >&2
 	exit 1
 fi
-n=$(wc -c <"$HB")
-g=$(gzip -9 -c "$HB" | wc -c)
-x=$(xz -9 -c "$HB" | wc -c)
-awk -v n="$n" -v g="$g" -v x="$x" 'BEGIN {
-	printf("gzip9_bpb %.4f\nxz9_bpb %.4f\n", 8 * g / n, 8 * x / n) }' | tee -a "$FIG"
+# gzip and xz on the LM's scored text (with FROM_SHIPPED the LM is not
+# scored again, so its figures and these stay from the shipped file)
+if [ $SHIPPED = 0 ]; then
+	n=$(wc -c <"$HB")
+	g=$(gzip -9 -c "$HB" | wc -c)
+	x=$(xz -9 -c "$HB" | wc -c)
+	awk -v n="$n" -v g="$g" -v x="$x" 'BEGIN {
+		printf("gzip9_bpb %.4f\nxz9_bpb %.4f\n", 8 * g / n, 8 * x / n) }' | tee -a "$FIG"
+fi
 
 step "index"
 MID=$(((LM_LAYERS - 1) / 2))
@@ -244,7 +264,7 @@ for i in "${!NAMES[@]}"; do
 	ARGS+=(--sae "${NAMES[$i]}" --model "featscope-demo-byte-lm-${LM_LAYERS}L-d${LM_DMODEL}"
 		--hook "blocks.$MID.hook_resid_post" --layer "$MID"
 		--top-k "${TOPK[$i]}" --intervals "${NINT[$i]}" --per-interval "${PERINT[$i]}"
-		--random "${NRAND[$i]}" --neighbours "${KNN[$i]}"
+		--random "${NRAND[$i]}" --neighbours "${KNN[$i]}" --neighbours-across "$BUILD_KNN_ACROSS"
 		--decoder "$H/decoder.npy" --unembed "$H/unembed.npy" --vocab "$H/vocab.txt"
 		--labels "$H/labels.tsv" "$H/records.jsonl")
 done

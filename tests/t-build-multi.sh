@@ -59,3 +59,37 @@ check_exit "two dictionaries with one name exit 2" 2 "$FS" build -o "$TMP/dup.sq
 check "no index left behind after a usage error" test ! -e "$TMP/dup.sqlite"
 check_exit "--and without inputs exits 2" 2 "$FS" build -o "$TMP/x.sqlite" --sae a "$F/records.jsonl" --and --sae b
 check_exit "-o after --and exits 2" 2 "$FS" build -o "$TMP/x.sqlite" --sae a "$F/records.jsonl" --and -o "$TMP/y.sqlite" --sae b "$F/records.jsonl"
+
+# --neighbours-across: how many neighbours are kept in the other
+# dictionary (0: none; the index stores the decoders, so they are computed
+# when asked). Read back with the sqlite3 shell; the computed ones against
+# numpy's cosines of the decoder file.
+"$FS" build -o "$TMP/across.sqlite" --sae first --decoder "$F/decoder.npy" --neighbours 4 \
+	--neighbours-across 0 "$F/records.jsonl" \
+	--and --sae second --decoder "$F/decoder.npy" "$F/records.jsonl" >"$TMP/a.out" 2>"$TMP/a.err"
+check_eq "build --neighbours-across 0 exits 0" 0 $?
+check_eq "--neighbours-across 0: no neighbours stored across dictionaries" 0 \
+	"$(sqlite3 "$TMP/across.sqlite" 'SELECT count(*) FROM neighbours n JOIN features f ON f.id = n.feature WHERE n.other_sae != f.sae')"
+check_eq "--neighbours-across 0: 4 kept in the own dictionary" 4 \
+	"$(sqlite3 "$TMP/across.sqlite" 'SELECT max(c) FROM (SELECT count(*) c FROM neighbours GROUP BY feature, other_sae)')"
+"$FS" neighbours --json "$TMP/across.sqlite" second/5 --in first --k 3 >"$TMP/across.json" 2>&1
+check "--neighbours-across 0: neighbours --in computes them (numpy cosines of the decoder)" python3 -c '
+import json, sys
+import numpy as np
+d = json.load(open(sys.argv[1]))
+W = np.load(sys.argv[2]).astype(np.float64)
+W /= np.linalg.norm(W, axis=1, keepdims=True)
+c = W @ W[5]
+want = sorted(range(len(c)), key=lambda j: (-c[j], j))[:3]
+got = [n["feature"] for n in d["neighbours"]]
+assert d["stored"] == 0 and d["computed"], d
+assert got == ["first/%d" % j for j in want], (got, want)
+for n, j in zip(d["neighbours"], want):
+    assert abs(n["cosine"] - c[j]) < 1e-4, (n, c[j])' "$TMP/across.json" "$F/decoder.npy"
+"$FS" build -o "$TMP/across2.sqlite" --sae first --decoder "$F/decoder.npy" --neighbours 4 \
+	--neighbours-across 2 "$F/records.jsonl" \
+	--and --sae second --decoder "$F/decoder.npy" "$F/records.jsonl" >"$TMP/a.out" 2>"$TMP/a.err"
+check_eq "--neighbours-across 2: 2 kept per feature in the other dictionary" "2|2" \
+	"$(sqlite3 "$TMP/across2.sqlite" 'SELECT min(c), max(c) FROM (SELECT count(*) c FROM neighbours n JOIN features f ON f.id = n.feature WHERE n.other_sae != f.sae GROUP BY n.feature)')"
+check_exit "--neighbours-across -1 is refused (exit 2)" 2 "$FS" build -o "$TMP/x.sqlite" --decoder "$F/decoder.npy" \
+	--neighbours-across -1 "$F/records.jsonl"

@@ -97,6 +97,38 @@ check_eq "no label's class contradicts its first quoted character (Unicode datab
 check_eq "every name is at most 63 characters" 0 "$(val long_names)"
 check "some features get a structural name ($(val structural))" test "$(val structural)" -ge 200
 
+# Position features (issue 32): every feature named by position ("position
+# N ...", "positions 0-N ...") has its stored top contexts peaking there
+# (the argmax of each context's activations, taken here from the raw
+# per-token values), in at least half of them; and the demo has some (the
+# harvest's first-token features).
+python3 - "$FS" "$DEMO" "$TMP/all.json" >"$TMP/pos.out" <<'PY'
+import json, re, subprocess, sys
+fs, demo = sys.argv[1], sys.argv[2]
+feats = json.load(open(sys.argv[3]))["features"]
+n = bad = 0
+for f in feats:
+    m = re.match(r"positions? (\d+)(?:-(\d+))?\b", f["auto_label"] or "")
+    if not m:
+        continue
+    lo = int(m.group(1)); hi = int(m.group(2) or lo)
+    d = json.loads(subprocess.run([fs, "show", "--json", demo, f["feature"]],
+                                  capture_output=True, check=True).stdout)
+    top = [e for e in d["top"] if e["acts"]]
+    at = [max(range(len(e["acts"])), key=lambda i: e["acts"][i]) for e in top]
+    inside = sum(1 for a in at if lo <= a <= hi)
+    n += 1
+    print("# %s %r: %d of %d top contexts peak at %d-%d" % (f["feature"], f["auto_label"], inside, len(at), lo, hi))
+    if not top or 2 * inside < len(top):
+        bad += 1
+print("position_features %d" % n)
+print("position_wrong %d" % bad)
+PY
+grep "^# " "$TMP/pos.out"
+check "some demo features are named by position ($(sed -n 's/^position_features //p' "$TMP/pos.out"))" \
+	test "$(sed -n 's/^position_features //p' "$TMP/pos.out")" -ge 1
+check_eq "every position name: its top contexts peak at that position" 0 "$(sed -n 's/^position_wrong //p' "$TMP/pos.out")"
+
 # the feature page: the name and the description in two fields
 "$FS" show --json "$DEMO" 1 >"$TMP/f1.json"
 check "show: a name and a description apart" python3 -c '

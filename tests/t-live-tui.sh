@@ -23,12 +23,14 @@ run prompt "#$F<Enter>|A|GATTACAGATTACAACGTTGCA|:save-display $TMP/p1|<Down>|:sa
 check_eq "prompt screen: runs and quits" 0 $?
 check_grep "prompt screen: 22 tokens analysed, coloured by the pinned feature" "22 tokens, colour: $F \(pinned\)" "$TMP/p1"
 check_grep "prompt screen: the token under the cursor is listed" "^ token 21 A" "$TMP/p1"
-check_grep "prompt screen: its features are DNA features" "^ +[0-9.]+  [a-z0-9]+/[0-9]+ +DNA bases" "$TMP/p1"
-check "prompt screen: Down selects the next feature (the list stays)" grep -Eq "DNA bases" "$TMP/p2"
+# (the labeller names DNA features "DNA bases: ..." or, on sequence
+# lines, "nucleotide sequence line: ...")
+check_grep "prompt screen: its features are DNA features" "^ +[0-9.]+  [a-z0-9]+/[0-9]+ +(DNA bases|nucleotide sequence line)" "$TMP/p1"
+check "prompt screen: Down selects the next feature (the list stays)" grep -Eq "DNA bases|nucleotide sequence line" "$TMP/p2"
 
 run steer "#$F<Enter>|S|:save-display $TMP/s1|v|0<Enter>|:save-display $TMP/s2|r|:save-display $TMP/s3|Q"
 check_eq "steer screen: runs and quits" 0 $?
-check_grep "steer screen: the feature at twice its largest activation" "^  $F +=  +[0-9.]+  DNA" "$TMP/s1"
+check_grep "steer screen: the feature at twice its largest activation" "^  $F +=  +[0-9.]+  (DNA|nucleotide sequence line)" "$TMP/s1"
 check "steer screen: the steered column holds DNA" python3 -c '
 import re, sys
 rows = open(sys.argv[1]).read().split("\n--\n")[0].split("\n")[6:]

@@ -199,7 +199,9 @@ sys.exit(0 if cells and full < 0.2 * len(cells) else 1)
 PY
 	tail -2 "$TMP/map.txt" | head -1 | grep -q '^ ■ #[0-9][0-9]* [a-z]' && ok t16-map-legend ||
 		fail t16-map-legend "$(tail -2 "$TMP/map.txt" | head -1)"
-	lab=$(tail -2 "$TMP/map.txt" | head -1 | sed 's/^ ■ #[0-9]* \(.\{8\}\).*/\1/')
+	# (the first 8 characters of the first legend entry, without the
+	# spaces before the next entry when the label is shorter: "hangul")
+	lab=$(tail -2 "$TMP/map.txt" | head -1 | sed 's/^ ■ #[0-9]* \(.\{8\}\).*/\1/; s/  .*//; s/ *$//')
 	sed -n '3,13p' "$TMP/map.txt" | grep -qF "$lab" && ok t16-map-region-label || fail t16-map-region-label "no '$lab' on the map"
 	# '#' with a feature of another dictionary switches the list to it
 	tui gotoother 100x20 "#res1k/275<Enter>" "$DEMO"

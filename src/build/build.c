@@ -57,6 +57,7 @@ void build_opts_init(fs_build_opts *o)
 	o->n_intervals = 10;
 	o->per_interval = 5;
 	o->knn_k = 32;
+	o->knn_across = -1;
 	o->n_random = 0;
 	o->progress = NULL;
 }
@@ -814,6 +815,7 @@ int build_run_multi(fs_build_opts *o, int nd, char ***inputs, const int *ninputs
 		geom_opts g;
 		geom_opts_init(&g);
 		g.k = pg[0].o->knn_k;
+		g.k_across = pg[0].o->knn_across;
 		g.progress = o[0].progress;
 		for (int i = 0; i < npg; i++)
 			gd[i] = pg[i].d;

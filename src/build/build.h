@@ -30,6 +30,8 @@ typedef struct {
 	const char *unembed;      /* --unembed FILE [d_model, vocab] or [vocab, d_model] */
 	const char *vocab;        /* --vocab FILE (one token per line or tokenizer.json) */
 	int knn_k;                /* --neighbours K (32) */
+	int knn_across;           /* --neighbours-across K: of them in every other
+				     dictionary (-1: as knn_k; 0: none stored) */
 	int n_random;             /* --random N: random positive samples per feature (0) */
 	fs_progress *progress;    /* progress reports (core/progress.h); NULL: none */
 	const char *cofire;       /* --cofire FILE: exact co-firing counts across the

@@ -36,6 +36,7 @@
 	X(B_UNEMBED, "unembed", 0, OPT_STR, "FILE", 0, 0, "unembedding [d_model, vocab] for logit effects (needs --decoder)") \
 	X(B_VOCAB, "vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing") \
 	X(B_KNN, "neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)") \
+	X(B_KNN_ACROSS, "neighbours-across", 0, OPT_INT, "K", 0, 10000, "of them, in every other dictionary (as --neighbours; 0: none, computed from the decoders)") \
 	X(B_FROM, "from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto") \
 	X(B_TOKENS, "tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece") \
 	X(B_PROGRESS, "progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)") \
@@ -102,6 +103,8 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 		o->per_interval = (int)a->num[B_PERINT];
 	if (a->set[B_KNN])
 		o->knn_k = (int)a->num[B_KNN];
+	if (a->set[B_KNN_ACROSS])
+		o->knn_across = (int)a->num[B_KNN_ACROSS];
 	if (a->set[B_RANDOM])
 		o->n_random = (int)a->num[B_RANDOM];
 	if (a->set[B_MAXREC])

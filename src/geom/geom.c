@@ -21,6 +21,7 @@
 void geom_opts_init(geom_opts *o)
 {
 	o->k = 32;
+	o->k_across = -1;
 	o->approx = -1;
 	o->clusters = 1;
 	o->map = 1;
@@ -137,13 +138,14 @@ static int do_cross(fs_writer *w, const geom_dict *a, const float *XA, const geo
 	fs_progress *p = o->progress;
 	progress_start(p, "", "geometry %s: %s", name, "neighbours across");
 	knn_result ab, ba;
+	int k = o->k_across >= 0 ? o->k_across : o->k;
 	if (use_approx(o, a->n, b->n)) {
 		knn_ivf_opts io = {.seed = 42};
-		knn_ivf(XA, a->n, XB, b->n, a->d, o->k, &io, &ab);
-		knn_ivf(XB, b->n, XA, a->n, a->d, o->k, &io, &ba);
+		knn_ivf(XA, a->n, XB, b->n, a->d, k, &io, &ab);
+		knn_ivf(XB, b->n, XA, a->n, a->d, k, &io, &ba);
 	} else {
 		knn_opts ko = {.progress = prog_cb, .progress_arg = p};
-		knn_exact_cross(XA, a->n, XB, b->n, a->d, o->k, &ko, &ab, &ba);
+		knn_exact_cross(XA, a->n, XB, b->n, a->d, k, &ko, &ab, &ba);
 	}
 	progress_end(p, 0);
 	int rc = put_neighbours(w, a, b, &ab, err, errlen);
@@ -201,7 +203,7 @@ int geom_write(fs_writer *w, const geom_dict *d, int nd, const geom_opts *opts, 
 	}
 	for (int s = 0; s < nd && rc == 0; s++)
 		for (int u = s + 1; u < nd && rc == 0; u++)
-			if (d[s].d == d[u].d && d[s].n > 0 && d[u].n > 0)
+			if (d[s].d == d[u].d && d[s].n > 0 && d[u].n > 0 && o.k_across != 0)
 				rc = do_cross(w, &d[s], X[s], &d[u], X[u], &o, err, errlen);
 	for (int s = 0; s < nd; s++)
 		free(X[s]);

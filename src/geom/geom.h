@@ -30,6 +30,9 @@ typedef struct {
 /* What to compute. */
 typedef struct {
 	int k;            /* neighbours kept per feature and dictionary (default 32) */
+	int k_across;     /* of them, kept in every other dictionary of the same
+			     width: -1 (default) as k, 0 none (nearest.c computes
+			     them from the stored decoders when asked) */
 	int approx;       /* 0 exact, 1 approximate (IVF), -1 by size */
 	int clusters;     /* build the concept tree */
 	int map;          /* lay out the 2D map */
