@@ -53,12 +53,15 @@ ls tests | grep -E '^t-(rel-|.*issue[0-9])' >"$TMP/badnames"
 check_eq "tests named by folder, not t-rel-* or an issue" "" "$(cat "$TMP/badnames")"
 
 # 6. options: a command's enum and option table made from one list
-#    (CLI_OPTIONS in cli/cmd.h). The tables still written by hand, with
-#    their enums kept in step by hand, are these (issue 33 lists them).
+#    (CLI_OPTIONS or CLI_PICK in cli/cmd.h); none written by hand with an
+#    enum kept in step by hand (issue 33).
 grep -l 'static const cli_opt [a-z_]*\[\] = {' src/cli/*.c src/tui/*.c | tr '\n' ' ' >"$TMP/hand-opts"
-check_eq "option tables by hand only in the files not yet converted" \
-	"src/cli/cli_harvest.c " \
+check_eq "no option table written by hand (every one from a list: CLI_OPTIONS, CLI_PICK)" \
+	"" \
 	"$(cat "$TMP/hand-opts")"
+# every command walks its options with cli_walk or cli_parse (one style)
+grep -ln 'cli_next(' src/cli/*.c src/tui/*.c | grep -v '^src/cli/opt.c$' >"$TMP/rawnext"
+check_eq "no command calls cli_next itself (cli_walk or cli_parse)" "" "$(cat "$TMP/rawnext")"
 # no command matches its options by name (analyze and steer, the notes
 # subcommands did): they read them by index or by id (CLI_PICK)
 grep -n 'strcmp(n, "' src/cli/*.c >"$TMP/byname"

@@ -494,25 +494,23 @@ static const char *base_name(const char *p)
 	return s;
 }
 
-enum { H_OUT, H_MODEL, H_SAE, H_CTX, H_BATCH, H_MAXTOK, H_FIELD, H_TOPK, H_INTERVALS, H_PERINT, H_KNN,
-       H_PROGRESS, H_NOPROGRESS, H_SHARD };
-static const cli_opt harvest_opts[] = {
-	{"output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)"},
-	{"model", 0, OPT_STR, "DIR", 0, 0, "model: a Hugging Face folder (config.json, weights, tokenizer) or a demo model file"},
-	{"sae", 0, OPT_STR, "DIR", 0, 0, "dictionary: a SAELens, Gemma Scope or Llama Scope folder, or an FSSAE file (repeatable)"},
-	{"ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)"},
-	{"batch", 0, OPT_INT, "N", 1, 4096, "windows read ahead, each run in its own pass (8)"},
-	{"max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens"},
-	{"text-field", 0, OPT_STR, "NAME", 0, 0, "JSON Lines field holding the text (text)"},
-	{"top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)"},
-	{"intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10)"},
-	{"per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5)"},
-	{"neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)"},
-	{"progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)"},
-	{"no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress"},
-	{"shard", 0, OPT_STR, "I/N", 0, 0, "only shard I of N, 0 <= I < N (featscope merge joins them)"},
-	{NULL, 0, 0, NULL, 0, 0, NULL},
-};
+/* harvest's options, one row each: the enum H_* and harvest_opts (CLI_OPTIONS). */
+#define HARVEST_OPTS(X) \
+	X(H_OUT, "output", 'o', OPT_STR, "FILE", 0, 0, "index to write (built in a temporary file, renamed at the end)") \
+	X(H_MODEL, "model", 0, OPT_STR, "DIR", 0, 0, "model: a Hugging Face folder (config.json, weights, tokenizer) or a demo model file") \
+	X(H_SAE, "sae", 0, OPT_STR | OPT_MANY, "DIR", 0, 0, "dictionary: a SAELens, Gemma Scope or Llama Scope folder, or an FSSAE file (repeatable)") \
+	X(H_CTX, "ctx", 0, OPT_INT, "N", 8, 1 << 20, "tokens per window, BOS included (128, at most n_positions)") \
+	X(H_BATCH, "batch", 0, OPT_INT, "N", 1, 4096, "windows read ahead, each run in its own pass (8)") \
+	X(H_MAXTOK, "max-tokens", 0, OPT_INT, "N", 1, 1ll << 50, "stop after N tokens") \
+	X(H_FIELD, "text-field", 0, OPT_STR, "NAME", 0, 0, "JSON Lines field holding the text (text)") \
+	X(H_TOPK, "top-k", 0, OPT_INT, "N", 0, 10000, "top-activating examples kept per feature (20)") \
+	X(H_INTERVALS, "intervals", 0, OPT_INT, "N", 0, 1000, "quantile intervals (10)") \
+	X(H_PERINT, "per-interval", 0, OPT_INT, "N", 0, 1000, "examples per interval (5)") \
+	X(H_KNN, "neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)") \
+	X(H_PROGRESS, "progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)") \
+	X(H_NOPROGRESS, "no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress") \
+	X(H_SHARD, "shard", 0, OPT_STR, "I/N", 0, 0, "only shard I of N, 0 <= I < N (featscope merge joins them)")
+CLI_OPTIONS(harvest_opts, HARVEST_OPTS);
 
 static int harvest_run(const cmd_entry *e, int argc, char **argv)
 {
@@ -523,15 +521,8 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 	int64_t ctx = -1, batch = 8, maxtok = 0, topk = -1, nint = -1, perint = -1, knn = -1;
 	cli_parser p;
 	cli_init(&p, e, argc, argv);
-	for (;;) {
-		int k = cli_next(&p);
-		if (k == CLI_END)
-			break;
-		if (k == CLI_HELP || k == CLI_FAIL) {
-			free(saes);
-			free(inputs);
-			return k == CLI_HELP ? FS_EXIT_OK : FS_EXIT_USAGE;
-		}
+	int stop;
+	for (int k; (k = cli_walk(&p, &stop)) != CLI_END;) {
 		switch (k) {
 		case CLI_ARG: inputs[ninputs++] = (char *)p.val; break;
 		case H_OUT: out = p.val; break;
@@ -550,6 +541,11 @@ static int harvest_run(const cmd_entry *e, int argc, char **argv)
 		case H_SHARD: shard = p.val; break;
 		default: break;
 		}
+	}
+	if (stop >= 0) { /* --help, or a usage error already said */
+		free(saes);
+		free(inputs);
+		return stop;
 	}
 	if (!out || !model || !nsae || !ninputs) {
 		free(saes);
