@@ -197,18 +197,25 @@ static int notes_path_readonly(const char *path)
 	return ro;
 }
 
+/* The database's user_version (the schema's version), -1 when it cannot
+ * be read. */
+static int notes_user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
 /* Version 1 to 2: the supernodes table. Inside one transaction that reads
  * user_version again, so two openers migrate once. */
 static int notes_migrate(fs_notes *n)
 {
 	if (notes_exec(n, "BEGIN IMMEDIATE", "migrate") < 0)
 		return -1;
-	sqlite3_stmt *s;
-	int v = -1;
-	if (sqlite3_prepare_v2(n->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	int v = notes_user_version(n->db);
 	int bad = 0;
 	if (v == 1) {
 		char *uv = xasprintf("PRAGMA user_version = %d", NOTES_VERSION);
@@ -368,12 +375,7 @@ static int notes_init(fs_notes *n, const char *identity)
 {
 	if (notes_exec(n, "BEGIN IMMEDIATE", "create") < 0)
 		return -1;
-	sqlite3_stmt *s;
-	int v = -1;
-	if (sqlite3_prepare_v2(n->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
-	    sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
+	int v = notes_user_version(n->db);
 	if (v == 0) {
 		char ver[32];
 		snprintf(ver, sizeof ver, "%d", NOTES_VERSION);
