@@ -300,27 +300,42 @@ static int jpattern(json_t *o, const char **s)
 	return 0;
 }
 
-static int parse_normalizer(fs_bpe *b, json_t *n, const char *field, char *err, size_t errlen)
+/* One step of a tokenizer.json pipeline (normalizer, pre_tokenizer,
+ * decoder, post_processor): node n of type `type`, at `field` in messages;
+ * ctx is the step's own state. */
+typedef int (*step_fn)(fs_bpe *b, json_t *n, const char *type, const char *field, void *ctx, char *err,
+		       size_t errlen);
+
+/* A pipeline's node: nothing when null, a Sequence's items (under the key
+ * `list`, nested sequences too) in order, any other type through fn. */
+static int walk_steps(fs_bpe *b, json_t *n, const char *field, const char *list, step_fn fn, void *ctx, char *err,
+		      size_t errlen)
 {
 	if (!n || json_is_null(n))
 		return 0;
 	const char *type = jstr(n, "type");
 	if (!type)
 		return fs_seterr(err, errlen, "%s: %s.type: missing", b->name, field);
-	if (!strcmp(type, "Sequence")) {
-		json_t *list = json_object_get(n, "normalizers");
-		if (!json_is_array(list))
-			return fs_seterr(err, errlen, "%s: %s.normalizers: not an array", b->name, field);
-		size_t i;
-		json_t *x;
-		json_array_foreach(list, i, x) {
-			char f[200];
-			snprintf(f, sizeof f, "%s.normalizers[%zu]", field, i);
-			if (parse_normalizer(b, x, f, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
+	if (strcmp(type, "Sequence") != 0)
+		return fn(b, n, type, field, ctx, err, errlen);
+	json_t *items = json_object_get(n, list);
+	if (!json_is_array(items))
+		return fs_seterr(err, errlen, "%s: %s.%s: not an array", b->name, field, list);
+	size_t i;
+	json_t *x;
+	json_array_foreach(items, i, x) {
+		char f[200];
+		snprintf(f, sizeof f, "%s.%s[%zu]", field, list, i);
+		if (walk_steps(b, x, f, list, fn, ctx, err, errlen) != 0)
+			return -1;
 	}
+	return 0;
+}
+
+static int parse_normalizer(fs_bpe *b, json_t *n, const char *type, const char *field, void *ctx, char *err,
+			size_t errlen)
+{
+	(void)ctx;
 	bpe_norm st = {0};
 	if (!strcmp(type, "NFC")) {
 		st.kind = NORM_NFC;
@@ -360,27 +375,11 @@ static bpe_pre *pre_new(fs_bpe *b)
 	return p;
 }
 
-static int parse_pre(fs_bpe *b, json_t *n, const char *field, char *err, size_t errlen)
+static int parse_pre(fs_bpe *b, json_t *n, const char *type, const char *field, void *ctx, char *err,
+			size_t errlen)
 {
-	if (!n || json_is_null(n))
-		return 0;
-	const char *type = jstr(n, "type");
-	if (!type)
-		return fs_seterr(err, errlen, "%s: %s.type: missing", b->name, field);
+	(void)ctx;
 	char f[200];
-	if (!strcmp(type, "Sequence")) {
-		json_t *list = json_object_get(n, "pretokenizers");
-		if (!json_is_array(list))
-			return fs_seterr(err, errlen, "%s: %s.pretokenizers: not an array", b->name, field);
-		size_t i;
-		json_t *x;
-		json_array_foreach(list, i, x) {
-			snprintf(f, sizeof f, "%s.pretokenizers[%zu]", field, i);
-			if (parse_pre(b, x, f, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
-	}
 	if (!strcmp(type, "ByteLevel")) {
 		int aps = jbool(n, "add_prefix_space", 0), re = jbool(n, "use_regex", 1);
 		if (aps != 0)
@@ -437,27 +436,10 @@ typedef struct {
 	const char *rep_from, *rep_to;
 } dec_info;
 
-static int parse_decoder(fs_bpe *b, json_t *n, const char *field, dec_info *d, char *err, size_t errlen)
+static int parse_decoder(fs_bpe *b, json_t *n, const char *type, const char *field, void *ctx, char *err,
+			size_t errlen)
 {
-	if (!n || json_is_null(n))
-		return 0;
-	const char *type = jstr(n, "type");
-	if (!type)
-		return fs_seterr(err, errlen, "%s: %s.type: missing", b->name, field);
-	if (!strcmp(type, "Sequence")) {
-		json_t *list = json_object_get(n, "decoders");
-		if (!json_is_array(list))
-			return fs_seterr(err, errlen, "%s: %s.decoders: not an array", b->name, field);
-		size_t i;
-		json_t *x;
-		json_array_foreach(list, i, x) {
-			char f[200];
-			snprintf(f, sizeof f, "%s.decoders[%zu]", field, i);
-			if (parse_decoder(b, x, f, d, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
-	}
+	dec_info *d = ctx;
 	if (!strcmp(type, "ByteLevel")) {
 		d->bytelevel = 1;
 	} else if (!strcmp(type, "ByteFallback")) {
@@ -494,27 +476,10 @@ static int parse_decoder(fs_bpe *b, json_t *n, const char *field, dec_info *d, c
 
 /* The post-processor: whether it puts a special token before a text
  * (TemplateProcessing's single starting with a SpecialToken). */
-static int parse_post(fs_bpe *b, json_t *n, const char *field, const char **first, char *err, size_t errlen)
+static int parse_post(fs_bpe *b, json_t *n, const char *type, const char *field, void *ctx, char *err,
+			size_t errlen)
 {
-	if (!n || json_is_null(n))
-		return 0;
-	const char *type = jstr(n, "type");
-	if (!type)
-		return fs_seterr(err, errlen, "%s: %s.type: missing", b->name, field);
-	if (!strcmp(type, "Sequence")) {
-		json_t *list = json_object_get(n, "processors");
-		if (!json_is_array(list))
-			return fs_seterr(err, errlen, "%s: %s.processors: not an array", b->name, field);
-		size_t i;
-		json_t *x;
-		json_array_foreach(list, i, x) {
-			char f[200];
-			snprintf(f, sizeof f, "%s.processors[%zu]", field, i);
-			if (parse_post(b, x, f, first, err, errlen) != 0)
-				return -1;
-		}
-		return 0;
-	}
+	const char **first = ctx;
 	if (!strcmp(type, "ByteLevel"))
 		return 0;
 	if (!strcmp(type, "TemplateProcessing")) {
@@ -699,10 +664,14 @@ static int load_tj(fs_bpe *b, json_t *root, json_t *cfg, const char *cname, char
 			return -1;
 		b->bytelevel = 1;
 	} else {
-		if (parse_normalizer(b, json_object_get(root, "normalizer"), "normalizer", err, errlen) != 0 ||
-		    parse_pre(b, json_object_get(root, "pre_tokenizer"), "pre_tokenizer", err, errlen) != 0 ||
-		    parse_decoder(b, json_object_get(root, "decoder"), "decoder", &d, err, errlen) != 0 ||
-		    parse_post(b, json_object_get(root, "post_processor"), "post_processor", &first, err, errlen) != 0)
+		if (walk_steps(b, json_object_get(root, "normalizer"), "normalizer", "normalizers", parse_normalizer, NULL,
+			       err, errlen) != 0 ||
+		    walk_steps(b, json_object_get(root, "pre_tokenizer"), "pre_tokenizer", "pretokenizers", parse_pre, NULL,
+			       err, errlen) != 0 ||
+		    walk_steps(b, json_object_get(root, "decoder"), "decoder", "decoders", parse_decoder, &d, err,
+			       errlen) != 0 ||
+		    walk_steps(b, json_object_get(root, "post_processor"), "post_processor", "processors", parse_post,
+			       (void *)&first, err, errlen) != 0)
 			return -1;
 		if (d.bytelevel != b->bytelevel)
 			return fs_seterr(err, errlen, "%s: decoder: %s", name,
