@@ -1,6 +1,6 @@
 /*
  * cli_source.c: `featscope source INDEX CONTEXT`: the text around a stored
- * context, read from its source document on this machine (core/source.h
+ * context, read from its source document on this machine (import/source.h
  * says where each form of source is looked for). Plain text shows the
  * lines with their numbers and the context between « and »; --json gives
  * the parts (before, text, after) and where they were read.
@@ -9,7 +9,7 @@
 #include "cli/cmd.h"
 #include "core/escape.h"
 #include "core/json.h"
-#include "core/source.h"
+#include "import/source.h"
 #include "core/util.h"
 #include "index/index.h"
 

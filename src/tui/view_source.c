@@ -1,11 +1,11 @@
 /*
  * view_source.c: the text around a context, read from its source document
- * on this machine ('o' on the context screen; core/source.h says where a
+ * on this machine ('o' on the context screen; import/source.h says where a
  * source is looked for). The document's lines, wrapped to the screen,
  * numbered, tabs at every 8th column, the context's bytes marked; it opens
  * with the context a third of the way down. The title says what was read.
  */
-#include "core/source.h"
+#include "import/source.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/term.h"

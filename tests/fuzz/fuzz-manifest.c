@@ -1,6 +1,6 @@
 /*
  * fuzz-manifest.c: libFuzzer target for the corpus manifest reader
- * (src/core/source.c). Every line of the input goes through
+ * (src/import/source.c). Every line of the input goes through
  * source_manifest_line for the document pkg-x:/doc/a.txt (offsets and
  * sizes of any length, 2^64-1 included, must give 0, 1 or an error, and a
  * row it accepts has a lowercase split and a size within
@@ -9,7 +9,7 @@
  * through it: whatever the manifest says, nothing past the split file is
  * read and nothing too large is allocated.
  */
-#include "core/source.h"
+#include "import/source.h"
 #include "fuzz-common.h"
 
 #include <sys/stat.h>

@@ -5,7 +5,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* memmem */
 #endif
-#include "core/source.h"
+#include "import/source.h"
 #include "core/input.h"
 #include "core/util.h"
 
