@@ -786,12 +786,16 @@ static void encode_piece(fs_bpe *b, const ntext *nt, size_t s, size_t e, uint32_
 			continue; /* no unk token: the loader refuses such a tokenizer */
 		push(o, b->w[i], nt->m ? nt->m[s + b->round[i]] : base + (uint32_t)s + b->round[i]);
 	}
-	if (c) {
-		c->nids = (uint32_t)k;
+	if (c) { /* what was emitted, so a hit gives the same (no -1 ids) */
 		c->ids = xmalloc(sizeof *c->ids * (k ? k : 1));
 		c->rel = xmalloc(sizeof *c->rel * (k ? k : 1));
-		memcpy(c->ids, b->w, sizeof *c->ids * k);
-		memcpy(c->rel, b->round, sizeof *c->rel * k);
+		uint32_t m = 0;
+		for (size_t i = 0; i < k; i++)
+			if (b->w[i] >= 0) {
+				c->ids[m] = b->w[i];
+				c->rel[m++] = b->round[i];
+			}
+		c->nids = m;
 	}
 }
 
