@@ -155,9 +155,9 @@ def encode_ref(m, x):
             z = torch.relu(pre)
             kth = z.topk(hp["top_k"], dim=-1).values[:, -1:]
             z = torch.where(z >= kth, z, torch.zeros_like(z))
-        # the folded dictionary reads raw activations: its features are the
-        # trained ones over s_in
-        return z / s_in
+        # the folded dictionary reads raw activations; its features are
+        # the trained ones (SAELens' values)
+        return z
     xc = x - w["b_dec"] if m["apply_b_dec"] else x
     if m["arch"] == "gated":
         gate = xc @ w["W_enc"] + w["b_gate"]
@@ -175,9 +175,8 @@ def decode_ref(m, x, z):
     w = m["w"]
     if m["layout"] == "llamascope":
         hp = m["hp"]
-        s_in = math.sqrt(D) / hp["dataset_average_activation_norm"]["in"]
         s_out = math.sqrt(D) / hp["dataset_average_activation_norm"]["out"]
-        out_n = (z * s_in) @ w["decoder.weight"].T + w["decoder.bias"]
+        out_n = z @ w["decoder.weight"].T + w["decoder.bias"]
         return out_n / s_out
     out = z @ w["W_dec"] + w["b_dec"]
     if "W_skip" in w:
@@ -208,9 +207,8 @@ def saelens_llamascope(m, x):
 
 def check_saelens_llamascope(c, m, short, z_got, y_got, x):
     """featscope's Llama Scope fold against SAELens' reading: featscope's
-    features are SAELens' over s (the trained ones over s, as the Llama Scope
-    code's own dataset-norm standardisation folds them), its output SAELens'
-    (an SAE's: one norm in and out). A scalar jump_relu_threshold SAELens
+    features are SAELens' (the trained ones), its output SAELens' (an SAE's:
+    one norm in and out). A scalar jump_relu_threshold SAELens
     multiplies by s; featscope keeps it on the trained pre-activation: where
     the two gate a feature differently is counted and printed, and every
     other value must agree."""
@@ -234,7 +232,7 @@ def check_saelens_llamascope(c, m, short, z_got, y_got, x):
         print("FAIL saelens-%s: no row where the gates agree" % short)
         c.failed += 1
         return
-    c.cmp("saelens-features-" + short, (z_got * s * same)[rows], (z_sl * same)[rows])
+    c.cmp("saelens-features-" + short, (z_got * same)[rows], (z_sl * same)[rows])
     c.cmp("saelens-output-" + short, y_got[rows], y_sl[rows])
 
 
@@ -242,9 +240,8 @@ def dec_rows(m):
     w = m["w"]
     if m["layout"] == "llamascope":
         hp = m["hp"]
-        s_in = math.sqrt(D) / hp["dataset_average_activation_norm"]["in"]
         s_out = math.sqrt(D) / hp["dataset_average_activation_norm"]["out"]
-        return w["decoder.weight"].T * s_in / s_out
+        return w["decoder.weight"].T / s_out
     return w["W_dec"]
 
 

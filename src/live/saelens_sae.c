@@ -788,22 +788,22 @@ int saelens_load_what(const char *dir, int what, saelens_sae *s, char *err, size
 			}
 		}
 		if (nin > 0) {
-			/* dataset-wise norm: the dictionary was trained on x * sqrt(d) /
-			 * norm.in and reconstructs y * sqrt(d) / norm.out; folded so that
-			 * it reads and writes raw activations (its feature values scale
-			 * by 1 / s_in) */
+			/* dataset-wise norm: the dictionary was trained on x * s_in
+			 * (s_in = sqrt(d) / norm.in) and reconstructs y * s_out. Folded
+			 * the way SAELens folds its activation-norm scaling factor, so
+			 * that it reads and writes raw activations while its feature
+			 * values stay the trained ones (SAELens' and Neuronpedia's):
+			 * W_enc * s_in, W_dec and b_dec / s_out; b_enc and the
+			 * threshold act on the unchanged pre-activation. */
 			double sin_ = sqrt((double)c->d_in) / nin, sout = sqrt((double)c->d_out) / nout;
 			for (size_t i = 0; i < (size_t)(ds * dout); i++)
-				s->W_dec[i] = (float)(s->W_dec[i] * sin_ / sout);
+				s->W_dec[i] = (float)(s->W_dec[i] / sout);
 			if (s->b_dec)
 				for (int64_t i = 0; i < dout; i++)
 					s->b_dec[i] = (float)(s->b_dec[i] / sout);
-			if (s->b_enc)
-				for (int64_t f = 0; f < ds; f++)
-					s->b_enc[f] = (float)(s->b_enc[f] / sin_);
-			if (s->threshold)
-				for (int64_t f = 0; f < ds; f++)
-					s->threshold[f] = (float)(s->threshold[f] / sin_);
+			if (s->W_enc)
+				for (size_t i = 0; i < (size_t)(ds * di); i++)
+					s->W_enc[i] = (float)(s->W_enc[i] * sin_);
 		}
 		rc = 0;
 		goto out;
