@@ -467,16 +467,9 @@ static int into_fn(void *ud, const live_window *w)
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss)
 {
-	return live_run_windows_cancel(m, ids, T, at, inner, rows, loss, NULL);
-}
-
-int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
-			    float *rows, float *loss, const int *cancel)
-{
 	live_windows w;
 	if (T < 1 || live_windows_init(&w, m, at, inner, loss != NULL, 0) != 0)
 		return -1;
-	w.cancel = cancel;
 	into_arrays a = {rows, loss, w.width};
 	int rc = live_windows_push(&w, ids, T, into_fn, &a);
 	if (rc == 0)

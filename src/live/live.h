@@ -207,11 +207,6 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
  * none). 0 ok, -1 when the point does not exist or the context is empty. */
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss);
-/* The same, stopping between windows once *cancel (read atomically, may
- * be NULL) is set: returns 1 then, the rows incomplete. For a caller on a
- * worker thread that must let go quickly (the TUI closing its screen). */
-int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
-			    float *rows, float *loss, const int *cancel);
 
 /* The same windows over a text of any length fed in pieces, in memory
  * bounded by the context (the analysis of a long text on standard
