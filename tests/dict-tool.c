@@ -1,5 +1,5 @@
 /*
- * dict-tool.c: test driver for the dictionary layouts (src/live/saelens_sae.c,
+ * dict-tool.c: test driver for the dictionary layouts (src/import/saelens_sae.c,
  * the one reader, and src/live/sae_live.c, the runtime), run by
  * tests/dict_ref.py, which compares what it writes with a PyTorch
  * reference written from the definitions.
@@ -17,7 +17,7 @@
  *   load DIR                live_sae_load (exit 2 with its message)
  */
 #include "live/live.h"
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "core/util.h"
 
 #include <stdio.h>

@@ -1,5 +1,5 @@
 # tests/dict_ref.py: the PyTorch reference for featscope's dictionary
-# layouts (src/live/saelens_sae.c reads them; src/live/sae_live.c runs them).
+# layouts (src/import/saelens_sae.c reads them; src/live/sae_live.c runs them).
 #   dict_ref.py check TOOL WORK
 #       writes tiny random dictionaries in each real layout: SAELens gated,
 #       transcoder, skip_transcoder, jumprelu_transcoder; Gemma Scope 1

@@ -20,7 +20,7 @@
  */
 #include "tok/bpe.h"
 #include "live/gpt2.h"
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "core/input.h"
 #include "core/util.h"
 

@@ -1,5 +1,5 @@
 # t-gpt2-ref.sh: the GPT-2 forward pass (src/live/gpt2.c) and SAELens
-# encoders (src/live/saelens_sae.c) against a float64 PyTorch reference
+# encoders (src/import/saelens_sae.c) against a float64 PyTorch reference
 # (tests/gpt2_ref.py, Debian's python3-torch, installed by ./bootstrap):
 # residual stream at every hook, logits batched, with an in-place hook and
 # through the KV cache, on tiny random f32/f16/bf16 checkpoints; SAE

@@ -192,13 +192,7 @@ static void compare_forward(lm_model *lm, const char *path, const char *what, co
 
 static int cmp_pairs(const int *ia, const float *va, const int *ib, const float *vb, int k)
 {
-	for (int j = 0; j < k; j++) {
-		if (ia[j] != ib[j] && !(va[j] == 0 && vb[j] == 0))
-			return 1;
-		if (fabsf(va[j] - vb[j]) > 1e-4f * (1 + fabsf(vb[j])))
-			return 1;
-	}
-	return 0;
+	return !unit_same_pairs(ia, va, ib, vb, (size_t)k);
 }
 
 /* live_windows' callback for the test: what each window adds, into

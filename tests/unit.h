@@ -6,6 +6,8 @@
 #ifndef FS_UNIT_H
 #define FS_UNIT_H
 
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 static int unit_failed;
@@ -23,5 +25,19 @@ static int unit_failed;
 	} while (0)
 
 #define TEST_END() return unit_failed ? 1 : 0
+
+/* Do two encodings agree: k (feature, value) pairs each, the same
+ * features (a zero's slot aside) and values within 1e-4 relative? (The
+ * live tests' comparison of SAE codes.) */
+static inline int unit_same_pairs(const int *ia, const float *va, const int *ib, const float *vb, size_t k)
+{
+	for (size_t j = 0; j < k; j++) {
+		if (ia[j] != ib[j] && !(va[j] == 0 && vb[j] == 0))
+			return 0;
+		if (fabsf(va[j] - vb[j]) > 1e-4f * (1 + fabsf(vb[j])))
+			return 0;
+	}
+	return 1;
+}
 
 #endif

@@ -20,6 +20,7 @@
 #include "core/progress.h"
 #include "core/util.h"
 #include "index/index.h"
+#include "live/analyze.h"
 #include "live/session.h"
 #include "live/spans.h"
 
@@ -115,43 +116,9 @@ static const char *short_label(const char *s, int width)
 	X(LO_SPANS) X(LO_ABOVE) X(LO_LINES)
 CLI_PICK(analyze_opts, ANALYZE_OPTS);
 
-/* A text read in pieces (standard input, or an argument at once), cut
- * where the tokenizer would cut the whole text too: before an ASCII space
- * that follows a printable ASCII character, or before a printable ASCII
- * character that follows such a character and a newline (GPT-2's
- * pre-split pieces never cross either; a byte-level model cuts
- * anywhere). A run of 1 MiB without such a place is cut at a character
- * boundary. */
+/* A text is read in pieces of this size (standard input, or an argument
+ * at once) and cut where live_text_cut allows. */
 #define AN_PIECE 65536
-#define AN_PIECE_MAX (1 << 20)
-
-static int an_word(unsigned char c)
-{
-	return c > 0x20 && c < 0x7f;
-}
-
-/* The last place in b[0..n) where a piece may end, 0 when none. */
-static size_t an_cut(const char *b, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)b;
-	for (size_t c = n - 1; c >= 2; c--) {
-		if (u[c] == ' ' && an_word(u[c - 1]))
-			return c;
-		if (an_word(u[c]) && u[c - 1] == '\n' && an_word(u[c - 2]))
-			return c;
-	}
-	if (n < AN_PIECE_MAX)
-		return 0;
-	for (size_t c = n - 1; c > 0; c--)
-		if ((u[c] & 0xc0) != 0x80)
-			return c;
-	return n;
-}
-
-/* One token whose line is not written yet. */
-typedef struct {
-	int64_t start, end;  /* its bytes in the whole text */
-} an_tok;
 
 /* analyze's state while the text streams through the model: memory
  * bounded by the context and a piece of text, whatever the text's
@@ -163,43 +130,35 @@ typedef struct {
 	feat_cache *fc;      /* feature names and labels */
 	feat_total *tot;     /* [n_feat] totals */
 	const live_steer_term *terms; /* steering */
-	int kenc;            /* features encoded per token */
-	int *idx;            /* [ctx][kenc] a window's features */
-	float *val;          /* [ctx][kenc] their activations */
+	live_analysis an;    /* the engine's analysis (live/analyze.h) */
 	FILE *tmp;           /* the per-token lines, or JSON objects */
 	fs_buf text;         /* text from byte text_base on */
 	int64_t text_base;   /* offset of text.p[0] in the whole text */
-	an_tok *q;           /* tokens pushed, not written: q[qh..qn) */
-	int qh, qn, qcap;
-	int64_t q_pos;       /* position of q[qh] */
-	int have_pend;       /* one token waits for its loss (the next window's first) */
-	int *pidx;           /* [kenc] its features */
-	float *pval;         /* [kenc] */
-	int64_t T;           /* tokens seen */
 	int64_t nloss;       /* losses summed */
 	double sum0, sum1;   /* their sums, clean and steered */
 	int64_t written;     /* token lines written */
 } an_state;
 
-/* Write the line (or JSON object) of the token at the head of the queue
- * with its features and, when it has one, its next-token losses. */
-static int an_write(an_state *a, const int *idx, const float *val, int has_loss, float l0, float l1)
+/* Write the line (or JSON object) of a token with its features and, when
+ * it has them, its next-token losses. */
+static int an_write(an_state *a, const live_token *tk)
 {
 	const live_opts *o = a->o;
-	an_tok tk = a->q[a->qh];
-	int64_t t = a->q_pos;
-	const char *tx = a->text.p + (tk.start - a->text_base);
-	size_t tl = (size_t)(tk.end - tk.start);
-	int kenc = a->kenc;
+	int64_t t = tk->pos;
+	const char *tx = a->text.p + (tk->start - a->text_base);
+	size_t tl = (size_t)(tk->end - tk->start);
+	const int *idx = tk->idx;
+	const float *val = tk->val;
+	int kenc = a->an.k;
 	if (o->json) {
 		json_t *je = json_object();
 		json_object_set_new(je, "pos", json_integer(t));
 		json_object_set_new(je, "text", jw_strn(tx, tl));
-		json_object_set_new(je, "offset", json_integer(tk.start));
-		if (has_loss) {
-			json_object_set_new(je, "loss", jw_num(l0));
+		json_object_set_new(je, "offset", json_integer(tk->start));
+		if (tk->has_loss) {
+			json_object_set_new(je, "loss", jw_num(tk->loss));
 			if (o->nfeat)
-				json_object_set_new(je, "loss_steered", jw_num(l1));
+				json_object_set_new(je, "loss_steered", jw_num(tk->loss_steered));
 		}
 		json_t *jf = json_array();
 		int shown = 0;
@@ -244,96 +203,46 @@ static int an_write(an_state *a, const int *idx, const float *val, int has_loss,
 		fputc('\n', a->tmp);
 	}
 	a->written++;
-	a->qh++;
-	a->q_pos++;
 	return 0;
 }
 
-/* What a window adds: its tokens' features (the density filter, the
- * totals) and losses; every token whose loss is known is written. */
-static int an_window(void *ud, const live_window *w)
+/* A token the engine hands over (live/analyze.h), in order: its features
+ * (the density filter, the totals) and losses summed, its line written. */
+static int an_token(void *ud, live_token *tk)
 {
 	an_state *a = ud;
-	live_sae *s = a->ls->sae;
-	int kenc = a->kenc;
-	const float *lc = a->o->nfeat ? w->loss_clean : w->loss, *ls = a->o->nfeat ? w->loss : NULL;
-	for (int i = 0; i < w->nloss; i++) {
-		a->sum0 += lc[i];
-		if (ls)
-			a->sum1 += ls[i];
+	int kenc = a->an.k;
+	int *idx = tk->idx;
+	const float *val = tk->val;
+	if (tk->has_loss) {
+		a->sum0 += tk->loss;
+		if (a->o->nfeat)
+			a->sum1 += tk->loss_steered;
+		a->nloss++;
 	}
-	a->nloss += w->nloss;
-	int li = 0; /* next loss of this window */
-	if (a->have_pend) {
-		/* the token before row0: its loss is this window's first */
-		if (an_write(a, a->pidx, a->pval, 1, lc[0], ls ? ls[0] : 0) != 0)
-			return -1;
-		a->have_pend = 0;
-		li = 1;
-	}
-	live_sae_encode(s, w->rows, w->nrows, kenc, a->idx, a->val);
-	for (int i = 0; i < w->nrows; i++) {
-		int64_t t = w->row0 + i;
-		int *idx = a->idx + (size_t)i * kenc;
-		float *val = a->val + (size_t)i * kenc;
-		for (int j = 0; j < kenc; j++) {
-			int f = idx[j];
-			if (f < 0)
-				continue;
-			feat_info *fi = feat_get(a->fc, f);
-			/* hidden: dense features past --max-density, and
-			 * position features (firing on the first tokens of
-			 * any text) unless --positions, as BOS is hidden */
-			if (fi->density > a->o->max_density || (fi->position && !a->o->positions)) {
-				idx[j] = -2;
-				continue;
-			}
-			float v = val[j];
-			a->tot[f].total += v;
-			a->tot[f].tokens++;
-			if (v > a->tot[f].max) {
-				a->tot[f].max = v;
-				a->tot[f].max_pos = (int)t;
-			}
+	for (int j = 0; j < kenc; j++) {
+		int f = idx[j];
+		if (f < 0)
+			continue;
+		feat_info *fi = feat_get(a->fc, f);
+		/* hidden: dense features past --max-density, and
+		 * position features (firing on the first tokens of
+		 * any text) unless --positions, as BOS is hidden */
+		if (fi->density > a->o->max_density || (fi->position && !a->o->positions)) {
+			idx[j] = -2;
+			continue;
 		}
-		if (li < w->nloss) {
-			if (an_write(a, idx, val, 1, lc[li], ls ? ls[li] : 0) != 0)
-				return -1;
-			li++;
-		} else {
-			/* the window's last token: its loss comes with the next */
-			memcpy(a->pidx, idx, (size_t)kenc * sizeof *idx);
-			memcpy(a->pval, val, (size_t)kenc * sizeof *val);
-			a->have_pend = 1;
+		float v = val[j];
+		a->tot[f].total += v;
+		a->tot[f].tokens++;
+		if (v > a->tot[f].max) {
+			a->tot[f].max = v;
+			a->tot[f].max_pos = (int)tk->pos;
 		}
 	}
+	if (an_write(a, tk) != 0)
+		return -1;
 	return ferror(a->tmp) ? -1 : 0;
-}
-
-/* Tokenize text[0..n) (the whole text's bytes from offset at), queue
- * the tokens and run the windows they complete. */
-static int an_push(an_state *a, live_windows *lw, const char *text, size_t n, int64_t at)
-{
-	int *ids;
-	uint32_t *off;
-	int nt = live_tokenize(a->ls->model, text, n, &ids, &off);
-	if (a->qn + nt > a->qcap && a->qh > 0) {
-		/* the written tokens leave the queue first */
-		memmove(a->q, a->q + a->qh, (size_t)(a->qn - a->qh) * sizeof *a->q);
-		a->qn -= a->qh;
-		a->qh = 0;
-	}
-	if (a->qn + nt > a->qcap) {
-		a->qcap = a->qn + nt > 2 * a->qcap ? a->qn + nt : 2 * a->qcap;
-		a->q = xrealloc(a->q, (size_t)a->qcap * sizeof *a->q);
-	}
-	for (int i = 0; i < nt; i++)
-		a->q[a->qn++] = (an_tok){at + off[i], at + off[i + 1]};
-	a->T += nt;
-	int rc = live_windows_push(lw, ids, nt, an_window, a);
-	free(ids);
-	free(off);
-	return rc;
 }
 
 /* Drop the text that neither a token still to be written nor the last
@@ -341,8 +250,9 @@ static int an_push(an_state *a, live_windows *lw, const char *text, size_t n, in
 static void an_trim(an_state *a, size_t pend)
 {
 	int64_t keep = a->text_base + (int64_t)(a->text.len - pend);
-	if (a->qh < a->qn && a->q[a->qh].start < keep)
-		keep = a->q[a->qh].start;
+	int64_t held = live_analysis_held(&a->an);
+	if (held >= 0 && held < keep)
+		keep = held;
 	size_t drop = (size_t)(keep - a->text_base);
 	if (drop == 0)
 		return;
@@ -527,7 +437,7 @@ static int sp_feed(sp_state *a, live_windows *lw, const char *b, size_t n, int e
 	int rc = 0;
 	if (*pend > 0) {
 		const char *un = a->text.p + (a->text.len - *pend);
-		size_t cut = eod ? *pend : an_cut(un, *pend);
+		size_t cut = eod ? *pend : live_text_cut(un, *pend);
 		if (cut > 0) {
 			int64_t at = a->text_base + (int64_t)(a->text.len - *pend);
 			rc = sp_push(a, lw, un, cut, at);
@@ -704,8 +614,6 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int64_t *tfids = NULL;
 	feat_cache fc = {&ls, NULL};
 	an_state a = {0};
-	live_windows lw = {0};
-	int lw_ok = 0;
 	const char *pos[2];
 	int npos;
 	if (cli_live_parse_opts(e, argc, argv, &o, pos, &npos, &rc) != 0)
@@ -735,20 +643,15 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	int C = ls.model->ctx;
 	live_steer st = {s, o.mode, terms, o.nfeat, NULL, 0};
 	live_hook sh = live_steer_as_hook(&st);
-	if (live_windows_init(&lw, ls.model, s->hook, o.nfeat ? &sh : NULL, 1, o.nfeat > 0) != 0) {
+	if (live_analysis_init(&a.an, ls.model, s, o.nfeat ? &sh : NULL, s->act == LIVE_SAE_TOPK ? s->k : 64, 1,
+			       NULL) != 0) {
 		fs_warn("analyze: %s: the model cannot run the dictionary's hook point", ls.model_file);
 		goto out;
 	}
-	lw_ok = 1;
 	a.o = &o;
 	a.ls = &ls;
 	a.fc = &fc;
 	a.terms = terms;
-	a.kenc = s->act == LIVE_SAE_TOPK ? s->k : 64;
-	a.idx = xmalloc((size_t)C * a.kenc * sizeof *a.idx);
-	a.val = xmalloc((size_t)C * a.kenc * sizeof *a.val);
-	a.pidx = xmalloc((size_t)a.kenc * sizeof *a.pidx);
-	a.pval = xmalloc((size_t)a.kenc * sizeof *a.pval);
 	fc.by_idx = xcalloc((size_t)s->n_feat, sizeof *fc.by_idx);
 	a.tot = xcalloc((size_t)s->n_feat, sizeof *a.tot);
 	for (int f = 0; f < s->n_feat; f++)
@@ -779,13 +682,13 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		if (pend == 0)
 			continue;
 		const char *un = a.text.p + (a.text.len - pend);
-		size_t cut = eof ? pend : an_cut(un, pend);
+		size_t cut = eof ? pend : live_text_cut(un, pend);
 		if (cut == 0)
 			continue; /* no place to cut yet: read on */
 		if (utf8 && !utf8_valid((const unsigned char *)un, cut))
 			utf8 = 0;
 		int64_t at = a.text_base + (int64_t)(a.text.len - pend);
-		wrc = an_push(&a, &lw, un, cut, at);
+		wrc = live_analysis_push(&a.an, un, cut, at, an_token, &a);
 		pend -= cut;
 		an_trim(&a, pend);
 	}
@@ -794,14 +697,9 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 		rc = FS_EXIT_ERR;
 		goto out;
 	}
-	if (wrc == 0 && a.T > 0)
-		wrc = live_windows_end(&lw, an_window, &a);
-	if (wrc == 0 && a.have_pend) {
-		if (an_write(&a, a.pidx, a.pval, 0, 0, 0) != 0)
-			wrc = -1;
-		a.have_pend = 0;
-	}
-	if (a.T < 1) {
+	if (wrc == 0)
+		wrc = live_analysis_end(&a.an, an_token, &a);
+	if (a.an.ntok < 1) {
 		fs_warn("analyze: TEXT: empty");
 		goto out;
 	}
@@ -813,7 +711,7 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 	}
 	if (!utf8)
 		fs_warn("analyze: TEXT: not valid UTF-8: shown escaped, analysed as bytes");
-	int64_t T = a.T;
+	int64_t T = a.an.ntok;
 	if (T > C)
 		fs_warn("analyze: TEXT: %lld tokens, longer than the model's context of %d: analysed in windows of %d "
 			"moved by %d (every token past the first %d sees at least %d before it)",
@@ -914,16 +812,10 @@ static int analyze_run(const cmd_entry *e, int argc, char **argv)
 out:
 	if (fc.by_idx)
 		feat_cache_free(&fc, ls.sae ? ls.sae->n_feat : 0);
-	if (lw_ok)
-		live_windows_free(&lw);
+	live_analysis_free(&a.an);
 	if (a.tmp)
 		fclose(a.tmp);
 	free(a.tot);
-	free(a.idx);
-	free(a.val);
-	free(a.pidx);
-	free(a.pval);
-	free(a.q);
 	buf_free(&a.text);
 	free(terms);
 	free(tfids);

@@ -1,7 +1,7 @@
 /*
  * topk.h: the one top-k selection: the k largest of a set of values,
  * ties broken towards the lower index, for the neighbour search
- * (geom/knn.c), the SAELens topk encoder (live/saelens_sae.c), the live
+ * (geom/knn.c), the SAELens topk encoder (import/saelens_sae.c), the live
  * SAE's strongest features (live/sae_live.c) and the demo SAE's training
  * and harvest (model/sae.c).
  */

@@ -1,6 +1,6 @@
 /*
  * read_saelens.c: a dictionary folder through the one reader of the
- * layouts (live/saelens_sae.h, which the runtime uses too): a SAELens
+ * layouts (import/saelens_sae.h, which the runtime uses too): a SAELens
  * folder (cfg.json in the v6 or the flat pre-6.0 layout,
  * sae_weights.safetensors: W_dec [d_sae, d_out] in f32/f16/bf16, whatever
  * the architecture, and an optional sparsity.safetensors, log10 feature
@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "import/import_int.h"
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "nn/tensor.h"
 #include "core/util.h"
 

@@ -31,32 +31,11 @@
 #include <stdint.h>
 
 #include "core/util.h"
+#include "nn/hookpoint.h"
 
 typedef struct live_model live_model;
 
 /* ------------------------------------------------------------ hook points */
-
-/* The points of a block, named the same for every architecture. The
- * values are stored in FSSAE002 headers: new kinds go at the end. */
-typedef enum {
-	LIVE_RESID_PRE,   /* residual stream entering block `layer` [d_model] */
-	LIVE_RESID_POST,  /* residual stream leaving block `layer` [d_model] */
-	LIVE_MLP_HIDDEN,  /* block `layer`'s MLP hidden activations after the nonlinearity
-			   * (a GLU's act(gate) * up: what the down projection reads) */
-	LIVE_MLP_OUT,     /* block `layer`'s MLP output as it joins the residual [d_model]
-			   * (after a post-MLP norm where the architecture has one) */
-	LIVE_ATTN_OUT,    /* block `layer`'s attention output as it joins the residual
-			   * [d_model] (after a post-attention norm where there is one) */
-	LIVE_MLP_IN,      /* what block `layer`'s MLP reads: the normalised residual
-			   * [d_model] (a transcoder's input) */
-	LIVE_NKINDS       /* how many kinds there are */
-} live_hook_kind;
-
-/* A place in the forward pass. */
-typedef struct {
-	live_hook_kind kind; /* which activations */
-	int layer;           /* 0-based block; -1: the last block */
-} live_point;
 
 /* Called on act[n][width], the activations of positions pos0..pos0+n-1
  * (absolute positions in the sequence); may modify them in place. */
@@ -79,27 +58,6 @@ int live_hooks_want(const live_model *m, const live_hook *h, live_hook_kind kind
 /* Run every hook of the list at (kind, layer) on act[n][width], in order. */
 void live_hooks_run(const live_model *m, const live_hook *h, live_hook_kind kind, int layer, float *act,
 		    int n, int width, int pos0);
-
-/* Parse a point's name ("resid_pre", "resid_post", "mlp_hidden",
- * "mlp_out", "attn_out", "mlp_in") and a layer into *p ("mlp_hidden.1");
- * 0 ok, -1 unknown. live_point_name writes the
- * same form. */
-int live_point_parse(const char *s, live_point *p);
-const char *live_point_name(live_point p, char *out, size_t outlen);
-
-/* The one parser of TransformerLens / SAELens hook names, for every
- * architecture: blocks.L.hook_resid_pre, hook_resid_post, hook_attn_out,
- * hook_mlp_out, mlp.hook_post (mlp_hidden), ln2.hook_normalized and
- * hook_mlp_in (mlp_in). 0 with *p, or -1 with a message in err (naming
- * hook_resid_mid apart: it is not mlp_in, which is after the norm). */
-int live_point_parse_tl(const char *s, live_point *p, char *err, size_t errlen);
-/* The block of any TransformerLens name ("blocks.L." anywhere in it, so
- * also hook_z and the others no live point has), -1 when it names none:
- * what the importer and a dictionary's config record as its layer. */
-int live_tl_layer(const char *s);
-/* The TransformerLens name of p (layer >= 0; mlp_in as
- * blocks.L.ln2.hook_normalized). */
-const char *live_point_name_tl(live_point p, char *out, size_t outlen);
 
 /* ------------------------------------------------------------------ model */
 
@@ -249,11 +207,6 @@ double live_loss(live_model *m, const int *ids, int T, const live_hook *hook, fl
  * none). 0 ok, -1 when the point does not exist or the context is empty. */
 int live_run_windows(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
 		     float *rows, float *loss);
-/* The same, stopping between windows once *cancel (read atomically, may
- * be NULL) is set: returns 1 then, the rows incomplete. For a caller on a
- * worker thread that must let go quickly (the TUI closing its screen). */
-int live_run_windows_cancel(live_model *m, const int *ids, int T, live_point at, const live_hook *inner,
-			    float *rows, float *loss, const int *cancel);
 
 /* The same windows over a text of any length fed in pieces, in memory
  * bounded by the context (the analysis of a long text on standard

@@ -7,7 +7,7 @@
  * hook that clamps or adds feature directions.
  */
 #include "live/live.h"
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "nn/blas.h"
 #include "nn/tensor.h"
 #include "core/topk.h"

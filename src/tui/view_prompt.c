@@ -10,6 +10,7 @@
  * says so on the status line and here, and the screen keeps running.
  */
 #define _GNU_SOURCE /* gettid */
+#include "live/analyze.h"
 #include "live/session.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
@@ -145,24 +146,11 @@ static void *pr_worker(void *arg)
 		int64_t gen = j->want_gen;
 		j->want = NULL;
 		pthread_mutex_unlock(&j->mu);
-		/* the analysis, without the lock */
+		/* the analysis, without the lock (the engine's, as analyze
+		 * runs it) */
 		double t0 = fs_now();
-		live_model *m = j->ls.model;
-		live_sae *s = j->ls.sae;
-		int *ids = NULL, n = 0;
-		uint32_t *off = NULL;
-		int *idx = NULL;
-		float *val = NULL;
-		n = live_tokenize(m, text, len, &ids, &off);
-		if (n > 0) {
-			float *rows = xmalloc((size_t)n * s->d_in * sizeof *rows);
-			idx = xmalloc((size_t)n * PR_TOP * sizeof *idx);
-			val = xmalloc((size_t)n * PR_TOP * sizeof *val);
-			if (live_run_windows_cancel(m, ids, n, s->hook, NULL, rows, NULL, &j->cancel) == 0)
-				live_sae_encode(s, rows, n, PR_TOP, idx, val);
-			free(rows);
-		}
-		free(ids);
+		live_analyzed r;
+		live_analyze(j->ls.model, j->ls.sae, text, len, PR_TOP, &j->cancel, &r);
 		double ms = (fs_now() - t0) * 1e3;
 		pthread_mutex_lock(&j->mu);
 		free(j->text);
@@ -171,10 +159,10 @@ static void *pr_worker(void *arg)
 		free(j->val);
 		j->text = text;
 		j->len = len;
-		j->ntok = n;
-		j->off = off;
-		j->idx = idx;
-		j->val = val;
+		j->ntok = r.ntok;
+		j->off = r.off;
+		j->idx = r.idx;
+		j->val = r.val;
 		j->gen = gen;
 		j->ms = ms;
 		j->changed = 1;

@@ -1,6 +1,6 @@
 /*
  * fuzz-dictcfg.c: libFuzzer target for the dictionary layouts' configuration
- * readers (src/live/saelens_sae.c): the first byte picks the layout
+ * readers (src/import/saelens_sae.c): the first byte picks the layout
  * (SAELens cfg.json, Llama Scope hyperparams.json, Gemma Scope 2
  * config.json), the rest is that file, in a folder beside small valid
  * weights (d 4, 8 features) of the layout; then the one reader loads the
@@ -8,7 +8,7 @@
  * thresholds must give one error line, never a crash or a huge
  * allocation; what loads must have the sizes its tensors have.
  */
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "fuzz-common.h"
 
 #include <sys/stat.h>

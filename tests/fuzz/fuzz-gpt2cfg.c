@@ -1,12 +1,12 @@
 /*
  * fuzz-gpt2cfg.c: libFuzzer target for the live runtime's config parsers:
  * the input as a Hugging Face config.json (src/live/gpt2.h) and as a
- * SAELens cfg.json (src/live/saelens_sae.h), plus the hook-name parser on
+ * SAELens cfg.json (src/import/saelens_sae.h), plus the hook-name parser on
  * it. Accepted values must be in range; a refusal must be one line.
  */
 #include "live/gpt2.h"
 #include "live/live.h"
-#include "live/saelens_sae.h"
+#include "import/saelens_sae.h"
 #include "fuzz-common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -1,7 +1,10 @@
 /*
  * saelens_sae.c: the one reader of dictionary folders (SAELens, Gemma
- * Scope 1 and 2, Llama Scope; see saelens_sae.h) and the SAELens encoder
- * the harvest runs. SAELens' config layouts: v6 puts hook_name,
+ * Scope 1 and 2, Llama Scope; see saelens_sae.h), for `build`
+ * (read_saelens.c) and the live runtime (live/sae_live.c), and the encoder
+ * and decoder in SAELens' own terms (the test drivers run them beside the
+ * runtime's). A hook name's block is read by nn/hookpoint.h's parser.
+ * SAELens' config layouts: v6 puts hook_name,
  * prepend_bos and context_size under "metadata" and names the encoder in
  * "architecture"; older flat configs have hook_point (or hook_name),
  * activation_fn_str ("relu", "topk") and activation_fn_kwargs.k. The
@@ -9,8 +12,8 @@
  * hook name, SAELens' tensors and shapes, Llama Scope's dataset-wise norm
  * folded into the weights.
  */
-#include "live/saelens_sae.h"
-#include "live/live.h"
+#include "import/saelens_sae.h"
+#include "nn/hookpoint.h"
 #include "nn/blas.h"
 #include "nn/npz.h"
 #include "nn/tensor.h"

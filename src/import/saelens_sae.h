@@ -1,8 +1,9 @@
 /*
  * saelens_sae.h: the one reader of dictionary folders, for `build` (the
  * SAELens importer, which takes the configuration and the decoder) and
- * for the runtime (sae_live.c, harvest). Four layouts, told apart by the
- * files the folder holds (man featscope(1), DICTIONARY FOLDERS):
+ * for the runtime (live/sae_live.c: analyze, steer, harvest, the
+ * browser). Four layouts, told apart by the files the folder holds (man
+ * featscope(1), DICTIONARY FOLDERS):
  *
  *  - SAELens: cfg.json (the current layout with a metadata object, or the
  *    older flat one) and sae_weights.safetensors (W_enc [d_in, d_sae],
