@@ -7,7 +7,7 @@
  * every interval to merge the accumulators into a partial ranking for its
  * callback. Also here: background jobs (grep_start/grep_cancel/grep_join)
  * and the literal substring search for text full-text search cannot
- * tokenise.
+ * tokenise (over the chunks the index's text-gram filter lets through).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep/grep_int.h"
@@ -603,8 +603,14 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->code, NULL);
 	int n = 0, cap = 0, rc = 0;
-	int64_t nch = index_n_chunks(own);
+	int64_t nch = index_n_chunks(own), ncov = 0;
+	/* Only the chunks the index's text-gram filter lets through (all of
+	 * them when it has none). */
+	uint8_t *may = NULL;
+	index_text_candidates(own, s, strlen(s), caseless, &may, &ncov);
 	for (int64_t id = 1; id <= nch && (limit <= 0 || n < limit) && rc == 0; id++) {
+		if (id <= ncov && !(may[(id - 1) / 8] >> ((id - 1) % 8) & 1))
+			continue;
 		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
 		if (!ch) {
 			rc = fs_seterr(err, errlen, "reading text chunk %lld: %s",
@@ -649,6 +655,7 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		}
 	}
 	pcre2_match_data_free(md);
+	free(may);
 	index_ctx_reader_close(rd);
 	index_close(own);
 	grep_pattern_free(p);
