@@ -6,7 +6,9 @@
  * their case and in flipped case, and made-up strings that are mostly
  * absent) are compared with a brute-force search of the same texts
  * (memmem, and an ASCII-caseless compare for strings with no k or s); the
- * Kelvin sign and the long s must be found by a caseless k and s. The
+ * Kelvin sign and the long s must be found by a caseless k and s; grep's
+ * scan of a plain string (which uses the filter too) must count the same
+ * contexts. The
  * same answers must come from the index with the filter's meta keys
  * removed (every chunk read) and with a damaged filter row; and the filter
  * must rule chunks out for absent strings (else it would test nothing).
@@ -224,6 +226,32 @@ int main(void)
 		ci[n++] = (int)(rnd() % 2) && !strpbrk(s, "kKsS");
 	}
 	CHECK(compare(ix, strs, ci, n, "filtered") == 0, "grams: every string as brute force finds it");
+
+	/* grep's scan of a plain string (-F, and -i) reads the same chunks:
+	 * its contexts matched agree with brute force, and a finished scan
+	 * reports all the text and chunks done. */
+	int scan_bad = 0;
+	int64_t *ref = xmalloc(sizeof *ref * (NCTX + 1));
+	for (int i = 0; i < 120; i++) {
+		grep_pattern *gp = grep_compile(strs[i], GREP_LITERAL | (ci[i] ? GREP_CASELESS : 0), err, sizeof err);
+		grep_opts o;
+		memset(&o, 0, sizeof o);
+		o.threads = 1 + i % 2;
+		grep_result r;
+		int rc = gp ? grep_scan(ix, gp, &o, &r, err, sizeof err) : -1;
+		int want = reference(strs[i], ci[i], ref);
+		if (rc != GREP_DONE || r.ctx_matched != want || r.bytes_done != r.bytes_total ||
+		    r.chunks_done != r.chunks_total) {
+			if (scan_bad++ == 0)
+				printf("# scan: '%s' (caseless %d): rc %d, %lld contexts, brute force %d\n",
+				       strs[i], ci[i], rc, rc == GREP_DONE ? (long long)r.ctx_matched : -1LL, want);
+		}
+		if (rc == GREP_DONE)
+			grep_result_free(&r);
+		grep_pattern_free(gp);
+	}
+	free(ref);
+	CHECK(scan_bad == 0, "grams: grep -F scans agree with brute force");
 
 	/* The filter rules chunks out for an absent string, and keeps the
 	 * chunk of a present one. */

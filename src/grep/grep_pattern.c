@@ -232,6 +232,13 @@ static void grep_lit_free(grep_lit *l)
 	}
 }
 
+const char *grep_lit_string(const grep_lit *l, size_t *n, int *caseless)
+{
+	*n = l->n;
+	*caseless = l->caseless;
+	return (const char *)l->s;
+}
+
 static int grep_lit_eq(const grep_lit *l, const unsigned char *t)
 {
 	if (!l->caseless)
