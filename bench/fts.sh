@@ -4,7 +4,8 @@
 # behind `featscope search`) timed per call by bench/fsbench (p50, p99,
 # mean), next to the same SQL run N times in one sqlite3 shell process
 # (mean per query: the shell's own .timer only has millisecond
-# resolution). Queries: a common word, a rare word and a phrase.
+# resolution). Queries: a common word, a rare word and a phrase. Then
+# substring search, a hit in DNA, a rare hit and a miss, next to ripgrep.
 # Targets: p50 <= 5 ms, p99 <= 20 ms.
 #
 # usage: bench/fts.sh [NCTX]       (run from the build directory)
@@ -59,15 +60,37 @@ for q in "$COMMON" "$RARE" "$PHRASE"; do
 	figure "fts '$q' p99" ms "$p99" - - - - - "value<=" 20
 done
 echo "ratio: sqlite3 shell mean / featscope mean (>= 1: featscope is at least as fast)"
-# Substring search (grep_substring: byte-pair finder + PCRE2 over the text
-# chunks, LIMIT 50) for text that is not words; no sqlite3 equivalent.
+# Substring search (grep_substring: the index's text-gram filter, then the
+# byte-pair finder + PCRE2 over the chunks left, LIMIT 50) for text that is
+# not words. Its peer: ripgrep on the same text dumped one context per line
+# (bench/grep.sh's dump), `rg -F -m 50 -c` (a fixed string, stopping at the
+# 50th matching line; for an absent string it reads all the text). Runs
+# alternate: each featscope figure is the mean of 2 searches in one process
+# (`fsbench sub`, after an untimed one), then one rg run. p50/p99/max are
+# over SUBRUNS such figures; rg's is the median.
 SUBRUNS=${SUBRUNS:-50}
-printf '%-22s %8s %9s %9s %9s\n' substring hits "p50 ms" "p99 ms" "mean ms"
+TXT=$D/big-$NCTX.txt
+[ -f "$TXT" ] && [ "$TXT" -nt "$IX" ] || "$B/bench/fsbench" dump "$IX" "$TXT"
+command -v rg >/dev/null || { echo "fts.sh: ripgrep (rg) is not installed" >&2; exit 1; }
+printf '%-22s %8s %9s %9s %9s %9s %9s\n' substring hits "p50 ms" "p99 ms" "max ms" "rg ms" "x rg"
 for q in "${SUB1:-GATTACA}" "${SUB2:-->next}" "${SUB3:-zqxjzqxj}"; do
-	set -- $("$B/bench/fsbench" sub "$IX" "$SUBRUNS" 50 "$q")
-	Q=$q awk -v a="$1" -v b="$2" -v h="$3" -v m="$4" 'BEGIN{
-		printf "%-22s %8d %9.4f %9.4f %9.4f\n", ENVIRON["Q"], h, a, b, m }'
-	figure "substring '$q' p50" ms "$1" - - - - - "value<=" 5
-	figure "substring '$q' p99" ms "$2" - - - - - "value<=" 20
+	: >"$D/.sub"; : >"$D/.subrg"
+	for i in $(seq "$SUBRUNS"); do
+		set -- $("$B/bench/fsbench" sub "$IX" 2 50 "$q")
+		echo "$4" >>"$D/.sub"; hits=$3
+		t0=$(now); rg -F -m 50 -c -- "$q" "$TXT" >/dev/null || [ $? -eq 1 ]; t1=$(now)
+		echo $((t1 - t0)) >>"$D/.subrg"
+	done
+	set -- $(sort -n "$D/.sub" | awk '{ v[NR] = $1 } END { i = int(NR * 0.99); if (i < 1) i = 1
+		print v[int((NR + 1) / 2)], v[i], v[1], v[NR] }')
+	p50=$1 p99=$2 lo=$3 hi=$4
+	rgms=$(sort -n "$D/.subrg" | awk '{ v[NR] = $1 } END { printf "%.3f", v[int((NR + 1) / 2)] / 1e6 }')
+	r=$(awk -v a="$rgms" -v b="$p50" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
+	Q=$q awk -v h="$hits" -v a="$p50" -v b="$p99" -v m="$hi" -v g="$rgms" -v r="$r" 'BEGIN{
+		printf "%-22s %8d %9.4f %9.4f %9.4f %9.3f %9s\n", ENVIRON["Q"], h, a, b, m, g, r }'
+	figure "substring '$q' p50" ms "$p50" "$lo" "$hi" "rg -F -m 50 (1 file)" "$rgms" "$r" "value<=" 5
+	figure "substring '$q' p99" ms "$p99" - - - - - "value<=" 20
 done
+echo "x rg: rg's median / featscope's p50 (> 1: featscope is faster)"
+rm -f "$D/.sub" "$D/.subrg"
 rm -f "$D/.many.sql" "$D/.one.sql"

@@ -106,9 +106,11 @@ typedef struct {
 	int64_t matches;      /* non-empty matches found */
 	int64_t ctx_matched;  /* contexts with a match */
 	int64_t tok_matched;  /* tokens overlapped by a match */
-	uint64_t bytes_done;  /* text scanned so far */
+	uint64_t bytes_done;  /* text scanned so far (a finished scan: all of
+	                         it, chunks the index's text-gram filter ruled
+	                         out for a plain string included) */
 	uint64_t bytes_total; /* text in the index */
-	int64_t chunks_done;  /* chunks scanned so far */
+	int64_t chunks_done;  /* chunks scanned or ruled out so far */
 	int64_t chunks_total; /* chunks in the index */
 	double seconds;       /* since the scan started */
 } grep_result;

@@ -37,6 +37,8 @@ struct grep_pattern {
 
 /* The first offset >= pos of l's string in t[0, len), len when absent. */
 size_t grep_lit_find(const struct grep_lit *l, const unsigned char *t, size_t pos, size_t len);
+/* The string of a finder: its bytes, their number and whether it is caseless. */
+const char *grep_lit_string(const struct grep_lit *l, size_t *n, int *caseless);
 /* The offset of the first byte >= 0x80 at or after pos, len when none. */
 size_t grep_next_high(const unsigned char *t, size_t pos, size_t len);
 /* Make room in a for feature fid (grep_stats.c). */

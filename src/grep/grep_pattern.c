@@ -151,6 +151,8 @@ typedef struct grep_lit {
 	size_t i1, i2;        /* offsets of the two probe bytes */
 	unsigned char a1, b1; /* the first probe byte, in both cases */
 	unsigned char a2, b2; /* the second probe byte, in both cases */
+	unsigned char or1, or2; /* 0x20 when the probe is a caseless letter: a byte
+				   x matches it when (x | or) == a (lower case) */
 	int avx2;             /* the CPU has AVX2: use the 32-byte loop */
 } grep_lit;
 
@@ -216,6 +218,8 @@ static grep_lit *grep_lit_new(const char *str, size_t n, int caseless)
 		l->b1 = (unsigned char)toupper(l->b1);
 		l->a2 = (unsigned char)tolower(l->a2);
 		l->b2 = (unsigned char)toupper(l->b2);
+		l->or1 = l->a1 != l->b1 ? 0x20 : 0;
+		l->or2 = l->a2 != l->b2 ? 0x20 : 0;
 	}
 	return l;
 }
@@ -226,6 +230,13 @@ static void grep_lit_free(grep_lit *l)
 		free(l->s);
 		free(l);
 	}
+}
+
+const char *grep_lit_string(const grep_lit *l, size_t *n, int *caseless)
+{
+	*n = l->n;
+	*caseless = l->caseless;
+	return (const char *)l->s;
 }
 
 static int grep_lit_eq(const grep_lit *l, const unsigned char *t)
@@ -246,15 +257,15 @@ __attribute__((target("avx2")))
 static size_t grep_lit_find32(const grep_lit *l, const unsigned char *t, size_t pos,
 			      size_t last, int *found)
 {
-	__m256i a1 = _mm256_set1_epi8((char)l->a1), b1 = _mm256_set1_epi8((char)l->b1);
-	__m256i a2 = _mm256_set1_epi8((char)l->a2), b2 = _mm256_set1_epi8((char)l->b2);
+	/* (x | or) == a: one compare per probe, both cases of a letter */
+	__m256i a1 = _mm256_set1_epi8((char)l->a1), o1 = _mm256_set1_epi8((char)l->or1);
+	__m256i a2 = _mm256_set1_epi8((char)l->a2), o2 = _mm256_set1_epi8((char)l->or2);
 	*found = 0;
 	while (pos + 31 <= last) {
 		__m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(t + pos + l->i1));
 		__m256i x2 = _mm256_loadu_si256((const __m256i *)(const void *)(t + pos + l->i2));
-		__m256i m = _mm256_and_si256(
-			_mm256_or_si256(_mm256_cmpeq_epi8(x1, a1), _mm256_cmpeq_epi8(x1, b1)),
-			_mm256_or_si256(_mm256_cmpeq_epi8(x2, a2), _mm256_cmpeq_epi8(x2, b2)));
+		__m256i m = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_or_si256(x1, o1), a1),
+					     _mm256_cmpeq_epi8(_mm256_or_si256(x2, o2), a2));
 		unsigned mask = (unsigned)_mm256_movemask_epi8(m);
 		while (mask) {
 			size_t at = pos + (size_t)__builtin_ctz(mask);

@@ -7,7 +7,7 @@
  * every interval to merge the accumulators into a partial ranking for its
  * callback. Also here: background jobs (grep_start/grep_cancel/grep_join)
  * and the literal substring search for text full-text search cannot
- * tokenise.
+ * tokenise (over the chunks the index's text-gram filter lets through).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "grep/grep_int.h"
@@ -69,6 +69,10 @@ struct grep_scan_state {
 	atomic_llong chunks_done;   /* chunks scanned */
 	atomic_int stop;            /* set by a worker on error */
 	atomic_int *cancel;         /* the caller's cancel flag, may be NULL */
+	uint8_t *may;               /* chunks 1..ncov that may hold the plain
+	                               string (index_text_candidates), or NULL */
+	int64_t ncov;               /* chunks it covers */
+	uint64_t bytes_total;       /* text in the index */
 	pthread_mutex_t mu;         /* guards running */
 	pthread_cond_t cv;          /* signalled when a worker ends */
 	int running;                /* workers still running */
@@ -305,6 +309,10 @@ static void *grep_worker_main(void *arg)
 		int64_t id = atomic_fetch_add(&s->next, 1);
 		if (id > s->nchunks)
 			break;
+		if (id <= s->ncov && !(s->may[(id - 1) / 8] >> ((id - 1) % 8) & 1)) {
+			atomic_fetch_add(&s->chunks_done, 1); /* ruled out: no match there */
+			continue;
+		}
 		const fs_chunk *ch = index_ctx_reader_chunk(w->rd, id);
 		if (!ch) {
 			snprintf(w->err, sizeof w->err, "reading text chunk %lld: %s",
@@ -359,6 +367,8 @@ static void grep_snapshot(grep_worker *ws, int nw, grep_acc *m, const double *ac
 	r->bytes_done = atomic_load(&s->bytes_done);
 	r->chunks_done = atomic_load(&s->chunks_done);
 	r->chunks_total = s->nchunks;
+	if (s->may && r->chunks_done == r->chunks_total) /* the skipped chunks' bytes */
+		r->bytes_done = s->bytes_total;
 	r->seconds = fs_now() - t0;
 }
 
@@ -429,6 +439,15 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 			total = index_text_bytes(w->ix);
 			if (total < 0)
 				total = 0;
+			s.bytes_total = (uint64_t)total;
+			/* A plain string: only the chunks the index's text-gram
+			 * filter lets through (a match holds the string's bytes). */
+			if (p->lit) {
+				size_t ln;
+				int ci;
+				const char *ls = grep_lit_string(p->lit, &ln, &ci);
+				index_text_candidates(w->ix, ls, ln, ci, &s.may, &s.ncov);
+			}
 		}
 		w->md = pcre2_match_data_create_from_pattern(p->code, NULL);
 		w->mc = pcre2_match_context_create(NULL);
@@ -505,6 +524,7 @@ int grep_scan(fs_index *ix, const grep_pattern *p, const grep_opts *o,
 		free(w->marked);
 	}
 	free(ws);
+	free(s.may);
 	free(act_mass);
 	free(sae_of);
 	pthread_mutex_destroy(&s.mu);
@@ -603,8 +623,14 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 	}
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(p->code, NULL);
 	int n = 0, cap = 0, rc = 0;
-	int64_t nch = index_n_chunks(own);
+	int64_t nch = index_n_chunks(own), ncov = 0;
+	/* Only the chunks the index's text-gram filter lets through (all of
+	 * them when it has none). */
+	uint8_t *may = NULL;
+	index_text_candidates(own, s, strlen(s), caseless, &may, &ncov);
 	for (int64_t id = 1; id <= nch && (limit <= 0 || n < limit) && rc == 0; id++) {
+		if (id <= ncov && !(may[(id - 1) / 8] >> ((id - 1) % 8) & 1))
+			continue;
 		const fs_chunk *ch = index_ctx_reader_chunk(rd, id);
 		if (!ch) {
 			rc = fs_seterr(err, errlen, "reading text chunk %lld: %s",
@@ -649,6 +675,7 @@ int grep_substring(fs_index *ix, const char *s, int caseless, int limit,
 		}
 	}
 	pcre2_match_data_free(md);
+	free(may);
 	index_ctx_reader_close(rd);
 	index_close(own);
 	grep_pattern_free(p);

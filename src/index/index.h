@@ -255,6 +255,15 @@ int index_chunk(fs_index *ix, int64_t id, fs_chunk *ch);
 void index_chunk_free(fs_chunk *ch);
 /* Bytes of text in all chunks (NUL separators included), -1 on error. */
 int64_t index_text_bytes(fs_index *ix);
+/* The chunks that may hold the n bytes of str (a caseless search folds
+ * case as PCRE2 does), from the index's text-gram filter (index_grams.c):
+ * 1 with *may a bitmap (malloc'd) over chunks 1..*nch, bit (id - 1) % 8
+ * of byte (id - 1) / 8 set when chunk id may hold it (chunks past *nch
+ * are not covered: read them); 0 when there is no filter to use (an index
+ * written without one, a string with no gram the filter can use, an
+ * unreadable table): read every chunk. */
+int index_text_candidates(fs_index *ix, const char *str, size_t n, int caseless,
+			  uint8_t **may, int64_t *nch);
 
 /* The scan's reader (grep's workers, one per thread and fs_index) of
  * chunks and of matched contexts' token boundaries and examples, with its

@@ -82,6 +82,12 @@ static int chunk_flush(fs_writer *w, chunk_pack *c)
 	buf_add(&aux, c->rec.p, c->rec.len);
 	w->n_chunks++;
 	w->n_text_bytes += (int64_t)c->text.len;
+	if (!w->grams)
+		w->grams = index_grams_new();
+	if (index_grams_add(w->grams, w->db, (const uint8_t *)c->text.p, c->text.len) < 0) {
+		buf_free(&aux);
+		return wfail(w, "text grams");
+	}
 	sqlite3_bind_int64(st, 1, w->n_chunks);
 	sqlite3_bind_int64(st, 2, c->first);
 	sqlite3_bind_int(st, 3, c->n);
@@ -222,6 +228,8 @@ int index_writer_finish(fs_writer *w, char *err, size_t errlen)
 		fill_chunks(w);
 	if (!w->failed)
 		fill_ctx_fts(w);
+	if (!w->failed && index_grams_finish(w) < 0)
+		wfail(w, "text grams");
 	if (!w->failed && sqlite3_exec(w->db, index_finish_sql, NULL, NULL, NULL) != SQLITE_OK)
 		wfail(w, "indexes");
 	if (!w->failed) {
@@ -311,5 +319,6 @@ void index_writer_abort(fs_writer *w)
 	free(w->mass);
 	free(w->nex);
 	free(w->scratch);
+	index_grams_free(w->grams);
 	free(w);
 }

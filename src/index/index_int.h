@@ -10,7 +10,8 @@
  * and index_finish.c (index_writer_finish), sharing index_write_int.h,
  * index_codec.c (blob codecs: acts, examples, token boundaries, aux
  * records), index_scan.c (the scan's context reader, which walks the
- * chunks b-tree straight from the file).
+ * chunks b-tree straight from the file), index_grams.c (the chunks'
+ * text-gram filter for substring searches).
  */
 #ifndef FS_INDEX_INT_H
 #define FS_INDEX_INT_H
@@ -102,5 +103,13 @@ int index_aux_span_ok(const uint32_t o[2], uint64_t total, int n);
 /* Record i of the n contexts of chunk `chunk` into out, read through the
  * blob handle *b (opened on the first call); 0 or -1 (index_context.c). */
 int index_aux_read(sqlite3 *db, sqlite3_blob **b, int64_t chunk, int i, int n, fs_buf *out);
+
+/* The text-gram filter being built (index_grams.c): chunks are added in
+ * id order from 1; a full slab is written as it fills. 0 or -1 (an SQLite
+ * error on db). */
+typedef struct index_grams index_grams;
+index_grams *index_grams_new(void);
+int index_grams_add(index_grams *g, sqlite3 *db, const uint8_t *text, size_t len);
+void index_grams_free(index_grams *g);
 
 #endif

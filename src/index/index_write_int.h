@@ -46,12 +46,16 @@ struct fs_writer {
 	int64_t n_tokens;          /* tokens seen while building */
 	int64_t n_chunks;          /* chunks flushed */
 	int64_t n_text_bytes;      /* bytes of chunk text (texts and their NULs) */
+	index_grams *grams;        /* the chunks' text-gram filter (index_grams.c) */
 	double *mass;              /* act_mass per fid (1-based) */
 	int64_t *nex;              /* examples per fid */
 	int64_t mass_cap;          /* capacity of mass/nex */
 	uint8_t *scratch;          /* encoding buffer */
 	size_t scratch_cap;        /* its size */
 };
+
+/* Write the rest of w->grams and its meta keys (index_grams.c); 0 or -1. */
+int index_grams_finish(fs_writer *w);
 
 /* Remember (on 1) or forget (on 0) a temporary file to remove if the
  * process is interrupted (SIGINT, SIGTERM, SIGHUP). */
