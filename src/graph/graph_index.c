@@ -28,15 +28,24 @@ const char *graph_kind_name(graph_kind k)
 
 /* ------------------------------------------------------------ the id hash */
 
+/* A hash of s[0..n): eight bytes at a time, then murmur3's finaliser
+ * (ids differ mostly in their last digits; the finaliser spreads them). */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-	uint64_t h = 1469598103934665603ull ^ n;
-	for (size_t i = 0; i < n; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, s, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+		h ^= h >> 31;
+		s += 8;
+		n -= 8;
 	}
-	/* a finaliser (murmur3's): FNV's low bits alone cluster on ids that
-	 * differ in their last digits */
+	if (n) {
+		uint64_t w = 0;
+		memcpy(&w, s, n);
+		h = (h ^ w) * 0x100000001b3ull;
+	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
@@ -49,50 +58,61 @@ size_t graph_id_lookup(const graph *g, const char *s, size_t n)
 	if (!g->id_hash_cap)
 		return SIZE_MAX;
 	uint64_t hv = hash_bytes(s, n);
-	uint32_t tag = (uint32_t)(hv >> 32);
+	uint64_t tag = hv & 0xffffffff00000000ull;
 	size_t mask = g->id_hash_cap - 1, h = (size_t)hv & mask;
 	for (;;) {
-		uint32_t v = g->id_hash[h];
+		uint64_t v = g->id_slot[h];
 		if (!v)
 			return SIZE_MAX;
-		if (g->id_tag[h] == tag) {
-			const char *id = g->nodes[v - 1].id;
-			if (!strncmp(id, s, n) && id[n] == 0)
-				return v - 1;
+		if ((v & 0xffffffff00000000ull) == tag) {
+			size_t i = (uint32_t)v - 1, o = g->id_off[i];
+			/* the arena holds each id and its NUL: its length is the
+			 * distance to the next one's start, less one */
+			if (g->id_off[i + 1] - o == n + 1 && !memcmp(g->id_arena + o, s, n))
+				return i;
 		}
 		h = (h + 1) & mask;
 	}
 }
 
-/* Insert node i; 0, or -1 when its id is taken. */
-static int id_insert(graph *g, size_t i)
+size_t graph_id_rehash(graph *g, size_t want)
 {
-	const char *id = g->nodes[i].id;
-	size_t n = strlen(id);
-	uint64_t hv = hash_bytes(id, n);
-	size_t mask = g->id_hash_cap - 1, h = (size_t)hv & mask;
-	while (g->id_hash[h]) {
-		if (!strcmp(g->nodes[g->id_hash[h] - 1].id, id))
-			return -1;
-		h = (h + 1) & mask;
-	}
-	g->id_hash[h] = (uint32_t)(i + 1);
-	g->id_tag[h] = (uint32_t)(hv >> 32);
-	return 0;
-}
-
-void graph_id_rehash(graph *g, size_t want)
-{
-	size_t cap = 16;
+	size_t cap = 16, held = 0;
 	while (cap < want * 2)
 		cap *= 2;
-	free(g->id_hash);
-	free(g->id_tag);
-	g->id_hash = xcalloc(cap, sizeof *g->id_hash);
-	g->id_tag = xcalloc(cap, sizeof *g->id_tag);
+	free(g->id_slot);
+	free(g->id_arena);
+	free(g->id_off);
+	g->id_slot = xcalloc(cap, sizeof *g->id_slot);
 	g->id_hash_cap = cap;
+	/* the ids one after the other, so that a look-up reads one short run
+	 * of memory instead of a node and then its id */
+	size_t total = 0;
 	for (size_t i = 0; i < g->nnodes; i++)
-		id_insert(g, i);
+		total += strlen(g->nodes[i].id) + 1;
+	g->id_arena = xmalloc(total ? total : 1);
+	g->id_off = xmalloc((g->nnodes + 1) * sizeof *g->id_off);
+	size_t o = 0;
+	for (size_t i = 0; i < g->nnodes; i++) {
+		size_t n = strlen(g->nodes[i].id);
+		memcpy(g->id_arena + o, g->nodes[i].id, n + 1);
+		g->id_off[i] = o;
+		o += n + 1;
+	}
+	g->id_off[g->nnodes] = o;
+	for (size_t i = 0; i < g->nnodes; i++) {
+		const char *id = g->id_arena + g->id_off[i];
+		size_t n = g->id_off[i + 1] - g->id_off[i] - 1;
+		if (graph_id_lookup(g, id, n) != SIZE_MAX)
+			continue; /* a repeated id: the first keeps it */
+		uint64_t hv = hash_bytes(id, n);
+		size_t mask = cap - 1, h = (size_t)hv & mask;
+		while (g->id_slot[h])
+			h = (h + 1) & mask;
+		g->id_slot[h] = (hv & 0xffffffff00000000ull) | (uint64_t)(uint32_t)(i + 1);
+		held++;
+	}
+	return held;
 }
 
 /* ------------------------------------------------------------ order */
@@ -204,8 +224,9 @@ void graph_free(graph *g)
 	free(g->sn_names);
 	free(g->sn_members);
 	free(g->sn_count);
-	free(g->id_hash);
-	free(g->id_tag);
+	free(g->id_slot);
+	free(g->id_arena);
+	free(g->id_off);
 	free(g->path);
 	free(g->slug);
 	free(g->scan);
