@@ -117,86 +117,110 @@ size_t graph_id_rehash(graph *g, size_t want)
 
 /* ------------------------------------------------------------ order */
 
-typedef struct {
-	float key;    /* |weight| */
-	uint32_t other; /* the other end, for ties */
-	uint32_t idx;
-} sort_ent;
-
-static int ent_cmp(const void *a, const void *b)
+/* The links are put in order by stable counting passes (least significant
+ * key first), not by comparisons: a pass by node index (one bucket per
+ * node) or by an 11-bit digit of a weight's key. The key of a weight is its
+ * |weight|'s bits turned over (the bits of a float that is not negative
+ * grow with it; weights are finite), so that ascending keys are descending
+ * |weight|. Ties keep the order they came in. */
+static uint32_t wkey(float w)
 {
-	const sort_ent *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key > y->key ? -1 : 1;
-	if (x->other != y->other)
-		return x->other < y->other ? -1 : 1;
-	return x->idx < y->idx ? -1 : x->idx > y->idx;
+	float a = fabsf(w);
+	uint32_t b;
+	memcpy(&b, &a, sizeof b);
+	return 0x7fffffffu - b;
+}
+
+#define DIGIT_BITS 11
+#define DIGIT_PASSES 3 /* 31 bits of key; odd (see graph_build_order) */
+_Static_assert(DIGIT_PASSES * DIGIT_BITS >= 31 && DIGIT_PASSES % 2 == 1, "the key's passes");
+
+/* A link's bucket in a pass: by src (what 0), dst (1) or the weight key's
+ * digit at shift (2). */
+static inline size_t link_digit(const graph_link *l, int what, int shift)
+{
+	if (what == 0)
+		return l->src;
+	if (what == 1)
+		return l->dst;
+	return (wkey(l->weight) >> shift) & ((1u << DIGIT_BITS) - 1);
+}
+
+/* One stable pass of links from `from` into `to` (nb buckets; cnt has room
+ * for nb+1). */
+static void link_pass(const graph_link *from, graph_link *to, size_t n, int what, int shift, size_t nb,
+                      size_t *cnt)
+{
+	memset(cnt, 0, (nb + 1) * sizeof *cnt);
+	for (size_t i = 0; i < n; i++)
+		cnt[link_digit(&from[i], what, shift) + 1]++;
+	for (size_t i = 0; i < nb; i++)
+		cnt[i + 1] += cnt[i];
+	for (size_t i = 0; i < n; i++)
+		to[cnt[link_digit(&from[i], what, shift)]++] = from[i];
+}
+
+/* An entry of the in-order index while it is sorted: a link's weight key
+ * and its place in links. */
+typedef struct {
+	uint32_t key, idx;
+} ord_ent;
+
+static void ord_pass(const ord_ent *from, ord_ent *to, size_t n, int shift, size_t *cnt)
+{
+	size_t nb = (size_t)1 << DIGIT_BITS;
+	memset(cnt, 0, (nb + 1) * sizeof *cnt);
+	for (size_t i = 0; i < n; i++)
+		cnt[((from[i].key >> shift) & (nb - 1)) + 1]++;
+	for (size_t i = 0; i < nb; i++)
+		cnt[i + 1] += cnt[i];
+	for (size_t i = 0; i < n; i++)
+		to[cnt[(from[i].key >> shift) & (nb - 1)]++] = from[i];
 }
 
 void graph_build_order(graph *g)
 {
-	size_t nn = g->nnodes, nl = g->nlinks;
+	size_t nn = g->nnodes, nl = g->nlinks, nb = (size_t)1 << DIGIT_BITS;
 	g->out_start = xcalloc(nn + 1, sizeof *g->out_start);
 	g->in_start = xcalloc(nn + 1, sizeof *g->in_start);
 	g->in_order = xmalloc((nl ? nl : 1) * sizeof *g->in_order);
-	for (size_t i = 0; i < nl; i++)
+	size_t *cnt = xmalloc(((nn > nb ? nn : nb) + 1) * sizeof *cnt);
+	for (size_t i = 0; i < nl; i++) {
 		g->out_start[g->links[i].src + 1]++;
-	for (size_t i = 0; i < nn; i++)
-		g->out_start[i + 1] += g->out_start[i];
-	graph_link *sorted = xmalloc((nl ? nl : 1) * sizeof *sorted);
-	size_t *fill = xmalloc((nn + 1) * sizeof *fill);
-	memcpy(fill, g->out_start, (nn + 1) * sizeof *fill);
-	for (size_t i = 0; i < nl; i++)
-		sorted[fill[g->links[i].src]++] = g->links[i];
-	free(g->links);
-	g->links = sorted;
-	sort_ent *tmp = NULL;
-	size_t tcap = 0;
-	for (size_t s = 0; s < nn; s++) {
-		size_t a = g->out_start[s], n = g->out_start[s + 1] - a;
-		if (n < 2)
-			continue;
-		if (n > tcap) {
-			tcap = n;
-			tmp = xrealloc(tmp, tcap * sizeof *tmp);
-		}
-		for (size_t j = 0; j < n; j++)
-			tmp[j] = (sort_ent){fabsf(g->links[a + j].weight), g->links[a + j].dst, (uint32_t)j};
-		qsort(tmp, n, sizeof *tmp, ent_cmp);
-		graph_link *cp = xmalloc(n * sizeof *cp);
-		for (size_t j = 0; j < n; j++)
-			cp[j] = g->links[a + tmp[j].idx];
-		memcpy(g->links + a, cp, n * sizeof *cp);
-		free(cp);
-	}
-	for (size_t i = 0; i < nl; i++)
 		g->in_start[g->links[i].dst + 1]++;
-	for (size_t i = 0; i < nn; i++)
-		g->in_start[i + 1] += g->in_start[i];
-	memcpy(fill, g->in_start, (nn + 1) * sizeof *fill);
-	for (size_t i = 0; i < nl; i++)
-		g->in_order[fill[g->links[i].dst]++] = i;
-	for (size_t d = 0; d < nn; d++) {
-		size_t a = g->in_start[d], n = g->in_start[d + 1] - a;
-		if (n < 2)
-			continue;
-		if (n > tcap) {
-			tcap = n;
-			tmp = xrealloc(tmp, tcap * sizeof *tmp);
-		}
-		for (size_t j = 0; j < n; j++) {
-			const graph_link *l = &g->links[g->in_order[a + j]];
-			tmp[j] = (sort_ent){fabsf(l->weight), l->src, (uint32_t)j};
-		}
-		qsort(tmp, n, sizeof *tmp, ent_cmp);
-		size_t *cp = xmalloc(n * sizeof *cp);
-		for (size_t j = 0; j < n; j++)
-			cp[j] = g->in_order[a + tmp[j].idx];
-		memcpy(g->in_order + a, cp, n * sizeof *cp);
-		free(cp);
 	}
-	free(tmp);
-	free(fill);
+	for (size_t i = 0; i < nn; i++) {
+		g->out_start[i + 1] += g->out_start[i];
+		g->in_start[i + 1] += g->in_start[i];
+	}
+	/* links by (src, |weight| descending, dst, file order): passes by
+	 * dst, the key's digits, then src */
+	graph_link *a = g->links, *b = xmalloc((nl ? nl : 1) * sizeof *b), *t;
+	link_pass(a, b, nl, 1, 0, nn, cnt);
+	for (int d = 0; d < DIGIT_PASSES; d++) {
+		link_pass(b, a, nl, 2, d * DIGIT_BITS, nb, cnt);
+		t = a, a = b, b = t;
+	}
+	link_pass(b, a, nl, 0, 0, nn, cnt);
+	g->links = a;
+	/* in_order by (dst, |weight| descending, place in links): the place
+	 * (so src, then file order) is the order it starts in; passes by the
+	 * key's digits, then dst. The spare links buffer and in_order hold the
+	 * entries meanwhile (an entry is no larger than either's element). */
+	ord_ent *x = (ord_ent *)(void *)g->in_order, *y = (ord_ent *)(void *)b, *u;
+	for (size_t i = 0; i < nl; i++)
+		x[i] = (ord_ent){wkey(g->links[i].weight), (uint32_t)i};
+	for (int d = 0; d < DIGIT_PASSES; d++) {
+		ord_pass(x, y, nl, d * DIGIT_BITS, cnt);
+		u = x, x = y, y = u;
+	}
+	/* an odd number of passes: the entries are in the spare buffer, and
+	 * the last pass writes in_order itself */
+	memcpy(cnt, g->in_start, (nn + 1) * sizeof *cnt);
+	for (size_t i = 0; i < nl; i++)
+		g->in_order[cnt[g->links[x[i].idx].dst]++] = x[i].idx;
+	free(b);
+	free(cnt);
 }
 
 void graph_free(graph *g)
