@@ -68,7 +68,7 @@ size_t graph_id_lookup(const graph *g, const char *s, size_t n)
 			size_t i = (uint32_t)v - 1, o = g->id_off[i];
 			/* the arena holds each id and its NUL: its length is the
 			 * distance to the next one's start, less one */
-			if (g->id_off[i + 1] - o == n + 1 && !memcmp(g->id_arena + o, s, n))
+			if (g->id_off[i + 1] - o == n + 1 && graph_id_eq(g->id_arena + o, s, n))
 				return i;
 		}
 		h = (h + 1) & mask;

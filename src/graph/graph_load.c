@@ -506,7 +506,7 @@ static int read_links(loader *L, jscan *c)
 					 * the arena, its length the distance to the next) */
 					size_t k = last[which];
 					if (k == SIZE_MAX || g->id_off[k + 1] - g->id_off[k] != sn + 1 ||
-					    memcmp(g->id_arena + g->id_off[k], s, sn) != 0)
+					    !graph_id_eq(g->id_arena + g->id_off[k], s, sn))
 						k = last[which] = graph_id_lookup(g, s, sn);
 					if (k == SIZE_MAX) {
 						snprintf(f, sizeof f, "links[%zu].%s", i, key);
@@ -665,8 +665,12 @@ static int load_text(loader *L)
 				}
 			} else {
 				if (jscan_skip(&c, 0) != 0) {
-					bad(L, c.p, key[0] ? key : "top level",
+					/* the key is the file's text: escaped (a newline in
+					 * it made the message two lines; found by fuzz-graph) */
+					char *q = key[0] ? quote(key, strlen(key)) : NULL;
+					bad(L, c.p, q ? q : "top level",
 					    c.p >= c.end ? "the file ends inside it (truncated)" : "not valid JSON here");
+					free(q);
 					goto out;
 				}
 				if (!strcmp(key, "nodes") || !strcmp(key, "links")) {
