@@ -1,6 +1,7 @@
 #!/bin/sh
-# t-graph-cli.sh: `featscope graph` on Neuronpedia's three real circuit-tracer
-# graphs (tests/fixtures/graphs), every figure checked against python3's own
+# t-graph-cli.sh: `featscope graph` on four real circuit-tracer graphs
+# (tests/fixtures/graphs: Neuronpedia's three, circuit-tracer's own Gemma 3
+# 1B one), every figure checked against python3's own
 # reading of the same file (json module; written here, independent of the C
 # code): node counts by kind and by layer, the logits and their tokens, a
 # node's strongest links, the feature index decoded from `feature`, the k
@@ -15,6 +16,7 @@ GD=$S/tests/fixtures/graphs
 CLT=$GD/123-gemma-2-2b-clt-hp.json
 GS=$GD/123-gemma-2-2b-gemmascope-transcoder-16k.json
 QW=$GD/123-qwen3-4b-transcoder-hp.json
+G3=$GD/123-gemma-3-1b-pt-gemmascope2-16k.json
 PY=python3
 command -v $PY >/dev/null || { fail graph-python "python3 is missing"; exit 0; }
 command -v dot >/dev/null || fail graph-dot "graphviz (dot) is missing: run ./bootstrap"
@@ -113,7 +115,7 @@ PY
 
 # ------------------------------------------------------------ summaries
 export REF="$TMP/ref.py"
-for F in "$CLT" "$GS" "$QW"; do
+for F in "$CLT" "$GS" "$QW" "$G3"; do
 	n=$(basename "$F" .json)
 	"$FS" graph "$F" --json >"$TMP/$n.sum.json" 2>&1
 	r=$($PY - "$F" "$TMP/$n.sum.json" <<'PY'
@@ -141,7 +143,8 @@ check_grep summary-text-kinds '^nodes by kind: feature 13, error 2, embedding 4,
 check_grep summary-text-layer24 '^ +24 3$' "$TMP/clt.txt"
 
 # ------------------------------------------------------------ one node
-for spec in "$CLT:27_235310_3" "$CLT:E_235304_3" "$GS:25_6324_3" "$QW:37_19_3" "$QW:32_83184_3"; do
+for spec in "$CLT:27_235310_3" "$CLT:E_235304_3" "$GS:25_6324_3" "$QW:37_19_3" "$QW:32_83184_3" \
+	"$G3:24_1500_3" "$G3:E_2_0" "$G3:18_-1_3"; do
 	F=${spec%:*} id=${spec##*:}
 	r=$("$FS" graph "$F" "$id" --top 5 --json 2>&1 | $PY -c '
 import json, sys, os
@@ -165,8 +168,8 @@ check_grep node-jsnodeid '"id": "27_235310_3"' "$TMP/js.json"
 check_grep node-layer-index-pos '"id": "20_93988_3"' "$TMP/lip.json"
 
 # the feature index decoded from `feature` (the Cantor pairing, python's
-# isqrt) for every feature node of the three files
-for F in "$CLT" "$GS" "$QW"; do
+# isqrt) for every feature node of the four files
+for F in "$CLT" "$GS" "$QW" "$G3"; do
 	n=$(basename "$F" .json)
 	r=$($PY - "$F" "$FS" <<'PY'
 import json, sys, os, subprocess
@@ -185,9 +188,36 @@ PY
 )
 	check_eq "index-$n: feature = Cantor pairing of (layer, index), decoded" ok "$r"
 done
+# circuit-tracer's own Gemma 3 1B file, every feature node: the pairing holds
+# (its layer field, a string, and the index in its node_id), and featscope
+# decodes the same layer and index; error nodes (feature -1) have no index
+r=$($PY - "$G3" "$FS" <<'PY'
+import json, sys, os, subprocess
+exec(open(os.environ["REF"]).read())
+g = load(sys.argv[1]); bad = []; seen = 0
+for n in g["nodes"]:
+    if kind(n) not in ("feature", "error"):
+        continue
+    got = json.loads(subprocess.run([sys.argv[2], "graph", sys.argv[1], n["node_id"], "--json", "--top", "1"],
+                                    capture_output=True, text=True).stdout)
+    seen += 1
+    if got["layer"] != n["layer"] or got["feature"] != n["feature"]:
+        bad.append(n["node_id"])
+    elif kind(n) == "error":
+        if n["feature"] != -1 or got.get("index") is not None:
+            bad.append(n["node_id"])
+    else:
+        layer, index = unpair(n["feature"])
+        if layer != int(n["layer"]) or str(index) != n["node_id"].split("_")[1] or got["index"] != index:
+            bad.append(n["node_id"])
+print("ok %d" % seen if not bad else "bad %r" % bad)
+PY
+)
+check_eq "index-gemma-3-1b: every feature and error node, pairing and decoding" "ok 48" "$r"
 
 # ------------------------------------------------------------ paths
-for spec in "$CLT:27_235310_3:4" "$CLT:27_144988_3:澳门" "$GS:27_235318_3:6" "$QW:37_19_3:4"; do
+for spec in "$CLT:27_235310_3:4" "$CLT:27_144988_3:澳门" "$GS:27_235318_3:6" "$QW:37_19_3:4" \
+	"$G3:27_236812_3:4" "$G3:27_236761_3:."; do
 	F=${spec%%:*} rest=${spec#*:} id=${rest%%:*} tok=${rest#*:}
 	for name in "$id" "$tok"; do
 		r=$("$FS" graph "$F" --paths "$name" --top 6 --json 2>&1 | $PY -c '
@@ -214,7 +244,7 @@ check_grep paths-text-first '^  1 +17\.12  emb "3" @3 -> logit "4" p=0\.233$' "$
 check_grep paths-text-second '^  2 +11\.27  emb "3" @3 -> L13 #82873 @3 -> L20 #93988 @3 -> logit "4"' "$TMP/paths.txt"
 
 # ------------------------------------------------------------ pruning
-for F in "$CLT" "$GS" "$QW"; do
+for F in "$CLT" "$GS" "$QW" "$G3"; do
 	n=$(basename "$F" .json)
 	for th in "0.45 0.8" "0.3 0.5" "1 0.9" "0.5 1"; do
 		set -- $th

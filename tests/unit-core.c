@@ -2,10 +2,13 @@
  * unit-core.c: unit tests of the pure helpers (util.c, format.c) and the
  * index blob codecs (acts and token boundaries), plus a writer/reader
  * round trip through a real SQLite file, and the BPE tokenizer's merge
- * rule (against GPT-2's, written out here) and its work on a long piece.
+ * rule (against GPT-2's, written out here) and its work on a long piece;
+ * the JSON scanner's numbers against strtod, bit for bit.
  */
 #include "tok/bpe.h"
 #include "core/escape.h"
+#include "core/jscan.h"
+#include "core/number.h"
 #include "core/format.h"
 #include "core/progress.h"
 #include "core/topk.h"
@@ -724,8 +727,96 @@ static void test_bpe(void)
 	}
 }
 
+/* One number through jscan_number, judged by strtod: the same bits when
+ * strtod's value fits a float, refused otherwise. */
+static int jscan_agrees(const char *t, size_t n)
+{
+	char tmp[128];
+	if (n >= sizeof tmp)
+		return 1;
+	memcpy(tmp, t, n);
+	tmp[n] = 0;
+	double want = strtod(tmp, NULL), got = 0;
+	jscan c = {t, t + n, {0}};
+	int rc = jscan_number(&c, &got);
+	if (!number_float_ok(want))
+		return rc != 0;
+	return rc == 0 && c.p == t + n && memcmp(&got, &want, sizeof got) == 0;
+}
+
+/* jscan_number's quick decimal path (graph weights, activations) gives
+ * strtod's double exactly: on every number of the graph fixtures, and on
+ * random decimals: long and short, with and without a fraction or an
+ * exponent, leading zeros after the point, negative zero. */
+static void test_jscan_numbers(void)
+{
+	static const char *names[] = {"123-gemma-2-2b-clt-hp.json", "123-gemma-2-2b-gemmascope-transcoder-16k.json",
+	                              "123-qwen3-4b-transcoder-hp.json", "123-gemma-3-1b-pt-gemmascope2-16k.json"};
+	const char *src = getenv("FS_SRCDIR");
+	size_t seen = 0, bad = 0;
+	for (size_t f = 0; f < sizeof names / sizeof *names; f++) {
+		char path[4096], err[256];
+		snprintf(path, sizeof path, "%s/tests/fixtures/graphs/%s", src ? src : ".", names[f]);
+		size_t n = 0;
+		char *t = fs_read_file(path, (size_t)1 << 24, &n, err, sizeof err);
+		if (!t) {
+			bad++;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (t[i] != ':')
+				continue;
+			size_t a = i + 1;
+			while (a < n && t[a] == ' ')
+				a++;
+			size_t b = a;
+			while (b < n && strchr("-+.eE0123456789", t[b]) && t[b])
+				b++;
+			if (b > a && (t[a] == '-' || (t[a] >= '0' && t[a] <= '9'))) {
+				seen++;
+				bad += !jscan_agrees(t + a, b - a);
+			}
+		}
+		free(t);
+	}
+	CHECK(seen > 3000 && bad == 0, "jscan: every number of the graph fixtures as strtod reads it");
+	uint64_t r = 0x9e3779b97f4a7c15ull;
+#define RND() (r ^= r << 13, r ^= r >> 7, r ^= r << 17, r)
+	size_t rbad = 0;
+	char num[80];
+	for (int k = 0; k < 200000; k++) {
+		size_t n = 0;
+		if (RND() & 1)
+			num[n++] = '-';
+		int ip = (int)(RND() % 20), fp = (int)(RND() % 26), zeros = (int)(RND() % 8);
+		if (ip == 0 || RND() % 4 == 0)
+			num[n++] = '0';
+		else
+			for (int d = 0; d < ip; d++)
+				num[n++] = (char)((d ? '0' : '1') + RND() % (d ? 10 : 9));
+		if (fp) {
+			num[n++] = '.';
+			for (int d = 0; d < fp; d++)
+				num[n++] = d < zeros ? '0' : (char)('0' + RND() % 10);
+		}
+		if (RND() % 8 == 0)
+			n += (size_t)snprintf(num + n, sizeof num - n, "e%d", (int)(RND() % 80) - 40);
+		rbad += !jscan_agrees(num, n);
+	}
+#undef RND
+	CHECK(rbad == 0, "jscan: 200,000 random decimals as strtod reads them");
+	const char *edge[] = {"0", "-0", "-0.0", "0.0", "9007199254740992", "9007199254740993", "0.1", "1.5e3",
+	                      "123456789012345678901234", "0.0000000000000000000001", "0.00000000000000000000001",
+	                      "3.4028234663852886e38", "3.5e38", "-1e-50", "1.0000000000000002"};
+	size_t ebad = 0;
+	for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
+		ebad += !jscan_agrees(edge[i], strlen(edge[i]));
+	CHECK(ebad == 0, "jscan: edge numbers (2^53 and past it, 22 and 23 places, a float's limit) as strtod");
+}
+
 int main(void)
 {
+	test_jscan_numbers();
 	test_vmath();
 	test_varint();
 	test_f16();

@@ -7,6 +7,8 @@
  */
 #include "core/jscan.h"
 
+#include <float.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,7 +116,63 @@ int jscan_string(jscan *c, int keep)
 	}
 }
 
+int jscan_string_ref(jscan *c, const char **s, size_t *n)
+{
+	if (c->p >= c->end || *c->p != '"')
+		return -1;
+	const char *q = c->p + 1;
+	while (q < c->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20 && (unsigned char)*q < 0x80)
+		q++;
+	if (q < c->end && *q == '"') {
+		*s = c->p + 1;
+		*n = (size_t)(q - *s);
+		c->p = q + 1;
+		return 0;
+	}
+	c->str.len = 0;
+	if (jscan_string(c, 1) != 0)
+		return -1;
+	*s = c->str.p ? c->str.p : "";
+	*n = c->str.len;
+	return 0;
+}
+
 static int scan_number(jscan *c, double *v, int check);
+
+/* The value of the plain decimal p[0..e) (grammar already checked: a sign,
+ * digits, a fraction; no exponent) when it is exact the quick way: at most
+ * 2^53 once the point is dropped, and at most 22 digits after the point.
+ * Then the integer and the power of ten are both exact doubles and one
+ * division rounds their quotient correctly, the value strtod gives
+ * (Clinger's fast path). 0 when it does not apply (strtod then). */
+static int fast_decimal(const char *p, const char *e, double *v)
+{
+#if FLT_EVAL_METHOD == 0
+	static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+	                             1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	                             1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+	int neg = *p == '-', digits = 0, frac = -1;
+	uint64_t m = 0;
+	for (p += neg; p < e; p++) {
+		if (*p == '.') {
+			frac = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || ++digits > 19)
+			return 0;
+		m = m * 10 + (uint64_t)(*p - '0');
+		frac += frac >= 0;
+	}
+	if (m > (1ull << 53) || frac > 22)
+		return 0;
+	double d = (double)m / p10[frac < 0 ? 0 : frac];
+	*v = neg ? -d : d;
+	return 1;
+#else
+	(void)p, (void)e, (void)v;
+	return 0; /* extended precision arithmetic would round twice */
+#endif
+}
 
 /* A JSON number at the cursor (strict grammar); -1 also for one beyond a
  * float (the readers' checks then judge it through jansson). */
@@ -156,6 +214,8 @@ static int scan_number(jscan *c, double *v, int check)
 	size_t n = (size_t)(q - c->p);
 	if (n == 1 && *c->p == '0') {
 		*v = 0;
+	} else if (fast_decimal(c->p, q, v)) {
+		/* exact: no float-range check needed below 2^53 */
 	} else {
 		char tmp[64];
 		if (n >= sizeof tmp)

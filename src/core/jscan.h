@@ -20,6 +20,10 @@ typedef struct {
 
 void jscan_ws(jscan *c);                  /* skip white space */
 int jscan_string(jscan *c, int keep);     /* a string, decoded into str when keep */
+/* A string, its text in *s and *n: a pointer into the text itself when the
+ * string is plain (printable ASCII, no escape), else decoded into str (str
+ * cleared first). */
+int jscan_string_ref(jscan *c, const char **s, size_t *n);
 int jscan_number(jscan *c, double *v);    /* a number (strict grammar), within a float's range */
 int jscan_lit(jscan *c, const char *w);   /* true, false or null */
 int jscan_skip(jscan *c, int depth);      /* any value, checked (nesting up to 64) */

@@ -79,10 +79,13 @@ typedef struct graph {
 	uint32_t **sn_members; /* node indices of each group */
 	int *sn_count;
 	int nsupernodes;
-	uint32_t *id_hash; /* open-addressing table of node_id: node index + 1,
-	                      0 empty; id_hash_cap a power of two (added) */
+	uint64_t *id_slot; /* open-addressing table of node_id: node index + 1
+	                      in the low half, the hash's upper half in the high
+	                      half; 0 empty; id_hash_cap a power of two (added) */
 	size_t id_hash_cap;
-	uint32_t *id_tag;  /* each slot's hash's upper half (added) */
+	char *id_arena;    /* every node_id with its NUL, one after another;
+	                      node i's at id_off[i] (nnodes+1 offsets) (added) */
+	size_t *id_off;
 	int logit_layer;   /* the logits' layer as the file gives it, -1 when
 	                      there are none (added) */
 } graph;

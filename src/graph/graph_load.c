@@ -420,13 +420,9 @@ static int read_nodes(loader *L, jscan *c)
 		return bad(L, c->p, "nodes", c->p >= c->end ? "the file ends inside it (truncated)" : "not valid JSON here");
 	}
 	graph *g = L->g;
-	/* id_rehash inserts every node but a repeated id: count what the table
+	/* id_rehash inserts every node but a repeated id and says how many it
 	 * holds */
-	graph_id_rehash(g, g->nnodes);
-	size_t held = 0;
-	for (size_t h = 0; h < g->id_hash_cap; h++)
-		held += g->id_hash[h] != 0;
-	if (held != g->nnodes) {
+	if (graph_id_rehash(g, g->nnodes) != g->nnodes) {
 		/* find the first repeat for the message */
 		for (size_t j = 0; j < g->nnodes; j++)
 			if (graph_id_lookup(g, g->nodes[j].id, strlen(g->nodes[j].id)) != j) {
@@ -477,15 +473,16 @@ static int read_links(loader *L, jscan *c)
 		else
 			for (;;) {
 				jscan_ws(c);
-				c->str.len = 0;
-				if (jscan_string(c, 1) != 0)
+				const char *ks;
+				size_t kn;
+				if (jscan_string_ref(c, &ks, &kn) != 0)
 					goto syntax;
 				int which = -1;
-				if (c->str.len == 6 && !memcmp(c->str.p, "source", 6))
+				if (kn == 6 && !memcmp(ks, "source", 6))
 					which = 0;
-				else if (c->str.len == 6 && !memcmp(c->str.p, "target", 6))
+				else if (kn == 6 && !memcmp(ks, "target", 6))
 					which = 1;
-				else if (c->str.len == 6 && !memcmp(c->str.p, "weight", 6))
+				else if (kn == 6 && !memcmp(ks, "weight", 6))
 					which = 2;
 				jscan_ws(c);
 				if (c->p >= c->end || *c->p++ != ':')
@@ -494,25 +491,26 @@ static int read_links(loader *L, jscan *c)
 				const char *v0 = c->p;
 				if (which == 0 || which == 1) {
 					const char *key = which ? "target" : "source";
-					c->str.len = 0;
 					if (c->p >= c->end || *c->p != '"') {
 						if (jscan_skip(c, 0) != 0)
 							goto syntax;
 						snprintf(f, sizeof f, "links[%zu].%s", i, key);
 						return bad(L, v0, f, "not a string");
 					}
-					if (jscan_string(c, 1) != 0)
+					const char *s;
+					size_t sn;
+					if (jscan_string_ref(c, &s, &sn) != 0)
 						goto syntax;
 					/* files list a target's links together: the last
-					 * node named at this end is tried first */
+					 * node named at this end is tried first (its id in
+					 * the arena, its length the distance to the next) */
 					size_t k = last[which];
-					const char *s = c->str.p ? c->str.p : "";
-					if (k == SIZE_MAX || strncmp(g->nodes[k].id, s, c->str.len) != 0 ||
-					    g->nodes[k].id[c->str.len] != 0)
-						k = last[which] = graph_id_lookup(g, s, c->str.len);
+					if (k == SIZE_MAX || g->id_off[k + 1] - g->id_off[k] != sn + 1 ||
+					    !graph_id_eq(g->id_arena + g->id_off[k], s, sn))
+						k = last[which] = graph_id_lookup(g, s, sn);
 					if (k == SIZE_MAX) {
 						snprintf(f, sizeof f, "links[%zu].%s", i, key);
-						char *q = quote(c->str.p ? c->str.p : "", c->str.len);
+						char *q = quote(s, sn);
 						bad(L, v0, f, "no node has the id \"%s\"", q);
 						free(q);
 						return -1;
@@ -667,8 +665,12 @@ static int load_text(loader *L)
 				}
 			} else {
 				if (jscan_skip(&c, 0) != 0) {
-					bad(L, c.p, key[0] ? key : "top level",
+					/* the key is the file's text: escaped (a newline in
+					 * it made the message two lines; found by fuzz-graph) */
+					char *q = key[0] ? quote(key, strlen(key)) : NULL;
+					bad(L, c.p, q ? q : "top level",
 					    c.p >= c.end ? "the file ends inside it (truncated)" : "not valid JSON here");
+					free(q);
 					goto out;
 				}
 				if (!strcmp(key, "nodes") || !strcmp(key, "links")) {
