@@ -191,8 +191,12 @@ int64_t imp_context(imp_state *st, const char *const *toks, const size_t *lens, 
 		    const char *source)
 {
 	tok_ctx_build(&st->ctx, toks, lens, ntok, st->o->tok_mode);
-	int64_t id = index_writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
-					st->ctx.ntok, source ? source : "");
+	return imp_context_text(st, &st->ctx, source);
+}
+
+int64_t imp_context_text(imp_state *st, const tok_ctx *c, const char *source)
+{
+	int64_t id = index_writer_add_context(st->w, c->text.p, c->text.len, c->off, c->ntok, source ? source : "");
 	if (id <= 0)
 		return imp_wfail(st, "context");
 	return id;
