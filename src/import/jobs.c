@@ -6,7 +6,7 @@
  * order a single process would have read them, so that everything it
  * writes (ids, ranks, messages) is the same as without workers. The
  * workers only read files and write their pipe: the index, the progress
- * bar and stderr stay with the parent.
+ * bar and the messages stay with the parent.
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "import/import_int.h"
