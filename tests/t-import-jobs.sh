@@ -1,6 +1,6 @@
 #!/bin/sh
 # t-import-jobs.sh: `featscope build --jobs N` on a Neuronpedia export of
-# many batch files (issue 35). Built with 1, 2 and 4 jobs, the indexes hold
+# many batch files and on a delphi cache of slices (issue 35). Built with 1, 2 and 4 jobs, the indexes hold
 # the same rows, table by table, compared with the sqlite3 shell (meta but
 # its creation time and uuid): a generated export of three files a folder,
 # and the fixture's activations cut into files so that one feature's rows
@@ -9,7 +9,8 @@
 # comparison compares something. Then bad input with --jobs 2 gives the
 # one line, exit 2 and nothing written that one process gives: a broken
 # JSON line in the second file, a truncated gzip file, a batch file that
-# is a dangling link; and --jobs on a native build is refused.
+# is a dangling link. The same for a delphi cache of two slices (and its
+# second slice truncated). And --jobs on a native build is refused.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
 GEN=$B/tests/import-fix
@@ -130,6 +131,23 @@ bad "--jobs 2: truncated gzip file" '^featscope: .*/b2/activations/batch-1\.json
 cp -r "$TMP/gen" "$TMP/b3"
 ln -s "$TMP/nowhere.jsonl.gz" "$TMP/b3/activations/batch-3.jsonl.gz"
 bad "--jobs 2: a batch file that is missing" '^featscope: .*/b3/activations/batch-3\.jsonl\.gz: open: ' "$TMP/b3"
+
+# a delphi cache of two slices (import-fix), read by workers slice by
+# slice; what it holds counted apart with python3 (latents with a hit:
+# the locations' third column, relative to the slice)
+"$GEN" delphi "$TMP/dl" >/dev/null
+V=$S/tests/fixtures/import/delphi-tokenizer.json
+for j in 1 2 4; do
+	check "delphi cache: --jobs $j builds" "$FS" build --no-progress -j "$j" -o "$TMP/dl$j.sqlite" --from delphi --vocab "$V" "$TMP/dl"
+done
+check_eq "delphi cache: every latent of both slices" 8 "$(sqlite3 "$TMP/dl1.sqlite" "select count(*) from features")"
+check_eq "delphi cache: examples stored" 1 "$(sqlite3 "$TMP/dl1.sqlite" "select count(*) > 0 from examples")"
+same "delphi cache, --jobs 2 and 1" "$TMP/dl1.sqlite" "$TMP/dl2.sqlite"
+same "delphi cache, --jobs 4 and 1" "$TMP/dl1.sqlite" "$TMP/dl4.sqlite"
+cp -r "$TMP/dl" "$TMP/b4"
+f=$TMP/b4/latents/layers.3/4_7.safetensors
+head -c $(($(wc -c <"$f") - 7)) "$f" >"$f.cut" && mv "$f.cut" "$f"
+bad "--jobs 2: delphi, the second slice truncated" '^featscope: .*/b4/latents/layers\.3/4_7\.safetensors' "$TMP/b4"
 
 printf '{"tokens": ["a"], "acts": {"0": [0.5]}}\n' >"$TMP/rec.jsonl"
 check_exit "--jobs on a native build: refused" 2 "$FS" build -j 2 -o "$TMP/n.sqlite" "$TMP/rec.jsonl"

@@ -164,6 +164,8 @@ int64_t imp_context(imp_state *st, const char *const *toks, const size_t *lens, 
 int64_t imp_context_text(imp_state *st, const tok_ctx *c, const char *source);
 /* The same from token ids through the vocabulary ("<id>" when none). */
 int64_t imp_context_ids(imp_state *st, const int64_t *ids, int ntok, const char *source);
+/* Its context built into c, nothing written (a worker process's part). */
+void imp_ids_ctx(const imp_state *st, const int64_t *ids, int ntok, tok_ctx *c);
 /* Text of one token id through the vocabulary, decoded (malloc'd). */
 char *imp_token_text(imp_state *st, int64_t id);
 /* Decode one token string for display (logit tables), malloc'd. */
