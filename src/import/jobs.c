@@ -37,6 +37,11 @@ struct imp_jobs {
 static void worker(int w, int n, int nfiles, int fd, imp_job_fn fn, void *ctx)
 {
 	signal(SIGPIPE, SIG_DFL); /* the parent stopped reading: stop too */
+	/* the parent's handlers remove its temporary index: a worker that is
+	 * stopped (SIGTERM from imp_jobs_stop, ^C) must leave that to it */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	FILE *out = fdopen(fd, "wb");
 	if (!out)
 		_exit(1);
@@ -45,8 +50,9 @@ static void worker(int w, int n, int nfiles, int fd, imp_job_fn fn, void *ctx)
 	int rc = 0;
 	for (int i = w; i < nfiles && rc == 0; i += n)
 		rc = fn(ctx, i, out);
-	if (fflush(out) != 0)
+	if (fclose(out) != 0)
 		rc = -1;
+	free(buf);
 	_exit(rc == 0 ? 0 : 1);
 }
 
@@ -75,12 +81,19 @@ imp_jobs *imp_jobs_start(int workers, int nfiles, imp_job_fn fn, void *ctx, char
 	for (int w = 0; w < workers; w++) {
 		pid_t p = fork();
 		if (p == 0) {
+			int mine = fd[w][1];
 			for (int k = 0; k < workers; k++) {
 				close(fd[k][0]);
 				if (k != w)
 					close(fd[k][1]);
 			}
-			worker(w, workers, nfiles, fd[w][1], fn, ctx);
+			/* the parent's streams of earlier workers are left as they
+			 * are (their descriptors are closed above) */
+			free(fd);
+			free(j->pid);
+			free(j->in);
+			free(j);
+			worker(w, workers, nfiles, mine, fn, ctx);
 		}
 		if (p < 0) {
 			fs_seterr(err, errlen, "--jobs: fork: %s", strerror(errno));
