@@ -59,8 +59,8 @@ PY
 	check_eq "$n: features, labels and examples as in the export" "$want" "$got"
 }
 
-# a generated export: 2100 features, so three batch files a folder
-"$GEN" neuronpedia "$TMP/gen" 2100 3 >/dev/null
+# a generated export: 2050 features, so three batch files a folder
+"$GEN" neuronpedia "$TMP/gen" 2050 2 >/dev/null
 check_eq "generated export: three activation files" 3 "$(ls "$TMP/gen/activations" | wc -l | tr -d ' ')"
 for j in 1 2 4; do
 	check "generated export: --jobs $j builds" "$FS" build --no-progress --jobs "$j" -o "$TMP/gen$j.sqlite" "$TMP/gen"
