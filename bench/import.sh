@@ -2,16 +2,19 @@
 # bench/import.sh: importing a large Neuronpedia-style export. Generates a
 # synthetic export (gzip JSON Lines, features/explanations/activations) of
 # about BENCH_GB gigabytes of JSON (default 1) under a scratch folder,
-# imports it with `featscope build`, and prints records/s, MB/s (of JSON
-# and of gzip) and peak RSS, next to the peer `gzip -dc | wc -l` (the bare
-# cost of reading the same files) as a ratio. Everything generated is
-# deleted at the end. Not part of `make check`.
-# Usage: bench/import.sh   (from the build folder; FS_BUILDDIR, BENCH_GB, TMPDIR)
+# imports it with `featscope build` (one process, then --jobs 2), and
+# prints records/s, MB/s (of JSON and of gzip) and peak RSS, next to the
+# peer `gzip -dc | wc -l` (the bare cost of reading the same files) as a
+# ratio. The three run interleaved BENCH_REPS times (default 3): median,
+# p99 and max wall time of each, and the load average. Everything
+# generated is deleted at the end. Not part of `make check`.
+# Usage: bench/import.sh   (from the build folder; FS_BUILDDIR, BENCH_GB, BENCH_REPS, TMPDIR)
 set -eu
 B=${FS_BUILDDIR:-$(pwd)}
 FS=$B/featscope
 GEN=$B/tests/import-fix
 GB=${BENCH_GB:-1}
+REPS=${BENCH_REPS:-3}
 [ -x "$FS" ] || { echo "bench/import.sh: build featscope first" >&2; exit 2; }
 [ -x "$GEN" ] || make -C "$B" tests/import-fix >/dev/null
 [ -x /usr/bin/time ] || { echo "bench/import.sh: needs /usr/bin/time (GNU time)" >&2; exit 2; }
@@ -31,29 +34,58 @@ echo "export: $RECORDS records, $(awk -v b="$JSON_BYTES" 'BEGIN{printf "%.2f", b
 
 # timed runs: seconds (elapsed), peak RSS in kB and CPU seconds (user +
 # system, children included) from GNU time; the CPU figure is the steadier
-# one on a shared machine
-run() { /usr/bin/time -f '%e %M %U %S' -o "$W/time" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }; cat "$W/time"; }
+# one on a shared machine. One line "WALL RSS CPU" per run in $W/NAME.
+run() {
+	/usr/bin/time -f '%e %M %U %S' -o "$W/time" "$@" >/dev/null 2>"$W/err" || { cat "$W/err" >&2; exit 1; }
+	awk '{ print $1, $2, $3 + $4 }' "$W/time"
+}
 
 sync
-set -- $(run sh -c "gzip -dc '$W'/export/*/*.gz | wc -l")
-PEER_S=$1
-PEER_CPU=$(awk -v u="$3" -v s="$4" 'BEGIN{print u + s}')
-set -- $(run "$FS" build --no-progress -o "$W/bench.sqlite" "$W/export")
-OURS_S=$1
-OURS_KB=$2
-OURS_CPU=$(awk -v u="$3" -v s="$4" 'BEGIN{print u + s}')
-IDX_BYTES=$(wc -c <"$W/bench.sqlite")
+: >"$W/peer"; : >"$W/j1"; : >"$W/j2"
+r=0
+while [ "$r" -lt "$REPS" ]; do
+	run sh -c "gzip -dc '$W'/export/*/*.gz | wc -l" >>"$W/peer"
+	run "$FS" build --no-progress -j 1 -o "$W/bench.sqlite" "$W/export" >>"$W/j1"
+	rm -f "$W/bench.sqlite"
+	run "$FS" build --no-progress -j 2 -o "$W/bench.sqlite" "$W/export" >>"$W/j2"
+	IDX_BYTES=$(wc -c <"$W/bench.sqlite")
+	rm -f "$W/bench.sqlite"
+	r=$((r + 1))
+done
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 
-awk -v s="$OURS_S" -v p="$PEER_S" -v r="$RECORDS" -v j="$JSON_BYTES" -v g="$GZ_BYTES" \
-    -v kb="$OURS_KB" -v ix="$IDX_BYTES" -v nf="$NFEAT" -v sc="$OURS_CPU" -v pc="$PEER_CPU" 'BEGIN {
-	if (s <= 0) s = 0.01; if (p <= 0) p = 0.01; if (sc <= 0) sc = 0.01; if (pc <= 0) pc = 0.01
-	printf "featscope build (neuronpedia): %.1f s wall, %.1f s CPU, %.0f records/s, %.1f MB/s of JSON, %.1f MB/s of gzip, peak RSS %.0f MB\n",
-		s, sc, r / s, j / 1e6 / s, g / 1e6 / s, kb / 1024
-	printf "  per CPU second:              %.0f records/s, %.1f MB/s of JSON\n", r / sc, j / 1e6 / sc
-	printf "peer gzip -dc | wc -l:         %.1f s wall, %.1f s CPU, %.0f records/s, %.1f MB/s of JSON\n", p, pc, r / p, j / 1e6 / p
-	printf "ratio featscope / peer:        %.1fx wall, %.1fx CPU (the cost of just decompressing = 1)\n", s / p, sc / pc
-	printf "index: %.0f MB for %d features\n", ix / 1e6, nf
-}'
+# "P50 P99 MAX CPU50 RSSMAX" of a run file
+summary() {
+	awk '{ print $1 }' "$1" | sort -n | awk -v f="$1" '{ v[NR] = $1 } END {
+		i99 = int(NR * 0.99 + 0.999); if (i99 < 1) i99 = 1; if (i99 > NR) i99 = NR
+		printf "%s %s %s", v[int((NR + 1) / 2)], v[i99], v[NR]
+	}'
+	printf ' %s' "$(awk '{ print $3 }' "$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+	printf ' %s\n' "$(awk '{ print $2 }' "$1" | sort -n | tail -1)"
+}
+PEER=$(summary "$W/peer")
+J1=$(summary "$W/j1")
+J2=$(summary "$W/j2")
+
+echo "$REPS runs each, interleaved; load average before the runs ended: $LOAD; $(nproc) cores"
+for row in "peer gzip -dc | wc -l:$PEER" "featscope build -j 1:$J1" "featscope build -j 2:$J2"; do
+	name=${row%%:*}
+	set -- ${row#*:}
+	set -- "$@" $PEER
+	awk -v n="$name" -v s="$1" -v s99="$2" -v mx="$3" -v c="$4" -v kb="$5" -v p="$6" -v pc="$9" \
+	    -v r="$RECORDS" -v j="$JSON_BYTES" 'BEGIN {
+		if (s <= 0) s = 0.01; if (p <= 0) p = 0.01; if (c <= 0) c = 0.01; if (pc <= 0) pc = 0.01
+		printf "%-24s p50 %.2f s, p99 %.2f s, max %.2f s wall; %.1f s CPU; %.0f records/s, %.1f MB/s of JSON; peak RSS %.0f MB; ratio peer/this %.2fx wall, %.2fx CPU\n",
+			n ":", s, s99, mx, c, r / s, j / 1e6 / s, kb / 1024, p / s, pc / c
+	}'
+done
+awk -v ix="$IDX_BYTES" -v nf="$NFEAT" 'BEGIN { printf "index: %.0f MB for %d features\n", ix / 1e6, nf }'
+
 . "$(dirname "$0")/lib.sh"
-figure "import Neuronpedia export ($RECORDS records), wall" s "$OURS_S" - - "gzip -dc | wc -l" "$PEER_S" \
-	"$(awk -v s="$OURS_S" -v p="$PEER_S" 'BEGIN { printf "%.2f", p / (s > 0 ? s : 0.01) }')" "ratio>=" 0.5
+for row in "1:$J1" "2:$J2"; do
+	jobs=${row%%:*}
+	set -- ${row#*:}
+	set -- "$@" $PEER
+	figure "import Neuronpedia export ($RECORDS records), --jobs $jobs, wall" s "$1" "$1" "$3" "gzip -dc | wc -l" "$6" \
+		"$(awk -v s="$1" -v p="$6" 'BEGIN { printf "%.2f", p / (s > 0 ? s : 0.01) }')" "ratio>=" 0.5
+done

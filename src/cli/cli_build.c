@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* build's options, one row each: the enum B_* and build_opts_spec are made from it (CLI_OPTIONS). */
 #define BUILD_OPTS(X) \
@@ -43,6 +44,7 @@
 	X(B_NOPROGRESS, "no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress") \
 	X(B_MAXREC, "max-record-bytes", 0, OPT_INT, "N", 1024, 1ll << 40, "longest record (line, or single-document file) read (256 MiB)") \
 	X(B_RANDOM, "random", 0, OPT_INT, "N", 0, 1000, "random positive samples kept per feature (0)") \
+	X(B_JOBS, "jobs", 'j', OPT_INT, "N", 0, 1024, "importing: N processes read the input's files, one writes the index (1; 0: one per core)") \
 	X(B_COFIRE, "cofire", 0, OPT_STR, "FILE", 0, 0, "exact co-firing counts across the dictionaries (fires/both lines; before the first --and)")
 CLI_OPTIONS(build_opts_spec, BUILD_OPTS);
 
@@ -79,6 +81,8 @@ static int native_parse(const cmd_entry *e, int argc, char **argv, int first, fs
 		return rc;
 	if (a->set[B_TOKENS])
 		return cli_usage_error(e, "--tokens: only when importing other tools' files (--from)");
+	if (a->set[B_JOBS])
+		return cli_usage_error(e, "--jobs: only when importing other tools' files (--from)");
 	build_opts_init(o);
 	o->progress = cli_progress_if(fs_stderr_tty());
 	o->out = a->str[B_OUT];
@@ -251,6 +255,13 @@ static int import_parse(const cmd_entry *e, int argc, char **argv, imp_input *in
 		case B_TOPK: cur->top_k = (int)p.num; break;
 		case B_INTERVALS: cur->n_intervals = (int)p.num; break;
 		case B_PERINT: cur->per_interval = (int)p.num; break;
+		case B_JOBS: {
+			long nc = sysconf(_SC_NPROCESSORS_ONLN);
+			cur->jobs = p.num ? (int)p.num : nc > 0 ? (int)nc : 1;
+			for (int i = 0; i < *nin; i++) /* like --progress: the whole run */
+				in[i].o.jobs = cur->jobs;
+			continue;
+		}
 		case B_MAXREC: input_set_max_record((size_t)p.num); break;
 		default:
 			return cli_usage_error(e, "--%s: not available when importing other formats",

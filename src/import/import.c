@@ -33,6 +33,7 @@ void import_opts_init(import_opts *o)
 	o->ctx_after = 8;
 	o->n_intervals = 5;
 	o->per_interval = 3;
+	o->jobs = 1;
 }
 
 int import_format_parse(const char *name)

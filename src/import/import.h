@@ -51,6 +51,7 @@ typedef struct {
 	int ctx_after;          /* delphi: tokens after it (8) */
 	int n_intervals;        /* delphi: quantile intervals (5) */
 	int per_interval;       /* delphi: examples per interval (3) */
+	int jobs;               /* processes (--jobs; 1: the input is read by this one alone) */
 } import_opts;
 
 /* Load --vocab (vocab.c): a GPT-2 vocab.json, a JSON list in id order, a

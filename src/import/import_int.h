@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -158,8 +159,13 @@ void imp_neighbour(imp_state *st, int64_t fid, int rank, int64_t other_idx, floa
  * -1 on writer failure. The spelling follows o->tok_mode. */
 int64_t imp_context(imp_state *st, const char *const *toks, const size_t *lens, int ntok,
 		    const char *source);
+/* The same from a context already built (tok_ctx_build with o->tok_mode;
+ * a worker process builds it, see jobs.c). */
+int64_t imp_context_text(imp_state *st, const tok_ctx *c, const char *source);
 /* The same from token ids through the vocabulary ("<id>" when none). */
 int64_t imp_context_ids(imp_state *st, const int64_t *ids, int ntok, const char *source);
+/* Its context built into c, nothing written (a worker process's part). */
+void imp_ids_ctx(const imp_state *st, const int64_t *ids, int ntok, tok_ctx *c);
 /* Text of one token id through the vocabulary, decoded (malloc'd). */
 char *imp_token_text(imp_state *st, int64_t id);
 /* Decode one token string for display (logit tables), malloc'd. */
@@ -246,6 +252,10 @@ int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const
 			const float *acts, int nt, double bmin, double bmax, double bfrac,
 			int key, const char *source);
 
+/* The same from a context built already (imp_context_text). */
+int imp_np_example_ctx(imp_state *st, int64_t idx, const tok_ctx *c, const float *acts, int nt, double bmin,
+		       double bmax, double bfrac, int key, const char *source);
+
 /* The validating JSON scanner (core/jscan.h) under the importers' names.
  * Functions return 0, or -1 on anything they do not accept (the caller then
  * falls back to jansson, which gives the precise message). */
@@ -268,5 +278,23 @@ typedef int (*imp_elem_fn)(imp_state *st, void *ctx, json_t *top, size_t i, cons
 			   json_t *elem, long line);
 int imp_json_stream(imp_state *st, const char *path, const char *big, imp_elem_fn fn, void *ctx,
 		    json_t **top_out, int *found);
+
+/* ------------------------------------------------- worker processes */
+
+/* An input's files read by worker processes (jobs.c, --jobs): fn(ctx, i,
+ * out) writes file i's records to out (0, or -1 to stop the worker); the
+ * parent reads file i's records from imp_jobs_stream(j, i), files in
+ * order, each to its end, so that it meets them as one process would. */
+typedef struct imp_jobs imp_jobs;
+typedef int (*imp_job_fn)(void *ctx, int i, FILE *out);
+/* Start min(workers, nfiles) workers; NULL with err set. */
+imp_jobs *imp_jobs_start(int workers, int nfiles, imp_job_fn fn, void *ctx, char *err, size_t errlen);
+FILE *imp_jobs_stream(imp_jobs *j, int i);
+/* Exactly n bytes from / to a stream: 0, or -1 (end of stream or error). */
+int imp_jobs_get(FILE *f, void *p, size_t n);
+int imp_jobs_put(FILE *f, const void *p, size_t n);
+/* Close the pipes and wait for the workers (early: stop them first).
+ * -1 when one did not finish well (not counted when early). */
+int imp_jobs_stop(imp_jobs *j, int early);
 
 #endif

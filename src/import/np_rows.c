@@ -246,13 +246,20 @@ int imp_np_example_core(imp_state *st, int64_t idx, const char *const *ts, const
 			   const float *acts, int nt, double bmin, double bmax, double bfrac,
 			   int key, const char *source)
 {
+	tok_ctx_build(&st->ctx, ts, ls, nt, st->o->tok_mode);
+	return imp_np_example_ctx(st, idx, &st->ctx, acts, nt, bmin, bmax, bfrac, key, source);
+}
+
+int imp_np_example_ctx(imp_state *st, int64_t idx, const tok_ctx *c, const float *acts, int nt, double bmin,
+		       double bmax, double bfrac, int key, const char *source)
+{
 	if (isnan(bmin))
 		bmin = -1; /* no bins: every example belongs to the top group */
 	if (isnan(bfrac))
 		bfrac = -1;
 	if (isnan(bmax))
 		bmax = bmin;
-	int64_t ctx = imp_context(st, ts, ls, nt, source);
+	int64_t ctx = imp_context_text(st, c, source);
 	if (ctx < 0)
 		return -1;
 	return imp_example(st, idx, bmin, bmax, bfrac, ctx, acts, nt, key);

@@ -161,7 +161,39 @@ typedef struct {
 	size_t n;                /* hits */
 	int64_t *ids;            /* scratch: window token ids */
 	float *acts;             /* scratch: window activations */
+	FILE *out;               /* a worker's stream (--jobs), NULL: write the index */
+	tok_ctx t;               /* a worker's scratch context */
 } dl_win;
+
+/* --jobs N: N - 1 worker processes read the slices (file i by worker i
+ * mod (N - 1)): checks, aggregation, windows and their contexts' text; this
+ * process takes their records back slice after slice and writes them, so
+ * that the index is the one a single process makes. A record, then its
+ * bytes: SAE (create the dictionary now, when not made yet), FEATURE (an
+ * fs_feature's statistics), WINDOW (the context's text, ntok + 1 offsets,
+ * ntok activations), FLUSH (the latent's examples are all there),
+ * PROGRESS, ERR (the message), END. */
+enum { DLJ_SAE, DLJ_FEATURE, DLJ_WINDOW, DLJ_FLUSH, DLJ_PROGRESS, DLJ_ERR, DLJ_END };
+typedef struct {
+	int32_t kind;         /* DLJ_* */
+	int32_t key;          /* WINDOW: key token; ERR: a runtime error */
+	int64_t idx;          /* FEATURE, WINDOW: latent; PROGRESS: done; ERR: bytes */
+	int64_t total;        /* PROGRESS: of */
+	double bmin, bmax, frac; /* WINDOW: its interval */
+	int32_t ntok;         /* WINDOW: tokens */
+	uint32_t text_len;    /* WINDOW: context bytes */
+} dlj_rec;
+
+/* A record without bytes. 0 or -1. */
+static int dlj_put(FILE *out, int kind, int64_t idx, int64_t total)
+{
+	dlj_rec h;
+	memset(&h, 0, sizeof h);
+	h.kind = kind;
+	h.idx = idx;
+	h.total = total;
+	return imp_jobs_put(out, &h, sizeof h);
+}
 
 static int write_window(imp_state *st, dl_win *w, int64_t idx, const dl_hit *h, double bmin,
 			double bmax, double frac)
@@ -188,6 +220,22 @@ static int write_window(imp_state *st, dl_win *w, int64_t idx, const dl_hit *h, 
 	}
 	for (size_t k = lo; k < w->n && w->bypos[k].seq == h->seq && w->bypos[k].pos < b; k++)
 		w->acts[w->bypos[k].pos - a] = w->bypos[k].act;
+	if (w->out) {
+		imp_ids_ctx(st, w->ids, n, &w->t);
+		dlj_rec r;
+		memset(&r, 0, sizeof r);
+		r.kind = DLJ_WINDOW;
+		r.idx = idx;
+		r.key = (int32_t)((int64_t)h->pos - a);
+		r.bmin = bmin;
+		r.bmax = bmax;
+		r.frac = frac;
+		r.ntok = w->t.ntok;
+		r.text_len = (uint32_t)w->t.text.len;
+		return imp_jobs_put(w->out, &r, sizeof r) | imp_jobs_put(w->out, w->t.text.p, w->t.text.len) |
+		       imp_jobs_put(w->out, w->t.off, ((size_t)w->t.ntok + 1) * sizeof *w->t.off) |
+		       imp_jobs_put(w->out, w->acts, (size_t)n * sizeof *w->acts);
+	}
 	int64_t ctx = imp_context_ids(st, w->ids, n, NULL);
 	if (ctx < 0)
 		return -1;
@@ -222,7 +270,9 @@ static int do_latent(imp_state *st, dl_win *w, int64_t idx, dl_hit *hits, size_t
 				f.hist[b]++;
 		}
 	}
-	if (imp_feature(st, idx, &f) < 0)
+	if (w->out ? imp_jobs_put(w->out, &(dlj_rec){.kind = DLJ_FEATURE, .idx = idx}, sizeof(dlj_rec)) ||
+			     imp_jobs_put(w->out, &f, sizeof f)
+		   : imp_feature(st, idx, &f) < 0)
 		return -1;
 	if (!n || !(mx > 0))
 		return 0;
@@ -269,14 +319,30 @@ static int do_latent(imp_state *st, dl_win *w, int64_t idx, dl_hit *hits, size_t
 		}
 	}
 	if (rc == 0)
-		rc = imp_flush_examples(st);
+		rc = w->out ? dlj_put(w->out, DLJ_FLUSH, idx, 0) : imp_flush_examples(st);
 	free(bypos);
 	w->bypos = NULL;
 	return rc;
 }
 
+/* The dictionary, from the hook folder's name and config.json. */
+static int dl_sae(imp_state *st, const char *hookdir, json_t *cfg)
+{
+	fs_sae s = {0};
+	const char *hb = strrchr(hookdir, '/');
+	hb = hb ? hb + 1 : hookdir;
+	s.name = (char *)hb;
+	s.hook = (char *)hb;
+	s.model = (char *)json_string_value(json_object_get(cfg, "model_name"));
+	const char *p = strstr(hb, "layers.");
+	s.layer = p ? atoi(p + 7) : -1;
+	s.source_format = (char *)"delphi";
+	return imp_add_sae(st, &s);
+}
+
+/* One slice: written through the index, or (out) as a worker's records. */
 static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_tokens, int *sae_made,
-		    const char *hookdir, json_t *cfg)
+		    const char *hookdir, json_t *cfg, FILE *out)
 {
 	char e[512];
 	fs_st_file *f = tensor_st_open(sl->path, e, sizeof e);
@@ -307,22 +373,13 @@ static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_t
 		rc = imp_bad(st, sl->path, 0, "tokens", "expected an integer tensor [n_sequences, context_length]");
 		goto out;
 	}
-	if (!*sae_made) {
-		fs_sae s = {0};
-		const char *hb = strrchr(hookdir, '/');
-		hb = hb ? hb + 1 : hookdir;
-		s.name = (char *)hb;
-		s.hook = (char *)hb;
-		s.model = (char *)json_string_value(json_object_get(cfg, "model_name"));
-		const char *p = strstr(hb, "layers.");
-		s.layer = p ? atoi(p + 7) : -1;
-		s.source_format = (char *)"delphi";
-		if (imp_add_sae(st, &s) != 0) {
-			rc = -1;
-			goto out;
-		}
-		*sae_made = 1;
+	if (out ? dlj_put(out, DLJ_SAE, 0, 0) != 0 : !*sae_made && dl_sae(st, hookdir, cfg) != 0) {
+		rc = -1;
+		goto out;
 	}
+	if (!out)
+		*sae_made = 1;
+	w.out = out;
 	w.tok = &tok;
 	w.n_seq = tok.shape[0];
 	w.ctx_len = tok.shape[1];
@@ -384,10 +441,15 @@ static int do_slice(imp_state *st, const dl_slice *sl, int64_t width, double n_t
 	w.acts = xmalloc((size_t)wmax * sizeof *w.acts);
 	for (int64_t l = 0; l < width && rc == 0; l++) {
 		rc = do_latent(st, &w, sl->start + l, hits + start[l], start[l + 1] - start[l], n_tokens);
-		if ((l & 255) == 0)
-			imp_progress(st, sl->path, l, width);
+		if ((l & 255) == 0) {
+			if (out)
+				rc |= dlj_put(out, DLJ_PROGRESS, l, width);
+			else
+				imp_progress(st, sl->path, l, width);
+		}
 	}
 out:
+	tok_ctx_free(&w.t);
 	free(w.ids);
 	free(w.acts);
 	free(hits);
@@ -395,6 +457,126 @@ out:
 	free(start);
 	tensor_st_close(f);
 	return rc;
+}
+
+/* ------------------------------------------------- with worker processes */
+
+/* What the workers need of a run. */
+typedef struct {
+	imp_state *st;          /* the run (a worker's copy) */
+	const dl_slice *sl;     /* the slices */
+	const int64_t *width;   /* their widths */
+	double n_tokens;        /* config.json's n_tokens, 0 none */
+	const char *hookdir;    /* the hook folder */
+	json_t *cfg;            /* config.json, NULL none */
+} dlj_set;
+
+/* A worker: slice i as records. 0, or -1 when the pipe is gone. */
+static int dlj_work(void *ctx, int i, FILE *out)
+{
+	dlj_set *set = ctx;
+	imp_state *st = set->st;
+	int64_t w = set->width[i];
+	if (w > 0 && w <= (1 << 24) &&
+	    do_slice(st, &set->sl[i], w, set->n_tokens, NULL, set->hookdir, set->cfg, out) != 0) {
+		dlj_rec h;
+		memset(&h, 0, sizeof h);
+		h.kind = DLJ_ERR;
+		h.key = st->runtime;
+		h.idx = (int64_t)strlen(st->err);
+		if (imp_jobs_put(out, &h, sizeof h) || imp_jobs_put(out, st->err, strlen(st->err)))
+			return -1;
+	}
+	return dlj_put(out, DLJ_END, 0, 0);
+}
+
+/* The parent's scratch for a record's bytes. */
+typedef struct {
+	tok_ctx t;      /* a window's context */
+	float *acts;    /* its activations */
+	size_t cap;     /* entries in acts and t.off */
+} dlj_buf;
+
+/* Slice sl's records from f, written as do_slice writes them. 0 or -1. */
+static int dlj_slice(imp_state *st, const dl_slice *sl, FILE *f, int *sae_made, const char *hookdir,
+		     json_t *cfg, dlj_buf *b)
+{
+	for (;;) {
+		dlj_rec h;
+		if (imp_jobs_get(f, &h, sizeof h) != 0)
+			goto lost;
+		switch (h.kind) {
+		case DLJ_END:
+			return 0;
+		case DLJ_SAE:
+			if (!*sae_made && dl_sae(st, hookdir, cfg) != 0)
+				return -1;
+			*sae_made = 1;
+			break;
+		case DLJ_FEATURE: {
+			fs_feature g, f2;
+			if (imp_jobs_get(f, &g, sizeof g) != 0)
+				goto lost;
+			imp_feature_init(&f2);
+			f2.density = g.density;
+			f2.max_act = g.max_act;
+			f2.mean_act = g.mean_act;
+			f2.hist_lo = g.hist_lo;
+			f2.hist_hi = g.hist_hi;
+			memcpy(f2.hist, g.hist, sizeof f2.hist);
+			if (imp_feature(st, h.idx, &f2) < 0)
+				return -1;
+			break;
+		}
+		case DLJ_WINDOW: {
+			if (h.ntok < 0 || h.ntok > 1 << 24)
+				goto lost;
+			size_t n = (size_t)h.ntok;
+			if (n + 1 > b->cap) {
+				b->cap = 2 * (n + 1);
+				b->acts = xrealloc(b->acts, b->cap * sizeof *b->acts);
+				b->t.off = xrealloc(b->t.off, b->cap * sizeof *b->t.off);
+			}
+			b->t.ntok = h.ntok;
+			b->t.text.len = 0;
+			buf_reserve(&b->t.text, (size_t)h.text_len + 1);
+			if (imp_jobs_get(f, b->t.text.p, h.text_len) || imp_jobs_get(f, b->t.off, (n + 1) * sizeof *b->t.off) ||
+			    imp_jobs_get(f, b->acts, n * sizeof *b->acts))
+				goto lost;
+			b->t.text.len = h.text_len;
+			int64_t ctx = imp_context_text(st, &b->t, NULL);
+			if (ctx < 0 || imp_example(st, h.idx, h.bmin, h.bmax, h.frac, ctx, b->acts, h.ntok, h.key) != 0)
+				return -1;
+			break;
+		}
+		case DLJ_FLUSH:
+			if (imp_flush_examples(st) != 0)
+				return -1;
+			break;
+		case DLJ_PROGRESS:
+			imp_progress(st, sl->path, h.idx, h.total);
+			break;
+		case DLJ_ERR: {
+			if (h.idx < 0 || h.idx > 1 << 20)
+				goto lost;
+			char *m = xmalloc((size_t)h.idx + 1);
+			if (imp_jobs_get(f, m, (size_t)h.idx) != 0) {
+				free(m);
+				goto lost;
+			}
+			m[h.idx] = 0;
+			fs_seterr(st->err, st->errlen, "%s", m);
+			free(m);
+			st->runtime |= h.key;
+			return -1;
+		}
+		default:
+			goto lost;
+		}
+	}
+lost:
+	st->runtime = 1;
+	return fs_seterr(st->err, st->errlen, "%s: --jobs: the worker reading it stopped", sl->path);
 }
 
 /* ------------------------------------------------ explanations, scores */
@@ -586,20 +768,44 @@ static int read_delphi(imp_state *st, const char *path)
 	}
 	int made = 0;
 	int64_t n_latents = 0;
-	for (int i = 0; i < n && rc == 0; i++) {
+	int64_t *width = xcalloc((size_t)(n ? n : 1), sizeof *width);
+	for (int i = 0; i < n; i++) {
 		/* end inclusive unless the next slice starts at it */
-		int64_t width = sl[i].end - sl[i].start + 1;
+		width[i] = sl[i].end - sl[i].start + 1;
 		if ((i + 1 < n && sl[i + 1].start == sl[i].end) || (i > 0 && sl[i].start == sl[i - 1].end))
-			width--;
-		if (width <= 0 || width > (1 << 24)) {
+			width[i]--;
+	}
+	dlj_set set = {st, sl, width, n_tokens, hookdir, cfg};
+	imp_jobs *j = NULL;
+	if (rc == 0 && st->o->jobs > 1 && n > 0) {
+		j = imp_jobs_start(st->o->jobs - 1, n, dlj_work, &set, st->err, st->errlen);
+		if (!j) {
+			st->runtime = 1;
+			rc = -1;
+		}
+	}
+	dlj_buf b;
+	memset(&b, 0, sizeof b);
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (width[i] <= 0 || width[i] > (1 << 24)) {
 			rc = imp_bad(st, sl[i].path, 0, "name", "latent range %lld_%lld is empty or too large",
 				     (long long)sl[i].start, (long long)sl[i].end);
 			break;
 		}
-		rc = do_slice(st, &sl[i], width, n_tokens, &made, hookdir, cfg);
-		if (sl[i].start + width > n_latents)
-			n_latents = sl[i].start + width;
+		if (j)
+			rc = dlj_slice(st, &sl[i], imp_jobs_stream(j, i), &made, hookdir, cfg, &b);
+		else
+			rc = do_slice(st, &sl[i], width[i], n_tokens, &made, hookdir, cfg, NULL);
+		if (sl[i].start + width[i] > n_latents)
+			n_latents = sl[i].start + width[i];
 	}
+	if (j && imp_jobs_stop(j, rc != 0) != 0 && rc == 0) {
+		st->runtime = 1;
+		rc = fs_seterr(st->err, st->errlen, "%s: --jobs: a worker failed", path);
+	}
+	tok_ctx_free(&b.t);
+	free(b.acts);
+	free(width);
 	if (rc == 0)
 		rc = dl_explanations(st, hookdir, n_latents);
 	if (rc == 0 && n_tokens > 0)

@@ -253,13 +253,19 @@ typedef struct {
 	size_t cap_t, cap_v; /* capacities */
 } np_scan;
 
-/* The activation row of one line: 1 when handled (rc in *rc), 0 when the
- * jansson path must take it. */
-static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, const char *file, long ln, int *rc)
+/* What the scanner took from an activation row besides tokens and values
+ * (strings: offsets into c->s.str, -1 absent). */
+typedef struct {
+	int64_t idx;                /* feature index */
+	double bmin, bmax, bfrac;   /* bins, NAN absent */
+	double qkey;                /* key token, -1 none */
+	size_t src_off, layer_off, model_off; /* dataSource, layer, modelId */
+} np_act;
+
+/* Scan one activation row (nothing but c and a change): 1 when it is one
+ * the fast path takes (into *act), 0 when the jansson path must. */
+static int np_scan_row(np_scan *c, const char *line, size_t len, np_act *act)
 {
-	imp_state *st = r->st;
-	if (!st->sae)
-		return 0;
 	c->s.p = line;
 	c->s.end = line + len;
 	c->s.str.len = 0;
@@ -409,21 +415,64 @@ static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, cons
 	if (c->s.p != c->s.end || idx < 0 || !have_tok || !have_val || c->ntok != c->nval || c->ntok > 1 << 20 ||
 	    qkey >= (double)c->ntok)
 		return 0;
-	if (!r->layer)
-		return 0; /* the first row goes through jansson */
-	if (np_fits(r, model_off == (size_t)-1 ? NULL : c->s.str.p + model_off,
-		    layer_off == (size_t)-1 ? NULL : c->s.str.p + layer_off, file, ln) != 0 ||
-	    np_need(st, idx, file, ln) < 0) {
-		*rc = -1;
-		return 1;
-	}
+	*act = (np_act){idx, bmin, bmax, bfrac, qkey, src_off, layer_off, model_off};
+	return 1;
+}
+
+/* A scanned string, NULL when absent. */
+static const char *np_str(const np_scan *c, size_t off)
+{
+	return off == (size_t)-1 ? NULL : c->s.str.p + off;
+}
+
+/* Build the context of a scanned row into t (the spelling of --tokens). */
+static void np_scan_ctx(const np_scan *c, tok_ctx *t, int mode)
+{
 	const char **ts = xmalloc((c->ntok ? c->ntok : 1) * sizeof *ts);
 	for (size_t i = 0; i < c->ntok; i++)
 		ts[i] = c->s.str.p + c->soff[i];
-	*rc = imp_np_example_core(st, idx, ts, c->slen, c->vals, (int)c->ntok, bmin, bmax, bfrac, (int)qkey,
-			      src_off == (size_t)-1 ? NULL : c->s.str.p + src_off);
+	tok_ctx_build(t, ts, c->slen, (int)c->ntok, mode);
 	free(ts);
+}
+
+/* The example of a scanned row, its context built: provenance, the
+ * feature, then the example. 0 or -1. */
+static int np_act_apply(np_run *r, const np_act *a, const char *model, const char *layer, const char *src,
+			const tok_ctx *t, const float *vals, int ntok, const char *file, long ln)
+{
+	imp_state *st = r->st;
+	if (np_fits(r, model, layer, file, ln) != 0 || np_need(st, a->idx, file, ln) < 0)
+		return -1;
+	return imp_np_example_ctx(st, a->idx, t, vals, ntok, a->bmin, a->bmax, a->bfrac, (int)a->qkey, src);
+}
+
+/* The activation row of one line: 1 when handled (rc in *rc), 0 when the
+ * jansson path must take it. */
+static int np_fast_row(np_run *r, np_scan *c, const char *line, size_t len, const char *file, long ln, int *rc)
+{
+	imp_state *st = r->st;
+	np_act a;
+	/* the first row goes through jansson: it creates the dictionary */
+	if (!st->sae || !np_scan_row(c, line, len, &a) || !r->layer)
+		return 0;
+	np_scan_ctx(c, &st->ctx, st->o->tok_mode);
+	*rc = np_act_apply(r, &a, np_str(c, a.model_off), np_str(c, a.layer_off), np_str(c, a.src_off), &st->ctx,
+			   c->vals, (int)c->ntok, file, ln);
 	return 1;
+}
+
+static const char *const np_what[] = {"features", "explanations", "activations"};
+
+/* One line through jansson. 0 or -1. */
+static int np_json_line(np_run *r, int kind, const char *line, size_t len, const char *path, long ln)
+{
+	json_error_t je;
+	json_t *row = json_loadb(line, len, 0, &je);
+	if (!row)
+		return imp_bad(r->st, path, ln, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
+	int rc = np_row(r, kind, row, path, ln);
+	json_decref(row);
+	return rc;
 }
 
 static int np_file(np_run *r, int kind, const char *path)
@@ -436,7 +485,6 @@ static int np_file(np_run *r, int kind, const char *path)
 	const char *line;
 	size_t len;
 	int rc = 0;
-	static const char *const what[] = {"features", "explanations", "activations"};
 	np_scan sc;
 	memset(&sc, 0, sizeof sc);
 	/* FS_IMPORT_NOFAST=1 sends every row through jansson (tests compare) */
@@ -446,19 +494,11 @@ static int np_file(np_run *r, int kind, const char *path)
 		if (len == 0)
 			continue;
 		long ln = (long)input_lineno(in);
-		if (fast && np_fast_row(r, &sc, line, len, path, ln, &rc))
-			goto next;
-		json_error_t je;
-		json_t *row = json_loadb(line, len, 0, &je);
-		if (!row) {
-			rc = imp_bad(st, path, ln, "JSON", "column %d: %s", je.column, fs_msg_clean(je.text));
+		if (!(fast && np_fast_row(r, &sc, line, len, path, ln, &rc)) &&
+		    (rc = np_json_line(r, kind, line, len, path, ln)) != 0)
 			break;
-		}
-		rc = np_row(r, kind, row, path, ln);
-		json_decref(row);
-	next:
 		if ((ln & 255) == 0)
-			imp_progress(st, what[kind], r->done + input_pos(in), r->total);
+			imp_progress(st, np_what[kind], r->done + input_pos(in), r->total);
 	}
 	if (rc == 0 && input_bad(in)) {
 		fs_seterr(st->err, st->errlen, "%s", input_bad(in));
@@ -474,6 +514,256 @@ static int np_file(np_run *r, int kind, const char *path)
 	free(sc.soff);
 	free(sc.slen);
 	free(sc.vals);
+	return rc;
+}
+
+/* ---------------------------------------------- with worker processes
+ *
+ * --jobs N: N - 1 worker processes read the batch files (gunzip, lines,
+ * the scan of activation rows and their contexts) and this one takes
+ * their records back file by file, in the order np_file would read them,
+ * doing with each what np_file does with its line: same ids, same ranks,
+ * same messages. Only the writing of the index stays serial. */
+
+/* A record of a worker's stream, followed by its bytes. LINE: the line.
+ * ACT (a scanned activation row): the context's text, its ntok + 1
+ * offsets, ntok values, modelId, layer and dataSource, then the raw line
+ * when len >= 0 (a file's first row, in case it is the export's first,
+ * which goes through jansson). ERR: the message. END: the file is done. */
+enum { NPJ_LINE, NPJ_ACT, NPJ_ERR, NPJ_END };
+typedef struct {
+	int32_t kind;        /* NPJ_* */
+	int32_t code;        /* ERR: 0 cannot open, 1 bad input, 2 read error */
+	int64_t line;        /* line number */
+	int64_t pos;         /* compressed bytes read so far (progress, every 256th line) */
+	int64_t len;         /* LINE, ERR: bytes; ACT: raw line bytes, -1 none */
+	np_act a;            /* ACT: the scanned fields (the offsets unused) */
+	int32_t ntok;        /* ACT: tokens */
+	uint32_t text_len;   /* ACT: context bytes */
+	int32_t slen[3];     /* ACT: modelId, layer, dataSource bytes, -1 absent */
+} npj_rec;
+
+/* The files of a run, in reading order, for the workers. */
+typedef struct {
+	char **files;   /* paths */
+	int *kind;      /* NP_* of each */
+	int mode;       /* --tokens spelling */
+} npj_set;
+
+/* An ERR then END record. */
+static int npj_fail(FILE *out, int code, int64_t line, const char *msg)
+{
+	npj_rec h;
+	memset(&h, 0, sizeof h);
+	h.kind = NPJ_ERR;
+	h.code = code;
+	h.line = line;
+	h.len = (int64_t)strlen(msg);
+	if (imp_jobs_put(out, &h, sizeof h) || imp_jobs_put(out, msg, strlen(msg)))
+		return -1;
+	h.kind = NPJ_END;
+	return imp_jobs_put(out, &h, sizeof h);
+}
+
+/* A worker: file i into records. 0, or -1 when the pipe is gone. */
+static int npj_work(void *ctx, int i, FILE *out)
+{
+	const npj_set *set = ctx;
+	char e[512];
+	fs_input *in = input_open(set->files[i], e, sizeof e);
+	if (!in)
+		return npj_fail(out, 0, 0, e);
+	const char *nofast = getenv("FS_IMPORT_NOFAST");
+	int fast = set->kind[i] == NP_ACTIVATIONS && !(nofast && *nofast == '1');
+	np_scan sc;
+	memset(&sc, 0, sizeof sc);
+	tok_ctx t;
+	memset(&t, 0, sizeof t);
+	const char *line;
+	size_t len;
+	int first = 1, rc = 0;
+	npj_rec h;
+	while (rc == 0 && (line = input_line(in, &len))) {
+		if (len == 0)
+			continue;
+		memset(&h, 0, sizeof h);
+		h.line = input_lineno(in);
+		h.pos = (h.line & 255) == 0 ? input_pos(in) : 0; /* a system call: only where progress needs it */
+		np_act a;
+		if (fast && np_scan_row(&sc, line, len, &a)) {
+			np_scan_ctx(&sc, &t, set->mode);
+			const char *str[3] = {np_str(&sc, a.model_off), np_str(&sc, a.layer_off), np_str(&sc, a.src_off)};
+			h.kind = NPJ_ACT;
+			h.a = a;
+			h.ntok = (int32_t)sc.ntok;
+			h.text_len = (uint32_t)t.text.len;
+			h.len = first ? (int64_t)len : -1;
+			for (int k = 0; k < 3; k++)
+				h.slen[k] = str[k] ? (int32_t)strlen(str[k]) : -1;
+			rc = imp_jobs_put(out, &h, sizeof h) | imp_jobs_put(out, t.text.p, t.text.len) |
+			     imp_jobs_put(out, t.off, (sc.ntok + 1) * sizeof *t.off) |
+			     imp_jobs_put(out, sc.vals, sc.ntok * sizeof *sc.vals);
+			for (int k = 0; k < 3; k++)
+				if (str[k])
+					rc |= imp_jobs_put(out, str[k], (size_t)h.slen[k]);
+			if (first)
+				rc |= imp_jobs_put(out, line, len);
+		} else {
+			h.kind = NPJ_LINE;
+			h.len = (int64_t)len;
+			rc = imp_jobs_put(out, &h, sizeof h) | imp_jobs_put(out, line, len);
+		}
+		first = 0;
+	}
+	if (rc == 0 && (input_bad(in) || input_error(in))) {
+		rc = npj_fail(out, input_bad(in) ? 1 : 2, input_lineno(in) + 1,
+			      input_bad(in) ? input_bad(in) : input_error(in));
+	} else if (rc == 0) {
+		memset(&h, 0, sizeof h);
+		h.kind = NPJ_END;
+		rc = imp_jobs_put(out, &h, sizeof h);
+	}
+	input_close(in);
+	buf_free(&sc.s.str);
+	free(sc.soff);
+	free(sc.slen);
+	free(sc.vals);
+	tok_ctx_free(&t);
+	return rc;
+}
+
+/* The parent's scratch for one record's bytes. */
+typedef struct {
+	fs_buf line;     /* a line, raw line or message */
+	fs_buf str[3];   /* modelId, layer, dataSource */
+	tok_ctx t;       /* the context */
+	float *vals;     /* values */
+	size_t cap;      /* entries in vals and t.off */
+} npj_buf;
+
+/* n bytes of f into b, NUL-terminated. 0 or -1. */
+static int npj_get_buf(FILE *f, fs_buf *b, size_t n)
+{
+	b->len = 0;
+	buf_reserve(b, n + 1);
+	if (imp_jobs_get(f, b->p, n) != 0)
+		return -1;
+	b->len = n;
+	b->p[n] = 0;
+	return 0;
+}
+
+/* An ACT record's bytes into b. 0 or -1. */
+static int npj_get_act(FILE *f, const npj_rec *h, npj_buf *b)
+{
+	size_t n = (size_t)h->ntok;
+	if (n + 1 > b->cap) {
+		b->cap = 2 * (n + 1);
+		b->vals = xrealloc(b->vals, b->cap * sizeof *b->vals);
+		b->t.off = xrealloc(b->t.off, b->cap * sizeof *b->t.off);
+	}
+	b->t.ntok = h->ntok;
+	if (npj_get_buf(f, &b->t.text, h->text_len) || imp_jobs_get(f, b->t.off, (n + 1) * sizeof *b->t.off) ||
+	    imp_jobs_get(f, b->vals, n * sizeof *b->vals))
+		return -1;
+	for (int k = 0; k < 3; k++)
+		if (h->slen[k] >= 0 && npj_get_buf(f, &b->str[k], (size_t)h->slen[k]))
+			return -1;
+	return h->len >= 0 ? npj_get_buf(f, &b->line, (size_t)h->len) : 0;
+}
+
+/* One file's records, as np_file would read its lines. 0 or -1. */
+static int npj_file(np_run *r, int kind, const char *path, FILE *f, npj_buf *b)
+{
+	imp_state *st = r->st;
+	for (;;) {
+		npj_rec h;
+		int rc;
+		if (imp_jobs_get(f, &h, sizeof h) != 0)
+			goto lost;
+		if (h.kind == NPJ_END)
+			break;
+		if (h.len < -1 || h.len > (int64_t)1 << 40 || h.ntok < 0)
+			goto lost;
+		if (h.kind == NPJ_ERR) {
+			if (npj_get_buf(f, &b->line, (size_t)h.len) != 0)
+				goto lost;
+			if (h.code == 0)
+				return imp_bad(st, path, 0, "open", "%s", b->line.p);
+			if (h.code == 1)
+				return fs_seterr(st->err, st->errlen, "%s", b->line.p);
+			return imp_bad(st, path, (long)h.line, "read", "%s", b->line.p);
+		}
+		if (h.kind == NPJ_LINE) {
+			if (npj_get_buf(f, &b->line, (size_t)h.len) != 0)
+				goto lost;
+			rc = np_json_line(r, kind, b->line.p, b->line.len, path, (long)h.line);
+		} else {
+			if (npj_get_act(f, &h, b) != 0)
+				goto lost;
+			const char *str[3];
+			for (int k = 0; k < 3; k++)
+				str[k] = h.slen[k] >= 0 ? b->str[k].p : NULL;
+			if (st->sae && r->layer)
+				rc = np_act_apply(r, &h.a, str[0], str[1], str[2], &b->t, b->vals, h.ntok, path,
+						  (long)h.line);
+			else if (h.len >= 0) /* the export's first row */
+				rc = np_json_line(r, kind, b->line.p, b->line.len, path, (long)h.line);
+			else
+				goto lost;
+		}
+		if (rc != 0)
+			return rc;
+		if ((h.line & 255) == 0)
+			imp_progress(st, np_what[kind], r->done + h.pos, r->total);
+	}
+	struct stat sb;
+	if (stat(path, &sb) == 0)
+		r->done += sb.st_size;
+	return 0;
+lost:
+	st->runtime = 1;
+	return fs_seterr(st->err, st->errlen, "%s: --jobs: the worker reading it stopped", path);
+}
+
+/* Every file through workers (jobs - 1 of them). 0 or -1. */
+static int npj_read(np_run *r, char **files[4], const int nf[4], const int kind[4])
+{
+	imp_state *st = r->st;
+	npj_set set;
+	int n = 0;
+	for (int k = 0; k < 4; k++)
+		n += nf[k];
+	set.files = xcalloc((size_t)n, sizeof *set.files);
+	set.kind = xcalloc((size_t)n, sizeof *set.kind);
+	set.mode = st->o->tok_mode;
+	n = 0;
+	for (int k = 0; k < 4; k++)
+		for (int i = 0; i < nf[k]; i++) {
+			set.files[n] = files[k][i];
+			set.kind[n++] = kind[k];
+		}
+	int rc = 0;
+	imp_jobs *j = imp_jobs_start(st->o->jobs - 1, n, npj_work, &set, st->err, st->errlen);
+	if (!j) {
+		st->runtime = 1;
+		rc = -1;
+	}
+	npj_buf b;
+	memset(&b, 0, sizeof b);
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = npj_file(r, set.kind[i], set.files[i], imp_jobs_stream(j, i), &b);
+	if (j && imp_jobs_stop(j, rc != 0) != 0 && rc == 0) {
+		st->runtime = 1;
+		rc = fs_seterr(st->err, st->errlen, "%s: --jobs: a worker failed", st->path);
+	}
+	buf_free(&b.line);
+	for (int k = 0; k < 3; k++)
+		buf_free(&b.str[k]);
+	tok_ctx_free(&b.t);
+	free(b.vals);
+	free(set.files);
+	free(set.kind);
 	return rc;
 }
 
@@ -498,7 +788,9 @@ static int read_neuronpedia(imp_state *st, const char *path)
 	int rc = 0;
 	if (!any)
 		rc = imp_bad(st, path, 0, "features", "no batch-N.jsonl.gz files in features/, explanations/ or activations/");
-	for (int k = 0; k < 4 && rc == 0; k++)
+	if (rc == 0 && st->o->jobs > 1)
+		rc = npj_read(&r, files, nf, kind);
+	for (int k = 0; k < 4 && rc == 0 && st->o->jobs <= 1; k++)
 		for (int i = 0; i < nf[k] && rc == 0; i++)
 			rc = np_file(&r, kind[k], files[k][i]);
 	if (rc == 0 && !st->sae)

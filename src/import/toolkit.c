@@ -191,14 +191,24 @@ int64_t imp_context(imp_state *st, const char *const *toks, const size_t *lens, 
 		    const char *source)
 {
 	tok_ctx_build(&st->ctx, toks, lens, ntok, st->o->tok_mode);
-	int64_t id = index_writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
-					st->ctx.ntok, source ? source : "");
+	return imp_context_text(st, &st->ctx, source);
+}
+
+int64_t imp_context_text(imp_state *st, const tok_ctx *c, const char *source)
+{
+	int64_t id = index_writer_add_context(st->w, c->text.p, c->text.len, c->off, c->ntok, source ? source : "");
 	if (id <= 0)
 		return imp_wfail(st, "context");
 	return id;
 }
 
 int64_t imp_context_ids(imp_state *st, const int64_t *ids, int ntok, const char *source)
+{
+	imp_ids_ctx(st, ids, ntok, &st->ctx);
+	return imp_context_text(st, &st->ctx, source);
+}
+
+void imp_ids_ctx(const imp_state *st, const int64_t *ids, int ntok, tok_ctx *c)
 {
 	/* the vocabulary's strings, in its own spelling unless overridden */
 	int mode = st->o->tok_mode != TOK_AUTO ? st->o->tok_mode : st->vocab.n ? st->vocab.mode : TOK_PLAIN;
@@ -219,15 +229,10 @@ int64_t imp_context_ids(imp_state *st, const int64_t *ids, int ntok, const char 
 		toks[i] = t;
 		lens[i] = l;
 	}
-	tok_ctx_build(&st->ctx, toks, lens, ntok, mode == TOK_AUTO ? TOK_AUTO : mode);
+	tok_ctx_build(c, toks, lens, ntok, mode == TOK_AUTO ? TOK_AUTO : mode);
 	free(toks);
 	free(lens);
 	free(num);
-	int64_t id = index_writer_add_context(st->w, st->ctx.text.p, st->ctx.text.len, st->ctx.off,
-					st->ctx.ntok, source ? source : "");
-	if (id <= 0)
-		return imp_wfail(st, "context");
-	return id;
 }
 
 char *imp_token_text(imp_state *st, int64_t id)
