@@ -76,7 +76,9 @@ tr=$(awk -v a="$7" -v b="$1" 'BEGIN { printf "%.2f", a / b }')
 g=$("$HB" generate "$M" "$N" "$wb")
 printf 'Llama 3.2 1B shapes, %d of 16 blocks, bf16 (%d MB), threads %s, %s rounds alternated, load average %s\n' \
 	"$LAYERS" $((wb >> 20)) "$THREADS" "${ROUNDS:-7}" "$(cut -d' ' -f1-3 /proc/loadavg)"
-printf 'load %ss, resident %s MB (%s MB after the runs)\n' "$(get "$f" load_s)" "$(get "$f" rss_load_mb)" "$rss_end"
+printf 'load %ss, resident %s MB (%s MB after the runs); OpenBLAS kernels %s; cblas_sbgemm (bf16 in, f32 out) %s\n' \
+	"$(get "$f" load_s)" "$(get "$f" rss_load_mb)" "$rss_end" "$(get "$f" blas_core)" \
+	"$([ "$(get "$f" sbgemm)" = 1 ] && echo "present, not yet measured" || echo "absent from this OpenBLAS (built without BUILD_BFLOAT16): bf16 products convert to f32 for sgemm")"
 printf 'forward %d tokens (p50 p99 max): featscope %s %s %s s; raw sgemm, same shapes: %s %s %s s; ratio %s (target >= 0.6)\n' \
 	"$T" "$1" "$2" "$3" "$4" "$5" "$6" "$sr"
 printf 'PyTorch float32, same weights and threads: %s %s %s s; ratio %s (target >= 1.0)\n' "$7" "$8" "$9" "$tr"

@@ -10,7 +10,7 @@
  *   hfbench serve DIR T
  *       the same, driven by its input so that bench/hf.sh can alternate
  *       it with PyTorch: after the load and a warm pass, "load_s=..
- *       rss_load_mb=.."; then for each line read, one forward pass and
+ *       rss_load_mb=.. threads=.. blas_core=.. sbgemm=0|1"; then for each line read, one forward pass and
  *       one raw sgemm pass, "forward_s=.. sgemm_s=.."; at the end of the
  *       input "rss_end_mb=..".
  *   hfbench generate DIR N WEIGHT_BYTES
@@ -29,6 +29,7 @@
 #include "live/live.h"
 #include "bench/membw.h"
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,6 +211,21 @@ static int generate(const char *dir, int n, double wbytes)
 	return 0;
 }
 
+/* The OpenBLAS the products loaded: its kernels ("blas_core", from
+ * openblas_get_corename) and whether it has cblas_sbgemm (bf16 inputs, f32
+ * out; only in builds with BUILD_BFLOAT16), "sbgemm=1" or 0. */
+static void blas_info(void)
+{
+	void *h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+	void *cn = h ? dlsym(h, "openblas_get_corename") : NULL;
+	char *(*corename)(void) = NULL;
+	if (cn)
+		memcpy(&corename, &cn, sizeof cn);
+	printf(" blas_core=%s sbgemm=%d", corename ? corename() : "unknown", h && dlsym(h, "cblas_sbgemm") ? 1 : 0);
+	if (h)
+		dlclose(h);
+}
+
 /* One forward pass and one raw sgemm pass per line of input. */
 static int serve(const char *dir, int T)
 {
@@ -230,7 +246,9 @@ static int serve(const char *dir, int T)
 	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
 	live_forward(m, ids, T, NULL, lg); /* warm */
 	sgemm_pass(dir, T);
-	printf("load_s=%.3f rss_load_mb=%lld threads=%d\n", load_s, rss_load >> 20, vm_threads());
+	printf("load_s=%.3f rss_load_mb=%lld threads=%d", load_s, rss_load >> 20, vm_threads());
+	blas_info();
+	printf("\n");
 	fflush(stdout);
 	while (fgets(line, sizeof line, stdin)) {
 		double a = now();
