@@ -4,9 +4,10 @@
  * file name (no '/', no "..", not hidden) of a regular file in the
  * folder; every tensor's header entry is checked by tensor_st_open and
  * its shape and values here, once, at load. Products never expand a
- * half-width matrix: a block of rows at a time is converted to f32 (split
- * over vm_parallel's threads) and multiplied by blas_sgemm; one row of X
- * is a dot product per matrix row, converted in registers.
+ * half-width matrix: each vm_parallel thread converts a slice of its share
+ * of the rows to f32 and multiplies it by a one-thread blas_sgemm; one row
+ * of X is a dot product per matrix row (four at a time), converted in
+ * registers.
  */
 #include "live/hf_weights.h"
 #include "nn/blas.h"
