@@ -6,12 +6,14 @@
 #   - Llama 3.2 1B's shapes (hidden 2048, intermediate 8192, 32 heads / 8
 #     KV, vocab 128256, tied), its first LAYERS blocks (default 4 of 16;
 #     all the matrix shapes, a quarter of the bytes): a forward pass of T
-#     tokens with logits, next to raw sgemm of the same shapes (interleaved,
-#     target ratio >= 0.6) and to PyTorch (python3-torch, float32, the
-#     reference of tests/hf_ref.py on the same weights and threads; target
-#     >= 1.0); KV-cached generation next to the memory-bandwidth floor
-#     (the same threads reading a 1 GiB buffer with vector loads,
-#     bench/membw.c, divided by the weight bytes a token reads; target >= 0.7);
+#     tokens with logits, next to raw sgemm of the same shapes (target
+#     ratio >= 0.6) and to PyTorch (python3-torch, float32, the reference
+#     of tests/hf_ref.py on the same weights and threads; target >= 1.0),
+#     the three alternated for ROUNDS rounds (default 7), each loaded
+#     once; KV-cached generation next to the memory-bandwidth floor (the
+#     same threads reading a token's weight bytes from a 1 GiB buffer with
+#     vector loads, bench/membw.c, after each token; target >= 0.7);
+#     p50, p99 and max of each, ratios of the p50s;
 #   - with GEMMA=1, Gemma-2-2B's shape (26 layers, hidden 2304, 8 heads / 4
 #     KV, head_dim 256, intermediate 9216, vocab 256000; 5.2 GB): load
 #     time, resident memory after the load and after analyze of 256 tokens
@@ -39,25 +41,57 @@ if [ ! -f "$M/config.json" ]; then
 	/usr/bin/python3 "$S/bench/hf_gen.py" make "$M" llama-3.2-1b "$LAYERS"
 fi
 wb=$(cat "$M"/*.safetensors | wc -c)
-f=$("$HB" forward "$M" "$T" 3)
-p=$(/usr/bin/python3 "$S/bench/hf_gen.py" torch "$M" "$T" 3 "$THREADS")
+# featscope (hfbench serve: its forward pass, then raw sgemm) and PyTorch
+# (hf_gen.py serve) each loaded once and kept waiting on a pipe; ROUNDS
+# rounds each run one of each in turn, so all three see the same load
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkfifo "$tmp/fi" "$tmp/fo" "$tmp/ti" "$tmp/to"
+"$HB" serve "$M" "$T" <"$tmp/fi" >"$tmp/fo" &
+/usr/bin/python3 "$S/bench/hf_gen.py" serve "$M" "$T" "$THREADS" <"$tmp/ti" >"$tmp/to" &
+exec 3>"$tmp/fi" 4<"$tmp/fo" 5>"$tmp/ti" 6<"$tmp/to"
+read -r f <&4
+read -r x <&6
+r=0
+while [ "$r" -lt "${ROUNDS:-7}" ]; do
+	echo go >&3
+	read -r x <&4
+	get "$x" forward_s >>"$tmp/fs"
+	get "$x" sgemm_s >>"$tmp/ss"
+	echo go >&5
+	read -r x <&6
+	get "$x" torch_s >>"$tmp/ts"
+	r=$((r + 1))
+done
+exec 3>&- 5>&-
+read -r x <&4
+rss_end=$(get "$x" rss_end_mb)
+exec 4<&- 6<&-
+wait
+# p50, p99 (nearest rank) and max of a file of numbers
+p3() { sort -n "$1" | awk '{ v[NR] = $1 } END { i = int(0.99 * NR + 0.999999); print v[int((NR + 1) / 2)], v[i], v[NR] }'; }
+set -- $(p3 "$tmp/fs") $(p3 "$tmp/ss") $(p3 "$tmp/ts")
+sr=$(awk -v a="$4" -v b="$1" 'BEGIN { printf "%.2f", a / b }')
+tr=$(awk -v a="$7" -v b="$1" 'BEGIN { printf "%.2f", a / b }')
 g=$("$HB" generate "$M" "$N" "$wb")
-fs=$(get "$f" forward_s)
-ts=$(get "$p" torch_s)
-tr=$(awk -v a="$ts" -v b="$fs" 'BEGIN { printf "%.2f", a / b }')
-printf 'Llama 3.2 1B shapes, %d of 16 blocks, bf16 (%d MB), threads %s\n' "$LAYERS" $((wb >> 20)) "$THREADS"
-printf 'load %ss, resident %s MB; forward %d tokens: %ss (%s tokens/s); raw sgemm, same shapes: %ss; ratio %s (target >= 0.6)\n' \
-	"$(get "$f" load_s)" "$(get "$f" rss_load_mb)" "$T" "$fs" "$(get "$f" tokens_per_s)" "$(get "$f" sgemm_s)" \
-	"$(get "$f" ratio)"
-printf 'PyTorch float32, same weights and threads: %ss; ratio %s (target >= 1.0)\n' "$ts" "$tr"
-printf 'generation (KV cache): %s tokens/s; floor (%s GB/s over %s MB a token): %s tokens/s; ratio %s (target >= 0.7)\n' \
-	"$(get "$g" tokens_per_s)" "$(get "$g" bandwidth_gbs)" "$(get "$g" weight_mb)" \
-	"$(get "$g" floor_tokens_per_s)" "$(get "$g" ratio)"
-figure "Llama 3.2 1B shapes forward $T tokens, vs raw sgemm same shapes" s "$fs" "$fs" "$fs" "raw sgemm" \
-	"$(get "$f" sgemm_s)" "$(get "$f" ratio)" "ratio>=" 0.6
-figure "Llama 3.2 1B shapes forward $T tokens, vs PyTorch" s "$fs" "$fs" "$fs" "PyTorch" "$ts" "$tr" "ratio>=" 1.0
+printf 'Llama 3.2 1B shapes, %d of 16 blocks, bf16 (%d MB), threads %s, %s rounds alternated, load average %s\n' \
+	"$LAYERS" $((wb >> 20)) "$THREADS" "${ROUNDS:-7}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'load %ss, resident %s MB (%s MB after the runs); OpenBLAS kernels %s; cblas_sbgemm (bf16 in, f32 out) %s\n' \
+	"$(get "$f" load_s)" "$(get "$f" rss_load_mb)" "$rss_end" "$(get "$f" blas_core)" \
+	"$([ "$(get "$f" sbgemm)" = 1 ] && echo "present, not yet measured" || echo "absent from this OpenBLAS (built without BUILD_BFLOAT16): bf16 products convert to f32 for sgemm")"
+printf 'forward %d tokens (p50 p99 max): featscope %s %s %s s; raw sgemm, same shapes: %s %s %s s; ratio %s (target >= 0.6)\n' \
+	"$T" "$1" "$2" "$3" "$4" "$5" "$6" "$sr"
+printf 'PyTorch float32, same weights and threads: %s %s %s s; ratio %s (target >= 1.0)\n' "$7" "$8" "$9" "$tr"
+printf 'generation (KV cache), tokens/s of the median, p99 and slowest token: %s %s %s; floor (%s GB/s over %s MB a token, read after each token): %s %s %s; ratio %s (target >= 0.7)\n' \
+	"$(get "$g" tokens_per_s)" "$(get "$g" tokens_per_s_p99)" "$(get "$g" tokens_per_s_min)" \
+	"$(get "$g" bandwidth_gbs)" "$(get "$g" weight_mb)" "$(get "$g" floor_tokens_per_s)" \
+	"$(get "$g" floor_tokens_per_s_p99)" "$(get "$g" floor_tokens_per_s_min)" "$(get "$g" ratio)"
+figure "Llama 3.2 1B shapes forward $T tokens, vs raw sgemm same shapes" s "$1" "$(sort -n "$tmp/fs" | head -n1)" \
+	"$3" "raw sgemm" "$4" "$sr" "ratio>=" 0.6
+figure "Llama 3.2 1B shapes forward $T tokens, vs PyTorch" s "$1" "$(sort -n "$tmp/fs" | head -n1)" "$3" PyTorch "$7" \
+	"$tr" "ratio>=" 1.0
 figure "Llama 3.2 1B shapes KV-cached generation, vs bandwidth floor" tokens/s "$(get "$g" tokens_per_s)" \
-	"$(get "$g" tokens_per_s)" "$(get "$g" tokens_per_s)" "memory floor" "$(get "$g" floor_tokens_per_s)" \
+	"$(get "$g" tokens_per_s_max)" "$(get "$g" tokens_per_s_min)" "memory floor" "$(get "$g" floor_tokens_per_s)" \
 	"$(get "$g" ratio)" "ratio>=" 0.7
 [ "${GEMMA:-0}" = 1 ] || exit 0
 G=$DIR/hf-gemma-2-2b
@@ -77,5 +111,5 @@ printf 'Gemma-2-2B shape, bf16 (%d MB): load %ss, resident %s MB after the load,
 figure "Gemma-2-2B shape bf16: load" s "$(get "$f" load_s)" "$(get "$f" load_s)" "$(get "$f" load_s)" - - - - -
 figure "Gemma-2-2B shape bf16: resident after analyze of 256 tokens" MB "$(get "$f" rss_end_mb)" \
 	"$(get "$f" rss_end_mb)" "$(get "$f" rss_end_mb)" - - - "value<=" "$lim"
-figure "Gemma-2-2B shape bf16: generation" tokens/s "$(get "$g" tokens_per_s)" "$(get "$g" tokens_per_s)" \
-	"$(get "$g" tokens_per_s)" "memory floor" "$(get "$g" floor_tokens_per_s)" "$(get "$g" ratio)" "ratio>=" 0.7
+figure "Gemma-2-2B shape bf16: generation" tokens/s "$(get "$g" tokens_per_s)" "$(get "$g" tokens_per_s_max)" \
+	"$(get "$g" tokens_per_s_min)" "memory floor" "$(get "$g" floor_tokens_per_s)" "$(get "$g" ratio)" "ratio>=" 0.7

@@ -11,6 +11,10 @@
 #       the same weights as float32 torch tensors and tests/hf_ref.py's
 #       reference forward pass in float32 over T tokens (logits included)
 #       on THREADS threads: "torch_s=MEDIAN" (seconds).
+#   hf_gen.py serve DIR T THREADS
+#       the same pass, driven by its input (bench/hf.sh alternates it with
+#       hfbench serve): after the load and a warm pass, "ready"; then for
+#       each line read, one pass: "torch_s=SECONDS".
 import json, os, struct, sys, time
 
 import torch
@@ -146,10 +150,27 @@ def bench_torch(d, T, runs, threads):
     print("torch_s=%.4f" % times[len(times) // 2])
 
 
+def serve_torch(d, T, threads):
+    torch.set_num_threads(threads)
+    hf_ref.DT = torch.float32
+    c = json.load(open(os.path.join(d, "config.json")))
+    w = load_f32(d)
+    ids = [(i * 7919 + 11) % c["vocab_size"] for i in range(T)]
+    with torch.no_grad():
+        hf_ref.reference(c, w, ids)
+        print("ready", flush=True)
+        for _ in sys.stdin:
+            a = time.perf_counter()
+            hf_ref.reference(c, w, ids)
+            print("torch_s=%.4f" % (time.perf_counter() - a), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else None)
+    elif sys.argv[1] == "serve":
+        serve_torch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "torch":
         bench_torch(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]))
     else:
-        sys.exit("usage: hf_gen.py make DIR SHAPE [LAYERS] | torch DIR T RUNS THREADS")
+        sys.exit("usage: hf_gen.py make DIR SHAPE [LAYERS] | torch DIR T RUNS THREADS | serve DIR T THREADS")

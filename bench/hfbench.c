@@ -7,12 +7,20 @@
  *       pass of T tokens with logits, RUNS times (median), and raw sgemm
  *       of that pass's shapes on float32 matrices (every projection of
  *       every block and the logits), interleaved run by run; RSS after.
+ *   hfbench serve DIR T
+ *       the same, driven by its input so that bench/hf.sh can alternate
+ *       it with PyTorch: after the load and a warm pass, "load_s=..
+ *       rss_load_mb=.. threads=.. blas_core=.. sbgemm=0|1"; then for each line read, one forward pass and
+ *       one raw sgemm pass, "forward_s=.. sgemm_s=.."; at the end of the
+ *       input "rss_end_mb=..".
  *   hfbench generate DIR N WEIGHT_BYTES
- *       KV-cached generation of N tokens after an 8-token prompt
- *       (tokens/s), next to the memory-bandwidth floor: as many threads
- *       as the forward pass uses (vm_threads) reading a 1 GiB buffer
- *       (bench/membw.c), bytes/s, divided by the bytes a token reads
- *       (WEIGHT_BYTES).
+ *       KV-cached generation of N tokens after an 8-token prompt, each
+ *       token followed by the memory-bandwidth floor of one token: as
+ *       many threads as the forward pass uses (vm_threads) reading
+ *       WEIGHT_BYTES (the bytes a token reads) from a 1 GiB buffer
+ *       (bench/membw.c), so that both see the same load; tokens/s of the
+ *       median, the 99th percentile, the slowest and the fastest token
+ *       and of the floor's, and the ratio of the medians.
  */
 #define _GNU_SOURCE
 #include "nn/blas.h"
@@ -21,6 +29,7 @@
 #include "live/live.h"
 #include "bench/membw.h"
 
+#include <dlfcn.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,16 +147,23 @@ static int forward(const char *dir, int T, int runs)
 	return 0;
 }
 
-/* Bytes per second of the threads reading a buffer larger than caches
- * (bench/membw.c). */
-static double bandwidth(void)
+/* Seconds for the threads to read bytes from buf (of size n, larger than
+ * the caches), in passes of at most n (bench/membw.c). */
+static double floor_read(const char *buf, size_t n, double bytes)
 {
-	size_t n = (size_t)1 << 30; /* 1 GiB */
-	char *buf = xmalloc(n);
-	memset(buf, 1, n);
-	double t = membw_read_seconds(buf, n, membw_threads(), 5);
-	free(buf);
-	return (double)n / t;
+	double t = 0;
+	for (double left = bytes; left >= 32; left -= (double)n) {
+		size_t k = left < (double)n ? (size_t)left : n;
+		t += membw_read_seconds(buf, k, membw_threads(), 1);
+	}
+	return t;
+}
+
+/* p-th percentile of sorted x[n] (nearest rank). */
+static double pct(const double *x, int n, double p)
+{
+	int i = (int)(p / 100.0 * n + 0.999999) - 1;
+	return x[i < 0 ? 0 : i >= n ? n - 1 : i];
 }
 
 static int generate(const char *dir, int n, double wbytes)
@@ -160,22 +176,90 @@ static int generate(const char *dir, int n, double wbytes)
 	}
 	if (n > m->ctx - 9)
 		n = m->ctx - 9;
+	if (n < 1)
+		n = 1;
 	int ids[8];
 	for (int i = 0; i < 8; i++)
 		ids[i] = (i * 131 + 7) % m->vocab;
 	float *lg = xmalloc(sizeof(float) * (size_t)8 * m->vocab);
+	size_t bn = (size_t)1 << 30; /* 1 GiB */
+	char *buf = xmalloc(bn);
+	memset(buf, 1, bn);
 	live_forward(m, ids, 8, NULL, lg);
-	double a = now();
+	double *tt = xmalloc(sizeof(double) * (size_t)n), *tf = xmalloc(sizeof(double) * (size_t)n);
 	int tok = 1;
 	for (int i = 0; i < n; i++) {
+		double a = now();
 		live_step(m, tok, NULL, lg);
+		tt[i] = now() - a;
 		tok = (tok * 17 + 3) % m->vocab;
+		tf[i] = floor_read(buf, bn, wbytes);
 	}
-	double t = now() - a;
-	double bw = bandwidth();
-	printf("tokens_per_s=%.2f bandwidth_gbs=%.2f weight_mb=%.0f floor_tokens_per_s=%.2f ratio=%.2f\n", n / t,
-	       bw / 1e9, wbytes / 1048576, bw / wbytes, (n / t) / (bw / wbytes));
+	qsort(tt, (size_t)n, sizeof *tt, cmp_d);
+	qsort(tf, (size_t)n, sizeof *tf, cmp_d);
+	double t50 = pct(tt, n, 50), f50 = pct(tf, n, 50);
+	printf("tokens_per_s=%.2f tokens_per_s_p99=%.2f tokens_per_s_min=%.2f tokens_per_s_max=%.2f bandwidth_gbs=%.2f "
+	       "weight_mb=%.0f floor_tokens_per_s=%.2f floor_tokens_per_s_p99=%.2f floor_tokens_per_s_min=%.2f "
+	       "ratio=%.2f\n",
+	       1 / t50, 1 / pct(tt, n, 99), 1 / tt[n - 1], 1 / tt[0], wbytes / f50 / 1e9, wbytes / 1048576, 1 / f50,
+	       1 / pct(tf, n, 99), 1 / tf[n - 1], f50 / t50);
+	free(tt);
+	free(tf);
+	free(buf);
 	free(lg);
+	live_free(m);
+	return 0;
+}
+
+/* The OpenBLAS the products loaded: its kernels ("blas_core", from
+ * openblas_get_corename) and whether it has cblas_sbgemm (bf16 inputs, f32
+ * out; only in builds with BUILD_BFLOAT16), "sbgemm=1" or 0. */
+static void blas_info(void)
+{
+	void *h = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_NOLOAD);
+	void *cn = h ? dlsym(h, "openblas_get_corename") : NULL;
+	char *(*corename)(void) = NULL;
+	if (cn)
+		memcpy(&corename, &cn, sizeof cn);
+	printf(" blas_core=%s sbgemm=%d", corename ? corename() : "unknown", h && dlsym(h, "cblas_sbgemm") ? 1 : 0);
+	if (h)
+		dlclose(h);
+}
+
+/* One forward pass and one raw sgemm pass per line of input. */
+static int serve(const char *dir, int T)
+{
+	double t0 = now();
+	char err[1024], line[64];
+	live_model *m = live_load(dir, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	double load_s = now() - t0;
+	long long rss_load = rss();
+	if (T > m->ctx)
+		T = m->ctx;
+	int *ids = xmalloc(sizeof(int) * (size_t)T);
+	for (int i = 0; i < T; i++)
+		ids[i] = (i * 7919 + 11) % m->vocab;
+	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
+	live_forward(m, ids, T, NULL, lg); /* warm */
+	sgemm_pass(dir, T);
+	printf("load_s=%.3f rss_load_mb=%lld threads=%d", load_s, rss_load >> 20, vm_threads());
+	blas_info();
+	printf("\n");
+	fflush(stdout);
+	while (fgets(line, sizeof line, stdin)) {
+		double a = now();
+		live_forward(m, ids, T, NULL, lg);
+		double f = now() - a;
+		printf("forward_s=%.4f sgemm_s=%.4f\n", f, sgemm_pass(dir, T));
+		fflush(stdout);
+	}
+	printf("rss_end_mb=%lld\n", rss() >> 20);
+	free(lg);
+	free(ids);
 	live_free(m);
 	return 0;
 }
@@ -184,8 +268,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "forward"))
 		return forward(argv[2], atoi(argv[3]), atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
+	if (argc == 4 && !strcmp(argv[1], "serve"))
+		return serve(argv[2], atoi(argv[3]));
 	if (argc == 5 && !strcmp(argv[1], "generate"))
 		return generate(argv[2], atoi(argv[3]), atof(argv[4]));
-	fprintf(stderr, "usage: hfbench forward DIR T RUNS | hfbench generate DIR N WEIGHT_BYTES\n");
+	fprintf(stderr, "usage: hfbench forward DIR T RUNS | hfbench serve DIR T | hfbench generate DIR N WEIGHT_BYTES\n");
 	return 2;
 }

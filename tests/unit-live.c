@@ -6,10 +6,13 @@
  * parameters); model/sae.c's TopK encoder on the demo's middle dictionary
  * at the point its header names (and FSSAE002 copies); the KV-cached step against the full
  * pass; clamping and ablation through the steering hook; the sampler's
- * determinism; bad files.
+ * determinism; bad files; the products of a bf16 Hugging Face matrix
+ * against sums in double.
  */
 #include "config.h"
 #include "live/live.h"
+#include "live/hf_weights.h"
+#include "nn/tensor.h"
 #include "core/util.h"
 #include "unit.h"
 #include "../model/lm.h"
@@ -409,6 +412,74 @@ static void both_ref_fn(void *ud, float *act, int n, int width, int pos0)
 static void pair_seen(void *ud, int done)
 {
 	*(int *)ud = done;
+}
+
+/* hf_matmul (src/live/hf_weights.c) on a bf16 matrix of 1031 x 37 (rows
+ * not a multiple of the four taken at once, columns not of 16) against
+ * sums in double here: one row of X (the threads' fused products) and
+ * five (the parts' converted slices and sgemm), with and without
+ * accumulating; a row's value does not depend on the rows around it. */
+static void hf_products(void)
+{
+	enum { ROWS = 1031, COLS = 37, R = 5 };
+	uint16_t *w = xmalloc(sizeof(uint16_t) * ROWS * COLS);
+	float *x = xmalloc(sizeof(float) * R * COLS), *y = xmalloc(sizeof(float) * R * ROWS),
+	      *y2 = xmalloc(sizeof(float) * ROWS), *scratch = xmalloc(sizeof(float) * HF_BLOCK_ROWS_GEMM * COLS);
+	double *ref = xmalloc(sizeof(double) * R * ROWS), *mag = xmalloc(sizeof(double) * R * ROWS);
+	uint32_t st = 12345;
+	for (int i = 0; i < ROWS * COLS; i++) {
+		st = st * 1664525u + 1013904223u;
+		float f = ((float)(st >> 8) / 16777216.0f - 0.5f) * 4.0f;
+		uint32_t u;
+		memcpy(&u, &f, 4);
+		w[i] = (uint16_t)(u >> 16);
+	}
+	for (int i = 0; i < R * COLS; i++) {
+		st = st * 1664525u + 1013904223u;
+		x[i] = (float)(st >> 8) / 16777216.0f - 0.5f;
+	}
+	for (int r = 0; r < R; r++)
+		for (int o = 0; o < ROWS; o++) {
+			double s = 0, a = 0;
+			for (int c = 0; c < COLS; c++) {
+				uint32_t u = (uint32_t)w[o * COLS + c] << 16;
+				float f;
+				memcpy(&f, &u, 4);
+				s += (double)f * x[r * COLS + c];
+				a += fabs((double)f * x[r * COLS + c]);
+			}
+			ref[r * ROWS + o] = s;
+			mag[r * ROWS + o] = a;
+		}
+	hf_mat m = {TENSOR_BF16, ROWS, COLS, (const uint8_t *)w};
+	for (int acc = 0; acc < 2; acc++)
+		for (int n = 1; n <= R; n += R - 1) {
+			for (int i = 0; i < n * ROWS; i++)
+				y[i] = acc ? 1.0f : 99.0f;
+			hf_matmul(&m, x, n, y, acc, scratch);
+			double worst = 0;
+			for (int i = 0; i < n * ROWS; i++) {
+				double e = fabs(y[i] - acc - ref[i]) / (mag[i] + 1e-30);
+				worst = e > worst ? e : worst;
+			}
+			char name[160];
+			snprintf(name, sizeof name, "hf_matmul, bf16 %d x %d, %d row(s) of X%s: within 1e-6 of double sums (%.2g)",
+				 ROWS, COLS, n, acc ? ", accumulating" : "", worst);
+			CHECK(worst < 1e-6, name);
+		}
+	/* the same rows one row further on: other rows share their block of four */
+	hf_mat m1 = {TENSOR_BF16, ROWS - 1, COLS, (const uint8_t *)(w + COLS)};
+	hf_matmul(&m, x, 1, y, 0, scratch);
+	hf_matmul(&m1, x, 1, y2, 0, scratch);
+	CHECK(!memcmp(y + 1, y2, sizeof(float) * (ROWS - 1)),
+	      "hf_matmul, one row of X: each row's value is the same whichever rows share its block");
+	free(w);
+	free(x);
+	free(y);
+	free(y2);
+	free(scratch);
+	free(ref);
+	free(mag);
 }
 
 int main(int argc, char **argv)
@@ -867,6 +938,7 @@ int main(int argc, char **argv)
 	}
 	hostile_values(lm, ref, tmpdir);
 	header_memory(tmpdir);
+	hf_products();
 	free(after);
 	free(ids);
 	free(off);

@@ -4,9 +4,10 @@
  * file name (no '/', no "..", not hidden) of a regular file in the
  * folder; every tensor's header entry is checked by tensor_st_open and
  * its shape and values here, once, at load. Products never expand a
- * half-width matrix: a block of rows at a time is converted to f32 (split
- * over vm_parallel's threads) and multiplied by blas_sgemm; one row of X
- * is a dot product per matrix row, converted in registers.
+ * half-width matrix: each vm_parallel thread converts a slice of its share
+ * of the rows to f32 and multiplies it by a one-thread blas_sgemm; one row
+ * of X is a dot product per matrix row (four at a time), converted in
+ * registers.
  */
 #include "live/hf_weights.h"
 #include "nn/blas.h"
@@ -170,12 +171,24 @@ size_t hfw_bytes(const hf_weights *w) { return w->bytes; }
 
 /* ------------------------------------------------------------ conversion */
 
+typedef float hf_v8 __attribute__((vector_size(32)));
+typedef uint16_t hf_u16x8 __attribute__((vector_size(16)));
+typedef uint32_t hf_u32x8 __attribute__((vector_size(32)));
+
 static void convert_row(int dtype, const uint8_t *p, int64_t n, float *out)
 {
 	if (dtype == TENSOR_F32) {
 		memcpy(out, p, sizeof(float) * (size_t)n);
 	} else if (dtype == TENSOR_BF16) {
-		for (int64_t i = 0; i < n; i++) {
+		int64_t i = 0;
+		/* 8 at a time (a little-endian host, as dot_row assumes) */
+		for (; i + 8 <= n; i += 8) {
+			hf_u16x8 h;
+			memcpy(&h, p + 2 * i, 16);
+			hf_u32x8 u = __builtin_convertvector(h, hf_u32x8) << 16;
+			memcpy(out + i, &u, 32);
+		}
+		for (; i < n; i++) {
 			uint32_t u = (uint32_t)(p[2 * i] | p[2 * i + 1] << 8) << 16;
 			memcpy(out + i, &u, 4);
 		}
@@ -214,9 +227,6 @@ static void convert_block(const hf_mat *m, int64_t r0, int n, float *out)
 
 /* One row: the dot product of row r of m with x, converting in
  * registers (8 lanes, two accumulators, the same order on every split). */
-typedef float hf_v8 __attribute__((vector_size(32)));
-typedef uint16_t hf_u16x8 __attribute__((vector_size(16)));
-typedef uint32_t hf_u32x8 __attribute__((vector_size(32)));
 
 static float dot_row(const hf_mat *m, int64_t r, const float *x)
 {
@@ -260,11 +270,105 @@ typedef struct {
 	int acc;
 } gemv_job;
 
-static void gemv_rows(void *ud, int lo, int hi)
+/* Four bf16 rows r..r+3 at once: each x chunk is loaded once for the
+ * four, and every row's sums run in the same lanes and order as
+ * dot_row's, so a row's result does not depend on which path took it.
+ * The same place in the next four rows is prefetched (into L2) a cache
+ * line at a time: a row of Llama 3.2 1B is one 4 KiB page, where the
+ * hardware's stream prefetchers stop, and without it generation read
+ * the weights at 0.4x the memory floor (bench/hf.sh; 1.0x with it). A
+ * prefetch past the matrix's end does not fault. */
+static inline __attribute__((always_inline)) void dot4_bf16(const hf_mat *m, int64_t r, const float *x, float *y,
+							    int acc)
+{
+	int64_t n = m->cols, i = 0;
+	const uint8_t *p[4];
+	hf_v8 a0[4] = {{0}}, a1[4] = {{0}}, x0, x1;
+	float tail[4] = {0};
+	for (int k = 0; k < 4; k++)
+		p[k] = m->data + (size_t)(r + k) * (size_t)n * 2;
+	for (; i + 16 <= n; i += 16) {
+		memcpy(&x0, x + i, 32);
+		memcpy(&x1, x + i + 8, 32);
+		if (!(i & 31))
+			for (int k = 0; k < 4; k++)
+				__builtin_prefetch(p[k] + 4 * 2 * (size_t)n + 2 * i, 0, 2);
+		for (int k = 0; k < 4; k++) {
+			hf_u16x8 h0, h1;
+			hf_v8 w0, w1;
+			memcpy(&h0, p[k] + 2 * i, 16);
+			memcpy(&h1, p[k] + 2 * i + 16, 16);
+			hf_u32x8 u0 = __builtin_convertvector(h0, hf_u32x8) << 16,
+				 u1 = __builtin_convertvector(h1, hf_u32x8) << 16;
+			memcpy(&w0, &u0, 32);
+			memcpy(&w1, &u1, 32);
+			a0[k] += w0 * x0;
+			a1[k] += w1 * x1;
+		}
+	}
+	for (int k = 0; k < 4; k++) {
+		float buf[1];
+		for (int64_t t = i; t < n; t++) {
+			convert_row(TENSOR_BF16, p[k] + 2 * t, 1, buf);
+			tail[k] += buf[0] * x[t];
+		}
+		hf_v8 a = a0[k] + a1[k];
+		float d = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7])) + tail[k];
+		y[r + k] = (acc ? y[r + k] : 0.0f) + d;
+	}
+}
+
+/* Built twice under GCC (AVX2 and the x86-64 baseline, chosen at load;
+ * AVX2 without FMA, so both do the same roundings): the baseline build
+ * of these 8-float loops keeps its sums on the stack, at a fifth of the
+ * memory-bandwidth floor. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+	!defined(FS_NO_CLONES)
+#define HF_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HF_CLONES
+#endif
+
+HF_CLONES static void gemv_rows(void *ud, int lo, int hi)
 {
 	gemv_job *j = ud;
-	for (int r = lo; r < hi; r++)
+	int r = lo;
+	if (j->m->dtype == TENSOR_BF16)
+		for (; r + 4 <= hi; r += 4)
+			dot4_bf16(j->m, r, j->x, j->y, j->acc);
+	for (; r < hi; r++)
 		j->y[r] = (j->acc ? j->y[r] : 0.0f) + dot_row(j->m, r, j->x);
+}
+
+/* A product of R > 1 rows of X by a half-width matrix, in parts: part p
+ * takes rows [out p / parts, out (p + 1) / parts) of m, a slice of
+ * HF_BLOCK_ROWS_GEMM / parts rows at a time. With OpenBLAS left on its
+ * threads, its workers spun (sched_yield) beside the threads converting
+ * the next block: a third of the pass's time on two cores. */
+typedef struct {
+	const hf_mat *m;
+	const float *X;
+	int R;
+	float *Y, beta, *scratch;
+	int parts;
+} mm_job;
+
+static void mm_parts(void *ud, int lo, int hi)
+{
+	mm_job *j = ud;
+	int64_t out = j->m->rows, in = j->m->cols;
+	int sub = HF_BLOCK_ROWS_GEMM / j->parts;
+	for (int p = lo; p < hi; p++) {
+		float *s = j->scratch + (size_t)p * (size_t)sub * (size_t)in;
+		int64_t end = out * (p + 1) / j->parts;
+		for (int64_t r0 = out * p / j->parts; r0 < end; r0 += sub) {
+			int n = (int)(end - r0 < sub ? end - r0 : sub);
+			for (int r = 0; r < n; r++)
+				hf_mat_row(j->m, r0 + r, s + (size_t)r * (size_t)in);
+			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->R, n, (int)in, 1.0f, j->X, (int)in, s,
+				 (int)in, j->beta, j->Y + r0, (int)out);
+		}
+	}
 }
 
 void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float *scratch)
@@ -286,16 +390,23 @@ void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float 
 			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, out, in, 1.0f, X, in, W, in, beta, Y, out);
 		return;
 	}
-	int step = R == 1 ? HF_BLOCK_ROWS : HF_BLOCK_ROWS_GEMM;
-	for (int r0 = 0; r0 < out; r0 += step) {
-		int n = out - r0 < step ? out - r0 : step;
-		convert_block(m, r0, n, scratch);
-		if (R == 1)
+	if (R == 1) {
+		for (int r0 = 0; r0 < out; r0 += HF_BLOCK_ROWS) {
+			int n = out - r0 < HF_BLOCK_ROWS ? out - r0 : HF_BLOCK_ROWS;
+			convert_block(m, r0, n, scratch);
 			blas_sgemv(CblasRowMajor, CblasNoTrans, n, in, 1.0f, scratch, in, X, 1, beta, Y + r0, 1);
-		else
-			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, R, n, in, 1.0f, X, in, scratch, in, beta,
-				 Y + r0, out);
+		}
+		return;
 	}
+	/* each thread its share of the rows, converting a slice into its own
+	 * part of scratch and multiplying it by a one-thread sgemm */
+	int parts = vm_threads();
+	if (parts > out / 64)
+		parts = out / 64 > 1 ? out / 64 : 1;
+	mm_job j = {m, X, R, Y, beta, scratch, parts};
+	int old = fs_blas_set_threads(1);
+	vm_parallel(parts, (size_t)out / (size_t)parts * (size_t)in * (size_t)R, mm_parts, &j);
+	fs_blas_set_threads(old);
 }
 
 /* ---------------------------------------------------------------- lookup */
