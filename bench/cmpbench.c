@@ -6,7 +6,9 @@
  * shuffled baselines) and its peer, one raw sgemm of the same shape
  * (NA x NB x D, through the same OpenBLAS), on planted decoders: B's rows
  * are random directions, A's rows noisy copies of them (row i of B row i % NB).
- * Prints per run "raw_s=... match_s=..." and at the end the medians.
+ * Prints per run "raw_s=... match_s=... ratio=..." (ratio: raw / match,
+ * the pair timed back to back) and at the end the medians, and the
+ * median, lowest and highest of the per-run ratios.
  * CMP_BLOCK=N sets the rows per product block (knn's default otherwise).
  * Usage: cmpbench NA NB D RUNS
  */
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
 			A[i * d + j] = B[(i % nb) * d + j] + 0.4f * gauss(&s);
 	float *C = xmalloc((size_t)na * (size_t)nb * sizeof *C);
 	double *rt = xmalloc((size_t)runs * sizeof *rt), *mt = xmalloc((size_t)runs * sizeof *mt);
+	double *qt = xmalloc((size_t)runs * sizeof *qt); /* per run: raw / match */
 	cmp_opts o;
 	cmp_opts_init(&o);
 	if (getenv("CMP_BLOCK"))
@@ -78,7 +81,8 @@ int main(int argc, char **argv)
 		cmp_match_free(&m);
 		rt[r] = t1 - t0;
 		mt[r] = t2 - t1;
-		printf("run=%d raw_s=%.4f match_s=%.4f\n", r + 1, rt[r], mt[r]);
+		qt[r] = rt[r] / mt[r];
+		printf("run=%d raw_s=%.4f match_s=%.4f ratio=%.3f\n", r + 1, rt[r], mt[r], qt[r]);
 	}
 	double minr = rt[0], maxr = rt[0], minm = mt[0], maxm = mt[0];
 	for (int r = 1; r < runs; r++) {
@@ -89,14 +93,16 @@ int main(int argc, char **argv)
 	}
 	qsort(rt, (size_t)runs, sizeof *rt, cmp_d);
 	qsort(mt, (size_t)runs, sizeof *mt, cmp_d);
+	qsort(qt, (size_t)runs, sizeof *qt, cmp_d);
 	double gf = 2.0 * (double)na * (double)nb * d / 1e9;
 	printf("raw_med=%.4f raw_min=%.4f raw_max=%.4f match_med=%.4f match_min=%.4f match_max=%.4f"
-	       " gflop=%.2f mutual=%lld\n", rt[runs / 2], minr, maxr, mt[runs / 2], minm, maxm, gf,
-	       (long long)mutual);
+	       " gflop=%.2f mutual=%lld ratio_med=%.3f ratio_min=%.3f ratio_max=%.3f\n", rt[runs / 2], minr,
+	       maxr, mt[runs / 2], minm, maxm, gf, (long long)mutual, qt[runs / 2], qt[0], qt[runs - 1]);
 	free(A);
 	free(B);
 	free(C);
 	free(rt);
 	free(mt);
+	free(qt);
 	return 0;
 }

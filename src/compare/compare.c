@@ -4,12 +4,15 @@
  * label distance. Matching normalises both decoders and hands them to
  * knn_exact_cross, which computes the top-k of both directions from one
  * pass of blocked sgemm products; the baselines cost one product of
- * CMP_BASELINE_DIRS random directions (one fixed seed) against each decoder.
+ * CMP_BASELINE_DIRS random directions (one fixed seed, drawn once for both
+ * sides) against each decoder, in cache-sized tiles over the cores, each
+ * tile's maxima taken while it is hot.
  */
 #include "compare/compare.h"
 
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,11 +52,11 @@ static float gauss(uint64_t *s)
 	return (float)(sqrt(-2 * log(u1)) * cos(2 * M_PI * u2));
 }
 
-float cmp_random_baseline(const float *X, int64_t n, int d, double pct)
+/* The CMP_BASELINE_DIRS random unit directions of width d (one fixed
+ * seed), nr x d. */
+static float *baseline_dirs(int d)
 {
 	const int nr = CMP_BASELINE_DIRS;
-	if (n <= 0 || d <= 0)
-		return NAN;
 	uint64_t s = 0x19c0ffee;
 	float *R = xmalloc((size_t)nr * (size_t)d * sizeof *R);
 	for (int i = 0; i < nr; i++) {
@@ -67,36 +70,109 @@ float cmp_random_baseline(const float *X, int64_t n, int d, double pct)
 		for (int j = 0; j < d; j++)
 			r[j] *= sc;
 	}
-	float *best = xmalloc((size_t)nr * sizeof *best);
-	for (int i = 0; i < nr; i++)
-		best[i] = -2;
-	int64_t blk = 4096;
-	float *S = xmalloc((size_t)nr * (size_t)blk * sizeof *S);
-	for (int64_t c0 = 0; c0 < n; c0 += blk) {
-		int bc = (int)(n - c0 < blk ? n - c0 : blk);
-		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, bc, d, 1.0f, R, d,
-			 X + c0 * d, d, 0.0f, S, bc);
-		for (int i = 0; i < nr; i++) {
-			const float *row = S + (size_t)i * bc;
-			/* eight running maxima, so the loop vectorises */
-			float b8[8];
-			for (int q = 0; q < 8; q++)
-				b8[q] = best[i];
-			int j = 0;
-			for (; j + 8 <= bc; j += 8)
-				for (int q = 0; q < 8; q++)
-					b8[q] = row[j + q] > b8[q] ? row[j + q] : b8[q];
-			float b = best[i];
-			for (int q = 0; q < 8; q++)
-				b = b8[q] > b ? b8[q] : b;
-			for (; j < bc; j++)
-				b = row[j] > b ? row[j] : b;
-			best[i] = b;
+	return R;
+}
+
+/*
+ * The best cosine of each direction, over tiles of BASE_TILE rows of X
+ * against all directions (BASE_TILE x nr floats: 1 MiB, one core's L2
+ * cache), so the maxima are taken while the tile is hot instead of from
+ * a product written to memory and read back. Each thread takes the next
+ * tile (an atomic counter: a thread slowed by other load takes fewer),
+ * runs its own one-threaded product and keeps its own maxima; the maxima
+ * are merged at the end (a maximum does not depend on the order).
+ */
+#define BASE_TILE 128
+#define BASE_MAX_THREADS 64
+
+typedef struct {
+	const float *X, *R;     /* rows, directions */
+	int64_t n;              /* rows */
+	int d, nr;              /* width, directions */
+	int64_t next;           /* next tile to take (atomic) */
+} base_share;
+
+typedef struct {
+	base_share *sh;         /* the work */
+	float *best;            /* this thread's maxima, nr */
+	pthread_t th;           /* the thread (not the first) */
+	int started;            /* th exists */
+} base_thread;
+
+static void *base_main(void *p)
+{
+	base_thread *t = p;
+	base_share *sh = t->sh;
+	int nr = sh->nr;
+	float *C = xmalloc((size_t)BASE_TILE * (size_t)nr * sizeof *C);
+	float *best = t->best;
+	int64_t ntile = (sh->n + BASE_TILE - 1) / BASE_TILE;
+	for (;;) {
+		int64_t b = __atomic_fetch_add(&sh->next, 1, __ATOMIC_RELAXED);
+		if (b >= ntile)
+			break;
+		int64_t r0 = b * BASE_TILE;
+		int bi = (int)(sh->n - r0 < BASE_TILE ? sh->n - r0 : BASE_TILE);
+		blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, nr, sh->d, 1.0f,
+			 sh->X + r0 * sh->d, sh->d, sh->R, sh->d, 0.0f, C, nr);
+		for (int i = 0; i < bi; i++) {
+			const float *row = C + (size_t)i * nr;
+			for (int q = 0; q < nr; q++)
+				best[q] = row[q] > best[q] ? row[q] : best[q];
 		}
 	}
+	free(C);
+	return NULL;
+}
+
+/* The baseline of X against the directions R (nr x d). */
+static float baseline_with(const float *X, int64_t n, int d, const float *R, double pct)
+{
+	const int nr = CMP_BASELINE_DIRS;
+	base_share sh = {.X = X, .R = R, .n = n, .d = d, .nr = nr};
+	int64_t ntile = (n + BASE_TILE - 1) / BASE_TILE;
+	int nt = fs_blas_threads();
+	if (nt > ntile)
+		nt = (int)ntile;
+	if (nt > BASE_MAX_THREADS)
+		nt = BASE_MAX_THREADS;
+	if (nt < 1)
+		nt = 1;
+	base_thread *t = xcalloc((size_t)nt, sizeof *t);
+	for (int i = 0; i < nt; i++) {
+		t[i].sh = &sh;
+		t[i].best = xmalloc((size_t)nr * sizeof *t[i].best);
+		for (int q = 0; q < nr; q++)
+			t[i].best[q] = -2;
+	}
+	/* one-threaded products, each in its own thread (as knn_exact_cross) */
+	int old = fs_blas_set_threads(1);
+	for (int i = 1; i < nt; i++)
+		t[i].started = pthread_create(&t[i].th, NULL, base_main, &t[i]) == 0;
+	base_main(&t[0]);
+	for (int i = 1; i < nt; i++)
+		if (t[i].started)
+			pthread_join(t[i].th, NULL);
+	fs_blas_set_threads(old);
+	/* a thread that could not start took no tile: the others did */
+	float *best = t[0].best;
+	for (int i = 1; i < nt; i++) {
+		for (int q = 0; q < nr; q++)
+			best[q] = t[i].best[q] > best[q] ? t[i].best[q] : best[q];
+		free(t[i].best);
+	}
 	float p = cmp_percentile(best, nr, pct);
-	free(S);
 	free(best);
+	free(t);
+	return p;
+}
+
+float cmp_random_baseline(const float *X, int64_t n, int d, double pct)
+{
+	if (n <= 0 || d <= 0)
+		return NAN;
+	float *R = baseline_dirs(d);
+	float p = baseline_with(X, n, d, R, pct);
 	free(R);
 	return p;
 }
@@ -142,8 +218,11 @@ int cmp_match_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
 			m->n_mutual++;
 		}
 	}
-	m->rand_ab = cmp_random_baseline(XB, nb, d, o->pct);
-	m->rand_ba = cmp_random_baseline(XA, na, d, o->pct);
+	/* both baselines from one draw of the directions */
+	float *R = baseline_dirs(d);
+	m->rand_ab = baseline_with(XB, nb, d, R, o->pct);
+	m->rand_ba = baseline_with(XA, na, d, R, o->pct);
+	free(R);
 	/* shuffled pairs: a random A row with a random B row other than its
 	 * k best matches (so true matches do not count as chance) */
 	int64_t ns = 8192;

@@ -236,37 +236,87 @@ static inline void knn_take(float v, int64_t gi, int64_t gj, float *tr,
 }
 
 /*
+ * The selection loop over rows i0..i1, columns j0..j1 of a block, with MASK
+ * the 16-wide filter (MASK(c, tr, tc): bit t set when c[t] reaches the row's
+ * threshold tr or its column's tc[t]); instantiated once per instruction set.
+ */
+#define KNN_SELECT_BODY(MASK)                                                            \
+	for (int i = i0; i < i1; i++) {                                                  \
+		const float *c = C + (size_t)i * ldc;                                    \
+		int64_t gi = r0 + i;                                                     \
+		int j = j0;                                                              \
+		if (self && gi + 1 - c0 > j)                                             \
+			j = (int)(gi + 1 - c0);                                          \
+		if (j >= j1)                                                             \
+			continue;                                                        \
+		float tr = ha ? ha->thr[gi] : INFINITY;                                  \
+		const float *tc = hb ? hb->thr + c0 : NULL;                              \
+		for (; j < j1 && (j % KNN_VW); j++)                                      \
+			knn_take(c[j], gi, c0 + j, &tr, ha, hb);                         \
+		for (; j + KNN_VW <= j1; j += KNN_VW) {                                  \
+			unsigned m = MASK(c + j, tr, tc ? tc + j : NULL);                \
+			while (m) {                                                      \
+				int t = j + knn_lowbit(m);                               \
+				m &= m - 1;                                              \
+				knn_take(c[t], gi, c0 + t, &tr, ha, hb);                 \
+			}                                                                \
+		}                                                                        \
+		for (; j < j1; j++)                                                      \
+			knn_take(c[j], gi, c0 + j, &tr, ha, hb);                         \
+	}
+
+static void select_base(const float *C, int ldc, int64_t r0, int i0, int i1, int64_t c0, int j0,
+			int j1, knn_cands *ha, knn_cands *hb, int self)
+{
+	KNN_SELECT_BODY(knn_mask16)
+}
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define KNN_HAVE_AVX2 1
+#include <immintrin.h>
+/* knn_mask16 on two 8-wide AVX2 compares (the same bits: an ordered >=,
+ * false for NaN, as SSE2's cmpge) */
+__attribute__((target("avx2"))) static inline unsigned knn_mask16_avx2(const float *c, float tr,
+									 const float *tc)
+{
+	__m256 t = _mm256_set1_ps(tr);
+	__m256 a0 = _mm256_loadu_ps(c), a1 = _mm256_loadu_ps(c + 8);
+	__m256 m0 = _mm256_cmp_ps(a0, t, _CMP_GE_OQ), m1 = _mm256_cmp_ps(a1, t, _CMP_GE_OQ);
+	if (tc) {
+		m0 = _mm256_or_ps(m0, _mm256_cmp_ps(a0, _mm256_loadu_ps(tc), _CMP_GE_OQ));
+		m1 = _mm256_or_ps(m1, _mm256_cmp_ps(a1, _mm256_loadu_ps(tc + 8), _CMP_GE_OQ));
+	}
+	__m256 any = _mm256_or_ps(m0, m1);
+	if (_mm256_testz_ps(any, any))
+		return 0;
+	return (unsigned)_mm256_movemask_ps(m0) | (unsigned)_mm256_movemask_ps(m1) << 8;
+}
+
+__attribute__((target("avx2"))) static void select_avx2(const float *C, int ldc, int64_t r0, int i0,
+							 int i1, int64_t c0, int j0, int j1,
+							 knn_cands *ha, knn_cands *hb, int self)
+{
+	KNN_SELECT_BODY(knn_mask16_avx2)
+}
+#endif
+
+/*
  * Part of one product block: C[i][j] (row stride ldc) is the cosine of
  * side-a row r0+i and side-b row c0+j; rows i0..i1, columns j0..j1 are
  * tested. ha (may be NULL) takes candidates for side-a rows, hb (may be
  * NULL) for side-b rows. With self set both sides are one set and only
- * pairs with c0+j > r0+i count.
+ * pairs with c0+j > r0+i count. The filter runs on AVX2 where the CPU has
+ * it (the same candidates either way: only the compare's width differs).
  */
 void knn_select_part(const float *C, int ldc, int64_t r0, int i0, int i1,
 			int64_t c0, int j0, int j1, knn_cands *ha, knn_cands *hb,
 			int self)
 {
-	for (int i = i0; i < i1; i++) {
-		const float *c = C + (size_t)i * ldc;
-		int64_t gi = r0 + i;
-		int j = j0;
-		if (self && gi + 1 - c0 > j)
-			j = (int)(gi + 1 - c0);
-		if (j >= j1)
-			continue;
-		float tr = ha ? ha->thr[gi] : INFINITY;
-		const float *tc = hb ? hb->thr + c0 : NULL;
-		for (; j < j1 && (j % KNN_VW); j++)
-			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
-		for (; j + KNN_VW <= j1; j += KNN_VW) {
-			unsigned m = knn_mask16(c + j, tr, tc ? tc + j : NULL);
-			while (m) {
-				int t = j + knn_lowbit(m);
-				m &= m - 1;
-				knn_take(c[t], gi, c0 + t, &tr, ha, hb);
-			}
-		}
-		for (; j < j1; j++)
-			knn_take(c[j], gi, c0 + j, &tr, ha, hb);
+#ifdef KNN_HAVE_AVX2
+	if (__builtin_cpu_supports("avx2")) {
+		select_avx2(C, ldc, r0, i0, i1, c0, j0, j1, ha, hb, self);
+		return;
 	}
+#endif
+	select_base(C, ldc, r0, i0, i1, c0, j0, j1, ha, hb, self);
 }

@@ -8,12 +8,14 @@
  * Each row keeps a threshold (a proven lower bound of its k-th best) so the
  * pass is a vectorised comparison that almost never branches: a product
  * enters the slow path only when it reaches the row's or the column's
- * threshold. Within one dictionary that pass runs on a helper thread, one
- * block behind the products, so selection overlaps the next sgemm call;
- * across two sets (exact_cross_run) every thread runs its own products on
- * cache-sized tiles and selects from each at once. Within one
- * dictionary only blocks J >= I are computed and a product updates both
- * its row's and its column's candidates, so half the flops suffice.
+ * threshold. Every thread runs its own one-threaded products on
+ * cache-sized tiles and selects from each at once, while it is hot
+ * (exact_cross_run, across two sets and within one); within one set, when
+ * the per-thread column-side candidates would not fit, the pass runs on a
+ * helper thread one block behind OpenBLAS's threaded products instead
+ * (exact_run). Within one dictionary only tiles at or right of the
+ * diagonal are computed and a product updates both its row's and its
+ * column's candidates, so half the flops suffice.
  */
 #include "geom/knn_int.h"
 
@@ -236,19 +238,6 @@ static void exact_run(const float *A, int64_t na, const float *B, int64_t nb, in
 	free(C[1]);
 }
 
-int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
-		   knn_result *out)
-{
-	knn_result_init(out, n, k);
-	if (n <= 1 || k <= 0)
-		return 0;
-	knn_cands h;
-	knn_cands_init(&h, out, 4);
-	exact_run(X, n, X, n, d, 1, o, &h, &h);
-	knn_cands_finish(&h);
-	return 0;
-}
-
 /*
  * The exact search across two sets, split over threads: the rows of A are
  * cut into tiles of R rows x W columns small enough to stay in the core's
@@ -272,7 +261,8 @@ typedef struct {
 	int64_t na, nb;         /* their rows */
 	int d;                  /* width */
 	int64_t R, W;           /* tile shape */
-	knn_cands *ha, *hb;     /* shared candidates (hb may be NULL) */
+	knn_cands *ha, *hb;     /* shared candidates (hb may be NULL, or ha when self) */
+	int self;               /* one set: only tiles at or right of the diagonal */
 	int64_t next;           /* next row block to take (atomic) */
 	int64_t done_blocks;    /* row blocks finished (atomic, for progress) */
 	const knn_opts *o;      /* progress callback, called by the first thread */
@@ -299,11 +289,11 @@ static void *xthread_main(void *p)
 			break;
 		int64_t r0 = b * sh->R;
 		int bi = (int)(sh->na - r0 < sh->R ? sh->na - r0 : sh->R);
-		for (int64_t c0 = 0; c0 < sh->nb; c0 += sh->W) {
+		for (int64_t c0 = sh->self ? r0 : 0; c0 < sh->nb; c0 += sh->W) {
 			int bj = (int)(sh->nb - c0 < sh->W ? sh->nb - c0 : sh->W);
 			blas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bi, bj, sh->d, 1.0f,
 				 sh->A + r0 * sh->d, sh->d, sh->B + c0 * sh->d, sh->d, 0.0f, C, bj);
-			knn_select_part(C, bj, r0, 0, bi, c0, 0, bj, &t->a, sh->hb ? &t->b : NULL, 0);
+			knn_select_part(C, bj, r0, 0, bi, c0, 0, bj, &t->a, sh->hb ? &t->b : NULL, sh->self);
 		}
 		int64_t done = __atomic_add_fetch(&sh->done_blocks, 1, __ATOMIC_RELAXED);
 		if (t->first && sh->o && sh->o->progress)
@@ -333,45 +323,57 @@ static void cands_private(knn_cands *v, const knn_cands *h, int64_t n)
 	memcpy(v->thr, h->thr, (size_t)n * sizeof *v->thr);
 }
 
-static void exact_cross_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
-			    const knn_opts *o, knn_cands *ha, knn_cands *hb)
+/* Threads the tiled search may use: each thread but the first keeps its own
+ * side b candidates (every thread when self, since then side b rows are
+ * side a rows of other threads' blocks), at most KNN_PRIVATE_MAX bytes of
+ * them in all; 0 when even one private copy does not fit. */
+static int tiled_threads(const knn_opts *o, int64_t nblk, int64_t nb, const knn_cands *hb, int self)
 {
-	xshare sh = {.A = A, .B = B, .na = na, .nb = nb, .d = d, .ha = ha, .hb = hb, .o = o};
-	sh.R = o && o->block > 0 ? o->block : KNN_TILE_R;
-	sh.W = o && o->block > 0 ? 4 * (int64_t)o->block : KNN_TILE_W;
-	if (sh.R > na)
-		sh.R = na;
-	if (sh.W > nb)
-		sh.W = nb;
-	/* starting thresholds, from OpenBLAS's own threads */
-	int64_t sr = 262144;
-	float *S = xmalloc((size_t)sr * sizeof *S);
-	seed_thresholds(A, na, B, nb, d, 0, ha, S, sr / (16 * ha->k));
-	if (hb)
-		seed_thresholds(B, nb, A, na, d, 0, hb, S, sr / (16 * hb->k));
-	free(S);
 	int nt = o && o->threads > 0 ? o->threads : fs_blas_threads();
-	int64_t nblk = (na + sh.R - 1) / sh.R;
 	if (nt > nblk)
 		nt = (int)nblk;
 	if (nt > KNN_MAX_THREADS)
 		nt = KNN_MAX_THREADS;
-	/* every thread but the first keeps its own side b candidates: at
-	 * most KNN_PRIVATE_MAX bytes of them in all */
 	if (hb) {
 		double per = (double)nb * hb->cap * (sizeof(float) + sizeof(int32_t)) + (double)nb * 8;
-		double most = 1 + (double)KNN_PRIVATE_MAX / per;
+		double most = (self ? 0 : 1) + (double)KNN_PRIVATE_MAX / per;
 		if (nt > most)
 			nt = (int)most;
 	}
-	if (nt < 1)
-		nt = 1;
+	return nt < 1 && !self ? 1 : nt;
+}
+
+/* Tiles of R x W for a search of these sides (o->block overrides). */
+static void tile_shape(xshare *sh, const knn_opts *o)
+{
+	sh->R = o && o->block > 0 ? o->block : KNN_TILE_R;
+	sh->W = o && o->block > 0 ? 4 * (int64_t)o->block : KNN_TILE_W;
+	if (sh->R > sh->na)
+		sh->R = sh->na;
+	if (sh->W > sh->nb)
+		sh->W = sh->nb;
+}
+
+static void exact_cross_run(const float *A, int64_t na, const float *B, int64_t nb, int d,
+			    const knn_opts *o, knn_cands *ha, knn_cands *hb, int self)
+{
+	xshare sh = {.A = A, .B = B, .na = na, .nb = nb, .d = d, .ha = ha, .hb = hb, .self = self, .o = o};
+	tile_shape(&sh, o);
+	/* starting thresholds, from OpenBLAS's own threads */
+	int64_t sr = 262144;
+	float *S = xmalloc((size_t)sr * sizeof *S);
+	seed_thresholds(A, na, B, nb, d, self, ha, S, sr / (16 * ha->k));
+	if (hb && !self)
+		seed_thresholds(B, nb, A, na, d, 0, hb, S, sr / (16 * hb->k));
+	free(S);
+	int64_t nblk = (na + sh.R - 1) / sh.R;
+	int nt = tiled_threads(o, nblk, nb, hb, self);
 	xthread *t = xcalloc((size_t)nt, sizeof *t);
 	for (int i = 0; i < nt; i++) {
 		t[i].sh = &sh;
 		t[i].first = i == 0;
 		cands_view(&t[i].a, ha);
-		if (hb && i == 0)
+		if (hb && i == 0 && !self)
 			cands_view(&t[i].b, hb);
 		else if (hb) {
 			cands_private(&t[i].b, hb, nb);
@@ -416,6 +418,32 @@ static void exact_cross_run(const float *A, int64_t na, const float *B, int64_t 
 	free(t);
 }
 
+/*
+ * Within one set: the tiled search when every thread's private side b
+ * candidates fit (each thread runs its own products and selects from each
+ * tile while it is hot, with no third thread competing for the cores),
+ * else the pipelined one (OpenBLAS threads the products, a helper selects).
+ * Row blocks are taken in order, so the long ones (left of the diagonal,
+ * the most columns) go first and the short ones even out the end.
+ */
+int knn_exact_self(const float *X, int64_t n, int d, int k, const knn_opts *o,
+		   knn_result *out)
+{
+	knn_result_init(out, n, k);
+	if (n <= 1 || k <= 0)
+		return 0;
+	knn_cands h;
+	knn_cands_init(&h, out, 4);
+	xshare sh = {.na = n, .nb = n};
+	tile_shape(&sh, o);
+	if (tiled_threads(o, (n + sh.R - 1) / sh.R, n, &h, 1) >= 1)
+		exact_cross_run(X, n, X, n, d, o, &h, &h, 1);
+	else
+		exact_run(X, n, X, n, d, 1, o, &h, &h);
+	knn_cands_finish(&h);
+	return 0;
+}
+
 int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int d,
 		    int k, const knn_opts *o, knn_result *ab, knn_result *ba)
 {
@@ -428,7 +456,7 @@ int knn_exact_cross(const float *A, int64_t na, const float *B, int64_t nb, int 
 	knn_cands_init(&ha, ab, 4);
 	if (ba)
 		knn_cands_init(&hb, ba, 4);
-	exact_cross_run(A, na, B, nb, d, o, &ha, ba ? &hb : NULL);
+	exact_cross_run(A, na, B, nb, d, o, &ha, ba ? &hb : NULL, 0);
 	knn_cands_finish(&ha);
 	if (ba)
 		knn_cands_finish(&hb);
