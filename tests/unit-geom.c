@@ -131,6 +131,11 @@ static void test_exact(void)
 	knn_exact_self(X, n, d, k, NULL, &r);
 	CHECK(check_exact(&r, X, X, n, d, 1, 1e-5), "knn exact self matches brute force (one block)");
 	knn_result_free(&r);
+	/* too little room for per-thread candidates: the pipelined search */
+	knn_opts op = {.block = 32, .private_max = 1};
+	knn_exact_self(X, n, d, k, &op, &r);
+	CHECK(check_exact(&r, X, X, n, d, 1, 1e-5), "knn exact self matches brute force (pipelined, blocks of 32)");
+	knn_result_free(&r);
 
 	/* fewer rows than k: padded, self excluded */
 	knn_exact_self(X, 5, d, k, NULL, &r);
@@ -359,6 +364,11 @@ static void test_shapes(void)
 		float *Y = knn_normalize(W2, nb, d, NULL);
 		knn_result r, ab, ba;
 		knn_exact_self(X, n, d, k, &o, &r);
+		bad_self += !check_exact(&r, X, X, n, d, 1, 1e-5);
+		knn_result_free(&r);
+		knn_opts op = o;
+		op.private_max = 1; /* the pipelined search */
+		knn_exact_self(X, n, d, k, &op, &r);
 		bad_self += !check_exact(&r, X, X, n, d, 1, 1e-5);
 		knn_exact_cross(X, n, Y, nb, d, k, &o, &ab, &ba);
 		bad_cross += !check_exact(&ab, X, Y, nb, d, 0, 1e-5) || !check_exact(&ba, Y, X, n, d, 0, 1e-5);

@@ -33,6 +33,9 @@ typedef struct {
 	knn_progress_fn progress;   /* called now and then, may be NULL */
 	void *progress_arg;         /* passed to progress */
 	int threads;                /* threads of a cross search, 0 = OpenBLAS's count */
+	double private_max;         /* bytes of per-thread candidates the tiled search may
+				       keep, 0 = default (512 MiB); beyond it a search
+				       within one set runs pipelined (tests force it) */
 } knn_opts;
 
 /* Approximate (IVF) parameters; zeros pick defaults from the size. */

@@ -326,7 +326,7 @@ static void cands_private(knn_cands *v, const knn_cands *h, int64_t n)
 /* Threads the tiled search may use: each thread but the first keeps its own
  * side b candidates (every thread when self, since then side b rows are
  * side a rows of other threads' blocks), at most KNN_PRIVATE_MAX bytes of
- * them in all; 0 when even one private copy does not fit. */
+ * them in all (o->private_max overrides); 0 when even one private copy does not fit. */
 static int tiled_threads(const knn_opts *o, int64_t nblk, int64_t nb, const knn_cands *hb, int self)
 {
 	int nt = o && o->threads > 0 ? o->threads : fs_blas_threads();
@@ -336,7 +336,8 @@ static int tiled_threads(const knn_opts *o, int64_t nblk, int64_t nb, const knn_
 		nt = KNN_MAX_THREADS;
 	if (hb) {
 		double per = (double)nb * hb->cap * (sizeof(float) + sizeof(int32_t)) + (double)nb * 8;
-		double most = (self ? 0 : 1) + (double)KNN_PRIVATE_MAX / per;
+		double cap = o && o->private_max > 0 ? o->private_max : KNN_PRIVATE_MAX;
+		double most = (self ? 0 : 1) + cap / per;
 		if (nt > most)
 			nt = (int)most;
 	}
