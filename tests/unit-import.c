@@ -757,6 +757,15 @@ int main(void)
 		perror("mkdtemp");
 		return 1;
 	}
+	{
+		/* build --from's help is made from IMP_READERS' names at compile
+		 * time: they must be the readers' own */
+		char want[300];
+		snprintf(want, sizeof want, "%s, auto", import_format_list());
+		CHECK(!strcmp(IMP_FORMAT_NAMES, want), "format names in help are the readers' names");
+		for (int f = 1; strcmp(import_format_name(f), "unknown") != 0; f++)
+			CHECK(import_format_parse(import_format_name(f)) == f, "format name parses back");
+	}
 	test_npy();
 	test_safetensors();
 	test_mutations();

@@ -38,7 +38,7 @@
 	X(B_VOCAB, "vocab", 0, OPT_STR, "FILE", 0, 0, "token per line (C escapes), or tokenizer.json when importing") \
 	X(B_KNN, "neighbours", 0, OPT_INT, "K", 0, 10000, "nearest neighbours kept per feature (32)") \
 	X(B_KNN_ACROSS, "neighbours-across", 0, OPT_INT, "K", 0, 10000, "of them, in every other dictionary (as --neighbours; 0: none, computed from the decoders)") \
-	X(B_FROM, "from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: saelens, neuronpedia, saedashboard, sae_vis, delphi, openai, auto") \
+	X(B_FROM, "from", 0, OPT_STR, "FORMAT", 0, 0, "import other tools' files: " IMP_FORMAT_NAMES) \
 	X(B_TOKENS, "tokens", 0, OPT_STR, "MODE", 0, 0, "importing: token spelling auto, plain, bytelevel or sentencepiece") \
 	X(B_PROGRESS, "progress", 0, OPT_FLAG, NULL, 0, 0, "progress on stderr (default when it is a terminal)") \
 	X(B_NOPROGRESS, "no-progress", 0, OPT_FLAG, NULL, 0, 0, "no progress") \

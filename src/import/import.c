@@ -1,6 +1,6 @@
 /*
  * import.c: the importers' front door: the reader table (IMP_READERS in
- * import_int.h), names and aliases, detection of an input's format by its
+ * import.h), names and aliases, detection of an input's format by its
  * content and shape, the dispatch of one input to its reader, the
  * geometry step over every input's decoders, and the `featscope build`
  * form that imports. The readers (read_*.c) and the toolkit they share
@@ -18,7 +18,7 @@
 #include "core/util.h"
 #include "geom/geom.h"
 
-#define IMP_ENTRY(n) &imp_reader_##n,
+#define IMP_ENTRY(n, name) &imp_reader_##n,
 static const imp_reader *const readers[] = {IMP_READERS(IMP_ENTRY)};
 #undef IMP_ENTRY
 #define N_READERS ((int)(sizeof readers / sizeof readers[0]))

@@ -16,8 +16,15 @@
 #include "index/index.h"
 #include "tok/tokens.h"
 
-/* Formats are numbered 1..n in the order of the reader table
- * (src/import/import_int.h, IMP_READERS); 0 is none. */
+/* The importers, in detection order: one X(NAME, "name") per
+ * src/import/read_NAME.c (whose reader is imp_reader_NAME, named "name").
+ * Formats are numbered 1..n in this order; 0 is none. IMP_FORMAT_NAMES
+ * is the list as one string, for help text. */
+#define IMP_READERS(X)                                                                  \
+	X(saelens, "saelens") X(neuronpedia, "neuronpedia") X(saedashboard, "saedashboard") \
+	X(saevis, "sae_vis") X(delphi, "delphi") X(openai, "openai")
+#define IMP_NAME_ITEM(n, name) name ", "
+#define IMP_FORMAT_NAMES IMP_READERS(IMP_NAME_ITEM) "auto"
 #define IMPORT_NONE 0
 
 /* Decoders the readers found (SAELens), kept for the geometry step, which

@@ -5,7 +5,7 @@
  * IMP_READERS below. Then the toolkit every reader shares (toolkit.c), the
  * rows Neuronpedia and SAEDashboard share (np_rows.c) and the streaming
  * JSON scanner (json_scan.c). Adding a format touches three places: its
- * read_NAME.c, the IMP_READERS line here and src/import/import.am.
+ * read_NAME.c, its IMP_READERS line in import.h and src/import/import.am.
  */
 #ifndef FS_IMPORT_INT_H
 #define FS_IMPORT_INT_H
@@ -62,10 +62,9 @@ typedef struct {
 	int (*read)(imp_state *st, const char *path); /* read it (0, or -1 with err) */
 } imp_reader;
 
-/* The table, in detection order: one X(name) per read_NAME.c, whose
- * reader is imp_reader_NAME. */
-#define IMP_READERS(X) X(saelens) X(neuronpedia) X(saedashboard) X(saevis) X(delphi) X(openai)
-#define IMP_DECLARE(n) extern const imp_reader imp_reader_##n;
+/* The table (IMP_READERS, in import.h): each reader is imp_reader_NAME,
+ * defined in read_NAME.c. */
+#define IMP_DECLARE(n, name) extern const imp_reader imp_reader_##n;
 IMP_READERS(IMP_DECLARE)
 #undef IMP_DECLARE
 
