@@ -228,15 +228,6 @@ int saelens_cfg_parse(const char *name, const char *text, size_t len, saelens_cf
 	return cfg_parse(name, text, len, c, 0, err, errlen);
 }
 
-static void shape_str(const int64_t *s, int nd, char *buf, size_t len)
-{
-	size_t at = (size_t)snprintf(buf, len, "[");
-	for (int i = 0; i < nd && at < len; i++)
-		at += (size_t)snprintf(buf + at, len - at, i ? ", %lld" : "%lld", (long long)s[i]);
-	if (at < len)
-		snprintf(buf + at, len - at, "]");
-}
-
 void saelens_free(saelens_sae *s)
 {
 	free(s->dir);
@@ -299,7 +290,7 @@ static float *get_t(const wsrc *w, const char *name, int64_t d0, int64_t d1, int
 		want[0] = d1, want[1] = d0;
 	int wn = d1 < 0 ? 1 : 2;
 	char ws[64], gs[96];
-	shape_str(want, wn, ws, sizeof ws);
+	tensor_shape_str(want, wn, ws, sizeof ws);
 	if (!src_has(w, name)) {
 		if (!optional)
 			fs_seterr(err, errlen, "%s: %s: missing (expected %s)", w->path, name, ws);
@@ -336,7 +327,7 @@ static float *get_t(const wsrc *w, const char *name, int64_t d0, int64_t d1, int
 		if (transposed == 1 && wn == 2 && ndim == 2 && shape[0] == d1 && shape[1] == d0)
 			flip = 1;
 		else {
-			shape_str(shape, ndim, gs, sizeof gs);
+			tensor_shape_str(shape, ndim, gs, sizeof gs);
 			fs_seterr(err, errlen, "%s: %s: shape %s, expected %s", w->path, name, gs, ws);
 			tensor_free(&t);
 			return NULL;

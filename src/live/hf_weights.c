@@ -411,15 +411,6 @@ void hf_matmul(const hf_mat *m, const float *X, int R, float *Y, int acc, float 
 
 /* ---------------------------------------------------------------- lookup */
 
-static void shape_str(const int64_t *s, int nd, char *buf, size_t len)
-{
-	size_t at = (size_t)snprintf(buf, len, "[");
-	for (int i = 0; i < nd && at < len; i++)
-		at += (size_t)snprintf(buf + at, len - at, i ? ", %lld" : "%lld", (long long)s[i]);
-	if (at < len)
-		snprintf(buf + at, len - at, "]");
-}
-
 /* Find, check dtype and shape. */
 static int find(hf_weights *w, const char *name, int64_t d0, int64_t d1, fs_st_info *in, fs_st_file **fp,
 		char *err, size_t errlen)
@@ -427,7 +418,7 @@ static int find(hf_weights *w, const char *name, int64_t d0, int64_t d1, fs_st_i
 	int64_t want[2] = {d0, d1};
 	int wn = d1 < 0 ? 1 : 2;
 	char ws[64], gs[96];
-	shape_str(want, wn, ws, sizeof ws);
+	tensor_shape_str(want, wn, ws, sizeof ws);
 	fs_st_file *f = shard_of(w, name);
 	if (!f || !hfw_has(w, name)) {
 		if (w->map && !f)
@@ -441,7 +432,7 @@ static int find(hf_weights *w, const char *name, int64_t d0, int64_t d1, fs_st_i
 		return fs_seterr(err, errlen, "%s: %s: dtype %s, expected F32, F16 or BF16", tensor_st_path(f), name,
 				 tensor_dtype_name(in->dtype));
 	if (in->ndim != wn || in->shape[0] != d0 || (wn == 2 && in->shape[1] != d1)) {
-		shape_str(in->shape, in->ndim, gs, sizeof gs);
+		tensor_shape_str(in->shape, in->ndim, gs, sizeof gs);
 		return fs_seterr(err, errlen, "%s: %s: shape %s, expected %s (config.json)", tensor_st_path(f), name, gs,
 				 ws);
 	}

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -54,6 +55,15 @@ const char *tensor_dtype_name(int dtype)
 		if (dtypes[i].code == dtype)
 			return dtypes[i].st;
 	return "?";
+}
+
+void tensor_shape_str(const int64_t *shape, int nd, char *buf, size_t len)
+{
+	size_t at = (size_t)snprintf(buf, len, "[");
+	for (int i = 0; i < nd && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, i ? ", %lld" : "%lld", (long long)shape[i]);
+	if (at < len)
+		snprintf(buf + at, len - at, "]");
 }
 
 static int is_float_dtype(int dtype)

@@ -38,6 +38,8 @@ enum {
 };
 int tensor_dtype_size(int dtype);          /* bytes per element, 0 unknown */
 const char *tensor_dtype_name(int dtype);  /* "F32", "U16", ... */
+/* A shape as messages write it, "[2304, 16384]", into buf. */
+void tensor_shape_str(const int64_t *shape, int nd, char *buf, size_t len);
 /* Element i of raw little-endian data of type dtype, converted. */
 float tensor_get_f32(int dtype, const uint8_t *data, size_t i);
 int64_t tensor_get_i64(int dtype, const uint8_t *data, size_t i);
