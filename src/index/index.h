@@ -178,6 +178,9 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+/* The same count, stopping after cap + 1 rows: a filter that matches many
+ * rows is not counted to the end (the list as you type). */
+int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int64_t cap);
 /* The user's own labels and tags of n features (from the notes database;
  * kept in a TEMP table of this connection, the index file is not
  * written): from then on the filter of the functions here also matches

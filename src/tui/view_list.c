@@ -154,17 +154,26 @@ static void list_extend(list_pane *p, int dir, int n, int max)
 	}
 }
 
-static void list_recount(list_pane *p)
+/* While the filter is typed, the list counts at most this many rows: a
+ * filter that matches more is counted to the end once, when it is
+ * entered, not at every keystroke. */
+enum { LIST_TYPING_CAP = 10000 };
+
+static void list_recount_upto(list_pane *p, int64_t cap)
 {
 	list_cache_drop(p);
 	p->roff = 0;
 	if (!p->filter[0] && index_n_saes(p->file->ix) == 1)
 		p->nrows = index_n_features(p->file->ix); /* kept in meta: no count(*) */
+	else if (cap > 0)
+		p->nrows = index_feature_count_upto(p->file->ix, p->sae, p->filter, cap);
 	else
 		p->nrows = index_feature_count(p->file->ix, p->sae, p->filter);
 	if (p->nrows < 0)
 		p->nrows = 0;
 }
+
+static void list_recount(list_pane *p) { list_recount_upto(p, 0); }
 
 /* The pane's dictionary as the switcher names it ("all" for every one of its file). */
 static const char *list_sae_name(const list_pane *p, char *buf, size_t len)
@@ -333,17 +342,22 @@ static int64_t list_selected(view *v)
 	return f ? f->id : 0;
 }
 
-/* Filter-as-you-type callback. */
-static void list_filter_change(const char *text, void *ctx)
+/* The filter set to text: counted to the end (cap 0) or, as it is typed,
+ * up to cap rows (the first page shows; the count says cap+1). */
+static void list_filter_set(view *v, const char *text, int64_t cap)
 {
-	view *v = ctx;
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
 	snprintf(p->filter, sizeof p->filter, "%s", text);
-	list_recount(p);
+	list_recount_upto(p, cap);
 	p->cur = p->top = 0;
 	list_load(v);
 }
+
+static void list_filter_change(const char *text, void *ctx) { list_filter_set(ctx, text, 0); }
+
+/* Filter-as-you-type callback. */
+static void list_filter_typed(const char *text, void *ctx) { list_filter_set(ctx, text, LIST_TYPING_CAP); }
 
 /* Pane q takes the switcher's next dictionary after p's (tui_next_dict:
  * every dictionary of every open file, and each file's "all"); the
@@ -538,7 +552,7 @@ static int list_key(view *v, int act, int key)
 	case ACT_FILTER: {
 		char old[256];
 		snprintf(old, sizeof old, "%s", p->filter);
-		s = prompt_read("filter: ", p->filter, NULL, list_filter_change, v);
+		s = prompt_read("filter: ", p->filter, NULL, list_filter_typed, v);
 		if (!s)
 			list_filter_change(old, v);
 		else
