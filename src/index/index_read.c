@@ -366,6 +366,40 @@ int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int6
 	return n;
 }
 
+int64_t index_feature_count_ids(fs_index *ix, int sae, const char *filter, int64_t lo, int64_t hi)
+{
+	int filt = index_filter_kind(ix, filter);
+	/* +sae: the rows are read by id range, not through an index on sae */
+	char *sql = xasprintf("SELECT count(*) FROM features WHERE id >= ?12 AND id < ?13 AND %s %s %s",
+			      sae == 0 ? "(?1 = 0)" : "+sae = ?1", filt ? "AND" : "",
+			      filt ? index_filter_sql(ix, filt) : "");
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt)
+			index_filter_bind(s, filter, filt);
+		sqlite3_bind_int64(s, 12, lo);
+		sqlite3_bind_int64(s, 13, hi);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	free(sql);
+	return n;
+}
+
+int64_t index_feature_id_end(fs_index *ix)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT max(id) FROM features", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		n = sqlite3_column_int64(s, 0) + 1;
+	sqlite3_finalize(s);
+	return n;
+}
+
 int index_logits(fs_index *ix, int64_t fid, int sign, fs_logit **out)
 {
 	*out = NULL;

@@ -329,9 +329,9 @@ void index_close(fs_index *ix)
 	sqlite3_stmt **pg = &ix->page[0][0][0][0];
 	for (size_t i = 0; i < sizeof ix->page / sizeof *pg; i++)
 		sqlite3_finalize(pg[i]);
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			sqlite3_finalize(ix->count[i][j]);
+	sqlite3_stmt **ct = &ix->count[0][0];
+	for (size_t i = 0; i < sizeof ix->count / sizeof *ct; i++)
+		sqlite3_finalize(ct[i]);
 	sqlite3_finalize(ix->rank_st);
 	sqlite3_close(ix->db);
 	for (int i = 0; i < ix->n_meta; i++) {
