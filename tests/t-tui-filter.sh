@@ -1,7 +1,7 @@
 #!/bin/sh
 # t-tui-filter.sh: the list's filter on an index of 12,000 features, with
 # its label_tri trigram table and on a copy without it (an older index):
-# the number of rows the list says (counted in idle steps past 10,000),
+# the number of rows the list says (past 200, counted in idle steps),
 # and G then Enter opening the last of them, against the sqlite3 shell's
 # own count and last row (instr over lower(): ASCII case folded, as the
 # filter's LIKE does).
@@ -30,5 +30,5 @@ for q in near 'NEAR r' 'r 1' 'ity 1' '1'; do
 	check_eq "filter '$q'" "$want" "$(run "new-$q" "$IX" "$q")"
 	check_eq "filter '$q', no label_tri" "$want" "$(run "old-$q" "$TMP/old.sqlite" "$q")"
 done
-# 'near' matches every feature: counted past 10,000 in idle steps
+# 'near' matches every feature: counted past 200 in idle steps
 check_eq filter-counted-past-cap "12000 11999" "$(run all "$IX" near)"

@@ -178,8 +178,9 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
-/* The same count, stopping after cap + 1 rows: a filter that matches many
- * rows is not counted to the end (the list as you type). */
+/* The same count, stopping after cap + 1 rows where the filter scans the
+ * labels (a filter read through the label trigrams is counted to the end:
+ * it has few candidates): the list as you type. */
 int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int64_t cap);
 /* The same count among feature ids lo..hi-1 only (a count taken in steps:
  * the ids from 1 to index_feature_id_end), or -1. */

@@ -348,7 +348,7 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int64_t cap)
 {
 	int filt = index_filter_kind(ix, filter);
-	if (!filt)
+	if (filt != 1) /* no filter, or few candidates: counted to the end */
 		return index_feature_count(ix, sae, filter);
 	char *sql = xasprintf("SELECT count(*) FROM (SELECT 1 FROM features WHERE %s AND %s LIMIT ?11)",
 			      index_filter_where(sae == 0, filt), index_filter_sql(ix, filt));

@@ -57,7 +57,7 @@ const char index_schema_sql[] =
 	"CREATE VIRTUAL TABLE label_fts USING fts5(label, content='features',"
 	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n"
 	"CREATE VIRTUAL TABLE label_tri USING fts5(label, content='', tokenize='trigram',"
-	" detail=none, columnsize=0);\n"
+	" columnsize=0);\n"
 	"CREATE TABLE feature_tables(feature INTEGER NOT NULL, kind TEXT NOT NULL,"
 	" rank INTEGER NOT NULL, other INTEGER NOT NULL, value REAL NOT NULL, aux REAL,"
 	" PRIMARY KEY(feature, kind, rank)) WITHOUT ROWID;\n"

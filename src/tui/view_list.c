@@ -161,10 +161,10 @@ static void list_extend(list_pane *p, int dir, int n, int max)
 	}
 }
 
-/* While the filter is typed, the list counts at most this many rows: a
- * filter that matches more is counted to the end once, when it is
- * entered, not at every keystroke. */
-enum { LIST_TYPING_CAP = 10000 };
+/* While the filter is typed, the list counts at most this many rows (a
+ * scan that finds them stops there): a filter that matches more is
+ * counted to the end once it is entered, in idle steps. */
+enum { LIST_TYPING_CAP = 200 };
 
 static void list_recount_upto(list_pane *p, int64_t cap)
 {
@@ -363,14 +363,15 @@ static void list_filter_set(view *v, const char *text, int64_t cap)
 }
 
 /* The filter set: up to LIST_TYPING_CAP rows counted now, any more in
- * idle steps (list_count_step). */
+ * idle steps (list_count_step); one read through the trigrams is counted
+ * now, to the end. */
 static void list_filter_change(const char *text, void *ctx)
 {
 	view *v = ctx;
 	list_filter_set(v, text, LIST_TYPING_CAP);
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
-	if (p->filter[0] && p->nrows > LIST_TYPING_CAP) {
+	if (p->filter[0] && p->nrows == LIST_TYPING_CAP + 1) {
 		p->count_at = 1;
 		p->count_end = index_feature_id_end(p->file->ix);
 		p->count_acc = 0;
