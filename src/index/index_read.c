@@ -350,7 +350,9 @@ int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int6
 	int filt = index_filter_kind(ix, filter);
 	if (filt != 1) /* no filter, or few candidates: counted to the end */
 		return index_feature_count(ix, sae, filter);
-	char *sql = xasprintf("SELECT count(*) FROM (SELECT 1 FROM features WHERE %s AND %s LIMIT ?11)",
+	/* in id order, not through an index in label order, where the
+	 * matches of a filter cluster after all the labels sorted before them */
+	char *sql = xasprintf("SELECT count(*) FROM (SELECT 1 FROM features NOT INDEXED WHERE %s AND %s LIMIT ?11)",
 			      index_filter_where(sae == 0, filt), index_filter_sql(ix, filt));
 	sqlite3_stmt *s = NULL;
 	int64_t n = -1;
