@@ -8,6 +8,7 @@
  */
 #include "tui/draw.h"
 #include "index/index.h"
+#include "index/index_int.h"
 #include "core/util.h"
 #include "tui/keymap.h"
 #include "tui/prompt.h"
@@ -454,6 +455,100 @@ static void test_token_readable(void)
 	CHECK(strcmp(d, "-") == 0, "density-unknown");
 }
 
+/* The list's filter through the label_tri trigrams gives exactly the rows
+ * of a plain substring test, checked against the sqlite3 shell's instr()
+ * over lower() (which folds ASCII letters only, as LIKE does). */
+static void test_filter_ref(void)
+{
+	char dir[] = "/tmp/unit-tui.XXXXXX";
+	if (!mkdtemp(dir)) {
+		CHECK(0, "filter-tmpdir");
+		return;
+	}
+	char *path = xasprintf("%s/filter.sqlite", dir), err[256];
+	fs_writer *w = index_writer_create(path, err, sizeof err);
+	CHECK(w != NULL, "filter-writer");
+	if (!w)
+		return;
+	static const char *labels[] = {
+		"Golden Gate Bridge", "golden gate", "GOLDEN", "\xc3\x89" "cole normale", "\xc3\xa9" "cole",
+		"\xc3\x89" "COLE", "Kelvin \xe2\x84\xaa", "kkk", "100% sure", "100 percent", "a_b c", "axb c",
+		"back\\slash", "quote \"here\"", "\xe6\x9d\xb1\xe4\xba\xac (Tokyo)", "\xe6\x9d\xb1\xe4\xba\xac tower",
+		"", "river 12", "12 rivers", "\xc5\x9e\xc5\x9e\xc5\x9e", "\xc5\x9f\xc5\x9f\xc5\x9f", "gattaca",
+		"GATTACA", "\xc3\x9ftra\xc3\x9f" "e", "STRASSE", "ab'cd", "line\nbreak"};
+	enum { NL = sizeof labels / sizeof labels[0] };
+	fs_sae sa = {0, (char *)"a", (char *)"", (char *)"", -1, 0, 2 * NL, (char *)"native"};
+	int ida = index_writer_add_sae(w, &sa);
+	for (int i = 0; i < 2 * NL; i++) {
+		fs_feature f;
+		memset(&f, 0, sizeof f);
+		f.sae = ida;
+		f.idx = (i * 5) % (2 * NL);
+		f.label = (char *)labels[i % NL];
+		f.label_source = (char *)"test";
+		index_writer_add_feature(w, &f);
+	}
+	CHECK(index_writer_finish(w, err, sizeof err) == 0, "filter-index-built");
+	fs_index *ix = index_open(path, err, sizeof err);
+	CHECK(ix != NULL, "filter-open");
+	if (!ix)
+		return;
+	CHECK(index_filter_kind(ix, "gate") == 2, "filter-uses-trigrams");
+	CHECK(index_filter_kind(ix, "ga") == 1, "filter-short-scans");
+	static const char *filters[] = {
+		"gate", "GATE", "golden gate b", "\xc3\xa9" "cole", "\xc3\x89" "COLE", "cole", "COLE n", "k", "kk", "kkk",
+		"\xe2\x84\xaa", "vin \xe2\x84\xaa", "100%", "0% s", "a_b", "_b ", "\\sl", "\"here", "e \"h",
+		"\xe6\x9d\xb1\xe4\xba\xac", "\xe6\x9d\xb1\xe4\xba\xac (", "\xe4\xba\xac to", "12", "river 1", "12 r",
+		"\xc5\x9e\xc5\x9e", "\xc5\x9f\xc5\x9f\xc5\x9f", "gAtTaCa", "\xc3\x9ftra", "tra\xc3\x9f" "e", "strasse",
+		"zzz", "b'c", "3", "30", "e\nb", "ab'cd", "%%%", "___", "ate Bri", "olden gate bridg"};
+	enum { NF = sizeof filters / sizeof filters[0] };
+	int bad = 0, nonempty = 0;
+	for (int fi = 0; fi < NF; fi++) {
+		const char *flt = filters[fi];
+		/* the reference: ids in order from the sqlite3 shell */
+		fs_buf q = {0};
+		buf_printf(&q, "sqlite3 '%s' \"SELECT id FROM features WHERE instr(lower(label),"
+			   " lower(CAST(X'", path);
+		for (const unsigned char *p = (const unsigned char *)flt; *p; p++)
+			buf_printf(&q, "%02X", *p);
+		buf_adds(&q, "' AS TEXT))) > 0 OR CAST(idx AS TEXT) = CAST(X'");
+		for (const unsigned char *p = (const unsigned char *)flt; *p; p++)
+			buf_printf(&q, "%02X", *p);
+		buf_adds(&q, "' AS TEXT) ORDER BY idx\"");
+		FILE *f = popen(q.p, "r");
+		buf_free(&q);
+		int64_t want[4 * NL];
+		int nw = 0;
+		long long v;
+		while (f && nw < 4 * NL && fscanf(f, "%lld", &v) == 1)
+			want[nw++] = v;
+		if (!f || pclose(f) != 0) {
+			CHECK(0, "filter-sqlite3-shell");
+			break;
+		}
+		fs_feature page[4 * NL];
+		int n = index_feature_page(ix, ida, FS_SORT_ID, 0, flt, 0, 4 * NL, page);
+		int64_t cnt = index_feature_count(ix, ida, flt);
+		int same = n == nw && cnt == nw;
+		for (int i = 0; i < n; i++) {
+			if (same && page[i].id != want[i])
+				same = 0;
+			index_feature_free(&page[i]);
+		}
+		if (!same) {
+			printf("# filter '%s': %d rows (count %lld), the shell's %d\n", flt, n, (long long)cnt, nw);
+			bad++;
+		}
+		nonempty += nw > 0;
+	}
+	CHECK(bad == 0, "filter-same-as-substring-reference");
+	CHECK(nonempty >= NF - 4, "filter-reference-finds-rows");
+	index_close(ix);
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8"))
@@ -465,6 +560,7 @@ int main(void)
 	test_keymap();
 	test_view_info();
 	test_paging();
+	test_filter_ref();
 	test_token_readable();
 	TEST_END();
 }

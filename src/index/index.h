@@ -178,6 +178,15 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit,
 		       fs_feature *out);
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter);
+/* The same count, stopping after cap + 1 rows where the filter scans the
+ * labels (a filter read through the label trigrams is counted to the end:
+ * it has few candidates): the list as you type. */
+int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int64_t cap);
+/* The same count among feature ids lo..hi-1 only (a count taken in steps:
+ * the ids from 1 to index_feature_id_end), or -1. */
+int64_t index_feature_count_ids(fs_index *ix, int sae, const char *filter, int64_t lo, int64_t hi);
+/* One past the largest feature id (1 when there is none). */
+int64_t index_feature_id_end(fs_index *ix);
 /* The user's own labels and tags of n features (from the notes database;
  * kept in a TEMP table of this connection, the index file is not
  * written): from then on the filter of the functions here also matches

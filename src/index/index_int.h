@@ -46,8 +46,8 @@ extern const char *const index_reader_sql[R_COUNT];
 struct fs_index {
 	sqlite3 *db;                /* read-only connection */
 	sqlite3_stmt *st[R_COUNT];  /* fixed statements, prepared on first use */
-	sqlite3_stmt *page[2][5][2][2]; /* feature paging: [all saes][sort][desc][filtered] */
-	sqlite3_stmt *count[2][2];  /* feature counts: [all saes][filtered] */
+	sqlite3_stmt *page[2][5][2][3]; /* feature paging: [all saes][sort][desc][filter kind] */
+	sqlite3_stmt *count[2][3];  /* feature counts: [all saes][filter kind] */
 	char *path;                 /* as opened */
 	char **meta_k, **meta_v;    /* meta table */
 	int n_meta;                 /* entries in it */
@@ -58,6 +58,10 @@ struct fs_index {
 	int has_ranks;              /* feature_ranks table: 1 yes, 0 no (an
 				       index built before it), -1 unknown */
 	sqlite3_stmt *rank_st;      /* its lookup, prepared on first use */
+	int has_tri;                /* label_tri table (the filter's trigrams):
+				       1 yes, 0 no (an index built before it), -1 unknown */
+	char *tri_filter;           /* the last filter index_filter_kind judged */
+	int tri_kind;               /* and its kind */
 	struct index_file_id *fid;  /* the file as opened (index_identity.c) */
 	int user_labels;            /* temp.user_labels holds rows (index_set_user_labels):
 				       the list's filter and label order read it */
@@ -76,6 +80,18 @@ int index_id_record(fs_index *ix, const struct stat *st0);
 void index_id_free(fs_index *ix);
 /* fd is the file this connection reads (same device, inode, size). */
 int index_id_fd_same(const fs_index *ix, int fd);
+
+/* The browser list's filter (index_filter.c): its kind, 0 none, 1 a scan
+ * of every label, 2 through the label_tri trigrams; the SQL of a kind (a
+ * condition on features, parameter 3 and, for kind 2, parameter 10); and
+ * binding those parameters. */
+int index_filter_kind(fs_index *ix, const char *filter);
+const char *index_filter_sql(const fs_index *ix, int kind);
+void index_filter_bind(sqlite3_stmt *s, const char *filter, int kind);
+/* The dictionary's condition (parameter 1; all: every dictionary) for a
+ * filter of that kind: with trigrams, not through an index on sae, so that
+ * SQLite reads the candidates by rowid instead of scanning a dictionary. */
+const char *index_filter_where(int all, int kind);
 
 /* Statement i of index_reader_sql, prepared on first use, reset and unbound;
  * NULL when it cannot be prepared. */

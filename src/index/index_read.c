@@ -210,15 +210,6 @@ static const char feature_cols[] =
 	"id, sae, idx, label, label_source, density, max_act, mean_act, act_mass,"
 	" n_examples, cluster, map_x, map_y, hist";
 
-static const char filter_sql_plain[] =
-	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3)";
-/* With the user's own labels and tags (index_set_user_labels). */
-static const char filter_sql_user[] =
-	"(label LIKE '%' || ?3 || '%' ESCAPE '\\' OR CAST(idx AS TEXT) = ?3 OR id IN"
-	" (SELECT fid FROM temp.user_labels WHERE label LIKE '%' || ?3 || '%' ESCAPE '\\'"
-	" OR tags LIKE '%' || ?3 || '%' ESCAPE '\\'))";
-#define filter_sql (ix->user_labels ? filter_sql_user : filter_sql_plain)
-
 /* The sort column's SQL: the label order reads the user's own label,
  * where there is one, in place of the index's. */
 static const char *sort_col(const fs_index *ix, fs_sort sort)
@@ -286,34 +277,20 @@ int index_set_user_labels(fs_index *ix, int n, const int64_t *fids, const char *
 	return 0;
 }
 
-/* Bind the list filter as parameter 3, with LIKE wildcards escaped so it
- * matches as a plain substring. */
-static void bind_filter(sqlite3_stmt *s, const char *filter)
-{
-	fs_buf b = {0};
-	for (const char *p = filter; *p; p++) {
-		if (*p == '%' || *p == '_' || *p == '\\')
-			buf_addc(&b, '\\');
-		buf_addc(&b, *p);
-	}
-	sqlite3_bind_text(s, 3, b.p, (int)b.len, SQLITE_TRANSIENT);
-	buf_free(&b);
-}
-
 int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 		       const char *filter, int64_t offset, int limit, fs_feature *out)
 {
 	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
 		sort = FS_SORT_ID;
-	int all = sae == 0, filt = filter && *filter;
+	int all = sae == 0, filt = index_filter_kind(ix, filter);
 	desc = !!desc;
 	sqlite3_stmt **sp = &ix->page[all][sort][desc][filt];
 	if (!*sp) {
 		const char *dir = desc ? "DESC" : "ASC";
 		char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s"
 				      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4 OFFSET ?5",
-				      feature_cols, all ? "(?1 = 0)" : "sae = ?1",
-				      filt ? "AND" : "", filt ? filter_sql : "",
+				      feature_cols, index_filter_where(all, filt),
+				      filt ? "AND" : "", filt ? index_filter_sql(ix, filt) : "",
 				      sort_col(ix, sort), dir, dir, dir);
 		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
 		free(sql);
@@ -324,7 +301,7 @@ int index_feature_page(fs_index *ix, int sae, fs_sort sort, int desc,
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
 	if (filt)
-		bind_filter(s, filter);
+		index_filter_bind(s, filter, filt);
 	sqlite3_bind_int(s, 4, limit);
 	sqlite3_bind_int64(s, 5, offset);
 	int n = 0;
@@ -338,7 +315,7 @@ static int sae_dense(fs_index *ix, int sae);
 
 int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 {
-	int all = sae == 0, filt = filter && *filter;
+	int all = sae == 0, filt = index_filter_kind(ix, filter);
 	if (!filt) {
 		if (all)
 			return index_n_features(ix);
@@ -351,8 +328,8 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 	sqlite3_stmt **sp = &ix->count[all][filt];
 	if (!*sp) {
 		char *sql = xasprintf("SELECT count(*) FROM features WHERE %s %s %s",
-				      all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
-				      filt ? filter_sql : "");
+				      index_filter_where(all, filt), filt ? "AND" : "",
+				      filt ? index_filter_sql(ix, filt) : "");
 		int rc = sqlite3_prepare_v3(ix->db, sql, -1, SQLITE_PREPARE_PERSISTENT, sp, NULL);
 		free(sql);
 		if (rc != SQLITE_OK)
@@ -362,9 +339,66 @@ int64_t index_feature_count(fs_index *ix, int sae, const char *filter)
 	sqlite3_reset(s);
 	sqlite3_bind_int(s, 1, sae);
 	if (filt)
-		bind_filter(s, filter);
+		index_filter_bind(s, filter, filt);
 	int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
 	sqlite3_reset(s);
+	return n;
+}
+
+int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int64_t cap)
+{
+	int filt = index_filter_kind(ix, filter);
+	if (filt != 1) /* no filter, or few candidates: counted to the end */
+		return index_feature_count(ix, sae, filter);
+	/* in id order, not through an index in label order, where the
+	 * matches of a filter cluster after all the labels sorted before them */
+	char *sql = xasprintf("SELECT count(*) FROM (SELECT 1 FROM features NOT INDEXED WHERE %s AND %s LIMIT ?11)",
+			      index_filter_where(sae == 0, filt), index_filter_sql(ix, filt));
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		index_filter_bind(s, filter, filt);
+		sqlite3_bind_int64(s, 11, cap + 1);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	free(sql);
+	return n;
+}
+
+int64_t index_feature_count_ids(fs_index *ix, int sae, const char *filter, int64_t lo, int64_t hi)
+{
+	int filt = index_filter_kind(ix, filter);
+	/* +sae: the rows are read by id range, not through an index on sae */
+	char *sql = xasprintf("SELECT count(*) FROM features WHERE id >= ?12 AND id < ?13 AND %s %s %s",
+			      sae == 0 ? "(?1 = 0)" : "+sae = ?1", filt ? "AND" : "",
+			      filt ? index_filter_sql(ix, filt) : "");
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_int(s, 1, sae);
+		if (filt)
+			index_filter_bind(s, filter, filt);
+		sqlite3_bind_int64(s, 12, lo);
+		sqlite3_bind_int64(s, 13, hi);
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+	}
+	sqlite3_finalize(s);
+	free(sql);
+	return n;
+}
+
+int64_t index_feature_id_end(fs_index *ix)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = 1;
+	if (sqlite3_prepare_v2(ix->db, "SELECT max(id) FROM features", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+		n = sqlite3_column_int64(s, 0) + 1;
+	sqlite3_finalize(s);
 	return n;
 }
 
@@ -703,7 +737,7 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 {
 	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
 		sort = FS_SORT_ID;
-	int all = sae == 0, filt = filter && *filter;
+	int all = sae == 0, filt = index_filter_kind(ix, filter);
 	int asc = !desc ^ (dir < 0);
 	const char *d = asc ? "ASC" : "DESC";
 	/* Where the page starts. Within one dictionary the order is (column,
@@ -724,8 +758,8 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 		from = xasprintf("AND (%s, idx) %s (?6, ?8)", sort_col(ix, sort), op);
 	char *sql = xasprintf("SELECT %s FROM features WHERE %s %s %s %s"
 			      " ORDER BY %s %s, sae %s, idx %s LIMIT ?4",
-			      feature_cols, all ? "(?1 = 0)" : "sae = ?1", filt ? "AND" : "",
-			      filt ? filter_sql : "", from, sort_col(ix, sort), d, d, d);
+			      feature_cols, index_filter_where(all, filt), filt ? "AND" : "",
+			      filt ? index_filter_sql(ix, filt) : "", from, sort_col(ix, sort), d, d, d);
 	free(from);
 	sqlite3_stmt *s = NULL;
 	int rc = sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL);
@@ -733,9 +767,8 @@ int index_feature_page_at(fs_index *ix, int sae, fs_sort sort, int desc, const c
 	if (rc != SQLITE_OK)
 		return -1;
 	sqlite3_bind_int(s, 1, sae);
-	if (filt) {
-		bind_filter(s, filter);
-	}
+	if (filt)
+		index_filter_bind(s, filter, filt);
 	sqlite3_bind_int(s, 4, limit);
 	if (at) {
 		switch (sort) {
@@ -845,7 +878,7 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 		return -1;
 	if ((int)sort < 0 || sort > FS_SORT_CLUSTER)
 		sort = FS_SORT_ID;
-	int all = sae == 0, filt = filter && *filter;
+	int all = sae == 0, filt = index_filter_kind(ix, filter);
 	int64_t rank = -1;
 	/* In index order of one dictionary whose features are 0..n-1, the
 	 * position is the index itself: no count over the rows before it. */
@@ -870,7 +903,8 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	}
 	/* Rows strictly before on the sort column (an index-only count), plus
 	 * the ties before it on (sae, idx). */
-	const char *w = all ? "(?1 = 0)" : "sae = ?1", *a = filt ? "AND" : "", *fs = filt ? filter_sql : "";
+	const char *w = index_filter_where(all, filt), *a = filt ? "AND" : "";
+	const char *fs = filt ? index_filter_sql(ix, filt) : "";
 	const char *op = desc ? ">" : "<";
 	char *sql = xasprintf("SELECT (SELECT count(*) FROM features WHERE %s %s %s AND %s %s ?6)"
 			      " + (SELECT count(*) FROM features WHERE %s %s %s AND %s = ?6 AND (sae, idx) %s (?7, ?8)),"
@@ -879,9 +913,8 @@ int64_t index_feature_rank(fs_index *ix, int sae, fs_sort sort, int desc, const 
 	sqlite3_stmt *s = NULL;
 	if (sqlite3_prepare_v2(ix->db, sql, -1, &s, NULL) == SQLITE_OK) {
 		sqlite3_bind_int(s, 1, sae);
-		if (filt) {
-			bind_filter(s, filter);
-		}
+		if (filt)
+			index_filter_bind(s, filter, filt);
 		switch (sort) {
 		case FS_SORT_ID: sqlite3_bind_int64(s, 6, f.idx); break;
 		case FS_SORT_LABEL: {

@@ -56,6 +56,8 @@ const char index_schema_sql[] =
 	" tokenize='unicode61 remove_diacritics 2');\n"
 	"CREATE VIRTUAL TABLE label_fts USING fts5(label, content='features',"
 	" content_rowid='id', tokenize='unicode61 remove_diacritics 2');\n"
+	"CREATE VIRTUAL TABLE label_tri USING fts5(label, content='', tokenize='trigram',"
+	" columnsize=0);\n"
 	"CREATE TABLE feature_tables(feature INTEGER NOT NULL, kind TEXT NOT NULL,"
 	" rank INTEGER NOT NULL, other INTEGER NOT NULL, value REAL NOT NULL, aux REAL,"
 	" PRIMARY KEY(feature, kind, rank)) WITHOUT ROWID;\n"
@@ -81,6 +83,8 @@ const char index_finish_sql[] =
 	"CREATE INDEX features_label ON features(sae, label COLLATE NOCASE, idx);\n"
 	"CREATE INDEX clusters_parent ON clusters(sae, parent);\n"
 	"INSERT INTO label_fts(rowid, label) SELECT id, label FROM features WHERE label <> '';\n"
+	/* the list's filter: every label's trigrams (index_filter.c) */
+	"INSERT INTO label_tri(rowid, label) SELECT id, label FROM features WHERE label <> '';\n"
 	"CREATE INDEX explanations_feature ON explanations(feature);\n"
 	"INSERT INTO expl_fts(rowid, text) SELECT id, text FROM explanations;\n"
 	/* Each feature's position within its dictionary in every sort order
@@ -181,6 +185,7 @@ fs_index *index_open(const char *path, char *err, size_t errlen)
 	}
 	fs_index *ix = xcalloc(1, sizeof *ix);
 	ix->has_ranks = -1;
+	ix->has_tri = -1;
 	ix->path = xstrdup(path);
 	char *uri = index_ro_uri(path);
 	int rc = sqlite3_open_v2(uri, &ix->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
@@ -324,9 +329,9 @@ void index_close(fs_index *ix)
 	sqlite3_stmt **pg = &ix->page[0][0][0][0];
 	for (size_t i = 0; i < sizeof ix->page / sizeof *pg; i++)
 		sqlite3_finalize(pg[i]);
-	for (int i = 0; i < 2; i++)
-		for (int j = 0; j < 2; j++)
-			sqlite3_finalize(ix->count[i][j]);
+	sqlite3_stmt **ct = &ix->count[0][0];
+	for (size_t i = 0; i < sizeof ix->count / sizeof *ct; i++)
+		sqlite3_finalize(ct[i]);
 	sqlite3_finalize(ix->rank_st);
 	sqlite3_close(ix->db);
 	for (int i = 0; i < ix->n_meta; i++) {
@@ -344,6 +349,7 @@ void index_close(fs_index *ix)
 	free(ix->saes);
 	free(ix->dense);
 	free(ix->path);
+	free(ix->tri_filter);
 	free(ix);
 }
 

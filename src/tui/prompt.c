@@ -4,6 +4,7 @@
  * common prefix, and the interactive loop.
  */
 #include "tui/prompt.h"
+#include "tui/tui_int.h"
 #include "tui/draw.h"
 #include "tui/keymap.h"
 #include "tui/term.h"
@@ -217,10 +218,14 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 	prompt_set(&l, init);
 	char hint[1024] = "";
 	tui.status[0] = 0;
+	double tchange = 0; /* when a keystroke changed the text */
 	for (;;) {
 		tui_redraw();
 		prompt_draw(label, &l, hint);
 		hint[0] = 0;
+		if (tchange > 0) /* its frame is finished (FEATSCOPE_TIMING) */
+			tui_timing_prompt_key((fs_now() - tchange) * 1000);
+		tchange = 0;
 		int key = term_getkey(-1);
 		if (key == -2)
 			return NULL;
@@ -253,7 +258,10 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 			}
 			continue;
 		}
-		if (prompt_edit(&l, key) == 1 && on_change)
+		double t0 = fs_now();
+		if (prompt_edit(&l, key) == 1 && on_change) {
 			on_change(l.buf, ctx);
+			tchange = t0;
+		}
 	}
 }

@@ -626,19 +626,26 @@ int tui_main(int argc, char **argv)
 		if (term_headless()) {
 			/* Let background work finish so screens are reproducible
 			 * (FEATSCOPE_NOWAIT=1: not, to time keys while it runs). */
+			int ticked = 0;
 			for (int i = 0; i < 3000 && !nowait && tui.top->ops->busy && tui.top->ops->busy(tui.top); i++) {
 				tui_timed_tick(tui.top);
+				ticked = 1;
 				struct timespec ts = {0, 10000000};
 				nanosleep(&ts, NULL);
 			}
 			/* A script's keys come with no pause between them, like keys
 			 * faster than the idle timeout: only views with background
-			 * work get their idle call; FEATSCOPE_IDLE=1 gives every key
-			 * the idle call a pause would (list prefetch, autosave). */
-			if (tui.top->ops->tick && (idle_ticks || tui.top->ops->busy)) {
+			 * work get their idle call (a stepped one only while the
+			 * work is under way: the list's idle call otherwise
+			 * prefetches); FEATSCOPE_IDLE=1 gives every key the idle
+			 * call a pause would (list prefetch, autosave). */
+			const view_ops *top = tui.top->ops;
+			if (top->tick && (idle_ticks || (top->busy && (!top->stepped || top->busy(tui.top))))) {
 				tui_timed_tick(tui.top);
-				tui_redraw();
+				ticked = 1;
 			}
+			if (ticked)
+				tui_redraw();
 		}
 		if (tui_index_watch())
 			tui_redraw();

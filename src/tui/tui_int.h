@@ -35,6 +35,9 @@ void tui_timing_start(void);
 void tui_timing_key(int key);
 void tui_timing_frame(void);
 void tui_timing_end(void);
+/* A keystroke in a prompt whose text updates the screen (on_change), from
+ * the key to its finished frame, ms (prompt.c). */
+void tui_timing_prompt_key(double ms);
 /* Run v's idle work (its tick) and time it: a tick holds the keys back
  * as long as it runs, so FEATSCOPE_TIMING reports the longest. */
 struct view;

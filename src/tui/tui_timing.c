@@ -1,8 +1,10 @@
 /*
  * tui_timing.c: FEATSCOPE_TIMING=FILE, the browser's frame timings and
  * memory for bench/tui.sh: the first frame, each key to its finished
- * frame, slow keys (every key with FEATSCOPE_TIMING_EACH=1), the longest
- * idle work, and the resident set sampled as it runs.
+ * frame, slow keys (every key with FEATSCOPE_TIMING_EACH=1), each
+ * keystroke inside a prompt that updates the screen as it is typed (the
+ * list's filter), the longest idle work, and the resident set sampled as
+ * it runs.
  */
 #include "tui/tui_int.h"
 #include "tui/draw.h"
@@ -33,6 +35,8 @@ static struct {
 	int lastkey;      /* the key being timed */
 	double tkey;      /* when it came, 0 when none is being timed */
 	int each;         /* FEATSCOPE_TIMING_EACH=1: a line per key */
+	double *plat;     /* keystroke in a prompt to its finished frame, ms */
+	int pn, pcap;     /* count and capacity */
 	int nticks;       /* idle ticks that did work */
 	double tick_max;  /* the longest of them, ms */
 } tt;
@@ -70,6 +74,11 @@ void tui_timing_end(void)
 		fprintf(tt.f, "p99_ms %.3f\n", tt.lat[(int)(tt.n * 0.99)]);
 		fprintf(tt.f, "max_ms %.3f\n", tt.lat[tt.n - 1]);
 	}
+	if (tt.pn) {
+		qsort(tt.plat, (size_t)tt.pn, sizeof *tt.plat, tui_cmp_double);
+		fprintf(tt.f, "prompt_keys %d\nprompt_key_p50_ms %.3f\nprompt_key_p99_ms %.3f\nprompt_key_max_ms %.3f\n",
+			tt.pn, tt.plat[tt.pn / 2], tt.plat[(int)(tt.pn * 0.99)], tt.plat[tt.pn - 1]);
+	}
 	fprintf(tt.f, "idle_ticks %d\nidle_tick_max_ms %.3f\n", tt.nticks, tt.tick_max);
 	fprintf(tt.f, "rss_first_kb %ld\nrss_min_kb %ld\nrss_max_kb %ld\nrss_end_kb %ld\nhwm_kb %ld\n",
 		tt.rss_first, tt.rss_min, tt.rss_max, tui_proc_kb("VmRSS"), tui_proc_kb("VmHWM"));
@@ -77,6 +86,7 @@ void tui_timing_end(void)
 		tui_proc_kb("RssAnon"));
 	fclose(tt.f);
 	free(tt.lat);
+	free(tt.plat);
 	tt.f = NULL;
 }
 
@@ -105,6 +115,19 @@ int tui_timed_tick(struct view *v)
 			fprintf(tt.f, "slow_tick %.1f ms in %s\n", ms, v->title);
 	}
 	return r;
+}
+
+void tui_timing_prompt_key(double ms)
+{
+	if (!tt.f)
+		return;
+	if (tt.pn == tt.pcap) {
+		tt.pcap = tt.pcap ? tt.pcap * 2 : 64;
+		tt.plat = xrealloc(tt.plat, (size_t)tt.pcap * sizeof *tt.plat);
+	}
+	tt.plat[tt.pn++] = ms;
+	if (tt.each || ms > 50)
+		fprintf(tt.f, "prompt_key %.3f ms\n", ms);
 }
 
 void tui_timing_key(int key)

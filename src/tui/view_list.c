@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LIST_CACHE 96 /* fewest rows fetched around the visible window */
+#define LIST_CACHE 96    /* fewest rows fetched around the visible window */
+#define LIST_STEP_S 0.003 /* the time one step of a filter's count aims at */
 
 /* One pane: a dictionary's sorted, filtered list and its cursor. */
 typedef struct {
@@ -33,6 +34,11 @@ typedef struct {
 	int rn;              /* cached rows held */
 	int rcap;            /* capacity of rows */
 	int x, w;            /* screen columns of the pane */
+	/* a filter's count taken in idle steps (list_count_step): feature
+	 * ids count_at..count_end-1 are still to count, count_acc matched
+	 * before them; nrows meanwhile is a lower bound */
+	int64_t count_at, count_end, count_acc;
+	int count_step;      /* ids per step, sized to LIST_STEP_S */
 } list_pane;
 
 /* The list view's state. */
@@ -79,10 +85,11 @@ static fs_feature *list_row(list_pane *p, int64_t row, int want)
 	} else if (row < cap) {
 		off = 0;
 		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, NULL, 1, cap, nw);
-	} else if (row >= p->nrows - cap) {
+	} else if (row >= p->nrows - cap && p->count_at >= p->count_end) {
 		n = index_feature_page_at(p->file->ix, p->sae, p->sort, p->desc, p->filter, NULL, -1, cap, nw);
 		off = p->nrows - n;
-	} else if (row < p->nrows / 2) {
+	} else if (row < p->nrows / 2 || p->count_at < p->count_end) {
+		/* (while the count is taken, nrows is not the end) */
 		/* A jump: OFFSET from the nearer end. */
 		off = row - 16;
 		n = index_feature_page(p->file->ix, p->sae, p->sort, p->desc, p->filter, off, cap, nw);
@@ -154,17 +161,27 @@ static void list_extend(list_pane *p, int dir, int n, int max)
 	}
 }
 
-static void list_recount(list_pane *p)
+/* While the filter is typed, the list counts at most this many rows (a
+ * scan that finds them stops there): a filter that matches more is
+ * counted to the end once it is entered, in idle steps. */
+enum { LIST_TYPING_CAP = 200 };
+
+static void list_recount_upto(list_pane *p, int64_t cap)
 {
 	list_cache_drop(p);
 	p->roff = 0;
+	p->count_at = p->count_end = 0;
 	if (!p->filter[0] && index_n_saes(p->file->ix) == 1)
 		p->nrows = index_n_features(p->file->ix); /* kept in meta: no count(*) */
+	else if (cap > 0)
+		p->nrows = index_feature_count_upto(p->file->ix, p->sae, p->filter, cap);
 	else
 		p->nrows = index_feature_count(p->file->ix, p->sae, p->filter);
 	if (p->nrows < 0)
 		p->nrows = 0;
 }
+
+static void list_recount(list_pane *p) { list_recount_upto(p, 0); }
 
 /* The pane's dictionary as the switcher names it ("all" for every one of its file). */
 static const char *list_sae_name(const list_pane *p, char *buf, size_t len)
@@ -333,17 +350,37 @@ static int64_t list_selected(view *v)
 	return f ? f->id : 0;
 }
 
-/* Filter-as-you-type callback. */
-static void list_filter_change(const char *text, void *ctx)
+/* The filter set to text: counted to the end (cap 0) or, as it is typed,
+ * up to cap rows (the first page shows; the count says cap+1). */
+static void list_filter_set(view *v, const char *text, int64_t cap)
 {
-	view *v = ctx;
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
 	snprintf(p->filter, sizeof p->filter, "%s", text);
-	list_recount(p);
+	list_recount_upto(p, cap);
 	p->cur = p->top = 0;
 	list_load(v);
 }
+
+/* The filter set: up to LIST_TYPING_CAP rows counted now, any more in
+ * idle steps (list_count_step); one read through the trigrams is counted
+ * now, to the end. */
+static void list_filter_change(const char *text, void *ctx)
+{
+	view *v = ctx;
+	list_filter_set(v, text, LIST_TYPING_CAP);
+	list_priv *lp = v->priv;
+	list_pane *p = &lp->pane[lp->active];
+	if (p->filter[0] && p->nrows == LIST_TYPING_CAP + 1) {
+		p->count_at = 1;
+		p->count_end = index_feature_id_end(p->file->ix);
+		p->count_acc = 0;
+		p->count_step = 4096;
+	}
+}
+
+/* Filter-as-you-type callback. */
+static void list_filter_typed(const char *text, void *ctx) { list_filter_set(ctx, text, LIST_TYPING_CAP); }
 
 /* Pane q takes the switcher's next dictionary after p's (tui_next_dict:
  * every dictionary of every open file, and each file's "all"); the
@@ -538,7 +575,7 @@ static int list_key(view *v, int act, int key)
 	case ACT_FILTER: {
 		char old[256];
 		snprintf(old, sizeof old, "%s", p->filter);
-		s = prompt_read("filter: ", p->filter, NULL, list_filter_change, v);
+		s = prompt_read("filter: ", p->filter, NULL, list_filter_typed, v);
 		if (!s)
 			list_filter_change(old, v);
 		else
@@ -627,12 +664,57 @@ static int list_click(view *v, int y, int x, int dbl)
 	return 0;
 }
 
-/* Idle: make sure a page above and below the screen is cached. */
+/* One step of pane p's count (a few ms); 1 when it changed the count. */
+static int list_count_step(list_pane *p)
+{
+	if (p->count_at >= p->count_end)
+		return 0;
+	int64_t hi = p->count_at + p->count_step;
+	if (hi > p->count_end)
+		hi = p->count_end;
+	double t0 = fs_now();
+	int64_t n = index_feature_count_ids(p->file->ix, p->sae, p->filter, p->count_at, hi);
+	double dt = fs_now() - t0;
+	if (n < 0) { /* keep the lower bound */
+		p->count_at = p->count_end = 0;
+		return 1;
+	}
+	double next = dt > 0 ? p->count_step * (LIST_STEP_S / dt) : 2.0 * p->count_step;
+	if (next > 2.0 * p->count_step)
+		next = 2.0 * p->count_step;
+	p->count_step = next < 256 ? 256 : next > 1 << 20 ? 1 << 20 : (int)next;
+	p->count_acc += n;
+	p->count_at = hi;
+	if (p->count_at >= p->count_end) {
+		p->nrows = p->count_acc;
+		p->count_at = p->count_end = 0;
+	} else if (p->count_acc > p->nrows) {
+		p->nrows = p->count_acc;
+	}
+	return 1;
+}
+
+static int list_busy(view *v)
+{
+	list_priv *lp = v->priv;
+	return lp->pane[0].count_at < lp->pane[0].count_end || lp->pane[1].count_at < lp->pane[1].count_end;
+}
+
+/* Idle: a step of a filter's count, else make sure a page above and
+ * below the screen is cached. */
 static int list_tick(view *v)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
 	list_save(v);
+	for (int i = 0; i < lp->npanes; i++)
+		if (list_count_step(&lp->pane[i])) {
+			if (i == lp->active) {
+				v->nrows = p->nrows;
+				view_clamp(v);
+			}
+			return VR_REDRAW;
+		}
 	int h = v->h, max = 6 * h + 64;
 	if (p->rn == 0 || p->cur < p->roff || p->cur >= p->roff + p->rn)
 		return 0;
@@ -660,6 +742,8 @@ static const view_ops list_ops = {
 	.row_text = list_row_text,
 	.click = list_click,
 	.tick = list_tick,
+	.busy = list_busy,
+	.stepped = 1,
 	.selected = list_selected,
 	.relayout = list_relayout,
 	.command = list_command,

@@ -3,8 +3,9 @@
  * Braille dots (U+2800 block, 2x4 dots a cell), coloured by cluster. The
  * cursor cell's nearest feature is named on the header line and Enter
  * opens it; arrows/hjkl move the cursor (panning at the edges), +/- zoom
- * around it, 0 shows everything. Points are loaded a page at a time in
- * the idle loop, so a large map never freezes the screen.
+ * around it, 0 shows everything. Points are loaded in idle steps of a few
+ * milliseconds each (the page's rows sized by the rate measured so far),
+ * so a large map never holds a key back for longer than that.
  *
  * Where points crowd (a large dictionary on a small screen) a dot is lit
  * only where at least a threshold of points fall, the threshold doubled
@@ -25,7 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAP_PAGE 5000 /* features loaded per idle step */
+#define MAP_PAGE 5000    /* most features loaded per idle step */
+#define MAP_STEP_S 0.003 /* the time one idle step aims at */
 #define MAP_LIT 0.25  /* largest share of the canvas's dots lit */
 #define MAP_LEGEND 6  /* clusters named in the legend and on the map */
 
@@ -44,6 +46,7 @@ typedef struct {
 	int64_t loaded;     /* rows of the dictionary read so far */
 	int64_t last_idx;   /* index of the last feature read */
 	int64_t total;      /* rows to read */
+	int page;           /* rows read per step (sized to MAP_STEP_S) */
 	int done;           /* all loaded */
 	double minx, maxx, miny, maxy; /* bounds of the points */
 	double cx, cy;      /* map point at the centre of the screen */
@@ -90,14 +93,16 @@ static int map_load_step(view *v)
 	map_priv *mp = v->priv;
 	if (mp->done)
 		return 1;
-	fs_feature *page = xmalloc(MAP_PAGE * sizeof *page);
+	int lim = mp->page > 0 ? mp->page : 256;
+	double t0 = fs_now();
+	fs_feature *page = xmalloc((size_t)lim * sizeof *page);
 	/* Keyset paging from the last feature read: no OFFSET rescans. */
 	fs_feature at;
 	memset(&at, 0, sizeof at);
 	at.sae = mp->sae;
 	at.idx = mp->last_idx;
 	int n = index_feature_page_at(tui.ix, mp->sae, FS_SORT_ID, 0, "", mp->loaded ? &at : NULL, 1,
-				      MAP_PAGE, page);
+				      lim, page);
 	if (n > 0)
 		mp->last_idx = page[n - 1].idx;
 	for (int i = 0; i < n; i++) {
@@ -120,8 +125,16 @@ static int map_load_step(view *v)
 		index_feature_free(f);
 	}
 	free(page);
+	/* the next page: as many rows as this rate reads in MAP_STEP_S */
+	double dt = fs_now() - t0;
+	if (n > 0) {
+		double next = dt > 0 ? n * (MAP_STEP_S / dt) : 2.0 * lim;
+		if (next > 2.0 * lim)
+			next = 2.0 * lim;
+		mp->page = next < 64 ? 64 : next > MAP_PAGE ? MAP_PAGE : (int)next;
+	}
 	mp->loaded += n > 0 ? n : 0;
-	if (n < MAP_PAGE || mp->loaded >= mp->total) {
+	if (n < lim || mp->loaded >= mp->total) {
 		mp->done = 1;
 		map_fit(v);
 		mp->curx = v->w / 2;
@@ -400,9 +413,8 @@ static int map_tick(view *v)
 	map_priv *mp = v->priv;
 	if (mp->done)
 		return 0;
-	double t0 = fs_now();
-	while (!map_load_step(v) && fs_now() - t0 < 0.05)
-		;
+	/* one step (a few ms): a key that comes meanwhile waits for no more */
+	map_load_step(v);
 	return VR_REDRAW;
 }
 
@@ -435,6 +447,7 @@ static const view_ops map_ops = {
 	.click = map_click,
 	.busy = map_busy,
 	.tick = map_tick,
+	.stepped = 1,
 	.selected = map_selected,
 	.relayout = map_relayout,
 	.free = map_free,
