@@ -5,6 +5,10 @@
  * those that fire elsewhere in it (grep_match.c, as featscope search
  * lists them). Tab jumps between the two
  * sections; Enter opens a feature (on a context: its strongest feature).
+ * A context's features cost a read of each one's activations there (at
+ * 1M features, about 95 random reads a context): they are found for the
+ * contexts on screen when drawn, the others in idle steps, so a search
+ * shows its first frame after a screenful's reads, not 200 contexts'.
  * The context screen (view_open_context, from the feature page) is the
  * same list for one context: its source (document and place as stored),
  * a token cursor (Left/Right) marked in the text, that token's
@@ -25,13 +29,16 @@
 
 #define SEARCH_LIMIT 200   /* labels and contexts fetched */
 #define SEARCH_CTX_FEATS 5 /* features listed under each context */
+#define SEARCH_STEP_S 0.004 /* the time one idle step of finding them aims at */
 
-enum { SR_HEAD, SR_FEAT, SR_CTX };
+/* SR_WAIT: a feature row of a context whose features are not found yet
+ * (id: the context's index), until sr_fill makes it an SR_FEAT */
+enum { SR_HEAD, SR_FEAT, SR_CTX, SR_WAIT };
 
 /* One row of the results. */
 typedef struct {
-	int kind;          /* SR_HEAD, SR_FEAT or SR_CTX */
-	int64_t id;        /* fid (SR_FEAT) or context index (SR_CTX) */
+	int kind;          /* SR_HEAD, SR_FEAT, SR_CTX or SR_WAIT */
+	int64_t id;        /* fid (SR_FEAT) or context index (SR_CTX, SR_WAIT) */
 	float act;         /* activation on the context above, <0 none */
 	char *text;        /* SR_HEAD text */
 } sr_row;
@@ -41,6 +48,9 @@ typedef struct {
 	fs_context c;      /* its text */
 	size_t moff, mlen; /* the highlighted match, mlen 0 none */
 	int64_t top_fid;   /* strongest feature there, 0 none */
+	int row;           /* its SR_CTX row */
+	int nf;            /* feature rows after it */
+	int wait;          /* 1 while its features are not found (sr_fill) */
 } sr_ctx;
 
 /* A feature firing on the context screen's context. */
@@ -59,6 +69,7 @@ typedef struct {
 	int n, cap;        /* count and capacity */
 	sr_ctx *ctx;       /* contexts */
 	int nctx;          /* count */
+	int next;          /* contexts before it have their features (idle steps) */
 } sr_priv;
 
 static void sr_add(sr_priv *sp, sr_row r)
@@ -70,23 +81,53 @@ static void sr_add(sr_priv *sp, sr_row r)
 	sp->rows[sp->n++] = r;
 }
 
-/* Add a context and the features firing on it. */
+/* Add a context and a row for each feature to list under it (how many
+ * comes from the context's own record; which ones, sr_fill). */
 static void sr_add_ctx(sr_priv *sp, int64_t ctx_id)
 {
 	sr_ctx *c = &sp->ctx[sp->nctx];
 	if (index_context(tui.ix, ctx_id, &c->c) != 0)
 		return;
-	/* the match and the features ranked by their activation on it, as
-	 * featscope search lists them (grep_match.c) */
 	grep_search_match(sp->query, c->c.text, (size_t)c->c.len, &c->moff, &c->mlen);
+	fs_ctx_feature *cf = NULL;
+	int nf = index_context_features(tui.ix, ctx_id, SEARCH_CTX_FEATS, &cf);
+	free(cf);
+	c->row = sp->n;
+	c->nf = nf > 0 ? nf : 0;
+	c->wait = 1;
+	sr_add(sp, (sr_row){SR_CTX, sp->nctx, -1, NULL});
+	for (int i = 0; i < c->nf; i++)
+		sr_add(sp, (sr_row){SR_WAIT, sp->nctx, -1, NULL});
+	sp->nctx++;
+}
+
+/* Context k's features, ranked by their activation on the match, as
+ * featscope search lists them (grep_match.c), into its rows. */
+static void sr_fill(sr_priv *sp, int k)
+{
+	sr_ctx *c = &sp->ctx[k];
+	if (!c->wait)
+		return;
+	c->wait = 0;
 	grep_span_feature *cf = NULL;
 	int nf = grep_span_features(tui.ix, &c->c, c->moff, c->mlen, SEARCH_CTX_FEATS, &cf);
 	c->top_fid = nf > 0 ? cf[0].fid : 0;
-	sr_add(sp, (sr_row){SR_CTX, sp->nctx, -1, NULL});
-	sp->nctx++;
-	for (int i = 0; i < nf; i++)
-		sr_add(sp, (sr_row){SR_FEAT, cf[i].fid, cf[i].act, NULL});
+	for (int i = 0; i < c->nf; i++) {
+		sr_row *r = &sp->rows[c->row + 1 + i];
+		/* fewer than counted: only when a read failed in between */
+		*r = i < nf ? (sr_row){SR_FEAT, cf[i].fid, cf[i].act, NULL} : (sr_row){SR_HEAD, 0, -1, xstrdup("")};
+	}
 	free(cf);
+}
+
+/* The context that row belongs to gets its features. */
+static void sr_need(sr_priv *sp, int64_t row)
+{
+	if (row < 0 || row >= sp->n)
+		return;
+	sr_row *r = &sp->rows[row];
+	if (r->kind == SR_CTX || r->kind == SR_WAIT)
+		sr_fill(sp, (int)r->id);
 }
 
 /* Features whose own label, note or tags match the query (the notes
@@ -188,6 +229,8 @@ static void sr_draw_ctx(int y, int x, int w, sr_ctx *c, int sel)
 static void sr_draw(view *v)
 {
 	sr_priv *sp = v->priv;
+	for (int i = 0; i < v->h && v->top + i < sp->n; i++)
+		sr_need(sp, v->top + i);
 	for (int i = 0; i < v->h && v->top + i < sp->n; i++) {
 		int64_t ri = v->top + i;
 		sr_row *r = &sp->rows[ri];
@@ -195,8 +238,8 @@ static void sr_draw(view *v)
 		int cls = sel ? TC_SELECT : TC_NORMAL;
 		if (sel)
 			draw_fill(y, 0, v->w, cls);
-		if (r->kind == SR_HEAD) {
-			draw_text(y, 0, v->w, r->text, sel ? TC_SELECT : TC_HEADER, DRAW_ELLIPSIS);
+		if (r->kind == SR_HEAD || r->kind == SR_WAIT) {
+			draw_text(y, 0, v->w, r->kind == SR_WAIT ? "     ..." : r->text, sel ? TC_SELECT : r->kind == SR_WAIT ? TC_DIM : TC_HEADER, DRAW_ELLIPSIS);
 		} else if (r->kind == SR_CTX) {
 			draw_text(y, 1, 2, "\xc2\xbb", sel ? TC_SELECT : TC_DIM, 0);
 			sr_draw_ctx(y, 3, v->w - 3, &sp->ctx[r->id], sel);
@@ -224,6 +267,7 @@ static const char *sr_row_text(view *v, int64_t row, char *buf, size_t len)
 	sr_priv *sp = v->priv;
 	if (row < 0 || row >= sp->n)
 		return NULL;
+	sr_need(sp, row);
 	sr_row *r = &sp->rows[row];
 	if (r->kind == SR_HEAD)
 		return r->text;
@@ -237,6 +281,7 @@ static int64_t sr_selected(view *v)
 	sr_priv *sp = v->priv;
 	if (v->cur >= sp->n)
 		return 0;
+	sr_need(sp, v->cur);
 	sr_row *r = &sp->rows[v->cur];
 	return r->kind == SR_FEAT ? r->id : r->kind == SR_CTX ? sp->ctx[r->id].top_fid : 0;
 }
@@ -274,12 +319,33 @@ static void sr_free(view *v)
 	free(sp);
 }
 
+static int sr_busy(view *v)
+{
+	sr_priv *sp = v->priv;
+	while (sp->next < sp->nctx && !sp->ctx[sp->next].wait)
+		sp->next++;
+	return sp->next < sp->nctx;
+}
+
+/* Idle: the features of the contexts not drawn yet, a few ms a step. */
+static int sr_tick(view *v)
+{
+	sr_priv *sp = v->priv;
+	double t0 = fs_now();
+	while (sr_busy(v) && fs_now() - t0 < SEARCH_STEP_S)
+		sr_fill(sp, sp->next);
+	return 0;
+}
+
 static const view_ops sr_ops = {
 	.kind = VIEW_SEARCH,
 	.draw = sr_draw,
 	.key = sr_key,
 	.row_text = sr_row_text,
 	.selected = sr_selected,
+	.busy = sr_busy,
+	.tick = sr_tick,
+	.stepped = 1,
 	.free = sr_free,
 };
 
