@@ -4,7 +4,8 @@
 # the number of rows the list says (past 200, counted in idle steps),
 # and G then Enter opening the last of them, against the sqlite3 shell's
 # own count and last row (instr over lower(): ASCII case folded, as the
-# filter's LIKE does).
+# filter's LIKE does); and G pressed while the count still runs (keys
+# given while idle steps run, FEATSCOPE_NOWAIT=1) ending on the last row.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
 IX=$TMP/big.sqlite
@@ -24,7 +25,8 @@ run() {
 	echo "$n $f"
 }
 
-for q in near 'NEAR r' 'r 1' 'ity 1' '1'; do
+# ('77': 2 characters matching few of the first labels, read in idle steps)
+for q in near 'NEAR r' 'r 1' 'ity 1' '1' 77; do
 	want=$(sqlite3 "$IX" "SELECT count(*) || ' ' || coalesce(max(idx), '') FROM features
 		WHERE instr(lower(label), lower('$q')) > 0 OR CAST(idx AS TEXT) = '$q'")
 	check_eq "filter '$q'" "$want" "$(run "new-$q" "$IX" "$q")"
@@ -32,3 +34,20 @@ for q in near 'NEAR r' 'r 1' 'ity 1' '1'; do
 done
 # 'near' matches every feature: counted past 200 in idle steps
 check_eq filter-counted-past-cap "12000 11999" "$(run all "$IX" near)"
+
+# G while the count runs: 24,000 features, so that the steps of '77' (of
+# 'near' past 200) are not done when G comes; Z (no action) keys let
+# idle steps run after it
+"$B/tools/tui-fixture" big 24000 "$TMP/g.sqlite" >/dev/null 2>&1 || fail tui-fixture-24k "tools/tui-fixture big 24000 failed"
+for q in 77 near; do
+	{
+		printf 'f%s<Enter>\nG\n' "$q"
+		i=0
+		while [ $i -lt 40 ]; do echo Z; i=$((i + 1)); done
+		printf '<Enter>\n:save-display %s\nQ\n' "$TMP/g.page"
+	} >"$TMP/g.keys"
+	rm -f "$TMP/g.page"
+	FEATSCOPE_NOWAIT=1 FEATSCOPE_SCRIPT=$TMP/g.keys FEATSCOPE_SIZE=100x20 "$FS" "$TMP/g.sqlite" >/dev/null 2>"$TMP/g.err"
+	want=$(sqlite3 "$TMP/g.sqlite" "SELECT max(idx) FROM features WHERE instr(lower(label), lower('$q')) > 0 OR CAST(idx AS TEXT) = '$q'")
+	check_eq "G while '$q' is counted opens the last row" "$want" "$(sed -n '1s/^ *feature \([0-9]*\).*/\1/p' "$TMP/g.page")"
+done

@@ -187,6 +187,19 @@ int64_t index_feature_count_upto(fs_index *ix, int sae, const char *filter, int6
 int64_t index_feature_count_ids(fs_index *ix, int sae, const char *filter, int64_t lo, int64_t hi);
 /* One past the largest feature id (1 when there is none). */
 int64_t index_feature_id_end(fs_index *ix);
+/* Short filters in steps (the browser asks for them): from now on a
+ * filter that the trigrams cannot serve (1 or 2 characters, or an index
+ * without label_tri) and that few of the first labels match is no longer
+ * a scan of every label at each call: the functions here answer from the
+ * matches its scan has found so far, and index_filter_step reads on. */
+void index_filter_steps(fs_index *ix);
+/* 1 while filter's scan has labels left to read (*done, when not NULL:
+ * the fraction read), else 0. */
+int index_filter_pending(fs_index *ix, const char *filter, double *done);
+/* Read on in filter's scan for about `seconds`: 1 when it read some, 0
+ * when there was nothing to read, -1 on an error (from then on filters
+ * are read by whole scans again). */
+int index_filter_step(fs_index *ix, const char *filter, double seconds);
 /* The user's own labels and tags of n features (from the notes database;
  * kept in a TEMP table of this connection, the index file is not
  * written): from then on the filter of the functions here also matches

@@ -11,7 +11,10 @@
  * LIKE then decides, so the rows are exactly those of the scan. Shorter
  * filters, filters dense enough for a scan to find its rows sooner
  * (index_filter_kind), and indexes built before the table, scan every
- * label.
+ * label; in the browser (index_filter_steps) a shorter filter that is not
+ * dense reads the labels in steps of a few ms instead, into
+ * temp.filter_ids, and is answered from the matches found so far (kind 3:
+ * once the steps are done, exactly the rows of the scan).
  */
 #include "config.h"
 #include "index/index_int.h"
@@ -33,9 +36,13 @@
 	" UNION ALL SELECT f2.id FROM saes s2 CROSS JOIN features f2 ON f2.sae = s2.id"            \
 	" AND f2.idx = CAST(?3 AS INTEGER)"
 
-static const char *const filter_sql[2][2] = {
+/* The candidates of kind 3: what the steps found (keyed by parameter 3) */
+#define CAND3 "id IN (SELECT id FROM temp.filter_ids WHERE filter = ?3"
+
+static const char *const filter_sql[3][2] = {
 	{EXACT_PLAIN, EXACT_USER},
 	{"(" CAND ") AND " EXACT_PLAIN ")", "(" CAND " UNION ALL SELECT fid FROM temp.user_labels) AND " EXACT_USER ")"},
+	{"(" CAND3 ") AND " EXACT_PLAIN ")", "(" CAND3 " UNION ALL SELECT fid FROM temp.user_labels) AND " EXACT_USER ")"},
 };
 
 /* Characters in s when it is valid UTF-8 (no NUL), else -1. */
@@ -75,18 +82,124 @@ static int has_tri(fs_index *ix)
  * same time (36,000 rows, about 5 ms, at 1M; 115,000 at 10M). */
 enum { DENSE = 200 };
 
+/* The scan slot of filter, -1 none. */
+static int scan_slot(fs_index *ix, const char *filter)
+{
+	for (int i = 0; i < 4; i++)
+		if (ix->scan[i].filter && strcmp(ix->scan[i].filter, filter) == 0) {
+			ix->scan[i].use = ++ix->scan_clock;
+			return i;
+		}
+	return -1;
+}
+
+/* Bind parameter 3 alone (the filter, as index_filter_bind does). */
+static void bind_plain(sqlite3_stmt *s, const char *filter) { index_filter_bind(s, filter, 1); }
+
+/* Forget filter steps after an error: whole scans from now on. */
+static void scan_off(fs_index *ix)
+{
+	ix->filter_steps = 0;
+	for (int i = 0; i < 4; i++) {
+		free(ix->scan[i].filter);
+		ix->scan[i].filter = NULL;
+	}
+	sqlite3_exec(ix->db, "DELETE FROM temp.filter_ids", NULL, NULL, NULL);
+}
+
+/* Start filter's scan in the oldest slot: 0, or -1. */
+static int scan_start(fs_index *ix, const char *filter)
+{
+	if (sqlite3_exec(ix->db, "CREATE TEMP TABLE IF NOT EXISTS filter_ids(filter TEXT NOT NULL,"
+			 " id INTEGER NOT NULL, PRIMARY KEY(filter, id)) WITHOUT ROWID", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	int at = 0;
+	for (int i = 1; i < 4; i++)
+		if (!ix->scan[i].filter || (ix->scan[at].filter && ix->scan[i].use < ix->scan[at].use))
+			at = i;
+	struct index_filter_scan *sc = &ix->scan[at];
+	if (sc->filter) {
+		sqlite3_stmt *s = NULL;
+		int rc = sqlite3_prepare_v2(ix->db, "DELETE FROM temp.filter_ids WHERE filter = ?3", -1, &s, NULL);
+		if (rc == SQLITE_OK) {
+			bind_plain(s, sc->filter);
+			rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+		}
+		sqlite3_finalize(s);
+		free(sc->filter);
+		sc->filter = NULL;
+		if (rc != SQLITE_OK)
+			return -1;
+	}
+	sc->filter = xstrdup(filter);
+	sc->at = 1;
+	sc->end = index_feature_id_end(ix);
+	sc->step = 4096;
+	sc->use = ++ix->scan_clock;
+	return 0;
+}
+
+void index_filter_steps(fs_index *ix) { ix->filter_steps = 1; }
+
+int index_filter_pending(fs_index *ix, const char *filter, double *done)
+{
+	int i = filter && *filter ? scan_slot(ix, filter) : -1;
+	if (i < 0 || ix->scan[i].at >= ix->scan[i].end)
+		return 0;
+	if (done)
+		*done = ix->scan[i].end > 1 ? (double)(ix->scan[i].at - 1) / (double)(ix->scan[i].end - 1) : 0;
+	return 1;
+}
+
+int index_filter_step(fs_index *ix, const char *filter, double seconds)
+{
+	int i = filter && *filter ? scan_slot(ix, filter) : -1;
+	if (i < 0 || ix->scan[i].at >= ix->scan[i].end)
+		return 0;
+	struct index_filter_scan *sc = &ix->scan[i];
+	int64_t hi = sc->at + sc->step < sc->end ? sc->at + sc->step : sc->end;
+	sqlite3_stmt *s = NULL;
+	double t0 = fs_now();
+	int rc = sqlite3_prepare_v2(ix->db, "INSERT OR IGNORE INTO temp.filter_ids SELECT ?3, id FROM features"
+				    " WHERE id >= ?12 AND id < ?13 AND " EXACT_PLAIN, -1, &s, NULL);
+	if (rc == SQLITE_OK) {
+		bind_plain(s, filter);
+		sqlite3_bind_int64(s, 12, sc->at);
+		sqlite3_bind_int64(s, 13, hi);
+		rc = sqlite3_step(s) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_OK) {
+		scan_off(ix);
+		return -1;
+	}
+	double dt = fs_now() - t0, next = dt > 0 ? sc->step * (seconds / dt) : 2.0 * sc->step;
+	if (next > 2.0 * sc->step)
+		next = 2.0 * sc->step;
+	sc->step = next < 256 ? 256 : next > 1 << 22 ? 1 << 22 : (int)next;
+	sc->at = hi;
+	return 1;
+}
+
 int index_filter_kind(fs_index *ix, const char *filter)
 {
 	if (!filter || !*filter)
 		return 0;
-	if (utf8_chars(filter) < 3 || !has_tri(ix))
+	if (ix->filter_steps && scan_slot(ix, filter) >= 0)
+		return 3;
+	int tri = utf8_chars(filter) >= 3 && has_tri(ix);
+	if (!tri && !ix->filter_steps)
 		return 1;
 	if (ix->tri_filter && strcmp(ix->tri_filter, filter) == 0)
 		return ix->tri_kind;
 	int64_t n = index_n_features(ix), k = 4096;
 	while (k < n && k * k < 1333 * n)
 		k += k / 8;
-	int kind = 2;
+	/* a scan in steps pays only where one scan would read more than
+	 * the test below does */
+	if (!tri && n <= k)
+		return 1;
+	int kind = tri ? 2 : 3;
 	sqlite3_stmt *s = NULL;
 	char *sql = xasprintf("SELECT count(*) FROM (SELECT 1 FROM features WHERE id < ?12 AND %s LIMIT %d)",
 			      index_filter_sql(ix, 1), DENSE);
@@ -98,6 +211,8 @@ int index_filter_kind(fs_index *ix, const char *filter)
 	}
 	sqlite3_finalize(s);
 	free(sql);
+	if (kind == 3) /* not cached: the scan's slot says it */
+		return scan_start(ix, filter) == 0 ? 3 : 1;
 	free(ix->tri_filter);
 	ix->tri_filter = xstrdup(filter);
 	ix->tri_kind = kind;
@@ -106,12 +221,12 @@ int index_filter_kind(fs_index *ix, const char *filter)
 
 const char *index_filter_where(int all, int kind)
 {
-	return all ? "(?1 = 0)" : kind == 2 ? "+sae = ?1" : "sae = ?1";
+	return all ? "(?1 = 0)" : kind >= 2 ? "+sae = ?1" : "sae = ?1";
 }
 
 const char *index_filter_sql(const fs_index *ix, int kind)
 {
-	return filter_sql[kind == 2][ix->user_labels != 0];
+	return filter_sql[kind >= 2 ? kind - 1 : 0][ix->user_labels != 0];
 }
 
 void index_filter_bind(sqlite3_stmt *s, const char *filter, int kind)

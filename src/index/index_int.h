@@ -46,8 +46,8 @@ extern const char *const index_reader_sql[R_COUNT];
 struct fs_index {
 	sqlite3 *db;                /* read-only connection */
 	sqlite3_stmt *st[R_COUNT];  /* fixed statements, prepared on first use */
-	sqlite3_stmt *page[2][5][2][3]; /* feature paging: [all saes][sort][desc][filter kind] */
-	sqlite3_stmt *count[2][3];  /* feature counts: [all saes][filter kind] */
+	sqlite3_stmt *page[2][5][2][4]; /* feature paging: [all saes][sort][desc][filter kind] */
+	sqlite3_stmt *count[2][4];  /* feature counts: [all saes][filter kind] */
 	char *path;                 /* as opened */
 	char **meta_k, **meta_v;    /* meta table */
 	int n_meta;                 /* entries in it */
@@ -62,6 +62,15 @@ struct fs_index {
 				       1 yes, 0 no (an index built before it), -1 unknown */
 	char *tri_filter;           /* the last filter index_filter_kind judged */
 	int tri_kind;               /* and its kind */
+	int filter_steps;           /* short sparse filters read in steps (kind 3,
+				       index_filter_steps): only the browser asks */
+	struct index_filter_scan {  /* such a filter's scan of the labels so far */
+		char *filter;       /* the filter, NULL: slot free */
+		int64_t at, end;    /* ids at..end-1 are still to read */
+		int step;           /* ids per step, sized to the time asked */
+		unsigned use;       /* when last used (the oldest slot is reused) */
+	} scan[4];
+	unsigned scan_clock;        /* counts uses of scan[] */
 	struct index_file_id *fid;  /* the file as opened (index_identity.c) */
 	int user_labels;            /* temp.user_labels holds rows (index_set_user_labels):
 				       the list's filter and label order read it */
@@ -82,9 +91,10 @@ void index_id_free(fs_index *ix);
 int index_id_fd_same(const fs_index *ix, int fd);
 
 /* The browser list's filter (index_filter.c): its kind, 0 none, 1 a scan
- * of every label, 2 through the label_tri trigrams; the SQL of a kind (a
- * condition on features, parameter 3 and, for kind 2, parameter 10); and
- * binding those parameters. */
+ * of every label, 2 through the label_tri trigrams, 3 through the ids a
+ * scan in steps has found so far (temp.filter_ids, index_filter_step);
+ * the SQL of a kind (a condition on features, parameter 3 and, for kind
+ * 2, parameter 10); and binding those parameters. */
 int index_filter_kind(fs_index *ix, const char *filter);
 const char *index_filter_sql(const fs_index *ix, int kind);
 void index_filter_bind(sqlite3_stmt *s, const char *filter, int kind);

@@ -350,6 +350,8 @@ void index_close(fs_index *ix)
 	free(ix->dense);
 	free(ix->path);
 	free(ix->tri_filter);
+	for (int i = 0; i < 4; i++)
+		free(ix->scan[i].filter);
 	free(ix);
 }
 

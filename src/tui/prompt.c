@@ -211,9 +211,18 @@ static void prompt_draw(const char *label, const prompt_line *l, const char *hin
 	refresh();
 }
 
+/* The screen under the prompt has work it does in idle steps (the
+ * list's filter read in steps while it is typed). */
+static int prompt_busy(void)
+{
+	view *v = tui.top;
+	return v && v->ops->stepped && v->ops->tick && v->ops->busy && v->ops->busy(v);
+}
+
 char *prompt_read(const char *label, const char *init, prompt_complete_fn complete,
 		  void (*on_change)(const char *text, void *ctx), void *ctx)
 {
+	int ticked = 0; /* a headless run's one idle step before each key */
 	prompt_line l;
 	prompt_set(&l, init);
 	char hint[1024] = "";
@@ -226,11 +235,22 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 		if (tchange > 0) /* its frame is finished (FEATSCOPE_TIMING) */
 			tui_timing_prompt_key((fs_now() - tchange) * 1000);
 		tchange = 0;
-		int key = term_getkey(-1);
+		/* idle steps of the screen below come while no key waits (a
+		 * script's keys, like fast typing, get one step each) */
+		if (term_headless() && !ticked && prompt_busy()) {
+			ticked = 1;
+			tui_timed_tick(tui.top);
+			continue;
+		}
+		ticked = 0;
+		int key = term_getkey(prompt_busy() ? 1 : -1);
 		if (key == -2)
 			return NULL;
-		if (key == -1)
+		if (key == -1) {
+			if (prompt_busy())
+				tui_timed_tick(tui.top);
 			continue;
+		}
 		if (key == KM_FKEY(KEY_RESIZE)) {
 			tui_resized();
 			continue;

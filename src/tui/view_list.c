@@ -39,6 +39,7 @@ typedef struct {
 	 * before them; nrows meanwhile is a lower bound */
 	int64_t count_at, count_end, count_acc;
 	int count_step;      /* ids per step, sized to LIST_STEP_S */
+	int to_end;          /* G while counting: to the last row once counted */
 } list_pane;
 
 /* The list view's state. */
@@ -168,6 +169,9 @@ enum { LIST_TYPING_CAP = 200 };
 
 static void list_recount_upto(list_pane *p, int64_t cap)
 {
+	/* a short filter that matches little reads the labels in idle steps
+	 * (list_count_step), not all of them at each keystroke */
+	index_filter_steps(p->file->ix);
 	list_cache_drop(p);
 	p->roff = 0;
 	p->count_at = p->count_end = 0;
@@ -194,12 +198,15 @@ static void list_title(view *v)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
-	char n0[200], n1[200];
-	snprintf(v->title, sizeof v->title, "features: %s%s%s, by %s %s%s%s%s",
+	char n0[200], n1[200], rd[48] = "";
+	double done = 0;
+	if (p->filter[0] && index_filter_pending(p->file->ix, p->filter, &done))
+		snprintf(rd, sizeof rd, " (labels read: %d%%)", (int)(100 * done));
+	snprintf(v->title, sizeof v->title, "features: %s%s%s, by %s %s%s%s%s%s",
 		 list_sae_name(&lp->pane[0], n0, sizeof n0), lp->npanes > 1 ? " | " : "",
 		 lp->npanes > 1 ? list_sae_name(&lp->pane[1], n1, sizeof n1) : "", list_sort_names[p->sort],
 		 p->desc ? "desc" : "asc", p->filter[0] ? ", filter '" : "", p->filter,
-		 p->filter[0] ? "'" : "");
+		 p->filter[0] ? "'" : "", rd);
 }
 
 /* Copy the view's cursor into the active pane, or back. */
@@ -288,8 +295,9 @@ static void list_draw_pane(view *v, list_pane *p, int active, int64_t cur, int64
 			 numw + (p->sort == FS_SORT_MAXACT ? 2 : 0), cols[3], cols[1]);
 	draw_text(1, x, w, hdr, TC_HEADER, DRAW_PAD);
 	if (p->nrows == 0) {
-		draw_text(v->y, x, w, p->filter[0] ? "  no feature matches the filter" : "  no features",
-			  TC_DIM, 0);
+		draw_text(v->y, x, w, !p->filter[0] ? "  no features"
+				      : index_filter_pending(p->file->ix, p->filter, NULL) ? "  reading the labels..."
+				      : "  no feature matches the filter", TC_DIM, 0);
 		return;
 	}
 	for (int i = 0; i < v->h; i++) {
@@ -371,7 +379,8 @@ static void list_filter_change(const char *text, void *ctx)
 	list_filter_set(v, text, LIST_TYPING_CAP);
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
-	if (p->filter[0] && p->nrows == LIST_TYPING_CAP + 1) {
+	/* (a filter read in steps is counted whole, from what they found) */
+	if (p->filter[0] && p->nrows == LIST_TYPING_CAP + 1 && !index_filter_pending(p->file->ix, p->filter, NULL)) {
 		p->count_at = 1;
 		p->count_end = index_feature_id_end(p->file->ix);
 		p->count_acc = 0;
@@ -545,11 +554,21 @@ static int list_command(view *v, int act, const char *arg)
 	return 0;
 }
 
+static int list_counting(list_pane *p);
+
 static int list_key(view *v, int act, int key)
 {
 	list_priv *lp = v->priv;
 	list_pane *p = &lp->pane[lp->active];
 	char *s;
+	if (act != ACT_LAST && act != ACT_NONE) /* another key: not to the end after all */
+		p->to_end = 0;
+	if (act == ACT_LAST && list_counting(p)) {
+		/* the end is not known yet: go there when it is (list_tick) */
+		p->to_end = 1;
+		tui_status(TC_STATUS, "counting the matches: G moves to the last one when done");
+		return VR_HANDLED | VR_REDRAW;
+	}
 	if (key >= '1' && key <= '9') {
 		char init[2] = {(char)key, 0};
 		s = prompt_read("jump to feature: ", init, NULL, NULL, NULL);
@@ -664,9 +683,25 @@ static int list_click(view *v, int y, int x, int dbl)
 	return 0;
 }
 
-/* One step of pane p's count (a few ms); 1 when it changed the count. */
+/* Pane p's count is still being taken (in idle steps). */
+static int list_counting(list_pane *p)
+{
+	return p->count_at < p->count_end || (p->filter[0] && index_filter_pending(p->file->ix, p->filter, NULL));
+}
+
+/* One step of pane p's count (a few ms); 1 when it changed the count. A
+ * short filter's scan of the labels in steps comes first (its count is
+ * that of the matches found so far). */
 static int list_count_step(list_pane *p)
 {
+	if (p->filter[0] && index_filter_pending(p->file->ix, p->filter, NULL)) {
+		if (index_filter_step(p->file->ix, p->filter, LIST_STEP_S) == 0)
+			return 0;
+		list_cache_drop(p);
+		int64_t n = index_feature_count(p->file->ix, p->sae, p->filter);
+		p->nrows = n < 0 ? 0 : n;
+		return 1;
+	}
 	if (p->count_at >= p->count_end)
 		return 0;
 	int64_t hi = p->count_at + p->count_step;
@@ -697,7 +732,10 @@ static int list_count_step(list_pane *p)
 static int list_busy(view *v)
 {
 	list_priv *lp = v->priv;
-	return lp->pane[0].count_at < lp->pane[0].count_end || lp->pane[1].count_at < lp->pane[1].count_end;
+	for (int i = 0; i < lp->npanes; i++)
+		if (list_counting(&lp->pane[i]))
+			return 1;
+	return 0;
 }
 
 /* Idle: a step of a filter's count, else make sure a page above and
@@ -711,7 +749,12 @@ static int list_tick(view *v)
 		if (list_count_step(&lp->pane[i])) {
 			if (i == lp->active) {
 				v->nrows = p->nrows;
+				if (p->to_end && !list_counting(p)) {
+					p->to_end = 0;
+					v->cur = v->nrows - 1;
+				}
 				view_clamp(v);
+				list_title(v);
 			}
 			return VR_REDRAW;
 		}

@@ -332,9 +332,10 @@ static int sr_tick(view *v)
 {
 	sr_priv *sp = v->priv;
 	double t0 = fs_now();
-	while (sr_busy(v) && fs_now() - t0 < SEARCH_STEP_S)
+	int did = 0;
+	for (; sr_busy(v) && fs_now() - t0 < SEARCH_STEP_S; did = 1)
 		sr_fill(sp, sp->next);
-	return 0;
+	return did ? VR_HANDLED : 0; /* (the rows drawn have their features) */
 }
 
 static const view_ops sr_ops = {
