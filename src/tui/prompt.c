@@ -243,14 +243,14 @@ char *prompt_read(const char *label, const char *init, prompt_complete_fn comple
 			continue;
 		}
 		ticked = 0;
-		int key = term_getkey(prompt_busy() ? 1 : -1);
+		int key;
+		while ((key = term_getkey(prompt_busy() ? 1 : -1)) == -1 && prompt_busy())
+			if (tui_timed_tick(tui.top) & VR_REDRAW)
+				break; /* drawn again only when a step changed the screen */
 		if (key == -2)
 			return NULL;
-		if (key == -1) {
-			if (prompt_busy())
-				tui_timed_tick(tui.top);
+		if (key == -1)
 			continue;
-		}
 		if (key == KM_FKEY(KEY_RESIZE)) {
 			tui_resized();
 			continue;
