@@ -4,7 +4,8 @@
 # the number of rows the list says (past 200, counted in idle steps),
 # and G then Enter opening the last of them, against the sqlite3 shell's
 # own count and last row (instr over lower(): ASCII case folded, as the
-# filter's LIKE does); and G pressed while the count still runs (keys
+# filter's LIKE does), and on a copy whose label_tri is a forged plain
+# table; and G pressed while the count still runs (keys
 # given while idle steps run, FEATSCOPE_NOWAIT=1) ending on the last row.
 . "${FS_SRCDIR:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -14,6 +15,11 @@ check_eq has-label-tri 1 "$(sqlite3 "$IX" "SELECT count(*) FROM sqlite_master WH
 cp "$IX" "$TMP/old.sqlite"
 sqlite3 "$TMP/old.sqlite" "DROP TABLE label_tri" || fail drop-label-tri "sqlite3 could not drop it"
 check_eq old-has-no-label-tri 0 "$(sqlite3 "$TMP/old.sqlite" "SELECT count(*) FROM sqlite_master WHERE name = 'label_tri'")"
+# a file whose label_tri is not featscope's FTS5 table (a foreign or
+# forged index: a plain table naming a few rows) is scanned instead
+cp "$TMP/old.sqlite" "$TMP/forged.sqlite"
+sqlite3 "$TMP/forged.sqlite" "CREATE TABLE label_tri(label_tri TEXT, label TEXT);
+	INSERT INTO label_tri(rowid, label_tri) VALUES (5, 'x'), (999999, 'y')" || fail forge-label-tri "sqlite3 could not make it"
 
 # run NAME INDEX FILTER: the list's row count after the filter, then the
 # title of the feature page G and Enter open
@@ -31,6 +37,7 @@ for q in near 'NEAR r' 'r 1' 'ity 1' '1' 77; do
 		WHERE instr(lower(label), lower('$q')) > 0 OR CAST(idx AS TEXT) = '$q'")
 	check_eq "filter '$q'" "$want" "$(run "new-$q" "$IX" "$q")"
 	check_eq "filter '$q', no label_tri" "$want" "$(run "old-$q" "$TMP/old.sqlite" "$q")"
+	[ "$q" = 'ity 1' ] && check_eq "filter '$q', a forged label_tri" "$want" "$(run "forged-$q" "$TMP/forged.sqlite" "$q")"
 done
 # 'near' matches every feature: counted past 200 in idle steps
 check_eq filter-counted-past-cap "12000 11999" "$(run all "$IX" near)"

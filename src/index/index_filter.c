@@ -64,10 +64,24 @@ static int utf8_chars(const char *s)
 static int has_tri(fs_index *ix)
 {
 	if (ix->has_tri < 0) {
-		/* an index built before the table has none: not an error */
+		/* an index built before the table has none: not an error. The
+		 * table only narrows what the LIKE then checks, so one that is
+		 * not the FTS5 table featscope writes, or that fails a first
+		 * look-up (a damaged or foreign file), is left alone and the
+		 * labels are scanned: the rows stay the labels' own. */
 		sqlite3_stmt *s = NULL;
-		ix->has_tri = sqlite3_prepare_v2(ix->db, "SELECT rowid FROM label_tri WHERE label_tri MATCH ?",
-						 -1, &s, NULL) == SQLITE_OK;
+		ix->has_tri = 0;
+		if (sqlite3_prepare_v2(ix->db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'label_tri'"
+					       " AND sql LIKE 'CREATE VIRTUAL TABLE label_tri USING fts5(%'",
+				       -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+			sqlite3_finalize(s);
+			s = NULL;
+			if (sqlite3_prepare_v2(ix->db, "SELECT rowid FROM label_tri WHERE label_tri MATCH '\"the\"' LIMIT 1",
+					       -1, &s, NULL) == SQLITE_OK) {
+				int rc = sqlite3_step(s);
+				ix->has_tri = rc == SQLITE_ROW || rc == SQLITE_DONE;
+			}
+		}
 		sqlite3_finalize(s);
 	}
 	return ix->has_tri;
