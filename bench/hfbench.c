@@ -107,25 +107,57 @@ static double sgemm_pass(const char *dir, int T)
 	return now() - t0;
 }
 
-static int forward(const char *dir, int T, int runs)
+/* A loaded model with T (cut to its context) fixed token ids and room for
+ * their logits, after one warm-up pass; its load time and the resident
+ * memory after the load. NULL (the message printed) when it does not load. */
+typedef struct {
+	live_model *m;
+	int T, *ids;
+	float *lg;
+	double load_s;
+	long long rss_load;
+} bench_model;
+
+static live_model *bench_load(const char *dir, int T, bench_model *b)
 {
 	double t0 = now();
 	char err[1024];
 	live_model *m = live_load(dir, err, sizeof err);
 	if (!m) {
 		fprintf(stderr, "%s\n", err);
-		return 2;
+		return NULL;
 	}
-	double load_s = now() - t0;
-	long long rss_load = rss();
-	if (T > m->ctx)
-		T = m->ctx;
-	int *ids = xmalloc(sizeof(int) * (size_t)T);
-	for (int i = 0; i < T; i++)
-		ids[i] = (i * 7919 + 11) % m->vocab;
-	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
+	b->m = m;
+	b->load_s = now() - t0;
+	b->rss_load = rss();
+	b->T = T > m->ctx ? m->ctx : T;
+	b->ids = xmalloc(sizeof(int) * (size_t)b->T);
+	for (int i = 0; i < b->T; i++)
+		b->ids[i] = (i * 7919 + 11) % m->vocab;
+	b->lg = xmalloc(sizeof(float) * (size_t)b->T * m->vocab);
+	live_forward(m, b->ids, b->T, NULL, b->lg); /* warm */
+	return m;
+}
+
+static void bench_free(bench_model *b)
+{
+	free(b->lg);
+	free(b->ids);
+	live_free(b->m);
+}
+
+static int forward(const char *dir, int T, int runs)
+{
+	bench_model b;
+	live_model *m = bench_load(dir, T, &b);
+	if (!m)
+		return 2;
+	T = b.T;
+	int *ids = b.ids;
+	float *lg = b.lg;
+	double load_s = b.load_s;
+	long long rss_load = b.rss_load;
 	double *tf = xmalloc(sizeof(double) * (size_t)runs), *ts = xmalloc(sizeof(double) * (size_t)runs);
-	live_forward(m, ids, T, NULL, lg); /* warm */
 	for (int r = 0; r < runs; r++) {
 		double a = now();
 		live_forward(m, ids, T, NULL, lg);
@@ -141,9 +173,7 @@ static int forward(const char *dir, int T, int runs)
 	       rss_end >> 20, vm_threads());
 	free(tf);
 	free(ts);
-	free(lg);
-	free(ids);
-	live_free(m);
+	bench_free(&b);
 	return 0;
 }
 
@@ -229,38 +259,26 @@ static void blas_info(void)
 /* One forward pass and one raw sgemm pass per line of input. */
 static int serve(const char *dir, int T)
 {
-	double t0 = now();
-	char err[1024], line[64];
-	live_model *m = live_load(dir, err, sizeof err);
-	if (!m) {
-		fprintf(stderr, "%s\n", err);
+	char line[64];
+	bench_model b;
+	live_model *m = bench_load(dir, T, &b);
+	if (!m)
 		return 2;
-	}
-	double load_s = now() - t0;
-	long long rss_load = rss();
-	if (T > m->ctx)
-		T = m->ctx;
-	int *ids = xmalloc(sizeof(int) * (size_t)T);
-	for (int i = 0; i < T; i++)
-		ids[i] = (i * 7919 + 11) % m->vocab;
-	float *lg = xmalloc(sizeof(float) * (size_t)T * m->vocab);
-	live_forward(m, ids, T, NULL, lg); /* warm */
+	T = b.T;
 	sgemm_pass(dir, T);
-	printf("load_s=%.3f rss_load_mb=%lld threads=%d", load_s, rss_load >> 20, vm_threads());
+	printf("load_s=%.3f rss_load_mb=%lld threads=%d", b.load_s, b.rss_load >> 20, vm_threads());
 	blas_info();
 	printf("\n");
 	fflush(stdout);
 	while (fgets(line, sizeof line, stdin)) {
 		double a = now();
-		live_forward(m, ids, T, NULL, lg);
+		live_forward(m, b.ids, T, NULL, b.lg);
 		double f = now() - a;
 		printf("forward_s=%.4f sgemm_s=%.4f\n", f, sgemm_pass(dir, T));
 		fflush(stdout);
 	}
 	printf("rss_end_mb=%lld\n", rss() >> 20);
-	free(lg);
-	free(ids);
-	live_free(m);
+	bench_free(&b);
 	return 0;
 }
 
